@@ -1,0 +1,38 @@
+"""fusevm: a language-agnostic bytecode VM with fused superinstructions, shell ops and a JIT.
+
+The public surface (see API.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
+run it with VM, extend it with an ExtensionSet.
+"""
+
+from __future__ import annotations
+
+from fusevm.chunk import Chunk, ChunkBuilder, Label
+from fusevm.errors import (
+    AsmError,
+    BuildError,
+    CapabilityError,
+    FormatError,
+    IntegerOverflow,
+    VMError,
+)
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.ops.extension import ExtensionSet, ExtOp
+from fusevm.shell.caps import Caps
+from fusevm.values import NativeFn, Ref, Status, Undef
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # The fusion pass is imported on first use: most programs only need it via build().
+    if name == "fuse":
+        from fusevm.peephole.fuse import fuse
+        return fuse
+    raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
+
+__all__ = [
+    "AsmError", "BuildError", "CapabilityError", "Caps", "Chunk", "ChunkBuilder", "ExtOp",
+    "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "NativeFn", "Op", "Ref",
+    "Status", "Undef", "VM", "VMError", "__version__", "fuse",
+]

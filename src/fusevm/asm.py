@@ -1,0 +1,463 @@
+"""The assembler: fusevm assembly text to a Chunk, driven by the op table's operand kinds.
+
+Syntax (one statement per line; `;` starts a comment):
+
+    .source "name"          the chunk's source name
+    .slots N                frames get at least N slots (else: highest SLOT operand + 1)
+    .name ident             declare a name (names are otherwise added as operands use them)
+    .const VALUE            append a value to the constant pool
+    .sub NAME [LABEL]       function entry: at LABEL, or at the next op
+    .block NAME START END   block range [START, END) for the higher-order ops
+    .line N                 following ops record source line N (default: their text line)
+    .chunk NAME ... .end    a nested sub-chunk, in the same syntax
+    LABEL:                  a jump target
+    Mnemonic OPERAND...     an op (core or from a registered ExtensionSet)
+
+Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number
+for FLOAT; a value literal (`42`, `1.5`, `"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`,
+`Status(0)`) or `#index` for CONST; an identifier or quoted string for NAME; a label or
+`@index` for TARGET; a block name or index for BLOCK; a sub-chunk name or index for SUB;
+shell spellings for REDIR (`>>`), FILETEST (`-f`) and PARAMMOD (`:-`). Errors are AsmError
+with file:line:col and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusevm.chunk import Chunk, ChunkBuilder, Label
+from fusevm.disasm import disassemble
+from fusevm.errors import AsmError, BuildError
+from fusevm.ops import BY_NAME, Kind, Op, OpSpec
+from fusevm.ops.extension import ExtOp, lookup_name
+from fusevm.values import NativeFn, Ref, Status, Undef, same_value
+
+__all__ = ["assemble", "disassemble", "parse_value"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
+_NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|\.\d+)"
+                     r"(?:[eE][+-]?\d+)?|inf|nan)(?![A-Za-z0-9_])")
+_INTEGER_KINDS = {Kind.INT, Kind.I32, Kind.U8, Kind.COUNT, Kind.SLOT, Kind.FD, Kind.BUILTIN,
+                  Kind.PAYLOAD, Kind.EXT_ID}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+
+
+class _Cursor:
+    """A position in one line of source text, for tokens and error columns."""
+
+    def __init__(self, text: str, source: str, line: int) -> None:
+        self.text = text
+        self.pos = 0
+        self.source = source
+        self.line = line
+
+    def error(self, message: str, pos: int | None = None) -> AsmError:
+        return AsmError(message, source=self.source, line=self.line,
+                        col=(self.pos if pos is None else pos) + 1)
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t,":
+            self.pos += 1
+
+    def at_end(self) -> bool:
+        self.skip()
+        return self.pos >= len(self.text) or self.text[self.pos] == ";"
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def word(self) -> str:
+        """The next whitespace-delimited token."""
+        self.skip()
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in " \t,;":
+            self.pos += 1
+        return self.text[start:self.pos]
+
+    def match(self, pattern: re.Pattern[str]) -> str | None:
+        self.skip()
+        m = pattern.match(self.text, self.pos)
+        if m is None:
+            return None
+        self.pos = m.end()
+        return m.group(0)
+
+    def expect(self, ch: str) -> None:
+        if self.peek() != ch:
+            raise self.error(f"expected {ch!r}")
+        self.pos += 1
+
+
+# -- Values ----------------------------------------------------------------------------------
+
+def _number(text: str) -> int | float:
+    body = text.lstrip("+-")
+    if body in ("inf", "nan"):
+        return float(text)
+    if body[:2].lower() in ("0x", "0b", "0o"):
+        return int(text, 0)
+    if any(c in body for c in ".eE"):
+        return float(text)
+    return int(text)
+
+
+def _string(cur: _Cursor) -> str:
+    start = cur.pos
+    cur.pos += 1  # opening quote
+    out: list[str] = []
+    text = cur.text
+    while cur.pos < len(text):
+        c = text[cur.pos]
+        if c == '"':
+            cur.pos += 1
+            return "".join(out)
+        if c == "\\":
+            cur.pos += 1
+            if cur.pos >= len(text):
+                break
+            e = text[cur.pos]
+            width = {"x": 2, "u": 4, "U": 8}.get(e)
+            if width is not None:
+                digits = text[cur.pos + 1:cur.pos + 1 + width]
+                if len(digits) != width or not all(d in "0123456789abcdefABCDEF"
+                                                   for d in digits):
+                    raise cur.error(f"bad \\{e} escape: expected {width} hex digits")
+                out.append(chr(int(digits, 16)))
+                cur.pos += 1 + width
+                continue
+            if e not in _ESCAPES:
+                raise cur.error(f"unknown escape \\{e}")
+            out.append(_ESCAPES[e])
+            cur.pos += 1
+            continue
+        out.append(c)
+        cur.pos += 1
+    raise cur.error("unterminated string", start)
+
+
+def _value(cur: _Cursor, depth: int = 0) -> Any:
+    if depth > 100:
+        raise cur.error("value literal is nested too deeply")
+    c = cur.peek()
+    start = cur.pos
+    if c == '"':
+        return _string(cur)
+    if c == "[":
+        cur.pos += 1
+        items = []
+        while cur.peek() != "]":
+            if not cur.peek():
+                raise cur.error("expected ']' to close the array", start)
+            items.append(_value(cur, depth + 1))
+        cur.pos += 1
+        return items
+    if c == "{":
+        cur.pos += 1
+        out: dict[str, Any] = {}
+        while cur.peek() != "}":
+            if cur.peek() != '"':
+                raise cur.error("expected a quoted hash key or '}'")
+            key = _string(cur)
+            cur.expect(":")
+            out[key] = _value(cur, depth + 1)
+        cur.pos += 1
+        return out
+    num = cur.match(_NUMBER)
+    if num is not None:
+        return _number(num)
+    word = cur.match(_IDENT)
+    if word in ("true", "false"):
+        return word == "true"
+    if word == "undef":
+        return Undef
+    if word in ("Status", "NativeFn", "Ref"):
+        cur.expect("(")
+        inner = _value(cur, depth + 1)
+        cur.expect(")")
+        try:
+            if word == "Ref":
+                return Ref(inner)
+            if type(inner) is not int:
+                raise TypeError("needs an integer")
+            return Status(inner) if word == "Status" else NativeFn(inner)
+        except (TypeError, ValueError) as e:
+            raise cur.error(f"bad {word} literal: {e}", start) from None
+    raise cur.error("expected a value (number, \"string\", true, false, undef, [..], {..}, "
+                    "Status(n), Ref(v), NativeFn(n))", start)
+
+
+def parse_value(text: str) -> Any:
+    """Parse one value literal (the syntax `fusevm.values.format_value` prints)."""
+    cur = _Cursor(text, "<value>", 1)
+    v = _value(cur)
+    if not cur.at_end():
+        raise cur.error("unexpected text after the value")
+    return v
+
+
+# -- Statements --------------------------------------------------------------------------------
+
+@dataclass
+class _Pending:
+    """Forward references resolved once the whole chunk has been read."""
+
+    blocks: dict[str, int] = field(default_factory=dict)
+    subs: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, Label] = field(default_factory=dict)
+    bound: dict[str, tuple[int, int]] = field(default_factory=dict)  # label -> (line, col)
+    used: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class _Assembler:
+    def __init__(self, lines: list[tuple[int, str]], source: str, file: str) -> None:
+        self.lines = lines
+        self.file = file
+        self.b = ChunkBuilder(source)
+        self.p = _Pending()
+        self.pending_subs: list[str] = []
+        self.line_override: int | None = None
+        self.text_line = 0
+
+    def label(self, name: str, cur: _Cursor, pos: int, use: bool) -> Label:
+        lab = self.p.labels.get(name)
+        if lab is None:
+            lab = self.b.label(name)
+            self.p.labels[name] = lab
+        if use:
+            self.p.used.setdefault(name, (cur.line, pos + 1))
+        return lab
+
+    def run(self) -> Chunk:
+        i = 0
+        while i < len(self.lines):
+            lineno, text = self.lines[i]
+            self.text_line = lineno
+            cur = _Cursor(text, self.file, lineno)
+            if cur.at_end():
+                i += 1
+                continue
+            if cur.peek() == ".":
+                i = self.directive(cur, i)
+                continue
+            self.statement(cur)
+            i += 1
+        return self.finish()
+
+    def finish(self) -> Chunk:
+        for name, (line, col) in self.p.used.items():
+            if self.p.labels[name].pos is None:
+                raise AsmError(f"label {name!r} is used but never defined", source=self.file,
+                               line=line, col=col)
+        if self.pending_subs:
+            # `.sub` right before the end of the text: an entry at the end of the ops.
+            for name in self.pending_subs:
+                self.b.add_sub_entry(name, self.b.current_pos())
+        try:
+            return self.b.build(fuse=False)
+        except BuildError as e:
+            raise AsmError(e.message, source=self.file, line=e.line or 0, col=1) from e
+
+    def directive(self, cur: _Cursor, i: int) -> int:
+        start = cur.pos
+        word = cur.word()
+        if word == ".source":
+            if cur.peek() != '"':
+                raise cur.error("expected a quoted source name")
+            self.b.source = _string(cur)
+        elif word == ".slots":
+            self.b.reserve_slots(self.integer(cur, Kind.SLOT, "slot count"))
+        elif word == ".name":
+            self.b.add_name(self.name(cur))
+        elif word == ".const":
+            self.b.add_constant(_value(cur))
+        elif word == ".line":
+            self.line_override = self.integer(cur, Kind.TARGET, "line number")
+        elif word == ".sub":
+            name = self.name(cur)
+            if cur.at_end():
+                self.pending_subs.append(name)
+            else:
+                pos = cur.pos
+                self.b.add_sub_entry(name, self.label(self.ident(cur, "a label"), cur, pos,
+                                                      True))
+        elif word == ".block":
+            name = self.ident(cur, "a block name")
+            pos = cur.pos
+            start_label = self.label(self.ident(cur, "a start label"), cur, pos, True)
+            pos = cur.pos
+            end_label = self.label(self.ident(cur, "an end label"), cur, pos, True)
+            self.p.blocks[name] = self.b.add_block_range(start_label, end_label)
+        elif word == ".chunk":
+            name = self.ident(cur, "a sub-chunk name")
+            self.expect_end(cur)
+            end = self.find_end(i, cur)
+            sub = _Assembler(self.lines[i + 1:end], name, self.file).run()
+            self.p.subs[name] = self.b.add_sub_chunk(sub)
+            return end + 1
+        elif word == ".end":
+            raise cur.error(".end without a matching .chunk", start)
+        else:
+            raise cur.error(f"unknown directive {word!r} (expected .source, .slots, .name, "
+                            ".const, .sub, .block, .line or .chunk)", start)
+        self.expect_end(cur)
+        return i + 1
+
+    def find_end(self, i: int, cur: _Cursor) -> int:
+        depth = 0
+        for j in range(i + 1, len(self.lines)):
+            head = self.lines[j][1].split(";", 1)[0].split()
+            if head and head[0] == ".chunk":
+                depth += 1
+            elif head and head[0] == ".end":
+                if depth == 0:
+                    return j
+                depth -= 1
+        raise cur.error(".chunk without a matching .end", 0)
+
+    def expect_end(self, cur: _Cursor) -> None:
+        if not cur.at_end():
+            pos = cur.pos
+            raise cur.error(f"unexpected {cur.word()!r} at the end of the statement", pos)
+
+    def ident(self, cur: _Cursor, what: str) -> str:
+        pos = cur.pos
+        word = cur.match(_IDENT)
+        if word is None:
+            cur.skip()
+            raise cur.error(f"expected {what}, got {cur.word() or 'end of line'!r}", pos)
+        return word
+
+    def name(self, cur: _Cursor) -> str:
+        if cur.peek() == '"':
+            return _string(cur)
+        return self.ident(cur, "a name")
+
+    def integer(self, cur: _Cursor, kind: Kind, what: str) -> int:
+        cur.skip()
+        pos = cur.pos
+        num = cur.match(_NUMBER)
+        if num is None:
+            raise cur.error(f"expected {what} (an integer), got {cur.word() or 'end of line'!r}",
+                            pos)
+        value = _number(num)
+        if type(value) is not int:
+            raise cur.error(f"expected {what} (an integer), got {num!r}", pos)
+        if not kind.lo <= value <= kind.hi:
+            raise cur.error(f"{what} {value} is outside {kind.lo}..{kind.hi}", pos)
+        return value
+
+    def statement(self, cur: _Cursor) -> None:
+        cur.skip()
+        pos = cur.pos
+        word = cur.match(_IDENT)
+        if word is None:
+            raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
+        if cur.peek() == ":":
+            cur.pos += 1
+            lab = self.label(word, cur, pos, False)
+            if lab.pos is not None:
+                line, col = self.p.bound[word]
+                raise cur.error(f"label {word!r} is already defined at line {line}", pos)
+            self.b.bind(lab)
+            self.p.bound[word] = (cur.line, pos + 1)
+            if not cur.at_end():
+                self.statement(cur)
+            return
+        op = self.resolve_op(word, cur, pos)
+        spec = op.spec
+        operands = [self.operand(cur, spec, i) for i in range(len(spec.operands))]
+        if not cur.at_end():
+            pos = cur.pos
+            raise cur.error(f"{spec.name} takes {len(spec.operands)} operand(s); unexpected "
+                            f"{cur.word()!r}", pos)
+        line = self.line_override if self.line_override is not None else cur.line
+        at = self.b.current_pos()
+        try:
+            self.b.emit(op, *operands, line=line)
+        except BuildError as e:
+            raise cur.error(e.message, pos) from None
+        for name in self.pending_subs:
+            self.b.add_sub_entry(name, at)
+        self.pending_subs = []
+
+    def resolve_op(self, word: str, cur: _Cursor, pos: int) -> Op | ExtOp:
+        op = BY_NAME.get(word)
+        if op is not None:
+            return op
+        ext = lookup_name(word)
+        if ext is not None:
+            return ext
+        close = difflib.get_close_matches(word, list(BY_NAME), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise cur.error(f"unknown op {word!r}{hint}", pos)
+
+    def operand(self, cur: _Cursor, spec: OpSpec, i: int) -> Any:
+        o = spec.operands[i]
+        kind = o.kind
+        cur.skip()
+        pos = cur.pos
+        if cur.at_end():
+            raise cur.error(f"{spec.name} needs operand {o.name} ({kind.value})")
+        what = f"{spec.name} operand {o.name}"
+        if kind in _INTEGER_KINDS:
+            return self.integer(cur, kind, what)
+        if kind is Kind.FLOAT:
+            num = cur.match(_NUMBER)
+            if num is None:
+                raise cur.error(f"expected a number for {what}", pos)
+            return float(_number(num))
+        if kind is Kind.CONST:
+            if cur.peek() == "#":
+                cur.pos += 1
+                return self.integer(cur, kind, f"{what} constant index")
+            value = _value(cur)
+            for k, existing in enumerate(self.b._constants):
+                if type(existing) is type(value) and same_value(existing, value):
+                    return k
+            return self.b.add_constant(value)
+        if kind is Kind.NAME:
+            return self.b.add_name(self.name(cur))
+        if kind is Kind.TARGET:
+            if cur.peek() == "@":
+                cur.pos += 1
+                return self.integer(cur, kind, f"{what} op index")
+            return self.label(self.ident(cur, f"a label for {what}"), cur, pos, True)
+        if kind in (Kind.BLOCK, Kind.SUB):
+            table = self.p.blocks if kind is Kind.BLOCK else self.p.subs
+            if cur.match(re.compile(r"\d+")) is not None:
+                cur.pos = pos
+                return self.integer(cur, Kind.COUNT, what)
+            name = self.ident(cur, f"a {kind.value.lower()} name for {what}")
+            if name not in table:
+                raise cur.error(f"unknown {'block' if kind is Kind.BLOCK else 'sub-chunk'} "
+                                f"{name!r} (declare it first with "
+                                f"{'.block' if kind is Kind.BLOCK else '.chunk'})", pos)
+            return table[name]
+        from fusevm.shell.codes import FileTest, ParamMod, Redir
+        enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]
+        word = cur.word()
+        try:
+            return int(enum_type.from_symbol(word))
+        except ValueError:
+            symbols = " ".join(m.symbol for m in enum_type)
+            raise cur.error(f"expected a {kind.value} code for {what} ({symbols}), "
+                            f"got {word!r}", pos) from None
+
+
+def assemble(text: str, source: str = "<asm>", *, fuse: bool = False) -> Chunk:
+    """Assemble text into a verified Chunk; `fuse=True` also runs the fusion pass.
+
+    Raises:
+        AsmError: a syntax or validation error, with file:line:col.
+    """
+    lines = list(enumerate(text.splitlines(), start=1))
+    chunk = _Assembler(lines, source, source).run()
+    if fuse:
+        from fusevm.peephole.fuse import fuse as run_fusion
+        chunk = run_fusion(chunk)
+    return chunk
+

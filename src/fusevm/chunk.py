@@ -1,0 +1,279 @@
+"""Chunk, the unit of compiled bytecode, and ChunkBuilder, which emits and validates one.
+
+A Chunk is immutable once built: its op tuple, constant and name pools, line table, slot
+count, nested sub-chunks, block ranges (for the higher-order ops) and function entries.
+ChunkBuilder resolves labels and forward jumps in `build()`, then runs the verifier (D9)
+and, unless told not to, the fusion pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from fusevm.errors import BuildError
+from fusevm.instr import Instr, check_operand, decode, encode
+from fusevm.ops import Kind, Op
+from fusevm.ops.extension import ExtOp
+from fusevm.values import is_value
+
+MAX_POOL = 0x10000
+
+
+class Chunk:
+    """Compiled bytecode plus everything needed to run it."""
+
+    __slots__ = ("ops", "constants", "names", "lines", "slot_count", "sub_chunks",
+                 "block_ranges", "sub_entries", "source", "_digest", "_entries", "__weakref__")
+
+    def __init__(self, ops: Sequence[Instr], constants: Sequence[Any] = (),
+                 names: Sequence[str] = (), lines: Sequence[int] | None = None,
+                 slot_count: int = 0, sub_chunks: Sequence[Chunk] = (),
+                 block_ranges: Sequence[tuple[int, int]] = (),
+                 sub_entries: Sequence[tuple[int, int]] = (), source: str = "<chunk>") -> None:
+        self.ops: tuple[Instr, ...] = tuple(ops)
+        self.constants: tuple[Any, ...] = tuple(constants)
+        self.names: tuple[str, ...] = tuple(names)
+        self.lines: tuple[int, ...] = (tuple(lines) if lines is not None
+                                       else (0,) * len(self.ops))
+        self.slot_count = slot_count
+        self.sub_chunks: tuple[Chunk, ...] = tuple(sub_chunks)
+        self.block_ranges: tuple[tuple[int, int], ...] = tuple(
+            (int(a), int(b)) for a, b in block_ranges)
+        self.sub_entries: tuple[tuple[int, int], ...] = tuple(
+            (int(a), int(b)) for a, b in sub_entries)
+        self.source = source
+        self._digest: str | None = None
+        self._entries: dict[int, int] | None = None
+
+    def find_sub(self, name_index: int) -> int | None:
+        """Entry ip of the function with this name index (first entry wins), or None."""
+        if self._entries is None:
+            entries: dict[int, int] = {}
+            for n, ip in self.sub_entries:
+                entries.setdefault(n, ip)
+            self._entries = entries
+        return self._entries.get(name_index)
+
+    def line_of(self, ip: int) -> int | None:
+        return self.lines[ip] if 0 <= ip < len(self.lines) else None
+
+    def digest(self) -> str:
+        """Content hash over everything that decides behaviour (ops, constants, entries,
+        block ranges, slot count, sub-chunks); names, lines and source do not count."""
+        if self._digest is None:
+            from fusevm.serialize import semantic_bytes
+            self._digest = hashlib.blake2b(semantic_bytes(self), digest_size=16).hexdigest()
+        return self._digest
+
+    def to_bytes(self) -> bytes:
+        """Serialize in the versioned format of `fusevm.serialize`."""
+        from fusevm.serialize import dump
+        return dump(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Chunk:
+        """Load a serialized chunk; raises FormatError on any bad input."""
+        from fusevm.serialize import load
+        return load(data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Chunk):
+            return NotImplemented
+        return self is other or self.to_bytes() == other.to_bytes()
+
+    def __hash__(self) -> int:
+        return hash(self.digest())
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __repr__(self) -> str:
+        return (f"<Chunk {self.source!r}: {len(self.ops)} ops, {len(self.constants)} consts, "
+                f"{len(self.names)} names, {self.slot_count} slots>")
+
+
+class Label:
+    """A jump target that may be bound after it is used."""
+
+    __slots__ = ("name", "pos")
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+        self.pos: int | None = None
+
+    def __repr__(self) -> str:
+        where = "unbound" if self.pos is None else f"@{self.pos}"
+        return f"<Label {self.name or id(self)} {where}>"
+
+
+Target = int | Label
+
+
+class ChunkBuilder:
+    """Emits ops one at a time; `build()` resolves labels, validates and fuses."""
+
+    def __init__(self, source: str = "<chunk>") -> None:
+        self.source = source
+        self._ops: list[list[Any]] = []
+        self._op_of: list[Op | ExtOp] = []
+        self._lines: list[int] = []
+        self._line = 0
+        self._constants: list[Any] = []
+        self._names: list[str] = []
+        self._name_index: dict[str, int] = {}
+        self._sub_chunks: list[Chunk] = []
+        self._block_ranges: list[tuple[Target, Target]] = []
+        self._sub_entries: list[tuple[int, Target]] = []
+        self._labels: list[Label] = []
+        self._min_slots = 0
+
+    # -- emission ----------------------------------------------------------------
+
+    def emit(self, op: Op | ExtOp, *operands: Any, line: int | None = None) -> int:
+        """Append an op; returns its index. A Label is accepted for any TARGET operand."""
+        spec = op.spec
+        if len(operands) != len(spec.operands):
+            want = " ".join(f"{o.name}:{o.kind.value}" for o in spec.operands) or "none"
+            raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s) ({want}), "
+                             f"got {len(operands)}", op=spec.name, ip=len(self._ops),
+                             source=self.source, line=line)
+        values: list[Any] = []
+        for i, value in enumerate(operands):
+            if spec.operands[i].kind is Kind.TARGET and isinstance(value, Label):
+                values.append(value)
+                continue
+            try:
+                values.append(check_operand(spec, i, value))
+            except BuildError as e:
+                raise e.locate(op=spec.name, ip=len(self._ops), source=self.source,
+                               line=line if line is not None else self._line) from None
+        if line is not None:
+            self._line = line
+        self._ops.append(values)
+        self._op_of.append(op)
+        self._lines.append(self._line)
+        return len(self._ops) - 1
+
+    def set_line(self, line: int) -> None:
+        """Line recorded for the following ops that pass no `line=`."""
+        self._line = line
+
+    def current_pos(self) -> int:
+        """Index the next emitted op will get."""
+        return len(self._ops)
+
+    def add_constant(self, value: Any) -> int:
+        """Append a value to the constant pool (no dedup); returns its index."""
+        if not is_value(value):
+            raise BuildError(f"constant {value!r} is not a VM value", source=self.source)
+        if len(self._constants) >= MAX_POOL:
+            raise BuildError("constant pool is full (65,536 entries)", source=self.source)
+        self._constants.append(value)
+        return len(self._constants) - 1
+
+    def add_name(self, name: str) -> int:
+        """Intern a name; an already-present name returns its existing index."""
+        if not isinstance(name, str):
+            raise BuildError(f"name {name!r} is not a string", source=self.source)
+        idx = self._name_index.get(name)
+        if idx is None:
+            if len(self._names) >= MAX_POOL:
+                raise BuildError("name pool is full (65,536 entries)", source=self.source)
+            idx = len(self._names)
+            self._names.append(name)
+            self._name_index[name] = idx
+        return idx
+
+    def label(self, name: str | None = None) -> Label:
+        """A new, unbound label."""
+        lab = Label(name)
+        self._labels.append(lab)
+        return lab
+
+    def bind(self, label: Label) -> None:
+        """Bind a label to the current position."""
+        if label.pos is not None:
+            raise BuildError(f"label {label.name or ''} bound twice".replace("  ", " "),
+                             source=self.source)
+        label.pos = len(self._ops)
+
+    def patch_jump(self, index: int, target: Target) -> None:
+        """Rewrite the (last) TARGET operand of the op at `index`."""
+        op = self._op_of[index]
+        targets = op.spec.targets
+        if not targets:
+            raise BuildError(f"op {index} ({op.spec.name}) has no jump target to patch",
+                             op=op.spec.name, ip=index, source=self.source)
+        self._ops[index][targets[-1]] = target
+
+    def add_sub_entry(self, name: str, target: Target) -> None:
+        """Register a function entry point by name."""
+        self._sub_entries.append((self.add_name(name), target))
+
+    def add_block_range(self, start: Target, end: Target) -> int:
+        """Register a block [start, end) for the higher-order ops; returns its index."""
+        self._block_ranges.append((start, end))
+        return len(self._block_ranges) - 1
+
+    def add_sub_chunk(self, chunk: Chunk) -> int:
+        """Attach a nested chunk (command substitution bodies, trap handlers)."""
+        if not isinstance(chunk, Chunk):
+            raise BuildError(f"sub-chunk must be a Chunk, got {type(chunk).__name__}",
+                             source=self.source)
+        self._sub_chunks.append(chunk)
+        return len(self._sub_chunks) - 1
+
+    def reserve_slots(self, count: int) -> None:
+        """Make frames of this chunk have at least `count` slots."""
+        self._min_slots = max(self._min_slots, count)
+
+    # -- building ---------------------------------------------------------------
+
+    def _resolve(self, target: Target, what: str) -> int:
+        if isinstance(target, Label):
+            if target.pos is None:
+                raise BuildError(f"label {target.name or '(anonymous)'} used by {what} "
+                                 "was never bound", source=self.source)
+            return target.pos
+        return target
+
+    def build(self, fuse: bool = True, verify: bool = True) -> Chunk:
+        """Resolve labels, validate (D9) and, by default, run the fusion pass."""
+        ops: list[Instr] = []
+        slot_count = self._min_slots
+        for i, (op, values) in enumerate(zip(self._op_of, self._ops)):
+            spec = op.spec
+            resolved = tuple(
+                self._resolve(v, f"op {i} ({spec.name})") if isinstance(v, Label) else v
+                for v in values)
+            for o, v in zip(spec.operands, resolved):
+                if o.kind is Kind.SLOT:
+                    slot_count = max(slot_count, v + 1)
+            ops.append(encode(op, resolved))
+        chunk = Chunk(
+            ops, self._constants, self._names, self._lines, slot_count, self._sub_chunks,
+            [(self._resolve(a, "a block range"), self._resolve(b, "a block range"))
+             for a, b in self._block_ranges],
+            [(n, self._resolve(t, f"sub entry {self._names[n]}"))
+             for n, t in self._sub_entries],
+            self.source)
+        if verify:
+            from fusevm.verify import verify as run_verifier
+            run_verifier(chunk)
+        if fuse:
+            from fusevm.peephole.fuse import fuse as run_fusion
+            chunk = run_fusion(chunk)
+        return chunk
+
+
+def slot_count_of(ops: Sequence[Instr], minimum: int = 0) -> int:
+    """Highest SLOT operand + 1 over `ops` (at least `minimum`)."""
+    count = minimum
+    for instr in ops:
+        d = decode(instr)
+        for o, v in zip(d.spec.operands, d.operands):
+            if o.kind is Kind.SLOT:
+                count = max(count, v + 1)
+    return count

@@ -1,0 +1,210 @@
+"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and awk.
+
+Errors print one line, `file:line: message`, and exit 1; `--traceback` shows the Python
+stack instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fusevm import __version__
+from fusevm.chunk import Chunk
+from fusevm.errors import VMError
+from fusevm.serialize import MAGIC
+from fusevm.values import format_value
+
+
+def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
+    """Read a `.fasm` text file or a serialized chunk (told apart by the magic bytes)."""
+    data = Path(path).read_bytes()
+    if data.startswith(MAGIC):
+        chunk = Chunk.from_bytes(data)
+        if fuse:
+            from fusevm.peephole.fuse import fuse as run_fusion
+            chunk = run_fusion(chunk)
+        return chunk
+    from fusevm.asm import assemble
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise VMError(f"{path} is neither assembler text (UTF-8) nor a serialized chunk",
+                      source=path) from e
+    return assemble(text, source=path, fuse=fuse)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from fusevm.interp.vm import VM
+    chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    vm = VM(chunk, strict_int=args.strict_int)
+    if args.jit or args.jit_log:
+        if args.jit_log:
+            from fusevm.jit import set_log
+            set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
+        vm.enable_jit()
+    result = vm.run()
+    sys.stdout.flush()
+    if args.result and result is not None:
+        print(format_value(result))
+    return 0
+
+
+def _cmd_asm(args: argparse.Namespace) -> int:
+    chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
+    out.write_bytes(chunk.to_bytes())
+    print(f"{out}: {len(chunk.ops)} ops, {len(chunk.constants)} constants, "
+          f"digest {chunk.digest()}")
+    return 0
+
+
+def _cmd_dis(args: argparse.Namespace) -> int:
+    from fusevm.disasm import disassemble
+    if args.awk is not None:
+        from fusevm.lang.awk.api import compile_program
+        chunk = compile_program(args.awk, fuse=not args.no_fuse)
+    elif args.file is None:
+        raise SystemExit("fusevm dis: give a FILE or --awk PROGRAM")
+    else:
+        chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    print(disassemble(chunk))
+    return 0
+
+
+def _examples() -> list[Path]:
+    return sorted((Path(__file__).parent / "examples").glob("*.fasm"))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import io
+
+    from fusevm.interp.vm import VM
+    files = [Path(f) for f in args.files] or _examples()
+    print(f"fusevm {__version__}: running {len(files)} example program(s)\n")
+    for path in files:
+        chunk = load_chunk(str(path))
+        unfused = load_chunk(str(path), fuse=False)
+        timings = []
+        output = ""
+        for c in (chunk, unfused):
+            out = io.StringIO()
+            start = time.perf_counter()
+            VM(c, stdout=out).run()
+            timings.append(time.perf_counter() - start)
+            output = output or out.getvalue()
+        head = output.splitlines()
+        shown = "\n".join("    " + line for line in head[:8])
+        more = f"\n    ... ({len(head) - 8} more lines)" if len(head) > 8 else ""
+        print(f"== {path.name}: {len(chunk.ops)} ops fused, {len(unfused.ops)} unfused")
+        print(f"{shown}{more}")
+        print(f"   time: {timings[0] * 1e3:.2f} ms fused, {timings[1] * 1e3:.2f} ms unfused\n")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    from fusevm.bench.harness import main as bench_main
+    return bench_main(rest)
+
+
+def _cmd_jit_dump(args: argparse.Namespace) -> int:
+    from fusevm.jit import dump
+    print(dump(load_chunk(args.file, fuse=not args.no_fuse)))
+    return 0
+
+
+def _cmd_awk(rest: list[str]) -> int:
+    from fusevm.lang.awk.main import main as awk_main
+    return awk_main(rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fusevm", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"fusevm {__version__}")
+    p.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a .fasm file or a serialized chunk")
+    run.add_argument("file")
+    run.add_argument("--no-fuse", action="store_true", help="run without the fusion pass")
+    run.add_argument("--jit", action="store_true", help="enable the JIT tiers")
+    run.add_argument("--jit-log", action="store_true",
+                     help="print each JIT tier decision to stderr (implies --jit)")
+    run.add_argument("--strict-int", action="store_true",
+                     help="raise on 64-bit integer overflow instead of wrapping")
+    run.add_argument("-r", "--result", action="store_true",
+                     help="print the value the program leaves on the stack")
+    run.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+
+    asm = sub.add_parser("asm", help="assemble a .fasm file into a serialized chunk")
+    asm.add_argument("file")
+    asm.add_argument("-o", "--output", help="output path (default: FILE with .fvmc)")
+    asm.add_argument("--no-fuse", action="store_true", help="do not run the fusion pass")
+
+    dis = sub.add_parser("dis", help="disassemble a chunk (fused unless --no-fuse)")
+    dis.add_argument("file", nargs="?")
+    dis.add_argument("--no-fuse", action="store_true", help="show the unfused chunk")
+    dis.add_argument("--awk", metavar="PROGRAM", help="disassemble an awk program instead")
+
+    demo = sub.add_parser("demo", help="run the bundled example programs")
+    demo.add_argument("files", nargs="*", help="programs to run (default: the bundled ones)")
+
+    sub.add_parser("bench", help="run the benchmark harness (see `fusevm bench --help`)",
+                   add_help=False)
+
+    dump = sub.add_parser("jit-dump", help="print the LLVM IR and tier decision for a chunk")
+    dump.add_argument("file")
+    dump.add_argument("--no-fuse", action="store_true")
+
+    sub.add_parser("awk", help="POSIX awk on the VM (see `fusevm awk --help`)", add_help=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    traceback = "--traceback" in argv
+    # `awk` and `bench` take their own arguments, unparsed by us.
+    for i, word in enumerate(argv):
+        if word in ("awk", "bench"):
+            if all(a.startswith("-") for a in argv[:i]):
+                rest = argv[i + 1:]
+                return _guard(lambda: _cmd_awk(rest) if word == "awk"
+                              else _cmd_bench(argparse.Namespace(), rest), traceback)
+            break
+        if not word.startswith("-"):
+            break
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers: dict[str, Any] = {"run": _cmd_run, "asm": _cmd_asm, "dis": _cmd_dis,
+                                "demo": _cmd_demo, "jit-dump": _cmd_jit_dump}
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return _guard(lambda: handlers[args.command](args), traceback)
+
+
+def _guard(fn: Any, traceback: bool) -> int:
+    try:
+        return int(fn())
+    except VMError as e:
+        if traceback:
+            raise
+        where = e.where() if e.source or e.line is not None else "fusevm"
+        text = str(e)
+        print(text if text.startswith(f"{e.source}:") else f"{where}: {text}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as e:
+        if traceback:
+            raise
+        print(f"fusevm: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

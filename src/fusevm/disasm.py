@@ -1,0 +1,103 @@
+"""The disassembler: a Chunk as assembly text that assembles back to an equal chunk.
+
+Pools, names, entries, block ranges and sub-chunks are declared up front (in pool order,
+so indices survive the round trip); each op is printed by its operand kinds, with
+constants as literals, names as identifiers and targets as labels `L<ip>`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fusevm.chunk import Chunk, slot_count_of
+from fusevm.instr import decode
+from fusevm.ops import F, Kind
+from fusevm.values import format_value, same_value
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*\Z")
+_RESERVED = {"true", "false", "undef", "inf", "nan", "Status", "Ref", "NativeFn"}
+
+
+def _name(text: str) -> str:
+    if _IDENT.match(text) and text not in _RESERVED:
+        return text
+    return format_value(text)
+
+
+def _const(chunk: Chunk, k: int) -> str:
+    value = chunk.constants[k]
+    for j, existing in enumerate(chunk.constants):
+        if type(existing) is type(value) and same_value(existing, value):
+            return format_value(value) if j == k else f"#{k}"
+    return f"#{k}"  # pragma: no cover - k itself always matches
+
+
+def _targets(chunk: Chunk) -> set[int]:
+    out = {ip for _, ip in chunk.sub_entries}
+    for start, end in chunk.block_ranges:
+        out.update((start, end))
+    for instr in chunk.ops:
+        d = decode(instr)
+        if d.spec.has(F.BRANCH) or d.spec.targets:
+            out.update(d.targets())
+    return out
+
+
+def _operand(chunk: Chunk, kind: Kind, value: Any) -> str:
+    if kind is Kind.CONST:
+        return _const(chunk, value)
+    if kind is Kind.NAME:
+        return _name(chunk.names[value])
+    if kind is Kind.TARGET:
+        return f"L{value}"
+    if kind is Kind.BLOCK:
+        return f"b{value}"
+    if kind is Kind.SUB:
+        return f"c{value}"
+    if kind is Kind.FLOAT:
+        return repr(float(value))
+    if kind in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD):
+        from fusevm.shell.codes import FileTest, ParamMod, Redir
+        enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]
+        return str(enum_type(value).symbol) if value in enum_type._value2member_map_ else str(value)
+    return str(value)
+
+
+def disassemble(chunk: Chunk, *, indent: str = "") -> str:
+    """Render a chunk as assembler text (`fusevm.asm.assemble` reads it back)."""
+    out: list[str] = []
+    emit = out.append
+    emit(f"{indent}.source {format_value(chunk.source)}")
+    if chunk.slot_count != slot_count_of(chunk.ops):
+        emit(f"{indent}.slots {chunk.slot_count}")
+    for name in chunk.names:
+        emit(f"{indent}.name {_name(name)}")
+    for value in chunk.constants:
+        emit(f"{indent}.const {format_value(value)}")
+    for i, sub in enumerate(chunk.sub_chunks):
+        emit(f"{indent}.chunk c{i}")
+        emit(disassemble(sub, indent=indent + "    "))
+        emit(f"{indent}.end")
+    for name, ip in chunk.sub_entries:
+        emit(f"{indent}.sub {_name(chunk.names[name])} L{ip}")
+    for i, (start, end) in enumerate(chunk.block_ranges):
+        emit(f"{indent}.block b{i} L{start} L{end}")
+    labels = _targets(chunk)
+    entries = {ip: chunk.names[n] for n, ip in reversed(chunk.sub_entries)}
+    last_line: int | None = None
+    for ip, instr in enumerate(chunk.ops):
+        if ip in labels:
+            note = f"  ; {entries[ip]}" if ip in entries else ""
+            emit(f"{indent}L{ip}:{note}")
+        line = chunk.lines[ip]
+        if line != last_line:
+            emit(f"{indent}.line {line}")
+            last_line = line
+        d = decode(instr)
+        text = " ".join([d.name] + [_operand(chunk, o.kind, v)
+                                    for o, v in zip(d.spec.operands, d.operands)])
+        emit(f"{indent}    {text}")
+    if len(chunk.ops) in labels:
+        emit(f"{indent}L{len(chunk.ops)}:")
+    return "\n".join(out)

@@ -1,0 +1,72 @@
+"""Instructions: the tuple encoding of one op in a chunk, and its decoded view.
+
+An instruction is a plain tuple `(Op, *operands)`. Extension ops are stored as
+`(Op.Extended, id, arg)` / `(Op.ExtendedWide, id, payload)`; `decode()` gives every tool
+one view of both: the op's table row and its operand values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fusevm.errors import BuildError
+from fusevm.ops import Kind, Op, OpSpec
+from fusevm.ops.extension import ExtOp, pack, require, unpack
+
+Instr = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """An instruction seen through its (core or extension) table row."""
+
+    spec: OpSpec
+    operands: tuple[Any, ...]
+    ext: ExtOp | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def targets(self) -> tuple[int, ...]:
+        return tuple(self.operands[i] for i in self.spec.targets)
+
+
+def decode(instr: Instr) -> Decoded:
+    """Decode an instruction; extension ops resolve through the extension registry."""
+    op = instr[0]
+    if op is Op.Extended or op is Op.ExtendedWide:
+        ext = require(instr[1], op=op.name)
+        return Decoded(ext.spec, unpack(ext, instr[2]), ext)
+    return Decoded(op.spec, instr[1:])
+
+
+def encode(op: Op | ExtOp, operands: tuple[Any, ...]) -> Instr:
+    """Encode an op and its operand values as an instruction (no range checks)."""
+    if isinstance(op, ExtOp):
+        return pack(op, operands)
+    return (op, *operands)
+
+
+def with_operands(d: Decoded, operands: tuple[Any, ...]) -> Instr:
+    """Re-encode a decoded instruction with new operand values (e.g. remapped targets)."""
+    return encode(d.ext if d.ext is not None else Op[d.spec.name], operands)
+
+
+def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
+    """Range-check one operand value for its kind; returns the normalized value."""
+    o = spec.operands[index]
+    kind = o.kind
+    if kind is Kind.FLOAT:
+        if type(value) not in (int, float):
+            raise BuildError(f"{spec.name}: operand {o.name} must be a number, got {value!r}",
+                             op=spec.name)
+        return float(value)
+    if type(value) is not int:
+        raise BuildError(f"{spec.name}: operand {o.name} must be an integer, got {value!r}",
+                         op=spec.name)
+    if not kind.lo <= value <= kind.hi:
+        raise BuildError(f"{spec.name}: operand {o.name}={value} is outside the "
+                         f"{kind.value} range {kind.lo}..{kind.hi}", op=spec.name)
+    return value

@@ -1,0 +1,168 @@
+"""Handlers for arithmetic and bitwise ops: Int fast paths inline, the rest in semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fusevm.interp import semantics as sem
+from fusevm.interp.registry import Step, handler
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.values import INT_MAX, INT_MIN, to_int
+
+
+def _wrapping(vm: VM, ip: int, what: str, int_op: Callable[[int, int], int],
+              slow: Callable[[Any, Any, bool], Any]) -> Step:
+    """A binary op whose Int x Int result wraps (or raises under strict_int)."""
+    stack = vm.stack
+    pop = stack.pop
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        a = stack[-1]
+        if type(a) is int and type(b) is int:
+            r = int_op(a, b)
+            stack[-1] = r if INT_MIN <= r <= INT_MAX else sem.int_result(r, strict, what)
+        else:
+            stack[-1] = slow(a, b, strict)
+        return nxt
+    return step
+
+
+@handler(Op.Add)
+def add(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    # Add is the hottest binary op; its Int path is written out without a call.
+    def step() -> int:
+        b = pop()
+        a = stack[-1]
+        if type(a) is int and type(b) is int:
+            r = a + b
+            stack[-1] = r if INT_MIN <= r <= INT_MAX else sem.int_result(r, strict, "Add")
+        else:
+            stack[-1] = sem.add(a, b, strict)
+        return nxt
+    return step
+
+
+@handler(Op.Sub)
+def sub(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _wrapping(vm, ip, "Sub", int.__sub__, sem.sub)
+
+
+@handler(Op.Mul)
+def mul(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _wrapping(vm, ip, "Mul", int.__mul__, sem.mul)
+
+
+def _binary(vm: VM, ip: int, fn: Callable[[Any, Any], Any]) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        stack[-1] = fn(stack[-1], b)
+        return nxt
+    return step
+
+
+def _unary(vm: VM, ip: int, fn: Callable[[Any], Any]) -> Step:
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1])
+        return nxt
+    return step
+
+
+@handler(Op.Div)
+def div(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.div)
+
+
+@handler(Op.Mod)
+def mod(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.mod)
+
+
+@handler(Op.Pow)
+def pow_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.power)
+
+
+@handler(Op.Negate)
+def negate(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    strict = vm.strict_int
+    return _unary(vm, ip, lambda a: sem.negate(a, strict))
+
+
+@handler(Op.Inc)
+def inc(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        a = stack[-1]
+        if type(a) is int and a != INT_MAX:
+            stack[-1] = a + 1
+        else:
+            stack[-1] = sem.inc(a, strict)
+        return nxt
+    return step
+
+
+@handler(Op.Dec)
+def dec(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        a = stack[-1]
+        if type(a) is int and a != INT_MIN:
+            stack[-1] = a - 1
+        else:
+            stack[-1] = sem.dec(a, strict)
+        return nxt
+    return step
+
+
+@handler(Op.BitAnd)
+def bit_and(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.bit_and)
+
+
+@handler(Op.BitOr)
+def bit_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.bit_or)
+
+
+@handler(Op.BitXor)
+def bit_xor(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.bit_xor)
+
+
+@handler(Op.BitNot)
+def bit_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _unary(vm, ip, lambda a: ~to_int(a))
+
+
+@handler(Op.Shl)
+def shl(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    strict = vm.strict_int
+    return _binary(vm, ip, lambda a, b: sem.shl(a, b, strict))
+
+
+@handler(Op.Shr)
+def shr(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.shr)

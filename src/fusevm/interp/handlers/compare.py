@@ -1,0 +1,170 @@
+"""Handlers for comparisons, logical ops and the string ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fusevm.errors import ResourceLimit
+from fusevm.interp import semantics as sem
+from fusevm.interp.registry import Step, handler
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.values import length, to_float, to_int, to_str, truthy
+
+MAX_STRING = 1 << 28
+
+
+def _compare(vm: VM, ip: int, int_cmp: Callable[[int, int], bool],
+             float_cmp: Callable[[float, float], bool]) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        a = stack[-1]
+        if type(a) is int and type(b) is int:
+            stack[-1] = int_cmp(a, b)
+        else:
+            stack[-1] = float_cmp(to_float(a), to_float(b))
+        return nxt
+    return step
+
+
+@handler(Op.NumLt)
+def num_lt(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    # The loop-test comparison, written out without a call on the Int path.
+    def step() -> int:
+        b = pop()
+        a = stack[-1]
+        if type(a) is int and type(b) is int:
+            stack[-1] = a < b
+        else:
+            stack[-1] = to_float(a) < to_float(b)
+        return nxt
+    return step
+
+
+@handler(Op.NumGt)
+def num_gt(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _compare(vm, ip, int.__gt__, float.__gt__)
+
+
+@handler(Op.NumLe)
+def num_le(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _compare(vm, ip, int.__le__, float.__le__)
+
+
+@handler(Op.NumGe)
+def num_ge(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _compare(vm, ip, int.__ge__, float.__ge__)
+
+
+@handler(Op.NumEq)
+def num_eq(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _compare(vm, ip, int.__eq__, float.__eq__)
+
+
+@handler(Op.NumNe)
+def num_ne(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _compare(vm, ip, int.__ne__, float.__ne__)
+
+
+def _binary(vm: VM, ip: int, fn: Callable[[Any, Any], Any]) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        stack[-1] = fn(stack[-1], b)
+        return nxt
+    return step
+
+
+def _unary(vm: VM, ip: int, fn: Callable[[Any], Any]) -> Step:
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1])
+        return nxt
+    return step
+
+
+@handler(Op.Spaceship)
+def spaceship(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, sem.spaceship)
+
+
+def _str_cmp(a: Any, b: Any) -> int:
+    x, y = to_str(a), to_str(b)
+    return (x > y) - (x < y)
+
+
+_STRING_COMPARISONS = {
+    Op.StrEq: lambda a, b: to_str(a) == to_str(b),
+    Op.StrNe: lambda a, b: to_str(a) != to_str(b),
+    Op.StrLt: lambda a, b: to_str(a) < to_str(b),
+    Op.StrGt: lambda a, b: to_str(a) > to_str(b),
+    Op.StrLe: lambda a, b: to_str(a) <= to_str(b),
+    Op.StrGe: lambda a, b: to_str(a) >= to_str(b),
+    Op.StrCmp: _str_cmp,
+}
+
+
+@handler(*_STRING_COMPARISONS)
+def string_compare(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, _STRING_COMPARISONS[vm.chunk.ops[ip][0]])
+
+
+@handler(Op.LogNot)
+def log_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _unary(vm, ip, lambda a: not truthy(a))
+
+
+@handler(Op.LogAnd)
+def log_and(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, lambda a, b: truthy(a) and truthy(b))
+
+
+@handler(Op.LogOr)
+def log_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, lambda a, b: truthy(a) or truthy(b))
+
+
+@handler(Op.Concat)
+def concat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        a = stack[-1]
+        stack[-1] = (a if type(a) is str else to_str(a)) + (b if type(b) is str else to_str(b))
+        return nxt
+    return step
+
+
+def _repeat(s: Any, count: Any) -> str:
+    text = to_str(s)
+    n = max(to_int(count), 0)
+    if n and len(text) * n > MAX_STRING:
+        raise ResourceLimit(f"StringRepeat result of {len(text) * n} characters is too large")
+    return text * n
+
+
+@handler(Op.StringRepeat)
+def string_repeat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _binary(vm, ip, _repeat)
+
+
+@handler(Op.StringLen)
+def string_len(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _unary(vm, ip, length)

@@ -1,0 +1,259 @@
+"""Handlers for arrays and hashes stored in globals, the Make* ops and ranges."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fusevm.errors import ResourceLimit
+from fusevm.interp.containers_util import array_of, hash_of, store_at
+from fusevm.interp.registry import Step, handler
+from fusevm.interp.semantics import NEEDS_COPY
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.values import Undef, copy_value, to_int, to_str
+
+#: Largest array Range/RangeStep will build.
+MAX_RANGE: Final = 1 << 24
+
+
+def _where(vm: VM, name: int) -> str:
+    return f"global {vm.chunk.names[name]!r}"
+
+
+@handler(Op.DeclareArray, Op.DeclareHash)
+def declare_container(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    make = list if vm.chunk.ops[ip][0] is Op.DeclareArray else dict
+    nxt = ip + 1
+
+    def step() -> int:
+        globals_[name] = make()
+        return nxt
+    return step
+
+
+@handler(Op.ArrayGet)
+def array_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    stack = vm.stack
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        arr = array_of(globals_[name], where)
+        i = stack[-1]
+        if type(i) is not int:
+            i = to_int(i)
+        v = arr[i] if 0 <= i < len(arr) else Undef
+        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v
+        return nxt
+    return step
+
+
+@handler(Op.ArraySet)
+def array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    pop = vm.stack.pop
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        i = pop()
+        v = pop()
+        store_at(array_of(globals_[name], where), i, v)
+        return nxt
+    return step
+
+
+@handler(Op.ArrayPush)
+def array_push(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    pop = vm.stack.pop
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        array_of(globals_[name], where).append(pop())
+        return nxt
+    return step
+
+
+@handler(Op.ArrayPop, Op.ArrayShift)
+def array_pop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    push = vm.stack.append
+    where = _where(vm, name)
+    index = -1 if vm.chunk.ops[ip][0] is Op.ArrayPop else 0
+    nxt = ip + 1
+
+    def step() -> int:
+        arr = array_of(globals_[name], where)
+        push(arr.pop(index) if arr else Undef)
+        return nxt
+    return step
+
+
+@handler(Op.ArrayLen)
+def array_len(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    push = vm.stack.append
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        push(len(array_of(globals_[name], where)))
+        return nxt
+    return step
+
+
+@handler(Op.MakeArray)
+def make_array(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    count = operands[0]
+    stack = vm.stack
+    nxt = ip + 1
+    if count == 0:
+        def empty() -> int:
+            stack.append([])
+            return nxt
+        return empty
+
+    def step() -> int:
+        items = stack[-count:]
+        del stack[-count:]
+        stack.append(items)
+        return nxt
+    return step
+
+
+@handler(Op.HashGet)
+def hash_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    stack = vm.stack
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        k = stack[-1]
+        v = hash_of(globals_[name], where).get(k if type(k) is str else to_str(k), Undef)
+        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v
+        return nxt
+    return step
+
+
+@handler(Op.HashSet)
+def hash_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    pop = vm.stack.pop
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        k = pop()
+        v = pop()
+        hash_of(globals_[name], where)[k if type(k) is str else to_str(k)] = v
+        return nxt
+    return step
+
+
+@handler(Op.HashDelete)
+def hash_delete(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    stack = vm.stack
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = hash_of(globals_[name], where).pop(to_str(stack[-1]), Undef)
+        return nxt
+    return step
+
+
+@handler(Op.HashExists)
+def hash_exists(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    stack = vm.stack
+    where = _where(vm, name)
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = to_str(stack[-1]) in hash_of(globals_[name], where)
+        return nxt
+    return step
+
+
+@handler(Op.HashKeys, Op.HashValues)
+def hash_listing(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name = operands[0]
+    globals_ = vm.globals
+    push = vm.stack.append
+    where = _where(vm, name)
+    keys = vm.chunk.ops[ip][0] is Op.HashKeys
+    nxt = ip + 1
+
+    def step() -> int:
+        h = hash_of(globals_[name], where)
+        push(list(h) if keys else [copy_value(v) for v in h.values()])
+        return nxt
+    return step
+
+
+@handler(Op.MakeHash)
+def make_hash(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    count = operands[0]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        items = stack[len(stack) - count:]
+        del stack[len(stack) - count:]
+        out: dict[str, Any] = {}
+        for i in range(0, len(items) - 1, 2):
+            out[to_str(items[i])] = items[i + 1]
+        stack.append(out)
+        return nxt
+    return step
+
+
+def _range(start: int, stop: int, step: int) -> list[Any]:
+    r = range(start, stop + (1 if step > 0 else -1), step)
+    if len(r) > MAX_RANGE:
+        raise ResourceLimit(f"range of {len(r)} elements is larger than {MAX_RANGE}")
+    return list(r)
+
+
+@handler(Op.Range)
+def range_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        stop = to_int(pop())
+        stack[-1] = _range(to_int(stack[-1]), stop, 1)
+        return nxt
+    return step
+
+
+@handler(Op.RangeStep)
+def range_step(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        by = to_int(pop())
+        stop = to_int(pop())
+        start = to_int(stack[-1])
+        stack[-1] = _range(start, stop, by) if by != 0 else []
+        return nxt
+    return step

@@ -1,0 +1,75 @@
+"""Handlers for CallBuiltin and the extension point (Extended / ExtendedWide)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusevm.errors import UnknownExtension, VMError
+from fusevm.interp.registry import HALT, Step, handler
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.ops.extension import lookup, unpack
+from fusevm.values import Undef
+
+
+@handler(Op.CallBuiltin)
+def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    builtin, argc = operands
+    stack = vm.stack
+    builtins = vm.builtins
+    nxt = ip + 1
+
+    def step() -> int:
+        fn = builtins.get(builtin)
+        if fn is None:
+            raise UnknownExtension(f"no builtin is registered with id {builtin}")
+        if argc:
+            args = stack[-argc:]
+            del stack[-argc:]
+        else:
+            args = []
+        r = fn(vm, *args)
+        stack.append(Undef if r is None else r)
+        if vm.halted:
+            return HALT
+        return nxt
+    return step
+
+
+@handler(Op.Extended, Op.ExtendedWide)
+def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    ext_id, payload = operands
+    ext = lookup(ext_id)
+    nxt = ip + 1
+    if ext is None:
+        def unknown() -> int:
+            raise UnknownExtension(f"no extension set declares op id {ext_id:#x}")
+        return unknown
+    try:
+        fn = vm.ext_handler(ext_id, ext.name)
+    except UnknownExtension as e:
+        err = e
+
+        def unregistered() -> int:
+            raise UnknownExtension(err.message)
+        return unregistered
+    args = unpack(ext, payload)
+
+    def step() -> int:
+        vm._jump = None
+        try:
+            fn(vm, *args)
+        except VMError:
+            raise
+        except IndexError:
+            raise
+        except Exception as e:
+            raise VMError(f"extension op {ext.name} failed: {type(e).__name__}: {e}") from e
+        if vm.halted:
+            return HALT
+        target = vm._jump
+        if target is not None:
+            vm._jump = None
+            return target
+        return nxt
+    return step

@@ -1,0 +1,261 @@
+"""Handlers for the fused superinstructions.
+
+Each handler means exactly what its `fuses` sequence in the op table means, for every
+value (D14): the fast path runs when the slots hold Ints (closed forms for the whole-loop
+ops), and anything else runs the sequence's own semantics step by step through the same
+helpers the unfused handlers use. tests/fusion/test_fused_equivalence.py checks this
+against the expansion for every fused op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusevm.errors import IntegerOverflow, ResourceLimit, TypeMismatch
+from fusevm.interp import semantics as sem
+from fusevm.interp.registry import Step, handler
+from fusevm.interp.semantics import NEEDS_COPY
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.values import INT_MAX, INT_MIN, copy_value, kind_name, to_str, wrap64
+
+MAX_STRING = 1 << 28
+
+
+def _copy(v: Any) -> Any:
+    return copy_value(v) if type(v) in NEEDS_COPY else v
+
+
+# -- Slot increments and decrements --------------------------------------------------
+
+@handler(Op.PreIncSlotVoid)
+def pre_inc_slot_void(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    slot = operands[0]
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        v = slots[slot]
+        slots[slot] = v + 1 if type(v) is int and v != INT_MAX else sem.inc(v, strict)
+        return nxt
+    return step
+
+
+def _step_slot(vm: VM, operands: tuple[Any, ...], ip: int, delta: int, post: bool) -> Step:
+    slot = operands[0]
+    strict = vm.strict_int
+    push = vm.stack.append
+    bump = sem.inc if delta > 0 else sem.dec
+    edge = INT_MAX if delta > 0 else INT_MIN
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        v = slots[slot]
+        new = v + delta if type(v) is int and v != edge else bump(v, strict)
+        push(_copy(v) if post else new)
+        slots[slot] = new
+        return nxt
+    return step
+
+
+@handler(Op.PreIncSlot)
+def pre_inc_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _step_slot(vm, operands, ip, 1, post=False)
+
+
+@handler(Op.PreDecSlot)
+def pre_dec_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _step_slot(vm, operands, ip, -1, post=False)
+
+
+@handler(Op.PostIncSlot)
+def post_inc_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _step_slot(vm, operands, ip, 1, post=True)
+
+
+@handler(Op.PostDecSlot)
+def post_dec_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _step_slot(vm, operands, ip, -1, post=True)
+
+
+@handler(Op.AddAssignSlotVoid)
+def add_assign_slot_void(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    a, b = operands
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        x = slots[a]
+        y = slots[b]
+        if type(x) is int and type(y) is int:
+            r = x + y
+            slots[a] = r if INT_MIN <= r <= INT_MAX else sem.int_result(r, strict, "Add")
+        else:
+            slots[a] = sem.add(x, y, strict)
+        return nxt
+    return step
+
+
+# -- Fused compare-and-branch ---------------------------------------------------------
+
+@handler(Op.SlotLtIntJumpIfFalse)
+def slot_lt_int_jump_if_false(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    slot, limit, target = operands
+    nxt = ip + 1
+
+    def step() -> int:
+        v = vm.slots[slot]
+        if type(v) is int:
+            return nxt if v < limit else target
+        return nxt if sem.num_lt(v, limit) else target
+    return step
+
+
+@handler(Op.SlotIncLtIntJumpBack)
+def slot_inc_lt_int_jump_back(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    slot, limit, target = operands
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        v = slots[slot]
+        v = v + 1 if type(v) is int and v != INT_MAX else sem.inc(v, strict)
+        slots[slot] = v
+        return target if v < limit else nxt
+    return step
+
+
+# -- Whole-loop fusions -----------------------------------------------------------------
+
+def _accum_overflow_step(s: int, k: int, m: int) -> int | None:
+    """First iteration j (0-based) whose Add leaves the i64 range, or None.
+
+    The partial sums P(j) = s + j*k + j*(j-1)/2 are convex in j, so they fall until the
+    vertex and rise after it: an underflow can only start on the falling part and an
+    overflow on the rising part, and each is found by bisection.
+    """
+    def p(j: int) -> int:
+        return s + j * k + j * (j - 1) // 2
+
+    def first(lo: int, hi: int, bad: Any) -> int | None:
+        if lo > hi or not bad(p(hi)):
+            return None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if bad(p(mid)):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    vertex = min(max(1 - k, 0), m)  # P(j+1) - P(j) = k + j >= 0 from here on
+    falls = first(1, vertex, lambda x: x < INT_MIN)
+    rises = first(max(vertex, 1), m, lambda x: x > INT_MAX)
+    found = [j for j in (falls, rises) if j is not None]
+    return min(found) - 1 if found else None
+
+
+@handler(Op.AccumSumLoop)
+def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    total, i, limit = operands
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        while True:
+            s = slots[total]
+            k = slots[i]
+            if type(s) is int and type(k) is int and total != i:
+                break
+            # The sequence itself, one iteration, until both slots hold Ints.
+            if not sem.num_lt(k, limit):
+                return nxt
+            slots[total] = sem.add(_copy(s), _copy(slots[i]), strict)
+            slots[i] = sem.inc(slots[i], strict)
+        m = limit - k if k < limit else 0
+        if m == 0:
+            return nxt
+        result = s + m * k + m * (m - 1) // 2
+        if strict:
+            j = _accum_overflow_step(s, k, m)
+            if j is not None:
+                # Leave the slots as the sequence would when its Add raises.
+                slots[total] = s + j * k + j * (j - 1) // 2
+                slots[i] = k + j
+                raise IntegerOverflow("integer overflow in Add: the sum does not fit "
+                                      "in 64 bits")
+            slots[total] = result
+        else:
+            slots[total] = wrap64(result)
+        slots[i] = limit
+        return nxt
+    return step
+
+
+@handler(Op.ConcatConstLoop)
+def concat_const_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    const, s, i, limit = operands
+    text = to_str(vm.chunk.constants[const])
+    strict = vm.strict_int
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        while True:
+            k = slots[i]
+            if type(k) is int and s != i:
+                break
+            if not sem.num_lt(k, limit):
+                return nxt
+            slots[s] = to_str(slots[s]) + text
+            slots[i] = sem.inc(slots[i], strict)
+        m = limit - k if k < limit else 0
+        if m == 0:
+            return nxt
+        head = to_str(slots[s])
+        if len(head) + len(text) * m > MAX_STRING:
+            raise ResourceLimit(f"ConcatConstLoop would build a string of "
+                                f"{len(head) + len(text) * m} characters")
+        slots[s] = head + text * m
+        slots[i] = limit
+        return nxt
+    return step
+
+
+@handler(Op.PushIntRangeLoop)
+def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name, i, limit = operands
+    globals_ = vm.globals
+    strict = vm.strict_int
+    where = f"global {vm.chunk.names[name]!r}"
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        while True:
+            k = slots[i]
+            if type(k) is int:
+                break
+            if not sem.num_lt(k, limit):
+                return nxt
+            arr = globals_[name]
+            if type(arr) is not list:
+                raise TypeMismatch(f"{where} holds {kind_name(arr)}, not an Array")
+            arr.append(_copy(k))
+            slots[i] = sem.inc(k, strict)
+        if k >= limit:
+            return nxt
+        arr = globals_[name]
+        if type(arr) is not list:
+            raise TypeMismatch(f"{where} holds {kind_name(arr)}, not an Array")
+        if limit - k > MAX_STRING:
+            raise ResourceLimit(f"PushIntRangeLoop would push {limit - k} elements")
+        arr.extend(range(k, limit))
+        slots[i] = limit
+        return nxt
+    return step

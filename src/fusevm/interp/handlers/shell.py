@@ -1,0 +1,355 @@
+"""Handlers for the shell ops: stack discipline and capability checks, then the host.
+
+Everything with shell meaning (processes, pipes, redirects, expansions) lives behind the
+VM's shell host (`fusevm.shell.host`); this module never touches the system itself. Shell
+variables are the VM's globals, looked up by name in the chunk's name pool (Undef means
+unset). Exec and the other command-running ops update `$?` (last_status) (D12).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusevm.interp.registry import Step, handler
+from fusevm.interp.vm import VM
+from fusevm.ops import Op
+from fusevm.shell.codes import FileTest, Redir, param_argc
+from fusevm.values import Status, Undef, to_int, to_str
+
+
+def flatten_args(values: list[Any]) -> list[str]:
+    """argv from stack values: an Array splices its elements, anything else is one word."""
+    argv: list[str] = []
+    for v in values:
+        if type(v) is list:
+            argv.extend(to_str(x) for x in v)
+        else:
+            argv.append(to_str(v))
+    return argv
+
+
+def _take(stack: list[Any], n: int) -> list[Any]:
+    if not n:
+        return []
+    items = stack[-n:]
+    del stack[-n:]
+    return items
+
+
+def _i32(n: int) -> int:
+    n &= 0xFFFFFFFF
+    return n - (1 << 32) if n >> 31 else n
+
+
+def _simple(vm: VM, ip: int, call: Any) -> Step:
+    """An op with no stack effect that just calls the host."""
+    nxt = ip + 1
+
+    def step() -> int:
+        call(vm.shell)
+        return nxt
+    return step
+
+
+def _string_op(vm: VM, ip: int, call: Any, cap: str | None = None) -> Step:
+    """`s -- r`: r = call(host, to_str(s))."""
+    stack = vm.stack
+    what = vm.chunk.ops[ip][0].name
+    nxt = ip + 1
+
+    def step() -> int:
+        if cap is not None:
+            vm.require(cap, what)
+        stack[-1] = call(vm.shell, to_str(stack[-1]))
+        return nxt
+    return step
+
+
+# -- Commands ----------------------------------------------------------------------------
+
+@handler(Op.Exec)
+def exec_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    argc = operands[0]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        argv = flatten_args(_take(stack, argc))
+        if argv:
+            vm.require("spawn", f"Exec {argv[0]!r}")
+            code = vm.shell.exec(argv)
+        else:
+            code = 0
+        vm.last_status = code
+        stack.append(Status(code))
+        return nxt
+    return step
+
+
+@handler(Op.ExecBg)
+def exec_bg(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    argc = operands[0]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        argv = flatten_args(_take(stack, argc))
+        if argv:
+            vm.require("spawn", f"ExecBg {argv[0]!r}")
+            vm.shell.exec_bg(argv)
+        vm.last_status = 0
+        stack.append(Status(0))
+        return nxt
+    return step
+
+
+@handler(Op.CallFunction)
+def call_function(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    name_index, argc = operands
+    name = vm.chunk.names[name_index]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        args = flatten_args(_take(stack, argc))
+        host = vm.shell
+        code = host.call_function(name, args)
+        if code is None:
+            builtin = vm.builtin_names.get(name)
+            if builtin is not None:
+                code = to_int(vm.builtins[builtin](vm, *args))
+            else:
+                vm.require("spawn", f"CallFunction {name!r}")
+                code = host.exec([name, *args])
+        vm.last_status = _i32(code)
+        stack.append(Status(vm.last_status))
+        return nxt
+    return step
+
+
+@handler(Op.PipelineBegin)
+def pipeline_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    stages = operands[0]
+    return _simple(vm, ip, lambda host: host.pipeline_begin(stages))
+
+
+@handler(Op.PipelineStage)
+def pipeline_stage(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _simple(vm, ip, lambda host: host.pipeline_stage())
+
+
+@handler(Op.PipelineEnd)
+def pipeline_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.last_status = _i32(vm.shell.pipeline_end())
+        push(Status(vm.last_status))
+        return nxt
+    return step
+
+
+@handler(Op.SubshellBegin)
+def subshell_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _simple(vm, ip, lambda host: host.subshell_begin())
+
+
+@handler(Op.SubshellEnd)
+def subshell_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        r = vm.shell.subshell_end()
+        if r is not None:
+            vm.last_status = _i32(r)
+        return nxt
+    return step
+
+
+# -- Redirects and here-documents ----------------------------------------------------------
+
+@handler(Op.Redirect)
+def redirect(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    fd, kind_code = operands
+    kind = Redir(kind_code)
+    cap = "fs_write" if kind.writes else ("fs_read" if kind.opens_file else None)
+    pop = vm.stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        target = to_str(pop())
+        if cap is not None:
+            vm.require(cap, f"redirect {fd}{kind.symbol}{target}")
+        vm.shell.redirect(fd, kind, target)
+        return nxt
+    return step
+
+
+@handler(Op.HereDoc)
+def here_doc(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    text = to_str(vm.chunk.constants[operands[0]])
+    return _simple(vm, ip, lambda host: host.heredoc(text))
+
+
+@handler(Op.HereString)
+def here_string(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    pop = vm.stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.shell.herestring(to_str(pop()))
+        return nxt
+    return step
+
+
+@handler(Op.WithRedirectsBegin)
+def with_redirects_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    count = operands[0]
+    return _simple(vm, ip, lambda host: host.with_redirects_begin(count))
+
+
+@handler(Op.WithRedirectsEnd)
+def with_redirects_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _simple(vm, ip, lambda host: host.with_redirects_end())
+
+
+# -- Substitutions and traps -----------------------------------------------------------------
+
+@handler(Op.CmdSubst, Op.ProcessSubIn, Op.ProcessSubOut)
+def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    sub = vm.chunk.sub_chunks[operands[0]]
+    op = vm.chunk.ops[ip][0]
+    method = {Op.CmdSubst: "cmd_subst", Op.ProcessSubIn: "process_sub_in",
+              Op.ProcessSubOut: "process_sub_out"}[op]
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        host = vm.shell
+        vm.bind_shell_runner()
+        push(getattr(host, method)(sub))
+        if op is Op.CmdSubst:
+            status = getattr(host, "last_subst_status", None)
+            if status is not None:
+                vm.last_status = _i32(status)
+        return nxt
+    return step
+
+
+@handler(Op.TrapSet)
+def trap_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    sub = vm.chunk.sub_chunks[operands[0]]
+    pop = vm.stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.shell.trap_set(to_str(pop()), sub)
+        return nxt
+    return step
+
+
+@handler(Op.TrapCheck)
+def trap_check(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        due = vm.shell.trap_check()
+        if due:
+            saved = vm.last_status
+            for chunk in due:
+                vm.run_sub_chunk(chunk)
+            vm.last_status = saved
+        return nxt
+    return step
+
+
+# -- Status ---------------------------------------------------------------------------------
+
+@handler(Op.SetStatus)
+def set_status(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    pop = vm.stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.last_status = _i32(to_int(pop()))
+        return nxt
+    return step
+
+
+@handler(Op.GetStatus)
+def get_status(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        push(Status(vm.last_status))
+        return nxt
+    return step
+
+
+# -- Globs, tests and expansions ---------------------------------------------------------------
+
+@handler(Op.Glob, Op.GlobRecursive)
+def glob(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    recursive = vm.chunk.ops[ip][0] is Op.GlobRecursive
+    return _string_op(vm, ip, lambda host, p: list(host.glob(p, recursive)), "fs_read")
+
+
+@handler(Op.TestFile)
+def test_file(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.shell.filetest import test_file as run_test
+    code = FileTest(operands[0])
+    return _string_op(vm, ip, lambda host, path: run_test(code, path), "fs_read")
+
+
+@handler(Op.WordSplit)
+def word_split(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _string_op(vm, ip, lambda host, s: list(host.word_split(s, vm.shell_var("IFS"))))
+
+
+@handler(Op.BraceExpand)
+def brace_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _string_op(vm, ip, lambda host, s: list(host.brace_expand(s)))
+
+
+@handler(Op.TildeExpand)
+def tilde_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return _string_op(vm, ip, lambda host, s: host.tilde_expand(s))
+
+
+@handler(Op.StrMatch, Op.RegexMatch)
+def match(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    regex = vm.chunk.ops[ip][0] is Op.RegexMatch
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        pattern = to_str(pop())
+        s = to_str(stack[-1])
+        host = vm.shell
+        stack[-1] = bool(host.regex_match(s, pattern) if regex else host.str_match(s, pattern))
+        return nxt
+    return step
+
+
+@handler(Op.ExpandParam)
+def expand_param(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    mod = operands[0]
+    argc = param_argc(mod)
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        args = _take(stack, argc)
+        name = to_str(stack[-1])
+        value = vm.shell_var(name)
+        result = vm.shell.expand_param(name, mod, args, value=value,
+                                       is_set=value is not None, lookup=vm.shell_var)
+        expanded, assign = result if type(result) is tuple else (result, None)
+        if assign is not None:
+            vm.set_shell_var(name, assign)
+        stack[-1] = Undef if expanded is None else expanded
+        return nxt
+    return step

@@ -1,0 +1,80 @@
+"""Everything built from the op table at import: the Op enum, lookups, categories, schema hash.
+
+No list of ops is kept anywhere else; code that needs "every op that ..." asks these views.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from typing import Final
+
+from fusevm.ops.spec import F, OpSpec
+from fusevm.ops.table import ROWS
+
+
+def _check(rows: tuple[OpSpec, ...]) -> None:
+    numbers: set[int] = set()
+    names: set[str] = set()
+    for row in rows:
+        if row.number in numbers:
+            raise ValueError(f"op number {row.number:#x} used twice ({row.name})")
+        if row.name in names:
+            raise ValueError(f"op {row.name} declared twice")
+        numbers.add(row.number)
+        names.add(row.name)
+
+
+_check(ROWS)
+
+
+class Op(enum.IntEnum):
+    """One member per core op, named by its CamelCase mnemonic; `.spec` is its table row."""
+
+    spec: OpSpec
+
+    @property
+    def mnemonic(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Op = enum.IntEnum("Op", [(row.name, row.number) for row in ROWS], type=Op)  # type: ignore[misc]
+for _row in ROWS:
+    Op[_row.name].spec = _row
+    Op[_row.name].__doc__ = f"{_row.effect.text}: {_row.formula}"
+
+#: Table row by op number.
+OPS: Final[dict[int, OpSpec]] = {row.number: row for row in ROWS}
+#: Op by mnemonic.
+BY_NAME: Final[dict[str, Op]] = {row.name: Op(row.number) for row in ROWS}
+#: Section names in table order, with their ops.
+SECTIONS: Final[dict[str, tuple[Op, ...]]] = {}
+for _row in ROWS:
+    SECTIONS.setdefault(_row.section, ())
+    SECTIONS[_row.section] += (Op(_row.number),)
+
+
+def ops_with(flag: F) -> tuple[Op, ...]:
+    """Every op carrying `flag`, in table order."""
+    return tuple(Op(row.number) for row in ROWS if row.flags & flag)
+
+
+FUSED_OPS: Final = ops_with(F.FUSED)
+SHELL_OPS: Final = ops_with(F.SHELL)
+BRANCH_OPS: Final = ops_with(F.BRANCH)
+
+
+def _schema_hash() -> str:
+    h = hashlib.sha256()
+    for row in ROWS:
+        kinds = ",".join(k.value for k in row.kinds)
+        h.update(f"{row.number}:{row.name}:{kinds}:{row.effect.text}\n".encode())
+    return h.hexdigest()[:16]
+
+
+#: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized
+#: chunks and JIT cache keys: any change to the table's shape invalidates both.
+SCHEMA_HASH: Final[str] = _schema_hash()

@@ -1,0 +1,224 @@
+"""ExtensionSet: a frontend's own ops, declared with the core table's schema in its own id range.
+
+An extension op travels in a chunk as the core op `Extended(id, arg)` when its operands fit
+in one byte, or `ExtendedWide(id, payload)` otherwise, with the operands packed into the
+payload by their declared widths. Every tool (verifier, assembler, disassembler, fusion, JIT)
+decodes it through `decode()` and so sees the extension op's own mnemonic, operands, stack
+effect and flags, exactly like a core op.
+
+Sets register themselves in a process-wide registry when created; overlapping id ranges
+are refused. Re-creating a set with the same name and range replaces the old one (so a
+frontend module can be reloaded).
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fusevm.errors import BuildError, UnknownExtension
+from fusevm.ops.derive import BY_NAME, Op
+from fusevm.ops.spec import F, Kind, OpSpec, make_spec
+
+Handler = Callable[..., Any]
+
+#: Extension ids below this are reserved so that they never look like core numbers.
+MIN_EXT_ID: Final = 0x0100
+MAX_EXT_ID: Final = 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class ExtOp:
+    """An extension op: its table row, owning set and handler."""
+
+    spec: OpSpec
+    owner: ExtensionSet
+
+    @property
+    def id(self) -> int:
+        return self.spec.number
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def wide(self) -> bool:
+        """True when its operands travel in ExtendedWide's 64-bit payload."""
+        return sum(k.bits for k in self.spec.kinds) > 8
+
+    @property
+    def handler(self) -> Handler | None:
+        return self.owner.handlers.get(self.spec.number)
+
+    def __repr__(self) -> str:
+        return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
+
+
+class ExtensionSet:
+    """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
+
+    def __init__(self, name: str, *, first_id: int, count: int) -> None:
+        if not (MIN_EXT_ID <= first_id and first_id + count - 1 <= MAX_EXT_ID and count > 0):
+            raise ValueError(
+                f"extension set {name!r}: ids must lie in {MIN_EXT_ID:#x}..{MAX_EXT_ID:#x}")
+        self.name = name
+        self.first_id = first_id
+        self.count = count
+        self.ops: dict[str, ExtOp] = {}
+        self.by_id: dict[int, ExtOp] = {}
+        self.handlers: dict[int, Handler] = {}
+        #: Optional JIT lowerings registered by the frontend, by op id (see fusevm.jit).
+        self.lowerings: dict[int, Any] = {}
+        self._next = first_id
+        _register(self)
+
+    def __contains__(self, ext_id: object) -> bool:
+        return isinstance(ext_id, int) and self.first_id <= ext_id < self.first_id + self.count
+
+    def __getitem__(self, name: str) -> ExtOp:
+        try:
+            return self.ops[name]
+        except KeyError:
+            raise KeyError(f"extension set {self.name!r} has no op {name!r}") from None
+
+    def __iter__(self) -> Iterator[ExtOp]:
+        return iter(self.ops.values())
+
+    def declare(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
+                flags: F = F.NONE, id: int | None = None) -> ExtOp:
+        """Declare an op (without a handler yet); returns it."""
+        ext_id = self._next if id is None else id
+        if ext_id not in self:
+            raise ValueError(f"{name}: id {ext_id:#x} is outside set {self.name!r}")
+        if ext_id in self.by_id:
+            raise ValueError(f"{name}: id {ext_id:#x} already used by {self.by_id[ext_id].name}")
+        if name in self.ops or name in BY_NAME:
+            raise ValueError(f"op name {name!r} is already taken")
+        spec = make_spec(ext_id, name, operands, effect, formula or name,
+                         flags | F.EXTENDED, section=f"ext:{self.name}")
+        if sum(k.bits for k in spec.kinds) > 64:
+            raise ValueError(f"{name}: operands do not fit in a 64-bit payload")
+        if any(k is Kind.FLOAT for k in spec.kinds) and len(spec.kinds) > 1:
+            raise ValueError(f"{name}: a FLOAT operand must be the only one")
+        op = ExtOp(spec, self)
+        self.ops[name] = op
+        self.by_id[ext_id] = op
+        self._next = max(self._next, ext_id + 1)
+        return op
+
+    def op(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
+           flags: F = F.NONE, id: int | None = None) -> Callable[[Handler], Handler]:
+        """Decorator: declare an op and register the decorated function as its handler.
+
+        The handler is called as `handler(vm, *operands)`.
+        """
+        ext = self.declare(name, operands=operands, effect=effect, formula=formula,
+                           flags=flags, id=id)
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[ext.id] = fn
+            return fn
+
+        return register
+
+    def handle(self, name: str) -> Callable[[Handler], Handler]:
+        """Decorator: attach a handler to an already declared op."""
+        ext = self[name]
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[ext.id] = fn
+            return fn
+
+        return register
+
+    def __repr__(self) -> str:
+        return (f"<ExtensionSet {self.name!r} {self.first_id:#x}.."
+                f"{self.first_id + self.count - 1:#x}, {len(self.ops)} ops>")
+
+
+# -- Registry ----------------------------------------------------------------
+
+_lock = threading.Lock()
+_sets: dict[str, ExtensionSet] = {}
+
+
+def _register(new: ExtensionSet) -> None:
+    with _lock:
+        old = _sets.get(new.name)
+        for other in _sets.values():
+            if other is old:
+                continue
+            if (new.first_id < other.first_id + other.count
+                    and other.first_id < new.first_id + new.count):
+                raise ValueError(
+                    f"extension set {new.name!r} ({new.first_id:#x}+{new.count}) overlaps "
+                    f"{other.name!r} ({other.first_id:#x}+{other.count})")
+        _sets[new.name] = new
+
+
+def registered_sets() -> tuple[ExtensionSet, ...]:
+    with _lock:
+        return tuple(_sets.values())
+
+
+def lookup(ext_id: int) -> ExtOp | None:
+    """The extension op with this id, from any registered set."""
+    for s in registered_sets():
+        if ext_id in s:
+            return s.by_id.get(ext_id)
+    return None
+
+
+def lookup_name(name: str) -> ExtOp | None:
+    for s in registered_sets():
+        if name in s.ops:
+            return s.ops[name]
+    return None
+
+
+# -- Operand packing -----------------------------------------------------------
+
+def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
+    """Encode an extension op instruction as a core Extended/ExtendedWide instruction."""
+    spec = ext.spec
+    if len(operands) != len(spec.operands):
+        raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s), "
+                         f"got {len(operands)}", op=spec.name)
+    payload = 0
+    shift = 0
+    for o, value in zip(spec.operands, operands):
+        if o.kind is Kind.FLOAT:
+            bits = struct.unpack("<Q", struct.pack("<d", float(value)))[0]
+        else:
+            bits = int(value) & ((1 << o.kind.bits) - 1)
+        payload |= bits << shift
+        shift += o.kind.bits
+    return (Op.ExtendedWide if ext.wide else Op.Extended, ext.id, payload)
+
+
+def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
+    """Decode packed operands back into the extension op's operand values."""
+    out: list[Any] = []
+    shift = 0
+    for o in ext.spec.operands:
+        bits = (payload >> shift) & ((1 << o.kind.bits) - 1)
+        shift += o.kind.bits
+        if o.kind is Kind.FLOAT:
+            out.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
+        elif o.kind.signed and bits >> (o.kind.bits - 1):
+            out.append(bits - (1 << o.kind.bits))
+        else:
+            out.append(bits)
+    return tuple(out)
+
+
+def require(ext_id: int, *, op: str) -> ExtOp:
+    """The extension op for ext_id, or a clear UnknownExtension error."""
+    ext = lookup(ext_id)
+    if ext is None:
+        raise UnknownExtension(f"no extension set declares op id {ext_id:#x}", op=op)
+    return ext

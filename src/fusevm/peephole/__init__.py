@@ -1,0 +1,1 @@
+"""Chunk-to-chunk rewrites; the fusion pass lives in `fuse`."""

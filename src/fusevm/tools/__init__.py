@@ -1,0 +1,1 @@
+"""Developer tools that derive files from the op table."""

@@ -1,0 +1,237 @@
+"""The chunk verifier (D9): operand ranges, pool indices, jump targets and stack depth.
+
+`verify(chunk)` raises BuildError naming the op, its index and source line for the first
+problem found, and otherwise returns an `Analysis` with the stack depth before every
+reachable op. Depth is tracked per region: the root code starts at depth 0, a function
+entry at the number of arguments its Call sites pass, and a block range (for the
+higher-order ops) at 0 in its own frame. Every join point must be reached with one depth,
+and no path may pop below its region's base, so the interpreter can pop without checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fusevm.chunk import Chunk
+from fusevm.errors import BuildError, UnknownExtension, VMError
+from fusevm.instr import Decoded, check_operand, decode
+from fusevm.ops import F, Kind, Op
+from fusevm.ops.spec import POOL_KINDS
+
+State = tuple[int, tuple[int, ...]]  # (depth, depths at which enclosing PushFrames began)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What the verifier learned: decoded ops, depth before each op, function arities."""
+
+    decoded: list[Decoded]
+    depth: list[int | None]
+    max_depth: int = 0
+    arity: dict[int, int] = field(default_factory=dict)  # entry ip -> argument count
+    returns_value: dict[int, bool] = field(default_factory=dict)  # entry ip -> ReturnValue?
+
+
+def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None) -> BuildError:
+    return BuildError(msg, op=d.name if d else None, ip=ip, source=chunk.source,
+                      line=chunk.line_of(ip))
+
+
+def _check_static(chunk: Chunk) -> list[Decoded]:
+    n = len(chunk.ops)
+    if len(chunk.lines) != n:
+        raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
+                         source=chunk.source)
+    if chunk.slot_count < 0 or chunk.slot_count > 0x10000:
+        raise BuildError(f"slot count {chunk.slot_count} is out of range", source=chunk.source)
+    decoded: list[Decoded] = []
+    for ip, instr in enumerate(chunk.ops):
+        if not isinstance(instr, tuple) or not instr or not isinstance(instr[0], Op):
+            raise _err(chunk, ip, f"op {ip} is not an instruction: {instr!r}")
+        core = instr[0].spec
+        if len(instr) - 1 != len(core.operands):
+            raise _err(chunk, ip, f"{core.name} needs {len(core.operands)} operand(s), "
+                       f"has {len(instr) - 1}")
+        for i, v in enumerate(instr[1:]):
+            try:
+                check_operand(core, i, v)
+            except BuildError as e:
+                raise _err(chunk, ip, e.message) from None
+        try:
+            d = decode(instr)
+        except UnknownExtension as e:
+            raise _err(chunk, ip, e.message) from None
+        for i, (o, v) in enumerate(zip(d.spec.operands, d.operands)):
+            if d.ext is not None:
+                try:
+                    check_operand(d.spec, i, v)
+                except BuildError as e:
+                    raise _err(chunk, ip, e.message, d) from None
+            pool = POOL_KINDS.get(o.kind)
+            if pool is not None and v >= len(getattr(chunk, pool)):
+                raise _err(chunk, ip, f"{d.name}: {o.name} index {v} is out of range "
+                           f"({len(getattr(chunk, pool))} {pool})", d)
+            if o.kind is Kind.TARGET and v > n:
+                raise _err(chunk, ip, f"{d.name}: jump target {v} is past the end ({n} ops)", d)
+            if o.kind is Kind.SLOT and v >= chunk.slot_count:
+                raise _err(chunk, ip, f"{d.name}: slot {v} is not below the chunk's slot "
+                           f"count {chunk.slot_count}", d)
+            if o.kind in _CODE_KINDS and not _CODE_KINDS[o.kind](v):
+                raise _err(chunk, ip, f"{d.name}: {v} is not a valid {o.kind.value} code", d)
+        if d.spec.has(F.CALL) and chunk.find_sub(d.operands[0]) is None:
+            raise _err(chunk, ip, f"call to undefined function "
+                       f"{chunk.names[d.operands[0]]!r}", d)
+        decoded.append(d)
+    for name, ip in chunk.sub_entries:
+        if name >= len(chunk.names) or not 0 <= ip < n:
+            raise BuildError(f"sub entry ({name}, {ip}) is out of range", source=chunk.source)
+    for i, (start, end) in enumerate(chunk.block_ranges):
+        if not 0 <= start <= end <= n:
+            raise BuildError(f"block range {i} ({start}, {end}) is out of range",
+                             source=chunk.source)
+    return decoded
+
+
+def _code_checker(kind: Kind):  # type: ignore[no-untyped-def]
+    def valid(value: int) -> bool:
+        from fusevm.shell import codes
+        enum_type = {Kind.REDIR: codes.Redir, Kind.FILETEST: codes.FileTest,
+                     Kind.PARAMMOD: codes.ParamMod}[kind]
+        return value in enum_type._value2member_map_
+    return valid
+
+
+_CODE_KINDS = {k: _code_checker(k) for k in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD)}
+
+
+def _successors(d: Decoded, ip: int) -> list[int]:
+    out = list(d.targets()) if d.spec.has(F.BRANCH) else []
+    if not d.spec.has(F.TERMINATOR):
+        out.append(ip + 1)
+    return out
+
+
+def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[str]:
+    """Kinds of return ops reachable from a function entry (not following calls)."""
+    seen: set[int] = set()
+    todo = [entry]
+    kinds: set[str] = set()
+    n = len(decoded)
+    while todo:
+        ip = todo.pop()
+        if ip in seen or ip >= n:
+            continue
+        seen.add(ip)
+        d = decoded[ip]
+        if d.spec.has(F.RETURN):
+            kinds.add(d.name)
+        todo.extend(_successors(d, ip))
+    return kinds
+
+
+def verify(chunk: Chunk) -> Analysis:
+    """Validate a chunk (recursively, with its sub-chunks); raises BuildError."""
+    for sub in chunk.sub_chunks:
+        verify(sub)
+    decoded = _check_static(chunk)
+    n = len(decoded)
+    an = Analysis(decoded, [None] * n)
+
+    # Function arities from their call sites, and what their returns push.
+    for ip, d in enumerate(decoded):
+        if d.spec.has(F.CALL):
+            entry = chunk.find_sub(d.operands[0])
+            assert entry is not None
+            argc = d.operands[1]
+            if an.arity.setdefault(entry, argc) != argc:
+                raise _err(chunk, ip, f"calls to {chunk.names[d.operands[0]]!r} pass "
+                           f"{an.arity[entry]} and {argc} arguments", d)
+    for name, entry in chunk.sub_entries:
+        if chunk.find_sub(name) != entry:
+            continue
+        kinds = _returns(chunk, decoded, entry)
+        if kinds == {"Return", "ReturnValue"}:
+            raise BuildError(f"function {chunk.names[name]!r} returns both with and "
+                             "without a value", source=chunk.source, ip=entry,
+                             line=chunk.line_of(entry))
+        an.returns_value[entry] = "Return" not in kinds
+
+    regions: list[tuple[int, int, int | None, str]] = [(0, 0, None, "the main code")]
+    for name, entry in chunk.sub_entries:
+        regions.append((entry, an.arity.get(entry, 0), None,
+                        f"function {chunk.names[name]!r}"))
+    needs_result = {d.operands[0] for d in decoded
+                    if d.spec.has(F.BLOCK_CALL) and d.name != "ForEachBlock"}
+    for i, (start, end) in enumerate(chunk.block_ranges):
+        regions.append((start, 0, end, f"block {i}"))
+
+    for start, depth0, stop, what in regions:
+        if start >= n:
+            continue
+        end_depth = _flow(chunk, an, start, depth0, stop, what)
+        if stop is not None:
+            idx = [i for i, r in enumerate(chunk.block_ranges) if r == (start, stop)]
+            if any(i in needs_result for i in idx) and (end_depth is None or end_depth < 1):
+                raise BuildError(f"{what} ends with an empty stack but a higher-order op "
+                                 "needs its result", source=chunk.source, ip=stop)
+    return an
+
+
+def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
+          what: str) -> int | None:
+    """Propagate stack depth through one region; returns the depth at `stop` if reached."""
+    decoded = an.decoded
+    n = len(decoded)
+    states: dict[int, State] = {}
+    came_from: dict[int, int] = {}
+    todo: list[tuple[int, State, int]] = [(start, (depth0, ()), -1)]
+    end_depth: int | None = None
+    while todo:
+        ip, state, src = todo.pop()
+        if ip >= n or ip == stop:
+            if ip == stop:
+                if end_depth is not None and end_depth != state[0]:
+                    raise _err(chunk, src, f"{what} reaches its end with stack depth "
+                               f"{end_depth} and {state[0]}")
+                end_depth = state[0]
+            continue
+        old = states.get(ip)
+        if old is not None:
+            if old != state:
+                raise _err(chunk, ip, f"stack depth at join point {ip} in {what} differs: "
+                           f"{old[0]} (from op {came_from[ip]}) vs {state[0]} (from op {src})",
+                           decoded[ip])
+            continue
+        states[ip] = state
+        came_from[ip] = src
+        prev = an.depth[ip]
+        if prev is None or prev < state[0]:
+            an.depth[ip] = state[0]
+        d = decoded[ip]
+        depth, scopes = state
+        spec = d.spec
+        try:
+            pops = spec.effect.pops(spec, d.operands)
+            pushes = spec.effect.pushes(spec, d.operands)
+        except VMError as e:
+            raise _err(chunk, ip, e.message, d) from None
+        if spec.has(F.CALL):
+            entry = chunk.find_sub(d.operands[0])
+            pushes = 1 if an.returns_value.get(entry, True) else 0
+        if depth < pops:
+            raise _err(chunk, ip, f"stack underflow in {what}: {d.name} needs {pops} "
+                       f"value(s), the stack holds {depth}", d)
+        if spec.has(F.RETURN):
+            continue
+        if spec.has(F.SCOPE):
+            if d.name == "PushFrame":
+                scopes = scopes + (depth,)
+            else:
+                if not scopes:
+                    raise _err(chunk, ip, f"PopFrame without a matching PushFrame in {what}", d)
+                depth, scopes = scopes[-1], scopes[:-1]
+        depth = depth - pops + pushes
+        an.max_depth = max(an.max_depth, depth)
+        for nxt in _successors(d, ip):
+            todo.append((nxt, (depth, scopes), ip))
+    return end_depth
