@@ -76,7 +76,8 @@ class Chunk:
     def from_bytes(cls, data: bytes) -> Chunk:
         """Load a serialized chunk; raises FormatError on any bad input."""
         from fusevm.serialize import load
-        return load(data)
+        chunk: Chunk = load(data)
+        return chunk
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Chunk):

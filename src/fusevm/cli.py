@@ -7,6 +7,7 @@ stack instead.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -106,9 +107,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+def _cmd_bench(rest: list[str]) -> int:
     from fusevm.bench.harness import main as bench_main
-    return bench_main(rest)
+    return int(bench_main(rest))
 
 
 def _cmd_jit_dump(args: argparse.Namespace) -> int:
@@ -119,7 +120,7 @@ def _cmd_jit_dump(args: argparse.Namespace) -> int:
 
 def _cmd_awk(rest: list[str]) -> int:
     from fusevm.lang.awk.main import main as awk_main
-    return awk_main(rest)
+    return int(awk_main(rest))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,13 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     traceback = "--traceback" in argv
     # `awk` and `bench` take their own arguments, unparsed by us.
     for i, word in enumerate(argv):
-        if word in ("awk", "bench"):
-            if all(a.startswith("-") for a in argv[:i]):
-                rest = argv[i + 1:]
-                return _guard(lambda: _cmd_awk(rest) if word == "awk"
-                              else _cmd_bench(argparse.Namespace(), rest), traceback)
-            break
         if not word.startswith("-"):
+            if word in ("awk", "bench"):
+                runner = _cmd_awk if word == "awk" else _cmd_bench
+                return _guard(functools.partial(runner, argv[i + 1:]), traceback)
             break
     parser = build_parser()
     args = parser.parse_args(argv)

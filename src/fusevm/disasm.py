@@ -79,8 +79,8 @@ def disassemble(chunk: Chunk, *, indent: str = "") -> str:
         emit(f"{indent}.chunk c{i}")
         emit(disassemble(sub, indent=indent + "    "))
         emit(f"{indent}.end")
-    for name, ip in chunk.sub_entries:
-        emit(f"{indent}.sub {_name(chunk.names[name])} L{ip}")
+    for name_index, ip in chunk.sub_entries:
+        emit(f"{indent}.sub {_name(chunk.names[name_index])} L{ip}")
     for i, (start, end) in enumerate(chunk.block_ranges):
         emit(f"{indent}.block b{i} L{start} L{end}")
     labels = _targets(chunk)

@@ -217,6 +217,7 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
             raise _err(chunk, ip, e.message, d) from None
         if spec.has(F.CALL):
             entry = chunk.find_sub(d.operands[0])
+            assert entry is not None
             pushes = 1 if an.returns_value.get(entry, True) else 0
         if depth < pops:
             raise _err(chunk, ip, f"stack underflow in {what}: {d.name} needs {pops} "

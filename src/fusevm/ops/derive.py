@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
@@ -28,7 +28,7 @@ def _check(rows: tuple[OpSpec, ...]) -> None:
 _check(ROWS)
 
 
-class Op(enum.IntEnum):
+class _OpBase(enum.IntEnum):
     """One member per core op, named by its CamelCase mnemonic; `.spec` is its table row."""
 
     spec: OpSpec
@@ -41,7 +41,17 @@ class Op(enum.IntEnum):
         return self.name
 
 
-Op = enum.IntEnum("Op", [(row.name, row.number) for row in ROWS], type=Op)  # type: ignore[misc]
+if TYPE_CHECKING:
+    # The members are created from the table at import; tell the type checker that any
+    # attribute of Op is an Op member.
+    class _OpMeta(enum.EnumMeta):
+        def __getattr__(cls, name: str) -> Op: ...
+
+    class Op(_OpBase, metaclass=_OpMeta):
+        pass
+else:
+    Op = _OpBase("Op", [(row.name, row.number) for row in ROWS])
+    Op.__doc__ = _OpBase.__doc__
 for _row in ROWS:
     Op[_row.name].spec = _row
     Op[_row.name].__doc__ = f"{_row.effect.text}: {_row.formula}"

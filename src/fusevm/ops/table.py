@@ -324,4 +324,3 @@ O(0xD9, "TimeInt", "", "-- t", "t = Unix time in whole seconds")
 
 #: Every core op, in table order.
 ROWS: Final[tuple[OpSpec, ...]] = tuple(_rows)
-del _rows

@@ -13,7 +13,7 @@ from fusevm.values import Undef, truthy
 
 @handler(Op.Jump)
 def jump(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target = operands[0]
+    target: int = operands[0]
 
     def step() -> int:
         return target
@@ -22,7 +22,7 @@ def jump(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.JumpIfTrue)
 def jump_if_true(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target = operands[0]
+    target: int = operands[0]
     pop = vm.stack.pop
     nxt = ip + 1
 
@@ -38,7 +38,7 @@ def jump_if_true(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.JumpIfFalse)
 def jump_if_false(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target = operands[0]
+    target: int = operands[0]
     pop = vm.stack.pop
     nxt = ip + 1
 
@@ -54,7 +54,7 @@ def jump_if_false(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.JumpIfTrueKeep)
 def jump_if_true_keep(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target = operands[0]
+    target: int = operands[0]
     stack = vm.stack
     nxt = ip + 1
 
@@ -65,7 +65,7 @@ def jump_if_true_keep(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.JumpIfFalseKeep)
 def jump_if_false_keep(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target = operands[0]
+    target: int = operands[0]
     stack = vm.stack
     nxt = ip + 1
 
