@@ -356,7 +356,7 @@ class _Assembler:
         word = cur.match(_IDENT)
         if word is None:
             raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
-        if cur.peek() == ":":
+        if cur.text[cur.pos:cur.pos + 1] == ":":  # `name:` with no space is a label
             cur.pos += 1
             lab = self.label(word, cur, pos, False)
             if lab.pos is not None:

@@ -98,11 +98,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             VM(c, stdout=out).run()
             timings.append(time.perf_counter() - start)
             output = output or out.getvalue()
-        head = output.splitlines()
-        shown = "\n".join("    " + line for line in head[:8])
-        more = f"\n    ... ({len(head) - 8} more lines)" if len(head) > 8 else ""
+        lines = output.splitlines()
+        if len(lines) > 8:
+            lines = lines[:4] + [f"... ({len(lines) - 7} lines more)"] + lines[-3:]
         print(f"== {path.name}: {len(chunk.ops)} ops fused, {len(unfused.ops)} unfused")
-        print(f"{shown}{more}")
+        print("\n".join("    " + line for line in lines))
         print(f"   time: {timings[0] * 1e3:.2f} ms fused, {timings[1] * 1e3:.2f} ms unfused\n")
     return 0
 

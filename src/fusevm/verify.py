@@ -10,6 +10,7 @@ and no path may pop below its region's base, so the interpreter can pop without 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from fusevm.chunk import Chunk
@@ -32,8 +33,9 @@ class Analysis:
     returns_value: dict[int, bool] = field(default_factory=dict)  # entry ip -> ReturnValue?
 
 
-def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None) -> BuildError:
-    return BuildError(msg, op=d.name if d else None, ip=ip, source=chunk.source,
+def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None,
+         op: str | None = None) -> BuildError:
+    return BuildError(msg, op=d.name if d else op, ip=ip, source=chunk.source,
                       line=chunk.line_of(ip))
 
 
@@ -51,16 +53,16 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
         core = instr[0].spec
         if len(instr) - 1 != len(core.operands):
             raise _err(chunk, ip, f"{core.name} needs {len(core.operands)} operand(s), "
-                       f"has {len(instr) - 1}")
+                       f"has {len(instr) - 1}", op=core.name)
         for i, v in enumerate(instr[1:]):
             try:
                 check_operand(core, i, v)
             except BuildError as e:
-                raise _err(chunk, ip, e.message) from None
+                raise _err(chunk, ip, e.message, op=core.name) from None
         try:
             d = decode(instr)
         except UnknownExtension as e:
-            raise _err(chunk, ip, e.message) from None
+            raise _err(chunk, ip, e.message, op=core.name) from None
         for i, (o, v) in enumerate(zip(d.spec.operands, d.operands)):
             if d.ext is not None:
                 try:
@@ -129,8 +131,24 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[str]:
     return kinds
 
 
+#: Chunks that passed `verify`, by identity (Chunk equality is by content, so no WeakSet).
+_verified: weakref.WeakValueDictionary[int, Chunk] = weakref.WeakValueDictionary()
+
+
+def ensure_verified(chunk: Chunk) -> None:
+    """Verify a chunk unless this very object already passed (the VM's load-time check)."""
+    if _verified.get(id(chunk)) is not chunk:
+        verify(chunk)
+
+
 def verify(chunk: Chunk) -> Analysis:
     """Validate a chunk (recursively, with its sub-chunks); raises BuildError."""
+    an = _verify(chunk)
+    _verified[id(chunk)] = chunk
+    return an
+
+
+def _verify(chunk: Chunk) -> Analysis:
     for sub in chunk.sub_chunks:
         verify(sub)
     decoded = _check_static(chunk)

@@ -10,6 +10,7 @@ op (D1).
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TextIO
@@ -17,6 +18,8 @@ from typing import Any, Final, TextIO
 from fusevm.chunk import Chunk
 from fusevm.errors import (
     CapabilityError,
+    HostError,
+    RecursionLimit,
     StackUnderflow,
     UnknownExtension,
     VMError,
@@ -25,9 +28,11 @@ from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
-from fusevm.values import Undef
+from fusevm.values import Undef, copy_value
+from fusevm.verify import ensure_verified
 
 DEFAULT_MAX_DEPTH: Final = 10_000
+_CONTAINERS: Final = (list, dict)
 MAX_BLOCK_NESTING: Final = 200
 
 
@@ -74,6 +79,9 @@ class VM:
         self.builtin_names: dict[str, int] = {}
         self.extensions: list[ExtensionSet] = []
         self._shell_host = shell_host
+        # Shell variables inherited by a sub-chunk VM under names its own pool lacks, so
+        # they reach nested substitutions and `${!ref}` (see run_sub_chunk).
+        self._outer_vars: dict[str, Any] = {}
         self._jump: int | None = None
         self._block_nesting = 0
         self._jit: Any = None
@@ -84,6 +92,9 @@ class VM:
     # -- state ---------------------------------------------------------------------
 
     def _load(self, chunk: Chunk) -> None:
+        # Handlers index pools and slots without checks: a chunk that did not come from
+        # build() (constructed directly, or modified) is validated here first (D1, D9).
+        ensure_verified(chunk)
         self.chunk = chunk
         del self.stack[:]
         self.root = Frame([Undef] * chunk.slot_count, HALT, 0, Frame.CALL)
@@ -94,6 +105,9 @@ class VM:
         self.last_status = 0
         self.halted = False
         self._code: list[Step] | None = None
+        self._names: dict[str, int] | None = None
+        # Shell variables saved by SubshellBegin, restored by SubshellEnd.
+        self._subshell_saves: list[list[Any]] = []
 
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
@@ -119,6 +133,16 @@ class VM:
         if not 0 <= target <= len(self.chunk.ops):
             raise VMError(f"jump target {target} is out of range")
         self._jump = target
+
+    def unwind_to_root(self) -> None:
+        """From an extension handler: drop every frame above the root and empty the stack.
+
+        For a frontend's non-local exit (awk's `exit` inside a function) before `jump()`
+        to root code that the verifier saw at stack depth 0.
+        """
+        del self.frames[1:]
+        self.slots = self.root.slots
+        del self.stack[:]
 
     def halt(self) -> None:
         """Stop the run after the current op."""
@@ -169,10 +193,14 @@ class VM:
         self._shell_host = host
 
     def shell_var(self, name: str) -> Any:
-        """A shell variable: the global of that name, or None when unset (Undef or absent)."""
+        """A shell variable: the global of that name, or None when unset (Undef or absent).
+
+        A name outside this chunk's pool may still be a variable inherited from the VM that
+        started this one (a `$(...)` body reading a variable only its caller names).
+        """
         idx = self._name_index().get(name)
         if idx is None:
-            return None
+            return self._outer_vars.get(name)
         v = self.globals[idx]
         return None if v is Undef else v
 
@@ -184,37 +212,92 @@ class VM:
         self.globals[idx] = value
 
     def _name_index(self) -> dict[str, int]:
-        index = self.host_data.get("__names__")
-        if index is None or index[0] is not self.chunk:
-            index = (self.chunk, {n: i for i, n in enumerate(self.chunk.names)})
-            self.host_data["__names__"] = index
-        return index[1]
+        if self._names is None:
+            self._names = {n: i for i, n in enumerate(self.chunk.names)}
+        return self._names
 
-    def run_sub_chunk(self, chunk: Chunk, stdout: TextIO | None = None) -> int:
-        """Run a nested chunk (substitution body, trap handler) in a child VM; its status."""
+    def shell_vars(self) -> dict[str, Any]:
+        """Every set shell variable by name, as copies (D8): this chunk's globals that are
+        not Undef, and the inherited ones this chunk has no global for."""
+        names = self._name_index()
+        found = {name: copy_value(v) for name, v in self._outer_vars.items()
+                 if name not in names}
+        globals_ = self.globals
+        found.update((name, copy_value(globals_[i])) for name, i in names.items()
+                     if globals_[i] is not Undef)
+        return found
+
+    def run_sub_chunk(self, chunk: Chunk, stdout: TextIO | None = None,
+                      shell_host: Any = None, *, variables: dict[str, Any] | None = None,
+                      status: int | None = None, share: bool = False) -> int:
+        """Run a nested chunk (substitution body, trap handler) in a child VM; its status.
+
+        The child shares this VM's builtins, extensions and capabilities, and `shell_host`
+        if given (else this VM's host). It has globals of its own (a sub-chunk has its own
+        name pool) which start as copies of the shell variables of the same names: those of
+        `variables` if given (a snapshot taken earlier), else this VM's current ones; its
+        `$?` starts as `status` (default: this VM's). A subshell body (`$(...)`) runs that
+        way; a trap handler runs in the current shell, so with `share` the child's variables
+        are copied back into this VM's globals of the same names when it finishes.
+        """
         child = VM(chunk, stdout=stdout if stdout is not None else self.stdout,
                    stdin=self.stdin, strict_int=self.strict_int, max_depth=self.max_depth,
-                   caps=self.caps, extensions=self.extensions, shell_host=self._shell_host)
+                   caps=self.caps, extensions=self.extensions,
+                   shell_host=shell_host if shell_host is not None else self._shell_host)
         child.builtins = self.builtins
         child.builtin_names = self.builtin_names
-        child.host_data = {k: v for k, v in self.host_data.items() if k != "__names__"}
+        child.host_data = self.host_data
+        inherited = self.shell_vars() if variables is None else variables
+        child_names = child._name_index()
+        for name, i in child_names.items():
+            if name in inherited:
+                child.globals[i] = copy_value(inherited[name])
+        child._outer_vars = {k: v for k, v in inherited.items() if k not in child_names}
+        child.last_status = self.last_status if status is None else status
         child.run()
+        if share:
+            mine = self._name_index()
+            for name, i in child_names.items():
+                j = mine.get(name)
+                if j is not None:
+                    self.globals[j] = child.globals[i]
         return child.last_status
 
     def bind_shell_runner(self) -> None:
-        """Give the shell host a way to run sub-chunks with their stdout on a given fd."""
+        """Give the shell host a way to run sub-chunks with their stdio on given fds.
+
+        Called by each substitution op, so the runner always belongs to the VM running it
+        and carries that VM's shell variables and `$?` as of the op: a `<(...)` body that
+        starts later on a worker thread still sees the values at the time of the op.
+        Each sub-chunk runs in a child VM with a child host of its own (so commands it runs
+        write to the capture pipe, and a `>(...)` body on a worker thread shares no fd
+        table with this VM). A shell error in the body (`${v:?msg}`) ends only that
+        subshell: its message goes to stderr and its status is 1, as in a shell.
+        """
         host = self.shell
         bind = getattr(host, "bind_runner", None)
         if bind is None:
             return
+        variables = self.shell_vars()
+        status = self.last_status
 
-        def runner(chunk: Chunk, stdout_fd: int) -> int:
+        def runner(chunk: Chunk, stdout_fd: int, stdin_fd: int = 0) -> int:
+            child_host = host.child(stdin=stdin_fd, stdout=stdout_fd)
             out = open(stdout_fd, "w", encoding="utf-8", errors="surrogateescape",
                        closefd=False)
             try:
-                return self.run_sub_chunk(chunk, out)
+                return self.run_sub_chunk(chunk, out, child_host, variables=variables,
+                                          status=status)
+            except HostError as exc:
+                message = f"{getattr(host, 'name', 'fusevm')}: {exc.message}\n"
+                try:
+                    os.write(child_host.stderr_fd, message.encode(errors="surrogateescape"))
+                except OSError:
+                    pass
+                return 1
             finally:
                 out.flush()
+                child_host.close()  # the subshell is over: reap what it left running
 
         bind(runner)
 
@@ -233,11 +316,11 @@ class VM:
         """One line from the VM's stdin, or None at end of input.
 
         The default stdin reads bytes and decodes UTF-8 with surrogateescape, so an
-        undecodable byte is kept (as a lone surrogate) rather than dropped.
+        undecodable byte is kept (as a lone surrogate) rather than dropped. Lines end at
+        "\n" only, untranslated, so a "\r" before it is kept (ops.md 4.11).
         """
         if self.stdin is None:
-            self.stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
-                                          errors="surrogateescape")
+            self.stdin = default_stdin()
         line = self.stdin.readline()
         return line if line else None
 
@@ -269,12 +352,18 @@ class VM:
             self._dispatch(self.ip, None)
         return self.stack.pop() if self.stack else None
 
-    def _dispatch(self, ip: int, stop: int | None) -> int:
+    def _dispatch(self, ip: int, stop: int | None, base: int | None = None) -> int:
         """The dispatch loop, from `ip` until the end, a halt, or `stop` (for blocks).
 
         The main loop has no bounds test: stepping to the end (ip == len(ops)) or to HALT
         makes `code[ip]` raise IndexError, which ends the loop for free. An IndexError
         raised while a step runs (ip still inside the chunk) is a stack underflow.
+
+        A block (stop given, its frame at `frames[base]`, by default the top frame) ends
+        when its own code reaches
+        `stop`: not when a function it called happens to run the op at that index (a
+        function laid out right after the block starts there), and also when a Return
+        popped the block frame (which resumes at `stop`).
         """
         code = self._code if self._code is not None else self.prepare()
         n = len(code)
@@ -283,7 +372,12 @@ class VM:
                 while True:
                     ip = code[ip]()
             else:
-                while ip != stop and ip < n:
+                frames = self.frames
+                if base is None:
+                    base = len(frames) - 1
+                while ip < n:
+                    if ip == stop and not any(f.kind == Frame.CALL for f in frames[base:]):
+                        break
                     ip = code[ip]()
         except IndexError as e:
             if ip < n:
@@ -325,26 +419,60 @@ class VM:
         """
         start, end = self.chunk.block_ranges[block]
         if self._block_nesting >= MAX_BLOCK_NESTING:
-            raise VMError(f"higher-order blocks nested more than {MAX_BLOCK_NESTING} deep")
+            raise RecursionLimit(f"higher-order blocks nested more than {MAX_BLOCK_NESTING} "
+                                 "deep")
         stack = self.stack
-        slots = [Undef] * self.chunk.slot_count
-        slots[:len(args)] = args
+        slots: list[Any] = [Undef] * self.chunk.slot_count
+        # The slots hold copies: a block mutating slot 0 must not reach the input (D8).
+        slots[:len(args)] = [copy_value(a) if type(a) in _CONTAINERS else a for a in args]
         frame = Frame(slots, end, len(stack), Frame.BLOCK)
-        self.frames.append(frame)
+        frames = self.frames
+        base = len(frames)
+        frames.append(frame)
         self.slots = slots
         self._block_nesting += 1
         try:
-            ip = self._dispatch(start, end)
+            ip = self._dispatch(start, end, base)
         finally:
             self._block_nesting -= 1
         if ip == HALT:
             return _HALTED
-        if self.frames and self.frames[-1] is frame:
-            self.frames.pop()
-            self.slots = self.frames[-1].slots
+        # Drop the block frame and any scope it left open (a Return already popped it).
+        del frames[base:]
+        self.slots = frames[-1].slots
         result = stack.pop() if len(stack) > frame.stack_base else Undef
         del stack[frame.stack_base:]
         return result
+
+
+# -- default stdin -------------------------------------------------------------------------
+
+#: (sys.stdin it wraps, wrapper): one wrapper per process, shared by every VM. It is never
+#: garbage-collected while current, because collecting a TextIOWrapper closes the buffer
+#: under it, which would close the process's stdin; a per-VM wrapper would also lose the
+#: input it had read ahead when its VM went away.
+_stdin_wrapper: list[tuple[Any, io.TextIOWrapper]] = []
+
+
+def default_stdin() -> TextIO:
+    """The text stream ReadLine uses when a VM was given no stdin (see VM.readline)."""
+    source = sys.stdin
+    if _stdin_wrapper and _stdin_wrapper[0][0] is source:
+        return _stdin_wrapper[0][1]
+    buffer = getattr(source, "buffer", None)
+    if buffer is None:  # a text stream with no bytes under it, e.g. an io.StringIO
+        return source
+    wrapper = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape",
+                               newline="\n")
+    if _stdin_wrapper:
+        # sys.stdin was replaced: let go of the old wrapper without closing its buffer.
+        old = _stdin_wrapper.pop()[1]
+        try:
+            old.detach()
+        except (ValueError, OSError):
+            pass
+    _stdin_wrapper.append((source, wrapper))
+    return wrapper
 
 
 class _Halted:

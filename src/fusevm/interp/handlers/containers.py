@@ -93,7 +93,13 @@ def array_pop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         arr = array_of(globals_[name], where)
-        push(arr.pop(index) if arr else Undef)
+        if not arr:
+            push(Undef)
+            return nxt
+        v = arr.pop(index)
+        # A removed container element may still be shared, one level down, with a copy
+        # made by an earlier (shallow) read or with the constant pool: copy it (D8).
+        push(copy_value(v) if type(v) in NEEDS_COPY else v)
         return nxt
     return step
 
@@ -172,7 +178,8 @@ def hash_delete(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        stack[-1] = hash_of(globals_[name], where).pop(to_str(stack[-1]), Undef)
+        v = hash_of(globals_[name], where).pop(to_str(stack[-1]), Undef)
+        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v  # as in ArrayPop (D8)
         return nxt
     return step
 
@@ -225,10 +232,14 @@ def make_hash(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 def _range(start: int, stop: int, step: int) -> list[Any]:
-    r = range(start, stop + (1 if step > 0 else -1), step)
-    if len(r) > MAX_RANGE:
-        raise ResourceLimit(f"range of {len(r)} elements is larger than {MAX_RANGE}")
-    return list(r)
+    # Counted with exact integers first: len() of a range over the whole i64 span does not
+    # fit in a Py_ssize_t and would raise OverflowError.
+    if (step > 0 and start > stop) or (step < 0 and start < stop):
+        return []
+    count = (stop - start) // step + 1
+    if count > MAX_RANGE:
+        raise ResourceLimit(f"range of {count} elements is larger than {MAX_RANGE}")
+    return list(range(start, stop + (1 if step > 0 else -1), step))
 
 
 @handler(Op.Range)

@@ -92,7 +92,8 @@ def call(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        if len(frames) >= limit:
+        # frames[0] is the root: max_depth = N allows N nested frames above it.
+        if len(frames) > limit:
             raise RecursionLimit(f"call depth exceeds the limit of {limit} frames")
         slots = blank.copy()
         frames.append(Frame(slots, nxt, len(stack) - argc, 0))

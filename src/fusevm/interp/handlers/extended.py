@@ -9,7 +9,11 @@ from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.ops.extension import lookup, unpack
-from fusevm.values import Undef
+from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefType
+
+#: Types a builtin's result may have (checked at the top level only: cheap, and enough to
+#: keep a stray Python object or an out-of-range int off the stack).
+_VALUE_TYPES = frozenset({UndefType, bool, int, float, str, list, dict, Status, Ref, NativeFn})
 
 
 @handler(Op.CallBuiltin)
@@ -28,8 +32,19 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             del stack[-argc:]
         else:
             args = []
-        r = fn(vm, *args)
-        stack.append(Undef if r is None else r)
+        try:
+            r = fn(vm, *args)
+        except VMError:
+            raise
+        except Exception as e:
+            # Any other failure, IndexError included (which the run loop would otherwise
+            # report as a stack underflow), is this builtin's error (D1).
+            raise VMError(f"builtin {builtin} failed: {type(e).__name__}: {e}") from e
+        if r is None:
+            r = Undef
+        elif type(r) not in _VALUE_TYPES or (type(r) is int and not INT_MIN <= r <= INT_MAX):
+            raise VMError(f"builtin {builtin} returned {r!r:.60}, which is not a VM value")
+        stack.append(r)
         if vm.halted:
             return HALT
         return nxt

@@ -112,6 +112,10 @@ def unary_math(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 @handler(*BINARY)
 def binary_math(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     fn = BINARY[vm.chunk.ops[ip][0]]
+    if fn is _gcd and vm.strict_int:
+        def fn(a: Any, b: Any) -> int:
+            # gcd(|MIN|, 0) and gcd(MIN, MIN) are 2**63: an overflow under strict_int (D4).
+            return sem.int_result(math.gcd(to_int(a), to_int(b)), True, "GcdInt")
     stack = vm.stack
     pop = stack.pop
     nxt = ip + 1

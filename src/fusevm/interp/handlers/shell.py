@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fusevm.errors import HostError
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.shell.codes import FileTest, Redir, param_argc
-from fusevm.values import Status, Undef, to_int, to_str
+from fusevm.values import Status, copy_value, to_int, to_str
 
 
 def flatten_args(values: list[Any]) -> list[str]:
@@ -77,7 +78,7 @@ def exec_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         argv = flatten_args(_take(stack, argc))
         if argv:
             vm.require("spawn", f"Exec {argv[0]!r}")
-            code = vm.shell.exec(argv)
+            code = _i32(vm.shell.exec(argv))
         else:
             code = 0
         vm.last_status = code
@@ -152,7 +153,14 @@ def pipeline_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.SubshellBegin)
 def subshell_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _simple(vm, ip, lambda host: host.subshell_begin())
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.shell.subshell_begin()
+        # Shell variables are the VM's globals: `( v=2 )` must not change v outside.
+        vm._subshell_saves.append([copy_value(v) for v in vm.globals])
+        return nxt
+    return step
 
 
 @handler(Op.SubshellEnd)
@@ -161,6 +169,8 @@ def subshell_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         r = vm.shell.subshell_end()
+        if vm._subshell_saves:
+            vm.globals[:] = vm._subshell_saves.pop()  # in place: handlers hold the list
         if r is not None:
             vm.last_status = _i32(r)
         return nxt
@@ -173,13 +183,14 @@ def subshell_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 def redirect(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     fd, kind_code = operands
     kind = Redir(kind_code)
-    cap = "fs_write" if kind.writes else ("fs_read" if kind.opens_file else None)
+    caps = ([cap for cap, needed in (("fs_read", kind in (Redir.READ, Redir.READ_WRITE)),
+                                     ("fs_write", kind.writes)) if needed])
     pop = vm.stack.pop
     nxt = ip + 1
 
     def step() -> int:
         target = to_str(pop())
-        if cap is not None:
+        for cap in caps:
             vm.require(cap, f"redirect {fd}{kind.symbol}{target}")
         vm.shell.redirect(fd, kind, target)
         return nxt
@@ -222,10 +233,13 @@ def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     op = vm.chunk.ops[ip][0]
     method = {Op.CmdSubst: "cmd_subst", Op.ProcessSubIn: "process_sub_in",
               Op.ProcessSubOut: "process_sub_out"}[op]
+    spawns = op is not Op.CmdSubst
     push = vm.stack.append
     nxt = ip + 1
 
     def step() -> int:
+        if spawns:
+            vm.require("spawn", f"{op.name} (a process substitution)")
         host = vm.shell
         vm.bind_shell_runner()
         push(getattr(host, method)(sub))
@@ -258,7 +272,7 @@ def trap_check(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if due:
             saved = vm.last_status
             for chunk in due:
-                vm.run_sub_chunk(chunk)
+                vm.run_sub_chunk(chunk, share=True)
             vm.last_status = saved
         return nxt
     return step
@@ -347,9 +361,10 @@ def expand_param(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         value = vm.shell_var(name)
         result = vm.shell.expand_param(name, mod, args, value=value,
                                        is_set=value is not None, lookup=vm.shell_var)
-        expanded, assign = result if type(result) is tuple else (result, None)
-        if assign is not None:
-            vm.set_shell_var(name, assign)
-        stack[-1] = Undef if expanded is None else expanded
+        if result.error is not None:
+            raise HostError(result.error)
+        if result.assign is not None:
+            vm.set_shell_var(name, result.assign)
+        stack[-1] = result.value
         return nxt
     return step

@@ -1,0 +1,300 @@
+"""CallBuiltin, Extended, ExtendedWide and the ExtensionSet API (API.md, D1).
+
+Extension sets register process-wide, so the sets here use names and ids of their own
+(0xF000 and up) and are created once per module.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from fusevm import VM, BuildError, ChunkBuilder, ExtensionSet, Op, Undef, VMError
+from fusevm.asm import assemble, disassemble
+from fusevm.errors import AsmError, UnknownExtension
+
+from .support import asm, assert_same, run_chunk
+
+# -- a test extension set ---------------------------------------------------------------
+
+EXT = ExtensionSet("interp-test", first_id=0xF000, count=0x20)
+
+
+@EXT.op("TDouble", effect="v -- r", formula="r = 2 * int(v)")
+def t_double(vm):
+    vm.push(vm.pop() * 2)
+
+
+@EXT.op("TPushArg", operands="arg:U8", effect="-- v", formula="push arg")
+def t_push_arg(vm, arg):
+    vm.push(arg)
+
+
+@EXT.op("TPack", operands="a:I32 b:U8 c:COUNT", effect="-- r", formula="push [a, b, c]")
+def t_pack(vm, a, b, c):
+    vm.push([a, b, c])
+
+
+@EXT.op("TFloat", operands="x:FLOAT", effect="-- r", formula="push x")
+def t_float(vm, x):
+    vm.push(x)
+
+
+@EXT.op("TPeekSlot", operands="slot:SLOT", effect="-- r", formula="push top and slot")
+def t_peek_slot(vm, slot):
+    vm.push([vm.peek(), vm.slots[slot]])
+
+
+@EXT.op("TJumpIfZero", operands="target:TARGET", effect="v --",
+        formula="if int(v) == 0: ip = target")
+def t_jump_if_zero(vm, target):
+    if vm.pop() == 0:
+        vm.jump(target)
+
+
+@EXT.op("THalt", formula="stop the run")
+def t_halt(vm):
+    vm.halt()
+
+
+@EXT.op("TFail", formula="raise a Python error")
+def t_fail(vm):
+    raise KeyError("boom")
+
+
+@EXT.op("TGlobal", operands="name:NAME", effect="-- v", formula="push globals[name]")
+def t_global(vm, name):
+    vm.push(vm.globals[name])
+
+
+EXT.declare("TNoHandler", formula="declared without a handler")
+
+OTHER = ExtensionSet("interp-test-other", first_id=0xF100, count=0x10)
+
+
+@OTHER.op("TOther", effect="-- v")
+def t_other(vm):
+    vm.push("other")
+
+
+def run_ext(text: str, *, extensions=(EXT,), **kw):
+    chunk = assemble(text, source="ext.fasm")
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out, extensions=list(extensions), **kw)
+    return vm.run(), vm
+
+
+# -- ExtensionSet --------------------------------------------------------------------------
+
+def test_extension_ops_get_consecutive_ids_from_the_first_id():
+    assert EXT["TDouble"].id == 0xF000
+    assert EXT["TPushArg"].id == 0xF001
+    assert 0xF000 in EXT and 0xF020 not in EXT
+
+
+def test_an_overlapping_id_range_is_refused():
+    with pytest.raises(ValueError, match="overlaps"):
+        ExtensionSet("interp-test-overlap", first_id=0xF010, count=0x100)
+
+
+def test_recreating_a_set_with_the_same_name_replaces_it():
+    a = ExtensionSet("interp-test-reload", first_id=0xF200, count=4)
+    b = ExtensionSet("interp-test-reload", first_id=0xF200, count=4)
+    assert a is not b
+
+
+def test_ids_below_the_extension_floor_are_refused():
+    with pytest.raises(ValueError):
+        ExtensionSet("interp-test-low", first_id=0x10, count=4)
+
+
+def test_declaring_a_core_op_name_is_refused():
+    with pytest.raises(ValueError, match="already taken"):
+        EXT.declare("Add")
+
+
+def test_an_op_with_operands_up_to_one_byte_travels_as_extended():
+    b = ChunkBuilder()
+    b.emit(EXT["TPushArg"], 7)
+    b.emit(EXT["TPack"], -5, 200, 65535)
+    chunk = b.build(fuse=False)
+    assert chunk.ops[0] == (Op.Extended, 0xF001, 7)
+    assert chunk.ops[1][0] is Op.ExtendedWide
+
+
+# -- running extension ops -----------------------------------------------------------------
+
+def test_an_extended_handler_works_through_push_and_pop():
+    value, _ = run_ext("LoadInt 21\nTDouble")
+    assert value == 42
+
+
+def test_extended_passes_its_inline_operand():
+    assert run_ext("TPushArg 200")[0] == 200
+
+
+def test_extended_wide_unpacks_every_operand_with_its_sign():
+    assert run_ext("TPack -5 200 65535")[0] == [-5, 200, 65535]
+    assert run_ext("TPack -2147483648 0 0")[0] == [-(2**31), 0, 0]
+
+
+def test_extended_wide_carries_a_float_operand():
+    assert_same(run_ext("TFloat -2.5")[0], -2.5)
+
+
+def test_a_handler_sees_the_current_frames_slots_and_the_stack_top():
+    assert run_ext("LoadInt 3\nSetSlot 1\nLoadInt 8\nTPeekSlot 1")[0] == [8, 3]
+
+
+def test_a_handler_reads_globals_by_name_index():
+    assert run_ext("LoadInt 4\nSetVar g\nTGlobal g")[0] == 4
+
+
+def test_a_handler_jump_continues_at_the_target():
+    text = """
+        LoadInt {n}
+        TJumpIfZero zero
+        LoadConst "nonzero"
+        Jump end
+    zero:
+        LoadConst "zero"
+    end:
+    """
+    assert run_ext(text.format(n=0))[0] == "zero"
+    assert run_ext(text.format(n=1))[0] == "nonzero"
+
+
+def test_a_handler_halt_stops_after_the_current_op():
+    value, vm = run_ext('LoadInt 1\nTHalt\nLoadConst "not reached"')
+    assert value == 1 and vm.halted
+
+
+def test_extension_ops_assemble_and_disassemble_by_mnemonic():
+    chunk = assemble("TPack -1 2 3\nTPushArg 9\nTFloat 0.5", source="ext.fasm")
+    text = disassemble(chunk)
+    assert "TPack -1 2 3" in text and "TPushArg 9" in text
+    assert assemble(text, source="ext.fasm") == chunk
+
+
+def test_the_verifier_uses_the_extension_stack_effect():
+    with pytest.raises(AsmError, match="stack underflow"):
+        assemble("TDouble", source="ext.fasm")
+
+
+def test_register_adds_a_set_to_an_existing_vm():
+    chunk = assemble("TOther", source="ext.fasm")
+    vm = VM(chunk)
+    vm.register(OTHER)
+    assert vm.run() == "other"
+
+
+def test_an_extension_set_not_registered_with_the_vm_is_a_clear_error():
+    with pytest.raises(UnknownExtension, match="not registered with this VM") as info:
+        run_ext("TOther")
+    assert info.value.op == "TOther" and info.value.ip == 0
+
+
+def test_a_declared_op_without_a_handler_is_a_clear_error():
+    with pytest.raises(UnknownExtension, match="has no handler") as info:
+        run_ext("TNoHandler")
+    assert info.value.op == "TNoHandler"
+
+
+def test_an_extended_id_no_set_declares_is_refused_at_build():
+    b = ChunkBuilder(source="x.fasm")
+    b.emit(Op.LoadInt, 1)
+    b.emit(Op.Extended, 0xFFF0, 2, line=7)
+    with pytest.raises(BuildError, match="no extension set declares") as info:
+        b.build(fuse=False)
+    assert (info.value.op, info.value.ip, info.value.line) == ("Extended", 1, 7)
+
+
+def test_a_python_exception_in_a_handler_becomes_a_vm_error():
+    with pytest.raises(VMError, match="TFail failed: KeyError") as info:
+        run_ext("TFail")
+    assert info.value.op == "TFail"
+
+
+# -- CallBuiltin -----------------------------------------------------------------------------
+
+def test_call_builtin_pops_its_arguments_and_pushes_the_result():
+    chunk = assemble("LoadInt 0\nLoadInt 2\nLoadInt 3\nCallBuiltin 7 2")
+    vm = VM(chunk)
+    seen = []
+    vm.register_builtin(7, lambda vm, a, b: seen.append((a, b)) or a * 10 + b)
+    assert vm.run() == 23
+    assert seen == [(2, 3)] and vm.stack == [0]
+
+
+def test_call_builtin_pushes_undef_when_the_builtin_returns_none():
+    chunk = assemble("CallBuiltin 1 0")
+    vm = VM(chunk)
+    vm.register_builtin(1, lambda vm: None)
+    assert_same(vm.run(), Undef)
+
+
+def test_call_builtin_receives_copies_it_may_keep():
+    chunk = assemble("LoadConst [1]\nSetVar a\nGetVar a\nCallBuiltin 1 1\nGetVar a")
+    vm = VM(chunk)
+    vm.register_builtin(1, lambda vm, arr: arr.append(2) or arr)
+    assert vm.run() == [1]
+    assert vm.stack == [[1, 2]]
+
+
+def test_re_registering_a_builtin_id_replaces_it():
+    chunk = assemble("CallBuiltin 1 0")
+    vm = VM(chunk)
+    vm.register_builtin(1, lambda vm: "old")
+    vm.register_builtin(1, lambda vm: "new")
+    assert vm.run() == "new"
+
+
+def test_a_builtin_that_halts_still_gets_its_result_pushed():
+    chunk = assemble("LoadInt 55\nCallBuiltin 3 0\nReturnValue\nLoadInt 99")
+    vm = VM(chunk)
+    vm.register_builtin(3, lambda vm: vm.request_halt() or 0)
+    assert_same(vm.run(), 0)
+    assert vm.stack == [55]
+
+
+def test_an_unregistered_builtin_id_raises_unknown_extension():
+    with pytest.raises(UnknownExtension, match="no builtin is registered with id 99") as info:
+        asm("LoadInt 1\nCallBuiltin 99 0")
+    assert (info.value.op, info.value.ip) == ("CallBuiltin", 1)
+
+
+def test_builtin_ids_outside_u16_are_refused():
+    vm = VM(assemble("Nop"))
+    with pytest.raises(ValueError):
+        vm.register_builtin(70000, lambda vm: 0)
+
+
+def test_builtins_survive_reset():
+    chunk = assemble("CallBuiltin 1 0")
+    vm = VM(chunk)
+    vm.register_builtin(1, lambda vm: 5)
+    vm.run()
+    vm.reset()
+    assert vm.run() == 5
+
+
+def test_run_chunk_helper_vm_has_no_builtins():
+    assert run_chunk(assemble("Nop")).vm.builtins == {}
+
+
+def test_a_python_exception_in_a_builtin_becomes_a_located_vm_error():
+    chunk = assemble("LoadInt 1\nCallBuiltin 4 1", source="b.fasm")
+    vm = VM(chunk)
+    vm.register_builtin(4, lambda vm, x: [][x])
+    with pytest.raises(VMError, match="builtin 4 failed: IndexError") as info:
+        vm.run()
+    assert (info.value.op, info.value.ip, info.value.source) == ("CallBuiltin", 1, "b.fasm")
+
+
+@pytest.mark.parametrize("bad", [2**63, (1, 2), object(), {1, 2}], ids=repr)
+def test_a_builtin_returning_something_that_is_not_a_value_is_an_error(bad):
+    vm = VM(assemble("CallBuiltin 4 0"))
+    vm.register_builtin(4, lambda vm: bad)
+    with pytest.raises(VMError, match="not a VM value"):
+        vm.run()
