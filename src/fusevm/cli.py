@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -195,6 +196,11 @@ def _guard(fn: Any, traceback: bool) -> int:
         text = str(e)
         print(text if text.startswith(f"{e.source}:") else f"{where}: {text}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (OSError, ValueError) as e:
         if traceback:
             raise

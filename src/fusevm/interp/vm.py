@@ -310,7 +310,12 @@ class VM:
     def write(self, text: str) -> None:
         """Write to the VM's stdout (sys.stdout at the time of the write by default)."""
         out = self.stdout if self.stdout is not None else sys.stdout
-        out.write(text)
+        try:
+            out.write(text)
+        except BrokenPipeError:
+            raise  # the reader went away: the CLI exits quietly, as shell tools do
+        except (OSError, ValueError) as e:
+            raise VMError(f"cannot write output: {e}") from e
 
     def readline(self) -> str | None:
         """One line from the VM's stdin, or None at end of input.

@@ -200,7 +200,9 @@ class OpSpec:
         return tuple(o.kind for o in self.operands)
 
     def has(self, flag: F) -> bool:
-        return bool(self.flags & flag)
+        # Plain int arithmetic: enum.Flag's own `&` builds a new member on every call, and
+        # the verifier and JIT ask this for every op of every chunk.
+        return bool(self.flags._value_ & flag._value_)
 
     @property
     def targets(self) -> tuple[int, ...]:

@@ -1,0 +1,149 @@
+"""The benchmark workloads compute what bench.md says, in every build, and the harness runs.
+
+Big workloads are checked at a small size (`Workload.shrunk`); their full-size expected
+values are checked against the plain-Python twins, and the harness itself checks every
+result before it times anything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fusevm.bench import harness
+from fusevm.bench.peers import self_peer
+from fusevm.bench.runners import (
+    NotApplicable,
+    Prepared,
+    Runner,
+    Settings,
+    count_dispatches,
+    interp_call,
+)
+from fusevm.bench.workloads import WORKLOADS, Workload
+from fusevm.chunk import Chunk
+from fusevm.interp.vm import VM
+from fusevm.ops import F
+
+QUICK = Settings.for_mode(quick=True)
+BY_NAME = {w.name: w for w in WORKLOADS}
+
+
+def _small(w: Workload) -> Workload:
+    return w.shrunk if w.shrunk is not None else w
+
+
+def _run(chunk: Chunk, slots: tuple[Any, ...]) -> Any:
+    vm = VM(chunk)
+    vm.slots[:len(slots)] = slots
+    return vm.run()
+
+
+@pytest.mark.parametrize("w", WORKLOADS, ids=lambda w: w.name)
+def test_every_build_of_the_workload_gives_the_expected_result(w: Workload) -> None:
+    small = _small(w)
+    done: list[Chunk] = []
+    for label, chunk in (("reference", small.reference()), ("unfused", small.build(False)),
+                         ("fused", small.build(True))):
+        if any(chunk.ops == c.ops and chunk.constants == c.constants for c in done):
+            continue  # identical program already checked
+        done.append(chunk)
+        result = _run(chunk, small.slots)
+        assert small.check(result), f"{small.name} {label}: got {result!r}"
+
+
+@pytest.mark.parametrize("w", WORKLOADS, ids=lambda w: w.name)
+def test_python_twin_agrees_with_the_expected_result(w: Workload) -> None:
+    for v in {id(x): x for x in (w, _small(w))}.values():
+        call = v.python()
+        assert call is not None
+        assert v.check(call()), v.name
+
+
+@pytest.mark.parametrize("w", [w for w in WORKLOADS if w.direct is None], ids=lambda w: w.name)
+def test_unfused_build_has_no_fused_ops(w: Workload) -> None:
+    fused = [ins[0].name for ins in _small(w).build(False).ops if ins[0].spec.has(F.FUSED)]
+    assert fused == []
+
+
+def test_counter_loop_dispatches_five_ops_per_iteration() -> None:
+    w = BY_NAME["counter_loop_1k"]
+    assert count_dispatches(w.reference()) == 2 + 5 * 1000 + 1
+
+
+@pytest.mark.parametrize("name", ["nested_loop_100x100", "fib_recursive_20", "slot_mixed_100",
+                                  "array_push_10k", "string_build_10k"])
+def test_a_prepared_vm_gives_the_same_result_on_every_rerun(name: str) -> None:
+    w = BY_NAME[name]
+    call = interp_call(w.reference(), w.slots, reuse_vm=True)
+    assert w.check(call())
+    assert w.check(call())
+
+
+class _Liar(Runner):
+    name = "liar"
+
+    def prepare(self, w: Workload) -> Prepared:
+        if w.name.startswith("slot"):
+            raise NotApplicable("not for slots")
+        return Prepared(lambda: "not the answer")
+
+
+def test_a_wrong_result_is_reported_and_not_timed() -> None:
+    res = _Liar().run(BY_NAME["counter_loop_1k"], QUICK, {})
+    assert res.status == "wrong" and res.timing is None
+    assert _Liar().run(BY_NAME["slot_mixed_100"], QUICK, {}).status == "n/a"
+
+
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_a_subprocess_peer_times_the_twin_and_checks_its_result(clock: str) -> None:
+    settings = Settings.for_mode(quick=True, clock=clock)
+    res = self_peer().run(BY_NAME["counter_loop_1k"], settings, {})
+    assert res.status == "ok", res.note
+    assert res.median_ns is not None and res.median_ns > 0
+
+
+CORE = ("interp", "interp-prepared", "interp-unfused", "python")
+
+
+def test_quick_run_writes_valid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    rc = harness.main(["--quick", "--filter", "counter_loop_1k", "--json", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["schema"] == "fusevm-bench/1"
+    assert [w["name"] for w in data["workloads"]] == ["counter_loop_1k"]
+    row = data["workloads"][0]
+    for name in CORE:
+        assert row["results"][name]["status"] in ("ok", "same"), (name, row["results"][name])
+    interp = row["results"]["interp"]
+    assert interp["dispatched_ops"] == 5003 and interp["median_ns"] > 0
+    assert row["ratios"]["interp_over_python"] > 0
+    assert row["published_ns"]["rust_interp"] == pytest.approx(24_000)
+    others_failed = any(r["status"] in ("wrong", "error")
+                        for name, r in row["results"].items() if name not in CORE)
+    assert rc == (1 if others_failed else 0)
+    assert "counter_loop_1k" in capsys.readouterr().out
+
+
+def test_plot_is_written(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "bench.png"
+    rc = harness.main(["--quick", "--filter", "slot_float", "--runners", "interp,python",
+                       "--clock", "cpu", "--no-json", "--plot", str(png)])
+    assert rc == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class _Crasher(Runner):
+    name = "crasher"
+
+    def prepare(self, w: Workload) -> Prepared:
+        raise RuntimeError("compiler fell over")
+
+
+def test_a_runner_that_raises_is_reported_as_an_error() -> None:
+    res = _Crasher().run(BY_NAME["counter_loop_1k"], QUICK, {})
+    assert res.status == "error" and "compiler fell over" in res.note
