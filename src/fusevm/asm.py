@@ -62,6 +62,18 @@ class _Cursor:
         while self.pos < len(self.text) and self.text[self.pos] in " \t,":
             self.pos += 1
 
+    def skip_blanks(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def code_word(self) -> str:
+        """A shell-spelled code (`>>`, `-f`, `,,`): commas belong to the token here."""
+        self.skip_blanks()
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in " \t;":
+            self.pos += 1
+        return self.text[start:self.pos]
+
     def at_end(self) -> bool:
         self.skip()
         return self.pos >= len(self.text) or self.text[self.pos] == ";"
@@ -398,9 +410,12 @@ class _Assembler:
     def operand(self, cur: _Cursor, spec: OpSpec, i: int) -> Any:
         o = spec.operands[i]
         kind = o.kind
-        cur.skip()
+        if kind in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD):
+            cur.skip_blanks()
+        else:
+            cur.skip()
         pos = cur.pos
-        if cur.at_end():
+        if pos >= len(cur.text) or cur.text[pos] == ";":
             raise cur.error(f"{spec.name} needs operand {o.name} ({kind.value})")
         what = f"{spec.name} operand {o.name}"
         if kind in _INTEGER_KINDS:
@@ -439,7 +454,7 @@ class _Assembler:
             return table[name]
         from fusevm.shell.codes import FileTest, ParamMod, Redir
         enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]
-        word = cur.word()
+        word = cur.code_word()
         try:
             return int(enum_type.from_symbol(word))
         except ValueError:

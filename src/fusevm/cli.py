@@ -43,13 +43,13 @@ def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
 def _cmd_run(args: argparse.Namespace) -> int:
     from fusevm.interp.vm import VM
     chunk = load_chunk(args.file, fuse=not args.no_fuse)
-    vm = VM(chunk, strict_int=args.strict_int)
-    if args.jit or args.jit_log:
-        if args.jit_log:
-            from fusevm.jit import set_log
-            set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
-        vm.enable_jit()
-    result = vm.run()
+    with VM(chunk, strict_int=args.strict_int) as vm:
+        if args.jit or args.jit_log:
+            if args.jit_log:
+                from fusevm.jit import set_log
+                set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
+            vm.enable_jit()
+        result = vm.run()
     sys.stdout.flush()
     if args.result and result is not None:
         print(format_value(result))

@@ -63,9 +63,10 @@ def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
             raise BuildError(f"{spec.name}: operand {o.name} must be a number, got {value!r}",
                              op=spec.name)
         return float(value)
-    if type(value) is not int:
+    if not isinstance(value, int) or isinstance(value, bool):
         raise BuildError(f"{spec.name}: operand {o.name} must be an integer, got {value!r}",
                          op=spec.name)
+    value = int(value)  # an IntEnum code (Redir.APPEND, ParamMod.UPPER) is its number
     if not kind.lo <= value <= kind.hi:
         raise BuildError(f"{spec.name}: operand {o.name}={value} is outside the "
                          f"{kind.value} range {kind.lo}..{kind.hi}", op=spec.name)

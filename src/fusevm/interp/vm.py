@@ -79,6 +79,7 @@ class VM:
         self.builtin_names: dict[str, int] = {}
         self.extensions: list[ExtensionSet] = []
         self._shell_host = shell_host
+        self._owns_host = False
         # Shell variables inherited by a sub-chunk VM under names its own pool lacks, so
         # they reach nested substitutions and `${!ref}` (see run_sub_chunk).
         self._outer_vars: dict[str, Any] = {}
@@ -187,9 +188,29 @@ class VM:
         if self._shell_host is None:
             from fusevm.shell.host import PosixHost
             self._shell_host = PosixHost(caps=self.caps)
+            self._owns_host = True
         return self._shell_host
 
+    def close(self) -> None:
+        """Release what the VM's own shell host holds (pipes, traps, background jobs).
+
+        A host passed in by the caller is the caller's to close. The VM can still run
+        afterwards; a new default host is created on first use.
+        """
+        host, self._shell_host = self._shell_host, None
+        if host is not None and self._owns_host:
+            host.close()
+        self._owns_host = False
+
+    def __enter__(self) -> VM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def set_shell_host(self, host: Any) -> None:
+        """Use `host` for the shell ops (the caller keeps ownership of it)."""
+        self.close()
         self._shell_host = host
 
     def shell_var(self, name: str) -> Any:

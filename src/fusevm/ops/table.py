@@ -268,8 +268,10 @@ O(0xA8, "CmdSubst", "sub:SUB", "-- output",
   "output = stdout of sub_chunks[sub], trailing newlines stripped", SH)
 O(0xA9, "SubshellBegin", "", "--", "snapshot the shell state", SH)
 O(0xAA, "SubshellEnd", "", "--", "restore the shell state; $? = the subshell's exit status", SH)
-O(0xAB, "ProcessSubIn", "sub:SUB", "-- path", "path reads the stdout of sub_chunks[sub]", SH)
-O(0xAC, "ProcessSubOut", "sub:SUB", "-- path", "path writes the stdin of sub_chunks[sub]", SH)
+O(0xAB, "ProcessSubIn", "sub:SUB", "-- path", "path reads the stdout of sub_chunks[sub]",
+  SH | F.SPAWN)
+O(0xAC, "ProcessSubOut", "sub:SUB", "-- path", "path writes the stdin of sub_chunks[sub]",
+  SH | F.SPAWN)
 O(0xAD, "Glob", "", "pattern -- matches", "matches = sorted paths matching str(pattern)",
   SH | F.FS_READ)
 O(0xAE, "GlobRecursive", "", "pattern -- matches",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusevm.errors import HostError
+from fusevm.errors import HostError, VMError
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
@@ -118,7 +118,7 @@ def call_function(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if code is None:
             builtin = vm.builtin_names.get(name)
             if builtin is not None:
-                code = to_int(vm.builtins[builtin](vm, *args))
+                code = _run_builtin(vm, builtin, name, args)
             else:
                 vm.require("spawn", f"CallFunction {name!r}")
                 code = host.exec([name, *args])
@@ -126,6 +126,21 @@ def call_function(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         stack.append(Status(vm.last_status))
         return nxt
     return step
+
+
+def _run_builtin(vm: VM, builtin: int, name: str, args: list[str]) -> int:
+    """Run a builtin registered under `name`; its result read as a status (None: 0).
+
+    Any failure other than a VMError is reported as one, naming the builtin (D1), as
+    CallBuiltin does.
+    """
+    try:
+        result = vm.builtins[builtin](vm, *args)
+        return 0 if result is None else to_int(result)
+    except VMError:
+        raise
+    except Exception as e:
+        raise VMError(f"builtin {name!r} failed: {type(e).__name__}: {e}") from e
 
 
 @handler(Op.PipelineBegin)
