@@ -7,6 +7,7 @@ from typing import Any
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
+from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, INT_MIN, to_int
@@ -62,47 +63,25 @@ def mul(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return _wrapping(vm, ip, "Mul", int.__mul__, sem.mul)
 
 
-def _binary(vm: VM, ip: int, fn: Callable[[Any, Any], Any]) -> Step:
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        stack[-1] = fn(stack[-1], b)
-        return nxt
-    return step
-
-
-def _unary(vm: VM, ip: int, fn: Callable[[Any], Any]) -> Step:
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = fn(stack[-1])
-        return nxt
-    return step
-
-
 @handler(Op.Div)
 def div(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.div)
+    return binary(vm, ip, sem.div)
 
 
 @handler(Op.Mod)
 def mod(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.mod)
+    return binary(vm, ip, sem.mod)
 
 
 @handler(Op.Pow)
 def pow_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.power)
+    return binary(vm, ip, sem.power)
 
 
 @handler(Op.Negate)
 def negate(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     strict = vm.strict_int
-    return _unary(vm, ip, lambda a: sem.negate(a, strict))
+    return unary(vm, ip, lambda a: sem.negate(a, strict))
 
 
 @handler(Op.Inc)
@@ -139,30 +118,30 @@ def dec(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.BitAnd)
 def bit_and(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.bit_and)
+    return binary(vm, ip, sem.bit_and)
 
 
 @handler(Op.BitOr)
 def bit_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.bit_or)
+    return binary(vm, ip, sem.bit_or)
 
 
 @handler(Op.BitXor)
 def bit_xor(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.bit_xor)
+    return binary(vm, ip, sem.bit_xor)
 
 
 @handler(Op.BitNot)
 def bit_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _unary(vm, ip, lambda a: ~to_int(a))
+    return unary(vm, ip, lambda a: ~to_int(a))
 
 
 @handler(Op.Shl)
 def shl(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     strict = vm.strict_int
-    return _binary(vm, ip, lambda a, b: sem.shl(a, b, strict))
+    return binary(vm, ip, lambda a, b: sem.shl(a, b, strict))
 
 
 @handler(Op.Shr)
 def shr(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.shr)
+    return binary(vm, ip, sem.shr)

@@ -8,6 +8,7 @@ from typing import Any
 from fusevm.errors import ResourceLimit
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
+from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import length, to_float, to_int, to_str, truthy
@@ -75,31 +76,9 @@ def num_ne(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return _compare(vm, ip, int.__ne__, float.__ne__)
 
 
-def _binary(vm: VM, ip: int, fn: Callable[[Any, Any], Any]) -> Step:
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        stack[-1] = fn(stack[-1], b)
-        return nxt
-    return step
-
-
-def _unary(vm: VM, ip: int, fn: Callable[[Any], Any]) -> Step:
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = fn(stack[-1])
-        return nxt
-    return step
-
-
 @handler(Op.Spaceship)
 def spaceship(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, sem.spaceship)
+    return binary(vm, ip, sem.spaceship)
 
 
 def _str_cmp(a: Any, b: Any) -> int:
@@ -120,22 +99,22 @@ _STRING_COMPARISONS = {
 
 @handler(*_STRING_COMPARISONS)
 def string_compare(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, _STRING_COMPARISONS[vm.chunk.ops[ip][0]])
+    return binary(vm, ip, _STRING_COMPARISONS[vm.chunk.ops[ip][0]])
 
 
 @handler(Op.LogNot)
 def log_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _unary(vm, ip, lambda a: not truthy(a))
+    return unary(vm, ip, lambda a: not truthy(a))
 
 
 @handler(Op.LogAnd)
 def log_and(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, lambda a, b: truthy(a) and truthy(b))
+    return binary(vm, ip, lambda a, b: truthy(a) and truthy(b))
 
 
 @handler(Op.LogOr)
 def log_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, lambda a, b: truthy(a) or truthy(b))
+    return binary(vm, ip, lambda a, b: truthy(a) or truthy(b))
 
 
 @handler(Op.Concat)
@@ -162,9 +141,9 @@ def _repeat(s: Any, count: Any) -> str:
 
 @handler(Op.StringRepeat)
 def string_repeat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _binary(vm, ip, _repeat)
+    return binary(vm, ip, _repeat)
 
 
 @handler(Op.StringLen)
 def string_len(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _unary(vm, ip, length)
+    return unary(vm, ip, length)

@@ -9,6 +9,7 @@ from typing import Any
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
+from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, ieee_pow, to_float, to_int, wrap64
@@ -100,13 +101,7 @@ def unary_math(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     if fn is _abs_int and vm.strict_int:
         def fn(a: Any) -> int:
             return sem.int_result(abs(to_int(a)), True, "AbsInt")
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = fn(stack[-1])
-        return nxt
-    return step
+    return unary(vm, ip, fn)
 
 
 @handler(*BINARY)
@@ -116,15 +111,7 @@ def binary_math(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         def fn(a: Any, b: Any) -> int:
             # gcd(|MIN|, 0) and gcd(MIN, MIN) are 2**63: an overflow under strict_int (D4).
             return sem.int_result(math.gcd(to_int(a), to_int(b)), True, "GcdInt")
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        stack[-1] = fn(stack[-1], b)
-        return nxt
-    return step
+    return binary(vm, ip, fn)
 
 
 @handler(Op.TimeInt)
