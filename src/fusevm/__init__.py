@@ -26,13 +26,13 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> object:
     # The fusion pass is imported on first use: most programs only need it via build().
-    if name == "fuse":
-        from fusevm.peephole.fuse import fuse
-        return fuse
+    if name in ("fuse", "unfuse"):
+        from fusevm.peephole import fuse as module
+        return getattr(module, name)
     raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
 
 __all__ = [
     "AsmError", "BuildError", "CapabilityError", "Caps", "Chunk", "ChunkBuilder", "ExtOp",
     "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "NativeFn", "Op", "Ref",
-    "Status", "Undef", "VM", "VMError", "__version__", "fuse",
+    "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
 ]

@@ -23,21 +23,25 @@ from fusevm.values import format_value
 
 
 def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
-    """Read a `.fasm` text file or a serialized chunk (told apart by the magic bytes)."""
+    """Read a `.fasm` text file or a serialized chunk (told apart by the magic bytes).
+
+    With fuse=True the fusion pass runs; with fuse=False any fused op already in the
+    program is expanded to its unfused sequence, so the chunk really runs unfused.
+    """
+    from fusevm.peephole.fuse import fuse as run_fusion
+    from fusevm.peephole.fuse import unfuse
     data = Path(path).read_bytes()
     if data.startswith(MAGIC):
         chunk = Chunk.from_bytes(data)
-        if fuse:
-            from fusevm.peephole.fuse import fuse as run_fusion
-            chunk = run_fusion(chunk)
-        return chunk
-    from fusevm.asm import assemble
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise VMError(f"{path} is neither assembler text (UTF-8) nor a serialized chunk",
-                      source=path) from e
-    return assemble(text, source=path, fuse=fuse)
+    else:
+        from fusevm.asm import assemble
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise VMError(f"{path} is neither assembler text (UTF-8) nor a serialized "
+                          "chunk", source=path) from e
+        chunk = assemble(text, source=path)
+    return run_fusion(chunk) if fuse else unfuse(chunk)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

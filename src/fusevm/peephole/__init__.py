@@ -1,1 +1,1 @@
-"""Chunk-to-chunk rewrites; the fusion pass lives in `fuse`."""
+"""Chunk-to-chunk rewrites: the fusion pass (`fuse`) and its table-derived patterns."""
