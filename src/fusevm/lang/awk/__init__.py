@@ -1,0 +1,33 @@
+"""The POSIX awk frontend: the VM-independent half (lexer, parser, AST, runtime helpers).
+
+Modules:
+    lexer    source text to tokens (regex vs division, newline rules, escapes)
+    ast      the syntax tree (frozen dataclasses; every node carries its line)
+    parser   recursive descent over the POSIX grammar -> ast.Program
+    errors   AwkSyntaxError and AwkRegexError
+    values   the value model: numbers, strings, numeric strings (StrNum), UNINIT
+    format   sprintf and number-to-string conversion (CONVFMT/OFMT)
+    regex    POSIX ERE -> Python re, match(), sub/gsub, split by regex
+    fields   field splitting by FS and the RS-driven record reader
+    runtime  the helpers compiled awk code calls, re-exporting the above
+
+The VM half (these import fusevm's public API):
+    infer     static array/scalar inference and numeric-only globals
+    exprs     expression compilation (values, conditions, lvalues, calls, builtins)
+    compiler  program layout, statements and functions -> Chunk
+    ops       the `awk` ExtensionSet (ids 0x1000..0x13FF): values, fields, arrays, regexes
+    ops_io    the same set's output, getline and builtin-function ops
+    state     per-run state: record, fields, specials, arrays (AwkArray handles)
+    streams   input files, getline sources, redirections, pipes, close, system
+    api       compile_program(source) -> Chunk (used by `fusevm dis --awk`)
+    main      the `fusevm awk` command line
+
+The modules in the first list do not import the rest of fusevm.
+"""
+
+from __future__ import annotations
+
+from fusevm.lang.awk.errors import AwkRegexError, AwkSyntaxError
+from fusevm.lang.awk.parser import parse
+
+__all__ = ["AwkRegexError", "AwkSyntaxError", "parse"]

@@ -1,0 +1,25 @@
+"""The awk frontend's entry points: source text to a verified, fused Chunk.
+
+`compile_program` is what `fusevm dis --awk` calls; `main` (in `main.py`) uses the same
+path. The returned chunk runs on a VM created with `extensions=[AWK]` (see `ops`) and an
+`AwkState` plus `Streams` in its host data, which `run_chunk` sets up.
+"""
+
+from __future__ import annotations
+
+import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
+from fusevm.chunk import Chunk
+from fusevm.lang.awk.compiler import compile_ast
+from fusevm.lang.awk.ops import AWK
+from fusevm.lang.awk.parser import parse
+
+__all__ = ["AWK", "compile_program"]
+
+
+def compile_program(source: str, fuse: bool = True, *,
+                    assigned: frozenset[str] = frozenset()) -> Chunk:
+    """Parse and compile an awk program; raises AwkSyntaxError or AwkSemanticError.
+
+    `assigned` names variables set from the command line (-v), which may hold strings.
+    """
+    return compile_ast(parse(source), fuse=fuse, source="<awk>", assigned=assigned)

@@ -1,0 +1,319 @@
+"""The awk compiler: program layout, statements, lvalues and user functions.
+
+Layout of a compiled program (root code first, functions after it):
+
+    AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
+    BEGIN bodies
+    @loop: AwkNextRecord; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
+    @end: AwkEnterEnd; END bodies; Return
+    function bodies: prologue pops the arguments into slots, body, AwkUninit; ReturnValue
+
+Every statement starts and ends at stack depth 0 (for-in keeps its iterator in a hidden
+slot or global), so `next` is a plain Jump and `exit` can unwind to @end. Expressions are
+compiled by `exprs.ExprCompiler`, which this class extends.
+"""
+
+from __future__ import annotations
+
+from fusevm.chunk import Chunk, ChunkBuilder, Label
+from fusevm.lang.awk import ast
+from fusevm.lang.awk.errors import AwkSemanticError
+from fusevm.lang.awk.exprs import ExprCompiler
+from fusevm.lang.awk.infer import children, infer, numeric_globals
+from fusevm.lang.awk.ops import AWK, MODE_CODES
+from fusevm.ops import Op
+
+
+class Compiler(ExprCompiler):
+    """Compiles one parsed program into one chunk."""
+
+    def __init__(self, program: ast.Program, source: str = "<awk>",
+                 assigned: frozenset[str] = frozenset()) -> None:
+        super().__init__(ChunkBuilder(source=source), infer(program), program.functions)
+        self.program = program
+        self.numeric = numeric_globals(program, self.info, set(assigned))
+        self.loops: list[tuple[Label, Label]] = []
+        self.loop_label = self.b.label("loop")
+        self.end_label = self.b.label("end")
+        self.ranges = 0
+        self.hidden_globals: list[str] = []
+        self._reachable: set[str] | None = None
+
+    # -- program --------------------------------------------------------------------
+
+    def compile(self, fuse: bool = True) -> Chunk:
+        b = self.b
+        prog = self.program
+        names = sorted(self.info.global_scalars)
+        names += ["#" + n for n in sorted(self.numeric)]
+        names += ["@" + n for n in sorted(self.info.global_arrays)]
+        for n in self.info.global_scalars | self.info.global_arrays:
+            b.add_name(n)
+        b.emit(AWK["AwkInit"], b.add_constant(names), line=1)
+        b.emit(AWK["AwkMark"], 0, self.end_label)
+        b.emit(AWK["AwkMark"], 1, self.loop_label)
+        range_flags: list[str] = []
+        for rule in prog.rules:
+            if isinstance(rule, ast.RangePattern):
+                range_flags.append(f"$range{len(range_flags)}")
+        for flag in range_flags:
+            b.emit(Op.LoadFalse)
+            b.emit(Op.SetVar, b.add_name(flag))
+        for begin in prog.begins:
+            self.stmt(begin.body)
+        if prog.rules or prog.ends:
+            b.bind(self.loop_label)
+            b.emit(AWK["AwkNextRecord"])
+            b.emit(Op.JumpIfFalse, self.end_label)
+            flags = iter(range_flags)
+            after_begin = set(self.defined)  # rules run only once BEGIN has finished
+            for rule in prog.rules:
+                self.defined = set(after_begin)
+                if isinstance(rule, ast.RangePattern):
+                    self.range_rule(rule, next(flags))
+                else:
+                    self.pattern_rule(rule)
+            b.emit(Op.Jump, self.loop_label)
+        else:
+            b.bind(self.loop_label)
+        b.bind(self.end_label)
+        self.defined = set()  # an exit may have skipped any assignment
+        b.emit(AWK["AwkEnterEnd"])
+        for end in prog.ends:
+            self.stmt(end.body)
+        b.emit(Op.Return)
+        for fn in prog.functions.values():
+            if fn.name in self.reachable():
+                self.defined = set()
+                self.function(fn)
+        return b.build(fuse=fuse)
+
+    def reachable(self) -> set[str]:
+        """Functions reachable from BEGIN, the rules and END: only those are compiled,
+        since the verifier learns a function's argument count from its call sites."""
+        if self._reachable is None:
+            prog = self.program
+            seen: set[str] = set()
+            todo: list[str] = []
+            for item in prog.items:
+                if not isinstance(item, ast.Function):
+                    todo.extend(called_functions(item))
+            while todo:
+                name = todo.pop()
+                if name in seen or name not in prog.functions:
+                    continue
+                seen.add(name)
+                todo.extend(called_functions(prog.functions[name].body))
+            self._reachable = seen
+        return self._reachable
+
+    def pattern_rule(self, rule: ast.PatternAction) -> None:
+        skip = self.b.label()
+        self.b.set_line(rule.line)
+        if rule.pattern is not None:
+            self.cond(rule.pattern, skip, False)
+        self.action(rule.body, rule.line)
+        self.b.bind(skip)
+
+    def range_rule(self, rule: ast.RangePattern, flag: str) -> None:
+        b = self.b
+        g = b.add_name(flag)
+        check_stop, clear, body, skip = b.label(), b.label(), b.label(), b.label()
+        b.set_line(rule.line)
+        b.emit(Op.GetVar, g)
+        b.emit(Op.JumpIfTrue, check_stop)
+        self.cond(rule.start, skip, False)
+        b.bind(check_stop)
+        self.cond(rule.stop, clear, True)
+        b.emit(Op.LoadTrue)
+        b.emit(Op.SetVar, g)
+        b.emit(Op.Jump, body)
+        b.bind(clear)
+        b.emit(Op.LoadFalse)
+        b.emit(Op.SetVar, g)
+        b.bind(body)
+        self.action(rule.body, rule.line)
+        b.bind(skip)
+
+    def action(self, body: ast.Block | None, line: int) -> None:
+        if body is None:
+            self.b.emit(AWK["AwkPrint"], 0, line=line)
+        else:
+            self.stmt(body)
+
+    def function(self, fn: ast.Function) -> None:
+        b = self.b
+        self.func = fn.name
+        self.params = fn.params
+        self.next_slot = len(fn.params)
+        b.add_sub_entry(fn.name, b.current_pos())
+        b.set_line(fn.line)
+        for i in reversed(range(len(fn.params))):
+            b.emit(Op.SetSlot, i)
+        self.stmt(fn.body)
+        b.emit(AWK["AwkUninit"])
+        b.emit(Op.ReturnValue)
+        self.func = None
+        self.params = ()
+
+    # -- statements -------------------------------------------------------------------
+
+    def stmt(self, s: ast.Stmt) -> None:
+        b = self.b
+        b.set_line(s.line)
+        if isinstance(s, ast.Block):
+            for inner in s.body:
+                self.stmt(inner)
+        elif isinstance(s, ast.ExprStmt):
+            self.expr_void(s.expr)
+        elif isinstance(s, ast.Print):
+            self.print_stmt(s.args, s.redirect, False)
+        elif isinstance(s, ast.Printf):
+            if s.args:
+                self.print_stmt(s.args, s.redirect, True)
+        elif isinstance(s, ast.If):
+            other = b.label()
+            self.cond(s.test, other, False)
+            before = set(self.defined)
+            self.stmt(s.then)
+            self.defined = set(before)
+            if s.otherwise is None:
+                b.bind(other)
+            else:
+                end = b.label()
+                b.emit(Op.Jump, end)
+                b.bind(other)
+                self.stmt(s.otherwise)
+                self.defined = before
+                b.bind(end)
+        elif isinstance(s, ast.While):
+            top, end = b.label(), b.label()
+            b.bind(top)
+            self.cond(s.test, end, False)
+            self.loop_body(s.body, end, top)
+            b.emit(Op.Jump, top)
+            b.bind(end)
+        elif isinstance(s, ast.Do):
+            top, cont, end = b.label(), b.label(), b.label()
+            b.bind(top)
+            self.loop_body(s.body, end, cont)
+            b.bind(cont)
+            self.cond(s.test, top, True)
+            b.bind(end)
+        elif isinstance(s, ast.For):
+            self.for_stmt(s)
+        elif isinstance(s, ast.ForIn):
+            self.for_in(s)
+        elif isinstance(s, ast.Break):
+            b.emit(Op.Jump, self.loops[-1][0])
+        elif isinstance(s, ast.Continue):
+            b.emit(Op.Jump, self.loops[-1][1])
+        elif isinstance(s, ast.Next):
+            if self.func is None:
+                b.emit(Op.Jump, self.loop_label)
+            else:
+                b.emit(AWK["AwkJumpOut"], 0)
+        elif isinstance(s, ast.NextFile):
+            b.emit(AWK["AwkJumpOut"], 1)
+        elif isinstance(s, ast.Exit):
+            if s.status is None:
+                b.emit(AWK["AwkUninit"])
+            else:
+                self.expr(s.status)
+            b.emit(AWK["AwkExit"], 0 if s.status is None else 1)
+        elif isinstance(s, ast.Return):
+            if s.value is None:
+                b.emit(AWK["AwkUninit"])
+            else:
+                self.expr(s.value)
+            b.emit(Op.ReturnValue)
+        elif isinstance(s, ast.Delete):
+            self.array_ref(s.name, s.line)
+            if s.subscripts is None:
+                b.emit(AWK["AwkDeleteAll"])
+            else:
+                self.key(s.subscripts)
+                b.emit(AWK["AwkDelete"])
+        else:  # pragma: no cover - the parser makes no other statements
+            raise AwkSemanticError(f"cannot compile {type(s).__name__}", s.line)
+
+    def loop_body(self, body: ast.Stmt, brk: Label, cont: Label) -> None:
+        self.loops.append((brk, cont))
+        before = set(self.defined)
+        self.stmt(body)
+        self.defined = before  # the body may run zero times
+        self.loops.pop()
+
+    def for_stmt(self, s: ast.For) -> None:
+        b = self.b
+        if s.init is not None:
+            self.stmt(s.init)
+        top, cont, end = b.label(), b.label(), b.label()
+        b.bind(top)
+        if s.test is not None:
+            self.cond(s.test, end, False)
+        self.loop_body(s.body, end, cont)
+        b.bind(cont)
+        if s.step is not None:
+            self.stmt(s.step)
+        b.emit(Op.Jump, top)
+        b.bind(end)
+
+    def for_in(self, s: ast.ForIn) -> None:
+        b = self.b
+        self.array_ref(s.array, s.line)
+        b.emit(AWK["AwkForIn"])
+        if self.func is None:
+            hidden = b.add_name(f"$iter{len(self.hidden_globals)}")
+            self.hidden_globals.append(f"$iter{len(self.hidden_globals)}")
+            b.emit(Op.SetVar, hidden)
+            load = (Op.GetVar, hidden)
+        else:
+            slot = self.next_slot
+            self.next_slot += 1
+            b.emit(Op.SetSlot, slot)
+            load = (Op.GetSlot, slot)
+        top, done, end = b.label(), b.label(), b.label()
+        b.bind(top)
+        b.emit(*load)
+        b.emit(AWK["AwkForNext"])
+        b.emit(Op.JumpIfFalse, done)
+        self.store_top(ast.Var(s.line, s.var))
+        self.loop_body(s.body, end, top)
+        b.emit(Op.Jump, top)
+        b.bind(done)
+        b.emit(Op.Pop)
+        b.bind(end)
+
+    def print_stmt(self, args: tuple[ast.Expr, ...], redirect: ast.Redirect | None,
+                   formatted: bool) -> None:
+        b = self.b
+        if len(args) > 255:
+            raise AwkSemanticError("too many arguments to print", args[0].line)
+        for a in args:
+            self.expr(a)
+        if redirect is None:
+            b.emit(AWK["AwkPrintf" if formatted else "AwkPrint"], len(args))
+        else:
+            self.expr(redirect.target)
+            b.emit(AWK["AwkPrintfTo" if formatted else "AwkPrintTo"], len(args),
+                   MODE_CODES[redirect.mode])
+
+
+def called_functions(node: object) -> set[str]:
+    """Names of the user functions called anywhere inside node."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            found.add(n.name)
+        stack.extend(children(n))
+    return found
+
+
+def compile_ast(program: ast.Program, fuse: bool = True, source: str = "<awk>",
+                assigned: frozenset[str] = frozenset()) -> Chunk:
+    """Compile a parsed program; `assigned` names the variables -v sets, which may hold
+    strings. Raises AwkSemanticError."""
+    return Compiler(program, source, assigned).compile(fuse)

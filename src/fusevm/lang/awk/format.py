@@ -1,0 +1,371 @@
+"""awk's printf engine and number-to-string conversion (CONVFMT/OFMT).
+
+`sprintf` follows gawk --posix: every C conversion awk knows (`%c %d %i %o %x %X %u %e %E
+%f %F %g %G %s %%`), flags `- + space # 0`, widths, precisions and `*`. Where gawk --posix
+stops with a fatal error the engine keeps going instead: a missing argument is the
+uninitialised value ("" or 0), and an unknown conversion is copied through literally,
+as gawk does outside --posix. Infinities and NaN print C-style (`inf`, `-nan`, padded
+with blanks), integer conversions print the exact integer of a huge double, and an
+unsigned conversion of a value outside 64 bits falls back to `%g`, all as gawk does.
+
+Conversion of a number to a string: an integral value prints as an integer whatever the
+format (`1e6` -> "1000000", `2^53` exactly); specials print as `+inf`, `-inf`, `+nan`,
+`-nan`; anything else goes through CONVFMT (or OFMT for print).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from fusevm.lang.awk.values import UNINIT, AwkValue, StrNum, to_num
+
+DEFAULT_CONVFMT: Final = "%.6g"
+
+_CONVERSIONS: Final = frozenset("cdiouxXeEfFgGsaA")
+_FLAGS: Final = "-+ #0"
+_TWO_64: Final = 1 << 64
+_TWO_63: Final = 1 << 63
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """One parsed `%...c` conversion; width/precision -1 means "from an argument"."""
+
+    flags: str
+    width: int | None
+    precision: int | None
+    conversion: str
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(fmt: str) -> tuple[str | _Spec, ...]:
+    """Split a format into literal text and conversion specs (cached: formats repeat)."""
+    pieces: list[str | _Spec] = []
+    literal: list[str] = []
+    i = 0
+    n = len(fmt)
+    while i < n:
+        ch = fmt[i]
+        if ch != "%":
+            literal.append(ch)
+            i += 1
+            continue
+        start = i
+        i += 1
+        flags_start = i
+        while i < n and fmt[i] in _FLAGS:
+            i += 1
+        flags = fmt[flags_start:i]
+        width: int | None = None
+        if i < n and fmt[i] == "*":
+            width = -1
+            i += 1
+        else:
+            digits_start = i
+            while i < n and fmt[i].isdigit():
+                i += 1
+            if i > digits_start:
+                width = int(fmt[digits_start:i])
+        precision: int | None = None
+        if i < n and fmt[i] == ".":
+            i += 1
+            if i < n and fmt[i] == "*":
+                precision = -1
+                i += 1
+            else:
+                digits_start = i
+                while i < n and fmt[i].isdigit():
+                    i += 1
+                precision = int(fmt[digits_start:i] or "0")
+        if i >= n:
+            literal.append(fmt[start:])  # a format ending inside a spec is literal text
+            break
+        conversion = fmt[i]
+        i += 1
+        if conversion == "%":
+            literal.append("%")
+        elif conversion in _CONVERSIONS:
+            if literal:
+                pieces.append("".join(literal))
+                literal = []
+            pieces.append(_Spec(flags, width, precision, conversion))
+        else:
+            literal.append(fmt[start:i])
+    if literal:
+        pieces.append("".join(literal))
+    return tuple(pieces)
+
+
+@functools.lru_cache(maxsize=256)
+def _fast_plan(fmt: str) -> tuple[str, str] | None:
+    """(Python %-format, one kind letter per conversion: s, d or f) when every conversion
+    of `fmt` is one whose Python formatting equals C's for ordinary arguments; else None."""
+    out: list[str] = []
+    kinds: list[str] = []
+    for piece in _parse(fmt):
+        if isinstance(piece, str):
+            out.append(piece.replace("%", "%%"))
+            continue
+        if piece.width == -1 or piece.precision == -1 or "#" in piece.flags:
+            return None
+        conv = piece.conversion
+        if conv == "s":
+            kinds.append("s")
+        elif conv in "di" and piece.precision is None:  # C's %.Nd rules differ
+            kinds.append("d")
+        elif conv in "eEfFgG":
+            kinds.append("f")
+        else:
+            return None
+        spec = "%" + piece.flags
+        if piece.width is not None:
+            spec += str(piece.width)
+        if piece.precision is not None:
+            spec += "." + str(piece.precision)
+        out.append(spec + conv)
+    return "".join(out), "".join(kinds)
+
+
+def _fast_sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str) -> str | None:
+    """sprintf through one Python %-format, or None when an argument needs the full path
+    (too few arguments, infinities and NaN, integers beyond 2^53)."""
+    plan = _fast_plan(fmt)
+    if plan is None or len(args) < len(plan[1]):
+        return None
+    values: list[object] = []
+    for kind, value in zip(plan[1], args):
+        if kind == "s":
+            values.append(to_str(value, convfmt))
+            continue
+        number = to_num(value)
+        if not -9007199254740992.0 < number < 9007199254740992.0:  # also NaN
+            return None
+        values.append(int(number) if kind == "d" else number)
+    return plan[0] % tuple(values)
+
+
+def sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str = DEFAULT_CONVFMT) -> str:
+    """Format `args` by the awk format `fmt`; `convfmt` converts numbers for `%s`."""
+    fast = _fast_sprintf(fmt, args, convfmt)
+    if fast is not None:
+        return fast
+    out: list[str] = []
+    arg_index = 0
+
+    def next_arg() -> AwkValue:
+        nonlocal arg_index
+        if arg_index < len(args):
+            value = args[arg_index]
+            arg_index += 1
+            return value
+        return UNINIT
+
+    for piece in _parse(fmt):
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        flags = piece.flags
+        width = piece.width
+        if width == -1:
+            star = _star_value(next_arg())
+            if star < 0:
+                flags += "-"
+                star = -star
+            width = star
+        precision = piece.precision
+        if precision == -1:
+            star = _star_value(next_arg())
+            precision = star if star >= 0 else None
+        out.append(_convert(piece.conversion, flags, width, precision, next_arg(), convfmt))
+    return "".join(out)
+
+
+def _star_value(value: AwkValue) -> int:
+    number = to_num(value)
+    if math.isnan(number):
+        return 0
+    return int(max(min(number, 1e9), -1e9))
+
+
+def _pad(text: str, flags: str, width: int | None) -> str:
+    if width is None or len(text) >= width:
+        return text
+    return text.ljust(width) if "-" in flags else text.rjust(width)
+
+
+def _convert(
+    conversion: str,
+    flags: str,
+    width: int | None,
+    precision: int | None,
+    value: AwkValue,
+    convfmt: str,
+) -> str:
+    if conversion == "s":
+        text = to_str(value, convfmt)
+        if precision is not None:
+            text = text[:precision]
+        return _pad(text, flags, width)
+    if conversion == "c":
+        return _pad(_char(value), flags, width)
+    number = to_num(value)
+    if math.isinf(number) or math.isnan(number):
+        return _special(number, conversion, flags, width)
+    if conversion in "eEfFgG":
+        return _format_float(number, conversion, flags, width, precision)
+    if conversion in "aA":
+        return _pad(_hex_float(number, conversion, flags), flags, width)
+    integer = math.trunc(number)
+    if conversion in "di":
+        return _format_int(integer, conversion, flags, width, precision, number)
+    # o x X u: C's unsigned view of a 64-bit value; beyond it gawk switches to %g
+    if integer < 0:
+        if integer < -_TWO_63:
+            return _format_float(number, "g", flags, width, precision)
+        integer += _TWO_64
+    elif integer >= _TWO_64:
+        return _format_float(number, "g", flags, width, precision)
+    return _format_int(integer, conversion, flags, width, precision, number)
+
+
+def _hex_float(number: float, conversion: str, flags: str) -> str:
+    """`%a`: C's hexadecimal float (glibc drops trailing zero digits)."""
+    text = float.hex(abs(number))  # 0x1.8000000000000p+1
+    mantissa, _, exponent = text[2:].partition("p")
+    whole, _, frac = mantissa.partition(".")
+    frac = frac.rstrip("0")
+    body = "0x" + whole + ("." + frac if frac else "") + "p" + exponent
+    sign = "-" if math.copysign(1.0, number) < 0 else "+" if "+" in flags else (
+        " " if " " in flags else "")
+    body = sign + body
+    return body.upper() if conversion == "A" else body
+
+
+def _char(value: AwkValue) -> str:
+    """`%c`: a number is a character code (beyond 255: the Unicode character), a string
+    gives its first character (NUL for "", as C's printf of the terminator); numeric
+    strings count as numbers, as in gawk."""
+    if isinstance(value, str):
+        return value[:1] or "\0"
+    number = to_num(value)
+    if math.isinf(number) or math.isnan(number):
+        return "\0"
+    code = math.trunc(number)
+    if 0 <= code < 0x110000 and not 0xD800 <= code < 0xE000:
+        return chr(code)
+    return chr(code & 0xFF)
+
+
+def _special(number: float, conversion: str, flags: str, width: int | None) -> str:
+    """inf/nan under any numeric conversion: C's text, blank-padded (no zero padding)."""
+    text = "inf" if math.isinf(number) else "nan"
+    if conversion in "EFG":
+        text = text.upper()
+    if math.copysign(1.0, number) < 0:
+        text = "-" + text
+    elif "+" in flags:
+        text = "+" + text
+    elif " " in flags:
+        text = " " + text
+    return _pad(text, flags, width)
+
+
+def _format_float(
+    number: float, conversion: str, flags: str, width: int | None, precision: int | None
+) -> str:
+    # Python's printf-style float formatting is C's for finite values.
+    spec = "%" + flags
+    if width is not None:
+        spec += str(width)
+    if precision is not None:
+        spec += "." + str(precision)
+    return (spec + conversion) % number
+
+
+def _format_int(
+    integer: int,
+    conversion: str,
+    flags: str,
+    width: int | None,
+    precision: int | None,
+    raw: float,
+) -> str:
+    """An integer conversion of `integer` (the truncated `raw`), as gawk writes it.
+
+    gawk departs from C in two corners, both followed here: a zero with precision 0
+    prints no sign either, and for o/x/X/u the "is it zero" tests (empty output, `#`
+    prefix) look at the untruncated value, so `%#x` of 0.5 is "0x0".
+    """
+    magnitude = abs(integer)
+    if precision == 0:
+        if conversion in "di" and integer == 0:
+            return _pad("", flags, width)
+        if conversion not in "di" and raw == 0 and "#" not in flags:
+            return _pad("", flags, width)
+    if conversion == "o":
+        digits = format(magnitude, "o")
+    elif conversion == "x":
+        digits = format(magnitude, "x")
+    elif conversion == "X":
+        digits = format(magnitude, "X")
+    else:
+        digits = str(magnitude)
+    if precision is not None:
+        digits = digits.rjust(precision, "0")
+    prefix = ""
+    if "#" in flags and raw != 0:
+        if conversion == "o":
+            prefix = "0"  # gawk adds it even in front of a precision's zeros
+        elif conversion in "xX":
+            prefix = "0" + conversion
+    sign = ""
+    if integer < 0:
+        sign = "-"
+    elif conversion in "di":
+        if "+" in flags:
+            sign = "+"
+        elif " " in flags:
+            sign = " "
+    head = sign + prefix
+    if width is not None and len(head) + len(digits) < width:
+        if "-" in flags:
+            return (head + digits).ljust(width)
+        if "0" in flags and precision is None:
+            return head + digits.rjust(width - len(head), "0")
+        return (head + digits).rjust(width)
+    return head + digits
+
+
+# -- number to string ----------------------------------------------------------
+
+
+def num_to_str(number: float, fmt: str = DEFAULT_CONVFMT) -> str:
+    """A number as awk prints it: integers exactly, specials signed, others via `fmt`."""
+    if number == number and number not in (math.inf, -math.inf):
+        if number == int(number):
+            return str(int(number))
+        if fmt == DEFAULT_CONVFMT:
+            return "%.6g" % number  # noqa: UP031 - C printf semantics, the fast path
+        return sprintf(fmt, (number,))
+    sign = "-" if math.copysign(1.0, number) < 0 else "+"
+    return sign + ("nan" if number != number else "inf")
+
+
+def to_str(value: AwkValue, convfmt: str = DEFAULT_CONVFMT) -> str:
+    """The string value of any awk value; numbers convert through `convfmt`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, StrNum):
+        return value.text
+    if isinstance(value, int):
+        return str(int(value))  # int(): a bool prints as 1 or 0
+    return num_to_str(value, convfmt)
+
+
+def to_output_str(value: AwkValue, ofmt: str = DEFAULT_CONVFMT) -> str:
+    """The text `print` writes for a value: like to_str, but numbers use OFMT."""
+    return to_str(value, ofmt)

@@ -1,0 +1,209 @@
+"""Static array-or-scalar inference for awk names: globals, parameters and locals.
+
+awk decides whether a name is an array by how it is used, and a function parameter can
+be either depending on what its callers pass. Each global and each (function, parameter)
+is a node; using a name as `a[i]`, `k in a`, `delete a`, `for (k in a)` or split()'s
+target marks it an array, using it as a value marks it a scalar, and passing a bare name
+to a user function joins it with that parameter (union-find), which is the fixpoint over
+the call graph. A node marked both ways is the error awk reports; an unmarked node is a
+scalar. `length(x)` marks nothing, since it takes either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fusevm.lang.awk import ast
+from fusevm.lang.awk.errors import AwkSemanticError
+from fusevm.lang.awk.state import SPECIAL_INDEX
+
+Key = tuple[str, str, int]  # ("g", name, 0) or ("p", function, index)
+
+_BUILTIN_ARRAYS = ("ARGV", "ENVIRON")
+
+
+@dataclass
+class Info:
+    """What the compiler needs: which globals exist and which names are arrays."""
+
+    global_arrays: set[str] = field(default_factory=set)
+    global_scalars: set[str] = field(default_factory=set)
+    param_arrays: dict[str, set[int]] = field(default_factory=dict)
+
+    def is_array(self, func: str | None, params: tuple[str, ...], name: str) -> bool:
+        if func is not None and name in params:
+            return params.index(name) in self.param_arrays.get(func, set())
+        return name in self.global_arrays
+
+
+class _Inference:
+    def __init__(self, program: ast.Program) -> None:
+        self.functions = program.functions
+        self.parent: dict[Key, Key] = {}
+        self.marks: dict[Key, set[str]] = {}
+        self.lines: dict[Key, int] = {}
+        self.func: ast.Function | None = None
+
+    def find(self, k: Key) -> Key:
+        parent = self.parent.setdefault(k, k)
+        if parent != k:
+            parent = self.parent[k] = self.find(parent)
+        return parent
+
+    def union(self, a: Key, b: Key) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+            self.marks.setdefault(rb, set()).update(self.marks.pop(ra, set()))
+
+    def key(self, name: str) -> Key | None:
+        if self.func is not None and name in self.func.params:
+            return ("p", self.func.name, self.func.params.index(name))
+        if name in SPECIAL_INDEX:
+            return None
+        return ("g", name, 0)
+
+    def mark(self, name: str, kind: str, line: int) -> None:
+        k = self.key(name)
+        if k is None:
+            if kind == "array":
+                raise AwkSemanticError(f"can't use {name} as an array", line)
+            return
+        root = self.find(k)
+        self.marks.setdefault(root, set()).add(kind)
+        self.lines.setdefault(k, line)
+
+    # -- walking -------------------------------------------------------------------
+
+    def run(self, program: ast.Program) -> Info:
+        for name in _BUILTIN_ARRAYS:
+            self.mark(name, "array", 0)
+        for item in program.items:
+            self.func = item if isinstance(item, ast.Function) else None
+            if self.func is not None:
+                for i in range(len(self.func.params)):
+                    self.find(("p", self.func.name, i))
+            self.visit(item)
+        info = Info()
+        for k in list(self.parent):
+            marks = self.marks.get(self.find(k), set())
+            if "array" in marks and "scalar" in marks:
+                what = k[1] if k[0] == "g" else self.functions[k[1]].params[k[2]]
+                raise AwkSemanticError(f"can't use array {what} in scalar context",
+                                       self.lines.get(k, 0))
+            is_array = "array" in marks
+            if k[0] == "g":
+                (info.global_arrays if is_array else info.global_scalars).add(k[1])
+            elif is_array:
+                info.param_arrays.setdefault(k[1], set()).add(k[2])
+        return info
+
+    def visit(self, node: object) -> None:
+        if isinstance(node, ast.Var):
+            self.mark(node.name, "scalar", node.line)
+            return
+        if isinstance(node, ast.Index):
+            self.mark(node.name, "array", node.line)
+        elif isinstance(node, ast.In):
+            self.mark(node.array, "array", node.line)
+        elif isinstance(node, ast.ForIn):
+            self.mark(node.array, "array", node.line)
+            self.mark(node.var, "scalar", node.line)
+        elif isinstance(node, ast.Delete):
+            self.mark(node.name, "array", node.line)
+        elif isinstance(node, ast.Builtin):
+            self.builtin(node)
+            return
+        elif isinstance(node, ast.Call):
+            self.call(node)
+            return
+        for child in children(node):
+            self.visit(child)
+
+    def builtin(self, node: ast.Builtin) -> None:
+        for i, arg in enumerate(node.args):
+            if node.name == "split" and i == 1 and isinstance(arg, ast.Var):
+                self.mark(arg.name, "array", arg.line)
+            elif node.name == "length" and isinstance(arg, ast.Var):
+                k = self.key(arg.name)
+                if k is not None:
+                    self.find(k)
+            else:
+                self.visit(arg)
+
+    def call(self, node: ast.Call) -> None:
+        callee = self.functions.get(node.name)
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Var) and callee is None:
+                continue  # an undefined function: a runtime error, if ever reached
+            if isinstance(arg, ast.Var) and callee is not None and i < len(callee.params):
+                k = self.key(arg.name)
+                if k is not None:
+                    self.union(k, ("p", callee.name, i))
+                    continue
+            self.visit(arg)
+
+
+def children(node: object) -> Iterator[object]:
+    if not dataclasses.is_dataclass(node):
+        return
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            yield from (v for v in value if isinstance(v, ast.Node))
+        elif isinstance(value, ast.Node):
+            yield value
+
+
+def infer(program: ast.Program) -> Info:
+    """Classify every name of the program; raises AwkSemanticError on misuse."""
+    return _Inference(program).run(program)
+
+
+_NUMERIC_BUILTINS = frozenset({
+    "length", "index", "split", "sub", "gsub", "match", "int", "sqrt", "exp", "log", "sin",
+    "cos", "atan2", "rand", "srand", "system", "close", "fflush"})
+
+
+def is_numeric_expr(e: ast.Expr) -> bool:
+    """Whether e certainly evaluates to a number (a Float, never a Bool or string)."""
+    while isinstance(e, ast.Group):
+        e = e.expr
+    if isinstance(e, (ast.Num, ast.Binary, ast.IncDec)):
+        return True
+    if isinstance(e, ast.Unary):
+        return e.op != "!"
+    if isinstance(e, ast.Assign):
+        return e.op != "=" or is_numeric_expr(e.value)
+    if isinstance(e, ast.Builtin):
+        return e.name in _NUMERIC_BUILTINS
+    return False
+
+
+def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set[str]:
+    """Global scalars that only ever hold numbers once assigned: every assignment is
+    numeric and nothing else (getline, for-in, sub/gsub, -v) stores into them. Reading one
+    that is certainly assigned needs no conversion, so core arithmetic can take it."""
+    candidates = set(info.global_scalars) - excluded
+    for fn in program.functions.values():
+        candidates -= set(fn.params)  # shadowed somewhere: keep it simple, skip the name
+    stack: list[object] = [program]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Assign) and isinstance(n.target, ast.Var):
+            if n.op == "=" and not is_numeric_expr(n.value):
+                candidates.discard(n.target.name)
+        elif isinstance(n, ast.Getline) and isinstance(n.target, ast.Var):
+            candidates.discard(n.target.name)
+        elif isinstance(n, ast.ForIn):
+            candidates.discard(n.var)
+        elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
+            target = n.args[2]
+            while isinstance(target, ast.Group):
+                target = target.expr
+            if isinstance(target, ast.Var):
+                candidates.discard(target.name)
+        stack.extend(children(n))
+    return candidates

@@ -1,0 +1,169 @@
+"""`fusevm awk`: the command line (options, operands), running a program, exit status.
+
+    awk [-F fs] [-v var=value]... [-f progfile | 'program'] [--] [file | var=value]...
+
+Syntax and semantic errors exit 2 before anything runs; runtime errors print
+`awk: message` and `source line number N` to stderr and exit 2; otherwise the status is
+the one `exit` gave (0 by default). Program text, arguments and data are latin-1, so
+every byte passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO
+
+from fusevm.errors import VMError
+from fusevm.interp.vm import VM
+from fusevm.lang.awk.api import compile_program
+from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
+from fusevm.lang.awk.ops import AWK
+from fusevm.lang.awk.runtime import make_strnum
+from fusevm.lang.awk.state import AwkState
+from fusevm.lang.awk.streams import ASSIGNMENT, Streams, process_escapes
+
+USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
+MAX_CALL_DEPTH = 100_000
+
+
+class _Usage(Exception):
+    pass
+
+
+def _text(arg: str) -> str:
+    """A command-line string as latin-1 text (the bytes the user typed)."""
+    return os.fsencode(arg).decode("latin-1")
+
+
+def _parse_args(argv: list[str]) -> tuple[str, list[tuple[str, str]], str | None, list[str]]:
+    """(program, assignments in order (-F as FS), program file names, operands)."""
+    assigns: list[tuple[str, str]] = []
+    files: list[str] = []
+    sources: list[str] = []  # -e program text (gawk's --source)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if len(arg) < 2 or arg[0] != "-":
+            break
+        opt = arg[1]
+        if opt not in "Fvfe":
+            if arg in ("--version", "-version", "-V"):
+                raise _Usage("fusevm awk (POSIX awk on fusevm)")
+            raise _Usage(f"unknown option {arg}")
+        value = arg[2:]
+        if not value:
+            i += 1
+            if i >= len(argv):
+                raise _Usage(f"no value for option -{opt}")
+            value = argv[i]
+        value = _text(value)
+        if opt == "F":
+            fs = "\t" if value == "t" else process_escapes(value)
+            assigns.append(("FS", fs))
+        elif opt == "v":
+            m = ASSIGNMENT.match(value)
+            if m is None:
+                raise _Usage(f"invalid -v argument: {value}")
+            assigns.append((m.group(1), process_escapes(m.group(2))))
+        elif opt == "e":
+            sources.append(value)
+        else:
+            files.append(value)
+        i += 1
+    rest = [_text(a) for a in argv[i:]]
+    if sources and not files:
+        return "\n".join(sources), assigns, None, rest
+    if files:
+        parts = []
+        for name in files:
+            try:
+                if name == "-":
+                    parts.append(sys.stdin.buffer.read().decode("latin-1"))
+                else:
+                    with open(name, "rb") as f:
+                        parts.append(f.read().decode("latin-1"))
+            except OSError as e:
+                raise _Usage(f"can't open file {name}: {e.strerror}") from None
+        return "\n".join(parts + sources), assigns, files[0], rest
+    if not rest:
+        raise _Usage("no program given")
+    return rest[0], assigns, None, rest[1:]
+
+
+def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
+         stderr: IO[str] | None = None) -> int:
+    """Run awk with these arguments; returns the exit status."""
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        source, assigns, _, operands = _parse_args(argv)
+    except _Usage as e:
+        err.write(f"awk: {e}\n{USAGE}")
+        return 2
+    try:
+        # the fusion pass finds nothing in awk code and costs startup time
+        chunk = compile_program(source, fuse=False,
+                                assigned=frozenset(name for name, _ in assigns))
+    except AwkSyntaxError as e:
+        err.write(f"awk: {e.message}\n")
+        return 2
+    except AwkSemanticError as e:
+        err.write(f"awk: {e.message}\n")
+        return 2
+    except RecursionError:
+        err.write("awk: program nested too deeply\n")
+        return 2
+    state = AwkState()
+    state.argv["0"] = "awk"
+    for n, operand in enumerate(operands, 1):
+        state.argv[str(n)] = make_strnum(operand)
+    state.values[13] = float(len(operands) + 1)  # ARGC
+    state.pending = [(name, make_strnum(value)) for name, value in assigns]
+    vm = VM(chunk, extensions=[AWK], max_depth=MAX_CALL_DEPTH)
+
+    def system(command: str) -> int:
+        status: int = vm.shell.exec(["/bin/sh", "-c", command])
+        return status
+
+    streams = Streams(state, stdin if stdin is not None else sys.stdin.buffer,
+                      stdout if stdout is not None else sys.stdout.buffer, system)
+    vm.host_data["awk"] = state
+    vm.host_data["awk.io"] = streams
+    status = 0
+    try:
+        vm.run()
+        status = state.exit_code
+    except VMError as e:
+        if isinstance(e.__cause__, BrokenPipeError):
+            streams.detach_quietly()
+            return 2  # the reader went away: stop silently, as awk killed by SIGPIPE
+        try:
+            streams.flush_all()
+        except (OSError, ValueError):
+            pass
+        message = e.message
+        prefix = "extension op "
+        if message.startswith(prefix) and e.__cause__ is not None:
+            message = f"{type(e.__cause__).__name__}: {e.__cause__}"
+        err.write(f"awk: {message}\n")
+        if e.line:
+            err.write(f" source line number {e.line}\n")
+        status = 2
+    except BrokenPipeError:
+        streams.detach_quietly()
+        return 2
+    except KeyboardInterrupt:
+        status = 130
+    try:
+        streams.close_all()
+    except BrokenPipeError:
+        streams.detach_quietly()
+        return status
+    except VMError as e:
+        err.write(f"awk: {e.message}\n")
+        status = 2
+    streams.detach()
+    return status

@@ -1,0 +1,279 @@
+"""Per-run awk state: the record and its fields, special variables, arrays and errors.
+
+One `AwkState` lives in `vm.host_data["awk"]` while compiled awk code runs; the extension
+op handlers (`ops`) read and change it. Input and output streams live in `streams`.
+
+Fields are split lazily: reading `$0` or setting FS never splits; the first `$n` or NF
+does. Setting FS first splits the current record with the old FS, because POSIX says the
+new FS applies from the next record on. Assigning a field or NF marks `$0` stale; it is
+rebuilt with OFS on the next read of `$0`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Final
+
+from fusevm.errors import VMError
+from fusevm.lang.awk.format import DEFAULT_CONVFMT, num_to_str
+from fusevm.lang.awk.runtime import (
+    UNINIT,
+    StrNum,
+    make_strnum,
+    split_record,
+    to_num,
+    to_str,
+)
+
+
+class AwkArray(dict[str, Any]):
+    """An awk associative array. A dict subclass on purpose: the VM copies values whose
+    type is exactly list or dict when they are read (D8), so this type travels as a
+    handle, which is what awk's by-reference array parameters need."""
+
+    __slots__ = ()
+
+
+class AwkFatal(VMError):
+    """A runtime error awk reports as fatal (exit status 2)."""
+
+
+# Special scalar variables, by the index the Awk{Get,Set}Special ops carry.
+SPECIALS: Final = ("NR", "FNR", "NF", "FS", "OFS", "ORS", "RS", "SUBSEP", "CONVFMT", "OFMT",
+                   "FILENAME", "RSTART", "RLENGTH", "ARGC")
+SPECIAL_INDEX: Final = {name: i for i, name in enumerate(SPECIALS)}
+(NR, FNR, NF, FS, OFS, ORS, RS, SUBSEP, CONVFMT, OFMT, FILENAME, RSTART, RLENGTH,
+ ARGC) = range(len(SPECIALS))
+#: Specials whose string value the runtime caches (index -> attribute).
+_STRING_SPECIALS: Final = {FS: "fs", OFS: "ofs", ORS: "ors", RS: "rs", SUBSEP: "subsep",
+                           CONVFMT: "convfmt", OFMT: "ofmt"}
+
+
+def key_of(value: Any, convfmt: str) -> str:
+    """The array subscript string for a value (integers print as integers)."""
+    t = type(value)
+    if t is str:
+        return value  # type: ignore[no-any-return]
+    if t is StrNum:
+        return value.text  # type: ignore[no-any-return]
+    if t is float and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return to_str(value, convfmt)
+
+
+class AwkState:
+    """Everything a running awk program reads and writes outside its own variables."""
+
+    def __init__(self) -> None:
+        # record and fields
+        self.record = ""
+        self.record_val: Any = UNINIT  # $0 as an awk value (strnum), or None when stale
+        self.fields: list[Any] | None = []  # $1..$NF; None until split
+        self.literal: set[int] = set()  # field indices holding assigned plain strings
+        self.nf = 0
+        self.record_stale = False  # fields changed: $0 needs rebuilding
+        # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
+        # awk itself changes them; None means "the number".
+        self.nr_val: Any = None
+        self.fnr_val: Any = None
+        self.nf_val: Any = None
+        # cached strings of the specials
+        self.fs = " "
+        self.ofs = " "
+        self.ors = "\n"
+        self.rs = "\n"
+        self.subsep = "\x1c"
+        self.convfmt = DEFAULT_CONVFMT
+        self.ofmt = DEFAULT_CONVFMT
+        self.values: list[Any] = [UNINIT] * len(SPECIALS)
+        for idx, attr in _STRING_SPECIALS.items():
+            self.values[idx] = getattr(self, attr)
+        self.nr = 0
+        self.fnr = 0
+        self.values[ARGC] = 0.0
+        self.values[RSTART] = 0.0
+        self.values[RLENGTH] = 0.0
+        self.argv = AwkArray()
+        self.environ = AwkArray({k: make_strnum(v) for k, v in _environ().items()})
+        # control
+        self.exit_code = 0
+        self.exiting = False
+        self.in_end = False
+        self.end_ip = -1
+        self.loop_ip = -1
+        self.regex_cache: dict[int, Any] = {}
+        #: -v and -F assignments, applied by AwkInit once the globals exist.
+        self.pending: list[tuple[str, Any]] = []
+
+    # -- $0 and fields -----------------------------------------------------------
+
+    def set_record(self, text: str) -> None:
+        """A new $0 (from input or assignment): fields are re-split lazily."""
+        self.record = text
+        self.record_val = None
+        self.fields = None
+        self.record_stale = False
+        self.nf_val = None
+
+    def split(self) -> list[Any]:
+        """The field list, splitting $0 now if it has not been split."""
+        fields = self.fields
+        if fields is None:
+            fields = split_record(self.record, self.fs, paragraph=self.rs == "")
+            self.fields = fields
+            self.literal = set()
+            self.nf = len(fields)
+            self.nf_val = None
+        return fields
+
+    def get_record(self) -> Any:
+        """$0 as an awk value."""
+        if self.record_stale:
+            self._rebuild()
+        v = self.record_val
+        if v is None:
+            v = self.record_val = make_strnum(self.record)
+        return v
+
+    def record_text(self) -> str:
+        """$0 as text."""
+        if self.record_stale:
+            self._rebuild()
+        return self.record
+
+    def _rebuild(self) -> None:
+        convfmt = self.convfmt
+        fields = self.fields or []
+        self.record = self.ofs.join(
+            f if type(f) is str else to_str(f, convfmt) for f in fields)
+        self.record_val = None
+        self.record_stale = False
+
+    def get_field(self, index: int) -> Any:
+        """$index for index >= 0 (the caller checked the sign)."""
+        if index == 0:
+            return self.get_record()
+        fields = self.fields if self.fields is not None else self.split()
+        if index > len(fields):
+            return ""
+        v = fields[index - 1]
+        if type(v) is str and index not in self.literal:
+            v = make_strnum(v)
+            if type(v) is StrNum:
+                fields[index - 1] = v
+        return v
+
+    def set_field(self, index: int, value: Any) -> None:
+        """$index = value; $0 is rebuilt when next read (or re-split for $0)."""
+        if index == 0:
+            text = value if type(value) is str else to_str(value, self.convfmt)
+            self.set_record(text)
+            if value is not UNINIT:
+                self.record_val = value  # a string stays a string, a number a number
+            return
+        fields = self.split()
+        if index > len(fields):
+            fields.extend([""] * (index - len(fields)))
+            self.nf = index
+            self.nf_val = None
+        if type(value) is str:
+            self.literal.add(index)
+        elif index in self.literal:
+            self.literal.discard(index)
+        if value is UNINIT:
+            value = ""
+            self.literal.add(index)
+        fields[index - 1] = value
+        self.record_stale = True
+
+    def get_nf(self) -> Any:
+        if self.fields is None:
+            self.split()
+        if self.nf_val is not None:
+            return self.nf_val
+        return float(self.nf)
+
+    def set_nf(self, value: Any) -> None:
+        n = int(to_num(value))
+        if n < 0:
+            raise AwkFatal(f"NF set to negative value {n}")
+        fields = self.split()
+        if n > len(fields):
+            fields.extend([""] * (n - len(fields)))
+        else:
+            del fields[n:]
+            self.literal = {i for i in self.literal if i <= n}
+        self.nf = n
+        self.record_stale = True
+        self.nf_val = None if type(value) is float else value
+
+    # -- special variables -------------------------------------------------------
+
+    def get_special(self, k: int) -> Any:
+        if k == NR:
+            return float(self.nr) if self.nr_val is None else self.nr_val
+        if k == FNR:
+            return float(self.fnr) if self.fnr_val is None else self.fnr_val
+        if k == NF:
+            return self.get_nf()
+        return self.values[k]
+
+    def set_special(self, k: int, value: Any) -> None:
+        if k == NR:
+            self.nr = int(to_num(value))
+            self.nr_val = None if type(value) is float else value
+            return
+        if k == FNR:
+            self.fnr = int(to_num(value))
+            self.fnr_val = None if type(value) is float else value
+            return
+        if k == NF:
+            self.set_nf(value)
+            return
+        if k == FS and self.fields is None:
+            self.split()  # the current record keeps the old FS
+        if (k == OFS or k == CONVFMT) and self.record_stale:
+            self._rebuild()  # $0 was changed under the old OFS
+        self.values[k] = value
+        attr = _STRING_SPECIALS.get(k)
+        if attr is not None:
+            text = to_str(value, self.convfmt)
+            if k == CONVFMT or k == OFMT:
+                text = to_str(value, DEFAULT_CONVFMT)
+            setattr(self, attr, text)
+
+    def set_match(self, start: int, length: int) -> None:
+        self.values[RSTART] = float(start)
+        self.values[RLENGTH] = float(length)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def str_of(self, v: Any) -> str:
+        """The string value of v (CONVFMT for numbers)."""
+        t = type(v)
+        if t is str:
+            return v  # type: ignore[no-any-return]
+        if t is StrNum:
+            return v.text  # type: ignore[no-any-return]
+        if t is float:
+            return num_to_str(v, self.convfmt)
+        return to_str(v, self.convfmt)
+
+    def out_str(self, v: Any) -> str:
+        """The text print writes for v (OFMT for numbers)."""
+        t = type(v)
+        if t is str:
+            return v  # type: ignore[no-any-return]
+        if t is StrNum:
+            return v.text  # type: ignore[no-any-return]
+        if t is float:
+            return num_to_str(v, self.ofmt)
+        return to_str(v, self.ofmt)
+
+
+def _environ() -> dict[str, str]:
+    """The environment as latin-1 text (bytes kept exactly)."""
+    env = getattr(os, "environb", None)
+    if env is None:  # pragma: no cover - non-POSIX
+        return dict(os.environ)
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in env.items()}

@@ -1,0 +1,311 @@
+"""awk's streams: the main input (ARGV files and operand assignments), getline sources,
+output redirections, command pipes, close, fflush and system.
+
+All text is latin-1 on both sides, so every byte of input reaches output unchanged, which
+is what awk in the C locale does. Output is buffered; everything is flushed before a
+command starts (system, pipes) so that output keeps its order, and at exit.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import IO, Any, Final
+
+from fusevm.lang.awk.fields import RecordReader
+from fusevm.lang.awk.lexer import decode_escape
+from fusevm.lang.awk.runtime import make_strnum, to_num
+from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
+
+ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.DOTALL)
+ENCODING: Final = "latin-1"
+
+
+def process_escapes(text: str) -> str:
+    """Escape sequences in a command-line assignment's value, as in a string literal."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            chars, i = decode_escape(text, i)
+            out.append(chars)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def text_reader(binary: IO[bytes]) -> io.TextIOWrapper:
+    """A latin-1 text view of a byte stream; lines end at "\\n" only."""
+    return io.TextIOWrapper(binary, encoding=ENCODING, newline="\n")
+
+
+def text_writer(binary: IO[bytes]) -> io.TextIOWrapper:
+    """A buffered latin-1 text writer over a byte stream (no newline translation)."""
+    return io.TextIOWrapper(binary, encoding=ENCODING, errors="replace", newline="\n")
+
+
+class _Stream:
+    """An open redirection or getline source, with its process if it is a pipe."""
+
+    __slots__ = ("text", "reader", "proc")
+
+    def __init__(self, text: io.TextIOWrapper, proc: subprocess.Popen[bytes] | None,
+                 reader: RecordReader | None = None) -> None:
+        self.text = text
+        self.proc = proc
+        self.reader = reader
+
+
+class Streams:
+    """The open streams of one run."""
+
+    def __init__(self, state: AwkState, stdin: IO[bytes], stdout: IO[bytes],
+                 system: Callable[[str], int]) -> None:
+        self.state = state
+        self.stdin_bin = stdin
+        self.out = text_writer(stdout)
+        self._stdin_text: io.TextIOWrapper | None = None
+        self._stderr: io.TextIOWrapper | None = None
+        self.system_runner = system
+        self.main: RecordReader | None = None
+        self._main_text: io.TextIOWrapper | None = None
+        self.argi = 1
+        self.used_file = False
+        self.outputs: dict[str, _Stream] = {}
+        self.inputs: dict[str, _Stream] = {}
+        #: Set by the ops layer: assigns a command-line `var=value` operand.
+        self.assign: Callable[[str, Any], None] = lambda name, value: None
+
+    # -- main input ----------------------------------------------------------------
+
+    def stdin_text(self) -> io.TextIOWrapper:
+        if self._stdin_text is None:
+            self._stdin_text = text_reader(self.stdin_bin)
+        return self._stdin_text
+
+    def next_main(self) -> str | None:
+        """The next record of the main input, or None when every file is read."""
+        st = self.state
+        while True:
+            if self.main is None and not self._open_next():
+                return None
+            assert self.main is not None
+            rec = self.main.read_record(st.rs)
+            if rec is not None:
+                return rec
+            self._close_main()
+
+    def next_file(self) -> None:
+        """nextfile: abandon the current input file."""
+        if self.main is not None:
+            self._close_main()
+
+    def _close_main(self) -> None:
+        if self._main_text is not None and self._main_text is not self._stdin_text:
+            self._main_text.close()
+        self.main = None
+        self._main_text = None
+
+    def _open_next(self) -> bool:
+        st = self.state
+        while self.argi < int(to_num(st.values[ARGC])):
+            i = self.argi
+            self.argi += 1
+            arg = st.argv.get(str(i))
+            if arg is None:
+                continue
+            name = st.str_of(arg)
+            if name == "":
+                continue
+            m = ASSIGNMENT.match(name)
+            if m is not None:
+                self.assign(m.group(1), make_strnum(process_escapes(m.group(2))))
+                continue
+            self.used_file = True
+            if name in ("-", "/dev/stdin"):
+                text = self.stdin_text()
+            else:
+                try:
+                    text = text_reader(open(name, "rb"))  # noqa: SIM115 - kept open
+                except OSError as e:
+                    self.warn(f"can't open file {name}: {e.strerror}")
+                    st.exit_code = 2
+                    continue
+            self._main_text = text
+            self.main = RecordReader(text)
+            st.values[FILENAME] = arg
+            st.fnr = 0
+            st.fnr_val = None
+            return True
+        if not self.used_file:
+            self.used_file = True
+            self._main_text = self.stdin_text()
+            self.main = RecordReader(self._main_text)
+            st.fnr = 0
+            return True
+        return False
+
+    # -- getline sources -----------------------------------------------------------
+
+    def read_from(self, name: str, command: bool) -> str | None | int:
+        """The next record from a file or command; None at EOF, -1 when it cannot open."""
+        s = self.inputs.get(name)
+        if s is None:
+            if command:
+                self.flush_all()
+                try:
+                    proc = subprocess.Popen([b"/bin/sh", b"-c", name.encode(ENCODING, "replace")],
+                                            stdout=subprocess.PIPE)
+                except OSError:
+                    return -1
+                assert proc.stdout is not None
+                text = text_reader(proc.stdout)
+                s = _Stream(text, proc, RecordReader(text))
+            else:
+                if name in ("-", "/dev/stdin"):
+                    text = self.stdin_text()
+                else:
+                    try:
+                        text = text_reader(open(name, "rb"))  # noqa: SIM115 - kept open
+                    except OSError:
+                        return -1
+                s = _Stream(text, None, RecordReader(text))
+            self.inputs[name] = s
+        assert s.reader is not None
+        return s.reader.read_record(self.state.rs)
+
+    # -- output ---------------------------------------------------------------------
+
+    def output(self, mode: str, name: str) -> io.TextIOWrapper:
+        """The stream `print > name` (mode ">", ">>" or "|") writes to."""
+        s = self.outputs.get(name)
+        if s is not None:
+            return s.text
+        if mode != "|":
+            if name in ("/dev/stdout", "-"):
+                return self.out
+            if name == "/dev/stderr":
+                return self.stderr()
+        if mode == "|":
+            self.flush_all()
+            proc = subprocess.Popen([b"/bin/sh", b"-c", name.encode(ENCODING, "replace")],
+                                    stdin=subprocess.PIPE)
+            assert proc.stdin is not None
+            s = _Stream(text_writer(proc.stdin), proc)
+        else:
+            try:
+                f = open(name, "wb" if mode == ">" else "ab")  # noqa: SIM115 - kept open
+            except OSError as e:
+                raise AwkFatal(f"can't redirect to {name} ({e.strerror})") from None
+            s = _Stream(text_writer(f), None)
+        self.outputs[name] = s
+        return s.text
+
+    def stderr(self) -> io.TextIOWrapper:
+        if self._stderr is None:
+            self._stderr = text_writer(sys.stderr.buffer)
+        return self._stderr
+
+    def warn(self, message: str) -> None:
+        self.out.flush()
+        err = self.stderr()
+        err.write(f"awk: {message}\n")
+        err.flush()
+
+    def flush_all(self) -> None:
+        """fflush(): every output stream, stdout first."""
+        try:
+            self.out.flush()
+        except BrokenPipeError:
+            pass
+        if self._stderr is not None:
+            self._stderr.flush()
+        for s in self.outputs.values():
+            try:
+                s.text.flush()
+            except BrokenPipeError:
+                pass
+
+    def flush(self, name: str) -> int:
+        """fflush(name): 0, or -1 when nothing of that name is open ("" flushes all)."""
+        if name == "":
+            self.flush_all()
+            return 0
+        if name in ("/dev/stdout", "-"):
+            self.out.flush()
+            return 0
+        s = self.outputs.get(name)
+        if s is None:
+            return -1
+        s.text.flush()
+        return 0
+
+    def close(self, name: str) -> int:
+        """close(name): the command's exit status, 0 for files, -1 if none is open."""
+        status = -1
+        s = self.outputs.pop(name, None)
+        if s is not None:
+            status = self._finish(s)
+        s = self.inputs.pop(name, None)
+        if s is not None:
+            status = self._finish(s)
+        return status
+
+    def _finish(self, s: _Stream) -> int:
+        try:
+            if s.text is not self._stdin_text:
+                s.text.close()
+        except BrokenPipeError:
+            pass
+        if s.proc is None:
+            return 0
+        code = s.proc.wait()
+        return code if code >= 0 else 256 - code
+
+    def system(self, command: str) -> int:
+        self.flush_all()
+        return self.system_runner(command)
+
+    def close_all(self) -> None:
+        """At exit: flush stdout, then close every redirection and wait for commands."""
+        self.flush_all()
+        for name in list(self.outputs):
+            self.close(name)
+        for name in list(self.inputs):
+            self.close(name)
+        if self.main is not None:
+            self._close_main()
+
+    def detach_quietly(self) -> None:
+        """After a broken pipe: drop buffered output, let go of the caller's streams."""
+        for w in (self.out, self._stderr, self._stdin_text):
+            if w is None:
+                continue
+            try:
+                w.detach()
+            except (ValueError, OSError):
+                pass
+
+    def detach(self) -> None:
+        """Flush the wrappers and let go of the caller's byte streams without closing."""
+        for w in (self.out, self._stderr, self._stdin_text):
+            if w is None:
+                continue
+            try:
+                w.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+            try:
+                w.detach()
+            except (ValueError, OSError):
+                pass
+
+
+def fatal_open(name: str) -> AwkFatal:
+    return AwkFatal(f"can't open file {name}")

@@ -1,0 +1,132 @@
+"""awk's value model on plain Python objects: numbers, strings, numeric strings, uninit.
+
+A value is a `float` (or `int`), a `str`, or a `StrNum`. `StrNum` is POSIX's "numeric
+string": text read from input (fields, getline, FS-split elements, ARGV, ENVIRON) that
+looks like a number, which compares numerically yet prints as its original text.
+`UNINIT` is the value of a never-assigned variable: "" as a string, 0 as a number, and
+numeric in comparisons against numbers, the same rules a numeric string follows.
+
+String-to-number conversion follows onetrue-awk and gawk in its default mode: the longest
+decimal prefix after leading blanks; no hex; `+inf`, `-inf`, `+nan`, `-nan` (any case,
+sign required, nothing else after them but blanks) are the only spellings of the IEEE
+specials, so "inf" and "nan" alone are 0, as is "0x1A".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class StrNum:
+    """A numeric string: prints as `text`, compares as `num` against numbers."""
+
+    text: str
+    num: float
+
+    def __str__(self) -> str:
+        return self.text
+
+
+AwkValue = float | int | str | StrNum
+
+UNINIT: Final = StrNum("", 0.0)
+
+# C isspace(): what strtod skips before a number and what a strnum may have around it.
+BLANKS: Final = " \t\n\r\f\v"
+
+_NUMBER_PREFIX: Final = re.compile(
+    r"[ \t\n\r\f\v]*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
+)
+_NUMERIC_STRING: Final = re.compile(
+    r"[ \t\n\r\f\v]*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[ \t\n\r\f\v]*\Z"
+)
+_SPECIAL: Final = re.compile(r"[ \t\n\r\f\v]*([-+])(inf|nan)[ \t\n\r\f\v]*\Z", re.IGNORECASE)
+
+
+def _special(text: str) -> float | None:
+    """The IEEE value a `+inf`/`-nan`-style string denotes, or None."""
+    m = _SPECIAL.match(text)
+    if m is None:
+        return None
+    sign = -1.0 if m.group(1) == "-" else 1.0
+    if m.group(2).lower() == "inf":
+        return sign * math.inf
+    return math.copysign(math.nan, sign)
+
+
+# Text made only of these is a number exactly when Python's float() accepts it: float()
+# takes the same decimal syntax and blanks, and the letters it would also take (inf, nan,
+# underscores, non-ASCII digits and spaces) are all outside this set.
+_NUMBER_CHARS: Final = frozenset("0123456789.eE+- \t\n\r\f\v")
+
+
+def str_to_num(text: str) -> float:
+    """awk's string-to-number: the leading numeric prefix, 0.0 if there is none.
+
+    " 12abc" -> 12, ".5e3x" -> 500, "1e" -> 1, "0x1A" -> 0, "+inf" -> inf, "inf" -> 0.
+    Overflow gives +-inf and underflow 0, as strtod does.
+    """
+    if _NUMBER_CHARS.issuperset(text):
+        try:
+            return float(text)
+        except ValueError:
+            pass  # "", "1e", "1-2": fall back to the prefix rule
+    m = _NUMBER_PREFIX.match(text)
+    if m is not None:
+        return float(m.group(1))
+    special = _special(text)
+    return 0.0 if special is None else special
+
+
+def looks_numeric(text: str) -> bool:
+    """The strnum rule: blanks, one decimal number, blanks, and nothing else."""
+    return _NUMERIC_STRING.match(text) is not None or _special(text) is not None
+
+
+def make_strnum(text: str) -> str | StrNum:
+    """Wrap input text: a StrNum if it looks numeric, else the plain string."""
+    if _NUMBER_CHARS.issuperset(text):
+        try:
+            return StrNum(text, float(text))
+        except ValueError:
+            return text
+    special = _special(text)
+    if special is not None:
+        return StrNum(text, special)
+    return text
+
+
+def to_num(value: AwkValue) -> float:
+    """The numeric value of any awk value."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, StrNum):
+        return value.num
+    if isinstance(value, str):
+        return str_to_num(value)
+    return float(value)
+
+
+def is_numeric(value: AwkValue) -> bool:
+    """Whether a value compares numerically: a number, a numeric string, or uninit."""
+    return not isinstance(value, str)
+
+
+def to_bool(value: AwkValue) -> bool:
+    """awk truth: numbers and numeric strings by value, strings by non-emptiness."""
+    if isinstance(value, str):
+        return value != ""
+    if isinstance(value, StrNum):
+        return value.num != 0.0
+    return value != 0
+
+
+def awk_int(value: float) -> float:
+    """int(): truncate toward zero; infinities and NaN pass through."""
+    if math.isinf(value) or math.isnan(value):
+        return value
+    return float(math.trunc(value))

@@ -1,0 +1,102 @@
+"""The compiled form: awk ops live in their own ExtensionSet, the chunk verifies, the
+disassembler shows them, and core ops are used only where their semantics are awk's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fusevm.disasm import disassemble
+from fusevm.lang.awk.api import AWK, compile_program
+from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
+from fusevm.ops import OPS
+from fusevm.ops.extension import lookup, registered_sets
+
+from .awkrun import SRC
+
+
+def test_extension_set_range_and_no_core_ops() -> None:
+    assert AWK.first_id == 0x1000 and AWK.count == 0x400
+    assert AWK in registered_sets()
+    core_names = {OPS[n].name for n in OPS}
+    for op in AWK:
+        assert op.id in AWK
+        assert op.name.startswith("Awk")
+        assert op.name not in core_names
+        assert op.handler is not None, op.name
+        assert lookup(op.id) is op
+
+
+def _names(program: str) -> list[str]:
+    text = disassemble(compile_program(program))
+    return [line.split()[0] for line in text.splitlines() if line.startswith("    ")]
+
+
+def test_program_layout() -> None:
+    names = _names("BEGIN { x = 1 } /a/ { print $1 } END { print NR }")
+    assert names[0] == "AwkInit"
+    assert "AwkNextRecord" in names and "AwkEnterEnd" in names
+    assert "AwkMatchRec" in names and "AwkFieldK" in names and "AwkPrint" in names
+    assert names[-1] == "Return"
+
+
+def test_numeric_code_uses_core_arithmetic() -> None:
+    names = _names("BEGIN { x = 1 + 2 * 3; y = x - 1 }")
+    assert "Add" in names and "Mul" in names and "Sub" in names
+    assert "AwkNum" not in names  # x only ever holds numbers and is assigned by then
+    assert "AwkFieldNum" in _names("{ y = $1 - 1 }")  # a field may hold any string
+    assert "AwkVarNum" in _names("BEGIN { if (c) x = 1; y = x - 1 }")  # x may be uninit
+    assert "AwkNum" in _names("{ y = $i - 1 }")
+
+
+def test_comparisons_use_strnum_op_unless_both_numeric() -> None:
+    assert "AwkCmp" in _names("{ print ($1 < 2) }")
+    assert "NumLt" in _names("BEGIN { print (1 + 1 < 3) }")
+
+
+def test_functions_and_calls() -> None:
+    names = _names("function f(a, b) { return a + b } BEGIN { print f(1) }")
+    assert "Call" in names and "ReturnValue" in names
+    assert "AwkUninit" in names  # the missing argument is padded
+
+
+def test_array_param_passes_handle() -> None:
+    names = _names("function f(a) { a[1] = 1 } BEGIN { f(arr); print arr[1] }")
+    assert "AwkCheckArray" in names and "AwkASet" in names and "AwkAGet" in names
+
+
+def test_uncalled_function_is_not_compiled() -> None:
+    chunk = compile_program("function unused(a, b) { return a } BEGIN { }")
+    assert all(n != "unused" for n, _ in [(chunk.names[i], ip)
+                                          for i, ip in chunk.sub_entries])
+
+
+def test_errors() -> None:
+    with pytest.raises(AwkSyntaxError):
+        compile_program("BEGIN { print ( }")
+    with pytest.raises(AwkSemanticError):
+        compile_program("BEGIN { a[1] = 1; print a }")
+    with pytest.raises(AwkSemanticError):
+        compile_program("function f(x) { x[1] = 1 } BEGIN { f(1) }")
+
+
+def test_fused_and_unfused_agree() -> None:
+    prog = "BEGIN { for (i = 0; i < 5; i++) s += i; print s }"
+    assert len(compile_program(prog, fuse=False).ops) >= len(compile_program(prog).ops)
+
+
+@pytest.mark.process
+def test_cli_dis_awk() -> None:
+    r = subprocess.run([sys.executable, "-m", "fusevm", "dis", "--awk", "{ print $1 }"],
+                       capture_output=True, text=True, env={"PYTHONPATH": SRC}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "AwkFieldK 1" in r.stdout and "AwkPrint 1" in r.stdout
+
+
+@pytest.mark.process
+def test_cli_fusevm_awk() -> None:
+    r = subprocess.run([sys.executable, "-m", "fusevm", "awk", "{ print $2 }"], input="a b\n",
+                       capture_output=True, text=True, env={"PYTHONPATH": SRC}, timeout=60)
+    assert (r.returncode, r.stdout) == (0, "b\n")

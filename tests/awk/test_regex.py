@@ -1,0 +1,250 @@
+"""EREs: translation to Python, matching, match(), sub/gsub, split by regex."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+from fusevm.lang.awk.errors import AwkRegexError
+from fusevm.lang.awk.regex import (
+    AwkRegex,
+    compile_ere,
+    ere_to_python,
+    match,
+    split_on_regex,
+    subst,
+)
+
+from .support import awk_string, gawk_strings, needs_gawk
+
+
+def matches(ere: str, text: str) -> bool:
+    return compile_ere(ere).test(text)
+
+
+# -- translation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ere", "pattern"),
+    [
+        ("abc", "abc"),
+        ("a.c", "a(?s:.)c"),
+        ("^a$", "^a\\Z"),
+        ("(a|b)+", "(?:a|b)+"),
+        ("a**", "(?:a*)*"),
+        ("a?*", "(?:a?)*"),
+        ("a+?", "(?:a+)?"),
+        ("a{2,}", "a{2,}"),
+        ("a{,3}", "a{0,3}"),
+        ("a{x", "a\\{x"),
+        ("{", "\\{"),
+        ("a}", "a\\}"),
+        ("a)", "a\\)"),
+        ("[]a]", "[\\]a]"),
+        ("[^]a-]", "[^\\]a\\-]"),
+        ("[[:digit:]x]", "[0-9x]"),
+        ("[a\\]]", "[a\\]]"),
+        ("\\.\\$\\y", "\\.\\$y"),
+        ("\\101\\t", "A\\\t"),
+        ("^*", "^\\*"),
+    ],
+)
+def test_translation(ere: str, pattern: str) -> None:
+    assert ere_to_python(ere) == pattern
+
+
+@pytest.mark.parametrize(
+    ("ere", "detail"),
+    [
+        ("*a", "Invalid preceding regular expression"),
+        ("a|*b", "Invalid preceding regular expression"),
+        ("(*a)", "Invalid preceding regular expression"),
+        ("(a", "Unmatched \\("),
+        ("[a", "Unmatched \\["),
+        ("[[:alpha:]", "Unmatched \\["),
+        ("[[:foo:]]", "Invalid character class name"),
+        ("a{2,1}", "Invalid content"),
+    ],
+)
+def test_invalid_eres(ere: str, detail: str) -> None:
+    with pytest.raises(AwkRegexError, match=detail):
+        ere_to_python(ere)
+
+
+def test_translated_classes_raise_no_python_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for ere in ("[[]", "[a&&b]", "[a||b]", "[~~]", "[--/]", "[[:punct:]]", "[\\\\-]"):
+            re.compile(ere_to_python(ere))
+
+
+# -- matching --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ere", "text", "result"),
+    [
+        ("a.c", "a\nc", True),  # `.` matches newline
+        ("[^x]", "\n", True),
+        ("^b", "a\nb", False),  # anchors only at the ends of the string
+        ("a$", "a\nb", False),
+        ("a$", "b\na", True),
+        ("a$", "a\n", False),
+        ("x[[:space:]]y", "x\ty", True),
+        ("[[:upper:]][[:lower:]]+", "Hello", True),
+        ("[[:alpha:]]", "é", False),  # classes are the C locale's
+        ("[[:punct:]]", "\\", True),
+        ("[[:xdigit:]]+$", "BEEF", True),
+        ("[[:cntrl:]]", "\x7f", True),
+        ("[[:blank:]]", "\n", False),
+        ("[a-]", "-", True),
+        ("[-a]", "-", True),
+        ("[]a]", "]", True),
+        ("[^]a]", "]", False),
+        ("[\\/]", "/", True),
+        ("[\\n]", "n", False),
+        ("[[.a.]]", "a", True),
+        ("[[=b=]]", "b", True),
+        ("a{2}", "aa", True),
+        ("a{2}", "a{2}", False),
+        ("a{,2}", "a{,2}", True),
+        ("x{2,3}y", "xxy", True),
+        ("a{x", "a{x", True),
+        ("()", "", True),
+        ("a||b", "x", True),
+        ("a)", "a)", True),
+        ("\\y", "y", True),
+        ("[z-a]x", "x", False),  # a reversed range matches nothing
+        ("[\\x30-\\x32\\x35-6\\71]", "9", True),  # hex and octal escapes in brackets
+        ("[\\x30-\\x32\\x35-6\\71]", "3", False),
+        ("\\x41+", "AA", True),
+    ],
+)
+def test_matching(ere: str, text: str, result: bool) -> None:
+    assert matches(ere, text) is result
+
+
+def test_compile_is_cached() -> None:
+    assert compile_ere("a+b") is compile_ere("a+b")
+    assert isinstance(compile_ere("a"), AwkRegex)
+    assert "a+b" in repr(compile_ere("a+b"))
+
+
+@pytest.mark.parametrize(
+    ("ere", "text", "span"),
+    [
+        ("ab|abcd", "xabcd", (2, 4)),  # leftmost-longest, not leftmost-first
+        ("(a|ab)(c|bcd)", "abcd", (1, 4)),
+        ("foo|foobar", "foobarx", (1, 6)),
+        ("x*", "abc", (1, 0)),
+        ("b+", "abbbc", (2, 3)),
+        ("z", "abc", (0, -1)),
+        ("(a|ab)$", "ab", (1, 2)),
+        ("c(a|b$)", "cab", (1, 2)),
+    ],
+)
+def test_match_gives_rstart_and_rlength(ere: str, text: str, span: tuple[int, int]) -> None:
+    assert match(text, ere) == span
+    assert match(text, compile_ere(ere)) == span
+
+
+def test_search_keeps_anchor_at_string_start() -> None:
+    regex = compile_ere("^a")
+    assert regex.search("aaa", 0) == (0, 1)
+    assert regex.search("aaa", 1) is None
+
+
+# -- sub and gsub --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ere", "repl", "text", "result"),
+    [
+        ("x*", "-", "abc", ("-a-b-c-", 4)),
+        ("b*", "-", "abc", ("-a-c-", 3)),
+        ("", "-", "abc", ("-a-b-c-", 4)),
+        ("x*", "-", "", ("-", 1)),
+        ("l", "[&]", "hello", ("he[l][l]o", 2)),
+        ("l", "\\&", "hello", ("he&&o", 2)),
+        ("a", "\\\\&", "a", ("\\a", 1)),
+        ("a", "\\\\\\&", "a", ("\\&", 1)),
+        ("a", "\\q", "a", ("\\q", 1)),
+        ("a", "\\\\q", "a", ("\\q", 1)),
+        ("a", "x\\\\y", "a", ("x\\y", 1)),
+        ("a", "\\", "a", ("\\", 1)),
+        ("^a", "b", "aaa", ("baa", 1)),
+        ("$", "X", "abab", ("ababX", 1)),
+        ("a|ab", "<&>", "abab", ("<ab><ab>", 2)),
+        ("z", "y", "abc", ("abc", 0)),
+    ],
+)
+def test_gsub(ere: str, repl: str, text: str, result: tuple[str, int]) -> None:
+    assert subst(ere, repl, text) == result
+
+
+def test_sub_replaces_only_the_first_match() -> None:
+    assert subst("o", "0", "foo boo", global_=False) == ("f0o boo", 1)
+    assert subst("x*", "-", "abc", global_=False) == ("-abc", 1)
+    assert subst("z", "-", "abc", global_=False) == ("abc", 0)
+
+
+# -- split by regex -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ere", "fields"),
+    [
+        ("a1b22c", "[0-9]+", ["a", "b", "c"]),
+        ("1a2", "[0-9]*", ["", "a", ""]),
+        ("a.b.c", ".", ["", "", "", "", "", ""]),
+        ("abc", "x*", ["abc"]),
+        ("", ",", []),
+        (":a:", ":", ["", "a", ""]),
+    ],
+)
+def test_split_on_regex(text: str, ere: str, fields: list[str]) -> None:
+    assert split_on_regex(text, ere) == fields
+
+
+# -- differential against gawk --posix -----------------------------------------------------------
+
+EREs = ["a", "a*", "a+", "a?", "ab|abcd", "(a|ab)(c|bcd)", "x*", "b*", "^a", "a$", "^$", "$",
+        ".", "a.c", "[abc]", "[^abc]", "[]a]", "[^]a]", "[a-c]+", "[a-]", "[-a]",
+        "[[:alpha:]]+", "[[:digit:]]+", "[[:space:]]", "[[:punct:]]+", "[[:upper:][:digit:]]+",
+        "[[:alnum:]_]+", "a{2}", "a{2,}", "a{1,2}", "a{,2}", "(ab){2}", "a{x", "a{", "a}",
+        "x{2,3}y", "\\.", "\\$", "\\^a", "a\\+", "\\(", "\\)", "a)", "[.]", "[\\]]", "[\\\\]",
+        "[a\\-z]", "\\101", "\\t", "[\\t]", "a|b|c", "(a|b)*c", "(ab|a)(bc|c)?", "a**", "a?*",
+        "a+?", "(a*)*", "(a*)+b", "(|a)", "a||b", "()", "[[.a.]]", "[[=b=]]", "[^\\n]+",
+        "[ab]{2,3}", "(foo|foobar)", "(foobar|foo)x?", "x+$", "^x+", "(^a|b)", "(a|^b)",
+        "c(a|b$)", "[0-9]+\\.[0-9]*", "[%--]", "[!--]+"]  # fmt: skip
+TEXTS = ["", "a", "aa", "aaa", "abc", "abcd", "xabcdx", "b", "ba", "aab", "a\nb", "hello world",
+         "foobar", "foo", "x.y", "a+b", "$", "^a", "(x)", "a)", "]", "A1b2", "  \t", "a{2}",
+         "a{x", "a}", "xxy", "abab", "a-z", "\\", "tab\there", "3.14", "cab", "b\n"]  # fmt: skip
+
+
+@pytest.mark.process
+@needs_gawk
+def test_regex_functions_match_gawk() -> None:
+    exprs: list[str] = []
+    mine: list[str] = []
+    for ere in EREs:
+        literal = "/" + ere + "/"
+        for text in TEXTS:
+            s = awk_string(text)
+            exprs.append(f'({s} ~ {literal}) " " match({s}, {literal}) " " RLENGTH')
+            start, length = match(text, ere)
+            mine.append(f"{int(matches(ere, text))} {start} {length}")
+            exprs.append(f'((s = {s}) && 0) + gsub({literal}, "<&>", s) " " s')
+            mine.append("{1} {0}".format(*subst(ere, "<&>", text)))
+            exprs.append(f'((s = {s}) && 0) + sub({literal}, "[\\\\&]", s) " " s')
+            mine.append("{1} {0}".format(*subst(ere, "[\\&]", text, global_=False)))
+            if ere not in ("^",):  # gawk's split on a lone /^/ drops characters
+                fields = split_on_regex(text, ere)
+                exprs.append(f'split({s}, arr, {literal}) ":" arr[1] ":" arr[2]')
+                mine.append(f"{len(fields)}:" + ":".join((fields + ["", ""])[:2]))
+    got = gawk_strings(exprs)
+    mismatches = [(e, g, m) for e, g, m in zip(exprs, got, mine) if g != m]
+    assert mismatches == []

@@ -1,0 +1,134 @@
+"""I/O, processes, arguments and exit statuses: getline in all its forms, redirections,
+pipes, close, system, ARGV/ARGC, FILENAME, -v/-F/-f, ENVIRON, errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .awkrun import awk, awk_proc, run
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "a.txt").write_text("a1\na2\n")
+    (tmp_path / "b.txt").write_text("b1\n")
+    return tmp_path
+
+
+def test_files_fnr_filename(files: Path) -> None:
+    _, out, _ = run(["{ print FILENAME, NR, FNR, $0 }", str(files / "a.txt"),
+                     str(files / "b.txt")])
+    a, b = files / "a.txt", files / "b.txt"
+    assert out == f"{a} 1 1 a1\n{a} 2 2 a2\n{b} 3 1 b1\n"
+
+
+def test_argv_argc_and_operand_assignment(files: Path) -> None:
+    rc, out, _ = run(["BEGIN { for (i = 0; i < ARGC; i++) print i, ARGV[i] }", "x=1", "f"])
+    assert (rc, out) == (0, "0 awk\n1 x=1\n2 f\n")
+    rc, out, _ = run(["{ print x, $0 }", "x=5", str(files / "b.txt")])
+    assert out == "5 b1\n"
+
+
+def test_argv_editable(files: Path) -> None:
+    prog = f'BEGIN {{ ARGV[1] = "{files / "b.txt"}"; ARGV[2] = ""; }} {{ print }}'
+    rc, out, _ = run([prog, "nonexistent", "also-missing"])
+    assert (rc, out) == (0, "b1\n")
+
+
+def test_options_v_f_F(files: Path) -> None:
+    prog = files / "p.awk"
+    prog.write_text("{ print v, $2 }\n")
+    rc, out, _ = run(["-F", ":", "-v", "v=hi\\tthere", "-f", str(prog)], "a:b:c\n")
+    assert (rc, out) == (0, "hi\tthere b\n")
+    assert awk("{ print $2 }", "a\tb c\n", "-Ft") == "b c\n"
+    assert awk("{ print $2 }", "a1b2c\n", "-F[0-9]") == "b\n"
+
+
+def test_environ() -> None:
+    os.environ["FUSEVM_AWK_TEST"] = "42"
+    assert awk('BEGIN { print ENVIRON["FUSEVM_AWK_TEST"] + 1 }') == "43\n"
+
+
+def test_getline_forms(files: Path) -> None:
+    a = files / "a.txt"
+    prog = (f'BEGIN {{ while ((getline line < "{a}") > 0) n++; print n, line, NR;'
+            f' close("{a}"); getline < "{a}"; print $0, NF;'
+            f' print (getline x < "/nonexistent/file") }}')
+    assert awk(prog) == "2 a2 0\na1 1\n-1\n"
+    assert awk("NR == 1 { getline; print NR, $0 } END { print NR }", "1\n2\n3\n") == "2 2\n3\n"
+    assert awk("NR == 1 { getline v; print NR, v, $0 }", "1\n2\n") == "2 2 1\n"
+    assert awk('BEGIN { "echo hi there" | getline; print $2, NR }') == "there 1\n"
+    assert awk('BEGIN { "echo a; echo b" | getline v; print v, NR }') == "a 1\n"
+    assert awk('BEGIN { while (("echo x; echo y" | getline l) > 0) s = s l; print s }') == "xy\n"
+
+
+def test_getline_into_array_and_field() -> None:
+    assert awk('{ getline a["k"]; getline $2; print a["k"], $0 }', "1 2\nx\ny z\n") == \
+        "x 1 y z\n"
+
+
+def test_output_redirection(files: Path) -> None:
+    out = files / "out.txt"
+    awk(f'BEGIN {{ print "one" > "{out}"; print "two" > "{out}"; close("{out}");'
+        f' print "three" >> "{out}" }}')
+    assert out.read_text() == "one\ntwo\nthree\n"
+    awk(f'BEGIN {{ printf "%s-%d\\n", "x", 1 > "{out}" }}')
+    assert out.read_text() == "x-1\n"
+
+
+@pytest.mark.process
+def test_pipes_close_system(files: Path) -> None:
+    prog = ('BEGIN { print "b" | "sort"; print "a" | "sort"; r = close("sort");'
+            ' print "closed", r; system("echo from-system"); print "after";'
+            ' s = system("exit 3"); print s; print "x" | "cat 1>&2" }')
+    r = awk_proc([prog])
+    assert r.stdout == b"a\nb\nclosed 0\nfrom-system\nafter\n3\n"
+    assert r.stderr == b"x\n"
+
+
+@pytest.mark.process
+def test_output_flushed_before_commands() -> None:
+    r = awk_proc(['BEGIN { printf "1"; system("printf 2"); print "3" | "cat"; close("cat");'
+                  ' print "4"; fflush() }'])
+    assert r.stdout == b"123\n4\n"
+
+
+@pytest.mark.process
+def test_exit_status() -> None:
+    assert awk_proc(["BEGIN { exit 3 }"]).returncode == 3
+    assert awk_proc(["{ exit $1 } END { print \"end\" }"], "7\n").returncode == 7
+    r = awk_proc(["END { exit }", "/dev/null"])
+    assert r.returncode == 0
+
+
+@pytest.mark.process
+def test_syntax_error_exit_2() -> None:
+    r = awk_proc(["BEGIN { print (1 }"])
+    assert r.returncode == 2
+    assert b"syntax error at source line 1" in r.stderr
+
+
+def test_runtime_errors_have_line_numbers() -> None:
+    rc, _, err = run(["BEGIN {\n x = 1\n print x / 0\n}"])
+    assert rc == 2
+    assert "division by zero" in err and "source line number 3" in err
+    rc, _, err = run(['function f(a) { a[1] = 1 }\nBEGIN { x = 1; f(x) }'])
+    assert rc == 2
+    rc, _, err = run(["BEGIN { a[1] = 1; a = 2 }"])
+    assert rc == 2
+    rc, _, err = run(["BEGIN { undefined_fn(1) }"])
+    assert rc == 2 and "undefined_fn" in err
+
+
+def test_binary_bytes_pass_through() -> None:
+    data = "caf\xe9 \xff\x80\n"
+    assert awk("{ print $2, length($1) }", data) == "\xff\x80 4\n"
+
+
+def test_uninitialized_and_strnum_input() -> None:
+    assert awk('{ print ($1 == 10), ($1 < 9), ($2 == "abc") }', "1e1 abc\n") == "1 0 1\n"
+    assert awk('{ print ($1 < $2) }', " 10 9\n") == "0\n"
+    assert awk('BEGIN { print (x < 1), (x == ""), length(x) }') == "1 1 0\n"
