@@ -1,0 +1,155 @@
+"""The JIT's public surface: JitCompiler, configuration, extensions, dump() and set_log().
+
+```python
+from fusevm.jit import JitCompiler, TraceJitConfig, SlotKind
+vm = VM(chunk); vm.enable_jit()          # linear + block tiers through vm.run()
+jit = JitCompiler()
+jit.why_not(chunk, tier="block")         # None, or the first refusing op and why
+jit.try_run_block(chunk, slots)          # the result, or None when the tier did not run
+jit.stats()                              # per tier: compiles, runs, cache hits, deopts, ...
+```
+
+llvmlite is imported only when a unit is compiled; eligibility, why_not() and the
+configuration work without it, and without it every run is interpreted (D13).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusevm.chunk import Chunk
+from fusevm.errors import VMError
+from fusevm.jit import runtime
+from fusevm.jit.abi import SlotKind, TrapCode, jit_helper_id, register_jit_helper
+from fusevm.jit.config import TraceJitConfig, get_config, set_config
+from fusevm.jit.eligibility import TIERS, can_compile, refusal, static_refusal, tier_module
+from fusevm.jit.extension import (
+    JitExtension,
+    lower_extension,
+    register_global_extension,
+    unregister_global_extension,
+)
+from fusevm.jit.lower.cx import Cx, Val
+from fusevm.jit.policy import describe, jit_usable, llvmlite_available
+from fusevm.jit.runtime import set_log
+from fusevm.values import Undef
+
+__all__ = [
+    "Cx", "JitCompiler", "JitExtension", "SlotKind", "TraceJitConfig", "TrapCode", "Val",
+    "can_compile", "dump", "get_config", "jit_helper_id", "llvmlite_available",
+    "lower_extension", "register_global_extension", "register_jit_helper", "set_config",
+    "set_log", "stats", "unregister_global_extension", "wait_reoptimized",
+]
+
+
+def dump(chunk: Chunk) -> str:
+    """The tier decision per chunk (and sub-chunk) and the LLVM IR of its unit."""
+    return describe(chunk)
+
+
+def stats() -> dict[str, dict[str, float]]:
+    """Counters per tier: compiles, compile_ms, runs, cache_hits, deopts, refusals, ..."""
+    table = runtime.stats()
+    for tier in TIERS:
+        table.setdefault(tier, runtime.TierStats().as_dict())
+    return table
+
+
+def wait_reoptimized(timeout: float | None = None) -> bool:
+    """Wait until queued background re-optimisations are installed (benchmarks, tests)."""
+    if not llvmlite_available():
+        return True
+    from fusevm.jit.codegen import REOPTIMIZER
+    return REOPTIMIZER.wait(timeout)
+
+
+class JitCompiler:
+    """A stateless handle on the process-wide JIT tables (jit.md 1.1)."""
+
+    # -- eligibility --------------------------------------------------------------------
+
+    def why_not(self, chunk: Chunk, tier: str = "block", slots: list[Any] | None = None,
+                *, strict_int: bool = False) -> str | None:
+        """None when `tier` compiles the chunk for these slots (None: a fresh VM's), else why.
+
+        The answer names the first op that refuses and the reason, e.g.
+        `op 4 (Concat): no lowering rule for Concat`.
+        """
+        tier_module(tier)
+        try:
+            an = runtime.analysis(chunk)
+        except VMError as e:
+            return f"the chunk does not verify: {e}"
+        return refusal(an, tier, slots, strict_int)
+
+    def is_linear_eligible(self, chunk: Chunk, slots: list[Any] | None = None) -> bool:
+        return self.why_not(chunk, "linear", slots) is None
+
+    def is_block_eligible(self, chunk: Chunk, slots: list[Any] | None = None) -> bool:
+        return self.why_not(chunk, "block", slots) is None
+
+    def block_jit_is_compiled(self, chunk: Chunk) -> bool:
+        """True when some kind variant of the chunk has a compiled block unit."""
+        digest = chunk.digest()
+        return any(k[0] == digest and k[1] == "block" and e.unit is not None
+                   for k, e in runtime.entries())
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _run(self, tier: str, chunk: Chunk, slots: list[Any] | None, strict_int: bool,
+             threshold: int) -> Any:
+        if not jit_usable(announce=False):
+            return None
+        try:
+            an = runtime.analysis(chunk)
+        except VMError:
+            return None
+        refused = an.static_refusal.get(tier, "")
+        if refused == "":
+            refused = static_refusal(an, tier)
+        if refused is not None:
+            return None
+        work: list[Any] = slots if type(slots) is list else list(slots or ())
+        if len(work) < an.nslots:
+            work.extend([Undef] * (an.nslots - len(work)))
+        results = runtime.run(TIERS[tier], an, work, strict_int, threshold)
+        return results[-1] if results else None
+
+    def try_run_linear(self, chunk: Chunk, slots: list[Any] | None = None, *,
+                       strict_int: bool = False) -> Any:
+        """Run a straight-line chunk natively (compiles on the first call).
+
+        Returns its one result as a Python value (Bool stays bool), or None when the tier
+        did not run (not eligible, refused, or deoptimised: interpret it then). Slots the
+        chunk writes are updated in `slots` (a list; it grows with Undef if too short).
+        """
+        return self._run("linear", chunk, slots, strict_int, 0)
+
+    def try_run_block(self, chunk: Chunk, slots: list[Any] | None = None, *,
+                      strict_int: bool = False) -> Any:
+        """Run a chunk in the block tier once warm (`block_threshold` calls per kind vector).
+
+        Returns the top of the final stack, or None when the tier did not run (warming
+        up, not eligible, refused, deoptimised) or the chunk left an empty stack.
+        """
+        return self._run("block", chunk, slots, strict_int, get_config().block_threshold)
+
+    def try_run_block_eager(self, chunk: Chunk, slots: list[Any] | None = None, *,
+                            strict_int: bool = False) -> Any:
+        """try_run_block with threshold 0: compiles on the first call."""
+        return self._run("block", chunk, slots, strict_int, 0)
+
+    # -- configuration and counters ----------------------------------------------------------
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        return stats()
+
+    def get_config(self) -> TraceJitConfig:
+        return get_config()
+
+    def set_config(self, config: TraceJitConfig) -> TraceJitConfig:
+        return set_config(config)
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(TIERS)

@@ -1,0 +1,152 @@
+"""JIT configuration: `TraceJitConfig` and the ONLY place the FUSEVM_JIT_* variables are read.
+
+The environment is read once, on the first `get_config()`; `set_config()` replaces the
+process-wide configuration afterwards (tests and frontends use it to force a tier).
+
+| Variable | Effect |
+|---|---|
+| FUSEVM_JIT=off | every tier off: the interpreter runs everything |
+| FUSEVM_JIT_BLOCK_THRESHOLD | u32: interpreted runs before the block/linear unit compiles |
+| FUSEVM_JIT_TRACE_THRESHOLD | u32: backedges before a trace is recorded |
+| FUSEVM_JIT_CACHE_DIR | a directory, or off/""/0/no/none/false/disabled |
+| FUSEVM_JIT_CACHE_MAX_BYTES | bytes with optional k/m/g; 0/off/none/unlimited = no cap |
+| FUSEVM_JIT_REOPT | u32: runs of a unit before it is re-optimised (0/off = never) |
+
+Garbage values are ignored (the default stays), as the original does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+_DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
+_UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
+
+
+@dataclass(frozen=True, slots=True)
+class TraceJitConfig:
+    """Knobs of all JIT tiers. Defaults follow jit.md Appendix A.1."""
+
+    enabled: bool = True
+    block_threshold: int = 1  # runs interpreted before compiling; 0 = compile on the first
+    trace_threshold: int = 50
+    max_side_exits: int = 50
+    max_inline_recursion: int = 4
+    max_trace_chain: int = 4
+    max_trace_len: int = 256
+    cache_enabled: bool = True
+    cache_dir: Path | None = None  # None = the default directory
+    cache_max_bytes: int | None = 256 << 20  # None = no cap
+    #: First compile: IR pipeline ("none", "lite", "O2") and codegen level (0..3).
+    first_pipeline: str = "none"
+    first_codegen: int = 0
+    #: Units that run this many times, or spend `reopt_after_seconds` in native code
+    #: before that, are recompiled with `reopt_pipeline`; reopt_after = 0: never.
+    reopt_after: int = 8
+    reopt_after_seconds: float = 0.002
+    reopt_pipeline: str = "O2"
+    reopt_codegen: int = 2
+    reopt_background: bool = True  # False: re-optimise synchronously (tests, benchmarks)
+    max_units: int = 4096  # in-memory units kept (least recently compiled dropped first)
+
+    def replace(self, **changes: object) -> TraceJitConfig:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _u32(text: str | None) -> int | None:
+    if text is None:
+        return None
+    t = text.strip()
+    if not t.isdigit():
+        return None
+    n = int(t)
+    return n if n <= 0xFFFF_FFFF else None
+
+
+def parse_size(text: str) -> int | None:
+    """`123`, `64k`, `256m`, `2g` in bytes; None for the unlimited words; ValueError else."""
+    t = text.strip().lower()
+    if t in _UNLIMITED_WORDS:
+        return None
+    scale = 1
+    if t and t[-1] in "kmg":
+        scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[t[-1]]
+        t = t[:-1].strip()
+    if not t.isdigit():
+        raise ValueError(f"not a size: {text!r}")
+    return int(t) * scale
+
+
+def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
+    """Build a configuration from the environment (os.environ by default)."""
+    e = os.environ if env is None else env
+    cfg = TraceJitConfig()
+    changes: dict[str, object] = {}
+    if e.get("FUSEVM_JIT", "").strip().lower() in _DISABLED_WORDS - {""}:
+        changes["enabled"] = False
+    block = _u32(e.get("FUSEVM_JIT_BLOCK_THRESHOLD"))
+    if block is not None:
+        changes["block_threshold"] = block
+    trace = _u32(e.get("FUSEVM_JIT_TRACE_THRESHOLD"))
+    if trace is not None:
+        changes["trace_threshold"] = trace
+    cache_dir = e.get("FUSEVM_JIT_CACHE_DIR")
+    if cache_dir is not None:
+        if cache_dir.strip().lower() in _DISABLED_WORDS:
+            changes["cache_enabled"] = False
+        else:
+            changes["cache_dir"] = Path(cache_dir)
+    max_bytes = e.get("FUSEVM_JIT_CACHE_MAX_BYTES")
+    if max_bytes is not None:
+        try:
+            changes["cache_max_bytes"] = parse_size(max_bytes)
+        except ValueError:
+            pass
+    reopt = e.get("FUSEVM_JIT_REOPT")
+    if reopt is not None:
+        if reopt.strip().lower() in _DISABLED_WORDS:
+            changes["reopt_after"] = 0
+        else:
+            runs = _u32(reopt)
+            if runs is not None:
+                changes["reopt_after"] = runs
+    return cfg.replace(**changes)
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """$XDG_CACHE_HOME/fusevm/jit, else ~/.cache/fusevm/jit."""
+    e = os.environ if env is None else env
+    base = e.get("XDG_CACHE_HOME") or os.path.join(e.get("HOME") or "~", ".cache")
+    return Path(base).expanduser() / "fusevm" / "jit"
+
+
+_lock = threading.Lock()
+_current: TraceJitConfig | None = None
+
+
+def get_config() -> TraceJitConfig:
+    """The process-wide configuration (read from the environment on first use)."""
+    global _current
+    cfg = _current
+    if cfg is None:
+        with _lock:
+            if _current is None:
+                _current = from_env()
+            cfg = _current
+    return cfg
+
+
+def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
+    """Replace the configuration; returns the previous one."""
+    global _current
+    with _lock:
+        old = _current if _current is not None else from_env()
+        _current = cfg
+    return old

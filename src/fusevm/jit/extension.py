@@ -1,0 +1,106 @@
+"""JIT lowerings for a frontend's extension ops (jit.md section 6).
+
+Two ways to make an `Extended` op compile, both feeding the one lowering registry:
+
+* `@lower_extension(ext_set, "AwkAnd")` registers a rule `rule(cx, decoded)` written against
+  the same `Cx` as the core rules (`decoded.operands` are the op's unpacked operands);
+* `register_global_extension(obj)` registers an object with the `JitExtension` protocol
+  (`name()`, `op_count()`, `can_jit(ext_id)`, `emit_extended(ext_id, arg, cx) -> bool`);
+  the first registered extension answering `can_jit` handles the id, and returning False
+  from `emit_extended` refuses the unit.
+
+A rule runs twice per compile: once while typing (`cx.b is None`, values carry kinds only)
+and once while emitting IR. Only ops without BRANCH/TERMINATOR flags can be lowered; the
+frontend keeps its interpreter handler, which must mean the same thing. Host helpers are
+registered with `register_jit_helper` (fusevm.jit.abi) and called with `cx.call_helper`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from fusevm.instr import Decoded
+from fusevm.jit.lower.cx import Cx
+from fusevm.jit.lower.registry import Rule, RuleFn, wrap_extension
+from fusevm.ops.extension import ExtensionSet, pack
+
+
+@runtime_checkable
+class JitExtension(Protocol):
+    """What a frontend implements to lower its extension ops natively."""
+
+    def name(self) -> str: ...
+
+    def op_count(self) -> int: ...
+
+    def can_jit(self, ext_id: int) -> bool: ...
+
+    def emit_extended(self, ext_id: int, arg: int, cx: Cx) -> bool: ...
+
+
+_lock = threading.Lock()
+_extensions: list[JitExtension] = []
+_generation = 0  # bumped on every registration, so memoised eligibility can be dropped
+
+
+def register_global_extension(ext: JitExtension) -> None:
+    """Register process-wide; registering another object with the same name() replaces it."""
+    global _generation
+    if not isinstance(ext, JitExtension):
+        raise TypeError(f"{type(ext).__name__} does not implement the JitExtension protocol")
+    with _lock:
+        _extensions[:] = [e for e in _extensions if e.name() != ext.name()] + [ext]
+        _generation += 1
+
+
+def unregister_global_extension(name: str) -> None:
+    """Remove a registered extension by name (tests)."""
+    global _generation
+    with _lock:
+        _extensions[:] = [e for e in _extensions if e.name() != name]
+        _generation += 1
+
+
+def generation() -> int:
+    """Changes whenever the set of extension lowerings changes."""
+    return _generation
+
+
+def lower_extension(ext_set: ExtensionSet, name: str) -> Callable[[RuleFn], RuleFn]:
+    """Decorator: register `rule(cx, decoded)` as the lowering of `ext_set[name]`."""
+    op = ext_set[name]
+
+    def register(fn: RuleFn) -> RuleFn:
+        global _generation
+        ext_set.lowerings[op.id] = fn
+        _generation += 1
+        return fn
+
+    return register
+
+
+def _protocol_rule(ext: JitExtension) -> RuleFn:
+    def rule(cx: Cx, d: Decoded) -> None:
+        assert d.ext is not None
+        arg = pack(d.ext, d.operands)[2]
+        if not ext.emit_extended(d.ext.id, arg, cx):
+            cx.refuse(f"extension {ext.name()!r} declined to lower {d.name}")
+    return rule
+
+
+def extension_rule(d: Decoded) -> Rule | None:
+    """The lowering of an extension instruction, or None when nobody provides one."""
+    ext = d.ext
+    if ext is None:
+        return None
+    fn = ext.owner.lowerings.get(ext.id)
+    if fn is not None:
+        return wrap_extension(fn, f"ExtensionSet {ext.owner.name!r}")
+    with _lock:
+        candidates = list(_extensions)
+    for e in candidates:
+        if e.can_jit(ext.id):
+            return wrap_extension(_protocol_rule(e), f"JitExtension {e.name()!r}")
+    return None

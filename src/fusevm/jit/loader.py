@@ -1,0 +1,57 @@
+"""Executable memory for pre-linked blobs: map, copy, seal read+execute, unmap.
+
+Every region is mapped writable, filled, then switched to read+execute with `mprotect`
+before anything can call into it, so no page is ever writable and executable at once
+(W^X). A region lives as long as its `CodeRegion` object; callers keep the region alive
+while any code in it may run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+from typing import Any, Final
+
+_PROT_READ: Final = 0x1
+_PROT_WRITE: Final = 0x2
+_PROT_EXEC: Final = 0x4
+_MAP_FAILED: Final = ctypes.c_void_p(-1).value
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_mmap = _libc.mmap
+_mmap.restype = ctypes.c_void_p
+_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                  ctypes.c_long]
+_mprotect = _libc.mprotect
+_mprotect.restype = ctypes.c_int
+_mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_munmap = _libc.munmap
+_munmap.restype = ctypes.c_int
+_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+class CodeRegion:
+    """One read+execute mapping holding a copy of a blob."""
+
+    __slots__ = ("address", "size", "__weakref__")
+
+    def __init__(self, code: bytes) -> None:
+        page = mmap.PAGESIZE
+        size = max(page, (len(code) + page - 1) // page * page)
+        addr = _mmap(None, size, _PROT_READ | _PROT_WRITE,
+                     mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+        if addr is None or addr == _MAP_FAILED:
+            raise OSError(ctypes.get_errno(), "mmap of a code region failed")
+        ctypes.memmove(addr, code, len(code))
+        if _mprotect(addr, size, _PROT_READ | _PROT_EXEC) != 0:
+            err = ctypes.get_errno()
+            _munmap(addr, size)
+            raise OSError(err, "mprotect of a code region to read+execute failed")
+        self.address: int = addr
+        self.size = size
+
+    def __del__(self, _unmap: Any = _munmap) -> None:
+        # `_unmap` is bound at definition: module globals may be gone at interpreter exit.
+        if getattr(self, "address", 0):
+            _unmap(self.address, self.size)
+            self.address = 0

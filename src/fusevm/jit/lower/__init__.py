@@ -1,0 +1,1 @@
+"""Per-op lowering: the rule registry, the lowering context and the LLVM IR backend."""

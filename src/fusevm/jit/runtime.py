@@ -1,0 +1,302 @@
+"""Process-wide JIT state: chunk analyses, compiled units, warm-up counters, stats, the log.
+
+Units are keyed by (chunk digest, tier, strict flag, live-in kinds, extension generation):
+a content digest, never a field that deserialisation leaves empty (jit.md 10.3), shared by
+every thread. Each key counts its runs; the unit compiles on the run after `threshold`
+interpreted ones, a refusal is remembered for the key (never retried), and a unit that
+keeps deoptimising is dropped to the interpreter. `run()` is what the policy and the
+`JitCompiler` entry points call; it never decides between tiers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.errors import VMError
+from fusevm.jit import extension
+from fusevm.jit.config import get_config
+from fusevm.jit.lower.cx import Refuse
+from fusevm.jit.typeflow import describe_kinds
+from fusevm.jit.unit import Analysis, Unit
+
+#: Consecutive deopts after which a unit is abandoned for its key.
+MAX_CONSECUTIVE_DEOPTS: Final = 8
+
+LogFn = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class TierStats:
+    """Counters of one tier."""
+
+    compiles: int = 0
+    compile_seconds: float = 0.0
+    runs: int = 0
+    cache_hits: int = 0
+    deopts: int = 0
+    refusals: int = 0
+    warmups: int = 0
+    reopts: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"compiles": self.compiles, "compile_ms": round(self.compile_seconds * 1e3, 3),
+                "runs": self.runs, "cache_hits": self.cache_hits, "deopts": self.deopts,
+                "refusals": self.refusals, "warmups": self.warmups, "reopts": self.reopts}
+
+
+@dataclass(slots=True)
+class Entry:
+    """One unit key: its warm-up count and its unit, or why it will not compile."""
+
+    stats: TierStats
+    count: int = 0
+    unit: Unit | None = None
+    failure: str | None = None
+    deopt_streak: int = 0
+
+
+_lock = threading.RLock()
+_analyses: dict[int, tuple[weakref.ref[Chunk], Analysis | VMError]] = {}
+_entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+_stats: dict[str, TierStats] = {}
+_log: LogFn | None = None
+_said: set[tuple[str, str]] = set()
+_last: tuple[Chunk | None, Any] = (None, None)  # the last chunk analysed (a fast path)
+
+
+# -- logging ---------------------------------------------------------------------------
+
+def set_log(fn: LogFn | None) -> None:
+    """Install a callable receiving one line per tier decision, refusal, compile and deopt.
+
+    Lines look like `demo.fasm: block unit compiled in 1.21 ms (...)`; the callable adds
+    any prefix it wants (the CLI's --jit-log prints `jit: ` before each).
+    """
+    global _log
+    _log = fn
+
+
+def log(message: str) -> None:
+    fn = _log
+    if fn is not None:
+        fn(message)
+
+
+def log_once(key: str, message: str) -> None:
+    """Log a decision once per (chunk digest or topic, message)."""
+    if _log is not None and (key, message) not in _said:
+        _said.add((key, message))
+        log(message)
+
+
+# -- analyses --------------------------------------------------------------------------------
+
+def analysis(chunk: Chunk) -> Analysis:
+    """The chunk's analysis (cached per chunk object); raises VMError if it does not verify."""
+    global _last
+    last = _last
+    if last[0] is chunk and not _stale(last[1]):
+        cached: Analysis = last[1]
+        return cached
+    key = id(chunk)
+    hit = _analyses.get(key)
+    if hit is not None and hit[0]() is chunk and not _stale(hit[1]):
+        found = hit[1]
+    else:
+        try:
+            found = Analysis(chunk, chunk.digest())
+        except VMError as e:
+            found = e
+        with _lock:
+            _analyses[key] = (weakref.ref(chunk, _forget(key)), found)
+    if isinstance(found, VMError):
+        raise found
+    _last = (chunk, found)
+    return found
+
+
+def _forget(key: int) -> Callable[[weakref.ref[Chunk]], None]:
+    # Binds the table now: module globals may be gone when a chunk dies at interpreter exit.
+    table = _analyses
+
+    def callback(_ref: weakref.ref[Chunk]) -> None:
+        table.pop(key, None)
+    return callback
+
+
+def _stale(found: Analysis | VMError) -> bool:
+    """An analysis of extension ops made before the set of extension lowerings changed."""
+    return isinstance(found, Analysis) and bool(found.ext_ids) and \
+        found.generation != extension.generation()
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+def tier_stats(tier: str) -> TierStats:
+    s = _stats.get(tier)
+    if s is None:
+        s = _stats.setdefault(tier, TierStats())
+    return s
+
+
+def stats() -> dict[str, dict[str, float]]:
+    """Counters per tier (a copy)."""
+    with _lock:
+        return {tier: s.as_dict() for tier, s in sorted(_stats.items())}
+
+
+def reset(*, units: bool = True, counters: bool = True) -> None:
+    """Forget compiled units and/or zero the counters (tests, benchmarks)."""
+    with _lock:
+        if units:
+            global _last
+            _entries.clear()
+            _analyses.clear()
+            _said.clear()
+            _last = (None, None)
+        if counters:
+            for counters_of_tier in _stats.values():
+                counters_of_tier.__init__()  # type: ignore[misc]  # entries keep the object
+
+
+def entries() -> list[tuple[tuple[Any, ...], Entry]]:
+    with _lock:
+        return list(_entries.items())
+
+
+# -- running ----------------------------------------------------------------------------------
+
+def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Entry:
+    """The entry for a key, shared by every chunk object with the same digest."""
+    key = (an.digest, name, strict, kinds, extension.generation() if an.ext_ids else 0)
+    with _lock:
+        e = _entries.get(key)
+        if e is None:
+            e = _entries[key] = Entry(stats=tier_stats(name))
+            cap = get_config().max_units
+            while len(_entries) > cap:
+                _entries.popitem(last=False)
+    an.entries[(name, strict, kinds)] = e
+    return e
+
+
+def run(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
+        threshold: int) -> list[Any] | None:
+    """Run `an`'s chunk in `tier` if it is (or now gets) compiled; None to interpret.
+
+    `slots` are the frame's slots (long enough for the unit); on success the slots the
+    unit wrote are updated in place and the final operand stack is returned (bottom
+    first). On None nothing was changed.
+    """
+    kinds = an.kinds_of(slots)
+    name: str = tier.NAME
+    e = an.entries.get((name, strict, kinds))
+    if e is None:
+        e = _entry(an, name, strict, kinds)
+    unit = e.unit
+    st = e.stats
+    if unit is None:
+        if e.failure is not None:
+            return None
+        e.count += 1
+        if e.count <= threshold:
+            st.warmups += 1
+            return None
+        unit = _compile(tier, an, kinds, strict, e, st)
+        if unit is None:
+            return None
+    else:
+        st.cache_hits += 1
+    if unit.reopt_at:
+        # Until the unit is re-optimised, time it: a long-running unit goes first.
+        started = time.perf_counter()
+        results = unit.run(slots)
+        unit.native_seconds += time.perf_counter() - started
+        if results is not None and (unit.runs >= unit.reopt_at
+                                    or unit.native_seconds >= unit.reopt_seconds):
+            unit.reopt_at = 0
+            _reoptimize(unit, name)
+    else:
+        results = unit.run(slots)
+    if results is None:
+        _deopted(an, name, unit, e)
+        return None
+    if e.deopt_streak:
+        e.deopt_streak = 0
+    st.runs += 1
+    return results
+
+
+def _deopted(an: Analysis, name: str, unit: Unit, e: Entry) -> None:
+    e.stats.deopts += 1
+    e.deopt_streak += 1
+    trap, ip = unit.trap()
+    log(f"{an.source}: {name} unit deoptimised at op {ip} ({trap.message}); "
+        "the interpreter re-runs the chunk")
+    if e.deopt_streak >= MAX_CONSECUTIVE_DEOPTS:
+        e.unit = None
+        e.failure = f"deoptimised {e.deopt_streak} times in a row"
+        log(f"{an.source}: {name} unit abandoned ({e.failure})")
+
+
+def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
+             st: TierStats) -> Unit | None:
+    name: str = tier.NAME
+    source = an.source
+    cfg = get_config()
+    try:
+        unit: Unit = tier.compile(an, kinds, strict, cfg)
+    except Refuse as r:
+        e.failure = str(r)
+        st.refusals += 1
+        log(f"{source}: {name} tier refused (kinds {describe_kinds_int(kinds)}): {r}")
+        return None
+    except Exception as x:  # LLVM rejected the IR, llvmlite failed to load, ...: a JIT bug
+        e.failure = f"compilation failed: {type(x).__name__}: {x}"
+        st.refusals += 1
+        log(f"{source}: {name} {e.failure}")
+        return None
+    unit.reopt_at = cfg.reopt_after
+    unit.reopt_seconds = cfg.reopt_after_seconds
+    e.unit = unit
+    st.compiles += 1
+    st.compile_seconds += unit.info.compile_seconds
+    log(f"{source}: {name} unit compiled in {unit.info.compile_seconds * 1e3:.2f} ms "
+        f"({unit.info.ops} ops, {unit.info.blocks} blocks, kinds "
+        f"{describe_kinds_int(kinds)}, {unit.info.pipeline}/cg{unit.info.codegen})")
+    return unit
+
+
+def describe_kinds_int(kinds: tuple[int, ...]) -> str:
+    from fusevm.jit.abi import SlotKind
+    return describe_kinds([SlotKind(k) for k in kinds])
+
+
+def _reoptimize(unit: Unit, tier: str) -> None:
+    from fusevm.jit.codegen import REOPTIMIZER, Native, compile_text
+    cfg = get_config()
+    started = time.perf_counter()
+
+    def done(native: Native) -> None:
+        unit.install(native)
+        tier_stats(tier).reopts += 1
+        log(f"{unit.info.source}: {tier} unit re-optimised ({native.pipeline}/cg"
+            f"{native.codegen}) in {(time.perf_counter() - started) * 1e3:.1f} ms")
+
+    if cfg.reopt_background:
+        REOPTIMIZER.submit(unit.info.ir_text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
+        return
+    try:
+        native = compile_text(unit.info.ir_text, cfg.reopt_pipeline, cfg.reopt_codegen)
+    except Exception as x:  # the first code keeps running
+        log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
+        return
+    done(native)

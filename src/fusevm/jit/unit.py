@@ -1,0 +1,286 @@
+"""Compiled units: building one from a chunk analysis, and calling it with VM values.
+
+`Analysis` is what every tier needs to know about a chunk once (digest, verifier depths,
+the micro-op CFG, the slots it may read first). `build_unit` runs kind inference, emits the
+LLVM function and compiles it. A `Unit` owns its context and buffers (sized from the unit's
+highest slot) and marshals values: copy in only the live-in slots (word + kind byte), call
+`unit(ctx)`, and on OK copy back only the slots the unit may have written, turning words
+back into Int, Float, Bool or Undef (a slot whose kind byte says OTHER keeps its object),
+and return the final operand stack as Python values. On DEOPT nothing is copied back.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.jit import cfg as cfg_mod
+from fusevm.jit.abi import JitCtx, SlotKind, TrapCode, helper_address
+from fusevm.jit.config import TraceJitConfig
+from fusevm.jit.typeflow import Typing, infer
+from fusevm.values import Undef, UndefType
+
+INT: Final = int(SlotKind.INT)
+FLOAT: Final = int(SlotKind.FLOAT)
+BOOL: Final = int(SlotKind.BOOL)
+UNDEF: Final = int(SlotKind.UNDEF)
+OTHER: Final = int(SlotKind.OTHER)
+MIXED_BYTE: Final = int(SlotKind.MIXED)  # this and above: read the kind byte
+
+#: Kind byte of a value by its exact type (bool is not int; everything else is OTHER).
+KIND_OF: Final[dict[type, int]] = {int: INT, float: FLOAT, bool: BOOL, UndefType: UNDEF}
+
+_KIND: Final[defaultdict[type, int]] = defaultdict(lambda: OTHER, KIND_OF)
+
+_UNIT_FN: Final = ctypes.PYFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
+
+
+class Analysis:
+    """Per-chunk facts shared by the tiers, computed once per chunk object."""
+
+    def __init__(self, chunk: Chunk, digest: str) -> None:
+        from fusevm.jit.extension import generation
+        from fusevm.verify import verify
+        self.generation = generation()
+        # No reference to the chunk itself: the analysis must not keep it alive (the
+        # runtime drops an analysis when its chunk is collected).
+        self.ops = chunk.ops
+        self.source = chunk.source
+        self.slot_count = chunk.slot_count
+        self.digest = digest
+        self.n_ops = len(chunk.ops)
+        self.depth = verify(chunk).depth
+        self.cfg = cfg_mod.build(chunk)
+        self.live_in: tuple[int, ...] = tuple(self.cfg.live_in)
+        self.nslots = (max(self.cfg.tracked) + 1) if self.cfg.tracked else 0
+        self.ext_ids = tuple(sorted({m.d.ext.id for m in self.cfg.micro if m.d.ext is not None}))
+        self.end_depth = self._end_depth()
+        self.static_refusal: dict[str, str | None] = {}
+        #: Units of this chunk object by (tier, strict, kinds): the runtime's fast path.
+        self.entries: dict[tuple[Any, ...], Any] = {}
+        #: The policy's tier choice by forced tier name (None key: the default order).
+        self.decisions: dict[str | None, Any] = {}
+
+    def _end_depth(self) -> int | None:
+        """Stack depth after the last op when it falls off the end (None if unknown)."""
+        if not self.n_ops or self.depth[-1] is None:
+            return None
+        from fusevm.instr import decode
+        d = decode(self.ops[-1])
+        depth = self.depth[-1]
+        return depth - d.spec.effect.pops(d.spec, d.operands) + \
+            d.spec.effect.pushes(d.spec, d.operands)
+
+    def kinds_of(self, slots: list[Any]) -> tuple[int, ...]:
+        """Kind byte of each live-in slot's current value (the key of a unit)."""
+        live = self.live_in
+        if not live:
+            return ()
+        kind = _KIND
+        if len(live) == 1:
+            return (kind[type(slots[live[0]])],)
+        return tuple([kind[type(slots[s])] for s in live])
+
+
+@dataclass(slots=True)
+class UnitInfo:
+    """What a unit was compiled from (for logs, dumps and stats)."""
+
+    tier: str
+    source: str
+    kinds: tuple[int, ...]
+    strict: bool
+    ops: int
+    blocks: int
+    ir_text: str
+    helper_ids: tuple[int, ...]
+    traps: frozenset[TrapCode]
+    compile_seconds: float
+    pipeline: str
+    codegen: int
+
+
+class Unit:
+    """A compiled unit and its context; `run(slots)` is the whole calling protocol.
+
+    A unit is selected by the kinds of its live-in slots, so the kind bytes it checks at
+    entry are written once here, and copying in and out is planned per kind up front.
+    """
+
+    def __init__(self, native: Any, info: UnitInfo, live_in: tuple[int, ...],
+                 writes: list[tuple[int, SlotKind]], results: list[SlotKind],
+                 nslots: int) -> None:
+        self.info = info
+        self.live_in = live_in
+        self.copy_out = tuple((s, int(k)) for s, k in writes)
+        self.result_kinds = tuple(int(k) for k in results)
+        self.nslots = nslots
+        n = max(nslots, 1)
+        m = max(len(results), 1)
+        self._words = (ctypes.c_int64 * n)()
+        self._kinds = (ctypes.c_uint8 * n)()
+        self._results = (ctypes.c_int64 * m)()
+        self._result_kinds = (ctypes.c_uint8 * m)()
+        self._helpers = (ctypes.c_void_p * max(len(info.helper_ids), 1))(
+            *[helper_address(h) for h in info.helper_ids])
+        raw = memoryview(self._words).cast("B")
+        self.iw = raw.cast("q")
+        self.fw = raw.cast("d")
+        self.kb = memoryview(self._kinds).cast("B")
+        raw_r = memoryview(self._results).cast("B")
+        self.ir_ = raw_r.cast("q")
+        self.fr = raw_r.cast("d")
+        self.kr = memoryview(self._result_kinds).cast("B")
+        self.ctx = JitCtx()
+        c = self.ctx
+        c.slots = ctypes.addressof(self._words)
+        c.slot_kinds = ctypes.addressof(self._kinds)
+        c.results = ctypes.addressof(self._results)
+        c.result_kinds = ctypes.addressof(self._result_kinds)
+        c.helpers = ctypes.addressof(self._helpers)
+        c.nslots = nslots
+        c.nresults = len(results)
+        self.ctx_addr = ctypes.addressof(c)
+        self.code: tuple[Any, Any] = (_UNIT_FN(native.address), native)
+        # Copy plans: live-in slots by how their word is written, written slots and
+        # results by how their word is read back (None: read the kind byte).
+        kinds = info.kinds
+        for s, k in zip(live_in, kinds):
+            self.kb[s] = k
+        self.int_in = tuple(s for s, k in zip(live_in, kinds) if k in (INT, BOOL))
+        self.float_in = tuple(s for s, k in zip(live_in, kinds) if k == FLOAT)
+        self.single_result = self.result_kinds[0] if len(self.result_kinds) == 1 else -1
+        # The unit stores the kind byte of every slot it writes; those that are also
+        # live-in get their entry kind back after each run, for the next entry guard.
+        written = {s for s, _ in writes}
+        self.restore = tuple((s, k) for s, k in zip(live_in, kinds) if s in written)
+        self.runs = 0
+        self.deopts = 0
+        self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
+        self.reopt_seconds = 0.0  # ... or native time after which to re-optimise
+        self.native_seconds = 0.0
+        self._owner = threading.Lock()
+
+    def install(self, native: Any) -> None:
+        """Switch to other machine code for the same IR (re-optimisation)."""
+        self.code = (_UNIT_FN(native.address), native)
+        self.info.pipeline = native.pipeline
+        self.info.codegen = native.codegen
+
+    @property
+    def native(self) -> Any:
+        return self.code[1]
+
+    def trap(self) -> tuple[TrapCode, int]:
+        """Why and where the last DEOPT happened."""
+        return TrapCode(self.ctx.trap), int(self.ctx.trap_ip)
+
+    def run(self, slots: list[Any], kinds: tuple[int, ...] | None = None) -> list[Any] | None:
+        """Run with `slots`; None on DEOPT (nothing changed).
+
+        `kinds` (live-in order) overrides the kind bytes the unit was compiled for, which
+        only a caller that did not select the unit by kind needs (the entry guard then
+        deopts on a mismatch).
+        """
+        # One caller at a time owns the context; another thread (or a helper re-entering
+        # the unit) is told to interpret instead of waiting.
+        if not self._owner.acquire(False):
+            return None
+        try:
+            iw = self.iw
+            if kinds is not None:
+                for s, k in zip(self.live_in, kinds):
+                    self.kb[s] = k
+            for s in self.int_in:
+                iw[s] = slots[s]
+            if self.float_in:
+                fw = self.fw
+                for s in self.float_in:
+                    fw[s] = slots[s]
+            code = self.code  # keeps this code's region alive even if it is replaced
+            status = code[0](self.ctx_addr)
+            if status:
+                self.deopts += 1
+                out = None
+            else:
+                out = self._copy_out(slots)
+            if kinds is not None:
+                for s, k in zip(self.live_in, self.info.kinds):
+                    self.kb[s] = k
+            return out
+        finally:
+            self._owner.release()
+
+    def _copy_out(self, slots: list[Any]) -> list[Any]:
+        """After OK: the written slots into `slots`, the final stack as values."""
+        self.runs += 1
+        iw = self.iw
+        kb = self.kb
+        for s, k in self.copy_out:
+            if k >= MIXED_BYTE:
+                k = kb[s]
+            if k == INT:
+                slots[s] = iw[s]
+            elif k == FLOAT:
+                slots[s] = self.fw[s]
+            elif k == BOOL:
+                slots[s] = iw[s] != 0
+            elif k == UNDEF:
+                slots[s] = Undef
+        for s, k in self.restore:
+            kb[s] = k
+        k = self.single_result
+        if k == INT:
+            return [self.ir_[0]]
+        if k == FLOAT:
+            return [self.fr[0]]
+        out: list[Any] = []
+        for i, k in enumerate(self.result_kinds):
+            if k >= MIXED_BYTE:
+                k = self.kr[i]
+            if k == INT:
+                out.append(self.ir_[i])
+            elif k == FLOAT:
+                out.append(self.fr[i])
+            elif k == BOOL:
+                out.append(self.ir_[i] != 0)
+            else:
+                out.append(Undef)
+        return out
+
+
+def infer_for(an: Analysis, kinds: tuple[int, ...], strict: bool) -> Typing:
+    """Kind inference for entry kinds given in live-in order; raises Refuse."""
+    entry = {s: SlotKind(k) for s, k in zip(an.live_in, kinds)}
+    return infer(an.cfg, entry, strict)
+
+
+def emit_text(an: Analysis, typing: Typing, strict: bool) -> tuple[str, tuple[int, ...]]:
+    """LLVM IR text of the unit and its helper ids."""
+    from fusevm.jit.codegen import module_text
+    from fusevm.jit.lower.emit import emit_unit
+    emitted = emit_unit(an.cfg, typing, strict)
+    return module_text(emitted.text, f"fusevm.{an.digest[:16]}"), emitted.helper_ids
+
+
+def build_unit(an: Analysis, tier: str, kinds: tuple[int, ...], strict: bool,
+               config: TraceJitConfig, check: Callable[[Typing], None] | None = None) -> Unit:
+    """Infer, `check`, emit and compile; raises Refuse or RuntimeError (LLVM)."""
+    from fusevm.jit.codegen import compile_text
+    t0 = time.perf_counter()
+    typing = infer_for(an, kinds, strict)
+    if check is not None:
+        check(typing)
+    text, helper_ids = emit_text(an, typing, strict)
+    native = compile_text(text, config.first_pipeline, config.first_codegen)
+    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, len(typing.order), text,
+                    helper_ids, frozenset(typing.traps), time.perf_counter() - t0,
+                    native.pipeline, native.codegen)
+    return Unit(native, info, an.live_in, typing.writes(), typing.results(),
+                an.nslots)

@@ -1,0 +1,162 @@
+"""Differential JIT fuzzing: `python tests/jit/fuzz.py --seconds N` (the `make fuzz` target).
+
+Generates programs from consecutive seeds (straight-line ones through the linear and block
+tiers, branchy and looping ones through the block tier) and checks each against the
+interpreter with `progs.check_program`. Workers are subprocesses, so a native crash (a
+signal) cannot take the fuzzer down: the parent reports it with the seed and the program,
+which regenerates deterministically from the seed, and starts a new worker after it.
+
+Exit status: 0 when every program agreed, 1 on any difference or crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def program_for(seed: int):  # type: ignore[no-untyped-def]
+    from progs import RandomSource, generate
+    straight = seed % 3 == 0
+    return generate(RandomSource(seed), straight), (("linear", "block") if straight
+                                                     else ("block",))
+
+
+def worker(start: int, stride: int, deadline: float, limit: int | None,
+           crash_at: int | None = None) -> int:
+    """Check programs start, start+stride, ... until the deadline; report on stdout."""
+    from fusevm.jit import get_config, set_config
+    set_config(get_config().replace(block_threshold=0, reopt_after=0))
+    seed = start
+    done = 0
+    while time.time() < deadline and (limit is None or done < limit):
+        print(f"RUN {seed}", flush=True)
+        if seed == crash_at:  # proves crash containment (tests only)
+            os.kill(os.getpid(), signal.SIGSEGV)
+        program, tiers = program_for(seed)
+        try:
+            how, problems = check_program_safe(program, tiers)
+        except Exception as e:  # a bug in the generator or the JIT: report, keep going
+            problems, how = [f"exception: {type(e).__name__}: {e}"], {}
+        for problem in problems:
+            print(f"DIFF {seed} {problem}", flush=True)
+        print(f"OK {seed} {' '.join(f'{t}={h}' for t, h in sorted(how.items()))}", flush=True)
+        seed += stride
+        done += 1
+    return 0
+
+
+def check_program_safe(program, tiers):  # type: ignore[no-untyped-def]
+    from progs import check_program
+    return check_program(program, tiers)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to fuzz")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--seed", type=int, default=None, help="first seed (default: time)")
+    parser.add_argument("--programs", type=int, default=None,
+                        help="stop each worker after this many programs")
+    parser.add_argument("--program-timeout", type=float, default=120.0,
+                        help="seconds one program may run before its worker is killed")
+    parser.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, type=float, metavar=("START", "STRIDE", "END"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        start, stride, end = int(args.worker[0]), int(args.worker[1]), args.worker[2]
+        return worker(start, stride, end, args.programs, args.crash_at)
+
+    base = args.seed if args.seed is not None else int(time.time()) % 1_000_000 * 1000
+    deadline = time.time() + args.seconds
+    stride = max(1, args.workers)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(HERE.parent.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    lock = threading.Lock()
+    tally: dict[str, int] = {"programs": 0}
+    failures: list[str] = []
+
+    def report(kind: str, seed: int, problem: str) -> None:
+        program, _ = program_for(seed)
+        with lock:
+            failures.append(f"seed {seed}: {problem}\n{program.text()}")
+            print(f"{kind} seed {seed}: {problem}", flush=True)
+
+    def supervise(start: int) -> None:
+        done = 0
+        while True:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(start),
+                   str(stride), str(deadline)]
+            if args.programs is not None:
+                cmd += ["--programs", str(args.programs - done)]
+            if args.crash_at is not None:
+                cmd += ["--crash-at", str(args.crash_at)]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+            assert proc.stdout is not None
+            last_run: int | None = None
+            heard = [time.time(), False]  # last line seen, killed by the watchdog
+
+            def watchdog(proc: subprocess.Popen[str] = proc, heard: list = heard) -> None:
+                while proc.poll() is None:
+                    if time.time() - heard[0] > args.program_timeout:
+                        heard[1] = True
+                        proc.kill()
+                        return
+                    time.sleep(0.5)
+
+            threading.Thread(target=watchdog, daemon=True).start()
+            for line in proc.stdout:
+                heard[0] = time.time()
+                kind, _, rest = line.rstrip("\n").partition(" ")
+                if kind == "RUN":
+                    last_run = int(rest)
+                elif kind == "OK":
+                    last_run = None
+                    done += 1
+                    with lock:
+                        tally["programs"] += 1
+                        for word in rest.split()[1:]:
+                            outcome = word.split("=")[1]
+                            tally[outcome] = tally.get(outcome, 0) + 1
+                elif kind == "DIFF":
+                    seed_text, _, problem = rest.partition(" ")
+                    report("FAIL", int(seed_text), problem)
+            code = proc.wait()
+            if code == 0 or last_run is None:
+                return
+            how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            if heard[1]:
+                report("HANG", last_run, f"no answer after {args.program_timeout:g} s "
+                                         "(the worker was killed)")
+            else:
+                report("CRASH", last_run, f"the worker died ({how})")
+            done += 1
+            start = last_run + stride
+            if time.time() >= deadline or (args.programs is not None and done >= args.programs):
+                return
+
+    threads = [threading.Thread(target=supervise, args=(base + i,)) for i in range(stride)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"fuzz: {tally['programs']} programs from seed {base} in {args.seconds:g} s; "
+          f"tier runs: {tally.get('ran', 0)} native, {tally.get('deopt', 0)} deopt, "
+          f"{tally.get('refused', 0)} refused; {len(failures)} failure(s)")
+    for failure in failures:
+        print("\n" + failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

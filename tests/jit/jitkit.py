@@ -1,0 +1,44 @@
+"""Small helpers for hand-written JIT tests: assemble, run in a tier, compare with the oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from progs import Program, Snapshot, compare, snapshot
+
+from fusevm.asm import assemble
+from fusevm.chunk import Chunk
+from fusevm.jit import stats
+
+
+def asm(text: str, source: str = "test.fasm") -> Chunk:
+    return assemble(text, source=source)
+
+
+def runs(tier: str) -> float:
+    return stats().get(tier, {}).get("runs", 0)
+
+
+def deopts(tier: str) -> float:
+    return stats().get(tier, {}).get("deopts", 0)
+
+
+def agree(chunk: Chunk, tier: str, slots: list[Any] | None = None, strict: bool = False,
+          *, native: bool | None = True) -> tuple[Snapshot, Snapshot]:
+    """Run in the interpreter and `tier`; assert they agree; return both snapshots.
+
+    `native=True` also asserts the tier ran the chunk natively (a run counted), `False`
+    that it did not (refused or deoptimised), None checks nothing.
+    """
+    program = Program([], list(slots or []), strict)
+    ref = snapshot(program, chunk, None)
+    if tier == "interp":
+        return ref, ref
+    before = runs(tier)
+    got = snapshot(program, chunk, tier)
+    diff = compare(ref, got)
+    assert diff is None, f"{tier} differs from the interpreter: {diff}"
+    if native is not None:
+        ran = runs(tier) > before
+        assert ran == native, f"{tier} {'did not run' if native else 'ran'} natively"
+    return ref, got

@@ -1,0 +1,473 @@
+"""Random programs for differential JIT testing, and the oracle that compares tiers.
+
+`Gen(source).program(...)` builds a valid program from any `Source` of choices: a seeded
+`random.Random` (the fuzz script) or a Hypothesis `data` object (the test suite, which
+then shrinks failures). Programs are straight-line, or have if/else, ternaries, `&&`/`||`
+with Keep jumps, top- and bottom-tested loops (fused and unfused), nested loops and
+AccumSumLoop; operands include 0, -1, INT64_MIN, NaN, +-inf and -0.0, Int, Float, Bool,
+Undef and Str slots, in default or strict_int mode. Every loop is bounded by a counter slot
+the body cannot write, so every program terminates.
+
+`snapshot(program, tier)` runs one program in the interpreter (tier None) or through one
+forced JIT tier and records everything the VM exposes; `compare` names the first
+difference.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fusevm import VM, ChunkBuilder, Op, VMError
+from fusevm.chunk import Chunk
+from fusevm.values import INT_MAX, INT_MIN, Undef, same_value
+
+INT_EDGES = [0, 1, -1, 2, 3, -2, 5, 7, 63, 64, 100, 2**31, -(2**31), INT_MAX, INT_MIN,
+             INT_MAX - 1, INT_MIN + 1, 1 << 40, 12345678901]
+FLOAT_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, -2.5, 3.0, 0.1, math.nan, math.inf, -math.inf,
+               1e308, -1e308, 5e-324, 9.2e18, -9.3e18, 2.0**63, 100.0]
+UNARY = ["Negate", "Inc", "Dec", "BitNot", "LogNot", "TruncInt", "AbsInt", "AbsFloat",
+         "SqrtFloat", "FloorFloat", "CeilFloat", "RoundFloat", "TruncFloat", "SinFloat",
+         "CosFloat", "ExpFloat", "LogFloat", "Log2Float", "Log10Float", "TanFloat",
+         "AsinFloat", "AcosFloat", "AtanFloat", "SinhFloat", "CoshFloat", "TanhFloat"]
+BINARY = ["Add", "Sub", "Mul", "Div", "Mod", "Pow", "BitAnd", "BitOr", "BitXor", "Shl", "Shr",
+          "NumEq", "NumNe", "NumLt", "NumGt", "NumLe", "NumGe", "Spaceship", "LogAnd",
+          "LogOr", "GcdInt", "LcmInt", "PowFloat", "Atan2Float"]
+#: Weighted: the common ops come up more often.
+BINARY_HOT = ["Add", "Sub", "Mul", "Div", "Mod", "NumLt", "NumEq", "BitXor", "Shl"]
+
+
+class Source(Protocol):
+    def int(self, lo: int, hi: int) -> int: ...
+
+
+class RandomSource:
+    """Choices from a seeded random.Random."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def int(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+
+class DataSource:
+    """Choices drawn from a Hypothesis `data` object (so failures shrink)."""
+
+    def __init__(self, data: Any) -> None:
+        from hypothesis import strategies as st
+        self.data = data
+        self.st = st
+
+    def int(self, lo: int, hi: int) -> int:
+        return int(self.data.draw(self.st.integers(lo, hi)))
+
+
+def pick(src: Source, seq: Sequence[Any]) -> Any:
+    return seq[src.int(0, len(seq) - 1)]
+
+
+def chance(src: Source, percent: int) -> bool:
+    return src.int(0, 99) < percent
+
+
+Item = tuple[Any, ...]  # ("label", name) or (mnemonic, *operands); targets are "@name"
+
+
+@dataclass
+class Program:
+    """A generated program: its ops, initial slot values and numeric mode."""
+
+    items: list[Item]
+    slots: list[Any]
+    strict: bool = False
+    fuse: bool = False
+
+    def build(self) -> Chunk:
+        b = ChunkBuilder(source="gen")
+        labels: dict[str, Any] = {}
+
+        def label(name: str) -> Any:
+            if name not in labels:
+                labels[name] = b.label(name)
+            return labels[name]
+
+        b.reserve_slots(len(self.slots))
+        for n, item in enumerate(self.items):
+            if item[0] == "label":
+                b.bind(label(item[1]))
+                continue
+            name, *args = item
+            if name == "LoadConst":
+                b.emit(Op.LoadConst, b.add_constant(args[0]), line=n + 1)
+                continue
+            ops = [label(a[1:]) if isinstance(a, str) and a.startswith("@") else a
+                   for a in args]
+            b.emit(Op[name], *ops, line=n + 1)
+        return b.build(fuse=self.fuse)
+
+    def text(self) -> str:
+        lines = [f"; slots={self.slots!r} strict={self.strict} fuse={self.fuse}"]
+        for item in self.items:
+            if item[0] == "label":
+                lines.append(f"{item[1]}:")
+            else:
+                lines.append("    " + " ".join(repr(a) if not isinstance(a, str) else a
+                                               for a in item))
+        return "\n".join(lines)
+
+
+@dataclass
+class Gen:
+    """Builds one program from a Source."""
+
+    src: Source
+    nslots: int = 5
+    straight: bool = False
+    items: list[Item] = field(default_factory=list)
+    protected: set[int] = field(default_factory=set)
+    labels: int = 0
+    budget: int = 60  # ops left before statements stop nesting
+
+    def emit(self, *item: Any) -> None:
+        self.items.append(item)
+        self.budget -= 1
+
+    def label(self) -> str:
+        self.labels += 1
+        return f"L{self.labels}"
+
+    def bind(self, name: str) -> None:
+        self.items.append(("label", name))
+
+    def free_slot(self) -> int | None:
+        free = [s for s in range(self.nslots) if s not in self.protected]
+        return pick(self.src, free) if free else None
+
+    # -- expressions: each pushes exactly one value ----------------------------------
+
+    def leaf(self) -> None:
+        src = self.src
+        k = src.int(0, 99)
+        if k < 35:
+            self.emit("GetSlot", src.int(0, self.nslots - 1))
+        elif k < 60:
+            self.emit("LoadInt", pick(src, INT_EDGES) if chance(src, 60)
+                      else src.int(-1000, 1000))
+        elif k < 75:
+            self.emit("LoadFloat", pick(src, FLOAT_EDGES))
+        elif k < 82:
+            self.emit(pick(src, ["LoadTrue", "LoadFalse"]))
+        elif k < 86:
+            self.emit("LoadUndef")
+        elif k < 99:
+            self.emit("LoadConst", pick(src, [7, -3, 2.5, -0.0, True, Undef, INT_MIN]))
+        else:
+            self.emit("LoadConst", pick(src, ["abc", "12", ""]))
+
+    def expr(self, depth: int) -> None:
+        src = self.src
+        if depth <= 0 or self.budget <= 0 or chance(src, 25):
+            self.leaf()
+            return
+        k = src.int(0, 99)
+        if k < 40:
+            self.expr(depth - 1)
+            self.expr(depth - 1)
+            self.emit(pick(src, BINARY_HOT) if chance(src, 50) else pick(src, BINARY))
+        elif k < 58:
+            self.expr(depth - 1)
+            self.emit(pick(src, UNARY))
+        elif k < 66:
+            self.shuffle(depth)
+        elif k < 74:
+            slot = self.free_slot()
+            if slot is None:
+                self.leaf()
+            else:
+                self.emit(pick(src, ["PreIncSlot", "PreDecSlot", "PostIncSlot",
+                                     "PostDecSlot"]), slot)
+        elif k < 87 and not self.straight:
+            self.ternary(depth)
+        elif not self.straight:
+            self.logic(depth)
+        else:
+            self.leaf()
+
+    def shuffle(self, depth: int) -> None:
+        src = self.src
+        form = src.int(0, 4)
+        self.expr(depth - 1)
+        if form == 0:
+            self.emit("Dup")
+            self.emit(pick(src, BINARY_HOT))
+        elif form == 1:
+            self.expr(depth - 1)
+            self.emit("Swap")
+            self.emit(pick(src, BINARY_HOT))
+        elif form == 2:
+            self.expr(depth - 1)
+            self.expr(depth - 1)
+            self.emit("Rot")
+            self.emit(pick(src, BINARY_HOT))
+            self.emit(pick(src, BINARY_HOT))
+        elif form == 3:
+            self.expr(depth - 1)
+            self.emit("Dup2")
+            for _ in range(3):
+                self.emit(pick(src, BINARY_HOT))
+        else:
+            self.expr(depth - 1)
+            self.emit("Pop")
+
+    def ternary(self, depth: int) -> None:
+        other, end = self.label(), self.label()
+        self.expr(depth - 1)
+        self.emit(pick(self.src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+        self.expr(depth - 1)
+        self.emit("Jump", "@" + end)
+        self.bind(other)
+        self.expr(depth - 1)
+        self.bind(end)
+
+    def logic(self, depth: int) -> None:
+        end = self.label()
+        self.expr(depth - 1)
+        self.emit(pick(self.src, ["JumpIfFalseKeep", "JumpIfTrueKeep"]), "@" + end)
+        self.emit("Pop")
+        self.expr(depth - 1)
+        self.bind(end)
+
+    # -- statements: each leaves the stack as it found it -------------------------------------
+
+    def stmt(self, depth: int) -> None:
+        src = self.src
+        k = src.int(0, 99)
+        slot = self.free_slot()
+        if slot is None or self.budget <= 0:
+            self.emit("Nop")
+        elif k < 35:
+            self.expr(2)
+            self.emit("SetSlot", slot)
+        elif k < 42:
+            self.expr(2)
+            self.emit("Pop")
+        elif k < 48:
+            self.emit("PreIncSlotVoid", slot)
+        elif k < 54:
+            self.emit("AddAssignSlotVoid", slot, src.int(0, self.nslots - 1))
+        elif k < 57:
+            # The index starts small and differs from the sum slot: the interpreter steps
+            # one iteration at a time until both slots hold Ints, so anything else could
+            # run for 2**63 steps.
+            index = self.free_slot()
+            if index is None or index == slot:
+                self.emit("Nop")
+                return
+            self.emit("LoadInt", src.int(-5, 5))
+            self.emit("SetSlot", index)
+            self.emit("AccumSumLoop", slot, index, src.int(-3, 40))
+        elif self.straight or depth <= 0:
+            self.expr(2)
+            self.emit("SetSlot", slot)
+        elif k < 72:
+            self.if_else(depth)
+        elif k < 95:
+            self.loop(depth)
+        else:
+            self.expr(1)
+            self.loop(depth)
+            self.emit("SetSlot", slot)
+
+    def block(self, depth: int, n: int) -> None:
+        for _ in range(n):
+            self.stmt(depth)
+
+    def if_else(self, depth: int) -> None:
+        src = self.src
+        other, end = self.label(), self.label()
+        self.expr(2)
+        self.emit(pick(src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+        self.block(depth - 1, src.int(1, 2))
+        if chance(src, 60):
+            self.emit("Jump", "@" + end)
+            self.bind(other)
+            self.block(depth - 1, src.int(1, 2))
+            self.bind(end)
+        else:
+            self.bind(other)
+
+    def loop(self, depth: int) -> None:
+        src = self.src
+        counter = self.free_slot()
+        if counter is None:
+            self.emit("Nop")
+            return
+        self.protected.add(counter)
+        limit = src.int(0, 4)
+        top, end = self.label(), self.label()
+        self.emit("LoadInt", 0)
+        self.emit("SetSlot", counter)
+        form = src.int(0, 3)
+        if form == 0:
+            self.bind(top)
+            self.block(depth - 1, src.int(1, 3))
+            self.emit("SlotIncLtIntJumpBack", counter, limit, "@" + top)
+        elif form == 1:
+            self.bind(top)
+            self.emit("SlotLtIntJumpIfFalse", counter, limit, "@" + end)
+            self.block(depth - 1, src.int(1, 3))
+            self.emit("PreIncSlotVoid", counter)
+            self.emit("Jump", "@" + top)
+            self.bind(end)
+        elif form == 2:
+            self.bind(top)
+            for item in (("GetSlot", counter), ("LoadInt", limit), ("NumLt",),
+                         ("JumpIfFalse", "@" + end)):
+                self.emit(*item)
+            self.block(depth - 1, src.int(1, 3))
+            for item in (("GetSlot", counter), ("Inc",), ("SetSlot", counter)):
+                self.emit(*item)
+            self.emit("Jump", "@" + top)
+            self.bind(end)
+        else:
+            self.bind(top)
+            self.block(depth - 1, src.int(1, 3))
+            for item in (("PreIncSlotVoid", counter), ("GetSlot", counter),
+                         ("LoadInt", limit), ("NumLt",), ("JumpIfTrue", "@" + top)):
+                self.emit(*item)
+        self.protected.discard(counter)
+
+    # -- whole programs ---------------------------------------------------------------------------
+
+    def slot_value(self) -> Any:
+        src = self.src
+        k = src.int(0, 99)
+        if k < 50:
+            return pick(src, INT_EDGES) if chance(src, 50) else src.int(-50, 50)
+        if k < 72:
+            return pick(src, FLOAT_EDGES)
+        if k < 82:
+            return pick(src, [True, False])
+        if k < 96:
+            return Undef
+        return pick(src, ["abc", "7"])
+
+    def program(self) -> Program:
+        src = self.src
+        self.nslots = src.int(2, 6)
+        slots = [self.slot_value() for _ in range(self.nslots)]
+        depth = 1 if self.straight else src.int(1, 3)
+        self.block(depth, src.int(1, 5 if self.straight else 4))
+        tail = src.int(0, 9)
+        if tail < 8 or self.straight:
+            self.expr(3)
+        elif tail == 8:
+            self.expr(1)
+            self.expr(1)
+        return Program(self.items, slots, strict=chance(src, 20), fuse=chance(src, 30))
+
+
+def generate(src: Source, straight: bool) -> Program:
+    return Gen(src, straight=straight).program()
+
+
+# -- the oracle ---------------------------------------------------------------------------------
+
+@dataclass
+class Snapshot:
+    """Everything observable after a run."""
+
+    result: Any
+    error: tuple[str, str, Any, Any, Any] | None
+    slots: list[Any]
+    stack: list[Any]
+    globals: list[Any]
+    ip: int
+    halted: bool
+    frames: int
+
+
+def snapshot(program: Program, chunk: Chunk, tier: str | None) -> Snapshot:
+    """Run in the interpreter (tier None) or with `tier` forced (threshold 0)."""
+    vm = VM(chunk, strict_int=program.strict)
+    vm.slots[:len(program.slots)] = list(program.slots)
+    if tier is not None:
+        from fusevm.jit.policy import JitHook
+        vm._jit = JitHook(False, force=tier)
+    result: Any = None
+    error = None
+    try:
+        result = vm.run()
+    except VMError as e:
+        error = (type(e).__name__, e.message, e.op, e.ip, e.line)
+    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
+                    vm.halted, len(vm.frames))
+
+
+def _same_list(a: list[Any], b: list[Any]) -> bool:
+    return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+
+
+def compare(a: Snapshot, b: Snapshot) -> str | None:
+    """The first difference between two snapshots, or None."""
+    if a.error != b.error:
+        return f"error: {a.error} vs {b.error}"
+    if not same_value(a.result, b.result) and not (a.result is None and b.result is None):
+        return f"result: {a.result!r} ({type(a.result).__name__}) vs {b.result!r} " \
+               f"({type(b.result).__name__})"
+    for name in ("slots", "stack", "globals"):
+        if not _same_list(getattr(a, name), getattr(b, name)):
+            return f"{name}: {getattr(a, name)!r} vs {getattr(b, name)!r}"
+    for name in ("ip", "halted", "frames"):
+        if getattr(a, name) != getattr(b, name):
+            return f"{name}: {getattr(a, name)!r} vs {getattr(b, name)!r}"
+    return None
+
+
+def _counters(tier: str) -> tuple[float, float]:
+    from fusevm.jit import stats
+    s = stats().get(tier, {})
+    return s.get("runs", 0), s.get("deopts", 0)
+
+
+def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Run `program` in the interpreter and each tier: how each tier ran, and any problems.
+
+    A problem is a difference from the interpreter, or a counter that disagrees with the
+    tier's own verdict: when `why_not` accepts the program, the unit must have run natively
+    (and the interpreter raised nothing) or deoptimised (and the interpreter raised).
+    """
+    from fusevm.jit.eligibility import refusal
+    from fusevm.jit.runtime import analysis
+    chunk = program.build()
+    ref = snapshot(program, chunk, None)
+    how: dict[str, str] = {}
+    problems: list[str] = []
+    for tier in tiers:
+        runs, deopts = _counters(tier)
+        got = snapshot(program, chunk, tier)
+        diff = compare(ref, got)
+        if diff is not None:
+            problems.append(f"{tier} tier differs from the interpreter: {diff}")
+        runs2, deopts2 = _counters(tier)
+        why = refusal(analysis(chunk), tier, list(program.slots), program.strict)
+        if why is not None:
+            how[tier] = "refused"
+            if (runs2, deopts2) != (runs, deopts):
+                problems.append(f"{tier} ran although it refuses: {why}")
+        elif runs2 == runs + 1:
+            how[tier] = "ran"
+            if ref.error is not None:
+                problems.append(f"{tier} ran natively but the interpreter raised {ref.error}")
+        elif deopts2 == deopts + 1:
+            how[tier] = "deopt"
+            if ref.error is None:
+                problems.append(f"{tier} deoptimised although the interpreter raised nothing")
+        else:
+            how[tier] = "missing"
+            problems.append(f"{tier} accepted the program but neither ran nor deoptimised")
+    return how, problems
