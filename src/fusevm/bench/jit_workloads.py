@@ -24,7 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from fusevm.bench.workloads import Emitter, Workload
+from fusevm.bench.workloads import (
+    Emitter,
+    Workload,
+    counter_loop_emitter,
+    loop_with_branch_emitter,
+)
 from fusevm.ops import Op
 from fusevm.values import wrap64
 
@@ -40,40 +45,13 @@ def _workload(name: str, description: str, emit: Emit, expected: object,
 
 def counter_loop(n: int) -> Workload:
     """`i = 0; do { i += 1 } while (i < n); return i` (5 ops per iteration)."""
-    def emit(e: Emitter) -> None:
-        top = e.label("top")
-        e.op(Op.LoadInt, 0)
-        e.op(Op.SetSlot, 0)
-        e.bind(top)
-        e.fused(Op.PreIncSlotVoid, 0)
-        e.op(Op.GetSlot, 0)
-        e.op(Op.LoadInt, n)
-        e.op(Op.NumLt)
-        e.op(Op.JumpIfTrue, top)
-        e.op(Op.GetSlot, 0)
-    return _workload(f"jit_counter_loop_{n}", f"bench.md 1.1 counter loop, N = {n:,}", emit,
-                     max(n, 1))
+    return _workload(f"jit_counter_loop_{n}", f"bench.md 1.1 counter loop, N = {n:,}",
+                     counter_loop_emitter(n), max(n, 1))
 
 
 def loop_with_branch(n: int) -> Workload:
     """The counter loop with an always-taken `if (i > 0) { nop }` (10 ops per iteration)."""
-    def emit(e: Emitter) -> None:
-        top, test = e.label("top"), e.label("test")
-        e.op(Op.LoadInt, 0)
-        e.op(Op.SetSlot, 0)
-        e.bind(top)
-        e.fused(Op.PreIncSlotVoid, 0)
-        e.op(Op.GetSlot, 0)
-        e.op(Op.LoadInt, 0)
-        e.op(Op.NumGt)
-        e.op(Op.JumpIfFalse, test)
-        e.op(Op.Nop)
-        e.bind(test)
-        e.op(Op.GetSlot, 0)
-        e.op(Op.LoadInt, n)
-        e.op(Op.NumLt)
-        e.op(Op.JumpIfTrue, top)
-        e.op(Op.GetSlot, 0)
+    emit = loop_with_branch_emitter(n)
     return _workload(f"jit_loop_with_branch_{n}", f"bench.md 1.2 loop with a branch, "
                      f"N = {n:,}", emit, max(n, 1))
 

@@ -178,7 +178,7 @@ def describe(value: Any, limit: int = 60) -> str:
 
 # -- Loops (bench.md 1.1, 1.2) -----------------------------------------------------
 
-def _counter_loop(n: int) -> Callable[[Emitter], None]:
+def counter_loop_emitter(n: int) -> Callable[[Emitter], None]:
     def emit(e: Emitter) -> None:
         top = e.label("top")
         e.op(Op.LoadInt, 0)
@@ -193,7 +193,7 @@ def _counter_loop(n: int) -> Callable[[Emitter], None]:
     return emit
 
 
-def _loop_with_branch(n: int) -> Callable[[Emitter], None]:
+def loop_with_branch_emitter(n: int) -> Callable[[Emitter], None]:
     def emit(e: Emitter) -> None:
         top, test = e.label("top"), e.label("test")
         e.op(Op.LoadInt, 0)
@@ -455,9 +455,9 @@ def _loops() -> list[Workload]:
     keys = ("rust_interp", "rust_jit", "cpython", "pypy", "luajit", "lua", "numba", "c")
     folded = "numba: LLVM folded the loop to a closed form (F)."
     for base, table, emit, twin, what in (
-            ("counter_loop", counter, _counter_loop, "counter_loop",
+            ("counter_loop", counter, counter_loop_emitter, "counter_loop",
              "i = 0; do { i += 1 } while (i < N); 5 ops/iteration"),
-            ("loop_with_branch", branch, _loop_with_branch, "loop_with_branch",
+            ("loop_with_branch", branch, loop_with_branch_emitter, "loop_with_branch",
              "counter loop with an always-taken if; 10 ops/iteration")):
         for n, figures in table.items():
             pub = {k: v for k, v in zip(keys, figures, strict=True) if not math.isnan(v)}

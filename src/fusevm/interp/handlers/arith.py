@@ -63,21 +63,6 @@ def mul(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return _wrapping(vm, ip, "Mul", int.__mul__, sem.mul)
 
 
-@handler(Op.Div)
-def div(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.div)
-
-
-@handler(Op.Mod)
-def mod(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.mod)
-
-
-@handler(Op.Pow)
-def pow_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.power)
-
-
 @handler(Op.Negate)
 def negate(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     strict = vm.strict_int
@@ -116,21 +101,6 @@ def dec(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@handler(Op.BitAnd)
-def bit_and(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.bit_and)
-
-
-@handler(Op.BitOr)
-def bit_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.bit_or)
-
-
-@handler(Op.BitXor)
-def bit_xor(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.bit_xor)
-
-
 @handler(Op.BitNot)
 def bit_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return unary(vm, ip, lambda a: ~to_int(a))
@@ -142,6 +112,13 @@ def shl(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return binary(vm, ip, lambda a, b: sem.shl(a, b, strict))
 
 
-@handler(Op.Shr)
-def shr(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, sem.shr)
+#: Ops that are `a b -- f(a, b)` with no Int fast path worth inlining.
+_BINARY = {
+    Op.Div: sem.div, Op.Mod: sem.mod, Op.Pow: sem.power, Op.BitAnd: sem.bit_and,
+    Op.BitOr: sem.bit_or, Op.BitXor: sem.bit_xor, Op.Shr: sem.shr,
+}
+
+
+@handler(*_BINARY)
+def plain_binary(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    return binary(vm, ip, _BINARY[vm.chunk.ops[ip][0]])
