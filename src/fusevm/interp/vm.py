@@ -32,7 +32,6 @@ from fusevm.values import Undef, copy_value
 from fusevm.verify import ensure_verified
 
 DEFAULT_MAX_DEPTH: Final = 10_000
-_CONTAINERS: Final = (list, dict)
 MAX_BLOCK_NESTING: Final = 200
 
 
@@ -450,7 +449,7 @@ class VM:
         stack = self.stack
         slots: list[Any] = [Undef] * self.chunk.slot_count
         # The slots hold copies: a block mutating slot 0 must not reach the input (D8).
-        slots[:len(args)] = [copy_value(a) if type(a) in _CONTAINERS else a for a in args]
+        slots[:len(args)] = [copy_value(a) for a in args]
         frame = Frame(slots, end, len(stack), Frame.BLOCK)
         frames = self.frames
         base = len(frames)

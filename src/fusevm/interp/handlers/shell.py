@@ -13,7 +13,7 @@ from typing import Any
 from fusevm.errors import HostError, VMError
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
-from fusevm.ops import Op
+from fusevm.ops import F, Op
 from fusevm.shell.codes import FileTest, Redir, param_argc
 from fusevm.values import Status, copy_value, to_int, to_str
 
@@ -42,6 +42,20 @@ def _i32(n: int) -> int:
     return n - (1 << 32) if n >> 31 else n
 
 
+#: The op-table flags that name a capability, and the capability each one needs.
+_CAP_FLAGS = ((F.SPAWN, "spawn"), (F.FS_READ, "fs_read"), (F.FS_WRITE, "fs_write"))
+
+
+def _caps_of(op: Op) -> tuple[str, ...]:
+    """The capabilities an op needs, read from its flags in the op table."""
+    return tuple(cap for flag, cap in _CAP_FLAGS if op.spec.has(flag))
+
+
+def _require_all(vm: VM, caps: tuple[str, ...], what: str) -> None:
+    for cap in caps:
+        vm.require(cap, what)
+
+
 def _simple(vm: VM, ip: int, call: Any) -> Step:
     """An op with no stack effect that just calls the host."""
     nxt = ip + 1
@@ -52,15 +66,15 @@ def _simple(vm: VM, ip: int, call: Any) -> Step:
     return step
 
 
-def _string_op(vm: VM, ip: int, call: Any, cap: str | None = None) -> Step:
-    """`s -- r`: r = call(host, to_str(s))."""
+def _string_op(vm: VM, ip: int, call: Any) -> Step:
+    """`s -- r`: r = call(host, to_str(s)), after the capabilities the op's flags name."""
     stack = vm.stack
-    what = vm.chunk.ops[ip][0].name
+    op = vm.chunk.ops[ip][0]
+    caps = _caps_of(op)
     nxt = ip + 1
 
     def step() -> int:
-        if cap is not None:
-            vm.require(cap, what)
+        _require_all(vm, caps, op.name)
         stack[-1] = call(vm.shell, to_str(stack[-1]))
         return nxt
     return step
@@ -71,13 +85,14 @@ def _string_op(vm: VM, ip: int, call: Any, cap: str | None = None) -> Step:
 @handler(Op.Exec)
 def exec_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     argc = operands[0]
+    caps = _caps_of(Op.Exec)
     stack = vm.stack
     nxt = ip + 1
 
     def step() -> int:
         argv = flatten_args(_take(stack, argc))
         if argv:
-            vm.require("spawn", f"Exec {argv[0]!r}")
+            _require_all(vm, caps, f"Exec {argv[0]!r}")
             code = _i32(vm.shell.exec(argv))
         else:
             code = 0
@@ -90,13 +105,14 @@ def exec_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 @handler(Op.ExecBg)
 def exec_bg(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     argc = operands[0]
+    caps = _caps_of(Op.ExecBg)
     stack = vm.stack
     nxt = ip + 1
 
     def step() -> int:
         argv = flatten_args(_take(stack, argc))
         if argv:
-            vm.require("spawn", f"ExecBg {argv[0]!r}")
+            _require_all(vm, caps, f"ExecBg {argv[0]!r}")
             vm.shell.exec_bg(argv)
         vm.last_status = 0
         stack.append(Status(0))
@@ -108,6 +124,7 @@ def exec_bg(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 def call_function(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     name_index, argc = operands
     name = vm.chunk.names[name_index]
+    caps = _caps_of(Op.CallFunction)
     stack = vm.stack
     nxt = ip + 1
 
@@ -120,7 +137,7 @@ def call_function(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             if builtin is not None:
                 code = _run_builtin(vm, builtin, name, args)
             else:
-                vm.require("spawn", f"CallFunction {name!r}")
+                _require_all(vm, caps, f"CallFunction {name!r}")
                 code = host.exec([name, *args])
         vm.last_status = _i32(code)
         stack.append(Status(vm.last_status))
@@ -248,13 +265,12 @@ def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     op = vm.chunk.ops[ip][0]
     method = {Op.CmdSubst: "cmd_subst", Op.ProcessSubIn: "process_sub_in",
               Op.ProcessSubOut: "process_sub_out"}[op]
-    spawns = op is not Op.CmdSubst
+    caps = _caps_of(op)
     push = vm.stack.append
     nxt = ip + 1
 
     def step() -> int:
-        if spawns:
-            vm.require("spawn", f"{op.name} (a process substitution)")
+        _require_all(vm, caps, f"{op.name} (a process substitution)")
         host = vm.shell
         vm.bind_shell_runner()
         push(getattr(host, method)(sub))
@@ -322,14 +338,14 @@ def get_status(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 @handler(Op.Glob, Op.GlobRecursive)
 def glob(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     recursive = vm.chunk.ops[ip][0] is Op.GlobRecursive
-    return _string_op(vm, ip, lambda host, p: list(host.glob(p, recursive)), "fs_read")
+    return _string_op(vm, ip, lambda host, p: list(host.glob(p, recursive)))
 
 
 @handler(Op.TestFile)
 def test_file(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     from fusevm.shell.filetest import test_file as run_test
     code = FileTest(operands[0])
-    return _string_op(vm, ip, lambda host, path: run_test(code, path), "fs_read")
+    return _string_op(vm, ip, lambda host, path: run_test(code, path))
 
 
 @handler(Op.WordSplit)
