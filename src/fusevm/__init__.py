@@ -9,10 +9,12 @@ from __future__ import annotations
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.errors import (
     AsmError,
+    BudgetExceeded,
     BuildError,
     CapabilityError,
     FormatError,
     IntegerOverflow,
+    Interrupted,
     VMError,
 )
 from fusevm.interp.vm import VM
@@ -32,7 +34,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
 
 __all__ = [
-    "AsmError", "BuildError", "CapabilityError", "Caps", "Chunk", "ChunkBuilder", "ExtOp",
-    "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "NativeFn", "Op", "Ref",
-    "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
+    "AsmError", "BudgetExceeded", "BuildError", "CapabilityError", "Caps", "Chunk",
+    "ChunkBuilder", "ExtOp", "ExtensionSet", "FormatError", "IntegerOverflow", "Interrupted",
+    "Label", "NativeFn", "Op", "Ref", "Status", "Undef", "VM", "VMError", "__version__",
+    "fuse", "unfuse",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from fusevm import __version__
 from fusevm.chunk import Chunk
-from fusevm.errors import VMError
+from fusevm.errors import Interrupted, VMError
 from fusevm.serialize import MAGIC
 from fusevm.values import format_value
 
@@ -45,6 +45,7 @@ def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from fusevm.interp.signals import sigint_interrupts
     from fusevm.interp.vm import VM
     chunk = load_chunk(args.file, fuse=not args.no_fuse)
     with VM(chunk, strict_int=args.strict_int) as vm:
@@ -53,7 +54,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
             vm.enable_jit()
-        result = vm.run()
+        with sigint_interrupts(vm):
+            result = vm.run()
     sys.stdout.flush()
     if args.result and result is not None:
         print(format_value(result))
@@ -193,6 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _guard(fn: Any, traceback: bool) -> int:
     try:
         return int(fn())
+    except Interrupted:
+        # Ctrl-C: stop like a shell command killed by SIGINT, output flushed.
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        return 130
     except VMError as e:
         if traceback:
             raise

@@ -117,3 +117,13 @@ class ResourceLimit(VMError):
 
 class HostError(VMError):
     """The shell host failed in a way it could not express as an exit status."""
+
+
+class Interrupted(VMError):
+    """`vm.interrupt()` (or a `run(timeout=)` deadline) stopped the run at an instruction
+    boundary; `vm.run()` continues from there (D18)."""
+
+
+class BudgetExceeded(VMError):
+    """The run dispatched more instructions than `run(max_steps=)` allowed; the VM stopped
+    at an instruction boundary and `vm.run(max_steps=...)` continues from there (D18)."""

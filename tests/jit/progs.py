@@ -397,7 +397,7 @@ def snapshot(program: Program, chunk: Chunk, tier: str | None) -> Snapshot:
     vm.slots[:len(program.slots)] = list(program.slots)
     if tier is not None:
         from fusevm.jit.policy import JitHook
-        vm._jit = JitHook(False, force=tier)
+        vm.set_tier_hook(JitHook(False, force=tier))
     result: Any = None
     error = None
     try:

@@ -115,7 +115,7 @@ def test_reused_vms_with_changing_slot_kinds_agree() -> None:
     def runs_of(program: Program, chunk: object, jit: bool, inputs: list[list[object]]) -> list:
         vm = VM(chunk, strict_int=program.strict)  # type: ignore[arg-type]
         if jit:
-            vm._jit = JitHook(False, force="block")
+            vm.set_tier_hook(JitHook(False, force="block"))
         seen = []
         for slots in inputs:
             vm.reset()

@@ -100,8 +100,12 @@ def where(cfg: Cfg, index: int) -> str:
 def run_block(cfg: Cfg, block: Block, cx: Cx) -> None:
     """Lower the micro-ops of one block through their rules, then fall through if needed."""
     cx.constants = cfg.constants
+    if block.start < len(cfg.micro) and cfg.micro[block.start].sub != 0:
+        cx.pre = None
     for index in range(block.start, block.end):
         m = cfg.micro[index]
+        if m.sub == 0:
+            cx.pre = (list(cx.stack), dict(cx.slots))
         rule = rule_for(m.d)
         if rule is None:
             raise Refuse(f"{where(cfg, index)}: no lowering rule for {m.d.name}")
