@@ -28,6 +28,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from fusevm.bench.registry import default_runners
 from fusevm.bench.report import (
     Outcome,
     render_notes,
@@ -36,7 +37,7 @@ from fusevm.bench.report import (
     write_json,
     write_plot,
 )
-from fusevm.bench.runners import Result, Runner, Settings, default_runners
+from fusevm.bench.runners import Result, Runner, Settings
 from fusevm.bench.workloads import Workload, all_workloads
 
 NOISE_CAVEAT = (

@@ -4,8 +4,8 @@ A runner turns a Workload into one measured call, checks the call's result again
 workload's expected value, times it with `timing.measure` and (for the interpreter) counts
 the ops one call dispatches. Runners that cannot run here say why (`unavailable()`); a
 runner that cannot run one workload raises NotApplicable with the reason. Peers that run
-in another process (luajit, pypy3) live in `peers.py`; `default_runners()` lists them all,
-plus whatever `fusevm.bench.jit_workloads.RUNNERS` adds.
+in another process (luajit, pypy3) live in `peers.py`; `registry.default_runners()` lists
+them all, plus whatever `fusevm.bench.jit_workloads.RUNNERS` adds.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import importlib
 import importlib.util
 import itertools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from fusevm.bench.timing import CLOCKS, Timing, measure
-from fusevm.bench.workloads import Workload, describe, jit_module
+from fusevm.bench.workloads import Workload, describe
 from fusevm.chunk import Chunk
 from fusevm.interp.vm import VM
 
@@ -411,35 +411,3 @@ PREPARED: Final = "interp-prepared"
 UNFUSED: Final = "interp-unfused"
 FUSED: Final = "interp-fused"
 PYTHON: Final = "python"
-
-
-@dataclass
-class Registry:
-    """Runners in column order, plus messages about runners that could not be loaded."""
-
-    runners: list[Runner] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def default_runners() -> Registry:
-    """Every known runner: interpreter, Python, JIT tiers, peers, then jit_workloads.RUNNERS.
-
-    A contributed runner with the name of a built-in one replaces it in place.
-    """
-    from fusevm.bench.peers import peer_runners
-    reg = Registry([*interp_runners(), PythonRunner(), JitRunner("linear"), JitRunner("block"),
-                    VmJitRunner(), *peer_runners()])
-    module, error = jit_module()
-    if error is not None:
-        reg.warnings.append(error)
-    for r in getattr(module, "RUNNERS", ()):
-        if not isinstance(r, Runner) or not r.name:
-            reg.warnings.append(f"jit_workloads: skipped runner {getattr(r, 'name', r)!r} "
-                                "(not a fusevm.bench.runners.Runner)")
-            continue
-        at = [i for i, old in enumerate(reg.runners) if old.name == r.name]
-        if at:
-            reg.runners[at[0]] = r
-        else:
-            reg.runners.append(r)
-    return reg

@@ -27,6 +27,7 @@ from fusevm.errors import (
     UnknownExtension,
     VMError,
 )
+from fusevm.interp import tiers
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.loops import loop_facts
 from fusevm.ops import Op
@@ -381,13 +382,11 @@ class VM:
 
     def enable_jit(self) -> None:
         """Let vm.run() hand hot regions to the native tiers (no-op without llvmlite)."""
-        from fusevm.jit.policy import attach
-        attach(self, tracing=False)
+        tiers.attach(self, "native", tracing=False)
 
     def enable_tracing_jit(self) -> None:
         """Enable all native tiers, tracing included where available."""
-        from fusevm.jit.policy import attach
-        attach(self, tracing=True)
+        tiers.attach(self, "native", tracing=True)
 
     def set_tier_hook(self, hook: Any) -> None:
         """Install (or with None remove) the object that orders the tiers for this VM.

@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
-from fusevm.jit.lower.registry import Rule, RuleFn, wrap_extension
+from fusevm.jit.lower.rule import Rule, RuleFn, wrap_extension
 from fusevm.ops.extension import ExtensionSet, pack
 
 
