@@ -139,9 +139,10 @@ class Runner:
 def count_dispatches(chunk: Chunk, slots: tuple[Any, ...] = ()) -> int:
     """How many ops one run of `chunk` dispatches, counted in a throwaway VM.
 
-    Every prepared step is wrapped in a counting closure; vm.py is not touched.
+    Every prepared step is wrapped in a counting closure; vm.py is not touched. The
+    baseline tier, which runs many ops per step, is off.
     """
-    vm = VM(chunk)
+    vm = VM(chunk, baseline=False)
     vm.slots[:len(slots)] = slots
     code = vm.prepare()
     tick = itertools.count()

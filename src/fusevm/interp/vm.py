@@ -28,9 +28,9 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp import tiers
+from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.loops import loop_facts
-from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
 from fusevm.values import Undef, copy_value
@@ -73,7 +73,8 @@ class VM:
     def __init__(self, chunk: Chunk, *, stdout: TextIO | None = None,
                  stdin: TextIO | None = None, strict_int: bool = False,
                  max_depth: int = DEFAULT_MAX_DEPTH, caps: Caps | None = None,
-                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None) -> None:
+                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None,
+                 baseline: bool | None = None) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
@@ -92,6 +93,7 @@ class VM:
         # they reach nested substitutions and `${!ref}` (see run_sub_chunk).
         self._outer_vars: dict[str, Any] = {}
         self._jump: int | None = None
+        self._fault_ip: int | None = None
         self._block_nesting = 0
         #: The tier hook (see `fusevm.tiers.TierHook`) that counts hot points and installs
         #: compiled regions; None runs every instruction in this interpreter.
@@ -105,6 +107,10 @@ class VM:
         for ext in extensions:
             self.register(ext)
         self._load(chunk)
+        if baseline is None:
+            baseline = tiers.baseline_by_default()
+        if baseline:
+            tiers.attach(self, "baseline")
 
     # -- state ---------------------------------------------------------------------
 
@@ -122,6 +128,7 @@ class VM:
         self.last_status = 0
         self.halted = False
         self._code: list[Step] | None = None
+        self._plain: list[Step] = []
         self._hot: tuple[int, ...] = ()
         #: The step each hot point runs when no interrupt is pending (a tier's region step
         #: or the op's own), so an interrupt can patch hot points and put them back.
@@ -408,6 +415,8 @@ class VM:
             code: list[Step] = []
             for ip, instr in enumerate(ops):
                 code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+            #: Each op's own interpreter step, whatever a tier installs in `code`.
+            self._plain = code.copy()
             self._hot = loop_facts(self.chunk).hot_points
             if self._tiers is not None:
                 for h in self._hot:
@@ -418,17 +427,31 @@ class VM:
                 self._patch_hot_points()
         return self._code
 
+    def install_step(self, ip: int, step: Step) -> None:
+        """Run `step` for op `ip` from now on (a tier entering there); at a hot point it
+        replaces what the tiers chose before, and an interrupt still patches it."""
+        code = self.prepare()
+        code[ip] = step
+        if ip in self._installed:
+            self._installed[ip] = step
+            if self._interrupt_pending:
+                self._patch_hot_points()
+
     def _counting(self, code: list[Step], h: int, original: Step) -> Step:
         """The step of hot point `h` until the tiers have been asked about it once."""
-        tiers = self._tiers
-        left = max(int(tiers.region_threshold), 1)
+        hook = self._tiers
+        left = max(int(hook.region_threshold), 1)
 
         def step() -> int:
             nonlocal left
             left -= 1
             if left > 0:
                 return original()
-            found = tiers.region_step(self, h, original)
+            try:
+                found = hook.region_step(self, h, original)
+            except Exception as exc:  # a tier's bug must not stop the program
+                tiers.failed(exc)
+                found = None
             chosen = found if found is not None else original
             code[h] = chosen
             if code is self._code:
@@ -576,7 +599,10 @@ class VM:
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
                            line=self.chunk.line_of(ip)) from None
         except VMError as e:
-            self.ip = ip + 1
+            # A tier running many ops in one step says which one raised.
+            at = ip if self._fault_ip is None else self._fault_ip
+            self._fault_ip = None
+            self.ip = at + 1
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
                            line=self.chunk.line_of(ip)) from e.__cause__
         except RecursionError as e:
@@ -592,14 +618,7 @@ class VM:
         return ip
 
     def _op_name(self, ip: int) -> str | None:
-        if 0 <= ip < len(self.chunk.ops):
-            instr = self.chunk.ops[ip]
-            if instr[0] is Op.Extended or instr[0] is Op.ExtendedWide:
-                from fusevm.ops.extension import lookup
-                ext = lookup(instr[1])
-                return ext.name if ext is not None else instr[0].name
-            return str(instr[0].name)
-        return None
+        return op_name(self.chunk, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.
@@ -684,29 +703,3 @@ def _load_handlers() -> None:
 
 
 _load_handlers()
-
-
-def _warm_up() -> None:
-    """Run a small loop a few times so CPython specializes the dispatch loop and the common
-    step closures now, not during the first real run (3.11 quickens after ~8 calls)."""
-    from fusevm.chunk import ChunkBuilder
-    b = ChunkBuilder(source="<warm-up>")
-    b.emit(Op.LoadInt, 0)
-    b.emit(Op.SetSlot, 0)
-    top = b.label()
-    b.bind(top)
-    b.emit(Op.GetSlot, 0)
-    b.emit(Op.LoadInt, 1)
-    b.emit(Op.Add)
-    b.emit(Op.Dup)
-    b.emit(Op.SetSlot, 0)
-    b.emit(Op.LoadInt, 16)
-    b.emit(Op.NumLt)
-    b.emit(Op.JumpIfTrue, top)
-    b.emit(Op.GetSlot, 0)
-    chunk = b.build(fuse=False)
-    for _ in range(10):
-        VM(chunk).run()
-
-
-_warm_up()

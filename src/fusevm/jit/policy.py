@@ -22,7 +22,7 @@ import importlib.util
 import logging
 import weakref
 from types import ModuleType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -96,12 +96,15 @@ class JitHook:
     where native code stopped. `fuel` is the word native loops poll (abi.py).
     """
 
-    __slots__ = ("tracing", "force", "_chunk", "_plan", "fuel", "fuel_addr")
+    __slots__ = ("tracing", "force", "fallback", "_chunk", "_plan", "fuel", "fuel_addr")
 
-    def __init__(self, tracing: bool, force: str | None = None) -> None:
+    def __init__(self, tracing: bool, force: str | None = None, fallback: Any = None) -> None:
         import ctypes
         self.tracing = tracing
         self.force = force  # a tier name: use only that tier (tests, benchmarks)
+        #: The hook that was there before (the baseline tier's): asked for what no native
+        #: tier takes, so the order is native tiers, then baseline, then the interpreter.
+        self.fallback = fallback
         self._chunk: Chunk | None = None
         self._plan: tuple[ModuleType, Analysis] | None = None
         self.fuel = ctypes.c_int64(FUEL_MAX)
@@ -115,9 +118,13 @@ class JitHook:
 
     def start_run(self, vm: VM) -> None:
         self.fuel.value = FUEL_MAX
+        if self.fallback is not None:
+            self.fallback.start_run(vm)
 
     def interrupt(self, vm: VM) -> None:
         self.fuel.value = -FUEL_MAX
+        if self.fallback is not None:
+            self.fallback.interrupt(vm)
 
     def try_run(self, vm: VM) -> bool:
         """Run the chunk natively from its start if a tier takes it whole; True when the
@@ -151,8 +158,12 @@ class JitHook:
     def region_step(self, vm: VM, h: int, original: Step) -> Step | None:
         """The step that runs the region entered at hot point `h`, or None to keep
         interpreting it."""
-        if not get_config().enabled:
-            return None
+        found = self._native_step(vm, h, original) if get_config().enabled else None
+        if found is None and self.fallback is not None:
+            found = self.fallback.region_step(vm, h, original)
+        return found
+
+    def _native_step(self, vm: VM, h: int, original: Step) -> Step | None:
         plan = region_plan(vm, h, self.force)
         if plan is None:
             return None
@@ -323,12 +334,16 @@ def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
         runtime.log_once("config", "the trace tier is not available yet: linear and block "
                          "tiers only")
     if jit_usable():
-        vm.set_tier_hook(JitHook(tracing, force))
+        current = vm._tiers
+        fallback = current.fallback if isinstance(current, JitHook) else current
+        vm.set_tier_hook(JitHook(tracing, force, fallback))
 
 
 def detach(vm: VM) -> None:
-    """Remove the JIT hook: the VM interprets everything again."""
-    vm.set_tier_hook(None)
+    """Remove the JIT hook: the tiers below it (the baseline tier) stay."""
+    current = vm._tiers
+    if isinstance(current, JitHook):
+        vm.set_tier_hook(current.fallback)
 
 
 # -- diagnostics ---------------------------------------------------------------------------
