@@ -24,6 +24,7 @@ from fusevm.errors import (
     UnknownExtension,
     VMError,
 )
+from fusevm.interp.backtrace import backtrace
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
@@ -409,16 +410,19 @@ class VM:
                 self.ip = ip + 1
                 raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
                                      source=self.chunk.source,
-                                     line=self.chunk.line_of(ip)) from e
+                                     line=self.chunk.line_of(ip)).add_backtrace(
+                                         backtrace(self.chunk, self.frames, ip)) from e
         except VMError as e:
             self.ip = ip + 1
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)) from e.__cause__
+                           line=self.chunk.line_of(ip)).add_backtrace(
+                               backtrace(self.chunk, self.frames, ip)) from e.__cause__
         except RecursionError as e:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)) from e
+                          line=self.chunk.line_of(ip)).add_backtrace(
+                              backtrace(self.chunk, self.frames, ip)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n
