@@ -230,8 +230,8 @@ class ChunkBuilder:
         """
         index = self.add_name(name)
         if arity is not None:
-            if type(arity) is not int or not 0 <= arity <= 0xFFFF:
-                raise BuildError(f"arity of {name!r} must be an integer in 0..65535, "
+            if type(arity) is not int or not 0 <= arity <= 0xFF:
+                raise BuildError(f"arity of {name!r} must be an integer in 0..255, "
                                  f"got {arity!r}", source=self.source, line=self._line)
             self._arity[index] = (arity, target)
         self._sub_entries.append((index, target))
