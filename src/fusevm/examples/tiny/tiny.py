@@ -12,6 +12,7 @@ language's own extension op; `len(s)` maps to a core op. Run a file with
 `python examples/tiny/tiny.py FILE` (or `-c CODE`).
 """
 
+# --8<-- [start:imports]
 from __future__ import annotations
 
 import re
@@ -23,6 +24,8 @@ from typing import Any, TextIO
 from fusevm import VM, ChunkBuilder, ExtensionSet, Op, VMError
 from fusevm.chunk import Chunk
 from fusevm.values import to_str
+
+# --8<-- [end:imports]
 
 # --8<-- [start:ops]
 TINY = ExtensionSet("tiny", first_id=0x4000, count=0x10)
@@ -77,14 +80,9 @@ def tokenize(text: str, source: str) -> list[Token]:
 # --8<-- [end:lexer]
 
 
-# --8<-- [start:compiler-core]
-BINARY = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul, "/": Op.Div, "%": Op.Mod,
-          "<": Op.NumLt, "<=": Op.NumLe, ">": Op.NumGt, ">=": Op.NumGe,
-          "==": Op.NumEq, "!=": Op.NumNe, "eq": Op.StrEq, "ne": Op.StrNe}
-
-
-class Compiler:
-    """A one-pass compiler: parses by recursive descent and emits ops as it goes."""
+# --8<-- [start:parser]
+class Parser:
+    """Token handling for a one-pass compiler that emits ops as it parses."""
 
     def __init__(self, text: str, source: str) -> None:
         self.tokens = tokenize(text, source)
@@ -120,119 +118,24 @@ class Compiler:
         return self.tokens[self.pos - 1].text
 
     def emit(self, op: Any, *operands: Any) -> int:
+        """Emit an op on the line of the token just read."""
         return self.b.emit(op, *operands, line=self.tokens[max(self.pos - 1, 0)].line)
+# --8<-- [end:parser]
 
-    # -- program --------------------------------------------------------------
-    def compile(self) -> Chunk:
-        while self.tok.kind != "eof":
-            self.statement()
-        return self.b.build()
-# --8<-- [end:compiler-core]
 
-    # --8<-- [start:statements]
-    def statement(self) -> None:
-        if self.accept("fn"):
-            self.function()
-        elif self.accept("let"):
-            name = self.name()
-            self.expect("=")
-            self.expression()
-            self.expect(";")
-            self.store(name, declare=True)
-        elif self.accept("if"):
-            self.if_statement()
-        elif self.accept("while"):
-            top, done = self.b.label(), self.b.label()
-            self.b.bind(top)
-            self.expression()
-            self.emit(Op.JumpIfFalse, done)
-            self.block()
-            self.emit(Op.Jump, top)
-            self.b.bind(done)
-        elif self.accept("return"):
-            if self.locals is None:
-                raise self.error("'return' outside a function")
-            self.expression()
-            self.expect(";")
-            self.emit(Op.ReturnValue)
-        elif self.accept("print"):
-            self.expression()
-            self.expect(";")
-            self.emit(Op.PrintLn, 1)
-        elif self.tok.kind == "name" and self.tokens[self.pos + 1].text == "=":
-            name = self.name()
-            self.expect("=")
-            self.expression()
-            self.expect(";")
-            self.store(name, declare=False)
-        else:
-            self.expression()
-            self.expect(";")
-            self.emit(Op.Pop)
+# --8<-- [start:expressions]
+BINARY = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul, "/": Op.Div, "%": Op.Mod,
+          "<": Op.NumLt, "<=": Op.NumLe, ">": Op.NumGt, ">=": Op.NumGe,
+          "==": Op.NumEq, "!=": Op.NumNe, "eq": Op.StrEq, "ne": Op.StrNe}
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=", "eq", "ne")
 
-    def block(self) -> None:
-        self.expect("{")
-        while not self.accept("}"):
-            if self.tok.kind == "eof":
-                raise self.error("expected '}'")
-            self.statement()
 
-    def if_statement(self) -> None:
-        otherwise, done = self.b.label(), self.b.label()
-        self.expression()
-        self.emit(Op.JumpIfFalse, otherwise)
-        self.block()
-        self.emit(Op.Jump, done)
-        self.b.bind(otherwise)
-        if self.accept("else"):
-            if self.accept("if"):
-                self.if_statement()
-            else:
-                self.block()
-        self.b.bind(done)
+class ExpressionCompiler(Parser):
+    """Expressions, by precedence: comparison < `..` < `+ -` < `* / %` < unary < primary."""
 
-    def store(self, name: str, *, declare: bool) -> None:
-        if self.locals is None:
-            self.emit(Op.SetVar, name)
-        elif declare or name in self.locals:
-            self.emit(Op.SetSlot, self.locals.setdefault(name, len(self.locals)))
-        else:
-            self.emit(Op.SetVar, name)
-    # --8<-- [end:statements]
-
-    # --8<-- [start:functions]
-    def function(self) -> None:
-        if self.locals is not None:
-            raise self.error("functions are declared at the top level")
-        name = self.name()
-        self.expect("(")
-        params: list[str] = []
-        while not self.accept(")"):
-            if params:
-                self.expect(",")
-            params.append(self.name())
-        # The body is laid out in line; the top-level code jumps over it.
-        skip, entry = self.b.label(), self.b.label()
-        self.emit(Op.Jump, skip)
-        self.b.bind(entry)
-        self.b.add_sub_entry(name, entry, arity=len(params))
-        # Arguments arrive on the callee's stack, the last one on top: pop them into
-        # the parameters' slots in reverse order.
-        self.locals = {p: i for i, p in enumerate(params)}
-        for slot in reversed(range(len(params))):
-            self.emit(Op.SetSlot, slot)
-        self.block()
-        self.emit(Op.LoadUndef)  # falling off the end returns undef
-        self.emit(Op.ReturnValue)
-        self.locals = None
-        self.b.bind(skip)
-    # --8<-- [end:functions]
-
-    # --8<-- [start:expressions]
     def expression(self) -> None:
         self.concat()
-        if self.tok.text in BINARY and self.tok.text in ("<", "<=", ">", ">=", "==", "!=",
-                                                         "eq", "ne"):
+        if self.tok.text in COMPARISONS:
             op = BINARY[self.tok.text]
             self.pos += 1
             self.concat()
@@ -298,7 +201,123 @@ class Compiler:
             self.emit(TINY["TinyUpper"] if name == "upper" else Op.StringLen)
         else:
             self.emit(Op.Call, name, argc)
-    # --8<-- [end:expressions]
+# --8<-- [end:expressions]
+
+
+# --8<-- [start:statements]
+class StatementCompiler(ExpressionCompiler):
+    """Statements and whole programs (without functions yet)."""
+
+    def compile(self) -> Chunk:
+        while self.tok.kind != "eof":
+            self.statement()
+        return self.b.build()
+
+    def statement(self) -> None:
+        if self.accept("let"):
+            name = self.name()
+            self.expect("=")
+            self.expression()
+            self.expect(";")
+            self.store(name, declare=True)
+        elif self.accept("if"):
+            self.if_statement()
+        elif self.accept("while"):
+            top, done = self.b.label(), self.b.label()
+            self.b.bind(top)
+            self.expression()
+            self.emit(Op.JumpIfFalse, done)
+            self.block()
+            self.emit(Op.Jump, top)
+            self.b.bind(done)
+        elif self.accept("return"):
+            if self.locals is None:
+                raise self.error("'return' outside a function")
+            self.expression()
+            self.expect(";")
+            self.emit(Op.ReturnValue)
+        elif self.accept("print"):
+            self.expression()
+            self.expect(";")
+            self.emit(Op.PrintLn, 1)
+        elif self.tok.kind == "name" and self.tokens[self.pos + 1].text == "=":
+            name = self.name()
+            self.expect("=")
+            self.expression()
+            self.expect(";")
+            self.store(name, declare=False)
+        else:
+            self.expression()
+            self.expect(";")
+            self.emit(Op.Pop)
+
+    def block(self) -> None:
+        self.expect("{")
+        while not self.accept("}"):
+            if self.tok.kind == "eof":
+                raise self.error("expected '}'")
+            self.statement()
+
+    def if_statement(self) -> None:
+        otherwise, done = self.b.label(), self.b.label()
+        self.expression()
+        self.emit(Op.JumpIfFalse, otherwise)
+        self.block()
+        self.emit(Op.Jump, done)
+        self.b.bind(otherwise)
+        if self.accept("else"):
+            if self.accept("if"):
+                self.if_statement()
+            else:
+                self.block()
+        self.b.bind(done)
+
+    def store(self, name: str, *, declare: bool) -> None:
+        if self.locals is None:
+            self.emit(Op.SetVar, name)
+        elif declare or name in self.locals:
+            self.emit(Op.SetSlot, self.locals.setdefault(name, len(self.locals)))
+        else:
+            self.emit(Op.SetVar, name)
+# --8<-- [end:statements]
+
+
+# --8<-- [start:functions]
+class Compiler(StatementCompiler):
+    """The whole language: statements plus `fn` declarations at the top level."""
+
+    def statement(self) -> None:
+        if self.accept("fn"):
+            self.function()
+        else:
+            super().statement()
+
+    def function(self) -> None:
+        if self.locals is not None:
+            raise self.error("functions are declared at the top level")
+        name = self.name()
+        self.expect("(")
+        params: list[str] = []
+        while not self.accept(")"):
+            if params:
+                self.expect(",")
+            params.append(self.name())
+        # The body is laid out in line; the top-level code jumps over it.
+        skip, entry = self.b.label(), self.b.label()
+        self.emit(Op.Jump, skip)
+        self.b.bind(entry)
+        self.b.add_sub_entry(name, entry, arity=len(params))
+        # Arguments arrive on the callee's stack, the last one on top: pop them into
+        # the parameters' slots in reverse order.
+        self.locals = {p: i for i, p in enumerate(params)}
+        for slot in reversed(range(len(params))):
+            self.emit(Op.SetSlot, slot)
+        self.block()
+        self.emit(Op.LoadUndef)  # falling off the end returns undef
+        self.emit(Op.ReturnValue)
+        self.locals = None
+        self.b.bind(skip)
+# --8<-- [end:functions]
 
 
 # --8<-- [start:run]
