@@ -40,11 +40,19 @@ def _anchor(name: str) -> str:
     return "-".join(kept.split())
 
 
+def _prose(text: str) -> str:
+    """Formula text as literal Markdown: no links, emphasis, tags or table breaks."""
+    text = text.replace("\\", "\\\\")
+    for c in "|[]*_`":
+        text = text.replace(c, "\\" + c)
+    return text.replace("<", "&lt;")
+
+
 def _table(specs: Iterable[OpSpec]) -> list[str]:
     out = ["| # | Op | Operands | Stack | Semantics | Flags |", "|---|---|---|---|---|---|"]
     for s in specs:
         operands = " ".join(f"`{o.name}:{o.kind.value}`" for o in s.operands) or "—"
-        formula = s.formula.replace("|", "\\|")
+        formula = _prose(s.formula)
         out.append(f"| `{s.number:#04x}` | **{s.name}** | {operands} | "
                    f"`{s.effect.text}` | {formula} | {_flags(s.flags)} |")
     return out
