@@ -343,7 +343,7 @@ class VM:
 
         The default stdin reads bytes and decodes UTF-8 with surrogateescape, so an
         undecodable byte is kept (as a lone surrogate) rather than dropped. Lines end at
-        "\n" only, untranslated, so a "\r" before it is kept (ops.md 4.11).
+        "\n" only, untranslated, so a "\r" before it is kept (docs/ops.md#io).
         """
         if self.stdin is None:
             self.stdin = default_stdin()
