@@ -1,7 +1,7 @@
 """The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and installed frontends.
 
 Frontends (`fusevm awk`, ...) are subcommands registered under the `fusevm.frontends`
-entry-point group; `run`, `dis` and `jit-dump` load the extension sets registered under
+entry-point group; `run`, `asm`, `dis` and `jit-dump` load the extension sets registered under
 `fusevm.extensions` and any named with `--ext MODULE:ATTR` (see `fusevm.plugins`).
 Errors print one line, `file:line: message`, and exit 1, followed by the backtrace when
 the error happened inside a function; `--traceback` shows the Python stack instead.
@@ -78,7 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_asm(args: argparse.Namespace) -> int:
-    chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
     out.write_bytes(chunk.to_bytes())
     print(f"{out}: {len(chunk.ops)} ops, {len(chunk.constants)} constants, "
@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     asm.add_argument("file")
     asm.add_argument("-o", "--output", help="output path (default: FILE with .fvmc)")
     asm.add_argument("--no-fuse", action="store_true", help="do not run the fusion pass")
+    _add_ext_option(asm)
 
     dis = sub.add_parser("dis", help="disassemble a chunk (fused unless --no-fuse)")
     dis.add_argument("file", nargs="?")

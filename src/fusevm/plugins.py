@@ -3,7 +3,7 @@
 Two entry-point groups let an installed package plug into fusevm without fusevm naming it:
 
 * `fusevm.extensions`: `NAME = "package.module:ATTR"`, where ATTR is an `ExtensionSet` (or
-  a sequence of them). `fusevm run`, `dis` and `jit-dump` load every installed set, so
+  a sequence of them). `fusevm run`, `asm`, `dis` and `jit-dump` load every installed set, so
   chunks that use its ops assemble, disassemble and run from the command line.
 * `fusevm.frontends`: `NAME = "package.module:main"`, where `main(argv: list[str]) -> int`
   is the subcommand `fusevm NAME ARG...` (it gets the arguments after NAME and returns the

@@ -74,6 +74,15 @@ def test_jit_dump_accepts_ext(toy: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out.strip()
 
 
+def test_asm_with_ext_writes_a_chunk_that_runs(toy: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "toy.fvmc"
+    assert main(["asm", "--ext", "cli_toy_ext:TOY", str(toy), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--ext", "cli_toy_ext:TOY", str(out)]) == 0
+    assert capsys.readouterr().out == "12\n"
+
+
 def test_ext_is_repeatable(toy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--ext", "cli_toy_ext:TOY", "--ext", "fusevm.lang.awk.api:AWK",
                  str(toy)]) == 0
