@@ -89,10 +89,14 @@ def _cmd_asm(args: argparse.Namespace) -> int:
 def _cmd_dis(args: argparse.Namespace) -> int:
     from fusevm.disasm import disassemble
     if args.awk is not None:
-        from fusevm.lang.awk.api import compile_program
-        chunk = compile_program(args.awk, fuse=not args.no_fuse)
+        args.lang, args.file = "awk", args.awk
+    if args.lang is not None:
+        from fusevm.plugins import find_compiler
+        if args.file is None:
+            raise SystemExit(f"fusevm dis: --lang {args.lang} needs the PROGRAM text")
+        chunk = find_compiler(args.lang)(args.file, fuse=not args.no_fuse)
     elif args.file is None:
-        raise SystemExit("fusevm dis: give a FILE or --awk PROGRAM")
+        raise SystemExit("fusevm dis: give a FILE, or --lang NAME PROGRAM")
     else:
         chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
     print(disassemble(chunk))
@@ -172,9 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ext_option(asm)
 
     dis = sub.add_parser("dis", help="disassemble a chunk (fused unless --no-fuse)")
-    dis.add_argument("file", nargs="?")
+    dis.add_argument("file", nargs="?", help="a .fasm or serialized chunk (with --lang: "
+                                              "program text)")
     dis.add_argument("--no-fuse", action="store_true", help="show the unfused chunk")
-    dis.add_argument("--awk", metavar="PROGRAM", help="disassemble an awk program instead")
+    dis.add_argument("--lang", metavar="NAME",
+                     help="FILE is program text in language NAME, compiled by its installed "
+                          "compiler (entry points `fusevm.compilers`)")
+    dis.add_argument("--awk", metavar="PROGRAM", help="the same as --lang awk PROGRAM")
     _add_ext_option(dis)
 
     demo = sub.add_parser("demo", help="run the bundled example programs")

@@ -8,6 +8,9 @@ Two entry-point groups let an installed package plug into fusevm without fusevm 
 * `fusevm.frontends`: `NAME = "package.module:main"`, where `main(argv: list[str]) -> int`
   is the subcommand `fusevm NAME ARG...` (it gets the arguments after NAME and returns the
   exit status).
+* `fusevm.compilers`: `NAME = "package.module:compile"`, where
+  `compile(source: str, fuse: bool = True) -> Chunk` turns program text into a chunk, for
+  `fusevm dis --lang NAME PROGRAM`.
 
 The `--ext MODULE:ATTR` option names a set the same way without installing anything.
 """
@@ -20,13 +23,16 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final
 
+from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.ops.extension import ExtensionSet
 
 EXTENSIONS_GROUP: Final = "fusevm.extensions"
 FRONTENDS_GROUP: Final = "fusevm.frontends"
+COMPILERS_GROUP: Final = "fusevm.compilers"
 
 Frontend = Callable[[list[str]], int]
+Compiler = Callable[..., Chunk]
 
 
 def load_object(spec: str, what: str = "--ext") -> Any:
@@ -101,3 +107,21 @@ def find_frontend(name: str) -> Frontend | None:
             frontend: Frontend = main
             return frontend
     return None
+
+
+def compiler_names() -> list[str]:
+    """Names of the installed compilers (`fusevm dis --lang NAME`)."""
+    return [ep.name for ep in _group(COMPILERS_GROUP)]
+
+
+def find_compiler(name: str) -> Compiler:
+    """The `compile(source, fuse=True) -> Chunk` registered as `name`; VMError if none."""
+    for ep in _group(COMPILERS_GROUP):
+        if ep.name == name:
+            compile_fn = ep.load()
+            if not callable(compile_fn):
+                raise VMError(f"compiler {name!r} ({ep.value}) is not callable")
+            found: Compiler = compile_fn
+            return found
+    known = ", ".join(compiler_names()) or "none installed"
+    raise VMError(f"no compiler for language {name!r} (known: {known})")

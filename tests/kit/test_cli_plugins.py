@@ -31,6 +31,14 @@ NOT_A_SET = 42
 def main(argv):
     print("toy frontend got", argv)
     return 3
+
+
+def compile_toy(source, fuse=True):
+    from fusevm import ChunkBuilder, Op
+    b = ChunkBuilder(source="<toy>")
+    b.emit(Op.LoadInt, int(source))
+    b.emit(TOY["ToyTriple"])
+    return b.build(fuse=fuse)
 '''
 
 PROGRAM = "LoadInt 4\nToyTriple\nPrintLn 1\n"
@@ -151,6 +159,24 @@ def test_a_frontend_cannot_shadow_a_builtin_command(toy: Path, monkeypatch: pyte
 def test_awk_is_registered_through_the_entry_point_groups() -> None:
     assert "awk" in plugins.frontend_names()
     assert "awk" in [ext.name for ext in plugins.installed_extensions()]
+    assert "awk" in plugins.compiler_names()
+
+
+def test_dis_lang_compiles_program_text_with_an_installed_compiler(
+        toy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _fake_entry_points(monkeypatch, compilers={"toy": "cli_toy_ext:compile_toy"})
+    assert main(["dis", "--lang", "toy", "5"]) == 0
+    listing = capsys.readouterr().out
+    assert "LoadInt 5" in listing and "ToyTriple" in listing
+    assert main(["dis", "--lang", "nope", "5"]) == 1
+    assert "no compiler for language 'nope' (known: toy)" in capsys.readouterr().err
+
+
+def test_dis_awk_is_dis_lang_awk(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dis", "--awk", "{ print $1 }"]) == 0
+    by_flag = capsys.readouterr().out
+    assert main(["dis", "--lang", "awk", "{ print $1 }"]) == 0
+    assert "AwkInit" in by_flag and "AwkInit" in capsys.readouterr().out
 
 
 def test_the_cli_prints_the_backtrace_under_the_error_line(
