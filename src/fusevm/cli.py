@@ -144,6 +144,14 @@ def _cmd_jit_dump(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_frontend(name: str, rest: list[str]) -> int:
+    from fusevm.plugins import find_frontend
+    frontend = find_frontend(name)
+    if frontend is None:
+        raise VMError(f"no frontend named {name!r}")
+    return int(frontend(rest))
+
+
 def _add_ext_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ext", action="append", metavar="MODULE:ATTR",
                         help="load the ExtensionSet MODULE.ATTR (repeatable); installed "
@@ -217,10 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if word == "bench":
                 return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
             if word not in COMMANDS:
-                from fusevm.plugins import find_frontend
-                frontend = find_frontend(word)
-                if frontend is not None:
-                    return _guard(functools.partial(frontend, argv[i + 1:]), traceback)
+                from fusevm.plugins import frontend_names
+                if word in frontend_names():
+                    return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
+                                  traceback)
             break
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -92,6 +92,14 @@ def installed_extensions(warn: Callable[[str], None] | None = None) -> list[Exte
     return out
 
 
+def _load(ep: EntryPoint, what: str) -> Any:
+    """Load an entry point, turning any import-time failure into a one-line VMError."""
+    try:
+        return ep.load()
+    except Exception as e:  # third-party import-time code can raise anything
+        raise VMError(f"{what} {ep.name!r} ({ep.value}) failed to load: {e}") from e
+
+
 def frontend_names() -> list[str]:
     """Names of the installed frontends (`fusevm NAME` subcommands)."""
     return [ep.name for ep in _group(FRONTENDS_GROUP)]
@@ -101,7 +109,7 @@ def find_frontend(name: str) -> Frontend | None:
     """The `main` of the installed frontend called `name`, or None."""
     for ep in _group(FRONTENDS_GROUP):
         if ep.name == name:
-            main = ep.load()
+            main = _load(ep, "frontend")
             if not callable(main):
                 raise VMError(f"frontend {name!r} ({ep.value}) is not callable")
             frontend: Frontend = main
@@ -118,7 +126,7 @@ def find_compiler(name: str) -> Compiler:
     """The `compile(source, fuse=True) -> Chunk` registered as `name`; VMError if none."""
     for ep in _group(COMPILERS_GROUP):
         if ep.name == name:
-            compile_fn = ep.load()
+            compile_fn = _load(ep, "compiler")
             if not callable(compile_fn):
                 raise VMError(f"compiler {name!r} ({ep.value}) is not callable")
             found: Compiler = compile_fn

@@ -149,6 +149,15 @@ def test_an_installed_frontend_is_a_subcommand(toy: Path, monkeypatch: pytest.Mo
     assert "toyfe" in capsys.readouterr().out
 
 
+def test_a_frontend_that_fails_to_load_is_a_one_line_error(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _fake_entry_points(monkeypatch, frontends={"ghost": "no_such_module_xyz.main:main"})
+    assert main(["ghost", "x"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["fusevm: frontend 'ghost' (no_such_module_xyz.main:main) failed to load: "
+                   "No module named 'no_such_module_xyz'"]
+
+
 def test_a_frontend_cannot_shadow_a_builtin_command(toy: Path, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     _fake_entry_points(monkeypatch, frontends={"run": "cli_toy_ext:main"})
