@@ -122,3 +122,26 @@ def test_main_runs_a_file_and_reports_errors(tmp_path: Path,
     assert err[1:] == ["backtrace (most recent call last):", "  <-c>:2: in <main>",
                        "  <-c>:1: in f"]
     assert tiny.main([]) == 2
+
+
+def test_tiny_plugs_into_the_fusevm_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The tutorial's last step: the entry points make `fusevm tiny` and its op known."""
+    from importlib.metadata import EntryPoint
+
+    from fusevm import plugins
+    from fusevm.cli import main as fusevm
+
+    groups = {"fusevm.frontends": {"tiny": "tiny:main"},
+              "fusevm.extensions": {"tiny": "tiny:TINY"}}
+
+    def entry_points(*, group: str) -> list[EntryPoint]:
+        return [EntryPoint(name=n, value=v, group=group)
+                for n, v in groups.get(group, {}).items()]
+    monkeypatch.setattr(plugins, "entry_points", entry_points)
+    assert fusevm(["tiny", "-c", 'print upper("via fusevm");']) == 0
+    assert capsys.readouterr().out == "VIA FUSEVM\n"
+    prog = tmp_path / "up.fasm"
+    prog.write_text('LoadConst "x"\nTinyUpper\nPrintLn 1\n')
+    assert fusevm(["run", str(prog)]) == 0
+    assert capsys.readouterr().out == "X\n"
