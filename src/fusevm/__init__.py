@@ -1,6 +1,6 @@
 """fusevm: a language-agnostic bytecode VM with fused superinstructions, shell ops and a JIT.
 
-The public surface (see API.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
+The public surface (see docs/api.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
 run it with VM, extend it with an ExtensionSet.
 """
 
@@ -18,7 +18,7 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp.vm import VM
-from fusevm.ops import Op
+from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtensionSet, ExtOp
 from fusevm.shell.caps import Caps
 from fusevm.values import NativeFn, Ref, Status, Undef
@@ -35,7 +35,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AsmError", "BudgetExceeded", "BuildError", "CapabilityError", "Caps", "Chunk",
-    "ChunkBuilder", "ExtOp", "ExtensionSet", "FormatError", "IntegerOverflow", "Interrupted",
-    "Label", "NativeFn", "Op", "Ref", "Status", "Undef", "VM", "VMError", "__version__",
-    "fuse", "unfuse",
+    "ChunkBuilder", "ExtOp", "ExtensionSet", "F", "FormatError", "IntegerOverflow",
+    "Interrupted", "Kind", "Label", "NativeFn", "Op", "Ref", "Status", "Undef", "VM",
+    "VMError", "__version__", "fuse", "unfuse",
 ]

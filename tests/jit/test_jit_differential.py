@@ -1,4 +1,4 @@
-"""Generated programs agree in the interpreter and in each JIT tier (jit.md 9.2 items 1-5).
+"""Generated programs agree in the interpreter and in each JIT tier.
 
 Programs come from `progs.Gen` (straight-line, branches, ternaries, `&&`/`||`, loops of
 every shape, nested loops, AccumSumLoop; Div/Mod/Pow with 0, -1, INT64_MIN; NaN, inf,

@@ -1,4 +1,4 @@
-"""A frontend registers lowerings for its own extension ops (jit.md 6)."""
+"""A frontend registers lowerings for its own extension ops (docs/frontends.md)."""
 
 from __future__ import annotations
 

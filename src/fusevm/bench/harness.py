@@ -43,7 +43,7 @@ from fusevm.bench.workloads import Workload, all_workloads
 NOISE_CAVEAT = (
     "Times are wall-clock medians of repeated calls in one process on a machine that may be "
     "busy: expect 10-20% drift between runs. Compare columns within one run; published "
-    "figures (bench.md) were measured elsewhere (Rust: Apple M; peers: a 2-core CI-class "
+    "figures (published anchors) were measured elsewhere (Rust: Apple M; peers: a 2-core CI-class "
     "box) and are context, not a measurement.")
 
 #: Where the JSON goes by default when run from a checkout (as `make bench` does).
@@ -53,7 +53,7 @@ DEFAULT_JSON = Path("benchmarks") / "results" / "latest.json"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fusevm bench",
-        description="Time the bench.md workloads in the interpreter, its JIT tiers, plain "
+        description="Time the benchmark workloads in the interpreter, its JIT tiers, plain "
                     "Python and installed peers; print a table and write JSON.")
     p.add_argument("--quick", action="store_true",
                    help="few repetitions and short measurements (a smoke test, not numbers "
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="target seconds per measurement (default 0.75; 0.02 with --quick)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: time.perf_counter_ns (default); cpu: CPU time of the measuring "
-                        "thread, steadier on a busy machine (bench.md's anchors are CPU time)")
+                        "thread, steadier on a busy machine (the published anchors are CPU time)")
     p.add_argument("--list", action="store_true", help="list workloads and runners, then exit")
     return p
 

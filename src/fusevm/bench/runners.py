@@ -173,7 +173,7 @@ def rewind(vm: VM, slots: tuple[Any, ...] = ()) -> None:
 
 def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
                 reuse_vm: bool = False) -> Callable[[], Any]:
-    """One measured interpreter call: VM construction + run (the reference's method).
+    """One measured interpreter call: VM construction + run (as the published figures were taken).
 
     With `reuse_vm`, the VM and its step closures are made once and each call only
     rewinds it (`rewind`) and runs: that leaves out the preparation cost.
@@ -267,7 +267,7 @@ class PythonRunner(Runner):
         return Prepared(call)
 
 
-# -- JIT tiers (fusevm.jit, API.md "JIT") ------------------------------------------------
+# -- JIT tiers (fusevm.jit, docs/tiers.md) ------------------------------------------------
 
 def jit_unavailable() -> str | None:
     """Why the JIT tiers cannot run here, or None."""
@@ -313,7 +313,7 @@ def _jit_refusal(jit: Any, w: Workload, chunk: Chunk, tier: str) -> str | None:
 
 
 class JitRunner(Runner):
-    """`JitCompiler.try_run_linear` / `try_run_block` on the reference chunk, warm."""
+    """`JitCompiler.try_run_linear` / `try_run_block` on the listing as written, warm."""
 
     kind = "tier"
 
@@ -321,7 +321,7 @@ class JitRunner(Runner):
         self.tier = tier
         self.name = f"jit-{tier}"
         self.label = f"jit {tier}"
-        self.description = (f"JitCompiler().try_run_{tier}(chunk, slots) on the reference "
+        self.description = (f"JitCompiler().try_run_{tier}(chunk, slots) on the as-written "
                             "chunk, compiled and warm (slots: the workload's inputs)")
         self._jit: Any = None
 
@@ -354,7 +354,7 @@ class JitRunner(Runner):
 
 
 class VmJitRunner(Runner):
-    """`VM(chunk)` + `enable_jit()` + `run()` per call, as the reference's tracing-VM bench."""
+    """`VM(chunk)` + `enable_jit()` + `run()` per call, as a tracing-VM bench does."""
 
     name = "vm-jit"
     label = "vm+jit"
@@ -388,10 +388,10 @@ class VmJitRunner(Runner):
 
 
 def interp_runners() -> list[Runner]:
-    """The interpreter columns: the reference listing, then the plain and pass-fused builds."""
+    """The interpreter columns: the listing as written, then the plain and pass-fused builds."""
     return [
         InterpRunner("interp", "interp",
-                     "bench.md's listing as written (its hand-fused ops kept), VM() + run()",
+                     "the listing as written (its hand-fused ops kept), VM() + run()",
                      lambda w: w.reference(), count=True),
         InterpRunner("interp-prepared", "interp\nprepared",
                      "the same chunk on one VM prepared once and rewound per call: run() "

@@ -108,7 +108,7 @@ body(Op.LoadConst, source="v = consts[const]")
 body(Op.LoadTrue, source="b = True")
 body(Op.LoadFalse, source="b = False")
 body(Op.LoadUndef, source="u = Undef")
-body(Op.Pop, source="a = None")  # drops the reference (copy on write counts holders)
+body(Op.Pop, source="a = None")  # copy on write counts holders: let go of the value
 body(Op.Dup, source="a2 = a")
 body(Op.Swap, source="b2, a2 = b, a")
 

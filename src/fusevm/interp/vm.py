@@ -28,6 +28,7 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp import tiers
+from fusevm.interp.backtrace import backtrace
 from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.loops import loop_facts
@@ -380,7 +381,7 @@ class VM:
 
         The default stdin reads bytes and decodes UTF-8 with surrogateescape, so an
         undecodable byte is kept (as a lone surrogate) rather than dropped. Lines end at
-        "\n" only, untranslated, so a "\r" before it is kept (ops.md 4.11).
+        "\n" only, untranslated, so a "\r" before it is kept (docs/ops.md#io).
         """
         if self.stdin is None:
             self.stdin = default_stdin()
@@ -592,24 +593,28 @@ class VM:
                 self.ip = ip + 1
                 raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
                                      source=self.chunk.source,
-                                     line=self.chunk.line_of(ip)) from e
+                                     line=self.chunk.line_of(ip)).add_backtrace(
+                                         backtrace(self.chunk, self.frames, ip)) from e
         except (Interrupted, BudgetExceeded) as e:
             # The op at ip did not run: a later run() starts with it.
             self.ip = ip
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)) from None
+                           line=self.chunk.line_of(ip)).add_backtrace(
+                               backtrace(self.chunk, self.frames, ip)) from None
         except VMError as e:
             # A tier running many ops in one step says which one raised.
             at = ip if self._fault_ip is None else self._fault_ip
             self._fault_ip = None
             self.ip = at + 1
-            raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)) from e.__cause__
+            raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
+                           line=self.chunk.line_of(at)).add_backtrace(
+                               backtrace(self.chunk, self.frames, at)) from e.__cause__
         except RecursionError as e:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)) from e
+                          line=self.chunk.line_of(ip)).add_backtrace(
+                              backtrace(self.chunk, self.frames, ip)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n

@@ -32,7 +32,7 @@ _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
 
 @dataclass(frozen=True, slots=True)
 class TraceJitConfig:
-    """Knobs of all JIT tiers. Defaults follow jit.md Appendix A.1."""
+    """Knobs of all JIT tiers. Documented in docs/tiers.md."""
 
     enabled: bool = True
     block_threshold: int = 1  # runs interpreted before compiling; 0 = compile on the first

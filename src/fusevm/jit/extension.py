@@ -1,4 +1,4 @@
-"""JIT lowerings for a frontend's extension ops (jit.md section 6).
+"""JIT lowerings for a frontend's extension ops (docs/frontends.md, JIT lowerings).
 
 Two ways to make an `Extended` op compile, both feeding the one lowering registry:
 

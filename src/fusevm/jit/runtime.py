@@ -1,7 +1,7 @@
 """Process-wide JIT state: chunk analyses, compiled units, warm-up counters, stats, the log.
 
 Units are keyed by (chunk digest, tier, strict flag, live-in kinds, extension generation):
-a content digest, never a field that deserialisation leaves empty (jit.md 10.3), shared by
+a content digest, never a field that deserialisation leaves empty, shared by
 every thread. Each key counts its runs; the unit compiles on the run after `threshold`
 interpreted ones, a refusal is remembered for the key (never retried), and a unit that
 keeps deoptimising is dropped to the interpreter. `run()` is what the policy and the

@@ -14,7 +14,7 @@ target, kinds join: equal kinds stay, different numeric kinds become MIXED and a
 with a non-numeric value OPAQUE (both carry a run-time kind byte and cannot be computed
 with). Where the edges into a node bring different definitions a phi is needed (the id
 becomes `("phi", node, position)`); the emitter (`lower/emit.py`) builds exactly these
-phis, so it never guesses shapes in emission order (jit.md 3.3). Rule refusals abort with
+phis, so it never guesses shapes in emission order. Rule refusals abort with
 `Refuse`, naming the op.
 """
 
