@@ -76,7 +76,7 @@ class Chunk:
     def from_bytes(cls, data: bytes) -> Chunk:
         """Load a serialized chunk; raises FormatError on any bad input."""
         from fusevm.serialize import load
-        chunk: Chunk = load(data)
+        chunk: Chunk = load(data, cls)
         return chunk
 
     def __eq__(self, other: object) -> bool:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fusevm.chunk import Chunk
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
+
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk
 
 State = tuple[int, tuple[int, ...]]  # (depth, depths at which enclosing PushFrames began)
 
