@@ -24,6 +24,7 @@ from fusevm.errors import (
     UnknownExtension,
     VMError,
 )
+from fusevm.interp.cow import own_result, writable
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
@@ -119,8 +120,10 @@ class VM:
         self.stack.append(value)
 
     def pop(self) -> Any:
+        """Pop the top value; a container comes back exclusive, so it may be mutated."""
         if not self.stack:
             raise StackUnderflow("pop from an empty stack")
+        writable(self.stack, -1)
         return self.stack.pop()
 
     def peek(self) -> Any:
@@ -375,7 +378,11 @@ class VM:
         """Run until the chunk ends, halts or raises; returns the top of the stack or None."""
         if not self.halted and (self._jit is None or not self._jit.try_run(self)):
             self._dispatch(self.ip, None)
-        return self.stack.pop() if self.stack else None
+        if not self.stack:
+            return None
+        # The caller may mutate what it gets: nothing the VM holds may be reachable from it.
+        own_result(self.stack, -1)
+        return self.stack.pop()
 
     def _dispatch(self, ip: int, stop: int | None, base: int | None = None) -> int:
         """The dispatch loop, from `ip` until the end, a halt, or `stop` (for blocks).
@@ -448,8 +455,8 @@ class VM:
                                  "deep")
         stack = self.stack
         slots: list[Any] = [Undef] * self.chunk.slot_count
-        # The slots hold copies: a block mutating slot 0 must not reach the input (D8).
-        slots[:len(args)] = [copy_value(a) for a in args]
+        # Shared with the input; a block writing to slot 0 copies it first (interp/cow.py).
+        slots[:len(args)] = args
         frame = Frame(slots, end, len(stack), Frame.BLOCK)
         frames = self.frames
         base = len(frames)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fusevm.errors import UnknownExtension, VMError
+from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
@@ -13,6 +14,7 @@ from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefT
 
 #: Types a builtin's result may have (checked at the top level only: cheap, and enough to
 #: keep a stray Python object or an out-of-range int off the stack).
+_CONTAINERS = frozenset({list, dict})
 _VALUE_TYPES = frozenset({UndefType, bool, int, float, str, list, dict, Status, Ref, NativeFn})
 
 
@@ -30,6 +32,10 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if argc:
             args = stack[-argc:]
             del stack[-argc:]
+            # A builtin may mutate its arguments: hand it containers no one else holds.
+            for i in range(argc):
+                if type(args[i]) in _CONTAINERS:
+                    writable(args, i)
         else:
             args = []
         try:
