@@ -25,6 +25,7 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp.cow import own_result, writable
+from fusevm.interp.extapi import OperandStack
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
@@ -33,6 +34,7 @@ from fusevm.values import Undef, copy_value
 from fusevm.verify import ensure_verified
 
 DEFAULT_MAX_DEPTH: Final = 10_000
+_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
 MAX_BLOCK_NESTING: Final = 200
 
 
@@ -69,6 +71,8 @@ class VM:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
+        #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
+        self.stack_api = OperandStack(self.stack)
         self.strict_int = strict_int
         self.max_depth = max_depth
         self.caps = caps if caps is not None else Caps.ALL
@@ -121,10 +125,13 @@ class VM:
 
     def pop(self) -> Any:
         """Pop the top value; a container comes back exclusive, so it may be mutated."""
-        if not self.stack:
+        stack = self.stack
+        if not stack:
             raise StackUnderflow("pop from an empty stack")
-        writable(self.stack, -1)
-        return self.stack.pop()
+        t = type(stack[-1])
+        if t is list or t is dict:
+            writable(stack, -1)
+        return stack.pop()
 
     def peek(self) -> Any:
         if not self.stack:
@@ -165,10 +172,11 @@ class VM:
         self._code = None
 
     def ext_handler(self, ext_id: int, name: str) -> Callable[..., Any]:
-        """The handler for an extension op id, from the sets registered with this VM."""
+        """The factory or handler for an extension op id, from the sets registered with
+        this VM (see fusevm.ops.extension for the two protocols)."""
         for ext in self.extensions:
             if ext_id in ext:
-                fn = ext.handlers.get(ext_id)
+                fn = ext.factories.get(ext_id) or ext.handlers.get(ext_id)
                 if fn is None:
                     raise UnknownExtension(f"extension op {name} ({ext_id:#x}) of set "
                                            f"{ext.name!r} has no handler")
@@ -425,6 +433,16 @@ class VM:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
+                          line=self.chunk.line_of(ip)) from e
+        except Exception as e:
+            # A frontend's extension step failing with a Python error is that op's error
+            # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
+            if not 0 <= ip < n or self.chunk.ops[ip][0] not in _EXTENDED:
+                raise
+            self.ip = ip + 1
+            name = self._op_name(ip)
+            raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
+                          ip=ip, source=self.chunk.source,
                           line=self.chunk.line_of(ip)) from e
         if ip == HALT:
             self.halted = True

@@ -59,9 +59,9 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.Extended, Op.ExtendedWide)
 def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    """Bind an extension op: its set's factory, or the adapter around a plain handler."""
     ext_id, payload = operands
     ext = lookup(ext_id)
-    nxt = ip + 1
     if ext is None:
         def unknown() -> int:
             raise UnknownExtension(f"no extension set declares op id {ext_id:#x}")
@@ -75,6 +75,17 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             raise UnknownExtension(err.message)
         return unregistered
     args = unpack(ext, payload)
+    owner = next(s for s in vm.extensions if ext_id in s)
+    if owner.factories.get(ext_id) is fn:
+        step: Step = fn(vm, args, ip)
+        return step
+    return _adapter(vm, fn, args, ext.name, ip)
+
+
+def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
+    """A step for a plain `handler(vm, *operands)`: jumps and halts come back through the
+    side channels `vm.jump()` and `vm.halt()` set."""
+    nxt = ip + 1
 
     def step() -> int:
         vm._jump = None
@@ -85,7 +96,7 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         except IndexError:
             raise
         except Exception as e:
-            raise VMError(f"extension op {ext.name} failed: {type(e).__name__}: {e}") from e
+            raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}") from e
         if vm.halted:
             return HALT
         target = vm._jump
