@@ -134,6 +134,7 @@ class VM:
         return stack.pop()
 
     def peek(self) -> Any:
+        """The top value, left in place (a container there may be shared: do not mutate it)."""
         if not self.stack:
             raise StackUnderflow("peek at an empty stack")
         return self.stack[-1]
@@ -147,8 +148,9 @@ class VM:
     def unwind_to_root(self) -> None:
         """From an extension handler: drop every frame above the root and empty the stack.
 
-        For a frontend's non-local exit (awk's `exit` inside a function) before `jump()`
-        to root code that the verifier saw at stack depth 0.
+        For a frontend's non-local exit (awk's `exit` inside a function): a factory step
+        then returns an ip of root code that the verifier saw at stack depth 0 (a plain
+        handler calls `jump()` with it).
         """
         del self.frames[1:]
         self.slots = self.root.slots
