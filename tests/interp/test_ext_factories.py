@@ -105,6 +105,16 @@ def f_grow(vm: Any, operands: tuple[Any, ...], ip: int) -> Any:
     return step
 
 
+@EXT.factory("FBadFactory", formula="its factory raises")
+def f_bad_factory(vm: Any, operands: tuple[Any, ...], ip: int) -> Any:
+    raise RuntimeError("cannot bind")
+
+
+@EXT.factory("FNoStep", formula="its factory returns no step")
+def f_no_step(vm: Any, operands: tuple[Any, ...], ip: int) -> Any:
+    return 42
+
+
 @EXT.op("POldDouble", effect="v -- r", formula="r = 2 * v")
 def p_old_double(vm: Any) -> None:
     vm.push(vm.pop() * 2)
@@ -199,6 +209,17 @@ def test_a_python_error_in_a_step_is_that_ops_vmerror_with_its_cause():
     assert "extension op FFail failed: KeyError" in e.message
     assert e.op == "FFail" and e.ip == 1
     assert isinstance(e.__cause__, KeyError)
+
+
+@pytest.mark.parametrize(("op", "message"), [
+    ("FBadFactory", "could not be prepared: RuntimeError: cannot bind"),
+    ("FNoStep", "returned 42, not a step function")])
+def test_a_failing_factory_is_a_located_vmerror_when_its_op_runs(op, message):
+    with pytest.raises(VMError, match=message) as info:
+        run(f"LoadInt 1\nPop\n{op}")
+    assert info.value.op == op and info.value.ip == 2
+    chunk = assemble(f"Jump end\n{op}\nend:\nLoadInt 3")
+    assert VM(chunk, extensions=[EXT]).run() == 3  # never reached: no error
 
 
 def test_a_step_popping_below_its_inputs_is_a_stack_underflow():

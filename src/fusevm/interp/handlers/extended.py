@@ -77,9 +77,28 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     args = unpack(ext, payload)
     owner = next(s for s in vm.extensions if ext_id in s)
     if owner.factories.get(ext_id) is fn:
-        step: Step = fn(vm, args, ip)
-        return step
+        return _bind(vm, fn, args, ext.name, ip)
     return _adapter(vm, fn, args, ext.name, ip)
+
+
+def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
+    """The factory's step; a factory that fails or returns no callable gives a step that
+    raises that as the op's error when it runs (D1), as an unregistered op does."""
+    problem: Exception
+    try:
+        step = factory(vm, args, ip)
+    except Exception as e:
+        problem = VMError(f"extension op {name} could not be prepared: {type(e).__name__}: {e}")
+        problem.__cause__ = e
+    else:
+        if callable(step):
+            return step  # type: ignore[no-any-return]
+        problem = VMError(f"extension op {name}: its factory returned {step!r:.60}, "
+                          "not a step function")
+
+    def failed() -> int:
+        raise problem
+    return failed
 
 
 def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
