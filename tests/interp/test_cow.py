@@ -379,3 +379,29 @@ def test_an_extension_handler_that_mutates_a_popped_array_leaves_the_slot():
     vm = VM(chunk, stdout=io.StringIO(), extensions=[COW_EXT])
     assert vm.run() == [1]
     assert vm.stack == [[1, 0]]
+
+
+def test_without_usable_reference_counts_every_write_copies_and_nothing_aliases(monkeypatch):
+    """The fallback when calibration fails: correct, only slower."""
+    import fusevm.interp.cow as cow
+    for name in ("_ANY_LIMIT", "_ARRAY_LIMIT", "_HASH_LIMIT"):
+        monkeypatch.setattr(cow, name, -1)
+    store = [[1]]
+    first = store[0]
+    writable_array(store, 0, "x").append(2)
+    assert store[0] is not first and first == [1]
+    run = asm("""
+        LoadConst [1, 2]
+        SetVar g
+        GetVar g
+        SetSlot 0
+        LoadInt 9
+        LoadInt 0
+        SlotArraySet 0
+        LoadInt 3
+        ArrayPush g
+        GetVar g
+        GetSlot 0
+    """)
+    assert run.stack == [[1, 2, 3], [9, 2]]
+    assert run.vm.chunk.constants[0] == [1, 2]

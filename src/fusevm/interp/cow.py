@@ -19,7 +19,8 @@ container differs between CPython versions (3.14 borrows references that 3.11 ta
 each helper's threshold is calibrated once at import by running that very helper on a
 probe, and checked against a probe with one extra holder. Where calibration fails (an
 interpreter without meaningful reference counts), the threshold is -1 and every write
-copies: still never aliased, only slower.
+copies: still never aliased, only slower. A tracer that snapshots frame locals (a
+debugger) adds holders too: writes then copy more often, never less.
 
 Alternatives measured against this (benchmarks/bench_cow.py): copy on read made every
 `GetSlot` of a 200k-element array cost O(n) (about 1 ms); a wrapper class with an explicit
