@@ -26,10 +26,11 @@ other than a `VMError` is reported as that op's `VMError` (D1), its cause kept.
 The stack contract (`OperandStack`, one per VM, `vm.stack_api`): an op touches only the
 values its declared stack effect names. `push`, `pop` and `pushn` are the list's own bound
 methods (no wrapper cost); `peek`, `set_top`, `popn`, `drop` are the readable forms, and
-`items`, the stack list itself, is the fast form of the same operations for hot ops:
-`items[-k]` reads the k-th value from the top, `items[-1] = v` replaces the top, and
-`del items[-n:]` drops n; nothing else (no rebinding, no reordering below the op's
-inputs). Arrays and Hashes on the stack may be shared with storage locations (copy on
+`items`, the stack list itself (bottom first), is the fast form of the same operations for
+hot ops. On `items` an op may use exactly these: `items[-k]` (the k-th value from the top),
+`items[-n:]` (the top n, as a new list), `items[-1] = v` (replace the top),
+`del items[-n:]` (drop n), `items.append(v)` and `items.pop()`; nothing else (no
+rebinding, no sorting or reordering, no access below its declared inputs). Arrays and Hashes on the stack may be shared with storage locations (copy on
 write, `fusevm.interp.cow`): treat popped ones as read-only, or take them with
 `pop_owned()` before mutating them. A frontend's own container types (a `dict` subclass)
 are its by-reference values and are never copied.
