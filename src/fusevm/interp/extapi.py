@@ -30,10 +30,12 @@ methods (no wrapper cost); `peek`, `set_top`, `popn`, `drop` are the readable fo
 hot ops. On `items` an op may use exactly these: `items[-k]` (the k-th value from the top),
 `items[-n:]` (the top n, as a new list), `items[-1] = v` (replace the top),
 `del items[-n:]` (drop n), `items.append(v)` and `items.pop()`; nothing else (no
-rebinding, no sorting or reordering, no access below its declared inputs). Arrays and Hashes on the stack may be shared with storage locations (copy on
-write, `fusevm.interp.cow`): treat popped ones as read-only, or take them with
-`pop_owned()` before mutating them. A frontend's own container types (a `dict` subclass)
-are its by-reference values and are never copied.
+rebinding, no sorting or reordering, no access below its declared inputs).
+
+Arrays and Hashes on the stack may be shared with storage locations (copy on write,
+`fusevm.interp.cow`): treat popped ones as read-only, or take them with `pop_owned()`
+before mutating them. A frontend's own container types (a `dict` subclass) are its
+by-reference values and are never copied.
 """
 
 from __future__ import annotations
