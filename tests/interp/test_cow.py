@@ -405,3 +405,22 @@ def test_without_usable_reference_counts_every_write_copies_and_nothing_aliases(
     """)
     assert run.stack == [[1, 2, 3], [9, 2]]
     assert run.vm.chunk.constants[0] == [1, 2]
+
+
+def test_a_global_python_code_read_raw_keeps_its_value_when_the_vm_writes_on():
+    grabbed: list[object] = []
+    chunk = assemble("""
+        LoadConst [1]
+        SetArray a
+        LoadInt 0
+        ArrayPush a
+        CallBuiltin 1 0
+        Pop
+        LoadInt 2
+        ArrayPush a
+        GetArray a
+    """)
+    vm = VM(chunk)
+    vm.register_builtin(1, lambda vm: grabbed.append(vm.globals[0]))
+    assert vm.run() == [1, 0, 2]
+    assert grabbed == [[1, 0]]
