@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DOCS_STAMP := $(VENV)/.docs-stamp
 SHARED ?= ../shared
 
 .PHONY: venv demo test lint typecheck docs bench fuzz conformance clean
@@ -19,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/fusevm demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -29,8 +30,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-docs: $(STAMP)
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+# Regenerates the op reference, then builds the site into site/ (warnings are errors).
+docs: $(DOCS_STAMP)
 	$(BIN)/python -m fusevm.tools.gen_docs
+	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: $(STAMP)
 	$(BIN)/fusevm bench
@@ -47,4 +54,4 @@ conformance: $(STAMP)
 	fi
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

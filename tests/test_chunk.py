@@ -215,3 +215,12 @@ def test_chunks_compare_by_content() -> None:
     assert make(1) == make(1)
     assert make(1) != make(2)
     assert hash(make(1)) == hash(make(1))
+
+
+def test_a_function_no_call_names_is_not_walked_by_the_verifier() -> None:
+    from fusevm.asm import assemble
+    from fusevm.verify import verify
+    chunk = assemble("LoadInt 1\nReturn\n.sub unused\n    SetSlot 0\n    GetSlot 0\n"
+                     "    ReturnValue\n")
+    an = verify(chunk)
+    assert an.depth[2:] == [None, None, None]

@@ -56,7 +56,7 @@ def test_assembler_syntax_error_reports_file_line_col(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     prog = write(tmp_path, "LoadInt 1\n  Frob 2\n")
     assert main(["run", str(prog)]) == 1
-    assert capsys.readouterr().err.strip() == f"{prog}:2:3: unknown op 'Frob'"
+    assert capsys.readouterr().err.strip().startswith(f"{prog}:2:3: unknown op 'Frob'")
 
 
 def test_asm_writes_a_serialized_chunk_that_run_and_dis_accept(

@@ -1,6 +1,6 @@
 """Tests for fusevm.values: the value model, coercions, parsing and float formatting.
 
-The vectors come from spec/ops.md sections 1.3-1.7 and 8, with D4 (64-bit wrap) and D6
+The vectors follow docs/values.md and the conformance vectors, with D4 (64-bit wrap) and D6
 (StringLen counts code points) applied. Property tests compare against oracles written here,
 independently of the module's own code paths.
 """
@@ -71,7 +71,7 @@ def is_neg_zero(x: Any) -> bool:
 
 
 def oracle_float_fmt(f: float) -> str:
-    """ops.md 1.5 step by step, sharing no code with the module."""
+    """The float formatting procedure step by step, sharing no code with the module."""
     if math.isnan(f):
         return "NaN"
     if math.isinf(f):
@@ -320,7 +320,7 @@ def test_ieee_pow_accepts_ints() -> None:
     assert same_value(ieee_pow(0, -3), INF)
 
 
-# -- Parsing (ops.md 1.4) -------------------------------------------------------------------
+# -- Parsing ----------------------------------------------------------------------------------
 
 PARSE_TABLE: list[tuple[str, int, float]] = [
     ("42", 42, 42.0),
@@ -416,7 +416,7 @@ def test_parse_float_reads_back_repr(f: float) -> None:
     assert same_value(parse_float(repr(f)), f)
 
 
-# -- Float formatting (ops.md 1.5) ----------------------------------------------------------
+# -- Float formatting -------------------------------------------------------------------------
 
 FLOAT_TABLE: list[tuple[float, str]] = [
     (1.0, "1"),
@@ -496,7 +496,7 @@ def test_float_fmt_round_trips_and_never_uses_an_exponent(f: float) -> None:
     assert not text.endswith(".") and not ("." in text and text.endswith("0"))
 
 
-# -- Coercions (ops.md 1.3) -----------------------------------------------------------------
+# -- Coercions --------------------------------------------------------------------------------
 
 COERCE_TABLE: list[tuple[Any, int, float, str, bool]] = [
     (Undef, 0, 0.0, "", False),

@@ -1,6 +1,6 @@
 """fusevm: a language-agnostic bytecode VM with fused superinstructions, shell ops and a JIT.
 
-The public surface (see API.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
+The public surface (see docs/api.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
 run it with VM, extend it with an ExtensionSet.
 """
 
@@ -9,14 +9,16 @@ from __future__ import annotations
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.errors import (
     AsmError,
+    BudgetExceeded,
     BuildError,
     CapabilityError,
     FormatError,
     IntegerOverflow,
+    Interrupted,
     VMError,
 )
 from fusevm.interp.vm import VM
-from fusevm.ops import Op
+from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtensionSet, ExtOp
 from fusevm.shell.caps import Caps
 from fusevm.values import NativeFn, Ref, Status, Undef
@@ -32,7 +34,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
 
 __all__ = [
-    "AsmError", "BuildError", "CapabilityError", "Caps", "Chunk", "ChunkBuilder", "ExtOp",
-    "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "NativeFn", "Op", "Ref",
-    "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
+    "AsmError", "BudgetExceeded", "BuildError", "CapabilityError", "Caps", "Chunk",
+    "ChunkBuilder", "ExtOp", "ExtensionSet", "F", "FormatError", "IntegerOverflow",
+    "Interrupted", "Kind", "Label", "NativeFn", "Op", "Ref", "Status", "Undef", "VM",
+    "VMError", "__version__", "fuse", "unfuse",
 ]

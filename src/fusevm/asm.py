@@ -6,12 +6,17 @@ Syntax (one statement per line; `;` starts a comment):
     .slots N                frames get at least N slots (else: highest SLOT operand + 1)
     .name ident             declare a name (names are otherwise added as operands use them)
     .const VALUE            append a value to the constant pool
-    .sub NAME [LABEL]       function entry: at LABEL, or at the next op
+    .sub NAME [LABEL] [N]   function entry: at LABEL, or at the next op; N declares its
+                            arity (every Call of it must pass N arguments)
     .block NAME START END   block range [START, END) for the higher-order ops
     .line N                 following ops record source line N (default: their text line)
     .chunk NAME ... .end    a nested sub-chunk, in the same syntax
     LABEL:                  a jump target
     Mnemonic OPERAND...     an op (core or from a registered ExtensionSet)
+    [LINE] [>>] OFFSET Mnemonic OPERAND...
+                            the same op in `disassemble`'s listing form: LINE sets the
+                            source line (as `.line`), OFFSET must be the op's index, and
+                            `>>` (a jump target) is only a marker
 
 Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number
 for FLOAT; a value literal (`42`, `1.5`, `"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`,
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +38,7 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.disasm import disassemble
 from fusevm.errors import AsmError, BuildError
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
-from fusevm.ops.extension import ExtOp, lookup_name
+from fusevm.ops.extension import ExtensionSet, ExtOp, lookup_name
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
 
 __all__ = ["assemble", "disassemble", "parse_value"]
@@ -225,12 +231,14 @@ class _Pending:
 
 
 class _Assembler:
-    def __init__(self, lines: list[tuple[int, str]], source: str, file: str) -> None:
+    def __init__(self, lines: list[tuple[int, str]], source: str, file: str,
+                 extensions: Sequence[ExtensionSet] = ()) -> None:
         self.lines = lines
+        self.extensions = tuple(extensions)
         self.file = file
         self.b = ChunkBuilder(source)
         self.p = _Pending()
-        self.pending_subs: list[str] = []
+        self.pending_subs: list[tuple[str, int | None]] = []
         self.line_override: int | None = None
         self.text_line = 0
 
@@ -266,8 +274,8 @@ class _Assembler:
                                line=line, col=col)
         if self.pending_subs:
             # `.sub` right before the end of the text: an entry at the end of the ops.
-            for name in self.pending_subs:
-                self.b.add_sub_entry(name, self.b.current_pos())
+            for name, arity in self.pending_subs:
+                self.b.add_sub_entry(name, self.b.current_pos(), arity=arity)
         try:
             return self.b.build(fuse=False)
         except BuildError as e:
@@ -290,12 +298,15 @@ class _Assembler:
             self.line_override = self.integer(cur, Kind.TARGET, "line number")
         elif word == ".sub":
             name = self.name(cur)
-            if cur.at_end():
-                self.pending_subs.append(name)
-            else:
+            target: Label | None = None
+            if not cur.at_end() and not cur.peek().isdigit():
                 pos = cur.pos
-                self.b.add_sub_entry(name, self.label(self.ident(cur, "a label"), cur, pos,
-                                                      True))
+                target = self.label(self.ident(cur, "a label or an arity"), cur, pos, True)
+            arity = None if cur.at_end() else self.integer(cur, Kind.COUNT, "arity")
+            if target is None:
+                self.pending_subs.append((name, arity))
+            else:
+                self.b.add_sub_entry(name, target, arity=arity)
         elif word == ".block":
             name = self.ident(cur, "a block name")
             pos = cur.pos
@@ -307,7 +318,7 @@ class _Assembler:
             name = self.ident(cur, "a sub-chunk name")
             self.expect_end(cur)
             end = self.find_end(i, cur)
-            sub = _Assembler(self.lines[i + 1:end], name, self.file).run()
+            sub = _Assembler(self.lines[i + 1:end], name, self.file, self.extensions).run()
             self.p.subs[name] = self.b.add_sub_chunk(sub)
             return end + 1
         elif word == ".end":
@@ -362,8 +373,31 @@ class _Assembler:
             raise cur.error(f"{what} {value} is outside {kind.lo}..{kind.hi}", pos)
         return value
 
+    def listing_prefix(self, cur: _Cursor) -> None:
+        """Read `[LINE] [>>] OFFSET` before an op (the disassembler's listing columns)."""
+        numbers: list[tuple[int, int]] = []
+        while True:
+            cur.skip_blanks()
+            pos = cur.pos
+            if cur.text.startswith(">>", pos):
+                cur.pos += 2
+                continue
+            if not cur.text[pos:pos + 1].isdigit():
+                break
+            numbers.append((self.integer(cur, Kind.TARGET, "a line or op offset"), pos))
+        if not numbers or len(numbers) > 2:
+            raise cur.error("expected [LINE] [>>] OFFSET before an op", cur.pos)
+        if len(numbers) == 2:
+            self.line_override = numbers[0][0]
+        offset, pos = numbers[-1]
+        if offset != self.b.current_pos():
+            raise cur.error(f"offset {offset} does not match this op's index "
+                            f"{self.b.current_pos()}", pos)
+
     def statement(self, cur: _Cursor) -> None:
         cur.skip()
+        if cur.peek().isdigit() or cur.peek() == ">":
+            self.listing_prefix(cur)
         pos = cur.pos
         word = cur.match(_IDENT)
         if word is None:
@@ -392,19 +426,24 @@ class _Assembler:
             self.b.emit(op, *operands, line=line)
         except BuildError as e:
             raise cur.error(e.message, pos) from None
-        for name in self.pending_subs:
-            self.b.add_sub_entry(name, at)
+        for name, arity in self.pending_subs:
+            self.b.add_sub_entry(name, at, arity=arity)
         self.pending_subs = []
 
     def resolve_op(self, word: str, cur: _Cursor, pos: int) -> Op | ExtOp:
         op = BY_NAME.get(word)
         if op is not None:
             return op
+        for ext_set in self.extensions:
+            if word in ext_set.ops:
+                return ext_set.ops[word]
         ext = lookup_name(word)
         if ext is not None:
             return ext
         close = difflib.get_close_matches(word, list(BY_NAME), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = (f" (did you mean {close[0]!r}?)" if close else
+                " (if it is an extension op, load its ExtensionSet first: "
+                "assemble(..., extensions=[...]) or `--ext MODULE:ATTR` on the command line)")
         raise cur.error(f"unknown op {word!r}{hint}", pos)
 
     def operand(self, cur: _Cursor, spec: OpSpec, i: int) -> Any:
@@ -463,14 +502,18 @@ class _Assembler:
                             f"got {word!r}", pos) from None
 
 
-def assemble(text: str, source: str = "<asm>", *, fuse: bool = False) -> Chunk:
+def assemble(text: str, source: str = "<asm>", *, fuse: bool = False,
+             extensions: Iterable[ExtensionSet] = ()) -> Chunk:
     """Assemble text into a verified Chunk; `fuse=True` also runs the fusion pass.
+
+    Mnemonics are looked up in the core table, then in `extensions` (in order), then in
+    every ExtensionSet created in this process.
 
     Raises:
         AsmError: a syntax or validation error, with file:line:col.
     """
     lines = list(enumerate(text.splitlines(), start=1))
-    chunk = _Assembler(lines, source, source).run()
+    chunk = _Assembler(lines, source, source, tuple(extensions)).run()
     if fuse:
         from fusevm.peephole.fuse import fuse as run_fusion
         chunk = run_fusion(chunk)

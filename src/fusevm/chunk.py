@@ -14,7 +14,7 @@ from typing import Any
 
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
-from fusevm.ops import Kind, Op
+from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
 
@@ -76,7 +76,7 @@ class Chunk:
     def from_bytes(cls, data: bytes) -> Chunk:
         """Load a serialized chunk; raises FormatError on any bad input."""
         from fusevm.serialize import load
-        chunk: Chunk = load(data)
+        chunk: Chunk = load(data, cls)
         return chunk
 
     def __eq__(self, other: object) -> bool:
@@ -129,11 +129,19 @@ class ChunkBuilder:
         self._sub_entries: list[tuple[int, Target]] = []
         self._labels: list[Label] = []
         self._min_slots = 0
+        # Declared arities by name index: (argument count, entry); call sites as
+        # (name index, argc, op index, line).
+        self._arity: dict[int, tuple[int, Target]] = {}
+        self._calls: list[tuple[int, int, int, int]] = []
 
     # -- emission ----------------------------------------------------------------
 
     def emit(self, op: Op | ExtOp, *operands: Any, line: int | None = None) -> int:
-        """Append an op; returns its index. A Label is accepted for any TARGET operand."""
+        """Append an op; returns its index.
+
+        A Label is accepted for any TARGET operand, and a `str` for any NAME operand (the
+        name is added to the name pool): `emit(Op.Call, "fib", 1)`.
+        """
         spec = op.spec
         if len(operands) != len(spec.operands):
             want = " ".join(f"{o.name}:{o.kind.value}" for o in spec.operands) or "none"
@@ -142,9 +150,12 @@ class ChunkBuilder:
                              source=self.source, line=line)
         values: list[Any] = []
         for i, value in enumerate(operands):
-            if spec.operands[i].kind is Kind.TARGET and isinstance(value, Label):
+            kind = spec.operands[i].kind
+            if kind is Kind.TARGET and isinstance(value, Label):
                 values.append(value)
                 continue
+            if kind is Kind.NAME and isinstance(value, str):
+                value = self.add_name(value)
             try:
                 values.append(check_operand(spec, i, value))
             except BuildError as e:
@@ -152,6 +163,8 @@ class ChunkBuilder:
                                line=line if line is not None else self._line) from None
         if line is not None:
             self._line = line
+        if spec.has(F.CALL):
+            self._calls.append((values[0], values[1], len(self._ops), self._line))
         self._ops.append(values)
         self._op_of.append(op)
         self._lines.append(self._line)
@@ -209,9 +222,19 @@ class ChunkBuilder:
                              op=op.spec.name, ip=index, source=self.source)
         self._ops[index][targets[-1]] = target
 
-    def add_sub_entry(self, name: str, target: Target) -> None:
-        """Register a function entry point by name."""
-        self._sub_entries.append((self.add_name(name), target))
+    def add_sub_entry(self, name: str, target: Target, *, arity: int | None = None) -> None:
+        """Register a function entry point by name.
+
+        With `arity`, every `Call` of this function must pass exactly that many arguments;
+        `build()` raises BuildError naming the call site and this declaration otherwise.
+        """
+        index = self.add_name(name)
+        if arity is not None:
+            if type(arity) is not int or not 0 <= arity <= 0xFF:
+                raise BuildError(f"arity of {name!r} must be an integer in 0..255, "
+                                 f"got {arity!r}", source=self.source, line=self._line)
+            self._arity[index] = (arity, target)
+        self._sub_entries.append((index, target))
 
     def add_block_range(self, start: Target, end: Target) -> int:
         """Register a block [start, end) for the higher-order ops; returns its index."""
@@ -240,8 +263,28 @@ class ChunkBuilder:
             return target.pos
         return target
 
+    def _check_arity(self) -> None:
+        """Every call site of a function with a declared arity passes that many arguments."""
+        for name, argc, ip, line in self._calls:
+            declared = self._arity.get(name)
+            if declared is None or declared[0] == argc:
+                continue
+            arity, target = declared
+            entry = target.pos if isinstance(target, Label) else target
+            fname = self._names[name]
+            where = "at an unbound label"
+            if entry is not None:
+                where = f"at op {entry}"
+                if 0 <= entry < len(self._lines):
+                    where += f" (line {self._lines[entry]})"
+            raise BuildError(
+                f"call to {fname!r} passes {argc} argument(s), but {fname!r} is declared "
+                f"with arity {arity} {where}",
+                op="Call", ip=ip, source=self.source, line=line)
+
     def build(self, fuse: bool = True, verify: bool = True) -> Chunk:
         """Resolve labels, validate (D9) and, by default, run the fusion pass."""
+        self._check_arity()
         ops: list[Instr] = []
         slot_count = self._min_slots
         for i, (op, values) in enumerate(zip(self._op_of, self._ops)):

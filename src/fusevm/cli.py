@@ -1,7 +1,10 @@
-"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and awk.
+"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and installed frontends.
 
-Errors print one line, `file:line: message`, and exit 1; `--traceback` shows the Python
-stack instead.
+Frontends (`fusevm awk`, ...) are subcommands registered under the `fusevm.frontends`
+entry-point group; `run`, `asm`, `dis` and `jit-dump` load the extension sets registered under
+`fusevm.extensions` and any named with `--ext MODULE:ATTR` (see `fusevm.plugins`).
+Errors print one line, `file:line: message`, and exit 1, followed by the backtrace when
+the error happened inside a function; `--traceback` shows the Python stack instead.
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ from typing import Any
 
 from fusevm import __version__
 from fusevm.chunk import Chunk
-from fusevm.errors import VMError
+from fusevm.errors import Interrupted, VMError
+from fusevm.ops.extension import ExtensionSet
 from fusevm.serialize import MAGIC
 from fusevm.values import format_value
 
 
-def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
+def load_chunk(path: str, *, fuse: bool = True,
+               extensions: Sequence[ExtensionSet] = ()) -> Chunk:
     """Read a `.fasm` text file or a serialized chunk (told apart by the magic bytes).
 
     With fuse=True the fusion pass runs; with fuse=False any fused op already in the
     program is expanded to its unfused sequence, so the chunk really runs unfused.
+    `extensions` are the sets whose mnemonics the text may use.
     """
     from fusevm.peephole.fuse import fuse as run_fusion
     from fusevm.peephole.fuse import unfuse
@@ -40,20 +46,33 @@ def load_chunk(path: str, *, fuse: bool = True) -> Chunk:
         except UnicodeDecodeError as e:
             raise VMError(f"{path} is neither assembler text (UTF-8) nor a serialized "
                           "chunk", source=path) from e
-        chunk = assemble(text, source=path)
+        chunk = assemble(text, source=path, extensions=extensions)
     return run_fusion(chunk) if fuse else unfuse(chunk)
 
 
+def _extensions(args: argparse.Namespace) -> list[ExtensionSet]:
+    """The sets named with --ext, then the installed ones (each set once)."""
+    from fusevm.plugins import installed_extensions, load_extensions
+    sets = load_extensions(args.ext or [])
+    for ext in installed_extensions():
+        if all(ext.name != s.name for s in sets):
+            sets.append(ext)
+    return sets
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from fusevm.interp.signals import sigint_interrupts
     from fusevm.interp.vm import VM
-    chunk = load_chunk(args.file, fuse=not args.no_fuse)
-    with VM(chunk, strict_int=args.strict_int) as vm:
+    extensions = _extensions(args)
+    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=extensions)
+    with VM(chunk, strict_int=args.strict_int, extensions=extensions) as vm:
         if args.jit or args.jit_log:
             if args.jit_log:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
             vm.enable_jit()
-        result = vm.run()
+        with sigint_interrupts(vm):
+            result = vm.run()
     sys.stdout.flush()
     if args.result and result is not None:
         print(format_value(result))
@@ -61,7 +80,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_asm(args: argparse.Namespace) -> int:
-    chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
     out.write_bytes(chunk.to_bytes())
     print(f"{out}: {len(chunk.ops)} ops, {len(chunk.constants)} constants, "
@@ -72,12 +91,16 @@ def _cmd_asm(args: argparse.Namespace) -> int:
 def _cmd_dis(args: argparse.Namespace) -> int:
     from fusevm.disasm import disassemble
     if args.awk is not None:
-        from fusevm.lang.awk.api import compile_program
-        chunk = compile_program(args.awk, fuse=not args.no_fuse)
+        args.lang, args.file = "awk", args.awk
+    if args.lang is not None:
+        from fusevm.plugins import find_compiler
+        if args.file is None:
+            raise SystemExit(f"fusevm dis: --lang {args.lang} needs the PROGRAM text")
+        chunk = find_compiler(args.lang)(args.file, fuse=not args.no_fuse)
     elif args.file is None:
-        raise SystemExit("fusevm dis: give a FILE or --awk PROGRAM")
+        raise SystemExit("fusevm dis: give a FILE, or --lang NAME PROGRAM")
     else:
-        chunk = load_chunk(args.file, fuse=not args.no_fuse)
+        chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
     print(disassemble(chunk))
     return 0
 
@@ -119,13 +142,22 @@ def _cmd_bench(rest: list[str]) -> int:
 
 def _cmd_jit_dump(args: argparse.Namespace) -> int:
     from fusevm.jit import dump
-    print(dump(load_chunk(args.file, fuse=not args.no_fuse)))
+    print(dump(load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))))
     return 0
 
 
-def _cmd_awk(rest: list[str]) -> int:
-    from fusevm.lang.awk.main import main as awk_main
-    return int(awk_main(rest))
+def _cmd_frontend(name: str, rest: list[str]) -> int:
+    from fusevm.plugins import find_frontend
+    frontend = find_frontend(name)
+    if frontend is None:
+        raise VMError(f"no frontend named {name!r}")
+    return int(frontend(rest))
+
+
+def _add_ext_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ext", action="append", metavar="MODULE:ATTR",
+                        help="load the ExtensionSet MODULE.ATTR (repeatable); installed "
+                             "sets (entry points `fusevm.extensions`) load anyway")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,16 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-r", "--result", action="store_true",
                      help="print the value the program leaves on the stack")
     run.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    _add_ext_option(run)
 
     asm = sub.add_parser("asm", help="assemble a .fasm file into a serialized chunk")
     asm.add_argument("file")
     asm.add_argument("-o", "--output", help="output path (default: FILE with .fvmc)")
     asm.add_argument("--no-fuse", action="store_true", help="do not run the fusion pass")
+    _add_ext_option(asm)
 
     dis = sub.add_parser("dis", help="disassemble a chunk (fused unless --no-fuse)")
-    dis.add_argument("file", nargs="?")
+    dis.add_argument("file", nargs="?", help="a .fasm or serialized chunk (with --lang: "
+                                              "program text)")
     dis.add_argument("--no-fuse", action="store_true", help="show the unfused chunk")
-    dis.add_argument("--awk", metavar="PROGRAM", help="disassemble an awk program instead")
+    dis.add_argument("--lang", metavar="NAME",
+                     help="FILE is program text in language NAME, compiled by its installed "
+                          "compiler (entry points `fusevm.compilers`)")
+    dis.add_argument("--awk", metavar="PROGRAM", help="the same as --lang awk PROGRAM")
+    _add_ext_option(dis)
 
     demo = sub.add_parser("demo", help="run the bundled example programs")
     demo.add_argument("files", nargs="*", help="programs to run (default: the bundled ones)")
@@ -165,20 +204,33 @@ def build_parser() -> argparse.ArgumentParser:
     dump = sub.add_parser("jit-dump", help="print the LLVM IR and tier decision for a chunk")
     dump.add_argument("file")
     dump.add_argument("--no-fuse", action="store_true")
+    _add_ext_option(dump)
 
-    sub.add_parser("awk", help="POSIX awk on the VM (see `fusevm awk --help`)", add_help=False)
+    from fusevm.plugins import frontend_names
+    for name in frontend_names():
+        if name not in COMMANDS:
+            sub.add_parser(name, help=f"the {name} frontend (see `fusevm {name} --help`)",
+                           add_help=False)
     return p
+
+
+#: The built-in subcommands; an installed frontend cannot shadow them.
+COMMANDS = ("run", "asm", "dis", "demo", "bench", "jit-dump")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in argv
-    # `awk` and `bench` take their own arguments, unparsed by us.
+    # `bench` and the frontends take their own arguments, unparsed by us.
     for i, word in enumerate(argv):
         if not word.startswith("-"):
-            if word in ("awk", "bench"):
-                runner = _cmd_awk if word == "awk" else _cmd_bench
-                return _guard(functools.partial(runner, argv[i + 1:]), traceback)
+            if word == "bench":
+                return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
+            if word not in COMMANDS:
+                from fusevm.plugins import frontend_names
+                if word in frontend_names():
+                    return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
+                                  traceback)
             break
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -193,12 +245,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _guard(fn: Any, traceback: bool) -> int:
     try:
         return int(fn())
+    except Interrupted:
+        # Ctrl-C: stop like a shell command killed by SIGINT, output flushed.
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        return 130
     except VMError as e:
         if traceback:
             raise
         where = e.where() if e.source or e.line is not None else "fusevm"
         text = str(e)
         print(text if text.startswith(f"{e.source}:") else f"{where}: {text}", file=sys.stderr)
+        if len(e.backtrace) > 1:
+            print(format_backtrace(e.backtrace), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # `fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too.
@@ -212,6 +273,26 @@ def _guard(fn: Any, traceback: bool) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def format_backtrace(frames: Sequence[tuple[str, str, int | None]], *,
+                     limit: int = 20) -> str:
+    """The lines the CLI prints under an error: one per frame, innermost last.
+
+    A deep stack (runaway recursion) shows its outermost and innermost `limit // 2` frames.
+    """
+    lines = ["backtrace (most recent call last):"]
+    shown = list(frames)
+    omitted = 0
+    if len(shown) > limit:
+        omitted = len(shown) - limit
+        shown = shown[:limit // 2] + shown[-(limit - limit // 2):]
+    for k, (function, source, line) in enumerate(shown):
+        if omitted and k == limit // 2:
+            lines.append(f"  ... {omitted} frames omitted ...")
+        where = f"{source}:{line}" if line is not None else source
+        lines.append(f"  {where}: in {function}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

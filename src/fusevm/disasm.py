@@ -1,8 +1,11 @@
 """The disassembler: a Chunk as assembly text that assembles back to an equal chunk.
 
 Pools, names, entries, block ranges and sub-chunks are declared up front (in pool order,
-so indices survive the round trip); each op is printed by its operand kinds, with
-constants as literals, names as identifiers and targets as labels `L<ip>`.
+so indices survive the round trip). The code follows as a listing in the manner of
+CPython's `dis`: a source-line column shown only where the line changes, `>>` on jump
+targets, the op's offset, then the op printed by its operand kinds, with constants as
+literals, names as identifiers and targets as labels `L<ip>` (declared on a line of their
+own before the target, with the function's name when it is an entry).
 """
 
 from __future__ import annotations
@@ -86,18 +89,22 @@ def disassemble(chunk: Chunk, *, indent: str = "") -> str:
     labels = _targets(chunk)
     entries = {ip: chunk.names[n] for n, ip in reversed(chunk.sub_entries)}
     last_line: int | None = None
+    width = max(len(str(len(chunk.ops))), 3)
+    # One column wider than the longest line number, so op lines always start with a blank
+    # (labels start with `L`, directives with `.`).
+    line_width = max([len(str(n)) for n in chunk.lines] + [3]) + 1
     for ip, instr in enumerate(chunk.ops):
         if ip in labels:
             note = f"  ; {entries[ip]}" if ip in entries else ""
             emit(f"{indent}L{ip}:{note}")
         line = chunk.lines[ip]
-        if line != last_line:
-            emit(f"{indent}.line {line}")
-            last_line = line
+        line_col = "" if line == last_line else str(line)
+        last_line = line
+        mark = ">>" if ip in labels else "  "
         d = decode(instr)
         text = " ".join([d.name] + [_operand(chunk, o.kind, v)
                                     for o, v in zip(d.spec.operands, d.operands)])
-        emit(f"{indent}    {text}")
+        emit(f"{indent}{line_col:>{line_width}} {mark} {ip:>{width}}  {text}")
     if len(chunk.ops) in labels:
         emit(f"{indent}L{len(chunk.ops)}:")
     return "\n".join(out)

@@ -1,11 +1,15 @@
 """The VMError hierarchy: every failure the VM, builder, assembler or loader reports.
 
 Each error carries where it happened (op mnemonic, op index, chunk source name, source line)
-so a frontend can point its user at the offending line (D1). Fields stay None when unknown;
-the run loop fills them in as an error passes through it.
+so a frontend can point its user at the offending line (D1), and, for an error raised while
+a chunk runs, the call stack at that moment (`backtrace`). Fields stay None (the backtrace
+empty) when unknown; the run loop fills them in as an error passes through it.
 """
 
 from __future__ import annotations
+
+#: One backtrace frame: (function name, chunk source name, source line or None).
+BacktraceFrame = tuple[str, str, "int | None"]
 
 
 class VMError(Exception):
@@ -26,6 +30,15 @@ class VMError(Exception):
         self.ip = ip
         self.source = source
         self.line = line
+        #: The call stack when the error was raised, innermost frame last; the root code
+        #: is `"<main>"`. Empty for errors raised outside a run (building, loading).
+        self.backtrace: list[BacktraceFrame] = []
+
+    def add_backtrace(self, frames: list[BacktraceFrame]) -> VMError:
+        """Record the call stack unless one is already recorded; returns self."""
+        if not self.backtrace:
+            self.backtrace = frames
+        return self
 
     def locate(
         self, *, op: str | None, ip: int | None, source: str | None, line: int | None
@@ -117,3 +130,13 @@ class ResourceLimit(VMError):
 
 class HostError(VMError):
     """The shell host failed in a way it could not express as an exit status."""
+
+
+class Interrupted(VMError):
+    """`vm.interrupt()` (or a `run(timeout=)` deadline) stopped the run at an instruction
+    boundary; `vm.run()` continues from there (D18)."""
+
+
+class BudgetExceeded(VMError):
+    """The run dispatched more instructions than `run(max_steps=)` allowed; the VM stopped
+    at an instruction boundary and `vm.run(max_steps=...)` continues from there (D18)."""

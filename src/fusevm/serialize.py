@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
+from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.errors import BuildError, FormatError, VMError
@@ -189,10 +190,11 @@ def dump(chunk: Any) -> bytes:
 # -- Reading -------------------------------------------------------------------
 
 class _Reader:
-    def __init__(self, data: bytes, pos: int, end: int) -> None:
+    def __init__(self, data: bytes, pos: int, end: int, make: Callable[..., Any]) -> None:
         self.data = data
         self.pos = pos
         self.end = end
+        self.make = make  # the Chunk class: this layer sits below it and never imports it
 
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > self.end:
@@ -260,7 +262,6 @@ class _Reader:
         return (Op(number), *operands)
 
     def chunk(self, depth: int = 0) -> Any:
-        from fusevm.chunk import Chunk
         if depth > MAX_NESTING:
             raise FormatError("sub-chunks are nested too deeply")
         source = self.str()
@@ -274,11 +275,13 @@ class _Reader:
         ranges = [(self.unpack(_U32), self.unpack(_U32))
                   for _ in range(self.count("block range", 8))]
         subs = [self.chunk(depth + 1) for _ in range(self.count("sub-chunk", 4))]
-        return Chunk(ops, constants, names, lines, slot_count, subs, ranges, entries, source)
+        return self.make(ops, constants, names, lines, slot_count, subs, ranges, entries,
+                         source)
 
 
-def load(data: bytes) -> Any:
-    """Load and verify a serialized chunk; raises FormatError on any bad input."""
+def load(data: bytes, make: Callable[..., Any]) -> Any:
+    """Load and verify a serialized chunk built with `make` (the Chunk class); raises
+    FormatError on any bad input."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise FormatError(f"chunk data must be bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -299,7 +302,7 @@ def load(data: bytes) -> Any:
                           f"({len(data)} bytes, header says {end + _CHECK_LEN})")
     if hashlib.blake2b(data[:end], digest_size=_CHECK_LEN).digest() != data[end:]:
         raise FormatError("chunk data is corrupted (checksum mismatch)")
-    r = _Reader(data, _HEADER.size, end)
+    r = _Reader(data, _HEADER.size, end, make)
     chunk = r.chunk()
     if r.pos != end:
         raise FormatError(f"{end - r.pos} unexpected bytes after the chunk record")

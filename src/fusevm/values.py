@@ -6,7 +6,7 @@ Int is `int` kept within [INT_MIN, INT_MAX] (D4), Float is `float`, Str is `str`
 the small frozen classes below. Arrays and Hashes are shared between storage locations and
 copied on their first write (D8): see `fusevm.interp.cow`. Because `True == 1 == 1.0` in
 Python, every function here dispatches on the exact `type(v)` and never on `==` or
-`isinstance`. Semantics follow `spec/ops.md` section 1, with `StringLen` counting code
+`isinstance`. Semantics are those of docs/values.md, with `StringLen` counting code
 points (D6).
 """
 
@@ -315,7 +315,7 @@ def _plain(d: Decimal) -> str:
 
 
 def _float_fmt_exact(f: float) -> str:
-    """float_fmt by the exact procedure of ops.md 1.5 (the slow path of float_fmt)."""
+    """float_fmt by the exact tie-breaking procedure (the slow path of float_fmt)."""
     if f != f:
         return "NaN"
     if f in (math.inf, -math.inf):
@@ -405,7 +405,7 @@ _TO_STR: Final[dict[type, Callable[[Any], str]]] = {
 
 
 def to_int(v: Value) -> int:
-    """Coerce to Int (ops.md 1.3): Float saturates, Str parses strictly, Array is its length."""
+    """Coerce to Int (docs/values.md): Float saturates, Str parses strictly, Array is its length."""
     if type(v) is int:
         return v
     try:
@@ -415,7 +415,7 @@ def to_int(v: Value) -> int:
 
 
 def to_float(v: Value) -> float:
-    """Coerce to Float (ops.md 1.3): Str parses as a float, Array/Hash/Ref/NativeFn are 0.0."""
+    """Coerce to Float (docs/values.md): Str parses as a float, Array/Hash/Ref/NativeFn are 0.0."""
     if type(v) is float:
         return v
     try:
@@ -433,7 +433,7 @@ def to_number(v: Value) -> int | float:
 
 
 def to_str(v: Value) -> str:
-    """Coerce to Str (ops.md 1.3): Arrays join their elements with one space, recursively."""
+    """Coerce to Str (docs/values.md): Arrays join their elements with one space, recursively."""
     if type(v) is str:
         return v
     try:
@@ -443,7 +443,7 @@ def to_str(v: Value) -> str:
 
 
 def truthy(v: Value) -> bool:
-    """Truthiness (ops.md 1.3): "" and "0" are false, NaN is true, Status is true iff 0."""
+    """Truthiness (docs/values.md): "" and "0" are false, NaN is true, Status is true iff 0."""
     if type(v) is str:
         return v != "" and v != "0"
     # Python's own truth agrees for every other variant: 0, 0.0 and -0.0 are false, NaN is
@@ -477,7 +477,7 @@ def copy_value(v: Value) -> Value:
 
 
 def values_equal(a: Value, b: Value) -> bool:
-    """Structural, variant-sensitive equality (ops.md 1.6): 1 != 1.0 != True; NaN != NaN."""
+    """Structural, variant-sensitive equality (docs/values.md): 1 != 1.0 != True; NaN != NaN."""
     t = type(a)
     if t is not type(b):
         return False

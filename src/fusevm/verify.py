@@ -3,21 +3,25 @@
 `verify(chunk)` raises BuildError naming the op, its index and source line for the first
 problem found, and otherwise returns an `Analysis` with the stack depth before every
 reachable op. Depth is tracked per region: the root code starts at depth 0, a function
-entry at the number of arguments its Call sites pass, and a block range (for the
-higher-order ops) at 0 in its own frame. Every join point must be reached with one depth,
-and no path may pop below its region's base, so the interpreter can pop without checks.
+entry at the number of arguments its Call sites pass (a function no Call names is never
+entered, so not walked), and a block range (for the higher-order ops) at 0 in its own
+frame. Every join point must be reached with one depth, and no path may pop below its
+region's base, so the interpreter can pop without checks.
 """
 
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fusevm.chunk import Chunk
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
+
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk
 
 State = tuple[int, tuple[int, ...]]  # (depth, depths at which enclosing PushFrames began)
 
@@ -176,8 +180,10 @@ def _verify(chunk: Chunk) -> Analysis:
 
     regions: list[tuple[int, int, int | None, str]] = [(0, 0, None, "the main code")]
     for name, entry in chunk.sub_entries:
-        regions.append((entry, an.arity.get(entry, 0), None,
-                        f"function {chunk.names[name]!r}"))
+        # A function no Call names is never entered, and without a call site there is no
+        # argument count to start its stack at: its ops stay unreached (depth None).
+        if entry in an.arity:
+            regions.append((entry, an.arity[entry], None, f"function {chunk.names[name]!r}"))
     needs_result = {d.operands[0] for d in decoded
                     if d.spec.has(F.BLOCK_CALL) and d.name != "ForEachBlock"}
     for i, (start, end) in enumerate(chunk.block_ranges):

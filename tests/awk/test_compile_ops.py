@@ -31,7 +31,9 @@ def test_extension_set_range_and_no_core_ops() -> None:
 
 def _names(program: str) -> list[str]:
     text = disassemble(compile_program(program))
-    return [line.split()[0] for line in text.splitlines() if line.startswith("    ")]
+    # Op lines of the listing start with a blank: [line] [>>] offset Mnemonic operands.
+    return [next(word for word in line.split() if word[0].isalpha())
+            for line in text.splitlines() if line.startswith(" ")]
 
 
 def test_program_layout() -> None:

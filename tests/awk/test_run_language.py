@@ -2,7 +2,7 @@
 
 Each case is (program, stdin, expected stdout). The same table is also checked against
 `gawk --posix` when it is installed (except length(array), which --posix rejects), so
-the expectations are the reference's.
+the expectations are gawk's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The benchmark workloads compute what bench.md says, in every build, and the harness runs.
+"""The benchmark workloads compute their expected results in every build, and the harness runs.
 
 Big workloads are checked at a small size (`Workload.shrunk`); their full-size expected
 values are checked against the plain-Python twins, and the harness itself checks every

@@ -87,7 +87,7 @@ def run_bounded(chunk: Chunk, *, strict: bool = False, budget: int = 10_000,
     The state is installed in place (handlers hold on to the VM's lists).
     """
     out = io.StringIO()
-    vm = VM(chunk, strict_int=strict, stdout=out)
+    vm = VM(chunk, strict_int=strict, stdout=out, baseline=False)
     for v in stack or ():
         vm.stack.append(copy_value(v))
     for i, v in (slots or {}).items():
@@ -122,7 +122,8 @@ def run_bounded(chunk: Chunk, *, strict: bool = False, budget: int = 10_000,
 def run_program(chunk: Chunk, *, strict: bool = False, stdin: str = "") -> Outcome:
     """Run a whole program the ordinary way (vm.run()), capturing output and result."""
     out = io.StringIO()
-    vm = VM(chunk, strict_int=strict, stdout=out, stdin=io.StringIO(stdin))
+    vm = VM(chunk, strict_int=strict, stdout=out, stdin=io.StringIO(stdin),
+            baseline=False)
     error: type[VMError] | None = None
     result: Any = None
     try:

@@ -171,7 +171,7 @@ def test_fused_op_agrees_with_its_expansion(op: Op, data: st.DataObject) -> None
     assert_agree(case, *pair)
 
 
-# -- Pinned cases: the places where the reference's fused ops differ from their sequences --
+# -- Pinned cases: where truncating fused ops would differ from their sequences (D14)
 
 
 def _case(operands: dict[str, Any], slots: dict[int, Any], *, strict: bool = False,
@@ -184,7 +184,7 @@ def _case(operands: dict[str, Any], slots: dict[int, Any], *, strict: bool = Fal
 
 
 PINNED = [
-    # ops.md 4.14 "exact only when" columns: each is exact here.
+    # Cases a truncating fused op would get wrong (D14): each is exact here.
     (Op.PostIncSlot, _case({"slot": 0}, {0: "5"})),
     (Op.PostDecSlot, _case({"slot": 0}, {0: [1, 2]})),
     (Op.AddAssignSlotVoid, _case({"a": 0, "b": 1}, {0: 1.5, 1: 2.5})),

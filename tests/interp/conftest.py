@@ -41,6 +41,10 @@ def _recording_prepare(self: VM) -> Any:
 @pytest.fixture(autouse=True)
 def record_executed_ops(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(VM, "prepare", _recording_prepare)
+    # These tests are the interpreter's (the oracle every tier is compared with): the
+    # baseline tier, which runs ops without their steps, is compared in tests/baseline.
+    from fusevm.interp import tiers
+    monkeypatch.setattr(tiers, "baseline_by_default", lambda: False)
     yield
 
 

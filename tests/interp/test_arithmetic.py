@@ -1,6 +1,6 @@
 """Add Sub Mul Div Mod Pow Negate Inc Dec: Int wrap, strict_int, the Float path, coercions.
 
-ops.md 4.5 with the decisions: D4 (wrap by default, IntegerOverflow under strict_int),
+docs/ops.md#arithmetic with the decisions: D4 (wrap by default, IntegerOverflow under strict_int),
 D1 (Div by any zero and Mod by Int 0 raise ZeroDivision), D5 (Div and Pow always Float).
 """
 

@@ -1,4 +1,4 @@
-"""Arrays stored in globals, and MakeArray (ops.md 4.3, D1, D8)."""
+"""Arrays stored in globals, and MakeArray (docs/ops.md#arrays, D1, D8)."""
 
 from __future__ import annotations
 

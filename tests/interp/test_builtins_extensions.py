@@ -1,4 +1,4 @@
-"""CallBuiltin, Extended, ExtendedWide and the ExtensionSet API (API.md, D1).
+"""CallBuiltin, Extended, ExtendedWide and the ExtensionSet API (docs/frontends.md, D1).
 
 Extension sets register process-wide, so the sets here use names and ids of their own
 (0xF000 and up) and are created once per module.

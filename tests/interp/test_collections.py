@@ -1,4 +1,5 @@
-"""Range and RangeStep (ops.md 4.12): inclusive, exact integer stepping, refusing huge ones."""
+"""Range and RangeStep (docs/ops.md#collections): inclusive, exact integer stepping,
+refusing huge ones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Numeric and string comparisons (ops.md 4.7): Bool results, Int exact, mixed through f64."""
+"""Numeric and string comparisons (docs/ops.md#comparison): Bool results, Int exact,
+mixed through f64."""
 
 from __future__ import annotations
 

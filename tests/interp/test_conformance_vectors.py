@@ -1,6 +1,6 @@
-"""The conformance vectors of spec/ops.md section 8, one test per numbered item.
+"""Conformance vectors for the core ops, one test per vector (numbered as collected).
 
-Where a decision (spec/README.md) supersedes a vector, the test asserts the decision's
+Where a decision (docs/decisions.md) supersedes a vector, the test asserts the decision's
 behaviour and its docstring names the decision.
 """
 

@@ -1,4 +1,4 @@
-"""Nop, the constant loads and the stack shuffles (ops.md 4.1)."""
+"""Nop, the constant loads and the stack shuffles (docs/ops.md#constants)."""
 
 from __future__ import annotations
 

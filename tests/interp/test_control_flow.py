@@ -1,4 +1,4 @@
-"""Jumps, keep-jumps and the short-circuit patterns built from them (ops.md 4.9)."""
+"""Jumps, keep-jumps and the short-circuit patterns built from them (docs/ops.md#control-flow)."""
 
 from __future__ import annotations
 

@@ -279,7 +279,7 @@ def test_every_error_class_is_a_vm_error():
 
 
 def test_run_after_an_error_resumes_after_the_failing_op():
-    """ops.md 3.2: run() is not a restart; after an error ip is already past the op."""
+    """run() is not a restart: after an error ip is already past the op."""
     chunk = build((Op.LoadInt, 1), (Op.LoadInt, 0), (Op.Div,), (Op.LoadInt, 7))
     vm = VM(chunk)
     with pytest.raises(ZeroDivision):

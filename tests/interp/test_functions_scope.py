@@ -1,4 +1,4 @@
-"""Call, Return, ReturnValue, PushFrame, PopFrame (ops.md 4.10; D1, D2)."""
+"""Call, Return, ReturnValue, PushFrame, PopFrame (docs/ops.md#functions; D1, D2)."""
 
 from __future__ import annotations
 

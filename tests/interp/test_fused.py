@@ -1,4 +1,4 @@
-"""The fused superinstructions, basic behaviour (ops.md 4.14 read through D14).
+"""The fused superinstructions, basic behaviour (docs/ops.md#fused read through D14).
 
 Each fused op means exactly what its `fuses` sequence means; the exhaustive equivalence
 check lives in tests/fusion. Here: the Int fast path, one non-Int case each, and wrap /

@@ -1,4 +1,4 @@
-"""Hashes stored in globals, and MakeHash (ops.md 4.4, D1, D7, D8)."""
+"""Hashes stored in globals, and MakeHash (docs/ops.md#hashes, D1, D7, D8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Print, PrintLn, ReadLine through pluggable streams (ops.md 4.11; D10)."""
+"""Print, PrintLn, ReadLine through pluggable streams (docs/ops.md#io; D10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""LogNot LogAnd LogOr and the bitwise ops (ops.md 4.8)."""
+"""LogNot LogAnd LogOr and the bitwise ops (docs/ops.md#logical-bitwise)."""
 
 from __future__ import annotations
 

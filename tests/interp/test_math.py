@@ -1,4 +1,4 @@
-"""The host-independent math ops (ops.md 4.16): IEEE results, never Python exceptions."""
+"""The host-independent math ops (docs/ops.md#math): IEEE results, never Python exceptions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Concat, StringRepeat, StringLen (ops.md 4.6; D6: StringLen counts code points)."""
+"""Concat, StringRepeat, StringLen (docs/ops.md#string; D6: StringLen counts code points)."""
 
 from __future__ import annotations
 

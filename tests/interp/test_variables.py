@@ -1,4 +1,4 @@
-"""Globals by name index, frame slots, and slot arrays (ops.md 4.2, D1, D8)."""
+"""Globals by name index, frame slots, and slot arrays (docs/ops.md#variables, D1, D8)."""
 
 from __future__ import annotations
 

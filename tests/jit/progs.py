@@ -392,12 +392,16 @@ class Snapshot:
 
 
 def snapshot(program: Program, chunk: Chunk, tier: str | None) -> Snapshot:
-    """Run in the interpreter (tier None) or with `tier` forced (threshold 0)."""
-    vm = VM(chunk, strict_int=program.strict)
+    """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
+    is the baseline tier alone, compiling at the first entry of every hot point."""
+    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
+    if tier == "baseline":
+        vm._tiers.region_threshold = 1
+        tier = None
     vm.slots[:len(program.slots)] = list(program.slots)
     if tier is not None:
         from fusevm.jit.policy import JitHook
-        vm._jit = JitHook(False, force=tier)
+        vm.set_tier_hook(JitHook(False, force=tier))
     result: Any = None
     error = None
     try:

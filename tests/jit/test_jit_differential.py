@@ -1,4 +1,4 @@
-"""Generated programs agree in the interpreter and in each JIT tier (jit.md 9.2 items 1-5).
+"""Generated programs agree in the interpreter and in each JIT tier.
 
 Programs come from `progs.Gen` (straight-line, branches, ternaries, `&&`/`||`, loops of
 every shape, nested loops, AccumSumLoop; Div/Mod/Pow with 0, -1, INT64_MIN; NaN, inf,
@@ -115,7 +115,7 @@ def test_reused_vms_with_changing_slot_kinds_agree() -> None:
     def runs_of(program: Program, chunk: object, jit: bool, inputs: list[list[object]]) -> list:
         vm = VM(chunk, strict_int=program.strict)  # type: ignore[arg-type]
         if jit:
-            vm._jit = JitHook(False, force="block")
+            vm.set_tier_hook(JitHook(False, force="block"))
         seen = []
         for slots in inputs:
             vm.reset()

@@ -1,4 +1,4 @@
-"""A frontend registers lowerings for its own extension ops (jit.md 6)."""
+"""A frontend registers lowerings for its own extension ops (docs/frontends.md)."""
 
 from __future__ import annotations
 
@@ -113,9 +113,9 @@ def chunk_of(*names: str, start: int = 7) -> Chunk:
 def run_both(chunk: Chunk) -> tuple[Any, Any, bool]:
     plain = VM(chunk, extensions=[ext]).run()
     vm = VM(chunk, extensions=[ext])
-    vm._jit = None
+    vm.set_tier_hook(None)
     from fusevm.jit.policy import JitHook
-    vm._jit = JitHook(False, force="block")
+    vm.set_tier_hook(JitHook(False, force="block"))
     before = runs("block")
     jitted = vm.run()
     return plain, jitted, runs("block") > before

@@ -29,7 +29,7 @@ def _run(chunk: Any, tier: str | None, slots: tuple[Any, ...] = ()) -> tuple[Any
     vm = VM(chunk, stdout=out, stdin=io.StringIO("a b\nc\n"))
     vm.slots[:len(slots)] = slots
     if tier is not None:
-        vm._jit = JitHook(False, force=tier)
+        vm.set_tier_hook(JitHook(False, force=tier))
     try:
         result: Any = vm.run()
         error = None

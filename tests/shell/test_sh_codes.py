@@ -1,4 +1,4 @@
-"""The numeric shell sub-codes are ABI (shell.md 4.5, 4.11, 4.14; parity fact 70) and each
+"""The numeric shell sub-codes are ABI (docs/shell.md; parity fact 70) and each
 code round-trips through its shell spelling."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_unknown_symbols_are_rejected(text: str) -> None:
 
 
 def test_param_operand_counts_follow_the_vm_table() -> None:
-    # shell.md 4.14: 0 operands for 4, 11-16 and unknown codes; 1 for 0-3, 5-8; 2 for 9, 10, 17.
+    # Operand counts: 0 operands for 4, 11-16 and unknown codes; 1 for 0-3, 5-8; 2 for 9, 10, 17.
     assert {m: m.argc for m in ParamMod if m < 18} == {
         m: (2 if m in (9, 10, 17) else 1 if m in (0, 1, 2, 3, 5, 6, 7, 8) else 0)
         for m in ParamMod if m < 18}

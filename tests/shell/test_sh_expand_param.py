@@ -1,5 +1,5 @@
-"""Every ExpandParam modifier with set, empty and unset variables (shell.md 4.14), checked
-against `bash --posix` where bash has the syntax."""
+"""Every ExpandParam modifier with set, empty and unset variables
+(docs/shell.md#parameter-expansion), checked against `bash --posix` where bash has the syntax."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The parity facts of shell.md section 7 that concern the host layer, adjusted for D12.
+"""The shell parity facts (numbered as collected) that concern the host layer, adjusted for D12.
 
 Checked here (host-layer facts; the expected values follow D12 where it overrides the
 reference's DefaultHost): 9, 47, 49, 52, 54, 57, 59, 61, and 62-70 (file tests and codes,
@@ -32,12 +32,12 @@ def test_fact_9_empty_and_missing_commands(host: PosixHost, in_tmp: Path) -> Non
         assert host.exec_bg(["/this/path/should/not/exist/anywhere"]) == 0
     finally:
         host.with_redirects_end()
-    # D12: a message, where the reference's DefaultHost was silent.
+    # D12: a message, where a silent default host would say nothing.
     assert (in_tmp / "err").read_text().count("No such file or directory") == 2
 
 
 def test_fact_47_expand_param_is_real(host: PosixHost) -> None:
-    """The reference's DefaultHost answers "" for everything; D12 gives real expansions."""
+    """A stub host would answer "" for everything; D12 gives real expansions."""
     assert host.expand_param("X", ParamMod.DEFAULT, ["d"]).value == "d"
     assert host.expand_param("X", ParamMod.LENGTH, [], value="abc").value == 3
     assert host.expand_param("X", 255, [], value="v").value == "v"
@@ -59,14 +59,14 @@ def test_fact_52_word_split_default_ifs(host: PosixHost) -> None:
 
 def test_fact_54_and_61_str_match_is_a_glob(host: PosixHost) -> None:
     assert host.str_match("foo", "foo") and not host.str_match("abc", "xyz")
-    assert host.str_match("foo", "f*")  # reference DefaultHost: False (equality only)
-    assert host.str_match("anything", "*")  # reference: False
+    assert host.str_match("foo", "f*")  # not mere string equality
+    assert host.str_match("anything", "*")  # a real pattern match
     assert host.str_match("*", "*") and host.str_match("", "")
     assert not host.str_match("x", "")
 
 
 def test_fact_57_regex(host: PosixHost) -> None:
-    assert host.regex_match("anything", ".*")  # reference DefaultHost: always False
+    assert host.regex_match("anything", ".*")  # a real regex match
     assert not host.regex_match("foo123", "\\d+")  # not ERE: `\d` is a literal d, as in bash
     assert host.regex_match("foo123", "[[:digit:]]+")
 

@@ -1,4 +1,5 @@
-"""Pipelines over real os.pipe()s: concurrency, statuses, pipefail, PIPESTATUS (shell.md 4.3)."""
+"""Pipelines over real os.pipe()s: concurrency, statuses, pipefail, PIPESTATUS
+(docs/shell.md#pipelines)."""
 
 from __future__ import annotations
 

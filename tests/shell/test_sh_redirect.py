@@ -1,5 +1,5 @@
 """Redirections: all nine kinds, their order, their scope, errors, noclobber, here-docs and
-here-strings, and in-process redirection scopes (shell.md 4.5, 4.6)."""
+here-strings, and in-process redirection scopes (docs/shell.md#redirections)."""
 
 from __future__ import annotations
 

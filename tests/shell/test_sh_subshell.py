@@ -1,4 +1,4 @@
-"""Subshell snapshots: state changed inside `( ... )` is put back (shell.md 4.8)."""
+"""Subshell snapshots: state changed inside `( ... )` is put back (docs/shell.md#subshells)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Command and process substitution through a bound chunk runner (shell.md 4.7, 4.9)."""
+"""Command and process substitution through a bound chunk runner (docs/shell.md#subshells)."""
 
 from __future__ import annotations
 

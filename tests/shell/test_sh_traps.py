@@ -1,5 +1,5 @@
 """Traps: handlers only record signals; trap_check hands out due handlers in order
-(shell.md 4.13)."""
+(docs/shell.md#traps)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IFS field splitting, brace expansion and tilde expansion (shell.md 4.15-4.17), against
+"""IFS field splitting, brace expansion and tilde expansion (docs/shell.md#words), against
 `bash --posix` where it has the same feature."""
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def test_with_redirects_scopes_nest_and_restore(in_tmp: Path,
 
 @covers(Op.WithRedirectsBegin, Op.WithRedirectsEnd)
 def test_redirect_only_command_creates_the_file(in_tmp: Path) -> None:
-    # `>empty` alone: Redirect, WithRedirectsBegin 1, WithRedirectsEnd (shell.md 4.5 point 5)
+    # `>empty` alone: Redirect, WithRedirectsBegin 1, WithRedirectsEnd (docs/shell.md#redirections)
     (in_tmp / "full").write_text("data")
     assert result_of("""
         LoadConst "empty"
@@ -459,7 +459,7 @@ def test_process_sub_out_takes_a_commands_output(in_tmp: Path) -> None:
 
 @covers(Op.SubshellBegin, Op.SubshellEnd)
 def test_subshell_restores_variables_cwd_and_sets_status(in_tmp: Path) -> None:
-    # v=1; ( v=2; cd sub; exit 4 ); echo $? $v $PWD   -> 4 1 <original>   (shell.md 4.8)
+    # v=1; ( v=2; cd sub; exit 4 ); echo $? $v $PWD   -> 4 1 <original>   (docs/shell.md#subshells)
     (in_tmp / "sub").mkdir()
 
     def setup(vm: VM) -> None:

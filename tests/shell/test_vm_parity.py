@@ -1,4 +1,4 @@
-"""The parity facts of shell.md section 7 that pin the VM layer, adjusted for D12.
+"""The shell parity facts (numbered as collected) that pin the VM layer, adjusted for D12.
 
 test_sh_parity.py checks the host-layer facts and lists these as VM-level: 1-8, 10-46, 48,
 50, 51, 53, 55, 56, 58, 60, 71-73. The adjustments, each marked "D12" or "D1" below:
@@ -55,7 +55,7 @@ def test_fact_2_exec_0(in_tmp: Path) -> None:
 
 
 def test_fact_2_underflow_is_rejected_at_build_time() -> None:
-    # D1: the reference pops Undef for missing arguments; fusevm's verifier refuses.
+    # D1: popping Undef for missing arguments would hide bugs; fusevm's verifier refuses.
     b = ChunkBuilder()
     b.emit(Op.LoadConst, b.add_constant("x"))
     b.emit(Op.Exec, 3)
@@ -152,7 +152,7 @@ def test_fact_15_pipeline_protocol() -> None:
 
 
 def test_fact_16_pipeline_end_status_comes_from_the_host(in_tmp: Path) -> None:
-    # The host's answer wins over $? (the reference's no-host path used $?; a VM here
+    # The host's answer wins over $? (a no-host path could use $?; a VM here
     # always has a host).
     assert result_of("LoadInt 77\nSetStatus\nPipelineEnd", host=rec()) == Status(0)
     # D12: the default host refuses a PipelineEnd with no pipeline, clearly, at the op.
@@ -396,7 +396,7 @@ def test_fact_45_zero_operand_modifier_takes_the_top_as_name() -> None:
 
 
 def test_fact_46_default_host_expands_for_real(in_tmp: Path) -> None:
-    # D12: the reference's no-host VM pushed "" for every expansion.
+    # D12: a VM never pushes "" in place of a real expansion.
     assert result_of('LoadConst "X"\nLoadConst "d"\nExpandParam :-') == "d"
     assert result_of('LoadConst "var"\nExpandParam LENGTH') == 0
     assert result_of('LoadConst "var"\nLoadConst "a"\nLoadConst "b"\nExpandParam //') == ""
@@ -481,7 +481,7 @@ def test_fact_73_call_builtin() -> None:
 
 def test_registered_builtin_by_name_is_used_by_call_function() -> None:
     # The port's equivalent of run_builtin_by_name: a builtin registered with a name answers
-    # CallFunction when the host has no such function (shell.md 4.4 step 2).
+    # CallFunction when the host has no such function (docs/shell.md#pipelines).
     host = rec(exec=99)
     r, vm = run(push_args("a", "b") + "\nCallFunction mine 2", host=host,
                 setup=lambda vm: vm.register_builtin(7, lambda vm, *a: len(a), name="mine"))

@@ -28,6 +28,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from fusevm.bench.registry import default_runners
 from fusevm.bench.report import (
     Outcome,
     render_notes,
@@ -36,13 +37,13 @@ from fusevm.bench.report import (
     write_json,
     write_plot,
 )
-from fusevm.bench.runners import Result, Runner, Settings, default_runners
+from fusevm.bench.runners import Result, Runner, Settings
 from fusevm.bench.workloads import Workload, all_workloads
 
 NOISE_CAVEAT = (
     "Times are wall-clock medians of repeated calls in one process on a machine that may be "
     "busy: expect 10-20% drift between runs. Compare columns within one run; published "
-    "figures (bench.md) were measured elsewhere (Rust: Apple M; peers: a 2-core CI-class "
+    "figures (published anchors) were measured elsewhere (Rust: Apple M; peers: a 2-core CI-class "
     "box) and are context, not a measurement.")
 
 #: Where the JSON goes by default when run from a checkout (as `make bench` does).
@@ -52,7 +53,7 @@ DEFAULT_JSON = Path("benchmarks") / "results" / "latest.json"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fusevm bench",
-        description="Time the bench.md workloads in the interpreter, its JIT tiers, plain "
+        description="Time the benchmark workloads in the interpreter, its JIT tiers, plain "
                     "Python and installed peers; print a table and write JSON.")
     p.add_argument("--quick", action="store_true",
                    help="few repetitions and short measurements (a smoke test, not numbers "
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="target seconds per measurement (default 0.75; 0.02 with --quick)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: time.perf_counter_ns (default); cpu: CPU time of the measuring "
-                        "thread, steadier on a busy machine (bench.md's anchors are CPU time)")
+                        "thread, steadier on a busy machine (the published anchors are CPU time)")
     p.add_argument("--list", action="store_true", help="list workloads and runners, then exit")
     return p
 

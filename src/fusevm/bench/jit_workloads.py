@@ -1,10 +1,10 @@
-"""JIT benchmark workloads: the seed's loops, loops LLVM cannot fold, straight-line chunks.
+"""JIT benchmark workloads: the canonical loops, loops LLVM cannot fold, straight-line chunks.
 
 Each builder returns a `workloads.Workload` whose `reference()` chunk is the listing below
 (hand-fused ops as written) and whose `expected` is computed by a plain Python reference
 with the VM's wrapping Int semantics:
 
-- `counter_loop(n)`, `loop_with_branch(n)`: bench.md 1.1-1.2, the seed's layout. LLVM's O2
+- `counter_loop(n)`, `loop_with_branch(n)`: the canonical loops' layout. LLVM's O2
   pipeline folds both to a closed form, so they mostly measure call overhead;
 - `xor_mix(n)`: `sum += (i*3) ^ (i>>1)` for i < n (the xor prevents a closed form);
 - `branchy(n)`: an LCG `x = (x*75 + 74) % 65537` whose low bit picks `acc += x` or
@@ -12,10 +12,10 @@ with the VM's wrapping Int semantics:
 - `nested(n, m)`: `sum += (i*j) ^ (i+j)` over n x m;
 - `collatz(k)`: total Collatz steps for the starting values 1..k (`collatz(1500)` takes
   95,708 steps), an inner loop of data-dependent length;
-- `slot_mixed(n)`, `slot_bitwise(n)`, `slot_float(n)`: bench.md 1.10, for the linear tier.
+- `slot_mixed(n)`, `slot_bitwise(n)`, `slot_float(n)`: straight-line code, for the linear tier.
 
 `WORKLOADS` contributes the non-foldable loops at about 100k iterations to the harness
-(the seed's loops and the straight-line chunks are already in `workloads.py`);
+(the canonical loops and the straight-line chunks are already in `workloads.py`);
 `benchmarks/peers/` has the same loops for luajit and pypy3.
 """
 
@@ -41,18 +41,18 @@ def _workload(name: str, description: str, emit: Emit, expected: object,
     return Workload(name, "jit", description, emit, expected, None, slots=slots, shrunk=small)
 
 
-# -- The seed's loops (bench.md 1.1, 1.2) --------------------------------------------------
+# -- The canonical loops ----------------------------------------------------------------------
 
 def counter_loop(n: int) -> Workload:
     """`i = 0; do { i += 1 } while (i < n); return i` (5 ops per iteration)."""
-    return _workload(f"jit_counter_loop_{n}", f"bench.md 1.1 counter loop, N = {n:,}",
+    return _workload(f"jit_counter_loop_{n}", f"counter loop, N = {n:,}",
                      counter_loop_emitter(n), max(n, 1))
 
 
 def loop_with_branch(n: int) -> Workload:
     """The counter loop with an always-taken `if (i > 0) { nop }` (10 ops per iteration)."""
     emit = loop_with_branch_emitter(n)
-    return _workload(f"jit_loop_with_branch_{n}", f"bench.md 1.2 loop with a branch, "
+    return _workload(f"jit_loop_with_branch_{n}", f"loop with a branch, "
                      f"N = {n:,}", emit, max(n, 1))
 
 
@@ -221,7 +221,7 @@ def collatz(k: int) -> Workload:
     return _workload(f"collatz_{k}", f"Collatz steps for 1..{k:,}", emit, collatz_expected(k))
 
 
-# -- Straight-line chunks for the linear tier (bench.md 1.10) ----------------------------------
+# -- Straight-line chunks for the linear tier --------------------------------------------------
 
 def _straight(name: str, description: str, body: tuple[tuple[Op, object], ...], times: int,
               start: object, expected: Callable[[object], object]) -> Workload:

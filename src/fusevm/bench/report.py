@@ -214,7 +214,7 @@ def render_notes(o: Outcome) -> list[str]:
         lines.append(f"[dim]n/a {name}: {why} ({which})[/]")
     lines.extend(problems)
     lines.append("[dim]= NAME: same chunk as NAME, timed once. Published columns: "
-                 "spec/bench.md anchors (not measured here).[/]")
+                 "published anchors (not measured here).[/]")
     return lines
 
 

@@ -4,8 +4,8 @@ A runner turns a Workload into one measured call, checks the call's result again
 workload's expected value, times it with `timing.measure` and (for the interpreter) counts
 the ops one call dispatches. Runners that cannot run here say why (`unavailable()`); a
 runner that cannot run one workload raises NotApplicable with the reason. Peers that run
-in another process (luajit, pypy3) live in `peers.py`; `default_runners()` lists them all,
-plus whatever `fusevm.bench.jit_workloads.RUNNERS` adds.
+in another process (luajit, pypy3) live in `peers.py`; `registry.default_runners()` lists
+them all, plus whatever `fusevm.bench.jit_workloads.RUNNERS` adds.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import importlib
 import importlib.util
 import itertools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from fusevm.bench.timing import CLOCKS, Timing, measure
-from fusevm.bench.workloads import Workload, describe, jit_module
+from fusevm.bench.workloads import Workload, describe
 from fusevm.chunk import Chunk
 from fusevm.interp.vm import VM
 
@@ -139,9 +139,10 @@ class Runner:
 def count_dispatches(chunk: Chunk, slots: tuple[Any, ...] = ()) -> int:
     """How many ops one run of `chunk` dispatches, counted in a throwaway VM.
 
-    Every prepared step is wrapped in a counting closure; vm.py is not touched.
+    Every prepared step is wrapped in a counting closure; vm.py is not touched. The
+    baseline tier, which runs many ops per step, is off.
     """
-    vm = VM(chunk)
+    vm = VM(chunk, baseline=False)
     vm.slots[:len(slots)] = slots
     code = vm.prepare()
     tick = itertools.count()
@@ -172,7 +173,7 @@ def rewind(vm: VM, slots: tuple[Any, ...] = ()) -> None:
 
 def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
                 reuse_vm: bool = False) -> Callable[[], Any]:
-    """One measured interpreter call: VM construction + run (the reference's method).
+    """One measured interpreter call: VM construction + run (as the published figures were taken).
 
     With `reuse_vm`, the VM and its step closures are made once and each call only
     rewinds it (`rewind`) and runs: that leaves out the preparation cost.
@@ -266,7 +267,7 @@ class PythonRunner(Runner):
         return Prepared(call)
 
 
-# -- JIT tiers (fusevm.jit, API.md "JIT") ------------------------------------------------
+# -- JIT tiers (fusevm.jit, docs/tiers.md) ------------------------------------------------
 
 def jit_unavailable() -> str | None:
     """Why the JIT tiers cannot run here, or None."""
@@ -312,7 +313,7 @@ def _jit_refusal(jit: Any, w: Workload, chunk: Chunk, tier: str) -> str | None:
 
 
 class JitRunner(Runner):
-    """`JitCompiler.try_run_linear` / `try_run_block` on the reference chunk, warm."""
+    """`JitCompiler.try_run_linear` / `try_run_block` on the listing as written, warm."""
 
     kind = "tier"
 
@@ -320,7 +321,7 @@ class JitRunner(Runner):
         self.tier = tier
         self.name = f"jit-{tier}"
         self.label = f"jit {tier}"
-        self.description = (f"JitCompiler().try_run_{tier}(chunk, slots) on the reference "
+        self.description = (f"JitCompiler().try_run_{tier}(chunk, slots) on the as-written "
                             "chunk, compiled and warm (slots: the workload's inputs)")
         self._jit: Any = None
 
@@ -353,7 +354,7 @@ class JitRunner(Runner):
 
 
 class VmJitRunner(Runner):
-    """`VM(chunk)` + `enable_jit()` + `run()` per call, as the reference's tracing-VM bench."""
+    """`VM(chunk)` + `enable_jit()` + `run()` per call, as a tracing-VM bench does."""
 
     name = "vm-jit"
     label = "vm+jit"
@@ -387,10 +388,10 @@ class VmJitRunner(Runner):
 
 
 def interp_runners() -> list[Runner]:
-    """The interpreter columns: the reference listing, then the plain and pass-fused builds."""
+    """The interpreter columns: the listing as written, then the plain and pass-fused builds."""
     return [
         InterpRunner("interp", "interp",
-                     "bench.md's listing as written (its hand-fused ops kept), VM() + run()",
+                     "the listing as written (its hand-fused ops kept), VM() + run()",
                      lambda w: w.reference(), count=True),
         InterpRunner("interp-prepared", "interp\nprepared",
                      "the same chunk on one VM prepared once and rewound per call: run() "
@@ -411,35 +412,3 @@ PREPARED: Final = "interp-prepared"
 UNFUSED: Final = "interp-unfused"
 FUSED: Final = "interp-fused"
 PYTHON: Final = "python"
-
-
-@dataclass
-class Registry:
-    """Runners in column order, plus messages about runners that could not be loaded."""
-
-    runners: list[Runner] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def default_runners() -> Registry:
-    """Every known runner: interpreter, Python, JIT tiers, peers, then jit_workloads.RUNNERS.
-
-    A contributed runner with the name of a built-in one replaces it in place.
-    """
-    from fusevm.bench.peers import peer_runners
-    reg = Registry([*interp_runners(), PythonRunner(), JitRunner("linear"), JitRunner("block"),
-                    VmJitRunner(), *peer_runners()])
-    module, error = jit_module()
-    if error is not None:
-        reg.warnings.append(error)
-    for r in getattr(module, "RUNNERS", ()):
-        if not isinstance(r, Runner) or not r.name:
-            reg.warnings.append(f"jit_workloads: skipped runner {getattr(r, 'name', r)!r} "
-                                "(not a fusevm.bench.runners.Runner)")
-            continue
-        at = [i for i, old in enumerate(reg.runners) if old.name == r.name]
-        if at:
-            reg.runners[at[0]] = r
-        else:
-            reg.runners.append(r)
-    return reg

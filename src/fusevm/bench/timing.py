@@ -10,7 +10,7 @@ is scaled so the whole measurement lasts about `target_s`, within [min_reps, max
 The garbage collector is paused while repetitions run, as `timeit` does.
 
 Clocks: "wall" is `time.perf_counter_ns` (the default); "cpu" is `time.thread_time_ns`, the
-CPU time of the measuring thread, which a busy machine disturbs far less (bench.md's
+CPU time of the measuring thread, which a busy machine disturbs far less (the published
 anchors were taken as process CPU time).
 """
 

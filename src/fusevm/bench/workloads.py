@@ -1,7 +1,7 @@
-"""The benchmark workloads of bench.md: each one's bytecode, expected result, twin and peer figures.
+"""The benchmark workloads: each one's bytecode, expected result, twin and peer figures.
 
 A Workload writes its program through an `Emitter`, exactly as the listing in
-`spec/bench.md` shows it, with the superinstructions the reference bench hand-writes
+the benchmark listing shows it, with the superinstructions that listing hand-writes
 (`PreIncSlotVoid`, `AccumSumLoop`, ...) emitted through `Emitter.fused`. From that one
 listing come three chunks:
 
@@ -12,7 +12,7 @@ listing come three chunks:
 - `build(fuse=True)`: that plain program through `ChunkBuilder.build(fuse=True)`: what the
   fusion pass recovers on its own.
 
-`published` holds the figures bench.md's "Anchors measured side by side" table gives for
+`published` holds the published "anchors measured side by side" figures for
 the same algorithm, in ns per call; keys are listed in `PEERS`.
 """
 
@@ -31,16 +31,16 @@ from fusevm.bench.twins import TWINS
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.ops import BY_NAME, Op
 
-#: Published peer figures (bench.md anchors): key -> what the number is.
+#: Published peer figures (anchors): key -> what the number is.
 PEERS: Final[dict[str, str]] = {
     "rust_interp": "fusevm Rust interpreter (published, Apple M)",
     "rust_jit": "fusevm Rust JIT: block / linear tier (published, Apple M)",
-    "cpython": "CPython 3.11, same algorithm (bench.md anchors)",
-    "pypy": "PyPy 3.9 7.3.11 (bench.md anchors)",
-    "luajit": "LuaJIT 2.1 (bench.md anchors)",
-    "lua": "Lua 5.4 (bench.md anchors)",
-    "numba": "Numba 0.68 @njit called from Python (bench.md anchors)",
-    "c": "C, gcc-12 -O2 (bench.md anchors)",
+    "cpython": "CPython 3.11, same algorithm (published anchors)",
+    "pypy": "PyPy 3.9 7.3.11 (published anchors)",
+    "luajit": "LuaJIT 2.1 (published anchors)",
+    "lua": "Lua 5.4 (published anchors)",
+    "numba": "Numba 0.68 @njit called from Python (published anchors)",
+    "c": "C, gcc-12 -O2 (published anchors)",
 }
 
 US: Final = 1e3
@@ -133,7 +133,7 @@ class Workload:
         return builder.build(fuse=fuse)
 
     def reference(self) -> Chunk:
-        """The listing exactly as bench.md writes it (hand-fused ops kept, no pass)."""
+        """The listing exactly as written (hand-fused ops kept, no pass)."""
         return self._cached(False, False)
 
     def build(self, fuse: bool) -> Chunk:
@@ -176,7 +176,7 @@ def describe(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-# -- Loops (bench.md 1.1, 1.2) -----------------------------------------------------
+# -- Loops ------------------------------------------------------------------------------
 
 def counter_loop_emitter(n: int) -> Callable[[Emitter], None]:
     def emit(e: Emitter) -> None:
@@ -214,7 +214,7 @@ def loop_with_branch_emitter(n: int) -> Callable[[Emitter], None]:
     return emit
 
 
-# -- Calls (bench.md 1.3-1.5) --------------------------------------------------------
+# -- Calls ------------------------------------------------------------------------------
 
 def _fib_iterative(n: int) -> Callable[[Emitter], None]:
     def emit(e: Emitter) -> None:
@@ -323,7 +323,7 @@ def _ackermann(m: int, n: int) -> Callable[[Emitter], None]:
     return emit
 
 
-# -- Sums, nested loops, strings, arrays (bench.md 1.6-1.9) ----------------------------
+# -- Sums, nested loops, strings, arrays ------------------------------------------------
 
 def _sum_prologue(e: Emitter) -> None:
     e.op(Op.PushFrame)
@@ -417,7 +417,7 @@ def _array_push(n: int) -> Callable[[Emitter], None]:
     return emit
 
 
-# -- Straight-line slot code (bench.md 1.10) -------------------------------------------
+# -- Straight-line slot code ------------------------------------------------------------
 
 def _straight(body: tuple[tuple[Op, Any], ...], times: int) -> Callable[[Emitter], None]:
     def emit(e: Emitter) -> None:
@@ -527,7 +527,7 @@ def _classic() -> list[Workload]:
                                 "(join/table.concat are faster)."),
         Workload("array_push_10k", "fusion", "push 0..9,999 onto an array, then its length",
                  _array_push(10_000), 10_000, "array_push", (10_000,),
-                 note="not in bench.md: the fusion issue's PushIntRangeLoop workload"),
+                 note="not a published anchor: the PushIntRangeLoop fusion workload"),
     ]
 
 

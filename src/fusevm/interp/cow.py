@@ -152,7 +152,7 @@ def _calibrate() -> tuple[int, int, int]:
 
 _ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT = _calibrate()
 
-#: True when the reference counts are meaningful here, so an exclusive container is
+#: True when refcounts are meaningful here, so an exclusive container is
 #: mutated in place; False means every write copies (correct, slower).
 COW_EXACT: Final = min(_ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT) > 0
 if not COW_EXACT:

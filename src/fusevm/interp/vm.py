@@ -12,21 +12,28 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TextIO
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
+    BudgetExceeded,
     CapabilityError,
     HostError,
+    Interrupted,
     RecursionLimit,
     StackUnderflow,
     UnknownExtension,
     VMError,
 )
+from fusevm.interp import tiers
+from fusevm.interp.backtrace import backtrace
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
+from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
+from fusevm.loops import loop_facts
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
@@ -36,6 +43,10 @@ from fusevm.verify import ensure_verified
 DEFAULT_MAX_DEPTH: Final = 10_000
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
 MAX_BLOCK_NESTING: Final = 200
+#: Instructions the budgeted loop runs between two looks at the budget, charging each slice
+#: before it runs. Higher-order blocks charge their own instructions as they run, against
+#: what the slice left, so a chunk with blocks is counted one instruction at a time.
+BUDGET_SLICE: Final = 4096
 
 
 class Frame:
@@ -67,7 +78,8 @@ class VM:
     def __init__(self, chunk: Chunk, *, stdout: TextIO | None = None,
                  stdin: TextIO | None = None, strict_int: bool = False,
                  max_depth: int = DEFAULT_MAX_DEPTH, caps: Caps | None = None,
-                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None) -> None:
+                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None,
+                 baseline: bool | None = None) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
@@ -88,11 +100,24 @@ class VM:
         # they reach nested substitutions and `${!ref}` (see run_sub_chunk).
         self._outer_vars: dict[str, Any] = {}
         self._jump: int | None = None
+        self._fault_ip: int | None = None
         self._block_nesting = 0
-        self._jit: Any = None
+        #: The tier hook (see `fusevm.tiers.TierHook`) that counts hot points and installs
+        #: compiled regions; None runs every instruction in this interpreter.
+        self._tiers: Any = None
+        #: Instructions the current run may still dispatch (None: no budget).
+        self._budget: int | None = None
+        self._interrupt_pending = False
+        self._run_generation = 0
+        #: Child VMs running sub-chunks for this one (an interrupt reaches them too).
+        self._children: list[VM] = []
         for ext in extensions:
             self.register(ext)
         self._load(chunk)
+        if baseline is None:
+            baseline = tiers.baseline_by_default()
+        if baseline:
+            tiers.attach(self, "baseline")
 
     # -- state ---------------------------------------------------------------------
 
@@ -110,6 +135,13 @@ class VM:
         self.last_status = 0
         self.halted = False
         self._code: list[Step] | None = None
+        self._plain: list[Step] = []
+        self._hot: tuple[int, ...] = ()
+        #: The step each hot point runs when no interrupt is pending (a tier's region step
+        #: or the op's own), so an interrupt can patch hot points and put them back.
+        self._installed: dict[int, Step] = {}
+        #: Why this VM cannot continue after an interrupted run (None: it can).
+        self._broken: str | None = None
         self._names: dict[str, int] | None = None
         # Shell variables saved by SubshellBegin, restored by SubshellEnd.
         self._subshell_saves: list[list[Any]] = []
@@ -287,7 +319,15 @@ class VM:
                 child.globals[i] = copy_value(inherited[name])
         child._outer_vars = {k: v for k, v in inherited.items() if k not in child_names}
         child.last_status = self.last_status if status is None else status
-        child.run()
+        child._tiers = self._tiers
+        self._children.append(child)
+        try:
+            child.run()
+        except (Interrupted, BudgetExceeded):
+            self._broken = "the run was stopped inside a sub-chunk"
+            raise
+        finally:
+            self._children.remove(child)
         if share:
             mine = self._name_index()
             for name, i in child_names.items():
@@ -355,7 +395,7 @@ class VM:
 
         The default stdin reads bytes and decodes UTF-8 with surrogateescape, so an
         undecodable byte is kept (as a lone surrogate) rather than dropped. Lines end at
-        "\n" only, untranslated, so a "\r" before it is kept (ops.md 4.11).
+        "\n" only, untranslated, so a "\r" before it is kept (docs/ops.md#io).
         """
         if self.stdin is None:
             self.stdin = default_stdin()
@@ -363,14 +403,23 @@ class VM:
         return line if line else None
 
     def enable_jit(self) -> None:
-        """Let vm.run() hand eligible chunks to the JIT tiers (no-op without llvmlite)."""
-        from fusevm.jit.policy import attach
-        attach(self, tracing=False)
+        """Let vm.run() hand hot regions to the native tiers (no-op without llvmlite)."""
+        tiers.attach(self, "native", tracing=False)
 
     def enable_tracing_jit(self) -> None:
-        """Enable all JIT tiers, tracing included where available."""
-        from fusevm.jit.policy import attach
-        attach(self, tracing=True)
+        """Enable all native tiers, tracing included where available."""
+        tiers.attach(self, "native", tracing=True)
+
+    def set_tier_hook(self, hook: Any) -> None:
+        """Install (or with None remove) the object that orders the tiers for this VM.
+
+        The hook's `try_run(vm)` may run a whole run natively, and its
+        `region_step(vm, ip, step)` may return a step that runs a compiled region entered
+        at hot point `ip`; `region_threshold` entries of a hot point come first. The
+        interpreter knows nothing else of the tiers.
+        """
+        self._tiers = hook
+        self._code = None
 
     # -- running ---------------------------------------------------------------------
 
@@ -381,38 +430,170 @@ class VM:
             code: list[Step] = []
             for ip, instr in enumerate(ops):
                 code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+            #: Each op's own interpreter step, whatever a tier installs in `code`.
+            self._plain = code.copy()
+            self._hot = loop_facts(self.chunk).hot_points
+            if self._tiers is not None:
+                for h in self._hot:
+                    code[h] = self._counting(code, h, code[h])
+            self._installed = {h: code[h] for h in self._hot}
             self._code = code
+            if self._interrupt_pending:
+                self._patch_hot_points()
         return self._code
 
-    def run(self) -> Any:
-        """Run until the chunk ends, halts or raises; returns the top of the stack or None."""
-        if not self.halted and (self._jit is None or not self._jit.try_run(self)):
-            self._dispatch(self.ip, None)
+    def install_step(self, ip: int, step: Step) -> None:
+        """Run `step` for op `ip` from now on (a tier entering there); at a hot point it
+        replaces what the tiers chose before, and an interrupt still patches it."""
+        code = self.prepare()
+        code[ip] = step
+        if ip in self._installed:
+            self._installed[ip] = step
+            if self._interrupt_pending:
+                self._patch_hot_points()
+
+    def _counting(self, code: list[Step], h: int, original: Step) -> Step:
+        """The step of hot point `h` until the tiers have been asked about it once."""
+        hook = self._tiers
+        left = max(int(hook.region_threshold), 1)
+
+        def step() -> int:
+            nonlocal left
+            left -= 1
+            if left > 0:
+                return original()
+            try:
+                found = hook.region_step(self, h, original)
+            except Exception as exc:  # a tier's bug must not stop the program
+                tiers.failed(exc)
+                found = None
+            chosen = found if found is not None else original
+            code[h] = chosen
+            if code is self._code:
+                self._installed[h] = chosen
+                if self._interrupt_pending:
+                    self._patch_hot_points()
+            return chosen()
+        return step
+
+    def run(self, *, max_steps: int | None = None, timeout: float | None = None) -> Any:
+        """Run until the chunk ends, halts or raises; returns the top of the stack or None.
+
+        `max_steps` bounds the instructions this call dispatches (BudgetExceeded), and
+        `timeout` the seconds it may take (Interrupted); `vm.interrupt()` stops it from
+        another thread or a signal handler. After either, the VM stands at an instruction
+        boundary and another `run()` continues from there (D18).
+        """
+        if self._broken is not None:
+            raise VMError(f"this VM cannot continue: {self._broken} (call reset())")
+        if max_steps is not None:
+            if type(max_steps) is not int or max_steps < 0:
+                raise ValueError(f"max_steps must be a non-negative int, not {max_steps!r}")
+        timer: threading.Timer | None = None
+        generation = self._run_generation
+        if timeout is not None:
+            if not timeout > 0:
+                raise ValueError(f"timeout must be a positive number of seconds, "
+                                 f"not {timeout!r}")
+            timer = threading.Timer(timeout, self._timed_out, (generation,))
+            timer.daemon = True
+            timer.start()
+        self._budget = max_steps
+        tiers = self._tiers
+        try:
+            if tiers is not None:
+                tiers.start_run(self)
+            if not self.halted and (tiers is None or max_steps is not None
+                                    or self._interrupt_pending or not tiers.try_run(self)):
+                self._dispatch(self.ip, None)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._run_generation = generation + 1
+            self._budget = None
+            if self._interrupt_pending:
+                self._interrupt_pending = False
+                self._unpatch_hot_points()
         if not self.stack:
             return None
         # The caller may mutate what it gets: nothing the VM holds may be reachable from it.
         own_result(self.stack, -1)
         return self.stack.pop()
 
+    def _timed_out(self, generation: int) -> None:
+        if self._run_generation == generation:
+            self.interrupt()
+
+    def interrupt(self) -> None:
+        """Stop the running `run()` at its next hot point with `Interrupted`.
+
+        Safe from another thread and from a signal handler: it only sets a flag, patches
+        this VM's hot points (loop headers, function entries, block starts) with a step
+        that raises, and tells native code through the tiers' poll word. Nothing is
+        checked per instruction. Without a running `run()` the next one is interrupted.
+        """
+        self._interrupt_pending = True
+        self._patch_hot_points()
+        tiers = self._tiers
+        if tiers is not None:
+            tiers.interrupt(self)
+        for child in tuple(self._children):
+            child.interrupt()
+
+    def _patch_hot_points(self) -> None:
+        code = self._code
+        if code is None:
+            return
+        for h in self._hot:
+            code[h] = self._interrupter(h)
+
+    def _unpatch_hot_points(self) -> None:
+        code = self._code
+        if code is None:
+            return
+        for h, step in self._installed.items():
+            code[h] = step
+
+    def _interrupter(self, h: int) -> Step:
+        def step() -> int:
+            self._interrupt_pending = False
+            self._unpatch_hot_points()
+            raise Interrupted("the run was interrupted")
+        return step
+
     def _dispatch(self, ip: int, stop: int | None, base: int | None = None) -> int:
         """The dispatch loop, from `ip` until the end, a halt, or `stop` (for blocks).
 
         The main loop has no bounds test: stepping to the end (ip == len(ops)) or to HALT
         makes `code[ip]` raise IndexError, which ends the loop for free. An IndexError
-        raised while a step runs (ip still inside the chunk) is a stack underflow.
+        raised while a step runs (ip still inside the chunk) is a stack underflow. With a
+        budget the loop runs in slices of at most BUDGET_SLICE instructions, charging
+        each slice before it runs, so the count is exact without a test per instruction
+        (the tiers step aside during a budgeted run: only the interpreter counts).
 
         A block (stop given, its frame at `frames[base]`, by default the top frame) ends
-        when its own code reaches
-        `stop`: not when a function it called happens to run the op at that index (a
-        function laid out right after the block starts there), and also when a Return
-        popped the block frame (which resumes at `stop`).
+        when its own code reaches `stop`: not when a function it called happens to run
+        the op at that index (a function laid out right after the block starts there),
+        and also when a Return popped the block frame (which resumes at `stop`).
         """
         code = self._code if self._code is not None else self.prepare()
         n = len(code)
         try:
             if stop is None:
+                if self._budget is None:
+                    while True:
+                        ip = code[ip]()
+                size = 1 if self.chunk.block_ranges else BUDGET_SLICE
                 while True:
-                    ip = code[ip]()
+                    left = self._budget
+                    if left <= 0:
+                        if ip >= n:
+                            break
+                        raise BudgetExceeded("the run used up its step budget")
+                    k = left if left < size else size
+                    self._budget = left - k
+                    for _ in range(k):
+                        ip = code[ip]()
             else:
                 frames = self.frames
                 if base is None:
@@ -420,32 +601,51 @@ class VM:
                 while ip < n:
                     if ip == stop and not any(f.kind == Frame.CALL for f in frames[base:]):
                         break
+                    if self._budget is not None:
+                        if self._budget <= 0:
+                            raise BudgetExceeded("the run used up its step budget")
+                        self._budget -= 1
                     ip = code[ip]()
         except IndexError as e:
             if ip < n:
                 self.ip = ip + 1
                 raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
                                      source=self.chunk.source,
-                                     line=self.chunk.line_of(ip)) from e
-        except VMError as e:
-            self.ip = ip + 1
+                                     line=self.chunk.line_of(ip)).add_backtrace(
+                                         backtrace(self.chunk, self.frames, ip)) from e
+        except (Interrupted, BudgetExceeded) as e:
+            # The op at ip did not run: a later run() starts with it.
+            self.ip = ip
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)) from e.__cause__
+                           line=self.chunk.line_of(ip)).add_backtrace(
+                               backtrace(self.chunk, self.frames, ip)) from None
+        except VMError as e:
+            # A tier running many ops in one step says which one raised.
+            at = ip if self._fault_ip is None else self._fault_ip
+            self._fault_ip = None
+            self.ip = at + 1
+            raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
+                           line=self.chunk.line_of(at)).add_backtrace(
+                               backtrace(self.chunk, self.frames, at)) from e.__cause__
         except RecursionError as e:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)) from e
+                          line=self.chunk.line_of(ip)).add_backtrace(
+                              backtrace(self.chunk, self.frames, ip)) from e
         except Exception as e:
             # A frontend's extension step failing with a Python error is that op's error
             # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
-            if not 0 <= ip < n or self.chunk.ops[ip][0] not in _EXTENDED:
+            at = ip if self._fault_ip is None else self._fault_ip
+            self._fault_ip = None
+            if not 0 <= at < n or self.chunk.ops[at][0] not in _EXTENDED:
                 raise
-            self.ip = ip + 1
-            name = self._op_name(ip)
+            self.ip = at + 1
+            name = self._op_name(at)
             raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
-                          ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)) from e
+                          ip=at, source=self.chunk.source,
+                          line=self.chunk.line_of(at)).add_backtrace(
+                              backtrace(self.chunk, self.frames, at)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n
@@ -454,14 +654,7 @@ class VM:
         return ip
 
     def _op_name(self, ip: int) -> str | None:
-        if 0 <= ip < len(self.chunk.ops):
-            instr = self.chunk.ops[ip]
-            if instr[0] is Op.Extended or instr[0] is Op.ExtendedWide:
-                from fusevm.ops.extension import lookup
-                ext = lookup(instr[1])
-                return ext.name if ext is not None else instr[0].name
-            return str(instr[0].name)
-        return None
+        return op_name(self.chunk, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.
@@ -485,6 +678,11 @@ class VM:
         self._block_nesting += 1
         try:
             ip = self._dispatch(start, end, base)
+        except (Interrupted, BudgetExceeded):
+            # The higher-order op around this block has consumed its input and cannot be
+            # re-entered halfway: this run stops for good.
+            self._broken = "the run was stopped inside a higher-order block"
+            raise
         finally:
             self._block_nesting -= 1
         if ip == HALT:
@@ -541,29 +739,3 @@ def _load_handlers() -> None:
 
 
 _load_handlers()
-
-
-def _warm_up() -> None:
-    """Run a small loop a few times so CPython specializes the dispatch loop and the common
-    step closures now, not during the first real run (3.11 quickens after ~8 calls)."""
-    from fusevm.chunk import ChunkBuilder
-    b = ChunkBuilder(source="<warm-up>")
-    b.emit(Op.LoadInt, 0)
-    b.emit(Op.SetSlot, 0)
-    top = b.label()
-    b.bind(top)
-    b.emit(Op.GetSlot, 0)
-    b.emit(Op.LoadInt, 1)
-    b.emit(Op.Add)
-    b.emit(Op.Dup)
-    b.emit(Op.SetSlot, 0)
-    b.emit(Op.LoadInt, 16)
-    b.emit(Op.NumLt)
-    b.emit(Op.JumpIfTrue, top)
-    b.emit(Op.GetSlot, 0)
-    chunk = b.build(fuse=False)
-    for _ in range(10):
-        VM(chunk).run()
-
-
-_warm_up()

@@ -64,7 +64,7 @@ def wait_reoptimized(timeout: float | None = None) -> bool:
 
 
 class JitCompiler:
-    """A stateless handle on the process-wide JIT tables (jit.md 1.1)."""
+    """A stateless handle on the process-wide JIT tables (docs/tiers.md)."""
 
     # -- eligibility --------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 """The native ABI shared by every tier: kind bytes, trap codes, the context struct, helpers.
 
 Every unit is `i64 unit(JitCtx* ctx)`. It returns `Status.OK` after writing its results and
-the slots it may have written into the context, or `Status.DEOPT` after writing only
-`ctx.trap`/`ctx.trap_ip` (nothing else is visible: the caller re-runs the chunk in the
-interpreter from the same state, which then raises the error or takes the slow path
-itself). Values cross as 64-bit words plus a kind byte each (`SlotKind`): Int as itself,
-Float as its IEEE bits, Bool as 0/1, Undef and "other" as 0. Generated code reaches helpers
-only through `ctx.helpers[k]`, the unit's own table (k indexes the unit's list of stable
-helper ids), so machine code never names an external symbol.
+the slots it may have written into the context, or `Status.DEOPT` after writing
+`ctx.trap`/`ctx.trap_ip` and the state before the op it stopped at: every slot it tracks,
+and `ctx.exit_depth` operand-stack values in `results` (the caller resumes the interpreter
+at that op, so nothing runs twice, D15). A DEOPT at entry, before any op, writes nothing
+and sets `exit_depth` to -1. Values cross as 64-bit words plus a kind byte each
+(`SlotKind`): Int as itself, Float as its IEEE bits, Bool as 0/1, Undef and "other" as 0.
+Generated code reaches helpers only through `ctx.helpers[k]`, the unit's own table (k
+indexes the unit's list of stable helper ids), so machine code never names an external
+symbol.
 
 `JitCtx` is declared here once; the LLVM struct type and field indices are derived from it
 (`lower/builder.py`), never written by hand.
@@ -61,6 +63,7 @@ class TrapCode(enum.IntEnum):
     MOD_ZERO = 2
     OVERFLOW = 3
     KIND_GUARD = 4
+    FUEL = 5
 
     @property
     def message(self) -> str:
@@ -73,6 +76,7 @@ _TRAP_TEXT: Final = {
     TrapCode.MOD_ZERO: "modulo by zero",
     TrapCode.OVERFLOW: "integer overflow under strict_int",
     TrapCode.KIND_GUARD: "a slot's kind differs from the unit's entry kinds",
+    TrapCode.FUEL: "the run was interrupted",
 }
 
 
@@ -93,6 +97,12 @@ class JitCtx(ctypes.Structure):
         ("nglobals", ctypes.c_int64),
         ("trap", ctypes.c_int64),  # TrapCode of the last DEOPT
         ("trap_ip", ctypes.c_int64),  # op index of the last DEOPT
+        # i64 the unit reads at every loop header, leaving (FUEL) when it is negative: the
+        # VM's interrupt() reaches native loops through it (epoch-style polling).
+        ("fuel", ctypes.c_void_p),
+        # Operand-stack values stored in `results` by the last DEOPT, which writes the
+        # state before the op it stops at (-1: it stopped at entry, nothing written).
+        ("exit_depth", ctypes.c_int64),
     ]
 
 
@@ -100,7 +110,7 @@ class JitCtx(ctypes.Structure):
 CTX_FIELD: Final[dict[str, int]] = {f[0]: i for i, f in enumerate(JitCtx._fields_)}
 
 #: Bumped whenever JitCtx, SlotKind, TrapCode, Status or a helper signature changes.
-ABI_VERSION: Final = 1
+ABI_VERSION: Final = 2
 
 
 # -- Helpers ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 `compile_module(module, pipeline, codegen)` follows the CodeLibrary contract of STYLE 4.4:
 the module is finalized once (text, parse, verify, optional IR passes, object emission for
 the host CPU with its features, PIC, small code model), the object is pre-linked into a
-relocation-free blob (`objlink.py`, jit.md 8.2 A) and mapped read+execute (`loader.py`).
+relocation-free blob (`objlink.py`) and mapped read+execute (`loader.py`).
 The blob's bytes are what runs, so a later disk cache can store exactly them. An object
 that fails the link audit (an external symbol, a relocation kind the pre-linker refuses)
 runs through MCJIT in memory instead and is marked not cacheable.

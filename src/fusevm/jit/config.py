@@ -7,6 +7,7 @@ process-wide configuration afterwards (tests and frontends use it to force a tie
 |---|---|
 | FUSEVM_JIT=off | every tier off: the interpreter runs everything |
 | FUSEVM_JIT_BLOCK_THRESHOLD | u32: interpreted runs before the block/linear unit compiles |
+| FUSEVM_JIT_REGION_THRESHOLD | u32: entries of a hot point before its region compiles |
 | FUSEVM_JIT_TRACE_THRESHOLD | u32: backedges before a trace is recorded |
 | FUSEVM_JIT_CACHE_DIR | a directory, or off/""/0/no/none/false/disabled |
 | FUSEVM_JIT_CACHE_MAX_BYTES | bytes with optional k/m/g; 0/off/none/unlimited = no cap |
@@ -31,10 +32,13 @@ _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
 
 @dataclass(frozen=True, slots=True)
 class TraceJitConfig:
-    """Knobs of all JIT tiers. Defaults follow jit.md Appendix A.1."""
+    """Knobs of all JIT tiers. Documented in docs/tiers.md."""
 
     enabled: bool = True
     block_threshold: int = 1  # runs interpreted before compiling; 0 = compile on the first
+    #: Entries of a hot point (loop iterations, calls) interpreted before the region
+    #: starting there is compiled (during the run that makes it hot).
+    region_threshold: int = 50
     trace_threshold: int = 50
     max_side_exits: int = 50
     max_inline_recursion: int = 4
@@ -94,6 +98,9 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
     block = _u32(e.get("FUSEVM_JIT_BLOCK_THRESHOLD"))
     if block is not None:
         changes["block_threshold"] = block
+    region = _u32(e.get("FUSEVM_JIT_REGION_THRESHOLD"))
+    if region is not None:
+        changes["region_threshold"] = region
     trace = _u32(e.get("FUSEVM_JIT_TRACE_THRESHOLD"))
     if trace is not None:
         changes["trace_threshold"] = trace

@@ -1,4 +1,4 @@
-"""JIT lowerings for a frontend's extension ops (jit.md section 6).
+"""JIT lowerings for a frontend's extension ops (docs/frontends.md, JIT lowerings).
 
 Two ways to make an `Extended` op compile, both feeding the one lowering registry:
 
@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
-from fusevm.jit.lower.registry import Rule, RuleFn, wrap_extension
+from fusevm.jit.lower.rule import Rule, RuleFn, wrap_extension
 from fusevm.ops.extension import ExtensionSet, pack
 
 

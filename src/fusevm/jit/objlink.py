@@ -4,7 +4,7 @@
 produces it), lays the entry symbol's section and every allocated section it reaches through
 relocations (`.text`, `.rodata.cst*`, ...) out in one buffer, and resolves the PC-relative
 relocations between them. Code and constants then move together, so the bytes run at any
-address (jit.md 8.2 A). Anything else refuses with `Unlinkable`: a relocation to a symbol the
+address. Anything else refuses with `Unlinkable`: a relocation to a symbol the
 object does not define (an external call LLVM synthesised), an absolute relocation, a
 writable section, another machine. The caller falls back to an in-memory JIT for such units
 and never caches them.

@@ -1,19 +1,28 @@
 """The one place that orders the tiers: linear, then block, then the interpreter.
 
-`attach(vm)` installs a `JitHook` as `vm._jit` (VM.enable_jit / enable_tracing_jit). On
-every `vm.run()` the hook checks that the VM is at the start of its chunk in its root
-frame, picks the first tier in `ORDER` whose static check accepts the chunk (once per
-chunk), and hands the run to `runtime.run`; on None the interpreter runs as if the JIT did
-not exist. Without llvmlite, or with FUSEVM_JIT=off, no hook is installed and the VM says
-so once through the log (D13).
+`attach(vm)` installs a `JitHook` as the VM's tier hook (VM.enable_jit /
+enable_tracing_jit). Two ways in, both leaving at an exact op with the interpreter's state
+(D15):
+
+* a whole run: at the start of a run, in the root frame, the first tier in `ORDER` that
+  takes the chunk whole runs it (after `block_threshold` runs);
+* regions: the interpreter counts entries of its hot points (loop headers, function
+  entries, block starts; `fusevm.loops`) and after `region_threshold` asks
+  `region_step`, which cuts the region there (`region.py`), picks a tier for it once per
+  chunk and hot point, and returns the step that enters its unit. So a chunk with calls,
+  I/O or extension ops around a numeric loop still runs the loop natively.
+
+Without llvmlite, or with FUSEVM_JIT=off, no hook is installed and the VM says so once
+through the log (D13).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import weakref
 from types import ModuleType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -22,10 +31,13 @@ from fusevm.jit.abi import SlotKind
 from fusevm.jit.config import get_config
 from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
+from fusevm.jit.region import Region, cut
 from fusevm.jit.typeflow import describe_kinds
-from fusevm.jit.unit import Analysis
+from fusevm.jit.unit import FUEL_MAX, Analysis
+from fusevm.loops import loop_facts
 
 if TYPE_CHECKING:
+    from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
 #: Tier order for `VM.run()`. The trace tier will slot in before the interpreter.
@@ -76,17 +88,48 @@ def choose(an: Analysis) -> tuple[ModuleType | None, list[str]]:
 
 
 class JitHook:
-    """What `vm._jit` holds: `try_run(vm)` runs the whole chunk natively or returns False."""
+    """A VM's tier hook when the native tiers are on (see `VM.set_tier_hook`).
 
-    __slots__ = ("tracing", "force", "_chunk", "_plan")
+    `try_run` may run a whole run natively from the root frame's first op (a chunk the
+    tiers take whole, after `block_threshold` runs); `region_step` gives a hot point the
+    step that enters its compiled region. Both resume the interpreter at the exact op
+    where native code stopped. `fuel` is the word native loops poll (abi.py).
+    """
 
-    def __init__(self, tracing: bool, force: str | None = None) -> None:
+    __slots__ = ("tracing", "force", "fallback", "_chunk", "_plan", "fuel", "fuel_addr")
+
+    def __init__(self, tracing: bool, force: str | None = None, fallback: Any = None) -> None:
+        import ctypes
         self.tracing = tracing
         self.force = force  # a tier name: use only that tier (tests, benchmarks)
+        #: The hook that was there before (the baseline tier's): asked for what no native
+        #: tier takes, so the order is native tiers, then baseline, then the interpreter.
+        self.fallback = fallback
         self._chunk: Chunk | None = None
         self._plan: tuple[ModuleType, Analysis] | None = None
+        self.fuel = ctypes.c_int64(FUEL_MAX)
+        self.fuel_addr = ctypes.addressof(self.fuel)
+
+    # -- what the VM calls -------------------------------------------------------------
+
+    @property
+    def region_threshold(self) -> int:
+        return get_config().region_threshold
+
+    def start_run(self, vm: VM) -> None:
+        self.fuel.value = FUEL_MAX
+        if self.fallback is not None:
+            self.fallback.start_run(vm)
+
+    def interrupt(self, vm: VM) -> None:
+        self.fuel.value = -FUEL_MAX
+        if self.fallback is not None:
+            self.fallback.interrupt(vm)
 
     def try_run(self, vm: VM) -> bool:
+        """Run the chunk natively from its start if a tier takes it whole; True when the
+        run is over, False to interpret from `vm.ip` (moved when native code stopped
+        before an op, with the state there handed back)."""
         if vm.ip != 0 or len(vm.frames) != 1:
             return False
         cfg = get_config()
@@ -100,12 +143,37 @@ class JitHook:
         if plan is None:
             return False
         tier, an = plan
-        results = runtime.run(tier, an, vm.slots, vm.strict_int, cfg.block_threshold)
-        if results is None:
+        out = runtime.enter(tier, an, vm.slots, vm.strict_int, cfg.block_threshold,
+                            self.fuel_addr)
+        if out is None:
             return False
-        vm.stack.extend(results)
-        vm.ip = an.n_ops
-        return True
+        ip, values = out
+        vm.stack.extend(values)
+        if ip < 0:
+            vm.ip = an.n_ops
+            return True
+        vm.ip = ip
+        return False
+
+    def region_step(self, vm: VM, h: int, original: Step) -> Step | None:
+        """The step that runs the region entered at hot point `h`, or None to keep
+        interpreting it."""
+        found = self._native_step(vm, h, original) if get_config().enabled else None
+        if found is None and self.fallback is not None:
+            found = self.fallback.region_step(vm, h, original)
+        return found
+
+    def _native_step(self, vm: VM, h: int, original: Step) -> Step | None:
+        plan = region_plan(vm, h, self.force)
+        if plan is None:
+            return None
+        tier, an, region = plan
+        slots = vm.slots if not region.depth else vm.slots + vm.stack[-region.depth:]
+        if runtime.unit_for(tier, an, slots, vm.strict_int, 0) is None:
+            return None
+        return _region_step(vm, self, tier, an, region, original)
+
+    # -- whole-chunk plans ---------------------------------------------------------------
 
     def _choose(self, vm: VM) -> tuple[ModuleType, Analysis] | None:
         chunk = vm.chunk
@@ -119,26 +187,140 @@ class JitHook:
             decided = an.decisions.get(self.force, False)
             if decided is not False:
                 return None if decided is None else (decided, an)
-        for ext_id in an.ext_ids:
-            try:
-                vm.ext_handler(ext_id, f"{ext_id:#x}")
-            except VMError:
-                runtime.log_once(an.digest, f"{chunk.source}: interpreter (extension op "
-                                 f"{ext_id:#x} has no handler in this VM)")
-                return None
-        if self.force is not None:
-            forced = tier_module(self.force)
-            refusal = static_refusal(an, self.force)
-            tier, reasons = (forced, []) if refusal is None else (None, [f"{self.force}: "
-                                                                        f"{refusal}"])
-        else:
-            tier, reasons = choose(an)
+        if not _handlers_present(vm, an):
+            return None
+        tier, reasons = self._tier_for(an)
         an.decisions[self.force] = tier
         if tier is None:
             runtime.log_once(an.digest, f"{chunk.source}: interpreter ({'; '.join(reasons)})")
             return None
         runtime.log_once(an.digest, f"{chunk.source}: {tier.NAME} tier chosen")
         return tier, an
+
+    def _tier_for(self, an: Analysis) -> tuple[ModuleType | None, list[str]]:
+        if self.force is None:
+            return choose(an)
+        refusal = static_refusal(an, self.force)
+        if refusal is None:
+            return tier_module(self.force), []
+        return None, [f"{self.force}: {refusal}"]
+
+
+def _handlers_present(vm: VM, an: Analysis) -> bool:
+    for ext_id in an.ext_ids:
+        try:
+            vm.ext_handler(ext_id, f"{ext_id:#x}")
+        except VMError:
+            runtime.log_once(an.digest, f"{an.source}: interpreter (extension op "
+                             f"{ext_id:#x} has no handler in this VM)")
+            return False
+    return True
+
+
+# -- regions ----------------------------------------------------------------------------------
+
+RegionPlan = tuple[ModuleType, Analysis, Region]
+
+#: Per chunk object: hot point -> its plan, or None when no tier takes its region.
+_regions: weakref.WeakKeyDictionary[Chunk, dict[tuple[int, str | None],
+                                                RegionPlan | None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def region_plan(vm: VM, h: int, force: str | None = None) -> RegionPlan | None:
+    """The tier and analysis of the region entered at hot point `h` (decided once per
+    chunk and hot point, and logged)."""
+    chunk = vm.chunk
+    table = _regions.get(chunk)
+    if table is None:
+        table = _regions.setdefault(chunk, {})
+    key = (h, force)
+    if key in table:
+        return table[key]
+    plan = _plan_region(vm, chunk, h, force)
+    table[key] = plan
+    return plan
+
+
+def _plan_region(vm: VM, chunk: Chunk, h: int, force: str | None) -> RegionPlan | None:
+    region = cut(chunk, h)
+    if isinstance(region, str):
+        runtime.log(f"{chunk.source}: op {h}: interpreter ({region})")
+        return None
+    where = f"{chunk.source}: {region.describe()}"
+    try:
+        an = runtime.analysis(region.chunk)
+    except VMError as e:
+        runtime.log(f"{where}: interpreter (the region does not stand alone: {e.message})")
+        return None
+    if not _handlers_present(vm, an):
+        return None
+    reasons: list[str] = []
+    if force is None:
+        tier, reasons = choose(an)
+    else:
+        refusal = static_refusal(an, force)
+        tier = tier_module(force) if refusal is None else None
+        if refusal is not None:
+            reasons = [f"{force}: {refusal}"]
+    if tier is None:
+        runtime.log(f"{where}: interpreter ({'; '.join(reasons)})")
+        return None
+    runtime.log(f"{where}: {tier.NAME} tier ({region.size} ops)")
+    return tier, an, region
+
+
+def region_refusals(chunk: Chunk, tier: str | None = None) -> dict[int, str | None]:
+    """For each hot point of a chunk: None when a tier (or `tier`) takes its region,
+    else why not. What `JitCompiler.why_not_regions` and `fusevm jit-dump` report."""
+    out: dict[int, str | None] = {}
+    for h in loop_facts(chunk).hot_points:
+        region = cut(chunk, h)
+        if isinstance(region, str):
+            out[h] = region
+            continue
+        try:
+            an = runtime.analysis(region.chunk)
+        except VMError as e:
+            out[h] = f"the region does not stand alone: {e.message}"
+            continue
+        if tier is None:
+            found, reasons = choose(an)
+            out[h] = None if found is not None else "; ".join(reasons)
+        else:
+            out[h] = static_refusal(an, tier)
+    return out
+
+
+def _region_step(vm: VM, hook: JitHook, tier: ModuleType, an: Analysis, region: Region,
+                 original: Step) -> Step:
+    fuel_addr = hook.fuel_addr
+    strict = vm.strict_int
+    depth = region.depth
+    base = region.base_slots
+    ips = region.ips
+    enter = runtime.enter
+
+    def step() -> int:
+        if vm._budget is not None:
+            # A budget counts every instruction, which only the interpreter does.
+            return original()
+        stack = vm.stack
+        if depth:
+            slots = vm.slots + stack[-depth:]
+            out = enter(tier, an, slots, strict, 0, fuel_addr)
+            if out is not None:
+                del stack[-depth:]
+                vm.slots[:base] = slots[:base]
+        else:
+            out = enter(tier, an, vm.slots, strict, 0, fuel_addr)
+        if out is None:
+            return original()
+        ip, values = out
+        target = values.pop() if ip < 0 else ips[ip]
+        stack.extend(values)
+        return target  # type: ignore[no-any-return]
+    return step
 
 
 def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
@@ -152,12 +334,16 @@ def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
         runtime.log_once("config", "the trace tier is not available yet: linear and block "
                          "tiers only")
     if jit_usable():
-        vm._jit = JitHook(tracing, force)
+        current = vm._tiers
+        fallback = current.fallback if isinstance(current, JitHook) else current
+        vm.set_tier_hook(JitHook(tracing, force, fallback))
 
 
 def detach(vm: VM) -> None:
-    """Remove the JIT hook: the VM interprets everything again."""
-    vm._jit = None
+    """Remove the JIT hook: the tiers below it (the baseline tier) stay."""
+    current = vm._tiers
+    if isinstance(current, JitHook):
+        vm.set_tier_hook(current.fallback)
 
 
 # -- diagnostics ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Process-wide JIT state: chunk analyses, compiled units, warm-up counters, stats, the log.
 
 Units are keyed by (chunk digest, tier, strict flag, live-in kinds, extension generation):
-a content digest, never a field that deserialisation leaves empty (jit.md 10.3), shared by
+a content digest, never a field that deserialisation leaves empty, shared by
 every thread. Each key counts its runs; the unit compiles on the run after `threshold`
 interpreted ones, a refusal is remembered for the key (never retried), and a unit that
 keeps deoptimising is dropped to the interpreter. `run()` is what the policy and the
@@ -22,6 +22,7 @@ from typing import Any, Final
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import extension
+from fusevm.jit.abi import TrapCode
 from fusevm.jit.config import get_config
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
@@ -188,6 +189,28 @@ def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Ent
     return e
 
 
+def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
+             threshold: int) -> Unit | None:
+    """The unit of `an` in `tier` for these slots' kinds, compiled once `threshold` calls
+    have asked for it; None while warming up or when it will not compile."""
+    kinds = an.kinds_of(slots)
+    name: str = tier.NAME
+    e = an.entries.get((name, strict, kinds))
+    if e is None:
+        e = _entry(an, name, strict, kinds)
+    unit = e.unit
+    if unit is not None:
+        e.stats.cache_hits += 1
+        return unit
+    if e.failure is not None:
+        return None
+    e.count += 1
+    if e.count <= threshold:
+        e.stats.warmups += 1
+        return None
+    return _compile(tier, an, kinds, strict, e, e.stats)
+
+
 def run(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
         threshold: int) -> list[Any] | None:
     """Run `an`'s chunk in `tier` if it is (or now gets) compiled; None to interpret.
@@ -196,51 +219,69 @@ def run(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
     unit wrote are updated in place and the final operand stack is returned (bottom
     first). On None nothing was changed.
     """
-    kinds = an.kinds_of(slots)
-    name: str = tier.NAME
-    e = an.entries.get((name, strict, kinds))
-    if e is None:
-        e = _entry(an, name, strict, kinds)
-    unit = e.unit
-    st = e.stats
+    unit = unit_for(tier, an, slots, strict, threshold)
     if unit is None:
-        if e.failure is not None:
-            return None
-        e.count += 1
-        if e.count <= threshold:
-            st.warmups += 1
-            return None
-        unit = _compile(tier, an, kinds, strict, e, st)
-        if unit is None:
-            return None
-    else:
-        st.cache_hits += 1
-    if unit.reopt_at:
-        # Until the unit is re-optimised, time it: a long-running unit goes first.
-        started = time.perf_counter()
-        results = unit.run(slots)
-        unit.native_seconds += time.perf_counter() - started
-        if results is not None and (unit.runs >= unit.reopt_at
-                                    or unit.native_seconds >= unit.reopt_seconds):
-            unit.reopt_at = 0
-            _reoptimize(unit, name)
-    else:
-        results = unit.run(slots)
+        return None
+    out: list[Any] | None = _timed(unit, tier.NAME, lambda: unit.run(slots))
+    return _account(an, tier.NAME, unit, out)
+
+
+def enter(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool, threshold: int,
+          fuel: int | None = None) -> tuple[int, list[Any]] | None:
+    """Run `an`'s chunk in `tier`, resuming exactly: (-1, final stack) when it ran to its
+    end, (op index, stack) when it stopped before that op with `slots` holding the state
+    there, None when nothing ran. `fuel` is the address of the caller's fuel word."""
+    unit = unit_for(tier, an, slots, strict, threshold)
+    if unit is None:
+        return None
+    word = unit.default_fuel if fuel is None else fuel
+    out: tuple[int, list[Any]] | None = _timed(unit, tier.NAME,
+                                               lambda: unit.enter(slots, word))
+    if out is None or out[0] < 0:
+        _account(an, tier.NAME, unit, None if out is None else out[1])
+        return out
+    # Stopped before an op with its state written back: a deopt, unless fuel ran out.
+    trap, ip = unit.trap()
+    if trap is TrapCode.FUEL:
+        return out
+    _deopted(an, tier.NAME, unit, an.entries[(tier.NAME, strict, unit.info.kinds)], resumed=True)
+    return out
+
+
+def _timed(unit: Unit, name: str, call: Callable[[], Any]) -> Any:
+    if not unit.reopt_at:
+        return call()
+    # Until the unit is re-optimised, time it: a long-running unit goes first.
+    started = time.perf_counter()
+    out = call()
+    unit.native_seconds += time.perf_counter() - started
+    if out is not None and (unit.runs >= unit.reopt_at
+                            or unit.native_seconds >= unit.reopt_seconds):
+        unit.reopt_at = 0
+        _reoptimize(unit, name)
+    return out
+
+
+def _account(an: Analysis, name: str, unit: Unit,
+             results: list[Any] | None) -> list[Any] | None:
+    e = an.entries.get((name, unit.info.strict, unit.info.kinds))
+    if e is None:
+        return results
     if results is None:
         _deopted(an, name, unit, e)
         return None
     if e.deopt_streak:
         e.deopt_streak = 0
-    st.runs += 1
+    e.stats.runs += 1
     return results
 
 
-def _deopted(an: Analysis, name: str, unit: Unit, e: Entry) -> None:
+def _deopted(an: Analysis, name: str, unit: Unit, e: Entry, resumed: bool = False) -> None:
     e.stats.deopts += 1
     e.deopt_streak += 1
     trap, ip = unit.trap()
-    log(f"{an.source}: {name} unit deoptimised at op {ip} ({trap.message}); "
-        "the interpreter re-runs the chunk")
+    then = "the interpreter resumes there" if resumed else "the interpreter re-runs the chunk"
+    log(f"{an.source}: {name} unit deoptimised at op {ip} ({trap.message}); {then}")
     if e.deopt_streak >= MAX_CONSECUTIVE_DEOPTS:
         e.unit = None
         e.failure = f"deoptimised {e.deopt_streak} times in a row"

@@ -14,7 +14,7 @@ target, kinds join: equal kinds stay, different numeric kinds become MIXED and a
 with a non-numeric value OPAQUE (both carry a run-time kind byte and cannot be computed
 with). Where the edges into a node bring different definitions a phi is needed (the id
 becomes `("phi", node, position)`); the emitter (`lower/emit.py`) builds exactly these
-phis, so it never guesses shapes in emission order (jit.md 3.3). Rule refusals abort with
+phis, so it never guesses shapes in emission order. Rule refusals abort with
 `Refuse`, naming the op.
 """
 
@@ -100,8 +100,12 @@ def where(cfg: Cfg, index: int) -> str:
 def run_block(cfg: Cfg, block: Block, cx: Cx) -> None:
     """Lower the micro-ops of one block through their rules, then fall through if needed."""
     cx.constants = cfg.constants
+    if block.start < len(cfg.micro) and cfg.micro[block.start].sub != 0:
+        cx.pre = None
     for index in range(block.start, block.end):
         m = cfg.micro[index]
+        if m.sub == 0:
+            cx.pre = (list(cx.stack), dict(cx.slots))
         rule = rule_for(m.d)
         if rule is None:
             raise Refuse(f"{where(cfg, index)}: no lowering rule for {m.d.name}")

@@ -6,7 +6,8 @@ LLVM function and compiles it. A `Unit` owns its context and buffers (sized from
 highest slot) and marshals values: copy in only the live-in slots (word + kind byte), call
 `unit(ctx)`, and on OK copy back only the slots the unit may have written, turning words
 back into Int, Float, Bool or Undef (a slot whose kind byte says OTHER keeps its object),
-and return the final operand stack as Python values. On DEOPT nothing is copied back.
+and return the final operand stack as Python values. On DEOPT `enter()` copies back the state
+the unit wrote before the op it stopped at, so the interpreter resumes exactly there.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ KIND_OF: Final[dict[type, int]] = {int: INT, float: FLOAT, bool: BOOL, UndefType
 
 _KIND: Final[defaultdict[type, int]] = defaultdict(lambda: OTHER, KIND_OF)
 
-_UNIT_FN: Final = ctypes.PYFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
+#: A CFUNCTYPE releases the GIL while native code runs, so a timer or signal watcher thread
+#: can call `vm.interrupt()`, which writes the fuel word the unit polls (abi.py).
+_UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
+
+#: Fuel with no budget and no interrupt: loop headers never run out.
+FUEL_MAX: Final = 1 << 62
 
 
 class Analysis:
@@ -56,6 +62,8 @@ class Analysis:
         self.digest = digest
         self.n_ops = len(chunk.ops)
         self.depth = verify(chunk).depth
+        #: Room for the operand stack a DEOPT may hand back (the deepest point + 1).
+        self.max_depth = max((d for d in self.depth if d is not None), default=0) + 1
         self.cfg = cfg_mod.build(chunk)
         self.live_in: tuple[int, ...] = tuple(self.cfg.live_in)
         self.nslots = (max(self.cfg.tracked) + 1) if self.cfg.tracked else 0
@@ -115,14 +123,15 @@ class Unit:
 
     def __init__(self, native: Any, info: UnitInfo, live_in: tuple[int, ...],
                  writes: list[tuple[int, SlotKind]], results: list[SlotKind],
-                 nslots: int) -> None:
+                 nslots: int, tracked: tuple[int, ...] = (), max_depth: int = 1) -> None:
         self.info = info
         self.live_in = live_in
+        self.tracked = tracked
         self.copy_out = tuple((s, int(k)) for s, k in writes)
         self.result_kinds = tuple(int(k) for k in results)
         self.nslots = nslots
         n = max(nslots, 1)
-        m = max(len(results), 1)
+        m = max(len(results), max_depth, 1)
         self._words = (ctypes.c_int64 * n)()
         self._kinds = (ctypes.c_uint8 * n)()
         self._results = (ctypes.c_int64 * m)()
@@ -146,6 +155,9 @@ class Unit:
         c.helpers = ctypes.addressof(self._helpers)
         c.nslots = nslots
         c.nresults = len(results)
+        self._fuel = ctypes.c_int64(FUEL_MAX)  # used when the caller passes no fuel word
+        self.default_fuel = ctypes.addressof(self._fuel)
+        c.fuel = self.default_fuel
         self.ctx_addr = ctypes.addressof(c)
         self.code: tuple[Any, Any] = (_UNIT_FN(native.address), native)
         # Copy plans: live-in slots by how their word is written, written slots and
@@ -182,12 +194,26 @@ class Unit:
         return TrapCode(self.ctx.trap), int(self.ctx.trap_ip)
 
     def run(self, slots: list[Any], kinds: tuple[int, ...] | None = None) -> list[Any] | None:
-        """Run with `slots`; None on DEOPT (nothing changed).
+        """Run with `slots`; the final stack, or None on DEOPT (`slots` unchanged).
 
         `kinds` (live-in order) overrides the kind bytes the unit was compiled for, which
         only a caller that did not select the unit by kind needs (the entry guard then
         deopts on a mismatch).
         """
+        out = self._call(slots, kinds, self.default_fuel, False)
+        return out[1] if out is not None and out[0] < 0 else None
+
+    def enter(self, slots: list[Any], fuel: int) -> tuple[int, list[Any]] | None:
+        """Run with `slots` and the fuel word at address `fuel`, resuming exactly.
+
+        Returns (-1, final stack) when the unit ran to its end, (op index, stack) when it
+        stopped before that op (a guard, or no fuel left) with `slots` holding the state
+        there, or None when it did not start (entry kinds, or the unit is busy).
+        """
+        return self._call(slots, None, fuel, True)
+
+    def _call(self, slots: list[Any], kinds: tuple[int, ...] | None, fuel: int,
+              exact: bool) -> tuple[int, list[Any]] | None:
         # One caller at a time owns the context; another thread (or a helper re-entering
         # the unit) is told to interpret instead of waiting.
         if not self._owner.acquire(False):
@@ -203,19 +229,52 @@ class Unit:
                 fw = self.fw
                 for s in self.float_in:
                     fw[s] = slots[s]
+            ctx = self.ctx
+            ctx.fuel = fuel
             code = self.code  # keeps this code's region alive even if it is replaced
             status = code[0](self.ctx_addr)
-            if status:
-                self.deopts += 1
-                out = None
+            if not status:
+                out: tuple[int, list[Any]] | None = (-1, self._copy_out(slots))
             else:
-                out = self._copy_out(slots)
+                self.deopts += 1
+                depth = ctx.exit_depth
+                out = None
+                if exact and depth >= 0:
+                    out = (int(ctx.trap_ip), self._copy_state(slots, depth))
+                for s, k in zip(self.live_in, self.info.kinds):
+                    self.kb[s] = k
             if kinds is not None:
                 for s, k in zip(self.live_in, self.info.kinds):
                     self.kb[s] = k
             return out
         finally:
             self._owner.release()
+
+    def _copy_state(self, slots: list[Any], depth: int) -> list[Any]:
+        """After a DEOPT that wrote its state: every tracked slot, and the stack."""
+        iw, fw, kb = self.iw, self.fw, self.kb
+        for s in self.tracked:
+            k = kb[s]
+            if k == INT:
+                slots[s] = iw[s]
+            elif k == FLOAT:
+                slots[s] = fw[s]
+            elif k == BOOL:
+                slots[s] = iw[s] != 0
+            elif k == UNDEF:
+                slots[s] = Undef
+        out: list[Any] = []
+        for i in range(depth):
+            k = self.kr[i]
+            if k == INT:
+                out.append(self.ir_[i])
+            elif k == FLOAT:
+                out.append(self.fr[i])
+            elif k == BOOL:
+                out.append(self.ir_[i] != 0)
+            else:
+                out.append(Undef)
+        return out
 
     def _copy_out(self, slots: list[Any]) -> list[Any]:
         """After OK: the written slots into `slots`, the final stack as values."""
@@ -283,4 +342,4 @@ def build_unit(an: Analysis, tier: str, kinds: tuple[int, ...], strict: bool,
                     helper_ids, frozenset(typing.traps), time.perf_counter() - t0,
                     native.pipeline, native.codegen)
     return Unit(native, info, an.live_in, typing.writes(), typing.results(),
-                an.nslots)
+                an.nslots, tuple(an.cfg.tracked), an.max_depth)

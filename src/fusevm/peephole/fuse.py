@@ -28,12 +28,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode, with_operands
 from fusevm.ops import F, Op
 from fusevm.peephole.pattern import BY_OP, MAX_LEN, STARTING_WITH, Pattern, expand, match
+
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk
 
 __all__ = ["fuse", "unfuse"]
 
@@ -374,8 +376,9 @@ def fuse(chunk: Chunk) -> Chunk:
     if _RELEVANT.isdisjoint({ins[0] for ins in chunk.ops}):
         if all(a is b for a, b in zip(subs, chunk.sub_chunks)):
             return chunk
-        return Chunk(chunk.ops, chunk.constants, chunk.names, chunk.lines, chunk.slot_count,
-                     subs, chunk.block_ranges, chunk.sub_entries, chunk.source)
+        return type(chunk)(chunk.ops, chunk.constants, chunk.names, chunk.lines,
+                           chunk.slot_count, subs, chunk.block_ranges, chunk.sub_entries,
+                           chunk.source)
     code = _Code.of(chunk)
     for _ in range(MAX_ROUNDS):
         new = _round(code)
@@ -384,8 +387,8 @@ def fuse(chunk: Chunk) -> Chunk:
         code = new
     if _same(code, _Code.of(chunk)) and all(a is b for a, b in zip(subs, chunk.sub_chunks)):
         return chunk
-    result = Chunk(code.ops, chunk.constants, chunk.names, code.lines, chunk.slot_count,
-                   subs, code.ranges, code.entries, chunk.source)
+    result = type(chunk)(code.ops, chunk.constants, chunk.names, code.lines,
+                         chunk.slot_count, subs, code.ranges, code.entries, chunk.source)
     if __debug__:
         from fusevm.verify import verify
         verify(result)
@@ -400,5 +403,5 @@ def unfuse(chunk: Chunk) -> Chunk:
     code = _expand(_Code.of(chunk))
     if code.ops == list(chunk.ops) and all(a is b for a, b in zip(subs, chunk.sub_chunks)):
         return chunk
-    return Chunk(code.ops, chunk.constants, chunk.names, code.lines, chunk.slot_count,
-                 subs, code.ranges, code.entries, chunk.source)
+    return type(chunk)(code.ops, chunk.constants, chunk.names, code.lines, chunk.slot_count,
+                       subs, code.ranges, code.entries, chunk.source)

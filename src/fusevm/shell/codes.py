@@ -1,6 +1,6 @@
 """The numeric sub-codes of the shell ops: redirect kinds, file tests and parameter modifiers.
 
-These numbers are part of the serialized-bytecode ABI (shell.md 4.5, 4.11, 4.14): never
+These numbers are part of the serialized-bytecode ABI (docs/shell.md): never
 renumber or reuse one. Each enum also knows its shell spelling (`symbol`) and can be built back
 from it (`from_symbol`), so the assembler accepts `Redirect 1 >>`, `TestFile -f` and
 `ExpandParam :-` and the disassembler prints them the same way.
@@ -56,7 +56,7 @@ class _Coded(enum.IntEnum):
 
 
 class Redir(_Coded):
-    """Redirect kinds of the `Redirect(fd, kind)` op (shell.md 4.5)."""
+    """Redirect kinds of the `Redirect(fd, kind)` op (docs/shell.md#redirections)."""
 
     WRITE = 0  # [n]>file
     APPEND = 1  # [n]>>file
@@ -100,7 +100,7 @@ _REDIR_SYMBOLS: Final = {0: ">", 1: ">>", 2: "<", 3: "<>", 4: ">|", 5: "<&", 6: 
 
 
 class FileTest(_Coded):
-    """File test codes of the `TestFile(code)` op (shell.md 4.11)."""
+    """File test codes of the `TestFile(code)` op (docs/shell.md#file-tests)."""
 
     IS_FILE = 0  # -f
     IS_DIR = 1  # -d
@@ -135,10 +135,10 @@ _FILETEST_SYMBOLS: Final = {0: "-f", 1: "-d", 2: "-r", 3: "-w", 4: "-x", 5: "-e"
 
 
 class ParamMod(_Coded):
-    """Modifiers of the `ExpandParam(mod)` op (shell.md 4.14).
+    """Modifiers of the `ExpandParam(mod)` op (docs/shell.md#parameter-expansion).
 
-    0-17 are the reference's codes. 18-21 are a Python extension for the colon-less forms,
-    which treat only an *unset* variable (not an empty one) as missing; shell.md 4.14 allows
+    0-17 are the original op set's codes. 18-21 are an extension for the colon-less forms,
+    which treat only an *unset* variable (not an empty one) as missing; docs/shell.md allows
     such codes from 18 up. The prefix forms have symbols with a placeholder `v` (`#v`, `!v`)
     because `${#v}` and `${v#p}` would otherwise both be `#`.
     """
@@ -190,5 +190,8 @@ _PARAM_ARGC: Final = {
 
 
 def param_argc(code: int) -> int:
-    """Operand count the VM pops for modifier `code`; any unknown code pops none (shell.md 4.14)."""
+    """Operand count the VM pops for modifier `code`; any unknown code pops none.
+
+    See docs/shell.md#parameter-expansion.
+    """
     return _PARAM_ARGC.get(code, 0)

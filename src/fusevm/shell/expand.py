@@ -2,7 +2,7 @@
 
 Everything here computes on strings and lists; nothing spawns, opens or writes anything. The
 only outside state read is the environment and the password database, by `tilde_expand`, and
-both can be injected. The semantics are bash's (shell.md 4.14-4.17), with the numeric
+both can be injected. The semantics are bash's (docs/shell.md#words), with the numeric
 modifier codes of `codes.ParamMod`.
 """
 
@@ -336,7 +336,7 @@ def expand_param(
 
 
 def word_split(s: str, ifs: str | None = None) -> list[str]:
-    """Split `s` into fields by IFS, the POSIX way (shell.md 4.15).
+    """Split `s` into fields by IFS, the POSIX way (docs/shell.md#words).
 
     IFS None means unset (" \\t\\n"). An empty IFS does not split (and "" gives no field).
     Space, tab and newline in IFS are IFS whitespace: runs of them separate fields and are

@@ -1,6 +1,6 @@
 """The file tests behind `TestFile` and `test`/`[[`: -f -d -r -w -x -e -s -L -S -p -b -c.
 
-Semantics are bash's `test` (D12), not the reference's shortcuts: -r/-w/-x ask the kernel
+Semantics are bash's `test` (D12), not existence shortcuts: -r/-w/-x ask the kernel
 with access(2) using the effective ids, and every test except -L follows symlinks. A test
 never raises: a missing path, a path that is too long, an embedded NUL or an unknown code all
 answer False.

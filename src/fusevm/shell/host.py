@@ -1,7 +1,7 @@
 """The shell-host protocol: every shell-level service the VM's shell ops call.
 
 The VM owns only stack discipline; its shell-op handlers pop values, call one `ShellHost`
-method with plain data, and push the answer (shell.md 1.1-1.3). The host gets no handle to
+method with plain data, and push the answer (docs/shell.md#layers). The host gets no handle to
 the VM, so anything that must run VM code (`$(...)`, `<(...)`, trap bodies) goes through a
 `ChunkRunner` callback the frontend binds to the host. `PosixHost`, the default host (D12),
 lives in `fusevm.shell.posix` and is re-exported here.
@@ -37,7 +37,7 @@ class ChunkRunner(Protocol):
 
 @runtime_checkable
 class ShellHost(Protocol):
-    """The methods the shell ops call (shell.md 1.2), in the order of that table.
+    """The methods the shell ops call (docs/shell.md#layers), in the order of that table.
 
     Every method receives plain Python data (str, int, lists of str, chunk references) and
     returns plain data; statuses are ints (the VM wraps them in `Status`). Errors that a

@@ -635,7 +635,7 @@ class PosixHost:
 
     def subshell_begin(self) -> None:
         """Snapshot cwd, environment, umask, options, traps, functions and redirection
-        scopes; traps other than ignored ones are reset inside (shell.md 4.8, 4.13)."""
+        scopes; traps other than ignored ones are reset inside (docs/shell.md#traps)."""
         umask = os.umask(0o022)
         os.umask(umask)
         self._subshells.append(_Snapshot(

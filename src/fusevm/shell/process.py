@@ -2,7 +2,7 @@
 
 All children are started with `os.posix_spawn` (thread-safe, no fork of a threaded Python)
 and reaped with `os.waitpid` on their own pid, never `waitpid(-1)`, so this module is the one
-owner of every child it starts (shell.md 8.2). Exit codes follow bash (D12): the child's own
+owner of every child it starts. Exit codes follow bash (D12): the child's own
 code, 128+N after signal N, 127 when the command is not found and 126 when it is found but
 cannot be executed, each failure with a message on stderr.
 """

@@ -1,6 +1,6 @@
 """Redirections: opening their targets, building a child's fd table, and scoping them in-process.
 
-Two ways to apply a list of redirections (shell.md 4.5):
+Two ways to apply a list of redirections (docs/shell.md#redirections):
 
 * `FdTable` describes the fds a *child* will get, as a map from child fd to the parent fd
   that should appear there. The parent's own fds are never changed; the table turns into

@@ -2,7 +2,7 @@
 
 The OS-level handler installed for a trapped signal only records that the signal arrived;
 handlers run later, in order, when the VM asks (`due`), never inside the signal handler
-(shell.md 4.13). Pseudo-signals (EXIT, ERR, DEBUG, RETURN) are only stored here; the host
+(docs/shell.md#traps). Pseudo-signals (EXIT, ERR, DEBUG, RETURN) are only stored here; the host
 runs EXIT once at shutdown and leaves the others to the frontend. Python delivers signals
 to the main thread only, so traps can be set only from it.
 """
@@ -131,7 +131,7 @@ class Traps:
         return None if h is IGNORE else h
 
     def enter_subshell(self) -> dict[int | str, object]:
-        """Reset every trap except ignored ones (shell.md 4.13); returns the table to restore.
+        """Reset every trap except ignored ones (docs/shell.md#traps); returns the table to restore.
 
         The OS dispositions stay as they are, so a trapped signal that arrives inside the
         subshell is queued for the enclosing shell instead of killing this process.

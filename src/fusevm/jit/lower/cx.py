@@ -100,6 +100,10 @@ class Cx:
         self.constants: Sequence[Any] = ()
         self.terminated = False
         self._seq = 0
+        #: The operand stack and slots before the op being lowered (set by the driver at
+        #: each op boundary): what a guard inside the op hands back to the interpreter.
+        #: None inside a fused op's expansion that began in another block.
+        self.pre: tuple[list[Val], dict[int, Val]] | None = None
 
     # -- refusal ------------------------------------------------------------------
 
@@ -206,7 +210,7 @@ class Cx:
         if not self.strict:
             return self.int_op(op, a, b)
         value, overflow = self.int_checked(op, a, b)
-        self.flow.deopt_if(self, overflow, TrapCode.OVERFLOW)
+        self.deopt_if(overflow, TrapCode.OVERFLOW)
         return value
 
     def int_checked(self, op: str, a: Val, b: Val) -> tuple[Val, Val]:
@@ -289,8 +293,13 @@ class Cx:
                    else None)
 
     def deopt_if(self, cond: Val, trap: TrapCode) -> None:
-        """Leave the unit (nothing written back) when `cond` holds; the interpreter re-runs."""
+        """Leave the unit when `cond` holds, handing the interpreter the state before this
+        op so that it resumes with the op itself (which then raises or takes its slow
+        path)."""
         assert cond.kind is BOOL
+        if self.pre is None:
+            self.refuse("a guard inside a fused loop's expansion has no op boundary to "
+                        "resume at")
         self.flow.deopt_if(self, cond, trap)
 
     def jump(self, target: int) -> None:

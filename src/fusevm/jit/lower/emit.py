@@ -9,7 +9,10 @@ Layout of every unit (`i64 unit(JitCtx*)`, see `abi.py`):
   split a block into `B<ip>~<n>` continuations;
 * the exit block `B<len(ops)>`: stores the slots the unit may have changed (word + kind
   byte) and the final operand stack into the context, returns OK;
-* `deopt`: stores the trap code and op index, returns DEOPT without writing anything else.
+* `exit~<n>`, one per guard: stores the state before the guarded op (every tracked slot
+  and the operand stack, see `abi.py`), the trap code and op index, and returns DEOPT;
+* at each loop header, a relaxed load of `*ctx.fuel`; a negative word leaves the same
+  way (FUEL), which is how `vm.interrupt()` reaches native loops.
 
 Nodes are emitted in reverse post-order, so every value a node uses without a phi was
 defined in a node emitted earlier. Every branch a rule makes consumes the next edge the
@@ -36,6 +39,10 @@ def _own_phi(def_: Def, node: Node) -> bool:
     return len(def_) > 1 and def_[0] == "phi" and def_[1] == node
 _NO_VALUE = (SlotKind.UNDEF, SlotKind.OTHER)
 
+
+#: Whether loop headers poll the fuel word (benchmarks/bench_poll.py measures the cost by
+#: compiling with it off; nothing else turns it off, since interrupts depend on it).
+POLL_LOOP_HEADERS = True
 
 #: Function attributes of every unit. Jump tables would put relocations into .rodata,
 #: which the pre-linker refuses.
@@ -66,11 +73,10 @@ class _Emitter(Flow):
         self.pending: dict[tuple[Node, tuple[Any, ...]], list[tuple[Block, Any, Any]]] = {}
         self.current: Node = ENTRY
         self.ordinal = 0
-        self.deopt_bb: Block | None = None
-        self.deopt_phis: tuple[Phi, Phi] | None = None
         self.splits = 0
         self.slots_ptr: Any = None
         self.kinds_ptr: Any = None
+        self.fuel_ptr: Any = None
 
     # -- Flow -----------------------------------------------------------------------------
 
@@ -94,31 +100,65 @@ class _Emitter(Flow):
         self.builder.cbranch(cond.ir, self.bbs[t], self.bbs[f])
 
     def deopt_if(self, cx: Cx, cond: Val, trap: TrapCode) -> None:
-        self._guard(cond.ir, trap, cx.ip)
+        assert cx.pre is not None  # Cx.deopt_if refuses first
+        self._guard(cond.ir, trap, cx.ip, cx.pre)
 
-    def _guard(self, cond: Any, trap: TrapCode, ip: int) -> None:
-        bb, (trap_phi, ip_phi) = self._deopt_block()
+    def _guard(self, cond: Any, trap: TrapCode, ip: int,
+               state: tuple[list[Val], dict[int, Val]] | None) -> None:
+        """Leave through a block of its own when `cond` holds, writing `state` (the state
+        before op `ip`) for the interpreter to resume with; None writes nothing."""
         here = self.builder.block
         self.splits += 1
+        out = self.fn.append_block(f"exit~{self.splits}")
         cont = self.fn.append_block(f"{here.name.split('~')[0]}~{self.splits}")
-        self.builder.cbranch(cond, bb, cont)
-        trap_phi.add_incoming(const_int(I64, int(trap)), here)
-        ip_phi.add_incoming(const_int(I64, ip), here)
+        self.builder.cbranch(cond, out, cont)
+        self.builder.position_at_end(out)
+        self._materialize(trap, ip, state)
         self.builder.position_at_end(cont)
 
-    def _deopt_block(self) -> tuple[Block, tuple[Phi, Phi]]:
-        if self.deopt_bb is None or self.deopt_phis is None:
-            here = self.builder.block
-            self.deopt_bb = self.fn.append_block("deopt")
-            self.builder.position_at_end(self.deopt_bb)
-            trap = self.builder.phi(I64)
-            ip = self.builder.phi(I64)
-            self.b.store_field("trap", trap)
-            self.b.store_field("trap_ip", ip)
-            self.builder.ret(const_int(I64, int(Status.DEOPT)))
-            self.deopt_phis = (trap, ip)
-            self.builder.position_at_end(here)
-        return self.deopt_bb, self.deopt_phis
+    def _materialize(self, trap: TrapCode, ip: int,
+                     state: tuple[list[Val], dict[int, Val]] | None) -> None:
+        depth = -1
+        if state is not None:
+            stack, slots = state
+            assert self.slots_ptr is not None and self.kinds_ptr is not None
+            for s in self.cfg.tracked:
+                self._store_word(slots[s], self.slots_ptr, self.kinds_ptr, s)
+            if stack:
+                results = self.b.load_field("results", PTR)
+                kinds = self.b.load_field("result_kinds", PTR)
+                for i, v in enumerate(stack):
+                    self._store_word(v, results, kinds, i)
+            depth = len(stack)
+        self.b.store_field("exit_depth", const_int(I64, depth))
+        self.b.store_field("trap", const_int(I64, int(trap)))
+        self.b.store_field("trap_ip", const_int(I64, ip))
+        self.builder.ret(const_int(I64, int(Status.DEOPT)))
+
+    def _store_word(self, v: Val, words: Any, kinds: Any, index: int) -> None:
+        self.builder.store(self.b.to_bits(v.ir, v.kind), self.b.element_ptr(words, index, I64))
+        tag = v.tag if v.kind in _TAGGED else self.b.tag_const(v.kind)
+        self.builder.store(tag, self.b.element_ptr(kinds, index, I8))
+
+    def _poll(self, node: Node, stack: list[Val], slots: dict[int, Val]) -> None:
+        """At a loop header: leave (FUEL) when the fuel word has gone negative.
+
+        One relaxed atomic load and a branch (wasmtime's epoch check): `vm.interrupt()`
+        makes the word negative from any thread. Step budgets are not counted here: a
+        run with a budget stays in the interpreter, which counts every instruction.
+        """
+        block = self.cfg.blocks[node[0]]
+        if not POLL_LOOP_HEADERS:
+            return
+        if block.start >= len(self.cfg.micro) or self.cfg.micro[block.start].sub != 0:
+            return  # inside a fused loop's expansion: bounded, and no op boundary
+        if not any(self.cfg.blocks[p].start >= block.start for p in block.preds):
+            return
+        assert self.fuel_ptr is not None
+        left = self.builder.load_relaxed(I64, self.fuel_ptr)
+        empty = self.builder.icmp("<", left, const_int(I64, 0))
+        self._guard(empty, TrapCode.FUEL, self.cfg.micro[block.start].ip,
+                    (list(stack), dict(slots)))
 
     # -- edges and phis ---------------------------------------------------------------------
 
@@ -192,6 +232,7 @@ class _Emitter(Flow):
         self.builder.position_at_end(self.entry)
         self.slots_ptr = self.b.load_field("slots", PTR)
         self.kinds_ptr = self.b.load_field("slot_kinds", PTR)
+        self.fuel_ptr = self.b.load_field("fuel", PTR)
         checked: dict[int, SlotKind] = {s: k for s, k in self.typing.entry_kinds.items()
                                         if k is not SlotKind.OTHER}
         bad: Any = None
@@ -200,7 +241,7 @@ class _Emitter(Flow):
             mismatch = self.builder.icmp("!=", tag, const_int(I8, int(kind)))
             bad = mismatch if bad is None else self.builder.binop("or", bad, mismatch)
         if bad is not None:
-            self._guard(bad, TrapCode.KIND_GUARD, 0)
+            self._guard(bad, TrapCode.KIND_GUARD, 0, None)
         slots: dict[int, Val] = {}
         for s in self.cfg.tracked:
             kind = checked.get(s, SlotKind.OTHER)
@@ -239,6 +280,7 @@ class _Emitter(Flow):
             if node == self.typing.exit:
                 self._epilogue(stack, slots)
                 continue
+            self._poll(node, stack, slots)
             self.current, self.ordinal = node, 0
             cx = Cx(self, stack, slots, self.strict, self.b, node)
             run_block(self.cfg, self.cfg.blocks[node[0]], cx)

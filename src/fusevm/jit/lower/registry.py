@@ -14,25 +14,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from fusevm.instr import Decoded
-from fusevm.jit.lower.cx import Cx
+from fusevm.jit.extension import extension_rule
+from fusevm.jit.lower.rule import Rule, RuleFn, wrap_extension
 from fusevm.ops import Op
 
-RuleFn = Callable[[Cx, Decoded], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A registered lowering: the function, and whether it reads/writes its SLOT operands."""
-
-    fn: RuleFn
-    reads_slots: bool = True
-    writes_slots: bool = True
-    origin: str = "core"
-
+__all__ = ["Rule", "RuleFn", "core_rule", "load_rules", "lowers", "rule_for", "rules",
+           "wrap_extension"]
 
 _RULES: dict[str, Rule] = {}
 
@@ -69,7 +59,6 @@ def rule_for(d: Decoded) -> Rule | None:
     """The rule lowering this decoded instruction, or None."""
     load_rules()
     if d.ext is not None:
-        from fusevm.jit.extension import extension_rule
         return extension_rule(d)
     return _RULES.get(d.spec.name)
 
@@ -84,8 +73,3 @@ def rules() -> dict[str, Rule]:
     """A snapshot of every core rule by mnemonic."""
     load_rules()
     return dict(_RULES)
-
-
-def wrap_extension(fn: Callable[..., Any], origin: str) -> Rule:
-    """A Rule around an extension lowering (SLOT operands conservatively read and written)."""
-    return Rule(fn, True, True, origin)

@@ -173,11 +173,18 @@ class Builder:
 
     # -- memory ----------------------------------------------------------------------------
 
-    def load(self, type_: str, ptr: Value) -> Value:
-        return self._emit(type_, f"load {type_}, ptr {ptr.ref}")
+    def load(self, type_: str, ptr: Value, volatile: bool = False) -> Value:
+        kw = "load volatile" if volatile else "load"
+        return self._emit(type_, f"{kw} {type_}, ptr {ptr.ref}")
 
-    def store(self, value: Value, ptr: Value) -> None:
-        self.block.lines.append(f"  store {value.type} {value.ref}, ptr {ptr.ref}")
+    def load_relaxed(self, type_: str, ptr: Value) -> Value:
+        """An atomic load another thread's store is seen by (LLVM `monotonic`): cheap, and
+        never hoisted out of a loop."""
+        return self._emit(type_, f"load atomic {type_}, ptr {ptr.ref} monotonic, align 8")
+
+    def store(self, value: Value, ptr: Value, volatile: bool = False) -> None:
+        kw = "store volatile" if volatile else "store"
+        self.block.lines.append(f"  {kw} {value.type} {value.ref}, ptr {ptr.ref}")
 
     def gep_field(self, struct_type: str, ptr: Value, index: int) -> Value:
         return self._emit(PTR, f"getelementptr inbounds {struct_type}, ptr {ptr.ref}, "

@@ -14,7 +14,8 @@ import os
 import sys
 from typing import IO
 
-from fusevm.errors import VMError
+from fusevm.errors import Interrupted, VMError
+from fusevm.interp.signals import sigint_interrupts
 from fusevm.interp.vm import VM
 from fusevm.lang.awk.api import compile_program
 from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
@@ -134,8 +135,11 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     vm.host_data["awk.io"] = streams
     status = 0
     try:
-        vm.run()
+        with sigint_interrupts(vm):
+            vm.run()
         status = state.exit_code
+    except Interrupted:
+        status = 130
     except VMError as e:
         if isinstance(e.__cause__, BrokenPipeError):
             streams.detach_quietly()

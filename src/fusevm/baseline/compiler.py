@@ -1,0 +1,134 @@
+"""Compiling regions (once per chunk) and binding them to a VM; the fault handler.
+
+Compiled code is cached per chunk object and region; each VM binds it to its own stack,
+globals and interpreter steps (`make(vm, plain, code)`), and installs the region's entry
+points in its code array. Stats go to `stats()` (`"baseline"` in `JitCompiler.stats()`).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fusevm.baseline.codegen import Generated, generate
+from fusevm.baseline.regions import plan
+from fusevm.chunk import Chunk
+from fusevm.errors import StackUnderflow, VMError
+from fusevm.interp.bodies import ENV
+from fusevm.interp.names import op_name
+
+if TYPE_CHECKING:
+    from fusevm.interp.registry import Step
+    from fusevm.interp.vm import VM
+
+
+@dataclass(slots=True)
+class Counters:
+    compiles: int = 0
+    compile_seconds: float = 0.0
+    runs: int = 0
+    deopts: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"compiles": self.compiles, "compile_ms": round(self.compile_seconds * 1e3, 3),
+                "runs": self.runs, "deopts": self.deopts}
+
+
+COUNTERS = Counters()
+
+#: Compiled `make` functions per chunk object, by region index.
+_made: weakref.WeakKeyDictionary[Chunk, dict[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def stats() -> dict[str, float]:
+    """Counters of the baseline tier: regions compiled, compile time, regions bound."""
+    return COUNTERS.as_dict()
+
+
+def compile_region(chunk: Chunk, index: int) -> Any:
+    """The `make` function of region `index` of `chunk` (compiled on first use)."""
+    table = _made.get(chunk)
+    if table is None:
+        table = _made.setdefault(chunk, {})
+    make = table.get(index)
+    if make is not None:
+        return make
+    started = time.perf_counter()
+    cp = plan(chunk)
+    gen = generate(chunk, cp, cp.regions[index])
+    name = f"<baseline {chunk.source} @{cp.regions[index].entry}>"
+    make = _load(gen, cp.analysis.depth, name)
+    table[index] = make
+    COUNTERS.compiles += 1
+    COUNTERS.compile_seconds += time.perf_counter() - started
+    return make
+
+
+def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
+    """Execute the generated source; its `make`."""
+    namespace: dict[str, Any] = dict(ENV)
+    namespace.update(gen.constants)
+    namespace["fault"] = fault
+    namespace["LINE_IP"] = gen.line_ip
+    namespace["DEPTH"] = depth
+    exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our own code
+    return namespace["make"]
+
+
+def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
+                h: int) -> Step | None:
+    """Bind the region around hot point `h` to `vm` (once) and return `h`'s step."""
+    chunk = vm.chunk
+    cp = plan(chunk)
+    index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
+    if index is None:
+        index = cp.region_of.get(h)
+    if index is None:
+        return None
+    key = index
+    found = bound.get(key)
+    if found is None or found[0] is not vm._code:
+        make = compile_region(chunk, index)
+        code = vm.prepare()
+        run, steps = make(vm, vm._plain, code)
+        COUNTERS.runs += 1
+        region = cp.regions[index]
+        for e in region.entries:
+            if e not in region.hot and e != h:
+                vm.install_step(e, _entry_step(run, e))
+        found = (code, run, steps)
+        bound[key] = found
+    return found[2].get(h)  # type: ignore[no-any-return]
+
+
+def _entry_step(run: Any, e: int) -> Step:
+    def step() -> int:
+        return run(e)  # type: ignore[no-any-return]
+    return step
+
+
+def fault(vm: VM, exc: BaseException, line_ip: dict[int, tuple[int, int]],
+          depth: list[int | None]) -> BaseException:
+    """Leave the VM as the interpreter's step for the op that raised would have (its stack
+    on vm.stack, `vm.ip` after it) and locate the error there; the exception to raise."""
+    tb = exc.__traceback__
+    if tb is None:
+        return exc
+    found = line_ip.get(tb.tb_lineno)
+    if found is None:
+        return exc
+    ip, keep = found
+    if keep:
+        values = tb.tb_frame.f_locals
+        vm.stack.extend(values.get(f"s{k}") for k in range(keep))
+    vm._fault_ip = ip
+    chunk = vm.chunk
+    where: dict[str, Any] = {"op": op_name(chunk, ip), "ip": ip, "source": chunk.source,
+                             "line": chunk.line_of(ip)}
+    if isinstance(exc, VMError):
+        return exc.locate(**where)
+    if isinstance(exc, IndexError):
+        return StackUnderflow(f"stack underflow ({exc})", **where)
+    return exc

@@ -1,0 +1,118 @@
+"""What the baseline tier compiles as one Python function: code regions and their blocks.
+
+A chunk's code falls into regions, each entered at one place: the root code (at op 0),
+each function body (at its sub entry) and each higher-order block (at its start). A
+region's ops are those reachable from its entry without passing a `Return` (which the
+region still contains: the interpreter's step performs it) or the end of its block.
+
+Inside a region the function dispatches between basic blocks; it is entered (by the
+interpreter's dispatch loop, which knows nothing else of it) at the region entry, at each
+hot point inside it, and after each op it hands to the interpreter (a call returns there).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from fusevm.chunk import Chunk
+from fusevm.instr import Decoded
+from fusevm.interp.bodies import BODIES
+from fusevm.loops import loop_facts
+from fusevm.ops import F
+from fusevm.verify import Analysis, verify
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One region of a chunk: its entry, ops (ascending), block leaders and entry points."""
+
+    entry: int
+    ops: tuple[int, ...]
+    leaders: frozenset[int]
+    entries: tuple[int, ...]  # where the interpreter may enter: entry, hot points, resumes
+    hot: frozenset[int]  # hot points among the ops
+    stop: int | None  # a block's end: reaching it leaves the region
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlan:
+    """A chunk's regions and the verifier facts the code generator needs."""
+
+    analysis: Analysis
+    regions: tuple[Region, ...]
+    region_of: dict[int, int]  # op index -> index of the first region containing it
+
+
+_plans: weakref.WeakKeyDictionary[Chunk, ChunkPlan] = weakref.WeakKeyDictionary()
+
+
+def inline(d: Decoded) -> bool:
+    """True when the baseline writes the op out (it has a body), False when it calls the
+    interpreter's step for it."""
+    return d.ext is None and d.spec.name in _BODY_NAMES
+
+
+_BODY_NAMES = frozenset(op.name for op in BODIES)
+
+
+def plan(chunk: Chunk) -> ChunkPlan:
+    """The regions of a (verified) chunk, computed once per chunk object."""
+    found = _plans.get(chunk)
+    if found is not None:
+        return found
+    an = verify(chunk)
+    facts = loop_facts(chunk)
+    n = len(chunk.ops)
+    starts: list[tuple[int, int | None]] = [(0, None)] if n else []
+    starts += [(ip, None) for _, ip in chunk.sub_entries if 0 <= ip < n]
+    starts += [(s, e) for s, e in chunk.block_ranges if 0 <= s < n]
+    regions: list[Region] = []
+    region_of: dict[int, int] = {}
+    seen_entries: set[int] = set()
+    for entry, stop in starts:
+        if entry in seen_entries or an.depth[entry] is None:
+            continue
+        seen_entries.add(entry)
+        region = _region(an, facts.succs, frozenset(facts.hot_points), entry, stop, n)
+        for ip in region.ops:
+            region_of.setdefault(ip, len(regions))
+        regions.append(region)
+    found = ChunkPlan(an, tuple(regions), region_of)
+    _plans[chunk] = found
+    return found
+
+
+def _region(an: Analysis, succs: tuple[tuple[int, ...], ...], hot: frozenset[int],
+            entry: int, stop: int | None, n: int) -> Region:
+    body = {entry}
+    work = [entry]
+    while work:
+        ip = work.pop()
+        d = an.decoded[ip]
+        if d.spec.has(F.RETURN):
+            continue
+        for t in succs[ip]:
+            if t < n and t != stop and t not in body:
+                body.add(t)
+                work.append(t)
+    ops = tuple(sorted(body))
+    leaders = {entry}
+    resumes: set[int] = set()
+    for ip in ops:
+        d = an.decoded[ip]
+        if d.spec.has(F.BRANCH):
+            leaders.update(t for t in d.targets() if t in body)
+            leaders.add(ip + 1)
+        if d.spec.has(F.TERMINATOR):
+            leaders.add(ip + 1)
+        if not inline(d):
+            # The interpreter's step may move to another frame (a call) and come back
+            # here, or continue anywhere (an extension op's jump): a block ends after it.
+            leaders.add(ip + 1)
+            if ip + 1 in body:
+                resumes.add(ip + 1)
+    leaders.update(h for h in hot if h in body)
+    leaders &= body
+    entries = sorted({entry} | (hot & body) | resumes)
+    return Region(entry, ops, frozenset(leaders), tuple(entries), hot & body, stop)

@@ -1,0 +1,213 @@
+"""The one definition of the hot ops' behaviour, as Python statements every tier inlines.
+
+CPython's `bytecodes.c` is the model: an op's body is written once, here, and both the
+interpreter's step (`interp/handlers/bodies.py`) and the baseline tier's code
+(`fusevm.baseline`) are generated from it. An op without a body here has its behaviour in
+exactly one interpreter handler instead, which the baseline tier calls; no op has both
+(tests/interp/test_bodies.py checks it).
+
+A body is a few statements over these names and nothing else:
+
+* the op's stack items, named as in its stack effect in the op table (`a b -- r`): the
+  inputs are bound on entry and the body assigns every output (an output may reuse an
+  input's name, as `Dup`'s `a -- a a2` does). Outputs are assigned once, after everything
+  that may raise, or from a tuple: the baseline tier may keep an output in the same
+  variable as an input, and an error must find the inputs as they were;
+* the op's operands, named as in the op table (`slot`, `value`, `target`, ...), constants
+  of the instruction;
+* `taken`: a BRANCH op's body ends with `taken = <condition>`, and the op continues at its
+  TARGET operand when that holds (a TERMINATOR jump's condition is `True`);
+* the environment `ENV` below: the frame's `slots`, the VM's `globals_`, the constant pool
+  `consts`, `strict` (VM(strict_int=...)), the semantics module `sem` and a few coercions.
+
+Any other name a body assigns is a temporary of that op (the generators rename it apart).
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass
+from typing import Final
+
+from fusevm.interp import semantics as sem
+from fusevm.ops import F, Op
+from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
+
+#: What a body may name besides its stack items, operands and temporaries. `slots`,
+#: `globals_`, `consts` and `strict` are bound per VM (and `slots` per frame) by each tier.
+ENV: Final[dict[str, object]] = {
+    "sem": sem, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "Undef": Undef,
+    "to_float": to_float, "truthy": truthy,
+}
+PER_VM: Final = frozenset({"slots", "globals_", "consts", "strict"})
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One op's definition: its source and what the generators need to know about it."""
+
+    op: Op
+    source: str
+    tree: ast.Module
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    operands: tuple[str, ...]
+    uses: frozenset[str]  # the per-VM names it reads
+    temps: frozenset[str]  # names it assigns that are neither outputs nor `taken`
+
+    @property
+    def branches(self) -> bool:
+        return self.op.spec.has(F.BRANCH)
+
+
+BODIES: dict[Op, Body] = {}
+
+
+def body(*ops: Op, source: str) -> None:
+    """Declare the body of one or more ops (ops sharing a body share their item names)."""
+    for op in ops:
+        if op in BODIES:
+            raise ValueError(f"{op.name} has two bodies")
+        BODIES[op] = _make(op, source)
+
+
+def _make(op: Op, source: str) -> Body:
+    spec = op.spec
+    if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
+        raise ValueError(f"{op.name}: a body cannot take an operand-sized run of values")
+    text = textwrap.dedent(source).strip("\n")
+    tree = ast.parse(text)
+    inputs = tuple(n for n, _ in spec.effect.inputs)
+    outputs = tuple(n for n, _ in spec.effect.outputs)
+    operands = tuple(o.name for o in spec.operands)
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Store)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    missing = set(outputs) - assigned - set(inputs)
+    if missing:
+        raise ValueError(f"{op.name}: the body never assigns {sorted(missing)}")
+    if spec.has(F.BRANCH) != ("taken" in assigned):
+        raise ValueError(f"{op.name}: a BRANCH op's body, and only one, assigns `taken`")
+    temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})
+    known = set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM | temps | \
+        {"taken", "type", "int", "float", "bool", "str", "len"}
+    unknown = read - known
+    if unknown:
+        raise ValueError(f"{op.name}: the body names {sorted(unknown)}, which it may not")
+    return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM), temps)
+
+
+# -- Constants and the stack ------------------------------------------------------------
+
+body(Op.Nop, source="pass")
+body(Op.LoadInt, source="n = value")
+body(Op.LoadFloat, source="f = value")
+body(Op.LoadConst, source="v = consts[const]")
+body(Op.LoadTrue, source="b = True")
+body(Op.LoadFalse, source="b = False")
+body(Op.LoadUndef, source="u = Undef")
+body(Op.Pop, source="a = None")  # copy on write counts holders: let go of the value
+body(Op.Dup, source="a2 = a")
+body(Op.Swap, source="b2, a2 = b, a")
+
+# -- Variables: containers are shared on read, copied on their first write (D8) ---------
+
+body(Op.GetSlot, source="v = slots[slot]")
+body(Op.SetSlot, source="slots[slot] = v")
+body(Op.GetVar, source="v = globals_[name]")
+body(Op.GetArray, source="arr = globals_[name]")
+body(Op.GetHash, source="h = globals_[name]")
+body(Op.SetVar, Op.DeclareVar, source="globals_[name] = v")
+body(Op.SetArray, source="globals_[name] = arr")
+body(Op.SetHash, source="globals_[name] = h")
+
+# -- Arithmetic: the Int and Float paths inline, everything else in `sem` -----------------
+
+for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
+    body(_op, source=f"""
+        if type(a) is int and type(b) is int:
+            exact = a {_sym} b
+            r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict,
+                                                                          "{_op.name}")
+        elif type(a) is float and type(b) is float:
+            r = a {_sym} b
+        else:
+            r = sem.{_op.name.lower()}(a, b, strict)
+        """)
+body(Op.Div, source="""
+    if type(a) is float and type(b) is float and b:
+        r = a / b
+    else:
+        r = sem.div(a, b)
+    """)
+body(Op.Mod, source="r = sem.mod(a, b)")
+body(Op.Negate, source="r = sem.negate(a, strict)")
+body(Op.Inc, source="""
+    if type(a) is int and a != INT_MAX:
+        r = a + 1
+    else:
+        r = sem.inc(a, strict)
+    """)
+body(Op.Dec, source="""
+    if type(a) is int and a != INT_MIN:
+        r = a - 1
+    else:
+        r = sem.dec(a, strict)
+    """)
+
+# -- Comparisons --------------------------------------------------------------------------
+
+for _op, _sym in ((Op.NumEq, "=="), (Op.NumNe, "!="), (Op.NumLt, "<"), (Op.NumGt, ">"),
+                  (Op.NumLe, "<="), (Op.NumGe, ">=")):
+    body(_op, source=f"""
+        if type(a) is int and type(b) is int or type(a) is float and type(b) is float:
+            r = a {_sym} b
+        else:
+            r = to_float(a) {_sym} to_float(b)
+        """)
+body(Op.LogNot, source="r = not truthy(a)")
+
+# -- Control flow -------------------------------------------------------------------------
+
+body(Op.Jump, source="taken = True")
+body(Op.JumpIfTrue, source="taken = cond is True or cond is not False and truthy(cond)")
+body(Op.JumpIfFalse, source="taken = cond is False or cond is not True and not truthy(cond)")
+body(Op.JumpIfTrueKeep, source="taken = truthy(cond)")
+body(Op.JumpIfFalseKeep, source="taken = not truthy(cond)")
+
+# -- Fused slot ops (each means exactly its `fuses` sequence, D14) ------------------------
+
+body(Op.PreIncSlotVoid, source="""
+    old = slots[slot]
+    slots[slot] = old + 1 if type(old) is int and old != INT_MAX else sem.inc(old, strict)
+    """)
+body(Op.PreIncSlot, source="""
+    old = slots[slot]
+    v = old + 1 if type(old) is int and old != INT_MAX else sem.inc(old, strict)
+    slots[slot] = v
+    """)
+body(Op.AddAssignSlotVoid, source="""
+    x = slots[a]
+    y = slots[b]
+    if type(x) is int and type(y) is int:
+        z = x + y
+        if not INT_MIN <= z <= INT_MAX:
+            z = sem.int_result(z, strict, "Add")
+    else:
+        z = sem.add(x, y, strict)
+    slots[a] = z
+    """)
+body(Op.SlotLtIntJumpIfFalse, source="""
+    v = slots[slot]
+    taken = not (v < limit if type(v) is int else sem.num_lt(v, limit))
+    """)
+body(Op.SlotIncLtIntJumpBack, source="""
+    v = slots[slot]
+    v = v + 1 if type(v) is int and v != INT_MAX else sem.inc(v, strict)
+    slots[slot] = v
+    taken = v < limit
+    """)
+
+del _op, _sym

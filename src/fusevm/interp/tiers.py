@@ -1,0 +1,54 @@
+"""How the interpreter reaches the tiers above it without importing them.
+
+A tier provider is named here as `module:function` data; `attach(vm, name)` imports it on
+first use and calls `function(vm, **options)`, which installs a tier hook with
+`vm.set_tier_hook()`. The interpreter depends only on that hook's small protocol
+(`try_run`, `region_step`, `region_threshold`, `start_run`, `interrupt`; see
+`VM.set_tier_hook`), never on a tier's modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from fusevm.interp.vm import VM
+
+#: The providers by name: the baseline tier (Python code, on by default) comes from
+#: `fusevm.baseline`; the native tiers (linear and block; `tracing=True` asks for the trace
+#: tier too) from `fusevm.jit`, whose hook falls back on the one already installed.
+PROVIDERS: Final[dict[str, str]] = {"baseline": "fusevm.baseline:attach",
+                                    "native": "fusevm.jit.policy:attach"}
+
+
+#: When true, a tier that fails while compiling raises (the test suite sets it); otherwise
+#: the failure is logged once per kind and the interpreter keeps running that code.
+STRICT = False
+
+_logger = logging.getLogger("fusevm.tiers")
+_said: set[str] = set()
+
+
+def failed(exc: Exception) -> None:
+    """A tier failed to compile or bind a region: say so once; re-raise under STRICT."""
+    if STRICT:
+        raise exc
+    key = f"{type(exc).__name__}: {exc}"
+    if key not in _said:
+        _said.add(key)
+        _logger.warning("a tier failed, the interpreter runs that code instead: %s", key)
+
+
+def baseline_by_default() -> bool:
+    """Whether a VM gets the baseline tier when `VM(baseline=None)` (FUSEVM_BASELINE)."""
+    module, _, _ = PROVIDERS["baseline"].partition(":")
+    enabled: bool = importlib.import_module(module).enabled_by_default()
+    return enabled
+
+
+def attach(vm: VM, name: str, **options: Any) -> None:
+    """Let provider `name` install its tier hook on `vm`."""
+    module, _, function = PROVIDERS[name].partition(":")
+    getattr(importlib.import_module(module), function)(vm, **options)

@@ -1,0 +1,103 @@
+"""Where control can loop in a chunk: back edges, loop headers, natural loops, hot points.
+
+Everything here is derived from the op table's BRANCH/TERMINATOR flags and TARGET operands.
+A loop header is the target of a backward branch (a BRANCH op whose target is at or before
+the op itself), whatever the layout: a bottom-tested loop branches back to its body, a
+top-tested `while` jumps back to its test. Hot points are where the interpreter counts
+entries for the tiers and where every tier polls for interrupts and budgets: loop headers,
+function entries and higher-order block starts. Every unbounded execution passes one of
+them over and over, so nothing needs a check per op (D18).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from fusevm.chunk import Chunk
+from fusevm.instr import Decoded, decode
+from fusevm.ops import F
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFacts:
+    """The control facts of one chunk (its own code only, not its sub-chunks)."""
+
+    succs: tuple[tuple[int, ...], ...]  # successors of each op (len(ops) is the end)
+    back_edges: dict[int, tuple[int, ...]]  # loop header -> the ops branching back to it
+    entries: tuple[int, ...]  # function entries and block starts, ascending
+    hot_points: tuple[int, ...]  # loop headers and entries, ascending
+
+    @property
+    def headers(self) -> tuple[int, ...]:
+        return tuple(sorted(self.back_edges))
+
+
+_cache: weakref.WeakKeyDictionary[Chunk, LoopFacts] = weakref.WeakKeyDictionary()
+
+
+def successors(d: Decoded, ip: int) -> tuple[int, ...]:
+    """Where control may go after op `ip` (targets first, then the fall-through)."""
+    out = list(d.targets()) if d.spec.has(F.BRANCH) else []
+    if not d.spec.has(F.TERMINATOR):
+        out.append(ip + 1)
+    return tuple(out)
+
+
+def loop_facts(chunk: Chunk) -> LoopFacts:
+    """The loop facts of a (verified) chunk, computed once per chunk object."""
+    found = _cache.get(chunk)
+    if found is not None:
+        return found
+    n = len(chunk.ops)
+    succs: list[tuple[int, ...]] = []
+    back: dict[int, list[int]] = {}
+    for ip, instr in enumerate(chunk.ops):
+        out = successors(decode(instr), ip)
+        succs.append(out)
+        for t in out:
+            if t <= ip:
+                back.setdefault(t, []).append(ip)
+    entries = {ip for _, ip in chunk.sub_entries if 0 <= ip < n}
+    entries.update(start for start, _ in chunk.block_ranges if 0 <= start < n)
+    hot = sorted(entries | {h for h in back if h < n})
+    found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
+                      tuple(sorted(entries)), tuple(hot))
+    _cache[chunk] = found
+    return found
+
+
+def natural_loop(facts: LoopFacts, header: int) -> frozenset[int]:
+    """The ops of the natural loop of `header`: those that reach a back edge into it
+    without passing through it (inner loops included)."""
+    preds: dict[int, list[int]] = {}
+    for ip, out in enumerate(facts.succs):
+        for t in out:
+            preds.setdefault(t, []).append(ip)
+    body = {header}
+    work = [src for src in facts.back_edges.get(header, ()) if src != header]
+    body.update(work)
+    while work:
+        ip = work.pop()
+        for p in preds.get(ip, ()):
+            if p not in body:
+                body.add(p)
+                work.append(p)
+    return frozenset(body)
+
+
+def reachable_until(facts: LoopFacts, entry: int, stop: frozenset[int]) -> frozenset[int]:
+    """Ops reachable from `entry` without passing through an op in `stop` (which are
+    included but not followed): a function body from its entry up to its returns."""
+    n = len(facts.succs)
+    seen = {entry}
+    work = [entry]
+    while work:
+        ip = work.pop()
+        if ip in stop:
+            continue
+        for t in facts.succs[ip]:
+            if t < n and t not in seen:
+                seen.add(t)
+                work.append(t)
+    return frozenset(seen)

@@ -1,0 +1,135 @@
+"""Loading extension sets and frontends: `--ext MODULE:ATTR` specs and installed entry points.
+
+Two entry-point groups let an installed package plug into fusevm without fusevm naming it:
+
+* `fusevm.extensions`: `NAME = "package.module:ATTR"`, where ATTR is an `ExtensionSet` (or
+  a sequence of them). `fusevm run`, `asm`, `dis` and `jit-dump` load every installed set, so
+  chunks that use its ops assemble, disassemble and run from the command line.
+* `fusevm.frontends`: `NAME = "package.module:main"`, where `main(argv: list[str]) -> int`
+  is the subcommand `fusevm NAME ARG...` (it gets the arguments after NAME and returns the
+  exit status).
+* `fusevm.compilers`: `NAME = "package.module:compile"`, where
+  `compile(source: str, fuse: bool = True) -> Chunk` turns program text into a chunk, for
+  `fusevm dis --lang NAME PROGRAM`.
+
+The `--ext MODULE:ATTR` option names a set the same way without installing anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.errors import VMError
+from fusevm.ops.extension import ExtensionSet
+
+EXTENSIONS_GROUP: Final = "fusevm.extensions"
+FRONTENDS_GROUP: Final = "fusevm.frontends"
+COMPILERS_GROUP: Final = "fusevm.compilers"
+
+Frontend = Callable[[list[str]], int]
+Compiler = Callable[..., Chunk]
+
+
+def load_object(spec: str, what: str = "--ext") -> Any:
+    """Import `module.path:attr.path` and return the attribute; VMError when it cannot."""
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise VMError(f"{what} {spec!r}: expected MODULE:ATTR, e.g. mylang.ops:EXT")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as e:
+        raise VMError(f"{what} {spec!r}: cannot import {module_name!r}: {e}") from e
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise VMError(f"{what} {spec!r}: {module_name!r} has no attribute "
+                          f"{attr_path!r}") from None
+    return obj
+
+
+def _as_sets(obj: Any, what: str) -> list[ExtensionSet]:
+    if isinstance(obj, ExtensionSet):
+        return [obj]
+    if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
+        items = list(obj)
+        if items and all(isinstance(item, ExtensionSet) for item in items):
+            return items
+    raise VMError(f"{what} is a {type(obj).__name__}, not an ExtensionSet "
+                  "(or a sequence of them)")
+
+
+def load_extensions(specs: Iterable[str]) -> list[ExtensionSet]:
+    """The sets named by `--ext MODULE:ATTR` specs, in order."""
+    out: list[ExtensionSet] = []
+    for spec in specs:
+        out += _as_sets(load_object(spec), f"--ext {spec!r}")
+    return out
+
+
+def _group(name: str) -> list[EntryPoint]:
+    return sorted(entry_points(group=name), key=lambda ep: ep.name)
+
+
+def installed_extensions(warn: Callable[[str], None] | None = None) -> list[ExtensionSet]:
+    """Every set registered under `fusevm.extensions`.
+
+    One broken package must not break every run: an entry point that fails to load is
+    skipped and reported through `warn` (default: a line on stderr).
+    """
+    report = warn if warn is not None else (lambda msg: print(msg, file=sys.stderr))
+    out: list[ExtensionSet] = []
+    for ep in _group(EXTENSIONS_GROUP):
+        try:
+            out += _as_sets(ep.load(), f"entry point {ep.name!r} ({ep.value})")
+        except Exception as e:  # any import-time failure of third-party code
+            report(f"fusevm: ignoring extension set {ep.name!r} ({ep.value}): {e}")
+    return out
+
+
+def _load(ep: EntryPoint, what: str) -> Any:
+    """Load an entry point, turning any import-time failure into a one-line VMError."""
+    try:
+        return ep.load()
+    except Exception as e:  # third-party import-time code can raise anything
+        raise VMError(f"{what} {ep.name!r} ({ep.value}) failed to load: {e}") from e
+
+
+def frontend_names() -> list[str]:
+    """Names of the installed frontends (`fusevm NAME` subcommands)."""
+    return [ep.name for ep in _group(FRONTENDS_GROUP)]
+
+
+def find_frontend(name: str) -> Frontend | None:
+    """The `main` of the installed frontend called `name`, or None."""
+    for ep in _group(FRONTENDS_GROUP):
+        if ep.name == name:
+            main = _load(ep, "frontend")
+            if not callable(main):
+                raise VMError(f"frontend {name!r} ({ep.value}) is not callable")
+            frontend: Frontend = main
+            return frontend
+    return None
+
+
+def compiler_names() -> list[str]:
+    """Names of the installed compilers (`fusevm dis --lang NAME`)."""
+    return [ep.name for ep in _group(COMPILERS_GROUP)]
+
+
+def find_compiler(name: str) -> Compiler:
+    """The `compile(source, fuse=True) -> Chunk` registered as `name`; VMError if none."""
+    for ep in _group(COMPILERS_GROUP):
+        if ep.name == name:
+            compile_fn = _load(ep, "compiler")
+            if not callable(compile_fn):
+                raise VMError(f"compiler {name!r} ({ep.value}) is not callable")
+            found: Compiler = compile_fn
+            return found
+    known = ", ".join(compiler_names()) or "none installed"
+    raise VMError(f"no compiler for language {name!r} (known: {known})")

@@ -1,0 +1,233 @@
+"""Run control (D18): step budgets, timeouts and interrupts stop the interpreter at an
+instruction boundary, and a later run() continues as if nothing had happened."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+
+from fusevm import VM, BudgetExceeded, Interrupted, VMError
+from fusevm.asm import assemble
+
+COUNT = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 0
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    GetSlot 0
+    LoadInt 1
+    Add
+    SetSlot 0
+    Jump top
+done:
+    LoadConst "sum"
+    GetSlot 1
+    PrintLn 2
+    GetSlot 1
+"""
+
+FOREVER = """
+    LoadInt 0
+    SetSlot 0
+top:
+    GetSlot 0
+    LoadInt 1
+    Add
+    SetSlot 0
+    Jump top
+"""
+
+CALLS = """
+    LoadInt 0
+    SetVar total
+    LoadInt 0
+    SetSlot 0
+again:
+    GetSlot 0
+    LoadInt 3
+    NumLt
+    JumpIfFalse finish
+    LoadInt {n}
+    Call work 1
+    GetVar total
+    Add
+    SetVar total
+    GetSlot 0
+    LoadInt 1
+    Add
+    SetSlot 0
+    Jump again
+finish:
+    GetVar total
+    ReturnValue
+.sub work
+    SetSlot 1
+    LoadInt 0
+    SetSlot 2
+loop:
+    GetSlot 1
+    LoadInt 0
+    NumGt
+    JumpIfFalse out
+    GetSlot 2
+    GetSlot 1
+    Add
+    SetSlot 2
+    GetSlot 1
+    LoadInt 1
+    Sub
+    SetSlot 1
+    Jump loop
+out:
+    GetSlot 2
+    ReturnValue
+"""
+
+
+def run_all(text: str) -> tuple[object, str]:
+    out = io.StringIO()
+    return VM(assemble(text, source="ctl.fasm"), stdout=out).run(), out.getvalue()
+
+
+def test_a_budget_counts_every_dispatched_instruction_exactly() -> None:
+    chunk = assemble("LoadInt 1\nLoadInt 2\nAdd\nLoadInt 3\nMul\n")
+    assert VM(chunk).run(max_steps=5) == 9
+    vm = VM(chunk)
+    with pytest.raises(BudgetExceeded) as e:
+        vm.run(max_steps=4)
+    assert e.value.ip == 4 and e.value.op == "Mul" and vm.ip == 4
+    assert vm.run() == 9
+
+
+@pytest.mark.parametrize("budget", [1, 7, 100, 4095, 4096, 4097, 10_000])
+def test_resuming_after_a_budget_gives_the_uninterrupted_result(budget: int) -> None:
+    text = COUNT.format(n=3000)
+    expected = run_all(text)
+    out = io.StringIO()
+    vm = VM(assemble(text, source="ctl.fasm"), stdout=out)
+    stops = 0
+    while True:
+        try:
+            result = vm.run(max_steps=budget)
+            break
+        except BudgetExceeded:
+            stops += 1
+    assert (result, out.getvalue()) == expected
+    assert stops >= 1
+
+
+def test_budgets_resume_inside_function_calls() -> None:
+    text = CALLS.format(n=500)
+    expected = run_all(text)
+    vm = VM(assemble(text, source="ctl.fasm"))
+    depths = set()
+    while True:
+        try:
+            result = vm.run(max_steps=333)
+            break
+        except BudgetExceeded:
+            depths.add(len(vm.frames))
+    assert result == expected[0] == 3 * 500 * 501 // 2
+    assert 2 in depths  # stopped (and resumed) inside the callee
+
+
+def test_a_timeout_interrupts_an_endless_loop_at_a_hot_point() -> None:
+    vm = VM(assemble(FOREVER, source="loop.fasm"))
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as e:
+        vm.run(timeout=0.2)
+    assert time.monotonic() - started < 5
+    assert e.value.ip == 2 and e.value.source == "loop.fasm"
+    assert vm.ip == 2 and vm.stack == [] and vm.slots[0] > 0
+    before = vm.slots[0]
+    with pytest.raises(BudgetExceeded):
+        vm.run(max_steps=60)
+    assert vm.slots[0] == before + 12  # 5 ops per iteration, stopped at the boundary
+
+
+def test_interrupt_from_another_thread_and_resume() -> None:
+    text = COUNT.format(n=400_000)
+    expected = run_all(text)
+    out = io.StringIO()
+    vm = VM(assemble(text, source="ctl.fasm"), stdout=out)
+    timer = threading.Timer(0.05, vm.interrupt)
+    timer.start()
+    try:
+        first = vm.run()
+    except Interrupted:
+        first = None
+        assert 0 < vm.slots[0] < 400_000
+        assert vm.run() == expected[0]
+    timer.join()
+    if first is not None:  # the machine was fast enough to finish first
+        assert first == expected[0]
+    assert out.getvalue() == expected[1]
+
+
+def test_an_interrupt_between_runs_stops_the_next_run_once() -> None:
+    vm = VM(assemble(COUNT.format(n=10), source="ctl.fasm"), stdout=io.StringIO())
+    vm.interrupt()
+    with pytest.raises(Interrupted):
+        vm.run()
+    assert vm.run() == 45
+
+
+def test_a_straight_line_run_ignores_a_late_interrupt() -> None:
+    vm = VM(assemble("LoadInt 1\nLoadInt 2\nAdd\n"))
+    assert vm.run(timeout=30) == 3
+    vm.reset()
+    assert vm.run() == 3
+
+
+def test_stopping_inside_a_higher_order_block_cannot_resume() -> None:
+    text = """
+    .block spinner blk end
+        LoadInt 1
+        LoadInt 2
+        MakeArray 2
+        MapBlock spinner
+        Return
+    blk:
+        LoadInt 0
+        SetSlot 1
+    spin:
+        GetSlot 1
+        LoadInt 1
+        Add
+        Dup
+        SetSlot 1
+        LoadInt 1000000000000
+        NumLt
+        JumpIfTrue spin
+        GetSlot 1
+    end:
+    """
+    vm = VM(assemble(text, source="blk.fasm"))
+    with pytest.raises(Interrupted):
+        vm.run(timeout=0.1)
+    with pytest.raises(VMError, match="reset"):
+        vm.run()
+    vm.reset()
+    with pytest.raises(BudgetExceeded):
+        vm.run(max_steps=50)
+
+
+def test_bad_limits_are_refused() -> None:
+    vm = VM(assemble("LoadInt 1\n"))
+    with pytest.raises(ValueError):
+        vm.run(max_steps=-1)
+    with pytest.raises(ValueError):
+        vm.run(timeout=0)
+    assert vm.run() == 1
