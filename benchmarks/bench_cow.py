@@ -99,14 +99,14 @@ def word_loop_chunk(words: int, hoisted: bool) -> Chunk:
     return b.build(fuse=False)
 
 
-def interleaved(chunks: dict[str, Chunk], runs: int) -> dict[str, float]:
+def interleaved(chunks: dict[str, Chunk], runs: int, baseline: bool) -> dict[str, float]:
     """Median ns of VM(chunk).run() per variant, the variants alternating run by run."""
     times: dict[str, list[int]] = {k: [] for k in chunks}
     for chunk in chunks.values():  # warm-up, and a check that each one runs
-        VM(chunk).run()
+        VM(chunk, baseline=baseline).run()
     for _ in range(runs):
         for name, chunk in chunks.items():
-            vm = VM(chunk)
+            vm = VM(chunk, baseline=baseline)
             vm.prepare()
             t0 = time.perf_counter_ns()
             vm.run()
@@ -117,16 +117,19 @@ def interleaved(chunks: dict[str, Chunk], runs: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--baseline", choices=("on", "off"), default="on",
+                   help="run with the baseline tier (the default VM) or the interpreter only")
     p.add_argument("--iterations", type=int, default=200_000)
     p.add_argument("--words", type=int, default=20_000)
     args = p.parse_args(argv)
     print(f"bench_cow: {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}, {args.runs} interleaved runs, medians")
+          f"{platform.machine()}, baseline tier {args.baseline}, {args.runs} interleaved runs, "
+          "medians")
 
     n = args.iterations
     small, large = 10, 200_000
     t = interleaved({"small": get_slot_chunk(small, n), "large": get_slot_chunk(large, n)},
-                    args.runs)
+                    args.runs, args.baseline == "on")
     print(f"  GetSlot loop, {n:,} iterations:")
     print(f"    {small:>7,}-element array  {t['small'] / n:7.1f} ns/iteration")
     print(f"    {large:>7,}-element array  {t['large'] / n:7.1f} ns/iteration")
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
     w = args.words
     t = interleaved({"in loop": word_loop_chunk(w, hoisted=False),
-                     "hoisted": word_loop_chunk(w, hoisted=True)}, args.runs)
+                     "hoisted": word_loop_chunk(w, hoisted=True)}, args.runs,
+                    args.baseline == "on")
     print(f"  while i < len(words), {w:,} words:")
     print(f"    len(words) in the loop  {t['in loop'] / 1e6:8.2f} ms")
     print(f"    len(words) hoisted      {t['hoisted'] / 1e6:8.2f} ms")

@@ -5,7 +5,9 @@ with the core `Add`; with an extension op whose factory builds the same step as 
 `Add` handler (the factory protocol, dispatched directly); and with the same addition as a
 plain `handler(vm, *operands)` (the original protocol, through the adapter). The variants
 alternate run by run and the medians are reported, with the extra cost of the one changed
-op per iteration.
+op per iteration. `--baseline off` measures the interpreter alone; with the baseline tier
+(the default) `Add` is inlined from its body while an extension op, like every core op
+without a body, is a call to its step.
 
     python benchmarks/bench_extension.py [--iterations N] [--runs R]
 """
@@ -81,17 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iterations", type=int, default=300_000)
     p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--baseline", choices=("on", "off"), default="on",
+                   help="run with the baseline tier (the default VM) or the interpreter only")
     args = p.parse_args(argv)
     n = args.iterations
     chunks = {"core Add": loop_chunk(n, Op.Add),
               "extension factory": loop_chunk(n, BENCH["BenchAdd"]),
               "extension plain handler": loop_chunk(n, BENCH["BenchAddPlain"])}
+    baseline = args.baseline == "on"
     for chunk in chunks.values():
-        assert VM(chunk, extensions=[BENCH]).run() == n
+        assert VM(chunk, extensions=[BENCH], baseline=baseline).run() == n
     times: dict[str, list[int]] = {k: [] for k in chunks}
     for _ in range(args.runs):
         for name, chunk in chunks.items():
-            vm = VM(chunk, extensions=[BENCH])
+            vm = VM(chunk, extensions=[BENCH], baseline=baseline)
             vm.prepare()
             t0 = time.perf_counter_ns()
             vm.run()
@@ -99,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     core = med["core Add"]
     print(f"bench_extension: {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}, {n:,} iterations x 8 ops, {args.runs} interleaved runs, "
-          "medians")
+          f"{platform.machine()}, baseline tier {args.baseline}, {n:,} iterations x 8 ops, "
+          f"{args.runs} interleaved runs, medians")
     for name, t in med.items():
         print(f"  {name:<24} {t / 1e6:8.1f} ms  {t / n:6.1f} ns/iteration  "
               f"{(t - core) / n:+6.1f} ns for the one changed op  ({t / core:4.2f}x)")
