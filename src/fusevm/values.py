@@ -3,9 +3,11 @@
 Representation (other modules rely on it): Undef is the `Undef` singleton, Bool is `bool`,
 Int is `int` kept within [INT_MIN, INT_MAX] (D4), Float is `float`, Str is `str`, Array is
 `list`, Hash is `dict` with str keys in insertion order (D7), and Status, Ref and NativeFn are
-the small frozen classes below. Because `True == 1 == 1.0` in Python, every function here
-dispatches on the exact `type(v)` and never on `==` or `isinstance`. Semantics are
-those of docs/values.md, with `StringLen` counting code points (D6).
+the small frozen classes below. Arrays and Hashes are shared between storage locations and
+copied on their first write (D8): see `fusevm.interp.cow`. Because `True == 1 == 1.0` in
+Python, every function here dispatches on the exact `type(v)` and never on `==` or
+`isinstance`. Semantics are those of docs/values.md, with `StringLen` counting code
+points (D6).
 """
 
 from __future__ import annotations
@@ -460,7 +462,8 @@ def length(v: Value) -> int:
 def copy_value(v: Value) -> Value:
     """Copy a value so the copy never aliases the original's storage (D8).
 
-    A shallow copy suffices: no core op mutates a nested container in place.
+    A shallow copy suffices: no core op mutates a nested container in place. The VM itself
+    copies lazily (copy on write, `fusevm.interp.cow`); this is the eager copy.
     """
     t = type(v)
     if t is list or t is dict:

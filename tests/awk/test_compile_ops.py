@@ -25,7 +25,7 @@ def test_extension_set_range_and_no_core_ops() -> None:
         assert op.id in AWK
         assert op.name.startswith("Awk")
         assert op.name not in core_names
-        assert op.handler is not None, op.name
+        assert op.factory is not None, op.name  # every awk op uses the step-factory protocol
         assert lookup(op.id) is op
 
 

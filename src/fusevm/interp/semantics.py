@@ -7,7 +7,7 @@ comes here, so each rule is written once (STYLE 4.3).
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Any
 
 from fusevm.errors import IntegerOverflow, ZeroDivision
 from fusevm.values import (
@@ -20,8 +20,6 @@ from fusevm.values import (
     trunc_rem,
     wrap64,
 )
-
-NEEDS_COPY: Final = frozenset({list, dict})
 
 
 def int_result(r: int, strict: bool, what: str) -> int:

@@ -29,15 +29,19 @@ from fusevm.errors import (
 )
 from fusevm.interp import tiers
 from fusevm.interp.backtrace import backtrace
+from fusevm.interp.cow import own_result, writable
+from fusevm.interp.extapi import OperandStack
 from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.loops import loop_facts
+from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
 from fusevm.values import Undef, copy_value
 from fusevm.verify import ensure_verified
 
 DEFAULT_MAX_DEPTH: Final = 10_000
+_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
 MAX_BLOCK_NESTING: Final = 200
 #: Instructions the budgeted loop runs between two looks at the budget, charging each slice
 #: before it runs. Higher-order blocks charge their own instructions as they run, against
@@ -79,6 +83,8 @@ class VM:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
+        #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
+        self.stack_api = OperandStack(self.stack)
         self.strict_int = strict_int
         self.max_depth = max_depth
         self.caps = caps if caps is not None else Caps.ALL
@@ -150,11 +156,17 @@ class VM:
         self.stack.append(value)
 
     def pop(self) -> Any:
-        if not self.stack:
+        """Pop the top value; a container comes back exclusive, so it may be mutated."""
+        stack = self.stack
+        if not stack:
             raise StackUnderflow("pop from an empty stack")
-        return self.stack.pop()
+        t = type(stack[-1])
+        if t is list or t is dict:
+            writable(stack, -1)
+        return stack.pop()
 
     def peek(self) -> Any:
+        """The top value, left in place (a container there may be shared: do not mutate it)."""
         if not self.stack:
             raise StackUnderflow("peek at an empty stack")
         return self.stack[-1]
@@ -168,8 +180,9 @@ class VM:
     def unwind_to_root(self) -> None:
         """From an extension handler: drop every frame above the root and empty the stack.
 
-        For a frontend's non-local exit (awk's `exit` inside a function) before `jump()`
-        to root code that the verifier saw at stack depth 0.
+        For a frontend's non-local exit (awk's `exit` inside a function): a factory step
+        then returns an ip of root code that the verifier saw at stack depth 0 (a plain
+        handler calls `jump()` with it).
         """
         del self.frames[1:]
         self.slots = self.root.slots
@@ -193,10 +206,11 @@ class VM:
         self._code = None
 
     def ext_handler(self, ext_id: int, name: str) -> Callable[..., Any]:
-        """The handler for an extension op id, from the sets registered with this VM."""
+        """The factory or handler for an extension op id, from the sets registered with
+        this VM (see fusevm.ops.extension for the two protocols)."""
         for ext in self.extensions:
             if ext_id in ext:
-                fn = ext.handlers.get(ext_id)
+                fn = ext.factories.get(ext_id) or ext.handlers.get(ext_id)
                 if fn is None:
                     raise UnknownExtension(f"extension op {name} ({ext_id:#x}) of set "
                                            f"{ext.name!r} has no handler")
@@ -500,7 +514,11 @@ class VM:
             if self._interrupt_pending:
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
-        return self.stack.pop() if self.stack else None
+        if not self.stack:
+            return None
+        # The caller may mutate what it gets: nothing the VM holds may be reachable from it.
+        own_result(self.stack, -1)
+        return self.stack.pop()
 
     def _timed_out(self, generation: int) -> None:
         if self._run_generation == generation:
@@ -615,6 +633,19 @@ class VM:
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
                           line=self.chunk.line_of(ip)).add_backtrace(
                               backtrace(self.chunk, self.frames, ip)) from e
+        except Exception as e:
+            # A frontend's extension step failing with a Python error is that op's error
+            # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
+            at = ip if self._fault_ip is None else self._fault_ip
+            self._fault_ip = None
+            if not 0 <= at < n or self.chunk.ops[at][0] not in _EXTENDED:
+                raise
+            self.ip = at + 1
+            name = self._op_name(at)
+            raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
+                          ip=at, source=self.chunk.source,
+                          line=self.chunk.line_of(at)).add_backtrace(
+                              backtrace(self.chunk, self.frames, at)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n
@@ -637,8 +668,8 @@ class VM:
                                  "deep")
         stack = self.stack
         slots: list[Any] = [Undef] * self.chunk.slot_count
-        # The slots hold copies: a block mutating slot 0 must not reach the input (D8).
-        slots[:len(args)] = [copy_value(a) for a in args]
+        # Shared with the input; a block writing to slot 0 copies it first (interp/cow.py).
+        slots[:len(args)] = args
         frame = Frame(slots, end, len(stack), Frame.BLOCK)
         frames = self.frames
         base = len(frames)

@@ -6,6 +6,19 @@ payload by their declared widths. Every tool (verifier, assembler, disassembler,
 decodes it through `decode()` and so sees the extension op's own mnemonic, operands, stack
 effect and flags, exactly like a core op.
 
+Two handler protocols, chosen per op:
+
+* a **factory**, exactly like a core op's (`@ext.factory(...)`):
+  `factory(vm, operands, ip) -> step`, called once per instruction when a VM prepares the
+  chunk, with the op's unpacked operands; `step()` runs the op and returns the index of
+  the next op: `ip + 1`, a TARGET operand (a jump), `fusevm.interp.extapi.HALT` (a halt),
+  or, after `vm.unwind_to_root()`, an ip of root code (a non-local exit). The step is
+  dispatched directly, so an extension op costs what a core op costs. It works on the
+  stack through `vm.stack_api` (`fusevm.interp.extapi.OperandStack`).
+* a plain **handler** (`@ext.op(...)`), `handler(vm, *operands)`, the original protocol:
+  it uses `vm.push/pop/peek`, and `vm.jump(target)` / `vm.halt()` to leave; the VM wraps
+  it in an adapter step (one more Python call and the side-channel checks per op).
+
 Sets register themselves in a process-wide registry when created; overlapping id ranges
 are refused. Re-creating a set with the same name and range replaces the old one (so a
 frontend module can be reloaded).
@@ -24,6 +37,8 @@ from fusevm.ops.derive import BY_NAME, Op
 from fusevm.ops.spec import F, Kind, OpSpec, make_spec
 
 Handler = Callable[..., Any]
+#: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core handler protocol).
+Factory = Callable[[Any, tuple[Any, ...], int], Callable[[], int]]
 
 #: Extension ids below this are reserved so that they never look like core numbers.
 MIN_EXT_ID: Final = 0x0100
@@ -54,6 +69,10 @@ class ExtOp:
     def handler(self) -> Handler | None:
         return self.owner.handlers.get(self.spec.number)
 
+    @property
+    def factory(self) -> Factory | None:
+        return self.owner.factories.get(self.spec.number)
+
     def __repr__(self) -> str:
         return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
 
@@ -71,6 +90,7 @@ class ExtensionSet:
         self.ops: dict[str, ExtOp] = {}
         self.by_id: dict[int, ExtOp] = {}
         self.handlers: dict[int, Handler] = {}
+        self.factories: dict[int, Factory] = {}
         #: Optional JIT lowerings registered by the frontend, by op id (see fusevm.jit).
         self.lowerings: dict[int, Any] = {}
         self._next = first_id
@@ -114,26 +134,48 @@ class ExtensionSet:
            flags: F = F.NONE, id: int | None = None) -> Callable[[Handler], Handler]:
         """Decorator: declare an op and register the decorated function as its handler.
 
-        The handler is called as `handler(vm, *operands)`.
+        The handler is called as `handler(vm, *operands)` (see the module docstring).
         """
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
-
-        def register(fn: Handler) -> Handler:
-            self.handlers[ext.id] = fn
-            return fn
-
-        return register
+        return self.handle(ext.name)
 
     def handle(self, name: str) -> Callable[[Handler], Handler]:
-        """Decorator: attach a handler to an already declared op."""
+        """Decorator: attach a `handler(vm, *operands)` to an already declared op."""
         ext = self[name]
 
         def register(fn: Handler) -> Handler:
+            self.factories.pop(ext.id, None)
             self.handlers[ext.id] = fn
             return fn
 
         return register
+
+    def factory(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
+                flags: F = F.NONE, id: int | None = None) -> Callable[[Factory], Factory]:
+        """Decorator: declare an op and register the decorated step factory for it.
+
+        `factory(vm, operands, ip) -> step` with `step() -> next ip`, as for core ops (see
+        the module docstring).
+        """
+        ext = self.declare(name, operands=operands, effect=effect, formula=formula,
+                           flags=flags, id=id)
+        return self.bind(ext.name)
+
+    def bind(self, name: str) -> Callable[[Factory], Factory]:
+        """Decorator: attach a step factory to an already declared op."""
+        ext = self[name]
+
+        def register(fn: Factory) -> Factory:
+            self.handlers.pop(ext.id, None)
+            self.factories[ext.id] = fn
+            return fn
+
+        return register
+
+    def implemented(self, ext_id: int) -> bool:
+        """True when the op has a handler or a factory."""
+        return ext_id in self.factories or ext_id in self.handlers
 
     def __repr__(self) -> str:
         return (f"<ExtensionSet {self.name!r} {self.first_id:#x}.."

@@ -6,11 +6,11 @@ from typing import Any, Final
 
 from fusevm.errors import ResourceLimit
 from fusevm.interp.containers_util import array_of, hash_of, store_at
+from fusevm.interp.cow import writable_array, writable_hash
 from fusevm.interp.registry import Step, handler
-from fusevm.interp.semantics import NEEDS_COPY
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.values import Undef, copy_value, to_int, to_str
+from fusevm.values import Undef, to_int, to_str
 
 #: Largest array Range/RangeStep will build.
 MAX_RANGE: Final = 1 << 24
@@ -46,8 +46,7 @@ def array_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         i = stack[-1]
         if type(i) is not int:
             i = to_int(i)
-        v = arr[i] if 0 <= i < len(arr) else Undef
-        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v
+        stack[-1] = arr[i] if 0 <= i < len(arr) else Undef
         return nxt
     return step
 
@@ -63,7 +62,7 @@ def array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         i = pop()
         v = pop()
-        store_at(array_of(globals_[name], where), i, v)
+        store_at(writable_array(globals_, name, where), i, v)
         return nxt
     return step
 
@@ -77,7 +76,7 @@ def array_push(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        array_of(globals_[name], where).append(pop())
+        writable_array(globals_, name, where).append(pop())
         return nxt
     return step
 
@@ -92,14 +91,8 @@ def array_pop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        arr = array_of(globals_[name], where)
-        if not arr:
-            push(Undef)
-            return nxt
-        v = arr.pop(index)
-        # A removed container element may still be shared, one level down, with a copy
-        # made by an earlier (shallow) read or with the constant pool: copy it (D8).
-        push(copy_value(v) if type(v) in NEEDS_COPY else v)
+        arr = writable_array(globals_, name, where)
+        push(arr.pop(index) if arr else Undef)
         return nxt
     return step
 
@@ -147,8 +140,7 @@ def hash_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         k = stack[-1]
-        v = hash_of(globals_[name], where).get(k if type(k) is str else to_str(k), Undef)
-        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v
+        stack[-1] = hash_of(globals_[name], where).get(k if type(k) is str else to_str(k), Undef)
         return nxt
     return step
 
@@ -164,7 +156,7 @@ def hash_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         k = pop()
         v = pop()
-        hash_of(globals_[name], where)[k if type(k) is str else to_str(k)] = v
+        writable_hash(globals_, name, where)[k if type(k) is str else to_str(k)] = v
         return nxt
     return step
 
@@ -178,8 +170,7 @@ def hash_delete(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        v = hash_of(globals_[name], where).pop(to_str(stack[-1]), Undef)
-        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v  # as in ArrayPop (D8)
+        stack[-1] = writable_hash(globals_, name, where).pop(to_str(stack[-1]), Undef)
         return nxt
     return step
 
@@ -209,7 +200,7 @@ def hash_listing(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         h = hash_of(globals_[name], where)
-        push(list(h) if keys else [copy_value(v) for v in h.values()])
+        push(list(h) if keys else list(h.values()))
         return nxt
     return step
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fusevm.errors import UnknownExtension, VMError
+from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
@@ -13,6 +14,7 @@ from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefT
 
 #: Types a builtin's result may have (checked at the top level only: cheap, and enough to
 #: keep a stray Python object or an out-of-range int off the stack).
+_CONTAINERS = frozenset({list, dict})
 _VALUE_TYPES = frozenset({UndefType, bool, int, float, str, list, dict, Status, Ref, NativeFn})
 
 
@@ -30,6 +32,10 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if argc:
             args = stack[-argc:]
             del stack[-argc:]
+            # A builtin may mutate its arguments: hand it containers no one else holds.
+            for i in range(argc):
+                if type(args[i]) in _CONTAINERS:
+                    writable(args, i)
         else:
             args = []
         try:
@@ -53,9 +59,9 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.Extended, Op.ExtendedWide)
 def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    """Bind an extension op: its set's factory, or the adapter around a plain handler."""
     ext_id, payload = operands
     ext = lookup(ext_id)
-    nxt = ip + 1
     if ext is None:
         def unknown() -> int:
             raise UnknownExtension(f"no extension set declares op id {ext_id:#x}")
@@ -69,6 +75,36 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             raise UnknownExtension(err.message)
         return unregistered
     args = unpack(ext, payload)
+    owner = next(s for s in vm.extensions if ext_id in s)
+    if owner.factories.get(ext_id) is fn:
+        return _bind(vm, fn, args, ext.name, ip)
+    return _adapter(vm, fn, args, ext.name, ip)
+
+
+def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
+    """The factory's step; a factory that fails or returns no callable gives a step that
+    raises that as the op's error when it runs (D1), as an unregistered op does."""
+    problem: Exception
+    try:
+        step = factory(vm, args, ip)
+    except Exception as e:
+        problem = VMError(f"extension op {name} could not be prepared: {type(e).__name__}: {e}")
+        problem.__cause__ = e
+    else:
+        if callable(step):
+            return step  # type: ignore[no-any-return]
+        problem = VMError(f"extension op {name}: its factory returned {step!r:.60}, "
+                          "not a step function")
+
+    def failed() -> int:
+        raise problem
+    return failed
+
+
+def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
+    """A step for a plain `handler(vm, *operands)`: jumps and halts come back through the
+    side channels `vm.jump()` and `vm.halt()` set."""
+    nxt = ip + 1
 
     def step() -> int:
         vm._jump = None
@@ -79,7 +115,7 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         except IndexError:
             raise
         except Exception as e:
-            raise VMError(f"extension op {ext.name} failed: {type(e).__name__}: {e}") from e
+            raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}") from e
         if vm.halted:
             return HALT
         target = vm._jump

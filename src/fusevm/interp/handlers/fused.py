@@ -11,19 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusevm.errors import IntegerOverflow, ResourceLimit, TypeMismatch
+from fusevm.errors import IntegerOverflow, ResourceLimit
 from fusevm.interp import semantics as sem
+from fusevm.interp.cow import writable_array
 from fusevm.interp.registry import Step, handler
-from fusevm.interp.semantics import NEEDS_COPY
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.values import INT_MAX, INT_MIN, copy_value, kind_name, to_str, wrap64
+from fusevm.values import INT_MAX, INT_MIN, to_str, wrap64
 
 MAX_STRING = 1 << 28
-
-
-def _copy(v: Any) -> Any:
-    return copy_value(v) if type(v) in NEEDS_COPY else v
 
 
 # -- Slot increments and decrements --------------------------------------------------
@@ -54,7 +50,7 @@ def _step_slot(vm: VM, operands: tuple[Any, ...], ip: int, delta: int, post: boo
         slots = vm.slots
         v = slots[slot]
         new = v + delta if type(v) is int and v != edge else bump(v, strict)
-        push(_copy(v) if post else new)
+        push(v if post else new)
         slots[slot] = new
         return nxt
     return step
@@ -175,7 +171,7 @@ def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             # The sequence itself, one iteration, until both slots hold Ints.
             if not sem.num_lt(k, limit):
                 return nxt
-            slots[total] = sem.add(_copy(s), _copy(slots[i]), strict)
+            slots[total] = sem.add(s, slots[i], strict)
             slots[i] = sem.inc(slots[i], strict)
         m = limit - k if k < limit else 0
         if m == 0:
@@ -243,16 +239,11 @@ def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
                 break
             if not sem.num_lt(k, limit):
                 return nxt
-            arr = globals_[name]
-            if type(arr) is not list:
-                raise TypeMismatch(f"{where} holds {kind_name(arr)}, not an Array")
-            arr.append(_copy(k))
+            writable_array(globals_, name, where).append(k)
             slots[i] = sem.inc(k, strict)
         if k >= limit:
             return nxt
-        arr = globals_[name]
-        if type(arr) is not list:
-            raise TypeMismatch(f"{where} holds {kind_name(arr)}, not an Array")
+        arr = writable_array(globals_, name, where)
         if limit - k > MAX_STRING:
             raise ResourceLimit(f"PushIntRangeLoop would push {limit - k} elements")
         arr.extend(range(k, limit))

@@ -15,7 +15,7 @@ from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.shell.codes import FileTest, Redir, param_argc
-from fusevm.values import Status, copy_value, to_int, to_str
+from fusevm.values import Status, to_int, to_str
 
 
 def flatten_args(values: list[Any]) -> list[str]:
@@ -190,7 +190,8 @@ def subshell_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         vm.shell.subshell_begin()
         # Shell variables are the VM's globals: `( v=2 )` must not change v outside.
-        vm._subshell_saves.append([copy_value(v) for v in vm.globals])
+        # The saved list shares the containers: a write inside copies them (copy on write).
+        vm._subshell_saves.append(list(vm.globals))
         return nxt
     return step
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fusevm.interp.registry import Step, handler
-from fusevm.interp.semantics import NEEDS_COPY
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.values import Undef, copy_value
+from fusevm.values import Undef
 
 
 @handler(Op.Nop)
@@ -52,16 +51,9 @@ def load_undef(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.LoadConst)
 def load_const(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    value = vm.chunk.constants[operands[0]]
-    if type(value) not in NEEDS_COPY:
-        return _push_immediate(vm, value, ip)
-    push = vm.stack.append
-    nxt = ip + 1
-
-    def step() -> int:
-        push(copy_value(value))
-        return nxt
-    return step
+    # A container constant is shared with the pool, which keeps it from ever being
+    # mutated in place (copy on write, interp/cow.py).
+    return _push_immediate(vm, vm.chunk.constants[operands[0]], ip)
 
 
 @handler(Op.Pop)
@@ -82,8 +74,7 @@ def dup(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        v = stack[-1]
-        push(copy_value(v) if type(v) in NEEDS_COPY else v)
+        push(stack[-1])
         return nxt
     return step
 
@@ -94,7 +85,7 @@ def dup2(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        stack.extend([copy_value(stack[-2]), copy_value(stack[-1])])
+        stack.extend(stack[-2:])
         return nxt
     return step
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fusevm.interp.containers_util import array_of, checked_index, store_at
+from fusevm.interp.cow import writable_array
 from fusevm.interp.registry import Step, handler
-from fusevm.interp.semantics import NEEDS_COPY
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.values import Undef, copy_value
+from fusevm.values import Undef
 
 
 @handler(Op.GetVar, Op.GetArray, Op.GetHash)
@@ -20,8 +20,7 @@ def get_var(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        v = globals_[name]
-        push(copy_value(v) if type(v) in NEEDS_COPY else v)
+        push(globals_[name])
         return nxt
     return step
 
@@ -46,8 +45,7 @@ def get_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        v = vm.slots[slot]
-        push(copy_value(v) if type(v) in NEEDS_COPY else v)
+        push(vm.slots[slot])
         return nxt
     return step
 
@@ -76,8 +74,7 @@ def slot_array_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         i = stack[-1]
         if type(i) is not int:
             i = checked_index(i)
-        v = arr[i] if 0 <= i < len(arr) else Undef
-        stack[-1] = copy_value(v) if type(v) in NEEDS_COPY else v
+        stack[-1] = arr[i] if 0 <= i < len(arr) else Undef
         return nxt
     return step
 
@@ -92,6 +89,6 @@ def slot_array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         i = pop()
         v = pop()
-        store_at(array_of(vm.slots[slot], where), i, v)
+        store_at(writable_array(vm.slots, slot, where), i, v)
         return nxt
     return step

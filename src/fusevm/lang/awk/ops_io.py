@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fusevm.interp.extapi import Step
 from fusevm.lang.awk.ops import (
     _MATH,
     _MODES,
@@ -48,31 +49,43 @@ def _print_text(st: AwkState, items: list[Any]) -> str:
     return st.ofs.join([out(v) for v in items]) + st.ors
 
 
-@AWK.op("AwkPrint", operands="count:U8", effect="items[count] --",
-        formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
-def _print(vm: Any, count: int) -> None:
-    st = state_of(vm)
-    stack = vm.stack
-    if count:
-        items = stack[-count:]
-        del stack[-count:]
-    else:
-        items = []
-    io_of(vm).out.write(_print_text(st, items))
+@AWK.factory("AwkPrint", operands="count:U8", effect="items[count] --",
+             formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
+def _print(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    count, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        if count:
+            items = stack[-count:]
+            del stack[-count:]
+        else:
+            items = []
+        io_of(vm).out.write(_print_text(st, items))
+        return nxt
+    return step
 
 
-@AWK.op("AwkPrintTo", operands="count:U8 mode:U8", effect="items[count] dest --",
-        formula="print to the file or command dest (mode 0 >, 1 >>, 2 |)", flags=IO)
-def _print_to(vm: Any, count: int, mode: int) -> None:
-    st = state_of(vm)
-    stack = vm.stack
-    dest = st.str_of(stack.pop())
-    if count:
-        items = stack[-count:]
-        del stack[-count:]
-    else:
-        items = []
-    _write(io_of(vm), _MODES[mode], dest, _print_text(st, items))
+@AWK.factory("AwkPrintTo", operands="count:U8 mode:U8", effect="items[count] dest --",
+             formula="print to the file or command dest (mode 0 >, 1 >>, 2 |)", flags=IO)
+def _print_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    count, mode = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        dest = st.str_of(stack.pop())
+        if count:
+            items = stack[-count:]
+            del stack[-count:]
+        else:
+            items = []
+        _write(io_of(vm), _MODES[mode], dest, _print_text(st, items))
+        return nxt
+    return step
 
 
 def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
@@ -87,25 +100,37 @@ def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
         pass
 
 
-@AWK.op("AwkPrintf", operands="count:U8", effect="items[count] --",
-        formula="write sprintf(items...)", flags=IO)
-def _printf(vm: Any, count: int) -> None:
-    st = state_of(vm)
-    stack = vm.stack
-    items = stack[-count:]
-    del stack[-count:]
-    io_of(vm).out.write(_sprintf(st, items))
+@AWK.factory("AwkPrintf", operands="count:U8", effect="items[count] --",
+             formula="write sprintf(items...)", flags=IO)
+def _printf(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    count, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        items = stack[-count:]
+        del stack[-count:]
+        io_of(vm).out.write(_sprintf(st, items))
+        return nxt
+    return step
 
 
-@AWK.op("AwkPrintfTo", operands="count:U8 mode:U8", effect="items[count] dest --",
-        formula="printf to the file or command dest (mode 0 >, 1 >>, 2 |)", flags=IO)
-def _printf_to(vm: Any, count: int, mode: int) -> None:
-    st = state_of(vm)
-    stack = vm.stack
-    dest = st.str_of(stack.pop())
-    items = stack[-count:]
-    del stack[-count:]
-    _write(io_of(vm), _MODES[mode], dest, _sprintf(st, items))
+@AWK.factory("AwkPrintfTo", operands="count:U8 mode:U8", effect="items[count] dest --",
+             formula="printf to the file or command dest (mode 0 >, 1 >>, 2 |)", flags=IO)
+def _printf_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    count, mode = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        dest = st.str_of(stack.pop())
+        items = stack[-count:]
+        del stack[-count:]
+        _write(io_of(vm), _MODES[mode], dest, _sprintf(st, items))
+        return nxt
+    return step
 
 
 def _sprintf(st: AwkState, items: list[Any]) -> str:
@@ -116,13 +141,19 @@ def _sprintf(st: AwkState, items: list[Any]) -> str:
         raise AwkFatal(str(e)) from None
 
 
-@AWK.op("AwkSprintf", operands="count:U8", effect="items[count] -- s",
-        formula="s = sprintf(items...)")
-def _sprintf_op(vm: Any, count: int) -> None:
-    stack = vm.stack
-    items = stack[-count:]
-    del stack[-count:]
-    stack.append(_sprintf(state_of(vm), items))
+@AWK.factory("AwkSprintf", operands="count:U8", effect="items[count] -- s",
+             formula="s = sprintf(items...)")
+def _sprintf_op(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    count, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        items = stack[-count:]
+        del stack[-count:]
+        stack.append(_sprintf(state_of(vm), items))
+        return nxt
+    return step
 
 
 # -- getline ----------------------------------------------------------------------------
@@ -140,7 +171,7 @@ def _main_record(vm: Any) -> str | None:
 
 def _source(vm: Any, command: bool) -> str | None | int:
     st = state_of(vm)
-    name = st.str_of(vm.stack.pop())
+    name = st.str_of(vm.stack_api.pop())
     rec = io_of(vm).read_from(name, command)
     if command and isinstance(rec, str):
         st.nr += 1
@@ -156,23 +187,34 @@ def _result(rec: str | None | int) -> float:
     return 1.0
 
 
-@AWK.op("AwkGetline", effect="-- r", formula="getline: $0 = next main record; NR, FNR += 1",
-        flags=IO)
-def _getline(vm: Any) -> None:
-    rec = _main_record(vm)
-    if rec is not None:
-        state_of(vm).set_record(rec)
-    vm.stack.append(_result(rec))
+@AWK.factory("AwkGetline", effect="-- r", formula="getline: $0 = next main record; NR, FNR += 1",
+             flags=IO)
+def _getline(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        rec = _main_record(vm)
+        if rec is not None:
+            state_of(vm).set_record(rec)
+        stack.append(_result(rec))
+        return nxt
+    return step
 
 
-@AWK.op("AwkGetlineVar", effect="-- r v ok",
-        formula="getline var: v = next main record (ok when read); NR, FNR += 1", flags=IO)
-def _getline_var(vm: Any) -> None:
-    _push_var(vm, _main_record(vm))
+@AWK.factory("AwkGetlineVar", effect="-- r v ok",
+             formula="getline var: v = next main record (ok when read); NR, FNR += 1", flags=IO)
+def _getline_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        _push_var(vm, _main_record(vm))
+        return nxt
+    return step
 
 
 def _push_var(vm: Any, rec: str | None | int) -> None:
-    stack = vm.stack
+    stack = vm.stack_api.items
     stack.append(_result(rec))
     if isinstance(rec, str):
         stack.append(make_strnum(rec))
@@ -182,167 +224,258 @@ def _push_var(vm: Any, rec: str | None | int) -> None:
         stack.append(False)
 
 
-@AWK.op("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
-        flags=IO)
-def _getline_file(vm: Any) -> None:
-    rec = _source(vm, False)
-    if isinstance(rec, str):
-        state_of(vm).set_record(rec)
-    vm.stack.append(_result(rec))
+@AWK.factory("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
+             flags=IO)
+def _getline_file(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        rec = _source(vm, False)
+        if isinstance(rec, str):
+            state_of(vm).set_record(rec)
+        stack.append(_result(rec))
+        return nxt
+    return step
 
 
-@AWK.op("AwkGetlineFileVar", effect="src -- r v ok",
-        formula="getline var < src: v = its next record", flags=IO)
-def _getline_file_var(vm: Any) -> None:
-    _push_var(vm, _source(vm, False))
+@AWK.factory("AwkGetlineFileVar", effect="src -- r v ok",
+             formula="getline var < src: v = its next record", flags=IO)
+def _getline_file_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        _push_var(vm, _source(vm, False))
+        return nxt
+    return step
 
 
-@AWK.op("AwkGetlineCmd", effect="src -- r",
-        formula="src | getline: $0 = the command's next record; NR += 1", flags=IO)
-def _getline_cmd(vm: Any) -> None:
-    rec = _source(vm, True)
-    if isinstance(rec, str):
-        state_of(vm).set_record(rec)
-    vm.stack.append(_result(rec))
+@AWK.factory("AwkGetlineCmd", effect="src -- r",
+             formula="src | getline: $0 = the command's next record; NR += 1", flags=IO)
+def _getline_cmd(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        rec = _source(vm, True)
+        if isinstance(rec, str):
+            state_of(vm).set_record(rec)
+        stack.append(_result(rec))
+        return nxt
+    return step
 
 
-@AWK.op("AwkGetlineCmdVar", effect="src -- r v ok",
-        formula="src | getline var: v = the command's next record; NR += 1", flags=IO)
-def _getline_cmd_var(vm: Any) -> None:
-    _push_var(vm, _source(vm, True))
+@AWK.factory("AwkGetlineCmdVar", effect="src -- r v ok",
+             formula="src | getline var: v = the command's next record; NR += 1", flags=IO)
+def _getline_cmd_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        _push_var(vm, _source(vm, True))
+        return nxt
+    return step
 
 
 # -- string builtins -------------------------------------------------------------------
 
 
-@AWK.op("AwkLength", effect="v -- n", formula="n = length of str(v)")
-def _length(vm: Any) -> None:
-    stack = vm.stack
-    v = stack[-1]
-    stack[-1] = float(len(v if type(v) is str else state_of(vm).str_of(v)))
+@AWK.factory("AwkLength", effect="v -- n", formula="n = length of str(v)")
+def _length(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        v = stack[-1]
+        stack[-1] = float(len(v if type(v) is str else state_of(vm).str_of(v)))
+        return nxt
+    return step
 
 
-@AWK.op("AwkSubstr", operands="argc:U8", effect="args[argc] -- s", formula="s = substr(args...)")
-def _substr(vm: Any, argc: int) -> None:
-    stack = vm.stack
-    length = num(stack.pop()) if argc == 3 else None
-    start = num(stack.pop())
-    stack[-1] = substr(state_of(vm).str_of(stack[-1]), start, length)
+@AWK.factory("AwkSubstr", operands="argc:U8", effect="args[argc] -- s",
+             formula="s = substr(args...)")
+def _substr(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    argc, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        length = num(stack.pop()) if argc == 3 else None
+        start = num(stack.pop())
+        stack[-1] = substr(state_of(vm).str_of(stack[-1]), start, length)
+        return nxt
+    return step
 
 
-@AWK.op("AwkIndex", effect="s t -- n", formula="n = index(str(s), str(t))")
-def _index(vm: Any) -> None:
-    stack = vm.stack
-    str_of = state_of(vm).str_of
-    t = str_of(stack.pop())
-    stack[-1] = float(index(str_of(stack[-1]), t))
+@AWK.factory("AwkIndex", effect="s t -- n", formula="n = index(str(s), str(t))")
+def _index(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        str_of = state_of(vm).str_of
+        t = str_of(stack.pop())
+        stack[-1] = float(index(str_of(stack[-1]), t))
+        return nxt
+    return step
 
 
-@AWK.op("AwkCase", operands="upper:U8", effect="s -- r", formula="r = toupper/tolower(str(s))")
-def _case(vm: Any, upper: int) -> None:
-    stack = vm.stack
-    s = state_of(vm).str_of(stack[-1])
-    stack[-1] = toupper(s) if upper else tolower(s)
+@AWK.factory("AwkCase", operands="upper:U8", effect="s -- r", formula="r = toupper/tolower(str(s))")
+def _case(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    upper, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        s = state_of(vm).str_of(stack[-1])
+        stack[-1] = toupper(s) if upper else tolower(s)
+        return nxt
+    return step
 
 
-@AWK.op("AwkSplit", operands="mode:U8", effect="s arr sep -- n",
-        formula="n = split(s, arr, sep): mode 0 by FS (sep ignored), 1 by string, 2 by ERE")
-def _split(vm: Any, mode: int) -> None:
-    stack = vm.stack
-    st = state_of(vm)
-    sep = stack.pop()
-    arr = _array(stack.pop())
-    text = st.str_of(stack[-1])
-    if mode == 0:
-        pieces = split(text, None, st.fs)
-    elif mode == 2:
-        pieces = split(text, _dyn_regex(vm, sep), st.fs)
-    else:
-        pieces = split(text, st.str_of(sep), st.fs)
-    arr.clear()
-    for i, piece in enumerate(pieces, 1):
-        arr[str(i)] = make_strnum(piece)
-    stack[-1] = float(len(pieces))
+@AWK.factory("AwkSplit", operands="mode:U8", effect="s arr sep -- n",
+             formula="n = split(s, arr, sep): mode 0 by FS (sep ignored), 1 by string, 2 by ERE")
+def _split(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    mode, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        sep = stack.pop()
+        arr = _array(stack.pop())
+        text = st.str_of(stack[-1])
+        if mode == 0:
+            pieces = split(text, None, st.fs)
+        elif mode == 2:
+            pieces = split(text, _dyn_regex(vm, sep), st.fs)
+        else:
+            pieces = split(text, st.str_of(sep), st.fs)
+        arr.clear()
+        for i, piece in enumerate(pieces, 1):
+            arr[str(i)] = make_strnum(piece)
+        stack[-1] = float(len(pieces))
+        return nxt
+    return step
 
 
-@AWK.op("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
-        formula="sub/gsub: new = target with replacements, n of them; ok when n > 0", flags=R)
-def _sub(vm: Any, global_: int) -> None:
-    stack = vm.stack
-    st = state_of(vm)
-    target = st.str_of(stack.pop())
-    repl = st.str_of(stack.pop())
-    rx = _dyn_regex(vm, stack[-1])
-    new, count = subst(rx, repl, target, bool(global_))
-    stack[-1] = float(count)
-    stack.append(new)
-    stack.append(count > 0)
+@AWK.factory("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
+             formula="sub/gsub: new = target with replacements, n of them; ok when n > 0", flags=R)
+def _sub(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    global_, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        target = st.str_of(stack.pop())
+        repl = st.str_of(stack.pop())
+        rx = _dyn_regex(vm, stack[-1])
+        new, count = subst(rx, repl, target, bool(global_))
+        stack[-1] = float(count)
+        stack.append(new)
+        stack.append(count > 0)
+        return nxt
+    return step
 
 
-@AWK.op("AwkSubField", operands="global:U8", effect="i re repl -- n",
-        formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
-def _sub_field(vm: Any, global_: int) -> None:
-    stack = vm.stack
-    st = state_of(vm)
-    repl = st.str_of(stack.pop())
-    rx = _dyn_regex(vm, stack.pop())
-    i = _field_index(stack[-1])
-    new, count = subst(rx, repl, st.str_of(st.get_field(i)), bool(global_))
-    if count:
-        st.set_field(i, new)
-    stack[-1] = float(count)
+@AWK.factory("AwkSubField", operands="global:U8", effect="i re repl -- n",
+             formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
+def _sub_field(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    global_, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        repl = st.str_of(stack.pop())
+        rx = _dyn_regex(vm, stack.pop())
+        i = _field_index(stack[-1])
+        new, count = subst(rx, repl, st.str_of(st.get_field(i)), bool(global_))
+        if count:
+            st.set_field(i, new)
+        stack[-1] = float(count)
+        return nxt
+    return step
 
 
-@AWK.op("AwkSubIndex", operands="global:U8", effect="arr key re repl -- n",
-        formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0", flags=R)
-def _sub_index(vm: Any, global_: int) -> None:
-    stack = vm.stack
-    st = state_of(vm)
-    repl = st.str_of(stack.pop())
-    rx = _dyn_regex(vm, stack.pop())
-    k = stack.pop()
-    if type(k) is not str:
-        k = key_of(k, st.convfmt)
-    arr = _array(stack[-1])
-    old = arr.get(k, UNINIT)
-    new, count = subst(rx, repl, st.str_of(old), bool(global_))
-    if count:
-        arr[k] = new
-    elif k not in arr:
-        arr[k] = UNINIT
-    stack[-1] = float(count)
+@AWK.factory("AwkSubIndex", operands="global:U8", effect="arr key re repl -- n",
+             formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0", flags=R)
+def _sub_index(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    global_, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        repl = st.str_of(stack.pop())
+        rx = _dyn_regex(vm, stack.pop())
+        k = stack.pop()
+        if type(k) is not str:
+            k = key_of(k, st.convfmt)
+        arr = _array(stack[-1])
+        old = arr.get(k, UNINIT)
+        new, count = subst(rx, repl, st.str_of(old), bool(global_))
+        if count:
+            arr[k] = new
+        elif k not in arr:
+            arr[k] = UNINIT
+        stack[-1] = float(count)
+        return nxt
+    return step
 
 
-@AWK.op("AwkMatch", effect="s re -- n", formula="n = match(s, re); sets RSTART and RLENGTH")
-def _match(vm: Any) -> None:
-    stack = vm.stack
-    st = state_of(vm)
-    rx = _dyn_regex(vm, stack.pop())
-    start, length = re_match(st.str_of(stack[-1]), rx)
-    st.set_match(start, length)
-    stack[-1] = float(start)
+@AWK.factory("AwkMatch", effect="s re -- n", formula="n = match(s, re); sets RSTART and RLENGTH")
+def _match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        st = state_of(vm)
+        rx = _dyn_regex(vm, stack.pop())
+        start, length = re_match(st.str_of(stack[-1]), rx)
+        st.set_match(start, length)
+        stack[-1] = float(start)
+        return nxt
+    return step
 
 
 # -- numeric builtins -------------------------------------------------------------------
 
 
-@AWK.op("AwkInt", effect="v -- n", formula="n = int(num(v)), truncated toward zero")
-def _int(vm: Any) -> None:
-    stack = vm.stack
-    stack[-1] = awk_int(num(stack[-1]))
+@AWK.factory("AwkInt", effect="v -- n", formula="n = int(num(v)), truncated toward zero")
+def _int(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = awk_int(num(stack[-1]))
+        return nxt
+    return step
 
 
-@AWK.op("AwkMath", operands="fn:U8", effect="v -- n", formula="n = sqrt/exp/log/sin/cos of num(v)")
-def _math(vm: Any, fn: int) -> None:
-    stack = vm.stack
-    stack[-1] = _MATH[fn](num(stack[-1]))
+@AWK.factory("AwkMath", operands="fn:U8", effect="v -- n",
+             formula="n = sqrt/exp/log/sin/cos of num(v)")
+def _math(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = _MATH[fn](num(stack[-1]))
+        return nxt
+    return step
 
 
-@AWK.op("AwkAtan2", effect="y x -- n", formula="n = atan2(num(y), num(x))")
-def _atan2(vm: Any) -> None:
-    stack = vm.stack
-    x = num(stack.pop())
-    stack[-1] = awk_atan2(num(stack[-1]), x)
+@AWK.factory("AwkAtan2", effect="y x -- n", formula="n = atan2(num(y), num(x))")
+def _atan2(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        x = num(stack.pop())
+        stack[-1] = awk_atan2(num(stack[-1]), x)
+        return nxt
+    return step
 
 
 def _rng(vm: Any) -> AwkRandom:
@@ -352,46 +485,76 @@ def _rng(vm: Any) -> AwkRandom:
     return rng  # type: ignore[no-any-return]
 
 
-@AWK.op("AwkRand", effect="-- n", formula="n = rand(), in [0, 1)")
-def _rand(vm: Any) -> None:
-    vm.stack.append(_rng(vm).rand())
+@AWK.factory("AwkRand", effect="-- n", formula="n = rand(), in [0, 1)")
+def _rand(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        stack.append(_rng(vm).rand())
+        return nxt
+    return step
 
 
-@AWK.op("AwkSrand", operands="argc:U8", effect="args[argc] -- n",
-        formula="n = srand([seed]): the previous seed")
-def _srand(vm: Any, argc: int) -> None:
-    seed = num(vm.stack.pop()) if argc else None
-    vm.stack.append(float(_rng(vm).srand(seed)))
+@AWK.factory("AwkSrand", operands="argc:U8", effect="args[argc] -- n",
+             formula="n = srand([seed]): the previous seed")
+def _srand(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    argc, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        seed = num(stack.pop()) if argc else None
+        stack.append(float(_rng(vm).srand(seed)))
+        return nxt
+    return step
 
 
 # -- I/O builtins ------------------------------------------------------------------------
 
 
-@AWK.op("AwkSystem", effect="cmd -- n", formula="n = exit status of sh -c str(cmd)",
-        flags=IO | F.SPAWN)
-def _system(vm: Any) -> None:
-    stack = vm.stack
-    cmd = state_of(vm).str_of(stack[-1])
-    vm.require("spawn", "system()")
-    stack[-1] = float(io_of(vm).system(cmd))
+@AWK.factory("AwkSystem", effect="cmd -- n", formula="n = exit status of sh -c str(cmd)",
+             flags=IO | F.SPAWN)
+def _system(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        cmd = state_of(vm).str_of(stack[-1])
+        vm.require("spawn", "system()")
+        stack[-1] = float(io_of(vm).system(cmd))
+        return nxt
+    return step
 
 
-@AWK.op("AwkClose", effect="name -- n", formula="n = close(str(name))", flags=IO)
-def _close(vm: Any) -> None:
-    stack = vm.stack
-    stack[-1] = float(io_of(vm).close(state_of(vm).str_of(stack[-1])))
+@AWK.factory("AwkClose", effect="name -- n", formula="n = close(str(name))", flags=IO)
+def _close(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = float(io_of(vm).close(state_of(vm).str_of(stack[-1])))
+        return nxt
+    return step
 
 
-@AWK.op("AwkFflush", operands="argc:U8", effect="args[argc] -- n",
-        formula="n = fflush([name]); no name flushes everything", flags=IO)
-def _fflush(vm: Any, argc: int) -> None:
-    streams = io_of(vm)
-    if argc:
-        name = state_of(vm).str_of(vm.stack.pop())
-        vm.stack.append(float(streams.flush(name)))
-    else:
-        streams.flush_all()
-        vm.stack.append(0.0)
+@AWK.factory("AwkFflush", operands="argc:U8", effect="args[argc] -- n",
+             formula="n = fflush([name]); no name flushes everything", flags=IO)
+def _fflush(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    argc, = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        streams = io_of(vm)
+        if argc:
+            name = state_of(vm).str_of(stack.pop())
+            stack.append(float(streams.flush(name)))
+        else:
+            streams.flush_all()
+            stack.append(0.0)
+        return nxt
+    return step
 
 
 def ensure_loaded() -> None:

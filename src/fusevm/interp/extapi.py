@@ -1,0 +1,101 @@
+"""What a frontend's extension-op factory works with: the operand-stack API and HALT.
+
+A factory (`ExtensionSet.factory`, see `fusevm.ops.extension`) is called once per
+instruction when a VM prepares a chunk and returns the step the dispatch loop calls:
+
+    from fusevm.interp.extapi import HALT
+
+    @EXT.factory("MyAdd3", operands="k:U8", effect="a b -- r", formula="r = a + b + k")
+    def my_add3(vm, operands, ip):
+        k, = operands
+        stack = vm.stack_api          # bind what the step needs now, not per call
+        pop, items = stack.pop, stack.items
+        nxt = ip + 1
+
+        def step():
+            b = pop()
+            items[-1] = items[-1] + b + k
+            return nxt                # or a TARGET operand, or HALT
+        return step
+
+Leaving the op is the step's return value: `ip + 1` to go on, a TARGET operand to jump,
+`HALT` to stop the run, and for a non-local exit `vm.unwind_to_root()` followed by
+returning an ip of root code (one the verifier saw at stack depth 0). A Python exception
+other than a `VMError` is reported as that op's `VMError` (D1), its cause kept.
+
+The stack contract (`OperandStack`, one per VM, `vm.stack_api`): an op touches only the
+values its declared stack effect names. `push`, `pop` and `pushn` are the list's own bound
+methods (no wrapper cost); `peek`, `set_top`, `popn`, `drop` are the readable forms, and
+`items`, the stack list itself (bottom first), is the fast form of the same operations for
+hot ops. On `items` an op may use exactly these: `items[-k]` (the k-th value from the top),
+`items[-n:]` (the top n, as a new list), `items[-1] = v` (replace the top),
+`del items[-n:]` (drop n), `items.append(v)` and `items.pop()`; nothing else (no
+rebinding, no sorting or reordering, no access below its declared inputs).
+
+Arrays and Hashes on the stack may be shared with storage locations (copy on write,
+`fusevm.interp.cow`): treat popped ones as read-only, or take them with `pop_owned()`
+before mutating them. A frontend's own container types (a `dict` subclass) are its
+by-reference values and are never copied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusevm.interp.cow import writable
+from fusevm.interp.registry import HALT, Step
+
+__all__ = ["HALT", "OperandStack", "Step"]
+
+
+class OperandStack:
+    """The VM's operand stack as extension ops use it (see the module docstring)."""
+
+    __slots__ = ("items", "push", "pop", "pushn")
+
+    def __init__(self, items: list[Any]) -> None:
+        #: The stack list itself, bottom first (for `items[-k]` and `items[-1] = v`).
+        self.items = items
+        #: push(v): put v on top.
+        self.push = items.append
+        #: pop() -> v: take the top value.
+        self.pop = items.pop
+        #: pushn(values): push each value in order (the last ends on top).
+        self.pushn = items.extend
+
+    def peek(self, depth: int = 0) -> Any:
+        """The value `depth` places below the top (0 is the top), left in place."""
+        return self.items[-1 - depth]
+
+    def set_top(self, value: Any) -> None:
+        """Replace the top value (pop then push, without moving the list)."""
+        self.items[-1] = value
+
+    def popn(self, n: int) -> list[Any]:
+        """Take the top n values, in push order (the old top last)."""
+        if n <= 0:
+            return []
+        items = self.items
+        if n > len(items):
+            raise IndexError(f"popn({n}) from a stack of {len(items)}")
+        out = items[-n:]
+        del items[-n:]
+        return out
+
+    def drop(self, n: int) -> None:
+        """Discard the top n values."""
+        if n > 0:
+            if n > len(self.items):
+                raise IndexError(f"drop({n}) from a stack of {len(self.items)}")
+            del self.items[-n:]
+
+    def pop_owned(self) -> Any:
+        """pop(), with an Array or Hash made exclusive first, so it may be mutated."""
+        writable(self.items, -1)
+        return self.items.pop()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        return f"<OperandStack depth={len(self.items)}>"
