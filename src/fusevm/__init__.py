@@ -13,6 +13,8 @@ from fusevm.errors import (
     CapabilityError,
     FormatError,
     IntegerOverflow,
+    MemoryLimit,
+    ResourceLimit,
     VMError,
 )
 from fusevm.interp.vm import VM
@@ -33,6 +35,6 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AsmError", "BuildError", "CapabilityError", "Caps", "Chunk", "ChunkBuilder", "ExtOp",
-    "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "NativeFn", "Op", "Ref",
-    "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
+    "ExtensionSet", "FormatError", "IntegerOverflow", "Label", "MemoryLimit", "NativeFn", "Op",
+    "Ref", "ResourceLimit", "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
 ]

@@ -26,11 +26,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.disasm import disassemble
 from fusevm.errors import AsmError, BuildError
+from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
 from fusevm.ops.extension import ExtOp, lookup_name
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
@@ -106,15 +107,22 @@ class _Cursor:
 
 # -- Values ----------------------------------------------------------------------------------
 
-def _number(text: str) -> int | float:
+_I64_LO: Final = -(1 << 63)
+_I64_HI: Final = (1 << 63) - 1
+
+
+def _number(text: str, cur: _Cursor, pos: int) -> int | float:
     body = text.lstrip("+-")
     if body in ("inf", "nan"):
         return float(text)
-    if body[:2].lower() in ("0x", "0b", "0o"):
-        return int(text, 0)
-    if any(c in body for c in ".eE"):
+    is_int = body[:2].lower() in ("0x", "0b", "0o") or not any(c in body for c in ".eE")
+    if not is_int:
         return float(text)
-    return int(text)
+    # Refused before conversion: Python's int() of a huge literal is slow or raises.
+    if len(body) > MAX_INT_LITERAL:
+        raise cur.error(f"integer literal of {len(body):,} characters is out of range "
+                        "(integers are 64-bit)", pos)
+    return int(text, 0) if body[:2].lower() in ("0x", "0b", "0o") else int(text)
 
 
 def _string(cur: _Cursor) -> str:
@@ -138,7 +146,11 @@ def _string(cur: _Cursor) -> str:
                 if len(digits) != width or not all(d in "0123456789abcdefABCDEF"
                                                    for d in digits):
                     raise cur.error(f"bad \\{e} escape: expected {width} hex digits")
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if code > 0x10FFFF:
+                    raise cur.error(f"\\{e}{digits} is above U+10FFFF, the last code point",
+                                    cur.pos - 1)
+                out.append(chr(code))
                 cur.pos += 1 + width
                 continue
             if e not in _ESCAPES:
@@ -152,8 +164,8 @@ def _string(cur: _Cursor) -> str:
 
 
 def _value(cur: _Cursor, depth: int = 0) -> Any:
-    if depth > 100:
-        raise cur.error("value literal is nested too deeply")
+    if depth > MAX_NESTING:
+        raise cur.error(f"value literal is nested more than {MAX_NESTING} deep")
     c = cur.peek()
     start = cur.pos
     if c == '"':
@@ -180,7 +192,10 @@ def _value(cur: _Cursor, depth: int = 0) -> Any:
         return out
     num = cur.match(_NUMBER)
     if num is not None:
-        return _number(num)
+        value = _number(num, cur, start)
+        if type(value) is int and not _I64_LO <= value <= _I64_HI:
+            raise cur.error(f"integer constant {value} is outside the 64-bit range", start)
+        return value
     word = cur.match(_IDENT)
     if word in ("true", "false"):
         return word == "true"
@@ -225,8 +240,10 @@ class _Pending:
 
 
 class _Assembler:
-    def __init__(self, lines: list[tuple[int, str]], source: str, file: str) -> None:
+    def __init__(self, lines: list[tuple[int, str]], source: str, file: str,
+                 depth: int = 0) -> None:
         self.lines = lines
+        self.depth = depth
         self.file = file
         self.b = ChunkBuilder(source)
         self.p = _Pending()
@@ -252,10 +269,13 @@ class _Assembler:
             if cur.at_end():
                 i += 1
                 continue
-            if cur.peek() == ".":
-                i = self.directive(cur, i)
-                continue
-            self.statement(cur)
+            try:
+                if cur.peek() == ".":
+                    i = self.directive(cur, i)
+                    continue
+                self.statement(cur)
+            except BuildError as e:  # a builder limit (pool sizes): located at this line
+                raise cur.error(e.message, 0) from None
             i += 1
         return self.finish()
 
@@ -271,7 +291,8 @@ class _Assembler:
         try:
             return self.b.build(fuse=False)
         except BuildError as e:
-            raise AsmError(e.message, source=self.file, line=e.line or 0, col=1) from e
+            line = e.line or (self.lines[-1][0] if self.lines else 1)
+            raise AsmError(e.message, source=self.file, line=line, col=1) from e
 
     def directive(self, cur: _Cursor, i: int) -> int:
         start = cur.pos
@@ -306,8 +327,10 @@ class _Assembler:
         elif word == ".chunk":
             name = self.ident(cur, "a sub-chunk name")
             self.expect_end(cur)
+            if self.depth >= MAX_NESTING:
+                raise cur.error(f".chunk nested more than {MAX_NESTING} deep", start)
             end = self.find_end(i, cur)
-            sub = _Assembler(self.lines[i + 1:end], name, self.file).run()
+            sub = _Assembler(self.lines[i + 1:end], name, self.file, self.depth + 1).run()
             self.p.subs[name] = self.b.add_sub_chunk(sub)
             return end + 1
         elif word == ".end":
@@ -355,7 +378,7 @@ class _Assembler:
         if num is None:
             raise cur.error(f"expected {what} (an integer), got {cur.word() or 'end of line'!r}",
                             pos)
-        value = _number(num)
+        value = _number(num, cur, pos)
         if type(value) is not int:
             raise cur.error(f"expected {what} (an integer), got {num!r}", pos)
         if not kind.lo <= value <= kind.hi:
@@ -363,12 +386,14 @@ class _Assembler:
         return value
 
     def statement(self, cur: _Cursor) -> None:
-        cur.skip()
-        pos = cur.pos
-        word = cur.match(_IDENT)
-        if word is None:
-            raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
-        if cur.text[cur.pos:cur.pos + 1] == ":":  # `name:` with no space is a label
+        while True:  # any number of `label:` prefixes, then at most one op
+            cur.skip()
+            pos = cur.pos
+            word = cur.match(_IDENT)
+            if word is None:
+                raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
+            if cur.text[cur.pos:cur.pos + 1] != ":":  # `name:` with no space is a label
+                break
             cur.pos += 1
             lab = self.label(word, cur, pos, False)
             if lab.pos is not None:
@@ -376,9 +401,8 @@ class _Assembler:
                 raise cur.error(f"label {word!r} is already defined at line {line}", pos)
             self.b.bind(lab)
             self.p.bound[word] = (cur.line, pos + 1)
-            if not cur.at_end():
-                self.statement(cur)
-            return
+            if cur.at_end():
+                return
         op = self.resolve_op(word, cur, pos)
         spec = op.spec
         operands = [self.operand(cur, spec, i) for i in range(len(spec.operands))]
@@ -424,7 +448,7 @@ class _Assembler:
             num = cur.match(_NUMBER)
             if num is None:
                 raise cur.error(f"expected a number for {what}", pos)
-            return float(_number(num))
+            return float(_number(num, cur, pos))
         if kind is Kind.CONST:
             if cur.peek() == "#":
                 cur.pos += 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
+from fusevm.limits import MAX_NESTING, value_depth_exceeds
 from fusevm.ops import Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
@@ -167,6 +168,9 @@ class ChunkBuilder:
 
     def add_constant(self, value: Any) -> int:
         """Append a value to the constant pool (no dedup); returns its index."""
+        if value_depth_exceeds(value):
+            raise BuildError(f"constant is nested more than {MAX_NESTING} deep",
+                             source=self.source)
         if not is_value(value):
             raise BuildError(f"constant {value!r} is not a VM value", source=self.source)
         if len(self._constants) >= MAX_POOL:
@@ -223,6 +227,9 @@ class ChunkBuilder:
         if not isinstance(chunk, Chunk):
             raise BuildError(f"sub-chunk must be a Chunk, got {type(chunk).__name__}",
                              source=self.source)
+        if chunk_depth_exceeds(chunk, MAX_NESTING - 1):
+            raise BuildError(f"sub-chunks are nested more than {MAX_NESTING} deep",
+                             source=self.source)
         self._sub_chunks.append(chunk)
         return len(self._sub_chunks) - 1
 
@@ -267,6 +274,18 @@ class ChunkBuilder:
             from fusevm.peephole.fuse import fuse as run_fusion
             chunk = run_fusion(chunk)
         return chunk
+
+
+def chunk_depth_exceeds(chunk: Chunk, limit: int = MAX_NESTING) -> bool:
+    """True if `chunk` has sub-chunks nested more than `limit` levels below it.
+
+    Level by level, each chunk once per level, so a shared sub-chunk costs nothing extra."""
+    level = {id(chunk): chunk}
+    for _ in range(limit + 1):
+        level = {id(sub): sub for c in level.values() for sub in c.sub_chunks}
+        if not level:
+            return False
+    return True
 
 
 def slot_count_of(ops: Sequence[Instr], minimum: int = 0) -> int:

@@ -115,5 +115,9 @@ class ResourceLimit(VMError):
     """A result would be too large to build (huge ranges, repeats)."""
 
 
+class MemoryLimit(ResourceLimit):
+    """A string or container would grow past the VM's size limit (`VM(max_size=...)`)."""
+
+
 class HostError(VMError):
     """The shell host failed in a way it could not express as an exit status."""
