@@ -387,6 +387,17 @@ def _my_home() -> str | None:
         return None
 
 
+def tilde_reads_passwd(s: str, env: Mapping[str, str] | None = None) -> bool:
+    """True if expanding `s` would read the password database: `~user`, or `~` with HOME
+    unset (`env` None: only `~user` counts). The sandbox gates that behind fs_read."""
+    if not s.startswith("~"):
+        return False
+    prefix = s[1:].split("/", 1)[0]
+    if prefix == "":
+        return env is not None and env.get("HOME") is None
+    return prefix not in ("+", "-")
+
+
 def tilde_expand(
     s: str,
     *,

@@ -33,7 +33,7 @@ from fusevm.shell.redirect import (
     Redirection,
     flush_std,
 )
-from fusevm.shell.traps import IGNORE, Traps
+from fusevm.shell.traps import IGNORE, Traps, parse_signal
 
 if TYPE_CHECKING:
     from fusevm.shell.host import ChunkRef, ChunkRunner
@@ -129,7 +129,7 @@ class PosixHost:
         self._fds: dict[int, int] = base  # private mode: this host's fd table
         self._private_scopes: list[tuple[dict[int, int], list[int]]] = []
         self._permanent_fds: list[int] = []
-        self._process_fds = ProcessFds()
+        self._process_fds = ProcessFds(host_fds=caps.host_fds)
         self._pending: list[Redirection] = []
         self._pipelines: list[_Pipeline] = []
         self._jobs = process.Jobs()
@@ -232,6 +232,18 @@ class PosixHost:
         pending, self._pending = self._pending, []
         return pending
 
+    def _own_fds(self) -> frozenset[int]:
+        """Fds beyond 0-2 that this host placed: open pipelines' pipes, process
+        substitutions' ends and (in-process) redirection scopes (see `fusevm.shell.caps`)."""
+        fds = set(self._procsubs.consumer_fds()) | self._process_fds.claimed()
+        for p in self._pipelines:
+            fds.update(fd for fd in (p.prev_read, p.write, p.read) if fd is not None)
+        return frozenset(fds)
+
+    def _table(self) -> FdTable:
+        """A child fd table starting from this host's fds, keeping the sandbox's fd rule."""
+        return FdTable(self._fds, host_fds=self.caps.host_fds, own=self._own_fds())
+
     def _sigdef(self) -> frozenset[int]:
         return process.PYTHON_IGNORED - self._traps.ignored()
 
@@ -243,8 +255,16 @@ class PosixHost:
         return glob.glob(pattern, recursive)
 
     def tilde_expand(self, s: str) -> str:
-        """`~` from this host's HOME, `~user` from the password database, `~+`, `~-`."""
-        return expand.tilde_expand(s, env=self._environ())
+        """`~` from this host's HOME, `~user` from the password database, `~+`, `~-`.
+
+        Raises:
+            CapabilityError: the password database is needed (`~user`, or `~` with HOME
+                unset) and fs_read is withheld.
+        """
+        env = self._environ()
+        if expand.tilde_reads_passwd(s, env):
+            self.caps.require("fs_read", f"expand {s.split('/', 1)[0]!r}")
+        return expand.tilde_expand(s, env=env)
 
     def brace_expand(self, s: str) -> list[str]:
         """Bash brace expansion of one word."""
@@ -352,7 +372,7 @@ class PosixHost:
     def _open_scope(self, redirs: list[Redirection]) -> bool:
         """Open a redirection scope; False (and an empty scope) if a redirection failed."""
         if self._private:
-            table = FdTable(self._fds)
+            table = self._table()
             try:
                 table.apply_all(redirs, noclobber=self.noclobber)
             except RedirectError as exc:
@@ -364,7 +384,7 @@ class PosixHost:
             self._fds = table.map
             return True
         try:
-            self._process_fds.push(redirs, noclobber=self.noclobber)
+            self._process_fds.push(redirs, noclobber=self.noclobber, own=self._own_fds())
         except RedirectError as exc:
             self._error(str(exc))
             self.last_status = 1
@@ -380,12 +400,13 @@ class PosixHost:
         pending = self._take_pending()
         try:
             if self._private:
-                table = FdTable(self._fds)
+                table = self._table()
                 table.apply_all(pending, noclobber=self.noclobber)
                 self._fds = table.map
                 self._permanent_fds.extend(table.owned)  # open until close()
             else:
-                self._process_fds.push(pending, noclobber=self.noclobber, permanent=True)
+                self._process_fds.push(pending, noclobber=self.noclobber, permanent=True,
+                                       own=self._own_fds())
         except RedirectError as exc:
             self._error(str(exc))
             return 1
@@ -396,7 +417,7 @@ class PosixHost:
     def _child_table(self) -> FdTable:
         """The fd table a new child starts from: this host's fds, the pipeline's pipes, and
         the process-substitution fds its arguments may name."""
-        table = FdTable(self._fds)
+        table = self._table()
         if self._pipelines:
             pipeline = self._pipelines[-1]
             if pipeline.prev_read is not None:
@@ -451,7 +472,7 @@ class PosixHost:
         """Perform redirections with no command (`>file`): create/truncate, then close."""
         if not pending:
             return 0
-        table = FdTable(self._fds)
+        table = self._table()
         try:
             table.apply_all(pending, noclobber=self.noclobber)
         except RedirectError as exc:
@@ -694,15 +715,21 @@ class PosixHost:
         ops = getattr(handler, "ops", None)
         if handler is not None and ops is not None and len(ops) == 0:
             handler = IGNORE
-        self._traps.set(sig, handler)
+        self._set_trap(sig, handler)
 
     def trap_ignore(self, sig: str) -> None:
         """`trap '' sig`: ignore it here and in children."""
-        self._traps.set(sig, IGNORE)
+        self._set_trap(sig, IGNORE)
 
     def trap_reset(self, sig: str) -> None:
         """`trap - sig`: back to the default disposition."""
-        self._traps.set(sig, None)
+        self._set_trap(sig, None)
+
+    def _set_trap(self, sig: str, handler: object) -> None:
+        """Traps of real signals change the process's dispositions: capability `signals`."""
+        if not self.caps.signals and isinstance(parse_signal(sig), int):
+            self.caps.require("signals", f"trap {sig}")
+        self._traps.set(sig, handler)
 
     def trap_handler(self, sig: str) -> ChunkRef | None:
         """The handler chunk trapped for `sig` (ERR, DEBUG and RETURN are run by the VM)."""
