@@ -19,8 +19,8 @@ from fusevm.values import Ref
 MAX_NESTING: Final = 100
 
 #: Default cap on the characters of one string, or the elements of one array or hash, that
-#: an op may build (256 Mi: about 1 GiB of text, several GiB as a Python list).
-DEFAULT_MAX_SIZE: Final = 1 << 28
+#: an op may build: 64 Mi (64-256 MiB of text, 512 MiB of pointers as a list).
+DEFAULT_MAX_SIZE: Final = 1 << 26
 
 #: Longest integer literal the assembler reads (64-bit values need at most 20 digits, 66
 #: characters in binary); longer ones are refused before Python converts them.

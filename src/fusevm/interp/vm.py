@@ -19,12 +19,14 @@ from fusevm.chunk import Chunk
 from fusevm.errors import (
     CapabilityError,
     HostError,
+    MemoryLimit,
     RecursionLimit,
     StackUnderflow,
     UnknownExtension,
     VMError,
 )
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
+from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
@@ -64,13 +66,16 @@ class VM:
     def __init__(self, chunk: Chunk, *, stdout: TextIO | None = None,
                  stdin: TextIO | None = None, strict_int: bool = False,
                  max_depth: int = DEFAULT_MAX_DEPTH, caps: Caps | None = None,
-                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None) -> None:
+                 extensions: Iterable[ExtensionSet] = (), shell_host: Any = None,
+                 max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
         self.strict_int = strict_int
         self.max_depth = max_depth
         self.caps = caps if caps is not None else Caps.ALL
+        #: Largest string (characters) or container (elements) an op may build.
+        self.max_size = max_size
         self.stdout = stdout
         self.stdin = stdin
         self.host_data: dict[str, Any] = {}
@@ -263,7 +268,8 @@ class VM:
         child = VM(chunk, stdout=stdout if stdout is not None else self.stdout,
                    stdin=self.stdin, strict_int=self.strict_int, max_depth=self.max_depth,
                    caps=self.caps, extensions=self.extensions,
-                   shell_host=shell_host if shell_host is not None else self._shell_host)
+                   shell_host=shell_host if shell_host is not None else self._shell_host,
+                   max_size=self.max_size)
         child.builtins = self.builtins
         child.builtin_names = self.builtin_names
         child.host_data = self.host_data
@@ -414,6 +420,12 @@ class VM:
             self.ip = ip + 1
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
                            line=self.chunk.line_of(ip)) from e.__cause__
+        except MemoryError as e:
+            # The size limit (max_size) stops every op that grows a value; this catches
+            # what it cannot foresee (an extension's own allocation).
+            self.ip = ip + 1
+            raise MemoryLimit("out of memory", op=self._op_name(ip), ip=ip,
+                              source=self.chunk.source, line=self.chunk.line_of(ip)) from e
         except RecursionError as e:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",

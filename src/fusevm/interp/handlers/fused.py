@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusevm.errors import IntegerOverflow, ResourceLimit, TypeMismatch
+from fusevm.errors import IntegerOverflow, TypeMismatch
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.semantics import NEEDS_COPY
 from fusevm.interp.vm import VM
+from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, INT_MIN, copy_value, kind_name, to_str, wrap64
-
-MAX_STRING = 1 << 28
 
 
 def _copy(v: Any) -> Any:
@@ -218,9 +217,7 @@ def concat_const_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if m == 0:
             return nxt
         head = to_str(slots[s])
-        if len(head) + len(text) * m > MAX_STRING:
-            raise ResourceLimit(f"ConcatConstLoop would build a string of "
-                                f"{len(head) + len(text) * m} characters")
+        check_size(len(head) + len(text) * m, vm.max_size, "a string")
         slots[s] = head + text * m
         slots[i] = limit
         return nxt
@@ -253,8 +250,7 @@ def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         arr = globals_[name]
         if type(arr) is not list:
             raise TypeMismatch(f"{where} holds {kind_name(arr)}, not an Array")
-        if limit - k > MAX_STRING:
-            raise ResourceLimit(f"PushIntRangeLoop would push {limit - k} elements")
+        check_size(len(arr) + limit - k, vm.max_size, "an array")
         arr.extend(range(k, limit))
         slots[i] = limit
         return nxt
