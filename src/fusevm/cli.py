@@ -17,7 +17,7 @@ from typing import Any
 
 from fusevm import __version__
 from fusevm.chunk import Chunk
-from fusevm.errors import VMError
+from fusevm.errors import OutputClosed, VMError
 from fusevm.serialize import MAGIC
 from fusevm.values import format_value
 
@@ -193,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _guard(fn: Any, traceback: bool) -> int:
     try:
         return int(fn())
+    except OutputClosed:
+        return _quiet_broken_pipe()
     except VMError as e:
         if traceback:
             raise
@@ -201,10 +203,7 @@ def _guard(fn: Any, traceback: bool) -> int:
         print(text if text.startswith(f"{e.source}:") else f"{where}: {text}", file=sys.stderr)
         return 1
     except BrokenPipeError:
-        # `fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+        return _quiet_broken_pipe()
     except (OSError, ValueError) as e:
         if traceback:
             raise
@@ -212,6 +211,20 @@ def _guard(fn: Any, traceback: bool) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # A bug, not bad input: still one line unless --traceback asks for the stack.
+        if traceback:
+            raise
+        print(f"fusevm: internal error: {type(e).__name__}: {e} (--traceback shows where)",
+              file=sys.stderr)
+        return 70
+
+
+def _quiet_broken_pipe() -> int:
+    """`fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":

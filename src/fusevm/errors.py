@@ -121,3 +121,7 @@ class MemoryLimit(ResourceLimit):
 
 class HostError(VMError):
     """The shell host failed in a way it could not express as an exit status."""
+
+
+class OutputClosed(VMError):
+    """The reader of the VM's output went away (a broken pipe); the cause is kept."""

@@ -20,6 +20,7 @@ from fusevm.errors import (
     CapabilityError,
     HostError,
     MemoryLimit,
+    OutputClosed,
     RecursionLimit,
     StackUnderflow,
     UnknownExtension,
@@ -338,8 +339,9 @@ class VM:
         out = self.stdout if self.stdout is not None else sys.stdout
         try:
             out.write(text)
-        except BrokenPipeError:
-            raise  # the reader went away: the CLI exits quietly, as shell tools do
+        except BrokenPipeError as e:
+            # The reader went away: the CLI exits quietly on this, as shell tools do.
+            raise OutputClosed("cannot write output: the reader went away") from e
         except (OSError, ValueError) as e:
             raise VMError(f"cannot write output: {e}") from e
 

@@ -43,6 +43,25 @@ __all__ = ["PosixHost"]
 _HAS_DEV_FD: Final = os.path.isdir("/dev/fd")
 
 
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _pipe(what: str) -> tuple[int, int]:
+    """os.pipe(), or a HostError saying why not (EMFILE, ENFILE)."""
+    try:
+        return os.pipe()
+    except OSError as exc:
+        raise HostError(f"cannot {what}: {_reason(exc)}") from None
+
+
+def _check_argv(argv: Sequence[str]) -> None:
+    """A NUL cannot be passed to exec (C strings end there): refuse instead of truncating."""
+    for i, word in enumerate(argv):
+        if "\0" in word:
+            raise HostError(f"argument {i} of {argv[0]!r} contains a NUL byte")
+
+
 @dataclass(slots=True)
 class _Pipeline:
     """One open pipeline: its pipe ends in this process and what each stage started."""
@@ -489,6 +508,7 @@ class PosixHost:
             CapabilityError: spawn is withheld.
         """
         self.caps.require("spawn", f"run {argv[0]!r}" if argv else "run a command")
+        _check_argv(argv)
         pending = self._take_pending()
         if not argv:
             return self._null_command(pending)
@@ -506,6 +526,7 @@ class PosixHost:
         """Start argv in the background (own process group, stdin /dev/null unless
         redirected); its pid, or 0 if it could not be started."""
         self.caps.require("spawn", f"run {argv[0]!r}" if argv else "run a command")
+        _check_argv(argv)
         pending = self._take_pending()
         if not argv:
             self._null_command(pending)
@@ -573,7 +594,7 @@ class PosixHost:
         """Open a pipeline of `n` stages; stage 0's stdout is the first pipe."""
         pipeline = _Pipeline(max(n, 1))
         if pipeline.stages > 1:
-            pipeline.read, pipeline.write = os.pipe()
+            pipeline.read, pipeline.write = _pipe("start a pipeline")
         self._pipelines.append(pipeline)
 
     def pipeline_stage(self) -> None:
@@ -591,7 +612,7 @@ class PosixHost:
         p.index += 1
         p.runs.append([])
         if p.index < p.stages - 1:
-            p.read, p.write = os.pipe()
+            p.read, p.write = _pipe("continue a pipeline")
 
     def pipeline_end(self) -> int:
         """Wait for every stage; the last stage's status (with `pipefail`, the rightmost
@@ -635,6 +656,8 @@ class PosixHost:
         pipelines, self._pipelines = self._pipelines, []
         try:
             text, status = subst.capture(runner, sub)
+        except OSError as exc:
+            raise HostError(f"cannot run a command substitution: {_reason(exc)}") from None
         finally:
             self._pending, self._pipelines = pending, pipelines
         self.last_subst_status = self.last_status = status
@@ -643,14 +666,21 @@ class PosixHost:
     def process_sub_in(self, sub: ChunkRef) -> str:
         """Start `sub` with its stdout on a pipe; a path (`/dev/fd/N`, or a FIFO) reading it."""
         self.caps.require("spawn", "start a process substitution")
-        return self._procsubs.start(self._need_runner(), sub, body_writes=True,
-                                    stdout=self._fd(1), use_fifo=self.use_fifo)
+        return self._start_procsub(sub, body_writes=True)
 
     def process_sub_out(self, sub: ChunkRef) -> str:
         """Start `sub` with its stdin on a pipe; a path (`/dev/fd/N`, or a FIFO) feeding it."""
         self.caps.require("spawn", "start a process substitution")
-        return self._procsubs.start(self._need_runner(), sub, body_writes=False,
-                                    stdout=self._fd(1), use_fifo=self.use_fifo)
+        return self._start_procsub(sub, body_writes=False)
+
+    def _start_procsub(self, sub: ChunkRef, *, body_writes: bool) -> str:
+        runner = self._need_runner()
+        try:
+            return self._procsubs.start(runner, sub, body_writes=body_writes,
+                                        stdout=self._fd(1), use_fifo=self.use_fifo,
+                                        report=self._error)
+        except OSError as exc:
+            raise HostError(f"cannot start a process substitution: {_reason(exc)}") from None
 
     # -- Subshells --------------------------------------------------------------------------
 

@@ -103,13 +103,27 @@ def open_target(kind: int, target: str, *, noclobber: bool = False) -> int:
 
 
 def document_fd(text: str) -> int:
-    """An fd (close-on-exec) from which `text` can be read, for a here-doc or here-string."""
+    """An fd (close-on-exec) from which `text` can be read, for a here-doc or here-string.
+
+    Raises:
+        RedirectError: no descriptor or memory file could be made (EMFILE, ENOMEM).
+    """
+    try:
+        return _document_fd(text)
+    except OSError as exc:
+        raise RedirectError(f"cannot create a here-document: {_reason(exc)}") from None
+
+
+def _document_fd(text: str) -> int:
     data = os.fsencode(text)
     if len(data) <= _PIPE_SAFE:
         r, w = os.pipe()
         try:
             if data:
                 os.write(w, data)
+        except OSError:
+            os.close(r)
+            raise
         finally:
             os.close(w)
         return r
@@ -120,10 +134,14 @@ def document_fd(text: str) -> int:
         import tempfile
 
         fd = os.dup(tempfile.TemporaryFile().fileno())
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.lseek(fd, 0, os.SEEK_SET)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
     return fd
 
 

@@ -12,8 +12,11 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
+
+from fusevm.errors import OutputClosed
 
 if TYPE_CHECKING:
     from fusevm.shell.host import ChunkRef, ChunkRunner
@@ -22,6 +25,10 @@ __all__ = ["ProcessSubs", "capture"]
 
 #: How long shutting down waits for one substitution body to finish.
 JOIN_TIMEOUT: Final = 5.0
+
+
+def _ignore(message: str) -> None:
+    """The default `report` of a body's error: drop it."""
 
 
 def capture(runner: ChunkRunner, sub: ChunkRef) -> tuple[str, int]:
@@ -78,14 +85,19 @@ class ProcessSubs:
         return [b.fd for b in self.active if b.fd is not None]
 
     def start(self, runner: ChunkRunner, sub: ChunkRef, *, body_writes: bool, stdout: int,
-              use_fifo: bool) -> str:
+              use_fifo: bool, report: Callable[[str], None] = _ignore) -> str:
         """Start a body on a thread; the path the consumer opens.
 
         `body_writes` is `<(...)` (the body's stdout is the pipe); otherwise `>(...)` (its
-        stdin is the pipe, its stdout is `stdout`).
+        stdin is the pipe, its stdout is `stdout`). An error that ends the body is passed to
+        `report` as a message (the thread has nobody to raise it to); a body whose reader
+        went away just stops, as a shell's would on SIGPIPE.
+
+        Raises:
+            OSError: no pipe or FIFO could be made (EMFILE and the like); nothing started.
         """
         if use_fifo:
-            return self._start_fifo(runner, sub, body_writes, stdout)
+            return self._start_fifo(runner, sub, body_writes, stdout, report)
         r, w = os.pipe()
         body_fd, consumer_fd = (w, r) if body_writes else (r, w)
 
@@ -95,6 +107,10 @@ class ProcessSubs:
                     runner(sub, body_fd)
                 else:
                     runner(sub, stdout, body_fd)
+            except (OutputClosed, BrokenPipeError):
+                pass
+            except Exception as exc:
+                report(f"process substitution: {exc}")
             finally:
                 os.close(body_fd)
 
@@ -104,20 +120,29 @@ class ProcessSubs:
         return f"/dev/fd/{consumer_fd}"
 
     def _start_fifo(self, runner: ChunkRunner, sub: ChunkRef, body_writes: bool,
-                    stdout: int) -> str:
+                    stdout: int, report: Callable[[str], None]) -> str:
         directory = tempfile.mkdtemp(prefix="fusevm-procsub-")
         path = os.path.join(directory, "fifo")
         os.mkfifo(path, 0o600)
         record = _Body(threading.Thread(), fifo_dir=directory, body_writes=body_writes)
 
         def body() -> None:
-            fd = os.open(path, os.O_WRONLY if body_writes else os.O_RDONLY)
+            try:
+                fd = os.open(path, os.O_WRONLY if body_writes else os.O_RDONLY)
+            except OSError as exc:
+                record.opened.set()
+                report(f"process substitution: {path}: {exc.strerror or exc}")
+                return
             record.opened.set()
             try:
                 if body_writes:
                     runner(sub, fd)
                 else:
                     runner(sub, stdout, fd)
+            except (OutputClosed, BrokenPipeError):
+                pass
+            except Exception as exc:
+                report(f"process substitution: {exc}")
             finally:
                 os.close(fd)
 
