@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 
-.PHONY: venv demo test lint typecheck docs bench fuzz conformance clean
+.PHONY: venv demo test lint typecheck docs bench fuzz fuzz-input conformance clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python tests/jit/fuzz.py --seconds $${FUZZ_SECONDS:-300}
 
+# Coverage-guided fuzzing of the assembler, deserializer and verifier (tests/fuzz/run.py);
+# crashers land in tests/fuzz/crashes/ (copy them into tests/fuzz/corpus/ to keep them).
+fuzz-input: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py all --seconds $${FUZZ_SECONDS:-120}
+
 conformance: $(STAMP)
 	@if [ -d "$(SHARED)/conformance/awk" ]; then \
 		bash "$(SHARED)/conformance/awk/run.sh" -f "$(SHARED)/conformance/awk/consensus.txt" \
@@ -47,4 +52,5 @@ conformance: $(STAMP)
 	fi
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+		tests/fuzz/crashes

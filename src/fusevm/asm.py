@@ -31,7 +31,7 @@ from typing import Any, Final
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.disasm import disassemble
 from fusevm.errors import AsmError, BuildError
-from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING
+from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING, MAX_SLOTS
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
 from fusevm.ops.extension import ExtOp, lookup_name
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
@@ -302,7 +302,11 @@ class _Assembler:
                 raise cur.error("expected a quoted source name")
             self.b.source = _string(cur)
         elif word == ".slots":
-            self.b.reserve_slots(self.integer(cur, Kind.SLOT, "slot count"))
+            pos = cur.pos
+            count = self.integer(cur, Kind.PAYLOAD, "slot count")
+            if count > MAX_SLOTS:
+                raise cur.error(f"slot count {count} is outside 0..{MAX_SLOTS}", pos)
+            self.b.reserve_slots(count)
         elif word == ".name":
             self.b.add_name(self.name(cur))
         elif word == ".const":

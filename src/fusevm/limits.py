@@ -18,6 +18,9 @@ from fusevm.values import Ref
 #: inside a constant (an array inside an array inside ...).
 MAX_NESTING: Final = 100
 
+#: Most slots a frame may have: SLOT operands are u16, so slot 65535 needs 65536 slots.
+MAX_SLOTS: Final = 0x10000
+
 #: Default cap on the characters of one string, or the elements of one array or hash, that
 #: an op may build: 64 Mi (64-256 MiB of text, 512 MiB of pointers as a list).
 DEFAULT_MAX_SIZE: Final = 1 << 26

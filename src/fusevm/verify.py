@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fusevm.chunk import Chunk, chunk_depth_exceeds
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
-from fusevm.limits import MAX_NESTING, value_depth_exceeds
+from fusevm.limits import MAX_NESTING, MAX_SLOTS, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
 
@@ -45,7 +45,7 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
                          source=chunk.source)
-    if chunk.slot_count < 0 or chunk.slot_count > 0x10000:
+    if chunk.slot_count < 0 or chunk.slot_count > MAX_SLOTS:
         raise BuildError(f"slot count {chunk.slot_count} is out of range", source=chunk.source)
     for k, value in enumerate(chunk.constants):
         if value_depth_exceeds(value):
