@@ -37,6 +37,13 @@ GROWERS: dict[str, str] = {
     "ArrayPush": "DeclareArray a\ntop:\nLoadInt 1\nArrayPush a\nJump top",
     "ArraySet": "DeclareArray a\nLoadInt 1\nLoadInt 1000\nArraySet a",
     "SlotArraySet": "MakeArray 0\nSetSlot 0\nLoadInt 1\nLoadInt 1000\nSlotArraySet 0",
+    "Call": """
+        .slots 100
+        Call f 0
+    .sub f
+        Call f 0
+        Return
+    """,
     "HashSet": """
         DeclareHash h
         LoadInt 0
