@@ -156,3 +156,19 @@ def test_runs_after_emfile_recover(tmp_path: Path) -> None:
     vm.reset()
     assert vm.run() == "x"
     vm.close()
+
+
+@pytest.mark.parametrize("op", ["PipelineBegin 2", "SubshellBegin",
+                                'LoadConst "1"\nRedirect 2 >&\nWithRedirectsBegin 1'])
+def test_a_loop_that_never_closes_stops_before_exhausting_descriptors(op: str) -> None:
+    """Under Caps.NONE, opening pipelines, subshells or scopes in a loop is a HostError at
+    MAX_NESTING, not an fd table the embedder can no longer open files in."""
+    from fusevm.limits import MAX_NESTING
+    from fusevm.shell.caps import Caps
+    before = len(os.listdir("/proc/self/fd"))
+    vm = VM(assemble(f"top:\n{op}\nJump top", source="loop.fasm"), caps=Caps.NONE)
+    with pytest.raises(HostError, match="open at once") as info:
+        vm.run()
+    assert str(MAX_NESTING) in info.value.message
+    vm.close()
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import HostError
+from fusevm.limits import MAX_NESTING
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
 from fusevm.shell.codes import Redir
@@ -53,6 +54,13 @@ def _pipe(what: str) -> tuple[int, int]:
         return os.pipe()
     except OSError as exc:
         raise HostError(f"cannot {what}: {_reason(exc)}") from None
+
+
+def _check_open(what: str, count: int) -> None:
+    """Refuse to nest deeper than MAX_NESTING: each level holds descriptors of this process,
+    and a loop that never closes them would exhaust the embedder's fd table."""
+    if count >= MAX_NESTING:
+        raise HostError(f"more than {MAX_NESTING} {what} open at once")
 
 
 def _check_argv(argv: Sequence[str]) -> None:
@@ -367,6 +375,7 @@ class PosixHost:
         """
         if n > len(self._pending):
             raise HostError(f"with_redirects_begin({n}) but only {len(self._pending)} queued")
+        _check_open("redirection scopes", len(self._private_scopes) + len(self._process_fds))
         scope = self._pending[len(self._pending) - n:]
         del self._pending[len(self._pending) - n:]
         self._open_scope(scope)
@@ -592,6 +601,7 @@ class PosixHost:
 
     def pipeline_begin(self, n: int) -> None:
         """Open a pipeline of `n` stages; stage 0's stdout is the first pipe."""
+        _check_open("pipelines", len(self._pipelines))
         pipeline = _Pipeline(max(n, 1))
         if pipeline.stages > 1:
             pipeline.read, pipeline.write = _pipe("start a pipeline")
@@ -687,6 +697,7 @@ class PosixHost:
     def subshell_begin(self) -> None:
         """Snapshot cwd, environment, umask, options, traps, functions and redirection
         scopes; traps other than ignored ones are reset inside (shell.md 4.8, 4.13)."""
+        _check_open("subshells", len(self._subshells))
         umask = os.umask(0o022)
         os.umask(umask)
         self._subshells.append(_Snapshot(
