@@ -13,11 +13,12 @@ Syntax (one statement per line; `;` starts a comment):
     LABEL:                  a jump target
     Mnemonic OPERAND...     an op (core or from a registered ExtensionSet)
 
-Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number
-for FLOAT; a value literal (`42`, `1.5`, `"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`,
-`Status(0)`) or `#index` for CONST; an identifier or quoted string for NAME; a label or
-`@index` for TARGET; a block name or index for BLOCK; a sub-chunk name or index for SUB;
-shell spellings for REDIR (`>>`), FILETEST (`-f`) and PARAMMOD (`:-`). Errors are AsmError
+Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number for
+FLOAT (`nan(0x7ff8000000000123)` gives a NaN its exact bits); a value literal (`42`, `1.5`,
+`"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`, `Status(0)`) or `#index` for CONST; an
+identifier or quoted string for NAME; a label or `@index` for TARGET; a block name or index
+for BLOCK; a sub-chunk name or index for SUB; shell spellings for REDIR (`>>`), FILETEST
+(`-f`) and PARAMMOD (`:-`). Errors are AsmError
 with file:line:col and what was expected.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,7 +42,7 @@ __all__ = ["assemble", "disassemble", "parse_value"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
 _NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|\.\d+)"
-                     r"(?:[eE][+-]?\d+)?|inf|nan)(?![A-Za-z0-9_])")
+                     r"(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)(?![A-Za-z0-9_])")
 _INTEGER_KINDS = {Kind.INT, Kind.I32, Kind.U8, Kind.COUNT, Kind.SLOT, Kind.FD, Kind.BUILTIN,
                   Kind.PAYLOAD, Kind.EXT_ID}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
@@ -115,6 +117,9 @@ def _number(text: str, cur: _Cursor, pos: int) -> int | float:
     body = text.lstrip("+-")
     if body in ("inf", "nan"):
         return float(text)
+    if body.startswith("nan("):  # a NaN's exact bits, as format_float writes them
+        x: float = struct.unpack("<d", struct.pack("<Q", int(body[4:-1], 16)))[0]
+        return -x if text.startswith("-") else x
     is_int = body[:2].lower() in ("0x", "0b", "0o") or not any(c in body for c in ".eE")
     if not is_int:
         return float(text)
