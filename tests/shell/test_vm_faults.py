@@ -172,3 +172,16 @@ def test_a_loop_that_never_closes_stops_before_exhausting_descriptors(op: str) -
     assert str(MAX_NESTING) in info.value.message
     vm.close()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_command_substitution_output_is_bounded() -> None:
+    from fusevm.errors import MemoryLimit
+    from fusevm.shell import subst
+
+    def chatty(chunk: object, stdout_fd: int, stdin_fd: int = 0) -> int:
+        for _ in range(40):
+            os.write(stdout_fd, b"x" * 1000)
+        return 0
+    with pytest.raises(MemoryLimit, match="command substitution"):
+        subst.capture(chatty, None, limit=10_000)
+    assert subst.capture(chatty, None, limit=40_000) == ("x" * 40_000, 0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import OutputClosed
+from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 
 if TYPE_CHECKING:
     from fusevm.shell.host import ChunkRef, ChunkRunner
@@ -31,18 +32,27 @@ def _ignore(message: str) -> None:
     """The default `report` of a body's error: drop it."""
 
 
-def capture(runner: ChunkRunner, sub: ChunkRef) -> tuple[str, int]:
+def capture(runner: ChunkRunner, sub: ChunkRef,
+            limit: int = DEFAULT_MAX_SIZE) -> tuple[str, int]:
     """Run `sub` with stdout on a pipe; (its output minus trailing newlines, its status).
 
     NUL bytes are dropped and undecodable bytes kept as surrogate escapes. The pipe reaches
     EOF only when every process that inherited its write end has exited, as in a shell.
+
+    Raises:
+        MemoryLimit: the output is longer than `limit` bytes (it is read to the end, so the
+            body never blocks, but not kept).
     """
     chunks: list[bytes] = []
+    size = 0
     r, w = os.pipe()
 
     def drain() -> None:
+        nonlocal size
         while data := os.read(r, 65536):
-            chunks.append(data)
+            size += len(data)
+            if size <= limit:
+                chunks.append(data)
 
     reader = threading.Thread(target=drain, name="fusevm-cmdsubst", daemon=True)
     reader.start()
@@ -52,6 +62,7 @@ def capture(runner: ChunkRunner, sub: ChunkRef) -> tuple[str, int]:
         os.close(w)
         reader.join()
         os.close(r)
+    check_size(size, limit, "command substitution output")
     data = b"".join(chunks).replace(b"\0", b"")
     return os.fsdecode(data).rstrip("\n"), status
 
