@@ -92,3 +92,14 @@ def test_memory_error_inside_a_handler_becomes_memory_limit(
     with pytest.raises(MemoryLimit) as info:
         vm.run()
     assert info.value.op == "Concat" and info.value.line == 3
+
+
+def test_pattern_substitution_that_multiplies_lengths_is_a_memory_limit() -> None:
+    """`${v//?/r}` makes len(v) * len(r) characters: 4,096 x 32,768 is past the default."""
+    text = ('LoadConst "v"\nLoadConst "?"\nLoadConst ' + '"' + "r" * 32768 + '"' +
+            "\nExpandParam //")
+    vm = VM(assemble(".name v\n" + 'LoadConst "' + "x" * 4096 + '"\nSetVar v\n' + text,
+                     source="subst.fasm"))
+    with pytest.raises(MemoryLimit) as info:
+        vm.run()
+    assert info.value.op == "ExpandParam"
