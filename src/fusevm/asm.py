@@ -244,10 +244,29 @@ class _Pending:
     used: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
+def _chunk_ends(lines: list[tuple[int, str]]) -> dict[int, int]:
+    """Index of the `.end` matching each `.chunk` line, in one pass (so nesting costs no
+    rescans); an unmatched `.chunk` has no entry."""
+    ends: dict[int, int] = {}
+    open_: list[int] = []
+    for j, (_, text) in enumerate(lines):
+        head = text.split(";", 1)[0].split()
+        if head and head[0] == ".chunk":
+            open_.append(j)
+        elif head and head[0] == ".end" and open_:
+            ends[open_.pop()] = j
+    return ends
+
+
 class _Assembler:
+    """Assembles lines[start:stop] (a whole text, or the body of one `.chunk`)."""
+
     def __init__(self, lines: list[tuple[int, str]], source: str, file: str,
-                 depth: int = 0) -> None:
+                 depth: int = 0, span: tuple[int, int] | None = None,
+                 ends: dict[int, int] | None = None) -> None:
         self.lines = lines
+        self.start, self.stop = span if span is not None else (0, len(lines))
+        self.ends = ends if ends is not None else _chunk_ends(lines)
         self.depth = depth
         self.file = file
         self.b = ChunkBuilder(source)
@@ -266,8 +285,8 @@ class _Assembler:
         return lab
 
     def run(self) -> Chunk:
-        i = 0
-        while i < len(self.lines):
+        i = self.start
+        while i < self.stop:
             lineno, text = self.lines[i]
             self.text_line = lineno
             cur = _Cursor(text, self.file, lineno)
@@ -296,7 +315,7 @@ class _Assembler:
         try:
             return self.b.build(fuse=False)
         except BuildError as e:
-            line = e.line or (self.lines[-1][0] if self.lines else 1)
+            line = e.line or (self.lines[self.stop - 1][0] if self.stop > self.start else 1)
             raise AsmError(e.message, source=self.file, line=line, col=1) from e
 
     def directive(self, cur: _Cursor, i: int) -> int:
@@ -339,7 +358,8 @@ class _Assembler:
             if self.depth >= MAX_NESTING:
                 raise cur.error(f".chunk nested more than {MAX_NESTING} deep", start)
             end = self.find_end(i, cur)
-            sub = _Assembler(self.lines[i + 1:end], name, self.file, self.depth + 1).run()
+            sub = _Assembler(self.lines, name, self.file, self.depth + 1, (i + 1, end),
+                             self.ends).run()
             self.p.subs[name] = self.b.add_sub_chunk(sub)
             return end + 1
         elif word == ".end":
@@ -351,16 +371,10 @@ class _Assembler:
         return i + 1
 
     def find_end(self, i: int, cur: _Cursor) -> int:
-        depth = 0
-        for j in range(i + 1, len(self.lines)):
-            head = self.lines[j][1].split(";", 1)[0].split()
-            if head and head[0] == ".chunk":
-                depth += 1
-            elif head and head[0] == ".end":
-                if depth == 0:
-                    return j
-                depth -= 1
-        raise cur.error(".chunk without a matching .end", 0)
+        end = self.ends.get(i)
+        if end is None or end >= self.stop:
+            raise cur.error(".chunk without a matching .end", 0)
+        return end
 
     def expect_end(self, cur: _Cursor) -> None:
         if not cur.at_end():

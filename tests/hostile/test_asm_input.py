@@ -60,3 +60,22 @@ def test_chunks_nested_past_the_limit_name_the_line() -> None:
         assemble(text, source="deep.fasm")
     assert info.value.line == depth
     assert "nested" in info.value.message
+
+
+def test_nested_chunks_are_matched_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.chunk`/`.end` pairs are matched once for the whole text, not rescanned per level
+    (100 levels around a long text were 100 scans of it)."""
+    from fusevm import asm
+    calls: list[int] = []
+    real = asm._chunk_ends
+
+    def counting(lines: list[tuple[int, str]]) -> dict[int, int]:
+        calls.append(len(lines))
+        return real(lines)
+    monkeypatch.setattr(asm, "_chunk_ends", counting)
+    depth = MAX_NESTING
+    chunk = assemble(".chunk a\n" * depth + "Nop\n" * 1000 + ".end\n" * depth)
+    assert calls == [2 * depth + 1000]
+    for _ in range(depth):
+        chunk = chunk.sub_chunks[0]
+    assert len(chunk.ops) == 1000
