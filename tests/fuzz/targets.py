@@ -86,7 +86,8 @@ def _wrap(payload: bytes) -> bytes:
 
 @target
 def fuzz_load(data: bytes) -> None:
-    """Serialized chunk bytes: the first byte chooses raw bytes or a wrapped payload."""
+    """Serialized chunk bytes: an odd first byte means raw bytes follow, an even one a
+    chunk record to wrap in a valid header (so saved inputs outlive a schema change)."""
     from fusevm.chunk import Chunk
     from fusevm.errors import FormatError
     if not data:
