@@ -1,6 +1,6 @@
 """Run a fuzz target: `python tests/fuzz/run.py TARGET [--seconds N | --runs N] [--seed S]`.
 
-TARGET is asm, load or verify (see targets.py), or `all`. With Atheris installed the run is
+TARGET is asm, load, verify or expand (see targets.py), or `all`. With Atheris installed the run is
 coverage-guided (libFuzzer under the hood) and starts from tests/fuzz/corpus/TARGET; new
 interesting inputs stay in a scratch corpus, and a crasher is written to
 tests/fuzz/crashes/ (copy it into the corpus to keep it as a regression test). Without
@@ -38,6 +38,7 @@ def _child(name: str, args: list[str]) -> None:
     with atheris.instrument_imports(include=["fusevm"]):
         import fusevm.asm  # noqa: F401
         import fusevm.serialize  # noqa: F401
+        import fusevm.shell.expand  # noqa: F401
         import fusevm.verify  # noqa: F401
     import targets
     atheris.Setup([sys.argv[0], *args], targets.TARGETS[name])
@@ -47,7 +48,8 @@ def _child(name: str, args: list[str]) -> None:
 def _atheris(name: str, seconds: int | None, runs: int | None, seed: int) -> int:
     CRASHES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"fusevm-fuzz-{name}-") as scratch:
-        args = [scratch, str(CORPUS / name), f"-seed={seed}", "-max_len=4096",
+        (CORPUS / name).mkdir(exist_ok=True)
+        args = [scratch, str(CORPUS / name), f"-seed={seed}", "-max_len=4096", "-timeout=20",
                 f"-artifact_prefix={CRASHES}/{name}-", "-print_final_stats=1"]
         if seconds is not None:
             args.append(f"-max_total_time={seconds}")
@@ -97,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         _child(argv[1], argv[3:])
         return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("target", choices=["asm", "load", "verify", "all"])
+    p.add_argument("target", choices=["asm", "load", "verify", "expand", "all"])
     p.add_argument("--seconds", type=int, default=None, help="time budget per target")
     p.add_argument("--runs", type=int, default=None, help="number of inputs per target")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-atheris", action="store_true", help="use the hypothesis driver")
     args = p.parse_args(argv)
-    names = ["asm", "load", "verify"] if args.target == "all" else [args.target]
+    names = ["asm", "load", "verify", "expand"] if args.target == "all" else [args.target]
     status = 0
     for name in names:
         runner = _atheris if _atheris_available() and not args.no_atheris else _hypothesis

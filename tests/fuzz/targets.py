@@ -1,5 +1,6 @@
-"""Fuzz targets for the input-facing parts of fusevm: the assembler, the deserializer and the
-verifier. Each takes raw bytes and checks the invariant for hostile input:
+"""Fuzz targets for the input-facing parts of fusevm: the assembler, the deserializer, the
+verifier, and the shell's word expansions. Each takes raw bytes and checks the invariant for
+hostile input:
 
 * only a `VMError` subclass may escape (anything else is a crash), and it names where;
 * what is accepted round-trips: a verified chunk serializes and loads back to the same
@@ -179,3 +180,41 @@ def fuzz_verify(data: bytes) -> None:
         _expect_vm_error(e, "verify")
         raise Crash(f"verify raised {type(e).__name__} instead of BuildError: {e}") from e
     _round_trip(chunk, "verified chunk")
+
+
+# -- Shell word expansions ------------------------------------------------------------------
+
+#: Modifiers that take no shell pattern (the pattern ones run on the regex engine, which has
+#: its own target once it is linear-time; a backtracking engine would turn fuzzing into
+#: timeouts).
+_PLAIN_MODS = (0, 1, 2, 3, 4, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+
+
+@target
+def fuzz_expand(data: bytes) -> None:
+    """Brace expansion, IFS splitting, tilde expansion and the pattern-free `${...}` forms
+    on arbitrary words: a result or a VMError (ResourceLimit, HostError), nothing else."""
+    from fusevm.errors import VMError
+    from fusevm.shell import expand
+    text = data.decode("utf-8", "surrogateescape")
+    parts = text.split("\x00")
+    word = parts[0]
+    arg = parts[1] if len(parts) > 1 else ""
+    mod = _PLAIN_MODS[data[0] % len(_PLAIN_MODS)] if data else 0
+    value: Any = parts[2:] if len(parts) > 3 else (parts[2] if len(parts) > 2 else None)
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("brace_expand", lambda: expand.brace_expand(word)),
+        ("word_split", lambda: expand.word_split(word, arg or None)),
+        ("tilde_expand", lambda: expand.tilde_expand(word, env={"HOME": "/h"},
+                                                     home_of=lambda user: None)),
+        ("expand_param", lambda: expand.expand_param(
+            "v", mod, [arg, word][:2], value=value, is_set=value is not None,
+            lookup=lambda name: None)),
+    ]
+    for name, call in calls:
+        try:
+            call()
+        except VMError:
+            pass
+        except BaseException as e:  # noqa: B902
+            raise Crash(f"{name} raised {type(e).__name__}: {e}") from e
