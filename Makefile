@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DOCS_STAMP := $(VENV)/.docs-stamp
 SHARED ?= ../shared
 
-.PHONY: venv demo test lint typecheck docs bench fuzz conformance clean
+.PHONY: venv demo test lint typecheck docs bench fuzz fuzz-input conformance clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python tests/jit/fuzz.py --seconds $${FUZZ_SECONDS:-300}
 
+# Coverage-guided fuzzing of the assembler, deserializer and verifier (tests/fuzz/run.py);
+# crashers land in tests/fuzz/crashes/ (copy them into tests/fuzz/corpus/ to keep them).
+fuzz-input: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py all --seconds $${FUZZ_SECONDS:-120}
+
 conformance: $(STAMP)
 	@if [ -d "$(SHARED)/conformance/awk" ]; then \
 		bash "$(SHARED)/conformance/awk/run.sh" -f "$(SHARED)/conformance/awk/consensus.txt" \
@@ -54,4 +59,5 @@ conformance: $(STAMP)
 	fi
 
 clean:
-	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis tests/fuzz/crashes

@@ -15,6 +15,8 @@ from fusevm.errors import (
     FormatError,
     IntegerOverflow,
     Interrupted,
+    MemoryLimit,
+    ResourceLimit,
     VMError,
 )
 from fusevm.interp.vm import VM
@@ -36,6 +38,6 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "AsmError", "BudgetExceeded", "BuildError", "CapabilityError", "Caps", "Chunk",
     "ChunkBuilder", "ExtOp", "ExtensionSet", "F", "FormatError", "IntegerOverflow",
-    "Interrupted", "Kind", "Label", "NativeFn", "Op", "Ref", "Status", "Undef", "VM",
-    "VMError", "__version__", "fuse", "unfuse",
+    "Interrupted", "Kind", "Label", "MemoryLimit", "NativeFn", "Op", "Ref", "ResourceLimit",
+    "Status", "Undef", "VM", "VMError", "__version__", "fuse", "unfuse",
 ]

@@ -18,11 +18,12 @@ Syntax (one statement per line; `;` starts a comment):
                             source line (as `.line`), OFFSET must be the op's index, and
                             `>>` (a jump target) is only a marker
 
-Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number
-for FLOAT; a value literal (`42`, `1.5`, `"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`,
-`Status(0)`) or `#index` for CONST; an identifier or quoted string for NAME; a label or
-`@index` for TARGET; a block name or index for BLOCK; a sub-chunk name or index for SUB;
-shell spellings for REDIR (`>>`), FILETEST (`-f`) and PARAMMOD (`:-`). Errors are AsmError
+Operands by kind: integers for INT/I32/U8/COUNT/SLOT/FD/BUILTIN/PAYLOAD/EXT_ID; a number for
+FLOAT (`nan(0x7ff8000000000123)` gives a NaN its exact bits); a value literal (`42`, `1.5`,
+`"text"`, `true`, `undef`, `[1, 2]`, `{"k": 1}`, `Status(0)`) or `#index` for CONST; an
+identifier or quoted string for NAME; a label or `@index` for TARGET; a block name or index
+for BLOCK; a sub-chunk name or index for SUB; shell spellings for REDIR (`>>`), FILETEST
+(`-f`) and PARAMMOD (`:-`). Errors are AsmError
 with file:line:col and what was expected.
 """
 
@@ -30,13 +31,15 @@ from __future__ import annotations
 
 import difflib
 import re
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.disasm import disassemble
 from fusevm.errors import AsmError, BuildError
+from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING, MAX_SLOTS
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
 from fusevm.ops.extension import ExtensionSet, ExtOp, lookup_name
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
@@ -45,7 +48,7 @@ __all__ = ["assemble", "disassemble", "parse_value"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
 _NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|\.\d+)"
-                     r"(?:[eE][+-]?\d+)?|inf|nan)(?![A-Za-z0-9_])")
+                     r"(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)(?![A-Za-z0-9_])")
 _INTEGER_KINDS = {Kind.INT, Kind.I32, Kind.U8, Kind.COUNT, Kind.SLOT, Kind.FD, Kind.BUILTIN,
                   Kind.PAYLOAD, Kind.EXT_ID}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
@@ -112,15 +115,25 @@ class _Cursor:
 
 # -- Values ----------------------------------------------------------------------------------
 
-def _number(text: str) -> int | float:
+_I64_LO: Final = -(1 << 63)
+_I64_HI: Final = (1 << 63) - 1
+
+
+def _number(text: str, cur: _Cursor, pos: int) -> int | float:
     body = text.lstrip("+-")
     if body in ("inf", "nan"):
         return float(text)
-    if body[:2].lower() in ("0x", "0b", "0o"):
-        return int(text, 0)
-    if any(c in body for c in ".eE"):
+    if body.startswith("nan("):  # a NaN's exact bits, as format_float writes them
+        x: float = struct.unpack("<d", struct.pack("<Q", int(body[4:-1], 16)))[0]
+        return -x if text.startswith("-") else x
+    is_int = body[:2].lower() in ("0x", "0b", "0o") or not any(c in body for c in ".eE")
+    if not is_int:
         return float(text)
-    return int(text)
+    # Refused before conversion: Python's int() of a huge literal is slow or raises.
+    if len(body) > MAX_INT_LITERAL:
+        raise cur.error(f"integer literal of {len(body):,} characters is out of range "
+                        "(integers are 64-bit)", pos)
+    return int(text, 0) if body[:2].lower() in ("0x", "0b", "0o") else int(text)
 
 
 def _string(cur: _Cursor) -> str:
@@ -144,7 +157,11 @@ def _string(cur: _Cursor) -> str:
                 if len(digits) != width or not all(d in "0123456789abcdefABCDEF"
                                                    for d in digits):
                     raise cur.error(f"bad \\{e} escape: expected {width} hex digits")
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if code > 0x10FFFF:
+                    raise cur.error(f"\\{e}{digits} is above U+10FFFF, the last code point",
+                                    cur.pos - 1)
+                out.append(chr(code))
                 cur.pos += 1 + width
                 continue
             if e not in _ESCAPES:
@@ -158,8 +175,8 @@ def _string(cur: _Cursor) -> str:
 
 
 def _value(cur: _Cursor, depth: int = 0) -> Any:
-    if depth > 100:
-        raise cur.error("value literal is nested too deeply")
+    if depth > MAX_NESTING:
+        raise cur.error(f"value literal is nested more than {MAX_NESTING} deep")
     c = cur.peek()
     start = cur.pos
     if c == '"':
@@ -186,7 +203,10 @@ def _value(cur: _Cursor, depth: int = 0) -> Any:
         return out
     num = cur.match(_NUMBER)
     if num is not None:
-        return _number(num)
+        value = _number(num, cur, start)
+        if type(value) is int and not _I64_LO <= value <= _I64_HI:
+            raise cur.error(f"integer constant {value} is outside the 64-bit range", start)
+        return value
     word = cur.match(_IDENT)
     if word in ("true", "false"):
         return word == "true"
@@ -230,11 +250,32 @@ class _Pending:
     used: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
+def _chunk_ends(lines: list[tuple[int, str]]) -> dict[int, int]:
+    """Index of the `.end` matching each `.chunk` line, in one pass (so nesting costs no
+    rescans); an unmatched `.chunk` has no entry."""
+    ends: dict[int, int] = {}
+    open_: list[int] = []
+    for j, (_, text) in enumerate(lines):
+        head = text.split(";", 1)[0].split()
+        if head and head[0] == ".chunk":
+            open_.append(j)
+        elif head and head[0] == ".end" and open_:
+            ends[open_.pop()] = j
+    return ends
+
+
 class _Assembler:
+    """Assembles lines[start:stop] (a whole text, or the body of one `.chunk`)."""
+
     def __init__(self, lines: list[tuple[int, str]], source: str, file: str,
-                 extensions: Sequence[ExtensionSet] = ()) -> None:
+                 extensions: Sequence[ExtensionSet] = (), depth: int = 0,
+                 span: tuple[int, int] | None = None,
+                 ends: dict[int, int] | None = None) -> None:
         self.lines = lines
         self.extensions = tuple(extensions)
+        self.start, self.stop = span if span is not None else (0, len(lines))
+        self.ends = ends if ends is not None else _chunk_ends(lines)
+        self.depth = depth
         self.file = file
         self.b = ChunkBuilder(source)
         self.p = _Pending()
@@ -252,18 +293,21 @@ class _Assembler:
         return lab
 
     def run(self) -> Chunk:
-        i = 0
-        while i < len(self.lines):
+        i = self.start
+        while i < self.stop:
             lineno, text = self.lines[i]
             self.text_line = lineno
             cur = _Cursor(text, self.file, lineno)
             if cur.at_end():
                 i += 1
                 continue
-            if cur.peek() == ".":
-                i = self.directive(cur, i)
-                continue
-            self.statement(cur)
+            try:
+                if cur.peek() == ".":
+                    i = self.directive(cur, i)
+                    continue
+                self.statement(cur)
+            except BuildError as e:  # a builder limit (pool sizes): located at this line
+                raise cur.error(e.message, 0) from None
             i += 1
         return self.finish()
 
@@ -279,7 +323,8 @@ class _Assembler:
         try:
             return self.b.build(fuse=False)
         except BuildError as e:
-            raise AsmError(e.message, source=self.file, line=e.line or 0, col=1) from e
+            line = e.line or (self.lines[self.stop - 1][0] if self.stop > self.start else 1)
+            raise AsmError(e.message, source=self.file, line=line, col=1) from e
 
     def directive(self, cur: _Cursor, i: int) -> int:
         start = cur.pos
@@ -289,7 +334,11 @@ class _Assembler:
                 raise cur.error("expected a quoted source name")
             self.b.source = _string(cur)
         elif word == ".slots":
-            self.b.reserve_slots(self.integer(cur, Kind.SLOT, "slot count"))
+            pos = cur.pos
+            count = self.integer(cur, Kind.PAYLOAD, "slot count")
+            if count > MAX_SLOTS:
+                raise cur.error(f"slot count {count} is outside 0..{MAX_SLOTS}", pos)
+            self.b.reserve_slots(count)
         elif word == ".name":
             self.b.add_name(self.name(cur))
         elif word == ".const":
@@ -317,8 +366,11 @@ class _Assembler:
         elif word == ".chunk":
             name = self.ident(cur, "a sub-chunk name")
             self.expect_end(cur)
+            if self.depth >= MAX_NESTING:
+                raise cur.error(f".chunk nested more than {MAX_NESTING} deep", start)
             end = self.find_end(i, cur)
-            sub = _Assembler(self.lines[i + 1:end], name, self.file, self.extensions).run()
+            sub = _Assembler(self.lines, name, self.file, self.extensions, self.depth + 1,
+                             (i + 1, end), self.ends).run()
             self.p.subs[name] = self.b.add_sub_chunk(sub)
             return end + 1
         elif word == ".end":
@@ -330,16 +382,10 @@ class _Assembler:
         return i + 1
 
     def find_end(self, i: int, cur: _Cursor) -> int:
-        depth = 0
-        for j in range(i + 1, len(self.lines)):
-            head = self.lines[j][1].split(";", 1)[0].split()
-            if head and head[0] == ".chunk":
-                depth += 1
-            elif head and head[0] == ".end":
-                if depth == 0:
-                    return j
-                depth -= 1
-        raise cur.error(".chunk without a matching .end", 0)
+        end = self.ends.get(i)
+        if end is None or end >= self.stop:
+            raise cur.error(".chunk without a matching .end", 0)
+        return end
 
     def expect_end(self, cur: _Cursor) -> None:
         if not cur.at_end():
@@ -366,7 +412,7 @@ class _Assembler:
         if num is None:
             raise cur.error(f"expected {what} (an integer), got {cur.word() or 'end of line'!r}",
                             pos)
-        value = _number(num)
+        value = _number(num, cur, pos)
         if type(value) is not int:
             raise cur.error(f"expected {what} (an integer), got {num!r}", pos)
         if not kind.lo <= value <= kind.hi:
@@ -395,14 +441,16 @@ class _Assembler:
                             f"{self.b.current_pos()}", pos)
 
     def statement(self, cur: _Cursor) -> None:
-        cur.skip()
-        if cur.peek().isdigit() or cur.peek() == ">":
-            self.listing_prefix(cur)
-        pos = cur.pos
-        word = cur.match(_IDENT)
-        if word is None:
-            raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
-        if cur.text[cur.pos:cur.pos + 1] == ":":  # `name:` with no space is a label
+        while True:  # any number of `label:` prefixes, then at most one op
+            cur.skip()
+            if cur.peek().isdigit() or cur.peek() == ">":
+                self.listing_prefix(cur)
+            pos = cur.pos
+            word = cur.match(_IDENT)
+            if word is None:
+                raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
+            if cur.text[cur.pos:cur.pos + 1] != ":":  # `name:` with no space is a label
+                break
             cur.pos += 1
             lab = self.label(word, cur, pos, False)
             if lab.pos is not None:
@@ -410,9 +458,8 @@ class _Assembler:
                 raise cur.error(f"label {word!r} is already defined at line {line}", pos)
             self.b.bind(lab)
             self.p.bound[word] = (cur.line, pos + 1)
-            if not cur.at_end():
-                self.statement(cur)
-            return
+            if cur.at_end():
+                return
         op = self.resolve_op(word, cur, pos)
         spec = op.spec
         operands = [self.operand(cur, spec, i) for i in range(len(spec.operands))]
@@ -463,7 +510,7 @@ class _Assembler:
             num = cur.match(_NUMBER)
             if num is None:
                 raise cur.error(f"expected a number for {what}", pos)
-            return float(_number(num))
+            return float(_number(num, cur, pos))
         if kind is Kind.CONST:
             if cur.peek() == "#":
                 cur.pos += 1

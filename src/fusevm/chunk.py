@@ -14,6 +14,7 @@ from typing import Any
 
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
+from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
@@ -180,6 +181,9 @@ class ChunkBuilder:
 
     def add_constant(self, value: Any) -> int:
         """Append a value to the constant pool (no dedup); returns its index."""
+        if value_depth_exceeds(value):
+            raise BuildError(f"constant is nested more than {MAX_NESTING} deep",
+                             source=self.source)
         if not is_value(value):
             raise BuildError(f"constant {value!r} is not a VM value", source=self.source)
         if len(self._constants) >= MAX_POOL:
@@ -245,6 +249,9 @@ class ChunkBuilder:
         """Attach a nested chunk (command substitution bodies, trap handlers)."""
         if not isinstance(chunk, Chunk):
             raise BuildError(f"sub-chunk must be a Chunk, got {type(chunk).__name__}",
+                             source=self.source)
+        if chunk_depth_exceeds(chunk, MAX_NESTING - 1):
+            raise BuildError(f"sub-chunks are nested more than {MAX_NESTING} deep",
                              source=self.source)
         self._sub_chunks.append(chunk)
         return len(self._sub_chunks) - 1

@@ -20,7 +20,7 @@ from typing import Any
 
 from fusevm import __version__
 from fusevm.chunk import Chunk
-from fusevm.errors import Interrupted, VMError
+from fusevm.errors import Interrupted, OutputClosed, VMError
 from fusevm.ops.extension import ExtensionSet
 from fusevm.serialize import MAGIC
 from fusevm.values import format_value
@@ -252,6 +252,8 @@ def _guard(fn: Any, traceback: bool) -> int:
         except OSError:
             pass
         return 130
+    except OutputClosed:
+        return _quiet_broken_pipe()
     except VMError as e:
         if traceback:
             raise
@@ -262,10 +264,7 @@ def _guard(fn: Any, traceback: bool) -> int:
             print(format_backtrace(e.backtrace), file=sys.stderr)
         return 1
     except BrokenPipeError:
-        # `fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+        return _quiet_broken_pipe()
     except (OSError, ValueError) as e:
         if traceback:
             raise
@@ -273,6 +272,20 @@ def _guard(fn: Any, traceback: bool) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # A bug, not bad input: still one line unless --traceback asks for the stack.
+        if traceback:
+            raise
+        print(f"fusevm: internal error: {type(e).__name__}: {e} (--traceback shows where)",
+              file=sys.stderr)
+        return 70
+
+
+def _quiet_broken_pipe() -> int:
+    """`fusevm run prog | head`: stop quietly; silence the flush at interpreter exit too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def format_backtrace(frames: Sequence[tuple[str, str, int | None]], *,

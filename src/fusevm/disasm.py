@@ -16,7 +16,7 @@ from typing import Any
 from fusevm.chunk import Chunk, slot_count_of
 from fusevm.instr import decode
 from fusevm.ops import F, Kind
-from fusevm.values import format_value, same_value
+from fusevm.values import format_float, format_value, same_value
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*\Z")
 _RESERVED = {"true", "false", "undef", "inf", "nan", "Status", "Ref", "NativeFn"}
@@ -59,7 +59,7 @@ def _operand(chunk: Chunk, kind: Kind, value: Any) -> str:
     if kind is Kind.SUB:
         return f"c{value}"
     if kind is Kind.FLOAT:
-        return repr(float(value))
+        return format_float(float(value))
     if kind in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD):
         from fusevm.shell.codes import FileTest, ParamMod, Redir
         enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]

@@ -128,6 +128,10 @@ class ResourceLimit(VMError):
     """A result would be too large to build (huge ranges, repeats)."""
 
 
+class MemoryLimit(ResourceLimit):
+    """A string or container would grow past the VM's size limit (`VM(max_size=...)`)."""
+
+
 class HostError(VMError):
     """The shell host failed in a way it could not express as an exit status."""
 
@@ -140,3 +144,5 @@ class Interrupted(VMError):
 class BudgetExceeded(VMError):
     """The run dispatched more instructions than `run(max_steps=)` allowed; the VM stopped
     at an instruction boundary and `vm.run(max_steps=...)` continues from there (D18)."""
+class OutputClosed(VMError):
+    """The reader of the VM's output went away (a broken pipe); the cause is kept."""

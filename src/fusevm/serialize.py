@@ -15,7 +15,8 @@ lines (u32 each), sub entries (u32 count; u16 name, u32 ip), block ranges (u32 c
 u32), sub-chunks (u32 count; chunk records). A str is u32 byte length + UTF-8 (lone
 surrogates kept). A value is a tag byte then its payload (see _Tag).
 
-Loading never trusts the input: every read is bounds-checked, nesting is limited, and the
+Loading never trusts the input: every read is bounds-checked, nesting is limited (by
+`fusevm.limits.MAX_NESTING`, the limit writing, building and verifying use too), and the
 result is verified. Any problem raises FormatError, and nothing else.
 """
 
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.errors import BuildError, FormatError, VMError
+from fusevm.limits import MAX_NESTING
 from fusevm.ops import OPS, SCHEMA_HASH, Kind, Op
 from fusevm.values import NativeFn, Ref, Status, Undef
 
@@ -36,7 +38,6 @@ FORMAT_VERSION: Final = 1
 _SCHEMA: Final = bytes.fromhex(SCHEMA_HASH)
 _HEADER: Final = struct.Struct("<4sH8sI")
 _CHECK_LEN: Final = 16
-MAX_NESTING: Final = 200
 
 
 class _Tag(enum.IntEnum):
@@ -93,7 +94,9 @@ class _Writer:
         self.u32(len(raw))
         self.parts.append(raw)
 
-    def value(self, v: Any) -> None:
+    def value(self, v: Any, depth: int = 0) -> None:
+        if depth > MAX_NESTING:
+            raise FormatError(f"cannot serialize a value nested more than {MAX_NESTING} deep")
         t = type(v)
         if v is Undef:
             self.u8(_Tag.UNDEF)
@@ -112,19 +115,19 @@ class _Writer:
             self.u8(_Tag.ARRAY)
             self.u32(len(v))
             for item in v:
-                self.value(item)
+                self.value(item, depth + 1)
         elif t is dict:
             self.u8(_Tag.HASH)
             self.u32(len(v))
             for k, item in v.items():
                 self.str(k)
-                self.value(item)
+                self.value(item, depth + 1)
         elif t is Status:
             self.u8(_Tag.STATUS)
             self.parts.append(_I32.pack(v.code))
         elif t is Ref:
             self.u8(_Tag.REF)
-            self.value(v.value)
+            self.value(v.value, depth + 1)
         elif t is NativeFn:
             self.u8(_Tag.NATIVE_FN)
             self.u16(v.id)
@@ -137,7 +140,10 @@ class _Writer:
         for o, v in zip(op.spec.operands, instr[1:]):
             self.parts.append(_KIND_STRUCT[o.kind].pack(v))
 
-    def chunk(self, c: Any, *, semantic: bool = False) -> None:
+    def chunk(self, c: Any, *, semantic: bool = False, depth: int = 0) -> None:
+        if depth > MAX_NESTING:
+            raise FormatError(f"cannot serialize sub-chunks nested more than {MAX_NESTING} "
+                              "deep")
         if not semantic:
             self.str(c.source)
         self.u32(c.slot_count)
@@ -164,7 +170,7 @@ class _Writer:
             self.u32(end)
         self.u32(len(c.sub_chunks))
         for sub in c.sub_chunks:
-            self.chunk(sub, semantic=semantic)
+            self.chunk(sub, semantic=semantic, depth=depth + 1)
 
     def getvalue(self) -> bytes:
         return b"".join(self.parts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Final, NoReturn, TypeAlias
@@ -596,13 +597,26 @@ def _quote(s: str) -> str:
     return '"' + "".join(map(_escape_char, s)) + '"'
 
 
+_NAN_BITS: Final = struct.unpack("<Q", struct.pack("<d", math.nan))[0]
+
+
+def format_float(x: float) -> str:
+    """repr(x), except that a NaN other than math.nan spells out its 64 bits
+    (`nan(0xfff8000000000000)`), so its sign and payload survive a round trip."""
+    if x != x:
+        bits = struct.unpack("<Q", struct.pack("<d", x))[0]
+        if bits != _NAN_BITS:
+            return f"nan(0x{bits:016x})"
+    return repr(x)
+
+
 def format_value(v: object) -> str:
     """Unambiguous literal text of a value, for debugging and the assembler.
 
     Ints print bare (`42`); Floats use Python's repr, so they always contain `.` or `e` or
-    are `nan`/`inf`/`-inf`; Strs are double-quoted with escapes; Bool is `true`/`false`,
-    Undef `undef`, Array `[1, 2]`, Hash `{"a": 1}`, then `Status(3)`, `Ref(...)`,
-    `NativeFn(7)`.
+    are `nan`/`inf`/`-inf` (another NaN's bits as `nan(0x...)`); Strs are double-quoted with
+    escapes; Bool is `true`/`false`, Undef `undef`, Array `[1, 2]`, Hash `{"a": 1}`, then
+    `Status(3)`, `Ref(...)`, `NativeFn(7)`.
 
     Raises:
         TypeError: v (or something inside it) is not a VM value.
@@ -612,7 +626,7 @@ def format_value(v: object) -> str:
         kind_name(v)  # range check
         return repr(v)
     if t is float:
-        return repr(v)
+        return format_float(v)  # type: ignore[arg-type]
     if t is str:
         return _quote(v)  # type: ignore[arg-type]
     if t is bool:

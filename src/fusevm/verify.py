@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
+from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
 
@@ -48,8 +49,12 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
                          source=chunk.source)
-    if chunk.slot_count < 0 or chunk.slot_count > 0x10000:
+    if chunk.slot_count < 0 or chunk.slot_count > MAX_SLOTS:
         raise BuildError(f"slot count {chunk.slot_count} is out of range", source=chunk.source)
+    for k, value in enumerate(chunk.constants):
+        if value_depth_exceeds(value):
+            raise BuildError(f"constant {k} is nested more than {MAX_NESTING} deep",
+                             source=chunk.source)
     decoded: list[Decoded] = []
     for ip, instr in enumerate(chunk.ops):
         if not isinstance(instr, tuple) or not instr or not isinstance(instr[0], Op):
@@ -147,6 +152,13 @@ def ensure_verified(chunk: Chunk) -> None:
 
 def verify(chunk: Chunk) -> Analysis:
     """Validate a chunk (recursively, with its sub-chunks); raises BuildError."""
+    if chunk_depth_exceeds(chunk, MAX_NESTING):
+        raise BuildError(f"sub-chunks are nested more than {MAX_NESTING} deep",
+                         source=chunk.source)
+    return _verify_tree(chunk)
+
+
+def _verify_tree(chunk: Chunk) -> Analysis:
     an = _verify(chunk)
     _verified[id(chunk)] = chunk
     return an
@@ -154,7 +166,8 @@ def verify(chunk: Chunk) -> Analysis:
 
 def _verify(chunk: Chunk) -> Analysis:
     for sub in chunk.sub_chunks:
-        verify(sub)
+        if _verified.get(id(sub)) is not sub:
+            _verify_tree(sub)
     decoded = _check_static(chunk)
     n = len(decoded)
     an = Analysis(decoded, [None] * n)

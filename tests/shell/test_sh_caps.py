@@ -15,8 +15,8 @@ from fusevm.shell.posix import PosixHost
 
 
 def test_caps_constants() -> None:
-    assert Caps.ALL == Caps(True, True, True)
-    assert Caps.NONE == Caps(False, False, False)
+    assert Caps.ALL == Caps(True, True, True, True, True)
+    assert Caps.NONE == Caps(False, False, False, False, False)
     with pytest.raises(AttributeError):
         Caps.ALL.spawn = False  # type: ignore[misc]
 

@@ -135,12 +135,16 @@ def test_capabilities_reach_trap_handlers(untouched: Path) -> None:
                             name="kill_self")
 
     with pytest.raises(CapabilityError) as info:
-        run(text, caps=Caps.NONE, setup=setup)
+        run(text, caps=Caps(spawn=False), setup=setup)
     assert info.value.op == "Exec"
 
 
-def test_ops_that_need_no_capability_still_work(untouched: Path) -> None:
-    """Under Caps.NONE everything that touches no process or file keeps working."""
+def test_ops_that_need_no_capability_still_work(untouched: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under Caps.NONE everything that touches no process, file, signal disposition or
+    foreign descriptor keeps working (`~` from HOME; fd 2, the VM's own, closed in a scope)."""
+    monkeypatch.setenv("HOME", "/home/u")
+
     def setup(vm: VM) -> None:
         vm.shell.functions["fn"] = lambda args: len(args)
 
@@ -154,7 +158,7 @@ def test_ops_that_need_no_capability_still_work(untouched: Path) -> None:
         WordSplit
         LoadConst "x{1..3}"
         BraceExpand
-        LoadConst "~root"
+        LoadConst "~"
         TildeExpand
         LoadConst "file.rs"
         LoadConst "*.rs"
@@ -178,13 +182,13 @@ def test_ops_that_need_no_capability_still_work(untouched: Path) -> None:
         LoadConst "1"
         Redirect 2 >&
         LoadConst "-"
-        Redirect 3 <&
+        Redirect 2 <&
         WithRedirectsBegin 2
         WithRedirectsEnd
         Exec 0
         MakeArray 10
     """, caps=Caps.NONE, setup=setup)
-    assert r == [["a", "b", "c"], ["x1", "x2", "x3"], "/root", True, True, "dflt", Status(3),
+    assert r == [["a", "b", "c"], ["x1", "x2", "x3"], "/home/u", True, True, "dflt", Status(3),
                  "captured", Status(2), Status(0)]
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from fusevm.errors import IndexOutOfRange, ResourceLimit, TypeMismatch
+from fusevm.errors import IndexOutOfRange, TypeMismatch
+from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 from fusevm.values import Undef, kind_name, to_int
-
-#: How far one indexed write may grow an array; beyond it the write is refused (no OOM).
-MAX_GROWTH: Final = 1 << 24
 
 
 def array_of(v: Any, where: str) -> list[Any]:
@@ -27,17 +25,16 @@ def checked_index(i: Any) -> int:
     return i if type(i) is int else to_int(i)
 
 
-def store_at(arr: list[Any], i: Any, v: Any) -> None:
-    """arr[to_int(i)] = v, growing with Undef; a negative index is an error (D1)."""
+def store_at(arr: list[Any], i: Any, v: Any, limit: int = DEFAULT_MAX_SIZE) -> None:
+    """arr[to_int(i)] = v, growing with Undef up to `limit` elements (the VM's max_size);
+    a negative index is an error (D1)."""
     idx = i if type(i) is int else to_int(i)
     n = len(arr)
     if 0 <= idx < n:
         arr[idx] = v
     elif idx < 0:
         raise IndexOutOfRange(f"negative array index {idx} in a write")
-    elif idx - n > MAX_GROWTH:
-        raise ResourceLimit(f"array write at index {idx} would grow the array by more "
-                            f"than {MAX_GROWTH} elements")
     else:
+        check_size(idx + 1, limit, "an array")
         arr.extend([Undef] * (idx - n))
         arr.append(v)

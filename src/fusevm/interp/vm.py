@@ -22,6 +22,8 @@ from fusevm.errors import (
     CapabilityError,
     HostError,
     Interrupted,
+    MemoryLimit,
+    OutputClosed,
     RecursionLimit,
     StackUnderflow,
     UnknownExtension,
@@ -33,6 +35,7 @@ from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
 from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
+from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
@@ -79,7 +82,7 @@ class VM:
                  stdin: TextIO | None = None, strict_int: bool = False,
                  max_depth: int = DEFAULT_MAX_DEPTH, caps: Caps | None = None,
                  extensions: Iterable[ExtensionSet] = (), shell_host: Any = None,
-                 baseline: bool | None = None) -> None:
+                 baseline: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
         self.stack: list[Any] = []
@@ -88,6 +91,8 @@ class VM:
         self.strict_int = strict_int
         self.max_depth = max_depth
         self.caps = caps if caps is not None else Caps.ALL
+        #: Largest string (characters) or container (elements) an op may build.
+        self.max_size = max_size
         self.stdout = stdout
         self.stdin = stdin
         self.host_data: dict[str, Any] = {}
@@ -308,7 +313,8 @@ class VM:
         child = VM(chunk, stdout=stdout if stdout is not None else self.stdout,
                    stdin=self.stdin, strict_int=self.strict_int, max_depth=self.max_depth,
                    caps=self.caps, extensions=self.extensions,
-                   shell_host=shell_host if shell_host is not None else self._shell_host)
+                   shell_host=shell_host if shell_host is not None else self._shell_host,
+                   max_size=self.max_size)
         child.builtins = self.builtins
         child.builtin_names = self.builtin_names
         child.host_data = self.host_data
@@ -385,8 +391,9 @@ class VM:
         out = self.stdout if self.stdout is not None else sys.stdout
         try:
             out.write(text)
-        except BrokenPipeError:
-            raise  # the reader went away: the CLI exits quietly, as shell tools do
+        except BrokenPipeError as e:
+            # The reader went away: the CLI exits quietly on this, as shell tools do.
+            raise OutputClosed("cannot write output: the reader went away") from e
         except (OSError, ValueError) as e:
             raise VMError(f"cannot write output: {e}") from e
 
@@ -627,6 +634,14 @@ class VM:
             raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
                            line=self.chunk.line_of(at)).add_backtrace(
                                backtrace(self.chunk, self.frames, at)) from e.__cause__
+        except MemoryError as e:
+            # The size limit (max_size) stops every op that grows a value; this catches
+            # what it cannot foresee (an extension's own allocation).
+            at = ip if self._fault_ip is None else self._fault_ip
+            self._fault_ip = None
+            self.ip = at + 1
+            raise MemoryLimit("out of memory", op=self._op_name(at), ip=at,
+                              source=self.chunk.source, line=self.chunk.line_of(at)) from e
         except RecursionError as e:
             self.ip = ip + 1
             raise VMError("Python recursion limit reached (blocks nested too deeply)",

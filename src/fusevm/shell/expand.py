@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final, TypeAlias
 
 from fusevm.errors import HostError, ResourceLimit
+from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 from fusevm.shell.codes import ParamMod
 from fusevm.shell.glob import compile_pattern
 from fusevm.values import Undef, to_int, to_str
@@ -195,16 +196,21 @@ def _subst(s: str, pattern: str, rep: str, every: bool, ampersand: bool) -> str:
     if n == 0:
         # Only an empty string can match here, and it is replaced once (bash).
         return _replacement(rep, "", ampersand) if rx.fullmatch("") else s
+    size = 0  # `${v//?/long}` multiplies lengths: bounded like every other grown string
     while pos < n:
         m = rx.match(s, pos)
         if m is None:
             out.append(s[pos])
             pos += 1
+            size += 1
             continue
         # The patterns have no alternation and only greedy stars, so the greedy match from
         # `pos` is also the longest one there.
         end = m.end()
-        out.append(_replacement(rep, s[pos:end], ampersand))
+        piece = _replacement(rep, s[pos:end], ampersand)
+        size += len(piece)
+        check_size(size, DEFAULT_MAX_SIZE, "a pattern substitution")
+        out.append(piece)
         if end == pos:
             # An empty match: keep one character and move on, or it would match forever.
             out.append(s[pos])
@@ -385,6 +391,17 @@ def _my_home() -> str | None:
         return pwd.getpwuid(os.getuid()).pw_dir
     except (KeyError, OSError):
         return None
+
+
+def tilde_reads_passwd(s: str, env: Mapping[str, str] | None = None) -> bool:
+    """True if expanding `s` would read the password database: `~user`, or `~` with HOME
+    unset (`env` None: only `~user` counts). The sandbox gates that behind fs_read."""
+    if not s.startswith("~"):
+        return False
+    prefix = s[1:].split("/", 1)[0]
+    if prefix == "":
+        return env is not None and env.get("HOME") is None
+    return prefix not in ("+", "-")
 
 
 def tilde_expand(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import HostError
+from fusevm.limits import MAX_NESTING
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
 from fusevm.shell.codes import Redir
@@ -33,7 +34,7 @@ from fusevm.shell.redirect import (
     Redirection,
     flush_std,
 )
-from fusevm.shell.traps import IGNORE, Traps
+from fusevm.shell.traps import IGNORE, Traps, parse_signal
 
 if TYPE_CHECKING:
     from fusevm.shell.host import ChunkRef, ChunkRunner
@@ -41,6 +42,32 @@ if TYPE_CHECKING:
 __all__ = ["PosixHost"]
 
 _HAS_DEV_FD: Final = os.path.isdir("/dev/fd")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _pipe(what: str) -> tuple[int, int]:
+    """os.pipe(), or a HostError saying why not (EMFILE, ENFILE)."""
+    try:
+        return os.pipe()
+    except OSError as exc:
+        raise HostError(f"cannot {what}: {_reason(exc)}") from None
+
+
+def _check_open(what: str, count: int) -> None:
+    """Refuse to nest deeper than MAX_NESTING: each level holds descriptors of this process,
+    and a loop that never closes them would exhaust the embedder's fd table."""
+    if count >= MAX_NESTING:
+        raise HostError(f"more than {MAX_NESTING} {what} open at once")
+
+
+def _check_argv(argv: Sequence[str]) -> None:
+    """A NUL cannot be passed to exec (C strings end there): refuse instead of truncating."""
+    for i, word in enumerate(argv):
+        if "\0" in word:
+            raise HostError(f"argument {i} of {argv[0]!r} contains a NUL byte")
 
 
 @dataclass(slots=True)
@@ -129,7 +156,7 @@ class PosixHost:
         self._fds: dict[int, int] = base  # private mode: this host's fd table
         self._private_scopes: list[tuple[dict[int, int], list[int]]] = []
         self._permanent_fds: list[int] = []
-        self._process_fds = ProcessFds()
+        self._process_fds = ProcessFds(host_fds=caps.host_fds)
         self._pending: list[Redirection] = []
         self._pipelines: list[_Pipeline] = []
         self._jobs = process.Jobs()
@@ -232,6 +259,18 @@ class PosixHost:
         pending, self._pending = self._pending, []
         return pending
 
+    def _own_fds(self) -> frozenset[int]:
+        """Fds beyond 0-2 that this host placed: open pipelines' pipes, process
+        substitutions' ends and (in-process) redirection scopes (see `fusevm.shell.caps`)."""
+        fds = set(self._procsubs.consumer_fds()) | self._process_fds.claimed()
+        for p in self._pipelines:
+            fds.update(fd for fd in (p.prev_read, p.write, p.read) if fd is not None)
+        return frozenset(fds)
+
+    def _table(self) -> FdTable:
+        """A child fd table starting from this host's fds, keeping the sandbox's fd rule."""
+        return FdTable(self._fds, host_fds=self.caps.host_fds, own=self._own_fds())
+
     def _sigdef(self) -> frozenset[int]:
         return process.PYTHON_IGNORED - self._traps.ignored()
 
@@ -243,8 +282,16 @@ class PosixHost:
         return glob.glob(pattern, recursive)
 
     def tilde_expand(self, s: str) -> str:
-        """`~` from this host's HOME, `~user` from the password database, `~+`, `~-`."""
-        return expand.tilde_expand(s, env=self._environ())
+        """`~` from this host's HOME, `~user` from the password database, `~+`, `~-`.
+
+        Raises:
+            CapabilityError: the password database is needed (`~user`, or `~` with HOME
+                unset) and fs_read is withheld.
+        """
+        env = self._environ()
+        if expand.tilde_reads_passwd(s, env):
+            self.caps.require("fs_read", f"expand {s.split('/', 1)[0]!r}")
+        return expand.tilde_expand(s, env=env)
 
     def brace_expand(self, s: str) -> list[str]:
         """Bash brace expansion of one word."""
@@ -328,6 +375,7 @@ class PosixHost:
         """
         if n > len(self._pending):
             raise HostError(f"with_redirects_begin({n}) but only {len(self._pending)} queued")
+        _check_open("redirection scopes", len(self._private_scopes) + len(self._process_fds))
         scope = self._pending[len(self._pending) - n:]
         del self._pending[len(self._pending) - n:]
         self._open_scope(scope)
@@ -352,7 +400,7 @@ class PosixHost:
     def _open_scope(self, redirs: list[Redirection]) -> bool:
         """Open a redirection scope; False (and an empty scope) if a redirection failed."""
         if self._private:
-            table = FdTable(self._fds)
+            table = self._table()
             try:
                 table.apply_all(redirs, noclobber=self.noclobber)
             except RedirectError as exc:
@@ -364,7 +412,7 @@ class PosixHost:
             self._fds = table.map
             return True
         try:
-            self._process_fds.push(redirs, noclobber=self.noclobber)
+            self._process_fds.push(redirs, noclobber=self.noclobber, own=self._own_fds())
         except RedirectError as exc:
             self._error(str(exc))
             self.last_status = 1
@@ -380,12 +428,13 @@ class PosixHost:
         pending = self._take_pending()
         try:
             if self._private:
-                table = FdTable(self._fds)
+                table = self._table()
                 table.apply_all(pending, noclobber=self.noclobber)
                 self._fds = table.map
                 self._permanent_fds.extend(table.owned)  # open until close()
             else:
-                self._process_fds.push(pending, noclobber=self.noclobber, permanent=True)
+                self._process_fds.push(pending, noclobber=self.noclobber, permanent=True,
+                                       own=self._own_fds())
         except RedirectError as exc:
             self._error(str(exc))
             return 1
@@ -396,7 +445,7 @@ class PosixHost:
     def _child_table(self) -> FdTable:
         """The fd table a new child starts from: this host's fds, the pipeline's pipes, and
         the process-substitution fds its arguments may name."""
-        table = FdTable(self._fds)
+        table = self._table()
         if self._pipelines:
             pipeline = self._pipelines[-1]
             if pipeline.prev_read is not None:
@@ -451,7 +500,7 @@ class PosixHost:
         """Perform redirections with no command (`>file`): create/truncate, then close."""
         if not pending:
             return 0
-        table = FdTable(self._fds)
+        table = self._table()
         try:
             table.apply_all(pending, noclobber=self.noclobber)
         except RedirectError as exc:
@@ -468,6 +517,7 @@ class PosixHost:
             CapabilityError: spawn is withheld.
         """
         self.caps.require("spawn", f"run {argv[0]!r}" if argv else "run a command")
+        _check_argv(argv)
         pending = self._take_pending()
         if not argv:
             return self._null_command(pending)
@@ -485,6 +535,7 @@ class PosixHost:
         """Start argv in the background (own process group, stdin /dev/null unless
         redirected); its pid, or 0 if it could not be started."""
         self.caps.require("spawn", f"run {argv[0]!r}" if argv else "run a command")
+        _check_argv(argv)
         pending = self._take_pending()
         if not argv:
             self._null_command(pending)
@@ -550,9 +601,10 @@ class PosixHost:
 
     def pipeline_begin(self, n: int) -> None:
         """Open a pipeline of `n` stages; stage 0's stdout is the first pipe."""
+        _check_open("pipelines", len(self._pipelines))
         pipeline = _Pipeline(max(n, 1))
         if pipeline.stages > 1:
-            pipeline.read, pipeline.write = os.pipe()
+            pipeline.read, pipeline.write = _pipe("start a pipeline")
         self._pipelines.append(pipeline)
 
     def pipeline_stage(self) -> None:
@@ -570,7 +622,7 @@ class PosixHost:
         p.index += 1
         p.runs.append([])
         if p.index < p.stages - 1:
-            p.read, p.write = os.pipe()
+            p.read, p.write = _pipe("continue a pipeline")
 
     def pipeline_end(self) -> int:
         """Wait for every stage; the last stage's status (with `pipefail`, the rightmost
@@ -614,6 +666,8 @@ class PosixHost:
         pipelines, self._pipelines = self._pipelines, []
         try:
             text, status = subst.capture(runner, sub)
+        except OSError as exc:
+            raise HostError(f"cannot run a command substitution: {_reason(exc)}") from None
         finally:
             self._pending, self._pipelines = pending, pipelines
         self.last_subst_status = self.last_status = status
@@ -622,20 +676,28 @@ class PosixHost:
     def process_sub_in(self, sub: ChunkRef) -> str:
         """Start `sub` with its stdout on a pipe; a path (`/dev/fd/N`, or a FIFO) reading it."""
         self.caps.require("spawn", "start a process substitution")
-        return self._procsubs.start(self._need_runner(), sub, body_writes=True,
-                                    stdout=self._fd(1), use_fifo=self.use_fifo)
+        return self._start_procsub(sub, body_writes=True)
 
     def process_sub_out(self, sub: ChunkRef) -> str:
         """Start `sub` with its stdin on a pipe; a path (`/dev/fd/N`, or a FIFO) feeding it."""
         self.caps.require("spawn", "start a process substitution")
-        return self._procsubs.start(self._need_runner(), sub, body_writes=False,
-                                    stdout=self._fd(1), use_fifo=self.use_fifo)
+        return self._start_procsub(sub, body_writes=False)
+
+    def _start_procsub(self, sub: ChunkRef, *, body_writes: bool) -> str:
+        runner = self._need_runner()
+        try:
+            return self._procsubs.start(runner, sub, body_writes=body_writes,
+                                        stdout=self._fd(1), use_fifo=self.use_fifo,
+                                        report=self._error)
+        except OSError as exc:
+            raise HostError(f"cannot start a process substitution: {_reason(exc)}") from None
 
     # -- Subshells --------------------------------------------------------------------------
 
     def subshell_begin(self) -> None:
         """Snapshot cwd, environment, umask, options, traps, functions and redirection
         scopes; traps other than ignored ones are reset inside (docs/shell.md#traps)."""
+        _check_open("subshells", len(self._subshells))
         umask = os.umask(0o022)
         os.umask(umask)
         self._subshells.append(_Snapshot(
@@ -694,15 +756,21 @@ class PosixHost:
         ops = getattr(handler, "ops", None)
         if handler is not None and ops is not None and len(ops) == 0:
             handler = IGNORE
-        self._traps.set(sig, handler)
+        self._set_trap(sig, handler)
 
     def trap_ignore(self, sig: str) -> None:
         """`trap '' sig`: ignore it here and in children."""
-        self._traps.set(sig, IGNORE)
+        self._set_trap(sig, IGNORE)
 
     def trap_reset(self, sig: str) -> None:
         """`trap - sig`: back to the default disposition."""
-        self._traps.set(sig, None)
+        self._set_trap(sig, None)
+
+    def _set_trap(self, sig: str, handler: object) -> None:
+        """Traps of real signals change the process's dispositions: capability `signals`."""
+        if not self.caps.signals and isinstance(parse_signal(sig), int):
+            self.caps.require("signals", f"trap {sig}")
+        self._traps.set(sig, handler)
 
     def trap_handler(self, sig: str) -> ChunkRef | None:
         """The handler chunk trapped for `sig` (ERR, DEBUG and RETURN are run by the VM)."""

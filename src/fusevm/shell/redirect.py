@@ -10,6 +10,10 @@ Two ways to apply a list of redirections (docs/shell.md#redirections):
 
 Both apply the redirections left to right, so `>f 2>&1` and `2>&1 >f` differ as in a shell.
 Every failure is a `RedirectError` whose text is `target: reason`; nothing is left half done.
+
+Both also keep the sandbox (`fusevm.shell.caps`): without `host_fds`, a redirection may only
+use descriptors the VM owns (0-2, the table's own entries, and the `own` fds its host names);
+anything else raises `CapabilityError` before any descriptor changes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from fusevm.errors import CapabilityError
 from fusevm.shell.codes import Redir
 
 __all__ = [
@@ -98,13 +103,27 @@ def open_target(kind: int, target: str, *, noclobber: bool = False) -> int:
 
 
 def document_fd(text: str) -> int:
-    """An fd (close-on-exec) from which `text` can be read, for a here-doc or here-string."""
+    """An fd (close-on-exec) from which `text` can be read, for a here-doc or here-string.
+
+    Raises:
+        RedirectError: no descriptor or memory file could be made (EMFILE, ENOMEM).
+    """
+    try:
+        return _document_fd(text)
+    except OSError as exc:
+        raise RedirectError(f"cannot create a here-document: {_reason(exc)}") from None
+
+
+def _document_fd(text: str) -> int:
     data = os.fsencode(text)
     if len(data) <= _PIPE_SAFE:
         r, w = os.pipe()
         try:
             if data:
                 os.write(w, data)
+        except OSError:
+            os.close(r)
+            raise
         finally:
             os.close(w)
         return r
@@ -115,10 +134,14 @@ def document_fd(text: str) -> int:
         import tempfile
 
         fd = os.dup(tempfile.TemporaryFile().fileno())
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.lseek(fd, 0, os.SEEK_SET)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
     return fd
 
 
@@ -154,6 +177,11 @@ def _targets(r: Redirection) -> tuple[int, ...]:
     return (1, 2) if r.kind in (Redir.WRITE_BOTH, Redir.APPEND_BOTH) else (r.fd,)
 
 
+def _foreign(fd: int, what: str) -> CapabilityError:
+    return CapabilityError(f"{what} descriptor {fd}, which this VM did not open, needs the "
+                           "'host_fds' capability")
+
+
 # -- Child fd tables ------------------------------------------------------------------------
 
 
@@ -165,9 +193,12 @@ class FdTable:
     the table opened itself are in `owned` and must be released with `close()`.
     """
 
-    def __init__(self, base: dict[int, int] | None = None) -> None:
+    def __init__(self, base: dict[int, int] | None = None, *, host_fds: bool = True,
+                 own: frozenset[int] = frozenset()) -> None:
         self.map: dict[int, int] = dict(base or {})
         self.owned: list[int] = []
+        self.host_fds = host_fds
+        self.own = own
 
     def source(self, fd: int) -> int | None:
         """The parent fd that child fd `fd` currently refers to; None if it is closed."""
@@ -193,6 +224,9 @@ class FdTable:
             if word is None:
                 self.map[r.fd] = CLOSED
                 return
+            if (not self.host_fds and word > 2 and word not in self.map
+                    and word not in self.own):
+                raise _foreign(word, "duplicating")
             src = self.source(word)
             if src is None:
                 raise RedirectError(f"{word}: Bad file descriptor")
@@ -208,7 +242,7 @@ class FdTable:
         try:
             for r in redirs:
                 self.apply(r, noclobber=noclobber)
-        except RedirectError:
+        except (RedirectError, CapabilityError):
             self.close()
             raise
 
@@ -272,11 +306,31 @@ class ProcessFds:
     moved out of the way first.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, host_fds: bool = True) -> None:
         self.frames: list[list[_Saved]] = []
+        self.host_fds = host_fds
+        #: Fds that permanent redirections placed (they belong to the VM from then on).
+        self.permanent: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    def claimed(self) -> set[int]:
+        """The fds this stack's scopes and permanent redirections placed."""
+        return {s.fd for frame in self.frames for s in frame} | self.permanent
+
+    def _check_own(self, r: Redirection, own: frozenset[int]) -> None:
+        """Refuse, before any change, a redirection that touches a foreign descriptor."""
+        if self.host_fds:
+            return
+        mine = self.claimed() | own
+        if r.kind in (Redir.DUP_READ, Redir.DUP_WRITE):
+            src = _dup_word(r)
+            if src is not None and src > 2 and src not in mine:
+                raise _foreign(src, "duplicating")
+        for target in _targets(r):
+            if target > 2 and target not in mine and _is_open(target):
+                raise _foreign(target, "replacing or closing")
 
     def _copies(self) -> set[int]:
         return {s.copy for frame in self.frames for s in frame if s.copy is not None}
@@ -290,24 +344,29 @@ class ProcessFds:
                     os.close(fd)
 
     def push(self, redirs: Sequence[Redirection], *, noclobber: bool = False,
-             permanent: bool = False) -> None:
+             permanent: bool = False, own: frozenset[int] = frozenset()) -> None:
         """Apply `redirs` to this process as a new scope (or for good, with `permanent`).
+        `own` names fds beyond 0-2 and this stack's that the VM placed (pipes).
 
         Raises:
             RedirectError: the scope is undone and not pushed.
+            CapabilityError: a redirection touches a descriptor the VM does not own (see
+                the module docstring); the scope is undone and not pushed.
         """
         frame: list[_Saved] = []
         saved_fds: set[int] = set()
         self.frames.append(frame)
         try:
             for r in redirs:
+                self._check_own(r, own)
                 self._apply(r, frame, saved_fds, noclobber)
-        except RedirectError:
+        except (RedirectError, CapabilityError):
             self.pop()
             raise
         if permanent:
             self.frames.pop()
             for saved in frame:
+                self.permanent.add(saved.fd)
                 if saved.copy is not None:
                     os.close(saved.copy)
 

@@ -12,8 +12,12 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
+
+from fusevm.errors import OutputClosed
+from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 
 if TYPE_CHECKING:
     from fusevm.shell.host import ChunkRef, ChunkRunner
@@ -24,18 +28,31 @@ __all__ = ["ProcessSubs", "capture"]
 JOIN_TIMEOUT: Final = 5.0
 
 
-def capture(runner: ChunkRunner, sub: ChunkRef) -> tuple[str, int]:
+def _ignore(message: str) -> None:
+    """The default `report` of a body's error: drop it."""
+
+
+def capture(runner: ChunkRunner, sub: ChunkRef,
+            limit: int = DEFAULT_MAX_SIZE) -> tuple[str, int]:
     """Run `sub` with stdout on a pipe; (its output minus trailing newlines, its status).
 
     NUL bytes are dropped and undecodable bytes kept as surrogate escapes. The pipe reaches
     EOF only when every process that inherited its write end has exited, as in a shell.
+
+    Raises:
+        MemoryLimit: the output is longer than `limit` bytes (it is read to the end, so the
+            body never blocks, but not kept).
     """
     chunks: list[bytes] = []
+    size = 0
     r, w = os.pipe()
 
     def drain() -> None:
+        nonlocal size
         while data := os.read(r, 65536):
-            chunks.append(data)
+            size += len(data)
+            if size <= limit:
+                chunks.append(data)
 
     reader = threading.Thread(target=drain, name="fusevm-cmdsubst", daemon=True)
     reader.start()
@@ -45,6 +62,7 @@ def capture(runner: ChunkRunner, sub: ChunkRef) -> tuple[str, int]:
         os.close(w)
         reader.join()
         os.close(r)
+    check_size(size, limit, "command substitution output")
     data = b"".join(chunks).replace(b"\0", b"")
     return os.fsdecode(data).rstrip("\n"), status
 
@@ -78,14 +96,19 @@ class ProcessSubs:
         return [b.fd for b in self.active if b.fd is not None]
 
     def start(self, runner: ChunkRunner, sub: ChunkRef, *, body_writes: bool, stdout: int,
-              use_fifo: bool) -> str:
+              use_fifo: bool, report: Callable[[str], None] = _ignore) -> str:
         """Start a body on a thread; the path the consumer opens.
 
         `body_writes` is `<(...)` (the body's stdout is the pipe); otherwise `>(...)` (its
-        stdin is the pipe, its stdout is `stdout`).
+        stdin is the pipe, its stdout is `stdout`). An error that ends the body is passed to
+        `report` as a message (the thread has nobody to raise it to); a body whose reader
+        went away just stops, as a shell's would on SIGPIPE.
+
+        Raises:
+            OSError: no pipe or FIFO could be made (EMFILE and the like); nothing started.
         """
         if use_fifo:
-            return self._start_fifo(runner, sub, body_writes, stdout)
+            return self._start_fifo(runner, sub, body_writes, stdout, report)
         r, w = os.pipe()
         body_fd, consumer_fd = (w, r) if body_writes else (r, w)
 
@@ -95,6 +118,10 @@ class ProcessSubs:
                     runner(sub, body_fd)
                 else:
                     runner(sub, stdout, body_fd)
+            except (OutputClosed, BrokenPipeError):
+                pass
+            except Exception as exc:
+                report(f"process substitution: {exc}")
             finally:
                 os.close(body_fd)
 
@@ -104,20 +131,29 @@ class ProcessSubs:
         return f"/dev/fd/{consumer_fd}"
 
     def _start_fifo(self, runner: ChunkRunner, sub: ChunkRef, body_writes: bool,
-                    stdout: int) -> str:
+                    stdout: int, report: Callable[[str], None]) -> str:
         directory = tempfile.mkdtemp(prefix="fusevm-procsub-")
         path = os.path.join(directory, "fifo")
         os.mkfifo(path, 0o600)
         record = _Body(threading.Thread(), fifo_dir=directory, body_writes=body_writes)
 
         def body() -> None:
-            fd = os.open(path, os.O_WRONLY if body_writes else os.O_RDONLY)
+            try:
+                fd = os.open(path, os.O_WRONLY if body_writes else os.O_RDONLY)
+            except OSError as exc:
+                record.opened.set()
+                report(f"process substitution: {path}: {exc.strerror or exc}")
+                return
             record.opened.set()
             try:
                 if body_writes:
                     runner(sub, fd)
                 else:
                     runner(sub, stdout, fd)
+            except (OutputClosed, BrokenPipeError):
+                pass
+            except Exception as exc:
+                report(f"process substitution: {exc}")
             finally:
                 os.close(fd)
 

@@ -17,7 +17,7 @@ from typing import Any, Final, TypeAlias
 
 from fusevm.errors import HostError
 
-__all__ = ["IGNORE", "PSEUDO_SIGNALS", "Traps", "parse_signal"]
+__all__ = ["IGNORE", "PSEUDO_SIGNALS", "Traps", "is_pseudo_signal", "parse_signal"]
 
 PSEUDO_SIGNALS: Final = frozenset({"EXIT", "ERR", "DEBUG", "RETURN"})
 
@@ -25,6 +25,13 @@ PSEUDO_SIGNALS: Final = frozenset({"EXIT", "ERR", "DEBUG", "RETURN"})
 IGNORE: Final = object()
 
 _Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def is_pseudo_signal(name: str) -> bool:
+    """True for EXIT (or 0), ERR, DEBUG and RETURN, in any spelling `parse_signal` takes:
+    the traps that change no signal disposition."""
+    text = name.strip().upper()
+    return text == "0" or text.removeprefix("SIG") in PSEUDO_SIGNALS
 
 
 def parse_signal(name: str) -> int | str:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fusevm.errors import ResourceLimit
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
+from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import length, to_float, to_int, to_str, truthy
-
-MAX_STRING = 1 << 28
 
 
 def _compare(vm: VM, ip: int, int_cmp: Callable[[int, int], bool],
@@ -121,27 +119,32 @@ def log_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 def concat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     pop = stack.pop
+    limit = vm.max_size
     nxt = ip + 1
 
     def step() -> int:
         b = pop()
         a = stack[-1]
-        stack[-1] = (a if type(a) is str else to_str(a)) + (b if type(b) is str else to_str(b))
+        a = a if type(a) is str else to_str(a)
+        b = b if type(b) is str else to_str(b)
+        if len(a) + len(b) > limit:
+            check_size(len(a) + len(b), limit, "a string")
+        stack[-1] = a + b
         return nxt
     return step
 
 
-def _repeat(s: Any, count: Any) -> str:
-    text = to_str(s)
-    n = max(to_int(count), 0)
-    if n and len(text) * n > MAX_STRING:
-        raise ResourceLimit(f"StringRepeat result of {len(text) * n} characters is too large")
-    return text * n
-
-
 @handler(Op.StringRepeat)
 def string_repeat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return binary(vm, ip, _repeat)
+    limit = vm.max_size
+
+    def repeat(s: Any, count: Any) -> str:
+        text = to_str(s)
+        n = max(to_int(count), 0)
+        if n:
+            check_size(len(text) * n, limit, "a string")
+        return text * n
+    return binary(vm, ip, repeat)
 
 
 @handler(Op.StringLen)

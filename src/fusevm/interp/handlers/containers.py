@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from fusevm.errors import ResourceLimit
 from fusevm.interp.containers_util import array_of, hash_of, store_at
 from fusevm.interp.cow import writable_array, writable_hash
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
+from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import Undef, to_int, to_str
-
-#: Largest array Range/RangeStep will build.
-MAX_RANGE: Final = 1 << 24
 
 
 def _where(vm: VM, name: int) -> str:
@@ -62,7 +59,7 @@ def array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         i = pop()
         v = pop()
-        store_at(writable_array(globals_, name, where), i, v)
+        store_at(writable_array(globals_, name, where), i, v, vm.max_size)
         return nxt
     return step
 
@@ -76,7 +73,10 @@ def array_push(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        writable_array(globals_, name, where).append(pop())
+        arr = writable_array(globals_, name, where)
+        if len(arr) >= vm.max_size:
+            check_size(len(arr) + 1, vm.max_size, "an array")
+        arr.append(pop())
         return nxt
     return step
 
@@ -156,7 +156,12 @@ def hash_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         k = pop()
         v = pop()
-        writable_hash(globals_, name, where)[k if type(k) is str else to_str(k)] = v
+        h = writable_hash(globals_, name, where)
+        if len(h) >= vm.max_size:
+            key = k if type(k) is str else to_str(k)
+            if key not in h:
+                check_size(len(h) + 1, vm.max_size, "a hash")
+        h[k if type(k) is str else to_str(k)] = v
         return nxt
     return step
 
@@ -222,14 +227,13 @@ def make_hash(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-def _range(start: int, stop: int, step: int) -> list[Any]:
+def _range(start: int, stop: int, step: int, limit: int) -> list[Any]:
     # Counted with exact integers first: len() of a range over the whole i64 span does not
     # fit in a Py_ssize_t and would raise OverflowError.
     if (step > 0 and start > stop) or (step < 0 and start < stop):
         return []
     count = (stop - start) // step + 1
-    if count > MAX_RANGE:
-        raise ResourceLimit(f"range of {count} elements is larger than {MAX_RANGE}")
+    check_size(count, limit, "a range")
     return list(range(start, stop + (1 if step > 0 else -1), step))
 
 
@@ -241,7 +245,7 @@ def range_(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         stop = to_int(pop())
-        stack[-1] = _range(to_int(stack[-1]), stop, 1)
+        stack[-1] = _range(to_int(stack[-1]), stop, 1, vm.max_size)
         return nxt
     return step
 
@@ -256,6 +260,6 @@ def range_step(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         by = to_int(pop())
         stop = to_int(pop())
         start = to_int(stack[-1])
-        stack[-1] = _range(start, stop, by) if by != 0 else []
+        stack[-1] = _range(start, stop, by, vm.max_size) if by != 0 else []
         return nxt
     return step

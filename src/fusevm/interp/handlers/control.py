@@ -7,6 +7,7 @@ from typing import Any
 from fusevm.errors import RecursionLimit, UndefinedFunction, VMError
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM, Frame
+from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import Undef, truthy
 
@@ -88,13 +89,18 @@ def call(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     frames = vm.frames
     nslots = vm.chunk.slot_count
     limit = vm.max_depth
+    # Frames hold slot_count slots each: deep recursion of a wide frame is bounded by the
+    # size limit too (65,536 slots x 10,000 frames would be 5 GiB).
+    cap = min(limit, vm.max_size // nslots) if nslots else limit
     blank = [Undef] * nslots
     nxt = ip + 1
 
     def step() -> int:
         # frames[0] is the root: max_depth = N allows N nested frames above it.
-        if len(frames) > limit:
-            raise RecursionLimit(f"call depth exceeds the limit of {limit} frames")
+        if len(frames) > cap:
+            if len(frames) > limit:
+                raise RecursionLimit(f"call depth exceeds the limit of {limit} frames")
+            check_size(len(frames) * nslots, vm.max_size, "the call frames' slots")
         slots = blank.copy()
         frames.append(Frame(slots, nxt, len(stack) - argc, 0))
         vm.slots = slots

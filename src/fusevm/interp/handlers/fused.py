@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusevm.errors import IntegerOverflow, ResourceLimit
+from fusevm.errors import IntegerOverflow
 from fusevm.interp import semantics as sem
 from fusevm.interp.cow import writable_array
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
+from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, INT_MIN, to_str, wrap64
-
-MAX_STRING = 1 << 28
-
 
 # -- Slot increments and decrements --------------------------------------------------
 
@@ -214,9 +212,7 @@ def concat_const_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if m == 0:
             return nxt
         head = to_str(slots[s])
-        if len(head) + len(text) * m > MAX_STRING:
-            raise ResourceLimit(f"ConcatConstLoop would build a string of "
-                                f"{len(head) + len(text) * m} characters")
+        check_size(len(head) + len(text) * m, vm.max_size, "a string")
         slots[s] = head + text * m
         slots[i] = limit
         return nxt
@@ -244,8 +240,7 @@ def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         if k >= limit:
             return nxt
         arr = writable_array(globals_, name, where)
-        if limit - k > MAX_STRING:
-            raise ResourceLimit(f"PushIntRangeLoop would push {limit - k} elements")
+        check_size(len(arr) + limit - k, vm.max_size, "an array")
         arr.extend(range(k, limit))
         slots[i] = limit
         return nxt

@@ -15,6 +15,8 @@ from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.shell.codes import FileTest, Redir, param_argc
+from fusevm.shell.expand import tilde_reads_passwd
+from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
 
 
@@ -290,7 +292,10 @@ def trap_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     def step() -> int:
-        vm.shell.trap_set(to_str(pop()), sub)
+        name = to_str(pop())
+        if not vm.caps.signals and not is_pseudo_signal(name):
+            vm.require("signals", f"TrapSet {name}")
+        vm.shell.trap_set(name, sub)
         return nxt
     return step
 
@@ -361,7 +366,11 @@ def brace_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.TildeExpand)
 def tilde_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _string_op(vm, ip, lambda host, s: host.tilde_expand(s))
+    def expand(host: Any, s: str) -> str:
+        if not vm.caps.fs_read and tilde_reads_passwd(s):
+            vm.require("fs_read", f"TildeExpand {s.split('/', 1)[0]!r}")
+        return str(host.tilde_expand(s))
+    return _string_op(vm, ip, expand)
 
 
 @handler(Op.StrMatch, Op.RegexMatch)

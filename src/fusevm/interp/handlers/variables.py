@@ -89,6 +89,6 @@ def slot_array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         i = pop()
         v = pop()
-        store_at(writable_array(vm.slots, slot, where), i, v)
+        store_at(writable_array(vm.slots, slot, where), i, v, vm.max_size)
         return nxt
     return step

@@ -42,7 +42,7 @@ _FLOAT_OPS: Final = frozenset({"fadd", "fsub", "fmul", "fdiv"})
 _OVERFLOW: Final = {"add": "llvm.sadd.with.overflow.i64", "sub": "llvm.ssub.with.overflow.i64",
                     "mul": "llvm.smul.with.overflow.i64"}
 _FLOAT_CMP: Final = frozenset({"oeq", "one", "olt", "ogt", "ole", "oge", "ueq", "une", "ult",
-                               "ugt", "ule", "uge"})
+                               "ugt", "ule", "uge", "ord", "uno"})
 TRUE: Final = Value(I1, "true")
 FALSE: Final = Value(I1, "false")
 

@@ -3,6 +3,7 @@
 Int x Int wraps (or deopts under strict_int); any other numeric pair goes through
 to_float, so Bool and Undef operands promote to Float exactly as `semantics.add` does.
 Errors (zero divisors, strict overflow) deopt: the interpreter then raises them itself.
+NaN results of Mod and Pow follow the interpreter's bits (see `ieee`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from fusevm.instr import Decoded
 from fusevm.jit.abi import Helper, TrapCode
 from fusevm.jit.lower.cx import INT, Cx
+from fusevm.jit.lower.ieee import arith_nan, domain_nan, pow_nan
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
 
@@ -23,7 +25,8 @@ def _wrapping(int_op: str, float_op: str) -> Callable[[Cx, Decoded], None]:
         if a.kind is INT and b.kind is INT:
             cx.push(cx.int_arith(int_op, a, b))
         else:
-            cx.push(cx.float_op(float_op, cx.to_float(a), cx.to_float(b)))
+            x, y = cx.to_float(a), cx.to_float(b)
+            cx.push(arith_nan(cx, cx.float_op(float_op, x, y), x, y))
     return rule
 
 
@@ -37,7 +40,7 @@ def div(cx: Cx, d: Decoded) -> None:
     b = cx.to_float(cx.pop())
     a = cx.to_float(cx.pop())
     cx.deopt_if(cx.fcmp("oeq", b, cx.float_const(0.0)), TrapCode.DIV_ZERO)
-    cx.push(cx.float_op("fdiv", a, b))
+    cx.push(arith_nan(cx, cx.float_op("fdiv", a, b), a, b))
 
 
 @lowers(Op.Mod)
@@ -48,14 +51,15 @@ def mod(cx: Cx, d: Decoded) -> None:
         cx.deopt_if(cx.icmp("==", b, cx.int_const(0)), TrapCode.MOD_ZERO)
         cx.push(cx.int_rem(a, b))
     else:
-        cx.push(cx.call_helper(Helper.FMOD, cx.to_float(a), cx.to_float(b)))
+        x, y = cx.to_float(a), cx.to_float(b)
+        cx.push(domain_nan(cx, cx.call_helper(Helper.FMOD, x, y), x, y))
 
 
 @lowers(Op.Pow)
 def pow_(cx: Cx, d: Decoded) -> None:
     b = cx.to_float(cx.pop())
     a = cx.to_float(cx.pop())
-    cx.push(cx.call_helper(Helper.POW, a, b))
+    cx.push(pow_nan(cx, cx.call_helper(Helper.POW, a, b), a, b))
 
 
 @lowers(Op.Negate)

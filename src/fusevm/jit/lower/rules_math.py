@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fusevm.instr import Decoded
 from fusevm.jit.abi import Helper, TrapCode
 from fusevm.jit.lower.cx import Cx
+from fusevm.jit.lower.ieee import domain_nan, nan_when, pow_nan
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
 from fusevm.values import INT_MIN
@@ -20,42 +21,66 @@ from fusevm.values import INT_MIN
 
 def _intrinsic(name: str) -> Callable[[Cx, Decoded], None]:
     def rule(cx: Cx, d: Decoded) -> None:
-        cx.push(cx.intrinsic(name, cx.to_float(cx.pop())))
+        x = cx.to_float(cx.pop())
+        cx.push(domain_nan(cx, cx.intrinsic(name, x), x))
     return rule
 
 
-for _op, _name in ((Op.SqrtFloat, "llvm.sqrt"), (Op.AbsFloat, "llvm.fabs"),
-                   (Op.CeilFloat, "llvm.ceil"), (Op.FloorFloat, "llvm.floor"),
-                   (Op.TruncFloat, "llvm.trunc"), (Op.RoundFloat, "llvm.roundeven")):
+for _op, _name in ((Op.SqrtFloat, "llvm.sqrt"), (Op.CeilFloat, "llvm.ceil"),
+                   (Op.FloorFloat, "llvm.floor"), (Op.TruncFloat, "llvm.trunc"),
+                   (Op.RoundFloat, "llvm.roundeven")):
     lowers(_op)(_intrinsic(_name))
+
+
+@lowers(Op.AbsFloat)
+def abs_float(cx: Cx, d: Decoded) -> None:
+    # fabs only clears the sign bit, NaN or not, exactly as Python's abs() does.
+    cx.push(cx.intrinsic("llvm.fabs", cx.to_float(cx.pop())))
 
 
 def _unary_helper(helper: Helper) -> Callable[[Cx, Decoded], None]:
     def rule(cx: Cx, d: Decoded) -> None:
-        cx.push(cx.call_helper(helper, cx.to_float(cx.pop())))
+        x = cx.to_float(cx.pop())
+        cx.push(domain_nan(cx, cx.call_helper(helper, x), x))
     return rule
+
+
+def _log_helper(helper: Helper) -> Callable[[Cx, Decoded], None]:
+    def rule(cx: Cx, d: Decoded) -> None:
+        x = cx.to_float(cx.pop())
+        # The interpreter answers a NaN or negative operand with math.nan itself.
+        bad = cx.fcmp("ult", x, cx.float_const(0.0))
+        cx.push(nan_when(cx, bad, cx.call_helper(helper, x)))
+    return rule
+
+
+for _op, _helper in ((Op.LogFloat, Helper.LOG), (Op.Log2Float, Helper.LOG2),
+                     (Op.Log10Float, Helper.LOG10)):
+    lowers(_op)(_log_helper(_helper))
 
 
 for _op, _helper in ((Op.SinFloat, Helper.SIN), (Op.CosFloat, Helper.COS),
                      (Op.TanFloat, Helper.TAN), (Op.ExpFloat, Helper.EXP),
-                     (Op.LogFloat, Helper.LOG), (Op.Log2Float, Helper.LOG2),
-                     (Op.Log10Float, Helper.LOG10), (Op.AsinFloat, Helper.ASIN),
+                     (Op.AsinFloat, Helper.ASIN),
                      (Op.AcosFloat, Helper.ACOS), (Op.AtanFloat, Helper.ATAN),
                      (Op.SinhFloat, Helper.SINH), (Op.CoshFloat, Helper.COSH),
                      (Op.TanhFloat, Helper.TANH)):
     lowers(_op)(_unary_helper(_helper))
 
 
-def _binary_helper(helper: Helper) -> Callable[[Cx, Decoded], None]:
-    def rule(cx: Cx, d: Decoded) -> None:
-        b = cx.to_float(cx.pop())
-        a = cx.to_float(cx.pop())
-        cx.push(cx.call_helper(helper, a, b))
-    return rule
+@lowers(Op.PowFloat)
+def pow_float(cx: Cx, d: Decoded) -> None:
+    b = cx.to_float(cx.pop())
+    a = cx.to_float(cx.pop())
+    cx.push(pow_nan(cx, cx.call_helper(Helper.POW, a, b), a, b))
 
 
-lowers(Op.PowFloat)(_binary_helper(Helper.POW))
-lowers(Op.Atan2Float)(_binary_helper(Helper.ATAN2))
+@lowers(Op.Atan2Float)
+def atan2_float(cx: Cx, d: Decoded) -> None:
+    x = cx.to_float(cx.pop())
+    y = cx.to_float(cx.pop())
+    # math.atan2 returns math.nan for any NaN operand without calling libm.
+    cx.push(nan_when(cx, cx.fcmp("uno", y, x), cx.call_helper(Helper.ATAN2, y, x)))
 
 
 @lowers(Op.GcdInt)
