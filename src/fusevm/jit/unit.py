@@ -177,6 +177,10 @@ class Unit:
         self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
         self.reopt_seconds = 0.0  # ... or native time after which to re-optimise
         self.native_seconds = 0.0
+        #: The disk-cache key of this unit (None: not cached); set by the runtime.
+        self.cache_key: bytes | None = None
+        #: Rebuilds `info.ir_text` for a unit loaded from disk without it (re-optimisation).
+        self.ir_source: Callable[[], str] | None = None
         self._owner = threading.Lock()
 
     def install(self, native: Any) -> None:
