@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import requires_llvmlite
 from jitkit import asm
 
+from conftest import requires_llvmlite
 from fusevm import VM
 from fusevm.jit import JitCompiler, cache, get_config, runtime, set_config, stats
 from fusevm.jit.cache import store as store_mod
