@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import requires_llvmlite
 
+from conftest import requires_llvmlite
 from fusevm.jit.cache.store import HEADER_SIZE, decode
 
 pytestmark = [pytest.mark.process, requires_llvmlite]
