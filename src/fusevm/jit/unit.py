@@ -66,6 +66,7 @@ class Analysis:
         self.max_depth = max((d for d in self.depth if d is not None), default=0) + 1
         self.cfg = cfg_mod.build(chunk)
         self.live_in: tuple[int, ...] = tuple(self.cfg.live_in)
+        self.tracked: tuple[int, ...] = tuple(self.cfg.tracked)
         self.nslots = (max(self.cfg.tracked) + 1) if self.cfg.tracked else 0
         self.ext_ids = tuple(sorted({m.d.ext.id for m in self.cfg.micro if m.d.ext is not None}))
         self.end_depth = self._end_depth()
@@ -346,4 +347,4 @@ def build_unit(an: Analysis, tier: str, kinds: tuple[int, ...], strict: bool,
                     helper_ids, frozenset(typing.traps), time.perf_counter() - t0,
                     native.pipeline, native.codegen)
     return Unit(native, info, an.live_in, typing.writes(), typing.results(),
-                an.nslots, tuple(an.cfg.tracked), an.max_depth)
+                an.nslots, an.tracked, an.max_depth)

@@ -29,14 +29,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
-from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode
+from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
 from fusevm.jit.cache.store import Entry, Store, key_digest
 from fusevm.jit.loader import Native, map_blob
+from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
 
 if TYPE_CHECKING:
     from fusevm.jit.config import TraceJitConfig
-    from fusevm.jit.unit import Analysis, Unit
 
 NATIVE_TAGS: Final = {"linear": "lin", "block": "blk", "trace": "trc"}
 
@@ -46,6 +46,7 @@ _CPU_KEYS: Final = frozenset({
     "CPU revision", "isa", "uarch", "cpu model", "features"})
 
 _prefix: tuple[object, ...] | None = None
+_prefix_digest: bytes | None = None
 
 
 def cpu_identity() -> tuple[str, ...]:
@@ -105,7 +106,11 @@ def process_key() -> tuple[object, ...]:
 
 def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
     """The full key digest of a native entry: the process part, then these parts."""
-    return key_digest(process_key(), tag, chunk_digest, strict, parts)
+    global _prefix_digest
+    prefix = _prefix_digest
+    if prefix is None:
+        prefix = _prefix_digest = key_digest(process_key())
+    return key_digest(prefix, tag, chunk_digest, strict, parts)
 
 
 # -- extension lowerings ---------------------------------------------------------------
@@ -205,43 +210,41 @@ def unit_meta(unit: Unit) -> dict[str, Any]:
             "ops": info.ops}
 
 
+_KINDS: Final = {int(k): k for k in SlotKind}
+
+
 def _kind(k: object) -> SlotKind:
-    if not isinstance(k, int):
-        raise TypeError("a kind must be an int")
-    return SlotKind(k)
+    return _KINDS[k]  # type: ignore[index]  # KeyError (a reject) for anything else
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None."""
-    from fusevm.jit.abi import helper_address
-    from fusevm.jit.unit import Unit, UnitInfo
+    parts: list[Any] = []
 
     def check(meta: dict[str, Any]) -> None:
         if meta["tier"] != tier or meta["ops"] != an.n_ops:
             raise ValueError("the entry is for another unit")
-        for s, k in meta["writes"]:
-            if not (isinstance(s, int) and 0 <= s < an.nslots):
-                raise ValueError(f"written slot {s} out of range")
-            _kind(k)
-        if len(meta["results"]) > an.max_depth:
+        writes = [(s, _kind(k)) for s, k in meta["writes"]]
+        if any(not (isinstance(s, int) and 0 <= s < an.nslots) for s, _ in writes):
+            raise ValueError("a written slot is out of range")
+        results = [_kind(k) for k in meta["results"]]
+        if len(results) > an.max_depth:
             raise ValueError("more results than the stack can hold")
-        for k in meta["results"]:
-            _kind(k)
-        for h in meta["helpers"]:
+        helpers = tuple(meta["helpers"])
+        for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-        for t in meta["traps"]:
-            TrapCode(t)
+        traps = frozenset(TrapCode(t) for t in meta["traps"])
+        parts.extend((writes, results, helpers, traps, int(meta["blocks"])))
 
     found = load_native(store, NATIVE_TAGS[tier], key, check)
     if found is None:
         return None
-    native, meta = found
-    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, int(meta["blocks"]), "",
-                    tuple(meta["helpers"]), frozenset(TrapCode(t) for t in meta["traps"]),
+    native = found[0]
+    writes, results, helpers, traps, blocks = parts
+    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, blocks, "", helpers, traps,
                     0.0, native.pipeline, native.codegen)
-    return Unit(native, info, an.live_in, [(s, _kind(k)) for s, k in meta["writes"]],
-                [_kind(k) for k in meta["results"]], an.nslots, tuple(an.cfg.tracked),
+    return Unit(native, info, an.live_in, writes, results, an.nslots, an.tracked,
                 an.max_depth)
 
 

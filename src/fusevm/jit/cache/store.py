@@ -14,7 +14,7 @@ BLAKE2b digest of its full key. A file is:
 | 8 | body offset |
 | 8 | body length n |
 | 32 | checksum: BLAKE2b-256 over the fields above, the metadata and the body |
-| m | metadata (JSON) |
+| m | metadata (`marshal` of a dict of plain values) |
 | ... | padding up to the body offset |
 | n | body |
 
@@ -36,7 +36,7 @@ other processes write too.
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 import struct
 import threading
@@ -55,6 +55,10 @@ SUFFIX: Final = ".fjit"
 PAGE: Final = 4096  # body alignment of mappable entries (a multiple of every page size used)
 LOW_WATER: Final = 0.8
 RESCAN_EVERY: Final = 128
+
+#: A load refreshes a file's mtime (for least-recently-used eviction) when it is older.
+TOUCH_AFTER: Final = 60.0
+_O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
 
 _HEAD: Final = struct.Struct("<8sHH8s32sIQQ")
 _SUM_LEN: Final = 32
@@ -83,7 +87,7 @@ class DiskStats:
 class Entry:
     """A valid entry read from disk: its metadata, the whole file, and where its body is."""
 
-    path: Path
+    path: str
     meta: dict[str, Any]
     data: bytes
     body_offset: int
@@ -125,6 +129,16 @@ def _feed(h: Any, part: object) -> None:
         raise TypeError(f"cache key part of type {type(part).__name__}")
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    data = os.read(fd, size)
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 def file_name(tag: str, digest: bytes) -> str:
     return f"{digest[:16].hex()}.{tag}{SUFFIX}"
 
@@ -135,7 +149,7 @@ def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
     raw_tag = tag.encode("ascii")
     if not 0 < len(raw_tag) <= 8 or len(digest) != 32:
         raise ValueError(f"bad cache tag {tag!r} or digest")
-    meta_raw = json.dumps(meta, separators=(",", ":"), sort_keys=True).encode()
+    meta_raw = marshal.dumps(meta)
     offset = HEADER_SIZE + len(meta_raw)
     if aligned:
         offset = (offset + PAGE - 1) // PAGE * PAGE
@@ -172,8 +186,8 @@ def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, i
     if h.digest() != data[_HEAD.size:HEADER_SIZE]:
         return "checksum mismatch"
     try:
-        meta = json.loads(data[HEADER_SIZE:meta_end])
-    except ValueError:
+        meta = marshal.loads(data[HEADER_SIZE:meta_end])
+    except (ValueError, EOFError, TypeError):
         return "bad metadata"
     if not isinstance(meta, dict):
         return "bad metadata"
@@ -193,6 +207,8 @@ class Store:
         self.max_bytes_override: int | None = None
         self.has_max_override = False
         self._checked: Path | None = None  # the directory whose ownership passed
+        self._checked_str = ""  # the same, as a string ending in a separator
+        self._default: tuple[TraceJitConfig, Path] | None = None
         self._broken: Path | None = None  # a directory that failed: no cache there
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
@@ -210,7 +226,12 @@ class Store:
         cfg = self._config()
         if not cfg.cache_enabled and self.disabled_override is None:
             return None
-        return cfg.cache_dir if cfg.cache_dir is not None else default_cache_dir()
+        if cfg.cache_dir is not None:
+            return cfg.cache_dir
+        memo = self._default
+        if memo is None or memo[0] is not cfg:
+            memo = self._default = (cfg, default_cache_dir())
+        return memo[1]
 
     def max_bytes(self) -> int | None:
         """The size cap in bytes (None: no cap)."""
@@ -220,9 +241,14 @@ class Store:
 
     def _usable(self, create: bool) -> Path | None:
         d = self.directory()
-        if d is None or d == self._broken:
+        if d is None:
+            return None
+        if d is self._checked:
+            return d
+        if d == self._broken:
             return None
         if d == self._checked:
+            self._checked = d
             return d
         try:
             if create:
@@ -236,10 +262,12 @@ class Store:
             self._fail(d, f"{d} is not owned by this user or is writable by others")
             return None
         self._checked = d
+        self._checked_str = os.path.join(d, "")
         return d
 
     def _fail(self, d: Path, why: str) -> None:
         self._broken = d
+        self._checked = None
         self.log(f"disk cache off for this process: {why}")
 
     # -- reading ------------------------------------------------------------------------
@@ -252,38 +280,43 @@ class Store:
         mapping the system refuses), is a reject. Both are counted; a load counts its time.
         `fd` is the open file, for a caller that maps the body.
         """
+        started = time.perf_counter()
         d = self._usable(create=False)
         if d is None:
             return None
-        started = time.perf_counter()
-        path = d / file_name(tag, digest)
+        path = f"{self._checked_str}{digest[:16].hex()}.{tag}{SUFFIX}"
         try:
-            with open(path, "rb", buffering=0) as f:
-                data = f.read()
-                found = decode(data, tag, digest)
-                if isinstance(found, str):
-                    self._reject(path, found)
-                    return None
-                meta, offset, length = found
-                try:
-                    value = use(Entry(path, meta, data, offset, length), f.fileno())
-                except (ValueError, OSError, KeyError, TypeError) as e:
-                    self._reject(path, f"{type(e).__name__}: {e}")
-                    return None
-                try:
-                    os.utime(f.fileno())  # least recently used goes first
-                except OSError:
-                    pass
+            fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
         except OSError:
             self.stats.misses += 1
             return None
+        try:
+            st = os.fstat(fd)
+            data = _read_all(fd, st.st_size)
+            found = decode(data, tag, digest)
+            if isinstance(found, str):
+                self._reject(path, found)
+                return None
+            meta, offset, length = found
+            try:
+                value = use(Entry(path, meta, data, offset, length), fd)
+            except (ValueError, OSError, KeyError, TypeError) as e:
+                self._reject(path, f"{type(e).__name__}: {e}")
+                return None
+            if time.time() - st.st_mtime > TOUCH_AFTER:
+                os.utime(fd)  # least recently used goes first
+        except OSError:
+            self.stats.misses += 1
+            return None
+        finally:
+            os.close(fd)
         self.stats.loads += 1
         self.stats.load_seconds += time.perf_counter() - started
         return value
 
-    def _reject(self, path: Path, why: str) -> None:
+    def _reject(self, path: str, why: str) -> None:
         self.stats.rejects += 1
-        self.log(f"disk cache: {path.name} rejected ({why}); it will be replaced")
+        self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
     # -- writing --------------------------------------------------------------------------
 
