@@ -67,6 +67,7 @@ def bench_units(rounds: int) -> None:
         work = list(slots) + [None] * max(0, an.nslots - len(slots))
         kinds = an.kinds_of(work) if an.live_in else ()
         key = cache.native.unit_key(tier.NAME, an, kinds, False, cfg)
+        loaded: Any = None
         cold: list[float] = []
         opt: list[float] = []
         warm: list[float] = []
@@ -78,6 +79,9 @@ def bench_units(rounds: int) -> None:
             tier.compile(an, kinds, False, o2)
             opt.append(time.perf_counter() - t0)
             cache.store_unit(key, unit)
+            # Free the previous round's loaded unit outside the timing: unmapping the last
+            # mapping of a replaced (unlinked) file costs milliseconds on some file systems.
+            loaded = None
             t0 = time.perf_counter()
             # a load includes computing the key, which a compile does not need
             loaded = cache.load_unit(tier.NAME, cache.native.unit_key(tier.NAME, an, kinds,

@@ -427,3 +427,19 @@ def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
     assert awk("-v", "x=9", prog) == "4 9\n"  # assigned variables are part of the key
     assert len(entries(cache_dir, "chunk")) == 2
     assert awk("-v", "x=3", prog) == "4 3\n" and disk()["loads"] == 2
+
+
+@requires_llvmlite
+def test_refused_file_mapping_falls_back_to_a_sealed_copy(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A noexec mount refuses read+execute file mappings: the code is copied instead."""
+    from fusevm.jit import loader
+
+    def refuse(*args: Any) -> None:
+        raise OSError(1, "Operation not permitted")
+    run_loop()
+    runtime.reset()
+    monkeypatch.setattr(loader.FileRegion, "__init__", refuse)
+    assert run_loop() == 499500 and disk()["loads"] == 1
+    unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
+    assert isinstance(unit.native.keepalive, loader.CodeRegion)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib.util
 import marshal
 import os
-import platform
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -51,7 +50,7 @@ _prefix_digest: bytes | None = None
 
 def cpu_identity() -> tuple[str, ...]:
     """The CPU's model and feature flags (Linux: the first processor of /proc/cpuinfo)."""
-    out = [sys.platform, platform.machine()]
+    out = [sys.platform, os.uname().machine if hasattr(os, "uname") else ""]
     try:
         with open("/proc/cpuinfo", "rb") as f:
             head = f.read(1 << 16).decode("latin-1")
