@@ -203,8 +203,9 @@ def load_native(store: Store, tag: str, key: bytes,
 def unit_meta(unit: Unit) -> dict[str, Any]:
     """What a unit needs besides its code to be rebuilt from disk."""
     info = unit.info
-    return {"tier": info.tier, "writes": [list(w) for w in unit.copy_out],
-            "results": list(unit.result_kinds), "helpers": list(info.helper_ids),
+    return {"tier": info.tier, "writes": [[int(s), int(k)] for s, k in unit.copy_out],
+            "results": [int(k) for k in unit.result_kinds],
+            "helpers": [int(h) for h in info.helper_ids],
             "traps": sorted(int(t) for t in info.traps), "blocks": info.blocks,
             "ops": info.ops}
 

@@ -326,7 +326,11 @@ class Store:
         d = self._usable(create=True)
         if d is None:
             return None
-        data = encode(tag, digest, meta, body, aligned)
+        try:
+            data = encode(tag, digest, meta, body, aligned)
+        except ValueError as e:  # metadata marshal cannot write: a caller's bug, not fatal
+            self.log(f"disk cache: entry not written ({e})")
+            return None
         path = d / file_name(tag, digest)
         with self._lock:
             self._seq += 1
