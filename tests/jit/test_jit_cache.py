@@ -109,8 +109,23 @@ def test_key_digest_is_canonical() -> None:
     assert key_digest(1) != key_digest("1") != key_digest(b"1")
     assert key_digest((1, 2), 3) != key_digest(1, (2, 3))
     assert key_digest(True) != key_digest(1)
+    assert key_digest(0.0) != key_digest(-0.0) != key_digest(0)
     with pytest.raises(TypeError):
-        key_digest(1.5)
+        key_digest(object())
+
+
+def test_trace_keys_cover_the_recording() -> None:
+    from fusevm.ops import Op
+    base = dict(anchor_ip=2, ops=[(Op.GetSlot, 0), (Op.LoadFloat, 1.5)], ips=[2, 3],
+                slot_kinds=(0,), constants=(2.5,))
+    key = cache.trace_key("d", False, **base)  # type: ignore[arg-type]
+    assert key == cache.trace_key("d", False, **base)  # type: ignore[arg-type]
+    for change in (dict(anchor_ip=3), dict(ips=[2, 4]), dict(slot_kinds=(1,)),
+                   dict(constants=(-2.5,)), dict(side=True), dict(global_kinds=(0,)),
+                   dict(ops=[(Op.GetSlot, 1), (Op.LoadFloat, 1.5)])):
+        assert cache.trace_key("d", False, **{**base, **change}) != key  # type: ignore
+    assert cache.trace_key("d", True, **base) != key  # type: ignore[arg-type]
+    assert cache.trace_key("e", False, **base) != key  # type: ignore[arg-type]
 
 
 # -- native units ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from types import CodeType
 from typing import TYPE_CHECKING
 
 from fusevm.jit.cache import frontend, native
-from fusevm.jit.cache.native import NATIVE_TAGS, native_key
+from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
 from fusevm.jit.cache.store import DiskStats, Store
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
     "clear", "load_native", "load_unit", "native_key", "prune", "set_dir", "set_enabled",
-    "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit", "unit_key",
+    "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit", "trace_key",
+    "unit_key",
 ]
 
 #: The process's cache directory handle.

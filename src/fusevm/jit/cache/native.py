@@ -112,6 +112,20 @@ def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> byt
     return key_digest(prefix, tag, chunk_digest, strict, parts)
 
 
+def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
+              ips: object, slot_kinds: object, global_kinds: object = (),
+              constants: object = (), side: bool = False, extra: object = ()) -> bytes:
+    """The key of a trace: everything its machine code depends on besides the process.
+
+    `ops` is the recorded op list (instruction tuples; enums count as their numbers),
+    `ips` their ips, `slot_kinds`/`global_kinds` the kinds at the anchor, `constants` the
+    constant values the trace reads (floats by bit pattern), `side` whether it is a side
+    trace; `extra` anything else the tier's code depends on (its own version, knobs).
+    """
+    return native_key("trc", chunk_digest, strict, anchor_ip, ops, ips, slot_kinds,
+                      global_kinds, constants, side, extra)
+
+
 # -- extension lowerings ---------------------------------------------------------------
 
 def _code_identity(fn: Any) -> tuple[object, ...]:

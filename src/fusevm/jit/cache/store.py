@@ -101,7 +101,8 @@ class Entry:
 def key_digest(*parts: object) -> bytes:
     """BLAKE2b-256 of a canonical, length-prefixed encoding of `parts`.
 
-    Parts are bytes, str, int, bool, None, or tuples/lists of those (nested).
+    Parts are bytes, str, int (enums included), float (by its bit pattern, so -0.0 and
+    each NaN payload differ), bool, None, or tuples/lists of those (nested).
     """
     h = hashlib.blake2b(digest_size=32)
     _feed(h, parts)
@@ -120,6 +121,8 @@ def _feed(h: Any, part: object) -> None:
         h.update(b"c" + repr(part).encode() + b";")
     elif isinstance(part, int):
         h.update(b"i%d;" % part)
+    elif isinstance(part, float):
+        h.update(b"f" + struct.pack("<d", part))
     elif isinstance(part, (tuple, list)):
         h.update(b"t%d(" % len(part))
         for p in part:
