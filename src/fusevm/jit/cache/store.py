@@ -261,7 +261,8 @@ class Store:
             if create:
                 self._fail(d, f"cannot create {d}: {e.strerror}")
             return None
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        uid = os.getuid() if hasattr(os, "getuid") else st.st_uid
+        if st.st_uid != uid or st.st_mode & 0o022:
             self._fail(d, f"{d} is not owned by this user or is writable by others")
             return None
         self._checked = d
@@ -378,21 +379,21 @@ class Store:
 
     # -- size control ------------------------------------------------------------------------
 
-    def _files(self, d: Path) -> list[tuple[float, int, Path]]:
-        out: list[tuple[float, int, Path]] = []
+    def _files(self, d: Path) -> list[tuple[float, int, str]]:
+        """(mtime, size, path) of every entry file (temporary files are not entries)."""
+        out: list[tuple[float, int, str]] = []
         try:
-            names = os.listdir(d)
+            with os.scandir(d) as it:
+                for e in it:
+                    if not e.name.endswith(SUFFIX):
+                        continue
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    out.append((st.st_mtime, st.st_size, e.path))
         except OSError:
-            return out
-        for name in names:
-            if not name.endswith(SUFFIX):
-                continue
-            p = d / name
-            try:
-                st = os.stat(p)
-            except OSError:
-                continue
-            out.append((st.st_mtime, st.st_size, p))
+            pass
         return out
 
     def _scan_total(self, d: Path) -> int:
