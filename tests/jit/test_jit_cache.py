@@ -482,3 +482,17 @@ def test_units_calling_helpers_are_cached(cache_dir: Path) -> None:
     assert jit.try_run_linear(asm("GetSlot 0\nSinFloat\nGetSlot 0\nGetSlot 1\nGcdInt\nAdd"),
                               [0.5, 12]) == want
     assert disk()["loads"] == 1
+
+
+def test_source_identity_changes_with_any_module(tmp_path: Path) -> None:
+    from fusevm.jit.cache.store import tree_identity
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    first = tree_identity(str(tmp_path))
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not code")
+    assert tree_identity(str(tmp_path)) == first
+    (tmp_path / "pkg" / "a.py").write_text("x = 10\n")
+    assert tree_identity(str(tmp_path)) != first

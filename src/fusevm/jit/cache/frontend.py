@@ -2,15 +2,16 @@
 
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
-(program text, options), the fusevm version, the op-table schema and the schema of every
-registered extension set. The body is `Chunk.to_bytes()`; it is read back without the
-verifier's flow analysis (the chunk was verified when it was built, and the file is
-checksummed under its full key in a directory only this user can write).
+(program text, options), the fusevm version and source identity (`build_identity`), the
+op-table schema and the schema of every registered extension set. The body is
+`Chunk.to_bytes()`; it is read back without the verifier's flow analysis (the chunk was
+verified when it was built, and the file is checksummed under its full key in a directory
+only this user can write).
 
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
-version and `name`; the body is `marshal.dumps(code)`. The baseline tier stores the code
-object it generates per chunk with it.
+version and source identity, and `name`; the body is `marshal.dumps(code)`. The baseline
+tier stores the code object it generates per chunk with it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
-from fusevm.jit.cache.store import Entry, Store, key_digest
+from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
 from fusevm.ops import SCHEMA_HASH
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ def extension_schemas() -> tuple[object, ...]:
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
-    return key_digest("fusevm-chunk", __version__, SCHEMA_HASH, extension_schemas(),
-                      frontend, tuple(key_parts))
+    return key_digest("fusevm-chunk", __version__, build_identity(), SCHEMA_HASH,
+                      extension_schemas(), frontend, tuple(key_parts))
 
 
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
@@ -78,8 +79,8 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return key_digest("fusevm-code", importlib.util.MAGIC_NUMBER, __version__, name,
-                      importlib.util.source_hash(raw), tuple(extra))
+    return key_digest("fusevm-code", importlib.util.MAGIC_NUMBER, __version__, build_identity(),
+                      name, importlib.util.source_hash(raw), tuple(extra))
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:

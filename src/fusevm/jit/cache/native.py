@@ -5,9 +5,10 @@ boundary, so a warm process maps it read+execute straight from the file (`loader
 never imports llvmlite. Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
-  schema, fusevm version, the installed llvmlite (its version file and the LLVM library's
-  size and mtime, read without importing it), the machine and the CPU's identity and
-  feature flags (from /proc/cpuinfo: what LLVM's host CPU name and features derive from);
+  schema, fusevm version and the identity of its source files (`build_identity`), the
+  installed llvmlite (its version file and the LLVM library's size and mtime, read
+  without importing it), the machine and the CPU's identity and feature flags (from
+  /proc/cpuinfo: what LLVM's host CPU name and features derive from);
 * the unit part: the tier, the chunk's semantic digest, the strict flag, the entry kinds,
   the compile pipelines of the configuration, and for each extension op the unit uses its
   set's schema and the identity of its lowering's code.
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.store import Entry, Store, key_digest
+from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
 from fusevm.jit.loader import Native, map_blob
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
@@ -99,7 +100,7 @@ def process_key() -> tuple[object, ...]:
     if _prefix is None:
         from fusevm.jit.cache.store import FORMAT_VERSION
         _prefix = ("fusevm-native", FORMAT_VERSION, ABI_VERSION, _helper_table(), SCHEMA_HASH,
-                   __version__, llvm_identity(), cpu_identity())
+                   __version__, build_identity(), llvm_identity(), cpu_identity())
     return _prefix
 
 

@@ -132,6 +132,45 @@ def _feed(h: Any, part: object) -> None:
         raise TypeError(f"cache key part of type {type(part).__name__}")
 
 
+_build: bytes | None = None
+
+
+def build_identity() -> bytes:
+    """A digest of this fusevm's own source files (path, size, mtime), computed once.
+
+    The version number does not change while the code is being worked on, or between two
+    installs of one version; this does. Every key includes it, so code compiled by other
+    sources of fusevm (other lowering rules, another awk compiler) is never reused.
+    """
+    global _build
+    if _build is None:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        _build = tree_identity(root)
+    return _build
+
+
+def tree_identity(root: str) -> bytes:
+    """Digest of (relative path, size, mtime) of every .py file under `root`."""
+    rows: list[str] = []
+    todo = [root]
+    while todo:
+        d = todo.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        if e.name != "__pycache__":
+                            todo.append(e.path)
+                    elif e.name.endswith(".py"):
+                        st = e.stat()
+                        rows.append(f"{os.path.relpath(e.path, root)}:{st.st_size}:"
+                                    f"{st.st_mtime_ns}")
+        except OSError:
+            rows.append(f"{d}:unreadable")
+    return hashlib.blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
+                           digest_size=16).digest()
+
+
 def _read_all(fd: int, size: int) -> bytes:
     data = os.read(fd, size)
     while len(data) < size:
