@@ -35,7 +35,14 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from fusevm import VM  # noqa: E402
 from fusevm.bench import jit_workloads as jw  # noqa: E402
 from fusevm.bench.workloads import Workload  # noqa: E402
-from fusevm.jit import JitCompiler, get_config, runtime, set_config, wait_reoptimized  # noqa: E402
+from fusevm.jit import (  # noqa: E402
+    JitCompiler,
+    cache,
+    get_config,
+    runtime,
+    set_config,
+    wait_reoptimized,
+)
 from fusevm.jit.codegen import compile_text, host_description  # noqa: E402
 
 PEER_NAME = {"xor_mix": "xor_mix", "branchy": "branchy", "nested": "nested",
@@ -141,6 +148,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-luajit", action="store_true")
     args = parser.parse_args(argv)
     set_config(get_config().replace(block_threshold=0, reopt_after=4))
+    cache.set_enabled(False)  # compile times are the point here (bench_cache.py: the cache)
     cases: list[tuple[Workload, int]] = [
         (jw.counter_loop(100_000), 100_000), (jw.loop_with_branch(100_000), 100_000),
         (jw.xor_mix(100_000), 100_000), (jw.branchy(100_000), 100_000),

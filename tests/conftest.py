@@ -1,12 +1,22 @@
-"""Shared pytest configuration: hypothesis profiles sized for CI's 2-core machine."""
+"""Shared pytest configuration: hypothesis profiles sized for CI's 2-core machine, and a
+JIT disk cache in a temporary directory for the whole session (never the user's ~/.cache).
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# Set before anything reads the JIT configuration; subprocesses inherit it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="fusevm-test-cache-")
+os.environ["FUSEVM_JIT_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 settings.register_profile(
     "ci", max_examples=100, deadline=None,

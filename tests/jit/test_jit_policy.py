@@ -196,6 +196,8 @@ def test_dump_shows_the_decision_and_the_ir() -> None:
 
 def test_stats_report_every_counter() -> None:
     table = stats()
+    assert set(table.pop("disk")) == {"loads", "load_ms", "stores", "misses", "rejects",
+                                      "evictions", "write_errors"}
     for counters in table.values():
         assert set(counters) == {"compiles", "compile_ms", "runs", "cache_hits", "deopts",
                                  "refusals", "warmups", "reopts"}

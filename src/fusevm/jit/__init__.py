@@ -7,6 +7,7 @@ jit = JitCompiler()
 jit.why_not(chunk, tier="block")         # None, or the first refusing op and why
 jit.try_run_block(chunk, slots)          # the result, or None when the tier did not run
 jit.stats()                              # per tier: compiles, runs, cache hits, deopts, ...
+jit.set_jit_cache_dir(path)              # the disk cache (jit/cache/): dir, cap, size, prune
 ```
 
 llvmlite is imported only when a unit is compiled; eligibility, why_not() and the
@@ -15,11 +16,12 @@ configuration work without it, and without it every run is interpreted (D13).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
-from fusevm.jit import runtime
+from fusevm.jit import cache, runtime
 from fusevm.jit.abi import SlotKind, TrapCode, jit_helper_id, register_jit_helper
 from fusevm.jit.config import TraceJitConfig, get_config, set_config
 from fusevm.jit.eligibility import TIERS, can_compile, refusal, static_refusal, tier_module
@@ -48,10 +50,12 @@ def dump(chunk: Chunk) -> str:
 
 
 def stats() -> dict[str, dict[str, float]]:
-    """Counters per tier: compiles, compile_ms, runs, cache_hits, deopts, refusals, ..."""
+    """Counters per tier: compiles, compile_ms, runs, cache_hits, deopts, refusals, ...;
+    and "disk": the disk cache's loads, load_ms, stores, misses, rejects, evictions."""
     table = runtime.stats()
     for tier in TIERS:
         table.setdefault(tier, runtime.TierStats().as_dict())
+    table["disk"] = cache.stats()
     return table
 
 
@@ -153,3 +157,34 @@ class JitCompiler:
     @property
     def tiers(self) -> tuple[str, ...]:
         return tuple(TIERS)
+
+    # -- the disk cache (jit/cache/) ------------------------------------------------------
+
+    def set_jit_cache_dir(self, path: str | Path | None) -> None:
+        """Cache compiled code in `path`; None clears the override (the environment or
+        the default decides again). `disable_jit_cache()` turns the cache off."""
+        cache.set_dir(path)
+
+    def disable_jit_cache(self, disabled: bool = True) -> None:
+        """Turn the disk cache off (or back on) for this process."""
+        cache.set_enabled(not disabled)
+
+    def jit_cache_dir(self) -> Path | None:
+        """The directory in use, or None when the cache is off."""
+        return cache.cache_dir()
+
+    def set_jit_cache_max_bytes(self, n: int | None) -> None:
+        """Cap the cache at n bytes (None or 0: no cap); 80 % remain after an eviction."""
+        cache.set_max_bytes(n)
+
+    def jit_cache_size_bytes(self) -> int | None:
+        """Bytes the cache's entries take (None when the cache is off)."""
+        return cache.size_bytes()
+
+    def prune_jit_cache(self) -> int:
+        """Evict least recently used entries down to 80 % of the cap; the bytes freed."""
+        return cache.prune()
+
+    def clear_jit_cache(self) -> int:
+        """Delete every entry; the number of entries removed."""
+        return cache.clear()

@@ -20,40 +20,21 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import llvmlite.binding as llvm
 
-from fusevm.jit.loader import CodeRegion
+from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.objlink import Unlinkable, prelink
+
+__all__ = ["PIPELINES", "REOPTIMIZER", "Native", "compile_text", "host_description",
+           "module_text", "optimized_text", "target_machine"]
 
 PIPELINES: Final = ("none", "lite", "O2")
 
 _lock = threading.RLock()
 _machines: dict[int, Any] = {}
 _ready = False
-
-
-@dataclass(slots=True)
-class Native:
-    """Machine code for one unit: where to call it and what keeps it alive."""
-
-    address: int
-    keepalive: Any
-    blob: bytes | None  # the pre-linked bytes (None when MCJIT had to link)
-    entry_offset: int
-    pipeline: str
-    codegen: int
-    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
-
-    @property
-    def cacheable(self) -> bool:
-        return self.blob is not None
-
-    @property
-    def compile_seconds(self) -> float:
-        return sum(self.timings.values())
 
 
 def _init() -> None:

@@ -128,10 +128,10 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """$XDG_CACHE_HOME/fusevm/jit, else ~/.cache/fusevm/jit."""
+    """$XDG_CACHE_HOME/fusevm-jit, else ~/.cache/fusevm-jit."""
     e = os.environ if env is None else env
     base = e.get("XDG_CACHE_HOME") or os.path.join(e.get("HOME") or "~", ".cache")
-    return Path(base).expanduser() / "fusevm" / "jit"
+    return Path(base).expanduser() / "fusevm-jit"
 
 
 _lock = threading.Lock()

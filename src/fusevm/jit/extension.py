@@ -63,6 +63,12 @@ def unregister_global_extension(name: str) -> None:
         _generation += 1
 
 
+def registered() -> tuple[JitExtension, ...]:
+    """The registered JitExtension objects, in lookup order."""
+    with _lock:
+        return tuple(_extensions)
+
+
 def generation() -> int:
     """Changes whenever the set of extension lowerings changes."""
     return _generation

@@ -1,15 +1,18 @@
-"""Executable memory for pre-linked blobs: map, copy, seal read+execute, unmap.
+"""Executable memory for pre-linked blobs, and `Native`, the machine code of one unit.
 
-Every region is mapped writable, filled, then switched to read+execute with `mprotect`
-before anything can call into it, so no page is ever writable and executable at once
-(W^X). A region lives as long as its `CodeRegion` object; callers keep the region alive
-while any code in it may run.
+A `CodeRegion` is mapped writable, filled, then switched to read+execute with `mprotect`
+before anything can call into it; a `FileRegion` maps a blob straight from a cache file
+read+execute and is never writable. So no page is ever writable and executable at once
+(W^X). A region lives as long as its object; callers keep the region alive while any code
+in it may run. Nothing here imports llvmlite: a process that only loads cached code
+never does.
 """
 
 from __future__ import annotations
 
 import ctypes
 import mmap
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 _PROT_READ: Final = 0x1
@@ -28,6 +31,27 @@ _mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 _munmap = _libc.munmap
 _munmap.restype = ctypes.c_int
 _munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+@dataclass(slots=True)
+class Native:
+    """Machine code for one unit: where to call it and what keeps it alive."""
+
+    address: int
+    keepalive: Any
+    blob: bytes | None  # the pre-linked bytes (None when MCJIT had to link)
+    entry_offset: int
+    pipeline: str
+    codegen: int
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+    @property
+    def cacheable(self) -> bool:
+        return self.blob is not None
+
+    @property
+    def compile_seconds(self) -> float:
+        return sum(self.timings.values())
 
 
 class CodeRegion:
@@ -55,3 +79,34 @@ class CodeRegion:
         if getattr(self, "address", 0):
             _unmap(self.address, self.size)
             self.address = 0
+
+
+class FileRegion:
+    """A blob mapped read+execute straight from an open file (private, never writable)."""
+
+    __slots__ = ("address", "size", "__weakref__")
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        if length <= 0 or offset % mmap.PAGESIZE:
+            raise ValueError("a file region needs a non-empty, page-aligned body")
+        addr = _mmap(None, length, _PROT_READ | _PROT_EXEC, mmap.MAP_PRIVATE, fd, offset)
+        if addr is None or addr == _MAP_FAILED:
+            # noexec mounts and hardened systems refuse: the caller copies instead
+            raise OSError(ctypes.get_errno(), "read+execute mapping of a cache file refused")
+        self.address: int = addr
+        self.size = length
+
+    def __del__(self, _unmap: Any = _munmap) -> None:
+        if getattr(self, "address", 0):
+            _unmap(self.address, self.size)
+            self.address = 0
+
+
+def map_blob(fd: int, offset: int, body: bytes | memoryview) -> tuple[int, Any]:
+    """(address, keepalive) of a blob held at `offset` of file `fd`: mapped from the file
+    when the system allows it, else copied into an anonymous region."""
+    try:
+        region: Any = FileRegion(fd, offset, len(body))
+    except OSError:
+        region = CodeRegion(bytes(body))
+    return region.address, region

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
-from fusevm.jit import extension
+from fusevm.jit import cache, extension
 from fusevm.jit.abi import TrapCode
 from fusevm.jit.config import get_config
 from fusevm.jit.lower.cx import Refuse
@@ -89,6 +89,9 @@ def log(message: str) -> None:
     fn = _log
     if fn is not None:
         fn(message)
+
+
+cache.STORE.log = log
 
 
 def log_once(key: str, message: str) -> None:
@@ -293,6 +296,11 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
     name: str = tier.NAME
     source = an.source
     cfg = get_config()
+    key = cache.unit_key(name, an, kinds, strict, cfg)
+    if key is not None:
+        loaded = cache.load_unit(name, key, an, kinds, strict)
+        if loaded is not None:
+            return _loaded(tier, an, kinds, strict, e, loaded, key)
     try:
         unit: Unit = tier.compile(an, kinds, strict, cfg)
     except Refuse as r:
@@ -307,12 +315,35 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         return None
     unit.reopt_at = cfg.reopt_after
     unit.reopt_seconds = cfg.reopt_after_seconds
+    unit.cache_key = key
+    if key is not None:
+        cache.store_unit(key, unit)
     e.unit = unit
     st.compiles += 1
     st.compile_seconds += unit.info.compile_seconds
     log(f"{source}: {name} unit compiled in {unit.info.compile_seconds * 1e3:.2f} ms "
         f"({unit.info.ops} ops, {unit.info.blocks} blocks, kinds "
         f"{describe_kinds_int(kinds)}, {unit.info.pipeline}/cg{unit.info.codegen})")
+    return unit
+
+
+def _loaded(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
+            unit: Unit, key: bytes) -> Unit:
+    """Install a unit read from the disk cache (re-optimised already, or later as usual)."""
+    cfg = get_config()
+    unit.cache_key = unit_key = key
+    if (unit.info.pipeline, unit.info.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
+        unit.reopt_at = cfg.reopt_after
+        unit.reopt_seconds = cfg.reopt_after_seconds
+
+        def ir_text() -> str:
+            from fusevm.jit.unit import emit_text, infer_for
+            return emit_text(an, infer_for(an, kinds, strict), strict)[0]
+        unit.ir_source = ir_text
+    e.unit = unit
+    log(f"{an.source}: {tier.NAME} unit loaded from the disk cache "
+        f"({unit.info.ops} ops, kinds {describe_kinds_int(kinds)}, {unit.info.pipeline}/cg"
+        f"{unit.info.codegen}, key {unit_key[:8].hex()})")
     return unit
 
 
@@ -329,14 +360,23 @@ def _reoptimize(unit: Unit, tier: str) -> None:
     def done(native: Native) -> None:
         unit.install(native)
         tier_stats(tier).reopts += 1
+        if unit.cache_key is not None:
+            cache.store_unit(unit.cache_key, unit)  # the newest code is what gets cached
         log(f"{unit.info.source}: {tier} unit re-optimised ({native.pipeline}/cg"
             f"{native.codegen}) in {(time.perf_counter() - started) * 1e3:.1f} ms")
 
+    text = unit.info.ir_text
+    if not text and unit.ir_source is not None:
+        try:
+            text = unit.info.ir_text = unit.ir_source()
+        except Exception as x:  # the loaded code keeps running
+            log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
+            return
     if cfg.reopt_background:
-        REOPTIMIZER.submit(unit.info.ir_text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
+        REOPTIMIZER.submit(text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
         return
     try:
-        native = compile_text(unit.info.ir_text, cfg.reopt_pipeline, cfg.reopt_codegen)
+        native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
     except Exception as x:  # the first code keeps running
         log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
         return

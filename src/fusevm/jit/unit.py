@@ -66,6 +66,7 @@ class Analysis:
         self.max_depth = max((d for d in self.depth if d is not None), default=0) + 1
         self.cfg = cfg_mod.build(chunk)
         self.live_in: tuple[int, ...] = tuple(self.cfg.live_in)
+        self.tracked: tuple[int, ...] = tuple(self.cfg.tracked)
         self.nslots = (max(self.cfg.tracked) + 1) if self.cfg.tracked else 0
         self.ext_ids = tuple(sorted({m.d.ext.id for m in self.cfg.micro if m.d.ext is not None}))
         self.end_depth = self._end_depth()
@@ -177,6 +178,10 @@ class Unit:
         self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
         self.reopt_seconds = 0.0  # ... or native time after which to re-optimise
         self.native_seconds = 0.0
+        #: The disk-cache key of this unit (None: not cached); set by the runtime.
+        self.cache_key: bytes | None = None
+        #: Rebuilds `info.ir_text` for a unit loaded from disk without it (re-optimisation).
+        self.ir_source: Callable[[], str] | None = None
         self._owner = threading.Lock()
 
     def install(self, native: Any) -> None:
@@ -342,4 +347,4 @@ def build_unit(an: Analysis, tier: str, kinds: tuple[int, ...], strict: bool,
                     helper_ids, frozenset(typing.traps), time.perf_counter() - t0,
                     native.pipeline, native.codegen)
     return Unit(native, info, an.live_in, typing.writes(), typing.results(),
-                an.nslots, tuple(an.cfg.tracked), an.max_depth)
+                an.nslots, an.tracked, an.max_depth)

@@ -14,10 +14,11 @@ import os
 import sys
 from typing import IO
 
+import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
+from fusevm.chunk import Chunk
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.signals import sigint_interrupts
 from fusevm.interp.vm import VM
-from fusevm.lang.awk.api import compile_program
 from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.runtime import make_strnum
@@ -95,6 +96,18 @@ def _parse_args(argv: list[str]) -> tuple[str, list[tuple[str, str]], str | None
     return rest[0], assigns, None, rest[1:]
 
 
+def _compile(source: str, assigned: frozenset[str]) -> Chunk:
+    """The program's chunk, from the compile cache when this text and these options were
+    compiled before (jit/cache/frontend.py): a big program starts fast on its second run."""
+    from fusevm.jit.cache import cached_chunk
+
+    def build() -> Chunk:
+        from fusevm.lang.awk.api import compile_program
+        # the fusion pass finds nothing in awk code and costs startup time
+        return compile_program(source, fuse=False, assigned=assigned)
+    return cached_chunk("awk", (source, "nofuse", tuple(sorted(assigned))), build)
+
+
 def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run awk with these arguments; returns the exit status."""
@@ -105,9 +118,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         err.write(f"awk: {e}\n{USAGE}")
         return 2
     try:
-        # the fusion pass finds nothing in awk code and costs startup time
-        chunk = compile_program(source, fuse=False,
-                                assigned=frozenset(name for name, _ in assigns))
+        chunk = _compile(source, frozenset(name for name, _ in assigns))
     except AwkSyntaxError as e:
         err.write(f"awk: {e.message}\n")
         return 2

@@ -1,0 +1,242 @@
+"""Disk-cache benchmark: per-unit load vs compile, warm process start-up, awk second runs.
+
+    PYTHONPATH=src python benchmarks/bench_cache.py [--quick]
+
+Three measurements, each interleaved (cold and warm alternate) and reported as medians:
+
+1. Per unit, for the JIT workloads (block tier) and three straight-line chunks (linear
+   tier): the first compile (`tier.compile`: typing, IR, LLVM at the first pipeline), the
+   O2 re-compile, and a load from the disk cache (`cache.load_unit`: read, check, map the
+   file, build the Unit). Ratio goal: load >= 300x faster than the first compile.
+2. Fresh processes: start-up to the first result of a VM that runs interpreted (no JIT)
+   vs start-up to the first *native* result of a VM whose unit is in the disk cache
+   (llvmlite never imported), and a cold-cache process for scale. Goal: warm <= 1.5x bare.
+3. `fusevm awk -f` on a generated 3,000-statement program: first run (empty cache) vs
+   second run (the compiled chunk loads from disk). Goal: second run >= 3x faster.
+
+Processes run with PYTHONDONTWRITEBYTECODE unset so Python's own .pyc files are used, as
+in an installed fusevm (otherwise every process recompiles ~100 modules first). Wall
+times on a shared box are noisy; the CPU time of the children (user + system) is given
+next to them. Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+sys.path.insert(0, str(SRC))
+
+from fusevm.asm import assemble  # noqa: E402
+from fusevm.bench import jit_workloads as jw  # noqa: E402
+from fusevm.jit import block, cache, get_config, linear, runtime  # noqa: E402
+from fusevm.jit.unit import Analysis  # noqa: E402
+
+LINEAR = {
+    "lin_arith": "LoadInt 6\nLoadInt 7\nMul\nLoadInt 5\nAdd\nLoadInt 3\nMod",
+    "lin_float": "LoadFloat 1.5\nLoadFloat 2.25\nMul\nSqrtFloat\nLoadFloat 0.5\nAdd",
+    "lin_slots": "GetSlot 0\nGetSlot 1\nAdd\nGetSlot 0\nMul\nLoadInt 7\nBitXor",
+}
+
+
+def bench_units(rounds: int) -> None:
+    print("## 1. Per unit: first compile, O2 compile, load from disk (ms, medians)\n")
+    print(f"{'unit':<24} {'compile':>9} {'O2':>9} {'load':>9} {'load/compile':>13} "
+          f"{'load/O2':>9}")
+    cfg = get_config()
+    o2 = cfg.replace(first_pipeline=cfg.reopt_pipeline, first_codegen=cfg.reopt_codegen)
+    units: list[tuple[str, Any, Any, tuple[Any, ...]]] = []
+    for w in jw.WORKLOADS:
+        units.append((w.name, block, w.reference(), tuple(w.slots)))
+    for name, text in LINEAR.items():
+        units.append((name, linear, assemble(text), (3, 4)))
+    ratios: list[float] = []
+    for name, tier, chunk, slots in units:
+        an = Analysis(chunk, chunk.digest())
+        work = list(slots) + [None] * max(0, an.nslots - len(slots))
+        kinds = an.kinds_of(work) if an.live_in else ()
+        key = cache.native.unit_key(tier.NAME, an, kinds, False, cfg)
+        loaded: Any = None
+        cold: list[float] = []
+        opt: list[float] = []
+        warm: list[float] = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            unit = tier.compile(an, kinds, False, cfg)
+            cold.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            tier.compile(an, kinds, False, o2)
+            opt.append(time.perf_counter() - t0)
+            cache.store_unit(key, unit)
+            # Free the previous round's loaded unit outside the timing: unmapping the last
+            # mapping of a replaced (unlinked) file costs milliseconds on some file systems.
+            loaded = None
+            t0 = time.perf_counter()
+            # a load includes computing the key, which a compile does not need
+            loaded = cache.load_unit(tier.NAME, cache.native.unit_key(tier.NAME, an, kinds,
+                                                                       False, cfg),
+                                     an, kinds, False)
+            warm.append(time.perf_counter() - t0)
+            assert loaded is not None, "the unit did not load"
+        c, o, w_ = (statistics.median(x) * 1e3 for x in (cold, opt, warm))
+        ratios.append(c / w_)
+        print(f"{name:<24} {c:9.3f} {o:9.3f} {w_:9.4f} {c / w_:12.0f}x {o / w_:8.0f}x")
+    print(f"\nmedian load/compile ratio: {statistics.median(ratios):.0f}x "
+          f"(min {min(ratios):.0f}x)\n")
+
+
+PROCESS = r'''
+import sys
+from fusevm import VM
+from fusevm.asm import assemble
+JIT
+vm = VM(assemble("""
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+loop:
+    GetSlot 0
+    LoadInt 2000
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    PreIncSlotVoid 0
+    Jump loop
+done:
+    GetSlot 1
+"""))
+ENABLE
+assert vm.run() == 1999000
+CHECK
+'''
+
+JIT_ON = ("import fusevm.jit as jit\n"
+          "jit.set_config(jit.get_config().replace(block_threshold=0, reopt_after=0))")
+CHECK_NATIVE = ("s = jit.stats()\n"
+                "assert s['block']['runs'] == 1, s\n"
+                "assert s['disk']['loads'] == WARM and ('llvmlite' in sys.modules) != WARM")
+
+
+def child_env(cache_dir: Path | str) -> dict[str, str]:
+    env = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(cache_dir),
+               PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("FUSEVM_JIT", None)
+    return env
+
+
+def timed_process(argv: list[str], env: dict[str, str],
+                  stdin: bytes | None = None) -> tuple[float, float]:
+    """(wall seconds, child CPU seconds) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(argv, env=env, input=stdin, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        raise SystemExit(f"{argv[:3]} failed: {out.stderr.decode()[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_startup(rounds: int, tmp: Path) -> None:
+    print("## 2. Fresh process to its first result (ms, medians)\n")
+    warm_dir = tmp / "warm"
+    bare = PROCESS.replace("JIT", "").replace("ENABLE", "").replace("CHECK", "")
+    jitted = PROCESS.replace("JIT", JIT_ON).replace("ENABLE", "vm.enable_jit()")
+    warm = jitted.replace("CHECK", CHECK_NATIVE.replace("WARM", "True"))
+    cold = jitted.replace("CHECK", CHECK_NATIVE.replace("WARM", "False"))
+    env = child_env(warm_dir)
+    py = sys.executable
+    timed_process([py, "-c", cold], env)  # fills the warm cache (and the .pyc files)
+    rows: dict[str, list[tuple[float, float]]] = {"interpreted, no JIT": [],
+                                                  "JIT, warm disk cache": [],
+                                                  "JIT, cold (compiles)": []}
+    for _ in range(rounds):
+        rows["interpreted, no JIT"].append(timed_process([py, "-c", bare], env))
+        rows["JIT, warm disk cache"].append(timed_process([py, "-c", warm], env))
+        cold_dir = tmp / "cold"
+        shutil.rmtree(cold_dir, ignore_errors=True)
+        rows["JIT, cold (compiles)"].append(timed_process([py, "-c", cold],
+                                                          child_env(cold_dir)))
+    base_wall = statistics.median(w for w, _ in rows["interpreted, no JIT"])
+    base_cpu = statistics.median(c for _, c in rows["interpreted, no JIT"])
+    print(f"{'process':<24} {'wall':>8} {'x bare':>7} {'cpu':>8} {'x bare':>7}")
+    for name, samples in rows.items():
+        wall = statistics.median(w for w, _ in samples)
+        cpu = statistics.median(c for _, c in samples)
+        print(f"{name:<24} {wall * 1e3:8.1f} {wall / base_wall:7.2f} {cpu * 1e3:8.1f} "
+              f"{cpu / base_cpu:7.2f}")
+    print()
+
+
+def awk_program(statements: int) -> str:
+    lines = ["BEGIN {"]
+    for i in range(statements):
+        r = i % 4
+        if r == 0:
+            lines.append(f"  x{i % 50} = {i} + y{i % 37} * 2")
+        elif r == 1:
+            lines.append(f'  if (x{i % 50} > {i}) s = s "a{i}"; else n++')
+        elif r == 2:
+            lines.append(f'  a["k{i}"] = length(s) + {i}')
+        else:
+            lines.append(f"  t += x{i % 50} % 7")
+    lines += ["  print n, t, length(a)", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def bench_awk(rounds: int, tmp: Path, statements: int) -> None:
+    print(f"## 3. fusevm awk -f on a {statements:,}-statement program (s, medians)\n")
+    prog = tmp / "big.awk"
+    prog.write_text(awk_program(statements))
+    cache_dir = tmp / "awk-cache"
+    env = child_env(cache_dir)
+    argv = [sys.executable, "-m", "fusevm.cli", "awk", "-f", str(prog)]
+    timed_process(argv, env)  # the .pyc files
+    first: list[tuple[float, float]] = []
+    second: list[tuple[float, float]] = []
+    for _ in range(rounds):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        first.append(timed_process(argv, env))
+        second.append(timed_process(argv, env))
+    print(f"{'run':<24} {'wall':>8} {'cpu':>8}")
+    for name, samples in (("first (compiles)", first), ("second (from cache)", second)):
+        print(f"{name:<24} {statistics.median(w for w, _ in samples):8.3f} "
+              f"{statistics.median(c for _, c in samples):8.3f}")
+    wall = statistics.median(w for w, _ in first) / statistics.median(w for w, _ in second)
+    cpu = statistics.median(c for _, c in first) / statistics.median(c for _, c in second)
+    print(f"\nsecond run faster by {wall:.2f}x (wall), {cpu:.2f}x (cpu)\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap.add_argument("--statements", type=int, default=3000)
+    args = ap.parse_args()
+    rounds = 3 if args.quick else 9
+    with tempfile.TemporaryDirectory(prefix="fusevm-bench-cache-") as t:
+        tmp = Path(t)
+        cache.set_dir(tmp / "units")
+        runtime.reset()
+        bench_units(rounds)
+        bench_startup(rounds, tmp)
+        bench_awk(max(3, rounds // 2), tmp, args.statements)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The disk cache for compiled code: one process-wide `Store` and the calls the tiers make.
+
+Entry kinds, all in one directory under one size cap (see `store.py` for the file format):
+
+| tag | what | module |
+|---|---|---|
+| `lin`, `blk` | a linear or block unit's pre-linked machine code | `native.py` |
+| `trc` | a trace's machine code (the trace tier calls `native_key`, `store_native`) | `native.py` |
+| `code` | a Python code object keyed like a .pyc (the baseline tier) | `frontend.py` |
+| `chunk` | a front end's compiled chunk (awk) | `frontend.py` |
+
+The directory is FUSEVM_JIT_CACHE_DIR (default `$XDG_CACHE_HOME/fusevm-jit`, else
+`~/.cache/fusevm-jit`; `off` disables), the cap FUSEVM_JIT_CACHE_MAX_BYTES (default
+256 MiB), both read by `jit/config.py` and overridable here. The cache changes only how
+long code takes to get: tier choice, thresholds and results are the same without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import CodeType
+from typing import TYPE_CHECKING
+
+from fusevm.jit.cache import frontend, native
+from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
+from fusevm.jit.cache.store import DiskStats, Store
+
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk
+    from fusevm.jit.config import TraceJitConfig
+    from fusevm.jit.loader import Native
+    from fusevm.jit.unit import Analysis, Unit
+
+__all__ = [
+    "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
+    "clear", "load_native", "load_unit", "native_key", "prune", "set_dir", "set_enabled",
+    "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit", "trace_key",
+    "unit_key",
+]
+
+#: The process's cache directory handle.
+STORE = Store()
+
+
+def set_dir(path: str | Path | None) -> None:
+    """Use this directory (None: back to FUSEVM_JIT_CACHE_DIR or the default)."""
+    STORE.dir_override = None if path is None else Path(path)
+    if path is not None:
+        STORE.disabled_override = None
+
+
+def set_enabled(enabled: bool | None) -> None:
+    """Turn the cache off (False) or on (True) for this process; None: the configuration
+    decides. An explicit state, distinct from "no directory override"."""
+    STORE.disabled_override = None if enabled is None else not enabled
+
+
+def cache_dir() -> Path | None:
+    """The directory in use, or None when the cache is off."""
+    return STORE.directory()
+
+
+def set_max_bytes(n: int | None) -> None:
+    """Cap the directory at n bytes (0 or None: no cap)."""
+    STORE.has_max_override = True
+    STORE.max_bytes_override = n or None
+
+
+def size_bytes() -> int | None:
+    return STORE.size_bytes()
+
+
+def prune() -> int:
+    return STORE.prune()
+
+
+def clear() -> int:
+    return STORE.clear()
+
+
+def stats() -> dict[str, float]:
+    return STORE.stats.as_dict()
+
+
+def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+             cfg: TraceJitConfig) -> bytes | None:
+    """The key of a linear or block unit, or None when the cache is off."""
+    if STORE.directory() is None:
+        return None
+    return native.unit_key(tier, an, kinds, strict, cfg)
+
+
+def load_unit(tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+              strict: bool) -> Unit | None:
+    return native.load_unit(STORE, tier, key, an, kinds, strict)
+
+
+def store_unit(key: bytes, unit: Unit) -> bool:
+    return native.store_unit(STORE, key, unit)
+
+
+def store_native(tag: str, key: bytes, code: Native, meta: dict[str, object]) -> bool:
+    """Write any tier's pre-linked code under `key` (from `native_key`) with metadata
+    (JSON values) the tier needs to rebuild its unit; False when not cached."""
+    return native.store_native(STORE, tag, key, code, meta)
+
+
+def load_native(tag: str, key: bytes,
+                check: Callable[[dict[str, object]], None] | None = None
+                ) -> tuple[Native, dict[str, object]] | None:
+    """The mapped code and metadata stored under `key`, or None (a miss or a reject).
+    llvmlite is not imported."""
+    return native.load_native(STORE, tag, key, check)
+
+
+def cached_chunk(frontend_name: str, key_parts: Iterable[object],
+                 build: Callable[[], Chunk]) -> Chunk:
+    """A front end's compiled chunk, from disk when built before (see frontend.py)."""
+    return frontend.cached_chunk(STORE, frontend_name, key_parts, build)
+
+
+def cached_code(name: str, source: bytes | str, build: Callable[[], CodeType],
+                extra: Iterable[object] = ()) -> CodeType:
+    """A code object keyed like a .pyc, from disk when built before (see frontend.py)."""
+    return frontend.cached_code(STORE, name, source, build, extra)

@@ -1,0 +1,268 @@
+"""Native code on disk: keys, tier-tagged entries (`lin`, `blk`, `trc`), loading without LLVM.
+
+A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored on a page
+boundary, so a warm process maps it read+execute straight from the file (`loader.py`) and
+never imports llvmlite. Its key covers everything that changes the code:
+
+* the process part, computed once: cache format, JIT ABI version, helper table, op-table
+  schema, fusevm version and the identity of its source files (`build_identity`), the
+  installed llvmlite (its version file and the LLVM library's size and mtime, read
+  without importing it), the machine and the CPU's identity and feature flags (from
+  /proc/cpuinfo: what LLVM's host CPU name and features derive from);
+* the unit part: the tier, the chunk's semantic digest, the strict flag, the entry kinds,
+  the compile pipelines of the configuration, and for each extension op the unit uses its
+  set's schema and the identity of its lowering's code.
+
+The tracing tier keys its units with `native_key("trc", chunk_digest, strict, recording)`,
+where `recording` is a tuple of the recorded ops, their ips, the slot (and global) kinds
+at the anchor, the constants the trace reads and whether it is a side trace, and calls
+`store_native` / `load_native` with it (see docs/jit-cache.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from fusevm import __version__
+from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
+from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
+from fusevm.jit.loader import Native, map_blob
+from fusevm.jit.unit import Analysis, Unit, UnitInfo
+from fusevm.ops import SCHEMA_HASH
+
+if TYPE_CHECKING:
+    from fusevm.jit.config import TraceJitConfig
+
+NATIVE_TAGS: Final = {"linear": "lin", "block": "blk", "trace": "trc"}
+
+_CPU_KEYS: Final = frozenset({
+    "vendor_id", "cpu family", "model", "model name", "stepping", "flags",
+    "Features", "CPU implementer", "CPU architecture", "CPU variant", "CPU part",
+    "CPU revision", "isa", "uarch", "cpu model", "features"})
+
+_prefix: tuple[object, ...] | None = None
+_prefix_digest: bytes | None = None
+
+
+def cpu_identity() -> tuple[str, ...]:
+    """The CPU's model and feature flags (Linux: the first processor of /proc/cpuinfo)."""
+    out = [sys.platform, os.uname().machine if hasattr(os, "uname") else ""]
+    try:
+        with open("/proc/cpuinfo", "rb") as f:
+            head = f.read(1 << 16).decode("latin-1")
+    except OSError:
+        return tuple(out)
+    for line in head.split("\n\n", 1)[0].splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() in _CPU_KEYS:
+            out.append(f"{name.strip()}={value.strip()}")
+    return tuple(out)
+
+
+def llvm_identity() -> tuple[object, ...]:
+    """The installed llvmlite and its LLVM library, found without importing llvmlite."""
+    try:
+        spec = importlib.util.find_spec("llvmlite")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return ("no-llvmlite",)
+    root = list(spec.submodule_search_locations)[0]
+    parts: list[object] = []
+    try:
+        with open(os.path.join(root, "_version.py"), "rb") as f:
+            parts.append(f.read())
+    except OSError:
+        parts.append("no-version-file")
+    binding = os.path.join(root, "binding")
+    try:
+        names = sorted(n for n in os.listdir(binding) if n.startswith("libllvmlite"))
+    except OSError:
+        names = []
+    for name in names:
+        st = os.stat(os.path.join(binding, name))
+        parts.append((name, st.st_size, st.st_mtime_ns))
+    return tuple(parts)
+
+
+def _helper_table() -> tuple[object, ...]:
+    return tuple((h.name, int(h)) for h in Helper)
+
+
+def process_key() -> tuple[object, ...]:
+    """The part of every native key that depends on this process only (computed once)."""
+    global _prefix
+    if _prefix is None:
+        from fusevm.jit.cache.store import FORMAT_VERSION
+        _prefix = ("fusevm-native", FORMAT_VERSION, ABI_VERSION, _helper_table(), SCHEMA_HASH,
+                   __version__, build_identity(), llvm_identity(), cpu_identity())
+    return _prefix
+
+
+def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
+    """The full key digest of a native entry: the process part, then these parts."""
+    global _prefix_digest
+    prefix = _prefix_digest
+    if prefix is None:
+        prefix = _prefix_digest = key_digest(process_key())
+    return key_digest(prefix, tag, chunk_digest, strict, parts)
+
+
+def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
+              ips: object, slot_kinds: object, global_kinds: object = (),
+              constants: object = (), side: bool = False, extra: object = ()) -> bytes:
+    """The key of a trace: everything its machine code depends on besides the process.
+
+    `ops` is the recorded op list (instruction tuples; enums count as their numbers),
+    `ips` their ips, `slot_kinds`/`global_kinds` the kinds at the anchor, `constants` the
+    constant values the trace reads (floats by bit pattern), `side` whether it is a side
+    trace; `extra` anything else the tier's code depends on (its own version, knobs).
+    """
+    return native_key("trc", chunk_digest, strict, anchor_ip, ops, ips, slot_kinds,
+                      global_kinds, constants, side, extra)
+
+
+# -- extension lowerings ---------------------------------------------------------------
+
+def _code_identity(fn: Any) -> tuple[object, ...]:
+    code = getattr(fn, "__code__", None)
+    name = (getattr(fn, "__module__", "?"), getattr(fn, "__qualname__", type(fn).__qualname__))
+    if code is None:
+        return name + (type(fn).__module__, type(fn).__qualname__)
+    return name + (marshal.dumps(code),)
+
+
+def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
+    """For each extension op: its set, its schema row and the code of its lowering."""
+    if not ext_ids:
+        return ()
+    from fusevm.jit import extension
+    from fusevm.ops.extension import lookup
+    out: list[object] = []
+    for ext_id in ext_ids:
+        ext = lookup(ext_id)
+        if ext is None:
+            out.append((ext_id, "unknown"))
+            continue
+        spec = ext.spec
+        row = (ext.owner.name, spec.number, spec.name,
+               ",".join(k.value for k in spec.kinds), spec.effect.text, spec.flags.value)
+        fn = ext.owner.lowerings.get(ext_id)
+        if fn is not None:
+            out.append((row, "rule", _code_identity(fn)))
+            continue
+        lowerer = next((e for e in extension.registered() if e.can_jit(ext_id)), None)
+        if lowerer is None:
+            out.append((row, "none"))
+        else:
+            out.append((row, "protocol", lowerer.name(),
+                        _code_identity(type(lowerer).emit_extended)))
+    return tuple(out)
+
+
+def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+             cfg: TraceJitConfig) -> bytes:
+    """The key of a linear or block unit of a chunk analysis for these entry kinds."""
+    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
+                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
+                       cfg.reopt_codegen), extension_identity(an.ext_ids))
+
+
+# -- generic native entries (every tier) -------------------------------------------------
+
+def store_native(store: Store, tag: str, key: bytes, native: Native,
+                 meta: dict[str, Any]) -> bool:
+    """Write a unit's pre-linked blob with its metadata; False when it cannot be cached
+    (no blob: MCJIT linked it) or the cache is off."""
+    if native.blob is None:
+        return False
+    record = dict(meta, entry=native.entry_offset, pipeline=native.pipeline,
+                  codegen=native.codegen)
+    return store.store(tag, key, record, native.blob, aligned=True) is not None
+
+
+def load_native(store: Store, tag: str, key: bytes,
+                check: Callable[[dict[str, Any]], None] | None = None
+                ) -> tuple[Native, dict[str, Any]] | None:
+    """The mapped code and metadata of a native entry, or None (miss or reject).
+
+    `check(meta)` may raise ValueError/KeyError/TypeError to reject metadata that does not
+    fit the caller's unit; it runs before anything is mapped.
+    """
+
+    def use(entry: Entry, fd: int) -> tuple[Native, dict[str, Any]]:
+        meta = entry.meta
+        offset = meta["entry"]
+        pipeline = meta["pipeline"]
+        codegen = meta["codegen"]
+        if not (isinstance(offset, int) and 0 <= offset < entry.body_length
+                and isinstance(pipeline, str) and isinstance(codegen, int)):
+            raise ValueError("bad entry metadata")
+        if check is not None:
+            check(meta)
+        address, region = map_blob(fd, entry.body_offset, entry.body)
+        return Native(address + offset, region, bytes(entry.body), offset, pipeline,
+                      codegen), meta
+
+    found: tuple[Native, dict[str, Any]] | None = store.load(tag, key, use)
+    return found
+
+
+# -- linear and block units --------------------------------------------------------------
+
+def unit_meta(unit: Unit) -> dict[str, Any]:
+    """What a unit needs besides its code to be rebuilt from disk."""
+    info = unit.info
+    return {"tier": info.tier, "writes": [[int(s), int(k)] for s, k in unit.copy_out],
+            "results": [int(k) for k in unit.result_kinds],
+            "helpers": [int(h) for h in info.helper_ids],
+            "traps": sorted(int(t) for t in info.traps), "blocks": info.blocks,
+            "ops": info.ops}
+
+
+_KINDS: Final = {int(k): k for k in SlotKind}
+
+
+def _kind(k: object) -> SlotKind:
+    return _KINDS[k]  # type: ignore[index]  # KeyError (a reject) for anything else
+
+
+def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+              strict: bool) -> Unit | None:
+    """A linear or block unit from disk, or None."""
+    parts: list[Any] = []
+
+    def check(meta: dict[str, Any]) -> None:
+        if meta["tier"] != tier or meta["ops"] != an.n_ops:
+            raise ValueError("the entry is for another unit")
+        writes = [(s, _kind(k)) for s, k in meta["writes"]]
+        if any(not (isinstance(s, int) and 0 <= s < an.nslots) for s, _ in writes):
+            raise ValueError("a written slot is out of range")
+        results = [_kind(k) for k in meta["results"]]
+        if len(results) > an.max_depth:
+            raise ValueError("more results than the stack can hold")
+        helpers = tuple(meta["helpers"])
+        for h in helpers:
+            helper_address(h)  # raises for a helper this process does not have
+        traps = frozenset(TrapCode(t) for t in meta["traps"])
+        parts.extend((writes, results, helpers, traps, int(meta["blocks"])))
+
+    found = load_native(store, NATIVE_TAGS[tier], key, check)
+    if found is None:
+        return None
+    native = found[0]
+    writes, results, helpers, traps, blocks = parts
+    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, blocks, "", helpers, traps,
+                    0.0, native.pipeline, native.codegen)
+    return Unit(native, info, an.live_in, writes, results, an.nslots, an.tracked,
+                an.max_depth)
+
+
+def store_unit(store: Store, key: bytes, unit: Unit) -> bool:
+    """Write a compiled linear or block unit (its current code)."""
+    return store_native(store, NATIVE_TAGS[unit.info.tier], key, unit.native, unit_meta(unit))

@@ -1,0 +1,504 @@
+"""The cache directory: entry files, their header, atomic writes, size control, counters.
+
+One directory holds every kind of entry, each file named `<32 hex>.<tag>.fjit` after the
+BLAKE2b digest of its full key. A file is:
+
+| bytes | field |
+|---|---|
+| 8 | magic `FUSEVMC\\x01` |
+| 2 | format version (`FORMAT_VERSION`) |
+| 2 | flags (bit 0: the body starts on a page boundary, so it can be mapped) |
+| 8 | tag, NUL-padded (`lin`, `blk`, `trc`, `code`, `chunk`, ...) |
+| 32 | the full key digest (BLAKE2b-256) |
+| 4 | metadata length m |
+| 8 | body offset |
+| 8 | body length n |
+| 32 | checksum: BLAKE2b-256 over the fields above, the metadata and the body |
+| m | metadata (`marshal` of a dict of plain values) |
+| ... | padding up to the body offset |
+| n | body |
+
+Reading never trusts a file: a short read, a wrong magic, version, tag or key digest, a
+bad checksum or a body that does not fit is a *reject* (counted, and the entry is rebuilt
+and replaced by its writer), never an exception. Writes go to a unique temporary file in
+the directory and are renamed over the final name, so a reader sees a whole old file or a
+whole new one, and racing writers of one key all leave a valid file. The directory is
+created 0700 and must be owned by this user and not writable by others; otherwise, and
+after any failed write (a full disk, a read-only directory), the process runs without
+the cache and says so once through the JIT log.
+
+Size control: when a write takes the directory over its cap, the least recently used
+files go first (a load refreshes a file's mtime) until the total is at most 80 % of the
+cap. The total is re-scanned on the first write and every `RESCAN_EVERY` writes, since
+other processes write too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+
+MAGIC: Final = b"FUSEVMC\x01"
+FORMAT_VERSION: Final = 1
+FLAG_ALIGNED: Final = 1
+SUFFIX: Final = ".fjit"
+PAGE: Final = 4096  # body alignment of mappable entries (a multiple of every page size used)
+LOW_WATER: Final = 0.8
+RESCAN_EVERY: Final = 128
+
+#: A load refreshes a file's mtime (for least-recently-used eviction) when it is older.
+TOUCH_AFTER: Final = 60.0
+_O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
+
+_HEAD: Final = struct.Struct("<8sHH8s32sIQQ")
+_SUM_LEN: Final = 32
+HEADER_SIZE: Final = _HEAD.size + _SUM_LEN
+
+
+@dataclass(slots=True)
+class DiskStats:
+    """Counters of the disk cache in this process."""
+
+    loads: int = 0
+    load_seconds: float = 0.0
+    stores: int = 0
+    misses: int = 0
+    rejects: int = 0
+    evictions: int = 0
+    write_errors: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"loads": self.loads, "load_ms": round(self.load_seconds * 1e3, 3),
+                "stores": self.stores, "misses": self.misses, "rejects": self.rejects,
+                "evictions": self.evictions, "write_errors": self.write_errors}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A valid entry read from disk: its metadata, the whole file, and where its body is."""
+
+    path: str
+    meta: dict[str, Any]
+    data: bytes
+    body_offset: int
+    body_length: int
+
+    @property
+    def body(self) -> memoryview:
+        return memoryview(self.data)[self.body_offset:self.body_offset + self.body_length]
+
+
+def key_digest(*parts: object) -> bytes:
+    """BLAKE2b-256 of a canonical, length-prefixed encoding of `parts`.
+
+    Parts are bytes, str, int (enums included), float (by its bit pattern, so -0.0 and
+    each NaN payload differ), bool, None, or tuples/lists of those (nested).
+    """
+    h = hashlib.blake2b(digest_size=32)
+    _feed(h, parts)
+    return h.digest()
+
+
+def _feed(h: Any, part: object) -> None:
+    if isinstance(part, bytes):
+        h.update(b"b%d:" % len(part))
+        h.update(part)
+    elif isinstance(part, str):
+        raw = part.encode("utf-8", "surrogatepass")
+        h.update(b"s%d:" % len(raw))
+        h.update(raw)
+    elif isinstance(part, bool) or part is None:
+        h.update(b"c" + repr(part).encode() + b";")
+    elif isinstance(part, int):
+        h.update(b"i%d;" % part)
+    elif isinstance(part, float):
+        h.update(b"f" + struct.pack("<d", part))
+    elif isinstance(part, (tuple, list)):
+        h.update(b"t%d(" % len(part))
+        for p in part:
+            _feed(h, p)
+        h.update(b")")
+    else:
+        raise TypeError(f"cache key part of type {type(part).__name__}")
+
+
+_build: bytes | None = None
+
+
+def build_identity() -> bytes:
+    """A digest of this fusevm's own source files (path, size, mtime), computed once.
+
+    The version number does not change while the code is being worked on, or between two
+    installs of one version; this does. Every key includes it, so code compiled by other
+    sources of fusevm (other lowering rules, another awk compiler) is never reused.
+    """
+    global _build
+    if _build is None:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        _build = tree_identity(root)
+    return _build
+
+
+def tree_identity(root: str) -> bytes:
+    """Digest of (relative path, size, mtime) of every .py file under `root`."""
+    rows: list[str] = []
+    todo = [root]
+    while todo:
+        d = todo.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        if e.name != "__pycache__":
+                            todo.append(e.path)
+                    elif e.name.endswith(".py"):
+                        st = e.stat()
+                        rows.append(f"{os.path.relpath(e.path, root)}:{st.st_size}:"
+                                    f"{st.st_mtime_ns}")
+        except OSError:
+            rows.append(f"{d}:unreadable")
+    return hashlib.blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
+                           digest_size=16).digest()
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    data = os.read(fd, size)
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def file_name(tag: str, digest: bytes) -> str:
+    return f"{digest[:16].hex()}.{tag}{SUFFIX}"
+
+
+def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
+           aligned: bool = False) -> bytes:
+    """The bytes of an entry file."""
+    raw_tag = tag.encode("ascii")
+    if not 0 < len(raw_tag) <= 8 or len(digest) != 32:
+        raise ValueError(f"bad cache tag {tag!r} or digest")
+    meta_raw = marshal.dumps(meta)
+    offset = HEADER_SIZE + len(meta_raw)
+    if aligned:
+        offset = (offset + PAGE - 1) // PAGE * PAGE
+    head = _HEAD.pack(MAGIC, FORMAT_VERSION, FLAG_ALIGNED if aligned else 0, raw_tag, digest,
+                      len(meta_raw), offset, len(body))
+    h = hashlib.blake2b(head, digest_size=_SUM_LEN)
+    h.update(meta_raw)
+    h.update(body)
+    pad = b"\0" * (offset - HEADER_SIZE - len(meta_raw))
+    return b"".join((head, h.digest(), meta_raw, pad, body))
+
+
+def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, int] | str:
+    """(metadata, body offset, body length) of a file's bytes, or why it is rejected."""
+    if len(data) < HEADER_SIZE:
+        return "truncated header"
+    magic, version, flags, raw_tag, key, meta_len, offset, length = _HEAD.unpack_from(data)
+    if magic != MAGIC:
+        return "bad magic"
+    if version != FORMAT_VERSION:
+        return f"format version {version}"
+    if raw_tag.rstrip(b"\0") != tag.encode("ascii"):
+        return "wrong tag"
+    if key != digest:
+        return "key digest mismatch"
+    meta_end = HEADER_SIZE + meta_len
+    if meta_end > offset or offset + length != len(data):
+        return "truncated or oversized"
+    if flags & FLAG_ALIGNED and offset % PAGE:
+        return "unaligned body"
+    h = hashlib.blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
+    h.update(data[HEADER_SIZE:meta_end])
+    h.update(memoryview(data)[offset:])
+    if h.digest() != data[_HEAD.size:HEADER_SIZE]:
+        return "checksum mismatch"
+    try:
+        meta = marshal.loads(data[HEADER_SIZE:meta_end])
+    except (ValueError, EOFError, TypeError):
+        return "bad metadata"
+    if not isinstance(meta, dict):
+        return "bad metadata"
+    return meta, offset, length
+
+
+class Store:
+    """The process's view of the cache directory (see the module docstring)."""
+
+    def __init__(self, config: Callable[[], TraceJitConfig] = get_config) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self.stats = DiskStats()
+        #: Programmatic overrides: None = not set (the configuration decides).
+        self.dir_override: Path | None = None
+        self.disabled_override: bool | None = None
+        self.max_bytes_override: int | None = None
+        self.has_max_override = False
+        self._checked: Path | None = None  # the directory whose ownership passed
+        self._checked_str = ""  # the same, as a string ending in a separator
+        self._default: tuple[TraceJitConfig, Path] | None = None
+        self._broken: Path | None = None  # a directory that failed: no cache there
+        self._writes = 0
+        self._total: int | None = None  # estimated bytes in the directory
+        self._seq = 0
+        self.log: Callable[[str], None] = lambda message: None
+
+    # -- configuration -------------------------------------------------------------------
+
+    def directory(self) -> Path | None:
+        """The cache directory, or None when the cache is off."""
+        if self.disabled_override is True:
+            return None
+        if self.dir_override is not None:
+            return self.dir_override
+        cfg = self._config()
+        if not cfg.cache_enabled and self.disabled_override is None:
+            return None
+        if cfg.cache_dir is not None:
+            return cfg.cache_dir
+        memo = self._default
+        if memo is None or memo[0] is not cfg:
+            memo = self._default = (cfg, default_cache_dir())
+        return memo[1]
+
+    def max_bytes(self) -> int | None:
+        """The size cap in bytes (None: no cap)."""
+        if self.has_max_override:
+            return self.max_bytes_override
+        return self._config().cache_max_bytes
+
+    def _usable(self, create: bool) -> Path | None:
+        d = self.directory()
+        if d is None:
+            return None
+        if d is self._checked:
+            return d
+        if d == self._broken:
+            return None
+        if d == self._checked:
+            self._checked = d
+            return d
+        try:
+            if create:
+                os.makedirs(d, mode=0o700, exist_ok=True)
+            st = os.stat(d)
+        except OSError as e:
+            if create:
+                self._fail(d, f"cannot create {d}: {e.strerror}")
+            return None
+        uid = os.getuid() if hasattr(os, "getuid") else st.st_uid
+        if st.st_uid != uid or st.st_mode & 0o022:
+            self._fail(d, f"{d} is not owned by this user or is writable by others")
+            return None
+        self._checked = d
+        self._checked_str = os.path.join(d, "")
+        return d
+
+    def _fail(self, d: Path, why: str) -> None:
+        self._broken = d
+        self._checked = None
+        self.log(f"disk cache off for this process: {why}")
+
+    # -- reading ------------------------------------------------------------------------
+
+    def load(self, tag: str, digest: bytes, use: Callable[[Entry, int], Any]) -> Any:
+        """The value `use(entry, fd)` makes of the valid entry for a key, or None.
+
+        A missing file is a miss; a file that does not decode, or `use` raising
+        ValueError, OSError, KeyError or TypeError (a body that does not make sense, a
+        mapping the system refuses), is a reject. Both are counted; a load counts its time.
+        `fd` is the open file, for a caller that maps the body.
+        """
+        started = time.perf_counter()
+        d = self._usable(create=False)
+        if d is None:
+            return None
+        path = f"{self._checked_str}{digest[:16].hex()}.{tag}{SUFFIX}"
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+        except OSError:
+            self.stats.misses += 1
+            return None
+        try:
+            st = os.fstat(fd)
+            data = _read_all(fd, st.st_size)
+            found = decode(data, tag, digest)
+            if isinstance(found, str):
+                self._reject(path, found)
+                return None
+            meta, offset, length = found
+            try:
+                value = use(Entry(path, meta, data, offset, length), fd)
+            except (ValueError, OSError, KeyError, TypeError) as e:
+                self._reject(path, f"{type(e).__name__}: {e}")
+                return None
+            if time.time() - st.st_mtime > TOUCH_AFTER:
+                os.utime(fd)  # least recently used goes first
+        except OSError:
+            self.stats.misses += 1
+            return None
+        finally:
+            os.close(fd)
+        self.stats.loads += 1
+        self.stats.load_seconds += time.perf_counter() - started
+        return value
+
+    def _reject(self, path: str, why: str) -> None:
+        self.stats.rejects += 1
+        self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
+
+    # -- writing --------------------------------------------------------------------------
+
+    def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
+              aligned: bool = False) -> Path | None:
+        """Write an entry atomically; None when the cache is off or the write failed."""
+        d = self._usable(create=True)
+        if d is None:
+            return None
+        try:
+            data = encode(tag, digest, meta, body, aligned)
+        except ValueError as e:  # metadata marshal cannot write: a caller's bug, not fatal
+            self.log(f"disk cache: entry not written ({e})")
+            return None
+        path = d / file_name(tag, digest)
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        tmp = d / f"{path.name}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except OSError as e:
+            self.stats.write_errors += 1
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            self._fail(d, f"cannot write {path.name}: {e.strerror}")
+            return None
+        self.stats.stores += 1
+        self._after_write(d, len(data))
+        return path
+
+    def _after_write(self, d: Path, size: int) -> None:
+        cap = self.max_bytes()
+        with self._lock:
+            self._writes += 1
+            if self._total is None or self._writes % RESCAN_EVERY == 0:
+                self._total = None
+            else:
+                self._total += size
+            total = self._total
+        if total is None:
+            total = self._scan_total(d)
+            with self._lock:
+                self._total = total
+        if cap is not None and total > cap:
+            self.prune()
+
+    # -- size control ------------------------------------------------------------------------
+
+    def _files(self, d: Path) -> list[tuple[float, int, str]]:
+        """(mtime, size, path) of every entry file (temporary files are not entries)."""
+        out: list[tuple[float, int, str]] = []
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if not e.name.endswith(SUFFIX):
+                        continue
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    out.append((st.st_mtime, st.st_size, e.path))
+        except OSError:
+            pass
+        return out
+
+    def _scan_total(self, d: Path) -> int:
+        return sum(size for _, size, _ in self._files(d))
+
+    def size_bytes(self) -> int | None:
+        """Bytes of entry files in the directory (None when the cache is off)."""
+        d = self._usable(create=False)
+        if d is None:
+            return None if self.directory() is None else 0
+        return self._scan_total(d)
+
+    def prune(self, target: int | None = None) -> int:
+        """Delete least recently used entries until the total is at most `target` bytes
+        (default 80 % of the cap); returns the bytes freed."""
+        d = self._usable(create=False)
+        if d is None:
+            return 0
+        cap = self.max_bytes()
+        if target is None:
+            if cap is None:
+                return 0
+            target = int(cap * LOW_WATER)
+        files = sorted(self._files(d))
+        total = sum(size for _, size, _ in files)
+        freed = 0
+        for _, size, p in files:
+            if total <= target:
+                break
+            try:
+                os.unlink(p)
+            except OSError:
+                continue
+            total -= size
+            freed += size
+            self.stats.evictions += 1
+        with self._lock:
+            self._total = total
+        return freed
+
+    def clear(self) -> int:
+        """Delete every entry file (and stray temporary files); returns the entries removed."""
+        d = self._usable(create=False)
+        if d is None:
+            return 0
+        removed = 0
+        try:
+            names = os.listdir(d)
+        except OSError:
+            return 0
+        for name in names:
+            if name.endswith(SUFFIX) or name.endswith(".tmp"):
+                try:
+                    os.unlink(d / name)
+                except OSError:
+                    continue
+                removed += name.endswith(SUFFIX)
+        with self._lock:
+            self._total = 0
+        return removed
+
+    def reset(self) -> None:
+        """Zero the counters and forget the directory checks (tests)."""
+        self.stats = DiskStats()
+        self._checked = None
+        self._broken = None
+        self._total = None
+        self._writes = 0
+

@@ -1,0 +1,498 @@
+"""The JIT disk cache in one process: file format, rejects, size control, API, entry kinds.
+
+Every test points the cache at its own temporary directory (the session default is a
+temporary directory too, set in tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jitkit import asm
+
+from conftest import requires_llvmlite
+from fusevm import VM
+from fusevm.jit import JitCompiler, cache, get_config, runtime, set_config, stats
+from fusevm.jit.cache import store as store_mod
+from fusevm.jit.cache.store import HEADER_SIZE, decode, encode, key_digest
+
+LOOP = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+loop:
+    GetSlot 0
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    PreIncSlotVoid 0
+    Jump loop
+done:
+    GetSlot 1
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Iterator[Path]:
+    """A fresh cache directory, fresh counters, no compiled units in memory."""
+    d = tmp_path / "jit-cache"
+    cache.set_dir(d)
+    cache.STORE.reset()
+    runtime.reset()
+    yield d
+    cache.set_dir(None)
+    cache.set_enabled(None)
+    cache.STORE.has_max_override = False
+    cache.STORE.reset()
+    runtime.reset()
+
+
+def disk() -> dict[str, float]:
+    return stats()["disk"]
+
+
+def run_loop(n: int = 1000) -> Any:
+    vm = VM(asm(LOOP.format(n=n)))
+    vm.enable_jit()
+    return vm.run()
+
+
+def entries(d: Path, tag: str = "") -> list[Path]:
+    return sorted(p for p in d.iterdir() if p.name.endswith(f"{tag}.fjit"))
+
+
+# -- the file format ----------------------------------------------------------------------
+
+def test_encode_decode_round_trip() -> None:
+    key = key_digest("x", 1, (b"y", None, True))
+    data = encode("blk", key, {"a": 1}, b"\x90" * 100, aligned=True)
+    assert len(data) % 4096 == 100 and data[:8] == b"FUSEVMC\x01"
+    found = decode(data, "blk", key)
+    assert not isinstance(found, str)
+    meta, offset, length = found
+    assert meta == {"a": 1} and offset == 4096 and length == 100
+    assert data[offset:] == b"\x90" * 100
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda d: d[:HEADER_SIZE - 1], "truncated header"),
+    (lambda d: d[:-1], "truncated or oversized"),
+    (lambda d: d + b"\0", "truncated or oversized"),
+    (lambda d: b"XXXXXXXX" + d[8:], "bad magic"),
+    (lambda d: d[:8] + b"\x09\x00" + d[10:], "format version 9"),
+    (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "checksum mismatch"),
+    (lambda d: d[:HEADER_SIZE] + b"?" + d[HEADER_SIZE + 1:], "checksum mismatch"),
+])
+def test_damaged_files_are_rejected(damage: Any, reason: str) -> None:
+    key = key_digest("k")
+    data = encode("lin", key, {"a": [1, 2]}, b"code" * 10)
+    assert decode(damage(data), "lin", key) == reason
+
+
+def test_wrong_key_or_tag_is_rejected() -> None:
+    data = encode("lin", key_digest("a"), {}, b"c")
+    assert decode(data, "lin", key_digest("b")) == "key digest mismatch"
+    assert decode(data, "blk", key_digest("a")) == "wrong tag"
+
+
+def test_key_digest_is_canonical() -> None:
+    assert key_digest("ab", "c") != key_digest("a", "bc")
+    assert key_digest(1) != key_digest("1") != key_digest(b"1")
+    assert key_digest((1, 2), 3) != key_digest(1, (2, 3))
+    assert key_digest(True) != key_digest(1)
+    assert key_digest(0.0) != key_digest(-0.0) != key_digest(0)
+    with pytest.raises(TypeError):
+        key_digest(object())
+
+
+def test_trace_keys_cover_the_recording() -> None:
+    from fusevm.ops import Op
+    base = dict(anchor_ip=2, ops=[(Op.GetSlot, 0), (Op.LoadFloat, 1.5)], ips=[2, 3],
+                slot_kinds=(0,), constants=(2.5,))
+    key = cache.trace_key("d", False, **base)  # type: ignore[arg-type]
+    assert key == cache.trace_key("d", False, **base)  # type: ignore[arg-type]
+    for change in (dict(anchor_ip=3), dict(ips=[2, 4]), dict(slot_kinds=(1,)),
+                   dict(constants=(-2.5,)), dict(side=True), dict(global_kinds=(0,)),
+                   dict(ops=[(Op.GetSlot, 1), (Op.LoadFloat, 1.5)])):
+        assert cache.trace_key("d", False, **{**base, **change}) != key  # type: ignore
+    assert cache.trace_key("d", True, **base) != key  # type: ignore[arg-type]
+    assert cache.trace_key("e", False, **base) != key  # type: ignore[arg-type]
+
+
+# -- native units ------------------------------------------------------------------------
+
+@requires_llvmlite
+def test_units_are_stored_and_loaded(cache_dir: Path) -> None:
+    assert run_loop() == 499500
+    files = entries(cache_dir, "blk")
+    assert len(files) == 1 and disk()["stores"] == 1
+    assert os.stat(cache_dir).st_mode & 0o777 == 0o700
+    assert not list(cache_dir.glob("*.tmp"))
+    runtime.reset()  # forget the in-memory unit: the next run loads it from disk
+    compiles = stats()["block"]["compiles"]
+    assert run_loop() == 499500
+    assert disk()["loads"] == 1 and stats()["block"]["compiles"] == compiles
+    assert stats()["block"]["runs"] == 1  # counters restart with runtime.reset()
+
+
+@requires_llvmlite
+def test_linear_units_are_tagged_lin(cache_dir: Path) -> None:
+    jit = JitCompiler()
+    assert jit.try_run_linear(asm("LoadInt 6\nLoadInt 7\nMul")) == 42
+    assert len(entries(cache_dir, "lin")) == 1
+    runtime.reset()
+    assert jit.try_run_linear(asm("LoadInt 6\nLoadInt 7\nMul")) == 42
+    assert disk()["loads"] == 1
+
+
+@requires_llvmlite
+def test_corrupt_entry_is_a_counted_miss_then_replaced(cache_dir: Path) -> None:
+    run_loop()
+    (path,) = entries(cache_dir, "blk")
+    good = path.read_bytes()
+    path.write_bytes(good[:-8] + b"\xcc" * 8)  # int3 over the code's tail
+    runtime.reset()
+    assert run_loop() == 499500
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0 and disk()["stores"] == 2
+    assert decode(path.read_bytes(), "blk", good[20:52]) != "checksum mismatch"
+    runtime.reset()
+    assert run_loop() == 499500 and disk()["loads"] == 1
+
+
+@requires_llvmlite
+def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> None:
+    run_loop()
+    (path,) = entries(cache_dir, "blk")
+    data = path.read_bytes()
+    found = decode(data, "blk", data[20:52])
+    assert not isinstance(found, str)
+    meta, offset, _ = found
+    meta["writes"] = [[999, 0]]
+    path.write_bytes(encode("blk", data[20:52], meta, data[offset:], aligned=True))
+    runtime.reset()
+    assert run_loop() == 499500
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+@requires_llvmlite
+def test_strict_and_kinds_are_part_of_the_key(cache_dir: Path) -> None:
+    chunk = asm("GetSlot 0\nLoadInt 1\nAdd")
+    jit = JitCompiler()
+    assert jit.try_run_linear(chunk, [41]) == 42
+    assert jit.try_run_linear(chunk, [1.5]) == 2.5
+    assert jit.try_run_linear(chunk, [41], strict_int=True) == 42
+    assert len(entries(cache_dir, "lin")) == 3
+
+
+@requires_llvmlite
+def test_reoptimised_code_replaces_the_entry(cache_dir: Path) -> None:
+    old = set_config(get_config().replace(reopt_after=1, reopt_background=False))
+    try:
+        run_loop()
+        run_loop()  # the second run re-optimises, synchronously
+        assert stats()["block"]["reopts"] == 1
+        runtime.reset()
+        run_loop()
+        unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
+        assert (unit.info.pipeline, unit.info.codegen) == ("O2", 2)
+        assert unit.reopt_at == 0  # nothing left to re-optimise
+    finally:
+        set_config(old)
+
+
+@requires_llvmlite
+def test_a_first_level_unit_from_disk_still_reoptimises(cache_dir: Path) -> None:
+    run_loop()
+    runtime.reset()
+    old = set_config(get_config().replace(reopt_after=1, reopt_background=False))
+    try:
+        run_loop()
+        run_loop()
+        assert disk()["loads"] == 1 and stats()["block"]["reopts"] == 1
+    finally:
+        set_config(old)
+
+
+@requires_llvmlite
+def test_generic_native_entries_for_other_tiers(cache_dir: Path) -> None:
+    """The call the trace tier makes: any pre-linked code under a key of its own."""
+    import ctypes
+    run_loop()
+    unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
+    key = cache.native_key("trc", "digest", False, ("recorded ops", (1, 2, 3)))
+    assert cache.store_native("trc", key, unit.native, {"anchor": 4})
+    assert len(entries(cache_dir, "trc")) == 1
+    found = cache.load_native("trc", key)
+    assert found is not None
+    native, meta = found
+    assert meta["anchor"] == 4 and native.blob == unit.native.blob
+    # the mapped code is the unit's: run it through the unit's own context
+    fn = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)(native.address)
+    assert fn(unit.ctx_addr) == 0
+    assert cache.load_native("trc", cache.native_key("trc", "digest", True)) is None
+
+
+# -- configuration, size control, failures ---------------------------------------------------
+
+@requires_llvmlite
+def test_off_writes_nothing(cache_dir: Path) -> None:
+    jit = JitCompiler()
+    jit.disable_jit_cache()
+    assert jit.jit_cache_dir() is None and jit.jit_cache_size_bytes() is None
+    assert run_loop() == 499500
+    assert not cache_dir.exists() and disk()["stores"] == 0
+    jit.disable_jit_cache(False)
+    assert jit.jit_cache_dir() == cache_dir
+
+
+@requires_llvmlite
+def test_size_cap_evicts_least_recently_used_to_80_percent(cache_dir: Path) -> None:
+    jit = JitCompiler()
+    run_loop(1)
+    one = jit.jit_cache_size_bytes()
+    assert one is not None and one > 0
+    jit.set_jit_cache_max_bytes(one * 5)
+    for n in range(2, 12):
+        run_loop(n)
+    size = jit.jit_cache_size_bytes()
+    assert size is not None and size <= one * 5
+    assert disk()["evictions"] > 0
+    # the newest entries stay
+    runtime.reset()
+    loads = disk()["loads"]
+    run_loop(11)
+    assert disk()["loads"] == loads + 1
+
+
+@requires_llvmlite
+def test_prune_and_clear(cache_dir: Path) -> None:
+    jit = JitCompiler()
+    for n in range(1, 5):
+        run_loop(n)
+    assert len(entries(cache_dir)) == 4
+    total = jit.jit_cache_size_bytes()
+    assert total is not None
+    jit.set_jit_cache_max_bytes(total // 2)
+    freed = jit.prune_jit_cache()
+    assert 0 < freed and (jit.jit_cache_size_bytes() or 0) <= total // 2 * 0.8
+    left = len(entries(cache_dir))
+    assert 0 < left < 4
+    (cache_dir / "stray.1.2.3.tmp").write_bytes(b"x")  # a writer that died mid-write
+    assert jit.clear_jit_cache() == left
+    assert list(cache_dir.iterdir()) == [] and jit.jit_cache_size_bytes() == 0
+
+
+@requires_llvmlite
+def test_unusable_directory_degrades_to_no_cache(tmp_path: Path, cache_dir: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    cache.set_dir(blocker / "cache")
+    cache.STORE.reset()
+    assert run_loop() == 499500  # runs, compiles, just does not cache
+    assert disk()["stores"] == 0
+
+
+@requires_llvmlite
+def test_directory_writable_by_others_is_refused(tmp_path: Path, cache_dir: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    cache.set_dir(shared)
+    cache.STORE.reset()
+    assert run_loop() == 499500
+    assert list(shared.iterdir()) == [] and disk()["stores"] == 0
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path: Path, cache_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store_mod.os, "write", full)
+    assert cache.STORE.store("code", key_digest("k"), {}, b"x") is None
+    assert disk()["write_errors"] == 1
+    monkeypatch.undo()
+    assert [p for p in cache_dir.iterdir()] == []
+    # the process now runs without the cache
+    assert cache.STORE.store("code", key_digest("k"), {}, b"x") is None
+
+
+# -- transparency -------------------------------------------------------------------------
+
+PROGRAMS = [
+    LOOP.format(n=300),
+    "LoadInt 6\nLoadInt 7\nMul",
+    "GetSlot 0\nLoadInt 2\nDiv",
+    """
+        LoadInt 0
+        SetSlot 0
+    top:
+        GetSlot 0
+        LoadInt 10
+        Mod
+        LoadInt 0
+        NumEq
+        JumpIfFalse skip
+        LoadFloat 0.5
+        SetSlot 1
+    skip:
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 50
+        NumLt
+        JumpIfTrue top
+        GetSlot 1
+    """,
+]
+
+
+def _observe() -> list[Any]:
+    out: list[Any] = []
+    for text in PROGRAMS:
+        for slots in ([], [7], [7.5], [0]):
+            vm = VM(asm(text))
+            vm.slots[:len(slots)] = slots
+            vm.enable_jit()
+            try:
+                out.append(("ok", vm.run(), list(vm.slots)))
+            except Exception as e:  # the error text is part of what must agree
+                out.append(("error", str(e)))
+    # Which tier ran how often, deopted, warmed up or refused (in-memory table hits
+    # depend on what earlier tests left alive, cached or not).
+    counters = {t: {k: v for k, v in s.items() if k in ("runs", "deopts", "warmups",
+                                                          "refusals")}
+                for t, s in stats().items() if t != "disk"}
+    return out + [counters]
+
+
+@requires_llvmlite
+def test_results_and_tier_decisions_do_not_depend_on_the_cache(cache_dir: Path) -> None:
+    old = set_config(get_config().replace(block_threshold=1))
+    try:
+        cache.set_enabled(False)
+        # The first pass leaves process-wide state (region plans keyed by chunk content
+        # outlive runtime.reset()), so the baseline is the second uncached pass.
+        _observe()
+        runtime.reset()
+        without = _observe()
+        cache.set_enabled(None)
+        for _ in range(2):  # cold, then warm from disk
+            runtime.reset()
+            assert _observe() == without
+        assert disk()["loads"] > 0
+    finally:
+        set_config(old)
+
+
+# -- code objects and front-end chunks -----------------------------------------------------
+
+def test_code_objects_are_cached_like_pyc(cache_dir: Path) -> None:
+    built: list[str] = []
+
+    def build(src: str) -> Any:
+        built.append(src)
+        return compile(src, "<baseline>", "exec")
+
+    src = "result = 6 * 7"
+    first = cache.cached_code("baseline:demo", src, lambda: build(src))
+    second = cache.cached_code("baseline:demo", src, lambda: build(src))
+    assert built == [src] and first == second
+    ns: dict[str, Any] = {}
+    exec(second, ns)
+    assert ns["result"] == 42
+    other = "result = 1"
+    cache.cached_code("baseline:demo", other, lambda: build(other))
+    cache.cached_code("baseline:demo", src, lambda: build(src), extra=("strict",))
+    assert built == [src, other, src]
+    assert len(entries(cache_dir, "code")) == 3
+
+
+def test_corrupt_code_entry_is_rebuilt(cache_dir: Path) -> None:
+    cache.cached_code("n", "x = 1", lambda: compile("x = 1", "<b>", "exec"))
+    (path,) = entries(cache_dir, "code")
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    code = cache.cached_code("n", "x = 1", lambda: compile("x = 1", "<b>", "exec"))
+    assert disk()["rejects"] == 1 and disk()["stores"] == 2
+    ns: dict[str, Any] = {}
+    exec(code, ns)
+    assert ns["x"] == 1
+
+
+def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
+    import io
+
+    from fusevm.lang.awk.main import main
+
+    def awk(*argv: str) -> str:
+        out = io.BytesIO()
+        assert main(list(argv), stdin=io.BytesIO(b"a b\nc d\n"), stdout=out) == 0
+        return out.getvalue().decode()
+
+    prog = '{ n += NF } END { print n, x }'
+    assert awk(prog) == "4 \n"
+    assert len(entries(cache_dir, "chunk")) == 1 and disk()["stores"] == 1
+    assert awk(prog) == "4 \n" and disk()["loads"] == 1
+    assert awk("-v", "x=9", prog) == "4 9\n"  # assigned variables are part of the key
+    assert len(entries(cache_dir, "chunk")) == 2
+    assert awk("-v", "x=3", prog) == "4 3\n" and disk()["loads"] == 2
+
+
+@requires_llvmlite
+def test_refused_file_mapping_falls_back_to_a_sealed_copy(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A noexec mount refuses read+execute file mappings: the code is copied instead."""
+    from fusevm.jit import loader
+
+    def refuse(*args: Any) -> None:
+        raise OSError(1, "Operation not permitted")
+    run_loop()
+    runtime.reset()
+    monkeypatch.setattr(loader.FileRegion, "__init__", refuse)
+    assert run_loop() == 499500 and disk()["loads"] == 1
+    unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
+    assert isinstance(unit.native.keepalive, loader.CodeRegion)
+
+
+def test_metadata_marshal_cannot_write_is_not_cached(cache_dir: Path) -> None:
+    from enum import Enum
+
+    class Odd(Enum):
+        A = object()
+    assert cache.STORE.store("code", key_digest("k"), {"x": Odd.A}, b"x") is None
+    assert disk()["stores"] == 0 and list(cache_dir.iterdir()) == []
+
+
+@requires_llvmlite
+def test_units_calling_helpers_are_cached(cache_dir: Path) -> None:
+    chunk = asm("GetSlot 0\nSinFloat\nGetSlot 0\nGetSlot 1\nGcdInt\nAdd")
+    jit = JitCompiler()
+    want = jit.try_run_linear(chunk, [0.5, 12])
+    assert len(entries(cache_dir, "lin")) == 1
+    runtime.reset()
+    assert jit.try_run_linear(asm("GetSlot 0\nSinFloat\nGetSlot 0\nGetSlot 1\nGcdInt\nAdd"),
+                              [0.5, 12]) == want
+    assert disk()["loads"] == 1
+
+
+def test_source_identity_changes_with_any_module(tmp_path: Path) -> None:
+    from fusevm.jit.cache.store import tree_identity
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    first = tree_identity(str(tmp_path))
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not code")
+    assert tree_identity(str(tmp_path)) == first
+    (tmp_path / "pkg" / "a.py").write_text("x = 10\n")
+    assert tree_identity(str(tmp_path)) != first
