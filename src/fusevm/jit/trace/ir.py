@@ -1,0 +1,249 @@
+"""The trace IR: a recorded path as straight-line nodes with snapshots, and its text form.
+
+A `Recording` is what the recorder saw: the original ips run in order from the trace's
+start, the operand-stack depth before each (relative to the depth at the start) and where
+control went after the last one. `build` turns it into a `TraceIR` whose nodes say what
+each recorded op becomes:
+
+* `op`: runs as is (its slot operands renumbered, see below);
+* `guard`: a conditional branch that must go the way it went while recording; the other
+  way is a side exit, described by the node's `exit` snapshot;
+* `enter` / `leave`: a `Call` / `Return` of an inlined callee (nothing runs: arguments
+  stay on the stack for the callee's own ops, exactly as in the interpreter);
+* `global_get` / `global_set`: a global read or written (carried in a slot while the trace
+  runs);
+* `close`: the last op, which goes back to the start (a loop) or to the close anchor.
+
+Every node carries the `Snapshot` of the state before it: the original ip and the inlined
+frames open there. An exit rebuilds the interpreter's frames from it (D15).
+
+Slot layout while a trace runs: the frame's own slots first (the frame the trace started
+in), then one slot per referenced global, then `nslots` slots per inlining depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusevm.chunk import Chunk
+from fusevm.instr import decode, with_operands
+from fusevm.jit.trace.states import Abort
+from fusevm.ops import F, Kind, Op
+
+
+class Aborted(Exception):
+    """A recording or an IR build that cannot become a trace."""
+
+    def __init__(self, reason: Abort, detail: str = "") -> None:
+        super().__init__(f"{reason.value}{': ' + detail if detail else ''}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A recorded path: ips run in order, stack depth before each, where control went."""
+
+    start: int
+    ips: tuple[int, ...]
+    depths: tuple[int, ...]
+    close: int  # ip control reached after the last op (the start, for a root trace)
+
+    @property
+    def loops(self) -> bool:
+        return self.close == self.start
+
+
+@dataclass(frozen=True, slots=True)
+class InlineFrame:
+    """An inlined call open at some point of the trace."""
+
+    entry: int  # callee entry ip
+    return_ip: int
+    slot_base: int  # where its slots start in the trace's slot layout
+    stack_base: int  # operand-stack depth (relative to the trace's start) of its frame
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state to resume from: original ip, open inlined frames (outermost first) and,
+    per frame, the slots its call has written so far (the others are still Undef)."""
+
+    ip: int
+    frames: tuple[InlineFrame, ...] = ()
+    written: tuple[frozenset[int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    kind: str  # op, guard, enter, leave, global_get, global_set, close
+    ip: int
+    instr: tuple[Any, ...]  # the op to run (renumbered), or the original for enter/leave
+    snap: Snapshot
+    exit: Snapshot | None = None  # guard: where the other direction resumes
+    taken: bool = False  # guard/close: the branch was taken while recording
+    pops: int = 0  # leave: values dropped above the frame (a Return's leftovers)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceIR:
+    """A trace ready to lower: nodes, slot layout and what it reads on entry."""
+
+    recording: Recording
+    nodes: tuple[Node, ...]
+    nslots: int  # the frame's own slots
+    globals: tuple[int, ...]  # global name indices, carried in slots nslots + i
+    inline_depth: int  # deepest inlined call
+    source: str = ""
+    scratch: int = field(default=0)
+
+    @property
+    def slot_count(self) -> int:
+        return self.nslots + len(self.globals) + self.inline_depth * self.nslots
+
+    def global_slot(self, g: int) -> int:
+        return self.nslots + self.globals.index(g)
+
+    def exits(self) -> list[Snapshot]:
+        return [n.exit for n in self.nodes if n.exit is not None]
+
+
+_GLOBAL_GET = frozenset({Op.GetVar})
+_GLOBAL_SET = frozenset({Op.SetVar, Op.DeclareVar})
+
+
+def build(chunk: Chunk, rec: Recording, max_inline_recursion: int) -> TraceIR:
+    """The IR of a recording; raises Aborted when the path cannot be a trace."""
+    ops = chunk.ops
+    nslots = chunk.slot_count
+    used_globals: list[int] = []
+    for ip in rec.ips:
+        instr = ops[ip]
+        if instr[0] in _GLOBAL_GET or instr[0] in _GLOBAL_SET:
+            if instr[1] not in used_globals:
+                used_globals.append(instr[1])
+    globals_ = tuple(used_globals)
+    first_scratch = nslots + len(globals_)
+    frames: list[InlineFrame] = []
+    written: list[set[int]] = []
+    nodes: list[Node] = []
+    deepest = 0
+    count = len(rec.ips)
+    for pos, ip in enumerate(rec.ips):
+        nxt = rec.ips[pos + 1] if pos + 1 < count else rec.close
+        depth = rec.depths[pos]
+        snap = Snapshot(ip, tuple(frames), tuple(frozenset(w) for w in written))
+        instr = ops[ip]
+        op = instr[0]
+        d = decode(instr)
+        last = pos + 1 == count
+        if op is Op.Call:
+            entry = chunk.find_sub(instr[1])
+            if entry is None:
+                raise Aborted(Abort.UNKNOWN_CALL, chunk.names[instr[1]])
+            if nxt != entry:
+                raise Aborted(Abort.BAD_METADATA, f"op {ip} calls {entry}, not {nxt}")
+            if sum(1 for f in frames if f.entry == entry) >= max_inline_recursion:
+                raise Aborted(Abort.RECURSION, chunk.names[instr[1]])
+            frames.append(InlineFrame(entry, ip + 1, first_scratch + len(frames) * nslots,
+                                      depth - instr[2]))
+            written.append(set())
+            deepest = max(deepest, len(frames))
+            nodes.append(Node("enter", ip, instr, snap))
+            continue
+        if op is Op.Return or op is Op.ReturnValue:
+            if not frames:
+                raise Aborted(Abort.LEAVES_FRAME)
+            frame = frames.pop()
+            written.pop()
+            keep = 1 if op is Op.ReturnValue else 0
+            extra = depth - keep - frame.stack_base
+            if extra and keep:
+                raise Aborted(Abort.RETURN_STACK, f"op {ip}")
+            if nxt != frame.return_ip:
+                raise Aborted(Abort.BAD_METADATA, f"op {ip} returns to {frame.return_ip}")
+            nodes.append(Node("leave", ip, instr, snap, pops=extra))
+            continue
+        if d.spec.has(F.RETURN) or d.spec.has(F.SCOPE):
+            raise Aborted(Abort.SCOPE if d.spec.has(F.SCOPE) else Abort.LEAVES_FRAME,
+                          d.name)
+        base = frames[-1].slot_base if frames else 0
+        if op in _GLOBAL_GET or op in _GLOBAL_SET:
+            slot = first_scratch - len(globals_) + globals_.index(instr[1])
+            kind = "global_get" if op in _GLOBAL_GET else "global_set"
+            nodes.append(Node(kind, ip, (Op.GetSlot if kind == "global_get" else Op.SetSlot,
+                                         slot), snap))
+            if last:
+                raise Aborted(Abort.BAD_METADATA, "the trace ends on a global op")
+            continue
+        operands = list(d.operands)
+        if base:
+            for i, o in enumerate(d.spec.operands):
+                if o.kind is Kind.SLOT:
+                    operands[i] = operands[i] + base
+        if frames:
+            for i, o in enumerate(d.spec.operands):
+                if o.kind is Kind.SLOT:
+                    local = operands[i] - base
+                    if op is not Op.SetSlot and local not in written[-1]:
+                        raise Aborted(Abort.UNSET_SLOT, f"op {ip} ({d.name}) slot {local}")
+                    written[-1].add(local)
+        if d.spec.has(F.BRANCH):
+            targets = d.targets()
+            if len(targets) != 1:
+                raise Aborted(Abort.MULTI_TARGET, d.name)
+            target = targets[0]
+            conditional = not d.spec.has(F.TERMINATOR)
+            taken = nxt == target
+            if not taken and (not conditional or nxt != ip + 1):
+                raise Aborted(Abort.BAD_METADATA, f"op {ip} does not lead to {nxt}")
+            renumbered = with_operands(d, tuple(operands))
+            if last:
+                kind = "close"
+            elif not conditional:
+                kind = "jump"
+            else:
+                kind = "guard" if target != ip + 1 else "op"
+            other = ip + 1 if taken else target
+            exit_snap = Snapshot(other, snap.frames, snap.written) if conditional else None
+            nodes.append(Node(kind, ip, renumbered, snap, exit_snap, taken))
+            continue
+        if nxt != ip + 1:
+            raise Aborted(Abort.BAD_METADATA, f"op {ip} does not lead to {nxt}")
+        nodes.append(Node("close" if last else "op", ip, with_operands(d, tuple(operands)),
+                          snap))
+    if frames:
+        raise Aborted(Abort.BAD_METADATA, "the trace ends inside an inlined call")
+    return TraceIR(rec, tuple(nodes), nslots, globals_, deepest, chunk.source or "<chunk>")
+
+
+def format_ir(ir: TraceIR, chunk: Chunk | None = None) -> str:
+    """The IR as text, one node a line (what `fusevm jit-dump` prints)."""
+    rec = ir.recording
+    kind = "loop" if rec.loops else f"side trace to op {rec.close}"
+    lines = [f"; trace at op {rec.start} ({kind}): {len(ir.nodes)} nodes, globals "
+             f"{[_name(chunk, g) for g in ir.globals]}, inline depth {ir.inline_depth}"]
+    for i, n in enumerate(ir.nodes):
+        indent = "  " * (len(n.snap.frames) + 1)
+        orig = decode(chunk.ops[n.ip]).name if chunk is not None else str(n.instr[0])
+        text = f"{i:4d} {indent}{n.kind:<10} op {n.ip:<5} {orig}"
+        if n.kind in ("global_get", "global_set") and chunk is not None:
+            text += f" {_name(chunk, chunk.ops[n.ip][1])} -> slot {n.instr[1]}"
+        elif n.kind in ("op", "guard", "close", "jump"):
+            d = decode(n.instr)
+            if d.operands:
+                text += " " + " ".join(str(o) for o in d.operands)
+        if n.kind == "guard" and n.exit is not None:
+            text += f"   ; expect {'taken' if n.taken else 'fall-through'}, else exit " \
+                    f"to op {n.exit.ip}"
+        if n.kind == "enter" and chunk is not None:
+            text += f"   ; inline {_name(chunk, chunk.ops[n.ip][1])}"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def _name(chunk: Chunk | None, g: int) -> str:
+    if chunk is None or not 0 <= g < len(chunk.names):
+        return f"#{g}"
+    return str(chunk.names[g])
