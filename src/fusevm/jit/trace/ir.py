@@ -23,7 +23,7 @@ in), then one slot per referenced global, then `nslots` slots per inlining depth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fusevm.chunk import Chunk
@@ -96,7 +96,8 @@ class TraceIR:
     globals: tuple[int, ...]  # global name indices, carried in slots nslots + i
     inline_depth: int  # deepest inlined call
     source: str = ""
-    scratch: int = field(default=0)
+    #: The inlined frames open where a side trace starts (its parent's exit).
+    entry_frames: tuple[InlineFrame, ...] = ()
 
     @property
     def slot_count(self) -> int:
@@ -113,28 +114,43 @@ _GLOBAL_GET = frozenset({Op.GetVar})
 _GLOBAL_SET = frozenset({Op.SetVar, Op.DeclareVar})
 
 
-def build(chunk: Chunk, rec: Recording, max_inline_recursion: int) -> TraceIR:
-    """The IR of a recording; raises Aborted when the path cannot be a trace."""
-    ops = chunk.ops
+def globals_of(chunk: Chunk, ips: tuple[int, ...], known: list[int]) -> list[int]:
+    """`known` extended by the globals the ops at `ips` use, in first-use order."""
+    for ip in ips:
+        instr = chunk.ops[ip]
+        if (instr[0] in _GLOBAL_GET or instr[0] in _GLOBAL_SET) and instr[1] not in known:
+            known.append(instr[1])
+    return known
+
+
+def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
+          entry: Snapshot | None = None, globals_: tuple[int, ...] | None = None) -> TraceIR:
+    """The IR of a recording; raises Aborted when the path cannot be a trace.
+
+    A side trace starts from its parent's exit snapshot `entry` (inlined frames may be
+    open there). Traces of one tree share one slot layout: `globals_` orders the globals
+    of all of them.
+    """
     nslots = chunk.slot_count
-    used_globals: list[int] = []
-    for ip in rec.ips:
-        instr = ops[ip]
-        if instr[0] in _GLOBAL_GET or instr[0] in _GLOBAL_SET:
-            if instr[1] not in used_globals:
-                used_globals.append(instr[1])
-    globals_ = tuple(used_globals)
+    if globals_ is None:
+        globals_ = tuple(globals_of(chunk, rec.ips, []))
     first_scratch = nslots + len(globals_)
     frames: list[InlineFrame] = []
     written: list[set[int]] = []
+    if entry is not None:
+        for j, f in enumerate(entry.frames):
+            frames.append(InlineFrame(f.entry, f.return_ip, first_scratch + j * nslots,
+                                      f.stack_base))
+            written.append(set(entry.written[j]))
+    entry_frames = tuple(frames)
     nodes: list[Node] = []
-    deepest = 0
+    deepest = len(frames)
     count = len(rec.ips)
     for pos, ip in enumerate(rec.ips):
         nxt = rec.ips[pos + 1] if pos + 1 < count else rec.close
         depth = rec.depths[pos]
         snap = Snapshot(ip, tuple(frames), tuple(frozenset(w) for w in written))
-        instr = ops[ip]
+        instr = chunk.ops[ip]
         op = instr[0]
         d = decode(instr)
         last = pos + 1 == count
@@ -215,13 +231,15 @@ def build(chunk: Chunk, rec: Recording, max_inline_recursion: int) -> TraceIR:
                           snap))
     if frames:
         raise Aborted(Abort.BAD_METADATA, "the trace ends inside an inlined call")
-    return TraceIR(rec, tuple(nodes), nslots, globals_, deepest, chunk.source or "<chunk>")
+    return TraceIR(rec, tuple(nodes), nslots, globals_, deepest, chunk.source or "<chunk>",
+                   entry_frames)
 
 
-def format_ir(ir: TraceIR, chunk: Chunk | None = None) -> str:
+def format_ir(ir: TraceIR, chunk: Chunk | None = None, path: tuple[int, ...] = ()) -> str:
     """The IR as text, one node a line (what `fusevm jit-dump` prints)."""
     rec = ir.recording
-    kind = "loop" if rec.loops else f"side trace to op {rec.close}"
+    kind = "loop" if not path else f"side trace at exit path {list(path)}, back to op " \
+        f"{rec.close}"
     lines = [f"; trace at op {rec.start} ({kind}): {len(ir.nodes)} nodes, globals "
              f"{[_name(chunk, g) for g in ir.globals]}, inline depth {ir.inline_depth}"]
     for i, n in enumerate(ir.nodes):

@@ -69,19 +69,22 @@ class Steps:
 
 
 def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
-           max_recursion: int) -> tuple[int, Recording | Aborted]:
+           max_recursion: int, outer: int = 0,
+           entry_depth: int = 0) -> tuple[int, Recording | Aborted]:
     """Run the interpreter from `start` (where the VM stands) recording the path.
 
     Returns the ip the interpreter continues at, and the recording (control reached
-    `close` in the starting frame) or why there is none.
+    `close` in the trace's frame) or why there is none. A side trace may start inside
+    `outer` calls opened by its parent trace, with `entry_depth` values on the stack above
+    the parent's start: it may return from those calls and pop those values.
     """
     chunk = vm.chunk
     ops = chunk.ops
     n = len(ops)
     stack = vm.stack
     frames = vm.frames
-    base_stack = len(stack)
-    base_frames = len(frames)
+    base_stack = len(stack) - entry_depth
+    base_frames = len(frames) - outer
     ips: list[int] = []
     depths: list[int] = []
     entries: list[int] = []  # entry ips of the inlined calls open now
@@ -104,7 +107,7 @@ def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
                 return ip, Aborted(Abort.INLINE_DEPTH, f"{MAX_INLINE_DEPTH} calls")
             if entries.count(entry) >= max_recursion:
                 return ip, Aborted(Abort.RECURSION, str(chunk.names[instr[1]]))
-        elif (op is Op.Return or op is Op.ReturnValue) and not entries:
+        elif (op is Op.Return or op is Op.ReturnValue) and not entries and not outer:
             return ip, Aborted(Abort.LEAVES_FRAME)
         ips.append(ip)
         depths.append(len(stack) - base_stack)
@@ -121,12 +124,15 @@ def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
         if op is Op.Call:
             entries.append(nxt)
         elif op is Op.Return or op is Op.ReturnValue:
-            entries.pop()
-        if len(frames) != base_frames + len(entries):
+            if entries:
+                entries.pop()
+            else:
+                outer -= 1
+        if len(frames) != base_frames + outer + len(entries):
             return nxt, Aborted(Abort.SCOPE, "the frame stack changed under the recording")
         if len(stack) < base_stack:
             return nxt, Aborted(Abort.STACK_BELOW_ENTRY)
-        if not entries:
+        if not entries and not outer:
             if nxt == close:
                 return nxt, Recording(start, tuple(ips), tuple(depths), close)
             if nxt == start:

@@ -30,8 +30,16 @@ from fusevm.jit import runtime
 from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
 from fusevm.jit.trace import lower as lowering
-from fusevm.jit.trace.ir import Aborted, Recording, Snapshot, TraceIR, build, format_ir
-from fusevm.jit.trace.lower import Lowered, lower
+from fusevm.jit.trace.ir import (
+    Aborted,
+    Recording,
+    Snapshot,
+    TraceIR,
+    build,
+    format_ir,
+    globals_of,
+)
+from fusevm.jit.trace.lower import Lowered, Part, local_exits, lower
 from fusevm.jit.trace.meta import TraceMetadata
 from fusevm.jit.trace.recorder import Steps, record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
@@ -55,29 +63,41 @@ _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
 
 @dataclass(eq=False, slots=True)
 class Trace:
-    """A built trace (root or side) and the state of its exits."""
+    """One recorded trace of a tree (root or side) and the state of its local exits."""
 
-    ir: TraceIR
+    rec: Recording
+    chain: int  # 0 for a root trace, else how many side traces deep
+    path: tuple[int, ...] = ()  # local exit numbers from the root to here
+    ir: TraceIR | None = None  # (re)built with the tree's shared layout
+    children: dict[int, Trace] = field(default_factory=dict)
+    exit_counts: list[int] = field(default_factory=list)
+    refused: set[int] = field(default_factory=set)  # exits that get no side trace
+
+    def walk(self) -> list[Trace]:
+        """This trace and its side traces, parents first."""
+        out = [self]
+        for t in out:
+            out.extend(t.children[k] for k in sorted(t.children))
+        return out
+
+
+@dataclass(eq=False, slots=True)
+class Tree:
+    """A lowered, analysed trace tree: what runs natively."""
+
     low: Lowered
     an: Analysis
-    chain: int  # 0 for a root trace, else how many side traces deep
-    path: tuple[int, ...] = ()  # exit ids from the root to here
+    owners: tuple[tuple[Trace, int], ...]  # exit id -> (trace, local exit)
+    globals: tuple[int, ...]
+    nslots: int
+    size: int  # slots the unit runs with
     kinds: tuple[int, ...] = ()
-    exit_counts: list[int] = field(default_factory=list)
-    children: list[Trace | None] = field(default_factory=list)
-    refused: list[bool] = field(default_factory=list)
     runs: int = 0
-
-    def __post_init__(self) -> None:
-        k = len(self.low.exits)
-        self.exit_counts = [0] * k
-        self.children = [None] * k
-        self.refused = [False] * k
 
 
 @dataclass(eq=False, slots=True)
 class Anchor:
-    """One hot point of one chunk (by digest) and its traces."""
+    """One hot point of one chunk (by digest) and its trace tree."""
 
     digest: str
     start: int
@@ -85,6 +105,7 @@ class Anchor:
     loop: frozenset[int]
     life: Lifecycle = field(default_factory=Lifecycle)
     root: Trace | None = None
+    tree: Tree | None = None
     side_exits: int = 0
     mismatches: int = 0
 
@@ -141,16 +162,44 @@ def _steps_for(vm: VM) -> Steps:
 def _where(a: Anchor, t: Trace | None = None) -> str:
     if t is None or t.chain == 0:
         return f"{a.source}: trace at op {a.start}"
-    return f"{a.source}: side trace at op {t.ir.recording.start} (loop at op {a.start})"
+    return f"{a.source}: side trace at op {t.rec.start} (loop at op {a.start})"
 
 
 # -- building -----------------------------------------------------------------------------
 
-def make_trace(chunk: Chunk, rec: Recording, cfg: TraceJitConfig, chain: int = 0,
-               path: tuple[int, ...] = ()) -> Trace:
-    """IR, lowering and analysis of a recording; raises Aborted."""
-    ir = build(chunk, rec, cfg.max_inline_recursion)
-    low = lower(ir, chunk)
+def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
+    """(Re)build every trace's IR with one shared slot layout and lower the tree;
+    raises Aborted."""
+    traces = root.walk()
+    shared: list[int] = []
+    for t in traces:
+        globals_of(chunk, t.rec.ips, shared)
+    layout = tuple(shared)
+    parts: dict[int, Part] = {}
+    exits_of: dict[int, list[Snapshot]] = {}
+    parent_of: dict[int, tuple[Trace, int]] = {}
+    for t in traces:
+        for k, c in t.children.items():
+            parent_of[id(c)] = (t, k)
+    for t in traces:
+        entry = None
+        if id(t) in parent_of:
+            p, k = parent_of[id(t)]
+            entry = exits_of[id(p)][k]
+        t.ir = build(chunk, t.rec, cfg.max_inline_recursion, entry, layout)
+        exits_of[id(t)] = local_exits(t.ir)
+        if len(t.exit_counts) != len(exits_of[id(t)]):
+            t.exit_counts = [0] * len(exits_of[id(t)])
+        parts[id(t)] = Part(t.ir)
+    by_part: dict[int, Trace] = {}
+    for t in traces:
+        part = parts[id(t)]
+        by_part[id(part)] = t
+        for k, c in t.children.items():
+            part.children[k] = parts[id(c)]
+    depth = max(t.ir.inline_depth for t in traces if t.ir is not None)
+    nslots = chunk.slot_count
+    low = lower(parts[id(root)], chunk, nslots + len(layout) + depth * nslots)
     try:
         an = runtime.analysis(low.chunk)
     except VMError as e:
@@ -158,26 +207,28 @@ def make_trace(chunk: Chunk, rec: Recording, cfg: TraceJitConfig, chain: int = 0
     refusal = static_refusal(an, "block")
     if refusal is not None:
         raise Aborted(Abort.NOT_LOWERABLE, refusal)
-    return Trace(ir, low, an, chain, path)
+    owners = tuple((by_part[id(p)], k) for p, k in low.owners)
+    return Tree(low, an, owners, layout, nslots, low.chunk.slot_count)
 
 
-def _work(vm: VM, ir: TraceIR) -> list[Any]:
+def _work(vm: VM, tree: Tree) -> list[Any]:
+    """The unit's slots: the frame's, the globals', then Undef scratch (inlined frames,
+    exit spills)."""
     g = vm.globals
     work = list(vm.slots)
-    work.extend([g[i] for i in ir.globals])
-    if ir.inline_depth:
-        work.extend([Undef] * (ir.inline_depth * ir.nslots))
+    work.extend([g[i] for i in tree.globals])
+    work.extend([Undef] * (tree.size - len(work)))
     return work
 
 
-def _compile_now(vm: VM, t: Trace) -> str | None:
-    """Compile `t` for the VM's current state; None, or why it does not compile."""
-    work = _work(vm, t.ir)
-    unit = runtime.unit_for(lowering, t.an, work, vm.strict_int, 0)
+def _compile_now(vm: VM, tree: Tree) -> str | None:
+    """Compile `tree` for the VM's current state; None, or why it does not compile."""
+    work = _work(vm, tree)
+    unit = runtime.unit_for(lowering, tree.an, work, vm.strict_int, 0)
     if unit is None:
-        e = t.an.entries.get((lowering.NAME, vm.strict_int, t.an.kinds_of(work)))
+        e = tree.an.entries.get((lowering.NAME, vm.strict_int, tree.an.kinds_of(work)))
         return (e.failure if e is not None else None) or "the unit did not compile"
-    t.kinds = unit.info.kinds
+    tree.kinds = unit.info.kinds
     return None
 
 
@@ -199,39 +250,39 @@ def _blacklist(a: Anchor, why: str) -> None:
 
 # -- running ------------------------------------------------------------------------------
 
-def _enter(vm: VM, t: Trace, fuel: int) -> tuple[int | None, Snapshot] | None:
-    """Run `t` from the VM's state; (exit id or None for a deopt, snapshot resumed at),
-    with the interpreter's state rebuilt there, or None when it did not run."""
-    ir = t.ir
-    if ir.inline_depth and len(vm.frames) + ir.inline_depth > vm.max_depth:
-        return None  # the interpreter would raise RecursionLimit inside: let it
-    work = _work(vm, ir)
-    out = runtime.enter(lowering, t.an, work, vm.strict_int, 0, fuel)
+def _enter(vm: VM, tree: Tree, fuel: int) -> tuple[int | None, Snapshot] | None:
+    """Run the tree from the VM's state; (exit id, or None for a deopt; the snapshot
+    resumed at), with the interpreter's state rebuilt there, or None when it did not run
+    (no unit for these kinds)."""
+    work = _work(vm, tree)
+    out = runtime.enter(lowering, tree.an, work, vm.strict_int, 0, fuel)
     if out is None:
         return None
-    t.runs += 1
+    tree.runs += 1
     COUNTS["entries"] += 1
     ip, values = out
     exit_id: int | None
+    low = tree.low
     if ip < 0:
         exit_id = values.pop()
-        snap = t.low.exits[exit_id]  # type: ignore[index]
+        snap = low.exits[exit_id]  # type: ignore[index]
+        values = [work[s] for s in low.spills[exit_id]]  # type: ignore[index]
     else:
         exit_id = None
-        snap = t.low.snaps[ip]
+        snap = low.snaps[ip]
         COUNTS["deopts"] += 1
-    _materialize(vm, ir, work, snap, values)
+    _materialize(vm, tree, work, snap, values)
     return exit_id, snap
 
 
-def _materialize(vm: VM, ir: TraceIR, work: list[Any], snap: Snapshot,
+def _materialize(vm: VM, tree: Tree, work: list[Any], snap: Snapshot,
                  values: list[Any]) -> None:
     """Write the trace's state back: frame slots, globals, stack, inlined frames."""
     from fusevm.interp.vm import Frame
-    n = ir.nslots
+    n = tree.nslots
     vm.slots[:] = work[:n]
     g = vm.globals
-    for i, gi in enumerate(ir.globals):
+    for i, gi in enumerate(tree.globals):
         g[gi] = work[n + i]
     stack = vm.stack
     base = len(stack)
@@ -287,108 +338,96 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
     if isinstance(rec, Aborted):
         _abort(a, rec, cfg.trace_threshold)
         return nxt
+    root = Trace(rec, 0)
     try:
-        t = make_trace(vm.chunk, rec, cfg)
+        tree = build_tree(vm.chunk, root, cfg)
     except Aborted as why:
         _abort(a, why, cfg.trace_threshold)
         return nxt
-    if nxt == a.start:
-        failure = _compile_now(vm, t)
-        if failure is not None:
-            _abort(a, Aborted(Abort.COMPILE, failure), cfg.trace_threshold)
-            return nxt
-    a.root = t
+    failure = _compile_now(vm, tree)
+    if failure is not None:
+        _abort(a, Aborted(Abort.COMPILE, failure), cfg.trace_threshold)
+        return nxt
+    a.root, a.tree = root, tree
     a.life.move(Phase.COMPILED)
     COUNTS["traces"] += 1
-    runtime.log(f"{_where(a)}: compiled ({len(t.ir.nodes)} nodes, {len(t.low.exits)} exits, "
-                f"{len(t.ir.globals)} globals, inline depth {t.ir.inline_depth})")
+    assert root.ir is not None
+    runtime.log(f"{_where(a)}: compiled ({len(root.ir.nodes)} nodes, "
+                f"{len(root.exit_counts)} exits, {len(tree.globals)} globals, inline depth "
+                f"{root.ir.inline_depth})")
     return nxt
 
 
 def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig) -> int:
-    t = a.root
-    assert t is not None
-    while True:
-        res = _enter(vm, t, fuel)
-        if res is None:
-            if t.chain == 0:
-                a.mismatches += 1
-                COUNTS["guard_mismatches"] += 1
-                if a.mismatches >= MAX_MISMATCHES:
-                    _blacklist(a, f"{MAX_MISMATCHES} entries in a row with kinds no unit "
-                               "takes")
-                return original()
-            # A side trace whose entry kinds do not compile: drop it, interpret from there.
-            parent, k = _parent_of(a, t)
-            parent.children[k] = None
-            parent.refused[k] = True
-            runtime.log(f"{_where(a, t)}: dropped (its entry kinds do not compile)")
-            return t.ir.recording.start
-        a.mismatches = 0
-        exit_id, snap = res
-        if exit_id is None:
-            return snap.ip  # a deopt inside the unit, or fuel ran out: resume there
-        if exit_id in t.low.closes:
-            t = a.root  # a side trace came back to the loop header
-            continue
-        if not snap.frames and snap.ip not in a.loop:
-            COUNTS["loop_exits"] += 1
-            return snap.ip
-        child = t.children[exit_id]
-        if child is not None:
-            t = child
-            continue
-        COUNTS["side_exits"] += 1
-        t.exit_counts[exit_id] += 1
-        count = t.exit_counts[exit_id]
-        if count == 1:
-            runtime.log(f"{_where(a, t)}: exit {exit_id} to op {snap.ip} taken")
-        if count >= HOT_EXIT and not t.refused[exit_id] and not snap.frames:
-            if t.chain + 1 <= cfg.max_trace_chain:
-                return _record_side(vm, a, t, exit_id, snap.ip, cfg)
-            t.refused[exit_id] = True
-        a.side_exits += 1
-        if a.side_exits >= cfg.max_side_exits:
-            _blacklist(a, f"{a.side_exits} side exits no side trace absorbed")
+    tree = a.tree
+    assert tree is not None
+    res = _enter(vm, tree, fuel)
+    if res is None:
+        a.mismatches += 1
+        COUNTS["guard_mismatches"] += 1
+        if a.mismatches >= MAX_MISMATCHES:
+            _blacklist(a, f"{MAX_MISMATCHES} entries in a row with kinds no unit takes")
+        return original()
+    a.mismatches = 0
+    exit_id, snap = res
+    if exit_id is None:
+        return snap.ip  # a deopt inside the unit, or fuel ran out: resume there
+    if not snap.frames and snap.ip not in a.loop:
+        COUNTS["loop_exits"] += 1
         return snap.ip
+    t, k = tree.owners[exit_id]
+    COUNTS["side_exits"] += 1
+    t.exit_counts[k] += 1
+    count = t.exit_counts[k]
+    if count == 1:
+        runtime.log(f"{_where(a, t)}: exit {k} to op {snap.ip} taken")
+    if count >= HOT_EXIT and k not in t.refused:
+        if t.chain + 1 <= cfg.max_trace_chain:
+            return _record_side(vm, a, t, k, exit_id, snap, cfg)
+        t.refused.add(k)
+    a.side_exits += 1
+    if a.side_exits >= cfg.max_side_exits:
+        _blacklist(a, f"{a.side_exits} side exits no side trace absorbed")
+    return snap.ip
 
 
-def _parent_of(a: Anchor, t: Trace) -> tuple[Trace, int]:
-    node = a.root
-    assert node is not None
-    for k in t.path[:-1]:
-        child = node.children[k]
-        assert child is not None
-        node = child
-    return node, t.path[-1]
-
-
-def _record_side(vm: VM, a: Anchor, t: Trace, k: int, ip: int, cfg: TraceJitConfig) -> int:
+def _record_side(vm: VM, a: Anchor, t: Trace, k: int, exit_id: int, snap: Snapshot,
+                 cfg: TraceJitConfig) -> int:
+    tree = a.tree
+    assert tree is not None and a.root is not None
     COUNTS["recordings"] += 1
-    runtime.log(f"{_where(a, t)}: recording a side trace from exit {k} (op {ip})")
-    t.refused[k] = True  # one attempt per exit, whatever happens
+    runtime.log(f"{_where(a, t)}: recording a side trace from exit {k} (op {snap.ip})")
+    t.refused.add(k)  # one attempt per exit, whatever happens
     try:
-        nxt, rec = record(vm, _steps_for(vm), ip, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion)
+        nxt, rec = record(vm, _steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
+                          cfg.max_inline_recursion, len(snap.frames),
+                          len(tree.low.spills[exit_id]))
     except VMError:
         COUNTS["aborts"] += 1
         ABORTS[Abort.ERROR.name] += 1
         raise
-    if not isinstance(rec, Aborted):
+    why: Aborted | None = rec if isinstance(rec, Aborted) else None
+    if isinstance(rec, Recording):
+        child = t.children[k] = Trace(rec, t.chain + 1, t.path + (k,))
         try:
-            child = make_trace(vm.chunk, rec, cfg, t.chain + 1, t.path + (k,))
-        except Aborted as why:
-            rec = why
-    if isinstance(rec, Aborted):
+            new = build_tree(vm.chunk, a.root, cfg)
+            failure = _compile_now(vm, new) if nxt == a.start else None
+            if failure is not None:
+                raise Aborted(Abort.COMPILE, failure)
+        except Aborted as e:
+            why = e
+            del t.children[k]
+            build_tree(vm.chunk, a.root, cfg)  # the previous tree's IR again
+        else:
+            a.tree = new
+            COUNTS["side_traces"] += 1
+            assert child.ir is not None
+            runtime.log(f"{_where(a, child)}: compiled, stitched to exit {k} "
+                        f"({len(child.ir.nodes)} nodes, chain {child.chain})")
+    if why is not None:
         COUNTS["aborts"] += 1
-        ABORTS[rec.reason.name] += 1
-        runtime.log(f"{_where(a, t)}: side trace from exit {k} aborted ({rec})")
-        return nxt
-    t.children[k] = child
-    t.refused[k] = False
-    COUNTS["side_traces"] += 1
-    runtime.log(f"{_where(a, child)}: compiled, stitched to exit {k} "
-                f"({len(child.ir.nodes)} nodes, chain {child.chain})")
+        ABORTS[why.reason.name] += 1
+        runtime.log(f"{_where(a, t)}: side trace from exit {k} aborted ({why})")
     return nxt
 
 
@@ -400,25 +439,23 @@ def export_all() -> list[TraceMetadata]:
     with _lock:
         anchors = list(_anchors.values())
     for a in anchors:
-        if a.root is None or a.life.phase is not Phase.COMPILED:
+        if a.root is None or a.tree is None or a.life.phase is not Phase.COMPILED:
             continue
-        work = [a.root]
-        while work:
-            t = work.pop(0)
-            rec = t.ir.recording
+        for t in a.root.walk():
+            rec = t.rec
             out.append(TraceMetadata(a.digest, a.source, rec.start, rec.close, rec.ips,
-                                     rec.depths, a.start, t.path, t.kinds,
-                                     {"runs": t.runs, "exits": sum(t.exit_counts)}))
-            work.extend(c for c in t.children if c is not None)
+                                     rec.depths, a.start, t.path,
+                                     a.tree.kinds if t is a.root else (),
+                                     {"exits": sum(t.exit_counts)}))
     return out
 
 
 def import_all(metas: list[TraceMetadata]) -> int:
-    """Install traces from metadata; they are built when their chunk next runs (no
-    recording). Returns how many were accepted."""
+    """Install traces from metadata; each tree is built and compiled when its chunk next
+    reaches the anchor (no recording). Returns how many were accepted."""
     n = 0
     with _lock:
-        for m in sorted(metas, key=lambda m: len(m.path)):
+        for m in metas:
             if not isinstance(m, TraceMetadata):
                 raise TypeError(f"expected TraceMetadata, got {type(m).__name__}")
             key = (m.digest, m.root)
@@ -432,50 +469,50 @@ def import_all(metas: list[TraceMetadata]) -> int:
 
 def _install_imported(chunk: Chunk, a: Anchor, metas: list[TraceMetadata]) -> None:
     cfg = get_config()
-    for m in sorted(metas, key=lambda m: len(m.path)):
-        try:
+    root: Trace | None = None
+    try:
+        for m in sorted(metas, key=lambda m: len(m.path)):
             if not all(0 <= ip < len(chunk.ops) for ip in m.ips):
                 raise Aborted(Abort.BAD_METADATA, "an ip outside the chunk")
             if not m.path:
-                t = make_trace(chunk, m.recording, cfg)
-                _precompile(t, m.kinds)
-                a.root = t
-                a.life.move(Phase.COMPILED)
-            else:
-                if a.root is None:
-                    raise Aborted(Abort.BAD_METADATA, "a side trace without its root")
-                parent, k = a.root, m.path[-1]
-                for step in m.path[:-1]:
-                    nxt = parent.children[step]
-                    if nxt is None:
-                        raise Aborted(Abort.BAD_METADATA, "a side trace without its parent")
-                    parent = nxt
-                if not 0 <= k < len(parent.children):
-                    raise Aborted(Abort.BAD_METADATA, "no such exit")
-                t = make_trace(chunk, m.recording, cfg, parent.chain + 1, m.path)
-                _precompile(t, m.kinds)
-                parent.children[k] = t
-        except Aborted as why:
-            ABORTS[why.reason.name] += 1
-            runtime.log(f"{_where(a)}: imported trace refused ({why})")
-            continue
-        COUNTS["imported"] += 1
-        runtime.log(f"{_where(a, t)}: imported and compiled without recording")
+                root = Trace(m.recording, 0)
+                kinds = m.kinds
+                continue
+            if root is None:
+                raise Aborted(Abort.BAD_METADATA, "a side trace without its root")
+            parent = root
+            for step in m.path[:-1]:
+                if step not in parent.children:
+                    raise Aborted(Abort.BAD_METADATA, "a side trace without its parent")
+                parent = parent.children[step]
+            parent.children[m.path[-1]] = Trace(m.recording, len(m.path), m.path)
+        if root is None:
+            raise Aborted(Abort.BAD_METADATA, "no root trace")
+        tree = build_tree(chunk, root, cfg)
+    except Aborted as why:
+        ABORTS[why.reason.name] += 1
+        runtime.log(f"{_where(a)}: imported traces refused ({why})")
+        return
+    _precompile(tree, kinds)
+    a.root, a.tree = root, tree
+    a.life.move(Phase.COMPILED)
+    COUNTS["imported"] += len(metas)
+    runtime.log(f"{_where(a)}: {len(metas)} imported traces compiled without recording")
 
 
 _SAMPLE: Final = {KIND_OF[int]: 0, KIND_OF[float]: 0.0, KIND_OF[bool]: False}
 
 
-def _precompile(t: Trace, kinds: tuple[int, ...]) -> None:
-    """Compile an imported trace for the kinds it was exported with (before any entry)."""
-    if len(kinds) != len(t.an.live_in) or any(k not in _SAMPLE for k in kinds):
+def _precompile(tree: Tree, kinds: tuple[int, ...]) -> None:
+    """Compile an imported tree for the kinds it was exported with (before any entry)."""
+    if len(kinds) != len(tree.an.live_in) or any(k not in _SAMPLE for k in kinds):
         return  # compiled on first entry instead
-    slots: list[Any] = [Undef] * t.ir.slot_count
-    for s, k in zip(t.an.live_in, kinds):
+    slots: list[Any] = [Undef] * tree.size
+    for s, k in zip(tree.an.live_in, kinds):
         slots[s] = _SAMPLE[k]
-    unit = runtime.unit_for(lowering, t.an, slots, False, 0)
+    unit = runtime.unit_for(lowering, tree.an, slots, False, 0)
     if unit is not None:
-        t.kinds = unit.info.kinds
+        tree.kinds = unit.info.kinds
 
 
 # -- seeing it ----------------------------------------------------------------------------
@@ -492,12 +529,13 @@ def describe(chunk: Chunk) -> str:
         head = f"; anchor op {a.start}: {life.phase.value}"
         if life.last_abort is not None:
             head += f", last abort: {life.last_abort.value}"
+        if a.tree is not None:
+            head += f", tree runs {a.tree.runs}"
         lines.append(head + f", side exits {a.side_exits}")
-        work = [a.root] if a.root is not None else []
-        while work:
-            t = work.pop(0)
-            lines.append(format_ir(t.ir, chunk))
-            lines.append(f"; runs {t.runs}, exits taken {t.exit_counts}, side traces at "
-                         f"exits {[k for k, c in enumerate(t.children) if c is not None]}")
-            work.extend(c for c in t.children if c is not None)
+        for t in a.root.walk() if a.root is not None else ():
+            if t.ir is None:
+                continue
+            lines.append(format_ir(t.ir, chunk, t.path))
+            lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
+                         f"{sorted(t.children)}")
     return "\n".join(lines)
