@@ -127,6 +127,10 @@ def _cmd_jit_dump(args: argparse.Namespace) -> int:
 
 def _cmd_awk(rest: list[str]) -> int:
     from fusevm.lang.awk.main import main as awk_main
+    if rest[:1] == ["--jit-log"]:
+        from fusevm.jit import set_log
+        set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
+        rest = rest[1:]
     return int(awk_main(rest))
 
 

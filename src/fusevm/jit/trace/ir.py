@@ -113,13 +113,39 @@ class TraceIR:
 _GLOBAL_GET = frozenset({Op.GetVar})
 _GLOBAL_SET = frozenset({Op.SetVar, Op.DeclareVar})
 
+#: Extension ops that read the global named by their first operand and then act like
+#: another (lowerable, never-deoptimising) op on it: ext id -> that op's instruction.
+GLOBAL_READS: dict[int, tuple[Any, ...]] = {}
+
+
+def register_global_read(ext_id: int, then: tuple[Any, ...]) -> None:
+    """Declare extension op `ext_id` as "push globals[operand 0], then run `then`"
+    (awk's AwkVarNum is GetVar + AwkNum), so traces carry that global in a slot."""
+    GLOBAL_READS[ext_id] = then
+
+
+def global_read(instr: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]] | None:
+    """(global index, the op that follows) when `instr` is a declared global read."""
+    if instr[0] is Op.Extended or instr[0] is Op.ExtendedWide:
+        d = decode(instr)
+        if d.ext is not None and d.ext.id in GLOBAL_READS:
+            return d.operands[0], GLOBAL_READS[d.ext.id]
+    return None
+
 
 def globals_of(chunk: Chunk, ips: tuple[int, ...], known: list[int]) -> list[int]:
     """`known` extended by the globals the ops at `ips` use, in first-use order."""
     for ip in ips:
         instr = chunk.ops[ip]
-        if (instr[0] in _GLOBAL_GET or instr[0] in _GLOBAL_SET) and instr[1] not in known:
-            known.append(instr[1])
+        g: int | None = None
+        if instr[0] in _GLOBAL_GET or instr[0] in _GLOBAL_SET:
+            g = instr[1]
+        else:
+            read = global_read(instr)
+            if read is not None:
+                g = read[0]
+        if g is not None and g not in known:
+            known.append(g)
     return known
 
 
@@ -155,14 +181,14 @@ def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
         d = decode(instr)
         last = pos + 1 == count
         if op is Op.Call:
-            entry = chunk.find_sub(instr[1])
-            if entry is None:
+            callee = chunk.find_sub(instr[1])
+            if callee is None:
                 raise Aborted(Abort.UNKNOWN_CALL, chunk.names[instr[1]])
-            if nxt != entry:
-                raise Aborted(Abort.BAD_METADATA, f"op {ip} calls {entry}, not {nxt}")
-            if sum(1 for f in frames if f.entry == entry) >= max_inline_recursion:
+            if nxt != callee:
+                raise Aborted(Abort.BAD_METADATA, f"op {ip} calls {callee}, not {nxt}")
+            if sum(1 for f in frames if f.entry == callee) >= max_inline_recursion:
                 raise Aborted(Abort.RECURSION, chunk.names[instr[1]])
-            frames.append(InlineFrame(entry, ip + 1, first_scratch + len(frames) * nslots,
+            frames.append(InlineFrame(callee, ip + 1, first_scratch + len(frames) * nslots,
                                       depth - instr[2]))
             written.append(set())
             deepest = max(deepest, len(frames))
@@ -185,6 +211,14 @@ def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
             raise Aborted(Abort.SCOPE if d.spec.has(F.SCOPE) else Abort.LEAVES_FRAME,
                           d.name)
         base = frames[-1].slot_base if frames else 0
+        read = global_read(instr)
+        if read is not None:
+            slot = first_scratch - len(globals_) + globals_.index(read[0])
+            nodes.append(Node("global_get", ip, (Op.GetSlot, slot), snap))
+            nodes.append(Node("op", ip, read[1], snap))
+            if last:
+                raise Aborted(Abort.BAD_METADATA, "the trace ends on a global op")
+            continue
         if op in _GLOBAL_GET or op in _GLOBAL_SET:
             slot = first_scratch - len(globals_) + globals_.index(instr[1])
             kind = "global_get" if op in _GLOBAL_GET else "global_set"

@@ -89,7 +89,8 @@ def lower(root: Part, chunk: Chunk, slot_count: int) -> Lowered:
     resolved = [(at, pos, starts[id(ref[1])] if ref[0] == "part" else ref)
                 for at, pos, ref in patches]
     # Every exit stub must leave the same stack depth: first find each stub's depth.
-    probe = _finish(ops, lines, exits, resolved, chunk, slot_count, ())
+    name = f"{chunk.source or '<chunk>'} (trace at op {root.ir.recording.start})"
+    probe = _finish(ops, lines, exits, resolved, chunk, name, slot_count, ())
     depth = verify(probe).depth
     spills: list[tuple[int, ...]] = []
     next_slot = slot_count
@@ -97,7 +98,7 @@ def lower(root: Part, chunk: Chunk, slot_count: int) -> Lowered:
         d = depth[len(ops) + 2 * k] or 0
         spills.append(tuple(range(next_slot, next_slot + d)))
         next_slot += d
-    lowered = _finish(ops, lines, exits, resolved, chunk, next_slot, tuple(spills))
+    lowered = _finish(ops, lines, exits, resolved, chunk, name, next_slot, tuple(spills))
     stub_snaps = [exits[k] for k, sp in enumerate(spills) for _ in range(len(sp) + 2)]
     return Lowered(lowered, tuple(snaps + stub_snaps), tuple(exits), tuple(owners),
                    tuple(spills))
@@ -172,7 +173,7 @@ def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: 
 
 
 def _finish(body: list[list[Any]], lines: list[int], exits: list[Snapshot],
-            patches: list[tuple[int, int, Any]], chunk: Chunk, slot_count: int,
+            patches: list[tuple[int, int, Any]], chunk: Chunk, name: str, slot_count: int,
             spills: tuple[tuple[int, ...], ...]) -> Chunk:
     """The lowered chunk: the body, then one stub per exit (spills, exit id, jump to end)."""
     ops = [list(instr) for instr in body]
@@ -192,10 +193,8 @@ def _finish(body: list[list[Any]], lines: list[int], exits: list[Snapshot],
     all_lines.extend(0 for _ in stubs)
     for at, pos, ref in patches:
         ops[at][pos] = stub_at[ref[1]] if isinstance(ref, tuple) else ref
-    at = exits[0].ip if exits else 0
     return Chunk([tuple(instr) for instr in ops], chunk.constants, chunk.names, all_lines,
-                 slot_count, source=f"{chunk.source or '<chunk>'} (trace, first exit to op "
-                 f"{at})")
+                 slot_count, source=name)
 
 
 # -- the tier module the runtime compiles lowered traces with ----------------------------

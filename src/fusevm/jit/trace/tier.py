@@ -265,8 +265,8 @@ def _enter(vm: VM, tree: Tree, fuel: int) -> tuple[int | None, Snapshot] | None:
     low = tree.low
     if ip < 0:
         exit_id = values.pop()
-        snap = low.exits[exit_id]  # type: ignore[index]
-        values = [work[s] for s in low.spills[exit_id]]  # type: ignore[index]
+        snap = low.exits[exit_id]
+        values = [work[s] for s in low.spills[exit_id]]
     else:
         exit_id = None
         snap = low.snaps[ip]
@@ -304,6 +304,8 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
         digest = runtime.analysis(chunk).digest
     except VMError:
         return None
+    if h not in loop_facts(chunk).back_edges:
+        return None  # function entries and block starts: traces start at loop headers
     a = _anchor(chunk, digest, h)
     if a.life.phase is Phase.BLACKLISTED:
         return None

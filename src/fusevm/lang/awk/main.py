@@ -124,6 +124,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     state.values[13] = float(len(operands) + 1)  # ARGC
     state.pending = [(name, make_strnum(value)) for name, value in assigns]
     vm = VM(chunk, extensions=[AWK], max_depth=MAX_CALL_DEPTH)
+    vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
 
     def system(command: str) -> int:
         status: int = vm.shell.exec(["/bin/sh", "-c", command])
