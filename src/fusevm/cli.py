@@ -53,7 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if args.jit_log:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
-            vm.enable_jit()
+            vm.enable_tracing_jit()
         with sigint_interrupts(vm):
             result = vm.run()
     sys.stdout.flush()
@@ -121,7 +121,19 @@ def _cmd_bench(rest: list[str]) -> int:
 
 def _cmd_jit_dump(args: argparse.Namespace) -> int:
     from fusevm.jit import dump
-    print(dump(load_chunk(args.file, fuse=not args.no_fuse)))
+    chunk = load_chunk(args.file, fuse=not args.no_fuse)
+    if args.run:
+        import io
+
+        from fusevm.interp.vm import VM
+        # Traces exist once a run has made loops hot: run it (output discarded) first.
+        vm = VM(chunk, stdout=io.StringIO())
+        vm.enable_tracing_jit()
+        try:
+            vm.run()
+        except VMError as e:
+            print(f"; the run stopped: {e}")
+    print(dump(chunk))
     return 0
 
 
@@ -171,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump = sub.add_parser("jit-dump", help="print the LLVM IR and tier decision for a chunk")
     dump.add_argument("file")
     dump.add_argument("--no-fuse", action="store_true")
+    dump.add_argument("--run", action="store_true",
+                      help="run the chunk with every tier first, then show its traces as IR")
 
     sub.add_parser("awk", help="POSIX awk on the VM (see `fusevm awk --help`)", add_help=False)
     return p

@@ -34,6 +34,7 @@ from fusevm.jit.config import get_config
 from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.region import Region, cut
+from fusevm.jit.trace.tier import describe as trace_describe
 from fusevm.jit.trace.tier import trace_step
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import FUEL_MAX, Analysis
@@ -363,6 +364,10 @@ def describe(chunk: Chunk, _depth: int = 0) -> str:
                          f"{describe_kinds([SlotKind(k) for k in info.kinds])}, "
                          f"{info.pipeline}/cg{info.codegen}, runs {entry.unit.runs}, "
                          f"deopts {entry.unit.deopts}")
+    traces = trace_describe(chunk)
+    if traces:
+        lines.append("; traces recorded in this process:")
+        lines.append(traces)
     out = "\n".join(lines) + "\n"
     for i, sub in enumerate(chunk.sub_chunks):
         out += f"\n; sub-chunk {i}\n" + describe(sub, _depth + 1)

@@ -57,8 +57,8 @@ HOT_EXIT: Final = 10
 MAX_MISMATCHES: Final = 5
 
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
-                    "side_exits", "loop_exits", "deopts", "guard_mismatches", "blacklisted",
-                    "imported")
+                    "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
+                    "blacklisted", "imported")
 
 
 @dataclass(eq=False, slots=True)
@@ -250,10 +250,17 @@ def _blacklist(a: Anchor, why: str) -> None:
 
 # -- running ------------------------------------------------------------------------------
 
-def _enter(vm: VM, tree: Tree, fuel: int) -> tuple[int | None, Snapshot] | None:
-    """Run the tree from the VM's state; (exit id, or None for a deopt; the snapshot
-    resumed at), with the interpreter's state rebuilt there, or None when it did not run
-    (no unit for these kinds)."""
+def _enter(vm: VM, a: Anchor, tree: Tree,
+           fuel: int) -> tuple[tuple[Trace, int] | None, Snapshot] | None:
+    """Run the tree from the VM's state; (the trace and local exit it left by, or None
+    for a deopt; the snapshot resumed at), with the interpreter's state rebuilt there, or
+    None when it did not run (no unit for these kinds)."""
+    if _reference:
+        from fusevm.jit.trace.executor import execute
+        assert a.root is not None
+        tree.runs += 1
+        COUNTS["entries"] += 1
+        return execute(vm, a.root, tree, fuel)
     work = _work(vm, tree)
     out = runtime.enter(lowering, tree.an, work, vm.strict_int, 0, fuel)
     if out is None:
@@ -261,18 +268,29 @@ def _enter(vm: VM, tree: Tree, fuel: int) -> tuple[int | None, Snapshot] | None:
     tree.runs += 1
     COUNTS["entries"] += 1
     ip, values = out
-    exit_id: int | None
     low = tree.low
     if ip < 0:
         exit_id = values.pop()
         snap = low.exits[exit_id]
         values = [work[s] for s in low.spills[exit_id]]
-    else:
-        exit_id = None
-        snap = low.snaps[ip]
-        COUNTS["deopts"] += 1
+        _materialize(vm, tree, work, snap, values)
+        return tree.owners[exit_id], snap
+    snap = low.snaps[ip]
+    COUNTS["deopt_exits"] += 1
     _materialize(vm, tree, work, snap, values)
-    return exit_id, snap
+    return None, snap
+
+
+#: Run trees in the reference executor instead of native code (tests without llvmlite).
+_reference = False
+
+
+def use_reference_executor(on: bool) -> bool:
+    """Run every trace tree through `executor.execute` (True) or natively; returns the
+    previous setting."""
+    global _reference
+    old, _reference = _reference, on
+    return old
 
 
 def _materialize(vm: VM, tree: Tree, work: list[Any], snap: Snapshot,
@@ -346,7 +364,7 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
     except Aborted as why:
         _abort(a, why, cfg.trace_threshold)
         return nxt
-    failure = _compile_now(vm, tree)
+    failure = None if _reference else _compile_now(vm, tree)
     if failure is not None:
         _abort(a, Aborted(Abort.COMPILE, failure), cfg.trace_threshold)
         return nxt
@@ -363,7 +381,7 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
 def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig) -> int:
     tree = a.tree
     assert tree is not None
-    res = _enter(vm, tree, fuel)
+    res = _enter(vm, a, tree, fuel)
     if res is None:
         a.mismatches += 1
         COUNTS["guard_mismatches"] += 1
@@ -371,13 +389,13 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
             _blacklist(a, f"{MAX_MISMATCHES} entries in a row with kinds no unit takes")
         return original()
     a.mismatches = 0
-    exit_id, snap = res
-    if exit_id is None:
+    owner, snap = res
+    if owner is None:
         return snap.ip  # a deopt inside the unit, or fuel ran out: resume there
     if not snap.frames and snap.ip not in a.loop:
         COUNTS["loop_exits"] += 1
         return snap.ip
-    t, k = tree.owners[exit_id]
+    t, k = owner
     COUNTS["side_exits"] += 1
     t.exit_counts[k] += 1
     count = t.exit_counts[k]
@@ -385,7 +403,7 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
         runtime.log(f"{_where(a, t)}: exit {k} to op {snap.ip} taken")
     if count >= HOT_EXIT and k not in t.refused:
         if t.chain + 1 <= cfg.max_trace_chain:
-            return _record_side(vm, a, t, k, exit_id, snap, cfg)
+            return _record_side(vm, a, t, k, snap, cfg)
         t.refused.add(k)
     a.side_exits += 1
     if a.side_exits >= cfg.max_side_exits:
@@ -393,17 +411,18 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
     return snap.ip
 
 
-def _record_side(vm: VM, a: Anchor, t: Trace, k: int, exit_id: int, snap: Snapshot,
+def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
                  cfg: TraceJitConfig) -> int:
     tree = a.tree
     assert tree is not None and a.root is not None
     COUNTS["recordings"] += 1
     runtime.log(f"{_where(a, t)}: recording a side trace from exit {k} (op {snap.ip})")
     t.refused.add(k)  # one attempt per exit, whatever happens
+    # The side trace starts with the exit's stack values (those above the loop's start).
+    depth = len(tree.low.spills[tree.owners.index((t, k))])
     try:
         nxt, rec = record(vm, _steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion, len(snap.frames),
-                          len(tree.low.spills[exit_id]))
+                          cfg.max_inline_recursion, len(snap.frames), depth)
     except VMError:
         COUNTS["aborts"] += 1
         ABORTS[Abort.ERROR.name] += 1
@@ -413,7 +432,8 @@ def _record_side(vm: VM, a: Anchor, t: Trace, k: int, exit_id: int, snap: Snapsh
         child = t.children[k] = Trace(rec, t.chain + 1, t.path + (k,))
         try:
             new = build_tree(vm.chunk, a.root, cfg)
-            failure = _compile_now(vm, new) if nxt == a.start else None
+            failure = _compile_now(vm, new) if nxt == a.start and not _reference \
+                else None
             if failure is not None:
                 raise Aborted(Abort.COMPILE, failure)
         except Aborted as e:
