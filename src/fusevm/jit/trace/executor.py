@@ -35,7 +35,8 @@ def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
     from fusevm.interp.registry import FACTORIES
     from fusevm.interp.vm import VM as _VM
     from fusevm.jit.trace.tier import _materialize, _work
-    scratch = _VM(tree.low.chunk, extensions=vm.extensions, strict_int=vm.strict_int)
+    # Handlers read their own instruction from the chunk: build them over the original.
+    scratch = _VM(vm.chunk, extensions=vm.extensions, strict_int=vm.strict_int)
     scratch.host_data = vm.host_data
     work = _work(vm, tree)
     scratch.slots = work

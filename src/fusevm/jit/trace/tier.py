@@ -91,6 +91,7 @@ class Tree:
     globals: tuple[int, ...]
     nslots: int
     size: int  # slots the unit runs with
+    depth: int = 0  # inlined calls open at most
     kinds: tuple[int, ...] = ()
     runs: int = 0
 
@@ -208,7 +209,7 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     if refusal is not None:
         raise Aborted(Abort.NOT_LOWERABLE, refusal)
     owners = tuple((by_part[id(p)], k) for p, k in low.owners)
-    return Tree(low, an, owners, layout, nslots, low.chunk.slot_count)
+    return Tree(low, an, owners, layout, nslots, low.chunk.slot_count, depth)
 
 
 def _work(vm: VM, tree: Tree) -> list[Any]:
@@ -257,10 +258,14 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
     None when it did not run (no unit for these kinds)."""
     if _reference:
         from fusevm.jit.trace.executor import execute
+        if len(vm.frames) + tree.depth > vm.max_depth + 1:
+            return None
         assert a.root is not None
         tree.runs += 1
         COUNTS["entries"] += 1
         return execute(vm, a.root, tree, fuel)
+    if len(vm.frames) + tree.depth > vm.max_depth + 1:
+        return None  # an inlined call would pass the frame limit: the interpreter raises
     work = _work(vm, tree)
     out = runtime.enter(lowering, tree.an, work, vm.strict_int, 0, fuel)
     if out is None:
