@@ -530,3 +530,27 @@ def test_jit_dump_shows_the_traces_as_ir() -> None:
     outcome(chunk, True)
     text = dump(chunk)
     assert "trace at op 4 (loop)" in text and "side trace at exit path" in text
+
+
+# -- generated programs ---------------------------------------------------------------------
+
+SEEDS = range(60)
+_totals: dict[str, float] = {}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_generated_programs_agree_with_the_interpreter(seed: int) -> None:
+    from trace_progs import program
+    counts = agree(program(seed))
+    for k, v in counts.items():
+        _totals[k] = _totals.get(k, 0) + v
+
+
+def test_generated_programs_exercise_every_trace_path() -> None:
+    from trace_progs import program
+    if len(_totals) == 0:  # run alone: gather the counters here
+        for seed in SEEDS:
+            for k, v in agree(program(seed)).items():
+                _totals[k] = _totals.get(k, 0) + v
+    for key in ("traces", "side_traces", "side_exits", "loop_exits", "entries"):
+        assert _totals.get(key, 0) > 0, (key, _totals)
