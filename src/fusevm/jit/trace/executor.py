@@ -38,7 +38,7 @@ def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
     # Handlers read their own instruction from the chunk: build them over the original.
     scratch = _VM(vm.chunk, extensions=vm.extensions, strict_int=vm.strict_int)
     scratch.host_data = vm.host_data
-    work = _work(vm, tree)
+    work = _work(vm, tree)  # (entry reads raising: see tier._enter)
     scratch.slots = work
     stack = scratch.stack
     steps: dict[int, Step] = {}

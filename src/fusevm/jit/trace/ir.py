@@ -12,13 +12,17 @@ each recorded op becomes:
   stay on the stack for the callee's own ops, exactly as in the interpreter);
 * `global_get` / `global_set`: a global read or written (carried in a slot while the trace
   runs);
+* `entry_read`: an extension op declared an entry read (`register_entry_read`), whose
+  value depends only on host state no lowerable op changes (awk's `$3`, `NF`): the trace
+  runs it once on entry and carries its value in a slot;
 * `close`: the last op, which goes back to the start (a loop) or to the close anchor.
 
 Every node carries the `Snapshot` of the state before it: the original ip and the inlined
 frames open there. An exit rebuilds the interpreter's frames from it (D15).
 
 Slot layout while a trace runs: the frame's own slots first (the frame the trace started
-in), then one slot per referenced global, then `nslots` slots per inlining depth.
+in), then one slot per referenced global, one per entry read, then `nslots` slots per
+inlining depth.
 """
 
 from __future__ import annotations
@@ -98,10 +102,12 @@ class TraceIR:
     source: str = ""
     #: The inlined frames open where a side trace starts (its parent's exit).
     entry_frames: tuple[InlineFrame, ...] = ()
+    reads: tuple[tuple[Any, ...], ...] = ()  # entry-read instructions, after the globals
 
     @property
     def slot_count(self) -> int:
-        return self.nslots + len(self.globals) + self.inline_depth * self.nslots
+        return self.nslots + len(self.globals) + len(self.reads) + \
+            self.inline_depth * self.nslots
 
     def global_slot(self, g: int) -> int:
         return self.nslots + self.globals.index(g)
@@ -122,6 +128,34 @@ def register_global_read(ext_id: int, then: tuple[Any, ...]) -> None:
     """Declare extension op `ext_id` as "push globals[operand 0], then run `then`"
     (awk's AwkVarNum is GetVar + AwkNum), so traces carry that global in a slot."""
     GLOBAL_READS[ext_id] = then
+
+
+#: Extension ops (ids) whose value the trace reads once on entry (see the module doc).
+ENTRY_READS: set[int] = set()
+
+
+def register_entry_read(ext_id: int) -> None:
+    """Declare extension op `ext_id` (no stack inputs, one result) an entry read: its value
+    depends only on host state that no lowerable op changes, so within one trace entry it
+    is a constant. The trace runs its interpreter step on entry."""
+    ENTRY_READS.add(ext_id)
+
+
+def is_entry_read(instr: tuple[Any, ...]) -> bool:
+    if instr[0] is Op.Extended or instr[0] is Op.ExtendedWide:
+        d = decode(instr)
+        return d.ext is not None and d.ext.id in ENTRY_READS
+    return False
+
+
+def reads_of(chunk: Chunk, ips: tuple[int, ...], known: list[tuple[Any, ...]]
+             ) -> list[tuple[Any, ...]]:
+    """`known` extended by the entry reads at `ips`, in first-use order."""
+    for ip in ips:
+        instr = chunk.ops[ip]
+        if is_entry_read(instr) and instr not in known:
+            known.append(instr)
+    return known
 
 
 def global_read(instr: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]] | None:
@@ -150,17 +184,21 @@ def globals_of(chunk: Chunk, ips: tuple[int, ...], known: list[int]) -> list[int
 
 
 def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
-          entry: Snapshot | None = None, globals_: tuple[int, ...] | None = None) -> TraceIR:
+          entry: Snapshot | None = None, globals_: tuple[int, ...] | None = None,
+          reads: tuple[tuple[Any, ...], ...] | None = None) -> TraceIR:
     """The IR of a recording; raises Aborted when the path cannot be a trace.
 
     A side trace starts from its parent's exit snapshot `entry` (inlined frames may be
     open there). Traces of one tree share one slot layout: `globals_` orders the globals
-    of all of them.
+    of all of them, and `reads` their entry reads.
     """
     nslots = chunk.slot_count
     if globals_ is None:
         globals_ = tuple(globals_of(chunk, rec.ips, []))
-    first_scratch = nslots + len(globals_)
+    if reads is None:
+        reads = tuple(reads_of(chunk, rec.ips, []))
+    first_reads = nslots + len(globals_)
+    first_scratch = first_reads + len(reads)
     frames: list[InlineFrame] = []
     written: list[set[int]] = []
     if entry is not None:
@@ -213,14 +251,20 @@ def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
         base = frames[-1].slot_base if frames else 0
         read = global_read(instr)
         if read is not None:
-            slot = first_scratch - len(globals_) + globals_.index(read[0])
+            slot = nslots + globals_.index(read[0])
             nodes.append(Node("global_get", ip, (Op.GetSlot, slot), snap))
             nodes.append(Node("op", ip, read[1], snap))
             if last:
                 raise Aborted(Abort.BAD_METADATA, "the trace ends on a global op")
             continue
+        if is_entry_read(instr):
+            nodes.append(Node("entry_read", ip, (Op.GetSlot, first_reads + reads.index(instr)),
+                              snap))
+            if last:
+                raise Aborted(Abort.BAD_METADATA, "the trace ends on an entry read")
+            continue
         if op in _GLOBAL_GET or op in _GLOBAL_SET:
-            slot = first_scratch - len(globals_) + globals_.index(instr[1])
+            slot = nslots + globals_.index(instr[1])
             kind = "global_get" if op in _GLOBAL_GET else "global_set"
             nodes.append(Node(kind, ip, (Op.GetSlot if kind == "global_get" else Op.SetSlot,
                                          slot), snap))
@@ -266,7 +310,7 @@ def build(chunk: Chunk, rec: Recording, max_inline_recursion: int,
     if frames:
         raise Aborted(Abort.BAD_METADATA, "the trace ends inside an inlined call")
     return TraceIR(rec, tuple(nodes), nslots, globals_, deepest, chunk.source or "<chunk>",
-                   entry_frames)
+                   entry_frames, reads)
 
 
 def format_ir(ir: TraceIR, chunk: Chunk | None = None, path: tuple[int, ...] = ()) -> str:
@@ -280,7 +324,9 @@ def format_ir(ir: TraceIR, chunk: Chunk | None = None, path: tuple[int, ...] = (
         indent = "  " * (len(n.snap.frames) + 1)
         orig = decode(chunk.ops[n.ip]).name if chunk is not None else str(n.instr[0])
         text = f"{i:4d} {indent}{n.kind:<10} op {n.ip:<5} {orig}"
-        if n.kind in ("global_get", "global_set") and chunk is not None:
+        if n.kind == "entry_read":
+            text += f" -> slot {n.instr[1]} (read on entry)"
+        elif n.kind in ("global_get", "global_set") and chunk is not None:
             text += f" {_name(chunk, chunk.ops[n.ip][1])} -> slot {n.instr[1]}"
         elif n.kind in ("op", "guard", "close", "jump"):
             d = decode(n.instr)

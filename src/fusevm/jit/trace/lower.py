@@ -139,7 +139,7 @@ def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: 
             for _ in range(node.pops):
                 emit((Op.Pop,), snap)
             continue
-        if kind in ("op", "global_get", "global_set"):
+        if kind in ("op", "global_get", "global_set", "entry_read"):
             d = decode(node.instr)
             if d.spec.has(F.BRANCH):  # a conditional branch to its own fall-through
                 branch(node.instr, snap, len(ops) + 1, None)

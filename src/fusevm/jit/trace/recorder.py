@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from fusevm.errors import VMError
 from fusevm.instr import decode
 from fusevm.jit.eligibility import op_refusal
-from fusevm.jit.trace.ir import Aborted, Recording, global_read
+from fusevm.jit.trace.ir import Aborted, Recording, global_read, is_entry_read
 from fusevm.jit.trace.states import Abort
 from fusevm.ops import F, Op
 
@@ -57,7 +57,8 @@ class Steps:
             return self.refusals[ip]
         instr = self.vm.chunk.ops[ip]
         found: str | None = None
-        if instr[0] not in _TRACE_OPS and global_read(instr) is None:
+        if instr[0] not in _TRACE_OPS and global_read(instr) is None and \
+                not is_entry_read(instr):
             d = decode(instr)
             if d.spec.has(F.SCOPE):
                 found = "scope"

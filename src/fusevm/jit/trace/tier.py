@@ -38,6 +38,7 @@ from fusevm.jit.trace.ir import (
     build,
     format_ir,
     globals_of,
+    reads_of,
 )
 from fusevm.jit.trace.lower import Lowered, Part, local_exits, lower
 from fusevm.jit.trace.meta import TraceMetadata
@@ -92,6 +93,7 @@ class Tree:
     nslots: int
     size: int  # slots the unit runs with
     depth: int = 0  # inlined calls open at most
+    reads: tuple[int, ...] = ()  # ips of the entry reads, run on entry in this order
     kinds: tuple[int, ...] = ()
     runs: int = 0
 
@@ -173,9 +175,12 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     raises Aborted."""
     traces = root.walk()
     shared: list[int] = []
+    shared_reads: list[tuple[Any, ...]] = []
     for t in traces:
         globals_of(chunk, t.rec.ips, shared)
+        reads_of(chunk, t.rec.ips, shared_reads)
     layout = tuple(shared)
+    reads = tuple(shared_reads)
     parts: dict[int, Part] = {}
     exits_of: dict[int, list[Snapshot]] = {}
     parent_of: dict[int, tuple[Trace, int]] = {}
@@ -187,7 +192,7 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
         if id(t) in parent_of:
             p, k = parent_of[id(t)]
             entry = exits_of[id(p)][k]
-        t.ir = build(chunk, t.rec, cfg.max_inline_recursion, entry, layout)
+        t.ir = build(chunk, t.rec, cfg.max_inline_recursion, entry, layout, reads)
         exits_of[id(t)] = local_exits(t.ir)
         if len(t.exit_counts) != len(exits_of[id(t)]):
             t.exit_counts = [0] * len(exits_of[id(t)])
@@ -200,7 +205,8 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
             part.children[k] = parts[id(c)]
     depth = max(t.ir.inline_depth for t in traces if t.ir is not None)
     nslots = chunk.slot_count
-    low = lower(parts[id(root)], chunk, nslots + len(layout) + depth * nslots)
+    low = lower(parts[id(root)], chunk,
+                nslots + len(layout) + len(reads) + depth * nslots)
     try:
         an = runtime.analysis(low.chunk)
     except VMError as e:
@@ -209,22 +215,34 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     if refusal is not None:
         raise Aborted(Abort.NOT_LOWERABLE, refusal)
     owners = tuple((by_part[id(p)], k) for p, k in low.owners)
-    return Tree(low, an, owners, layout, nslots, low.chunk.slot_count, depth)
+    read_ips = tuple(next(ip for t in traces for ip in t.rec.ips if chunk.ops[ip] == r)
+                     for r in reads)
+    return Tree(low, an, owners, layout, nslots, low.chunk.slot_count, depth, read_ips)
 
 
 def _work(vm: VM, tree: Tree) -> list[Any]:
-    """The unit's slots: the frame's, the globals', then Undef scratch (inlined frames,
-    exit spills)."""
+    """The unit's slots: the frame's, the globals', the entry reads' values (their own
+    interpreter steps run now), then Undef scratch (inlined frames, exit spills). Raises
+    VMError when an entry read does."""
     g = vm.globals
     work = list(vm.slots)
     work.extend([g[i] for i in tree.globals])
+    if tree.reads:
+        steps = _steps_for(vm)
+        pop = vm.stack.pop
+        for ip in tree.reads:
+            steps.step(ip)()
+            work.append(pop())
     work.extend([Undef] * (tree.size - len(work)))
     return work
 
 
 def _compile_now(vm: VM, tree: Tree) -> str | None:
     """Compile `tree` for the VM's current state; None, or why it does not compile."""
-    work = _work(vm, tree)
+    try:
+        work = _work(vm, tree)
+    except VMError as err:
+        return f"an entry read raised: {err}"
     unit = runtime.unit_for(lowering, tree.an, work, vm.strict_int, 0)
     if unit is None:
         e = tree.an.entries.get((lowering.NAME, vm.strict_int, tree.an.kinds_of(work)))
@@ -261,12 +279,19 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
         if len(vm.frames) + tree.depth > vm.max_depth + 1:
             return None
         assert a.root is not None
+        try:
+            result = execute(vm, a.root, tree, fuel)
+        except VMError:
+            return None  # an entry read raised (the ops themselves deopt instead)
         tree.runs += 1
         COUNTS["entries"] += 1
-        return execute(vm, a.root, tree, fuel)
+        return result
     if len(vm.frames) + tree.depth > vm.max_depth + 1:
         return None  # an inlined call would pass the frame limit: the interpreter raises
-    work = _work(vm, tree)
+    try:
+        work = _work(vm, tree)
+    except VMError:
+        return None  # an entry read raised: the interpreter reaches it and raises there
     out = runtime.enter(lowering, tree.an, work, vm.strict_int, 0, fuel)
     if out is None:
         return None

@@ -3,7 +3,9 @@
 Each rule means exactly what the op's interpreter handler does, for the kinds it accepts
 (Int, Float, Bool: awk keeps numbers as Floats); any other kind refuses the unit, and the
 interpreter runs it. `AwkVarNum name` reads a global, which only the trace tier carries
-natively: it is declared as "read the global, then AwkNum".
+natively: it is declared as "read the global, then AwkNum". `$k` as a number and the
+special variables (NR, NF, ...) change only through ops that run in the interpreter (field
+assignment, getline, the next record), so a trace reads them once on entry.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fusevm.instr import Decoded, encode
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.extension import lower_extension
 from fusevm.jit.lower.cx import Cx, Val
-from fusevm.jit.trace.ir import register_global_read
+from fusevm.jit.trace.ir import register_entry_read, register_global_read
 from fusevm.lang.awk.ops import AWK
 
 _NUMERIC = (SlotKind.INT, SlotKind.FLOAT, SlotKind.BOOL)
@@ -89,3 +91,5 @@ def _fmod(cx: Cx, a: Val, b: Val) -> Val:
 
 
 register_global_read(AWK["AwkVarNum"].id, encode(AWK["AwkNum"], ()))
+register_entry_read(AWK["AwkFieldNum"].id)
+register_entry_read(AWK["AwkSpecial"].id)
