@@ -554,3 +554,90 @@ def test_generated_programs_exercise_every_trace_path() -> None:
                 _totals[k] = _totals.get(k, 0) + v
     for key in ("traces", "side_traces", "side_exits", "loop_exits", "entries"):
         assert _totals.get(key, 0) > 0, (key, _totals)
+
+
+# -- abort reasons --------------------------------------------------------------------------
+
+NESTED = """
+    LoadInt 0
+    SetVar s
+    LoadInt 0
+    SetSlot 0
+outer:
+    LoadInt 0
+    SetSlot 1
+inner:
+    GetVar s
+    GetSlot 1
+    Add
+    SetVar s
+    GetSlot 1
+    LoadInt 1
+    Add
+    Dup
+    SetSlot 1
+    LoadInt 5
+    NumLt
+    JumpIfTrue inner
+    GetSlot 0
+    LoadInt 1
+    Add
+    Dup
+    SetSlot 0
+    LoadInt 300
+    NumLt
+    JumpIfTrue outer
+    GetVar s
+    ReturnValue
+"""
+
+PRINTING = """
+    LoadInt 0
+    SetSlot 0
+top:
+    GetSlot 0
+    PrintLn 1
+    GetSlot 0
+    LoadInt 1
+    Add
+    Dup
+    SetSlot 0
+    LoadInt 100
+    NumLt
+    JumpIfTrue top
+    LoadInt 0
+    ReturnValue
+"""
+
+
+@pytest.mark.parametrize("text, reason, config", [
+    (NESTED, Abort.INNER_LOOP, {}),
+    (PRINTING, Abort.NOT_LOWERABLE, {}),
+    (CALLS.format(n=300), Abort.TOO_LONG, {"max_trace_len": 8}),
+    (RECURSIVE.format(depth=9, n=300), Abort.RECURSION, {}),
+])
+def test_aborts_name_their_reason_and_blacklist_with_a_penalty(
+        text: str, reason: Abort, config: dict[str, int]) -> None:
+    if config:
+        set_config(get_config().replace(**config))
+    lines: list[str] = []
+    set_log(lines.append)
+    try:
+        agree(text)
+    finally:
+        set_log(None)
+    assert reason.name in tier.abort_reasons()
+    assert any(f"recording aborted ({reason.value}" in line for line in lines), lines
+
+
+def test_a_blacklisted_loop_gets_its_own_step_back() -> None:
+    chunk = assemble(PRINTING)
+    vm = VM(chunk, stdout=io.StringIO())
+    vm.set_tier_hook(JitHook(True))
+    vm.run()
+    assert tier.stats()["blacklisted"] == 1
+    code = vm._code
+    assert code is not None
+    from fusevm.interp.registry import FACTORIES
+    assert code[2].__qualname__ == FACTORIES[chunk.ops[2][0]](vm, chunk.ops[2][1:],
+                                                               2).__qualname__

@@ -361,15 +361,21 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     threshold = cfg.trace_threshold
     life = a.life
 
+    code = vm._code
+
     def step() -> int:
         if vm._budget is not None:
             return original()  # a budget counts every instruction: only the interpreter
         phase = life.phase
         if phase is Phase.COMPILED:
             return _run_chain(vm, a, original, fuel, cfg)
-        if phase is Phase.BLACKLISTED or phase is Phase.RECORDING:
+        if phase is Phase.BLACKLISTED:
+            # Given up for good: put the op's own step back, so the loop pays nothing.
+            if vm._code is code and code is not None and code[h] is step \
+                    and not vm._interrupt_pending:
+                code[h] = vm._installed[h] = original
             return original()
-        if not life.hot(threshold):
+        if phase is Phase.RECORDING or not life.hot(threshold):
             return original()
         return _record_root(vm, a, cfg)
     return step
