@@ -352,8 +352,14 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
         digest = runtime.analysis(chunk).digest
     except VMError:
         return None
-    if h not in loop_facts(chunk).back_edges:
-        return None  # function entries and block starts: traces start at loop headers
+    facts = loop_facts(chunk)
+    if h not in facts.back_edges:
+        # Traces start at loop headers; a function entry may still compile whole with
+        # native self-calls (deep recursion), block starts stay interpreted.
+        if any(ip == h for _, ip in chunk.sub_entries):
+            from fusevm.jit.trace.calls import call_step
+            return call_step(vm, h, original, fuel)
+        return None
     a = _anchor(chunk, digest, h)
     if a.life.phase is Phase.BLACKLISTED:
         return None
