@@ -6,8 +6,9 @@ Rows (CPU seconds of this thread per call, medians of interleaved rounds; the aw
 are the CPU time of a whole child process, startup included):
 
 - fib(20) and ackermann(3, 4): the interpreter, the VM with every tier on
-  (`enable_tracing_jit`, the best tier it has for them), and CPython running the same
-  function (`fusevm.bench.twins`);
+  (`enable_tracing_jit`: native self-recursive functions, `jit/trace/calls.py`), also with
+  region_threshold 1 (`best-t1`), and CPython running the same function
+  (`fusevm.bench.twins`);
 - a loop over Float globals and a loop calling a small function with a branch: the
   interpreter vs the trace tier (steady state: traces compiled by an earlier run);
 - `fusevm awk 'BEGIN { numeric loop }'` vs gawk and mawk (when installed).
@@ -169,8 +170,21 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(3):
             jit()  # warm: whatever compiles, compiles now
         wait_reoptimized(10)
+        base = get_config()
+        eager = base.replace(region_threshold=1)
+
+        def with_config(cfg: Any, fn: Callable[[], Any]) -> float:
+            old = set_config(cfg)
+            try:
+                return cpu(fn)
+            finally:
+                set_config(old)
+
+        # A fresh VM counts region_threshold entries of the function before it asks the
+        # tiers: "best-tier" pays those (50 interpreted calls), "best-t1" counts 1.
         figures = interleaved({"interp": lambda c=chunk: cpu(vm_runner(c, False)),
                                "best-tier": lambda j=jit: cpu(j),
+                               "best-t1": lambda j=jit, e=eager: with_config(e, j),
                                "cpython": lambda t=twin: cpu(t)}, rounds)
         row(name, figures, "cpython")  # the goal: best-tier/cpython <= 0.1
 
