@@ -6,7 +6,9 @@
 * `lower`: the IR as a chunk the block tier's code generator compiles, plus its exits;
 * `executor`: the reference executor of the IR (no native code);
 * `meta`: `TraceMetadata`, JSON export and import;
-* `tier`: anchors, the dispatch chain, side exits, side traces, blacklisting, counters.
+* `tier`: anchors, the dispatch chain, side exits, side traces, blacklisting, counters;
+* `calls`: functions pure over Ints compiled whole with native self-calls (deep
+  recursion, which traces only inline up to `max_inline_recursion`).
 
 The policy (`fusevm.jit.policy`) installs `tier.trace_step` at hot points whose region no
 block tier takes, when the VM was given `enable_tracing_jit()`.
