@@ -5,7 +5,7 @@ It walks the IR nodes themselves (not the lowered chunk): `op`, `global_get` and
 scratch VM whose slots are the trace's slot layout; a guard runs its branch and compares
 the direction with the recorded one; a failed guard continues in the side trace stitched
 to that exit, or leaves. An op that raises leaves before itself, as a native deopt would.
-The exit is materialised exactly as after a native run (`tier._materialize`), so tests
+The exit is materialised exactly as after a native run (`tree.materialize`), so tests
 can check recording, IR, snapshots and exits against the interpreter without llvmlite.
 """
 
@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from fusevm.errors import VMError
 from fusevm.jit.trace.ir import Node, Snapshot
 from fusevm.jit.trace.lower import local_exits
+from fusevm.jit.trace.tree import materialize, work_of
 
 if TYPE_CHECKING:
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
-    from fusevm.jit.trace.tier import Trace, Tree
+    from fusevm.jit.trace.tree import Trace, Tree
 
 
 def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
@@ -34,11 +35,10 @@ def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
 
     from fusevm.interp.registry import FACTORIES
     from fusevm.interp.vm import VM as _VM
-    from fusevm.jit.trace.tier import _materialize, _work
     # Handlers read their own instruction from the chunk: build them over the original.
     scratch = _VM(vm.chunk, extensions=vm.extensions, strict_int=vm.strict_int)
     scratch.host_data = vm.host_data
-    work = _work(vm, tree)  # (entry reads raising: see tier._enter)
+    work = work_of(vm, tree)  # (entry reads raising: see tier._enter)
     scratch.slots = work
     stack = scratch.stack
     steps: dict[int, Step] = {}
@@ -71,7 +71,7 @@ def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
                 nxt = run(node)
             except VMError:
                 stack[:] = before
-                _materialize(vm, tree, work, node.snap, list(stack))
+                materialize(vm, tree, work, node.snap, list(stack))
                 return None, node.snap
             if kind == "guard":
                 assert node.exit is not None
@@ -91,12 +91,12 @@ def execute(vm: VM, root: Trace, tree: Tree, fuel: int | None = None,
             if child is not None:
                 trace = child
                 continue
-            _materialize(vm, tree, work, out, list(stack))
+            materialize(vm, tree, work, out, list(stack))
             return ((trace, via) if via is not None else None), out
         assert closed
         trace = root
         loops += 1
         if loops >= max_loops or (word is not None and word.value < 0):
             snap = Snapshot(root.rec.start)
-            _materialize(vm, tree, work, snap, list(stack))
+            materialize(vm, tree, work, snap, list(stack))
             return None, snap

@@ -19,7 +19,6 @@ the root, and any other exit hands the interpreter the exact state at the exit's
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -34,17 +33,17 @@ from fusevm.jit.trace.ir import (
     Aborted,
     Recording,
     Snapshot,
-    TraceIR,
     build,
     format_ir,
     globals_of,
     reads_of,
 )
-from fusevm.jit.trace.lower import Lowered, Part, local_exits, lower
+from fusevm.jit.trace.lower import Part, local_exits, lower
 from fusevm.jit.trace.meta import TraceMetadata
-from fusevm.jit.trace.recorder import Steps, record
+from fusevm.jit.trace.recorder import record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
-from fusevm.jit.unit import KIND_OF, Analysis
+from fusevm.jit.trace.tree import Trace, Tree, materialize, steps_for, work_of
+from fusevm.jit.unit import KIND_OF
 from fusevm.loops import loop_facts, natural_loop
 from fusevm.values import Undef
 
@@ -60,42 +59,6 @@ MAX_MISMATCHES: Final = 5
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
                     "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
                     "blacklisted", "imported")
-
-
-@dataclass(eq=False, slots=True)
-class Trace:
-    """One recorded trace of a tree (root or side) and the state of its local exits."""
-
-    rec: Recording
-    chain: int  # 0 for a root trace, else how many side traces deep
-    path: tuple[int, ...] = ()  # local exit numbers from the root to here
-    ir: TraceIR | None = None  # (re)built with the tree's shared layout
-    children: dict[int, Trace] = field(default_factory=dict)
-    exit_counts: list[int] = field(default_factory=list)
-    refused: set[int] = field(default_factory=set)  # exits that get no side trace
-
-    def walk(self) -> list[Trace]:
-        """This trace and its side traces, parents first."""
-        out = [self]
-        for t in out:
-            out.extend(t.children[k] for k in sorted(t.children))
-        return out
-
-
-@dataclass(eq=False, slots=True)
-class Tree:
-    """A lowered, analysed trace tree: what runs natively."""
-
-    low: Lowered
-    an: Analysis
-    owners: tuple[tuple[Trace, int], ...]  # exit id -> (trace, local exit)
-    globals: tuple[int, ...]
-    nslots: int
-    size: int  # slots the unit runs with
-    depth: int = 0  # inlined calls open at most
-    reads: tuple[int, ...] = ()  # ips of the entry reads, run on entry in this order
-    kinds: tuple[int, ...] = ()
-    runs: int = 0
 
 
 @dataclass(eq=False, slots=True)
@@ -116,7 +79,6 @@ class Anchor:
 _lock = threading.RLock()
 _anchors: dict[tuple[str, int], Anchor] = {}
 _pending: dict[tuple[str, int], list[TraceMetadata]] = {}
-_steps: weakref.WeakKeyDictionary[Any, Steps] = weakref.WeakKeyDictionary()
 COUNTS: Counter[str] = Counter()
 ABORTS: Counter[str] = Counter()
 
@@ -153,13 +115,6 @@ def _anchor(chunk: Chunk, digest: str, h: int) -> Anchor:
             if metas:
                 _install_imported(chunk, a, metas)
         return a
-
-
-def _steps_for(vm: VM) -> Steps:
-    s = _steps.get(vm)
-    if s is None or s.code is not vm._code:
-        s = _steps[vm] = Steps(vm)
-    return s
 
 
 def _where(a: Anchor, t: Trace | None = None) -> str:
@@ -220,27 +175,10 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     return Tree(low, an, owners, layout, nslots, low.chunk.slot_count, depth, read_ips)
 
 
-def _work(vm: VM, tree: Tree) -> list[Any]:
-    """The unit's slots: the frame's, the globals', the entry reads' values (their own
-    interpreter steps run now), then Undef scratch (inlined frames, exit spills). Raises
-    VMError when an entry read does."""
-    g = vm.globals
-    work = list(vm.slots)
-    work.extend([g[i] for i in tree.globals])
-    if tree.reads:
-        steps = _steps_for(vm)
-        pop = vm.stack.pop
-        for ip in tree.reads:
-            steps.step(ip)()
-            work.append(pop())
-    work.extend([Undef] * (tree.size - len(work)))
-    return work
-
-
 def _compile_now(vm: VM, tree: Tree) -> str | None:
     """Compile `tree` for the VM's current state; None, or why it does not compile."""
     try:
-        work = _work(vm, tree)
+        work = work_of(vm, tree)
     except VMError as err:
         return f"an entry read raised: {err}"
     unit = runtime.unit_for(lowering, tree.an, work, vm.strict_int, 0)
@@ -289,7 +227,7 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
     if len(vm.frames) + tree.depth > vm.max_depth + 1:
         return None  # an inlined call would pass the frame limit: the interpreter raises
     try:
-        work = _work(vm, tree)
+        work = work_of(vm, tree)
     except VMError:
         return None  # an entry read raised: the interpreter reaches it and raises there
     out = runtime.enter(lowering, tree.an, work, vm.strict_int, 0, fuel)
@@ -303,11 +241,11 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
         exit_id = values.pop()
         snap = low.exits[exit_id]
         values = [work[s] for s in low.spills[exit_id]]
-        _materialize(vm, tree, work, snap, values)
+        materialize(vm, tree, work, snap, values)
         return tree.owners[exit_id], snap
     snap = low.snaps[ip]
     COUNTS["deopt_exits"] += 1
-    _materialize(vm, tree, work, snap, values)
+    materialize(vm, tree, work, snap, values)
     return None, snap
 
 
@@ -321,28 +259,6 @@ def use_reference_executor(on: bool) -> bool:
     global _reference
     old, _reference = _reference, on
     return old
-
-
-def _materialize(vm: VM, tree: Tree, work: list[Any], snap: Snapshot,
-                 values: list[Any]) -> None:
-    """Write the trace's state back: frame slots, globals, stack, inlined frames."""
-    from fusevm.interp.vm import Frame
-    n = tree.nslots
-    vm.slots[:] = work[:n]
-    g = vm.globals
-    for i, gi in enumerate(tree.globals):
-        g[gi] = work[n + i]
-    stack = vm.stack
-    base = len(stack)
-    stack.extend(values)
-    if snap.frames:
-        frames = vm.frames
-        for f, written in zip(snap.frames, snap.written):
-            slots: list[Any] = [Undef] * n
-            for s in written:
-                slots[s] = work[f.slot_base + s]
-            frames.append(Frame(slots, f.return_ip, base + f.stack_base, Frame.CALL))
-        vm.slots = frames[-1].slots
 
 
 def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
@@ -392,7 +308,7 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
     COUNTS["recordings"] += 1
     runtime.log(f"{_where(a)}: recording started")
     try:
-        nxt, rec = record(vm, _steps_for(vm), a.start, a.start, cfg.max_trace_len,
+        nxt, rec = record(vm, steps_for(vm), a.start, a.start, cfg.max_trace_len,
                           cfg.max_inline_recursion)
     except VMError:
         _abort(a, Aborted(Abort.ERROR), cfg.trace_threshold)
@@ -463,7 +379,7 @@ def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
     # The side trace starts with the exit's stack values (those above the loop's start).
     depth = len(tree.low.spills[tree.owners.index((t, k))])
     try:
-        nxt, rec = record(vm, _steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
+        nxt, rec = record(vm, steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
                           cfg.max_inline_recursion, len(snap.frames), depth)
     except VMError:
         COUNTS["aborts"] += 1
