@@ -106,7 +106,8 @@ odd:
     ReturnValue
 """
 
-AWK_LOOP = "BEGIN { for (i = 0; i < {n}; i++) s += i * 0.5 - (i % 7); print s }"
+AWK_LOOP = ('BEGIN { for (i = 0; i < {n}; i++) s += i * 0.5 - (i % 7); '
+            'printf "%.1f\\n", s }')
 
 
 def cpu(fn: Callable[[], Any]) -> float:
