@@ -641,3 +641,11 @@ def test_a_blacklisted_loop_gets_its_own_step_back() -> None:
     from fusevm.interp.registry import FACTORIES
     assert code[2].__qualname__ == FACTORIES[chunk.ops[2][0]](vm, chunk.ops[2][1:],
                                                                2).__qualname__
+
+
+def test_a_recording_that_leaves_the_loop_aborts_at_once() -> None:
+    # The header is entered 3 times; the recording starts at the third and sees the end.
+    set_config(get_config().replace(trace_threshold=2))
+    text = FLOAT_GLOBALS.format(n=2)
+    agree(text)
+    assert tier.abort_reasons().get(Abort.LEFT_LOOP.name, 0) >= 1

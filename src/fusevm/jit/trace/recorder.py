@@ -70,14 +70,16 @@ class Steps:
 
 
 def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
-           max_recursion: int, outer: int = 0,
-           entry_depth: int = 0) -> tuple[int, Recording | Aborted]:
+           max_recursion: int, outer: int = 0, entry_depth: int = 0,
+           loop: frozenset[int] = frozenset()) -> tuple[int, Recording | Aborted]:
     """Run the interpreter from `start` (where the VM stands) recording the path.
 
     Returns the ip the interpreter continues at, and the recording (control reached
     `close` in the trace's frame) or why there is none. A side trace may start inside
     `outer` calls opened by its parent trace, with `entry_depth` values on the stack above
-    the parent's start: it may return from those calls and pop those values.
+    the parent's start: it may return from those calls and pop those values. In the
+    trace's own frame the path must stay inside `loop` (the natural loop of `close`,
+    when given).
     """
     chunk = vm.chunk
     ops = chunk.ops
@@ -140,5 +142,7 @@ def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
                 return nxt, Aborted(Abort.SIDE_LOOP)
             if nxt in seen and nxt <= ip:
                 return nxt, Aborted(Abort.INNER_LOOP, f"at op {nxt}")
+            if loop and nxt not in loop:
+                return nxt, Aborted(Abort.LEFT_LOOP, f"to op {nxt}")
             seen.add(ip)
         ip = nxt

@@ -23,6 +23,7 @@ class Abort(enum.Enum):
     INLINE_DEPTH = "calls nest deeper than the inlining limit"
     RECURSION = "self-recursion deeper than max_inline_recursion"
     INNER_LOOP = "the path runs an inner loop (it gets a trace of its own)"
+    LEFT_LOOP = "the path left the loop before coming back to its header"
     SCOPE = "a scope frame (PushFrame/PopFrame) on the path"
     MULTI_TARGET = "a branch with more than one target"
     UNSET_SLOT = "an inlined call reads one of its slots before setting it"

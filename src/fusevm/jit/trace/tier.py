@@ -309,7 +309,7 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
     runtime.log(f"{_where(a)}: recording started")
     try:
         nxt, rec = record(vm, steps_for(vm), a.start, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion)
+                          cfg.max_inline_recursion, loop=a.loop)
     except VMError:
         _abort(a, Aborted(Abort.ERROR), cfg.trace_threshold)
         raise
@@ -380,7 +380,7 @@ def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
     depth = len(tree.low.spills[tree.owners.index((t, k))])
     try:
         nxt, rec = record(vm, steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion, len(snap.frames), depth)
+                          cfg.max_inline_recursion, len(snap.frames), depth, a.loop)
     except VMError:
         COUNTS["aborts"] += 1
         ABORTS[Abort.ERROR.name] += 1
