@@ -649,3 +649,45 @@ def test_a_recording_that_leaves_the_loop_aborts_at_once() -> None:
     text = FLOAT_GLOBALS.format(n=2)
     agree(text)
     assert tier.abort_reasons().get(Abort.LEFT_LOOP.name, 0) >= 1
+
+
+@pytest.mark.parametrize("seed", range(0, 60, 6))
+def test_budgets_on_generated_programs_with_compiled_traces(seed: int) -> None:
+    # The first run compiles the traces; budgeted runs of the same VM must stop exactly
+    # where the interpreter stops.
+    from trace_progs import program
+    chunk = assemble(program(seed))
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    try:
+        vm.run()
+    except VMError:
+        pass
+    for steps in (1, 97, 1000, 4000):
+        vm.reset()
+        ref = VM(chunk)
+        got = want = None
+        try:
+            vm.run(max_steps=steps)
+        except VMError as e:
+            got = (type(e).__name__, e.ip)
+        try:
+            ref.run(max_steps=steps)
+        except VMError as e:
+            want = (type(e).__name__, e.ip)
+        assert got == want
+        assert vm.ip == ref.ip and same((vm.globals,), (ref.globals,))
+
+
+def test_the_command_line_dumps_traces_and_logs_them(tmp_path: Any,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from fusevm.cli import main
+    path = tmp_path / "calls.fasm"
+    path.write_text(CALLS.format(n=300))
+    assert main(["jit-dump", "--run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "trace at op 4 (loop)" in out and "global_get" in out and "inline f" in out
+    tier.reset()
+    assert main(["run", "--jit-log", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "jit: " in err and "recording started" in err and "stitched to exit" in err
