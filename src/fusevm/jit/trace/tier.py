@@ -127,7 +127,16 @@ def _where(a: Anchor, t: Trace | None = None) -> str:
 
 def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     """(Re)build every trace's IR with one shared slot layout and lower the tree;
-    raises Aborted."""
+    raises Aborted (also for a bug here: the loop then stays with the interpreter)."""
+    try:
+        return _build_tree(chunk, root, cfg)
+    except Aborted:
+        raise
+    except Exception as x:  # a trace tier bug must not end the run
+        raise Aborted(Abort.COMPILE, f"internal error: {type(x).__name__}: {x}") from x
+
+
+def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     traces = root.walk()
     shared: list[int] = []
     shared_reads: list[tuple[Any, ...]] = []
