@@ -691,3 +691,24 @@ def test_the_command_line_dumps_traces_and_logs_them(tmp_path: Any,
     assert main(["run", "--jit-log", str(path)]) == 0
     err = capsys.readouterr().err
     assert "jit: " in err and "recording started" in err and "stitched to exit" in err
+
+
+def test_metadata_that_does_not_match_the_chunk_is_refused_and_the_run_is_right() -> None:
+    text = CALLS.format(n=300)
+    chunk = assemble(text)
+    want = outcome(chunk, False)
+    outcome(chunk, True)
+    metas = JitCompiler().trace_export_all()
+    assert metas
+    bad = [TraceMetadata.from_json({**m.to_json(), "ips": [5] * len(m.ips)}) for m in metas]
+    tier.reset()
+    runtime.reset()
+    JitCompiler().trace_import_all(bad)
+    lines: list[str] = []
+    set_log(lines.append)
+    try:
+        assert same(outcome(assemble(text), True), want)
+    finally:
+        set_log(None)
+    assert any("imported traces refused" in line for line in lines), lines
+    assert tier.stats()["imported"] == 0
