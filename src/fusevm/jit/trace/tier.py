@@ -1,11 +1,13 @@
 """The trace tier's dispatch: anchors, their traces, exits, side traces and counters.
 
 `trace_step(vm, h, original, fuel_addr)` is what the policy installs at a hot point no
-region tier takes. Per anchor (chunk digest, hot point) a `Lifecycle` decides: count
-entries, record once hot, run the compiled trace, or step aside for good. Running a trace
-is a chain: the root trace runs until an exit; an exit that owns a side trace continues
-in it (no interpreter in between), a side trace that reaches the loop header re-enters
-the root, and any other exit hands the interpreter the exact state at the exit's op.
+region tier takes. Per anchor (chunk digest, loop header) a `Lifecycle` decides: count
+entries, record once hot, run the compiled trace tree, or step aside for good (the op's
+own step is put back). The root trace and the side traces stitched to its exits are one
+native unit (`lower.py`): an exit that owns a side trace continues in it natively, a side
+trace that reaches the loop header loops back, and any other exit hands the interpreter
+the exact state at the exit's op (`tree.materialize`). A new side trace rebuilds and
+recompiles the tree. Function entries go to `calls.py` (native self-recursion).
 
 * A loop exit (the resume op is outside the loop, with no inlined frame open) ends the
   chain and counts nothing.
