@@ -534,7 +534,7 @@ def test_jit_dump_shows_the_traces_as_ir() -> None:
 
 # -- generated programs ---------------------------------------------------------------------
 
-SEEDS = range(60)
+SEEDS = range(70)  # seed 67: a division by zero while recording
 _totals: dict[str, float] = {}
 
 

@@ -5,9 +5,10 @@ tier step installed at a hot point gets in the way) one op at a time, noting eac
 the operand-stack depth before it, until control comes back to the close anchor in the
 frame the recording started in. It records no values: kinds are read at trace entry and
 checked by the native unit. Everything that cannot be part of a trace stops it *before*
-the op runs (so the interpreter simply continues there); an error raised by an op stops
-it too, and is raised located at that op. The VM's state is the interpreter's at every
-point, since the interpreter itself did the work.
+the op runs (so the interpreter simply continues there); so does an op that raises: the
+stack values it popped are put back and the interpreter runs it again, raising there.
+The VM's state is the interpreter's at every point, since the interpreter itself did the
+work.
 """
 
 from __future__ import annotations
@@ -114,14 +115,16 @@ def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
             return ip, Aborted(Abort.LEAVES_FRAME)
         ips.append(ip)
         depths.append(len(stack) - base_stack)
+        # An op that raises has touched only the operand stack (pops before the error):
+        # keep its top to put back, so the interpreter can run the op again and raise
+        # there, located and with the VM's ip where the interpreter leaves it.
+        keep = max(0, min(base_stack, len(stack) - 8))
+        saved = stack[keep:]
         try:
             nxt = steps.step(ip)()
-        except VMError as e:
-            raise e.locate(op=decode(instr).name, ip=ip, source=chunk.source,
-                           line=chunk.line_of(ip)) from e.__cause__
-        except RecursionError as e:
-            raise VMError("Python recursion limit reached", op=decode(instr).name, ip=ip,
-                          source=chunk.source, line=chunk.line_of(ip)) from e
+        except (VMError, RecursionError):
+            stack[keep:] = saved
+            return ip, Aborted(Abort.ERROR, f"at op {ip} ({decode(instr).name})")
         if nxt >= n or nxt < 0 or vm.halted:
             return nxt, Aborted(Abort.ENDED)
         if op is Op.Call:

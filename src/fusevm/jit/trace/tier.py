@@ -318,12 +318,8 @@ def _record_root(vm: VM, a: Anchor, cfg: TraceJitConfig) -> int:
     a.life.move(Phase.RECORDING)
     COUNTS["recordings"] += 1
     runtime.log(f"{_where(a)}: recording started")
-    try:
-        nxt, rec = record(vm, steps_for(vm), a.start, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion, loop=a.loop)
-    except VMError:
-        _abort(a, Aborted(Abort.ERROR), cfg.trace_threshold)
-        raise
+    nxt, rec = record(vm, steps_for(vm), a.start, a.start, cfg.max_trace_len,
+                      cfg.max_inline_recursion, loop=a.loop)
     if isinstance(rec, Aborted):
         _abort(a, rec, cfg.trace_threshold)
         return nxt
@@ -389,13 +385,8 @@ def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
     t.refused.add(k)  # one attempt per exit, whatever happens
     # The side trace starts with the exit's stack values (those above the loop's start).
     depth = len(tree.low.spills[tree.owners.index((t, k))])
-    try:
-        nxt, rec = record(vm, steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
-                          cfg.max_inline_recursion, len(snap.frames), depth, a.loop)
-    except VMError:
-        COUNTS["aborts"] += 1
-        ABORTS[Abort.ERROR.name] += 1
-        raise
+    nxt, rec = record(vm, steps_for(vm), snap.ip, a.start, cfg.max_trace_len,
+                      cfg.max_inline_recursion, len(snap.frames), depth, a.loop)
     why: Aborted | None = rec if isinstance(rec, Aborted) else None
     if isinstance(rec, Recording):
         child = t.children[k] = Trace(rec, t.chain + 1, t.path + (k,))
