@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if args.jit_log:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
-            vm.enable_jit()
+            vm.enable_tracing_jit()
         with sigint_interrupts(vm):
             result = vm.run()
     sys.stdout.flush()
@@ -142,7 +142,19 @@ def _cmd_bench(rest: list[str]) -> int:
 
 def _cmd_jit_dump(args: argparse.Namespace) -> int:
     from fusevm.jit import dump
-    print(dump(load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))))
+    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
+    if args.run:
+        import io
+
+        from fusevm.interp.vm import VM
+        # Traces exist once a run has made loops hot: run it (output discarded) first.
+        vm = VM(chunk, stdout=io.StringIO(), extensions=_extensions(args))
+        vm.enable_tracing_jit()
+        try:
+            vm.run()
+        except VMError as e:
+            print(f"; the run stopped: {e}")
+    print(dump(chunk))
     return 0
 
 
@@ -205,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("file")
     dump.add_argument("--no-fuse", action="store_true")
     _add_ext_option(dump)
+    dump.add_argument("--run", action="store_true",
+                      help="run the chunk with every tier first, then show its traces as IR")
 
     from fusevm.plugins import frontend_names
     for name in frontend_names():

@@ -34,10 +34,13 @@ from fusevm.jit.extension import (
 from fusevm.jit.lower.cx import Cx, Val
 from fusevm.jit.policy import describe, jit_usable, llvmlite_available
 from fusevm.jit.runtime import set_log
+from fusevm.jit.trace import tier as trace_tier
+from fusevm.jit.trace.meta import TraceMetadata
 from fusevm.values import Undef
 
 __all__ = [
-    "Cx", "JitCompiler", "JitExtension", "SlotKind", "TraceJitConfig", "TrapCode", "Val",
+    "Cx", "JitCompiler", "JitExtension", "SlotKind", "TraceJitConfig", "TraceMetadata",
+    "TrapCode", "Val",
     "can_compile", "dump", "get_config", "jit_helper_id", "llvmlite_available",
     "lower_extension", "register_global_extension", "register_jit_helper", "set_config",
     "set_log", "stats", "unregister_global_extension", "wait_reoptimized",
@@ -55,6 +58,9 @@ def stats() -> dict[str, dict[str, float]]:
     table = runtime.stats()
     for tier in TIERS:
         table.setdefault(tier, runtime.TierStats().as_dict())
+    # The trace tier: its units' counters plus recordings, aborts, side exits, ...
+    table.setdefault("trace", runtime.TierStats().as_dict()).update(
+        trace_tier.stats())
     table["disk"] = cache.stats()
     return table
 
@@ -188,3 +194,22 @@ class JitCompiler:
     def clear_jit_cache(self) -> int:
         """Delete every entry; the number of entries removed."""
         return cache.clear()
+
+    # -- traces ------------------------------------------------------------------------------
+
+    def trace_export_all(self) -> list[TraceMetadata]:
+        """Metadata of every compiled trace (`m.to_json()` for a JSON-ready dict)."""
+        return trace_tier.export_all()
+
+    def trace_import_all(self, metas: list[TraceMetadata]) -> int:
+        """Install traces from metadata: compiled when their chunk next reaches the loop,
+        without recording. Returns how many were accepted."""
+        return trace_tier.import_all(metas)
+
+    def trace_abort_reasons(self) -> dict[str, int]:
+        """How many recordings aborted, by reason (`fusevm.jit.trace.states.Abort`)."""
+        return trace_tier.abort_reasons()
+
+    def trace_reset(self) -> None:
+        """Forget every trace and the trace counters (tests, benchmarks)."""
+        trace_tier.reset()

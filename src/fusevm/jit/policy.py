@@ -1,4 +1,4 @@
-"""The one place that orders the tiers: linear, then block, then the interpreter.
+"""The one place that orders the tiers: linear, block, trace, then the interpreter.
 
 `attach(vm)` installs a `JitHook` as the VM's tier hook (VM.enable_jit /
 enable_tracing_jit). Two ways in, both leaving at an exact op with the interpreter's state
@@ -10,7 +10,9 @@ enable_tracing_jit). Two ways in, both leaving at an exact op with the interpret
   entries, block starts; `fusevm.loops`) and after `region_threshold` asks
   `region_step`, which cuts the region there (`region.py`), picks a tier for it once per
   chunk and hot point, and returns the step that enters its unit. So a chunk with calls,
-  I/O or extension ops around a numeric loop still runs the loop natively.
+  I/O or extension ops around a numeric loop still runs the loop natively. A hot point
+  whose region no tier takes goes to the trace tier (`fusevm.jit.trace`) when the VM
+  asked for tracing: block-eligible regions never record.
 
 Without llvmlite, or with FUSEVM_JIT=off, no hook is installed and the VM says so once
 through the log (D13).
@@ -32,6 +34,8 @@ from fusevm.jit.config import get_config
 from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.region import Region, cut
+from fusevm.jit.trace.tier import describe as trace_describe
+from fusevm.jit.trace.tier import trace_step
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import FUEL_MAX, Analysis
 from fusevm.loops import loop_facts
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
-#: Tier order for `VM.run()`. The trace tier will slot in before the interpreter.
+#: Tier order for whole runs. The trace tier works on hot points only (`region_step`).
 ORDER: Final[tuple[ModuleType, ...]] = (linear, block)
 
 _available: bool | None = None
@@ -165,13 +169,15 @@ class JitHook:
 
     def _native_step(self, vm: VM, h: int, original: Step) -> Step | None:
         plan = region_plan(vm, h, self.force)
-        if plan is None:
-            return None
-        tier, an, region = plan
-        slots = vm.slots if not region.depth else vm.slots + vm.stack[-region.depth:]
-        if runtime.unit_for(tier, an, slots, vm.strict_int, 0) is None:
-            return None
-        return _region_step(vm, self, tier, an, region, original)
+        if plan is not None:
+            tier, an, region = plan
+            slots = vm.slots if not region.depth else vm.slots + vm.stack[-region.depth:]
+            if runtime.unit_for(tier, an, slots, vm.strict_int, 0) is not None:
+                return _region_step(vm, self, tier, an, region, original)
+        if self.tracing and self.force is None:
+            # Block-eligible regions went first; the trace tier takes the rest.
+            return trace_step(vm, h, original, self.fuel_addr)
+        return None
 
     # -- whole-chunk plans ---------------------------------------------------------------
 
@@ -330,9 +336,6 @@ def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
     """
     if force is not None:
         tier_module(force)
-    if tracing:
-        runtime.log_once("config", "the trace tier is not available yet: linear and block "
-                         "tiers only")
     if jit_usable():
         current = vm._tiers
         fallback = current.fallback if isinstance(current, JitHook) else current
@@ -376,6 +379,10 @@ def describe(chunk: Chunk, _depth: int = 0) -> str:
                          f"{describe_kinds([SlotKind(k) for k in info.kinds])}, "
                          f"{info.pipeline}/cg{info.codegen}, runs {entry.unit.runs}, "
                          f"deopts {entry.unit.deopts}")
+    traces = trace_describe(chunk)
+    if traces:
+        lines.append("; traces recorded in this process:")
+        lines.append(traces)
     out = "\n".join(lines) + "\n"
     for i, sub in enumerate(chunk.sub_chunks):
         out += f"\n; sub-chunk {i}\n" + describe(sub, _depth + 1)

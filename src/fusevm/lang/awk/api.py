@@ -7,6 +7,7 @@ path. The returned chunk runs on a VM created with `extensions=[AWK]` (see `ops`
 
 from __future__ import annotations
 
+import fusevm.lang.awk.jit  # noqa: F401  - registers the native lowerings of numeric ops
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
 from fusevm.lang.awk.compiler import compile_ast

@@ -112,6 +112,10 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
          stderr: IO[str] | None = None) -> int:
     """Run awk with these arguments; returns the exit status."""
     err = stderr if stderr is not None else sys.stderr
+    if argv[:1] == ["--jit-log"]:  # before awk's own options: each tier decision to stderr
+        from fusevm.jit import set_log
+        set_log(lambda msg: print(f"jit: {msg}", file=err))
+        argv = argv[1:]
     try:
         source, assigns, _, operands = _parse_args(argv)
     except _Usage as e:
@@ -135,6 +139,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     state.values[13] = float(len(operands) + 1)  # ARGC
     state.pending = [(name, make_strnum(value)) for name, value in assigns]
     vm = VM(chunk, extensions=[AWK], max_depth=MAX_CALL_DEPTH)
+    vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
 
     def system(command: str) -> int:
         status: int = vm.shell.exec(["/bin/sh", "-c", command])

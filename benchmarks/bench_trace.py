@@ -1,0 +1,224 @@
+"""Trace tier benchmark: the issue's goals, side by side in one run.
+
+    PYTHONPATH=src python benchmarks/bench_trace.py [--rounds 5] [--quick]
+
+Rows (CPU seconds of this thread per call, medians of interleaved rounds; the awk rows
+are the CPU time of a whole child process, startup included):
+
+- fib(20) and ackermann(3, 4): the interpreter, the VM with every tier on
+  (`enable_tracing_jit`: native self-recursive functions, `jit/trace/calls.py`), also with
+  region_threshold 1 (`best-t1`), and CPython running the same function
+  (`fusevm.bench.twins`);
+- a loop over Float globals and a loop calling a small function with a branch: the
+  interpreter vs the trace tier (steady state: traces compiled by an earlier run);
+- `fusevm awk 'BEGIN { numeric loop }'` vs gawk and mawk (when installed).
+
+Nothing is asserted: the figures are a report. On this shared 2-core box they are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from fusevm import VM  # noqa: E402
+from fusevm.asm import assemble  # noqa: E402
+from fusevm.bench.workloads import all_workloads  # noqa: E402
+from fusevm.jit import get_config, set_config, wait_reoptimized  # noqa: E402
+
+FLOAT_GLOBALS = """
+    LoadFloat 0.0
+    SetVar s
+    LoadFloat 0.0
+    SetVar i
+top:
+    GetVar i
+    LoadFloat {n}.0
+    NumLt
+    JumpIfFalse done
+    GetVar i
+    LoadFloat 0.5
+    Mul
+    GetVar s
+    Add
+    SetVar s
+    GetVar i
+    LoadFloat 1.0
+    Add
+    SetVar i
+    Jump top
+done:
+    GetVar s
+    ReturnValue
+"""
+
+CALLS = """
+    LoadInt 0
+    SetVar s
+    LoadInt 0
+    SetVar i
+top:
+    GetVar i
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetVar s
+    GetVar i
+    Call f 1
+    Add
+    SetVar s
+    GetVar i
+    LoadInt 1
+    Add
+    SetVar i
+    Jump top
+done:
+    GetVar s
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 3
+    Mod
+    LoadInt 0
+    NumEq
+    JumpIfFalse odd
+    GetSlot 0
+    LoadInt 2
+    Mul
+    ReturnValue
+odd:
+    GetSlot 0
+    LoadInt 1
+    Add
+    ReturnValue
+"""
+
+AWK_LOOP = ('BEGIN { for (i = 0; i < {n}; i++) s += i * 0.5 - (i % 7); '
+            'printf "%.1f\\n", s }')
+
+
+def cpu(fn: Callable[[], Any]) -> float:
+    start = time.thread_time()
+    fn()
+    return time.thread_time() - start
+
+
+def child_cpu(argv: list[str]) -> float:
+    """CPU seconds (user + system) of one child process run to completion."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env={**os.environ,
+                            "PYTHONPATH": str(ROOT / "src")})
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{argv[0]} failed with status {status}")
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def interleaved(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(rounds):
+        for name, measure in variants.items():
+            samples[name].append(measure())
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def vm_runner(chunk: Any, traced: bool) -> Callable[[], Any]:
+    def run() -> Any:
+        vm = VM(chunk)
+        if traced:
+            vm.enable_tracing_jit()
+        return vm.run()
+    return run
+
+
+def row(name: str, figures: dict[str, float], base: str) -> None:
+    parts = [f"{k} {v * 1e3:9.2f} ms" for k, v in figures.items()]
+    # Time ratios: above 1 the variant took that many times the base's CPU time.
+    ratios = [f"{k}/{base} {v / figures[base]:8.3f}" for k, v in figures.items()
+              if k != base and figures[base] > 0]
+    print(f"{name:<24} " + "  ".join(parts) + "   " + "  ".join(ratios))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--quick", action="store_true", help="smaller sizes, 3 rounds")
+    args = p.parse_args(argv)
+    rounds = 3 if args.quick else args.rounds
+    set_config(get_config().replace(reopt_background=False))
+    print(f"python {sys.version.split()[0]}; medians of {rounds} interleaved rounds; "
+          "CPU time")
+
+    by_name = {w.name: w for w in all_workloads()}
+    for name in ("fib_recursive_20", "ackermann_3_4"):
+        w = by_name[name]
+        chunk = w.build(fuse=True)
+        twin = w.python()
+        assert twin is not None
+        jit = vm_runner(chunk, True)
+        for _ in range(3):
+            jit()  # warm: whatever compiles, compiles now
+        wait_reoptimized(10)
+        base = get_config()
+        eager = base.replace(region_threshold=1)
+
+        def with_config(cfg: Any, fn: Callable[[], Any]) -> float:
+            old = set_config(cfg)
+            try:
+                return cpu(fn)
+            finally:
+                set_config(old)
+
+        # A fresh VM counts region_threshold entries of the function before it asks the
+        # tiers: "best-tier" pays those (50 interpreted calls), "best-t1" counts 1.
+        figures = interleaved({"interp": lambda c=chunk: cpu(vm_runner(c, False)),
+                               "best-tier": lambda j=jit: cpu(j),
+                               "best-t1": lambda j=jit, e=eager: with_config(e, j),
+                               "cpython": lambda t=twin: cpu(t)}, rounds)
+        row(name, figures, "cpython")  # the goal: best-tier/cpython <= 0.1
+
+    n = 20_000 if args.quick else 200_000
+    for name, text in (("float_globals", FLOAT_GLOBALS), ("calls_in_loop", CALLS)):
+        chunk = assemble(text.format(n=n), source=f"{name}.fasm")
+        jit = vm_runner(chunk, True)
+        for _ in range(2):
+            jit()
+        wait_reoptimized(10)
+        want = vm_runner(chunk, False)()
+        assert jit() == want, name
+        figures = interleaved({"interp": lambda c=chunk: cpu(vm_runner(c, False)),
+                               "trace": lambda j=jit: cpu(j)}, rounds)
+        row(f"{name} n={n}", figures, "interp")  # the goal: trace/interp <= 0.02
+
+    n = 200_000 if args.quick else 2_000_000
+    program = AWK_LOOP.replace("{n}", str(n))
+    awks: dict[str, list[str]] = {"fusevm": [sys.executable, "-m", "fusevm", "awk", program]}
+    for peer in ("gawk", "mawk"):
+        if shutil.which(peer):
+            awks[peer] = [peer, program]
+    outputs = {k: subprocess.run(v, capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout
+               for k, v in awks.items()}
+    if len(set(outputs.values())) != 1:
+        print(f"awk outputs differ: {outputs}")
+    startup = [sys.executable, "-m", "fusevm", "awk", "BEGIN { }"]
+    figures = interleaved({k: (lambda a=v: child_cpu(a)) for k, v in awks.items()}
+                          | {"fusevm-startup": lambda: child_cpu(startup)}, rounds)
+    row(f"awk BEGIN loop n={n}", figures, "gawk")  # the goal: fusevm/gawk <= 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

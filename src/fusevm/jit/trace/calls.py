@@ -1,0 +1,351 @@
+"""Native self-recursive functions: typed native calls for recursion deeper than a trace.
+
+A trace inlines at most `max_inline_recursion` calls of one function; fib and ackermann
+recurse far deeper. This tier compiles such a function whole into a native function that
+calls itself natively, when the function is *pure over Ints*: its arguments and every
+value it computes are Ints, and its ops are slot access, Int constants and arithmetic,
+comparisons feeding a branch, stack shuffles, calls to itself and `ReturnValue`. It
+touches no global, does no I/O and cannot fail except by passing the frame limit.
+
+That purity is what makes its exit exact: when anything goes wrong natively (an argument
+that is not an Int, the frame limit, an interrupt polled at every call) nothing has been
+changed, so the interpreter simply runs the call itself from the function's first op
+(and raises, or stops, exactly where it would have). On success the step does what the
+`ReturnValue` of the outermost call would: pop its frame and push the result.
+
+Arithmetic wraps like the interpreter's Int ops (two's complement, D4); a VM in
+strict_int mode, or under a step budget, interprets.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.instr import decode
+from fusevm.jit import runtime
+from fusevm.jit.config import get_config
+from fusevm.loops import loop_facts, reachable_until
+from fusevm.ops import F, Op
+
+if TYPE_CHECKING:
+    from fusevm.interp.registry import Step
+    from fusevm.interp.vm import VM
+
+_ARITH: Final = {Op.Add: "add", Op.Sub: "sub", Op.Mul: "mul"}
+_UNARY: Final = {Op.Inc: ("add", 1), Op.Dec: ("sub", 1)}
+_CMP: Final = {Op.NumLt: "slt", Op.NumLe: "sle", Op.NumGt: "sgt", Op.NumGe: "sge",
+               Op.NumEq: "eq", Op.NumNe: "ne"}
+_SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
+                            Op.Jump, Op.JumpIfFalse, Op.JumpIfTrue, Op.Call, Op.ReturnValue,
+                            Op.Nop}) | set(_ARITH) | set(_UNARY) | set(_CMP)
+
+#: ctx words: status (1: failed), fuel word address, call budget, result, then the
+#: arguments.
+_STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
+_UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
+
+COUNTS: dict[str, int] = {"compiled": 0, "calls": 0, "fallbacks": 0, "refused": 0}
+
+
+class NotPure(Exception):
+    """The function is not a pure Int function this tier compiles."""
+
+
+@dataclass(eq=False, slots=True)
+class NativeFunction:
+    entry: int
+    argc: int
+    native: Any
+    fn: Any
+    ctx: Any
+    lock: threading.Lock
+
+
+def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
+    """The function's ops (sorted) and its argument count; raises NotPure."""
+    facts = loop_facts(chunk)
+    stops = frozenset(ip for ip, instr in enumerate(chunk.ops) if instr[0].spec.has(F.RETURN))
+    body = sorted(reachable_until(facts, entry, stops))
+    name = next((n for n, ip in chunk.sub_entries if ip == entry), None)
+    if name is None:
+        raise NotPure("not a function entry")
+    argc: int | None = None
+    for ip in body:
+        instr = chunk.ops[ip]
+        op = instr[0]
+        if op not in _SIMPLE:
+            raise NotPure(f"op {ip} ({decode(instr).name})")
+        if op is Op.Call:
+            if instr[1] != name:
+                raise NotPure(f"op {ip} calls another function")
+            if argc is not None and argc != instr[2]:
+                raise NotPure("calls with different argument counts")
+            argc = instr[2]
+        if op in _CMP:
+            nxt = chunk.ops[ip + 1][0] if ip + 1 < len(chunk.ops) else None
+            if nxt is not Op.JumpIfFalse and nxt is not Op.JumpIfTrue:
+                raise NotPure(f"op {ip}: a comparison whose result is not branched on")
+        if op is Op.JumpIfFalse or op is Op.JumpIfTrue:
+            prev = chunk.ops[ip - 1][0]
+            if prev not in _CMP or ip - 1 not in body:
+                raise NotPure(f"op {ip}: a branch on something other than a comparison")
+        if op is Op.LoadInt and type(instr[1]) is not int:
+            raise NotPure(f"op {ip}: a non-Int constant")
+    if argc is None:
+        raise NotPure("the function does not call itself")
+    return body, argc
+
+
+def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
+    """LLVM IR text of the function (`@rec`) and its `@unit(ctx)` wrapper; raises NotPure."""
+    body, argc = _body(chunk, entry)
+    inside = set(body)
+    nslots = chunk.slot_count
+    # Operand-stack depth before each op, from the entry (where the arguments are).
+    depth: dict[int, int] = {entry: argc}
+    work = [entry]
+    leaders = {entry}
+    while work:
+        ip = work.pop()
+        op = chunk.ops[ip][0]
+        d = depth[ip]
+        succ: list[tuple[int, int]] = []
+        if op in (Op.GetSlot, Op.LoadInt, Op.Dup):
+            succ = [(ip + 1, d + 1)]
+        elif op in (Op.SetSlot, Op.Pop) or op in _ARITH:
+            succ = [(ip + 1, d - 1)]
+        elif op in (Op.Swap, Op.Nop) or op in _UNARY:
+            succ = [(ip + 1, d)]
+        elif op in _CMP:
+            succ = [(ip + 1, d - 1)]
+        elif op is Op.Jump:
+            succ = [(chunk.ops[ip][1], d)]
+            leaders.add(chunk.ops[ip][1])
+        elif op is Op.JumpIfFalse or op is Op.JumpIfTrue:
+            succ = [(chunk.ops[ip][1], d - 1), (ip + 1, d - 1)]
+            leaders.update((chunk.ops[ip][1], ip + 1))
+        elif op is Op.Call:
+            succ = [(ip + 1, d - argc + 1)]
+        for t, dt in succ:
+            if t not in inside:
+                raise NotPure(f"control leaves the function body at op {ip}")
+            if t not in depth:
+                depth[t] = dt
+                work.append(t)
+            elif depth[t] != dt:
+                raise NotPure(f"stack depths differ at op {t}")
+    # Slots must be set before they are read on every path (else they would be Undef).
+    defined: dict[int, frozenset[int]] = {entry: frozenset()}
+    order = sorted(depth)
+    changed = True
+    while changed:
+        changed = False
+        for ip in order:
+            if ip not in defined:
+                continue
+            instr = chunk.ops[ip]
+            out = defined[ip] | {instr[1]} if instr[0] is Op.SetSlot else defined[ip]
+            if instr[0] is Op.GetSlot and instr[1] not in defined[ip]:
+                raise NotPure(f"op {ip} reads slot {instr[1]} before setting it")
+            targets = []
+            if instr[0] is Op.Jump:
+                targets = [instr[1]]
+            elif instr[0] is Op.JumpIfFalse or instr[0] is Op.JumpIfTrue:
+                targets = [instr[1], ip + 1]
+            elif instr[0] is not Op.ReturnValue:
+                targets = [ip + 1]
+            for t in targets:
+                old = defined.get(t)
+                new = out if old is None else old & out
+                if new != old:
+                    defined[t] = new
+                    changed = True
+    width = max(depth.values()) + 1
+    args = ", ".join(f"i64 %a{i}" for i in range(argc))
+    # @rec returns {result, failed}: two registers, no memory traffic per call.
+    lines = [f"define internal {{i64, i64}} @rec({args}, i64 %budget, ptr %fuelptr) "
+             "nounwind {", "entry:"]
+    lines += [f"  %s{i} = alloca i64" for i in range(nslots)]
+    lines += [f"  %t{i} = alloca i64" for i in range(width)]
+    lines += [f"  store i64 %a{i}, ptr %t{i}" for i in range(argc)]
+    lines += ["  %fuel = load atomic i64, ptr %fuelptr monotonic, align 8",
+              "  %nofuel = icmp slt i64 %fuel, 0",
+              f"  br i1 %nofuel, label %fail, label %B{entry}"]
+    n = 0
+
+    def tmp() -> str:
+        nonlocal n
+        n += 1
+        return f"%v{n}"
+
+    for ip in order:
+        instr = chunk.ops[ip]
+        op = instr[0]
+        d = depth[ip]
+        if ip in leaders or ip == entry:
+            if lines[-1].startswith("  ") and not lines[-1].startswith(("  br ", "  ret ")):
+                lines.append(f"  br label %B{ip}")
+            lines.append(f"B{ip}:")
+        if op is Op.GetSlot:
+            v = tmp()
+            lines += [f"  {v} = load i64, ptr %s{instr[1]}", f"  store i64 {v}, ptr %t{d}"]
+        elif op is Op.SetSlot:
+            v = tmp()
+            lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  store i64 {v}, ptr %s{instr[1]}"]
+        elif op is Op.LoadInt:
+            lines.append(f"  store i64 {instr[1]}, ptr %t{d}")
+        elif op is Op.Dup:
+            v = tmp()
+            lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  store i64 {v}, ptr %t{d}"]
+        elif op is Op.Pop or op is Op.Nop:
+            pass
+        elif op is Op.Swap:
+            a, b = tmp(), tmp()
+            lines += [f"  {a} = load i64, ptr %t{d - 2}", f"  {b} = load i64, ptr %t{d - 1}",
+                      f"  store i64 {b}, ptr %t{d - 2}", f"  store i64 {a}, ptr %t{d - 1}"]
+        elif op in _ARITH or op in _UNARY:
+            a, r = tmp(), tmp()
+            if op in _ARITH:
+                b = tmp()
+                lines += [f"  {a} = load i64, ptr %t{d - 2}", f"  {b} = load i64, ptr %t{d - 1}",
+                          f"  {r} = {_ARITH[op]} i64 {a}, {b}",
+                          f"  store i64 {r}, ptr %t{d - 2}"]
+            else:
+                how, k = _UNARY[op]
+                lines += [f"  {a} = load i64, ptr %t{d - 1}", f"  {r} = {how} i64 {a}, {k}",
+                          f"  store i64 {r}, ptr %t{d - 1}"]
+        elif op in _CMP:
+            pass  # emitted with the branch that follows it
+        elif op is Op.JumpIfFalse or op is Op.JumpIfTrue:
+            cmp = _CMP[chunk.ops[ip - 1][0]]
+            a, b, c = tmp(), tmp(), tmp()
+            lines += [f"  {a} = load i64, ptr %t{d - 1}", f"  {b} = load i64, ptr %t{d}",
+                      f"  {c} = icmp {cmp} i64 {a}, {b}"]
+            yes, no = f"%B{instr[1]}", f"%B{ip + 1}"
+            if op is Op.JumpIfFalse:
+                yes, no = no, yes
+            lines.append(f"  br i1 {c}, label {yes}, label {no}")
+        elif op is Op.Jump:
+            lines.append(f"  br label %B{instr[1]}")
+        elif op is Op.Call:
+            vals = [tmp() for _ in range(argc)]
+            lines += [f"  {v} = load i64, ptr %t{d - argc + i}" for i, v in enumerate(vals)]
+            ok, room, pair, r, st, bad = tmp(), tmp(), tmp(), tmp(), tmp(), tmp()
+            lines += [f"  {room} = icmp sle i64 %budget, 0",
+                      f"  br i1 {room}, label %fail, label %C{ip}", f"C{ip}:",
+                      f"  {ok} = sub i64 %budget, 1",
+                      f"  {pair} = call {{i64, i64}} @rec("
+                      f"{', '.join('i64 ' + v for v in vals)}, i64 {ok}, ptr %fuelptr)",
+                      f"  {st} = extractvalue {{i64, i64}} {pair}, 1",
+                      f"  {bad} = icmp ne i64 {st}, 0",
+                      f"  br i1 {bad}, label %fail, label %R{ip}", f"R{ip}:",
+                      f"  {r} = extractvalue {{i64, i64}} {pair}, 0",
+                      f"  store i64 {r}, ptr %t{d - argc}"]
+        elif op is Op.ReturnValue:
+            v, pair = tmp(), tmp()
+            lines += [f"  {v} = load i64, ptr %t{d - 1}",
+                      f"  {pair} = insertvalue {{i64, i64}} {{i64 0, i64 0}}, i64 {v}, 0",
+                      f"  ret {{i64, i64}} {pair}"]
+    lines += ["fail:", "  ret {i64, i64} {i64 0, i64 1}", "}", ""]
+    call_args = []
+    wrapper = ["define i64 @unit(ptr %ctx) nounwind {", "entry:",
+               "  %bp = getelementptr i64, ptr %ctx, i64 2", "  %budget = load i64, ptr %bp",
+               "  %fp = getelementptr i64, ptr %ctx, i64 1", "  %fa = load i64, ptr %fp",
+               "  %fuelptr = inttoptr i64 %fa to ptr"]
+    for i in range(argc):
+        wrapper += [f"  %p{i} = getelementptr i64, ptr %ctx, i64 {_ARGS + i}",
+                    f"  %x{i} = load i64, ptr %p{i}"]
+        call_args.append(f"i64 %x{i}")
+    wrapper += [f"  %pair = call {{i64, i64}} @rec({', '.join(call_args)}, i64 %budget, "
+                "ptr %fuelptr)",
+                "  %r = extractvalue {i64, i64} %pair, 0",
+                "  %s = extractvalue {i64, i64} %pair, 1",
+                "  %rp = getelementptr i64, ptr %ctx, i64 3", "  store i64 %r, ptr %rp",
+                "  store i64 %s, ptr %ctx", "  ret i64 %s", "}", ""]
+    return "\n".join(wrapper + lines), argc
+
+
+_compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
+    """The compiled function at `entry` (once per chunk and entry), or None."""
+    table = _compiled.setdefault(chunk, {})
+    if entry in table:
+        return table[entry]
+    found: NativeFunction | None = None
+    try:
+        text, argc = emit_ir(chunk, entry)
+    except NotPure as e:
+        COUNTS["refused"] += 1
+        runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls ({e})")
+    else:
+        from fusevm.jit.codegen import compile_text
+        cfg = get_config()
+        try:
+            native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
+        except Exception as x:  # LLVM rejected the IR: a bug here, reported, not fatal
+            runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
+                        f"({type(x).__name__}: {x})")
+        else:
+            ctx = (ctypes.c_int64 * (_ARGS + argc))()
+            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), ctx,
+                                   threading.Lock())
+            COUNTS["compiled"] += 1
+            runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
+                        f"self-calls ({argc} Int arguments)")
+    table[entry] = found
+    return found
+
+
+def call_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
+    """The step at function entry `h` running the function natively, or None."""
+    nf = native_function(vm.chunk, h)
+    if nf is None:
+        return None
+    argc = nf.argc
+    ctx = nf.ctx
+    fn: Callable[[int], int] = nf.fn
+    addr = ctypes.addressof(ctx)
+    stack = vm.stack
+    frames = vm.frames
+    lock = nf.lock
+
+    def step() -> int:
+        if vm._budget is not None or vm.strict_int:
+            return original()
+        frame = frames[-1]
+        base = frame.stack_base
+        if len(stack) - base != argc or not lock.acquire(False):
+            return original()
+        try:
+            for i in range(argc):
+                v = stack[base + i]
+                if type(v) is not int:
+                    return original()
+                ctx[_ARGS + i] = v
+            ctx[_STATUS] = 0
+            ctx[_FUEL] = fuel
+            # Calls the interpreter would still allow: it refuses one once len(frames)
+            # passes max_depth.
+            ctx[_BUDGET] = vm.max_depth - len(frames) + 1
+            if fn(addr) != 0:
+                COUNTS["fallbacks"] += 1
+                return original()  # nothing changed: the interpreter runs the call
+            result = ctx[_RESULT]
+        finally:
+            lock.release()
+        COUNTS["calls"] += 1
+        frames.pop()
+        vm.slots = frames[-1].slots
+        del stack[base:]
+        stack.append(result)
+        return frame.return_ip
+    return step

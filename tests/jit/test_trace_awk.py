@@ -1,0 +1,71 @@
+"""awk programs through the trace tier: same output as the interpreter, loops traced.
+
+`fusevm awk` runs with `enable_tracing_jit()`; its numeric ops have native lowerings
+(`fusevm.lang.awk.jit`), globals ride in trace slots and `$k`/NF/NR are read on entry.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import requires_llvmlite
+from fusevm.jit import get_config, set_config
+from fusevm.jit.trace import tier
+from fusevm.lang.awk.main import main
+
+pytestmark = requires_llvmlite
+
+INPUT = "".join(f"{i} {i * 0.5} x{i} {i % 7}\n" for i in range(1, 120))
+
+PROGRAMS = [
+    # BEGIN loops over Float globals, with awk's % and /, branches and calls.
+    "BEGIN { for (i = 0; i < 3000; i++) s += i * 0.5 - (i % 7); print s }",
+    "BEGIN { n = 2000; while (i < n) { if (i % 3 == 0 && i > 2) x += i / 2; else x -= 1;"
+    " i++ } print x, i }",
+    "function f(x) { if (x % 2 == 0) return x / 2; return x * 3 + 1 }"
+    " BEGIN { for (i = 1; i < 2000; i++) { c = i; k = 0; while (c != 1 && k < 50)"
+    " { c = f(c); k++ } s += k } print s }",
+    # Values that stop being numbers mid-loop, and a division by zero inside a trace.
+    "BEGIN { for (i = 0; i < 500; i++) { s += i; if (i == 300) s = s \"\" } print s }",
+    "BEGIN { for (i = 0; i < 500; i++) { s += 1 / (i - 400) } print s }",
+    # Per-record loops reading fields and specials.
+    "{ for (j = 0; j < 200; j++) s += j * $1 % 7 } END { print s }",
+    "{ for (j = 1; j <= NF; j++) t += j * NR } END { print t }",
+    "{ for (j = 0; j < 100; j++) if ($4 + 0 > 3) a += $2; else b -= j } END { print a, b }",
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    tier.reset()
+    yield
+    tier.reset()
+
+
+def awk(program: str, jit: bool) -> tuple[int, str, str]:
+    old = set_config(get_config().replace(enabled=jit, reopt_after=0))
+    out = io.BytesIO()
+    err = io.StringIO()
+    try:
+        status = main([program], stdin=io.BytesIO(INPUT.encode()), stdout=out, stderr=err)
+    finally:
+        set_config(old)
+    return status, out.getvalue().decode(), err.getvalue()
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_awk_programs_agree_with_the_interpreter(program: str) -> None:
+    want = awk(program, False)
+    tier.reset()
+    got = awk(program, True)
+    assert got == want
+    assert tier.stats()["traces"] >= 1, tier.abort_reasons()
+
+
+def test_a_begin_loop_runs_in_one_trace_entry() -> None:
+    awk(PROGRAMS[0], True)
+    s = tier.stats()
+    assert s["traces"] == 1 and s["entries"] == 1 and s["aborts"] == 0

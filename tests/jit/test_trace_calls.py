@@ -1,0 +1,154 @@
+"""Native self-recursive functions (fusevm.jit.trace.calls) against the interpreter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import requires_llvmlite
+from fusevm.asm import assemble
+from fusevm.errors import Interrupted, VMError
+from fusevm.interp.vm import VM
+from fusevm.jit import get_config, set_config
+from fusevm.jit.policy import JitHook
+from fusevm.jit.trace import calls, tier
+from fusevm.jit.trace.calls import NotPure, emit_ir
+
+pytestmark = requires_llvmlite
+
+FIB = """
+    LoadInt {n}
+    Call fib 1
+    ReturnValue
+.sub fib
+    SetSlot 0
+    GetSlot 0
+    LoadInt 1
+    NumLe
+    JumpIfFalse more
+    GetSlot 0
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call fib 1
+    GetSlot 0
+    LoadInt 2
+    Sub
+    Call fib 1
+    Add
+    ReturnValue
+"""
+
+ACK = """
+    LoadInt {m}
+    LoadInt {n}
+    Call ack 2
+    ReturnValue
+.sub ack
+    SetSlot 1
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumEq
+    JumpIfFalse a
+    GetSlot 1
+    Inc
+    ReturnValue
+a:
+    GetSlot 1
+    LoadInt 0
+    NumEq
+    JumpIfFalse b
+    GetSlot 0
+    Dec
+    LoadInt 1
+    Call ack 2
+    ReturnValue
+b:
+    GetSlot 0
+    GetSlot 1
+    Dec
+    Call ack 2
+    GetSlot 0
+    Dec
+    Swap
+    Call ack 2
+    ReturnValue
+"""
+
+
+@pytest.fixture(autouse=True)
+def quick() -> Iterator[None]:
+    old = set_config(get_config().replace(region_threshold=3, reopt_after=0))
+    tier.reset()
+    yield
+    set_config(old)
+
+
+def outcome(text: str, traced: bool, **kw: Any) -> tuple[Any, ...]:
+    vm = VM(assemble(text), max_depth=kw.pop("max_depth", 10_000),
+            strict_int=kw.pop("strict", False))
+    if traced:
+        vm.set_tier_hook(JitHook(True))
+    try:
+        result: Any = vm.run()
+        error = None
+    except VMError as e:
+        result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line)
+    return result, error, list(vm.stack), len(vm.frames), vm.ip, vm.halted
+
+
+@pytest.mark.parametrize("text, native", [(FIB.format(n=n), n >= 2) for n in (0, 1, 2, 15, 22)]
+                         + [(ACK.format(m=m, n=n), m > 0)
+                            for m, n in ((0, 3), (1, 5), (2, 3), (3, 3))])
+def test_native_self_calls_agree_with_the_interpreter(text: str, native: bool) -> None:
+    before = calls.COUNTS["calls"]
+    assert outcome(text, True) == outcome(text, False)
+    # The third entry of the function (region_threshold 3) and those after run natively.
+    assert (calls.COUNTS["calls"] > before) == native
+
+
+@pytest.mark.parametrize("max_depth", [5, 12, 25])
+def test_the_frame_limit_raises_where_the_interpreter_raises(max_depth: int) -> None:
+    text = FIB.format(n=30)
+    want = outcome(text, False, max_depth=max_depth)
+    assert want[1] is not None and want[1][0] == "RecursionLimit"
+    before = calls.COUNTS["fallbacks"]
+    assert outcome(text, True, max_depth=max_depth) == want
+    assert calls.COUNTS["fallbacks"] > before  # native code gave the call back
+
+
+def test_strict_mode_and_non_int_arguments_interpret() -> None:
+    assert outcome(FIB.format(n=18), True, strict=True) == outcome(FIB.format(n=18), False,
+                                                                    strict=True)
+    text = FIB.format(n=18).replace("LoadInt 18", "LoadFloat 18.0")
+    assert outcome(text, True) == outcome(text, False)
+
+
+def test_an_interrupt_reaches_deep_native_recursion() -> None:
+    vm = VM(assemble(FIB.format(n=60)))
+    vm.set_tier_hook(JitHook(True))
+    with pytest.raises(Interrupted):
+        vm.run(timeout=0.5)
+    assert calls.COUNTS["fallbacks"] >= 1
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("SetSlot 0\nGetVar g\nReturnValue", "GetVar"),
+    ("SetSlot 0\nGetSlot 0\nCall other 1\nReturnValue", "calls another function"),
+    ("SetSlot 0\nGetSlot 1\nCall f 1\nReturnValue", "reads slot 1 before setting it"),
+    ("SetSlot 0\nGetSlot 0\nLoadInt 1\nNumLt\nReturnValue", "not branched on"),
+    ("SetSlot 0\nGetSlot 0\nReturnValue", "does not call itself"),
+])
+def test_impure_functions_are_refused_with_a_reason(body: str, reason: str) -> None:
+    text = f"LoadInt 1\nCall f 1\nReturnValue\n.sub f\n{body}\n"
+    if "other" in body:  # the verifier needs a function's callers to know its arguments
+        text += ".sub other\nSetSlot 0\nGetSlot 0\nReturnValue\n"
+    chunk = assemble(text)
+    f = chunk.names.index("f")
+    entry = next(ip for name, ip in chunk.sub_entries if name == f)
+    with pytest.raises(NotPure, match=reason):
+        emit_ir(chunk, entry)

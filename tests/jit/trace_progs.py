@@ -1,0 +1,130 @@
+"""Random programs for the trace tier's differential tests (seeded, so failures replay).
+
+Each program is a loop over globals and slots whose body mixes Int and Float updates,
+branches on the counter (periodic ones, and ones that flip once after the trace is
+recorded), a global turning from Int to Float at some iteration, calls to small functions
+with branches (nested and bounded self-recursion among them) and, sometimes, a division
+by zero at some iteration. Loops are top-tested (`while`) or bottom-tested.
+"""
+
+from __future__ import annotations
+
+import random
+
+FUNCTIONS = {"f0": """
+.sub f0
+    SetSlot 0
+    GetSlot 0
+    LoadInt 3
+    Mod
+    LoadInt 0
+    NumEq
+    JumpIfFalse f0_odd
+    GetSlot 0
+    LoadInt 2
+    Mul
+    ReturnValue
+f0_odd:
+    GetSlot 0
+    LoadInt 1
+    Add
+    ReturnValue
+""", "f1": """
+.sub f1
+    SetSlot 0
+    GetSlot 0
+    Call f0 1
+    Call f0 1
+    GetSlot 0
+    Sub
+    ReturnValue
+""", "f2": """
+.sub f2
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse f2_more
+    LoadInt 0
+    ReturnValue
+f2_more:
+    GetSlot 0
+    GetSlot 0
+    LoadInt 1
+    Sub
+    Call f2 1
+    Add
+    ReturnValue
+"""}
+
+
+class Gen:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.labels = 0
+        self.n = self.rng.choice([30, 80, 200, 500])
+        self.called: set[str] = set()
+
+    def label(self) -> str:
+        self.labels += 1
+        return f"L{self.labels}"
+
+    def value(self) -> str:
+        r = self.rng
+        return r.choice([f"LoadInt {r.randint(-5, 9)}", f"LoadFloat {r.choice([0.5, 1.5, -2.0])}",
+                         f"GetVar g{r.randint(0, 2)}", "GetSlot 0"])
+
+    def stmt(self, depth: int) -> list[str]:
+        r = self.rng
+        g = f"g{r.randint(0, 2)}"
+        kind = r.choice(["arith", "arith", "if", "flip", "call", "call"] if depth < 2
+                        else ["arith", "call"])
+        if kind == "arith":
+            op = r.choice(["Add", "Sub", "Mul"])
+            return [f"GetVar {g}", self.value(), op, "LoadInt 9973", "Mod", f"SetVar {g}"]
+        if kind == "call":
+            f = r.choice(["f0", "f1", "f2"])
+            self.called.update(("f0", "f1") if f == "f1" else (f,))
+            arg = [f"GetVar {g}", "LoadInt 7", "Mod"] if f != "f2" else \
+                ["GetSlot 0", f"LoadInt {r.randint(1, 5)}", "Mod"]
+            return arg + [f"Call {f} 1", f"GetVar {g}", "Add", "LoadInt 9973", "Mod",
+                          f"SetVar {g}"]
+        if kind == "flip":
+            at = r.randint(0, self.n)
+            skip = self.label()
+            return ["GetSlot 0", f"LoadInt {at}", "NumEq", f"JumpIfFalse {skip}",
+                    f"GetVar {g}", "LoadFloat 0.5", "Add", f"SetVar {g}", f"{skip}:"]
+        els, end = self.label(), self.label()
+        if r.random() < 0.5:
+            cond = ["GetSlot 0", f"LoadInt {r.randint(2, 5)}", "Mod", "LoadInt 0", "NumEq"]
+        else:
+            cond = ["GetSlot 0", f"LoadInt {r.randint(0, self.n)}", "NumLt"]
+        then = [x for _ in range(r.randint(1, 2)) for x in self.stmt(depth + 1)]
+        other = [x for _ in range(r.randint(0, 2)) for x in self.stmt(depth + 1)]
+        return cond + [f"JumpIfFalse {els}"] + then + [f"Jump {end}", f"{els}:"] + other + \
+            [f"{end}:"]
+
+    def program(self) -> str:
+        r = self.rng
+        lines = []
+        for k in range(3):
+            lines += [r.choice(["LoadInt 1", "LoadFloat 0.25", "LoadInt 0"]), f"SetVar g{k}"]
+        lines += ["LoadInt 0", "SetSlot 0"]
+        body = [x for _ in range(r.randint(1, 4)) for x in self.stmt(0)]
+        if r.random() < 0.15:
+            body += ["LoadInt 100", "GetSlot 0", f"LoadInt {r.randint(0, self.n)}", "Sub",
+                     "Div", "Pop"]
+        step = ["GetSlot 0", "LoadInt 1", "Add", "SetSlot 0"]
+        if r.random() < 0.5:  # top-tested: the backward jump is unconditional
+            lines += ["top:", "GetSlot 0", f"LoadInt {self.n}", "NumLt", "JumpIfFalse done"]
+            lines += body + step + ["Jump top", "done:"]
+        else:
+            lines += ["top:"] + body + step + ["GetSlot 0", f"LoadInt {self.n}", "NumLt",
+                                               "JumpIfTrue top"]
+        lines += ["GetVar g0", "GetVar g1", "Add", "GetVar g2", "Add", "ReturnValue"]
+        return "\n".join("    " + x if not x.endswith(":") else x for x in lines) + \
+            "".join(FUNCTIONS[f] for f in sorted(self.called))
+
+
+def program(seed: int) -> str:
+    return Gen(seed).program()
