@@ -73,6 +73,7 @@ def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
     namespace["fault"] = fault
     namespace["LINE_IP"] = gen.line_ip
     namespace["DEPTH"] = depth
+    namespace["WRITTEN"] = gen.written
     exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our own code
     return namespace["make"]
 
@@ -109,20 +110,25 @@ def _entry_step(run: Any, e: int) -> Step:
     return step
 
 
-def fault(vm: VM, exc: BaseException, line_ip: dict[int, tuple[int, int]],
-          depth: list[int | None]) -> BaseException:
+def fault(vm: VM, exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],
+          depth: list[int | None], written: tuple[int, ...]) -> BaseException:
     """Leave the VM as the interpreter's step for the op that raised would have (its stack
-    on vm.stack, `vm.ip` after it) and locate the error there; the exception to raise."""
+    on vm.stack, the frame's slots written back, `vm.ip` after it) and locate the error
+    there; the exception to raise."""
     tb = exc.__traceback__
     if tb is None:
         return exc
     found = line_ip.get(tb.tb_lineno)
     if found is None:
         return exc
-    ip, keep = found
+    ip, keep, flushed = found
+    values = tb.tb_frame.f_locals
     if keep:
-        values = tb.tb_frame.f_locals
         vm.stack.extend(values.get(f"s{k}") for k in range(keep))
+    if not flushed:
+        slots = vm.slots
+        for k in written:
+            slots[k] = values.get(f"l{k}")
     vm._fault_ip = ip
     chunk = vm.chunk
     where: dict[str, Any] = {"op": op_name(chunk, ip), "ip": ip, "source": chunk.source,

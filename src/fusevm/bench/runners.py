@@ -172,14 +172,16 @@ def rewind(vm: VM, slots: tuple[Any, ...] = ()) -> None:
 
 
 def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
-                reuse_vm: bool = False) -> Callable[[], Any]:
+                reuse_vm: bool = False, baseline: bool = False) -> Callable[[], Any]:
     """One measured interpreter call: VM construction + run (as the published figures were taken).
 
     With `reuse_vm`, the VM and its step closures are made once and each call only
-    rewinds it (`rewind`) and runs: that leaves out the preparation cost.
+    rewinds it (`rewind`) and runs: that leaves out the preparation cost. `baseline`
+    lets the VM use the baseline tier (the default of `VM()`); without it every op runs
+    in the interpreter proper.
     """
     if reuse_vm:
-        vm = VM(chunk)
+        vm = VM(chunk, baseline=baseline)
         vm.prepare()
 
         def rerun() -> Any:
@@ -190,13 +192,13 @@ def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
         n = len(slots)
 
         def run_with_slots() -> Any:
-            vm = VM(chunk)
+            vm = VM(chunk, baseline=baseline)
             vm.slots[:n] = slots
             return vm.run()
         return run_with_slots
 
     def run() -> Any:
-        return VM(chunk).run()
+        return VM(chunk, baseline=baseline).run()
     return run
 
 
@@ -205,9 +207,10 @@ class InterpRunner(Runner):
 
     def __init__(self, name: str, label: str, description: str,
                  chunk: Callable[[Workload], Chunk], *, prepared: bool = False,
-                 count: bool = False,
+                 count: bool = False, baseline: bool = False,
                  unavailable: Callable[[], str | None] | None = None) -> None:
         self.name = name
+        self._baseline = baseline
         self.label = label
         self.description = description
         self._chunk = chunk
@@ -221,9 +224,10 @@ class InterpRunner(Runner):
     def prepare(self, w: Workload) -> Prepared:
         chunk = self._chunk(w)
         reuse = self._prepared or w.reuse_vm
-        key = ("interp", reuse, chunk.ops, chunk.constants, chunk.names, chunk.sub_entries)
+        key = ("interp", reuse, self._baseline, chunk.ops, chunk.constants, chunk.names,
+               chunk.sub_entries)
         count = (lambda: count_dispatches(chunk, w.slots)) if self._count else None
-        return Prepared(interp_call(chunk, w.slots, reuse), key, count,
+        return Prepared(interp_call(chunk, w.slots, reuse, self._baseline), key, count,
                         "VM prepared once, rewound per call" if reuse else "")
 
 
@@ -403,6 +407,14 @@ def interp_runners() -> list[Runner]:
         InterpRunner("interp-fused", "fused (pass)",
                      "the expanded program through build(fuse=True): the fusion pass's work",
                      lambda w: w.build(fuse=True), unavailable=fusion_unavailable),
+        InterpRunner("baseline", "baseline",
+                     "the listing as written, VM() + run() with the baseline tier (the "
+                     "default): regions compiled to Python once per chunk, bound per VM",
+                     lambda w: w.reference(), baseline=True),
+        InterpRunner("baseline-warm", "baseline\nwarm",
+                     "the baseline tier on one VM reused and rewound per call: its code "
+                     "compiled and bound already",
+                     lambda w: w.reference(), prepared=True, baseline=True),
     ]
 
 
