@@ -24,7 +24,7 @@ debugger) adds holders too: writes then copy more often, never less.
 
 Why this and not the alternatives: copy on read, which this replaces, made `GetSlot` of a
 200k-element array cost about 0.6 ms against 0.8 us for a 10-element one (ratio 763;
-benchmarks/bench_cow.py now measures 1.03-1.08). A wrapper class carrying an explicit share
+benchmarks/bench_cow.py now measures 1.00). A wrapper class carrying an explicit share
 count (not built) would add an attribute update to every read and every drop of a
 container, change the representation every module relies on (Array is `list`), and still
 not see holders outside the VM, such as a Python caller keeping a value run() returned.
