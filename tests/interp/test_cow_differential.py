@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -197,4 +198,49 @@ def test_copy_on_write_matches_eager_copies(prog: list[tuple[Any, ...]]) -> None
         assert _same(got, model.globals[name]), (text, name, got, model.globals[name])
     # The constant pool is never written through.
     fresh = assemble(text, source="cow.fasm").constants
+    assert all(map(_same, chunk.constants, fresh)), text
+
+
+LOOPS = 4  # the baseline tier compiles a loop after two entries of its header
+
+
+@pytest.mark.parametrize("baseline", [False, True], ids=["interpreter", "baseline"])
+@given(prog=programs())
+def test_copy_on_write_matches_eager_copies_in_a_loop(baseline: bool,
+                                                      prog: list[tuple[Any, ...]]) -> None:
+    """The same programs as the body of a loop run LOOPS times, each pass ending with an
+    empty stack, so the tiers that compile loops run them too."""
+    depth = Model()
+    for m in prog:
+        depth.do(m)
+    drops = len(depth.stack)
+    body = "\n".join(map(_text, prog)) + "\nPop" * drops
+    counter = SLOTS  # a slot of its own, after the ones the macros use
+    text = (f"DeclareArray a\nDeclareArray b\nDeclareHash h\nLoadInt 0\nSetSlot {counter}\n"
+            f"top:\n{body}\nGetSlot {counter}\nLoadInt 1\nAdd\nDup\nSetSlot {counter}\n"
+            f"LoadInt {LOOPS}\nNumLt\nJumpIfTrue top")
+    chunk = assemble(text, source="cow-loop.fasm")
+    model = Model()
+    expected_error = None
+    try:
+        for _ in range(LOOPS):
+            for m in prog:
+                model.do(m)
+            del model.stack[:]
+    except ModelError:
+        expected_error = "TypeMismatch"
+    vm = VM(chunk, baseline=baseline)
+    try:
+        vm.run()
+    except VMError as e:
+        assert type(e).__name__ == expected_error, (text, e)
+        return
+    assert expected_error is None, text
+    assert vm.stack == []
+    assert all(map(_same, vm.root.slots[:SLOTS], model.slots)), (text, vm.root.slots,
+                                                                 model.slots)
+    for name in GLOBALS:
+        got = vm.globals[chunk.names.index(name)]
+        assert _same(got, model.globals[name]), (text, name, got, model.globals[name])
+    fresh = assemble(text, source="cow-loop.fasm").constants
     assert all(map(_same, chunk.constants, fresh)), text
