@@ -307,7 +307,7 @@ def _dyn_regex(vm: Any, v: Any) -> Any:
         formula="b = $0 matches the ERE consts[const]")
 def _match_rec(vm: Any, const: int) -> None:
     st = state_of(vm)
-    vm.stack.append(_const_regex(vm, const).compiled.search(st.record_text()) is not None)
+    vm.stack.append(_const_regex(vm, const).test(st.record_text()))
 
 
 @AWK.op("AwkMatchConst", operands="const:CONST", effect="s -- b",
@@ -316,14 +316,14 @@ def _match_const(vm: Any, const: int) -> None:
     stack = vm.stack
     s = stack[-1]
     text = s if type(s) is str else state_of(vm).str_of(s)
-    stack[-1] = _const_regex(vm, const).compiled.search(text) is not None
+    stack[-1] = _const_regex(vm, const).test(text)
 
 
 @AWK.op("AwkMatchDyn", effect="s re -- b", formula="b = str(s) matches the ERE str(re)")
 def _match_dyn(vm: Any) -> None:
     stack = vm.stack
     rx = _dyn_regex(vm, stack.pop())
-    stack[-1] = rx.compiled.search(state_of(vm).str_of(stack[-1])) is not None
+    stack[-1] = rx.test(state_of(vm).str_of(stack[-1]))
 
 
 # -- fields and specials ----------------------------------------------------------------
