@@ -20,6 +20,7 @@ def compile_program(source: str, fuse: bool = True, *,
                     assigned: frozenset[str] = frozenset()) -> Chunk:
     """Parse and compile an awk program; raises AwkSyntaxError or AwkSemanticError.
 
-    `assigned` names variables set from the command line (-v), which may hold strings.
+    `assigned` names variables set from the command line (-v and `var=value` operands),
+    which may hold strings.
     """
     return compile_ast(parse(source), fuse=fuse, source="<awk>", assigned=assigned)

@@ -56,8 +56,15 @@ class ExprCompiler:
         else:
             self.b.emit(Op.GetVar, self.b.add_name(name))
 
+    def _misuse(self, message: str) -> None:
+        """A scalar use of an array: fatal when it runs (pushes a placeholder value)."""
+        self.b.emit(AWK["AwkFail"], self.b.add_constant(message))
+
     def load_var(self, name: str) -> str:
         b = self.b
+        if self.is_array(name):
+            self._misuse(f"can't read value of {name}; it's an array name.")
+            return "any"
         if name in self.params:
             b.emit(Op.GetSlot, self.params.index(name))
             return "any"
@@ -71,6 +78,12 @@ class ExprCompiler:
     def store_var(self, name: str, keep: bool) -> None:
         """Store the top of the stack into a scalar; with keep, the value stays."""
         b = self.b
+        if self.is_array(name):
+            self._misuse(f"can't assign to {name}; it's an array name.")
+            b.emit(Op.Pop)
+            if not keep:
+                b.emit(Op.Pop)
+            return
         k = SPECIAL_INDEX.get(name) if name not in self.params else None
         if k is not None:
             b.emit(AWK["AwkSetSpecial"], k)
@@ -151,8 +164,6 @@ class ExprCompiler:
         if isinstance(e, ast.Field):
             return self.field(e)
         if isinstance(e, ast.Var):
-            if self.is_array(e.name):
-                raise AwkSemanticError(f"can't use array {e.name} in scalar context", e.line)
             return self.load_var(e.name)
         if isinstance(e, ast.Index):
             self.array_ref(e.name, e.line)
@@ -309,9 +320,6 @@ class ExprCompiler:
         while isinstance(t, ast.Group):
             t = t.expr
         if isinstance(t, ast.Var):
-            if self.is_array(t.name):
-                raise AwkSemanticError(f"can't assign to {t.name}; it's an array name.",
-                                       e.line)
             if e.op == "=":
                 vt = self.expr(e.value)
             else:

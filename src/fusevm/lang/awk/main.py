@@ -105,8 +105,10 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         return 2
     try:
         # the fusion pass finds nothing in awk code and costs startup time
-        chunk = compile_program(source, fuse=False,
-                                assigned=frozenset(name for name, _ in assigns))
+        # -v and `var=value` operands may store strings in any variable they name
+        assigned = {name for name, _ in assigns}
+        assigned.update(m.group(1) for m in map(ASSIGNMENT.match, operands) if m)
+        chunk = compile_program(source, fuse=False, assigned=frozenset(assigned))
     except AwkSyntaxError as e:
         err.write(f"awk: {e.message}\n")
         return 2
