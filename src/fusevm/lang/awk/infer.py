@@ -99,10 +99,19 @@ class _Inference:
                 info.param_arrays.setdefault(k[1], set()).add(k[2])
         return info
 
-    def visit(self, node: object) -> None:
+    def visit(self, root: object) -> None:
+        # a worklist, not recursion: flat chains of operators make deep trees
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if self.visit_one(node):
+                stack.extend(reversed(list(children(node))))
+
+    def visit_one(self, node: object) -> bool:
+        """Mark what `node` itself says; True when its children still need a visit."""
         if isinstance(node, ast.Var):
             self.mark(node.name, "scalar", node.line)
-            return
+            return False
         if isinstance(node, ast.Index):
             self.mark(node.name, "array", node.line)
         elif isinstance(node, ast.In):
@@ -114,12 +123,11 @@ class _Inference:
             self.mark(node.name, "array", node.line)
         elif isinstance(node, ast.Builtin):
             self.builtin(node)
-            return
+            return False
         elif isinstance(node, ast.Call):
             self.call(node)
-            return
-        for child in children(node):
-            self.visit(child)
+            return False
+        return True
 
     def builtin(self, node: ast.Builtin) -> None:
         for i, arg in enumerate(node.args):
@@ -146,14 +154,21 @@ class _Inference:
 
 
 def children(node: object) -> Iterator[object]:
-    if not dataclasses.is_dataclass(node):
-        return
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    """The child nodes of a syntax node, in field order."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if not dataclasses.is_dataclass(node):
+            return
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, tuple):
             yield from (v for v in value if isinstance(v, ast.Node))
         elif isinstance(value, ast.Node):
             yield value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def infer(program: ast.Program) -> Info:
