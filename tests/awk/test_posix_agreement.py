@@ -145,6 +145,37 @@ def test_agrees_with_the_real_awks(prog: str) -> None:
         assert (rc != 0, out) == (status != 0, text)
 
 
+# -- $0 and fields: which values compare as numbers ----------------------------------------
+
+
+def test_record_before_input_is_the_empty_string() -> None:
+    assert run(['BEGIN { print ($0 == 0), ($1 == 0) } END { print ($0 == 0) }'])[1] == \
+        "0 0\n0\n"
+
+
+def test_uninitialised_value_assigned_to_a_field_stays_uninitialised() -> None:
+    prog = '{ $3 = a[2]; $5 = x; print ($3 == 0), ($5 == 0), NF; $0 = x; print ($0 == 0) }'
+    assert awk(prog, "a b c d\n") == "1 1 5\n1\n"
+
+
+def test_rebuilt_record_is_a_string() -> None:
+    prog = '{ $1 = $1; print ($0 == 5), ($0 < 10); $2 = 0; $1 = ""; print ($0 == 0) }'
+    assert awk(prog, " 5 \n") == "1 0\n0\n"
+
+
+@needs_awks
+@pytest.mark.parametrize(("prog", "stdin"), [
+    ('BEGIN { print ($0 == 0), ($1 == 0) } END { print ($0 == 0) }', ""),
+    ('{ $3 = a[2]; $5 = x; print ($3 == 0), ($5 == 0), NF; $0 = x; print ($0 == 0) }',
+     "a b c d\n"),
+    ('{ $1 = $1; print ($0 == 5), ($0 < 10); $2 = 0; $1 = ""; print ($0 == 0) }', " 5 \n"),
+])
+def test_record_and_field_values_agree_with_the_real_awks(prog: str, stdin: str) -> None:
+    rc, out, _ = run([prog], stdin)
+    for status, text in real_awks([prog], stdin):
+        assert (rc, out) == (status, text)
+
+
 # -- a pipe whose reader is gone -----------------------------------------------------------
 
 
