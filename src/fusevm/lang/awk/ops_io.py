@@ -139,7 +139,7 @@ def _main_record(vm: Any) -> str | None:
 
 def _source(vm: Any, command: bool) -> str | None | int:
     """The next record of a file or command. Neither form touches NR: POSIX's table says
-    `cmd | getline` sets NR, but gawk, mawk, onetrue-awk and busybox all leave it alone,
+    `cmd | getline` sets NR, but gawk, mawk and onetrue-awk all leave it alone,
     and we follow the implementations (decision D17)."""
     st = state_of(vm)
     name = st.str_of(vm.stack.pop())
