@@ -24,6 +24,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,17 +55,22 @@ WORDS = ["alpha", "beta", "12", "3.5", "-4", "foo", "bar7", "x", "1e2", "0", "ab
 
 @dataclass
 class Case:
+    options: list[str]
     program: str
     operands: list[str]
     stdin: str
+
+    def argv(self) -> list[str]:
+        return [*self.options, self.program, *self.operands]
 
 
 class Generator:
     """Random awk programs from a small grammar; every loop is bounded."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, files: list[str]) -> None:
         self.rng = rng
         self.vars = ["x", "y", "s", "t", "n", "v"]
+        self.files = files  # input files operands may name
 
     def pick(self, items: list[str]) -> str:
         return self.rng.choice(items)
@@ -180,8 +186,13 @@ class Generator:
             return f"$0 = {self.expr(2)}; print NF, $1"
         if r < 0.9:
             return f"${self.rng.randint(1, 5)} = {self.expr(2)}; print; print NF"
-        if r < 0.95:
+        if r < 0.93:
             return f"print {self.builtin(2)}, RSTART, RLENGTH"
+        if r < 0.96:
+            return self.pick(['"echo p q" | getline; print NR, NF, $0',
+                              '"echo 7 8" | getline v; print NR, v, (v < 10)',
+                              'getline; print NR, FNR, $0', 'getline t; print NR, t, $0',
+                              'print (getline t < "/nonexistent/file")'])
         return f"{self.lvalue()}++; print {self.expr(1)}"
 
     def case(self) -> Case:
@@ -202,17 +213,28 @@ class Generator:
             parts.append("{ print }")
         lines = [" ".join(self.pick(WORDS) for _ in range(rng.randint(0, 5)))
                  for _ in range(rng.randint(0, 4))]
+        options: list[str] = []
+        if rng.random() < 0.15:
+            options += ["-F", self.pick([",", ":", "[ab]", "a+", "(x|xy)", "\\|", "[0-9]"])]
+        if rng.random() < 0.15:
+            options += ["-v", f"{self.pick(self.vars)}={self.pick(STRINGS + NUMBERS)}"]
         operands: list[str] = []
         if rng.random() < 0.3:
             operands.append(f"{self.pick(self.vars)}={self.pick(STRINGS + NUMBERS)}")
-        if operands:
-            operands.append("-")
-        return Case("\n".join(parts), operands, "".join(line + "\n" for line in lines))
+        if operands or rng.random() < 0.2:
+            for name in self.rng.sample(self.files, rng.randint(1, 2)):
+                operands.append(name)
+                if rng.random() < 0.5:
+                    operands.append(f"{self.pick(self.vars)}={self.pick(STRINGS + NUMBERS)}")
+            if rng.random() < 0.5:
+                operands.append("-")
+        return Case(options, "\n".join(parts), operands,
+                    "".join(line + "\n" for line in lines))
 
 
 def run_reference(argv: list[str], case: Case) -> tuple[bool, str] | None:
     try:
-        r = subprocess.run([*argv, case.program, *case.operands],
+        r = subprocess.run([*argv, *case.argv()],
                            input=case.stdin.encode("latin-1"), capture_output=True,
                            env=ENV, timeout=10)
     except subprocess.TimeoutExpired:
@@ -223,7 +245,7 @@ def run_reference(argv: list[str], case: Case) -> tuple[bool, str] | None:
 def run_ours(case: Case) -> tuple[bool, str]:
     out = io.BytesIO()
     err = io.StringIO()
-    rc = awk_main([case.program, *case.operands], stdin=io.BytesIO(case.stdin.encode("latin-1")),
+    rc = awk_main(case.argv(), stdin=io.BytesIO(case.stdin.encode("latin-1")),
                   stdout=out, stderr=err)
     return rc == 0, out.getvalue().decode("latin-1")
 
@@ -238,7 +260,15 @@ def main() -> None:
     missing = [argv[0] for argv in REFERENCES if shutil.which(argv[0]) is None]
     if missing:
         sys.exit(f"differential: not installed: {', '.join(missing)}")
-    gen = Generator(random.Random(args.seed))
+    tmp = Path(tempfile.mkdtemp(prefix="awkdiff"))
+    files = []
+    rng = random.Random(args.seed)
+    for i in range(3):
+        path = tmp / f"in{i}.txt"
+        path.write_text("".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 4)))
+                                + "\n" for _ in range(rng.randint(1, 3))))
+        files.append(str(path))
+    gen = Generator(rng, files)
     consensus = agree = 0
     disagreements: list[dict[str, object]] = []
     for _ in range(args.count):
@@ -251,9 +281,11 @@ def main() -> None:
         if mine == results[0]:
             agree += 1
         else:
-            disagreements.append({"program": case.program, "operands": case.operands,
+            disagreements.append({"options": case.options, "program": case.program,
+                                  "operands": case.operands,
                                   "stdin": case.stdin, "expected": results[0],
                                   "got": mine})
+    shutil.rmtree(tmp)
     rate = 100.0 * agree / consensus if consensus else 0.0
     print(f"programs: {args.count}, with a consensus: {consensus}, "
           f"fusevm agrees: {agree} ({rate:.1f}%)")
