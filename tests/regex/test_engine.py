@@ -11,11 +11,15 @@ from hypothesis import strategies as st
 from fusevm.regex import (
     CLASSES,
     SHELL_ERE,
+    Dialect,
+    Regex,
     RegexError,
     compile_ere,
     compile_pattern,
     translate_ere,
 )
+
+AWK_LIKE = Dialect("plain")
 
 _C_LOCALE = {
     "alpha": str.isalpha, "digit": str.isdigit, "alnum": str.isalnum, "upper": str.isupper,
@@ -94,3 +98,20 @@ def test_any_input_compiles_or_fails_cleanly(ere: str, text: str) -> None:
     wide = rx.search(text + "\u263a")
     if span is not None and wide is not None and "$" not in ere:
         assert wide[0] <= span[0]
+
+
+def test_direct_and_public_re2_paths_agree() -> None:
+    """The engine calls RE2's C++ match directly on bytes when the package exposes it;
+    the public methods must give the same answers (they are the fallback)."""
+    cases = [("(a|ab)(c|bcd)", "xabcd abc"), ("^a", "aaa"), ("a$", "aa\\na"), ("x*", "abc"),
+             ("[[:digit:]]+", "a12b345")]
+    for ere, text in cases:
+        fast = compile_ere(ere)
+        slow = Regex(translate_ere(ere, AWK_LIKE), "test")
+        assert slow._latin1.low is not None  # this google-re2 has the direct path
+        slow._latin1.low = None
+        for pos in range(len(text) + 1):
+            assert fast.search(text, pos) == slow.search(text, pos)
+            assert fast.match(text, pos) == slow.match(text, pos)
+            assert fast.fullmatch(text, pos) == slow.fullmatch(text, pos)
+            assert fast.scanner(text).search(pos) == slow.scanner(text).search(pos)

@@ -46,6 +46,49 @@ def _options(latin1: bool, capture: bool) -> Any:
     return options
 
 
+# google-re2's Python layer builds a generator and a match object per search, four times
+# the cost of the search itself on short records. Its compiled objects wrap the C++ RE2
+# (`_regexp`, with `Match(anchor, bytes, pos, endpos)` giving spans); on bytes we call that
+# directly when this version of the package has it, and use the public methods otherwise.
+_ANCHORS: Final = getattr(re2, "_Anchor", None)
+_UNANCHORED: Final = getattr(_ANCHORS, "UNANCHORED", None)
+_ANCHOR_START: Final = getattr(_ANCHORS, "ANCHOR_START", None)
+_ANCHOR_BOTH: Final = getattr(_ANCHORS, "ANCHOR_BOTH", None)
+
+
+class _Compiled:
+    """One RE2 compilation: leftmost-longest search, prefix and whole matches."""
+
+    __slots__ = ("public", "low")
+
+    def __init__(self, public: Any) -> None:
+        self.public = public
+        low = getattr(public, "_regexp", None)
+        usable = _ANCHOR_BOTH is not None and callable(getattr(low, "Match", None))
+        self.low: Any = low if usable else None
+
+    def _low(self, anchor: Any, data: bytes, pos: int, end: int) -> Span | None:
+        span = self.low.Match(anchor, data, pos, end)[0]
+        return None if span[0] < 0 else (span[0], span[1])
+
+    def search(self, data: bytes | str, pos: int = 0) -> Span | None:
+        if self.low is not None and type(data) is bytes:
+            return self._low(_UNANCHORED, data, pos, len(data))
+        m = self.public.search(data, pos)
+        return None if m is None else m.span()  # type: ignore[no-any-return]
+
+    def match(self, data: bytes | str, pos: int) -> Span | None:
+        if self.low is not None and type(data) is bytes:
+            return self._low(_ANCHOR_START, data, pos, len(data))
+        m = self.public.match(data, pos)
+        return None if m is None else m.span()  # type: ignore[no-any-return]
+
+    def fullmatch(self, data: bytes | str, pos: int, end: int) -> bool:
+        if self.low is not None and type(data) is bytes:
+            return self._low(_ANCHOR_BOTH, data, pos, end) is not None
+        return self.public.fullmatch(data, pos, end) is not None
+
+
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
@@ -56,8 +99,8 @@ class Regex:
         self.literal = translation.literal
         self.groups = translation.groups
         self._label = label
-        self._utf8: Any = None  # compiled on first use with text beyond Latin-1
-        self._latin1: Any = None
+        self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
+        self._latin1: Any = None  # a _Compiled, or _UNUSABLE
         if self.literal is None:
             try:
                 self._latin1 = self._compile(True)
@@ -66,10 +109,10 @@ class Regex:
                 self._utf8 = self._compile(False)
                 self._latin1 = _UNUSABLE
 
-    def _compile(self, latin1: bool) -> Any:
+    def _compile(self, latin1: bool) -> _Compiled:
         source = self.source.encode("ascii") if latin1 else self.source
         try:
-            return re2.compile(source, _options(latin1, self.groups > 0))
+            return _Compiled(re2.compile(source, _options(latin1, self.groups > 0)))
         except re2.error as exc:
             detail = exc.args[0] if exc.args else exc
             if isinstance(detail, bytes):
@@ -79,7 +122,7 @@ class Regex:
     def __repr__(self) -> str:
         return f"Regex({self.source!r})"
 
-    def _engine(self, text: str) -> tuple[Any, bytes | str]:
+    def _engine(self, text: str) -> tuple[_Compiled, bytes | str]:
         """The compiled pattern to run on `text`, and `text` in the form it takes."""
         if self._latin1 is not _UNUSABLE:
             try:
@@ -106,8 +149,7 @@ class Regex:
             start = text.find(self.literal, pos)
             return None if start < 0 else (start, start + len(self.literal))
         engine, data = self._engine(text)
-        m = engine.search(data, pos)
-        return None if m is None else m.span()
+        return engine.search(data, pos)
 
     def match(self, text: str, pos: int = 0) -> Span | None:
         """The longest match starting exactly at `pos`, or None."""
@@ -116,8 +158,7 @@ class Regex:
                 return pos, pos + len(self.literal)
             return None
         engine, data = self._engine(text)
-        m = engine.match(data, pos)
-        return None if m is None else m.span()
+        return engine.match(data, pos)
 
     def fullmatch(self, text: str, pos: int = 0, endpos: int | None = None) -> bool:
         """Whether the pattern matches all of `text[pos:endpos]`."""
@@ -125,7 +166,7 @@ class Regex:
         if self.literal is not None:
             return text[pos:end] == self.literal
         engine, data = self._engine(text)
-        return engine.fullmatch(data, pos, end) is not None
+        return engine.fullmatch(data, pos, end)
 
     def search_groups(self, text: str) -> list[str | None] | None:
         """The leftmost-longest match and its parenthesised groups (None for a group
@@ -133,7 +174,7 @@ class Regex:
         if self.literal is not None:
             return [self.literal] if self.literal in text else None
         engine, data = self._engine(text)
-        m = engine.search(data)
+        m = engine.public.search(data)
         if m is None:
             return None
         spans = [m.span(i) for i in range(self.groups + 1)]
@@ -147,24 +188,29 @@ class Regex:
 class Scanner:
     """Searches of one Regex over one text (gsub, split and record reading loop on it)."""
 
-    __slots__ = ("text", "_search", "_find")
+    __slots__ = ("text", "_data", "_engine", "_find", "_low", "_end")
 
     def __init__(self, regex: Regex, text: str) -> None:
         self.text = text
         self._find: str | None = regex.literal
-        self._search: Any = None
+        self._low: Any = None
+        self._end = 0
         if self._find is None:
-            engine, data = regex._engine(text)
-            search = engine.search
-            self._search = functools.partial(search, data)
+            self._engine, self._data = regex._engine(text)
+            if self._engine.low is not None and type(self._data) is bytes:
+                self._low = self._engine.low.Match
+                self._end = len(self._data)
 
     def search(self, pos: int) -> Span | None:
         """(start, end) of the leftmost-longest match at or after `pos`, or None."""
+        low = self._low
+        if low is not None:
+            span = low(_UNANCHORED, self._data, pos, self._end)[0]
+            return None if span[0] < 0 else (span[0], span[1])
         if self._find is not None:
             start = self.text.find(self._find, pos)
             return None if start < 0 else (start, start + len(self._find))
-        m = self._search(pos)
-        return None if m is None else m.span()  # type: ignore[no-any-return]
+        return self._engine.search(self._data, pos)
 
 
 @functools.lru_cache(maxsize=1024)
