@@ -10,8 +10,8 @@ no valid interval is literal), stacked quantifiers (`a**`, `a+?`) repeat the qua
 atom, an unmatched `)` is literal, and a reversed range inside a bracket matches nothing.
 
 `translate_pattern` reads a shell pattern (`*`, `?`, brackets with `!` or `^` negation,
-`\\x` quoting; an unclosed `[` is literal), whole-string in string mode, with nothing
-matching `/` in path mode.
+`\\x` quoting; an unclosed `[` is literal), which callers match against a whole string;
+in path mode nothing matches `/`.
 
 The output is RE2 text in which every character outside `[A-Za-z0-9]` is written as
 `\\x{HEX}`, so no input character can change the meaning of the pattern; it is meant for

@@ -202,12 +202,6 @@ def _fail(vm: Any, const: int) -> None:
     raise AwkFatal(vm.chunk.constants[const])
 
 
-@AWK.op("AwkStrWide", operands="table:CONST index:I32", effect="-- s",
-        formula="push consts[table][index] (string literals beyond the 16-bit pool)")
-def _str_wide(vm: Any, table: int, index: int) -> None:
-    vm.push(vm.chunk.constants[table][index])
-
-
 @AWK.op("AwkUninit", effect="-- v", formula="push the uninitialized value")
 def _uninit(vm: Any) -> None:
     vm.push(UNINIT)

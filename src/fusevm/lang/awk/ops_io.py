@@ -395,3 +395,12 @@ def _fflush(vm: Any, argc: int) -> None:
 def ensure_loaded() -> None:
     """Importing this module registers its handlers; callers use this to say so."""
 
+
+# -- constants ------------------------------------------------------------------------
+# Declared last so the ids of the ops above stay as they were.
+
+
+@AWK.op("AwkStrWide", operands="table:CONST index:I32", effect="-- s",
+        formula="push consts[table][index] (string literals beyond the 16-bit pool)")
+def _str_wide(vm: Any, table: int, index: int) -> None:
+    vm.push(vm.chunk.constants[table][index])
