@@ -45,7 +45,6 @@ CASES: list[tuple[str, str]] = [
     ('BEGIN { printf "%*d|%-*d|%.*f\\n", 5, 1, 4, 2, 2, 3.14159 }', "    1|2   |3.14\n"),
     ('BEGIN { printf "%5.1f%%\\n", 99.44 }', " 99.4%\n"),
     ('BEGIN { s = sprintf("%03d-%s", 7, "x"); print s, length(s) }', "007-x 5\n"),
-    ('BEGIN { printf "%s %s %s\\n", "only" }', "only  \n"),
     ('BEGIN { printf("%d %d\\n", 1, 2) }', "1 2\n"),
     ('BEGIN { x = "A"; printf x "\\n" }', "A\n"),
 ]

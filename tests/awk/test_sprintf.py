@@ -30,7 +30,8 @@ EXPECTED: list[tuple[str, list[AwkValue], str]] = [
     ("%.2s|%10.3s|%-10s|", ["hello", "hello", "hi"], "he|       hel|hi        |"),
     ("%05s|%+5s|% x|%+x", ["ab", "s", 255.0, 255.0], "   ab|    s|ff|ff"),
     ("%c%c%c", [65.0, "hello", 65.7], "AhA"),
-    ("%c", [256.0], "\u0100"),
+    ("%c", [256.0], "\0"),  # the C locale keeps the low byte, as every awk does
+    ("%c", [321.0], "A"),
     ("%c", [-1.0], "\xff"),
     ("%c|%c", ["", UNINIT], "\0|\0"),
     ("%c", [make_strnum("65")], "A"),  # a numeric string is a number to %c
@@ -43,7 +44,6 @@ EXPECTED: list[tuple[str, list[AwkValue], str]] = [
     ("%s %s", [0.1, 1e6], "0.1 1000000"),
     ("100%%|%5%|%", [], "100%|%|%"),
     ("%z|%q|%5", [1.0], "%z|%q|%5"),
-    ("%d %s %d|", [1.0], "1  0|"),  # missing arguments are empty or zero
     ("no conversions", [1.0, 2.0], "no conversions"),
     ("%s", [make_strnum(" 0.10 ")], " 0.10 "),
     ("%d|%s", ["3abc", 3.0], "3|3"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shellkit import needs_bash, run_bash
 
+from fusevm.regex import compile_pattern
 from fusevm.shell.glob import str_match, translate
 from fusevm.shell.posix import PosixHost
 
@@ -47,15 +48,18 @@ def test_matches_bash_double_bracket() -> None:
 
 
 def test_path_mode_never_matches_slash() -> None:
-    rx = re.compile(translate("*[/a]?", True))
+    rx = compile_pattern("*[/a]?", True)
     assert rx.fullmatch("xab") and not rx.fullmatch("x/b") and not rx.fullmatch("x//")
+    assert not compile_pattern("[!a]", True).fullmatch("/")
+    assert not compile_pattern("[[:punct:]]", True).fullmatch("/")
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="ab/.", max_size=8), st.text(alphabet="ab*?[]!", max_size=6))
 def test_translation_always_compiles(s: str, pattern: str) -> None:
     str_match(s, pattern)
-    re.compile(translate(pattern, True))
+    compile_pattern(pattern, True)
+    assert translate(pattern, True).isascii()
 
 
 REGEX_CASES = [
@@ -85,6 +89,27 @@ def test_regex_sets_rematch_and_reports_bad_patterns() -> None:
     assert not host.regex_match("x", "(")
     assert host.last_status == 2 and host.rematch == []
     assert not host.regex_match("x", "[[:nope:]]")
+    assert not host.regex_match("aa", "(a)\\1")  # back-references: a clear failure
+    assert host.last_status == 2
+    host.close()
+
+
+def test_regex_is_leftmost_longest_with_groups() -> None:
+    host = PosixHost()
+    assert host.regex_match("xabcd", "(ab|abcd)")
+    assert host.rematch == ["abcd", "abcd"]
+    assert host.regex_match("x", "(a)?x")
+    assert host.rematch == ["x", ""]
+    host.close()
+
+
+def test_pathological_patterns_answer_fast() -> None:
+    host = PosixHost()
+    began = time.perf_counter()
+    assert not host.regex_match("a" * 28, "(a*)*b")
+    assert not str_match("a" * 40, "*a*a*a*a*a*a*a*a*b")
+    # backtracking needs minutes here; the bound only guards against that
+    assert time.perf_counter() - began < 2.0
     host.close()
 
 

@@ -11,6 +11,7 @@ import inspect
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -900,3 +901,16 @@ def _emits_via_table(op: Op, test: Callable[..., Any]) -> bool:
     """Redirect scenarios are in a table, not in the test's own source."""
     return op is Op.Redirect and test is test_every_redirect_kind_matches_bash
 
+
+
+@covers(Op.StrMatch, Op.RegexMatch)
+def test_match_ops_answer_pathological_patterns() -> None:
+    """Backtracking needs minutes for these; the VM's ops run on the linear-time engine
+    (a sandboxed VM cannot hang itself on a pattern). The bound only guards that."""
+    a28 = "a" * 28
+    text = (f"LoadConst {lit(a28)}\nLoadConst {lit('(a*)*b')}\nRegexMatch\n"
+            f"LoadConst {lit(a28 + 'c')}\nLoadConst {lit('*a*a*a*a*a*a*a*a*a*b')}\nStrMatch\n"
+            "MakeArray 2")
+    began = time.perf_counter()
+    assert result_of(text) == [False, False]
+    assert time.perf_counter() - began < 5.0

@@ -17,8 +17,8 @@ from typing import Final, TypeAlias
 
 from fusevm.errors import HostError, ResourceLimit
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
+from fusevm.regex import Regex, compile_pattern
 from fusevm.shell.codes import ParamMod
-from fusevm.shell.glob import compile_pattern
 from fusevm.values import Undef, to_int, to_str
 
 __all__ = [
@@ -122,28 +122,28 @@ class _Var:
         return fn(self.scalar)
 
 
-def _longest_prefix(s: str, rx: re.Pattern[str]) -> int | None:
+def _longest_prefix(s: str, rx: Regex) -> int | None:
     for end in range(len(s), -1, -1):
         if rx.fullmatch(s, 0, end):
             return end
     return None
 
 
-def _shortest_prefix(s: str, rx: re.Pattern[str]) -> int | None:
+def _shortest_prefix(s: str, rx: Regex) -> int | None:
     for end in range(len(s) + 1):
         if rx.fullmatch(s, 0, end):
             return end
     return None
 
 
-def _longest_suffix(s: str, rx: re.Pattern[str]) -> int | None:
+def _longest_suffix(s: str, rx: Regex) -> int | None:
     for start in range(len(s) + 1):
         if rx.fullmatch(s, start):
             return start
     return None
 
 
-def _shortest_suffix(s: str, rx: re.Pattern[str]) -> int | None:
+def _shortest_suffix(s: str, rx: Regex) -> int | None:
     for start in range(len(s), -1, -1):
         if rx.fullmatch(s, start):
             return start
@@ -204,9 +204,7 @@ def _subst(s: str, pattern: str, rep: str, every: bool, ampersand: bool) -> str:
             pos += 1
             size += 1
             continue
-        # The patterns have no alternation and only greedy stars, so the greedy match from
-        # `pos` is also the longest one there.
-        end = m.end()
+        end = m[1]  # the longest match at `pos` (fusevm.regex is leftmost-longest)
         piece = _replacement(rep, s[pos:end], ampersand)
         size += len(piece)
         check_size(size, DEFAULT_MAX_SIZE, "a pattern substitution")

@@ -1,7 +1,7 @@
 """Shell pattern matching and pathname expansion: `*`, `?`, brackets, and the `**` tree walk.
 
-`translate` turns a shell pattern into a Python regex (string mode for `[[ == ]]`, `case` and
-the `${v#p}` family; path mode for globbing, where nothing matches `/`). `glob` does POSIX
+Patterns compile through `fusevm.regex` (string mode for `[[ == ]]`, `case` and the `${v#p}`
+family; path mode for globbing, where nothing matches `/`). `glob` does POSIX
 pathname expansion with bash's globstar extension. The recursive walk behind `**` lists
 directories on a thread pool (`walk_parallel`); `walk_sequential` is the one-thread baseline
 the benchmark compares it with. Nothing here writes to the file system.
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
+
+from fusevm.regex import SHELL_ERE, Regex, compile_ere, compile_pattern, translate_pattern
 
 __all__ = [
     "DirListing",
@@ -26,137 +27,26 @@ __all__ = [
     "str_match",
     "regex_search",
     "translate",
-    "translate_ere",
     "walk_parallel",
     "walk_sequential",
 ]
 
-# -- Pattern translation --------------------------------------------------------------------
-
-# POSIX bracket classes. alpha/alnum follow Unicode letters (as bash does in a UTF-8 locale);
-# upper/lower stay ASCII because `re` has no Unicode case classes.
-_CLASSES: Final = {
-    "alpha": r"[^\W\d_]",
-    "digit": r"[0-9]",
-    "alnum": r"[^\W_]",
-    "upper": r"[A-Z]",
-    "lower": r"[a-z]",
-    "space": r"[ \t\n\r\f\v]",
-    "blank": r"[ \t]",
-    "punct": r"[!-/:-@\[-`{-~]",
-    "cntrl": r"[\x00-\x1f\x7f]",
-    "print": r"[^\x00-\x1f\x7f]",
-    "graph": r"[^\x00-\x20\x7f]",
-    "xdigit": r"[0-9A-Fa-f]",
-    "word": r"\w",
-}
-
-_NEVER: Final = "(?!)"
+# -- Pattern matching ------------------------------------------------------------------------
 
 
-def _bracket(pattern: str, i: int, path_mode: bool) -> tuple[str, int] | None:
-    """Translate the bracket expression starting at pattern[i] == '['.
-
-    Returns (regex, index after the closing ']'), or None when the bracket is not closed, in
-    which case the caller treats '[' as a literal character.
-    """
-    n = len(pattern)
-    j = i + 1
-    negate = j < n and pattern[j] in "!^"
-    if negate:
-        j += 1
-    pieces: list[str] = []
-    first = True
-    while j < n:
-        c = pattern[j]
-        if c == "]" and not first:
-            break
-        first = False
-        if c == "[" and j + 1 < n and pattern[j + 1] in ":=.":
-            kind = pattern[j + 1]
-            end = pattern.find(kind + "]", j + 2)
-            if end >= 0:
-                name = pattern[j + 2:end]
-                if kind == ":":
-                    pieces.append(_CLASSES.get(name, _NEVER))
-                else:
-                    # Equivalence classes and collating symbols: only single characters are
-                    # meaningful without locale tables, and they stand for themselves.
-                    pieces.append(re.escape(name) if len(name) == 1 else _NEVER)
-                j = end + 2
-                continue
-        if c == "\\" and j + 1 < n:
-            j += 1
-            c = pattern[j]
-        lo = c
-        j += 1
-        if j + 1 < n and pattern[j] == "-" and pattern[j + 1] != "]":
-            hi = pattern[j + 1]
-            j += 2
-            if hi == "\\" and j < n:
-                hi = pattern[j]
-                j += 1
-            # A reversed range matches nothing (bash); `re` would reject it outright.
-            pieces.append(f"[{re.escape(lo)}-{re.escape(hi)}]" if lo <= hi else _NEVER)
-        else:
-            pieces.append(re.escape(lo))
-    else:
-        return None
-    alternatives = "|".join(pieces) if pieces else _NEVER
-    any_char = "[^/]" if path_mode else "(?s:.)"
-    if negate:
-        return f"(?!{alternatives}){any_char}", j + 1
-    # In path mode a bracket never matches '/', even one that lists it.
-    guard = "(?!/)" if path_mode else ""
-    return f"{guard}(?:{alternatives})", j + 1
-
-
-@functools.lru_cache(maxsize=512)
 def translate(pattern: str, path_mode: bool = False) -> str:
-    """Translate a shell pattern into an (unanchored) Python regex.
+    """The RE2 text of a shell pattern (unanchored; see `fusevm.regex.translate_pattern`).
 
     `*` matches any run, `?` one character, `[...]` a bracket expression with `!`/`^`
     negation, ranges and POSIX classes; `\\x` matches x literally; an unclosed `[` is a
     literal. In path mode none of them matches `/`.
     """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    star = "[^/]*" if path_mode else "(?s:.)*"
-    one = "[^/]" if path_mode else "(?s:.)"
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            while i < n and pattern[i] == "*":
-                i += 1
-            out.append(star)
-            continue
-        if c == "?":
-            out.append(one)
-        elif c == "[":
-            got = _bracket(pattern, i, path_mode)
-            if got is not None:
-                out.append(got[0])
-                i = got[1]
-                continue
-            out.append(re.escape(c))
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=512)
-def compile_pattern(pattern: str, path_mode: bool = False) -> re.Pattern[str]:
-    """The compiled form of `translate(pattern, path_mode)`."""
-    return re.compile(translate(pattern, path_mode), re.DOTALL)
+    return translate_pattern(pattern, path_mode).source
 
 
 def str_match(s: str, pattern: str) -> bool:
     """Whole-string shell pattern match (`[[ s == pattern ]]`, `case`): `*` matches `/` too."""
-    return compile_pattern(pattern).fullmatch(s) is not None
+    return compile_pattern(pattern).fullmatch(s)
 
 
 def has_magic(s: str) -> bool:
@@ -175,7 +65,16 @@ def has_magic(s: str) -> bool:
 
 def _unescape(s: str) -> str:
     """Drop the backslashes that quote characters in a pattern component."""
-    return re.sub(r"\\(.)", r"\1", s, flags=re.DOTALL) if "\\" in s else s
+    if "\\" not in s:
+        return s
+    out = []
+    i = 0
+    while i < len(s):
+        if s[i] == "\\" and i + 1 < len(s):
+            i += 1
+        out.append(s[i])
+        i += 1
+    return "".join(out)
 
 
 # -- Directory walking ----------------------------------------------------------------------
@@ -306,7 +205,7 @@ def _hidden_ok(component: str, dotglob: bool) -> bool:
     return dotglob or component.startswith(".") or component.startswith("\\.")
 
 
-def _match_names(prefix: str, names: tuple[str, ...], rx: re.Pattern[str],
+def _match_names(prefix: str, names: tuple[str, ...], rx: Regex,
                  hidden: bool) -> list[str]:
     """`prefix + name` for each name matching `rx` (hidden names only when `hidden`)."""
     return [prefix + name for name in names
@@ -415,91 +314,13 @@ def glob(
 
 # -- POSIX extended regular expressions -----------------------------------------------------
 
-_ERE_CLASSES: Final = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "a-zA-Z0-9",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": r" \t\n\r\f\v",
-    "blank": r" \t",
-    "punct": r"!-/:-@\[-`{-~",
-    "cntrl": r"\x00-\x1f\x7f",
-    "print": r" -~",
-    "graph": r"!-~",
-    "xdigit": "0-9A-Fa-f",
-    "word": r"\w",
-}
 
-
-def _ere_bracket(regex: str, i: int) -> tuple[str, int]:
-    """Translate the ERE bracket expression at regex[i] == '['; backslash is literal inside."""
-    n = len(regex)
-    j = i + 1
-    negate = j < n and regex[j] == "^"
-    if negate:
-        j += 1
-    items: list[str] = []
-    first = True
-    while j < n and (regex[j] != "]" or first):
-        first = False
-        c = regex[j]
-        if c == "[" and j + 1 < n and regex[j + 1] in ":=.":
-            kind = regex[j + 1]
-            end = regex.find(kind + "]", j + 2)
-            if end < 0:
-                raise re.error("unterminated character class", regex, j)
-            name = regex[j + 2:end]
-            if kind == ":":
-                if name not in _ERE_CLASSES:
-                    raise re.error(f"invalid character class {name!r}", regex, j)
-                items.append(_ERE_CLASSES[name])
-            else:
-                items.append(re.escape(name))
-            j = end + 2
-            continue
-        items.append("-" if c == "-" else re.escape(c))
-        j += 1
-    if j >= n:
-        raise re.error("unterminated [", regex, i)
-    return "[" + ("^" if negate else "") + "".join(items) + "]", j + 1
-
-
-@functools.lru_cache(maxsize=256)
-def translate_ere(regex: str) -> str:
-    """Translate a POSIX ERE (with the GNU `\\<`, `\\>`, `\\w`, `\\s`, `\\b` extensions) to a
-    Python regex. Matching stays leftmost-first, not POSIX leftmost-longest.
+def regex_search(s: str, regex: str) -> list[str | None] | None:
+    """Search `s` anywhere for POSIX ERE `regex` (`[[ s =~ regex ]]`), leftmost-longest,
+    with the GNU `\\<`, `\\>`, `\\w`, `\\s`, `\\b` extensions: the match and its groups
+    (None for a group that took no part), or None.
 
     Raises:
-        re.error: the expression is invalid.
+        RegexError: the expression is invalid (or uses back-references).
     """
-    out: list[str] = []
-    i, n = 0, len(regex)
-    while i < n:
-        c = regex[i]
-        if c == "\\" and i + 1 < n:
-            nxt = regex[i + 1]
-            if nxt in "<>":
-                out.append(r"\b")
-            elif nxt in "wWsSbB" or nxt.isdigit():
-                out.append("\\" + nxt)
-            else:
-                out.append(re.escape(nxt))
-            i += 2
-            continue
-        if c == "[":
-            part, i = _ere_bracket(regex, i)
-            out.append(part)
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def regex_search(s: str, regex: str) -> re.Match[str] | None:
-    """Search `s` anywhere for POSIX ERE `regex` (`[[ s =~ regex ]]`).
-
-    Raises:
-        re.error: the expression is invalid.
-    """
-    return re.search(translate_ere(regex), s)
+    return compile_ere(regex, SHELL_ERE).search_groups(s)

@@ -15,7 +15,6 @@ on a worker thread never changes fds other threads rely on.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import HostError
 from fusevm.limits import MAX_NESTING
+from fusevm.regex import RegexError
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
 from fusevm.shell.codes import Redir
@@ -323,13 +323,13 @@ class PosixHost:
         """ERE search; on a match `rematch` holds the match and its groups. An invalid
         regex is False with `last_status` 2 (bash's `[[ =~ ]]` status)."""
         try:
-            m = glob.regex_search(s, regex)
-        except re.error:
+            groups = glob.regex_search(s, regex)
+        except RegexError:
             self.last_status = 2
             self.rematch = []
             return False
-        self.rematch = [m.group(0), *(g or "" for g in m.groups())] if m else []
-        return m is not None
+        self.rematch = [g or "" for g in groups] if groups is not None else []
+        return groups is not None
 
     def test_file(self, code: int, path: str) -> bool:
         """`test -X path` with real access checks (see `fusevm.shell.filetest`)."""

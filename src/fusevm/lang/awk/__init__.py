@@ -7,7 +7,7 @@ Modules:
     errors   AwkSyntaxError and AwkRegexError
     values   the value model: numbers, strings, numeric strings (StrNum), UNINIT
     format   sprintf and number-to-string conversion (CONVFMT/OFMT)
-    regex    POSIX ERE -> Python re, match(), sub/gsub, split by regex
+    regex    awk's ERE dialect on fusevm.regex (RE2), match(), sub/gsub, split by regex
     fields   field splitting by FS and the RS-driven record reader
     runtime  the helpers compiled awk code calls, re-exporting the above
 
@@ -22,7 +22,9 @@ The VM half (these import fusevm's public API):
     api       compile_program(source) -> Chunk (used by `fusevm dis --awk`)
     main      the `fusevm awk` command line
 
-The modules in the first list do not import the rest of fusevm.
+The modules in the first list import nothing else of fusevm but `fusevm.regex` (the
+project's one regex engine, which needs only `fusevm.errors`). Where this frontend departs
+from POSIX's text to follow the real awks, `docs/awk.md` says so.
 """
 
 from __future__ import annotations

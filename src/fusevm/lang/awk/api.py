@@ -7,6 +7,8 @@ path. The returned chunk runs on a VM created with `extensions=[AWK]` (see `ops`
 
 from __future__ import annotations
 
+import gc
+
 import fusevm.lang.awk.jit  # noqa: F401  - registers the native lowerings of numeric ops
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
@@ -21,6 +23,17 @@ def compile_program(source: str, fuse: bool = True, *,
                     assigned: frozenset[str] = frozenset()) -> Chunk:
     """Parse and compile an awk program; raises AwkSyntaxError or AwkSemanticError.
 
-    `assigned` names variables set from the command line (-v), which may hold strings.
+    `assigned` names variables set from the command line (-v and `var=value` operands),
+    which may hold strings.
     """
-    return compile_ast(parse(source), fuse=fuse, source="<awk>", assigned=assigned)
+    # The tree and the chunk are long-lived objects created by the million for a big
+    # program; the cyclic collector would rescan them on every generation-2 pass, which
+    # makes compile time grow with the square of the program size. They hold no cycles
+    # worth collecting, so collection waits until the chunk is built.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compile_ast(parse(source), fuse=fuse, source="<awk>", assigned=assigned)
+    finally:
+        if collecting:
+            gc.enable()

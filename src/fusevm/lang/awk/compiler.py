@@ -82,7 +82,7 @@ class Compiler(ExprCompiler):
         for end in prog.ends:
             self.stmt(end.body)
         b.emit(Op.Return)
-        for fn in prog.functions.values():
+        for fn in self.functions.values():
             if fn.name in self.reachable():
                 self.defined = set()
                 self.function(fn)
@@ -100,10 +100,10 @@ class Compiler(ExprCompiler):
                     todo.extend(called_functions(item))
             while todo:
                 name = todo.pop()
-                if name in seen or name not in prog.functions:
+                if name in seen or name not in self.functions:
                     continue
                 seen.add(name)
-                todo.extend(called_functions(prog.functions[name].body))
+                todo.extend(called_functions(self.functions[name].body))
             self._reachable = seen
         return self._reachable
 

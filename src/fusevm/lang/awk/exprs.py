@@ -24,6 +24,9 @@ _CORE_ARITH = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul}
 _CORE_CMP = {"<": Op.NumLt, "<=": Op.NumLe, "==": Op.NumEq, "!=": Op.NumNe, ">": Op.NumGt,
              ">=": Op.NumGe}
 _NUM_SPECIALS = frozenset({"NR", "FNR", "NF", "RSTART", "RLENGTH"})
+# Distinct string literals kept in the 16-bit constant pool; the pool's remaining entries
+# serve regexes, messages and layout.
+_POOL_ROOM = 49152
 
 
 class ExprCompiler:
@@ -41,6 +44,36 @@ class ExprCompiler:
         #: assigned at the point being compiled (reads of these need no AwkNum).
         self.numeric: set[str] = set()
         self.defined: set[str] = set()
+        self._pool: dict[str, int] = {}
+        self._overflow: list[str] | None = None
+        self._overflow_index: dict[str, int] = {}
+
+    # -- constants -----------------------------------------------------------------------
+
+    def const(self, text: str) -> int:
+        """The pool index of a string constant, one entry per distinct string."""
+        idx = self._pool.get(text)
+        if idx is None:
+            idx = self._pool[text] = self.b.add_constant(text)
+        return idx
+
+    def push_str(self, text: str) -> None:
+        """Push a string literal. Past `_POOL_ROOM` distinct strings, literals go to one
+        overflow table (itself one constant) read by AwkStrWide, so a program may hold
+        any number of them; the rest of the pool stays for operands that need it."""
+        b = self.b
+        idx = self._pool.get(text)
+        if idx is not None or len(self._pool) < _POOL_ROOM:
+            b.emit(Op.LoadConst, self.const(text) if idx is None else idx)
+            return
+        if self._overflow is None:
+            self._overflow = []
+            self._overflow_table = b.add_constant(self._overflow)
+        slot = self._overflow_index.get(text)
+        if slot is None:
+            slot = self._overflow_index[text] = len(self._overflow)
+            self._overflow.append(text)
+        b.emit(AWK["AwkStrWide"], self._overflow_table, slot)
 
     # -- names ---------------------------------------------------------------------------
 
@@ -56,8 +89,15 @@ class ExprCompiler:
         else:
             self.b.emit(Op.GetVar, self.b.add_name(name))
 
+    def _misuse(self, message: str) -> None:
+        """A scalar use of an array: fatal when it runs (pushes a placeholder value)."""
+        self.b.emit(AWK["AwkFail"], self.const(message))
+
     def load_var(self, name: str) -> str:
         b = self.b
+        if self.is_array(name):
+            self._misuse(f"can't read value of {name}; it's an array name.")
+            return "any"
         if name in self.params:
             b.emit(Op.GetSlot, self.params.index(name))
             return "any"
@@ -71,6 +111,12 @@ class ExprCompiler:
     def store_var(self, name: str, keep: bool) -> None:
         """Store the top of the stack into a scalar; with keep, the value stays."""
         b = self.b
+        if self.is_array(name):
+            self._misuse(f"can't assign to {name}; it's an array name.")
+            b.emit(Op.Pop)
+            if not keep:
+                b.emit(Op.Pop)
+            return
         k = SPECIAL_INDEX.get(name) if name not in self.params else None
         if k is not None:
             b.emit(AWK["AwkSetSpecial"], k)
@@ -138,21 +184,19 @@ class ExprCompiler:
             b.emit(Op.LoadFloat, float(e.value))
             return "num"
         if isinstance(e, ast.Str):
-            b.emit(Op.LoadConst, b.add_constant(e.value))
+            self.push_str(e.value)
             return "str"
         if isinstance(e, ast.Regex):
-            b.emit(Op.LoadConst, b.add_constant(e.source))
+            self.push_str(e.source)
             return "str"
         if isinstance(e, ast.Group):
             return self.expr(e.expr)
         if isinstance(e, ast.RecordMatch):
-            b.emit(AWK["AwkMatchRec"], b.add_constant(e.regex.source))
+            b.emit(AWK["AwkMatchRec"], self.const(e.regex.source))
             return "bool"
         if isinstance(e, ast.Field):
             return self.field(e)
         if isinstance(e, ast.Var):
-            if self.is_array(e.name):
-                raise AwkSemanticError(f"can't use array {e.name} in scalar context", e.line)
             return self.load_var(e.name)
         if isinstance(e, ast.Index):
             self.array_ref(e.name, e.line)
@@ -174,15 +218,22 @@ class ExprCompiler:
                 b.emit(Op.Negate)
             return "num"
         if isinstance(e, ast.Binary):
-            core = _CORE_ARITH.get(e.op)
-            if core is not None:
-                self.num(e.left)
-                self.num(e.right)
-                b.emit(core)
+            # The left spine of a chain (`a + b - c ...`, any length) compiles in a loop;
+            # only real nesting recurses.
+            spine = _binary_spine(e)
+            first = spine[-1]
+            if first.op in _CORE_ARITH:
+                self.num(first.left)
             else:
-                self.expr(e.left)
-                self.expr(e.right)
-                b.emit(AWK["AwkArith"], ARITH_CODES[e.op])
+                self.expr(first.left)
+            for node in reversed(spine):
+                core = _CORE_ARITH.get(node.op)
+                if core is not None:
+                    self.num(node.right)
+                    b.emit(core)
+                else:
+                    self.expr(node.right)
+                    b.emit(AWK["AwkArith"], ARITH_CODES[node.op])
             return "num"
         if isinstance(e, ast.Compare):
             lt = self.expr(e.left)
@@ -204,7 +255,7 @@ class ExprCompiler:
         if isinstance(e, ast.Match):
             self.expr(e.subject)
             if isinstance(e.regex, ast.Regex):
-                b.emit(AWK["AwkMatchConst"], b.add_constant(e.regex.source))
+                b.emit(AWK["AwkMatchConst"], self.const(e.regex.source))
             else:
                 self.expr(e.regex)
                 b.emit(AWK["AwkMatchDyn"])
@@ -266,10 +317,13 @@ class ExprCompiler:
             e = e.expr
         if isinstance(e, ast.Logical):
             if (e.op == "&&") != jump_if:
-                # && jumping on false, or || jumping on true: either side decides
-                self.cond(e.left, label, jump_if)
+                # && jumping on false, or || jumping on true: either side decides, so a
+                # chain of the same operator is its operands in order (a loop, any length)
+                spine = _logical_spine(e)
+                self.cond(spine[-1].left, label, jump_if)
                 before = set(self.defined)
-                self.cond(e.right, label, jump_if)
+                for node in reversed(spine):
+                    self.cond(node.right, label, jump_if)
             else:
                 skip = b.label()
                 self.cond(e.left, skip, not jump_if)
@@ -309,9 +363,6 @@ class ExprCompiler:
         while isinstance(t, ast.Group):
             t = t.expr
         if isinstance(t, ast.Var):
-            if self.is_array(t.name):
-                raise AwkSemanticError(f"can't assign to {t.name}; it's an array name.",
-                                       e.line)
             if e.op == "=":
                 vt = self.expr(e.value)
             else:
@@ -416,7 +467,7 @@ class ExprCompiler:
         fn = self.functions.get(e.name)
         if fn is None:
             # both reference awks fail only when the call is reached
-            b.emit(AWK["AwkFail"], b.add_constant(f"calling undefined function {e.name}"),
+            b.emit(AWK["AwkFail"], self.const(f"calling undefined function {e.name}"),
                    line=e.line)
             return "any"
         if len(e.args) > len(fn.params):
@@ -444,7 +495,7 @@ class ExprCompiler:
     def regex_arg(self, e: ast.Expr) -> None:
         """A regex argument: a literal's source, or any expression (a dynamic ERE)."""
         if isinstance(e, ast.Regex):
-            self.b.emit(Op.LoadConst, self.b.add_constant(e.source))
+            self.push_str(e.source)
         else:
             self.expr(e)
 
@@ -595,8 +646,34 @@ class ExprCompiler:
 
 
 def _flatten(e: ast.Expr, out: list[ast.Expr]) -> None:
-    if isinstance(e, ast.Concat):
-        _flatten(e.left, out)
-        _flatten(e.right, out)
-    else:
-        out.append(e)
+    """The operands of a tree of concatenations, in order (iteratively: chains are long)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Concat):
+            stack.append(node.right)
+            stack.append(node.left)
+        else:
+            out.append(node)
+
+
+def _strip(e: ast.Expr) -> ast.Expr:
+    while isinstance(e, ast.Group):
+        e = e.expr
+    return e
+
+
+def _binary_spine(e: ast.Binary) -> list[ast.Binary]:
+    """`e` and the arithmetic nodes down its left operands, outermost first."""
+    spine = [e]
+    while isinstance(left := _strip(spine[-1].left), ast.Binary):
+        spine.append(left)
+    return spine
+
+
+def _logical_spine(e: ast.Logical) -> list[ast.Logical]:
+    """`e` and the nodes of the same operator (`&&` or `||`) down its left operands."""
+    spine = [e]
+    while isinstance(left := _strip(spine[-1].left), ast.Logical) and left.op == e.op:
+        spine.append(left)
+    return spine

@@ -2,9 +2,9 @@
 
 `sprintf` follows gawk --posix: every C conversion awk knows (`%c %d %i %o %x %X %u %e %E
 %f %F %g %G %s %%`), flags `- + space # 0`, widths, precisions and `*`. Where gawk --posix
-stops with a fatal error the engine keeps going instead: a missing argument is the
-uninitialised value ("" or 0), and an unknown conversion is copied through literally,
-as gawk does outside --posix. Infinities and NaN print C-style (`inf`, `-nan`, padded
+stops with a fatal error the engine keeps going instead: an unknown conversion is copied
+through literally, as gawk does outside --posix. Too few arguments is fatal (ValueError),
+as in gawk, onetrue-awk and mawk. Infinities and NaN print C-style (`inf`, `-nan`, padded
 with blanks), integer conversions print the exact integer of a huge double, and an
 unsigned conversion of a value outside 64 bits falls back to `%g`, all as gawk does.
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from fusevm.lang.awk.values import UNINIT, AwkValue, StrNum, to_num
+from fusevm.lang.awk.values import AwkValue, StrNum, to_num
 
 DEFAULT_CONVFMT: Final = "%.6g"
 
@@ -162,7 +162,7 @@ def sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str = DEFAULT_CONVFMT) 
             value = args[arg_index]
             arg_index += 1
             return value
-        return UNINIT
+        raise ValueError(f"not enough args in printf({fmt})")
 
     for piece in _parse(fmt):
         if isinstance(piece, str):
@@ -246,18 +246,15 @@ def _hex_float(number: float, conversion: str, flags: str) -> str:
 
 
 def _char(value: AwkValue) -> str:
-    """`%c`: a number is a character code (beyond 255: the Unicode character), a string
-    gives its first character (NUL for "", as C's printf of the terminator); numeric
-    strings count as numbers, as in gawk."""
+    """`%c`: a number is a character code, of which the C locale keeps the low byte (as
+    every awk does there: 321 prints "A"); a string gives its first character (NUL for "",
+    as C's printf of the terminator); numeric strings count as numbers, as in gawk."""
     if isinstance(value, str):
         return value[:1] or "\0"
     number = to_num(value)
     if math.isinf(number) or math.isnan(number):
         return "\0"
-    code = math.trunc(number)
-    if 0 <= code < 0x110000 and not 0xD800 <= code < 0xE000:
-        return chr(code)
-    return chr(code & 0xFF)
+    return chr(math.trunc(number) & 0xFF)
 
 
 def _special(number: float, conversion: str, flags: str, width: int | None) -> str:

@@ -5,8 +5,9 @@ be either depending on what its callers pass. Each global and each (function, pa
 is a node; using a name as `a[i]`, `k in a`, `delete a`, `for (k in a)` or split()'s
 target marks it an array, using it as a value marks it a scalar, and passing a bare name
 to a user function joins it with that parameter (union-find), which is the fixpoint over
-the call graph. A node marked both ways is the error awk reports; an unmarked node is a
-scalar. `length(x)` marks nothing, since it takes either.
+the call graph. A node marked both ways is an array whose scalar uses fail at run time
+(the compiler emits the error there); an unmarked node is a scalar. `length(x)` marks
+nothing, since it takes either.
 """
 
 from __future__ import annotations
@@ -88,22 +89,29 @@ class _Inference:
             self.visit(item)
         info = Info()
         for k in list(self.parent):
-            marks = self.marks.get(self.find(k), set())
-            if "array" in marks and "scalar" in marks:
-                what = k[1] if k[0] == "g" else self.functions[k[1]].params[k[2]]
-                raise AwkSemanticError(f"can't use array {what} in scalar context",
-                                       self.lines.get(k, 0))
-            is_array = "array" in marks
+            # A name used both ways is an array (onetrue-awk decides the same way before
+            # running); each scalar use of it fails when it runs, so output before it
+            # still appears, as in every awk.
+            is_array = "array" in self.marks.get(self.find(k), set())
             if k[0] == "g":
                 (info.global_arrays if is_array else info.global_scalars).add(k[1])
             elif is_array:
                 info.param_arrays.setdefault(k[1], set()).add(k[2])
         return info
 
-    def visit(self, node: object) -> None:
+    def visit(self, root: object) -> None:
+        # a worklist, not recursion: flat chains of operators make deep trees
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if self.visit_one(node):
+                stack.extend(reversed(list(children(node))))
+
+    def visit_one(self, node: object) -> bool:
+        """Mark what `node` itself says; True when its children still need a visit."""
         if isinstance(node, ast.Var):
             self.mark(node.name, "scalar", node.line)
-            return
+            return False
         if isinstance(node, ast.Index):
             self.mark(node.name, "array", node.line)
         elif isinstance(node, ast.In):
@@ -115,12 +123,11 @@ class _Inference:
             self.mark(node.name, "array", node.line)
         elif isinstance(node, ast.Builtin):
             self.builtin(node)
-            return
+            return False
         elif isinstance(node, ast.Call):
             self.call(node)
-            return
-        for child in children(node):
-            self.visit(child)
+            return False
+        return True
 
     def builtin(self, node: ast.Builtin) -> None:
         for i, arg in enumerate(node.args):
@@ -147,14 +154,21 @@ class _Inference:
 
 
 def children(node: object) -> Iterator[object]:
-    if not dataclasses.is_dataclass(node):
-        return
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    """The child nodes of a syntax node, in field order."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        if not dataclasses.is_dataclass(node):
+            return
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, tuple):
             yield from (v for v in value if isinstance(v, ast.Node))
         elif isinstance(value, ast.Node):
             yield value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def infer(program: ast.Program) -> Info:
@@ -182,10 +196,44 @@ def is_numeric_expr(e: ast.Expr) -> bool:
     return False
 
 
+def _names_argv(e: object) -> bool:
+    while isinstance(e, ast.Group):
+        e = e.expr
+    return isinstance(e, (ast.Index, ast.Var)) and e.name == "ARGV"
+
+
+def writes_argv(program: ast.Program) -> bool:
+    """Whether the program may store into ARGV (an element it stores can be a `var=value`
+    operand, which assigns a variable the compiler cannot name)."""
+    stack: list[object] = [program]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.Assign, ast.IncDec)) and _names_argv(n.target):
+            return True
+        if isinstance(n, ast.Getline) and n.target is not None and _names_argv(n.target):
+            return True
+        if isinstance(n, ast.Builtin) and n.name in ("split", "sub", "gsub") and any(
+                _names_argv(arg) for arg in n.args[1:]):
+            return True
+        if isinstance(n, ast.Call) and any(
+                isinstance(arg, ast.Var) and arg.name == "ARGV" for arg in n.args):
+            return True  # a function may fill its array parameter
+        stack.extend(children(n))
+    return False
+
+
 def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set[str]:
     """Global scalars that only ever hold numbers once assigned: every assignment is
-    numeric and nothing else (getline, for-in, sub/gsub, -v) stores into them. Reading one
-    that is certainly assigned needs no conversion, so core arithmetic can take it."""
+    numeric and nothing else (getline, for-in, sub/gsub, -v, `var=value` operands) stores
+    into them. Reading one that is certainly assigned needs no conversion, so core
+    arithmetic can take it.
+
+    `excluded` names the variables that -v and the command line's `var=value` operands
+    assign: those hold strnums (POSIX), whatever the program stores. When the program
+    itself writes ARGV, any variable may be assigned by an operand, so none qualifies.
+    """
+    if writes_argv(program):
+        return set()
     candidates = set(info.global_scalars) - excluded
     for fn in program.functions.values():
         candidates -= set(fn.params)  # shadowed somewhere: keep it simple, skip the name

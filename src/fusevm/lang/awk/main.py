@@ -122,7 +122,10 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         err.write(f"awk: {e}\n{USAGE}")
         return 2
     try:
-        chunk = _compile(source, frozenset(name for name, _ in assigns))
+        # -v and `var=value` operands may store strings in any variable they name
+        assigned = {name for name, _ in assigns}
+        assigned.update(m.group(1) for m in map(ASSIGNMENT.match, operands) if m)
+        chunk = _compile(source, frozenset(assigned))
     except AwkSyntaxError as e:
         err.write(f"awk: {e.message}\n")
         return 2

@@ -299,8 +299,8 @@ def _not(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 @AWK.factory("AwkCmp", operands="op:U8", effect="a b -- r",
-             formula="r = a op b, numerically when both are numeric (strnum rules), "
-                     "else as strings")
+             formula="r = a op b, numerically when both are numeric (strnum rules), else as "
+                     "strings")
 def _cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     op, = operands
     stack = vm.stack_api.items
@@ -397,7 +397,7 @@ def _match_rec(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         st = state_of(vm)
-        stack.append(_const_regex(vm, const).compiled.search(st.record_text()) is not None)
+        stack.append(_const_regex(vm, const).test(st.record_text()))
         return nxt
     return step
 
@@ -412,7 +412,7 @@ def _match_const(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         s = stack[-1]
         text = s if type(s) is str else state_of(vm).str_of(s)
-        stack[-1] = _const_regex(vm, const).compiled.search(text) is not None
+        stack[-1] = _const_regex(vm, const).test(text)
         return nxt
     return step
 
@@ -424,7 +424,7 @@ def _match_dyn(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         rx = _dyn_regex(vm, stack.pop())
-        stack[-1] = rx.compiled.search(state_of(vm).str_of(stack[-1])) is not None
+        stack[-1] = rx.test(state_of(vm).str_of(stack[-1]))
         return nxt
     return step
 

@@ -34,7 +34,7 @@ from fusevm.lang.awk.runtime import (
 )
 from fusevm.lang.awk.runtime import match as re_match
 from fusevm.lang.awk.state import AwkFatal, AwkState, key_of
-from fusevm.lang.awk.streams import Streams
+from fusevm.lang.awk.streams import Streams, broken_pipe
 from fusevm.ops import F
 
 # -- print and printf ---------------------------------------------------------------------
@@ -90,14 +90,13 @@ def _print_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
     out = streams.output(mode, dest)
+    if out is streams.out:
+        out.write(text)  # a closed stdout ends the run quietly (see main)
+        return
     try:
         out.write(text)
-        if mode == "|" or out is not streams.out:
-            # gawk and onetrue-awk flush a pipe or file only when the buffer fills, but
-            # a reader of the same file later in the program expects to see the text
-            pass
     except BrokenPipeError:
-        pass
+        raise broken_pipe(dest) from None
 
 
 @AWK.factory("AwkPrintf", operands="count:U8", effect="items[count] --",
@@ -170,13 +169,12 @@ def _main_record(vm: Any) -> str | None:
 
 
 def _source(vm: Any, command: bool) -> str | None | int:
+    """The next record of a file or command. Neither form touches NR: POSIX's table says
+    `cmd | getline` sets NR, but gawk, mawk and onetrue-awk all leave it alone,
+    and we follow the implementations (decision D17)."""
     st = state_of(vm)
     name = st.str_of(vm.stack_api.pop())
-    rec = io_of(vm).read_from(name, command)
-    if command and isinstance(rec, str):
-        st.nr += 1
-        st.nr_val = None
-    return rec
+    return io_of(vm).read_from(name, command)
 
 
 def _result(rec: str | None | int) -> float:
@@ -251,7 +249,7 @@ def _getline_file_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 @AWK.factory("AwkGetlineCmd", effect="src -- r",
-             formula="src | getline: $0 = the command's next record; NR += 1", flags=IO)
+             formula="src | getline: $0 = the command's next record (NR unchanged)", flags=IO)
 def _getline_cmd(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack_api.items
     nxt = ip + 1
@@ -266,7 +264,7 @@ def _getline_cmd(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 @AWK.factory("AwkGetlineCmdVar", effect="src -- r v ok",
-             formula="src | getline var: v = the command's next record; NR += 1", flags=IO)
+             formula="src | getline var: v = the command's next record (NR unchanged)", flags=IO)
 def _getline_cmd_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
@@ -560,3 +558,19 @@ def _fflush(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 def ensure_loaded() -> None:
     """Importing this module registers its handlers; callers use this to say so."""
 
+
+# -- constants ------------------------------------------------------------------------
+# Declared last so the ids of the ops above stay as they were.
+
+
+@AWK.factory("AwkStrWide", operands="table:CONST index:I32", effect="-- s",
+             formula="push consts[table][index] (string literals beyond the 16-bit pool)")
+def _str_wide(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    table, index = operands
+    stack = vm.stack_api.items
+    nxt = ip + 1
+
+    def step() -> int:
+        stack.append(vm.chunk.constants[table][index])
+        return nxt
+    return step

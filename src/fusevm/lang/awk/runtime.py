@@ -28,7 +28,7 @@ from fusevm.lang.awk.format import (
 from fusevm.lang.awk.regex import (
     AwkRegex,
     compile_ere,
-    ere_to_python,
+    ere_to_re2,
     match,
     split_on_regex,
     subst,
@@ -50,7 +50,7 @@ __all__ = [
     "DEFAULT_CONVFMT", "UNINIT", "AwkRandom", "AwkRegex", "AwkValue", "RecordReader",
     "StrNum", "TextSource", "array_key", "awk_atan2", "awk_cos", "awk_exp", "awk_int",
     "awk_log", "awk_mod", "awk_pow", "awk_sin", "awk_sqrt", "compare", "compile_ere",
-    "ere_to_python", "index", "is_numeric", "looks_numeric", "make_strnum", "match",
+    "ere_to_re2", "index", "is_numeric", "looks_numeric", "make_strnum", "match",
     "num_to_str", "relop", "split", "split_on_regex", "split_record", "sprintf",
     "str_to_num", "subst", "substr", "to_bool", "to_num", "to_output_str", "to_str",
     "tolower", "toupper",

@@ -67,7 +67,9 @@ class AwkState:
     def __init__(self) -> None:
         # record and fields
         self.record = ""
-        self.record_val: Any = UNINIT  # $0 as an awk value (strnum), or None when stale
+        # $0 as an awk value (strnum), or None when stale; before any input it is the empty
+        # string, which compares as a string (`$0 == 0` is false in BEGIN in every awk)
+        self.record_val: Any = ""
         self.fields: list[Any] | None = []  # $1..$NF; None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
         self.nf = 0
@@ -146,7 +148,9 @@ class AwkState:
         fields = self.fields or []
         self.record = self.ofs.join(
             f if type(f) is str else to_str(f, convfmt) for f in fields)
-        self.record_val = None
+        # a rebuilt $0 is a string, not input: it never compares as a number (gawk and
+        # onetrue-awk agree; mawk alone reads it as a strnum)
+        self.record_val = self.record
         self.record_stale = False
 
     def get_field(self, index: int) -> Any:
@@ -168,8 +172,9 @@ class AwkState:
         if index == 0:
             text = value if type(value) is str else to_str(value, self.convfmt)
             self.set_record(text)
-            if value is not UNINIT:
-                self.record_val = value  # a string stays a string, a number a number
+            # a string stays a string, a number a number, and the uninitialised value
+            # keeps comparing as both (`$0 = x; $0 == 0` is true in every awk)
+            self.record_val = value
             return
         fields = self.split()
         if index > len(fields):
@@ -180,10 +185,7 @@ class AwkState:
             self.literal.add(index)
         elif index in self.literal:
             self.literal.discard(index)
-        if value is UNINIT:
-            value = ""
-            self.literal.add(index)
-        fields[index - 1] = value
+        fields[index - 1] = value  # UNINIT stays uninitialised, as in every awk
         self.record_stale = True
 
     def get_nf(self) -> Any:

@@ -134,9 +134,8 @@ class Streams:
                 try:
                     text = text_reader(open(name, "rb"))  # noqa: SIM115 - kept open
                 except OSError as e:
-                    self.warn(f"can't open file {name}: {e.strerror}")
-                    st.exit_code = 2
-                    continue
+                    # fatal, END skipped, as in gawk, onetrue-awk and mawk
+                    raise AwkFatal(f"can't open file {name}: {e.strerror}") from None
             self._main_text = text
             self.main = RecordReader(text)
             st.values[FILENAME] = arg
@@ -212,12 +211,6 @@ class Streams:
             self._stderr = text_writer(sys.stderr.buffer)
         return self._stderr
 
-    def warn(self, message: str) -> None:
-        self.out.flush()
-        err = self.stderr()
-        err.write(f"awk: {message}\n")
-        err.flush()
-
     def flush_all(self) -> None:
         """fflush(): every output stream, stdout first."""
         try:
@@ -226,11 +219,11 @@ class Streams:
             pass
         if self._stderr is not None:
             self._stderr.flush()
-        for s in self.outputs.values():
+        for name, s in self.outputs.items():
             try:
                 s.text.flush()
             except BrokenPipeError:
-                pass
+                raise broken_pipe(name) from None
 
     def flush(self, name: str) -> int:
         """fflush(name): 0, or -1 when nothing of that name is open ("" flushes all)."""
@@ -251,21 +244,26 @@ class Streams:
         status = -1
         s = self.outputs.pop(name, None)
         if s is not None:
-            status = self._finish(s)
+            status = self._finish(s, name)
         s = self.inputs.pop(name, None)
         if s is not None:
-            status = self._finish(s)
+            status = self._finish(s, name)
         return status
 
-    def _finish(self, s: _Stream) -> int:
+    def _finish(self, s: _Stream, name: str) -> int:
+        broken = False
         try:
             if s.text is not self._stdin_text:
                 s.text.close()
         except BrokenPipeError:
-            pass
-        if s.proc is None:
-            return 0
-        code = s.proc.wait()
+            broken = True
+            try:
+                s.text.close()  # the flush failed; release the descriptor all the same
+            except BrokenPipeError:
+                pass
+        code = 0 if s.proc is None else s.proc.wait()
+        if broken:
+            raise broken_pipe(name)
         return code if code >= 0 else 256 - code
 
     def system(self, command: str) -> int:
@@ -274,13 +272,20 @@ class Streams:
 
     def close_all(self) -> None:
         """At exit: flush stdout, then close every redirection and wait for commands."""
-        self.flush_all()
-        for name in list(self.outputs):
-            self.close(name)
-        for name in list(self.inputs):
-            self.close(name)
+        first: AwkFatal | None = None
+        try:
+            self.flush_all()
+        except AwkFatal as e:
+            first = e
+        for name in list(self.outputs) + list(self.inputs):
+            try:
+                self.close(name)
+            except AwkFatal as e:
+                first = first or e
         if self.main is not None:
             self._close_main()
+        if first is not None:
+            raise first
 
     def detach_quietly(self) -> None:
         """After a broken pipe: drop buffered output, let go of the caller's streams."""
@@ -305,6 +310,12 @@ class Streams:
                 w.detach()
             except (ValueError, OSError):
                 pass
+
+
+def broken_pipe(name: str) -> AwkFatal:
+    """Writing to `name` failed because its reader is gone: fatal, as in gawk (status 2;
+    onetrue-awk and mawk die of SIGPIPE instead)."""
+    return AwkFatal(f'print to "{name}" failed (Broken pipe)')
 
 
 def fatal_open(name: str) -> AwkFatal:

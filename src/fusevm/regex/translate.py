@@ -1,0 +1,469 @@
+"""POSIX EREs and shell patterns, translated to RE2 syntax.
+
+`translate_ere` reads a POSIX extended regular expression in one of two dialects: awk's
+(escape sequences such as `\\n` or `\\101` decoded by the frontend's callback, backslash
+escapes inside brackets too) or the shell's `[[ =~ ]]` (glibc's, with the GNU escapes `\\w`,
+`\\W`, `\\s`, `\\S`, `\\b`, `\\B`, `\\<`, `\\>`; backslash is literal inside a bracket).
+Both share the grammar: `^` and `$` anchor at the ends of the text wherever they appear,
+`.` matches newline too, `{n,m}` intervals follow gawk (`{,m}` is `{0,m}`; a `{` that opens
+no valid interval is literal), stacked quantifiers (`a**`, `a+?`) repeat the quantified
+atom, an unmatched `)` is literal, and a reversed range inside a bracket matches nothing.
+
+`translate_pattern` reads a shell pattern (`*`, `?`, brackets with `!` or `^` negation,
+`\\x` quoting; an unclosed `[` is literal), which callers match against a whole string;
+in path mode nothing matches `/`.
+
+The output is RE2 text in which every character outside `[A-Za-z0-9]` is written as
+`\\x{HEX}`, so no input character can change the meaning of the pattern; it is meant for
+`fusevm.regex.engine`, which runs it with leftmost-longest semantics. Translation errors
+raise RegexError with POSIX's wording (glibc's `regerror` texts).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from fusevm.errors import VMError
+from fusevm.regex.classes import CLASSES, Range
+
+__all__ = [
+    "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "RegexError", "Translation",
+    "lit", "translate_ere", "translate_pattern",
+]
+
+# The twelve POSIX classes; `word` is a shell extension.
+_POSIX_CLASSES: Final = frozenset(
+    ("alpha", "digit", "alnum", "upper", "lower", "space", "blank", "punct", "print",
+     "graph", "cntrl", "xdigit")
+)
+_NEVER: Final = "\\b\\B"  # a position is never both a word boundary and not one
+_ANY: Final = "(?s:.)"
+_MAX_REPEAT: Final = 1000  # RE2's own bound on {n,m}
+
+# (text, index of the backslash) -> (decoded character, index after the escape)
+EscapeDecoder = Callable[[str, int], tuple[str, int]]
+
+
+class RegexError(VMError):
+    """A regular expression or pattern that cannot be compiled."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How an ERE reader treats backslashes and bracket classes.
+
+    `decode_escape` decodes a backslash escape outside and inside brackets (awk); when None,
+    a backslash quotes the next character outside brackets and is literal inside them,
+    and `gnu_escapes` enables `\\w \\W \\s \\S \\b \\B \\< \\>` (the shell's `=~`).
+    """
+
+    name: str
+    decode_escape: EscapeDecoder | None = None
+    gnu_escapes: bool = False
+    class_names: frozenset[str] = _POSIX_CLASSES
+    capture: bool = False  # parentheses capture (for the shell's BASH_REMATCH)
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """An RE2 pattern, and the literal text it is equivalent to when it has no operators
+    (so a caller can search with `str.find`)."""
+
+    source: str
+    literal: str | None
+    groups: int
+
+
+def lit(ch: str) -> str:
+    """`ch` as an RE2 literal that means itself in any context (inside brackets too)."""
+    if ch.isascii() and ch.isalnum():
+        return ch
+    return f"\\x{{{ord(ch):x}}}"
+
+
+def _items(ranges: tuple[Range, ...] | list[Range]) -> str:
+    out = []
+    for lo, hi in ranges:
+        out.append(lit(chr(lo)) if lo == hi else f"{lit(chr(lo))}-{lit(chr(hi))}")
+    return "".join(out)
+
+
+def _without_slash(ranges: list[Range]) -> list[Range]:
+    """`ranges` minus `/` (path mode: a bracket never matches the separator)."""
+    out: list[Range] = []
+    slash = ord("/")
+    for lo, hi in ranges:
+        if lo <= slash <= hi:
+            if lo < slash:
+                out.append((lo, slash - 1))
+            if slash < hi:
+                out.append((slash + 1, hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+@dataclass(slots=True)
+class _Bracket:
+    """The members of one bracket expression, gathered before writing RE2 text."""
+
+    negate: bool
+    ranges: list[Range]
+    properties: list[str]
+
+    def render(self, path_mode: bool = False) -> str:
+        ranges = self.ranges
+        if path_mode:
+            ranges = _without_slash(ranges) if not self.negate else [*ranges, (47, 47)]
+        body = _items(ranges) + "".join(self.properties)
+        if not body:
+            if self.negate:
+                return "[^/]" if path_mode else _ANY
+            return _NEVER
+        return f"[{'^' if self.negate else ''}{body}]"
+
+
+class _EreReader:
+    """One ERE to RE2 text, by recursive descent over the ERE grammar."""
+
+    def __init__(self, ere: str, dialect: Dialect) -> None:
+        self.ere = ere
+        self.dialect = dialect
+        self.pos = 0
+        self.groups = 0
+        self.operators = False
+
+    def fail(self, detail: str) -> RegexError:
+        return RegexError(f"{detail}: /{self.ere}/")
+
+    def read(self) -> str:
+        text = self.alternation(0)
+        if self.pos != len(self.ere):  # pragma: no cover - alternation reads to the end
+            raise self.fail("Trailing characters")
+        return text
+
+    def alternation(self, depth: int) -> str:
+        branches = [self.concatenation(depth)]
+        while self.pos < len(self.ere) and self.ere[self.pos] == "|":
+            self.operators = True
+            self.pos += 1
+            branches.append(self.concatenation(depth))
+        return "|".join(branches)
+
+    def concatenation(self, depth: int) -> str:
+        ere = self.ere
+        parts: list[str] = []
+        # whether each part is an anchor, and whether it already carries a quantifier
+        anchors: list[bool] = []
+        quantified: list[bool] = []
+        while self.pos < len(ere):
+            ch = ere[self.pos]
+            if ch == "|" or (ch == ")" and depth > 0):
+                break
+            interval = ch == "{" and bool(parts) and self._interval_ahead() is not None
+            if ch in "*+?" or interval:
+                if not parts:
+                    raise self.fail("Invalid preceding regular expression")
+                if anchors[-1]:
+                    # `^*`: nothing to repeat; onetrue-awk and glibc read the `*` literally
+                    parts.append(lit(ch))
+                    anchors.append(False)
+                    quantified.append(False)
+                    self.pos += 1
+                    continue
+                atom = f"(?:{parts[-1]})" if quantified[-1] else parts[-1]
+                parts[-1] = atom + self._quantifier()
+                quantified[-1] = True
+                self.operators = True
+                continue
+            text, anchor = self.atom(depth)
+            parts.append(text)
+            anchors.append(anchor)
+            quantified.append(False)
+        return "".join(parts)
+
+    def _interval_ahead(self) -> tuple[int, int | None, int] | None:
+        """(low, high or None when open, index after `}`) if an interval starts here."""
+        ere = self.ere
+        i = self.pos + 1
+        n = len(ere)
+        start = i
+        while i < n and ere[i].isdigit():
+            i += 1
+        low_text = ere[start:i]
+        high: int | None
+        if i < n and ere[i] == ",":
+            i += 1
+            start = i
+            while i < n and ere[i].isdigit():
+                i += 1
+            high = int(ere[start:i]) if i > start else None
+            if i < n and ere[i] == "}":
+                return int(low_text or "0"), high, i + 1
+            return None
+        if i < n and ere[i] == "}" and low_text:
+            low = int(low_text)
+            return low, low, i + 1
+        return None
+
+    def _quantifier(self) -> str:
+        ch = self.ere[self.pos]
+        if ch in "*+?":
+            self.pos += 1
+            return ch
+        interval = self._interval_ahead()
+        assert interval is not None
+        low, high, self.pos = interval
+        if high is not None and high < low:
+            raise self.fail("Invalid content of \\{\\}")
+        if max(low, high or 0) > _MAX_REPEAT:
+            raise self.fail("Regular expression too big")
+        if high == low:
+            return f"{{{low}}}"
+        return f"{{{low},{'' if high is None else high}}}"
+
+    def atom(self, depth: int) -> tuple[str, bool]:
+        ere = self.ere
+        ch = ere[self.pos]
+        if ch == "(":
+            self.pos += 1
+            self.operators = True
+            capture = self.dialect.capture
+            if capture:
+                self.groups += 1
+            inner = self.alternation(depth + 1)
+            if self.pos >= len(ere) or ere[self.pos] != ")":
+                raise self.fail("Unmatched ( or \\(")
+            self.pos += 1
+            return (f"({inner})" if capture else f"(?:{inner})"), False
+        if ch == "[":
+            self.operators = True
+            return self.bracket().render(), False
+        if ch == ".":
+            self.pos += 1
+            self.operators = True
+            return _ANY, False
+        if ch == "^":
+            self.pos += 1
+            self.operators = True
+            return "\\A", True
+        if ch == "$":
+            self.pos += 1
+            self.operators = True
+            return "\\z", True
+        if ch == "\\":
+            return self._escape(), False
+        self.pos += 1
+        return lit(ch), False  # includes an unmatched `)` and a stray `{` or `}`
+
+    def _escape(self) -> str:
+        ere = self.ere
+        decode = self.dialect.decode_escape
+        if decode is not None:
+            decoded, self.pos = decode(ere, self.pos)
+            return lit(decoded)
+        if self.pos + 1 >= len(ere):
+            raise self.fail("Trailing backslash")
+        nxt = ere[self.pos + 1]
+        self.pos += 2
+        if self.dialect.gnu_escapes:
+            if nxt in "<>":
+                self.operators = True
+                return "\\b"
+            if nxt in "wWsSbB":
+                self.operators = True
+                return "\\" + nxt
+        if nxt.isdigit() and nxt != "0":
+            # RE2 cannot run back-references (they are not regular); say so.
+            raise self.fail("Back-references are not supported")
+        return lit(nxt)
+
+    # -- bracket expressions -----------------------------------------------------------
+
+    def bracket(self) -> _Bracket:
+        ere = self.ere
+        n = len(ere)
+        self.pos += 1
+        negate = self.pos < n and ere[self.pos] == "^"
+        if negate:
+            self.pos += 1
+        out = _Bracket(negate, [], [])
+        first = True
+        while True:
+            if self.pos >= n:
+                raise self.fail("Unmatched [, [^, [:, [., or [=")
+            ch = ere[self.pos]
+            if ch == "]" and not first:
+                self.pos += 1
+                return out
+            first = False
+            if ch == "[" and ere[self.pos + 1 : self.pos + 2] in (":", ".", "="):
+                self._bracket_special(out)
+                continue
+            low = self._bracket_char()
+            if self.pos + 1 < n and ere[self.pos] == "-" and ere[self.pos + 1] != "]":
+                self.pos += 1
+                high = self._bracket_char()
+                if ord(high) >= ord(low):
+                    out.ranges.append((ord(low), ord(high)))
+                continue
+            out.ranges.append((ord(low), ord(low)))
+
+    def _bracket_char(self) -> str:
+        ere = self.ere
+        decode = self.dialect.decode_escape
+        if decode is not None and ere[self.pos] == "\\" and self.pos + 1 < len(ere):
+            decoded, self.pos = decode(ere, self.pos)
+            return decoded
+        ch = ere[self.pos]
+        self.pos += 1
+        return ch
+
+    def _bracket_special(self, out: _Bracket) -> None:
+        """`[:class:]`, `[.c.]` or `[=c=]` inside a bracket expression."""
+        ere = self.ere
+        kind = ere[self.pos + 1]
+        close = ere.find(kind + "]", self.pos + 2)
+        if close < 0:
+            raise self.fail("Unmatched [, [^, [:, [., or [=")
+        name = ere[self.pos + 2 : close]
+        self.pos = close + 2
+        if kind == ":":
+            if name not in self.dialect.class_names:
+                raise self.fail("Invalid character class name")
+            out.ranges.extend(CLASSES[name].ranges(False))
+            return
+        if len(name) != 1:
+            raise self.fail("Invalid collation character")
+        out.ranges.append((ord(name), ord(name)))
+
+
+AWK_CLASSES: Final = _POSIX_CLASSES
+SHELL_CLASSES: Final = _POSIX_CLASSES | {"word"}
+
+
+@functools.lru_cache(maxsize=1024)
+def translate_ere(ere: str, dialect: Dialect) -> Translation:
+    """The RE2 form of a POSIX ERE in `dialect` (cached); raises RegexError."""
+    reader = _EreReader(ere, dialect)
+    source = reader.read()
+    literal = None if reader.operators else _literal_text(ere, dialect)
+    return Translation(source, literal, reader.groups)
+
+
+def _literal_text(ere: str, dialect: Dialect) -> str:
+    """The text an operator-free ERE matches (its escapes resolved)."""
+    out = []
+    i = 0
+    decode = dialect.decode_escape
+    while i < len(ere):
+        if ere[i] == "\\":
+            if decode is not None:
+                ch, i = decode(ere, i)
+            else:
+                ch, i = ere[i + 1], i + 2
+            out.append(ch)
+        else:
+            out.append(ere[i])
+            i += 1
+    return "".join(out)
+
+
+# -- shell patterns ----------------------------------------------------------------------
+
+
+def _pattern_bracket(pattern: str, i: int) -> tuple[_Bracket, int] | None:
+    """The bracket expression at pattern[i] == '[' and the index after its `]`, or None
+    when it is not closed (the caller then reads `[` literally)."""
+    n = len(pattern)
+    j = i + 1
+    negate = j < n and pattern[j] in "!^"
+    if negate:
+        j += 1
+    out = _Bracket(negate, [], [])
+    first = True
+    while j < n:
+        c = pattern[j]
+        if c == "]" and not first:
+            return out, j + 1
+        first = False
+        if c == "[" and j + 1 < n and pattern[j + 1] in ":=.":
+            kind = pattern[j + 1]
+            end = pattern.find(kind + "]", j + 2)
+            if end >= 0:
+                name = pattern[j + 2 : end]
+                if kind == ":":
+                    # an unknown class name is a member that matches nothing
+                    cls = CLASSES.get(name)
+                    if cls is not None:
+                        out.ranges.extend(cls.ranges(True))
+                        out.properties.extend(cls.properties(True))
+                elif len(name) == 1:
+                    # Without locale tables an equivalence class or collating symbol is
+                    # meaningful only as a single character, which stands for itself.
+                    out.ranges.append((ord(name), ord(name)))
+                j = end + 2
+                continue
+        if c == "\\" and j + 1 < n:
+            j += 1
+            c = pattern[j]
+        lo = c
+        j += 1
+        if j + 1 < n and pattern[j] == "-" and pattern[j + 1] != "]":
+            hi = pattern[j + 1]
+            j += 2
+            if hi == "\\" and j < n:
+                hi = pattern[j]
+                j += 1
+            if lo <= hi:  # a reversed range matches nothing (bash)
+                out.ranges.append((ord(lo), ord(hi)))
+        else:
+            out.ranges.append((ord(lo), ord(lo)))
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def translate_pattern(pattern: str, path_mode: bool = False) -> Translation:
+    """The RE2 form of a shell pattern (unanchored; the caller anchors it).
+
+    `*` matches any run, `?` one character, `[...]` a bracket expression with `!`/`^`
+    negation, ranges and POSIX classes (Unicode-aware); `\\x` matches x literally; an
+    unclosed `[` is a literal. In path mode none of them matches `/`.
+    """
+    out: list[str] = []
+    literal: list[str] | None = []
+    i, n = 0, len(pattern)
+    star = "[^/]*" if path_mode else "(?s:.*)"
+    one = "[^/]" if path_mode else _ANY
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            while i < n and pattern[i] == "*":
+                i += 1
+            out.append(star)
+            literal = None
+            continue
+        if c == "?":
+            out.append(one)
+            literal = None
+        elif c == "[" and (got := _pattern_bracket(pattern, i)) is not None:
+            bracket, i = got
+            out.append(bracket.render(path_mode))
+            literal = None
+            continue
+        else:
+            if c == "\\" and i + 1 < n:
+                i += 1
+                c = pattern[i]
+            out.append(lit(c))
+            if literal is not None:
+                literal.append(c)
+        i += 1
+    return Translation("".join(out), None if literal is None else "".join(literal), 0)
+
+
+SHELL_ERE: Final = Dialect("shell", None, gnu_escapes=True, class_names=SHELL_CLASSES,
+                           capture=True)

@@ -1,0 +1,117 @@
+"""fusevm.regex: the bracket-class table, the two ERE dialects, shell patterns, the engine."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fusevm.regex import (
+    CLASSES,
+    SHELL_ERE,
+    Dialect,
+    Regex,
+    RegexError,
+    compile_ere,
+    compile_pattern,
+    translate_ere,
+)
+
+AWK_LIKE = Dialect("plain")
+
+_C_LOCALE = {
+    "alpha": str.isalpha, "digit": str.isdigit, "alnum": str.isalnum, "upper": str.isupper,
+    "lower": str.islower, "space": lambda c: c in " \t\n\r\f\v", "blank": lambda c: c in " \t",
+    "punct": lambda c: c in string.punctuation, "print": str.isprintable,
+    "graph": lambda c: c.isprintable() and c != " ",
+    "cntrl": lambda c: ord(c) < 32 or ord(c) == 127, "xdigit": lambda c: c in string.hexdigits,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_C_LOCALE))
+def test_class_table_matches_the_c_locale(name: str) -> None:
+    ranges = CLASSES[name].ranges(False)
+    for code in range(128):
+        member = any(lo <= code <= hi for lo, hi in ranges)
+        assert member == _C_LOCALE[name](chr(code)), (name, code)
+        assert compile_ere(f"^[[:{name}:]]$").test(chr(code)) == member
+
+
+def test_unicode_classes_in_patterns_only() -> None:
+    assert compile_pattern("[[:alpha:]]").fullmatch("\u00e9")
+    assert compile_pattern("[[:upper:]]").fullmatch("\u00c9")
+    assert not compile_ere("[[:alpha:]]").test("\u00e9")  # EREs use the C locale
+
+
+def test_leftmost_longest_and_anchors() -> None:
+    rx = compile_ere("(a|ab)(c|bcd)(d*)")
+    assert rx.search("xabcd") == (1, 5)
+    assert rx.match("abcd") == (0, 4)
+    assert rx.fullmatch("abcd") and not rx.fullmatch("abcdx")
+    assert compile_ere("^a").search("aa", 1) is None
+    assert compile_ere("a$").search("a\n") is None  # `$` is the end of the text only
+
+
+def test_shell_dialect_groups_and_gnu_escapes() -> None:
+    assert compile_ere("(a)|(b)", SHELL_ERE).search_groups("b") == ["b", None, "b"]
+    assert compile_ere("\\<wo\\w+", SHELL_ERE).search_groups("a word") == ["word"]
+    assert translate_ere("\\d", SHELL_ERE).literal == "d"  # not a GNU escape
+    with pytest.raises(RegexError, match="Back-references"):
+        compile_ere("(a)\\1", SHELL_ERE)
+
+
+def test_literal_patterns_skip_the_engine() -> None:
+    rx = compile_ere("a.b", SHELL_ERE)
+    assert rx.literal is None
+    plain = compile_ere("abc", SHELL_ERE)
+    assert plain.literal == "abc"
+    assert plain.scanner("xabcabc").search(2) == (4, 7)
+
+
+def test_scanner_agrees_with_search() -> None:
+    rx = compile_ere("[0-9]+")
+    text = "a12b345c\u263a6"
+    scan = rx.scanner(text)
+    for pos in range(len(text) + 1):
+        assert scan.search(pos) == rx.search(text, pos)
+
+
+def test_errors_name_the_pattern() -> None:
+    for bad in ("(a", "a{3,2}", "[[:nope:]]", "a{1001}"):
+        with pytest.raises(RegexError, match=r"/"):
+            compile_ere(bad, SHELL_ERE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-", max_size=10),
+       st.text(alphabet="ab\u00e9\u263a", max_size=8))
+def test_any_input_compiles_or_fails_cleanly(ere: str, text: str) -> None:
+    """Nothing in a pattern reaches RE2 as syntax it did not mean; Latin-1 and UTF-8 text
+    give the same answers."""
+    try:
+        rx = compile_ere(ere, SHELL_ERE)
+    except RegexError:
+        return
+    span = rx.search(text)
+    wide = rx.search(text + "\u263a")
+    if span is not None and wide is not None and "$" not in ere:
+        assert wide[0] <= span[0]
+
+
+def test_direct_and_public_re2_paths_agree() -> None:
+    """The engine calls RE2's C++ match directly on bytes when the package exposes it;
+    the public methods must give the same answers (they are the fallback)."""
+    cases = [("(a|ab)(c|bcd)", "xabcd abc"), ("^a", "aaa"), ("a$", "aa\\na"), ("x*", "abc"),
+             ("[[:digit:]]+", "a12b345")]
+    for ere, text in cases:
+        fast = compile_ere(ere)
+        slow = Regex(translate_ere(ere, AWK_LIKE), "test")
+        assert slow._latin1.low is not None  # this google-re2 has the direct path
+        slow._latin1.low = None
+        for pos in range(len(text) + 1):
+            assert fast.search(text, pos) == slow.search(text, pos)
+            assert fast.match(text, pos) == slow.match(text, pos)
+            assert fast.fullmatch(text, pos) == slow.fullmatch(text, pos)
+            assert fast.scanner(text).search(pos) == slow.scanner(text).search(pos)
