@@ -1,0 +1,123 @@
+"""The `printf` builtin's formatting: %d %i %o %u %x %X %c %s %b %e %f %g %%, escapes, and
+reuse of the format while arguments remain."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_SPEC: Final = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
+_ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+               "\\": "\\", '"': '"', "'": "'"}
+
+
+def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
+    """Backslash escapes; (result, stop) where stop means `\\c` was seen (for %b)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            n = text[i + 1]
+            if n in _ESC and not (n in "\"'" and in_b):
+                out.append(_ESC[n])
+                i += 2
+                continue
+            if n == "c" and in_b:
+                return "".join(out), True
+            if n in "01234567":
+                j = i + 1
+                if in_b and n == "0":
+                    j += 1
+                k = j
+                while k < len(text) and k < j + 3 and text[k] in "01234567":
+                    k += 1
+                out.append(chr(int(text[j:k] or "0", 8) & 0xFF))
+                i = k
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out), False
+
+
+def _num(arg: str) -> tuple[int, bool]:
+    a = arg.strip()
+    if a[:1] in ("'", '"'):
+        return (ord(a[1]) if len(a) > 1 else 0), True
+    try:
+        neg = a.startswith("-")
+        b = a.lstrip("+-")
+        if b[:2] in ("0x", "0X"):
+            v = int(b[2:], 16)
+        elif len(b) > 1 and b[0] == "0":
+            v = int(b, 8)
+        else:
+            v = int(b)
+        return (-v if neg else v), True
+    except ValueError:
+        return 0, False
+
+
+def printf(fmt: str, args: list[str]) -> tuple[str, int]:
+    out: list[str] = []
+    status = 0
+    i = 0
+    first = True
+    while first or i < len(args):
+        first = False
+        used = False
+        pos = 0
+        while pos < len(fmt):
+            m = _SPEC.search(fmt, pos)
+            literal = fmt[pos:m.start()] if m else fmt[pos:]
+            text, _ = escapes(literal)
+            out.append(text)
+            if m is None:
+                break
+            pos = m.end()
+            flags, width, prec, conv = m.groups()
+            if conv == "%":
+                out.append("%")
+                continue
+            if width == "*":
+                width = args[i] if i < len(args) else "0"
+                i += 1
+            if prec == "*":
+                prec = args[i] if i < len(args) else "0"
+                i += 1
+            arg = args[i] if i < len(args) else None
+            if arg is not None:
+                i += 1
+                used = True
+            spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
+            if conv in "diouxX":
+                v, ok = _num(arg) if arg is not None else (0, True)
+                if not ok:
+                    import sys
+                    sys.stderr.write(f"sh: printf: {arg}: invalid number\n")
+                    status = 1
+                if conv == "u" and v < 0:
+                    v += 1 << 64
+                py = "d" if conv in "diu" else conv
+                if conv in "ox" and v < 0:
+                    v += 1 << 64
+                out.append((spec + py) % v)
+            elif conv in "eEfgG":
+                try:
+                    fv = float(arg) if arg else 0.0
+                except ValueError:
+                    fv = 0.0
+                    status = 1
+                out.append((spec + conv) % fv)
+            elif conv == "c":
+                out.append((spec + "s") % (arg[:1] if arg else ""))
+            elif conv == "b":
+                text, stop = escapes(arg or "", in_b=True)
+                out.append((spec + "s") % text)
+                if stop:
+                    return "".join(out), status
+            else:
+                out.append((spec + "s") % (arg or ""))
+        if not used:
+            break
+    return "".join(out), status
