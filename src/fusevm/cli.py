@@ -1,4 +1,4 @@
-"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and awk.
+"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump, awk and sh.
 
 Errors print one line, `file:line: message`, and exit 1; `--traceback` shows the Python
 stack instead.
@@ -74,8 +74,11 @@ def _cmd_dis(args: argparse.Namespace) -> int:
     if args.awk is not None:
         from fusevm.lang.awk.api import compile_program
         chunk = compile_program(args.awk, fuse=not args.no_fuse)
+    elif args.sh is not None:
+        from fusevm.lang.sh.api import compile_script
+        chunk = compile_script(args.sh)
     elif args.file is None:
-        raise SystemExit("fusevm dis: give a FILE or --awk PROGRAM")
+        raise SystemExit("fusevm dis: give a FILE, --awk PROGRAM or --sh SCRIPT")
     else:
         chunk = load_chunk(args.file, fuse=not args.no_fuse)
     print(disassemble(chunk))
@@ -128,6 +131,11 @@ def _cmd_awk(rest: list[str]) -> int:
     return int(awk_main(rest))
 
 
+def _cmd_sh(rest: list[str]) -> int:
+    from fusevm.lang.sh.main import main as sh_main
+    return int(sh_main(rest))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fusevm", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"fusevm {__version__}")
@@ -155,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("file", nargs="?")
     dis.add_argument("--no-fuse", action="store_true", help="show the unfused chunk")
     dis.add_argument("--awk", metavar="PROGRAM", help="disassemble an awk program instead")
+    dis.add_argument("--sh", metavar="SCRIPT", help="disassemble a POSIX sh script instead")
 
     demo = sub.add_parser("demo", help="run the bundled example programs")
     demo.add_argument("files", nargs="*", help="programs to run (default: the bundled ones)")
@@ -167,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--no-fuse", action="store_true")
 
     sub.add_parser("awk", help="POSIX awk on the VM (see `fusevm awk --help`)", add_help=False)
+    sub.add_parser("sh", help="POSIX sh on the VM: sh [-c CMD [NAME [ARG...]] | FILE [ARG...]]",
+                   add_help=False)
     return p
 
 
@@ -176,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `awk` and `bench` take their own arguments, unparsed by us.
     for i, word in enumerate(argv):
         if not word.startswith("-"):
-            if word in ("awk", "bench"):
-                runner = _cmd_awk if word == "awk" else _cmd_bench
+            if word in ("awk", "bench", "sh"):
+                runner = {"awk": _cmd_awk, "bench": _cmd_bench, "sh": _cmd_sh}[word]
                 return _guard(functools.partial(runner, argv[i + 1:]), traceback)
             break
     parser = build_parser()

@@ -14,9 +14,13 @@ from typing import Union
 
 @dataclass(slots=True)
 class Lit:
-    """Unquoted literal text (glob characters in it are active)."""
+    """Unquoted literal text (glob characters in it are active).
+
+    `split` marks text from inside an unquoted `${x-word}`, which field splitting sees.
+    """
 
     text: str
+    split: bool = False
 
 
 @dataclass(slots=True)

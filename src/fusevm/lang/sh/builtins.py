@@ -836,6 +836,24 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
     return runtime.run_external(s, args, redirs, [])
 
 
+@builtin("hash")
+def _hash(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    if args and args[0] == "-r":
+        s.hashed.clear()
+        return 0
+    if not args:
+        for name, path in s.hashed.items():
+            _out(path + "\n")
+        return 0
+    status = 0
+    for name in args:
+        if runtime.resolve(s, name).path is None:
+            s.error(f"{name}: not found")
+            status = 1
+    return status
+
+
 @builtin("alias")
 def _alias(s: ShState, vm: Any, argv: list[str]) -> int:
     if len(argv) == 1:

@@ -244,10 +244,10 @@ class Compiler:
         b.emit(Op.LoadInt, 0)
         b.emit(Op.SetSlot, slot)
         b.bind(top)
+        self.loops.append(_Loop(brk, top, slot, self.scopes))
         self.cond_list(cmd.cond)
         b.emit(Op.GetStatus)
         b.emit(Op.JumpIfTrue if cmd.until else Op.JumpIfFalse, end)
-        self.loops.append(_Loop(brk, top, slot, self.scopes))
         self.items(cmd.body)
         self.loops.pop()
         b.emit(Op.GetStatus)
@@ -374,7 +374,12 @@ class Compiler:
     def part(self, part: ast.Part, quoted: bool) -> None:
         b = self.b
         if isinstance(part, ast.Lit):
-            text = words.quote(part.text) if quoted else part.text
+            if quoted:
+                text = words.quote(part.text)
+            elif part.split:
+                text = words.XS + part.text + words.XE
+            else:
+                text = part.text
             b.emit(Op.LoadConst, self.const(text))
         elif isinstance(part, ast.Quoted):
             b.emit(Op.LoadConst, self.const(words.quote(part.text)))

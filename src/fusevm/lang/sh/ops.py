@@ -19,7 +19,6 @@ from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.state import DOC, Pending, ShState
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
-from fusevm.shell import expand as shexpand
 from fusevm.shell import glob as shglob
 from fusevm.values import Status
 
@@ -172,9 +171,33 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
         if s.opts["u"]:
             raise _unset_error(s, name)
         value = ""
-    result = shexpand.expand_param(name, code, [pat], value=value, is_set=True)
-    text = result.value if isinstance(result.value, str) else str(result.value)
-    vm.stack.append(mark(text, flags & QUOTED))
+    vm.stack.append(mark(trim(value, pat, code), flags & QUOTED))
+
+
+def trim(value: str, pat: str, code: int) -> str:
+    """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
+    try:
+        rx = shglob.compile_pattern(pat)
+    except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
+        return value
+    n = len(value)
+    if code == 5:
+        for i in range(n + 1):
+            if rx.fullmatch(value, 0, i):
+                return value[i:]
+    elif code == 6:
+        for i in range(n, -1, -1):
+            if rx.fullmatch(value, 0, i):
+                return value[i:]
+    elif code == 7:
+        for i in range(n, -1, -1):
+            if rx.fullmatch(value, i):
+                return value[:i]
+    else:
+        for i in range(n + 1):
+            if rx.fullmatch(value, i):
+                return value[:i]
+    return value
 
 
 @SH.op("ShMark", operands="quoted:U8", effect="s -- text",

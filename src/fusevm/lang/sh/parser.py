@@ -445,7 +445,11 @@ class Parser:
 
         def flush() -> None:
             if lit:
-                parts.append(ast.Quoted("".join(lit)) if in_dq else ast.Lit("".join(lit)))
+                text = "".join(lit)
+                if in_dq and not pattern:
+                    parts.append(ast.Quoted(text))
+                else:
+                    parts.append(ast.Lit(text, split=not in_dq and not pattern))
                 lit.clear()
 
         while True:
@@ -655,7 +659,13 @@ class Parser:
             lit = self._word_of(tok).literal()
             if lit is not None and lit in self.aliases:
                 self._expand_alias(lit)
-                return self.command()
+                nxt = self.peek()
+                if nxt[0] in ("nl", "eof") or (nxt[0] == "op" and nxt[1] in (";", "&", "|", "&&", "||", ")", ";;")):
+                    self._alias_depth = 0
+                    return ast.Simple([], [], [], line)
+                cmd = self.command()
+                self._alias_depth = 0
+                return cmd
         if word is not None:
             self.next()
             if word == "{":
@@ -702,8 +712,6 @@ class Parser:
         self.text = self.text[:start] + value + self.text[raw_end:]
         self.pos = start
         self._alias_depth += 1
-        if value.endswith((" ", "\t")):
-            pass
 
     def _redirs(self) -> list[ast.Redir]:
         redirs: list[ast.Redir] = []

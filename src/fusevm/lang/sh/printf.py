@@ -99,7 +99,7 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 if conv == "u" and v < 0:
                     v += 1 << 64
                 py = "d" if conv in "diu" else conv
-                if conv in "ox" and v < 0:
+                if conv in "oxX" and v < 0:
                     v += 1 << 64
                 out.append((spec + py) % v)
             elif conv in "eEfgG":

@@ -197,7 +197,8 @@ def _pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> N
 def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
                  redirs: list[Pending], special: bool) -> int:
     saved: list[tuple[int, int | None]] = []
-    if redirs and fn is not BUILTINS.get("exec"):
+    keeps = argv[0] == "exec" or (argv[0] == "command" and argv[1:2] == ["exec"])
+    if redirs and not keeps:
         try:
             saved = state.apply(redirs, save=True)
         except RedirectError as e:
@@ -214,7 +215,8 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
             raise
         state.error(e.message)
         return e.status
-    except BrokenPipeError:
+    except OSError as e:
+        state.error(f"{argv[0]}: I/O error ({e.strerror})")
         return 1
     finally:
         if saved:
@@ -271,7 +273,7 @@ def _drop_locals(state: ShState, frame: dict[str, tuple[str | None, bool]]) -> N
 
 def run_external(state: ShState, argv: list[str], redirs: list[Pending],
                  assigns: list[tuple[str, str]], direct_exec: bool = False) -> int:
-    resolved = process.resolve(argv[0], state.vars.get("PATH"))
+    resolved = resolve(state, argv[0])
     env = state.environ(assigns)
     if direct_exec and state.in_child and not state.traps:
         _exec_child(state, argv, resolved, redirs, env)
@@ -279,6 +281,17 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
     if pid == 0:
         _exec_child(state, argv, resolved, redirs, env)
     return wait_child(state, pid)
+
+
+def resolve(state: ShState, name: str) -> process.Resolved:
+    """PATH search, remembered in the `hash` table."""
+    path = state.hashed.get(name)
+    if path is not None and os.access(path, os.X_OK):
+        return process.Resolved(path)
+    r = process.resolve(name, state.vars.get("PATH"))
+    if r.path is not None and "/" not in name:
+        state.hashed[name] = r.path
+    return r
 
 
 def wait_child(state: ShState, pid: int) -> int:

@@ -64,6 +64,7 @@ class ShState:
     trap_depth: int = 0
     errexit_off: int = 0
     exit_traps_run: bool = False
+    hashed: dict[str, str] = field(default_factory=dict)
 
     # -- variables -----------------------------------------------------------------------
 
@@ -78,6 +79,8 @@ class ShState:
             self.exported.add(name)
         if name == "OPTIND":
             self.getopts_pos = 1
+        elif name == "PATH":
+            self.hashed.clear()
 
     def unset(self, name: str) -> None:
         if name in self.readonly:
