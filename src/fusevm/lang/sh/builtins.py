@@ -72,7 +72,7 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
         if c == "\\" and i + 1 < len(text):
             n = text[i + 1]
             esc = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-                   "v": "\v", "\\": "\\"}
+                   "v": "\v", "\\": "\\", "e": "\x1b"}
             if n in esc:
                 out.append(esc[n])
                 i += 2

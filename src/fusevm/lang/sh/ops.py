@@ -322,7 +322,7 @@ def _redir_check(vm: Any, target: int) -> None:
     s = st(vm)
     if s.redir_failed:
         s.redir_failed = False
-        vm.last_status = 1
+        vm.last_status = 2
         vm.jump(target)
 
 

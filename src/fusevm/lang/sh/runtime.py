@@ -147,7 +147,7 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
                 saved = state.apply(redirs, save=True)
             except RedirectError as e:
                 state.error(str(e))
-                return 1
+                return 2
             restore(saved)
         return state.subst_status if state.subst_status is not None else 0
     name = argv[0]
@@ -205,7 +205,7 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
             state.error(str(e))
             if special and not state.interactive:
                 raise ShExit(2) from None
-            return 1
+            return 2
     elif redirs:
         state.pending = redirs  # `exec` handles its own
     try:
@@ -233,7 +233,7 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
             saved = state.apply(redirs, save=True)
         except RedirectError as e:
             state.error(str(e))
-            return 1
+            return 2
     saved_vars = _push_assigns(state, assigns)
     old_pos = state.positional
     state.positional = list(args)
@@ -313,7 +313,7 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
             state.apply(redirs, save=False)
         except RedirectError as e:
             state.error(str(e))
-            os._exit(1)
+            os._exit(2)
         if resolved.path is None:
             msg = resolved.message.replace(": command not found", ": not found")
             state.error(msg)
