@@ -143,6 +143,7 @@ class AndOr:
 class ListItem:
     cmd: Command
     background: bool
+    text: str = ""  # the source of a background command (for `jobs`)
 
 
 @dataclass(slots=True)

@@ -98,10 +98,13 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
 
 @builtin("printf")
 def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
-    if len(argv) < 2:
+    args = argv[1:]
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
         write(2, "printf: usage: printf format [arg ...]\n")
         return 2
-    text, status = printf(argv[1], argv[2:])
+    text, status = printf(args[0], args[1:])
     _out(text)
     return status
 
@@ -147,6 +150,8 @@ def _break(s: ShState, vm: Any, argv: list[str]) -> int:
         n = _int_arg(s, argv[0], argv[1])
         if n < 1:
             raise ShError(f"{argv[0]}: Illegal number: {argv[1]}", 2)
+    if s.loop_depth == 0:
+        return 0
     raise ShLoopJump(0, n, argv[0] == "break")
 
 
@@ -155,7 +160,7 @@ def _eval(s: ShState, vm: Any, argv: list[str]) -> int:
     return runtime.eval_text(s, vm, " ".join(argv[1:]))
 
 
-@builtin(".")
+@builtin(".", "source")
 def _dot(s: ShState, vm: Any, argv: list[str]) -> int:
     if len(argv) < 2:
         return 0
@@ -168,12 +173,12 @@ def _dot(s: ShState, vm: Any, argv: list[str]) -> int:
                 path = cand
                 break
         else:
-            raise ShError(f".: {name}: not found", 2)
+            raise ShError(f".: {name}: not found", 1)
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", "surrogateescape")
     except OSError:
-        raise ShError(f".: cannot open {name}: No such file", 2) from None
+        raise ShError(f".: cannot open {name}: No such file", 1) from None
     old = s.positional
     if len(argv) > 2:
         s.positional = argv[2:]
@@ -201,7 +206,7 @@ def _exec(s: ShState, vm: Any, argv: list[str]) -> int:
     if resolved.path is None:
         s.error(resolved.message.replace(": command not found", ": not found"))
         raise ShExit(resolved.status)
-    runtime._exec_child(s, args, resolved, redirs, s.environ(s.prefix))
+    runtime._exec_child(s, args, resolved, redirs, s.environ(s.cur_assigns))
     return 127
 
 
@@ -219,6 +224,8 @@ def _export(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
     if args and args[0] == "-p":
         args = args[1:]
+    if args and args[0] == "--":
+        args = args[1:]
     if not args:
         for k in sorted(s.exported):
             if k in s.vars:
@@ -235,6 +242,8 @@ def _export(s: ShState, vm: Any, argv: list[str]) -> int:
 def _readonly(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
     if args and args[0] == "-p":
+        args = args[1:]
+    if args and args[0] == "--":
         args = args[1:]
     if not args:
         for k in sorted(s.readonly):
@@ -312,17 +321,19 @@ def _set(s: ShState, vm: Any, argv: list[str]) -> int:
         a = args[i]
         if a == "--":
             i += 1
-            s.positional = args[i:]
+            _set_positional(s, args[i:])
             return 0
-        if a in ("-", "+"):
-            if a == "-":
-                s.opts["x"] = s.opts["v"] = False
+        if a == "+":
             i += 1
-            if i < len(args) or a == "-":
-                s.positional = args[i:]
+            continue
+        if a == "-":
+            s.opts["x"] = s.opts["v"] = False
+            i += 1
+            if i < len(args):
+                _set_positional(s, args[i:])
             return 0
         if a[0] not in "-+" or len(a) < 2:
-            s.positional = args[i:]
+            _set_positional(s, args[i:])
             return 0
         on = a[0] == "-"
         for c in a[1:]:
@@ -353,6 +364,12 @@ def _set(s: ShState, vm: Any, argv: list[str]) -> int:
     return 0
 
 
+def _set_positional(s: ShState, args: list[str]) -> None:
+    s.positional = list(args)
+    s.vars["OPTIND"] = "1"
+    s.getopts_pos = 1
+
+
 @builtin("times")
 def _times(s: ShState, vm: Any, argv: list[str]) -> int:
     t = os.times()
@@ -370,18 +387,23 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
     if args and args[0] == "--":
         args = args[1:]
     if not args or args == ["-p"]:
-        for sig, action in s.traps.items():
+        shown = s.traps if s.traps or not s.in_child else s.shown_traps
+        for sig, action in shown.items():
             _out(f"trap -- {_quote(action)} {sig}\n")
         return 0
+    s.shown_traps = {}
     if args[0] == "-l":
         _out(" ".join(sorted(SIGNAL_NAMES, key=lambda n: SIGNAL_NAMES[n])) + "\n")
         return 0
     action: str | None = args[0]
     sigs = args[1:]
-    if signal_name(args[0]) is not None and (len(args) == 1 or args[0].isdigit()):
+    first = args[0].strip()
+    if first.isdigit() or len(args) == 1:
         action, sigs = None, args
     elif action == "-":
         action = None
+    elif first.startswith("-"):
+        raise ShError(f"trap: Illegal option {first[:2]}", 2, fatal=False)
     status = 0
     for spec in sigs:
         name = signal_name(spec)
@@ -578,12 +600,62 @@ def _umask(s: ShState, vm: Any, argv: list[str]) -> int:
         else:
             _out(f"{m:04o}\n")
         return 0
-    try:
-        os.umask(int(args[0], 8))
-    except ValueError:
-        s.error(f"umask: Illegal number: {args[0]}")
+    spec = args[0]
+    if spec[:1].isdigit():
+        try:
+            os.umask(int(spec, 8) & 0o777)
+        except ValueError:
+            s.error(f"umask: Illegal number: {spec}")
+            return 1
+        return 0
+    m = os.umask(0)
+    os.umask(m)
+    perm = _symbolic(~m & 0o777, spec)
+    if perm is None:
+        s.error(f"umask: Illegal mode: {spec}")
         return 1
+    os.umask(~perm & 0o777)
     return 0
+
+
+def _symbolic(perm: int, spec: str) -> int | None:
+    """Apply a chmod-style symbolic mode (u+r,go-w,a=rx) to permission bits."""
+    for clause in spec.split(","):
+        if not clause:
+            return None
+        i = 0
+        who = 0
+        while i < len(clause) and clause[i] in "ugoa":
+            who |= {"u": 0o700, "g": 0o070, "o": 0o007, "a": 0o777}[clause[i]]
+            i += 1
+        if who == 0:
+            who = 0o777
+        if i >= len(clause):
+            if clause:
+                return None
+            continue
+        while i < len(clause):
+            op = clause[i]
+            if op not in "+-=":
+                return None
+            i += 1
+            bits = 0
+            while i < len(clause) and clause[i] in "rwxugo":
+                c = clause[i]
+                if c in "rwx":
+                    bits |= {"r": 0o444, "w": 0o222, "x": 0o111}[c]
+                else:
+                    src = {"u": (perm >> 6) & 7, "g": (perm >> 3) & 7, "o": perm & 7}[c]
+                    bits |= src * 0o111
+                i += 1
+            bits &= who
+            if op == "+":
+                perm |= bits
+            elif op == "-":
+                perm &= ~bits
+            else:
+                perm = (perm & ~who) | bits
+    return perm
 
 
 @builtin("wait")
@@ -634,6 +706,28 @@ def _wait_one(s: ShState, vm: Any, pid: int) -> int | None:
             runtime.run_traps(s, vm)
             return 128 + SIGNAL_NAMES.get(sig, 0)
         time.sleep(0.002)
+
+
+@builtin("jobs")
+def _jobs(s: ShState, vm: Any, argv: list[str]) -> int:
+    opts = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
+    for n, pid in enumerate(list(s.jobs), 1):
+        done = s.jobs[pid]
+        if done is None:
+            try:
+                rpid, st = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                rpid, st = pid, 0
+            if rpid:
+                s.jobs[pid] = done = process.exit_code(st)
+        if "p" in opts:
+            _out(f"{pid}\n")
+            continue
+        state = "Running" if done is None else ("Done" if done == 0 else f"Done({done})")
+        text = s.job_texts.get(pid, "")
+        mid = f"{pid} " if "l" in opts else ""
+        _out(f"[{n}] + {mid}{state:<24}{text}\n")
+    return 0
 
 
 @builtin("kill")
@@ -788,6 +882,7 @@ def _type(s: ShState, vm: Any, argv: list[str]) -> int:
 def _command(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
     mode = ""
+    default_path = False
     while args and args[0].startswith("-") and len(args[0]) > 1:
         a = args.pop(0)
         if a == "--":
@@ -796,7 +891,7 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
             if c in "vV":
                 mode = c
             elif c == "p":
-                pass
+                default_path = True
             else:
                 s.error(f"command: Illegal option -{c}")
                 return 2
@@ -833,7 +928,8 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
                 s.error(e.message)
                 return e.status
             raise
-    return runtime.run_external(s, args, redirs, [])
+    return runtime.run_external(s, args, redirs,
+                                path=process.DEFAULT_PATH if default_path else None)
 
 
 @builtin("hash")

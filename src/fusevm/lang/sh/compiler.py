@@ -49,19 +49,27 @@ class Compiler:
 
     # -- lists and commands --------------------------------------------------------------------
 
-    def items(self, items: list[ast.ListItem]) -> None:
+    def items(self, items: list[ast.ListItem], direct: bool = False) -> None:
+        """A command list; `direct`: the list is all a forked child runs, so a lone simple
+        command may replace the child by exec (keeping `$!`/`$PPID` right)."""
+        if direct and len(items) == 1 and not items[0].background \
+                and isinstance(items[0].cmd, ast.Simple):
+            self.simple(items[0].cmd, direct=True)
+            return
         for item in items:
             if item.background:
-                self.background(item.cmd)
+                self.background(item.cmd, item.text)
             else:
                 self.command(item.cmd)
 
-    def background(self, cmd: ast.Command) -> None:
+    def background(self, cmd: ast.Command, text: str = "") -> None:
         b = self.b
         start, stop = b.label(), b.label()
+        if text:
+            b.emit(SH["ShJobText"], self.const(text))
         b.emit(SH["ShBg"], start, stop)
         b.bind(start)
-        self.forked(cmd)
+        self.forked(cmd, direct=True)
         b.bind(stop)
 
     def forked(self, cmd: ast.Command, direct: bool = False) -> None:
@@ -131,11 +139,11 @@ class Compiler:
                 return
         for word in cmd.words:
             self.word_fields(word)
+        for r in cmd.redirs:
+            self.redir(r)
         for name, word in cmd.assigns:
             self.word_string(word)
             b.emit(SH["ShPrefix"], self.const(name))
-        for r in cmd.redirs:
-            self.redir(r)
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
         b.emit(SH["ShRun"], len(cmd.words), flags)
 
@@ -145,6 +153,8 @@ class Compiler:
         target = self.loops[-n]
         for _ in range(self.scopes - target.scopes):
             b.emit(Op.WithRedirectsEnd)
+        for _ in range(n - 1):
+            b.emit(SH["ShLoopLeave"])
         b.emit(Op.LoadInt, 0)
         b.emit(Op.SetStatus)
         b.emit(Op.LoadInt, 0)
@@ -209,7 +219,7 @@ class Compiler:
         b.bind(start)
         saved = (self.loops, self.scopes)
         self.loops, self.scopes = [], 0
-        self.items(cmd.body)
+        self.items(cmd.body, direct=True)
         self.loops, self.scopes = saved
         b.bind(stop)
         self._errcheck()
@@ -243,6 +253,7 @@ class Compiler:
         top, end, brk = b.label(), b.label(), b.label()
         b.emit(Op.LoadInt, 0)
         b.emit(Op.SetSlot, slot)
+        b.emit(SH["ShLoopEnter"], brk, top)
         b.bind(top)
         self.loops.append(_Loop(brk, top, slot, self.scopes))
         self.cond_list(cmd.cond)
@@ -255,6 +266,7 @@ class Compiler:
         b.emit(Op.Jump, top)
         b.bind(end)
         b.bind(brk)
+        b.emit(SH["ShLoopLeave"])
         b.emit(Op.GetSlot, slot)
         b.emit(Op.SetStatus)
 
@@ -274,6 +286,7 @@ class Compiler:
         b.emit(Op.SetSlot, slot + 1)
         b.emit(Op.LoadInt, 0)
         b.emit(Op.SetSlot, slot + 2)
+        b.emit(SH["ShLoopEnter"], end, top)
         b.bind(top)
         b.emit(SH["ShForNext"], self.const(cmd.var), slot, end)
         self.loops.append(_Loop(end, top, slot + 2, self.scopes))
@@ -283,6 +296,7 @@ class Compiler:
         b.emit(Op.SetSlot, slot + 2)
         b.emit(Op.Jump, top)
         b.bind(end)
+        b.emit(SH["ShLoopLeave"])
         b.emit(Op.GetSlot, slot + 2)
         b.emit(Op.SetStatus)
 
@@ -302,8 +316,9 @@ class Compiler:
                 b.emit(Op.JumpIfTrue, body)
             b.emit(Op.Jump, nxt)
             b.bind(body)
-            b.emit(Op.LoadInt, 0)
-            b.emit(Op.SetStatus)
+            if not item.body:
+                b.emit(Op.LoadInt, 0)
+                b.emit(Op.SetStatus)
             self.items(item.body)
             b.emit(Op.Jump, end)
             b.bind(nxt)
@@ -394,7 +409,7 @@ class Compiler:
         elif isinstance(part, ast.Param):
             self.param(part, quoted)
         elif isinstance(part, ast.CmdSub):
-            sub = compile_items(part.body, source="<subst>")
+            sub = compile_items(part.body, source="<subst>", direct=True)
             b.emit(Op.CmdSubst, b.add_sub_chunk(sub))
             b.emit(SH["ShMark"], 1 if quoted else 0)
         elif isinstance(part, ast.Arith):
@@ -466,9 +481,10 @@ def _has_glob(word: ast.Word) -> bool:
     return any(isinstance(p, ast.Lit) and any(c in _GLOB for c in p.text) for p in word.parts)
 
 
-def compile_items(items: list[ast.ListItem], source: str = "<sh>") -> Chunk:
+def compile_items(items: list[ast.ListItem], source: str = "<sh>",
+                  direct: bool = False) -> Chunk:
     c = Compiler(ChunkBuilder(source=source))
-    c.items(items)
+    c.items(items, direct)
     return c.b.build(fuse=False)
 
 

@@ -15,8 +15,8 @@ import signal
 from typing import Any, Final
 
 from fusevm.lang.sh import arith, runtime, words
-from fusevm.lang.sh.errors import ShError, ShExit
-from fusevm.lang.sh.state import DOC, Pending, ShState
+from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
+from fusevm.lang.sh.state import DOC, Pending, ShState, restore
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell import glob as shglob
@@ -128,9 +128,10 @@ def _param_set(vm: Any, name_c: int, colon: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
     if name in ("@", "*"):
-        ok = bool(s.positional) and (not colon or any(s.positional) or len(s.positional) > 1)
-        if colon and name == "*" and len(s.positional) == 1:
-            ok = s.positional[0] != ""
+        ok = bool(s.positional)
+        if ok and colon:
+            sep = s.ifs[:1] if s.ifs is not None else " "
+            ok = sep.join(s.positional) != ""
         vm.stack.append(ok)
         return
     v = param_value(s, vm, name)
@@ -157,7 +158,7 @@ def _param_error(vm: Any, name_c: int, colon: int) -> None:
     message = vm.stack.pop()
     if not message:
         message = "parameter null or not set" if colon else "parameter not set"
-    raise ShError(f"{name}: {message}", 2)
+    raise ShError(f"{name}: {message}", 1)
 
 
 @SH.op("ShTrim", operands="name:CONST code:U8 flags:U8", effect="pattern -- text", flags=R,
@@ -271,7 +272,13 @@ def _assign(vm: Any, name_c: int) -> None:
 @SH.op("ShPrefix", operands="name:CONST", effect="value --",
        formula="queue name=value for the next command's environment")
 def _prefix(vm: Any, name_c: int) -> None:
-    st(vm).prefix.append((vm.chunk.constants[name_c], vm.stack.pop()))
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    value = vm.stack.pop()
+    s.prefix_saved.append((name, s.vars.get(name), name in s.exported))
+    s.prefix.append((name, value))
+    s.set(name, value)
+    s.exported.add(name)
 
 
 @SH.op("ShHereDoc", operands="fd:U8", effect="text --",
@@ -296,12 +303,55 @@ def _run(vm: Any, argc: int, flags: int) -> None:
             argv.extend(v)
         else:
             argv.append(v)
-    status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+    try:
+        if flags & ERREXIT:
+            status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+        else:
+            s.errexit_off += 1
+            try:
+                status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+            finally:
+                s.errexit_off -= 1
+    except ShLoopJump as j:
+        _loop_jump(vm, s, j)
+        return
     vm.last_status = status
     if s.pending_signals:
         runtime.run_traps(s, vm)
     if status and flags & ERREXIT and s.opts["e"] and not s.errexit_off:
         raise ShExit(status)
+
+
+def _loop_jump(vm: Any, s: ShState, j: ShLoopJump) -> None:
+    """A dynamic `break`/`continue` (from eval, `.`, or an expanded command name)."""
+    loops = vm.host_data.get("sh.loops")
+    if not loops:
+        raise j
+    n = min(j.count, len(loops))
+    for _ in range(n - 1):
+        loops.pop()
+        s.loop_depth -= 1
+    brk, cont, scopes = loops[-1]
+    while len(s.scopes) > scopes:
+        restore(s.scopes.pop())
+    vm.last_status = 0
+    vm.jump(brk if j.is_break else cont)
+
+
+@SH.op("ShLoopEnter", operands="brk:TARGET cont:TARGET", effect="--", flags=F.BRANCH,
+       formula="push a loop (break and continue targets) for dynamic break/continue")
+def _loop_enter(vm: Any, brk: int, cont: int) -> None:
+    s = st(vm)
+    vm.host_data.setdefault("sh.loops", []).append((brk, cont, len(s.scopes)))
+    s.loop_depth += 1
+
+
+@SH.op("ShLoopLeave", effect="--", formula="pop the innermost loop")
+def _loop_leave(vm: Any) -> None:
+    loops = vm.host_data.get("sh.loops")
+    if loops:
+        loops.pop()
+        st(vm).loop_depth -= 1
 
 
 @SH.op("ShErrCheck", effect="--", flags=R, formula="exit if set -e and $? != 0")
@@ -322,7 +372,7 @@ def _redir_check(vm: Any, target: int) -> None:
     s = st(vm)
     if s.redir_failed:
         s.redir_failed = False
-        vm.last_status = 2
+        vm.last_status = 1
         vm.jump(target)
 
 
@@ -403,6 +453,12 @@ def _pipe_end(vm: Any, bang: int) -> None:
 _PIPE_END_ID: Final = SH["ShPipeEnd"].id
 
 
+@SH.op("ShJobText", operands="text:CONST", effect="--",
+       formula="the source text of the next background job (for `jobs`)")
+def _job_text(vm: Any, text_c: int) -> None:
+    st(vm).job_text = vm.chunk.constants[text_c]
+
+
 @SH.op("ShBg", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
        formula="fork a background job running [start, stop); $! = its pid; continue at stop")
 def _bg(vm: Any, start: int, stop: int) -> None:
@@ -420,6 +476,8 @@ def _bg(vm: Any, start: int, stop: int) -> None:
         runtime.run_forked_segment(s, vm, start, stop)
     s.last_bg = pid
     s.jobs[pid] = None
+    s.job_texts[pid] = s.job_text
+    s.job_text = ""
     vm.last_status = 0
     vm.jump(stop)
 

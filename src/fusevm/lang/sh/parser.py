@@ -41,6 +41,7 @@ class Parser:
         self.peeked: Token | None = None
         self.aliases = aliases if aliases is not None else {}
         self._alias_depth = 0
+        self.tok_start = 0
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class Parser:
             else:
                 break
         line = self.line
+        self.tok_start = self.pos
         if c == "":
             return ("eof", None, line)
         if c == "\n":
@@ -549,11 +551,14 @@ class Parser:
             return None
         items: list[ast.ListItem] = []
         while True:
+            self.peek()
+            start = self.tok_start
             cmd = self.and_or()
             tok = self.peek()
             if tok == ("op", "&", tok[2]):
+                text = self.text[start:self.tok_start].strip()
                 self.next()
-                items.append(ast.ListItem(cmd, True))
+                items.append(ast.ListItem(cmd, True, text))
             elif tok == ("op", ";", tok[2]):
                 self.next()
                 items.append(ast.ListItem(cmd, False))
@@ -591,17 +596,20 @@ class Parser:
         items: list[ast.ListItem] = []
         self._linebreak()
         while not self._at_end(terms):
+            start = self.tok_start
             cmd = self.and_or()
             tok = self.peek()
             bg = False
+            text = ""
             if tok[0] == "op" and tok[1] in (";", "&"):
+                text = self.text[start:self.tok_start].strip()
                 self.next()
                 bg = tok[1] == "&"
             elif tok[0] == "nl":
                 pass
             elif not self._at_end(terms):
                 raise self.unexpected(tok)
-            items.append(ast.ListItem(cmd, bg))
+            items.append(ast.ListItem(cmd, bg, text if bg else ""))
             self._linebreak()
         return items
 
@@ -922,7 +930,32 @@ def _assignment(word: ast.Word) -> tuple[str, ast.Word] | None:
         return None
     rest = word.parts[0].text[m.end():]
     parts: list[ast.Part] = ([ast.Lit(rest)] if rest else []) + word.parts[1:]
-    return m.group(1), ast.Word(_tilde(parts))
+    return m.group(1), ast.Word(_assign_tildes(parts))
+
+
+def _assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
+    """Tilde prefixes at the start of an assignment value and after each unquoted ':'."""
+    if not parts or not isinstance(parts[0], ast.Lit) or "~" not in parts[0].text:
+        return parts
+    text = parts[0].text
+    last = len(parts) == 1
+    out: list[ast.Part] = []
+    segments = text.split(":")
+    for i, seg in enumerate(segments):
+        if i:
+            out.append(ast.Lit(":"))
+        final = i == len(segments) - 1
+        if seg.startswith("~"):
+            slash = seg.find("/")
+            user = seg[1:] if slash < 0 else seg[1:slash]
+            if slash >= 0 or not final or last:
+                out.append(ast.Tilde(user))
+                if slash >= 0:
+                    out.append(ast.Lit(seg[slash:]))
+                continue
+        if seg:
+            out.append(ast.Lit(seg))
+    return out + parts[1:]
 
 
 def _unquote(raw: str) -> str:

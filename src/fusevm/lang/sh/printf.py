@@ -32,7 +32,7 @@ def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
                 k = j
                 while k < len(text) and k < j + 3 and text[k] in "01234567":
                     k += 1
-                out.append(chr(int(text[j:k] or "0", 8) & 0xFF))
+                out.append(_byte(int(text[j:k] or "0", 8) & 0xFF))
                 i = k
                 continue
         out.append(c)
@@ -40,22 +40,31 @@ def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
     return "".join(out), False
 
 
+def _byte(n: int) -> str:
+    """A byte as text: ASCII as itself, others as the surrogate that writes that byte."""
+    return chr(n) if n < 0x80 else chr(0xDC00 + n)
+
+
+_NUM: Final = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
 def _num(arg: str) -> tuple[int, bool]:
-    a = arg.strip()
-    if a[:1] in ("'", '"'):
-        return (ord(a[1]) if len(a) > 1 else 0), True
-    try:
-        neg = a.startswith("-")
-        b = a.lstrip("+-")
-        if b[:2] in ("0x", "0X"):
-            v = int(b[2:], 16)
-        elif len(b) > 1 and b[0] == "0":
-            v = int(b, 8)
-        else:
-            v = int(b)
-        return (-v if neg else v), True
-    except ValueError:
+    """C strtol-like: (value, whole string used). A leading quote gives the char code."""
+    if arg == "":
+        return 0, True
+    if arg[:1] in ("'", '"'):
+        return (ord(arg[1]) if len(arg) > 1 else 0), True
+    m = _NUM.match(arg)
+    if m is None:
         return 0, False
+    sign, digits = m.groups()
+    if digits[:2] in ("0x", "0X"):
+        v = int(digits[2:], 16)
+    elif len(digits) > 1 and digits[0] == "0":
+        v = int(digits, 8)
+    else:
+        v = int(digits)
+    return (-v if sign == "-" else v), m.end() == len(arg)
 
 
 def printf(fmt: str, args: list[str]) -> tuple[str, int]:
@@ -96,17 +105,28 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                     import sys
                     sys.stderr.write(f"sh: printf: {arg}: invalid number\n")
                     status = 1
-                if conv == "u" and v < 0:
+                if conv in "uoxX" and v < 0:
                     v += 1 << 64
                 py = "d" if conv in "diu" else conv
-                if conv in "oxX" and v < 0:
-                    v += 1 << 64
-                out.append((spec + py) % v)
+                if "#" in flags and conv in "oxX":
+                    spec = spec.replace("#", "")
+                    body = (spec + py) % v
+                    if v != 0:
+                        prefix = {"o": "0", "x": "0x", "X": "0X"}[conv]
+                        if conv == "o" and body.lstrip(" ").startswith("0"):
+                            prefix = ""
+                        stripped = body.lstrip(" ")
+                        pad = len(body) - len(stripped)
+                        body = " " * max(0, pad - len(prefix)) + prefix + stripped
+                    out.append(body)
+                else:
+                    out.append((spec + py) % v)
             elif conv in "eEfgG":
                 try:
                     fv = float(arg) if arg else 0.0
                 except ValueError:
-                    fv = 0.0
+                    iv, _ = _num(arg or "")
+                    fv = float(iv)
                     status = 1
                 out.append((spec + conv) % fv)
             elif conv == "c":

@@ -46,6 +46,8 @@ def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
     free = _pool.get(id(chunk))
     if free:
         vm = free.pop()
+        vm.host_data.pop("sh.loops", None)
+        vm.host_data.pop("sh.pipes", None)
         vm.stack.clear()
         vm.frames[1:] = []
         vm.ip = 0
@@ -73,6 +75,8 @@ def current_status(state: ShState) -> int:
 def enter_child(state: ShState) -> None:
     """What a forked subshell resets: traps (except ignored ones), jobs, queues."""
     state.in_child = True
+    if state.traps:
+        state.shown_traps = dict(state.traps)
     for sig, action in list(state.traps.items()):
         if action != "":
             del state.traps[sig]
@@ -132,56 +136,48 @@ def fork() -> int:
 
 
 def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = False) -> int:
-    """Run one simple command with the queued redirections and prefix assignments."""
+    """Run one simple command with the queued redirections; prefix assignments (already
+    made by ShPrefix) are undone afterwards unless the command is a special builtin."""
     redirs = state.take_pending()
     assigns, state.prefix = state.prefix, []
-    if state.opts["x"] and (argv or assigns):
-        trace = " ".join([f"{k}={v}" for k, v in assigns] + [_xquote(a) for a in argv])
+    saved_vars, state.prefix_saved = state.prefix_saved, []
+    if state.opts["x"] and argv:
+        trace = " ".join([f"{k}={_xquote(v)}" for k, v in assigns] + [_xquote(a) for a in argv])
         ps4 = state.vars.get("PS4", "+ ")
         write(2, f"{ps4}{trace}\n")
     if not argv:
-        for name, value in assigns:
-            state.set(name, value)
         if redirs:
             try:
                 saved = state.apply(redirs, save=True)
             except RedirectError as e:
                 state.error(str(e))
-                return 2
+                return 1
             restore(saved)
         return state.subst_status if state.subst_status is not None else 0
     name = argv[0]
-    if "/" not in name:
-        if name in SPECIAL:
-            for k, v in assigns:
-                state.set(k, v)
-            return _run_builtin(state, vm, BUILTINS[name], argv, redirs, special=True)
-        fn = state.functions.get(name)
-        if fn is not None:
-            return call_function(state, vm, name, fn, argv[1:], redirs, assigns)
-        builtin = BUILTINS.get(name)
-        if builtin is not None:
-            saved_vars = _push_assigns(state, assigns)
-            try:
+    if "/" not in name and name in SPECIAL:
+        for k, _old, exported in saved_vars:
+            if not exported:
+                state.exported.discard(k)
+        state.cur_assigns = assigns
+        return _run_builtin(state, vm, BUILTINS[name], argv, redirs, special=True)
+    try:
+        if "/" not in name:
+            fn = state.functions.get(name)
+            if fn is not None:
+                return call_function(state, vm, name, fn, argv[1:], redirs)
+            builtin = BUILTINS.get(name)
+            if builtin is not None:
                 return _run_builtin(state, vm, builtin, argv, redirs, special=False)
-            finally:
-                _pop_assigns(state, saved_vars)
-    return run_external(state, argv, redirs, assigns, direct_exec)
+        return run_external(state, argv, redirs, direct_exec)
+    finally:
+        _pop_assigns(state, saved_vars)
 
 
 def _xquote(s: str) -> str:
     if s and all(c.isalnum() or c in "-_./=:,+@%" for c in s):
         return s
     return "'" + s.replace("'", "'\\''") + "'"
-
-
-def _push_assigns(state: ShState, assigns: list[tuple[str, str]]) -> list[tuple[str, str | None, bool]]:
-    saved: list[tuple[str, str | None, bool]] = []
-    for k, v in assigns:
-        saved.append((k, state.vars.get(k), k in state.exported))
-        state.set(k, v)
-        state.exported.add(k)
-    return saved
 
 
 def _pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> None:
@@ -192,6 +188,8 @@ def _pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> N
             state.vars[k] = old
         if not exported:
             state.exported.discard(k)
+        if k == "PATH":
+            state.hashed.clear()
 
 
 def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
@@ -204,8 +202,8 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
         except RedirectError as e:
             state.error(str(e))
             if special and not state.interactive:
-                raise ShExit(2) from None
-            return 2
+                raise ShExit(1) from None
+            return 1
     elif redirs:
         state.pending = redirs  # `exec` handles its own
     try:
@@ -224,7 +222,7 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
 
 
 def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[str],
-                  redirs: list[Pending], assigns: list[tuple[str, str]]) -> int:
+                  redirs: list[Pending]) -> int:
     if state.func_depth >= MAX_DEPTH:
         raise ShError(f"{name}: function nesting too deep", 2)
     saved: list[tuple[int, int | None]] = []
@@ -233,9 +231,9 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
             saved = state.apply(redirs, save=True)
         except RedirectError as e:
             state.error(str(e))
-            return 2
-    saved_vars = _push_assigns(state, assigns)
+            return 1
     old_pos = state.positional
+    loop_depth, state.loop_depth = state.loop_depth, 0
     state.positional = list(args)
     state.func_depth += 1
     state.locals.append({})
@@ -245,15 +243,13 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
         status = run_chunk(state, chunk, status)
     except ShReturn as r:
         status = r.status
-    except ShLoopJump as j:
-        status = j.status
     finally:
+        state.loop_depth = loop_depth
         while len(state.scopes) > scopes:
             restore(state.scopes.pop())
         _drop_locals(state, state.locals.pop())
         state.func_depth -= 1
         state.positional = old_pos
-        _pop_assigns(state, saved_vars)
         if saved:
             restore(saved)
     return status
@@ -272,9 +268,9 @@ def _drop_locals(state: ShState, frame: dict[str, tuple[str | None, bool]]) -> N
 
 
 def run_external(state: ShState, argv: list[str], redirs: list[Pending],
-                 assigns: list[tuple[str, str]], direct_exec: bool = False) -> int:
-    resolved = resolve(state, argv[0])
-    env = state.environ(assigns)
+                 direct_exec: bool = False, path: str | None = None) -> int:
+    resolved = resolve(state, argv[0], path)
+    env = state.environ()
     if direct_exec and state.in_child and not state.traps:
         _exec_child(state, argv, resolved, redirs, env)
     pid = os.fork()
@@ -283,8 +279,10 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
     return wait_child(state, pid)
 
 
-def resolve(state: ShState, name: str) -> process.Resolved:
-    """PATH search, remembered in the `hash` table."""
+def resolve(state: ShState, name: str, search: str | None = None) -> process.Resolved:
+    """PATH search (or `search`), remembered in the `hash` table."""
+    if search is not None:
+        return process.resolve(name, search)
     path = state.hashed.get(name)
     if path is not None and os.access(path, os.X_OK):
         return process.Resolved(path)
@@ -313,7 +311,7 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
             state.apply(redirs, save=False)
         except RedirectError as e:
             state.error(str(e))
-            os._exit(2)
+            os._exit(1)
         if resolved.path is None:
             msg = resolved.message.replace(": command not found", ": not found")
             state.error(msg)

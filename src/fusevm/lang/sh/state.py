@@ -65,6 +65,12 @@ class ShState:
     errexit_off: int = 0
     exit_traps_run: bool = False
     hashed: dict[str, str] = field(default_factory=dict)
+    prefix_saved: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    shown_traps: dict[str, str] = field(default_factory=dict)
+    loop_depth: int = 0
+    cur_assigns: list[tuple[str, str]] = field(default_factory=list)
+    job_text: str = ""
+    job_texts: dict[int, str] = field(default_factory=dict)
 
     # -- variables -----------------------------------------------------------------------
 
@@ -73,7 +79,7 @@ class ShState:
 
     def set(self, name: str, value: str) -> None:
         if name in self.readonly:
-            raise ShError(f"{name}: is read only", 2)
+            raise ShError(f"{name}: is read only", 1)
         self.vars[name] = value
         if self.opts["a"]:
             self.exported.add(name)
@@ -84,7 +90,7 @@ class ShState:
 
     def unset(self, name: str) -> None:
         if name in self.readonly:
-            raise ShError(f"{name}: is read only", 2)
+            raise ShError(f"{name}: is read only", 1)
         self.vars.pop(name, None)
         self.exported.discard(name)
 

@@ -23,7 +23,7 @@ def _file(op: str, path: str) -> bool:
         if op == "-t":
             return os.isatty(int(path))
         st = os.stat(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, OverflowError):
         return False
     m = st.st_mode
     return {

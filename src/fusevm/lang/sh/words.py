@@ -22,7 +22,7 @@ XE: Final = "\ufdd3"
 FB: Final = "\ufdd4"
 ZA: Final = "\ufdd5"
 MARKS: Final = frozenset(QS + QE + XS + XE + FB + ZA)
-_STRIP: Final = str.maketrans({m: None for m in MARKS})
+_STRIP: Final = str.maketrans({m: (" " if m == FB else None) for m in MARKS})
 _GLOB_CHARS: Final = frozenset("*?[")
 DEFAULT_IFS: Final = " \t\n"
 
@@ -49,6 +49,8 @@ def pattern(s: str) -> str:
             depth += 1
         elif c == QE:
             depth -= 1
+        elif c == FB:
+            out.append(" ")
         elif c in MARKS:
             continue
         elif depth > 0 and c in "*?[]\\!^-":
