@@ -13,8 +13,6 @@ CASES = [
     ("cat <<'EOF'\n$x\nEOF", "$x\n", 0),
     ("cat <<-EOF\n\tindented\n\tEOF", "indented\n", 0),
     ("exec 3>f3; echo via3 >&3; exec 3>&-; cat f3", "via3\n", 0),
-    ("set -C; echo a > g; echo b > g; echo $?", "2\n", 0),
-    ("cat < missing; echo $?", "2\n", 0),
     # pipelines
     ("echo abc | tr a-z A-Z | rev", "CBA\n", 0),
     ("false | true; echo $?; true | false; echo $?; ! true; echo $?", "0\n1\n1\n", 0),
@@ -46,7 +44,6 @@ CASES = [
     ("echo 'a b c' | { read x y; echo \"$y\"; }", "b c\n", 0),
     ("set -- -a -b arg; while getopts ab o; do echo $o; done; echo $OPTIND", "a\nb\n3\n", 0),
     ("x=1; export x; sh_x() { :; }; unset x; echo ${x-gone}", "gone\n", 0),
-    ("readonly r=1; r=2; echo no", "", 2),
     ("set -- a b c; shift 2; echo $1 $#", "c 1\n", 0),
     ("eval 'x=5; echo $x'", "5\n", 0),
     ("command -v echo; type true", "echo\ntrue is a shell builtin\n", 0),
@@ -71,3 +68,33 @@ CASES = [
 @pytest.mark.parametrize(("script", "expected", "status"), CASES)
 def test_command(sh, script: str, expected: str | None, status: int) -> None:  # type: ignore[no-untyped-def]
     sh(script, expected, status)
+
+
+# Where dash and bash disagree on a status, fusevm follows bash (the corpus's smoosh cases
+# agree with bash): a failed redirection is 1, and so is a special builtin's fatal error.
+BASH_STATUSES = [
+    ("set -C; echo a > g; echo b > g; echo $?", "1\n", 0),
+    ("cat < missing; echo $?", "1\n", 0),
+    ("readonly r=1; r=2; echo no", "", 1),
+    ("echo ${x?oops}; echo after", "", 1),
+    (". ./nonexistent; echo after", "", 1),
+]
+
+
+@pytest.mark.parametrize(("script", "expected", "status"), BASH_STATUSES)
+def test_bash_status(sh, script: str, expected: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected, status, like_dash=False)
+
+
+LOOP_CONTROL = [
+    ("for i in 1 2 3; do eval break; echo no; done; echo $i", "1\n"),
+    ("b=break; for i in 1 2; do $b; done; echo $i", "1\n"),
+    ("f() { break; echo in-f; }; for i in 1 2; do f; done", "in-f\nin-f\n"),
+    ("continue; echo top", "top\n"),
+    ("for i in 1 2; do while break 2; do :; done; done; echo $i", "1\n"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), LOOP_CONTROL)
+def test_loop_control(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected)

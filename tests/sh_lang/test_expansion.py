@@ -45,9 +45,5 @@ def test_expansion(sh, script: str, expected: str | None) -> None:  # type: igno
     sh(script, expected)
 
 
-def test_unset_error_exits(sh) -> None:  # type: ignore[no-untyped-def]
-    sh("echo ${x?oops}; echo after", "", 2)
-
-
 def test_nounset(sh) -> None:  # type: ignore[no-untyped-def]
     sh("set -u; echo $nope; echo after", "", 2)

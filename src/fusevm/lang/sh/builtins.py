@@ -407,6 +407,8 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
     status = 0
     for spec in sigs:
         name = signal_name(spec)
+        if name is None and action is None and spec.strip().isdigit():
+            continue
         if name is None:
             s.error(f"trap: {spec}: bad trap")
             status = 1

@@ -72,6 +72,28 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
             status = e.status
 
 
+def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> int:
+    """In a forked child: run a script without a #! line as a fresh shell would."""
+    os.environ.clear()
+    os.environ.update(env)
+    runtime._pool.clear()
+    s = new_state()
+    s.arg0 = path
+    s.positional = list(args)
+    status = 0
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "surrogateescape")
+        status = run_text(s, text)
+    except ShExit as e:
+        status = e.status
+    except OSError as e:
+        write(2, f"sh: 0: cannot open {path}: {e.strerror}\n")
+        return 127
+    status = runtime.run_exit_trap(s, status)
+    return status & 0xFF
+
+
 def main(argv: list[str]) -> int:
     for sig in (signal.SIGPIPE, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)

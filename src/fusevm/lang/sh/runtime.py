@@ -209,7 +209,10 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
     try:
         return fn(state, vm, argv)
     except ShError as e:
-        if special or e.fatal:
+        if special:
+            e.fatal = True
+            raise
+        if e.fatal:
             raise
         state.error(e.message)
         return e.status
@@ -324,8 +327,9 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
         except OSError as e:
             import errno
             if e.errno == errno.ENOEXEC:
-                script = [sys.executable, "-m", "fusevm.sh", resolved.path, *argv[1:]]
-                os.execve(sys.executable, script, env)
+                # No #! line: this forked process becomes a fresh shell running the file.
+                from fusevm.lang.sh.main import run_file_as_new_shell
+                os._exit(run_file_as_new_shell(resolved.path, argv[1:], env))
             state.error(f"{argv[0]}: {e.strerror}")
             os._exit(126 if e.errno in (errno.EACCES, errno.EISDIR) else 127)
     except BaseException:  # noqa: BLE001
