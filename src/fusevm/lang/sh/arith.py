@@ -1,8 +1,7 @@
-"""`$(( ))` arithmetic: a precedence-climbing evaluator over C integer expressions.
+"""`$(( ))` arithmetic: C integer expressions parsed once per text into closures.
 
 Integers are 64-bit signed and wrap, as in dash. Variables are read and assigned through
-callbacks (a variable's value is itself evaluated as an expression when it is not a plain
-number).
+callbacks; an unset or empty variable is 0, any other value must be a number.
 """
 
 from __future__ import annotations
@@ -23,14 +22,22 @@ _BINARY: Final = {
 }
 _ASSIGN: Final = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="))
 
+Get = Callable[[str], "str | None"]
+Put = Callable[[str, str], None]
+Node = Callable[[Get, Put], int]
+
 
 def wrap(n: int) -> int:
+    if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+        return n
     n &= 0xFFFFFFFFFFFFFFFF
     return n - (1 << 64) if n >> 63 else n
 
 
 def parse_number(text: str) -> int:
     t = text.strip()
+    if t.isdigit() and (t[0] != "0" or len(t) == 1):
+        return wrap(int(t))
     neg = False
     if t[:1] in "+-":
         neg = t[0] == "-"
@@ -47,20 +54,60 @@ def parse_number(text: str) -> int:
     return wrap(-n if neg else n)
 
 
-class Arith:
-    def __init__(self, text: str, get: Callable[[str], str | None],
-                 put: Callable[[str, str], None]) -> None:
+def _var(get: Get, name: str) -> int:
+    value = get(name)
+    if not value:
+        return 0
+    return parse_number(value)
+
+
+def binop(op: str, a: int, b: int) -> int:
+    if op == "+":
+        return wrap(a + b)
+    if op == "-":
+        return wrap(a - b)
+    if op == "*":
+        return wrap(a * b)
+    if op in ("/", "%"):
+        if b == 0:
+            raise ShError("arithmetic expression: division by zero")
+        q = abs(a) // abs(b)
+        if (a < 0) != (b < 0):
+            q = -q
+        return wrap(q) if op == "/" else wrap(a - q * b)
+    if op == "<<":
+        return wrap(a << (b & 63))
+    if op == ">>":
+        return a >> (b & 63)
+    if op == "&":
+        return a & b
+    if op == "|":
+        return a | b
+    if op == "^":
+        return a ^ b
+    if op == "==":
+        return int(a == b)
+    if op == "!=":
+        return int(a != b)
+    if op == "<":
+        return int(a < b)
+    if op == "<=":
+        return int(a <= b)
+    if op == ">":
+        return int(a > b)
+    return int(a >= b)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.get = get
-        self.put = put
         self.toks: list[tuple[str, str]] = []
         pos = 0
         while True:
             m = _TOKEN.match(text, pos)
             if m is None:
-                rest = text[pos:].strip()
-                if rest:
-                    raise ShError(f"arithmetic expression: expecting primary: \"{text}\"")
+                if text[pos:].strip():
+                    raise self.error()
                 break
             pos = m.end()
             if m.group(1):
@@ -78,100 +125,64 @@ class Arith:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
     def take_op(self, op: str) -> bool:
-        t = self.peek()
-        if t is not None and t == ("op", op):
+        if self.i < len(self.toks) and self.toks[self.i] == ("op", op):
             self.i += 1
             return True
         return False
 
-    def evaluate(self) -> int:
+    def program(self) -> Node:
         if not self.toks:
-            return 0
-        v = self.expr(True)
+            return lambda get, put: 0
+        node = self.expr()
         if self.i != len(self.toks):
             raise self.error()
-        return v
+        return node
 
-    def var(self, name: str) -> int:
-        value = self.get(name)
-        if value is None or value == "":
-            return 0
-        try:
-            return parse_number(value)
-        except ShError:
-            raise ShError(f"Illegal number: {value}") from None
-
-    def expr(self, live: bool) -> int:
+    def expr(self) -> Node:
         t = self.peek()
         if t is not None and t[0] == "name" and self.i + 1 < len(self.toks):
             op = self.toks[self.i + 1]
             if op[0] == "op" and op[1] in _ASSIGN:
                 self.i += 2
-                value = self.expr(live)
-                if live:
-                    if op[1] != "=":
-                        value = self.binop(op[1][:-1], self.var(t[1]), value)
-                    self.put(t[1], str(value))
-                return value
-        return self.ternary(live)
+                value = self.expr()
+                name, aop = t[1], op[1]
+                if aop == "=":
+                    def assign(get: Get, put: Put) -> int:
+                        v = value(get, put)
+                        put(name, str(v))
+                        return v
+                    return assign
+                bop = aop[:-1]
 
-    def ternary(self, live: bool) -> int:
-        cond = self.binary(1, live)
+                def update(get: Get, put: Put) -> int:
+                    v = binop(bop, _var(get, name), value(get, put))
+                    put(name, str(v))
+                    return v
+                return update
+        return self.ternary()
+
+    def ternary(self) -> Node:
+        cond = self.binary(1)
         if self.take_op("?"):
-            a = self.expr(live and cond != 0)
+            a = self.expr()
             if not self.take_op(":"):
                 raise self.error()
-            b = self.expr(live and cond == 0)
-            return a if cond else b
+            b = self.expr()
+            return lambda get, put: a(get, put) if cond(get, put) else b(get, put)
         return cond
 
-    def binary(self, level: int, live: bool) -> int:
-        left = self.unary(live)
+    def binary(self, level: int) -> Node:
+        left = self.unary()
         while True:
             t = self.peek()
             if t is None or t[0] != "op" or _BINARY.get(t[1], 0) < level:
                 return left
             op = t[1]
-            prec = _BINARY[op]
             self.i += 1
-            if op == "&&":
-                right = self.binary(prec + 1, live and left != 0)
-                left = int(left != 0 and right != 0)
-            elif op == "||":
-                right = self.binary(prec + 1, live and left == 0)
-                left = int(left != 0 or right != 0)
-            else:
-                right = self.binary(prec + 1, live)
-                left = self.binop(op, left, right) if live else 0
+            right = self.binary(_BINARY[op] + 1)
+            left = _combine(op, left, right)
 
-    def binop(self, op: str, a: int, b: int) -> int:
-        if op in ("/", "%"):
-            if b == 0:
-                raise ShError("arithmetic expression: division by zero")
-            q = abs(a) // abs(b)
-            if (a < 0) != (b < 0):
-                q = -q
-            return wrap(q) if op == "/" else wrap(a - q * b)
-        if op == "+":
-            return wrap(a + b)
-        if op == "-":
-            return wrap(a - b)
-        if op == "*":
-            return wrap(a * b)
-        if op == "<<":
-            return wrap(a << (b & 63))
-        if op == ">>":
-            return a >> (b & 63)
-        if op == "&":
-            return a & b
-        if op == "|":
-            return a | b
-        if op == "^":
-            return a ^ b
-        return int({"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,
-                    ">=": a >= b}[op])
-
-    def unary(self, live: bool) -> int:
+    def unary(self) -> Node:
         t = self.peek()
         if t is None:
             raise self.error()
@@ -179,40 +190,70 @@ class Arith:
         self.i += 1
         if kind == "op":
             if val == "(":
-                v = self.expr(live)
+                v = self.expr()
                 if not self.take_op(")"):
                     raise self.error()
                 return v
-            if val == "-":
-                return wrap(-self.unary(live))
-            if val == "+":
-                return self.unary(live)
-            if val == "!":
-                return int(self.unary(live) == 0)
-            if val == "~":
-                return ~self.unary(live)
+            if val in ("-", "+", "!", "~"):
+                operand = self.unary()
+                if val == "-":
+                    return lambda get, put: wrap(-operand(get, put))
+                if val == "+":
+                    return operand
+                if val == "!":
+                    return lambda get, put: int(operand(get, put) == 0)
+                return lambda get, put: ~operand(get, put)
             if val in ("++", "--"):
                 n = self.peek()
                 if n is None or n[0] != "name":
                     raise self.error()
                 self.i += 1
-                v = wrap(self.var(n[1]) + (1 if val == "++" else -1))
-                if live:
-                    self.put(n[1], str(v))
-                return v
+                name, delta = n[1], (1 if val == "++" else -1)
+
+                def pre(get: Get, put: Put) -> int:
+                    v = wrap(_var(get, name) + delta)
+                    put(name, str(v))
+                    return v
+                return pre
             raise self.error()
         if kind == "num":
-            return parse_number(val)
+            value = parse_number(val)
+            return lambda get, put: value
         n = self.peek()
         if n is not None and n[0] == "op" and n[1] in ("++", "--"):
             self.i += 1
-            v = self.var(val)
-            if live:
-                self.put(val, str(wrap(v + (1 if n[1] == "++" else -1))))
-            return v
-        return self.var(val) if live else 0
+            name, delta = val, (1 if n[1] == "++" else -1)
+
+            def post(get: Get, put: Put) -> int:
+                v = _var(get, name)
+                put(name, str(wrap(v + delta)))
+                return v
+            return post
+        return lambda get, put: _var(get, val)
 
 
-def evaluate(text: str, get: Callable[[str], str | None],
-             put: Callable[[str, str], None]) -> int:
-    return Arith(text, get, put).evaluate()
+def _combine(op: str, left: Node, right: Node) -> Node:
+    if op == "&&":
+        return lambda get, put: int(bool(left(get, put)) and bool(right(get, put)))
+    if op == "||":
+        return lambda get, put: int(bool(left(get, put)) or bool(right(get, put)))
+    if op == "+":
+        return lambda get, put: wrap(left(get, put) + right(get, put))
+    if op == "-":
+        return lambda get, put: wrap(left(get, put) - right(get, put))
+    if op == "<":
+        return lambda get, put: int(left(get, put) < right(get, put))
+    return lambda get, put: binop(op, left(get, put), right(get, put))
+
+
+_cache: dict[str, Node] = {}
+
+
+def evaluate(text: str, get: Get, put: Put) -> int:
+    node = _cache.get(text)
+    if node is None:
+        node = _Parser(text).program()
+        if len(_cache) > 2000:
+            _cache.clear()
+        _cache[text] = node
+    return node(get, put)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.sh import ast, words
-from fusevm.lang.sh.ops import DIRECT, ERREXIT, LENGTH, QUOTED, SH, TRIM_CODES
+from fusevm.lang.sh.ops import DIRECT, ERREXIT, FIELDS, LENGTH, QUOTED, RAW, SH, TRIM_CODES
 from fusevm.ops import Op
 from fusevm.shell.codes import Redir
 
@@ -358,6 +358,12 @@ class Compiler:
                 and word.parts[0].parts[0].name == "@" and word.parts[0].parts[0].op == "":
             self.b.emit(SH["ShPositional"])
             return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.Param) \
+                and word.parts[0].op in ("", "#len") and word.parts[0].name not in ("@", "*"):
+            p = word.parts[0]
+            self.b.emit(SH["ShParam"], self.const(p.name),
+                        FIELDS | (LENGTH if p.op == "#len" else 0))
+            return
         self.parts(word.parts, False)
         self.b.emit(SH["ShFields"])
 
@@ -367,8 +373,26 @@ class Compiler:
         if static is not None:
             self.b.emit(Op.LoadConst, self.const(static))
             return
+        if len(word.parts) == 1 and not heredoc:
+            p = word.parts[0]
+            if isinstance(p, ast.Param) and p.op in ("", "#len"):
+                self.b.emit(SH["ShParam"], self.const(p.name),
+                            RAW | (LENGTH if p.op == "#len" else 0))
+                return
+            if isinstance(p, ast.Arith):
+                self.arith(p, RAW)
+                return
         self.parts(word.parts, heredoc)
         self.b.emit(SH["ShStrip"])
+
+    def arith(self, part: ast.Arith, flags: int) -> None:
+        text = _static_text(part.expr)
+        if text is not None:
+            self.b.emit(Op.LoadConst, self.const(text))
+        else:
+            self.parts(part.expr.parts, True)
+            self.b.emit(SH["ShStrip"])
+        self.b.emit(SH["ShArith"], flags)
 
     def word_pattern(self, word: ast.Word) -> None:
         self.parts(word.parts, False)
@@ -413,9 +437,7 @@ class Compiler:
             b.emit(Op.CmdSubst, b.add_sub_chunk(sub))
             b.emit(SH["ShMark"], 1 if quoted else 0)
         elif isinstance(part, ast.Arith):
-            self.parts(part.expr.parts, True)
-            b.emit(SH["ShStrip"])
-            b.emit(SH["ShArith"], 1 if quoted else 0)
+            self.arith(part, 1 if quoted else 0)
         elif isinstance(part, ast.Tilde):
             b.emit(SH["ShTilde"], self.const(part.user))
         else:  # pragma: no cover
@@ -478,7 +500,8 @@ def _static_text(word: ast.Word) -> str | None:
 
 
 def _has_glob(word: ast.Word) -> bool:
-    return any(isinstance(p, ast.Lit) and any(c in _GLOB for c in p.text) for p in word.parts)
+    lits = "".join(p.text for p in word.parts if isinstance(p, ast.Lit))
+    return any(c in _GLOB for c in lits) and words.could_glob(_static_text(word) or lits)
 
 
 def compile_items(items: list[ast.ListItem], source: str = "<sh>",

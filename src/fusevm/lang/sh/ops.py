@@ -30,6 +30,8 @@ QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words
 #: ShParam flags
 QUOTED: Final = 1
 LENGTH: Final = 2
+RAW: Final = 4  # push the plain value (a whole word in string context)
+FIELDS: Final = 8  # push the value's fields (a whole unquoted word)
 #: ShRun flags
 ERREXIT: Final = 1
 DIRECT: Final = 2
@@ -119,7 +121,18 @@ def _param(vm: Any, name_c: int, flags: int) -> None:
         value = ""
     if flags & LENGTH:
         value = str(len(s.positional)) if name in ("@", "*") else str(len(value))
-    vm.stack.append((QS + value + QE) if quoted else (XS + value + XE))
+    if flags & RAW:
+        vm.stack.append(value)
+    elif flags & FIELDS:
+        ifs = s.vars.get("IFS", " \t\n")
+        if not value:
+            vm.stack.append([])
+        elif any(c in ifs for c in value) or (not s.opts["f"] and words.could_glob(value)):
+            vm.stack.append(words.fields(XS + value + XE, s.vars.get("IFS"), s.opts["f"]))
+        else:
+            vm.stack.append(value)
+    else:
+        vm.stack.append((QS + value + QE) if quoted else (XS + value + XE))
 
 
 @SH.op("ShParamSet", operands="name:CONST colon:U8", effect="-- b",
@@ -238,7 +251,7 @@ def _arith(vm: Any, quoted: int) -> None:
         return v
 
     n = arith.evaluate(text, get, s.set)
-    vm.stack.append(mark(str(n), quoted))
+    vm.stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
 
 
 @SH.op("ShTilde", operands="user:CONST", effect="-- text", formula="text = ~user, quoted")

@@ -116,9 +116,18 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     return out
 
 
+def could_glob(text: str) -> bool:
+    """True if text has `*`, `?`, or a `[` with a `]` after it (a lone `[` matches itself)."""
+    if "*" in text or "?" in text:
+        return True
+    i = text.find("[")
+    return i >= 0 and "]" in text[i + 2:]
+
+
 def _finish(chars: list[str], quoted: list[bool], noglob: bool, out: list[str]) -> None:
     text = "".join(chars)
-    if not noglob and any(c in _GLOB_CHARS and not q for c, q in zip(chars, quoted)):
+    if not noglob and could_glob(text) and any(c in _GLOB_CHARS and not q
+                                               for c, q in zip(chars, quoted)):
         pat = "".join("\\" + c if q and c in "*?[]\\" else c for c, q in zip(chars, quoted))
         matches = shglob.glob(pat)
         if matches:
