@@ -603,6 +603,9 @@ def _umask(s: ShState, vm: Any, argv: list[str]) -> int:
             _out(f"{m:04o}\n")
         return 0
     spec = args[0]
+    if spec.startswith("-") and len(spec) > 1:
+        s.error(f"umask: Illegal option {spec[:2]}")
+        return 2
     if spec[:1].isdigit():
         try:
             os.umask(int(spec, 8) & 0o777)

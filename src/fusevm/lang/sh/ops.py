@@ -19,7 +19,6 @@ from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
-from fusevm.shell import glob as shglob
 from fusevm.values import Status
 
 SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100)
@@ -190,6 +189,7 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
 
 def trim(value: str, pat: str, code: int) -> str:
     """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
+    from fusevm.shell import glob as shglob  # imported on first use: start-up time
     try:
         rx = shglob.compile_pattern(pat)
     except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
@@ -547,6 +547,7 @@ def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
 def _case_match(vm: Any) -> None:
     pat = vm.stack.pop()
     subject = vm.stack.pop()
+    from fusevm.shell import glob as shglob  # imported on first use: start-up time
     try:
         ok = shglob.compile_pattern(pat).fullmatch(subject) is not None
     except Exception:  # noqa: BLE001 - a malformed pattern matches only itself

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from fusevm.shell import glob as shglob
-
 QS: Final = "\ufdd0"
 QE: Final = "\ufdd1"
 XS: Final = "\ufdd2"
@@ -129,6 +127,7 @@ def _finish(chars: list[str], quoted: list[bool], noglob: bool, out: list[str]) 
     if not noglob and could_glob(text) and any(c in _GLOB_CHARS and not q
                                                for c, q in zip(chars, quoted)):
         pat = "".join("\\" + c if q and c in "*?[]\\" else c for c, q in zip(chars, quoted))
+        from fusevm.shell import glob as shglob  # imported on first use: start-up time
         matches = shglob.glob(pat)
         if matches:
             out.extend(matches)
