@@ -7,7 +7,6 @@ error messages). Words keep their quoting structure, which expansion needs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 # -- words -----------------------------------------------------------------------------
 
@@ -55,7 +54,7 @@ class Param:
 class CmdSub:
     """`$(...)` or a backquoted command: the parsed body."""
 
-    body: list[Command]
+    body: list[ListItem]
     text: str
 
 
@@ -73,7 +72,7 @@ class Tilde:
     user: str
 
 
-Part = Union[Lit, Quoted, DQ, Param, CmdSub, Arith, Tilde]
+Part = Lit | Quoted | DQ | Param | CmdSub | Arith | Tilde
 
 
 @dataclass(slots=True)
@@ -212,8 +211,8 @@ class Redirected:
     line: int
 
 
-Command = Union[Simple, Pipeline, AndOr, Group, Subshell, If, Loop, For, Case, FuncDef,
-                Redirected]
+Command = (Simple | Pipeline | AndOr | Group | Subshell | If | Loop | For | Case | FuncDef
+           | Redirected)
 
 
 @dataclass(slots=True)

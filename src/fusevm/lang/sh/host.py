@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from fusevm.lang.sh import runtime
+from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
 from fusevm.lang.sh.state import Pending, ShState
 from fusevm.shell.redirect import RedirectError
 
@@ -56,11 +57,11 @@ class ShHost:
             code = status
             try:
                 code = runtime.run_chunk(st, sub, status)
-            except runtime.ShExit as e:
+            except ShExit as e:
                 code = e.status
-            except (runtime.ShReturn, runtime.ShLoopJump) as e:
+            except (ShReturn, ShLoopJump) as e:
                 code = e.status
-            except runtime.ShError as e:
+            except ShError as e:
                 st.error(e.message)
                 code = e.status
             except BaseException:  # noqa: BLE001

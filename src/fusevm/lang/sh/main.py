@@ -15,6 +15,7 @@ import signal
 import sys
 
 import fusevm.lang.sh.builtins  # noqa: F401  - registers the builtins
+from fusevm.errors import VMError
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.compiler import compile_items
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
@@ -70,6 +71,14 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
             if e.fatal and not s.interactive:
                 raise ShExit(e.status) from None
             status = e.status
+        except ShExit:
+            raise
+        except VMError as e:
+            # a bug in a handler, not a shell error: report it plainly, never a traceback
+            cause = e.__cause__
+            detail = f"{type(cause).__name__}: {cause}" if cause is not None else e.message
+            s.error(f"internal error: {detail}")
+            raise ShExit(2) from None
 
 
 def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> int:

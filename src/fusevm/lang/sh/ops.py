@@ -502,7 +502,7 @@ def _defun(vm: Any, name_c: int, sub: int) -> None:
     name = vm.chunk.constants[name_c]
     if name in runtime.SPECIAL:
         raise ShError(f"{name}: is a special builtin" if False else
-                      f"Syntax error: Bad function name", 2)
+                      "Syntax error: Bad function name", 2)
     s.functions[name] = vm.chunk.sub_chunks[sub]
     vm.last_status = 0
 

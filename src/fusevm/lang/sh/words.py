@@ -66,7 +66,7 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     cur: list[str] = []  # characters, glob-active ones as-is
     quoted: list[bool] = []
     exists = False
-    term = "start"  # what ended the previous field: start / ws / nonws / None (content)
+    term: str | None = "start"  # what ended the last field: start / ws / nonws / None
     depth = 0
     xdepth = 0
 
