@@ -78,6 +78,8 @@ class Compiler:
         self.loops, self.scopes, self.cond = [], 0, self.cond
         if direct and isinstance(cmd, ast.Simple):
             self.simple(cmd, direct=True)
+        elif direct and isinstance(cmd, ast.Pipeline) and not cmd.bang and len(cmd.cmds) > 1:
+            self.pipeline(cmd, inline_last=True)
         else:
             self.command(cmd)
         self.loops, self.scopes, self.cond = saved
@@ -190,7 +192,9 @@ class Compiler:
             b.bind(skip)
         self.cond -= 1
 
-    def pipeline(self, cmd: ast.Pipeline) -> None:
+    def pipeline(self, cmd: ast.Pipeline, inline_last: bool = False) -> None:
+        """Each stage forks; with `inline_last` (the pipeline is all a forked child runs) the
+        last stage runs in that child itself, so `$!` of `a | b &` is b's pid, as in dash."""
         b = self.b
         if cmd.bang:
             self.cond += 1
@@ -200,7 +204,11 @@ class Compiler:
                 b.emit(SH["ShNot"])
                 self.cond -= 1
             return
-        for stage in cmd.cmds:
+        for i, stage in enumerate(cmd.cmds):
+            if inline_last and i == len(cmd.cmds) - 1:
+                b.emit(SH["ShPipeInline"])
+                self.forked(stage, direct=True)
+                break
             start, stop = b.label(), b.label()
             b.emit(SH["ShPipe"], start, stop)
             b.bind(start)

@@ -449,6 +449,20 @@ def _is_pipe_end(vm: Any, ip: int) -> bool:
     return bool(instr[0] in (Op.Extended, Op.ExtendedWide) and instr[1] == _PIPE_END_ID)
 
 
+@SH.op("ShPipeInline", effect="--", flags=IO,
+       formula="the pipeline's last stage runs in this (forked) process: stdin = the pipe")
+def _pipe_inline(vm: Any) -> None:
+    ctx = vm.host_data["sh.pipes"][-1]
+    if ctx[0] is not None:
+        os.dup2(ctx[0], 0)
+        os.close(ctx[0])
+        ctx[0] = None
+    ctx[2] = True
+    if ctx[1]:
+        # the last stage's status is this process's; earlier ones are only reaped
+        ctx[1].append(-1)
+
+
 @SH.op("ShPipeEnd", operands="bang:U8", effect="--", flags=IO,
        formula="wait for the pipeline's stages; $? = the last one's status (negated by bang)")
 def _pipe_end(vm: Any, bang: int) -> None:
@@ -457,7 +471,7 @@ def _pipe_end(vm: Any, bang: int) -> None:
     s = st(vm)
     status = 0
     for pid in ctx[1]:
-        status = runtime.wait_child(s, pid)
+        status = vm.last_status if pid < 0 else runtime.wait_child(s, pid)
     if bang:
         status = 0 if status else 1
     vm.last_status = status
