@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fusevm.cli import main as cli_main
 from fusevm.lang.sh.api import compile_script
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
