@@ -618,6 +618,52 @@ def _hash(s: ShState, vm: Any, argv: list[str]) -> int:
     return status
 
 
+_LIMITS = {"c": "RLIMIT_CORE", "d": "RLIMIT_DATA", "f": "RLIMIT_FSIZE", "n": "RLIMIT_NOFILE",
+           "s": "RLIMIT_STACK", "t": "RLIMIT_CPU", "v": "RLIMIT_AS", "u": "RLIMIT_NPROC"}
+
+
+@builtin("ulimit")
+def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
+    import resource
+    hard = False
+    which = "f"
+    value: str | None = None
+    for a in argv[1:]:
+        if a.startswith("-"):
+            for c in a[1:]:
+                if c == "H":
+                    hard = True
+                elif c == "S":
+                    hard = False
+                elif c in _LIMITS or c == "a":
+                    which = c
+                else:
+                    s.error(f"ulimit: Illegal option -{c}")
+                    return 2
+        else:
+            value = a
+    names = sorted(_LIMITS) if which == "a" else [which]
+    for c in names:
+        res = getattr(resource, _LIMITS[c], None)
+        if res is None:
+            continue
+        soft, hard_v = resource.getrlimit(res)
+        if value is None:
+            cur = hard_v if hard else soft
+            text = "unlimited" if cur == resource.RLIM_INFINITY else str(
+                cur // 1024 if c in "dfsv" and cur > 0 else cur)
+            out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
+            continue
+        n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * (
+            1024 if c in "dfsv" else 1)
+        try:
+            resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
+        except (ValueError, OSError) as e:
+            s.error(f"ulimit: error setting limit ({e})")
+            return 1
+    return 0
+
+
 @builtin("alias")
 def _alias(s: ShState, vm: Any, argv: list[str]) -> int:
     if len(argv) == 1:

@@ -53,6 +53,7 @@ class Lexer:
         self.peeked: Token | None = None
         self.aliases = aliases if aliases is not None else {}
         self._alias_depth = 0
+        self._alias_end = -1
         self.tok_start = 0
 
     # -- errors -------------------------------------------------------------------------------

@@ -204,6 +204,7 @@ class Parser(Lexer):
         self.text = self.text[:start] + value + self.text[raw_end:]
         self.pos = start
         self._alias_depth += 1
+        self._alias_end = start + len(value) if value.endswith((" ", "\t")) else -1
 
     def _redirs(self) -> list[ast.Redir]:
         redirs: list[ast.Redir] = []
@@ -253,17 +254,20 @@ class Parser(Lexer):
             tok = self.peek()
             if tok[0] != "word":
                 break
-            if words and not assigns and len(words) == 1 and tok[0] == "word":
-                pass
             word = self._word_of(tok)
+            if 0 <= self._alias_end <= self.tok_start:
+                # the previous alias ended in a blank: this word is alias-expanded too
+                self._alias_end = -1
+                lit = word.literal()
+                if lit is not None and lit in self.aliases and self._alias_depth < 20:
+                    self._expand_alias(lit)
+                    continue
             if not words:
                 split = _assignment(word)
                 if split is not None:
                     self.next()
                     assigns.append(split)
                     continue
-                if assigns and self._alias_depth < 20:
-                    pass
             if not words and not assigns:
                 lit = word.literal()
                 if lit is not None and is_name(lit):
