@@ -35,10 +35,11 @@ def new_state() -> ShState:
     s.vars["OPTIND"] = "1"
     s.vars["PPID"] = str(os.getppid())
     try:
-        cwd = os.getcwd()
+        # trust an inherited PWD that names this directory (no getcwd call, as in dash)
         pwd = s.vars.get("PWD")
-        if not pwd or not os.path.isabs(pwd) or os.stat(pwd).st_ino != os.stat(cwd).st_ino:
-            s.vars["PWD"] = cwd
+        if not pwd or not os.path.isabs(pwd) or not os.path.samestat(os.stat(pwd),
+                                                                     os.stat(".")):
+            s.vars["PWD"] = os.getcwd()
     except OSError:
         pass
     return s
@@ -49,12 +50,15 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
     p = Parser(text, line, s.aliases)
     status = 0
     while True:
+        start = p.pos
         try:
             items = p.parse_command()
         except ShSyntaxError as e:
             s.lineno = e.line
             s.error(f"Syntax error: {e.message}")
             raise ShExit(2) from None
+        if s.opts["v"]:
+            write(2, p.text[start:p.pos].lstrip("\n"))
         if items is None:
             return status
         if s.opts["n"]:

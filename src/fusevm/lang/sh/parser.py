@@ -233,7 +233,7 @@ class Parser(Lexer):
             raise self.unexpected(target)
         word = self._word_of(target)
         if op in ("<<", "<<-"):
-            raw = self._raw(target)
+            raw = self._raw(target).replace("\\\n", "")
             quoted = any(not isinstance(p, ast.Lit) for p in word.parts) or "\\" in raw
             delim = _unquote(raw)
             doc = ast.HereDoc(delim, op == "<<-", quoted)
