@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.sh import ast, words
-from fusevm.lang.sh.ops import DIRECT, ERREXIT, FIELDS, LENGTH, QUOTED, RAW, SH, TRIM_CODES
+from fusevm.lang.sh.ops import (
+    ASSIGN_ERREXIT,
+    ASSIGN_LAST,
+    ASSIGN_SUBST,
+    DIRECT,
+    ERREXIT,
+    FIELDS,
+    LENGTH,
+    QUOTED,
+    RAW,
+    SH,
+    TRIM_CODES,
+)
 from fusevm.ops import Op
 from fusevm.shell.codes import Redir
 
@@ -116,14 +128,26 @@ class Compiler:
 
     def simple(self, cmd: ast.Simple, direct: bool = False) -> None:
         b = self.b
-        b.emit(SH["ShLine"], min(cmd.line, 0xFFFF), line=cmd.line)
+        line = min(cmd.line, 0xFFFF)
+        subst = _mentions_subst_or_lineno(cmd)
+        if subst:
+            # resets the status of the last $(...) and sets LINENO before expanding
+            b.emit(SH["ShLine"], line, line=cmd.line)
+        else:
+            b.set_line(cmd.line)
         if not cmd.words:
-            for name, word in cmd.assigns:
+            last = len(cmd.assigns) - 1
+            for i, (name, word) in enumerate(cmd.assigns):
                 self.word_string(word)
-                b.emit(SH["ShAssign"], self.const(name))
-            for r in cmd.redirs:
-                self.redir(r)
-            b.emit(SH["ShRun"], 0, 0 if self.cond else ERREXIT)
+                flags = 0
+                if i == last and not cmd.redirs:
+                    flags = ASSIGN_LAST | (0 if self.cond else ASSIGN_ERREXIT) | (
+                        ASSIGN_SUBST if subst else 0)
+                b.emit(SH["ShAssign"], self.const(name), flags)
+            if cmd.redirs:
+                for r in cmd.redirs:
+                    self.redir(r)
+                b.emit(SH["ShRun"], 0, 0 if self.cond else ERREXIT, line)
             return
         # break/continue inside a loop of this chunk are jumps
         lit = cmd.words[0].literal()
@@ -147,7 +171,7 @@ class Compiler:
             self.word_string(word)
             b.emit(SH["ShPrefix"], self.const(name))
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
-        b.emit(SH["ShRun"], len(cmd.words), flags)
+        b.emit(SH["ShRun"], len(cmd.words), flags, line)
 
     def loop_jump(self, is_break: bool, n: int) -> None:
         b = self.b
@@ -493,6 +517,28 @@ class Compiler:
         b.bind(use_value)
         b.emit(SH["ShParam"], name, q)
         b.bind(end)
+
+
+def _word_mentions(parts: list[ast.Part]) -> bool:
+    for p in parts:
+        if isinstance(p, ast.CmdSub):
+            return True
+        if isinstance(p, ast.Param) and (p.name == "LINENO" or (
+                p.arg is not None and _word_mentions(p.arg.parts))):
+            return True
+        if isinstance(p, ast.DQ) and _word_mentions(p.parts):
+            return True
+        if isinstance(p, ast.Arith) and _word_mentions(p.expr.parts):
+            return True
+    return False
+
+
+def _mentions_subst_or_lineno(cmd: ast.Simple) -> bool:
+    """True if the command has a `$(...)` (whose status it may report) or uses LINENO."""
+    words = [w for _, w in cmd.assigns] + list(cmd.words) + [
+        r.target if isinstance(r.target, ast.Word) else (r.target.body or ast.Word([]))
+        for r in cmd.redirs]
+    return any(_word_mentions(w.parts) for w in words)
 
 
 def _static_text(word: ast.Word) -> str | None:

@@ -71,6 +71,8 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
         except ShLoopJump:
             status = 0
         except ShError as e:
+            if e.line:
+                s.lineno = e.line
             s.error(e.message)
             if e.fatal and not s.interactive:
                 raise ShExit(e.status) from None

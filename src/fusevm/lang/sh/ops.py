@@ -34,6 +34,11 @@ FIELDS: Final = 8  # push the value's fields (a whole unquoted word)
 #: ShRun flags
 ERREXIT: Final = 1
 DIRECT: Final = 2
+#: ShAssign flags: the command's last assignment sets $? (to the status of its last
+#: `$(...)` with ASSIGN_SUBST, else 0) and, with ASSIGN_ERREXIT, applies set -e.
+ASSIGN_LAST: Final = 1
+ASSIGN_ERREXIT: Final = 2
+ASSIGN_SUBST: Final = 4
 #: ShTrim modes
 TRIM_CODES: Final = {"#": 5, "##": 6, "%": 7, "%%": 8}
 
@@ -270,9 +275,10 @@ def _tilde(vm: Any, user_c: int) -> None:
     vm.stack.append(QS + text + QE)
 
 
-@SH.op("ShAssign", operands="name:CONST", effect="value --", flags=R,
-       formula="the variable name = value")
-def _assign(vm: Any, name_c: int) -> None:
+@SH.op("ShAssign", operands="name:CONST flags:U8", effect="value --", flags=R,
+       formula="the variable name = value; flags 1: the command's last assignment sets $? "
+               "(4: from its last $(...), else 0; 2: set -e applies)")
+def _assign(vm: Any, name_c: int, flags: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
     value = vm.stack.pop()
@@ -280,6 +286,13 @@ def _assign(vm: Any, name_c: int) -> None:
         from fusevm.lang.sh.state import write
         write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime._xquote(value)}\n")
     s.set(name, value)
+    if flags & ASSIGN_LAST:
+        status = 0
+        if flags & ASSIGN_SUBST and s.subst_status is not None:
+            status = s.subst_status
+        vm.last_status = status
+        if status and flags & ASSIGN_ERREXIT and s.opts["e"] and not s.errexit_off:
+            raise ShExit(status)
 
 
 @SH.op("ShPrefix", operands="name:CONST", effect="value --",
@@ -300,10 +313,12 @@ def _heredoc(vm: Any, fd: int) -> None:
     st(vm).pending.append(Pending(fd, DOC, vm.stack.pop()))
 
 
-@SH.op("ShRun", operands="argc:COUNT flags:U8", effect="args[argc] --", flags=IO,
-       formula="$? = run the simple command (flags 1: errexit applies, 2: may exec directly)")
-def _run(vm: Any, argc: int, flags: int) -> None:
+@SH.op("ShRun", operands="argc:COUNT flags:U8 line:COUNT", effect="args[argc] --", flags=IO,
+       formula="LINENO = line; $? = run the simple command (flags 1: errexit applies, "
+               "2: may exec directly)")
+def _run(vm: Any, argc: int, flags: int, line: int) -> None:
     s = st(vm)
+    s.lineno = line
     stack = vm.stack
     if argc:
         items = stack[-argc:]

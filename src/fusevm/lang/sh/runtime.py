@@ -114,6 +114,8 @@ def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     except (ShReturn, ShLoopJump) as e:
         status = e.status
     except ShError as e:
+        if e.line:
+            state.lineno = e.line
         state.error(e.message)
         status = e.status
     except RecursionError:
