@@ -325,6 +325,13 @@ def _run(vm: Any, argc: int, flags: int, line: int) -> None:
         del stack[-argc:]
     else:
         items = []
+    if s.opts["n"] and not s.interactive:  # set -n: read commands, run none
+        s.pending.clear()
+        s.prefix.clear()
+        runtime.pop_assigns(s, s.prefix_saved)
+        s.prefix_saved = []
+        vm.last_status = 0
+        return
     argv: list[str] = []
     for v in items:
         if type(v) is list:
@@ -414,6 +421,8 @@ def _subshell(vm: Any, start: int, stop: int) -> None:
         runtime.enter_child(s)
         runtime.run_forked_segment(s, vm, start, stop)
     vm.last_status = runtime.wait_child(s, pid)
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
     vm.jump(stop)
 
 
@@ -490,6 +499,8 @@ def _pipe_end(vm: Any, bang: int) -> None:
     if bang:
         status = 0 if status else 1
     vm.last_status = status
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
 
 
 _PIPE_END_ID: Final = SH["ShPipeEnd"].id

@@ -172,7 +172,7 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
                 return _run_builtin(state, vm, builtin, argv, redirs, special=False)
         return run_external(state, argv, redirs, direct_exec)
     finally:
-        _pop_assigns(state, saved_vars)
+        pop_assigns(state, saved_vars)
 
 
 def _xquote(s: str) -> str:
@@ -181,7 +181,7 @@ def _xquote(s: str) -> str:
     return "'" + s.replace("'", "'\\''") + "'"
 
 
-def _pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> None:
+def pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> None:
     for k, old, exported in reversed(saved):
         if old is None:
             state.vars.pop(k, None)
