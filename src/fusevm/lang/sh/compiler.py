@@ -191,8 +191,20 @@ class Compiler:
         b = self.b
         if isinstance(r.target, ast.HereDoc):
             body = r.target.body if r.target.body is not None else ast.Word([])
+            fd = 0 if r.fd is None else r.fd
+            static = _static_text(body)
+            if fd == 0 and static is not None:
+                b.emit(Op.HereDoc, self.const(static))  # a constant document
+                return
+            last = body.parts[-1] if body.parts else None
+            if fd == 0 and isinstance(last, ast.Quoted) and last.text.endswith("\n"):
+                # HereString adds the final newline back
+                trimmed = [*body.parts[:-1], ast.Quoted(last.text[:-1])]
+                self.word_string(ast.Word(trimmed), heredoc=True)
+                b.emit(Op.HereString)
+                return
             self.word_string(body, heredoc=True)
-            b.emit(SH["ShHereDoc"], 0 if r.fd is None else r.fd)
+            b.emit(SH["ShHereDoc"], fd)
             return
         kind = _REDIR_KINDS[r.op]
         fd = r.fd if r.fd is not None else kind.default_fd

@@ -2,7 +2,8 @@
 
 `Redirect` queues a redirection for the next command, `WithRedirectsBegin/End` apply
 redirections to the shell itself around a compound command, and `CmdSubst` forks a real
-subshell whose stdout is captured. Everything else a shell does runs through the `sh`
+subshell whose stdout is captured. `HereDoc` (a constant document) and `HereString` (an expanded one, whose final newline
+the host adds back) queue stdin for the next command. Everything else a shell does runs through the `sh`
 extension ops (see `ops`), which get the VM itself.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
-from fusevm.lang.sh.state import Pending, ShState
+from fusevm.lang.sh.state import DOC, Pending, ShState
 from fusevm.shell.redirect import RedirectError
 
 
@@ -25,6 +26,12 @@ class ShHost:
 
     def redirect(self, fd: int, kind: int, target: str) -> None:
         self.state.pending.append(Pending(fd, int(kind), target))
+
+    def heredoc(self, content: str) -> None:
+        self.state.pending.append(Pending(0, DOC, content))
+
+    def herestring(self, content: str) -> None:
+        self.state.pending.append(Pending(0, DOC, content + "\n"))
 
     def with_redirects_begin(self, n: int) -> None:
         st = self.state
