@@ -56,7 +56,7 @@ def parse_number(text: str) -> int:
 
 def _var(get: Get, name: str) -> int:
     value = get(name)
-    if not value:
+    if not value or value.isspace():
         return 0
     return parse_number(value)
 

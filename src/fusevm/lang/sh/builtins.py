@@ -318,8 +318,8 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
         args = args[1:]
     if not args or args == ["-p"]:
         shown = s.traps if s.traps or not s.in_child else s.shown_traps
-        for sig, text in shown.items():
-            out(f"trap -- {quote(text)} {sig}\n")
+        for sig in sorted(shown, key=lambda n: 0 if n == "EXIT" else SIGNAL_NAMES.get(n, 99)):
+            out(f"trap -- {quote(shown[sig])} {sig}\n")
         return 0
     s.shown_traps = {}
     if args[0] == "-l":

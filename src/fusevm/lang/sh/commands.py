@@ -73,6 +73,9 @@ def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
     if args and args[0] == "--":
         args = args[1:]
+    elif args and args[0].startswith("-") and len(args[0]) > 1:
+        s.error(f"printf: Illegal option {args[0][:2]}")
+        return 2
     if not args:
         write(2, "printf: usage: printf format [arg ...]\n")
         return 2
@@ -113,6 +116,16 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
     if target == "-":
         target = s.vars.get("OLDPWD", "")
         out(target + "\n")
+    cdpath = s.vars.get("CDPATH")
+    first = target.split("/", 1)[0]
+    if cdpath and not target.startswith("/") and first not in (".", ".."):
+        for entry in cdpath.split(":"):
+            cand = os.path.join(entry or ".", target)
+            if os.path.isdir(cand):
+                if entry:
+                    target = cand
+                    s.cd_print = True
+                break
     old = s.vars.get("PWD") or os.getcwd()
     if not target.startswith("/") and not physical:
         logical = os.path.normpath(os.path.join(old, target))
@@ -133,6 +146,9 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
         logical = os.getcwd()
     s.vars["OLDPWD"] = old
     s.vars["PWD"] = logical
+    if s.cd_print:
+        s.cd_print = False
+        out(logical + "\n")
     return 0
 
 
@@ -330,6 +346,11 @@ def _wait(s: ShState, vm: Any, argv: list[str]) -> int:
     pids: list[int] = []
     for a in argv[1:]:
         if a.startswith("%"):
+            pid = _job_spec(s, a)
+            if pid is None:
+                s.error(f"wait: {a}: No such job")
+                return 127
+            pids.append(pid)
             continue
         try:
             pids.append(int(a))
@@ -350,6 +371,22 @@ def _wait(s: ShState, vm: Any, argv: list[str]) -> int:
         r = _wait_one(s, vm, p)
         status = 127 if r is None else r
     return status
+
+
+def _job_spec(s: ShState, spec: str) -> int | None:
+    """The pid a `%n`, `%%`, `%+` or `%-` job spec names."""
+    order = s.job_order
+    body = spec[1:]
+    try:
+        if body in ("", "%", "+"):
+            return order[-1]
+        if body == "-":
+            return order[-2]
+        if body.isdigit() and int(body) >= 1:
+            return order[int(body) - 1]
+    except IndexError:
+        return None
+    return None
 
 
 def _wait_one(s: ShState, vm: Any, pid: int) -> int | None:
@@ -403,11 +440,19 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
     sig = int(signal.SIGTERM)
     if args and args[0] == "-l":
         if len(args) > 1:
+            status = 0
             for a in args[1:]:
-                n = int(a)
+                n = int(a) if a.isdigit() else -1
                 if n > 128:
                     n -= 128
-                out(NUMBER_NAMES.get(n, str(n)) + "\n")
+                if n in NUMBER_NAMES:
+                    out(NUMBER_NAMES[n] + "\n")
+                elif signal_name(a) is not None and not a.isdigit():
+                    out(f"{SIGNAL_NAMES[signal_name(a) or '']}\n")
+                else:
+                    s.error(f"kill: invalid signal number or name: {a}")
+                    status = 1
+            return status
         else:
             out(" ".join(NUMBER_NAMES[n] for n in sorted(NUMBER_NAMES)) + "\n")
         return 0
@@ -654,11 +699,14 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
                 cur // 1024 if c in "dfsv" and cur > 0 else cur)
             out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
             continue
+        if value != "unlimited" and not value.isdigit():
+            s.error(f"ulimit: Illegal number: {value}")
+            return 2
         n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * (
             1024 if c in "dfsv" else 1)
         try:
             resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
-        except (ValueError, OSError) as e:
+        except (ValueError, OSError, OverflowError) as e:
             s.error(f"ulimit: error setting limit ({e})")
             return 1
     return 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.sh import ast, words
+from fusevm.lang.sh.lexer import _assignment
 from fusevm.lang.sh.ops import (
     ASSIGN_ERREXIT,
     ASSIGN_LAST,
@@ -163,8 +164,16 @@ class Compiler:
             if n:
                 self.loop_jump(lit == "break", n)
                 return
-        for word in cmd.words:
-            self.word_fields(word)
+        declaration = lit in ("export", "readonly", "local")
+        for i, word in enumerate(cmd.words):
+            split = _assignment(word) if declaration and i else None
+            if split is not None:
+                # `export x=$v`: a declaration utility's assignment is not split or globbed
+                b.emit(Op.LoadConst, self.const(split[0] + "="))
+                self.word_string(split[1])
+                b.emit(Op.Concat)
+            else:
+                self.word_fields(word)
         for r in cmd.redirs:
             self.redir(r)
         for name, word in cmd.assigns:

@@ -52,8 +52,8 @@ class Lexer:
         self.heredocs: list[ast.HereDoc] = []
         self.peeked: Token | None = None
         self.aliases = aliases if aliases is not None else {}
-        self._alias_depth = 0
         self._alias_end = -1
+        self._alias_active: list[tuple[str, int]] = []  # (alias, end of its text)
         self.tok_start = 0
 
     # -- errors -------------------------------------------------------------------------------
@@ -101,8 +101,42 @@ class Lexer:
 
     def peek(self) -> Token:
         if self.peeked is None:
-            self.peeked = self._lex()
+            tok = self._lex()
+            # The word after an alias whose value ends in a blank is alias-expanded too, and
+            # so, recursively, is the first word of that expansion.
+            first_of_value = False
+            while tok[0] == "word":
+                after_blank = 0 <= self._alias_end <= self.tok_start
+                if not (after_blank or first_of_value):
+                    break
+                if after_blank:
+                    self._alias_end = -1
+                lit = self._word_of(tok).literal()
+                if lit is None or not self.can_alias(lit):
+                    break
+                self.peeked = tok
+                self.expand_alias(lit)
+                tok = self._lex()
+                first_of_value = True
+            self.peeked = tok
         return self.peeked
+
+    def can_alias(self, name: str) -> bool:
+        """True if the peeked word `name` is an alias not already being expanded here."""
+        return name in self.aliases and len(self._alias_active) < 100 and not any(
+            n == name and self.tok_start < end for n, end in self._alias_active)
+
+    def expand_alias(self, name: str) -> None:
+        """Replace the peeked word by the alias text, to be lexed again in place."""
+        value = self.aliases[name]
+        start, end = self.tok_start, self.pos
+        self.peeked = None
+        delta = len(value) + 1 - (end - start)
+        self._alias_active = [(n, e + delta) for n, e in self._alias_active if e > start]
+        self.text = self.text[:start] + value + " " + self.text[end:]
+        self.pos = start
+        self._alias_active.append((name, start + len(value)))
+        self._alias_end = start + len(value) if value.endswith((" ", "\t")) else -1
 
     def next(self) -> Token:
         tok = self.peek()

@@ -110,7 +110,8 @@ def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> in
 
 
 def main(argv: list[str]) -> int:
-    for sig in (signal.SIGPIPE, signal.SIGINT):
+    # CPython ignores SIGPIPE and SIGXFSZ; a shell dies of them like any program
+    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
     sys.setrecursionlimit(20000)
     s = new_state()

@@ -530,6 +530,7 @@ def _bg(vm: Any, start: int, stop: int) -> None:
     s.last_bg = pid
     s.jobs[pid] = None
     s.job_texts[pid] = s.job_text
+    s.job_order.append(pid)
     s.job_text = ""
     vm.last_status = 0
     vm.jump(stop)

@@ -147,17 +147,14 @@ class Parser(Lexer):
         line = tok[2]
         word = self._reserved(tok)
         cmd: ast.Command
-        if tok[0] == "word" and word is None and self._alias_depth < 20:
+        if tok[0] == "word" and word is None:
             lit = self._word_of(tok).literal()
-            if lit is not None and lit in self.aliases:
-                self._expand_alias(lit)
+            if lit is not None and self.can_alias(lit):
+                self.expand_alias(lit)
                 nxt = self.peek()
                 if nxt[0] in ("nl", "eof") or (nxt[0] == "op" and nxt[1] in _ENDS):
-                    self._alias_depth = 0
                     return ast.Simple([], [], [], line)
-                cmd = self.command()
-                self._alias_depth = 0
-                return cmd
+                return self.command()
         if word is not None:
             self.next()
             if word == "{":
@@ -192,19 +189,6 @@ class Parser(Lexer):
             raise self.unexpected(tok)
         redirs = self._redirs()
         return ast.Redirected(cmd, redirs, line) if redirs else cmd
-
-    def _expand_alias(self, name: str) -> None:
-        """Replace the peeked word by the alias text (re-lexed in place)."""
-        value = self.aliases[name]
-        self.peeked = None
-        raw_end = self.pos
-        # the word token ended at self.pos; splice the alias text in before the rest
-        self.text = self.text[:raw_end] + " " + self.text[raw_end:]
-        start = raw_end - len(name)
-        self.text = self.text[:start] + value + self.text[raw_end:]
-        self.pos = start
-        self._alias_depth += 1
-        self._alias_end = start + len(value) if value.endswith((" ", "\t")) else -1
 
     def _redirs(self) -> list[ast.Redir]:
         redirs: list[ast.Redir] = []
@@ -255,12 +239,11 @@ class Parser(Lexer):
             if tok[0] != "word":
                 break
             word = self._word_of(tok)
-            if 0 <= self._alias_end <= self.tok_start:
-                # the previous alias ended in a blank: this word is alias-expanded too
-                self._alias_end = -1
+            if not words and (assigns or redirs):
+                # the command word after prefix assignments or redirections
                 lit = word.literal()
-                if lit is not None and lit in self.aliases and self._alias_depth < 20:
-                    self._expand_alias(lit)
+                if lit is not None and self.can_alias(lit):
+                    self.expand_alias(lit)
                     continue
             if not words:
                 split = _assignment(word)

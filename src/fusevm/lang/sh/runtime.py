@@ -86,6 +86,7 @@ def enter_child(state: ShState) -> None:
                     pass
     state.pending_signals.clear()
     state.jobs = {}
+    state.job_order = []
     state.exit_traps_run = False
 
 

@@ -71,6 +71,8 @@ class ShState:
     cur_assigns: list[tuple[str, str]] = field(default_factory=list)
     job_text: str = ""
     job_texts: dict[int, str] = field(default_factory=dict)
+    job_order: list[int] = field(default_factory=list)
+    cd_print: bool = False
 
     # -- variables -----------------------------------------------------------------------
 

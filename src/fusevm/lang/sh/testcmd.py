@@ -116,7 +116,7 @@ class _Parser:
         if self.i + 2 < len(self.a) + 0 and self.a[self.i + 1] in _BINARY:
             self.i += 3
             return _binary(t, self.a[self.i - 2], self.a[self.i - 1])
-        if t in _UNARY and self.i + 1 < len(self.a):
+        if (t in _UNARY or t == "-a") and self.i + 1 < len(self.a):
             self.i += 2
             return _unary(t, self.a[self.i - 1])
         self.i += 1
@@ -124,6 +124,8 @@ class _Parser:
 
 
 def _unary(op: str, x: str) -> bool:
+    if op == "-a":
+        op = "-e"
     if op == "-n":
         return x != ""
     if op == "-z":
@@ -140,6 +142,8 @@ def _eval(args: list[str]) -> bool:
     if n == 2:
         if args[0] == "!":
             return args[1] == ""
+        if args[0] == "-a":
+            return _file("-e", args[1])
         if args[0] in _UNARY:
             return _unary(args[0], args[1])
         raise _Err(f"test: {args[0]}: unexpected operator")
