@@ -2,9 +2,10 @@
 
 `Redirect` queues a redirection for the next command, `WithRedirectsBegin/End` apply
 redirections to the shell itself around a compound command, and `CmdSubst` forks a real
-subshell whose stdout is captured. `HereDoc` (a constant document) and `HereString` (an expanded one, whose final newline
-the host adds back) queue stdin for the next command. Everything else a shell does runs through the `sh`
-extension ops (see `ops`), which get the VM itself.
+subshell whose stdout is captured. `HereDoc` (a constant document) and `HereString` (an
+expanded one, whose final newline the host adds back) queue stdin for the next command.
+Everything else a shell does runs through the `sh` extension ops (see `ops`), which get
+the VM itself.
 """
 
 from __future__ import annotations
