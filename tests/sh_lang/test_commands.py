@@ -98,3 +98,26 @@ LOOP_CONTROL = [
 @pytest.mark.parametrize(("script", "expected"), LOOP_CONTROL)
 def test_loop_control(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, expected)
+
+
+MORE = [
+    # aliases: recursion stops at the alias being expanded; a trailing blank expands the next
+    ("alias echo='echo foo'\necho bar", "foo bar\n"),
+    ("alias FOR1='for '\nalias FOR2='FOR1 '\nalias eye='i '\nFOR2 eye in 1 2; do echo $i; done",
+     "1\n2\n"),
+    ("alias e_=echo\n>f e_ 1\ncat f", "1\n"),
+    # declaration utilities do not split or glob their assignments
+    ("w='a b'; export ex=$w; readonly ro=*; printf '<%s>' \"$ex\" \"$ro\"; echo", "<a b><*>\n"),
+    # job specs and CDPATH
+    ("(exit 9) & wait %1; echo $?", "9\n"),
+    ("mkdir -p base/sub; CDPATH=$PWD/base; cd sub >/dev/null; basename $PWD", "sub\n"),
+    # test's -a as a unary operator, set -n, traps after a subshell
+    ("[ -a -a ]; echo $?", "1\n"),
+    ("set -n; echo not-run", ""),
+    ("trap 'echo usr1' USR1; (kill -USR1 $$); echo after", "usr1\nafter\n"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), MORE)
+def test_more(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected)
