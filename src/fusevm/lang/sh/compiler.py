@@ -487,7 +487,11 @@ class Compiler:
             self.param(part, quoted)
         elif isinstance(part, ast.CmdSub):
             sub = compile_items(part.body, source="<subst>", direct=True)
-            b.emit(Op.CmdSubst, b.add_sub_chunk(sub))
+            index = b.add_sub_chunk(sub)
+            if _pure_output(part.body):
+                b.emit(SH["ShSubstInline"], index)
+            else:
+                b.emit(Op.CmdSubst, index)
             b.emit(SH["ShMark"], 1 if quoted else 0)
         elif isinstance(part, ast.Arith):
             self.arith(part, 1 if quoted else 0)
@@ -538,6 +542,35 @@ class Compiler:
         b.bind(use_value)
         b.emit(SH["ShParam"], name, q)
         b.bind(end)
+
+
+def _pure_parts(parts: list[ast.Part]) -> bool:
+    """True if expanding the parts cannot change the shell or end it (no assignment, no
+    `${v?}`, no arithmetic, no nested substitution)."""
+    for p in parts:
+        if isinstance(p, (ast.Lit, ast.Quoted)):
+            continue
+        if isinstance(p, ast.DQ):
+            if not _pure_parts(p.parts):
+                return False
+        elif isinstance(p, ast.Param):
+            if p.op in ("=", "?") or (p.arg is not None and not _pure_parts(p.arg.parts)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _pure_output(body: list[ast.ListItem]) -> bool:
+    """A `$(...)` body that is one echo/printf with pure words: it may run in-process."""
+    if len(body) != 1 or body[0].background:
+        return False
+    cmd = body[0].cmd
+    if not isinstance(cmd, ast.Simple) or cmd.assigns or cmd.redirs or not cmd.words:
+        return False
+    if cmd.words[0].literal() not in ("echo", "printf"):
+        return False
+    return all(_pure_parts(w.parts) for w in cmd.words)
 
 
 def _word_mentions(parts: list[ast.Part]) -> bool:

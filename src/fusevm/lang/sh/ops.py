@@ -259,6 +259,19 @@ def _arith(vm: Any, quoted: int) -> None:
     vm.stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
 
 
+@SH.op("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
+       formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
+               "in this process with stdout captured, unless a function, set -u or set -x "
+               "could make it differ from the forked CmdSubst")
+def _subst_inline(vm: Any, sub: int) -> None:
+    s = st(vm)
+    chunk = vm.chunk.sub_chunks[sub]
+    if s.opts["u"] or s.opts["x"] or "echo" in s.functions or "printf" in s.functions:
+        vm.stack.append(vm.shell.cmd_subst(chunk))
+        return
+    vm.stack.append(runtime.capture_inline(s, chunk, vm.last_status))
+
+
 @SH.op("ShTilde", operands="user:CONST", effect="-- text", formula="text = ~user, quoted")
 def _tilde(vm: Any, user_c: int) -> None:
     s = st(vm)

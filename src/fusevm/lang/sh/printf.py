@@ -3,6 +3,7 @@ reuse of the format while arguments remain."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Final
 
@@ -102,8 +103,8 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
             if conv in "diouxX":
                 v, ok = _num(arg) if arg is not None else (0, True)
                 if not ok:
-                    import sys
-                    sys.stderr.write(f"sh: printf: {arg}: invalid number\n")
+                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
+                        "utf-8", "surrogateescape"))
                     status = 1
                 if conv in "uoxX" and v < 0:
                     v += 1 << 64

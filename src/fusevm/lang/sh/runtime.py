@@ -64,6 +64,37 @@ def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
     return result
 
 
+def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
+    """Run a pure-output chunk here with fd 1 on an anonymous file; its output minus
+    trailing newlines, as `$(...)` gives. The status goes to `subst_status`."""
+    fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
+    saved = os.dup(1)
+    os.dup2(fd, 1)
+    pending, state.pending = state.pending, []
+    prefix, state.prefix = state.prefix, []
+    saved_prefix, state.prefix_saved = state.prefix_saved, []
+    state.errexit_off += 1  # `set -e` would end only the subshell a fork would have made
+    try:
+        state.subst_status = run_chunk(state, chunk, status)
+    except ShExit as e:
+        state.subst_status = e.status
+    finally:
+        state.errexit_off -= 1
+        os.dup2(saved, 1)
+        os.close(saved)
+        state.pending, state.prefix, state.prefix_saved = pending, prefix, saved_prefix
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks: list[bytes] = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    text = b"".join(chunks).replace(b"\0", b"").decode("utf-8", "surrogateescape")
+    return text.rstrip("\n")
+
+
 def current_status(state: ShState) -> int:
     return state.vms[-1].last_status if state.vms else 0
 
