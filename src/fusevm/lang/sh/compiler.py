@@ -510,6 +510,11 @@ class Compiler:
         if p.op == "#len":
             b.emit(SH["ShParam"], name, q | LENGTH)
             return
+        if p.op == "bad":
+            b.emit(Op.LoadConst, self.const("bad substitution"))
+            b.emit(SH["ShParamError"], name, 0)
+            b.emit(Op.LoadConst, self.const(""))
+            return
         arg = p.arg if p.arg is not None else ast.Word([])
         if p.op in TRIM_CODES:
             self.word_pattern(arg)

@@ -428,6 +428,28 @@ class Lexer:
         return ast.CmdSub(body, text)
 
     def _braced(self, in_dq: bool) -> ast.Part:
+        """`${...}`; a malformed one becomes a Param that fails when expanded (as in dash
+        and bash, a bad substitution is a run-time error)."""
+        start = self.pos
+        try:
+            return self._braced_checked(in_dq)
+        except ShSyntaxError as e:
+            if e.message != "Bad substitution":
+                raise
+            self.pos = start
+            depth = 0
+            while self.pos < len(self.text):
+                c = self.text[self.pos]
+                self.pos += 1
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    if depth == 0:
+                        break
+                    depth -= 1
+            return ast.Param("${" + self.text[start:self.pos], "bad")
+
+    def _braced_checked(self, in_dq: bool) -> ast.Part:
         start_line = self.line
         c = self._cur()
         length = False

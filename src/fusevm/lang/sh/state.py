@@ -185,6 +185,8 @@ def _apply_one(r: Pending, noclobber: bool) -> None:
             raise RedirectError(f"{r.target}: Bad fd number") if kind == Redir.DUP_READ \
                 else RedirectError(f"{r.target}: Bad fd number")
         src_fd = int(r.target)
+        if src_fd == r.fd:
+            return  # `3>&3` is a no-op even when 3 is closed (dash, bash)
         if not fd_open(src_fd):
             raise RedirectError(f"{src_fd}: Bad file descriptor")
         if src_fd != r.fd:
