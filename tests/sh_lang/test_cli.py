@@ -64,7 +64,7 @@ def test_dis_sh(capsys) -> None:  # type: ignore[no-untyped-def]
 def test_compile_uses_core_and_shell_ops() -> None:
     from fusevm.disasm import disassemble
     text = disassemble(compile_script(
-        "if [ -n \"$(echo x)\" ]; then { echo a; } > f; fi; while false; do :; done"))
+        "if [ -n \"$(cat f)\" ]; then { echo a; } > f; fi; while false; do :; done"))
     for name in ("CmdSubst", "Redirect", "WithRedirectsBegin", "WithRedirectsEnd",
                  "GetStatus", "JumpIfFalse", "ShLoopEnter"):
         assert name in text
