@@ -1,7 +1,8 @@
 """The POSIX sh syntax tree: words and their parts, commands, redirections.
 
 Every node is a small class with __slots__ (cheap to define at start-up); commands carry
-the line they start on (for `LINENO` and error messages). Words keep their quoting structure, which expansion needs.
+the line they start on (for `LINENO` and error messages). Words keep their quoting
+structure, which expansion needs.
 """
 
 from __future__ import annotations
