@@ -1,6 +1,6 @@
 """`fusevm sh`: the command line, start-up environment, the read-parse-run loop, exit.
 
-    sh [-euxfnvCa] [-o option]... [-c command [name [arg...]] | file [arg...]]
+    sh [-euxfnvCa] [-o option]... [-c command [name [arg...]] | -s [arg...] | file [arg...]]
 
 With neither -c nor a file the script is read from stdin. Each complete command is
 parsed, compiled and run before the next one is read, as in dash, so a syntax error
@@ -118,6 +118,7 @@ def main(argv: list[str]) -> int:
     args = list(argv)
     command: str | None = None
     use_c = False
+    use_stdin = False
     while args:
         a = args[0]
         if a == "--":
@@ -142,7 +143,9 @@ def main(argv: list[str]) -> int:
                     s.opts[LONG_OPTIONS[name]] = on
             elif c in OPTION_LETTERS:
                 s.opts[c] = on
-            elif c in "sim":
+            elif c == "s":
+                use_stdin = True
+            elif c in "im":
                 s.interactive = s.interactive or c == "i"
             else:
                 write(2, f"sh: Illegal option -{c}\n{USAGE}")
@@ -158,7 +161,7 @@ def main(argv: list[str]) -> int:
                 s.arg0 = args.pop(0)
             s.positional = args
             status = run_text(s, command)
-        elif args:
+        elif args and not use_stdin:
             path = args.pop(0)
             s.arg0 = path
             s.positional = args
