@@ -667,6 +667,10 @@ _LIMITS = {"c": "RLIMIT_CORE", "d": "RLIMIT_DATA", "f": "RLIMIT_FSIZE", "n": "RL
            "s": "RLIMIT_STACK", "t": "RLIMIT_CPU", "v": "RLIMIT_AS", "u": "RLIMIT_NPROC"}
 
 
+#: Block sizes of the limits, as POSIX (and dash) count them: -f and -c in 512 bytes.
+_UNIT = {"c": 512, "f": 512, "d": 1024, "s": 1024, "v": 1024}
+
+
 @builtin("ulimit")
 def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
     import resource
@@ -695,15 +699,13 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
         soft, hard_v = resource.getrlimit(res)
         if value is None:
             cur = hard_v if hard else soft
-            text = "unlimited" if cur == resource.RLIM_INFINITY else str(
-                cur // 1024 if c in "dfsv" and cur > 0 else cur)
+            text = "unlimited" if cur == resource.RLIM_INFINITY else str(cur // _UNIT.get(c, 1))
             out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
             continue
         if value != "unlimited" and not value.isdigit():
             s.error(f"ulimit: Illegal number: {value}")
             return 2
-        n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * (
-            1024 if c in "dfsv" else 1)
+        n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * _UNIT.get(c, 1)
         try:
             resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
         except (ValueError, OSError, OverflowError) as e:
