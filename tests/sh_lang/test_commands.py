@@ -121,3 +121,19 @@ MORE = [
 @pytest.mark.parametrize(("script", "expected"), MORE)
 def test_more(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, expected)
+
+
+INLINE = [
+    # $(echo)/$(printf) run in-process; they must behave exactly like the forked form
+    ("x=$(printf 'a\\n\\n'); echo \"[$x]\"", "[a]\n"),
+    ("set -e; echo \"[$(printf %d abc 2>/dev/null)]\"; echo after", "[0]\nafter\n"),
+    ("x=$(printf %d abc 2>/dev/null); echo $?", "1\n"),
+    ("echo() { printf 'fn\\n'; }; x=$(echo hi); printf '%s\\n' \"$x\"", "fn\n"),
+    ("if test -f /; then echo ${%}; else echo ok; fi", "ok\n"),
+    (": 3>&3; echo hello", "hello\n"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), INLINE)
+def test_inline_subst_and_runtime_errors(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected)
