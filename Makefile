@@ -54,6 +54,9 @@ conformance: $(STAMP)
 	@if [ -d "$(SHARED)/conformance/awk" ]; then \
 		bash "$(SHARED)/conformance/awk/run.sh" -f "$(SHARED)/conformance/awk/consensus.txt" \
 			"$(CURDIR)/$(BIN)/fusevm awk"; \
+		bash "$(SHARED)/conformance/sh/run.sh" -j 4 -q "$(CURDIR)/$(BIN)/fusevm sh"; \
+		bash "$(SHARED)/conformance/sh/run.sh" -j 4 -f "$(SHARED)/conformance/sh/core.txt" \
+			"$(CURDIR)/$(BIN)/fusevm sh" NONE; \
 	else \
 		echo "conformance: skipped ($(SHARED)/conformance not found)"; \
 	fi

@@ -92,6 +92,8 @@ def _cmd_dis(args: argparse.Namespace) -> int:
     from fusevm.disasm import disassemble
     if args.awk is not None:
         args.lang, args.file = "awk", args.awk
+    if args.sh is not None:
+        args.lang, args.file = "sh", args.sh
     if args.lang is not None:
         from fusevm.plugins import find_compiler
         if args.file is None:
@@ -205,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="FILE is program text in language NAME, compiled by its installed "
                           "compiler (entry points `fusevm.compilers`)")
     dis.add_argument("--awk", metavar="PROGRAM", help="the same as --lang awk PROGRAM")
+    dis.add_argument("--sh", metavar="SCRIPT", help="the same as --lang sh SCRIPT")
     _add_ext_option(dis)
 
     demo = sub.add_parser("demo", help="run the bundled example programs")

@@ -605,6 +605,10 @@ class VM:
                 frames = self.frames
                 if base is None:
                     base = len(frames) - 1
+                if (ip, stop) not in self.chunk.block_ranges:
+                    # A segment a frontend runs (a forked subshell's code): op by op, so
+                    # `stop` is seen even where a tier's step would run on past it.
+                    code = self._plain
                 while ip < n:
                     if ip == stop and not any(f.kind == Frame.CALL for f in frames[base:]):
                         break

@@ -1,0 +1,74 @@
+"""`fusevm sh` against dash and bash: start-up and a 20,000-iteration test/arithmetic loop.
+
+CPU time (user + system of the child, from os.wait4) is measured, interleaved between
+shells, and the median of N runs is reported with the ratio to each peer. Start-up is
+`sh -c :` next to `python3 -c pass`.
+
+    python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+
+LOOP = """i=0; s=0
+while [ $i -lt {n} ]; do
+  s=$((s + i * 2 % 7))
+  i=$((i + 1))
+done
+echo $s
+"""
+
+
+def cpu_of(argv: list[str]) -> float:
+    """CPU seconds (user + system) the command used, output discarded."""
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed")
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--iterations", type=int, default=20000)
+    args = ap.parse_args()
+    fusevm = [sys.executable, "-m", "fusevm.sh"]
+    shells = {"fusevm sh": fusevm}
+    for peer in ("dash", "bash"):
+        if shutil.which(peer):
+            shells[peer] = [peer]
+    loop = LOOP.format(n=args.iterations)
+    cases = {
+        "start-up (-c :)": {**{k: v + ["-c", ":"] for k, v in shells.items()},
+                            "python3 -c pass": [sys.executable, "-c", "pass"]},
+        f"loop ({args.iterations} x [ ] and $(( )))": {k: v + ["-c", loop]
+                                                       for k, v in shells.items()},
+    }
+    for title, cmds in cases.items():
+        times: dict[str, list[float]] = {k: [] for k in cmds}
+        for _ in range(args.runs):
+            for name, argv in cmds.items():  # interleaved
+                times[name].append(cpu_of(argv))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"== {title}: median CPU seconds of {args.runs} runs")
+        base = med["fusevm sh"]
+        for name, t in med.items():
+            ratio = f"  (fusevm sh / this = {base / t:.2f}x)" if name != "fusevm sh" else ""
+            print(f"   {name:<18} {t:8.4f}{ratio}")
+
+
+if __name__ == "__main__":
+    main()

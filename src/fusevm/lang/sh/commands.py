@@ -1,0 +1,746 @@
+"""The regular builtins scripts need: echo printf test [ true false cd pwd read umask wait
+jobs kill getopts type command hash alias unalias.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from fusevm.lang.sh import runtime, words
+from fusevm.lang.sh.builtins import B, builtin, out, quote
+from fusevm.lang.sh.errors import ShError
+from fusevm.lang.sh.parser import is_name
+from fusevm.lang.sh.printf import printf
+from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_name, write
+from fusevm.lang.sh.testcmd import test
+from fusevm.shell import process
+
+
+@builtin(":", "true")
+def _true(s: ShState, vm: Any, argv: list[str]) -> int:
+    return 0
+
+
+@builtin("false")
+def _false(s: ShState, vm: Any, argv: list[str]) -> int:
+    return 1
+
+
+@builtin("echo")
+def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    newline = True
+    if args and args[0] == "-n":
+        newline = False
+        args = args[1:]
+    buf: list[str] = []
+    text = " ".join(args)
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            n = text[i + 1]
+            esc = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                   "v": "\v", "\\": "\\", "e": "\x1b"}
+            if n in esc:
+                buf.append(esc[n])
+                i += 2
+                continue
+            if n == "c":
+                out("".join(buf))
+                return 0
+            if n == "0":
+                j = i + 2
+                k = j
+                while k < len(text) and k < j + 3 and text[k] in "01234567":
+                    k += 1
+                buf.append(chr(int(text[j:k] or "0", 8)))
+                i = k
+                continue
+        buf.append(c)
+        i += 1
+    if newline:
+        buf.append("\n")
+    out("".join(buf))
+    return 0
+
+
+@builtin("printf")
+def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    if args and args[0] == "--":
+        args = args[1:]
+    elif args and args[0].startswith("-") and len(args[0]) > 1:
+        s.error(f"printf: Illegal option {args[0][:2]}")
+        return 2
+    if not args:
+        write(2, "printf: usage: printf format [arg ...]\n")
+        return 2
+    text, status = printf(args[0], args[1:])
+    out(text)
+    return status
+
+
+@builtin("test")
+def _test(s: ShState, vm: Any, argv: list[str]) -> int:
+    return test(s, argv[1:])
+
+
+@builtin("[")
+def _bracket(s: ShState, vm: Any, argv: list[str]) -> int:
+    if argv[-1] != "]":
+        s.error("[: missing ]")
+        return 2
+    return test(s, argv[1:-1])
+
+
+@builtin("cd")
+def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    physical = False
+    while args and args[0] in ("-L", "-P"):
+        physical = args[0] == "-P"
+        args = args[1:]
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
+        target = s.vars.get("HOME", "")
+        if not target:
+            s.error("cd: HOME not set")
+            return 1
+    else:
+        target = args[0]
+    if target == "-":
+        target = s.vars.get("OLDPWD", "")
+        out(target + "\n")
+    cdpath = s.vars.get("CDPATH")
+    first = target.split("/", 1)[0]
+    if cdpath and not target.startswith("/") and first not in (".", ".."):
+        for entry in cdpath.split(":"):
+            cand = os.path.join(entry or ".", target)
+            if os.path.isdir(cand):
+                if entry:
+                    target = cand
+                    s.cd_print = True
+                break
+    old = s.vars.get("PWD") or os.getcwd()
+    if not target.startswith("/") and not physical:
+        logical = os.path.normpath(os.path.join(old, target))
+    else:
+        logical = os.path.normpath(target)
+    if logical.startswith("//"):
+        logical = logical[1:]
+    try:
+        os.chdir(logical if not physical else target)
+    except OSError:
+        try:
+            os.chdir(target)
+            logical = os.getcwd()
+        except OSError:
+            s.error(f"cd: can't cd to {target}")
+            return 2
+    if physical:
+        logical = os.getcwd()
+    s.vars["OLDPWD"] = old
+    s.vars["PWD"] = logical
+    if s.cd_print:
+        s.cd_print = False
+        out(logical + "\n")
+    return 0
+
+
+@builtin("pwd")
+def _pwd(s: ShState, vm: Any, argv: list[str]) -> int:
+    if "-P" in argv[1:]:
+        out(os.getcwd() + "\n")
+        return 0
+    pwd = s.vars.get("PWD")
+    try:
+        if not pwd or os.stat(pwd).st_ino != os.stat(".").st_ino:
+            pwd = os.getcwd()
+    except OSError:
+        pwd = os.getcwd()
+    out(pwd + "\n")
+    return 0
+
+
+def _readline(fd: int, raw: bool) -> tuple[str, bool]:
+    """One logical line from fd (byte at a time); (text, hit_eof)."""
+    buf = bytearray()
+    while True:
+        try:
+            c = os.read(fd, 1)
+        except InterruptedError:
+            continue
+        except OSError:
+            return buf.decode("utf-8", "surrogateescape"), True
+        if not c:
+            return buf.decode("utf-8", "surrogateescape"), True
+        if c == b"\n":
+            return buf.decode("utf-8", "surrogateescape"), False
+        if c == b"\\" and not raw:
+            n = os.read(fd, 1)
+            if n == b"\n":
+                continue
+            if not n:
+                return buf.decode("utf-8", "surrogateescape"), True
+            buf += b"\\" + n
+            continue
+        buf += c
+
+
+@builtin("read")
+def _read(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    raw = False
+    prompt = None
+    while args and args[0].startswith("-") and len(args[0]) > 1:
+        a = args.pop(0)
+        if a == "--":
+            break
+        for c in a[1:]:
+            if c == "r":
+                raw = True
+            elif c == "p":
+                prompt = args.pop(0) if args else ""
+            else:
+                s.error(f"read: Illegal option -{c}")
+                return 2
+    if not args:
+        args = ["REPLY"]
+    for name in args:
+        if not is_name(name):
+            s.error(f"read: {name}: bad variable name")
+            return 2
+    if prompt:
+        write(2, prompt)
+    line, eof = _readline(0, raw)
+    fields_raw = _split_read(line, s.vars.get("IFS"), len(args), raw)
+    for i, name in enumerate(args):
+        s.set(name, fields_raw[i] if i < len(fields_raw) else "")
+    return 1 if eof else 0
+
+
+def _split_read(line: str, ifs: str | None, n: int, raw: bool) -> list[str]:
+    if raw or "\\" not in line:
+        return words.split_ifs(line, ifs, n)
+    # backslash escapes: mark escaped chars so they never split, then unescape
+    out_chars: list[str] = []
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if c == "\\" and i + 1 < len(line):
+            out_chars.append(words.QS + line[i + 1] + words.QE)
+            i += 2
+        else:
+            out_chars.append(c)
+            i += 1
+    marked = "".join(out_chars)
+    return [words.strip(f) for f in _split_marked(marked, ifs, n)]
+
+
+def _split_marked(s: str, ifs: str | None, n: int) -> list[str]:
+    # replace quoted chars by placeholders, split, then restore
+    table: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        if s[i] == words.QS:
+            table.append(s[i + 1])
+            out.append(chr(0xF0000 + len(table) - 1))
+            i += 3
+        else:
+            out.append(s[i])
+            i += 1
+    parts = words.split_ifs("".join(out), ifs, n)
+    return ["".join(table[ord(c) - 0xF0000] if ord(c) >= 0xF0000 else c for c in p)
+            for p in parts]
+
+
+@builtin("umask")
+def _umask(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    sym = False
+    if args and args[0] == "-S":
+        sym = True
+        args = args[1:]
+    if not args:
+        m = os.umask(0)
+        os.umask(m)
+        if sym:
+            parts = []
+            for who, shift in (("u", 6), ("g", 3), ("o", 0)):
+                bits = (~m >> shift) & 7
+                parts.append(who + "=" + "".join(c for c, b in (("r", 4), ("w", 2), ("x", 1))
+                                                 if bits & b))
+            out(",".join(parts) + "\n")
+        else:
+            out(f"{m:04o}\n")
+        return 0
+    spec = args[0]
+    if spec.startswith("-") and len(spec) > 1:
+        s.error(f"umask: Illegal option {spec[:2]}")
+        return 2
+    if spec[:1].isdigit():
+        try:
+            os.umask(int(spec, 8) & 0o777)
+        except ValueError:
+            s.error(f"umask: Illegal number: {spec}")
+            return 1
+        return 0
+    m = os.umask(0)
+    os.umask(m)
+    perm = _symbolic(~m & 0o777, spec)
+    if perm is None:
+        s.error(f"umask: Illegal mode: {spec}")
+        return 1
+    os.umask(~perm & 0o777)
+    return 0
+
+
+def _symbolic(perm: int, spec: str) -> int | None:
+    """Apply a chmod-style symbolic mode (u+r,go-w,a=rx) to permission bits."""
+    for clause in spec.split(","):
+        if not clause:
+            return None
+        i = 0
+        who = 0
+        while i < len(clause) and clause[i] in "ugoa":
+            who |= {"u": 0o700, "g": 0o070, "o": 0o007, "a": 0o777}[clause[i]]
+            i += 1
+        if who == 0:
+            who = 0o777
+        if i >= len(clause):
+            if clause:
+                return None
+            continue
+        while i < len(clause):
+            op = clause[i]
+            if op not in "+-=":
+                return None
+            i += 1
+            bits = 0
+            while i < len(clause) and clause[i] in "rwxugo":
+                c = clause[i]
+                if c in "rwx":
+                    bits |= {"r": 0o444, "w": 0o222, "x": 0o111}[c]
+                else:
+                    src = {"u": (perm >> 6) & 7, "g": (perm >> 3) & 7, "o": perm & 7}[c]
+                    bits |= src * 0o111
+                i += 1
+            bits &= who
+            if op == "+":
+                perm |= bits
+            elif op == "-":
+                perm &= ~bits
+            else:
+                perm = (perm & ~who) | bits
+    return perm
+
+
+@builtin("wait")
+def _wait(s: ShState, vm: Any, argv: list[str]) -> int:
+    pids: list[int] = []
+    for a in argv[1:]:
+        if a.startswith("%"):
+            pid = _job_spec(s, a)
+            if pid is None:
+                s.error(f"wait: {a}: No such job")
+                return 127
+            pids.append(pid)
+            continue
+        try:
+            pids.append(int(a))
+        except ValueError:
+            s.error(f"wait: Illegal number: {a}")
+            return 2
+    if not pids:
+        pids = [p for p in s.jobs]
+        status = 0
+        for p in pids:
+            r = _wait_one(s, vm, p)
+            if r is None or r > 128 and s.pending_signals:
+                return r if r is not None else 0
+        s.jobs.clear()
+        return status
+    status = 0
+    for p in pids:
+        r = _wait_one(s, vm, p)
+        status = 127 if r is None else r
+    return status
+
+
+def _job_spec(s: ShState, spec: str) -> int | None:
+    """The pid a `%n`, `%%`, `%+` or `%-` job spec names."""
+    order = s.job_order
+    body = spec[1:]
+    try:
+        if body in ("", "%", "+"):
+            return order[-1]
+        if body == "-":
+            return order[-2]
+        if body.isdigit() and int(body) >= 1:
+            return order[int(body) - 1]
+    except IndexError:
+        return None
+    return None
+
+
+def _wait_one(s: ShState, vm: Any, pid: int) -> int | None:
+    if pid not in s.jobs:
+        return None
+    done = s.jobs[pid]
+    if done is not None:
+        s.jobs.pop(pid, None)
+        return done
+    while True:
+        try:
+            rpid, st = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            s.jobs.pop(pid, None)
+            return 127
+        if rpid:
+            s.jobs.pop(pid, None)
+            return process.exit_code(st)
+        if s.pending_signals:
+            sig = s.pending_signals[0]
+            runtime.run_traps(s, vm)
+            return 128 + SIGNAL_NAMES.get(sig, 0)
+        time.sleep(0.002)
+
+
+@builtin("jobs")
+def _jobs(s: ShState, vm: Any, argv: list[str]) -> int:
+    opts = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
+    for n, pid in enumerate(list(s.jobs), 1):
+        done = s.jobs[pid]
+        if done is None:
+            try:
+                rpid, st = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                rpid, st = pid, 0
+            if rpid:
+                s.jobs[pid] = done = process.exit_code(st)
+        if "p" in opts:
+            out(f"{pid}\n")
+            continue
+        state = "Running" if done is None else ("Done" if done == 0 else f"Done({done})")
+        text = s.job_texts.get(pid, "")
+        mid = f"{pid} " if "l" in opts else ""
+        out(f"[{n}] + {mid}{state:<24}{text}\n")
+    return 0
+
+
+@builtin("kill")
+def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    sig = int(signal.SIGTERM)
+    if args and args[0] == "-l":
+        if len(args) > 1:
+            status = 0
+            for a in args[1:]:
+                n = int(a) if a.isdigit() else -1
+                if n > 128:
+                    n -= 128
+                if n in NUMBER_NAMES:
+                    out(NUMBER_NAMES[n] + "\n")
+                elif signal_name(a) is not None and not a.isdigit():
+                    out(f"{SIGNAL_NAMES[signal_name(a) or '']}\n")
+                else:
+                    s.error(f"kill: invalid signal number or name: {a}")
+                    status = 1
+            return status
+        else:
+            out(" ".join(NUMBER_NAMES[n] for n in sorted(NUMBER_NAMES)) + "\n")
+        return 0
+    if args and args[0] == "-s":
+        name = signal_name(args[1]) if len(args) > 1 else None
+        if name is None:
+            s.error("kill: bad signal")
+            return 2
+        sig = SIGNAL_NAMES.get(name, 0)
+        args = args[2:]
+    elif args and args[0].startswith("-") and args[0] != "--":
+        name = signal_name(args[0][1:])
+        if name is None:
+            s.error(f"kill: invalid signal number or name: {args[0][1:]}")
+            return 2
+        sig = SIGNAL_NAMES.get(name, 0)
+        args = args[1:]
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args:
+        s.error("kill: usage: kill [-s sigspec | -signum | -sigspec] pid ...")
+        return 2
+    status = 0
+    for a in args:
+        try:
+            os.kill(int(a), sig)
+        except (ValueError, OSError) as e:
+            reason = getattr(e, "strerror", None) or "arguments must be process or job IDs"
+            s.error(f"kill: {a}: {reason}")
+            status = 1
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+    return status
+
+
+@builtin("getopts")
+def _getopts(s: ShState, vm: Any, argv: list[str]) -> int:
+    if len(argv) < 3:
+        s.error("getopts: usage: getopts optstring var [arg ...]")
+        return 2
+    optstring, var = argv[1], argv[2]
+    args = argv[3:] if len(argv) > 3 else s.positional
+    silent = optstring.startswith(":")
+    if silent:
+        optstring = optstring[1:]
+    try:
+        optind = int(s.vars.get("OPTIND", "1"))
+    except ValueError:
+        optind = 1
+    pos = s.getopts_pos
+    if optind < 1:
+        optind = 1
+    if optind > len(args) or not args[optind - 1].startswith("-") or args[optind - 1] == "-":
+        s.vars[var] = "?"
+        s.vars.pop("OPTARG", None)
+        s.vars["OPTIND"] = str(optind)
+        return 1
+    arg = args[optind - 1]
+    if arg == "--":
+        s.vars[var] = "?"
+        s.vars["OPTIND"] = str(optind + 1)
+        s.getopts_pos = 1
+        return 1
+    if pos >= len(arg):
+        pos = 1
+    c = arg[pos]
+    pos += 1
+    next_ind = optind
+    if pos >= len(arg):
+        next_ind += 1
+        pos = 1
+    i = optstring.find(c)
+    if i < 0 or c == ":":
+        if silent:
+            s.vars["OPTARG"] = c
+        else:
+            write(2, f"Illegal option -{c}\n")
+            s.vars.pop("OPTARG", None)
+        s.vars[var] = "?"
+    elif i + 1 < len(optstring) and optstring[i + 1] == ":":
+        if pos > 1 and next_ind == optind:
+            s.vars["OPTARG"] = arg[pos:]
+            next_ind += 1
+            pos = 1
+        elif next_ind <= len(args):
+            s.vars["OPTARG"] = args[next_ind - 1]
+            next_ind += 1
+        else:
+            if silent:
+                s.vars["OPTARG"] = c
+                s.vars[var] = ":"
+            else:
+                write(2, f"No arg for -{c} option\n")
+                s.vars.pop("OPTARG", None)
+                s.vars[var] = "?"
+            s.vars["OPTIND"] = str(next_ind)
+            s.getopts_pos = pos
+            return 0
+        s.vars[var] = c
+    else:
+        s.vars[var] = c
+        s.vars.pop("OPTARG", None)
+    s.vars["OPTIND"] = str(next_ind)
+    s.getopts_pos = pos
+    return 0
+
+
+def _describe(s: ShState, name: str) -> tuple[str, str] | None:
+    if name in s.aliases:
+        return "alias", f"{name} is an alias for {s.aliases[name]}"
+    from fusevm.lang.sh.parser import RESERVED
+    if name in RESERVED:
+        return "keyword", f"{name} is a shell keyword"
+    if name in runtime.SPECIAL:
+        return "builtin", f"{name} is a special shell builtin"
+    if name in s.functions:
+        return "function", f"{name} is a shell function"
+    if name in B:
+        return "builtin", f"{name} is a shell builtin"
+    r = process.resolve(name, s.vars.get("PATH"))
+    if r.path is not None:
+        return "file", f"{name} is {r.path}"
+    return None
+
+
+@builtin("type")
+def _type(s: ShState, vm: Any, argv: list[str]) -> int:
+    status = 0
+    for name in argv[1:]:
+        d = _describe(s, name)
+        if d is None:
+            out(f"{name}: not found\n")
+            status = 127
+        else:
+            out(d[1] + "\n")
+    return status
+
+
+@builtin("command")
+def _command(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    mode = ""
+    default_path = False
+    while args and args[0].startswith("-") and len(args[0]) > 1:
+        a = args.pop(0)
+        if a == "--":
+            break
+        for c in a[1:]:
+            if c in "vV":
+                mode = c
+            elif c == "p":
+                default_path = True
+            else:
+                s.error(f"command: Illegal option -{c}")
+                return 2
+    if not args:
+        return 0
+    if mode:
+        status = 0
+        for name in args:
+            d = _describe(s, name)
+            if d is None:
+                if mode == "V":
+                    s.error(f"{name}: not found")
+                status = 127
+            elif mode == "V":
+                out(d[1] + "\n")
+            elif d[0] in ("file",):
+                out(d[1].split(" is ", 1)[1] + "\n")
+            elif d[0] == "alias":
+                out(f"alias {name}={quote(s.aliases[name])}\n")
+            else:
+                out(name + "\n")
+        return status
+    name = args[0]
+    redirs = s.take_pending()
+    fn = B.get(name)
+    if fn is not None:
+        s.pending = redirs
+        try:
+            return runtime._run_builtin(s, vm, fn, args, s.take_pending(), special=False)
+        except ShError as e:
+            if name in runtime.SPECIAL and not e.fatal:
+                raise
+            if name in runtime.SPECIAL:
+                s.error(e.message)
+                return e.status
+            raise
+    return runtime.run_external(s, args, redirs,
+                                path=process.DEFAULT_PATH if default_path else None)
+
+
+@builtin("hash")
+def _hash(s: ShState, vm: Any, argv: list[str]) -> int:
+    args = argv[1:]
+    if args and args[0] == "-r":
+        s.hashed.clear()
+        return 0
+    if not args:
+        for path in s.hashed.values():
+            out(path + "\n")
+        return 0
+    status = 0
+    for name in args:
+        if runtime.resolve(s, name).path is None:
+            s.error(f"{name}: not found")
+            status = 1
+    return status
+
+
+_LIMITS = {"c": "RLIMIT_CORE", "d": "RLIMIT_DATA", "f": "RLIMIT_FSIZE", "n": "RLIMIT_NOFILE",
+           "s": "RLIMIT_STACK", "t": "RLIMIT_CPU", "v": "RLIMIT_AS", "u": "RLIMIT_NPROC"}
+
+
+#: Block sizes of the limits, as POSIX (and dash) count them: -f and -c in 512 bytes.
+_UNIT = {"c": 512, "f": 512, "d": 1024, "s": 1024, "v": 1024}
+
+
+@builtin("ulimit")
+def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
+    import resource
+    hard = False
+    which = "f"
+    value: str | None = None
+    for a in argv[1:]:
+        if a.startswith("-"):
+            for c in a[1:]:
+                if c == "H":
+                    hard = True
+                elif c == "S":
+                    hard = False
+                elif c in _LIMITS or c == "a":
+                    which = c
+                else:
+                    s.error(f"ulimit: Illegal option -{c}")
+                    return 2
+        else:
+            value = a
+    names = sorted(_LIMITS) if which == "a" else [which]
+    for c in names:
+        res = getattr(resource, _LIMITS[c], None)
+        if res is None:
+            continue
+        soft, hard_v = resource.getrlimit(res)
+        if value is None:
+            cur = hard_v if hard else soft
+            text = "unlimited" if cur == resource.RLIM_INFINITY else str(cur // _UNIT.get(c, 1))
+            out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
+            continue
+        if value != "unlimited" and not value.isdigit():
+            s.error(f"ulimit: Illegal number: {value}")
+            return 2
+        n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * _UNIT.get(c, 1)
+        try:
+            resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
+        except (ValueError, OSError, OverflowError) as e:
+            s.error(f"ulimit: error setting limit ({e})")
+            return 1
+    return 0
+
+
+@builtin("alias")
+def _alias(s: ShState, vm: Any, argv: list[str]) -> int:
+    if len(argv) == 1:
+        for k in sorted(s.aliases):
+            out(f"{k}={quote(s.aliases[k])}\n")
+        return 0
+    status = 0
+    for a in argv[1:]:
+        name, eq, value = a.partition("=")
+        if eq:
+            s.aliases[name] = value
+        elif name in s.aliases:
+            out(f"{name}={quote(s.aliases[name])}\n")
+        else:
+            s.error(f"alias: {name} not found")
+            status = 1
+    return status
+
+
+@builtin("unalias")
+def _unalias(s: ShState, vm: Any, argv: list[str]) -> int:
+    if len(argv) > 1 and argv[1] == "-a":
+        s.aliases.clear()
+        return 0
+    status = 0
+    for a in argv[1:]:
+        if s.aliases.pop(a, None) is None:
+            s.error(f"unalias: {a} not found")
+            status = 1
+    return status

@@ -1,0 +1,630 @@
+"""The sh compiler: one parsed complete command (or a function body) -> one Chunk.
+
+Control flow (`if`, loops, `case`, `&&`/`||`, `break`/`continue`) is core jumps on `$?`
+(`GetStatus` pushes a Status, true when 0); words are built from their parts with
+`Concat` and finished by `ShFields`/`ShStrip`/`ShPattern`; `$(...)` is the core
+`CmdSubst`; redirections are core `Redirect` ops (and `WithRedirectsBegin/End` around
+compound commands); the rest are `sh` extension ops (see `ops`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fusevm.chunk import Chunk, ChunkBuilder, Label
+from fusevm.lang.sh import ast, words
+from fusevm.lang.sh.lexer import _assignment
+from fusevm.lang.sh.ops import (
+    ASSIGN_ERREXIT,
+    ASSIGN_LAST,
+    ASSIGN_SUBST,
+    DIRECT,
+    ERREXIT,
+    FIELDS,
+    LENGTH,
+    QUOTED,
+    RAW,
+    SH,
+    TRIM_CODES,
+)
+from fusevm.ops import Op
+from fusevm.shell.codes import Redir
+
+_REDIR_KINDS = {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
+                ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}
+_GLOB = frozenset("*?[")
+
+
+@dataclass
+class _Loop:
+    brk: Label
+    cont: Label
+    slot: int
+    scopes: int
+
+
+@dataclass
+class Compiler:
+    b: ChunkBuilder
+    loops: list[_Loop] = field(default_factory=list)
+    scopes: int = 0
+    cond: int = 0  # > 0 inside a condition: set -e does not apply
+    slots: int = 0
+
+    def new_slots(self, n: int) -> int:
+        s = self.slots
+        self.slots += n
+        self.b.reserve_slots(self.slots)
+        return s
+
+    def const(self, value: object) -> int:
+        return self.b.add_constant(value)
+
+    # -- lists and commands --------------------------------------------------------------------
+
+    def items(self, items: list[ast.ListItem], direct: bool = False) -> None:
+        """A command list; `direct`: the list is all a forked child runs, so a lone simple
+        command may replace the child by exec (keeping `$!`/`$PPID` right)."""
+        if direct and len(items) == 1 and not items[0].background \
+                and isinstance(items[0].cmd, ast.Simple):
+            self.simple(items[0].cmd, direct=True)
+            return
+        for item in items:
+            if item.background:
+                self.background(item.cmd, item.text)
+            else:
+                self.command(item.cmd)
+
+    def background(self, cmd: ast.Command, text: str = "") -> None:
+        b = self.b
+        start, stop = b.label(), b.label()
+        if text:
+            b.emit(SH["ShJobText"], self.const(text))
+        b.emit(SH["ShBg"], start, stop)
+        b.bind(start)
+        self.forked(cmd, direct=True)
+        b.bind(stop)
+
+    def forked(self, cmd: ast.Command, direct: bool = False) -> None:
+        """Code run in a forked child: no enclosing loops or scopes reach it."""
+        saved = (self.loops, self.scopes, self.cond)
+        self.loops, self.scopes, self.cond = [], 0, self.cond
+        if direct and isinstance(cmd, ast.Simple):
+            self.simple(cmd, direct=True)
+        elif direct and isinstance(cmd, ast.Pipeline) and not cmd.bang and len(cmd.cmds) > 1:
+            self.pipeline(cmd, inline_last=True)
+        else:
+            self.command(cmd)
+        self.loops, self.scopes, self.cond = saved
+
+    def command(self, cmd: ast.Command) -> None:
+        if isinstance(cmd, ast.Simple):
+            self.simple(cmd)
+        elif isinstance(cmd, ast.AndOr):
+            self.and_or(cmd)
+        elif isinstance(cmd, ast.Pipeline):
+            self.pipeline(cmd)
+        elif isinstance(cmd, ast.Group):
+            self.items(cmd.body)
+        elif isinstance(cmd, ast.Subshell):
+            self.subshell(cmd)
+        elif isinstance(cmd, ast.If):
+            self.if_(cmd)
+        elif isinstance(cmd, ast.Loop):
+            self.loop(cmd)
+        elif isinstance(cmd, ast.For):
+            self.for_(cmd)
+        elif isinstance(cmd, ast.Case):
+            self.case(cmd)
+        elif isinstance(cmd, ast.FuncDef):
+            self.funcdef(cmd)
+        elif isinstance(cmd, ast.Redirected):
+            self.redirected(cmd)
+        else:  # pragma: no cover
+            raise TypeError(type(cmd).__name__)
+
+    def _errcheck(self) -> None:
+        if not self.cond:
+            self.b.emit(SH["ShErrCheck"])
+
+    def simple(self, cmd: ast.Simple, direct: bool = False) -> None:
+        b = self.b
+        line = min(cmd.line, 0xFFFF)
+        subst = _mentions_subst_or_lineno(cmd)
+        if subst:
+            # resets the status of the last $(...) and sets LINENO before expanding
+            b.emit(SH["ShLine"], line, line=cmd.line)
+        else:
+            b.set_line(cmd.line)
+        if not cmd.words:
+            last = len(cmd.assigns) - 1
+            for i, (name, word) in enumerate(cmd.assigns):
+                self.word_string(word)
+                flags = 0
+                if i == last and not cmd.redirs:
+                    flags = ASSIGN_LAST | (0 if self.cond else ASSIGN_ERREXIT) | (
+                        ASSIGN_SUBST if subst else 0)
+                b.emit(SH["ShAssign"], self.const(name), flags)
+            if cmd.redirs:
+                for r in cmd.redirs:
+                    self.redir(r)
+                b.emit(SH["ShRun"], 0, 0 if self.cond else ERREXIT, line)
+            return
+        # break/continue inside a loop of this chunk are jumps
+        lit = cmd.words[0].literal()
+        if lit in ("break", "continue") and self.loops and not cmd.redirs and not cmd.assigns \
+                and len(cmd.words) <= 2:
+            n = 1
+            if len(cmd.words) == 2:
+                arg = cmd.words[1].literal()
+                if arg is None or not arg.isdigit() or int(arg) < 1:
+                    n = 0
+                else:
+                    n = int(arg)
+            if n:
+                self.loop_jump(lit == "break", n)
+                return
+        declaration = lit in ("export", "readonly", "local")
+        for i, word in enumerate(cmd.words):
+            split = _assignment(word) if declaration and i else None
+            if split is not None:
+                # `export x=$v`: a declaration utility's assignment is not split or globbed
+                b.emit(Op.LoadConst, self.const(split[0] + "="))
+                self.word_string(split[1])
+                b.emit(Op.Concat)
+            else:
+                self.word_fields(word)
+        for r in cmd.redirs:
+            self.redir(r)
+        for name, word in cmd.assigns:
+            self.word_string(word)
+            b.emit(SH["ShPrefix"], self.const(name))
+        flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
+        b.emit(SH["ShRun"], len(cmd.words), flags, line)
+
+    def loop_jump(self, is_break: bool, n: int) -> None:
+        b = self.b
+        n = min(n, len(self.loops))
+        target = self.loops[-n]
+        for _ in range(self.scopes - target.scopes):
+            b.emit(Op.WithRedirectsEnd)
+        for _ in range(n - 1):
+            b.emit(SH["ShLoopLeave"])
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetStatus)
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetSlot, target.slot)
+        b.emit(Op.Jump, target.brk if is_break else target.cont)
+
+    def redir(self, r: ast.Redir) -> None:
+        b = self.b
+        if isinstance(r.target, ast.HereDoc):
+            body = r.target.body if r.target.body is not None else ast.Word([])
+            fd = 0 if r.fd is None else r.fd
+            static = _static_text(body)
+            if fd == 0 and static is not None:
+                b.emit(Op.HereDoc, self.const(static))  # a constant document
+                return
+            last = body.parts[-1] if body.parts else None
+            if fd == 0 and isinstance(last, ast.Quoted) and last.text.endswith("\n"):
+                # HereString adds the final newline back
+                trimmed = [*body.parts[:-1], ast.Quoted(last.text[:-1])]
+                self.word_string(ast.Word(trimmed), heredoc=True)
+                b.emit(Op.HereString)
+                return
+            self.word_string(body, heredoc=True)
+            b.emit(SH["ShHereDoc"], fd)
+            return
+        kind = _REDIR_KINDS[r.op]
+        fd = r.fd if r.fd is not None else kind.default_fd
+        self.word_string(r.target)
+        b.emit(Op.Redirect, fd, kind)
+
+    def and_or(self, cmd: ast.AndOr) -> None:
+        b = self.b
+        self.cond += 1
+        self.command(cmd.first)
+        for i, (op, rhs) in enumerate(cmd.rest):
+            skip = b.label()
+            b.emit(Op.GetStatus)
+            b.emit(Op.JumpIfFalse if op == "&&" else Op.JumpIfTrue, skip)
+            last = i == len(cmd.rest) - 1
+            if last:
+                self.cond -= 1
+            self.command(rhs)
+            if last:
+                self.cond += 1
+            b.bind(skip)
+        self.cond -= 1
+
+    def pipeline(self, cmd: ast.Pipeline, inline_last: bool = False) -> None:
+        """Each stage forks; with `inline_last` (the pipeline is all a forked child runs) the
+        last stage runs in that child itself, so `$!` of `a | b &` is b's pid, as in dash."""
+        b = self.b
+        if cmd.bang:
+            self.cond += 1
+        if len(cmd.cmds) == 1:
+            self.command(cmd.cmds[0])
+            if cmd.bang:
+                b.emit(SH["ShNot"])
+                self.cond -= 1
+            return
+        for i, stage in enumerate(cmd.cmds):
+            if inline_last and i == len(cmd.cmds) - 1:
+                b.emit(SH["ShPipeInline"])
+                self.forked(stage, direct=True)
+                break
+            start, stop = b.label(), b.label()
+            b.emit(SH["ShPipe"], start, stop)
+            b.bind(start)
+            self.forked(stage, direct=True)
+            b.bind(stop)
+        b.emit(SH["ShPipeEnd"], 1 if cmd.bang else 0)
+        if cmd.bang:
+            self.cond -= 1
+        else:
+            self._errcheck()
+
+    def subshell(self, cmd: ast.Subshell) -> None:
+        b = self.b
+        start, stop = b.label(), b.label()
+        b.emit(SH["ShSubshell"], start, stop)
+        b.bind(start)
+        saved = (self.loops, self.scopes)
+        self.loops, self.scopes = [], 0
+        self.items(cmd.body, direct=True)
+        self.loops, self.scopes = saved
+        b.bind(stop)
+        self._errcheck()
+
+    def cond_list(self, items: list[ast.ListItem]) -> None:
+        self.cond += 1
+        self.items(items)
+        self.cond -= 1
+
+    def if_(self, cmd: ast.If) -> None:
+        b = self.b
+        end = b.label()
+        for cond, body in cmd.arms:
+            nxt = b.label()
+            self.cond_list(cond)
+            b.emit(Op.GetStatus)
+            b.emit(Op.JumpIfFalse, nxt)
+            self.items(body)
+            b.emit(Op.Jump, end)
+            b.bind(nxt)
+        if cmd.orelse is not None:
+            self.items(cmd.orelse)
+        else:
+            b.emit(Op.LoadInt, 0)
+            b.emit(Op.SetStatus)
+        b.bind(end)
+
+    def loop(self, cmd: ast.Loop) -> None:
+        b = self.b
+        slot = self.new_slots(1)
+        top, end, brk = b.label(), b.label(), b.label()
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetSlot, slot)
+        b.emit(SH["ShLoopEnter"], brk, top)
+        b.bind(top)
+        self.loops.append(_Loop(brk, top, slot, self.scopes))
+        self.cond_list(cmd.cond)
+        b.emit(Op.GetStatus)
+        b.emit(Op.JumpIfTrue if cmd.until else Op.JumpIfFalse, end)
+        self.items(cmd.body)
+        self.loops.pop()
+        b.emit(Op.GetStatus)
+        b.emit(Op.SetSlot, slot)
+        b.emit(Op.Jump, top)
+        b.bind(end)
+        b.bind(brk)
+        b.emit(SH["ShLoopLeave"])
+        b.emit(Op.GetSlot, slot)
+        b.emit(Op.SetStatus)
+
+    def for_(self, cmd: ast.For) -> None:
+        b = self.b
+        slot = self.new_slots(3)
+        top, end = b.label(), b.label()
+        b.emit(SH["ShLine"], min(cmd.line, 0xFFFF), line=cmd.line)
+        if cmd.words is None:
+            b.emit(SH["ShPositional"])
+        else:
+            for w in cmd.words:
+                self.word_fields(w)
+            b.emit(SH["ShList"], len(cmd.words))
+        b.emit(Op.SetSlot, slot)
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetSlot, slot + 1)
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetSlot, slot + 2)
+        b.emit(SH["ShLoopEnter"], end, top)
+        b.bind(top)
+        b.emit(SH["ShForNext"], self.const(cmd.var), slot, end)
+        self.loops.append(_Loop(end, top, slot + 2, self.scopes))
+        self.items(cmd.body)
+        self.loops.pop()
+        b.emit(Op.GetStatus)
+        b.emit(Op.SetSlot, slot + 2)
+        b.emit(Op.Jump, top)
+        b.bind(end)
+        b.emit(SH["ShLoopLeave"])
+        b.emit(Op.GetSlot, slot + 2)
+        b.emit(Op.SetStatus)
+
+    def case(self, cmd: ast.Case) -> None:
+        b = self.b
+        slot = self.new_slots(1)
+        end = b.label()
+        b.emit(SH["ShLine"], min(cmd.line, 0xFFFF), line=cmd.line)
+        self.word_string(cmd.word)
+        b.emit(Op.SetSlot, slot)
+        for item in cmd.items:
+            body, nxt = b.label(), b.label()
+            for pat in item.patterns:
+                b.emit(Op.GetSlot, slot)
+                self.word_pattern(pat)
+                b.emit(SH["ShCaseMatch"])
+                b.emit(Op.JumpIfTrue, body)
+            b.emit(Op.Jump, nxt)
+            b.bind(body)
+            if not item.body:
+                b.emit(Op.LoadInt, 0)
+                b.emit(Op.SetStatus)
+            self.items(item.body)
+            b.emit(Op.Jump, end)
+            b.bind(nxt)
+        b.emit(Op.LoadInt, 0)
+        b.emit(Op.SetStatus)
+        b.bind(end)
+
+    def funcdef(self, cmd: ast.FuncDef) -> None:
+        sub = compile_function(cmd)
+        b = self.b
+        b.emit(SH["ShDefun"], self.const(cmd.name), b.add_sub_chunk(sub), line=cmd.line)
+
+    def redirected(self, cmd: ast.Redirected) -> None:
+        b = self.b
+        fail = b.label()
+        for r in cmd.redirs:
+            self.redir(r)
+        b.emit(Op.WithRedirectsBegin, len(cmd.redirs))
+        b.emit(SH["ShRedirCheck"], fail)
+        self.scopes += 1
+        self.command(cmd.cmd)
+        self.scopes -= 1
+        b.emit(Op.WithRedirectsEnd)
+        b.bind(fail)
+
+    # -- words ----------------------------------------------------------------------------------
+
+    def word_fields(self, word: ast.Word) -> None:
+        """Push the word's fields (a list), or one string when it cannot split or glob."""
+        static = _static_text(word)
+        if static is not None and not _has_glob(word):
+            self.b.emit(Op.LoadConst, self.const(static))
+            return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.DQ) \
+                and len(word.parts[0].parts) == 1 and isinstance(word.parts[0].parts[0],
+                                                                   ast.Param) \
+                and word.parts[0].parts[0].name == "@" and word.parts[0].parts[0].op == "":
+            self.b.emit(SH["ShPositional"])
+            return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.Param) \
+                and word.parts[0].op in ("", "#len") and word.parts[0].name not in ("@", "*"):
+            p = word.parts[0]
+            self.b.emit(SH["ShParam"], self.const(p.name),
+                        FIELDS | (LENGTH if p.op == "#len" else 0))
+            return
+        self.parts(word.parts, False)
+        self.b.emit(SH["ShFields"])
+
+    def word_string(self, word: ast.Word, heredoc: bool = False) -> None:
+        """Push the word expanded without splitting or globbing (assignments, redirections)."""
+        static = _static_text(word)
+        if static is not None:
+            self.b.emit(Op.LoadConst, self.const(static))
+            return
+        if len(word.parts) == 1 and not heredoc:
+            p = word.parts[0]
+            if isinstance(p, ast.Param) and p.op in ("", "#len"):
+                self.b.emit(SH["ShParam"], self.const(p.name),
+                            RAW | (LENGTH if p.op == "#len" else 0))
+                return
+            if isinstance(p, ast.Arith):
+                self.arith(p, RAW)
+                return
+        self.parts(word.parts, heredoc)
+        self.b.emit(SH["ShStrip"])
+
+    def arith(self, part: ast.Arith, flags: int) -> None:
+        text = _static_text(part.expr)
+        if text is not None:
+            self.b.emit(Op.LoadConst, self.const(text))
+        else:
+            self.parts(part.expr.parts, True)
+            self.b.emit(SH["ShStrip"])
+        self.b.emit(SH["ShArith"], flags)
+
+    def word_pattern(self, word: ast.Word) -> None:
+        self.parts(word.parts, False)
+        self.b.emit(SH["ShPattern"])
+
+    def parts(self, parts: list[ast.Part], quoted: bool) -> None:
+        """Push the concatenation of the parts as one marked string."""
+        b = self.b
+        n = 0
+        for part in parts:
+            self.part(part, quoted)
+            n += 1
+            if n > 1:
+                b.emit(Op.Concat)
+        if n == 0:
+            b.emit(Op.LoadConst, self.const(""))
+
+    def part(self, part: ast.Part, quoted: bool) -> None:
+        b = self.b
+        if isinstance(part, ast.Lit):
+            if quoted:
+                text = words.quote(part.text)
+            elif part.split:
+                text = words.XS + part.text + words.XE
+            else:
+                text = part.text
+            b.emit(Op.LoadConst, self.const(text))
+        elif isinstance(part, ast.Quoted):
+            b.emit(Op.LoadConst, self.const(words.quote(part.text)))
+        elif isinstance(part, ast.DQ):
+            if not part.parts:
+                b.emit(Op.LoadConst, self.const(words.QS + words.QE))
+            else:
+                b.emit(Op.LoadConst, self.const(words.QS + words.QE))
+                for p in part.parts:
+                    self.part(p, True)
+                    b.emit(Op.Concat)
+        elif isinstance(part, ast.Param):
+            self.param(part, quoted)
+        elif isinstance(part, ast.CmdSub):
+            sub = compile_items(part.body, source="<subst>", direct=True)
+            index = b.add_sub_chunk(sub)
+            if _pure_output(part.body):
+                b.emit(SH["ShSubstInline"], index)
+            else:
+                b.emit(Op.CmdSubst, index)
+            b.emit(SH["ShMark"], 1 if quoted else 0)
+        elif isinstance(part, ast.Arith):
+            self.arith(part, 1 if quoted else 0)
+        elif isinstance(part, ast.Tilde):
+            b.emit(SH["ShTilde"], self.const(part.user))
+        else:  # pragma: no cover
+            raise TypeError(type(part).__name__)
+
+    def param(self, p: ast.Param, quoted: bool) -> None:
+        b = self.b
+        name = self.const(p.name)
+        q = QUOTED if quoted else 0
+        if p.op == "":
+            b.emit(SH["ShParam"], name, q)
+            return
+        if p.op == "#len":
+            b.emit(SH["ShParam"], name, q | LENGTH)
+            return
+        if p.op == "bad":
+            b.emit(Op.LoadConst, self.const("bad substitution"))
+            b.emit(SH["ShParamError"], name, 0)
+            b.emit(Op.LoadConst, self.const(""))
+            return
+        arg = p.arg if p.arg is not None else ast.Word([])
+        if p.op in TRIM_CODES:
+            self.word_pattern(arg)
+            b.emit(SH["ShTrim"], name, TRIM_CODES[p.op], q)
+            return
+        use_value, end = b.label(), b.label()
+        b.emit(SH["ShParamSet"], name, 1 if p.colon else 0)
+        if p.op == "+":
+            b.emit(Op.JumpIfFalse, use_value)
+            self.parts(arg.parts, quoted)
+            b.emit(Op.Jump, end)
+            b.bind(use_value)
+            b.emit(Op.LoadConst, self.const(""))
+            b.bind(end)
+            return
+        b.emit(Op.JumpIfTrue, use_value)
+        if p.op == "-":
+            self.parts(arg.parts, quoted)
+        elif p.op == "=":
+            self.parts(arg.parts, quoted)
+            b.emit(SH["ShStrip"])
+            b.emit(SH["ShParamAssign"], name)
+            b.emit(SH["ShParam"], name, q)
+        else:  # ?
+            self.parts(arg.parts, True)
+            b.emit(SH["ShStrip"])
+            b.emit(SH["ShParamError"], name, 1 if p.colon else 0)
+            b.emit(Op.LoadConst, self.const(""))
+        b.emit(Op.Jump, end)
+        b.bind(use_value)
+        b.emit(SH["ShParam"], name, q)
+        b.bind(end)
+
+
+def _pure_parts(parts: list[ast.Part]) -> bool:
+    """True if expanding the parts cannot change the shell or end it (no assignment, no
+    `${v?}`, no arithmetic, no nested substitution)."""
+    for p in parts:
+        if isinstance(p, (ast.Lit, ast.Quoted)):
+            continue
+        if isinstance(p, ast.DQ):
+            if not _pure_parts(p.parts):
+                return False
+        elif isinstance(p, ast.Param):
+            if p.op in ("=", "?") or (p.arg is not None and not _pure_parts(p.arg.parts)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _pure_output(body: list[ast.ListItem]) -> bool:
+    """A `$(...)` body that is one echo/printf with pure words: it may run in-process."""
+    if len(body) != 1 or body[0].background:
+        return False
+    cmd = body[0].cmd
+    if not isinstance(cmd, ast.Simple) or cmd.assigns or cmd.redirs or not cmd.words:
+        return False
+    if cmd.words[0].literal() not in ("echo", "printf"):
+        return False
+    return all(_pure_parts(w.parts) for w in cmd.words)
+
+
+def _word_mentions(parts: list[ast.Part]) -> bool:
+    for p in parts:
+        if isinstance(p, ast.CmdSub):
+            return True
+        if isinstance(p, ast.Param) and (p.name == "LINENO" or (
+                p.arg is not None and _word_mentions(p.arg.parts))):
+            return True
+        if isinstance(p, ast.DQ) and _word_mentions(p.parts):
+            return True
+        if isinstance(p, ast.Arith) and _word_mentions(p.expr.parts):
+            return True
+    return False
+
+
+def _mentions_subst_or_lineno(cmd: ast.Simple) -> bool:
+    """True if the command has a `$(...)` (whose status it may report) or uses LINENO."""
+    words = [w for _, w in cmd.assigns] + list(cmd.words) + [
+        r.target if isinstance(r.target, ast.Word) else (r.target.body or ast.Word([]))
+        for r in cmd.redirs]
+    return any(_word_mentions(w.parts) for w in words)
+
+
+def _static_text(word: ast.Word) -> str | None:
+    out: list[str] = []
+    for p in word.parts:
+        if isinstance(p, (ast.Lit, ast.Quoted)):
+            out.append(p.text)
+        elif isinstance(p, ast.DQ) and all(isinstance(q, ast.Quoted) for q in p.parts):
+            out.extend(q.text for q in p.parts)  # type: ignore[union-attr]
+        else:
+            return None
+    return "".join(out)
+
+
+def _has_glob(word: ast.Word) -> bool:
+    lits = "".join(p.text for p in word.parts if isinstance(p, ast.Lit))
+    return any(c in _GLOB for c in lits) and words.could_glob(_static_text(word) or lits)
+
+
+def compile_items(items: list[ast.ListItem], source: str = "<sh>",
+                  direct: bool = False) -> Chunk:
+    c = Compiler(ChunkBuilder(source=source))
+    c.items(items, direct)
+    return c.b.build(fuse=False)
+
+
+def compile_function(fn: ast.FuncDef) -> Chunk:
+    c = Compiler(ChunkBuilder(source=fn.name))
+    c.command(fn.body)
+    return c.b.build(fuse=False)

@@ -1,0 +1,714 @@
+"""The shell's tokens and words: characters to operators, words with their quoting
+structure, `$...` expansions, backquotes and here-document bodies (XCU 2.2-2.3, 2.6).
+
+Tokens depend on the grammar's context (reserved words count only in command position;
+`$(...)` nests a whole command list; here-document bodies start after the next newline),
+so the lexer is the base class of `parser.Parser`, which supplies the grammar methods the
+lexer calls back (`parse_list`, `parse_all`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+from fusevm.lang.sh import ast
+from fusevm.lang.sh.errors import ShSyntaxError
+
+RESERVED: Final = frozenset(
+    "if then else elif fi do done case esac while until for { } ! in".split())
+_OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
+               ";", "&", "|", "(", ")", "<", ">")
+_META: Final = frozenset(" \t\n;&|()<>")
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGN: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_SPECIAL: Final = frozenset("@*#?-$!0123456789")
+
+Token = tuple[str, object, int]  # kind ("op", "word", "io", "nl", "eof"), value, line
+
+
+
+def is_name(s: str) -> bool:
+    return _NAME.fullmatch(s) is not None
+
+
+class Lexer:
+    """Reads tokens and words from shell source text."""
+
+    #: Supplied by the grammar (parser.Parser): a compound list up to a terminator.
+    parse_list: Callable[[tuple[str, object]], list[ast.ListItem]]
+    #: Supplied by the grammar: the whole text as one command list.
+    parse_all: Callable[[], list[ast.ListItem]]
+
+    def sub(self, text: str, line: int) -> Lexer:
+        """A reader of the same kind for nested text (backquotes, here-documents)."""
+        return type(self)(text, line, self.aliases)
+
+    def __init__(self, text: str, line: int = 1, aliases: dict[str, str] | None = None) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = line
+        self.heredocs: list[ast.HereDoc] = []
+        self.peeked: Token | None = None
+        self.aliases = aliases if aliases is not None else {}
+        self._alias_end = -1
+        self._alias_active: list[tuple[str, int]] = []  # (alias, end of its text)
+        self.tok_start = 0
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def error(self, message: str, line: int | None = None) -> ShSyntaxError:
+        return ShSyntaxError(message, self.line if line is None else line)
+
+    def unexpected(self, tok: Token) -> ShSyntaxError:
+        kind, value, line = tok
+        if kind == "eof":
+            return self.error("end of file unexpected", line)
+        if kind == "nl":
+            return self.error("newline unexpected", line)
+        if kind == "word":
+            return self.error(f'"{self._raw(tok)}" unexpected', line)
+        return self.error(f'"{value}" unexpected', line)
+
+    # -- characters ------------------------------------------------------------------------------
+
+    def _peekc(self, k: int = 0) -> str:
+        i = self.pos + k
+        return self.text[i] if i < len(self.text) else ""
+
+    def _skip_continuations(self) -> None:
+        while self.text.startswith("\\\n", self.pos):
+            self.pos += 2
+            self.line += 1
+
+    def _getc(self) -> str:
+        """Next character with backslash-newline pairs removed."""
+        self._skip_continuations()
+        if self.pos >= len(self.text):
+            return ""
+        c = self.text[self.pos]
+        self.pos += 1
+        if c == "\n":
+            self.line += 1
+        return c
+
+    def _cur(self) -> str:
+        self._skip_continuations()
+        return self._peekc()
+
+    # -- tokens ----------------------------------------------------------------------------------
+
+    def peek(self) -> Token:
+        if self.peeked is None:
+            tok = self._lex()
+            # The word after an alias whose value ends in a blank is alias-expanded too, and
+            # so, recursively, is the first word of that expansion.
+            first_of_value = False
+            while tok[0] == "word":
+                after_blank = 0 <= self._alias_end <= self.tok_start
+                if not (after_blank or first_of_value):
+                    break
+                if after_blank:
+                    self._alias_end = -1
+                lit = self._word_of(tok).literal()
+                if lit is None or not self.can_alias(lit):
+                    break
+                self.peeked = tok
+                self.expand_alias(lit)
+                tok = self._lex()
+                first_of_value = True
+            self.peeked = tok
+        return self.peeked
+
+    def can_alias(self, name: str) -> bool:
+        """True if the peeked word `name` is an alias not already being expanded here."""
+        return name in self.aliases and len(self._alias_active) < 100 and not any(
+            n == name and self.tok_start < end for n, end in self._alias_active)
+
+    def expand_alias(self, name: str) -> None:
+        """Replace the peeked word by the alias text, to be lexed again in place."""
+        value = self.aliases[name]
+        start, end = self.tok_start, self.pos
+        self.peeked = None
+        delta = len(value) + 1 - (end - start)
+        self._alias_active = [(n, e + delta) for n, e in self._alias_active if e > start]
+        self.text = self.text[:start] + value + " " + self.text[end:]
+        self.pos = start
+        self._alias_active.append((name, start + len(value)))
+        self._alias_end = start + len(value) if value.endswith((" ", "\t")) else -1
+
+    def next(self) -> Token:
+        tok = self.peek()
+        self.peeked = None
+        return tok
+
+    def _lex(self) -> Token:
+        while True:
+            c = self._cur()
+            if c in (" ", "\t"):
+                self.pos += 1
+            elif c == "#":
+                while self.pos < len(self.text) and self.text[self.pos] != "\n":
+                    self.pos += 1
+            else:
+                break
+        line = self.line
+        self.tok_start = self.pos
+        if c == "":
+            return ("eof", None, line)
+        if c == "\n":
+            self.pos += 1
+            self.line += 1
+            if self.heredocs:
+                self._read_heredocs()
+            return ("nl", None, line)
+        for op in _OPS:
+            if self._match_op(op):
+                return ("op", op, line)
+        if c.isdigit():
+            j = self.pos
+            while j < len(self.text) and self.text[j].isdigit():
+                j += 1
+            if j < len(self.text) and self.text[j] in "<>":
+                n = int(self.text[self.pos:j])
+                self.pos = j
+                return ("io", n, line)
+        start = self.pos
+        word = self._word()
+        return ("word", (word, self.text[start:self.pos]), line)
+
+    def _match_op(self, op: str) -> bool:
+        # operators may be split by line continuations (rare); check the plain text only
+        if self.text.startswith(op, self.pos):
+            self.pos += len(op)
+            return True
+        if len(op) == 2 and self.text.startswith(op[0] + "\\\n" + op[1], self.pos):
+            self.pos += 4
+            self.line += 1
+            return True
+        return False
+
+    @staticmethod
+    def _raw(tok: Token) -> str:
+        value = tok[1]
+        assert isinstance(value, tuple)
+        return str(value[1])
+
+    @staticmethod
+    def _word_of(tok: Token) -> ast.Word:
+        value = tok[1]
+        assert isinstance(value, tuple)
+        word = value[0]
+        assert isinstance(word, ast.Word)
+        return word
+
+    def _reserved(self, tok: Token) -> str | None:
+        """The reserved word this token is, if it is one (unquoted, plain)."""
+        if tok[0] != "word":
+            return None
+        lit = self._word_of(tok).literal()
+        return lit if lit in RESERVED else None
+
+    # -- words -----------------------------------------------------------------------------------
+
+    def _word(self) -> ast.Word:
+        parts: list[ast.Part] = []
+        lit: list[str] = []
+
+        def flush() -> None:
+            if lit:
+                parts.append(ast.Lit("".join(lit)))
+                lit.clear()
+
+        while True:
+            c = self._cur()
+            if c == "" or c in _META:
+                break
+            if c == "\\":
+                self.pos += 1
+                n = self._peekc()
+                if n == "":
+                    lit.append("\\")
+                    continue
+                self.pos += 1
+                if n == "\n":
+                    self.line += 1
+                flush()
+                parts.append(ast.Quoted(n))
+            elif c == "'":
+                flush()
+                parts.append(ast.Quoted(self._single()))
+            elif c == '"':
+                flush()
+                self.pos += 1
+                parts.append(ast.DQ(self._dq_parts('"')))
+            elif c == "$":
+                part = self._dollar(False)
+                if isinstance(part, ast.Lit):
+                    lit.append(part.text)
+                else:
+                    flush()
+                    parts.append(part)
+            elif c == "`":
+                flush()
+                parts.append(self._backquote(False))
+            else:
+                self.pos += 1
+                if c == "\n":
+                    self.line += 1
+                lit.append(c)
+        flush()
+        return ast.Word(_tilde(parts))
+
+    def _single(self) -> str:
+        start_line = self.line
+        self.pos += 1
+        end = self.text.find("'", self.pos)
+        if end < 0:
+            raise self.error("Unterminated quoted string", start_line)
+        s = self.text[self.pos:end]
+        self.line += s.count("\n")
+        self.pos = end + 1
+        return s
+
+    def _dq_parts(self, close: str) -> list[ast.Part]:
+        """Parts of a double-quoted string up to `close` (consumed)."""
+        start_line = self.line
+        parts: list[ast.Part] = []
+        buf: list[str] = []
+
+        def flush() -> None:
+            if buf:
+                parts.append(ast.Quoted("".join(buf)))
+                buf.clear()
+
+        while True:
+            c = self._getc()
+            if c == "":
+                raise self.error("Unterminated quoted string", start_line)
+            if c == close:
+                break
+            if c == "\\":
+                n = self._peekc()
+                if n in ("$", "`", '"', "\\"):
+                    self.pos += 1
+                    buf.append(n)
+                else:
+                    buf.append("\\")
+            elif c == "$":
+                self.pos -= 1
+                part = self._dollar(True)
+                if isinstance(part, ast.Lit):
+                    buf.append(part.text)
+                else:
+                    flush()
+                    parts.append(part)
+            elif c == "`":
+                self.pos -= 1
+                flush()
+                parts.append(self._backquote(True))
+            else:
+                buf.append(c)
+        flush()
+        return parts
+
+    def _dollar(self, in_dq: bool) -> ast.Part:
+        self.pos += 1  # the $
+        c = self._cur()
+        if c == "(":
+            if self._peekc(1) == "(":
+                save = (self.pos, self.line)
+                try:
+                    return self._arith()
+                except ShSyntaxError:
+                    self.pos, self.line = save
+            return self._cmdsub()
+        if c == "{":
+            self.pos += 1
+            return self._braced(in_dq)
+        if c and c in _SPECIAL:
+            self.pos += 1
+            return ast.Param(c)
+        m = _NAME.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
+            return ast.Param(m.group())
+        return ast.Lit("$")
+
+    def _arith(self) -> ast.Arith:
+        self.pos += 2
+        start_line = self.line
+        parts: list[ast.Part] = []
+        buf: list[str] = []
+        depth = 0
+
+        def flush() -> None:
+            if buf:
+                parts.append(ast.Quoted("".join(buf)))
+                buf.clear()
+
+        while True:
+            c = self._cur()
+            if c == "":
+                raise self.error("Missing '))'", start_line)
+            if c == ")" and depth == 0:
+                if self._peekc(1) == ")":
+                    self.pos += 2
+                    break
+                raise self.error("Missing '))'", start_line)
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+            if c == "$":
+                part = self._dollar(True)
+                if isinstance(part, ast.Lit):
+                    buf.append(part.text)
+                else:
+                    flush()
+                    parts.append(part)
+            elif c == "`":
+                flush()
+                parts.append(self._backquote(True))
+            elif c == '"':
+                self.pos += 1
+                flush()
+                parts.extend(self._dq_parts('"'))
+            elif c == "'":
+                buf.append(self._single())
+            elif c == "\\":
+                self.pos += 1
+                buf.append(self._getc())
+            else:
+                self._getc()
+                buf.append(c)
+        flush()
+        return ast.Arith(ast.Word(parts))
+
+    def _cmdsub(self) -> ast.CmdSub:
+        self.pos += 1  # (
+        start = self.pos
+        saved_docs, self.heredocs = self.heredocs, []
+        saved_peek, self.peeked = self.peeked, None
+        body = self.parse_list(("op", ")"))
+        tok = self.next()
+        if tok != ("op", ")", tok[2]):
+            raise self.unexpected(tok)
+        self.heredocs = saved_docs
+        self.peeked = saved_peek
+        return ast.CmdSub(body, self.text[start:self.pos - 1])
+
+    def _backquote(self, in_dq: bool) -> ast.CmdSub:
+        start_line = self.line
+        self.pos += 1
+        buf: list[str] = []
+        while True:
+            if self.pos >= len(self.text):
+                raise self.error("EOF in backquote substitution", start_line)
+            c = self.text[self.pos]
+            self.pos += 1
+            if c == "`":
+                break
+            if c == "\\" and self.pos < len(self.text):
+                n = self.text[self.pos]
+                if n in "$`\\" or (in_dq and n == '"'):
+                    buf.append(n)
+                    self.pos += 1
+                    continue
+                if n == "\n":
+                    self.pos += 1
+                    self.line += 1
+                    continue
+            if c == "\n":
+                self.line += 1
+            buf.append(c)
+        text = "".join(buf)
+        body = self.sub(text, start_line).parse_all()
+        return ast.CmdSub(body, text)
+
+    def _braced(self, in_dq: bool) -> ast.Part:
+        """`${...}`; a malformed one becomes a Param that fails when expanded (as in dash
+        and bash, a bad substitution is a run-time error)."""
+        start = self.pos
+        try:
+            return self._braced_checked(in_dq)
+        except ShSyntaxError as e:
+            if e.message != "Bad substitution":
+                raise
+            self.pos = start
+            depth = 0
+            while self.pos < len(self.text):
+                c = self.text[self.pos]
+                self.pos += 1
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    if depth == 0:
+                        break
+                    depth -= 1
+            return ast.Param("${" + self.text[start:self.pos], "bad")
+
+    def _braced_checked(self, in_dq: bool) -> ast.Part:
+        start_line = self.line
+        c = self._cur()
+        length = False
+        if c == "#" and self._peekc(1) not in ("}", ""):
+            # ${#name} unless it is ${#} or ${#-...} style operators on `#`
+            n = self._peekc(1)
+            if n in _SPECIAL or n.isalpha() or n == "_":
+                if not (n in "-=?+%#:" and self._peekc(2) != "}"):
+                    length = True
+                    self.pos += 1
+        name = self._param_name()
+        if not name:
+            raise self.error("Bad substitution", start_line)
+        if length:
+            if self._getc() != "}":
+                raise self.error("Bad substitution", start_line)
+            return ast.Param(name, "#len")
+        c = self._getc()
+        if c == "}":
+            return ast.Param(name)
+        colon = False
+        if c == ":":
+            colon = True
+            c = self._getc()
+            if c not in ("-", "=", "?", "+"):
+                raise self.error("Bad substitution", start_line)
+        if c in ("-", "=", "?", "+"):
+            arg = self._brace_word(in_dq, pattern=False)
+            return ast.Param(name, c, colon, arg)
+        if c in ("#", "%"):
+            op = c
+            if self._cur() == c:
+                self.pos += 1
+                op += c
+            arg = self._brace_word(in_dq, pattern=True)
+            return ast.Param(name, op, False, arg)
+        raise self.error("Bad substitution", start_line)
+
+    def _param_name(self) -> str:
+        c = self._cur()
+        if c.isdigit():
+            j = self.pos
+            while j < len(self.text) and self.text[j].isdigit():
+                j += 1
+            name = self.text[self.pos:j]
+            self.pos = j
+            return name
+        if c and c in _SPECIAL:
+            self.pos += 1
+            return c
+        m = _NAME.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
+            return m.group()
+        return ""
+
+    def _brace_word(self, in_dq: bool, pattern: bool) -> ast.Word:
+        """The word in `${x-word}` up to the matching `}`."""
+        start_line = self.line
+        parts: list[ast.Part] = []
+        lit: list[str] = []
+        depth = 0
+
+        def flush() -> None:
+            if lit:
+                text = "".join(lit)
+                if in_dq and not pattern:
+                    parts.append(ast.Quoted(text))
+                else:
+                    parts.append(ast.Lit(text, split=not in_dq and not pattern))
+                lit.clear()
+
+        while True:
+            c = self._cur()
+            if c == "":
+                raise self.error("Missing '}'", start_line)
+            if c == "}" and depth == 0:
+                self.pos += 1
+                break
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            if c == "\\":
+                self.pos += 1
+                n = self._getc()
+                if in_dq and n not in ("$", "`", '"', "\\", "}"):
+                    lit.append("\\")
+                    lit.append(n)
+                else:
+                    flush()
+                    parts.append(ast.Quoted(n))
+            elif c == "'" and (not in_dq or pattern):
+                flush()
+                parts.append(ast.Quoted(self._single()))
+            elif c == '"':
+                flush()
+                self.pos += 1
+                inner = self._dq_parts('"')
+                parts.append(ast.DQ(inner))
+            elif c == "$":
+                part = self._dollar(in_dq)
+                if isinstance(part, ast.Lit):
+                    lit.append(part.text)
+                else:
+                    flush()
+                    parts.append(ast.DQ([part]) if in_dq else part)
+            elif c == "`":
+                flush()
+                bq = self._backquote(in_dq)
+                parts.append(ast.DQ([bq]) if in_dq else bq)
+            else:
+                self._getc()
+                lit.append(c)
+        flush()
+        if not in_dq:
+            parts = _tilde(parts)
+        return ast.Word(parts)
+
+    # -- here-documents --------------------------------------------------------------------------
+
+    def _read_heredocs(self) -> None:
+        docs, self.heredocs = self.heredocs, []
+        for doc in docs:
+            lines: list[str] = []
+            start_line = self.line
+            while True:
+                if self.pos >= len(self.text):
+                    break  # dash accepts a here-document ended by end of file
+                end = self.text.find("\n", self.pos)
+                if end < 0:
+                    raw = self.text[self.pos:]
+                    self.pos = len(self.text)
+                else:
+                    raw = self.text[self.pos:end]
+                    self.pos = end + 1
+                self.line += 1
+                check = raw.lstrip("\t") if doc.strip else raw
+                if check == doc.delim:
+                    break
+                if doc.strip:
+                    raw = raw.lstrip("\t")
+                lines.append(raw + "\n")
+                if not doc.quoted and raw.endswith("\\") and not raw.endswith("\\\\"):
+                    pass
+            text = "".join(lines)
+            if doc.quoted:
+                doc.body = ast.Word([ast.Quoted(text)] if text else [])
+            else:
+                doc.body = _heredoc_word(self.sub(text, start_line))
+
+    # -- grammar ---------------------------------------------------------------------------------
+
+def _tilde(parts: list[ast.Part]) -> list[ast.Part]:
+    """Split a leading unquoted `~user` off the first literal part."""
+    if not parts or not isinstance(parts[0], ast.Lit) or not parts[0].text.startswith("~"):
+        return parts
+    text = parts[0].text
+    slash = text.find("/")
+    if slash < 0:
+        if len(parts) > 1:
+            return parts
+        user, rest = text[1:], ""
+    else:
+        user, rest = text[1:slash], text[slash:]
+    out: list[ast.Part] = [ast.Tilde(user)]
+    if rest:
+        out.append(ast.Lit(rest))
+    return out + parts[1:]
+
+
+def _assignment(word: ast.Word) -> tuple[str, ast.Word] | None:
+    if not word.parts or not isinstance(word.parts[0], ast.Lit):
+        return None
+    m = _ASSIGN.match(word.parts[0].text)
+    if m is None:
+        return None
+    rest = word.parts[0].text[m.end():]
+    parts: list[ast.Part] = ([ast.Lit(rest)] if rest else []) + word.parts[1:]
+    return m.group(1), ast.Word(_assign_tildes(parts))
+
+
+def _assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
+    """Tilde prefixes at the start of an assignment value and after each unquoted ':'."""
+    if not parts or not isinstance(parts[0], ast.Lit) or "~" not in parts[0].text:
+        return parts
+    text = parts[0].text
+    last = len(parts) == 1
+    out: list[ast.Part] = []
+    segments = text.split(":")
+    for i, seg in enumerate(segments):
+        if i:
+            out.append(ast.Lit(":"))
+        final = i == len(segments) - 1
+        if seg.startswith("~"):
+            slash = seg.find("/")
+            user = seg[1:] if slash < 0 else seg[1:slash]
+            if slash >= 0 or not final or last:
+                out.append(ast.Tilde(user))
+                if slash >= 0:
+                    out.append(ast.Lit(seg[slash:]))
+                continue
+        if seg:
+            out.append(ast.Lit(seg))
+    return out + parts[1:]
+
+
+def _unquote(raw: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == "\\" and i + 1 < len(raw):
+            out.append(raw[i + 1])
+            i += 2
+        elif c in "'\"":
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _heredoc_word(p: Lexer) -> ast.Word:
+    """An unquoted here-document body (read by `p`): `$`, backquotes and `\\` escapes are
+    active."""
+    parts: list[ast.Part] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            parts.append(ast.Quoted("".join(buf)))
+            buf.clear()
+
+    while p.pos < len(p.text):
+        c = p.text[p.pos]
+        if c == "\\":
+            n = p._peekc(1)
+            if n == "\n":
+                p.pos += 2
+                continue
+            if n in ("$", "`", "\\"):
+                buf.append(n)
+                p.pos += 2
+                continue
+            buf.append(c)
+            p.pos += 1
+        elif c == "$":
+            part = p._dollar(True)
+            if isinstance(part, ast.Lit):
+                buf.append(part.text)
+            else:
+                flush()
+                parts.append(part)
+        elif c == "`":
+            flush()
+            parts.append(p._backquote(True))
+        else:
+            buf.append(c)
+            p.pos += 1
+    flush()
+    return ast.Word(parts)

@@ -1,0 +1,617 @@
+"""The `sh` ExtensionSet (ids 0x1400..0x14FF): what only a shell needs beyond the core and
+shell ops.
+
+Words are built on the stack as marked strings (see `words`) with core `Concat`; these ops
+expand parameters, arithmetic and tildes into marked text, turn a word into fields, run
+simple commands, fork subshells / pipeline stages / background jobs (the child runs the ops
+between two targets and exits; the parent jumps past them), and step `for` loops.
+Handlers find the shell's `ShState` in `vm.host_data["sh"]`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, Final
+
+from fusevm.lang.sh import arith, runtime, words
+from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
+from fusevm.lang.sh.state import DOC, Pending, ShState, restore
+from fusevm.ops import F
+from fusevm.ops.extension import ExtensionSet
+from fusevm.values import Status
+
+SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100)
+R: Final = F.MAY_RAISE
+IO: Final = F.IO | F.MAY_RAISE | F.SPAWN
+QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
+
+#: ShParam flags
+QUOTED: Final = 1
+LENGTH: Final = 2
+RAW: Final = 4  # push the plain value (a whole word in string context)
+FIELDS: Final = 8  # push the value's fields (a whole unquoted word)
+#: ShRun flags
+ERREXIT: Final = 1
+DIRECT: Final = 2
+#: ShAssign flags: the command's last assignment sets $? (to the status of its last
+#: `$(...)` with ASSIGN_SUBST, else 0) and, with ASSIGN_ERREXIT, applies set -e.
+ASSIGN_LAST: Final = 1
+ASSIGN_ERREXIT: Final = 2
+ASSIGN_SUBST: Final = 4
+#: ShTrim modes
+TRIM_CODES: Final = {"#": 5, "##": 6, "%": 7, "%%": 8}
+
+
+def st(vm: Any) -> ShState:
+    s: ShState = vm.host_data["sh"]
+    return s
+
+
+def mark(text: str, quoted: int) -> str:
+    return (QS + text + QE) if quoted else (XS + text + XE)
+
+
+def param_value(s: ShState, vm: Any, name: str) -> str | None:
+    """The value of any parameter, None when unset."""
+    c = name[0]
+    if c.isdigit():
+        n = int(name)
+        if n == 0:
+            return s.arg0
+        return s.positional[n - 1] if n <= len(s.positional) else None
+    if len(name) == 1 and not (c.isalpha() or c == "_"):
+        if c == "?":
+            return str(vm.last_status)
+        if c == "#":
+            return str(len(s.positional))
+        if c == "$":
+            return str(s.main_pid)
+        if c == "!":
+            return None if s.last_bg is None else str(s.last_bg)
+        if c == "-":
+            return s.option_string()
+        if c in "@*":
+            if not s.positional:
+                return None if False else ""
+            sep = s.ifs[:1] if s.ifs is not None else " "
+            return sep.join(s.positional)
+        return None
+    if name == "LINENO":
+        return str(s.lineno)
+    return s.vars.get(name)
+
+
+def is_set(s: ShState, vm: Any, name: str) -> bool:
+    if name in ("@", "*"):
+        return bool(s.positional)
+    return param_value(s, vm, name) is not None
+
+
+def _unset_error(s: ShState, name: str) -> ShError:
+    return ShError(f"{name}: parameter not set", 2)
+
+
+@SH.op("ShLine", operands="line:COUNT", effect="--", formula="LINENO = line; a new command")
+def _line(vm: Any, line: int) -> None:
+    s = st(vm)
+    s.lineno = line
+    s.subst_status = None
+
+
+@SH.op("ShParam", operands="name:CONST flags:U8", effect="-- text", flags=R,
+       formula="text = the parameter's value, marked quoted or splittable (flags 1: quoted, "
+               "2: ${#name})")
+def _param(vm: Any, name_c: int, flags: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    quoted = flags & QUOTED
+    if name in ("@", "*") and not flags & LENGTH:
+        if s.opts["u"] and False:
+            raise _unset_error(s, name)
+        ps = s.positional
+        if quoted and name == "@":
+            vm.stack.append(FB.join(QS + p + QE for p in ps) if ps else ZA)
+        elif quoted:
+            sep = s.ifs[:1] if s.ifs is not None else " "
+            vm.stack.append(QS + sep.join(ps) + QE)
+        else:
+            vm.stack.append(FB.join(XS + p + XE for p in ps))
+        return
+    value = param_value(s, vm, name)
+    if value is None:
+        if s.opts["u"] and name not in ("@", "*"):
+            raise _unset_error(s, name)
+        value = ""
+    if flags & LENGTH:
+        value = str(len(s.positional)) if name in ("@", "*") else str(len(value))
+    if flags & RAW:
+        vm.stack.append(value)
+    elif flags & FIELDS:
+        ifs = s.vars.get("IFS", " \t\n")
+        if not value:
+            vm.stack.append([])
+        elif any(c in ifs for c in value) or (not s.opts["f"] and words.could_glob(value)):
+            vm.stack.append(words.fields(XS + value + XE, s.vars.get("IFS"), s.opts["f"]))
+        else:
+            vm.stack.append(value)
+    else:
+        vm.stack.append((QS + value + QE) if quoted else (XS + value + XE))
+
+
+@SH.op("ShParamSet", operands="name:CONST colon:U8", effect="-- b",
+       formula="b = the parameter is set (and, with colon, not empty)")
+def _param_set(vm: Any, name_c: int, colon: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    if name in ("@", "*"):
+        ok = bool(s.positional)
+        if ok and colon:
+            sep = s.ifs[:1] if s.ifs is not None else " "
+            ok = sep.join(s.positional) != ""
+        vm.stack.append(ok)
+        return
+    v = param_value(s, vm, name)
+    vm.stack.append(v is not None and (not colon or v != ""))
+
+
+@SH.op("ShParamAssign", operands="name:CONST", effect="value --", flags=R,
+       formula="${name=value}: assign value (quote-removed) to the variable")
+def _param_assign(vm: Any, name_c: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    value = vm.stack.pop()
+    if not (name[0].isalpha() or name[0] == "_"):
+        raise ShError(f"{name}: bad variable name" if not name.isdigit()
+                      else f"${{{name}}}: bad substitution" if False
+                      else f"{name}: bad variable name", 2)
+    s.set(name, value)
+
+
+@SH.op("ShParamError", operands="name:CONST colon:U8", effect="message --", flags=R,
+       formula="${name?message}: report and fail")
+def _param_error(vm: Any, name_c: int, colon: int) -> None:
+    name = vm.chunk.constants[name_c]
+    message = vm.stack.pop()
+    if not message:
+        message = "parameter null or not set" if colon else "parameter not set"
+    raise ShError(f"{name}: {message}", 1)
+
+
+@SH.op("ShTrim", operands="name:CONST code:U8 flags:U8", effect="pattern -- text", flags=R,
+       formula="text = ${name#pattern} (code 5 #, 6 ##, 7 %, 8 %%), marked")
+def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    pat = vm.stack.pop()
+    value = param_value(s, vm, name)
+    if value is None:
+        if s.opts["u"]:
+            raise _unset_error(s, name)
+        value = ""
+    vm.stack.append(mark(trim(value, pat, code), flags & QUOTED))
+
+
+def trim(value: str, pat: str, code: int) -> str:
+    """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
+    from fusevm.shell import glob as shglob  # imported on first use: start-up time
+    try:
+        rx = shglob.compile_pattern(pat)
+    except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
+        return value
+    n = len(value)
+    if code == 5:
+        for i in range(n + 1):
+            if rx.fullmatch(value, 0, i):
+                return value[i:]
+    elif code == 6:
+        for i in range(n, -1, -1):
+            if rx.fullmatch(value, 0, i):
+                return value[i:]
+    elif code == 7:
+        for i in range(n, -1, -1):
+            if rx.fullmatch(value, i):
+                return value[:i]
+    else:
+        for i in range(n + 1):
+            if rx.fullmatch(value, i):
+                return value[:i]
+    return value
+
+
+@SH.op("ShMark", operands="quoted:U8", effect="s -- text",
+       formula="text = s marked quoted (1) or splittable (0)")
+def _mark(vm: Any, quoted: int) -> None:
+    v = vm.stack[-1]
+    vm.stack[-1] = mark(v if type(v) is str else str(v), quoted)
+
+
+@SH.op("ShFields", effect="word -- fields", formula="fields = split, glob and unquote word")
+def _fields(vm: Any) -> None:
+    s = st(vm)
+    vm.stack[-1] = words.fields(vm.stack[-1], s.vars.get("IFS"), s.opts["f"])
+
+
+@SH.op("ShStrip", effect="word -- s", formula="s = word with quotes removed")
+def _strip(vm: Any) -> None:
+    vm.stack[-1] = words.strip(vm.stack[-1])
+
+
+@SH.op("ShPattern", effect="word -- pattern",
+       formula="pattern = word as a shell pattern, quoted characters escaped")
+def _pattern(vm: Any) -> None:
+    vm.stack[-1] = words.pattern(vm.stack[-1])
+
+
+@SH.op("ShArith", operands="quoted:U8", effect="expr -- text", flags=R,
+       formula="text = $((expr)), marked")
+def _arith(vm: Any, quoted: int) -> None:
+    s = st(vm)
+    text = vm.stack.pop()
+
+    def get(name: str) -> str | None:
+        v = s.vars.get(name)
+        if v is None and s.opts["u"]:
+            raise _unset_error(s, name)
+        return v
+
+    n = arith.evaluate(text, get, s.set)
+    vm.stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
+
+
+@SH.op("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
+       formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
+               "in this process with stdout captured, unless a function, set -u or set -x "
+               "could make it differ from the forked CmdSubst")
+def _subst_inline(vm: Any, sub: int) -> None:
+    s = st(vm)
+    chunk = vm.chunk.sub_chunks[sub]
+    if s.opts["u"] or s.opts["x"] or "echo" in s.functions or "printf" in s.functions:
+        vm.stack.append(vm.shell.cmd_subst(chunk))
+        return
+    vm.stack.append(runtime.capture_inline(s, chunk, vm.last_status))
+
+
+@SH.op("ShTilde", operands="user:CONST", effect="-- text", formula="text = ~user, quoted")
+def _tilde(vm: Any, user_c: int) -> None:
+    s = st(vm)
+    user = vm.chunk.constants[user_c]
+    if user == "":
+        home = s.vars.get("HOME")
+        text = home if home is not None else "~"
+    else:
+        try:
+            import pwd
+            text = pwd.getpwnam(user).pw_dir
+        except (KeyError, ImportError):
+            text = "~" + user
+    vm.stack.append(QS + text + QE)
+
+
+@SH.op("ShAssign", operands="name:CONST flags:U8", effect="value --", flags=R,
+       formula="the variable name = value; flags 1: the command's last assignment sets $? "
+               "(4: from its last $(...), else 0; 2: set -e applies)")
+def _assign(vm: Any, name_c: int, flags: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    value = vm.stack.pop()
+    if s.opts["x"]:
+        from fusevm.lang.sh.state import write
+        write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime._xquote(value)}\n")
+    s.set(name, value)
+    if flags & ASSIGN_LAST:
+        status = 0
+        if flags & ASSIGN_SUBST and s.subst_status is not None:
+            status = s.subst_status
+        vm.last_status = status
+        if status and flags & ASSIGN_ERREXIT and s.opts["e"] and not s.errexit_off:
+            raise ShExit(status)
+
+
+@SH.op("ShPrefix", operands="name:CONST", effect="value --",
+       formula="queue name=value for the next command's environment")
+def _prefix(vm: Any, name_c: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    value = vm.stack.pop()
+    s.prefix_saved.append((name, s.vars.get(name), name in s.exported))
+    s.prefix.append((name, value))
+    s.set(name, value)
+    s.exported.add(name)
+
+
+@SH.op("ShHereDoc", operands="fd:U8", effect="text --",
+       formula="queue text as the here-document on fd for the next command")
+def _heredoc(vm: Any, fd: int) -> None:
+    st(vm).pending.append(Pending(fd, DOC, vm.stack.pop()))
+
+
+@SH.op("ShRun", operands="argc:COUNT flags:U8 line:COUNT", effect="args[argc] --", flags=IO,
+       formula="LINENO = line; $? = run the simple command (flags 1: errexit applies, "
+               "2: may exec directly)")
+def _run(vm: Any, argc: int, flags: int, line: int) -> None:
+    s = st(vm)
+    s.lineno = line
+    stack = vm.stack
+    if argc:
+        items = stack[-argc:]
+        del stack[-argc:]
+    else:
+        items = []
+    if s.opts["n"] and not s.interactive:  # set -n: read commands, run none
+        s.pending.clear()
+        s.prefix.clear()
+        runtime.pop_assigns(s, s.prefix_saved)
+        s.prefix_saved = []
+        vm.last_status = 0
+        return
+    argv: list[str] = []
+    for v in items:
+        if type(v) is list:
+            argv.extend(v)
+        else:
+            argv.append(v)
+    try:
+        if flags & ERREXIT:
+            status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+        else:
+            s.errexit_off += 1
+            try:
+                status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+            finally:
+                s.errexit_off -= 1
+    except ShLoopJump as j:
+        _loop_jump(vm, s, j)
+        return
+    vm.last_status = status
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+    if status and flags & ERREXIT and s.opts["e"] and not s.errexit_off:
+        raise ShExit(status)
+
+
+def _loop_jump(vm: Any, s: ShState, j: ShLoopJump) -> None:
+    """A dynamic `break`/`continue` (from eval, `.`, or an expanded command name)."""
+    loops = vm.host_data.get("sh.loops")
+    if not loops:
+        raise j
+    n = min(j.count, len(loops))
+    for _ in range(n - 1):
+        loops.pop()
+        s.loop_depth -= 1
+    brk, cont, scopes = loops[-1]
+    while len(s.scopes) > scopes:
+        restore(s.scopes.pop())
+    vm.last_status = 0
+    vm.jump(brk if j.is_break else cont)
+
+
+@SH.op("ShLoopEnter", operands="brk:TARGET cont:TARGET", effect="--", flags=F.BRANCH,
+       formula="push a loop (break and continue targets) for dynamic break/continue")
+def _loop_enter(vm: Any, brk: int, cont: int) -> None:
+    s = st(vm)
+    vm.host_data.setdefault("sh.loops", []).append((brk, cont, len(s.scopes)))
+    s.loop_depth += 1
+
+
+@SH.op("ShLoopLeave", effect="--", formula="pop the innermost loop")
+def _loop_leave(vm: Any) -> None:
+    loops = vm.host_data.get("sh.loops")
+    if loops:
+        loops.pop()
+        st(vm).loop_depth -= 1
+
+
+@SH.op("ShErrCheck", effect="--", flags=R, formula="exit if set -e and $? != 0")
+def _errcheck(vm: Any) -> None:
+    s = st(vm)
+    if vm.last_status and s.opts["e"] and not s.errexit_off:
+        raise ShExit(vm.last_status)
+
+
+@SH.op("ShNot", effect="--", formula="$? = !$?")
+def _not(vm: Any) -> None:
+    vm.last_status = 0 if vm.last_status else 1
+
+
+@SH.op("ShRedirCheck", operands="target:TARGET", effect="--", flags=F.BRANCH,
+       formula="if the last WithRedirectsBegin failed: $? = 1, jump to target")
+def _redir_check(vm: Any, target: int) -> None:
+    s = st(vm)
+    if s.redir_failed:
+        s.redir_failed = False
+        vm.last_status = 1
+        vm.jump(target)
+
+
+@SH.op("ShSubshell", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
+       formula="fork: the child runs [start, stop) and exits; the parent waits, sets $?, "
+               "and continues at stop")
+def _subshell(vm: Any, start: int, stop: int) -> None:
+    s = st(vm)
+    pid = os.fork()
+    if pid == 0:
+        runtime.enter_child(s)
+        runtime.run_forked_segment(s, vm, start, stop)
+    vm.last_status = runtime.wait_child(s, pid)
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+    vm.jump(stop)
+
+
+@SH.op("ShPipe", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
+       formula="fork a pipeline stage running [start, stop) with its stdin from the previous "
+               "stage; the stage writes to a new pipe unless stop ends the pipeline "
+               "(ShPipeEnd)")
+def _pipe(vm: Any, start: int, stop: int) -> None:
+    s = st(vm)
+    pipes: list[Any] = vm.host_data.setdefault("sh.pipes", [])
+    if not pipes or pipes[-1][2]:
+        pipes.append([None, [], False])  # prev_read, pids, finished
+    ctx = pipes[-1]
+    last = _is_pipe_end(vm, stop)
+    r = w = None
+    if not last:
+        r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        prev = ctx[0]
+        if prev is not None:
+            os.dup2(prev, 0)
+            os.close(prev)
+        if w is not None:
+            os.dup2(w, 1)
+            os.close(w)
+            os.close(r)  # type: ignore[arg-type]
+        vm.host_data["sh.pipes"] = []
+        runtime.enter_child(s)
+        runtime.run_forked_segment(s, vm, start, stop)
+    if ctx[0] is not None:
+        os.close(ctx[0])
+    if w is not None:
+        os.close(w)
+    ctx[0] = r
+    ctx[1].append(pid)
+    if last:
+        ctx[2] = True
+    vm.jump(stop)
+
+
+def _is_pipe_end(vm: Any, ip: int) -> bool:
+    ops = vm.chunk.ops
+    if ip >= len(ops):
+        return False
+    from fusevm.ops import Op
+    instr = ops[ip]
+    return bool(instr[0] in (Op.Extended, Op.ExtendedWide) and instr[1] == _PIPE_END_ID)
+
+
+@SH.op("ShPipeInline", effect="--", flags=IO,
+       formula="the pipeline's last stage runs in this (forked) process: stdin = the pipe")
+def _pipe_inline(vm: Any) -> None:
+    ctx = vm.host_data["sh.pipes"][-1]
+    if ctx[0] is not None:
+        os.dup2(ctx[0], 0)
+        os.close(ctx[0])
+        ctx[0] = None
+    ctx[2] = True
+    if ctx[1]:
+        # the last stage's status is this process's; earlier ones are only reaped
+        ctx[1].append(-1)
+
+
+@SH.op("ShPipeEnd", operands="bang:U8", effect="--", flags=IO,
+       formula="wait for the pipeline's stages; $? = the last one's status (negated by bang)")
+def _pipe_end(vm: Any, bang: int) -> None:
+    pipes = vm.host_data.get("sh.pipes")
+    ctx = pipes.pop()
+    s = st(vm)
+    status = 0
+    for pid in ctx[1]:
+        status = vm.last_status if pid < 0 else runtime.wait_child(s, pid)
+    if bang:
+        status = 0 if status else 1
+    vm.last_status = status
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+
+
+_PIPE_END_ID: Final = SH["ShPipeEnd"].id
+
+
+@SH.op("ShJobText", operands="text:CONST", effect="--",
+       formula="the source text of the next background job (for `jobs`)")
+def _job_text(vm: Any, text_c: int) -> None:
+    st(vm).job_text = vm.chunk.constants[text_c]
+
+
+@SH.op("ShBg", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
+       formula="fork a background job running [start, stop); $! = its pid; continue at stop")
+def _bg(vm: Any, start: int, stop: int) -> None:
+    s = st(vm)
+    pid = os.fork()
+    if pid == 0:
+        runtime.enter_child(s)
+        if not s.interactive:
+            for sig in (signal.SIGINT, signal.SIGQUIT):
+                if "INT" not in s.traps:
+                    signal.signal(sig, signal.SIG_IGN)
+            fd = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+        runtime.run_forked_segment(s, vm, start, stop)
+    s.last_bg = pid
+    s.jobs[pid] = None
+    s.job_texts[pid] = s.job_text
+    s.job_order.append(pid)
+    s.job_text = ""
+    vm.last_status = 0
+    vm.jump(stop)
+
+
+@SH.op("ShDefun", operands="name:CONST sub:SUB", effect="--", flags=R,
+       formula="define function name with body sub_chunks[sub]")
+def _defun(vm: Any, name_c: int, sub: int) -> None:
+    s = st(vm)
+    name = vm.chunk.constants[name_c]
+    if name in runtime.SPECIAL:
+        raise ShError(f"{name}: is a special builtin" if False else
+                      "Syntax error: Bad function name", 2)
+    s.functions[name] = vm.chunk.sub_chunks[sub]
+    vm.last_status = 0
+
+
+@SH.op("ShList", operands="n:COUNT", effect="items[n] -- list",
+       formula="list = the items, arrays spliced")
+def _list(vm: Any, n: int) -> None:
+    stack = vm.stack
+    items = stack[-n:] if n else []
+    if n:
+        del stack[-n:]
+    out: list[str] = []
+    for v in items:
+        if type(v) is list:
+            out.extend(v)
+        else:
+            out.append(v)
+    stack.append(out)
+
+
+@SH.op("ShPositional", effect="-- list", formula="list = the positional parameters")
+def _positional(vm: Any) -> None:
+    vm.stack.append(list(st(vm).positional))
+
+
+@SH.op("ShForNext", operands="var:CONST slot:SLOT target:TARGET", effect="--",
+       flags=F.BRANCH | R,
+       formula="i = slots[slot+1]; if i == len(slots[slot]): jump target; "
+               "else var = slots[slot][i], slots[slot+1] = i + 1")
+def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
+    slots = vm.slots
+    items = slots[slot]
+    i = slots[slot + 1]
+    if i >= len(items):
+        vm.jump(target)
+        return
+    slots[slot + 1] = i + 1
+    st(vm).set(vm.chunk.constants[var_c], items[i])
+
+
+@SH.op("ShCaseMatch", effect="subject pattern -- b", formula="b = subject matches pattern")
+def _case_match(vm: Any) -> None:
+    pat = vm.stack.pop()
+    subject = vm.stack.pop()
+    from fusevm.shell import glob as shglob  # imported on first use: start-up time
+    try:
+        ok = shglob.compile_pattern(pat).fullmatch(subject) is not None
+    except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
+        ok = words.strip(pat) == subject
+    vm.stack.append(ok)
+
+
+@SH.op("ShStatusTrue", effect="-- b", formula="b = ($? == 0)")
+def _status_true(vm: Any) -> None:
+    vm.stack.append(vm.last_status == 0)
+
+
+__all__ = ["SH", "Status"]

@@ -1,0 +1,144 @@
+"""The `printf` builtin's formatting: %d %i %o %u %x %X %c %s %b %e %f %g %%, escapes, and
+reuse of the format while arguments remain."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Final
+
+_SPEC: Final = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
+_ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+               "\\": "\\", '"': '"', "'": "'"}
+
+
+def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
+    """Backslash escapes; (result, stop) where stop means `\\c` was seen (for %b)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            n = text[i + 1]
+            if n in _ESC and not (n in "\"'" and in_b):
+                out.append(_ESC[n])
+                i += 2
+                continue
+            if n == "c" and in_b:
+                return "".join(out), True
+            if n in "01234567":
+                j = i + 1
+                if in_b and n == "0":
+                    j += 1
+                k = j
+                while k < len(text) and k < j + 3 and text[k] in "01234567":
+                    k += 1
+                out.append(_byte(int(text[j:k] or "0", 8) & 0xFF))
+                i = k
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out), False
+
+
+def _byte(n: int) -> str:
+    """A byte as text: ASCII as itself, others as the surrogate that writes that byte."""
+    return chr(n) if n < 0x80 else chr(0xDC00 + n)
+
+
+_NUM: Final = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def _num(arg: str) -> tuple[int, bool]:
+    """C strtol-like: (value, whole string used). A leading quote gives the char code."""
+    if arg == "":
+        return 0, True
+    if arg[:1] in ("'", '"'):
+        return (ord(arg[1]) if len(arg) > 1 else 0), True
+    m = _NUM.match(arg)
+    if m is None:
+        return 0, False
+    sign, digits = m.groups()
+    if digits[:2] in ("0x", "0X"):
+        v = int(digits[2:], 16)
+    elif len(digits) > 1 and digits[0] == "0":
+        v = int(digits, 8)
+    else:
+        v = int(digits)
+    return (-v if sign == "-" else v), m.end() == len(arg)
+
+
+def printf(fmt: str, args: list[str]) -> tuple[str, int]:
+    out: list[str] = []
+    status = 0
+    i = 0
+    first = True
+    while first or i < len(args):
+        first = False
+        used = False
+        pos = 0
+        while pos < len(fmt):
+            m = _SPEC.search(fmt, pos)
+            literal = fmt[pos:m.start()] if m else fmt[pos:]
+            text, _ = escapes(literal)
+            out.append(text)
+            if m is None:
+                break
+            pos = m.end()
+            flags, width, prec, conv = m.groups()
+            if conv == "%":
+                out.append("%")
+                continue
+            if width == "*":
+                width = args[i] if i < len(args) else "0"
+                i += 1
+            if prec == "*":
+                prec = args[i] if i < len(args) else "0"
+                i += 1
+            arg = args[i] if i < len(args) else None
+            if arg is not None:
+                i += 1
+                used = True
+            spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
+            if conv in "diouxX":
+                v, ok = _num(arg) if arg is not None else (0, True)
+                if not ok:
+                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
+                        "utf-8", "surrogateescape"))
+                    status = 1
+                if conv in "uoxX" and v < 0:
+                    v += 1 << 64
+                py = "d" if conv in "diu" else conv
+                if "#" in flags and conv in "oxX":
+                    spec = spec.replace("#", "")
+                    body = (spec + py) % v
+                    if v != 0:
+                        prefix = {"o": "0", "x": "0x", "X": "0X"}[conv]
+                        if conv == "o" and body.lstrip(" ").startswith("0"):
+                            prefix = ""
+                        stripped = body.lstrip(" ")
+                        pad = len(body) - len(stripped)
+                        body = " " * max(0, pad - len(prefix)) + prefix + stripped
+                    out.append(body)
+                else:
+                    out.append((spec + py) % v)
+            elif conv in "eEfgG":
+                try:
+                    fv = float(arg) if arg else 0.0
+                except ValueError:
+                    iv, _ = _num(arg or "")
+                    fv = float(iv)
+                    status = 1
+                out.append((spec + conv) % fv)
+            elif conv == "c":
+                out.append((spec + "s") % (arg[:1] if arg else ""))
+            elif conv == "b":
+                text, stop = escapes(arg or "", in_b=True)
+                out.append((spec + "s") % text)
+                if stop:
+                    return "".join(out), status
+            else:
+                out.append((spec + "s") % (arg or ""))
+        if not used:
+            break
+    return "".join(out), status

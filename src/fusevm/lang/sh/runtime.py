@@ -1,0 +1,457 @@
+"""Running things: chunks on (pooled) VMs, forked subshells, simple commands (special
+builtins, functions, regular builtins, external programs), traps and the exit path.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from typing import Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.interp.vm import VM
+from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
+from fusevm.lang.sh.state import Pending, ShState, restore, write
+from fusevm.shell import process
+from fusevm.shell.redirect import RedirectError
+
+Builtin = Callable[[ShState, Any, list[str]], int]
+
+SPECIAL: Final = frozenset(
+    ": . break continue eval exec exit export readonly return set shift times trap unset"
+    .split())
+#: filled by fusevm.lang.sh.builtins
+BUILTINS: dict[str, Builtin] = {}
+MAX_DEPTH: Final = 1000
+
+_pool: dict[int, list[VM]] = {}
+
+
+def _extensions() -> list[Any]:
+    from fusevm.lang.sh.ops import SH
+    return [SH]
+
+
+def new_vm(state: ShState, chunk: Chunk) -> VM:
+    from fusevm.lang.sh.host import ShHost
+    vm = VM(chunk, extensions=_extensions(), shell_host=ShHost(state))
+    vm.host_data["sh"] = state
+    return vm
+
+
+def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
+    """Run `chunk` in this shell (no subshell), starting with `$?` = status; its status."""
+    free = _pool.get(id(chunk))
+    if free:
+        vm = free.pop()
+        vm.host_data.pop("sh.loops", None)
+        vm.host_data.pop("sh.pipes", None)
+        vm.stack.clear()
+        vm.frames[1:] = []
+        vm.ip = 0
+        vm.halted = False
+    else:
+        vm = new_vm(state, chunk)
+    vm.last_status = status
+    state.vms.append(vm)
+    try:
+        vm.run()
+        result: int = vm.last_status
+    finally:
+        state.vms.pop()
+        _pool.setdefault(id(chunk), []).append(vm)
+    return result
+
+
+def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
+    """Run a pure-output chunk here with fd 1 on an anonymous file; its output minus
+    trailing newlines, as `$(...)` gives. The status goes to `subst_status`."""
+    fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
+    saved = os.dup(1)
+    os.dup2(fd, 1)
+    pending, state.pending = state.pending, []
+    prefix, state.prefix = state.prefix, []
+    saved_prefix, state.prefix_saved = state.prefix_saved, []
+    state.errexit_off += 1  # `set -e` would end only the subshell a fork would have made
+    try:
+        state.subst_status = run_chunk(state, chunk, status)
+    except ShExit as e:
+        state.subst_status = e.status
+    finally:
+        state.errexit_off -= 1
+        os.dup2(saved, 1)
+        os.close(saved)
+        state.pending, state.prefix, state.prefix_saved = pending, prefix, saved_prefix
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks: list[bytes] = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    text = b"".join(chunks).replace(b"\0", b"").decode("utf-8", "surrogateescape")
+    return text.rstrip("\n")
+
+
+def current_status(state: ShState) -> int:
+    return state.vms[-1].last_status if state.vms else 0
+
+
+# -- forking ----------------------------------------------------------------------------------
+
+
+def enter_child(state: ShState) -> None:
+    """What a forked subshell resets: traps (except ignored ones), jobs, queues."""
+    state.in_child = True
+    if state.traps:
+        state.shown_traps = dict(state.traps)
+    for sig, action in list(state.traps.items()):
+        if action != "":
+            del state.traps[sig]
+            if sig != "EXIT":
+                try:
+                    signal.signal(_signum(sig), signal.SIG_DFL)
+                except (OSError, ValueError):
+                    pass
+    state.pending_signals.clear()
+    state.jobs = {}
+    state.job_order = []
+    state.exit_traps_run = False
+
+
+def _signum(name: str) -> int:
+    from fusevm.lang.sh.state import SIGNAL_NAMES
+    return SIGNAL_NAMES[name]
+
+
+def child_exit(state: ShState, status: int) -> None:
+    """End a forked subshell: run its EXIT trap, then _exit."""
+    try:
+        status = run_exit_trap(state, status)
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        pass
+    os._exit(status & 0xFF)
+
+
+def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
+    """In a forked child: run ops [start, stop) of the current chunk, then exit."""
+    status = 0
+    try:
+        vm._dispatch(start, stop, len(vm.frames))
+        status = vm.last_status
+    except ShExit as e:
+        status = e.status
+    except (ShReturn, ShLoopJump) as e:
+        status = e.status
+    except ShError as e:
+        if e.line:
+            state.lineno = e.line
+        state.error(e.message)
+        status = e.status
+    except RecursionError:
+        state.error("recursion too deep")
+        status = 2
+    except KeyboardInterrupt:
+        status = 130
+    except BaseException as e:  # noqa: BLE001
+        state.error(f"internal error: {type(e).__name__}: {e}")
+        status = 2
+    child_exit(state, status)
+
+
+def fork() -> int:
+    return os.fork()
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = False) -> int:
+    """Run one simple command with the queued redirections; prefix assignments (already
+    made by ShPrefix) are undone afterwards unless the command is a special builtin."""
+    redirs = state.take_pending()
+    assigns, state.prefix = state.prefix, []
+    saved_vars, state.prefix_saved = state.prefix_saved, []
+    if state.opts["x"] and argv:
+        trace = " ".join([f"{k}={_xquote(v)}" for k, v in assigns] + [_xquote(a) for a in argv])
+        ps4 = state.vars.get("PS4", "+ ")
+        write(2, f"{ps4}{trace}\n")
+    if not argv:
+        if redirs:
+            try:
+                saved = state.apply(redirs, save=True)
+            except RedirectError as e:
+                state.error(str(e))
+                return 1
+            restore(saved)
+        return state.subst_status if state.subst_status is not None else 0
+    name = argv[0]
+    if "/" not in name and name in SPECIAL:
+        for k, _old, exported in saved_vars:
+            if not exported:
+                state.exported.discard(k)
+        state.cur_assigns = assigns
+        return _run_builtin(state, vm, BUILTINS[name], argv, redirs, special=True)
+    try:
+        if "/" not in name:
+            fn = state.functions.get(name)
+            if fn is not None:
+                return call_function(state, vm, name, fn, argv[1:], redirs)
+            builtin = BUILTINS.get(name)
+            if builtin is not None:
+                return _run_builtin(state, vm, builtin, argv, redirs, special=False)
+        return run_external(state, argv, redirs, direct_exec)
+    finally:
+        pop_assigns(state, saved_vars)
+
+
+def _xquote(s: str) -> str:
+    if s and all(c.isalnum() or c in "-_./=:,+@%" for c in s):
+        return s
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def pop_assigns(state: ShState, saved: list[tuple[str, str | None, bool]]) -> None:
+    for k, old, exported in reversed(saved):
+        if old is None:
+            state.vars.pop(k, None)
+        else:
+            state.vars[k] = old
+        if not exported:
+            state.exported.discard(k)
+        if k == "PATH":
+            state.hashed.clear()
+
+
+def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
+                 redirs: list[Pending], special: bool) -> int:
+    saved: list[tuple[int, int | None]] = []
+    keeps = argv[0] == "exec" or (argv[0] == "command" and argv[1:2] == ["exec"])
+    if redirs and not keeps:
+        try:
+            saved = state.apply(redirs, save=True)
+        except RedirectError as e:
+            state.error(str(e))
+            if special and not state.interactive:
+                raise ShExit(1) from None
+            return 1
+    elif redirs:
+        state.pending = redirs  # `exec` handles its own
+    try:
+        return fn(state, vm, argv)
+    except ShError as e:
+        if special:
+            e.fatal = True
+            raise
+        if e.fatal:
+            raise
+        state.error(e.message)
+        return e.status
+    except OSError as e:
+        state.error(f"{argv[0]}: I/O error ({e.strerror})")
+        return 1
+    finally:
+        if saved:
+            restore(saved)
+
+
+def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[str],
+                  redirs: list[Pending]) -> int:
+    if state.func_depth >= MAX_DEPTH:
+        raise ShError(f"{name}: function nesting too deep", 2)
+    saved: list[tuple[int, int | None]] = []
+    if redirs:
+        try:
+            saved = state.apply(redirs, save=True)
+        except RedirectError as e:
+            state.error(str(e))
+            return 1
+    old_pos = state.positional
+    loop_depth, state.loop_depth = state.loop_depth, 0
+    state.positional = list(args)
+    state.func_depth += 1
+    state.locals.append({})
+    scopes = len(state.scopes)
+    status = vm.last_status
+    try:
+        status = run_chunk(state, chunk, status)
+    except ShReturn as r:
+        status = r.status
+    finally:
+        state.loop_depth = loop_depth
+        while len(state.scopes) > scopes:
+            restore(state.scopes.pop())
+        _drop_locals(state, state.locals.pop())
+        state.func_depth -= 1
+        state.positional = old_pos
+        if saved:
+            restore(saved)
+    return status
+
+
+def _drop_locals(state: ShState, frame: dict[str, tuple[str | None, bool]]) -> None:
+    for k, (old, exported) in frame.items():
+        if old is None:
+            state.vars.pop(k, None)
+        else:
+            state.vars[k] = old
+        if exported:
+            state.exported.add(k)
+        else:
+            state.exported.discard(k)
+
+
+def run_external(state: ShState, argv: list[str], redirs: list[Pending],
+                 direct_exec: bool = False, path: str | None = None) -> int:
+    resolved = resolve(state, argv[0], path)
+    env = state.environ()
+    if direct_exec and state.in_child and not state.traps:
+        _exec_child(state, argv, resolved, redirs, env)
+    pid = os.fork()
+    if pid == 0:
+        _exec_child(state, argv, resolved, redirs, env)
+    return wait_child(state, pid)
+
+
+def resolve(state: ShState, name: str, search: str | None = None) -> process.Resolved:
+    """PATH search (or `search`), remembered in the `hash` table."""
+    if search is not None:
+        return process.resolve(name, search)
+    path = state.hashed.get(name)
+    if path is not None and os.access(path, os.X_OK):
+        return process.Resolved(path)
+    r = process.resolve(name, state.vars.get("PATH"))
+    if r.path is not None and "/" not in name:
+        state.hashed[name] = r.path
+    return r
+
+
+def wait_child(state: ShState, pid: int) -> int:
+    while True:
+        try:
+            _, st = os.waitpid(pid, 0)
+            return process.exit_code(st)
+        except ChildProcessError:
+            return 127
+        except InterruptedError:
+            continue
+
+
+def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
+                redirs: list[Pending], env: dict[str, str]) -> None:
+    """In a forked child: apply redirections and exec; never returns."""
+    try:
+        try:
+            state.apply(redirs, save=False)
+        except RedirectError as e:
+            state.error(str(e))
+            os._exit(1)
+        if resolved.path is None:
+            msg = resolved.message.replace(": command not found", ": not found")
+            state.error(msg)
+            os._exit(resolved.status)
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGXFSZ):
+            if signal.getsignal(sig) is not signal.SIG_IGN or sig == signal.SIGPIPE:
+                signal.signal(sig, signal.SIG_DFL)
+        try:
+            os.execve(resolved.path, argv, env)
+        except OSError as e:
+            import errno
+            if e.errno == errno.ENOEXEC:
+                # No #! line: this forked process becomes a fresh shell running the file.
+                from fusevm.lang.sh.main import run_file_as_new_shell
+                os._exit(run_file_as_new_shell(resolved.path, argv[1:], env))
+            state.error(f"{argv[0]}: {e.strerror}")
+            os._exit(126 if e.errno in (errno.EACCES, errno.EISDIR) else 127)
+    except BaseException:  # noqa: BLE001
+        os._exit(127)
+    os._exit(127)
+
+
+# -- eval, dot, traps -------------------------------------------------------------------------
+
+
+def compile_text(state: ShState, text: str, line: int = 1) -> list[Chunk]:
+    """Parse and compile text command by command (for eval/trap/dot, all up front)."""
+    from fusevm.lang.sh.compiler import compile_items
+    from fusevm.lang.sh.parser import Parser
+    p = Parser(text, line, state.aliases)
+    chunks: list[Chunk] = []
+    while True:
+        items = p.parse_command()
+        if items is None:
+            return chunks
+        chunks.append(compile_items(items, source="<eval>"))
+
+
+def eval_text(state: ShState, vm: VM, text: str, line: int | None = None) -> int:
+    """Run shell text in the current environment, parsing one command at a time."""
+    from fusevm.lang.sh.compiler import compile_items
+    from fusevm.lang.sh.parser import Parser
+    p = Parser(text, state.lineno if line is None else line, state.aliases)
+    status = vm.last_status
+    ran = False
+    while True:
+        try:
+            items = p.parse_command()
+        except ShSyntaxError as e:
+            state.lineno = e.line
+            raise ShError(f"Syntax error: {e.message}", 2) from None
+        if items is None:
+            break
+        ran = True
+        chunk = compile_items(items, source="<eval>")
+        status = run_chunk(state, chunk, status)
+    return status if ran else 0
+
+
+_trap_cache: dict[str, list[Chunk]] = {}
+
+
+def run_traps(state: ShState, vm: VM) -> None:
+    """Run the actions of signals that arrived (keeping `$?`)."""
+    while state.pending_signals and state.trap_depth == 0:
+        sig = state.pending_signals.pop(0)
+        action = state.traps.get(sig)
+        if not action:
+            continue
+        status = vm.last_status
+        state.trap_depth += 1
+        try:
+            eval_text(state, vm, action)
+        finally:
+            state.trap_depth -= 1
+        vm.last_status = status
+
+
+def run_exit_trap(state: ShState, status: int) -> int:
+    """Run the EXIT trap once; the shell's final status."""
+    if state.exit_traps_run:
+        return status
+    state.exit_traps_run = True
+    action = state.traps.pop("EXIT", None)
+    if not action:
+        return status
+    vm = state.vms[-1] if state.vms else None
+    try:
+        if vm is None:
+            from fusevm.lang.sh.compiler import compile_items
+            vm = new_vm(state, compile_items([], source="<trap>"))
+        vm.last_status = status
+        eval_text(state, vm, action)
+    except ShExit as e:
+        return e.status
+    except ShError as e:
+        state.error(e.message)
+        return e.status
+    return status
+
+
+def trap_handler(state: ShState) -> Callable[[int, Any], None]:
+    from fusevm.lang.sh.state import NUMBER_NAMES
+
+    def handler(signum: int, frame: Any) -> None:
+        state.pending_signals.append(NUMBER_NAMES.get(signum, str(signum)))
+    return handler

@@ -1,0 +1,232 @@
+"""ShState: everything a running shell owns (variables, positional parameters, functions,
+options, traps, jobs, queued redirections), and in-process redirection with save/restore.
+
+One ShState exists per shell process; a forked subshell inherits a copy of it through
+fork, which is what makes `( ... )`, pipeline stages and `$(...)` real subshell
+environments.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from fusevm.lang.sh.errors import ShError
+from fusevm.shell.codes import Redir
+from fusevm.shell.redirect import RedirectError, document_fd, open_target
+
+DOC: Final = -1  # pseudo redirect kind: a here-document; target is its text
+OPTION_LETTERS: Final = "efuxnvCa"
+LONG_OPTIONS: Final = {
+    "errexit": "e", "noglob": "f", "nounset": "u", "xtrace": "x", "noexec": "n",
+    "verbose": "v", "noclobber": "C", "allexport": "a",
+}
+
+
+@dataclass(slots=True)
+class Pending:
+    fd: int
+    kind: int
+    target: str
+
+
+@dataclass(slots=True)
+class ShState:
+    vars: dict[str, str] = field(default_factory=dict)
+    exported: set[str] = field(default_factory=set)
+    readonly: set[str] = field(default_factory=set)
+    positional: list[str] = field(default_factory=list)
+    arg0: str = "sh"
+    functions: dict[str, Any] = field(default_factory=dict)
+    opts: dict[str, bool] = field(default_factory=lambda: {c: False for c in OPTION_LETTERS})
+    traps: dict[str, str] = field(default_factory=dict)  # "EXIT" or signal name -> action
+    pending_signals: list[str] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+    prefix: list[tuple[str, str]] = field(default_factory=list)
+    subst_status: int | None = None
+    lineno: int = 0
+    main_pid: int = field(default_factory=os.getpid)
+    in_child: bool = False
+    last_bg: int | None = None
+    jobs: dict[int, int | None] = field(default_factory=dict)
+    scopes: list[list[tuple[int, int | None]]] = field(default_factory=list)
+    redir_failed: bool = False
+    locals: list[dict[str, tuple[str | None, bool]]] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+    func_depth: int = 0
+    interactive: bool = False
+    name: str = "sh"
+    vms: list[Any] = field(default_factory=list)
+    getopts_pos: int = 1
+    trap_depth: int = 0
+    errexit_off: int = 0
+    exit_traps_run: bool = False
+    hashed: dict[str, str] = field(default_factory=dict)
+    prefix_saved: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    shown_traps: dict[str, str] = field(default_factory=dict)
+    loop_depth: int = 0
+    cur_assigns: list[tuple[str, str]] = field(default_factory=list)
+    job_text: str = ""
+    job_texts: dict[int, str] = field(default_factory=dict)
+    job_order: list[int] = field(default_factory=list)
+    cd_print: bool = False
+
+    # -- variables -----------------------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        return self.vars.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        if name in self.readonly:
+            raise ShError(f"{name}: is read only", 1)
+        self.vars[name] = value
+        if self.opts["a"]:
+            self.exported.add(name)
+        if name == "OPTIND":
+            self.getopts_pos = 1
+        elif name == "PATH":
+            self.hashed.clear()
+
+    def unset(self, name: str) -> None:
+        if name in self.readonly:
+            raise ShError(f"{name}: is read only", 1)
+        self.vars.pop(name, None)
+        self.exported.discard(name)
+
+    def environ(self, extra: list[tuple[str, str]] = ()) -> dict[str, str]:  # type: ignore[assignment]
+        env = {k: self.vars[k] for k in self.exported if k in self.vars}
+        for k, v in extra:
+            env[k] = v
+        return env
+
+    def option_string(self) -> str:
+        s = "".join(c for c in OPTION_LETTERS if self.opts[c])
+        if self.interactive:
+            s += "i"
+        return s
+
+    @property
+    def ifs(self) -> str | None:
+        return self.vars.get("IFS")
+
+    # -- output --------------------------------------------------------------------------
+
+    def error(self, message: str) -> None:
+        """`sh: LINE: message` on stderr."""
+        write(2, f"{self.name}: {self.lineno}: {message}\n")
+
+    # -- redirections -----------------------------------------------------------------------
+
+    def take_pending(self) -> list[Pending]:
+        p, self.pending = self.pending, []
+        return p
+
+    def apply(self, redirs: list[Pending], save: bool) -> list[tuple[int, int | None]]:
+        """Apply redirections to this process; the saved fds (fd, copy or None if it was
+        closed) for `restore`. On failure everything applied so far is undone.
+
+        Raises:
+            RedirectError: a file could not be opened or an fd is bad.
+        """
+        saved: list[tuple[int, int | None]] = []
+        try:
+            for r in redirs:
+                if save:
+                    saved.append((r.fd, _save(r.fd)))
+                _apply_one(r, self.opts["C"])
+        except RedirectError:
+            restore(saved)
+            raise
+        return saved
+
+
+def _save(fd: int) -> int | None:
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    except OSError:
+        return None
+
+
+def restore(saved: list[tuple[int, int | None]]) -> None:
+    for fd, copy in reversed(saved):
+        if copy is None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        else:
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def fd_open(fd: int) -> bool:
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+        return True
+    except OSError:
+        return False
+
+
+def _apply_one(r: Pending, noclobber: bool) -> None:
+    kind = r.kind
+    if kind == DOC:
+        src = document_fd(r.target)
+    elif kind in (Redir.DUP_READ, Redir.DUP_WRITE):
+        if r.target == "-":
+            try:
+                os.close(r.fd)
+            except OSError:
+                pass
+            return
+        if not r.target.isdigit():
+            raise RedirectError(f"{r.target}: Bad fd number") if kind == Redir.DUP_READ \
+                else RedirectError(f"{r.target}: Bad fd number")
+        src_fd = int(r.target)
+        if src_fd == r.fd:
+            return  # `3>&3` is a no-op even when 3 is closed (dash, bash)
+        if not fd_open(src_fd):
+            raise RedirectError(f"{src_fd}: Bad file descriptor")
+        if src_fd != r.fd:
+            os.dup2(src_fd, r.fd)
+        return
+    else:
+        src = open_target(kind, r.target, noclobber=noclobber)
+    if src != r.fd:
+        os.dup2(src, r.fd)
+        os.close(src)
+    else:
+        os.set_inheritable(src, True)
+
+
+def write(fd: int, text: str) -> None:
+    data = text.encode("utf-8", "surrogateescape")
+    while data:
+        try:
+            n = os.write(fd, data)
+        except InterruptedError:
+            continue
+        data = data[n:]
+
+
+SIGNAL_NAMES: Final = {s.name[3:]: int(s) for s in signal.Signals if not s.name.startswith("SIG_")
+                       and s.name.startswith("SIG")}
+NUMBER_NAMES: Final = {v: k for k, v in sorted(SIGNAL_NAMES.items(), reverse=True)}
+
+
+def signal_name(spec: str) -> str | None:
+    """Canonical trap name ("EXIT", "INT", ...) for a spec, None if invalid."""
+    s = spec.strip()
+    if s.isdigit():
+        n = int(s)
+        if n == 0:
+            return "EXIT"
+        return NUMBER_NAMES.get(n)
+    u = s.upper()
+    if u.startswith("SIG"):
+        u = u[3:]
+    if u == "EXIT":
+        return "EXIT"
+    return u if u in SIGNAL_NAMES else None

@@ -1,0 +1,179 @@
+"""Marked strings: how a word travels on the VM stack between its parts and its fields.
+
+A word is built by concatenating its parts (core `Concat`). Quoting survives the
+concatenation as in-band marks taken from Unicode noncharacters, which never occur in
+shell data: text between QS/QE was quoted, text between XS/XE came from an unquoted
+expansion (so IFS splits it), FB forces a field break (`"$@"`), and ZA stands for an
+empty `"$@"` (no field unless something else is in the word). `fields()` then does field
+splitting, pathname expansion and quote removal in one pass; `strip()` only removes quotes;
+`pattern()` turns a marked word into a shell pattern with its quoted characters escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+QS: Final = "\ufdd0"
+QE: Final = "\ufdd1"
+XS: Final = "\ufdd2"
+XE: Final = "\ufdd3"
+FB: Final = "\ufdd4"
+ZA: Final = "\ufdd5"
+MARKS: Final = frozenset(QS + QE + XS + XE + FB + ZA)
+_STRIP: Final = str.maketrans({m: (" " if m == FB else None) for m in MARKS})
+_GLOB_CHARS: Final = frozenset("*?[")
+DEFAULT_IFS: Final = " \t\n"
+
+
+def quote(text: str) -> str:
+    return QS + text + QE
+
+
+def strip(s: str) -> str:
+    """Quote removal: the text without marks."""
+    return s.translate(_STRIP)
+
+
+def has_marks(s: str) -> bool:
+    return any(c in MARKS for c in s)
+
+
+def pattern(s: str) -> str:
+    """A shell pattern: quoted characters and backslashes escaped, unquoted ones active."""
+    out: list[str] = []
+    depth = 0
+    for c in s:
+        if c == QS:
+            depth += 1
+        elif c == QE:
+            depth -= 1
+        elif c == FB:
+            out.append(" ")
+        elif c in MARKS:
+            continue
+        elif depth > 0 and c in "*?[]\\!^-":
+            out.append("\\" + c)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
+    """Field splitting (XCU 2.6.5), pathname expansion (2.6.6) and quote removal (2.6.7)."""
+    if ifs is None:
+        ifs = DEFAULT_IFS
+    out: list[str] = []
+    cur: list[str] = []  # characters, glob-active ones as-is
+    quoted: list[bool] = []
+    exists = False
+    term: str | None = "start"  # what ended the last field: start / ws / nonws / None
+    depth = 0
+    xdepth = 0
+
+    def emit() -> None:
+        nonlocal cur, quoted, exists
+        _finish(cur, quoted, noglob, out)
+        cur, quoted, exists = [], [], False
+
+    for c in s:
+        if c in MARKS:
+            if c == QS:
+                depth += 1
+                exists = True
+                term = None
+            elif c == QE:
+                depth -= 1
+            elif c == XS:
+                xdepth += 1
+            elif c == XE:
+                xdepth -= 1
+            elif c == FB:
+                if cur or exists:
+                    emit()
+                term = "start"
+            continue
+        if xdepth > 0 and depth == 0 and c in ifs:
+            if c in " \t\n":
+                if cur or exists:
+                    emit()
+                    term = "ws"
+                elif term is None:
+                    term = "ws"
+            else:
+                if cur or exists:
+                    emit()
+                elif term != "ws":
+                    out.append("")
+                term = "nonws"
+            continue
+        cur.append(c)
+        quoted.append(depth > 0)
+        term = None
+    if cur or exists:
+        emit()
+    return out
+
+
+def could_glob(text: str) -> bool:
+    """True if text has `*`, `?`, or a `[` with a `]` after it (a lone `[` matches itself)."""
+    if "*" in text or "?" in text:
+        return True
+    i = text.find("[")
+    return i >= 0 and "]" in text[i + 2:]
+
+
+def _finish(chars: list[str], quoted: list[bool], noglob: bool, out: list[str]) -> None:
+    text = "".join(chars)
+    if not noglob and could_glob(text) and any(c in _GLOB_CHARS and not q
+                                               for c, q in zip(chars, quoted)):
+        pat = "".join("\\" + c if q and c in "*?[]\\" else c for c, q in zip(chars, quoted))
+        from fusevm.shell import glob as shglob  # imported on first use: start-up time
+        matches = shglob.glob(pat)
+        if matches:
+            out.extend(matches)
+            return
+    out.append(text)
+
+
+def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
+    """Split plain text by IFS for `read` (the last field keeps the rest when max_fields)."""
+    if ifs is None:
+        ifs = DEFAULT_IFS
+    ws = "".join(c for c in ifs if c in " \t\n")
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n and text[i] in ws:
+        i += 1
+    while i < n:
+        if max_fields and len(out) == max_fields - 1:
+            rest = text[i:]
+            # trailing IFS whitespace is removed from the last field
+            j = len(rest)
+            while j > 0 and rest[j - 1] in ws:
+                j -= 1
+            rest = rest[:j]
+            # a single trailing non-whitespace delimiter is dropped too
+            if rest and rest[-1] in ifs and rest[-1] not in ws:
+                k = len(rest) - 1
+                if k > 0 and (rest[k - 1] in ifs) and rest[k - 1] not in ws:
+                    pass
+                else:
+                    rest = rest[:-1]
+                    while rest and rest[-1] in ws:
+                        rest = rest[:-1]
+            out.append(rest)
+            return out
+        j = i
+        while j < n and text[j] not in ifs:
+            j += 1
+        out.append(text[i:j])
+        i = j
+        while i < n and text[i] in ws:
+            i += 1
+        if i < n and text[i] in ifs:
+            i += 1
+            while i < n and text[i] in ws:
+                i += 1
+            if i >= n:
+                break
+    return out

@@ -1,0 +1,70 @@
+"""The sh command line: -c with name and args, a script file, stdin, `fusevm sh`,
+`fusevm dis --sh`, syntax errors and internal robustness."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fusevm.cli import main as cli_main
+from fusevm.lang.sh.api import compile_script
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _run(argv: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "fusevm.sh", *argv], cwd=cwd,
+                          input=stdin.encode(), capture_output=True, env=env, timeout=60)
+
+
+def test_dash_c_name_and_args(tmp_path: Path) -> None:
+    p = _run(["-c", 'echo "$0|$1|$#"', "nm", "a", "b"], tmp_path)
+    assert p.stdout == b"nm|a|2\n"
+
+
+def test_script_file_and_args(tmp_path: Path) -> None:
+    (tmp_path / "s.sh").write_text('echo "$0:$*"\nexit 3\n')
+    p = _run(["s.sh", "x", "y"], tmp_path)
+    assert (p.stdout, p.returncode) == (b"s.sh:x y\n", 3)
+
+
+def test_script_on_stdin(tmp_path: Path) -> None:
+    p = _run([], tmp_path, stdin="x=1\necho $((x + 1))\n")
+    assert p.stdout == b"2\n"
+
+
+def test_syntax_error_runs_earlier_commands(tmp_path: Path) -> None:
+    p = _run(["-c", "echo before\nif then"], tmp_path)
+    assert p.stdout == b"before\n"
+    assert p.returncode == 2
+    assert p.stderr.startswith(b"sh: 2: Syntax error:")
+
+
+def test_missing_script(tmp_path: Path) -> None:
+    p = _run(["nonexistent.sh"], tmp_path)
+    assert p.returncode == 127
+    assert b"Traceback" not in p.stderr
+
+
+def test_fusevm_sh_subcommand(tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
+    assert cli_main(["sh", "-c", "exit 5"]) == 5
+
+
+def test_dis_sh(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli_main(["dis", "--sh", "echo $x | cat"]) == 0
+    text = capsys.readouterr().out
+    for name in ("ShPipe", "ShParam", "ShRun", "ShPipeEnd"):
+        assert name in text
+
+
+def test_compile_uses_core_and_shell_ops() -> None:
+    from fusevm.disasm import disassemble
+    text = disassemble(compile_script(
+        "if [ -n \"$(cat f)\" ]; then { echo a; } > f; fi; while false; do :; done"))
+    for name in ("CmdSubst", "Redirect", "WithRedirectsBegin", "WithRedirectsEnd",
+                 "GetStatus", "JumpIfFalse", "ShLoopEnter"):
+        assert name in text

@@ -1,0 +1,49 @@
+"""Quoting and each expansion, in POSIX order."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    # quoting
+    ("echo 'a  b' \"c  d\" e\\ \\ f", "a  b c  d e  f\n"),
+    ("x='$y'; echo \"$x\" '$x' \\$x", "$y $x $x\n"),
+    ("echo \"a\\$b\\\"c\\\\d\\q\"", "a$b\"c\\d\\q\n"),
+    # parameters
+    ("set -- a 'b c' d; echo $#; for a in \"$@\"; do echo \"<$a>\"; done", "3\n<a>\n<b c>\n<d>\n"),
+    ("set -- a 'b c'; IFS=:; echo \"$*\"", "a:b c\n"),
+    ("set --; for a in \"$@\"; do echo x; done; echo done", "done\n"),
+    ("u=; echo ${u-d1} ${u:-d2} ${n-d3} ${n:+p} ${u+set}", "d2 d3 set\n"),
+    ("echo ${x:=5} $x; echo ${#x}", "5 5\n1\n"),
+    ("v=path/to/file.tar.gz; echo ${v#*/} ${v##*/} ${v%.*} ${v%%.*}",
+     "to/file.tar.gz file.tar.gz path/to/file.tar path/to/file\n"),
+    ("v='a*b'; echo \"${v#\"a*\"}\" ${v#a\\*}", "b b\n"),
+    # command substitution and arithmetic
+    ("x=$(printf 'a\\n\\n'); echo \"[$x]\"; echo `echo b`", "[a]\nb\n"),
+    ("x=$(exit 3); echo $?", "3\n"),
+    ("i=5; echo $((i * 2 + 1)) $((7 / 2)) $((-7 % 3)) $((1 << 4)) $((2 > 1 ? 10 : 20))",
+     "11 3 -1 16 10\n"),
+    ("echo $((x = 4, x + 1))", None),
+    ("a=1; : $((a += 2)); echo $a $((0x10)) $((010))", "3 16 8\n"),
+    # field splitting
+    ("x='a  b'; printf '<%s>' $x; echo", "<a><b>\n"),
+    ("IFS=:; x='a::b:'; printf '<%s>' $x; echo", "<a><><b>\n"),
+    ("IFS=' :'; x=' a : b '; printf '<%s>' $x; echo", "<a><b>\n"),
+    ("x=''; printf '<%s>' $x \"$x\"; echo", "<>\n"),
+    # pathname expansion
+    ("touch b a c; echo *; echo '*'; set -f; echo *", "a b c\n*\n*\n"),
+    ("echo nomatch*", "nomatch*\n"),
+    # tilde
+    ("HOME=/h; echo ~ ~/x '~'", "/h /h/x ~\n"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), CASES)
+def test_expansion(sh, script: str, expected: str | None) -> None:  # type: ignore[no-untyped-def]
+    if expected is None:
+        pytest.skip("not POSIX (comma operator)")
+    sh(script, expected)
+
+
+def test_nounset(sh) -> None:  # type: ignore[no-untyped-def]
+    sh("set -u; echo $nope; echo after", "", 2)
