@@ -37,11 +37,11 @@ def attach(vm: VM) -> None:
 class BaselineHook:
     """A VM's tier hook for the baseline tier alone (the native tiers wrap it)."""
 
-    __slots__ = ("_bound",)
-
-    region_threshold: int = THRESHOLD
+    __slots__ = ("_bound", "region_threshold")
 
     def __init__(self) -> None:
+        #: Entries of a hot point before its region is compiled (tests set 1).
+        self.region_threshold = THRESHOLD
         # Per chunk object: region index -> (run, steps of its hot points).
         self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
 

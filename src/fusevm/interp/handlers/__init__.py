@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("stack", "variables", "containers", "arith", "compare", "control", "io",
-            "higher_order", "fused", "extended", "shell", "math")
+_MODULES = ("bodies", "stack", "variables", "containers", "arith", "compare", "control",
+            "io", "higher_order", "fused", "extended", "shell", "math")
 
 
 def load_all() -> None:

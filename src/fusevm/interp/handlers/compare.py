@@ -31,49 +31,6 @@ def _compare(vm: VM, ip: int, int_cmp: Callable[[int, int], bool],
     return step
 
 
-@handler(Op.NumLt)
-def num_lt(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    # The loop-test comparison, written out without a call on the Int path.
-    def step() -> int:
-        b = pop()
-        a = stack[-1]
-        if type(a) is int and type(b) is int:
-            stack[-1] = a < b
-        else:
-            stack[-1] = to_float(a) < to_float(b)
-        return nxt
-    return step
-
-
-@handler(Op.NumGt)
-def num_gt(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _compare(vm, ip, int.__gt__, float.__gt__)
-
-
-@handler(Op.NumLe)
-def num_le(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _compare(vm, ip, int.__le__, float.__le__)
-
-
-@handler(Op.NumGe)
-def num_ge(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _compare(vm, ip, int.__ge__, float.__ge__)
-
-
-@handler(Op.NumEq)
-def num_eq(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _compare(vm, ip, int.__eq__, float.__eq__)
-
-
-@handler(Op.NumNe)
-def num_ne(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _compare(vm, ip, int.__ne__, float.__ne__)
-
-
 @handler(Op.Spaceship)
 def spaceship(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return binary(vm, ip, sem.spaceship)
@@ -98,11 +55,6 @@ _STRING_COMPARISONS = {
 @handler(*_STRING_COMPARISONS)
 def string_compare(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return binary(vm, ip, _STRING_COMPARISONS[vm.chunk.ops[ip][0]])
-
-
-@handler(Op.LogNot)
-def log_not(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return unary(vm, ip, lambda a: not truthy(a))
 
 
 @handler(Op.LogAnd)

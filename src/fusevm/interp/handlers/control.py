@@ -9,70 +9,7 @@ from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM, Frame
 from fusevm.limits import check_size
 from fusevm.ops import Op
-from fusevm.values import Undef, truthy
-
-
-@handler(Op.Jump)
-def jump(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target: int = operands[0]
-
-    def step() -> int:
-        return target
-    return step
-
-
-@handler(Op.JumpIfTrue)
-def jump_if_true(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target: int = operands[0]
-    pop = vm.stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        c = pop()
-        if c is True:
-            return target
-        if c is False:
-            return nxt
-        return target if truthy(c) else nxt
-    return step
-
-
-@handler(Op.JumpIfFalse)
-def jump_if_false(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target: int = operands[0]
-    pop = vm.stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        c = pop()
-        if c is True:
-            return nxt
-        if c is False:
-            return target
-        return nxt if truthy(c) else target
-    return step
-
-
-@handler(Op.JumpIfTrueKeep)
-def jump_if_true_keep(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target: int = operands[0]
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        return target if truthy(stack[-1]) else nxt
-    return step
-
-
-@handler(Op.JumpIfFalseKeep)
-def jump_if_false_keep(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    target: int = operands[0]
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        return nxt if truthy(stack[-1]) else target
-    return step
+from fusevm.values import Undef
 
 
 @handler(Op.Call)

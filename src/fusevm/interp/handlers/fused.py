@@ -22,20 +22,6 @@ from fusevm.values import INT_MAX, INT_MIN, to_str, wrap64
 
 # -- Slot increments and decrements --------------------------------------------------
 
-@handler(Op.PreIncSlotVoid)
-def pre_inc_slot_void(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    slot = operands[0]
-    strict = vm.strict_int
-    nxt = ip + 1
-
-    def step() -> int:
-        slots = vm.slots
-        v = slots[slot]
-        slots[slot] = v + 1 if type(v) is int and v != INT_MAX else sem.inc(v, strict)
-        return nxt
-    return step
-
-
 def _step_slot(vm: VM, operands: tuple[Any, ...], ip: int, delta: int, post: bool) -> Step:
     slot = operands[0]
     strict = vm.strict_int
@@ -54,11 +40,6 @@ def _step_slot(vm: VM, operands: tuple[Any, ...], ip: int, delta: int, post: boo
     return step
 
 
-@handler(Op.PreIncSlot)
-def pre_inc_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _step_slot(vm, operands, ip, 1, post=False)
-
-
 @handler(Op.PreDecSlot)
 def pre_dec_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return _step_slot(vm, operands, ip, -1, post=False)
@@ -74,54 +55,7 @@ def post_dec_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return _step_slot(vm, operands, ip, -1, post=True)
 
 
-@handler(Op.AddAssignSlotVoid)
-def add_assign_slot_void(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    a, b = operands
-    strict = vm.strict_int
-    nxt = ip + 1
-
-    def step() -> int:
-        slots = vm.slots
-        x = slots[a]
-        y = slots[b]
-        if type(x) is int and type(y) is int:
-            r = x + y
-            slots[a] = r if INT_MIN <= r <= INT_MAX else sem.int_result(r, strict, "Add")
-        else:
-            slots[a] = sem.add(x, y, strict)
-        return nxt
-    return step
-
-
 # -- Fused compare-and-branch ---------------------------------------------------------
-
-@handler(Op.SlotLtIntJumpIfFalse)
-def slot_lt_int_jump_if_false(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    slot, limit, target = operands
-    nxt = ip + 1
-
-    def step() -> int:
-        v = vm.slots[slot]
-        if type(v) is int:
-            return nxt if v < limit else target
-        return nxt if sem.num_lt(v, limit) else target
-    return step
-
-
-@handler(Op.SlotIncLtIntJumpBack)
-def slot_inc_lt_int_jump_back(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    slot, limit, target = operands
-    strict = vm.strict_int
-    nxt = ip + 1
-
-    def step() -> int:
-        slots = vm.slots
-        v = slots[slot]
-        v = v + 1 if type(v) is int and v != INT_MAX else sem.inc(v, strict)
-        slots[slot] = v
-        return target if v < limit else nxt
-    return step
-
 
 # -- Whole-loop fusions -----------------------------------------------------------------
 

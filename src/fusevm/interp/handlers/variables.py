@@ -12,56 +12,6 @@ from fusevm.ops import Op
 from fusevm.values import Undef
 
 
-@handler(Op.GetVar, Op.GetArray, Op.GetHash)
-def get_var(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    push = vm.stack.append
-    nxt = ip + 1
-
-    def step() -> int:
-        push(globals_[name])
-        return nxt
-    return step
-
-
-@handler(Op.SetVar, Op.DeclareVar, Op.SetArray, Op.SetHash)
-def set_var(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    pop = vm.stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        globals_[name] = pop()
-        return nxt
-    return step
-
-
-@handler(Op.GetSlot)
-def get_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    slot = operands[0]
-    push = vm.stack.append
-    nxt = ip + 1
-
-    def step() -> int:
-        push(vm.slots[slot])
-        return nxt
-    return step
-
-
-@handler(Op.SetSlot)
-def set_slot(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    slot = operands[0]
-    pop = vm.stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        vm.slots[slot] = pop()
-        return nxt
-    return step
-
-
 @handler(Op.SlotArrayGet)
 def slot_array_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     slot = operands[0]
