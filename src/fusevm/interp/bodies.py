@@ -157,6 +157,21 @@ body(Op.Dec, source="""
         r = sem.dec(a, strict)
     """)
 
+for _op, _sym in ((Op.BitAnd, "&"), (Op.BitOr, "|"), (Op.BitXor, "^")):
+    body(_op, source=f"""
+        if type(a) is int and type(b) is int:
+            r = a {_sym} b
+        else:
+            r = sem.bit_{_op.name[3:].lower()}(a, b)
+        """)
+body(Op.Shr, source="""
+    if type(a) is int and type(b) is int:
+        r = a >> (b & 63)
+    else:
+        r = sem.shr(a, b)
+    """)
+body(Op.Shl, source="r = sem.shl(a, b, strict)")
+
 # -- Comparisons --------------------------------------------------------------------------
 
 for _op, _sym in ((Op.NumEq, "=="), (Op.NumNe, "!="), (Op.NumLt, "<"), (Op.NumGt, ">"),
@@ -165,7 +180,7 @@ for _op, _sym in ((Op.NumEq, "=="), (Op.NumNe, "!="), (Op.NumLt, "<"), (Op.NumGt
         if type(a) is int and type(b) is int or type(a) is float and type(b) is float:
             r = a {_sym} b
         else:
-            r = to_float(a) {_sym} to_float(b)
+            r = sem.num_{_op.name[3:].lower()}(a, b)
         """)
 body(Op.LogNot, source="r = not truthy(a)")
 

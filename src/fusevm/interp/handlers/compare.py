@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fusevm.interp import semantics as sem
@@ -11,24 +10,7 @@ from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.limits import check_size
 from fusevm.ops import Op
-from fusevm.values import length, to_float, to_int, to_str, truthy
-
-
-def _compare(vm: VM, ip: int, int_cmp: Callable[[int, int], bool],
-             float_cmp: Callable[[float, float], bool]) -> Step:
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        a = stack[-1]
-        if type(a) is int and type(b) is int:
-            stack[-1] = int_cmp(a, b)
-        else:
-            stack[-1] = float_cmp(to_float(a), to_float(b))
-        return nxt
-    return step
+from fusevm.values import length, to_int, to_str, truthy
 
 
 @handler(Op.Spaceship)
