@@ -260,43 +260,19 @@ class Unit:
         iw, fw, kb = self.iw, self.fw, self.kb
         for s in self.tracked:
             k = kb[s]
-            if k == INT:
-                slots[s] = iw[s]
-            elif k == FLOAT:
-                slots[s] = fw[s]
-            elif k == BOOL:
-                slots[s] = iw[s] != 0
-            elif k == UNDEF:
-                slots[s] = Undef
-        out: list[Any] = []
-        for i in range(depth):
-            k = self.kr[i]
-            if k == INT:
-                out.append(self.ir_[i])
-            elif k == FLOAT:
-                out.append(self.fr[i])
-            elif k == BOOL:
-                out.append(self.ir_[i] != 0)
-            else:
-                out.append(Undef)
-        return out
+            if k != OTHER:  # an object native code never held stays in its slot
+                slots[s] = _decode(k, iw, fw, s)
+        return [_decode(self.kr[i], self.ir_, self.fr, i) for i in range(depth)]
 
     def _copy_out(self, slots: list[Any]) -> list[Any]:
         """After OK: the written slots into `slots`, the final stack as values."""
         self.runs += 1
-        iw = self.iw
-        kb = self.kb
+        iw, fw, kb = self.iw, self.fw, self.kb
         for s, k in self.copy_out:
             if k >= MIXED_BYTE:
                 k = kb[s]
-            if k == INT:
-                slots[s] = iw[s]
-            elif k == FLOAT:
-                slots[s] = self.fw[s]
-            elif k == BOOL:
-                slots[s] = iw[s] != 0
-            elif k == UNDEF:
-                slots[s] = Undef
+            if k != OTHER:
+                slots[s] = _decode(k, iw, fw, s)
         for s, k in self.restore:
             kb[s] = k
         k = self.single_result
@@ -304,19 +280,19 @@ class Unit:
             return [self.ir_[0]]
         if k == FLOAT:
             return [self.fr[0]]
-        out: list[Any] = []
-        for i, k in enumerate(self.result_kinds):
-            if k >= MIXED_BYTE:
-                k = self.kr[i]
-            if k == INT:
-                out.append(self.ir_[i])
-            elif k == FLOAT:
-                out.append(self.fr[i])
-            elif k == BOOL:
-                out.append(self.ir_[i] != 0)
-            else:
-                out.append(Undef)
-        return out
+        return [_decode(self.kr[i] if k >= MIXED_BYTE else k, self.ir_, self.fr, i)
+                for i, k in enumerate(self.result_kinds)]
+
+
+def _decode(k: int, ints: memoryview[int], floats: memoryview[float], i: int) -> Any:
+    """The VM value of word `i` with kind byte `k` (Undef for Undef and other)."""
+    if k == INT:
+        return ints[i]
+    if k == FLOAT:
+        return floats[i]
+    if k == BOOL:
+        return ints[i] != 0
+    return Undef
 
 
 def infer_for(an: Analysis, kinds: tuple[int, ...], strict: bool) -> Typing:
