@@ -23,6 +23,7 @@ from fusevm.asm import assemble
 from fusevm.chunk import Chunk
 from fusevm.errors import IntegerOverflow, TypeMismatch
 from fusevm.ops import FUSED_OPS, Kind, Op
+from fusevm.ops.fuses import items as fuse_items
 from fusevm.values import INT_MAX, INT_MIN, Undef, format_value
 
 from strategies import values
@@ -46,18 +47,13 @@ def _operand_text(kind: Kind, value: Any) -> str:
 def _unfused_body(op: Op, operands: dict[str, Any]) -> list[str]:
     """The op's `fuses` text with operands substituted, as assembler lines."""
     kinds = {o.name: o.kind for o in op.spec.operands}
-    assert op.spec.fuses is not None
     lines = []
-    for item in op.spec.fuses.split(";"):
-        item = item.strip()
-        for label in ("top", "end"):
-            if item.startswith(f"@{label}:"):
-                lines.append(f"{label}:")
-                item = item[len(label) + 2:].strip()
-        if not item:
+    for item in fuse_items(op.spec):
+        lines.extend(f"{label}:" for label in item.labels)
+        if item.mnemonic is None:
             continue
-        words = []
-        for tok in item.split():
+        words = [item.mnemonic]
+        for tok in item.args:
             if tok.startswith("$"):
                 words.append(_operand_text(kinds[tok[1:]], operands[tok[1:]]))
             elif tok.startswith("@"):

@@ -9,6 +9,7 @@ import pytest
 
 from fusevm.interp.registry import FACTORIES
 from fusevm.ops import BY_NAME, OPS, SCHEMA_HASH, SECTIONS, F, Kind, Op
+from fusevm.ops.fuses import items as fuse_items
 from fusevm.ops.table import ROWS
 from fusevm.tools import gen_docs
 
@@ -71,13 +72,10 @@ def test_fused_ops_name_only_real_ops_and_bind_every_operand(op: Op) -> None:
     assert spec.fuses is not None
     used = set(re.findall(r"\$(\w+)", spec.fuses))
     assert used == {o.name for o in spec.operands}
-    for part in spec.fuses.split(";"):
-        words = part.split()
-        if words and words[0].endswith(":"):
-            words = words[1:]
-        if words:
-            assert words[0] in BY_NAME, f"{words[0]} in {op.name}'s expansion"
-            assert not BY_NAME[words[0]].spec.fuses, "expansions use core ops only"
+    for item in fuse_items(spec):
+        if item.mnemonic is not None:
+            assert item.mnemonic in BY_NAME, f"{item.mnemonic} in {op.name}'s expansion"
+            assert not BY_NAME[item.mnemonic].spec.fuses, "expansions use core ops only"
 
 
 def test_branch_flag_agrees_with_target_operands() -> None:

@@ -30,6 +30,7 @@ from typing import Any, Final
 from fusevm.bench.twins import TWINS
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.ops import BY_NAME, Op
+from fusevm.ops.fuses import items as fuse_items
 
 #: Published peer figures (anchors): key -> what the number is.
 PEERS: Final[dict[str, str]] = {
@@ -82,22 +83,18 @@ class Emitter:
             self.b.emit(op, *operands)
             return
         spec = op.spec
-        assert spec.fuses is not None, f"{spec.name} is not a fused op"
         env = {o.name: v for o, v in zip(spec.operands, operands, strict=True)}
         local: dict[str, Label] = {}
 
         def target(word: str) -> Label:
             return local.setdefault(word, self.b.label(f"{spec.name}.{word}"))
 
-        for item in spec.fuses.split(";"):
-            item = item.strip()
-            while item.startswith("@"):
-                label_name, _, item = item[1:].partition(":")
+        for item in fuse_items(spec):
+            for label_name in item.labels:
                 self.b.bind(target(label_name))
-                item = item.strip()
-            if not item:
+            if item.mnemonic is None:
                 continue
-            mnemonic, *words = item.split()
+            mnemonic, words = item.mnemonic, item.args
             values = [env[w[1:]] if w.startswith("$") else
                       target(w[1:]) if w.startswith("@") else int(w, 0) for w in words]
             self.b.emit(BY_NAME[mnemonic], *values)

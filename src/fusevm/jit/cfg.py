@@ -13,7 +13,6 @@ Nothing here depends on kinds or on llvmlite.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from fusevm.chunk import Chunk
 from fusevm.instr import Decoded, decode
 from fusevm.jit.lower.registry import rule_for
 from fusevm.ops import F, Kind, Op
+from fusevm.ops.fuses import items as fuse_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,40 +72,23 @@ class Cfg:
 
 # -- Expansion of fused ops -------------------------------------------------------------
 
-_LABEL_DEF = re.compile(r"^@([A-Za-z_]\w*):\s*(.*)$")
-
-
-def _parse_fuses(text: str) -> list[tuple[str | None, str | None, list[str]]]:
-    """`@top: GetSlot $i; ...; @end:` -> [(label or None, mnemonic or None, args)]."""
-    items: list[tuple[str | None, str | None, list[str]]] = []
-    for raw in text.split(";"):
-        part = raw.strip()
-        label = None
-        m = _LABEL_DEF.match(part)
-        if m:
-            label, part = m.group(1), m.group(2).strip()
-        words = part.split()
-        items.append((label, words[0] if words else None, words[1:]))
-    return items
-
-
 def expand(d: Decoded) -> list[tuple[Decoded, list[tuple[int, Any]]]]:
     """The expansion of a fused op: (decoded op, [(target operand position, ref)]) pairs.
 
     A ref is ("ip", original op index) or ("at", position within the expansion), where
     position len(expansion) means "after the fused op".
     """
-    assert d.spec.fuses is not None
-    items = _parse_fuses(d.spec.fuses)
+    items = fuse_items(d.spec)
     labels: dict[str, int] = {}
     count = 0
-    for label, name, _ in items:
-        if label is not None:
+    for item in items:
+        for label in item.labels:
             labels[label] = count
-        if name is not None:
+        if item.mnemonic is not None:
             count += 1
     out: list[tuple[Decoded, list[tuple[int, Any]]]] = []
-    for _, name, args in items:
+    for item in items:
+        name, args = item.mnemonic, item.args
         if name is None:
             continue
         spec = Op[name].spec

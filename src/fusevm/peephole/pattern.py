@@ -9,13 +9,13 @@ the sequence back, so a fused op and its expansion always come from the same tex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from fusevm.instr import Instr
 from fusevm.ops import BY_NAME, FUSED_OPS, F, Kind, Op, OpSpec
+from fusevm.ops.fuses import items as fuse_items
 
 # -- Pattern structure ----------------------------------------------------------------
 
@@ -82,7 +82,6 @@ class Pattern:
 
 # -- Parsing the table's `fuses` text ------------------------------------------------------
 
-_LABEL_DEF = re.compile(r"^@([A-Za-z_]\w*):\s*(.*)$")
 _TOP: Final = "top"
 _END: Final = "end"
 
@@ -115,35 +114,31 @@ def parse_spec(spec: OpSpec) -> tuple[tuple[Step, ...], tuple[tuple[str, Kind], 
             on the first op and `@end:` at the end, mismatched operand kinds, or leaves a
             fused operand unbound.
     """
-    text = spec.fuses
-    if text is None:
-        raise ValueError(f"{spec.name} has no `fuses` text")
-    pieces = [p.strip() for p in text.split(";")]
+    parsed = fuse_items(spec)
     steps: list[Step] = []
     defined: set[str] = set()
     used_labels: set[str] = set()
     kinds: dict[str, Kind] = {}
     narrow: dict[str, Kind] = {}
     fused_kinds = {o.name: o.kind for o in spec.operands}
-    for n, piece in enumerate(pieces):
-        where = f"{spec.name} fuses item {n + 1} {piece!r}"
-        m = _LABEL_DEF.match(piece)
-        if m:
-            label, piece = m.group(1), m.group(2).strip()
+    for n, item in enumerate(parsed):
+        words = " ".join(([item.mnemonic] if item.mnemonic else []) + list(item.args))
+        where = f"{spec.name} fuses item {n + 1} {words!r}"
+        for label in item.labels:
             # A label anywhere else would make an op strictly inside the window a jump
             # target, which no fusion may have.
             if label == _TOP and steps:
                 raise ValueError(f"{where}: @top: must label the first op")
-            if label == _END and (piece or n != len(pieces) - 1):
+            if label == _END and (item.mnemonic or n != len(parsed) - 1):
                 raise ValueError(f"{where}: @end: must stand alone at the end")
             if label not in (_TOP, _END):
                 raise ValueError(f"{where}: unknown label @{label} (only @top and @end)")
             defined.add(label)
-            if not piece:
+        if item.mnemonic is None:
+            if item.labels:
                 continue
-        if not piece:
             raise ValueError(f"{where}: empty item")
-        mnemonic, *tokens = piece.split()
+        mnemonic, tokens = item.mnemonic, list(item.args)
         op = BY_NAME.get(mnemonic)
         if op is None:
             raise ValueError(f"{where}: unknown op {mnemonic!r}")
