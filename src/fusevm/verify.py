@@ -122,11 +122,12 @@ def _successors(d: Decoded, ip: int) -> list[int]:
     return out
 
 
-def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[str]:
-    """Kinds of return ops reachable from a function entry (not following calls)."""
+def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[bool]:
+    """For the return ops reachable from a function entry (not following calls), whether
+    each hands a value back (its table row pops one)."""
     seen: set[int] = set()
     todo = [entry]
-    kinds: set[str] = set()
+    kinds: set[bool] = set()
     n = len(decoded)
     while todo:
         ip = todo.pop()
@@ -135,7 +136,7 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[str]:
         seen.add(ip)
         d = decoded[ip]
         if d.spec.has(F.RETURN):
-            kinds.add(d.name)
+            kinds.add(bool(d.spec.effect.inputs))
         todo.extend(_successors(d, ip))
     return kinds
 
@@ -193,11 +194,11 @@ def _verify(chunk: Chunk) -> Analysis:
         if chunk.find_sub(name) != entry:
             continue
         kinds = _returns(chunk, decoded, entry)
-        if kinds == {"Return", "ReturnValue"}:
+        if kinds == {True, False}:
             raise BuildError(f"function {chunk.names[name]!r} returns both with and "
                              "without a value", source=chunk.source, ip=entry,
                              line=chunk.line_of(entry))
-        an.returns_value[entry] = "Return" not in kinds
+        an.returns_value[entry] = False not in kinds
 
     regions: list[tuple[int, int, int | None, str]] = [(0, 0, None, "the main code")]
     for name, entry in chunk.sub_entries:
@@ -270,7 +271,7 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
         if spec.has(F.RETURN):
             continue
         if spec.has(F.SCOPE):
-            if d.name == "PushFrame":
+            if spec is Op.PushFrame.spec:
                 scopes = scopes + (depth,)
             else:
                 if not scopes:
