@@ -68,3 +68,14 @@ def test_compile_uses_core_and_shell_ops() -> None:
     for name in ("CmdSubst", "Redirect", "WithRedirectsBegin", "WithRedirectsEnd",
                  "GetStatus", "JumpIfFalse", "ShLoopEnter"):
         assert name in text
+
+
+def test_the_entry_points_give_a_complete_shell() -> None:
+    # ops are declared in `opset` and handled in `ops`; builtins register into `runtime`
+    from fusevm.lang.sh import main  # noqa: F401  - the top module registers everything
+    from fusevm.lang.sh.ops import SH
+    from fusevm.lang.sh.runtime import BUILTINS, SPECIAL
+    assert len(list(SH)) == 34
+    assert all(SH.implemented(op.id) for op in SH)
+    assert SPECIAL <= BUILTINS.keys()
+    assert {"echo", "printf", "test", "[", "cd", "read", "command", "type"} <= BUILTINS.keys()

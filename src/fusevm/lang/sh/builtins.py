@@ -361,5 +361,3 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
             pass
     return status
 
-
-import fusevm.lang.sh.commands  # noqa: E402,F401  - registers the regular builtins

@@ -4,7 +4,7 @@ Control flow (`if`, loops, `case`, `&&`/`||`, `break`/`continue`) is core jumps 
 (`GetStatus` pushes a Status, true when 0); words are built from their parts with
 `Concat` and finished by `ShFields`/`ShStrip`/`ShPattern`; `$(...)` is the core
 `CmdSubst`; redirections are core `Redirect` ops (and `WithRedirectsBegin/End` around
-compound commands); the rest are `sh` extension ops (see `ops`).
+compound commands); the rest are `sh` extension ops (see `opset`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.sh import ast, words
 from fusevm.lang.sh.lexer import _assignment
-from fusevm.lang.sh.ops import (
+from fusevm.lang.sh.opset import (
     ASSIGN_ERREXIT,
     ASSIGN_LAST,
     ASSIGN_SUBST,

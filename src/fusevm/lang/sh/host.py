@@ -5,25 +5,31 @@ redirections to the shell itself around a compound command, and `CmdSubst` forks
 subshell whose stdout is captured. `HereDoc` (a constant document) and `HereString` (an
 expanded one, whose final newline the host adds back) queue stdin for the next command.
 Everything else a shell does runs through the `sh` extension ops (see `ops`), which get
-the VM itself.
+the VM itself. What the `$(...)` child runs is passed in by `runtime`, which makes the VMs
+and sits above this module.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-from fusevm.lang.sh import runtime
-from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
-from fusevm.lang.sh.state import DOC, Pending, ShState
+from fusevm.chunk import Chunk
+from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
 from fusevm.shell.redirect import RedirectError
+
+#: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
+#: status and exit with its status.
+SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
 
 
 class ShHost:
     """The host protocol methods the sh compiler's output calls."""
 
-    def __init__(self, state: ShState) -> None:
+    def __init__(self, state: ShState, run_subshell: SubshellRunner) -> None:
         self.state = state
+        self.run_subshell = run_subshell
 
     def redirect(self, fd: int, kind: int, target: str) -> None:
         self.state.pending.append(Pending(fd, int(kind), target))
@@ -46,35 +52,19 @@ class ShHost:
             st.redir_failed = True
 
     def with_redirects_end(self) -> None:
-        from fusevm.lang.sh.state import restore
         if self.state.scopes:
             restore(self.state.scopes.pop())
 
     def cmd_subst(self, sub: Any) -> str:
         st = self.state
-        status = runtime.current_status(st)
+        status = st.status()
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(r)
             os.dup2(w, 1)
             os.close(w)
-            runtime.enter_child(st)
-            st.pending.clear()
-            st.prefix.clear()
-            code = status
-            try:
-                code = runtime.run_chunk(st, sub, status)
-            except ShExit as e:
-                code = e.status
-            except (ShReturn, ShLoopJump) as e:
-                code = e.status
-            except ShError as e:
-                st.error(e.message)
-                code = e.status
-            except BaseException:  # noqa: BLE001
-                code = 2
-            runtime.child_exit(st, code)
+            self.run_subshell(st, sub, status)
         os.close(w)
         chunks: list[bytes] = []
         while True:
@@ -86,6 +76,6 @@ class ShHost:
                 break
             chunks.append(data)
         os.close(r)
-        st.subst_status = runtime.wait_child(st, pid)
+        st.subst_status = wait_child(pid)
         text = b"".join(chunks).replace(b"\0", b"").decode("utf-8", "surrogateescape")
         return text.rstrip("\n")

@@ -1,11 +1,14 @@
-"""`fusevm sh`: the command line, start-up environment, the read-parse-run loop, exit.
+"""`fusevm sh`: the command line, its options, where the script comes from, and the exit.
 
     sh [-euxfnvCa] [-o option]... [-c command [name [arg...]] | -s [arg...] | file [arg...]]
 
-With neither -c nor a file the script is read from stdin. Each complete command is
-parsed, compiled and run before the next one is read, as in dash, so a syntax error
-late in a script does not stop the commands before it. Errors go to stderr as
-`sh: LINE: message`; a syntax error exits 2.
+With neither -c nor a file the script is read from stdin. The script runs with
+`runtime.run_text`: each complete command is parsed, compiled and run before the next one
+is read, as in dash, so a syntax error late in a script does not stop the commands before
+it. Errors go to stderr as `sh: LINE: message`; a syntax error exits 2.
+
+This is the top of the frontend: importing it registers the op handlers (`ops`) and the
+builtins (`builtins`, `commands`) that `runtime` runs.
 """
 
 from __future__ import annotations
@@ -14,99 +17,15 @@ import os
 import signal
 import sys
 
-import fusevm.lang.sh.builtins  # noqa: F401  - registers the builtins
-from fusevm.errors import VMError
+import fusevm.lang.sh.builtins  # noqa: F401  - registers the special builtins
+import fusevm.lang.sh.commands  # noqa: F401  - registers the regular builtins
+import fusevm.lang.sh.ops  # noqa: F401  - attaches the sh op handlers
 from fusevm.lang.sh import runtime
-from fusevm.lang.sh.compiler import compile_items
-from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
-from fusevm.lang.sh.parser import Parser
-from fusevm.lang.sh.state import LONG_OPTIONS, OPTION_LETTERS, ShState, write
+from fusevm.lang.sh.errors import ShExit
+from fusevm.lang.sh.runtime import run_text
+from fusevm.lang.sh.state import LONG_OPTIONS, OPTION_LETTERS, new_state, write
 
 USAGE = "usage: sh [-euxfnvCa] [-o option] [-c command [name [arg...]] | file [arg...]]\n"
-
-
-def new_state() -> ShState:
-    s = ShState()
-    for k, v in os.environ.items():
-        s.vars[k] = v
-        s.exported.add(k)
-    s.vars["IFS"] = " \t\n"
-    s.vars.setdefault("PS4", "+ ")
-    s.vars["OPTIND"] = "1"
-    s.vars["PPID"] = str(os.getppid())
-    try:
-        # trust an inherited PWD that names this directory (no getcwd call, as in dash)
-        pwd = s.vars.get("PWD")
-        if not pwd or not os.path.isabs(pwd) or not os.path.samestat(os.stat(pwd),
-                                                                     os.stat(".")):
-            s.vars["PWD"] = os.getcwd()
-    except OSError:
-        pass
-    return s
-
-
-def run_text(s: ShState, text: str, line: int = 1) -> int:
-    """Run a whole script, command by command; the final status (exits via ShExit)."""
-    p = Parser(text, line, s.aliases)
-    status = 0
-    while True:
-        start = p.pos
-        try:
-            items = p.parse_command()
-        except ShSyntaxError as e:
-            s.lineno = e.line
-            s.error(f"Syntax error: {e.message}")
-            raise ShExit(2) from None
-        if s.opts["v"]:
-            write(2, p.text[start:p.pos].lstrip("\n"))
-        if items is None:
-            return status
-        if s.opts["n"]:
-            continue
-        chunk = compile_items(items)
-        try:
-            status = runtime.run_chunk(s, chunk, status)
-        except ShReturn as r:
-            status = r.status
-        except ShLoopJump:
-            status = 0
-        except ShError as e:
-            if e.line:
-                s.lineno = e.line
-            s.error(e.message)
-            if e.fatal and not s.interactive:
-                raise ShExit(e.status) from None
-            status = e.status
-        except ShExit:
-            raise
-        except VMError as e:
-            # a bug in a handler, not a shell error: report it plainly, never a traceback
-            cause = e.__cause__
-            detail = f"{type(cause).__name__}: {cause}" if cause is not None else e.message
-            s.error(f"internal error: {detail}")
-            raise ShExit(2) from None
-
-
-def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> int:
-    """In a forked child: run a script without a #! line as a fresh shell would."""
-    os.environ.clear()
-    os.environ.update(env)
-    runtime._pool.clear()
-    s = new_state()
-    s.arg0 = path
-    s.positional = list(args)
-    status = 0
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "surrogateescape")
-        status = run_text(s, text)
-    except ShExit as e:
-        status = e.status
-    except OSError as e:
-        write(2, f"sh: 0: cannot open {path}: {e.strerror}\n")
-        return 127
-    status = runtime.run_exit_trap(s, status)
-    return status & 0xFF
 
 
 def main(argv: list[str]) -> int:

@@ -1,11 +1,12 @@
-"""The `sh` ExtensionSet (ids 0x1400..0x14FF): what only a shell needs beyond the core and
-shell ops.
+"""The handlers of the `sh` extension ops (declared in `opset`): what only a shell needs
+beyond the core and shell ops.
 
 Words are built on the stack as marked strings (see `words`) with core `Concat`; these ops
 expand parameters, arithmetic and tildes into marked text, turn a word into fields, run
 simple commands, fork subshells / pipeline stages / background jobs (the child runs the ops
 between two targets and exits; the parent jumps past them), and step `for` loops.
-Handlers find the shell's `ShState` in `vm.host_data["sh"]`.
+Handlers find the shell's `ShState` in `vm.host_data["sh"]`. Importing this module attaches
+them to `SH`, which it re-exports as the complete set (the `fusevm.extensions` entry point).
 """
 
 from __future__ import annotations
@@ -16,31 +17,22 @@ from typing import Any, Final
 
 from fusevm.lang.sh import arith, runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
-from fusevm.lang.sh.state import DOC, Pending, ShState, restore
-from fusevm.ops import F
-from fusevm.ops.extension import ExtensionSet
+from fusevm.lang.sh.opset import (
+    ASSIGN_ERREXIT,
+    ASSIGN_LAST,
+    ASSIGN_SUBST,
+    DIRECT,
+    ERREXIT,
+    FIELDS,
+    LENGTH,
+    QUOTED,
+    RAW,
+    SH,
+)
+from fusevm.lang.sh.state import DOC, Pending, ShState, enter_child, restore, wait_child
 from fusevm.values import Status
 
-SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100)
-R: Final = F.MAY_RAISE
-IO: Final = F.IO | F.MAY_RAISE | F.SPAWN
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
-
-#: ShParam flags
-QUOTED: Final = 1
-LENGTH: Final = 2
-RAW: Final = 4  # push the plain value (a whole word in string context)
-FIELDS: Final = 8  # push the value's fields (a whole unquoted word)
-#: ShRun flags
-ERREXIT: Final = 1
-DIRECT: Final = 2
-#: ShAssign flags: the command's last assignment sets $? (to the status of its last
-#: `$(...)` with ASSIGN_SUBST, else 0) and, with ASSIGN_ERREXIT, applies set -e.
-ASSIGN_LAST: Final = 1
-ASSIGN_ERREXIT: Final = 2
-ASSIGN_SUBST: Final = 4
-#: ShTrim modes
-TRIM_CODES: Final = {"#": 5, "##": 6, "%": 7, "%%": 8}
 
 
 def st(vm: Any) -> ShState:
@@ -92,16 +84,14 @@ def _unset_error(s: ShState, name: str) -> ShError:
     return ShError(f"{name}: parameter not set", 2)
 
 
-@SH.op("ShLine", operands="line:COUNT", effect="--", formula="LINENO = line; a new command")
+@SH.handle("ShLine")
 def _line(vm: Any, line: int) -> None:
     s = st(vm)
     s.lineno = line
     s.subst_status = None
 
 
-@SH.op("ShParam", operands="name:CONST flags:U8", effect="-- text", flags=R,
-       formula="text = the parameter's value, marked quoted or splittable (flags 1: quoted, "
-               "2: ${#name})")
+@SH.handle("ShParam")
 def _param(vm: Any, name_c: int, flags: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -139,8 +129,7 @@ def _param(vm: Any, name_c: int, flags: int) -> None:
         vm.stack.append((QS + value + QE) if quoted else (XS + value + XE))
 
 
-@SH.op("ShParamSet", operands="name:CONST colon:U8", effect="-- b",
-       formula="b = the parameter is set (and, with colon, not empty)")
+@SH.handle("ShParamSet")
 def _param_set(vm: Any, name_c: int, colon: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -155,8 +144,7 @@ def _param_set(vm: Any, name_c: int, colon: int) -> None:
     vm.stack.append(v is not None and (not colon or v != ""))
 
 
-@SH.op("ShParamAssign", operands="name:CONST", effect="value --", flags=R,
-       formula="${name=value}: assign value (quote-removed) to the variable")
+@SH.handle("ShParamAssign")
 def _param_assign(vm: Any, name_c: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -168,8 +156,7 @@ def _param_assign(vm: Any, name_c: int) -> None:
     s.set(name, value)
 
 
-@SH.op("ShParamError", operands="name:CONST colon:U8", effect="message --", flags=R,
-       formula="${name?message}: report and fail")
+@SH.handle("ShParamError")
 def _param_error(vm: Any, name_c: int, colon: int) -> None:
     name = vm.chunk.constants[name_c]
     message = vm.stack.pop()
@@ -178,8 +165,7 @@ def _param_error(vm: Any, name_c: int, colon: int) -> None:
     raise ShError(f"{name}: {message}", 1)
 
 
-@SH.op("ShTrim", operands="name:CONST code:U8 flags:U8", effect="pattern -- text", flags=R,
-       formula="text = ${name#pattern} (code 5 #, 6 ##, 7 %, 8 %%), marked")
+@SH.handle("ShTrim")
 def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -219,32 +205,29 @@ def trim(value: str, pat: str, code: int) -> str:
     return value
 
 
-@SH.op("ShMark", operands="quoted:U8", effect="s -- text",
-       formula="text = s marked quoted (1) or splittable (0)")
+@SH.handle("ShMark")
 def _mark(vm: Any, quoted: int) -> None:
     v = vm.stack[-1]
     vm.stack[-1] = mark(v if type(v) is str else str(v), quoted)
 
 
-@SH.op("ShFields", effect="word -- fields", formula="fields = split, glob and unquote word")
+@SH.handle("ShFields")
 def _fields(vm: Any) -> None:
     s = st(vm)
     vm.stack[-1] = words.fields(vm.stack[-1], s.vars.get("IFS"), s.opts["f"])
 
 
-@SH.op("ShStrip", effect="word -- s", formula="s = word with quotes removed")
+@SH.handle("ShStrip")
 def _strip(vm: Any) -> None:
     vm.stack[-1] = words.strip(vm.stack[-1])
 
 
-@SH.op("ShPattern", effect="word -- pattern",
-       formula="pattern = word as a shell pattern, quoted characters escaped")
+@SH.handle("ShPattern")
 def _pattern(vm: Any) -> None:
     vm.stack[-1] = words.pattern(vm.stack[-1])
 
 
-@SH.op("ShArith", operands="quoted:U8", effect="expr -- text", flags=R,
-       formula="text = $((expr)), marked")
+@SH.handle("ShArith")
 def _arith(vm: Any, quoted: int) -> None:
     s = st(vm)
     text = vm.stack.pop()
@@ -259,10 +242,7 @@ def _arith(vm: Any, quoted: int) -> None:
     vm.stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
 
 
-@SH.op("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
-       formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
-               "in this process with stdout captured, unless a function, set -u or set -x "
-               "could make it differ from the forked CmdSubst")
+@SH.handle("ShSubstInline")
 def _subst_inline(vm: Any, sub: int) -> None:
     s = st(vm)
     chunk = vm.chunk.sub_chunks[sub]
@@ -272,7 +252,7 @@ def _subst_inline(vm: Any, sub: int) -> None:
     vm.stack.append(runtime.capture_inline(s, chunk, vm.last_status))
 
 
-@SH.op("ShTilde", operands="user:CONST", effect="-- text", formula="text = ~user, quoted")
+@SH.handle("ShTilde")
 def _tilde(vm: Any, user_c: int) -> None:
     s = st(vm)
     user = vm.chunk.constants[user_c]
@@ -288,16 +268,14 @@ def _tilde(vm: Any, user_c: int) -> None:
     vm.stack.append(QS + text + QE)
 
 
-@SH.op("ShAssign", operands="name:CONST flags:U8", effect="value --", flags=R,
-       formula="the variable name = value; flags 1: the command's last assignment sets $? "
-               "(4: from its last $(...), else 0; 2: set -e applies)")
+@SH.handle("ShAssign")
 def _assign(vm: Any, name_c: int, flags: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
     value = vm.stack.pop()
     if s.opts["x"]:
         from fusevm.lang.sh.state import write
-        write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime._xquote(value)}\n")
+        write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime.xquote(value)}\n")
     s.set(name, value)
     if flags & ASSIGN_LAST:
         status = 0
@@ -308,8 +286,7 @@ def _assign(vm: Any, name_c: int, flags: int) -> None:
             raise ShExit(status)
 
 
-@SH.op("ShPrefix", operands="name:CONST", effect="value --",
-       formula="queue name=value for the next command's environment")
+@SH.handle("ShPrefix")
 def _prefix(vm: Any, name_c: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -320,15 +297,12 @@ def _prefix(vm: Any, name_c: int) -> None:
     s.exported.add(name)
 
 
-@SH.op("ShHereDoc", operands="fd:U8", effect="text --",
-       formula="queue text as the here-document on fd for the next command")
+@SH.handle("ShHereDoc")
 def _heredoc(vm: Any, fd: int) -> None:
     st(vm).pending.append(Pending(fd, DOC, vm.stack.pop()))
 
 
-@SH.op("ShRun", operands="argc:COUNT flags:U8 line:COUNT", effect="args[argc] --", flags=IO,
-       formula="LINENO = line; $? = run the simple command (flags 1: errexit applies, "
-               "2: may exec directly)")
+@SH.handle("ShRun")
 def _run(vm: Any, argc: int, flags: int, line: int) -> None:
     s = st(vm)
     s.lineno = line
@@ -386,15 +360,14 @@ def _loop_jump(vm: Any, s: ShState, j: ShLoopJump) -> None:
     vm.jump(brk if j.is_break else cont)
 
 
-@SH.op("ShLoopEnter", operands="brk:TARGET cont:TARGET", effect="--", flags=F.BRANCH,
-       formula="push a loop (break and continue targets) for dynamic break/continue")
+@SH.handle("ShLoopEnter")
 def _loop_enter(vm: Any, brk: int, cont: int) -> None:
     s = st(vm)
     vm.host_data.setdefault("sh.loops", []).append((brk, cont, len(s.scopes)))
     s.loop_depth += 1
 
 
-@SH.op("ShLoopLeave", effect="--", formula="pop the innermost loop")
+@SH.handle("ShLoopLeave")
 def _loop_leave(vm: Any) -> None:
     loops = vm.host_data.get("sh.loops")
     if loops:
@@ -402,20 +375,19 @@ def _loop_leave(vm: Any) -> None:
         st(vm).loop_depth -= 1
 
 
-@SH.op("ShErrCheck", effect="--", flags=R, formula="exit if set -e and $? != 0")
+@SH.handle("ShErrCheck")
 def _errcheck(vm: Any) -> None:
     s = st(vm)
     if vm.last_status and s.opts["e"] and not s.errexit_off:
         raise ShExit(vm.last_status)
 
 
-@SH.op("ShNot", effect="--", formula="$? = !$?")
+@SH.handle("ShNot")
 def _not(vm: Any) -> None:
     vm.last_status = 0 if vm.last_status else 1
 
 
-@SH.op("ShRedirCheck", operands="target:TARGET", effect="--", flags=F.BRANCH,
-       formula="if the last WithRedirectsBegin failed: $? = 1, jump to target")
+@SH.handle("ShRedirCheck")
 def _redir_check(vm: Any, target: int) -> None:
     s = st(vm)
     if s.redir_failed:
@@ -424,25 +396,20 @@ def _redir_check(vm: Any, target: int) -> None:
         vm.jump(target)
 
 
-@SH.op("ShSubshell", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
-       formula="fork: the child runs [start, stop) and exits; the parent waits, sets $?, "
-               "and continues at stop")
+@SH.handle("ShSubshell")
 def _subshell(vm: Any, start: int, stop: int) -> None:
     s = st(vm)
     pid = os.fork()
     if pid == 0:
-        runtime.enter_child(s)
+        enter_child(s)
         runtime.run_forked_segment(s, vm, start, stop)
-    vm.last_status = runtime.wait_child(s, pid)
+    vm.last_status = wait_child(pid)
     if s.pending_signals:
         runtime.run_traps(s, vm)
     vm.jump(stop)
 
 
-@SH.op("ShPipe", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
-       formula="fork a pipeline stage running [start, stop) with its stdin from the previous "
-               "stage; the stage writes to a new pipe unless stop ends the pipeline "
-               "(ShPipeEnd)")
+@SH.handle("ShPipe")
 def _pipe(vm: Any, start: int, stop: int) -> None:
     s = st(vm)
     pipes: list[Any] = vm.host_data.setdefault("sh.pipes", [])
@@ -464,7 +431,7 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
             os.close(w)
             os.close(r)  # type: ignore[arg-type]
         vm.host_data["sh.pipes"] = []
-        runtime.enter_child(s)
+        enter_child(s)
         runtime.run_forked_segment(s, vm, start, stop)
     if ctx[0] is not None:
         os.close(ctx[0])
@@ -486,8 +453,7 @@ def _is_pipe_end(vm: Any, ip: int) -> bool:
     return bool(instr[0] in (Op.Extended, Op.ExtendedWide) and instr[1] == _PIPE_END_ID)
 
 
-@SH.op("ShPipeInline", effect="--", flags=IO,
-       formula="the pipeline's last stage runs in this (forked) process: stdin = the pipe")
+@SH.handle("ShPipeInline")
 def _pipe_inline(vm: Any) -> None:
     ctx = vm.host_data["sh.pipes"][-1]
     if ctx[0] is not None:
@@ -500,15 +466,14 @@ def _pipe_inline(vm: Any) -> None:
         ctx[1].append(-1)
 
 
-@SH.op("ShPipeEnd", operands="bang:U8", effect="--", flags=IO,
-       formula="wait for the pipeline's stages; $? = the last one's status (negated by bang)")
+@SH.handle("ShPipeEnd")
 def _pipe_end(vm: Any, bang: int) -> None:
     pipes = vm.host_data.get("sh.pipes")
     ctx = pipes.pop()
     s = st(vm)
     status = 0
     for pid in ctx[1]:
-        status = vm.last_status if pid < 0 else runtime.wait_child(s, pid)
+        status = vm.last_status if pid < 0 else wait_child(pid)
     if bang:
         status = 0 if status else 1
     vm.last_status = status
@@ -519,19 +484,17 @@ def _pipe_end(vm: Any, bang: int) -> None:
 _PIPE_END_ID: Final = SH["ShPipeEnd"].id
 
 
-@SH.op("ShJobText", operands="text:CONST", effect="--",
-       formula="the source text of the next background job (for `jobs`)")
+@SH.handle("ShJobText")
 def _job_text(vm: Any, text_c: int) -> None:
     st(vm).job_text = vm.chunk.constants[text_c]
 
 
-@SH.op("ShBg", operands="start:TARGET stop:TARGET", effect="--", flags=F.BRANCH | IO,
-       formula="fork a background job running [start, stop); $! = its pid; continue at stop")
+@SH.handle("ShBg")
 def _bg(vm: Any, start: int, stop: int) -> None:
     s = st(vm)
     pid = os.fork()
     if pid == 0:
-        runtime.enter_child(s)
+        enter_child(s)
         if not s.interactive:
             for sig in (signal.SIGINT, signal.SIGQUIT):
                 if "INT" not in s.traps:
@@ -549,8 +512,7 @@ def _bg(vm: Any, start: int, stop: int) -> None:
     vm.jump(stop)
 
 
-@SH.op("ShDefun", operands="name:CONST sub:SUB", effect="--", flags=R,
-       formula="define function name with body sub_chunks[sub]")
+@SH.handle("ShDefun")
 def _defun(vm: Any, name_c: int, sub: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
@@ -561,8 +523,7 @@ def _defun(vm: Any, name_c: int, sub: int) -> None:
     vm.last_status = 0
 
 
-@SH.op("ShList", operands="n:COUNT", effect="items[n] -- list",
-       formula="list = the items, arrays spliced")
+@SH.handle("ShList")
 def _list(vm: Any, n: int) -> None:
     stack = vm.stack
     items = stack[-n:] if n else []
@@ -577,15 +538,12 @@ def _list(vm: Any, n: int) -> None:
     stack.append(out)
 
 
-@SH.op("ShPositional", effect="-- list", formula="list = the positional parameters")
+@SH.handle("ShPositional")
 def _positional(vm: Any) -> None:
     vm.stack.append(list(st(vm).positional))
 
 
-@SH.op("ShForNext", operands="var:CONST slot:SLOT target:TARGET", effect="--",
-       flags=F.BRANCH | R,
-       formula="i = slots[slot+1]; if i == len(slots[slot]): jump target; "
-               "else var = slots[slot][i], slots[slot+1] = i + 1")
+@SH.handle("ShForNext")
 def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
     slots = vm.slots
     items = slots[slot]
@@ -597,7 +555,7 @@ def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
     st(vm).set(vm.chunk.constants[var_c], items[i])
 
 
-@SH.op("ShCaseMatch", effect="subject pattern -- b", formula="b = subject matches pattern")
+@SH.handle("ShCaseMatch")
 def _case_match(vm: Any) -> None:
     pat = vm.stack.pop()
     subject = vm.stack.pop()
@@ -609,7 +567,7 @@ def _case_match(vm: Any) -> None:
     vm.stack.append(ok)
 
 
-@SH.op("ShStatusTrue", effect="-- b", formula="b = ($? == 0)")
+@SH.handle("ShStatusTrue")
 def _status_true(vm: Any) -> None:
     vm.stack.append(vm.last_status == 0)
 

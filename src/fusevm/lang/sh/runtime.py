@@ -1,18 +1,37 @@
-"""Running things: chunks on (pooled) VMs, forked subshells, simple commands (special
-builtins, functions, regular builtins, external programs), traps and the exit path.
+"""Running things: scripts command by command, chunks on (pooled) VMs, forked subshells,
+simple commands (special builtins, functions, regular builtins, external programs), traps
+and the exit path.
+
+The sh op handlers (`ops`) and the builtins (`builtins`, `commands`) sit above this module:
+they register themselves in `SH` and `BUILTINS` when imported, and `main` imports them.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from fusevm.chunk import Chunk
+from fusevm.errors import VMError
 from fusevm.interp.vm import VM
+from fusevm.lang.sh.compiler import compile_items
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
-from fusevm.lang.sh.state import Pending, ShState, restore, write
+from fusevm.lang.sh.host import ShHost
+from fusevm.lang.sh.opset import SH
+from fusevm.lang.sh.parser import Parser
+from fusevm.lang.sh.state import (
+    NUMBER_NAMES,
+    Pending,
+    ShState,
+    enter_child,
+    new_state,
+    restore,
+    wait_child,
+    write,
+)
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
 
@@ -28,14 +47,8 @@ MAX_DEPTH: Final = 1000
 _pool: dict[int, list[VM]] = {}
 
 
-def _extensions() -> list[Any]:
-    from fusevm.lang.sh.ops import SH
-    return [SH]
-
-
 def new_vm(state: ShState, chunk: Chunk) -> VM:
-    from fusevm.lang.sh.host import ShHost
-    vm = VM(chunk, extensions=_extensions(), shell_host=ShHost(state))
+    vm = VM(chunk, extensions=[SH], shell_host=ShHost(state, run_subshell))
     vm.host_data["sh"] = state
     return vm
 
@@ -62,6 +75,73 @@ def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
         state.vms.pop()
         _pool.setdefault(id(chunk), []).append(vm)
     return result
+
+
+def run_text(s: ShState, text: str, line: int = 1) -> int:
+    """Run a whole script, command by command; the final status (exits via ShExit)."""
+    p = Parser(text, line, s.aliases)
+    status = 0
+    while True:
+        start = p.pos
+        try:
+            items = p.parse_command()
+        except ShSyntaxError as e:
+            s.lineno = e.line
+            s.error(f"Syntax error: {e.message}")
+            raise ShExit(2) from None
+        if s.opts["v"]:
+            write(2, p.text[start:p.pos].lstrip("\n"))
+        if items is None:
+            return status
+        if s.opts["n"]:
+            continue
+        chunk = compile_items(items)
+        try:
+            status = run_chunk(s, chunk, status)
+        except ShReturn as r:
+            status = r.status
+        except ShLoopJump:
+            status = 0
+        except ShError as e:
+            if e.line:
+                s.lineno = e.line
+            s.error(e.message)
+            if e.fatal and not s.interactive:
+                raise ShExit(e.status) from None
+            status = e.status
+        except ShExit:
+            raise
+        except VMError as e:
+            # a bug in a handler, not a shell error: report it plainly, never a traceback
+            cause = e.__cause__
+            detail = f"{type(cause).__name__}: {cause}" if cause is not None else e.message
+            s.error(f"internal error: {detail}")
+            raise ShExit(2) from None
+
+
+def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> int:
+    """In a forked child: run a script without a #! line as a fresh shell would."""
+    os.environ.clear()
+    os.environ.update(env)
+    _pool.clear()
+    s = new_state()
+    s.arg0 = path
+    s.positional = list(args)
+    status = 0
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "surrogateescape")
+        status = run_text(s, text)
+    except ShExit as e:
+        status = e.status
+    except OSError as e:
+        write(2, f"sh: 0: cannot open {path}: {e.strerror}\n")
+        return 127
+    status = run_exit_trap(s, status)
+    return status & 0xFF
+
+
+# -- forking ----------------------------------------------------------------------------------
 
 
 def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
@@ -95,44 +175,34 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
     return text.rstrip("\n")
 
 
-def current_status(state: ShState) -> int:
-    return state.vms[-1].last_status if state.vms else 0
-
-
-# -- forking ----------------------------------------------------------------------------------
-
-
-def enter_child(state: ShState) -> None:
-    """What a forked subshell resets: traps (except ignored ones), jobs, queues."""
-    state.in_child = True
-    if state.traps:
-        state.shown_traps = dict(state.traps)
-    for sig, action in list(state.traps.items()):
-        if action != "":
-            del state.traps[sig]
-            if sig != "EXIT":
-                try:
-                    signal.signal(_signum(sig), signal.SIG_DFL)
-                except (OSError, ValueError):
-                    pass
-    state.pending_signals.clear()
-    state.jobs = {}
-    state.job_order = []
-    state.exit_traps_run = False
-
-
-def _signum(name: str) -> int:
-    from fusevm.lang.sh.state import SIGNAL_NAMES
-    return SIGNAL_NAMES[name]
-
-
-def child_exit(state: ShState, status: int) -> None:
+def child_exit(state: ShState, status: int) -> NoReturn:
     """End a forked subshell: run its EXIT trap, then _exit."""
     try:
         status = run_exit_trap(state, status)
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
         pass
     os._exit(status & 0xFF)
+
+
+def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
+    """In a forked child (`$(...)`, see `ShHost.cmd_subst`): run `chunk` as a subshell
+    starting with `$?` = status, then exit with its status."""
+    enter_child(state)
+    state.pending.clear()
+    state.prefix.clear()
+    code = status
+    try:
+        code = run_chunk(state, chunk, status)
+    except ShExit as e:
+        code = e.status
+    except (ShReturn, ShLoopJump) as e:
+        code = e.status
+    except ShError as e:
+        state.error(e.message)
+        code = e.status
+    except BaseException:  # noqa: BLE001
+        code = 2
+    child_exit(state, code)
 
 
 def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
@@ -161,10 +231,6 @@ def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     child_exit(state, status)
 
 
-def fork() -> int:
-    return os.fork()
-
-
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -175,7 +241,7 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
     assigns, state.prefix = state.prefix, []
     saved_vars, state.prefix_saved = state.prefix_saved, []
     if state.opts["x"] and argv:
-        trace = " ".join([f"{k}={_xquote(v)}" for k, v in assigns] + [_xquote(a) for a in argv])
+        trace = " ".join([f"{k}={xquote(v)}" for k, v in assigns] + [xquote(a) for a in argv])
         ps4 = state.vars.get("PS4", "+ ")
         write(2, f"{ps4}{trace}\n")
     if not argv:
@@ -207,7 +273,7 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
         pop_assigns(state, saved_vars)
 
 
-def _xquote(s: str) -> str:
+def xquote(s: str) -> str:
     if s and all(c.isalnum() or c in "-_./=:,+@%" for c in s):
         return s
     return "'" + s.replace("'", "'\\''") + "'"
@@ -312,7 +378,7 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
     pid = os.fork()
     if pid == 0:
         _exec_child(state, argv, resolved, redirs, env)
-    return wait_child(state, pid)
+    return wait_child(pid)
 
 
 def resolve(state: ShState, name: str, search: str | None = None) -> process.Resolved:
@@ -326,17 +392,6 @@ def resolve(state: ShState, name: str, search: str | None = None) -> process.Res
     if r.path is not None and "/" not in name:
         state.hashed[name] = r.path
     return r
-
-
-def wait_child(state: ShState, pid: int) -> int:
-    while True:
-        try:
-            _, st = os.waitpid(pid, 0)
-            return process.exit_code(st)
-        except ChildProcessError:
-            return 127
-        except InterruptedError:
-            continue
 
 
 def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
@@ -358,10 +413,8 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
         try:
             os.execve(resolved.path, argv, env)
         except OSError as e:
-            import errno
             if e.errno == errno.ENOEXEC:
                 # No #! line: this forked process becomes a fresh shell running the file.
-                from fusevm.lang.sh.main import run_file_as_new_shell
                 os._exit(run_file_as_new_shell(resolved.path, argv[1:], env))
             state.error(f"{argv[0]}: {e.strerror}")
             os._exit(126 if e.errno in (errno.EACCES, errno.EISDIR) else 127)
@@ -373,23 +426,8 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
 # -- eval, dot, traps -------------------------------------------------------------------------
 
 
-def compile_text(state: ShState, text: str, line: int = 1) -> list[Chunk]:
-    """Parse and compile text command by command (for eval/trap/dot, all up front)."""
-    from fusevm.lang.sh.compiler import compile_items
-    from fusevm.lang.sh.parser import Parser
-    p = Parser(text, line, state.aliases)
-    chunks: list[Chunk] = []
-    while True:
-        items = p.parse_command()
-        if items is None:
-            return chunks
-        chunks.append(compile_items(items, source="<eval>"))
-
-
 def eval_text(state: ShState, vm: VM, text: str, line: int | None = None) -> int:
     """Run shell text in the current environment, parsing one command at a time."""
-    from fusevm.lang.sh.compiler import compile_items
-    from fusevm.lang.sh.parser import Parser
     p = Parser(text, state.lineno if line is None else line, state.aliases)
     status = vm.last_status
     ran = False
@@ -405,9 +443,6 @@ def eval_text(state: ShState, vm: VM, text: str, line: int | None = None) -> int
         chunk = compile_items(items, source="<eval>")
         status = run_chunk(state, chunk, status)
     return status if ran else 0
-
-
-_trap_cache: dict[str, list[Chunk]] = {}
 
 
 def run_traps(state: ShState, vm: VM) -> None:
@@ -437,7 +472,6 @@ def run_exit_trap(state: ShState, status: int) -> int:
     vm = state.vms[-1] if state.vms else None
     try:
         if vm is None:
-            from fusevm.lang.sh.compiler import compile_items
             vm = new_vm(state, compile_items([], source="<trap>"))
         vm.last_status = status
         eval_text(state, vm, action)
@@ -450,8 +484,6 @@ def run_exit_trap(state: ShState, status: int) -> int:
 
 
 def trap_handler(state: ShState) -> Callable[[int, Any], None]:
-    from fusevm.lang.sh.state import NUMBER_NAMES
-
     def handler(signum: int, frame: Any) -> None:
         state.pending_signals.append(NUMBER_NAMES.get(signum, str(signum)))
     return handler

@@ -1,5 +1,6 @@
 """ShState: everything a running shell owns (variables, positional parameters, functions,
-options, traps, jobs, queued redirections), and in-process redirection with save/restore.
+options, traps, jobs, queued redirections), its start-up values, what a forked subshell
+resets, and in-process redirection with save/restore.
 
 One ShState exists per shell process; a forked subshell inherits a copy of it through
 fork, which is what makes `( ... )`, pipeline stages and `$(...)` real subshell
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fusevm.lang.sh.errors import ShError
+from fusevm.shell import process
 from fusevm.shell.codes import Redir
 from fusevm.shell.redirect import RedirectError, document_fd, open_target
 
@@ -73,6 +75,10 @@ class ShState:
     job_texts: dict[int, str] = field(default_factory=dict)
     job_order: list[int] = field(default_factory=list)
     cd_print: bool = False
+
+    def status(self) -> int:
+        """`$?` of the innermost running chunk (0 outside any)."""
+        return self.vms[-1].last_status if self.vms else 0
 
     # -- variables -----------------------------------------------------------------------
 
@@ -141,6 +147,65 @@ class ShState:
             restore(saved)
             raise
         return saved
+
+
+def new_state() -> ShState:
+    """A shell's state at start-up: the process environment exported, IFS, PS4, OPTIND,
+    PPID and PWD set."""
+    s = ShState()
+    for k, v in os.environ.items():
+        s.vars[k] = v
+        s.exported.add(k)
+    s.vars["IFS"] = " \t\n"
+    s.vars.setdefault("PS4", "+ ")
+    s.vars["OPTIND"] = "1"
+    s.vars["PPID"] = str(os.getppid())
+    try:
+        # trust an inherited PWD that names this directory (no getcwd call, as in dash)
+        pwd = s.vars.get("PWD")
+        if not pwd or not os.path.isabs(pwd) or not os.path.samestat(os.stat(pwd),
+                                                                     os.stat(".")):
+            s.vars["PWD"] = os.getcwd()
+    except OSError:
+        pass
+    return s
+
+
+# -- subshells --------------------------------------------------------------------------------
+
+
+def enter_child(state: ShState) -> None:
+    """What a forked subshell resets: traps (except ignored ones), jobs, queues."""
+    state.in_child = True
+    if state.traps:
+        state.shown_traps = dict(state.traps)
+    for sig, action in list(state.traps.items()):
+        if action != "":
+            del state.traps[sig]
+            if sig != "EXIT":
+                try:
+                    signal.signal(SIGNAL_NAMES[sig], signal.SIG_DFL)
+                except (OSError, ValueError):
+                    pass
+    state.pending_signals.clear()
+    state.jobs = {}
+    state.job_order = []
+    state.exit_traps_run = False
+
+
+def wait_child(pid: int) -> int:
+    """Wait for a forked child; its exit status (127 when it is not our child)."""
+    while True:
+        try:
+            _, st = os.waitpid(pid, 0)
+            return process.exit_code(st)
+        except ChildProcessError:
+            return 127
+        except InterruptedError:
+            continue
+
+
+# -- redirections -----------------------------------------------------------------------------
 
 
 def _save(fd: int) -> int | None:
