@@ -11,7 +11,7 @@ from fusevm.asm import assemble, disassemble, parse_value
 from fusevm.chunk import Chunk, ChunkBuilder
 from fusevm.errors import AsmError
 from fusevm.ops import F, Kind, Op
-from fusevm.shell.codes import FileTest, ParamMod, Redir
+from fusevm.ops.shell_codes import FileTest, ParamMod, Redir
 from fusevm.values import format_value, same_value
 
 from strategies import straight_chunks, values

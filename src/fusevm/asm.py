@@ -538,7 +538,7 @@ class _Assembler:
                                 f"{name!r} (declare it first with "
                                 f"{'.block' if kind is Kind.BLOCK else '.chunk'})", pos)
             return table[name]
-        from fusevm.shell.codes import FileTest, ParamMod, Redir
+        from fusevm.ops.shell_codes import FileTest, ParamMod, Redir
         enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]
         word = cur.code_word()
         try:

@@ -61,7 +61,7 @@ def _operand(chunk: Chunk, kind: Kind, value: Any) -> str:
     if kind is Kind.FLOAT:
         return format_float(float(value))
     if kind in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD):
-        from fusevm.shell.codes import FileTest, ParamMod, Redir
+        from fusevm.ops.shell_codes import FileTest, ParamMod, Redir
         enum_type = {Kind.REDIR: Redir, Kind.FILETEST: FileTest, Kind.PARAMMOD: ParamMod}[kind]
         return str(enum_type(value).symbol) if value in enum_type._value2member_map_ else str(value)
     return str(value)

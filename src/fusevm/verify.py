@@ -105,7 +105,7 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
 
 def _code_checker(kind: Kind):  # type: ignore[no-untyped-def]
     def valid(value: int) -> bool:
-        from fusevm.shell import codes
+        from fusevm.ops import shell_codes as codes
         enum_type = {Kind.REDIR: codes.Redir, Kind.FILETEST: codes.FileTest,
                      Kind.PARAMMOD: codes.ParamMod}[kind]
         return value in enum_type._value2member_map_

@@ -9,8 +9,8 @@ import pytest
 from shellkit import text_runner
 
 from fusevm.errors import CapabilityError, VMError
+from fusevm.ops.shell_codes import FileTest, Redir
 from fusevm.shell.caps import Caps
-from fusevm.shell.codes import FileTest, Redir
 from fusevm.shell.posix import PosixHost
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fusevm.shell.codes import FileTest, ParamMod, Redir, param_argc
+from fusevm.ops.shell_codes import FileTest, ParamMod, Redir, param_argc
 
 
 def test_file_test_codes_are_pinned() -> None:

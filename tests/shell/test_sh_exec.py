@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from shellkit import needs_bash, read, run_bash
 
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell.posix import PosixHost
 
 pytestmark = pytest.mark.process

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shellkit import needs_bash, run_bash, split_records
 
 from fusevm.errors import HostError
-from fusevm.shell.codes import ParamMod as M
+from fusevm.ops.shell_codes import ParamMod as M
 from fusevm.shell.expand import Expansion, _subst, expand_param
 from fusevm.shell.glob import compile_pattern
 from fusevm.shell.posix import PosixHost

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fusevm.shell.codes import FileTest as T
+from fusevm.ops.shell_codes import FileTest as T
 from fusevm.shell.filetest import test_file as check
 
 ALL = list(T)

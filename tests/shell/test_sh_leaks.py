@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shellkit import text_runner
 
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell.posix import PosixHost
 
 pytestmark = pytest.mark.process

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from fusevm.shell.codes import ParamMod
+from fusevm.ops.shell_codes import ParamMod
 from fusevm.shell.posix import PosixHost
 
 pytestmark = pytest.mark.process
 
 
 def test_fact_9_empty_and_missing_commands(host: PosixHost, in_tmp: Path) -> None:
-    from fusevm.shell.codes import Redir
+    from fusevm.ops.shell_codes import Redir
 
     assert host.exec([]) == 0 and host.exec_bg([]) == 0
     host.redirect(2, Redir.WRITE, "err")

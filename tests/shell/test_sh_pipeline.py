@@ -11,7 +11,7 @@ import pytest
 from shellkit import needs_bash, read, run_bash
 
 from fusevm.errors import HostError
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell.posix import PosixHost
 
 pytestmark = pytest.mark.process

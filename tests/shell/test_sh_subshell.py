@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fusevm.errors import HostError
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell.posix import PosixHost
 
 

@@ -12,7 +12,7 @@ import pytest
 from shellkit import read, text_runner
 
 from fusevm.errors import HostError
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell.posix import PosixHost
 
 

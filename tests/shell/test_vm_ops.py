@@ -23,7 +23,7 @@ from vmkit import command, lit, push_args, result_of, run
 from fusevm import VM, Undef
 from fusevm.errors import HostError
 from fusevm.ops import SECTIONS, Op
-from fusevm.shell.codes import FileTest, ParamMod
+from fusevm.ops.shell_codes import FileTest, ParamMod
 from fusevm.values import Status
 
 pytestmark = pytest.mark.process

@@ -25,7 +25,7 @@ from vmkit import RecordingHost, command, lit, push_args, result_of, run
 from fusevm import VM, ChunkBuilder, Op
 from fusevm.asm import assemble
 from fusevm.errors import BuildError, HostError, UnknownExtension, VMError
-from fusevm.shell.codes import ParamMod, Redir
+from fusevm.ops.shell_codes import ParamMod, Redir
 from fusevm.values import Status
 
 # Only the tests that compare with bash start processes (needs_bash marks them).

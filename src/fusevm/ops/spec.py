@@ -28,9 +28,9 @@ class Kind(enum.Enum):
     BLOCK = "BLOCK"  # u16 index into chunk.block_ranges
     SUB = "SUB"  # u16 index into chunk.sub_chunks
     FD = "FD"  # u8 file descriptor
-    REDIR = "REDIR"  # u8 redirect kind (shell.codes.Redir)
-    FILETEST = "FILETEST"  # u8 file test code (shell.codes.FileTest)
-    PARAMMOD = "PARAMMOD"  # u8 parameter expansion modifier (shell.codes.ParamMod)
+    REDIR = "REDIR"  # u8 redirect kind (ops.shell_codes.Redir)
+    FILETEST = "FILETEST"  # u8 file test code (ops.shell_codes.FileTest)
+    PARAMMOD = "PARAMMOD"  # u8 parameter expansion modifier (ops.shell_codes.ParamMod)
     EXT_ID = "EXT_ID"  # u16 extension op id
     BUILTIN = "BUILTIN"  # u16 builtin id
     PAYLOAD = "PAYLOAD"  # u64 payload of ExtendedWide
@@ -135,7 +135,7 @@ class Effect:
 def sized_count(kind: Kind, value: int) -> int:
     """How many stack values an operand of this kind stands for (`args[mod]` effects)."""
     if kind is Kind.PARAMMOD:
-        from fusevm.shell.codes import param_argc
+        from fusevm.ops.shell_codes import param_argc
         return param_argc(value)
     return value
 

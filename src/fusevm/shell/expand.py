@@ -17,8 +17,8 @@ from typing import Final, TypeAlias
 
 from fusevm.errors import HostError, ResourceLimit
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
+from fusevm.ops.shell_codes import ParamMod
 from fusevm.regex import Regex, compile_pattern
-from fusevm.shell.codes import ParamMod
 from fusevm.values import Undef, to_int, to_str
 
 __all__ = [

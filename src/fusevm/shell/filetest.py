@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable
 from typing import Final
 
-from fusevm.shell.codes import FileTest
+from fusevm.ops.shell_codes import FileTest
 
 __all__ = ["test_file"]
 

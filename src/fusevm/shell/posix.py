@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import HostError
 from fusevm.limits import MAX_NESTING
+from fusevm.ops.shell_codes import Redir
 from fusevm.regex import RegexError
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
-from fusevm.shell.codes import Redir
 from fusevm.shell.redirect import (
     DOCUMENT,
     FdTable,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from fusevm.errors import CapabilityError
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 
 __all__ = [
     "CLOSED",

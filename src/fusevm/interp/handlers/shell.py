@@ -14,7 +14,7 @@ from fusevm.errors import HostError, VMError
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
-from fusevm.shell.codes import FileTest, Redir, param_argc
+from fusevm.ops.shell_codes import FileTest, Redir, param_argc
 from fusevm.shell.expand import tilde_reads_passwd
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str

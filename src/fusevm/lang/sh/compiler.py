@@ -28,7 +28,7 @@ from fusevm.lang.sh.opset import (
     TRIM_CODES,
 )
 from fusevm.ops import Op
-from fusevm.shell.codes import Redir
+from fusevm.ops.shell_codes import Redir
 
 _REDIR_KINDS = {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
                 ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fusevm.lang.sh.errors import ShError
+from fusevm.ops.shell_codes import Redir
 from fusevm.shell import process
-from fusevm.shell.codes import Redir
 from fusevm.shell.redirect import RedirectError, document_fd, open_target
 
 DOC: Final = -1  # pseudo redirect kind: a here-document; target is its text

@@ -1,8 +1,10 @@
 """The numeric sub-codes of the shell ops: redirect kinds, file tests and parameter modifiers.
 
-These numbers are part of the serialized-bytecode ABI (docs/shell.md): never
-renumber or reuse one. Each enum also knows its shell spelling (`symbol`) and can be built back
-from it (`from_symbol`), so the assembler accepts `Redirect 1 >>`, `TestFile -f` and
+They are facts of the op table (the REDIR, FILETEST and PARAMMOD operand kinds), so they
+live with it, below every layer that reads them. These numbers are part of the serialized
+bytecode ABI (docs/shell.md): never renumber or reuse one. Each enum also knows its shell
+spelling (`symbol`) and can be built back from it (`from_symbol`), so the assembler
+accepts `Redirect 1 >>`, `TestFile -f` and
 `ExpandParam :-` and the disassembler prints them the same way.
 """
 
