@@ -198,6 +198,7 @@ def test_stats_report_every_counter() -> None:
     table = stats()
     assert set(table.pop("disk")) == {"loads", "load_ms", "stores", "misses", "rejects",
                                       "evictions", "write_errors"}
+    assert set(table.pop("baseline")) == {"compiles", "compile_ms", "runs", "deopts"}
     base = {"compiles", "compile_ms", "runs", "cache_hits", "deopts", "refusals", "warmups",
             "reopts"}
     for tier, counters in table.items():

@@ -59,6 +59,3 @@ class BaselineHook:
         interpreting)."""
         from fusevm.baseline import compiler
         return compiler.region_step(vm, self._bound, h)
-
-    def forget(self) -> None:
-        self._bound.clear()

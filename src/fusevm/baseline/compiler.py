@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Counters:
+    """The baseline tier's counters: regions compiled, compile time, regions bound to a VM
+    (`runs`), and `deopts`, always 0 (baseline code never gives up on a region)."""
+
     compiles: int = 0
     compile_seconds: float = 0.0
     runs: int = 0

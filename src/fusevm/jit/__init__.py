@@ -62,6 +62,8 @@ def stats() -> dict[str, dict[str, float]]:
     table.setdefault("trace", runtime.TierStats().as_dict()).update(
         trace_tier.stats())
     table["disk"] = cache.stats()
+    from fusevm.baseline import compiler as baseline
+    table["baseline"] = baseline.stats()
     return table
 
 
