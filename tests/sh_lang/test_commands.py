@@ -27,6 +27,8 @@ CASES = [
     ("for i in a b; do for j in 1 2; do echo $i$j; break 2; done; done", "a1\n", 0),
     ("case abc in a*c) echo yes;; *) echo no;; esac", "yes\n", 0),
     ("case x in y) ;; esac; echo $?", "0\n", 0),
+    ("for v in a 5 '['; do case $v in [0-9]) echo d;; [a-z]) echo l;; *) echo o;; esac; done",
+     "l\nd\no\n", 0),
     ("(x=1; exit 7); echo $? ${x-unset}", "7 unset\n", 0),
     ("{ echo a; echo b; } | wc -l", "2\n", 0),
     # functions

@@ -561,7 +561,7 @@ def _case_match(vm: Any) -> None:
     subject = vm.stack.pop()
     from fusevm.shell import glob as shglob  # imported on first use: start-up time
     try:
-        ok = shglob.compile_pattern(pat).fullmatch(subject) is not None
+        ok = shglob.compile_pattern(pat).fullmatch(subject)
     except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
         ok = words.strip(pat) == subject
     vm.stack.append(ok)
