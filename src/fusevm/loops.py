@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded, decode
-from fusevm.ops import F
+from fusevm.ops import F, OpSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class LoopFacts:
     back_edges: dict[int, tuple[int, ...]]  # loop header -> the ops branching back to it
     entries: tuple[int, ...]  # function entries and block starts, ascending
     hot_points: tuple[int, ...]  # loop headers and entries, ascending
+    returns: frozenset[int]  # ops that leave their function (the table's RETURN flag)
+    block_ends: dict[int, int]  # block start -> the op index its block ends at
 
     @property
     def headers(self) -> tuple[int, ...]:
@@ -44,6 +47,13 @@ def successors(d: Decoded, ip: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _spec(instr: tuple[Any, ...]) -> OpSpec:
+    """An instruction's table row, decoding only extension ops (the common case is cheap:
+    this runs for every op of every chunk a VM prepares)."""
+    spec: OpSpec = instr[0].spec
+    return decode(instr).spec if spec.has(F.EXTENDED) else spec
+
+
 def loop_facts(chunk: Chunk) -> LoopFacts:
     """The loop facts of a (verified) chunk, computed once per chunk object."""
     found = _cache.get(chunk)
@@ -52,7 +62,14 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     n = len(chunk.ops)
     succs: list[tuple[int, ...]] = []
     back: dict[int, list[int]] = {}
+    returns: set[int] = set()
     for ip, instr in enumerate(chunk.ops):
+        spec = _spec(instr)
+        if spec.has(F.RETURN):
+            returns.add(ip)
+        if not spec.has(F.BRANCH):
+            succs.append(() if spec.has(F.TERMINATOR) else (ip + 1,))
+            continue
         out = successors(decode(instr), ip)
         succs.append(out)
         for t in out:
@@ -62,7 +79,8 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     entries.update(start for start, _ in chunk.block_ranges if 0 <= start < n)
     hot = sorted(entries | {h for h in back if h < n})
     found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
-                      tuple(sorted(entries)), tuple(hot))
+                      tuple(sorted(entries)), tuple(hot), frozenset(returns),
+                      {start: end for start, end in chunk.block_ranges})
     _cache[chunk] = found
     return found
 
@@ -86,9 +104,19 @@ def natural_loop(facts: LoopFacts, header: int) -> frozenset[int]:
     return frozenset(body)
 
 
+def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:
+    """The ops of the code entered at `entry` (the root, a function entry or a block
+    start): those reachable from it, its returns included but not followed, and not the
+    end of its block, where it hands back to the op that ran it."""
+    end = facts.block_ends.get(entry)
+    stops = facts.returns if end is None else facts.returns | {end}
+    found = reachable_until(facts, entry, stops)
+    return found if end is None else found - {end}
+
+
 def reachable_until(facts: LoopFacts, entry: int, stop: frozenset[int]) -> frozenset[int]:
     """Ops reachable from `entry` without passing through an op in `stop` (which are
-    included but not followed): a function body from its entry up to its returns."""
+    included but not followed)."""
     n = len(facts.succs)
     seen = {entry}
     work = [entry]

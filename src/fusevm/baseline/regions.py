@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
-from fusevm.loops import loop_facts
+from fusevm.loops import LoopFacts, code_from, loop_facts
 from fusevm.ops import F
 from fusevm.verify import Analysis, verify
 
@@ -64,17 +64,12 @@ def plan(chunk: Chunk) -> ChunkPlan:
     an = verify(chunk)
     facts = loop_facts(chunk)
     n = len(chunk.ops)
-    starts: list[tuple[int, int | None]] = [(0, None)] if n else []
-    starts += [(ip, None) for _, ip in chunk.sub_entries if 0 <= ip < n]
-    starts += [(s, e) for s, e in chunk.block_ranges if 0 <= s < n]
     regions: list[Region] = []
     region_of: dict[int, int] = {}
-    seen_entries: set[int] = set()
-    for entry, stop in starts:
-        if entry in seen_entries or an.depth[entry] is None:
+    for entry in ([0] if n else []) + [e for e in facts.entries if e != 0]:
+        if an.depth[entry] is None:
             continue
-        seen_entries.add(entry)
-        region = _region(an, facts.succs, frozenset(facts.hot_points), entry, stop, n)
+        region = _region(an, facts, entry)
         for ip in region.ops:
             region_of.setdefault(ip, len(regions))
         regions.append(region)
@@ -83,19 +78,9 @@ def plan(chunk: Chunk) -> ChunkPlan:
     return found
 
 
-def _region(an: Analysis, succs: tuple[tuple[int, ...], ...], hot: frozenset[int],
-            entry: int, stop: int | None, n: int) -> Region:
-    body = {entry}
-    work = [entry]
-    while work:
-        ip = work.pop()
-        d = an.decoded[ip]
-        if d.spec.has(F.RETURN):
-            continue
-        for t in succs[ip]:
-            if t < n and t != stop and t not in body:
-                body.add(t)
-                work.append(t)
+def _region(an: Analysis, facts: LoopFacts, entry: int) -> Region:
+    body = code_from(facts, entry)
+    hot = frozenset(facts.hot_points)
     ops = tuple(sorted(body))
     leaders = {entry}
     resumes: set[int] = set()
@@ -115,4 +100,5 @@ def _region(an: Analysis, succs: tuple[tuple[int, ...], ...], hot: frozenset[int
     leaders.update(h for h in hot if h in body)
     leaders &= body
     entries = sorted({entry} | (hot & body) | resumes)
-    return Region(entry, ops, frozenset(leaders), tuple(entries), hot & body, stop)
+    return Region(entry, ops, frozenset(leaders), tuple(entries), hot & body,
+                  facts.block_ends.get(entry))

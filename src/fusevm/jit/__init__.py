@@ -94,6 +94,14 @@ class JitCompiler:
             return f"the chunk does not verify: {e}"
         return refusal(an, tier, slots, strict_int)
 
+    def why_not_regions(self, chunk: Chunk, tier: str | None = None) -> dict[int, str | None]:
+        """Per hot point (loop header, function entry, block start): None when a native
+        tier (only `tier`, when given) takes the region entered there, else why not."""
+        if tier is not None:
+            tier_module(tier)
+        from fusevm.jit.policy import region_refusals
+        return region_refusals(chunk, tier)
+
     def is_linear_eligible(self, chunk: Chunk, slots: list[Any] | None = None) -> bool:
         return self.why_not(chunk, "linear", slots) is None
 

@@ -195,21 +195,13 @@ class JitHook:
                 return None if decided is None else (decided, an)
         if not _handlers_present(vm, an):
             return None
-        tier, reasons = self._tier_for(an)
+        tier, reasons = tier_for(an, self.force)
         an.decisions[self.force] = tier
         if tier is None:
             runtime.log_once(an.digest, f"{chunk.source}: interpreter ({'; '.join(reasons)})")
             return None
         runtime.log_once(an.digest, f"{chunk.source}: {tier.NAME} tier chosen")
         return tier, an
-
-    def _tier_for(self, an: Analysis) -> tuple[ModuleType | None, list[str]]:
-        if self.force is None:
-            return choose(an)
-        refusal = static_refusal(an, self.force)
-        if refusal is None:
-            return tier_module(self.force), []
-        return None, [f"{self.force}: {refusal}"]
 
 
 def _handlers_present(vm: VM, an: Analysis) -> bool:
@@ -249,52 +241,48 @@ def region_plan(vm: VM, h: int, force: str | None = None) -> RegionPlan | None:
 
 
 def _plan_region(vm: VM, chunk: Chunk, h: int, force: str | None) -> RegionPlan | None:
+    plan, said = decide_region(chunk, h, force)
+    if plan is not None and not _handlers_present(vm, plan[1]):
+        return None
+    runtime.log(f"{chunk.source}: {said}")
+    return plan
+
+
+def decide_region(chunk: Chunk, h: int,
+                  force: str | None = None) -> tuple[RegionPlan | None, str]:
+    """The plan for the region at hot point `h` (None when no tier takes it) and the
+    decision in words, as `--jit-log` prints it."""
     region = cut(chunk, h)
     if isinstance(region, str):
-        runtime.log(f"{chunk.source}: op {h}: interpreter ({region})")
-        return None
-    where = f"{chunk.source}: {region.describe()}"
+        return None, f"op {h}: interpreter ({region})"
+    where = region.describe()
     try:
         an = runtime.analysis(region.chunk)
     except VMError as e:
-        runtime.log(f"{where}: interpreter (the region does not stand alone: {e.message})")
-        return None
-    if not _handlers_present(vm, an):
-        return None
-    reasons: list[str] = []
-    if force is None:
-        tier, reasons = choose(an)
-    else:
-        refusal = static_refusal(an, force)
-        tier = tier_module(force) if refusal is None else None
-        if refusal is not None:
-            reasons = [f"{force}: {refusal}"]
+        return None, f"{where}: interpreter (the region does not stand alone: {e.message})"
+    tier, reasons = tier_for(an, force)
     if tier is None:
-        runtime.log(f"{where}: interpreter ({'; '.join(reasons)})")
-        return None
-    runtime.log(f"{where}: {tier.NAME} tier ({region.size} ops)")
-    return tier, an, region
+        return None, f"{where}: interpreter ({'; '.join(reasons)})"
+    return (tier, an, region), f"{where}: {tier.NAME} tier ({region.size} ops)"
+
+
+def tier_for(an: Analysis, force: str | None) -> tuple[ModuleType | None, list[str]]:
+    """The tier that takes `an` (only `force` when given) and why the others did not."""
+    if force is None:
+        return choose(an)
+    refusal = static_refusal(an, force)
+    if refusal is None:
+        return tier_module(force), []
+    return None, [f"{force}: {refusal}"]
 
 
 def region_refusals(chunk: Chunk, tier: str | None = None) -> dict[int, str | None]:
-    """For each hot point of a chunk: None when a tier (or `tier`) takes its region,
-    else why not. What `JitCompiler.why_not_regions` and `fusevm jit-dump` report."""
+    """For each hot point of a chunk: None when a tier (only `tier`, when given) takes its
+    region, else the decision in words (`JitCompiler.why_not_regions`)."""
     out: dict[int, str | None] = {}
     for h in loop_facts(chunk).hot_points:
-        region = cut(chunk, h)
-        if isinstance(region, str):
-            out[h] = region
-            continue
-        try:
-            an = runtime.analysis(region.chunk)
-        except VMError as e:
-            out[h] = f"the region does not stand alone: {e.message}"
-            continue
-        if tier is None:
-            found, reasons = choose(an)
-            out[h] = None if found is not None else "; ".join(reasons)
-        else:
-            out[h] = static_refusal(an, tier)
+        plan, said = decide_region(chunk, h, tier)
+        out[h] = None if plan is not None else said
     return out
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.instr import decode, with_operands
-from fusevm.loops import LoopFacts, loop_facts, natural_loop, reachable_until
+from fusevm.loops import code_from, loop_facts, natural_loop
 from fusevm.ops import F, Op
 from fusevm.verify import verify
 
@@ -49,17 +49,15 @@ class Region:
 def cut(chunk: Chunk, entry: int) -> Region | str:
     """The region entered at hot point `entry`, or why there is none."""
     facts = loop_facts(chunk)
-    n = len(chunk.ops)
     if entry in facts.back_edges:
         kind = "loop"
         body = set(natural_loop(facts, entry))
     elif entry in facts.entries:
-        kind = "block" if any(s == entry for s, _ in chunk.block_ranges) else "function"
-        body = set(_body_from(chunk, facts, entry))
+        kind = "block" if entry in facts.block_ends else "function"
+        # Ops that leave the function stay with the interpreter, which knows the frames.
+        body = set(code_from(facts, entry) - facts.returns)
     else:
         return f"op {entry} is not a loop header, function entry or block start"
-    # Ops that leave the function stay with the interpreter, which knows the frames.
-    body = {ip for ip in body if ip < n and not chunk.ops[ip][0].spec.has(F.RETURN)}
     if entry not in body:
         return f"the {kind} at op {entry} starts with a return"
     try:
@@ -69,12 +67,6 @@ def cut(chunk: Chunk, entry: int) -> Region | str:
     if depth is None:
         return f"op {entry} is unreachable"
     return _build(chunk, entry, kind, body, depth)
-
-
-def _body_from(chunk: Chunk, facts: LoopFacts, entry: int) -> frozenset[int]:
-    stops = {ip for ip, instr in enumerate(chunk.ops) if instr[0].spec.has(F.RETURN)}
-    stops.update(end for start, end in chunk.block_ranges if start == entry)
-    return reachable_until(facts, entry, frozenset(stops)) - stops
 
 
 def _build(chunk: Chunk, entry: int, kind: str, body: set[int], depth: int) -> Region:
