@@ -153,8 +153,9 @@ class _Gen:
     # -- ops --------------------------------------------------------------------------
 
     def body_code(self, b: Body, d: Decoded, ip: int,
-                  depth: int) -> tuple[str, str | None]:
-        """The op's statements with names bound, and its branch condition (if a branch)."""
+                  depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:
+        """The op's statements with names bound, its branch condition (if a branch), and
+        the stack local it sets to a constant when that is all it does (`LoadInt 5`)."""
         p, q = len(b.inputs), len(b.outputs)
         names: dict[str, ast.expr] = {}
         stored = {n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
@@ -169,7 +170,7 @@ class _Gen:
         for operand, value in zip(d.spec.operands, d.operands):
             if operand.kind is Kind.TARGET:
                 continue
-            if type(value) is int:
+            if _literal(value):
                 names[operand.name] = ast.Constant(value)
             else:
                 bound = f"k{ip}_{operand.name}"
@@ -188,7 +189,13 @@ class _Gen:
             cond = ast.unparse(last.value)
             stmts = stmts[:-1]
         code = "\n".join(ast.unparse(s) for s in stmts if not isinstance(s, ast.Pass))
-        return code, cond
+        known = None
+        if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
+                isinstance(stmts[0].value, ast.Constant):
+            target = stmts[0].targets[0]
+            if isinstance(target, ast.Name) and target.id.startswith("s"):
+                known = (target.id, stmts[0].value.value)
+        return code, cond, known
 
     def emit_op(self, ip: int, following: int | None) -> None:
         d = self.an.decoded[ip]
@@ -198,7 +205,7 @@ class _Gen:
             self.emit_call(ip, d, depth, following)
             return
         b = BODIES[Op[d.spec.name]]
-        code, cond = self.body_code(b, d, ip, depth)
+        code, cond, known = self.body_code(b, d, ip, depth)
         # The interpreter's step for a body pops its inputs but the first, which it
         # replaces by the first output (bodies assign outputs after whatever may raise).
         p, q = len(b.inputs), len(b.outputs)
@@ -207,12 +214,8 @@ class _Gen:
             self.put(5, code, ip, keep)
         for local in _locals(depth - p, max(p, q)):
             self.known.pop(local, None)
-        if p == 0 and q == 1 and b.source.count("=") == 1 and d.spec.operands:
-            value = d.operands[0]
-            if d.spec.operands[0].kind in (Kind.INT, Kind.FLOAT) and _literal(value):
-                self.known[f"s{depth}"] = value
-        if b.source.strip() in ("b = True", "b = False"):
-            self.known[f"s{depth}"] = b.source.strip().endswith("True")
+        if known is not None:
+            self.known[known[0]] = known[1]
         if cond is None:
             return
         target = d.targets()[0]
