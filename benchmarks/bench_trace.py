@@ -35,76 +35,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from fusevm import VM  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
+from fusevm.bench.jit_workloads import CALLS, FLOAT_GLOBALS  # noqa: E402
 from fusevm.bench.workloads import all_workloads  # noqa: E402
 from fusevm.jit import get_config, set_config, wait_reoptimized  # noqa: E402
-
-FLOAT_GLOBALS = """
-    LoadFloat 0.0
-    SetVar s
-    LoadFloat 0.0
-    SetVar i
-top:
-    GetVar i
-    LoadFloat {n}.0
-    NumLt
-    JumpIfFalse done
-    GetVar i
-    LoadFloat 0.5
-    Mul
-    GetVar s
-    Add
-    SetVar s
-    GetVar i
-    LoadFloat 1.0
-    Add
-    SetVar i
-    Jump top
-done:
-    GetVar s
-    ReturnValue
-"""
-
-CALLS = """
-    LoadInt 0
-    SetVar s
-    LoadInt 0
-    SetVar i
-top:
-    GetVar i
-    LoadInt {n}
-    NumLt
-    JumpIfFalse done
-    GetVar s
-    GetVar i
-    Call f 1
-    Add
-    SetVar s
-    GetVar i
-    LoadInt 1
-    Add
-    SetVar i
-    Jump top
-done:
-    GetVar s
-    ReturnValue
-.sub f
-    SetSlot 0
-    GetSlot 0
-    LoadInt 3
-    Mod
-    LoadInt 0
-    NumEq
-    JumpIfFalse odd
-    GetSlot 0
-    LoadInt 2
-    Mul
-    ReturnValue
-odd:
-    GetSlot 0
-    LoadInt 1
-    Add
-    ReturnValue
-"""
 
 AWK_LOOP = ('BEGIN { for (i = 0; i < {n}; i++) s += i * 0.5 - (i % 7); '
             'printf "%.1f\\n", s }')

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import requires_llvmlite
 from fusevm.asm import assemble
+from fusevm.bench.jit_workloads import CALLS, FLOAT_GLOBALS
 from fusevm.chunk import Chunk
 from fusevm.errors import BudgetExceeded, Interrupted, VMError
 from fusevm.interp.vm import VM
@@ -90,73 +91,7 @@ def agree(text: str, **kw: Any) -> dict[str, float]:
 
 # -- programs -------------------------------------------------------------------------------
 
-FLOAT_GLOBALS = """
-    LoadFloat 0.0
-    SetVar s
-    LoadFloat 0.0
-    SetVar i
-top:
-    GetVar i
-    LoadFloat {n}.0
-    NumLt
-    JumpIfFalse done
-    GetVar i
-    LoadFloat 0.5
-    Mul
-    GetVar s
-    Add
-    SetVar s
-    GetVar i
-    LoadFloat 1.0
-    Add
-    SetVar i
-    Jump top
-done:
-    GetVar s
-    ReturnValue
-"""
 
-CALLS = """
-    LoadInt 0
-    SetVar s
-    LoadInt 0
-    SetVar i
-top:
-    GetVar i
-    LoadInt {n}
-    NumLt
-    JumpIfFalse done
-    GetVar s
-    GetVar i
-    Call f 1
-    Add
-    SetVar s
-    GetVar i
-    LoadInt 1
-    Add
-    SetVar i
-    Jump top
-done:
-    GetVar s
-    ReturnValue
-.sub f
-    SetSlot 0
-    GetSlot 0
-    LoadInt 3
-    Mod
-    LoadInt 0
-    NumEq
-    JumpIfFalse odd
-    GetSlot 0
-    LoadInt 2
-    Mul
-    ReturnValue
-odd:
-    GetSlot 0
-    LoadInt 1
-    Add
-    ReturnValue
-"""
 
 # x is an Int until i reaches {flip}, then a Float: the trace recorded with Int x exits,
 # and the loop's next entry needs a unit for Float x.

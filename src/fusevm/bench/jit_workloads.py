@@ -303,3 +303,78 @@ WORKLOADS: Final[tuple[Workload, ...]] = (
     _with_small(nested(316, 316), nested(10, 10)),
     _with_small(collatz(1500), collatz(20)),
 )
+
+
+# -- Trace-tier programs (assembler text, `{n}` iterations) ----------------------------------
+# The trace tier's goals name these two loops (benchmarks/bench_trace.py); its tests run
+# the same programs (tests/jit/test_trace.py).
+
+#: A Float loop over globals: s += i * 0.5 while i < n.
+FLOAT_GLOBALS: Final = """
+    LoadFloat 0.0
+    SetVar s
+    LoadFloat 0.0
+    SetVar i
+top:
+    GetVar i
+    LoadFloat {n}.0
+    NumLt
+    JumpIfFalse done
+    GetVar i
+    LoadFloat 0.5
+    Mul
+    GetVar s
+    Add
+    SetVar s
+    GetVar i
+    LoadFloat 1.0
+    Add
+    SetVar i
+    Jump top
+done:
+    GetVar s
+    ReturnValue
+"""
+
+#: A loop calling a small function with a branch: s += f(i), f(x) = 2x or x + 1.
+CALLS: Final = """
+    LoadInt 0
+    SetVar s
+    LoadInt 0
+    SetVar i
+top:
+    GetVar i
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetVar s
+    GetVar i
+    Call f 1
+    Add
+    SetVar s
+    GetVar i
+    LoadInt 1
+    Add
+    SetVar i
+    Jump top
+done:
+    GetVar s
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 3
+    Mod
+    LoadInt 0
+    NumEq
+    JumpIfFalse odd
+    GetSlot 0
+    LoadInt 2
+    Mul
+    ReturnValue
+odd:
+    GetSlot 0
+    LoadInt 1
+    Add
+    ReturnValue
+"""
