@@ -22,13 +22,15 @@ from fusevm.bench.runners import count_dispatches
 from fusevm.chunk import Chunk, ChunkBuilder
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
+from fusevm.ops.extension import ExtOp
 
 #: STYLE part 3's figure for list-of-handlers table dispatch (CPython 3.11.7, 2 cores).
 STYLE_PART3_NS = "70-88"
 
 
-def loop_chunk(iterations: int) -> Chunk:
-    """i = 0; do { i = i + 1 } while (i < iterations), as 8 plain ops per iteration."""
+def loop_chunk(iterations: int, add: Op | ExtOp = Op.Add) -> Chunk:
+    """i = 0; do { i = i + 1 } while (i < iterations), as 8 plain ops per iteration (`add`
+    is the op that adds: benchmarks/bench_extension.py puts an extension op there)."""
     b = ChunkBuilder(source="<bench_dispatch>")
     top = b.label("top")
     b.emit(Op.LoadInt, 0)
@@ -36,7 +38,7 @@ def loop_chunk(iterations: int) -> Chunk:
     b.bind(top)
     b.emit(Op.GetSlot, 0)
     b.emit(Op.LoadInt, 1)
-    b.emit(Op.Add)
+    b.emit(add)
     b.emit(Op.SetSlot, 0)
     b.emit(Op.GetSlot, 0)
     b.emit(Op.LoadInt, iterations)
@@ -52,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5)
     args = p.parse_args(argv)
     chunk = loop_chunk(args.iterations)
-    assert VM(chunk).run() == args.iterations  # also verifies the chunk outside the timing
+    # The interpreter's own dispatch: the baseline tier would run the loop as one step.
+    assert VM(chunk, baseline=False).run() == args.iterations  # verifies it, untimed
     dispatches = count_dispatches(chunk)
     times: list[int] = []
     for _ in range(args.runs):
         t0 = time.perf_counter_ns()
-        VM(chunk).run()
+        VM(chunk, baseline=False).run()
         times.append(time.perf_counter_ns() - t0)
     best, median = min(times), statistics.median(times)
     print(f"bench_dispatch: {platform.python_implementation()} {platform.python_version()}, "

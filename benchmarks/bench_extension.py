@@ -20,12 +20,13 @@ import statistics
 import sys
 from typing import Any
 
+from bench_dispatch import loop_chunk  # this directory: the same loop as the guard
+
 from fusevm.bench.timing import CLOCKS
-from fusevm.chunk import Chunk, ChunkBuilder
 from fusevm.interp import semantics as sem
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.ops.extension import ExtensionSet, ExtOp
+from fusevm.ops.extension import ExtensionSet
 from fusevm.values import INT_MAX, INT_MIN
 
 BENCH = ExtensionSet("bench-extension", first_id=0xFE00, count=4)
@@ -59,24 +60,6 @@ def bench_add_plain(vm: Any) -> None:
         vm.push(r if INT_MIN <= r <= INT_MAX else sem.int_result(r, vm.strict_int, "Add"))
     else:
         vm.push(sem.add(a, b, vm.strict_int))
-
-
-def loop_chunk(iterations: int, add: Op | ExtOp) -> Chunk:
-    b = ChunkBuilder(source="<bench_extension>")
-    top = b.label("top")
-    b.emit(Op.LoadInt, 0)
-    b.emit(Op.SetSlot, 0)
-    b.bind(top)
-    b.emit(Op.GetSlot, 0)
-    b.emit(Op.LoadInt, 1)
-    b.emit(add)
-    b.emit(Op.SetSlot, 0)
-    b.emit(Op.GetSlot, 0)
-    b.emit(Op.LoadInt, iterations)
-    b.emit(Op.NumLt)
-    b.emit(Op.JumpIfTrue, top)
-    b.emit(Op.GetSlot, 0)
-    return b.build(fuse=False)
 
 
 def main(argv: list[str] | None = None) -> int:
