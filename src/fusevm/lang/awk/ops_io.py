@@ -222,56 +222,45 @@ def _push_var(vm: Any, rec: str | None | int) -> None:
         stack.append(False)
 
 
-@AWK.factory("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
-             flags=IO)
-def _getline_file(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+def _getline_into_record(from_cmd: bool) -> Any:
+    """The factory of `getline < src` / `src | getline`: $0 = the source's next record."""
+    def factory(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+        stack = vm.stack_api.items
+        nxt = ip + 1
 
-    def step() -> int:
-        rec = _source(vm, False)
-        if isinstance(rec, str):
-            state_of(vm).set_record(rec)
-        stack.append(_result(rec))
-        return nxt
-    return step
-
-
-@AWK.factory("AwkGetlineFileVar", effect="src -- r v ok",
-             formula="getline var < src: v = its next record", flags=IO)
-def _getline_file_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    nxt = ip + 1
-
-    def step() -> int:
-        _push_var(vm, _source(vm, False))
-        return nxt
-    return step
+        def step() -> int:
+            rec = _source(vm, from_cmd)
+            if isinstance(rec, str):
+                state_of(vm).set_record(rec)
+            stack.append(_result(rec))
+            return nxt
+        return step
+    return factory
 
 
-@AWK.factory("AwkGetlineCmd", effect="src -- r",
-             formula="src | getline: $0 = the command's next record (NR unchanged)", flags=IO)
-def _getline_cmd(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+def _getline_into_var(from_cmd: bool) -> Any:
+    """The factory of `getline var < src` / `src | getline var`."""
+    def factory(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+        nxt = ip + 1
 
-    def step() -> int:
-        rec = _source(vm, True)
-        if isinstance(rec, str):
-            state_of(vm).set_record(rec)
-        stack.append(_result(rec))
-        return nxt
-    return step
+        def step() -> int:
+            _push_var(vm, _source(vm, from_cmd))
+            return nxt
+        return step
+    return factory
 
 
-@AWK.factory("AwkGetlineCmdVar", effect="src -- r v ok",
-             formula="src | getline var: v = the command's next record (NR unchanged)", flags=IO)
-def _getline_cmd_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    nxt = ip + 1
-
-    def step() -> int:
-        _push_var(vm, _source(vm, True))
-        return nxt
-    return step
+# Declared in this order: their ids are part of the compiled programs' ABI.
+AWK.factory("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
+            flags=IO)(_getline_into_record(False))
+AWK.factory("AwkGetlineFileVar", effect="src -- r v ok",
+            formula="getline var < src: v = its next record", flags=IO)(_getline_into_var(False))
+AWK.factory("AwkGetlineCmd", effect="src -- r",
+            formula="src | getline: $0 = the command's next record (NR unchanged)",
+            flags=IO)(_getline_into_record(True))
+AWK.factory("AwkGetlineCmdVar", effect="src -- r v ok",
+            formula="src | getline var: v = the command's next record (NR unchanged)",
+            flags=IO)(_getline_into_var(True))
 
 
 # -- string builtins -------------------------------------------------------------------
