@@ -36,8 +36,9 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
-from .fold import Folder, Localize
+from .fold import Localize
 from .regions import ChunkPlan, Region, inline
+from .types import Env, forward, join, safe_stmts, specialize
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
@@ -100,15 +101,24 @@ def _literal(value: Any) -> bool:
 
 
 class _Gen:
-    def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region) -> None:
+    def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
+                 assumed: dict[int, type]) -> None:
         self.chunk = chunk
         self.an = cp.analysis
         self.region = region
+        self.assumed = assumed
         self.lines: list[str] = []
         self.line_ip: dict[int, tuple[int, int, bool]] = {}
         self.consts: dict[str, Any] = {}
         self.slots = Localize()
         self.known: dict[str, Any] = {}  # stack local -> constant it holds
+        self.env: Env = {}  # exact types of locals where the op being written starts
+        #: Entry point -> the slot types the specialised code assumes there (checked on
+        #: entry), and hot point -> that check on its locals, for the generic code's edges.
+        self.guards: dict[int, dict[int, type]] = {}
+        self.edge_guard: dict[int, str] = {}
+        self.base = 5  # the indentation of an op's code
+        self.loop: int | None = None  # the start of the block being written as a loop
 
     def put(self, indent: int, text: str, ip: int | None = None, keep: int = 0,
             flushed: bool = False) -> None:
@@ -134,10 +144,19 @@ class _Gen:
         depth = self.depth_after(src)
         if target not in self.region.ops:  # a block's end, or the end of the chunk
             return self.leave(depth, target)
+        again = "continue" if target == self.loop else f"pc = {target}\ncontinue"
         if target in self.region.hot:
             leave = self.leave(depth, target).replace("\n", "\n    ")
-            return f"if code[{target}] is not st{target}:\n    {leave}\npc = {target}\ncontinue"
-        return f"pc = {target}\ncontinue"
+            return f"if {self.hot_test(target)}:\n    {leave}\n{again}"
+        return again
+
+    def hot_test(self, h: int) -> str:
+        """When an edge into hot point `h` leaves through the dispatch loop: the interpreter
+        no longer runs this region's step there (an interrupt, a native tier), or, in the
+        generic code, the specialised code's check at `h` now holds."""
+        test = f"code[{h}] is not st{h}"
+        guard = self.edge_guard.get(h)
+        return f"{test} or {guard}" if guard else test
 
     def fall(self, src: int, following: int | None) -> str:
         """Statements that continue at op src + 1 from the end of a block (nothing when
@@ -147,15 +166,16 @@ class _Gen:
             return self.goto(src, nxt)
         if nxt in self.region.hot:
             leave = self.leave(self.depth_after(src), nxt).replace("\n", "\n    ")
-            return f"if code[{nxt}] is not st{nxt}:\n    {leave}"
+            return f"if {self.hot_test(nxt)}:\n    {leave}"
         return ""
 
     # -- ops --------------------------------------------------------------------------
 
-    def body_code(self, b: Body, d: Decoded, ip: int,
-                  depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:
-        """The op's statements with names bound, its branch condition (if a branch), and
-        the stack local it sets to a constant when that is all it does (`LoadInt 5`)."""
+    def body_ast(self, b: Body, d: Decoded, ip: int,
+                 depth: int) -> tuple[list[ast.stmt], tuple[str, Any] | None]:
+        """The op's statements with names bound and the types known folded (a branch's
+        last one assigns `taken`), and the stack local it sets to a constant when that is
+        all it does (`LoadInt 5`)."""
         p, q = len(b.inputs), len(b.outputs)
         names: dict[str, ast.expr] = {}
         stored = {n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
@@ -179,28 +199,43 @@ class _Gen:
         for temp in b.temps:
             names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
         tree = _Rename(names).visit(ast.parse(b.source))
-        tree = Folder().visit(self.slots.visit(tree))
-        ast.fix_missing_locations(tree)
-        stmts = tree.body
-        cond = None
-        if b.branches:
-            last = stmts[-1]
-            assert isinstance(last, ast.Assign)
-            cond = ast.unparse(last.value)
-            stmts = stmts[:-1]
-        code = "\n".join(ast.unparse(s) for s in stmts if not isinstance(s, ast.Pass))
+        tree = self.slots.visit(tree)
+        stmts, env = specialize(tree.body, self.env)
+        self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
+        ast.fix_missing_locations(ast.Module(stmts, []))
         known = None
         if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
                 isinstance(stmts[0].value, ast.Constant):
             target = stmts[0].targets[0]
             if isinstance(target, ast.Name) and target.id.startswith("s"):
                 known = (target.id, stmts[0].value.value)
-        return code, cond, known
+        return stmts, known
+
+    def body_code(self, b: Body, d: Decoded, ip: int,
+                  depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:
+        """`body_ast` as source: the statements, the branch condition (if a branch), and
+        the constant it sets."""
+        stmts, known = self.body_ast(b, d, ip, depth)
+        cond = None
+        if b.branches:
+            last = stmts[-1]
+            assert isinstance(last, ast.Assign)
+            cond = ast.unparse(last.value)
+            stmts = stmts[:-1]
+        return _source(stmts), cond, known
+
+    def note_known(self, b: Body, depth: int, known: tuple[str, Any] | None) -> None:
+        """After an op: the stack locals it wrote hold no known constant but the one
+        it sets (`LoadInt 5`)."""
+        for local in _locals(depth - len(b.inputs), max(len(b.inputs), len(b.outputs))):
+            self.known.pop(local, None)
+        if known is not None:
+            self.known[known[0]] = known[1]
 
     def emit_op(self, ip: int, following: int | None) -> None:
         d = self.an.decoded[ip]
         depth = self.an.depth[ip] or 0
-        self.put(5, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
+        self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
         if not inline(d):
             self.emit_call(ip, d, depth, following)
             return
@@ -211,19 +246,63 @@ class _Gen:
         p, q = len(b.inputs), len(b.outputs)
         keep = depth - p + (1 if p and q else 0)
         if code:
-            self.put(5, code, ip, keep)
-        for local in _locals(depth - p, max(p, q)):
-            self.known.pop(local, None)
-        if known is not None:
-            self.known[known[0]] = known[1]
-        if cond is None:
-            return
+            self.put(self.base, code, ip, keep)
+        self.note_known(b, depth, known)
+        if cond is not None:
+            self.emit_branch(ip, d, cond, keep)
+
+    def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         target = d.targets()[0]
         if d.spec.has(F.TERMINATOR):
-            self.put(5, self.goto(ip, target), ip)
+            self.put(self.base, self.goto(ip, target), ip)
             return
         jump = self.goto(ip, target).replace("\n", "\n    ")
-        self.put(5, f"if {cond}:\n    {jump}", ip, keep)
+        self.put(self.base, f"if {cond}:\n    {jump}", ip, keep)
+
+    def try_group(self, ip: int, group: list[tuple[int, list[ast.stmt]]]) -> bool:
+        """In the specialised code, take an op that cannot raise (`safe_stmts`) into the
+        run of such ops written together (`emit_group`); False when it can raise."""
+        d = self.an.decoded[ip]
+        if not (self.specialised and inline(d)):
+            return False
+        b = BODIES[Op[d.spec.name]]
+        depth = self.an.depth[ip] or 0
+        env, known = self.env, dict(self.known)
+        stmts, sets = self.body_ast(b, d, ip, depth)
+        if not safe_stmts(stmts, env):
+            self.env, self.known = env, known
+            return False
+        self.note_known(b, depth, sets)
+        group.append((ip, stmts))
+        return True
+
+    def emit_group(self, group: list[tuple[int, list[ast.stmt]]]) -> None:
+        """Ops none of which can raise, written as one piece with each stack value that
+        is used once folded into its use (`types.forward`): no fault can see them."""
+        if not group:
+            return
+        for ip, _ in group:
+            d = self.an.decoded[ip]
+            self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
+        last = group[-1][0]
+        d = self.an.decoded[last]
+        stmts = [st for _, part in group for st in part]
+        assigns = [st for st in stmts if isinstance(st, ast.Assign)]
+        live = self.depth_after(last)
+        names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
+        dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live}
+        out: list[ast.stmt] = list(forward(assigns, dead))
+        cond = None
+        if d.spec.has(F.BRANCH):
+            taken = out.pop()
+            assert isinstance(taken, ast.Assign)
+            cond = ast.unparse(taken.value)
+        code = _source(out)
+        if code:
+            self.put(self.base, code, group[0][0])
+        group.clear()
+        if cond is not None:
+            self.emit_branch(last, d, cond, 0)
 
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         """An op without a body: its interpreter step, with the locals written back."""
@@ -232,20 +311,25 @@ class _Gen:
             d.spec.effect.pushes(d.spec, d.operands)
         out = flush(depth)
         if out:
-            self.put(5, out, ip, depth)
-        self.put(5, f"{FLUSH}\n{RELEASE}", ip, 0, True)
-        self.put(5, f"nxt = f{ip}()", ip, 0, True)  # its stack is vm.stack itself
-        self.put(5, f"slots = vm.slots\n{RELOAD}")
+            self.put(self.base, out, ip, depth)
+        self.put(self.base, f"{FLUSH}\n{RELEASE}", ip, 0, True)
+        self.put(self.base, f"nxt = f{ip}()", ip, 0, True)  # its stack is vm.stack itself
+        self.put(self.base, f"slots = vm.slots\n{RELOAD}")
         if ip + 1 in self.region.ops:
-            self.put(5, f"if nxt != {ip + 1}:\n    return nxt")
+            self.put(self.base, f"if nxt != {ip + 1}:\n    return nxt")
+            if self.specialised and self.guards.get(ip + 1):
+                # The step may have changed this frame's slots: the code after it assumes
+                # their types, so it runs only if they still hold (else the generic code).
+                self.put(self.base, f"if not ({_check(self.guards[ip + 1], 'l{k}')}):\n"
+                            f"    return {ip + 1}")
             back = reload(after)
             if back:
-                self.put(5, back)
+                self.put(self.base, back)
             fall = self.fall(ip, following)
             if fall:
-                self.put(5, fall)
+                self.put(self.base, fall)
         else:
-            self.put(5, "return nxt")
+            self.put(self.base, "return nxt")
 
     # -- the function -------------------------------------------------------------------
 
@@ -266,8 +350,40 @@ class _Gen:
                 self.put(1, f"{name} = {expr}")
         for ip in fallbacks:
             self.put(1, f"f{ip} = plain[{ip}]")
-        self.put(1, "def run(pc):")
-        self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
+        spec_envs = self.analyze(self.assumed)
+        used = self.slots.read | self.slots.written
+        self.guards = {e: {k: t for k, t in _slot_types(spec_envs.get(e, {})).items()
+                           if k in used} for e in region.entries}
+        two = any(self.guards.values())
+        self.specialised = True
+        self.emit_version("spec" if two else "run", spec_envs)
+        if two:
+            self.specialised = False
+            self.edge_guard = {h: _check(self.guards[h], "l{k}")
+                               for h in region.hot if self.guards.get(h)}
+            self.emit_version("gen", self.analyze({}))
+            self.put(1, "def run(pc):")
+            self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
+            self.put(2, "slots = vm.slots")
+            for e in region.entries:
+                if self.guards[e]:
+                    self.put(2, f"if pc == {e} and not ({_check(self.guards[e], 'slots[{k}]')}):"
+                                f"\n    return gen(pc)")
+            self.put(2, "return spec(pc)")
+        hot = sorted(region.hot)
+        for h in hot:
+            self.put(1, f"def st{h}():\n    return run({h})")
+        self.put(1, f"return run, {{{', '.join(f'{h}: st{h}' for h in hot)}}}")
+        return Generated(self.finish(), self.line_ip, self.consts,
+                         tuple(sorted(self.slots.written)))
+
+    def emit_version(self, name: str, envs: dict[int, Env]) -> None:
+        """One function running the region from `pc`, written for the types `envs` gives
+        at each block's start (the specialised code's checked on entry, by `run`)."""
+        an, region = self.an, self.region
+        self.put(1, f"def {name}(pc):")
+        if name == "run":
+            self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
         self.put(2, f"slots = vm.slots\n{RELOAD}")
         for e in region.entries:
             depth = an.depth[e] or 0
@@ -278,25 +394,77 @@ class _Gen:
         blocks = _blocks(region)
         for k, (start, ips) in enumerate(blocks):
             self.known.clear()
+            self.env = dict(envs.get(start, {}))
             self.put(4, f"if pc <= {start}:")
             self.put(5, "pass")  # a block of ops with no code of their own (Nop)
             following = blocks[k + 1][0] if k + 1 < len(blocks) else None
-            for ip in ips:
-                self.emit_op(ip, following)
             d = an.decoded[ips[-1]]
+            # A block that branches back to its own start is a Python loop: its back
+            # edge is the inner loop's `continue`, not a trip through the block tests.
+            looped = inline(d) and d.spec.has(F.BRANCH) and start in d.targets()
+            if looped:
+                self.put(5, "while True:")
+                self.base, self.loop = 6, start
+            group: list[tuple[int, list[ast.stmt]]] = []
+            for ip in ips:
+                if not self.try_group(ip, group):
+                    self.emit_group(group)
+                    self.emit_op(ip, following)
+            self.emit_group(group)
+            if looped:
+                self.put(6, "break")
+                self.base, self.loop = 5, None
             if inline(d) and not d.spec.has(F.TERMINATOR):
                 fall = self.fall(ips[-1], following)
                 if fall:
-                    self.put(5, fall)
+                    self.put(self.base, fall)
         self.put(4, f"{FLUSH}\nreturn {len(self.chunk.ops)}")
         self.put(2, "except BaseException as exc:")
         self.put(3, "raise fault(vm, exc, LINE_IP, DEPTH, WRITTEN)")
-        hot = sorted(region.hot)
-        for h in hot:
-            self.put(1, f"def st{h}():\n    return run({h})")
-        self.put(1, f"return run, {{{', '.join(f'{h}: st{h}' for h in hot)}}}")
-        return Generated(self.finish(), self.line_ip, self.consts,
-                         tuple(sorted(self.slots.written)))
+
+    def analyze(self, assumed: dict[int, type]) -> dict[int, Env]:
+        """The exact types known at each block's start (a fixpoint over the region's
+        edges), when every entry from outside brings the slot types `assumed`."""
+        an, region = self.an, self.region
+        blocks = dict(_blocks(region))
+        seed: Env = {f"l{k}": t for k, t in assumed.items()}
+        envs: dict[int, Env] = {e: dict(seed) for e in region.entries}
+        work = sorted(envs)
+        lines, line_ip, consts = self.lines, self.line_ip, self.consts
+        self.lines, self.line_ip = [], {}
+        try:
+            while work:
+                start = work.pop(0)
+                self.known.clear()
+                self.env = dict(envs[start])
+                ips = blocks[start]
+                for ip in ips:
+                    d = an.decoded[ip]
+                    if inline(d):
+                        b = BODIES[Op[d.spec.name]]
+                        depth = an.depth[ip] or 0
+                        self.note_known(b, depth, self.body_code(b, d, ip, depth)[2])
+                        continue
+                    self.env = {k: t for k, t in self.env.items() if k[0] == "l"}
+                for succ in self._successors(ips[-1]):
+                    old = envs.get(succ)
+                    new = dict(self.env) if old is None else join(old, self.env)
+                    if new != old:
+                        envs[succ] = new
+                        if succ not in work:
+                            work.append(succ)
+        finally:
+            self.lines, self.line_ip, self.consts = lines, line_ip, consts
+        return envs
+
+    def _successors(self, last: int) -> list[int]:
+        d = self.an.decoded[last]
+        out = []
+        if inline(d) and d.spec.has(F.BRANCH):
+            out.extend(t for t in d.targets() if t in self.region.ops)
+        if not d.spec.has(F.TERMINATOR) and last + 1 in self.region.ops:
+            out.append(last + 1)
+        return out
 
     def finish(self) -> str:
         """The source with the slot placeholders filled in (one line each)."""
@@ -316,6 +484,20 @@ class _Gen:
         return "\n".join(out) + "\n"
 
 
+def _source(stmts: list[ast.stmt]) -> str:
+    return "\n".join(ast.unparse(st) for st in stmts if not isinstance(st, ast.Pass))
+
+
+def _slot_types(env: Env) -> dict[int, type]:
+    return {int(k[1:]): t for k, t in env.items() if k[0] == "l"}
+
+
+def _check(types: dict[int, type], spelling: str) -> str:
+    """A test that each slot holds a value of its type (`spelling` names slot `k`)."""
+    return " and ".join(f"type({spelling.format(k=k)}) is {t.__name__}"
+                        for k, t in sorted(types.items()))
+
+
 def _blocks(region: Region) -> list[tuple[int, list[int]]]:
     blocks: list[tuple[int, list[int]]] = []
     for ip in region.ops:
@@ -326,6 +508,8 @@ def _blocks(region: Region) -> list[tuple[int, list[int]]]:
     return blocks
 
 
-def generate(chunk: Chunk, cp: ChunkPlan, region: Region) -> Generated:
-    """The Python source of `make(vm, plain, code)` for one region."""
-    return _Gen(chunk, cp, region).generate()
+def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
+             assumed: dict[int, type] | None = None) -> Generated:
+    """The Python source of `make(vm, plain, code)` for one region, specialised for frame
+    slots holding the exact types `assumed` where it is entered (checked there)."""
+    return _Gen(chunk, cp, region, assumed or {}).generate()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fusevm.baseline.codegen import Generated, generate
 from fusevm.baseline.regions import plan
+from fusevm.baseline.types import KNOWN
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
@@ -50,8 +51,9 @@ def stats() -> dict[str, float]:
     return COUNTERS.as_dict()
 
 
-def compile_region(chunk: Chunk, index: int) -> Any:
-    """The `make` function of region `index` of `chunk` (compiled on first use)."""
+def compile_region(chunk: Chunk, index: int, assumed: dict[int, type] | None = None) -> Any:
+    """The `make` function of region `index` of `chunk` (compiled on first use), its code
+    specialised for the slot types `assumed` (those seen when it was first needed)."""
     table = _made.get(chunk)
     if table is None:
         table = _made.setdefault(chunk, {})
@@ -60,7 +62,7 @@ def compile_region(chunk: Chunk, index: int) -> Any:
         return make
     started = time.perf_counter()
     cp = plan(chunk)
-    gen = generate(chunk, cp, cp.regions[index])
+    gen = generate(chunk, cp, cp.regions[index], assumed)
     name = f"<baseline {chunk.source} @{cp.regions[index].entry}>"
     make = _load(gen, cp.analysis.depth, name)
     table[index] = make
@@ -94,7 +96,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     key = index
     found = bound.get(key)
     if found is None or found[0] is not vm._code:
-        make = compile_region(chunk, index)
+        make = compile_region(chunk, index, {k: type(v) for k, v in enumerate(vm.slots)
+                                             if type(v) in KNOWN})
         code = vm.prepare()
         run, steps = make(vm, vm._plain, code)
         COUNTERS.runs += 1

@@ -1,0 +1,337 @@
+"""Exact types of the values a region's code holds, and the specialisation they allow.
+
+A body is written for any value (`if type(a) is int and type(b) is int: ... else:
+sem.add(...)`). Where the generator can prove the exact type of a local (a constant, the
+result of `int + int`, a comparison of numbers, a `sem` function whose annotation says it
+returns `int`, or a frame slot the region checked on entry), the type test is decided and
+only the path that can run is written out: the meaning cannot change, only the tests go.
+
+`specialize(stmts, env)` folds an op's statements in order, each with the types known
+before it, and returns the statements and the types known after them. An `Env` maps a
+local's name to its exact type (`int`, `float`, `bool` or `str`); a name not in it may hold
+anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from fusevm.interp import semantics as sem
+from fusevm.interp.bodies import ENV
+
+from .fold import Folder
+
+Env = dict[str, type]
+
+_TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}
+KNOWN: frozenset[type] = frozenset(_TYPES.values())
+
+_INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift,
+            ast.RShift, ast.FloorDiv, ast.Mod)
+_FLOAT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+
+
+def _returns(fn: Any) -> type | None:
+    """The exact type a function's return annotation names (int, float, bool, str)."""
+    note = getattr(fn, "__annotations__", {}).get("return")
+    if isinstance(note, str):
+        return _TYPES.get(note)
+    return note if note in KNOWN else None
+
+
+#: What the names a body may call return, from their own annotations (one source of truth:
+#: a function's signature). `sem.<name>` and the ENV functions.
+_SEM_RETURNS: dict[str, type] = {
+    name: t for name in dir(sem) if not name.startswith("_")
+    and callable(getattr(sem, name)) and (t := _returns(getattr(sem, name))) is not None}
+_ENV_RETURNS: dict[str, type] = {
+    name: t for name, fn in ENV.items() if callable(fn) and (t := _returns(fn)) is not None}
+_ENV_RETURNS.update({"len": int, "int": int, "float": float, "str": str, "bool": bool})
+_ENV_CONSTS: Env = {name: type(v) for name, v in ENV.items() if type(v) in KNOWN}
+
+
+def join(a: Env, b: Env) -> Env:
+    """What is known after either of two paths: the names both know to be the same type."""
+    return {k: t for k, t in a.items() if b.get(k) is t}
+
+
+def expr_type(e: ast.expr, env: Env) -> type | None:
+    """The exact type of `e`'s value when `env` holds, or None."""
+    if isinstance(e, ast.Constant):
+        t = type(e.value)
+        return t if t in KNOWN else None
+    if isinstance(e, ast.Name):
+        return env.get(e.id) or _ENV_CONSTS.get(e.id)
+    if isinstance(e, ast.BinOp):
+        lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+        if lt is int and rt is int:
+            if isinstance(e.op, _INT_OPS):
+                return int
+            return float if isinstance(e.op, ast.Div) else None
+        if lt is float and rt is float and isinstance(e.op, _FLOAT_OPS):
+            return float
+        if lt is str and rt is str and isinstance(e.op, ast.Add):
+            return str
+        return None
+    if isinstance(e, ast.UnaryOp):
+        if isinstance(e.op, ast.Not):
+            return bool
+        t = expr_type(e.operand, env)
+        if isinstance(e.op, (ast.USub, ast.UAdd)) and t in (int, float):
+            return t
+        return int if isinstance(e.op, ast.Invert) and t is int else None
+    if isinstance(e, ast.Compare):
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in e.ops):
+            return bool
+        # Comparisons of builtin values are bools; other objects may return anything.
+        types = [expr_type(x, env) for x in (e.left, *e.comparators)]
+        return bool if all(t in KNOWN for t in types) else None
+    if isinstance(e, ast.BoolOp):
+        found = {expr_type(v, env) for v in e.values}
+        return found.pop() if len(found) == 1 else None
+    if isinstance(e, ast.IfExp):
+        bt, ot = expr_type(e.body, env), expr_type(e.orelse, env)
+        return bt if bt is ot else None
+    if isinstance(e, ast.Call):
+        f = e.func
+        if isinstance(f, ast.Name):
+            return _ENV_RETURNS.get(f.id)
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+                f.value.id == "sem":
+            return _SEM_RETURNS.get(f.attr)
+    return None
+
+
+class _TypedFolder(Folder):
+    """`Folder` that also decides type tests of locals of known type, and truth tests of
+    known bools (`b is True` is `b`)."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = node.left, node.comparators[0]
+            is_ = isinstance(node.ops[0], ast.Is)
+            if (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
+                    and left.func.id == "type" and len(left.args) == 1
+                    and isinstance(right, ast.Name) and right.id in _TYPES):
+                t = expr_type(left.args[0], self.env)
+                if t is not None:
+                    return ast.copy_location(ast.Constant((t is _TYPES[right.id]) is is_),
+                                             node)
+            if (isinstance(left, ast.Name) and self.env.get(left.id) is bool
+                    and isinstance(right, ast.Constant) and type(right.value) is bool):
+                truth = right.value is is_
+                name = ast.Name(left.id, ast.Load())
+                return ast.copy_location(
+                    name if truth else ast.UnaryOp(ast.Not(), name), node)
+        return super().visit_Compare(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        out = super().visit_BoolOp(node)
+        if not isinstance(out, ast.BoolOp):
+            return out
+        # `a or (a and b)` is `a`, and `a and (a or b)` is `a`, for a pure `a`.
+        kept: list[ast.expr] = []
+        seen: set[str] = set()
+        for v in out.values:
+            if (isinstance(v, ast.BoolOp) and type(v.op) is not type(out.op)
+                    and _pure(v.values[0]) and ast.dump(v.values[0]) in seen):
+                continue
+            if _pure(v):
+                seen.add(ast.dump(v))
+            kept.append(v)
+        if len(kept) == 1:
+            return kept[0]
+        out.values = kept
+        return out
+
+
+def _pure(e: ast.expr) -> bool:
+    """A name, or `not` of one: evaluating it again gives the same value, calls nothing."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+        e = e.operand
+    return isinstance(e, ast.Name)
+
+
+def _assign(target: ast.expr, t: type | None, env: Env) -> None:
+    if isinstance(target, ast.Name):
+        if t is None:
+            env.pop(target.id, None)
+        else:
+            env[target.id] = t
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            _assign(elt, None, env)
+
+
+def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
+    """`stmts` with the type tests `env` decides folded, in order; and the env after."""
+    env = dict(env)
+    out: list[ast.stmt] = []
+    for s in stmts:
+        if isinstance(s, ast.If):
+            test = _TypedFolder(env).visit(s.test)
+            if isinstance(test, ast.Constant) and type(test.value) is bool:
+                chosen, env = specialize(s.body if test.value else s.orelse, env)
+                out.extend(chosen)
+                continue
+            body, env_b = specialize(s.body, env)
+            orelse, env_o = specialize(s.orelse, env)
+            out.append(ast.copy_location(
+                ast.If(test, body or [ast.Pass()], orelse), s))
+            env = join(env_b, env_o)
+            continue
+        s = _TypedFolder(env).visit(s)
+        out.append(s)
+        if isinstance(s, ast.Assign):
+            value = s.value
+            if len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple) and \
+                    isinstance(value, ast.Tuple) and \
+                    len(value.elts) == len(s.targets[0].elts):
+                types = [expr_type(v, env) for v in value.elts]
+                for target, t in zip(s.targets[0].elts, types):
+                    _assign(target, t, env)
+                continue
+            t = expr_type(value, env)
+            for target in s.targets:
+                _assign(target, t, env)
+        elif isinstance(s, ast.AugAssign):
+            t = expr_type(ast.BinOp(s.target, s.op, s.value), env) \
+                if isinstance(s.target, ast.Name) else None
+            _assign(s.target, t, env)
+        elif not isinstance(s, (ast.Expr, ast.Pass)):
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    env.pop(n.id, None)
+    return out, env
+
+
+_SAFE_INT = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
+_SAFE_FLOAT = (ast.Add, ast.Sub, ast.Mult)
+_NUMBERS = (int, float, bool)
+
+
+def _safe(e: ast.expr, env: Env) -> bool:
+    """True when evaluating `e` cannot raise or have an effect, given `env`."""
+    if isinstance(e, ast.Constant):
+        return True
+    if isinstance(e, ast.Name):
+        return e.id in env or e.id in _ENV_CONSTS
+    if isinstance(e, ast.Compare):
+        if not _safe(e.left, env) or not all(_safe(c, env) for c in e.comparators):
+            return False
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in e.ops):
+            return True
+        types = {expr_type(x, env) for x in (e.left, *e.comparators)}
+        return types <= {str} or all(t in _NUMBERS for t in types)
+    if isinstance(e, ast.BoolOp):
+        return all(_safe(v, env) for v in e.values)
+    if isinstance(e, ast.UnaryOp):
+        return _safe(e.operand, env) and (
+            isinstance(e.op, ast.Not) or expr_type(e.operand, env) in (int, float))
+    if isinstance(e, ast.BinOp):
+        lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+        ok = (lt is int and rt is int and isinstance(e.op, _SAFE_INT)) or \
+            (lt is float and rt is float and isinstance(e.op, _SAFE_FLOAT))
+        return ok and _safe(e.left, env) and _safe(e.right, env)
+    if isinstance(e, ast.IfExp):
+        return _safe(e.test, env) and _safe(e.body, env) and _safe(e.orelse, env)
+    return False
+
+
+def safe_stmts(stmts: list[ast.stmt], env: Env) -> bool:
+    """True when running `stmts` cannot raise and only assigns locals, given `env`: such
+    code may be reordered (`forward`) without the fault handler ever seeing it."""
+    env = dict(env)
+    for s in stmts:
+        if isinstance(s, ast.Pass):
+            continue
+        if not (isinstance(s, ast.Assign) and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name) and _safe(s.value, env)):
+            return False
+        _assign(s.targets[0], expr_type(s.value, env), env)
+    return True
+
+
+def _reads(node: ast.AST, name: str) -> int:
+    return sum(1 for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Load))
+
+
+def _writes(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+
+
+class _Subst(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return self.value
+        return node
+
+
+def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
+    """Assignments (of `safe_stmts` code) with each stack local that is read once and then
+    dead (`dead`: not read after these statements) replaced by its value where it is read:
+    `s0 = l0; s0 = s0 < 10` becomes `s0 = l0 < 10`."""
+    out = list(stmts)
+    i = 0
+    while i < len(out):
+        s = out[i]
+        name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
+        if not name.startswith("s"):
+            i += 1
+            continue
+        inputs = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
+        use = None
+        for j in range(i + 1, len(out)):
+            later = out[j]
+            reads = _reads(later.value, name)
+            if reads:
+                use = j if reads == 1 else None
+                break
+            if _writes(later) & (inputs | {name}):
+                break
+        if use is None:
+            i += 1
+            continue
+        if _live_after(out, use, name, dead):
+            i += 1
+            continue
+        target = out[use]
+        out[use] = ast.Assign(target.targets, _Subst(name, s.value).visit(target.value))
+        ast.copy_location(out[use], target)
+        del out[i]
+    # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
+    return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+
+
+def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
+    target = stmts[k].targets[0]
+    if not (isinstance(target, ast.Name) and target.id.startswith("s")):
+        return False
+    for later in stmts[k + 1:]:
+        if _reads(later, target.id):
+            return False
+        if target.id in _writes(later):
+            return True
+    return target.id in dead
+
+
+def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) -> bool:
+    """Whether `name`'s value is read again after statement `use` (which reads it)."""
+    if name in _writes(stmts[use]):
+        return False  # the reading statement binds it anew
+    for later in stmts[use + 1:]:
+        if _reads(later, name):
+            return True
+        if name in _writes(later):
+            return False
+    return name not in dead
