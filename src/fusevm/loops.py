@@ -77,7 +77,9 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
                 back.setdefault(t, []).append(ip)
     entries = {ip for _, ip in chunk.sub_entries if 0 <= ip < n}
     entries.update(start for start, _ in chunk.block_ranges if 0 <= start < n)
-    hot = sorted(entries | {h for h in back if h < n})
+    # The root's entry too: a VM that runs its chunk again (a host's loop, a benchmark)
+    # enters it each time.
+    hot = sorted(entries | {h for h in back if h < n} | ({0} if n else set()))
     found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
                       tuple(sorted(entries)), tuple(hot), frozenset(returns),
                       {start: end for start, end in chunk.block_ranges})

@@ -264,8 +264,9 @@ def test_most_generated_loops_really_run_natively() -> None:
 def test_why_not_reports_per_region() -> None:
     chunk = assemble(PROGRAM.format(n=10, op="Add"), source="why.fasm")
     found = JitCompiler().why_not_regions(chunk)
-    assert set(found) == {6, 27}  # the loop header and the entry of `twice`
-    assert found[6] is None and found[27] is None
+    # The root's entry, the loop header and the entry of `twice`; the root prints.
+    assert set(found) == {0, 6, 27}
+    assert found[6] is None and found[27] is None and found[0] is not None
     refused = JitCompiler().why_not_regions(
         assemble(PROGRAM.format(n=10, op="Concat"), source="why.fasm"), "block")
     assert refused[6] is not None and "Concat" in refused[6]

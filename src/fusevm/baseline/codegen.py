@@ -118,7 +118,8 @@ class _Gen:
         self.guards: dict[int, dict[int, type]] = {}
         self.edge_guard: dict[int, str] = {}
         self.base = 5  # the indentation of an op's code
-        self.loop: int | None = None  # the start of the block being written as a loop
+        #: The loops being written (first and last op), innermost last.
+        self.nest: list[tuple[int, int]] = []
 
     def put(self, indent: int, text: str, ip: int | None = None, keep: int = 0,
             flushed: bool = False) -> None:
@@ -132,7 +133,11 @@ class _Gen:
     def depth_after(self, src: int) -> int:
         """The operand-stack depth after op `src` (what any successor starts with)."""
         d = self.an.decoded[src]
-        return int((self.an.depth[src] or 0) - d.spec.effect.pops(d.spec, d.operands)
+        depth = self.an.depth
+        if src + 1 < len(depth) and depth[src + 1] is not None and \
+                not d.spec.has(F.TERMINATOR):
+            return depth[src + 1]  # the verifier's, which knows `PopFrame` truncates
+        return int((depth[src] or 0) - d.spec.effect.pops(d.spec, d.operands)
                    + d.spec.effect.pushes(d.spec, d.operands))
 
     def leave(self, depth: int, target: int) -> str:
@@ -144,7 +149,13 @@ class _Gen:
         depth = self.depth_after(src)
         if target not in self.region.ops:  # a block's end, or the end of the chunk
             return self.leave(depth, target)
-        again = "continue" if target == self.loop else f"pc = {target}\ncontinue"
+        again = f"pc = {target}\ncontinue"
+        if self.nest:
+            first, last = self.nest[-1]
+            if first == last and target == first:
+                again = "continue"  # a one-block loop's back edge
+            elif not first <= target <= last:
+                again = f"pc = {target}\nbreak"  # out of the loop (forward, see `loops`)
         if target in self.region.hot:
             leave = self.leave(depth, target).replace("\n", "\n    ")
             return f"if {self.hot_test(target)}:\n    {leave}\n{again}"
@@ -290,7 +301,8 @@ class _Gen:
         assigns = [st for st in stmts if isinstance(st, ast.Assign)]
         live = self.depth_after(last)
         names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
-        dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live}
+        dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
+                or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
         out: list[ast.stmt] = list(forward(assigns, dead))
         cond = None
         if d.spec.has(F.BRANCH):
@@ -307,8 +319,7 @@ class _Gen:
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         """An op without a body: its interpreter step, with the locals written back."""
         self.known.clear()
-        after = depth - d.spec.effect.pops(d.spec, d.operands) + \
-            d.spec.effect.pushes(d.spec, d.operands)
+        after = self.depth_after(ip)
         out = flush(depth)
         if out:
             self.put(self.base, out, ip, depth)
@@ -392,19 +403,30 @@ class _Gen:
         self.put(2, "try:")
         self.put(3, "while True:")
         blocks = _blocks(region)
+        loops = self.loops(blocks)
+        ends: dict[int, int] = {}
+        indent = 4
         for k, (start, ips) in enumerate(blocks):
             self.known.clear()
             self.env = dict(envs.get(start, {}))
-            self.put(4, f"if pc <= {start}:")
-            self.put(5, "pass")  # a block of ops with no code of their own (Nop)
             following = blocks[k + 1][0] if k + 1 < len(blocks) else None
-            d = an.decoded[ips[-1]]
-            # A block that branches back to its own start is a Python loop: its back
-            # edge is the inner loop's `continue`, not a trip through the block tests.
-            looped = inline(d) and d.spec.has(F.BRANCH) and start in d.targets()
+            # A loop of several blocks is a Python loop around their tests: a jump inside
+            # it is `continue`, out of it (always forward) `break`.
+            for last in sorted((e for j, e in loops if j == k and e != k), reverse=True):
+                self.put(indent, "while True:")
+                indent += 1
+                ends[last] = ends.get(last, 0) + 1
+                self.nest.append((start, blocks[last][1][-1]))
+            self.put(indent, f"if pc <= {start}:")
+            self.put(indent + 1, "pass")  # a block of ops with no code of their own (Nop)
+            self.base = indent + 1
+            # A block that branches back to its own start is a Python loop of its own,
+            # with no block test on its back edge.
+            looped = (k, k) in loops
             if looped:
-                self.put(5, "while True:")
-                self.base, self.loop = 6, start
+                self.put(self.base, "while True:")
+                self.base += 1
+                self.nest.append((start, ips[-1]))
             group: list[tuple[int, list[ast.stmt]]] = []
             for ip in ips:
                 if not self.try_group(ip, group):
@@ -412,15 +434,46 @@ class _Gen:
                     self.emit_op(ip, following)
             self.emit_group(group)
             if looped:
-                self.put(6, "break")
-                self.base, self.loop = 5, None
+                self.put(self.base, "break")
+                self.base -= 1
+                self.nest.pop()
+            d = an.decoded[ips[-1]]
             if inline(d) and not d.spec.has(F.TERMINATOR):
                 fall = self.fall(ips[-1], following)
                 if fall:
                     self.put(self.base, fall)
+            for _ in range(ends.pop(k, 0)):
+                self.put(indent, "break")
+                indent -= 1
+                self.nest.pop()
         self.put(4, f"{FLUSH}\nreturn {len(self.chunk.ops)}")
         self.put(2, "except BaseException as exc:")
         self.put(3, "raise fault(vm, exc, LINE_IP, DEPTH, WRITTEN)")
+
+    def loops(self, blocks: list[tuple[int, list[int]]]) -> set[tuple[int, int]]:
+        """Runs of blocks (first and last index) written as Python loops: each from a
+        block to one that branches back to its start, leaving only forward (past its
+        last op), and nested in each other properly."""
+        index = {start: k for k, (start, _) in enumerate(blocks)}
+        found: list[tuple[int, int]] = []
+        for k, (_, ips) in enumerate(blocks):
+            d = self.an.decoded[ips[-1]]
+            if not (inline(d) and d.spec.has(F.BRANCH)):
+                continue
+            for t in d.targets():
+                j = index.get(t)
+                if j is not None and j <= k:
+                    found.append((j, k))
+        chosen: set[tuple[int, int]] = set()
+        for j, k in sorted(set(found), key=lambda r: (r[0], -r[1])):
+            first = blocks[j][0]
+            if any(t < first for m in range(j, k + 1)
+                   for t in self._successors(blocks[m][1][-1])):
+                continue  # a jump back out of it: the block tests must see it
+            if all(k2 < j or j2 > k or j2 <= j <= k <= k2 or j <= j2 <= k2 <= k
+                   for j2, k2 in chosen):
+                chosen.add((j, k))
+        return chosen
 
     def analyze(self, assumed: dict[int, type]) -> dict[int, Env]:
         """The exact types known at each block's start (a fixpoint over the region's

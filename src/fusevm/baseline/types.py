@@ -286,7 +286,7 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
     while i < len(out):
         s = out[i]
         name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
-        if not name.startswith("s"):
+        if not _value_local(name):
             i += 1
             continue
         inputs = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
@@ -315,7 +315,7 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
 
 def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
     target = stmts[k].targets[0]
-    if not (isinstance(target, ast.Name) and target.id.startswith("s")):
+    if not (isinstance(target, ast.Name) and _value_local(target.id)):
         return False
     for later in stmts[k + 1:]:
         if _reads(later, target.id):
@@ -323,6 +323,12 @@ def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
         if target.id in _writes(later):
             return True
     return target.id in dead
+
+
+def _value_local(name: str) -> bool:
+    """A stack local (`s3`) or an op's temporary (`t12_old`): locals only the generated
+    code of a few ops reads, which `forward` may fold away."""
+    return len(name) > 1 and name[0] in "st" and name[1].isdigit()
 
 
 def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) -> bool:
