@@ -391,12 +391,13 @@ class Snapshot:
     frames: int
 
 
-def snapshot(program: Program, chunk: Chunk, tier: str | None) -> Snapshot:
+def snapshot(program: Program, chunk: Chunk, tier: str | None,
+             threshold: int = 1) -> Snapshot:
     """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
-    is the baseline tier alone, compiling at the first entry of every hot point."""
+    is the baseline tier alone, compiling at the `threshold`th entry of a hot point."""
     vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
     if tier == "baseline":
-        vm._tiers.region_threshold = 1
+        vm._tiers.region_threshold = threshold
         tier = None
     vm.slots[:len(program.slots)] = list(program.slots)
     if tier is not None:

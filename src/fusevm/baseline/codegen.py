@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,20 +103,20 @@ def _literal(value: Any) -> bool:
 
 class _Gen:
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
-                 assumed: dict[int, type]) -> None:
+                 seen: tuple[int, Env] | None) -> None:
         self.chunk = chunk
         self.an = cp.analysis
         self.region = region
-        self.assumed = assumed
+        self.seen = seen  # the types the locals held at one entry when it was compiled
         self.lines: list[str] = []
         self.line_ip: dict[int, tuple[int, int, bool]] = {}
         self.consts: dict[str, Any] = {}
         self.slots = Localize()
         self.known: dict[str, Any] = {}  # stack local -> constant it holds
         self.env: Env = {}  # exact types of locals where the op being written starts
-        #: Entry point -> the slot types the specialised code assumes there (checked on
-        #: entry), and hot point -> that check on its locals, for the generic code's edges.
-        self.guards: dict[int, dict[int, type]] = {}
+        #: Entry point -> the types of locals the specialised code assumes there (checked
+        #: on entry), and hot point -> that check on its locals, for the generic code.
+        self.guards: dict[int, Env] = {}
         self.edge_guard: dict[int, str] = {}
         self.base = 5  # the indentation of an op's code
         #: The loops being written (first and last op), innermost last.
@@ -134,9 +135,9 @@ class _Gen:
         """The operand-stack depth after op `src` (what any successor starts with)."""
         d = self.an.decoded[src]
         depth = self.an.depth
-        if src + 1 < len(depth) and depth[src + 1] is not None and \
-                not d.spec.has(F.TERMINATOR):
-            return depth[src + 1]  # the verifier's, which knows `PopFrame` truncates
+        after = depth[src + 1] if src + 1 < len(depth) else None
+        if after is not None and not d.spec.has(F.TERMINATOR):
+            return after  # the verifier's, which knows `PopFrame` truncates
         return int((depth[src] or 0) - d.spec.effect.pops(d.spec, d.operands)
                    + d.spec.effect.pushes(d.spec, d.operands))
 
@@ -331,7 +332,7 @@ class _Gen:
             if self.specialised and self.guards.get(ip + 1):
                 # The step may have changed this frame's slots: the code after it assumes
                 # their types, so it runs only if they still hold (else the generic code).
-                self.put(self.base, f"if not ({_check(self.guards[ip + 1], 'l{k}')}):\n"
+                self.put(self.base, f"if not ({_check(self.guards[ip + 1], str)}):\n"
                             f"    return {ip + 1}")
             back = reload(after)
             if back:
@@ -361,30 +362,43 @@ class _Gen:
                 self.put(1, f"{name} = {expr}")
         for ip in fallbacks:
             self.put(1, f"f{ip} = plain[{ip}]")
-        spec_envs = self.analyze(self.assumed)
+        spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
-        self.guards = {e: {k: t for k, t in _slot_types(spec_envs.get(e, {})).items()
-                           if k in used} for e in region.entries}
+        self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
+                           if (name[0] == "l" and int(name[1:]) in used)
+                           or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
+                       for e in region.entries}
         two = any(self.guards.values())
         self.specialised = True
         self.emit_version("spec" if two else "run", spec_envs)
         if two:
             self.specialised = False
-            self.edge_guard = {h: _check(self.guards[h], "l{k}")
+            self.edge_guard = {h: _check(self.guards[h], str)
                                for h in region.hot if self.guards.get(h)}
-            self.emit_version("gen", self.analyze({}))
+            self.emit_version("gen", self.analyze(optimistic=False))
             self.put(1, "def run(pc):")
             self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
             self.put(2, "slots = vm.slots")
             for e in region.entries:
                 if self.guards[e]:
-                    self.put(2, f"if pc == {e} and not ({_check(self.guards[e], 'slots[{k}]')}):"
+                    where = _frame_spelling(an.depth[e] or 0)
+                    self.put(2, f"if pc == {e} and not ({_check(self.guards[e], where)}):"
                                 f"\n    return gen(pc)")
             self.put(2, "return spec(pc)")
-        hot = sorted(region.hot)
-        for h in hot:
-            self.put(1, f"def st{h}():\n    return run({h})")
-        self.put(1, f"return run, {{{', '.join(f'{h}: st{h}' for h in hot)}}}")
+        # Each entry's own step: no second call through `run`, no test of `pc`.
+        for e in region.entries:
+            if not two:
+                self.put(1, f"def st{e}():\n    return run({e})")
+                continue
+            self.put(1, f"def st{e}():")
+            self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")
+            if self.guards[e]:
+                where = _frame_spelling(an.depth[e] or 0)
+                self.put(2, f"slots = vm.slots\nif not ({_check(self.guards[e], where)}):\n"
+                            f"    return gen({e})")
+            self.put(2, f"return spec({e})")
+        steps = ", ".join(f"{e}: st{e}" for e in region.entries)
+        self.put(1, f"return run, {{{steps}}}")
         return Generated(self.finish(), self.line_ip, self.consts,
                          tuple(sorted(self.slots.written)))
 
@@ -475,13 +489,21 @@ class _Gen:
                 chosen.add((j, k))
         return chosen
 
-    def analyze(self, assumed: dict[int, type]) -> dict[int, Env]:
-        """The exact types known at each block's start (a fixpoint over the region's
-        edges), when every entry from outside brings the slot types `assumed`."""
+    def analyze(self, optimistic: bool) -> dict[int, Env]:
+        """The exact types known at each block's start: a fixpoint over the region's
+        edges. Pessimistic (the generic code): entering from outside brings nothing known.
+        Optimistic (the specialised code): an entry the region's own code also reaches
+        is assumed to get what that code brings it (its guard checks the rest), and one
+        it does not reach gets what `seen` says was there when it was compiled."""
         an, region = self.an, self.region
         blocks = dict(_blocks(region))
-        seed: Env = {f"l{k}": t for k, t in assumed.items()}
-        envs: dict[int, Env] = {e: dict(seed) for e in region.entries}
+        reached = {t for _, ips in blocks.items() for t in self._successors(ips[-1])}
+        envs: dict[int, Env] = {}
+        for e in region.entries:
+            if not optimistic:
+                envs[e] = {}
+            elif e not in reached:
+                envs[e] = dict(self.seen[1]) if self.seen and self.seen[0] == e else {}
         work = sorted(envs)
         lines, line_ip, consts = self.lines, self.line_ip, self.consts
         self.lines, self.line_ip = [], {}
@@ -508,11 +530,13 @@ class _Gen:
                             work.append(succ)
         finally:
             self.lines, self.line_ip, self.consts = lines, line_ip, consts
+        for e in region.entries:
+            envs.setdefault(e, {})
         return envs
 
     def _successors(self, last: int) -> list[int]:
         d = self.an.decoded[last]
-        out = []
+        out: list[int] = []
         if inline(d) and d.spec.has(F.BRANCH):
             out.extend(t for t in d.targets() if t in self.region.ops)
         if not d.spec.has(F.TERMINATOR) and last + 1 in self.region.ops:
@@ -541,14 +565,19 @@ def _source(stmts: list[ast.stmt]) -> str:
     return "\n".join(ast.unparse(st) for st in stmts if not isinstance(st, ast.Pass))
 
 
-def _slot_types(env: Env) -> dict[int, type]:
-    return {int(k[1:]): t for k, t in env.items() if k[0] == "l"}
+def _frame_spelling(depth: int) -> Callable[[str], str]:
+    """Where a local's value is while the interpreter has it: slot `l3` in `slots[3]`,
+    stack local `s1` at its place on vm.stack (`depth` deep there)."""
+    def spell(name: str) -> str:
+        k = int(name[1:])
+        return f"slots[{k}]" if name[0] == "l" else f"stack[{k - depth}]"
+    return spell
 
 
-def _check(types: dict[int, type], spelling: str) -> str:
-    """A test that each slot holds a value of its type (`spelling` names slot `k`)."""
-    return " and ".join(f"type({spelling.format(k=k)}) is {t.__name__}"
-                        for k, t in sorted(types.items()))
+def _check(types: Env, spell: Callable[[str], str]) -> str:
+    """A test that each local holds a value of its type (`spell` says where it is)."""
+    return " and ".join(f"type({spell(name)}) is {t.__name__}"
+                        for name, t in sorted(types.items()))
 
 
 def _blocks(region: Region) -> list[tuple[int, list[int]]]:
@@ -562,7 +591,8 @@ def _blocks(region: Region) -> list[tuple[int, list[int]]]:
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
-             assumed: dict[int, type] | None = None) -> Generated:
-    """The Python source of `make(vm, plain, code)` for one region, specialised for frame
-    slots holding the exact types `assumed` where it is entered (checked there)."""
-    return _Gen(chunk, cp, region, assumed or {}).generate()
+             seen: tuple[int, Env] | None = None) -> Generated:
+    """The Python source of `make(vm, plain, code)` for one region: specialised for the
+    types its own code gives its locals, and at entry `seen[0]` for the types `seen[1]`
+    found there when it was compiled (each checked on entry), with generic code besides."""
+    return _Gen(chunk, cp, region, seen).generate()

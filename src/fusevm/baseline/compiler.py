@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fusevm.baseline.codegen import Generated, generate
 from fusevm.baseline.regions import plan
-from fusevm.baseline.types import KNOWN
+from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
@@ -51,9 +51,9 @@ def stats() -> dict[str, float]:
     return COUNTERS.as_dict()
 
 
-def compile_region(chunk: Chunk, index: int, assumed: dict[int, type] | None = None) -> Any:
+def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None) -> Any:
     """The `make` function of region `index` of `chunk` (compiled on first use), its code
-    specialised for the slot types `assumed` (those seen when it was first needed)."""
+    specialised for the types `seen` at an entry when it was first needed (`codegen`)."""
     table = _made.get(chunk)
     if table is None:
         table = _made.setdefault(chunk, {})
@@ -62,7 +62,7 @@ def compile_region(chunk: Chunk, index: int, assumed: dict[int, type] | None = N
         return make
     started = time.perf_counter()
     cp = plan(chunk)
-    gen = generate(chunk, cp, cp.regions[index], assumed)
+    gen = generate(chunk, cp, cp.regions[index], seen)
     name = f"<baseline {chunk.source} @{cp.regions[index].entry}>"
     make = _load(gen, cp.analysis.depth, name)
     table[index] = make
@@ -96,24 +96,27 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     key = index
     found = bound.get(key)
     if found is None or found[0] is not vm._code:
-        make = compile_region(chunk, index, {k: type(v) for k, v in enumerate(vm.slots)
-                                             if type(v) in KNOWN})
+        make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0)))
         code = vm.prepare()
         run, steps = make(vm, vm._plain, code)
         COUNTERS.runs += 1
         region = cp.regions[index]
         for e in region.entries:
             if e not in region.hot and e != h:
-                vm.install_step(e, _entry_step(run, e))
+                vm.install_step(e, steps[e])
         found = (code, run, steps)
         bound[key] = found
     return found[2].get(h)  # type: ignore[no-any-return]
 
 
-def _entry_step(run: Any, e: int) -> Step:
-    def step() -> int:
-        return run(e)  # type: ignore[no-any-return]
-    return step
+def _seen(vm: VM, depth: int) -> Env:
+    """The exact types of the frame's slots and the top `depth` stack values, by the names
+    of the locals the generated code keeps them in."""
+    seen: Env = {f"l{k}": type(v) for k, v in enumerate(vm.slots) if type(v) in KNOWN}
+    if depth and len(vm.stack) >= depth:
+        seen.update((f"s{k}", type(v)) for k, v in enumerate(vm.stack[-depth:])
+                    if type(v) in KNOWN)
+    return seen
 
 
 def fault(vm: VM, exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],

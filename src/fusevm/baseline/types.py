@@ -43,8 +43,9 @@ def _returns(fn: Any) -> type | None:
 #: What the names a body may call return, from their own annotations (one source of truth:
 #: a function's signature). `sem.<name>` and the ENV functions.
 _SEM_RETURNS: dict[str, type] = {
-    name: t for name in dir(sem) if not name.startswith("_")
-    and callable(getattr(sem, name)) and (t := _returns(getattr(sem, name))) is not None}
+    name: t for name, fn in vars(sem).items() if not name.startswith("_") and callable(fn)
+    and getattr(fn, "__module__", None) == sem.__name__  # its own, not imported helpers
+    and (t := _returns(fn)) is not None}
 _ENV_RETURNS: dict[str, type] = {
     name: t for name, fn in ENV.items() if callable(fn) and (t := _returns(fn)) is not None}
 _ENV_RETURNS.update({"len": int, "int": int, "float": float, "str": str, "bool": bool})
@@ -59,8 +60,8 @@ def join(a: Env, b: Env) -> Env:
 def expr_type(e: ast.expr, env: Env) -> type | None:
     """The exact type of `e`'s value when `env` holds, or None."""
     if isinstance(e, ast.Constant):
-        t = type(e.value)
-        return t if t in KNOWN else None
+        const: type = type(e.value)
+        return const if const in KNOWN else None
     if isinstance(e, ast.Name):
         return env.get(e.id) or _ENV_CONSTS.get(e.id)
     if isinstance(e, ast.BinOp):

@@ -1,0 +1,256 @@
+"""The baseline tier's type specialisation: what it folds, what it may reorder, that the
+annotations it trusts are true, and that its checked assumptions never change a result
+(types changing mid-loop, functions called with other types, errors inside it)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
+
+from progs import RandomSource, compare, generate, snapshot  # noqa: E402
+
+from fusevm import VM, VMError  # noqa: E402
+from fusevm.asm import assemble  # noqa: E402
+from fusevm.baseline import compiler, types  # noqa: E402
+from fusevm.baseline.codegen import generate as generate_source  # noqa: E402
+from fusevm.baseline.regions import plan  # noqa: E402
+from fusevm.interp import semantics as sem  # noqa: E402
+from fusevm.values import Undef, same_value  # noqa: E402
+
+
+def _code(source: str, env: types.Env) -> str:
+    stmts, _ = types.specialize(ast.parse(source).body, env)
+    return "\n".join(ast.unparse(s) for s in stmts)
+
+
+def test_type_tests_of_known_locals_fold_to_one_path() -> None:
+    body = ("if type(a) is int and type(b) is int:\n    r = a + b\n"
+            "else:\n    r = sem.add(a, b, strict)")
+    assert _code(body, {"a": int, "b": int}) == "r = a + b"
+    assert _code(body, {"a": float, "b": int}) == "r = sem.add(a, b, strict)"
+    assert "if" in _code(body, {"a": int})  # b unknown: both paths stay
+
+
+def test_the_env_flows_through_assignments_and_joins_after_if() -> None:
+    stmts, env = types.specialize(ast.parse(
+        "x = a + 1\nif c:\n    y = x < 3\nelse:\n    y = 1.0\nz = sem.num_lt(x, 2)").body,
+        {"a": int})
+    assert env["x"] is int and env["z"] is bool and "y" not in env
+
+
+def test_known_bools_test_truth_directly() -> None:
+    assert _code("taken = c is True or (c is not False and truthy(c))", {"c": bool}) \
+        == "taken = c"
+    assert _code("taken = c is False or (c is not True and (not truthy(c)))",
+                 {"c": bool}) == "taken = not c"
+
+
+def test_forward_folds_single_use_values_and_drops_dead_stores() -> None:
+    stmts = [s for s in ast.parse("s0 = l0\ns1 = 10\ns0 = s0 < s1\ntaken = s0").body
+             if isinstance(s, ast.Assign)]
+    out = types.forward(stmts, {"s0", "s1"})
+    assert [ast.unparse(s) for s in out] == ["taken = l0 < 10"]
+
+
+def test_forward_keeps_values_still_live_and_reordering_past_writes() -> None:
+    stmts = [s for s in ast.parse("s0 = l0\nl0 = 5\ns1 = s0").body
+             if isinstance(s, ast.Assign)]
+    # l0 changes between the definition of s0 and its use: s0 keeps the old value.
+    assert [ast.unparse(s) for s in types.forward(stmts, set())] == \
+        ["s0 = l0", "l0 = 5", "s1 = s0"]
+    live = [s for s in ast.parse("s0 = l0\ns1 = s0").body if isinstance(s, ast.Assign)]
+    assert len(types.forward(live, set())) == 2  # s0 is still on the stack after
+
+
+def test_only_code_that_cannot_raise_is_safe() -> None:
+    assert types.safe_stmts(ast.parse("s0 = l0 < 3").body, {"l0": int})
+    assert not types.safe_stmts(ast.parse("s0 = l0 < 3").body, {})  # any object's <
+    assert not types.safe_stmts(ast.parse("s0 = l0 < 's'").body, {"l0": int})
+    assert not types.safe_stmts(ast.parse("s0 = l0 // 2").body, {"l0": int})
+    assert not types.safe_stmts(ast.parse("s0 = sem.inc(l0, strict)").body, {"l0": int})
+
+
+VALUES = st.one_of(st.integers(min_value=-2**63, max_value=2**63 - 1), st.floats(),
+                   st.booleans(), st.text(max_size=4), st.just(Undef))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(VALUES, min_size=3, max_size=3))
+def test_sem_functions_return_the_exact_type_they_annotate(args: list[Any]) -> None:
+    # The specialisation trusts these annotations (`types._SEM_RETURNS`): a bool where
+    # `-> int` is annotated would be a wrong fold.
+    for name, t in types._SEM_RETURNS.items():
+        fn = getattr(sem, name)
+        params = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+        call: list[Any] = []
+        for param, value in zip(params, args):
+            # A parameter typed narrower than any value gets a value of its type.
+            note = fn.__annotations__.get(param)
+            call.append({"int": value if type(value) is int else 7, "bool": False,
+                         "str": "Add"}.get(note, value))
+        try:
+            got = fn(*call)
+        except (VMError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        assert type(got) is t, (name, call, got)
+
+
+MIXED = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    GetSlot 0
+    LoadInt 1
+    Add
+    SetSlot 0
+    GetSlot 0
+    LoadInt {switch}
+    NumEq
+    JumpIfFalse skip
+    LoadFloat 0.5
+    SetSlot 1
+skip:
+    GetSlot 0
+    LoadInt 300
+    NumLt
+    JumpIfTrue top
+    GetSlot 1
+"""
+
+
+def _outcome(chunk: Any, baseline: bool, threshold: int = 2,
+             runs: int = 1) -> tuple[Any, ...]:
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out, baseline=baseline)
+    if baseline:
+        vm._tiers.region_threshold = threshold
+    result: Any = None
+    error = None
+    for _ in range(runs):
+        vm.reset()
+        try:
+            result = vm.run()
+        except VMError as e:
+            result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line)
+            break
+    return result, error, out.getvalue(), list(vm.slots), vm.ip
+
+
+def _agree(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
+    assert same_value(a[0], b[0]), (a[0], b[0])
+    assert a[1:3] == b[1:3]
+    assert len(a[3]) == len(b[3]) and all(same_value(x, y) for x, y in zip(a[3], b[3]))
+    assert a[4] == b[4]
+
+
+@pytest.mark.parametrize("switch", [1, 5, 150, 299, 1000])
+def test_a_slot_changing_type_mid_loop_agrees(switch: int) -> None:
+    chunk = assemble(MIXED.format(switch=switch), source="mixed.fasm")
+    ref = _outcome(chunk, False)
+    for threshold in (1, 2, 5):
+        _agree(ref, _outcome(chunk, True, threshold, runs=3))
+
+
+CALLED = """
+    {arg1}
+    Call add3 1
+    Pop
+    {arg2}
+    Call add3 1
+    Jump end
+.sub add3
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+again:
+    GetSlot 0
+    LoadInt 1
+    Add
+    SetSlot 0
+    GetSlot 1
+    LoadInt 1
+    Add
+    SetSlot 1
+    GetSlot 1
+    LoadInt 3
+    NumLt
+    JumpIfTrue again
+    GetSlot 0
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize("arg1,arg2", [
+    ("LoadInt 1", "LoadFloat 2.5"), ("LoadFloat 2.5", "LoadInt 1"),
+    ("LoadInt 1", "LoadConst \"7\""), ("LoadInt 9223372036854775806", "LoadInt 4"),
+    ("LoadTrue", "LoadInt 2")])
+def test_a_function_compiled_for_one_type_runs_others_exactly(arg1: str, arg2: str) -> None:
+    text = CALLED.format(arg1=arg1, arg2=arg2)
+    chunk = assemble(text, source="called.fasm")
+    ref = _outcome(chunk, False)
+    for threshold in (1, 2):
+        _agree(ref, _outcome(chunk, True, threshold, runs=3))
+
+
+def test_overflow_inside_specialised_code_fails_exactly_as_the_interpreter() -> None:
+    text = MIXED.format(switch=-1).replace("LoadInt 1\n    Add",
+                                           "LoadInt 4611686018427387904\n    Add")
+    chunk = assemble(text, source="overflow.fasm")
+    for strict in (False, True):
+        results = []
+        for baseline in (False, True):
+            vm = VM(chunk, strict_int=strict, baseline=baseline)
+            if baseline:
+                vm._tiers.region_threshold = 2
+            try:
+                results.append((vm.run(), None, list(vm.slots), vm.ip))
+            except VMError as e:
+                results.append((None, (type(e).__name__, e.op, e.ip), list(vm.slots),
+                                vm.ip))
+        assert results[0][1:] == results[1][1:]
+        assert same_value(results[0][0], results[1][0])
+
+
+def test_the_specialised_code_is_what_runs() -> None:
+    chunk = assemble(MIXED.format(switch=1000), source="spec.fasm")
+    cp = plan(chunk)
+    source = generate_source(chunk, cp, cp.regions[0]).source
+    assert "def spec(pc)" in source and "def gen(pc)" in source
+    header = next(h for h in cp.regions[0].hot if h != 0)
+    loop = source[source.index("def spec(pc)"):source.index("def gen(pc)")]
+    # The counter is an int wherever the loop's own code takes it: its test is a plain
+    # comparison; the sum may become a float (`LoadFloat 0.5`): its Add keeps its tests.
+    assert "if l0 < 300:" in loop and "sem.num_lt" not in loop
+    assert "sem.add(" in loop
+    guard = source[source.index(f"def st{header}()"):]
+    assert "type(slots[0]) is int" in guard.split("return spec")[0]
+    before = compiler.stats()["compiles"]
+    assert _outcome(chunk, True)[0] == sum(range(300))
+    assert compiler.stats()["compiles"] > before
+
+
+@pytest.mark.parametrize("threshold", [2, 3])
+def test_generated_programs_agree_when_specialised_for_what_was_seen(threshold: int) -> None:
+    for seed in range(120):
+        program = generate(RandomSource(9_300_000 + seed), straight=seed % 4 == 0)
+        chunk = program.build()
+        ref = snapshot(program, chunk, None)
+        got = snapshot(program, chunk, "baseline", threshold)
+        diff = compare(ref, got)
+        assert diff is None, f"seed {seed}: {diff}\n{program.text()}"
