@@ -241,8 +241,31 @@ def test_the_specialised_code_is_what_runs() -> None:
     guard = source[source.index(f"def st{header}()"):]
     assert "type(slots[0]) is int" in guard.split("return spec")[0]
     before = compiler.stats()["compiles"]
-    assert _outcome(chunk, True)[0] == sum(range(300))
+    assert _outcome(chunk, True, threshold=1)[0] == sum(range(300))
     assert compiler.stats()["compiles"] > before
+
+
+def test_a_region_compiles_only_once_it_pays_for_its_compile() -> None:
+    short = assemble(MIXED.format(switch=-1).replace("300", "40"), source="short.fasm")
+    long = assemble(MIXED.format(switch=-1).replace("300", "20000"), source="long.fasm")
+    before = compiler.stats()["compiles"]
+    assert VM(short).run() == sum(range(40))
+    assert compiler.stats()["compiles"] == before  # 40 iterations: not worth compiling
+    assert VM(long).run() == sum(range(20000))
+    assert compiler.stats()["compiles"] == before + 1
+    index = plan(long).region_of[0]
+    header = next(h for h in plan(long).regions[index].hot if h != 0)
+    # Once compiled for a chunk, a region binds at once in every other VM.
+    assert compiler.worth_after(long, index, header, 2) == 0
+    assert compiler.worth_after(short, plan(short).region_of[0], header, 2) > 30
+
+
+def test_eager_mode_compiles_at_the_second_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUSEVM_BASELINE", "eager")
+    short = assemble(MIXED.format(switch=-1).replace("300", "40"), source="eager.fasm")
+    before = compiler.stats()["compiles"]
+    assert VM(short).run() == sum(range(40))
+    assert compiler.stats()["compiles"] == before + 1
 
 
 @pytest.mark.parametrize("threshold", [2, 3])

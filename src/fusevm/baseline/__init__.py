@@ -19,29 +19,45 @@ if TYPE_CHECKING:
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
-#: Entries of a hot point before its region is compiled.
+#: Entries of a hot point before the tier first considers its region (then it waits as
+#: long as compiling would cost more than it saves: `compiler.worth_after`).
 THRESHOLD: Final = 2
 
 
-def enabled_by_default() -> bool:
-    """False when FUSEVM_BASELINE says off (the one place it is read)."""
+def _mode() -> str:
+    """FUSEVM_BASELINE (the one place it is read): "off", "eager" (compile every region
+    at its second entry, whatever it costs: for measuring the compiled code itself) or
+    on (the default: compile where it pays)."""
     value = os.environ.get("FUSEVM_BASELINE", "").strip().lower()
-    return value not in ("off", "0", "no", "false", "disabled", "none")
+    if value in ("off", "0", "no", "false", "disabled", "none"):
+        return "off"
+    return "eager" if value == "eager" else "on"
+
+
+def enabled_by_default() -> bool:
+    """False when FUSEVM_BASELINE says off."""
+    return _mode() != "off"
 
 
 def attach(vm: VM) -> None:
     """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`)."""
-    vm.set_tier_hook(BaselineHook())
+    hook = BaselineHook()
+    hook.eager = _mode() == "eager"
+    vm.set_tier_hook(hook)
 
 
 class BaselineHook:
     """A VM's tier hook for the baseline tier alone (the native tiers wrap it)."""
 
-    __slots__ = ("_bound", "region_threshold")
+    __slots__ = ("_bound", "_entered", "eager", "region_threshold")
 
     def __init__(self) -> None:
-        #: Entries of a hot point before its region is compiled (tests set 1).
+        #: Entries of a hot point before its region is first considered.
         self.region_threshold = THRESHOLD
+        #: Compile at the first consideration, whatever it costs (tests, benchmarks of
+        #: the compiled code itself).
+        self.eager = False
+        self._entered: dict[tuple[int, int], int] = {}  # (chunk id, hot point) -> entries
         # Per chunk object: region index -> (run, steps of its hot points).
         self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
 
@@ -54,8 +70,15 @@ class BaselineHook:
     def try_run(self, vm: VM) -> bool:
         return False
 
-    def region_step(self, vm: VM, h: int, original: Step) -> Step | None:
+    def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
         """The step running the compiled region at hot point `h` (None: keep
-        interpreting)."""
+        interpreting; a number: ask again after that many more entries)."""
         from fusevm.baseline import compiler
-        return compiler.region_step(vm, self._bound, h)
+        if self.eager or self.region_threshold <= 1:
+            return compiler.region_step(vm, self._bound, h)
+        key = (id(vm.chunk), h)
+        entered = self._entered.get(key, 0) + self.region_threshold
+        found = compiler.region_step(vm, self._bound, h, entered)
+        if type(found) is int:
+            self._entered[key] = entered + found - self.region_threshold
+        return found

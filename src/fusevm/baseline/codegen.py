@@ -119,6 +119,7 @@ class _Gen:
         self.guards: dict[int, Env] = {}
         self.edge_guard: dict[int, str] = {}
         self.base = 5  # the indentation of an op's code
+        self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
 
@@ -189,10 +190,20 @@ class _Gen:
         last one assigns `taken`), and the stack local it sets to a constant when that is
         all it does (`LoadInt 5`)."""
         p, q = len(b.inputs), len(b.outputs)
+        inputs = _locals(depth - p, p)
+        # The same op with the same facts comes up again (the analyses' rounds, then the
+        # writing): its statements are made once (they are never changed in place).
+        key = (ip, frozenset(self.env.items()),
+               tuple((type(self.known[k]), self.known[k]) if k in self.known else None
+                     for k in inputs))
+        found = self.memo.get(key)
+        if found is not None:
+            self.env = found[2]
+            return found[0], found[1]
         names: dict[str, ast.expr] = {}
         stored = {n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
                   and isinstance(n.ctx, ast.Store)}
-        for name, local in zip(b.inputs, _locals(depth - p, p)):
+        for name, local in zip(b.inputs, inputs):
             if local in self.known and name not in stored:
                 names[name] = ast.Constant(self.known[local])
             else:
@@ -221,6 +232,7 @@ class _Gen:
             target = stmts[0].targets[0]
             if isinstance(target, ast.Name) and target.id.startswith("s"):
                 known = (target.id, stmts[0].value.value)
+        self.memo[key] = (stmts, known, self.env)
         return stmts, known
 
     def body_code(self, b: Body, d: Decoded, ip: int,
@@ -518,7 +530,7 @@ class _Gen:
                     if inline(d):
                         b = BODIES[Op[d.spec.name]]
                         depth = an.depth[ip] or 0
-                        self.note_known(b, depth, self.body_code(b, d, ip, depth)[2])
+                        self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
                         continue
                     self.env = {k: t for k, t in self.env.items() if k[0] == "l"}
                 for succ in self._successors(ips[-1]):

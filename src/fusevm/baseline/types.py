@@ -15,6 +15,7 @@ anything.
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 from fusevm.interp import semantics as sem
@@ -307,7 +308,9 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
             i += 1
             continue
         target = out[use]
-        out[use] = ast.Assign(target.targets, _Subst(name, s.value).visit(target.value))
+        # (on a copy: the statements given are not changed in place)
+        value = _Subst(name, s.value).visit(copy.deepcopy(target.value))
+        out[use] = ast.Assign(target.targets, value)
         ast.copy_location(out[use], target)
         del out[i]
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).

@@ -474,6 +474,9 @@ class VM:
             except Exception as exc:  # a tier's bug must not stop the program
                 tiers.failed(exc)
                 found = None
+            if type(found) is int:  # not worth it yet: ask again after that many more
+                left = max(found, 1)
+                return original()
             chosen = found if found is not None else original
             code[h] = chosen
             if code is self._code:

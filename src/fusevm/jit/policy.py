@@ -159,10 +159,12 @@ class JitHook:
         vm.ip = ip
         return False
 
-    def region_step(self, vm: VM, h: int, original: Step) -> Step | None:
+    def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
         """The step that runs the region entered at hot point `h`, or None to keep
-        interpreting it."""
-        found = self._native_step(vm, h, original) if get_config().enabled else None
+        interpreting it (a number, from the baseline tier: ask again after that many
+        more entries)."""
+        found: Step | int | None = \
+            self._native_step(vm, h, original) if get_config().enabled else None
         if found is None and self.fallback is not None:
             found = self.fallback.region_step(vm, h, original)
         return found
