@@ -12,6 +12,7 @@ runner binding, the VM's `ShellState`); `ShellHostBase` gives every member a def
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
@@ -21,7 +22,8 @@ from fusevm.shell.state import ShellState
 if TYPE_CHECKING:
     from fusevm.shell.expand import Expansion, ParamValue
 
-__all__ = ["ChunkRef", "ChunkRunner", "ShellHost", "ShellHostBase", "as_shell_host"]
+__all__ = ["ChunkRef", "ChunkRunner", "ShellHost", "ShellHostBase", "as_shell_host",
+           "chunk_runner"]
 
 #: A sub-chunk as the VM hands it over (a `fusevm.chunk.Chunk`); hosts treat it as opaque and
 #: only pass it back to their runner.
@@ -394,6 +396,39 @@ def as_shell_host(host: object) -> ShellHost:
     if isinstance(host, (ShellHostBase, ShellHost)):
         return host  # type: ignore[return-value]
     return _Completed(host)
+
+
+def chunk_runner(state: ShellState, host: ShellHost, status: int) -> ChunkRunner:
+    """The runner the VM binds to `host` (`bind_runner`) before a substitution op: it runs
+    sub-chunks through `state` with their stdio on fds.
+
+    It carries the variables and `$?` (`status`) as of now, so a `<(...)` body that starts
+    later on a worker thread still sees the values at the time of the op. Each sub-chunk
+    runs in a child VM with a child host of its own (`host.child`), so the commands it runs
+    write to the capture pipe and a body on a worker thread shares no fd table with the
+    VM. A shell error in the body (`${v:?msg}`) ends only that subshell: its message goes
+    to the child host's stderr and its status is 1, as in a shell.
+    """
+    variables = state.variables()
+
+    def runner(chunk: ChunkRef, stdout_fd: int, stdin_fd: int = 0, /) -> int:
+        child_host = host.child(stdin=stdin_fd, stdout=stdout_fd)
+        out = open(stdout_fd, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
+        try:
+            return state.run_sub_chunk(chunk, out, child_host, variables=variables,
+                                       status=status)
+        except HostError as exc:
+            message = f"{host.name}: {exc.message}\n"
+            try:
+                os.write(child_host.stderr_fd, message.encode(errors="surrogateescape"))
+            except OSError:
+                pass
+            return 1
+        finally:
+            out.flush()
+            child_host.close()  # the subshell is over: reap what it left running
+
+    return runner
 
 
 if TYPE_CHECKING:

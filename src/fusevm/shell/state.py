@@ -11,15 +11,11 @@ op needs it, so a VM that runs no shell op has none.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from fusevm.errors import HostError, VMError
 from fusevm.values import Undef, copy_value
-
-if TYPE_CHECKING:
-    from fusevm.shell.protocol import ChunkRef, ChunkRunner, ShellHost
 
 __all__ = ["ShellState", "SubChunkRunner"]
 
@@ -27,13 +23,14 @@ __all__ = ["ShellState", "SubChunkRunner"]
 class SubChunkRunner(Protocol):
     """Runs `chunk` in a child VM of the VM a state belongs to; (its status, its state).
 
-    Installed by the VM (only it can make VMs). The child gets `host` (default: the
+    Installed by the VM (only it can make VMs). The chunk and the host are opaque here
+    (this module sits below the host protocol). The child gets `host` (default: the
     parent's), writes to `stdout` (default: the parent's), starts with `$?` = `status`
     (default: the parent's) and with copies of `variables` as its shell variables.
     """
 
-    def __call__(self, chunk: ChunkRef, variables: Mapping[str, Any], *,
-                 stdout: TextIO | None, host: ShellHost | None,
+    def __call__(self, chunk: Any, variables: Mapping[str, Any], *,
+                 stdout: TextIO | None, host: Any,
                  status: int | None) -> tuple[int, ShellState]: ...
 
 
@@ -147,8 +144,8 @@ class ShellState:
 
     # -- sub-chunks ----------------------------------------------------------------------
 
-    def run_sub_chunk(self, chunk: ChunkRef, stdout: TextIO | None = None,
-                      host: ShellHost | None = None, *,
+    def run_sub_chunk(self, chunk: Any, stdout: TextIO | None = None,
+                      host: Any = None, *,
                       variables: Mapping[str, Any] | None = None, status: int | None = None,
                       share: bool = False) -> int:
         """Run a nested chunk in a child VM; its status.
@@ -168,35 +165,3 @@ class ShellState:
         if share:
             self.take_back(child)
         return code
-
-    def chunk_runner(self, host: ShellHost, status: int) -> ChunkRunner:
-        """The runner a host binds (`bind_runner`) to run sub-chunks with stdio on fds.
-
-        It carries the variables and `$?` as of now, so a `<(...)` body that starts later
-        on a worker thread still sees the values at the time of the op. Each sub-chunk runs
-        in a child VM with a child host of its own (`host.child`), so the commands it runs
-        write to the capture pipe and a body on a worker thread shares no fd table with
-        this VM. A shell error in the body (`${v:?msg}`) ends only that subshell: its
-        message goes to the child's stderr and its status is 1, as in a shell.
-        """
-        variables = self.variables()
-
-        def runner(chunk: ChunkRef, stdout_fd: int, stdin_fd: int = 0, /) -> int:
-            child_host = host.child(stdin=stdin_fd, stdout=stdout_fd)
-            out = open(stdout_fd, "w", encoding="utf-8", errors="surrogateescape",
-                       closefd=False)
-            try:
-                return self.run_sub_chunk(chunk, out, child_host, variables=variables,
-                                          status=status)
-            except HostError as exc:
-                message = f"{host.name}: {exc.message}\n"
-                try:
-                    os.write(child_host.stderr_fd, message.encode(errors="surrogateescape"))
-                except OSError:
-                    pass
-                return 1
-            finally:
-                out.flush()
-                child_host.close()  # the subshell is over: reap what it left running
-
-        return runner

@@ -17,6 +17,7 @@ from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import FileTest, Redir, param_argc
 from fusevm.shell.expand import tilde_reads_passwd
+from fusevm.shell.protocol import chunk_runner
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
 
@@ -273,7 +274,7 @@ def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         _require_all(vm, caps, f"{op.name} (a process substitution)")
         host = vm.shell
         # A runner of this VM with the variables and `$?` of this moment.
-        host.bind_runner(vm.shell_state.chunk_runner(host, vm.last_status))
+        host.bind_runner(chunk_runner(vm.shell_state, host, vm.last_status))
         if op is Op.CmdSubst:
             push(host.cmd_subst(sub))
             status = host.last_subst_status
