@@ -10,17 +10,15 @@ op (D1).
 from __future__ import annotations
 
 import io
-import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any, Final, TextIO
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
     BudgetExceeded,
     CapabilityError,
-    HostError,
     Interrupted,
     MemoryLimit,
     OutputClosed,
@@ -40,8 +38,12 @@ from fusevm.loops import loop_facts
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.shell.caps import Caps
-from fusevm.values import Undef, copy_value
+from fusevm.values import Undef
 from fusevm.verify import ensure_verified
+
+if TYPE_CHECKING:
+    from fusevm.shell.protocol import ShellHost
+    from fusevm.shell.state import ShellState
 
 DEFAULT_MAX_DEPTH: Final = 10_000
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
@@ -99,11 +101,10 @@ class VM:
         self.builtins: dict[int, Builtin] = {}
         self.builtin_names: dict[str, int] = {}
         self.extensions: list[ExtensionSet] = []
-        self._shell_host = shell_host
+        self._shell_host: ShellHost | None = None
+        if shell_host is not None:
+            self._shell_host = _as_shell_host(shell_host)
         self._owns_host = False
-        # Shell variables inherited by a sub-chunk VM under names its own pool lacks, so
-        # they reach nested substitutions and `${!ref}` (see run_sub_chunk).
-        self._outer_vars: dict[str, Any] = {}
         self._jump: int | None = None
         self._fault_ip: int | None = None
         self._block_nesting = 0
@@ -147,9 +148,9 @@ class VM:
         self._installed: dict[int, Step] = {}
         #: Why this VM cannot continue after an interrupted run (None: it can).
         self._broken: str | None = None
-        self._names: dict[str, int] | None = None
-        # Shell variables saved by SubshellBegin, restored by SubshellEnd.
-        self._subshell_saves: list[list[Any]] = []
+        #: Shell variables by name, subshell saves, sub-chunk runner: made by the host the
+        #: first time a shell op needs it (see `shell_state`).
+        self._shell_state: ShellState | None = None
 
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
@@ -232,13 +233,24 @@ class VM:
             self.builtin_names[name] = builtin_id
 
     @property
-    def shell(self) -> Any:
+    def shell(self) -> ShellHost:
         """The shell host (a PosixHost unless one was given), created on first use."""
-        if self._shell_host is None:
-            from fusevm.shell.host import PosixHost
-            self._shell_host = PosixHost(caps=self.caps)
+        host = self._shell_host
+        if host is None:
+            from fusevm.shell.posix import PosixHost
+            host = self._shell_host = PosixHost(caps=self.caps)
             self._owns_host = True
-        return self._shell_host
+        return host
+
+    @property
+    def shell_state(self) -> ShellState:
+        """This VM's shell variables by name, subshell saves and sub-chunk runner
+        (`fusevm.shell.state.ShellState`), made by the host on first use."""
+        state = self._shell_state
+        if state is None:
+            state = self._shell_state = self.shell.new_shell_state()
+            state.attach(self.globals, self.chunk.names, self._run_sub_chunk)
+        return state
 
     def close(self) -> None:
         """Release what the VM's own shell host holds (pipes, traps, background jobs).
@@ -258,72 +270,32 @@ class VM:
         self.close()
 
     def set_shell_host(self, host: Any) -> None:
-        """Use `host` for the shell ops (the caller keeps ownership of it)."""
+        """Use `host` for the shell ops (the caller keeps ownership of it); a host that
+        implements only part of `ShellHost` is completed with the base class's defaults
+        (`fusevm.shell.protocol.as_shell_host`). The shell state starts afresh with it."""
         self.close()
-        self._shell_host = host
+        self._shell_host = _as_shell_host(host)
+        self._shell_state = None
 
-    def shell_var(self, name: str) -> Any:
-        """A shell variable: the global of that name, or None when unset (Undef or absent).
+    def _run_sub_chunk(self, chunk: Chunk, variables: Mapping[str, Any], *,
+                       stdout: TextIO | None, host: ShellHost | None,
+                       status: int | None) -> tuple[int, ShellState]:
+        """The sub-chunk runner of this VM's shell state (`ShellState.run_sub_chunk`).
 
-        A name outside this chunk's pool may still be a variable inherited from the VM that
-        started this one (a `$(...)` body reading a variable only its caller names).
-        """
-        idx = self._name_index().get(name)
-        if idx is None:
-            return self._outer_vars.get(name)
-        v = self.globals[idx]
-        return None if v is Undef else v
-
-    def set_shell_var(self, name: str, value: Any) -> None:
-        """Assign a shell variable (a global of this chunk's name pool)."""
-        idx = self._name_index().get(name)
-        if idx is None:
-            raise VMError(f"cannot assign ${name}: the chunk has no variable of that name")
-        self.globals[idx] = value
-
-    def _name_index(self) -> dict[str, int]:
-        if self._names is None:
-            self._names = {n: i for i, n in enumerate(self.chunk.names)}
-        return self._names
-
-    def shell_vars(self) -> dict[str, Any]:
-        """Every set shell variable by name, as copies (D8): this chunk's globals that are
-        not Undef, and the inherited ones this chunk has no global for."""
-        names = self._name_index()
-        found = {name: copy_value(v) for name, v in self._outer_vars.items()
-                 if name not in names}
-        globals_ = self.globals
-        found.update((name, copy_value(globals_[i])) for name, i in names.items()
-                     if globals_[i] is not Undef)
-        return found
-
-    def run_sub_chunk(self, chunk: Chunk, stdout: TextIO | None = None,
-                      shell_host: Any = None, *, variables: dict[str, Any] | None = None,
-                      status: int | None = None, share: bool = False) -> int:
-        """Run a nested chunk (substitution body, trap handler) in a child VM; its status.
-
-        The child shares this VM's builtins, extensions and capabilities, and `shell_host`
-        if given (else this VM's host). It has globals of its own (a sub-chunk has its own
-        name pool) which start as copies of the shell variables of the same names: those of
-        `variables` if given (a snapshot taken earlier), else this VM's current ones; its
-        `$?` starts as `status` (default: this VM's). A subshell body (`$(...)`) runs that
-        way; a trap handler runs in the current shell, so with `share` the child's variables
-        are copied back into this VM's globals of the same names when it finishes.
+        The child shares this VM's builtins, extensions, host data, tiers and
+        capabilities, and `host` if given (else this VM's host); an interrupt of this VM
+        reaches it. Returns its status and its shell state.
         """
         child = VM(chunk, stdout=stdout if stdout is not None else self.stdout,
                    stdin=self.stdin, strict_int=self.strict_int, max_depth=self.max_depth,
                    caps=self.caps, extensions=self.extensions,
-                   shell_host=shell_host if shell_host is not None else self._shell_host,
+                   shell_host=host if host is not None else self._shell_host,
                    max_size=self.max_size)
         child.builtins = self.builtins
         child.builtin_names = self.builtin_names
         child.host_data = self.host_data
-        inherited = self.shell_vars() if variables is None else variables
-        child_names = child._name_index()
-        for name, i in child_names.items():
-            if name in inherited:
-                child.globals[i] = copy_value(inherited[name])
-        child._outer_vars = {k: v for k, v in inherited.items() if k not in child_names}
+        state = child.shell_state
+        state.inherit(variables)
         child.last_status = self.last_status if status is None else status
         child._tiers = self._tiers
         self._children.append(child)
@@ -334,51 +306,7 @@ class VM:
             raise
         finally:
             self._children.remove(child)
-        if share:
-            mine = self._name_index()
-            for name, i in child_names.items():
-                j = mine.get(name)
-                if j is not None:
-                    self.globals[j] = child.globals[i]
-        return child.last_status
-
-    def bind_shell_runner(self) -> None:
-        """Give the shell host a way to run sub-chunks with their stdio on given fds.
-
-        Called by each substitution op, so the runner always belongs to the VM running it
-        and carries that VM's shell variables and `$?` as of the op: a `<(...)` body that
-        starts later on a worker thread still sees the values at the time of the op.
-        Each sub-chunk runs in a child VM with a child host of its own (so commands it runs
-        write to the capture pipe, and a `>(...)` body on a worker thread shares no fd
-        table with this VM). A shell error in the body (`${v:?msg}`) ends only that
-        subshell: its message goes to stderr and its status is 1, as in a shell.
-        """
-        host = self.shell
-        bind = getattr(host, "bind_runner", None)
-        if bind is None:
-            return
-        variables = self.shell_vars()
-        status = self.last_status
-
-        def runner(chunk: Chunk, stdout_fd: int, stdin_fd: int = 0) -> int:
-            child_host = host.child(stdin=stdin_fd, stdout=stdout_fd)
-            out = open(stdout_fd, "w", encoding="utf-8", errors="surrogateescape",
-                       closefd=False)
-            try:
-                return self.run_sub_chunk(chunk, out, child_host, variables=variables,
-                                          status=status)
-            except HostError as exc:
-                message = f"{getattr(host, 'name', 'fusevm')}: {exc.message}\n"
-                try:
-                    os.write(child_host.stderr_fd, message.encode(errors="surrogateescape"))
-                except OSError:
-                    pass
-                return 1
-            finally:
-                out.flush()
-                child_host.close()  # the subshell is over: reap what it left running
-
-        bind(runner)
+        return child.last_status, state
 
     def require(self, cap: str, what: str) -> None:
         """Raise CapabilityError unless this VM may use capability `cap`."""
@@ -752,6 +680,11 @@ class _Halted:
 
 
 _HALTED: Final = _Halted()
+
+
+def _as_shell_host(host: object) -> ShellHost:
+    from fusevm.shell.protocol import as_shell_host
+    return as_shell_host(host)
 
 
 def _load_handlers() -> None:

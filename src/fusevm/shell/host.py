@@ -1,167 +1,24 @@
-"""The shell-host protocol: every shell-level service the VM's shell ops call.
+"""The shell-host protocol and the default host, under one name.
 
-The VM owns only stack discipline; its shell-op handlers pop values, call one `ShellHost`
-method with plain data, and push the answer (docs/shell.md#layers). The host gets no handle to
-the VM, so anything that must run VM code (`$(...)`, `<(...)`, trap bodies) goes through a
-`ChunkRunner` callback the frontend binds to the host. `PosixHost`, the default host (D12),
-lives in `fusevm.shell.posix` and is re-exported here.
+`ShellHost` (the protocol), `ShellHostBase` (its defaults), `as_shell_host`,
+`chunk_runner`, `ChunkRunner` and `ChunkRef` are defined in `fusevm.shell.protocol`;
+`PosixHost`, the default host (D12), in `fusevm.shell.posix`; `ShellState`, the shell
+state a host makes for each VM, in `fusevm.shell.state`. See docs/shell.md#layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeAlias, runtime_checkable
-
 from fusevm.shell.expand import Expansion, ParamValue
+from fusevm.shell.posix import PosixHost
+from fusevm.shell.protocol import (
+    ChunkRef,
+    ChunkRunner,
+    ShellHost,
+    ShellHostBase,
+    as_shell_host,
+    chunk_runner,
+)
+from fusevm.shell.state import ShellState
 
-__all__ = ["ChunkRef", "ChunkRunner", "Expansion", "ParamValue", "PosixHost", "ShellHost"]
-
-#: A sub-chunk as the VM hands it over (a `fusevm.chunk.Chunk`); hosts treat it as opaque and
-#: only pass it back to their runner.
-ChunkRef: TypeAlias = Any
-
-
-class ChunkRunner(Protocol):
-    """Runs a chunk in a child VM and returns its exit status.
-
-    The child's stdout must go to `stdout_fd` and its stdin come from `stdin_fd`; the runner
-    must not close either (the host owns and closes them after the call). It is called on the
-    host's thread for `$(...)` and trap bodies, and on a worker thread for `<(...)`/`>(...)`,
-    whose bodies run concurrently with the consumer; a runner must therefore give the child VM
-    a host of its own (for example `PosixHost.child(stdin=..., stdout=...)`), never share
-    the calling host. A test may pass a plain function that writes text to `stdout_fd`.
-    """
-
-    def __call__(self, chunk: ChunkRef, stdout_fd: int, stdin_fd: int = 0, /) -> int: ...
-
-
-@runtime_checkable
-class ShellHost(Protocol):
-    """The methods the shell ops call (docs/shell.md#layers), in the order of that table.
-
-    Every method receives plain Python data (str, int, lists of str, chunk references) and
-    returns plain data; statuses are ints (the VM wraps them in `Status`). Errors that a
-    shell reports as a status (command not found, a failed redirect) come back as statuses
-    with a message on stderr; only misuse of the protocol raises (`HostError`), and a
-    withheld capability raises `CapabilityError` before any system call.
-    """
-
-    def glob(self, pattern: str, recursive: bool) -> list[str]:
-        """Pathname expansion: sorted matches, [] when none (Glob / GlobRecursive)."""
-        ...
-
-    def tilde_expand(self, s: str) -> str:
-        """Expand a leading `~`, `~user`, `~+`, `~-` (TildeExpand)."""
-        ...
-
-    def brace_expand(self, s: str) -> list[str]:
-        """Brace-expand one word (BraceExpand)."""
-        ...
-
-    def word_split(self, s: str, ifs: str | None = None) -> list[str]:
-        """IFS field splitting; `ifs` None means the host's current IFS (WordSplit)."""
-        ...
-
-    def expand_param(
-        self,
-        name: str,
-        modifier: int,
-        args: Sequence[object],
-        *,
-        value: ParamValue = None,
-        is_set: bool | None = None,
-        lookup: Callable[[str], ParamValue] | None = None,
-    ) -> Expansion:
-        """`${name<modifier>args}` (ExpandParam).
-
-        The VM owns the variables, so it passes the variable's current `value` (None or Undef
-        when unset; a list or dict in array context) and, for `${!v}`, a `lookup` that reads
-        another variable. The result says what to push, what to assign first (`${v:=w}`) and
-        whether the expansion failed (`${v:?msg}`); see `Expansion`.
-        """
-        ...
-
-    def cmd_subst(self, sub: ChunkRef) -> str:
-        """Run `sub`, return its stdout minus all trailing newlines (CmdSubst)."""
-        ...
-
-    def process_sub_in(self, sub: ChunkRef) -> str:
-        """Start `sub` with its stdout on a pipe; return a path that reads it (`<(...)`)."""
-        ...
-
-    def process_sub_out(self, sub: ChunkRef) -> str:
-        """Start `sub` with its stdin on a pipe; return a path that writes it (`>(...)`)."""
-        ...
-
-    def redirect(self, fd: int, kind: int, target: str) -> None:
-        """Queue a redirection (a `Redir` code) for the next command (Redirect)."""
-        ...
-
-    def heredoc(self, content: str) -> None:
-        """Make `content` the stdin of the next command (HereDoc)."""
-        ...
-
-    def herestring(self, content: str) -> None:
-        """Make `content` plus a newline the stdin of the next command (HereString)."""
-        ...
-
-    def pipeline_begin(self, n: int) -> None:
-        """Open a pipeline of `n` stages (PipelineBegin)."""
-        ...
-
-    def pipeline_stage(self) -> None:
-        """Move to the next stage of the open pipeline (PipelineStage)."""
-        ...
-
-    def pipeline_end(self) -> int:
-        """Wait for the pipeline; its status (PipelineEnd)."""
-        ...
-
-    def subshell_begin(self) -> None:
-        """Snapshot the shell state for `( ... )` (SubshellBegin)."""
-        ...
-
-    def subshell_end(self) -> int | None:
-        """Restore the snapshot; the subshell's exit status if it ended by `exit`."""
-        ...
-
-    def trap_set(self, sig: str, handler: ChunkRef) -> None:
-        """Run `handler` when signal `sig` arrives (TrapSet)."""
-        ...
-
-    def trap_check(self) -> list[ChunkRef]:
-        """The handler chunks due to run, in arrival order (TrapCheck); the VM runs them."""
-        ...
-
-    def with_redirects_begin(self, n: int) -> None:
-        """Apply the last `n` queued redirections to the commands until the matching end."""
-        ...
-
-    def with_redirects_end(self) -> None:
-        """Undo the innermost `with_redirects_begin`."""
-        ...
-
-    def call_function(self, name: str, args: list[str]) -> int | None:
-        """Run shell function `name`; None if the host has no such function (CallFunction)."""
-        ...
-
-    def exec(self, argv: list[str]) -> int:
-        """Run a command and wait; its status (Exec)."""
-        ...
-
-    def exec_bg(self, argv: list[str]) -> int:
-        """Start a command in the background; its pid, or 0 if it could not start."""
-        ...
-
-    def str_match(self, s: str, pattern: str) -> bool:
-        """Whole-string shell pattern match (StrMatch)."""
-        ...
-
-    def regex_match(self, s: str, regex: str) -> bool:
-        """Unanchored POSIX ERE search (RegexMatch)."""
-        ...
-
-
-# Re-exported so `fusevm.shell.host.PosixHost` names the default host; posix.py imports this
-# module's protocols, so the import has to come after them.
-from fusevm.shell.posix import PosixHost  # noqa: E402
+__all__ = ["ChunkRef", "ChunkRunner", "Expansion", "ParamValue", "PosixHost", "ShellHost",
+           "ShellHostBase", "ShellState", "as_shell_host", "chunk_runner"]

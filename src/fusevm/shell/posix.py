@@ -26,6 +26,7 @@ from fusevm.ops.shell_codes import Redir
 from fusevm.regex import RegexError
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
+from fusevm.shell.protocol import ShellHostBase
 from fusevm.shell.redirect import (
     DOCUMENT,
     FdTable,
@@ -37,7 +38,7 @@ from fusevm.shell.redirect import (
 from fusevm.shell.traps import IGNORE, Traps, parse_signal
 
 if TYPE_CHECKING:
-    from fusevm.shell.host import ChunkRef, ChunkRunner
+    from fusevm.shell.protocol import ChunkRef, ChunkRunner
 
 __all__ = ["PosixHost"]
 
@@ -104,7 +105,7 @@ class _Snapshot:
     exit_status: int | None = None
 
 
-class PosixHost:
+class PosixHost(ShellHostBase):
     """The default `ShellHost`: real processes, pipes, redirections, traps and globbing.
 
     Args:
@@ -796,7 +797,7 @@ class PosixHost:
 
 
 if TYPE_CHECKING:
-    from fusevm.shell.host import ShellHost
+    from fusevm.shell.protocol import ShellHost
 
-    # mypy proves here that PosixHost satisfies the protocol structurally.
+    # mypy proves here that PosixHost satisfies the protocol with its own signatures.
     _CONFORMS: ShellHost = PosixHost()

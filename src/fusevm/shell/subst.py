@@ -20,7 +20,7 @@ from fusevm.errors import OutputClosed
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 
 if TYPE_CHECKING:
-    from fusevm.shell.host import ChunkRef, ChunkRunner
+    from fusevm.shell.protocol import ChunkRef, ChunkRunner
 
 __all__ = ["ProcessSubs", "capture"]
 

@@ -1,9 +1,10 @@
 """Handlers for the shell ops: stack discipline and capability checks, then the host.
 
 Everything with shell meaning (processes, pipes, redirects, expansions) lives behind the
-VM's shell host (`fusevm.shell.host`); this module never touches the system itself. Shell
-variables are the VM's globals, looked up by name in the chunk's name pool (Undef means
-unset). Exec and the other command-running ops update `$?` (last_status) (D12).
+VM's shell host (`fusevm.shell.protocol.ShellHost`); this module never touches the system
+itself. Shell variables are the VM's globals; the VM's `ShellState` (`vm.shell_state`) looks
+them up by name, saves them around subshells and runs sub-chunks in child VMs. Exec and the
+other command-running ops update `$?` (last_status) (D12).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import FileTest, Redir, param_argc
 from fusevm.shell.expand import tilde_reads_passwd
+from fusevm.shell.protocol import chunk_runner
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
 
@@ -191,9 +193,8 @@ def subshell_begin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         vm.shell.subshell_begin()
-        # Shell variables are the VM's globals: `( v=2 )` must not change v outside.
-        # The saved list shares the containers: a write inside copies them (copy on write).
-        vm._subshell_saves.append(list(vm.globals))
+        # The host saves what it owns (cwd, traps, fds); `( v=2 )` must not change v either.
+        vm.shell_state.subshell_begin()
         return nxt
     return step
 
@@ -204,8 +205,7 @@ def subshell_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         r = vm.shell.subshell_end()
-        if vm._subshell_saves:
-            vm.globals[:] = vm._subshell_saves.pop()  # in place: handlers hold the list
+        vm.shell_state.subshell_end()
         if r is not None:
             vm.last_status = _i32(r)
         return nxt
@@ -266,8 +266,6 @@ def with_redirects_end(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     sub = vm.chunk.sub_chunks[operands[0]]
     op = vm.chunk.ops[ip][0]
-    method = {Op.CmdSubst: "cmd_subst", Op.ProcessSubIn: "process_sub_in",
-              Op.ProcessSubOut: "process_sub_out"}[op]
     caps = _caps_of(op)
     push = vm.stack.append
     nxt = ip + 1
@@ -275,12 +273,17 @@ def substitution(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         _require_all(vm, caps, f"{op.name} (a process substitution)")
         host = vm.shell
-        vm.bind_shell_runner()
-        push(getattr(host, method)(sub))
+        # A runner of this VM with the variables and `$?` of this moment.
+        host.bind_runner(chunk_runner(vm.shell_state, host, vm.last_status))
         if op is Op.CmdSubst:
-            status = getattr(host, "last_subst_status", None)
+            push(host.cmd_subst(sub))
+            status = host.last_subst_status
             if status is not None:
                 vm.last_status = _i32(status)
+        elif op is Op.ProcessSubIn:
+            push(host.process_sub_in(sub))
+        else:
+            push(host.process_sub_out(sub))
         return nxt
     return step
 
@@ -308,8 +311,9 @@ def trap_check(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         due = vm.shell.trap_check()
         if due:
             saved = vm.last_status
+            state = vm.shell_state
             for chunk in due:
-                vm.run_sub_chunk(chunk, share=True)
+                state.run_sub_chunk(chunk, share=True)
             vm.last_status = saved
         return nxt
     return step
@@ -356,7 +360,9 @@ def test_file(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.WordSplit)
 def word_split(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    return _string_op(vm, ip, lambda host, s: list(host.word_split(s, vm.shell_var("IFS"))))
+    def split(host: Any, s: str) -> list[str]:
+        return list(host.word_split(s, vm.shell_state.get("IFS")))
+    return _string_op(vm, ip, split)
 
 
 @handler(Op.BraceExpand)
@@ -399,13 +405,14 @@ def expand_param(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         args = _take(stack, argc)
         name = to_str(stack[-1])
-        value = vm.shell_var(name)
+        state = vm.shell_state
+        value = state.get(name)
         result = vm.shell.expand_param(name, mod, args, value=value,
-                                       is_set=value is not None, lookup=vm.shell_var)
+                                       is_set=value is not None, lookup=state.get)
         if result.error is not None:
             raise HostError(result.error)
         if result.assign is not None:
-            vm.set_shell_var(name, result.assign)
+            state.set(name, result.assign)
         stack[-1] = result.value
         return nxt
     return step

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
+from fusevm.shell.protocol import ShellHostBase
 from fusevm.shell.redirect import RedirectError
 
 #: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
@@ -24,8 +25,9 @@ from fusevm.shell.redirect import RedirectError
 SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
 
 
-class ShHost:
-    """The host protocol methods the sh compiler's output calls."""
+class ShHost(ShellHostBase):
+    """The host protocol methods the sh compiler's output calls; the base class answers
+    the rest (it ignores the VM's sub-chunk runner: `$(...)` forks here)."""
 
     def __init__(self, state: ShState, run_subshell: SubshellRunner) -> None:
         self.state = state
