@@ -313,7 +313,9 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         st.refusals += 1
         log(f"{source}: {name} {e.failure}")
         return None
-    unit.reopt_at = cfg.reopt_after
+    optimised = (unit.info.pipeline, unit.info.codegen) == (cfg.reopt_pipeline,
+                                                            cfg.reopt_codegen)
+    unit.reopt_at = 0 if optimised else cfg.reopt_after
     unit.reopt_seconds = cfg.reopt_after_seconds
     unit.cache_key = key
     if key is not None:
