@@ -152,3 +152,80 @@ def test_impure_functions_are_refused_with_a_reason(body: str, reason: str) -> N
     entry = next(ip for name, ip in chunk.sub_entries if name == f)
     with pytest.raises(NotPure, match=reason):
         emit_ir(chunk, entry)
+
+
+# f(n) spins through a loop of about 2**63 iterations before calling f(n - 1): only the
+# polls at its loop header can stop it.
+SPIN = """
+    LoadInt 3
+    Call f 1
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 0
+    ReturnValue
+more:
+    GetSlot 0
+    SetSlot 1
+spin:
+    GetSlot 1
+    Inc
+    SetSlot 1
+    GetSlot 1
+    LoadInt 0
+    NumGt
+    JumpIfTrue spin
+    GetSlot 0
+    Dec
+    Call f 1
+    ReturnValue
+"""
+
+
+def test_an_interrupt_reaches_a_loop_inside_a_native_function() -> None:
+    set_config(get_config().replace(region_threshold=1))
+    vm = VM(assemble(SPIN))
+    vm.set_tier_hook(JitHook(True))
+    before = calls.COUNTS["fallbacks"]
+    with pytest.raises(Interrupted):
+        vm.run(timeout=0.5)
+    assert calls.COUNTS["fallbacks"] == before + 1  # the native call gave up, then the
+    # interpreter ran the function until the interrupt reached it too
+
+
+def test_tail_calls_and_fib_s_second_call_become_loops() -> None:
+    """Only a call whose result is not returned straight away tests the failure flag:
+    ack's two tail calls and fib's accumulated second call compile to loops."""
+    for text, tests in ((FIB.format(n=5), 1), (ACK.format(m=1, n=1), 1)):
+        chunk = assemble(text)
+        entry = chunk.sub_entries[0][1]
+        ir, _ = emit_ir(chunk, entry)
+        assert ir.count("load i64, ptr %status") == tests, ir
+    from fusevm.jit.codegen import optimized_text
+    fib = assemble(FIB.format(n=5))
+    optimised = optimized_text(emit_ir(fib, fib.sub_entries[0][1])[0], "O2", 2)
+    body = optimised.split("define internal")[1]
+    assert body.count("call fastcc i64 @rec(") == 1, optimised  # fib(n - 1) only
+
+
+def test_a_new_vm_runs_a_known_hot_function_natively_from_its_first_call() -> None:
+    """Hotness belongs to the chunk: a second VM does not count region_threshold calls."""
+    set_config(get_config().replace(region_threshold=50))
+    chunk = assemble(FIB.format(n=12))
+    first = VM(chunk)
+    first.set_tier_hook(JitHook(True))
+    assert first.run() == 144
+    before = calls.COUNTS["calls"]
+    second = VM(chunk)
+    second.set_tier_hook(JitHook(True))
+    assert second.run() == 144
+    assert calls.COUNTS["calls"] == before + 1  # fib(12) itself, natively
+    tier.reset()  # forgets the hot points too
+    third = VM(chunk)
+    third.set_tier_hook(JitHook(True))
+    assert third.run() == 144
+    assert calls.COUNTS["calls"] > before + 1  # 50 interpreted calls, then native ones

@@ -142,6 +142,25 @@ def _stale(found: Analysis | VMError) -> bool:
         found.generation != extension.generation()
 
 
+# -- hotness ---------------------------------------------------------------------------------
+
+#: Per chunk object: the hot points a tier took, in any VM (policy.JitHook.threshold_at).
+_taken: weakref.WeakKeyDictionary[Chunk, set[int]] = weakref.WeakKeyDictionary()
+
+
+def hot_points_taken(chunk: Chunk, create: bool) -> set[int] | None:
+    """The hot points of `chunk` some tier took so far (None when none and not `create`)."""
+    taken = _taken.get(chunk)
+    if taken is None and create:
+        taken = _taken.setdefault(chunk, set())
+    return taken
+
+
+def forget_hot_points() -> None:
+    """Every chunk counts its hot points from zero again (tests, benchmarks)."""
+    _taken.clear()
+
+
 # -- stats ------------------------------------------------------------------------------------
 
 def tier_stats(tier: str) -> TierStats:
@@ -165,6 +184,7 @@ def reset(*, units: bool = True, counters: bool = True) -> None:
             _entries.clear()
             _analyses.clear()
             _said.clear()
+            _taken.clear()
             _last = (None, None)
         if counters:
             for counters_of_tier in _stats.values():

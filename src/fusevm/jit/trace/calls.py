@@ -45,6 +45,10 @@ _SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap,
                             Op.Jump, Op.JumpIfFalse, Op.JumpIfTrue, Op.Call, Op.ReturnValue,
                             Op.Nop}) | set(_ARITH) | set(_UNARY) | set(_CMP)
 
+#: Ops that neither branch nor call.
+_STRAIGHT: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
+                              Op.Nop}) | set(_ARITH) | set(_UNARY)
+
 #: ctx words: status (1: failed), fuel word address, call budget, result, then the
 #: arguments.
 _STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
@@ -100,6 +104,24 @@ def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
     if argc is None:
         raise NotPure("the function does not call itself")
     return body, argc
+
+
+def _edge(ip: int, target: int) -> str:
+    """The label a branch at `ip` to `target` goes to: a backward one through its poll."""
+    return f"%P{ip}" if target <= ip else f"%B{target}"
+
+
+def _returns_next(chunk: Chunk, ip: int) -> bool:
+    """True when the ops from `ip` reach a `ReturnValue` straight (stack and slot work and
+    arithmetic only): a call's result there is returned without another call."""
+    while ip < len(chunk.ops):
+        op = chunk.ops[ip][0]
+        if op is Op.ReturnValue:
+            return True
+        if op not in _STRAIGHT:
+            return False
+        ip += 1
+    return False
 
 
 def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
@@ -168,15 +190,17 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
                     changed = True
     width = max(depth.values()) + 1
     args = ", ".join(f"i64 %a{i}" for i in range(argc))
-    # @rec returns {result, failed}: two registers, no memory traffic per call.
-    lines = [f"define internal {{i64, i64}} @rec({args}, i64 %budget, ptr %fuelptr) "
+    # @rec returns its result in one register; a failure stores 1 at %status and returns
+    # 0. A call whose result goes straight to a return needs no test of %status (the
+    # caller's caller tests it), so such calls stay tail calls (and fib's second call an
+    # accumulator), which LLVM turns into loops.
+    lines = [f"define internal i64 @rec({args}, i64 %budget, ptr %fuelptr, ptr %status) "
              "nounwind {", "entry:"]
     lines += [f"  %s{i} = alloca i64" for i in range(nslots)]
     lines += [f"  %t{i} = alloca i64" for i in range(width)]
     lines += [f"  store i64 %a{i}, ptr %t{i}" for i in range(argc)]
-    lines += ["  %fuel = load atomic i64, ptr %fuelptr monotonic, align 8",
-              "  %nofuel = icmp slt i64 %fuel, 0",
-              f"  br i1 %nofuel, label %fail, label %B{entry}"]
+    lines += [f"  br label %B{entry}"]
+    leaders.add(entry)
     n = 0
 
     def tmp() -> str:
@@ -184,14 +208,25 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
         n += 1
         return f"%v{n}"
 
+    def poll(target: int | str) -> None:
+        """Branch to op `target` once the fuel word says go on (every function entry
+        and loop header polls: an interrupt reaches deep recursion and loops)."""
+        fuel, out = tmp(), tmp()
+        lines.extend([f"  {fuel} = load atomic i64, ptr %fuelptr monotonic, align 8",
+                      f"  {out} = icmp slt i64 {fuel}, 0",
+                      f"  br i1 {out}, label %fail, label %B{target}"])
+
     for ip in order:
         instr = chunk.ops[ip]
         op = instr[0]
         d = depth[ip]
-        if ip in leaders or ip == entry:
+        if ip in leaders:
             if lines[-1].startswith("  ") and not lines[-1].startswith(("  br ", "  ret ")):
                 lines.append(f"  br label %B{ip}")
             lines.append(f"B{ip}:")
+            if ip == entry:
+                poll("E")
+                lines.append("BE:")
         if op is Op.GetSlot:
             v = tmp()
             lines += [f"  {v} = load i64, ptr %s{instr[1]}", f"  store i64 {v}, ptr %t{d}"]
@@ -227,32 +262,38 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
             a, b, c = tmp(), tmp(), tmp()
             lines += [f"  {a} = load i64, ptr %t{d - 1}", f"  {b} = load i64, ptr %t{d}",
                       f"  {c} = icmp {cmp} i64 {a}, {b}"]
-            yes, no = f"%B{instr[1]}", f"%B{ip + 1}"
+            yes, no = _edge(ip, instr[1]), f"%B{ip + 1}"
             if op is Op.JumpIfFalse:
                 yes, no = no, yes
             lines.append(f"  br i1 {c}, label {yes}, label {no}")
+            if instr[1] <= ip:
+                lines.append(f"P{ip}:")
+                poll(instr[1])
         elif op is Op.Jump:
-            lines.append(f"  br label %B{instr[1]}")
+            lines.append(f"  br label {_edge(ip, instr[1])}")
+            if instr[1] <= ip:
+                lines.append(f"P{ip}:")
+                poll(instr[1])
         elif op is Op.Call:
             vals = [tmp() for _ in range(argc)]
             lines += [f"  {v} = load i64, ptr %t{d - argc + i}" for i, v in enumerate(vals)]
-            ok, room, pair, r, st, bad = tmp(), tmp(), tmp(), tmp(), tmp(), tmp()
+            ok, room, r = tmp(), tmp(), tmp()
             lines += [f"  {room} = icmp sle i64 %budget, 0",
                       f"  br i1 {room}, label %fail, label %C{ip}", f"C{ip}:",
                       f"  {ok} = sub i64 %budget, 1",
-                      f"  {pair} = call {{i64, i64}} @rec("
-                      f"{', '.join('i64 ' + v for v in vals)}, i64 {ok}, ptr %fuelptr)",
-                      f"  {st} = extractvalue {{i64, i64}} {pair}, 1",
-                      f"  {bad} = icmp ne i64 {st}, 0",
-                      f"  br i1 {bad}, label %fail, label %R{ip}", f"R{ip}:",
-                      f"  {r} = extractvalue {{i64, i64}} {pair}, 0",
-                      f"  store i64 {r}, ptr %t{d - argc}"]
+                      f"  {r} = call i64 @rec({', '.join('i64 ' + v for v in vals)}, "
+                      f"i64 {ok}, ptr %fuelptr, ptr %status)"]
+            if not _returns_next(chunk, ip + 1):
+                st, bad = tmp(), tmp()
+                lines += [f"  {st} = load i64, ptr %status",
+                          f"  {bad} = icmp ne i64 {st}, 0",
+                          f"  br i1 {bad}, label %bail, label %R{ip}", f"R{ip}:"]
+            lines.append(f"  store i64 {r}, ptr %t{d - argc}")
         elif op is Op.ReturnValue:
-            v, pair = tmp(), tmp()
-            lines += [f"  {v} = load i64, ptr %t{d - 1}",
-                      f"  {pair} = insertvalue {{i64, i64}} {{i64 0, i64 0}}, i64 {v}, 0",
-                      f"  ret {{i64, i64}} {pair}"]
-    lines += ["fail:", "  ret {i64, i64} {i64 0, i64 1}", "}", ""]
+            v = tmp()
+            lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  ret i64 {v}"]
+    lines += ["fail:", "  store i64 1, ptr %status", "  ret i64 0",
+              "bail:", "  ret i64 0", "}", ""]
     call_args = []
     wrapper = ["define i64 @unit(ptr %ctx) nounwind {", "entry:",
                "  %bp = getelementptr i64, ptr %ctx, i64 2", "  %budget = load i64, ptr %bp",
@@ -262,12 +303,10 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
         wrapper += [f"  %p{i} = getelementptr i64, ptr %ctx, i64 {_ARGS + i}",
                     f"  %x{i} = load i64, ptr %p{i}"]
         call_args.append(f"i64 %x{i}")
-    wrapper += [f"  %pair = call {{i64, i64}} @rec({', '.join(call_args)}, i64 %budget, "
-                "ptr %fuelptr)",
-                "  %r = extractvalue {i64, i64} %pair, 0",
-                "  %s = extractvalue {i64, i64} %pair, 1",
+    wrapper += [f"  %r = call i64 @rec({', '.join(call_args)}, i64 %budget, "
+                "ptr %fuelptr, ptr %ctx)",
                 "  %rp = getelementptr i64, ptr %ctx, i64 3", "  store i64 %r, ptr %rp",
-                "  store i64 %s, ptr %ctx", "  ret i64 %s", "}", ""]
+                "  %s = load i64, ptr %ctx", "  ret i64 %s", "}", ""]
     return "\n".join(wrapper + lines), argc
 
 

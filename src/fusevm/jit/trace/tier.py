@@ -97,7 +97,8 @@ def abort_reasons() -> dict[str, int]:
 
 
 def reset() -> None:
-    """Forget every anchor, pending import and counter (tests, benchmarks)."""
+    """Forget every anchor, pending import, counter and hot point (tests, benchmarks)."""
+    runtime.forget_hot_points()
     with _lock:
         _anchors.clear()
         _pending.clear()
@@ -275,10 +276,6 @@ def use_reference_executor(on: bool) -> bool:
 def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     """The step for hot point `h`: counts, records, runs traces (see the module doc)."""
     chunk = vm.chunk
-    try:
-        digest = runtime.analysis(chunk).digest
-    except VMError:
-        return None
     facts = loop_facts(chunk)
     if h not in facts.back_edges:
         # Traces start at loop headers; a function entry may still compile whole with
@@ -286,6 +283,10 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
         if any(ip == h for _, ip in chunk.sub_entries):
             from fusevm.jit.trace.calls import call_step
             return call_step(vm, h, original, fuel)
+        return None
+    try:
+        digest = runtime.analysis(chunk).digest
+    except VMError:
         return None
     a = _anchor(chunk, digest, h)
     if a.life.phase is Phase.BLACKLISTED:
