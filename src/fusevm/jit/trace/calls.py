@@ -20,7 +20,6 @@ strict_int mode, or under a step budget, interprets.
 from __future__ import annotations
 
 import ctypes
-import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,8 +66,6 @@ class NativeFunction:
     argc: int
     native: Any
     fn: Any
-    ctx: Any
-    lock: threading.Lock
 
 
 def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
@@ -334,9 +331,7 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
             runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
                         f"({type(x).__name__}: {x})")
         else:
-            ctx = (ctypes.c_int64 * (_ARGS + argc))()
-            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), ctx,
-                                   threading.Lock())
+            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address))
             COUNTS["compiled"] += 1
             runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
                         f"self-calls ({argc} Int arguments)")
@@ -350,41 +345,39 @@ def call_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     if nf is None:
         return None
     argc = nf.argc
-    ctx = nf.ctx
+    # This VM's own context words (a VM runs one op at a time: no lock to take).
+    ctx = (ctypes.c_int64 * (_ARGS + argc))()
+    ctx[_FUEL] = fuel
     fn: Callable[[int], int] = nf.fn
     addr = ctypes.addressof(ctx)
     stack = vm.stack
     frames = vm.frames
-    lock = nf.lock
+    # Calls the interpreter would still allow: it refuses one once len(frames) passes
+    # max_depth.
+    room = vm.max_depth + 1
+    first = _ARGS
 
     def step() -> int:
         if vm._budget is not None or vm.strict_int:
             return original()
         frame = frames[-1]
         base = frame.stack_base
-        if len(stack) - base != argc or not lock.acquire(False):
+        if len(stack) - base != argc:
             return original()
-        try:
-            for i in range(argc):
-                v = stack[base + i]
-                if type(v) is not int:
-                    return original()
-                ctx[_ARGS + i] = v
-            ctx[_STATUS] = 0
-            ctx[_FUEL] = fuel
-            # Calls the interpreter would still allow: it refuses one once len(frames)
-            # passes max_depth.
-            ctx[_BUDGET] = vm.max_depth - len(frames) + 1
-            if fn(addr) != 0:
-                COUNTS["fallbacks"] += 1
-                return original()  # nothing changed: the interpreter runs the call
-            result = ctx[_RESULT]
-        finally:
-            lock.release()
+        for i in range(argc):
+            v = stack[base + i]
+            if type(v) is not int:
+                return original()
+            ctx[first + i] = v
+        ctx[_STATUS] = 0
+        ctx[_BUDGET] = room - len(frames)
+        if fn(addr) != 0:
+            COUNTS["fallbacks"] += 1
+            return original()  # nothing changed: the interpreter runs the call
         COUNTS["calls"] += 1
         frames.pop()
         vm.slots = frames[-1].slots
         del stack[base:]
-        stack.append(result)
+        stack.append(ctx[_RESULT])
         return frame.return_ip
     return step

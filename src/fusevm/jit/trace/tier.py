@@ -31,6 +31,7 @@ from fusevm.jit import runtime
 from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
 from fusevm.jit.trace import lower as lowering
+from fusevm.jit.trace.calls import call_step
 from fusevm.jit.trace.ir import (
     Aborted,
     Recording,
@@ -281,7 +282,6 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
         # Traces start at loop headers; a function entry may still compile whole with
         # native self-calls (deep recursion), block starts stay interpreted.
         if any(ip == h for _, ip in chunk.sub_entries):
-            from fusevm.jit.trace.calls import call_step
             return call_step(vm, h, original, fuel)
         return None
     try:
