@@ -23,7 +23,7 @@ from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import cache, extension
 from fusevm.jit.abi import TrapCode
-from fusevm.jit.config import get_config
+from fusevm.jit.config import get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
@@ -380,6 +380,10 @@ def _reoptimize(unit: Unit, tier: str) -> None:
     started = time.perf_counter()
 
     def done(native: Native) -> None:
+        with using(cfg):  # maybe on the re-optimiser's thread: the cache settings are ours
+            installed(native)
+
+    def installed(native: Native) -> None:
         unit.install(native)
         tier_stats(tier).reopts += 1
         if unit.cache_key is not None:
