@@ -203,7 +203,7 @@ def test_tail_calls_and_fib_s_second_call_become_loops() -> None:
     for text, tests in ((FIB.format(n=5), 1), (ACK.format(m=1, n=1), 1)):
         chunk = assemble(text)
         entry = chunk.sub_entries[0][1]
-        ir, _ = emit_ir(chunk, entry)
+        ir, _, _ = emit_ir(chunk, entry)
         assert ir.count("load i64, ptr %status") == tests, ir
     from fusevm.jit.codegen import optimized_text
     fib = assemble(FIB.format(n=5))
@@ -229,3 +229,64 @@ def test_a_new_vm_runs_a_known_hot_function_natively_from_its_first_call() -> No
     third.set_tier_hook(JitHook(True))
     assert third.run() == 144
     assert calls.COUNTS["calls"] > before + 1  # 50 interpreted calls, then native ones
+
+
+# f(n) = f(n - 1) * 3 + n: a recursion as deep as its argument.
+DEEP = """
+    LoadInt {n}
+    Call f 1
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 0
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call f 1
+    LoadInt 3
+    Mul
+    GetSlot 0
+    Add
+    ReturnValue
+"""
+
+
+def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps() -> None:
+    """max_depth allows 200k frames, native code at most `deepest` calls: the deep part
+    goes back to the interpreter window by window, and the result is the interpreter's."""
+    n = 3 * 70_000 // 2
+    text = DEEP.format(n=n)
+    before = dict(calls.COUNTS)
+    got = outcome(text, True, max_depth=200_000)
+    compiled = [f for t in calls._compiled.values() for f in t.values() if f is not None]
+    deepest = max(f.deepest for f in compiled)
+    assert deepest < n
+    assert got == outcome(text, False, max_depth=200_000)
+    assert calls.COUNTS["calls"] > before["calls"]  # the shallow calls ran natively
+    fell_back = calls.COUNTS["fallbacks"] - before["fallbacks"]
+    assert 0 < fell_back <= 2 * n // deepest + 2  # one try per window, not per level
+
+
+def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_does() -> None:
+    chunk_text = FIB.format(n=16)
+    warm = VM(assemble(chunk_text))
+    warm.set_tier_hook(JitHook(True))
+    assert warm.run() == 987  # compiled and hot now
+    for steps in (1, 50, 333, 5000):
+        before = calls.COUNTS["calls"]
+        got = VM(assemble(chunk_text))
+        got.set_tier_hook(JitHook(True))
+        want = VM(assemble(chunk_text), baseline=False)
+        results = []
+        for vm in (got, want):
+            try:
+                results.append(("done", vm.run(max_steps=steps)))
+            except VMError as e:
+                results.append((type(e).__name__, e.ip, len(vm.frames), list(vm.stack)))
+        assert results[0] == results[1]
+        assert calls.COUNTS["calls"] == before  # a budgeted run never enters native code

@@ -48,9 +48,15 @@ _SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap,
 _STRAIGHT: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
                               Op.Nop}) | set(_ARITH) | set(_UNARY)
 
-#: ctx words: status (1: failed), fuel word address, call budget, result, then the
-#: arguments.
+#: ctx words: status (0: done, FUEL, or DEEP), fuel word address, call budget, result,
+#: then the arguments.
 _STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
+#: Why native code gave a call back: the fuel word said stop, or the call budget ran out.
+FUEL, DEEP = 1, 2
+#: Native stack a call may use (its budget is cut to fit): deeper recursion is the
+#: interpreter's, whose frames live on the heap, so a large max_depth cannot overflow the
+#: thread's stack.
+NATIVE_STACK_BYTES: Final = 2 << 20
 _UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
 
 COUNTS: dict[str, int] = {"compiled": 0, "calls": 0, "fallbacks": 0, "refused": 0}
@@ -66,6 +72,7 @@ class NativeFunction:
     argc: int
     native: Any
     fn: Any
+    deepest: int  # native calls deep at most (NATIVE_STACK_BYTES)
 
 
 def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
@@ -121,8 +128,9 @@ def _returns_next(chunk: Chunk, ip: int) -> bool:
     return False
 
 
-def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
-    """LLVM IR text of the function (`@rec`) and its `@unit(ctx)` wrapper; raises NotPure."""
+def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int, int]:
+    """LLVM IR text of the function (`@rec`) and its `@unit(ctx)` wrapper, its argument
+    count and its words of locals (for the native stack bound); raises NotPure."""
     body, argc = _body(chunk, entry)
     inside = set(body)
     nslots = chunk.slot_count
@@ -276,7 +284,7 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
             lines += [f"  {v} = load i64, ptr %t{d - argc + i}" for i, v in enumerate(vals)]
             ok, room, r = tmp(), tmp(), tmp()
             lines += [f"  {room} = icmp sle i64 %budget, 0",
-                      f"  br i1 {room}, label %fail, label %C{ip}", f"C{ip}:",
+                      f"  br i1 {room}, label %deep, label %C{ip}", f"C{ip}:",
                       f"  {ok} = sub i64 %budget, 1",
                       f"  {r} = call i64 @rec({', '.join('i64 ' + v for v in vals)}, "
                       f"i64 {ok}, ptr %fuelptr, ptr %status)"]
@@ -289,7 +297,8 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
         elif op is Op.ReturnValue:
             v = tmp()
             lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  ret i64 {v}"]
-    lines += ["fail:", "  store i64 1, ptr %status", "  ret i64 0",
+    lines += ["fail:", f"  store i64 {FUEL}, ptr %status", "  ret i64 0",
+              "deep:", f"  store i64 {DEEP}, ptr %status", "  ret i64 0",
               "bail:", "  ret i64 0", "}", ""]
     call_args = []
     wrapper = ["define i64 @unit(ptr %ctx) nounwind {", "entry:",
@@ -304,7 +313,7 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
                 "ptr %fuelptr, ptr %ctx)",
                 "  %rp = getelementptr i64, ptr %ctx, i64 3", "  store i64 %r, ptr %rp",
                 "  %s = load i64, ptr %ctx", "  ret i64 %s", "}", ""]
-    return "\n".join(wrapper + lines), argc
+    return "\n".join(wrapper + lines), argc, width + nslots + argc
 
 
 _compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = \
@@ -313,12 +322,14 @@ _compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = 
 
 def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     """The compiled function at `entry` (once per chunk and entry), or None."""
-    table = _compiled.setdefault(chunk, {})
+    table = _compiled.get(chunk)
+    if table is None:
+        table = _compiled.setdefault(chunk, {})
     if entry in table:
         return table[entry]
     found: NativeFunction | None = None
     try:
-        text, argc = emit_ir(chunk, entry)
+        text, argc, words = emit_ir(chunk, entry)
     except NotPure as e:
         COUNTS["refused"] += 1
         runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls ({e})")
@@ -331,7 +342,10 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
             runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
                         f"({type(x).__name__}: {x})")
         else:
-            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address))
+            # A frame: its locals (an upper bound: most live in registers), saved
+            # registers and the return address.
+            deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
+            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
             COUNTS["compiled"] += 1
             runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
                         f"self-calls ({argc} Int arguments)")
@@ -355,10 +369,19 @@ def call_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     # Calls the interpreter would still allow: it refuses one once len(frames) passes
     # max_depth.
     room = vm.max_depth + 1
+    deepest = nf.deepest
     first = _ARGS
+    # After a call deeper than native code goes, entered at frame depth `low`: the next
+    # deepest // 2 levels below it are interpreted, then native code tries again (so a
+    # very deep recursion costs about twice its calls natively, not its depth squared).
+    low = high = 0
 
     def step() -> int:
+        nonlocal low, high
         if vm._budget is not None or vm.strict_int:
+            return original()
+        depth = len(frames)
+        if low < depth < high:
             return original()
         frame = frames[-1]
         base = frame.stack_base
@@ -370,9 +393,14 @@ def call_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
                 return original()
             ctx[first + i] = v
         ctx[_STATUS] = 0
-        ctx[_BUDGET] = room - len(frames)
-        if fn(addr) != 0:
+        allowed = room - depth
+        budget = allowed if allowed < deepest else deepest
+        ctx[_BUDGET] = budget
+        status = fn(addr)
+        if status != 0:
             COUNTS["fallbacks"] += 1
+            if status == DEEP and budget < allowed:
+                low, high = depth, depth + deepest // 2
             return original()  # nothing changed: the interpreter runs the call
         COUNTS["calls"] += 1
         frames.pop()
