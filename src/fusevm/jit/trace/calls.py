@@ -320,6 +320,11 @@ _compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = 
     weakref.WeakKeyDictionary()
 
 
+def forget() -> None:
+    """Forget every compiled function (the next hot call compiles again)."""
+    _compiled.clear()
+
+
 def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     """The compiled function at `entry` (once per chunk and entry), or None."""
     table = _compiled.get(chunk)

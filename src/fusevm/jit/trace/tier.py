@@ -32,6 +32,7 @@ from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
 from fusevm.jit.trace import lower as lowering
 from fusevm.jit.trace.calls import call_step
+from fusevm.jit.trace.calls import forget as forget_native_functions
 from fusevm.jit.trace.ir import (
     Aborted,
     Recording,
@@ -98,8 +99,10 @@ def abort_reasons() -> dict[str, int]:
 
 
 def reset() -> None:
-    """Forget every anchor, pending import, counter and hot point (tests, benchmarks)."""
+    """Forget every anchor, pending import, counter, hot point and native function (tests,
+    benchmarks)."""
     runtime.forget_hot_points()
+    forget_native_functions()
     with _lock:
         _anchors.clear()
         _pending.clear()
