@@ -40,7 +40,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from fusevm import VM  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
-from fusevm.bench.jit_workloads import CALLS, FLOAT_GLOBALS  # noqa: E402
+from fusevm.bench import twins  # noqa: E402
+from fusevm.bench.jit_workloads import (  # noqa: E402
+    ACK_REPEATED,
+    CALLS,
+    FIB_REPEATED,
+    FLOAT_GLOBALS,
+    repeated_twin,
+)
 from fusevm.bench.workloads import all_workloads  # noqa: E402
 from fusevm.jit import get_config, set_config, wait_reoptimized  # noqa: E402
 from fusevm.jit.trace.tier import reset as reset_trace_tier  # noqa: E402
@@ -123,6 +130,18 @@ def main(argv: list[str] | None = None) -> int:
                                "warm": lambda j=jit: burst(j),
                                "cpython": lambda t=twin: burst(t)}, rounds)
         row(name, figures, "cpython")  # the goal: warm/cpython <= 0.1
+
+    # The same calls inside one running program (no VM set up per call).
+    reps = 20 if args.quick else 100
+    for name, text, fn, fargs in (("fib(20)", FIB_REPEATED, twins.fib_recursive, (20,)),
+                                  ("ackermann(3, 4)", ACK_REPEATED, twins.ackermann, (3, 4))):
+        chunk = assemble(text.replace("{reps}", str(reps)), source=f"{name}.fasm")
+        jit = vm_runner(chunk, True)
+        twin = repeated_twin(fn, fargs, reps)
+        assert jit() == twin()
+        figures = interleaved({"vm": lambda j=jit: cpu(j), "cpython": lambda t=twin: cpu(t)},
+                              rounds)
+        row(f"{name} x{reps + 1} in a run", figures, "cpython")
 
     n = 20_000 if args.quick else 200_000
     for name, text in (("float_globals", FLOAT_GLOBALS), ("calls_in_loop", CALLS)):

@@ -263,7 +263,7 @@ def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps() 
     text = DEEP.format(n=n)
     before = dict(calls.COUNTS)
     got = outcome(text, True, max_depth=200_000)
-    compiled = [f for t in calls._compiled.values() for f in t.values() if f is not None]
+    compiled = [f for f in calls._compiled.values() if f is not None]
     deepest = max(f.deepest for f in compiled)
     assert deepest < n
     assert got == outcome(text, False, max_depth=200_000)

@@ -144,15 +144,20 @@ def _stale(found: Analysis | VMError) -> bool:
 
 # -- hotness ---------------------------------------------------------------------------------
 
-#: Per chunk object: the hot points a tier took, in any VM (policy.JitHook.threshold_at).
-_taken: weakref.WeakKeyDictionary[Chunk, set[int]] = weakref.WeakKeyDictionary()
+#: Per chunk digest: the hot points a tier took, in any VM (policy.JitHook.threshold_at);
+#: the oldest chunks are forgotten past `max_units`.
+_taken: OrderedDict[str, set[int]] = OrderedDict()
 
 
 def hot_points_taken(chunk: Chunk, create: bool) -> set[int] | None:
     """The hot points of `chunk` some tier took so far (None when none and not `create`)."""
-    taken = _taken.get(chunk)
+    key = chunk.digest()
+    taken = _taken.get(key)
     if taken is None and create:
-        taken = _taken.setdefault(chunk, set())
+        with _lock:
+            taken = _taken.setdefault(key, set())
+            while len(_taken) > get_config().max_units:
+                _taken.popitem(last=False)
     return taken
 
 

@@ -20,7 +20,7 @@ strict_int mode, or under a step budget, interprets.
 from __future__ import annotations
 
 import ctypes
-import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -316,8 +316,9 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int, int]:
     return "\n".join(wrapper + lines), argc, width + nslots + argc
 
 
-_compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = \
-    weakref.WeakKeyDictionary()
+#: (chunk digest, entry ip) -> its native function, or None when it has none; the oldest
+#: are forgotten past `max_units`.
+_compiled: OrderedDict[tuple[str, int], NativeFunction | None] = OrderedDict()
 
 
 def forget() -> None:
@@ -327,11 +328,9 @@ def forget() -> None:
 
 def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     """The compiled function at `entry` (once per chunk and entry), or None."""
-    table = _compiled.get(chunk)
-    if table is None:
-        table = _compiled.setdefault(chunk, {})
-    if entry in table:
-        return table[entry]
+    key = (chunk.digest(), entry)
+    if key in _compiled:
+        return _compiled[key]
     found: NativeFunction | None = None
     try:
         text, argc, words = emit_ir(chunk, entry)
@@ -354,7 +353,9 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
             COUNTS["compiled"] += 1
             runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
                         f"self-calls ({argc} Int arguments)")
-    table[entry] = found
+    _compiled[key] = found
+    while len(_compiled) > get_config().max_units:
+        _compiled.popitem(last=False)
     return found
 
 
