@@ -6,10 +6,11 @@ Rows (CPU seconds of this thread per call, medians of interleaved rounds; the aw
 are the CPU time of a whole child process, startup included):
 
 - fib(20) and ackermann(3, 4): the interpreter; the VM with every tier on
-  (`enable_tracing_jit`: native self-recursive functions, `jit/trace/calls.py`), once as
-  the first run in the process (`first-run`: region_threshold interpreted calls, the
-  native compile, the rest natively) and once warm (`warm`: a new VM per run, the function
-  compiled and known hot); CPython running the same function (`fusevm.bench.twins`).
+  (`enable_tracing_jit`: native self-recursive functions, `jit/trace/calls.py`), as the
+  first run in the process (region_threshold interpreted calls, then the native code:
+  compiled in `first-compile`, read from the disk cache in `first-cached`) and warm
+  (`warm`: a new VM per run, the function native and known hot already); CPython running
+  the same function (`fusevm.bench.twins`).
   `warm` and `cpython` are medians of bursts of back-to-back calls (a short run right
   after a 20 ms interpreted one pays for the caches that run emptied);
 - a loop over Float globals and a loop calling a small function with a branch: the
@@ -121,12 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         assert twin is not None
         jit = vm_runner(chunk, True)
 
-        def first_run(j: Callable[[], Any] = jit) -> float:
+        def first_run(cached: bool, j: Callable[[], Any] = jit) -> float:
             reset_trace_tier()  # hot points, anchors and native functions forgotten
-            return cpu(j)
+            old = set_config(get_config().replace(cache_enabled=cached))
+            try:
+                return cpu(j)
+            finally:
+                set_config(old)
 
         figures = interleaved({"interp": lambda c=chunk: cpu(vm_runner(c, False)),
-                               "first-run": first_run,
+                               "first-compile": lambda: first_run(False),
+                               "first-cached": lambda: first_run(True),
                                "warm": lambda j=jit: burst(j),
                                "cpython": lambda t=twin: burst(t)}, rounds)
         row(name, figures, "cpython")  # the goal: warm/cpython <= 0.1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,3 +291,16 @@ def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_do
                 results.append((type(e).__name__, e.ip, len(vm.frames), list(vm.stack)))
         assert results[0] == results[1]
         assert calls.COUNTS["calls"] == before  # a budgeted run never enters native code
+
+
+def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Path) -> None:
+    set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path))
+    text = FIB.format(n=15)
+    before = dict(calls.COUNTS)
+    assert outcome(text, True) == outcome(text, False)
+    assert calls.COUNTS["loaded"] == before["loaded"]  # compiled and stored
+    assert any(p.name.endswith(".trc.fjit") for p in tmp_path.iterdir())
+    tier.reset()  # the process forgets the function: the next hot call loads it
+    assert outcome(text, True) == outcome(text, False)
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    assert calls.COUNTS["calls"] > before["calls"]

@@ -57,6 +57,8 @@ _STRAIGHT: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swa
 #: ctx words: status (0: done, FUEL, or DEEP), fuel word address, call budget, result,
 #: then the arguments.
 _STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
+#: The disk cache's tag for the trace tier's machine code (self-call functions included).
+_TAG: Final = "trc"
 #: Why native code gave a call back: the fuel word said stop, or the call budget ran out.
 FUEL, DEEP = 1, 2
 #: Native stack a call may use (its budget is cut to fit): deeper recursion is the
@@ -65,7 +67,11 @@ FUEL, DEEP = 1, 2
 NATIVE_STACK_BYTES: Final = 2 << 20
 _UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
 
-COUNTS: dict[str, int] = {"compiled": 0, "calls": 0, "fallbacks": 0, "refused": 0}
+#: compiled: functions made native (compiled or loaded from the disk cache), loaded: those
+#: of them loaded, calls: calls run natively, fallbacks: calls handed back, refused:
+#: functions that are not pure Int functions.
+COUNTS: dict[str, int] = {"compiled": 0, "loaded": 0, "calls": 0, "fallbacks": 0,
+                          "refused": 0}
 
 
 class NotPure(Exception):
@@ -327,6 +333,30 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int, int]:
 _compiled: OrderedDict[tuple[str, int], NativeFunction | None] = OrderedDict()
 
 
+def _compiled_code(chunk: Chunk, entry: int, text: str) -> Any:
+    """The machine code of `text`: from the disk cache (keyed by the IR text itself, which
+    says everything the code depends on), else compiled and stored; None on failure."""
+    from fusevm.jit import cache
+    cfg = get_config()
+    key = cache.native_key(_TAG, chunk.digest(), False, "self-calls", entry, text,
+                           cfg.reopt_pipeline, cfg.reopt_codegen)
+    loaded = cache.load_native(_TAG, key)
+    if loaded is not None:
+        COUNTS["loaded"] += 1
+        runtime.log(f"{chunk.source}: function at op {entry}: native self-calls loaded "
+                    "from the disk cache")
+        return loaded[0]
+    from fusevm.jit.codegen import compile_text
+    try:
+        native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
+    except Exception as x:  # LLVM rejected the IR: a bug here, reported, not fatal
+        runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
+                    f"({type(x).__name__}: {x})")
+        return None
+    cache.store_native(_TAG, key, native, {"function_op": entry})
+    return native
+
+
 def forget() -> None:
     """Forget every compiled function (the next hot call compiles again)."""
     _compiled.clear()
@@ -344,20 +374,14 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
         COUNTS["refused"] += 1
         runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls ({e})")
     else:
-        from fusevm.jit.codegen import compile_text
-        cfg = get_config()
-        try:
-            native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
-        except Exception as x:  # LLVM rejected the IR: a bug here, reported, not fatal
-            runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
-                        f"({type(x).__name__}: {x})")
-        else:
+        native = _compiled_code(chunk, entry, text)
+        if native is not None:
             # A frame: its locals (an upper bound: most live in registers), saved
             # registers and the return address.
             deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
             found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
             COUNTS["compiled"] += 1
-            runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
+            runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
                         f"self-calls ({argc} Int arguments)")
     _compiled[key] = found
     while len(_compiled) > get_config().max_units:
