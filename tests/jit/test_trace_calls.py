@@ -304,3 +304,11 @@ def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Pat
     assert outcome(text, True) == outcome(text, False)
     assert calls.COUNTS["loaded"] == before["loaded"] + 1
     assert calls.COUNTS["calls"] > before["calls"]
+
+
+def test_jit_dump_names_the_native_functions() -> None:
+    from fusevm.jit import dump
+    chunk = assemble(FIB.format(n=12))
+    outcome(FIB.format(n=12), True)
+    text = dump(chunk)
+    assert "function fib at op" in text and "native self-calls (1 Int arguments" in text

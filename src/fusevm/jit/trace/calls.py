@@ -357,6 +357,22 @@ def _compiled_code(chunk: Chunk, entry: int, text: str) -> Any:
     return native
 
 
+def describe(chunk: Chunk) -> list[str]:
+    """One line per function of `chunk` this process made native or refused (jit-dump)."""
+    digest = chunk.digest()
+    out = []
+    for (d, entry), nf in list(_compiled.items()):
+        if d != digest:
+            continue
+        name = next((chunk.names[n] for n, ip in chunk.sub_entries if ip == entry), "?")
+        if nf is None:
+            out.append(f"; function {name} at op {entry}: interpreted (no native self-calls)")
+        else:
+            out.append(f"; function {name} at op {entry}: native self-calls ({nf.argc} Int "
+                       f"arguments, at most {nf.deepest} native calls deep)")
+    return out
+
+
 def forget() -> None:
     """Forget every compiled function (the next hot call compiles again)."""
     _compiled.clear()

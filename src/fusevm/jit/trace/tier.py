@@ -32,6 +32,7 @@ from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
 from fusevm.jit.trace import lower as lowering
 from fusevm.jit.trace.calls import call_step
+from fusevm.jit.trace.calls import describe as describe_functions
 from fusevm.jit.trace.calls import forget as forget_native_functions
 from fusevm.jit.trace.ir import (
     Aborted,
@@ -524,4 +525,5 @@ def describe(chunk: Chunk) -> str:
             lines.append(format_ir(t.ir, chunk, t.path))
             lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
                          f"{sorted(t.children)}")
+    lines.extend(describe_functions(chunk))
     return "\n".join(lines)
