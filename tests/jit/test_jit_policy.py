@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from jitkit import asm, runs
@@ -264,3 +265,47 @@ def test_threads_sharing_units_get_correct_results() -> None:
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_the_configuration_is_per_thread() -> None:
+    import threading
+
+    from fusevm.jit.config import env_config, using
+    mine = get_config().replace(trace_threshold=7)
+    set_config(mine)
+    seen: list[int] = []
+
+    def other() -> None:
+        seen.append(get_config().trace_threshold)  # the environment's, not the caller's
+        set_config(get_config().replace(trace_threshold=9))
+        seen.append(get_config().trace_threshold)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen == [env_config().trace_threshold, 9]
+    assert get_config() is mine  # the other thread's set_config stayed there
+    with using(mine.replace(trace_threshold=3)):
+        assert get_config().trace_threshold == 3
+    assert get_config() is mine
+
+
+@requires_llvmlite
+def test_background_reoptimisation_caches_with_the_submitting_thread_s_settings(
+        tmp_path: Path) -> None:
+    from fusevm.jit import wait_reoptimized
+    set_config(get_config().replace(reopt_after=1, reopt_background=True, cache_enabled=True,
+                                    cache_dir=tmp_path))
+    chunk = asm(LOOP.replace("1000", "1006"))
+    for _ in range(2):
+        vm = VM(chunk)
+        vm.enable_jit()
+        assert vm.run() == 1006
+    assert wait_reoptimized(30)
+    runtime.reset()
+    vm = VM(chunk)
+    vm.enable_jit()
+    assert vm.run() == 1006
+    unit = [e.unit for k, e in runtime.entries() if k[0] == chunk.digest()][0]
+    # Stored by the re-optimiser's thread into this thread's cache directory.
+    assert unit is not None and unit.info.pipeline == "O2"

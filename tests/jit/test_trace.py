@@ -22,7 +22,7 @@ from fusevm.errors import BudgetExceeded, Interrupted, VMError
 from fusevm.interp.vm import VM
 from fusevm.jit import JitCompiler, TraceMetadata, get_config, runtime, set_config, set_log
 from fusevm.jit.policy import JitHook
-from fusevm.jit.trace import tier
+from fusevm.jit.trace import calls, tier
 from fusevm.jit.trace.ir import build, format_ir
 from fusevm.jit.trace.recorder import Steps, record
 from fusevm.jit.trace.states import TRANSITIONS, Abort, Lifecycle, Phase
@@ -476,7 +476,9 @@ _totals: dict[str, float] = {}
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_programs_agree_with_the_interpreter(seed: int) -> None:
     from trace_progs import program
+    native_calls = calls.COUNTS["calls"]
     counts = agree(program(seed))
+    counts["native_calls"] = calls.COUNTS["calls"] - native_calls
     for k, v in counts.items():
         _totals[k] = _totals.get(k, 0) + v
 
@@ -485,9 +487,13 @@ def test_generated_programs_exercise_every_trace_path() -> None:
     from trace_progs import program
     if len(_totals) == 0:  # run alone: gather the counters here
         for seed in SEEDS:
-            for k, v in agree(program(seed)).items():
+            native_calls = calls.COUNTS["calls"]
+            counts = agree(program(seed))
+            counts["native_calls"] = calls.COUNTS["calls"] - native_calls
+            for k, v in counts.items():
                 _totals[k] = _totals.get(k, 0) + v
-    for key in ("traces", "side_traces", "side_exits", "loop_exits", "entries"):
+    for key in ("traces", "side_traces", "side_exits", "loop_exits", "entries",
+                "native_calls"):
         assert _totals.get(key, 0) > 0, (key, _totals)
 
 

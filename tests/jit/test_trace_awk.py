@@ -7,16 +7,22 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from conftest import requires_llvmlite
-from fusevm.jit import get_config, set_config
+from fusevm.jit import get_config, runtime, set_config
 from fusevm.jit.trace import tier
 from fusevm.lang.awk.main import main
 
 pytestmark = requires_llvmlite
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 INPUT = "".join(f"{i} {i * 0.5} x{i} {i % 7}\n" for i in range(1, 120))
 
@@ -69,3 +75,23 @@ def test_a_begin_loop_runs_in_one_trace_entry() -> None:
     awk(PROGRAMS[0], True)
     s = tier.stats()
     assert s["traces"] == 1 and s["entries"] == 1 and s["aborts"] == 0
+    # That one entry runs the whole loop: the unit is optimised from its first compile.
+    cfg = get_config()
+    units = [e.unit for key, e in runtime.entries() if key[1] == "trace" and e.unit]
+    assert units and all((u.info.pipeline, u.info.codegen) ==
+                         (cfg.reopt_pipeline, cfg.reopt_codegen) for u in units)
+
+
+def test_a_cached_awk_program_still_traces(tmp_path: Path) -> None:
+    """The second run takes the chunk from the compile cache, so nothing imports the awk
+    compiler: the JIT must import the lowerings (`ExtensionSet.lowerings_from`) itself."""
+    program = "BEGIN { for (i = 0; i < 3000; i++) s += i * 2 % 7; print s }"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(SRC)}
+    env.pop("FUSEVM_JIT_CACHE_DIR", None)
+    runs = [subprocess.run([sys.executable, "-m", "fusevm", "awk", "--jit-log", program],
+                           capture_output=True, text=True, env=env, check=True)
+            for _ in range(2)]
+    for run in runs:
+        assert run.stdout == "9000\n"
+        assert "trace at op" in run.stderr and "compiled (" in run.stderr, run.stderr
+        assert "no JIT lowering" not in run.stderr.split("trace at op")[1], run.stderr

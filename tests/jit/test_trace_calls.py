@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +153,162 @@ def test_impure_functions_are_refused_with_a_reason(body: str, reason: str) -> N
     entry = next(ip for name, ip in chunk.sub_entries if name == f)
     with pytest.raises(NotPure, match=reason):
         emit_ir(chunk, entry)
+
+
+# f(n) spins through a loop of about 2**63 iterations before calling f(n - 1): only the
+# polls at its loop header can stop it.
+SPIN = """
+    LoadInt 3
+    Call f 1
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 0
+    ReturnValue
+more:
+    GetSlot 0
+    SetSlot 1
+spin:
+    GetSlot 1
+    Inc
+    SetSlot 1
+    GetSlot 1
+    LoadInt 0
+    NumGt
+    JumpIfTrue spin
+    GetSlot 0
+    Dec
+    Call f 1
+    ReturnValue
+"""
+
+
+def test_an_interrupt_reaches_a_loop_inside_a_native_function() -> None:
+    set_config(get_config().replace(region_threshold=1))
+    vm = VM(assemble(SPIN))
+    vm.set_tier_hook(JitHook(True))
+    before = calls.COUNTS["fallbacks"]
+    with pytest.raises(Interrupted):
+        vm.run(timeout=0.5)
+    assert calls.COUNTS["fallbacks"] == before + 1  # the native call gave up, then the
+    # interpreter ran the function until the interrupt reached it too
+
+
+def test_tail_calls_and_fib_s_second_call_become_loops() -> None:
+    """Only a call whose result is not returned straight away tests the failure flag:
+    ack's two tail calls and fib's accumulated second call compile to loops."""
+    for text, tests in ((FIB.format(n=5), 1), (ACK.format(m=1, n=1), 1)):
+        chunk = assemble(text)
+        entry = chunk.sub_entries[0][1]
+        ir, _, _ = emit_ir(chunk, entry)
+        assert ir.count("load i64, ptr %status") == tests, ir
+    from fusevm.jit.codegen import optimized_text
+    fib = assemble(FIB.format(n=5))
+    optimised = optimized_text(emit_ir(fib, fib.sub_entries[0][1])[0], "O2", 2)
+    body = optimised.split("define internal")[1]
+    assert body.count("call fastcc i64 @rec(") == 1, optimised  # fib(n - 1) only
+
+
+def test_a_new_vm_runs_a_known_hot_function_natively_from_its_first_call() -> None:
+    """Hotness belongs to the chunk: a second VM does not count region_threshold calls."""
+    set_config(get_config().replace(region_threshold=50))
+    chunk = assemble(FIB.format(n=12))
+    first = VM(chunk)
+    first.set_tier_hook(JitHook(True))
+    assert first.run() == 144
+    before = calls.COUNTS["calls"]
+    second = VM(chunk)
+    second.set_tier_hook(JitHook(True))
+    assert second.run() == 144
+    assert calls.COUNTS["calls"] == before + 1  # fib(12) itself, natively
+    tier.reset()  # forgets the hot points too
+    third = VM(chunk)
+    third.set_tier_hook(JitHook(True))
+    assert third.run() == 144
+    assert calls.COUNTS["calls"] > before + 1  # 50 interpreted calls, then native ones
+
+
+# f(n) = f(n - 1) * 3 + n: a recursion as deep as its argument.
+DEEP = """
+    LoadInt {n}
+    Call f 1
+    ReturnValue
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 0
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call f 1
+    LoadInt 3
+    Mul
+    GetSlot 0
+    Add
+    ReturnValue
+"""
+
+
+def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps() -> None:
+    """max_depth allows 200k frames, native code at most `deepest` calls: the deep part
+    goes back to the interpreter window by window, and the result is the interpreter's."""
+    n = 3 * 70_000 // 2
+    text = DEEP.format(n=n)
+    before = dict(calls.COUNTS)
+    got = outcome(text, True, max_depth=200_000)
+    compiled = [f for f in calls._compiled.values() if f is not None]
+    deepest = max(f.deepest for f in compiled)
+    assert deepest < n
+    assert got == outcome(text, False, max_depth=200_000)
+    assert calls.COUNTS["calls"] > before["calls"]  # the shallow calls ran natively
+    fell_back = calls.COUNTS["fallbacks"] - before["fallbacks"]
+    assert 0 < fell_back <= 2 * n // deepest + 2  # one try per window, not per level
+
+
+def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_does() -> None:
+    chunk_text = FIB.format(n=16)
+    warm = VM(assemble(chunk_text))
+    warm.set_tier_hook(JitHook(True))
+    assert warm.run() == 987  # compiled and hot now
+    for steps in (1, 50, 333, 5000):
+        before = calls.COUNTS["calls"]
+        got = VM(assemble(chunk_text))
+        got.set_tier_hook(JitHook(True))
+        want = VM(assemble(chunk_text), baseline=False)
+        results = []
+        for vm in (got, want):
+            try:
+                results.append(("done", vm.run(max_steps=steps)))
+            except VMError as e:
+                results.append((type(e).__name__, e.ip, len(vm.frames), list(vm.stack)))
+        assert results[0] == results[1]
+        assert calls.COUNTS["calls"] == before  # a budgeted run never enters native code
+
+
+def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Path) -> None:
+    set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path))
+    text = FIB.format(n=15)
+    before = dict(calls.COUNTS)
+    assert outcome(text, True) == outcome(text, False)
+    assert calls.COUNTS["loaded"] == before["loaded"]  # compiled and stored
+    assert any(p.name.endswith(".trc.fjit") for p in tmp_path.iterdir())
+    tier.reset()  # the process forgets the function: the next hot call loads it
+    assert outcome(text, True) == outcome(text, False)
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    assert calls.COUNTS["calls"] > before["calls"]
+
+
+def test_jit_dump_names_the_native_functions() -> None:
+    from fusevm.jit import dump
+    chunk = assemble(FIB.format(n=12))
+    outcome(FIB.format(n=12), True)
+    text = dump(chunk)
+    assert "function fib at op" in text and "native self-calls (1 Int arguments" in text

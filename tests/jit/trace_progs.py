@@ -3,8 +3,9 @@
 Each program is a loop over globals and slots whose body mixes Int and Float updates,
 branches on the counter (periodic ones, and ones that flip once after the trace is
 recorded), a global turning from Int to Float at some iteration, calls to small functions
-with branches (nested and bounded self-recursion among them) and, sometimes, a division
-by zero at some iteration. Loops are top-tested (`while`) or bottom-tested.
+with branches (nested and bounded self-recursion among them), sometimes a recursion deeper
+than traces inline (which the native self-calls of `calls.py` take) and, sometimes, a
+division by zero at some iteration. Loops are top-tested (`while`) or bottom-tested.
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ f2_more:
     LoadInt 1
     Sub
     Call f2 1
+    Add
+    ReturnValue
+""", "f3": """
+.sub f3
+    SetSlot 0
+    GetSlot 0
+    LoadInt 1
+    NumLe
+    JumpIfFalse f3_more
+    GetSlot 0
+    ReturnValue
+f3_more:
+    GetSlot 0
+    Dec
+    Call f3 1
+    GetSlot 0
+    LoadInt 2
+    Sub
+    Call f3 1
     Add
     ReturnValue
 """}
@@ -117,10 +137,21 @@ class Gen:
         step = ["GetSlot 0", "LoadInt 1", "Add", "SetSlot 0"]
         if r.random() < 0.5:  # top-tested: the backward jump is unconditional
             lines += ["top:", "GetSlot 0", f"LoadInt {self.n}", "NumLt", "JumpIfFalse done"]
-            lines += body + step + ["Jump top", "done:"]
+            lines += body
+            at = len(lines)
+            lines += step + ["Jump top", "done:"]
         else:
-            lines += ["top:"] + body + step + ["GetSlot 0", f"LoadInt {self.n}", "NumLt",
-                                               "JumpIfTrue top"]
+            lines += ["top:"] + body
+            at = len(lines)
+            lines += step + ["GetSlot 0", f"LoadInt {self.n}", "NumLt", "JumpIfTrue top"]
+        if r.random() < 0.3:  # drawn last: the draws before it, and their program, stay
+            # f2(i % 200) recurses up to 199 deep, f3 is fib(i % 18): deeper than traces
+            # inline, natively called once their function entry is hot.
+            f, m = r.choice([("f2", 200), ("f3", 18)])
+            g = f"g{r.randint(0, 2)}"
+            self.called.add(f)
+            lines[at:at] = ["GetSlot 0", f"LoadInt {m}", "Mod", f"Call {f} 1", f"GetVar {g}",
+                            "Add", "LoadInt 9973", "Mod", f"SetVar {g}"]
         lines += ["GetVar g0", "GetVar g1", "Add", "GetVar g2", "Add", "ReturnValue"]
         return "\n".join("    " + x if not x.endswith(":") else x for x in lines) + \
             "".join(FUNCTIONS[f] for f in sorted(self.called))

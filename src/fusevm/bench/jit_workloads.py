@@ -378,3 +378,94 @@ odd:
     Add
     ReturnValue
 """
+
+#: fib(20) and ackermann(3, 4) called `{reps}` times in one run (and once more for the
+#: result): what a call costs inside a running program, without a VM to set up per call.
+#: `repeated_twin` is the same in Python.
+_REPEAT: Final = """
+    LoadInt 0
+    SetSlot 0
+top:
+    {args}
+    Call {name} {argc}
+    Pop
+    GetSlot 0
+    Inc
+    SetSlot 0
+    GetSlot 0
+    LoadInt {reps}
+    NumLt
+    JumpIfTrue top
+    {args}
+    Call {name} {argc}
+    ReturnValue
+"""
+
+_FIB_SUB: Final = """
+.sub fib
+    SetSlot 0
+    GetSlot 0
+    LoadInt 1
+    NumLe
+    JumpIfFalse more
+    GetSlot 0
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call fib 1
+    GetSlot 0
+    LoadInt 2
+    Sub
+    Call fib 1
+    Add
+    ReturnValue
+"""
+
+_ACK_SUB: Final = """
+.sub ack
+    SetSlot 1
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumEq
+    JumpIfFalse a
+    GetSlot 1
+    Inc
+    ReturnValue
+a:
+    GetSlot 1
+    LoadInt 0
+    NumEq
+    JumpIfFalse b
+    GetSlot 0
+    Dec
+    LoadInt 1
+    Call ack 2
+    ReturnValue
+b:
+    GetSlot 0
+    GetSlot 1
+    Dec
+    Call ack 2
+    GetSlot 0
+    Dec
+    Swap
+    Call ack 2
+    ReturnValue
+"""
+
+FIB_REPEATED: Final = _REPEAT.replace("{args}", "LoadInt 20").replace(
+    "{name}", "fib").replace("{argc}", "1") + _FIB_SUB
+ACK_REPEATED: Final = _REPEAT.replace("{args}", "LoadInt 3\n    LoadInt 4").replace(
+    "{name}", "ack").replace("{argc}", "2") + _ACK_SUB
+
+
+def repeated_twin(fn: Callable[..., int], args: tuple[int, ...], reps: int
+                  ) -> Callable[[], int]:
+    """CPython running `fn(*args)` reps + 1 times, like FIB_REPEATED / ACK_REPEATED."""
+    def run() -> int:
+        for _ in range(reps):
+            fn(*args)
+        return fn(*args)
+    return run

@@ -1,7 +1,10 @@
 """JIT configuration: `TraceJitConfig` and the ONLY place the FUSEVM_JIT_* variables are read.
 
-The environment is read once, on the first `get_config()`; `set_config()` replaces the
-process-wide configuration afterwards (tests and frontends use it to force a tier).
+The configuration is per thread: each thread starts from the environment's (read once, on
+the first `get_config()` of the process), and `set_config()` replaces the calling thread's
+only (tests and frontends use it to force a tier), so two threads running VMs with
+different knobs do not see each other's. `using(cfg)` sets one for a `with` block (work
+done on another thread for this one, such as storing a re-optimised unit).
 
 | Variable | Effect |
 |---|---|
@@ -21,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -135,25 +139,45 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 _lock = threading.Lock()
-_current: TraceJitConfig | None = None
+_env: TraceJitConfig | None = None
+_local = threading.local()
+
+
+def env_config() -> TraceJitConfig:
+    """The environment's configuration: what every thread starts with (read once)."""
+    global _env
+    cfg = _env
+    if cfg is None:
+        with _lock:
+            if _env is None:
+                _env = from_env()
+            cfg = _env
+    return cfg
 
 
 def get_config() -> TraceJitConfig:
-    """The process-wide configuration (read from the environment on first use)."""
-    global _current
-    cfg = _current
-    if cfg is None:
-        with _lock:
-            if _current is None:
-                _current = from_env()
-            cfg = _current
+    """The calling thread's configuration (the environment's until it sets its own)."""
+    try:
+        cfg: TraceJitConfig = _local.cfg
+    except AttributeError:
+        cfg = _local.cfg = env_config()
     return cfg
 
 
 def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
-    """Replace the configuration; returns the previous one."""
-    global _current
-    with _lock:
-        old = _current if _current is not None else from_env()
-        _current = cfg
+    """Replace the calling thread's configuration; returns the previous one."""
+    if not isinstance(cfg, TraceJitConfig):
+        raise TypeError(f"expected a TraceJitConfig, got {type(cfg).__name__}")
+    old = get_config()
+    _local.cfg = cfg
     return old
+
+
+@contextmanager
+def using(cfg: TraceJitConfig) -> Iterator[None]:
+    """Run a `with` block under `cfg` in this thread, then restore the previous one."""
+    old = set_config(cfg)
+    try:
+        yield
+    finally:
+        set_config(old)

@@ -17,6 +17,7 @@ registered with `register_jit_helper` (fusevm.jit.abi) and called with `cx.call_
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
@@ -96,12 +97,20 @@ def _protocol_rule(ext: JitExtension) -> RuleFn:
     return rule
 
 
+#: `ExtensionSet.lowerings_from` modules imported so far.
+_imported: set[str] = set()
+
+
 def extension_rule(d: Decoded) -> Rule | None:
     """The lowering of an extension instruction, or None when nobody provides one."""
     ext = d.ext
     if ext is None:
         return None
-    fn = ext.owner.lowerings.get(ext.id)
+    owner = ext.owner
+    if owner.lowerings_from is not None and owner.lowerings_from not in _imported:
+        _imported.add(owner.lowerings_from)
+        importlib.import_module(owner.lowerings_from)  # registers through lower_extension
+    fn = owner.lowerings.get(ext.id)
     if fn is not None:
         return wrap_extension(fn, f"ExtensionSet {ext.owner.name!r}")
     with _lock:

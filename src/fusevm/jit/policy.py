@@ -120,6 +120,16 @@ class JitHook:
     def region_threshold(self) -> int:
         return get_config().region_threshold
 
+    def threshold_at(self, vm: VM, h: int) -> int:
+        """Entries of hot point `h` a fresh VM interprets first: none when a tier already
+        took `h` in this chunk (hotness belongs to the code, not to one VM: a program
+        making VMs for the same chunk would otherwise interpret every VM's first
+        `region_threshold` entries; fib(20) made 50 of its calls interpreted per run)."""
+        taken = runtime.hot_points_taken(vm.chunk, False)
+        if taken is not None and h in taken:
+            return 1
+        return get_config().region_threshold
+
     def start_run(self, vm: VM) -> None:
         self.fuel.value = FUEL_MAX
         if self.fallback is not None:
@@ -167,6 +177,10 @@ class JitHook:
             self._native_step(vm, h, original) if get_config().enabled else None
         if found is None and self.fallback is not None:
             found = self.fallback.region_step(vm, h, original)
+        if found is not None:
+            taken = runtime.hot_points_taken(vm.chunk, True)
+            assert taken is not None
+            taken.add(h)
         return found
 
     def _native_step(self, vm: VM, h: int, original: Step) -> Step | None:

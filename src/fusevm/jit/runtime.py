@@ -23,7 +23,7 @@ from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import cache, extension
 from fusevm.jit.abi import TrapCode
-from fusevm.jit.config import get_config
+from fusevm.jit.config import get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
@@ -142,6 +142,30 @@ def _stale(found: Analysis | VMError) -> bool:
         found.generation != extension.generation()
 
 
+# -- hotness ---------------------------------------------------------------------------------
+
+#: Per chunk digest: the hot points a tier took, in any VM (policy.JitHook.threshold_at);
+#: the oldest chunks are forgotten past `max_units`.
+_taken: OrderedDict[str, set[int]] = OrderedDict()
+
+
+def hot_points_taken(chunk: Chunk, create: bool) -> set[int] | None:
+    """The hot points of `chunk` some tier took so far (None when none and not `create`)."""
+    key = chunk.digest()
+    taken = _taken.get(key)
+    if taken is None and create:
+        with _lock:
+            taken = _taken.setdefault(key, set())
+            while len(_taken) > get_config().max_units:
+                _taken.popitem(last=False)
+    return taken
+
+
+def forget_hot_points() -> None:
+    """Every chunk counts its hot points from zero again (tests, benchmarks)."""
+    _taken.clear()
+
+
 # -- stats ------------------------------------------------------------------------------------
 
 def tier_stats(tier: str) -> TierStats:
@@ -165,6 +189,7 @@ def reset(*, units: bool = True, counters: bool = True) -> None:
             _entries.clear()
             _analyses.clear()
             _said.clear()
+            _taken.clear()
             _last = (None, None)
         if counters:
             for counters_of_tier in _stats.values():
@@ -313,7 +338,9 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         st.refusals += 1
         log(f"{source}: {name} {e.failure}")
         return None
-    unit.reopt_at = cfg.reopt_after
+    optimised = (unit.info.pipeline, unit.info.codegen) == (cfg.reopt_pipeline,
+                                                            cfg.reopt_codegen)
+    unit.reopt_at = 0 if optimised else cfg.reopt_after
     unit.reopt_seconds = cfg.reopt_after_seconds
     unit.cache_key = key
     if key is not None:
@@ -358,6 +385,10 @@ def _reoptimize(unit: Unit, tier: str) -> None:
     started = time.perf_counter()
 
     def done(native: Native) -> None:
+        with using(cfg):  # maybe on the re-optimiser's thread: the cache settings are ours
+            installed(native)
+
+    def installed(native: Native) -> None:
         unit.install(native)
         tier_stats(tier).reopts += 1
         if unit.cache_key is not None:

@@ -80,7 +80,8 @@ class ExtOp:
 class ExtensionSet:
     """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
 
-    def __init__(self, name: str, *, first_id: int, count: int) -> None:
+    def __init__(self, name: str, *, first_id: int, count: int,
+                 lowerings_from: str | None = None) -> None:
         if not (MIN_EXT_ID <= first_id and first_id + count - 1 <= MAX_EXT_ID and count > 0):
             raise ValueError(
                 f"extension set {name!r}: ids must lie in {MIN_EXT_ID:#x}..{MAX_EXT_ID:#x}")
@@ -93,6 +94,9 @@ class ExtensionSet:
         self.factories: dict[int, Factory] = {}
         #: Optional JIT lowerings registered by the frontend, by op id (see fusevm.jit).
         self.lowerings: dict[int, Any] = {}
+        #: The module that registers those lowerings: the JIT imports it the first time it
+        #: looks for one, so a frontend's start-up never pays for it.
+        self.lowerings_from = lowerings_from
         self._next = first_id
         _register(self)
 

@@ -15,13 +15,18 @@ changed, so the interpreter simply runs the call itself from the function's firs
 
 Arithmetic wraps like the interpreter's Int ops (two's complement, D4); a VM in
 strict_int mode, or under a step budget, interprets.
+
+Native calls return their result in a register and report a failure through a status word,
+which only a call whose result feeds more than a return has to test: tail calls and
+accumulations (fib's `fib(n - 1) + fib(n - 2)`) stay plain, so LLVM turns them into loops,
+and fib(20) runs at the speed of C. Native recursion is bounded by `NATIVE_STACK_BYTES`
+as well as by the frame limit: a deeper recursion is the interpreter's, window by window.
 """
 
 from __future__ import annotations
 
 import ctypes
-import threading
-import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -45,12 +50,28 @@ _SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap,
                             Op.Jump, Op.JumpIfFalse, Op.JumpIfTrue, Op.Call, Op.ReturnValue,
                             Op.Nop}) | set(_ARITH) | set(_UNARY) | set(_CMP)
 
-#: ctx words: status (1: failed), fuel word address, call budget, result, then the
-#: arguments.
+#: Ops that neither branch nor call.
+_STRAIGHT: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
+                              Op.Nop}) | set(_ARITH) | set(_UNARY)
+
+#: ctx words: status (0: done, FUEL, or DEEP), fuel word address, call budget, result,
+#: then the arguments.
 _STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
+#: The disk cache's tag for the trace tier's machine code (self-call functions included).
+_TAG: Final = "trc"
+#: Why native code gave a call back: the fuel word said stop, or the call budget ran out.
+FUEL, DEEP = 1, 2
+#: Native stack a call may use (its budget is cut to fit): deeper recursion is the
+#: interpreter's, whose frames live on the heap, so a large max_depth cannot overflow the
+#: thread's stack.
+NATIVE_STACK_BYTES: Final = 2 << 20
 _UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
 
-COUNTS: dict[str, int] = {"compiled": 0, "calls": 0, "fallbacks": 0, "refused": 0}
+#: compiled: functions made native (compiled or loaded from the disk cache), loaded: those
+#: of them loaded, calls: calls run natively, fallbacks: calls handed back, refused:
+#: functions that are not pure Int functions.
+COUNTS: dict[str, int] = {"compiled": 0, "loaded": 0, "calls": 0, "fallbacks": 0,
+                          "refused": 0}
 
 
 class NotPure(Exception):
@@ -63,8 +84,7 @@ class NativeFunction:
     argc: int
     native: Any
     fn: Any
-    ctx: Any
-    lock: threading.Lock
+    deepest: int  # native calls deep at most (NATIVE_STACK_BYTES)
 
 
 def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
@@ -102,8 +122,27 @@ def _body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
     return body, argc
 
 
-def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
-    """LLVM IR text of the function (`@rec`) and its `@unit(ctx)` wrapper; raises NotPure."""
+def _edge(ip: int, target: int) -> str:
+    """The label a branch at `ip` to `target` goes to: a backward one through its poll."""
+    return f"%P{ip}" if target <= ip else f"%B{target}"
+
+
+def _returns_next(chunk: Chunk, ip: int) -> bool:
+    """True when the ops from `ip` reach a `ReturnValue` straight (stack and slot work and
+    arithmetic only): a call's result there is returned without another call."""
+    while ip < len(chunk.ops):
+        op = chunk.ops[ip][0]
+        if op is Op.ReturnValue:
+            return True
+        if op not in _STRAIGHT:
+            return False
+        ip += 1
+    return False
+
+
+def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int, int]:
+    """LLVM IR text of the function (`@rec`) and its `@unit(ctx)` wrapper, its argument
+    count and its words of locals (for the native stack bound); raises NotPure."""
     body, argc = _body(chunk, entry)
     inside = set(body)
     nslots = chunk.slot_count
@@ -168,15 +207,17 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
                     changed = True
     width = max(depth.values()) + 1
     args = ", ".join(f"i64 %a{i}" for i in range(argc))
-    # @rec returns {result, failed}: two registers, no memory traffic per call.
-    lines = [f"define internal {{i64, i64}} @rec({args}, i64 %budget, ptr %fuelptr) "
+    # @rec returns its result in one register; a failure stores 1 at %status and returns
+    # 0. A call whose result goes straight to a return needs no test of %status (the
+    # caller's caller tests it), so such calls stay tail calls (and fib's second call an
+    # accumulator), which LLVM turns into loops.
+    lines = [f"define internal i64 @rec({args}, i64 %budget, ptr %fuelptr, ptr %status) "
              "nounwind {", "entry:"]
     lines += [f"  %s{i} = alloca i64" for i in range(nslots)]
     lines += [f"  %t{i} = alloca i64" for i in range(width)]
     lines += [f"  store i64 %a{i}, ptr %t{i}" for i in range(argc)]
-    lines += ["  %fuel = load atomic i64, ptr %fuelptr monotonic, align 8",
-              "  %nofuel = icmp slt i64 %fuel, 0",
-              f"  br i1 %nofuel, label %fail, label %B{entry}"]
+    lines += [f"  br label %B{entry}"]
+    leaders.add(entry)
     n = 0
 
     def tmp() -> str:
@@ -184,14 +225,25 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
         n += 1
         return f"%v{n}"
 
+    def poll(target: int | str) -> None:
+        """Branch to op `target` once the fuel word says go on (every function entry
+        and loop header polls: an interrupt reaches deep recursion and loops)."""
+        fuel, out = tmp(), tmp()
+        lines.extend([f"  {fuel} = load atomic i64, ptr %fuelptr monotonic, align 8",
+                      f"  {out} = icmp slt i64 {fuel}, 0",
+                      f"  br i1 {out}, label %fail, label %B{target}"])
+
     for ip in order:
         instr = chunk.ops[ip]
         op = instr[0]
         d = depth[ip]
-        if ip in leaders or ip == entry:
+        if ip in leaders:
             if lines[-1].startswith("  ") and not lines[-1].startswith(("  br ", "  ret ")):
                 lines.append(f"  br label %B{ip}")
             lines.append(f"B{ip}:")
+            if ip == entry:
+                poll("E")
+                lines.append("BE:")
         if op is Op.GetSlot:
             v = tmp()
             lines += [f"  {v} = load i64, ptr %s{instr[1]}", f"  store i64 {v}, ptr %t{d}"]
@@ -227,32 +279,39 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
             a, b, c = tmp(), tmp(), tmp()
             lines += [f"  {a} = load i64, ptr %t{d - 1}", f"  {b} = load i64, ptr %t{d}",
                       f"  {c} = icmp {cmp} i64 {a}, {b}"]
-            yes, no = f"%B{instr[1]}", f"%B{ip + 1}"
+            yes, no = _edge(ip, instr[1]), f"%B{ip + 1}"
             if op is Op.JumpIfFalse:
                 yes, no = no, yes
             lines.append(f"  br i1 {c}, label {yes}, label {no}")
+            if instr[1] <= ip:
+                lines.append(f"P{ip}:")
+                poll(instr[1])
         elif op is Op.Jump:
-            lines.append(f"  br label %B{instr[1]}")
+            lines.append(f"  br label {_edge(ip, instr[1])}")
+            if instr[1] <= ip:
+                lines.append(f"P{ip}:")
+                poll(instr[1])
         elif op is Op.Call:
             vals = [tmp() for _ in range(argc)]
             lines += [f"  {v} = load i64, ptr %t{d - argc + i}" for i, v in enumerate(vals)]
-            ok, room, pair, r, st, bad = tmp(), tmp(), tmp(), tmp(), tmp(), tmp()
+            ok, room, r = tmp(), tmp(), tmp()
             lines += [f"  {room} = icmp sle i64 %budget, 0",
-                      f"  br i1 {room}, label %fail, label %C{ip}", f"C{ip}:",
+                      f"  br i1 {room}, label %deep, label %C{ip}", f"C{ip}:",
                       f"  {ok} = sub i64 %budget, 1",
-                      f"  {pair} = call {{i64, i64}} @rec("
-                      f"{', '.join('i64 ' + v for v in vals)}, i64 {ok}, ptr %fuelptr)",
-                      f"  {st} = extractvalue {{i64, i64}} {pair}, 1",
-                      f"  {bad} = icmp ne i64 {st}, 0",
-                      f"  br i1 {bad}, label %fail, label %R{ip}", f"R{ip}:",
-                      f"  {r} = extractvalue {{i64, i64}} {pair}, 0",
-                      f"  store i64 {r}, ptr %t{d - argc}"]
+                      f"  {r} = call i64 @rec({', '.join('i64 ' + v for v in vals)}, "
+                      f"i64 {ok}, ptr %fuelptr, ptr %status)"]
+            if not _returns_next(chunk, ip + 1):
+                st, bad = tmp(), tmp()
+                lines += [f"  {st} = load i64, ptr %status",
+                          f"  {bad} = icmp ne i64 {st}, 0",
+                          f"  br i1 {bad}, label %bail, label %R{ip}", f"R{ip}:"]
+            lines.append(f"  store i64 {r}, ptr %t{d - argc}")
         elif op is Op.ReturnValue:
-            v, pair = tmp(), tmp()
-            lines += [f"  {v} = load i64, ptr %t{d - 1}",
-                      f"  {pair} = insertvalue {{i64, i64}} {{i64 0, i64 0}}, i64 {v}, 0",
-                      f"  ret {{i64, i64}} {pair}"]
-    lines += ["fail:", "  ret {i64, i64} {i64 0, i64 1}", "}", ""]
+            v = tmp()
+            lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  ret i64 {v}"]
+    lines += ["fail:", f"  store i64 {FUEL}, ptr %status", "  ret i64 0",
+              "deep:", f"  store i64 {DEEP}, ptr %status", "  ret i64 0",
+              "bail:", "  ret i64 0", "}", ""]
     call_args = []
     wrapper = ["define i64 @unit(ptr %ctx) nounwind {", "entry:",
                "  %bp = getelementptr i64, ptr %ctx, i64 2", "  %budget = load i64, ptr %bp",
@@ -262,46 +321,87 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int]:
         wrapper += [f"  %p{i} = getelementptr i64, ptr %ctx, i64 {_ARGS + i}",
                     f"  %x{i} = load i64, ptr %p{i}"]
         call_args.append(f"i64 %x{i}")
-    wrapper += [f"  %pair = call {{i64, i64}} @rec({', '.join(call_args)}, i64 %budget, "
-                "ptr %fuelptr)",
-                "  %r = extractvalue {i64, i64} %pair, 0",
-                "  %s = extractvalue {i64, i64} %pair, 1",
+    wrapper += [f"  %r = call i64 @rec({', '.join(call_args)}, i64 %budget, "
+                "ptr %fuelptr, ptr %ctx)",
                 "  %rp = getelementptr i64, ptr %ctx, i64 3", "  store i64 %r, ptr %rp",
-                "  store i64 %s, ptr %ctx", "  ret i64 %s", "}", ""]
-    return "\n".join(wrapper + lines), argc
+                "  %s = load i64, ptr %ctx", "  ret i64 %s", "}", ""]
+    return "\n".join(wrapper + lines), argc, width + nslots + argc
 
 
-_compiled: weakref.WeakKeyDictionary[Chunk, dict[int, NativeFunction | None]] = \
-    weakref.WeakKeyDictionary()
+#: (chunk digest, entry ip) -> its native function, or None when it has none; the oldest
+#: are forgotten past `max_units`.
+_compiled: OrderedDict[tuple[str, int], NativeFunction | None] = OrderedDict()
+
+
+def _compiled_code(chunk: Chunk, entry: int, text: str) -> Any:
+    """The machine code of `text`: from the disk cache (keyed by the IR text itself, which
+    says everything the code depends on), else compiled and stored; None on failure."""
+    from fusevm.jit import cache
+    cfg = get_config()
+    key = cache.native_key(_TAG, chunk.digest(), False, "self-calls", entry, text,
+                           cfg.reopt_pipeline, cfg.reopt_codegen)
+    loaded = cache.load_native(_TAG, key)
+    if loaded is not None:
+        COUNTS["loaded"] += 1
+        runtime.log(f"{chunk.source}: function at op {entry}: native self-calls loaded "
+                    "from the disk cache")
+        return loaded[0]
+    from fusevm.jit.codegen import compile_text
+    try:
+        native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
+    except Exception as x:  # LLVM rejected the IR: a bug here, reported, not fatal
+        runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
+                    f"({type(x).__name__}: {x})")
+        return None
+    cache.store_native(_TAG, key, native, {"function_op": entry})
+    return native
+
+
+def describe(chunk: Chunk) -> list[str]:
+    """One line per function of `chunk` this process made native or refused (jit-dump)."""
+    digest = chunk.digest()
+    out = []
+    for (d, entry), nf in list(_compiled.items()):
+        if d != digest:
+            continue
+        name = next((chunk.names[n] for n, ip in chunk.sub_entries if ip == entry), "?")
+        if nf is None:
+            out.append(f"; function {name} at op {entry}: interpreted (no native self-calls)")
+        else:
+            out.append(f"; function {name} at op {entry}: native self-calls ({nf.argc} Int "
+                       f"arguments, at most {nf.deepest} native calls deep)")
+    return out
+
+
+def forget() -> None:
+    """Forget every compiled function (the next hot call compiles again)."""
+    _compiled.clear()
 
 
 def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     """The compiled function at `entry` (once per chunk and entry), or None."""
-    table = _compiled.setdefault(chunk, {})
-    if entry in table:
-        return table[entry]
+    key = (chunk.digest(), entry)
+    if key in _compiled:
+        return _compiled[key]
     found: NativeFunction | None = None
     try:
-        text, argc = emit_ir(chunk, entry)
+        text, argc, words = emit_ir(chunk, entry)
     except NotPure as e:
         COUNTS["refused"] += 1
         runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls ({e})")
     else:
-        from fusevm.jit.codegen import compile_text
-        cfg = get_config()
-        try:
-            native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
-        except Exception as x:  # LLVM rejected the IR: a bug here, reported, not fatal
-            runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
-                        f"({type(x).__name__}: {x})")
-        else:
-            ctx = (ctypes.c_int64 * (_ARGS + argc))()
-            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), ctx,
-                                   threading.Lock())
+        native = _compiled_code(chunk, entry, text)
+        if native is not None:
+            # A frame: its locals (an upper bound: most live in registers), saved
+            # registers and the return address.
+            deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
+            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
             COUNTS["compiled"] += 1
-            runtime.log(f"{chunk.source}: function at op {entry}: compiled with native "
+            runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
                         f"self-calls ({argc} Int arguments)")
-    table[entry] = found
+    _compiled[key] = found
+    while len(_compiled) > get_config().max_units:
+        _compiled.popitem(last=False)
     return found
 
 
@@ -311,41 +411,53 @@ def call_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     if nf is None:
         return None
     argc = nf.argc
-    ctx = nf.ctx
+    # This VM's own context words (a VM runs one op at a time: no lock to take).
+    ctx = (ctypes.c_int64 * (_ARGS + argc))()
+    ctx[_FUEL] = fuel
     fn: Callable[[int], int] = nf.fn
     addr = ctypes.addressof(ctx)
     stack = vm.stack
     frames = vm.frames
-    lock = nf.lock
+    # Calls the interpreter would still allow: it refuses one once len(frames) passes
+    # max_depth.
+    room = vm.max_depth + 1
+    deepest = nf.deepest
+    first = _ARGS
+    # After a call deeper than native code goes, entered at frame depth `low`: the next
+    # deepest // 2 levels below it are interpreted, then native code tries again (so a
+    # very deep recursion costs about twice its calls natively, not its depth squared).
+    low = high = 0
 
     def step() -> int:
+        nonlocal low, high
         if vm._budget is not None or vm.strict_int:
+            return original()
+        depth = len(frames)
+        if low < depth < high:
             return original()
         frame = frames[-1]
         base = frame.stack_base
-        if len(stack) - base != argc or not lock.acquire(False):
+        if len(stack) - base != argc:
             return original()
-        try:
-            for i in range(argc):
-                v = stack[base + i]
-                if type(v) is not int:
-                    return original()
-                ctx[_ARGS + i] = v
-            ctx[_STATUS] = 0
-            ctx[_FUEL] = fuel
-            # Calls the interpreter would still allow: it refuses one once len(frames)
-            # passes max_depth.
-            ctx[_BUDGET] = vm.max_depth - len(frames) + 1
-            if fn(addr) != 0:
-                COUNTS["fallbacks"] += 1
-                return original()  # nothing changed: the interpreter runs the call
-            result = ctx[_RESULT]
-        finally:
-            lock.release()
+        for i in range(argc):
+            v = stack[base + i]
+            if type(v) is not int:
+                return original()
+            ctx[first + i] = v
+        ctx[_STATUS] = 0
+        allowed = room - depth
+        budget = allowed if allowed < deepest else deepest
+        ctx[_BUDGET] = budget
+        status = fn(addr)
+        if status != 0:
+            COUNTS["fallbacks"] += 1
+            if status == DEEP and budget < allowed:
+                low, high = depth, depth + deepest // 2
+            return original()  # nothing changed: the interpreter runs the call
         COUNTS["calls"] += 1
         frames.pop()
         vm.slots = frames[-1].slots
         del stack[base:]
-        stack.append(result)
+        stack.append(ctx[_RESULT])
         return frame.return_ip
     return step

@@ -31,6 +31,9 @@ from fusevm.jit import runtime
 from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
 from fusevm.jit.trace import lower as lowering
+from fusevm.jit.trace.calls import call_step
+from fusevm.jit.trace.calls import describe as describe_functions
+from fusevm.jit.trace.calls import forget as forget_native_functions
 from fusevm.jit.trace.ir import (
     Aborted,
     Recording,
@@ -97,7 +100,10 @@ def abort_reasons() -> dict[str, int]:
 
 
 def reset() -> None:
-    """Forget every anchor, pending import and counter (tests, benchmarks)."""
+    """Forget every anchor, pending import, counter, hot point and native function (tests,
+    benchmarks)."""
+    runtime.forget_hot_points()
+    forget_native_functions()
     with _lock:
         _anchors.clear()
         _pending.clear()
@@ -275,17 +281,16 @@ def use_reference_executor(on: bool) -> bool:
 def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
     """The step for hot point `h`: counts, records, runs traces (see the module doc)."""
     chunk = vm.chunk
-    try:
-        digest = runtime.analysis(chunk).digest
-    except VMError:
-        return None
     facts = loop_facts(chunk)
     if h not in facts.back_edges:
         # Traces start at loop headers; a function entry may still compile whole with
         # native self-calls (deep recursion), block starts stay interpreted.
         if any(ip == h for _, ip in chunk.sub_entries):
-            from fusevm.jit.trace.calls import call_step
             return call_step(vm, h, original, fuel)
+        return None
+    try:
+        digest = runtime.analysis(chunk).digest
+    except VMError:
         return None
     a = _anchor(chunk, digest, h)
     if a.life.phase is Phase.BLACKLISTED:
@@ -520,4 +525,5 @@ def describe(chunk: Chunk) -> str:
             lines.append(format_ir(t.ir, chunk, t.path))
             lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
                          f"{sorted(t.children)}")
+    lines.extend(describe_functions(chunk))
     return "\n".join(lines)

@@ -33,7 +33,8 @@ from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
 
-AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400)
+AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,
+                          lowerings_from="fusevm.lang.awk.jit")
 R: Final = F.MAY_RAISE
 IO: Final = F.IO | F.MAY_RAISE
 
