@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ctypes
 import re
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,9 +21,9 @@ from fusevm.bench import jit_workloads as jw
 from fusevm.jit import cache, get_config, runtime, set_config
 from fusevm.jit.abi import TrapCode
 from fusevm.jit.codegen import optimized_text
-from fusevm.jit.lower import emit
+from fusevm.jit.lower import emit, poll
 from fusevm.jit.policy import JitHook
-from fusevm.jit.unit import build_unit, emit_text, infer_for
+from fusevm.jit.unit import FUEL_MAX, Unit, build_unit, emit_text, infer_for
 from fusevm.values import Undef
 
 pytestmark = requires_llvmlite
@@ -40,7 +42,7 @@ def fresh_units() -> Iterator[None]:
 
 
 class PendingInterrupt(JitHook):
-    """The block tier with its fuel word negative from the start of every run, as after
+    """The block tier running whole chunks with the fuel word negative, as after
     `vm.interrupt()` from another thread: native code stops at its first poll and the
     interpreter (which knows of no interrupt) finishes the run."""
 
@@ -48,12 +50,10 @@ class PendingInterrupt(JitHook):
         super().__init__(False, force="block")
         self.stops: list[int] = []
 
-    def start_run(self, vm: Any) -> None:
-        super().start_run(vm)
-        self.fuel.value = -1
-
     def try_run(self, vm: Any) -> bool:
+        self.fuel.value = -1
         done = super().try_run(vm)
+        self.fuel.value = FUEL_MAX
         if not done and vm.ip:
             self.stops.append(vm.ip)
         return done
@@ -121,25 +121,97 @@ def test_a_poll_hands_back_the_operand_stack_at_the_header(
     assert stops == [1] and got.result == want
 
 
+WHILE_LOOP = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 0
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    GetSlot 0
+    LoadInt 2
+    Add
+    SetSlot 0
+    Jump top
+done:
+    GetSlot 1
+"""
+
+
+COUNTED_LOOP = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 0
+    GetSlot 1
+    BitXor
+    SetSlot 0
+    SlotIncLtIntJumpBack 1 {n} top
+    GetSlot 0
+"""
+
+
+def unit_of(chunk: Any) -> tuple[Unit, list[Any]]:
+    an = runtime.analysis(chunk)
+    slots: list[Any] = [Undef] * chunk.slot_count
+    return build_unit(an, "block", an.kinds_of(slots), False, get_config()), slots
+
+
 @pytest.mark.parametrize("interval", [1, 4, 64])
 def test_the_fuel_word_is_read_every_interval_back_edges(
         interval: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The latency bound, exactly: with the word negative from the start, a counted loop
-    stops at its header after `interval` trips, with the state there."""
+    """The bound, exactly: with the word negative from the start, a loop stops at its
+    header after `interval` trips, with the state there."""
     monkeypatch.setattr(emit, "POLL_INTERVAL", interval)
+    chunk = assemble(WHILE_LOOP.format(n=1000))
+    assert not poll.plan(runtime.analysis(chunk).cfg).counted
+    unit, slots = unit_of(chunk)
+    fuel = ctypes.c_int64(-1)
+    out = unit.enter(slots, ctypes.addressof(fuel))
+    assert out == (4, []) and unit.trap() == (TrapCode.FUEL, 4)
+    assert slots[:2] == [2 * interval, sum(range(0, 2 * interval, 2))]
+    fuel.value = 1
+    assert unit.enter(slots, ctypes.addressof(fuel)) == (-1, [sum(range(0, 1000, 2))])
+
+
+def test_a_counted_loop_reads_the_fuel_word_on_entry() -> None:
     chunk = jw.xor_mix(1000).reference()
-    an = runtime.analysis(chunk)
-    slots: list[Any] = [Undef] * chunk.slot_count
-    unit = build_unit(an, "block", an.kinds_of(slots), False, get_config())
+    assert poll.plan(runtime.analysis(chunk).cfg).counted
+    unit, slots = unit_of(chunk)
     fuel = ctypes.c_int64(-1)
     out = unit.enter(slots, ctypes.addressof(fuel))
     assert out is not None and unit.trap() == (TrapCode.FUEL, out[0])
-    assert slots[1] == interval  # i: trips taken
-    assert slots[0] == jw.xor_mix_expected(interval)
+    assert slots[:2] == [0, 0]  # at the header, before the first trip
     fuel.value = 1
-    slots[1] = 0
-    slots[0] = 0
     assert unit.enter(slots, ctypes.addressof(fuel)) == (-1, [jw.xor_mix_expected(1000)])
+
+
+def test_an_interrupt_reaches_a_counted_loop_between_its_entry_and_its_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A counted loop reads the word again each `interval` trips (its stop)."""
+    monkeypatch.setattr(emit, "POLL_INTERVAL", 64)
+    n = 2 ** 31 - 1  # seconds of native work
+    unit, slots = unit_of(assemble(COUNTED_LOOP.format(n=n)))
+    fuel = ctypes.c_int64(FUEL_MAX)
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(
+        unit.enter(slots, ctypes.addressof(fuel))))
+    worker.start()
+    time.sleep(0.02)
+    fuel.value = -1
+    worker.join(60)
+    assert out and out[0] is not None and out[0][0] >= 0, "ran to its end"
+    assert unit.trap()[0] is TrapCode.FUEL and 0 <= slots[1] < n
+    assert slots[1] % 64 == 0  # stopped where a stop was computed
 
 
 def _vector_ops(poll: bool, monkeypatch: pytest.MonkeyPatch) -> bool:

@@ -29,8 +29,9 @@ from typing import Any
 
 from fusevm.jit.abi import SlotKind, Status, TrapCode
 from fusevm.jit.cfg import Cfg
+from fusevm.jit.lower import poll
 from fusevm.jit.lower.builder import IRBackend, ir_type
-from fusevm.jit.lower.cx import MIXED, OPAQUE, Cx, Def, Flow, Val
+from fusevm.jit.lower.cx import INT, MIXED, OPAQUE, Cx, Def, Flow, Val
 from fusevm.jit.lower.textir import I8, I64, PTR, Block, Builder, Function, Phi, const_int
 from fusevm.jit.typeflow import ENTRY, Node, Typing, node_name, run_block
 
@@ -88,18 +89,15 @@ class _Emitter(Flow):
         self.slots_ptr: Any = None
         self.kinds_ptr: Any = None
         self.fuel_ptr: Any = None
+        self.polls = poll.plan(cfg) if POLL_BACK_EDGES else poll.NONE
         self.countdown: Any = None  # the alloca counting back-edges down to the next poll
-        #: Blocks some back-edge enters at an op boundary (where the interpreter can resume).
-        self.headers = frozenset(
-            b.index for b in cfg.blocks
-            if b.start < len(cfg.micro) and cfg.micro[b.start].sub == 0
-            and any(cfg.blocks[p].start >= b.start for p in b.preds))
-        #: A polled loop header's entry block: the loop's entries and its back-edges after
-        #: a poll come in here, so the header's own block is the head of an inner loop whose
-        #: only back-edges are the ones no poll was due on (see `_count_down`).
+        self.stops: dict[int, Any] = {}  # counted loop's header block -> alloca of its stop
+        #: A loop header's entry block: the loop's entries and its back-edges after a poll
+        #: come in here, so the header's own block is the head of an inner loop whose only
+        #: back-edges are the ones no poll was due on (see `_count_down`).
         self.loop_entry: dict[Node, Block] = {
             n: self.fn.append_block(f"{node_name(cfg, n)}~loop") for n in typing.order
-            if POLL_BACK_EDGES and n[0] in self.headers}
+            if n[0] in self.polls.headers}
 
     # -- Flow -----------------------------------------------------------------------------
 
@@ -130,11 +128,21 @@ class _Emitter(Flow):
         # One target of every branch rule is the op after the branch, never a back-edge.
         assert not (poll_t and poll_f)
         if poll_t or poll_f:
-            # The looping direction goes on while the counter lasts; the other edge and
-            # the poll leave from a block of their own, so the loop has one exiting branch
-            # with a computable trip count (LLVM can still vectorise it).
+            # The looping direction goes on while the counter (or a counted loop's slot)
+            # lasts; the other edge and the poll leave from a block of their own, so the
+            # loop has one exiting branch with a computable trip count.
             back, out = (t, f) if poll_t else (f, t)
             loops = cond.ir if poll_t else self.builder.not_(cond.ir)
+            counted = self.polls.counted.get(back[0])
+            if (poll_t and counted is not None and counted.ip == cx.ip
+                    and cx.slots[counted.slot].kind is INT):
+                stop = self.builder.load(I64, self.stops[back[0]])
+                go = self.builder.icmp("<", cx.slots[counted.slot].ir, stop)
+                slow = self.fn.append_block(self._split_name("slow"))
+                self.builder.cbranch(go, self._fast(cx, back), slow)
+                self.builder.position_at_end(slow)
+                self.builder.cbranch(loops, self._door(cx, back), self._door(cx, out))
+                return
             go = self.builder.binop("and", loops, self._count_down())
             slow = self.fn.append_block(self._split_name("slow"))
             self.builder.cbranch(go, self._fast(cx, back), slow)
@@ -207,19 +215,21 @@ class _Emitter(Flow):
 
     def _polls(self, succ: Node) -> bool:
         """True when the edge from the current node into `succ` is a polled back-edge."""
-        return (POLL_BACK_EDGES and self.current != ENTRY and succ[0] in self.headers
+        return (self.current != ENTRY and succ[0] in self.polls.headers
                 and self.cfg.blocks[self.current[0]].start >= self.cfg.blocks[succ[0]].start)
 
     def _count_down(self) -> Any:
         """Count one back-edge; the i1 that is true while no poll is due.
 
         Latency bound: every cycle of the CFG has a back-edge (an edge to a block that does
-        not start later), so a path without one runs each block at most once, and the fuel
-        word is read at least once every `POLL_INTERVAL` back-edges: within POLL_INTERVAL x
-        (the unit's op count) ops, helpers being bounded calls (a loop inside one fused
-        op's expansion is not polled: the op bounds it). The counter restarts at
-        each entry into the unit; between entries the interpreter sees the interrupt at
-        its hot points. The counter is a stack variable, kept in a register by SROA.
+        not start later), so a path without one runs each block at most once. Between two
+        reads of the fuel word there are at most POLL_INTERVAL counted-down back-edges and
+        POLL_INTERVAL trips of each counted loop (`poll.py`: entering one reads the word),
+        so at most POLL_INTERVAL x (1 + counted loops) x (the unit's op count) ops run,
+        helpers being bounded calls (a loop inside one fused op's expansion is not polled:
+        the op bounds it). The counter restarts at each entry into the unit; between
+        entries the interpreter sees the interrupt at its hot points. The counter is a
+        stack variable, kept in a register by SROA.
         """
         assert self.countdown is not None
         left = self.builder.load(I64, self.countdown)
@@ -235,13 +245,33 @@ class _Emitter(Flow):
         makes the word negative from any thread. Step budgets are not counted here: a
         run with a budget stays in the interpreter, which counts every instruction.
         """
-        assert self.fuel_ptr is not None and self.countdown is not None
+        assert self.countdown is not None
         self.builder.store(const_int(I64, POLL_INTERVAL), self.countdown)
+        self._read_fuel(succ, list(cx.stack), dict(cx.slots))
+        self.builder.branch(self._door(cx, succ))
+
+    def _read_fuel(self, header: Node, stack: list[Val], slots: dict[int, Val]) -> None:
+        """Leave (FUEL) with `stack` and `slots`, the state at `header`, when the fuel word
+        has gone negative."""
+        assert self.fuel_ptr is not None
         left = self.builder.load_relaxed(I64, self.fuel_ptr)
         empty = self.builder.icmp("<", left, const_int(I64, 0))
-        ip = self.cfg.micro[self.cfg.blocks[succ[0]].start].ip
-        self._guard(empty, TrapCode.FUEL, ip, (list(cx.stack), dict(cx.slots)))
-        self.builder.branch(self._door(cx, succ))
+        ip = self.cfg.micro[self.cfg.blocks[header[0]].start].ip
+        self._guard(empty, TrapCode.FUEL, ip, (stack, slots))
+
+    def _enter_counted(self, header: Node, stack: list[Val], slots: dict[int, Val]) -> None:
+        """In a counted loop's entry block: read the fuel word, and set the loop's stop
+        (`poll.py`); a slot that is no Int here stops it at its first back-edge."""
+        counted = self.polls.counted[header[0]]
+        self._read_fuel(header, stack, slots)
+        i = slots[counted.slot]
+        stop = const_int(I64, -(1 << 63))
+        if i.kind is INT:
+            end = self.builder.call_intrinsic("llvm.sadd.sat.i64", I64,
+                                              [i.ir, const_int(I64, POLL_INTERVAL)])
+            stop = self.builder.call_intrinsic("llvm.smin.i64", I64,
+                                               [end, const_int(I64, counted.limit)])
+        self.builder.store(stop, self.stops[header[0]])
 
     # -- edges and phis ---------------------------------------------------------------------
 
@@ -283,10 +313,12 @@ class _Emitter(Flow):
 
     def _enter(self, index: Node) -> tuple[list[Val], dict[int, Val]]:
         """Create the node's phis and return its entry stack and slots as values. A loop
-        header gets the same phis in its entry block, which falls into the header."""
+        header gets the same phis in its entry block, which falls into the header (after
+        reading the fuel word, for a counted loop)."""
         state = self.typing.states[index]
         here = self.builder.block
         outer = self.loop_entry.get(index)
+        joined: list[tuple[tuple[Phi, Phi | None], tuple[Phi, Phi | None]]] = []
 
         def phis(pos: tuple[Any, ...], kind: SlotKind, through: bool) -> tuple[Phi, Phi | None]:
             pair = ((self.builder.phi(I64), self.builder.phi(I8)) if kind in _TAGGED
@@ -298,31 +330,39 @@ class _Emitter(Flow):
                     pair[1].add_incoming(tag, pred)
             return pair
 
-        def value(pos: tuple[Any, ...], kind: SlotKind, def_: Def) -> Val:
+        def value(pos: tuple[Any, ...], kind: SlotKind, def_: Def) -> tuple[Val, Val]:
+            """The value at the header, and in its entry block."""
             if not _own_phi(def_, index):
-                return self.defs[def_]
+                return self.defs[def_], self.defs[def_]
             if kind in _NO_VALUE:
-                v = Val(kind, def_=def_)
+                v = o = Val(kind, def_=def_)
             else:
-                phi, tag = phis(pos, kind, False)
+                pair = phis(pos, kind, False)
+                v = o = Val(kind, pair[0], pair[1], def_)
                 if outer is not None:
                     self.builder.position_at_end(outer)
-                    o_phi, o_tag = phis(pos, kind, True)
+                    o_pair = phis(pos, kind, True)
                     self.builder.position_at_end(here)
-                    phi.add_incoming(o_phi, outer)
-                    if tag is not None and o_tag is not None:
-                        tag.add_incoming(o_tag, outer)
-                v = Val(kind, phi, tag, def_)
+                    joined.append((pair, o_pair))
+                    o = Val(kind, o_pair[0], o_pair[1])
             self.defs.setdefault(def_, v)
-            return v
+            return v, o
 
         stack = [value(("stack", i), k, d) for i, (k, d) in enumerate(state.stack)]
         slots = {s: value(("slot", s), k, d) for s, (k, d) in state.slots.items()}
         if outer is not None:
             self.builder.position_at_end(outer)
+            if index[0] in self.polls.counted:
+                self._enter_counted(index, [o for _, o in stack],
+                                    {s: o for s, (_, o) in slots.items()})
+            last = self.builder.block
+            for (phi, tag), (o_phi, o_tag) in joined:
+                phi.add_incoming(o_phi, last)
+                if tag is not None and o_tag is not None:
+                    tag.add_incoming(o_tag, last)
             self.builder.branch(here)
             self.builder.position_at_end(here)
-        return stack, slots
+        return [v for v, _ in stack], {s: v for s, (v, _) in slots.items()}
 
     # -- prologue, blocks, epilogue ---------------------------------------------------------------
 
@@ -331,9 +371,12 @@ class _Emitter(Flow):
         self.slots_ptr = self.b.load_field("slots", PTR)
         self.kinds_ptr = self.b.load_field("slot_kinds", PTR)
         self.fuel_ptr = self.b.load_field("fuel", PTR)
-        if POLL_BACK_EDGES and self.headers:
+        if self.polls.headers:
             self.countdown = self.builder.alloca(I64)
             self.builder.store(const_int(I64, POLL_INTERVAL), self.countdown)
+        for h in sorted(self.polls.counted):
+            self.stops[h] = self.builder.alloca(I64)
+            self.builder.store(const_int(I64, -(1 << 63)), self.stops[h])
         checked: dict[int, SlotKind] = {s: k for s, k in self.typing.entry_kinds.items()
                                         if k is not SlotKind.OTHER}
         bad: Any = None
