@@ -229,3 +229,46 @@ def test_polling_leaves_a_counted_loop_vectorisable(monkeypatch: pytest.MonkeyPa
     loop on this machine, it vectorises the polled one too."""
     if _vector_ops(False, monkeypatch):
         assert _vector_ops(True, monkeypatch)
+
+
+def test_a_loop_writing_its_counted_slot_elsewhere_is_counted_down_instead() -> None:
+    counted = assemble(COUNTED_LOOP.format(n=100))
+    assert list(poll.plan(runtime.analysis(counted).cfg).counted.values()) == [
+        poll.Counted(8, 1, 100)]
+    rewinds = assemble(COUNTED_LOOP.format(n=100).replace(
+        "    BitXor\n", "    BitXor\n    GetSlot 1\n    SetSlot 1\n"))
+    assert not poll.plan(runtime.analysis(rewinds).cfg).counted
+    assert VM(rewinds).run() == VM(counted).run()
+
+
+ENTERED_IN_THE_MIDDLE = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+    Jump mid
+top:
+    GetSlot 0
+    LoadInt 3
+    Mul
+    SetSlot 0
+mid:
+    GetSlot 0
+    LoadInt 2
+    Add
+    SetSlot 0
+    SlotIncLtIntJumpBack 1 50 top
+    GetSlot 0
+"""
+
+
+def test_a_loop_entered_in_its_middle_is_counted_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emit, "POLL_INTERVAL", 4)
+    chunk = assemble(ENTERED_IN_THE_MIDDLE)
+    assert not poll.plan(runtime.analysis(chunk).cfg).counted
+    unit, slots = unit_of(chunk)
+    fuel = ctypes.c_int64(-1)
+    assert unit.enter(slots, ctypes.addressof(fuel)) == (5, [])  # at `top`
+    assert slots[1] == 4
+    fuel.value = 1
+    assert unit.enter(slots, ctypes.addressof(fuel)) == (-1, [VM(chunk).run()])
