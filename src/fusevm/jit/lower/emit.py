@@ -11,11 +11,14 @@ Layout of every unit (`i64 unit(JitCtx*)`, see `abi.py`):
   byte) and the final operand stack into the context, returns OK;
 * `exit~<n>`, one per guard: stores the state before the guarded op (every tracked slot
   and the operand stack, see `abi.py`), the trap code and op index, and returns DEOPT;
-* every back-edge (an edge into a loop header from a block at or after it) counts down a
-  local counter; when it reaches zero, after `POLL_INTERVAL` back-edges, the edge goes
-  through a poll block that resets it and makes a relaxed load of `*ctx.fuel`. A negative
-  word leaves like a guard (FUEL) with the state at the header, which is how
-  `vm.interrupt()` reaches native loops (see `_count_down` for the latency bound).
+* `B<ip>~loop`, before each loop header (`poll.py`): the loop's entries come in here, and
+  so do its back-edges once a poll is due, so the header's own block heads an inner loop
+  whose back-edges carry no poll (LLVM can unroll and vectorise it). A back-edge counts
+  down a local counter and, after `POLL_INTERVAL` of them, goes through a poll block that
+  resets it and makes a relaxed load of `*ctx.fuel`; a counted loop's entry block reads
+  the word itself and sets the bound its back-edge tests instead. A negative word leaves
+  like a guard (FUEL) with the state at the header, which is how `vm.interrupt()` reaches
+  native loops (see `_count_down` for the latency bound).
 
 Nodes are emitted in reverse post-order, so every value a node uses without a phi was
 defined in a node emitted earlier. Every branch a rule makes consumes the next edge the
