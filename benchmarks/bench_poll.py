@@ -1,10 +1,11 @@
 """Cost of interrupt polling in native loops: each JIT loop workload compiled with and
-without the fuel check at loop headers, timed interleaved (A B A B) in one process.
+without the fuel poll at back-edges, timed interleaved (A B A B) in one process.
 
-    PYTHONPATH=src python benchmarks/bench_poll.py [--rounds N]
+    PYTHONPATH=src python benchmarks/bench_poll.py [--rounds N] [--interval N]
 
 Prints per workload the median time per call of both units, and the ratio
-polled/unpolled with its spread (min..max over rounds). Nothing here asserts a speed;
+polled/unpolled with its spread (min..max over rounds). Times are this thread's CPU time,
+so other processes sharing the cores do not count. Nothing here asserts a speed;
 the goal (issue "engine seams") is a ratio of at most 1.03.
 """
 
@@ -32,32 +33,36 @@ def compile_pair(chunk: object, slots: list[object]) -> tuple[Unit, Unit]:
     cfg = get_config().replace(first_pipeline="O2", first_codegen=2)
     units = []
     for poll in (True, False):
-        emit.POLL_LOOP_HEADERS = poll
+        emit.POLL_BACK_EDGES = poll
         units.append(build_unit(an, "block", kinds, False, cfg))
-    emit.POLL_LOOP_HEADERS = True
+    emit.POLL_BACK_EDGES = True
     return units[0], units[1]
 
 
 def time_call(unit: Unit, slots: list[object], inner: int) -> float:
-    start = time.perf_counter()
+    start = time.thread_time()
     for _ in range(inner):
         unit.run(list(slots))
-    return (time.perf_counter() - start) / inner
+    return (time.thread_time() - start) / inner
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--interval", type=int, default=emit.POLL_INTERVAL,
+                        help="back-edges between two reads of the fuel word "
+                             f"(default {emit.POLL_INTERVAL})")
     args = parser.parse_args(argv)
+    emit.POLL_INTERVAL = args.interval
     print(f"{'workload':<18} {'polled':>10} {'unpolled':>10} {'ratio':>7}  spread")
     for w in jw.WORKLOADS:
         chunk = w.reference()
         slots = list(w.slots) + [Undef] * (chunk.slot_count - len(w.slots))
         polled, plain = compile_pair(chunk, slots)
         assert polled.run(list(slots)) == plain.run(list(slots))
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         plain.run(list(slots))
-        inner = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-7)))
+        inner = max(1, int(0.02 / max(time.thread_time() - t0, 1e-7)))
         a: list[float] = []
         b: list[float] = []
         for _ in range(args.rounds):

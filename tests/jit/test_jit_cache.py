@@ -7,6 +7,7 @@ temporary directory too, set in tests/conftest.py).
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,13 @@ def test_key_digest_is_canonical() -> None:
     assert key_digest((1, 2), 3) != key_digest(1, (2, 3))
     assert key_digest(True) != key_digest(1)
     assert key_digest(0.0) != key_digest(-0.0) != key_digest(0)
+    nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000001))[0]
+    assert key_digest(float("nan")) != key_digest(nan)
+    assert key_digest(("a", (1, 2.5, None), b"x")) == key_digest(("a", (1, 2.5, None), b"x"))
+    # an enum takes the general encoding, as its number
+    from fusevm.jit.abi import SlotKind
+    assert key_digest(SlotKind.FLOAT, "x") == key_digest(SlotKind.FLOAT, "x")
+    assert key_digest(SlotKind.FLOAT) != key_digest(SlotKind.INT)
     with pytest.raises(TypeError):
         key_digest(object())
 

@@ -97,8 +97,9 @@ class JitCtx(ctypes.Structure):
         ("nglobals", ctypes.c_int64),
         ("trap", ctypes.c_int64),  # TrapCode of the last DEOPT
         ("trap_ip", ctypes.c_int64),  # op index of the last DEOPT
-        # i64 the unit reads at every loop header, leaving (FUEL) when it is negative: the
-        # VM's interrupt() reaches native loops through it (epoch-style polling).
+        # i64 the unit reads once every POLL_INTERVAL back-edges (lower/emit.py), leaving
+        # (FUEL) at the loop header when it is negative: the VM's interrupt() reaches
+        # native loops through it (epoch-style polling).
         ("fuel", ctypes.c_void_p),
         # Operand-stack values stored in `results` by the last DEOPT, which writes the
         # state before the op it stops at (-1: it stopped at entry, nothing written).

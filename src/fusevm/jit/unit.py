@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.jit import cfg as cfg_mod
-from fusevm.jit.abi import JitCtx, SlotKind, TrapCode, helper_address
+from fusevm.jit.abi import CTX_FIELD, JitCtx, SlotKind, TrapCode, helper_address
 from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.typeflow import Typing, infer
 from fusevm.values import Undef, UndefType
@@ -45,6 +45,14 @@ _UNIT_FN: Final = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)
 
 #: Fuel with no budget and no interrupt: loop headers never run out.
 FUEL_MAX: Final = 1 << 62
+
+# Word index of each JitCtx field (every field is one 8-byte word), derived from the struct.
+assert all(getattr(JitCtx, f[0]).offset == 8 * i for i, f in enumerate(JitCtx._fields_))
+_CTX_WORDS: Final = ctypes.sizeof(JitCtx) // 8
+(_SLOTS, _SLOT_KINDS, _RESULTS, _RESULT_KINDS, _HELPERS, _NSLOTS, _NRESULTS, _TRAP, _TRAP_IP,
+ _FUEL, _EXIT_DEPTH) = (CTX_FIELD[f] for f in (
+     "slots", "slot_kinds", "results", "result_kinds", "helpers", "nslots", "nresults",
+     "trap", "trap_ip", "fuel", "exit_depth"))
 
 
 class Analysis:
@@ -131,35 +139,40 @@ class Unit:
         self.copy_out = tuple((s, int(k)) for s, k in writes)
         self.result_kinds = tuple(int(k) for k in results)
         self.nslots = nslots
+        # One buffer holds the context, the default fuel word, the slot and result words,
+        # the helper table and the kind bytes (a unit is built per cache load: few objects).
         n = max(nslots, 1)
         m = max(len(results), max_depth, 1)
-        self._words = (ctypes.c_int64 * n)()
-        self._kinds = (ctypes.c_uint8 * n)()
-        self._results = (ctypes.c_int64 * m)()
-        self._result_kinds = (ctypes.c_uint8 * m)()
-        self._helpers = (ctypes.c_void_p * max(len(info.helper_ids), 1))(
-            *[helper_address(h) for h in info.helper_ids])
-        raw = memoryview(self._words).cast("B")
-        self.iw = raw.cast("q")
-        self.fw = raw.cast("d")
-        self.kb = memoryview(self._kinds).cast("B")
-        raw_r = memoryview(self._results).cast("B")
-        self.ir_ = raw_r.cast("q")
-        self.fr = raw_r.cast("d")
-        self.kr = memoryview(self._result_kinds).cast("B")
-        self.ctx = JitCtx()
-        c = self.ctx
-        c.slots = ctypes.addressof(self._words)
-        c.slot_kinds = ctypes.addressof(self._kinds)
-        c.results = ctypes.addressof(self._results)
-        c.result_kinds = ctypes.addressof(self._result_kinds)
-        c.helpers = ctypes.addressof(self._helpers)
-        c.nslots = nslots
-        c.nresults = len(results)
-        self._fuel = ctypes.c_int64(FUEL_MAX)  # used when the caller passes no fuel word
-        self.default_fuel = ctypes.addressof(self._fuel)
-        c.fuel = self.default_fuel
-        self.ctx_addr = ctypes.addressof(c)
+        helpers = info.helper_ids
+        words = _CTX_WORDS + 1
+        w0, r0, h0 = words, words + n, words + n + m
+        k0 = h0 + max(len(helpers), 1)
+        self._buf = buf = (ctypes.c_int64 * (k0 + (n + m + 7) // 8))()
+        base = ctypes.addressof(buf)
+        raw = memoryview(buf).cast("B")
+        cw = raw[:_CTX_WORDS * 8 + 8].cast("q")
+        self.cw = cw
+        self.iw = raw[w0 * 8:r0 * 8].cast("q")
+        self.fw = raw[w0 * 8:r0 * 8].cast("d")
+        self.ir_ = raw[r0 * 8:h0 * 8].cast("q")
+        self.fr = raw[r0 * 8:h0 * 8].cast("d")
+        self.kb = raw[k0 * 8:k0 * 8 + n]
+        self.kr = raw[k0 * 8 + n:k0 * 8 + n + m]
+        if helpers:
+            table = raw[h0 * 8:(h0 + len(helpers)) * 8].cast("q")
+            for i, h in enumerate(helpers):
+                table[i] = helper_address(h)
+        cw[_SLOTS] = base + w0 * 8
+        cw[_SLOT_KINDS] = base + k0 * 8
+        cw[_RESULTS] = base + r0 * 8
+        cw[_RESULT_KINDS] = base + k0 * 8 + n
+        cw[_HELPERS] = base + h0 * 8
+        cw[_NSLOTS] = nslots
+        cw[_NRESULTS] = len(results)
+        cw[_CTX_WORDS] = FUEL_MAX  # the fuel word used when the caller passes none
+        self.default_fuel = base + _CTX_WORDS * 8
+        cw[_FUEL] = self.default_fuel
+        self.ctx_addr = base
         self.code: tuple[Any, Any] = (_UNIT_FN(native.address), native)
         # Copy plans: live-in slots by how their word is written, written slots and
         # results by how their word is read back (None: read the kind byte).
@@ -196,7 +209,7 @@ class Unit:
 
     def trap(self) -> tuple[TrapCode, int]:
         """Why and where the last DEOPT happened."""
-        return TrapCode(self.ctx.trap), int(self.ctx.trap_ip)
+        return TrapCode(self.cw[_TRAP]), self.cw[_TRAP_IP]
 
     def run(self, slots: list[Any], kinds: tuple[int, ...] | None = None) -> list[Any] | None:
         """Run with `slots`; the final stack, or None on DEOPT (`slots` unchanged).
@@ -234,18 +247,18 @@ class Unit:
                 fw = self.fw
                 for s in self.float_in:
                     fw[s] = slots[s]
-            ctx = self.ctx
-            ctx.fuel = fuel
+            cw = self.cw
+            cw[_FUEL] = fuel
             code = self.code  # keeps this code's region alive even if it is replaced
             status = code[0](self.ctx_addr)
             if not status:
                 out: tuple[int, list[Any]] | None = (-1, self._copy_out(slots))
             else:
                 self.deopts += 1
-                depth = ctx.exit_depth
+                depth = cw[_EXIT_DEPTH]
                 out = None
                 if exact and depth >= 0:
-                    out = (int(ctx.trap_ip), self._copy_state(slots, depth))
+                    out = (cw[_TRAP_IP], self._copy_state(slots, depth))
                 for s, k in zip(self.live_in, self.info.kinds):
                     self.kb[s] = k
             if kinds is not None:

@@ -225,11 +225,8 @@ def unit_meta(unit: Unit) -> dict[str, Any]:
             "ops": info.ops}
 
 
-_KINDS: Final = {int(k): k for k in SlotKind}
-
-
-def _kind(k: object) -> SlotKind:
-    return _KINDS[k]  # type: ignore[index]  # KeyError (a reject) for anything else
+_KINDS: Final[dict[object, SlotKind]] = {int(k): k for k in SlotKind}
+_TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
@@ -240,16 +237,19 @@ def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[in
     def check(meta: dict[str, Any]) -> None:
         if meta["tier"] != tier or meta["ops"] != an.n_ops:
             raise ValueError("the entry is for another unit")
-        writes = [(s, _kind(k)) for s, k in meta["writes"]]
-        if any(not (isinstance(s, int) and 0 <= s < an.nslots) for s, _ in writes):
-            raise ValueError("a written slot is out of range")
-        results = [_kind(k) for k in meta["results"]]
+        nslots = an.nslots
+        writes = []
+        for s, k in meta["writes"]:
+            if not (type(s) is int and 0 <= s < nslots):
+                raise ValueError("a written slot is out of range")
+            writes.append((s, _KINDS[k]))  # KeyError (a reject) for anything else
+        results = [_KINDS[k] for k in meta["results"]]
         if len(results) > an.max_depth:
             raise ValueError("more results than the stack can hold")
         helpers = tuple(meta["helpers"])
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-        traps = frozenset(TrapCode(t) for t in meta["traps"])
+        traps = frozenset([_TRAPS[t] for t in meta["traps"]])
         parts.extend((writes, results, helpers, traps, int(meta["blocks"])))
 
     found = load_native(store, NATIVE_TAGS[tier], key, check)

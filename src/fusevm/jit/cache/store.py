@@ -99,14 +99,21 @@ class Entry:
 
 
 def key_digest(*parts: object) -> bytes:
-    """BLAKE2b-256 of a canonical, length-prefixed encoding of `parts`.
+    """BLAKE2b-256 of a canonical encoding of `parts`.
 
-    Parts are bytes, str, int (enums included), float (by its bit pattern, so -0.0 and
-    each NaN payload differ), bool, None, or tuples/lists of those (nested).
+    Parts are bytes, str, int, float, bool, None, or tuples/lists of those (nested). Plain
+    values are encoded by `marshal` at version 2, which writes each type one way (no
+    references, floats by their bits, so -0.0 and each NaN payload differ); a key holding
+    anything else (an enum, counted as its number) takes a length-prefixed encoding of
+    its own. Either way equal keys have equal digests and the two encodings never meet.
     """
-    h = hashlib.blake2b(digest_size=32)
-    _feed(h, parts)
-    return h.digest()
+    try:
+        raw = marshal.dumps(parts, 2)  # type: ignore[arg-type]  # ValueError if not
+    except ValueError:
+        h = hashlib.blake2b(b"f", digest_size=32)
+        _feed(h, parts)
+        return h.digest()
+    return hashlib.blake2b(b"m" + raw, digest_size=32).digest()
 
 
 def _feed(h: Any, part: object) -> None:

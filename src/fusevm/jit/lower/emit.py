@@ -11,8 +11,14 @@ Layout of every unit (`i64 unit(JitCtx*)`, see `abi.py`):
   byte) and the final operand stack into the context, returns OK;
 * `exit~<n>`, one per guard: stores the state before the guarded op (every tracked slot
   and the operand stack, see `abi.py`), the trap code and op index, and returns DEOPT;
-* at each loop header, a relaxed load of `*ctx.fuel`; a negative word leaves the same
-  way (FUEL), which is how `vm.interrupt()` reaches native loops.
+* `B<ip>~loop`, before each loop header (`poll.py`): the loop's entries come in here, and
+  so do its back-edges once a poll is due, so the header's own block heads an inner loop
+  whose back-edges carry no poll (LLVM can unroll and vectorise it). A back-edge counts
+  down a local counter and, after `POLL_INTERVAL` of them, goes through a poll block that
+  resets it and makes a relaxed load of `*ctx.fuel`; a counted loop's entry block reads
+  the word itself and sets the bound its back-edge tests instead. A negative word leaves
+  like a guard (FUEL) with the state at the header, which is how `vm.interrupt()` reaches
+  native loops (see `_count_down` for the latency bound).
 
 Nodes are emitted in reverse post-order, so every value a node uses without a phi was
 defined in a node emitted earlier. Every branch a rule makes consumes the next edge the
@@ -26,8 +32,9 @@ from typing import Any
 
 from fusevm.jit.abi import SlotKind, Status, TrapCode
 from fusevm.jit.cfg import Cfg
+from fusevm.jit.lower import poll
 from fusevm.jit.lower.builder import IRBackend, ir_type
-from fusevm.jit.lower.cx import MIXED, OPAQUE, Cx, Def, Flow, Val
+from fusevm.jit.lower.cx import INT, MIXED, OPAQUE, Cx, Def, Flow, Val
 from fusevm.jit.lower.textir import I8, I64, PTR, Block, Builder, Function, Phi, const_int
 from fusevm.jit.typeflow import ENTRY, Node, Typing, node_name, run_block
 
@@ -40,9 +47,14 @@ def _own_phi(def_: Def, node: Node) -> bool:
 _NO_VALUE = (SlotKind.UNDEF, SlotKind.OTHER)
 
 
-#: Whether loop headers poll the fuel word (benchmarks/bench_poll.py measures the cost by
+#: Whether back-edges poll the fuel word (benchmarks/bench_poll.py measures the cost by
 #: compiling with it off; nothing else turns it off, since interrupts depend on it).
-POLL_LOOP_HEADERS = True
+POLL_BACK_EDGES = True
+
+#: Back-edges taken between two reads of the fuel word (a power of two). Large enough that
+#: the poll block is off the hot path of a loop LLVM vectorises (its vector loop restarts
+#: after each poll), small enough that an interrupt lands within a few milliseconds.
+POLL_INTERVAL = 1 << 14
 
 #: Function attributes of every unit. Jump tables would put relocations into .rodata,
 #: which the pre-linker refuses.
@@ -69,14 +81,26 @@ class _Emitter(Flow):
         self.bbs: dict[Node, Block] = {
             n: self.fn.append_block(node_name(cfg, n)) for n in typing.order}
         self.defs: dict[Def, Val] = {}
-        self.phis: dict[tuple[Node, tuple[Any, ...]], tuple[Phi, Phi | None]] = {}
-        self.pending: dict[tuple[Node, tuple[Any, ...]], list[tuple[Block, Any, Any]]] = {}
+        # Phis and the incomings recorded before them, by (node, through its loop entry
+        # block?, position).
+        self.phis: dict[tuple[Node, bool, tuple[Any, ...]], tuple[Phi, Phi | None]] = {}
+        self.pending: dict[tuple[Node, bool, tuple[Any, ...]],
+                           list[tuple[Block, Any, Any]]] = {}
         self.current: Node = ENTRY
         self.ordinal = 0
         self.splits = 0
         self.slots_ptr: Any = None
         self.kinds_ptr: Any = None
         self.fuel_ptr: Any = None
+        self.polls = poll.plan(cfg) if POLL_BACK_EDGES else poll.NONE
+        self.countdown: Any = None  # the alloca counting back-edges down to the next poll
+        self.stops: dict[int, Any] = {}  # counted loop's header block -> alloca of its stop
+        #: A loop header's entry block: the loop's entries and its back-edges after a poll
+        #: come in here, so the header's own block is the head of an inner loop whose only
+        #: back-edges are the ones no poll was due on (see `_count_down`).
+        self.loop_entry: dict[Node, Block] = {
+            n: self.fn.append_block(f"{node_name(cfg, n)}~loop") for n in typing.order
+            if n[0] in self.polls.headers}
 
     # -- Flow -----------------------------------------------------------------------------
 
@@ -86,18 +110,64 @@ class _Emitter(Flow):
         return node
 
     def jump(self, cx: Cx, target: int) -> None:
-        succ = self._next_edge()
-        self._edge(cx, succ)
-        self.builder.branch(self.bbs[succ])
+        self._goto(cx, self._next_edge())
+
+    def _goto(self, cx: Cx, succ: Node) -> None:
+        if self._polls(succ):
+            go = self._count_down()
+            poll = self.fn.append_block(self._split_name("poll"))
+            self.builder.cbranch(go, self._fast(cx, succ), poll)
+            self.builder.position_at_end(poll)
+            self._poll_into(cx, succ)
+            return
+        self.builder.branch(self._door(cx, succ))
 
     def branch(self, cx: Cx, cond: Val, if_true: int, if_false: int) -> None:
         t, f = self._next_edge(), self._next_edge()
-        self._edge(cx, t)
         if t == f:
-            self.builder.branch(self.bbs[t])
+            self._goto(cx, t)
             return
-        self._edge(cx, f)
-        self.builder.cbranch(cond.ir, self.bbs[t], self.bbs[f])
+        poll_t, poll_f = self._polls(t), self._polls(f)
+        # One target of every branch rule is the op after the branch, never a back-edge.
+        assert not (poll_t and poll_f)
+        if poll_t or poll_f:
+            # The looping direction goes on while the counter (or a counted loop's slot)
+            # lasts; the other edge and the poll leave from a block of their own, so the
+            # loop has one exiting branch with a computable trip count.
+            back, out = (t, f) if poll_t else (f, t)
+            loops = cond.ir if poll_t else self.builder.not_(cond.ir)
+            counted = self.polls.counted.get(back[0])
+            if (poll_t and counted is not None and counted.ip == cx.ip
+                    and cx.slots[counted.slot].kind is INT):
+                stop = self.builder.load(I64, self.stops[back[0]])
+                go = self.builder.icmp("<", cx.slots[counted.slot].ir, stop)
+                slow = self.fn.append_block(self._split_name("slow"))
+                self.builder.cbranch(go, self._fast(cx, back), slow)
+                self.builder.position_at_end(slow)
+                self.builder.cbranch(loops, self._door(cx, back), self._door(cx, out))
+                return
+            go = self.builder.binop("and", loops, self._count_down())
+            slow = self.fn.append_block(self._split_name("slow"))
+            self.builder.cbranch(go, self._fast(cx, back), slow)
+            self.builder.position_at_end(slow)
+            poll = self.fn.append_block(self._split_name("poll"))
+            self.builder.cbranch(loops, poll, self._door(cx, out))
+            self.builder.position_at_end(poll)
+            self._poll_into(cx, back)
+            return
+        self.builder.cbranch(cond.ir, self._door(cx, t), self._door(cx, f))
+
+    def _door(self, cx: Cx, succ: Node) -> Block:
+        """Record the edge into `succ` the ordinary way and return the block it enters: a
+        loop header's entry block, which is also where its polled back-edges come back."""
+        entry = self.loop_entry.get(succ)
+        self._edge(cx, succ, entry is not None)
+        return self.bbs[succ] if entry is None else entry
+
+    def _fast(self, cx: Cx, succ: Node) -> Block:
+        """Record a back-edge that needs no poll: straight into the header's block."""
+        self._edge(cx, succ, False)
+        return self.bbs[succ]
 
     def deopt_if(self, cx: Cx, cond: Val, trap: TrapCode) -> None:
         assert cx.pre is not None  # Cx.deopt_if refuses first
@@ -140,25 +210,71 @@ class _Emitter(Flow):
         tag = v.tag if v.kind in _TAGGED else self.b.tag_const(v.kind)
         self.builder.store(tag, self.b.element_ptr(kinds, index, I8))
 
-    def _poll(self, node: Node, stack: list[Val], slots: dict[int, Val]) -> None:
-        """At a loop header: leave (FUEL) when the fuel word has gone negative.
+    # -- polling the fuel word ------------------------------------------------------------
+
+    def _split_name(self, what: str) -> str:
+        self.splits += 1
+        return f"{self.builder.block.name.split('~')[0]}~{what}{self.splits}"
+
+    def _polls(self, succ: Node) -> bool:
+        """True when the edge from the current node into `succ` is a polled back-edge."""
+        return (self.current != ENTRY and succ[0] in self.polls.headers
+                and self.cfg.blocks[self.current[0]].start >= self.cfg.blocks[succ[0]].start)
+
+    def _count_down(self) -> Any:
+        """Count one back-edge; the i1 that is true while no poll is due.
+
+        Latency bound: every cycle of the CFG has a back-edge (an edge to a block that does
+        not start later), so a path without one runs each block at most once. Between two
+        reads of the fuel word there are at most POLL_INTERVAL counted-down back-edges and
+        POLL_INTERVAL trips of each counted loop (`poll.py`: entering one reads the word),
+        so at most POLL_INTERVAL x (1 + counted loops) x (the unit's op count) ops run,
+        helpers being bounded calls (a loop inside one fused op's expansion is not polled:
+        the op bounds it). The counter restarts at each entry into the unit; between
+        entries the interpreter sees the interrupt at its hot points. The counter is a
+        stack variable, kept in a register by SROA.
+        """
+        assert self.countdown is not None
+        left = self.builder.load(I64, self.countdown)
+        left = self.builder.binop("sub", left, const_int(I64, 1))
+        self.builder.store(left, self.countdown)
+        return self.builder.icmp("!=", left, const_int(I64, 0))
+
+    def _poll_into(self, cx: Cx, succ: Node) -> None:
+        """From a poll block: reset the counter, leave (FUEL) with the state at `succ`'s
+        header when the fuel word has gone negative, else go on into `succ`.
 
         One relaxed atomic load and a branch (wasmtime's epoch check): `vm.interrupt()`
         makes the word negative from any thread. Step budgets are not counted here: a
         run with a budget stays in the interpreter, which counts every instruction.
         """
-        block = self.cfg.blocks[node[0]]
-        if not POLL_LOOP_HEADERS:
-            return
-        if block.start >= len(self.cfg.micro) or self.cfg.micro[block.start].sub != 0:
-            return  # inside a fused loop's expansion: bounded, and no op boundary
-        if not any(self.cfg.blocks[p].start >= block.start for p in block.preds):
-            return
+        assert self.countdown is not None
+        self.builder.store(const_int(I64, POLL_INTERVAL), self.countdown)
+        self._read_fuel(succ, list(cx.stack), dict(cx.slots))
+        self.builder.branch(self._door(cx, succ))
+
+    def _read_fuel(self, header: Node, stack: list[Val], slots: dict[int, Val]) -> None:
+        """Leave (FUEL) with `stack` and `slots`, the state at `header`, when the fuel word
+        has gone negative."""
         assert self.fuel_ptr is not None
         left = self.builder.load_relaxed(I64, self.fuel_ptr)
         empty = self.builder.icmp("<", left, const_int(I64, 0))
-        self._guard(empty, TrapCode.FUEL, self.cfg.micro[block.start].ip,
-                    (list(stack), dict(slots)))
+        ip = self.cfg.micro[self.cfg.blocks[header[0]].start].ip
+        self._guard(empty, TrapCode.FUEL, ip, (stack, slots))
+
+    def _enter_counted(self, header: Node, stack: list[Val], slots: dict[int, Val]) -> None:
+        """In a counted loop's entry block: read the fuel word, and set the loop's stop
+        (`poll.py`); a slot that is no Int here stops it at its first back-edge."""
+        counted = self.polls.counted[header[0]]
+        self._read_fuel(header, stack, slots)
+        i = slots[counted.slot]
+        stop = const_int(I64, -(1 << 63))
+        if i.kind is INT:
+            end = self.builder.call_intrinsic("llvm.sadd.sat.i64", I64,
+                                              [i.ir, const_int(I64, POLL_INTERVAL)])
+            stop = self.builder.call_intrinsic("llvm.smin.i64", I64,
+                                               [end, const_int(I64, counted.limit)])
+        self.builder.store(stop, self.stops[header[0]])
 
     # -- edges and phis ---------------------------------------------------------------------
 
@@ -166,8 +282,9 @@ class _Emitter(Flow):
         return ([(("stack", i), v) for i, v in enumerate(stack)]
                 + [(("slot", s), v) for s, v in slots.items()])
 
-    def _edge(self, cx: Cx, succ: Node) -> None:
-        """Record the values flowing into `succ` (phi incomings or dominating definitions)."""
+    def _edge(self, cx: Cx, succ: Node, outer: bool) -> None:
+        """Record the values flowing into `succ` (phi incomings or dominating definitions),
+        through its loop entry block when `outer`."""
         for _, v in self._positions(cx.stack, cx.slots):
             if v.def_ is not None:
                 self.defs.setdefault(v.def_, v)
@@ -188,7 +305,7 @@ class _Emitter(Flow):
             else:
                 assert v.kind is kind, (pos, v.kind, kind)
                 value, tag = v.ir, None
-            key = (succ, pos)
+            key = (succ, outer, pos)
             if key in self.phis:
                 phi, tag_phi = self.phis[key]
                 phi.add_incoming(value, here)
@@ -198,33 +315,57 @@ class _Emitter(Flow):
                 self.pending.setdefault(key, []).append((here, value, tag))
 
     def _enter(self, index: Node) -> tuple[list[Val], dict[int, Val]]:
-        """Create the node's phis and return its entry stack and slots as values."""
+        """Create the node's phis and return its entry stack and slots as values. A loop
+        header gets the same phis in its entry block, which falls into the header (after
+        reading the fuel word, for a counted loop)."""
         state = self.typing.states[index]
+        here = self.builder.block
+        outer = self.loop_entry.get(index)
+        joined: list[tuple[tuple[Phi, Phi | None], tuple[Phi, Phi | None]]] = []
 
-        def value(pos: tuple[Any, ...], kind: SlotKind, def_: Def) -> Val:
+        def phis(pos: tuple[Any, ...], kind: SlotKind, through: bool) -> tuple[Phi, Phi | None]:
+            pair = ((self.builder.phi(I64), self.builder.phi(I8)) if kind in _TAGGED
+                    else (self.builder.phi(ir_type(kind)), None))
+            self.phis[(index, through, pos)] = pair
+            for pred, inc, tag in self.pending.pop((index, through, pos), []):
+                pair[0].add_incoming(inc, pred)
+                if pair[1] is not None:
+                    pair[1].add_incoming(tag, pred)
+            return pair
+
+        def value(pos: tuple[Any, ...], kind: SlotKind, def_: Def) -> tuple[Val, Val]:
+            """The value at the header, and in its entry block."""
             if not _own_phi(def_, index):
-                return self.defs[def_]
+                return self.defs[def_], self.defs[def_]
             if kind in _NO_VALUE:
-                v = Val(kind, def_=def_)
-            elif kind in _TAGGED:
-                bits, tag = self.builder.phi(I64), self.builder.phi(I8)
-                self.phis[(index, pos)] = (bits, tag)
-                v = Val(kind, bits, tag, def_)
+                v = o = Val(kind, def_=def_)
             else:
-                phi = self.builder.phi(ir_type(kind))
-                self.phis[(index, pos)] = (phi, None)
-                v = Val(kind, phi, None, def_)
-            for pred, inc, tag in self.pending.pop((index, pos), []):
-                phi_v, phi_t = self.phis[(index, pos)]
-                phi_v.add_incoming(inc, pred)
-                if phi_t is not None:
-                    phi_t.add_incoming(tag, pred)
+                pair = phis(pos, kind, False)
+                v = o = Val(kind, pair[0], pair[1], def_)
+                if outer is not None:
+                    self.builder.position_at_end(outer)
+                    o_pair = phis(pos, kind, True)
+                    self.builder.position_at_end(here)
+                    joined.append((pair, o_pair))
+                    o = Val(kind, o_pair[0], o_pair[1])
             self.defs.setdefault(def_, v)
-            return v
+            return v, o
 
         stack = [value(("stack", i), k, d) for i, (k, d) in enumerate(state.stack)]
         slots = {s: value(("slot", s), k, d) for s, (k, d) in state.slots.items()}
-        return stack, slots
+        if outer is not None:
+            self.builder.position_at_end(outer)
+            if index[0] in self.polls.counted:
+                self._enter_counted(index, [o for _, o in stack],
+                                    {s: o for s, (_, o) in slots.items()})
+            last = self.builder.block
+            for (phi, tag), (o_phi, o_tag) in joined:
+                phi.add_incoming(o_phi, last)
+                if tag is not None and o_tag is not None:
+                    tag.add_incoming(o_tag, last)
+            self.builder.branch(here)
+            self.builder.position_at_end(here)
+        return [v for v, _ in stack], {s: v for s, (v, _) in slots.items()}
 
     # -- prologue, blocks, epilogue ---------------------------------------------------------------
 
@@ -233,6 +374,12 @@ class _Emitter(Flow):
         self.slots_ptr = self.b.load_field("slots", PTR)
         self.kinds_ptr = self.b.load_field("slot_kinds", PTR)
         self.fuel_ptr = self.b.load_field("fuel", PTR)
+        if self.polls.headers:
+            self.countdown = self.builder.alloca(I64)
+            self.builder.store(const_int(I64, POLL_INTERVAL), self.countdown)
+        for h in sorted(self.polls.counted):
+            self.stops[h] = self.builder.alloca(I64)
+            self.builder.store(const_int(I64, -(1 << 63)), self.stops[h])
         checked: dict[int, SlotKind] = {s: k for s, k in self.typing.entry_kinds.items()
                                         if k is not SlotKind.OTHER}
         bad: Any = None
@@ -280,7 +427,6 @@ class _Emitter(Flow):
             if node == self.typing.exit:
                 self._epilogue(stack, slots)
                 continue
-            self._poll(node, stack, slots)
             self.current, self.ordinal = node, 0
             cx = Cx(self, stack, slots, self.strict, self.b, node)
             run_block(self.cfg, self.cfg.blocks[node[0]], cx)

@@ -173,6 +173,10 @@ class Builder:
 
     # -- memory ----------------------------------------------------------------------------
 
+    def alloca(self, type_: str) -> Value:
+        """A stack variable (SROA turns it into SSA values, phis included)."""
+        return self._emit(PTR, f"alloca {type_}, align 8")
+
     def load(self, type_: str, ptr: Value, volatile: bool = False) -> Value:
         kw = "load volatile" if volatile else "load"
         return self._emit(type_, f"{kw} {type_}, ptr {ptr.ref}")
