@@ -15,8 +15,9 @@ with the VM's wrapping Int semantics:
 - `slot_mixed(n)`, `slot_bitwise(n)`, `slot_float(n)`: straight-line code, for the linear tier.
 
 `WORKLOADS` contributes the non-foldable loops at about 100k iterations to the harness
-(the canonical loops and the straight-line chunks are already in `workloads.py`);
-`benchmarks/peers/` has the same loops for luajit and pypy3.
+(the canonical loops and the straight-line chunks are already in `workloads.py`). Their
+twins, timed in the same `fusevm bench` run, are `twins.py` (CPython in process, pypy3)
+and `lua_twins.py` (luajit).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ Emit = Callable[[Emitter], None]
 
 
 def _workload(name: str, description: str, emit: Emit, expected: object,
-              slots: tuple[object, ...] = (), small: Workload | None = None) -> Workload:
-    return Workload(name, "jit", description, emit, expected, None, slots=slots, shrunk=small)
+              slots: tuple[object, ...] = (), small: Workload | None = None,
+              twin: str | None = None, twin_args: tuple[object, ...] = ()) -> Workload:
+    return Workload(name, "jit", description, emit, expected, twin, twin_args, slots=slots,
+                    shrunk=small)
 
 
 # -- The canonical loops ----------------------------------------------------------------------
@@ -86,7 +89,7 @@ def xor_mix(n: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 1, n, top)
         e.op(Op.GetSlot, 0)
     return _workload(f"xor_mix_{_k(n)}", f"sum += (i*3) ^ (i>>1), N = {n:,}", emit,
-                     xor_mix_expected(n))
+                     xor_mix_expected(n), twin="xor_mix", twin_args=(n,))
 
 
 def branchy_expected(n: int) -> int:
@@ -131,7 +134,7 @@ def branchy(n: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 2, n, top)
         e.op(Op.GetSlot, 1)
     return _workload(f"branchy_{_k(n)}", f"LCG with a data-dependent branch, N = {n:,}", emit,
-                     branchy_expected(n))
+                     branchy_expected(n), twin="branchy", twin_args=(n,))
 
 
 def nested_expected(n: int, m: int) -> int:
@@ -167,7 +170,7 @@ def nested(n: int, m: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 1, n, outer)
         e.op(Op.GetSlot, 0)
     return _workload(f"nested_{n}x{m}", f"sum += (i*j) ^ (i+j) over {n} x {m}", emit,
-                     nested_expected(n, m))
+                     nested_expected(n, m), twin="nested", twin_args=(n, m))
 
 
 def collatz_expected(k: int) -> int:
@@ -218,7 +221,8 @@ def collatz(k: int) -> Workload:
         e.bind(done)
         e.fused(Op.SlotIncLtIntJumpBack, 1, k + 1, outer)
         e.op(Op.GetSlot, 0)
-    return _workload(f"collatz_{k}", f"Collatz steps for 1..{k:,}", emit, collatz_expected(k))
+    return _workload(f"collatz_{k}", f"Collatz steps for 1..{k:,}", emit, collatz_expected(k),
+                     twin="collatz", twin_args=(k,))
 
 
 # -- Straight-line chunks for the linear tier --------------------------------------------------
@@ -294,7 +298,7 @@ NON_FOLDABLE: Final[tuple[Callable[[], Workload], ...]] = (
 
 def _with_small(big: Workload, small: Workload) -> Workload:
     return Workload(big.name, big.group, big.description, big.emit, big.expected, big.twin,
-                    slots=big.slots, shrunk=small)
+                    big.twin_args, slots=big.slots, shrunk=small)
 
 
 WORKLOADS: Final[tuple[Workload, ...]] = (
