@@ -49,14 +49,14 @@ def _workload(name: str, description: str, emit: Emit, expected: object,
 def counter_loop(n: int) -> Workload:
     """`i = 0; do { i += 1 } while (i < n); return i` (5 ops per iteration)."""
     return _workload(f"jit_counter_loop_{n}", f"counter loop, N = {n:,}",
-                     counter_loop_emitter(n), max(n, 1))
+                     counter_loop_emitter(n), max(n, 1), twin="counter_loop", twin_args=(n,))
 
 
 def loop_with_branch(n: int) -> Workload:
     """The counter loop with an always-taken `if (i > 0) { nop }` (10 ops per iteration)."""
     emit = loop_with_branch_emitter(n)
-    return _workload(f"jit_loop_with_branch_{n}", f"loop with a branch, "
-                     f"N = {n:,}", emit, max(n, 1))
+    return _workload(f"jit_loop_with_branch_{n}", f"loop with a branch, N = {n:,}", emit,
+                     max(n, 1), twin="loop_with_branch", twin_args=(n,))
 
 
 # -- Loops LLVM cannot fold -------------------------------------------------------------------
@@ -228,7 +228,8 @@ def collatz(k: int) -> Workload:
 # -- Straight-line chunks for the linear tier --------------------------------------------------
 
 def _straight(name: str, description: str, body: tuple[tuple[Op, object], ...], times: int,
-              start: object, expected: Callable[[object], object]) -> Workload:
+              start: object, expected: Callable[[object], object],
+              twin: str | None) -> Workload:
     def emit(e: Emitter) -> None:
         e.op(Op.GetSlot, 0)
         for _ in range(times):
@@ -237,7 +238,8 @@ def _straight(name: str, description: str, body: tuple[tuple[Op, object], ...], 
                     e.op(op)
                 else:
                     e.op(op, operand)
-    return _workload(name, description, emit, expected(start), slots=(start,))
+    return _workload(name, description, emit, expected(start), slots=(start,), twin=twin,
+                     twin_args=(start,))
 
 
 def _mixed(x: object, times: int) -> int:
@@ -267,7 +269,7 @@ def slot_mixed(times: int = 100, start: int = 42) -> Workload:
     body = ((Op.LoadInt, 3), (Op.Mul, None), (Op.LoadInt, 7), (Op.Add, None),
             (Op.LoadInt, 2), (Op.Sub, None))
     return _straight(f"jit_slot_mixed_{times}", f"{times} x (*3 +7 -2)", body, times, start,
-                     lambda x: _mixed(x, times))
+                     lambda x: _mixed(x, times), "slot_mixed" if times == 100 else None)
 
 
 def slot_bitwise(times: int = 200, start: int = 0xDEADBEEF) -> Workload:
@@ -275,14 +277,15 @@ def slot_bitwise(times: int = 200, start: int = 0xDEADBEEF) -> Workload:
     body = ((Op.LoadInt, 0xFF), (Op.BitAnd, None), (Op.LoadInt, 3), (Op.Shl, None),
             (Op.LoadInt, 0x1234), (Op.BitXor, None))
     return _straight(f"jit_slot_bitwise_{times}", f"{times} x (&0xFF <<3 ^0x1234)", body,
-                     times, start, lambda x: _bitwise(x, times))
+                     times, start, lambda x: _bitwise(x, times),
+                     "slot_bitwise" if times == 200 else None)
 
 
 def slot_float(times: int = 200, start: int = 1) -> Workload:
     """`GetSlot 0` (an Int) then times x (`+0.1 *1.001`), promoted to Float (801 ops)."""
     body = ((Op.LoadFloat, 0.1), (Op.Add, None), (Op.LoadFloat, 1.001), (Op.Mul, None))
     return _straight(f"jit_slot_float_{times}", f"{times} x ((x + 0.1) * 1.001)", body, times,
-                     start, lambda x: _float(x, times))
+                     start, lambda x: _float(x, times), "slot_float" if times == 200 else None)
 
 
 def _k(n: int) -> str:
