@@ -112,8 +112,12 @@ class ChildSession(Session):
                  hello: Any) -> None:
         self._workdir = workdir
         self._stderr: IO[str] = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=self._stderr, text=True, bufsize=1)
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=self._stderr, text=True, bufsize=1)
+        except BaseException:
+            self._stderr.close()
+            raise
         try:
             self.clock, self.result = hello(self._answer("its first call"))
         except BaseException:
