@@ -48,7 +48,9 @@ class FakeSession(Session):
     """Claims each call takes `per_call` ns (times `slow[round]` in a given round)."""
 
     def __init__(self, name: str, per_call: float, log: list[tuple[str, int]],
-                 fail_at: int | None = None, answer: Any = 1000) -> None:
+                 fail_at: int | None = None, answer: Any = 1000, slow_first: int = 0) -> None:
+        self.slow_first = slow_first
+        self.batches = 0
         self.name = name
         self.per_call = per_call
         self.log = log
@@ -64,7 +66,8 @@ class FakeSession(Session):
         self.log.append((self.name, n))
         if self.fail_at is not None and len(self.log) >= self.fail_at:
             raise RuntimeError("fell over")
-        return n * self.per_call
+        self.batches += 1
+        return n * self.per_call * (30 if self.batches <= self.slow_first else 1)
 
     def close(self) -> None:
         self.closed = True
@@ -107,15 +110,24 @@ def test_columns_take_turns_one_repetition_each_per_round() -> None:
                 for name, per_call in (("a", 2e6), ("b", 1e6), ("c", 5e5))}
     measured = interleave(sessions, SETTINGS)
     calibration = log[:len(log) - 5 * 3]
-    # One call each already lasts rep_s / 4: calibrated before any round.
-    assert calibration == [("a", 1), ("b", 1), ("c", 1)]
+    # One call each already lasts rep_s / 4; a short batch is taken three times.
+    assert calibration == [("a", 1)] * 3 + [("b", 1)] * 3 + [("c", 1)] * 3
     rounds = log[len(calibration):]
     # A warm-up round, then 4 rounds; each column once per round with its planned batch.
-    assert [name for name, _ in rounds] == list("abc" "cba" "abc" "cba" "abc")
+    assert [name for name, _ in rounds] == list("abc" "abc" "cba" "abc" "cba")
     assert {name: n for name, n in rounds} == {"a": 1, "b": 2, "c": 4} == measured.inner
     assert measured.rounds == 4
     assert measured.samples == {"a": [2e6] * 4, "b": [1e6] * 4, "c": [5e5] * 4}
     assert measured.errors == {}
+
+
+def test_the_plan_is_remade_from_the_full_length_warm_up_round() -> None:
+    log: list[tuple[str, int]] = []
+    # b's first four batches (all of calibration) run 30 times slow, as if preempted.
+    sessions = {"a": FakeSession("a", 2e6, log), "b": FakeSession("b", 1e3, log, slow_first=4)}
+    measured = interleave(sessions, SETTINGS)
+    assert measured.inner == {"a": 1, "b": 2000}
+    assert measured.samples["b"] == [1e3] * 4
 
 
 def test_a_column_that_fails_midway_is_dropped_and_the_others_keep_every_round() -> None:
@@ -140,6 +152,11 @@ def test_ratio_spread_pairs_samples_by_round() -> None:
     s = ratio_spread([10.0, 20.0, 30.0, 40.0, 50.0], [10.0] * 5)
     assert s is not None
     assert (s.ratio, s.q1, s.q3, s.low, s.high, s.rounds) == (3.0, 2.0, 4.0, 1.0, 5.0, 5)
+    # Paired by round: the median ratio, not the ratio of medians, heads the spread.
+    t = ratio_spread([1.0, 2.0, 30.0, 40.0, 50.0], [1.0, 1.0, 10.0, 100.0, 100.0])
+    assert t is not None
+    assert (t.ratio, t.of_medians, t.q1, t.q3) == (1.0, 3.0, 0.5, 2.0)
+    assert t.low <= t.of_medians <= t.high
     # A burst that slows both columns of one round leaves the per-round ratio alone.
     burst = ratio_spread([2.0, 2.0, 20.0, 2.0], [1.0, 1.0, 10.0, 1.0])
     assert burst is not None and burst.low == burst.high == 2.0

@@ -142,6 +142,15 @@ def select_runners(runners: Sequence[Runner], names: str | None) -> list[Runner]
     return [known[n] for n in wanted]
 
 
+def _first_call_problem(name: str, session: Session, w: Workload) -> Result | None:
+    """None when the session's first call returned `w`'s expected result, else its cell."""
+    try:
+        wrong = session.check(w)
+    except Exception as e:  # a failing column is reported in its cell, not fatal
+        return Result(name, "error", note=f"{type(e).__name__}: {e}")
+    return None if wrong is None else Result(name, "wrong", note=wrong)
+
+
 def measure_workload(w: Workload, runners: Sequence[Runner], settings: Settings,
                      unavailable: Mapping[str, str] | None = None,
                      tick: Callable[[int, int], None] | None = None) -> dict[str, Result]:
@@ -172,14 +181,9 @@ def measure_workload(w: Workload, runners: Sequence[Runner], settings: Settings,
                 row[r.name] = Result(r.name, "same", same_as=seen[session.key])
                 session.close()
                 continue
-            try:
-                wrong = session.check(w)
-            except Exception as e:  # a failing column is reported in its cell, not fatal
-                wrong = None
-                row[r.name] = Result(r.name, "error", note=f"{type(e).__name__}: {e}")
-            if wrong is not None:
-                row[r.name] = Result(r.name, "wrong", note=wrong)
-            if r.name in row:
+            problem = _first_call_problem(r.name, session, w)
+            if problem is not None:
+                row[r.name] = problem
                 session.close()
                 continue
             if session.key is not None:
@@ -286,8 +290,8 @@ def header_lines(machine: Mapping[str, Any], settings: Settings,
             f"method: per workload, every column is timed in the same rounds, one repetition "
             f"each in turn (order reversed every other round), ≈{settings.target_s:g} s of "
             f"timing per column, at least {settings.min_rounds} rounds, after a warm-up "
-            f"round; a cell is the median of its rounds; a ratio is median ÷ median with "
-            f"the interquartile range of the per-round ratios")
+            f"round; a cell is the median of its rounds; a ratio is the median of the "
+            f"per-round ratios with their interquartile range")
     lines.append("warm columns exclude building the VM, verifying and preparing the chunk "
                  "and compiling; first-run columns include them")
     lines.append(f"[dim]{NOISE_CAVEAT}[/]")

@@ -6,14 +6,15 @@ back-to-back calls on request (`InProcess` here; a peer in another process is a
 sessions of one workload together:
 
 1. calibrate: each session's time per call, from batches grown until one lasts
-   `rep_s / 4` (this also warms JITs and caches up);
+   `rep_s / 4` (the fastest of three when short; this also warms JITs and caches up);
 2. plan: every column's repetition is stretched to the same length, the slowest single
    call but at least `rep_s` and at most `max_rep_s`, so that a disturbance of the
    machine costs every column the same share of a round; the number of rounds gives
    each column about `target_s` of timing, within [min_rounds, max_rounds];
-3. a warm-up round (discarded), then the rounds: one repetition of each column in turn,
-   the order reversed every other round so no column always runs right after another.
-   The garbage of a round is collected after it, outside the timing.
+3. a warm-up round, whose full-length repetitions correct the calibration (the plan is
+   made again from them) and are then discarded; then the rounds: one repetition of
+   each column in turn, the order reversed every other round so no column always runs
+   right after another. The garbage of a round is collected after it, outside the timing.
 
 Sample `r` of every column comes from round `r`, which is what `stats.ratio_spread` pairs.
 """
@@ -30,6 +31,8 @@ from fusevm.bench.workloads import Workload, describe
 
 #: Most calls one repetition makes (a column whose call is a few ns).
 MAX_INNER: Final = 1_000_000
+#: Calibration batches shorter than this (ns) are repeated, the fastest kept.
+RECHECK_NS: Final = 20e6
 
 
 @dataclass(frozen=True)
@@ -134,13 +137,20 @@ def schedule(names: Sequence[str], rounds: int) -> list[list[str]]:
 
 
 def calibrate(session: Session, goal_ns: float) -> float:
-    """ns per call, from a batch grown until it lasts at least `goal_ns`."""
+    """ns per call, from a batch grown until it lasts at least `goal_ns`.
+
+    A short batch is taken three times and the fastest kept: one preemption on a busy
+    machine would otherwise inflate the estimate many times over.
+    """
     n = 1
     while True:
         took = max(session.batch(n), 1.0)
         if took >= goal_ns or n >= MAX_INNER:
-            return took / n
+            break
         n = min(MAX_INNER, max(2 * n, int(n * goal_ns * 1.2 / took)))
+    if took < RECHECK_NS:
+        took = min(took, *(max(session.batch(n), 1.0) for _ in range(2)))
+    return took / n
 
 
 def plan(per_call: Mapping[str, float], settings: Settings) -> tuple[dict[str, int], int]:
@@ -152,6 +162,28 @@ def plan(per_call: Mapping[str, float], settings: Settings) -> tuple[dict[str, i
     round_ns = sum(inner[name] * t for name, t in per_call.items())
     rounds = int(settings.target_s * 1e9 * len(per_call) / max(round_ns, 1.0))
     return inner, max(settings.min_rounds, min(settings.max_rounds, rounds))
+
+
+def _round(sessions: Mapping[str, Session], names: Sequence[str], out: Measured,
+           samples: dict[str, list[float]]) -> dict[str, float]:
+    """One repetition of each column in `names`, in that order; per-call ns by column.
+
+    A column that raises is recorded in `out.errors` and skipped from then on.
+    """
+    got: dict[str, float] = {}
+    for name in names:
+        if name in out.errors:
+            continue
+        try:
+            took = sessions[name].batch(out.inner[name])
+        except Exception as e:  # a failing column is reported in its cell, not fatal
+            out.errors[name] = f"{type(e).__name__}: {e}"
+            continue
+        got[name] = took / out.inner[name]
+        samples[name].append(got[name])
+    if gc.isenabled():
+        gc.collect(0)  # this round's garbage, outside every repetition's timing
+    return got
 
 
 def interleave(sessions: Mapping[str, Session], settings: Settings,
@@ -171,23 +203,20 @@ def interleave(sessions: Mapping[str, Session], settings: Settings,
     out.inner, out.rounds = plan(per_call, settings)
     live = list(per_call)
     samples: dict[str, list[float]] = {name: [] for name in live}
-    warm = 1 if settings.warmup else 0
-    order = schedule(live, out.rounds + warm)
-    collect = gc.isenabled()
-    for r, names in enumerate(order):
-        for name in names:
-            if name in out.errors:
-                continue
-            try:
-                took = sessions[name].batch(out.inner[name])
-            except Exception as e:  # a failing column is reported in its cell, not fatal
-                out.errors[name] = f"{type(e).__name__}: {e}"
-                continue
-            if r >= warm:
-                samples[name].append(took / out.inner[name])
-        if collect:
-            gc.collect(0)
+    if settings.warmup:
+        # The warm-up round's repetitions are full length, so a better estimate of each
+        # call than calibration's short batches: the plan is made again from them.
+        warm = _round(sessions, live, out, samples)
+        per_call = {name: min(per_call[name], warm[name]) for name in live
+                    if name not in out.errors}
+        out.inner, out.rounds = plan(per_call, settings)
+        live = list(per_call)
+        samples = {name: [] for name in live}
         if tick is not None:
-            tick(r + 1, len(order))
+            tick(0, out.rounds)
+    for r, names in enumerate(schedule(live, out.rounds)):
+        _round(sessions, names, out, samples)
+        if tick is not None:
+            tick(r + 1, out.rounds)
     out.samples = {name: s for name, s in samples.items() if name not in out.errors}
     return out

@@ -127,7 +127,7 @@ def _sig3(x: float) -> str:
 
 
 def fmt_spread(s: Spread | None) -> str:
-    """A ratio with the interquartile range of its per-round ratios: `2.31× [2.25–2.40]`."""
+    """A ratio with the interquartile range of the per-round ratios: `2.31× [2.25–2.40]`."""
     if s is None:
         return "—"
     return f"{fmt_ratio(s.ratio)} [{_num(s.q1)}–{_num(s.q3)}]"
@@ -203,8 +203,8 @@ def render_table(o: Outcome) -> Table:
 
 def render_ratio_table(o: Outcome) -> Table:
     """Ratios, measured in the same rounds: each column over python, and fusion gains."""
-    title = Text("ratios of columns timed in the same rounds: median ÷ median [interquartile "
-                 "range of the per-round ratios]; ÷ python: times slower than plain Python "
+    title = Text("ratios of columns timed in the same rounds: median of the per-round ratios "
+                 "[their interquartile range]; ÷ python: times slower than plain Python "
                  "(below 1: faster)")
     t = Table(title=title, title_justify="left", header_style="bold")
     t.add_column("workload", no_wrap=True)

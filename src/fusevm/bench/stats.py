@@ -1,10 +1,12 @@
 """Summaries of interleaved samples: a column's median, and a ratio of two columns with its spread.
 
 Every column of a workload is timed in the same rounds (`interleave.py`), so sample `r` of
-one column and sample `r` of another were taken moments apart. A ratio is quoted as the
-ratio of the two medians together with the spread of the per-round ratios (`Spread`): a
-noisy burst that slowed one round slowed both columns of it, so it moves the per-round
-ratio far less than either time.
+one column and sample `r` of another were taken moments apart, and their ratio is one
+paired observation: a noisy burst that slowed one round slowed both columns of it, so it
+moves that round's ratio far less than either time. A ratio is quoted as the median of
+the per-round ratios with their interquartile range (`Spread`), which always contains it;
+the ratio of the two columns' medians is kept alongside (it lies within the full range of
+the per-round ratios).
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ def summarize(samples: Sequence[float], inner: int) -> Timing:
 
 @dataclass(frozen=True)
 class Spread:
-    """The ratio of column A to column B: `ratio` is median(A) / median(B); `q1`..`q3` is
-    the interquartile range and `low`..`high` the full range of the per-round ratios."""
+    """The ratio of column A to column B: `ratio` is the median of the per-round ratios,
+    `q1`..`q3` their interquartile range and `low`..`high` their full range;
+    `of_medians` is median(A) / median(B)."""
 
     ratio: float
+    of_medians: float
     q1: float
     q3: float
     low: float
@@ -47,8 +51,8 @@ class Spread:
     rounds: int
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"ratio": self.ratio, "q1": self.q1, "q3": self.q3, "min": self.low,
-                "max": self.high, "rounds": self.rounds}
+        return {"ratio": self.ratio, "of_medians": self.of_medians, "q1": self.q1,
+                "q3": self.q3, "min": self.low, "max": self.high, "rounds": self.rounds}
 
 
 def ratio_spread(a: Sequence[float], b: Sequence[float]) -> Spread | None:
@@ -65,5 +69,6 @@ def ratio_spread(a: Sequence[float], b: Sequence[float]) -> Spread | None:
     median_b = statistics.median(b)
     if not per_round or median_b <= 0:
         return None
-    return Spread(statistics.median(a) / median_b, quantile(per_round, 0.25),
-                  quantile(per_round, 0.75), min(per_round), max(per_round), len(per_round))
+    return Spread(statistics.median(per_round), statistics.median(a) / median_b,
+                  quantile(per_round, 0.25), quantile(per_round, 0.75), min(per_round),
+                  max(per_round), len(per_round))
