@@ -80,10 +80,13 @@ class Outcome:
         return ratio_spread(ra.samples, rb.samples)
 
     def ratios(self, w: Workload) -> dict[str, Spread | None]:
-        """The measured ratios of one workload: every column over python, and the fusion
-        gains (unfused over interp, unfused over the fusion pass)."""
+        """The measured ratios of one workload: every column over python, the baseline
+        tier over the interpreter (first run and warm), and the fusion gains (unfused
+        over interp, unfused over the fusion pass)."""
         out = {f"{r.name}_over_python": self.spread(w, r.name, PYTHON)
                for r in self.runners if r.name != PYTHON}
+        out["baseline_over_interp_first"] = self.spread(w, BASELINE, INTERP_FIRST)
+        out["baseline_warm_over_interp"] = self.spread(w, BASELINE_WARM, INTERP)
         out["unfused_over_interp"] = self.spread(w, UNFUSED, INTERP)
         out["unfused_over_fused"] = self.spread(w, UNFUSED, FUSED)
         return out
@@ -211,12 +214,16 @@ def render_ratio_table(o: Outcome) -> Table:
     others = [r for r in o.shown_runners() if r.name != PYTHON]
     for r in others:
         t.add_column(f"{_heading(r)}\n÷ python", justify="right", no_wrap=True)
+    t.add_column("baseline ÷ interp\nfirst run", justify="right", no_wrap=True)
+    t.add_column("baseline ÷ interp\nwarm", justify="right", no_wrap=True)
     t.add_column("unfused\n÷ interp", justify="right", no_wrap=True)
     t.add_column("unfused\n÷ fused", justify="right", no_wrap=True)
     for w in o.workloads:
         ratios = o.ratios(w)
         cells = [Text(w.name)] + [Text(fmt_spread(ratios[f"{r.name}_over_python"]))
                                   for r in others]
+        cells.append(Text(fmt_spread(ratios["baseline_over_interp_first"])))
+        cells.append(Text(fmt_spread(ratios["baseline_warm_over_interp"])))
         unfused = o.results.get(w.name, {}).get(UNFUSED)
         cells.append(Text("=" if unfused is not None and unfused.status == "same"
                           else fmt_spread(ratios["unfused_over_interp"])))
@@ -277,6 +284,14 @@ def render_summary(o: Outcome) -> list[str]:
             lines.append(f"{name} ÷ python: median over {len(got)} workloads "
                          f"{fmt_ratio(got[len(got) // 2])} (range {fmt_ratio(got[0])} to "
                          f"{fmt_ratio(got[-1])}); within 2× on {within} of {len(got)}")
+    for key, what in (("baseline_over_interp_first", "baseline ÷ interp, first run"),
+                      ("baseline_warm_over_interp", "baseline ÷ interp, warm")):
+        got = sorted(s.ratio for w in o.workloads if (s := o.ratios(w)[key]) is not None)
+        if got:
+            slower = sum(1 for r in got if r > 1.0)
+            lines.append(f"{what}: median {fmt_ratio(got[len(got) // 2])} (range "
+                         f"{fmt_ratio(got[0])} to {fmt_ratio(got[-1])}); slower than the "
+                         f"interpreter on {slower} of {len(got)}")
     lines.append(f"measured in {o.elapsed_s:.1f} s")
     return lines
 
