@@ -50,10 +50,10 @@ class Settings:
     max_rep_s: float = 0.2
     warmup: bool = True
     count_ops: bool = True
-    clock: str = "wall"  # a key of timing.CLOCKS
+    clock: str = "cpu"  # a key of timing.CLOCKS
 
     @classmethod
-    def for_mode(cls, quick: bool, clock: str = "wall") -> Settings:
+    def for_mode(cls, quick: bool, clock: str = "cpu") -> Settings:
         if quick:
             return cls(quick=True, target_s=0.02, min_rounds=2, rep_s=2e-4, max_rep_s=0.02,
                        warmup=False, clock=clock)
