@@ -257,7 +257,7 @@ def clocks_used(results: Mapping[str, Mapping[str, Result]]) -> dict[str, list[s
     return used
 
 
-def _loads(machine: Mapping[str, Any]) -> str:
+def _loads(machine: Mapping[str, Any], wall: bool) -> str:
     start, end = machine.get("load_average"), machine.get("load_average_end")
     if start is None:
         return "load average unknown"
@@ -266,7 +266,8 @@ def _loads(machine: Mapping[str, Any]) -> str:
         text += f", {end[0]:.2f} at end"
     cpus = machine.get("cpus_usable") or machine.get("cpu_count") or 0
     if cpus and max(start[0], (end or start)[0]) > cpus:
-        text += " [yellow](busier than its CPUs: wall times include queueing)[/]"
+        text += (" [yellow](busier than its CPUs: wall times include waiting for one)[/]"
+                 if wall else " (busier than its CPUs; CPU time leaves the wait out)")
     return text
 
 
@@ -280,7 +281,8 @@ def header_lines(machine: Mapping[str, Any], settings: Settings,
         f" ({usable} usable)" if usable is not None and usable != machine["cpu_count"] else "")
     lines = [f"[bold]fusevm bench[/]  fusevm {machine['fusevm']} · "
              f"{machine['implementation']} {machine['python']} · {machine['platform']} · {llvm}",
-             f"machine: {cpus} · {_loads(machine)} (1-minute averages)"]
+             f"machine: {cpus} · {_loads(machine, settings.clock == 'wall')} "
+             "(1-minute averages)"]
     used = clocks_used(results)
     clock_text = "; ".join(f"{clock} for {', '.join(names)}" for clock, names in used.items())
     lines.append(f"clock (--clock {settings.clock}): {clock_text or 'nothing was timed'}")
