@@ -8,7 +8,8 @@ For every workload of `fusevm.bench.jit_workloads` it prints one row:
 - vm+jit: `VM(chunk); vm.enable_jit(); vm.run()` per call, after warm-up and after the
   background O2 re-optimisation finished (steady state);
 - tier: `JitCompiler().try_run_linear` (straight-line chunks) or `try_run_block`;
-- luajit: `benchmarks/peers/<name>.lua` timing itself (skipped when luajit is absent);
+- luajit: the workload's Lua twin (`fusevm.bench.lua_twins`) in a `fusevm bench` peer
+  session (skipped when luajit is absent);
 - compile: first compile (no IR passes, codegen level 0) and the O2 re-compile, in ms.
 
 Times are CPU time of the calling thread per call (median of batches), so a busy machine
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,9 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from fusevm import VM  # noqa: E402
 from fusevm.bench import jit_workloads as jw  # noqa: E402
+from fusevm.bench.interleave import Settings, calibrate  # noqa: E402
+from fusevm.bench.lua_twins import LUA_TWINS  # noqa: E402
+from fusevm.bench.peers import LuaJitRunner  # noqa: E402
 from fusevm.bench.workloads import Workload  # noqa: E402
 from fusevm.jit import (  # noqa: E402
     JitCompiler,
@@ -44,11 +46,6 @@ from fusevm.jit import (  # noqa: E402
     wait_reoptimized,
 )
 from fusevm.jit.codegen import compile_text, host_description  # noqa: E402
-
-PEER_NAME = {"xor_mix": "xor_mix", "branchy": "branchy", "nested": "nested",
-             "collatz": "collatz", "jit_counter_loop": "counter_loop",
-             "jit_loop_with_branch": "loop_with_branch", "jit_slot_mixed": "slot_mixed",
-             "jit_slot_bitwise": "slot_bitwise", "jit_slot_float": "slot_float"}
 
 
 def per_call(fn: Callable[[], Any], target_s: float, reps: int = 5) -> float:
@@ -75,22 +72,22 @@ def fmt(seconds: float | None) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-def luajit_time(w: Workload, size: int) -> float | None:
-    exe = shutil.which("luajit")
-    base = w.name.rsplit("_", 1)[0]
-    peer = PEER_NAME.get(base)
-    if exe is None or peer is None:
+def luajit_time(w: Workload, quick: bool) -> float | None:
+    """CPU seconds per call of the workload's Lua twin in luajit (a `fusevm bench` peer
+    session), or None when luajit or the twin is missing."""
+    runner = LuaJitRunner()
+    if runner.unavailable() is not None or w.twin not in LUA_TWINS:
         return None
-    script = HERE / "peers" / f"{peer}.lua"
-    out = subprocess.run([exe, str(script), str(size)], capture_output=True, text=True,
-                         check=False, timeout=600)
-    if out.returncode != 0:
-        return None
-    name, _, seconds, result = out.stdout.split()[:4]
-    if not w.check(type(w.expected)(result) if not isinstance(w.expected, float)
-                   else float(result)):
-        print(f"  luajit {name}: wrong result {result}", file=sys.stderr)
-    return float(seconds)
+    session = runner.open(w, Settings(clock="cpu"))
+    try:
+        wrong = session.check(w)
+        if wrong is not None:
+            print(f"  luajit {w.name}: {wrong}", file=sys.stderr)
+        per = calibrate(session, (0.005 if quick else 0.02) * 1e9)
+        inner = max(1, int((0.01 if quick else 0.05) * 1e9 / per))
+        return statistics.median(session.batch(inner) / inner for _ in range(5)) / 1e9
+    finally:
+        session.close()
 
 
 def row(w: Workload, size: int, quick: bool, use_luajit: bool) -> dict[str, Any]:
@@ -136,7 +133,7 @@ def row(w: Workload, size: int, quick: bool, use_luajit: bool) -> dict[str, Any]
     t_jit = per_call(vm_jit, target)
     assert w.check(vm_jit())
     t_direct = per_call(direct, target)
-    t_lua = luajit_time(w, size) if use_luajit else None
+    t_lua = luajit_time(w, quick) if use_luajit else None
     return {"name": w.name, "tier": tier, "interp": t_interp, "jit": t_jit,
             "direct": t_direct, "luajit": t_lua, "first": first, "compile": compile_first,
             "compile_o2": compile_o2, "pipeline": unit.info.pipeline}

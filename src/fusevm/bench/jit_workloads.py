@@ -15,8 +15,9 @@ with the VM's wrapping Int semantics:
 - `slot_mixed(n)`, `slot_bitwise(n)`, `slot_float(n)`: straight-line code, for the linear tier.
 
 `WORKLOADS` contributes the non-foldable loops at about 100k iterations to the harness
-(the canonical loops and the straight-line chunks are already in `workloads.py`);
-`benchmarks/peers/` has the same loops for luajit and pypy3.
+(the canonical loops and the straight-line chunks are already in `workloads.py`). Their
+twins, timed in the same `fusevm bench` run, are `twins.py` (CPython in process, pypy3)
+and `lua_twins.py` (luajit).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ Emit = Callable[[Emitter], None]
 
 
 def _workload(name: str, description: str, emit: Emit, expected: object,
-              slots: tuple[object, ...] = (), small: Workload | None = None) -> Workload:
-    return Workload(name, "jit", description, emit, expected, None, slots=slots, shrunk=small)
+              slots: tuple[object, ...] = (), small: Workload | None = None,
+              twin: str | None = None, twin_args: tuple[object, ...] = ()) -> Workload:
+    return Workload(name, "jit", description, emit, expected, twin, twin_args, slots=slots,
+                    shrunk=small)
 
 
 # -- The canonical loops ----------------------------------------------------------------------
@@ -46,14 +49,14 @@ def _workload(name: str, description: str, emit: Emit, expected: object,
 def counter_loop(n: int) -> Workload:
     """`i = 0; do { i += 1 } while (i < n); return i` (5 ops per iteration)."""
     return _workload(f"jit_counter_loop_{n}", f"counter loop, N = {n:,}",
-                     counter_loop_emitter(n), max(n, 1))
+                     counter_loop_emitter(n), max(n, 1), twin="counter_loop", twin_args=(n,))
 
 
 def loop_with_branch(n: int) -> Workload:
     """The counter loop with an always-taken `if (i > 0) { nop }` (10 ops per iteration)."""
     emit = loop_with_branch_emitter(n)
-    return _workload(f"jit_loop_with_branch_{n}", f"loop with a branch, "
-                     f"N = {n:,}", emit, max(n, 1))
+    return _workload(f"jit_loop_with_branch_{n}", f"loop with a branch, N = {n:,}", emit,
+                     max(n, 1), twin="loop_with_branch", twin_args=(n,))
 
 
 # -- Loops LLVM cannot fold -------------------------------------------------------------------
@@ -86,7 +89,7 @@ def xor_mix(n: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 1, n, top)
         e.op(Op.GetSlot, 0)
     return _workload(f"xor_mix_{_k(n)}", f"sum += (i*3) ^ (i>>1), N = {n:,}", emit,
-                     xor_mix_expected(n))
+                     xor_mix_expected(n), twin="xor_mix", twin_args=(n,))
 
 
 def branchy_expected(n: int) -> int:
@@ -131,7 +134,7 @@ def branchy(n: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 2, n, top)
         e.op(Op.GetSlot, 1)
     return _workload(f"branchy_{_k(n)}", f"LCG with a data-dependent branch, N = {n:,}", emit,
-                     branchy_expected(n))
+                     branchy_expected(n), twin="branchy", twin_args=(n,))
 
 
 def nested_expected(n: int, m: int) -> int:
@@ -167,7 +170,7 @@ def nested(n: int, m: int) -> Workload:
         e.fused(Op.SlotIncLtIntJumpBack, 1, n, outer)
         e.op(Op.GetSlot, 0)
     return _workload(f"nested_{n}x{m}", f"sum += (i*j) ^ (i+j) over {n} x {m}", emit,
-                     nested_expected(n, m))
+                     nested_expected(n, m), twin="nested", twin_args=(n, m))
 
 
 def collatz_expected(k: int) -> int:
@@ -218,13 +221,15 @@ def collatz(k: int) -> Workload:
         e.bind(done)
         e.fused(Op.SlotIncLtIntJumpBack, 1, k + 1, outer)
         e.op(Op.GetSlot, 0)
-    return _workload(f"collatz_{k}", f"Collatz steps for 1..{k:,}", emit, collatz_expected(k))
+    return _workload(f"collatz_{k}", f"Collatz steps for 1..{k:,}", emit, collatz_expected(k),
+                     twin="collatz", twin_args=(k,))
 
 
 # -- Straight-line chunks for the linear tier --------------------------------------------------
 
 def _straight(name: str, description: str, body: tuple[tuple[Op, object], ...], times: int,
-              start: object, expected: Callable[[object], object]) -> Workload:
+              start: object, expected: Callable[[object], object],
+              twin: str | None) -> Workload:
     def emit(e: Emitter) -> None:
         e.op(Op.GetSlot, 0)
         for _ in range(times):
@@ -233,7 +238,8 @@ def _straight(name: str, description: str, body: tuple[tuple[Op, object], ...], 
                     e.op(op)
                 else:
                     e.op(op, operand)
-    return _workload(name, description, emit, expected(start), slots=(start,))
+    return _workload(name, description, emit, expected(start), slots=(start,), twin=twin,
+                     twin_args=(start,))
 
 
 def _mixed(x: object, times: int) -> int:
@@ -263,7 +269,7 @@ def slot_mixed(times: int = 100, start: int = 42) -> Workload:
     body = ((Op.LoadInt, 3), (Op.Mul, None), (Op.LoadInt, 7), (Op.Add, None),
             (Op.LoadInt, 2), (Op.Sub, None))
     return _straight(f"jit_slot_mixed_{times}", f"{times} x (*3 +7 -2)", body, times, start,
-                     lambda x: _mixed(x, times))
+                     lambda x: _mixed(x, times), "slot_mixed" if times == 100 else None)
 
 
 def slot_bitwise(times: int = 200, start: int = 0xDEADBEEF) -> Workload:
@@ -271,14 +277,15 @@ def slot_bitwise(times: int = 200, start: int = 0xDEADBEEF) -> Workload:
     body = ((Op.LoadInt, 0xFF), (Op.BitAnd, None), (Op.LoadInt, 3), (Op.Shl, None),
             (Op.LoadInt, 0x1234), (Op.BitXor, None))
     return _straight(f"jit_slot_bitwise_{times}", f"{times} x (&0xFF <<3 ^0x1234)", body,
-                     times, start, lambda x: _bitwise(x, times))
+                     times, start, lambda x: _bitwise(x, times),
+                     "slot_bitwise" if times == 200 else None)
 
 
 def slot_float(times: int = 200, start: int = 1) -> Workload:
     """`GetSlot 0` (an Int) then times x (`+0.1 *1.001`), promoted to Float (801 ops)."""
     body = ((Op.LoadFloat, 0.1), (Op.Add, None), (Op.LoadFloat, 1.001), (Op.Mul, None))
     return _straight(f"jit_slot_float_{times}", f"{times} x ((x + 0.1) * 1.001)", body, times,
-                     start, lambda x: _float(x, times))
+                     start, lambda x: _float(x, times), "slot_float" if times == 200 else None)
 
 
 def _k(n: int) -> str:
@@ -294,7 +301,7 @@ NON_FOLDABLE: Final[tuple[Callable[[], Workload], ...]] = (
 
 def _with_small(big: Workload, small: Workload) -> Workload:
     return Workload(big.name, big.group, big.description, big.emit, big.expected, big.twin,
-                    slots=big.slots, shrunk=small)
+                    big.twin_args, slots=big.slots, shrunk=small)
 
 
 WORKLOADS: Final[tuple[Workload, ...]] = (

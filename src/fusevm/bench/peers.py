@@ -1,27 +1,32 @@
-"""Peer runners: the same algorithms in other runtimes (luajit, pypy3), run as subprocesses.
+"""Peer columns: the same algorithms in other runtimes (luajit, pypy3), each in a child process.
 
-Each peer is used only when its executable is on PATH. The peer times itself with the
-same method as `timing.measure` (calibrate, batches of back-to-back calls, median of
-repetitions) and prints its timing and the result it computed, which is checked here
-against the workload's expected value. Process start-up is outside the timing.
+A peer is used only when its executable is on PATH; otherwise its column is shown as
+missing, with the reason. For each workload the child loads the twin (`lua_twins.py`,
+`twins.py`), makes one call and reports the clock it times with and the result (checked
+here against the workload's expected value), then serves batches on request: the harness
+writes a call count, the child makes that many back-to-back calls and answers with the
+ns they took. The child waits, using no CPU, while the other columns take their turns, so
+its batches interleave with theirs (`interleave.py`). Process start-up is never timed.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
-from fusevm.bench.runners import NotApplicable, Result, Runner, Settings
-from fusevm.bench.timing import Timing
+from fusevm.bench.interleave import Session, Settings
+from fusevm.bench.lua_twins import LUA_TWINS
+from fusevm.bench.runners import NotApplicable, Runner
 from fusevm.bench.workloads import Workload, describe
 
+#: Longest wait for one answer from a peer (its first call, or one batch).
 TIMEOUT_S: Final = 600.0
 
 # -- LuaJIT ------------------------------------------------------------------------------
@@ -29,8 +34,8 @@ TIMEOUT_S: Final = 600.0
 _LUA_PRELUDE: Final = """
 local ffi = require("ffi")
 local bit = require("bit")
-local clock_id = tonumber(arg[3] or "1")  -- 1: CLOCK_MONOTONIC, 3: CLOCK_THREAD_CPUTIME_ID
-local now
+local clock_id = tonumber(arg[1] or "1")  -- 1: CLOCK_MONOTONIC, 3: CLOCK_THREAD_CPUTIME_ID
+local now, clock_name
 do
   local ok = pcall(ffi.cdef, [[
     typedef struct { long tv_sec; long tv_nsec; } fusevm_timespec;
@@ -42,123 +47,34 @@ do
       ffi.C.clock_gettime(clock_id, ts)
       return tonumber(ts.tv_sec) * 1e9 + tonumber(ts.tv_nsec)
     end
+    clock_name = clock_id == 3 and "clock_gettime(CLOCK_THREAD_CPUTIME_ID)"
+                 or "clock_gettime(CLOCK_MONOTONIC)"
   else
     now = function() return os.clock() * 1e9 end
+    clock_name = "os.clock() (process CPU time)"
   end
 end
 """
 
+# One line with the clock and the first result, then one answer per request line (a call
+# count); an empty line or the end of input ends it. `sink` is read after each batch so
+# the calls' results are used.
 _LUA_DRIVER: Final = """
-local target_ns, min_reps = tonumber(arg[1]) * 1e9, tonumber(arg[2])
 local result = bench()
-local t0 = now(); bench(); local first = math.max(now() - t0, 1)
-local inner = math.max(1, math.min(100000, math.floor(1e6 / first)))
-local reps = math.max(min_reps, math.min(2000, math.floor(target_ns / (first * inner))))
-local samples = {}
-if inner == 1 then samples[1] = first end
-local sink
-while #samples < reps do
+io.write(clock_name, "\\t", tostring(result), "\\n")
+io.flush()
+local sink = result
+for line in io.lines() do
+  local n = tonumber(line)
+  if not n then break end
   local t = now()
-  for _ = 1, inner do sink = bench() end
-  samples[#samples + 1] = (now() - t) / inner
+  for _ = 1, n do sink = bench() end
+  local took = now() - t
+  if sink ~= result then io.stderr:write("the result changed between calls\\n") end
+  io.write(string.format("%.0f\\n", took))
+  io.flush()
 end
-table.sort(samples)
-local m = #samples
-local median
-if m % 2 == 1 then median = samples[(m + 1) / 2]
-else median = (samples[m / 2] + samples[m / 2 + 1]) / 2 end
-io.write(string.format("%.3f %.3f %.3f %d %d\\n", median, samples[1], samples[m], m, inner))
-io.write(tostring(result), "\\n")
 """
-
-#: Lua twins by twin name: a function of that name taking the twin's arguments. String
-#: results are returned as their length (Lua strings are bytes; the check compares lengths).
-LUA_TWINS: Final[dict[str, str]] = {
-    "counter_loop": """
-local function counter_loop(n)
-  local i = 0
-  repeat i = i + 1 until not (i < n)
-  return i
-end""",
-    "loop_with_branch": """
-local function loop_with_branch(n)
-  local i = 0
-  repeat
-    i = i + 1
-    if i > 0 then end
-  until not (i < n)
-  return i
-end""",
-    "fib_iterative": """
-local function fib_iterative(n)
-  local a, b, i = 0, 1, n
-  while not (i <= 0) do
-    local t = a + b
-    a = b; b = t; i = i - 1
-  end
-  return a
-end""",
-    "fib_recursive": """
-local function fib_recursive(n)
-  if n <= 1 then return n end
-  return fib_recursive(n - 1) + fib_recursive(n - 2)
-end""",
-    "ackermann": """
-local function ackermann(m, n)
-  if m == 0 then return n + 1 end
-  if n == 0 then return ackermann(m - 1, 1) end
-  return ackermann(m - 1, ackermann(m, n - 1))
-end""",
-    "sum_loop": """
-local function sum_loop(limit)
-  local total, i = 0, 0
-  repeat total = total + i; i = i + 1 until not (i < limit)
-  return total
-end""",
-    "nested_loop": """
-local function nested_loop(n)
-  local total, i = 0, 0
-  repeat
-    local j = 0
-    repeat total = total + (i + j); j = j + 1 until not (j < n)
-    i = i + 1
-  until not (i < n)
-  return total
-end""",
-    "empty_loop": """
-local function empty_loop(n)
-  for _ = 1, n do end
-  return 0
-end""",
-    "string_build": """
-local function string_build(n)
-  local s, i = "x", 0
-  while i < n do s = s .. "x"; i = i + 1 end
-  return #s
-end""",
-    "array_push": """
-local function array_push(n)
-  local a, i = {}, 0
-  while i < n do a[#a + 1] = i; i = i + 1 end
-  return #a
-end""",
-    "slot_mixed": """
-local function slot_mixed(x)
-  local v = 0LL + x  -- int64 cdata: wrapping arithmetic like the VM's Int
-  for _ = 1, 100 do v = v * 3 + 7 - 2 end
-  return v
-end""",
-    "slot_bitwise": """
-local function slot_bitwise(x)
-  for _ = 1, 200 do x = bit.bxor(bit.lshift(bit.band(x, 0xFF), 3), 0x1234) end
-  return x
-end""",
-    "slot_float": """
-local function slot_float(x)
-  for _ = 1, 200 do x = (x + 0.1) * 1.001 end
-  return x
-end""",
-}
 
 
 def _lua_literal(value: Any) -> str:
@@ -183,47 +99,87 @@ def _peer_result_matches(text: str, expected: Any) -> bool:
     return False
 
 
+# -- The child process -------------------------------------------------------------------
+
+class PeerError(Exception):
+    """A peer process stopped answering, or answered something unreadable."""
+
+
+class ChildSession(Session):
+    """A peer process serving batches: see the module docstring for the protocol."""
+
+    def __init__(self, cmd: list[str], workdir: tempfile.TemporaryDirectory[str] | None,
+                 hello: Any) -> None:
+        self._workdir = workdir
+        self._stderr: IO[str] = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=self._stderr, text=True, bufsize=1)
+        except BaseException:
+            self._stderr.close()
+            raise
+        try:
+            self.clock, self.result = hello(self._answer("its first call"))
+        except BaseException:
+            self.close()
+            raise
+
+    def _answer(self, what: str) -> str:
+        out = self._proc.stdout
+        assert out is not None
+        ready, _, _ = select.select([out], [], [], TIMEOUT_S)
+        if not ready:
+            raise PeerError(f"no answer to {what} within {TIMEOUT_S:g} s")
+        line = out.readline()
+        if not line:
+            code = self._proc.wait(timeout=TIMEOUT_S)
+            self._stderr.seek(0)
+            last = (self._stderr.read().strip().splitlines() or ["(no output)"])[-1]
+            raise PeerError(f"exit {code} during {what}: {last}")
+        return line.rstrip("\n")
+
+    def check(self, w: Workload) -> str | None:
+        if _peer_result_matches(self.result, w.expected):
+            return None
+        return f"printed {self.result[:60]!r}, expected {describe(w.expected)}"
+
+    def batch(self, n: int) -> float:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        stdin.write(f"{n}\n")
+        stdin.flush()
+        answer = self._answer(f"a batch of {n} calls")
+        try:
+            return float(answer)
+        except ValueError:
+            raise PeerError(f"unreadable answer {answer[:60]!r}") from None
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                if self._proc.stdin is not None:
+                    self._proc.stdin.close()  # the end of input ends the session
+                self._proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self._proc.kill()
+                self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._stderr.close()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+
+
 class SubprocessRunner(Runner):
-    """A peer runtime: runs a self-timing program per workload in a child process."""
+    """A peer runtime: a child process per workload that serves timed batches."""
 
     kind = "peer"
     executable = ""
 
     def unavailable(self) -> str | None:
         if shutil.which(self.executable) is None:
-            return f"{self.executable} is not on PATH"
+            return f"{self.executable} is not installed (not on PATH)"
         return None
-
-    def command(self, w: Workload, settings: Settings, workdir: Path) -> list[str]:
-        """The command that times workload `w` (raise NotApplicable when there is none)."""
-        raise NotImplementedError
-
-    def parse(self, stdout: str) -> tuple[Timing, str]:
-        """The timing and the printed result from the child's output."""
-        raise NotImplementedError
-
-    def run(self, w: Workload, settings: Settings, seen: dict[Hashable, str]) -> Result:
-        with tempfile.TemporaryDirectory(prefix="fusevm-bench-") as tmp:
-            try:
-                cmd = self.command(w, settings, Path(tmp))
-            except NotApplicable as e:
-                return Result(self.name, "n/a", note=str(e))
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S,
-                                      check=False)
-            except (OSError, subprocess.TimeoutExpired) as e:
-                return Result(self.name, "error", note=f"{type(e).__name__}: {e}")
-        if proc.returncode != 0:
-            err = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            return Result(self.name, "error", note=f"exit {proc.returncode}: {err}")
-        try:
-            timing, result = self.parse(proc.stdout)
-        except (ValueError, IndexError, KeyError) as e:
-            return Result(self.name, "error", note=f"unreadable output ({e})")
-        if not _peer_result_matches(result, w.expected):
-            return Result(self.name, "wrong", note=f"printed {result[:60]!r}, expected "
-                                                   f"{describe(w.expected)}")
-        return Result(self.name, "ok", timing)
 
 
 class LuaJitRunner(SubprocessRunner):
@@ -232,55 +188,55 @@ class LuaJitRunner(SubprocessRunner):
     name = "luajit"
     label = "luajit"
     executable = "luajit"
-    description = "LuaJIT, same algorithm (Lua twin in fusevm/bench/peers.py), measured here"
+    description = "LuaJIT, same algorithm (the Lua twin in fusevm/bench/lua_twins.py)"
 
-    def command(self, w: Workload, settings: Settings, workdir: Path) -> list[str]:
+    def open(self, w: Workload, settings: Settings) -> Session:
         source = LUA_TWINS.get(w.twin or "")
         if source is None:
             raise NotApplicable("no Lua twin")
         args = ", ".join(_lua_literal(a) for a in w.twin_args)
-        script = workdir / "bench.lua"
+        workdir = tempfile.TemporaryDirectory(prefix="fusevm-bench-")
+        script = Path(workdir.name) / "bench.lua"
         script.write_text(f"{_LUA_PRELUDE}\n{source}\nlocal function bench() return "
                           f"{w.twin}({args}) end\n{_LUA_DRIVER}", encoding="utf-8")
         clock_id = "3" if settings.clock == "cpu" else "1"
-        return [self.executable, str(script), repr(settings.target_s), str(settings.min_reps),
-                clock_id]
 
-    def parse(self, stdout: str) -> tuple[Timing, str]:
-        first, result = stdout.splitlines()[:2]
-        median, low, high, reps, inner = first.split()
-        return Timing(float(median), float(low), float(high), int(reps), int(inner)), result
+        def hello(line: str) -> tuple[str, str]:
+            clock, _, result = line.partition("\t")
+            return f"{self.executable}: {clock}", result
+        try:
+            return ChildSession([self.executable, str(script), clock_id], workdir, hello)
+        except BaseException:
+            workdir.cleanup()
+            raise
 
 
 class PythonPeerRunner(SubprocessRunner):
-    """Another Python (pypy3) running the plain-Python twin via `twins.py` as a script."""
-
-    kind = "peer"
+    """Another Python (pypy3) running the plain-Python twin via `twins.py serve`."""
 
     def __init__(self, executable: str, name: str | None = None) -> None:
         self.executable = executable
         self.name = name or executable
         self.label = self.name
-        self.description = f"{executable} running the plain-Python twin (twins.py), measured here"
+        self.description = f"{executable} running the plain-Python twin (twins.py)"
 
-    def command(self, w: Workload, settings: Settings, workdir: Path) -> list[str]:
+    def open(self, w: Workload, settings: Settings) -> Session:
         if w.twin is None:
             raise NotApplicable("no plain-Python twin")
         script = Path(__file__).with_name("twins.py")
-        return [self.executable, str(script), w.twin, json.dumps(list(w.twin_args)),
-                repr(settings.target_s), str(settings.min_reps), settings.clock]
 
-    def parse(self, stdout: str) -> tuple[Timing, str]:
-        data = json.loads(stdout.strip().splitlines()[-1])
-        timing = Timing(float(data["median_ns"]), float(data["min_ns"]),
-                        float(data["max_ns"]), int(data["reps"]), int(data["inner"]))
-        result = data["result"]
-        return timing, str(len(result)) if isinstance(result, str) else repr(result)
+        def hello(line: str) -> tuple[str, str]:
+            data = json.loads(line)
+            result = data["result"]
+            text = str(len(result)) if isinstance(result, str) else repr(result)
+            return f"{self.name}: {data['clock']}", text
+        return ChildSession([self.executable, str(script), "serve", w.twin,
+                             json.dumps(list(w.twin_args)), settings.clock], None, hello)
 
 
 def peer_runners() -> list[Runner]:
-    """The peers this harness knows (each unavailable unless installed)."""
-    return [LuaJitRunner(), PythonPeerRunner("pypy3")]
+    """The peers this harness knows (each shown as missing unless installed)."""
+    return [PythonPeerRunner("pypy3", name="pypy"), LuaJitRunner()]
 
 
 def self_peer() -> PythonPeerRunner:

@@ -10,6 +10,7 @@ from fusevm.bench.runners import (
     PythonRunner,
     Runner,
     VmJitRunner,
+    fusion_runners,
     interp_runners,
 )
 from fusevm.bench.workloads import jit_module
@@ -24,12 +25,13 @@ class Registry:
 
 
 def default_runners() -> Registry:
-    """Every known runner: interpreter, Python, JIT tiers, peers, then jit_workloads.RUNNERS.
+    """Every known runner: interpreter and baseline tier, Python and the peers, the fusion
+    columns, JIT tiers, then jit_workloads.RUNNERS.
 
     A contributed runner with the name of a built-in one replaces it in place.
     """
-    reg = Registry([*interp_runners(), PythonRunner(), JitRunner("linear"), JitRunner("block"),
-                    VmJitRunner(), *peer_runners()])
+    reg = Registry([*interp_runners(), PythonRunner(), *peer_runners(), *fusion_runners(),
+                    JitRunner("linear"), JitRunner("block"), VmJitRunner()])
     module, error = jit_module()
     if error is not None:
         reg.warnings.append(error)

@@ -1,11 +1,18 @@
-"""The runner registry: one Runner per column (interpreter variants, plain Python, JIT tiers).
+"""The in-process columns: the interpreter (warm, first run), the baseline tier, Python, JIT.
 
-A runner turns a Workload into one measured call, checks the call's result against the
-workload's expected value, times it with `timing.measure` and (for the interpreter) counts
-the ops one call dispatches. Runners that cannot run here say why (`unavailable()`); a
-runner that cannot run one workload raises NotApplicable with the reason. Peers that run
-in another process (luajit, pypy3) live in `peers.py`; `registry.default_runners()` lists
-them all, plus whatever `fusevm.bench.jit_workloads.RUNNERS` adds.
+A runner turns a Workload into a `Session` (`interleave.py`): the call one column times,
+whose first result is checked against the workload's expected value, and (for the
+interpreter) a count of the ops one call dispatches. Runners that cannot run here say
+why (`unavailable()`); a runner that cannot run one workload raises NotApplicable with
+the reason. Peers that run in another process (luajit, pypy3) live in `peers.py`;
+`registry.default_runners()` lists them all, plus whatever
+`fusevm.bench.jit_workloads.RUNNERS` adds.
+
+What a call includes: a warm column (`interp`, `baseline-warm`, ...) reruns one VM that
+was built and prepared beforehand, so VM construction, chunk verification, step
+preparation and compiling are not in its time; a first-run column (`interp-first`,
+`baseline`) runs a chunk no cache has seen in a new VM each call, and so includes all of
+them, as a one-shot script pays them.
 """
 
 from __future__ import annotations
@@ -13,47 +20,37 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fusevm.bench.timing import CLOCKS, Timing, measure
-from fusevm.bench.workloads import Workload, describe
+from fusevm.bench.interleave import InProcess, Prepared, Session, Settings
+from fusevm.bench.timing import Timing
+from fusevm.bench.workloads import Workload
 from fusevm.chunk import Chunk
 from fusevm.interp.vm import VM
+
+__all__ = ["NotApplicable", "Prepared", "Result", "Runner", "Session", "Settings"]
 
 
 class NotApplicable(Exception):
     """This runner cannot run this workload; the message says why."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How hard to measure: seconds per measurement, repetitions, whether to count ops."""
-
-    quick: bool = False
-    target_s: float = 0.75
-    min_reps: int = 3
-    count_ops: bool = True
-    clock: str = "wall"  # a key of timing.CLOCKS
-
-    @classmethod
-    def for_mode(cls, quick: bool, clock: str = "wall") -> Settings:
-        if quick:
-            return cls(quick=True, target_s=0.02, min_reps=1, clock=clock)
-        return cls(clock=clock)
-
-
 @dataclass
 class Result:
-    """One cell of the table: a timing, or the reason there is none."""
+    """One cell of the table: a timing and its per-round samples, or why there is none."""
 
     runner: str
-    status: str  # ok | n/a | same | wrong | error
+    status: str  # ok | n/a | same | wrong | error | missing
     timing: Timing | None = None
     ops: int | None = None
     note: str = ""
     same_as: str | None = None
+    #: Per-call ns, one per interleaved round (sample r of every column is from round r).
+    samples: list[float] = field(default_factory=list)
+    #: The clock the samples were taken with.
+    clock: str = ""
 
     @property
     def median_ns(self) -> float | None:
@@ -63,6 +60,8 @@ class Result:
         out: dict[str, Any] = {"status": self.status}
         if self.timing is not None:
             out.update(self.timing.as_dict())
+            out["samples_ns"] = [round(x, 3) for x in self.samples]
+            out["clock"] = self.clock
         if self.ops is not None:
             out["dispatched_ops"] = self.ops
             if self.timing is not None and self.ops:
@@ -74,19 +73,8 @@ class Result:
         return out
 
 
-@dataclass
-class Prepared:
-    """A ready-to-time call, plus what the harness needs around it."""
-
-    call: Callable[[], Any]
-    #: Runs with the same key (same chunk, same way of running) are timed once.
-    key: Hashable | None = None
-    count: Callable[[], int] | None = None
-    note: str = ""
-
-
 class Runner:
-    """Base class: subclasses set the names and implement `prepare` (or override `run`)."""
+    """Base class: subclasses set the names and implement `prepare` (or override `open`)."""
 
     name: str = ""
     label: str = ""
@@ -100,38 +88,9 @@ class Runner:
     def prepare(self, w: Workload) -> Prepared:
         raise NotImplementedError
 
-    def run(self, w: Workload, settings: Settings, seen: dict[Hashable, str]) -> Result:
-        """Prepare, check the result, time, and count ops for one workload."""
-        try:
-            p = self.prepare(w)
-        except NotApplicable as e:
-            return Result(self.name, "n/a", note=str(e))
-        except Exception as e:  # a failing tier is reported in its cell, not fatal
-            return Result(self.name, "error", note=f"{type(e).__name__}: {e}")
-        if p.key is not None and p.key in seen:
-            return Result(self.name, "same", same_as=seen[p.key])
-        try:
-            now = CLOCKS[settings.clock]
-            t0 = now()
-            got = p.call()  # the warm-up call doubles as the correctness check
-            first = float(now() - t0)
-            if not w.check(got):
-                return Result(self.name, "wrong", note=f"returned {describe(got)}, expected "
-                                                       f"{describe(w.expected)}")
-            if settings.quick and first >= settings.target_s * 1e9:
-                timing = Timing(first, first, first, 1, 1)  # one slow call is enough here
-            else:
-                # A call that takes a good share of the budget was warm enough already.
-                warm = not settings.quick and first < settings.target_s * 1e8
-                timing = measure(p.call, target_s=settings.target_s,
-                                 min_reps=settings.min_reps, warmup=1 if warm else 0,
-                                 clock=settings.clock)
-            ops = p.count() if p.count is not None and settings.count_ops else None
-        except Exception as e:  # a failing tier is reported in its cell, not fatal
-            return Result(self.name, "error", note=f"{type(e).__name__}: {e}")
-        if p.key is not None:
-            seen[p.key] = self.name
-        return Result(self.name, "ok", timing, ops, p.note)
+    def open(self, w: Workload, settings: Settings) -> Session:
+        """A session timing `w` in this column (raises NotApplicable when it does not apply)."""
+        return InProcess(self.prepare(w), settings.clock)
 
 
 # -- The interpreter --------------------------------------------------------------------
@@ -172,13 +131,13 @@ def rewind(vm: VM, slots: tuple[Any, ...] = ()) -> None:
 
 
 def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
-                reuse_vm: bool = False, baseline: bool = False) -> Callable[[], Any]:
-    """One measured interpreter call: VM construction + run (as the published figures were taken).
+                reuse_vm: bool = True, baseline: bool = False) -> Callable[[], Any]:
+    """One measured interpreter call.
 
-    With `reuse_vm`, the VM and its step closures are made once and each call only
-    rewinds it (`rewind`) and runs: that leaves out the preparation cost. `baseline`
-    lets the VM use the baseline tier (the default of `VM()`); without it every op runs
-    in the interpreter proper.
+    With `reuse_vm` (a warm call), the VM and its step closures are made once and each
+    call only rewinds it (`rewind`) and runs. Without it, each call is `VM(chunk)` +
+    `run()`. `baseline` lets the VM use the baseline tier (the default of `VM()`);
+    without it every op runs in the interpreter proper.
     """
     if reuse_vm:
         vm = VM(chunk, baseline=baseline)
@@ -188,34 +147,45 @@ def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
             rewind(vm, slots)
             return vm.run()
         return rerun
-    if slots:
-        n = len(slots)
-
-        def run_with_slots() -> Any:
-            vm = VM(chunk, baseline=baseline)
-            vm.slots[:n] = slots
-            return vm.run()
-        return run_with_slots
+    n = len(slots)
 
     def run() -> Any:
-        return VM(chunk, baseline=baseline).run()
+        vm = VM(chunk, baseline=baseline)
+        vm.slots[:n] = slots
+        return vm.run()
     return run
 
 
+_first_runs = itertools.count()
+
+
+def fresh_copy(chunk: Chunk) -> Chunk:
+    """The same program as a chunk object no cache has seen, for timing a first run.
+
+    The VM verifies each chunk object once (by identity); the baseline tier, the JIT and
+    the loop analysis cache per chunk by content (its digest). The copy carries one extra
+    constant no op refers to, which changes its digest and nothing it does.
+    """
+    return Chunk(chunk.ops, (*chunk.constants, f"<first run {next(_first_runs)}>"),
+                 chunk.names, chunk.lines, chunk.slot_count,
+                 [fresh_copy(sub) for sub in chunk.sub_chunks], chunk.block_ranges,
+                 chunk.sub_entries, chunk.source)
+
+
 class InterpRunner(Runner):
-    """The interpreter on one of the workload's chunks."""
+    """The interpreter (with or without the baseline tier) on one of the workload's chunks."""
 
     def __init__(self, name: str, label: str, description: str,
-                 chunk: Callable[[Workload], Chunk], *, prepared: bool = False,
+                 chunk: Callable[[Workload], Chunk], *, first_run: bool = False,
                  count: bool = False, baseline: bool = False,
                  unavailable: Callable[[], str | None] | None = None) -> None:
         self.name = name
-        self._baseline = baseline
         self.label = label
         self.description = description
         self._chunk = chunk
-        self._prepared = prepared
+        self._first_run = first_run
         self._count = count
+        self._baseline = baseline
         self._unavailable = unavailable
 
     def unavailable(self) -> str | None:
@@ -223,12 +193,19 @@ class InterpRunner(Runner):
 
     def prepare(self, w: Workload) -> Prepared:
         chunk = self._chunk(w)
-        reuse = self._prepared or w.reuse_vm
-        key = ("interp", reuse, self._baseline, chunk.ops, chunk.constants, chunk.names,
-               chunk.sub_entries)
+        key = ("interp", self._first_run, self._baseline, chunk.ops, chunk.constants,
+               chunk.names, chunk.sub_entries)
         count = (lambda: count_dispatches(chunk, w.slots)) if self._count else None
-        return Prepared(interp_call(chunk, w.slots, reuse, self._baseline), key, count,
-                        "VM prepared once, rewound per call" if reuse else "")
+        if not self._first_run:
+            return Prepared(interp_call(chunk, w.slots, True, self._baseline), key, count)
+        if w.reuse_vm:
+            raise NotApplicable("a first run of it (verify and prepare every op) is not "
+                                "timed, see †")
+        baseline = self._baseline
+
+        def fresh() -> Callable[[], Any]:
+            return interp_call(fresh_copy(chunk), w.slots, False, baseline)
+        return Prepared(lambda: fresh()(), key, count, fresh=fresh)
 
 
 def fusion_unavailable() -> str | None:
@@ -262,7 +239,8 @@ class PythonRunner(Runner):
     name = "python"
     label = "python"
     kind = "baseline"
-    description = "the same algorithm as a plain Python function, in this process"
+    description = ("the same algorithm as a plain Python function (twins.py), in this "
+                   "process: the CPython reference every ratio is taken to")
 
     def prepare(self, w: Workload) -> Prepared:
         call = w.python()
@@ -363,7 +341,8 @@ class VmJitRunner(Runner):
     name = "vm-jit"
     label = "vm+jit"
     kind = "tier"
-    description = "VM(chunk); vm.enable_jit(); vm.run() per call, after warm-up calls"
+    description = ("VM(chunk); vm.enable_jit(); vm.run() per call, after warm-up calls "
+                   "(VM construction included)")
 
     def unavailable(self) -> str | None:
         return jit_unavailable()
@@ -392,35 +371,48 @@ class VmJitRunner(Runner):
 
 
 def interp_runners() -> list[Runner]:
-    """The interpreter columns: the listing as written, then the plain and pass-fused builds."""
+    """The interpreter columns: warm and first run, alone and with the baseline tier."""
     return [
         InterpRunner("interp", "interp",
-                     "the listing as written (its hand-fused ops kept), VM() + run()",
+                     "the interpreter alone (baseline off) on the listing as written, "
+                     "hand-fused ops kept: one VM built and prepared beforehand, rewound "
+                     "per call (dispatch only)",
                      lambda w: w.reference(), count=True),
-        InterpRunner("interp-prepared", "interp\nprepared",
-                     "the same chunk on one VM prepared once and rewound per call: run() "
-                     "without the VM construction and step preparation",
-                     lambda w: w.reference(), prepared=True),
-        InterpRunner("interp-unfused", "unfused",
-                     "every fused op expanded to its table `fuses` ops; build(fuse=False)",
-                     lambda w: w.build(fuse=False)),
-        InterpRunner("interp-fused", "fused (pass)",
-                     "the expanded program through build(fuse=True): the fusion pass's work",
-                     lambda w: w.build(fuse=True), unavailable=fusion_unavailable),
-        InterpRunner("baseline", "baseline",
-                     "the listing as written, VM() + run() with the baseline tier (the "
-                     "default): regions compiled to Python once per chunk, bound per VM",
-                     lambda w: w.reference(), baseline=True),
+        InterpRunner("interp-first", "interp\nfirst run",
+                     "the interpreter alone, first run: a chunk object no cache has seen, "
+                     "VM() + run() per call (verify, prepare the steps, run)",
+                     lambda w: w.reference(), first_run=True),
+        InterpRunner("baseline", "baseline\nfirst run",
+                     "the baseline tier (the default of VM()), first run: a chunk object "
+                     "no cache has seen, VM() + run() per call (verify, prepare, compile "
+                     "the regions that get hot, run)",
+                     lambda w: w.reference(), first_run=True, baseline=True),
         InterpRunner("baseline-warm", "baseline\nwarm",
-                     "the baseline tier on one VM reused and rewound per call: its code "
-                     "compiled and bound already",
-                     lambda w: w.reference(), prepared=True, baseline=True),
+                     "the baseline tier on one VM built beforehand and rewound per call: "
+                     "its regions compiled and bound already",
+                     lambda w: w.reference(), baseline=True),
     ]
 
 
-#: Runner names whose results the summary ratios use.
+def fusion_runners() -> list[Runner]:
+    """The interpreter, warm, on the plain-op build and on that build through the pass."""
+    return [
+        InterpRunner("interp-unfused", "unfused",
+                     "interpreter, warm: every fused op expanded to its table `fuses` ops; "
+                     "build(fuse=False)",
+                     lambda w: w.build(fuse=False)),
+        InterpRunner("interp-fused", "fused (pass)",
+                     "interpreter, warm: the expanded program through build(fuse=True), "
+                     "the fusion pass's work",
+                     lambda w: w.build(fuse=True), unavailable=fusion_unavailable),
+    ]
+
+
+#: Runner names the report's ratios use.
 INTERP: Final = "interp"
-PREPARED: Final = "interp-prepared"
+INTERP_FIRST: Final = "interp-first"
+BASELINE: Final = "baseline"
+BASELINE_WARM: Final = "baseline-warm"
 UNFUSED: Final = "interp-unfused"
 FUSED: Final = "interp-fused"
 PYTHON: Final = "python"

@@ -2,13 +2,16 @@
 
 Each twin does what its workload's bytecode does, written the way a Python programmer
 would, and returns the same result. Integer arithmetic wraps to 64 bits only where the
-values can leave the i64 range (slot_mixed); elsewhere the wrap provably never triggers
-and is left out. Like `timing.py`, this module needs only the standard library, so a peer
+values can leave the i64 range (slot_mixed); elsewhere the values stay far inside it at
+the workloads' sizes (tests/bench checks every twin's result against the workload's), so
+the wrap is left out. Like `timing.py`, this module needs only the standard library, so a peer
 interpreter can run it as a script:
 
-    pypy3 twins.py NAME ARGS_JSON TARGET_S MIN_REPS [CLOCK]
+    pypy3 twins.py serve NAME ARGS_JSON CLOCK
 
-prints one JSON object: the timing of `NAME(*ARGS)` plus the result it returned.
+prints one JSON line, the result of `NAME(*ARGS)` and the clock it times with, then
+answers each line of input, a call count N, with the ns N back-to-back calls took
+(`timing.serve`; `peers.ChildSession` is the other side).
 """
 
 from __future__ import annotations
@@ -141,22 +144,75 @@ def slot_float(x: int | float) -> float:
     return float(x)
 
 
+def xor_mix(n: int) -> int:
+    total = 0
+    i = 0
+    while True:
+        total += (i * 3) ^ (i >> 1)
+        i += 1
+        if not i < n:
+            return total
+
+
+def branchy(n: int) -> int:
+    x, acc, i = 12345, 0, 0
+    while True:
+        x = (x * 75 + 74) % 65537
+        if x & 1:
+            acc += x
+        else:
+            acc -= i
+        i += 1
+        if not i < n:
+            return acc
+
+
+def nested(n: int, m: int) -> int:
+    total = 0
+    i = 0
+    while True:
+        j = 0
+        while True:
+            total += (i * j) ^ (i + j)
+            j += 1
+            if not j < m:
+                break
+        i += 1
+        if not i < n:
+            return total
+
+
+def collatz(k: int) -> int:
+    total = 0
+    start = 1
+    while True:
+        n = start
+        while n != 1:
+            n = 3 * n + 1 if n & 1 else n >> 1
+            total += 1
+        start += 1
+        if not start < k + 1:
+            return total
+
+
 #: Every twin by name (the name a Workload and the peers refer to it by).
 TWINS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (
         counter_loop, loop_with_branch, fib_iterative, fib_recursive, ackermann, sum_loop,
         sum_builtin, nested_loop, empty_loop, string_build, array_push, slot_mixed,
-        slot_bitwise, slot_float)
+        slot_bitwise, slot_float, xor_mix, branchy, nested, collatz)
 }
 
 
 def _main(argv: list[str]) -> int:
-    """Time one twin and print the timing and result as JSON (for peer interpreters)."""
+    """Serve timed batches of one twin's calls (the peer side of `peers.ChildSession`)."""
     import importlib.util
     import os
 
-    name, args, target_s, min_reps = argv[0], json.loads(argv[1]), float(argv[2]), int(argv[3])
-    clock = argv[4] if len(argv) > 4 else "wall"
+    if len(argv) != 4 or argv[0] != "serve":
+        print("usage: twins.py serve NAME ARGS_JSON CLOCK", file=sys.stderr)
+        return 2
+    name, args, clock = argv[1], json.loads(argv[2]), argv[3]
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "timing.py")
     spec = importlib.util.spec_from_file_location("_fusevm_bench_timing", path)
     assert spec is not None and spec.loader is not None
@@ -164,11 +220,8 @@ def _main(argv: list[str]) -> int:
     sys.modules[spec.name] = timing  # dataclasses looks the module up while decorating
     spec.loader.exec_module(timing)
     fn = TWINS[name]
-    result = fn(*args)
-    t = timing.measure(lambda: fn(*args), target_s=target_s, min_reps=min_reps, clock=clock)
-    out = dict(t.as_dict())
-    out["result"] = result
-    print(json.dumps(out))
+    print(json.dumps({"result": fn(*args), "clock": timing.CLOCK_NAMES[clock]}), flush=True)
+    timing.serve(lambda: fn(*args), clock, sys.stdin, sys.stdout)
     return 0
 
 
