@@ -61,6 +61,12 @@ class BaselineHook:
         # Per chunk object: region index -> (run, steps of its hot points).
         self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
 
+    def threshold_at(self, vm: VM, h: int) -> int:
+        """Entries of hot point `h` before the tier is asked: one when its region is
+        compiled for this chunk already (hotness belongs to the code, not to one VM)."""
+        from fusevm.baseline import compiler
+        return 1 if compiler.compiled_at(vm.chunk, h) else self.region_threshold
+
     def start_run(self, vm: VM) -> None:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""
 

@@ -90,6 +90,18 @@ def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
 COMPILE_COST: Final = 1000
 
 
+def compiled_at(chunk: Chunk, h: int) -> bool:
+    """Whether the region entered at hot point `h` is compiled for `chunk` already."""
+    table = _made.get(chunk)
+    if not table:
+        return False
+    cp = plan(chunk)
+    index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
+    if index is None:
+        index = cp.region_of.get(h)
+    return index in table
+
+
 def worth_after(chunk: Chunk, index: int, h: int, entered: int) -> int:
     """How many more entries of hot point `h` before compiling region `index` pays for
     itself (0: now): until then the interpreter has done about as much work there as

@@ -390,9 +390,8 @@ class VM:
     def _counting(self, code: list[Step], h: int, original: Step) -> Step:
         """The step of hot point `h` until the tiers have been asked about it once."""
         hook = self._tiers
-        # A hook may know that `h` is hot already (earlier VMs ran this chunk there).
-        known = getattr(hook, "threshold_at", None)
-        left = max(int(hook.region_threshold if known is None else known(self, h)), 1)
+        # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
+        left = max(int(hook.threshold_at(self, h)), 1)
 
         def step() -> int:
             nonlocal left
