@@ -278,12 +278,14 @@ def test_a_first_run_column_compiles_a_new_chunk_every_call(
     made = _counting_vm(monkeypatch)
     runner = next(r for r in interp_runners() if r.name == "baseline")
     assert isinstance(runner, InterpRunner)
-    p = runner.prepare(W)
+    # A loop long enough that compiling it pays (the tier's rule) even on a first run.
+    long = {w.name: w for w in WORKLOADS}["counter_loop_100k"]
+    p = runner.prepare(long)
     assert p.fresh is not None
     calls = [p.fresh() for _ in range(3)]
     compiles = baseline_stats()["compiles"]
     for call in calls:
-        assert W.check(call())
+        assert long.check(call())
     assert len(made) == 3
     assert baseline_stats()["compiles"] >= compiles + 3
 

@@ -141,6 +141,10 @@ def interp_call(chunk: Chunk, slots: tuple[Any, ...] = (),
     """
     if reuse_vm:
         vm = VM(chunk, baseline=baseline)
+        if baseline:
+            # Warm means compiled: every region at its second entry, not once it has
+            # paid for its compile (a straight-line root would take a thousand runs).
+            vm._tiers.eager = True  # type: ignore[union-attr]
         vm.prepare()
 
         def rerun() -> Any:
