@@ -10,6 +10,7 @@ import pytest
 
 from conftest import requires_llvmlite
 from fusevm.asm import assemble
+from fusevm.bench.jit_workloads import ACK_SUB
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.vm import VM
 from fusevm.jit import get_config, set_config
@@ -48,37 +49,7 @@ ACK = """
     LoadInt {n}
     Call ack 2
     ReturnValue
-.sub ack
-    SetSlot 1
-    SetSlot 0
-    GetSlot 0
-    LoadInt 0
-    NumEq
-    JumpIfFalse a
-    GetSlot 1
-    Inc
-    ReturnValue
-a:
-    GetSlot 1
-    LoadInt 0
-    NumEq
-    JumpIfFalse b
-    GetSlot 0
-    Dec
-    LoadInt 1
-    Call ack 2
-    ReturnValue
-b:
-    GetSlot 0
-    GetSlot 1
-    Dec
-    Call ack 2
-    GetSlot 0
-    Dec
-    Swap
-    Call ack 2
-    ReturnValue
-"""
+""" + ACK_SUB
 
 
 @pytest.fixture(autouse=True)

@@ -408,7 +408,7 @@ top:
     ReturnValue
 """
 
-_FIB_SUB: Final = """
+FIB_SUB: Final = """
 .sub fib
     SetSlot 0
     GetSlot 0
@@ -429,7 +429,7 @@ more:
     ReturnValue
 """
 
-_ACK_SUB: Final = """
+ACK_SUB: Final = """
 .sub ack
     SetSlot 1
     SetSlot 0
@@ -463,9 +463,9 @@ b:
 """
 
 FIB_REPEATED: Final = _REPEAT.replace("{args}", "LoadInt 20").replace(
-    "{name}", "fib").replace("{argc}", "1") + _FIB_SUB
+    "{name}", "fib").replace("{argc}", "1") + FIB_SUB
 ACK_REPEATED: Final = _REPEAT.replace("{args}", "LoadInt 3\n    LoadInt 4").replace(
-    "{name}", "ack").replace("{argc}", "2") + _ACK_SUB
+    "{name}", "ack").replace("{argc}", "2") + ACK_SUB
 
 
 def repeated_twin(fn: Callable[..., int], args: tuple[int, ...], reps: int
