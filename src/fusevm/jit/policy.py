@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
@@ -49,7 +48,6 @@ PLANNER: Final = "fusevm.jit.plan"
 _RUNTIME: Final = "fusevm.jit.runtime"
 
 _available: bool | None = None
-_logger = logging.getLogger("fusevm.jit")
 _planner: ModuleType | None = None
 #: Whole runs not yet counted, by chunk digest: the slots, strict_int and forced tier of
 #: the first run of that content (at most one each, see `JitHook.try_run`).
@@ -80,9 +78,10 @@ def jit_usable(announce: bool = True) -> bool:
         if announce:
             from fusevm.jit import runtime
             if ("config", "no-llvmlite") not in runtime._said:
+                import logging
                 runtime._said.add(("config", "no-llvmlite"))
                 message = "llvmlite is not installed: every chunk runs in the interpreter"
-                _logger.warning(message)
+                logging.getLogger("fusevm.jit").warning(message)
                 runtime.log(message)
         return False
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("bodies", "stack", "variables", "containers", "arith", "compare", "control",
+_MODULES = ("generated", "stack", "variables", "containers", "arith", "compare", "control",
             "io", "higher_order", "fused", "extended", "shell", "math")
 
 
