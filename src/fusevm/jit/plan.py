@@ -24,7 +24,7 @@ from fusevm.jit.abi import SlotKind
 from fusevm.jit.config import get_config
 from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
-from fusevm.jit.policy import llvmlite_available
+from fusevm.jit.policy import llvmlite_available, load_companions
 from fusevm.jit.region import Region, cut
 from fusevm.jit.trace.tier import describe as trace_describe
 from fusevm.jit.trace.tier import trace_step
@@ -296,3 +296,8 @@ def _ir_for(an: Analysis, kinds: tuple[int, ...], tier: ModuleType,
         return None
     text, _ = emit_text(an, typing, False)
     return text
+
+
+# What front ends asked to load with the tiers (their extension ops' lowerings), now that
+# the tiers are here.
+load_companions()

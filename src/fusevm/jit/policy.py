@@ -87,6 +87,26 @@ def jit_usable(announce: bool = True) -> bool:
     return True
 
 
+#: Modules that register what the tiers need from a front end (its extension ops' native
+#: lowerings), imported with the planner: see `load_with_tiers`.
+_companions: list[str] = []
+
+
+def load_with_tiers(module: str) -> None:
+    """Import `module` when the tiers load (at once if they have): a front end's native
+    lowerings (`fusevm.lang.awk.jit`) cost nothing to a run that never gets hot."""
+    if PLANNER in sys.modules:
+        importlib.import_module(module)
+    elif module not in _companions:
+        _companions.append(module)
+
+
+def load_companions() -> None:
+    """Import the modules `load_with_tiers` named (`plan.py` calls this as it loads)."""
+    for module in _companions:
+        importlib.import_module(module)
+
+
 def planner() -> ModuleType:
     """The decision module (`plan.py`), imported on first use."""
     global _planner
