@@ -10,8 +10,10 @@ line that starts with it) loads nothing it does not use: no op table, no VM, no 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
+# Not `from typing import TYPE_CHECKING`: importing typing would be most of what
+# `import fusevm` costs. Type checkers treat this name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk, ChunkBuilder, Label
     from fusevm.errors import (
