@@ -2,38 +2,68 @@
 
 The public surface (see docs/api.md): build a chunk with ChunkBuilder (or fusevm.asm.assemble),
 run it with VM, extend it with an ExtensionSet.
+
+Each name is imported from its module on first use, so `import fusevm` (and every command
+line that starts with it) loads nothing it does not use: no op table, no VM, no JIT.
 """
 
 from __future__ import annotations
 
-from fusevm.chunk import Chunk, ChunkBuilder, Label
-from fusevm.errors import (
-    AsmError,
-    BudgetExceeded,
-    BuildError,
-    CapabilityError,
-    FormatError,
-    IntegerOverflow,
-    Interrupted,
-    MemoryLimit,
-    ResourceLimit,
-    VMError,
-)
-from fusevm.interp.vm import VM
-from fusevm.ops import F, Kind, Op
-from fusevm.ops.extension import ExtensionSet, ExtOp
-from fusevm.shell.caps import Caps
-from fusevm.values import NativeFn, Ref, Status, Undef
+import importlib
+
+# Not `from typing import TYPE_CHECKING`: importing typing would be most of what
+# `import fusevm` costs. Type checkers treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk, ChunkBuilder, Label
+    from fusevm.errors import (
+        AsmError,
+        BudgetExceeded,
+        BuildError,
+        CapabilityError,
+        FormatError,
+        IntegerOverflow,
+        Interrupted,
+        MemoryLimit,
+        ResourceLimit,
+        VMError,
+    )
+    from fusevm.interp.vm import VM
+    from fusevm.ops import F, Kind, Op
+    from fusevm.ops.extension import ExtensionSet, ExtOp
+    from fusevm.peephole.fuse import fuse, unfuse
+    from fusevm.shell.caps import Caps
+    from fusevm.values import NativeFn, Ref, Status, Undef
 
 __version__ = "0.1.0"
 
+#: Where each public name lives.
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(("Chunk", "ChunkBuilder", "Label"), "fusevm.chunk"),
+    **dict.fromkeys(("AsmError", "BudgetExceeded", "BuildError", "CapabilityError",
+                     "FormatError", "IntegerOverflow", "Interrupted", "MemoryLimit",
+                     "ResourceLimit", "VMError"), "fusevm.errors"),
+    "VM": "fusevm.interp.vm",
+    **dict.fromkeys(("F", "Kind", "Op"), "fusevm.ops"),
+    **dict.fromkeys(("ExtensionSet", "ExtOp"), "fusevm.ops.extension"),
+    **dict.fromkeys(("fuse", "unfuse"), "fusevm.peephole.fuse"),
+    "Caps": "fusevm.shell.caps",
+    **dict.fromkeys(("NativeFn", "Ref", "Status", "Undef"), "fusevm.values"),
+}
+
 
 def __getattr__(name: str) -> object:
-    # The fusion pass is imported on first use: most programs only need it via build().
-    if name in ("fuse", "unfuse"):
-        from fusevm.peephole import fuse as module
-        return getattr(module, name)
-    raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "AsmError", "BudgetExceeded", "BuildError", "CapabilityError", "Caps", "Chunk",

@@ -9,21 +9,24 @@ the error happened inside a function; `--traceback` shows the Python stack inste
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import sys
-import time
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fusevm import __version__
-from fusevm.chunk import Chunk
 from fusevm.errors import Interrupted, OutputClosed, VMError
-from fusevm.ops.extension import ExtensionSet
-from fusevm.serialize import MAGIC
-from fusevm.values import format_value
+
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    from fusevm.chunk import Chunk
+    from fusevm.ops.extension import ExtensionSet
+
+# Only what every command needs is imported here: `fusevm awk` and `fusevm sh` start with
+# this module, and each command imports the rest of fusevm it uses.
 
 
 def load_chunk(path: str, *, fuse: bool = True,
@@ -34,9 +37,12 @@ def load_chunk(path: str, *, fuse: bool = True,
     program is expanded to its unfused sequence, so the chunk really runs unfused.
     `extensions` are the sets whose mnemonics the text may use.
     """
+    from fusevm.chunk import Chunk
     from fusevm.peephole.fuse import fuse as run_fusion
     from fusevm.peephole.fuse import unfuse
-    data = Path(path).read_bytes()
+    from fusevm.serialize import MAGIC
+    with open(path, "rb") as f:
+        data = f.read()
     if data.startswith(MAGIC):
         chunk = Chunk.from_bytes(data)
     else:
@@ -63,6 +69,7 @@ def _extensions(args: argparse.Namespace) -> list[ExtensionSet]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from fusevm.interp.signals import sigint_interrupts
     from fusevm.interp.vm import VM
+    from fusevm.values import format_value
     extensions = _extensions(args)
     chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=extensions)
     with VM(chunk, strict_int=args.strict_int, extensions=extensions) as vm:
@@ -81,6 +88,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_asm(args: argparse.Namespace) -> int:
     chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
+    from pathlib import Path
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
     out.write_bytes(chunk.to_bytes())
     print(f"{out}: {len(chunk.ops)} ops, {len(chunk.constants)} constants, "
@@ -108,11 +116,14 @@ def _cmd_dis(args: argparse.Namespace) -> int:
 
 
 def _examples() -> list[Path]:
+    from pathlib import Path
     return sorted((Path(__file__).parent / "examples").glob("*.fasm"))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import io
+    import time
+    from pathlib import Path
 
     from fusevm.interp.vm import VM
     files = [Path(f) for f in args.files] or _examples()
@@ -175,6 +186,7 @@ def _add_ext_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
     p = argparse.ArgumentParser(prog="fusevm", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"fusevm {__version__}")
     p.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
@@ -244,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if word == "bench":
                 return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
             if word not in COMMANDS:
-                from fusevm.plugins import frontend_names
-                if word in frontend_names():
+                from fusevm.plugins import is_frontend
+                if is_frontend(word):
                     return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
                                   traceback)
             break
@@ -259,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _guard(lambda: handlers[args.command](args), traceback)
 
 
-def _guard(fn: Any, traceback: bool) -> int:
+def _guard(fn: Callable[[], Any], traceback: bool) -> int:
     try:
         return int(fn())
     except Interrupted:

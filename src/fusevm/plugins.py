@@ -13,6 +13,11 @@ Two entry-point groups let an installed package plug into fusevm without fusevm 
   `fusevm dis --lang NAME PROGRAM`.
 
 The `--ext MODULE:ATTR` option names a set the same way without installing anything.
+
+fusevm's own frontends (awk, sh) are built in: `BUILTIN` names them for each group, and
+they come first, under the same names, in what the functions below return. Finding a
+built-in frontend reads no package metadata (scanning the installed distributions costs
+more than starting Python), so `fusevm awk` and `fusevm sh` start without it.
 """
 
 from __future__ import annotations
@@ -20,19 +25,36 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterable
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.chunk import Chunk
 from fusevm.errors import VMError
-from fusevm.ops.extension import ExtensionSet
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from fusevm.chunk import Chunk
+    from fusevm.ops.extension import ExtensionSet
 
 EXTENSIONS_GROUP: Final = "fusevm.extensions"
 FRONTENDS_GROUP: Final = "fusevm.frontends"
 COMPILERS_GROUP: Final = "fusevm.compilers"
 
+#: fusevm's own entries per group, `NAME: "module:attr"` as an entry point's value.
+BUILTIN: Final[dict[str, dict[str, str]]] = {
+    FRONTENDS_GROUP: {"awk": "fusevm.lang.awk.main:main", "sh": "fusevm.lang.sh.main:main"},
+    EXTENSIONS_GROUP: {"awk": "fusevm.lang.awk.api:AWK", "sh": "fusevm.lang.sh.ops:SH"},
+    COMPILERS_GROUP: {"awk": "fusevm.lang.awk.api:compile_program",
+                      "sh": "fusevm.lang.sh.api:compile_script"},
+}
+
 Frontend = Callable[[list[str]], int]
-Compiler = Callable[..., Chunk]
+Compiler = Callable[..., "Chunk"]
+
+
+def entry_points(*, group: str) -> list[EntryPoint]:
+    """The installed entry points of `group` (importlib.metadata, imported on first use)."""
+    from importlib.metadata import entry_points as scan
+    return list(scan(group=group))
 
 
 def load_object(spec: str, what: str = "--ext") -> Any:
@@ -54,6 +76,7 @@ def load_object(spec: str, what: str = "--ext") -> Any:
 
 
 def _as_sets(obj: Any, what: str) -> list[ExtensionSet]:
+    from fusevm.ops.extension import ExtensionSet
     if isinstance(obj, ExtensionSet):
         return [obj]
     if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
@@ -72,12 +95,42 @@ def load_extensions(specs: Iterable[str]) -> list[ExtensionSet]:
     return out
 
 
-def _group(name: str) -> list[EntryPoint]:
-    return sorted(entry_points(group=name), key=lambda ep: ep.name)
+class _Entry:
+    """A built-in entry or an installed entry point: its name, value and `load()`."""
+
+    __slots__ = ("name", "value", "_ep")
+
+    def __init__(self, name: str, value: str, ep: EntryPoint | None = None) -> None:
+        self.name = name
+        self.value = value
+        self._ep = ep
+
+    def load(self) -> Any:
+        if self._ep is not None:
+            return self._ep.load()
+        return load_object(self.value, f"built-in {self.name!r}")
+
+
+def _group(name: str) -> list[_Entry]:
+    """The built-in entries of a group, then the installed ones by name (a built-in name
+    cannot be taken over)."""
+    builtin = BUILTIN[name]
+    found = [_Entry(n, v) for n, v in builtin.items()]
+    installed = sorted(entry_points(group=name), key=lambda ep: ep.name)
+    return found + [_Entry(ep.name, ep.value, ep) for ep in installed
+                    if ep.name not in builtin]
+
+
+def _find(group: str, name: str) -> _Entry | None:
+    """The entry called `name`; the installed ones are read only for a non-built-in name."""
+    value = BUILTIN[group].get(name)
+    if value is not None:
+        return _Entry(name, value)
+    return next((e for e in _group(group) if e.name == name), None)
 
 
 def installed_extensions(warn: Callable[[str], None] | None = None) -> list[ExtensionSet]:
-    """Every set registered under `fusevm.extensions`.
+    """Every set registered under `fusevm.extensions`, the built-in ones first.
 
     One broken package must not break every run: an entry point that fails to load is
     skipped and reported through `warn` (default: a line on stderr).
@@ -92,7 +145,7 @@ def installed_extensions(warn: Callable[[str], None] | None = None) -> list[Exte
     return out
 
 
-def _load(ep: EntryPoint, what: str) -> Any:
+def _load(ep: _Entry, what: str) -> Any:
     """Load an entry point, turning any import-time failure into a one-line VMError."""
     try:
         return ep.load()
@@ -101,35 +154,40 @@ def _load(ep: EntryPoint, what: str) -> Any:
 
 
 def frontend_names() -> list[str]:
-    """Names of the installed frontends (`fusevm NAME` subcommands)."""
+    """Names of the frontends (`fusevm NAME` subcommands): built in, then installed."""
     return [ep.name for ep in _group(FRONTENDS_GROUP)]
 
 
+def is_frontend(name: str) -> bool:
+    """Whether `fusevm NAME` is a frontend (reads no metadata for a built-in one)."""
+    return _find(FRONTENDS_GROUP, name) is not None
+
+
 def find_frontend(name: str) -> Frontend | None:
-    """The `main` of the installed frontend called `name`, or None."""
-    for ep in _group(FRONTENDS_GROUP):
-        if ep.name == name:
-            main = _load(ep, "frontend")
-            if not callable(main):
-                raise VMError(f"frontend {name!r} ({ep.value}) is not callable")
-            frontend: Frontend = main
-            return frontend
-    return None
+    """The `main` of the frontend called `name`, or None."""
+    ep = _find(FRONTENDS_GROUP, name)
+    if ep is None:
+        return None
+    main = _load(ep, "frontend")
+    if not callable(main):
+        raise VMError(f"frontend {name!r} ({ep.value}) is not callable")
+    frontend: Frontend = main
+    return frontend
 
 
 def compiler_names() -> list[str]:
-    """Names of the installed compilers (`fusevm dis --lang NAME`)."""
+    """Names of the compilers (`fusevm dis --lang NAME`): built in, then installed."""
     return [ep.name for ep in _group(COMPILERS_GROUP)]
 
 
 def find_compiler(name: str) -> Compiler:
     """The `compile(source, fuse=True) -> Chunk` registered as `name`; VMError if none."""
-    for ep in _group(COMPILERS_GROUP):
-        if ep.name == name:
-            compile_fn = _load(ep, "compiler")
-            if not callable(compile_fn):
-                raise VMError(f"compiler {name!r} ({ep.value}) is not callable")
-            found: Compiler = compile_fn
-            return found
-    known = ", ".join(compiler_names()) or "none installed"
-    raise VMError(f"no compiler for language {name!r} (known: {known})")
+    ep = _find(COMPILERS_GROUP, name)
+    if ep is None:
+        known = ", ".join(compiler_names()) or "none installed"
+        raise VMError(f"no compiler for language {name!r} (known: {known})")
+    compile_fn = _load(ep, "compiler")
+    if not callable(compile_fn):
+        raise VMError(f"compiler {name!r} ({ep.value}) is not callable")
+    found: Compiler = compile_fn
+    return found

@@ -16,8 +16,10 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any, Final, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
+
+if TYPE_CHECKING:
+    from decimal import Context, Decimal
 
 __all__ = [
     "INT_MAX",
@@ -304,7 +306,9 @@ def parse_float(s: str) -> float:
 # -- Number -> string -----------------------------------------------------------------------
 
 _POW2: Final = tuple(2.0**i for i in range(64))
-_HALF_UP_CONTEXTS: Final = tuple(Context(prec=max(p, 1), rounding=ROUND_HALF_UP) for p in range(20))
+#: Half-up rounding to each precision, made on the exact path's first use (decimal is a
+#: large import most processes never need).
+_half_up_contexts: tuple[Context, ...] = ()
 
 
 def _plain(d: Decimal) -> str:
@@ -326,9 +330,14 @@ def _float_fmt_exact(f: float) -> str:
     a = abs(f)
     shortest = repr(a)
     mantissa = shortest.partition("e")[0].replace(".", "").strip("0")
+    global _half_up_contexts
+    from decimal import ROUND_HALF_UP, Context, Decimal
+    if not _half_up_contexts:
+        _half_up_contexts = tuple(Context(prec=max(p, 1), rounding=ROUND_HALF_UP)
+                                  for p in range(20))
     exact = Decimal(a)
     # Rust breaks a tie between two shortest candidates upward; repr breaks it to even.
-    candidate = _HALF_UP_CONTEXTS[len(mantissa)].plus(exact)
+    candidate = _half_up_contexts[len(mantissa)].plus(exact)
     text = _plain(candidate if float(candidate) == a else Decimal(shortest))
     return "-" + text if f < 0 else text
 

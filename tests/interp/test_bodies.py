@@ -10,8 +10,10 @@ from pathlib import Path
 from fusevm.baseline.regions import inline
 from fusevm.instr import decode
 from fusevm.interp.bodies import BODIES
+from fusevm.interp.handlers.bodies import module_source
 from fusevm.interp.registry import FACTORIES
 from fusevm.ops import OPS, Op
+from fusevm.tools import gen_handlers
 
 HANDLERS = Path(__file__).resolve().parents[2] / "src" / "fusevm" / "interp" / "handlers"
 
@@ -24,9 +26,15 @@ def test_ops_with_a_body_run_the_generated_step() -> None:
         assert generated == (op in BODIES), op.name
 
 
+def test_the_generated_handlers_are_current() -> None:
+    # `python -m fusevm.tools.gen_handlers` rewrites the file after a body changes.
+    assert gen_handlers.PATH.read_text(encoding="utf-8") == module_source()
+    assert gen_handlers.main(["--check"]) == 0
+
+
 def test_no_handler_module_names_an_op_that_has_a_body() -> None:
     for path in HANDLERS.glob("*.py"):
-        if path.name == "bodies.py":
+        if path.name in ("bodies.py", "generated.py"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -165,10 +165,30 @@ def test_a_frontend_cannot_shadow_a_builtin_command(toy: Path, monkeypatch: pyte
     assert capsys.readouterr().out == "12\n"
 
 
-def test_awk_is_registered_through_the_entry_point_groups() -> None:
-    assert "awk" in plugins.frontend_names()
-    assert "awk" in [ext.name for ext in plugins.installed_extensions()]
-    assert "awk" in plugins.compiler_names()
+def test_awk_and_sh_are_built_in_to_every_group() -> None:
+    for name in ("awk", "sh"):
+        assert name in plugins.frontend_names()
+        assert name in [ext.name for ext in plugins.installed_extensions()]
+        assert name in plugins.compiler_names()
+
+
+def test_a_built_in_frontend_is_found_without_reading_entry_points(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def entry_points(*, group: str) -> list[EntryPoint]:
+        raise AssertionError(f"scanned {group}")
+    monkeypatch.setattr(plugins, "entry_points", entry_points)
+    assert plugins.is_frontend("awk") and plugins.is_frontend("sh")
+    assert callable(plugins.find_frontend("sh"))
+    assert callable(plugins.find_compiler("awk"))
+
+
+def test_an_installed_entry_point_cannot_take_a_built_in_name(
+        toy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_entry_points(monkeypatch, frontends={"awk": "cli_toy_ext:main",
+                                               "toyfe": "cli_toy_ext:main"})
+    assert plugins.frontend_names() == ["awk", "sh", "toyfe"]
+    from fusevm.lang.awk.main import main as awk_main
+    assert plugins.find_frontend("awk") is awk_main
 
 
 def test_dis_lang_compiles_program_text_with_an_installed_compiler(
@@ -178,7 +198,7 @@ def test_dis_lang_compiles_program_text_with_an_installed_compiler(
     listing = capsys.readouterr().out
     assert "LoadInt 5" in listing and "ToyTriple" in listing
     assert main(["dis", "--lang", "nope", "5"]) == 1
-    assert "no compiler for language 'nope' (known: toy)" in capsys.readouterr().err
+    assert "no compiler for language 'nope' (known: awk, sh, toy)" in capsys.readouterr().err
 
 
 def test_dis_awk_is_dis_lang_awk(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,7 +52,7 @@ def test_no_awk_ops_are_in_the_core_table() -> None:
 
 @pytest.mark.parametrize("op", list(Op), ids=lambda op: op.name)
 def test_every_op_has_exactly_one_handler(op: Op) -> None:
-    assert op in FACTORIES
+    assert callable(FACTORIES[op])  # a handler module loads on its ops' first lookup
 
 
 @pytest.mark.parametrize("op", list(Op), ids=lambda op: op.name)

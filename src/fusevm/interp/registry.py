@@ -8,6 +8,7 @@ methods into the closure at preparation time is what makes dispatch one indexed 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +23,25 @@ Factory = Callable[["VM", tuple[Any, ...], int], Step]
 #: Returned by a step to stop the run loop (any value >= len(ops) would do; this is unique).
 HALT: Final = 1 << 62
 
-FACTORIES: dict[Op, Factory] = {}
+#: The module that registers an op's factory, for ops whose module loads on first use
+#: (filled by `fusevm.interp.handlers.load_all`).
+LAZY: dict[Op, str] = {}
+
+
+class _Factories(dict[Op, Factory]):
+    """The factory of each op. Looking up an op of a section whose handler module has not
+    been imported yet (see LAZY) imports it, so a chunk that never uses such an op never
+    loads that module."""
+
+    def __missing__(self, op: Op) -> Factory:
+        module = LAZY.get(op)
+        if module is None:
+            raise KeyError(op)
+        importlib.import_module(module)
+        return dict.__getitem__(self, op)
+
+
+FACTORIES: dict[Op, Factory] = _Factories()
 
 
 def handler(*ops: Op) -> Callable[[Factory], Factory]:
@@ -39,7 +58,8 @@ def handler(*ops: Op) -> Callable[[Factory], Factory]:
 
 
 def check_complete() -> None:
-    """Every core op has exactly one handler (the registry's exhaustiveness check)."""
-    missing = [OPS[n].name for n in OPS if Op(n) not in FACTORIES]
+    """Every core op has exactly one handler, registered or to be loaded with its module
+    (the registry's exhaustiveness check)."""
+    missing = [OPS[n].name for n in OPS if Op(n) not in FACTORIES and Op(n) not in LAZY]
     if missing:
         raise RuntimeError(f"ops without a handler: {', '.join(missing)}")

@@ -10,7 +10,6 @@ first use and calls `function(vm, **options)`, which installs a tier hook with
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -27,7 +26,6 @@ PROVIDERS: Final[dict[str, str]] = {"baseline": "fusevm.baseline:attach",
 #: the failure is logged once per kind and the interpreter keeps running that code.
 STRICT = False
 
-_logger = logging.getLogger("fusevm.tiers")
 _said: set[str] = set()
 
 
@@ -38,7 +36,9 @@ def failed(exc: Exception) -> None:
     key = f"{type(exc).__name__}: {exc}"
     if key not in _said:
         _said.add(key)
-        _logger.warning("a tier failed, the interpreter runs that code instead: %s", key)
+        import logging  # only on this path: the logging package costs start-up time
+        logging.getLogger("fusevm.tiers").warning(
+            "a tier failed, the interpreter runs that code instead: %s", key)
 
 
 def baseline_by_default() -> bool:

@@ -52,24 +52,26 @@ if TYPE_CHECKING:
 else:
     Op = _OpBase("Op", [(row.name, row.number) for row in ROWS])
     Op.__doc__ = _OpBase.__doc__
-for _row in ROWS:
-    Op[_row.name].spec = _row
-    Op[_row.name].__doc__ = f"{_row.effect.text}: {_row.formula}"
+# Members are looked up once here: `Op(number)` and Flag arithmetic go through enum's
+# Python-level machinery, which costs every process start-up time for each call.
+_MEMBERS: Final[tuple[tuple[OpSpec, Op], ...]] = tuple((row, Op[row.name]) for row in ROWS)
+for _row, _op in _MEMBERS:
+    _op.spec = _row
+    _op.__doc__ = f"{_row.effect.text}: {_row.formula}"
 
 #: Table row by op number.
 OPS: Final[dict[int, OpSpec]] = {row.number: row for row in ROWS}
 #: Op by mnemonic.
-BY_NAME: Final[dict[str, Op]] = {row.name: Op(row.number) for row in ROWS}
+BY_NAME: Final[dict[str, Op]] = {row.name: op for row, op in _MEMBERS}
 #: Section names in table order, with their ops.
 SECTIONS: Final[dict[str, tuple[Op, ...]]] = {}
-for _row in ROWS:
-    SECTIONS.setdefault(_row.section, ())
-    SECTIONS[_row.section] += (Op(_row.number),)
+for _row, _op in _MEMBERS:
+    SECTIONS[_row.section] = SECTIONS.get(_row.section, ()) + (_op,)
 
 
 def ops_with(flag: F) -> tuple[Op, ...]:
     """Every op carrying `flag`, in table order."""
-    return tuple(Op(row.number) for row in ROWS if row.flags & flag)
+    return tuple(op for row, op in _MEMBERS if row.has(flag))
 
 
 FUSED_OPS: Final = ops_with(F.FUSED)

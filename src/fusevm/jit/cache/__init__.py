@@ -22,12 +22,12 @@ from pathlib import Path
 from types import CodeType
 from typing import TYPE_CHECKING
 
-from fusevm.jit.cache import frontend, native
-from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
+from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
 
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
+    from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
     from fusevm.jit.config import TraceJitConfig
     from fusevm.jit.loader import Native
     from fusevm.jit.unit import Analysis, Unit
@@ -41,6 +41,15 @@ __all__ = [
 
 #: The process's cache directory handle.
 STORE = Store()
+
+
+def __getattr__(name: str) -> object:
+    # Native entries need the JIT's ABI and loader: they load with the first native entry,
+    # so a front end's chunk comes from disk without them.
+    if name in ("NATIVE_TAGS", "native_key", "trace_key"):
+        from fusevm.jit.cache import native
+        return getattr(native, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def set_dir(path: str | Path | None) -> None:
@@ -88,21 +97,25 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     """The key of a linear or block unit, or None when the cache is off."""
     if STORE.directory() is None:
         return None
+    from fusevm.jit.cache import native
     return native.unit_key(tier, an, kinds, strict, cfg)
 
 
 def load_unit(tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
+    from fusevm.jit.cache import native
     return native.load_unit(STORE, tier, key, an, kinds, strict)
 
 
 def store_unit(key: bytes, unit: Unit) -> bool:
+    from fusevm.jit.cache import native
     return native.store_unit(STORE, key, unit)
 
 
 def store_native(tag: str, key: bytes, code: Native, meta: dict[str, object]) -> bool:
     """Write any tier's pre-linked code under `key` (from `native_key`) with metadata
     (JSON values) the tier needs to rebuild its unit; False when not cached."""
+    from fusevm.jit.cache import native
     return native.store_native(STORE, tag, key, code, meta)
 
 
@@ -111,6 +124,7 @@ def load_native(tag: str, key: bytes,
                 ) -> tuple[Native, dict[str, object]] | None:
     """The mapped code and metadata stored under `key`, or None (a miss or a reject).
     llvmlite is not imported."""
+    from fusevm.jit.cache import native
     return native.load_native(STORE, tag, key, check)
 
 

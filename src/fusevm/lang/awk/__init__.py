@@ -29,7 +29,21 @@ from POSIX's text to follow the real awks, `docs/awk.md` says so.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fusevm.lang.awk.errors import AwkRegexError, AwkSyntaxError
-from fusevm.lang.awk.parser import parse
+
+if TYPE_CHECKING:
+    from fusevm.lang.awk.parser import parse
+
+
+def __getattr__(name: str) -> object:
+    # The parser (and its syntax tree) loads on first use: a program found in the compile
+    # cache runs without either.
+    if name == "parse":
+        from fusevm.lang.awk.parser import parse
+        return parse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["AwkRegexError", "AwkSyntaxError", "parse"]

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import gc
 
-import fusevm.lang.awk.jit  # noqa: F401  - registers the native lowerings of numeric ops
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
+from fusevm.jit.policy import load_with_tiers
 from fusevm.lang.awk.compiler import compile_ast
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.parser import parse
 
 __all__ = ["AWK", "compile_program"]
+
+# The native lowerings of awk's numeric ops register when the JIT's tiers load.
+load_with_tiers("fusevm.lang.awk.jit")
 
 
 def compile_program(source: str, fuse: bool = True, *,

@@ -1,47 +1,100 @@
-"""The awk syntax tree: frozen dataclasses for program items, statements and expressions.
+"""The awk syntax tree: frozen records for program items, statements and expressions.
 
 Every node's first field is `line`, the 1-based source line it starts on, so the compiler
 can attach lines to the code it emits. Nodes are immutable and hold tuples, never lists.
 The parser has already resolved awk's surface quirks: `**` is `^`, `**=` is `^=`, a bare
 regex used as a value is a `RecordMatch`, and `length` without parentheses is
 `Builtin("length", ())`.
+
+A node class lists its fields as annotations, after those of its bases, and gets what
+`@dataclass(frozen=True, slots=True)` would give it (positional `__init__`, `__eq__`,
+`__hash__`, `__repr__`, `__match_args__`, slots, no assignment) from `_NodeType`, which
+costs a small part of what creating 48 dataclasses costs each process that compiles awk.
+`FIELDS[cls]`, like `dataclasses.fields`, names a class's fields in order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, dataclass_transform
+
+_set = object.__setattr__
+
+#: Every node class's fields, in order (bases' first).
+FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class FrozenNodeError(AttributeError):
+    """Assignment to a field of a node (nodes are immutable)."""
+
+
+@dataclass_transform(frozen_default=True, eq_default=True)
+class _NodeType(type):
+    """The metaclass of nodes: fields from annotations, slots, and the record methods."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> _NodeType:
+        own = tuple(ns.get("__annotations__", {}))
+        ns["__slots__"] = own
+        fields = tuple(f for b in bases for f in FIELDS.get(b, ())) + own
+        ns["__match_args__"] = fields
+        cls = super().__new__(mcs, name, bases, ns)
+        FIELDS[cls] = fields
+        return cls
+
+
+class Node(metaclass=_NodeType):
     """Base of every node."""
 
     line: int
+
+    def __init__(self, *args: Any) -> None:
+        fields = FIELDS[type(self)]
+        if len(args) != len(fields):
+            raise TypeError(f"{type(self).__name__}({', '.join(fields)}) takes "
+                            f"{len(fields)} arguments, got {len(args)}")
+        for name, value in zip(fields, args):
+            _set(self, name, value)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in FIELDS[type(self)])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in FIELDS[type(self)])
+        return f"{type(self).__qualname__}({inner})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenNodeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenNodeError(f"cannot delete field {name!r}")
 
 
 # -- expressions -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Expr(Node):
     """Base of expressions."""
 
 
-@dataclass(frozen=True, slots=True)
 class Num(Expr):
     """A numeric constant."""
 
     value: float
 
 
-@dataclass(frozen=True, slots=True)
 class Str(Expr):
     """A string constant, escapes already decoded."""
 
     value: str
 
 
-@dataclass(frozen=True, slots=True)
 class Regex(Expr):
     """An ERE literal `/source/`, as written (escapes kept, `\\/` already `/`).
 
@@ -52,28 +105,24 @@ class Regex(Expr):
     source: str
 
 
-@dataclass(frozen=True, slots=True)
 class RecordMatch(Expr):
     """A bare regex used as a value: `$0 ~ /re/`."""
 
     regex: Regex
 
 
-@dataclass(frozen=True, slots=True)
 class Field(Expr):
     """`$index`."""
 
     index: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Var(Expr):
     """A scalar variable (global, special, or a function parameter) or a whole array."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
 class Index(Expr):
     """`name[s1, s2, ...]`; several subscripts are joined with SUBSEP."""
 
@@ -81,7 +130,6 @@ class Index(Expr):
     subscripts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class In(Expr):
     """`key in name` or `(k1, k2) in name`."""
 
@@ -89,14 +137,12 @@ class In(Expr):
     array: str
 
 
-@dataclass(frozen=True, slots=True)
 class Group(Expr):
     """A parenthesised expression; transparent to evaluation."""
 
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Unary(Expr):
     """`op operand` with op one of `!`, `-`, `+`."""
 
@@ -104,7 +150,6 @@ class Unary(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Binary(Expr):
     """Arithmetic: op one of `+ - * / % ^`."""
 
@@ -113,7 +158,6 @@ class Binary(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Compare(Expr):
     """Relational: op one of `< <= == != > >=`."""
 
@@ -122,7 +166,6 @@ class Compare(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Logical(Expr):
     """Short-circuit: op `&&` or `||`."""
 
@@ -131,7 +174,6 @@ class Logical(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Match(Expr):
     """`subject ~ regex` (or `!~` when negated); regex is a Regex or any dynamic Expr."""
 
@@ -140,7 +182,6 @@ class Match(Expr):
     regex: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Concat(Expr):
     """String concatenation (juxtaposition)."""
 
@@ -148,7 +189,6 @@ class Concat(Expr):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Cond(Expr):
     """`test ? if_true : if_false`."""
 
@@ -157,7 +197,6 @@ class Cond(Expr):
     if_false: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Assign(Expr):
     """`target op value`, op one of `= += -= *= /= %= ^=`; target is Var, Index or Field."""
 
@@ -166,7 +205,6 @@ class Assign(Expr):
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class IncDec(Expr):
     """`++x`, `--x` (prefix) or `x++`, `x--`; op is `++` or `--`."""
 
@@ -175,7 +213,6 @@ class IncDec(Expr):
     target: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A user function call `name(args)`."""
 
@@ -183,7 +220,6 @@ class Call(Expr):
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Builtin(Expr):
     """A builtin function call; `length` without parentheses has no args."""
 
@@ -191,7 +227,6 @@ class Builtin(Expr):
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Getline(Expr):
     """Every getline form.
 
@@ -208,12 +243,10 @@ class Getline(Expr):
 # -- statements --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Stmt(Node):
     """Base of statements."""
 
 
-@dataclass(frozen=True, slots=True)
 class Redirect(Node):
     """Output redirection of print/printf: mode is `>`, `>>` or `|`."""
 
@@ -221,7 +254,6 @@ class Redirect(Node):
     target: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Print(Stmt):
     """`print args [redirect]`; no args means `$0`."""
 
@@ -229,7 +261,6 @@ class Print(Stmt):
     redirect: Redirect | None
 
 
-@dataclass(frozen=True, slots=True)
 class Printf(Stmt):
     """`printf format, args [redirect]`; args[0] is the format.
 
@@ -240,21 +271,18 @@ class Printf(Stmt):
     redirect: Redirect | None
 
 
-@dataclass(frozen=True, slots=True)
 class ExprStmt(Stmt):
     """An expression evaluated for its effect."""
 
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class Block(Stmt):
     """`{ body }`; also the empty statement `;` (empty body)."""
 
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class If(Stmt):
     """`if (test) then [else otherwise]`."""
 
@@ -263,7 +291,6 @@ class If(Stmt):
     otherwise: Stmt | None
 
 
-@dataclass(frozen=True, slots=True)
 class While(Stmt):
     """`while (test) body`."""
 
@@ -271,7 +298,6 @@ class While(Stmt):
     body: Stmt
 
 
-@dataclass(frozen=True, slots=True)
 class Do(Stmt):
     """`do body while (test)`."""
 
@@ -279,7 +305,6 @@ class Do(Stmt):
     test: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class For(Stmt):
     """`for (init; test; step) body`; each part may be missing."""
 
@@ -289,7 +314,6 @@ class For(Stmt):
     body: Stmt
 
 
-@dataclass(frozen=True, slots=True)
 class ForIn(Stmt):
     """`for (var in array) body`."""
 
@@ -298,41 +322,34 @@ class ForIn(Stmt):
     body: Stmt
 
 
-@dataclass(frozen=True, slots=True)
 class Next(Stmt):
     """`next`."""
 
 
-@dataclass(frozen=True, slots=True)
 class NextFile(Stmt):
     """`nextfile`."""
 
 
-@dataclass(frozen=True, slots=True)
 class Exit(Stmt):
     """`exit [status]`."""
 
     status: Expr | None
 
 
-@dataclass(frozen=True, slots=True)
 class Return(Stmt):
     """`return [value]` (only inside a function)."""
 
     value: Expr | None
 
 
-@dataclass(frozen=True, slots=True)
 class Break(Stmt):
     """`break` (only inside a loop)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Continue(Stmt):
     """`continue` (only inside a loop)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Delete(Stmt):
     """`delete name[subscripts]`, or `delete name` (whole array) when subscripts is None."""
 
@@ -343,26 +360,22 @@ class Delete(Stmt):
 # -- program items -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Item(Node):
     """Base of top-level items."""
 
 
-@dataclass(frozen=True, slots=True)
 class BeginAction(Item):
     """`BEGIN { ... }`."""
 
     body: Block
 
 
-@dataclass(frozen=True, slots=True)
 class EndAction(Item):
     """`END { ... }`."""
 
     body: Block
 
 
-@dataclass(frozen=True, slots=True)
 class PatternAction(Item):
     """`pattern { ... }`; pattern None matches every record, body None means `print`."""
 
@@ -370,7 +383,6 @@ class PatternAction(Item):
     body: Block | None
 
 
-@dataclass(frozen=True, slots=True)
 class RangePattern(Item):
     """`start, stop { ... }`; body None means `print`."""
 
@@ -379,7 +391,6 @@ class RangePattern(Item):
     body: Block | None
 
 
-@dataclass(frozen=True, slots=True)
 class Function(Item):
     """`function name(params) { ... }`."""
 
@@ -388,7 +399,6 @@ class Function(Item):
     body: Block
 
 
-@dataclass(frozen=True, slots=True)
 class Program(Node):
     """A whole program; items keep source order (several BEGINs run in that order)."""
 

@@ -12,7 +12,6 @@ nothing, since it takes either.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -155,20 +154,15 @@ class _Inference:
 
 def children(node: object) -> Iterator[object]:
     """The child nodes of a syntax node, in field order."""
-    names = _FIELDS.get(type(node))
+    names = ast.FIELDS.get(type(node))
     if names is None:
-        if not dataclasses.is_dataclass(node):
-            return
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+        return
     for name in names:
         value = getattr(node, name)
         if isinstance(value, tuple):
             yield from (v for v in value if isinstance(v, ast.Node))
         elif isinstance(value, ast.Node):
             yield value
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def infer(program: ast.Program) -> Info:

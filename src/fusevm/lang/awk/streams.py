@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import sys
 from collections.abc import Callable
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.lexer import decode_escape
@@ -22,6 +21,9 @@ from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
 
 ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.DOTALL)
 ENCODING: Final = "latin-1"
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def process_escapes(text: str) -> str:
@@ -158,6 +160,7 @@ class Streams:
         if s is None:
             if command:
                 self.flush_all()
+                import subprocess  # only a program with a command pipe pays for it
                 try:
                     proc = subprocess.Popen([b"/bin/sh", b"-c", name.encode(ENCODING, "replace")],
                                             stdout=subprocess.PIPE)
@@ -193,6 +196,7 @@ class Streams:
                 return self.stderr()
         if mode == "|":
             self.flush_all()
+            import subprocess
             proc = subprocess.Popen([b"/bin/sh", b"-c", name.encode(ENCODING, "replace")],
                                     stdin=subprocess.PIPE)
             assert proc.stdin is not None

@@ -1,0 +1,114 @@
+"""Start-up of the short command lines next to `python -c pass` (issue 10 item 7, issue 14).
+
+Each command is started `--runs` times, interleaved with the others, and its CPU time (user
++ system of the child, from os.wait4) is recorded; the table gives each median and the
+median of its per-round ratios to `python -c pass` run by the same interpreter. The goal
+is a ratio of at most 1.5 for `fusevm awk 'BEGIN{}'` and `fusevm sh -c :`.
+
+The compile cache is warmed first (one run of each command), except for the `cold`
+line, which runs awk with the cache off (every program a user types once is compiled).
+`--importtime` also prints, for the awk command, the modules that cost the most to import
+(`python -X importtime`, the minimum self time of each over the runs).
+
+    python benchmarks/bench_startup.py [--runs 21] [--importtime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+PY = sys.executable
+SCRIPT = Path(PY).parent / "fusevm"  # the console script pip installs next to the interpreter
+
+
+def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
+    """name -> (argv, extra environment), the yardstick first."""
+    script = [str(SCRIPT)] if SCRIPT.exists() else [PY, "-m", "fusevm"]
+    out: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass": ([PY, "-c", "pass"], {}),
+        "python -c 'import fusevm'": ([PY, "-c", "import fusevm"], {}),
+        "fusevm awk 'BEGIN{}'": ([*script, "awk", "BEGIN{}"], {}),
+        "python -m fusevm.awk 'BEGIN{}'": ([PY, "-m", "fusevm.awk", "BEGIN{}"], {}),
+        "fusevm sh -c :": ([*script, "sh", "-c", ":"], {}),
+        "python -m fusevm.sh -c :": ([PY, "-m", "fusevm.sh", "-c", ":"], {}),
+        "fusevm awk 'BEGIN{}', cache off (cold)": ([*script, "awk", "BEGIN{}"],
+                                                   {"FUSEVM_JIT_CACHE_DIR": "off"}),
+    }
+    return out
+
+
+def cpu_of(argv: list[str], env: dict[str, str]) -> float:
+    """CPU seconds (user + system) the command used, its output discarded."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(fd, target)
+            os.execve(argv[0], argv, {**os.environ, **env})
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed (status {os.waitstatus_to_exitcode(status)})")
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def importtime(argv: list[str], runs: int, top: int = 25) -> str:
+    """The `top` modules by self import time (minimum over `runs`), as a table."""
+    best: dict[str, tuple[int, int]] = {}
+    for _ in range(runs):
+        cmd = [PY, "-X", "importtime", *argv[1:]] if argv[0] == PY else \
+            [PY, "-X", "importtime", *argv]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        for line in proc.stderr.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            self_us, cumulative, name = line.split(":", 1)[1].split("|")
+            key = name.strip()
+            s, c = int(self_us), int(cumulative)
+            old = best.get(key)
+            best[key] = (s, c) if old is None else (min(old[0], s), min(old[1], c))
+    total = sum(s for s, _ in best.values())
+    rows = sorted(best.items(), key=lambda kv: -kv[1][0])[:top]
+    lines = [f"   {len(best)} modules, {total / 1000:.1f} ms self in all (minimum of {runs} "
+             "runs each)", "   self ms  cumul. ms  module"]
+    lines += [f"   {s / 1000:7.2f}  {c / 1000:9.2f}  {name}" for name, (s, c) in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--importtime", action="store_true",
+                    help="also list the costliest imports of `fusevm awk 'BEGIN{}'`")
+    args = ap.parse_args()
+    if not shutil.which(PY):
+        raise SystemExit(f"no interpreter at {PY}")
+    cmds = commands()
+    for argv, env in cmds.values():  # warm the compile cache and the OS's file cache
+        cpu_of(argv, env)
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(args.runs):
+        for name, (argv, env) in cmds.items():  # interleaved
+            times[name].append(cpu_of(argv, env))
+    base = times["python -c pass"]
+    print(f"== start-up, CPU seconds (user + system), median of {args.runs} interleaved runs; "
+          f"{PY}")
+    print(f"   {'command':<42} {'median':>8}  {'/ python -c pass':>16}")
+    for name, values in times.items():
+        ratio = statistics.median(v / b for v, b in zip(values, base, strict=True))
+        print(f"   {name:<42} {statistics.median(values):8.4f}  {ratio:15.2f}x")
+    if args.importtime:
+        print("== costliest imports of `fusevm awk 'BEGIN{}'`")
+        print(importtime([PY, "-m", "fusevm", "awk", "BEGIN{}"], max(3, args.runs // 3)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Start-up: what `import fusevm` and the short command lines load, each in a fresh process.
+
+`import fusevm` loads no VM and no JIT. `fusevm awk 'BEGIN{}'` and `fusevm sh -c :` load,
+of the JIT, only the tier hook and (awk) the disk cache of compiled chunks: the tiers,
+the lowerings and llvmlite load when a loop gets hot, which the last tests check still
+happens. How long start-up takes is measured in benchmarks/bench_startup.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fusevm.jit import llvmlite_available
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+#: The JIT modules a run that never gets hot may load: the hook the VM holds, its
+#: configuration, and the cache of compiled front-end chunks.
+HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.policy", "fusevm.jit.cache",
+             "fusevm.jit.cache.frontend", "fusevm.jit.cache.store"}
+
+
+def loaded_after(code: str, cache_dir: Path, *argv: str) -> tuple[list[str], str]:
+    """The fusevm and llvmlite modules loaded by `code` in a fresh interpreter, and what
+    it printed (`code` sees `argv` as ARGV)."""
+    script = (f"import json, sys\nARGV = {list(argv)!r}\n{code}\n"
+              "print('\\n' + json.dumps(sorted(m for m in sys.modules "
+              "if m.startswith(('fusevm', 'llvmlite')))))\n")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(cache_dir)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out, _, modules = proc.stdout.rstrip("\n").rpartition("\n")
+    found: list[str] = json.loads(modules)
+    return found, out
+
+
+def jit_modules(modules: list[str]) -> set[str]:
+    return {m for m in modules if m.startswith(("fusevm.jit", "llvmlite"))}
+
+
+def test_import_fusevm_loads_no_vm_and_no_jit(tmp_path: Path) -> None:
+    modules, _ = loaded_after("import fusevm", tmp_path)
+    assert modules == ["fusevm"]
+
+
+def test_the_public_names_still_import(tmp_path: Path) -> None:
+    code = ("import fusevm\nfrom fusevm import VM, ChunkBuilder, Op, fuse\n"
+            "assert set(fusevm.__all__) <= set(dir(fusevm))\n"
+            "b = ChunkBuilder(); b.emit(Op.LoadInt, 2); b.emit(Op.LoadInt, 3); "
+            "b.emit(Op.Add)\nprint(VM(fuse(b.build())).run())")
+    modules, out = loaded_after(code, tmp_path)
+    assert out.strip() == "5"
+    assert not jit_modules(modules)
+
+
+@pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
+                                  ["sh", "-c", ":"], ["sh", "-c", "echo hi; x=$((1+2))"]])
+def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    for _ in range(2):  # the compile cache cold, then warm
+        modules, _ = loaded_after(code, tmp_path, *argv)
+        assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
+        assert "importlib.metadata" not in modules
+
+
+@pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
+def test_a_hot_awk_loop_still_loads_the_tiers_and_runs_natively(tmp_path: Path) -> None:
+    program = "BEGIN { for (i = 0; i < 200000; i++) s += i * 2; print s }"
+    code = ("from fusevm.cli import main\nfrom fusevm.jit import stats\n"
+            "assert main(ARGV) == 0\nprint(stats()['trace']['compiles'] + "
+            "stats()['trace']['cache_hits'] + stats()['disk']['loads'] > 0)")
+    for _ in range(2):  # a chunk from the compile cache gets awk's lowerings too
+        modules, out = loaded_after(code, tmp_path, "awk", program)
+        assert out.split() == ["39999800000", "True"]
+        assert {"fusevm.jit.plan", "fusevm.lang.awk.jit"} <= set(modules)
+
+
+@pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
+def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
+    # Whole-run units with block_threshold 1 compile on a chunk's second run: the first
+    # runs here before any JIT module is loaded and is counted when the tiers load.
+    code = ("from fusevm import VM\nfrom fusevm.asm import assemble\nimport sys\n"
+            "text = ('LoadInt 0\\nSetSlot 0\\ntop:\\nPreIncSlotVoid 0\\nGetSlot 0\\n'\n"
+            "        'LoadInt 1000\\nNumLt\\nJumpIfTrue top\\nGetSlot 0\\n')\n"
+            "def run():\n"
+            "    vm = VM(assemble(text)); vm.enable_jit(); return vm.run()\n"
+            "assert run() == 1000\n"
+            "print('fusevm.jit.plan' in sys.modules)\n"
+            "assert run() == 1000\n"
+            "from fusevm.jit import stats\n"
+            "print(stats()['block']['warmups'], stats()['block']['runs'])")
+    env_cfg = "import os; os.environ['FUSEVM_JIT_REGION_THRESHOLD'] = '1000000000'\n"
+    _, out = loaded_after(env_cfg + code, tmp_path)
+    assert out.split() == ["False", "1", "1"]
