@@ -1,13 +1,18 @@
-"""`$(( ))` arithmetic: C integer expressions parsed once per text into closures.
+"""`$(( ))` arithmetic: C integer expressions parsed into a tree, which the compiler turns
+into stack code when the text is static, and `evaluate` into closures (cached per text)
+when it is only known at run time.
 
 Integers are 64-bit signed and wrap, as in dash. Variables are read and assigned through
-callbacks; an unset or empty variable is 0, any other value must be a number.
+callbacks; an unset or empty variable is 0, any other value must be a number. The
+semantics of each operator are written once, here (`binop`, `unary`, `value_of`, `wrap`);
+the compiled form uses them or the core ops that mean the same (wrapping Add/Sub/Mul).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from fusevm.lang.sh.errors import ShError
@@ -34,31 +39,32 @@ def wrap(n: int) -> int:
     return n - (1 << 64) if n >> 63 else n
 
 
+_NUMBER: Final = re.compile(r"([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))")
+
+
 def parse_number(text: str) -> int:
+    """A C integer constant (decimal, octal `0..`, hex `0x..`), optionally signed and
+    surrounded by white space; ASCII digits only."""
     t = text.strip()
-    if t.isdigit() and (t[0] != "0" or len(t) == 1):
+    if t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1):
         return wrap(int(t))
-    neg = False
-    if t[:1] in "+-":
-        neg = t[0] == "-"
-        t = t[1:]
-    try:
-        if t[:2] in ("0x", "0X"):
-            n = int(t[2:], 16)
-        elif len(t) > 1 and t[0] == "0":
-            n = int(t, 8)
-        else:
-            n = int(t, 10)
-    except ValueError:
-        raise ShError(f"Illegal number: {text}") from None
-    return wrap(-n if neg else n)
+    m = _NUMBER.fullmatch(t)
+    if m is None:
+        raise ShError(f"Illegal number: {text}")
+    sign, hexa, octal, dec = m.groups()
+    n = int(hexa, 16) if hexa else int(octal, 8) if octal else int(dec)
+    return wrap(-n if sign == "-" else n)
 
 
-def _var(get: Get, name: str) -> int:
-    value = get(name)
+def value_of(value: str | None) -> int:
+    """The number a variable's value stands for: unset, empty or blank is 0."""
     if not value or value.isspace():
         return 0
     return parse_number(value)
+
+
+def _var(get: Get, name: str) -> int:
+    return value_of(get(name))
 
 
 def binop(op: str, a: int, b: int) -> int:
@@ -98,6 +104,71 @@ def binop(op: str, a: int, b: int) -> int:
     return int(a >= b)
 
 
+def unary(op: str, a: int) -> int:
+    """`-a`, `+a`, `!a`, `~a`."""
+    if op == "-":
+        return wrap(-a)
+    if op == "!":
+        return int(a == 0)
+    if op == "~":
+        return ~a
+    return a
+
+
+# -- the tree ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """`name = value`, or `name op= value` (op the binary operator)."""
+
+    name: str
+    op: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Incr:
+    """`++name` / `--name` (post False) and `name++` / `name--` (post True)."""
+
+    name: str
+    delta: int
+    post: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    test: Expr
+    yes: Expr
+    no: Expr
+
+
+Expr = Num | Var | Assign | Incr | Unary | Binary | Cond
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -130,48 +201,35 @@ class _Parser:
             return True
         return False
 
-    def program(self) -> Node:
+    def program(self) -> Expr:
         if not self.toks:
-            return lambda get, put: 0
+            return Num(0)
         node = self.expr()
         if self.i != len(self.toks):
             raise self.error()
         return node
 
-    def expr(self) -> Node:
+    def expr(self) -> Expr:
         t = self.peek()
         if t is not None and t[0] == "name" and self.i + 1 < len(self.toks):
             op = self.toks[self.i + 1]
             if op[0] == "op" and op[1] in _ASSIGN:
                 self.i += 2
                 value = self.expr()
-                name, aop = t[1], op[1]
-                if aop == "=":
-                    def assign(get: Get, put: Put) -> int:
-                        v = value(get, put)
-                        put(name, str(v))
-                        return v
-                    return assign
-                bop = aop[:-1]
-
-                def update(get: Get, put: Put) -> int:
-                    v = binop(bop, _var(get, name), value(get, put))
-                    put(name, str(v))
-                    return v
-                return update
+                return Assign(t[1], op[1] if op[1] == "=" else op[1][:-1], value)
         return self.ternary()
 
-    def ternary(self) -> Node:
+    def ternary(self) -> Expr:
         cond = self.binary(1)
         if self.take_op("?"):
             a = self.expr()
             if not self.take_op(":"):
                 raise self.error()
             b = self.expr()
-            return lambda get, put: a(get, put) if cond(get, put) else b(get, put)
+            return Cond(cond, a, b)
         return cond
 
-    def binary(self, level: int) -> Node:
+    def binary(self, level: int) -> Expr:
         left = self.unary()
         while True:
             t = self.peek()
@@ -180,9 +238,9 @@ class _Parser:
             op = t[1]
             self.i += 1
             right = self.binary(_BINARY[op] + 1)
-            left = _combine(op, left, right)
+            left = Binary(op, left, right)
 
-    def unary(self) -> Node:
+    def unary(self) -> Expr:
         t = self.peek()
         if t is None:
             raise self.error()
@@ -195,41 +253,80 @@ class _Parser:
                     raise self.error()
                 return v
             if val in ("-", "+", "!", "~"):
-                operand = self.unary()
-                if val == "-":
-                    return lambda get, put: wrap(-operand(get, put))
-                if val == "+":
-                    return operand
-                if val == "!":
-                    return lambda get, put: int(operand(get, put) == 0)
-                return lambda get, put: ~operand(get, put)
+                return Unary(val, self.unary())
             if val in ("++", "--"):
                 n = self.peek()
                 if n is None or n[0] != "name":
                     raise self.error()
                 self.i += 1
-                name, delta = n[1], (1 if val == "++" else -1)
-
-                def pre(get: Get, put: Put) -> int:
-                    v = wrap(_var(get, name) + delta)
-                    put(name, str(v))
-                    return v
-                return pre
+                return Incr(n[1], 1 if val == "++" else -1, False)
             raise self.error()
         if kind == "num":
-            value = parse_number(val)
-            return lambda get, put: value
+            return Num(parse_number(val))
         n = self.peek()
         if n is not None and n[0] == "op" and n[1] in ("++", "--"):
             self.i += 1
-            name, delta = val, (1 if n[1] == "++" else -1)
+            return Incr(val, 1 if n[1] == "++" else -1, True)
+        return Var(val)
 
+
+def parse(text: str) -> Expr:
+    """The expression tree of `text`.
+
+    Raises:
+        ShError: a syntax error or a malformed number.
+    """
+    return _Parser(text).program()
+
+
+# -- closures: the run-time form --------------------------------------------------------------
+
+
+def closure(e: Expr) -> Node:
+    """A function evaluating `e` with the given variable callbacks."""
+    if isinstance(e, Num):
+        value = e.value
+        return lambda get, put: value
+    if isinstance(e, Var):
+        name = e.name
+        return lambda get, put: _var(get, name)
+    if isinstance(e, Assign):
+        name, bop, rhs = e.name, e.op, closure(e.value)
+        if bop == "=":
+            def assign(get: Get, put: Put) -> int:
+                v = rhs(get, put)
+                put(name, str(v))
+                return v
+            return assign
+
+        def update(get: Get, put: Put) -> int:
+            v = binop(bop, _var(get, name), rhs(get, put))
+            put(name, str(v))
+            return v
+        return update
+    if isinstance(e, Incr):
+        name, delta = e.name, e.delta
+        if e.post:
             def post(get: Get, put: Put) -> int:
                 v = _var(get, name)
                 put(name, str(wrap(v + delta)))
                 return v
             return post
-        return lambda get, put: _var(get, val)
+
+        def pre(get: Get, put: Put) -> int:
+            v = wrap(_var(get, name) + delta)
+            put(name, str(v))
+            return v
+        return pre
+    if isinstance(e, Unary):
+        operand, uop = closure(e.operand), e.op
+        if uop == "+":
+            return operand
+        return lambda get, put: unary(uop, operand(get, put))
+    if isinstance(e, Cond):
+        c, a, b = closure(e.test), closure(e.yes), closure(e.no)
+        return lambda get, put: a(get, put) if c(get, put) else b(get, put)
+    return _combine(e.op, closure(e.left), closure(e.right))
 
 
 def _combine(op: str, left: Node, right: Node) -> Node:
@@ -252,7 +349,7 @@ _cache: dict[str, Node] = {}
 def evaluate(text: str, get: Get, put: Put) -> int:
     node = _cache.get(text)
     if node is None:
-        node = _Parser(text).program()
+        node = closure(parse(text))
         if len(_cache) > 2000:
             _cache.clear()
         _cache[text] = node
