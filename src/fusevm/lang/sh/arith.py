@@ -4,7 +4,7 @@ when it is only known at run time.
 
 Integers are 64-bit signed and wrap, as in dash. Variables are read and assigned through
 callbacks; an unset or empty variable is 0, any other value must be a number. The
-semantics of each operator are written once, here (`binop`, `unary`, `value_of`, `wrap`);
+semantics of each operator are written once, here (`BINARY`, `unary`, `value_of`, `wrap`);
 the compiled form uses them or the core ops that mean the same (wrapping Add/Sub/Mul).
 """
 
@@ -67,41 +67,50 @@ def _var(get: Get, name: str) -> int:
     return value_of(get(name))
 
 
+def _quotient(a: int, b: int) -> int:
+    """C division: truncated toward zero."""
+    if b == 0:
+        raise ShError("arithmetic expression: division by zero")
+    if a >= 0 and b > 0:
+        return a // b
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def _div(a: int, b: int) -> int:
+    return wrap(_quotient(a, b))
+
+
+def _mod(a: int, b: int) -> int:
+    """C remainder: the sign of the dividend."""
+    if a >= 0 and b > 0:
+        return a % b
+    return wrap(a - _quotient(a, b) * b)
+
+
+#: Each binary operator's meaning (`&&` and `||` evaluate lazily, so they are not here).
+BINARY: Final[dict[str, Callable[[int, int], int]]] = {
+    "+": lambda a, b: wrap(a + b),
+    "-": lambda a, b: wrap(a - b),
+    "*": lambda a, b: wrap(a * b),
+    "/": _div,
+    "%": _mod,
+    "<<": lambda a, b: wrap(a << (b & 63)),
+    ">>": lambda a, b: a >> (b & 63),
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b),
+    "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b),
+    ">=": lambda a, b: int(a >= b),
+}
+
+
 def binop(op: str, a: int, b: int) -> int:
-    if op == "+":
-        return wrap(a + b)
-    if op == "-":
-        return wrap(a - b)
-    if op == "*":
-        return wrap(a * b)
-    if op in ("/", "%"):
-        if b == 0:
-            raise ShError("arithmetic expression: division by zero")
-        q = abs(a) // abs(b)
-        if (a < 0) != (b < 0):
-            q = -q
-        return wrap(q) if op == "/" else wrap(a - q * b)
-    if op == "<<":
-        return wrap(a << (b & 63))
-    if op == ">>":
-        return a >> (b & 63)
-    if op == "&":
-        return a & b
-    if op == "|":
-        return a | b
-    if op == "^":
-        return a ^ b
-    if op == "==":
-        return int(a == b)
-    if op == "!=":
-        return int(a != b)
-    if op == "<":
-        return int(a < b)
-    if op == "<=":
-        return int(a <= b)
-    if op == ">":
-        return int(a > b)
-    return int(a >= b)
+    return BINARY[op](a, b)
 
 
 def unary(op: str, a: int) -> int:
@@ -334,13 +343,8 @@ def _combine(op: str, left: Node, right: Node) -> Node:
         return lambda get, put: int(bool(left(get, put)) and bool(right(get, put)))
     if op == "||":
         return lambda get, put: int(bool(left(get, put)) or bool(right(get, put)))
-    if op == "+":
-        return lambda get, put: wrap(left(get, put) + right(get, put))
-    if op == "-":
-        return lambda get, put: wrap(left(get, put) - right(get, put))
-    if op == "<":
-        return lambda get, put: int(left(get, put) < right(get, put))
-    return lambda get, put: binop(op, left(get, put), right(get, put))
+    fn = BINARY[op]
+    return lambda get, put: fn(left(get, put), right(get, put))
 
 
 _cache: dict[str, Node] = {}

@@ -33,8 +33,8 @@ from fusevm.lang.sh.opset import (
     TEST_CMP,
     TEST_NAME,
 )
-from fusevm.lang.sh.state import ShState, restore
-from fusevm.lang.sh.testcmd import compare, test
+from fusevm.lang.sh.state import WATCHED, ShState, restore, write
+from fusevm.lang.sh.testcmd import COMPARE, test
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
 _DEFAULT_IFS: Final = words.DEFAULT_IFS
@@ -158,21 +158,28 @@ def _assign(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     opts = s.opts
     nxt = ip + 1
 
+    watched = name in WATCHED
+    variables, readonly = s.vars, s.readonly
+    last, subst = flags & ASSIGN_LAST, flags & ASSIGN_SUBST
+
     def step() -> int:
         value = pop()
         if type(value) is int:  # straight from $(( )) code
             value = str(value)
         if opts["x"]:
-            from fusevm.lang.sh.state import write
             write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime.xquote(value)}\n")
-        s.set(name, value)
-        if flags & ASSIGN_LAST:
-            status = 0
-            if flags & ASSIGN_SUBST and s.subst_status is not None:
+        if watched or opts["a"] or name in readonly:
+            s.set(name, value)
+        else:
+            variables[name] = value
+        if last:
+            if subst and s.subst_status is not None:
                 status = s.subst_status
-            vm.last_status = status
-            if status and flags & ASSIGN_ERREXIT and opts["e"] and not s.errexit_off:
-                raise ShExit(status)
+                vm.last_status = status
+                if status and flags & ASSIGN_ERREXIT and opts["e"] and not s.errexit_off:
+                    raise ShExit(status)
+            else:
+                vm.last_status = 0
         return nxt
     return step
 
@@ -309,12 +316,15 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     op = TEST_CMP[op_code]
     nxt = ip + 1
     name = "test" if flags & TEST_NAME else "["
+    errexit = flags & ERREXIT
     a_param, b_param = flags & A_PARAM, flags & B_PARAM
     a_split = a_param and not flags & A_QUOTED
     b_split = b_param and not flags & B_QUOTED
-    numeric = op_code < 6
-    opts = s.opts
-
+    cmp = COMPARE.get(op)  # None for = and !=
+    equal = op == "="
+    split = a_split or b_split
+    tail = ["]"] if name == "[" else []
+    opts, functions, get = s.opts, s.functions, s.vars.get
     a_var = a_param and is_variable(a)  # a plain variable: read straight from vars
     b_var = b_param and is_variable(b)
 
@@ -330,29 +340,42 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         return unquoted_fields(s, v) if split else [v]
 
     def general() -> int:
-        args = [*word(a, a_param, a_split), op, *word(b, b_param, b_split)]
-        if name == "[":
-            args.append("]")
-        return run_test(s, vm, name, args, flags, nxt)
+        return run_test(s, vm, name, [*word(a, a_param, a_split), op,
+                                      *word(b, b_param, b_split), *tail], flags, nxt)
+
+    def three(x: str, y: str) -> int:
+        """`x op y` when each is one word; otherwise the general path."""
+        if (a_split and not (x and _plain_field(x, s))) or (
+                b_split and not (y and _plain_field(y, s))):
+            return general()
+        return run_test(s, vm, name, [x, op, y, *tail], flags, nxt)
 
     def step() -> int:
         s.lineno = line
-        if opts["x"] or opts["n"] or name in s.functions or s.pending or s.prefix:
+        if opts["x"] or opts["n"] or s.pending or s.prefix or (functions and name in functions):
             return general()
-        x = s.vars.get(a) if a_var else param_value(s, vm, a) if a_param else a
-        y = s.vars.get(b) if b_var else param_value(s, vm, b) if b_param else b
-        if x is None or y is None or (a_split and not (x and _plain_field(x, s))) or (
+        x = get(a) if a_var else param_value(s, vm, a) if a_param else a
+        y = get(b) if b_var else param_value(s, vm, b) if b_param else b
+        if x is None or y is None:
+            return general()
+        if cmp is not None:
+            # plain digits: one word each unless IFS holds digits, and exactly test's numbers
+            if not (x.isascii() and x.isdigit() and y.isascii() and y.isdigit()
+                    and len(x) < 19 and len(y) < 19) or (
+                    split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+                return three(x, y)
+            status = 0 if cmp(int(x), int(y)) else 1
+        elif (a_split and not (x and _plain_field(x, s))) or (
                 b_split and not (y and _plain_field(y, s))):
             return general()
-        if not numeric:
-            ok = (x == y) if op == "=" else (x != y)
-        elif x.isdigit() and y.isdigit() and x.isascii() and y.isascii() \
-                and len(x) < 19 and len(y) < 19:
-            ok = compare(op, int(x), int(y))
         else:
-            return run_test(s, vm, name, [x, op, y] + (["]"] if name == "[" else []),
-                            flags, nxt)
-        return _tested(s, vm, 0 if ok else 1, flags, nxt)
+            status = 0 if (x == y) == equal else 1
+        vm.last_status = status
+        if s.pending_signals:
+            runtime.run_traps(s, vm)
+        if status and errexit and opts["e"] and not s.errexit_off:
+            raise ShExit(status)
+        return nxt
     return step
 
 
@@ -423,16 +446,19 @@ def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     push = vm.stack.append
     nxt = ip + 1
 
+    get = s.vars.get
+    value_of = arith.value_of
+
     def step() -> int:
-        v = s.vars.get(name)
+        v = get(name)
         if v is None:
             if s.opts["u"]:
                 raise unset_error(name)
             push(0)
-        elif v.isdigit() and v.isascii() and (v[0] != "0" or len(v) == 1) and len(v) < 19:
-            push(int(v))  # the common case of arith.value_of, without its calls
+        elif v.isascii() and v.isdigit() and v[0] != "0" and len(v) < 19:
+            push(int(v))  # the common case of value_of, exactly
         else:
-            push(arith.value_of(v))
+            push(value_of(v))
         return nxt
     return step
 
@@ -445,22 +471,28 @@ def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
 
+    watched = name in WATCHED
+    variables, readonly, opts = s.vars, s.readonly, s.opts
+
     def step() -> int:
-        s.set(name, str(stack[-1]))
+        if watched or opts["a"] or name in readonly:
+            s.set(name, str(stack[-1]))
+        else:
+            variables[name] = str(stack[-1])
         return nxt
     return step
 
 
 @SH.bind("ShArithBin")
 def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    op = ARITH_BINARY[operands[0]]
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
     stack = vm.stack
-    binop = arith.binop
+    pop = stack.pop
     nxt = ip + 1
 
     def step() -> int:
-        b = stack.pop()
-        stack[-1] = binop(op, stack[-1], b)
+        b = pop()
+        stack[-1] = fn(stack[-1], b)
         return nxt
     return step
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
+from collections.abc import Callable
 from typing import Final
 
 from fusevm.lang.sh.state import ShState
@@ -73,22 +75,14 @@ def _binary(a: str, op: str, b: str) -> bool:
         if op == "-nt":
             return bool(sa and (not sb or sa.st_mtime > sb.st_mtime))
         return bool(sb and (not sa or sa.st_mtime < sb.st_mtime))
-    return compare(op, _int(a), _int(b))
+    return COMPARE[op](_int(a), _int(b))
 
 
-def compare(op: str, x: int, y: int) -> bool:
-    """An integer comparison: -eq -ne -lt -le -gt -ge."""
-    if op == "-eq":
-        return x == y
-    if op == "-ne":
-        return x != y
-    if op == "-lt":
-        return x < y
-    if op == "-le":
-        return x <= y
-    if op == "-gt":
-        return x > y
-    return x >= y
+#: The integer comparisons.
+COMPARE: Final[dict[str, Callable[[int, int], bool]]] = {
+    "-eq": operator.eq, "-ne": operator.ne, "-lt": operator.lt, "-le": operator.le,
+    "-gt": operator.gt, "-ge": operator.ge,
+}
 
 
 class _Parser:
