@@ -41,20 +41,20 @@ def emit(b: ChunkBuilder, e: arith.Expr) -> None:
         if e.op == "=":
             emit(b, e.value)
         else:
-            b.emit(SH["ShArithGet"], name)
-            emit(b, e.value)
-            _binary(b, e.op)
+            emit(b, arith.Binary(e.op, arith.Var(e.name), e.value))
         b.emit(SH["ShArithPut"], name)
     elif isinstance(e, arith.Incr):
         name = b.add_constant(e.name)
-        b.emit(SH["ShArithGet"], name)
         if e.post:
+            b.emit(SH["ShArithGet"], name)
             b.emit(Op.Dup)
-        b.emit(Op.LoadInt, e.delta)
-        b.emit(Op.Add)
-        b.emit(SH["ShArithPut"], name)
-        if e.post:
+            b.emit(Op.LoadInt, e.delta)
+            b.emit(Op.Add)
+            b.emit(SH["ShArithPut"], name)
             b.emit(Op.Pop)
+        else:
+            emit(b, arith.Binary("+", arith.Var(e.name), arith.Num(e.delta)))
+            b.emit(SH["ShArithPut"], name)
     elif isinstance(e, arith.Unary):
         emit(b, e.operand)
         if e.op == "-":
@@ -83,6 +83,15 @@ def emit(b: ChunkBuilder, e: arith.Expr) -> None:
         b.bind(decided)
         b.emit(Op.LoadInt, 0 if e.op == "&&" else 1)
         b.bind(end)
+    elif isinstance(e.right, arith.Num):
+        # an operation with a constant: one op, reading the variable itself when the other
+        # operand is one (left to right still: the constant reads nothing)
+        k = b.add_constant(e.right.value)
+        if isinstance(e.left, arith.Var):
+            b.emit(SH["ShArithVarK"], _BIN[e.op], b.add_constant(e.left.name), k)
+        else:
+            emit(b, e.left)
+            b.emit(SH["ShArithK"], _BIN[e.op], k)
     else:
         emit(b, e.left)
         emit(b, e.right)

@@ -8,6 +8,7 @@ handlers (`ops`) share live here too, so imports go one way: `ops` -> `hotops`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.interp.extapi import Step
@@ -438,27 +439,32 @@ def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
+def _reader(s: ShState, name: str) -> Callable[[], int]:
+    """A function reading the variable `name` as a $(( )) operand."""
+    get = s.vars.get
+    opts = s.opts
+    value_of = arith.value_of
+
+    def read() -> int:
+        v = get(name)
+        if v is None:
+            if opts["u"]:
+                raise unset_error(name)
+            return 0
+        if v.isascii() and v.isdigit() and v[0] != "0" and len(v) < 19:
+            return int(v)  # the common case of value_of, exactly
+        return value_of(v)
+    return read
+
+
 @SH.bind("ShArithGet")
 def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    name_c, = operands
-    s = st(vm)
-    name: str = vm.chunk.constants[name_c]
+    read = _reader(st(vm), vm.chunk.constants[operands[0]])
     push = vm.stack.append
     nxt = ip + 1
 
-    get = s.vars.get
-    value_of = arith.value_of
-
     def step() -> int:
-        v = get(name)
-        if v is None:
-            if s.opts["u"]:
-                raise unset_error(name)
-            push(0)
-        elif v.isascii() and v.isdigit() and v[0] != "0" and len(v) < 19:
-            push(int(v))  # the common case of value_of, exactly
-        else:
-            push(value_of(v))
+        push(read())
         return nxt
     return step
 
@@ -493,6 +499,33 @@ def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         b = pop()
         stack[-1] = fn(stack[-1], b)
+        return nxt
+    return step
+
+
+@SH.bind("ShArithK")
+def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    k: int = vm.chunk.constants[operands[1]]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1], k)
+        return nxt
+    return step
+
+
+@SH.bind("ShArithVarK")
+def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    read = _reader(st(vm), vm.chunk.constants[operands[1]])
+    k: int = vm.chunk.constants[operands[2]]
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        push(fn(read(), k))
         return nxt
     return step
 

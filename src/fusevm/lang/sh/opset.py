@@ -43,9 +43,11 @@ B_PARAM: Final = 32
 B_QUOTED: Final = 64
 #: ShTestCmp operators, by operand value
 TEST_CMP: Final = ("-eq", "-ne", "-lt", "-le", "-gt", "-ge", "=", "!=")
-#: The operators of ShArithBin / ShArithUn, by operand value (`+ - *` and unary `-` are the
-#: core Add, Sub, Mul and Negate, which wrap as $(( )) does).
-ARITH_BINARY: Final = ("/", "%", "<<", ">>", "&", "|", "^", "==", "!=", "<", "<=", ">", ">=")
+#: The operators of ShArithBin / ShArithK / ShArithVarK and ShArithUn, by operand value
+#: (ShArithBin takes no `+ - *`, nor ShArithUn `-`: those are the core Add, Sub, Mul and
+#: Negate, which wrap as $(( )) does).
+ARITH_BINARY: Final = ("/", "%", "<<", ">>", "&", "|", "^", "==", "!=", "<", "<=", ">", ">=",
+                       "+", "-", "*")
 ARITH_UNARY: Final = ("!", "~")
 
 SH.declare("ShLine", operands="line:COUNT", effect="--", formula="LINENO = line; a new command")
@@ -126,7 +128,7 @@ SH.declare("ShArithPut", operands="name:CONST", effect="n -- n", flags=R,
            formula="the variable name = n in decimal (n stays: an assignment's value)")
 SH.declare("ShArithBin", operands="op:U8", effect="a b -- r", flags=R,
            formula="r = a OP b as $(( )) computes it, OP = ('/', '%', '<<', '>>', '&', '|', "
-                   "'^', '==', '!=', '<', '<=', '>', '>=')[op]")
+                   "'^', '==', '!=', '<', '<=', '>', '>=', '+', '-', '*')[op]")
 SH.declare("ShArithUn", operands="op:U8", effect="a -- r",
            formula="r = OP a, OP = ('!', '~')[op]")
 SH.declare("ShArithText", operands="quoted:U8", effect="n -- text",
@@ -140,3 +142,8 @@ SH.declare("ShJumpStatus", operands="target:TARGET ok:U8", effect="--", flags=F.
            formula="if ($? == 0) == ok: jump to target")
 SH.declare("ShSaveStatus", operands="slot:SLOT", effect="--",
            formula="slots[slot] = $? (an Int)")
+SH.declare("ShArithK", operands="op:U8 k:CONST", effect="a -- r", flags=R,
+           formula="r = a OP consts[k] (an int), OP as for ShArithBin")
+SH.declare("ShArithVarK", operands="op:U8 name:CONST k:CONST", effect="-- r", flags=R,
+           formula="r = (the variable name, as ShArithGet reads it) OP consts[k] (an int), "
+                   "OP as for ShArithBin")
