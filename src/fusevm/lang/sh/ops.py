@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from typing import Any, Final
 
+from fusevm.interp.extapi import Step
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
@@ -33,11 +35,17 @@ def is_set(s: ShState, vm: Any, name: str) -> bool:
     return param_value(s, vm, name) is not None
 
 
-@SH.handle("ShLine")
-def _line(vm: Any, line: int) -> None:
+@SH.bind("ShLine")
+def _line(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    line, = operands
     s = st(vm)
-    s.lineno = line
-    s.subst_status = None
+    nxt = ip + 1
+
+    def step() -> int:
+        s.lineno = line
+        s.subst_status = None
+        return nxt
+    return step
 
 
 @SH.handle("ShParamSet")
@@ -116,26 +124,51 @@ def trim(value: str, pat: str, code: int) -> str:
     return value
 
 
-@SH.handle("ShMark")
-def _mark(vm: Any, quoted: int) -> None:
-    v = vm.stack[-1]
-    vm.stack[-1] = mark(v if type(v) is str else str(v), quoted)
+@SH.bind("ShMark")
+def _mark(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    quoted, = operands
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        v = stack[-1]
+        stack[-1] = mark(v if type(v) is str else str(v), quoted)
+        return nxt
+    return step
 
 
-@SH.handle("ShFields")
-def _fields(vm: Any) -> None:
+@SH.bind("ShFields")
+def _fields(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
-    vm.stack[-1] = words.fields(vm.stack[-1], s.vars.get("IFS"), s.opts["f"])
+    stack = vm.stack
+    fields = words.fields
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fields(stack[-1], s.vars.get("IFS"), s.opts["f"])
+        return nxt
+    return step
 
 
-@SH.handle("ShStrip")
-def _strip(vm: Any) -> None:
-    vm.stack[-1] = words.strip(vm.stack[-1])
+def _top(vm: Any, ip: int, fn: Callable[[str], str]) -> Step:
+    """A step replacing the top of the stack by fn(top)."""
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1])
+        return nxt
+    return step
 
 
-@SH.handle("ShPattern")
-def _pattern(vm: Any) -> None:
-    vm.stack[-1] = words.pattern(vm.stack[-1])
+@SH.bind("ShStrip")
+def _strip(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    return _top(vm, ip, words.strip)
+
+
+@SH.bind("ShPattern")
+def _pattern(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    return _top(vm, ip, words.pattern)
 
 
 @SH.handle("ShSubstInline")
@@ -195,16 +228,26 @@ def _loop_leave(vm: Any) -> None:
         st(vm).loop_depth -= 1
 
 
-@SH.handle("ShErrCheck")
-def _errcheck(vm: Any) -> None:
+@SH.bind("ShErrCheck")
+def _errcheck(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
-    if vm.last_status and s.opts["e"] and not s.errexit_off:
-        raise ShExit(vm.last_status)
+    nxt = ip + 1
+
+    def step() -> int:
+        if vm.last_status and s.opts["e"] and not s.errexit_off:
+            raise ShExit(vm.last_status)
+        return nxt
+    return step
 
 
-@SH.handle("ShNot")
-def _not(vm: Any) -> None:
-    vm.last_status = 0 if vm.last_status else 1
+@SH.bind("ShNot")
+def _not(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.last_status = 0 if vm.last_status else 1
+        return nxt
+    return step
 
 
 @SH.handle("ShRedirCheck")
@@ -363,28 +406,42 @@ def _positional(vm: Any) -> None:
     vm.stack.append(list(st(vm).positional))
 
 
-@SH.handle("ShForNext")
-def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
-    slots = vm.slots
-    items = slots[slot]
-    i = slots[slot + 1]
-    if i >= len(items):
-        vm.jump(target)
-        return
-    slots[slot + 1] = i + 1
-    st(vm).set(vm.chunk.constants[var_c], items[i])
+@SH.bind("ShForNext")
+def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    var_c, slot, target = operands
+    done: int = target
+    s = st(vm)
+    var: str = vm.chunk.constants[var_c]
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        items = slots[slot]
+        i = slots[slot + 1]
+        if i >= len(items):
+            return done
+        slots[slot + 1] = i + 1
+        s.set(var, items[i])
+        return nxt
+    return step
 
 
-@SH.handle("ShCaseMatch")
-def _case_match(vm: Any) -> None:
-    pat = vm.stack.pop()
-    subject = vm.stack.pop()
-    from fusevm.shell import glob as shglob  # imported on first use: start-up time
-    try:
-        ok = shglob.compile_pattern(pat).fullmatch(subject)
-    except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
-        ok = words.strip(pat) == subject
-    vm.stack.append(ok)
+@SH.bind("ShCaseMatch")
+def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        pat = stack.pop()
+        subject = stack[-1]
+        from fusevm.shell import glob as shglob  # imported on first use: start-up time
+        try:
+            ok = shglob.compile_pattern(pat).fullmatch(subject)
+        except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
+            ok = words.strip(pat) == subject
+        stack[-1] = ok
+        return nxt
+    return step
 
 
 __all__ = ["SH", "Status"]
