@@ -32,8 +32,13 @@ Put = Callable[[str, str], None]
 Node = Callable[[Get, Put], int]
 
 
+_MIN: Final = -0x8000000000000000
+_MAX: Final = 0x7FFFFFFFFFFFFFFF
+
+
 def wrap(n: int) -> int:
-    if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+    """n as a signed 64-bit integer (two's complement wrap-around)."""
+    if _MIN <= n <= _MAX:
         return n
     n &= 0xFFFFFFFFFFFFFFFF
     return n - (1 << 64) if n >> 63 else n
@@ -88,11 +93,26 @@ def _mod(a: int, b: int) -> int:
     return wrap(a - _quotient(a, b) * b)
 
 
+def _add(a: int, b: int) -> int:
+    r = a + b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
+def _sub(a: int, b: int) -> int:
+    r = a - b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
+def _mul(a: int, b: int) -> int:
+    r = a * b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
 #: Each binary operator's meaning (`&&` and `||` evaluate lazily, so they are not here).
 BINARY: Final[dict[str, Callable[[int, int], int]]] = {
-    "+": lambda a, b: wrap(a + b),
-    "-": lambda a, b: wrap(a - b),
-    "*": lambda a, b: wrap(a * b),
+    "+": _add,
+    "-": _sub,
+    "*": _mul,
     "/": _div,
     "%": _mod,
     "<<": lambda a, b: wrap(a << (b & 63)),
