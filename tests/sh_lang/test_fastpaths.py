@@ -167,6 +167,8 @@ CASES = [
     ("{ set -x; [ 1 -lt 2 ]; test 3 = 3; set +x; } 2>&1 | sed \"s/'//g\"",
      "+ [ 1 -lt 2 ]\n+ test 3 = 3\n+ set +x\n", 0),
     ("[ 1 -lt 2; echo $?", "2\n", 0),
+    ("exec 2>&-; [ a -lt 1 ]; echo $?; test a -lt 1; echo $?; x=a; [ $x -lt 1 ]; echo $?",
+     "2\n2\n2\n", 0),
     ("set -- a b; [ $# -eq 2 ] && echo two; false; [ $? -ne 0 ] && echo failed",
      "two\nfailed\n", 0),
     ("set -e; [ 1 -lt 0 ]; echo no", "", 1),

@@ -129,8 +129,11 @@ class ShState:
     # -- output --------------------------------------------------------------------------
 
     def error(self, message: str) -> None:
-        """`sh: LINE: message` on stderr."""
-        write(2, f"{self.name}: {self.lineno}: {message}\n")
+        """`sh: LINE: message` on stderr (lost, as in dash, when stderr is closed)."""
+        try:
+            write(2, f"{self.name}: {self.lineno}: {message}\n")
+        except OSError:
+            pass
 
     # -- redirections -----------------------------------------------------------------------
 
