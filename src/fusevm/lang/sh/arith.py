@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 from fusevm.lang.sh.errors import ShError
@@ -44,7 +43,8 @@ def wrap(n: int) -> int:
     return n - (1 << 64) if n >> 63 else n
 
 
-_NUMBER: Final = re.compile(r"([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_OCTAL: Final = frozenset("01234567")
 
 
 def parse_number(text: str) -> int:
@@ -53,12 +53,14 @@ def parse_number(text: str) -> int:
     t = text.strip()
     if t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1):
         return wrap(int(t))
-    m = _NUMBER.fullmatch(t)
-    if m is None:
+    body = t[1:] if t[:1] in ("+", "-") else t
+    if body[:2] in ("0x", "0X") and len(body) > 2 and _HEX.issuperset(body[2:]):
+        n = int(body[2:], 16)
+    elif body.isdigit() and body.isascii() and (body[0] != "0" or _OCTAL.issuperset(body)):
+        n = int(body, 8 if body[0] == "0" else 10)
+    else:
         raise ShError(f"Illegal number: {text}")
-    sign, hexa, octal, dec = m.groups()
-    n = int(hexa, 16) if hexa else int(octal, 8) if octal else int(dec)
-    return wrap(-n if sign == "-" else n)
+    return wrap(-n if t[0] == "-" else n)
 
 
 def value_of(value: str | None) -> int:
@@ -147,52 +149,61 @@ def unary(op: str, a: int) -> int:
 # -- the tree ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted classes, not dataclasses: the tree is built per static `$(( ))` and the
+# module is imported at every start-up, where dataclass creation costs milliseconds.
+
+
 class Num:
-    value: int
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True, slots=True)
 class Var:
-    name: str
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True, slots=True)
 class Assign:
     """`name = value`, or `name op= value` (op the binary operator)."""
 
-    name: str
-    op: str
-    value: Expr
+    __slots__ = ("name", "op", "value")
+
+    def __init__(self, name: str, op: str, value: Expr) -> None:
+        self.name, self.op, self.value = name, op, value
 
 
-@dataclass(frozen=True, slots=True)
 class Incr:
     """`++name` / `--name` (post False) and `name++` / `name--` (post True)."""
 
-    name: str
-    delta: int
-    post: bool
+    __slots__ = ("name", "delta", "post")
+
+    def __init__(self, name: str, delta: int, post: bool) -> None:
+        self.name, self.delta, self.post = name, delta, post
 
 
-@dataclass(frozen=True, slots=True)
 class Unary:
-    op: str
-    operand: Expr
+    __slots__ = ("op", "operand")
+
+    def __init__(self, op: str, operand: Expr) -> None:
+        self.op, self.operand = op, operand
 
 
-@dataclass(frozen=True, slots=True)
 class Binary:
-    op: str
-    left: Expr
-    right: Expr
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Expr, right: Expr) -> None:
+        self.op, self.left, self.right = op, left, right
 
 
-@dataclass(frozen=True, slots=True)
 class Cond:
-    test: Expr
-    yes: Expr
-    no: Expr
+    __slots__ = ("test", "yes", "no")
+
+    def __init__(self, test: Expr, yes: Expr, no: Expr) -> None:
+        self.test, self.yes, self.no = test, yes, no
 
 
 Expr = Num | Var | Assign | Incr | Unary | Binary | Cond
