@@ -66,7 +66,7 @@ def test_compile_uses_core_and_shell_ops() -> None:
     text = disassemble(compile_script(
         "if [ -n \"$(cat f)\" ]; then { echo a; } > f; fi; while false; do :; done"))
     for name in ("CmdSubst", "Redirect", "WithRedirectsBegin", "WithRedirectsEnd",
-                 "GetStatus", "JumpIfFalse", "ShLoopEnter"):
+                 "SetStatus", "ShJumpStatus", "ShLoopEnter"):
         assert name in text
 
 
@@ -75,7 +75,7 @@ def test_the_entry_points_give_a_complete_shell() -> None:
     from fusevm.lang.sh import main  # noqa: F401  - the top module registers everything
     from fusevm.lang.sh.ops import SH
     from fusevm.lang.sh.runtime import BUILTINS, SPECIAL
-    assert len(list(SH)) == 34
+    assert len(list(SH)) == 45
     assert all(SH.implemented(op.id) for op in SH)
     assert SPECIAL <= BUILTINS.keys()
     assert {"echo", "printf", "test", "[", "cd", "read", "command", "type"} <= BUILTINS.keys()

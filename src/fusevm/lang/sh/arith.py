@@ -1,7 +1,11 @@
-"""`$(( ))` arithmetic: C integer expressions parsed once per text into closures.
+"""`$(( ))` arithmetic: C integer expressions parsed into a tree, which the compiler turns
+into stack code when the text is static, and `evaluate` into closures (cached per text)
+when it is only known at run time.
 
 Integers are 64-bit signed and wrap, as in dash. Variables are read and assigned through
-callbacks; an unset or empty variable is 0, any other value must be a number.
+callbacks; an unset or empty variable is 0, any other value must be a number. The
+semantics of each operator are written once, here (`BINARY`, `unary`, `value_of`, `wrap`);
+the compiled form uses them or the core ops that mean the same (wrapping Add/Sub/Mul).
 """
 
 from __future__ import annotations
@@ -27,75 +31,182 @@ Put = Callable[[str, str], None]
 Node = Callable[[Get, Put], int]
 
 
+_MIN: Final = -0x8000000000000000
+_MAX: Final = 0x7FFFFFFFFFFFFFFF
+
+
 def wrap(n: int) -> int:
-    if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+    """n as a signed 64-bit integer (two's complement wrap-around)."""
+    if _MIN <= n <= _MAX:
         return n
     n &= 0xFFFFFFFFFFFFFFFF
     return n - (1 << 64) if n >> 63 else n
 
 
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_OCTAL: Final = frozenset("01234567")
+
+
 def parse_number(text: str) -> int:
+    """A C integer constant (decimal, octal `0..`, hex `0x..`), optionally signed and
+    surrounded by white space; ASCII digits only."""
     t = text.strip()
-    if t.isdigit() and (t[0] != "0" or len(t) == 1):
+    if t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1):
         return wrap(int(t))
-    neg = False
-    if t[:1] in "+-":
-        neg = t[0] == "-"
-        t = t[1:]
-    try:
-        if t[:2] in ("0x", "0X"):
-            n = int(t[2:], 16)
-        elif len(t) > 1 and t[0] == "0":
-            n = int(t, 8)
-        else:
-            n = int(t, 10)
-    except ValueError:
-        raise ShError(f"Illegal number: {text}") from None
-    return wrap(-n if neg else n)
+    body = t[1:] if t[:1] in ("+", "-") else t
+    if body[:2] in ("0x", "0X") and len(body) > 2 and _HEX.issuperset(body[2:]):
+        n = int(body[2:], 16)
+    elif body.isdigit() and body.isascii() and (body[0] != "0" or _OCTAL.issuperset(body)):
+        n = int(body, 8 if body[0] == "0" else 10)
+    else:
+        raise ShError(f"Illegal number: {text}")
+    return wrap(-n if t[0] == "-" else n)
 
 
-def _var(get: Get, name: str) -> int:
-    value = get(name)
+def value_of(value: str | None) -> int:
+    """The number a variable's value stands for: unset, empty or blank is 0."""
     if not value or value.isspace():
         return 0
     return parse_number(value)
 
 
+def _var(get: Get, name: str) -> int:
+    return value_of(get(name))
+
+
+def _quotient(a: int, b: int) -> int:
+    """C division: truncated toward zero."""
+    if b == 0:
+        raise ShError("arithmetic expression: division by zero")
+    if a >= 0 and b > 0:
+        return a // b
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def _div(a: int, b: int) -> int:
+    return wrap(_quotient(a, b))
+
+
+def _mod(a: int, b: int) -> int:
+    """C remainder: the sign of the dividend."""
+    if a >= 0 and b > 0:
+        return a % b
+    return wrap(a - _quotient(a, b) * b)
+
+
+def _add(a: int, b: int) -> int:
+    r = a + b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
+def _sub(a: int, b: int) -> int:
+    r = a - b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
+def _mul(a: int, b: int) -> int:
+    r = a * b
+    return r if _MIN <= r <= _MAX else wrap(r)
+
+
+#: Each binary operator's meaning (`&&` and `||` evaluate lazily, so they are not here).
+BINARY: Final[dict[str, Callable[[int, int], int]]] = {
+    "+": _add,
+    "-": _sub,
+    "*": _mul,
+    "/": _div,
+    "%": _mod,
+    "<<": lambda a, b: wrap(a << (b & 63)),
+    ">>": lambda a, b: a >> (b & 63),
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b),
+    "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b),
+    ">=": lambda a, b: int(a >= b),
+}
+
+
 def binop(op: str, a: int, b: int) -> int:
-    if op == "+":
-        return wrap(a + b)
+    return BINARY[op](a, b)
+
+
+def unary(op: str, a: int) -> int:
+    """`-a`, `+a`, `!a`, `~a`."""
     if op == "-":
-        return wrap(a - b)
-    if op == "*":
-        return wrap(a * b)
-    if op in ("/", "%"):
-        if b == 0:
-            raise ShError("arithmetic expression: division by zero")
-        q = abs(a) // abs(b)
-        if (a < 0) != (b < 0):
-            q = -q
-        return wrap(q) if op == "/" else wrap(a - q * b)
-    if op == "<<":
-        return wrap(a << (b & 63))
-    if op == ">>":
-        return a >> (b & 63)
-    if op == "&":
-        return a & b
-    if op == "|":
-        return a | b
-    if op == "^":
-        return a ^ b
-    if op == "==":
-        return int(a == b)
-    if op == "!=":
-        return int(a != b)
-    if op == "<":
-        return int(a < b)
-    if op == "<=":
-        return int(a <= b)
-    if op == ">":
-        return int(a > b)
-    return int(a >= b)
+        return wrap(-a)
+    if op == "!":
+        return int(a == 0)
+    if op == "~":
+        return ~a
+    return a
+
+
+# -- the tree ---------------------------------------------------------------------------------
+
+
+# Plain slotted classes, not dataclasses: the tree is built per static `$(( ))` and the
+# module is imported at every start-up, where dataclass creation costs milliseconds.
+
+
+class Num:
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+class Var:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Assign:
+    """`name = value`, or `name op= value` (op the binary operator)."""
+
+    __slots__ = ("name", "op", "value")
+
+    def __init__(self, name: str, op: str, value: Expr) -> None:
+        self.name, self.op, self.value = name, op, value
+
+
+class Incr:
+    """`++name` / `--name` (post False) and `name++` / `name--` (post True)."""
+
+    __slots__ = ("name", "delta", "post")
+
+    def __init__(self, name: str, delta: int, post: bool) -> None:
+        self.name, self.delta, self.post = name, delta, post
+
+
+class Unary:
+    __slots__ = ("op", "operand")
+
+    def __init__(self, op: str, operand: Expr) -> None:
+        self.op, self.operand = op, operand
+
+
+class Binary:
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Expr, right: Expr) -> None:
+        self.op, self.left, self.right = op, left, right
+
+
+class Cond:
+    __slots__ = ("test", "yes", "no")
+
+    def __init__(self, test: Expr, yes: Expr, no: Expr) -> None:
+        self.test, self.yes, self.no = test, yes, no
+
+
+Expr = Num | Var | Assign | Incr | Unary | Binary | Cond
 
 
 class _Parser:
@@ -130,48 +241,35 @@ class _Parser:
             return True
         return False
 
-    def program(self) -> Node:
+    def program(self) -> Expr:
         if not self.toks:
-            return lambda get, put: 0
+            return Num(0)
         node = self.expr()
         if self.i != len(self.toks):
             raise self.error()
         return node
 
-    def expr(self) -> Node:
+    def expr(self) -> Expr:
         t = self.peek()
         if t is not None and t[0] == "name" and self.i + 1 < len(self.toks):
             op = self.toks[self.i + 1]
             if op[0] == "op" and op[1] in _ASSIGN:
                 self.i += 2
                 value = self.expr()
-                name, aop = t[1], op[1]
-                if aop == "=":
-                    def assign(get: Get, put: Put) -> int:
-                        v = value(get, put)
-                        put(name, str(v))
-                        return v
-                    return assign
-                bop = aop[:-1]
-
-                def update(get: Get, put: Put) -> int:
-                    v = binop(bop, _var(get, name), value(get, put))
-                    put(name, str(v))
-                    return v
-                return update
+                return Assign(t[1], op[1] if op[1] == "=" else op[1][:-1], value)
         return self.ternary()
 
-    def ternary(self) -> Node:
+    def ternary(self) -> Expr:
         cond = self.binary(1)
         if self.take_op("?"):
             a = self.expr()
             if not self.take_op(":"):
                 raise self.error()
             b = self.expr()
-            return lambda get, put: a(get, put) if cond(get, put) else b(get, put)
+            return Cond(cond, a, b)
         return cond
 
-    def binary(self, level: int) -> Node:
+    def binary(self, level: int) -> Expr:
         left = self.unary()
         while True:
             t = self.peek()
@@ -180,9 +278,9 @@ class _Parser:
             op = t[1]
             self.i += 1
             right = self.binary(_BINARY[op] + 1)
-            left = _combine(op, left, right)
+            left = Binary(op, left, right)
 
-    def unary(self) -> Node:
+    def unary(self) -> Expr:
         t = self.peek()
         if t is None:
             raise self.error()
@@ -195,41 +293,80 @@ class _Parser:
                     raise self.error()
                 return v
             if val in ("-", "+", "!", "~"):
-                operand = self.unary()
-                if val == "-":
-                    return lambda get, put: wrap(-operand(get, put))
-                if val == "+":
-                    return operand
-                if val == "!":
-                    return lambda get, put: int(operand(get, put) == 0)
-                return lambda get, put: ~operand(get, put)
+                return Unary(val, self.unary())
             if val in ("++", "--"):
                 n = self.peek()
                 if n is None or n[0] != "name":
                     raise self.error()
                 self.i += 1
-                name, delta = n[1], (1 if val == "++" else -1)
-
-                def pre(get: Get, put: Put) -> int:
-                    v = wrap(_var(get, name) + delta)
-                    put(name, str(v))
-                    return v
-                return pre
+                return Incr(n[1], 1 if val == "++" else -1, False)
             raise self.error()
         if kind == "num":
-            value = parse_number(val)
-            return lambda get, put: value
+            return Num(parse_number(val))
         n = self.peek()
         if n is not None and n[0] == "op" and n[1] in ("++", "--"):
             self.i += 1
-            name, delta = val, (1 if n[1] == "++" else -1)
+            return Incr(val, 1 if n[1] == "++" else -1, True)
+        return Var(val)
 
+
+def parse(text: str) -> Expr:
+    """The expression tree of `text`.
+
+    Raises:
+        ShError: a syntax error or a malformed number.
+    """
+    return _Parser(text).program()
+
+
+# -- closures: the run-time form --------------------------------------------------------------
+
+
+def closure(e: Expr) -> Node:
+    """A function evaluating `e` with the given variable callbacks."""
+    if isinstance(e, Num):
+        value = e.value
+        return lambda get, put: value
+    if isinstance(e, Var):
+        name = e.name
+        return lambda get, put: _var(get, name)
+    if isinstance(e, Assign):
+        name, bop, rhs = e.name, e.op, closure(e.value)
+        if bop == "=":
+            def assign(get: Get, put: Put) -> int:
+                v = rhs(get, put)
+                put(name, str(v))
+                return v
+            return assign
+
+        def update(get: Get, put: Put) -> int:
+            v = binop(bop, _var(get, name), rhs(get, put))
+            put(name, str(v))
+            return v
+        return update
+    if isinstance(e, Incr):
+        name, delta = e.name, e.delta
+        if e.post:
             def post(get: Get, put: Put) -> int:
                 v = _var(get, name)
                 put(name, str(wrap(v + delta)))
                 return v
             return post
-        return lambda get, put: _var(get, val)
+
+        def pre(get: Get, put: Put) -> int:
+            v = wrap(_var(get, name) + delta)
+            put(name, str(v))
+            return v
+        return pre
+    if isinstance(e, Unary):
+        operand, uop = closure(e.operand), e.op
+        if uop == "+":
+            return operand
+        return lambda get, put: unary(uop, operand(get, put))
+    if isinstance(e, Cond):
+        c, a, b = closure(e.test), closure(e.yes), closure(e.no)
+        return lambda get, put: a(get, put) if c(get, put) else b(get, put)
+    return _combine(e.op, closure(e.left), closure(e.right))
 
 
 def _combine(op: str, left: Node, right: Node) -> Node:
@@ -237,13 +374,8 @@ def _combine(op: str, left: Node, right: Node) -> Node:
         return lambda get, put: int(bool(left(get, put)) and bool(right(get, put)))
     if op == "||":
         return lambda get, put: int(bool(left(get, put)) or bool(right(get, put)))
-    if op == "+":
-        return lambda get, put: wrap(left(get, put) + right(get, put))
-    if op == "-":
-        return lambda get, put: wrap(left(get, put) - right(get, put))
-    if op == "<":
-        return lambda get, put: int(left(get, put) < right(get, put))
-    return lambda get, put: binop(op, left(get, put), right(get, put))
+    fn = BINARY[op]
+    return lambda get, put: fn(left(get, put), right(get, put))
 
 
 _cache: dict[str, Node] = {}
@@ -252,7 +384,7 @@ _cache: dict[str, Node] = {}
 def evaluate(text: str, get: Get, put: Put) -> int:
     node = _cache.get(text)
     if node is None:
-        node = _Parser(text).program()
+        node = closure(parse(text))
         if len(_cache) > 2000:
             _cache.clear()
         _cache[text] = node

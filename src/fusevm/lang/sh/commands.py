@@ -94,7 +94,7 @@ def _bracket(s: ShState, vm: Any, argv: list[str]) -> int:
     if argv[-1] != "]":
         s.error("[: missing ]")
         return 2
-    return test(s, argv[1:-1])
+    return test(s, argv[1:-1], "[")
 
 
 @builtin("cd")

@@ -12,12 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
-from fusevm.lang.sh import ast, words
+from fusevm.lang.sh import arithcode, ast, words
 from fusevm.lang.sh.lexer import _assignment
 from fusevm.lang.sh.opset import (
+    A_PARAM,
+    A_QUOTED,
     ASSIGN_ERREXIT,
     ASSIGN_LAST,
     ASSIGN_SUBST,
+    B_PARAM,
+    B_QUOTED,
     DIRECT,
     ERREXIT,
     FIELDS,
@@ -25,6 +29,8 @@ from fusevm.lang.sh.opset import (
     QUOTED,
     RAW,
     SH,
+    TEST_CMP,
+    TEST_NAME,
     TRIM_CODES,
 )
 from fusevm.ops import Op
@@ -139,7 +145,7 @@ class Compiler:
         if not cmd.words:
             last = len(cmd.assigns) - 1
             for i, (name, word) in enumerate(cmd.assigns):
-                self.word_string(word)
+                self.assigned(word)
                 flags = 0
                 if i == last and not cmd.redirs:
                     flags = ASSIGN_LAST | (0 if self.cond else ASSIGN_ERREXIT) | (
@@ -164,6 +170,9 @@ class Compiler:
             if n:
                 self.loop_jump(lit == "break", n)
                 return
+        if lit in ("[", "test") and not cmd.redirs and not cmd.assigns:
+            self.test(cmd, lit, line)
+            return
         declaration = lit in ("export", "readonly", "local")
         for i, word in enumerate(cmd.words):
             split = _assignment(word) if declaration and i else None
@@ -181,6 +190,30 @@ class Compiler:
             b.emit(SH["ShPrefix"], self.const(name))
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
         b.emit(SH["ShRun"], len(cmd.words), flags, line)
+
+    def test(self, cmd: ast.Simple, name: str, line: int) -> None:
+        """`[ ... ]` / `test ...`, run in place unless redefined (the ops check when they
+        run); `a OP b` with each word literal or one parameter is one ShTestCmp."""
+        b = self.b
+        flags = (0 if self.cond else ERREXIT) | (TEST_NAME if name == "test" else 0)
+        args = cmd.words[1:]
+        if name == "[" and args and _static_text(args[-1]) == "]" and not _has_glob(args[-1]):
+            inner = args[:-1]
+        else:
+            inner = args if name == "test" else []
+        op = _static_text(inner[1]) if len(inner) == 3 and not _has_glob(inner[1]) else None
+        if op in TEST_CMP:
+            x, y = _test_operand(inner[0]), _test_operand(inner[2])
+            if x is not None and y is not None:
+                for (_, param, quoted), p_flag, q_flag in ((x, A_PARAM, A_QUOTED),
+                                                           (y, B_PARAM, B_QUOTED)):
+                    flags |= (p_flag if param else 0) | (q_flag if quoted else 0)
+                b.emit(SH["ShTestCmp"], self.const(x[0]), self.const(y[0]),
+                       TEST_CMP.index(op), flags, line)
+                return
+        for word in args:
+            self.word_fields(word)
+        b.emit(SH["ShTest"], len(args), flags, line)
 
     def loop_jump(self, is_break: bool, n: int) -> None:
         b = self.b
@@ -226,8 +259,7 @@ class Compiler:
         self.command(cmd.first)
         for i, (op, rhs) in enumerate(cmd.rest):
             skip = b.label()
-            b.emit(Op.GetStatus)
-            b.emit(Op.JumpIfFalse if op == "&&" else Op.JumpIfTrue, skip)
+            b.emit(SH["ShJumpStatus"], skip, 0 if op == "&&" else 1)
             last = i == len(cmd.rest) - 1
             if last:
                 self.cond -= 1
@@ -288,8 +320,7 @@ class Compiler:
         for cond, body in cmd.arms:
             nxt = b.label()
             self.cond_list(cond)
-            b.emit(Op.GetStatus)
-            b.emit(Op.JumpIfFalse, nxt)
+            b.emit(SH["ShJumpStatus"], nxt, 0)
             self.items(body)
             b.emit(Op.Jump, end)
             b.bind(nxt)
@@ -310,12 +341,10 @@ class Compiler:
         b.bind(top)
         self.loops.append(_Loop(brk, top, slot, self.scopes))
         self.cond_list(cmd.cond)
-        b.emit(Op.GetStatus)
-        b.emit(Op.JumpIfTrue if cmd.until else Op.JumpIfFalse, end)
+        b.emit(SH["ShJumpStatus"], end, 1 if cmd.until else 0)
         self.items(cmd.body)
         self.loops.pop()
-        b.emit(Op.GetStatus)
-        b.emit(Op.SetSlot, slot)
+        b.emit(SH["ShSaveStatus"], slot)
         b.emit(Op.Jump, top)
         b.bind(end)
         b.bind(brk)
@@ -345,8 +374,7 @@ class Compiler:
         self.loops.append(_Loop(end, top, slot + 2, self.scopes))
         self.items(cmd.body)
         self.loops.pop()
-        b.emit(Op.GetStatus)
-        b.emit(Op.SetSlot, slot + 2)
+        b.emit(SH["ShSaveStatus"], slot + 2)
         b.emit(Op.Jump, top)
         b.bind(end)
         b.emit(SH["ShLoopLeave"])
@@ -438,7 +466,28 @@ class Compiler:
         self.parts(word.parts, heredoc)
         self.b.emit(SH["ShStrip"])
 
+    def assigned(self, word: ast.Word) -> None:
+        """Push the value of an assignment's word (ShAssign takes the int a lone `$(( ))`
+        computes as it is)."""
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.Arith) \
+                and self.arith_code(word.parts[0]):
+            return
+        self.word_string(word)
+
+    def arith_code(self, part: ast.Arith) -> bool:
+        """Push the value of a `$(( ))` with static text as an int, by code compiled now
+        (False: its text is not static, or does not parse, which is reported when it runs)."""
+        text = _static_text(part.expr)
+        tree = arithcode.compile_text(text) if text is not None else None
+        if tree is None:
+            return False
+        arithcode.emit(self.b, tree)
+        return True
+
     def arith(self, part: ast.Arith, flags: int) -> None:
+        if self.arith_code(part):
+            self.b.emit(SH["ShArithText"], flags)
+            return
         text = _static_text(part.expr)
         if text is not None:
             self.b.emit(Op.LoadConst, self.const(text))
@@ -547,6 +596,23 @@ class Compiler:
         b.bind(use_value)
         b.emit(SH["ShParam"], name, q)
         b.bind(end)
+
+
+def _test_operand(word: ast.Word) -> tuple[str, bool, bool] | None:
+    """A word ShTestCmp can take, as (text, is a parameter, quoted): literal text, or just
+    `$name`, `${name}` or `"$name"` (not `$@` / `$*`, which may make several words)."""
+    text = _static_text(word)
+    if text is not None:
+        return None if _has_glob(word) else (text, False, False)
+    quoted = False
+    parts = word.parts
+    if len(parts) == 1 and isinstance(parts[0], ast.DQ):
+        parts = parts[0].parts
+        quoted = True
+    if len(parts) == 1 and isinstance(parts[0], ast.Param) and parts[0].op == "" \
+            and parts[0].name not in ("@", "*"):
+        return parts[0].name, True, quoted
+    return None
 
 
 def _pure_parts(parts: list[ast.Part]) -> bool:

@@ -5,73 +5,28 @@ Words are built on the stack as marked strings (see `words`) with core `Concat`;
 expand parameters, arithmetic and tildes into marked text, turn a word into fields, run
 simple commands, fork subshells / pipeline stages / background jobs (the child runs the ops
 between two targets and exits; the parent jumps past them), and step `for` loops.
-Handlers find the shell's `ShState` in `vm.host_data["sh"]`. Importing this module attaches
-them to `SH`, which it re-exports as the complete set (the `fusevm.extensions` entry point).
+Handlers find the shell's `ShState` in `vm.host_data["sh"]`. The ops every loop turn runs
+are step factories in `hotops`; importing this module attaches the rest (and, through
+`hotops`, those) to `SH`, which it re-exports as the complete set (the
+`fusevm.extensions` entry point).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from typing import Any, Final
 
-from fusevm.lang.sh import arith, runtime, words
-from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
-from fusevm.lang.sh.opset import (
-    ASSIGN_ERREXIT,
-    ASSIGN_LAST,
-    ASSIGN_SUBST,
-    DIRECT,
-    ERREXIT,
-    FIELDS,
-    LENGTH,
-    QUOTED,
-    RAW,
-    SH,
-)
-from fusevm.lang.sh.state import DOC, Pending, ShState, enter_child, restore, wait_child
+from fusevm.interp.extapi import Step
+from fusevm.lang.sh import runtime, words
+from fusevm.lang.sh.errors import ShError, ShExit
+from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
+from fusevm.lang.sh.opset import QUOTED, SH
+from fusevm.lang.sh.state import DOC, Pending, ShState, enter_child, wait_child
 from fusevm.values import Status
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
-
-
-def st(vm: Any) -> ShState:
-    s: ShState = vm.host_data["sh"]
-    return s
-
-
-def mark(text: str, quoted: int) -> str:
-    return (QS + text + QE) if quoted else (XS + text + XE)
-
-
-def param_value(s: ShState, vm: Any, name: str) -> str | None:
-    """The value of any parameter, None when unset."""
-    c = name[0]
-    if c.isdigit():
-        n = int(name)
-        if n == 0:
-            return s.arg0
-        return s.positional[n - 1] if n <= len(s.positional) else None
-    if len(name) == 1 and not (c.isalpha() or c == "_"):
-        if c == "?":
-            return str(vm.last_status)
-        if c == "#":
-            return str(len(s.positional))
-        if c == "$":
-            return str(s.main_pid)
-        if c == "!":
-            return None if s.last_bg is None else str(s.last_bg)
-        if c == "-":
-            return s.option_string()
-        if c in "@*":
-            if not s.positional:
-                return None if False else ""
-            sep = s.ifs[:1] if s.ifs is not None else " "
-            return sep.join(s.positional)
-        return None
-    if name == "LINENO":
-        return str(s.lineno)
-    return s.vars.get(name)
 
 
 def is_set(s: ShState, vm: Any, name: str) -> bool:
@@ -80,53 +35,17 @@ def is_set(s: ShState, vm: Any, name: str) -> bool:
     return param_value(s, vm, name) is not None
 
 
-def _unset_error(s: ShState, name: str) -> ShError:
-    return ShError(f"{name}: parameter not set", 2)
-
-
-@SH.handle("ShLine")
-def _line(vm: Any, line: int) -> None:
+@SH.bind("ShLine")
+def _line(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    line, = operands
     s = st(vm)
-    s.lineno = line
-    s.subst_status = None
+    nxt = ip + 1
 
-
-@SH.handle("ShParam")
-def _param(vm: Any, name_c: int, flags: int) -> None:
-    s = st(vm)
-    name = vm.chunk.constants[name_c]
-    quoted = flags & QUOTED
-    if name in ("@", "*") and not flags & LENGTH:
-        if s.opts["u"] and False:
-            raise _unset_error(s, name)
-        ps = s.positional
-        if quoted and name == "@":
-            vm.stack.append(FB.join(QS + p + QE for p in ps) if ps else ZA)
-        elif quoted:
-            sep = s.ifs[:1] if s.ifs is not None else " "
-            vm.stack.append(QS + sep.join(ps) + QE)
-        else:
-            vm.stack.append(FB.join(XS + p + XE for p in ps))
-        return
-    value = param_value(s, vm, name)
-    if value is None:
-        if s.opts["u"] and name not in ("@", "*"):
-            raise _unset_error(s, name)
-        value = ""
-    if flags & LENGTH:
-        value = str(len(s.positional)) if name in ("@", "*") else str(len(value))
-    if flags & RAW:
-        vm.stack.append(value)
-    elif flags & FIELDS:
-        ifs = s.vars.get("IFS", " \t\n")
-        if not value:
-            vm.stack.append([])
-        elif any(c in ifs for c in value) or (not s.opts["f"] and words.could_glob(value)):
-            vm.stack.append(words.fields(XS + value + XE, s.vars.get("IFS"), s.opts["f"]))
-        else:
-            vm.stack.append(value)
-    else:
-        vm.stack.append((QS + value + QE) if quoted else (XS + value + XE))
+    def step() -> int:
+        s.lineno = line
+        s.subst_status = None
+        return nxt
+    return step
 
 
 @SH.handle("ShParamSet")
@@ -173,7 +92,7 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
     value = param_value(s, vm, name)
     if value is None:
         if s.opts["u"]:
-            raise _unset_error(s, name)
+            raise unset_error(name)
         value = ""
     vm.stack.append(mark(trim(value, pat, code), flags & QUOTED))
 
@@ -205,41 +124,51 @@ def trim(value: str, pat: str, code: int) -> str:
     return value
 
 
-@SH.handle("ShMark")
-def _mark(vm: Any, quoted: int) -> None:
-    v = vm.stack[-1]
-    vm.stack[-1] = mark(v if type(v) is str else str(v), quoted)
+@SH.bind("ShMark")
+def _mark(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    quoted, = operands
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        v = stack[-1]
+        stack[-1] = mark(v if type(v) is str else str(v), quoted)
+        return nxt
+    return step
 
 
-@SH.handle("ShFields")
-def _fields(vm: Any) -> None:
+@SH.bind("ShFields")
+def _fields(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
-    vm.stack[-1] = words.fields(vm.stack[-1], s.vars.get("IFS"), s.opts["f"])
+    stack = vm.stack
+    fields = words.fields
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fields(stack[-1], s.vars.get("IFS"), s.opts["f"])
+        return nxt
+    return step
 
 
-@SH.handle("ShStrip")
-def _strip(vm: Any) -> None:
-    vm.stack[-1] = words.strip(vm.stack[-1])
+def _top(vm: Any, ip: int, fn: Callable[[str], str]) -> Step:
+    """A step replacing the top of the stack by fn(top)."""
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1])
+        return nxt
+    return step
 
 
-@SH.handle("ShPattern")
-def _pattern(vm: Any) -> None:
-    vm.stack[-1] = words.pattern(vm.stack[-1])
+@SH.bind("ShStrip")
+def _strip(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    return _top(vm, ip, words.strip)
 
 
-@SH.handle("ShArith")
-def _arith(vm: Any, quoted: int) -> None:
-    s = st(vm)
-    text = vm.stack.pop()
-
-    def get(name: str) -> str | None:
-        v = s.vars.get(name)
-        if v is None and s.opts["u"]:
-            raise _unset_error(s, name)
-        return v
-
-    n = arith.evaluate(text, get, s.set)
-    vm.stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
+@SH.bind("ShPattern")
+def _pattern(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    return _top(vm, ip, words.pattern)
 
 
 @SH.handle("ShSubstInline")
@@ -268,24 +197,6 @@ def _tilde(vm: Any, user_c: int) -> None:
     vm.stack.append(QS + text + QE)
 
 
-@SH.handle("ShAssign")
-def _assign(vm: Any, name_c: int, flags: int) -> None:
-    s = st(vm)
-    name = vm.chunk.constants[name_c]
-    value = vm.stack.pop()
-    if s.opts["x"]:
-        from fusevm.lang.sh.state import write
-        write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime.xquote(value)}\n")
-    s.set(name, value)
-    if flags & ASSIGN_LAST:
-        status = 0
-        if flags & ASSIGN_SUBST and s.subst_status is not None:
-            status = s.subst_status
-        vm.last_status = status
-        if status and flags & ASSIGN_ERREXIT and s.opts["e"] and not s.errexit_off:
-            raise ShExit(status)
-
-
 @SH.handle("ShPrefix")
 def _prefix(vm: Any, name_c: int) -> None:
     s = st(vm)
@@ -300,64 +211,6 @@ def _prefix(vm: Any, name_c: int) -> None:
 @SH.handle("ShHereDoc")
 def _heredoc(vm: Any, fd: int) -> None:
     st(vm).pending.append(Pending(fd, DOC, vm.stack.pop()))
-
-
-@SH.handle("ShRun")
-def _run(vm: Any, argc: int, flags: int, line: int) -> None:
-    s = st(vm)
-    s.lineno = line
-    stack = vm.stack
-    if argc:
-        items = stack[-argc:]
-        del stack[-argc:]
-    else:
-        items = []
-    if s.opts["n"] and not s.interactive:  # set -n: read commands, run none
-        s.pending.clear()
-        s.prefix.clear()
-        runtime.pop_assigns(s, s.prefix_saved)
-        s.prefix_saved = []
-        vm.last_status = 0
-        return
-    argv: list[str] = []
-    for v in items:
-        if type(v) is list:
-            argv.extend(v)
-        else:
-            argv.append(v)
-    try:
-        if flags & ERREXIT:
-            status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
-        else:
-            s.errexit_off += 1
-            try:
-                status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
-            finally:
-                s.errexit_off -= 1
-    except ShLoopJump as j:
-        _loop_jump(vm, s, j)
-        return
-    vm.last_status = status
-    if s.pending_signals:
-        runtime.run_traps(s, vm)
-    if status and flags & ERREXIT and s.opts["e"] and not s.errexit_off:
-        raise ShExit(status)
-
-
-def _loop_jump(vm: Any, s: ShState, j: ShLoopJump) -> None:
-    """A dynamic `break`/`continue` (from eval, `.`, or an expanded command name)."""
-    loops = vm.host_data.get("sh.loops")
-    if not loops:
-        raise j
-    n = min(j.count, len(loops))
-    for _ in range(n - 1):
-        loops.pop()
-        s.loop_depth -= 1
-    brk, cont, scopes = loops[-1]
-    while len(s.scopes) > scopes:
-        restore(s.scopes.pop())
-    vm.last_status = 0
-    vm.jump(brk if j.is_break else cont)
 
 
 @SH.handle("ShLoopEnter")
@@ -375,16 +228,26 @@ def _loop_leave(vm: Any) -> None:
         st(vm).loop_depth -= 1
 
 
-@SH.handle("ShErrCheck")
-def _errcheck(vm: Any) -> None:
+@SH.bind("ShErrCheck")
+def _errcheck(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
-    if vm.last_status and s.opts["e"] and not s.errexit_off:
-        raise ShExit(vm.last_status)
+    nxt = ip + 1
+
+    def step() -> int:
+        if vm.last_status and s.opts["e"] and not s.errexit_off:
+            raise ShExit(vm.last_status)
+        return nxt
+    return step
 
 
-@SH.handle("ShNot")
-def _not(vm: Any) -> None:
-    vm.last_status = 0 if vm.last_status else 1
+@SH.bind("ShNot")
+def _not(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.last_status = 0 if vm.last_status else 1
+        return nxt
+    return step
 
 
 @SH.handle("ShRedirCheck")
@@ -543,33 +406,42 @@ def _positional(vm: Any) -> None:
     vm.stack.append(list(st(vm).positional))
 
 
-@SH.handle("ShForNext")
-def _for_next(vm: Any, var_c: int, slot: int, target: int) -> None:
-    slots = vm.slots
-    items = slots[slot]
-    i = slots[slot + 1]
-    if i >= len(items):
-        vm.jump(target)
-        return
-    slots[slot + 1] = i + 1
-    st(vm).set(vm.chunk.constants[var_c], items[i])
+@SH.bind("ShForNext")
+def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    var_c, slot, target = operands
+    done: int = target
+    s = st(vm)
+    var: str = vm.chunk.constants[var_c]
+    nxt = ip + 1
+
+    def step() -> int:
+        slots = vm.slots
+        items = slots[slot]
+        i = slots[slot + 1]
+        if i >= len(items):
+            return done
+        slots[slot + 1] = i + 1
+        s.set(var, items[i])
+        return nxt
+    return step
 
 
-@SH.handle("ShCaseMatch")
-def _case_match(vm: Any) -> None:
-    pat = vm.stack.pop()
-    subject = vm.stack.pop()
-    from fusevm.shell import glob as shglob  # imported on first use: start-up time
-    try:
-        ok = shglob.compile_pattern(pat).fullmatch(subject)
-    except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
-        ok = words.strip(pat) == subject
-    vm.stack.append(ok)
+@SH.bind("ShCaseMatch")
+def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    stack = vm.stack
+    nxt = ip + 1
 
-
-@SH.handle("ShStatusTrue")
-def _status_true(vm: Any) -> None:
-    vm.stack.append(vm.last_status == 0)
+    def step() -> int:
+        pat = stack.pop()
+        subject = stack[-1]
+        from fusevm.shell import glob as shglob  # imported on first use: start-up time
+        try:
+            ok = shglob.compile_pattern(pat).fullmatch(subject)
+        except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
+            ok = words.strip(pat) == subject
+        stack[-1] = ok
+        return nxt
+    return step
 
 
 __all__ = ["SH", "Status"]

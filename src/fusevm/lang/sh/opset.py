@@ -33,6 +33,22 @@ ASSIGN_ERREXIT: Final = 2
 ASSIGN_SUBST: Final = 4
 #: ShTrim modes
 TRIM_CODES: Final = {"#": 5, "##": 6, "%": 7, "%%": 8}
+#: ShTest / ShTestCmp flags (ERREXIT as for ShRun): the command is `test`, not `[`
+TEST_NAME: Final = 4
+#: ShTestCmp flags: operand a (b) names a parameter (else it is literal text), expanded
+#: in double quotes (else unquoted)
+A_PARAM: Final = 8
+A_QUOTED: Final = 16
+B_PARAM: Final = 32
+B_QUOTED: Final = 64
+#: ShTestCmp operators, by operand value
+TEST_CMP: Final = ("-eq", "-ne", "-lt", "-le", "-gt", "-ge", "=", "!=")
+#: The operators of ShArithBin / ShArithK / ShArithVarK and ShArithUn, by operand value
+#: (ShArithBin takes no `+ - *`, nor ShArithUn `-`: those are the core Add, Sub, Mul and
+#: Negate, which wrap as $(( )) does).
+ARITH_BINARY: Final = ("/", "%", "<<", ">>", "&", "|", "^", "==", "!=", "<", "<=", ">", ">=",
+                       "+", "-", "*")
+ARITH_UNARY: Final = ("!", "~")
 
 SH.declare("ShLine", operands="line:COUNT", effect="--", formula="LINENO = line; a new command")
 SH.declare("ShParam", operands="name:CONST flags:U8", effect="-- text", flags=R,
@@ -102,3 +118,32 @@ SH.declare("ShForNext", operands="var:CONST slot:SLOT target:TARGET", effect="--
                    "else var = slots[slot][i], slots[slot+1] = i + 1")
 SH.declare("ShCaseMatch", effect="subject pattern -- b", formula="b = subject matches pattern")
 SH.declare("ShStatusTrue", effect="-- b", formula="b = ($? == 0)")
+SH.declare("ShTest", operands="argc:COUNT flags:U8 line:COUNT", effect="args[argc] --", flags=IO,
+           formula="LINENO = line; $? = `[ args` (or `test args` with flags 4) run in place; "
+                   "traced (set -x), not run (set -n) or redefined as a function it is ShRun's "
+                   "command; flags 1: errexit applies")
+SH.declare("ShArithGet", operands="name:CONST", effect="-- n", flags=R,
+           formula="n = the variable's value as a $(( )) operand (unset, empty or blank: 0)")
+SH.declare("ShArithPut", operands="name:CONST", effect="n -- n", flags=R,
+           formula="the variable name = n in decimal (n stays: an assignment's value)")
+SH.declare("ShArithBin", operands="op:U8", effect="a b -- r", flags=R,
+           formula="r = a OP b as $(( )) computes it, OP = ('/', '%', '<<', '>>', '&', '|', "
+                   "'^', '==', '!=', '<', '<=', '>', '>=', '+', '-', '*')[op]")
+SH.declare("ShArithUn", operands="op:U8", effect="a -- r",
+           formula="r = OP a, OP = ('!', '~')[op]")
+SH.declare("ShArithText", operands="quoted:U8", effect="n -- text",
+           formula="text = n in decimal, marked as ShArith marks it (4: plain)")
+SH.declare("ShTestCmp", operands="a:CONST b:CONST op:U8 flags:U8 line:COUNT", effect="--",
+           flags=IO,
+           formula="ShTest of the three words `a OP b` (OP = ('-eq', '-ne', '-lt', '-le', "
+                   "'-gt', '-ge', '=', '!=')[op]), each literal text or a parameter (flags 8 "
+                   "and 32), expanded quoted (16, 64) or unquoted")
+SH.declare("ShJumpStatus", operands="target:TARGET ok:U8", effect="--", flags=F.BRANCH,
+           formula="if ($? == 0) == ok: jump to target")
+SH.declare("ShSaveStatus", operands="slot:SLOT", effect="--",
+           formula="slots[slot] = $? (an Int)")
+SH.declare("ShArithK", operands="op:U8 k:CONST", effect="a -- r", flags=R,
+           formula="r = a OP consts[k] (an int), OP as for ShArithBin")
+SH.declare("ShArithVarK", operands="op:U8 name:CONST k:CONST", effect="-- r", flags=R,
+           formula="r = (the variable name, as ShArithGet reads it) OP consts[k] (an int), "
+                   "OP as for ShArithBin")

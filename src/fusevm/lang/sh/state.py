@@ -28,6 +28,12 @@ LONG_OPTIONS: Final = {
 }
 
 
+#: Variables whose assignment does more than store the value (`ShState.set`; the hot ops
+#: store straight into `vars` for any other name when it is not read-only and `set -a` is
+#: off).
+WATCHED: Final = frozenset(("OPTIND", "PATH"))
+
+
 @dataclass(slots=True)
 class Pending:
     fd: int
@@ -37,6 +43,7 @@ class Pending:
 
 @dataclass(slots=True)
 class ShState:
+    # never rebound (nor `readonly`, `opts`): prepared steps hold them
     vars: dict[str, str] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)
     readonly: set[str] = field(default_factory=set)
@@ -91,10 +98,11 @@ class ShState:
         self.vars[name] = value
         if self.opts["a"]:
             self.exported.add(name)
-        if name == "OPTIND":
-            self.getopts_pos = 1
-        elif name == "PATH":
-            self.hashed.clear()
+        if name in WATCHED:
+            if name == "OPTIND":
+                self.getopts_pos = 1
+            else:
+                self.hashed.clear()
 
     def unset(self, name: str) -> None:
         if name in self.readonly:
@@ -121,8 +129,11 @@ class ShState:
     # -- output --------------------------------------------------------------------------
 
     def error(self, message: str) -> None:
-        """`sh: LINE: message` on stderr."""
-        write(2, f"{self.name}: {self.lineno}: {message}\n")
+        """`sh: LINE: message` on stderr (lost, as in dash, when stderr is closed)."""
+        try:
+            write(2, f"{self.name}: {self.lineno}: {message}\n")
+        except OSError:
+            pass
 
     # -- redirections -----------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
+from collections.abc import Callable
 from typing import Final
 
 from fusevm.lang.sh.state import ShState
@@ -37,11 +39,17 @@ def _file(op: str, path: str) -> bool:
 
 
 def _int(s: str) -> int:
+    """An integer operand: optional blanks and sign, ASCII digits, within 64 bits."""
     t = s.strip()
-    try:
-        return int(t)
-    except ValueError:
-        raise _Err(f"test: Illegal number: {s}") from None
+    if t[:1] in ("+", "-"):
+        digits = t[1:]
+    else:
+        digits = t
+    if digits.isdigit() and digits.isascii():
+        n = int(t)
+        if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+            return n
+    raise _Err(f"Illegal number: {s}")
 
 
 def _binary(a: str, op: str, b: str) -> bool:
@@ -67,9 +75,14 @@ def _binary(a: str, op: str, b: str) -> bool:
         if op == "-nt":
             return bool(sa and (not sb or sa.st_mtime > sb.st_mtime))
         return bool(sb and (not sa or sa.st_mtime < sb.st_mtime))
-    x, y = _int(a), _int(b)
-    return {"-eq": x == y, "-ne": x != y, "-gt": x > y, "-ge": x >= y, "-lt": x < y,
-            "-le": x <= y}[op]
+    return COMPARE[op](_int(a), _int(b))
+
+
+#: The integer comparisons.
+COMPARE: Final[dict[str, Callable[[int, int], bool]]] = {
+    "-eq": operator.eq, "-ne": operator.ne, "-lt": operator.lt, "-le": operator.le,
+    "-gt": operator.gt, "-ge": operator.ge,
+}
 
 
 class _Parser:
@@ -104,13 +117,13 @@ class _Parser:
 
     def primary(self) -> bool:
         if not self.more():
-            raise _Err("test: argument expected")
+            raise _Err("argument expected")
         t = self.a[self.i]
         if t == "(" and self.i + 1 < len(self.a):
             self.i += 1
             v = self.expr()
             if not self.more() or self.a[self.i] != ")":
-                raise _Err("test: closing paren expected")
+                raise _Err("closing paren expected")
             self.i += 1
             return v
         if self.i + 2 < len(self.a) + 0 and self.a[self.i + 1] in _BINARY:
@@ -146,7 +159,7 @@ def _eval(args: list[str]) -> bool:
             return _file("-e", args[1])
         if args[0] in _UNARY:
             return _unary(args[0], args[1])
-        raise _Err(f"test: {args[0]}: unexpected operator")
+        raise _Err(f"{args[0]}: unexpected operator")
     if n == 3:
         if args[1] in _BINARY:
             return _binary(args[0], args[1], args[2])
@@ -157,7 +170,7 @@ def _eval(args: list[str]) -> bool:
         if args[1] in ("-a", "-o"):
             a, b = args[0] != "", args[2] != ""
             return (a and b) if args[1] == "-a" else (a or b)
-        raise _Err(f"test: {args[1]}: unexpected operator")
+        raise _Err(f"{args[1]}: unexpected operator")
     if n == 4:
         if args[0] == "!":
             return not _eval(args[1:])
@@ -166,13 +179,14 @@ def _eval(args: list[str]) -> bool:
     p = _Parser(args)
     v = p.expr()
     if p.more():
-        raise _Err(f"test: {p.a[p.i]}: unexpected operator")
+        raise _Err(f"{p.a[p.i]}: unexpected operator")
     return v
 
 
-def test(s: ShState, args: list[str]) -> int:
+def test(s: ShState, args: list[str], name: str = "test") -> int:
+    """The status of `test args` (`name` prefixes its error messages: `test` or `[`)."""
     try:
         return 0 if _eval(args) else 1
     except _Err as e:
-        s.error(str(e))
+        s.error(f"{name}: {e}")
         return 2

@@ -1,0 +1,592 @@
+"""The sh ops a loop runs on every turn, bound as step factories: parameters, assignments,
+simple commands, `[`/`test` run in place, `$?` tests and the stack code of `$(( ))`.
+
+A factory binds the op's operands and the shell's `ShState` once, when the VM prepares the
+chunk, so each op costs one Python call (see `fusevm.interp.extapi`). The helpers the other
+handlers (`ops`) share live here too, so imports go one way: `ops` -> `hotops`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from fusevm.interp.extapi import Step
+from fusevm.lang.sh import arith, runtime, words
+from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
+from fusevm.lang.sh.opset import (
+    A_PARAM,
+    A_QUOTED,
+    ARITH_BINARY,
+    ARITH_UNARY,
+    ASSIGN_ERREXIT,
+    ASSIGN_LAST,
+    ASSIGN_SUBST,
+    B_PARAM,
+    B_QUOTED,
+    DIRECT,
+    ERREXIT,
+    FIELDS,
+    LENGTH,
+    QUOTED,
+    RAW,
+    SH,
+    TEST_CMP,
+    TEST_NAME,
+)
+from fusevm.lang.sh.state import WATCHED, ShState, restore, write
+from fusevm.lang.sh.testcmd import COMPARE, test
+
+QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
+_DEFAULT_IFS: Final = words.DEFAULT_IFS
+
+
+def st(vm: Any) -> ShState:
+    s: ShState = vm.host_data["sh"]
+    return s
+
+
+def mark(text: str, quoted: int) -> str:
+    return (QS + text + QE) if quoted else (XS + text + XE)
+
+
+def param_value(s: ShState, vm: Any, name: str) -> str | None:
+    """The value of any parameter, None when unset."""
+    c = name[0]
+    if c.isdigit():
+        n = int(name)
+        if n == 0:
+            return s.arg0
+        return s.positional[n - 1] if n <= len(s.positional) else None
+    if len(name) == 1 and not (c.isalpha() or c == "_"):
+        if c == "?":
+            return str(vm.last_status)
+        if c == "#":
+            return str(len(s.positional))
+        if c == "$":
+            return str(s.main_pid)
+        if c == "!":
+            return None if s.last_bg is None else str(s.last_bg)
+        if c == "-":
+            return s.option_string()
+        if c in "@*":
+            if not s.positional:
+                return ""
+            sep = s.ifs[:1] if s.ifs is not None else " "
+            return sep.join(s.positional)
+        return None
+    if name == "LINENO":
+        return str(s.lineno)
+    return s.vars.get(name)
+
+
+def is_variable(name: str) -> bool:
+    """True for a parameter `param_value` finds in the variables (not a special one)."""
+    return (name[0].isalpha() or name[0] == "_") and name != "LINENO"
+
+
+def unset_error(name: str) -> ShError:
+    return ShError(f"{name}: parameter not set", 2)
+
+
+def _plain_field(value: str, s: ShState) -> bool:
+    """True when an unquoted expansion of the non-empty `value` is that one field (no
+    IFS character, nothing a pathname expansion could match)."""
+    ifs = s.vars.get("IFS", _DEFAULT_IFS)
+    if ifs == _DEFAULT_IFS:
+        if " " in value or not value.isprintable():
+            return False
+    elif any(c in ifs for c in value):
+        return False
+    return s.opts["f"] or not words.could_glob(value)
+
+
+def unquoted_fields(s: ShState, value: str) -> list[str]:
+    """The fields of an unquoted expansion of `value` (split by IFS, globbed)."""
+    if not value:
+        return []
+    return words.fields(XS + value + XE, s.vars.get("IFS"), s.opts["f"])
+
+
+@SH.bind("ShParam")
+def _param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    name_c, flags = operands
+    s = st(vm)
+    name: str = vm.chunk.constants[name_c]
+    stack = vm.stack
+    push = stack.append
+    nxt = ip + 1
+    quoted = flags & QUOTED
+    if name in ("@", "*") and not flags & LENGTH:
+        def positional() -> int:
+            ps = s.positional
+            if quoted and name == "@":
+                push(FB.join(QS + p + QE for p in ps) if ps else ZA)
+            elif quoted:
+                sep = s.ifs[:1] if s.ifs is not None else " "
+                push(QS + sep.join(ps) + QE)
+            else:
+                push(FB.join(XS + p + XE for p in ps))
+            return nxt
+        return positional
+    plain = is_variable(name)
+    opts = s.opts
+
+    def step() -> int:
+        value = s.vars.get(name) if plain else param_value(s, vm, name)
+        if value is None:
+            if opts["u"]:
+                raise unset_error(name)
+            value = ""
+        if flags & LENGTH:
+            value = str(len(s.positional)) if name in ("@", "*") else str(len(value))
+        if flags & RAW:
+            push(value)
+        elif flags & FIELDS:
+            push(value if value and _plain_field(value, s) else unquoted_fields(s, value))
+        else:
+            push((QS + value + QE) if quoted else (XS + value + XE))
+        return nxt
+    return step
+
+
+@SH.bind("ShAssign")
+def _assign(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    name_c, flags = operands
+    s = st(vm)
+    name: str = vm.chunk.constants[name_c]
+    pop = vm.stack.pop
+    opts = s.opts
+    nxt = ip + 1
+
+    watched = name in WATCHED
+    variables, readonly = s.vars, s.readonly
+    last, subst = flags & ASSIGN_LAST, flags & ASSIGN_SUBST
+
+    def step() -> int:
+        value = pop()
+        if type(value) is int:  # straight from $(( )) code
+            value = str(value)
+        if opts["x"]:
+            write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime.xquote(value)}\n")
+        if watched or opts["a"] or name in readonly:
+            s.set(name, value)
+        else:
+            variables[name] = value
+        if last:
+            if subst and s.subst_status is not None:
+                status = s.subst_status
+                vm.last_status = status
+                if status and flags & ASSIGN_ERREXIT and opts["e"] and not s.errexit_off:
+                    raise ShExit(status)
+            else:
+                vm.last_status = 0
+        return nxt
+    return step
+
+
+# -- simple commands --------------------------------------------------------------------------
+
+
+def _argv(items: list[Any]) -> list[str]:
+    argv: list[str] = []
+    for v in items:
+        if type(v) is list:
+            argv.extend(v)
+        else:
+            argv.append(v)
+    return argv
+
+
+def run_argv(s: ShState, vm: Any, argv: list[str], flags: int, nxt: int) -> int:
+    """Run a simple command with its expanded words (what ShRun does after taking them off
+    the stack); the next ip (a loop's target after a dynamic break/continue)."""
+    if s.opts["n"] and not s.interactive:  # set -n: read commands, run none
+        s.pending.clear()
+        s.prefix.clear()
+        runtime.pop_assigns(s, s.prefix_saved)
+        s.prefix_saved = []
+        vm.last_status = 0
+        return nxt
+    try:
+        if flags & ERREXIT:
+            status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+        else:
+            s.errexit_off += 1
+            try:
+                status = runtime.run_command(s, vm, argv, bool(flags & DIRECT))
+            finally:
+                s.errexit_off -= 1
+    except ShLoopJump as j:
+        return loop_jump(vm, s, j)
+    vm.last_status = status
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+    if status and flags & ERREXIT and s.opts["e"] and not s.errexit_off:
+        raise ShExit(status)
+    return nxt
+
+
+def loop_jump(vm: Any, s: ShState, j: ShLoopJump) -> int:
+    """A dynamic `break`/`continue` (from eval, `.`, or an expanded command name): the ip
+    of the loop's target."""
+    loops = vm.host_data.get("sh.loops")
+    if not loops:
+        raise j
+    n = min(j.count, len(loops))
+    for _ in range(n - 1):
+        loops.pop()
+        s.loop_depth -= 1
+    brk, cont, scopes = loops[-1]
+    while len(s.scopes) > scopes:
+        restore(s.scopes.pop())
+    vm.last_status = 0
+    target: int = brk if j.is_break else cont
+    return target
+
+
+@SH.bind("ShRun")
+def _run(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    argc, flags, line = operands
+    s = st(vm)
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        s.lineno = line
+        if argc:
+            items = stack[-argc:]
+            del stack[-argc:]
+        else:
+            items = []
+        return run_argv(s, vm, _argv(items), flags, nxt)
+    return step
+
+
+def run_test(s: ShState, vm: Any, name: str, args: list[str], flags: int, nxt: int) -> int:
+    """`[ args` or `test args` (name) with its words expanded: the builtin run in place,
+    or, when traced, not to be run or redefined as a function, the general command."""
+    opts = s.opts
+    if opts["x"] or opts["n"] or name in s.functions or s.pending or s.prefix:
+        return run_argv(s, vm, [name, *args], flags & ERREXIT, nxt)
+    if name == "test":
+        status = test(s, args)
+    elif not args or args[-1] != "]":
+        s.error("[: missing ]")
+        status = 2
+    else:
+        del args[-1]
+        status = test(s, args, name)
+    return _tested(s, vm, status, flags, nxt)
+
+
+def _tested(s: ShState, vm: Any, status: int, flags: int, nxt: int) -> int:
+    vm.last_status = status
+    if s.pending_signals:
+        runtime.run_traps(s, vm)
+    if status and flags & ERREXIT and s.opts["e"] and not s.errexit_off:
+        raise ShExit(status)
+    return nxt
+
+
+@SH.bind("ShTest")
+def _test(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    argc, flags, line = operands
+    s = st(vm)
+    stack = vm.stack
+    nxt = ip + 1
+    name = "test" if flags & TEST_NAME else "["
+
+    def step() -> int:
+        s.lineno = line
+        if argc:
+            items = stack[-argc:]
+            del stack[-argc:]
+        else:
+            items = []
+        return run_test(s, vm, name, _argv(items), flags, nxt)
+    return step
+
+
+@SH.bind("ShTestCmp")
+def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    a_c, b_c, op_code, flags, line = operands
+    s = st(vm)
+    a: str = vm.chunk.constants[a_c]
+    b: str = vm.chunk.constants[b_c]
+    op = TEST_CMP[op_code]
+    nxt = ip + 1
+    name = "test" if flags & TEST_NAME else "["
+    errexit = flags & ERREXIT
+    a_param, b_param = flags & A_PARAM, flags & B_PARAM
+    a_split = a_param and not flags & A_QUOTED
+    b_split = b_param and not flags & B_QUOTED
+    cmp = COMPARE.get(op)  # None for = and !=
+    equal = op == "="
+    split = a_split or b_split
+    tail = ["]"] if name == "[" else []
+    opts, functions, get = s.opts, s.functions, s.vars.get
+    a_var = a_param and is_variable(a)  # a plain variable: read straight from vars
+    b_var = b_param and is_variable(b)
+
+    def word(text: str, param: int, split: int) -> list[str]:
+        """The word's fields, as the ops it stands for would expand it."""
+        if not param:
+            return [text]
+        v = param_value(s, vm, text)
+        if v is None:
+            if opts["u"]:
+                raise unset_error(text)
+            v = ""
+        return unquoted_fields(s, v) if split else [v]
+
+    def general() -> int:
+        return run_test(s, vm, name, [*word(a, a_param, a_split), op,
+                                      *word(b, b_param, b_split), *tail], flags, nxt)
+
+    def three(x: str, y: str) -> int:
+        """`x op y` when each is one word; otherwise the general path."""
+        if (a_split and not (x and _plain_field(x, s))) or (
+                b_split and not (y and _plain_field(y, s))):
+            return general()
+        return run_test(s, vm, name, [x, op, y, *tail], flags, nxt)
+
+    def step() -> int:
+        s.lineno = line
+        if opts["x"] or opts["n"] or s.pending or s.prefix or (functions and name in functions):
+            return general()
+        x = get(a) if a_var else param_value(s, vm, a) if a_param else a
+        y = get(b) if b_var else param_value(s, vm, b) if b_param else b
+        if x is None or y is None:
+            return general()
+        if cmp is not None:
+            # plain digits: one word each unless IFS holds digits, and exactly test's numbers
+            if not (x.isascii() and x.isdigit() and y.isascii() and y.isdigit()
+                    and len(x) < 19 and len(y) < 19) or (
+                    split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+                return three(x, y)
+            status = 0 if cmp(int(x), int(y)) else 1
+        elif (a_split and not (x and _plain_field(x, s))) or (
+                b_split and not (y and _plain_field(y, s))):
+            return general()
+        else:
+            status = 0 if (x == y) == equal else 1
+        vm.last_status = status
+        if s.pending_signals:
+            runtime.run_traps(s, vm)
+        if status and errexit and opts["e"] and not s.errexit_off:
+            raise ShExit(status)
+        return nxt
+    if not (cmp is not None and a_var and not b_param and b.isascii() and b.isdigit()
+            and len(b) < 19):
+        return step
+    k = int(b)
+
+    def var_number() -> int:
+        """`$v OP 123`, the loop test: the plain case here, anything else by step()."""
+        x = get(a)
+        if x is None or not (x.isascii() and x.isdigit() and len(x) < 19) or opts["x"] \
+                or opts["n"] or s.pending or s.prefix or (functions and name in functions) \
+                or (a_split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+            return step()
+        s.lineno = line
+        status = 0 if cmp(int(x), k) else 1
+        vm.last_status = status
+        if s.pending_signals:
+            runtime.run_traps(s, vm)
+        if status and errexit and opts["e"] and not s.errexit_off:
+            raise ShExit(status)
+        return nxt
+    return var_number
+
+
+@SH.bind("ShStatusTrue")
+def _status_true(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        push(vm.last_status == 0)
+        return nxt
+    return step
+
+
+@SH.bind("ShJumpStatus")
+def _jump_status(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    target, ok = operands
+    nxt = ip + 1
+    if ok:
+        def if_ok() -> int:
+            return target if vm.last_status == 0 else nxt
+        return if_ok
+
+    def if_failed() -> int:
+        return nxt if vm.last_status == 0 else target
+    return if_failed
+
+
+@SH.bind("ShSaveStatus")
+def _save_status(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    slot, = operands
+    nxt = ip + 1
+
+    def step() -> int:
+        vm.slots[slot] = vm.last_status
+        return nxt
+    return step
+
+
+# -- $(( )) -----------------------------------------------------------------------------------
+
+
+@SH.bind("ShArith")
+def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    quoted, = operands
+    s = st(vm)
+    stack = vm.stack
+    nxt = ip + 1
+
+    def get(name: str) -> str | None:
+        v = s.vars.get(name)
+        if v is None and s.opts["u"]:
+            raise unset_error(name)
+        return v
+
+    def step() -> int:
+        n = arith.evaluate(stack.pop(), get, s.set)
+        stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
+        return nxt
+    return step
+
+
+def _reader(s: ShState, name: str) -> Callable[[], int]:
+    """A function reading the variable `name` as a $(( )) operand. The steps that read one
+    convert the common case themselves, saving this call: a decimal constant without sign,
+    blanks or leading zero, short of 64 bits, where int(v) is exactly value_of(v)."""
+    get = s.vars.get
+    opts = s.opts
+    value_of = arith.value_of
+
+    def read() -> int:
+        v = get(name)
+        if v is None:
+            if opts["u"]:
+                raise unset_error(name)
+            return 0
+        return value_of(v)
+    return read
+
+
+@SH.bind("ShArithGet")
+def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    s = st(vm)
+    name: str = vm.chunk.constants[operands[0]]
+    read = _reader(s, name)
+    get = s.vars.get
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        v = get(name)
+        # the common case of read(), converted here
+        push(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
+             and len(v) < 19 else read())
+        return nxt
+    return step
+
+
+@SH.bind("ShArithPut")
+def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    name_c, = operands
+    s = st(vm)
+    name: str = vm.chunk.constants[name_c]
+    stack = vm.stack
+    nxt = ip + 1
+
+    watched = name in WATCHED
+    variables, readonly, opts = s.vars, s.readonly, s.opts
+
+    def step() -> int:
+        if watched or opts["a"] or name in readonly:
+            s.set(name, str(stack[-1]))
+        else:
+            variables[name] = str(stack[-1])
+        return nxt
+    return step
+
+
+@SH.bind("ShArithBin")
+def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+
+    def step() -> int:
+        b = pop()
+        stack[-1] = fn(stack[-1], b)
+        return nxt
+    return step
+
+
+@SH.bind("ShArithK")
+def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    k: int = vm.chunk.constants[operands[1]]
+    stack = vm.stack
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = fn(stack[-1], k)
+        return nxt
+    return step
+
+
+@SH.bind("ShArithVarK")
+def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    s = st(vm)
+    name: str = vm.chunk.constants[operands[1]]
+    read = _reader(s, name)
+    get = s.vars.get
+    k: int = vm.chunk.constants[operands[2]]
+    push = vm.stack.append
+    nxt = ip + 1
+
+    def step() -> int:
+        v = get(name)
+        # the common case of read(), converted here
+        push(fn(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
+                and len(v) < 19 else read(), k))
+        return nxt
+    return step
+
+
+@SH.bind("ShArithUn")
+def _arith_un(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    op = ARITH_UNARY[operands[0]]
+    stack = vm.stack
+    unary = arith.unary
+    nxt = ip + 1
+
+    def step() -> int:
+        stack[-1] = unary(op, stack[-1])
+        return nxt
+    return step
+
+
+@SH.bind("ShArithText")
+def _arith_text(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    quoted, = operands
+    stack = vm.stack
+    nxt = ip + 1
+    if quoted & RAW:
+        def raw() -> int:
+            stack[-1] = str(stack[-1])
+            return nxt
+        return raw
+
+    def step() -> int:
+        stack[-1] = mark(str(stack[-1]), quoted)
+        return nxt
+    return step
