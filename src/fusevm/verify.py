@@ -169,8 +169,26 @@ def verify(chunk: Chunk) -> Analysis:
 
 def _verify_tree(chunk: Chunk) -> Analysis:
     an = _verify(chunk)
-    _verified[id(chunk)] = chunk
+    key = id(chunk)
+    if _verified.get(key) is not chunk:
+        weakref.finalize(chunk, _analyses.pop, key, None)
+    _verified[key] = chunk
+    _analyses[key] = an
     return an
+
+
+#: The analysis of each chunk in `_verified` (dropped with the chunk).
+_analyses: dict[int, Analysis] = {}
+
+
+def analysis(chunk: Chunk) -> Analysis:
+    """The verifier's facts about a chunk: verified once per chunk object."""
+    key = id(chunk)
+    if _verified.get(key) is chunk:
+        found = _analyses.get(key)
+        if found is not None:
+            return found
+    return verify(chunk)
 
 
 def _verify(chunk: Chunk) -> Analysis:

@@ -225,7 +225,6 @@ class _Gen:
         tree = self.slots.visit(tree)
         stmts, env = specialize(tree.body, self.env)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
-        ast.fix_missing_locations(ast.Module(stmts, []))
         known = None
         if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
                 isinstance(stmts[0].value, ast.Constant):

@@ -84,10 +84,12 @@ def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
     return namespace["make"]
 
 
-#: What compiling costs, in interpreted ops per op of the region compiled (measured:
-#: about 100-200 us an op against 80-100 ns an interpreted op; the compiled code then
-#: saves most of each op it runs).
-COMPILE_COST: Final = 1000
+#: When to compile: after about this many interpreted ops per op of the region. Measured
+#: (CPU time, a busy machine) a compile costs 300-600 us an op, both versions and Python's
+#: compile, and an interpreted op 80-100 ns, of which the compiled code saves about 85%;
+#: like any rent-or-buy rule, waiting about the break-even keeps a first run within about
+#: twice its best, and one a bit shorter measured best on the benchmark loops.
+COMPILE_COST: Final = 2000
 
 
 def compiled_at(chunk: Chunk, h: int) -> bool:

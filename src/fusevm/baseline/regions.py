@@ -20,7 +20,7 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
 from fusevm.loops import LoopFacts, code_from, loop_facts
 from fusevm.ops import F
-from fusevm.verify import Analysis, verify
+from fusevm.verify import Analysis, analysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def plan(chunk: Chunk) -> ChunkPlan:
     found = _plans.get(chunk)
     if found is not None:
         return found
-    an = verify(chunk)
+    an = analysis(chunk)
     facts = loop_facts(chunk)
     n = len(chunk.ops)
     regions: list[Region] = []
