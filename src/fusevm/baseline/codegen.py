@@ -36,6 +36,7 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
+from . import extbodies
 from .fold import Folder, Localize
 from .regions import ChunkPlan, Region, inline
 
@@ -204,6 +205,14 @@ class _Gen:
         if not inline(d):
             self.emit_call(ip, d, depth, following)
             return
+        if d.ext is not None:  # a function of its stack values, called directly
+            p, q = extbodies.arity(d)
+            code, keep = extbodies.call(ip, d, _locals(depth - p, p), _locals(depth - p, q),
+                                        depth)
+            self.put(5, code, ip, keep)
+            for local in _locals(depth - p, max(p, q)):
+                self.known.pop(local, None)
+            return
         b = BODIES[Op[d.spec.name]]
         code, cond, known = self.body_code(b, d, ip, depth)
         # The interpreter's step for a body pops its inputs but the first, which it
@@ -255,7 +264,7 @@ class _Gen:
         uses = {"slots"}
         for ip in region.ops:
             d = an.decoded[ip]
-            if inline(d):
+            if inline(d) and d.ext is None:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, "def make(vm, plain, code):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
@@ -266,6 +275,10 @@ class _Gen:
                 self.put(1, f"{name} = {expr}")
         for ip in fallbacks:
             self.put(1, f"f{ip} = plain[{ip}]")
+        for ip in region.ops:
+            if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
+                self.consts["callee"] = extbodies.callee
+                self.put(1, extbodies.binding(ip, an.decoded[ip]))
         self.put(1, "def run(pc):")
         self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
         self.put(2, f"slots = vm.slots\n{RELOAD}")

@@ -215,7 +215,7 @@ class VM:
         this VM (see fusevm.ops.extension for the two protocols)."""
         for ext in self.extensions:
             if ext_id in ext:
-                fn = ext.factories.get(ext_id) or ext.handlers.get(ext_id)
+                fn = ext.implementation(ext_id)
                 if fn is None:
                     raise UnknownExtension(f"extension op {name} ({ext_id:#x}) of set "
                                            f"{ext.name!r} has no handler")

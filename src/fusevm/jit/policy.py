@@ -175,8 +175,13 @@ class JitHook:
             if runtime.unit_for(tier, an, slots, vm.strict_int, 0) is not None:
                 return _region_step(vm, self, tier, an, region, original)
         if self.tracing and self.force is None:
-            # Block-eligible regions went first; the trace tier takes the rest.
-            return trace_step(vm, h, original, self.fuel_addr)
+            # Block-eligible regions went first; the trace tier takes the rest. What runs
+            # the loop while it counts, records, or once it has given up is the baseline's
+            # step when there is one (a loop the trace tier cannot take, such as awk's
+            # record loop, still runs compiled), else the interpreter's.
+            below = None if self.fallback is None else \
+                self.fallback.region_step(vm, h, original)
+            return trace_step(vm, h, original if below is None else below, self.fuel_addr)
         return None
 
     # -- whole-chunk plans ---------------------------------------------------------------

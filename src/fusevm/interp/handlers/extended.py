@@ -6,6 +6,7 @@ from typing import Any
 
 from fusevm.errors import UnknownExtension, VMError
 from fusevm.interp.cow import writable
+from fusevm.interp.extapi import function_step
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
@@ -78,7 +79,18 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     owner = next(s for s in vm.extensions if ext_id in s)
     if owner.factories.get(ext_id) is fn:
         return _bind(vm, fn, args, ext.name, ip)
+    if owner.functions.get(ext_id) is fn:
+        return _bind(vm, _function_factory(fn, ext.spec), args, ext.name, ip)
     return _adapter(vm, fn, args, ext.name, ip)
+
+
+def _function_factory(binder: Any, spec: Any) -> Any:
+    """The step factory of an op declared as a function of its stack values."""
+    p, q = len(spec.effect.inputs), len(spec.effect.outputs)
+
+    def factory(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
+        return function_step(binder(vm, args), vm.stack, ip, p, q)
+    return factory
 
 
 def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
