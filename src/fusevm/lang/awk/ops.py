@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
+    NUMBER_START,
     UNINIT,
     StrNum,
     awk_cos,
@@ -167,10 +168,14 @@ def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     host = vm.host_data
 
     def next_record() -> bool:
-        rec = host["awk.io"].next_main()
-        if rec is None:
-            return False
         st = host["awk"]
+        streams = host["awk.io"]
+        main = streams.main
+        rec = None if main is None else main.read_record(st.rs)
+        if rec is None:
+            rec = streams.next_main()  # the next file, or the end of the input
+            if rec is None:
+                return False
         st.nr += 1
         st.fnr += 1
         st.nr_val = st.fnr_val = st.nf_val = None
@@ -396,8 +401,16 @@ def _field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
     host = vm.host_data
 
     def field(v: Any) -> Any:
-        i = int(v) if type(v) is float and v >= 0.0 else _field_index(v)
-        return host["awk"].get_field(i)
+        st = host["awk"]
+        if type(v) is float and v >= 1.0:
+            fields = st.fields
+            i = int(v)
+            if fields is not None and i <= len(fields):
+                f = fields[i - 1]
+                if type(f) is not str or not f or f[0] not in NUMBER_START:
+                    return f  # the hot case: a word, or a field already made a StrNum
+            return st.get_field(i)
+        return st.get_field(int(v) if type(v) is float and v >= 0.0 else _field_index(v))
     return field
 
 

@@ -87,8 +87,14 @@ def looks_numeric(text: str) -> bool:
     return _NUMERIC_STRING.match(text) is not None or _special(text) is not None
 
 
+#: The characters a numeric string can start with (blanks, a sign, a digit, a point).
+NUMBER_START: Final = frozenset("0123456789.+- \t\n\r\f\v")
+
+
 def make_strnum(text: str) -> str | StrNum:
     """Wrap input text: a StrNum if it looks numeric, else the plain string."""
+    if not text or text[0] not in NUMBER_START:
+        return text  # most words: no set scan, no regex
     if _NUMBER_CHARS.issuperset(text):
         try:
             return StrNum(text, float(text))
