@@ -97,7 +97,7 @@ def function_step(fn: Callable[..., Any], stack: list[Any], ip: int, inputs: int
         exec(_shape_source(inputs, outputs), namespace)  # noqa: S102 - generated from counts
         make = _SHAPES[(inputs, outputs)] = namespace["make"]
     step = make(fn, stack, ip + 1)
-    step.function = fn  # type: ignore[attr-defined]  # what the baseline tier calls
+    step.function = fn  # type: ignore[union-attr]  # what the baseline tier calls
     return step
 
 
