@@ -13,7 +13,9 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
   `if pc <= <its first op>:`, so a jump is `pc = <target>; continue` and a fall-through
   is free.
 * An op with a body (`fusevm.interp.bodies`) is its body with the stack items renamed to
-  the locals (and type tests of constants folded, `fold.py`); any other op calls the
+  the locals (and type tests of constants folded, `fold.py`); an extension op declared as
+  a function of its stack values is a direct call of that function on the locals
+  (`extbodies.py`); any other op calls the
   interpreter's step for it (`plain[ip]`), with the locals written back before and read
   again after. If that step does not continue with the next op (a call, a return, an
   extension op's jump), `run` returns where it goes.
