@@ -58,6 +58,15 @@ def x_boom(vm: Any, operands: tuple[Any, ...]) -> Any:
     return boom
 
 
+@EXT.function("XJoin", operands="n:U8", effect="sep items[n] last -- s",
+              formula="s = sep.join(items + [last])")
+def x_join(vm: Any, operands: tuple[Any, ...]) -> Any:
+    def join(sep: Any, items: list[Any], last: Any) -> Any:
+        assert type(items) is list
+        return sep.join(str(v) for v in [*items, last])
+    return join
+
+
 @EXT.function("XUnbindable", effect="-- v", formula="its binder raises")
 def x_unbindable(vm: Any, operands: tuple[Any, ...]) -> Any:
     raise RuntimeError("cannot bind")
@@ -178,7 +187,7 @@ def test_an_op_that_jumps_cannot_be_a_function() -> None:
     with pytest.raises(ValueError, match="needs a factory"):
         s.function("XBranch", effect="--", flags=F.BRANCH)
     with pytest.raises(ValueError, match="fixed number"):
-        s.function("XMany", operands="n:U8", effect="items[n] --")
+        s.function("XMany", operands="n:U8", effect="-- items[n]")
 
 
 def test_an_op_has_one_implementation_in_one_protocol() -> None:
@@ -209,3 +218,29 @@ def test_no_registered_op_is_implemented_twice() -> None:
         for op in s:
             forms = [f for f in (op.handler, op.factory, op.function) if f is not None]
             assert len(forms) <= 1, op.name
+
+
+@pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])
+def test_an_operand_sized_run_comes_as_one_list(baseline: bool) -> None:
+    text = """
+        LoadInt 0
+        SetSlot 0
+    top:
+        LoadConst "-"
+        LoadInt 1
+        LoadInt 2
+        GetSlot 0
+        XJoin 2
+        SetSlot 1
+        GetSlot 0
+        LoadInt 1
+        Add
+        Dup
+        SetSlot 0
+        LoadInt 5
+        NumLt
+        JumpIfTrue top
+        GetSlot 1
+    """
+    value, _, err = run(text, baseline)
+    assert err is None and value == "1-2-4"

@@ -16,6 +16,7 @@ from typing import Any
 
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
+from fusevm.ops.extension import run_sizes
 
 
 def direct(d: Decoded) -> bool:
@@ -27,27 +28,39 @@ def direct(d: Decoded) -> bool:
 def arity(d: Decoded) -> tuple[int, int]:
     """How many values the op takes from the stack and how many it leaves."""
     effect = d.spec.effect
-    return len(effect.inputs), len(effect.outputs)
+    return effect.pops(d.spec, d.operands), len(effect.outputs)
 
 
 def binding(ip: int, d: Decoded) -> str:
     """The statement in `make` that binds op `ip`'s function for one VM."""
-    p, q = arity(d)
-    return f"x{ip} = callee(plain[{ip}], {p}, {q}, stack, {ip})"
+    return f"x{ip} = callee(plain[{ip}], {run_sizes(d.spec, d.operands)!r}, " \
+        f"{arity(d)[1]}, stack, {ip})"
 
 
 def call(ip: int, d: Decoded, inputs: list[str], outputs: list[str],
          depth: int) -> tuple[str, int]:
-    """The statement calling op `ip`'s function on the locals `inputs` and assigning
-    `outputs`, and how many stack locals go back to vm.stack when it raises."""
-    expr = f"x{ip}({', '.join(inputs)})"
+    """The statement calling op `ip`'s function on the locals `inputs` (an operand-sized
+    run of them as one list) and assigning `outputs`, and how many stack locals go back to
+    vm.stack when it raises (what the derived step leaves there)."""
+    sizes = run_sizes(d.spec, d.operands)
+    args: list[str] = []
+    k = 0
+    for n in sizes:
+        if n is None:
+            args.append(inputs[k])
+            k += 1
+        else:
+            args.append(f"[{', '.join(inputs[k:k + n])}]")
+            k += n
+    expr = f"x{ip}({', '.join(args)})"
     if outputs:
         expr = f"{', '.join(outputs)}{',' if len(outputs) > 1 else ''} = {expr}"
     p, q = len(inputs), len(outputs)
-    return expr, depth - p + (1 if p and q else 0)
+    gathered = any(n is not None for n in sizes)
+    return expr, depth - p + (1 if p and q and not gathered else 0)
 
 
-def callee(step: Any, inputs: int, outputs: int, stack: list[Any],
+def callee(step: Any, sizes: tuple[int | None, ...], outputs: int, stack: list[Any],
            ip: int) -> Callable[..., Any]:
     """The function the interpreter's step for op `ip` runs; for a VM that binds the op
     some other way (another set under the same ids, a factory that failed), a function
@@ -58,7 +71,11 @@ def callee(step: Any, inputs: int, outputs: int, stack: list[Any],
 
     def through_stack(*args: Any) -> Any:
         base = len(stack)
-        stack.extend(args)
+        for arg, n in zip(args, sizes):
+            if n is None:
+                stack.append(arg)
+            else:
+                stack.extend(arg)
         try:
             nxt = step()
         except BaseException:

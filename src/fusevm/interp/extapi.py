@@ -35,8 +35,9 @@ rebinding, no sorting or reordering, no access below its declared inputs).
 A function (`ExtensionSet.function`) is simpler: its binder returns `fn(*inputs)`, and
 `function_step` derives the interpreter's step from it and the op's stack effect (the
 shape of the core ops' generated steps: the inputs but the first are popped, the first is
-replaced by the first output once `fn` has returned). The step keeps `fn` as its
-`function` attribute, which the baseline tier calls directly.
+replaced by the first output once `fn` has returned; with an operand-sized run among the
+inputs, `gathered_step` pops them all first and passes the run as a list). The step keeps
+`fn` as its `function` attribute, which the baseline tier calls directly.
 
 Arrays and Hashes on the stack may be shared with storage locations (copy on write,
 `fusevm.interp.cow`): treat popped ones as read-only, or take them with `pop_owned()`
@@ -52,7 +53,7 @@ from typing import Any
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
 
-__all__ = ["HALT", "OperandStack", "Step", "function_step"]
+__all__ = ["HALT", "OperandStack", "Step", "function_step", "gathered_step"]
 
 #: Step makers by (inputs, outputs): `make(fn, stack, nxt) -> step`.
 _SHAPES: dict[tuple[int, int], Callable[[Any, list[Any], int], Step]] = {}
@@ -152,3 +153,38 @@ class OperandStack:
 
     def __repr__(self) -> str:
         return f"<OperandStack depth={len(self.items)}>"
+
+
+def gathered_step(fn: Callable[..., Any], stack: list[Any], ip: int,
+                  sizes: tuple[int | None, ...], outputs: int) -> Step:
+    """The interpreter's step for a function whose inputs include operand-sized runs:
+    `sizes` gives each input's length (None for a single value, an int for a run, passed
+    as a list); every input is popped before `fn` runs."""
+    total = sum(1 if n is None else n for n in sizes)
+    nxt = ip + 1
+    push = stack.append
+
+    def step() -> int:
+        if total:
+            values = stack[-total:]
+            del stack[-total:]
+        else:
+            values = []
+        args: list[Any] = []
+        k = 0
+        for n in sizes:
+            if n is None:
+                args.append(values[k])
+                k += 1
+            else:
+                args.append(values[k:k + n])
+                k += n
+        r = fn(*args)
+        if outputs == 1:
+            push(r)
+        elif outputs:
+            stack.extend(r)
+        return nxt
+
+    step.function = fn  # type: ignore[attr-defined]  # what the baseline tier calls
+    return step

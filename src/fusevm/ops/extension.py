@@ -17,10 +17,11 @@ Three handler protocols, chosen per op (an op has exactly one):
   stack through `vm.stack_api` (`fusevm.interp.extapi.OperandStack`).
 * a **function** of its stack values (`@ext.function(...)`): `binder(vm, operands) -> fn`,
   called once per instruction when a VM prepares the chunk; `fn(*inputs)` takes the op's
-  input values (bottom first, as its stack effect names them) and returns its output, a
-  tuple of its outputs when it has several, or None when it has none. The op cannot jump
-  (no TARGET operand, no BRANCH or TERMINATOR flag) and its effect names no operand-sized
-  run of values. The interpreter's step for it is derived from `fn` and the effect
+  input values (bottom first, as its stack effect names them; an operand-sized run such
+  as `items[count]` comes as one list) and returns its output, a tuple of its outputs when
+  it has several, or None when it has none. The op cannot jump (no TARGET operand, no
+  BRANCH or TERMINATOR flag) and returns a fixed number of values. The interpreter's step
+  for it is derived from `fn` and the effect
   (`fusevm.interp.extapi.function_step`), and the baseline tier calls `fn` directly with
   the values it keeps in locals, so the op is written once and costs one Python call
   in compiled code, with no round trip through the VM's stack.
@@ -43,7 +44,7 @@ from typing import Any, Final
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
-from fusevm.ops.spec import F, Kind, OpSpec, make_spec
+from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
 
 Handler = Callable[..., Any]
 #: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core handler protocol).
@@ -203,14 +204,14 @@ class ExtensionSet:
 
     def bind_function(self, name: str) -> Callable[[Binder], Binder]:
         """Decorator: attach a binder to an already declared op (one that cannot jump and
-        has a fixed stack effect)."""
+        returns a fixed number of values)."""
         ext = self[name]
         spec = ext.spec
         if spec.has(F.BRANCH) or spec.has(F.TERMINATOR) or \
                 any(o.kind is Kind.TARGET for o in spec.operands):
             raise ValueError(f"{name}: an op that jumps needs a factory, not a function")
-        if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
-            raise ValueError(f"{name}: a function takes a fixed number of stack values")
+        if any(sized is not None for _, sized in spec.effect.outputs):
+            raise ValueError(f"{name}: a function returns a fixed number of stack values")
 
         def register(fn: Binder) -> Binder:
             self._forget(ext.id)
@@ -312,6 +313,19 @@ def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
             out.append(bits - (1 << o.kind.bits))
         else:
             out.append(bits)
+    return tuple(out)
+
+
+def run_sizes(spec: OpSpec, operands: tuple[Any, ...]) -> tuple[int | None, ...]:
+    """Each input's length for one instruction: None for a single value, the run's length
+    for an operand-sized run (`items[count]`)."""
+    out: list[int | None] = []
+    for _, sized_by in spec.effect.inputs:
+        if sized_by is None:
+            out.append(None)
+        else:
+            i = spec.operand_index(sized_by)
+            out.append(sized_count(spec.operands[i].kind, int(operands[i])))
     return tuple(out)
 
 

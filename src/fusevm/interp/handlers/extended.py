@@ -6,11 +6,11 @@ from typing import Any
 
 from fusevm.errors import UnknownExtension, VMError
 from fusevm.interp.cow import writable
-from fusevm.interp.extapi import function_step
+from fusevm.interp.extapi import function_step, gathered_step
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.ops.extension import lookup, unpack
+from fusevm.ops.extension import lookup, run_sizes, unpack
 from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefType
 
 #: Types a builtin's result may have (checked at the top level only: cheap, and enough to
@@ -86,11 +86,16 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 def _function_factory(binder: Any, spec: Any) -> Any:
     """The step factory of an op declared as a function of its stack values."""
-    p, q = len(spec.effect.inputs), len(spec.effect.outputs)
+    effect = spec.effect
+    p, q = len(effect.inputs), len(effect.outputs)
+    if all(sized is None for _, sized in effect.inputs):
+        def factory(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
+            return function_step(binder(vm, args), vm.stack, ip, p, q)
+        return factory
 
-    def factory(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
-        return function_step(binder(vm, args), vm.stack, ip, p, q)
-    return factory
+    def gathering(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
+        return gathered_step(binder(vm, args), vm.stack, ip, run_sizes(spec, args), q)
+    return gathering
 
 
 def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:

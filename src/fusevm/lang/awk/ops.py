@@ -302,20 +302,15 @@ def _cmp(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
     return cmp
 
 
-@AWK.factory("AwkConcat", operands="count:U8", effect="items[count] -- s",
-             formula="s = the items as strings (CONVFMT), joined")
-def _concat(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkConcat", operands="count:U8", effect="items[count] -- s",
+              formula="s = the items as strings (CONVFMT), joined")
+def _concat(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
 
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        str_of = state_of(vm).str_of
-        stack.append("".join([v if type(v) is str else str_of(v) for v in items]))
-        return nxt
-    return step
+    def concat(items: list[Any]) -> str:
+        str_of = host["awk"].str_of
+        return "".join([v if type(v) is str else str_of(v) for v in items])
+    return concat
 
 
 @AWK.function("AwkArith", operands="op:U8", effect="a b -- r",
@@ -531,20 +526,15 @@ def _array(v: Any) -> AwkArray:
     return v
 
 
-@AWK.factory("AwkKey", operands="count:U8", effect="subs[count] -- key",
-             formula="key = the subscripts as strings joined by SUBSEP")
-def _key(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkKey", operands="count:U8", effect="subs[count] -- key",
+              formula="key = the subscripts as strings joined by SUBSEP")
+def _key(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
 
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        st = state_of(vm)
-        stack.append(st.subsep.join([key_of(v, st.convfmt) for v in items]))
-        return nxt
-    return step
+    def key(items: list[Any]) -> str:
+        st = host["awk"]
+        return st.subsep.join([key_of(v, st.convfmt) for v in items])  # type: ignore[no-any-return]
+    return key
 
 
 @AWK.function("AwkAGet", effect="arr key -- v",

@@ -50,23 +50,14 @@ def _print_text(st: AwkState, items: list[Any]) -> str:
     return st.ofs.join([out(v) for v in items]) + st.ors
 
 
-@AWK.factory("AwkPrint", operands="count:U8", effect="items[count] --",
-             formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
-def _print(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkPrint", operands="count:U8", effect="items[count] --",
+              formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
+def _print(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        if count:
-            items = stack[-count:]
-            del stack[-count:]
-        else:
-            items = []
-        io_of(vm).out.write(_print_text(st, items))
-        return nxt
-    return step
+    def print_items(items: list[Any]) -> None:
+        host["awk.io"].out.write(_print_text(host["awk"], items))
+    return print_items
 
 
 @AWK.factory("AwkPrintTo", operands="count:U8 mode:U8", effect="items[count] dest --",
@@ -100,20 +91,15 @@ def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
         raise broken_pipe(dest) from None
 
 
-@AWK.factory("AwkPrintf", operands="count:U8", effect="items[count] --",
-             formula="write sprintf(items...)", flags=IO)
-def _printf(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkPrintf", operands="count:U8", effect="items[count] --",
+              formula="write sprintf(items...)", flags=IO)
+def _printf(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        items = stack[-count:]
-        del stack[-count:]
-        io_of(vm).out.write(_sprintf(st, items))
-        return nxt
-    return step
+    def printf(items: list[Any]) -> None:
+        text = _sprintf(host["awk"], items)
+        host["awk.io"].out.write(text)
+    return printf
 
 
 @AWK.factory("AwkPrintfTo", operands="count:U8 mode:U8", effect="items[count] dest --",
@@ -141,19 +127,12 @@ def _sprintf(st: AwkState, items: list[Any]) -> str:
         raise AwkFatal(str(e)) from None
 
 
-@AWK.factory("AwkSprintf", operands="count:U8", effect="items[count] -- s",
-             formula="s = sprintf(items...)")
-def _sprintf_op(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        stack.append(_sprintf(state_of(vm), items))
-        return nxt
-    return step
+@AWK.function("AwkSprintf", operands="count:U8", effect="items[count] -- s",
+              formula="s = sprintf(items...)")
+def _sprintf_op(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    def sprintf_items(items: list[Any]) -> str:
+        return _sprintf(state_of(vm), items)
+    return sprintf_items
 
 
 # -- getline ----------------------------------------------------------------------------
