@@ -244,3 +244,29 @@ def test_an_operand_sized_run_comes_as_one_list(baseline: bool) -> None:
     """
     value, _, err = run(text, baseline)
     assert err is None and value == "1-2-4"
+
+
+def test_awk_ops_run_one_function_in_both_tiers() -> None:
+    """Drift: for every awk op declared as a function, the interpreter's step and the
+    baseline's code run the very same function object, and the baseline binds no
+    interpreter step for it."""
+    from fusevm.baseline.extbodies import callee
+    from fusevm.lang.awk.api import AWK, compile_program
+
+    chunk = compile_program('BEGIN { x = 1 } { a[$1] += $2; n = n " " length($3) } '
+                            '$2 > 1 { print $1, NF; printf "%s\\n", substr($0, 2) } '
+                            'END { for (k in a) s = s k; print s, n }', fuse=False)
+    vm = VM(chunk, extensions=[AWK], baseline=False)
+    vm.prepare()
+    cp = plan(chunk)
+    text = "\n".join(generate(chunk, cp, r).source for r in cp.regions)
+    seen = 0
+    for ip, instr in enumerate(chunk.ops):
+        d = decode(instr)
+        if d.ext is None or d.ext.function is None:
+            continue
+        seen += 1
+        step = vm._plain[ip]
+        assert callee(step, (), 0, vm.stack, ip) is step.function  # type: ignore[attr-defined]
+        assert f"x{ip}(" in text and f"f{ip} = plain[{ip}]" not in text
+    assert seen >= 10
