@@ -1,110 +1,148 @@
 """Benchmark fusevm awk against the system's awks (gawk, mawk, original-awk, if installed).
 
-    python benchmarks/awk/bench_awk.py [--mb 50] [--runs 1] [--only NAME]
+    python benchmarks/awk/bench_awk.py [--lines 300000] [--runs 3] [--only NAME]
+                                        [--before SRC]
 
-Generates its input in a temporary directory (a `--mb` MB file of lines like
-`key123 4567.89 42 some words here`), runs each workload under each awk, checks that
-every awk printed the same output (word counts are compared sorted), and prints a table
-of wall times and our ratio to each. No target is asserted: the numbers are a report.
+Generates its input in a temporary directory (`--lines` lines like
+`key123 4567.89 42 some words here`, the same lines comma-separated for the `-F,`
+workload, and a key/price table for the two-file join), runs each workload under each awk,
+checks that every awk printed the same output (word counts are compared sorted), and prints
+a table of CPU times (user + system of the child process, from its rusage) and our ratio
+to each. The awks are run interleaved (fusevm, gawk, mawk, fusevm, ...) and each figure
+is the median of `--runs` runs, so a busy machine slows every column alike. No target is
+asserted: the numbers are a report. `--before SRC` adds a column for another fusevm
+source tree (say, an older commit's `src` from `git archive`), run in the same rounds.
+Run `python -m compileall -q src/fusevm` first (with PYTHONDONTWRITEBYTECODE set,
+start-up otherwise compiles the package every run).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
          "omicron pi rho sigma tau upsilon phi chi psi omega foo42bar").split()
 
-WORKLOADS: dict[str, tuple[str, bool, bool]] = {
-    # name: (program, reads the data file, sort the output before comparing)
-    "sum-column": ("{ s += $3 } END { print s }", True, False),
-    "word-freq": ("{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (w in c) print w, c[w] }",
-                  True, True),
-    "printf-reformat": ('{ printf "%-10s|%10.2f|%5d\\n", $1, $2, $3 }', True, False),
-    "regex-filter": ("/foo[0-9]+bar|^key1[0-9]*7 / { n++ } END { print n }", True, False),
-    "begin-loop": ("BEGIN { for (i = 0; i < 2000000; i++) s += i * 2; print s }", False,
+#: name: (awk arguments before the data, the data files it reads, sort output to compare).
+#: Data names: "data" (blank-separated lines), "csv" (the same, comma-separated), "prices"
+#: (a key/price table of a tenth as many lines).
+WORKLOADS: dict[str, tuple[list[str], list[str], bool]] = {
+    "sum-column": (["{ s += $3 } END { print s }"], ["data"], False),
+    "word-freq": (["{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (w in c) print w, c[w] }"],
+                  ["data"], True),
+    "regex-filter": (["/foo[0-9]+bar|^key1[0-9]*7 / { n++ } END { print n }"], ["data"],
+                     False),
+    "printf": (['{ printf "%-10s|%10.2f|%5d\\n", $1, $2, $3 }'], ["data"], False),
+    "field-sep": (["-F,", "{ s += $3 } $2 > 5000 { n++ } END { print s, n }"], ["csv"],
+                  False),
+    "gsub": (['{ n += gsub(/a/, "A") } END { print n }'], ["data"], False),
+    "join": (["NR == FNR { price[$1] = $2; next } $1 in price { n++; s += price[$1] } "
+              "END { print n, s }"], ["prices", "data"], False),
+    "begin-loop": (["BEGIN { for (i = 0; i < 2000000; i++) s += i * 2; print s }"], [],
                    False),
 }
 
 
-def generate(path: Path, megabytes: float) -> None:
+def generate(directory: Path, lines: int) -> dict[str, Path]:
+    """The data files for `lines` input lines, by name."""
     rng = random.Random(42)
-    target = int(megabytes * 1024 * 1024)
-    size = 0
-    with path.open("w") as f:
-        lines = []
-        while size < target:
-            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 5)))
-            line = (f"key{rng.randint(0, 99999)} {rng.uniform(0, 10000):.2f} "
-                    f"{rng.randint(0, 999)} {words}\n")
-            lines.append(line)
-            size += len(line)
-            if len(lines) >= 10000:
-                f.write("".join(lines))
-                lines = []
-        f.write("".join(lines))
+    paths = {name: directory / f"{name}.txt" for name in ("data", "csv", "prices")}
+    with paths["data"].open("w") as data, paths["csv"].open("w") as csv:
+        for start in range(0, lines, 10000):
+            block = []
+            for _ in range(min(10000, lines - start)):
+                words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 5)))
+                block.append((f"key{rng.randint(0, 99999)}", f"{rng.uniform(0, 10000):.2f}",
+                              str(rng.randint(0, 999)), words))
+            data.write("".join(" ".join(row) + "\n" for row in block))
+            csv.write("".join(",".join(row) + "\n" for row in block))
+    with paths["prices"].open("w") as prices:
+        prices.write("".join(f"key{rng.randint(0, 99999)} {rng.randint(1, 500)}\n"
+                             for _ in range(max(1, lines // 10))))
+    return paths
 
 
-def awks() -> dict[str, list[str]]:
-    found = {"fusevm": [sys.executable, "-m", "fusevm.awk"]}
+def awks(before: Path | None) -> dict[str, tuple[list[str], Path | None]]:
+    """Each awk's command, and for fusevm the source tree it runs."""
+    fusevm = [sys.executable, "-m", "fusevm.awk"]
+    found: dict[str, tuple[list[str], Path | None]] = {"fusevm": (fusevm, ROOT / "src")}
+    if before is not None:
+        found["before"] = (fusevm, before)
     for name in ("gawk", "mawk", "original-awk"):
         path = shutil.which(name)
         if path:
-            found[name] = [path]
+            found[name] = ([path], None)
     return found
 
 
-def run(cmd: list[str], program: str, data: Path | None) -> tuple[float, bytes]:
-    env = dict(os.environ, LC_ALL="C", PYTHONPATH=str(ROOT / "src"))
-    argv = [*cmd, program] + ([str(data)] if data else [])
-    start = time.perf_counter()
-    r = subprocess.run(argv, capture_output=True, env=env, check=True)
-    return time.perf_counter() - start, r.stdout
+def run(cmd: list[str], src: Path | None, args: list[str], files: list[Path],
+        out: Path) -> float:
+    """Run one awk; its CPU time (user + system) in seconds. Output goes to `out`."""
+    env = dict(os.environ, LC_ALL="C")
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    with out.open("wb") as sink:
+        proc = subprocess.Popen([*cmd, *args, *map(str, files)], stdout=sink, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[-1]} failed with status {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def digest(path: Path, sort: bool) -> str:
+    data = path.read_bytes()
+    if sort:
+        data = b"\n".join(sorted(data.splitlines()))
+    return hashlib.sha256(data).hexdigest()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mb", type=float, default=50.0, help="size of the data file in MB")
-    ap.add_argument("--runs", type=int, default=1, help="best of N runs")
+    ap.add_argument("--lines", type=int, default=300_000, help="lines of input data")
+    ap.add_argument("--runs", type=int, default=3, help="runs per awk (the median is shown)")
     ap.add_argument("--only", action="append", help="run only this workload (repeatable)")
+    ap.add_argument("--before", type=Path, help="another fusevm source tree, for a column")
     args = ap.parse_args()
-    impls = awks()
+    impls = awks(args.before)
     others = [n for n in impls if n != "fusevm"]
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data.txt"
-        generate(data, args.mb)
-        print(f"data: {data.stat().st_size / 1e6:.1f} MB, {sum(1 for _ in data.open())} lines")
+        paths = generate(Path(tmp), args.lines)
+        size = paths["data"].stat().st_size / 1e6
+        print(f"data: {args.lines} lines, {size:.1f} MB; CPU seconds (user + system), "
+              f"median of {args.runs} interleaved runs")
         header = f"{'workload':<16} {'fusevm':>9}" + "".join(
             f" {n:>12} {'ratio':>7}" for n in others)
         print(header)
         print("-" * len(header))
+        out = Path(tmp) / "out"
         for name, (program, reads, sort) in WORKLOADS.items():
             if args.only and name not in args.only:
                 continue
-            times: dict[str, float] = {}
-            outputs: dict[str, bytes] = {}
-            for impl, cmd in impls.items():
-                best = float("inf")
-                for _ in range(args.runs):
-                    t, out = run(cmd, program, data if reads else None)
-                    best = min(best, t)
-                times[impl] = best
-                outputs[impl] = b"\n".join(sorted(out.splitlines())) if sort else out
+            times: dict[str, list[float]] = {impl: [] for impl in impls}
+            outputs: dict[str, str] = {}
+            for _ in range(args.runs):
+                for impl, (cmd, src) in impls.items():
+                    times[impl].append(run(cmd, src, program, [paths[r] for r in reads], out))
+                    outputs[impl] = digest(out, sort)
+            median = {impl: statistics.median(ts) for impl, ts in times.items()}
             differ = [n for n, o in outputs.items() if o != outputs["fusevm"]]
-            row = f"{name:<16} {times['fusevm']:>8.2f}s"
+            row = f"{name:<16} {median['fusevm']:>8.2f}s"
             for n in others:
-                row += f" {times[n]:>11.2f}s {times['fusevm'] / times[n]:>6.1f}x"
+                row += f" {median[n]:>11.2f}s {median['fusevm'] / max(median[n], 1e-3):>6.1f}x"
             # e.g. mawk prints large integral sums as 4e+12 where the others print digits
-            print(row + (f"   (output differs from: {', '.join(differ)})" if differ else ""))
+            print(row + (f"   (output differs from: {', '.join(differ)})" if differ else ""),
+                  flush=True)
     return 0
 
 

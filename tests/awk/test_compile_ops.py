@@ -25,7 +25,9 @@ def test_extension_set_range_and_no_core_ops() -> None:
         assert op.id in AWK
         assert op.name.startswith("Awk")
         assert op.name not in core_names
-        assert op.factory is not None, op.name  # every awk op uses the step-factory protocol
+        # every awk op is a function of its stack values or a step factory
+        assert (op.function is None) != (op.factory is None), op.name
+        assert op.handler is None, op.name
         assert lookup(op.id) is op
 
 

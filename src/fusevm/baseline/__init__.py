@@ -76,6 +76,13 @@ class BaselineHook:
     def try_run(self, vm: VM) -> bool:
         return False
 
+    def step_now(self, vm: VM, h: int) -> Step | None:
+        """The compiled region's step at hot point `h`, compiled now whatever it costs
+        (a tier above found `h` hot: the trace tier runs it while it records)."""
+        from fusevm.baseline import compiler
+        found = compiler.region_step(vm, self._bound, h)
+        return found if callable(found) else None
+
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
         """The step running the compiled region at hot point `h` (None: keep
         interpreting; a number: ask again after that many more entries)."""

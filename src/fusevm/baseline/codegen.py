@@ -13,7 +13,9 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
   `if pc <= <its first op>:`, so a jump is `pc = <target>; continue` and a fall-through
   is free.
 * An op with a body (`fusevm.interp.bodies`) is its body with the stack items renamed to
-  the locals (and type tests of constants folded, `fold.py`); any other op calls the
+  the locals (and type tests of constants folded, `fold.py`); an extension op declared as
+  a function of its stack values is a direct call of that function on the locals
+  (`extbodies.py`); any other op calls the
   interpreter's step for it (`plain[ip]`), with the locals written back before and read
   again after. If that step does not continue with the next op (a call, a return, an
   extension op's jump), `run` returns where it goes.
@@ -37,6 +39,7 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
+from . import extbodies
 from .fold import Localize
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
@@ -255,12 +258,26 @@ class _Gen:
         if known is not None:
             self.known[known[0]] = known[1]
 
+    def after_function(self, d: Decoded, depth: int) -> None:
+        """After an extension op called as a function: what it wrote is not known."""
+        p, q = extbodies.arity(d)
+        for local in _locals(depth - p, max(p, q)):
+            self.known.pop(local, None)
+            self.env.pop(local, None)
+
     def emit_op(self, ip: int, following: int | None) -> None:
         d = self.an.decoded[ip]
         depth = self.an.depth[ip] or 0
         self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
         if not inline(d):
             self.emit_call(ip, d, depth, following)
+            return
+        if d.ext is not None:  # a function of its stack values, called directly
+            p, q = extbodies.arity(d)
+            code, keep = extbodies.call(ip, d, _locals(depth - p, p), _locals(depth - p, q),
+                                        depth)
+            self.put(self.base, code, ip, keep)
+            self.after_function(d, depth)
             return
         b = BODIES[Op[d.spec.name]]
         code, cond, known = self.body_code(b, d, ip, depth)
@@ -286,7 +303,7 @@ class _Gen:
         """In the specialised code, take an op that cannot raise (`safe_stmts`) into the
         run of such ops written together (`emit_group`); False when it can raise."""
         d = self.an.decoded[ip]
-        if not (self.specialised and inline(d)):
+        if not (self.specialised and inline(d)) or d.ext is not None:
             return False
         b = BODIES[Op[d.spec.name]]
         depth = self.an.depth[ip] or 0
@@ -362,7 +379,7 @@ class _Gen:
         uses = {"slots"}
         for ip in region.ops:
             d = an.decoded[ip]
-            if inline(d):
+            if inline(d) and d.ext is None:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, "def make(vm, plain, code):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
@@ -373,6 +390,10 @@ class _Gen:
                 self.put(1, f"{name} = {expr}")
         for ip in fallbacks:
             self.put(1, f"f{ip} = plain[{ip}]")
+        for ip in region.ops:
+            if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
+                self.consts["callee"] = extbodies.callee
+                self.put(1, extbodies.binding(ip, an.decoded[ip]))
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
@@ -526,6 +547,9 @@ class _Gen:
                 ips = blocks[start]
                 for ip in ips:
                     d = an.decoded[ip]
+                    if inline(d) and d.ext is not None:
+                        self.after_function(d, an.depth[ip] or 0)
+                        continue
                     if inline(d):
                         b = BODIES[Op[d.spec.name]]
                         depth = an.depth[ip] or 0

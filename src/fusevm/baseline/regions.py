@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
+from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
@@ -48,9 +49,12 @@ _plans: weakref.WeakKeyDictionary[Chunk, ChunkPlan] = weakref.WeakKeyDictionary(
 
 
 def inline(d: Decoded) -> bool:
-    """True when the baseline writes the op out (it has a body), False when it calls the
-    interpreter's step for it."""
-    return d.ext is None and d.spec.name in _BODY_NAMES
+    """True when the baseline writes the op out (it has a body, or is an extension op
+    declared as a function of its stack values), False when it calls the interpreter's
+    step for it."""
+    if d.ext is not None:
+        return direct(d)
+    return d.spec.name in _BODY_NAMES
 
 
 _BODY_NAMES = frozenset(op.name for op in BODIES)

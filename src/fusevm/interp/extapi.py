@@ -32,6 +32,13 @@ hot ops. On `items` an op may use exactly these: `items[-k]` (the k-th value fro
 `del items[-n:]` (drop n), `items.append(v)` and `items.pop()`; nothing else (no
 rebinding, no sorting or reordering, no access below its declared inputs).
 
+A function (`ExtensionSet.function`) is simpler: its binder returns `fn(*inputs)`, and
+`function_step` derives the interpreter's step from it and the op's stack effect (the
+shape of the core ops' generated steps: the inputs but the first are popped, the first is
+replaced by the first output once `fn` has returned; with an operand-sized run among the
+inputs, `gathered_step` pops them all first and passes the run as a list). The step keeps
+`fn` as its `function` attribute, which the baseline tier calls directly.
+
 Arrays and Hashes on the stack may be shared with storage locations (copy on write,
 `fusevm.interp.cow`): treat popped ones as read-only, or take them with `pop_owned()`
 before mutating them. A frontend's own container types (a `dict` subclass) are its
@@ -40,12 +47,59 @@ by-reference values and are never copied.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
 
-__all__ = ["HALT", "OperandStack", "Step"]
+__all__ = ["HALT", "OperandStack", "Step", "function_step", "gathered_step"]
+
+#: Step makers by (inputs, outputs): `make(fn, stack, nxt) -> step`.
+_SHAPES: dict[tuple[int, int], Callable[[Any, list[Any], int], Step]] = {}
+
+
+def _shape_source(p: int, q: int) -> str:
+    ins = [f"a{k}" for k in range(p)]
+    outs = [f"r{k}" for k in range(q)]
+    lines = ["def make(fn, stack, nxt):", "    pop = stack.pop", "    push = stack.append",
+             "    def step():"]
+    if p and q:
+        lines += [f"        {name} = pop()" for name in reversed(ins[1:])]
+        lines.append("        a0 = stack[-1]")
+    else:
+        lines += [f"        {name} = pop()" for name in reversed(ins)]
+    call = f"fn({', '.join(ins)})"
+    if q == 0:
+        lines.append(f"        {call}")
+    elif q == 1:
+        lines.append(f"        {'stack[-1]' if p else 'r0'} = {call}")
+        if not p:
+            lines.append("        push(r0)")
+    else:
+        lines.append(f"        {', '.join(outs)} = {call}")
+        first = 1
+        if p:
+            lines.append("        stack[-1] = r0")
+        else:
+            first = 0
+        lines += [f"        push({name})" for name in outs[first:]]
+    lines += ["        return nxt", "    return step"]
+    return "\n".join(lines) + "\n"
+
+
+def function_step(fn: Callable[..., Any], stack: list[Any], ip: int, inputs: int,
+                  outputs: int) -> Step:
+    """The interpreter's step for an op that is the function `fn` of its `inputs` stack
+    values, returning its `outputs` (one value, a tuple of several, or None for none)."""
+    make = _SHAPES.get((inputs, outputs))
+    if make is None:
+        namespace: dict[str, Any] = {}
+        exec(_shape_source(inputs, outputs), namespace)  # noqa: S102 - generated from counts
+        make = _SHAPES[(inputs, outputs)] = namespace["make"]
+    step = make(fn, stack, ip + 1)
+    step.function = fn  # type: ignore[union-attr]  # what the baseline tier calls
+    return step
 
 
 class OperandStack:
@@ -99,3 +153,38 @@ class OperandStack:
 
     def __repr__(self) -> str:
         return f"<OperandStack depth={len(self.items)}>"
+
+
+def gathered_step(fn: Callable[..., Any], stack: list[Any], ip: int,
+                  sizes: tuple[int | None, ...], outputs: int) -> Step:
+    """The interpreter's step for a function whose inputs include operand-sized runs:
+    `sizes` gives each input's length (None for a single value, an int for a run, passed
+    as a list); every input is popped before `fn` runs."""
+    total = sum(1 if n is None else n for n in sizes)
+    nxt = ip + 1
+    push = stack.append
+
+    def step() -> int:
+        if total:
+            values = stack[-total:]
+            del stack[-total:]
+        else:
+            values = []
+        args: list[Any] = []
+        k = 0
+        for n in sizes:
+            if n is None:
+                args.append(values[k])
+                k += 1
+            else:
+                args.append(values[k:k + n])
+                k += n
+        r = fn(*args)
+        if outputs == 1:
+            push(r)
+        elif outputs:
+            stack.extend(r)
+        return nxt
+
+    step.function = fn  # type: ignore[attr-defined]  # what the baseline tier calls
+    return step

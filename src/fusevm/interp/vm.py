@@ -212,11 +212,11 @@ class VM:
         self._code = None
 
     def ext_handler(self, ext_id: int, name: str) -> Callable[..., Any]:
-        """The factory or handler for an extension op id, from the sets registered with
-        this VM (see fusevm.ops.extension for the two protocols)."""
+        """The factory, binder or handler for an extension op id, from the sets registered
+        with this VM (see fusevm.ops.extension for the three protocols)."""
         for ext in self.extensions:
             if ext_id in ext:
-                fn = ext.factories.get(ext_id) or ext.handlers.get(ext_id)
+                fn = ext.implementation(ext_id)
                 if fn is None:
                     raise UnknownExtension(f"extension op {name} ({ext_id:#x}) of set "
                                            f"{ext.name!r} has no handler")

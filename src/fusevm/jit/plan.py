@@ -206,8 +206,13 @@ def native_step(vm: VM, hook: JitHook, h: int, original: Step) -> Step | None:
         if runtime.unit_for(tier, an, slots, vm.strict_int, 0) is not None:
             return _region_step(vm, hook, tier, an, region, original)
     if hook.tracing and hook.force is None:
-        # Block-eligible regions went first; the trace tier takes the rest.
-        return trace_step(vm, h, original, hook.fuel_addr)
+        # Block-eligible regions went first; the trace tier takes the rest. What runs the
+        # loop while it counts, records, or once it has given up is the baseline's step
+        # when there is one (a loop the trace tier cannot take, such as awk's record
+        # loop, still runs compiled: the loop is hot, so it is compiled now), else the
+        # interpreter's.
+        below = None if hook.fallback is None else hook.fallback.step_now(vm, h)
+        return trace_step(vm, h, original if below is None else below, hook.fuel_addr)
     return None
 
 

@@ -6,7 +6,7 @@ payload by their declared widths. Every tool (verifier, assembler, disassembler,
 decodes it through `decode()` and so sees the extension op's own mnemonic, operands, stack
 effect and flags, exactly like a core op.
 
-Two handler protocols, chosen per op:
+Three handler protocols, chosen per op (an op has exactly one):
 
 * a **factory**, exactly like a core op's (`@ext.factory(...)`):
   `factory(vm, operands, ip) -> step`, called once per instruction when a VM prepares the
@@ -15,6 +15,16 @@ Two handler protocols, chosen per op:
   or, after `vm.unwind_to_root()`, an ip of root code (a non-local exit). The step is
   dispatched directly, so an extension op costs what a core op costs. It works on the
   stack through `vm.stack_api` (`fusevm.interp.extapi.OperandStack`).
+* a **function** of its stack values (`@ext.function(...)`): `binder(vm, operands) -> fn`,
+  called once per instruction when a VM prepares the chunk; `fn(*inputs)` takes the op's
+  input values (bottom first, as its stack effect names them; an operand-sized run such
+  as `items[count]` comes as one list) and returns its output, a tuple of its outputs when
+  it has several, or None when it has none. The op cannot jump (no TARGET operand, no
+  BRANCH or TERMINATOR flag) and returns a fixed number of values. The interpreter's step
+  for it is derived from `fn` and the effect
+  (`fusevm.interp.extapi.function_step`), and the baseline tier calls `fn` directly with
+  the values it keeps in locals, so the op is written once and costs one Python call
+  in compiled code, with no round trip through the VM's stack.
 * a plain **handler** (`@ext.op(...)`), `handler(vm, *operands)`, the original protocol:
   it uses `vm.push/pop/peek`, and `vm.jump(target)` / `vm.halt()` to leave; the VM wraps
   it in an adapter step (one more Python call and the side-channel checks per op).
@@ -34,11 +44,13 @@ from typing import Any, Final
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
-from fusevm.ops.spec import F, Kind, OpSpec, make_spec
+from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
 
 Handler = Callable[..., Any]
 #: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core handler protocol).
 Factory = Callable[[Any, tuple[Any, ...], int], Callable[[], int]]
+#: `binder(vm, operands) -> fn`, with `fn(*inputs) -> output | tuple of outputs | None`.
+Binder = Callable[[Any, tuple[Any, ...]], Callable[..., Any]]
 
 #: Extension ids below this are reserved so that they never look like core numbers.
 MIN_EXT_ID: Final = 0x0100
@@ -73,6 +85,10 @@ class ExtOp:
     def factory(self) -> Factory | None:
         return self.owner.factories.get(self.spec.number)
 
+    @property
+    def function(self) -> Binder | None:
+        return self.owner.functions.get(self.spec.number)
+
     def __repr__(self) -> str:
         return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
 
@@ -92,6 +108,7 @@ class ExtensionSet:
         self.by_id: dict[int, ExtOp] = {}
         self.handlers: dict[int, Handler] = {}
         self.factories: dict[int, Factory] = {}
+        self.functions: dict[int, Binder] = {}
         #: Optional JIT lowerings registered by the frontend, by op id (see fusevm.jit).
         self.lowerings: dict[int, Any] = {}
         #: The module that registers those lowerings: the JIT imports it the first time it
@@ -149,7 +166,7 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Handler) -> Handler:
-            self.factories.pop(ext.id, None)
+            self._forget(ext.id)
             self.handlers[ext.id] = fn
             return fn
 
@@ -171,15 +188,56 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Factory) -> Factory:
-            self.handlers.pop(ext.id, None)
+            self._forget(ext.id)
             self.factories[ext.id] = fn
             return fn
 
         return register
 
+    def function(self, name: str, *, operands: str = "", effect: str = "--",
+                 formula: str = "", flags: F = F.NONE,
+                 id: int | None = None) -> Callable[[Binder], Binder]:
+        """Decorator: declare an op and register the decorated binder for it.
+
+        `binder(vm, operands) -> fn` with `fn(*inputs) -> outputs` (see the module
+        docstring): the interpreter's step and the baseline tier's code both call `fn`.
+        """
+        ext = self.declare(name, operands=operands, effect=effect, formula=formula,
+                           flags=flags, id=id)
+        return self.bind_function(ext.name)
+
+    def bind_function(self, name: str) -> Callable[[Binder], Binder]:
+        """Decorator: attach a binder to an already declared op (one that cannot jump and
+        returns a fixed number of values)."""
+        ext = self[name]
+        spec = ext.spec
+        if spec.has(F.BRANCH) or spec.has(F.TERMINATOR) or \
+                any(o.kind is Kind.TARGET for o in spec.operands):
+            raise ValueError(f"{name}: an op that jumps needs a factory, not a function")
+        if any(sized is not None for _, sized in spec.effect.outputs):
+            raise ValueError(f"{name}: a function returns a fixed number of stack values")
+
+        def register(fn: Binder) -> Binder:
+            self._forget(ext.id)
+            self.functions[ext.id] = fn
+            return fn
+
+        return register
+
+    def _forget(self, ext_id: int) -> None:
+        """Drop the op's implementation: an op has one, in one protocol."""
+        self.handlers.pop(ext_id, None)
+        self.factories.pop(ext_id, None)
+        self.functions.pop(ext_id, None)
+
+    def implementation(self, ext_id: int) -> Handler | Factory | Binder | None:
+        """The op's handler, factory or binder (whichever it has), or None."""
+        return (self.factories.get(ext_id) or self.functions.get(ext_id)
+                or self.handlers.get(ext_id))
+
     def implemented(self, ext_id: int) -> bool:
-        """True when the op has a handler or a factory."""
-        return ext_id in self.factories or ext_id in self.handlers
+        """True when the op has a handler, a factory or a function."""
+        return self.implementation(ext_id) is not None
 
     def __repr__(self) -> str:
         return (f"<ExtensionSet {self.name!r} {self.first_id:#x}.."
@@ -259,6 +317,19 @@ def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
             out.append(bits - (1 << o.kind.bits))
         else:
             out.append(bits)
+    return tuple(out)
+
+
+def run_sizes(spec: OpSpec, operands: tuple[Any, ...]) -> tuple[int | None, ...]:
+    """Each input's length for one instruction: None for a single value, the run's length
+    for an operand-sized run (`items[count]`)."""
+    out: list[int | None] = []
+    for _, sized_by in spec.effect.inputs:
+        if sized_by is None:
+            out.append(None)
+        else:
+            i = spec.operand_index(sized_by)
+            out.append(sized_count(spec.operands[i].kind, int(operands[i])))
     return tuple(out)
 
 

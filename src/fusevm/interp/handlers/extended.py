@@ -6,10 +6,11 @@ from typing import Any
 
 from fusevm.errors import UnknownExtension, VMError
 from fusevm.interp.cow import writable
+from fusevm.interp.extapi import function_step, gathered_step
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.ops.extension import lookup, unpack
+from fusevm.ops.extension import lookup, run_sizes, unpack
 from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefType
 
 #: Types a builtin's result may have (checked at the top level only: cheap, and enough to
@@ -78,7 +79,23 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     owner = next(s for s in vm.extensions if ext_id in s)
     if owner.factories.get(ext_id) is fn:
         return _bind(vm, fn, args, ext.name, ip)
+    if owner.functions.get(ext_id) is fn:
+        return _bind(vm, _function_factory(fn, ext.spec), args, ext.name, ip)
     return _adapter(vm, fn, args, ext.name, ip)
+
+
+def _function_factory(binder: Any, spec: Any) -> Any:
+    """The step factory of an op declared as a function of its stack values."""
+    effect = spec.effect
+    p, q = len(effect.inputs), len(effect.outputs)
+    if all(sized is None for _, sized in effect.inputs):
+        def factory(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
+            return function_step(binder(vm, args), vm.stack, ip, p, q)
+        return factory
+
+    def gathering(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
+        return gathered_step(binder(vm, args), vm.stack, ip, run_sizes(spec, args), q)
+    return gathering
 
 
 def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:

@@ -138,10 +138,22 @@ def _fast_sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str) -> str | Non
         return None
     values: list[object] = []
     for kind, value in zip(plan[1], args):
+        # the common kinds first, without to_str's and to_num's isinstance chains
+        number: float
         if kind == "s":
-            values.append(to_str(value, convfmt))
+            if isinstance(value, str):
+                values.append(value)
+            elif type(value) is StrNum:
+                values.append(value.text)
+            else:
+                values.append(to_str(value, convfmt))
             continue
-        number = to_num(value)
+        if type(value) is float:
+            number = value
+        elif type(value) is StrNum:
+            number = value.num
+        else:
+            number = to_num(value)
         if not -9007199254740992.0 < number < 9007199254740992.0:  # also NaN
             return None
         values.append(int(number) if kind == "d" else number)

@@ -5,17 +5,22 @@ the VM stack, in slots and in globals; these ops do everything whose semantics d
 from the core ops': strnum comparison, CONVFMT concatenation, awk truthiness, fields and
 specials, arrays by handle, regexes, I/O and the builtins. Core arithmetic is used only
 on values an `AwkNum` has made floats. Handlers find the run's `AwkState` in
-`vm.host_data["awk"]` and its `Streams` in `vm.host_data["awk.io"]`. Each op is a step
-factory (`fusevm.interp.extapi`): it binds its operands and the stack when the chunk is
-prepared, and its step returns the next ip (`next`/`exit` unwind and return a root ip).
+`vm.host_data["awk"]` and its `Streams` in `vm.host_data["awk.io"]`. An op is a function
+of its stack values (`ExtensionSet.function`: the interpreter derives its step from it and
+the baseline tier calls it directly) unless it jumps (`next`/`exit` unwind and return a
+root ip) or takes an operand-sized run of values; those are step factories
+(`fusevm.interp.extapi`).
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
+    NUMBER_START,
     UNINIT,
     StrNum,
     awk_cos,
@@ -158,18 +163,20 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@AWK.factory("AwkNextRecord", effect="-- b",
-             formula="b = read the next main-input record", flags=IO)
-def _next_record(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkNextRecord", effect="-- b",
+              formula="b = read the next main-input record", flags=IO)
+def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        rec = io_of(vm).next_main()
+    def next_record() -> bool:
+        st = host["awk"]
+        streams = host["awk.io"]
+        main = streams.main
+        rec = None if main is None else main.read_record(st.rs)
         if rec is None:
-            stack.append(False)
-            return nxt
+            rec = streams.next_main()  # the next file, or the end of the input
+            if rec is None:
+                return False
         st.nr += 1
         st.fnr += 1
         st.nr_val = st.fnr_val = st.nf_val = None
@@ -177,9 +184,8 @@ def _next_record(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         st.record_val = None
         st.fields = None
         st.record_stale = False
-        stack.append(True)
-        return nxt
-    return step
+        return True
+    return next_record
 
 
 @AWK.factory("AwkJumpOut", operands="kind:U8", effect="--",
@@ -216,155 +222,107 @@ def _exit(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@AWK.factory("AwkEnterEnd", effect="--", formula="from here on, exit stops the program")
-def _enter_end(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    nxt = ip + 1
-
-    def step() -> int:
+@AWK.function("AwkEnterEnd", effect="--", formula="from here on, exit stops the program")
+def _enter_end(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
+    def enter_end() -> None:
         st = state_of(vm)
         st.in_end = True
         if st.record_stale:
             st.get_record()
-        return nxt
-    return step
+    return enter_end
 
 
 # -- values -------------------------------------------------------------------------
 
 
-@AWK.factory("AwkFail", operands="const:CONST", effect="-- v",
-             formula="fatal runtime error with the message consts[const]", flags=R)
-def _fail(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkFail", operands="const:CONST", effect="-- v",
+              formula="fatal runtime error with the message consts[const]", flags=R)
+def _fail(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
     const, = operands
 
-    def step() -> int:
+    def fail() -> Any:
         raise AwkFatal(vm.chunk.constants[const])
-    return step
+    return fail
 
 
-@AWK.factory("AwkUninit", effect="-- v", formula="push the uninitialized value")
-def _uninit(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack.append(UNINIT)
-        return nxt
-    return step
+def _uninit_value() -> Any:
+    return UNINIT
 
 
-@AWK.factory("AwkNewArray", effect="-- arr", formula="push a new empty array handle")
-def _new_array(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack.append(AwkArray())
-        return nxt
-    return step
+@AWK.function("AwkUninit", effect="-- v", formula="push the uninitialized value")
+def _uninit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
+    return _uninit_value
 
 
-@AWK.factory("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)")
-def _num(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        v = stack[-1]
-        if type(v) is not float:
-            stack[-1] = num(v)
-        return nxt
-    return step
+@AWK.function("AwkNewArray", effect="-- arr", formula="push a new empty array handle")
+def _new_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[], AwkArray]:
+    return AwkArray
 
 
-@AWK.factory("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
-def _truth(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = truth(stack[-1])
-        return nxt
-    return step
+@AWK.function("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)")
+def _num(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    return num
 
 
-@AWK.factory("AwkNot", effect="v -- b", formula="b = not awk truth of v")
-def _not(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = not truth(stack[-1])
-        return nxt
-    return step
+@AWK.function("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
+def _truth(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
+    return truth
 
 
-@AWK.factory("AwkCmp", operands="op:U8", effect="a b -- r",
-             formula="r = a op b, numerically when both are numeric (strnum rules), else as "
-                     "strings")
-def _cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    op, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+def _falsity(v: Any) -> bool:
+    return not truth(v)
 
-    def step() -> int:
-        b = stack.pop()
-        a = stack[-1]
+
+@AWK.function("AwkNot", effect="v -- b", formula="b = not awk truth of v")
+def _not(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
+    return _falsity
+
+
+_RELATIONS: Final = (operator.lt, operator.le, operator.eq, operator.ne, operator.gt,
+                     operator.ge)
+
+
+@AWK.function("AwkCmp", operands="op:U8", effect="a b -- r",
+              formula="r = a op b, numerically when both are numeric (strnum rules), else as "
+                      "strings")
+def _cmp(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
+    relation = _RELATIONS[operands[0]]
+    host = vm.host_data
+
+    def cmp(a: Any, b: Any) -> bool:
         ta = type(a)
         tb = type(b)
-        x: Any
-        y: Any
+        if ta is float and tb is float:
+            return relation(a, b)  # type: ignore[no-any-return]
         if ta is not str and tb is not str:
-            x = a if ta is float else num(a)
-            y = b if tb is float else num(b)
-        else:
-            st = state_of(vm)
-            x = a if ta is str else st.str_of(a)
-            y = b if tb is str else st.str_of(b)
-        if op == 0:
-            stack[-1] = x < y
-        elif op == 1:
-            stack[-1] = x <= y
-        elif op == 2:
-            stack[-1] = x == y
-        elif op == 3:
-            stack[-1] = x != y
-        elif op == 4:
-            stack[-1] = x > y
-        else:
-            stack[-1] = x >= y
-        return nxt
-    return step
+            return relation(a if ta is float else num(a),  # type: ignore[no-any-return]
+                            b if tb is float else num(b))
+        st = host["awk"]
+        return relation(a if ta is str else st.str_of(a),  # type: ignore[no-any-return]
+                        b if tb is str else st.str_of(b))
+    return cmp
 
 
-@AWK.factory("AwkConcat", operands="count:U8", effect="items[count] -- s",
-             formula="s = the items as strings (CONVFMT), joined")
-def _concat(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkConcat", operands="count:U8", effect="items[count] -- s",
+              formula="s = the items as strings (CONVFMT), joined")
+def _concat(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
 
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        str_of = state_of(vm).str_of
-        stack.append("".join([v if type(v) is str else str_of(v) for v in items]))
-        return nxt
-    return step
+    def concat(items: list[Any]) -> str:
+        str_of = host["awk"].str_of
+        return "".join([v if type(v) is str else str_of(v) for v in items])
+    return concat
 
 
-@AWK.factory("AwkArith", operands="op:U8", effect="a b -- r",
-             formula="r = num(a) op num(b) for / % ^ (division by zero is fatal)", flags=R)
-def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkArith", operands="op:U8", effect="a b -- r",
+              formula="r = num(a) op num(b) for / % ^ (division by zero is fatal)", flags=R)
+def _arith(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
     op, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        b = num(stack.pop())
-        stack[-1] = arith(op, num(stack[-1]), b)
-        return nxt
-    return step
+    def arith_op(a: Any, b: Any) -> float:
+        y = num(b)
+        return arith(op, num(a), y)
+    return arith_op
 
 
 # -- regexes -------------------------------------------------------------------------
@@ -389,45 +347,39 @@ def _dyn_regex(vm: Any, v: Any) -> Any:
     return _compile(state_of(vm).str_of(v))
 
 
-@AWK.factory("AwkMatchRec", operands="const:CONST", effect="-- b",
-             formula="b = $0 matches the ERE consts[const]")
-def _match_rec(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkMatchRec", operands="const:CONST", effect="-- b",
+              formula="b = $0 matches the ERE consts[const]")
+def _match_rec(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     const, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        stack.append(_const_regex(vm, const).test(st.record_text()))
-        return nxt
-    return step
+    def match_rec() -> bool:
+        st = host["awk"]
+        rx = st.regex_cache.get(const)
+        if rx is None:
+            rx = _const_regex(vm, const)
+        return rx.test(st.record if not st.record_stale  # type: ignore[no-any-return]
+                       else st.record_text())
+    return match_rec
 
 
-@AWK.factory("AwkMatchConst", operands="const:CONST", effect="s -- b",
-             formula="b = str(s) matches the ERE consts[const]")
-def _match_const(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkMatchConst", operands="const:CONST", effect="s -- b",
+              formula="b = str(s) matches the ERE consts[const]")
+def _match_const(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     const, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        s = stack[-1]
+    def match_const(s: Any) -> bool:
         text = s if type(s) is str else state_of(vm).str_of(s)
-        stack[-1] = _const_regex(vm, const).test(text)
-        return nxt
-    return step
+        return _const_regex(vm, const).test(text)  # type: ignore[no-any-return]
+    return match_const
 
 
-@AWK.factory("AwkMatchDyn", effect="s re -- b", formula="b = str(s) matches the ERE str(re)")
-def _match_dyn(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        rx = _dyn_regex(vm, stack.pop())
-        stack[-1] = rx.test(state_of(vm).str_of(stack[-1]))
-        return nxt
-    return step
+@AWK.function("AwkMatchDyn", effect="s re -- b", formula="b = str(s) matches the ERE str(re)")
+def _match_dyn(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
+    def match_dyn(s: Any, re: Any) -> bool:
+        rx = _dyn_regex(vm, re)
+        return rx.test(state_of(vm).str_of(s))  # type: ignore[no-any-return]
+    return match_dyn
 
 
 # -- fields and specials ----------------------------------------------------------------
@@ -440,138 +392,130 @@ def _field_index(v: Any) -> int:
     return int(n)
 
 
-@AWK.factory("AwkField", effect="i -- v", formula="v = $i")
-def _field(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkField", effect="i -- v", formula="v = $i")
+def _field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
+    host = vm.host_data
 
-    def step() -> int:
-        v = stack[-1]
-        i = int(v) if type(v) is float and v >= 0.0 else _field_index(v)
-        stack[-1] = state_of(vm).get_field(i)
-        return nxt
-    return step
+    def field(v: Any) -> Any:
+        st = host["awk"]
+        if type(v) is float and v >= 1.0:
+            fields = st.fields
+            i = int(v)
+            if fields is not None and i <= len(fields):
+                f = fields[i - 1]
+                if type(f) is not str or not f or f[0] not in NUMBER_START:
+                    return f  # the hot case: a word, or a field already made a StrNum
+            return st.get_field(i)
+        return st.get_field(int(v) if type(v) is float and v >= 0.0 else _field_index(v))
+    return field
 
 
-@AWK.factory("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index")
-def _field_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index")
+def _field_k(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
     idx, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+    host = vm.host_data
 
-    def step() -> int:
-        stack.append(state_of(vm).get_field(idx))
-        return nxt
-    return step
+    def field_k() -> Any:
+        return host["awk"].get_field(idx)
+    return field_k
 
 
-@AWK.factory("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)")
-def _field_num(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)")
+def _field_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
     idx, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        fields = st.fields if st.fields is not None else st.split()
+    def field_num() -> float:
+        st = host["awk"]
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
         if 0 < idx <= len(fields):
             v = fields[idx - 1]
-            stack.append(str_to_num(v) if type(v) is str else num(v))
-        else:
-            stack.append(num(st.get_field(idx)))
-        return nxt
-    return step
+            t = type(v)
+            if t is StrNum:
+                return v.num  # type: ignore[no-any-return]
+            if t is str:
+                return str_to_num(v)
+            return num(v)
+        return num(st.get_field(idx))
+    return field_num
 
 
-@AWK.factory("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])")
-def _var_num(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])")
+def _var_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
     name, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
+    def var_num() -> float:
         v = vm.globals[name]
-        stack.append(v if type(v) is float else num(v))
-        return nxt
-    return step
+        return v if type(v) is float else num(v)
+    return var_num
 
 
-@AWK.factory("AwkSetField", effect="i v -- v", formula="$i = v")
-def _set_field(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        v = stack.pop()
-        state_of(vm).set_field(_field_index(stack[-1]), v)
-        stack[-1] = v
-        return nxt
-    return step
+@AWK.function("AwkSetField", effect="i v -- v", formula="$i = v")
+def _set_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], Any]:
+    def set_field(i: Any, v: Any) -> Any:
+        state_of(vm).set_field(_field_index(i), v)
+        return v
+    return set_field
 
 
-@AWK.factory("AwkFieldOp", operands="op:U8", effect="i v -- r",
-             formula="$i = r = num($i) op num(v)")
-def _field_op(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkFieldOp", operands="op:U8", effect="i v -- r",
+              formula="$i = r = num($i) op num(v)")
+def _field_op(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
     op, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        v = num(stack.pop())
+    def field_op(i: Any, v: Any) -> float:
+        y = num(v)
         st = state_of(vm)
-        i = _field_index(stack[-1])
-        r = arith(op, num(st.get_field(i)), v)
-        st.set_field(i, r)
-        stack[-1] = r
-        return nxt
-    return step
+        k = _field_index(i)
+        r = arith(op, num(st.get_field(k)), y)
+        st.set_field(k, r)
+        return r
+    return field_op
 
 
-@AWK.factory("AwkFieldInc", operands="mode:U8", effect="i -- v",
-             formula="++/-- on $i: mode bit 0 postfix, bit 1 decrement")
-def _field_inc(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkFieldInc", operands="mode:U8", effect="i -- v",
+              formula="++/-- on $i: mode bit 0 postfix, bit 1 decrement")
+def _field_inc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
     mode, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
+    def field_inc(i: Any) -> float:
         st = state_of(vm)
-        i = _field_index(stack[-1])
-        old = num(st.get_field(i))
+        k = _field_index(i)
+        old = num(st.get_field(k))
         new = old - 1.0 if mode & 2 else old + 1.0
-        st.set_field(i, new)
-        stack[-1] = old if mode & 1 else new
-        return nxt
-    return step
+        st.set_field(k, new)
+        return old if mode & 1 else new
+    return field_inc
 
 
-@AWK.factory("AwkSpecial", operands="k:U8", effect="-- v",
-             formula="v = special variable k (NR, NF...)")
-def _special(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkSpecial", operands="k:U8", effect="-- v",
+              formula="v = special variable k (NR, NF...)")
+def _special(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
     k, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+    host = vm.host_data
+    if k == NF:
+        def special_nf() -> Any:
+            st = host["awk"]
+            if st.fields is not None and st.nf_val is None:
+                return float(st.nf)  # the hot case: NF of an already split record
+            return st.get_nf()
+        return special_nf
 
-    def step() -> int:
-        st = state_of(vm)
-        if k == NF and st.fields is not None and st.nf_val is None:
-            stack.append(float(st.nf))  # the hot case: NF of an already split record
-            return nxt
-        stack.append(st.get_special(k))
-        return nxt
-    return step
+    def special() -> Any:
+        return host["awk"].get_special(k)
+    return special
 
 
-@AWK.factory("AwkSetSpecial", operands="k:U8", effect="v -- v", formula="special variable k = v")
-def _set_special(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkSetSpecial", operands="k:U8", effect="v -- v", formula="special variable k = v")
+def _set_special(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
     k, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        state_of(vm).set_special(k, stack[-1])
-        return nxt
-    return step
+    def set_special(v: Any) -> Any:
+        state_of(vm).set_special(k, v)
+        return v
+    return set_special
 
 
 # -- arrays ----------------------------------------------------------------------------
@@ -583,199 +527,153 @@ def _array(v: Any) -> AwkArray:
     return v
 
 
-@AWK.factory("AwkKey", operands="count:U8", effect="subs[count] -- key",
-             formula="key = the subscripts as strings joined by SUBSEP")
-def _key(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkKey", operands="count:U8", effect="subs[count] -- key",
+              formula="key = the subscripts as strings joined by SUBSEP")
+def _key(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
 
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        st = state_of(vm)
-        stack.append(st.subsep.join([key_of(v, st.convfmt) for v in items]))
-        return nxt
-    return step
+    def key(items: list[Any]) -> str:
+        st = host["awk"]
+        return st.subsep.join([key_of(v, st.convfmt) for v in items])  # type: ignore[no-any-return]
+    return key
 
 
-@AWK.factory("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uninit if absent)")
-def _aget(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        k = stack.pop()
-        arr = stack[-1]
+@AWK.function("AwkAGet", effect="arr key -- v",
+              formula="v = arr[key] (created as uninit if absent)")
+def _aget(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], Any]:
+    def aget(arr: Any, k: Any) -> Any:
         if type(k) is not str:
             k = key_of(k, state_of(vm).convfmt)
         try:
-            stack[-1] = arr[k]
+            return arr[k]
         except KeyError:
-            _array(arr)[k] = stack[-1] = UNINIT
+            _array(arr)[k] = UNINIT
+            return UNINIT
         except TypeError:
             _array(arr)
-        return nxt
-    return step
+            raise
+    return aget
 
 
-@AWK.factory("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
-def _aset(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        v = stack.pop()
-        k = stack.pop()
+@AWK.function("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
+def _aset(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], Any]:
+    def aset(arr: Any, k: Any, v: Any) -> Any:
         if type(k) is not str:
             k = key_of(k, state_of(vm).convfmt)
-        _array(stack[-1])[k] = v
-        stack[-1] = v
-        return nxt
-    return step
+        _array(arr)[k] = v
+        return v
+    return aset
 
 
-@AWK.factory("AwkAOp", operands="op:U8", effect="arr key v -- r",
-             formula="arr[key] = r = num(arr[key]) op num(v)", flags=R)
-def _aop(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkAOp", operands="op:U8", effect="arr key v -- r",
+              formula="arr[key] = r = num(arr[key]) op num(v)", flags=R)
+def _aop(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
     op, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        v = num(stack.pop())
-        k = stack.pop()
+    def aop(arr: Any, k: Any, v: Any) -> float:
+        y = num(v)
         if type(k) is not str:
             k = key_of(k, state_of(vm).convfmt)
-        arr = _array(stack[-1])
-        old = arr.get(k, 0.0)
-        r = arr[k] = arith(op, old if type(old) is float else num(old), v)
-        stack[-1] = r
-        return nxt
-    return step
+        a = _array(arr)
+        old = a.get(k, 0.0)
+        r = a[k] = arith(op, old if type(old) is float else num(old), y)
+        return r
+    return aop
 
 
-@AWK.factory("AwkAInc", operands="mode:U8", effect="arr key -- v",
-             formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement")
-def _ainc(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkAInc", operands="mode:U8", effect="arr key -- v",
+              formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement")
+def _ainc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
     mode, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+    host = vm.host_data
+    step = -1.0 if mode & 2 else 1.0
+    postfix = bool(mode & 1)
 
-    def step() -> int:
-        k = stack.pop()
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        arr = _array(stack[-1])
+    def ainc(arr: Any, k: Any) -> float:
+        t = type(k)
+        if t is not str:
+            k = k.text if t is StrNum else key_of(k, host["awk"].convfmt)
+        if type(arr) is not AwkArray:
+            _array(arr)
         old = arr.get(k, 0.0)
         if type(old) is not float:
             old = num(old)
-        new = arr[k] = old - 1.0 if mode & 2 else old + 1.0
-        stack[-1] = old if mode & 1 else new
-        return nxt
-    return step
+        new = arr[k] = old + step
+        return old if postfix else new
+    return ainc
 
 
-@AWK.factory("AwkIn", effect="arr key -- b", formula="b = key in arr")
-def _in(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        k = stack.pop()
+@AWK.function("AwkIn", effect="arr key -- b", formula="b = key in arr")
+def _in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
+    def contains(arr: Any, k: Any) -> bool:
         if type(k) is not str:
             k = key_of(k, state_of(vm).convfmt)
-        stack[-1] = k in _array(stack[-1])
-        return nxt
-    return step
+        return k in _array(arr)
+    return contains
 
 
-@AWK.factory("AwkDelete", effect="arr key --", formula="delete arr[key]")
-def _delete(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        k = stack.pop()
+@AWK.function("AwkDelete", effect="arr key --", formula="delete arr[key]")
+def _delete(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], None]:
+    def delete(arr: Any, k: Any) -> None:
         if type(k) is not str:
             k = key_of(k, state_of(vm).convfmt)
-        _array(stack.pop()).pop(k, None)
-        return nxt
-    return step
+        _array(arr).pop(k, None)
+    return delete
 
 
-@AWK.factory("AwkDeleteAll", effect="arr --", formula="delete every element of arr")
-def _delete_all(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        _array(stack.pop()).clear()
-        return nxt
-    return step
+def _clear(arr: Any) -> None:
+    _array(arr).clear()
 
 
-@AWK.factory("AwkForIn", effect="arr -- it",
-             formula="it = an iterator over a snapshot of arr's keys")
-def _for_in(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        arr = _array(stack[-1])
-        stack[-1] = iter([(k, arr) for k in list(arr)])
-        return nxt
-    return step
+@AWK.function("AwkDeleteAll", effect="arr --", formula="delete every element of arr")
+def _delete_all(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], None]:
+    return _clear
 
 
-@AWK.factory("AwkForNext", effect="it -- key b",
-             formula="b = there is a next key still in the array; key = it (uninit when done)")
-def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        it = stack[-1]
-        for k, arr in it:
-            if k in arr:
-                stack[-1] = k
-                stack.append(True)
-                return nxt
-        stack[-1] = UNINIT
-        stack.append(False)
-        return nxt
-    return step
+def _snapshot(arr: Any) -> Any:
+    a = _array(arr)
+    return iter([(k, a) for k in list(a)])
 
 
-@AWK.factory("AwkArrayLen", effect="arr -- n", formula="n = number of elements of arr")
-def _array_len(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = float(len(_array(stack[-1])))
-        return nxt
-    return step
+@AWK.function("AwkForIn", effect="arr -- it",
+              formula="it = an iterator over a snapshot of arr's keys")
+def _for_in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
+    return _snapshot
 
 
-@AWK.factory("AwkCheckArray", effect="arr -- arr", formula="fatal unless arr is an array")
-def _check_array(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        _array(stack[-1])
-        return nxt
-    return step
+def _next_key(it: Any) -> tuple[Any, bool]:
+    for k, arr in it:
+        if k in arr:
+            return k, True
+    return UNINIT, False
 
 
-@AWK.factory("AwkCheckScalar", effect="v -- v", formula="fatal if v is an array")
-def _check_scalar(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkForNext", effect="it -- key b",
+              formula="b = there is a next key still in the array; key = it (uninit when done)")
+def _for_next(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], tuple[Any, bool]]:
+    return _next_key
 
-    def step() -> int:
-        if type(stack[-1]) is AwkArray:
-            raise AwkFatal("can't use array in scalar context")
-        return nxt
-    return step
+
+def _length(arr: Any) -> float:
+    return float(len(_array(arr)))
+
+
+@AWK.function("AwkArrayLen", effect="arr -- n", formula="n = number of elements of arr")
+def _array_len(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    return _length
+
+
+@AWK.function("AwkCheckArray", effect="arr -- arr", formula="fatal unless arr is an array")
+def _check_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
+    return _array
+
+
+def _scalar(v: Any) -> Any:
+    if type(v) is AwkArray:
+        raise AwkFatal("can't use array in scalar context")
+    return v
+
+
+@AWK.function("AwkCheckScalar", effect="v -- v", formula="fatal if v is an array")
+def _check_scalar(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
+    return _scalar

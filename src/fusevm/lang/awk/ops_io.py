@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fusevm.interp.extapi import Step
@@ -49,23 +50,14 @@ def _print_text(st: AwkState, items: list[Any]) -> str:
     return st.ofs.join([out(v) for v in items]) + st.ors
 
 
-@AWK.factory("AwkPrint", operands="count:U8", effect="items[count] --",
-             formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
-def _print(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkPrint", operands="count:U8", effect="items[count] --",
+              formula="write the items (OFMT) joined by OFS, then ORS; no items: $0", flags=IO)
+def _print(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        if count:
-            items = stack[-count:]
-            del stack[-count:]
-        else:
-            items = []
-        io_of(vm).out.write(_print_text(st, items))
-        return nxt
-    return step
+    def print_items(items: list[Any]) -> None:
+        host["awk.io"].out.write(_print_text(host["awk"], items))
+    return print_items
 
 
 @AWK.factory("AwkPrintTo", operands="count:U8 mode:U8", effect="items[count] dest --",
@@ -99,20 +91,15 @@ def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
         raise broken_pipe(dest) from None
 
 
-@AWK.factory("AwkPrintf", operands="count:U8", effect="items[count] --",
-             formula="write sprintf(items...)", flags=IO)
-def _printf(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkPrintf", operands="count:U8", effect="items[count] --",
+              formula="write sprintf(items...)", flags=IO)
+def _printf(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
+    host = vm.host_data
 
-    def step() -> int:
-        st = state_of(vm)
-        items = stack[-count:]
-        del stack[-count:]
-        io_of(vm).out.write(_sprintf(st, items))
-        return nxt
-    return step
+    def printf(items: list[Any]) -> None:
+        text = _sprintf(host["awk"], items)
+        host["awk.io"].out.write(text)
+    return printf
 
 
 @AWK.factory("AwkPrintfTo", operands="count:U8 mode:U8", effect="items[count] dest --",
@@ -140,19 +127,12 @@ def _sprintf(st: AwkState, items: list[Any]) -> str:
         raise AwkFatal(str(e)) from None
 
 
-@AWK.factory("AwkSprintf", operands="count:U8", effect="items[count] -- s",
-             formula="s = sprintf(items...)")
-def _sprintf_op(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    count, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        items = stack[-count:]
-        del stack[-count:]
-        stack.append(_sprintf(state_of(vm), items))
-        return nxt
-    return step
+@AWK.function("AwkSprintf", operands="count:U8", effect="items[count] -- s",
+              formula="s = sprintf(items...)")
+def _sprintf_op(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    def sprintf_items(items: list[Any]) -> str:
+        return _sprintf(state_of(vm), items)
+    return sprintf_items
 
 
 # -- getline ----------------------------------------------------------------------------
@@ -168,13 +148,11 @@ def _main_record(vm: Any) -> str | None:
     return rec
 
 
-def _source(vm: Any, command: bool) -> str | None | int:
+def _source(vm: Any, src: Any, command: bool) -> str | None | int:
     """The next record of a file or command. Neither form touches NR: POSIX's table says
     `cmd | getline` sets NR, but gawk, mawk and onetrue-awk all leave it alone,
     and we follow the implementations (decision D17)."""
-    st = state_of(vm)
-    name = st.str_of(vm.stack_api.pop())
-    return io_of(vm).read_from(name, command)
+    return io_of(vm).read_from(state_of(vm).str_of(src), command)
 
 
 def _result(rec: str | None | int) -> float:
@@ -185,97 +163,74 @@ def _result(rec: str | None | int) -> float:
     return 1.0
 
 
-@AWK.factory("AwkGetline", effect="-- r", formula="getline: $0 = next main record; NR, FNR += 1",
-             flags=IO)
-def _getline(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
+@AWK.function("AwkGetline", effect="-- r",
+              formula="getline: $0 = next main record; NR, FNR += 1", flags=IO)
+def _getline(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
+    def getline() -> float:
         rec = _main_record(vm)
         if rec is not None:
             state_of(vm).set_record(rec)
-        stack.append(_result(rec))
-        return nxt
-    return step
+        return _result(rec)
+    return getline
 
 
-@AWK.factory("AwkGetlineVar", effect="-- r v ok",
-             formula="getline var: v = next main record (ok when read); NR, FNR += 1", flags=IO)
-def _getline_var(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    nxt = ip + 1
-
-    def step() -> int:
-        _push_var(vm, _main_record(vm))
-        return nxt
-    return step
-
-
-def _push_var(vm: Any, rec: str | None | int) -> None:
-    stack = vm.stack_api.items
-    stack.append(_result(rec))
+def _var_result(rec: str | None | int) -> tuple[float, Any, bool]:
     if isinstance(rec, str):
-        stack.append(make_strnum(rec))
-        stack.append(True)
-    else:
-        stack.append(UNINIT)
-        stack.append(False)
+        return _result(rec), make_strnum(rec), True
+    return _result(rec), UNINIT, False
+
+
+@AWK.function("AwkGetlineVar", effect="-- r v ok",
+              formula="getline var: v = next main record (ok when read); NR, FNR += 1",
+              flags=IO)
+def _getline_var(vm: Any, operands: tuple[Any, ...]) -> Callable[[], tuple[float, Any, bool]]:
+    def getline_var() -> tuple[float, Any, bool]:
+        return _var_result(_main_record(vm))
+    return getline_var
 
 
 def _getline_into_record(from_cmd: bool) -> Any:
-    """The factory of `getline < src` / `src | getline`: $0 = the source's next record."""
-    def factory(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-        stack = vm.stack_api.items
-        nxt = ip + 1
-
-        def step() -> int:
-            rec = _source(vm, from_cmd)
+    """The binder of `getline < src` / `src | getline`: $0 = the source's next record."""
+    def binder(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+        def getline_into_record(src: Any) -> float:
+            rec = _source(vm, src, from_cmd)
             if isinstance(rec, str):
                 state_of(vm).set_record(rec)
-            stack.append(_result(rec))
-            return nxt
-        return step
-    return factory
+            return _result(rec)
+        return getline_into_record
+    return binder
 
 
 def _getline_into_var(from_cmd: bool) -> Any:
-    """The factory of `getline var < src` / `src | getline var`."""
-    def factory(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-        nxt = ip + 1
-
-        def step() -> int:
-            _push_var(vm, _source(vm, from_cmd))
-            return nxt
-        return step
-    return factory
+    """The binder of `getline var < src` / `src | getline var`."""
+    def binder(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], tuple[float, Any, bool]]:
+        def getline_into_var(src: Any) -> tuple[float, Any, bool]:
+            return _var_result(_source(vm, src, from_cmd))
+        return getline_into_var
+    return binder
 
 
 # Declared in this order: their ids are part of the compiled programs' ABI.
-AWK.factory("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
-            flags=IO)(_getline_into_record(False))
-AWK.factory("AwkGetlineFileVar", effect="src -- r v ok",
-            formula="getline var < src: v = its next record", flags=IO)(_getline_into_var(False))
-AWK.factory("AwkGetlineCmd", effect="src -- r",
-            formula="src | getline: $0 = the command's next record (NR unchanged)",
-            flags=IO)(_getline_into_record(True))
-AWK.factory("AwkGetlineCmdVar", effect="src -- r v ok",
-            formula="src | getline var: v = the command's next record (NR unchanged)",
-            flags=IO)(_getline_into_var(True))
+AWK.function("AwkGetlineFile", effect="src -- r", formula="getline < src: $0 = its next record",
+             flags=IO)(_getline_into_record(False))
+AWK.function("AwkGetlineFileVar", effect="src -- r v ok",
+             formula="getline var < src: v = its next record", flags=IO)(_getline_into_var(False))
+AWK.function("AwkGetlineCmd", effect="src -- r",
+             formula="src | getline: $0 = the command's next record (NR unchanged)",
+             flags=IO)(_getline_into_record(True))
+AWK.function("AwkGetlineCmdVar", effect="src -- r v ok",
+             formula="src | getline var: v = the command's next record (NR unchanged)",
+             flags=IO)(_getline_into_var(True))
 
 
 # -- string builtins -------------------------------------------------------------------
 
 
-@AWK.factory("AwkLength", effect="v -- n", formula="n = length of str(v)")
-def _length(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        v = stack[-1]
-        stack[-1] = float(len(v if type(v) is str else state_of(vm).str_of(v)))
-        return nxt
-    return step
+@AWK.function("AwkLength", effect="v -- n", formula="n = length of str(v)")
+def _length(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    def length(v: Any) -> float:
+        return float(len(v if type(v) is str else state_of(vm).str_of(v)))
+    return length
 
 
 @AWK.factory("AwkSubstr", operands="argc:U8", effect="args[argc] -- s",
@@ -293,176 +248,142 @@ def _substr(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@AWK.factory("AwkIndex", effect="s t -- n", formula="n = index(str(s), str(t))")
-def _index(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
+@AWK.function("AwkIndex", effect="s t -- n", formula="n = index(str(s), str(t))")
+def _index(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
+    def index_of(s: Any, t: Any) -> float:
         str_of = state_of(vm).str_of
-        t = str_of(stack.pop())
-        stack[-1] = float(index(str_of(stack[-1]), t))
-        return nxt
-    return step
+        return float(index(str_of(s), str_of(t)))
+    return index_of
 
 
-@AWK.factory("AwkCase", operands="upper:U8", effect="s -- r", formula="r = toupper/tolower(str(s))")
-def _case(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    upper, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkCase", operands="upper:U8", effect="s -- r",
+              formula="r = toupper/tolower(str(s))")
+def _case(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], str]:
+    convert = toupper if operands[0] else tolower
 
-    def step() -> int:
-        s = state_of(vm).str_of(stack[-1])
-        stack[-1] = toupper(s) if upper else tolower(s)
-        return nxt
-    return step
+    def case(s: Any) -> str:
+        return convert(state_of(vm).str_of(s))
+    return case
 
 
-@AWK.factory("AwkSplit", operands="mode:U8", effect="s arr sep -- n",
-             formula="n = split(s, arr, sep): mode 0 by FS (sep ignored), 1 by string, 2 by ERE")
-def _split(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkSplit", operands="mode:U8", effect="s arr sep -- n",
+              formula="n = split(s, arr, sep): mode 0 by FS (sep ignored), 1 by string, "
+                      "2 by ERE")
+def _split(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
     mode, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
+    def split_op(s: Any, arr: Any, sep: Any) -> float:
         st = state_of(vm)
-        sep = stack.pop()
-        arr = _array(stack.pop())
-        text = st.str_of(stack[-1])
+        a = _array(arr)
+        text = st.str_of(s)
         if mode == 0:
             pieces = split(text, None, st.fs)
         elif mode == 2:
             pieces = split(text, _dyn_regex(vm, sep), st.fs)
         else:
             pieces = split(text, st.str_of(sep), st.fs)
-        arr.clear()
+        a.clear()
         for i, piece in enumerate(pieces, 1):
-            arr[str(i)] = make_strnum(piece)
-        stack[-1] = float(len(pieces))
-        return nxt
-    return step
+            a[str(i)] = make_strnum(piece)
+        return float(len(pieces))
+    return split_op
 
 
-@AWK.factory("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
-             formula="sub/gsub: new = target with replacements, n of them; ok when n > 0", flags=R)
-def _sub(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    global_, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
+              formula="sub/gsub: new = target with replacements, n of them; ok when n > 0",
+              flags=R)
+def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[float, str, bool]]:
+    every = bool(operands[0])
 
-    def step() -> int:
+    def sub(re: Any, repl: Any, target: Any) -> tuple[float, str, bool]:
         st = state_of(vm)
-        target = st.str_of(stack.pop())
-        repl = st.str_of(stack.pop())
-        rx = _dyn_regex(vm, stack[-1])
-        new, count = subst(rx, repl, target, bool(global_))
-        stack[-1] = float(count)
-        stack.append(new)
-        stack.append(count > 0)
-        return nxt
-    return step
+        text = st.str_of(target)
+        replacement = st.str_of(repl)
+        new, count = subst(_dyn_regex(vm, re), replacement, text, every)
+        return float(count), new, count > 0
+    return sub
 
 
-@AWK.factory("AwkSubField", operands="global:U8", effect="i re repl -- n",
-             formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
-def _sub_field(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    global_, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkSubField", operands="global:U8", effect="i re repl -- n",
+              formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
+def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
+    every = bool(operands[0])
 
-    def step() -> int:
+    def sub_field(i: Any, re: Any, repl: Any) -> float:
         st = state_of(vm)
-        repl = st.str_of(stack.pop())
-        rx = _dyn_regex(vm, stack.pop())
-        i = _field_index(stack[-1])
-        new, count = subst(rx, repl, st.str_of(st.get_field(i)), bool(global_))
+        replacement = st.str_of(repl)
+        rx = _dyn_regex(vm, re)
+        k = _field_index(i)
+        new, count = subst(rx, replacement, st.str_of(st.get_field(k)), every)
         if count:
-            st.set_field(i, new)
-        stack[-1] = float(count)
-        return nxt
-    return step
+            st.set_field(k, new)
+        return float(count)
+    return sub_field
 
 
-@AWK.factory("AwkSubIndex", operands="global:U8", effect="arr key re repl -- n",
-             formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0", flags=R)
-def _sub_index(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    global_, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkSubIndex", operands="global:U8", effect="arr key re repl -- n",
+              formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0",
+              flags=R)
+def _sub_index(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any, Any], float]:
+    every = bool(operands[0])
 
-    def step() -> int:
+    def sub_index(arr: Any, k: Any, re: Any, repl: Any) -> float:
         st = state_of(vm)
-        repl = st.str_of(stack.pop())
-        rx = _dyn_regex(vm, stack.pop())
-        k = stack.pop()
+        replacement = st.str_of(repl)
+        rx = _dyn_regex(vm, re)
         if type(k) is not str:
             k = key_of(k, st.convfmt)
-        arr = _array(stack[-1])
-        old = arr.get(k, UNINIT)
-        new, count = subst(rx, repl, st.str_of(old), bool(global_))
+        a = _array(arr)
+        old = a.get(k, UNINIT)
+        new, count = subst(rx, replacement, st.str_of(old), every)
         if count:
-            arr[k] = new
-        elif k not in arr:
-            arr[k] = UNINIT
-        stack[-1] = float(count)
-        return nxt
-    return step
+            a[k] = new
+        elif k not in a:
+            a[k] = UNINIT
+        return float(count)
+    return sub_index
 
 
-@AWK.factory("AwkMatch", effect="s re -- n", formula="n = match(s, re); sets RSTART and RLENGTH")
-def _match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
+@AWK.function("AwkMatch", effect="s re -- n",
+              formula="n = match(s, re); sets RSTART and RLENGTH")
+def _match(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
+    def match(s: Any, re: Any) -> float:
         st = state_of(vm)
-        rx = _dyn_regex(vm, stack.pop())
-        start, length = re_match(st.str_of(stack[-1]), rx)
+        rx = _dyn_regex(vm, re)
+        start, length = re_match(st.str_of(s), rx)
         st.set_match(start, length)
-        stack[-1] = float(start)
-        return nxt
-    return step
+        return float(start)
+    return match
 
 
 # -- numeric builtins -------------------------------------------------------------------
 
 
-@AWK.factory("AwkInt", effect="v -- n", formula="n = int(num(v)), truncated toward zero")
-def _int(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = awk_int(num(stack[-1]))
-        return nxt
-    return step
+def _awk_int(v: Any) -> float:
+    return awk_int(num(v))
 
 
-@AWK.factory("AwkMath", operands="fn:U8", effect="v -- n",
-             formula="n = sqrt/exp/log/sin/cos of num(v)")
-def _math(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    fn, = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = _MATH[fn](num(stack[-1]))
-        return nxt
-    return step
+@AWK.function("AwkInt", effect="v -- n", formula="n = int(num(v)), truncated toward zero")
+def _int(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    return _awk_int
 
 
-@AWK.factory("AwkAtan2", effect="y x -- n", formula="n = atan2(num(y), num(x))")
-def _atan2(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
+@AWK.function("AwkMath", operands="fn:U8", effect="v -- n",
+              formula="n = sqrt/exp/log/sin/cos of num(v)")
+def _math(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    fn = _MATH[operands[0]]
 
-    def step() -> int:
-        x = num(stack.pop())
-        stack[-1] = awk_atan2(num(stack[-1]), x)
-        return nxt
-    return step
+    def math(v: Any) -> float:
+        return fn(num(v))
+    return math
+
+
+@AWK.function("AwkAtan2", effect="y x -- n", formula="n = atan2(num(y), num(x))")
+def _atan2(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
+    def atan2(y: Any, x: Any) -> float:
+        xn = num(x)
+        return awk_atan2(num(y), xn)
+    return atan2
 
 
 def _rng(vm: Any) -> AwkRandom:
@@ -472,15 +393,11 @@ def _rng(vm: Any) -> AwkRandom:
     return rng  # type: ignore[no-any-return]
 
 
-@AWK.factory("AwkRand", effect="-- n", formula="n = rand(), in [0, 1)")
-def _rand(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack.append(_rng(vm).rand())
-        return nxt
-    return step
+@AWK.function("AwkRand", effect="-- n", formula="n = rand(), in [0, 1)")
+def _rand(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
+    def rand() -> float:
+        return _rng(vm).rand()
+    return rand
 
 
 @AWK.factory("AwkSrand", operands="argc:U8", effect="args[argc] -- n",
@@ -500,29 +417,21 @@ def _srand(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 # -- I/O builtins ------------------------------------------------------------------------
 
 
-@AWK.factory("AwkSystem", effect="cmd -- n", formula="n = exit status of sh -c str(cmd)",
-             flags=IO | F.SPAWN)
-def _system(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        cmd = state_of(vm).str_of(stack[-1])
+@AWK.function("AwkSystem", effect="cmd -- n", formula="n = exit status of sh -c str(cmd)",
+              flags=IO | F.SPAWN)
+def _system(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    def system(cmd: Any) -> float:
+        text = state_of(vm).str_of(cmd)
         vm.require("spawn", "system()")
-        stack[-1] = float(io_of(vm).system(cmd))
-        return nxt
-    return step
+        return float(io_of(vm).system(text))
+    return system
 
 
-@AWK.factory("AwkClose", effect="name -- n", formula="n = close(str(name))", flags=IO)
-def _close(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack_api.items
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = float(io_of(vm).close(state_of(vm).str_of(stack[-1])))
-        return nxt
-    return step
+@AWK.function("AwkClose", effect="name -- n", formula="n = close(str(name))", flags=IO)
+def _close(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
+    def close(name: Any) -> float:
+        return float(io_of(vm).close(state_of(vm).str_of(name)))
+    return close
 
 
 @AWK.factory("AwkFflush", operands="argc:U8", effect="args[argc] -- n",
@@ -552,14 +461,11 @@ def ensure_loaded() -> None:
 # Declared last so the ids of the ops above stay as they were.
 
 
-@AWK.factory("AwkStrWide", operands="table:CONST index:I32", effect="-- s",
-             formula="push consts[table][index] (string literals beyond the 16-bit pool)")
-def _str_wide(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+@AWK.function("AwkStrWide", operands="table:CONST index:I32", effect="-- s",
+              formula="push consts[table][index] (string literals beyond the 16-bit pool)")
+def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
     table, index = operands
-    stack = vm.stack_api.items
-    nxt = ip + 1
 
-    def step() -> int:
-        stack.append(vm.chunk.constants[table][index])
-        return nxt
-    return step
+    def str_wide() -> str:
+        return vm.chunk.constants[table][index]  # type: ignore[no-any-return]
+    return str_wide

@@ -95,8 +95,17 @@ def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple
     right where the previous match ended is not a match, so gsub(/x*/, "-", "abc") gives
     "-a-b-c-" and gsub(/b*/, "-", "abc") gives "-a-c-".
     """
-    scan = _regex(ere).scanner(text).search
+    rx = _regex(ere)
     pieces = _replacement(repl)
+    lit = rx.literal
+    if lit:
+        # a non-empty literal's matches are str.replace's: leftmost, non-overlapping
+        new = "".join(lit if piece is None else piece for piece in pieces)
+        if global_:
+            count = text.count(lit)
+            return (text.replace(lit, new) if count else text), count
+        return (text.replace(lit, new, 1), 1) if lit in text else (text, 0)
+    scan = rx.scanner(text).search
     out: list[str] = []
     count = 0
     pos = 0

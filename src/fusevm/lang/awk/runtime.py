@@ -34,6 +34,7 @@ from fusevm.lang.awk.regex import (
     subst,
 )
 from fusevm.lang.awk.values import (
+    NUMBER_START,
     UNINIT,
     AwkValue,
     StrNum,
@@ -47,8 +48,9 @@ from fusevm.lang.awk.values import (
 )
 
 __all__ = [
-    "DEFAULT_CONVFMT", "UNINIT", "AwkRandom", "AwkRegex", "AwkValue", "RecordReader",
-    "StrNum", "TextSource", "array_key", "awk_atan2", "awk_cos", "awk_exp", "awk_int",
+    "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkRegex", "AwkValue",
+    "RecordReader", "StrNum", "TextSource", "array_key", "awk_atan2", "awk_cos", "awk_exp",
+    "awk_int",
     "awk_log", "awk_mod", "awk_pow", "awk_sin", "awk_sqrt", "compare", "compile_ere",
     "ere_to_re2", "index", "is_numeric", "looks_numeric", "make_strnum", "match",
     "num_to_str", "relop", "split", "split_on_regex", "split_record", "sprintf",

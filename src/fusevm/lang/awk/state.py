@@ -17,6 +17,7 @@ from typing import Any, Final
 from fusevm.errors import VMError
 from fusevm.lang.awk.format import DEFAULT_CONVFMT, num_to_str
 from fusevm.lang.awk.runtime import (
+    NUMBER_START,
     UNINIT,
     StrNum,
     make_strnum,
@@ -121,9 +122,14 @@ class AwkState:
         """The field list, splitting $0 now if it has not been split."""
         fields = self.fields
         if fields is None:
-            fields = split_record(self.record, self.fs, paragraph=self.rs == "")
+            text = self.record
+            if self.fs == " " and text.isprintable():
+                fields = text.split()  # the default FS on a line of printable text
+            else:
+                fields = split_record(text, self.fs, paragraph=self.rs == "")
             self.fields = fields
-            self.literal = set()
+            if self.literal:
+                self.literal = set()
             self.nf = len(fields)
             self.nf_val = None
         return fields
@@ -161,7 +167,9 @@ class AwkState:
         if index > len(fields):
             return ""
         v = fields[index - 1]
-        if type(v) is str and index not in self.literal:
+        # only text that can start a number needs the strnum test (words are returned as
+        # they are); a StrNum found is kept in the list, so the test runs once per field
+        if type(v) is str and v and v[0] in NUMBER_START and index not in self.literal:
             v = make_strnum(v)
             if type(v) is StrNum:
                 fields[index - 1] = v

@@ -73,6 +73,7 @@ class Streams:
         self.stdin_bin = stdin
         self.out = text_writer(stdout)
         self._stdin_text: io.TextIOWrapper | None = None
+        self._stdin_reader: RecordReader | None = None
         self._stderr: io.TextIOWrapper | None = None
         self.system_runner = system
         self.main: RecordReader | None = None
@@ -91,9 +92,22 @@ class Streams:
             self._stdin_text = text_reader(self.stdin_bin)
         return self._stdin_text
 
+    def stdin_reader(self) -> RecordReader:
+        """The one reader of standard input: the main input and `getline < "-"` share
+        it, and with it the input it has read ahead."""
+        if self._stdin_reader is None:
+            self._stdin_reader = RecordReader(self.stdin_text())
+        return self._stdin_reader
+
     def next_main(self) -> str | None:
         """The next record of the main input, or None when every file is read."""
         st = self.state
+        main = self.main
+        if main is not None:  # the hot case: one more record of the current file
+            rec = main.read_record(st.rs)
+            if rec is not None:
+                return rec
+            self._close_main()
         while True:
             if self.main is None and not self._open_next():
                 return None
@@ -132,14 +146,16 @@ class Streams:
             self.used_file = True
             if name in ("-", "/dev/stdin"):
                 text = self.stdin_text()
+                reader = self.stdin_reader()
             else:
                 try:
                     text = text_reader(open(name, "rb"))  # noqa: SIM115 - kept open
                 except OSError as e:
                     # fatal, END skipped, as in gawk, onetrue-awk and mawk
                     raise AwkFatal(f"can't open file {name}: {e.strerror}") from None
+                reader = RecordReader(text)
             self._main_text = text
-            self.main = RecordReader(text)
+            self.main = reader
             st.values[FILENAME] = arg
             st.fnr = 0
             st.fnr_val = None
@@ -147,7 +163,7 @@ class Streams:
         if not self.used_file:
             self.used_file = True
             self._main_text = self.stdin_text()
-            self.main = RecordReader(self._main_text)
+            self.main = self.stdin_reader()
             st.fnr = 0
             return True
         return False
@@ -171,13 +187,13 @@ class Streams:
                 s = _Stream(text, proc, RecordReader(text))
             else:
                 if name in ("-", "/dev/stdin"):
-                    text = self.stdin_text()
+                    s = _Stream(self.stdin_text(), None, self.stdin_reader())
                 else:
                     try:
                         text = text_reader(open(name, "rb"))  # noqa: SIM115 - kept open
                     except OSError:
                         return -1
-                s = _Stream(text, None, RecordReader(text))
+                    s = _Stream(text, None, RecordReader(text))
             self.inputs[name] = s
         assert s.reader is not None
         return s.reader.read_record(self.state.rs)

@@ -16,16 +16,31 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Final
 
 
-@dataclass(frozen=True, slots=True)
 class StrNum:
-    """A numeric string: prints as `text`, compares as `num` against numbers."""
+    """A numeric string: prints as `text`, compares as `num` against numbers.
 
-    text: str
-    num: float
+    Immutable by convention: one is made for every numeric field that is read, so it is
+    a plain slotted class (a frozen dataclass costs twice as much to construct)."""
+
+    __slots__ = ("text", "num")
+
+    def __init__(self, text: str, num: float) -> None:
+        self.text = text
+        self.num = num
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not StrNum:
+            return NotImplemented
+        return self.text == other.text and self.num == other.num
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.num))
+
+    def __repr__(self) -> str:
+        return f"StrNum(text={self.text!r}, num={self.num!r})"
 
     def __str__(self) -> str:
         return self.text
@@ -87,8 +102,14 @@ def looks_numeric(text: str) -> bool:
     return _NUMERIC_STRING.match(text) is not None or _special(text) is not None
 
 
+#: The characters a numeric string can start with (blanks, a sign, a digit, a point).
+NUMBER_START: Final = frozenset("0123456789.+- \t\n\r\f\v")
+
+
 def make_strnum(text: str) -> str | StrNum:
     """Wrap input text: a StrNum if it looks numeric, else the plain string."""
+    if not text or text[0] not in NUMBER_START:
+        return text  # most words: no set scan, no regex
     if _NUMBER_CHARS.issuperset(text):
         try:
             return StrNum(text, float(text))

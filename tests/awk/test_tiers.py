@@ -1,0 +1,44 @@
+"""awk under the baseline tier against awk in the interpreter alone (the oracle): the same
+output, status and errors, on programs that use every kind of awk op (fields, specials,
+arrays, comparisons, regexes, getline, next, exit, errors), with the baseline really
+compiling the record loop and calling awk's ops as functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusevm.baseline import compiler
+
+from .awkrun import run
+
+INPUT = "".join(f"k{i % 7} {i * 1.5} {i % 3} alpha{i % 4} beta -{i}e1\n" for i in range(200))
+
+PROGRAMS = [
+    "{ s += $3 } END { print s, NR }",
+    "{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (w in c) n++; print n }",
+    '/alpha[12]/ { n++ } $1 == "k3" { m++ } END { print n, m }',
+    '{ printf "%-5s|%8.2f|%3d\\n", $1, $2, $3 }',
+    '{ n += gsub(/a/, "A"); $2 = $2 * 2 } NR % 30 == 0 { print; print NF }',
+    "{ $7 = $1 $3; print $0; NF = 3; print }",
+    "$2 > 40 && $3 != 1 { print NR, $2 + $6 } END { print NR }",
+    "NR == 5 { next } NR == 150 { exit 3 } { t = t substr($1, 2) } END { print length(t) }",
+    '{ a[$1] = a[$1] " " $4 } END { for (k in a) if (k in a) print k, length(a[k]) }',
+    "{ x = $2; x++; y -= $6; z = z < $2 ? $2 : z } END { print x, y, z }",
+    '{ if (match($4, /[0-9]+/)) s += substr($4, RSTART, RLENGTH) } END { print s }',
+    "{ delete a; a[NR] = $0; split($0, b); n += length(b) } END { print n, length(a) }",
+    '{ print $(NF - 1), toupper($4) > "/dev/stdout" }',
+    "NR == 3 { print $(-1) }",
+    "{ s = s + $2 / (NR - 150) } END { print s }",
+]
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_baseline_agrees_with_the_interpreter(program: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    expected = run([program], INPUT)
+    monkeypatch.setenv("FUSEVM_BASELINE", "on")
+    before = compiler.stats()["compiles"]
+    got = run([program], INPUT)
+    assert got == expected
+    assert compiler.stats()["compiles"] > before or program.startswith("NR == 3")
