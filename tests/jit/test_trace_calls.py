@@ -10,7 +10,7 @@ import pytest
 
 from conftest import requires_llvmlite
 from fusevm.asm import assemble
-from fusevm.bench.jit_workloads import ACK_SUB
+from fusevm.bench.jit_workloads import ACK_SUB, FIB_SUB
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.vm import VM
 from fusevm.jit import get_config, set_config
@@ -24,25 +24,7 @@ FIB = """
     LoadInt {n}
     Call fib 1
     ReturnValue
-.sub fib
-    SetSlot 0
-    GetSlot 0
-    LoadInt 1
-    NumLe
-    JumpIfFalse more
-    GetSlot 0
-    ReturnValue
-more:
-    GetSlot 0
-    Dec
-    Call fib 1
-    GetSlot 0
-    LoadInt 2
-    Sub
-    Call fib 1
-    Add
-    ReturnValue
-"""
+""" + FIB_SUB
 
 ACK = """
     LoadInt {m}
