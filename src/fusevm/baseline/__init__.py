@@ -13,6 +13,7 @@ the interpreter does not.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -64,8 +65,12 @@ class BaselineHook:
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM)."""
-        from fusevm.baseline import compiler
-        return 1 if compiler.compiled_at(vm.chunk, h) else self.region_threshold
+        # Nothing is compiled before the compiler is first loaded: a VM's set-up does not
+        # load it (a short run never needs it).
+        compiler = sys.modules.get("fusevm.baseline.compiler")
+        if compiler is not None and compiler.compiled_at(vm.chunk, h):
+            return 1
+        return self.region_threshold
 
     def start_run(self, vm: VM) -> None:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""

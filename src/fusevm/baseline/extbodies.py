@@ -16,6 +16,7 @@ from typing import Any
 
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
+from fusevm.interp.extapi import gather
 from fusevm.ops.extension import run_sizes
 
 
@@ -43,15 +44,7 @@ def call(ip: int, d: Decoded, inputs: list[str], outputs: list[str],
     run of them as one list) and assigning `outputs`, and how many stack locals go back to
     vm.stack when it raises (what the derived step leaves there)."""
     sizes = run_sizes(d.spec, d.operands)
-    args: list[str] = []
-    k = 0
-    for n in sizes:
-        if n is None:
-            args.append(inputs[k])
-            k += 1
-        else:
-            args.append(f"[{', '.join(inputs[k:k + n])}]")
-            k += n
+    args = [a if isinstance(a, str) else f"[{', '.join(a)}]" for a in gather(inputs, sizes)]
     expr = f"x{ip}({', '.join(args)})"
     if outputs:
         expr = f"{', '.join(outputs)}{',' if len(outputs) > 1 else ''} = {expr}"

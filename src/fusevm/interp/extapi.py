@@ -48,10 +48,12 @@ by-reference values and are never copied.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
+
+T = TypeVar("T")
 
 __all__ = ["HALT", "OperandStack", "Step", "function_step", "gathered_step"]
 
@@ -155,6 +157,21 @@ class OperandStack:
         return f"<OperandStack depth={len(self.items)}>"
 
 
+def gather(values: list[T], sizes: tuple[int | None, ...]) -> list[T | list[T]]:
+    """An op's input values in order, each operand-sized run of them as one list (`sizes`
+    gives each input's length: None for a single value)."""
+    args: list[T | list[T]] = []
+    k = 0
+    for n in sizes:
+        if n is None:
+            args.append(values[k])
+            k += 1
+        else:
+            args.append(values[k:k + n])
+            k += n
+    return args
+
+
 def gathered_step(fn: Callable[..., Any], stack: list[Any], ip: int,
                   sizes: tuple[int | None, ...], outputs: int) -> Step:
     """The interpreter's step for a function whose inputs include operand-sized runs:
@@ -170,16 +187,7 @@ def gathered_step(fn: Callable[..., Any], stack: list[Any], ip: int,
             del stack[-total:]
         else:
             values = []
-        args: list[Any] = []
-        k = 0
-        for n in sizes:
-            if n is None:
-                args.append(values[k])
-                k += 1
-            else:
-                args.append(values[k:k + n])
-                k += n
-        r = fn(*args)
+        r = fn(*gather(values, sizes))
         if outputs == 1:
             push(r)
         elif outputs:

@@ -153,42 +153,34 @@ def _assign_arg(s: ShState, arg: str) -> str:
     return name
 
 
-@builtin("export")
-def _export(s: ShState, vm: Any, argv: list[str]) -> int:
+def _declare(s: ShState, argv: list[str], names: set[str], word: str) -> int:
+    """`export` and `readonly` (`word`): mark each NAME[=VALUE] in `names`, or list those
+    marked."""
     args = argv[1:]
     if args and args[0] == "-p":
         args = args[1:]
     if args and args[0] == "--":
         args = args[1:]
     if not args:
-        for k in sorted(s.exported):
+        for k in sorted(names):
             if k in s.vars:
-                out(f"export {k}={quote(s.vars[k])}\n")
+                out(f"{word} {k}={quote(s.vars[k])}\n")
             else:
-                out(f"export {k}\n")
+                out(f"{word} {k}\n")
         return 0
     for a in args:
-        s.exported.add(_assign_arg(s, a))
+        names.add(_assign_arg(s, a))
     return 0
+
+
+@builtin("export")
+def _export(s: ShState, vm: Any, argv: list[str]) -> int:
+    return _declare(s, argv, s.exported, "export")
 
 
 @builtin("readonly")
 def _readonly(s: ShState, vm: Any, argv: list[str]) -> int:
-    args = argv[1:]
-    if args and args[0] == "-p":
-        args = args[1:]
-    if args and args[0] == "--":
-        args = args[1:]
-    if not args:
-        for k in sorted(s.readonly):
-            if k in s.vars:
-                out(f"readonly {k}={quote(s.vars[k])}\n")
-            else:
-                out(f"readonly {k}\n")
-        return 0
-    for a in args:
-        s.readonly.add(_assign_arg(s, a))
-    return 0
+    return _declare(s, argv, s.readonly, "readonly")
 
 
 @builtin("local")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from fusevm.interp import shapes
 from fusevm.interp.extapi import Step
 from fusevm.lang.sh import arith, runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
@@ -517,16 +518,7 @@ def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArithBin")
 def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
-    stack = vm.stack
-    pop = stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        stack[-1] = fn(stack[-1], b)
-        return nxt
-    return step
+    return shapes.binary(vm, ip, arith.BINARY[ARITH_BINARY[operands[0]]])
 
 
 @SH.bind("ShArithK")
@@ -581,10 +573,7 @@ def _arith_text(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
     if quoted & RAW:
-        def raw() -> int:
-            stack[-1] = str(stack[-1])
-            return nxt
-        return raw
+        return shapes.unary(vm, ip, str)
 
     def step() -> int:
         stack[-1] = mark(str(stack[-1]), quoted)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.interp.extapi import Step
+from fusevm.interp.shapes import unary
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
@@ -150,25 +150,14 @@ def _fields(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-def _top(vm: Any, ip: int, fn: Callable[[str], str]) -> Step:
-    """A step replacing the top of the stack by fn(top)."""
-    stack = vm.stack
-    nxt = ip + 1
-
-    def step() -> int:
-        stack[-1] = fn(stack[-1])
-        return nxt
-    return step
-
-
 @SH.bind("ShStrip")
 def _strip(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    return _top(vm, ip, words.strip)
+    return unary(vm, ip, words.strip)
 
 
 @SH.bind("ShPattern")
 def _pattern(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    return _top(vm, ip, words.pattern)
+    return unary(vm, ip, words.pattern)
 
 
 @SH.handle("ShSubstInline")
