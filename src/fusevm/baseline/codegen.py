@@ -40,6 +40,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
 from . import extbodies
+from .calls import BOUND, STATS, Unwind, eligible, frame_cap, resume
 from .fold import Localize
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
@@ -125,6 +126,10 @@ class _Gen:
         self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
+        #: Functions with a direct form (`calls`), and those this code calls directly.
+        self.forms = eligible(chunk, cp)
+        self.callees = {e for ip in region.ops
+                        if (e := self.direct_callee(cp.analysis.decoded[ip])) is not None}
 
     def put(self, indent: int, text: str, ip: int | None = None, keep: int = 0,
             flushed: bool = False) -> None:
@@ -345,9 +350,20 @@ class _Gen:
         if cond is not None:
             self.emit_branch(last, d, cond, 0)
 
+    def direct_callee(self, d: Decoded) -> int | None:
+        """The entry of the function a `Call` runs when it has a direct form."""
+        if d.spec is not Op.Call.spec:
+            return None
+        entry = self.chunk.find_sub(d.operands[0])
+        return entry if entry in self.forms else None
+
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         """An op without a body: its interpreter step, with the locals written back."""
         self.known.clear()
+        callee = self.direct_callee(d)
+        if callee is not None:
+            self.emit_direct_call(ip, d, depth, following, callee)
+            return
         after = self.depth_after(ip)
         out = flush(depth)
         if out:
@@ -370,6 +386,28 @@ class _Gen:
                 self.put(self.base, fall)
         else:
             self.put(self.base, "return nxt")
+
+    def emit_direct_call(self, ip: int, d: Decoded, depth: int, following: int | None,
+                         callee: int) -> None:
+        """A `Call` of a function with a direct form: a Python call of that form with
+        the stack locals (`calls`), unless the frames reach the VM's limits, where the
+        interpreter's step runs it (and raises what it raises)."""
+        argc = d.operands[1]
+        first = depth - argc
+        self.put(self.base, "r = cap - len(frames)\nif r < 0:")
+        out = flush(depth)
+        if out:
+            self.put(self.base + 1, out, ip, depth)
+        self.put(self.base + 1, f"{FLUSH}\n{RELEASE}\nreturn f{ip}()", ip, 0, True)
+        args = ", ".join([*_locals(first, argc), f"r if r < {BOUND} else {BOUND}"])
+        result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
+        self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
+        if ip + 1 in self.region.ops:
+            fall = self.fall(ip, following)
+            if fall:
+                self.put(self.base, fall)
+        else:
+            self.put(self.base, self.leave(self.depth_after(ip), ip + 1))
 
     # -- the function -------------------------------------------------------------------
 
@@ -394,6 +432,13 @@ class _Gen:
             if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
                 self.consts["callee"] = extbodies.callee
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
+        if self.callees:
+            self.consts.update(Unwind=Unwind, resume=resume, frame_cap=frame_cap,
+                               STATS=STATS)
+            self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\n"
+                        "direct = forms(vm, plain, code)")
+            for e in sorted(self.callees):
+                self.put(1, f"d{e} = direct[{e}]")
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
@@ -447,6 +492,17 @@ class _Gen:
             if depth:
                 self.put(2, f"if pc == {e}:\n    " + reload(depth).replace("\n", "\n    "))
         self.put(2, "try:")
+        self.emit_blocks(envs)
+        if self.callees:
+            self.put(2, "except Unwind as u:")
+            self.put(3, "return resume(vm, u, LINE_IP, WRITTEN)")
+        self.put(2, "except BaseException as exc:")
+        self.put(3, "raise fault(vm, exc, LINE_IP, DEPTH, WRITTEN)")
+
+    def emit_blocks(self, envs: dict[int, Env]) -> None:
+        """The region's blocks in a `while True` (at indentation 3), each written for
+        the types `envs` gives at its start."""
+        an, region = self.an, self.region
         self.put(3, "while True:")
         blocks = _blocks(region)
         loops = self.loops(blocks)
@@ -492,9 +548,7 @@ class _Gen:
                 self.put(indent, "break")
                 indent -= 1
                 self.nest.pop()
-        self.put(4, f"{FLUSH}\nreturn {len(self.chunk.ops)}")
-        self.put(2, "except BaseException as exc:")
-        self.put(3, "raise fault(vm, exc, LINE_IP, DEPTH, WRITTEN)")
+        self.put(4, self.leave(0, len(self.chunk.ops)))
 
     def loops(self, blocks: list[tuple[int, list[int]]]) -> set[tuple[int, int]]:
         """Runs of blocks (first and last index) written as Python loops: each from a

@@ -12,6 +12,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from fusevm.baseline import calls, direct
 from fusevm.baseline.codegen import Generated, generate
 from fusevm.baseline.regions import plan
 from fusevm.baseline.types import KNOWN, Env
@@ -49,7 +50,7 @@ _made: weakref.WeakKeyDictionary[Chunk, dict[int, Any]] = weakref.WeakKeyDiction
 
 def stats() -> dict[str, float]:
     """Counters of the baseline tier: regions compiled, compile time, regions bound."""
-    return COUNTERS.as_dict()
+    return {**COUNTERS.as_dict(), **calls.STATS.as_dict()}
 
 
 def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None) -> Any:
@@ -77,6 +78,7 @@ def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(gen.constants)
     namespace["fault"] = fault
+    namespace["forms"] = direct.bind
     namespace["LINE_IP"] = gen.line_ip
     namespace["DEPTH"] = depth
     namespace["WRITTEN"] = gen.written

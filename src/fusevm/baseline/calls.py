@@ -1,0 +1,200 @@
+"""Frameless direct calls: which functions get them, and unwinding back to the frames.
+
+A function body whose ops the baseline writes out (bodies, extension functions, `Call`s
+of other such functions, `Return`/`ReturnValue`) gets a second compiled form
+(`direct.py`): a Python function of its arguments returning its result. Compiled code
+runs `Call` of such a function as a Python call: no Frame, no vm.stack traffic, no trip
+through the dispatch loop (V8's and PyPy's calls between optimised functions are the
+model; the interpreter's frames exist only when something needs them).
+
+Something needs them when an op raises, an interrupt is seen at a function entry or an
+edge into a loop header, the call depth reaches the VM's limit or `BOUND` direct calls
+(the Python stack), or control goes where the form does not follow (a jump out of the
+function). Then the function raises `Leave` (or the op's error), which its handler turns
+into an `Unwind` carrying the interpreter's state at that op: its ip, operand stack and
+slots. Each frameless caller on the way up adds its own (its call site, the stack below
+the arguments, its slots), and the region code that made the outermost direct call
+rebuilds vm.frames, vm.stack and vm.slots exactly as the interpreter would have them
+(`resume`), then continues at that ip in the dispatch loop, or raises the error located
+there, with the backtrace of the rebuilt frames. Nothing runs twice: each op either ran
+completely in the frameless code or runs in the interpreter.
+
+Budgets: region code steps aside whenever a run has a budget (`vm._budget`), so direct
+forms never run under one and need not count.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.errors import StackUnderflow, VMError
+from fusevm.interp.names import op_name
+from fusevm.ops import Op
+from fusevm.values import Undef
+
+from .regions import ChunkPlan, inline
+
+if TYPE_CHECKING:
+    from fusevm.interp.vm import VM
+
+#: Direct calls nested in one another before the interpreter's frames take over (they
+#: use the Python stack, one Python frame each; the interpreter's use none).
+BOUND: Final = 200
+
+
+@dataclass(slots=True)
+class Counters:
+    """Direct forms compiled (per chunk; their compile time) and bound (per VM), region code's calls into
+    them (`entries`, not the calls between them), and unwinds to the interpreter."""
+
+    forms: int = 0
+    seconds: float = 0.0
+    bound: int = 0
+    entries: int = 0
+    unwinds: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"direct_forms": self.forms, "direct_ms": round(self.seconds * 1e3, 3),
+                "direct_bound": self.bound,
+                "direct_entries": self.entries, "direct_unwinds": self.unwinds}
+
+
+STATS = Counters()
+
+
+class Leave(Exception):
+    """Raised in a direct form: continue in the interpreter at `target`, with the form's
+    stack locals `s0 .. s<depth-1>` as the operand stack."""
+
+    def __init__(self, target: int, depth: int) -> None:
+        self.target = target
+        self.depth = depth
+
+
+class Unwind(Exception):
+    """The interpreter's state where a direct form gave up, collected on the way out.
+
+    `ip`, `stack`, `slots` belong to the innermost function (`error`: the exception its
+    op at `ip` raised, else None: continue at `ip`); `outer` holds one (call site, stack
+    below the arguments, slots) per frameless caller, innermost first."""
+
+    def __init__(self, ip: int, stack: list[Any], slots: list[Any],
+                 error: BaseException | None) -> None:
+        self.ip = ip
+        self.stack = stack
+        self.slots = slots
+        self.error = error
+        self.outer: list[tuple[int, list[Any], list[Any]]] = []
+
+
+_eligible: weakref.WeakKeyDictionary[Chunk, frozenset[int]] = weakref.WeakKeyDictionary()
+
+
+def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
+    """The entries of the functions that get a direct form: every op of the body written
+    out, a `Call` (of another such function) or a return."""
+    found = _eligible.get(chunk)
+    if found is not None:
+        return found
+    an = cp.analysis
+    call, returns = Op.Call.spec, (Op.Return.spec, Op.ReturnValue.spec)
+    candidates: dict[int, set[int]] = {}
+    for region in cp.regions:
+        if region.entry not in an.arity or region.stop is not None:
+            continue
+        callees: set[int] | None = set()
+        for ip in region.ops:
+            d = an.decoded[ip]
+            if inline(d) or d.spec in returns:
+                continue
+            entry = chunk.find_sub(d.operands[0]) if d.spec is call else None
+            if entry is None:
+                callees = None
+                break
+            callees.add(entry)
+        if callees is not None:
+            candidates[region.entry] = callees
+    changed = True
+    while changed:  # a function calling one without a direct form has none either
+        changed = False
+        for entry, callees in list(candidates.items()):
+            if not callees <= candidates.keys():
+                del candidates[entry]
+                changed = True
+    found = frozenset(candidates)
+    _eligible[chunk] = found
+    return found
+
+
+def frame_cap(vm: VM) -> int:
+    """The frame count past which the interpreter's `Call` step checks the limits (the
+    depth limit, and the size limit for wide frames): the frameless path stays below."""
+    nslots = vm.chunk.slot_count
+    limit = vm.max_depth
+    return min(limit, vm.max_size // nslots) if nslots else limit
+
+
+def unwound(exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],
+            cached: tuple[int, ...], nslots: int, entry: int) -> Unwind:
+    """In a direct form's handler: `exc` as the Unwind to raise, with this function's
+    frame added (its locals read from the traceback, as `compiler.fault` does)."""
+    tb = exc.__traceback__
+    assert tb is not None
+    values = tb.tb_frame.f_locals
+    slots = [Undef] * nslots
+    for k in cached:
+        slots[k] = values.get(f"l{k}", Undef)
+    found = line_ip.get(tb.tb_lineno)
+    ip, keep = (entry, 0) if found is None else found[:2]
+    if type(exc) is Unwind:
+        exc.outer.append((ip, [values.get(f"s{k}") for k in range(keep)], slots))
+        exc.__traceback__ = None
+        return exc
+    if type(exc) is Leave:
+        return Unwind(exc.target, [values.get(f"s{k}") for k in range(exc.depth)], slots,
+                      None)
+    if isinstance(exc, IndexError):
+        exc = StackUnderflow(f"stack underflow ({exc})")
+    return Unwind(ip, [values.get(f"s{k}") for k in range(keep)], slots, exc)
+
+
+def resume(vm: VM, u: Unwind, line_ip: dict[int, tuple[int, int, bool]],
+           written: tuple[int, ...]) -> int:
+    """In region code's handler, for an Unwind out of the direct call on the line the
+    traceback names: put the region's own state back where the interpreter keeps it,
+    push a frame per frameless function, and return the ip to continue at (or raise the
+    error located at its op)."""
+    from fusevm.interp.vm import Frame
+
+    STATS.unwinds += 1
+    tb = u.__traceback__
+    assert tb is not None
+    site, keep, _ = line_ip[tb.tb_lineno]
+    values = tb.tb_frame.f_locals
+    stack = vm.stack
+    stack.extend(values.get(f"s{k}") for k in range(keep))
+    slots = vm.slots
+    for k in written:
+        slots[k] = values.get(f"l{k}")
+    frames = vm.frames
+    ret = site + 1
+    for call_ip, below, callee_slots in reversed(u.outer):
+        frames.append(Frame(callee_slots, ret, len(stack), Frame.CALL))
+        stack.extend(below)
+        ret = call_ip + 1
+    frames.append(Frame(u.slots, ret, len(stack), Frame.CALL))
+    stack.extend(u.stack)
+    vm.slots = u.slots
+    u.__traceback__ = None
+    error = u.error
+    if error is None:
+        return u.ip
+    vm._fault_ip = u.ip
+    if isinstance(error, VMError):
+        chunk = vm.chunk
+        error.locate(op=op_name(chunk, u.ip), ip=u.ip, source=chunk.source,
+                     line=chunk.line_of(u.ip))
+    raise error
