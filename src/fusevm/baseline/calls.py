@@ -47,8 +47,9 @@ BOUND: Final = 200
 
 @dataclass(slots=True)
 class Counters:
-    """Direct forms compiled (per chunk; their compile time) and bound (per VM), region code's calls into
-    them (`entries`, not the calls between them), and unwinds to the interpreter."""
+    """Direct forms compiled (per chunk; their compile time) and bound (per VM), region
+    code's calls into them (`entries`, not the calls between them), and unwinds to the
+    interpreter."""
 
     forms: int = 0
     seconds: float = 0.0
@@ -105,17 +106,16 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
     for region in cp.regions:
         if region.entry not in an.arity or region.stop is not None:
             continue
-        callees: set[int] | None = set()
+        callees: set[int] = set()
         for ip in region.ops:
             d = an.decoded[ip]
             if inline(d) or d.spec in returns:
                 continue
             entry = chunk.find_sub(d.operands[0]) if d.spec is call else None
             if entry is None:
-                callees = None
                 break
             callees.add(entry)
-        if callees is not None:
+        else:
             candidates[region.entry] = callees
     changed = True
     while changed:  # a function calling one without a direct form has none either

@@ -1,0 +1,302 @@
+"""Frameless direct calls (`fusevm.baseline.calls`) against the interpreter: recursion,
+deep recursion past the direct bound, errors and their backtraces inside nested direct
+calls, type changes mid-recursion, the depth limit, interrupts and budgets, with the
+counters proving the frameless path ran (and unwound where it had to)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from fusevm import VM, BudgetExceeded, Interrupted, VMError
+from fusevm.asm import assemble
+from fusevm.baseline import calls, compiler
+from fusevm.errors import RecursionLimit
+from fusevm.values import same_value
+
+
+def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
+    chunk = assemble(text, source="direct.fasm")
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out, baseline=baseline, **options)
+    if baseline:
+        vm._tiers.region_threshold = 1
+    try:
+        result: Any = vm.run()
+        error = None
+    except VMError as e:
+        result = None
+        error = (type(e).__name__, e.message, e.op, e.ip, e.line, e.backtrace)
+    frames = [(f.return_ip, f.stack_base, f.kind, list(f.slots)) for f in vm.frames]
+    return result, error, out.getvalue(), list(vm.globals), vm.ip, list(vm.stack), frames
+
+
+def agree(text: str, **options: Any) -> tuple[Any, ...]:
+    """Run `text` in both tiers; they must agree on everything. The baseline's outcome."""
+    ref = run(text, False, **options)
+    got = run(text, True, **options)
+    assert same_value(ref[0], got[0]), (ref[0], got[0])
+    assert ref[1:5] == got[1:5], (ref[1:5], got[1:5])
+    assert len(ref[5]) == len(got[5]) and all(map(same_value, ref[5], got[5]))
+    assert len(ref[6]) == len(got[6])
+    for a, b in zip(ref[6], got[6]):
+        assert a[:3] == b[:3] and all(map(same_value, a[3], b[3])), (a, b)
+    return got
+
+
+def counters() -> dict[str, float]:
+    return calls.STATS.as_dict()
+
+
+FIB = """
+    LoadInt {n}
+    Call fib 1
+    Jump end
+.sub fib
+    SetSlot 0
+    GetSlot 0
+    LoadInt 1
+    NumLe
+    JumpIfFalse recurse
+    GetSlot 0
+    ReturnValue
+recurse:
+    GetSlot 0
+    Dec
+    Call fib 1
+    GetSlot 0
+    LoadInt 2
+    Sub
+    Call fib 1
+    Add
+    ReturnValue
+end:
+"""
+
+ACK = """
+    LoadInt 2
+    LoadInt 3
+    Call ack 2
+    Jump end
+.sub ack
+    SetSlot 1
+    SetSlot 0
+    GetSlot 0
+    JumpIfTrue m_positive
+    GetSlot 1
+    Inc
+    ReturnValue
+m_positive:
+    GetSlot 1
+    JumpIfTrue both
+    GetSlot 0
+    Dec
+    LoadInt 1
+    Call ack 2
+    ReturnValue
+both:
+    GetSlot 0
+    Dec
+    GetSlot 0
+    GetSlot 1
+    Dec
+    Call ack 2
+    Call ack 2
+    ReturnValue
+end:
+"""
+
+#: even(n) / odd(n) by mutual recursion, with a loop in between and a global counter.
+MUTUAL = """
+    LoadInt 0
+    SetVar calls
+    LoadInt {n}
+    Call even 1
+    GetVar calls
+    PrintLn 2
+    Jump end
+.sub even
+    SetSlot 0
+    GetVar calls
+    Inc
+    SetVar calls
+    GetSlot 0
+    JumpIfTrue even_more
+    LoadTrue
+    ReturnValue
+even_more:
+    GetSlot 0
+    Dec
+    Call odd 1
+    ReturnValue
+.sub odd
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+spin:
+    GetSlot 1
+    LoadInt 3
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    Inc
+    SetSlot 1
+    Jump spin
+done:
+    GetSlot 0
+    JumpIfTrue odd_more
+    LoadFalse
+    ReturnValue
+odd_more:
+    GetSlot 0
+    Dec
+    Call even 1
+    ReturnValue
+end:
+"""
+
+#: sum(n) = n + sum(n - 1), with `{base}` returned at 0 (a type change at the bottom).
+SUM = """
+    LoadInt {n}
+    Call sum 1
+    Jump end
+.sub sum
+    SetSlot 0
+    GetSlot 0
+    JumpIfTrue more
+    {base}
+    ReturnValue
+more:
+    GetSlot 0
+    GetSlot 0
+    Dec
+    Call sum 1
+    Add
+    ReturnValue
+end:
+"""
+
+
+def test_fib_agrees_and_runs_frameless() -> None:
+    before = counters()
+    got = agree(FIB.format(n=18))
+    assert got[0] == 2584
+    after = counters()
+    assert after["direct_forms"] > before["direct_forms"]
+    assert after["direct_entries"] > before["direct_entries"]
+    assert after["direct_unwinds"] == before["direct_unwinds"]
+
+
+def test_ackermann_and_mutual_recursion_agree() -> None:
+    assert agree(ACK)[0] == 9
+    before = counters()
+    # odd(0) is False (printed as nothing) after 16 calls of even
+    assert agree(MUTUAL.format(n=31))[2] == "16\n"
+    assert counters()["direct_entries"] > before["direct_entries"]
+
+
+def test_deep_recursion_past_the_direct_bound() -> None:
+    before = counters()
+    n = 5 * calls.BOUND + 17
+    assert agree(SUM.format(n=n, base="LoadInt 0"))[0] == n * (n + 1) // 2
+    assert counters()["direct_unwinds"] >= before["direct_unwinds"] + 4
+
+
+@pytest.mark.parametrize("base", ["LoadFloat 0.5", 'LoadConst "x"', "LoadUndef",
+                                  "LoadInt 9223372036854775807"])
+def test_a_type_change_at_the_bottom_of_the_recursion(base: str) -> None:
+    agree(SUM.format(n=60, base=base))
+
+
+def test_an_error_deep_in_direct_calls_has_the_interpreters_backtrace() -> None:
+    # 1 / 0 at the bottom of 40 nested direct calls, each with a value below its args.
+    text = SUM.format(n=40, base="LoadInt 1\n    LoadInt 0\n    Mod")
+    before = counters()
+    got = agree(text)
+    assert got[1] is not None and got[1][0] == "ZeroDivision"
+    assert len(got[1][5]) == 42
+    assert counters()["direct_unwinds"] == before["direct_unwinds"] + 1
+
+
+def test_strict_int_overflow_inside_direct_calls() -> None:
+    got = agree(SUM.format(n=30, base="LoadInt 9223372036854775800"), strict_int=True)
+    assert got[1] is not None and got[1][0] == "IntegerOverflow"
+
+
+@pytest.mark.parametrize("depth", [50, 250, 1000])
+def test_the_depth_limit_is_the_interpreters(depth: int) -> None:
+    got = agree(SUM.format(n=400, base="LoadInt 0"), max_depth=depth)
+    if depth < 401:
+        assert got[1] is not None and got[1][0] == RecursionLimit.__name__
+    else:
+        assert got[0] == 400 * 401 // 2
+
+
+def test_return_without_a_value() -> None:
+    text = """
+    LoadInt 0
+    SetVar total
+    LoadInt 1
+    LoadInt 25
+    Call count 1
+    LoadInt 2
+    Add
+    GetVar total
+    PrintLn 2
+    Jump end
+.sub count
+    SetSlot 0
+    GetVar total
+    GetSlot 0
+    Add
+    SetVar total
+    GetSlot 0
+    JumpIfFalse out
+    GetSlot 0
+    Dec
+    Call count 1
+out:
+    Return
+end:
+"""
+    assert agree(text)[2] == "3325\n"
+
+
+def test_a_budget_counts_as_the_interpreter_does() -> None:
+    chunk = assemble(FIB.format(n=15), source="fib.fasm")
+    outcomes = []
+    for baseline in (False, True):
+        vm = VM(chunk, baseline=baseline)
+        if baseline:
+            vm._tiers.region_threshold = 1
+            vm.run()  # compiled and warm
+            vm.reset()
+        stops = []
+        while True:
+            try:
+                result = vm.run(max_steps=997)
+                break
+            except BudgetExceeded as e:
+                stops.append((e.ip, len(vm.frames), len(vm.stack)))
+        outcomes.append((result, stops))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 610
+
+
+def test_an_interrupt_inside_direct_recursion_resumes_exactly() -> None:
+    chunk = assemble(FIB.format(n=25), source="fib.fasm")
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    before = counters()
+    with pytest.raises(Interrupted) as info:
+        vm.run(timeout=0.05)
+    assert counters()["direct_unwinds"] > before["direct_unwinds"]
+    # Stopped at a function entry with the frames the interpreter would have there.
+    assert info.value.op == "SetSlot" and len(info.value.backtrace) == len(vm.frames)
+    assert vm.run() == 75025
+
+
+def test_stats_name_the_direct_counters() -> None:
+    assert {"direct_forms", "direct_entries", "direct_unwinds"} <= set(compiler.stats())
