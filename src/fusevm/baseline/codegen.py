@@ -529,12 +529,7 @@ class _Gen:
                 self.put(self.base, "while True:")
                 self.base += 1
                 self.nest.append((start, ips[-1]))
-            group: list[tuple[int, list[ast.stmt]]] = []
-            for ip in ips:
-                if not self.try_group(ip, group):
-                    self.emit_group(group)
-                    self.emit_op(ip, following)
-            self.emit_group(group)
+            self.emit_ops(ips, following)
             if looped:
                 self.put(self.base, "break")
                 self.base -= 1
@@ -549,6 +544,15 @@ class _Gen:
                 indent -= 1
                 self.nest.pop()
         self.put(4, self.leave(0, len(self.chunk.ops)))
+
+    def emit_ops(self, ips: list[int], following: int | None) -> None:
+        """A block's ops (those that cannot raise in runs written as one)."""
+        group: list[tuple[int, list[ast.stmt]]] = []
+        for ip in ips:
+            if not self.try_group(ip, group):
+                self.emit_group(group)
+                self.emit_op(ip, following)
+        self.emit_group(group)
 
     def loops(self, blocks: list[tuple[int, list[int]]]) -> set[tuple[int, int]]:
         """Runs of blocks (first and last index) written as Python loops: each from a
@@ -609,7 +613,7 @@ class _Gen:
                         depth = an.depth[ip] or 0
                         self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
                         continue
-                    self.env = {k: t for k, t in self.env.items() if k[0] == "l"}
+                    self.env = self.env_after_step(ip, d)
                 for succ in self._successors(ips[-1]):
                     old = envs.get(succ)
                     new = dict(self.env) if old is None else join(old, self.env)
@@ -622,6 +626,11 @@ class _Gen:
         for e in region.entries:
             envs.setdefault(e, {})
         return envs
+
+    def env_after_step(self, ip: int, d: Decoded) -> Env:
+        """The types known after an op run by its interpreter step (from those before):
+        the frame's slots keep theirs, the stack's are unknown."""
+        return {k: t for k, t in self.env.items() if k[0] == "l"}
 
     def _successors(self, last: int) -> list[int]:
         d = self.an.decoded[last]

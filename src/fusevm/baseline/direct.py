@@ -23,34 +23,134 @@ from typing import TYPE_CHECKING, Any
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import ENV
-from fusevm.ops import Op
+from fusevm.ops import F, Op
 
 from . import extbodies
 from .calls import STATS, Leave, eligible, unwound
-from .codegen import _Gen, _locals
+from .codegen import _blocks, _Gen, _locals
 from .regions import ChunkPlan, Region, inline, plan
+from .types import Env
 
 if TYPE_CHECKING:
     from fusevm.interp.vm import VM
 
 
 class _DirectGen(_Gen):
-    """The region code generator writing one function's direct form instead."""
+    """The region code generator writing one function's direct form instead: `d<entry>`
+    for any arguments, or with `ints`, `d<entry>i` for integer arguments (`returns`: the
+    functions whose integer form returns an integer, as far as known)."""
 
-    def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region) -> None:
+    def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region, ints: bool,
+                 int_forms: frozenset[int], returns: frozenset[int]) -> None:
         # Entered only at its entry: loop headers are reached from its own code alone.
         super().__init__(chunk, cp, dataclasses.replace(region, entries=(region.entry,)),
                          None)
+        self.ints = ints
+        self.int_forms = int_forms
+        self.returns = returns
+        self.flat = False  # written as plain Python (`structured`), no block dispatch
+        #: The exact type of each value a ReturnValue returns (None: not known).
+        self.returned: set[type | None] = set()
 
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
 
+    # -- structured code: a function without loops needs no block dispatch ---------------
+
+    def structured(self, blocks: list[tuple[int, list[int]]], lo: int, hi: int,
+                   closed: bool) -> bool:
+        """Whether blocks `lo` .. `hi - 1` can be written in order as plain Python, each
+        forward branch over blocks that never come back (they return or leave) being an
+        `if` around them; `closed`: control must not run past the last of them."""
+        index = {start: k for k, (start, _) in enumerate(blocks)}
+        k = lo
+        while k < hi:
+            d = self.an.decoded[blocks[k][1][-1]]
+            nxt = k + 1
+            jumps = inline(d) and d.spec.has(F.BRANCH)
+            targets = d.targets() if jumps else []
+            inside = [t for t in targets if t in self.region.ops]
+            if len(targets) > 1:
+                return False
+            if inside:
+                j = index.get(inside[0], -1)
+                if j <= k or (d.spec.has(F.TERMINATOR) and j != k + 1):
+                    return False
+                if j > k + 1:
+                    if j > hi or not self.structured(blocks, k + 1, j, True):
+                        return False
+                    nxt = j
+            if closed and nxt == hi and (inside or not d.spec.has(F.TERMINATOR)):
+                return False  # it would run on into the blocks after the range
+            k = nxt
+        return True
+
+    def emit_blocks(self, envs: dict[int, Env]) -> None:
+        blocks = _blocks(self.region)
+        if not self.structured(blocks, 0, len(blocks), False):
+            super().emit_blocks(envs)
+            return
+        self.flat = True
+        k = 0
+        stack: list[int] = []  # where the enclosing `if`s end
+        while k < len(blocks):
+            while stack and stack[-1] == k:
+                stack.pop()
+            start, ips = blocks[k]
+            self.known.clear()
+            self.env = dict(envs.get(start, {}))
+            following = blocks[k + 1][0] if k + 1 < len(blocks) else None
+            self.base = 3 + len(stack)
+            self.emit_ops(ips, following)
+            d = self.an.decoded[ips[-1]]
+            if inline(d) and d.spec.has(F.BRANCH) and not d.spec.has(F.TERMINATOR):
+                target = d.targets()[0]
+                if target in self.region.ops and target != following:
+                    stack.append(next(j for j, (s, _) in enumerate(blocks) if s == target))
+            elif inline(d) and not d.spec.has(F.TERMINATOR):
+                fall = self.fall(ips[-1], following)
+                if fall:
+                    self.put(self.base, fall)
+            k += 1
+
+    def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
+        if not self.flat:
+            super().emit_branch(ip, d, cond, keep)
+            return
+        target = d.targets()[0]
+        if target not in self.region.ops:
+            super().emit_branch(ip, d, cond, keep)  # it leaves
+        elif not d.spec.has(F.TERMINATOR) and target != ip + 1:
+            # The blocks up to the target run when the branch is not taken.
+            self.put(self.base, f"if not ({cond}):", ip, keep)
+
     def hot_test(self, h: int) -> str:
         return "vm._interrupt_pending"
+
+    def env_after_step(self, ip: int, d: Decoded) -> Env:
+        """After a direct call the values below its arguments keep their types, and the
+        integer form of a function that returns integers returns one."""
+        callee = self.direct_callee(d)
+        if callee is None:
+            return super().env_after_step(ip, d)
+        depth = self.an.depth[ip] or 0
+        first = depth - d.operands[1]
+        env = {k: t for k, t in self.env.items() if k[0] == "l" or int(k[1:]) < first}
+        if callee in self.returns and self.passes_ints(d, callee, depth):
+            env[f"s{first}"] = int
+        return env
+
+    def passes_ints(self, d: Decoded, callee: int, depth: int) -> bool:
+        """Whether the Call `d` (at stack depth `depth`) passes integers only, as the
+        types known before it say, to a function with an integer form."""
+        argc = d.operands[1]
+        return callee in self.int_forms and all(
+            self.env.get(name) is int for name in _locals(depth - argc, argc))
 
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         self.known.clear()
         if d.spec is Op.ReturnValue.spec:
+            self.returned.add(self.env.get(f"s{depth - 1}"))
             self.put(self.base, f"return s{depth - 1}", ip)
             return
         if d.spec is Op.Return.spec:
@@ -60,11 +160,12 @@ class _DirectGen(_Gen):
         assert callee is not None, "only functions whose calls have direct forms get one"
         argc = d.operands[1]
         first = depth - argc
+        name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
         # Out of room: the interpreter runs this Call (and checks the depth limit).
         self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
         args = ", ".join([*_locals(first, argc), "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
-        self.put(self.base, f"{result}d{callee}({args})", ip, first)
+        self.put(self.base, f"{result}{name}({args})", ip, first)
         if ip + 1 in self.region.ops:
             fall = self.fall(ip, following)
             if fall:
@@ -76,18 +177,55 @@ class _DirectGen(_Gen):
         """The function's definition (at indentation 1, inside the module's `make`)."""
         entry = self.region.entry
         argc = self.an.arity[entry]
-        self.put(1, f"def d{entry}({', '.join([*_locals(0, argc), 'room'])}):")
+        params = ", ".join([*_locals(0, argc), "room"])
+        self.put(1, f"def d{entry}{'i' if self.ints else ''}({params}):")
+        if self.ints:
+            self.seen = (entry, {name: int for name in _locals(0, argc)})
+        elif entry in self.int_forms:
+            # Integer arguments: the integer form (outside the handler: not a frame).
+            test = " and ".join(f"type({name}) is int" for name in _locals(0, argc))
+            self.put(2, f"if {test}:\n    return d{entry}i({params})")
         self.put(2, "#SLOTS\npc = " + str(entry))
         self.put(2, "try:")
         self.put(3, f"if vm._interrupt_pending:\n    {self.leave(argc, entry)}")
         self.specialised = True  # runs of ops that cannot raise are written as one
-        self.emit_blocks(self.analyze(optimistic=False))
+        self.emit_blocks(self.analyze(optimistic=self.ints))
         self.put(2, "except BaseException as exc:")
         cached = tuple(sorted(self.slots.read | self.slots.written))
         self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}) from None")
         # A new frame's slots are Undef (on the placeholder's line: no line moves).
         fill = " = ".join(f"l{k}" for k in cached) + " = Undef" if cached else "pass"
         self.lines = [line.replace("#SLOTS", fill) for line in self.lines]
+
+
+def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[int]:
+    """The functions that also get an integer form: those with arguments, entered only
+    from outside (no jump back to their first op, which the form's types assume)."""
+    found = set()
+    for region in cp.regions:
+        if region.entry in forms and cp.analysis.arity[region.entry]:
+            gen = _Gen(chunk, cp, region, None)
+            if not any(region.entry in gen._successors(ip) for ip in region.ops):
+                found.add(region.entry)
+    return frozenset(found)
+
+
+def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozenset[int],
+           returns: frozenset[int]) -> tuple[list[_DirectGen], frozenset[int]]:
+    """Every direct form, and the functions whose integer form was seen to return only
+    integers when those in `returns` are assumed to."""
+    gens: list[_DirectGen] = []
+    proven = set()
+    for region in cp.regions:
+        if region.entry not in forms:
+            continue
+        for ints in (True, False) if region.entry in int_forms else (False,):
+            gen = _DirectGen(chunk, cp, region, ints, int_forms, returns)
+            gen.write()
+            gens.append(gen)
+            if ints and gen.returned == {int}:
+                proven.add(region.entry)
+    return gens, frozenset(proven)
 
 
 def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[str, Any]]:
@@ -109,11 +247,16 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
             if d.ext is not None and inline(d):
                 consts["callee"] = extbodies.callee
                 lines.append("    " + extbodies.binding(ip, d))
-    for region in cp.regions:
-        if region.entry not in forms:
-            continue
-        gen = _DirectGen(chunk, cp, region)
-        gen.write()
+    # Which integer forms return integers: assume all do, keep what the code then shows
+    # (a greatest fixpoint: each round can only drop functions).
+    int_forms = _int_forms(chunk, cp, forms)
+    returns = int_forms
+    while True:
+        gens, proven = _write(chunk, cp, forms, int_forms, returns)
+        if proven >= returns:
+            break
+        returns = returns & proven
+    for gen in gens:
         text = gen.finish().splitlines()
         line_ip.update((k + len(lines), v) for k, v in gen.line_ip.items())
         lines.extend(text)
