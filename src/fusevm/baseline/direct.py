@@ -185,7 +185,7 @@ class _DirectGen(_Gen):
             # Integer arguments: the integer form (outside the handler: not a frame).
             test = " and ".join(f"type({name}) is int" for name in _locals(0, argc))
             self.put(2, f"if {test}:\n    return d{entry}i({params})")
-        self.put(2, "#SLOTS\npc = " + str(entry))
+        self.put(2, "#SLOTS\n#PC")
         self.put(2, "try:")
         self.put(3, f"if vm._interrupt_pending:\n    {self.leave(argc, entry)}")
         self.specialised = True  # runs of ops that cannot raise are written as one
@@ -193,9 +193,12 @@ class _DirectGen(_Gen):
         self.put(2, "except BaseException as exc:")
         cached = tuple(sorted(self.slots.read | self.slots.written))
         self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}) from None")
-        # A new frame's slots are Undef (on the placeholder's line: no line moves).
-        fill = " = ".join(f"l{k}" for k in cached) + " = Undef" if cached else "pass"
-        self.lines = [line.replace("#SLOTS", fill) for line in self.lines]
+        # A new frame's slots are Undef; block dispatch starts at the entry (each on its
+        # placeholder's line: no line moves).
+        fill = {"#SLOTS": " = ".join(f"l{k}" for k in cached) + " = Undef" if cached
+                else "pass", "#PC": "pass" if self.flat else f"pc = {entry}"}
+        self.lines = [line.replace(line.strip(), fill[line.strip()])
+                      if line.strip() in fill else line for line in self.lines]
 
 
 def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[int]:

@@ -174,7 +174,10 @@ def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
     """`stmts` with the type tests `env` decides folded, in order; and the env after."""
     env = dict(env)
     out: list[ast.stmt] = []
+    sides: dict[str, str] = {}  # a name holding int ± constant -> the bound it can pass
     for s in stmts:
+        if sides:
+            s = _OneSided(sides).visit(s)
         if isinstance(s, ast.If):
             test = _TypedFolder(env).visit(s.test)
             if isinstance(test, ast.Constant) and type(test.value) is bool:
@@ -201,6 +204,11 @@ def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
             t = expr_type(value, env)
             for target in s.targets:
                 _assign(target, t, env)
+                if isinstance(target, ast.Name):
+                    sides.pop(target.id, None)
+                    side = _side(value, env)
+                    if side is not None:
+                        sides[target.id] = side
         elif isinstance(s, ast.AugAssign):
             t = expr_type(ast.BinOp(s.target, s.op, s.value), env) \
                 if isinstance(s.target, ast.Name) else None
@@ -210,6 +218,43 @@ def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     env.pop(n.id, None)
     return out, env
+
+
+def _side(e: ast.expr, env: Env) -> str | None:
+    """For `x + c` or `x - c` with x an int (every VM int is within 64 bits, D4) and c an
+    int constant: the one bound of the 64-bit range the result can pass ("max" or
+    "min"); else None."""
+    if not isinstance(e, ast.BinOp) or not isinstance(e.op, (ast.Add, ast.Sub)):
+        return None
+    left, right = e.left, e.right
+    if isinstance(left, ast.Constant) and isinstance(e.op, ast.Add):
+        left, right = right, left
+    if not (isinstance(left, ast.Name) and env.get(left.id) is int
+            and isinstance(right, ast.Constant) and type(right.value) is int):
+        return None
+    up = (right.value >= 0) == isinstance(e.op, ast.Add)
+    return "max" if up else "min"
+
+
+class _OneSided(ast.NodeTransformer):
+    """`INT_MIN <= t <= INT_MAX` -> the one comparison that can fail, for a name `t`
+    that `_side` bounded."""
+
+    def __init__(self, sides: dict[str, str]) -> None:
+        self.sides = sides
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        self.generic_visit(node)
+        if not (len(node.ops) == 2 and all(isinstance(op, ast.LtE) for op in node.ops)
+                and isinstance(node.left, ast.Name) and node.left.id == "INT_MIN"):
+            return node
+        middle, high = node.comparators
+        if not (isinstance(middle, ast.Name) and middle.id in self.sides
+                and isinstance(high, ast.Name) and high.id == "INT_MAX"):
+            return node
+        if self.sides[middle.id] == "max":
+            return ast.copy_location(ast.Compare(middle, [ast.LtE()], [high]), node)
+        return ast.copy_location(ast.Compare(node.left, [ast.LtE()], [middle]), node)
 
 
 _SAFE_INT = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
