@@ -353,3 +353,45 @@ def test_random_recursive_functions_agree() -> None:
     after = counters()
     assert after["direct_entries"] > before["direct_entries"] + 50
     assert after["direct_unwinds"] > before["direct_unwinds"] + 20
+
+
+def test_an_interrupt_in_a_loop_of_a_direct_form_resumes_exactly() -> None:
+    text = """
+    LoadInt 1
+    LoadInt 0
+    Call count 1
+    Add
+    Jump end
+.sub count
+    SetSlot 0
+top:
+    GetSlot 0
+    LoadInt 3000000
+    NumLt
+    JumpIfFalse done
+    GetSlot 0
+    Inc
+    SetSlot 0
+    Jump top
+done:
+    GetSlot 0
+    ReturnValue
+end:
+"""
+    vm = VM(assemble(text, source="count.fasm"))
+    vm._tiers.region_threshold = 1
+    before = counters()
+    with pytest.raises(Interrupted) as info:
+        vm.run(timeout=0.05)
+    assert counters()["direct_unwinds"] == before["direct_unwinds"] + 1
+    assert info.value.op == "GetSlot" and len(vm.frames) == 2 and vm.stack == [1]
+    assert vm.run() == 3000001
+
+
+def test_calls_the_verifier_rejects_never_reach_a_tier() -> None:
+    from fusevm.errors import AsmError
+    with pytest.raises(AsmError, match="undefined function"):
+        assemble("Call nope 0\n", source="undefined.fasm")
+    with pytest.raises(AsmError, match="pass 1 and 2 arguments"):
+        assemble("LoadInt 1\nCall f 1\nLoadInt 1\nLoadInt 2\nCall f 2\nJump end\n"
+                 ".sub f\nReturn\nend:\n", source="argc.fasm")
