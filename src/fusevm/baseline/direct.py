@@ -195,7 +195,15 @@ class _DirectGen(_Gen):
         self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}) from None")
         # A new frame's slots are Undef; block dispatch starts at the entry (each on its
         # placeholder's line: no line moves).
-        fill = {"#SLOTS": " = ".join(f"l{k}" for k in cached) + " = Undef" if cached
+        # Not those the prologue sets before anything reads them (its `SetSlot`s of the
+        # arguments): the handler reads a slot not set yet as Undef.
+        prologue: set[int] = set()
+        ip = entry
+        while ip in self.region.ops and self.an.decoded[ip].spec is Op.SetSlot.spec:
+            prologue.add(self.an.decoded[ip].operands[0])
+            ip += 1
+        blank = [k for k in cached if k not in prologue]
+        fill = {"#SLOTS": " = ".join(f"l{k}" for k in blank) + " = Undef" if blank
                 else "pass", "#PC": "pass" if self.flat else f"pc = {entry}"}
         self.lines = [line.replace(line.strip(), fill[line.strip()])
                       if line.strip() in fill else line for line in self.lines]
