@@ -395,3 +395,15 @@ def test_calls_the_verifier_rejects_never_reach_a_tier() -> None:
     with pytest.raises(AsmError, match="pass 1 and 2 arguments"):
         assemble("LoadInt 1\nCall f 1\nLoadInt 1\nLoadInt 2\nCall f 2\nJump end\n"
                  ".sub f\nReturn\nend:\n", source="argc.fasm")
+
+
+def test_a_low_python_recursion_limit_nests_fewer_direct_calls() -> None:
+    import sys
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        assert calls.room() == 100
+        n = 1000
+        assert agree(SUM.format(n=n, base="LoadInt 0"))[0] == n * (n + 1) // 2
+    finally:
+        sys.setrecursionlimit(old)

@@ -25,6 +25,7 @@ forms never run under one and need not count.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -41,8 +42,14 @@ if TYPE_CHECKING:
     from fusevm.interp.vm import VM
 
 #: Direct calls nested in one another before the interpreter's frames take over (they
-#: use the Python stack, one Python frame each; the interpreter's use none).
+#: use the Python stack, one or two Python frames each; the interpreter's use none).
 BOUND: Final = 200
+
+
+def room() -> int:
+    """How many direct calls may nest: `BOUND`, less under a low Python recursion limit
+    (leaving 200 frames to whatever runs the VM, and two per direct call)."""
+    return max(0, min(BOUND, (sys.getrecursionlimit() - 200) // 2))
 
 
 @dataclass(slots=True)

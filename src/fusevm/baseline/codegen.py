@@ -40,7 +40,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
 from . import extbodies
-from .calls import BOUND, STATS, Unwind, eligible, frame_cap, resume
+from .calls import STATS, Unwind, eligible, frame_cap, resume, room
 from .fold import Localize
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
@@ -399,7 +399,7 @@ class _Gen:
         if out:
             self.put(self.base + 1, out, ip, depth)
         self.put(self.base + 1, f"{FLUSH}\n{RELEASE}\nreturn f{ip}()", ip, 0, True)
-        args = ", ".join([*_locals(first, argc), f"r if r < {BOUND} else {BOUND}"])
+        args = ", ".join([*_locals(first, argc), "r if r < bound else bound"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
         if ip + 1 in self.region.ops:
@@ -434,8 +434,8 @@ class _Gen:
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:
             self.consts.update(Unwind=Unwind, resume=resume, frame_cap=frame_cap,
-                               STATS=STATS)
-            self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\n"
+                               STATS=STATS, room=room)
+            self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
                         "direct = forms(vm, plain, code)")
             for e in sorted(self.callees):
                 self.put(1, f"d{e} = direct[{e}]")
