@@ -265,3 +265,27 @@ def test_jit_dump_names_the_native_functions() -> None:
     outcome(FIB.format(n=12), True)
     text = dump(chunk)
     assert "function fib at op" in text and "native self-calls (1 Int arguments" in text
+
+
+def test_a_native_function_entry_binds_the_baseline_only_for_a_refused_call() -> None:
+    """The baseline's region at a native function's entry is what runs a call native
+    code refuses; binding it costs more than a native fib(15), so it waits for one."""
+    from fusevm.baseline import compiler
+    chunk = assemble(FIB.format(n=15))
+
+    def fresh(**kw: Any) -> VM:
+        vm = VM(chunk, baseline=True, **kw)
+        vm.enable_tracing_jit()
+        assert isinstance(vm._tiers, JitHook) and vm._tiers.fallback is not None
+        return vm
+
+    assert fresh().run() == 610  # the entry becomes hot and its function native
+    before = (compiler.COUNTERS.runs, calls.COUNTS["calls"])
+    assert fresh().run() == 610
+    assert compiler.COUNTERS.runs == before[0]  # every call native: nothing bound
+    assert calls.COUNTS["calls"] == before[1] + 1
+    # Strict mode refuses every native call: the baseline's step runs them.
+    strict = fresh(strict_int=True)
+    assert strict.run() == outcome(FIB.format(n=15), False, strict=True)[0]
+    assert compiler.COUNTERS.runs > before[0]
+    assert calls.COUNTS["calls"] == before[1] + 1
