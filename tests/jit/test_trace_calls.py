@@ -246,7 +246,8 @@ def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_do
         assert calls.COUNTS["calls"] == before  # a budgeted run never enters native code
 
 
-def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Path) -> None:
+def test_native_functions_come_from_the_disk_cache_the_second_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path))
     text = FIB.format(n=15)
     before = dict(calls.COUNTS)
@@ -254,9 +255,19 @@ def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Pat
     assert calls.COUNTS["loaded"] == before["loaded"]  # compiled and stored
     assert any(p.name.endswith(".trc.fjit") for p in tmp_path.iterdir())
     tier.reset()  # the process forgets the function: the next hot call loads it
+
+    def no_ir(chunk: Any, entry: int) -> Any:
+        raise AssertionError("a cached function's IR is not emitted again")
+    monkeypatch.setattr(calls, "emit_ir", no_ir)
     assert outcome(text, True) == outcome(text, False)
     assert calls.COUNTS["loaded"] == before["loaded"] + 1
     assert calls.COUNTS["calls"] > before["calls"]
+    # Another function (another chunk) is not taken for this one.
+    tier.reset()
+    monkeypatch.undo()
+    other = ACK.format(m=2, n=3)
+    assert outcome(other, True) == outcome(other, False)
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
 
 
 def test_jit_dump_names_the_native_functions() -> None:

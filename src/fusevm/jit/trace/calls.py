@@ -333,19 +333,42 @@ def emit_ir(chunk: Chunk, entry: int) -> tuple[str, int, int]:
 _compiled: OrderedDict[tuple[str, int], NativeFunction | None] = OrderedDict()
 
 
-def _compiled_code(chunk: Chunk, entry: int, text: str) -> Any:
-    """The machine code of `text`: from the disk cache (keyed by the IR text itself, which
-    says everything the code depends on), else compiled and stored; None on failure."""
+def _disk_key(chunk: Chunk, entry: int) -> bytes:
+    """The disk cache key of the function at `entry`. Its IR is a function of the chunk's
+    bytes, the entry and fusevm's own source (which every key includes), so a warm
+    process finds the code without emitting the IR again (most of a cached first call)."""
     from fusevm.jit import cache
     cfg = get_config()
-    key = cache.native_key(_TAG, chunk.digest(), False, "self-calls", entry, text,
-                           cfg.reopt_pipeline, cfg.reopt_codegen)
-    loaded = cache.load_native(_TAG, key)
-    if loaded is not None:
-        COUNTS["loaded"] += 1
-        runtime.log(f"{chunk.source}: function at op {entry}: native self-calls loaded "
-                    "from the disk cache")
-        return loaded[0]
+    return cache.native_key(_TAG, chunk.digest(), False, "self-calls", entry,
+                            cfg.reopt_pipeline, cfg.reopt_codegen)
+
+
+def _check_meta(entry: int) -> Callable[[dict[str, object]], None]:
+    def check(meta: dict[str, object]) -> None:
+        if meta.get("function_op") != entry or not all(
+                type(meta.get(k)) is int for k in ("argc", "words")):
+            raise ValueError("not this function's code")
+    return check
+
+
+def _cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int] | None:
+    """The machine code, argument count and local words from the disk cache, or None."""
+    from fusevm.jit import cache
+    loaded = cache.load_native(_TAG, _disk_key(chunk, entry), _check_meta(entry))
+    if loaded is None:
+        return None
+    native, meta = loaded
+    COUNTS["loaded"] += 1
+    runtime.log(f"{chunk.source}: function at op {entry}: native self-calls loaded "
+                "from the disk cache")
+    return native, int(str(meta["argc"])), int(str(meta["words"]))
+
+
+def _compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) -> Any:
+    """The machine code of `text`, compiled and stored in the disk cache; None on
+    failure."""
+    from fusevm.jit import cache
+    cfg = get_config()
     from fusevm.jit.codegen import compile_text
     try:
         native = compile_text(text, cfg.reopt_pipeline, cfg.reopt_codegen)
@@ -353,7 +376,8 @@ def _compiled_code(chunk: Chunk, entry: int, text: str) -> Any:
         runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
                     f"({type(x).__name__}: {x})")
         return None
-    cache.store_native(_TAG, key, native, {"function_op": entry})
+    cache.store_native(_TAG, _disk_key(chunk, entry), native,
+                       {"function_op": entry, "argc": argc, "words": words})
     return native
 
 
@@ -384,21 +408,27 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     if key in _compiled:
         return _compiled[key]
     found: NativeFunction | None = None
-    try:
-        text, argc, words = emit_ir(chunk, entry)
-    except NotPure as e:
-        COUNTS["refused"] += 1
-        runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls ({e})")
+    cached = _cached_code(chunk, entry)
+    native: Any = None
+    if cached is not None:
+        native, argc, words = cached
     else:
-        native = _compiled_code(chunk, entry, text)
-        if native is not None:
-            # A frame: its locals (an upper bound: most live in registers), saved
-            # registers and the return address.
-            deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
-            found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
-            COUNTS["compiled"] += 1
-            runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
-                        f"self-calls ({argc} Int arguments)")
+        try:
+            text, argc, words = emit_ir(chunk, entry)
+        except NotPure as e:
+            COUNTS["refused"] += 1
+            runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls "
+                        f"({e})")
+        else:
+            native = _compiled_code(chunk, entry, text, argc, words)
+    if native is not None:
+        # A frame: its locals (an upper bound: most live in registers), saved registers
+        # and the return address.
+        deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
+        found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
+        COUNTS["compiled"] += 1
+        runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
+                    f"self-calls ({argc} Int arguments)")
     _compiled[key] = found
     while len(_compiled) > get_config().max_units:
         _compiled.popitem(last=False)
