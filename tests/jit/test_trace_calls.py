@@ -300,3 +300,37 @@ def test_a_native_function_entry_binds_the_baseline_only_for_a_refused_call() ->
     assert strict.run() == outcome(FIB.format(n=15), False, strict=True)[0]
     assert compiler.COUNTERS.runs > before[0]
     assert calls.COUNTS["calls"] == before[1] + 1
+
+
+def test_a_function_runs_quick_code_until_its_background_reoptimisation(
+        tmp_path: Path) -> None:
+    """With background re-optimisation the first code is QUICK_PIPELINE's (a short compile
+    on the running thread), the optimised code replaces it for every VM, and only the
+    optimised code goes to the disk cache."""
+    from fusevm.jit import wait_reoptimized
+    set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path,
+                                    reopt_background=True, reopt_after=8))
+    text = FIB.format(n=18)
+    chunk = assemble(text)
+    before = dict(calls.COUNTS)
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    nf = next(f for f in calls._compiled.values() if f is not None)
+    assert wait_reoptimized(30)
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1
+    assert nf.native.pipeline == get_config().reopt_pipeline
+    assert [r.pipeline for r in nf.retired] == [calls.QUICK_PIPELINE]
+    calls_before = calls.COUNTS["calls"]
+    again = VM(chunk)
+    again.set_tier_hook(JitHook(True))
+    assert again.run() == 2584 == outcome(text, False)[0]
+    assert calls.COUNTS["calls"] > calls_before  # the optimised code ran
+    tier.reset()  # a new process: loads the optimised code, nothing to re-optimise
+    third = VM(chunk)
+    third.set_tier_hook(JitHook(True))
+    assert third.run() == 2584
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    loaded = next(f for f in calls._compiled.values() if f is not None)
+    assert loaded.native.pipeline == get_config().reopt_pipeline
+    assert wait_reoptimized(30) and calls.COUNTS["reopts"] == before["reopts"] + 1
