@@ -13,7 +13,7 @@ from fusevm.asm import assemble
 from fusevm.bench.jit_workloads import ACK_SUB, FIB_SUB
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.vm import VM
-from fusevm.jit import get_config, set_config
+from fusevm.jit import get_config, set_config, wait_reoptimized
 from fusevm.jit.policy import JitHook
 from fusevm.jit.trace import calls, tier
 from fusevm.jit.trace.calls import NotPure, emit_ir
@@ -210,20 +210,30 @@ more:
 """
 
 
-def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps() -> None:
+@pytest.mark.parametrize("quick", [False, True])
+def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps(
+        quick: bool) -> None:
     """max_depth allows 200k frames, native code at most `deepest` calls: the deep part
-    goes back to the interpreter window by window, and the result is the interpreter's."""
+    goes back to the interpreter window by window, and the result is the interpreter's
+    (`quick`: the quick code's smaller bound, before its re-optimisation)."""
+    if quick:
+        set_config(get_config().replace(reopt_background=True, reopt_after=8))
     n = 3 * 70_000 // 2
     text = DEEP.format(n=n)
     before = dict(calls.COUNTS)
     got = outcome(text, True, max_depth=200_000)
     compiled = [f for f in calls._compiled.values() if f is not None]
     deepest = max(f.deepest for f in compiled)
+    if quick:  # the bound the run's step had (its re-optimisation may have landed since)
+        chunk = assemble(text)
+        ir, _, words = emit_ir(chunk, chunk.sub_entries[0][1])
+        deepest = calls._deepest(words, ir)
     assert deepest < n
     assert got == outcome(text, False, max_depth=200_000)
     assert calls.COUNTS["calls"] > before["calls"]  # the shallow calls ran natively
     fell_back = calls.COUNTS["fallbacks"] - before["fallbacks"]
     assert 0 < fell_back <= 2 * n // deepest + 2  # one try per window, not per level
+    assert wait_reoptimized(30)
 
 
 def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_does() -> None:
@@ -307,7 +317,6 @@ def test_a_function_runs_quick_code_until_its_background_reoptimisation(
     """With background re-optimisation the first code is QUICK_PIPELINE's (a short compile
     on the running thread), the optimised code replaces it for every VM, and only the
     optimised code goes to the disk cache."""
-    from fusevm.jit import wait_reoptimized
     set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path,
                                     reopt_background=True, reopt_after=8))
     text = FIB.format(n=18)
@@ -317,9 +326,12 @@ def test_a_function_runs_quick_code_until_its_background_reoptimisation(
     vm.set_tier_hook(JitHook(True))
     assert vm.run() == 2584
     nf = next(f for f in calls._compiled.values() if f is not None)
+    quick_depth = nf.deepest
     assert wait_reoptimized(30)
     assert calls.COUNTS["reopts"] == before["reopts"] + 1
     assert nf.native.pipeline == get_config().reopt_pipeline
+    # Unoptimised frames may hold a slot per value: the quick code goes less deep.
+    assert 64 <= quick_depth < nf.deepest
     assert [r.pipeline for r in nf.retired] == [calls.QUICK_PIPELINE]
     calls_before = calls.COUNTS["calls"]
     again = VM(chunk)

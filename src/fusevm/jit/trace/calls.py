@@ -395,6 +395,20 @@ def _compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) -
     return native
 
 
+def _deepest(words: int, quick_text: str | None) -> int:
+    """Native calls deep at most within NATIVE_STACK_BYTES. An optimised frame holds at
+    most the function's words of locals (most live in registers), saved registers and the
+    return address. Quick code (`quick_text`, its IR) is register-allocated without
+    optimisation, which may give every virtual register a stack slot of its own: its
+    bound counts two words per SSA value of `@rec` on top."""
+    frame = 8 * words + 64
+    if quick_text is not None:
+        rec = quick_text[quick_text.index("define internal i64 @rec("):]
+        frame += 16 * sum(1 for line in rec.splitlines() if line.startswith("  %")
+                          and " = " in line)
+    return max(64, NATIVE_STACK_BYTES // frame)
+
+
 def _reoptimizes(cfg: TraceJitConfig) -> bool:
     """Whether functions compile quickly first and are re-optimised in the background
     (reopt_after = 0 turns re-optimisation off: then they compile optimised at once)."""
@@ -417,7 +431,10 @@ def _reoptimize(nf: NativeFunction, chunk: Chunk, text: str, words: int) -> None
     def done(native: Native) -> None:
         with using(cfg):  # on the re-optimiser's thread: the cache settings are ours
             nf.retired.append(nf.native)
+            # Steps made from now on use the optimised frame's bound; earlier ones keep
+            # the quick code's (smaller) one, which holds for both.
             nf.native, nf.fn = native, _UNIT_FN(native.address)
+            nf.deepest = _deepest(words, None)
             COUNTS["reopts"] += 1
             _store(chunk, nf.entry, native, nf.argc, words)
             runtime.log(f"{source}: function at op {nf.entry}: native self-calls "
@@ -467,14 +484,14 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
         else:
             native = _compiled_code(chunk, entry, text, argc, words)
     if native is not None:
-        # A frame: its locals (an upper bound: most live in registers), saved registers
-        # and the return address.
-        deepest = max(64, NATIVE_STACK_BYTES // (8 * words + 64))
+        quick = text is not None and _reoptimizes(get_config())
+        deepest = _deepest(words, text if quick else None)
         found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
         COUNTS["compiled"] += 1
         runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
                     f"self-calls ({argc} Int arguments)")
-        if text is not None and _reoptimizes(get_config()):
+        if quick:
+            assert text is not None
             _reoptimize(found, chunk, text, words)
     _compiled[key] = found
     while len(_compiled) > get_config().max_units:
