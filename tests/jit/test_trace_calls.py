@@ -315,8 +315,8 @@ def test_a_native_function_entry_binds_the_baseline_only_for_a_refused_call() ->
 def test_a_function_runs_quick_code_until_its_background_reoptimisation(
         tmp_path: Path) -> None:
     """With background re-optimisation the first code is QUICK_PIPELINE's (a short compile
-    on the running thread), the optimised code replaces it for every VM, and only the
-    optimised code goes to the disk cache."""
+    on the running thread), the optimised code replaces it for every VM and in the disk
+    cache."""
     set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path,
                                     reopt_background=True, reopt_after=8))
     text = FIB.format(n=18)
@@ -346,3 +346,39 @@ def test_a_function_runs_quick_code_until_its_background_reoptimisation(
     loaded = next(f for f in calls._compiled.values() if f is not None)
     assert loaded.native.pipeline == get_config().reopt_pipeline
     assert wait_reoptimized(30) and calls.COUNTS["reopts"] == before["reopts"] + 1
+
+
+def test_quick_code_left_in_the_disk_cache_is_loaded_then_reoptimised(
+        tmp_path: Path) -> None:
+    """A short run may end before its re-optimisation: the next process loads the quick
+    code it stored and re-optimises it; a process that does not re-optimise compiles
+    optimised code in its place."""
+    from fusevm.jit.codegen import compile_text
+    cfg = get_config().replace(cache_enabled=True, cache_dir=tmp_path,
+                               reopt_background=True, reopt_after=8)
+    set_config(cfg)
+    text = FIB.format(n=18)
+    chunk = assemble(text)
+    entry = chunk.sub_entries[0][1]
+    ir, argc, words = emit_ir(chunk, entry)
+    quick = compile_text(ir, calls.QUICK_PIPELINE, calls.QUICK_CODEGEN)
+    calls._store(chunk, entry, quick, argc, words)
+    before = dict(calls.COUNTS)
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    assert wait_reoptimized(30)
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1
+    nf = calls.native_function(chunk, entry)
+    assert nf is not None and nf.native.pipeline == cfg.reopt_pipeline
+    # Without re-optimisation, stored quick code is compiled again, optimised.
+    calls._store(chunk, entry, quick, argc, words)
+    tier.reset()
+    set_config(cfg.replace(reopt_after=0))
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    nf = calls.native_function(chunk, entry)
+    assert nf is not None and nf.native.pipeline == cfg.reopt_pipeline and not nf.retired
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1

@@ -24,12 +24,14 @@ as well as by the frame limit: a deeper recursion is the interpreter's, window b
 
 Compiling: with background re-optimisation on, a function first compiles quickly
 (QUICK_PIPELINE) and its calls switch to the `reopt_pipeline` code once the re-optimiser's
-thread has it; only that code goes to the disk cache, keyed by the chunk's digest and the
-entry, so a warm process loads it without emitting the IR.
+thread has it. The disk cache keeps the newest code of each, keyed by the chunk's digest
+and the entry, so a warm process loads it without emitting the IR (and re-optimises quick
+code a short run left behind).
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 from collections import OrderedDict
 from collections.abc import Callable
@@ -83,6 +85,11 @@ COUNTS: dict[str, int] = {"compiled": 0, "loaded": 0, "calls": 0, "fallbacks": 0
 #: `reopt_pipeline`.
 QUICK_PIPELINE: Final = "lite"
 QUICK_CODEGEN: Final = 0
+#: A process that re-optimised functions waits for them at exit (at most this long), so
+#: the disk cache gets the optimised code: a short run would otherwise end before it, and
+#: every later run would load quick code and compile it again in vain.
+EXIT_WAIT_SECONDS: Final = 0.5
+_waits_at_exit = False
 
 
 class NotPure(Exception):
@@ -377,9 +384,10 @@ def _cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int] | None:
 
 
 def _compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) -> Any:
-    """The machine code of `text`: at QUICK_PIPELINE when a background re-optimisation
-    follows (`_reoptimize`), else at `reopt_pipeline` and stored in the disk cache; None
-    on failure."""
+    """The machine code of `text`, stored in the disk cache: at QUICK_PIPELINE when a
+    background re-optimisation follows (`_reoptimize`, which replaces the stored code;
+    a short run may end first, and the next process re-optimises what it loads), else at
+    `reopt_pipeline`; None on failure."""
     cfg = get_config()
     from fusevm.jit.codegen import compile_text
     quick = _reoptimizes(cfg)
@@ -390,8 +398,7 @@ def _compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) -
         runtime.log(f"{chunk.source}: function at op {entry}: native compile failed "
                     f"({type(x).__name__}: {x})")
         return None
-    if not quick:
-        _store(chunk, entry, native, argc, words)
+    _store(chunk, entry, native, argc, words)
     return native
 
 
@@ -423,7 +430,7 @@ def _store(chunk: Chunk, entry: int, native: Any, argc: int, words: int) -> None
 
 def _reoptimize(nf: NativeFunction, chunk: Chunk, text: str, words: int) -> None:
     """Compile `nf` at `reopt_pipeline` on the re-optimiser's thread, then switch its
-    calls to that code and store it in the disk cache (only optimised code is stored)."""
+    calls to that code and store it in the disk cache in place of the quick code."""
     from fusevm.jit.codegen import REOPTIMIZER, Native
     cfg = get_config()
     source = chunk.source
@@ -439,6 +446,10 @@ def _reoptimize(nf: NativeFunction, chunk: Chunk, text: str, words: int) -> None
             _store(chunk, nf.entry, native, nf.argc, words)
             runtime.log(f"{source}: function at op {nf.entry}: native self-calls "
                         f"re-optimised ({native.pipeline}/cg{native.codegen})")
+    global _waits_at_exit
+    if not _waits_at_exit:
+        _waits_at_exit = True
+        atexit.register(REOPTIMIZER.wait, EXIT_WAIT_SECONDS)
     REOPTIMIZER.submit(text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
 
 
@@ -469,12 +480,20 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     if key in _compiled:
         return _compiled[key]
     found: NativeFunction | None = None
-    cached = _cached_code(chunk, entry)
+    cfg = get_config()
+    reopt = _reoptimizes(cfg)
     native: Any = None
-    text = None
+    text: str | None = None  # the IR, when this code is to be re-optimised
+    cached = _cached_code(chunk, entry)
     if cached is not None:
         native, argc, words = cached
-    else:
+        if (native.pipeline, native.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
+            # Quick code a process stored before its re-optimisation finished.
+            if reopt:
+                text = emit_ir(chunk, entry)[0]
+            else:
+                native = None
+    if native is None:
         try:
             text, argc, words = emit_ir(chunk, entry)
         except NotPure as e:
@@ -484,7 +503,7 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
         else:
             native = _compiled_code(chunk, entry, text, argc, words)
     if native is not None:
-        quick = text is not None and _reoptimizes(get_config())
+        quick = text is not None and reopt
         deepest = _deepest(words, text if quick else None)
         found = NativeFunction(entry, argc, native, _UNIT_FN(native.address), deepest)
         COUNTS["compiled"] += 1
@@ -494,7 +513,7 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
             assert text is not None
             _reoptimize(found, chunk, text, words)
     _compiled[key] = found
-    while len(_compiled) > get_config().max_units:
+    while len(_compiled) > cfg.max_units:
         _compiled.popitem(last=False)
     return found
 
