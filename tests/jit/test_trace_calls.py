@@ -13,7 +13,7 @@ from fusevm.asm import assemble
 from fusevm.bench.jit_workloads import ACK_SUB, FIB_SUB
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.vm import VM
-from fusevm.jit import get_config, set_config
+from fusevm.jit import get_config, set_config, wait_reoptimized
 from fusevm.jit.policy import JitHook
 from fusevm.jit.trace import calls, tier
 from fusevm.jit.trace.calls import NotPure, emit_ir
@@ -210,20 +210,30 @@ more:
 """
 
 
-def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps() -> None:
+@pytest.mark.parametrize("quick", [False, True])
+def test_recursion_deeper_than_the_native_stack_bound_is_interpreted_in_steps(
+        quick: bool) -> None:
     """max_depth allows 200k frames, native code at most `deepest` calls: the deep part
-    goes back to the interpreter window by window, and the result is the interpreter's."""
+    goes back to the interpreter window by window, and the result is the interpreter's
+    (`quick`: the quick code's smaller bound, before its re-optimisation)."""
+    if quick:
+        set_config(get_config().replace(reopt_background=True, reopt_after=8))
     n = 3 * 70_000 // 2
     text = DEEP.format(n=n)
     before = dict(calls.COUNTS)
     got = outcome(text, True, max_depth=200_000)
     compiled = [f for f in calls._compiled.values() if f is not None]
     deepest = max(f.deepest for f in compiled)
+    if quick:  # the bound the run's step had (its re-optimisation may have landed since)
+        chunk = assemble(text)
+        ir, _, words = emit_ir(chunk, chunk.sub_entries[0][1])
+        deepest = calls._deepest(words, ir)
     assert deepest < n
     assert got == outcome(text, False, max_depth=200_000)
     assert calls.COUNTS["calls"] > before["calls"]  # the shallow calls ran natively
     fell_back = calls.COUNTS["fallbacks"] - before["fallbacks"]
     assert 0 < fell_back <= 2 * n // deepest + 2  # one try per window, not per level
+    assert wait_reoptimized(30)
 
 
 def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_does() -> None:
@@ -246,7 +256,8 @@ def test_a_budget_inside_a_hot_recursive_function_stops_where_the_interpreter_do
         assert calls.COUNTS["calls"] == before  # a budgeted run never enters native code
 
 
-def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Path) -> None:
+def test_native_functions_come_from_the_disk_cache_the_second_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path))
     text = FIB.format(n=15)
     before = dict(calls.COUNTS)
@@ -254,9 +265,19 @@ def test_native_functions_come_from_the_disk_cache_the_second_time(tmp_path: Pat
     assert calls.COUNTS["loaded"] == before["loaded"]  # compiled and stored
     assert any(p.name.endswith(".trc.fjit") for p in tmp_path.iterdir())
     tier.reset()  # the process forgets the function: the next hot call loads it
+
+    def no_ir(chunk: Any, entry: int) -> Any:
+        raise AssertionError("a cached function's IR is not emitted again")
+    monkeypatch.setattr(calls, "emit_ir", no_ir)
     assert outcome(text, True) == outcome(text, False)
     assert calls.COUNTS["loaded"] == before["loaded"] + 1
     assert calls.COUNTS["calls"] > before["calls"]
+    # Another function (another chunk) is not taken for this one.
+    tier.reset()
+    monkeypatch.undo()
+    other = ACK.format(m=2, n=3)
+    assert outcome(other, True) == outcome(other, False)
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
 
 
 def test_jit_dump_names_the_native_functions() -> None:
@@ -265,3 +286,99 @@ def test_jit_dump_names_the_native_functions() -> None:
     outcome(FIB.format(n=12), True)
     text = dump(chunk)
     assert "function fib at op" in text and "native self-calls (1 Int arguments" in text
+
+
+def test_a_native_function_entry_binds_the_baseline_only_for_a_refused_call() -> None:
+    """The baseline's region at a native function's entry is what runs a call native
+    code refuses; binding it costs more than a native fib(15), so it waits for one."""
+    from fusevm.baseline import compiler
+    chunk = assemble(FIB.format(n=15))
+
+    def fresh(**kw: Any) -> VM:
+        vm = VM(chunk, baseline=True, **kw)
+        vm.enable_tracing_jit()
+        assert isinstance(vm._tiers, JitHook) and vm._tiers.fallback is not None
+        return vm
+
+    assert fresh().run() == 610  # the entry becomes hot and its function native
+    before = (compiler.COUNTERS.runs, calls.COUNTS["calls"])
+    assert fresh().run() == 610
+    assert compiler.COUNTERS.runs == before[0]  # every call native: nothing bound
+    assert calls.COUNTS["calls"] == before[1] + 1
+    # Strict mode refuses every native call: the baseline's step runs them.
+    strict = fresh(strict_int=True)
+    assert strict.run() == outcome(FIB.format(n=15), False, strict=True)[0]
+    assert compiler.COUNTERS.runs > before[0]
+    assert calls.COUNTS["calls"] == before[1] + 1
+
+
+def test_a_function_runs_quick_code_until_its_background_reoptimisation(
+        tmp_path: Path) -> None:
+    """With background re-optimisation the first code is QUICK_PIPELINE's (a short compile
+    on the running thread), the optimised code replaces it for every VM and in the disk
+    cache."""
+    set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path,
+                                    reopt_background=True, reopt_after=8))
+    text = FIB.format(n=18)
+    chunk = assemble(text)
+    before = dict(calls.COUNTS)
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    nf = next(f for f in calls._compiled.values() if f is not None)
+    quick_depth = nf.deepest
+    assert wait_reoptimized(30)
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1
+    assert nf.native.pipeline == get_config().reopt_pipeline
+    # Unoptimised frames may hold a slot per value: the quick code goes less deep.
+    assert 64 <= quick_depth < nf.deepest
+    assert [r.pipeline for r in nf.retired] == [calls.QUICK_PIPELINE]
+    calls_before = calls.COUNTS["calls"]
+    again = VM(chunk)
+    again.set_tier_hook(JitHook(True))
+    assert again.run() == 2584 == outcome(text, False)[0]
+    assert calls.COUNTS["calls"] > calls_before  # the optimised code ran
+    tier.reset()  # a new process: loads the optimised code, nothing to re-optimise
+    third = VM(chunk)
+    third.set_tier_hook(JitHook(True))
+    assert third.run() == 2584
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    loaded = next(f for f in calls._compiled.values() if f is not None)
+    assert loaded.native.pipeline == get_config().reopt_pipeline
+    assert wait_reoptimized(30) and calls.COUNTS["reopts"] == before["reopts"] + 1
+
+
+def test_quick_code_left_in_the_disk_cache_is_loaded_then_reoptimised(
+        tmp_path: Path) -> None:
+    """A short run may end before its re-optimisation: the next process loads the quick
+    code it stored and re-optimises it; a process that does not re-optimise compiles
+    optimised code in its place."""
+    from fusevm.jit.codegen import compile_text
+    cfg = get_config().replace(cache_enabled=True, cache_dir=tmp_path,
+                               reopt_background=True, reopt_after=8)
+    set_config(cfg)
+    text = FIB.format(n=18)
+    chunk = assemble(text)
+    entry = chunk.sub_entries[0][1]
+    ir, argc, words = emit_ir(chunk, entry)
+    quick = compile_text(ir, calls.QUICK_PIPELINE, calls.QUICK_CODEGEN)
+    calls._store(chunk, entry, quick, argc, words)
+    before = dict(calls.COUNTS)
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    assert calls.COUNTS["loaded"] == before["loaded"] + 1
+    assert wait_reoptimized(30)
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1
+    nf = calls.native_function(chunk, entry)
+    assert nf is not None and nf.native.pipeline == cfg.reopt_pipeline
+    # Without re-optimisation, stored quick code is compiled again, optimised.
+    calls._store(chunk, entry, quick, argc, words)
+    tier.reset()
+    set_config(cfg.replace(reopt_after=0))
+    vm = VM(chunk)
+    vm.set_tier_hook(JitHook(True))
+    assert vm.run() == 2584
+    nf = calls.native_function(chunk, entry)
+    assert nf is not None and nf.native.pipeline == cfg.reopt_pipeline and not nf.retired
+    assert calls.COUNTS["reopts"] == before["reopts"] + 1

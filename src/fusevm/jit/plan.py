@@ -211,8 +211,9 @@ def native_step(vm: VM, hook: JitHook, h: int, original: Step) -> Step | None:
         # when there is one (a loop the trace tier cannot take, such as awk's record
         # loop, still runs compiled: the loop is hot, so it is compiled now), else the
         # interpreter's.
-        below = None if hook.fallback is None else hook.fallback.step_now(vm, h)
-        return trace_step(vm, h, original if below is None else below, hook.fuel_addr)
+        fallback = hook.fallback
+        below = None if fallback is None else (lambda: fallback.step_now(vm, h))
+        return trace_step(vm, h, original, hook.fuel_addr, below)
     return None
 
 

@@ -164,8 +164,8 @@ class IRBackend:
     def bool_or(self, a: Value, b: Value) -> Value:
         return self.builder.binop("or", a, b)
 
-    def select(self, c: Value, a: Value, b: Value) -> Value:
-        return self.builder.select(c, a, b)
+    def select(self, c: Value, a: Value, b: Value, rare: bool = False) -> Value:
+        return self.builder.select(c, a, b, rare)
 
     # -- helpers and the context -------------------------------------------------------------
 

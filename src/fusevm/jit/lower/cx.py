@@ -276,9 +276,11 @@ class Cx:
         assert a.kind is BOOL and b.kind is BOOL
         return Val(BOOL, self.b.bool_or(a.ir, b.ir) if self.b else None)
 
-    def select(self, cond: Val, a: Val, b: Val) -> Val:
+    def select(self, cond: Val, a: Val, b: Val, rare: bool = False) -> Val:
+        """`a` where `cond` holds, else `b`; `rare`: `cond` almost never holds (see
+        `textir.Builder.select`)."""
         assert cond.kind is BOOL and a.kind is b.kind and a.kind in (INT, FLOAT, BOOL)
-        return Val(a.kind, self.b.select(cond.ir, a.ir, b.ir) if self.b else None)
+        return Val(a.kind, self.b.select(cond.ir, a.ir, b.ir, rare) if self.b else None)
 
     # -- helpers, deopt and control flow --------------------------------------------------------
 

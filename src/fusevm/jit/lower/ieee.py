@@ -38,7 +38,9 @@ def _pick(cx: Cx, result: Val, inputs: tuple[Val, ...], fresh: float) -> Val:
     nan = cx.float_const(fresh)
     for v in reversed(inputs):
         nan = cx.select(cx.fcmp("uno", v, v), v, nan)
-    return cx.select(cx.fcmp("uno", result, result), nan, result)
+    # A NaN result is rare: the select becomes a predicted branch off the result's
+    # dependency chain.
+    return cx.select(cx.fcmp("uno", result, result), nan, result, rare=True)
 
 
 def arith_nan(cx: Cx, result: Val, a: Val, b: Val) -> Val:

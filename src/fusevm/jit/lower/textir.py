@@ -152,8 +152,14 @@ class Builder:
         """`sitofp uitofp sext zext trunc bitcast`."""
         return self._emit(to, f"{op} {v.type} {v.ref} to {to}")
 
-    def select(self, c: Value, a: Value, b: Value) -> Value:
-        return self._emit(a.type, f"select i1 {c.ref}, {a.type} {a.ref}, {b.type} {b.ref}")
+    def select(self, c: Value, a: Value, b: Value, rare: bool = False) -> Value:
+        """`rare`: `c` almost never holds. The branch weights let LLVM's code generator
+        turn the select into a predicted branch, which takes the select off a loop-carried
+        dependency chain (a NaN fix-up after every float add would otherwise add the
+        compare and blend latency to each trip of `s += x`)."""
+        prof = ', !prof !{!"branch_weights", i32 1, i32 2000}' if rare else ""
+        return self._emit(a.type,
+                          f"select i1 {c.ref}, {a.type} {a.ref}, {b.type} {b.ref}{prof}")
 
     def not_(self, v: Value) -> Value:
         return self._emit(v.type, f"xor {v.type} {v.ref}, true")

@@ -53,6 +53,8 @@ from fusevm.loops import loop_facts, natural_loop
 from fusevm.values import Undef
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
@@ -278,16 +280,26 @@ def use_reference_executor(on: bool) -> bool:
     return old
 
 
-def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
-    """The step for hot point `h`: counts, records, runs traces (see the module doc)."""
+def trace_step(vm: VM, h: int, original: Step, fuel: int,
+               below: Callable[[], Step | None] | None = None) -> Step | None:
+    """The step for hot point `h`: counts, records, runs traces (see the module doc).
+
+    `below` makes the step of a tier below (the baseline's), which runs `h` instead of
+    `original` whenever native code does not: at once for a loop (it runs while the
+    trace counts and records), on the first refused call for a function entry (binding
+    the baseline's region to a VM costs more than a native fib(20) runs).
+    """
     chunk = vm.chunk
     facts = loop_facts(chunk)
     if h not in facts.back_edges:
         # Traces start at loop headers; a function entry may still compile whole with
         # native self-calls (deep recursion), block starts stay interpreted.
         if any(ip == h for _, ip in chunk.sub_entries):
-            return call_step(vm, h, original, fuel)
+            return call_step(vm, h, original if below is None else _lazy(below, original),
+                             fuel)
         return None
+    if below is not None:
+        original = below() or original
     try:
         digest = runtime.analysis(chunk).digest
     except VMError:
@@ -316,6 +328,18 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int) -> Step | None:
         if phase is Phase.RECORDING or not life.hot(threshold):
             return original()
         return _record_root(vm, a, cfg)
+    return step
+
+
+def _lazy(make: Callable[[], Step | None], original: Step) -> Step:
+    """A step that runs what `make` returns (else `original`), made on its first call."""
+    chosen: Step | None = None
+
+    def step() -> int:
+        nonlocal chosen
+        if chosen is None:
+            chosen = make() or original
+        return chosen()
     return step
 
 
