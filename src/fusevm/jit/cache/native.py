@@ -1,8 +1,9 @@
 """Native code on disk: keys, tier-tagged entries (`lin`, `blk`, `trc`), loading without LLVM.
 
-A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored on a page
-boundary, so a warm process maps it read+execute straight from the file (`loader.py`) and
-never imports llvmlite. Its key covers everything that changes the code:
+A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
+record of its key space's pack (`pack.py`), which a warm process maps read+execute once
+(`loader.py`): a load is an index lookup, a checksum and a pointer into the mapping, and
+llvmlite is never imported. Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
   schema, fusevm version and the identity of its source files (`build_identity`), the
@@ -30,8 +31,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
-from fusevm.jit.loader import Native, map_blob
+from fusevm.jit.cache.pack import Record
+from fusevm.jit.cache.store import Store, build_identity, key_digest
+from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
 
@@ -104,13 +106,18 @@ def process_key() -> tuple[object, ...]:
     return _prefix
 
 
-def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
-    """The full key digest of a native entry: the process part, then these parts."""
+def key_space() -> bytes:
+    """The digest of `process_key()`: entries under it share one pack (see pack.py)."""
     global _prefix_digest
     prefix = _prefix_digest
     if prefix is None:
         prefix = _prefix_digest = key_digest(process_key())
-    return key_digest(prefix, tag, chunk_digest, strict, parts)
+    return prefix
+
+
+def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
+    """The full key digest of a native entry: the process part, then these parts."""
+    return key_digest(_prefix_digest or key_space(), tag, chunk_digest, strict, parts)
 
 
 def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
@@ -177,13 +184,13 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
 
 def store_native(store: Store, tag: str, key: bytes, native: Native,
                  meta: dict[str, Any]) -> bool:
-    """Write a unit's pre-linked blob with its metadata; False when it cannot be cached
-    (no blob: MCJIT linked it) or the cache is off."""
+    """Append a unit's pre-linked blob with its metadata to the key space's pack; False
+    when it cannot be cached (no blob: MCJIT linked it) or the cache is off."""
     if native.blob is None:
         return False
     record = dict(meta, entry=native.entry_offset, pipeline=native.pipeline,
                   codegen=native.codegen)
-    return store.store(tag, key, record, native.blob, aligned=True) is not None
+    return store.store_packed(key_space()[:16], tag, key, record, native.blob)
 
 
 def load_native(store: Store, tag: str, key: bytes,
@@ -192,24 +199,33 @@ def load_native(store: Store, tag: str, key: bytes,
     """The mapped code and metadata of a native entry, or None (miss or reject).
 
     `check(meta)` may raise ValueError/KeyError/TypeError to reject metadata that does not
-    fit the caller's unit; it runs before anything is mapped.
+    fit the caller's unit; it runs before the code is used. The code runs where the pack
+    is mapped (no copy), or from a sealed copy where executable file mappings are refused.
     """
 
-    def use(entry: Entry, fd: int) -> tuple[Native, dict[str, Any]]:
-        meta = entry.meta
+    def use(rec: Record) -> tuple[Native, dict[str, Any]]:
+        meta = marshal.loads(rec.meta_raw())
         offset = meta["entry"]
         pipeline = meta["pipeline"]
         codegen = meta["codegen"]
-        if not (isinstance(offset, int) and 0 <= offset < entry.body_length
+        if not (isinstance(offset, int) and 0 <= offset < rec.body_len
                 and isinstance(pipeline, str) and isinstance(codegen, int)):
             raise ValueError("bad entry metadata")
         if check is not None:
             check(meta)
-        address, region = map_blob(fd, entry.body_offset, entry.body)
-        return Native(address + offset, region, bytes(entry.body), offset, pipeline,
-                      codegen), meta
+        body = rec.body()
+        blob = bytes(body)
+        mapping = rec.mapping
+        region: Any
+        if mapping.executable:
+            address, region = mapping.address + rec.offset + rec.body_at, mapping
+        else:
+            region = CodeRegion(blob)
+            address = region.address
+        return Native(address + offset, region, blob, offset, pipeline, codegen), meta
 
-    found: tuple[Native, dict[str, Any]] | None = store.load(tag, key, use)
+    found: tuple[Native, dict[str, Any]] | None = store.load_packed(key_space()[:16], tag,
+                                                                    key, use)
     return found
 
 

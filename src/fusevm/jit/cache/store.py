@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from fusevm.jit.cache import pack as pack_mod
+from fusevm.jit.cache.pack import PACK_SUFFIX, Pack, Record
 from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
 
 MAGIC: Final = b"FUSEVMC\x01"
@@ -264,6 +266,7 @@ class Store:
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
+        self._packs: dict[bytes, Pack] = {}  # key space -> this process's view of its pack
         self.log: Callable[[str], None] = lambda message: None
 
     # -- configuration -------------------------------------------------------------------
@@ -370,6 +373,88 @@ class Store:
         self.stats.rejects += 1
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
+    def _pack(self, d: Path, space: bytes) -> Pack:
+        p = self._packs.get(space)
+        path = f"{self._checked_str}{pack_mod.pack_name(space)}"
+        if p is None or p.path != path:
+            p = self._packs[space] = Pack(path, space)
+        return p
+
+    def load_packed(self, space: bytes, tag: str, digest: bytes,
+                    use: Callable[[Record], Any]) -> Any:
+        """The value `use(record)` makes of the valid record for a key in the pack of a key
+        space (see pack.py), or None; misses and rejects are counted as in `load`.
+
+        The pack is mapped and indexed once; a key not in the index re-reads the pack's
+        header and indexes what was appended since.
+        """
+        started = time.perf_counter()
+        d = self._usable(create=False)
+        if d is None:
+            return None
+        pack = self._pack(d, space)
+        rec = pack.index.get(digest)
+        if rec is None:
+            try:
+                why = pack.refresh()
+            except (OSError, ValueError) as e:
+                why = f"{type(e).__name__}: {e}"
+            if why is not None:
+                self._reject(pack.path, why)
+            rec = pack.index.get(digest)
+            if rec is None:
+                self.stats.misses += 1
+                return None
+        why = "wrong tag" if rec.tag != tag.encode("ascii") else rec.check()
+        if why is None:
+            try:
+                value = use(rec)
+            except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
+                why = f"{type(e).__name__}: {e}"
+        if why is not None:
+            pack.drop(digest)
+            self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
+            return None
+        self.stats.loads += 1
+        self.stats.load_seconds += time.perf_counter() - started
+        return value
+
+    def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
+                     body: bytes) -> bool:
+        """Append a record to a key space's pack; False when the cache is off or the write
+        failed (then the process runs without the cache)."""
+        d = self._usable(create=True)
+        if d is None:
+            return False
+        try:
+            meta_raw = marshal.dumps(meta)
+        except ValueError as e:
+            self.log(f"disk cache: entry not written ({e})")
+            return False
+        pack = self._pack(d, space)
+        rewrite = pack.damage is not None
+        if rewrite:
+            pack.damage = None
+            pack.identity = None  # a new file: index it afresh
+        try:
+            grew, dropped = pack_mod.append(str(d), space, tag, digest, meta_raw, body,
+                                            self._tmp_tag(), rewrite)
+        except (OSError, ValueError) as e:
+            self.stats.write_errors += 1
+            self._fail(d, f"cannot write {os.path.basename(pack.path)}: "
+                          f"{getattr(e, 'strerror', None) or e}")
+            return False
+        self.stats.stores += 1
+        self.stats.evictions += dropped
+        self._after_write(d, grew)
+        return True
+
+    def _tmp_tag(self) -> str:
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        return f"{os.getpid()}.{threading.get_ident()}.{seq}"
+
     # -- writing --------------------------------------------------------------------------
 
     def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
@@ -455,8 +540,12 @@ class Store:
         return self._scan_total(d)
 
     def prune(self, target: int | None = None) -> int:
-        """Delete least recently used entries until the total is at most `target` bytes
-        (default 80 % of the cap); returns the bytes freed."""
+        """Delete the oldest entries until the total is at most `target` bytes (default
+        80 % of the cap); returns the bytes freed.
+
+        Entry files go by mtime (a load refreshes it), pack records by write time; a pack
+        losing records, or holding superseded or damaged ones, is rewritten.
+        """
         d = self._usable(create=False)
         if d is None:
             return 0
@@ -465,22 +554,48 @@ class Store:
             if cap is None:
                 return 0
             target = int(cap * LOW_WATER)
-        files = sorted(self._files(d))
-        total = sum(size for _, size, _ in files)
-        freed = 0
-        for _, size, p in files:
+        items: list[tuple[float, int, str, bytes | None]] = []
+        total = 0
+        before = 0
+        packs: dict[str, set[bytes]] = {}
+        for mtime, size, p in self._files(d):
+            before += size
+            if not p.endswith(PACK_SUFFIX):
+                items.append((mtime, size, p, None))
+                total += size
+                continue
+            latest: dict[bytes, tuple[float, int]] = {}
+            for r in pack_mod.records(p):
+                latest[r.key] = (r.written, r.size)
+            held = sum(n for _, n in latest.values())
+            total += pack_mod.PACK_HEADER + held
+            if pack_mod.PACK_HEADER + held != size:
+                packs[p] = set()  # superseded or damaged records: worth a rewrite
+            items.extend((w, n, p, key) for key, (w, n) in latest.items())
+        items.sort(key=lambda item: item[0])
+        for _, size, p, key in items:
             if total <= target:
                 break
-            try:
-                os.unlink(p)
-            except OSError:
-                continue
+            if key is None:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    continue
+            else:
+                packs.setdefault(p, set()).add(key)
             total -= size
-            freed += size
             self.stats.evictions += 1
+        for p, dropped in packs.items():
+            try:
+                pack_mod.evict(p, lambda _w, _n, key, gone=dropped: key not in gone,
+                               self._tmp_tag())
+            except OSError as e:
+                self.log(f"disk cache: cannot compact {os.path.basename(p)}: {e.strerror}")
+        self._packs = {}
+        after = self._scan_total(d)
         with self._lock:
-            self._total = total
-        return freed
+            self._total = after
+        return max(0, before - after)
 
     def clear(self) -> int:
         """Delete every entry file (and stray temporary files); returns the entries removed."""
@@ -501,6 +616,7 @@ class Store:
                 removed += name.endswith(SUFFIX)
         with self._lock:
             self._total = 0
+        self._packs = {}
         return removed
 
     def reset(self) -> None:
@@ -510,4 +626,5 @@ class Store:
         self._broken = None
         self._total = None
         self._writes = 0
+        self._packs = {}
 
