@@ -232,7 +232,7 @@ def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> N
     data = path.read_bytes()
     # a broken chain: the second record's header says its body runs past the pack
     broken = bytearray(data)
-    broken[second.offset + 52:second.offset + 56] = (1 << 20).to_bytes(4, "little")
+    broken[second.offset + 84:second.offset + 88] = (1 << 20).to_bytes(4, "little")
     replace_file(path, bytes(broken))
     store.reset()
 

@@ -49,6 +49,7 @@ _CPU_KEYS: Final = frozenset({
 
 _prefix: tuple[object, ...] | None = None
 _prefix_digest: bytes | None = None
+_space: bytes | None = None
 
 
 def cpu_identity() -> tuple[str, ...]:
@@ -106,18 +107,24 @@ def process_key() -> tuple[object, ...]:
     return _prefix
 
 
-def key_space() -> bytes:
-    """The digest of `process_key()`: entries under it share one pack (see pack.py)."""
-    global _prefix_digest
+def _process_digest() -> bytes:
+    global _prefix_digest, _space
     prefix = _prefix_digest
     if prefix is None:
         prefix = _prefix_digest = key_digest(process_key())
+        _space = prefix[:16]
     return prefix
+
+
+def key_space() -> bytes:
+    """The key space of this process's native entries (they share one pack, see pack.py):
+    16 bytes of the digest of `process_key()`."""
+    return _space or _process_digest()[:16]
 
 
 def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
     """The full key digest of a native entry: the process part, then these parts."""
-    return key_digest(_prefix_digest or key_space(), tag, chunk_digest, strict, parts)
+    return key_digest(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
 
 
 def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
@@ -190,7 +197,7 @@ def store_native(store: Store, tag: str, key: bytes, native: Native,
         return False
     record = dict(meta, entry=native.entry_offset, pipeline=native.pipeline,
                   codegen=native.codegen)
-    return store.store_packed(key_space()[:16], tag, key, record, native.blob)
+    return store.store_packed(key_space(), tag, key, record, native.blob)
 
 
 def load_native(store: Store, tag: str, key: bytes,
@@ -224,8 +231,8 @@ def load_native(store: Store, tag: str, key: bytes,
             address = region.address
         return Native(address + offset, region, blob, offset, pipeline, codegen), meta
 
-    found: tuple[Native, dict[str, Any]] | None = store.load_packed(key_space()[:16], tag,
-                                                                    key, use)
+    found: tuple[Native, dict[str, Any]] | None = store.load_packed(key_space(), tag, key,
+                                                                    use)
     return found
 
 

@@ -18,12 +18,12 @@ pointer into the mapping, with no system call. The layout (little-endian):
 
 | bytes | record (starts on a 64-byte boundary) |
 |---|---|
+| 32 | checksum: BLAKE2b-256 over everything after it up to the end of the body |
 | 4 | magic `FJR\\x01` |
 | 8 | tag, NUL-padded |
 | 32 | the full key digest |
 | 4, 4, 4 | metadata length m, body offset b (from the record, a multiple of 64), body length n |
 | 8 | write time (float seconds: eviction goes oldest first) |
-| 32 | checksum: BLAKE2b-256 over the 64 bytes above, the metadata and the body |
 | m | metadata (`marshal` of a dict of plain values) |
 | ... | padding up to b, the body, padding up to a multiple of 64 |
 
@@ -91,12 +91,11 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
     body_at = _up(RECORD_HEADER + len(meta_raw))
     head = _REC.pack(RECORD_MAGIC, raw_tag, digest, len(meta_raw), body_at, len(body),
                      written)
-    h = hashlib.blake2b(head, digest_size=_SUM)
-    h.update(meta_raw)
-    h.update(body)
     end = body_at + len(body)
-    return b"".join((head, h.digest(), meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
-                     body, b"\0" * (_up(end) - end)))
+    summed = b"".join((head, meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
+                       body))
+    return b"".join((hashlib.blake2b(summed, digest_size=_SUM).digest(), summed,
+                     b"\0" * (_up(end) - end)))
 
 
 @dataclass(slots=True)
@@ -120,12 +119,9 @@ class Record:
         """Why the record is damaged, or None."""
         view = self.mapping.view
         at = self.offset
-        h = hashlib.blake2b(view[at:at + _REC.size], digest_size=_SUM)
-        meta_at = at + RECORD_HEADER
-        h.update(view[meta_at:meta_at + self.meta_len])
-        body = at + self.body_at
-        h.update(view[body:body + self.body_len])
-        if h.digest() != view[at + _REC.size:meta_at]:
+        summed = hashlib.blake2b(view[at + _SUM:at + self.body_at + self.body_len],
+                                 digest_size=_SUM).digest()
+        if summed != view[at:at + _SUM]:
             return "checksum mismatch"
         return None
 
@@ -164,7 +160,7 @@ def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) 
     while at < end:
         if at + RECORD_HEADER > end:
             return "truncated record"
-        magic, tag, key, meta_len, body_at, body_len, written = unpack(view, at)
+        magic, tag, key, meta_len, body_at, body_len, written = unpack(view, at + _SUM)
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or at + body_at + body_len > end):
             return "bad record header"
@@ -246,15 +242,13 @@ def _valid_records(fd: int, size: int) -> list[_Row]:
     at = PACK_HEADER
     view = memoryview(data)
     while at + RECORD_HEADER <= committed:
-        magic, _, key, meta_len, body_at, body_len, written = _REC.unpack_from(view, at)
+        magic, _, key, meta_len, body_at, body_len, written = _REC.unpack_from(view, at + _SUM)
         end = at + body_at + body_len
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or end > committed):
             break
-        h = hashlib.blake2b(view[at:at + _REC.size], digest_size=_SUM)
-        h.update(view[at + RECORD_HEADER:at + RECORD_HEADER + meta_len])
-        h.update(view[at + body_at:end])
-        if h.digest() == view[at + _REC.size:at + RECORD_HEADER]:
+        summed = hashlib.blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
+        if summed == view[at:at + _SUM]:
             out.append((written, key, bytes(view[at:_up(end)]), at))
         at = _up(end)
     return out
@@ -381,7 +375,7 @@ def records(path: str) -> list[RecordInfo]:
         os.close(fd)
     out: list[RecordInfo] = []
     for written, key, raw, at in rows:
-        _, tag, _, _, body_at, body_len, _ = _REC.unpack_from(raw)
+        _, tag, _, _, body_at, body_len, _ = _REC.unpack_from(raw, _SUM)
         out.append(RecordInfo(at, len(raw), written, key,
                               tag.rstrip(b"\0").decode("ascii", "replace"), body_at, body_len))
     return out

@@ -267,6 +267,7 @@ class Store:
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
         self._packs: dict[bytes, Pack] = {}  # key space -> this process's view of its pack
+        self._packs_dir: Path | None = None  # the directory `_packs` are in
         self.log: Callable[[str], None] = lambda message: None
 
     # -- configuration -------------------------------------------------------------------
@@ -374,10 +375,13 @@ class Store:
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
     def _pack(self, d: Path, space: bytes) -> Pack:
+        if d is not self._packs_dir:
+            self._packs = {}
+            self._packs_dir = d
         p = self._packs.get(space)
-        path = f"{self._checked_str}{pack_mod.pack_name(space)}"
-        if p is None or p.path != path:
-            p = self._packs[space] = Pack(path, space)
+        if p is None:
+            p = self._packs[space] = Pack(f"{self._checked_str}{pack_mod.pack_name(space)}",
+                                          space)
         return p
 
     def load_packed(self, space: bytes, tag: str, digest: bytes,
