@@ -208,7 +208,8 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     data = path.read_bytes()
     # marshal reads one value and ignores the padding after it
     meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
-    meta["writes"] = [[999, 0]]
+    tier, ops, blocks, _, _, *rest = meta["unit"]
+    meta["unit"] = (tier, ops, blocks, (999,), (0,), *rest)  # a slot the chunk does not have
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
     record = pack.encode_record("blk", rec.key, marshal.dumps(meta), body, 0.0)
     space = data[16:32]

@@ -26,6 +26,7 @@ import importlib.util
 import marshal
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -206,84 +207,100 @@ def load_native(store: Store, tag: str, key: bytes,
     """The mapped code and metadata of a native entry, or None (miss or reject).
 
     `check(meta)` may raise ValueError/KeyError/TypeError to reject metadata that does not
-    fit the caller's unit; it runs before the code is used. The code runs where the pack
-    is mapped (no copy), or from a sealed copy where executable file mappings are refused.
+    fit the caller's unit; it runs before the code is used.
     """
 
     def use(rec: Record) -> tuple[Native, dict[str, Any]]:
         meta = marshal.loads(rec.meta_raw())
-        offset = meta["entry"]
-        pipeline = meta["pipeline"]
-        codegen = meta["codegen"]
-        if not (isinstance(offset, int) and 0 <= offset < rec.body_len
-                and isinstance(pipeline, str) and isinstance(codegen, int)):
-            raise ValueError("bad entry metadata")
         if check is not None:
             check(meta)
-        body = rec.body()
-        blob = bytes(body)
-        mapping = rec.mapping
-        region: Any
-        if mapping.executable:
-            address, region = mapping.address + rec.offset + rec.body_at, mapping
-        else:
-            region = CodeRegion(blob)
-            address = region.address
-        return Native(address + offset, region, blob, offset, pipeline, codegen), meta
+        return _native(rec, meta), meta
 
     found: tuple[Native, dict[str, Any]] | None = store.load_packed(key_space(), tag, key,
                                                                     use)
     return found
 
 
+def _native(rec: Record, meta: dict[str, Any]) -> Native:
+    """The code of a record: where the pack is mapped (no copy), or a sealed copy where
+    executable file mappings are refused."""
+    offset = meta["entry"]
+    pipeline = meta["pipeline"]
+    codegen = meta["codegen"]
+    if not (type(offset) is int and 0 <= offset < rec.body_len
+            and type(pipeline) is str and type(codegen) is int):
+        raise ValueError("bad entry metadata")
+    body = rec.body()
+    blob = bytes(body)
+    mapping = rec.mapping
+    region: Any
+    if mapping.executable:
+        address, region = mapping.address + rec.offset + rec.body_at, mapping
+    else:
+        region = CodeRegion(blob)
+        address = region.address
+    return Native(address + offset, region, blob, offset, pipeline, codegen)
+
+
 # -- linear and block units --------------------------------------------------------------
 
 def unit_meta(unit: Unit) -> dict[str, Any]:
-    """What a unit needs besides its code to be rebuilt from disk."""
+    """What a unit needs besides its code to be rebuilt from disk: under "unit", (tier,
+    ops, blocks, written slots, their kinds, result kinds, helper ids, trap codes)."""
     info = unit.info
-    return {"tier": info.tier, "writes": [[int(s), int(k)] for s, k in unit.copy_out],
-            "results": [int(k) for k in unit.result_kinds],
-            "helpers": [int(h) for h in info.helper_ids],
-            "traps": sorted(int(t) for t in info.traps), "blocks": info.blocks,
-            "ops": info.ops}
+    return {"unit": (info.tier, info.ops, info.blocks,
+                     tuple(int(s) for s, _ in unit.copy_out),
+                     tuple(int(k) for _, k in unit.copy_out),
+                     tuple(int(k) for k in unit.result_kinds),
+                     tuple(int(h) for h in info.helper_ids),
+                     tuple(sorted(int(t) for t in info.traps)))}
 
 
-_KINDS: Final[dict[object, SlotKind]] = {int(k): k for k in SlotKind}
+_KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
-    """A linear or block unit from disk, or None."""
-    parts: list[Any] = []
-
-    def check(meta: dict[str, Any]) -> None:
-        if meta["tier"] != tier or meta["ops"] != an.n_ops:
-            raise ValueError("the entry is for another unit")
-        nslots = an.nslots
-        writes = []
-        for s, k in meta["writes"]:
-            if not (type(s) is int and 0 <= s < nslots):
-                raise ValueError("a written slot is out of range")
-            writes.append((s, _KINDS[k]))  # KeyError (a reject) for anything else
-        results = [_KINDS[k] for k in meta["results"]]
-        if len(results) > an.max_depth:
-            raise ValueError("more results than the stack can hold")
-        helpers = tuple(meta["helpers"])
-        for h in helpers:
-            helper_address(h)  # raises for a helper this process does not have
-        traps = frozenset([_TRAPS[t] for t in meta["traps"]])
-        parts.extend((writes, results, helpers, traps, int(meta["blocks"])))
-
-    found = load_native(store, NATIVE_TAGS[tier], key, check)
+    """A linear or block unit from disk, or None (a miss or a counted reject)."""
+    started = time.perf_counter()
+    found = store.find(key_space(), NATIVE_TAGS[tier], key)
     if found is None:
         return None
-    native = found[0]
-    writes, results, helpers, traps, blocks = parts
-    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, blocks, "", helpers, traps,
-                    0.0, native.pipeline, native.codegen)
-    return Unit(native, info, an.live_in, writes, results, an.nslots, an.tracked,
-                an.max_depth)
+    try:
+        unit = _unit(found[1], tier, an, kinds, strict)
+    except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
+        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
+        return None
+    store.loaded(started)
+    return unit
+
+
+def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
+    """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
+    metadata that does not fit `an` (the record passed its checksum and key checks, so
+    this guards against a writer's bug, not a damaged file)."""
+    meta = marshal.loads(rec.meta_raw())
+    t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
+    if t != tier or ops != an.n_ops or type(blocks) is not int:
+        raise ValueError("the entry is for another unit")
+    ints = {type(x) for x in slots + written + results + helpers + traps}
+    if not ints <= {int} or len(slots) != len(written):
+        raise TypeError("unit metadata holds something else than numbers")
+    if slots and (min(slots) < 0 or max(slots) >= an.nslots):
+        raise ValueError("a written slot is out of range")
+    if not _KIND_SET.issuperset(written) or not _KIND_SET.issuperset(results):
+        raise ValueError("an unknown slot kind")
+    if len(results) > an.max_depth:
+        raise ValueError("more results than the stack can hold")
+    for h in helpers:
+        helper_address(h)  # raises for a helper this process does not have
+    native = _native(rec, meta)
+    info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
+                    frozenset([_TRAPS[c] for c in traps]), 0.0, native.pipeline,
+                    native.codegen)
+    return Unit(native, info, an.live_in, list(zip(slots, written)), results, an.nslots,
+                an.tracked, an.max_depth)
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:

@@ -384,15 +384,15 @@ class Store:
                                           space)
         return p
 
-    def load_packed(self, space: bytes, tag: str, digest: bytes,
-                    use: Callable[[Record], Any]) -> Any:
-        """The value `use(record)` makes of the valid record for a key in the pack of a key
-        space (see pack.py), or None; misses and rejects are counted as in `load`.
+    def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
+        """The record of a key in the pack of a key space (see pack.py), its tag and
+        checksum verified, or None: a miss, or a reject (a damaged pack or record), both
+        counted. The caller reports what it makes of the record with `loaded` or
+        `rejected`.
 
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
         header and indexes what was appended since.
         """
-        started = time.perf_counter()
         d = self._usable(create=False)
         if d is None:
             return None
@@ -410,17 +410,36 @@ class Store:
                 self.stats.misses += 1
                 return None
         why = "wrong tag" if rec.tag != tag.encode("ascii") else rec.check()
-        if why is None:
-            try:
-                value = use(rec)
-            except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
-                why = f"{type(e).__name__}: {e}"
         if why is not None:
-            pack.drop(digest)
-            self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
+            self.rejected(pack, digest, why)
             return None
+        return pack, rec
+
+    def loaded(self, started: float) -> None:
+        """Count a load that began at `started` (`time.perf_counter()`)."""
         self.stats.loads += 1
         self.stats.load_seconds += time.perf_counter() - started
+
+    def rejected(self, pack: Pack, digest: bytes, why: str) -> None:
+        """Count a record that does not make sense (it stays until superseded)."""
+        pack.drop(digest)
+        self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
+
+    def load_packed(self, space: bytes, tag: str, digest: bytes,
+                    use: Callable[[Record], Any]) -> Any:
+        """The value `use(record)` makes of the valid record for a key (see `find`), or
+        None; `use` raising ValueError, OSError, KeyError, TypeError or EOFError is a
+        reject."""
+        started = time.perf_counter()
+        found = self.find(space, tag, digest)
+        if found is None:
+            return None
+        try:
+            value = use(found[1])
+        except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
+            self.rejected(found[0], digest, f"{type(e).__name__}: {e}")
+            return None
+        self.loaded(started)
         return value
 
     def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
