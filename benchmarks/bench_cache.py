@@ -74,9 +74,10 @@ def prepared() -> list[tuple[str, Any, Analysis, tuple[int, ...]]]:
     return out
 
 
-def child_loads(rotate: int) -> None:
-    """In a fresh process: load every unit once from the warm cache, as the runtime does
-    (key, then `cache.load_unit`), timing each in this thread's CPU time; prints JSON."""
+def child_times(rotate: int, load: bool) -> None:
+    """In a fresh process: get every unit once, in turn, as the runtime does, timing each
+    in this thread's CPU time; prints JSON. `load`: the key, then `cache.load_unit` from
+    the warm cache (llvmlite is never imported); else `tier.compile`."""
     import json
     cfg = get_config()
     units = prepared()
@@ -84,33 +85,56 @@ def child_loads(rotate: int) -> None:
     times: dict[str, float] = {}
     for name, tier, an, kinds in units:
         t0 = time.thread_time()
-        key = cache.unit_key(tier.NAME, an, kinds, False, cfg)
-        assert key is not None
-        unit = cache.load_unit(tier.NAME, key, an, kinds, False)
+        if load:
+            key = cache.unit_key(tier.NAME, an, kinds, False, cfg)
+            assert key is not None
+            unit = cache.load_unit(tier.NAME, key, an, kinds, False)
+        else:
+            unit = tier.compile(an, kinds, False, cfg)
         times[name] = time.thread_time() - t0
         assert unit is not None, f"{name} did not load"
-    assert "llvmlite" not in sys.modules
+    assert load != ("llvmlite" in sys.modules)
     print(json.dumps({"times": times, "first": units[0][0]}))
 
 
-def bench_units(rounds: int, tmp: Path) -> None:
-    print("## 1. Per unit: first compile, O2 compile, load from disk (ms, medians)\n")
-    print("compile and O2: `tier.compile` in this process (LLVM initialised already).")
-    print("load: in a fresh process per round, the key and `cache.load_unit` of each unit")
-    print("in turn; the first load of a process also imports the loader and maps and")
-    print("indexes the pack, so it is reported on its own (`first`, the order rotates) and")
-    print("`load` is the median of the other loads of that unit.\n")
+def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool
+                ) -> tuple[dict[str, list[float]], list[float]]:
+    """Per unit, the times of `child_times` over fresh processes (the order rotates), and
+    separately those of the first unit of each process."""
     import json
+    times: dict[str, list[float]] = {name: [] for name, *_ in units}
+    first: list[float] = []
+    for r in range(max(rounds, len(units))):
+        out = subprocess.run([sys.executable, "-c", "import bench_cache as b; "
+                              f"b.child_times({r % len(units)}, {load})"],
+                             env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"child process failed: {out.stderr[-2000:]}")
+        got = json.loads(out.stdout)
+        for name, t in got["times"].items():
+            (first if name == got["first"] else times[name]).append(t)
+    return times, first
+
+
+def bench_units(rounds: int, tmp: Path) -> None:
+    print("## 1. Per unit: compile and load from disk (ms, medians)\n")
+    print("Fresh processes get each unit once, in turn, as the runtime does: `compile` is")
+    print("`tier.compile` (typing, IR, LLVM at the first pipeline), `load` the key and")
+    print("`cache.load_unit` (index lookup in the pack the process mapped once, checksum,")
+    print("metadata checks, the Unit). A process's first unit also imports LLVM or the")
+    print("loader (and maps and indexes the pack), so it is reported on its own (`first`;")
+    print("the order rotates) and the columns are the medians of the other units. `warm")
+    print("compile` and `O2` are compiles in this long-running process, for scale.\n")
     cfg = get_config()
     o2 = cfg.replace(first_pipeline=cfg.reopt_pipeline, first_codegen=cfg.reopt_codegen)
     units = prepared()
-    cold: dict[str, list[float]] = {name: [] for name, *_ in units}
+    warm_compile: dict[str, list[float]] = {name: [] for name, *_ in units}
     opt: dict[str, list[float]] = {name: [] for name, *_ in units}
     for r in range(rounds):
         for name, tier, an, kinds in units:
             t0 = time.thread_time()
             unit = tier.compile(an, kinds, False, cfg)
-            cold[name].append(time.thread_time() - t0)
+            warm_compile[name].append(time.thread_time() - t0)
             t0 = time.thread_time()
             tier.compile(an, kinds, False, o2)
             opt[name].append(time.thread_time() - t0)
@@ -119,27 +143,21 @@ def bench_units(rounds: int, tmp: Path) -> None:
                 assert key is not None and cache.store_unit(key, unit)
     env = child_env(tmp / "units")
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env["PYTHONPATH"]
-    warm: dict[str, list[float]] = {name: [] for name, *_ in units}
-    first: list[float] = []
-    for r in range(max(rounds, len(units))):
-        out = subprocess.run([sys.executable, "-c", "import bench_cache as b; "
-                              f"b.child_loads({r % len(units)})"],
-                             env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise SystemExit(f"load process failed: {out.stderr[-2000:]}")
-        got = json.loads(out.stdout)
-        for name, t in got["times"].items():
-            (first if name == got["first"] else warm[name]).append(t)
-    print(f"{'unit':<24} {'compile':>9} {'O2':>9} {'load':>9} {'load/compile':>13} "
-          f"{'load/O2':>9}")
+    compiled, first_compile = fresh_times(rounds, units, env, False)
+    loaded, first_load = fresh_times(rounds, units, env, True)
+    print(f"{'unit':<16} {'compile':>8} {'load':>8} {'ratio':>6} {'warm compile':>13} "
+          f"{'ratio':>6} {'O2':>7} {'ratio':>6}")
     ratios: list[float] = []
     for name, *_ in units:
-        c, o, w_ = (statistics.median(x[name]) * 1e3 for x in (cold, opt, warm))
+        c, w_, wc, o = (statistics.median(x[name]) * 1e3
+                        for x in (compiled, loaded, warm_compile, opt))
         ratios.append(c / w_)
-        print(f"{name:<24} {c:9.3f} {o:9.3f} {w_:9.4f} {c / w_:12.0f}x {o / w_:8.0f}x")
-    print(f"\nmedian load/compile ratio: {statistics.median(ratios):.0f}x "
-          f"(min {min(ratios):.0f}x); first load of a process (imports the loader, maps "
-          f"and indexes the pack): {statistics.median(first) * 1e3:.3f} ms\n")
+        print(f"{name:<16} {c:8.3f} {w_:8.4f} {c / w_:5.0f}x {wc:13.3f} {wc / w_:5.0f}x "
+              f"{o:7.2f} {o / w_:5.0f}x")
+    print(f"\nmedian compile/load ratio (fresh processes): {statistics.median(ratios):.0f}x "
+          f"(min {min(ratios):.0f}x). A process's first unit: compile "
+          f"{statistics.median(first_compile) * 1e3:.1f} ms, load "
+          f"{statistics.median(first_load) * 1e3:.2f} ms\n")
 
 
 PROCESS = r'''
