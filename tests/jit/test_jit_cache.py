@@ -254,6 +254,31 @@ def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> N
     assert disk()["rejects"] == 1 and disk()["loads"] == 0
 
 
+def test_a_pack_replaced_while_mapped_keeps_serving_then_is_indexed_anew(
+        cache_dir: Path) -> None:
+    import marshal
+    space = b"m" * 16
+    store = cache.STORE
+    keys = [key_digest("unit", i) for i in range(3)]
+    assert store.store_packed(space, "blk", keys[0], {"i": 0}, b"\0" * 64)
+    assert store.store_packed(space, "blk", keys[1], {"i": 1}, b"\1" * 64)
+
+    def meta(rec: pack.Record) -> Any:
+        return marshal.loads(rec.meta_raw())
+    assert store.load_packed(space, "blk", keys[0], meta) == {"i": 0}  # mapped, indexed
+    (path,) = packs(cache_dir)
+    other = store_mod.Store()  # another process
+    other.dir_override = cache_dir
+    assert other.prune(target=1) > 0  # evicts both records: the pack file goes
+    assert not path.exists()
+    assert other.store_packed(space, "blk", keys[2], {"i": 2}, b"\2" * 64)
+    # this process still has the old file mapped: its records stay valid code for their keys
+    assert store.load_packed(space, "blk", keys[1], meta) == {"i": 1}
+    assert store.load_packed(space, "blk", keys[2], meta) == {"i": 2}  # the new file
+    assert store.load_packed(space, "blk", keys[0], meta) is None  # ... and its index
+    assert disk()["rejects"] == 0
+
+
 def test_pack_is_compacted_past_its_record_limit(cache_dir: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pack, "MAX_RECORDS", 8)

@@ -151,6 +151,33 @@ def test_six_processes_racing_on_an_empty_directory(tmp_path: Path) -> None:
     assert warm["disk"]["loads"] == 1 and not warm["llvmlite"]
 
 
+APPENDER = r'''
+import sys
+from fusevm.jit import cache
+from fusevm.jit.cache.store import key_digest
+me = int(sys.argv[1])
+for i in range(25):
+    body = bytes([me]) * (50 + i)
+    assert cache.STORE.store_packed(b"r" * 16, "blk", key_digest(me, i), {"n": i}, body)
+'''
+
+
+def test_processes_appending_to_one_pack_lose_nothing(tmp_path: Path) -> None:
+    """Six processes append 25 records each to one pack at once: every record is there,
+    whole, in some order."""
+    e = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(me)], env=e,
+                              stderr=subprocess.PIPE, text=True) for me in range(6)]
+    for p in procs:
+        _, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+    (path,) = blobs(tmp_path)
+    from fusevm.jit.cache.store import key_digest
+    got = {r.key: r.body_len for r in pack.records(str(path))}
+    assert got == {key_digest(me, i): 50 + i for me in range(6) for i in range(25)}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_size_cap_from_the_environment(tmp_path: Path) -> None:
     run(tmp_path)
     (path,) = blobs(tmp_path)

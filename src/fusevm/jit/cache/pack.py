@@ -181,6 +181,7 @@ class Pack:
         self.scanned = 0  # committed length indexed so far
         #: Why the file cannot be appended to (the next write replaces it), or None.
         self.damage: str | None = None
+        self.pinned: FileMapping | None = None  # the newest mapping of the indexed file
 
     def drop(self, digest: bytes) -> None:
         """Forget a rejected record (a later append of its key is indexed on refresh)."""
@@ -201,10 +202,11 @@ class Pack:
                 self.index = {}
                 self.scanned = PACK_HEADER
                 self.damage = None
-            elif self.damage is not None:
-                return None  # reported already
+                self.pinned = None
             found = read_header(os.pread(fd, PACK_HEADER, 0), self.space, st.st_size)
             if isinstance(found, str):
+                if found == self.damage:
+                    return None  # reported already
                 self.damage = found
                 return found
             committed = found[0]
@@ -214,8 +216,11 @@ class Pack:
             mapping = FileMapping(fd, self.scanned // PAGE * PAGE, committed)
         finally:
             os.close(fd)
+        # While its mapping lives the file's inode cannot be reused by another file, so
+        # `identity` keeps telling this file apart from a replacement.
+        self.pinned = mapping
         broken = scan(mapping, self.scanned, committed, self.index)
-        self.scanned = committed
+        self.scanned = committed  # appends go past the committed length, even after damage
         if broken is not None:
             self.damage = broken
         return broken
@@ -282,6 +287,8 @@ def _write_new(d: str, path: str, space: bytes, records: list[bytes], seq: str,
             os.link(tmp, path)
         except FileExistsError:
             return False
+        except OSError:  # no hard links here: a racing creator's first record may be lost
+            os.replace(tmp, path)
         return True
     finally:
         try:

@@ -1,7 +1,9 @@
 """The cache directory: entry files, their header, atomic writes, size control, counters.
 
-One directory holds every kind of entry, each file named `<32 hex>.<tag>.fjit` after the
-BLAKE2b digest of its full key. A file is:
+One directory holds every kind of entry. Native code (`lin`, `blk`, `trc`) goes into one
+pack file per key space (`pack.py`; `load_packed`, `store_packed`, `find`); every other
+entry is a file of its own named `<32 hex>.<tag>.fjit` after the BLAKE2b digest of its
+full key. Such a file is:
 
 | bytes | field |
 |---|---|
@@ -27,10 +29,10 @@ created 0700 and must be owned by this user and not writable by others; otherwis
 after any failed write (a full disk, a read-only directory), the process runs without
 the cache and says so once through the JIT log.
 
-Size control: when a write takes the directory over its cap, the least recently used
-files go first (a load refreshes a file's mtime) until the total is at most 80 % of the
-cap. The total is re-scanned on the first write and every `RESCAN_EVERY` writes, since
-other processes write too.
+Size control: when a write takes the directory over its cap, the oldest entries go first
+until the total is at most 80 % of the cap: entry files by mtime (a load refreshes it),
+pack records by write time (a pack losing records is rewritten). The total is re-scanned
+on the first write and every `RESCAN_EVERY` writes, since other processes write too.
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.jit.cache import pack as pack_mod
-from fusevm.jit.cache.pack import PACK_SUFFIX, Pack, Record
 from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+
+if TYPE_CHECKING:
+    from fusevm.jit.cache.pack import Pack, Record
 
 MAGIC: Final = b"FUSEVMC\x01"
 FORMAT_VERSION: Final = 1
@@ -380,8 +383,10 @@ class Store:
             self._packs_dir = d
         p = self._packs.get(space)
         if p is None:
-            p = self._packs[space] = Pack(f"{self._checked_str}{pack_mod.pack_name(space)}",
-                                          space)
+            # Packs (and the mapping code they need) load with the first native entry: a
+            # process that only reads front-end entries never imports them.
+            from fusevm.jit.cache.pack import Pack, pack_name
+            p = self._packs[space] = Pack(f"{self._checked_str}{pack_name(space)}", space)
         return p
 
     def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
@@ -446,6 +451,7 @@ class Store:
                      body: bytes) -> bool:
         """Append a record to a key space's pack; False when the cache is off or the write
         failed (then the process runs without the cache)."""
+        from fusevm.jit.cache import pack as pack_mod
         d = self._usable(create=True)
         if d is None:
             return False
@@ -569,6 +575,7 @@ class Store:
         Entry files go by mtime (a load refreshes it), pack records by write time; a pack
         losing records, or holding superseded or damaged ones, is rewritten.
         """
+        from fusevm.jit.cache import pack as pack_mod
         d = self._usable(create=False)
         if d is None:
             return 0
@@ -583,7 +590,7 @@ class Store:
         packs: dict[str, set[bytes]] = {}
         for mtime, size, p in self._files(d):
             before += size
-            if not p.endswith(PACK_SUFFIX):
+            if not p.endswith(pack_mod.PACK_SUFFIX):
                 items.append((mtime, size, p, None))
                 total += size
                 continue
