@@ -44,8 +44,7 @@ import hashlib
 import os
 import struct
 import time
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from fusevm.jit.loader import PAGE, FileMapping
 
@@ -98,18 +97,21 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
                      b"\0" * (_up(end) - end)))
 
 
-@dataclass(slots=True)
 class Record:
     """Where one record is in a mapping (`offset` from the mapping's start; its checksum is
-    checked when it is loaded)."""
+    checked when it is loaded). A plain class: a dataclass costs import time."""
 
-    mapping: FileMapping
-    offset: int
-    tag: bytes
-    meta_len: int
-    body_at: int
-    body_len: int
-    written: float
+    __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written")
+
+    def __init__(self, mapping: FileMapping, offset: int, tag: bytes, meta_len: int,
+                 body_at: int, body_len: int, written: float) -> None:
+        self.mapping = mapping
+        self.offset = offset
+        self.tag = tag
+        self.meta_len = meta_len
+        self.body_at = body_at
+        self.body_len = body_len
+        self.written = written
 
     @property
     def size(self) -> int:
@@ -357,8 +359,7 @@ def append(d: str, space: bytes, tag: str, digest: bytes, meta_raw: bytes,
     raise OSError(0, "could not create the pack")
 
 
-@dataclass(frozen=True, slots=True)
-class RecordInfo:
+class RecordInfo(NamedTuple):
     """One valid record of a pack file, where it is and what it holds."""
 
     offset: int
