@@ -197,6 +197,9 @@ class Pack:
         except OSError:
             return None
         try:
+            # The header before the size: an append grows the file before it commits, so
+            # the size read after the header covers every record the header commits.
+            head = os.pread(fd, PACK_HEADER, 0)
             st = os.fstat(fd)
             ident = (st.st_dev, st.st_ino)
             if ident != self.identity:
@@ -205,7 +208,7 @@ class Pack:
                 self.scanned = PACK_HEADER
                 self.damage = None
                 self.pinned = None
-            found = read_header(os.pread(fd, PACK_HEADER, 0), self.space, st.st_size)
+            found = read_header(head, self.space, st.st_size)
             if isinstance(found, str):
                 if found == self.damage:
                     return None  # reported already
@@ -226,10 +229,6 @@ class Pack:
         if broken is not None:
             self.damage = broken
         return broken
-
-    def get(self, digest: bytes) -> Record | None:
-        return self.index.get(digest)
-
 
 # -- writing ------------------------------------------------------------------------------
 
