@@ -279,6 +279,50 @@ def test_a_pack_replaced_while_mapped_keeps_serving_then_is_indexed_anew(
     assert disk()["rejects"] == 0
 
 
+@pytest.mark.parametrize("call", ["write", "pwrite"])
+def test_a_full_disk_while_packing_degrades_to_no_cache(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch, call: str) -> None:
+    """Creating a pack (write) or appending to one (pwrite) fails: counted, no temporary
+    file, the committed records intact, and the process goes on without the cache."""
+    space = b"f" * 16
+    store = cache.STORE
+    if call == "pwrite":
+        assert store.store_packed(space, "blk", key_digest(0), {}, b"\0" * 64)
+
+    def full(*args: Any) -> int:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack.os, call, full)
+    assert not store.store_packed(space, "blk", key_digest(1), {}, b"\1" * 64)
+    monkeypatch.undo()
+    assert disk()["write_errors"] == 1 and not list(cache_dir.glob("*.tmp"))
+    assert [r.key for p in packs(cache_dir) for r in pack.records(str(p))] == (
+        [key_digest(0)] if call == "pwrite" else [])
+    assert not store.store_packed(space, "blk", key_digest(2), {}, b"\2" * 64)  # off now
+
+
+def test_a_half_written_record_is_never_seen_and_is_overwritten(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    space = b"h" * 16
+    store = cache.STORE
+    assert store.store_packed(space, "blk", key_digest(0), {}, b"\0" * 64)
+    real = pack.os.pwrite
+
+    def dies_midway(fd: int, data: Any, at: int) -> int:
+        real(fd, bytes(data[:40]), at)  # part of the record, then the writer dies
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack.os, "pwrite", dies_midway)
+    assert not store.store_packed(space, "blk", key_digest(1), {}, b"\1" * 64)
+    monkeypatch.undo()
+    (path,) = packs(cache_dir)
+    assert [r.key for r in pack.records(str(path))] == [key_digest(0)]
+    store.reset()  # another process
+    assert store.store_packed(space, "blk", key_digest(2), {}, b"\2" * 64)
+    assert [r.key for r in pack.records(str(path))] == [key_digest(0), key_digest(2)]
+    assert store.load_packed(space, "blk", key_digest(2), lambda rec: bytes(rec.body())) \
+        == b"\2" * 64
+    assert disk()["rejects"] == 0
+
+
 def test_pack_is_compacted_past_its_record_limit(cache_dir: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pack, "MAX_RECORDS", 8)
