@@ -323,6 +323,17 @@ def test_a_half_written_record_is_never_seen_and_is_overwritten(
     assert disk()["rejects"] == 0
 
 
+def test_a_record_this_process_stores_supersedes_the_one_it_indexed(cache_dir: Path) -> None:
+    """As when a unit re-optimises on a background thread after a load indexed the pack."""
+    space = b"n" * 16
+    store = cache.STORE
+    key = key_digest("unit")
+    assert store.store_packed(space, "blk", key, {}, b"old")
+    assert store.load_packed(space, "blk", key, lambda rec: bytes(rec.body())) == b"old"
+    assert store.store_packed(space, "blk", key, {}, b"new")
+    assert store.load_packed(space, "blk", key, lambda rec: bytes(rec.body())) == b"new"
+
+
 def test_pack_is_compacted_past_its_record_limit(cache_dir: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pack, "MAX_RECORDS", 8)

@@ -473,6 +473,9 @@ class Store:
             self._fail(d, f"cannot write {os.path.basename(pack.path)}: "
                           f"{getattr(e, 'strerror', None) or e}")
             return False
+        # The index may hold an earlier record of this key (say, before re-optimisation):
+        # forget it, so the next load re-reads the pack and finds this one.
+        pack.drop(digest)
         self.stats.stores += 1
         self.stats.evictions += dropped
         self._after_write(d, grew)
