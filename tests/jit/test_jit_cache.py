@@ -18,6 +18,7 @@ from jitkit import asm
 from conftest import requires_llvmlite
 from fusevm import VM
 from fusevm.jit import JitCompiler, cache, get_config, runtime, set_config, stats
+from fusevm.jit.cache import pack
 from fusevm.jit.cache import store as store_mod
 from fusevm.jit.cache.store import HEADER_SIZE, decode, encode, key_digest
 
@@ -69,6 +70,23 @@ def run_loop(n: int = 1000) -> Any:
 
 def entries(d: Path, tag: str = "") -> list[Path]:
     return sorted(p for p in d.iterdir() if p.name.endswith(f"{tag}.fjit"))
+
+
+def packs(d: Path) -> list[Path]:
+    return sorted(d.glob(f"*{pack.PACK_SUFFIX}"))
+
+
+def native_keys(d: Path, tag: str) -> set[bytes]:
+    """The keys of the valid native records of a tag in the directory's packs."""
+    return {r.key for p in packs(d) for r in pack.records(str(p)) if r.tag == tag}
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Damage a file the way a writer would: a new file renamed over it (an in-place
+    truncation of a pack another process has mapped is outside what the cache survives)."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 # -- the file format ----------------------------------------------------------------------
@@ -141,8 +159,8 @@ def test_trace_keys_cover_the_recording() -> None:
 @requires_llvmlite
 def test_units_are_stored_and_loaded(cache_dir: Path) -> None:
     assert run_loop() == 499500
-    files = entries(cache_dir, "blk")
-    assert len(files) == 1 and disk()["stores"] == 1
+    assert len(packs(cache_dir)) == 1 and len(native_keys(cache_dir, "blk")) == 1
+    assert disk()["stores"] == 1
     assert os.stat(cache_dir).st_mode & 0o777 == 0o700
     assert not list(cache_dir.glob("*.tmp"))
     runtime.reset()  # forget the in-memory unit: the next run loads it from disk
@@ -156,7 +174,7 @@ def test_units_are_stored_and_loaded(cache_dir: Path) -> None:
 def test_linear_units_are_tagged_lin(cache_dir: Path) -> None:
     jit = JitCompiler()
     assert jit.try_run_linear(asm("LoadInt 6\nLoadInt 7\nMul")) == 42
-    assert len(entries(cache_dir, "lin")) == 1
+    assert len(native_keys(cache_dir, "lin")) == 1
     runtime.reset()
     assert jit.try_run_linear(asm("LoadInt 6\nLoadInt 7\nMul")) == 42
     assert disk()["loads"] == 1
@@ -165,30 +183,167 @@ def test_linear_units_are_tagged_lin(cache_dir: Path) -> None:
 @requires_llvmlite
 def test_corrupt_entry_is_a_counted_miss_then_replaced(cache_dir: Path) -> None:
     run_loop()
-    (path,) = entries(cache_dir, "blk")
+    (path,) = packs(cache_dir)
+    (rec,) = pack.records(str(path))
     good = path.read_bytes()
-    path.write_bytes(good[:-8] + b"\xcc" * 8)  # int3 over the code's tail
+    end = rec.offset + rec.body_at + rec.body_len
+    replace_file(path, good[:end - 8] + b"\xcc" * 8 + good[end:])  # int3 over the code's tail
+    cache.STORE.reset()  # as a fresh process: the pack is mapped anew
     runtime.reset()
     assert run_loop() == 499500
-    assert disk()["rejects"] == 1 and disk()["loads"] == 0 and disk()["stores"] == 2
-    assert decode(path.read_bytes(), "blk", good[20:52]) != "checksum mismatch"
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0 and disk()["stores"] == 1
+    # the good record was appended after the damaged one, which it supersedes
+    assert [r.key for r in pack.records(str(path))] == [rec.key]
+    cache.STORE.reset()
     runtime.reset()
     assert run_loop() == 499500 and disk()["loads"] == 1
 
 
 @requires_llvmlite
 def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> None:
+    import marshal
     run_loop()
-    (path,) = entries(cache_dir, "blk")
+    (path,) = packs(cache_dir)
+    (rec,) = pack.records(str(path))
     data = path.read_bytes()
-    found = decode(data, "blk", data[20:52])
-    assert not isinstance(found, str)
-    meta, offset, _ = found
-    meta["writes"] = [[999, 0]]
-    path.write_bytes(encode("blk", data[20:52], meta, data[offset:], aligned=True))
+    # marshal reads one value and ignores the padding after it
+    meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
+    tier, ops, blocks, _, _, *rest = meta["unit"]
+    meta["unit"] = (tier, ops, blocks, (999,), (0,), *rest)  # a slot the chunk does not have
+    body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
+    record = pack.encode_record("blk", rec.key, marshal.dumps(meta), body, 0.0)
+    space = data[16:32]
+    replace_file(path, pack.pack_header(space, pack.PACK_HEADER + len(record), 1) + record)
+    cache.STORE.reset()
     runtime.reset()
     assert run_loop() == 499500
     assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> None:
+    """A damaged pack header or record chain: counted, then the next write replaces the
+    pack with its valid records and the new one."""
+    space = b"s" * 16
+    store = cache.STORE
+    keys = [key_digest("unit", i) for i in range(3)]
+    for i, k in enumerate(keys[:2]):
+        assert store.store_packed(space, "blk", k, {"i": i}, bytes([i]) * 100)
+    (path,) = packs(cache_dir)
+    first, second = pack.records(str(path))
+    data = path.read_bytes()
+    # a broken chain: the second record's header says its body runs past the pack
+    broken = bytearray(data)
+    broken[second.offset + 84:second.offset + 88] = (1 << 20).to_bytes(4, "little")
+    replace_file(path, bytes(broken))
+    store.reset()
+
+    def meta(rec: pack.Record) -> Any:
+        import marshal
+        return marshal.loads(rec.meta_raw())
+    assert store.load_packed(space, "blk", keys[0], meta) == {"i": 0}
+    assert store.load_packed(space, "blk", keys[1], meta) is None
+    assert disk()["rejects"] == 1 and disk()["misses"] == 1
+    assert store.store_packed(space, "blk", keys[2], {"i": 2}, b"\2" * 100)
+    assert [r.key for r in pack.records(str(path))] == [keys[0], keys[2]]
+    store.reset()
+    assert store.load_packed(space, "blk", keys[2], meta) == {"i": 2}
+    # a pack of another key space under this one's name is never used
+    replace_file(path, path.read_bytes()[:16] + b"o" * 16 + path.read_bytes()[32:])
+    store.reset()
+    assert store.load_packed(space, "blk", keys[0], meta) is None
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+def test_a_pack_replaced_while_mapped_keeps_serving_then_is_indexed_anew(
+        cache_dir: Path) -> None:
+    import marshal
+    space = b"m" * 16
+    store = cache.STORE
+    keys = [key_digest("unit", i) for i in range(3)]
+    assert store.store_packed(space, "blk", keys[0], {"i": 0}, b"\0" * 64)
+    assert store.store_packed(space, "blk", keys[1], {"i": 1}, b"\1" * 64)
+
+    def meta(rec: pack.Record) -> Any:
+        return marshal.loads(rec.meta_raw())
+    assert store.load_packed(space, "blk", keys[0], meta) == {"i": 0}  # mapped, indexed
+    (path,) = packs(cache_dir)
+    other = store_mod.Store()  # another process
+    other.dir_override = cache_dir
+    assert other.prune(target=1) > 0  # evicts both records: the pack file goes
+    assert not path.exists()
+    assert other.store_packed(space, "blk", keys[2], {"i": 2}, b"\2" * 64)
+    # this process still has the old file mapped: its records stay valid code for their keys
+    assert store.load_packed(space, "blk", keys[1], meta) == {"i": 1}
+    assert store.load_packed(space, "blk", keys[2], meta) == {"i": 2}  # the new file
+    assert store.load_packed(space, "blk", keys[0], meta) is None  # ... and its index
+    assert disk()["rejects"] == 0
+
+
+@pytest.mark.parametrize("call", ["write", "pwrite"])
+def test_a_full_disk_while_packing_degrades_to_no_cache(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch, call: str) -> None:
+    """Creating a pack (write) or appending to one (pwrite) fails: counted, no temporary
+    file, the committed records intact, and the process goes on without the cache."""
+    space = b"f" * 16
+    store = cache.STORE
+    if call == "pwrite":
+        assert store.store_packed(space, "blk", key_digest(0), {}, b"\0" * 64)
+
+    def full(*args: Any) -> int:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack.os, call, full)
+    assert not store.store_packed(space, "blk", key_digest(1), {}, b"\1" * 64)
+    monkeypatch.undo()
+    assert disk()["write_errors"] == 1 and not list(cache_dir.glob("*.tmp"))
+    assert [r.key for p in packs(cache_dir) for r in pack.records(str(p))] == (
+        [key_digest(0)] if call == "pwrite" else [])
+    assert not store.store_packed(space, "blk", key_digest(2), {}, b"\2" * 64)  # off now
+
+
+def test_a_half_written_record_is_never_seen_and_is_overwritten(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    space = b"h" * 16
+    store = cache.STORE
+    assert store.store_packed(space, "blk", key_digest(0), {}, b"\0" * 64)
+    real = pack.os.pwrite
+
+    def dies_midway(fd: int, data: Any, at: int) -> int:
+        real(fd, bytes(data[:40]), at)  # part of the record, then the writer dies
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack.os, "pwrite", dies_midway)
+    assert not store.store_packed(space, "blk", key_digest(1), {}, b"\1" * 64)
+    monkeypatch.undo()
+    (path,) = packs(cache_dir)
+    assert [r.key for r in pack.records(str(path))] == [key_digest(0)]
+    store.reset()  # another process
+    assert store.store_packed(space, "blk", key_digest(2), {}, b"\2" * 64)
+    assert [r.key for r in pack.records(str(path))] == [key_digest(0), key_digest(2)]
+    assert store.load_packed(space, "blk", key_digest(2), lambda rec: bytes(rec.body())) \
+        == b"\2" * 64
+    assert disk()["rejects"] == 0
+
+
+def test_a_record_this_process_stores_supersedes_the_one_it_indexed(cache_dir: Path) -> None:
+    """As when a unit re-optimises on a background thread after a load indexed the pack."""
+    space = b"n" * 16
+    store = cache.STORE
+    key = key_digest("unit")
+    assert store.store_packed(space, "blk", key, {}, b"old")
+    assert store.load_packed(space, "blk", key, lambda rec: bytes(rec.body())) == b"old"
+    assert store.store_packed(space, "blk", key, {}, b"new")
+    assert store.load_packed(space, "blk", key, lambda rec: bytes(rec.body())) == b"new"
+
+
+def test_pack_is_compacted_past_its_record_limit(cache_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pack, "MAX_RECORDS", 8)
+    space = b"c" * 16
+    keys = [key_digest("unit", i) for i in range(9)]
+    for k in keys:
+        assert cache.STORE.store_packed(space, "lin", k, {}, b"\x90" * 40)
+    (path,) = packs(cache_dir)
+    assert [r.key for r in pack.records(str(path))] == keys[2:]  # newest 6, then the 9th
+    assert disk()["evictions"] == 2
 
 
 @requires_llvmlite
@@ -198,7 +353,7 @@ def test_strict_and_kinds_are_part_of_the_key(cache_dir: Path) -> None:
     assert jit.try_run_linear(chunk, [41]) == 42
     assert jit.try_run_linear(chunk, [1.5]) == 2.5
     assert jit.try_run_linear(chunk, [41], strict_int=True) == 42
-    assert len(entries(cache_dir, "lin")) == 3
+    assert len(native_keys(cache_dir, "lin")) == 3
 
 
 @requires_llvmlite
@@ -238,7 +393,7 @@ def test_generic_native_entries_for_other_tiers(cache_dir: Path) -> None:
     unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
     key = cache.native_key("trc", "digest", False, ("recorded ops", (1, 2, 3)))
     assert cache.store_native("trc", key, unit.native, {"anchor": 4})
-    assert len(entries(cache_dir, "trc")) == 1
+    assert native_keys(cache_dir, "trc") == {key}
     found = cache.load_native("trc", key)
     assert found is not None
     native, meta = found
@@ -286,16 +441,17 @@ def test_prune_and_clear(cache_dir: Path) -> None:
     jit = JitCompiler()
     for n in range(1, 5):
         run_loop(n)
-    assert len(entries(cache_dir)) == 4
+    assert len(native_keys(cache_dir, "blk")) == 4
     total = jit.jit_cache_size_bytes()
     assert total is not None
     jit.set_jit_cache_max_bytes(total // 2)
     freed = jit.prune_jit_cache()
     assert 0 < freed and (jit.jit_cache_size_bytes() or 0) <= total // 2 * 0.8
-    left = len(entries(cache_dir))
+    left = len(native_keys(cache_dir, "blk"))
     assert 0 < left < 4
     (cache_dir / "stray.1.2.3.tmp").write_bytes(b"x")  # a writer that died mid-write
-    assert jit.clear_jit_cache() == left
+    assert len(entries(cache_dir)) == 1  # the pack
+    assert jit.clear_jit_cache() == 1
     assert list(cache_dir.iterdir()) == [] and jit.jit_cache_size_bytes() == 0
 
 
@@ -459,13 +615,19 @@ def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
 def test_refused_file_mapping_falls_back_to_a_sealed_copy(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A noexec mount refuses read+execute file mappings: the code is copied instead."""
-    from fusevm.jit import loader
+    import ctypes
 
-    def refuse(*args: Any) -> None:
-        raise OSError(1, "Operation not permitted")
+    from fusevm.jit import loader
+    real = loader._mmap
+
+    def no_exec(addr: Any, size: int, prot: int, flags: int, fd: int, off: int) -> Any:
+        if fd >= 0 and prot & loader._PROT_EXEC:
+            return ctypes.c_void_p(-1).value
+        return real(addr, size, prot, flags, fd, off)
     run_loop()
     runtime.reset()
-    monkeypatch.setattr(loader.FileRegion, "__init__", refuse)
+    cache.STORE.reset()
+    monkeypatch.setattr(loader, "_mmap", no_exec)
     assert run_loop() == 499500 and disk()["loads"] == 1
     unit = next(e.unit for _, e in runtime.entries() if e.unit is not None)
     assert isinstance(unit.native.keepalive, loader.CodeRegion)
@@ -485,7 +647,7 @@ def test_units_calling_helpers_are_cached(cache_dir: Path) -> None:
     chunk = asm("GetSlot 0\nSinFloat\nGetSlot 0\nGetSlot 1\nGcdInt\nAdd")
     jit = JitCompiler()
     want = jit.try_run_linear(chunk, [0.5, 12])
-    assert len(entries(cache_dir, "lin")) == 1
+    assert len(native_keys(cache_dir, "lin")) == 1
     runtime.reset()
     assert jit.try_run_linear(asm("GetSlot 0\nSinFloat\nGetSlot 0\nGetSlot 1\nGcdInt\nAdd"),
                               [0.5, 12]) == want

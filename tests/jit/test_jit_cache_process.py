@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import requires_llvmlite
-from fusevm.jit.cache.store import HEADER_SIZE, decode
+from fusevm.jit.cache import pack
 
 pytestmark = [pytest.mark.process, requires_llvmlite]
 
@@ -78,7 +78,8 @@ def run(cache: Path | str, patch: str = "", env: dict[str, str] | None = None
 
 
 def blobs(d: Path) -> list[Path]:
-    return sorted(d.glob("*.blk.fjit"))
+    """The packs of native code (one per key space)."""
+    return sorted(d.glob(f"*{pack.PACK_SUFFIX}"))
 
 
 def test_cold_then_warm_process(tmp_path: Path) -> None:
@@ -95,9 +96,11 @@ def test_cold_then_warm_process(tmp_path: Path) -> None:
 def test_damaged_file_is_a_miss_then_replaced(tmp_path: Path, damage: str) -> None:
     run(tmp_path)
     (path,) = blobs(tmp_path)
+    (rec,) = pack.records(str(path))
     data = path.read_bytes()
     if damage == "flip":
-        data = data[:-5] + bytes([data[-5] ^ 0x40]) + data[-4:]
+        at = rec.offset + rec.body_at + rec.body_len - 5  # in the code
+        data = data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1:]
     elif damage == "truncate":
         data = data[:len(data) // 2 + 7]
     elif damage == "empty":
@@ -110,8 +113,7 @@ def test_damaged_file_is_a_miss_then_replaced(tmp_path: Path, damage: str) -> No
     again = run(tmp_path)
     assert again["disk"]["rejects"] == 1 and again["disk"]["loads"] == 0
     assert again["block"]["compiles"] == 1 and again["disk"]["stores"] == 1
-    fixed = path.read_bytes()
-    assert decode(fixed, "blk", fixed[20:52]) != "checksum mismatch"
+    assert [r.key for r in pack.records(str(path))] == [rec.key]  # a valid record again
     assert run(tmp_path)["disk"]["loads"] == 1
 
 
@@ -121,11 +123,11 @@ def test_foreign_cpu_entry_is_never_used(tmp_path: Path) -> None:
              "n.cpu_identity = lambda: ('other-os', 'other-machine', 'flags=none')\n")
     other = run(tmp_path, patch)
     assert other["disk"]["loads"] == 0 and other["block"]["compiles"] == 1
-    assert len(blobs(tmp_path)) == 2  # one entry per CPU, side by side
-    # an entry renamed to the other CPU's name fails its key check
+    assert len(blobs(tmp_path)) == 2  # one pack per CPU, side by side
+    # a pack renamed to the other CPU's name fails its key-space check
     a, b = blobs(tmp_path)
     a.write_bytes(b.read_bytes())
-    b.write_bytes(a.read_bytes()[:HEADER_SIZE] + b"\0")
+    b.write_bytes(a.read_bytes()[:pack.PACK_HEADER] + b"\0")
     mixed = run(tmp_path)
     assert mixed["disk"]["loads"] == 0 and mixed["disk"]["rejects"] == 1
 
@@ -140,18 +142,47 @@ def test_six_processes_racing_on_an_empty_directory(tmp_path: Path) -> None:
         out, err = p.communicate(timeout=180)
         assert p.returncode == 0, err
         assert json.loads(out.strip().splitlines()[-1])["result"] == expected()
-    assert len(blobs(cache)) == 1
+    (path,) = blobs(cache)
+    records = pack.records(str(path))
+    assert 1 <= len(records) <= 6 and len({r.key for r in records}) == 1
     assert not list(cache.glob("*.tmp"))
     assert os.stat(cache).st_mode & 0o777 == 0o700
     warm = run(cache)
     assert warm["disk"]["loads"] == 1 and not warm["llvmlite"]
 
 
+APPENDER = r'''
+import sys
+from fusevm.jit import cache
+from fusevm.jit.cache.store import key_digest
+me = int(sys.argv[1])
+for i in range(25):
+    body = bytes([me]) * (50 + i)
+    assert cache.STORE.store_packed(b"r" * 16, "blk", key_digest(me, i), {"n": i}, body)
+'''
+
+
+def test_processes_appending_to_one_pack_lose_nothing(tmp_path: Path) -> None:
+    """Six processes append 25 records each to one pack at once: every record is there,
+    whole, in some order."""
+    e = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(me)], env=e,
+                              stderr=subprocess.PIPE, text=True) for me in range(6)]
+    for p in procs:
+        _, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+    (path,) = blobs(tmp_path)
+    from fusevm.jit.cache.store import key_digest
+    got = {r.key: r.body_len for r in pack.records(str(path))}
+    assert got == {key_digest(me, i): 50 + i for me in range(6) for i in range(25)}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_size_cap_from_the_environment(tmp_path: Path) -> None:
     run(tmp_path)
     (path,) = blobs(tmp_path)
     size = path.stat().st_size
-    stale = [tmp_path / f"{i:032x}.blk.fjit" for i in range(8)]
+    stale = [tmp_path / f"{i:032x}.chunk.fjit" for i in range(8)]  # loose entries
     for i, p in enumerate(stale):
         p.write_bytes(b"\0" * size)
         os.utime(p, (1_000_000 + i, 1_000_000 + i))  # older than any real entry
@@ -176,7 +207,7 @@ def test_default_directory_follows_xdg(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", PROGRAM.replace("PATCH", "")], env=e,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert len(list((tmp_path / "fusevm-jit").glob("*.blk.fjit"))) == 1
+    assert len(blobs(tmp_path / "fusevm-jit")) == 1
 
 
 def test_awk_second_run_loads_the_compiled_program(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from fusevm.bench.jit_workloads import ACK_SUB, FIB_SUB
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp.vm import VM
 from fusevm.jit import get_config, set_config, wait_reoptimized
+from fusevm.jit.cache import pack
 from fusevm.jit.policy import JitHook
 from fusevm.jit.trace import calls, tier
 from fusevm.jit.trace.calls import NotPure, emit_ir
@@ -263,7 +264,8 @@ def test_native_functions_come_from_the_disk_cache_the_second_time(
     before = dict(calls.COUNTS)
     assert outcome(text, True) == outcome(text, False)
     assert calls.COUNTS["loaded"] == before["loaded"]  # compiled and stored
-    assert any(p.name.endswith(".trc.fjit") for p in tmp_path.iterdir())
+    assert any(r.tag == "trc" for p in tmp_path.glob("*.pack.fjit")
+               for r in pack.records(str(p)))
     tier.reset()  # the process forgets the function: the next hot call loads it
 
     def no_ir(chunk: Any, entry: int) -> Any:

@@ -1,7 +1,7 @@
 """Executable memory for pre-linked blobs, and `Native`, the machine code of one unit.
 
 A `CodeRegion` is mapped writable, filled, then switched to read+execute with `mprotect`
-before anything can call into it; a `FileRegion` maps a blob straight from a cache file
+before anything can call into it; a `FileMapping` maps a cache pack straight from its file
 read+execute and is never writable. So no page is ever writable and executable at once
 (W^X). A region lives as long as its object; callers keep the region alive while any code
 in it may run. Nothing here imports llvmlite: a process that only loads cached code
@@ -19,6 +19,8 @@ _PROT_READ: Final = 0x1
 _PROT_WRITE: Final = 0x2
 _PROT_EXEC: Final = 0x4
 _MAP_FAILED: Final = ctypes.c_void_p(-1).value
+#: The system's page size: file mappings start on a multiple of it.
+PAGE: Final = mmap.PAGESIZE
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _mmap = _libc.mmap
@@ -81,32 +83,37 @@ class CodeRegion:
             self.address = 0
 
 
-class FileRegion:
-    """A blob mapped read+execute straight from an open file (private, never writable)."""
+class FileMapping:
+    """Part of a file mapped read+execute, private, never writable (a cache pack).
 
-    __slots__ = ("address", "size", "__weakref__")
+    `start` (a page multiple) to `end` of the file is mapped once; `view` reads it as
+    bytes and code in it runs at `address + offset`. Where the system refuses executable
+    file mappings (noexec mounts) it is mapped read-only and `executable` is False: code
+    is then copied into a `CodeRegion` before it runs. The mapping lives as long as this
+    object; whatever runs code from it keeps it alive.
+    """
 
-    def __init__(self, fd: int, offset: int, length: int) -> None:
-        if length <= 0 or offset % mmap.PAGESIZE:
-            raise ValueError("a file region needs a non-empty, page-aligned body")
-        addr = _mmap(None, length, _PROT_READ | _PROT_EXEC, mmap.MAP_PRIVATE, fd, offset)
+    __slots__ = ("address", "size", "start", "view", "executable", "_array", "__weakref__")
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        size = end - start
+        if size <= 0 or start % PAGE:
+            raise ValueError("a file mapping needs a non-empty, page-aligned range")
+        self.executable = True
+        addr = _mmap(None, size, _PROT_READ | _PROT_EXEC, mmap.MAP_PRIVATE, fd, start)
         if addr is None or addr == _MAP_FAILED:
-            # noexec mounts and hardened systems refuse: the caller copies instead
-            raise OSError(ctypes.get_errno(), "read+execute mapping of a cache file refused")
+            self.executable = False
+            addr = _mmap(None, size, _PROT_READ, mmap.MAP_PRIVATE, fd, start)
+            if addr is None or addr == _MAP_FAILED:
+                raise OSError(ctypes.get_errno(), "mapping a cache file failed")
         self.address: int = addr
-        self.size = length
+        self.size = size
+        self.start = start
+        self._array = (ctypes.c_ubyte * size).from_address(addr)
+        self.view = memoryview(self._array).cast("B")
 
     def __del__(self, _unmap: Any = _munmap) -> None:
+        # Views of `view` are only used while a caller holds this object.
         if getattr(self, "address", 0):
             _unmap(self.address, self.size)
             self.address = 0
-
-
-def map_blob(fd: int, offset: int, body: bytes | memoryview) -> tuple[int, Any]:
-    """(address, keepalive) of a blob held at `offset` of file `fd`: mapped from the file
-    when the system allows it, else copied into an anonymous region."""
-    try:
-        region: Any = FileRegion(fd, offset, len(body))
-    except OSError:
-        region = CodeRegion(bytes(body))
-    return region.address, region

@@ -4,12 +4,14 @@ Entry kinds, all in one directory under one size cap (see `store.py` for the fil
 
 | tag | what | module |
 |---|---|---|
-| `lin`, `blk` | a linear or block unit's pre-linked machine code | `native.py` |
+| `lin`, `blk` | a linear or block unit's pre-linked machine code (a pack record) | `native.py` |
 | `trc` | a trace's machine code (the trace tier calls `native_key`, `store_native`) | `native.py` |
 | `code` | a Python code object keyed like a .pyc (the baseline tier) | `frontend.py` |
 | `chunk` | a front end's compiled chunk (awk) | `frontend.py` |
 
-The directory is FUSEVM_JIT_CACHE_DIR (default `$XDG_CACHE_HOME/fusevm-jit`, else
+Native entries are records of one pack file per key space, mapped once per process
+(`pack.py`); the others are files of their own (`store.py`). The directory is
+FUSEVM_JIT_CACHE_DIR (default `$XDG_CACHE_HOME/fusevm-jit`, else
 `~/.cache/fusevm-jit`; `off` disables), the cap FUSEVM_JIT_CACHE_MAX_BYTES (default
 256 MiB), both read by `jit/config.py` and overridable here. The cache changes only how
 long code takes to get: tier choice, thresholds and results are the same without it.

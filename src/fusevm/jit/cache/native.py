@@ -1,8 +1,9 @@
 """Native code on disk: keys, tier-tagged entries (`lin`, `blk`, `trc`), loading without LLVM.
 
-A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored on a page
-boundary, so a warm process maps it read+execute straight from the file (`loader.py`) and
-never imports llvmlite. Its key covers everything that changes the code:
+A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
+record of its key space's pack (`pack.py`), which a warm process maps read+execute once
+(`loader.py`): a load is an index lookup, a checksum and a pointer into the mapping, and
+llvmlite is never imported. Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
   schema, fusevm version and the identity of its source files (`build_identity`), the
@@ -25,13 +26,15 @@ import importlib.util
 import marshal
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
-from fusevm.jit.loader import Native, map_blob
+from fusevm.jit.cache.pack import Record
+from fusevm.jit.cache.store import Store, build_identity, key_digest
+from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
 
@@ -47,6 +50,7 @@ _CPU_KEYS: Final = frozenset({
 
 _prefix: tuple[object, ...] | None = None
 _prefix_digest: bytes | None = None
+_space: bytes | None = None
 
 
 def cpu_identity() -> tuple[str, ...]:
@@ -104,13 +108,24 @@ def process_key() -> tuple[object, ...]:
     return _prefix
 
 
-def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
-    """The full key digest of a native entry: the process part, then these parts."""
-    global _prefix_digest
+def _process_digest() -> bytes:
+    global _prefix_digest, _space
     prefix = _prefix_digest
     if prefix is None:
         prefix = _prefix_digest = key_digest(process_key())
-    return key_digest(prefix, tag, chunk_digest, strict, parts)
+        _space = prefix[:16]
+    return prefix
+
+
+def key_space() -> bytes:
+    """The key space of this process's native entries (they share one pack, see pack.py):
+    16 bytes of the digest of `process_key()`."""
+    return _space or _process_digest()[:16]
+
+
+def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
+    """The full key digest of a native entry: the process part, then these parts."""
+    return key_digest(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
 
 
 def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
@@ -177,13 +192,13 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
 
 def store_native(store: Store, tag: str, key: bytes, native: Native,
                  meta: dict[str, Any]) -> bool:
-    """Write a unit's pre-linked blob with its metadata; False when it cannot be cached
-    (no blob: MCJIT linked it) or the cache is off."""
+    """Append a unit's pre-linked blob with its metadata to the key space's pack; False
+    when it cannot be cached (no blob: MCJIT linked it) or the cache is off."""
     if native.blob is None:
         return False
     record = dict(meta, entry=native.entry_offset, pipeline=native.pipeline,
                   codegen=native.codegen)
-    return store.store(tag, key, record, native.blob, aligned=True) is not None
+    return store.store_packed(key_space(), tag, key, record, native.blob)
 
 
 def load_native(store: Store, tag: str, key: bytes,
@@ -192,75 +207,100 @@ def load_native(store: Store, tag: str, key: bytes,
     """The mapped code and metadata of a native entry, or None (miss or reject).
 
     `check(meta)` may raise ValueError/KeyError/TypeError to reject metadata that does not
-    fit the caller's unit; it runs before anything is mapped.
+    fit the caller's unit; it runs before the code is used.
     """
 
-    def use(entry: Entry, fd: int) -> tuple[Native, dict[str, Any]]:
-        meta = entry.meta
-        offset = meta["entry"]
-        pipeline = meta["pipeline"]
-        codegen = meta["codegen"]
-        if not (isinstance(offset, int) and 0 <= offset < entry.body_length
-                and isinstance(pipeline, str) and isinstance(codegen, int)):
-            raise ValueError("bad entry metadata")
+    def use(rec: Record) -> tuple[Native, dict[str, Any]]:
+        meta = marshal.loads(rec.meta_raw())
         if check is not None:
             check(meta)
-        address, region = map_blob(fd, entry.body_offset, entry.body)
-        return Native(address + offset, region, bytes(entry.body), offset, pipeline,
-                      codegen), meta
+        return _native(rec, meta), meta
 
-    found: tuple[Native, dict[str, Any]] | None = store.load(tag, key, use)
+    found: tuple[Native, dict[str, Any]] | None = store.load_packed(key_space(), tag, key,
+                                                                    use)
     return found
+
+
+def _native(rec: Record, meta: dict[str, Any]) -> Native:
+    """The code of a record: where the pack is mapped (no copy), or a sealed copy where
+    executable file mappings are refused."""
+    offset = meta["entry"]
+    pipeline = meta["pipeline"]
+    codegen = meta["codegen"]
+    if not (type(offset) is int and 0 <= offset < rec.body_len
+            and type(pipeline) is str and type(codegen) is int):
+        raise ValueError("bad entry metadata")
+    body = rec.body()
+    blob = bytes(body)
+    mapping = rec.mapping
+    region: Any
+    if mapping.executable:
+        address, region = mapping.address + rec.offset + rec.body_at, mapping
+    else:
+        region = CodeRegion(blob)
+        address = region.address
+    return Native(address + offset, region, blob, offset, pipeline, codegen)
 
 
 # -- linear and block units --------------------------------------------------------------
 
 def unit_meta(unit: Unit) -> dict[str, Any]:
-    """What a unit needs besides its code to be rebuilt from disk."""
+    """What a unit needs besides its code to be rebuilt from disk: under "unit", (tier,
+    ops, blocks, written slots, their kinds, result kinds, helper ids, trap codes)."""
     info = unit.info
-    return {"tier": info.tier, "writes": [[int(s), int(k)] for s, k in unit.copy_out],
-            "results": [int(k) for k in unit.result_kinds],
-            "helpers": [int(h) for h in info.helper_ids],
-            "traps": sorted(int(t) for t in info.traps), "blocks": info.blocks,
-            "ops": info.ops}
+    return {"unit": (info.tier, info.ops, info.blocks,
+                     tuple(int(s) for s, _ in unit.copy_out),
+                     tuple(int(k) for _, k in unit.copy_out),
+                     tuple(int(k) for k in unit.result_kinds),
+                     tuple(int(h) for h in info.helper_ids),
+                     tuple(sorted(int(t) for t in info.traps)))}
 
 
-_KINDS: Final[dict[object, SlotKind]] = {int(k): k for k in SlotKind}
+_KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
-    """A linear or block unit from disk, or None."""
-    parts: list[Any] = []
-
-    def check(meta: dict[str, Any]) -> None:
-        if meta["tier"] != tier or meta["ops"] != an.n_ops:
-            raise ValueError("the entry is for another unit")
-        nslots = an.nslots
-        writes = []
-        for s, k in meta["writes"]:
-            if not (type(s) is int and 0 <= s < nslots):
-                raise ValueError("a written slot is out of range")
-            writes.append((s, _KINDS[k]))  # KeyError (a reject) for anything else
-        results = [_KINDS[k] for k in meta["results"]]
-        if len(results) > an.max_depth:
-            raise ValueError("more results than the stack can hold")
-        helpers = tuple(meta["helpers"])
-        for h in helpers:
-            helper_address(h)  # raises for a helper this process does not have
-        traps = frozenset([_TRAPS[t] for t in meta["traps"]])
-        parts.extend((writes, results, helpers, traps, int(meta["blocks"])))
-
-    found = load_native(store, NATIVE_TAGS[tier], key, check)
+    """A linear or block unit from disk, or None (a miss or a counted reject)."""
+    started = time.perf_counter()
+    found = store.find(key_space(), NATIVE_TAGS[tier], key)
     if found is None:
         return None
-    native = found[0]
-    writes, results, helpers, traps, blocks = parts
-    info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, blocks, "", helpers, traps,
-                    0.0, native.pipeline, native.codegen)
-    return Unit(native, info, an.live_in, writes, results, an.nslots, an.tracked,
-                an.max_depth)
+    try:
+        unit = _unit(found[1], tier, an, kinds, strict)
+    except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
+        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
+        return None
+    store.loaded(started)
+    return unit
+
+
+def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
+    """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
+    metadata that does not fit `an` (the record passed its checksum and key checks, so
+    this guards against a writer's bug, not a damaged file)."""
+    meta = marshal.loads(rec.meta_raw())
+    t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
+    if t != tier or ops != an.n_ops or type(blocks) is not int:
+        raise ValueError("the entry is for another unit")
+    ints = {type(x) for x in slots + written + results + helpers + traps}
+    if not ints <= {int} or len(slots) != len(written):
+        raise TypeError("unit metadata holds something else than numbers")
+    if slots and (min(slots) < 0 or max(slots) >= an.nslots):
+        raise ValueError("a written slot is out of range")
+    if not _KIND_SET.issuperset(written) or not _KIND_SET.issuperset(results):
+        raise ValueError("an unknown slot kind")
+    if len(results) > an.max_depth:
+        raise ValueError("more results than the stack can hold")
+    for h in helpers:
+        helper_address(h)  # raises for a helper this process does not have
+    native = _native(rec, meta)
+    info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
+                    frozenset([_TRAPS[c] for c in traps]), 0.0, native.pipeline,
+                    native.codegen)
+    return Unit(native, info, an.live_in, list(zip(slots, written)), results, an.nslots,
+                an.tracked, an.max_depth)
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:

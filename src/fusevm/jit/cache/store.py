@@ -1,7 +1,9 @@
 """The cache directory: entry files, their header, atomic writes, size control, counters.
 
-One directory holds every kind of entry, each file named `<32 hex>.<tag>.fjit` after the
-BLAKE2b digest of its full key. A file is:
+One directory holds every kind of entry. Native code (`lin`, `blk`, `trc`) goes into one
+pack file per key space (`pack.py`; `load_packed`, `store_packed`, `find`); every other
+entry is a file of its own named `<32 hex>.<tag>.fjit` after the BLAKE2b digest of its
+full key. Such a file is:
 
 | bytes | field |
 |---|---|
@@ -27,10 +29,10 @@ created 0700 and must be owned by this user and not writable by others; otherwis
 after any failed write (a full disk, a read-only directory), the process runs without
 the cache and says so once through the JIT log.
 
-Size control: when a write takes the directory over its cap, the least recently used
-files go first (a load refreshes a file's mtime) until the total is at most 80 % of the
-cap. The total is re-scanned on the first write and every `RESCAN_EVERY` writes, since
-other processes write too.
+Size control: when a write takes the directory over its cap, the oldest entries go first
+until the total is at most 80 % of the cap: entry files by mtime (a load refreshes it),
+pack records by write time (a pack losing records is rewritten). The total is re-scanned
+on the first write and every `RESCAN_EVERY` writes, since other processes write too.
 """
 
 from __future__ import annotations
@@ -44,9 +46,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+
+if TYPE_CHECKING:
+    from fusevm.jit.cache.pack import Pack, Record
 
 MAGIC: Final = b"FUSEVMC\x01"
 FORMAT_VERSION: Final = 1
@@ -264,6 +269,8 @@ class Store:
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
+        self._packs: dict[bytes, Pack] = {}  # key space -> this process's view of its pack
+        self._packs_dir: Path | None = None  # the directory `_packs` are in
         self.log: Callable[[str], None] = lambda message: None
 
     # -- configuration -------------------------------------------------------------------
@@ -370,6 +377,116 @@ class Store:
         self.stats.rejects += 1
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
+    def _pack(self, d: Path, space: bytes) -> Pack:
+        if d is not self._packs_dir:
+            self._packs = {}
+            self._packs_dir = d
+        p = self._packs.get(space)
+        if p is None:
+            # Packs (and the mapping code they need) load with the first native entry: a
+            # process that only reads front-end entries never imports them.
+            from fusevm.jit.cache.pack import Pack, pack_name
+            p = self._packs[space] = Pack(f"{self._checked_str}{pack_name(space)}", space)
+        return p
+
+    def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
+        """The record of a key in the pack of a key space (see pack.py), its tag and
+        checksum verified, or None: a miss, or a reject (a damaged pack or record), both
+        counted. The caller reports what it makes of the record with `loaded` or
+        `rejected`.
+
+        The pack is mapped and indexed once; a key not in the index re-reads the pack's
+        header and indexes what was appended since.
+        """
+        d = self._usable(create=False)
+        if d is None:
+            return None
+        pack = self._pack(d, space)
+        rec = pack.index.get(digest)
+        if rec is None:
+            try:
+                why = pack.refresh()
+            except (OSError, ValueError) as e:
+                why = f"{type(e).__name__}: {e}"
+            if why is not None:
+                self._reject(pack.path, why)
+            rec = pack.index.get(digest)
+            if rec is None:
+                self.stats.misses += 1
+                return None
+        why = "wrong tag" if rec.tag != tag.encode("ascii") else rec.check()
+        if why is not None:
+            self.rejected(pack, digest, why)
+            return None
+        return pack, rec
+
+    def loaded(self, started: float) -> None:
+        """Count a load that began at `started` (`time.perf_counter()`)."""
+        self.stats.loads += 1
+        self.stats.load_seconds += time.perf_counter() - started
+
+    def rejected(self, pack: Pack, digest: bytes, why: str) -> None:
+        """Count a record that does not make sense (it stays until superseded)."""
+        pack.drop(digest)
+        self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
+
+    def load_packed(self, space: bytes, tag: str, digest: bytes,
+                    use: Callable[[Record], Any]) -> Any:
+        """The value `use(record)` makes of the valid record for a key (see `find`), or
+        None; `use` raising ValueError, OSError, KeyError, TypeError or EOFError is a
+        reject."""
+        started = time.perf_counter()
+        found = self.find(space, tag, digest)
+        if found is None:
+            return None
+        try:
+            value = use(found[1])
+        except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
+            self.rejected(found[0], digest, f"{type(e).__name__}: {e}")
+            return None
+        self.loaded(started)
+        return value
+
+    def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
+                     body: bytes) -> bool:
+        """Append a record to a key space's pack; False when the cache is off or the write
+        failed (then the process runs without the cache)."""
+        from fusevm.jit.cache import pack as pack_mod
+        d = self._usable(create=True)
+        if d is None:
+            return False
+        try:
+            meta_raw = marshal.dumps(meta)
+        except ValueError as e:
+            self.log(f"disk cache: entry not written ({e})")
+            return False
+        pack = self._pack(d, space)
+        rewrite = pack.damage is not None
+        if rewrite:
+            pack.damage = None
+            pack.identity = None  # a new file: index it afresh
+        try:
+            grew, dropped = pack_mod.append(str(d), space, tag, digest, meta_raw, body,
+                                            self._tmp_tag(), rewrite)
+        except (OSError, ValueError) as e:
+            self.stats.write_errors += 1
+            self._fail(d, f"cannot write {os.path.basename(pack.path)}: "
+                          f"{getattr(e, 'strerror', None) or e}")
+            return False
+        # The index may hold an earlier record of this key (say, before re-optimisation):
+        # forget it, so the next load re-reads the pack and finds this one.
+        pack.drop(digest)
+        self.stats.stores += 1
+        self.stats.evictions += dropped
+        self._after_write(d, grew)
+        return True
+
+    def _tmp_tag(self) -> str:
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        return f"{os.getpid()}.{threading.get_ident()}.{seq}"
+
     # -- writing --------------------------------------------------------------------------
 
     def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
@@ -455,8 +572,13 @@ class Store:
         return self._scan_total(d)
 
     def prune(self, target: int | None = None) -> int:
-        """Delete least recently used entries until the total is at most `target` bytes
-        (default 80 % of the cap); returns the bytes freed."""
+        """Delete the oldest entries until the total is at most `target` bytes (default
+        80 % of the cap); returns the bytes freed.
+
+        Entry files go by mtime (a load refreshes it), pack records by write time; a pack
+        losing records, or holding superseded or damaged ones, is rewritten.
+        """
+        from fusevm.jit.cache import pack as pack_mod
         d = self._usable(create=False)
         if d is None:
             return 0
@@ -465,22 +587,48 @@ class Store:
             if cap is None:
                 return 0
             target = int(cap * LOW_WATER)
-        files = sorted(self._files(d))
-        total = sum(size for _, size, _ in files)
-        freed = 0
-        for _, size, p in files:
+        items: list[tuple[float, int, str, bytes | None]] = []
+        total = 0
+        before = 0
+        packs: dict[str, set[bytes]] = {}
+        for mtime, size, p in self._files(d):
+            before += size
+            if not p.endswith(pack_mod.PACK_SUFFIX):
+                items.append((mtime, size, p, None))
+                total += size
+                continue
+            latest: dict[bytes, tuple[float, int]] = {}
+            for r in pack_mod.records(p):
+                latest[r.key] = (r.written, r.size)
+            held = sum(n for _, n in latest.values())
+            total += pack_mod.PACK_HEADER + held
+            if pack_mod.PACK_HEADER + held != size:
+                packs[p] = set()  # superseded or damaged records: worth a rewrite
+            items.extend((w, n, p, key) for key, (w, n) in latest.items())
+        items.sort(key=lambda item: item[0])
+        for _, size, p, key in items:
             if total <= target:
                 break
-            try:
-                os.unlink(p)
-            except OSError:
-                continue
+            if key is None:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    continue
+            else:
+                packs.setdefault(p, set()).add(key)
             total -= size
-            freed += size
             self.stats.evictions += 1
+        for p, dropped in packs.items():
+            try:
+                pack_mod.evict(p, lambda _w, _n, key, gone=dropped: key not in gone,
+                               self._tmp_tag())
+            except OSError as e:
+                self.log(f"disk cache: cannot compact {os.path.basename(p)}: {e.strerror}")
+        self._packs = {}
+        after = self._scan_total(d)
         with self._lock:
-            self._total = total
-        return freed
+            self._total = after
+        return max(0, before - after)
 
     def clear(self) -> int:
         """Delete every entry file (and stray temporary files); returns the entries removed."""
@@ -501,6 +649,7 @@ class Store:
                 removed += name.endswith(SUFFIX)
         with self._lock:
             self._total = 0
+        self._packs = {}
         return removed
 
     def reset(self) -> None:
@@ -510,4 +659,5 @@ class Store:
         self._broken = None
         self._total = None
         self._writes = 0
+        self._packs = {}
 
