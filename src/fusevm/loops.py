@@ -63,8 +63,12 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     succs: list[tuple[int, ...]] = []
     back: dict[int, list[int]] = {}
     returns: set[int] = set()
+    ext_specs: dict[int, OpSpec] = {}  # an extension op's row, by its id
     for ip, instr in enumerate(chunk.ops):
-        spec = _spec(instr)
+        spec = instr[0].spec
+        if spec.has(F.EXTENDED):
+            known = ext_specs.get(instr[1])
+            spec = known if known is not None else ext_specs.setdefault(instr[1], _spec(instr))
         if spec.has(F.RETURN):
             returns.add(ip)
         if not spec.has(F.BRANCH):
