@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -80,8 +81,25 @@ def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
     namespace["LINE_IP"] = gen.line_ip
     namespace["DEPTH"] = depth
     namespace["WRITTEN"] = gen.written
+    if gen.generic is not None:
+        namespace["GENERIC"] = _generic(gen.generic, depth, filename)
     exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our own code
     return namespace["make"]
+
+
+def _generic(source: Callable[[], Generated], depth: list[int | None],
+             filename: str) -> Callable[..., Any]:
+    """`make(vm, plain, code, steps)` of a region's generic code, compiled on its first
+    call (a guard of the specialised code failed) and kept for every later VM."""
+    made: list[Any] = []
+
+    def make(vm: VM, plain: list[Step], code: list[Step], steps: dict[int, Step]) -> Any:
+        if not made:
+            started = time.perf_counter()
+            made.append(_load(source(), depth, filename.replace("<baseline", "<generic")))
+            COUNTERS.compile_seconds += time.perf_counter() - started
+        return made[0](vm, plain, code, steps)
+    return make
 
 
 #: When to compile: after about this many interpreted ops per op of the region. Measured
@@ -124,6 +142,11 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     with `entered` (the entries of `h` so far) and compiling not yet worth it
     (`worth_after`), how many more entries to wait."""
     chunk = vm.chunk
+    if entered is not None and entered < COMPILE_COST and not _made.get(chunk):
+        # A region never pays before COMPILE_COST entries (it holds at least the loop
+        # it is entered for), so nothing about it is worked out before then: most short
+        # runs end first.
+        return COMPILE_COST - entered
     cp = plan(chunk)
     index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
     if index is None:
