@@ -60,8 +60,9 @@ class Generated:
     line_ip: dict[int, tuple[int, int, bool]]
     constants: dict[str, Any]  # names bound to non-literal operand values
     written: tuple[int, ...]  # frame slots the region writes through its locals
-    #: The generic version's source (`_Gen.generic`), made when a guard first fails.
-    generic: Callable[[], Generated] | None = None
+    #: The specialised code's guards, by entry, when it has a generic version besides
+    #: (`generate_generic`, made when a guard first fails); None: one version.
+    guards: dict[int, Env] | None = None
 
 
 def _locals(first: int, count: int) -> list[str]:
@@ -142,7 +143,6 @@ class _Gen:
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
                  seen: tuple[int, Env] | None) -> None:
         self.chunk = chunk
-        self.cp = cp
         self.an = cp.analysis
         self.region = region
         self.seen = seen  # the types the locals held at one entry when it was compiled
@@ -442,11 +442,9 @@ class _Gen:
         self.specialised = True
         self.emit_version("spec" if two else "run", spec_envs)
         steps = ", ".join(f"{e}: st{e}" for e in region.entries)
-        generic = None
         if two:
             # The generic code runs only when a guard fails, which most regions never
             # see: it is generated and compiled then (`generic`), once per region.
-            guards = self.guards
             self.put(1, "def gen(pc):")
             self.put(2, f"nonlocal gen\ngen = GENERIC(vm, plain, code, {{{steps}}})\n"
                         "return gen(pc)")
@@ -459,10 +457,6 @@ class _Gen:
                     self.put(2, f"if pc == {e} and not ({_check(self.guards[e], where)}):"
                                 f"\n    return gen(pc)")
             self.put(2, "return spec(pc)")
-
-            def generic_code() -> Generated:
-                return _Gen(self.chunk, self.cp, region, None).generic(guards)
-            generic = generic_code
         # Each entry's own step: no second call through `run`, no test of `pc`.
         for e in region.entries:
             if not two:
@@ -477,7 +471,7 @@ class _Gen:
             self.put(2, f"return spec({e})")
         self.put(1, f"return run, {{{steps}}}")
         return Generated(self.finish(), self.line_ip, self.consts,
-                         tuple(sorted(self.slots.written)), generic)
+                         tuple(sorted(self.slots.written)), self.guards if two else None)
 
     def generic(self, guards: dict[int, Env]) -> Generated:
         """The source of `make(vm, plain, code, steps)` returning `gen(pc)`: the region
@@ -691,3 +685,10 @@ def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
     types its own code gives its locals, and at entry `seen[0]` for the types `seen[1]`
     found there when it was compiled (each checked on entry), with generic code besides."""
     return _Gen(chunk, cp, region, seen).generate()
+
+
+def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,
+                     guards: dict[int, Env]) -> Generated:
+    """The source of `make(vm, plain, code, steps)` for the generic version of a region
+    whose specialised code checks `guards` (`Generated.guards`)."""
+    return _Gen(chunk, cp, region, None).generic(guards)

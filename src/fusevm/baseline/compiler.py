@@ -12,9 +12,11 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.baseline.codegen import Generated, generate
+from fusevm.baseline import diskcache
+from fusevm.baseline.codegen import generate, generate_generic
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
@@ -65,39 +67,57 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
         return make
     started = time.perf_counter()
     cp = plan(chunk)
-    gen = generate(chunk, cp, cp.regions[index], seen)
-    name = f"<baseline {chunk.source} @{cp.regions[index].entry}>"
-    make = _load(gen, cp.analysis.depth, name)
+    region = cp.regions[index]
+    name = f"<baseline {chunk.source} @{region.entry}>"
+    found = diskcache.load(chunk, cp, index, seen)
+    if found is not None:
+        code, line_ip, written, consts, guards = found
+    else:
+        gen = generate(chunk, cp, region, seen)
+        code = compile(gen.source, name, "exec")
+        line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
+        diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
+    namespace: dict[str, Any] = dict(ENV)
+    namespace.update(consts)
+    if guards is not None:
+        namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
+    make = _load(code, namespace, line_ip, written, cp.analysis.depth)
     table[index] = make
     COUNTERS.compiles += 1
     COUNTERS.compile_seconds += time.perf_counter() - started
     return make
 
 
-def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
-    """Execute the generated source; its `make`."""
-    namespace: dict[str, Any] = dict(ENV)
-    namespace.update(gen.constants)
+def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[int, int, bool]],
+          written: tuple[int, ...], depth: list[int | None]) -> Any:
+    """Execute a region's code in `namespace` (the names it binds); its `make`."""
     namespace["fault"] = fault
-    namespace["LINE_IP"] = gen.line_ip
+    namespace["LINE_IP"] = line_ip
     namespace["DEPTH"] = depth
-    namespace["WRITTEN"] = gen.written
-    if gen.generic is not None:
-        namespace["GENERIC"] = _generic(gen.generic, depth, filename)
-    exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our own code
+    namespace["WRITTEN"] = written
+    exec(code, namespace)  # noqa: S102 - our own code
     return namespace["make"]
 
 
-def _generic(source: Callable[[], Generated], depth: list[int | None],
-             filename: str) -> Callable[..., Any]:
-    """`make(vm, plain, code, steps)` of a region's generic code, compiled on its first
-    call (a guard of the specialised code failed) and kept for every later VM."""
+def _generic(chunk_ref: weakref.ref[Chunk], index: int,
+             guards: dict[int, Env]) -> Callable[..., Any]:
+    """`make(vm, plain, code, steps)` of a region's generic code, generated and compiled on
+    its first call (a guard of the specialised code failed) and kept for every later VM.
+    (The chunk is held weakly: this lives in the per-chunk table of compiled regions.)"""
     made: list[Any] = []
 
     def make(vm: VM, plain: list[Step], code: list[Step], steps: dict[int, Step]) -> Any:
         if not made:
             started = time.perf_counter()
-            made.append(_load(source(), depth, filename.replace("<baseline", "<generic")))
+            chunk = chunk_ref()
+            assert chunk is not None  # a VM running its code holds it
+            cp = plan(chunk)
+            gen = generate_generic(chunk, cp, cp.regions[index], guards)
+            name = f"<generic {chunk.source} @{cp.regions[index].entry}>"
+            namespace: dict[str, Any] = dict(ENV)
+            namespace.update(gen.constants)
+            made.append(_load(compile(gen.source, name, "exec"), namespace, gen.line_ip,
+                              gen.written, cp.analysis.depth))
             COUNTERS.compile_seconds += time.perf_counter() - started
         return made[0](vm, plain, code, steps)
     return make
