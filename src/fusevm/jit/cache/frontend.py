@@ -18,6 +18,7 @@ tier stores the code object it generates per chunk with it.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import marshal
 from collections.abc import Callable, Iterable
@@ -117,10 +118,18 @@ def _unpack(body: bytes) -> Chunk:
     from fusevm.serialize import load
     from fusevm.verify import mark_verified
     if body[:1] == _PLAIN:
-        tree: Any = marshal.loads(body[1:])
-        if not isinstance(tree, tuple):
-            raise TypeError("the entry does not hold a chunk")
-        chunk = _unplain(tree, {int(op): op for op in Op})
+        # Tens of thousands of new tuples, all kept: the cycle collector would walk the
+        # heap again and again for nothing.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            tree: Any = marshal.loads(body[1:])
+            if not isinstance(tree, tuple):
+                raise TypeError("the entry does not hold a chunk")
+            chunk = _unplain(tree, {int(op): op for op in Op})
+        finally:
+            if paused:
+                gc.enable()
         mark_verified(chunk)
         return chunk
     if body[:1] != _PORTABLE:
