@@ -124,10 +124,10 @@ def _generic(chunk_ref: weakref.ref[Chunk], index: int,
 
 
 #: When to compile: after about this many interpreted ops per op of the region. Measured
-#: (CPU time, a busy machine) a compile costs 300-600 us an op, both versions and Python's
-#: compile, and an interpreted op 80-100 ns, of which the compiled code saves about 85%;
-#: like any rent-or-buy rule, waiting about the break-even keeps a first run within about
-#: twice its best, and one a bit shorter measured best on the benchmark loops.
+#: (CPU time, a busy machine) a compile costs about 150-200 us an op (the specialised
+#: version and Python's compile) and an interpreted op 80-100 ns, of which the compiled
+#: code saves about 85%: this is about the break-even, which like any rent-or-buy rule
+#: keeps a first run within twice its best (and near its best when it runs on).
 COMPILE_COST: Final = 2000
 
 
