@@ -87,3 +87,39 @@ def test_a_damaged_region_entry_is_compiled_again(tmp_path: Path) -> None:
     again = _run(str(tmp_path / "c"))
     assert again["runs"] == cold["runs"]
     assert (again["loads"], again["rejects"], again["stores"]) == (0, 2, 2)
+
+
+def test_an_entry_that_does_not_fit_is_compiled_again(tmp_path: Path) -> None:
+    """A well-formed file whose body is not a region's (or names constants the chunk does
+    not have) is a reject: the region is compiled as if it were not there."""
+    import marshal
+
+    from fusevm import VM
+    from fusevm.asm import assemble
+    from fusevm.baseline import diskcache
+    from fusevm.baseline.regions import plan
+    from fusevm.jit import cache
+
+    text = PROGRAM.split('text = """')[1].split('"""')[0].replace("DIVISOR", "7")
+    cache.set_dir(tmp_path / "c")
+    cache.STORE.reset()
+    try:
+        want = VM(assemble(text, source="fit.fasm")).run()
+        (entry,) = (tmp_path / "c").glob("*.code.fjit")
+        chunk = assemble(text, source="fit.fasm")
+        VM(chunk)
+        index = plan(chunk).region_of[0]
+        key = diskcache._key(chunk, index, None)
+        for body in (b"", marshal.dumps((1, 2)),
+                     marshal.dumps((compile("x = 1", "f", "exec"), {}, (), (("k0_x", 0, 0),),
+                                    None))):
+            entry.unlink()
+            cache.STORE.store(diskcache.TAG, key, {}, body)
+            before = cache.STORE.stats.rejects
+            assert diskcache.load(chunk, plan(chunk), index, None) is None
+            assert cache.STORE.stats.rejects == before + 1
+            entry = next((tmp_path / "c").glob("*.code.fjit"))
+        assert VM(assemble(text, source="fit.fasm")).run() == want
+    finally:
+        cache.set_dir(None)
+        cache.STORE.reset()

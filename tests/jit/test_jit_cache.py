@@ -6,6 +6,7 @@ temporary directory too, set in tests/conftest.py).
 
 from __future__ import annotations
 
+import marshal
 import os
 import struct
 from collections.abc import Iterator
@@ -484,13 +485,16 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
     assert VM(loaded).run() == VM(built).run()
 
 
-def test_malformed_chunk_body_is_rebuilt(cache_dir: Path) -> None:
+@pytest.mark.parametrize("body", [b"M" + marshal.dumps((1, 2)),
+                                  b"M" + marshal.dumps((1, 2))[:-1],
+                                  b"M" + marshal.dumps(("s", 0, (), (), ((),), (0,), (), (), (),
+                                                        "d")),
+                                  b"X", b""])
+def test_malformed_chunk_body_is_rebuilt(cache_dir: Path, body: bytes) -> None:
     """A body that passes the file's checks but is no chunk is a reject, then rebuilt."""
-    import marshal
-
-    from fusevm.jit.cache.frontend import _PLAIN, chunk_key
+    from fusevm.jit.cache.frontend import chunk_key
     built = asm("LoadInt 7")
-    cache.STORE.store("chunk", chunk_key("test", ("q",)), {}, _PLAIN + marshal.dumps((1, 2)))
+    cache.STORE.store("chunk", chunk_key("test", ("q",)), {}, body)
     again = cache.cached_chunk("test", ("q",), lambda: built)
     assert again is built and disk()["rejects"] == 1
 

@@ -84,6 +84,12 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
     from . import extbodies
 
     def use(entry: Entry, _fd: int) -> Loaded:
+        try:
+            return parts(entry)
+        except (EOFError, IndexError, AttributeError) as e:  # not what `store` wrote
+            raise ValueError(f"{type(e).__name__}: {e}") from None
+
+    def parts(entry: Entry) -> Loaded:
         code, line_ip, written, sources, guards = marshal.loads(entry.body)
         if not isinstance(code, CodeType):
             raise TypeError("the entry does not hold a code object")

@@ -144,7 +144,10 @@ def _unpack(body: bytes) -> Chunk:
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
     def use(entry: Entry, _fd: int) -> Chunk:
-        return _unpack(bytes(entry.body))
+        try:
+            return _unpack(bytes(entry.body))
+        except (EOFError, IndexError, AttributeError) as e:  # not what `_pack` wrote
+            raise ValueError(f"{type(e).__name__}: {e}") from None
 
     found: Chunk | None = store.load(CHUNK_TAG, key, use)
     return found
