@@ -63,12 +63,27 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     succs: list[tuple[int, ...]] = []
     back: dict[int, list[int]] = {}
     returns: set[int] = set()
+    # Each op's control flags, worked out once per table row (by the row's identity: its
+    # hash is not free) and, for an extension op, once per extension id.
+    kinds: dict[int, tuple[bool, bool, bool, bool]] = {}
+    ext_kinds: dict[int, tuple[bool, bool, bool, bool]] = {}
     for ip, instr in enumerate(chunk.ops):
-        spec = _spec(instr)
-        if spec.has(F.RETURN):
+        spec = instr[0].spec
+        kind = kinds.get(id(spec))
+        if kind is None:
+            kind = kinds[id(spec)] = (spec.has(F.EXTENDED), spec.has(F.RETURN),
+                                      spec.has(F.BRANCH), spec.has(F.TERMINATOR))
+        if kind[0]:
+            found_kind = ext_kinds.get(instr[1])
+            if found_kind is None:
+                row = _spec(instr)
+                found_kind = ext_kinds[instr[1]] = (True, row.has(F.RETURN),
+                                                    row.has(F.BRANCH), row.has(F.TERMINATOR))
+            kind = found_kind
+        if kind[1]:
             returns.add(ip)
-        if not spec.has(F.BRANCH):
-            succs.append(() if spec.has(F.TERMINATOR) else (ip + 1,))
+        if not kind[2]:
+            succs.append(() if kind[3] else (ip + 1,))
             continue
         out = successors(decode(instr), ip)
         succs.append(out)

@@ -6,6 +6,7 @@ temporary directory too, set in tests/conftest.py).
 
 from __future__ import annotations
 
+import marshal
 import os
 import struct
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from fusevm.jit import JitCompiler, cache, get_config, runtime, set_config, stat
 from fusevm.jit.cache import pack
 from fusevm.jit.cache import store as store_mod
 from fusevm.jit.cache.store import HEADER_SIZE, decode, encode, key_digest
+from fusevm.values import Status, Undef
 
 LOOP = """
     LoadInt 0
@@ -609,6 +611,48 @@ def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
     assert awk("-v", "x=9", prog) == "4 9\n"  # assigned variables are part of the key
     assert len(entries(cache_dir, "chunk")) == 2
     assert awk("-v", "x=3", prog) == "4 3\n" and disk()["loads"] == 2
+
+
+@pytest.mark.parametrize("constants", [("a", 1, 2.5, True, ["x", {"k": [1]}]),
+                                       ("a", Undef, Status(3))])
+def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, ...]) -> None:
+    """Both body formats (marshalled tuples; the portable one when a constant needs it)
+    give back the same chunk, digest included, counted as verified."""
+    from fusevm import verify
+    from fusevm.chunk import Chunk
+    from fusevm.jit.cache.frontend import _PLAIN, _PORTABLE, chunk_key
+
+    sub = asm("GetSlot 0\nLoadInt 2\nMul")
+    base = asm("LoadInt 1\nLoadFloat 0.5\nPop\nLoadConst 0")
+    built = Chunk(base.ops, constants, ("n",), base.lines, 1, [sub], (), (), "<t>")
+    first = cache.cached_chunk("test", ("p",), lambda: built)
+    (path,) = entries(cache_dir, "chunk")
+    found = decode(path.read_bytes(), "chunk", chunk_key("test", ("p",)))
+    assert not isinstance(found, str)
+    _, offset, _ = found
+    fmt = path.read_bytes()[offset:offset + 1]
+    assert fmt == (_PLAIN if constants[1] is not Undef else _PORTABLE)
+    loaded = cache.cached_chunk("test", ("p",), lambda: pytest.fail("built again"))
+    assert first is built and loaded is not built and disk()["loads"] == 1
+    assert loaded.to_bytes() == built.to_bytes() and loaded.digest() == built.digest()
+    assert [type(v) for v in loaded.constants] == [type(v) for v in constants]
+    for c in (loaded, loaded.sub_chunks[0]):  # not verified again
+        assert verify._verified.get(id(c)) is c
+    assert VM(loaded).run() == VM(built).run()
+
+
+@pytest.mark.parametrize("body", [b"M" + marshal.dumps((1, 2)),
+                                  b"M" + marshal.dumps((1, 2))[:-1],
+                                  b"M" + marshal.dumps(("s", 0, (), (), ((),), (0,), (), (), (),
+                                                        "d")),
+                                  b"X", b""])
+def test_malformed_chunk_body_is_rebuilt(cache_dir: Path, body: bytes) -> None:
+    """A body that passes the file's checks but is no chunk is a reject, then rebuilt."""
+    from fusevm.jit.cache.frontend import chunk_key
+    built = asm("LoadInt 7")
+    cache.STORE.store("chunk", chunk_key("test", ("q",)), {}, body)
+    again = cache.cached_chunk("test", ("q",), lambda: built)
+    assert again is built and disk()["rejects"] == 1
 
 
 @requires_llvmlite

@@ -40,7 +40,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
 from . import extbodies
-from .calls import STATS, Unwind, eligible, frame_cap, resume, room
+from .calls import eligible
 from .fold import Localize
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
@@ -61,6 +61,9 @@ class Generated:
     line_ip: dict[int, tuple[int, int, bool]]
     constants: dict[str, Any]  # names bound to non-literal operand values
     written: tuple[int, ...]  # frame slots the region writes through its locals
+    #: The specialised code's guards, by entry, when it has a generic version besides
+    #: (`generate_generic`, made when a guard first fails); None: one version.
+    guards: dict[int, Env] | None = None
 
 
 def _locals(first: int, count: int) -> list[str]:
@@ -85,17 +88,49 @@ def reload(depth: int) -> str:
     return f"{', '.join(_locals(0, depth))} = stack[-{depth}:]\ndel stack[-{depth}:]"
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, names: dict[str, ast.expr]) -> None:
-        self.names = names
+_OPERATORS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
-    def visit_Name(self, node: ast.Name) -> Any:
-        new = self.names.get(node.id)
+
+def _bind(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
+    """A copy of a body's statement (its tree is the body's own, never changed) with
+    `names` put in and `slots[<int>]` in locals (`Localize`, which records them): one
+    pass over the tree instead of parsing the body again and transforming it twice."""
+    t: Any = type(node)
+    if t is ast.Name:
+        new = names.get(node.id)
         if new is None:
-            return node
-        if isinstance(new, ast.Name):
-            return ast.copy_location(ast.Name(new.id, node.ctx), node)
-        return ast.copy_location(new, node)
+            return ast.Name(node.id, node.ctx)
+        if type(new) is ast.Name:
+            return ast.Name(new.id, node.ctx)
+        return new
+    if t is ast.Constant:
+        return ast.Constant(node.value)
+    out = t.__new__(t)
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            value = [_bind(v, names, slots) if isinstance(v, ast.AST) else v for v in value]
+        elif isinstance(value, ast.AST) and not isinstance(value, _OPERATORS):
+            value = _bind(value, names, slots)
+        setattr(out, field, value)
+    if isinstance(node, ast.stmt):
+        out.lineno = node.lineno  # `ast.unparse` looks a statement's up
+    if t is ast.Subscript:
+        return slots.local(out)
+    return out
+
+
+_stored_names: dict[int, tuple[Body, frozenset[str]]] = {}
+
+
+def _stored(b: Body) -> frozenset[str]:
+    """The names a body assigns."""
+    found = _stored_names.get(id(b))
+    if found is None or found[0] is not b:
+        names = frozenset(n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
+                          and isinstance(n.ctx, ast.Store))
+        found = _stored_names[id(b)] = (b, names)
+    return found[1]
 
 
 def _literal(value: Any) -> bool:
@@ -209,8 +244,7 @@ class _Gen:
             self.env = found[2]
             return found[0], found[1]
         names: dict[str, ast.expr] = {}
-        stored = {n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
+        stored = _stored(b)
         for name, local in zip(b.inputs, inputs):
             if local in self.known and name not in stored:
                 names[name] = ast.Constant(self.known[local])
@@ -229,9 +263,8 @@ class _Gen:
                 names[operand.name] = ast.Name(bound, ast.Load())
         for temp in b.temps:
             names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
-        tree = _Rename(names).visit(ast.parse(b.source))
-        tree = self.slots.visit(tree)
-        stmts, env = specialize(tree.body, self.env)
+        body = [_bind(st, names, self.slots) for st in b.tree.body]
+        stmts, env = specialize(body, self.env)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
         known = None
         if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
@@ -411,34 +444,37 @@ class _Gen:
 
     # -- the function -------------------------------------------------------------------
 
-    def generate(self) -> Generated:
+    def prelude(self, signature: str) -> None:
+        """`def make(<signature>):` and the names its functions use, bound once."""
         an, region = self.an, self.region
-        fallbacks = [ip for ip in region.ops if not inline(an.decoded[ip])]
         uses = {"slots"}
         for ip in region.ops:
             d = an.decoded[ip]
             if inline(d) and d.ext is None:
                 uses |= BODIES[Op[d.spec.name]].uses
-        self.put(0, "def make(vm, plain, code):")
+        self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
                     "extend = stack.extend")
         for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
                            ("strict", "vm.strict_int")):
             if name in uses:
                 self.put(1, f"{name} = {expr}")
-        for ip in fallbacks:
-            self.put(1, f"f{ip} = plain[{ip}]")
+        for ip in region.ops:
+            if not inline(an.decoded[ip]):
+                self.put(1, f"f{ip} = plain[{ip}]")
         for ip in region.ops:
             if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
                 self.consts["callee"] = extbodies.callee
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:
-            self.consts.update(Unwind=Unwind, resume=resume, frame_cap=frame_cap,
-                               STATS=STATS, room=room)
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
                         "direct = forms(vm, plain, code)")
             for e in sorted(self.callees):
                 self.put(1, f"d{e} = direct[{e}]")
+
+    def generate(self) -> Generated:
+        an, region = self.an, self.region
+        self.prelude("vm, plain, code")
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
@@ -448,11 +484,13 @@ class _Gen:
         two = any(self.guards.values())
         self.specialised = True
         self.emit_version("spec" if two else "run", spec_envs)
+        steps = ", ".join(f"{e}: st{e}" for e in region.entries)
         if two:
-            self.specialised = False
-            self.edge_guard = {h: _check(self.guards[h], str)
-                               for h in region.hot if self.guards.get(h)}
-            self.emit_version("gen", self.analyze(optimistic=False))
+            # The generic code runs only when a guard fails, which most regions never
+            # see: it is generated and compiled then (`generic`), once per region.
+            self.put(1, "def gen(pc):")
+            self.put(2, f"nonlocal gen\ngen = GENERIC(vm, plain, code, {{{steps}}})\n"
+                        "return gen(pc)")
             self.put(1, "def run(pc):")
             self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
             self.put(2, "slots = vm.slots")
@@ -474,8 +512,22 @@ class _Gen:
                 self.put(2, f"slots = vm.slots\nif not ({_check(self.guards[e], where)}):\n"
                             f"    return gen({e})")
             self.put(2, f"return spec({e})")
-        steps = ", ".join(f"{e}: st{e}" for e in region.entries)
         self.put(1, f"return run, {{{steps}}}")
+        return Generated(self.finish(), self.line_ip, self.consts,
+                         tuple(sorted(self.slots.written)), self.guards if two else None)
+
+    def generic(self, guards: dict[int, Env]) -> Generated:
+        """The source of `make(vm, plain, code, steps)` returning `gen(pc)`: the region
+        written for any types, leaving at a hot point whose guard (`guards`, the
+        specialised code's) holds again, through its step in `steps`."""
+        self.prelude("vm, plain, code, steps")
+        for h in sorted(self.region.hot):
+            self.put(1, f"st{h} = steps[{h}]")
+        self.guards = guards
+        self.specialised = False
+        self.edge_guard = {h: _check(guards[h], str) for h in self.region.hot if guards.get(h)}
+        self.emit_version("gen", self.analyze(optimistic=False))
+        self.put(1, "return gen")
         return Generated(self.finish(), self.line_ip, self.consts,
                          tuple(sorted(self.slots.written)))
 
@@ -694,3 +746,10 @@ def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
     types its own code gives its locals, and at entry `seen[0]` for the types `seen[1]`
     found there when it was compiled (each checked on entry), with generic code besides."""
     return _Gen(chunk, cp, region, seen).generate()
+
+
+def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,
+                     guards: dict[int, Env]) -> Generated:
+    """The source of `make(vm, plain, code, steps)` for the generic version of a region
+    whose specialised code checks `guards` (`Generated.guards`)."""
+    return _Gen(chunk, cp, region, None).generic(guards)

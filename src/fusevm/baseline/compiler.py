@@ -7,20 +7,24 @@ points in its code array. Stats go to `stats()` (`"baseline"` in `JitCompiler.st
 
 from __future__ import annotations
 
+import heapq
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.baseline import calls, direct
-from fusevm.baseline.codegen import Generated, generate
-from fusevm.baseline.regions import plan
+from fusevm.baseline import calls, direct, diskcache
+from fusevm.baseline.codegen import generate, generate_generic
+from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
 from fusevm.interp.names import op_name
-from fusevm.loops import loop_facts, natural_loop
+from fusevm.loops import LoopFacts, loop_facts
+from fusevm.ops import Op
 
 if TYPE_CHECKING:
     from fusevm.interp.registry import Step
@@ -64,33 +68,74 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
         return make
     started = time.perf_counter()
     cp = plan(chunk)
-    gen = generate(chunk, cp, cp.regions[index], seen)
-    name = f"<baseline {chunk.source} @{cp.regions[index].entry}>"
-    make = _load(gen, cp.analysis.depth, name)
+    region = cp.regions[index]
+    name = f"<baseline {chunk.source} @{region.entry}>"
+    found = diskcache.load(chunk, cp, index, seen)
+    if found is not None:
+        code, line_ip, written, consts, guards = found
+    else:
+        gen = generate(chunk, cp, region, seen)
+        code = compile(gen.source, name, "exec")
+        line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
+        diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
+    namespace: dict[str, Any] = dict(ENV)
+    namespace.update(consts)
+    if guards is not None:
+        namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
+    make = _load(code, namespace, line_ip, written, cp.analysis.depth)
     table[index] = make
     COUNTERS.compiles += 1
     COUNTERS.compile_seconds += time.perf_counter() - started
     return make
 
 
-def _load(gen: Generated, depth: list[int | None], filename: str) -> Any:
-    """Execute the generated source; its `make`."""
-    namespace: dict[str, Any] = dict(ENV)
-    namespace.update(gen.constants)
+#: What region code making direct calls (`calls`) refers to: fixed names, so a region's
+#: cached code (`diskcache`) needs no constants of its own for them.
+_CALL_NAMES: Final = {"forms": direct.bind, "Unwind": calls.Unwind, "resume": calls.resume,
+                      "frame_cap": calls.frame_cap, "STATS": calls.STATS, "room": calls.room}
+
+
+def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[int, int, bool]],
+          written: tuple[int, ...], depth: list[int | None]) -> Any:
+    """Execute a region's code in `namespace` (the names it binds); its `make`."""
     namespace["fault"] = fault
-    namespace["forms"] = direct.bind
-    namespace["LINE_IP"] = gen.line_ip
+    namespace.update(_CALL_NAMES)
+    namespace["LINE_IP"] = line_ip
     namespace["DEPTH"] = depth
-    namespace["WRITTEN"] = gen.written
-    exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our own code
+    namespace["WRITTEN"] = written
+    exec(code, namespace)  # noqa: S102 - our own code
     return namespace["make"]
 
 
+def _generic(chunk_ref: weakref.ref[Chunk], index: int,
+             guards: dict[int, Env]) -> Callable[..., Any]:
+    """`make(vm, plain, code, steps)` of a region's generic code, generated and compiled on
+    its first call (a guard of the specialised code failed) and kept for every later VM.
+    (The chunk is held weakly: this lives in the per-chunk table of compiled regions.)"""
+    made: list[Any] = []
+
+    def make(vm: VM, plain: list[Step], code: list[Step], steps: dict[int, Step]) -> Any:
+        if not made:
+            started = time.perf_counter()
+            chunk = chunk_ref()
+            assert chunk is not None  # a VM running its code holds it
+            cp = plan(chunk)
+            gen = generate_generic(chunk, cp, cp.regions[index], guards)
+            name = f"<generic {chunk.source} @{cp.regions[index].entry}>"
+            namespace: dict[str, Any] = dict(ENV)
+            namespace.update(gen.constants)
+            made.append(_load(compile(gen.source, name, "exec"), namespace, gen.line_ip,
+                              gen.written, cp.analysis.depth))
+            COUNTERS.compile_seconds += time.perf_counter() - started
+        return made[0](vm, plain, code, steps)
+    return make
+
+
 #: When to compile: after about this many interpreted ops per op of the region. Measured
-#: (CPU time, a busy machine) a compile costs 300-600 us an op, both versions and Python's
-#: compile, and an interpreted op 80-100 ns, of which the compiled code saves about 85%;
-#: like any rent-or-buy rule, waiting about the break-even keeps a first run within about
-#: twice its best, and one a bit shorter measured best on the benchmark loops.
+#: (CPU time, a busy machine) a compile costs about 150-200 us an op (the specialised
+#: version and Python's compile) and an interpreted op 80-100 ns, of which the compiled
+#: code saves about 85%: this is about the break-even, which like any rent-or-buy rule
+#: keeps a first run within twice its best (and near its best when it runs on).
 COMPILE_COST: Final = 2000
 
 
@@ -106,18 +151,104 @@ def compiled_at(chunk: Chunk, h: int) -> bool:
     return index in table
 
 
-def worth_after(chunk: Chunk, index: int, h: int, entered: int) -> int:
+def worth_after(chunk: Chunk, index: int, h: int, entered: int) -> int | None:
     """How many more entries of hot point `h` before compiling region `index` pays for
-    itself (0: now): until then the interpreter has done about as much work there as
-    compiling costs. Compiled once, a region is bound to every VM at once."""
+    itself (0: now; None: never, compiled code would not run an entry of `h` faster):
+    until then the interpreter has done about as much work there as compiling costs.
+    Compiled once, a region is bound to every VM at once."""
     table = _made.get(chunk)
     if table is not None and index in table:
         return 0
     cp = plan(chunk)
     region = cp.regions[index]
     facts = loop_facts(chunk)
-    work = len(natural_loop(facts, h)) if h in facts.back_edges else len(region.ops)
-    return max(COMPILE_COST * len(region.ops) // max(work, 1) - entered, 0)
+    bodies, steps = least_work(chunk, cp, region, facts, h)
+    saved = bodies - STEP_COST * steps - (0 if h in facts.back_edges else ENTRY_COST)
+    if h == region.entry and h in calls.eligible(chunk, cp):
+        saved += CALL_COST  # its calls from compiled code skip the frame protocol
+    if saved <= 0:
+        return None
+    after = COMPILE_COST * (len(region.ops) + _direct_ops(chunk, cp, region)) // saved
+    if after > CALLS_WORTH_COUNTING and h not in facts.back_edges:
+        # Counting a call costs about what compiling would save on it: stop counting.
+        return None
+    return max(after - entered, 0)
+
+
+#: What compiled code loses, in interpreted ops, at each op it runs as the interpreter's
+#: own step (its stack and slot locals written back, read again, the next op checked)
+#: and at each entry from the interpreter (the step, its guard, the function's set-up).
+#: Measured: call-bound code (fib, ackermann) runs about as fast compiled as interpreted.
+STEP_COST: Final = 3
+ENTRY_COST: Final = 2
+#: What the interpreter's frame protocol costs a call, in interpreted ops (the Call step's
+#: frame, the return's unwind): measured, fib(20) interpreted spends about 1.2 us a call
+#: of which its ~11 ops take ~0.7 us. A direct form's calls (`calls`) do without it.
+CALL_COST: Final = 8
+#: Entries of a function entry (or block start) beyond which the tier stops counting
+#: them: each count is one more Python call per call of the function, and a function
+#: that needs this many calls to pay for its compile saves little on each.
+CALLS_WORTH_COUNTING: Final = 8 * COMPILE_COST
+
+
+def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
+    """The ops compiling `region` also compiles as direct forms (`direct`: every
+    function that has one, in an integer and a generic version, once per chunk), when the
+    region calls one and they are not compiled yet."""
+    forms = calls.eligible(chunk, cp)
+    if not forms or direct.is_compiled(chunk):
+        return 0
+    decoded = cp.analysis.decoded
+    if region.entry not in forms and not any(
+            decoded[ip].spec is _CALL and chunk.find_sub(decoded[ip].operands[0]) in forms
+            for ip in region.ops):
+        return 0
+    return 2 * sum(len(r.ops) for r in cp.regions if r.entry in forms)
+
+
+_CALL: Final = Op.Call.spec
+_RETURNS: Final = (Op.Return.spec, Op.ReturnValue.spec)
+
+
+def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
+               h: int) -> tuple[int, int]:
+    """What an entry of hot point `h` runs at least: on the way from `h` back to it (a
+    loop header: one iteration) or out of the region (a function entry or block start:
+    one call) with the fewest ops that have a body (`regions.inline`: compiled code runs
+    those faster), how many of those and how many of the interpreter's own steps. A
+    conservative measure of what compiling saves per entry: a path taken rarely does not
+    count. In a function with a direct form (`calls.eligible`), a `Call` of another such
+    function and a return count as ops with a body: compiled code runs them as a Python
+    call and return, without the interpreter's frame protocol."""
+    decoded = cp.analysis.decoded
+    forms = calls.eligible(chunk, cp)
+    direct = region.entry in forms
+    inside = frozenset(region.ops)
+    loop = h in facts.back_edges
+    done: set[int] = set()
+    heap = [(0, 0, h)]
+    while heap:
+        bodies, steps, ip = heapq.heappop(heap)
+        if ip < 0:
+            return bodies, steps
+        if ip in done:
+            continue
+        done.add(ip)
+        d = decoded[ip]
+        if inline(d) or direct and (d.spec in _RETURNS or d.spec is _CALL
+                                    and chunk.find_sub(d.operands[0]) in forms):
+            bodies += 1
+        else:
+            steps += 1
+        succs = facts.succs[ip]
+        if not succs and not loop:
+            heapq.heappush(heap, (bodies, steps, -1))
+        for t in succs:
+            if t == h and loop or t not in inside and not loop:
+                heapq.heappush(heap, (bodies, steps, -1))
+            elif t in inside and t not in done:
+                heapq.heappush(heap, (bodies, steps, t))
+    return len(region.ops), 0
 
 
 def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
@@ -126,6 +257,11 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     with `entered` (the entries of `h` so far) and compiling not yet worth it
     (`worth_after`), how many more entries to wait."""
     chunk = vm.chunk
+    if entered is not None and entered < COMPILE_COST and not _made.get(chunk):
+        # A region never pays before COMPILE_COST entries (it holds at least the loop
+        # it is entered for), so nothing about it is worked out before then: most short
+        # runs end first.
+        return COMPILE_COST - entered
     cp = plan(chunk)
     index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
     if index is None:
@@ -137,7 +273,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     if found is None or found[0] is not vm._code:
         if entered is not None:
             wait = worth_after(chunk, index, h, entered)
-            if wait:
+            if wait is None or wait:
                 return wait
         make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0)))
         code = vm.prepare()

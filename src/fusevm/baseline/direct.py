@@ -282,6 +282,11 @@ _bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any]]] = \
     weakref.WeakKeyDictionary()
 
 
+def is_compiled(chunk: Chunk) -> bool:
+    """Whether `chunk`'s direct forms are compiled already (in this process)."""
+    return chunk in _made
+
+
 def compiled(chunk: Chunk) -> Any:
     """The `make(vm, plain, code)` of `chunk`'s direct forms (compiled on first use)."""
     make = _made.get(chunk)

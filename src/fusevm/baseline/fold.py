@@ -26,6 +26,10 @@ class Localize(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         self.generic_visit(node)
+        return self.local(node)
+
+    def local(self, node: ast.Subscript) -> ast.expr:
+        """`node` (its parts done already) as a slot local, if it is `slots[<int>]`."""
         if (isinstance(node.value, ast.Name) and node.value.id == "slots"
                 and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
             k = node.slice.value

@@ -41,14 +41,26 @@ def failed(exc: Exception) -> None:
             "a tier failed, the interpreter runs that code instead: %s", key)
 
 
+#: Each provider's function once imported (every VM attaches one: no import machinery
+#: per VM).
+_resolved: dict[str, Any] = {}
+
+
+def _provider(name: str, function: str | None = None) -> Any:
+    key = f"{name}:{function}"
+    found = _resolved.get(key)
+    if found is None:
+        module, _, named = PROVIDERS[name].partition(":")
+        found = _resolved[key] = getattr(importlib.import_module(module), function or named)
+    return found
+
+
 def baseline_by_default() -> bool:
     """Whether a VM gets the baseline tier when `VM(baseline=None)` (FUSEVM_BASELINE)."""
-    module, _, _ = PROVIDERS["baseline"].partition(":")
-    enabled: bool = importlib.import_module(module).enabled_by_default()
+    enabled: bool = _provider("baseline", "enabled_by_default")()
     return enabled
 
 
 def attach(vm: VM, name: str, **options: Any) -> None:
     """Let provider `name` install its tier hook on `vm`."""
-    module, _, function = PROVIDERS[name].partition(":")
-    getattr(importlib.import_module(module), function)(vm, **options)
+    _provider(name)(vm, **options)

@@ -9,6 +9,7 @@ op (D1).
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
 import threading
@@ -52,6 +53,8 @@ MAX_BLOCK_NESTING: Final = 200
 #: before it runs. Higher-order blocks charge their own instructions as they run, against
 #: what the slice left, so a chunk with blocks is counted one instruction at a time.
 BUDGET_SLICE: Final = 4096
+#: Chunks longer than this are prepared with the cycle collector paused (`prepare`).
+_GC_PAUSE_OPS: Final = 500
 
 
 class Frame:
@@ -363,8 +366,18 @@ class VM:
         if self._code is None:
             ops = self.chunk.ops
             code: list[Step] = []
-            for ip, instr in enumerate(ops):
-                code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+            # Thousands of new closures would set off the cycle collector many times over,
+            # each pass walking the whole heap (most of a big chunk's preparing time); they
+            # are kept, so nothing is left for it to find.
+            paused = len(ops) > _GC_PAUSE_OPS and gc.isenabled()
+            if paused:
+                gc.disable()
+            try:
+                for ip, instr in enumerate(ops):
+                    code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+            finally:
+                if paused:
+                    gc.enable()
             #: Each op's own interpreter step, whatever a tier installs in `code`.
             self._plain = code.copy()
             self._hot = loop_facts(self.chunk).hot_points

@@ -248,9 +248,13 @@ class ExtensionSet:
 
 _lock = threading.Lock()
 _sets: dict[str, ExtensionSet] = {}
+#: `_sets`' values as of the last registration (read without the lock: preparing a chunk
+#: looks up every extension op it holds).
+_registered: tuple[ExtensionSet, ...] = ()
 
 
 def _register(new: ExtensionSet) -> None:
+    global _registered
     with _lock:
         old = _sets.get(new.name)
         for other in _sets.values():
@@ -262,11 +266,11 @@ def _register(new: ExtensionSet) -> None:
                     f"extension set {new.name!r} ({new.first_id:#x}+{new.count}) overlaps "
                     f"{other.name!r} ({other.first_id:#x}+{other.count})")
         _sets[new.name] = new
+        _registered = tuple(_sets.values())
 
 
 def registered_sets() -> tuple[ExtensionSet, ...]:
-    with _lock:
-        return tuple(_sets.values())
+    return _registered
 
 
 def lookup(ext_id: int) -> ExtOp | None:

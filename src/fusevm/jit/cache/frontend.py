@@ -3,10 +3,12 @@
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
 (program text, options), the fusevm version and source identity (`build_identity`), the
-op-table schema and the schema of every registered extension set. The body is
-`Chunk.to_bytes()`; it is read back without the verifier's flow analysis (the chunk was
-verified when it was built, and the file is checksummed under its full key in a directory
-only this user can write).
+op-table schema and the schema of every registered extension set. The chunk was verified
+when it was built, and the file is checksummed under its full key in a directory only this
+user can write, so it is read back without the verifier's flow analysis. The body is the
+chunk as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is then
+a few C calls, where the portable format decodes op by op), or `Chunk.to_bytes()` when a
+constant is not a plain number or string.
 
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
@@ -16,6 +18,7 @@ tier stores the code object it generates per chunk with it.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import marshal
 from collections.abc import Callable, Iterable
@@ -44,22 +47,107 @@ def extension_schemas() -> tuple[object, ...]:
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
-    return key_digest("fusevm-chunk", __version__, build_identity(), SCHEMA_HASH,
-                      extension_schemas(), frontend, tuple(key_parts))
+    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, build_identity(),
+                      SCHEMA_HASH, extension_schemas(), frontend, tuple(key_parts))
+
+
+#: The two body formats: the chunk as marshalled tuples, or its portable serialization.
+_PLAIN, _PORTABLE = b"M", b"S"
+_SCALARS: Final = (int, float, str, bool)
+
+
+def _marshals(v: Any, depth: int = 0) -> bool:
+    """Whether `marshal` gives back exactly this constant: a number, string or bool, or
+    an array or hash of them (an undef, a status or a reference is not)."""
+    t = type(v)
+    if t in _SCALARS:
+        return True
+    if depth > 8:
+        return False
+    if t is list:
+        return all(_marshals(x, depth + 1) for x in v)
+    if t is dict:
+        return all(type(k) is str and _marshals(x, depth + 1) for k, x in v.items())
+    return False
+
+
+def _plain(chunk: Chunk) -> tuple[Any, ...] | None:
+    """`chunk` as nested tuples with its digest, or None when a constant is not one
+    `marshal` keeps exactly (`_marshals`)."""
+    if not all(_marshals(v) for v in chunk.constants):
+        return None
+    subs = []
+    for sub in chunk.sub_chunks:
+        found = _plain(sub)
+        if found is None:
+            return None
+        subs.append(found)
+    return (chunk.source, chunk.slot_count, chunk.constants, chunk.names,
+            tuple((int(i[0]), *i[1:]) for i in chunk.ops), chunk.lines, chunk.sub_entries,
+            chunk.block_ranges, tuple(subs), chunk.digest())
+
+
+def _pack(chunk: Chunk) -> bytes:
+    tree = _plain(chunk)
+    if tree is not None:
+        try:
+            return _PLAIN + marshal.dumps(tree)
+        except ValueError:  # an operand of a kind marshal does not write
+            pass
+    return _PORTABLE + chunk.to_bytes()
+
+
+def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
+    from fusevm.chunk import Chunk
+    (source, slot_count, constants, names, ops, lines, entries, ranges, subs,
+     digest) = tree
+    if len(lines) != len(ops) or type(digest) is not str:
+        raise ValueError("the entry's chunk is malformed")
+    chunk = Chunk([(members[i[0]], *i[1:]) for i in ops], constants, names, lines,
+                  slot_count, [_unplain(sub, members) for sub in subs], ranges, entries,
+                  source)
+    chunk._digest = digest
+    return chunk
+
+
+def _unpack(body: bytes) -> Chunk:
+    """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
+    from fusevm.chunk import Chunk
+    from fusevm.errors import FormatError
+    from fusevm.ops import Op
+    from fusevm.serialize import load
+    from fusevm.verify import mark_verified
+    if body[:1] == _PLAIN:
+        # Tens of thousands of new tuples, all kept: the cycle collector would walk the
+        # heap again and again for nothing.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            tree: Any = marshal.loads(body[1:])
+            if not isinstance(tree, tuple):
+                raise TypeError("the entry does not hold a chunk")
+            chunk = _unplain(tree, {int(op): op for op in Op})
+        finally:
+            if paused:
+                gc.enable()
+        mark_verified(chunk)
+        return chunk
+    if body[:1] != _PORTABLE:
+        raise ValueError("unknown chunk body format")
+    try:
+        found: Chunk = load(body[1:], Chunk, trusted=True)
+    except FormatError as e:
+        raise ValueError(str(e)) from None
+    return found
 
 
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
-    from fusevm.chunk import Chunk
-    from fusevm.errors import FormatError
-    from fusevm.serialize import load
-
     def use(entry: Entry, _fd: int) -> Chunk:
         try:
-            chunk: Chunk = load(bytes(entry.body), Chunk, trusted=True)
-        except FormatError as e:
-            raise ValueError(str(e)) from None
-        return chunk
+            return _unpack(bytes(entry.body))
+        except (EOFError, IndexError, AttributeError) as e:  # not what `_pack` wrote
+            raise ValueError(f"{type(e).__name__}: {e}") from None
 
     found: Chunk | None = store.load(CHUNK_TAG, key, use)
     return found
@@ -74,7 +162,7 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
         return chunk
     chunk = build()
     store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source},
-                chunk.to_bytes())
+                _pack(chunk))
     return chunk
 
 

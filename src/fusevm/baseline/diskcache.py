@@ -1,0 +1,135 @@
+"""Compiled regions on disk: a region's code object and what binds it, for later processes.
+
+A region compiled once is stored (tag `code`) under a key of everything that decides its
+code: the chunk's digest, the region, the types it was specialised for, CPython's bytecode
+magic number, the fusevm version and source identity (`build_identity`), the op-table
+schema and every registered extension set's. The body is `marshal` data: the code object,
+its fault table (`Generated.line_ip`), the slots it writes, where each bound constant comes
+from (an op's operand, read back from the chunk) and the specialised code's guards (from
+which the generic code is generated if one fails). A later process loads all that instead
+of generating and compiling the region.
+
+The disk cache is used only when a front end or the JIT has loaded it already
+(`fusevm.jit.cache` imported): a short run that compiles a region would otherwise pay more
+for loading the cache machinery than it saves. What is compiled, and when, never depends on
+the cache (`compiler.worth_after` does not look at it): it only makes a compile cheaper.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import re
+import sys
+from types import CodeType
+from typing import TYPE_CHECKING, Any, Final
+
+from .types import KNOWN, Env
+
+if TYPE_CHECKING:
+    from fusevm.chunk import Chunk
+
+    from .regions import ChunkPlan
+
+TAG: Final = "code"
+_TYPES: Final = {t.__name__: t for t in KNOWN}
+_BOUND = re.compile(r"k(\d+)_(\w+)")
+
+#: A region's cached parts: its code object, fault table, slots written, constants and
+#: the guards of its specialised code (None: it has one version).
+Loaded = tuple[CodeType, dict[int, tuple[int, int, bool]], tuple[int, ...], dict[str, Any],
+               dict[int, Env] | None]
+
+
+def _store_module() -> Any:
+    """`fusevm.jit.cache` when it is loaded and on, else None."""
+    cache = sys.modules.get("fusevm.jit.cache")
+    if cache is None or cache.STORE.directory() is None:
+        return None
+    return cache
+
+
+def _key(chunk: Chunk, index: int, seen: tuple[int, Env] | None) -> bytes:
+    from fusevm import __version__
+    from fusevm.jit.cache.frontend import extension_schemas
+    from fusevm.jit.cache.store import build_identity, key_digest
+    from fusevm.ops import SCHEMA_HASH
+    seen_parts = None if seen is None else (
+        seen[0], tuple(sorted((name, t.__name__) for name, t in seen[1].items())))
+    return key_digest("fusevm-baseline", importlib.util.MAGIC_NUMBER, __version__,
+                      build_identity(), SCHEMA_HASH, extension_schemas(), chunk.digest(),
+                      index, seen_parts)
+
+
+def _operand(cp: ChunkPlan, name: str) -> tuple[int, int]:
+    """Where bound constant `name` (`k<ip>_<operand>`) comes from: op and operand index."""
+    m = _BOUND.fullmatch(name)
+    if m is None:
+        raise KeyError(name)
+    ip = int(m.group(1))
+    d = cp.analysis.decoded[ip]
+    names = [o.name for o in d.spec.operands]
+    return ip, names.index(m.group(2))
+
+
+def load(chunk: Chunk, cp: ChunkPlan, index: int,
+         seen: tuple[int, Env] | None) -> Loaded | None:
+    """The region's cached parts, or None (no cache, a miss, or an entry that does not
+    fit this chunk: then it is counted as a reject and replaced)."""
+    cache = _store_module()
+    if cache is None:
+        return None
+    from fusevm.jit.cache.store import Entry
+
+    from . import extbodies
+
+    def use(entry: Entry, _fd: int) -> Loaded:
+        try:
+            return parts(entry)
+        except (EOFError, IndexError, AttributeError) as e:  # not what `store` wrote
+            raise ValueError(f"{type(e).__name__}: {e}") from None
+
+    def parts(entry: Entry) -> Loaded:
+        code, line_ip, written, sources, guards = marshal.loads(entry.body)
+        if not isinstance(code, CodeType):
+            raise TypeError("the entry does not hold a code object")
+        consts: dict[str, Any] = {}
+        for name, ip, k in sources:
+            if name == "callee":
+                consts[name] = extbodies.callee
+            elif _operand(cp, name) != (ip, k):
+                raise ValueError(f"constant {name} is not operand {k} of op {ip}")
+            else:
+                consts[name] = cp.analysis.decoded[ip].operands[k]
+        envs = None if guards is None else {
+            e: {name: _TYPES[t] for name, t in env} for e, env in guards}
+        return code, line_ip, tuple(written), consts, envs
+
+    found: Loaded | None = cache.STORE.load(TAG, _key(chunk, index, seen), use)
+    return found
+
+
+def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,
+          code: CodeType, line_ip: dict[int, tuple[int, int, bool]], written: tuple[int, ...],
+          consts: dict[str, Any], guards: dict[int, Env] | None) -> None:
+    """Keep a compiled region for later processes (when the cache is loaded and on)."""
+    cache = _store_module()
+    if cache is None:
+        return
+    sources = []
+    for name, value in consts.items():
+        if name == "callee":
+            sources.append((name, -1, -1))
+            continue
+        try:
+            ip, k = _operand(cp, name)
+        except (KeyError, ValueError):
+            return  # a constant that cannot be found again: not cached
+        if cp.analysis.decoded[ip].operands[k] is not value:
+            return
+        sources.append((name, ip, k))
+    parts = None if guards is None else tuple(
+        (e, tuple(sorted((name, t.__name__) for name, t in env.items())))
+        for e, env in sorted(guards.items()))
+    body = marshal.dumps((code, line_ip, written, tuple(sources), parts))
+    cache.STORE.store(TAG, _key(chunk, index, seen), {"name": code.co_filename}, body)

@@ -1,0 +1,125 @@
+"""Baseline code from the disk cache: a later process loads a compiled region instead of
+compiling it, with the same results, errors and compile decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.process
+
+PROGRAM = r'''
+import json, sys
+import fusevm.jit.cache as cache
+from fusevm import VM, VMError
+from fusevm.asm import assemble
+from fusevm.baseline import compiler
+text = """
+    LoadInt 0
+    SetSlot 0
+    LoadFloat 0.5
+    SetSlot 1
+top:
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    PreIncSlotVoid 0
+    GetSlot 0
+    LoadInt 20000
+    NumLt
+    JumpIfTrue top
+    GetSlot 1
+    GetSlot 0
+    LoadInt DIVISOR
+    Mod
+    Div
+"""
+out = []
+for divisor in (7, 20000):  # the second divides by zero
+    vm = VM(assemble(text.replace("DIVISOR", str(divisor)), source="cached.fasm"))
+    try:
+        result = [repr(vm.run()), None]
+    except VMError as e:
+        result = [None, [type(e).__name__, e.op, e.ip, e.line, str(e)]]
+    out.append(result + [list(map(repr, vm.slots)), vm.ip])
+disk = cache.STORE.stats
+print(json.dumps({"runs": out, "compiles": compiler.stats()["compiles"],
+                  "loads": disk.loads, "stores": disk.stores, "rejects": disk.rejects}))
+'''
+
+
+def _run(cache_dir: str) -> dict[str, Any]:
+    env = dict(os.environ, FUSEVM_JIT_CACHE_DIR=cache_dir)
+    env.pop("FUSEVM_BASELINE", None)
+    proc = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found: dict[str, Any] = json.loads(proc.stdout)
+    return found
+
+
+def test_a_later_process_loads_the_compiled_region(tmp_path: Path) -> None:
+    without = _run("off")
+    cold = _run(str(tmp_path / "c"))
+    warm = _run(str(tmp_path / "c"))
+    # Same results, errors (class, op, ip, line, message), frames, and compile decisions.
+    assert cold["runs"] == without["runs"] == warm["runs"]
+    assert without["runs"][1][1][0] == "ZeroDivision"
+    assert cold["compiles"] == without["compiles"] == warm["compiles"] == 2
+    assert (cold["loads"], cold["stores"]) == (0, 2)
+    assert (warm["loads"], warm["stores"], warm["rejects"]) == (2, 0, 0)
+    assert len(list((tmp_path / "c").glob("*.code.fjit"))) == 2
+
+
+def test_a_damaged_region_entry_is_compiled_again(tmp_path: Path) -> None:
+    cold = _run(str(tmp_path / "c"))
+    for path in (tmp_path / "c").glob("*.code.fjit"):
+        data = bytearray(path.read_bytes())
+        data[-5] ^= 0xFF
+        path.write_bytes(bytes(data))
+    again = _run(str(tmp_path / "c"))
+    assert again["runs"] == cold["runs"]
+    assert (again["loads"], again["rejects"], again["stores"]) == (0, 2, 2)
+
+
+def test_an_entry_that_does_not_fit_is_compiled_again(tmp_path: Path) -> None:
+    """A well-formed file whose body is not a region's (or names constants the chunk does
+    not have) is a reject: the region is compiled as if it were not there."""
+    import marshal
+
+    from fusevm import VM
+    from fusevm.asm import assemble
+    from fusevm.baseline import diskcache
+    from fusevm.baseline.regions import plan
+    from fusevm.jit import cache
+
+    text = PROGRAM.split('text = """')[1].split('"""')[0].replace("DIVISOR", "7")
+    cache.set_dir(tmp_path / "c")
+    cache.STORE.reset()
+    try:
+        want = VM(assemble(text, source="fit.fasm")).run()
+        (entry,) = (tmp_path / "c").glob("*.code.fjit")
+        chunk = assemble(text, source="fit.fasm")
+        VM(chunk)
+        index = plan(chunk).region_of[0]
+        key = diskcache._key(chunk, index, None)
+        for body in (b"", marshal.dumps((1, 2)),
+                     marshal.dumps((compile("x = 1", "f", "exec"), {}, (), (("k0_x", 0, 0),),
+                                    None))):
+            entry.unlink()
+            cache.STORE.store(diskcache.TAG, key, {}, body)
+            before = cache.STORE.stats.rejects
+            assert diskcache.load(chunk, plan(chunk), index, None) is None
+            assert cache.STORE.stats.rejects == before + 1
+            entry = next((tmp_path / "c").glob("*.code.fjit"))
+        assert VM(assemble(text, source="fit.fasm")).run() == want
+    finally:
+        cache.set_dir(None)
+        cache.STORE.reset()
