@@ -285,7 +285,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
                 vm.install_step(e, steps[e])
         found = (code, run, steps)
         bound[key] = found
-    return found[2].get(h)  # type: ignore[no-any-return]
+    return found[2].get(h)
 
 
 def _seen(vm: VM, depth: int) -> Env:
