@@ -7,12 +7,12 @@ one view of both: the op's table row and its operand values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fusevm.errors import BuildError
 from fusevm.ops import Kind, Op, OpSpec
 from fusevm.ops.extension import ExtOp, pack, require, unpack
+from fusevm.records import dataclass
 
 Instr = tuple[Any, ...]
 

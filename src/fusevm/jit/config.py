@@ -21,14 +21,14 @@ Garbage values are ignored (the default stays), as the original does.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from fusevm.records import dataclass, replace
 
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
 _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
@@ -65,7 +65,7 @@ class TraceJitConfig:
 
     def replace(self, **changes: object) -> TraceJitConfig:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _u32(text: str | None) -> int | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
 from typing import Final
+
+from fusevm.records import dataclass, field
 
 
 class Kind(enum.Enum):

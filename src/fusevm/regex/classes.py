@@ -8,8 +8,9 @@ both into RE2 bracket items. `word` is bash's extension (`[[:word:]]`, alnum plu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
+
+from fusevm.records import dataclass
 
 Range = tuple[int, int]
 

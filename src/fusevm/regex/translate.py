@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 from fusevm.errors import VMError
+from fusevm.records import dataclass
 from fusevm.regex.classes import CLASSES, Range
 
 __all__ = [

@@ -13,10 +13,10 @@ a scope) needs `host_fds`. See docs/security.md for the whole threat model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from fusevm.errors import CapabilityError
+from fusevm.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ import os
 import signal
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Final
+
+from fusevm.records import dataclass
 
 __all__ = [
     "DEFAULT_PATH",

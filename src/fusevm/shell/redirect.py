@@ -24,11 +24,11 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from fusevm.errors import CapabilityError
 from fusevm.ops.shell_codes import Redir
+from fusevm.records import dataclass
 
 __all__ = [
     "CLOSED",

@@ -42,11 +42,11 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+from fusevm.records import dataclass
 
 MAGIC: Final = b"FUSEVMC\x01"
 FORMAT_VERSION: Final = 1

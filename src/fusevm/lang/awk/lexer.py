@@ -10,10 +10,10 @@ A name immediately followed by `(` is a FUNC_NAME (a user call), anything else a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Final
 
 from fusevm.lang.awk.errors import AwkSyntaxError, error_context
+from fusevm.records import dataclass
 
 
 class Tok(enum.Enum):

@@ -12,11 +12,11 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fusevm.lang.sh.errors import ShError
 from fusevm.ops.shell_codes import Redir
+from fusevm.records import dataclass, field
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError, document_fd, open_target
 
