@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
@@ -18,6 +17,10 @@ from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_POOL = 0x10000
 

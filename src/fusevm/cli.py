@@ -13,14 +13,15 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from fusevm import __version__
 from fusevm.errors import Interrupted, OutputClosed, VMError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
+    from typing import Any
 
     from fusevm.chunk import Chunk
     from fusevm.ops.extension import ExtensionSet

@@ -25,12 +25,13 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.errors import VMError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
+    from typing import Any, Final
 
     from fusevm.chunk import Chunk
     from fusevm.ops.extension import ExtensionSet

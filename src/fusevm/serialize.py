@@ -26,12 +26,15 @@ import enum
 import hashlib
 import struct
 from collections.abc import Callable
-from typing import Any, Final
 
 from fusevm.errors import BuildError, FormatError, VMError
 from fusevm.limits import MAX_NESTING
 from fusevm.ops import OPS, SCHEMA_HASH, Kind, Op
 from fusevm.values import NativeFn, Ref, Status, Undef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 MAGIC: Final = b"FVMC"
 FORMAT_VERSION: Final = 1

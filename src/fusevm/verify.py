@@ -12,7 +12,6 @@ region's base, so the interpreter can pop without checks.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
 
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
@@ -21,6 +20,7 @@ from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
 from fusevm.records import dataclass, field
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
 

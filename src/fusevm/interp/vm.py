@@ -13,7 +13,6 @@ import io
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
@@ -41,9 +40,14 @@ from fusevm.shell.caps import Caps
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final, TextIO
+
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 DEFAULT_MAX_DEPTH: Final = 10_000
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)

@@ -26,9 +26,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
 
 from fusevm.records import dataclass, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
 _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})

@@ -32,11 +32,13 @@ import importlib
 import importlib.util
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.jit.config import get_config
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.chunk import Chunk
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM

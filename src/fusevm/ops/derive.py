@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from typing import TYPE_CHECKING, Final
 
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
@@ -41,7 +40,10 @@ class _OpBase(enum.IntEnum):
         return self.name
 
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     # The members are created from the table at import; tell the type checker that any
     # attribute of Op is an Op member.
     class _OpMeta(enum.EnumMeta):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Final
 
 from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Kind(enum.Enum):

@@ -12,7 +12,6 @@ operators is searched with `str.find`, which gives the same answer.
 from __future__ import annotations
 
 import functools
-from typing import Any, Final
 
 import re2
 
@@ -24,6 +23,10 @@ from fusevm.regex.translate import (
     translate_ere,
     translate_pattern,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 

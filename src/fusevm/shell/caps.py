@@ -13,10 +13,12 @@ a scope) needs `host_fds`. See docs/security.md for the whole threat model.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from fusevm.errors import CapabilityError
 from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import CodeType
-from typing import TYPE_CHECKING
 
 from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key

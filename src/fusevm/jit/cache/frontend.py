@@ -20,13 +20,15 @@ import importlib.util
 import marshal
 from collections.abc import Callable, Iterable
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
 from fusevm.ops import SCHEMA_HASH
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.chunk import Chunk
 
 CHUNK_TAG: Final = "chunk"

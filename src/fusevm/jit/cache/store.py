@@ -43,10 +43,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
 
 from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
 from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 MAGIC: Final = b"FUSEVMC\x01"
 FORMAT_VERSION: Final = 1

@@ -10,12 +10,15 @@ and split's rule that empty matches never separate. A bad ERE raises AwkRegexErr
 from __future__ import annotations
 
 import functools
-from typing import Final
 
 from fusevm.lang.awk.errors import AwkRegexError
 from fusevm.lang.awk.lexer import decode_escape
 from fusevm.regex import AWK_CLASSES, Dialect, Regex, RegexError, translate_ere
 from fusevm.regex import compile_ere as _compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "split_on_regex",
            "subst"]

@@ -15,7 +15,6 @@ import random
 import string
 import time
 from collections.abc import Sequence
-from typing import Final, TypeVar
 
 from fusevm.lang.awk.fields import RecordReader, TextSource, split_record
 from fusevm.lang.awk.format import (
@@ -58,7 +57,11 @@ __all__ = [
     "tolower", "toupper",
 ]  # fmt: skip
 
-_Ordered = TypeVar("_Ordered", float, str)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, TypeVar
+
+    _Ordered = TypeVar("_Ordered", float, str)
 
 # -- comparison ------------------------------------------------------------------
 

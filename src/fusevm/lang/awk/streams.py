@@ -12,7 +12,6 @@ import io
 import re
 import sys
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Final
 
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.lexer import decode_escape
@@ -22,8 +21,10 @@ from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
 ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.DOTALL)
 ENCODING: Final = "latin-1"
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from typing import IO, Any, Final
 
 
 def process_escapes(text: str) -> str:
