@@ -25,12 +25,12 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 from fusevm.records import dataclass, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Final
 
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
@@ -116,6 +116,7 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
         if cache_dir.strip().lower() in _DISABLED_WORDS:
             changes["cache_enabled"] = False
         else:
+            from pathlib import Path
             changes["cache_dir"] = Path(cache_dir)
     max_bytes = e.get("FUSEVM_JIT_CACHE_MAX_BYTES")
     if max_bytes is not None:
@@ -136,9 +137,15 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """$XDG_CACHE_HOME/fusevm-jit, else ~/.cache/fusevm-jit."""
+    from pathlib import Path
+    return Path(default_cache_path(env))
+
+
+def default_cache_path(env: Mapping[str, str] | None = None) -> str:
+    """`default_cache_dir` as a string (what the cache's read path uses: no pathlib)."""
     e = os.environ if env is None else env
     base = e.get("XDG_CACHE_HOME") or os.path.join(e.get("HOME") or "~", ".cache")
-    return Path(base).expanduser() / "fusevm-jit"
+    return os.path.join(os.path.expanduser(base), "fusevm-jit")
 
 
 _lock = threading.Lock()

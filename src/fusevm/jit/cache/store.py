@@ -42,13 +42,13 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+from fusevm.jit.config import TraceJitConfig, default_cache_path, get_config
 from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Final
 
 MAGIC: Final = b"FUSEVMC\x01"
@@ -256,14 +256,16 @@ class Store:
         self._lock = threading.Lock()
         self.stats = DiskStats()
         #: Programmatic overrides: None = not set (the configuration decides).
-        self.dir_override: Path | None = None
+        self.dir_override: str | None = None
         self.disabled_override: bool | None = None
         self.max_bytes_override: int | None = None
         self.has_max_override = False
-        self._checked: Path | None = None  # the directory whose ownership passed
+        # Directories are strings here: pathlib costs a start-up its import, and the
+        # read path needs only os calls.
+        self._checked: str | None = None  # the directory whose ownership passed
         self._checked_str = ""  # the same, as a string ending in a separator
-        self._default: tuple[TraceJitConfig, Path] | None = None
-        self._broken: Path | None = None  # a directory that failed: no cache there
+        self._default: tuple[TraceJitConfig, str] | None = None
+        self._broken: str | None = None  # a directory that failed: no cache there
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
@@ -273,6 +275,13 @@ class Store:
 
     def directory(self) -> Path | None:
         """The cache directory, or None when the cache is off."""
+        d = self._directory()
+        if d is None:
+            return None
+        from pathlib import Path
+        return Path(d)
+
+    def _directory(self) -> str | None:
         if self.disabled_override is True:
             return None
         if self.dir_override is not None:
@@ -281,10 +290,10 @@ class Store:
         if not cfg.cache_enabled and self.disabled_override is None:
             return None
         if cfg.cache_dir is not None:
-            return cfg.cache_dir
+            return os.fspath(cfg.cache_dir)
         memo = self._default
         if memo is None or memo[0] is not cfg:
-            memo = self._default = (cfg, default_cache_dir())
+            memo = self._default = (cfg, default_cache_path())
         return memo[1]
 
     def max_bytes(self) -> int | None:
@@ -293,8 +302,8 @@ class Store:
             return self.max_bytes_override
         return self._config().cache_max_bytes
 
-    def _usable(self, create: bool) -> Path | None:
-        d = self.directory()
+    def _usable(self, create: bool) -> str | None:
+        d = self._directory()
         if d is None:
             return None
         if d is self._checked:
@@ -320,7 +329,7 @@ class Store:
         self._checked_str = os.path.join(d, "")
         return d
 
-    def _fail(self, d: Path, why: str) -> None:
+    def _fail(self, d: str, why: str) -> None:
         self._broken = d
         self._checked = None
         self.log(f"disk cache off for this process: {why}")
@@ -386,11 +395,12 @@ class Store:
         except ValueError as e:  # metadata marshal cannot write: a caller's bug, not fatal
             self.log(f"disk cache: entry not written ({e})")
             return None
-        path = d / file_name(tag, digest)
+        name = file_name(tag, digest)
+        path = os.path.join(d, name)
         with self._lock:
             self._seq += 1
             seq = self._seq
-        tmp = d / f"{path.name}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
@@ -406,13 +416,14 @@ class Store:
                 os.unlink(tmp)
             except OSError:
                 pass
-            self._fail(d, f"cannot write {path.name}: {e.strerror}")
+            self._fail(d, f"cannot write {name}: {e.strerror}")
             return None
         self.stats.stores += 1
         self._after_write(d, len(data))
-        return path
+        from pathlib import Path
+        return Path(path)
 
-    def _after_write(self, d: Path, size: int) -> None:
+    def _after_write(self, d: str, size: int) -> None:
         cap = self.max_bytes()
         with self._lock:
             self._writes += 1
@@ -430,7 +441,7 @@ class Store:
 
     # -- size control ------------------------------------------------------------------------
 
-    def _files(self, d: Path) -> list[tuple[float, int, str]]:
+    def _files(self, d: str) -> list[tuple[float, int, str]]:
         """(mtime, size, path) of every entry file (temporary files are not entries)."""
         out: list[tuple[float, int, str]] = []
         try:
@@ -447,14 +458,14 @@ class Store:
             pass
         return out
 
-    def _scan_total(self, d: Path) -> int:
+    def _scan_total(self, d: str) -> int:
         return sum(size for _, size, _ in self._files(d))
 
     def size_bytes(self) -> int | None:
         """Bytes of entry files in the directory (None when the cache is off)."""
         d = self._usable(create=False)
         if d is None:
-            return None if self.directory() is None else 0
+            return None if self._directory() is None else 0
         return self._scan_total(d)
 
     def prune(self, target: int | None = None) -> int:
@@ -498,7 +509,7 @@ class Store:
         for name in names:
             if name.endswith(SUFFIX) or name.endswith(".tmp"):
                 try:
-                    os.unlink(d / name)
+                    os.unlink(os.path.join(d, name))
                 except OSError:
                     continue
                 removed += name.endswith(SUFFIX)
