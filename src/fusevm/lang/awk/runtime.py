@@ -11,7 +11,6 @@ plain `float | int | str | StrNum` (see `values`).
 from __future__ import annotations
 
 import math
-import random
 import string
 import time
 from collections.abc import Sequence
@@ -59,6 +58,7 @@ __all__ = [
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from random import Random
     from typing import Final, TypeVar
 
     _Ordered = TypeVar("_Ordered", float, str)
@@ -263,15 +263,22 @@ class AwkRandom:
 
     def __init__(self, seed: float = 0.0) -> None:
         self._seed = seed
-        self._rng = random.Random()
-        self._reseed(seed)
+        # Made, seeded with `_seed`, on the first rand(): most programs never call it,
+        # and `random` costs each start-up its import.
+        self._rng: Random | None = None
 
     def _reseed(self, seed: float) -> None:
-        self._rng.seed(int(seed) if math.isfinite(seed) else 0)
+        if self._rng is not None:
+            self._rng.seed(int(seed) if math.isfinite(seed) else 0)
 
     def rand(self) -> float:
         """A number in [0, 1)."""
-        return self._rng.random()
+        rng = self._rng
+        if rng is None:
+            from random import Random
+            rng = self._rng = Random()
+            self._reseed(self._seed)
+        return rng.random()
 
     def srand(self, seed: float | None = None) -> float:
         """Reseed (with the time of day when `seed` is None); returns the previous seed."""
