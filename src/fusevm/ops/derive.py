@@ -6,8 +6,8 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 from __future__ import annotations
 
 import enum
-import hashlib
 
+from fusevm.digests import blake2b
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
 
@@ -82,11 +82,11 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 
 
 def _schema_hash() -> str:
-    h = hashlib.sha256()
+    h = blake2b(digest_size=8)
     for row in ROWS:
         kinds = ",".join(k.value for k in row.kinds)
         h.update(f"{row.number}:{row.name}:{kinds}:{row.effect.text}\n".encode())
-    return h.hexdigest()[:16]
+    return h.hexdigest()
 
 
 #: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized

@@ -35,7 +35,6 @@ other processes write too.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import struct
@@ -43,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from fusevm.digests import blake2b
 from fusevm.jit.config import TraceJitConfig, default_cache_path, get_config
 from fusevm.records import dataclass
 
@@ -113,10 +113,10 @@ def key_digest(*parts: object) -> bytes:
     try:
         raw = marshal.dumps(parts, 2)  # type: ignore[arg-type]  # ValueError if not
     except ValueError:
-        h = hashlib.blake2b(b"f", digest_size=32)
+        h = blake2b(b"f", digest_size=32)
         _feed(h, parts)
         return h.digest()
-    return hashlib.blake2b(b"m" + raw, digest_size=32).digest()
+    return blake2b(b"m" + raw, digest_size=32).digest()
 
 
 def _feed(h: Any, part: object) -> None:
@@ -179,7 +179,7 @@ def tree_identity(root: str) -> bytes:
                         rows.append(f"{e.path[skip:]}:{st.st_size}:{st.st_mtime_ns}")
         except OSError:
             rows.append(f"{d}:unreadable")
-    return hashlib.blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
+    return blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
                            digest_size=16).digest()
 
 
@@ -209,7 +209,7 @@ def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
         offset = (offset + PAGE - 1) // PAGE * PAGE
     head = _HEAD.pack(MAGIC, FORMAT_VERSION, FLAG_ALIGNED if aligned else 0, raw_tag, digest,
                       len(meta_raw), offset, len(body))
-    h = hashlib.blake2b(head, digest_size=_SUM_LEN)
+    h = blake2b(head, digest_size=_SUM_LEN)
     h.update(meta_raw)
     h.update(body)
     pad = b"\0" * (offset - HEADER_SIZE - len(meta_raw))
@@ -234,7 +234,7 @@ def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, i
         return "truncated or oversized"
     if flags & FLAG_ALIGNED and offset % PAGE:
         return "unaligned body"
-    h = hashlib.blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
+    h = blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
     h.update(data[HEADER_SIZE:meta_end])
     h.update(memoryview(data)[offset:])
     if h.digest() != data[_HEAD.size:HEADER_SIZE]:
