@@ -130,6 +130,15 @@ def _find(group: str, name: str) -> _Entry | None:
     return next((e for e in _group(group) if e.name == name), None)
 
 
+def builtin_extensions() -> list[ExtensionSet]:
+    """fusevm's own sets (awk, sh), read from no package metadata."""
+    out: list[ExtensionSet] = []
+    for name, value in BUILTIN[EXTENSIONS_GROUP].items():
+        entry = _Entry(name, value)
+        out += _as_sets(_load(entry, "extension set"), f"built-in {name!r} ({value})")
+    return out
+
+
 def installed_extensions(warn: Callable[[str], None] | None = None) -> list[ExtensionSet]:
     """Every set registered under `fusevm.extensions`, the built-in ones first.
 

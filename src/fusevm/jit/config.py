@@ -52,7 +52,7 @@ class TraceJitConfig:
     max_trace_chain: int = 4
     max_trace_len: int = 256
     cache_enabled: bool = True
-    cache_dir: Path | None = None  # None = the default directory
+    cache_dir: str | Path | None = None  # None = the default directory
     cache_max_bytes: int | None = 256 << 20  # None = no cap
     #: First compile: IR pipeline ("none", "lite", "O2") and codegen level (0..3).
     first_pipeline: str = "none"
@@ -116,8 +116,7 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
         if cache_dir.strip().lower() in _DISABLED_WORDS:
             changes["cache_enabled"] = False
         else:
-            from pathlib import Path
-            changes["cache_dir"] = Path(cache_dir)
+            changes["cache_dir"] = cache_dir
     max_bytes = e.get("FUSEVM_JIT_CACHE_MAX_BYTES")
     if max_bytes is not None:
         try:
