@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 from fusevm.records import dataclass, replace
 
@@ -182,11 +181,20 @@ def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
     return old
 
 
-@contextmanager
-def using(cfg: TraceJitConfig) -> Iterator[None]:
-    """Run a `with` block under `cfg` in this thread, then restore the previous one."""
-    old = set_config(cfg)
-    try:
-        yield
-    finally:
-        set_config(old)
+class using:  # noqa: N801 - used as a function: `with using(cfg):`
+    """Run a `with` block under `cfg` in this thread, then restore the previous one.
+
+    A class rather than `contextlib.contextmanager`, which costs start-up its import."""
+
+    __slots__ = ("_cfg", "_old")
+
+    def __init__(self, cfg: TraceJitConfig) -> None:
+        self._cfg = cfg
+        self._old: TraceJitConfig | None = None
+
+    def __enter__(self) -> None:
+        self._old = set_config(self._cfg)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._old is not None
+        set_config(self._old)
