@@ -66,12 +66,10 @@ def test_the_public_names_still_import(tmp_path: Path) -> None:
 #: Standard modules that cost a short command more than what it does with them: none of
 #: them loads on the start-up paths below (the `typing` names are read by the type checker
 #: only, records are `fusevm.records`, BLAKE2b is the built-in module, the cache's read path
-#: uses os.path, re2 loads with the first regex and `random` with the first rand()).
+#: uses os.path, re2 loads with the first regex and `random` with the first rand(), and the
+#: shell's host needs no run-time-checkable Protocol).
 COSTLY = {"typing", "dataclasses", "inspect", "pathlib", "_hashlib", "re2", "random",
-          "importlib.metadata"}
-#: What `fusevm sh` still loads of them: `typing`, for the run-time-checkable ShellHost
-#: protocol that the VM checks a host against.
-SH_COSTLY = COSTLY - {"typing"}
+          "importlib.metadata", "importlib.util", "contextlib"}
 
 
 @pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
@@ -83,8 +81,7 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
         assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
         assert "importlib.metadata" not in modules
         if warm:
-            costly = COSTLY if argv[0] == "awk" else SH_COSTLY
-            assert not costly & set(modules), costly & set(modules)
+            assert not COSTLY & set(modules), COSTLY & set(modules)
 
 
 def test_run_of_a_core_program_loads_no_frontend_and_reads_no_metadata(

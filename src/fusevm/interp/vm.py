@@ -688,6 +688,11 @@ _HALTED: Final = _Halted()
 
 
 def _as_shell_host(host: object) -> ShellHost:
+    from fusevm.shell.hostbase import ShellHostBase
+    if isinstance(host, ShellHostBase):
+        return host  # type: ignore[return-value]
+    # Checking a host against the Protocol needs `typing` at run time: not for the
+    # shell's own host, which derives from the base class.
     from fusevm.shell.protocol import as_shell_host
     return as_shell_host(host)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
-from fusevm.shell.protocol import ShellHostBase
+from fusevm.shell.hostbase import ShellHostBase
 from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
