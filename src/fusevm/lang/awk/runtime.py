@@ -11,7 +11,6 @@ plain `float | int | str | StrNum` (see `values`).
 from __future__ import annotations
 
 import math
-import string
 import time
 from collections.abc import Sequence
 
@@ -138,8 +137,10 @@ def substr(text: str, start: float, length: float | None = None) -> str:
     return text[first : first + math.trunc(length)]
 
 
-_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_UPPER: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+# The ASCII letters spelled out: the `string` module costs start-up its import.
+_ASCII_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER: Final = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower())
+_UPPER: Final = str.maketrans(_ASCII_UPPER.lower(), _ASCII_UPPER)
 
 
 def tolower(text: str) -> str:
