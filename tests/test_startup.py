@@ -68,7 +68,7 @@ def test_the_public_names_still_import(tmp_path: Path) -> None:
 #: only, records are `fusevm.records`, BLAKE2b is the built-in module, the cache's read path
 #: uses os.path, re2 loads with the first regex and `random` with the first rand(), and the
 #: shell's host needs no run-time-checkable Protocol).
-COSTLY = {"typing", "dataclasses", "inspect", "pathlib", "_hashlib", "re2", "random",
+COSTLY = {"typing", "dataclasses", "inspect", "pathlib", "_hashlib", "re2", "random", "string",
           "importlib.metadata", "importlib.util", "contextlib"}
 
 
@@ -94,6 +94,16 @@ def test_run_of_a_core_program_loads_no_frontend_and_reads_no_metadata(
     assert not [m for m in modules if m.startswith("fusevm.lang")]
     assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
     assert not {"importlib.metadata", "typing", "dataclasses", "_hashlib"} & set(modules)
+
+
+def test_awk_without_a_regex_loads_no_regex_engine(tmp_path: Path) -> None:
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    program = 'BEGIN { n = split("a b", parts); print n, toupper(parts[2]) }'
+    for _ in range(2):
+        modules, out = loaded_after(code, tmp_path, "awk", program)
+        assert out.split() == ["2", "B"]
+    assert not [m for m in modules if m.startswith("fusevm.regex")]
+    assert "fusevm.lang.awk.lexer" not in modules
 
 
 @pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 
-from fusevm.lang.awk.regex import AwkRegex, compile_ere, split_on_regex
+from fusevm.lang.awk.regex import compile_ere, split_on_regex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final, Protocol
+
+    from fusevm.lang.awk.regex import AwkRegex
 else:
     Protocol = object  # run-time stand-in: only the type checker reads it
 

@@ -23,7 +23,6 @@ from fusevm.lang.awk.format import (
     to_str,
 )
 from fusevm.lang.awk.regex import (
-    AwkRegex,
     compile_ere,
     ere_to_re2,
     match,
@@ -45,7 +44,7 @@ from fusevm.lang.awk.values import (
 )
 
 __all__ = [
-    "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkRegex", "AwkValue",
+    "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkValue",
     "RecordReader", "StrNum", "TextSource", "array_key", "awk_atan2", "awk_cos", "awk_exp",
     "awk_int",
     "awk_log", "awk_mod", "awk_pow", "awk_sin", "awk_sqrt", "compare", "compile_ere",
@@ -59,6 +58,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from random import Random
     from typing import Final, TypeVar
+
+    from fusevm.lang.awk.regex import AwkRegex
 
     _Ordered = TypeVar("_Ordered", float, str)
 
@@ -158,9 +159,9 @@ def split(text: str, separator: str | AwkRegex | None, fs: str = " ") -> list[st
     or by the current FS when no separator is given."""
     if separator is None:
         return split_record(text, fs)
-    if isinstance(separator, AwkRegex):
-        return split_on_regex(text, separator)
-    return split_record(text, separator)
+    if isinstance(separator, str):
+        return split_record(text, separator)
+    return split_on_regex(text, separator)
 
 
 # -- arithmetic -----------------------------------------------------------------

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable
 
 from fusevm.lang.awk.fields import RecordReader
-from fusevm.lang.awk.lexer import decode_escape
 from fusevm.lang.awk.runtime import make_strnum, to_num
 from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
 
@@ -31,6 +30,7 @@ def process_escapes(text: str) -> str:
     """Escape sequences in a command-line assignment's value, as in a string literal."""
     if "\\" not in text:
         return text
+    from fusevm.lang.awk.lexer import decode_escape  # (the lexer is not needed at start-up)
     out: list[str] = []
     i = 0
     while i < len(text):
