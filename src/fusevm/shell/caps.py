@@ -14,7 +14,7 @@ a scope) needs `host_fds`. See docs/security.md for the whole threat model.
 from __future__ import annotations
 
 from fusevm.errors import CapabilityError
-from fusevm.records import dataclass
+from fusevm.records import dataclass, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ class Caps:
 
     ALL: ClassVar[Caps]
     NONE: ClassVar[Caps]
+
+    def replace(self, **changes: bool) -> Caps:
+        """A copy with some capabilities changed: `Caps.NONE.replace(fs_read=True)`."""
+        return replace(self, **changes)
 
     def require(self, name: str, what: str) -> None:
         """Raise CapabilityError unless capability `name` is granted; `what` names the action.
