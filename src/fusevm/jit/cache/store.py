@@ -385,8 +385,9 @@ class Store:
     # -- writing --------------------------------------------------------------------------
 
     def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
-              aligned: bool = False) -> Path | None:
-        """Write an entry atomically; None when the cache is off or the write failed."""
+              aligned: bool = False) -> str | None:
+        """Write an entry atomically; its path, or None when the cache is off or the write
+        failed."""
         d = self._usable(create=True)
         if d is None:
             return None
@@ -420,8 +421,7 @@ class Store:
             return None
         self.stats.stores += 1
         self._after_write(d, len(data))
-        from pathlib import Path
-        return Path(path)
+        return path
 
     def _after_write(self, d: str, size: int) -> None:
         cap = self.max_bytes()
