@@ -48,7 +48,7 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
 
 def _program() -> Path:
     """A core-op program for `fusevm run` (no extension op: no extension set loads)."""
-    path = Path(tempfile.gettempdir()) / f"fusevm-bench-startup-{os.getpid()}.fasm"
+    path = Path(tempfile.gettempdir()) / "fusevm-bench-startup.fasm"  # rewritten, never grows
     path.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
     return path
 
