@@ -3,7 +3,8 @@
 Each command is started `--runs` times, interleaved with the others, and its CPU time (user
 + system of the child, from os.wait4) is recorded; the table gives each median and the
 median of its per-round ratios to `python -c pass` run by the same interpreter. The goal
-is a ratio of at most 1.5 for `fusevm awk 'BEGIN{}'` and `fusevm sh -c :`.
+is a ratio of at most 1.5 for `fusevm awk 'BEGIN{}'` and `fusevm sh -c :`; `fusevm run`
+of a core-op program is measured beside them.
 
 The compile cache is warmed first (one run of each command), except for the `cold`
 line, which runs awk with the cache off (every program a user types once is compiled).
@@ -21,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 PY = sys.executable
@@ -37,10 +39,18 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
         "python -m fusevm.awk 'BEGIN{}'": ([PY, "-m", "fusevm.awk", "BEGIN{}"], {}),
         "fusevm sh -c :": ([*script, "sh", "-c", ":"], {}),
         "python -m fusevm.sh -c :": ([PY, "-m", "fusevm.sh", "-c", ":"], {}),
+        "fusevm run add.fasm": ([*script, "run", str(_program())], {}),
         "fusevm awk 'BEGIN{}', cache off (cold)": ([*script, "awk", "BEGIN{}"],
                                                    {"FUSEVM_JIT_CACHE_DIR": "off"}),
     }
     return out
+
+
+def _program() -> Path:
+    """A core-op program for `fusevm run` (no extension op: no extension set loads)."""
+    path = Path(tempfile.gettempdir()) / "fusevm-bench-startup.fasm"  # rewritten, never grows
+    path.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    return path
 
 
 def cpu_of(argv: list[str], env: dict[str, str]) -> float:

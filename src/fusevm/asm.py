@@ -29,12 +29,9 @@ with file:line:col and what was expected.
 
 from __future__ import annotations
 
-import difflib
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.disasm import disassemble
@@ -42,7 +39,12 @@ from fusevm.errors import AsmError, BuildError
 from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING, MAX_SLOTS
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
 from fusevm.ops.extension import ExtensionSet, ExtOp, lookup_name
+from fusevm.records import dataclass, field
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = ["assemble", "disassemble", "parse_value"]
 
@@ -487,11 +489,14 @@ class _Assembler:
         ext = lookup_name(word)
         if ext is not None:
             return ext
-        close = difflib.get_close_matches(word, list(BY_NAME), n=1)
+        from difflib import get_close_matches
+        close = get_close_matches(word, list(BY_NAME), n=1)
         hint = (f" (did you mean {close[0]!r}?)" if close else
                 " (if it is an extension op, load its ExtensionSet first: "
                 "assemble(..., extensions=[...]) or `--ext MODULE:ATTR` on the command line)")
-        raise cur.error(f"unknown op {word!r}{hint}", pos)
+        err = cur.error(f"unknown op {word!r}{hint}", pos)
+        err.unknown_op = word
+        raise err
 
     def operand(self, cur: _Cursor, spec: OpSpec, i: int) -> Any:
         o = spec.operands[i]

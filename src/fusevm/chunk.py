@@ -8,16 +8,19 @@ and, unless told not to, the fusion pass.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from typing import Any
 
+from fusevm.digests import blake2b
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
 from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_POOL = 0x10000
 
@@ -65,7 +68,7 @@ class Chunk:
         block ranges, slot count, sub-chunks); names, lines and source do not count."""
         if self._digest is None:
             from fusevm.serialize import semantic_bytes
-            self._digest = hashlib.blake2b(semantic_bytes(self), digest_size=16).hexdigest()
+            self._digest = blake2b(semantic_bytes(self), digest_size=16).hexdigest()
         return self._digest
 
     def to_bytes(self) -> bytes:

@@ -13,14 +13,15 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from fusevm import __version__
-from fusevm.errors import Interrupted, OutputClosed, VMError
+from fusevm.errors import AsmError, Interrupted, OutputClosed, VMError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
+    from typing import Any
 
     from fusevm.chunk import Chunk
     from fusevm.ops.extension import ExtensionSet
@@ -56,22 +57,46 @@ def load_chunk(path: str, *, fuse: bool = True,
     return run_fusion(chunk) if fuse else unfuse(chunk)
 
 
-def _extensions(args: argparse.Namespace) -> list[ExtensionSet]:
-    """The sets named with --ext, then the installed ones (each set once)."""
-    from fusevm.plugins import installed_extensions, load_extensions
+def _program(args: argparse.Namespace) -> tuple[Chunk, list[ExtensionSet]]:
+    """The chunk of `run`, `asm`, `dis` and `jit-dump`, and the extension sets it needs.
+
+    The sets named with --ext come first. fusevm's own sets load only when the program
+    uses an op that neither the core table nor those sets declare, and the installed ones
+    (found through package metadata, a scan that costs more than starting Python) only
+    when fusevm's own lack it too. Each set appears once.
+    """
+    from fusevm.plugins import builtin_extensions, installed_extensions, load_extensions
     sets = load_extensions(args.ext or [])
-    for ext in installed_extensions():
-        if all(ext.name != s.name for s in sets):
-            sets.append(ext)
-    return sets
+    more: list[Callable[[], list[ExtensionSet]]] = [builtin_extensions, installed_extensions]
+    while True:
+        try:
+            chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=sets)
+        except AsmError as e:
+            if e.unknown_op is None or not more:
+                raise
+        else:
+            if not more or _ext_ids(chunk) <= {i for s in sets for i in s.by_id}:
+                return chunk, sets
+        for ext in more.pop(0)():
+            if all(ext.name != s.name for s in sets):
+                sets.append(ext)
+
+
+def _ext_ids(chunk: Chunk) -> set[int]:
+    """The extension op ids a chunk (its sub-chunks included) uses."""
+    from fusevm.ops import Op
+    extended = (Op.Extended, Op.ExtendedWide)
+    ids = {ins[1] for ins in chunk.ops if ins[0] in extended}
+    for sub in chunk.sub_chunks:
+        ids |= _ext_ids(sub)
+    return ids
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from fusevm.interp.signals import sigint_interrupts
     from fusevm.interp.vm import VM
     from fusevm.values import format_value
-    extensions = _extensions(args)
-    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=extensions)
+    chunk, extensions = _program(args)
     with VM(chunk, strict_int=args.strict_int, extensions=extensions) as vm:
         if args.jit or args.jit_log:
             if args.jit_log:
@@ -87,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_asm(args: argparse.Namespace) -> int:
-    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
+    chunk, _ = _program(args)
     from pathlib import Path
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
     out.write_bytes(chunk.to_bytes())
@@ -110,7 +135,7 @@ def _cmd_dis(args: argparse.Namespace) -> int:
     elif args.file is None:
         raise SystemExit("fusevm dis: give a FILE, or --lang NAME PROGRAM")
     else:
-        chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
+        chunk, _ = _program(args)
     print(disassemble(chunk))
     return 0
 
@@ -155,13 +180,13 @@ def _cmd_bench(rest: list[str]) -> int:
 
 def _cmd_jit_dump(args: argparse.Namespace) -> int:
     from fusevm.jit import dump
-    chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=_extensions(args))
+    chunk, extensions = _program(args)
     if args.run:
         import io
 
         from fusevm.interp.vm import VM
         # Traces exist once a run has made loops hot: run it (output discarded) first.
-        vm = VM(chunk, stdout=io.StringIO(), extensions=_extensions(args))
+        vm = VM(chunk, stdout=io.StringIO(), extensions=extensions)
         vm.enable_tracing_jit()
         try:
             vm.run()
@@ -185,7 +210,9 @@ def _add_ext_option(parser: argparse.ArgumentParser) -> None:
                              "sets (entry points `fusevm.extensions`) load anyway")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, frontends: bool = True) -> argparse.ArgumentParser:
+    """The parser of the built-in commands; with `frontends`, the installed frontends too
+    (their names come from package metadata: a built-in command does not need them)."""
     import argparse
     p = argparse.ArgumentParser(prog="fusevm", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"fusevm {__version__}")
@@ -235,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--run", action="store_true",
                       help="run the chunk with every tier first, then show its traces as IR")
 
+    if not frontends:
+        return p
     from fusevm.plugins import frontend_names
     for name in frontend_names():
         if name not in COMMANDS:
@@ -251,8 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in argv
     # `bench` and the frontends take their own arguments, unparsed by us.
+    command = None
     for i, word in enumerate(argv):
         if not word.startswith("-"):
+            command = word
             if word == "bench":
                 return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
             if word not in COMMANDS:
@@ -261,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
                                   traceback)
             break
-    parser = build_parser()
+    parser = build_parser(frontends=command not in COMMANDS or "-h" in argv or "--help" in argv)
     args = parser.parse_args(argv)
     handlers: dict[str, Any] = {"run": _cmd_run, "asm": _cmd_asm, "dis": _cmd_dis,
                                 "demo": _cmd_demo, "jit-dump": _cmd_jit_dump}

@@ -11,12 +11,15 @@ own before the target, with the function's name when it is an entry).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fusevm.chunk import Chunk, slot_count_of
 from fusevm.instr import decode
 from fusevm.ops import F, Kind
 from fusevm.values import format_float, format_value, same_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*\Z")
 _RESERVED = {"true", "false", "undef", "inf", "nan", "Status", "Ref", "NativeFn"}

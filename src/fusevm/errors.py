@@ -76,6 +76,10 @@ class BuildError(VMError):
 class AsmError(VMError):
     """Assembler syntax error; carries file, line and column."""
 
+    #: The mnemonic when the error is an op no table or given set declares (the command
+    #: line then loads more extension sets and assembles again).
+    unknown_op: str | None = None
+
     def __init__(self, message: str, *, source: str, line: int, col: int) -> None:
         super().__init__(message, source=source, line=line)
         self.col = col

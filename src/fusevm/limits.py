@@ -9,12 +9,13 @@ exhausting the process's memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
-
 from fusevm.errors import MemoryLimit
 from fusevm.values import Ref
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     from fusevm.chunk import Chunk
 
 #: Deepest nesting of sub-chunks (a chunk inside a chunk inside ...) and of container values

@@ -12,12 +12,15 @@ them over and over, so nothing needs a check per op (D18).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
-from typing import Any
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded, decode
 from fusevm.ops import F, OpSpec
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,12 +25,13 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.errors import VMError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
+    from typing import Any, Final
 
     from fusevm.chunk import Chunk
     from fusevm.ops.extension import ExtensionSet
@@ -127,6 +128,15 @@ def _find(group: str, name: str) -> _Entry | None:
     if value is not None:
         return _Entry(name, value)
     return next((e for e in _group(group) if e.name == name), None)
+
+
+def builtin_extensions() -> list[ExtensionSet]:
+    """fusevm's own sets (awk, sh), read from no package metadata."""
+    out: list[ExtensionSet] = []
+    for name, value in BUILTIN[EXTENSIONS_GROUP].items():
+        entry = _Entry(name, value)
+        out += _as_sets(_load(entry, "extension set"), f"built-in {name!r} ({value})")
+    return out
 
 
 def installed_extensions(warn: Callable[[str], None] | None = None) -> list[ExtensionSet]:

@@ -23,15 +23,18 @@ result is verified. Any problem raises FormatError, and nothing else.
 from __future__ import annotations
 
 import enum
-import hashlib
 import struct
 from collections.abc import Callable
-from typing import Any, Final
 
+from fusevm.digests import blake2b
 from fusevm.errors import BuildError, FormatError, VMError
 from fusevm.limits import MAX_NESTING
 from fusevm.ops import OPS, SCHEMA_HASH, Kind, Op
 from fusevm.values import NativeFn, Ref, Status, Undef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 MAGIC: Final = b"FVMC"
 FORMAT_VERSION: Final = 1
@@ -190,7 +193,7 @@ def dump(chunk: Any) -> bytes:
     w.chunk(chunk)
     payload = w.getvalue()
     head = _HEADER.pack(MAGIC, FORMAT_VERSION, _SCHEMA, len(payload)) + payload
-    return head + hashlib.blake2b(head, digest_size=_CHECK_LEN).digest()
+    return head + blake2b(head, digest_size=_CHECK_LEN).digest()
 
 
 # -- Reading -------------------------------------------------------------------
@@ -311,7 +314,7 @@ def load(data: bytes, make: Callable[..., Any], *, trusted: bool = False) -> Any
     if end + _CHECK_LEN != len(data):
         raise FormatError(f"chunk data is truncated or has trailing bytes "
                           f"({len(data)} bytes, header says {end + _CHECK_LEN})")
-    if hashlib.blake2b(data[:end], digest_size=_CHECK_LEN).digest() != data[end:]:
+    if blake2b(data[:end], digest_size=_CHECK_LEN).digest() != data[end:]:
         raise FormatError("chunk data is corrupted (checksum mismatch)")
     r = _Reader(data, _HEADER.size, end, make)
     chunk = r.chunk()

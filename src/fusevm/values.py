@@ -16,10 +16,11 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from decimal import Context, Decimal
+    from typing import Any, Final, NoReturn, TypeAlias
 
 __all__ = [
     "INT_MAX",

@@ -12,15 +12,15 @@ region's base, so the interpreter can pop without checks.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS
+from fusevm.records import dataclass, field
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
 

@@ -231,3 +231,45 @@ def test_a_deep_backtrace_is_shortened(tmp_path: Path,
     assert "call depth exceeds" in err[0]
     assert len(err) == 2 + 20 + 1
     assert any("frames omitted" in line for line in err)
+
+
+def _no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    def entry_points(*, group: str) -> list[EntryPoint]:
+        raise AssertionError(f"scanned {group}")
+    monkeypatch.setattr(plugins, "entry_points", entry_points)
+
+
+def test_run_of_a_core_program_reads_no_entry_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _no_entry_points(monkeypatch)
+    prog = tmp_path / "core.fasm"
+    prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    assert main(["run", str(prog)]) == 0
+    assert capsys.readouterr().out == "5\n"
+
+
+def test_run_of_a_program_using_a_built_in_set_reads_no_entry_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _no_entry_points(monkeypatch)
+    prog = tmp_path / "awk.fasm"
+    prog.write_text('LoadConst "0"\nAwkTruth\nLoadConst " 3x"\nAwkNum\nPrintLn 2\n')
+    assert main(["run", str(prog)]) == 0
+    assert capsys.readouterr().out == "13\n"
+    chunk = tmp_path / "awk.fvmc"
+    assert main(["asm", str(prog), "-o", str(chunk)]) == 0
+    capsys.readouterr()
+    assert main(["run", str(chunk)]) == 0  # serialized: the ids found among the built-in sets
+    assert capsys.readouterr().out == "13\n"
+
+
+def test_a_serialized_chunk_finds_its_installed_set(toy: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    chunk = tmp_path / "toy.fvmc"
+    assert main(["asm", str(toy), "--ext", "cli_toy_ext:TOY", "-o", str(chunk)]) == 0
+    capsys.readouterr()
+    _fake_entry_points(monkeypatch, extensions={"toy": "cli_toy_ext:TOY"})
+    assert main(["run", str(chunk)]) == 0
+    assert capsys.readouterr().out == "12\n"

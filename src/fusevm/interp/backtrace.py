@@ -10,12 +10,15 @@ shown as `<block N>`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from fusevm.chunk import Chunk
 from fusevm.errors import BacktraceFrame, VMError
 from fusevm.instr import decode
 from fusevm.ops import F
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def backtrace(chunk: Chunk, frames: Sequence[Any], ip: int) -> list[BacktraceFrame]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.errors import IndexOutOfRange, TypeMismatch
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 from fusevm.values import Undef, kind_name, to_int
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def array_of(v: Any, where: str) -> list[Any]:

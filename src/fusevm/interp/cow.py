@@ -40,10 +40,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, MutableMapping, MutableSequence
-from typing import Any, Final
 
 from fusevm.errors import TypeMismatch
 from fusevm.values import kind_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 __all__ = ["COW_EXACT", "own_result", "writable", "writable_array", "writable_hash"]
 

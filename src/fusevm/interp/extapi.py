@@ -48,12 +48,15 @@ by-reference values and are never copied.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 __all__ = ["HALT", "OperandStack", "Step", "function_step", "gathered_step"]
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.ops import OPS, Op
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.interp.vm import VM
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 Step = Callable[[], int]
 Factory = Callable[["VM", tuple[Any, ...], int], Step]

@@ -7,7 +7,6 @@ comes here, so each rule is written once (STYLE 4.3).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from fusevm.errors import IntegerOverflow, ZeroDivision
 from fusevm.values import (
@@ -20,6 +19,10 @@ from fusevm.values import (
     trunc_rem,
     wrap64,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def int_result(r: int, strict: bool, what: str) -> int:

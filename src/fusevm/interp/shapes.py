@@ -7,11 +7,13 @@ stack discipline of those shapes is written once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from fusevm.interp.registry import Step
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.interp.vm import VM
 
 

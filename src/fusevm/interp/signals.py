@@ -13,36 +13,45 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.interp.vm import VM
 
 
-@contextmanager
-def sigint_interrupts(vm: VM) -> Iterator[None]:
-    """While the block runs, SIGINT interrupts `vm` instead of raising KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    asked = False
+class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interrupts(vm):`
+    """While the block runs, SIGINT interrupts `vm` instead of raising KeyboardInterrupt.
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        nonlocal asked
-        if asked:
+    A class rather than `contextlib.contextmanager`, which costs start-up its import."""
+
+    __slots__ = ("vm", "asked", "previous", "read_fd", "write_fd", "old_wakeup", "watcher")
+
+    def __init__(self, vm: VM) -> None:
+        self.vm = vm
+        self.asked = False
+        self.watcher: threading.Thread | None = None
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous: Any = signal.signal(signal.SIGINT, self._on_sigint)
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+        self.old_wakeup = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        self.watcher = threading.Thread(target=self._watch, name="fusevm-sigint", daemon=True)
+        self.watcher.start()
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.asked:
             raise KeyboardInterrupt
-        asked = True
-        vm.interrupt()
+        self.asked = True
+        self.vm.interrupt()
 
-    previous: Any = signal.signal(signal.SIGINT, on_sigint)
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(write_fd, False)
-    old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-
-    def watch() -> None:
+    def _watch(self) -> None:
+        read_fd, vm = self.read_fd, self.vm
         while True:
             try:
                 data = os.read(read_fd, 64)
@@ -53,13 +62,11 @@ def sigint_interrupts(vm: VM) -> Iterator[None]:
             if signal.SIGINT in data:
                 vm.interrupt()
 
-    watcher = threading.Thread(target=watch, name="fusevm-sigint", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        signal.set_wakeup_fd(old_wakeup)
-        os.close(write_fd)
-        watcher.join(1.0)
-        os.close(read_fd)
-        signal.signal(signal.SIGINT, previous)
+    def __exit__(self, *exc: object) -> None:
+        if self.watcher is None:
+            return
+        signal.set_wakeup_fd(self.old_wakeup)
+        os.close(self.write_fd)
+        self.watcher.join(1.0)
+        os.close(self.read_fd)
+        signal.signal(signal.SIGINT, self.previous)

@@ -10,9 +10,11 @@ first use and calls `function(vm, **options)`, which installs a tier hook with
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Final
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.interp.vm import VM
 
 #: The providers by name: the baseline tier (Python code, on by default) comes from

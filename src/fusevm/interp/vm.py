@@ -14,7 +14,6 @@ import io
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
@@ -42,9 +41,14 @@ from fusevm.shell.caps import Caps
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final, TextIO
+
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 DEFAULT_MAX_DEPTH: Final = 10_000
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
@@ -697,6 +701,11 @@ _HALTED: Final = _Halted()
 
 
 def _as_shell_host(host: object) -> ShellHost:
+    from fusevm.shell.hostbase import ShellHostBase
+    if isinstance(host, ShellHostBase):
+        return host  # type: ignore[return-value]
+    # Checking a host against the Protocol needs `typing` at run time: not for the
+    # shell's own host, which derives from the base class.
     from fusevm.shell.protocol import as_shell_host
     return as_shell_host(host)
 

@@ -21,8 +21,8 @@ disk cache for a front end's chunk, the configuration) does not load the tiers.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.jit.abi import SlotKind, TrapCode, jit_helper_id, register_jit_helper
     from fusevm.jit.api import JitCompiler, dump, stats, wait_reoptimized

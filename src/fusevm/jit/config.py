@@ -21,14 +21,16 @@ Garbage values are ignored (the default stays), as the original does.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Final
+from collections.abc import Mapping
+
+from fusevm.records import dataclass, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Final
 
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
 _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
@@ -49,7 +51,7 @@ class TraceJitConfig:
     max_trace_chain: int = 4
     max_trace_len: int = 256
     cache_enabled: bool = True
-    cache_dir: Path | None = None  # None = the default directory
+    cache_dir: str | Path | None = None  # None = the default directory
     cache_max_bytes: int | None = 256 << 20  # None = no cap
     #: First compile: IR pipeline ("none", "lite", "O2") and codegen level (0..3).
     first_pipeline: str = "none"
@@ -65,7 +67,7 @@ class TraceJitConfig:
 
     def replace(self, **changes: object) -> TraceJitConfig:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _u32(text: str | None) -> int | None:
@@ -113,7 +115,7 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
         if cache_dir.strip().lower() in _DISABLED_WORDS:
             changes["cache_enabled"] = False
         else:
-            changes["cache_dir"] = Path(cache_dir)
+            changes["cache_dir"] = cache_dir
     max_bytes = e.get("FUSEVM_JIT_CACHE_MAX_BYTES")
     if max_bytes is not None:
         try:
@@ -133,9 +135,15 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """$XDG_CACHE_HOME/fusevm-jit, else ~/.cache/fusevm-jit."""
+    from pathlib import Path
+    return Path(default_cache_path(env))
+
+
+def default_cache_path(env: Mapping[str, str] | None = None) -> str:
+    """`default_cache_dir` as a string (what the cache's read path uses: no pathlib)."""
     e = os.environ if env is None else env
     base = e.get("XDG_CACHE_HOME") or os.path.join(e.get("HOME") or "~", ".cache")
-    return Path(base).expanduser() / "fusevm-jit"
+    return os.path.join(os.path.expanduser(base), "fusevm-jit")
 
 
 _lock = threading.Lock()
@@ -173,11 +181,20 @@ def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
     return old
 
 
-@contextmanager
-def using(cfg: TraceJitConfig) -> Iterator[None]:
-    """Run a `with` block under `cfg` in this thread, then restore the previous one."""
-    old = set_config(cfg)
-    try:
-        yield
-    finally:
-        set_config(old)
+class using:  # noqa: N801 - used as a function: `with using(cfg):`
+    """Run a `with` block under `cfg` in this thread, then restore the previous one.
+
+    A class rather than `contextlib.contextmanager`, which costs start-up its import."""
+
+    __slots__ = ("_cfg", "_old")
+
+    def __init__(self, cfg: TraceJitConfig) -> None:
+        self._cfg = cfg
+        self._old: TraceJitConfig | None = None
+
+    def __enter__(self) -> None:
+        self._old = set_config(self._cfg)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._old is not None
+        set_config(self._old)

@@ -29,14 +29,15 @@ through the log (D13).
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.jit.config import get_config
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.chunk import Chunk
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
@@ -54,12 +55,24 @@ _planner: ModuleType | None = None
 _uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 
+def _find(name: str) -> bool:
+    """Whether top-level module `name` can be imported: what `importlib.util.find_spec`
+    asks, without importing importlib.util (which loads contextlib, a start-up cost)."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is not None and find(name, None) is not None:
+            return True
+    return False
+
+
 def llvmlite_available() -> bool:
     """True when llvmlite is installed (checked once, without importing it)."""
     global _available
     if _available is None:
         try:
-            _available = importlib.util.find_spec("llvmlite") is not None
+            _available = _find("llvmlite")
         except Exception:  # a broken installation counts as missing
             _available = False
     return _available

@@ -6,9 +6,8 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 from __future__ import annotations
 
 import enum
-import hashlib
-from typing import TYPE_CHECKING, Final
 
+from fusevm.digests import blake2b
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
 
@@ -41,7 +40,10 @@ class _OpBase(enum.IntEnum):
         return self.name
 
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     # The members are created from the table at import; tell the type checker that any
     # attribute of Op is an Op member.
     class _OpMeta(enum.EnumMeta):
@@ -80,11 +82,11 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 
 
 def _schema_hash() -> str:
-    h = hashlib.sha256()
+    h = blake2b(digest_size=8)
     for row in ROWS:
         kinds = ",".join(k.value for k in row.kinds)
         h.update(f"{row.number}:{row.name}:{kinds}:{row.effect.text}\n".encode())
-    return h.hexdigest()[:16]
+    return h.hexdigest()
 
 
 #: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized

@@ -39,12 +39,17 @@ from __future__ import annotations
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Final
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
 from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 Handler = Callable[..., Any]
 #: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core handler protocol).

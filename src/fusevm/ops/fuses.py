@@ -9,11 +9,14 @@ fused ops, the benchmark builder and the tests all read it through `items()`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import Final
 
 from fusevm.ops.spec import OpSpec
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _LABEL_DEF: Final = re.compile(r"^@([A-Za-z_]\w*):\s*(.*)$")
 

@@ -11,7 +11,10 @@ accepts `Redirect 1 >>`, `TestFile -f` and
 from __future__ import annotations
 
 import enum
-from typing import Final, Self
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Self
 
 
 class _Coded(enum.IntEnum):

@@ -8,9 +8,12 @@ stands for) is read from an `OpSpec`. Nothing here names a particular op.
 from __future__ import annotations
 
 import enum
-import re
-from dataclasses import dataclass, field
-from typing import Final
+
+from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Kind(enum.Enum):
@@ -140,36 +143,52 @@ def sized_count(kind: Kind, value: int) -> int:
     return value
 
 
-_ITEM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([A-Za-z_][A-Za-z0-9_]*)\])?$")
+def _item(tok: str, text: str) -> tuple[str, str | None]:
+    """`name` or `name[operand]`, both ASCII identifiers."""
+    name, bracket, rest = tok.partition("[")
+    sized = rest[:-1] if bracket and rest.endswith("]") else None
+    if (not _ident(name) or (bracket and (sized is None or not _ident(sized)))):
+        raise ValueError(f"bad stack item {tok!r} in {text!r}")
+    return name, sized
+
+
+def _ident(word: str) -> bool:
+    return word.isidentifier() and word.isascii()
+
+
+# Parsed once per distinct text: many rows share an effect or an operand list, and the
+# table is parsed by every process at start-up. The results are immutable.
+_EFFECTS: dict[str, Effect] = {}
+_OPERANDS: dict[str, tuple[Operand, ...]] = {}
 
 
 def parse_effect(text: str) -> Effect:
     """Parse CPython-style `a b -- r` notation; `args[n]` is a run sized by operand n."""
+    found = _EFFECTS.get(text)
+    if found is not None:
+        return found
     if text.count("--") != 1:
         raise ValueError(f"stack effect {text!r} needs exactly one '--'")
     left, right = text.split("--")
-
-    def side(part: str) -> tuple[tuple[str, str | None], ...]:
-        items = []
-        for tok in part.split():
-            m = _ITEM.match(tok)
-            if not m:
-                raise ValueError(f"bad stack item {tok!r} in {text!r}")
-            items.append((m.group(1), m.group(2)))
-        return tuple(items)
-
-    return Effect(text, side(left), side(right))
+    effect = Effect(text, tuple(_item(tok, text) for tok in left.split()),
+                    tuple(_item(tok, text) for tok in right.split()))
+    _EFFECTS[text] = effect
+    return effect
 
 
 def parse_operands(text: str) -> tuple[Operand, ...]:
     """Parse `slot:SLOT limit:I32 target:TARGET` into Operand records."""
+    found = _OPERANDS.get(text)
+    if found is not None:
+        return found
     out = []
     for tok in text.split():
         name, _, kind = tok.partition(":")
         if not name or not kind:
             raise ValueError(f"operand {tok!r} must be name:KIND")
         out.append(Operand(name, Kind[kind]))
-    return tuple(out)
+    operands = _OPERANDS[text] = tuple(out)
+    return operands
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +238,6 @@ def make_spec(number: int, name: str, operands: str, effect: str, formula: str,
     for _, sized in eff.inputs + eff.outputs:
         if sized is not None and sized not in op_names:
             raise ValueError(f"{name}: effect sized by unknown operand {sized!r}")
-    if bool(flags & F.FUSED) != (fuses is not None):
+    if bool(flags._value_ & F.FUSED._value_) != (fuses is not None):  # (see `OpSpec.has`)
         raise ValueError(f"{name}: FUSED flag and `fuses` must go together")
     return OpSpec(number, name, ops, eff, formula, flags, section, fuses)

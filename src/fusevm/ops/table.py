@@ -12,9 +12,11 @@ ip, and the coercions of `fusevm.values` (int(), num(), str(), truthy()).
 
 from __future__ import annotations
 
-from typing import Final
-
 from fusevm.ops.spec import F, OpSpec, make_spec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _rows: list[OpSpec] = []
 _section = ""

@@ -27,15 +27,20 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.instr import Instr, decode, with_operands
 from fusevm.ops import F, Op
 from fusevm.peephole.pattern import BY_OP, MAX_LEN, STARTING_WITH, Pattern, expand, match
+from fusevm.records import dataclass
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
+
+if TYPE_CHECKING:
+    from typing import Any, Final
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 __all__ = ["fuse", "unfuse"]
 

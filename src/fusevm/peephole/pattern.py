@@ -10,12 +10,15 @@ the sequence back, so a fused op and its expansion always come from the same tex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Final
 
 from fusevm.instr import Instr
 from fusevm.ops import BY_NAME, FUSED_OPS, F, Kind, Op, OpSpec
 from fusevm.ops.fuses import items as fuse_items
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # -- Pattern structure ----------------------------------------------------------------
 

@@ -8,8 +8,11 @@ both into RE2 bracket items. `word` is bash's extension (`[[:word:]]`, alnum plu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 Range = tuple[int, int]
 

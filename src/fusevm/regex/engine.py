@@ -12,9 +12,6 @@ operators is searched with `str.find`, which gives the same answer.
 from __future__ import annotations
 
 import functools
-from typing import Any, Final
-
-import re2
 
 from fusevm.regex.translate import (
     SHELL_ERE,
@@ -24,6 +21,10 @@ from fusevm.regex.translate import (
     translate_ere,
     translate_pattern,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
@@ -50,10 +51,22 @@ def _options(latin1: bool, capture: bool) -> Any:
 # the cost of the search itself on short records. Its compiled objects wrap the C++ RE2
 # (`_regexp`, with `Match(anchor, bytes, pos, endpos)` giving spans); on bytes we call that
 # directly when this version of the package has it, and use the public methods otherwise.
-_ANCHORS: Final = getattr(re2, "_Anchor", None)
-_UNANCHORED: Final = getattr(_ANCHORS, "UNANCHORED", None)
-_ANCHOR_START: Final = getattr(_ANCHORS, "ANCHOR_START", None)
-_ANCHOR_BOTH: Final = getattr(_ANCHORS, "ANCHOR_BOTH", None)
+# The module (and its C++ library) loads when the first pattern is compiled, by
+# `_load_re2`: a program that uses no regex starts without it.
+re2: Any = None
+_UNANCHORED: Any = None
+_ANCHOR_START: Any = None
+_ANCHOR_BOTH: Any = None
+
+
+def _load_re2() -> None:
+    global re2, _UNANCHORED, _ANCHOR_START, _ANCHOR_BOTH
+    import re2 as module
+    anchors = getattr(module, "_Anchor", None)
+    _UNANCHORED = getattr(anchors, "UNANCHORED", None)
+    _ANCHOR_START = getattr(anchors, "ANCHOR_START", None)
+    _ANCHOR_BOTH = getattr(anchors, "ANCHOR_BOTH", None)
+    re2 = module
 
 
 class _Compiled:
@@ -111,6 +124,8 @@ class Regex:
 
     def _compile(self, latin1: bool) -> _Compiled:
         source = self.source.encode("ascii") if latin1 else self.source
+        if re2 is None:
+            _load_re2()
         try:
             return _Compiled(re2.compile(source, _options(latin1, self.groups > 0)))
         except re2.error as exc:

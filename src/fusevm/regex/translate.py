@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.errors import VMError
+from fusevm.records import dataclass
 from fusevm.regex.classes import CLASSES, Range
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = [
     "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "RegexError", "Translation",

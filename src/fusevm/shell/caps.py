@@ -13,10 +13,12 @@ a scope) needs `host_fds`. See docs/security.md for the whole threat model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from fusevm.errors import CapabilityError
+from fusevm.records import dataclass, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,10 @@ class Caps:
 
     ALL: ClassVar[Caps]
     NONE: ClassVar[Caps]
+
+    def replace(self, **changes: bool) -> Caps:
+        """A copy with some capabilities changed: `Caps.NONE.replace(fs_read=True)`."""
+        return replace(self, **changes)
 
     def require(self, name: str, what: str) -> None:
         """Raise CapabilityError unless capability `name` is granted; `what` names the action.

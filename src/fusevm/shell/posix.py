@@ -26,7 +26,7 @@ from fusevm.ops.shell_codes import Redir
 from fusevm.regex import RegexError
 from fusevm.shell import expand, filetest, glob, process, subst
 from fusevm.shell.caps import Caps
-from fusevm.shell.protocol import ShellHostBase
+from fusevm.shell.hostbase import ShellHostBase
 from fusevm.shell.redirect import (
     DOCUMENT,
     FdTable,

@@ -14,8 +14,12 @@ import os
 import signal
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final
+
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = [
     "DEFAULT_PATH",

@@ -24,11 +24,14 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.errors import CapabilityError
 from fusevm.ops.shell_codes import Redir
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = [
     "CLOSED",

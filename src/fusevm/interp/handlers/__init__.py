@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
-from typing import Final
 
 from fusevm.interp.registry import LAZY
 from fusevm.ops import SECTIONS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _MODULES = ("generated", "stack", "variables", "containers", "arith", "compare", "control",
             "io", "higher_order", "fused", "extended", "math")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import to_int
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @handler(Op.BitNot)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.shapes import binary, unary
@@ -11,6 +9,10 @@ from fusevm.interp.vm import VM
 from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import length, to_int, to_str, truthy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @handler(Op.Spaceship)

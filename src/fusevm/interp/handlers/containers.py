@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp.containers_util import array_of, hash_of, store_at
 from fusevm.interp.cow import writable_array, writable_hash
 from fusevm.interp.registry import Step, handler
@@ -11,6 +9,10 @@ from fusevm.interp.vm import VM
 from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import Undef, to_int, to_str
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _where(vm: VM, name: int) -> str:

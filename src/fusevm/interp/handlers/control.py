@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.errors import RecursionLimit, UndefinedFunction, VMError
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM, Frame
 from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import Undef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @handler(Op.Call)

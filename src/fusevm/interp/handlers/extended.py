@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.errors import UnknownExtension, VMError
 from fusevm.interp.cow import writable
 from fusevm.interp.extapi import function_step, gathered_step
@@ -12,6 +10,10 @@ from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.ops.extension import lookup, run_sizes, unpack
 from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Types a builtin's result may have (checked at the top level only: cheap, and enough to
 #: keep a stray Python object or an out-of-range int off the stack).

@@ -9,8 +9,6 @@ against the expansion for every fused op.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.errors import IntegerOverflow
 from fusevm.interp import semantics as sem
 from fusevm.interp.cow import writable_array
@@ -19,6 +17,10 @@ from fusevm.interp.vm import VM
 from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, INT_MIN, to_str, wrap64
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # -- Slot increments and decrements --------------------------------------------------
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import _HALTED, VM
 from fusevm.ops import Op
 from fusevm.values import to_int, to_str, truthy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Halt(Exception):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import Undef, to_str
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @handler(Op.Print, Op.PrintLn)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
@@ -13,6 +12,10 @@ from fusevm.interp.shapes import binary, unary
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import INT_MAX, ieee_pow, to_float, to_int, wrap64
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _ieee(fn: Callable[[float], float], *, overflow: float = math.inf) -> Callable[[Any], float]:

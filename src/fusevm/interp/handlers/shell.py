@@ -17,7 +17,7 @@ from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import FileTest, Redir, param_argc
 from fusevm.shell.expand import tilde_reads_passwd
-from fusevm.shell.protocol import chunk_runner
+from fusevm.shell.hostbase import chunk_runner
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
 

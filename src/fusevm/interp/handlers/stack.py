@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _push_immediate(vm: VM, value: Any, ip: int) -> Step:

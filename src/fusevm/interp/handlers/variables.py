@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.interp.containers_util import array_of, checked_index, store_at
 from fusevm.interp.cow import writable_array
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
 from fusevm.values import Undef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @handler(Op.SlotArrayGet)

@@ -19,15 +19,17 @@ long code takes to get: tier choice, thresholds and results are the same without
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import CodeType
-from typing import TYPE_CHECKING
 
 from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
     from fusevm.jit.config import TraceJitConfig
@@ -56,7 +58,7 @@ def __getattr__(name: str) -> object:
 
 def set_dir(path: str | Path | None) -> None:
     """Use this directory (None: back to FUSEVM_JIT_CACHE_DIR or the default)."""
-    STORE.dir_override = None if path is None else Path(path)
+    STORE.dir_override = None if path is None else os.fspath(path)
     if path is not None:
         STORE.disabled_override = None
 

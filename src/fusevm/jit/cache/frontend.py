@@ -19,18 +19,26 @@ tier stores the code object it generates per chunk with it.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import marshal
 from collections.abc import Callable, Iterable
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
 from fusevm.ops import SCHEMA_HASH
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from importlib.util import MAGIC_NUMBER
+    from typing import Any, Final
+
     from fusevm.chunk import Chunk
+else:
+    # What importlib.util re-exports, without importlib.util's own imports (contextlib).
+    try:
+        from importlib._bootstrap_external import MAGIC_NUMBER
+    except ImportError:  # another implementation's import machinery
+        from importlib.util import MAGIC_NUMBER
 
 CHUNK_TAG: Final = "chunk"
 CODE_TAG: Final = "code"
@@ -168,8 +176,8 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return key_digest("fusevm-code", importlib.util.MAGIC_NUMBER, __version__, build_identity(),
-                      name, importlib.util.source_hash(raw), tuple(extra))
+    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, build_identity(),
+                      name, raw, tuple(extra))
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:

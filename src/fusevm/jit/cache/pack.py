@@ -40,12 +40,12 @@ A later record of a key supersedes an earlier one (re-optimised code, a replaced
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import struct
 import time
 from typing import Any, Final, NamedTuple
 
+from fusevm.digests import blake2b
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
@@ -93,7 +93,7 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
     end = body_at + len(body)
     summed = b"".join((head, meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
                        body))
-    return b"".join((hashlib.blake2b(summed, digest_size=_SUM).digest(), summed,
+    return b"".join((blake2b(summed, digest_size=_SUM).digest(), summed,
                      b"\0" * (_up(end) - end)))
 
 
@@ -121,7 +121,7 @@ class Record:
         """Why the record is damaged, or None."""
         view = self.mapping.view
         at = self.offset
-        summed = hashlib.blake2b(view[at + _SUM:at + self.body_at + self.body_len],
+        summed = blake2b(view[at + _SUM:at + self.body_at + self.body_len],
                                  digest_size=_SUM).digest()
         if summed != view[at:at + _SUM]:
             return "checksum mismatch"
@@ -253,7 +253,7 @@ def _valid_records(fd: int, size: int) -> list[_Row]:
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or end > committed):
             break
-        summed = hashlib.blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
+        summed = blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
         if summed == view[at:at + _SUM]:
             out.append((written, key, bytes(view[at:_up(end)]), at))
         at = _up(end)

@@ -37,20 +37,22 @@ on the first write and every `RESCAN_EVERY` writes, since other processes write 
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
 
-from fusevm.jit.config import TraceJitConfig, default_cache_dir, get_config
+from fusevm.digests import blake2b
+from fusevm.jit.config import TraceJitConfig, default_cache_path, get_config
+from fusevm.records import dataclass
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Final
+
     from fusevm.jit.cache.pack import Pack, Record
 
 MAGIC: Final = b"FUSEVMC\x01"
@@ -115,10 +117,10 @@ def key_digest(*parts: object) -> bytes:
     try:
         raw = marshal.dumps(parts, 2)  # type: ignore[arg-type]  # ValueError if not
     except ValueError:
-        h = hashlib.blake2b(b"f", digest_size=32)
+        h = blake2b(b"f", digest_size=32)
         _feed(h, parts)
         return h.digest()
-    return hashlib.blake2b(b"m" + raw, digest_size=32).digest()
+    return blake2b(b"m" + raw, digest_size=32).digest()
 
 
 def _feed(h: Any, part: object) -> None:
@@ -181,7 +183,7 @@ def tree_identity(root: str) -> bytes:
                         rows.append(f"{e.path[skip:]}:{st.st_size}:{st.st_mtime_ns}")
         except OSError:
             rows.append(f"{d}:unreadable")
-    return hashlib.blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
+    return blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
                            digest_size=16).digest()
 
 
@@ -211,7 +213,7 @@ def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
         offset = (offset + PAGE - 1) // PAGE * PAGE
     head = _HEAD.pack(MAGIC, FORMAT_VERSION, FLAG_ALIGNED if aligned else 0, raw_tag, digest,
                       len(meta_raw), offset, len(body))
-    h = hashlib.blake2b(head, digest_size=_SUM_LEN)
+    h = blake2b(head, digest_size=_SUM_LEN)
     h.update(meta_raw)
     h.update(body)
     pad = b"\0" * (offset - HEADER_SIZE - len(meta_raw))
@@ -236,7 +238,7 @@ def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, i
         return "truncated or oversized"
     if flags & FLAG_ALIGNED and offset % PAGE:
         return "unaligned body"
-    h = hashlib.blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
+    h = blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
     h.update(data[HEADER_SIZE:meta_end])
     h.update(memoryview(data)[offset:])
     if h.digest() != data[_HEAD.size:HEADER_SIZE]:
@@ -258,25 +260,34 @@ class Store:
         self._lock = threading.Lock()
         self.stats = DiskStats()
         #: Programmatic overrides: None = not set (the configuration decides).
-        self.dir_override: Path | None = None
+        self.dir_override: str | None = None
         self.disabled_override: bool | None = None
         self.max_bytes_override: int | None = None
         self.has_max_override = False
-        self._checked: Path | None = None  # the directory whose ownership passed
+        # Directories are strings here: pathlib costs a start-up its import, and the
+        # read path needs only os calls.
+        self._checked: str | None = None  # the directory whose ownership passed
         self._checked_str = ""  # the same, as a string ending in a separator
-        self._default: tuple[TraceJitConfig, Path] | None = None
-        self._broken: Path | None = None  # a directory that failed: no cache there
+        self._default: tuple[TraceJitConfig, str] | None = None
+        self._broken: str | None = None  # a directory that failed: no cache there
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
         self._packs: dict[bytes, Pack] = {}  # key space -> this process's view of its pack
-        self._packs_dir: Path | None = None  # the directory `_packs` are in
+        self._packs_dir: str | None = None  # the directory `_packs` are in
         self.log: Callable[[str], None] = lambda message: None
 
     # -- configuration -------------------------------------------------------------------
 
     def directory(self) -> Path | None:
         """The cache directory, or None when the cache is off."""
+        d = self._directory()
+        if d is None:
+            return None
+        from pathlib import Path
+        return Path(d)
+
+    def _directory(self) -> str | None:
         if self.disabled_override is True:
             return None
         if self.dir_override is not None:
@@ -285,10 +296,10 @@ class Store:
         if not cfg.cache_enabled and self.disabled_override is None:
             return None
         if cfg.cache_dir is not None:
-            return cfg.cache_dir
+            return os.fspath(cfg.cache_dir)
         memo = self._default
         if memo is None or memo[0] is not cfg:
-            memo = self._default = (cfg, default_cache_dir())
+            memo = self._default = (cfg, default_cache_path())
         return memo[1]
 
     def max_bytes(self) -> int | None:
@@ -297,8 +308,8 @@ class Store:
             return self.max_bytes_override
         return self._config().cache_max_bytes
 
-    def _usable(self, create: bool) -> Path | None:
-        d = self.directory()
+    def _usable(self, create: bool) -> str | None:
+        d = self._directory()
         if d is None:
             return None
         if d is self._checked:
@@ -324,7 +335,7 @@ class Store:
         self._checked_str = os.path.join(d, "")
         return d
 
-    def _fail(self, d: Path, why: str) -> None:
+    def _fail(self, d: str, why: str) -> None:
         self._broken = d
         self._checked = None
         self.log(f"disk cache off for this process: {why}")
@@ -377,8 +388,8 @@ class Store:
         self.stats.rejects += 1
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
-    def _pack(self, d: Path, space: bytes) -> Pack:
-        if d is not self._packs_dir:
+    def _pack(self, d: str, space: bytes) -> Pack:
+        if d != self._packs_dir:
             self._packs = {}
             self._packs_dir = d
         p = self._packs.get(space)
@@ -466,7 +477,7 @@ class Store:
             pack.damage = None
             pack.identity = None  # a new file: index it afresh
         try:
-            grew, dropped = pack_mod.append(str(d), space, tag, digest, meta_raw, body,
+            grew, dropped = pack_mod.append(d, space, tag, digest, meta_raw, body,
                                             self._tmp_tag(), rewrite)
         except (OSError, ValueError) as e:
             self.stats.write_errors += 1
@@ -490,8 +501,9 @@ class Store:
     # -- writing --------------------------------------------------------------------------
 
     def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
-              aligned: bool = False) -> Path | None:
-        """Write an entry atomically; None when the cache is off or the write failed."""
+              aligned: bool = False) -> str | None:
+        """Write an entry atomically; its path, or None when the cache is off or the write
+        failed."""
         d = self._usable(create=True)
         if d is None:
             return None
@@ -500,11 +512,12 @@ class Store:
         except ValueError as e:  # metadata marshal cannot write: a caller's bug, not fatal
             self.log(f"disk cache: entry not written ({e})")
             return None
-        path = d / file_name(tag, digest)
+        name = file_name(tag, digest)
+        path = os.path.join(d, name)
         with self._lock:
             self._seq += 1
             seq = self._seq
-        tmp = d / f"{path.name}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
@@ -520,13 +533,13 @@ class Store:
                 os.unlink(tmp)
             except OSError:
                 pass
-            self._fail(d, f"cannot write {path.name}: {e.strerror}")
+            self._fail(d, f"cannot write {name}: {e.strerror}")
             return None
         self.stats.stores += 1
         self._after_write(d, len(data))
         return path
 
-    def _after_write(self, d: Path, size: int) -> None:
+    def _after_write(self, d: str, size: int) -> None:
         cap = self.max_bytes()
         with self._lock:
             self._writes += 1
@@ -544,7 +557,7 @@ class Store:
 
     # -- size control ------------------------------------------------------------------------
 
-    def _files(self, d: Path) -> list[tuple[float, int, str]]:
+    def _files(self, d: str) -> list[tuple[float, int, str]]:
         """(mtime, size, path) of every entry file (temporary files are not entries)."""
         out: list[tuple[float, int, str]] = []
         try:
@@ -561,14 +574,14 @@ class Store:
             pass
         return out
 
-    def _scan_total(self, d: Path) -> int:
+    def _scan_total(self, d: str) -> int:
         return sum(size for _, size, _ in self._files(d))
 
     def size_bytes(self) -> int | None:
         """Bytes of entry files in the directory (None when the cache is off)."""
         d = self._usable(create=False)
         if d is None:
-            return None if self.directory() is None else 0
+            return None if self._directory() is None else 0
         return self._scan_total(d)
 
     def prune(self, target: int | None = None) -> int:
@@ -643,7 +656,7 @@ class Store:
         for name in names:
             if name.endswith(SUFFIX) or name.endswith(".tmp"):
                 try:
-                    os.unlink(d / name)
+                    os.unlink(os.path.join(d, name))
                 except OSError:
                     continue
                 removed += name.endswith(SUFFIX)

@@ -29,10 +29,9 @@ from POSIX's text to follow the real awks, `docs/awk.md` says so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fusevm.lang.awk.errors import AwkRegexError, AwkSyntaxError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.lang.awk.parser import parse
 

@@ -15,7 +15,15 @@ costs a small part of what creating 48 dataclasses costs each process that compi
 
 from __future__ import annotations
 
-from typing import Any, dataclass_transform
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, dataclass_transform
+else:
+    # `typing` costs each compile its import; the marker only informs the type checker.
+    Any = object
+
+    def dataclass_transform(**_: object) -> Any:
+        return lambda cls: cls
 
 _set = object.__setattr__
 

@@ -16,9 +16,16 @@ RS may change between records; the reader keeps one buffer for every mode.
 from __future__ import annotations
 
 import re
-from typing import Final, Protocol
 
-from fusevm.lang.awk.regex import AwkRegex, compile_ere, split_on_regex
+from fusevm.lang.awk.regex import compile_ere, split_on_regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Protocol
+
+    from fusevm.lang.awk.regex import AwkRegex
+else:
+    Protocol = object  # run-time stand-in: only the type checker reads it
 
 _DEFAULT_FIELD: Final = re.compile(r"[^ \t\n]+")
 # ASCII whitespace that str.split() would split on but awk's default FS does not.

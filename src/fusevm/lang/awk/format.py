@@ -18,10 +18,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 DEFAULT_CONVFMT: Final = "%.6g"
 

@@ -13,11 +13,11 @@ nothing, since it takes either.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.state import SPECIAL_INDEX
+from fusevm.records import dataclass, field
 
 Key = tuple[str, str, int]  # ("g", name, 0) or ("p", function, index)
 

@@ -10,10 +10,13 @@ A name immediately followed by `(` is a FUNC_NAME (a user call), anything else a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.lang.awk.errors import AwkSyntaxError, error_context
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Tok(enum.Enum):

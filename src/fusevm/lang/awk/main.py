@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO
 
 import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
 from fusevm.chunk import Chunk
@@ -24,6 +23,10 @@ from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.runtime import make_strnum
 from fusevm.lang.awk.state import AwkState
 from fusevm.lang.awk.streams import ASSIGNMENT, Streams, process_escapes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
 MAX_CALL_DEPTH = 100_000

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, Final
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
@@ -37,6 +36,10 @@ from fusevm.lang.awk.state import NF, AwkArray, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,
                           lowerings_from="fusevm.lang.awk.jit")

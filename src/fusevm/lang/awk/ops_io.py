@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fusevm.interp.extapi import Step
 from fusevm.lang.awk.ops import (
@@ -37,6 +36,10 @@ from fusevm.lang.awk.runtime import match as re_match
 from fusevm.lang.awk.state import AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams, broken_pipe
 from fusevm.ops import F
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # -- print and printf ---------------------------------------------------------------------
 

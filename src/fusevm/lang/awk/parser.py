@@ -14,11 +14,13 @@ outside a function, `break`/`continue` outside a loop, and `next`/`nextfile` in 
 
 from __future__ import annotations
 
-from typing import Final
-
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSyntaxError
 from fusevm.lang.awk.lexer import Lexer, Tok, Token
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _ASSIGN_OPS: Final[dict[Tok, str]] = {
     Tok.ASSIGN: "=", Tok.ADD_ASSIGN: "+=", Tok.SUB_ASSIGN: "-=", Tok.MUL_ASSIGN: "*=",

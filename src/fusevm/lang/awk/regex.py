@@ -10,25 +10,46 @@ and split's rule that empty matches never separate. A bad ERE raises AwkRegexErr
 from __future__ import annotations
 
 import functools
-from typing import Final
 
 from fusevm.lang.awk.errors import AwkRegexError
-from fusevm.lang.awk.lexer import decode_escape
-from fusevm.regex import AWK_CLASSES, Dialect, Regex, RegexError, translate_ere
-from fusevm.regex import compile_ere as _compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.regex import Dialect, Regex
+
+    AwkRegex = Regex
+    AWK_ERE: Dialect
 
 __all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "split_on_regex",
            "subst"]
 
-AWK_ERE: Final = Dialect("awk", decode_escape, class_names=AWK_CLASSES)
+# The regex engine (its translator, RE2) and the lexer's escape decoder load with the
+# first regex a program uses, not with this module: a program that splits records on the
+# default FS and matches nothing starts without them. `AWK_ERE` and `AwkRegex` are made
+# on first access (`__getattr__`).
 
-AwkRegex = Regex
+
+@functools.cache
+def _awk_ere() -> Dialect:
+    from fusevm.lang.awk.lexer import decode_escape
+    from fusevm.regex import AWK_CLASSES, Dialect
+    return Dialect("awk", decode_escape, class_names=AWK_CLASSES)
+
+
+def __getattr__(name: str) -> object:
+    if name == "AWK_ERE":
+        return _awk_ere()
+    if name == "AwkRegex":
+        from fusevm.regex import Regex
+        return Regex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ere_to_re2(ere: str) -> str:
     """The RE2 pattern an awk ERE runs as; raises AwkRegexError."""
+    from fusevm.regex import RegexError, translate_ere
     try:
-        return translate_ere(ere, AWK_ERE).source
+        return translate_ere(ere, _awk_ere()).source
     except RegexError as exc:
         raise AwkRegexError(exc.message) from None
 
@@ -36,14 +57,16 @@ def ere_to_re2(ere: str) -> str:
 @functools.lru_cache(maxsize=512)
 def compile_ere(ere: str) -> Regex:
     """The compiled regex for an awk ERE (cached: dynamic regexes repeat)."""
+    from fusevm.regex import RegexError
+    from fusevm.regex import compile_ere as compile_in
     try:
-        return _compile(ere, AWK_ERE)
+        return compile_in(ere, _awk_ere())
     except RegexError as exc:
         raise AwkRegexError(exc.message) from None
 
 
 def _regex(ere: str | Regex) -> Regex:
-    return ere if isinstance(ere, Regex) else compile_ere(ere)
+    return compile_ere(ere) if isinstance(ere, str) else ere
 
 
 def match(text: str, ere: str | Regex) -> tuple[int, int]:

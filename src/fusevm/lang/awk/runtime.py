@@ -11,11 +11,8 @@ plain `float | int | str | StrNum` (see `values`).
 from __future__ import annotations
 
 import math
-import random
-import string
 import time
 from collections.abc import Sequence
-from typing import Final, TypeVar
 
 from fusevm.lang.awk.fields import RecordReader, TextSource, split_record
 from fusevm.lang.awk.format import (
@@ -26,7 +23,6 @@ from fusevm.lang.awk.format import (
     to_str,
 )
 from fusevm.lang.awk.regex import (
-    AwkRegex,
     compile_ere,
     ere_to_re2,
     match,
@@ -48,7 +44,7 @@ from fusevm.lang.awk.values import (
 )
 
 __all__ = [
-    "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkRegex", "AwkValue",
+    "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkValue",
     "RecordReader", "StrNum", "TextSource", "array_key", "awk_atan2", "awk_cos", "awk_exp",
     "awk_int",
     "awk_log", "awk_mod", "awk_pow", "awk_sin", "awk_sqrt", "compare", "compile_ere",
@@ -58,7 +54,14 @@ __all__ = [
     "tolower", "toupper",
 ]  # fmt: skip
 
-_Ordered = TypeVar("_Ordered", float, str)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from random import Random
+    from typing import Final, TypeVar
+
+    from fusevm.lang.awk.regex import AwkRegex
+
+    _Ordered = TypeVar("_Ordered", float, str)
 
 # -- comparison ------------------------------------------------------------------
 
@@ -135,8 +138,10 @@ def substr(text: str, start: float, length: float | None = None) -> str:
     return text[first : first + math.trunc(length)]
 
 
-_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_UPPER: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+# The ASCII letters spelled out: the `string` module costs start-up its import.
+_ASCII_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER: Final = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower())
+_UPPER: Final = str.maketrans(_ASCII_UPPER.lower(), _ASCII_UPPER)
 
 
 def tolower(text: str) -> str:
@@ -154,9 +159,9 @@ def split(text: str, separator: str | AwkRegex | None, fs: str = " ") -> list[st
     or by the current FS when no separator is given."""
     if separator is None:
         return split_record(text, fs)
-    if isinstance(separator, AwkRegex):
-        return split_on_regex(text, separator)
-    return split_record(text, separator)
+    if isinstance(separator, str):
+        return split_record(text, separator)
+    return split_on_regex(text, separator)
 
 
 # -- arithmetic -----------------------------------------------------------------
@@ -260,15 +265,22 @@ class AwkRandom:
 
     def __init__(self, seed: float = 0.0) -> None:
         self._seed = seed
-        self._rng = random.Random()
-        self._reseed(seed)
+        # Made, seeded with `_seed`, on the first rand(): most programs never call it,
+        # and `random` costs each start-up its import.
+        self._rng: Random | None = None
 
     def _reseed(self, seed: float) -> None:
-        self._rng.seed(int(seed) if math.isfinite(seed) else 0)
+        if self._rng is not None:
+            self._rng.seed(int(seed) if math.isfinite(seed) else 0)
 
     def rand(self) -> float:
         """A number in [0, 1)."""
-        return self._rng.random()
+        rng = self._rng
+        if rng is None:
+            from random import Random
+            rng = self._rng = Random()
+            self._reseed(self._seed)
+        return rng.random()
 
     def srand(self, seed: float | None = None) -> float:
         """Reseed (with the time of day when `seed` is None); returns the previous seed."""

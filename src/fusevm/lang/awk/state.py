@@ -12,7 +12,6 @@ rebuilt with OFS on the next read of `$0`.
 from __future__ import annotations
 
 import os
-from typing import Any, Final
 
 from fusevm.errors import VMError
 from fusevm.lang.awk.format import DEFAULT_CONVFMT, num_to_str
@@ -25,6 +24,12 @@ from fusevm.lang.awk.runtime import (
     to_num,
     to_str,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 
 class AwkArray(dict[str, Any]):

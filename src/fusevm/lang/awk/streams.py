@@ -12,24 +12,25 @@ import io
 import re
 import sys
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Final
 
 from fusevm.lang.awk.fields import RecordReader
-from fusevm.lang.awk.lexer import decode_escape
 from fusevm.lang.awk.runtime import make_strnum, to_num
 from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
 
 ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.DOTALL)
 ENCODING: Final = "latin-1"
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from typing import IO, Any, Final
 
 
 def process_escapes(text: str) -> str:
     """Escape sequences in a command-line assignment's value, as in a string literal."""
     if "\\" not in text:
         return text
+    from fusevm.lang.awk.lexer import decode_escape  # (the lexer is not needed at start-up)
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class StrNum:

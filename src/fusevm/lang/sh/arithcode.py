@@ -8,13 +8,15 @@ The code leaves the value (an int) on the stack, evaluating operands left to rig
 
 from __future__ import annotations
 
-from typing import Final
-
 from fusevm.chunk import ChunkBuilder
 from fusevm.lang.sh import arith
 from fusevm.lang.sh.errors import ShError
 from fusevm.lang.sh.opset import ARITH_BINARY, ARITH_UNARY, SH
 from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _CORE: Final = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul}
 _BIN: Final = {op: i for i, op in enumerate(ARITH_BINARY)}

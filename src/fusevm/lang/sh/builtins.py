@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from typing import Any
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
@@ -26,6 +25,10 @@ from fusevm.lang.sh.state import (
 )
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 B = runtime.BUILTINS
 

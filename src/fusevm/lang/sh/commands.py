@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Any
 
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.builtins import B, builtin, out, quote
@@ -17,6 +16,10 @@ from fusevm.lang.sh.printf import printf
 from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_name, write
 from fusevm.lang.sh.testcmd import test
 from fusevm.shell import process
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @builtin(":", "true")

@@ -9,8 +9,6 @@ compound commands); the rest are `sh` extension ops (see `opset`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.sh import arithcode, ast, words
 from fusevm.lang.sh.lexer import _assignment
@@ -35,6 +33,7 @@ from fusevm.lang.sh.opset import (
 )
 from fusevm.ops import Op
 from fusevm.ops.shell_codes import Redir
+from fusevm.records import dataclass, field
 
 _REDIR_KINDS = {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
                 ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, NoReturn
 
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
-from fusevm.shell.protocol import ShellHostBase
+from fusevm.shell.hostbase import ShellHostBase
 from fusevm.shell.redirect import RedirectError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+else:
+    NoReturn = object  # run-time stand-in: only the type checker reads it
 
 #: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
 #: status and exit with its status.

@@ -9,7 +9,6 @@ handlers (`ops`) share live here too, so imports go one way: `ops` -> `hotops`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
 
 from fusevm.interp import shapes
 from fusevm.interp.extapi import Step
@@ -37,6 +36,10 @@ from fusevm.lang.sh.opset import (
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
 from fusevm.lang.sh.testcmd import COMPARE, test
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
 _DEFAULT_IFS: Final = words.DEFAULT_IFS

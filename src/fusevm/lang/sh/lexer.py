@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Final
 
 from fusevm.lang.sh import ast
 from fusevm.lang.sh.errors import ShSyntaxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 RESERVED: Final = frozenset(
     "if then else elif fi do done case esac while until for { } ! in".split())

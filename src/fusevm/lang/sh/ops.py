@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any, Final
 
 from fusevm.interp.extapi import Step
 from fusevm.interp.shapes import unary
@@ -25,6 +24,10 @@ from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
 from fusevm.lang.sh.state import DOC, Pending, ShState, enter_child, wait_child
 from fusevm.values import Status
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
 

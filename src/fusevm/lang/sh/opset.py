@@ -9,10 +9,12 @@ order fixes the ids.
 
 from __future__ import annotations
 
-from typing import Final
-
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100)
 R: Final = F.MAY_RAISE

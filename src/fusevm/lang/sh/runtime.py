@@ -12,7 +12,6 @@ import errno
 import os
 import signal
 from collections.abc import Callable
-from typing import Any, Final, NoReturn
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -34,6 +33,12 @@ from fusevm.lang.sh.state import (
 )
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final, NoReturn
+else:
+    Any = object  # run-time stand-in: only the type checker reads it
 
 Builtin = Callable[[ShState, Any, list[str]], int]
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
-from dataclasses import dataclass, field
-from typing import Any, Final
 
 from fusevm.lang.sh.errors import ShError
 from fusevm.ops.shell_codes import Redir
+from fusevm.records import dataclass, field
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError, document_fd, open_target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 DOC: Final = -1  # pseudo redirect kind: a here-document; target is its text
 OPTION_LETTERS: Final = "efuxnvCa"

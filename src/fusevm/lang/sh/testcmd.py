@@ -6,9 +6,12 @@ import operator
 import os
 import stat
 from collections.abc import Callable
-from typing import Final
 
 from fusevm.lang.sh.state import ShState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _UNARY: Final = frozenset("-b -c -d -e -f -g -h -L -n -p -r -s -S -t -u -w -x -z -k -G -O".split())
 _BINARY: Final = frozenset("= != == -eq -ne -gt -ge -lt -le -nt -ot -ef < >".split())

@@ -11,7 +11,9 @@ splitting, pathname expansion and quote removal in one pass; `strip()` only remo
 
 from __future__ import annotations
 
-from typing import Final
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 QS: Final = "\ufdd0"
 QE: Final = "\ufdd1"
