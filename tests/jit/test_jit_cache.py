@@ -666,3 +666,47 @@ def test_source_identity_changes_with_any_module(tmp_path: Path) -> None:
     assert tree_identity(str(tmp_path)) == first
     (tmp_path / "pkg" / "a.py").write_text("x = 10\n")
     assert tree_identity(str(tmp_path)) != first
+
+
+def test_records_are_verified_once_when_indexed(cache_dir: Path) -> None:
+    """A record's checksum and metadata are checked when the pack is indexed: a damaged
+    record is marked there, counted as a reject when its key is loaded (never before),
+    and replaced by the next store; a sound record's metadata is decoded once."""
+    space = b"v" * 16
+    store = cache.STORE
+    keys = [key_digest("unit", i) for i in range(3)]
+    for i, k in enumerate(keys):
+        assert store.store_packed(space, "blk", k, {"i": i}, bytes([i]) * 100)
+    (path,) = packs(cache_dir)
+    recs = pack.records(str(path))
+    data = bytearray(path.read_bytes())
+    data[recs[1].offset + recs[1].body_at] ^= 0xFF  # a flipped body byte: bad checksum
+    replace_file(path, bytes(data))
+    store.reset()
+    calls: list[bytes] = []
+
+    def use(rec: pack.Record) -> Any:
+        calls.append(bytes(rec.body()[:1]))
+        return rec.meta
+    assert store.load_packed(space, "blk", keys[0], use) == {"i": 0}  # indexes all three
+    p = store._packs[space]
+    assert p.index[keys[1]].damage == "checksum mismatch"
+    assert p.index[keys[2]].damage is None and p.index[keys[2]].meta == {"i": 2}
+    assert disk()["rejects"] == 0  # found while indexing, counted when used
+    assert store.load_packed(space, "blk", keys[1], use) is None
+    assert disk()["rejects"] == 1 and calls == [b"\0"]
+    assert store.store_packed(space, "blk", keys[1], {"i": 1}, b"\1" * 100)
+    assert store.load_packed(space, "blk", keys[1], use) == {"i": 1}
+    assert disk()["rejects"] == 1
+
+
+def test_metadata_that_does_not_decode_is_a_reject(cache_dir: Path) -> None:
+    space = b"w" * 16
+    key = key_digest("unit", 0)
+    rec = pack.encode_record("blk", key, b"\xff\x00garbage", b"\0" * 64, 0.0)
+    assert cache.STORE.store_packed(space, "blk", key_digest("unit", 1), {}, b"\0" * 64)
+    (path,) = packs(cache_dir)
+    replace_file(path, pack.pack_header(space, pack.PACK_HEADER + len(rec), 1) + rec)
+    cache.STORE.reset()
+    assert cache.STORE.load_packed(space, "blk", key, lambda r: r.meta) is None
+    assert disk()["rejects"] == 1

@@ -211,6 +211,8 @@ def load_native(store: Store, tag: str, key: bytes,
     """
 
     def use(rec: Record) -> tuple[Native, dict[str, Any]]:
+        # The caller owns what it gets: a fresh decode of the verified metadata, not the
+        # record's shared copy.
         meta = marshal.loads(rec.meta_raw())
         if check is not None:
             check(meta)
@@ -280,7 +282,7 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
     """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
     metadata that does not fit `an` (the record passed its checksum and key checks, so
     this guards against a writer's bug, not a damaged file)."""
-    meta = marshal.loads(rec.meta_raw())
+    meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
     if t != tier or ops != an.n_ops or type(blocks) is not int:
         raise ValueError("the entry is for another unit")

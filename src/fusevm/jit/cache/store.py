@@ -391,9 +391,9 @@ class Store:
 
     def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
         """The record of a key in the pack of a key space (see pack.py), its tag and
-        checksum verified, or None: a miss, or a reject (a damaged pack or record), both
-        counted. The caller reports what it makes of the record with `loaded` or
-        `rejected`.
+        checksum verified (the checksum when the record was indexed), or None: a miss, or
+        a reject (a damaged pack or record), both counted. The caller reports what it
+        makes of the record with `loaded` or `rejected`.
 
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
         header and indexes what was appended since.
@@ -414,7 +414,7 @@ class Store:
             if rec is None:
                 self.stats.misses += 1
                 return None
-        why = "wrong tag" if rec.tag != tag.encode("ascii") else rec.check()
+        why = rec.damage or ("wrong tag" if rec.tag != tag.encode("ascii") else None)
         if why is not None:
             self.rejected(pack, digest, why)
             return None
