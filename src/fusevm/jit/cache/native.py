@@ -301,7 +301,7 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
     info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
                     frozenset([_TRAPS[c] for c in traps]), 0.0, native.pipeline,
                     native.codegen)
-    return Unit(native, info, an.live_in, list(zip(slots, written)), results, an.nslots,
+    return Unit(native, info, an.live_in, tuple(zip(slots, written)), results, an.nslots,
                 an.tracked, an.max_depth)
 
 
