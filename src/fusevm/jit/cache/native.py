@@ -232,14 +232,14 @@ def _native(rec: Record, meta: dict[str, Any]) -> Native:
     if not (type(offset) is int and 0 <= offset < rec.body_len
             and type(pipeline) is str and type(codegen) is int):
         raise ValueError("bad entry metadata")
-    body = rec.body()
-    blob = bytes(body)
+    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
+    blob = rec.body()
     mapping = rec.mapping
     region: Any
     if mapping.executable:
         address, region = mapping.address + rec.offset + rec.body_at, mapping
     else:
-        region = CodeRegion(blob)
+        region = CodeRegion(bytes(blob))
         address = region.address
     return Native(address + offset, region, blob, offset, pipeline, codegen)
 

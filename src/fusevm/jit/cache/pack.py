@@ -108,7 +108,7 @@ class Record:
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
                  "meta", "damage")
 
-    def __init__(self, mapping: FileMapping, offset: int, tag: bytes, meta_len: int,
+    def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
         self.mapping = mapping
         self.offset = offset
@@ -185,8 +185,8 @@ def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) 
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or at + body_at + body_len > end):
             return "bad record header"
-        rec = into[key] = Record(mapping, at, tag.rstrip(b"\0"), meta_len, body_at,
-                                 body_len, written)
+        rec = into[key] = Record(mapping, at, tag.rstrip(b"\0").decode("latin-1"),
+                                 meta_len, body_at, body_len, written)
         rec.verify()
         at += _up(body_at + body_len)
     return None

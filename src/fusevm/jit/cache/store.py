@@ -414,7 +414,7 @@ class Store:
             if rec is None:
                 self.stats.misses += 1
                 return None
-        why = rec.damage or ("wrong tag" if rec.tag != tag.encode("ascii") else None)
+        why = rec.damage or ("wrong tag" if rec.tag != tag else None)
         if why is not None:
             self.rejected(pack, digest, why)
             return None
@@ -448,7 +448,7 @@ class Store:
         return value
 
     def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
-                     body: bytes) -> bool:
+                     body: bytes | memoryview) -> bool:
         """Append a record to a key space's pack; False when the cache is off or the write
         failed (then the process runs without the cache)."""
         from fusevm.jit.cache import pack as pack_mod
