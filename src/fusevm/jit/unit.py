@@ -187,15 +187,24 @@ class Unit:
         self.float_in: tuple[int, ...] = ()
         self.restore: tuple[tuple[int, int], ...] = ()
         if live_in:
-            kinds = info.kinds
-            for s, k in zip(live_in, kinds):
+            # One loop, no comprehensions: this runs for every unit loaded from the cache.
+            written = dict(copy_out)  # slot -> kind; only membership is used
+            ints: list[int] = []
+            floats: list[int] = []
+            restore: list[tuple[int, int]] = []
+            for s, k in zip(live_in, info.kinds):
                 kb[s] = k
-            self.int_in = tuple([s for s, k in zip(live_in, kinds) if k == INT or k == BOOL])
-            self.float_in = tuple([s for s, k in zip(live_in, kinds) if k == FLOAT])
+                if k == INT or k == BOOL:
+                    ints.append(s)
+                elif k == FLOAT:
+                    floats.append(s)
+                if s in written:
+                    restore.append((s, k))
+            self.int_in = tuple(ints)
+            self.float_in = tuple(floats)
             # The unit stores the kind byte of every slot it writes; those that are also
             # live-in get their entry kind back after each run, for the next entry guard.
-            written = {s for s, _ in copy_out}
-            self.restore = tuple([(s, k) for s, k in zip(live_in, kinds) if s in written])
+            self.restore = tuple(restore)
         self.runs = 0
         self.deopts = 0
         self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime

@@ -260,6 +260,7 @@ def unit_meta(unit: Unit) -> dict[str, Any]:
 
 _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
+_INT_TYPE: Final = frozenset({int})
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
@@ -286,8 +287,8 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
     if t != tier or ops != an.n_ops or type(blocks) is not int:
         raise ValueError("the entry is for another unit")
-    ints = {type(x) for x in slots + written + results + helpers + traps}
-    if not ints <= {int} or len(slots) != len(written):
+    if not set(map(type, slots + written + results + helpers + traps)) <= _INT_TYPE \
+            or len(slots) != len(written):
         raise TypeError("unit metadata holds something else than numbers")
     if slots and (min(slots) < 0 or max(slots) >= an.nslots):
         raise ValueError("a written slot is out of range")
@@ -299,7 +300,7 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
         helper_address(h)  # raises for a helper this process does not have
     native = _native(rec, meta)
     info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
-                    frozenset([_TRAPS[c] for c in traps]), 0.0, native.pipeline,
+                    frozenset(map(_TRAPS.__getitem__, traps)), 0.0, native.pipeline,
                     native.codegen)
     return Unit(native, info, an.live_in, tuple(zip(slots, written)), results, an.nslots,
                 an.tracked, an.max_depth)
