@@ -710,3 +710,27 @@ def test_metadata_that_does_not_decode_is_a_reject(cache_dir: Path) -> None:
     cache.STORE.reset()
     assert cache.STORE.load_packed(space, "blk", key, lambda r: r.meta) is None
     assert disk()["rejects"] == 1
+
+
+@requires_llvmlite
+def test_a_load_after_indexing_neither_hashes_nor_decodes(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the pack is indexed, loading a unit is a lookup, checks of the decoded
+    metadata and the Unit: no checksum, no decoding, and the code is not copied (its blob
+    is a view of the pack mapping)."""
+    assert run_loop() == 499500
+    assert run_loop(500) == 124750
+    runtime.reset()
+    cache.STORE.reset()
+    assert run_loop() == 499500  # maps and indexes the pack: both records verified there
+    assert disk()["loads"] == 1
+
+    def forbidden(*args: Any, **kw: Any) -> Any:
+        raise AssertionError("hashed or decoded at load time")
+    # verify() is where a record is hashed and decoded; meta_raw() what a decode reads
+    monkeypatch.setattr(pack.Record, "verify", forbidden)
+    monkeypatch.setattr(pack.Record, "meta_raw", forbidden)
+    assert run_loop(500) == 124750  # another chunk: its unit comes from the index
+    assert disk()["loads"] == 2 and disk()["rejects"] == 0
+    units = [e.unit for _, e in runtime.entries() if e.unit is not None]
+    assert units and all(isinstance(u.native.blob, memoryview) for u in units)
