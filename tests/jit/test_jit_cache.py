@@ -668,10 +668,11 @@ def test_source_identity_changes_with_any_module(tmp_path: Path) -> None:
     assert tree_identity(str(tmp_path)) != first
 
 
-def test_records_are_verified_once_when_indexed(cache_dir: Path) -> None:
-    """A record's checksum and metadata are checked when the pack is indexed: a damaged
-    record is marked there, counted as a reject when its key is loaded (never before),
-    and replaced by the next store; a sound record's metadata is decoded once."""
+def test_records_are_verified_once_on_first_use(cache_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexing a pack checks no record's checksum; a record's first load checks it and
+    decodes its metadata (a damaged one is a counted reject, replaced by the next store),
+    and later loads of it do neither again."""
     space = b"v" * 16
     store = cache.STORE
     keys = [key_digest("unit", i) for i in range(3)]
@@ -690,14 +691,19 @@ def test_records_are_verified_once_when_indexed(cache_dir: Path) -> None:
         return rec.meta
     assert store.load_packed(space, "blk", keys[0], use) == {"i": 0}  # indexes all three
     p = store._packs[space]
-    assert p.index[keys[1]].damage == "checksum mismatch"
-    assert p.index[keys[2]].damage is None and p.index[keys[2]].meta == {"i": 2}
-    assert disk()["rejects"] == 0  # found while indexing, counted when used
+    assert p.index[keys[0]].verified
+    assert not p.index[keys[1]].verified and not p.index[keys[2]].verified
+    assert disk()["rejects"] == 0
     assert store.load_packed(space, "blk", keys[1], use) is None
     assert disk()["rejects"] == 1 and calls == [b"\0"]
     assert store.store_packed(space, "blk", keys[1], {"i": 1}, b"\1" * 100)
     assert store.load_packed(space, "blk", keys[1], use) == {"i": 1}
     assert disk()["rejects"] == 1
+
+    def again(rec: pack.Record) -> None:
+        raise AssertionError("verified twice")
+    monkeypatch.setattr(pack.Record, "verify", again)
+    assert store.load_packed(space, "blk", keys[0], use) == {"i": 0}
 
 
 def test_metadata_that_does_not_decode_is_a_reject(cache_dir: Path) -> None:
@@ -713,24 +719,23 @@ def test_metadata_that_does_not_decode_is_a_reject(cache_dir: Path) -> None:
 
 
 @requires_llvmlite
-def test_a_load_after_indexing_neither_hashes_nor_decodes(
+def test_a_second_load_of_a_record_neither_hashes_nor_decodes(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once the pack is indexed, loading a unit is a lookup, checks of the decoded
-    metadata and the Unit: no checksum, no decoding, and the code is not copied (its blob
-    is a view of the pack mapping)."""
+    """A record loaded before in this process (a unit dropped, then needed again) is a
+    lookup, checks of its decoded metadata and the Unit: no checksum, no decoding, and
+    the code is not copied (its blob is a view of the pack mapping)."""
     assert run_loop() == 499500
-    assert run_loop(500) == 124750
     runtime.reset()
     cache.STORE.reset()
-    assert run_loop() == 499500  # maps and indexes the pack: both records verified there
-    assert disk()["loads"] == 1
+    assert run_loop() == 499500  # maps and indexes the pack, verifies the record
+    runtime.reset()
 
     def forbidden(*args: Any, **kw: Any) -> Any:
-        raise AssertionError("hashed or decoded at load time")
+        raise AssertionError("hashed or decoded again")
     # verify() is where a record is hashed and decoded; meta_raw() what a decode reads
     monkeypatch.setattr(pack.Record, "verify", forbidden)
     monkeypatch.setattr(pack.Record, "meta_raw", forbidden)
-    assert run_loop(500) == 124750  # another chunk: its unit comes from the index
+    assert run_loop() == 499500
     assert disk()["loads"] == 2 and disk()["rejects"] == 0
     units = [e.unit for _, e in runtime.entries() if e.unit is not None]
     assert units and all(isinstance(u.native.blob, memoryview) for u in units)

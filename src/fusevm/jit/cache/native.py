@@ -2,8 +2,9 @@
 
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
-(`loader.py`) and indexes, checking each record's checksum once: a load is an index
-lookup, the metadata checks and a pointer into the mapping, and llvmlite is never imported.
+(`loader.py`) and indexes: a load is an index lookup, the metadata checks and a pointer
+into the mapping (a record's checksum is checked on its first load only), and llvmlite is
+never imported.
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table

@@ -3,9 +3,9 @@
 Every native entry (`lin`, `blk`, `trc`) of one process key space (one fusevm build, one
 LLVM, one CPU: `native.process_key`) is a record of the pack file
 `<space, 32 hex>.pack.fjit`. A process maps the pack read+execute once and indexes its
-records, checking each record's checksum and decoding its metadata as it indexes it; a
-load after that is a dictionary lookup and a pointer into the mapping, with no system call
-and no hashing. The layout (little-endian):
+records; a load after that is a dictionary lookup and a pointer into the mapping, with no
+system call. A record's checksum is checked and its metadata decoded on its first load
+only (`Record.verify`). The layout (little-endian):
 
 | bytes | pack header (64) |
 |---|---|
@@ -100,13 +100,13 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
 
 
 class Record:
-    """Where one record is in a mapping (`offset` from the mapping's start), verified when
-    it is indexed: `damage` says why it must not be used (a bad checksum, metadata that
-    does not decode), else `meta` is its decoded metadata. A plain class: a dataclass
-    costs import time."""
+    """Where one record is in a mapping (`offset` from the mapping's start). It is verified
+    once, on its first use (`verify`): then `damage` says why it must not be used (a bad
+    checksum, metadata that does not decode), else `meta` is its decoded metadata. A plain
+    class: a dataclass costs import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
-                 "meta", "damage")
+                 "verified", "meta", "damage")
 
     def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
@@ -117,6 +117,7 @@ class Record:
         self.body_at = body_at
         self.body_len = body_len
         self.written = written
+        self.verified = False
         self.meta: dict[str, Any] = {}
         self.damage: str | None = None
 
@@ -125,9 +126,13 @@ class Record:
         return _up(self.body_at + self.body_len)
 
     def verify(self) -> None:
-        """Check the record's checksum and decode its metadata once, when it is indexed:
-        the committed part of a pack is never written again (appends go past it, anything
-        else replaces the file), so a load needs neither again."""
+        """Check the record's checksum and decode its metadata, once: the committed part
+        of a pack is never written again (appends go past it, anything else replaces the
+        file), so later loads of the record need neither. Done on first use, not when the
+        pack is indexed: a process indexes every record of a pack (up to `MAX_RECORDS`)
+        but uses few, and hashing them all would cost its first load tens of
+        milliseconds."""
+        self.verified = True
         view = self.mapping.view
         at = self.offset
         summed = hashlib.blake2b(view[at + _SUM:at + self.body_at + self.body_len],
@@ -172,7 +177,7 @@ def read_header(head: bytes, space: bytes | None, size: int) -> tuple[int, int] 
 
 def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) -> str | None:
     """Index the records in file offsets [start, end), held by a mapping of the file from
-    `mapping.start` (later records win), each verified (`Record.verify`); why the chain is
+    `mapping.start` (later records win; each is verified on first use); why the chain is
     broken, or None."""
     view = mapping.view
     unpack = _REC.unpack_from
@@ -185,9 +190,8 @@ def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) 
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or at + body_at + body_len > end):
             return "bad record header"
-        rec = into[key] = Record(mapping, at, tag.rstrip(b"\0").decode("latin-1"),
-                                 meta_len, body_at, body_len, written)
-        rec.verify()
+        into[key] = Record(mapping, at, tag.rstrip(b"\0").decode("latin-1"), meta_len,
+                           body_at, body_len, written)
         at += _up(body_at + body_len)
     return None
 

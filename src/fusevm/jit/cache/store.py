@@ -391,7 +391,7 @@ class Store:
 
     def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
         """The record of a key in the pack of a key space (see pack.py), its tag and
-        checksum verified (the checksum when the record was indexed), or None: a miss, or
+        checksum verified (the checksum on the record's first use), or None: a miss, or
         a reject (a damaged pack or record), both counted. The caller reports what it
         makes of the record with `loaded` or `rejected`.
 
@@ -414,6 +414,8 @@ class Store:
             if rec is None:
                 self.stats.misses += 1
                 return None
+        if not rec.verified:
+            rec.verify()
         why = rec.damage or ("wrong tag" if rec.tag != tag else None)
         if why is not None:
             self.rejected(pack, digest, why)
