@@ -8,9 +8,10 @@ Three measurements, each interleaved (cold and warm alternate) and reported as m
    tier): the first compile (`tier.compile`: typing, IR, LLVM at the first pipeline), the
    O2 re-compile, and a load from the disk cache in a fresh process, as the runtime does
    it (the key, then `cache.load_unit`: index lookup in the pack the process mapped once,
-   checksum, metadata checks, the Unit). Ratio goal: load >= 300x faster than the first
-   compile. Times are this thread's CPU time, so other processes on a shared machine do
-   not count.
+   the record's checksum and metadata decoding (each record's first load in a process
+   does both, and every load measured here is a first), metadata checks, the Unit).
+   Ratio goal: load >= 300x faster than the first compile. Times are this thread's CPU
+   time, so other processes on a shared machine do not count.
 2. Fresh processes: start-up to the first result of a VM that runs interpreted (no JIT)
    vs start-up to the first *native* result of a VM whose unit is in the disk cache
    (llvmlite never imported), and a cold-cache process for scale. Goal: warm <= 1.5x bare.
@@ -133,13 +134,15 @@ def bench_units(rounds: int, tmp: Path) -> None:
     print("## 1. Per unit: compile and load from disk (ms, medians)\n")
     print("Fresh processes get each unit once, in turn, as the runtime does: `compile` is")
     print("`tier.compile` (typing, IR, LLVM at the first pipeline), `load` the key and")
-    print("`cache.load_unit` (index lookup in the pack the process mapped once, checksum,")
-    print("metadata checks, the Unit). A process's first unit also imports LLVM or the")
-    print("loader (and maps and indexes the pack), so it is reported on its own (`first`;")
+    print("`cache.load_unit` (index lookup in the pack the process mapped once, checksum")
+    print("and metadata decoding, metadata checks, the Unit). A process's first unit also")
+    print("imports LLVM or the loader (and maps and indexes the pack), so it is reported")
+    print("on its own (`first`;")
     print("the order rotates) and the columns are the medians of the other units. `load")
     print("3rd`: each process then loads every unit twice more (a new Unit from the mapped")
-    print("record each time), and this is the third; CPython runs code it has run a few")
-    print("times faster. `warm compile` and `O2`: compiles in this long-running process.\n")
+    print("record each time, the record verified already), and this is the third; CPython")
+    print("runs code it has run a few times faster. `warm compile` and `O2`: compiles in")
+    print("this long-running process.\n")
     cfg = get_config()
     o2 = cfg.replace(first_pipeline=cfg.reopt_pipeline, first_codegen=cfg.reopt_codegen)
     units = prepared()

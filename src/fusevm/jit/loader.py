@@ -41,7 +41,9 @@ class Native:
 
     address: int
     keepalive: Any
-    blob: bytes | None  # the pre-linked bytes (None when MCJIT had to link)
+    #: The pre-linked bytes (None when MCJIT had to link); for code loaded from the disk
+    #: cache, a view of the mapping `keepalive` holds.
+    blob: bytes | memoryview | None
     entry_offset: int
     pipeline: str
     codegen: int

@@ -131,64 +131,80 @@ class Unit:
     """
 
     def __init__(self, native: Any, info: UnitInfo, live_in: tuple[int, ...],
-                 writes: list[tuple[int, SlotKind]], results: list[SlotKind],
+                 copy_out: tuple[tuple[int, int], ...], result_kinds: tuple[int, ...],
                  nslots: int, tracked: tuple[int, ...] = (), max_depth: int = 1) -> None:
+        """`copy_out`: (slot, kind byte) of every slot the unit may write; `result_kinds`:
+        the kind byte of each result (plain ints: `build_unit` converts the typing's)."""
         self.info = info
         self.live_in = live_in
         self.tracked = tracked
-        self.copy_out = tuple((s, int(k)) for s, k in writes)
-        self.result_kinds = tuple(int(k) for k in results)
+        self.copy_out = copy_out
+        self.result_kinds = result_kinds
         self.nslots = nslots
         # One buffer holds the context, the default fuel word, the slot and result words,
         # the helper table and the kind bytes (a unit is built per cache load: few objects).
-        n = max(nslots, 1)
-        m = max(len(results), max_depth, 1)
+        n = nslots or 1
+        nresults = len(result_kinds)
+        m = max(nresults, max_depth, 1)
         helpers = info.helper_ids
-        words = _CTX_WORDS + 1
-        w0, r0, h0 = words, words + n, words + n + m
-        k0 = h0 + max(len(helpers), 1)
+        w0 = _CTX_WORDS + 1
+        r0 = w0 + n
+        h0 = r0 + m
+        k0 = h0 + (len(helpers) or 1)
         # A bytearray, not a ctypes array: each new array length would create a ctypes
         # type (10-20 us, the largest cost of loading a unit from the disk cache). Its
         # memory is 16-byte aligned and, exported to the views below, never moves.
         self._buf = buf = bytearray(8 * (k0 + (n + m + 7) // 8))
         base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
         raw = memoryview(buf)
-        cw = raw[:_CTX_WORDS * 8 + 8].cast("q")
-        self.cw = cw
-        self.iw = raw[w0 * 8:r0 * 8].cast("q")
-        self.fw = raw[w0 * 8:r0 * 8].cast("d")
-        self.ir_ = raw[r0 * 8:h0 * 8].cast("q")
-        self.fr = raw[r0 * 8:h0 * 8].cast("d")
-        self.kb = raw[k0 * 8:k0 * 8 + n]
+        # Two whole-buffer casts sliced per region: a slice is cheaper than a cast.
+        words = raw.cast("q")
+        doubles = raw.cast("d")
+        self.cw = cw = words[:w0]
+        self.iw = words[w0:r0]
+        self.fw = doubles[w0:r0]
+        self.ir_ = words[r0:h0]
+        self.fr = doubles[r0:h0]
+        self.kb = kb = raw[k0 * 8:k0 * 8 + n]
         self.kr = raw[k0 * 8 + n:k0 * 8 + n + m]
-        if helpers:
-            table = raw[h0 * 8:(h0 + len(helpers)) * 8].cast("q")
-            for i, h in enumerate(helpers):
-                table[i] = helper_address(h)
+        for i, h in enumerate(helpers):
+            words[h0 + i] = helper_address(h)
         cw[_SLOTS] = base + w0 * 8
         cw[_SLOT_KINDS] = base + k0 * 8
         cw[_RESULTS] = base + r0 * 8
         cw[_RESULT_KINDS] = base + k0 * 8 + n
         cw[_HELPERS] = base + h0 * 8
         cw[_NSLOTS] = nslots
-        cw[_NRESULTS] = len(results)
+        cw[_NRESULTS] = nresults
         cw[_CTX_WORDS] = FUEL_MAX  # the fuel word used when the caller passes none
-        self.default_fuel = base + _CTX_WORDS * 8
-        cw[_FUEL] = self.default_fuel
+        self.default_fuel = cw[_FUEL] = base + _CTX_WORDS * 8
         self.ctx_addr = base
         self.code: tuple[Any, Any] = (_UNIT_FN(native.address), native)
         # Copy plans: live-in slots by how their word is written, written slots and
         # results by how their word is read back (None: read the kind byte).
-        kinds = info.kinds
-        for s, k in zip(live_in, kinds):
-            self.kb[s] = k
-        self.int_in = tuple(s for s, k in zip(live_in, kinds) if k in (INT, BOOL))
-        self.float_in = tuple(s for s, k in zip(live_in, kinds) if k == FLOAT)
-        self.single_result = self.result_kinds[0] if len(self.result_kinds) == 1 else -1
-        # The unit stores the kind byte of every slot it writes; those that are also
-        # live-in get their entry kind back after each run, for the next entry guard.
-        written = {s for s, _ in writes}
-        self.restore = tuple((s, k) for s, k in zip(live_in, kinds) if s in written)
+        self.single_result = result_kinds[0] if nresults == 1 else -1
+        self.int_in: tuple[int, ...] = ()
+        self.float_in: tuple[int, ...] = ()
+        self.restore: tuple[tuple[int, int], ...] = ()
+        if live_in:
+            # One loop, no comprehensions: this runs for every unit loaded from the cache.
+            written = dict(copy_out)  # slot -> kind; only membership is used
+            ints: list[int] = []
+            floats: list[int] = []
+            restore: list[tuple[int, int]] = []
+            for s, k in zip(live_in, info.kinds):
+                kb[s] = k
+                if k == INT or k == BOOL:
+                    ints.append(s)
+                elif k == FLOAT:
+                    floats.append(s)
+                if s in written:
+                    restore.append((s, k))
+            self.int_in = tuple(ints)
+            self.float_in = tuple(floats)
+            # The unit stores the kind byte of every slot it writes; those that are also
+            # live-in get their entry kind back after each run, for the next entry guard.
+            self.restore = tuple(restore)
         self.runs = 0
         self.deopts = 0
         self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
@@ -338,5 +354,6 @@ def build_unit(an: Analysis, tier: str, kinds: tuple[int, ...], strict: bool,
     info = UnitInfo(tier, an.source, kinds, strict, an.n_ops, len(typing.order), text,
                     helper_ids, frozenset(typing.traps), time.perf_counter() - t0,
                     native.pipeline, native.codegen)
-    return Unit(native, info, an.live_in, typing.writes(), typing.results(),
-                an.nslots, an.tracked, an.max_depth)
+    return Unit(native, info, an.live_in, tuple([(s, int(k)) for s, k in typing.writes()]),
+                tuple([int(k) for k in typing.results()]), an.nslots, an.tracked,
+                an.max_depth)

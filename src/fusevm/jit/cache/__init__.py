@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from types import CodeType
+from types import CodeType, ModuleType
 
 from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
@@ -96,19 +96,33 @@ def stats() -> dict[str, float]:
     return STORE.stats.as_dict()
 
 
+def _native() -> ModuleType:
+    """`native.py`, imported on first use (a function-level import costs a lookup per
+    call, and these calls are on every unit's way to its code)."""
+    global _native_mod
+    if _native_mod is None:
+        from fusevm.jit.cache import native
+        _native_mod = native
+    return _native_mod
+
+
+_native_mod: ModuleType | None = None
+
+
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes | None:
     """The key of a linear or block unit, or None when the cache is off."""
     if STORE.directory() is None:
         return None
-    from fusevm.jit.cache import native
-    return native.unit_key(tier, an, kinds, strict, cfg)
+    key: bytes = (_native_mod or _native()).unit_key(tier, an, kinds, strict, cfg)
+    return key
 
 
 def load_unit(tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
-    from fusevm.jit.cache import native
-    return native.load_unit(STORE, tier, key, an, kinds, strict)
+    unit: Unit | None = (_native_mod or _native()).load_unit(STORE, tier, key, an, kinds,
+                                                             strict)
+    return unit
 
 
 def store_unit(key: bytes, unit: Unit) -> bool:

@@ -2,8 +2,10 @@
 
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
-(`loader.py`): a load is an index lookup, a checksum and a pointer into the mapping, and
-llvmlite is never imported. Its key covers everything that changes the code:
+(`loader.py`) and indexes: a load is an index lookup, the metadata checks and a pointer
+into the mapping (a record's checksum is checked on its first load only), and llvmlite is
+never imported.
+Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
   schema, fusevm version and the identity of its source files (`build_identity`), the
@@ -211,6 +213,8 @@ def load_native(store: Store, tag: str, key: bytes,
     """
 
     def use(rec: Record) -> tuple[Native, dict[str, Any]]:
+        # The caller owns what it gets: a fresh decode of the verified metadata, not the
+        # record's shared copy.
         meta = marshal.loads(rec.meta_raw())
         if check is not None:
             check(meta)
@@ -230,14 +234,14 @@ def _native(rec: Record, meta: dict[str, Any]) -> Native:
     if not (type(offset) is int and 0 <= offset < rec.body_len
             and type(pipeline) is str and type(codegen) is int):
         raise ValueError("bad entry metadata")
-    body = rec.body()
-    blob = bytes(body)
+    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
+    blob = rec.body()
     mapping = rec.mapping
     region: Any
     if mapping.executable:
         address, region = mapping.address + rec.offset + rec.body_at, mapping
     else:
-        region = CodeRegion(blob)
+        region = CodeRegion(bytes(blob))
         address = region.address
     return Native(address + offset, region, blob, offset, pipeline, codegen)
 
@@ -258,6 +262,7 @@ def unit_meta(unit: Unit) -> dict[str, Any]:
 
 _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
+_INT_TYPE: Final = frozenset({int})
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
@@ -280,12 +285,12 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
     """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
     metadata that does not fit `an` (the record passed its checksum and key checks, so
     this guards against a writer's bug, not a damaged file)."""
-    meta = marshal.loads(rec.meta_raw())
+    meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
     if t != tier or ops != an.n_ops or type(blocks) is not int:
         raise ValueError("the entry is for another unit")
-    ints = {type(x) for x in slots + written + results + helpers + traps}
-    if not ints <= {int} or len(slots) != len(written):
+    if not set(map(type, slots + written + results + helpers + traps)) <= _INT_TYPE \
+            or len(slots) != len(written):
         raise TypeError("unit metadata holds something else than numbers")
     if slots and (min(slots) < 0 or max(slots) >= an.nslots):
         raise ValueError("a written slot is out of range")
@@ -297,9 +302,9 @@ def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: 
         helper_address(h)  # raises for a helper this process does not have
     native = _native(rec, meta)
     info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
-                    frozenset([_TRAPS[c] for c in traps]), 0.0, native.pipeline,
+                    frozenset(map(_TRAPS.__getitem__, traps)), 0.0, native.pipeline,
                     native.codegen)
-    return Unit(native, info, an.live_in, list(zip(slots, written)), results, an.nslots,
+    return Unit(native, info, an.live_in, tuple(zip(slots, written)), results, an.nslots,
                 an.tracked, an.max_depth)
 
 

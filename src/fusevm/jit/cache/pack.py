@@ -3,8 +3,9 @@
 Every native entry (`lin`, `blk`, `trc`) of one process key space (one fusevm build, one
 LLVM, one CPU: `native.process_key`) is a record of the pack file
 `<space, 32 hex>.pack.fjit`. A process maps the pack read+execute once and indexes its
-records; a load after that is a dictionary lookup, a checksum over the record and a
-pointer into the mapping, with no system call. The layout (little-endian):
+records; a load after that is a dictionary lookup and a pointer into the mapping, with no
+system call. A record's checksum is checked and its metadata decoded on its first load
+only (`Record.verify`). The layout (little-endian):
 
 | bytes | pack header (64) |
 |---|---|
@@ -40,6 +41,7 @@ A later record of a key supersedes an earlier one (re-optimised code, a replaced
 from __future__ import annotations
 
 import fcntl
+import marshal
 import os
 import struct
 import time
@@ -98,12 +100,15 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
 
 
 class Record:
-    """Where one record is in a mapping (`offset` from the mapping's start; its checksum is
-    checked when it is loaded). A plain class: a dataclass costs import time."""
+    """Where one record is in a mapping (`offset` from the mapping's start). It is verified
+    once, on its first use (`verify`): then `damage` says why it must not be used (a bad
+    checksum, metadata that does not decode), else `meta` is its decoded metadata. A plain
+    class: a dataclass costs import time."""
 
-    __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written")
+    __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
+                 "verified", "meta", "damage")
 
-    def __init__(self, mapping: FileMapping, offset: int, tag: bytes, meta_len: int,
+    def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
         self.mapping = mapping
         self.offset = offset
@@ -112,20 +117,38 @@ class Record:
         self.body_at = body_at
         self.body_len = body_len
         self.written = written
+        self.verified = False
+        self.meta: dict[str, Any] = {}
+        self.damage: str | None = None
 
     @property
     def size(self) -> int:
         return _up(self.body_at + self.body_len)
 
-    def check(self) -> str | None:
-        """Why the record is damaged, or None."""
+    def verify(self) -> None:
+        """Check the record's checksum and decode its metadata, once: the committed part
+        of a pack is never written again (appends go past it, anything else replaces the
+        file), so later loads of the record need neither. Done on first use, not when the
+        pack is indexed: a process indexes every record of a pack (up to `MAX_RECORDS`)
+        but uses few, and hashing them all would cost its first load tens of
+        milliseconds."""
+        self.verified = True
         view = self.mapping.view
         at = self.offset
         summed = blake2b(view[at + _SUM:at + self.body_at + self.body_len],
-                                 digest_size=_SUM).digest()
+                         digest_size=_SUM).digest()
         if summed != view[at:at + _SUM]:
-            return "checksum mismatch"
-        return None
+            self.damage = "checksum mismatch"
+            return
+        try:
+            meta = marshal.loads(self.meta_raw())
+        except (ValueError, EOFError, TypeError) as e:
+            self.damage = f"metadata does not decode ({e})"
+            return
+        if type(meta) is not dict:
+            self.damage = "metadata is not a dict"
+            return
+        self.meta = meta
 
     def meta_raw(self) -> memoryview:
         at = self.offset + RECORD_HEADER
@@ -154,7 +177,8 @@ def read_header(head: bytes, space: bytes | None, size: int) -> tuple[int, int] 
 
 def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) -> str | None:
     """Index the records in file offsets [start, end), held by a mapping of the file from
-    `mapping.start` (later records win); why the chain is broken, or None."""
+    `mapping.start` (later records win; each is verified on first use); why the chain is
+    broken, or None."""
     view = mapping.view
     unpack = _REC.unpack_from
     at = start - mapping.start
@@ -166,8 +190,8 @@ def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) 
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or at + body_at + body_len > end):
             return "bad record header"
-        into[key] = Record(mapping, at, tag.rstrip(b"\0"), meta_len, body_at, body_len,
-                           written)
+        into[key] = Record(mapping, at, tag.rstrip(b"\0").decode("latin-1"), meta_len,
+                           body_at, body_len, written)
         at += _up(body_at + body_len)
     return None
 

@@ -402,9 +402,9 @@ class Store:
 
     def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
         """The record of a key in the pack of a key space (see pack.py), its tag and
-        checksum verified, or None: a miss, or a reject (a damaged pack or record), both
-        counted. The caller reports what it makes of the record with `loaded` or
-        `rejected`.
+        checksum verified (the checksum on the record's first use), or None: a miss, or
+        a reject (a damaged pack or record), both counted. The caller reports what it
+        makes of the record with `loaded` or `rejected`.
 
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
         header and indexes what was appended since.
@@ -425,7 +425,9 @@ class Store:
             if rec is None:
                 self.stats.misses += 1
                 return None
-        why = "wrong tag" if rec.tag != tag.encode("ascii") else rec.check()
+        if not rec.verified:
+            rec.verify()
+        why = rec.damage or ("wrong tag" if rec.tag != tag else None)
         if why is not None:
             self.rejected(pack, digest, why)
             return None
@@ -459,7 +461,7 @@ class Store:
         return value
 
     def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
-                     body: bytes) -> bool:
+                     body: bytes | memoryview) -> bool:
         """Append a record to a key space's pack; False when the cache is off or the write
         failed (then the process runs without the cache)."""
         from fusevm.jit.cache import pack as pack_mod
