@@ -16,6 +16,7 @@ RS may change between records; the reader keeps one buffer for every mode.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Final, Protocol
 
 from fusevm.lang.awk.regex import AwkRegex, compile_ere, split_on_regex
@@ -64,20 +65,19 @@ BLOCK: Final = 1 << 16
 class RecordReader:
     """Reads awk records from a text stream, by whatever RS is current at each call.
 
-    Input arrives as lines: the complete lines of the last block read are `_lines[_li:]`
-    (without their newlines; `_partial` is an unfinished line that the next block
-    continues). With RS a newline and nothing buffered a record is the next of them.
-    Other separators work on `_buf[_pos:]`, filled from the same lines: lines read while
-    looking for a separator are collected in a list and joined once, so a long record
-    costs linear time.
+    Input arrives as lines: the complete lines of the last block read are what is left
+    of the iterator `_lines` (without their newlines; `_partial` is an unfinished line
+    that the next block continues). With RS a newline and nothing buffered a record is
+    the next of them. Other separators work on `_buf[_pos:]`, filled from the same
+    lines: lines read while looking for a separator are collected in a list and joined
+    once, so a long record costs linear time.
     """
 
     def __init__(self, stream: TextSource) -> None:
         self._stream = stream
         buffer = getattr(stream, "buffer", None)
         self._read1 = getattr(buffer, "read1", None)
-        self._lines: list[str] = []
-        self._li = 0
+        self._lines: Iterator[str] = iter(())
         self._partial = ""
         self._buf = ""
         self._pos = 0
@@ -85,7 +85,7 @@ class RecordReader:
 
     def _block(self) -> bool:
         """Read blocks until one completes a line; False at end of input (the unfinished
-        line, if any, is then `_lines`' last element, without a newline)."""
+        line, if any, is then all `_lines` holds, without a newline)."""
         assert self._read1 is not None
         while not self._eof:
             data = self._read1(BLOCK)
@@ -95,18 +95,17 @@ class RecordReader:
             lines = (self._partial + data.decode("latin-1")).split("\n")
             self._partial = lines.pop()
             if lines:
-                self._lines = lines
-                self._li = 0
+                self._lines = iter(lines)
                 return True
         if self._partial:
-            self._lines = [self._partial]
-            self._li = 0
+            # the last line, without a newline: alone in its block
+            self._lines = iter((self._partial,))
             self._partial = ""
             self._last_open = True
             return True
         return False
 
-    _last_open = False  # the last line of the input has no newline
+    _last_open = False  # the last block is the input's last line, without a newline
 
     def _readline(self) -> str:
         """The next line of input with its newline, or "" at end of input (and from then
@@ -118,22 +117,20 @@ class RecordReader:
             if not line:
                 self._eof = True
             return line
-        if self._li >= len(self._lines) and not self._block():
-            return ""
-        line = self._lines[self._li]
-        self._li += 1
-        if self._last_open and self._li == len(self._lines):
-            return line
-        return line + "\n"
+        line = next(self._lines, None)
+        if line is None:
+            if not self._block():
+                return ""
+            line = next(self._lines)
+        return line if self._last_open else line + "\n"
 
     def read_record(self, rs: str = "\n") -> str | None:
         """The next record without its terminator, or None at end of input."""
         if rs == "\n" and self._pos >= len(self._buf):
             # fast path: the common case is exactly one line per record
-            li = self._li
-            if li < len(self._lines):
-                self._li = li + 1
-                return self._lines[li]
+            rec = next(self._lines, None)
+            if rec is not None:
+                return rec
             line = self._readline()
             if not line:
                 return None

@@ -353,13 +353,16 @@ def _match_rec(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     const, = operands
     host = vm.host_data
 
+    # a constant's pattern is the same in every run of the chunk: its tester is made once
+    tests: list[Callable[[str], bool]] = []
+
     def match_rec() -> bool:
         st = host["awk"]
-        rx = st.regex_cache.get(const)
-        if rx is None:
-            rx = _const_regex(vm, const)
-        return rx.test(st.record if not st.record_stale  # type: ignore[no-any-return]
-                       else st.record_text())
+        text = st.record if not st.record_stale else st.record_text()
+        if tests:
+            return tests[0](text)
+        tests.append(_const_regex(vm, const).tester())
+        return tests[0](text)
     return match_rec
 
 
@@ -368,9 +371,14 @@ def _match_rec(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
 def _match_const(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     const, = operands
 
+    tests: list[Callable[[str], bool]] = []
+
     def match_const(s: Any) -> bool:
         text = s if type(s) is str else state_of(vm).str_of(s)
-        return _const_regex(vm, const).test(text)  # type: ignore[no-any-return]
+        if tests:
+            return tests[0](text)
+        tests.append(_const_regex(vm, const).tester())
+        return tests[0](text)
     return match_const
 
 
@@ -430,16 +438,19 @@ def _field_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
         fields = st.fields
         if fields is None:
             fields = st.split()
-        if 0 < idx <= len(fields):
+        if idx <= len(fields):
             v = fields[idx - 1]
             t = type(v)
-            if t is StrNum:
-                return v.num  # type: ignore[no-any-return]
             if t is str:
                 return str_to_num(v)
+            if t is StrNum:
+                return v.num  # type: ignore[no-any-return]
             return num(v)
-        return num(st.get_field(idx))
-    return field_num
+        return 0.0  # beyond NF: ""
+
+    def record_num() -> float:
+        return num(host["awk"].get_record())
+    return field_num if idx > 0 else record_num
 
 
 @AWK.function("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])")
@@ -498,8 +509,9 @@ def _special(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
     if k == NF:
         def special_nf() -> Any:
             st = host["awk"]
-            if st.fields is not None and st.nf_val is None:
-                return float(st.nf)  # the hot case: NF of an already split record
+            fields = st.fields
+            if fields is not None and st.nf_val is None:
+                return float(len(fields))  # the hot case: NF of an already split record
             return st.get_nf()
         return special_nf
 

@@ -71,9 +71,8 @@ class AwkState:
         # $0 as an awk value (strnum), or None when stale; before any input it is the empty
         # string, which compares as a string (`$0 == 0` is false in BEGIN in every awk)
         self.record_val: Any = ""
-        self.fields: list[Any] | None = []  # $1..$NF; None until split
+        self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
-        self.nf = 0
         self.record_stale = False  # fields changed: $0 needs rebuilding
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
@@ -130,8 +129,6 @@ class AwkState:
             self.fields = fields
             if self.literal:
                 self.literal = set()
-            self.nf = len(fields)
-            self.nf_val = None
         return fields
 
     def get_record(self) -> Any:
@@ -187,7 +184,6 @@ class AwkState:
         fields = self.split()
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
-            self.nf = index
             self.nf_val = None
         if type(value) is str:
             self.literal.add(index)
@@ -197,11 +193,10 @@ class AwkState:
         self.record_stale = True
 
     def get_nf(self) -> Any:
-        if self.fields is None:
-            self.split()
+        fields = self.fields if self.fields is not None else self.split()
         if self.nf_val is not None:
             return self.nf_val
-        return float(self.nf)
+        return float(len(fields))
 
     def set_nf(self, value: Any) -> None:
         n = int(to_num(value))
@@ -213,7 +208,6 @@ class AwkState:
         else:
             del fields[n:]
             self.literal = {i for i in self.literal if i <= n}
-        self.nf = n
         self.record_stale = True
         self.nf_val = None if type(value) is float else value
 
