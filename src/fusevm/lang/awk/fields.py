@@ -117,12 +117,12 @@ class RecordReader:
             if not line:
                 self._eof = True
             return line
-        line = next(self._lines, None)
-        if line is None:
+        got = next(self._lines, None)
+        if got is None:
             if not self._block():
                 return ""
-            line = next(self._lines)
-        return line if self._last_open else line + "\n"
+            got = next(self._lines)
+        return got if self._last_open else got + "\n"
 
     def read_record(self, rs: str = "\n") -> str | None:
         """The next record without its terminator, or None at end of input."""
