@@ -31,9 +31,10 @@ from fusevm.lang.awk.runtime import (
     awk_sin,
     awk_sqrt,
     compile_ere,
+    make_strnum,
     str_to_num,
 )
-from fusevm.lang.awk.state import NF, AwkArray, AwkFatal, AwkState, key_of
+from fusevm.lang.awk.state import FNR, NF, NR, AwkArray, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
@@ -295,8 +296,9 @@ def _cmp(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
         if ta is float and tb is float:
             return relation(a, b)  # type: ignore[no-any-return]
         if ta is not str and tb is not str:
-            return relation(a if ta is float else num(a),  # type: ignore[no-any-return]
-                            b if tb is float else num(b))
+            return relation(  # type: ignore[no-any-return]
+                a if ta is float else a.num if ta is StrNum else num(a),
+                b if tb is float else b.num if tb is StrNum else num(b))
         st = host["awk"]
         return relation(a if ta is str else st.str_of(a),  # type: ignore[no-any-return]
                         b if tb is str else st.str_of(b))
@@ -424,8 +426,24 @@ def _field_k(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
     host = vm.host_data
 
     def field_k() -> Any:
-        return host["awk"].get_field(idx)
-    return field_k
+        st = host["awk"]
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if idx <= len(fields):
+            f = fields[idx - 1]
+            if type(f) is not str or not f or f[0] not in NUMBER_START:
+                return f  # the hot case: a word, or a field already made a StrNum
+            if not st.literal:
+                v = make_strnum(f)  # input text that may be a number (get_field's rule)
+                if type(v) is StrNum:
+                    fields[idx - 1] = v
+                return v
+        return st.get_field(idx)
+
+    def record() -> Any:
+        return host["awk"].get_record()
+    return field_k if idx > 0 else record
 
 
 @AWK.function("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)")
@@ -514,6 +532,19 @@ def _special(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
                 return float(len(fields))  # the hot case: NF of an already split record
             return st.get_nf()
         return special_nf
+
+    if k == NR:
+        def special_nr() -> Any:
+            st = host["awk"]
+            v = st.nr_val
+            return float(st.nr) if v is None else v
+        return special_nr
+    if k == FNR:
+        def special_fnr() -> Any:
+            st = host["awk"]
+            v = st.fnr_val
+            return float(st.fnr) if v is None else v
+        return special_fnr
 
     def special() -> Any:
         return host["awk"].get_special(k)

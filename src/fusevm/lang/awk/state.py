@@ -122,8 +122,11 @@ class AwkState:
         fields = self.fields
         if fields is None:
             text = self.record
-            if self.fs == " " and text.isprintable():
+            fs = self.fs
+            if fs == " " and text.isprintable():
                 fields = text.split()  # the default FS on a line of printable text
+            elif len(fs) == 1 and fs != " " and self.rs != "":
+                fields = text.split(fs) if text else []  # one character, outside paragraphs
             else:
                 fields = split_record(text, self.fs, paragraph=self.rs == "")
             self.fields = fields
