@@ -392,7 +392,7 @@ class _Gen:
             self.put(1, f"f{ip} = plain[{ip}]")
         for ip in region.ops:
             if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
-                self.consts["callee"] = extbodies.callee
+                self.consts.update(extbodies.constants(ip, an.decoded[ip]))
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written

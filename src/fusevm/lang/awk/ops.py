@@ -164,20 +164,17 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@AWK.function("AwkNextRecord", effect="-- b",
-              formula="b = read the next main-input record", flags=IO)
-def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
-    host = vm.host_data
-
-    def next_record() -> bool:
-        st = host["awk"]
-        streams = host["awk.io"]
-        main = streams.main
-        rec = None if main is None else main.read_record(st.rs)
-        if rec is None:
-            rec = streams.next_main()  # the next file, or the end of the input
-            if rec is None:
-                return False
+AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input record",
+         flags=IO, source="""
+    st = host["awk"]
+    streams = host["awk.io"]
+    main = streams.main
+    rec = None if main is None else main.read_record(st.rs)
+    if rec is None:
+        rec = streams.next_main()  # the next file, or the end of the input
+    if rec is None:
+        b = False
+    else:
         st.nr += 1
         st.fnr += 1
         st.nr_val = st.fnr_val = st.nf_val = None
@@ -185,8 +182,8 @@ def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         st.record_val = None
         st.fields = None
         st.record_stale = False
-        return True
-    return next_record
+        b = True
+    """)
 
 
 @AWK.factory("AwkJumpOut", operands="kind:U8", effect="--",
@@ -260,9 +257,8 @@ def _new_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[], AwkArray]:
     return AwkArray
 
 
-@AWK.function("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)")
-def _num(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
-    return num
+AWK.body("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)",
+         names={"num": num}, source="n = v if type(v) is float else num(v)")
 
 
 @AWK.function("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
@@ -402,83 +398,72 @@ def _field_index(v: Any) -> int:
     return int(n)
 
 
-@AWK.function("AwkField", effect="i -- v", formula="v = $i")
-def _field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
-    host = vm.host_data
-
-    def field(v: Any) -> Any:
-        st = host["awk"]
-        if type(v) is float and v >= 1.0:
-            fields = st.fields
-            i = int(v)
-            if fields is not None and i <= len(fields):
-                f = fields[i - 1]
-                if type(f) is not str or not f or f[0] not in NUMBER_START:
-                    return f  # the hot case: a word, or a field already made a StrNum
-            return st.get_field(i)
-        return st.get_field(int(v) if type(v) is float and v >= 0.0 else _field_index(v))
-    return field
-
-
-@AWK.function("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index")
-def _field_k(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
-    idx, = operands
-    host = vm.host_data
-
-    def field_k() -> Any:
-        st = host["awk"]
+# $i: a word, or a field already made a StrNum, straight from the field list; text that
+# may be a number goes through get_field (which makes and keeps its StrNum once)
+AWK.body("AwkField", effect="i -- v", formula="v = $i",
+         names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source="""
+    st = host["awk"]
+    if type(i) is float and i >= 1.0:
+        k = int(i)
         fields = st.fields
         if fields is None:
             fields = st.split()
-        if idx <= len(fields):
-            f = fields[idx - 1]
-            if type(f) is not str or not f or f[0] not in NUMBER_START:
-                return f  # the hot case: a word, or a field already made a StrNum
-            if not st.literal:
-                v = make_strnum(f)  # input text that may be a number (get_field's rule)
-                if type(v) is StrNum:
-                    fields[idx - 1] = v
-                return v
-        return st.get_field(idx)
-
-    def record() -> Any:
-        return host["awk"].get_record()
-    return field_k if idx > 0 else record
+        if k <= len(fields) and (type(f := fields[k - 1]) is not str or not f
+                                 or f[0] not in NUMBER_START):
+            v = f
+        else:
+            v = st.get_field(k)
+    else:
+        v = st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i))
+    """)
 
 
-@AWK.function("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)")
-def _field_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
-    idx, = operands
-    host = vm.host_data
+AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index",
+         names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "make_strnum": make_strnum},
+         source="""
+    st = host["awk"]
+    fields = st.fields
+    if fields is None:
+        fields = st.split()
+    if index and index <= len(fields):
+        f = fields[index - 1]
+        if type(f) is not str or not f or f[0] not in NUMBER_START:
+            v = f
+        elif not st.literal:
+            f = make_strnum(f)  # input text that may be a number: get_field's rule
+            if type(f) is StrNum:
+                fields[index - 1] = f
+            v = f
+        else:
+            v = st.get_field(index)
+    else:
+        v = st.get_field(index)
+    """)
 
-    def field_num() -> float:
-        st = host["awk"]
+
+AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
+         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num}, source="""
+    st = host["awk"]
+    if index:
         fields = st.fields
         if fields is None:
             fields = st.split()
-        if idx <= len(fields):
-            v = fields[idx - 1]
-            t = type(v)
-            if t is str:
-                return str_to_num(v)
-            if t is StrNum:
-                return v.num  # type: ignore[no-any-return]
-            return num(v)
-        return 0.0  # beyond NF: ""
-
-    def record_num() -> float:
-        return num(host["awk"].get_record())
-    return field_num if idx > 0 else record_num
+        if index <= len(fields):
+            f = fields[index - 1]
+            t = type(f)
+            n = str_to_num(f) if t is str else f.num if t is StrNum else num(f)
+        else:
+            n = 0.0  # beyond NF: ""
+    else:
+        n = num(st.get_record())
+    """)
 
 
-@AWK.function("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])")
-def _var_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
-    name, = operands
-
-    def var_num() -> float:
-        v = vm.globals[name]
-        return v if type(v) is float else num(v)
-    return var_num
+AWK.body("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])",
+         names={"num": num}, source="""
+    g = globals_[name]
+    n = g if type(g) is float else num(g)
+    """)
 
 
 @AWK.function("AwkSetField", effect="i v -- v", formula="$i = v")
@@ -624,26 +609,21 @@ def _aop(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]
     return aop
 
 
-@AWK.function("AwkAInc", operands="mode:U8", effect="arr key -- v",
-              formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement")
-def _ainc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
-    mode, = operands
-    host = vm.host_data
-    step = -1.0 if mode & 2 else 1.0
-    postfix = bool(mode & 1)
-
-    def ainc(arr: Any, k: Any) -> float:
-        t = type(k)
-        if t is not str:
-            k = k.text if t is StrNum else key_of(k, host["awk"].convfmt)
-        if type(arr) is not AwkArray:
-            _array(arr)
-        old = arr.get(k, 0.0)
-        if type(old) is not float:
-            old = num(old)
-        new = arr[k] = old + step
-        return old if postfix else new
-    return ainc
+AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
+         formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement",
+         names={"StrNum": StrNum, "AwkArray": AwkArray, "key_of": key_of, "num": num,
+                "array": _array}, source="""
+    t = type(key)
+    k = key if t is str else key.text if t is StrNum else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    old = arr.get(k, 0.0)
+    if type(old) is not float:
+        old = num(old)
+    new = old - 1.0 if mode & 2 else old + 1.0
+    arr[k] = new
+    v = old if mode & 1 else new
+    """)
 
 
 @AWK.function("AwkIn", effect="arr key -- b", formula="b = key in arr")
