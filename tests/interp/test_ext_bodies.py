@@ -41,6 +41,15 @@ EXT.body("BCount", operands="name:NAME", effect="-- n", formula="n = globals[nam
     host["seen"] = host.get("seen", 0) + 1
     n = old + 1
     """)
+EXT.body("BPick", operands="which:U8", effect="a -- r", formula="r = -a for 1, a for 2, else a + 1",
+         source="""
+    if which == 1:
+        r = -a
+    elif which != 2:
+        r = a + 1
+    else:
+        r = a
+    """)
 EXT.body("BSplit", effect="a -- q r", formula="q, r = divmod(a, 4)",
          source="q, r = a // 4, a % 4")
 
@@ -170,6 +179,16 @@ def test_every_body_of_every_set_is_its_ops_only_definition() -> None:
             assert ext_id not in ext_set.factories and ext_id not in ext_set.handlers
             seen += 1
     assert seen >= 8
+
+
+def test_an_operand_selects_its_branch_in_the_written_code() -> None:
+    text = "LoadInt 5\nBPick 1\nBPick 0"
+    assert run(text, False)[0] == run(text, True)[0] == -4
+    chunk = assemble("LoadInt 5\nBPick 1\nBPick 0", source="xbody.fasm")
+    cp = plan(chunk)
+    code = "\n".join(generate(chunk, cp, r).source for r in cp.regions)
+    assert "1 == 1" not in code and "== 2" not in code and "-s0" in code
+    assert run("LoadInt 5\nBPick 2", False)[0] == run("LoadInt 5\nBPick 2", True)[0] == 5
 
 
 def test_float_operands_keep_their_value() -> None:

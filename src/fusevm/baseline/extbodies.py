@@ -95,7 +95,7 @@ def inline(ip: int, d: Decoded, b: ExtBody, inputs: list[str],
             consts[name] = value
         else:
             names[name] = f"e{ip}_{name}"  # bound by `constants`
-    return ast.unparse(_Bind(names, consts).visit(ast.parse(b.source)))
+    return ast.unparse(_Fold().visit(_Bind(names, consts).visit(ast.parse(b.source))))
 
 
 class _Bind(ast.NodeTransformer):
@@ -110,6 +110,22 @@ class _Bind(ast.NodeTransformer):
         if new is None:
             return node
         return ast.copy_location(ast.Name(new, node.ctx), node)
+
+
+class _Fold(ast.NodeTransformer):
+    """Keep only the branch an operand selects: `if k == 2:` with `k` written as 2."""
+
+    def visit_If(self, node: ast.If) -> Any:
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (ast.Eq, ast.NotEq)) and \
+                isinstance(test.left, ast.Constant) and \
+                isinstance(test.comparators[0], ast.Constant):
+            same = test.left.value == test.comparators[0].value
+            kept = node.body if same == isinstance(test.ops[0], ast.Eq) else node.orelse
+            return kept or ast.Pass()
+        return node
 
 
 def call(ip: int, d: Decoded, inputs: list[str], outputs: list[str],

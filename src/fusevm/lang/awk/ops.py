@@ -279,26 +279,21 @@ _RELATIONS: Final = (operator.lt, operator.le, operator.eq, operator.ne, operato
                      operator.ge)
 
 
-@AWK.function("AwkCmp", operands="op:U8", effect="a b -- r",
-              formula="r = a op b, numerically when both are numeric (strnum rules), else as "
-                      "strings")
-def _cmp(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
-    relation = _RELATIONS[operands[0]]
-    host = vm.host_data
-
-    def cmp(a: Any, b: Any) -> bool:
-        ta = type(a)
-        tb = type(b)
-        if ta is float and tb is float:
-            return relation(a, b)  # type: ignore[no-any-return]
-        if ta is not str and tb is not str:
-            return relation(  # type: ignore[no-any-return]
-                a if ta is float else a.num if ta is StrNum else num(a),
-                b if tb is float else b.num if tb is StrNum else num(b))
+AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
+         formula="r = a op b, numerically when both are numeric (strnum rules), else as "
+                 "strings",
+         names={"RELATIONS": _RELATIONS, "StrNum": StrNum, "num": num}, source="""
+    ta = type(a)
+    tb = type(b)
+    if ta is float and tb is float:
+        r = RELATIONS[op](a, b)
+    elif ta is not str and tb is not str:
+        r = RELATIONS[op](a if ta is float else a.num if ta is StrNum else num(a),
+                          b if tb is float else b.num if tb is StrNum else num(b))
+    else:
         st = host["awk"]
-        return relation(a if ta is str else st.str_of(a),  # type: ignore[no-any-return]
-                        b if tb is str else st.str_of(b))
-    return cmp
+        r = RELATIONS[op](a if ta is str else st.str_of(a), b if tb is str else st.str_of(b))
+    """)
 
 
 @AWK.function("AwkConcat", operands="count:U8", effect="items[count] -- s",
@@ -504,36 +499,22 @@ def _field_inc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
     return field_inc
 
 
-@AWK.function("AwkSpecial", operands="k:U8", effect="-- v",
-              formula="v = special variable k (NR, NF...)")
-def _special(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
-    k, = operands
-    host = vm.host_data
-    if k == NF:
-        def special_nf() -> Any:
-            st = host["awk"]
-            fields = st.fields
-            if fields is not None and st.nf_val is None:
-                return float(len(fields))  # the hot case: NF of an already split record
-            return st.get_nf()
-        return special_nf
-
-    if k == NR:
-        def special_nr() -> Any:
-            st = host["awk"]
-            v = st.nr_val
-            return float(st.nr) if v is None else v
-        return special_nr
-    if k == FNR:
-        def special_fnr() -> Any:
-            st = host["awk"]
-            v = st.fnr_val
-            return float(st.fnr) if v is None else v
-        return special_fnr
-
-    def special() -> Any:
-        return host["awk"].get_special(k)
-    return special
+# NF of a record already split, NR and FNR not assigned: straight from the state
+AWK.body("AwkSpecial", operands="k:U8", effect="-- v",
+         formula="v = special variable k (NR, NF...)", source=f"""
+    st = host["awk"]
+    if k == {NF}:
+        fields = st.fields
+        v = float(len(fields)) if fields is not None and st.nf_val is None else st.get_nf()
+    elif k == {NR}:
+        c = st.nr_val
+        v = float(st.nr) if c is None else c
+    elif k == {FNR}:
+        c = st.fnr_val
+        v = float(st.fnr) if c is None else c
+    else:
+        v = st.get_special(k)
+    """)
 
 
 @AWK.function("AwkSetSpecial", operands="k:U8", effect="v -- v", formula="special variable k = v")
