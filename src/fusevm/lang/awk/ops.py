@@ -547,21 +547,17 @@ def _key(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
     return key
 
 
-@AWK.function("AwkAGet", effect="arr key -- v",
-              formula="v = arr[key] (created as uninit if absent)")
-def _aget(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], Any]:
-    def aget(arr: Any, k: Any) -> Any:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        try:
-            return arr[k]
-        except KeyError:
-            _array(arr)[k] = UNINIT
-            return UNINIT
-        except TypeError:
-            _array(arr)
-            raise
-    return aget
+AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uninit if absent)",
+         names={"AwkArray": AwkArray, "UNINIT": UNINIT, "key_of": key_of, "array": _array},
+         source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    g = arr.get(k)  # never None: an element is a number, a string or uninit
+    if g is None:
+        g = arr[k] = UNINIT
+    v = g
+    """)
 
 
 @AWK.function("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
@@ -607,13 +603,13 @@ AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
     """)
 
 
-@AWK.function("AwkIn", effect="arr key -- b", formula="b = key in arr")
-def _in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
-    def contains(arr: Any, k: Any) -> bool:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        return k in _array(arr)
-    return contains
+AWK.body("AwkIn", effect="arr key -- b", formula="b = key in arr",
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    b = k in arr
+    """)
 
 
 @AWK.function("AwkDelete", effect="arr key --", formula="delete arr[key]")
