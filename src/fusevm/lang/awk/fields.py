@@ -66,7 +66,7 @@ class RecordReader:
     """Reads awk records from a text stream, by whatever RS is current at each call.
 
     Input arrives as lines: the complete lines of the last block read are what is left
-    of the iterator `_lines` (without their newlines; `_partial` is an unfinished line
+    of the iterator `lines` (without their newlines; `_partial` is an unfinished line
     that the next block continues). With RS a newline and nothing buffered a record is
     the next of them. Other separators work on `_buf[_pos:]`, filled from the same
     lines: lines read while looking for a separator are collected in a list and joined
@@ -77,7 +77,11 @@ class RecordReader:
         self._stream = stream
         buffer = getattr(stream, "buffer", None)
         self._read1 = getattr(buffer, "read1", None)
-        self._lines: Iterator[str] = iter(())
+        #: The complete lines of the last block not yet taken. While `only_lines` holds
+        #: (RS has been a newline at every read), the next record is simply the next of
+        #: them when there is one: the record loop takes it without calling read_record.
+        self.lines: Iterator[str] = iter(())
+        self.only_lines = True
         self._partial = ""
         self._buf = ""
         self._pos = 0
@@ -85,7 +89,7 @@ class RecordReader:
 
     def _block(self) -> bool:
         """Read blocks until one completes a line; False at end of input (the unfinished
-        line, if any, is then all `_lines` holds, without a newline)."""
+        line, if any, is then all `lines` holds, without a newline)."""
         assert self._read1 is not None
         while not self._eof:
             data = self._read1(BLOCK)
@@ -95,11 +99,11 @@ class RecordReader:
             lines = (self._partial + data.decode("latin-1")).split("\n")
             self._partial = lines.pop()
             if lines:
-                self._lines = iter(lines)
+                self.lines = iter(lines)
                 return True
         if self._partial:
             # the last line, without a newline: alone in its block
-            self._lines = iter((self._partial,))
+            self.lines = iter((self._partial,))
             self._partial = ""
             self._last_open = True
             return True
@@ -117,24 +121,25 @@ class RecordReader:
             if not line:
                 self._eof = True
             return line
-        got = next(self._lines, None)
+        got = next(self.lines, None)
         if got is None:
             if not self._block():
                 return ""
-            got = next(self._lines)
+            got = next(self.lines)
         return got if self._last_open else got + "\n"
 
     def read_record(self, rs: str = "\n") -> str | None:
         """The next record without its terminator, or None at end of input."""
         if rs == "\n" and self._pos >= len(self._buf):
             # fast path: the common case is exactly one line per record
-            rec = next(self._lines, None)
+            rec = next(self.lines, None)
             if rec is not None:
                 return rec
             line = self._readline()
             if not line:
                 return None
             return line[:-1] if line.endswith("\n") else line
+        self.only_lines = False
         if rs == "":
             return self._paragraph()
         if len(rs) == 1:

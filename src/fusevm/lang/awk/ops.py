@@ -165,11 +165,18 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input record",
-         flags=IO, source="""
+         flags=IO, names={"next": next}, source="""
     st = host["awk"]
     streams = host["awk.io"]
     main = streams.main
-    rec = None if main is None else main.read_record(st.rs)
+    if main is None:
+        rec = None
+    elif main.only_lines and st.rs == "\\n":
+        rec = next(main.lines, None)
+        if rec is None:
+            rec = main.read_record("\\n")  # the next block, or the end of this file
+    else:
+        rec = main.read_record(st.rs)
     if rec is None:
         rec = streams.next_main()  # the next file, or the end of the input
     if rec is None:
