@@ -424,22 +424,25 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
          names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "make_strnum": make_strnum},
          source="""
     st = host["awk"]
-    fields = st.fields
-    if fields is None:
-        fields = st.split()
-    if index and index <= len(fields):
-        f = fields[index - 1]
-        if type(f) is not str or not f or f[0] not in NUMBER_START:
-            v = f
-        elif not st.literal:
-            f = make_strnum(f)  # input text that may be a number: get_field's rule
-            if type(f) is StrNum:
-                fields[index - 1] = f
-            v = f
+    if index:
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if index <= len(fields):
+            f = fields[index - 1]
+            if type(f) is not str or not f or f[0] not in NUMBER_START:
+                v = f
+            elif not st.literal:
+                f = make_strnum(f)  # input text that may be a number: get_field's rule
+                if type(f) is StrNum:
+                    fields[index - 1] = f
+                v = f
+            else:
+                v = st.get_field(index)
         else:
-            v = st.get_field(index)
+            v = ""  # beyond NF
     else:
-        v = st.get_field(index)
+        v = st.get_record()  # $0 never splits the record
     """)
 
 
