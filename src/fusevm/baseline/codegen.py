@@ -464,7 +464,7 @@ class _Gen:
                 self.put(1, f"f{ip} = plain[{ip}]")
         for ip in region.ops:
             if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
-                self.consts["callee"] = extbodies.callee
+                self.consts.update(extbodies.constants(ip, an.decoded[ip]))
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"

@@ -7,16 +7,22 @@ binds that same function per VM (`callee`) and calls it on the stack locals: one
 call, no write-back of the locals, no round trip through vm.stack. The locals an error
 leaves behind are those of the derived step, which pops the inputs but the first and
 replaces the first by the first output once `fn` has returned, the shape of a core body.
+
+An op declared with `ExtensionSet.body` (`fusevm.ops.extbody`) is written out instead: its
+statements, the same text its interpreter function is compiled from, go into the code with
+the stack locals for its items, so it costs no call at all.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from typing import Any
 
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
 from fusevm.interp.extapi import gather
+from fusevm.ops.extbody import PER_VM, ExtBody
 from fusevm.ops.extension import run_sizes
 
 
@@ -32,17 +38,106 @@ def arity(d: Decoded) -> tuple[int, int]:
     return effect.pops(d.spec, d.operands), len(effect.outputs)
 
 
+def written(d: Decoded) -> ExtBody | None:
+    """The op's statements when its set declares it with `ExtensionSet.body`."""
+    ext = d.ext
+    return None if ext is None else ext.owner.bodies.get(ext.spec.number)
+
+
+def constants(ip: int, d: Decoded) -> dict[str, Any]:
+    """The names op `ip`'s code needs in the generated module."""
+    if (b := written(d)) is None:
+        return {"callee": callee}
+    found = {f"e{ip}_{name}": value for name, value in b.names.items()}
+    found.update((f"e{ip}_{name}", value) for name, value in zip(b.operands, d.operands)
+                 if not _operand(value))
+    found[f"e{ip}_body"] = b
+    found["check_body"] = check_body
+    return found
+
+
 def binding(ip: int, d: Decoded) -> str:
-    """The statement in `make` that binds op `ip`'s function for one VM."""
+    """The statements in `make` that bind op `ip`'s function, or what its inlined
+    statements use, for one VM."""
+    if (b := written(d)) is not None:
+        return "\n".join([f"check_body(plain[{ip}], e{ip}_body)"]
+                         + [f"e{ip}_{name} = {PER_VM[name]}" for name in sorted(b.uses)])
     return f"x{ip} = callee(plain[{ip}], {run_sizes(d.spec, d.operands)!r}, " \
         f"{arity(d)[1]}, stack, {ip})"
+
+
+def check_body(step: Any, b: ExtBody) -> None:
+    """Refuse a VM that binds an inlined op other than by its statements (only a set
+    replaced under a chunk already compiled could)."""
+    if getattr(getattr(step, "function", None), "body", None) is not b:
+        raise VMError(f"{b.spec.name} is bound other than by the statements compiled for "
+                      "it; the baseline tier cannot run this chunk here")
+
+
+def _operand(value: Any) -> bool:
+    """Whether an operand value is written into the code as a literal."""
+    return type(value) in (int, str, bool)
+
+
+def inline(ip: int, d: Decoded, b: ExtBody, inputs: list[str],
+           outputs: list[str]) -> str:
+    """Op `ip`'s statements with its names bound: stack items to the locals, operands to
+    constants, the set's names and the per-VM ones to the module's, temporaries apart."""
+    names: dict[str, str] = dict(zip(b.inputs, inputs))
+    names.update(zip(b.outputs, outputs))
+    for name in (*b.names, *b.uses):
+        names[name] = f"e{ip}_{name}"
+    for temp in b.temps:
+        names[temp] = f"t{ip}_{temp}"
+    consts: dict[str, Any] = {}
+    for name, value in zip(b.operands, d.operands):
+        if _operand(value):
+            consts[name] = value
+        else:
+            names[name] = f"e{ip}_{name}"  # bound by `constants`
+    return ast.unparse(_Fold().visit(_Bind(names, consts).visit(ast.parse(b.source))))
+
+
+class _Bind(ast.NodeTransformer):
+    def __init__(self, names: dict[str, str], consts: dict[str, Any]) -> None:
+        self.names = names
+        self.consts = consts
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.consts:
+            return ast.copy_location(ast.Constant(self.consts[node.id]), node)
+        new = self.names.get(node.id)
+        if new is None:
+            return node
+        return ast.copy_location(ast.Name(new, node.ctx), node)
+
+
+class _Fold(ast.NodeTransformer):
+    """Keep only the branch an operand selects: `if k == 2:` with `k` written as 2."""
+
+    def visit_If(self, node: ast.If) -> Any:
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (ast.Eq, ast.NotEq)) and \
+                isinstance(test.left, ast.Constant) and \
+                isinstance(test.comparators[0], ast.Constant):
+            same = test.left.value == test.comparators[0].value
+            kept = node.body if same == isinstance(test.ops[0], ast.Eq) else node.orelse
+            return kept or ast.Pass()
+        return node
 
 
 def call(ip: int, d: Decoded, inputs: list[str], outputs: list[str],
          depth: int) -> tuple[str, int]:
     """The statement calling op `ip`'s function on the locals `inputs` (an operand-sized
-    run of them as one list) and assigning `outputs`, and how many stack locals go back to
-    vm.stack when it raises (what the derived step leaves there)."""
+    run of them as one list) and assigning `outputs`, or the op's statements written out,
+    and how many stack locals go back to vm.stack when it raises (what the derived step
+    leaves there)."""
+    b = written(d)
+    if b is not None:
+        p, q = len(inputs), len(outputs)
+        return inline(ip, d, b, inputs, outputs), depth - p + (1 if p and q else 0)
     sizes = run_sizes(d.spec, d.operands)
     args = [a if isinstance(a, str) else f"[{', '.join(a)}]" for a in gather(inputs, sizes)]
     expr = f"x{ip}({', '.join(args)})"

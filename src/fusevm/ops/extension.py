@@ -25,6 +25,9 @@ Three handler protocols, chosen per op (an op has exactly one):
   (`fusevm.interp.extapi.function_step`), and the baseline tier calls `fn` directly with
   the values it keeps in locals, so the op is written once and costs one Python call
   in compiled code, with no round trip through the VM's stack.
+  An op may instead be written as **statements** (`ext.body(name, source=...)`,
+  `fusevm.ops.extbody`): its function is compiled from them and the baseline tier writes
+  them into its code, so a hot op costs no call there either.
 * a plain **handler** (`@ext.op(...)`), `handler(vm, *operands)`, the original protocol:
   it uses `vm.push/pop/peek`, and `vm.jump(target)` / `vm.halt()` to leave; the VM wraps
   it in an adapter step (one more Python call and the side-channel checks per op).
@@ -38,10 +41,11 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
+from fusevm.ops.extbody import ExtBody
 from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
 from fusevm.records import dataclass
 
@@ -114,6 +118,8 @@ class ExtensionSet:
         self.handlers: dict[int, Handler] = {}
         self.factories: dict[int, Factory] = {}
         self.functions: dict[int, Binder] = {}
+        #: Ops written as statements (`body`), whose binder in `functions` is made from them.
+        self.bodies: dict[int, ExtBody] = {}
         #: Optional JIT lowerings registered by the frontend, by op id (see fusevm.jit).
         self.lowerings: dict[int, Any] = {}
         #: The module that registers those lowerings: the JIT imports it the first time it
@@ -229,11 +235,25 @@ class ExtensionSet:
 
         return register
 
+    def body(self, name: str, *, source: str, names: Mapping[str, Any] | None = None,
+             operands: str = "", effect: str = "--", formula: str = "", flags: F = F.NONE,
+             id: int | None = None) -> ExtOp:
+        """Declare an op written as statements (`fusevm.ops.extbody`): the interpreter runs
+        them as a function of the op's stack values and the baseline tier writes them into
+        its code. `names` are the module-level values the statements call."""
+        ext = self.declare(name, operands=operands, effect=effect, formula=formula,
+                           flags=flags, id=id)
+        written = ExtBody(ext.spec, source, names or {})
+        self.bind_function(name)(written.binder)
+        self.bodies[ext.id] = written
+        return ext
+
     def _forget(self, ext_id: int) -> None:
         """Drop the op's implementation: an op has one, in one protocol."""
         self.handlers.pop(ext_id, None)
         self.factories.pop(ext_id, None)
         self.functions.pop(ext_id, None)
+        self.bodies.pop(ext_id, None)
 
     def implementation(self, ext_id: int) -> Handler | Factory | Binder | None:
         """The op's handler, factory or binder (whichever it has), or None."""

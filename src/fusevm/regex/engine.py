@@ -24,6 +24,7 @@ from fusevm.regex.translate import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
@@ -154,6 +155,28 @@ class Regex:
             return self.literal in text
         engine, data = self._engine(text)
         return engine.search(data) is not None
+
+    def tester(self) -> Callable[[str], bool]:
+        """`test` as one function, for a pattern tested on many texts (awk's record
+        filters): Latin-1 text goes straight to the C++ matcher, with no span built."""
+        lit = self.literal
+        if lit is not None:
+            def literal_test(text: str) -> bool:
+                return lit in text
+            return literal_test
+        engine = self._latin1
+        if engine is _UNUSABLE or engine.low is None:
+            return self.test
+        low_match = engine.low.Match
+        slow = self.test
+
+        def test(text: str) -> bool:
+            try:
+                data = text.encode("latin-1")
+            except UnicodeEncodeError:
+                return slow(text)
+            return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
+        return test
 
     def search(self, text: str, pos: int = 0) -> Span | None:
         """(start, end) of the leftmost-longest match at or after `pos`, or None.

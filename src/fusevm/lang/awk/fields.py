@@ -21,6 +21,7 @@ from fusevm.lang.awk.regex import compile_ere, split_on_regex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Final, Protocol
 
     from fusevm.lang.awk.regex import AwkRegex
@@ -71,20 +72,23 @@ BLOCK: Final = 1 << 16
 class RecordReader:
     """Reads awk records from a text stream, by whatever RS is current at each call.
 
-    Input arrives as lines: the complete lines of the last block read are `_lines[_li:]`
-    (without their newlines; `_partial` is an unfinished line that the next block
-    continues). With RS a newline and nothing buffered a record is the next of them.
-    Other separators work on `_buf[_pos:]`, filled from the same lines: lines read while
-    looking for a separator are collected in a list and joined once, so a long record
-    costs linear time.
+    Input arrives as lines: the complete lines of the last block read are what is left
+    of the iterator `lines` (without their newlines; `_partial` is an unfinished line
+    that the next block continues). With RS a newline and nothing buffered a record is
+    the next of them. Other separators work on `_buf[_pos:]`, filled from the same
+    lines: lines read while looking for a separator are collected in a list and joined
+    once, so a long record costs linear time.
     """
 
     def __init__(self, stream: TextSource) -> None:
         self._stream = stream
         buffer = getattr(stream, "buffer", None)
         self._read1 = getattr(buffer, "read1", None)
-        self._lines: list[str] = []
-        self._li = 0
+        #: The complete lines of the last block not yet taken. While `only_lines` holds
+        #: (RS has been a newline at every read), the next record is simply the next of
+        #: them when there is one: the record loop takes it without calling read_record.
+        self.lines: Iterator[str] = iter(())
+        self.only_lines = True
         self._partial = ""
         self._buf = ""
         self._pos = 0
@@ -92,7 +96,7 @@ class RecordReader:
 
     def _block(self) -> bool:
         """Read blocks until one completes a line; False at end of input (the unfinished
-        line, if any, is then `_lines`' last element, without a newline)."""
+        line, if any, is then all `lines` holds, without a newline)."""
         assert self._read1 is not None
         while not self._eof:
             data = self._read1(BLOCK)
@@ -102,18 +106,17 @@ class RecordReader:
             lines = (self._partial + data.decode("latin-1")).split("\n")
             self._partial = lines.pop()
             if lines:
-                self._lines = lines
-                self._li = 0
+                self.lines = iter(lines)
                 return True
         if self._partial:
-            self._lines = [self._partial]
-            self._li = 0
+            # the last line, without a newline: alone in its block
+            self.lines = iter((self._partial,))
             self._partial = ""
             self._last_open = True
             return True
         return False
 
-    _last_open = False  # the last line of the input has no newline
+    _last_open = False  # the last block is the input's last line, without a newline
 
     def _readline(self) -> str:
         """The next line of input with its newline, or "" at end of input (and from then
@@ -125,26 +128,25 @@ class RecordReader:
             if not line:
                 self._eof = True
             return line
-        if self._li >= len(self._lines) and not self._block():
-            return ""
-        line = self._lines[self._li]
-        self._li += 1
-        if self._last_open and self._li == len(self._lines):
-            return line
-        return line + "\n"
+        got = next(self.lines, None)
+        if got is None:
+            if not self._block():
+                return ""
+            got = next(self.lines)
+        return got if self._last_open else got + "\n"
 
     def read_record(self, rs: str = "\n") -> str | None:
         """The next record without its terminator, or None at end of input."""
         if rs == "\n" and self._pos >= len(self._buf):
             # fast path: the common case is exactly one line per record
-            li = self._li
-            if li < len(self._lines):
-                self._li = li + 1
-                return self._lines[li]
+            rec = next(self.lines, None)
+            if rec is not None:
+                return rec
             line = self._readline()
             if not line:
                 return None
             return line[:-1] if line.endswith("\n") else line
+        self.only_lines = False
         if rs == "":
             return self._paragraph()
         if len(rs) == 1:

@@ -30,9 +30,10 @@ from fusevm.lang.awk.runtime import (
     awk_sin,
     awk_sqrt,
     compile_ere,
+    make_strnum,
     str_to_num,
 )
-from fusevm.lang.awk.state import NF, AwkArray, AwkFatal, AwkState, key_of
+from fusevm.lang.awk.state import FNR, NF, NR, AwkArray, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
@@ -166,20 +167,24 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@AWK.function("AwkNextRecord", effect="-- b",
-              formula="b = read the next main-input record", flags=IO)
-def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
-    host = vm.host_data
-
-    def next_record() -> bool:
-        st = host["awk"]
-        streams = host["awk.io"]
-        main = streams.main
-        rec = None if main is None else main.read_record(st.rs)
+AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input record",
+         flags=IO, names={"next": next}, source="""
+    st = host["awk"]
+    streams = host["awk.io"]
+    main = streams.main
+    if main is None:
+        rec = None
+    elif main.only_lines and st.rs == "\\n":
+        rec = next(main.lines, None)
         if rec is None:
-            rec = streams.next_main()  # the next file, or the end of the input
-            if rec is None:
-                return False
+            rec = main.read_record("\\n")  # the next block, or the end of this file
+    else:
+        rec = main.read_record(st.rs)
+    if rec is None:
+        rec = streams.next_main()  # the next file, or the end of the input
+    if rec is None:
+        b = False
+    else:
         st.nr += 1
         st.fnr += 1
         st.nr_val = st.fnr_val = st.nf_val = None
@@ -187,8 +192,8 @@ def _next_record(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         st.record_val = None
         st.fields = None
         st.record_stale = False
-        return True
-    return next_record
+        b = True
+    """)
 
 
 @AWK.factory("AwkJumpOut", operands="kind:U8", effect="--",
@@ -262,9 +267,8 @@ def _new_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[], AwkArray]:
     return AwkArray
 
 
-@AWK.function("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)")
-def _num(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
-    return num
+AWK.body("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)",
+         names={"num": num}, source="n = v if type(v) is float else num(v)")
 
 
 @AWK.function("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
@@ -285,25 +289,21 @@ _RELATIONS: Final = (operator.lt, operator.le, operator.eq, operator.ne, operato
                      operator.ge)
 
 
-@AWK.function("AwkCmp", operands="op:U8", effect="a b -- r",
-              formula="r = a op b, numerically when both are numeric (strnum rules), else as "
-                      "strings")
-def _cmp(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
-    relation = _RELATIONS[operands[0]]
-    host = vm.host_data
-
-    def cmp(a: Any, b: Any) -> bool:
-        ta = type(a)
-        tb = type(b)
-        if ta is float and tb is float:
-            return relation(a, b)  # type: ignore[no-any-return]
-        if ta is not str and tb is not str:
-            return relation(a if ta is float else num(a),  # type: ignore[no-any-return]
-                            b if tb is float else num(b))
+AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
+         formula="r = a op b, numerically when both are numeric (strnum rules), else as "
+                 "strings",
+         names={"RELATIONS": _RELATIONS, "StrNum": StrNum, "num": num}, source="""
+    ta = type(a)
+    tb = type(b)
+    if ta is float and tb is float:
+        r = RELATIONS[op](a, b)
+    elif ta is not str and tb is not str:
+        r = RELATIONS[op](a if ta is float else a.num if ta is StrNum else num(a),
+                          b if tb is float else b.num if tb is StrNum else num(b))
+    else:
         st = host["awk"]
-        return relation(a if ta is str else st.str_of(a),  # type: ignore[no-any-return]
-                        b if tb is str else st.str_of(b))
-    return cmp
+        r = RELATIONS[op](a if ta is str else st.str_of(a), b if tb is str else st.str_of(b))
+    """)
 
 
 @AWK.function("AwkConcat", operands="count:U8", effect="items[count] -- s",
@@ -356,13 +356,16 @@ def _match_rec(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     const, = operands
     host = vm.host_data
 
+    # a constant's pattern is the same in every run of the chunk: its tester is made once
+    tests: list[Callable[[str], bool]] = []
+
     def match_rec() -> bool:
         st = host["awk"]
-        rx = st.regex_cache.get(const)
-        if rx is None:
-            rx = _const_regex(vm, const)
-        return rx.test(st.record if not st.record_stale  # type: ignore[no-any-return]
-                       else st.record_text())
+        text = st.record if not st.record_stale else st.record_text()
+        if tests:
+            return tests[0](text)
+        tests.append(_const_regex(vm, const).tester())
+        return tests[0](text)
     return match_rec
 
 
@@ -371,9 +374,14 @@ def _match_rec(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
 def _match_const(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     const, = operands
 
+    tests: list[Callable[[str], bool]] = []
+
     def match_const(s: Any) -> bool:
         text = s if type(s) is str else state_of(vm).str_of(s)
-        return _const_regex(vm, const).test(text)  # type: ignore[no-any-return]
+        if tests:
+            return tests[0](text)
+        tests.append(_const_regex(vm, const).tester())
+        return tests[0](text)
     return match_const
 
 
@@ -395,64 +403,75 @@ def _field_index(v: Any) -> int:
     return int(n)
 
 
-@AWK.function("AwkField", effect="i -- v", formula="v = $i")
-def _field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
-    host = vm.host_data
-
-    def field(v: Any) -> Any:
-        st = host["awk"]
-        if type(v) is float and v >= 1.0:
-            fields = st.fields
-            i = int(v)
-            if fields is not None and i <= len(fields):
-                f = fields[i - 1]
-                if type(f) is not str or not f or f[0] not in NUMBER_START:
-                    return f  # the hot case: a word, or a field already made a StrNum
-            return st.get_field(i)
-        return st.get_field(int(v) if type(v) is float and v >= 0.0 else _field_index(v))
-    return field
-
-
-@AWK.function("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index")
-def _field_k(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
-    idx, = operands
-    host = vm.host_data
-
-    def field_k() -> Any:
-        return host["awk"].get_field(idx)
-    return field_k
-
-
-@AWK.function("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)")
-def _field_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
-    idx, = operands
-    host = vm.host_data
-
-    def field_num() -> float:
-        st = host["awk"]
+# $i: a word, or a field already made a StrNum, straight from the field list; text that
+# may be a number goes through get_field (which makes and keeps its StrNum once)
+AWK.body("AwkField", effect="i -- v", formula="v = $i",
+         names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source="""
+    st = host["awk"]
+    if type(i) is float and i >= 1.0:
+        k = int(i)
         fields = st.fields
         if fields is None:
             fields = st.split()
-        if 0 < idx <= len(fields):
-            v = fields[idx - 1]
-            t = type(v)
-            if t is StrNum:
-                return v.num  # type: ignore[no-any-return]
-            if t is str:
-                return str_to_num(v)
-            return num(v)
-        return num(st.get_field(idx))
-    return field_num
+        if k <= len(fields) and (type(f := fields[k - 1]) is not str or not f
+                                 or f[0] not in NUMBER_START):
+            v = f
+        else:
+            v = st.get_field(k)
+    else:
+        v = st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i))
+    """)
 
 
-@AWK.function("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])")
-def _var_num(vm: Any, operands: tuple[Any, ...]) -> Callable[[], float]:
-    name, = operands
+AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index",
+         names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "make_strnum": make_strnum},
+         source="""
+    st = host["awk"]
+    if index:
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if index <= len(fields):
+            f = fields[index - 1]
+            if type(f) is not str or not f or f[0] not in NUMBER_START:
+                v = f
+            elif not st.literal:
+                f = make_strnum(f)  # input text that may be a number: get_field's rule
+                if type(f) is StrNum:
+                    fields[index - 1] = f
+                v = f
+            else:
+                v = st.get_field(index)
+        else:
+            v = ""  # beyond NF
+    else:
+        v = st.get_record()  # $0 never splits the record
+    """)
 
-    def var_num() -> float:
-        v = vm.globals[name]
-        return v if type(v) is float else num(v)
-    return var_num
+
+AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
+         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num}, source="""
+    st = host["awk"]
+    if index:
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if index <= len(fields):
+            f = fields[index - 1]
+            t = type(f)
+            n = str_to_num(f) if t is str else f.num if t is StrNum else num(f)
+        else:
+            n = 0.0  # beyond NF: ""
+    else:
+        n = num(st.get_record())
+    """)
+
+
+AWK.body("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])",
+         names={"num": num}, source="""
+    g = globals_[name]
+    n = g if type(g) is float else num(g)
+    """)
 
 
 @AWK.function("AwkSetField", effect="i v -- v", formula="$i = v")
@@ -493,22 +512,22 @@ def _field_inc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
     return field_inc
 
 
-@AWK.function("AwkSpecial", operands="k:U8", effect="-- v",
-              formula="v = special variable k (NR, NF...)")
-def _special(vm: Any, operands: tuple[Any, ...]) -> Callable[[], Any]:
-    k, = operands
-    host = vm.host_data
-    if k == NF:
-        def special_nf() -> Any:
-            st = host["awk"]
-            if st.fields is not None and st.nf_val is None:
-                return float(st.nf)  # the hot case: NF of an already split record
-            return st.get_nf()
-        return special_nf
-
-    def special() -> Any:
-        return host["awk"].get_special(k)
-    return special
+# NF of a record already split, NR and FNR not assigned: straight from the state
+AWK.body("AwkSpecial", operands="k:U8", effect="-- v",
+         formula="v = special variable k (NR, NF...)", source=f"""
+    st = host["awk"]
+    if k == {NF}:
+        fields = st.fields
+        v = float(len(fields)) if fields is not None and st.nf_val is None else st.get_nf()
+    elif k == {NR}:
+        c = st.nr_val
+        v = float(st.nr) if c is None else c
+    elif k == {FNR}:
+        c = st.fnr_val
+        v = float(st.fnr) if c is None else c
+    else:
+        v = st.get_special(k)
+    """)
 
 
 @AWK.function("AwkSetSpecial", operands="k:U8", effect="v -- v", formula="special variable k = v")
@@ -541,21 +560,17 @@ def _key(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
     return key
 
 
-@AWK.function("AwkAGet", effect="arr key -- v",
-              formula="v = arr[key] (created as uninit if absent)")
-def _aget(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], Any]:
-    def aget(arr: Any, k: Any) -> Any:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        try:
-            return arr[k]
-        except KeyError:
-            _array(arr)[k] = UNINIT
-            return UNINIT
-        except TypeError:
-            _array(arr)
-            raise
-    return aget
+AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uninit if absent)",
+         names={"AwkArray": AwkArray, "UNINIT": UNINIT, "key_of": key_of, "array": _array},
+         source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    g = arr.get(k)  # never None: an element is a number, a string or uninit
+    if g is None:
+        g = arr[k] = UNINIT
+    v = g
+    """)
 
 
 @AWK.function("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
@@ -584,35 +599,30 @@ def _aop(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]
     return aop
 
 
-@AWK.function("AwkAInc", operands="mode:U8", effect="arr key -- v",
-              formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement")
-def _ainc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
-    mode, = operands
-    host = vm.host_data
-    step = -1.0 if mode & 2 else 1.0
-    postfix = bool(mode & 1)
-
-    def ainc(arr: Any, k: Any) -> float:
-        t = type(k)
-        if t is not str:
-            k = k.text if t is StrNum else key_of(k, host["awk"].convfmt)
-        if type(arr) is not AwkArray:
-            _array(arr)
-        old = arr.get(k, 0.0)
-        if type(old) is not float:
-            old = num(old)
-        new = arr[k] = old + step
-        return old if postfix else new
-    return ainc
+AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
+         formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement",
+         names={"StrNum": StrNum, "AwkArray": AwkArray, "key_of": key_of, "num": num,
+                "array": _array}, source="""
+    t = type(key)
+    k = key if t is str else key.text if t is StrNum else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    old = arr.get(k, 0.0)
+    if type(old) is not float:
+        old = num(old)
+    new = old - 1.0 if mode & 2 else old + 1.0
+    arr[k] = new
+    v = old if mode & 1 else new
+    """)
 
 
-@AWK.function("AwkIn", effect="arr key -- b", formula="b = key in arr")
-def _in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]:
-    def contains(arr: Any, k: Any) -> bool:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        return k in _array(arr)
-    return contains
+AWK.body("AwkIn", effect="arr key -- b", formula="b = key in arr",
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    b = k in arr
+    """)
 
 
 @AWK.function("AwkDelete", effect="arr key --", formula="delete arr[key]")

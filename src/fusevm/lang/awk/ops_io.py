@@ -12,6 +12,7 @@ from fusevm.lang.awk.ops import (
     IO,
     R,
     _array,
+    _compile,
     _dyn_regex,
     _field_index,
     io_of,
@@ -311,12 +312,13 @@ def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[
               formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
 def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
     every = bool(operands[0])
+    host = vm.host_data
 
     def sub_field(i: Any, re: Any, repl: Any) -> float:
-        st = state_of(vm)
-        replacement = st.str_of(repl)
-        rx = _dyn_regex(vm, re)
-        k = _field_index(i)
+        st = host["awk"]
+        replacement = repl if type(repl) is str else st.str_of(repl)
+        rx = _compile(re) if type(re) is str else _dyn_regex(vm, re)
+        k = int(i) if type(i) is float and i >= 0.0 else _field_index(i)
         new, count = subst(rx, replacement, st.str_of(st.get_field(k)), every)
         if count:
             st.set_field(k, new)

@@ -111,6 +111,12 @@ def _replacement(repl: str) -> tuple[str | None, ...]:
     return tuple(pieces)
 
 
+@functools.lru_cache(maxsize=256)
+def _literal_replacement(lit: str, repl: str) -> str:
+    """What replaces each match of the literal pattern `lit`."""
+    return "".join(lit if piece is None else piece for piece in _replacement(repl))
+
+
 def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple[str, int]:
     """sub (global_=False) or gsub on `text`; returns (new text, replacements made).
 
@@ -119,15 +125,15 @@ def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple
     "-a-b-c-" and gsub(/b*/, "-", "abc") gives "-a-c-".
     """
     rx = _regex(ere)
-    pieces = _replacement(repl)
     lit = rx.literal
     if lit:
         # a non-empty literal's matches are str.replace's: leftmost, non-overlapping
-        new = "".join(lit if piece is None else piece for piece in pieces)
+        new = _literal_replacement(lit, repl)
         if global_:
             count = text.count(lit)
             return (text.replace(lit, new) if count else text), count
         return (text.replace(lit, new, 1), 1) if lit in text else (text, 0)
+    pieces = _replacement(repl)
     scan = rx.scanner(text).search
     out: list[str] = []
     count = 0

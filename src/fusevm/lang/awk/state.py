@@ -76,9 +76,8 @@ class AwkState:
         # $0 as an awk value (strnum), or None when stale; before any input it is the empty
         # string, which compares as a string (`$0 == 0` is false in BEGIN in every awk)
         self.record_val: Any = ""
-        self.fields: list[Any] | None = []  # $1..$NF; None until split
+        self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
-        self.nf = 0
         self.record_stale = False  # fields changed: $0 needs rebuilding
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
@@ -128,15 +127,16 @@ class AwkState:
         fields = self.fields
         if fields is None:
             text = self.record
-            if self.fs == " " and text.isprintable():
+            fs = self.fs
+            if fs == " " and text.isprintable():
                 fields = text.split()  # the default FS on a line of printable text
+            elif len(fs) == 1 and fs != " " and self.rs != "":
+                fields = text.split(fs) if text else []  # one character, outside paragraphs
             else:
                 fields = split_record(text, self.fs, paragraph=self.rs == "")
             self.fields = fields
             if self.literal:
                 self.literal = set()
-            self.nf = len(fields)
-            self.nf_val = None
         return fields
 
     def get_record(self) -> Any:
@@ -192,7 +192,6 @@ class AwkState:
         fields = self.split()
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
-            self.nf = index
             self.nf_val = None
         if type(value) is str:
             self.literal.add(index)
@@ -202,11 +201,10 @@ class AwkState:
         self.record_stale = True
 
     def get_nf(self) -> Any:
-        if self.fields is None:
-            self.split()
+        fields = self.fields if self.fields is not None else self.split()
         if self.nf_val is not None:
             return self.nf_val
-        return float(self.nf)
+        return float(len(fields))
 
     def set_nf(self, value: Any) -> None:
         n = int(to_num(value))
@@ -218,7 +216,6 @@ class AwkState:
         else:
             del fields[n:]
             self.literal = {i for i in self.literal if i <= n}
-        self.nf = n
         self.record_stale = True
         self.nf_val = None if type(value) is float else value
 

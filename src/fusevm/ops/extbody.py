@@ -1,0 +1,130 @@
+"""ExtBody: an extension op written once as Python statements, for every tier to inline.
+
+The extension-set counterpart of `fusevm.interp.bodies` (CPython's `bytecodes.c` is the
+model there too): `ExtensionSet.body(...)` declares an op together with a few statements,
+and both the interpreter's function for the op and the baseline tier's code are made from
+that one text. The statements may name:
+
+* the op's stack items, as its stack effect names them (`v -- n`): inputs are bound on
+  entry, and every output is assigned once, after everything that may raise (the
+  baseline keeps an output in an input's local, and an error must find the inputs);
+* the op's operands, as the declaration names them: constants of the instruction;
+* the set's `names`: module-level functions and constants the body calls (the same for
+  every VM);
+* `host` (the VM's `host_data`) and `globals_` (its globals list), bound per VM;
+* any other name the body assigns: a temporary of that op (the baseline renames it apart).
+
+The interpreter runs `fn(*inputs)` made by compiling `def fn(inputs): <body>; return
+outputs` once per process (the first time a VM binds the op), so the op costs what a
+function op costs there; the baseline writes the statements into its code in place of the
+call (`fusevm.baseline.extbodies`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from fusevm.ops.spec import OpSpec
+
+#: Per-VM names a body may use, and how a VM provides each.
+PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
+_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len", "None", "True",
+                              "False", "isinstance"})
+
+
+class ExtBody:
+    """One extension op's statements and what the generators need to know about them.
+
+    The statements are parsed and checked the first time a VM binds the op or the
+    baseline writes it (`check`), not when the set is declared: a frontend's start-up
+    pays nothing for them (tests check every body of every set)."""
+
+    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "_facts",
+                 "_make")
+
+    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any]) -> None:
+        if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
+            raise ValueError(f"{spec.name}: a body cannot take an operand-sized run of values")
+        self.spec = spec
+        self.text = source
+        self.inputs = tuple(n for n, _ in spec.effect.inputs)
+        self.outputs = tuple(n for n, _ in spec.effect.outputs)
+        self.operands = tuple(o.name for o in spec.operands)
+        self.names = dict(names)
+        self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
+        self._make: Callable[[Any, tuple[Any, ...]], Callable[..., Any]] | None = None
+
+    @property
+    def source(self) -> str:
+        """The statements, dedented."""
+        return self.check()[0]
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """The per-VM names the statements read."""
+        return self.check()[1]
+
+    @property
+    def temps(self) -> frozenset[str]:
+        """The names the statements assign that are not stack items."""
+        return self.check()[2]
+
+    def check(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        """Parse and check the statements (once): their dedented text, the per-VM names
+        they read and their temporaries; ValueError when they break a rule above."""
+        if self._facts is not None:
+            return self._facts
+        import ast
+        import textwrap
+
+        spec = self.spec
+        source = textwrap.dedent(self.text).strip("\n")
+        tree = ast.parse(source)
+        assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Store)}
+        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        missing = set(self.outputs) - assigned - set(self.inputs)
+        if missing:
+            raise ValueError(f"{spec.name}: the body never assigns {sorted(missing)}")
+        clash = (set(self.names) | set(PER_VM)) & (assigned | set(self.inputs)
+                                                   | set(self.outputs) | set(self.operands))
+        if clash:
+            raise ValueError(f"{spec.name}: the body rebinds {sorted(clash)}")
+        temps = frozenset(assigned - set(self.outputs) - set(self.inputs))
+        known = set(self.inputs) | set(self.outputs) | set(self.operands) | \
+            set(self.names) | set(PER_VM) | temps | _BUILTINS
+        unknown = read - known
+        if unknown:
+            raise ValueError(f"{spec.name}: the body names {sorted(unknown)}, which it may not")
+        self._facts = (source, frozenset(read & set(PER_VM)), temps)
+        return self._facts
+
+    def function_source(self) -> str:
+        """`make(vm, operands) -> fn`: the interpreter's function for one instruction."""
+        lines = ["def make(vm, operands):"]
+        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(self.uses)]
+        if self.operands:
+            lines.append(f"    {', '.join(self.operands)}, = operands")
+        lines.append(f"    def fn({', '.join(self.inputs)}):")
+        lines += ["        " + line if line.strip() else line
+                  for line in self.source.splitlines()]
+        if len(self.outputs) == 1:
+            lines.append(f"        return {self.outputs[0]}")
+        elif self.outputs:
+            lines.append(f"        return {', '.join(self.outputs)}")
+        lines.append("    return fn")
+        return "\n".join(lines) + "\n"
+
+    def binder(self, vm: Any, operands: tuple[Any, ...]) -> Callable[..., Any]:
+        """The op's binder (`ExtensionSet.function`'s protocol), compiled on first use."""
+        make = self._make
+        if make is None:
+            namespace = dict(self.names)
+            exec(compile(self.function_source(), f"<body {self.spec.name}>", "exec"),  # noqa: S102
+                 namespace)
+            make = self._make = namespace["make"]
+        fn: Any = make(vm, operands)
+        fn.body = self  # the baseline checks that this is what it wrote out
+        return fn  # type: ignore[no-any-return]
