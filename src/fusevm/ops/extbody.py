@@ -23,9 +23,12 @@ call (`fusevm.baseline.extbodies`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
 
 from fusevm.ops.spec import OpSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 #: Per-VM names a body may use, and how a VM provides each.
 PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
