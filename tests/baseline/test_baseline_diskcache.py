@@ -123,3 +123,43 @@ def test_an_entry_that_does_not_fit_is_compiled_again(tmp_path: Path) -> None:
     finally:
         cache.set_dir(None)
         cache.STORE.reset()
+
+
+AWK_PROGRAM = r'''
+import io, json, sys
+import fusevm.jit.cache as cache
+from fusevm.baseline import compiler
+from fusevm.lang.awk.main import main
+data = sys.argv[1]
+out = io.BytesIO()
+status = main(["{ s += $2; n[$1]++ } END { print s; for (k in n) c++; print c }", data],
+              stdout=out)
+disk = cache.STORE.stats
+print(json.dumps({"out": out.getvalue().decode(), "status": status,
+                  "compiles": compiler.stats()["compiles"], "loads": disk.loads,
+                  "stores": disk.stores, "rejects": disk.rejects}))
+'''
+
+
+def test_awk_regions_with_inlined_extension_ops_are_cached(tmp_path: Path) -> None:
+    # awk's record loop inlines its ops' statements (`ExtensionSet.body`): the constants
+    # they bind are made again from the ops when a later process loads the region.
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"k{i % 13} {i}\n" for i in range(6000)))
+
+    def run(cache_dir: str) -> dict[str, Any]:
+        env = dict(os.environ, FUSEVM_JIT_CACHE_DIR=cache_dir)
+        env.pop("FUSEVM_BASELINE", None)
+        proc = subprocess.run([sys.executable, "-c", AWK_PROGRAM, str(data)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        found: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+        return found
+
+    without, cold = run("off"), run(str(tmp_path / "c"))
+    warm = run(str(tmp_path / "c"))
+    assert cold["out"] == without["out"] == warm["out"] == f"{sum(range(6000))}\n13\n"
+    assert cold["compiles"] == without["compiles"] == warm["compiles"] >= 1
+    # The awk chunk and every compiled region were stored, and all of them loaded again.
+    assert cold["stores"] == 1 + cold["compiles"]
+    assert (warm["loads"], warm["stores"], warm["rejects"]) == (cold["stores"], 0, 0)

@@ -256,7 +256,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         for ip in region.ops:
             d = an.decoded[ip]
             if d.ext is not None and inline(d):
-                consts["callee"] = extbodies.callee
+                consts.update(extbodies.constants(ip, d))
                 lines.append("    " + extbodies.binding(ip, d))
     # Which integer forms return integers: assume all do, keep what the code then shows
     # (a greatest fixpoint: each round can only drop functions).

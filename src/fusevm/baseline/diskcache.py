@@ -72,6 +72,25 @@ def _operand(cp: ChunkPlan, name: str) -> tuple[int, int]:
     return ip, names.index(m.group(2))
 
 
+#: The source of a constant made from an extension op's declaration (`extbodies`):
+#: made again from the chunk's op when the region is loaded.
+_DERIVED: Final = -1
+
+
+def _derived(cp: ChunkPlan, index: int) -> dict[str, Any]:
+    """The constants the region's extension ops bind (their functions, statements and
+    the names those use), as `extbodies.constants` makes them from the ops."""
+    from . import extbodies
+    from .regions import inline
+    found: dict[str, Any] = {}
+    decoded = cp.analysis.decoded
+    for ip in cp.regions[index].ops:
+        d = decoded[ip]
+        if d.ext is not None and inline(d):
+            found.update(extbodies.constants(ip, d))
+    return found
+
+
 def load(chunk: Chunk, cp: ChunkPlan, index: int,
          seen: tuple[int, Env] | None) -> Loaded | None:
     """The region's cached parts, or None (no cache, a miss, or an entry that does not
@@ -81,12 +100,10 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
         return None
     from fusevm.jit.cache.store import Entry
 
-    from . import extbodies
-
     def use(entry: Entry, _fd: int) -> Loaded:
         try:
             return parts(entry)
-        except (EOFError, IndexError, AttributeError) as e:  # not what `store` wrote
+        except (EOFError, IndexError, AttributeError, KeyError) as e:  # not `store`'s
             raise ValueError(f"{type(e).__name__}: {e}") from None
 
     def parts(entry: Entry) -> Loaded:
@@ -94,9 +111,10 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
         if not isinstance(code, CodeType):
             raise TypeError("the entry does not hold a code object")
         consts: dict[str, Any] = {}
+        derived = _derived(cp, index)
         for name, ip, k in sources:
-            if name == "callee":
-                consts[name] = extbodies.callee
+            if ip == _DERIVED:
+                consts[name] = derived[name]  # KeyError: not this chunk's (a reject)
             elif _operand(cp, name) != (ip, k):
                 raise ValueError(f"constant {name} is not operand {k} of op {ip}")
             else:
@@ -117,9 +135,10 @@ def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,
     if cache is None:
         return
     sources = []
+    derived = _derived(cp, index)
     for name, value in consts.items():
-        if name == "callee":
-            sources.append((name, -1, -1))
+        if derived.get(name, _DERIVED) is value:
+            sources.append((name, _DERIVED, _DERIVED))
             continue
         try:
             ip, k = _operand(cp, name)
