@@ -49,6 +49,22 @@ def _const_type_test(node: ast.expr) -> bool | None:
     return same if isinstance(node.ops[0], ast.Is) else not same
 
 
+_ORDER = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+          ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+          ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+
+
+def _const_order(node: ast.Compare) -> bool | None:
+    """The value of a comparison of two int constants (`65537 > 0`), else None."""
+    if len(node.ops) != 1 or type(node.ops[0]) not in _ORDER:
+        return None
+    left, right = node.left, node.comparators[0]
+    if not (isinstance(left, ast.Constant) and isinstance(right, ast.Constant)
+            and type(left.value) is int and type(right.value) is int):
+        return None
+    return bool(_ORDER[type(node.ops[0])](left.value, right.value))
+
+
 class Folder(ast.NodeTransformer):
     """Fold type tests of constants and the boolean structure they decide."""
 
@@ -61,6 +77,8 @@ class Folder(ast.NodeTransformer):
                 # Only None/True/False are compared by identity in bodies: singletons.
                 same = left.value is right.value
                 value = same if isinstance(node.ops[0], ast.Is) else not same
+        if value is None:
+            value = _const_order(node)
         return node if value is None else ast.copy_location(ast.Constant(value), node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:

@@ -130,7 +130,31 @@ class _TypedFolder(Folder):
                 name = ast.Name(left.id, ast.Load())
                 return ast.copy_location(
                     name if truth else ast.UnaryOp(ast.Not(), name), node)
+            if (isinstance(left, ast.Name) and self.env.get(left.id) in (int, float, str)
+                    and isinstance(right, ast.Constant) and type(right.value) is bool):
+                # A number or string is never the True or False singleton.
+                return ast.copy_location(ast.Constant(not is_), node)
         return super().visit_Compare(node)
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        self.generic_visit(node)
+        # `truthy` of a number is Python's own truth (NaN true, -0.0 false): `x != 0`.
+        if (isinstance(node.func, ast.Name) and node.func.id == "truthy"
+                and len(node.args) == 1 and not node.keywords
+                and isinstance(node.args[0], ast.Name)
+                and self.env.get(node.args[0].id) in (int, float)):
+            return ast.copy_location(
+                ast.Compare(node.args[0], [ast.NotEq()], [ast.Constant(0)]), node)
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        out = super().visit_UnaryOp(node)
+        if (isinstance(out, ast.UnaryOp) and isinstance(out.op, ast.Not)
+                and isinstance(out.operand, ast.Compare) and len(out.operand.ops) == 1
+                and isinstance(out.operand.ops[0], ast.NotEq)):
+            c = out.operand
+            return ast.copy_location(ast.Compare(c.left, [ast.Eq()], c.comparators), out)
+        return out
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
         out = super().visit_BoolOp(node)
