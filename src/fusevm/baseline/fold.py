@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import ast
+import operator
+from collections.abc import Callable
 from typing import Any
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -49,9 +51,9 @@ def _const_type_test(node: ast.expr) -> bool | None:
     return same if isinstance(node.ops[0], ast.Is) else not same
 
 
-_ORDER = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-          ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
-          ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+_ORDER: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
 def _const_order(node: ast.Compare) -> bool | None:
