@@ -42,12 +42,17 @@ from fusevm.ops import F, Kind, Op
 from . import extbodies
 from .calls import eligible
 from .fold import Localize
+from .ranges import Bounds, hull, refine, widen
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
 FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
+
+#: What an entry of specialised code checks: the exact types of its locals, and the
+#: intervals of those the code relies on (`ranges`).
+Guard = tuple[Env, Bounds]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ class Generated:
     written: tuple[int, ...]  # frame slots the region writes through its locals
     #: The specialised code's guards, by entry, when it has a generic version besides
     #: (`generate_generic`, made when a guard first fails); None: one version.
-    guards: dict[int, Env] | None = None
+    guards: dict[int, Guard] | None = None
 
 
 def _locals(first: int, count: int) -> list[str]:
@@ -153,12 +158,24 @@ class _Gen:
         self.slots = Localize()
         self.known: dict[str, Any] = {}  # stack local -> constant it holds
         self.env: Env = {}  # exact types of locals where the op being written starts
+        #: Intervals of int locals there (`ranges`), and after the last op written with
+        #: its temporaries (what its branch tests); per block start, from `analyze`.
+        self.bounds: Bounds = {}
+        self.bounds_full: Bounds = {}
+        self.block_bounds: dict[int, Bounds] = {}
+        #: The intervals each entry's guard checks besides the types (specialised code).
+        self.guard_bounds: dict[int, Bounds] = {}
+        self.last_stmts: list[ast.stmt] = []  # the code of the op `body_ast` gave last
         #: Entry point -> the types of locals the specialised code assumes there (checked
         #: on entry), and hot point -> that check on its locals, for the generic code.
         self.guards: dict[int, Env] = {}
         self.edge_guard: dict[int, str] = {}
         self.base = 5  # the indentation of an op's code
-        self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env]] = {}
+        #: Whether an entry's guard checks the intervals its own code gives it (else
+        #: entries bring none).
+        self.guarded = True
+        self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env,
+                                   Bounds]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
         #: Functions with a direct form (`calls`), and those this code calls directly.
@@ -214,6 +231,13 @@ class _Gen:
         guard = self.edge_guard.get(h)
         return f"{test} or {guard}" if guard else test
 
+    def check(self, e: int, spell: Callable[[str], str]) -> str:
+        """The test of entry `e`'s guard: the types of its locals, then their intervals."""
+        test = _check(self.guards[e], spell)
+        for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items()):
+            test += f" and {lo} <= {spell(name)} <= {hi}"
+        return test
+
     def fall(self, src: int, following: int | None) -> str:
         """Statements that continue at op src + 1 from the end of a block (nothing when
         it is the block laid out next and not a hot point)."""
@@ -236,12 +260,13 @@ class _Gen:
         inputs = _locals(depth - p, p)
         # The same op with the same facts comes up again (the analyses' rounds, then the
         # writing): its statements are made once (they are never changed in place).
-        key = (ip, frozenset(self.env.items()),
+        key = (ip, frozenset(self.env.items()), frozenset(self.bounds.items()),
                tuple((type(self.known[k]), self.known[k]) if k in self.known else None
                      for k in inputs))
         found = self.memo.get(key)
         if found is not None:
-            self.env = found[2]
+            self.env, self.bounds_full, self.last_stmts = found[2], found[3], found[0]
+            self.bounds = {k: r for k, r in found[3].items() if k[0] != "t"}
             return found[0], found[1]
         names: dict[str, ast.expr] = {}
         stored = _stored(b)
@@ -264,15 +289,19 @@ class _Gen:
         for temp in b.temps:
             names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
         body = [_bind(st, names, self.slots) for st in b.tree.body]
-        stmts, env = specialize(body, self.env)
+        bounds = dict(self.bounds)
+        stmts, env = specialize(body, self.env, bounds)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
+        self.bounds_full = bounds
+        self.bounds = {k: r for k, r in bounds.items() if k[0] != "t"}
         known = None
         if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
                 isinstance(stmts[0].value, ast.Constant):
             target = stmts[0].targets[0]
             if isinstance(target, ast.Name) and target.id.startswith("s"):
                 known = (target.id, stmts[0].value.value)
-        self.memo[key] = (stmts, known, self.env)
+        self.memo[key] = (stmts, known, self.env, self.bounds_full)
+        self.last_stmts = stmts
         return stmts, known
 
     def body_code(self, b: Body, d: Decoded, ip: int,
@@ -302,6 +331,7 @@ class _Gen:
         for local in _locals(depth - p, max(p, q)):
             self.known.pop(local, None)
             self.env.pop(local, None)
+        self.bounds = {}  # (it may have changed the frame's slots)
 
     def emit_op(self, ip: int, following: int | None) -> None:
         d = self.an.decoded[ip]
@@ -345,10 +375,10 @@ class _Gen:
             return False
         b = BODIES[Op[d.spec.name]]
         depth = self.an.depth[ip] or 0
-        env, known = self.env, dict(self.known)
+        env, known, bounds = self.env, dict(self.known), self.bounds
         stmts, sets = self.body_ast(b, d, ip, depth)
         if not safe_stmts(stmts, env):
-            self.env, self.known = env, known
+            self.env, self.known, self.bounds = env, known, bounds
             return False
         self.note_known(b, depth, sets)
         group.append((ip, stmts))
@@ -393,6 +423,7 @@ class _Gen:
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         """An op without a body: its interpreter step, with the locals written back."""
         self.known.clear()
+        self.bounds = {}  # the step may change the frame's slots and stack
         callee = self.direct_callee(d)
         if callee is not None:
             self.emit_direct_call(ip, d, depth, following, callee)
@@ -409,7 +440,7 @@ class _Gen:
             if self.specialised and self.guards.get(ip + 1):
                 # The step may have changed this frame's slots: the code after it assumes
                 # their types, so it runs only if they still hold (else the generic code).
-                self.put(self.base, f"if not ({_check(self.guards[ip + 1], str)}):\n"
+                self.put(self.base, f"if not ({self.check(ip + 1, str)}):\n"
                             f"    return {ip + 1}")
             back = reload(after)
             if back:
@@ -481,6 +512,8 @@ class _Gen:
                            if (name[0] == "l" and int(name[1:]) in used)
                            or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
                        for e in region.entries}
+        self.guard_bounds = {e: {name: r for name, r in self.block_bounds.get(e, {}).items()
+                                 if name in self.guards[e]} for e in region.entries}
         two = any(self.guards.values())
         self.specialised = True
         self.emit_version("spec" if two else "run", spec_envs)
@@ -497,7 +530,7 @@ class _Gen:
             for e in region.entries:
                 if self.guards[e]:
                     where = _frame_spelling(an.depth[e] or 0)
-                    self.put(2, f"if pc == {e} and not ({_check(self.guards[e], where)}):"
+                    self.put(2, f"if pc == {e} and not ({self.check(e, where)}):"
                                 f"\n    return gen(pc)")
             self.put(2, "return spec(pc)")
         # Each entry's own step: no second call through `run`, no test of `pc`.
@@ -509,23 +542,29 @@ class _Gen:
             self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")
             if self.guards[e]:
                 where = _frame_spelling(an.depth[e] or 0)
-                self.put(2, f"slots = vm.slots\nif not ({_check(self.guards[e], where)}):\n"
+                self.put(2, f"slots = vm.slots\nif not ({self.check(e, where)}):\n"
                             f"    return gen({e})")
             self.put(2, f"return spec({e})")
         self.put(1, f"return run, {{{steps}}}")
         return Generated(self.finish(), self.line_ip, self.consts,
-                         tuple(sorted(self.slots.written)), self.guards if two else None)
+                         tuple(sorted(self.slots.written)),
+                         {e: (self.guards[e], self.guard_bounds.get(e, {}))
+                          for e in region.entries} if two else None)
 
-    def generic(self, guards: dict[int, Env]) -> Generated:
+    def generic(self, guards: dict[int, Guard]) -> Generated:
         """The source of `make(vm, plain, code, steps)` returning `gen(pc)`: the region
         written for any types, leaving at a hot point whose guard (`guards`, the
         specialised code's) holds again, through its step in `steps`."""
         self.prelude("vm, plain, code, steps")
         for h in sorted(self.region.hot):
             self.put(1, f"st{h} = steps[{h}]")
-        self.guards = guards
+        self.guards = {e: types for e, (types, _) in guards.items()}
+        self.guard_bounds = {e: bounds for e, (_, bounds) in guards.items()}
         self.specialised = False
-        self.edge_guard = {h: _check(guards[h], str) for h in self.region.hot if guards.get(h)}
+        # The same test as the specialised code's step makes (`check`): an edge whose
+        # test passed here enters that code, not this again.
+        self.edge_guard = {h: self.check(h, str) for h in self.region.hot
+                           if self.guards.get(h)}
         self.emit_version("gen", self.analyze(optimistic=False))
         self.put(1, "return gen")
         return Generated(self.finish(), self.line_ip, self.consts,
@@ -563,6 +602,7 @@ class _Gen:
         for k, (start, ips) in enumerate(blocks):
             self.known.clear()
             self.env = dict(envs.get(start, {}))
+            self.bounds = dict(self.block_bounds.get(start, {}))
             following = blocks[k + 1][0] if k + 1 < len(blocks) else None
             # A loop of several blocks is a Python loop around their tests: a jump inside
             # it is `continue`, out of it (always forward) `break`.
@@ -641,11 +681,16 @@ class _Gen:
         blocks = dict(_blocks(region))
         reached = {t for _, ips in blocks.items() for t in self._successors(ips[-1])}
         envs: dict[int, Env] = {}
+        # An entry's intervals are its own code's only where its guard checks them.
+        bounds: dict[int, Bounds] = {}
         for e in region.entries:
             if not optimistic:
                 envs[e] = {}
             elif e not in reached:
                 envs[e] = dict(self.seen[1]) if self.seen and self.seen[0] == e else {}
+            if not (optimistic and self.guarded and e in reached):
+                bounds[e] = {}
+        marks = self.marks()
         work = sorted(envs)
         lines, line_ip, consts = self.lines, self.line_ip, self.consts
         self.lines, self.line_ip = [], {}
@@ -654,6 +699,8 @@ class _Gen:
                 start = work.pop(0)
                 self.known.clear()
                 self.env = dict(envs[start])
+                self.bounds = dict(bounds.get(start, {}))
+                self.bounds_full = self.bounds
                 ips = blocks[start]
                 for ip in ips:
                     d = an.decoded[ip]
@@ -666,18 +713,64 @@ class _Gen:
                         self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
                         continue
                     self.env = self.env_after_step(ip, d)
+                    self.bounds = self.bounds_full = {}
+                edges = self.edge_bounds(ips[-1])
                 for succ in self._successors(ips[-1]):
                     old = envs.get(succ)
                     new = dict(self.env) if old is None else join(old, self.env)
-                    if new != old:
+                    came = edges.get(succ, self.bounds)
+                    was = bounds.get(succ)
+                    now = dict(came) if was is None else \
+                        widen(was, came, marks) if succ <= start else hull(was, came)
+                    if new != old or now != was:
                         envs[succ] = new
+                        bounds[succ] = now
                         if succ not in work:
                             work.append(succ)
         finally:
             self.lines, self.line_ip, self.consts = lines, line_ip, consts
         for e in region.entries:
             envs.setdefault(e, {})
+        self.block_bounds = bounds
         return envs
+
+    def edge_bounds(self, last: int) -> dict[int, Bounds]:
+        """The intervals along each edge out of a conditional branch `last` (just analysed:
+        `bounds_full` holds after its code), narrowed by its test; {} for other ops."""
+        d = self.an.decoded[last]
+        if not (inline(d) and d.ext is None and d.spec.has(F.BRANCH)) or \
+                d.spec.has(F.TERMINATOR):
+            return {}
+        b = BODIES[Op[d.spec.name]]
+        stmts = self.last_stmts
+        target = d.targets()[0]
+        if not b.branches or not stmts or target == last + 1:
+            return {}
+        last_stmt = stmts[-1]
+        if not isinstance(last_stmt, ast.Assign):
+            return {}
+        full = dict(self.bounds_full)
+        # A VM int local holds a value in the 64-bit range (D4): a test can narrow it.
+        for name, t in self.env.items():
+            if t is int and name[0] in "ls" and name not in full:
+                full[name] = _ANY_INT
+        out: dict[int, Bounds] = {}
+        keep = self.bounds.keys()
+        for succ, truth in ((target, True), (last + 1, False)):
+            narrowed = refine(full, stmts, last_stmt.value, truth)
+            out[succ] = {k: r for k, r in narrowed.items() if r != _ANY_INT
+                         and (k in keep or (k in self.env and k[0] in "ls"))}
+        return out
+
+    def marks(self) -> set[int]:
+        """Where a growing interval is widened to: the region's int operands (and one
+        either side, for `<` and `<=`), which are what its loop tests compare with."""
+        out: set[int] = set()
+        for ip in self.region.ops:
+            for v in self.an.decoded[ip].operands:
+                if type(v) is int:
+                    out.update((v - 1, v, v + 1))
+        return out
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """The types known after an op run by its interpreter step (from those before):
@@ -709,6 +802,9 @@ class _Gen:
             stripped = line.strip()
             out.append(line.replace(stripped, fills[stripped]) if stripped in fills else line)
         return "\n".join(out) + "\n"
+
+
+_ANY_INT = (-(1 << 63), (1 << 63) - 1)
 
 
 def _source(stmts: list[ast.stmt]) -> str:
@@ -749,7 +845,7 @@ def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
 
 
 def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,
-                     guards: dict[int, Env]) -> Generated:
+                     guards: dict[int, Guard]) -> Generated:
     """The source of `make(vm, plain, code, steps)` for the generic version of a region
     whose specialised code checks `guards` (`Generated.guards`)."""
     return _Gen(chunk, cp, region, None).generic(guards)

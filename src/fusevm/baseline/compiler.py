@@ -16,7 +16,7 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.baseline import calls, direct, diskcache
-from fusevm.baseline.codegen import generate, generate_generic
+from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
@@ -108,7 +108,7 @@ def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[in
 
 
 def _generic(chunk_ref: weakref.ref[Chunk], index: int,
-             guards: dict[int, Env]) -> Callable[..., Any]:
+             guards: dict[int, Guard]) -> Callable[..., Any]:
     """`make(vm, plain, code, steps)` of a region's generic code, generated and compiled on
     its first call (a guard of the specialised code failed) and kept for every later VM.
     (The chunk is held weakly: this lives in the per-chunk table of compiled regions.)"""

@@ -48,6 +48,7 @@ class _DirectGen(_Gen):
         self.ints = ints
         self.int_forms = int_forms
         self.returns = returns
+        self.guarded = False  # no guard at its entry checks intervals
         self.flat = False  # written as plain Python (`structured`), no block dispatch
         #: The exact type of each value a ReturnValue returns (None: not known).
         self.returned: set[type | None] = set()
@@ -99,6 +100,7 @@ class _DirectGen(_Gen):
             start, ips = blocks[k]
             self.known.clear()
             self.env = dict(envs.get(start, {}))
+            self.bounds = dict(self.block_bounds.get(start, {}))
             following = blocks[k + 1][0] if k + 1 < len(blocks) else None
             self.base = 3 + len(stack)
             self.emit_ops(ips, following)

@@ -5,9 +5,9 @@ code: the chunk's digest, the region, the types it was specialised for, CPython'
 magic number, the fusevm version and source identity (`build_identity`), the op-table
 schema and every registered extension set's. The body is `marshal` data: the code object,
 its fault table (`Generated.line_ip`), the slots it writes, where each bound constant comes
-from (an op's operand, read back from the chunk) and the specialised code's guards (from
-which the generic code is generated if one fails). A later process loads all that instead
-of generating and compiling the region.
+from (an op's operand, read back from the chunk) and the specialised code's guards (types
+and intervals, from which the generic code is generated if one fails). A later process
+loads all that instead of generating and compiling the region.
 
 The disk cache is used only when a front end or the JIT has loaded it already
 (`fusevm.jit.cache` imported): a short run that compiles a region would otherwise pay more
@@ -29,6 +29,8 @@ from .types import KNOWN, Env
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
 
+    from .codegen import Guard
+
     from .regions import ChunkPlan
 
 TAG: Final = "code"
@@ -38,7 +40,7 @@ _BOUND = re.compile(r"k(\d+)_(\w+)")
 #: A region's cached parts: its code object, fault table, slots written, constants and
 #: the guards of its specialised code (None: it has one version).
 Loaded = tuple[CodeType, dict[int, tuple[int, int, bool]], tuple[int, ...], dict[str, Any],
-               dict[int, Env] | None]
+               "dict[int, Guard] | None"]
 
 
 def _store_module() -> Any:
@@ -119,9 +121,11 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
                 raise ValueError(f"constant {name} is not operand {k} of op {ip}")
             else:
                 consts[name] = cp.analysis.decoded[ip].operands[k]
-        envs = None if guards is None else {
-            e: {name: _TYPES[t] for name, t in env} for e, env in guards}
-        return code, line_ip, tuple(written), consts, envs
+        checks = None if guards is None else {
+            e: ({name: _TYPES[t] for name, t in types},
+                {name: (lo, hi) for name, lo, hi in bounds})
+            for e, types, bounds in guards}
+        return code, line_ip, tuple(written), consts, checks
 
     found: Loaded | None = cache.STORE.load(TAG, _key(chunk, index, seen), use)
     return found
@@ -129,7 +133,7 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
 
 def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,
           code: CodeType, line_ip: dict[int, tuple[int, int, bool]], written: tuple[int, ...],
-          consts: dict[str, Any], guards: dict[int, Env] | None) -> None:
+          consts: dict[str, Any], guards: dict[int, Guard] | None) -> None:
     """Keep a compiled region for later processes (when the cache is loaded and on)."""
     cache = _store_module()
     if cache is None:
@@ -148,7 +152,8 @@ def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,
             return
         sources.append((name, ip, k))
     parts = None if guards is None else tuple(
-        (e, tuple(sorted((name, t.__name__) for name, t in env.items())))
-        for e, env in sorted(guards.items()))
+        (e, tuple(sorted((name, t.__name__) for name, t in types.items())),
+         tuple(sorted((name, lo, hi) for name, (lo, hi) in bounds.items())))
+        for e, (types, bounds) in sorted(guards.items()))
     body = marshal.dumps((code, line_ip, written, tuple(sources), parts))
     cache.STORE.store(TAG, _key(chunk, index, seen), {"name": code.co_filename}, body)

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import ast
+import operator
+from collections.abc import Callable
 from typing import Any
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
@@ -53,6 +55,22 @@ def _const_type_test(node: ast.expr) -> bool | None:
     return same if isinstance(node.ops[0], ast.Is) else not same
 
 
+_ORDER: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+def _const_order(node: ast.Compare) -> bool | None:
+    """The value of a comparison of two int constants (`65537 > 0`), else None."""
+    if len(node.ops) != 1 or type(node.ops[0]) not in _ORDER:
+        return None
+    left, right = node.left, node.comparators[0]
+    if not (isinstance(left, ast.Constant) and isinstance(right, ast.Constant)
+            and type(left.value) is int and type(right.value) is int):
+        return None
+    return bool(_ORDER[type(node.ops[0])](left.value, right.value))
+
+
 class Folder(ast.NodeTransformer):
     """Fold type tests of constants and the boolean structure they decide."""
 
@@ -65,6 +83,8 @@ class Folder(ast.NodeTransformer):
                 # Only None/True/False are compared by identity in bodies: singletons.
                 same = left.value is right.value
                 value = same if isinstance(node.ops[0], ast.Is) else not same
+        if value is None:
+            value = _const_order(node)
         return node if value is None else ast.copy_location(ast.Constant(value), node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:

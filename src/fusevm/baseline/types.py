@@ -22,6 +22,7 @@ from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
 from .fold import Folder
+from .ranges import Bounds, decide, hull, value_range
 
 Env = dict[str, type]
 
@@ -109,8 +110,9 @@ class _TypedFolder(Folder):
     """`Folder` that also decides type tests of locals of known type, and truth tests of
     known bools (`b is True` is `b`)."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: Env, bounds: Bounds | None = None) -> None:
         self.env = env
+        self.bounds: Bounds = bounds or {}
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)
@@ -130,7 +132,35 @@ class _TypedFolder(Folder):
                 name = ast.Name(left.id, ast.Load())
                 return ast.copy_location(
                     name if truth else ast.UnaryOp(ast.Not(), name), node)
+            if (isinstance(left, ast.Name) and self.env.get(left.id) in (int, float, str)
+                    and isinstance(right, ast.Constant) and type(right.value) is bool):
+                # A number or string is never the True or False singleton.
+                return ast.copy_location(ast.Constant(not is_), node)
+        if self.bounds:
+            decided = decide(node, self.bounds)
+            if decided is not None:
+                return ast.copy_location(decided, node)
         return super().visit_Compare(node)
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        self.generic_visit(node)
+        # `truthy` of a number is Python's own truth (NaN true, -0.0 false): `x != 0`.
+        if (isinstance(node.func, ast.Name) and node.func.id == "truthy"
+                and len(node.args) == 1 and not node.keywords
+                and isinstance(node.args[0], ast.Name)
+                and self.env.get(node.args[0].id) in (int, float)):
+            return ast.copy_location(
+                ast.Compare(node.args[0], [ast.NotEq()], [ast.Constant(0)]), node)
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        out = super().visit_UnaryOp(node)
+        if (isinstance(out, ast.UnaryOp) and isinstance(out.op, ast.Not)
+                and isinstance(out.operand, ast.Compare) and len(out.operand.ops) == 1
+                and isinstance(out.operand.ops[0], ast.NotEq)):
+            c = out.operand
+            return ast.copy_location(ast.Compare(c.left, [ast.Eq()], c.comparators), out)
+        return out
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
         out = super().visit_BoolOp(node)
@@ -170,28 +200,37 @@ def _assign(target: ast.expr, t: type | None, env: Env) -> None:
             _assign(elt, None, env)
 
 
-def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
-    """`stmts` with the type tests `env` decides folded, in order; and the env after."""
+def specialize(stmts: list[ast.stmt], env: Env,
+               bounds: Bounds | None = None) -> tuple[list[ast.stmt], Env]:
+    """`stmts` with the type tests `env` decides folded, in order; and the env after.
+    With `bounds` (the intervals known of int locals), the comparisons they decide fold
+    too (the 64-bit range checks of values that provably stay in range), and `bounds` is
+    updated to what holds after `stmts`."""
     env = dict(env)
+    known: Bounds = {} if bounds is None else bounds
     out: list[ast.stmt] = []
     sides: dict[str, str] = {}  # a name holding int ± constant -> the bound it can pass
     for s in stmts:
         if sides:
             s = _OneSided(sides).visit(s)
         if isinstance(s, ast.If):
-            test = _TypedFolder(env).visit(s.test)
+            test = _TypedFolder(env, known).visit(s.test)
             if isinstance(test, ast.Constant) and type(test.value) is bool:
-                chosen, env = specialize(s.body if test.value else s.orelse, env)
+                chosen, env = specialize(s.body if test.value else s.orelse, env, known)
                 out.extend(chosen)
                 continue
-            body, env_b = specialize(s.body, env)
-            orelse, env_o = specialize(s.orelse, env)
+            after_b, after_o = dict(known), dict(known)
+            body, env_b = specialize(s.body, env, after_b)
+            orelse, env_o = specialize(s.orelse, env, after_o)
             out.append(ast.copy_location(
                 ast.If(test, body or [ast.Pass()], orelse), s))
             env = join(env_b, env_o)
+            known.clear()
+            known.update(hull(after_b, after_o))
             continue
-        s = _TypedFolder(env).visit(s)
+        s = _TypedFolder(env, known).visit(s)
         out.append(s)
+        _track(s, env, known)
         if isinstance(s, ast.Assign):
             value = s.value
             if len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple) and \
@@ -218,6 +257,22 @@ def specialize(stmts: list[ast.stmt], env: Env) -> tuple[list[ast.stmt], Env]:
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     env.pop(n.id, None)
     return out, env
+
+
+def _track(s: ast.stmt, env: Env, bounds: Bounds) -> None:
+    """Update `bounds` for statement `s` (run after it; `env` is the types before it)."""
+    if not bounds and not isinstance(s, ast.Assign):
+        return
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+            isinstance(s.targets[0], ast.Name):
+        r = value_range(s.value, bounds) if expr_type(s.value, env) is int else None
+        if r is None:
+            bounds.pop(s.targets[0].id, None)
+        else:
+            bounds[s.targets[0].id] = r
+        return
+    for name in _writes(s):
+        bounds.pop(name, None)
 
 
 def _side(e: ast.expr, env: Env) -> str | None:

@@ -142,7 +142,15 @@ body(Op.Div, source="""
     else:
         r = sem.div(a, b)
     """)
-body(Op.Mod, source="r = sem.mod(a, b)")
+body(Op.Mod, source="""
+    if type(a) is int and type(b) is int:
+        if a >= 0 and b > 0:
+            r = a % b
+        else:
+            r = sem.int_mod(a, b)
+    else:
+        r = sem.mod(a, b)
+    """)
 body(Op.Negate, source="r = sem.negate(a, strict)")
 body(Op.Inc, source="""
     if type(a) is int and a != INT_MAX:

@@ -67,10 +67,15 @@ def div(a: Any, b: Any) -> float:
 def mod(a: Any, b: Any) -> Any:
     """Mod: Int remainder with the dividend's sign, else C fmod; Int 0 divisor is an error."""
     if type(a) is int and type(b) is int:
-        if b == 0:
-            raise ZeroDivision("modulo by zero")
-        return trunc_rem(a, b)
+        return int_mod(a, b)
     return fmod(to_float(a), to_float(b))
+
+
+def int_mod(a: int, b: int) -> int:
+    """Mod of two Ints: the remainder with the dividend's sign; a 0 divisor is an error."""
+    if b == 0:
+        raise ZeroDivision("modulo by zero")
+    return trunc_rem(a, b)
 
 
 def power(a: Any, b: Any) -> float:

@@ -363,7 +363,13 @@ def _Mod(vm, operands, ip):
     def step():
         b = pop()
         a = stack[-1]
-        r = sem.mod(a, b)
+        if type(a) is int and type(b) is int:
+            if a >= 0 and b > 0:
+                r = a % b
+            else:
+                r = sem.int_mod(a, b)
+        else:
+            r = sem.mod(a, b)
         stack[-1] = r
         return nxt
     return step
