@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from fusevm.chunk import Chunk
 
     from .codegen import Guard
-
     from .regions import ChunkPlan
 
 TAG: Final = "code"
