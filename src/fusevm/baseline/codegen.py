@@ -29,7 +29,6 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +41,18 @@ from fusevm.ops import F, Kind, Op
 from . import extbodies
 from .calls import eligible
 from .fold import Localize
+from .pieces import (
+    basic_blocks,
+    bind_names,
+    flush,
+    frame_spelling,
+    is_literal,
+    reload,
+    stack_locals,
+    stored_names,
+    type_test,
+    unparse,
+)
 from .ranges import Bounds, hull, refine, widen
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
@@ -69,80 +80,6 @@ class Generated:
     #: The specialised code's guards, by entry, when it has a generic version besides
     #: (`generate_generic`, made when a guard first fails); None: one version.
     guards: dict[int, Guard] | None = None
-
-
-def _locals(first: int, count: int) -> list[str]:
-    return [f"s{k}" for k in range(first, first + count)]
-
-
-def flush(depth: int) -> str:
-    """A statement putting the locals of an operand stack of `depth` onto vm.stack."""
-    if depth == 0:
-        return ""
-    if depth == 1:
-        return "push(s0)"
-    return f"extend(({', '.join(_locals(0, depth))},))"
-
-
-def reload(depth: int) -> str:
-    """Statements taking the top `depth` values of vm.stack back into the locals."""
-    if depth == 0:
-        return ""
-    if depth == 1:
-        return "s0 = pop()"
-    return f"{', '.join(_locals(0, depth))} = stack[-{depth}:]\ndel stack[-{depth}:]"
-
-
-_OPERATORS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-
-
-def _bind(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
-    """A copy of a body's statement (its tree is the body's own, never changed) with
-    `names` put in and `slots[<int>]` in locals (`Localize`, which records them): one
-    pass over the tree instead of parsing the body again and transforming it twice."""
-    t: Any = type(node)
-    if t is ast.Name:
-        new = names.get(node.id)
-        if new is None:
-            return ast.Name(node.id, node.ctx)
-        if type(new) is ast.Name:
-            return ast.Name(new.id, node.ctx)
-        return new
-    if t is ast.Constant:
-        return ast.Constant(node.value)
-    out = t.__new__(t)
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if type(value) is list:
-            value = [_bind(v, names, slots) if isinstance(v, ast.AST) else v for v in value]
-        elif isinstance(value, ast.AST) and not isinstance(value, _OPERATORS):
-            value = _bind(value, names, slots)
-        setattr(out, field, value)
-    if isinstance(node, ast.stmt):
-        out.lineno = node.lineno  # `ast.unparse` looks a statement's up
-    if t is ast.Subscript:
-        return slots.local(out)
-    return out
-
-
-_stored_names: dict[int, tuple[Body, frozenset[str]]] = {}
-
-
-def _stored(b: Body) -> frozenset[str]:
-    """The names a body assigns."""
-    found = _stored_names.get(id(b))
-    if found is None or found[0] is not b:
-        names = frozenset(n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
-                          and isinstance(n.ctx, ast.Store))
-        found = _stored_names[id(b)] = (b, names)
-    return found[1]
-
-
-def _literal(value: Any) -> bool:
-    """A value the generated source can spell as a literal."""
-    if type(value) is float:
-        return math.isfinite(value)
-    return type(value) in (int, bool)
 
 
 class _Gen:
@@ -233,7 +170,7 @@ class _Gen:
 
     def check(self, e: int, spell: Callable[[str], str]) -> str:
         """The test of entry `e`'s guard: the types of its locals, then their intervals."""
-        test = _check(self.guards[e], spell)
+        test = type_test(self.guards[e], spell)
         for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items()):
             test += f" and {lo} <= {spell(name)} <= {hi}"
         return test
@@ -257,7 +194,7 @@ class _Gen:
         last one assigns `taken`), and the stack local it sets to a constant when that is
         all it does (`LoadInt 5`)."""
         p, q = len(b.inputs), len(b.outputs)
-        inputs = _locals(depth - p, p)
+        inputs = stack_locals(depth - p, p)
         # The same op with the same facts comes up again (the analyses' rounds, then the
         # writing): its statements are made once (they are never changed in place).
         key = (ip, frozenset(self.env.items()), frozenset(self.bounds.items()),
@@ -269,18 +206,18 @@ class _Gen:
             self.bounds = {k: r for k, r in found[3].items() if k[0] != "t"}
             return found[0], found[1]
         names: dict[str, ast.expr] = {}
-        stored = _stored(b)
+        stored = stored_names(b)
         for name, local in zip(b.inputs, inputs):
             if local in self.known and name not in stored:
                 names[name] = ast.Constant(self.known[local])
             else:
                 names[name] = ast.Name(local, ast.Load())
-        for name, local in zip(b.outputs, _locals(depth - p, q)):
+        for name, local in zip(b.outputs, stack_locals(depth - p, q)):
             names[name] = ast.Name(local, ast.Load())
         for operand, value in zip(d.spec.operands, d.operands):
             if operand.kind is Kind.TARGET:
                 continue
-            if _literal(value):
+            if is_literal(value):
                 names[operand.name] = ast.Constant(value)
             else:
                 bound = f"k{ip}_{operand.name}"
@@ -288,7 +225,7 @@ class _Gen:
                 names[operand.name] = ast.Name(bound, ast.Load())
         for temp in b.temps:
             names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
-        body = [_bind(st, names, self.slots) for st in b.tree.body]
+        body = [bind_names(st, names, self.slots) for st in b.tree.body]
         bounds = dict(self.bounds)
         stmts, env = specialize(body, self.env, bounds)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
@@ -315,12 +252,12 @@ class _Gen:
             assert isinstance(last, ast.Assign)
             cond = ast.unparse(last.value)
             stmts = stmts[:-1]
-        return _source(stmts), cond, known
+        return unparse(stmts), cond, known
 
     def note_known(self, b: Body, depth: int, known: tuple[str, Any] | None) -> None:
         """After an op: the stack locals it wrote hold no known constant but the one
         it sets (`LoadInt 5`)."""
-        for local in _locals(depth - len(b.inputs), max(len(b.inputs), len(b.outputs))):
+        for local in stack_locals(depth - len(b.inputs), max(len(b.inputs), len(b.outputs))):
             self.known.pop(local, None)
         if known is not None:
             self.known[known[0]] = known[1]
@@ -328,7 +265,7 @@ class _Gen:
     def after_function(self, d: Decoded, depth: int) -> None:
         """After an extension op called as a function: what it wrote is not known."""
         p, q = extbodies.arity(d)
-        for local in _locals(depth - p, max(p, q)):
+        for local in stack_locals(depth - p, max(p, q)):
             self.known.pop(local, None)
             self.env.pop(local, None)
         self.bounds = {}  # (it may have changed the frame's slots)
@@ -342,8 +279,8 @@ class _Gen:
             return
         if d.ext is not None:  # a function of its stack values, called directly
             p, q = extbodies.arity(d)
-            code, keep = extbodies.call(ip, d, _locals(depth - p, p), _locals(depth - p, q),
-                                        depth)
+            code, keep = extbodies.call(ip, d, stack_locals(depth - p, p),
+                                        stack_locals(depth - p, q), depth)
             self.put(self.base, code, ip, keep)
             self.after_function(d, depth)
             return
@@ -406,7 +343,7 @@ class _Gen:
             taken = out.pop()
             assert isinstance(taken, ast.Assign)
             cond = ast.unparse(taken.value)
-        code = _source(out)
+        code = unparse(out)
         if code:
             self.put(self.base, code, group[0][0])
         group.clear()
@@ -463,7 +400,7 @@ class _Gen:
         if out:
             self.put(self.base + 1, out, ip, depth)
         self.put(self.base + 1, f"{FLUSH}\n{RELEASE}\nreturn f{ip}()", ip, 0, True)
-        args = ", ".join([*_locals(first, argc), "r if r < bound else bound"])
+        args = ", ".join([*stack_locals(first, argc), "r if r < bound else bound"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
         if ip + 1 in self.region.ops:
@@ -529,7 +466,7 @@ class _Gen:
             self.put(2, "slots = vm.slots")
             for e in region.entries:
                 if self.guards[e]:
-                    where = _frame_spelling(an.depth[e] or 0)
+                    where = frame_spelling(an.depth[e] or 0)
                     self.put(2, f"if pc == {e} and not ({self.check(e, where)}):"
                                 f"\n    return gen(pc)")
             self.put(2, "return spec(pc)")
@@ -541,7 +478,7 @@ class _Gen:
             self.put(1, f"def st{e}():")
             self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")
             if self.guards[e]:
-                where = _frame_spelling(an.depth[e] or 0)
+                where = frame_spelling(an.depth[e] or 0)
                 self.put(2, f"slots = vm.slots\nif not ({self.check(e, where)}):\n"
                             f"    return gen({e})")
             self.put(2, f"return spec({e})")
@@ -595,7 +532,7 @@ class _Gen:
         the types `envs` gives at its start."""
         an, region = self.an, self.region
         self.put(3, "while True:")
-        blocks = _blocks(region)
+        blocks = basic_blocks(region)
         loops = self.loops(blocks)
         ends: dict[int, int] = {}
         indent = 4
@@ -678,7 +615,7 @@ class _Gen:
         is assumed to get what that code brings it (its guard checks the rest), and one
         it does not reach gets what `seen` says was there when it was compiled."""
         an, region = self.an, self.region
-        blocks = dict(_blocks(region))
+        blocks = dict(basic_blocks(region))
         reached = {t for _, ips in blocks.items() for t in self._successors(ips[-1])}
         envs: dict[int, Env] = {}
         # An entry's intervals are its own code's only where its guard checks them.
@@ -805,35 +742,6 @@ class _Gen:
 
 
 _ANY_INT = (-(1 << 63), (1 << 63) - 1)
-
-
-def _source(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.unparse(st) for st in stmts if not isinstance(st, ast.Pass))
-
-
-def _frame_spelling(depth: int) -> Callable[[str], str]:
-    """Where a local's value is while the interpreter has it: slot `l3` in `slots[3]`,
-    stack local `s1` at its place on vm.stack (`depth` deep there)."""
-    def spell(name: str) -> str:
-        k = int(name[1:])
-        return f"slots[{k}]" if name[0] == "l" else f"stack[{k - depth}]"
-    return spell
-
-
-def _check(types: Env, spell: Callable[[str], str]) -> str:
-    """A test that each local holds a value of its type (`spell` says where it is)."""
-    return " and ".join(f"type({spell(name)}) is {t.__name__}"
-                        for name, t in sorted(types.items()))
-
-
-def _blocks(region: Region) -> list[tuple[int, list[int]]]:
-    blocks: list[tuple[int, list[int]]] = []
-    for ip in region.ops:
-        if ip in region.leaders or not blocks or blocks[-1][1][-1] != ip - 1:
-            blocks.append((ip, [ip]))
-        else:
-            blocks[-1][1].append(ip)
-    return blocks
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,

@@ -27,7 +27,8 @@ from fusevm.ops import F, Op
 
 from . import extbodies
 from .calls import STATS, Leave, eligible, unwound
-from .codegen import _blocks, _Gen, _locals
+from .codegen import _Gen
+from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .types import Env
 
@@ -87,7 +88,7 @@ class _DirectGen(_Gen):
         return True
 
     def emit_blocks(self, envs: dict[int, Env]) -> None:
-        blocks = _blocks(self.region)
+        blocks = basic_blocks(self.region)
         if not self.structured(blocks, 0, len(blocks), False):
             super().emit_blocks(envs)
             return
@@ -147,7 +148,7 @@ class _DirectGen(_Gen):
         types known before it say, to a function with an integer form."""
         argc = d.operands[1]
         return callee in self.int_forms and all(
-            self.env.get(name) is int for name in _locals(depth - argc, argc))
+            self.env.get(name) is int for name in stack_locals(depth - argc, argc))
 
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         self.known.clear()
@@ -165,7 +166,7 @@ class _DirectGen(_Gen):
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
         # Out of room: the interpreter runs this Call (and checks the depth limit).
         self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
-        args = ", ".join([*_locals(first, argc), "room - 1"])
+        args = ", ".join([*stack_locals(first, argc), "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
         if ip + 1 in self.region.ops:
@@ -179,13 +180,13 @@ class _DirectGen(_Gen):
         """The function's definition (at indentation 1, inside the module's `make`)."""
         entry = self.region.entry
         argc = self.an.arity[entry]
-        params = ", ".join([*_locals(0, argc), "room"])
+        params = ", ".join([*stack_locals(0, argc), "room"])
         self.put(1, f"def d{entry}{'i' if self.ints else ''}({params}):")
         if self.ints:
-            self.seen = (entry, {name: int for name in _locals(0, argc)})
+            self.seen = (entry, {name: int for name in stack_locals(0, argc)})
         elif entry in self.int_forms:
             # Integer arguments: the integer form (outside the handler: not a frame).
-            test = " and ".join(f"type({name}) is int" for name in _locals(0, argc))
+            test = " and ".join(f"type({name}) is int" for name in stack_locals(0, argc))
             self.put(2, f"if {test}:\n    return d{entry}i({params})")
         self.put(2, "#SLOTS\n#PC")
         self.put(2, "try:")
