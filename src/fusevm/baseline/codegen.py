@@ -403,6 +403,11 @@ class _Gen:
         args = ", ".join([*stack_locals(first, argc), "r if r < bound else bound"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
+        self.after_call(ip, following)
+
+    def after_call(self, ip: int, following: int | None) -> None:
+        """Where a direct call continues: at the next op (falling into it when it is laid
+        out next), or out of the region."""
         if ip + 1 in self.region.ops:
             fall = self.fall(ip, following)
             if fall:

@@ -169,12 +169,7 @@ class _DirectGen(_Gen):
         args = ", ".join([*stack_locals(first, argc), "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
-        if ip + 1 in self.region.ops:
-            fall = self.fall(ip, following)
-            if fall:
-                self.put(self.base, fall)
-        else:
-            self.put(self.base, self.leave(self.depth_after(ip), ip + 1))
+        self.after_call(ip, following)
 
     def write(self) -> None:
         """The function's definition (at indentation 1, inside the module's `make`)."""

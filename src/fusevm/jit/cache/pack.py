@@ -48,6 +48,7 @@ import time
 from typing import Any, Final, NamedTuple
 
 from fusevm.digests import blake2b
+from fusevm.jit.cache.store import write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
@@ -297,14 +298,8 @@ def _write_new(d: str, path: str, space: bytes, records: list[bytes], seq: str,
     tmp = f"{path}.{seq}.tmp"
     body = b"".join(records)
     data = pack_header(space, PACK_HEADER + len(body), len(records)) + body
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_new(tmp, data)
         if replace:
             os.replace(tmp, path)
             return True
