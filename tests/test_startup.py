@@ -22,8 +22,10 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 
 #: The JIT modules a run that never gets hot may load: the hook the VM holds, its
 #: configuration, and the cache of compiled front-end chunks.
+#: The JIT modules a short command may load: the tier hook and the disk cache's read and
+#: write paths (a cold run writes its compiled chunk), never the tiers or llvmlite.
 HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.policy", "fusevm.jit.cache",
-             "fusevm.jit.cache.frontend", "fusevm.jit.cache.store"}
+             "fusevm.jit.cache.frontend", "fusevm.jit.cache.store", "fusevm.jit.cache.files"}
 
 
 def loaded_after(code: str, cache_dir: Path, *argv: str) -> tuple[list[str], str]:

@@ -48,7 +48,7 @@ import time
 from typing import Any, Final, NamedTuple
 
 from fusevm.digests import blake2b
-from fusevm.jit.cache.store import write_new
+from fusevm.jit.cache.files import write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"

@@ -68,17 +68,6 @@ TOUCH_AFTER: Final = 60.0
 _O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
 
 
-def write_new(path: str, data: bytes) -> None:
-    """Write `data` to a file that must not exist yet (a temporary name of this
-    process's: `O_EXCL` refuses one left by another), readable by this user only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-
 _HEAD: Final = struct.Struct("<8sHH8s32sIQQ")
 _SUM_LEN: Final = 32
 HEADER_SIZE: Final = _HEAD.size + _SUM_LEN
@@ -532,6 +521,7 @@ class Store:
             self._seq += 1
             seq = self._seq
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
+        from fusevm.jit.cache.files import write_new  # writes are rare: not at start-up
         try:
             write_new(tmp, data)
             os.replace(tmp, path)
