@@ -44,6 +44,7 @@ import fcntl
 import marshal
 import os
 import struct
+import threading
 import time
 from typing import Any, Final, NamedTuple
 
@@ -209,14 +210,24 @@ class Pack:
         #: Why the file cannot be appended to (the next write replaces it), or None.
         self.damage: str | None = None
         self.pinned: FileMapping | None = None  # the newest mapping of the indexed file
+        #: Orders `refresh` and `drop` between threads: a refresh that read the header
+        #: before another thread appended a newer record of a key must not index the
+        #: older one after that thread dropped the key (its loads would keep the old one).
+        self._lock = threading.Lock()
 
     def drop(self, digest: bytes) -> None:
-        """Forget a rejected record (a later append of its key is indexed on refresh)."""
-        self.index.pop(digest, None)
+        """Forget a key's record: rejected, or superseded by an append of this process
+        (the next load of the key refreshes the index and finds the newest)."""
+        with self._lock:
+            self.index.pop(digest, None)
 
     def refresh(self) -> str | None:
         """Index whatever the file holds beyond what is indexed; why it is damaged (a
         reject, reported once per file), or None. A missing file is just empty."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> str | None:
         try:
             fd = os.open(self.path, os.O_RDONLY | _O_CLOEXEC)
         except OSError:
