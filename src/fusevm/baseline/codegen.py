@@ -633,6 +633,7 @@ class _Gen:
             if not (optimistic and self.guarded and e in reached):
                 bounds[e] = {}
         marks = self.marks()
+        rounds: dict[int, int] = {}
         work = sorted(envs)
         lines, line_ip, consts = self.lines, self.line_ip, self.consts
         self.lines, self.line_ip = [], {}
@@ -662,8 +663,16 @@ class _Gen:
                     new = dict(self.env) if old is None else join(old, self.env)
                     came = edges.get(succ, self.bounds)
                     was = bounds.get(succ)
-                    now = dict(came) if was is None else \
-                        widen(was, came, marks) if succ <= start else hull(was, came)
+                    if was is None:
+                        now = dict(came)
+                    elif succ <= start:
+                        # A loop header: its bounds grow through the marks two rounds at
+                        # most, then to the 64-bit limits (each round costs an analysis
+                        # of the loop's ops: compile time a short run pays).
+                        rounds[succ] = rounds.get(succ, 0) + 1
+                        now = widen(was, came, marks if rounds[succ] <= 2 else ())
+                    else:
+                        now = hull(was, came)
                     if new != old or now != was:
                         envs[succ] = new
                         bounds[succ] = now
@@ -708,8 +717,17 @@ class _Gen:
         """Where a growing interval is widened to: the region's int operands (and one
         either side, for `<` and `<=`), which are what its loop tests compare with."""
         out: set[int] = set()
+        constants = self.chunk.constants
         for ip in self.region.ops:
-            for v in self.an.decoded[ip].operands:
+            d = self.an.decoded[ip]
+            for o, v in zip(d.spec.operands, d.operands):
+                # Slot numbers, names, targets and counts are not values a test compares
+                # with: as marks they would only add rounds (each round re-analyses the
+                # region's ops).
+                if o.kind is Kind.CONST and 0 <= v < len(constants):
+                    v = constants[v]
+                elif o.kind not in _VALUE_KINDS:
+                    continue
                 if type(v) is int:
                     out.update((v - 1, v, v + 1))
         return out
@@ -747,6 +765,8 @@ class _Gen:
 
 
 _ANY_INT = (-(1 << 63), (1 << 63) - 1)
+#: Operand kinds that are values of the program (`marks`).
+_VALUE_KINDS = (Kind.INT, Kind.I32, Kind.U8)
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
