@@ -384,3 +384,24 @@ def test_quick_code_left_in_the_disk_cache_is_loaded_then_reoptimised(
     nf = calls.native_function(chunk, entry)
     assert nf is not None and nf.native.pipeline == cfg.reopt_pipeline and not nf.retired
     assert calls.COUNTS["reopts"] == before["reopts"] + 1
+
+
+def test_compiled_callers_in_a_later_vm_call_the_native_function() -> None:
+    # The baseline tier's compiled loop would call fib's direct form (Python) on its
+    # own; once fib's entry is native, every VM of the chunk calls through it instead.
+    from fusevm.baseline import compiler
+    from fusevm.bench.jit_workloads import FIB_REPEATED
+    chunk = assemble(FIB_REPEATED.replace("{reps}", "40"), source="rep.fasm")
+    old = set_config(get_config().replace(reopt_background=False, cache_enabled=False))
+    try:
+        for _ in range(2):
+            vm = VM(chunk)
+            vm.enable_tracing_jit()
+            vm._tiers.fallback.eager = True  # the loop is compiled Python from the start
+            before, direct = calls.COUNTS["calls"], compiler.stats()["direct_entries"]
+            assert vm.run() == 6765
+        # The second VM: all 41 calls of fib entered its native code, none a direct form.
+        assert calls.COUNTS["calls"] - before >= 41
+        assert compiler.stats()["direct_entries"] == direct
+    finally:
+        set_config(old)

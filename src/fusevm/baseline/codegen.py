@@ -395,7 +395,7 @@ class _Gen:
         interpreter's step runs it (and raises what it raises)."""
         argc = d.operands[1]
         first = depth - argc
-        self.put(self.base, "r = cap - len(frames)\nif r < 0:")
+        self.put(self.base, f"r = cap - len(frames)\nif r < 0 or {callee} in native:")
         out = flush(depth)
         if out:
             self.put(self.base + 1, out, ip, depth)
@@ -441,7 +441,7 @@ class _Gen:
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
-                        "direct = forms(vm, plain, code)")
+                        "native = vm.native_points\ndirect = forms(vm, plain, code)")
             for e in sorted(self.callees):
                 self.put(1, f"d{e} = direct[{e}]")
 

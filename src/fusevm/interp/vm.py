@@ -153,6 +153,10 @@ class VM:
         #: The step each hot point runs when no interrupt is pending (a tier's region step
         #: or the op's own), so an interrupt can patch hot points and put them back.
         self._installed: dict[int, Step] = {}
+        #: Hot points a native tier runs (`jit.policy`): compiled Python code calling a
+        #: function whose entry is one goes through the interpreter's call, which enters
+        #: the native code, instead of calling its own direct form (`baseline.calls`).
+        self.native_points: set[int] = set()
         #: Why this VM cannot continue after an interrupted run (None: it can).
         self._broken: str | None = None
         #: Shell variables by name, subshell saves, sub-chunk runner: made by the host the

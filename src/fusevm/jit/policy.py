@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import weakref
 from types import ModuleType
 
 from fusevm.jit.config import get_config
@@ -103,6 +104,8 @@ def jit_usable(announce: bool = True) -> bool:
 #: Modules that register what the tiers need from a front end (its extension ops' native
 #: lowerings), imported with the planner: see `load_with_tiers`.
 _companions: list[str] = []
+#: Per chunk, the hot points a native tier runs (`VM.native_points` of its JIT VMs).
+_native_points: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
 
 
 def load_with_tiers(module: str) -> None:
@@ -236,7 +239,9 @@ class JitHook:
         more entries)."""
         found: Step | int | None = \
             planner().native_step(vm, self, h, original) if get_config().enabled else None
-        if found is None and self.fallback is not None:
+        if found is not None and type(found) is not int:
+            vm.native_points.add(h)
+        elif found is None and self.fallback is not None:
             found = self.fallback.region_step(vm, h, original)
         if found is not None and type(found) is not int:
             from fusevm.jit import runtime
@@ -258,6 +263,14 @@ def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
         current = vm._tiers
         fallback = current.fallback if isinstance(current, JitHook) else current
         vm.set_tier_hook(JitHook(tracing, force, fallback))
+        # Native code of a function entry serves every VM of the chunk: compiled Python
+        # code in a VM that never entered it through the interpreter must not call its
+        # own direct form instead.
+        points = _native_points.get(vm.chunk)
+        if points is None:
+            points = _native_points[vm.chunk] = set()
+        points |= vm.native_points
+        vm.native_points = points
 
 
 def detach(vm: VM) -> None:
