@@ -666,11 +666,12 @@ class _Gen:
                     if was is None:
                         now = dict(came)
                     elif succ <= start:
-                        # A loop header: its bounds grow through the marks two rounds at
-                        # most, then to the 64-bit limits (each round costs an analysis
-                        # of the loop's ops: compile time a short run pays).
+                        # A loop header: its bounds grow through the marks eight rounds
+                        # at most, then to the 64-bit limits (each round costs an analysis
+                        # of the loop's ops: compile time a short run pays; nested loops
+                        # with a few constants settle within eight).
                         rounds[succ] = rounds.get(succ, 0) + 1
-                        now = widen(was, came, marks if rounds[succ] <= 2 else ())
+                        now = widen(was, came, marks if rounds[succ] <= 8 else ())
                     else:
                         now = hull(was, came)
                     if new != old or now != was:
