@@ -734,7 +734,7 @@ def test_records_are_verified_once_on_first_use(cache_dir: Path,
         calls.append(bytes(rec.body()[:1]))
         return rec.meta
     assert store.load_packed(space, "blk", keys[0], use) == {"i": 0}  # indexes all three
-    p = store._packs[space]
+    (p,) = [v for (_, s), v in store._packs.items() if s == space]
     assert p.index[keys[0]].verified
     assert not p.index[keys[1]].verified and not p.index[keys[2]].verified
     assert disk()["rejects"] == 0
@@ -783,3 +783,36 @@ def test_a_second_load_of_a_record_neither_hashes_nor_decodes(
     assert disk()["loads"] == 2 and disk()["rejects"] == 0
     units = [e.unit for _, e in runtime.entries() if e.unit is not None]
     assert units and all(isinstance(u.native.blob, memoryview) for u in units)
+
+
+def test_threads_with_their_own_cache_directories_never_see_each_other(
+        tmp_path: Path) -> None:
+    """The configuration is per thread, so two threads may use two cache directories at
+    once: each stores and loads the same keys in its own, re-stores (a newer record of a
+    key, as re-optimisation writes) and always loads its newest value."""
+    import threading
+    space, key = b"t" * 16, key_digest("unit", "shared")
+    errors: list[str] = []
+    store = cache.STORE
+    store.reset()
+
+    def work(name: str) -> None:
+        set_config(get_config().replace(cache_enabled=True, cache_dir=tmp_path / name))
+        for i in range(60):
+            value = f"{name}{i}".encode()
+            if not (store.store_packed(space, "blk", key, {"v": name}, value)
+                    and store.store("code", key, {"v": name}, value)):
+                errors.append(f"{name}: store {i} failed")
+                return
+            packed = store.load_packed(space, "blk", key, lambda r: bytes(r.body()))
+            loose = store.load("code", key, lambda e, _fd: bytes(e.body))
+            if packed != value or loose != value:
+                errors.append(f"{name} {i}: loaded {packed!r} / {loose!r}")
+                return
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

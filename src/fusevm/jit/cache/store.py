@@ -268,14 +268,13 @@ class Store:
         # Directories are strings here: pathlib costs a start-up its import, and the
         # read path needs only os calls.
         self._checked: str | None = None  # the directory whose ownership passed
-        self._checked_str = ""  # the same, as a string ending in a separator
         self._default: tuple[TraceJitConfig, str] | None = None
         self._broken: str | None = None  # a directory that failed: no cache there
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
         self._seq = 0
-        self._packs: dict[bytes, Pack] = {}  # key space -> this process's view of its pack
-        self._packs_dir: str | None = None  # the directory `_packs` are in
+        #: (directory, key space) -> this process's view of that pack.
+        self._packs: dict[tuple[str, bytes], Pack] = {}
         self.log: Callable[[str], None] = lambda message: None
 
     # -- configuration -------------------------------------------------------------------
@@ -333,7 +332,6 @@ class Store:
             self._fail(d, f"{d} is not owned by this user or is writable by others")
             return None
         self._checked = d
-        self._checked_str = os.path.join(d, "")
         return d
 
     def _fail(self, d: str, why: str) -> None:
@@ -355,7 +353,8 @@ class Store:
         d = self._usable(create=False)
         if d is None:
             return None
-        path = f"{self._checked_str}{digest[:16].hex()}.{tag}{SUFFIX}"
+        # From `d`, this thread's directory (the last one checked may be another's).
+        path = os.path.join(d, f"{digest[:16].hex()}.{tag}{SUFFIX}")
         try:
             fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
         except OSError:
@@ -390,15 +389,15 @@ class Store:
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
     def _pack(self, d: str, space: bytes) -> Pack:
-        if d != self._packs_dir:
-            self._packs = {}
-            self._packs_dir = d
-        p = self._packs.get(space)
+        # By directory too: threads may run with different cache directories (the
+        # configuration is per thread), and a store must drop a superseded record from
+        # the same view of the pack that the loads of its directory use.
+        p = self._packs.get((d, space))
         if p is None:
             # Packs (and the mapping code they need) load with the first native entry: a
             # process that only reads front-end entries never imports them.
             from fusevm.jit.cache.pack import Pack, pack_name
-            p = self._packs[space] = Pack(f"{self._checked_str}{pack_name(space)}", space)
+            p = self._packs[d, space] = Pack(os.path.join(d, pack_name(space)), space)
         return p
 
     def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
