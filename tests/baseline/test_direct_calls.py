@@ -13,6 +13,7 @@ import pytest
 from fusevm import VM, BudgetExceeded, Interrupted, VMError
 from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler
+from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
 from fusevm.values import same_value
 
@@ -50,30 +51,8 @@ def counters() -> dict[str, float]:
     return calls.STATS.as_dict()
 
 
-FIB = """
-    LoadInt {n}
-    Call fib 1
-    Jump end
-.sub fib
-    SetSlot 0
-    GetSlot 0
-    LoadInt 1
-    NumLe
-    JumpIfFalse recurse
-    GetSlot 0
-    ReturnValue
-recurse:
-    GetSlot 0
-    Dec
-    Call fib 1
-    GetSlot 0
-    LoadInt 2
-    Sub
-    Call fib 1
-    Add
-    ReturnValue
-end:
-"""
+#: fib(n) with the benchmarks' fib body (`FIB_SUB`).
+FIB = "    LoadInt {n}\n    Call fib 1\n    Jump end\n" + FIB_SUB + "end:\n"
 
 ACK = """
     LoadInt 2
