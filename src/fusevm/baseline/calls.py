@@ -39,6 +39,7 @@ from fusevm.values import Undef
 from .regions import ChunkPlan, inline
 
 if TYPE_CHECKING:
+    from fusevm.instr import Decoded
     from fusevm.interp.vm import VM
 
 #: Direct calls nested in one another before the interpreter's frames take over (they
@@ -108,7 +109,6 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
     if found is not None:
         return found
     an = cp.analysis
-    call, returns = Op.Call.spec, (Op.Return.spec, Op.ReturnValue.spec)
     candidates: dict[int, set[int]] = {}
     for region in cp.regions:
         if region.entry not in an.arity or region.stop is not None:
@@ -116,9 +116,9 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
         callees: set[int] = set()
         for ip in region.ops:
             d = an.decoded[ip]
-            if inline(d) or d.spec in returns:
+            if inline(d) or d.spec in RETURNS:
                 continue
-            entry = chunk.find_sub(d.operands[0]) if d.spec is call else None
+            entry = chunk.find_sub(d.operands[0]) if d.spec is _CALL else None
             if entry is None:
                 break
             callees.add(entry)
@@ -134,6 +134,20 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
     found = frozenset(candidates)
     _eligible[chunk] = found
     return found
+
+
+def direct_callee(chunk: Chunk, forms: frozenset[int], d: Decoded) -> int | None:
+    """The entry of the function op `d` calls when it is a `Call` of one with a direct
+    form (`forms`: `eligible`), else None."""
+    if d.spec is not _CALL:
+        return None
+    entry = chunk.find_sub(d.operands[0])
+    return entry if entry in forms else None
+
+
+_CALL: Final = Op.Call.spec
+#: The ops a direct form turns into a Python `return`.
+RETURNS: Final = (Op.Return.spec, Op.ReturnValue.spec)
 
 
 def frame_cap(vm: VM) -> int:

@@ -39,7 +39,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 
 from . import extbodies
-from .calls import eligible
+from .calls import direct_callee, eligible
 from .fold import Localize
 from .pieces import (
     basic_blocks,
@@ -352,10 +352,7 @@ class _Gen:
 
     def direct_callee(self, d: Decoded) -> int | None:
         """The entry of the function a `Call` runs when it has a direct form."""
-        if d.spec is not Op.Call.spec:
-            return None
-        entry = self.chunk.find_sub(d.operands[0])
-        return entry if entry in self.forms else None
+        return direct_callee(self.chunk, self.forms, d)
 
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         """An op without a body: its interpreter step, with the locals written back."""

@@ -24,7 +24,6 @@ from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
 from fusevm.interp.names import op_name
 from fusevm.loops import LoopFacts, loop_facts
-from fusevm.ops import Op
 
 if TYPE_CHECKING:
     from fusevm.interp.registry import Step
@@ -199,15 +198,10 @@ def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
     if not forms or direct.is_compiled(chunk):
         return 0
     decoded = cp.analysis.decoded
-    if region.entry not in forms and not any(
-            decoded[ip].spec is _CALL and chunk.find_sub(decoded[ip].operands[0]) in forms
-            for ip in region.ops):
+    if region.entry not in forms and all(
+            calls.direct_callee(chunk, forms, decoded[ip]) is None for ip in region.ops):
         return 0
     return 2 * sum(len(r.ops) for r in cp.regions if r.entry in forms)
-
-
-_CALL: Final = Op.Call.spec
-_RETURNS: Final = (Op.Return.spec, Op.ReturnValue.spec)
 
 
 def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
@@ -235,8 +229,8 @@ def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
             continue
         done.add(ip)
         d = decoded[ip]
-        if inline(d) or direct and (d.spec in _RETURNS or d.spec is _CALL
-                                    and chunk.find_sub(d.operands[0]) in forms):
+        if inline(d) or direct and (d.spec in calls.RETURNS
+                                    or calls.direct_callee(chunk, forms, d) is not None):
             bodies += 1
         else:
             steps += 1
