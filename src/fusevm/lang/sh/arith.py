@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from fusevm.lang.sh.errors import ShError
+from fusevm.values import wrap64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,12 +39,8 @@ _MIN: Final = -0x8000000000000000
 _MAX: Final = 0x7FFFFFFFFFFFFFFF
 
 
-def wrap(n: int) -> int:
-    """n as a signed 64-bit integer (two's complement wrap-around)."""
-    if _MIN <= n <= _MAX:
-        return n
-    n &= 0xFFFFFFFFFFFFFFFF
-    return n - (1 << 64) if n >> 63 else n
+#: n as a signed 64-bit integer (two's complement wrap-around), as the VM's ints wrap.
+wrap = wrap64
 
 
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -71,10 +68,6 @@ def value_of(value: str | None) -> int:
     if not value or value.isspace():
         return 0
     return parse_number(value)
-
-
-def _var(get: Get, name: str) -> int:
-    return value_of(get(name))
 
 
 def _quotient(a: int, b: int) -> int:
@@ -132,10 +125,6 @@ BINARY: Final[dict[str, Callable[[int, int], int]]] = {
     ">": lambda a, b: int(a > b),
     ">=": lambda a, b: int(a >= b),
 }
-
-
-def binop(op: str, a: int, b: int) -> int:
-    return BINARY[op](a, b)
 
 
 def unary(op: str, a: int) -> int:
@@ -332,7 +321,7 @@ def closure(e: Expr) -> Node:
         return lambda get, put: value
     if isinstance(e, Var):
         name = e.name
-        return lambda get, put: _var(get, name)
+        return lambda get, put: value_of(get(name))
     if isinstance(e, Assign):
         name, bop, rhs = e.name, e.op, closure(e.value)
         if bop == "=":
@@ -342,8 +331,10 @@ def closure(e: Expr) -> Node:
                 return v
             return assign
 
+        fn = BINARY[bop]
+
         def update(get: Get, put: Put) -> int:
-            v = binop(bop, _var(get, name), rhs(get, put))
+            v = fn(value_of(get(name)), rhs(get, put))
             put(name, str(v))
             return v
         return update
@@ -351,13 +342,13 @@ def closure(e: Expr) -> Node:
         name, delta = e.name, e.delta
         if e.post:
             def post(get: Get, put: Put) -> int:
-                v = _var(get, name)
+                v = value_of(get(name))
                 put(name, str(wrap(v + delta)))
                 return v
             return post
 
         def pre(get: Get, put: Put) -> int:
-            v = wrap(_var(get, name) + delta)
+            v = wrap(value_of(get(name)) + delta)
             put(name, str(v))
             return v
         return pre

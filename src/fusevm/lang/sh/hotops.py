@@ -35,7 +35,7 @@ from fusevm.lang.sh.opset import (
     TEST_NAME,
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
-from fusevm.lang.sh.testcmd import COMPARE, test
+from fusevm.lang.sh.testcmd import COMPARE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -273,14 +273,7 @@ def run_test(s: ShState, vm: Any, name: str, args: list[str], flags: int, nxt: i
     opts = s.opts
     if opts["x"] or opts["n"] or name in s.functions or s.pending or s.prefix:
         return run_argv(s, vm, [name, *args], flags & ERREXIT, nxt)
-    if name == "test":
-        status = test(s, args)
-    elif not args or args[-1] != "]":
-        s.error("[: missing ]")
-        status = 2
-    else:
-        del args[-1]
-        status = test(s, args, name)
+    status = runtime.BUILTINS[name](s, vm, [name, *args])  # the builtin itself, in place
     return _tested(s, vm, status, flags, nxt)
 
 

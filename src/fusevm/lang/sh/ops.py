@@ -22,20 +22,14 @@ from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
-from fusevm.lang.sh.state import DOC, Pending, ShState, enter_child, wait_child
+from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
 from fusevm.values import Status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
 
-QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
-
-
-def is_set(s: ShState, vm: Any, name: str) -> bool:
-    if name in ("@", "*"):
-        return bool(s.positional)
-    return param_value(s, vm, name) is not None
+QS, QE = words.QS, words.QE
 
 
 @SH.bind("ShLine")

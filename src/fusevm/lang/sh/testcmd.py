@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable
 
 from fusevm.lang.sh.state import ShState
+from fusevm.values import checked64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ def _int(s: str) -> int:
     else:
         digits = t
     if digits.isdigit() and digits.isascii():
-        n = int(t)
-        if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF:
+        n = checked64(int(t))
+        if n is not None:
             return n
     raise _Err(f"Illegal number: {s}")
 
