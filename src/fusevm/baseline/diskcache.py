@@ -45,7 +45,7 @@ Loaded = tuple[CodeType, dict[int, tuple[int, int, bool]], tuple[int, ...], dict
 def _store_module() -> Any:
     """`fusevm.jit.cache` when it is loaded and on, else None."""
     cache = sys.modules.get("fusevm.jit.cache")
-    if cache is None or cache.STORE.directory() is None:
+    if cache is None or not cache.STORE.enabled():
         return None
     return cache
 

@@ -133,14 +133,9 @@ def from_env(env: Mapping[str, str] | None = None) -> TraceJitConfig:
     return cfg.replace(**changes)
 
 
-def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """$XDG_CACHE_HOME/fusevm-jit, else ~/.cache/fusevm-jit."""
-    from pathlib import Path
-    return Path(default_cache_path(env))
-
-
 def default_cache_path(env: Mapping[str, str] | None = None) -> str:
-    """`default_cache_dir` as a string (what the cache's read path uses: no pathlib)."""
+    """$XDG_CACHE_HOME/fusevm-jit, else ~/.cache/fusevm-jit (a string: the cache's read
+    path loads no pathlib)."""
     e = os.environ if env is None else env
     base = e.get("XDG_CACHE_HOME") or os.path.join(e.get("HOME") or "~", ".cache")
     return os.path.join(os.path.expanduser(base), "fusevm-jit")

@@ -239,7 +239,7 @@ class JitHook:
         more entries)."""
         found: Step | int | None = \
             planner().native_step(vm, self, h, original) if get_config().enabled else None
-        if found is not None and type(found) is not int:
+        if found is not None:
             vm.native_points.add(h)
         elif found is None and self.fallback is not None:
             found = self.fallback.region_step(vm, h, original)

@@ -112,7 +112,7 @@ _native_mod: ModuleType | None = None
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes | None:
     """The key of a linear or block unit, or None when the cache is off."""
-    if STORE.directory() is None:
+    if not STORE.enabled():
         return None
     key: bytes = (_native_mod or _native()).unit_key(tier, an, kinds, strict, cfg)
     return key

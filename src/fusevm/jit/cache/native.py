@@ -28,7 +28,6 @@ import importlib.util
 import marshal
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -140,7 +139,7 @@ def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
     constant values the trace reads (floats by bit pattern), `side` whether it is a side
     trace; `extra` anything else the tier's code depends on (its own version, knobs).
     """
-    return native_key("trc", chunk_digest, strict, anchor_ip, ops, ips, slot_kinds,
+    return native_key(NATIVE_TAGS["trace"], chunk_digest, strict, anchor_ip, ops, ips, slot_kinds,
                       global_kinds, constants, side, extra)
 
 
@@ -268,16 +267,8 @@ _INT_TYPE: Final = frozenset({int})
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    started = time.perf_counter()
-    found = store.find(key_space(), NATIVE_TAGS[tier], key)
-    if found is None:
-        return None
-    try:
-        unit = _unit(found[1], tier, an, kinds, strict)
-    except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
-        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
-        return None
-    store.loaded(started)
+    unit: Unit | None = store.load_packed(key_space(), NATIVE_TAGS[tier], key,
+                                          lambda rec: _unit(rec, tier, an, kinds, strict))
     return unit
 
 

@@ -49,7 +49,7 @@ import time
 from typing import Any, Final, NamedTuple
 
 from fusevm.digests import blake2b
-from fusevm.jit.cache.files import write_new
+from fusevm.jit.cache.files import O_CLOEXEC, write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
@@ -68,7 +68,6 @@ _COMMIT: Final = struct.Struct("<QI")
 _REC: Final = struct.Struct("<4s8s32sIIId")
 _SUM: Final = 32
 RECORD_HEADER: Final = _REC.size + _SUM
-_O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
 
 assert PACK_HEADER == 64 and _PHEAD.size == 64 and _REC.size == 64
 
@@ -229,7 +228,7 @@ class Pack:
 
     def _refresh(self) -> str | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | _O_CLOEXEC)
+            fd = os.open(self.path, os.O_RDONLY | O_CLOEXEC)
         except OSError:
             return None
         try:
@@ -332,7 +331,7 @@ def _locked(path: str) -> int | None:
     """An open, exclusively locked descriptor of the pack now at `path` (None: no pack)."""
     for _ in range(16):
         try:
-            fd = os.open(path, os.O_RDWR | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDWR | O_CLOEXEC)
         except FileNotFoundError:
             return None
         try:
@@ -403,7 +402,7 @@ class RecordInfo(NamedTuple):
 def records(path: str) -> list[RecordInfo]:
     """Every valid record of a pack file (for size control and tests), in file order."""
     try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | O_CLOEXEC)
     except OSError:
         return []
     try:

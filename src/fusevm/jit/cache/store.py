@@ -287,6 +287,10 @@ class Store:
         from pathlib import Path
         return Path(d)
 
+    def enabled(self) -> bool:
+        """Whether the cache is on for this thread (without making a Path)."""
+        return self._directory() is not None
+
     def _directory(self) -> str | None:
         if self.disabled_override is True:
             return None
@@ -516,10 +520,7 @@ class Store:
             return None
         name = file_name(tag, digest)
         path = os.path.join(d, name)
-        with self._lock:
-            self._seq += 1
-            seq = self._seq
-        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.{seq}.tmp"
+        tmp = f"{path}.{self._tmp_tag()}.tmp"
         from fusevm.jit.cache.files import write_new  # writes are rare: not at start-up
         try:
             write_new(tmp, data)

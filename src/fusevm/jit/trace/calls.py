@@ -58,14 +58,12 @@ _SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap,
                             Op.Nop}) | set(_ARITH) | set(_UNARY) | set(_CMP)
 
 #: Ops that neither branch nor call.
-_STRAIGHT: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
-                              Op.Nop}) | set(_ARITH) | set(_UNARY)
+_STRAIGHT: Final = frozenset(op for op in _SIMPLE - set(_CMP)
+                             if not op.spec.flags & (F.BRANCH | F.CALL | F.RETURN))
 
 #: ctx words: status (0: done, FUEL, or DEEP), fuel word address, call budget, result,
 #: then the arguments.
 _STATUS, _FUEL, _BUDGET, _RESULT, _ARGS = 0, 1, 2, 3, 4
-#: The disk cache's tag for the trace tier's machine code (self-call functions included).
-_TAG: Final = "trc"
 #: Why native code gave a call back: the fuel word said stop, or the call budget ran out.
 FUEL, DEEP = 1, 2
 #: Native stack a call may use (its budget is cut to fit): deeper recursion is the
@@ -358,7 +356,7 @@ def _disk_key(chunk: Chunk, entry: int) -> bytes:
     process finds the code without emitting the IR again (most of a cached first call)."""
     from fusevm.jit import cache
     cfg = get_config()
-    return cache.native_key(_TAG, chunk.digest(), False, "self-calls", entry,
+    return cache.native_key(cache.NATIVE_TAGS["trace"], chunk.digest(), False, "self-calls", entry,
                             cfg.reopt_pipeline, cfg.reopt_codegen)
 
 
@@ -373,7 +371,8 @@ def _check_meta(entry: int) -> Callable[[dict[str, object]], None]:
 def _cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int] | None:
     """The machine code, argument count and local words from the disk cache, or None."""
     from fusevm.jit import cache
-    loaded = cache.load_native(_TAG, _disk_key(chunk, entry), _check_meta(entry))
+    loaded = cache.load_native(cache.NATIVE_TAGS["trace"], _disk_key(chunk, entry),
+                               _check_meta(entry))
     if loaded is None:
         return None
     native, meta = loaded
@@ -424,7 +423,7 @@ def _reoptimizes(cfg: TraceJitConfig) -> bool:
 
 def _store(chunk: Chunk, entry: int, native: Any, argc: int, words: int) -> None:
     from fusevm.jit import cache
-    cache.store_native(_TAG, _disk_key(chunk, entry), native,
+    cache.store_native(cache.NATIVE_TAGS["trace"], _disk_key(chunk, entry), native,
                        {"function_op": entry, "argc": argc, "words": words})
 
 
