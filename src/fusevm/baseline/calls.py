@@ -150,14 +150,6 @@ _CALL: Final = Op.Call.spec
 RETURNS: Final = (Op.Return.spec, Op.ReturnValue.spec)
 
 
-def frame_cap(vm: VM) -> int:
-    """The frame count past which the interpreter's `Call` step checks the limits (the
-    depth limit, and the size limit for wide frames): the frameless path stays below."""
-    nslots = vm.chunk.slot_count
-    limit = vm.max_depth
-    return min(limit, vm.max_size // nslots) if nslots else limit
-
-
 def unwound(exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],
             cached: tuple[int, ...], nslots: int, entry: int) -> Unwind:
     """In a direct form's handler: `exc` as the Unwind to raise, with this function's

@@ -37,6 +37,7 @@ from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
+from fusevm.values import INT_MAX, INT_MIN
 
 from . import extbodies
 from .calls import direct_callee, eligible
@@ -49,7 +50,6 @@ from .pieces import (
     is_literal,
     reload,
     stack_locals,
-    stored_names,
     type_test,
     unparse,
 )
@@ -206,7 +206,7 @@ class _Gen:
             self.bounds = {k: r for k, r in found[3].items() if k[0] != "t"}
             return found[0], found[1]
         names: dict[str, ast.expr] = {}
-        stored = stored_names(b)
+        stored = b.stored
         for name, local in zip(b.inputs, inputs):
             if local in self.known and name not in stored:
                 names[name] = ast.Constant(self.known[local])
@@ -762,7 +762,8 @@ class _Gen:
         return "\n".join(out) + "\n"
 
 
-_ANY_INT = (-(1 << 63), (1 << 63) - 1)
+#: Any VM int's interval (D4).
+_ANY_INT = (INT_MIN, INT_MAX)
 #: Operand kinds that are values of the program (`marks`).
 _VALUE_KINDS = (Kind.INT, Kind.I32, Kind.U8)
 

@@ -23,6 +23,7 @@ from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
 from fusevm.interp.names import op_name
+from fusevm.interp.vm import frame_cap
 from fusevm.loops import LoopFacts, loop_facts
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
 #: What region code making direct calls (`calls`) refers to: fixed names, so a region's
 #: cached code (`diskcache`) needs no constants of its own for them.
 _CALL_NAMES: Final = {"forms": direct.bind, "Unwind": calls.Unwind, "resume": calls.resume,
-                      "frame_cap": calls.frame_cap, "STATS": calls.STATS, "room": calls.room}
+                      "frame_cap": frame_cap, "STATS": calls.STATS, "room": calls.room}
 
 
 def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[int, int, bool]],

@@ -24,7 +24,8 @@ import sys
 from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
-from .types import KNOWN, Env
+from .fold import TYPES
+from .types import Env
 
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from .regions import ChunkPlan
 
 TAG: Final = "code"
-_TYPES: Final = {t.__name__: t for t in KNOWN}
 _BOUND = re.compile(r"k(\d+)_(\w+)")
 
 #: A region's cached parts: its code object, fault table, slots written, constants and
@@ -121,7 +121,7 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
             else:
                 consts[name] = cp.analysis.decoded[ip].operands[k]
         checks = None if guards is None else {
-            e: ({name: _TYPES[t] for name, t in types},
+            e: ({name: TYPES[t] for name, t in types},
                 {name: (lo, hi) for name, lo, hi in bounds})
             for e, types, bounds in guards}
         return code, line_ip, tuple(written), consts, checks

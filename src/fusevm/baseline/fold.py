@@ -16,7 +16,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+#: The exact types a body's type tests name.
+TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}
 
 
 class Localize(ast.NodeTransformer):
@@ -49,9 +50,9 @@ def _const_type_test(node: ast.expr) -> bool | None:
     if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
             and left.func.id == "type" and len(left.args) == 1
             and isinstance(left.args[0], ast.Constant)
-            and isinstance(right, ast.Name) and right.id in _TYPES):
+            and isinstance(right, ast.Name) and right.id in TYPES):
         return None
-    same = type(left.args[0].value) is _TYPES[right.id]
+    same = type(left.args[0].value) is TYPES[right.id]
     return same if isinstance(node.ops[0], ast.Is) else not same
 
 
@@ -76,6 +77,10 @@ class Folder(ast.NodeTransformer):
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)
+        return self.fold_compare(node)
+
+    def fold_compare(self, node: ast.Compare) -> Any:
+        """`node` (its operands visited already) folded when its constants decide it."""
         value = _const_type_test(node)
         if value is None and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
             left, right = node.left, node.comparators[0]

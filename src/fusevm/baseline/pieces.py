@@ -13,8 +13,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from fusevm.interp.bodies import Body
-
 from .fold import Localize
 from .regions import Region
 from .types import Env
@@ -72,19 +70,6 @@ def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
     if t is ast.Subscript:
         return slots.local(out)
     return out
-
-
-_stored_names: dict[int, tuple[Body, frozenset[str]]] = {}
-
-
-def stored_names(b: Body) -> frozenset[str]:
-    """The names a body assigns."""
-    found = _stored_names.get(id(b))
-    if found is None or found[0] is not b:
-        names = frozenset(n.id for n in ast.walk(b.tree) if isinstance(n, ast.Name)
-                          and isinstance(n.ctx, ast.Store))
-        found = _stored_names[id(b)] = (b, names)
-    return found[1]
 
 
 def is_literal(value: Any) -> bool:

@@ -21,13 +21,12 @@ from typing import Any
 from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
-from .fold import Folder
+from .fold import TYPES, Folder
 from .ranges import Bounds, decide, hull, value_range
 
 Env = dict[str, type]
 
-_TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}
-KNOWN: frozenset[type] = frozenset(_TYPES.values())
+KNOWN: frozenset[type] = frozenset(TYPES.values())
 
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift,
             ast.RShift, ast.FloorDiv, ast.Mod)
@@ -38,7 +37,7 @@ def _returns(fn: Any) -> type | None:
     """The exact type a function's return annotation names (int, float, bool, str)."""
     note = getattr(fn, "__annotations__", {}).get("return")
     if isinstance(note, str):
-        return _TYPES.get(note)
+        return TYPES.get(note)
     return note if note in KNOWN else None
 
 
@@ -121,10 +120,10 @@ class _TypedFolder(Folder):
             is_ = isinstance(node.ops[0], ast.Is)
             if (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
                     and left.func.id == "type" and len(left.args) == 1
-                    and isinstance(right, ast.Name) and right.id in _TYPES):
+                    and isinstance(right, ast.Name) and right.id in TYPES):
                 t = expr_type(left.args[0], self.env)
                 if t is not None:
-                    return ast.copy_location(ast.Constant((t is _TYPES[right.id]) is is_),
+                    return ast.copy_location(ast.Constant((t is TYPES[right.id]) is is_),
                                              node)
             if (isinstance(left, ast.Name) and self.env.get(left.id) is bool
                     and isinstance(right, ast.Constant) and type(right.value) is bool):
@@ -140,7 +139,7 @@ class _TypedFolder(Folder):
             decided = decide(node, self.bounds)
             if decided is not None:
                 return ast.copy_location(decided, node)
-        return super().visit_Compare(node)
+        return self.fold_compare(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)

@@ -55,6 +55,7 @@ class Body:
     operands: tuple[str, ...]
     uses: frozenset[str]  # the per-VM names it reads
     temps: frozenset[str]  # names it assigns that are neither outputs nor `taken`
+    stored: frozenset[str]  # every name it assigns
 
     @property
     def branches(self) -> bool:
@@ -96,7 +97,8 @@ def _make(op: Op, source: str) -> Body:
     unknown = read - known
     if unknown:
         raise ValueError(f"{op.name}: the body names {sorted(unknown)}, which it may not")
-    return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM), temps)
+    return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM), temps,
+                frozenset(assigned))
 
 
 # -- Constants and the stack ------------------------------------------------------------

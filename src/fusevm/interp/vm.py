@@ -704,6 +704,15 @@ class _Halted:
 _HALTED: Final = _Halted()
 
 
+def frame_cap(vm: VM) -> int:
+    """The frame count past which a `Call` checks the limits: the depth limit, and the
+    size limit, since frames hold slot_count slots each (65,536 slots x 10,000 frames
+    would be 5 GiB). Compiled code's frameless calls stay below it (`baseline.calls`)."""
+    nslots = vm.chunk.slot_count
+    limit = vm.max_depth
+    return min(limit, vm.max_size // nslots) if nslots else limit
+
+
 def _as_shell_host(host: object) -> ShellHost:
     from fusevm.shell.hostbase import ShellHostBase
     if isinstance(host, ShellHostBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fusevm.errors import RecursionLimit, UndefinedFunction, VMError
 from fusevm.interp.registry import HALT, Step, handler
-from fusevm.interp.vm import VM, Frame
+from fusevm.interp.vm import VM, Frame, frame_cap
 from fusevm.limits import check_size
 from fusevm.ops import Op
 from fusevm.values import Undef
@@ -28,9 +28,7 @@ def call(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     frames = vm.frames
     nslots = vm.chunk.slot_count
     limit = vm.max_depth
-    # Frames hold slot_count slots each: deep recursion of a wide frame is bounded by the
-    # size limit too (65,536 slots x 10,000 frames would be 5 GiB).
-    cap = min(limit, vm.max_size // nslots) if nslots else limit
+    cap = frame_cap(vm)
     blank = [Undef] * nslots
     nxt = ip + 1
 
