@@ -332,11 +332,7 @@ def _arith(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], float]:
 
 
 def _const_regex(vm: Any, const: int) -> Any:
-    st = state_of(vm)
-    rx = st.regex_cache.get(const)
-    if rx is None:
-        rx = st.regex_cache[const] = _compile(vm.chunk.constants[const])
-    return rx
+    return _compile(vm.chunk.constants[const])  # once per op bound (`compile_ere` caches)
 
 
 def _compile(source: str) -> Any:
@@ -526,7 +522,7 @@ AWK.body("AwkSpecial", operands="k:U8", effect="-- v",
         c = st.fnr_val
         v = float(st.fnr) if c is None else c
     else:
-        v = st.get_special(k)
+        v = st.values[k]  # the others are plain values (get_special's last case)
     """)
 
 

@@ -108,7 +108,6 @@ class AwkState:
         self.in_end = False
         self.end_ip = -1
         self.loop_ip = -1
-        self.regex_cache: dict[int, Any] = {}
         #: -v and -F assignments, applied by AwkInit once the globals exist.
         self.pending: list[tuple[str, Any]] = []
 
