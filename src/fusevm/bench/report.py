@@ -100,10 +100,6 @@ class Outcome:
                                                   w.published.get("cpython")),
         }
 
-    def shown_runners(self) -> list[Runner]:
-        """Every selected column: a missing one stays, marked as missing."""
-        return list(self.runners)
-
 
 def _div(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or b == 0 or math.isnan(a) or math.isnan(b):
@@ -179,7 +175,7 @@ def render_table(o: Outcome) -> Table:
     t.add_column("workload", no_wrap=True)
     t.add_column("ops/call", justify="right", no_wrap=True)
     t.add_column("rounds", justify="right", no_wrap=True)
-    for r in o.shown_runners():
+    for r in o.runners:
         t.add_column(_heading(r), justify="right", no_wrap=True)
         if r.name == INTERP:
             t.add_column("interp\nns/op", justify="right", no_wrap=True)
@@ -193,7 +189,7 @@ def render_table(o: Outcome) -> Table:
                      default=0)
         cells: list[Text | str] = [w.name + (" †" if w.note else ""),
                                    f"{ops:,}" if ops else "—", str(rounds) if rounds else "—"]
-        for r in o.shown_runners():
+        for r in o.runners:
             cells.append(_cell(o, w, r.name))
             if r.name == INTERP:
                 ns_op = (interp.median_ns / ops if interp is not None
@@ -211,7 +207,7 @@ def render_ratio_table(o: Outcome) -> Table:
                  "(below 1: faster)")
     t = Table(title=title, title_justify="left", header_style="bold")
     t.add_column("workload", no_wrap=True)
-    others = [r for r in o.shown_runners() if r.name != PYTHON]
+    others = [r for r in o.runners if r.name != PYTHON]
     for r in others:
         t.add_column(f"{_heading(r)}\n÷ python", justify="right", no_wrap=True)
     t.add_column("baseline ÷ interp\nfirst run", justify="right", no_wrap=True)
@@ -349,7 +345,7 @@ def write_plot(o: Outcome, path: Path) -> None:
 
     names = [w.name for w in o.workloads]
     series: list[tuple[str, list[float], str]] = []
-    for r in o.shown_runners():
+    for r in o.runners:
         # Only cells timed in their own right: a "same chunk as" cell would repeat a bar.
         cells = [o.results.get(w.name, {}).get(r.name) for w in o.workloads]
         times = [c.median_ns if c is not None and c.status == "ok" else None for c in cells]

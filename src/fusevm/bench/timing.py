@@ -16,8 +16,9 @@ the measuring thread, which a busy machine disturbs far less.
 from __future__ import annotations
 
 import gc
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -46,21 +47,10 @@ class Timing:
 
 def time_batch(call: Callable[[], object], n: int, clock: str = "wall") -> int:
     """ns that `n` back-to-back calls of `call` take on `clock`, the collector paused."""
-    now = CLOCKS[clock]
-    loop = range(n)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        t0 = now()
-        for _ in loop:
-            call()
-        return now() - t0
-    finally:
-        if enabled:
-            gc.enable()
+    return time_calls(itertools.repeat(call, n), clock)
 
 
-def time_calls(calls: Sequence[Callable[[], object]], clock: str = "wall") -> int:
+def time_calls(calls: Iterable[Callable[[], object]], clock: str = "wall") -> int:
     """ns that the given calls take back to back on `clock`, the collector paused (each
     call made beforehand: a first run needs a fresh chunk per call, built untimed)."""
     now = CLOCKS[clock]
