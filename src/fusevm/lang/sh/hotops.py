@@ -192,7 +192,12 @@ def _assign(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 # -- simple commands --------------------------------------------------------------------------
 
 
-def _argv(items: list[Any]) -> list[str]:
+def take_words(stack: list[Any], n: int) -> list[str]:
+    """The top `n` stack items (words, or lists of fields) taken off, as one word list."""
+    if not n:
+        return []
+    items = stack[-n:]
+    del stack[-n:]
     argv: list[str] = []
     for v in items:
         if type(v) is list:
@@ -258,12 +263,7 @@ def _run(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         s.lineno = line
-        if argc:
-            items = stack[-argc:]
-            del stack[-argc:]
-        else:
-            items = []
-        return run_argv(s, vm, _argv(items), flags, nxt)
+        return run_argv(s, vm, take_words(stack, argc), flags, nxt)
     return step
 
 
@@ -296,12 +296,7 @@ def _test(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         s.lineno = line
-        if argc:
-            items = stack[-argc:]
-            del stack[-argc:]
-        else:
-            items = []
-        return run_test(s, vm, name, _argv(items), flags, nxt)
+        return run_test(s, vm, name, take_words(stack, argc), flags, nxt)
     return step
 
 
@@ -456,16 +451,15 @@ def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-def _reader(s: ShState, name: str) -> Callable[[], int]:
-    """A function reading the variable `name` as a $(( )) operand. The steps that read one
-    convert the common case themselves, saving this call: a decimal constant without sign,
-    blanks or leading zero, short of 64 bits, where int(v) is exactly value_of(v)."""
-    get = s.vars.get
+def _reader(s: ShState, name: str) -> Callable[[str | None], int]:
+    """A function making the value `v` of the variable `name` (read by the caller) a
+    $(( )) operand. The steps that read one convert the common case themselves, saving
+    this call: a decimal constant without sign, blanks or leading zero, short of 64 bits,
+    where int(v) is exactly value_of(v)."""
     opts = s.opts
     value_of = arith.value_of
 
-    def read() -> int:
-        v = get(name)
+    def read(v: str | None) -> int:
         if v is None:
             if opts["u"]:
                 raise unset_error(name)
@@ -485,9 +479,9 @@ def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         v = get(name)
-        # the common case of read(), converted here
+        # the common case of read(v), converted here
         push(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
-             and len(v) < 19 else read())
+             and len(v) < 19 else read(v))
         return nxt
     return step
 
@@ -543,9 +537,9 @@ def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         v = get(name)
-        # the common case of read(), converted here
+        # the common case of read(v), converted here
         push(fn(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
-                and len(v) < 19 else read(), k))
+                and len(v) < 19 else read(v), k))
         return nxt
     return step
 

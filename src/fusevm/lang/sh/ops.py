@@ -20,7 +20,7 @@ from fusevm.interp.extapi import Step
 from fusevm.interp.shapes import unary
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
-from fusevm.lang.sh.hotops import mark, param_value, st, unset_error
+from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
 from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
 from fusevm.values import Status
@@ -375,16 +375,7 @@ def _defun(vm: Any, name_c: int, sub: int) -> None:
 @SH.handle("ShList")
 def _list(vm: Any, n: int) -> None:
     stack = vm.stack
-    items = stack[-n:] if n else []
-    if n:
-        del stack[-n:]
-    out: list[str] = []
-    for v in items:
-        if type(v) is list:
-            out.extend(v)
-        else:
-            out.append(v)
-    stack.append(out)
+    stack.append(take_words(stack, n))
 
 
 @SH.handle("ShPositional")
