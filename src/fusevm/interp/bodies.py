@@ -26,12 +26,12 @@ Any other name a body assigns is a temporary of that op (the generators rename i
 from __future__ import annotations
 
 import ast
-import textwrap
 from dataclasses import dataclass
 from typing import Final
 
 from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
+from fusevm.ops.extbody import BODY_BUILTINS, check_known, parse_statements
 from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
 
 #: What a body may name besides its stack items, operands and temporaries. `slots`,
@@ -77,26 +77,15 @@ def _make(op: Op, source: str) -> Body:
     spec = op.spec
     if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
         raise ValueError(f"{op.name}: a body cannot take an operand-sized run of values")
-    text = textwrap.dedent(source).strip("\n")
-    tree = ast.parse(text)
+    text, tree, assigned, read = parse_statements(spec, source)
     inputs = tuple(n for n, _ in spec.effect.inputs)
     outputs = tuple(n for n, _ in spec.effect.outputs)
     operands = tuple(o.name for o in spec.operands)
-    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Store)}
-    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
-    missing = set(outputs) - assigned - set(inputs)
-    if missing:
-        raise ValueError(f"{op.name}: the body never assigns {sorted(missing)}")
     if spec.has(F.BRANCH) != ("taken" in assigned):
         raise ValueError(f"{op.name}: a BRANCH op's body, and only one, assigns `taken`")
     temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})
-    known = set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM | temps | \
-        {"taken", "type", "int", "float", "bool", "str", "len"}
-    unknown = read - known
-    if unknown:
-        raise ValueError(f"{op.name}: the body names {sorted(unknown)}, which it may not")
+    check_known(spec, read, set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM
+                | temps | {"taken"} | BODY_BUILTINS)
     return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM), temps,
                 frozenset(assigned))
 

@@ -32,8 +32,34 @@ if TYPE_CHECKING:
 
 #: Per-VM names a body may use, and how a VM provides each.
 PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
-_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len", "None", "True",
-                              "False", "isinstance"})
+#: The builtins an op body may call (an extension op's may also use `isinstance`).
+BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
+
+
+def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set[str]]:
+    """An op body's statements (core, `fusevm.interp.bodies`, or an extension's): the
+    dedented text, its tree, the names it assigns and the names it reads; ValueError when
+    it leaves an output unassigned."""
+    import ast
+    import textwrap
+    text = textwrap.dedent(source).strip("\n")
+    tree = ast.parse(text)
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Store)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+    missing = {n for n, _ in spec.effect.outputs} - assigned - \
+        {n for n, _ in spec.effect.inputs}
+    if missing:
+        raise ValueError(f"{spec.name}: the body never assigns {sorted(missing)}")
+    return text, tree, assigned, read
+
+
+def check_known(spec: OpSpec, read: set[str], known: set[str]) -> None:
+    """ValueError when the body reads a name outside `known`."""
+    unknown = read - known
+    if unknown:
+        raise ValueError(f"{spec.name}: the body names {sorted(unknown)}, which it may not")
 
 
 class ExtBody:
@@ -78,29 +104,15 @@ class ExtBody:
         they read and their temporaries; ValueError when they break a rule above."""
         if self._facts is not None:
             return self._facts
-        import ast
-        import textwrap
-
         spec = self.spec
-        source = textwrap.dedent(self.text).strip("\n")
-        tree = ast.parse(source)
-        assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                    and isinstance(n.ctx, ast.Store)}
-        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load)}
-        missing = set(self.outputs) - assigned - set(self.inputs)
-        if missing:
-            raise ValueError(f"{spec.name}: the body never assigns {sorted(missing)}")
+        source, _, assigned, read = parse_statements(spec, self.text)
         clash = (set(self.names) | set(PER_VM)) & (assigned | set(self.inputs)
                                                    | set(self.outputs) | set(self.operands))
         if clash:
             raise ValueError(f"{spec.name}: the body rebinds {sorted(clash)}")
         temps = frozenset(assigned - set(self.outputs) - set(self.inputs))
-        known = set(self.inputs) | set(self.outputs) | set(self.operands) | \
-            set(self.names) | set(PER_VM) | temps | _BUILTINS
-        unknown = read - known
-        if unknown:
-            raise ValueError(f"{spec.name}: the body names {sorted(unknown)}, which it may not")
+        check_known(spec, read, set(self.inputs) | set(self.outputs) | set(self.operands)
+                    | set(self.names) | set(PER_VM) | temps | BODY_BUILTINS | {"isinstance"})
         self._facts = (source, frozenset(read & set(PER_VM)), temps)
         return self._facts
 
