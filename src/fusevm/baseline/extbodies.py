@@ -25,6 +25,9 @@ from fusevm.interp.extapi import gather
 from fusevm.ops.extbody import PER_VM, ExtBody
 from fusevm.ops.extension import run_sizes
 
+from .fold import Localize
+from .pieces import bind_names
+
 
 def direct(d: Decoded) -> bool:
     """True when `d` is an extension op declared as a function of its stack values."""
@@ -83,33 +86,21 @@ def inline(ip: int, d: Decoded, b: ExtBody, inputs: list[str],
            outputs: list[str]) -> str:
     """Op `ip`'s statements with its names bound: stack items to the locals, operands to
     constants, the set's names and the per-VM ones to the module's, temporaries apart."""
-    names: dict[str, str] = dict(zip(b.inputs, inputs))
-    names.update(zip(b.outputs, outputs))
+    names: dict[str, ast.expr] = {}
+    for item, local in (*zip(b.inputs, inputs), *zip(b.outputs, outputs)):
+        names[item] = ast.Name(local, ast.Load())
     for name in (*b.names, *b.uses):
-        names[name] = f"e{ip}_{name}"
+        names[name] = ast.Name(f"e{ip}_{name}", ast.Load())
     for temp in b.temps:
-        names[temp] = f"t{ip}_{temp}"
-    consts: dict[str, Any] = {}
+        names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
     for name, value in zip(b.operands, d.operands):
-        if _operand(value):
-            consts[name] = value
-        else:
-            names[name] = f"e{ip}_{name}"  # bound by `constants`
-    return ast.unparse(_Fold().visit(_Bind(names, consts).visit(ast.parse(b.source))))
-
-
-class _Bind(ast.NodeTransformer):
-    def __init__(self, names: dict[str, str], consts: dict[str, Any]) -> None:
-        self.names = names
-        self.consts = consts
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in self.consts:
-            return ast.copy_location(ast.Constant(self.consts[node.id]), node)
-        new = self.names.get(node.id)
-        if new is None:
-            return node
-        return ast.copy_location(ast.Name(new, node.ctx), node)
+        # A literal operand is written in (and folds `if k == 2:`); others are bound by
+        # `constants`.
+        names[name] = ast.Constant(value) if _operand(value) else \
+            ast.Name(f"e{ip}_{name}", ast.Load())
+    slots = Localize()  # extension bodies name no slots: nothing is localised
+    stmts = [bind_names(st, names, slots) for st in b.tree.body]
+    return ast.unparse(_Fold().visit(ast.Module(stmts, [])))
 
 
 class _Fold(ast.NodeTransformer):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fold import Localize
-from .regions import Region
-from .types import Env
+
+if TYPE_CHECKING:
+    from .regions import Region
+    from .types import Env
 
 
 def stack_locals(first: int, count: int) -> list[str]:

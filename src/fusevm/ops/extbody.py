@@ -69,7 +69,7 @@ class ExtBody:
     baseline writes it (`check`), not when the set is declared: a frontend's start-up
     pays nothing for them (tests check every body of every set)."""
 
-    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "_facts",
+    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "_facts", "_tree",
                  "_make")
 
     def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any]) -> None:
@@ -82,6 +82,7 @@ class ExtBody:
         self.operands = tuple(o.name for o in spec.operands)
         self.names = dict(names)
         self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
+        self._tree: Any = None
         self._make: Callable[[Any, tuple[Any, ...]], Callable[..., Any]] | None = None
 
     @property
@@ -105,7 +106,7 @@ class ExtBody:
         if self._facts is not None:
             return self._facts
         spec = self.spec
-        source, _, assigned, read = parse_statements(spec, self.text)
+        source, tree, assigned, read = parse_statements(spec, self.text)
         clash = (set(self.names) | set(PER_VM)) & (assigned | set(self.inputs)
                                                    | set(self.outputs) | set(self.operands))
         if clash:
@@ -113,8 +114,15 @@ class ExtBody:
         temps = frozenset(assigned - set(self.outputs) - set(self.inputs))
         check_known(spec, read, set(self.inputs) | set(self.outputs) | set(self.operands)
                     | set(self.names) | set(PER_VM) | temps | BODY_BUILTINS | {"isinstance"})
+        self._tree = tree
         self._facts = (source, frozenset(read & set(PER_VM)), temps)
         return self._facts
+
+    @property
+    def tree(self) -> Any:
+        """The statements' parsed tree (`ast.Module`; never changed in place)."""
+        self.check()
+        return self._tree
 
     def function_source(self) -> str:
         """`make(vm, operands) -> fn`: the interpreter's function for one instruction."""
