@@ -144,11 +144,14 @@ def compiled_at(chunk: Chunk, h: int) -> bool:
     table = _made.get(chunk)
     if not table:
         return False
-    cp = plan(chunk)
+    return _region_index(plan(chunk), h) in table
+
+
+def _region_index(cp: ChunkPlan, h: int) -> int | None:
+    """The region entered at hot point `h`: the one starting there, else the first one
+    holding it; None when no region does."""
     index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
-    if index is None:
-        index = cp.region_of.get(h)
-    return index in table
+    return cp.region_of.get(h) if index is None else index
 
 
 def worth_after(chunk: Chunk, index: int, h: int, entered: int) -> int | None:
@@ -258,13 +261,10 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
         # runs end first.
         return COMPILE_COST - entered
     cp = plan(chunk)
-    index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
-    if index is None:
-        index = cp.region_of.get(h)
+    index = _region_index(cp, h)
     if index is None:
         return None
-    key = index
-    found = bound.get(key)
+    found = bound.get(index)
     if found is None or found[0] is not vm._code:
         if entered is not None:
             wait = worth_after(chunk, index, h, entered)
@@ -279,7 +279,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
             if e not in region.hot and e != h:
                 vm.install_step(e, steps[e])
         found = (code, run, steps)
-        bound[key] = found
+        bound[index] = found
     return found[2].get(h)
 
 
