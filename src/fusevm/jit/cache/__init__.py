@@ -51,8 +51,7 @@ def __getattr__(name: str) -> object:
     # Native entries need the JIT's ABI and loader: they load with the first native entry,
     # so a front end's chunk comes from disk without them.
     if name in ("NATIVE_TAGS", "native_key", "trace_key"):
-        from fusevm.jit.cache import native
-        return getattr(native, name)
+        return getattr(_native_mod or _native(), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -126,15 +125,15 @@ def load_unit(tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
 
 
 def store_unit(key: bytes, unit: Unit) -> bool:
-    from fusevm.jit.cache import native
-    return native.store_unit(STORE, key, unit)
+    stored: bool = (_native_mod or _native()).store_unit(STORE, key, unit)
+    return stored
 
 
 def store_native(tag: str, key: bytes, code: Native, meta: dict[str, object]) -> bool:
     """Write any tier's pre-linked code under `key` (from `native_key`) with metadata
     (JSON values) the tier needs to rebuild its unit; False when not cached."""
-    from fusevm.jit.cache import native
-    return native.store_native(STORE, tag, key, code, meta)
+    stored: bool = (_native_mod or _native()).store_native(STORE, tag, key, code, meta)
+    return stored
 
 
 def load_native(tag: str, key: bytes,
@@ -142,8 +141,9 @@ def load_native(tag: str, key: bytes,
                 ) -> tuple[Native, dict[str, object]] | None:
     """The mapped code and metadata stored under `key`, or None (a miss or a reject).
     llvmlite is not imported."""
-    from fusevm.jit.cache import native
-    return native.load_native(STORE, tag, key, check)
+    found: tuple[Native, dict[str, object]] | None = \
+        (_native_mod or _native()).load_native(STORE, tag, key, check)
+    return found
 
 
 def cached_chunk(frontend_name: str, key_parts: Iterable[object],
