@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from fusevm.bench import jit_workloads as jw  # noqa: E402
 from fusevm.jit import get_config, runtime  # noqa: E402
 from fusevm.jit.lower import emit  # noqa: E402
+from fusevm.jit.lower import poll as poll_mod  # noqa: E402
 from fusevm.jit.unit import Unit, build_unit  # noqa: E402
 from fusevm.values import Undef  # noqa: E402
 
@@ -33,9 +34,9 @@ def compile_pair(chunk: object, slots: list[object]) -> tuple[Unit, Unit]:
     cfg = get_config().replace(first_pipeline="O2", first_codegen=2)
     units = []
     for poll in (True, False):
-        emit.POLL_BACK_EDGES = poll
+        poll_mod.ENABLED = poll
         units.append(build_unit(an, "block", kinds, False, cfg))
-    emit.POLL_BACK_EDGES = True
+    poll_mod.ENABLED = True
     return units[0], units[1]
 
 

@@ -18,7 +18,7 @@ from conftest import requires_llvmlite
 from fusevm import VM, VMError
 from fusevm.asm import assemble
 from fusevm.bench import jit_workloads as jw
-from fusevm.jit import cache, get_config, runtime, set_config
+from fusevm.jit import cache, get_config, runtime, set_config, typeflow
 from fusevm.jit.abi import TrapCode
 from fusevm.jit.codegen import optimized_text
 from fusevm.jit.lower import emit, poll
@@ -31,12 +31,15 @@ pytestmark = requires_llvmlite
 
 @pytest.fixture(autouse=True)
 def fresh_units() -> Iterator[None]:
-    """Compile at the first entry, and never share units through the disk cache (these
-    tests compile with other poll intervals than the shipped one)."""
+    """Compile at the first entry, and never share units through the disk cache or the
+    process's unit table (these tests compile with other poll intervals and version
+    limits than the shipped ones)."""
     old = set_config(get_config().replace(block_threshold=0, region_threshold=1,
                                           reopt_after=0))
     cache.set_enabled(False)
+    runtime.reset(counters=False)
     yield
+    runtime.reset(counters=False)
     cache.set_enabled(None)
     set_config(old)
 
@@ -89,6 +92,23 @@ def test_generated_loops_stopped_at_a_poll_resume_exactly(
         assert diff is None, f"{diff}\n{program.text()}"
         stopped += bool(stops)
     assert stopped >= 10  # many programs loop natively and were stopped at a poll
+
+
+def test_parities_joined_past_the_version_limit_drop_the_skips(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated program whose kind versions join a paired loop's parities so that a
+    cycle could pass no polled back-edge: the unit polls every back-edge instead, and a
+    run stopped at its polls still resumes exactly."""
+    monkeypatch.setattr(typeflow, "MAX_VERSIONS", 1)
+    monkeypatch.setattr(emit, "POLL_INTERVAL", 1)
+    program = generate(RandomSource(1077), straight=False)
+    chunk = program.build()
+    an = runtime.analysis(chunk)
+    slots = list(program.slots) + [Undef] * (chunk.slot_count - len(program.slots))
+    typing = infer_for(an, an.kinds_of(slots), program.strict)
+    assert typing.polls.paired and not typing.skips
+    got, stops = run_stopped(chunk, program.slots, program.strict)
+    assert compare(snapshot(program, chunk, None), got) is None and stops
 
 
 LOOP_WITH_STACK = """
@@ -170,15 +190,18 @@ def unit_of(chunk: Any) -> tuple[Unit, list[Any]]:
 def test_the_fuel_word_is_read_every_interval_back_edges(
         interval: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound, exactly: with the word negative from the start, a loop stops at its
-    header after `interval` trips, with the state there."""
+    header after `interval` trips (rounded up to even: the loop is paired, and only the
+    second copy's back-edge counts, by two), with the state there."""
     monkeypatch.setattr(emit, "POLL_INTERVAL", interval)
     chunk = assemble(WHILE_LOOP.format(n=1000))
-    assert not poll.plan(runtime.analysis(chunk).cfg).counted
+    plan = poll.plan(runtime.analysis(chunk).cfg)
+    assert not plan.counted and list(plan.paired) == list(plan.headers)
     unit, slots = unit_of(chunk)
     fuel = ctypes.c_int64(-1)
     out = unit.enter(slots, ctypes.addressof(fuel))
     assert out == (4, []) and unit.trap() == (TrapCode.FUEL, 4)
-    assert slots[:2] == [2 * interval, sum(range(0, 2 * interval, 2))]
+    trips = interval + interval % 2
+    assert slots[:2] == [2 * trips, sum(range(0, 2 * trips, 2))]
     fuel.value = 1
     assert unit.enter(slots, ctypes.addressof(fuel)) == (-1, [sum(range(0, 1000, 2))])
 
@@ -193,6 +216,52 @@ def test_a_counted_loop_reads_the_fuel_word_on_entry() -> None:
     assert slots[:2] == [0, 0]  # at the header, before the first trip
     fuel.value = 1
     assert unit.enter(slots, ctypes.addressof(fuel)) == (-1, [jw.xor_mix_expected(1000)])
+
+
+FOREVER = """
+    LoadInt 0
+    SetSlot 0
+top:
+    GetSlot 0
+    LoadInt 1
+    {step}
+    SetSlot 0
+    GetSlot 0
+    LoadInt -1
+    NumEq
+    JumpIfFalse top
+    GetSlot 0
+"""
+
+
+@pytest.mark.parametrize("step,versions", [
+    ("BitXor", typeflow.MAX_VERSIONS),  # 0, 1, 0, ...: one kind, two parities
+    ("LoadFloat 0.5\n    Add\n    Add", typeflow.MAX_VERSIONS),  # Int, then Float
+    ("LoadFloat 0.5\n    Add\n    Add", 1),  # ... with the kinds joined into parities
+])
+def test_an_interrupt_reaches_an_endless_paired_loop(
+        step: str, versions: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loop whose exit test depends on its data is typed and emitted twice, and only
+    every second back-edge counts down; it still stops at its header once the word goes
+    negative, whatever the kind versions did to the parities."""
+    monkeypatch.setattr(emit, "POLL_INTERVAL", 64)
+    monkeypatch.setattr(typeflow, "MAX_VERSIONS", versions)
+    chunk = assemble(FOREVER.format(step=step))
+    an = runtime.analysis(chunk)
+    assert poll.plan(an.cfg).paired
+    unit, slots = unit_of(chunk)
+    if versions == typeflow.MAX_VERSIONS:
+        assert infer_for(an, an.kinds_of(slots), False).skips
+    fuel = ctypes.c_int64(FUEL_MAX)
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(
+        unit.enter(slots, ctypes.addressof(fuel))))
+    worker.start()
+    time.sleep(0.02)
+    fuel.value = -1
+    worker.join(60)
+    assert out and out[0] == (2, []), "ran to its end or never stopped"
+    assert unit.trap() == (TrapCode.FUEL, 2)
 
 
 def test_an_interrupt_reaches_a_counted_loop_between_its_entry_and_its_end(
@@ -214,8 +283,8 @@ def test_an_interrupt_reaches_a_counted_loop_between_its_entry_and_its_end(
     assert slots[1] % 64 == 0  # stopped where a stop was computed
 
 
-def _vector_ops(poll: bool, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(emit, "POLL_BACK_EDGES", poll)
+def _vector_ops(polled: bool, monkeypatch: pytest.MonkeyPatch) -> bool:
+    monkeypatch.setattr(poll, "ENABLED", polled)
     chunk = jw.xor_mix(100_000).reference()
     an = runtime.analysis(chunk)
     kinds = an.kinds_of([Undef] * chunk.slot_count)

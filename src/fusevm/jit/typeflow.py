@@ -16,6 +16,12 @@ with). Where the edges into a node bring different definitions a phi is needed (
 becomes `("phi", node, position)`); the emitter (`lower/emit.py`) builds exactly these
 phis, so it never guesses shapes in emission order. Rule refusals abort with
 `Refuse`, naming the op.
+
+The blocks of a *paired loop* (`lower/poll.py`) are versioned by the parity of the
+iteration as well: entering the loop is parity 0, its back-edges flip it. The back-edges
+from parity 0 into parity 1 are the unit's *skips*: they carry no poll, so the emitter
+counts down only once every two iterations. `skips` is kept only when every cycle through
+a skip still passes a polled back-edge (checked on the typed graph, not assumed).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any, Final
 
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.cfg import Block, Cfg
+from fusevm.jit.lower import poll
 from fusevm.jit.lower.cx import MIXED, OPAQUE, OTHER, Cx, Def, Flow, Refuse, Val
 from fusevm.jit.lower.registry import rule_for
 
@@ -62,6 +69,8 @@ class Typing:
     order: list[Node]  # reachable nodes, reverse post-order from the entry
     exit: Node
     traps: set[TrapCode] = field(default_factory=set)
+    polls: poll.Plan = poll.NONE
+    skips: frozenset[tuple[Node, Node]] = frozenset()  # back-edges that carry no poll
 
     def exit_state(self) -> State:
         return self.states[self.exit]
@@ -137,9 +146,13 @@ class _TypingFlow(Flow):
 
 
 class _Inference:
-    def __init__(self, cfg: Cfg, strict: bool) -> None:
+    def __init__(self, cfg: Cfg, strict: bool, polls: poll.Plan) -> None:
         self.cfg = cfg
         self.strict = strict
+        self.polls = polls
+        #: block -> the header of the paired loop it belongs to
+        self.pair_of = {b: h for h, body in polls.paired.items() for b in body}
+        self.parity: dict[Node, int] = {}
         self.states: dict[Node, State] = {}
         self.sigs: dict[Node, Any] = {}
         self.versions: dict[int, list[Node]] = {}
@@ -152,34 +165,51 @@ class _Inference:
         self.current: Node = ENTRY
         self.ordinal = 0
 
-    def signature(self, block: int, state: State) -> Any:
+    def signature(self, block: int, state: State, parity: int) -> Any:
         live = self.cfg.live.get(block, frozenset())
         return (tuple(k for k, _ in state.stack),
-                tuple((s, k) for s, (k, _) in sorted(state.slots.items()) if s in live))
+                tuple((s, k) for s, (k, _) in sorted(state.slots.items()) if s in live),
+                parity)
+
+    def _back(self, src: Node, dst: int) -> bool:
+        """True for an edge to a block that does not start later (where units poll)."""
+        return src != ENTRY and self.cfg.blocks[src[0]].start >= self.cfg.blocks[dst].start
+
+    def parity_into(self, succ: int) -> int:
+        """The iteration parity the current edge brings to block `succ` (0 outside paired
+        loops and on entering one; flipped by a back-edge to the loop's header)."""
+        h = self.pair_of.get(succ)
+        src = self.current
+        if h is None or src == ENTRY or self.pair_of.get(src[0]) != h:
+            return 0
+        flip = succ == h and self._back(src, succ)
+        return self.parity[src] ^ flip
 
     def edge(self, cx: Cx, succ: int) -> None:
         stack = [(v.kind, v.def_ or ()) for v in cx.stack]
         slots = {s: (v.kind, v.def_ or ()) for s, v in cx.slots.items()}
         incoming = State(stack, slots)
-        target = self.choose(succ, incoming)
+        target = self.choose(succ, incoming, self.parity_into(succ))
         key = (self.current, self.ordinal)
         self.edges[key] = target
         self.ordinal += 1
         self.merge(target, key, incoming)
 
-    def choose(self, block: int, incoming: State) -> Node:
-        """The version of `block` this edge enters (a new one for new live kinds)."""
+    def choose(self, block: int, incoming: State, parity: int) -> Node:
+        """The version of `block` this edge enters (a new one for new live kinds or a new
+        parity)."""
         if block == self.cfg.exit:
             return (block, 0)
-        sig = self.signature(block, incoming)
+        sig = self.signature(block, incoming, parity)
         nodes = self.versions.setdefault(block, [])
         for node in nodes:
             if self.sigs[node] == sig:
                 return node
-        if len(nodes) < MAX_VERSIONS:
+        if len(nodes) < MAX_VERSIONS * (2 if block in self.pair_of else 1):
             node = (block, len(nodes))
             nodes.append(node)
             self.sigs[node] = sig
+            self.parity[node] = parity
             return node
         return nodes[-1]
 
@@ -191,7 +221,7 @@ class _Inference:
         if self.states.get(node) != new:
             self.states[node] = new
             if node[0] != self.cfg.exit:
-                self.sigs[node] = self.signature(node[0], new)
+                self.sigs[node] = self.signature(node[0], new, self.parity[node])
             self.todo.add(node)
 
     def _join_all(self, node: Node, states: list[State]) -> State:
@@ -222,7 +252,7 @@ class _Inference:
     def run(self, entry: State) -> None:
         cfg = self.cfg
         self.current, self.ordinal = ENTRY, 0
-        target = self.choose(cfg.rpo[0], entry)
+        target = self.choose(cfg.rpo[0], entry, 0)
         self.edges[(ENTRY, 0)] = target
         self.merge(target, (ENTRY, 0), entry)
         flow = _TypingFlow(self)
@@ -238,6 +268,31 @@ class _Inference:
             self.current, self.ordinal = node, 0
             cx = Cx(flow, stack, slots, self.strict, None, node)
             run_block(cfg, cfg.blocks[node[0]], cx)
+
+    def skips(self) -> frozenset[tuple[Node, Node]]:
+        """The back-edges from parity 0 to parity 1 of a paired loop's header, or none
+        when some cycle through them would pass no polled back-edge (kind versions past
+        `MAX_VERSIONS` can join parities)."""
+        headers = self.polls.headers
+        skips = frozenset(
+            (src, dst) for (src, _), dst in self.edges.items()
+            if dst[0] in self.polls.paired and self._back(src, dst[0])
+            and self.pair_of.get(src[0]) == dst[0]
+            and self.parity[src] == 0 and self.parity[dst] == 1)
+        unpolled: dict[Node, set[Node]] = {}
+        for (src, _), dst in self.edges.items():
+            if (src, dst) in skips or not (dst[0] in headers and self._back(src, dst[0])):
+                unpolled.setdefault(src, set()).add(dst)
+        for src, dst in skips:
+            seen, work = {dst}, [dst]
+            while work:
+                for nxt in unpolled.get(work.pop(), ()):
+                    if nxt == src:
+                        return frozenset()
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        work.append(nxt)
+        return skips
 
     def reachable_order(self) -> list[Node]:
         succs: dict[Node, list[Node]] = {}
@@ -263,7 +318,7 @@ def infer(cfg: Cfg, entry_kinds: dict[int, SlotKind], strict: bool) -> Typing:
     """Infer kinds for entry slot kinds `entry_kinds` (live-in slots); raises Refuse."""
     if cfg.refusal is not None:
         raise Refuse(cfg.refusal)
-    inf = _Inference(cfg, strict)
+    inf = _Inference(cfg, strict, poll.plan(cfg))
     slots: dict[int, Entry] = {}
     for s in cfg.tracked:
         kind = entry_kinds.get(s, OTHER) if s in cfg.live_in else OTHER
@@ -274,7 +329,7 @@ def infer(cfg: Cfg, entry_kinds: dict[int, SlotKind], strict: bool) -> Typing:
         raise Refuse("the chunk never reaches its end")
     order = inf.reachable_order()
     return Typing({s: entry_kinds.get(s, OTHER) for s in cfg.live_in}, inf.states, inf.edges,
-                  order, exit_node, inf.traps)
+                  order, exit_node, inf.traps, inf.polls, inf.skips())
 
 
 def describe_kinds(kinds: Sequence[SlotKind]) -> str:

@@ -18,7 +18,9 @@ Layout of every unit (`i64 unit(JitCtx*)`, see `abi.py`):
   resets it and makes a relaxed load of `*ctx.fuel`; a counted loop's entry block reads
   the word itself and sets the bound its back-edge tests instead. A negative word leaves
   like a guard (FUEL) with the state at the header, which is how `vm.interrupt()` reaches
-  native loops (see `_count_down` for the latency bound).
+  native loops (see `_count_down` for the latency bound). A paired loop's body is emitted
+  twice (its parity versions, `typeflow.py`); the back-edge from the first copy into the
+  second is a skip and counts nothing, the one closing the second counts down by two.
 
 Nodes are emitted in reverse post-order, so every value a node uses without a phi was
 defined in a node emitted earlier. Every branch a rule makes consumes the next edge the
@@ -32,7 +34,6 @@ from typing import Any
 
 from fusevm.jit.abi import SlotKind, Status, TrapCode
 from fusevm.jit.cfg import Cfg
-from fusevm.jit.lower import poll
 from fusevm.jit.lower.builder import IRBackend, ir_type
 from fusevm.jit.lower.cx import INT, MIXED, OPAQUE, Cx, Def, Flow, Val
 from fusevm.jit.lower.textir import I8, I64, PTR, Block, Builder, Function, Phi, const_int
@@ -46,10 +47,6 @@ def _own_phi(def_: Def, node: Node) -> bool:
     return len(def_) > 1 and def_[0] == "phi" and def_[1] == node
 _NO_VALUE = (SlotKind.UNDEF, SlotKind.OTHER)
 
-
-#: Whether back-edges poll the fuel word (benchmarks/bench_poll.py measures the cost by
-#: compiling with it off; nothing else turns it off, since interrupts depend on it).
-POLL_BACK_EDGES = True
 
 #: Back-edges taken between two reads of the fuel word (a power of two). Large enough that
 #: the poll block is off the hot path of a loop LLVM vectorises (its vector loop restarts
@@ -92,15 +89,18 @@ class _Emitter(Flow):
         self.slots_ptr: Any = None
         self.kinds_ptr: Any = None
         self.fuel_ptr: Any = None
-        self.polls = poll.plan(cfg) if POLL_BACK_EDGES else poll.NONE
+        self.polls = typing.polls
         self.countdown: Any = None  # the alloca counting back-edges down to the next poll
         self.stops: dict[int, Any] = {}  # counted loop's header block -> alloca of its stop
         #: A loop header's entry block: the loop's entries and its back-edges after a poll
         #: come in here, so the header's own block is the head of an inner loop whose only
         #: back-edges are the ones no poll was due on (see `_count_down`).
+        #: The second copy of a paired loop is entered by skips only and has no such block.
+        entered = {dst for (src, _), dst in typing.edges.items()
+                   if (src, dst) not in typing.skips}
         self.loop_entry: dict[Node, Block] = {
             n: self.fn.append_block(f"{node_name(cfg, n)}~loop") for n in typing.order
-            if n[0] in self.polls.headers}
+            if n[0] in self.polls.headers and n in entered}
 
     # -- Flow -----------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ class _Emitter(Flow):
 
     def _goto(self, cx: Cx, succ: Node) -> None:
         if self._polls(succ):
-            go = self._count_down()
+            go = self._count_down(succ)
             poll = self.fn.append_block(self._split_name("poll"))
             self.builder.cbranch(go, self._fast(cx, succ), poll)
             self.builder.position_at_end(poll)
@@ -146,7 +146,7 @@ class _Emitter(Flow):
                 self.builder.position_at_end(slow)
                 self.builder.cbranch(loops, self._door(cx, back), self._door(cx, out))
                 return
-            go = self.builder.binop("and", loops, self._count_down())
+            go = self.builder.binop("and", loops, self._count_down(back))
             slow = self.fn.append_block(self._split_name("slow"))
             self.builder.cbranch(go, self._fast(cx, back), slow)
             self.builder.position_at_end(slow)
@@ -219,26 +219,32 @@ class _Emitter(Flow):
     def _polls(self, succ: Node) -> bool:
         """True when the edge from the current node into `succ` is a polled back-edge."""
         return (self.current != ENTRY and succ[0] in self.polls.headers
-                and self.cfg.blocks[self.current[0]].start >= self.cfg.blocks[succ[0]].start)
+                and self.cfg.blocks[self.current[0]].start >= self.cfg.blocks[succ[0]].start
+                and (self.current, succ) not in self.typing.skips)
 
-    def _count_down(self) -> Any:
-        """Count one back-edge; the i1 that is true while no poll is due.
+    def _count_down(self, succ: Node) -> Any:
+        """Count the back-edges into `succ` (two where it closes a paired loop's second
+        copy); the i1 that is true while no poll is due.
 
         Latency bound: every cycle of the CFG has a back-edge (an edge to a block that does
-        not start later), so a path without one runs each block at most once. Between two
-        reads of the fuel word there are at most POLL_INTERVAL counted-down back-edges and
-        POLL_INTERVAL trips of each counted loop (`poll.py`: entering one reads the word),
-        so at most POLL_INTERVAL x (1 + counted loops) x (the unit's op count) ops run,
-        helpers being bounded calls (a loop inside one fused op's expansion is not polled:
-        the op bounds it). The counter restarts at each entry into the unit; between
-        entries the interpreter sees the interrupt at its hot points. The counter is a
-        stack variable, kept in a register by SROA.
+        not start later), so a path without one runs each node (block version) at most once;
+        a skip is a back-edge that counts nothing, but every cycle through one passes a
+        counted one (`typeflow.skips` checks it), so that still holds. Between two reads of
+        the fuel word there are at most POLL_INTERVAL back-edges counted down (one by two
+        stands for itself and the skip before it) and POLL_INTERVAL trips of each counted
+        loop (`poll.py`: entering one reads the word), so at most POLL_INTERVAL x (1 +
+        counted loops) x (the ops of all nodes) ops run, helpers being bounded calls (a loop
+        inside one fused op's expansion is not polled: the op bounds it). The counter
+        restarts at each entry into the unit; between entries the interpreter sees the
+        interrupt at its hot points. The counter is a stack variable, kept in a register by
+        SROA.
         """
         assert self.countdown is not None
+        step = 2 if self.typing.skips and succ[0] in self.polls.paired else 1
         left = self.builder.load(I64, self.countdown)
-        left = self.builder.binop("sub", left, const_int(I64, 1))
+        left = self.builder.binop("sub", left, const_int(I64, step))
         self.builder.store(left, self.countdown)
-        return self.builder.icmp("!=", left, const_int(I64, 0))
+        return self.builder.icmp(">", left, const_int(I64, 0))
 
     def _poll_into(self, cx: Cx, succ: Node) -> None:
         """From a poll block: reset the counter, leave (FUEL) with the state at `succ`'s
