@@ -20,7 +20,7 @@ from __future__ import annotations
 import ctypes
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from fusevm.records import dataclass
 from typing import Any, Final
 
 

@@ -13,7 +13,7 @@ Nothing here depends on kinds or on llvmlite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from fusevm.records import dataclass, field
 from typing import Any
 
 from fusevm.chunk import Chunk

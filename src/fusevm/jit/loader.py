@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-from dataclasses import dataclass, field
+from fusevm.records import dataclass, field
 from typing import Any, Final
 
 _PROT_READ: Final = 0x1

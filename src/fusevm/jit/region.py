@@ -18,7 +18,7 @@ other:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from fusevm.records import dataclass
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError

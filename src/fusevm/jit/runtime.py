@@ -15,7 +15,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from fusevm.records import dataclass
 from types import ModuleType
 from typing import Any, Final
 

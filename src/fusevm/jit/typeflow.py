@@ -21,7 +21,7 @@ phis, so it never guesses shapes in emission order. Rule refusals abort with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from fusevm.records import dataclass, field
 from typing import Any, Final
 
 from fusevm.jit.abi import SlotKind, TrapCode

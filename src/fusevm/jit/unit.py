@@ -17,7 +17,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from fusevm.records import dataclass
 from typing import Any, Final
 
 from fusevm.chunk import Chunk

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from fusevm.records import dataclass
 from typing import Any
 
 from fusevm.instr import Decoded
