@@ -15,7 +15,6 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from fusevm.records import dataclass
 from types import ModuleType
 from typing import Any, Final
 
@@ -27,6 +26,7 @@ from fusevm.jit.config import get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
+from fusevm.records import dataclass
 
 #: Consecutive deopts after which a unit is abandoned for its key.
 MAX_CONSECUTIVE_DEOPTS: Final = 8

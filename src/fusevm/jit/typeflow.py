@@ -21,13 +21,13 @@ phis, so it never guesses shapes in emission order. Rule refusals abort with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fusevm.records import dataclass, field
 from typing import Any, Final
 
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.cfg import Block, Cfg
 from fusevm.jit.lower.cx import MIXED, OPAQUE, OTHER, Cx, Def, Flow, Refuse, Val
 from fusevm.jit.lower.registry import rule_for
+from fusevm.records import dataclass, field
 
 #: Versions of one block before further kinds are joined into the last one.
 MAX_VERSIONS: Final = 4

@@ -17,7 +17,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from fusevm.records import dataclass
 from typing import Any, Final
 
 from fusevm.chunk import Chunk
@@ -25,6 +24,7 @@ from fusevm.jit import cfg as cfg_mod
 from fusevm.jit.abi import CTX_FIELD, JitCtx, SlotKind, TrapCode, helper_address
 from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.typeflow import Typing, infer
+from fusevm.records import dataclass
 from fusevm.values import Undef, UndefType
 
 INT: Final = int(SlotKind.INT)
