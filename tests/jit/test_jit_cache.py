@@ -235,7 +235,8 @@ def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> N
     data = path.read_bytes()
     # a broken chain: the second record's header says its body runs past the pack
     broken = bytearray(data)
-    broken[second.offset + 84:second.offset + 88] = (1 << 20).to_bytes(4, "little")
+    at = second.offset + pack.RECORD_HEADER - 12  # the body length (a write time follows)
+    broken[at:at + 4] = (1 << 20).to_bytes(4, "little")
     replace_file(path, bytes(broken))
     store.reset()
 

@@ -29,6 +29,7 @@ import marshal
 import os
 import sys
 from collections.abc import Callable
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
@@ -183,10 +184,12 @@ def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
 
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes:
-    """The key of a linear or block unit of a chunk analysis for these entry kinds."""
-    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
-                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
-                       cfg.reopt_codegen), extension_identity(an.ext_ids))
+    """The key of a linear or block unit of a chunk analysis for these entry kinds
+    (`native_key` with these parts, one call fewer: this is on every load's way)."""
+    return key_digest(_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest,
+                      strict, (kinds, (cfg.first_pipeline, cfg.first_codegen,
+                                       cfg.reopt_pipeline, cfg.reopt_codegen),
+                               extension_identity(an.ext_ids) if an.ext_ids else ()))
 
 
 # -- generic native entries (every tier) -------------------------------------------------
@@ -263,40 +266,86 @@ _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 _INT_TYPE: Final = frozenset({int})
 
+#: What a unit record holds, checked once (`_described`) and kept with the record:
+#: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
+#: its code).
+_Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
+                   tuple[int, ...], frozenset[TrapCode], int, Native]
+
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    unit: Unit | None = store.load_packed(key_space(), NATIVE_TAGS[tier], key,
-                                          lambda rec: _unit(rec, tier, an, kinds, strict))
+    d = store._usable(create=False)
+    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
+
+
+def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+              cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
+    """What the runtime asks for a unit it has not got: its key (None when the cache is
+    off) and the unit from disk (None: a miss or a counted reject). One call for both."""
+    if store._directory() is None:
+        return None, None
+    key = unit_key(tier, an, kinds, strict, cfg)
+    d = store._usable(create=False)  # None too when the directory is not created yet
+    return key, None if d is None else _load(store, d, tier, key, an, kinds, strict)
+
+
+def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+          strict: bool) -> Unit | None:
+    """A load from directory `d`: the index lookup; on the record's first use in this
+    process its checksum, decoding and checks (`_described`, kept with the record); then
+    checks that the record fits this chunk, and a `Unit` made of a few attribute stores
+    (its context is built when it is first called, as for a compiled unit)."""
+    started = perf_counter()
+    found = store.find_in(d, _space or key_space(), NATIVE_TAGS[tier], key)
+    if found is None:
+        return None
+    rec = found[1]
+    try:
+        described: _Described = rec.derived or _described(rec)
+        t, ops, blocks, copy_out, results, helpers, traps, top, native = described
+        if t != tier or ops != an.n_ops:
+            raise ValueError("the entry is for another unit")
+        if top >= an.nslots:
+            raise ValueError("a written slot is out of range")
+        if len(results) > an.max_depth:
+            raise ValueError("more results than the stack can hold")
+    except (ValueError, OSError, KeyError, TypeError) as e:
+        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
+        return None
+    unit = Unit(native, UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
+                                 traps, 0.0, native.pipeline, native.codegen),
+                an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
+    stats = store.stats
+    stats.loads += 1
+    stats.load_seconds += perf_counter() - started
     return unit
 
 
-def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
-    """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
-    metadata that does not fit `an` (the record passed its checksum and key checks, so
-    this guards against a writer's bug, not a damaged file)."""
+def _described(rec: Record) -> _Described:
+    """Check a unit record's metadata (verified and decoded) once and keep what it says
+    with the record; raises ValueError (or KeyError, TypeError) for metadata that does not
+    make sense (the record passed its checksum and key checks, so this guards against a
+    writer's bug, not a damaged file)."""
     meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    if t != tier or ops != an.n_ops or type(blocks) is not int:
-        raise ValueError("the entry is for another unit")
+    if type(t) is not str or type(ops) is not int or type(blocks) is not int:
+        raise TypeError("unit metadata holds something else than numbers")
     if not set(map(type, slots + written + results + helpers + traps)) <= _INT_TYPE \
             or len(slots) != len(written):
         raise TypeError("unit metadata holds something else than numbers")
-    if slots and (min(slots) < 0 or max(slots) >= an.nslots):
+    if slots and min(slots) < 0:
         raise ValueError("a written slot is out of range")
     if not _KIND_SET.issuperset(written) or not _KIND_SET.issuperset(results):
         raise ValueError("an unknown slot kind")
-    if len(results) > an.max_depth:
-        raise ValueError("more results than the stack can hold")
     for h in helpers:
         helper_address(h)  # raises for a helper this process does not have
-    native = _native(rec, meta)
-    info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
-                    frozenset(map(_TRAPS.__getitem__, traps)), 0.0, native.pipeline,
-                    native.codegen)
-    return Unit(native, info, an.live_in, tuple(zip(slots, written)), results, an.nslots,
-                an.tracked, an.max_depth)
+    d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
+                     frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
+                     _native(rec, meta))
+    rec.derived = d
+    return d
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:

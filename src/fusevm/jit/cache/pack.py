@@ -19,7 +19,7 @@ only (`Record.verify`). The layout (little-endian):
 
 | bytes | record (starts on a 64-byte boundary) |
 |---|---|
-| 32 | checksum: BLAKE2b-256 over everything after it up to the end of the body |
+| 4 | checksum: CRC-32 over everything after it up to the end of the body |
 | 4 | magic `FJR\\x01` |
 | 8 | tag, NUL-padded |
 | 32 | the full key digest |
@@ -36,6 +36,12 @@ rewritten in place (another process may have it mapped): it is created, compacte
 (eviction, too many records) or replaced (a damaged header or record chain) by writing a
 new file and renaming it over the old one, which mappings keep alive until unmapped.
 A later record of a key supersedes an earlier one (re-optimised code, a replaced reject).
+
+The checksum detects damage (a flipped bit, bytes a failed or foreign writer left, a file
+another program changed): a CRC-32 catches every burst of up to 32 bits and anything else
+but one in 2**32, and costs a load a quarter of a BLAKE2b hash. What code belongs to
+which key is the record's full 32-byte key digest (BLAKE2b-256, compared on every
+lookup), which the checksum covers.
 """
 
 from __future__ import annotations
@@ -46,14 +52,14 @@ import os
 import struct
 import threading
 import time
+from binascii import crc32
 from typing import Any, Final, NamedTuple
 
-from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC, write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
-PACK_VERSION: Final = 1
+PACK_VERSION: Final = 2
 RECORD_MAGIC: Final = b"FJR\x01"
 PACK_SUFFIX: Final = ".pack.fjit"
 ALIGN: Final = 64  # record and body alignment (at least any section alignment LLVM uses)
@@ -66,7 +72,8 @@ PACK_HEADER: Final = _PHEAD.size
 _COMMITTED_AT: Final = 32
 _COMMIT: Final = struct.Struct("<QI")
 _REC: Final = struct.Struct("<4s8s32sIIId")
-_SUM: Final = 32
+_CRC: Final = struct.Struct("<I")
+_SUM: Final = _CRC.size
 RECORD_HEADER: Final = _REC.size + _SUM
 
 assert PACK_HEADER == 64 and _PHEAD.size == 64 and _REC.size == 64
@@ -96,18 +103,19 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
     end = body_at + len(body)
     summed = b"".join((head, meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
                        body))
-    return b"".join((blake2b(summed, digest_size=_SUM).digest(), summed,
-                     b"\0" * (_up(end) - end)))
+    return b"".join((_CRC.pack(crc32(summed)), summed, b"\0" * (_up(end) - end)))
 
 
 class Record:
     """Where one record is in a mapping (`offset` from the mapping's start). It is verified
     once, on its first use (`verify`): then `damage` says why it must not be used (a bad
-    checksum, metadata that does not decode), else `meta` is its decoded metadata. A plain
-    class: a dataclass costs import time."""
+    checksum, metadata that does not decode), else `meta` is its decoded metadata, and
+    `derived` what its user made of that metadata once (the native loader keeps its
+    checked unit description and its `Native` there). A plain class: a dataclass costs
+    import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
-                 "verified", "meta", "damage")
+                 "verified", "meta", "damage", "derived")
 
     def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
@@ -121,6 +129,7 @@ class Record:
         self.verified = False
         self.meta: dict[str, Any] = {}
         self.damage: str | None = None
+        self.derived: Any = None
 
     @property
     def size(self) -> int:
@@ -131,18 +140,16 @@ class Record:
         of a pack is never written again (appends go past it, anything else replaces the
         file), so later loads of the record need neither. Done on first use, not when the
         pack is indexed: a process indexes every record of a pack (up to `MAX_RECORDS`)
-        but uses few, and hashing them all would cost its first load tens of
-        milliseconds."""
+        but uses few, and checking them all would cost its first load milliseconds."""
         self.verified = True
         view = self.mapping.view
         at = self.offset
-        summed = blake2b(view[at + _SUM:at + self.body_at + self.body_len],
-                         digest_size=_SUM).digest()
-        if summed != view[at:at + _SUM]:
+        if crc32(view[at + _SUM:at + self.body_at + self.body_len]) != \
+                _CRC.unpack_from(view, at)[0]:
             self.damage = "checksum mismatch"
             return
         try:
-            meta = marshal.loads(self.meta_raw())
+            meta = marshal.loads(view[at + RECORD_HEADER:at + RECORD_HEADER + self.meta_len])
         except (ValueError, EOFError, TypeError) as e:
             self.damage = f"metadata does not decode ({e})"
             return
@@ -288,8 +295,7 @@ def _valid_records(fd: int, size: int) -> list[_Row]:
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or end > committed):
             break
-        summed = blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
-        if summed == view[at:at + _SUM]:
+        if crc32(view[at + _SUM:end]) == _CRC.unpack_from(view, at)[0]:
             out.append((written, key, bytes(view[at:_up(end)]), at))
         at = _up(end)
     return out
