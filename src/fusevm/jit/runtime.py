@@ -22,7 +22,7 @@ from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import cache, extension
 from fusevm.jit.abi import TrapCode
-from fusevm.jit.config import get_config, using
+from fusevm.jit.config import TraceJitConfig, get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
@@ -323,7 +323,7 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
     cfg = get_config()
     key, loaded = cache.find_unit(name, an, kinds, strict, cfg)
     if loaded is not None:
-        return _loaded(tier, an, kinds, strict, e, loaded, key)
+        return _loaded(tier, an, kinds, strict, e, loaded, key, cfg)
     try:
         unit: Unit = tier.compile(an, kinds, strict, cfg)
     except Refuse as r:
@@ -353,9 +353,8 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
 
 
 def _loaded(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
-            unit: Unit, key: bytes | None) -> Unit:
+            unit: Unit, key: bytes | None, cfg: TraceJitConfig) -> Unit:
     """Install a unit read from the disk cache (re-optimised already, or later as usual)."""
-    cfg = get_config()
     unit.cache_key = key
     if (unit.info.pipeline, unit.info.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
         unit.reopt_at = cfg.reopt_after

@@ -24,7 +24,6 @@ at the anchor, the constants the trace reads and whether it is a side trace, and
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
 import sys
@@ -70,10 +69,24 @@ def cpu_identity() -> tuple[str, ...]:
     return tuple(out)
 
 
+def _find_spec(name: str) -> Any:
+    """`importlib.util.find_spec` for a top-level module, without importing importlib.util
+    (and contextlib with it) into a warm process."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module.__spec__
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = None if find is None else find(name, None)
+        if spec is not None:
+            return spec
+    return None
+
+
 def llvm_identity() -> tuple[object, ...]:
     """The installed llvmlite and its LLVM library, found without importing llvmlite."""
     try:
-        spec = importlib.util.find_spec("llvmlite")
+        spec = _find_spec("llvmlite")
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
@@ -228,24 +241,31 @@ def load_native(store: Store, tag: str, key: bytes,
 
 
 def _native(rec: Record, meta: dict[str, Any]) -> Native:
-    """The code of a record: where the pack is mapped (no copy), or a sealed copy where
-    executable file mappings are refused."""
-    offset = meta["entry"]
+    """The code of a record with its entry metadata checked (see `_code`)."""
+    entry = meta["entry"]
     pipeline = meta["pipeline"]
     codegen = meta["codegen"]
-    if not (type(offset) is int and 0 <= offset < rec.body_len
+    if not (type(entry) is int and 0 <= entry < rec.body_len
             and type(pipeline) is str and type(codegen) is int):
         raise ValueError("bad entry metadata")
-    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
-    blob = rec.body()
+    return _code(rec, entry, pipeline, codegen)
+
+
+def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
+    """The code of a record (entry offset, pipeline and codegen level checked by the
+    caller): where the pack is mapped (no copy), or a sealed copy where executable file
+    mappings are refused."""
     mapping = rec.mapping
+    at = rec.offset + rec.body_at
+    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
+    blob = mapping.view[at:at + rec.body_len]
     region: Any
     if mapping.executable:
-        address, region = mapping.address + rec.offset + rec.body_at, mapping
+        address, region = mapping.address + at, mapping
     else:
         region = CodeRegion(bytes(blob))
         address = region.address
-    return Native(address + offset, region, blob, offset, pipeline, codegen)
+    return Native(address + entry, region, blob, entry, pipeline, codegen)
 
 
 # -- linear and block units --------------------------------------------------------------
@@ -284,11 +304,15 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
               cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
     """What the runtime asks for a unit it has not got: its key (None when the cache is
     off) and the unit from disk (None: a miss or a counted reject). One call for both."""
-    if store._directory() is None:
+    d = store._directory()
+    if d is None:
         return None, None
     key = unit_key(tier, an, kinds, strict, cfg)
-    d = store._usable(create=False)  # None too when the directory is not created yet
-    return key, None if d is None else _load(store, d, tier, key, an, kinds, strict)
+    if d is not store._checked:  # not checked yet (or not created yet: then None)
+        d = store._usable(create=False)
+        if d is None:
+            return key, None
+    return key, _load(store, d, tier, key, an, kinds, strict)
 
 
 def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
@@ -330,20 +354,24 @@ def _described(rec: Record) -> _Described:
     writer's bug, not a damaged file)."""
     meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    if type(t) is not str or type(ops) is not int or type(blocks) is not int:
+    entry = meta["entry"]
+    pipeline = meta["pipeline"]
+    codegen = meta["codegen"]
+    if not (type(t) is str and type(pipeline) is str and len(slots) == len(written)
+            and set(map(type, (ops, blocks, entry, codegen, *slots, *written, *results,
+                               *helpers, *traps))) <= _INT_TYPE):
         raise TypeError("unit metadata holds something else than numbers")
-    if not set(map(type, slots + written + results + helpers + traps)) <= _INT_TYPE \
-            or len(slots) != len(written):
-        raise TypeError("unit metadata holds something else than numbers")
+    if not 0 <= entry < rec.body_len:
+        raise ValueError("the entry point is outside the code")
     if slots and min(slots) < 0:
         raise ValueError("a written slot is out of range")
-    if not _KIND_SET.issuperset(written) or not _KIND_SET.issuperset(results):
+    if not _KIND_SET.issuperset(written + results):
         raise ValueError("an unknown slot kind")
     for h in helpers:
         helper_address(h)  # raises for a helper this process does not have
     d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
                      frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
-                     _native(rec, meta))
+                     _code(rec, entry, pipeline, codegen))
     rec.derived = d
     return d
 

@@ -19,7 +19,7 @@ only (`Record.verify`). The layout (little-endian):
 
 | bytes | record (starts on a 64-byte boundary) |
 |---|---|
-| 4 | checksum: CRC-32 over everything after it up to the end of the body |
+| 32 | checksum: BLAKE2b-256 over everything after it up to the end of the body |
 | 4 | magic `FJR\\x01` |
 | 8 | tag, NUL-padded |
 | 32 | the full key digest |
@@ -36,12 +36,6 @@ rewritten in place (another process may have it mapped): it is created, compacte
 (eviction, too many records) or replaced (a damaged header or record chain) by writing a
 new file and renaming it over the old one, which mappings keep alive until unmapped.
 A later record of a key supersedes an earlier one (re-optimised code, a replaced reject).
-
-The checksum detects damage (a flipped bit, bytes a failed or foreign writer left, a file
-another program changed): a CRC-32 catches every burst of up to 32 bits and anything else
-but one in 2**32, and costs a load a quarter of a BLAKE2b hash. What code belongs to
-which key is the record's full 32-byte key digest (BLAKE2b-256, compared on every
-lookup), which the checksum covers.
 """
 
 from __future__ import annotations
@@ -52,14 +46,14 @@ import os
 import struct
 import threading
 import time
-from binascii import crc32
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
+from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC, write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
-PACK_VERSION: Final = 2
+PACK_VERSION: Final = 1
 RECORD_MAGIC: Final = b"FJR\x01"
 PACK_SUFFIX: Final = ".pack.fjit"
 ALIGN: Final = 64  # record and body alignment (at least any section alignment LLVM uses)
@@ -72,8 +66,7 @@ PACK_HEADER: Final = _PHEAD.size
 _COMMITTED_AT: Final = 32
 _COMMIT: Final = struct.Struct("<QI")
 _REC: Final = struct.Struct("<4s8s32sIIId")
-_CRC: Final = struct.Struct("<I")
-_SUM: Final = _CRC.size
+_SUM: Final = 32
 RECORD_HEADER: Final = _REC.size + _SUM
 
 assert PACK_HEADER == 64 and _PHEAD.size == 64 and _REC.size == 64
@@ -103,7 +96,8 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
     end = body_at + len(body)
     summed = b"".join((head, meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
                        body))
-    return b"".join((_CRC.pack(crc32(summed)), summed, b"\0" * (_up(end) - end)))
+    return b"".join((blake2b(summed, digest_size=_SUM).digest(), summed,
+                     b"\0" * (_up(end) - end)))
 
 
 class Record:
@@ -140,12 +134,14 @@ class Record:
         of a pack is never written again (appends go past it, anything else replaces the
         file), so later loads of the record need neither. Done on first use, not when the
         pack is indexed: a process indexes every record of a pack (up to `MAX_RECORDS`)
-        but uses few, and checking them all would cost its first load milliseconds."""
+        but uses few, and hashing them all would cost its first load tens of
+        milliseconds."""
         self.verified = True
         view = self.mapping.view
         at = self.offset
-        if crc32(view[at + _SUM:at + self.body_at + self.body_len]) != \
-                _CRC.unpack_from(view, at)[0]:
+        summed = blake2b(view[at + _SUM:at + self.body_at + self.body_len],
+                         digest_size=_SUM).digest()
+        if summed != view[at:at + _SUM]:
             self.damage = "checksum mismatch"
             return
         try:
@@ -295,7 +291,8 @@ def _valid_records(fd: int, size: int) -> list[_Row]:
         if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
                 or end > committed):
             break
-        if crc32(view[at + _SUM:end]) == _CRC.unpack_from(view, at)[0]:
+        summed = blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
+        if summed == view[at:at + _SUM]:
             out.append((written, key, bytes(view[at:_up(end)]), at))
         at = _up(end)
     return out
@@ -393,16 +390,22 @@ def append(d: str, space: bytes, tag: str, digest: bytes, meta_raw: bytes,
     raise OSError(0, "could not create the pack")
 
 
-class RecordInfo(NamedTuple):
-    """One valid record of a pack file, where it is and what it holds."""
+class RecordInfo:
+    """One valid record of a pack file, where it is and what it holds (a plain class:
+    a NamedTuple costs this module's import a millisecond, on a warm process's way to
+    its first native result)."""
 
-    offset: int
-    size: int
-    written: float
-    key: bytes
-    tag: str
-    body_at: int  # from `offset`
-    body_len: int
+    __slots__ = ("offset", "size", "written", "key", "tag", "body_at", "body_len")
+
+    def __init__(self, offset: int, size: int, written: float, key: bytes, tag: str,
+                 body_at: int, body_len: int) -> None:
+        self.offset = offset
+        self.size = size
+        self.written = written
+        self.key = key
+        self.tag = tag
+        self.body_at = body_at  # from `offset`
+        self.body_len = body_len
 
 
 def records(path: str) -> list[RecordInfo]:
