@@ -2,11 +2,12 @@
 
 `Analysis` is what every tier needs to know about a chunk once (digest, verifier depths,
 the micro-op CFG, the slots it may read first). `build_unit` runs kind inference, emits the
-LLVM function and compiles it. A `Unit` owns its context and buffers (sized from the unit's
-highest slot) and marshals values: copy in only the live-in slots (word + kind byte), call
-`unit(ctx)`, and on OK copy back only the slots the unit may have written, turning words
-back into Int, Float, Bool or Undef (a slot whose kind byte says OTHER keeps its object),
-and return the final operand stack as Python values. On DEOPT `enter()` copies back the state
+LLVM function and compiles it. A `Unit` owns its context and buffers (sized from the
+unit's highest slot, made on its first call) and marshals values: copy in only the
+live-in slots (word + kind byte), call `unit(ctx)`, and on OK copy back only the slots
+the unit may have written, turning words back into Int, Float, Bool or Undef (a slot
+whose kind byte says OTHER keeps its object), and return the final operand stack as
+Python values. On DEOPT `enter()` copies back the state
 the unit wrote before the op it stopped at, so the interpreter resumes exactly there.
 """
 

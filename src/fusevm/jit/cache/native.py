@@ -2,9 +2,10 @@
 
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
-(`loader.py`) and indexes: a load is an index lookup, the metadata checks and a pointer
-into the mapping (a record's checksum is checked on its first load only), and llvmlite is
-never imported.
+(`loader.py`) and indexes: a load is the key, an index lookup, the checks that the record
+fits the chunk and a Unit pointing into the mapping (a record's checksum, decoding and
+metadata checks happen on its first load only, and what they give is kept with it), and
+llvmlite is never imported.
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
