@@ -20,8 +20,9 @@ from __future__ import annotations
 import ctypes
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
+
+from fusevm.records import dataclass
 
 
 class SlotKind(enum.IntEnum):

@@ -13,7 +13,6 @@ Nothing here depends on kinds or on llvmlite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from fusevm.chunk import Chunk
@@ -21,6 +20,7 @@ from fusevm.instr import Decoded, decode
 from fusevm.jit.lower.registry import rule_for
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.fuses import items as fuse_items
+from fusevm.records import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)

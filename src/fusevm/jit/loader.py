@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-from dataclasses import dataclass, field
 from typing import Any, Final
+
+from fusevm.records import dataclass, field
 
 _PROT_READ: Final = 0x1
 _PROT_WRITE: Final = 0x2

@@ -26,8 +26,6 @@ from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.policy import llvmlite_available, load_companions
 from fusevm.jit.region import Region, cut
-from fusevm.jit.trace.tier import describe as trace_describe
-from fusevm.jit.trace.tier import trace_step
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis
 from fusevm.loops import loop_facts
@@ -213,6 +211,10 @@ def native_step(vm: VM, hook: JitHook, h: int, original: Step) -> Step | None:
         # interpreter's.
         fallback = hook.fallback
         below = None if fallback is None else (lambda: fallback.step_now(vm, h))
+        # Imported here: a process whose hot code all runs in the region tiers (or comes
+        # from the disk cache) never loads the trace tier (its import is about a third of
+        # the JIT's).
+        from fusevm.jit.trace.tier import trace_step
         return trace_step(vm, h, original, hook.fuel_addr, below)
     return None
 
@@ -278,6 +280,7 @@ def describe(chunk: Chunk, _depth: int = 0) -> str:
                          f"{describe_kinds([SlotKind(k) for k in info.kinds])}, "
                          f"{info.pipeline}/cg{info.codegen}, runs {entry.unit.runs}, "
                          f"deopts {entry.unit.deopts}")
+    from fusevm.jit.trace.tier import describe as trace_describe
     traces = trace_describe(chunk)
     if traces:
         lines.append("; traces recorded in this process:")

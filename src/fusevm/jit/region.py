@@ -18,13 +18,12 @@ other:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.instr import decode, with_operands
 from fusevm.loops import code_from, loop_facts, natural_loop
 from fusevm.ops import F, Op
+from fusevm.records import dataclass
 from fusevm.verify import verify
 
 

@@ -15,7 +15,6 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
@@ -23,10 +22,11 @@ from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import cache, extension
 from fusevm.jit.abi import TrapCode
-from fusevm.jit.config import get_config, using
+from fusevm.jit.config import TraceJitConfig, get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
+from fusevm.records import dataclass
 
 #: Consecutive deopts after which a unit is abandoned for its key.
 MAX_CONSECUTIVE_DEOPTS: Final = 8
@@ -321,11 +321,9 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
     name: str = tier.NAME
     source = an.source
     cfg = get_config()
-    key = cache.unit_key(name, an, kinds, strict, cfg)
-    if key is not None:
-        loaded = cache.load_unit(name, key, an, kinds, strict)
-        if loaded is not None:
-            return _loaded(tier, an, kinds, strict, e, loaded, key)
+    key, loaded = cache.find_unit(name, an, kinds, strict, cfg)
+    if loaded is not None:
+        return _loaded(tier, an, kinds, strict, e, loaded, key, cfg)
     try:
         unit: Unit = tier.compile(an, kinds, strict, cfg)
     except Refuse as r:
@@ -355,10 +353,9 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
 
 
 def _loaded(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
-            unit: Unit, key: bytes) -> Unit:
+            unit: Unit, key: bytes | None, cfg: TraceJitConfig) -> Unit:
     """Install a unit read from the disk cache (re-optimised already, or later as usual)."""
-    cfg = get_config()
-    unit.cache_key = unit_key = key
+    unit.cache_key = key
     if (unit.info.pipeline, unit.info.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
         unit.reopt_at = cfg.reopt_after
         unit.reopt_seconds = cfg.reopt_after_seconds
@@ -368,9 +365,10 @@ def _loaded(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool
             return emit_text(an, infer_for(an, kinds, strict), strict)[0]
         unit.ir_source = ir_text
     e.unit = unit
-    log(f"{an.source}: {tier.NAME} unit loaded from the disk cache "
-        f"({unit.info.ops} ops, kinds {describe_kinds_int(kinds)}, {unit.info.pipeline}/cg"
-        f"{unit.info.codegen}, key {unit_key[:8].hex()})")
+    if _log is not None:  # the line costs more to format than the rest of a load
+        log(f"{an.source}: {tier.NAME} unit loaded from the disk cache "
+            f"({unit.info.ops} ops, kinds {describe_kinds_int(kinds)}, {unit.info.pipeline}"
+            f"/cg{unit.info.codegen}, key {(key or b'').hex()[:16]})")
     return unit
 
 

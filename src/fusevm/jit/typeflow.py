@@ -27,7 +27,6 @@ a skip still passes a polled back-edge (checked on the typed graph, not assumed)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fusevm.jit.abi import SlotKind, TrapCode
@@ -35,6 +34,7 @@ from fusevm.jit.cfg import Block, Cfg
 from fusevm.jit.lower import poll
 from fusevm.jit.lower.cx import MIXED, OPAQUE, OTHER, Cx, Def, Flow, Refuse, Val
 from fusevm.jit.lower.registry import rule_for
+from fusevm.records import dataclass, field
 
 #: Versions of one block before further kinds are joined into the last one.
 MAX_VERSIONS: Final = 4

@@ -2,11 +2,12 @@
 
 `Analysis` is what every tier needs to know about a chunk once (digest, verifier depths,
 the micro-op CFG, the slots it may read first). `build_unit` runs kind inference, emits the
-LLVM function and compiles it. A `Unit` owns its context and buffers (sized from the unit's
-highest slot) and marshals values: copy in only the live-in slots (word + kind byte), call
-`unit(ctx)`, and on OK copy back only the slots the unit may have written, turning words
-back into Int, Float, Bool or Undef (a slot whose kind byte says OTHER keeps its object),
-and return the final operand stack as Python values. On DEOPT `enter()` copies back the state
+LLVM function and compiles it. A `Unit` owns its context and buffers (sized from the
+unit's highest slot, made on its first call) and marshals values: copy in only the
+live-in slots (word + kind byte), call `unit(ctx)`, and on OK copy back only the slots
+the unit may have written, turning words back into Int, Float, Bool or Undef (a slot
+whose kind byte says OTHER keeps its object), and return the final operand stack as
+Python values. On DEOPT `enter()` copies back the state
 the unit wrote before the op it stopped at, so the interpreter resumes exactly there.
 """
 
@@ -17,7 +18,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from fusevm.chunk import Chunk
@@ -25,6 +25,7 @@ from fusevm.jit import cfg as cfg_mod
 from fusevm.jit.abi import CTX_FIELD, JitCtx, SlotKind, TrapCode, helper_address
 from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.typeflow import Typing, infer
+from fusevm.records import dataclass
 from fusevm.values import Undef, UndefType
 
 INT: Final = int(SlotKind.INT)
@@ -123,12 +124,28 @@ class UnitInfo:
     codegen: int
 
 
+#: Unit attributes made on a unit's first call (`Unit._prepare`), not when it is built.
+_PREPARED: Final = frozenset({
+    "_buf", "cw", "iw", "fw", "ir_", "fr", "kb", "kr", "default_fuel", "ctx_addr", "code",
+    "single_result", "int_in", "float_in", "restore", "_owner"})
+#: Serialises first calls of units, so that two threads never both build one's context.
+_PREPARING: Final = threading.Lock()
+
+
 class Unit:
     """A compiled unit and its context; `run(slots)` is the whole calling protocol.
 
     A unit is selected by the kinds of its live-in slots, so the kind bytes it checks at
-    entry are written once here, and copying in and out is planned per kind up front.
+    entry are written once, and copying in and out is planned per kind up front. Building
+    a Unit only stores what it was made from: its context buffer, the function pointer to
+    its code and the copy plans are made when it is first called or its context first
+    read (`_prepare`, through `__getattr__`), once. A unit loaded from the disk cache that
+    never runs costs a few attribute stores, and a compiled one the same.
     """
+
+    __slots__ = ("info", "live_in", "tracked", "copy_out", "result_kinds", "nslots",
+                 "max_depth", "native", "runs", "deopts", "reopt_at", "reopt_seconds",
+                 "native_seconds", "cache_key", "ir_source", *sorted(_PREPARED))
 
     def __init__(self, native: Any, info: UnitInfo, live_in: tuple[int, ...],
                  copy_out: tuple[tuple[int, int], ...], result_kinds: tuple[int, ...],
@@ -141,32 +158,56 @@ class Unit:
         self.copy_out = copy_out
         self.result_kinds = result_kinds
         self.nslots = nslots
+        self.max_depth = max_depth
+        self.native = native
+        self.runs = 0
+        self.deopts = 0
+        self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
+        self.reopt_seconds = 0.0  # ... or native time after which to re-optimise
+        self.native_seconds = 0.0
+        #: The disk-cache key of this unit (None: not cached); set by the runtime.
+        self.cache_key: bytes | None = None
+        #: Rebuilds `info.ir_text` for a unit loaded from disk without it (re-optimisation).
+        self.ir_source: Callable[[], str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an attribute not set yet: the context and plans of a unit that
+        # has not been called.
+        if name not in _PREPARED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        with _PREPARING:
+            try:
+                return object.__getattribute__(self, name)  # another thread prepared it
+            except AttributeError:
+                self._prepare()
+        return object.__getattribute__(self, name)
+
+    def _prepare(self) -> None:
+        """Build the context and the copy plans (once, under `_PREPARING`)."""
+        info = self.info
+        nslots = self.nslots
+        result_kinds = self.result_kinds
         # One buffer holds the context, the default fuel word, the slot and result words,
-        # the helper table and the kind bytes (a unit is built per cache load: few objects).
+        # the helper table and the kind bytes.
         n = nslots or 1
         nresults = len(result_kinds)
-        m = max(nresults, max_depth, 1)
+        m = max(nresults, self.max_depth, 1)
         helpers = info.helper_ids
         w0 = _CTX_WORDS + 1
         r0 = w0 + n
         h0 = r0 + m
         k0 = h0 + (len(helpers) or 1)
         # A bytearray, not a ctypes array: each new array length would create a ctypes
-        # type (10-20 us, the largest cost of loading a unit from the disk cache). Its
-        # memory is 16-byte aligned and, exported to the views below, never moves.
-        self._buf = buf = bytearray(8 * (k0 + (n + m + 7) // 8))
+        # type. Its memory is 16-byte aligned and, exported to the views below, never
+        # moves.
+        buf = bytearray(8 * (k0 + (n + m + 7) // 8))
         base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
         raw = memoryview(buf)
         # Two whole-buffer casts sliced per region: a slice is cheaper than a cast.
         words = raw.cast("q")
         doubles = raw.cast("d")
-        self.cw = cw = words[:w0]
-        self.iw = words[w0:r0]
-        self.fw = doubles[w0:r0]
-        self.ir_ = words[r0:h0]
-        self.fr = doubles[r0:h0]
-        self.kb = kb = raw[k0 * 8:k0 * 8 + n]
-        self.kr = raw[k0 * 8 + n:k0 * 8 + n + m]
+        cw = words[:w0]
+        kb = raw[k0 * 8:k0 * 8 + n]
         for i, h in enumerate(helpers):
             words[h0 + i] = helper_address(h)
         cw[_SLOTS] = base + w0 * 8
@@ -177,22 +218,15 @@ class Unit:
         cw[_NSLOTS] = nslots
         cw[_NRESULTS] = nresults
         cw[_CTX_WORDS] = FUEL_MAX  # the fuel word used when the caller passes none
-        self.default_fuel = cw[_FUEL] = base + _CTX_WORDS * 8
-        self.ctx_addr = base
-        self.code: tuple[Any, Any] = (_UNIT_FN(native.address), native)
+        cw[_FUEL] = base + _CTX_WORDS * 8
         # Copy plans: live-in slots by how their word is written, written slots and
         # results by how their word is read back (None: read the kind byte).
-        self.single_result = result_kinds[0] if nresults == 1 else -1
-        self.int_in: tuple[int, ...] = ()
-        self.float_in: tuple[int, ...] = ()
-        self.restore: tuple[tuple[int, int], ...] = ()
-        if live_in:
-            # One loop, no comprehensions: this runs for every unit loaded from the cache.
-            written = dict(copy_out)  # slot -> kind; only membership is used
-            ints: list[int] = []
-            floats: list[int] = []
-            restore: list[tuple[int, int]] = []
-            for s, k in zip(live_in, info.kinds):
+        ints: list[int] = []
+        floats: list[int] = []
+        restore: list[tuple[int, int]] = []
+        if self.live_in:
+            written = dict(self.copy_out)  # slot -> kind; only membership is used
+            for s, k in zip(self.live_in, info.kinds):
                 kb[s] = k
                 if k == INT or k == BOOL:
                     ints.append(s)
@@ -200,31 +234,38 @@ class Unit:
                     floats.append(s)
                 if s in written:
                     restore.append((s, k))
-            self.int_in = tuple(ints)
-            self.float_in = tuple(floats)
-            # The unit stores the kind byte of every slot it writes; those that are also
-            # live-in get their entry kind back after each run, for the next entry guard.
-            self.restore = tuple(restore)
-        self.runs = 0
-        self.deopts = 0
-        self.reopt_at = 0  # run count at which to re-optimise (0: never); set by the runtime
-        self.reopt_seconds = 0.0  # ... or native time after which to re-optimise
-        self.native_seconds = 0.0
-        #: The disk-cache key of this unit (None: not cached); set by the runtime.
-        self.cache_key: bytes | None = None
-        #: Rebuilds `info.ir_text` for a unit loaded from disk without it (re-optimisation).
-        self.ir_source: Callable[[], str] | None = None
+        self._buf = buf
+        self.cw = cw
+        self.iw = words[w0:r0]
+        self.fw = doubles[w0:r0]
+        self.ir_ = words[r0:h0]
+        self.fr = doubles[r0:h0]
+        self.kb = kb
+        self.kr = raw[k0 * 8 + n:k0 * 8 + n + m]
+        self.ctx_addr = base
+        self.default_fuel = base + _CTX_WORDS * 8
+        self.single_result = result_kinds[0] if nresults == 1 else -1
+        self.int_in = tuple(ints)
+        self.float_in = tuple(floats)
+        # The unit stores the kind byte of every slot it writes; those that are also
+        # live-in get their entry kind back after each run, for the next entry guard.
+        self.restore = tuple(restore)
         self._owner = threading.Lock()
+        # Last: a thread reading `code` without the lock sees a prepared unit.
+        self.code = (_UNIT_FN(self.native.address), self.native)
 
     def install(self, native: Any) -> None:
         """Switch to other machine code for the same IR (re-optimisation)."""
-        self.code = (_UNIT_FN(native.address), native)
+        with _PREPARING:
+            try:
+                object.__getattribute__(self, "code")
+            except AttributeError:  # never called: its first call makes the pointer
+                self.native = native
+            else:
+                self.code = (_UNIT_FN(native.address), native)
+                self.native = native
         self.info.pipeline = native.pipeline
         self.info.codegen = native.codegen
-
-    @property
-    def native(self) -> Any:
-        return self.code[1]
 
     def trap(self) -> tuple[TrapCode, int]:
         """Why and where the last DEOPT happened."""

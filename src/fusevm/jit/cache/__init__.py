@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
-    "clear", "load_native", "load_unit", "native_key", "prune", "set_dir", "set_enabled",
-    "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit", "trace_key",
-    "unit_key",
+    "clear", "find_unit", "load_native", "load_unit", "native_key", "prune", "set_dir",
+    "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit",
+    "trace_key", "unit_key",
 ]
 
 #: The process's cache directory handle.
@@ -115,6 +115,15 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
         return None
     key: bytes = (_native_mod or _native()).unit_key(tier, an, kinds, strict, cfg)
     return key
+
+
+def find_unit(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+              cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
+    """The key of a linear or block unit (None when the cache is off) and the unit from
+    disk (None: a miss or a counted reject): what the runtime asks before it compiles."""
+    found: tuple[bytes | None, Unit | None] = (_native_mod or _native()).find_unit(
+        STORE, tier, an, kinds, strict, cfg)
+    return found
 
 
 def load_unit(tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],

@@ -2,9 +2,10 @@
 
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
-(`loader.py`) and indexes: a load is an index lookup, the metadata checks and a pointer
-into the mapping (a record's checksum is checked on its first load only), and llvmlite is
-never imported.
+(`loader.py`) and indexes: a load is the key, an index lookup, the checks that the record
+fits the chunk and a Unit pointing into the mapping (a record's checksum, decoding and
+metadata checks happen on its first load only, and what they give is kept with it), and
+llvmlite is never imported.
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
@@ -24,11 +25,11 @@ at the anchor, the constants the trace reads and whether it is a side trace, and
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
 import sys
 from collections.abc import Callable
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
@@ -69,10 +70,24 @@ def cpu_identity() -> tuple[str, ...]:
     return tuple(out)
 
 
+def _find_spec(name: str) -> Any:
+    """`importlib.util.find_spec` for a top-level module, without importing importlib.util
+    (and contextlib with it) into a warm process."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module.__spec__
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = None if find is None else find(name, None)
+        if spec is not None:
+            return spec
+    return None
+
+
 def llvm_identity() -> tuple[object, ...]:
     """The installed llvmlite and its LLVM library, found without importing llvmlite."""
     try:
-        spec = importlib.util.find_spec("llvmlite")
+        spec = _find_spec("llvmlite")
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
@@ -183,10 +198,12 @@ def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
 
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes:
-    """The key of a linear or block unit of a chunk analysis for these entry kinds."""
-    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
-                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
-                       cfg.reopt_codegen), extension_identity(an.ext_ids))
+    """The key of a linear or block unit of a chunk analysis for these entry kinds
+    (`native_key` with these parts, one call fewer: this is on every load's way)."""
+    return key_digest(_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest,
+                      strict, (kinds, (cfg.first_pipeline, cfg.first_codegen,
+                                       cfg.reopt_pipeline, cfg.reopt_codegen),
+                               extension_identity(an.ext_ids) if an.ext_ids else ()))
 
 
 # -- generic native entries (every tier) -------------------------------------------------
@@ -225,24 +242,31 @@ def load_native(store: Store, tag: str, key: bytes,
 
 
 def _native(rec: Record, meta: dict[str, Any]) -> Native:
-    """The code of a record: where the pack is mapped (no copy), or a sealed copy where
-    executable file mappings are refused."""
-    offset = meta["entry"]
+    """The code of a record with its entry metadata checked (see `_code`)."""
+    entry = meta["entry"]
     pipeline = meta["pipeline"]
     codegen = meta["codegen"]
-    if not (type(offset) is int and 0 <= offset < rec.body_len
+    if not (type(entry) is int and 0 <= entry < rec.body_len
             and type(pipeline) is str and type(codegen) is int):
         raise ValueError("bad entry metadata")
-    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
-    blob = rec.body()
+    return _code(rec, entry, pipeline, codegen)
+
+
+def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
+    """The code of a record (entry offset, pipeline and codegen level checked by the
+    caller): where the pack is mapped (no copy), or a sealed copy where executable file
+    mappings are refused."""
     mapping = rec.mapping
+    at = rec.offset + rec.body_at
+    # The blob is a view of the mapping, not a copy: the Native keeps the mapping alive.
+    blob = mapping.view[at:at + rec.body_len]
     region: Any
     if mapping.executable:
-        address, region = mapping.address + rec.offset + rec.body_at, mapping
+        address, region = mapping.address + at, mapping
     else:
         region = CodeRegion(bytes(blob))
         address = region.address
-    return Native(address + offset, region, blob, offset, pipeline, codegen)
+    return Native(address + entry, region, blob, entry, pipeline, codegen)
 
 
 # -- linear and block units --------------------------------------------------------------
@@ -263,40 +287,94 @@ _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 _INT_TYPE: Final = frozenset({int})
 
+#: What a unit record holds, checked once (`_described`) and kept with the record:
+#: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
+#: its code).
+_Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
+                   tuple[int, ...], frozenset[TrapCode], int, Native]
+
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    unit: Unit | None = store.load_packed(key_space(), NATIVE_TAGS[tier], key,
-                                          lambda rec: _unit(rec, tier, an, kinds, strict))
+    d = store._usable(create=False)
+    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
+
+
+def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+              cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
+    """What the runtime asks for a unit it has not got: its key (None when the cache is
+    off) and the unit from disk (None: a miss or a counted reject). One call for both."""
+    d = store._directory()
+    if d is None:
+        return None, None
+    key = unit_key(tier, an, kinds, strict, cfg)
+    if d is not store._checked:  # not checked yet (or not created yet: then None)
+        d = store._usable(create=False)
+        if d is None:
+            return key, None
+    return key, _load(store, d, tier, key, an, kinds, strict)
+
+
+def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+          strict: bool) -> Unit | None:
+    """A load from directory `d`: the index lookup; on the record's first use in this
+    process its checksum, decoding and checks (`_described`, kept with the record); then
+    checks that the record fits this chunk, and a `Unit` made of a few attribute stores
+    (its context is built when it is first called, as for a compiled unit)."""
+    started = perf_counter()
+    found = store.find_in(d, _space or key_space(), NATIVE_TAGS[tier], key)
+    if found is None:
+        return None
+    rec = found[1]
+    try:
+        described: _Described = rec.derived or _described(rec)
+        t, ops, blocks, copy_out, results, helpers, traps, top, native = described
+        if t != tier or ops != an.n_ops:
+            raise ValueError("the entry is for another unit")
+        if top >= an.nslots:
+            raise ValueError("a written slot is out of range")
+        if len(results) > an.max_depth:
+            raise ValueError("more results than the stack can hold")
+    except (ValueError, OSError, KeyError, TypeError) as e:
+        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
+        return None
+    unit = Unit(native, UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
+                                 traps, 0.0, native.pipeline, native.codegen),
+                an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
+    stats = store.stats
+    stats.loads += 1
+    stats.load_seconds += perf_counter() - started
     return unit
 
 
-def _unit(rec: Record, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
-    """Rebuild a unit from its record; raises ValueError (or KeyError, TypeError) for
-    metadata that does not fit `an` (the record passed its checksum and key checks, so
-    this guards against a writer's bug, not a damaged file)."""
+def _described(rec: Record) -> _Described:
+    """Check a unit record's metadata (verified and decoded) once and keep what it says
+    with the record; raises ValueError (or KeyError, TypeError) for metadata that does not
+    make sense (the record passed its checksum and key checks, so this guards against a
+    writer's bug, not a damaged file)."""
     meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    if t != tier or ops != an.n_ops or type(blocks) is not int:
-        raise ValueError("the entry is for another unit")
-    if not set(map(type, slots + written + results + helpers + traps)) <= _INT_TYPE \
-            or len(slots) != len(written):
+    entry = meta["entry"]
+    pipeline = meta["pipeline"]
+    codegen = meta["codegen"]
+    if not (type(t) is str and type(pipeline) is str and len(slots) == len(written)
+            and set(map(type, (ops, blocks, entry, codegen, *slots, *written, *results,
+                               *helpers, *traps))) <= _INT_TYPE):
         raise TypeError("unit metadata holds something else than numbers")
-    if slots and (min(slots) < 0 or max(slots) >= an.nslots):
+    if not 0 <= entry < rec.body_len:
+        raise ValueError("the entry point is outside the code")
+    if slots and min(slots) < 0:
         raise ValueError("a written slot is out of range")
-    if not _KIND_SET.issuperset(written) or not _KIND_SET.issuperset(results):
+    if not _KIND_SET.issuperset(written + results):
         raise ValueError("an unknown slot kind")
-    if len(results) > an.max_depth:
-        raise ValueError("more results than the stack can hold")
     for h in helpers:
         helper_address(h)  # raises for a helper this process does not have
-    native = _native(rec, meta)
-    info = UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
-                    frozenset(map(_TRAPS.__getitem__, traps)), 0.0, native.pipeline,
-                    native.codegen)
-    return Unit(native, info, an.live_in, tuple(zip(slots, written)), results, an.nslots,
-                an.tracked, an.max_depth)
+    d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
+                     frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
+                     _code(rec, entry, pipeline, codegen))
+    rec.derived = d
+    return d
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:

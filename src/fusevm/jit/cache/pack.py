@@ -46,7 +46,7 @@ import os
 import struct
 import threading
 import time
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC, write_new
@@ -103,11 +103,13 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
 class Record:
     """Where one record is in a mapping (`offset` from the mapping's start). It is verified
     once, on its first use (`verify`): then `damage` says why it must not be used (a bad
-    checksum, metadata that does not decode), else `meta` is its decoded metadata. A plain
-    class: a dataclass costs import time."""
+    checksum, metadata that does not decode), else `meta` is its decoded metadata, and
+    `derived` what its user made of that metadata once (the native loader keeps its
+    checked unit description and its `Native` there). A plain class: a dataclass costs
+    import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
-                 "verified", "meta", "damage")
+                 "verified", "meta", "damage", "derived")
 
     def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
@@ -121,6 +123,7 @@ class Record:
         self.verified = False
         self.meta: dict[str, Any] = {}
         self.damage: str | None = None
+        self.derived: Any = None
 
     @property
     def size(self) -> int:
@@ -142,7 +145,7 @@ class Record:
             self.damage = "checksum mismatch"
             return
         try:
-            meta = marshal.loads(self.meta_raw())
+            meta = marshal.loads(view[at + RECORD_HEADER:at + RECORD_HEADER + self.meta_len])
         except (ValueError, EOFError, TypeError) as e:
             self.damage = f"metadata does not decode ({e})"
             return
@@ -387,16 +390,22 @@ def append(d: str, space: bytes, tag: str, digest: bytes, meta_raw: bytes,
     raise OSError(0, "could not create the pack")
 
 
-class RecordInfo(NamedTuple):
-    """One valid record of a pack file, where it is and what it holds."""
+class RecordInfo:
+    """One valid record of a pack file, where it is and what it holds (a plain class:
+    a NamedTuple costs this module's import a millisecond, on a warm process's way to
+    its first native result)."""
 
-    offset: int
-    size: int
-    written: float
-    key: bytes
-    tag: str
-    body_at: int  # from `offset`
-    body_len: int
+    __slots__ = ("offset", "size", "written", "key", "tag", "body_at", "body_len")
+
+    def __init__(self, offset: int, size: int, written: float, key: bytes, tag: str,
+                 body_at: int, body_len: int) -> None:
+        self.offset = offset
+        self.size = size
+        self.written = written
+        self.key = key
+        self.tag = tag
+        self.body_at = body_at  # from `offset`
+        self.body_len = body_len
 
 
 def records(path: str) -> list[RecordInfo]:

@@ -414,9 +414,12 @@ class Store:
         header and indexes what was appended since.
         """
         d = self._usable(create=False)
-        if d is None:
-            return None
-        pack = self._pack(d, space)
+        return None if d is None else self.find_in(d, space, tag, digest)
+
+    def find_in(self, d: str, space: bytes, tag: str, digest: bytes
+                ) -> tuple[Pack, Record] | None:
+        """`find` in directory `d` (checked by `_usable`)."""
+        pack = self._packs.get((d, space)) or self._pack(d, space)
         rec = pack.index.get(digest)
         if rec is None:
             try:

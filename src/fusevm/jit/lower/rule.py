@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
+from fusevm.records import dataclass
 
 RuleFn = Callable[[Cx, Decoded], None]
 
