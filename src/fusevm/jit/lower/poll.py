@@ -21,11 +21,10 @@ branch every two iterations instead of every iteration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fusevm.jit.cfg import Cfg, Micro
 from fusevm.jit.lower.registry import rule_for
 from fusevm.ops import Kind, Op
+from fusevm.records import dataclass
 
 #: Whether units poll the fuel word at back-edges (benchmarks/bench_poll.py measures the
 #: cost by compiling with it off; nothing else turns it off, since interrupts depend on it).
