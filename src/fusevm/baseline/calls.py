@@ -27,18 +27,20 @@ from __future__ import annotations
 
 import sys
 import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.names import op_name
 from fusevm.ops import Op
+from fusevm.records import dataclass
 from fusevm.values import Undef
 
 from .regions import ChunkPlan, inline
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.instr import Decoded
     from fusevm.interp.vm import VM
 

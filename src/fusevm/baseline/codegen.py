@@ -30,13 +30,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
+from fusevm.records import dataclass
 from fusevm.values import INT_MAX, INT_MIN
 
 from . import extbodies
@@ -56,6 +55,10 @@ from .pieces import (
 from .ranges import Bounds, hull, refine, widen
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).

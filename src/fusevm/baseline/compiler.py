@@ -11,9 +11,7 @@ import heapq
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.baseline import calls, direct, diskcache
 from fusevm.baseline.codegen import Guard, generate, generate_generic
@@ -25,8 +23,12 @@ from fusevm.interp.bodies import ENV
 from fusevm.interp.names import op_name
 from fusevm.interp.vm import frame_cap
 from fusevm.loops import LoopFacts, loop_facts
+from fusevm.records import dataclass
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 

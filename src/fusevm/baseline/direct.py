@@ -15,15 +15,14 @@ extension functions) by the region code that calls into it (`bind`).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import ENV
 from fusevm.ops import F, Op
+from fusevm.records import replace
 
 from . import extbodies
 from .calls import STATS, Leave, eligible, unwound
@@ -32,7 +31,10 @@ from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .types import Env
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.interp.vm import VM
 
 
@@ -44,7 +46,7 @@ class _DirectGen(_Gen):
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region, ints: bool,
                  int_forms: frozenset[int], returns: frozenset[int]) -> None:
         # Entered only at its entry: loop headers are reached from its own code alone.
-        super().__init__(chunk, cp, dataclasses.replace(region, entries=(region.entry,)),
+        super().__init__(chunk, cp, replace(region, entries=(region.entry,)),
                          None)
         self.ints = ints
         self.int_forms = int_forms

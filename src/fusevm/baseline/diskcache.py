@@ -22,24 +22,27 @@ import marshal
 import re
 import sys
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final
 
 from .fold import TYPES
 from .types import Env
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.chunk import Chunk
 
     from .codegen import Guard
+
+    #: A region's cached parts: its code object, fault table, slots written, constants
+    #: and the guards of its specialised code (None: it has one version).
+    Loaded = tuple[CodeType, dict[int, tuple[int, int, bool]], tuple[int, ...],
+                   dict[str, Any], dict[int, Guard] | None]
     from .regions import ChunkPlan
 
 TAG: Final = "code"
 _BOUND = re.compile(r"k(\d+)_(\w+)")
 
-#: A region's cached parts: its code object, fault table, slots written, constants and
-#: the guards of its specialised code (None: it has one version).
-Loaded = tuple[CodeType, dict[int, tuple[int, int, bool]], tuple[int, ...], dict[str, Any],
-               "dict[int, Guard] | None"]
 
 
 def _store_module() -> Any:

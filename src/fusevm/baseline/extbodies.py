@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import Any
 
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
@@ -27,6 +26,10 @@ from fusevm.ops.extension import run_sizes
 
 from .fold import Localize
 from .pieces import bind_names
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def direct(d: Decoded) -> bool:

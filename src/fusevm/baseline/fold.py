@@ -14,7 +14,10 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The exact types a body's type tests name.
 TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}

@@ -13,7 +13,6 @@ hot point inside it, and after each op it hands to the interpreter (a call retur
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 
 from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
@@ -21,6 +20,7 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
 from fusevm.loops import LoopFacts, code_from, loop_facts
 from fusevm.ops import F
+from fusevm.records import dataclass
 from fusevm.verify import Analysis, analysis
 
 

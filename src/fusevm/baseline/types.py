@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
 from .fold import TYPES, Folder
 from .ranges import Bounds, decide, hull, value_range
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Env = dict[str, type]
 

@@ -26,13 +26,16 @@ Any other name a body assigns is a temporary of that op (the generators rename i
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
 from fusevm.ops.extbody import BODY_BUILTINS, check_known, parse_statements
+from fusevm.records import dataclass
 from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 #: What a body may name besides its stack items, operands and temporaries. `slots`,
 #: `globals_`, `consts` and `strict` are bound per VM (and `slots` per frame) by each tier.

@@ -15,11 +15,14 @@ tests/interp/test_bodies.py fails when the file differs from what this module wr
 from __future__ import annotations
 
 import types
-from typing import Final
 
 from fusevm import values
 from fusevm.interp.bodies import BODIES, ENV, Body
 from fusevm.ops import F, Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 #: The module `module_source()` writes, as this package names it.
 GENERATED: Final = "generated"
