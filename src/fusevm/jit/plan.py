@@ -26,6 +26,7 @@ from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.policy import llvmlite_available, load_companions
 from fusevm.jit.region import Region, cut
+from fusevm.jit.trace.main import try_run as run_main
 from fusevm.jit.trace.tier import describe as trace_describe
 from fusevm.jit.trace.tier import trace_step
 from fusevm.jit.typeflow import describe_kinds
@@ -65,7 +66,8 @@ def try_run(hook: JitHook, vm: VM) -> bool:
         hook._chunk = chunk
     plan = hook._plan
     if plan is None:
-        return False
+        # Root code calling functions the trace tier made native may run whole.
+        return hook.tracing and hook.force is None and run_main(vm, hook.fuel_addr)
     tier, an = plan
     out = runtime.enter(tier, an, vm.slots, vm.strict_int, cfg.block_threshold,
                         hook.fuel_addr)

@@ -30,7 +30,9 @@ from fusevm.errors import VMError
 from fusevm.jit import runtime
 from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
+from fusevm.jit.trace import calls as native_calls
 from fusevm.jit.trace import lower as lowering
+from fusevm.jit.trace import main as native_main
 from fusevm.jit.trace.calls import call_step
 from fusevm.jit.trace.calls import describe as describe_functions
 from fusevm.jit.trace.calls import forget as forget_native_functions
@@ -44,6 +46,8 @@ from fusevm.jit.trace.ir import (
     reads_of,
 )
 from fusevm.jit.trace.lower import Part, local_exits, lower
+from fusevm.jit.trace.main import describe as describe_main
+from fusevm.jit.trace.main import forget as forget_native_mains
 from fusevm.jit.trace.meta import TraceMetadata
 from fusevm.jit.trace.recorder import record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
@@ -94,6 +98,10 @@ def stats() -> dict[str, float]:
     """The trace tier's counters (jit.stats()["trace"] adds the unit counters)."""
     out: dict[str, float] = {name: COUNTS[name] for name in _COUNTERS}
     out["abort_reasons"] = len(ABORTS)
+    # Native self-recursive functions (calls.py) and root code run whole (main.py).
+    out["native_functions"] = native_calls.COUNTS["compiled"]
+    out["native_calls"] = native_calls.COUNTS["calls"]
+    out["native_whole_runs"] = native_main.COUNTS["runs"]
     return out
 
 
@@ -106,6 +114,7 @@ def reset() -> None:
     benchmarks)."""
     runtime.forget_hot_points()
     forget_native_functions()
+    forget_native_mains()
     with _lock:
         _anchors.clear()
         _pending.clear()
@@ -550,4 +559,5 @@ def describe(chunk: Chunk) -> str:
             lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
                          f"{sorted(t.children)}")
     lines.extend(describe_functions(chunk))
+    lines.extend(describe_main(chunk))
     return "\n".join(lines)
