@@ -193,3 +193,27 @@ def test_root_code_is_reoptimised_and_loaded_from_the_disk_cache(tmp_path: Any) 
     assert calls.COUNTS["loaded"] == loaded + 2
     assert main.COUNTS["runs"] == before["runs"] + 3  # the 2nd, 3rd and 5th VMs
     assert wait_reoptimized(30) and main.COUNTS["reopts"] == before["reopts"] + 1
+
+
+PURE_SEEDS = range(40)
+_pure_totals: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("seed", PURE_SEEDS)
+def test_generated_root_codes_agree_with_the_interpreter(seed: int) -> None:
+    from trace_progs import pure_program
+    chunk = assemble(pure_program(seed))
+    want = outcome(chunk, False)
+    before = dict(main.COUNTS)
+    for _ in range(3):
+        assert outcome(chunk, True) == want, seed
+    for k, v in main.COUNTS.items():
+        _pure_totals[k] = _pure_totals.get(k, 0) + v - before[k]
+
+
+def test_generated_root_codes_exercise_every_path() -> None:
+    if not _pure_totals:  # run alone
+        for seed in PURE_SEEDS:
+            test_generated_root_codes_agree_with_the_interpreter(seed)
+    for key in ("compiled", "runs", "fallbacks", "refused"):
+        assert _pure_totals.get(key, 0) > 0, (key, _pure_totals)
