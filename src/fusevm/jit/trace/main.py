@@ -4,7 +4,9 @@ A program such as `fib(20)` is a few root ops calling a function `calls.py` made
 Once every function the root code calls is native (compiled or loaded in this process),
 a run that starts at op 0 in the root frame runs the root code and its calls as one
 native unit (`funcir.emit_main`), before the interpreter prepares a step per op: a fresh
-VM then costs its construction and one native call.
+VM then costs its construction and one native call. When the disk cache holds the root
+code's unit (an earlier process made it), the first run loads it and its functions at
+once.
 
 The root code is pure (`funcir`): it reads no slot it did not set, so its result does not
 depend on the VM's state, and it changes nothing the interpreter can see until it has
@@ -92,7 +94,9 @@ def _bounds(text: str | None, shape: MainShape) -> list[int]:
             for e, words in zip(shape.callees, shape.words)]
 
 
-def _build(chunk: Chunk, argc_of: dict[int, int]) -> NativeMain | None:
+def _build(chunk: Chunk, argc_of: dict[int, int],
+           cached: tuple[Any, int, int] | None) -> NativeMain | None:
+    """The native root code: `cached` (from the disk cache) or compiled."""
     try:
         text, shape = emit_main(chunk, argc_of)
     except NotPure as e:
@@ -102,7 +106,8 @@ def _build(chunk: Chunk, argc_of: dict[int, int]) -> NativeMain | None:
     cfg = get_config()
     reopt = calls.reoptimizes(cfg)
     native: Any = None
-    cached = calls.cached_code(chunk, _MAIN_ENTRY)
+    if cached is None:
+        cached = calls.cached_code(chunk, _MAIN_ENTRY)
     if cached is not None:
         native = cached[0]
         if (native.pipeline, native.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen):
@@ -135,19 +140,29 @@ def native_main(chunk: Chunk) -> NativeMain | None:
     known = _mains.get(digest, frozenset())
     if known is None or isinstance(known, NativeMain):
         return known
+    cached = None
     if not known:
         try:
             _, names = main_body(chunk)
         except NotPure as e:
             COUNTS["refused"] += 1
-            runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
+            if chunk.sub_entries:  # said only where functions could have been called
+                runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
             _mains[digest] = None
             return None
         known = _mains[digest] = frozenset(names)
+        # An earlier process made this root code native: its functions were native too,
+        # and both are on disk, so this first run need not wait for them to get hot.
+        cached = calls.cached_code(chunk, _MAIN_ENTRY)
+        if cached is not None:
+            for name in known:
+                entry = chunk.find_sub(name)
+                if entry is not None:
+                    calls.native_function(chunk, entry)
     argc_of = _native_functions(chunk, known)
     if argc_of is None:
         return None
-    found = _mains[digest] = _build(chunk, argc_of)
+    found = _mains[digest] = _build(chunk, argc_of, cached)
     return found
 
 
