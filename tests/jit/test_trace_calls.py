@@ -169,7 +169,8 @@ def test_tail_calls_and_fib_s_second_call_become_loops() -> None:
 
 def test_a_new_vm_runs_a_known_hot_function_natively_from_its_first_call() -> None:
     """Hotness belongs to the chunk: a second VM does not count region_threshold calls."""
-    set_config(get_config().replace(region_threshold=50))
+    # Without the disk cache: a reset process would load the root code's unit from it.
+    set_config(get_config().replace(region_threshold=50, cache_enabled=False))
     chunk = assemble(FIB.format(n=12))
     first = VM(chunk)
     first.set_tier_hook(JitHook(True))

@@ -118,8 +118,9 @@ def _what(chunk: Chunk, entry: int) -> str:
     return f"{chunk.source}: " + ("root code" if entry < 0 else f"function at op {entry}")
 
 
-def cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int] | None:
-    """The machine code, argument count and local words from the disk cache, or None."""
+def cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int, dict[str, object]] | None:
+    """The machine code, argument count, local words and the rest of its metadata from
+    the disk cache, or None."""
     from fusevm.jit import cache
     loaded = cache.load_native(cache.NATIVE_TAGS["trace"], _disk_key(chunk, entry),
                                _check_meta(entry))
@@ -128,10 +129,11 @@ def cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int] | None:
     native, meta = loaded
     COUNTS["loaded"] += 1
     runtime.log(f"{_what(chunk, entry)}: native code loaded from the disk cache")
-    return native, int(str(meta["argc"])), int(str(meta["words"]))
+    return native, int(str(meta["argc"])), int(str(meta["words"])), meta
 
 
-def compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) -> Any:
+def compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int,
+                  extra: dict[str, object] | None = None) -> Any:
     """The machine code of `text`, stored in the disk cache: at QUICK_PIPELINE when a
     background re-optimisation follows (`reoptimize`, which replaces the stored code;
     a short run may end first, and the next process re-optimises what it loads), else at
@@ -146,7 +148,7 @@ def compiled_code(chunk: Chunk, entry: int, text: str, argc: int, words: int) ->
         runtime.log(f"{_what(chunk, entry)}: native compile failed "
                     f"({type(x).__name__}: {x})")
         return None
-    store(chunk, entry, native, argc, words)
+    store(chunk, entry, native, argc, words, extra)
     return native
 
 
@@ -171,14 +173,16 @@ def reoptimizes(cfg: TraceJitConfig) -> bool:
     return cfg.reopt_background and cfg.reopt_after > 0
 
 
-def store(chunk: Chunk, entry: int, native: Any, argc: int, words: int) -> None:
+def store(chunk: Chunk, entry: int, native: Any, argc: int, words: int,
+          extra: dict[str, object] | None = None) -> None:
+    """Keep `native` in the disk cache, with `extra` metadata (JSON values)."""
     from fusevm.jit import cache
     cache.store_native(cache.NATIVE_TAGS["trace"], _disk_key(chunk, entry), native,
-                       {"function_op": entry, "argc": argc, "words": words})
+                       {**(extra or {}), "function_op": entry, "argc": argc, "words": words})
 
 
 def reoptimize(chunk: Chunk, entry: int, text: str, argc: int, words: int,
-               swap: Callable[[Any], None]) -> None:
+               swap: Callable[[Any], None], extra: dict[str, object] | None = None) -> None:
     """Compile `text` (the code at `entry`) at `reopt_pipeline` on the re-optimiser's
     thread, then `swap(native)` (calls switch to it) and store it in the disk cache in
     place of the quick code."""
@@ -188,7 +192,7 @@ def reoptimize(chunk: Chunk, entry: int, text: str, argc: int, words: int,
     def done(native: Native) -> None:
         with using(cfg):  # on the re-optimiser's thread: the cache settings are ours
             swap(native)
-            store(chunk, entry, native, argc, words)
+            store(chunk, entry, native, argc, words, extra)
             runtime.log(f"{_what(chunk, entry)}: native code re-optimised "
                         f"({native.pipeline}/cg{native.codegen})")
     global _waits_at_exit
@@ -247,7 +251,7 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     text: str | None = None  # the IR, when this code is to be re-optimised
     cached = cached_code(chunk, entry)
     if cached is not None:
-        native, argc, words = cached
+        native, argc, words, _ = cached
         if (native.pipeline, native.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
             # Quick code a process stored before its re-optimisation finished.
             if reopt:

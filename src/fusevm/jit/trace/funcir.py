@@ -419,6 +419,18 @@ class MainShape:
     end_depth: int
     slots: tuple[int, ...]
 
+    def as_json(self) -> list[list[int]]:
+        return [list(self.callees), list(self.words), [self.end_depth], list(self.slots)]
+
+    @staticmethod
+    def from_json(data: object) -> MainShape | None:
+        """The shape `as_json` wrote, or None when `data` is not one."""
+        if not (isinstance(data, list) and len(data) == 4 and all(
+                isinstance(x, list) and all(type(v) is int and v >= 0 for v in x)
+                for x in data)) or len(data[2]) != 1 or len(data[0]) != len(data[1]):
+            return None
+        return MainShape(tuple(data[0]), tuple(data[1]), data[2][0], tuple(data[3]))
+
     def outputs(self) -> int:
         """The ctx word of the first output (the halted flag)."""
         return BUDGET + len(self.callees)

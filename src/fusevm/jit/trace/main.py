@@ -95,27 +95,37 @@ def _bounds(text: str | None, shape: MainShape) -> list[int]:
 
 
 def _build(chunk: Chunk, argc_of: dict[int, int],
-           cached: tuple[Any, int, int] | None) -> NativeMain | None:
-    """The native root code: `cached` (from the disk cache) or compiled."""
-    try:
-        text, shape = emit_main(chunk, argc_of)
-    except NotPure as e:
-        COUNTS["refused"] += 1
-        runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
-        return None
+           cached: tuple[Any, int, int, dict[str, object]] | None) -> NativeMain | None:
+    """The native root code: `cached` (from the disk cache) or compiled. Code from the
+    disk cache comes with its shape, so no IR is emitted unless it is to be
+    re-optimised."""
     cfg = get_config()
     reopt = calls.reoptimizes(cfg)
     native: Any = None
+    shape: MainShape | None = None
     if cached is None:
         cached = calls.cached_code(chunk, _MAIN_ENTRY)
     if cached is not None:
-        native = cached[0]
-        if (native.pipeline, native.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen):
+        native, shape = cached[0], MainShape.from_json(cached[3].get("shape"))
+        if shape is None or not set(shape.callees) <= set(argc_of):
+            native, shape = None, None
+        elif (native.pipeline, native.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen):
             reopt = False
         elif not reopt:
             native = None  # quick code, and no re-optimisation to replace it
+    text: str | None = None
+    if native is None or reopt:
+        try:
+            text, shape = emit_main(chunk, argc_of)
+        except NotPure as e:
+            COUNTS["refused"] += 1
+            runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
+            return None
+    assert shape is not None
+    extra: dict[str, object] = {"shape": shape.as_json()}
     if native is None:
-        native = calls.compiled_code(chunk, _MAIN_ENTRY, text, 0, shape.size())
+        assert text is not None
+        native = calls.compiled_code(chunk, _MAIN_ENTRY, text, 0, shape.size(), extra)
         if native is None:
             return None
     quick = reopt and native.pipeline == calls.QUICK_PIPELINE
@@ -125,12 +135,15 @@ def _build(chunk: Chunk, argc_of: dict[int, int],
     runtime.log(f"{chunk.source}: root code runs whole natively, with the native "
                 f"functions at ops {list(shape.callees)}")
     if quick:
+        assert text is not None
+        done = shape
+
         def swap(better: Any) -> None:
             found.retired.append(found.native)
             found.native, found.fn = better, calls.UNIT_FN(better.address)
-            found.deepest = _bounds(None, shape)
+            found.deepest = _bounds(None, done)
             COUNTS["reopts"] += 1
-        calls.reoptimize(chunk, _MAIN_ENTRY, text, 0, shape.size(), swap)
+        calls.reoptimize(chunk, _MAIN_ENTRY, text, 0, shape.size(), swap, extra)
     return found
 
 
