@@ -6,8 +6,15 @@ entries, record once hot, run the compiled trace tree, or step aside for good (t
 own step is put back). The root trace and the side traces stitched to its exits are one
 native unit (`lower.py`): an exit that owns a side trace continues in it natively, a side
 trace that reaches the loop header loops back, and any other exit hands the interpreter
-the exact state at the exit's op (`tree.materialize`). A new side trace rebuilds and
-recompiles the tree. Function entries go to `calls.py` (native self-recursion).
+the exact state at the exit's op (`tree.materialize`). Function entries go to `calls.py`
+(native self-recursion).
+
+* A new side trace that starts in the loop's frame with an empty stack is compiled alone
+  (`build_tree` with `header`) and linked: the exit it hangs from materialises, its own
+  unit is entered from there, and its last exit, back at the loop header, returns there
+  to the interpreter, whose next step enters the tree. After `MERGE_AFTER` entries of a
+  link the tree is rebuilt with every linked side trace stitched in (at the header, the
+  state a tree compiles for). Any other side trace is stitched in at once.
 
 * A loop exit (the resume op is outside the loop, with no inlined frame open) ends the
   chain and counts nothing.
