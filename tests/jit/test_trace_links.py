@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from test_trace import outcome, same
 
 from conftest import requires_llvmlite
 from fusevm.asm import assemble
 from fusevm.jit import get_config, runtime, set_config
 from fusevm.jit.trace import tier
-from test_trace import outcome, same
 
 pytestmark = requires_llvmlite
 
