@@ -114,3 +114,11 @@ def test_jit_log_says_linked_then_stitched() -> None:
         runtime.set_log(None)
     assert any("compiled alone, linked to exit" in line for line in lines)
     assert any("linked side traces stitched in" in line for line in lines)
+
+
+def test_jit_dump_shows_a_linked_side_trace() -> None:
+    from fusevm.jit import dump
+    text = FLIPPED.format(flip=20, n=20 + tier.HOT_EXIT + 5)
+    chunk = assemble(text, source="links.fasm")
+    outcome(chunk, True)
+    assert "compiled alone, linked to its parent's exit: entered" in dump(chunk)

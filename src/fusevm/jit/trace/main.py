@@ -176,6 +176,8 @@ def native_main(chunk: Chunk) -> NativeMain | None:
     if argc_of is None:
         return None
     found = _mains[digest] = _build(chunk, argc_of, cached)
+    while len(_mains) > get_config().max_units:  # the oldest first
+        del _mains[next(iter(_mains))]
     return found
 
 

@@ -649,6 +649,9 @@ def describe(chunk: Chunk) -> str:
             lines.append(format_ir(t.ir, chunk, t.path))
             lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
                          f"{sorted(t.children)}")
+            if t.link is not None:
+                lines.append(f"; compiled alone, linked to its parent's exit: entered "
+                             f"{t.link_runs} times")
     lines.extend(describe_functions(chunk))
     lines.extend(describe_main(chunk))
     return "\n".join(lines)
