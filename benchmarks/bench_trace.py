@@ -10,9 +10,10 @@ are the CPU time of a whole child process, startup included):
   first run in the process (region_threshold interpreted calls, then the native code:
   compiled at O2 in `first-compile`; in `first-compile-bg`, the default, compiled quickly
   and re-optimised on the re-optimiser's thread, whose CPU time is not counted here (about
-  the O2 compile, 10 ms); read from the disk cache in `first-cached`) and warm
-  (`warm`: a new VM per run, the function native and known hot already); CPython running
-  the same function (`fusevm.bench.twins`).
+  the O2 compile, 10 ms); read from the disk cache in `first-cached`, with the root
+  code's unit, `jit/trace/main.py`) and warm (`warm`: a new VM per run, the root code
+  and the function run whole natively); CPython running the same function
+  (`fusevm.bench.twins`).
   `warm` and `cpython` are medians of bursts of back-to-back calls (a short run right
   after a 20 ms interpreted one pays for the caches that run emptied);
 - a loop over Float globals and a loop calling a small function with a branch: the

@@ -493,7 +493,7 @@ def test_generated_programs_exercise_every_trace_path() -> None:
             for k, v in counts.items():
                 _totals[k] = _totals.get(k, 0) + v
     for key in ("traces", "side_traces", "side_exits", "loop_exits", "entries",
-                "native_calls"):
+                "native_calls", "side_units", "link_entries", "merges"):
         assert _totals.get(key, 0) > 0, (key, _totals)
 
 

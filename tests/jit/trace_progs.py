@@ -159,3 +159,49 @@ class Gen:
 
 def program(seed: int) -> str:
     return Gen(seed).program()
+
+
+def pure_program(seed: int) -> str:
+    """Root code the trace tier may run whole (`main.py`): slot-only Int loops (top- or
+    bottom-tested) calling f2 and f3, with branches, wrapping arithmetic and values left
+    on the stack; some programs also hold what keeps the root code interpreted (a Mod, a
+    slot set on one path only, a Float) or a recursion deeper than the frame limit."""
+    r = random.Random(seed)
+    n = r.choice([3, 10, 25])
+    lines = ["LoadInt 7"] if r.random() < 0.3 else []  # a value left below the result
+    lines += ["LoadInt 0", "SetSlot 1", "LoadInt 1", "SetSlot 2"]  # i, acc
+    labels = iter(f"P{k}" for k in range(100))
+    body: list[str] = []
+    for _ in range(r.randint(1, 3)):
+        # f2(i + k) recurses i + k deep; f3 is fib(k), a constant (fib(i + k) grows fast).
+        arg = ["GetSlot 1", f"LoadInt {r.randint(0, 60)}", "Add"] if r.random() < 0.5 \
+            else [f"LoadInt {r.randint(0, 14)}"]
+        call = arg + [f"Call {'f2' if len(arg) == 3 else 'f3'} 1", "GetSlot 2",
+                      r.choice(["Add", "Sub", "Mul"]), "SetSlot 2"]
+        if r.random() < 0.4:
+            skip = next(labels)
+            call = ["GetSlot 1", f"LoadInt {r.randint(0, n)}", r.choice(["NumLt", "NumGe"]),
+                    f"JumpIfFalse {skip}"] + call + [f"{skip}:"]
+        body += call
+    impure = r.random()
+    if impure < 0.08:
+        body += ["GetSlot 2", "LoadInt 1000003", "Mod", "SetSlot 2"]
+    elif impure < 0.16:
+        skip = next(labels)
+        body += ["GetSlot 1", "LoadInt 2", "NumLt", f"JumpIfFalse {skip}", "GetSlot 1",
+                 "SetSlot 3", f"{skip}:"]
+    elif impure < 0.22:
+        body += ["LoadFloat 0.5", "Pop"]
+    elif impure < 0.25:
+        body += ["LoadInt 12000", "Call f2 1", "Pop"]  # deeper than max_depth
+    step = ["GetSlot 1", "Inc", "SetSlot 1"]
+    if r.random() < 0.5:
+        lines += ["top:", "GetSlot 1", f"LoadInt {n}", "NumLt", "JumpIfFalse done"]
+        lines += body + step + ["Jump top", "done:"]
+    else:
+        lines += ["top:"] + body + step + ["GetSlot 1", f"LoadInt {n}", "NumLt",
+                                           "JumpIfTrue top"]
+    lines += ["GetSlot 2"]
+    lines += ["ReturnValue"] if r.random() < 0.5 else ["Jump end"]
+    return "\n".join("    " + x if not x.endswith(":") else x for x in lines) + \
+        FUNCTIONS["f2"] + FUNCTIONS["f3"] + "end:\n    Nop\n"

@@ -63,7 +63,11 @@ def try_run(hook: JitHook, vm: VM) -> bool:
         hook._chunk = chunk
     plan = hook._plan
     if plan is None:
-        return False
+        # Root code calling functions the trace tier made native may run whole.
+        if not hook.tracing or hook.force is not None:
+            return False
+        from fusevm.jit.trace.main import try_run as run_main
+        return run_main(vm, hook.fuel_addr)
     tier, an = plan
     out = runtime.enter(tier, an, vm.slots, vm.strict_int, cfg.block_threshold,
                         hook.fuel_addr)

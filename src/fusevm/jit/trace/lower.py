@@ -56,13 +56,18 @@ class Lowered:
 Ref = tuple[str, Any]  # ("op", index) | ("exit", exit id) | ("part", Part)
 
 
-def local_exits(ir: TraceIR) -> list[Snapshot]:
-    """A trace's exits in local order (what side traces attach to)."""
-    return [s for s, _ in _emit_part(ir, [], [], [], None)]
+def local_exits(ir: TraceIR, header: int | None = None) -> list[Snapshot]:
+    """A trace's exits in local order (what side traces attach to); with `header`, the
+    closing branch's way back to the loop header is one more, the last."""
+    return [s for s, _ in _emit_part(ir, [], [], [], None, header)]
 
 
-def lower(root: Part, chunk: Chunk, slot_count: int) -> Lowered:
-    """Lower a tree (see the module docstring); `slot_count` covers every trace's layout."""
+def lower(root: Part, chunk: Chunk, slot_count: int, header: int | None = None) -> Lowered:
+    """Lower a tree (see the module docstring); `slot_count` covers every trace's layout.
+
+    With `header` the root is a side trace compiled alone (linked to its parent's exit by
+    the tier): where it reaches the loop header at op `header` it leaves by its last
+    exit instead of looping to its own start."""
     ops: list[list[Any]] = []
     snaps: list[Snapshot] = []
     lines: list[int] = []
@@ -74,7 +79,7 @@ def lower(root: Part, chunk: Chunk, slot_count: int) -> Lowered:
     while queue:
         part = queue.pop(0)
         starts[id(part)] = len(ops)
-        outs = _emit_part(part.ir, ops, snaps, lines, chunk)
+        outs = _emit_part(part.ir, ops, snaps, lines, chunk, header)
         for k, (snap, ref_at) in enumerate(outs):
             child = part.children.get(k)
             if child is not None:
@@ -105,10 +110,13 @@ def lower(root: Part, chunk: Chunk, slot_count: int) -> Lowered:
 
 
 def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: list[int],
-               chunk: Chunk | None) -> list[tuple[Snapshot, list[tuple[int, int]]]]:
+               chunk: Chunk | None,
+               header: int | None = None) -> list[tuple[Snapshot, list[tuple[int, int]]]]:
     """Emit one trace's ops; returns, per local exit, its snapshot and the (op index,
-    operand position) places that branch to it."""
+    operand position) places that branch to it (with `header`, the way back to the loop
+    header last)."""
     outs: list[tuple[Snapshot, list[tuple[int, int]]]] = []
+    back: list[tuple[Snapshot, list[tuple[int, int]]]] = []
 
     def emit(instr: tuple[Any, ...], snap: Snapshot) -> int:
         ops.append(list(instr))
@@ -129,6 +137,15 @@ def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: 
 
     def jump(snap: Snapshot, target: int | None, exit_snap: Snapshot | None) -> None:
         branch((Op.Jump, 0), snap, target, exit_snap)
+
+    def loop_back(instr: tuple[Any, ...], snap: Snapshot) -> None:
+        """`instr` (a branch) going back to the loop header: op 0, or the last exit."""
+        if header is None:
+            branch(instr, snap, 0, None)
+            return
+        d = decode(instr)
+        at = emit(instr, snap)
+        back.append((Snapshot(header), [(at, d.spec.targets[0] + 1)]))
 
     for node in ir.nodes:
         snap = node.snap
@@ -160,16 +177,16 @@ def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: 
         # The close: back to op 0, the loop header (side traces close there too).
         if not is_branch:
             emit(node.instr, snap)
-            jump(snap, 0, None)
+            loop_back((Op.Jump, 0), snap)
         elif not conditional:
-            jump(snap, 0, None)
+            loop_back((Op.Jump, 0), snap)
         elif node.taken:
-            branch(node.instr, snap, 0, None)
+            loop_back(node.instr, snap)
             jump(snap, None, Snapshot(node.ip + 1))
         else:
             branch(node.instr, snap, None, Snapshot(d.targets()[0]))
-            jump(snap, 0, None)
-    return outs
+            loop_back((Op.Jump, 0), snap)
+    return outs + back
 
 
 def _finish(body: list[list[Any]], lines: list[int], exits: list[Snapshot],

@@ -6,8 +6,15 @@ entries, record once hot, run the compiled trace tree, or step aside for good (t
 own step is put back). The root trace and the side traces stitched to its exits are one
 native unit (`lower.py`): an exit that owns a side trace continues in it natively, a side
 trace that reaches the loop header loops back, and any other exit hands the interpreter
-the exact state at the exit's op (`tree.materialize`). A new side trace rebuilds and
-recompiles the tree. Function entries go to `calls.py` (native self-recursion).
+the exact state at the exit's op (`tree.materialize`). Function entries go to `calls.py`
+(native self-recursion).
+
+* A new side trace that starts in the loop's frame with an empty stack is compiled alone
+  (`build_tree` with `header`) and linked: the exit it hangs from materialises, its own
+  unit is entered from there, and its last exit, back at the loop header, returns there
+  to the interpreter, whose next step enters the tree. After `MERGE_AFTER` entries of a
+  link the tree is rebuilt with every linked side trace stitched in (at the header, the
+  state a tree compiles for). Any other side trace is stitched in at once.
 
 * A loop exit (the resume op is outside the loop, with no inlined frame open) ends the
   chain and counts nothing.
@@ -30,7 +37,9 @@ from fusevm.errors import VMError
 from fusevm.jit import runtime
 from fusevm.jit.config import TraceJitConfig, get_config
 from fusevm.jit.eligibility import static_refusal
+from fusevm.jit.trace import calls as native_calls
 from fusevm.jit.trace import lower as lowering
+from fusevm.jit.trace import main as native_main
 from fusevm.jit.trace.calls import call_step
 from fusevm.jit.trace.calls import describe as describe_functions
 from fusevm.jit.trace.calls import forget as forget_native_functions
@@ -44,6 +53,8 @@ from fusevm.jit.trace.ir import (
     reads_of,
 )
 from fusevm.jit.trace.lower import Part, local_exits, lower
+from fusevm.jit.trace.main import describe as describe_main
+from fusevm.jit.trace.main import forget as forget_native_mains
 from fusevm.jit.trace.meta import TraceMetadata
 from fusevm.jit.trace.recorder import record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
@@ -62,10 +73,13 @@ if TYPE_CHECKING:
 HOT_EXIT: Final = 10
 #: Consecutive entries refused by every compiled kind variant before the anchor gives up.
 MAX_MISMATCHES: Final = 5
+#: Entries of a linked side trace's own unit before the tree is rebuilt with its linked
+#: side traces stitched in natively (a hop between units goes through Python).
+MERGE_AFTER: Final = 32
 
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
                     "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
-                    "blacklisted", "imported")
+                    "blacklisted", "imported", "side_units", "link_entries", "merges")
 
 
 @dataclass(eq=False, slots=True)
@@ -81,6 +95,8 @@ class Anchor:
     tree: Tree | None = None
     side_exits: int = 0
     mismatches: int = 0
+    merge_due: bool = False  # a linked side trace is hot: stitch the links in
+    merge_failed: bool = False  # ... which did not compile: links stay
 
 
 _lock = threading.RLock()
@@ -94,6 +110,10 @@ def stats() -> dict[str, float]:
     """The trace tier's counters (jit.stats()["trace"] adds the unit counters)."""
     out: dict[str, float] = {name: COUNTS[name] for name in _COUNTERS}
     out["abort_reasons"] = len(ABORTS)
+    # Native self-recursive functions (calls.py) and root code run whole (main.py).
+    out["native_functions"] = native_calls.COUNTS["compiled"]
+    out["native_calls"] = native_calls.COUNTS["calls"]
+    out["native_whole_runs"] = native_main.COUNTS["runs"]
     return out
 
 
@@ -106,6 +126,7 @@ def reset() -> None:
     benchmarks)."""
     runtime.forget_hot_points()
     forget_native_functions()
+    forget_native_mains()
     with _lock:
         _anchors.clear()
         _pending.clear()
@@ -135,19 +156,24 @@ def _where(a: Anchor, t: Trace | None = None) -> str:
 
 # -- building -----------------------------------------------------------------------------
 
-def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
+def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig,
+               header: int | None = None) -> Tree:
     """(Re)build every trace's IR with one shared slot layout and lower the tree;
-    raises Aborted (also for a bug here: the loop then stays with the interpreter)."""
+    raises Aborted (also for a bug here: the loop then stays with the interpreter).
+
+    With `header`, `root` is a side trace compiled alone, to be linked to its parent's
+    exit: its own unit, without its side traces, leaving by its last exit where it gets
+    back to the loop header at op `header`."""
     try:
-        return _build_tree(chunk, root, cfg)
+        return _build_tree(chunk, root, cfg, header)
     except Aborted:
         raise
     except Exception as x:  # a trace tier bug must not end the run
         raise Aborted(Abort.COMPILE, f"internal error: {type(x).__name__}: {x}") from x
 
 
-def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
-    traces = root.walk()
+def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig, header: int | None) -> Tree:
+    traces = root.walk() if header is None else [root]
     shared: list[int] = []
     shared_reads: list[tuple[Any, ...]] = []
     for t in traces:
@@ -158,7 +184,7 @@ def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
     parts: dict[int, Part] = {}
     exits_of: dict[int, list[Snapshot]] = {}
     parent_of: dict[int, tuple[Trace, int]] = {}
-    for t in traces:
+    for t in traces if header is None else ():
         for k, c in t.children.items():
             parent_of[id(c)] = (t, k)
     for t in traces:
@@ -167,20 +193,21 @@ def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig) -> Tree:
             p, k = parent_of[id(t)]
             entry = exits_of[id(p)][k]
         t.ir = build(chunk, t.rec, cfg.max_inline_recursion, entry, layout, reads)
-        exits_of[id(t)] = local_exits(t.ir)
-        if len(t.exit_counts) != len(exits_of[id(t)]):
-            t.exit_counts = [0] * len(exits_of[id(t)])
+        exits_of[id(t)] = local_exits(t.ir, header)
+        n = len(exits_of[id(t)])
+        if len(t.exit_counts) != n:  # a linked trace has one exit more (the last)
+            t.exit_counts = (t.exit_counts + [0] * n)[:n]
         parts[id(t)] = Part(t.ir)
     by_part: dict[int, Trace] = {}
     for t in traces:
         part = parts[id(t)]
         by_part[id(part)] = t
-        for k, c in t.children.items():
+        for k, c in t.children.items() if header is None else ():
             part.children[k] = parts[id(c)]
     depth = max(t.ir.inline_depth for t in traces if t.ir is not None)
     nslots = chunk.slot_count
     low = lower(parts[id(root)], chunk,
-                nslots + len(layout) + len(reads) + depth * nslots)
+                nslots + len(layout) + len(reads) + depth * nslots, header)
     try:
         an = runtime.analysis(low.chunk)
     except VMError as e:
@@ -383,32 +410,52 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
             _blacklist(a, f"{MAX_MISMATCHES} entries in a row with kinds no unit takes")
         return original()
     a.mismatches = 0
-    owner, snap = res
-    if owner is None:
-        return snap.ip  # a deopt inside the unit, or fuel ran out: resume there
-    if not snap.frames and snap.ip not in a.loop:
-        COUNTS["loop_exits"] += 1
+    while True:
+        owner, snap = res
+        if owner is None:
+            return snap.ip  # a deopt inside the unit, or fuel ran out: resume there
+        t, k = owner
+        if not snap.frames and snap.ip == a.start and t.link is not None:
+            # A linked side trace back at the loop header: the interpreter's next step
+            # enters the tree there (stitched natively first, once a link is hot).
+            if a.merge_due and not a.merge_failed:
+                _merge(vm, a, cfg)
+            return snap.ip
+        if not snap.frames and snap.ip not in a.loop:
+            COUNTS["loop_exits"] += 1
+            return snap.ip
+        child = t.children.get(k)
+        if child is not None and child.link is not None:
+            # A side trace in its own unit: entered from the state just materialised.
+            linked = _enter(vm, a, child.link, fuel)
+            if linked is not None:
+                COUNTS["link_entries"] += 1
+                child.link_runs += 1
+                if child.link_runs >= MERGE_AFTER:
+                    a.merge_due = True
+                tree, res = child.link, linked
+                continue
+        COUNTS["side_exits"] += 1
+        t.exit_counts[k] += 1
+        count = t.exit_counts[k]
+        if count == 1:
+            runtime.log(f"{_where(a, t)}: exit {k} to op {snap.ip} taken")
+        if count >= HOT_EXIT and k not in t.refused:
+            if t.chain + 1 <= cfg.max_trace_chain:
+                return _record_side(vm, a, tree, t, k, snap, cfg)
+            t.refused.add(k)
+        a.side_exits += 1
+        if a.side_exits >= cfg.max_side_exits:
+            _blacklist(a, f"{a.side_exits} side exits no side trace absorbed")
         return snap.ip
-    t, k = owner
-    COUNTS["side_exits"] += 1
-    t.exit_counts[k] += 1
-    count = t.exit_counts[k]
-    if count == 1:
-        runtime.log(f"{_where(a, t)}: exit {k} to op {snap.ip} taken")
-    if count >= HOT_EXIT and k not in t.refused:
-        if t.chain + 1 <= cfg.max_trace_chain:
-            return _record_side(vm, a, t, k, snap, cfg)
-        t.refused.add(k)
-    a.side_exits += 1
-    if a.side_exits >= cfg.max_side_exits:
-        _blacklist(a, f"{a.side_exits} side exits no side trace absorbed")
-    return snap.ip
 
 
-def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
+def _record_side(vm: VM, a: Anchor, tree: Tree, t: Trace, k: int, snap: Snapshot,
                  cfg: TraceJitConfig) -> int:
-    tree = a.tree
-    assert tree is not None and a.root is not None
+    """Record a side trace from exit `k` of trace `t` (of `tree`, the unit that left by
+    it). One at the loop's own frame with no stack values is compiled alone and linked
+    to the exit; any other is stitched in by rebuilding the tree."""
+    assert a.root is not None
     COUNTS["recordings"] += 1
     runtime.log(f"{_where(a, t)}: recording a side trace from exit {k} (op {snap.ip})")
     t.refused.add(k)  # one attempt per exit, whatever happens
@@ -418,28 +465,81 @@ def _record_side(vm: VM, a: Anchor, t: Trace, k: int, snap: Snapshot,
                       cfg.max_inline_recursion, len(snap.frames), depth, a.loop)
     why: Aborted | None = rec if isinstance(rec, Aborted) else None
     if isinstance(rec, Recording):
-        child = t.children[k] = Trace(rec, t.chain + 1, t.path + (k,))
-        try:
-            new = build_tree(vm.chunk, a.root, cfg)
-            failure = _compile_now(vm, new) if nxt == a.start and not _reference \
-                else None
-            if failure is not None:
-                raise Aborted(Abort.COMPILE, failure)
-        except Aborted as e:
-            why = e
-            del t.children[k]
-            build_tree(vm.chunk, a.root, cfg)  # the previous tree's IR again
+        child = Trace(rec, t.chain + 1, t.path + (k,))
+        if not snap.frames and not depth and not _reference:
+            try:
+                child.link = build_tree(vm.chunk, child, cfg, a.start)
+            except Aborted as e:
+                why = e
+            else:
+                t.children[k] = child
+                COUNTS["side_traces"] += 1
+                COUNTS["side_units"] += 1
+                assert child.ir is not None
+                runtime.log(f"{_where(a, child)}: compiled alone, linked to exit {k} "
+                            f"({len(child.ir.nodes)} nodes, chain {child.chain})")
         else:
-            a.tree = new
-            COUNTS["side_traces"] += 1
-            assert child.ir is not None
-            runtime.log(f"{_where(a, child)}: compiled, stitched to exit {k} "
-                        f"({len(child.ir.nodes)} nodes, chain {child.chain})")
+            why = _stitch(vm, a, t, k, child, nxt, cfg)
     if why is not None:
         COUNTS["aborts"] += 1
         ABORTS[why.reason.name] += 1
         runtime.log(f"{_where(a, t)}: side trace from exit {k} aborted ({why})")
     return nxt
+
+
+def _stitch(vm: VM, a: Anchor, t: Trace, k: int, child: Trace, nxt: int,
+            cfg: TraceJitConfig) -> Aborted | None:
+    """Rebuild the tree with `child` stitched to exit `k` of `t` (and every linked side
+    trace with it); why not, or None."""
+    assert a.root is not None
+    t.children[k] = child
+    try:
+        new = build_tree(vm.chunk, a.root, cfg)
+        failure = _compile_now(vm, new) if nxt == a.start and not _reference else None
+        if failure is not None:
+            raise Aborted(Abort.COMPILE, failure)
+    except Aborted as e:
+        del t.children[k]
+        try:
+            build_tree(vm.chunk, a.root, cfg)  # the previous traces' IR again
+        except Aborted:
+            pass  # IR text for jit-dump only: the units in use are built
+        return e
+    _merged(a, new)
+    COUNTS["side_traces"] += 1
+    assert child.ir is not None
+    runtime.log(f"{_where(a, child)}: compiled, stitched to exit {k} "
+                f"({len(child.ir.nodes)} nodes, chain {child.chain})")
+    return None
+
+
+def _merge(vm: VM, a: Anchor, cfg: TraceJitConfig) -> None:
+    """Rebuild the tree with its linked side traces stitched in (the VM is at the loop
+    header: the state a tree is compiled for); on failure the links stay."""
+    assert a.root is not None
+    try:
+        new = build_tree(vm.chunk, a.root, cfg)
+        failure = None if _reference else _compile_now(vm, new)
+        if failure is not None:
+            raise Aborted(Abort.COMPILE, failure)
+    except Aborted as e:
+        a.merge_failed = True
+        runtime.log(f"{_where(a)}: linked side traces stay linked ({e})")
+        return
+    _merged(a, new)
+    runtime.log(f"{_where(a)}: linked side traces stitched in ({len(a.root.walk())} "
+                f"traces, one unit)")
+
+
+def _merged(a: Anchor, new: Tree) -> None:
+    """`new` (every trace of the anchor stitched in) is the anchor's tree from now on."""
+    assert a.root is not None
+    if any(t.link is not None for t in a.root.walk()):
+        COUNTS["merges"] += 1
+    for t in a.root.walk():
+        t.link = None
+    a.tree = new
+    a.merge_due = False
 
 
 # -- metadata -----------------------------------------------------------------------------
@@ -549,5 +649,9 @@ def describe(chunk: Chunk) -> str:
             lines.append(format_ir(t.ir, chunk, t.path))
             lines.append(f"; exits taken {t.exit_counts}, side traces at exits "
                          f"{sorted(t.children)}")
+            if t.link is not None:
+                lines.append(f"; compiled alone, linked to its parent's exit: entered "
+                             f"{t.link_runs} times")
     lines.extend(describe_functions(chunk))
+    lines.extend(describe_main(chunk))
     return "\n".join(lines)

@@ -29,6 +29,10 @@ class Trace:
     children: dict[int, Trace] = field(default_factory=dict)
     exit_counts: list[int] = field(default_factory=list)
     refused: set[int] = field(default_factory=set)  # exits that get no side trace
+    #: A side trace's own unit, linked to its parent's exit until the tree is rebuilt
+    #: with it stitched in (None: part of its tree's unit); and the entries it had.
+    link: Tree | None = None
+    link_runs: int = 0
 
     def walk(self) -> list[Trace]:
         """This trace and its side traces, parents first."""
