@@ -5,9 +5,8 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 
 from __future__ import annotations
 
-import enum
-
 from fusevm.digests import blake2b
+from fusevm.enums import IntEnum
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
 
@@ -27,7 +26,7 @@ def _check(rows: tuple[OpSpec, ...]) -> None:
 _check(ROWS)
 
 
-class _OpBase(enum.IntEnum):
+class _OpBase(IntEnum):
     """One member per core op, named by its CamelCase mnemonic; `.spec` is its table row."""
 
     spec: OpSpec
@@ -42,11 +41,12 @@ class _OpBase(enum.IntEnum):
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from enum import EnumMeta
     from typing import Final
 
     # The members are created from the table at import; tell the type checker that any
     # attribute of Op is an Op member.
-    class _OpMeta(enum.EnumMeta):
+    class _OpMeta(EnumMeta):
         def __getattr__(cls, name: str) -> Op: ...
 
     class Op(_OpBase, metaclass=_OpMeta):
@@ -54,8 +54,7 @@ if TYPE_CHECKING:
 else:
     Op = _OpBase("Op", [(row.name, row.number) for row in ROWS])
     Op.__doc__ = _OpBase.__doc__
-# Members are looked up once here: `Op(number)` and Flag arithmetic go through enum's
-# Python-level machinery, which costs every process start-up time for each call.
+# Members are looked up once here, not with `Op(number)` per use.
 _MEMBERS: Final[tuple[tuple[OpSpec, Op], ...]] = tuple((row, Op[row.name]) for row in ROWS)
 for _row, _op in _MEMBERS:
     _op.spec = _row
