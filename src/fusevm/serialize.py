@@ -23,7 +23,6 @@ result is verified. Any problem raises FormatError, and nothing else.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 
 from fusevm.digests import blake2b
 from fusevm.enums import IntEnum
@@ -34,6 +33,7 @@ from fusevm.values import NativeFn, Ref, Status, Undef
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 MAGIC: Final = b"FVMC"

@@ -47,13 +47,12 @@ by-reference values and are never copied.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
     T = TypeVar("T")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import gc
 import io
 import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
@@ -43,10 +41,14 @@ from fusevm.verify import ensure_verified
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from threading import Timer
     from typing import Any, Final, TextIO
 
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
+
+    Builtin = Callable[..., Any]
 else:
     Any = object  # run-time stand-in: only the type checker reads it
 
@@ -81,7 +83,6 @@ class Frame:
         return f"<Frame {kind} base={self.stack_base} ret={self.return_ip} slots={self.slots}>"
 
 
-Builtin = Callable[..., Any]
 
 
 class VM:
@@ -449,12 +450,14 @@ class VM:
         if max_steps is not None:
             if type(max_steps) is not int or max_steps < 0:
                 raise ValueError(f"max_steps must be a non-negative int, not {max_steps!r}")
-        timer: threading.Timer | None = None
+        timer: Timer | None = None
         generation = self._run_generation
         if timeout is not None:
             if not timeout > 0:
                 raise ValueError(f"timeout must be a positive number of seconds, "
                                  f"not {timeout!r}")
+            import threading  # only with a timeout: its import costs every command start-up
+
             timer = threading.Timer(timeout, self._timed_out, (generation,))
             timer.daemon = True
             timer.start()
