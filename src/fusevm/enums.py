@@ -181,20 +181,20 @@ else:
         def __bool__(self):
             return bool(self._value_)
 
-        def __or__(self, other):
-            if not isinstance(other, type(self)):
+        def _combined(self, other, value):
+            if type(other) is not type(self):
                 return NotImplemented
-            return type(self)(self._value_ | other._value_)
+            member = self._value2member_map_.get(value)
+            return member if member is not None else type(self)._missing_(value)
+
+        def __or__(self, other):
+            return self._combined(other, self._value_ | getattr(other, "_value_", 0))
 
         def __and__(self, other):
-            if not isinstance(other, type(self)):
-                return NotImplemented
-            return type(self)(self._value_ & other._value_)
+            return self._combined(other, self._value_ & getattr(other, "_value_", 0))
 
         def __xor__(self, other):
-            if not isinstance(other, type(self)):
-                return NotImplemented
-            return type(self)(self._value_ ^ other._value_)
+            return self._combined(other, self._value_ ^ getattr(other, "_value_", 0))
 
         __ror__ = __or__
         __rand__ = __and__

@@ -26,10 +26,8 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp import tiers
-from fusevm.interp.backtrace import backtrace
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
-from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
@@ -45,6 +43,7 @@ if TYPE_CHECKING:
     from threading import Timer
     from typing import Any, Final, TextIO
 
+    from fusevm.errors import BacktraceFrame
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
 
@@ -579,13 +578,13 @@ class VM:
                 raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
                                      source=self.chunk.source,
                                      line=self.chunk.line_of(ip)).add_backtrace(
-                                         backtrace(self.chunk, self.frames, ip)) from e
+                                         self._backtrace(ip)) from e
         except (Interrupted, BudgetExceeded) as e:
             # The op at ip did not run: a later run() starts with it.
             self.ip = ip
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
                            line=self.chunk.line_of(ip)).add_backtrace(
-                               backtrace(self.chunk, self.frames, ip)) from None
+                               self._backtrace(ip)) from None
         except VMError as e:
             # A tier running many ops in one step says which one raised.
             at = ip if self._fault_ip is None else self._fault_ip
@@ -593,7 +592,7 @@ class VM:
             self.ip = at + 1
             raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
                            line=self.chunk.line_of(at)).add_backtrace(
-                               backtrace(self.chunk, self.frames, at)) from e.__cause__
+                               self._backtrace(at)) from e.__cause__
         except MemoryError as e:
             # The size limit (max_size) stops every op that grows a value; this catches
             # what it cannot foresee (an extension's own allocation).
@@ -607,7 +606,7 @@ class VM:
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
                           line=self.chunk.line_of(ip)).add_backtrace(
-                              backtrace(self.chunk, self.frames, ip)) from e
+                              self._backtrace(ip)) from e
         except Exception as e:
             # A frontend's extension step failing with a Python error is that op's error
             # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
@@ -620,7 +619,7 @@ class VM:
             raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
                           ip=at, source=self.chunk.source,
                           line=self.chunk.line_of(at)).add_backtrace(
-                              backtrace(self.chunk, self.frames, at)) from e
+                              self._backtrace(at)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n
@@ -628,8 +627,15 @@ class VM:
             self.ip = ip
         return ip
 
+    # An error's path: these modules load with the first error.
+
     def _op_name(self, ip: int) -> str | None:
+        from fusevm.interp.names import op_name
         return op_name(self.chunk, ip)
+
+    def _backtrace(self, ip: int) -> list[BacktraceFrame]:
+        from fusevm.interp.backtrace import backtrace
+        return backtrace(self.chunk, self.frames, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.

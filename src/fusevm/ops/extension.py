@@ -40,7 +40,6 @@ frontend module can be reloaded).
 from __future__ import annotations
 
 import _thread
-import struct
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
@@ -325,6 +324,8 @@ def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
     shift = 0
     for o, value in zip(spec.operands, operands):
         if o.kind is Kind.FLOAT:
+            import struct  # only for a FLOAT operand: no frontend's start-up pays for it
+
             bits = struct.unpack("<Q", struct.pack("<d", float(value)))[0]
         else:
             bits = int(value) & ((1 << o.kind.bits) - 1)
@@ -341,6 +342,8 @@ def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
         bits = (payload >> shift) & ((1 << o.kind.bits) - 1)
         shift += o.kind.bits
         if o.kind is Kind.FLOAT:
+            import struct
+
             out.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
         elif o.kind.signed and bits >> (o.kind.bits - 1):
             out.append(bits - (1 << o.kind.bits))
