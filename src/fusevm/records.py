@@ -9,7 +9,8 @@ at run time `dataclass` builds the same class from the annotations: a positional
 keyword `__init__` with the defaults, `__eq__`, `__hash__` (frozen and eq, as
 dataclasses does), `__repr__`, `__match_args__`, `__slots__` with `slots=True`, and
 assignment refused with `frozen=True`. Only these options are accepted; anything else is a
-TypeError, so a record that needs more uses `dataclasses` itself.
+TypeError, so a record that needs more uses `dataclasses` itself. The `__init__` of the
+package's own record classes is compiled ahead (`records_generated.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError, dataclass, field, replace
 else:
+    # Every record class's `__init__` is written out as source; compiling that source is
+    # most of the cost of making the class, so the package's own are compiled ahead, with
+    # the package, by `python -m fusevm.tools.gen_records`: a source found there is not
+    # compiled again (any other still is).
+    from fusevm.records_generated import INITS
+
     _MISSING = object()
 
     class FrozenInstanceError(AttributeError):
@@ -40,12 +47,17 @@ else:
     #: Each record class's fields, in order: (name, default or _MISSING, factory or
     #: _MISSING, compared, shown).
     _FIELDS = {}
+    #: (module, source) of each `__init__` written so far (what `fusevm.tools.gen_records`
+    #: collects).
+    _SOURCES = []
 
     def _frozen_setattr(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def _frozen_delattr(self, name):
         raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    _Function = type(_frozen_delattr)
 
     def _build(cls, frozen, slots, eq):
         annotations = cls.__dict__.get("__annotations__", {})
@@ -71,16 +83,18 @@ else:
 
         # __init__ from source, as dataclasses does: an instance is made at the cost of a
         # plain class's.
-        params, body, env = [], [], {"_set": object.__setattr__}
+        params, body, env, defaults = [], [], {"_set": object.__setattr__}, []
         for i, (name, default, factory, _, _) in enumerate(fields):
             if factory is not _MISSING:
                 env[f"_f{i}"] = factory
                 params.append(f"{name}=_MISSING")
+                defaults.append(_MISSING)
                 value = f"_f{i}() if {name} is _MISSING else {name}"
                 env["_MISSING"] = _MISSING
             elif default is not _MISSING:
                 env[f"_d{i}"] = default
                 params.append(f"{name}=_d{i}")
+                defaults.append(default)
                 value = name
             else:
                 if any(p.count("=") for p in params):
@@ -92,9 +106,16 @@ else:
                         else f"self.{name} = {value}")
         src = (f"def __init__(self, {', '.join(params)}):\n    "
                + ("\n    ".join(body) or "pass"))
-        exec(src, env)  # noqa: S102 - source built from the class's own field names
-        init = env["__init__"]
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        _SOURCES.append((cls.__module__, src))
+        qualname = f"{cls.__qualname__}.__init__"
+        compiled = INITS.get(src)
+        if compiled is not None:  # the same source compiled with the package (see INITS)
+            code = compiled.__code__.replace(co_name="__init__", co_qualname=qualname)
+            init = _Function(code, env, "__init__", tuple(defaults) or None)
+        else:
+            exec(src, env)  # noqa: S102 - source built from the class's own field names
+            init = env["__init__"]
+            init.__qualname__ = qualname
         ns["__init__"] = init
         if "__post_init__" in ns:
             raise TypeError(f"{cls.__name__}: __post_init__ is not supported here")

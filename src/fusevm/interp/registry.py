@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from fusevm.ops import OPS, Op
+from fusevm.ops import Op
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,6 +64,6 @@ def handler(*ops: Op) -> Callable[[Factory], Factory]:
 def check_complete() -> None:
     """Every core op has exactly one handler, registered or to be loaded with its module
     (the registry's exhaustiveness check)."""
-    missing = [OPS[n].name for n in OPS if Op(n) not in FACTORIES and not LAZY.get(Op(n))]
+    missing = [op.name for op in Op if op not in FACTORIES and not LAZY.get(op)]
     if missing:
         raise RuntimeError(f"ops without a handler: {', '.join(missing)}")
