@@ -64,25 +64,3 @@ def test_replace_and_match_args() -> None:
 
 def test_caps_replace() -> None:
     assert Caps.NONE.replace(fs_read=True) == Caps(False, True, False, False, False)
-
-
-def test_the_package_record_inits_are_compiled_ahead_and_the_file_is_current() -> None:
-    # `python -m fusevm.tools.gen_records` rewrites the file after a record class changes.
-    from fusevm import records_generated
-    from fusevm.tools import gen_records
-
-    srcs = gen_records.sources()
-    assert gen_records.PATH.read_text(encoding="utf-8") == gen_records.module_source(srcs)
-    assert gen_records.main(["--check"]) == 0
-    # Caps' __init__ came from the file: same code, its own defaults and names.
-    init = Caps.__init__
-    assert init.__code__.co_filename == records_generated.__file__
-    assert init.__qualname__ == "Caps.__init__" and init.__code__.co_name == "__init__"
-    assert Caps(spawn=False) == Caps(False, True, True, True, True) != Caps()
-
-
-def test_a_record_class_the_file_lacks_compiles_its_own_init() -> None:
-    from fusevm import records_generated
-
-    assert Point.__init__.__code__.co_filename != records_generated.__file__
-    assert Point(2, y=5).y == 5

@@ -103,6 +103,7 @@ def test_the_core_builds_and_runs_a_program_on_builtin_modules_only(
     assert out.strip() in ("5", "0.5")
     assert not CORE_FREE & set(modules), sorted(CORE_FREE & set(modules))
     assert not jit_modules(modules)
+    assert not [m for m in modules if m.startswith("fusevm.shell")]  # no shell op, no shell
     # Only the handler modules of the ops used load (the generated ones and I/O here).
     handlers = {m.rpartition(".")[2] for m in modules if m.startswith("fusevm.interp.handlers.")}
     assert handlers == {"generated", "io"}, handlers

@@ -39,22 +39,21 @@ else:
             for k, _ in members:
                 del namespace[k]
             cls = super().__new__(mcls, cls_name, bases, namespace)
-            cls._member_map_ = {}
-            cls._value2member_map_ = {}
-            for k, v in members:
-                cls._add_member_(k, v)
+            by_name = {}
+            by_value = {}
+            type.__setattr__(cls, "_member_map_", by_name)
+            type.__setattr__(cls, "_value2member_map_", by_value)
+            new = cls._new_member_
+            for name, value in members:  # (one loop, names bound once: `Op` has 160 members)
+                if value in by_value:
+                    raise ValueError(f"{cls_name}: {name} and {by_value[value]._name_} "
+                                     f"share {value!r}")
+                member = new(value)
+                member._name_ = member.name = name
+                member._value_ = member.value = value
+                by_name[name] = by_value[value] = member
+                type.__setattr__(cls, name, member)
             return cls
-
-        def _add_member_(cls, name, value):
-            if value in cls._value2member_map_:
-                raise ValueError(f"{cls.__name__}: {name} and "
-                                 f"{cls._value2member_map_[value]._name_} share {value!r}")
-            member = cls._new_member_(value)
-            member._name_ = member.name = name
-            member._value_ = member.value = value
-            cls._member_map_[name] = member
-            cls._value2member_map_[value] = member
-            type.__setattr__(cls, name, member)
 
         def __call__(cls, value, names=None):
             if names is not None:  # the functional form: Base("Name", [(name, value), ...])

@@ -10,7 +10,7 @@ keyword `__init__` with the defaults, `__eq__`, `__hash__` (frozen and eq, as
 dataclasses does), `__repr__`, `__match_args__`, `__slots__` with `slots=True`, and
 assignment refused with `frozen=True`. Only these options are accepted; anything else is a
 TypeError, so a record that needs more uses `dataclasses` itself. The `__init__` of the
-package's own record classes is compiled ahead (`records_generated.py`).
+package's own record classes is compiled ahead (`fusevm.ahead`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError, dataclass, field, replace
 else:
-    # Every record class's `__init__` is written out as source; compiling that source is
-    # most of the cost of making the class, so the package's own are compiled ahead, with
-    # the package, by `python -m fusevm.tools.gen_records`: a source found there is not
-    # compiled again (any other still is).
-    from fusevm.records_generated import INITS
+    from fusevm.ahead import function as _function
 
     _MISSING = object()
 
@@ -47,17 +43,12 @@ else:
     #: Each record class's fields, in order: (name, default or _MISSING, factory or
     #: _MISSING, compared, shown).
     _FIELDS = {}
-    #: (module, source) of each `__init__` written so far (what `fusevm.tools.gen_records`
-    #: collects).
-    _SOURCES = []
 
     def _frozen_setattr(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def _frozen_delattr(self, name):
         raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    _Function = type(_frozen_delattr)
 
     def _build(cls, frozen, slots, eq):
         annotations = cls.__dict__.get("__annotations__", {})
@@ -106,16 +97,9 @@ else:
                         else f"self.{name} = {value}")
         src = (f"def __init__(self, {', '.join(params)}):\n    "
                + ("\n    ".join(body) or "pass"))
-        _SOURCES.append((cls.__module__, src))
-        qualname = f"{cls.__qualname__}.__init__"
-        compiled = INITS.get(src)
-        if compiled is not None:  # the same source compiled with the package (see INITS)
-            code = compiled.__code__.replace(co_name="__init__", co_qualname=qualname)
-            init = _Function(code, env, "__init__", tuple(defaults) or None)
-        else:
-            exec(src, env)  # noqa: S102 - source built from the class's own field names
-            init = env["__init__"]
-            init.__qualname__ = qualname
+        # (Compiled with the package for its own record classes: fusevm.ahead.)
+        init = _function(src, env, "__init__", qualname=f"{cls.__qualname__}.__init__",
+                         defaults=tuple(defaults), owner=cls.__module__)
         ns["__init__"] = init
         if "__post_init__" in ns:
             raise TypeError(f"{cls.__name__}: __post_init__ is not supported here")

@@ -149,8 +149,13 @@ _ANALYSIS: Final = "analysis"
 
 def ensure_verified(chunk: Chunk) -> None:
     """Verify a chunk unless this very object already passed (the VM's load-time check)."""
-    if not chunk.derived.get(_VERIFIED):
+    if not is_verified(chunk):
         verify(chunk)
+
+
+def is_verified(chunk: Chunk) -> bool:
+    """Whether this very chunk object passed `verify` (or was marked verified)."""
+    return bool(chunk.derived.get(_VERIFIED))
 
 
 def mark_verified(chunk: Chunk) -> None:

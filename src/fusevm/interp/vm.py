@@ -33,7 +33,6 @@ from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
-from fusevm.shell.caps import Caps
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
 
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from typing import Any, Final, TextIO
 
     from fusevm.errors import BacktraceFrame
+    from fusevm.shell.caps import Caps
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
 
@@ -99,7 +99,7 @@ class VM:
         self.stack_api = OperandStack(self.stack)
         self.strict_int = strict_int
         self.max_depth = max_depth
-        self.caps = caps if caps is not None else Caps.ALL
+        self._caps = caps
         #: Largest string (characters) or container (elements) an op may build.
         self.max_size = max_size
         self.stdout = stdout
@@ -166,6 +166,16 @@ class VM:
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
         self._load(self.chunk if chunk is None else chunk)
+
+    @property
+    def caps(self) -> Caps:
+        """What the shell ops may touch (D12): everything unless the VM was given less."""
+        caps = self._caps
+        if caps is None:
+            # Loaded here: a VM that never asks (no shell op) never loads the shell package.
+            from fusevm.shell.caps import Caps
+            caps = self._caps = Caps.ALL
+        return caps
 
     # -- handler surface -------------------------------------------------------------
 
