@@ -36,5 +36,7 @@ def function(source: str, env: dict[str, Any], name: str, *, qualname: str | Non
         if qualname is not None:
             fn.__qualname__ = qualname
         return fn
-    code = compiled.__code__.replace(co_name=name, co_qualname=qualname or name)
+    code = compiled.__code__
+    if qualname is not None:
+        code = code.replace(co_qualname=qualname)
     return _Function(code, env, name, defaults or None)

@@ -7,46 +7,77 @@ found in COMPILED.
 # mypy: ignore-errors
 # ruff: noqa
 
-def _0(self, any, block_end):
+COMPILED = {}
+
+
+def __init__(self, any, block_end):
     self.any = any
     self.block_end = block_end
 
-def _1(self, ascii, wide_properties, wide_ranges):
+
+COMPILED['def __init__(self, any, block_end):\n    self.any = any\n    self.block_end = block_end'] = __init__
+
+
+def __init__(self, ascii, wide_properties, wide_ranges):
     _set(self, 'ascii', ascii)
     _set(self, 'wide_properties', wide_properties)
     _set(self, 'wide_ranges', wide_ranges)
 
-def _2(self, at_end):
+
+COMPILED["def __init__(self, ascii, wide_properties=_d1, wide_ranges=_d2):\n    _set(self, 'ascii', ascii)\n    _set(self, 'wide_properties', wide_properties)\n    _set(self, 'wide_ranges', wide_ranges)"] = __init__
+
+
+def __init__(self, at_end):
     _set(self, 'at_end', at_end)
 
-def _3(self, b, loops, scopes, cond, slots):
+
+COMPILED["def __init__(self, at_end):\n    _set(self, 'at_end', at_end)"] = __init__
+
+
+def __init__(self, b, loops, scopes, cond, slots):
     self.b = b
     self.loops = _f1() if loops is _MISSING else loops
     self.scopes = scopes
     self.cond = cond
     self.slots = slots
 
-def _4(self, blocks, subs, labels, bound, used):
+
+COMPILED['def __init__(self, b, loops=_MISSING, scopes=_d2, cond=_d3, slots=_d4):\n    self.b = b\n    self.loops = _f1() if loops is _MISSING else loops\n    self.scopes = scopes\n    self.cond = cond\n    self.slots = slots'] = __init__
+
+
+def __init__(self, blocks, subs, labels, bound, used):
     self.blocks = _f0() if blocks is _MISSING else blocks
     self.subs = _f1() if subs is _MISSING else subs
     self.labels = _f2() if labels is _MISSING else labels
     self.bound = _f3() if bound is _MISSING else bound
     self.used = _f4() if used is _MISSING else used
 
-def _5(self, brk, cont, slot, scopes):
+
+COMPILED['def __init__(self, blocks=_MISSING, subs=_MISSING, labels=_MISSING, bound=_MISSING, used=_MISSING):\n    self.blocks = _f0() if blocks is _MISSING else blocks\n    self.subs = _f1() if subs is _MISSING else subs\n    self.labels = _f2() if labels is _MISSING else labels\n    self.bound = _f3() if bound is _MISSING else bound\n    self.used = _f4() if used is _MISSING else used'] = __init__
+
+
+def __init__(self, brk, cont, slot, scopes):
     self.brk = brk
     self.cont = cont
     self.slot = slot
     self.scopes = scopes
 
-def _6(self, decoded, depth, max_depth, arity, returns_value):
+
+COMPILED['def __init__(self, brk, cont, slot, scopes):\n    self.brk = brk\n    self.cont = cont\n    self.slot = slot\n    self.scopes = scopes'] = __init__
+
+
+def __init__(self, decoded, depth, max_depth, arity, returns_value):
     self.decoded = decoded
     self.depth = depth
     self.max_depth = max_depth
     self.arity = _f3() if arity is _MISSING else arity
     self.returns_value = _f4() if returns_value is _MISSING else returns_value
 
-def _7(self, enabled, block_threshold, region_threshold, trace_threshold, max_side_exits, max_inline_recursion, max_trace_chain, max_trace_len, cache_enabled, cache_dir, cache_max_bytes, first_pipeline, first_codegen, reopt_after, reopt_after_seconds, reopt_pipeline, reopt_codegen, reopt_background, max_units):
+
+COMPILED['def __init__(self, decoded, depth, max_depth=_d2, arity=_MISSING, returns_value=_MISSING):\n    self.decoded = decoded\n    self.depth = depth\n    self.max_depth = max_depth\n    self.arity = _f3() if arity is _MISSING else arity\n    self.returns_value = _f4() if returns_value is _MISSING else returns_value'] = __init__
+
+
+def __init__(self, enabled, block_threshold, region_threshold, trace_threshold, max_side_exits, max_inline_recursion, max_trace_chain, max_trace_len, cache_enabled, cache_dir, cache_max_bytes, first_pipeline, first_codegen, reopt_after, reopt_after_seconds, reopt_pipeline, reopt_codegen, reopt_background, max_units):
     _set(self, 'enabled', enabled)
     _set(self, 'block_threshold', block_threshold)
     _set(self, 'region_threshold', region_threshold)
@@ -67,33 +98,57 @@ def _7(self, enabled, block_threshold, region_threshold, trace_threshold, max_si
     _set(self, 'reopt_background', reopt_background)
     _set(self, 'max_units', max_units)
 
-def _8(self, fd, copy, inheritable):
+
+COMPILED["def __init__(self, enabled=_d0, block_threshold=_d1, region_threshold=_d2, trace_threshold=_d3, max_side_exits=_d4, max_inline_recursion=_d5, max_trace_chain=_d6, max_trace_len=_d7, cache_enabled=_d8, cache_dir=_d9, cache_max_bytes=_d10, first_pipeline=_d11, first_codegen=_d12, reopt_after=_d13, reopt_after_seconds=_d14, reopt_pipeline=_d15, reopt_codegen=_d16, reopt_background=_d17, max_units=_d18):\n    _set(self, 'enabled', enabled)\n    _set(self, 'block_threshold', block_threshold)\n    _set(self, 'region_threshold', region_threshold)\n    _set(self, 'trace_threshold', trace_threshold)\n    _set(self, 'max_side_exits', max_side_exits)\n    _set(self, 'max_inline_recursion', max_inline_recursion)\n    _set(self, 'max_trace_chain', max_trace_chain)\n    _set(self, 'max_trace_len', max_trace_len)\n    _set(self, 'cache_enabled', cache_enabled)\n    _set(self, 'cache_dir', cache_dir)\n    _set(self, 'cache_max_bytes', cache_max_bytes)\n    _set(self, 'first_pipeline', first_pipeline)\n    _set(self, 'first_codegen', first_codegen)\n    _set(self, 'reopt_after', reopt_after)\n    _set(self, 'reopt_after_seconds', reopt_after_seconds)\n    _set(self, 'reopt_pipeline', reopt_pipeline)\n    _set(self, 'reopt_codegen', reopt_codegen)\n    _set(self, 'reopt_background', reopt_background)\n    _set(self, 'max_units', max_units)"] = __init__
+
+
+def __init__(self, fd, copy, inheritable):
     self.fd = fd
     self.copy = copy
     self.inheritable = inheritable
 
-def _9(self, fd, kind, target):
+
+COMPILED['def __init__(self, fd, copy, inheritable):\n    self.fd = fd\n    self.copy = copy\n    self.inheritable = inheritable'] = __init__
+
+
+def __init__(self, fd, kind, target):
     _set(self, 'fd', fd)
     _set(self, 'kind', kind)
     _set(self, 'target', target)
 
-def _10(self, fd, kind, target):
+
+COMPILED["def __init__(self, fd, kind, target):\n    _set(self, 'fd', fd)\n    _set(self, 'kind', kind)\n    _set(self, 'target', target)"] = __init__
+
+
+def __init__(self, fd, kind, target):
     self.fd = fd
     self.kind = kind
     self.target = target
 
-def _11(self, flags, width, precision, conversion):
+
+COMPILED['def __init__(self, fd, kind, target):\n    self.fd = fd\n    self.kind = kind\n    self.target = target'] = __init__
+
+
+def __init__(self, flags, width, precision, conversion):
     _set(self, 'flags', flags)
     _set(self, 'width', width)
     _set(self, 'precision', precision)
     _set(self, 'conversion', conversion)
 
-def _12(self, global_arrays, global_scalars, param_arrays):
+
+COMPILED["def __init__(self, flags, width, precision, conversion):\n    _set(self, 'flags', flags)\n    _set(self, 'width', width)\n    _set(self, 'precision', precision)\n    _set(self, 'conversion', conversion)"] = __init__
+
+
+def __init__(self, global_arrays, global_scalars, param_arrays):
     self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays
     self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars
     self.param_arrays = _f2() if param_arrays is _MISSING else param_arrays
 
-def _13(self, kind, text, line, col, offset, end, number):
+
+COMPILED['def __init__(self, global_arrays=_MISSING, global_scalars=_MISSING, param_arrays=_MISSING):\n    self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays\n    self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars\n    self.param_arrays = _f2() if param_arrays is _MISSING else param_arrays'] = __init__
+
+
+def __init__(self, kind, text, line, col, offset, end, number):
     _set(self, 'kind', kind)
     _set(self, 'text', text)
     _set(self, 'line', line)
@@ -102,12 +157,20 @@ def _13(self, kind, text, line, col, offset, end, number):
     _set(self, 'end', end)
     _set(self, 'number', number)
 
-def _14(self, labels, mnemonic, args):
+
+COMPILED["def __init__(self, kind, text, line, col, offset, end, number=_d6):\n    _set(self, 'kind', kind)\n    _set(self, 'text', text)\n    _set(self, 'line', line)\n    _set(self, 'col', col)\n    _set(self, 'offset', offset)\n    _set(self, 'end', end)\n    _set(self, 'number', number)"] = __init__
+
+
+def __init__(self, labels, mnemonic, args):
     _set(self, 'labels', labels)
     _set(self, 'mnemonic', mnemonic)
     _set(self, 'args', args)
 
-def _15(self, loads, load_seconds, stores, misses, rejects, evictions, write_errors):
+
+COMPILED["def __init__(self, labels, mnemonic, args):\n    _set(self, 'labels', labels)\n    _set(self, 'mnemonic', mnemonic)\n    _set(self, 'args', args)"] = __init__
+
+
+def __init__(self, loads, load_seconds, stores, misses, rejects, evictions, write_errors):
     self.loads = loads
     self.load_seconds = load_seconds
     self.stores = stores
@@ -116,26 +179,46 @@ def _15(self, loads, load_seconds, stores, misses, rejects, evictions, write_err
     self.evictions = evictions
     self.write_errors = write_errors
 
-def _16(self, name):
+
+COMPILED['def __init__(self, loads=_d0, load_seconds=_d1, stores=_d2, misses=_d3, rejects=_d4, evictions=_d5, write_errors=_d6):\n    self.loads = loads\n    self.load_seconds = load_seconds\n    self.stores = stores\n    self.misses = misses\n    self.rejects = rejects\n    self.evictions = evictions\n    self.write_errors = write_errors'] = __init__
+
+
+def __init__(self, name):
     _set(self, 'name', name)
 
-def _17(self, name, decode_escape, gnu_escapes, class_names, capture):
+
+COMPILED["def __init__(self, name):\n    _set(self, 'name', name)"] = __init__
+
+
+def __init__(self, name, decode_escape, gnu_escapes, class_names, capture):
     _set(self, 'name', name)
     _set(self, 'decode_escape', decode_escape)
     _set(self, 'gnu_escapes', gnu_escapes)
     _set(self, 'class_names', class_names)
     _set(self, 'capture', capture)
 
-def _18(self, name, kind):
+
+COMPILED["def __init__(self, name, decode_escape=_d1, gnu_escapes=_d2, class_names=_d3, capture=_d4):\n    _set(self, 'name', name)\n    _set(self, 'decode_escape', decode_escape)\n    _set(self, 'gnu_escapes', gnu_escapes)\n    _set(self, 'class_names', class_names)\n    _set(self, 'capture', capture)"] = __init__
+
+
+def __init__(self, name, kind):
     _set(self, 'name', name)
     _set(self, 'kind', kind)
 
-def _19(self, negate, ranges, properties):
+
+COMPILED["def __init__(self, name, kind):\n    _set(self, 'name', name)\n    _set(self, 'kind', kind)"] = __init__
+
+
+def __init__(self, negate, ranges, properties):
     self.negate = negate
     self.ranges = ranges
     self.properties = properties
 
-def _20(self, number, name, operands, effect, formula, flags, section, fuses, _index):
+
+COMPILED['def __init__(self, negate, ranges, properties):\n    self.negate = negate\n    self.ranges = ranges\n    self.properties = properties'] = __init__
+
+
+def __init__(self, number, name, operands, effect, formula, flags, section, fuses, _index):
     _set(self, 'number', number)
     _set(self, 'name', name)
     _set(self, 'operands', operands)
@@ -146,11 +229,19 @@ def _20(self, number, name, operands, effect, formula, flags, section, fuses, _i
     _set(self, 'fuses', fuses)
     _set(self, '_index', _f8() if _index is _MISSING else _index)
 
-def _21(self, op, args):
+
+COMPILED["def __init__(self, number, name, operands, effect, formula, flags, section, fuses=_d7, _index=_MISSING):\n    _set(self, 'number', number)\n    _set(self, 'name', name)\n    _set(self, 'operands', operands)\n    _set(self, 'effect', effect)\n    _set(self, 'formula', formula)\n    _set(self, 'flags', flags)\n    _set(self, 'section', section)\n    _set(self, 'fuses', fuses)\n    _set(self, '_index', _f8() if _index is _MISSING else _index)"] = __init__
+
+
+def __init__(self, op, args):
     _set(self, 'op', op)
     _set(self, 'args', args)
 
-def _22(self, op, steps, narrow, size, ops, loops):
+
+COMPILED["def __init__(self, op, args):\n    _set(self, 'op', op)\n    _set(self, 'args', args)"] = __init__
+
+
+def __init__(self, op, steps, narrow, size, ops, loops):
     _set(self, 'op', op)
     _set(self, 'steps', steps)
     _set(self, 'narrow', narrow)
@@ -158,52 +249,88 @@ def _22(self, op, steps, narrow, size, ops, loops):
     _set(self, 'ops', ops)
     _set(self, 'loops', loops)
 
-def _23(self, ops, lines, entries, ranges):
+
+COMPILED["def __init__(self, op, steps, narrow, size=_d3, ops=_d4, loops=_d5):\n    _set(self, 'op', op)\n    _set(self, 'steps', steps)\n    _set(self, 'narrow', narrow)\n    _set(self, 'size', size)\n    _set(self, 'ops', ops)\n    _set(self, 'loops', loops)"] = __init__
+
+
+def __init__(self, ops, lines, entries, ranges):
     self.ops = ops
     self.lines = lines
     self.entries = entries
     self.ranges = ranges
 
-def _24(self, path, meta, data, body_offset, body_length):
+
+COMPILED['def __init__(self, ops, lines, entries, ranges):\n    self.ops = ops\n    self.lines = lines\n    self.entries = entries\n    self.ranges = ranges'] = __init__
+
+
+def __init__(self, path, meta, data, body_offset, body_length):
     _set(self, 'path', path)
     _set(self, 'meta', meta)
     _set(self, 'data', data)
     _set(self, 'body_offset', body_offset)
     _set(self, 'body_length', body_length)
 
-def _25(self, path, status, message):
+
+COMPILED["def __init__(self, path, meta, data, body_offset, body_length):\n    _set(self, 'path', path)\n    _set(self, 'meta', meta)\n    _set(self, 'data', data)\n    _set(self, 'body_offset', body_offset)\n    _set(self, 'body_length', body_length)"] = __init__
+
+
+def __init__(self, path, status, message):
     _set(self, 'path', path)
     _set(self, 'status', status)
     _set(self, 'message', message)
 
-def _26(self, source, literal, groups):
+
+COMPILED["def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'path', path)\n    _set(self, 'status', status)\n    _set(self, 'message', message)"] = __init__
+
+
+def __init__(self, source, literal, groups):
     _set(self, 'source', source)
     _set(self, 'literal', literal)
     _set(self, 'groups', groups)
 
-def _27(self, spawn, fs_read, fs_write, signals, host_fds):
+
+COMPILED["def __init__(self, source, literal, groups):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)"] = __init__
+
+
+def __init__(self, spawn, fs_read, fs_write, signals, host_fds):
     _set(self, 'spawn', spawn)
     _set(self, 'fs_read', fs_read)
     _set(self, 'fs_write', fs_write)
     _set(self, 'signals', signals)
     _set(self, 'host_fds', host_fds)
 
-def _28(self, spec, operands, ext):
+
+COMPILED["def __init__(self, spawn=_d0, fs_read=_d1, fs_write=_d2, signals=_d3, host_fds=_d4):\n    _set(self, 'spawn', spawn)\n    _set(self, 'fs_read', fs_read)\n    _set(self, 'fs_write', fs_write)\n    _set(self, 'signals', signals)\n    _set(self, 'host_fds', host_fds)"] = __init__
+
+
+def __init__(self, spec, operands, ext):
     _set(self, 'spec', spec)
     _set(self, 'operands', operands)
     _set(self, 'ext', ext)
 
-def _29(self, spec, owner):
+
+COMPILED["def __init__(self, spec, operands, ext=_d2):\n    _set(self, 'spec', spec)\n    _set(self, 'operands', operands)\n    _set(self, 'ext', ext)"] = __init__
+
+
+def __init__(self, spec, owner):
     _set(self, 'spec', spec)
     _set(self, 'owner', owner)
 
-def _30(self, start, count, ops, line):
+
+COMPILED["def __init__(self, spec, owner):\n    _set(self, 'spec', spec)\n    _set(self, 'owner', owner)"] = __init__
+
+
+def __init__(self, start, count, ops, line):
     _set(self, 'start', start)
     _set(self, 'count', count)
     _set(self, 'ops', ops)
     _set(self, 'line', line)
 
-def _31(self, succs, back_edges, entries, hot_points, returns, block_ends):
+
+COMPILED["def __init__(self, start, count, ops, line):\n    _set(self, 'start', start)\n    _set(self, 'count', count)\n    _set(self, 'ops', ops)\n    _set(self, 'line', line)"] = __init__
+
+
+def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):
     _set(self, 'succs', succs)
     _set(self, 'back_edges', back_edges)
     _set(self, 'entries', entries)
@@ -211,15 +338,27 @@ def _31(self, succs, back_edges, entries, hot_points, returns, block_ends):
     _set(self, 'returns', returns)
     _set(self, 'block_ends', block_ends)
 
-def _32(self, text, inputs, outputs):
+
+COMPILED["def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):\n    _set(self, 'succs', succs)\n    _set(self, 'back_edges', back_edges)\n    _set(self, 'entries', entries)\n    _set(self, 'hot_points', hot_points)\n    _set(self, 'returns', returns)\n    _set(self, 'block_ends', block_ends)"] = __init__
+
+
+def __init__(self, text, inputs, outputs):
     _set(self, 'text', text)
     _set(self, 'inputs', inputs)
     _set(self, 'outputs', outputs)
 
-def _33(self, value):
+
+COMPILED["def __init__(self, text, inputs, outputs):\n    _set(self, 'text', text)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)"] = __init__
+
+
+def __init__(self, value):
     _set(self, 'value', value)
 
-def _34(self, vars, exported, readonly, positional, arg0, functions, opts, traps, pending_signals, pending, prefix, subst_status, lineno, main_pid, in_child, last_bg, jobs, scopes, redir_failed, locals, aliases, func_depth, interactive, name, vms, getopts_pos, trap_depth, errexit_off, exit_traps_run, hashed, prefix_saved, shown_traps, loop_depth, cur_assigns, job_text, job_texts, job_order, cd_print):
+
+COMPILED["def __init__(self, value):\n    _set(self, 'value', value)"] = __init__
+
+
+def __init__(self, vars, exported, readonly, positional, arg0, functions, opts, traps, pending_signals, pending, prefix, subst_status, lineno, main_pid, in_child, last_bg, jobs, scopes, redir_failed, locals, aliases, func_depth, interactive, name, vms, getopts_pos, trap_depth, errexit_off, exit_traps_run, hashed, prefix_saved, shown_traps, loop_depth, cur_assigns, job_text, job_texts, job_order, cd_print):
     self.vars = _f0() if vars is _MISSING else vars
     self.exported = _f1() if exported is _MISSING else exported
     self.readonly = _f2() if readonly is _MISSING else readonly
@@ -259,7 +398,11 @@ def _34(self, vars, exported, readonly, positional, arg0, functions, opts, traps
     self.job_order = _f36() if job_order is _MISSING else job_order
     self.cd_print = cd_print
 
-def _35(fn, stack, nxt):
+
+COMPILED['def __init__(self, vars=_MISSING, exported=_MISSING, readonly=_MISSING, positional=_MISSING, arg0=_d4, functions=_MISSING, opts=_MISSING, traps=_MISSING, pending_signals=_MISSING, pending=_MISSING, prefix=_MISSING, subst_status=_d11, lineno=_d12, main_pid=_MISSING, in_child=_d14, last_bg=_d15, jobs=_MISSING, scopes=_MISSING, redir_failed=_d18, locals=_MISSING, aliases=_MISSING, func_depth=_d21, interactive=_d22, name=_d23, vms=_MISSING, getopts_pos=_d25, trap_depth=_d26, errexit_off=_d27, exit_traps_run=_d28, hashed=_MISSING, prefix_saved=_MISSING, shown_traps=_MISSING, loop_depth=_d32, cur_assigns=_MISSING, job_text=_d34, job_texts=_MISSING, job_order=_MISSING, cd_print=_d37):\n    self.vars = _f0() if vars is _MISSING else vars\n    self.exported = _f1() if exported is _MISSING else exported\n    self.readonly = _f2() if readonly is _MISSING else readonly\n    self.positional = _f3() if positional is _MISSING else positional\n    self.arg0 = arg0\n    self.functions = _f5() if functions is _MISSING else functions\n    self.opts = _f6() if opts is _MISSING else opts\n    self.traps = _f7() if traps is _MISSING else traps\n    self.pending_signals = _f8() if pending_signals is _MISSING else pending_signals\n    self.pending = _f9() if pending is _MISSING else pending\n    self.prefix = _f10() if prefix is _MISSING else prefix\n    self.subst_status = subst_status\n    self.lineno = lineno\n    self.main_pid = _f13() if main_pid is _MISSING else main_pid\n    self.in_child = in_child\n    self.last_bg = last_bg\n    self.jobs = _f16() if jobs is _MISSING else jobs\n    self.scopes = _f17() if scopes is _MISSING else scopes\n    self.redir_failed = redir_failed\n    self.locals = _f19() if locals is _MISSING else locals\n    self.aliases = _f20() if aliases is _MISSING else aliases\n    self.func_depth = func_depth\n    self.interactive = interactive\n    self.name = name\n    self.vms = _f24() if vms is _MISSING else vms\n    self.getopts_pos = getopts_pos\n    self.trap_depth = trap_depth\n    self.errexit_off = errexit_off\n    self.exit_traps_run = exit_traps_run\n    self.hashed = _f29() if hashed is _MISSING else hashed\n    self.prefix_saved = _f30() if prefix_saved is _MISSING else prefix_saved\n    self.shown_traps = _f31() if shown_traps is _MISSING else shown_traps\n    self.loop_depth = loop_depth\n    self.cur_assigns = _f33() if cur_assigns is _MISSING else cur_assigns\n    self.job_text = job_text\n    self.job_texts = _f35() if job_texts is _MISSING else job_texts\n    self.job_order = _f36() if job_order is _MISSING else job_order\n    self.cd_print = cd_print'] = __init__
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -268,7 +411,11 @@ def _35(fn, stack, nxt):
         return nxt
     return step
 
-def _36(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = pop()\n        fn(a0)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -279,7 +426,11 @@ def _36(fn, stack, nxt):
         return nxt
     return step
 
-def _37(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = stack[-1]\n        r0, r1 = fn(a0)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -288,7 +439,11 @@ def _37(fn, stack, nxt):
         return nxt
     return step
 
-def _38(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = stack[-1]\n        stack[-1] = fn(a0)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -298,7 +453,11 @@ def _38(fn, stack, nxt):
         return nxt
     return step
 
-def _39(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -310,7 +469,11 @@ def _39(fn, stack, nxt):
         return nxt
     return step
 
-def _40(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -320,7 +483,11 @@ def _40(fn, stack, nxt):
         return nxt
     return step
 
-def _41(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -331,7 +498,11 @@ def _41(fn, stack, nxt):
         return nxt
     return step
 
-def _42(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1, a2)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -344,7 +515,11 @@ def _42(fn, stack, nxt):
         return nxt
     return step
 
-def _43(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1, a2)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -355,7 +530,11 @@ def _43(fn, stack, nxt):
         return nxt
     return step
 
-def _44(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1, a2)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -367,7 +546,11 @@ def _44(fn, stack, nxt):
         return nxt
     return step
 
-def _45(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1, a2, a3)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -381,7 +564,11 @@ def _45(fn, stack, nxt):
         return nxt
     return step
 
-def _46(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1, a2, a3)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -393,7 +580,11 @@ def _46(fn, stack, nxt):
         return nxt
     return step
 
-def _47(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1, a2, a3)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -401,7 +592,11 @@ def _47(fn, stack, nxt):
         return nxt
     return step
 
-def _48(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        fn()\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -410,7 +605,11 @@ def _48(fn, stack, nxt):
         return nxt
     return step
 
-def _49(fn, stack, nxt):
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        r0 = fn()\n        push(r0)\n        return nxt\n    return step\n'] = make
+
+
+def make(fn, stack, nxt):
     pop = stack.pop
     push = stack.append
     def step():
@@ -420,55 +619,5 @@ def _49(fn, stack, nxt):
         return nxt
     return step
 
-COMPILED = {
-    'def __init__(self, any, block_end):\n    self.any = any\n    self.block_end = block_end': _0,
-    "def __init__(self, ascii, wide_properties=_d1, wide_ranges=_d2):\n    _set(self, 'ascii', ascii)\n    _set(self, 'wide_properties', wide_properties)\n    _set(self, 'wide_ranges', wide_ranges)": _1,
-    "def __init__(self, at_end):\n    _set(self, 'at_end', at_end)": _2,
-    'def __init__(self, b, loops=_MISSING, scopes=_d2, cond=_d3, slots=_d4):\n    self.b = b\n    self.loops = _f1() if loops is _MISSING else loops\n    self.scopes = scopes\n    self.cond = cond\n    self.slots = slots': _3,
-    'def __init__(self, blocks=_MISSING, subs=_MISSING, labels=_MISSING, bound=_MISSING, used=_MISSING):\n    self.blocks = _f0() if blocks is _MISSING else blocks\n    self.subs = _f1() if subs is _MISSING else subs\n    self.labels = _f2() if labels is _MISSING else labels\n    self.bound = _f3() if bound is _MISSING else bound\n    self.used = _f4() if used is _MISSING else used': _4,
-    'def __init__(self, brk, cont, slot, scopes):\n    self.brk = brk\n    self.cont = cont\n    self.slot = slot\n    self.scopes = scopes': _5,
-    'def __init__(self, decoded, depth, max_depth=_d2, arity=_MISSING, returns_value=_MISSING):\n    self.decoded = decoded\n    self.depth = depth\n    self.max_depth = max_depth\n    self.arity = _f3() if arity is _MISSING else arity\n    self.returns_value = _f4() if returns_value is _MISSING else returns_value': _6,
-    "def __init__(self, enabled=_d0, block_threshold=_d1, region_threshold=_d2, trace_threshold=_d3, max_side_exits=_d4, max_inline_recursion=_d5, max_trace_chain=_d6, max_trace_len=_d7, cache_enabled=_d8, cache_dir=_d9, cache_max_bytes=_d10, first_pipeline=_d11, first_codegen=_d12, reopt_after=_d13, reopt_after_seconds=_d14, reopt_pipeline=_d15, reopt_codegen=_d16, reopt_background=_d17, max_units=_d18):\n    _set(self, 'enabled', enabled)\n    _set(self, 'block_threshold', block_threshold)\n    _set(self, 'region_threshold', region_threshold)\n    _set(self, 'trace_threshold', trace_threshold)\n    _set(self, 'max_side_exits', max_side_exits)\n    _set(self, 'max_inline_recursion', max_inline_recursion)\n    _set(self, 'max_trace_chain', max_trace_chain)\n    _set(self, 'max_trace_len', max_trace_len)\n    _set(self, 'cache_enabled', cache_enabled)\n    _set(self, 'cache_dir', cache_dir)\n    _set(self, 'cache_max_bytes', cache_max_bytes)\n    _set(self, 'first_pipeline', first_pipeline)\n    _set(self, 'first_codegen', first_codegen)\n    _set(self, 'reopt_after', reopt_after)\n    _set(self, 'reopt_after_seconds', reopt_after_seconds)\n    _set(self, 'reopt_pipeline', reopt_pipeline)\n    _set(self, 'reopt_codegen', reopt_codegen)\n    _set(self, 'reopt_background', reopt_background)\n    _set(self, 'max_units', max_units)": _7,
-    'def __init__(self, fd, copy, inheritable):\n    self.fd = fd\n    self.copy = copy\n    self.inheritable = inheritable': _8,
-    "def __init__(self, fd, kind, target):\n    _set(self, 'fd', fd)\n    _set(self, 'kind', kind)\n    _set(self, 'target', target)": _9,
-    'def __init__(self, fd, kind, target):\n    self.fd = fd\n    self.kind = kind\n    self.target = target': _10,
-    "def __init__(self, flags, width, precision, conversion):\n    _set(self, 'flags', flags)\n    _set(self, 'width', width)\n    _set(self, 'precision', precision)\n    _set(self, 'conversion', conversion)": _11,
-    'def __init__(self, global_arrays=_MISSING, global_scalars=_MISSING, param_arrays=_MISSING):\n    self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays\n    self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars\n    self.param_arrays = _f2() if param_arrays is _MISSING else param_arrays': _12,
-    "def __init__(self, kind, text, line, col, offset, end, number=_d6):\n    _set(self, 'kind', kind)\n    _set(self, 'text', text)\n    _set(self, 'line', line)\n    _set(self, 'col', col)\n    _set(self, 'offset', offset)\n    _set(self, 'end', end)\n    _set(self, 'number', number)": _13,
-    "def __init__(self, labels, mnemonic, args):\n    _set(self, 'labels', labels)\n    _set(self, 'mnemonic', mnemonic)\n    _set(self, 'args', args)": _14,
-    'def __init__(self, loads=_d0, load_seconds=_d1, stores=_d2, misses=_d3, rejects=_d4, evictions=_d5, write_errors=_d6):\n    self.loads = loads\n    self.load_seconds = load_seconds\n    self.stores = stores\n    self.misses = misses\n    self.rejects = rejects\n    self.evictions = evictions\n    self.write_errors = write_errors': _15,
-    "def __init__(self, name):\n    _set(self, 'name', name)": _16,
-    "def __init__(self, name, decode_escape=_d1, gnu_escapes=_d2, class_names=_d3, capture=_d4):\n    _set(self, 'name', name)\n    _set(self, 'decode_escape', decode_escape)\n    _set(self, 'gnu_escapes', gnu_escapes)\n    _set(self, 'class_names', class_names)\n    _set(self, 'capture', capture)": _17,
-    "def __init__(self, name, kind):\n    _set(self, 'name', name)\n    _set(self, 'kind', kind)": _18,
-    'def __init__(self, negate, ranges, properties):\n    self.negate = negate\n    self.ranges = ranges\n    self.properties = properties': _19,
-    "def __init__(self, number, name, operands, effect, formula, flags, section, fuses=_d7, _index=_MISSING):\n    _set(self, 'number', number)\n    _set(self, 'name', name)\n    _set(self, 'operands', operands)\n    _set(self, 'effect', effect)\n    _set(self, 'formula', formula)\n    _set(self, 'flags', flags)\n    _set(self, 'section', section)\n    _set(self, 'fuses', fuses)\n    _set(self, '_index', _f8() if _index is _MISSING else _index)": _20,
-    "def __init__(self, op, args):\n    _set(self, 'op', op)\n    _set(self, 'args', args)": _21,
-    "def __init__(self, op, steps, narrow, size=_d3, ops=_d4, loops=_d5):\n    _set(self, 'op', op)\n    _set(self, 'steps', steps)\n    _set(self, 'narrow', narrow)\n    _set(self, 'size', size)\n    _set(self, 'ops', ops)\n    _set(self, 'loops', loops)": _22,
-    'def __init__(self, ops, lines, entries, ranges):\n    self.ops = ops\n    self.lines = lines\n    self.entries = entries\n    self.ranges = ranges': _23,
-    "def __init__(self, path, meta, data, body_offset, body_length):\n    _set(self, 'path', path)\n    _set(self, 'meta', meta)\n    _set(self, 'data', data)\n    _set(self, 'body_offset', body_offset)\n    _set(self, 'body_length', body_length)": _24,
-    "def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'path', path)\n    _set(self, 'status', status)\n    _set(self, 'message', message)": _25,
-    "def __init__(self, source, literal, groups):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)": _26,
-    "def __init__(self, spawn=_d0, fs_read=_d1, fs_write=_d2, signals=_d3, host_fds=_d4):\n    _set(self, 'spawn', spawn)\n    _set(self, 'fs_read', fs_read)\n    _set(self, 'fs_write', fs_write)\n    _set(self, 'signals', signals)\n    _set(self, 'host_fds', host_fds)": _27,
-    "def __init__(self, spec, operands, ext=_d2):\n    _set(self, 'spec', spec)\n    _set(self, 'operands', operands)\n    _set(self, 'ext', ext)": _28,
-    "def __init__(self, spec, owner):\n    _set(self, 'spec', spec)\n    _set(self, 'owner', owner)": _29,
-    "def __init__(self, start, count, ops, line):\n    _set(self, 'start', start)\n    _set(self, 'count', count)\n    _set(self, 'ops', ops)\n    _set(self, 'line', line)": _30,
-    "def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):\n    _set(self, 'succs', succs)\n    _set(self, 'back_edges', back_edges)\n    _set(self, 'entries', entries)\n    _set(self, 'hot_points', hot_points)\n    _set(self, 'returns', returns)\n    _set(self, 'block_ends', block_ends)": _31,
-    "def __init__(self, text, inputs, outputs):\n    _set(self, 'text', text)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)": _32,
-    "def __init__(self, value):\n    _set(self, 'value', value)": _33,
-    'def __init__(self, vars=_MISSING, exported=_MISSING, readonly=_MISSING, positional=_MISSING, arg0=_d4, functions=_MISSING, opts=_MISSING, traps=_MISSING, pending_signals=_MISSING, pending=_MISSING, prefix=_MISSING, subst_status=_d11, lineno=_d12, main_pid=_MISSING, in_child=_d14, last_bg=_d15, jobs=_MISSING, scopes=_MISSING, redir_failed=_d18, locals=_MISSING, aliases=_MISSING, func_depth=_d21, interactive=_d22, name=_d23, vms=_MISSING, getopts_pos=_d25, trap_depth=_d26, errexit_off=_d27, exit_traps_run=_d28, hashed=_MISSING, prefix_saved=_MISSING, shown_traps=_MISSING, loop_depth=_d32, cur_assigns=_MISSING, job_text=_d34, job_texts=_MISSING, job_order=_MISSING, cd_print=_d37):\n    self.vars = _f0() if vars is _MISSING else vars\n    self.exported = _f1() if exported is _MISSING else exported\n    self.readonly = _f2() if readonly is _MISSING else readonly\n    self.positional = _f3() if positional is _MISSING else positional\n    self.arg0 = arg0\n    self.functions = _f5() if functions is _MISSING else functions\n    self.opts = _f6() if opts is _MISSING else opts\n    self.traps = _f7() if traps is _MISSING else traps\n    self.pending_signals = _f8() if pending_signals is _MISSING else pending_signals\n    self.pending = _f9() if pending is _MISSING else pending\n    self.prefix = _f10() if prefix is _MISSING else prefix\n    self.subst_status = subst_status\n    self.lineno = lineno\n    self.main_pid = _f13() if main_pid is _MISSING else main_pid\n    self.in_child = in_child\n    self.last_bg = last_bg\n    self.jobs = _f16() if jobs is _MISSING else jobs\n    self.scopes = _f17() if scopes is _MISSING else scopes\n    self.redir_failed = redir_failed\n    self.locals = _f19() if locals is _MISSING else locals\n    self.aliases = _f20() if aliases is _MISSING else aliases\n    self.func_depth = func_depth\n    self.interactive = interactive\n    self.name = name\n    self.vms = _f24() if vms is _MISSING else vms\n    self.getopts_pos = getopts_pos\n    self.trap_depth = trap_depth\n    self.errexit_off = errexit_off\n    self.exit_traps_run = exit_traps_run\n    self.hashed = _f29() if hashed is _MISSING else hashed\n    self.prefix_saved = _f30() if prefix_saved is _MISSING else prefix_saved\n    self.shown_traps = _f31() if shown_traps is _MISSING else shown_traps\n    self.loop_depth = loop_depth\n    self.cur_assigns = _f33() if cur_assigns is _MISSING else cur_assigns\n    self.job_text = job_text\n    self.job_texts = _f35() if job_texts is _MISSING else job_texts\n    self.job_order = _f36() if job_order is _MISSING else job_order\n    self.cd_print = cd_print': _34,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = pop()\n        fn(a0)\n        return nxt\n    return step\n': _35,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = stack[-1]\n        r0, r1 = fn(a0)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n': _36,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a0 = stack[-1]\n        stack[-1] = fn(a0)\n        return nxt\n    return step\n': _37,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1)\n        return nxt\n    return step\n': _38,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n': _39,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1)\n        return nxt\n    return step\n': _40,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1, a2)\n        return nxt\n    return step\n': _41,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1, a2)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n': _42,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1, a2)\n        return nxt\n    return step\n': _43,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = pop()\n        fn(a0, a1, a2, a3)\n        return nxt\n    return step\n': _44,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        r0, r1 = fn(a0, a1, a2, a3)\n        stack[-1] = r0\n        push(r1)\n        return nxt\n    return step\n': _45,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        a3 = pop()\n        a2 = pop()\n        a1 = pop()\n        a0 = stack[-1]\n        stack[-1] = fn(a0, a1, a2, a3)\n        return nxt\n    return step\n': _46,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        fn()\n        return nxt\n    return step\n': _47,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        r0 = fn()\n        push(r0)\n        return nxt\n    return step\n': _48,
-    'def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        r0, r1 = fn()\n        push(r0)\n        push(r1)\n        return nxt\n    return step\n': _49,
-}
+
+COMPILED['def make(fn, stack, nxt):\n    pop = stack.pop\n    push = stack.append\n    def step():\n        r0, r1 = fn()\n        push(r0)\n        push(r1)\n        return nxt\n    return step\n'] = make

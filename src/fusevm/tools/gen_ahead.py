@@ -45,17 +45,15 @@ def sources() -> list[str]:
 
 
 def module_source(srcs: list[str]) -> str:
-    out = [_HEADER]
-    for i, src in enumerate(srcs):
+    out = [_HEADER, "\nCOMPILED = {}\n"]
+    for src in srcs:
         head, _, body = src.partition("\n")
         name, _, params = head[len("def "):].partition("(")
         # Parameter defaults are given when the function is made (the code object is the
-        # same without them); the name too.
+        # same without them).
         names = [p.partition("=")[0] for p in params[:-2].split(", ")]
-        out.append(f"\ndef _{i}({', '.join(names)}):\n{body.rstrip()}\n")
-    out.append("\nCOMPILED = {\n")
-    out.extend(f"    {src!r}: _{i},\n" for i, src in enumerate(srcs))
-    out.append("}\n")
+        out.append(f"\n\ndef {name}({', '.join(names)}):\n{body.rstrip()}\n\n\n"
+                   f"COMPILED[{src!r}] = {name}\n")
     return "".join(out)
 
 
