@@ -69,12 +69,13 @@ def test_the_public_names_still_import(tmp_path: Path) -> None:
 #: Standard modules the core (op table, chunk builder, verifier, fusion pass, interpreter)
 #: never loads to build and run a small program: its enumerations are `fusevm.enums`, its
 #: records `fusevm.records`, numbers are parsed with str methods, the caches of per-chunk
-#: facts live on the chunk (no weakref), threading loads only for a run with a timeout, and
-#: `collections.abc` names are for the type checker only. Frontends and the command line
+#: facts live on the chunk (no weakref), threading loads only for a run with a timeout,
+#: `collections.abc` names are for the type checker only, and modules load on demand through
+#: `__import__` (the importlib package brings `warnings`). Frontends and the command line
 #: load what they need on top of it.
 CORE_FREE = {"enum", "re", "functools", "collections", "collections.abc", "threading",
              "signal", "weakref", "struct", "typing", "dataclasses", "contextlib", "inspect",
-             "atexit"}
+             "atexit", "importlib", "warnings"}
 
 
 @pytest.mark.parametrize("program", [

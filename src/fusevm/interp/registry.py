@@ -8,8 +8,6 @@ methods into the closure at preparation time is what makes dispatch one indexed 
 
 from __future__ import annotations
 
-import importlib
-
 from fusevm.ops import Op
 
 TYPE_CHECKING = False
@@ -41,7 +39,7 @@ class _Factories(dict[Op, Factory]):
 
     def __missing__(self, op: Op) -> Factory:
         for module in LAZY.get(op, ()):
-            importlib.import_module(module)
+            __import__(module)  # (not importlib.import_module: its package costs start-up)
         return dict.__getitem__(self, op)
 
 

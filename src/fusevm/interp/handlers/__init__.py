@@ -8,8 +8,6 @@ chunk of a few core ops never loads the math, container, higher-order or shell m
 
 from __future__ import annotations
 
-import importlib
-
 from fusevm.interp.registry import FACTORIES, LAZY
 from fusevm.ops import SECTIONS
 
@@ -44,7 +42,7 @@ SECTION_MODULES: Final[dict[str, tuple[str, ...]]] = {
 def load_all() -> None:
     """Import the generated handlers and name, for every other op, the modules to import
     on its first lookup."""
-    importlib.import_module(f"{__name__}.generated")
+    __import__(f"{__name__}.generated")
     for section, ops in SECTIONS.items():
         modules = tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
         for op in ops:
