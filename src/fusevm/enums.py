@@ -35,9 +35,11 @@ else:
         """Turns the public plain attributes of a class body into members."""
 
         def __new__(mcls, cls_name, bases, namespace):
-            members = [(k, v) for k, v in namespace.items() if _is_member(k, v)]
-            for k, _ in members:
-                del namespace[k]
+            members = namespace.pop("_members_", None)  # (given by the functional form)
+            if members is None:
+                members = [(k, v) for k, v in namespace.items() if _is_member(k, v)]
+                for k, _ in members:
+                    del namespace[k]
             cls = super().__new__(mcls, cls_name, bases, namespace)
             by_name = {}
             by_value = {}
@@ -57,8 +59,8 @@ else:
 
         def __call__(cls, value, names=None):
             if names is not None:  # the functional form: Base("Name", [(name, value), ...])
-                namespace = {"__module__": cls.__module__, "__qualname__": value}
-                namespace.update(names)
+                namespace = {"__module__": cls.__module__, "__qualname__": value,
+                             "_members_": list(names)}
                 return type(cls)(value, (cls,), namespace)
             member = cls._value2member_map_.get(value)
             if member is None:

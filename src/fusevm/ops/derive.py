@@ -66,13 +66,17 @@ OPS: Final[dict[int, OpSpec]] = {row.number: row for row in ROWS}
 BY_NAME: Final[dict[str, Op]] = {row.name: op for row, op in _MEMBERS}
 #: Section names in table order, with their ops.
 SECTIONS: Final[dict[str, tuple[Op, ...]]] = {}
+_in_section: dict[str, list[Op]] = {}
 for _row, _op in _MEMBERS:
-    SECTIONS[_row.section] = SECTIONS.get(_row.section, ()) + (_op,)
+    _in_section.setdefault(_row.section, []).append(_op)
+for _name, _ops in _in_section.items():
+    SECTIONS[_name] = tuple(_ops)
 
 
 def ops_with(flag: F) -> tuple[Op, ...]:
     """Every op carrying `flag`, in table order."""
-    return tuple(op for row, op in _MEMBERS if row.has(flag))
+    bit = flag._value_
+    return tuple(op for row, op in _MEMBERS if row.flags._value_ & bit)
 
 
 FUSED_OPS: Final = ops_with(F.FUSED)
