@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fusevm import ahead, ahead_generated
 from fusevm.interp.extapi import function_step
+from fusevm.jit import llvmlite_available
 from fusevm.records import dataclass
 from fusevm.shell.caps import Caps
 from fusevm.tools import gen_ahead
 
 
+@pytest.mark.skipif(not llvmlite_available(), reason="every module imports only with llvmlite")
 def test_the_file_is_current() -> None:
     # `python -m fusevm.tools.gen_ahead` rewrites it after a record class changes.
     srcs = gen_ahead.sources()

@@ -36,7 +36,12 @@ found in COMPILED.
 
 
 def sources() -> list[str]:
-    """Every source the package's modules give `fusevm.ahead`, sorted."""
+    """Every source the package's modules give `fusevm.ahead`, sorted.
+
+    Raises:
+        ModuleNotFoundError: a module of the package cannot be imported here (the file is
+            written where all of them can: with llvmlite installed).
+    """
     for info in pkgutil.walk_packages(fusevm.__path__, "fusevm."):
         if info.name not in _ENTRY_POINTS:
             importlib.import_module(info.name)
