@@ -20,15 +20,11 @@ if TYPE_CHECKING:
 else:
     _Function = type(lambda: None)  # (types.FunctionType without importing types)
 
-#: (module that asked, source) of every function made so far: what the generator collects.
-SOURCES: list[tuple[str, str]] = []
-
 
 def function(source: str, env: dict[str, Any], name: str, *, qualname: str | None = None,
-             defaults: tuple[Any, ...] | None = None, owner: str = "") -> Any:
+             defaults: tuple[Any, ...] | None = None) -> Any:
     """The function `name` that `exec(source, env)` would define (with `defaults` for its
-    parameters' defaults and `qualname`); `owner` is the module that asked."""
-    SOURCES.append((owner, source))
+    parameters' defaults and `qualname`)."""
     compiled = COMPILED.get(source)
     if compiled is None:
         exec(source, env)  # noqa: S102 - the callers' sources are built from their own data

@@ -43,6 +43,9 @@ else:
     #: Each record class's fields, in order: (name, default or _MISSING, factory or
     #: _MISSING, compared, shown).
     _FIELDS = {}
+    #: (module, source) of each record class's `__init__` (`fusevm.tools.gen_ahead`
+    #: compiles the package's own ahead).
+    _SOURCES = []
 
     def _frozen_setattr(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -98,8 +101,9 @@ else:
         src = (f"def __init__(self, {', '.join(params)}):\n    "
                + ("\n    ".join(body) or "pass"))
         # (Compiled with the package for its own record classes: fusevm.ahead.)
+        _SOURCES.append((cls.__module__, src))
         init = _function(src, env, "__init__", qualname=f"{cls.__qualname__}.__init__",
-                         defaults=tuple(defaults), owner=cls.__module__)
+                         defaults=tuple(defaults))
         ns["__init__"] = init
         if "__post_init__" in ns:
             raise TypeError(f"{cls.__name__}: __post_init__ is not supported here")

@@ -108,8 +108,8 @@ def function_step(fn: Callable[..., Any], stack: list[Any], ip: int, inputs: int
     values, returning its `outputs` (one value, a tuple of several, or None for none)."""
     make = _SHAPES.get((inputs, outputs))
     if make is None:
-        make = _SHAPES[(inputs, outputs)] = function(
-            _shape_source(inputs, outputs), {}, "make", owner=__name__)
+        make = _SHAPES[(inputs, outputs)] = function(_shape_source(inputs, outputs), {},
+                                                     "make")
     step = make(fn, stack, ip + 1)
     step.function = fn  # type: ignore[union-attr]  # what the baseline tier calls
     return step

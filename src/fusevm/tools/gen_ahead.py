@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import fusevm
-from fusevm import ahead
+from fusevm import records
 from fusevm.interp import extapi
 
 PATH = Path(__file__).resolve().parents[1] / "ahead_generated.py"
@@ -36,7 +36,8 @@ found in COMPILED.
 
 
 def sources() -> list[str]:
-    """Every source the package's modules give `fusevm.ahead`, sorted.
+    """The `__init__` sources of the package's record classes and the step makers of
+    AHEAD_SHAPES, sorted (what a process uses beyond them is compiled where it is used).
 
     Raises:
         ModuleNotFoundError: a module of the package cannot be imported here (the file is
@@ -45,7 +46,8 @@ def sources() -> list[str]:
     for info in pkgutil.walk_packages(fusevm.__path__, "fusevm."):
         if info.name not in _ENTRY_POINTS:
             importlib.import_module(info.name)
-    found = {src for owner, src in ahead.SOURCES if owner.partition(".")[0] == "fusevm"}
+    made: list[tuple[str, str]] = records._SOURCES  # type: ignore[attr-defined]
+    found = {src for module, src in made if module.partition(".")[0] == "fusevm"}
     return sorted(found | set(extapi.ahead_sources()))
 
 
