@@ -82,8 +82,6 @@ class Frame:
         return f"<Frame {kind} base={self.stack_base} ret={self.return_ip} slots={self.slots}>"
 
 
-
-
 class VM:
     """Runs one chunk. `run()` returns the value left on top of the stack, or None."""
 
