@@ -4,7 +4,8 @@ Each command is started `--runs` times, interleaved with the others, and its CPU
 + system of the child, from os.wait4) is recorded; the table gives each median and the
 median of its per-round ratios to `python -c pass` run by the same interpreter. The goal
 is a ratio of at most 1.5 for `fusevm awk 'BEGIN{}'` and `fusevm sh -c :`; `fusevm run`
-of a core-op program is measured beside them.
+of a core-op program is measured beside them, and so is the core alone (building and
+running a four-op chunk from `python -c`), which every command pays before its own work.
 
 The compile cache is warmed first (one run of each command), except for the `cold`
 line, which runs awk with the cache off (every program a user types once is compiled).
@@ -35,6 +36,7 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
     out: dict[str, tuple[list[str], dict[str, str]]] = {
         "python -c pass": ([PY, "-c", "pass"], {}),
         "python -c 'import fusevm'": ([PY, "-c", "import fusevm"], {}),
+        "core: build and run a chunk (python -c)": ([PY, "-c", _CORE], {}),
         "fusevm awk 'BEGIN{}'": ([*script, "awk", "BEGIN{}"], {}),
         "python -m fusevm.awk 'BEGIN{}'": ([PY, "-m", "fusevm.awk", "BEGIN{}"], {}),
         "fusevm sh -c :": ([*script, "sh", "-c", ":"], {}),
@@ -44,6 +46,14 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
                                                    {"FUSEVM_JIT_CACHE_DIR": "off"}),
     }
     return out
+
+
+#: The core half alone (op table, builder, verifier, fusion pass, interpreter), without a
+#: frontend or the command line: what every command pays before its own work.
+_CORE = ("from fusevm import ChunkBuilder, Op, VM\n"
+         "b = ChunkBuilder()\n"
+         "b.emit(Op.LoadInt, 2); b.emit(Op.LoadInt, 3); b.emit(Op.Add); b.emit(Op.PrintLn, 1)\n"
+         "VM(b.build()).run()")
 
 
 def _program() -> Path:

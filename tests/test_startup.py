@@ -8,7 +8,7 @@ happens. How long start-up takes is measured in benchmarks/bench_startup.py, not
 
 from __future__ import annotations
 
-import json
+import ast
 import os
 import subprocess
 import sys
@@ -31,14 +31,15 @@ HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.policy", "fusevm.jit
 def loaded_after(code: str, cache_dir: Path, *argv: str) -> tuple[list[str], str]:
     """The modules loaded by `code` in a fresh interpreter, and what it printed (`code`
     sees `argv` as ARGV)."""
-    script = (f"import json, sys\nARGV = {list(argv)!r}\n{code}\n"
-              "print('\\n' + json.dumps(sorted(sys.modules)))\n")
+    # repr, not json: json loads re, enum, functools and collections before `code` runs.
+    script = (f"import sys\nARGV = {list(argv)!r}\n{code}\n"
+              "print('\\n' + repr(sorted(sys.modules)))\n")
     env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(cache_dir)}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out, _, modules = proc.stdout.rstrip("\n").rpartition("\n")
-    found: list[str] = json.loads(modules)
+    found: list[str] = ast.literal_eval(modules)
     return found, out
 
 
@@ -63,6 +64,61 @@ def test_the_public_names_still_import(tmp_path: Path) -> None:
     modules, out = loaded_after(code, tmp_path)
     assert out.strip() == "5"
     assert not jit_modules(modules)
+
+
+#: Standard modules the core (op table, chunk builder, verifier, fusion pass, interpreter)
+#: never loads to build and run a small program: its enumerations are `fusevm.enums`, its
+#: records `fusevm.records`, numbers are parsed with str methods, the caches of per-chunk
+#: facts live on the chunk (no weakref), threading loads only for a run with a timeout,
+#: `collections.abc` names are for the type checker only, and modules load on demand through
+#: `__import__` (the importlib package brings `warnings`). Frontends and the command line
+#: load what they need on top of it.
+CORE_FREE = {"enum", "re", "functools", "collections", "collections.abc", "threading",
+             "signal", "weakref", "struct", "typing", "dataclasses", "contextlib", "inspect",
+             "atexit", "importlib", "warnings"}
+
+
+@pytest.mark.parametrize("program", [
+    "LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1",
+    "LoadInt 0\nSetSlot 0\ntop:\nPreIncSlotVoid 0\nGetSlot 0\nLoadInt 1\nNumLt\n"
+    "JumpIfTrue top\nGetSlot 0\nLoadFloat 0.5\nMul\nPrintLn 1",
+])
+def test_the_core_builds_and_runs_a_program_on_builtin_modules_only(
+        tmp_path: Path, program: str) -> None:
+    # The program is built through ChunkBuilder (the assembler's own parser is text work
+    # that brings `re`), fused, verified, prepared and run; the second one has a loop (run
+    # once: not hot enough for the baseline tier to compile it), so it is fused and its
+    # hot points counted.
+    code = ("from fusevm import ChunkBuilder, Op, VM\n"
+            "b = ChunkBuilder()\nlabels = {}\n"
+            "for line in ARGV[0].split('\\n'):\n"
+            "    if line.endswith(':'):\n"
+            "        b.bind(labels.setdefault(line[:-1], b.label()))\n"
+            "        continue\n"
+            "    name, *args = line.split()\n"
+            "    ops = [labels.setdefault(a, b.label()) if a.isidentifier() else "
+            "(float(a) if '.' in a else int(a)) for a in args]\n"
+            "    b.emit(getattr(Op, name), *ops)\n"
+            "VM(b.build()).run()")
+    modules, out = loaded_after(code, tmp_path, program)
+    assert out.strip() in ("5", "0.5")
+    assert not CORE_FREE & set(modules), sorted(CORE_FREE & set(modules))
+    assert not jit_modules(modules)
+    assert not [m for m in modules if m.startswith("fusevm.shell")]  # no shell op, no shell
+    # Only the handler modules of the ops used load (the generated ones and I/O here).
+    handlers = {m.rpartition(".")[2] for m in modules if m.startswith("fusevm.interp.handlers.")}
+    assert handlers == {"generated", "io"}, handlers
+
+
+def test_an_error_still_names_its_op_and_frames(tmp_path: Path) -> None:
+    # The error path's modules load with the first error: the message is complete.
+    code = ("from fusevm import ChunkBuilder, Op, VM, VMError\nimport sys\n"
+            "b = ChunkBuilder(source='t.fasm')\nb.emit(Op.LoadInt, 1, line=3)\n"
+            "b.emit(Op.LoadInt, 0, line=3)\nb.emit(Op.Mod, line=4)\n"
+            "try:\n    VM(b.build(fuse=False)).run()\nexcept VMError as e:\n"
+            "    print(e.op, e.ip, e.line, e.backtrace, 'fusevm.interp.backtrace' in sys.modules)")
+    _, out = loaded_after(code, tmp_path)
+    assert out.split() == ["Mod", "2", "4", "[('<main>',", "'t.fasm',", "4)]", "True"]
 
 
 #: Standard modules that cost a short command more than what it does with them: none of

@@ -9,7 +9,7 @@ line that starts with it) loads nothing it does not use: no op table, no VM, no 
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 # Not `from typing import TYPE_CHECKING`: importing typing would be most of what
 # `import fusevm` costs. Type checkers treat this name as true.
@@ -56,7 +56,8 @@ def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
+    value = getattr(sys.modules[home], name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -8,8 +8,6 @@ and, unless told not to, the fusion pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fusevm.digests import blake2b
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
@@ -20,6 +18,7 @@ from fusevm.values import is_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 MAX_POOL = 0x10000
@@ -29,7 +28,8 @@ class Chunk:
     """Compiled bytecode plus everything needed to run it."""
 
     __slots__ = ("ops", "constants", "names", "lines", "slot_count", "sub_chunks",
-                 "block_ranges", "sub_entries", "source", "_digest", "_entries", "__weakref__")
+                 "block_ranges", "sub_entries", "source", "_digest", "_entries", "derived",
+                 "__weakref__")
 
     def __init__(self, ops: Sequence[Instr], constants: Sequence[Any] = (),
                  names: Sequence[str] = (), lines: Sequence[int] | None = None,
@@ -50,6 +50,10 @@ class Chunk:
         self.source = source
         self._digest: str | None = None
         self._entries: dict[int, int] | None = None
+        #: What other layers work out about this very object, kept with it (the verifier's
+        #: verdict and analysis, the loop facts): not content, so equality, hashing and
+        #: serialization ignore it, and a copy starts without it.
+        self.derived: dict[str, Any] = {}
 
     def find_sub(self, name_index: int) -> int | None:
         """Entry ip of the function with this name index (first entry wins), or None."""

@@ -11,8 +11,6 @@ them over and over, so nothing needs a check per op (D18).
 
 from __future__ import annotations
 
-import weakref
-
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded, decode
 from fusevm.ops import F, OpSpec
@@ -39,7 +37,9 @@ class LoopFacts:
         return tuple(sorted(self.back_edges))
 
 
-_cache: weakref.WeakKeyDictionary[Chunk, LoopFacts] = weakref.WeakKeyDictionary()
+#: The key of a chunk's LoopFacts in `Chunk.derived` (so they are worked out once per chunk
+#: object and go with it).
+_FACTS = "loop_facts"
 
 
 def successors(d: Decoded, ip: int) -> tuple[int, ...]:
@@ -59,7 +59,7 @@ def _spec(instr: tuple[Any, ...]) -> OpSpec:
 
 def loop_facts(chunk: Chunk) -> LoopFacts:
     """The loop facts of a (verified) chunk, computed once per chunk object."""
-    found = _cache.get(chunk)
+    found: LoopFacts | None = chunk.derived.get(_FACTS)
     if found is not None:
         return found
     n = len(chunk.ops)
@@ -101,7 +101,7 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
                       tuple(sorted(entries)), tuple(hot), frozenset(returns),
                       {start: end for start, end in chunk.block_ranges})
-    _cache[chunk] = found
+    chunk.derived[_FACTS] = found
     return found
 
 

@@ -9,7 +9,8 @@ at run time `dataclass` builds the same class from the annotations: a positional
 keyword `__init__` with the defaults, `__eq__`, `__hash__` (frozen and eq, as
 dataclasses does), `__repr__`, `__match_args__`, `__slots__` with `slots=True`, and
 assignment refused with `frozen=True`. Only these options are accepted; anything else is a
-TypeError, so a record that needs more uses `dataclasses` itself.
+TypeError, so a record that needs more uses `dataclasses` itself. The `__init__` of the
+package's own record classes is compiled ahead (`fusevm.ahead`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError, dataclass, field, replace
 else:
+    from fusevm.ahead import function as _function
+
     _MISSING = object()
 
     class FrozenInstanceError(AttributeError):
@@ -40,6 +43,9 @@ else:
     #: Each record class's fields, in order: (name, default or _MISSING, factory or
     #: _MISSING, compared, shown).
     _FIELDS = {}
+    #: (module, source) of each record class's `__init__` (`fusevm.tools.gen_ahead`
+    #: compiles the package's own ahead).
+    _SOURCES = []
 
     def _frozen_setattr(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -71,16 +77,18 @@ else:
 
         # __init__ from source, as dataclasses does: an instance is made at the cost of a
         # plain class's.
-        params, body, env = [], [], {"_set": object.__setattr__}
+        params, body, env, defaults = [], [], {"_set": object.__setattr__}, []
         for i, (name, default, factory, _, _) in enumerate(fields):
             if factory is not _MISSING:
                 env[f"_f{i}"] = factory
                 params.append(f"{name}=_MISSING")
+                defaults.append(_MISSING)
                 value = f"_f{i}() if {name} is _MISSING else {name}"
                 env["_MISSING"] = _MISSING
             elif default is not _MISSING:
                 env[f"_d{i}"] = default
                 params.append(f"{name}=_d{i}")
+                defaults.append(default)
                 value = name
             else:
                 if any(p.count("=") for p in params):
@@ -92,9 +100,10 @@ else:
                         else f"self.{name} = {value}")
         src = (f"def __init__(self, {', '.join(params)}):\n    "
                + ("\n    ".join(body) or "pass"))
-        exec(src, env)  # noqa: S102 - source built from the class's own field names
-        init = env["__init__"]
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        # (Compiled with the package for its own record classes: fusevm.ahead.)
+        _SOURCES.append((cls.__module__, src))
+        init = _function(src, env, "__init__", qualname=f"{cls.__qualname__}.__init__",
+                         defaults=tuple(defaults))
         ns["__init__"] = init
         if "__post_init__" in ns:
             raise TypeError(f"{cls.__name__}: __post_init__ is not supported here")

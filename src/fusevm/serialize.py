@@ -22,11 +22,10 @@ result is verified. Any problem raises FormatError, and nothing else.
 
 from __future__ import annotations
 
-import enum
 import struct
-from collections.abc import Callable
 
 from fusevm.digests import blake2b
+from fusevm.enums import IntEnum
 from fusevm.errors import BuildError, FormatError, VMError
 from fusevm.limits import MAX_NESTING
 from fusevm.ops import OPS, SCHEMA_HASH, Kind, Op
@@ -34,6 +33,7 @@ from fusevm.values import NativeFn, Ref, Status, Undef
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 MAGIC: Final = b"FVMC"
@@ -43,7 +43,7 @@ _HEADER: Final = struct.Struct("<4sH8sI")
 _CHECK_LEN: Final = 16
 
 
-class _Tag(enum.IntEnum):
+class _Tag(IntEnum):
     UNDEF = 0
     FALSE = 1
     TRUE = 2

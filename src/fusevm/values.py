@@ -13,12 +13,10 @@ points (D6).
 from __future__ import annotations
 
 import math
-import re
-import struct
-from collections.abc import Callable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from decimal import Context, Decimal
     from typing import Any, Final, NoReturn, TypeAlias
 
@@ -271,37 +269,54 @@ def ieee_pow(x: float, y: float) -> float:
 
 # -- String -> number parsing ---------------------------------------------------------------
 
-# fullmatch, not match + `$` (which accepts a trailing newline). re.ASCII keeps IGNORECASE
-# from matching non-ASCII look-alikes such as the dotless "ı" in "ınf", which float() rejects.
-# The int pattern caps significant digits at 19: longer values overflow i64 anyway, and the
-# cap keeps int() away from its digit limit on huge inputs.
-_INT_RE: Final = re.compile(r"([+-]?)0*([0-9]{1,19})", re.ASCII)
-_FLOAT_RE: Final = re.compile(
-    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
-    re.ASCII | re.IGNORECASE,
-)
+# Written out with str methods rather than `re` (which costs every process start-up more
+# than these functions ever do). Only ASCII text can be a number: `isdigit()` of an ASCII
+# string accepts exactly 0-9, and `float()` is handed only text already checked, so its own
+# extras (underscores, surrounding blanks, non-ASCII digits) never get through.
 
 
 def parse_int(s: str) -> int:
     """Parse `[+-]?[0-9]+` (whole string, ASCII digits) to an i64; else, or on overflow, 0."""
     if s.isascii() and s.isdigit() and len(s) <= 18:
         return int(s)
-    m = _INT_RE.fullmatch(s)
-    if m is None:
+    if not s.isascii():
         return 0
-    n = int(m.group(2))
-    if m.group(1) == "-":
-        n = -n
+    negative = s[:1] == "-"
+    body = s[1:] if s[:1] in ("+", "-") else s
+    if not body.isdigit():
+        return 0
+    # More than 19 significant digits overflows i64 anyway, and the cap keeps int() away
+    # from its digit limit on huge inputs.
+    digits = body.lstrip("0") or "0"
+    if len(digits) > 19:
+        return 0
+    n = -int(digits) if negative else int(digits)
     return n if -0x8000000000000000 <= n <= 0x7FFFFFFFFFFFFFFF else 0
+
+
+def _is_float_text(s: str) -> bool:
+    """`[+-]?` then `[0-9]+(.[0-9]*)?` or `.[0-9]+`, with an optional `e[+-]?[0-9]+`, or
+    inf, infinity, nan in any case: the whole of an ASCII string."""
+    body = s[1:] if s[:1] in ("+", "-") else s
+    low = body.lower()
+    if low in ("inf", "infinity", "nan"):
+        return True
+    mantissa, e, exponent = low.partition("e")
+    if e:
+        digits = exponent[1:] if exponent[:1] in ("+", "-") else exponent
+        if not digits.isdigit():
+            return False
+    whole, dot, fraction = mantissa.partition(".")
+    if whole:
+        return whole.isdigit() and (not fraction or fraction.isdigit())
+    return bool(dot) and fraction.isdigit()
 
 
 def parse_float(s: str) -> float:
     """Parse a decimal or inf/infinity/nan literal (whole string) to a float; else 0.0."""
-    if s.isascii() and s.isdigit():
+    if s.isascii() and (s.isdigit() or _is_float_text(s)):
         return float(s)
-    if _FLOAT_RE.fullmatch(s) is None:
-        return 0.0
-    return float(s)
+    return 0.0
 
 
 # -- Number -> string -----------------------------------------------------------------------
@@ -607,15 +622,14 @@ def _quote(s: str) -> str:
     return '"' + "".join(map(_escape_char, s)) + '"'
 
 
-_NAN_BITS: Final = struct.unpack("<Q", struct.pack("<d", math.nan))[0]
-
-
 def format_float(x: float) -> str:
     """repr(x), except that a NaN other than math.nan spells out its 64 bits
     (`nan(0xfff8000000000000)`), so its sign and payload survive a round trip."""
     if x != x:
-        bits = struct.unpack("<Q", struct.pack("<d", x))[0]
-        if bits != _NAN_BITS:
+        import struct  # only for a NaN: most processes never format one
+
+        bits, nan_bits = struct.unpack("<2Q", struct.pack("<2d", x, math.nan))
+        if bits != nan_bits:
             return f"nan(0x{bits:016x})"
     return repr(x)
 

@@ -11,8 +11,6 @@ region's base, so the interpreter can pop without checks.
 
 from __future__ import annotations
 
-import weakref
-
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
@@ -22,6 +20,8 @@ from fusevm.records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Final
+
     from fusevm.chunk import Chunk
 
 State = tuple[int, tuple[int, ...]]  # (depth, depths at which enclosing PushFrames began)
@@ -141,14 +141,21 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[bool]:
     return kinds
 
 
-#: Chunks that passed `verify`, by identity (Chunk equality is by content, so no WeakSet).
-_verified: weakref.WeakValueDictionary[int, Chunk] = weakref.WeakValueDictionary()
+# Kept in `Chunk.derived`, so per chunk object (Chunk equality is by content) and gone
+# with it: True once the chunk passed `verify`, and its Analysis.
+_VERIFIED: Final = "verified"
+_ANALYSIS: Final = "analysis"
 
 
 def ensure_verified(chunk: Chunk) -> None:
     """Verify a chunk unless this very object already passed (the VM's load-time check)."""
-    if _verified.get(id(chunk)) is not chunk:
+    if not is_verified(chunk):
         verify(chunk)
+
+
+def is_verified(chunk: Chunk) -> bool:
+    """Whether this very chunk object passed `verify` (or was marked verified)."""
+    return bool(chunk.derived.get(_VERIFIED))
 
 
 def mark_verified(chunk: Chunk) -> None:
@@ -156,7 +163,7 @@ def mark_verified(chunk: Chunk) -> None:
     chunk rebuilt from the bytes of one that was verified (serialize.load(trusted=True))."""
     for sub in chunk.sub_chunks:
         mark_verified(sub)
-    _verified[id(chunk)] = chunk
+    chunk.derived[_VERIFIED] = True
 
 
 def verify(chunk: Chunk) -> Analysis:
@@ -169,31 +176,20 @@ def verify(chunk: Chunk) -> Analysis:
 
 def _verify_tree(chunk: Chunk) -> Analysis:
     an = _verify(chunk)
-    key = id(chunk)
-    if _verified.get(key) is not chunk:
-        weakref.finalize(chunk, _analyses.pop, key, None)
-    _verified[key] = chunk
-    _analyses[key] = an
+    chunk.derived[_VERIFIED] = True
+    chunk.derived[_ANALYSIS] = an
     return an
-
-
-#: The analysis of each chunk in `_verified` (dropped with the chunk).
-_analyses: dict[int, Analysis] = {}
 
 
 def analysis(chunk: Chunk) -> Analysis:
     """The verifier's facts about a chunk: verified once per chunk object."""
-    key = id(chunk)
-    if _verified.get(key) is chunk:
-        found = _analyses.get(key)
-        if found is not None:
-            return found
-    return verify(chunk)
+    found: Analysis | None = chunk.derived.get(_ANALYSIS)
+    return found if found is not None else verify(chunk)
 
 
 def _verify(chunk: Chunk) -> Analysis:
     for sub in chunk.sub_chunks:
-        if _verified.get(id(sub)) is not sub:
+        if not sub.derived.get(_VERIFIED):
             _verify_tree(sub)
     decoded = _check_static(chunk)
     n = len(decoded)

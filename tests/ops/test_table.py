@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import fusevm.interp.vm  # noqa: F401 - the VM registers the handlers
 from fusevm.interp.registry import FACTORIES
 from fusevm.ops import BY_NAME, OPS, SCHEMA_HASH, SECTIONS, F, Kind, Op
 from fusevm.ops.fuses import items as fuse_items

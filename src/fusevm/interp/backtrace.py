@@ -9,8 +9,6 @@ shown as `<block N>`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fusevm.chunk import Chunk
 from fusevm.errors import BacktraceFrame, VMError
 from fusevm.instr import decode
@@ -18,6 +16,7 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 

@@ -39,13 +39,13 @@ Callers must hold no reference of their own to the container when they call a he
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, MutableMapping, MutableSequence
 
 from fusevm.errors import TypeMismatch
 from fusevm.values import kind_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, MutableMapping, MutableSequence
     from typing import Any, Final
 else:
     Any = object  # run-time stand-in: only the type checker reads it
@@ -60,7 +60,8 @@ _ANY_LIMIT = 0
 _ARRAY_LIMIT = 0
 _HASH_LIMIT = 0
 
-Store = MutableSequence[Any] | MutableMapping[Any, Any]
+if TYPE_CHECKING:
+    Store = MutableSequence[Any] | MutableMapping[Any, Any]
 
 
 def writable(store: Store, key: Any) -> Any:

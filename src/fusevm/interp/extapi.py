@@ -47,14 +47,14 @@ by-reference values and are never copied.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from fusevm.ahead import function
 from fusevm.interp.cow import writable
 from fusevm.interp.registry import HALT, Step
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from collections.abc import Callable
+    from typing import Any, Final, TypeVar
 
     T = TypeVar("T")
 
@@ -62,6 +62,15 @@ __all__ = ["HALT", "OperandStack", "Step", "function_step", "gathered_step"]
 
 #: Step makers by (inputs, outputs): `make(fn, stack, nxt) -> step`.
 _SHAPES: dict[tuple[int, int], Callable[[Any, list[Any], int], Step]] = {}
+
+#: The shapes whose step makers are compiled with the package (`fusevm.ahead`); any other
+#: is compiled at its first use.
+AHEAD_SHAPES: Final = tuple((p, q) for p in range(5) for q in range(3))
+
+
+def ahead_sources() -> list[str]:
+    """The sources of the AHEAD_SHAPES' step makers (for `fusevm.tools.gen_ahead`)."""
+    return [_shape_source(p, q) for p, q in AHEAD_SHAPES]
 
 
 def _shape_source(p: int, q: int) -> str:
@@ -99,9 +108,8 @@ def function_step(fn: Callable[..., Any], stack: list[Any], ip: int, inputs: int
     values, returning its `outputs` (one value, a tuple of several, or None for none)."""
     make = _SHAPES.get((inputs, outputs))
     if make is None:
-        namespace: dict[str, Any] = {}
-        exec(_shape_source(inputs, outputs), namespace)  # noqa: S102 - generated from counts
-        make = _SHAPES[(inputs, outputs)] = namespace["make"]
+        make = _SHAPES[(inputs, outputs)] = function(_shape_source(inputs, outputs), {},
+                                                     "make")
     step = make(fn, stack, ip + 1)
     step.function = fn  # type: ignore[union-attr]  # what the baseline tier calls
     return step

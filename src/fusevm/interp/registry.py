@@ -8,40 +8,38 @@ methods into the closure at preparation time is what makes dispatch one indexed 
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-
-from fusevm.ops import OPS, Op
+from fusevm.ops import Op
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
     from fusevm.interp.vm import VM
-else:
-    Any = object  # run-time stand-in: only the type checker reads it
 
-Step = Callable[[], int]
-Factory = Callable[["VM", tuple[Any, ...], int], Step]
+    Step = Callable[[], int]
+    Factory = Callable[["VM", tuple[Any, ...], int], Step]
+else:
+    # Run-time stand-ins: only the type checker reads them (modules import `Step` for
+    # their annotations).
+    Any = Step = Factory = object
 
 #: Returned by a step to stop the run loop (any value >= len(ops) would do; this is unique).
 HALT: Final = 1 << 62
 
-#: The module that registers an op's factory, for ops whose module loads on first use
+#: The modules that register an op's factory, for ops whose modules load on first use
 #: (filled by `fusevm.interp.handlers.load_all`).
-LAZY: dict[Op, str] = {}
+LAZY: dict[Op, tuple[str, ...]] = {}
 
 
 class _Factories(dict[Op, Factory]):
-    """The factory of each op. Looking up an op of a section whose handler module has not
-    been imported yet (see LAZY) imports it, so a chunk that never uses such an op never
-    loads that module."""
+    """The factory of each op. Looking up an op whose handler module has not been imported
+    yet (see LAZY) imports it, so a chunk that never uses such an op never loads that
+    module."""
 
     def __missing__(self, op: Op) -> Factory:
-        module = LAZY.get(op)
-        if module is None:
-            raise KeyError(op)
-        importlib.import_module(module)
+        for module in LAZY.get(op, ()):
+            __import__(module)  # (not importlib.import_module: its package costs start-up)
         return dict.__getitem__(self, op)
 
 
@@ -64,6 +62,6 @@ def handler(*ops: Op) -> Callable[[Factory], Factory]:
 def check_complete() -> None:
     """Every core op has exactly one handler, registered or to be loaded with its module
     (the registry's exhaustiveness check)."""
-    missing = [OPS[n].name for n in OPS if Op(n) not in FACTORIES and Op(n) not in LAZY]
+    missing = [op.name for op in Op if op not in FACTORIES and not LAZY.get(op)]
     if missing:
         raise RuntimeError(f"ops without a handler: {', '.join(missing)}")

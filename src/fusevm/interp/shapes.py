@@ -6,12 +6,11 @@ stack discipline of those shapes is written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.interp.registry import Step
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from fusevm.interp.vm import VM

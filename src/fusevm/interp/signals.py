@@ -6,20 +6,26 @@ VM blocked in a system call). Native code holds the main thread, where Python ru
 handlers, so the signal also reaches a watcher thread through the wakeup fd (written by
 the C-level handler at once); native units release the GIL, and the watcher's
 `vm.interrupt()` sets the fuel word they poll at loop headers.
+
+This runs in every command, so it uses the C modules under `signal` and `threading`
+(`_signal`, `_thread`): those two wrappers import `enum`, `functools` and `collections`,
+about a third of starting Python, for enum signal names and Thread objects not needed here.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
-import signal
-import threading
-from types import FrameType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal  # the same functions, as the type checker knows them
+    from types import FrameType
     from typing import Any
 
     from fusevm.interp.vm import VM
+else:
+    import _signal
 
 
 class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interrupts(vm):`
@@ -32,17 +38,21 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
     def __init__(self, vm: VM) -> None:
         self.vm = vm
         self.asked = False
-        self.watcher: threading.Thread | None = None
+        #: Held by the watcher thread while it runs (None: no watcher was started).
+        self.watcher: Any = None
 
     def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
+        try:
+            self.previous: Any = _signal.signal(_signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread: signals are not ours to handle
             return
-        self.previous: Any = signal.signal(signal.SIGINT, self._on_sigint)
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
-        self.old_wakeup = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
-        self.watcher = threading.Thread(target=self._watch, name="fusevm-sigint", daemon=True)
-        self.watcher.start()
+        self.old_wakeup = _signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        self.watcher = _thread.allocate_lock()
+        self.watcher.acquire()
+        # Not joined at exit, like a daemon thread: it ends when the pipe closes.
+        _thread.start_new_thread(self._watch, ())
 
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.asked:
@@ -51,22 +61,25 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
         self.vm.interrupt()
 
     def _watch(self) -> None:
-        read_fd, vm = self.read_fd, self.vm
-        while True:
-            try:
-                data = os.read(read_fd, 64)
-            except OSError:
-                return
-            if not data:
-                return
-            if signal.SIGINT in data:
-                vm.interrupt()
+        read_fd, vm, sigint = self.read_fd, self.vm, _signal.SIGINT
+        try:
+            while True:
+                try:
+                    data = os.read(read_fd, 64)
+                except OSError:
+                    return
+                if not data:
+                    return
+                if sigint in data:
+                    vm.interrupt()
+        finally:
+            self.watcher.release()
 
     def __exit__(self, *exc: object) -> None:
         if self.watcher is None:
             return
-        signal.set_wakeup_fd(self.old_wakeup)
+        _signal.set_wakeup_fd(self.old_wakeup)
         os.close(self.write_fd)
-        self.watcher.join(1.0)
+        self.watcher.acquire(timeout=1.0)
         os.close(self.read_fd)
-        signal.signal(signal.SIGINT, self.previous)
+        _signal.signal(_signal.SIGINT, self.previous)

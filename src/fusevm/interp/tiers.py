@@ -9,7 +9,7 @@ first use and calls `function(vm, **options)`, which installs a tier hook with
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ def _provider(name: str, function: str | None = None) -> Any:
     found = _resolved.get(key)
     if found is None:
         module, _, named = PROVIDERS[name].partition(":")
-        found = _resolved[key] = getattr(importlib.import_module(module), function or named)
+        __import__(module)  # (the importlib package costs start-up time)
+        found = _resolved[key] = getattr(sys.modules[module], function or named)
     return found
 
 

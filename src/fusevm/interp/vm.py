@@ -12,8 +12,6 @@ from __future__ import annotations
 import gc
 import io
 import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
 
 from fusevm.chunk import Chunk
 from fusevm.errors import (
@@ -28,25 +26,28 @@ from fusevm.errors import (
     VMError,
 )
 from fusevm.interp import tiers
-from fusevm.interp.backtrace import backtrace
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
-from fusevm.interp.names import op_name
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
 from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
-from fusevm.shell.caps import Caps
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from threading import Timer
     from typing import Any, Final, TextIO
 
+    from fusevm.errors import BacktraceFrame
+    from fusevm.shell.caps import Caps
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
+
+    Builtin = Callable[..., Any]
 else:
     Any = object  # run-time stand-in: only the type checker reads it
 
@@ -81,9 +82,6 @@ class Frame:
         return f"<Frame {kind} base={self.stack_base} ret={self.return_ip} slots={self.slots}>"
 
 
-Builtin = Callable[..., Any]
-
-
 class VM:
     """Runs one chunk. `run()` returns the value left on top of the stack, or None."""
 
@@ -99,7 +97,7 @@ class VM:
         self.stack_api = OperandStack(self.stack)
         self.strict_int = strict_int
         self.max_depth = max_depth
-        self.caps = caps if caps is not None else Caps.ALL
+        self._caps = caps
         #: Largest string (characters) or container (elements) an op may build.
         self.max_size = max_size
         self.stdout = stdout
@@ -166,6 +164,16 @@ class VM:
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
         self._load(self.chunk if chunk is None else chunk)
+
+    @property
+    def caps(self) -> Caps:
+        """What the shell ops may touch (D12): everything unless the VM was given less."""
+        caps = self._caps
+        if caps is None:
+            # Loaded here: a VM that never asks (no shell op) never loads the shell package.
+            from fusevm.shell.caps import Caps
+            caps = self._caps = Caps.ALL
+        return caps
 
     # -- handler surface -------------------------------------------------------------
 
@@ -449,12 +457,14 @@ class VM:
         if max_steps is not None:
             if type(max_steps) is not int or max_steps < 0:
                 raise ValueError(f"max_steps must be a non-negative int, not {max_steps!r}")
-        timer: threading.Timer | None = None
+        timer: Timer | None = None
         generation = self._run_generation
         if timeout is not None:
             if not timeout > 0:
                 raise ValueError(f"timeout must be a positive number of seconds, "
                                  f"not {timeout!r}")
+            import threading  # only with a timeout: its import costs every command start-up
+
             timer = threading.Timer(timeout, self._timed_out, (generation,))
             timer.daemon = True
             timer.start()
@@ -576,13 +586,13 @@ class VM:
                 raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
                                      source=self.chunk.source,
                                      line=self.chunk.line_of(ip)).add_backtrace(
-                                         backtrace(self.chunk, self.frames, ip)) from e
+                                         self._backtrace(ip)) from e
         except (Interrupted, BudgetExceeded) as e:
             # The op at ip did not run: a later run() starts with it.
             self.ip = ip
             raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
                            line=self.chunk.line_of(ip)).add_backtrace(
-                               backtrace(self.chunk, self.frames, ip)) from None
+                               self._backtrace(ip)) from None
         except VMError as e:
             # A tier running many ops in one step says which one raised.
             at = ip if self._fault_ip is None else self._fault_ip
@@ -590,7 +600,7 @@ class VM:
             self.ip = at + 1
             raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
                            line=self.chunk.line_of(at)).add_backtrace(
-                               backtrace(self.chunk, self.frames, at)) from e.__cause__
+                               self._backtrace(at)) from e.__cause__
         except MemoryError as e:
             # The size limit (max_size) stops every op that grows a value; this catches
             # what it cannot foresee (an extension's own allocation).
@@ -604,7 +614,7 @@ class VM:
             raise VMError("Python recursion limit reached (blocks nested too deeply)",
                           op=self._op_name(ip), ip=ip, source=self.chunk.source,
                           line=self.chunk.line_of(ip)).add_backtrace(
-                              backtrace(self.chunk, self.frames, ip)) from e
+                              self._backtrace(ip)) from e
         except Exception as e:
             # A frontend's extension step failing with a Python error is that op's error
             # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
@@ -617,7 +627,7 @@ class VM:
             raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
                           ip=at, source=self.chunk.source,
                           line=self.chunk.line_of(at)).add_backtrace(
-                              backtrace(self.chunk, self.frames, at)) from e
+                              self._backtrace(at)) from e
         if ip == HALT:
             self.halted = True
             self.ip = n
@@ -625,8 +635,15 @@ class VM:
             self.ip = ip
         return ip
 
+    # An error's path: these modules load with the first error.
+
     def _op_name(self, ip: int) -> str | None:
+        from fusevm.interp.names import op_name
         return op_name(self.chunk, ip)
+
+    def _backtrace(self, ip: int) -> list[BacktraceFrame]:
+        from fusevm.interp.backtrace import backtrace
+        return backtrace(self.chunk, self.frames, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.

@@ -20,7 +20,7 @@ disk cache for a front end's chunk, the configuration) does not load the tiers.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
+    value = getattr(sys.modules[home], name)
     globals()[name] = value  # later lookups skip this function
     return value
 

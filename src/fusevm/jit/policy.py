@@ -28,15 +28,14 @@ through the log (D13).
 
 from __future__ import annotations
 
-import importlib
 import sys
 import weakref
-from types import ModuleType
 
 from fusevm.jit.config import get_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
@@ -112,7 +111,7 @@ def load_with_tiers(module: str) -> None:
     """Import `module` when the tiers load (at once if they have): a front end's native
     lowerings (`fusevm.lang.awk.jit`) cost nothing to a run that never gets hot."""
     if PLANNER in sys.modules:
-        importlib.import_module(module)
+        __import__(module)
     elif module not in _companions:
         _companions.append(module)
 
@@ -120,14 +119,16 @@ def load_with_tiers(module: str) -> None:
 def load_companions() -> None:
     """Import the modules `load_with_tiers` named (`plan.py` calls this as it loads)."""
     for module in _companions:
-        importlib.import_module(module)
+        __import__(module)
 
 
 def planner() -> ModuleType:
     """The decision module (`plan.py`), imported on first use."""
     global _planner
     if _planner is None:
-        _planner = importlib.import_module(PLANNER)
+        # (__import__, not importlib.import_module: the importlib package costs start-up)
+        __import__(PLANNER)
+        _planner = sys.modules[PLANNER]
     return _planner
 
 

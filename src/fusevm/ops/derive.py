@@ -5,9 +5,8 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 
 from __future__ import annotations
 
-import enum
-
 from fusevm.digests import blake2b
+from fusevm.enums import IntEnum
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import ROWS
 
@@ -27,7 +26,7 @@ def _check(rows: tuple[OpSpec, ...]) -> None:
 _check(ROWS)
 
 
-class _OpBase(enum.IntEnum):
+class _OpBase(IntEnum):
     """One member per core op, named by its CamelCase mnemonic; `.spec` is its table row."""
 
     spec: OpSpec
@@ -42,11 +41,12 @@ class _OpBase(enum.IntEnum):
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from enum import EnumMeta
     from typing import Final
 
     # The members are created from the table at import; tell the type checker that any
     # attribute of Op is an Op member.
-    class _OpMeta(enum.EnumMeta):
+    class _OpMeta(EnumMeta):
         def __getattr__(cls, name: str) -> Op: ...
 
     class Op(_OpBase, metaclass=_OpMeta):
@@ -54,8 +54,7 @@ if TYPE_CHECKING:
 else:
     Op = _OpBase("Op", [(row.name, row.number) for row in ROWS])
     Op.__doc__ = _OpBase.__doc__
-# Members are looked up once here: `Op(number)` and Flag arithmetic go through enum's
-# Python-level machinery, which costs every process start-up time for each call.
+# Members are looked up once here, not with `Op(number)` per use.
 _MEMBERS: Final[tuple[tuple[OpSpec, Op], ...]] = tuple((row, Op[row.name]) for row in ROWS)
 for _row, _op in _MEMBERS:
     _op.spec = _row
@@ -67,13 +66,17 @@ OPS: Final[dict[int, OpSpec]] = {row.number: row for row in ROWS}
 BY_NAME: Final[dict[str, Op]] = {row.name: op for row, op in _MEMBERS}
 #: Section names in table order, with their ops.
 SECTIONS: Final[dict[str, tuple[Op, ...]]] = {}
+_in_section: dict[str, list[Op]] = {}
 for _row, _op in _MEMBERS:
-    SECTIONS[_row.section] = SECTIONS.get(_row.section, ()) + (_op,)
+    _in_section.setdefault(_row.section, []).append(_op)
+for _name, _ops in _in_section.items():
+    SECTIONS[_name] = tuple(_ops)
 
 
 def ops_with(flag: F) -> tuple[Op, ...]:
     """Every op carrying `flag`, in table order."""
-    return tuple(op for row, op in _MEMBERS if row.has(flag))
+    bit = flag._value_
+    return tuple(op for row, op in _MEMBERS if row.flags._value_ & bit)
 
 
 FUSED_OPS: Final = ops_with(F.FUSED)
@@ -82,11 +85,10 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 
 
 def _schema_hash() -> str:
-    h = blake2b(digest_size=8)
-    for row in ROWS:
-        kinds = ",".join(k.value for k in row.kinds)
-        h.update(f"{row.number}:{row.name}:{kinds}:{row.effect.text}\n".encode())
-    return h.hexdigest()
+    # One line per op, hashed as one text (one update, not one per row: start-up time).
+    text = "".join(f"{row.number}:{row.name}:{','.join([o.kind.value for o in row.operands])}:"
+                   f"{row.effect.text}\n" for row in ROWS)
+    return blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 #: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized

@@ -22,12 +22,11 @@ call (`fusevm.baseline.extbodies`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from fusevm.ops.spec import OpSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any, Final
 
 #: Per-VM names a body may use, and how a VM provides each.

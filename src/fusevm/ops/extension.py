@@ -39,9 +39,7 @@ frontend module can be reloaded).
 
 from __future__ import annotations
 
-import struct
-import threading
-from collections.abc import Callable, Iterator, Mapping
+import _thread
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
@@ -51,15 +49,16 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
     from typing import Any, Final
+
+    Handler = Callable[..., Any]
+    #: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core protocol).
+    Factory = Callable[[Any, tuple[Any, ...], int], Callable[[], int]]
+    #: `binder(vm, operands) -> fn`, with `fn(*inputs) -> output | tuple of outputs | None`.
+    Binder = Callable[[Any, tuple[Any, ...]], Callable[..., Any]]
 else:
     Any = object  # run-time stand-in: only the type checker reads it
-
-Handler = Callable[..., Any]
-#: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core handler protocol).
-Factory = Callable[[Any, tuple[Any, ...], int], Callable[[], int]]
-#: `binder(vm, operands) -> fn`, with `fn(*inputs) -> output | tuple of outputs | None`.
-Binder = Callable[[Any, tuple[Any, ...]], Callable[..., Any]]
 
 #: Extension ids below this are reserved so that they never look like core numbers.
 MIN_EXT_ID: Final = 0x0100
@@ -271,7 +270,7 @@ class ExtensionSet:
 
 # -- Registry ----------------------------------------------------------------
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # (threading's import costs start-up time)
 _sets: dict[str, ExtensionSet] = {}
 #: `_sets`' values as of the last registration (read without the lock: preparing a chunk
 #: looks up every extension op it holds).
@@ -325,6 +324,8 @@ def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
     shift = 0
     for o, value in zip(spec.operands, operands):
         if o.kind is Kind.FLOAT:
+            import struct  # only for a FLOAT operand: no frontend's start-up pays for it
+
             bits = struct.unpack("<Q", struct.pack("<d", float(value)))[0]
         else:
             bits = int(value) & ((1 << o.kind.bits) - 1)
@@ -341,6 +342,8 @@ def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
         bits = (payload >> shift) & ((1 << o.kind.bits) - 1)
         shift += o.kind.bits
         if o.kind is Kind.FLOAT:
+            import struct
+
             out.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
         elif o.kind.signed and bits >> (o.kind.bits - 1):
             out.append(bits - (1 << o.kind.bits))

@@ -8,17 +8,8 @@ fused ops, the benchmark builder and the tests all read it through `items()`.
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
 from fusevm.ops.spec import OpSpec
 from fusevm.records import dataclass
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Final
-
-_LABEL_DEF: Final = re.compile(r"^@([A-Za-z_]\w*):\s*(.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +28,12 @@ def parse(text: str) -> tuple[Item, ...]:
     for raw in text.split(";"):
         piece = raw.strip()
         labels: list[str] = []
-        while True:
-            m = _LABEL_DEF.match(piece)
-            if not m:
+        while piece.startswith("@"):
+            name, colon, rest = piece[1:].partition(":")
+            if not colon or not name.isidentifier():
                 break
-            labels.append(m.group(1))
-            piece = m.group(2).strip()
+            labels.append(name)
+            piece = rest.strip()
         words = piece.split()
         out.append(Item(tuple(labels), words[0] if words else None, tuple(words[1:])))
     return tuple(out)
@@ -52,9 +43,11 @@ def items(spec: OpSpec) -> tuple[Item, ...]:
     """The items of a fused op's row (ValueError for an op that is not fused)."""
     if spec.fuses is None:
         raise ValueError(f"{spec.name} has no `fuses` text")
-    return _parsed(spec.fuses)
+    found = _PARSED.get(spec.fuses)
+    if found is None:
+        found = _PARSED[spec.fuses] = parse(spec.fuses)
+    return found
 
 
-@cache
-def _parsed(text: str) -> tuple[Item, ...]:
-    return parse(text)
+#: Parsed items by text: every pass over a chunk asks again for the same few rows.
+_PARSED: dict[str, tuple[Item, ...]] = {}

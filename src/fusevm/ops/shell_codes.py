@@ -10,14 +10,14 @@ accepts `Redirect 1 >>`, `TestFile -f` and
 
 from __future__ import annotations
 
-import enum
+from fusevm.enums import IntEnum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final, Self
 
 
-class _Coded(enum.IntEnum):
+class _Coded(IntEnum):
     """Shared `symbol`/`from_symbol` behaviour; subclasses fill in `_symbols()`."""
 
     @classmethod

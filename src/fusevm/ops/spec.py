@@ -7,8 +7,7 @@ stands for) is read from an `OpSpec`. Nothing here names a particular op.
 
 from __future__ import annotations
 
-import enum
-
+from fusevm.enums import Enum, Flag
 from fusevm.records import dataclass, field
 
 TYPE_CHECKING = False
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-class Kind(enum.Enum):
+class Kind(Enum):
     """Operand kinds. Each fixes a value range, a serialized width and an assembler syntax."""
 
     INT = "INT"  # i64 immediate
@@ -70,26 +69,26 @@ POOL_KINDS: Final = {
 }
 
 
-class F(enum.Flag):
+class F(Flag):
     """Semantic facts about an op. JIT capability is not a flag: see the lowering registry."""
 
     NONE = 0
-    BRANCH = enum.auto()  # may continue at a TARGET operand
-    TERMINATOR = enum.auto()  # never falls through to the next op
-    CALL = enum.auto()  # enters a function frame
-    RETURN = enum.auto()  # leaves the current function frame (halts at the root, D2)
-    SCOPE = enum.auto()  # pushes or pops a scope frame
-    MAY_RAISE = enum.auto()  # can raise a VMError for some operand values
-    PURE = enum.auto()  # result depends only on inputs; no state touched
-    FUSED = enum.auto()  # a superinstruction with a `fuses` expansion
-    SHELL = enum.auto()  # routed to the shell host
-    IO = enum.auto()  # reads or writes the VM's stdin/stdout
-    EXTENDED = enum.auto()  # dispatches to a frontend's extension handler
-    HOT_COUNTER = enum.auto()  # a loop back-edge or function entry where hotness is counted
-    SPAWN = enum.auto()  # starts processes (capability `spawn`)
-    FS_READ = enum.auto()  # reads the file system (capability `fs_read`)
-    FS_WRITE = enum.auto()  # writes the file system (capability `fs_write`)
-    BLOCK_CALL = enum.auto()  # runs a block range (higher-order ops)
+    BRANCH = 1 << 0  # may continue at a TARGET operand
+    TERMINATOR = 1 << 1  # never falls through to the next op
+    CALL = 1 << 2  # enters a function frame
+    RETURN = 1 << 3  # leaves the current function frame (halts at the root, D2)
+    SCOPE = 1 << 4  # pushes or pops a scope frame
+    MAY_RAISE = 1 << 5  # can raise a VMError for some operand values
+    PURE = 1 << 6  # result depends only on inputs; no state touched
+    FUSED = 1 << 7  # a superinstruction with a `fuses` expansion
+    SHELL = 1 << 8  # routed to the shell host
+    IO = 1 << 9  # reads or writes the VM's stdin/stdout
+    EXTENDED = 1 << 10  # dispatches to a frontend's extension handler
+    HOT_COUNTER = 1 << 11  # a loop back-edge or function entry where hotness is counted
+    SPAWN = 1 << 12  # starts processes (capability `spawn`)
+    FS_READ = 1 << 13  # reads the file system (capability `fs_read`)
+    FS_WRITE = 1 << 14  # writes the file system (capability `fs_write`)
+    BLOCK_CALL = 1 << 15  # runs a block range (higher-order ops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +218,7 @@ class OpSpec:
         return tuple(o.kind for o in self.operands)
 
     def has(self, flag: F) -> bool:
-        # Plain int arithmetic: enum.Flag's own `&` builds a new member on every call, and
+        # Plain int arithmetic: Flag's own `&` looks up a member on every call, and
         # the verifier and JIT ask this for every op of every chunk.
         return bool(self.flags._value_ & flag._value_)
 

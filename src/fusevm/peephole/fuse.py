@@ -26,7 +26,6 @@ takes the line of its window's first op. Rounds repeat until the chunk stops cha
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
 
 from fusevm.instr import Instr, decode, with_operands
 from fusevm.ops import F, Op
@@ -35,6 +34,8 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from fusevm.chunk import Chunk
 
 if TYPE_CHECKING:

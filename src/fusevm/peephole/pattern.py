@@ -9,8 +9,6 @@ the sequence back, so a fused op and its expansion always come from the same tex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fusevm.instr import Instr
 from fusevm.ops import BY_NAME, FUSED_OPS, F, Kind, Op, OpSpec
 from fusevm.ops.fuses import items as fuse_items
@@ -18,6 +16,7 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any, Final
 
 # -- Pattern structure ----------------------------------------------------------------

@@ -1,30 +1,51 @@
-"""Op handlers, one module per table section; importing them fills the registry."""
+"""Op handlers, one module per concept; importing one fills the registry with its factories.
+
+`generated` (every op with a body: constants, stack, variables, arithmetic, comparisons,
+jumps, the fused slot ops) loads with the VM. Every other module loads when a chunk first
+uses an op of a section it serves (`registry.FACTORIES` imports it on the first lookup), so a
+chunk of a few core ops never loads the math, container, higher-order or shell machinery.
+"""
 
 from __future__ import annotations
 
-import importlib
-
-from fusevm.interp.registry import LAZY
+from fusevm.interp.registry import FACTORIES, LAZY
 from fusevm.ops import SECTIONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_MODULES = ("generated", "stack", "variables", "containers", "arith", "compare", "control",
-            "io", "higher_order", "fused", "extended", "math")
-
-#: Op-table sections whose handler module loads when a chunk first uses one of their ops:
-#: the shell ops' handlers bring the shell's machinery (expansion, redirection, traps)
-#: with them, which a chunk without shell ops never needs.
-ON_FIRST_USE: Final = {"Shell": "shell"}
+#: The modules holding the handlers of each op-table section's ops without a body
+#: (sections whose every op has a body need none).
+SECTION_MODULES: Final[dict[str, tuple[str, ...]]] = {
+    "Stack": ("stack",),
+    "Variables": ("variables",),
+    "Arrays": ("containers",),
+    "Hashes": ("containers",),
+    "Collections": ("containers",),
+    "Arithmetic": ("arith",),
+    "String": ("compare",),
+    "Comparison": ("compare",),
+    "Logical / Bitwise": ("compare", "arith"),
+    "Functions": ("control",),
+    "Scope": ("control",),
+    "I/O": ("io",),
+    "Higher-order": ("higher_order",),
+    "Fused": ("fused",),
+    "Builtins": ("extended",),
+    "Extension point": ("extended",),
+    "Shell": ("shell",),
+    "Math": ("math",),
+}
 
 
 def load_all() -> None:
-    """Import every handler module (each registers its factories on import), and name the
-    module of each op whose module loads on first use."""
-    for name in _MODULES:
-        importlib.import_module(f"{__name__}.{name}")
-    for section, name in ON_FIRST_USE.items():
-        for op in SECTIONS[section]:
-            LAZY[op] = f"{__name__}.{name}"
+    """Import the generated handlers and name, for every other op, the modules to import
+    on its first lookup."""
+    __import__(f"{__name__}.generated")
+    for section, ops in SECTIONS.items():
+        modules = tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
+        for op in ops:
+            if op not in FACTORIES:
+                LAZY[op] = modules
+

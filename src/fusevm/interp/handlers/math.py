@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.registry import Step, handler
@@ -15,6 +14,7 @@ from fusevm.values import INT_MAX, ieee_pow, to_float, to_int, wrap64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 

@@ -9,8 +9,6 @@ other command-running ops update `$?` (last_status) (D12).
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.errors import HostError, VMError
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
@@ -20,6 +18,10 @@ from fusevm.shell.expand import tilde_reads_passwd
 from fusevm.shell.hostbase import chunk_runner
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def flatten_args(values: list[Any]) -> list[str]:

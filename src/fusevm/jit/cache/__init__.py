@@ -20,15 +20,15 @@ long code takes to get: tier choice, thresholds and results are the same without
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from types import CodeType, ModuleType
 
 from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from pathlib import Path
+    from types import CodeType, ModuleType
 
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key

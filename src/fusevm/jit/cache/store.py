@@ -37,12 +37,11 @@ on the first write and every `RESCAN_EVERY` writes, since other processes write 
 
 from __future__ import annotations
 
+import _thread  # (threading's import costs start-up: its locks are these)
 import marshal
 import os
 import struct
-import threading
 import time
-from collections.abc import Callable
 
 from fusevm.digests import blake2b
 from fusevm.jit.config import TraceJitConfig, default_cache_path, get_config
@@ -50,6 +49,7 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
     from typing import Any, Final
 
@@ -258,7 +258,7 @@ class Store:
 
     def __init__(self, config: Callable[[], TraceJitConfig] = get_config) -> None:
         self._config = config
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self.stats = DiskStats()
         #: Programmatic overrides: None = not set (the configuration decides).
         self.dir_override: str | None = None
@@ -505,7 +505,7 @@ class Store:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        return f"{os.getpid()}.{threading.get_ident()}.{seq}"
+        return f"{os.getpid()}.{_thread.get_ident()}.{seq}"
 
     # -- writing --------------------------------------------------------------------------
 
