@@ -10,12 +10,42 @@ found in COMPILED.
 COMPILED = {}
 
 
+def __init__(self, address, keepalive, blob, entry_offset, pipeline, codegen, timings):
+    self.address = address
+    self.keepalive = keepalive
+    self.blob = blob
+    self.entry_offset = entry_offset
+    self.pipeline = pipeline
+    self.codegen = codegen
+    self.timings = _f6() if timings is _MISSING else timings
+
+
+COMPILED['def __init__(self, address, keepalive, blob, entry_offset, pipeline, codegen, timings=_MISSING):\n    self.address = address\n    self.keepalive = keepalive\n    self.blob = blob\n    self.entry_offset = entry_offset\n    self.pipeline = pipeline\n    self.codegen = codegen\n    self.timings = _f6() if timings is _MISSING else timings'] = __init__
+
+
+def __init__(self, analysis, regions, region_of):
+    _set(self, 'analysis', analysis)
+    _set(self, 'regions', regions)
+    _set(self, 'region_of', region_of)
+
+
+COMPILED["def __init__(self, analysis, regions, region_of):\n    _set(self, 'analysis', analysis)\n    _set(self, 'regions', regions)\n    _set(self, 'region_of', region_of)"] = __init__
+
+
 def __init__(self, any, block_end):
     self.any = any
     self.block_end = block_end
 
 
 COMPILED['def __init__(self, any, block_end):\n    self.any = any\n    self.block_end = block_end'] = __init__
+
+
+def __init__(self, args, result):
+    _set(self, 'args', args)
+    _set(self, 'result', result)
+
+
+COMPILED["def __init__(self, args, result):\n    _set(self, 'args', args)\n    _set(self, 'result', result)"] = __init__
 
 
 def __init__(self, ascii, wide_properties, wide_ranges):
@@ -66,6 +96,59 @@ def __init__(self, brk, cont, slot, scopes):
 COMPILED['def __init__(self, brk, cont, slot, scopes):\n    self.brk = brk\n    self.cont = cont\n    self.slot = slot\n    self.scopes = scopes'] = __init__
 
 
+def __init__(self, chunk, entry, kind, ips, depth, base_slots, size):
+    _set(self, 'chunk', chunk)
+    _set(self, 'entry', entry)
+    _set(self, 'kind', kind)
+    _set(self, 'ips', ips)
+    _set(self, 'depth', depth)
+    _set(self, 'base_slots', base_slots)
+    _set(self, 'size', size)
+
+
+COMPILED["def __init__(self, chunk, entry, kind, ips, depth, base_slots, size):\n    _set(self, 'chunk', chunk)\n    _set(self, 'entry', entry)\n    _set(self, 'kind', kind)\n    _set(self, 'ips', ips)\n    _set(self, 'depth', depth)\n    _set(self, 'base_slots', base_slots)\n    _set(self, 'size', size)"] = __init__
+
+
+def __init__(self, compiles, compile_seconds, runs, cache_hits, deopts, refusals, warmups, reopts):
+    self.compiles = compiles
+    self.compile_seconds = compile_seconds
+    self.runs = runs
+    self.cache_hits = cache_hits
+    self.deopts = deopts
+    self.refusals = refusals
+    self.warmups = warmups
+    self.reopts = reopts
+
+
+COMPILED['def __init__(self, compiles=_d0, compile_seconds=_d1, runs=_d2, cache_hits=_d3, deopts=_d4, refusals=_d5, warmups=_d6, reopts=_d7):\n    self.compiles = compiles\n    self.compile_seconds = compile_seconds\n    self.runs = runs\n    self.cache_hits = cache_hits\n    self.deopts = deopts\n    self.refusals = refusals\n    self.warmups = warmups\n    self.reopts = reopts'] = __init__
+
+
+def __init__(self, compiles, compile_seconds, runs, deopts):
+    self.compiles = compiles
+    self.compile_seconds = compile_seconds
+    self.runs = runs
+    self.deopts = deopts
+
+
+COMPILED['def __init__(self, compiles=_d0, compile_seconds=_d1, runs=_d2, deopts=_d3):\n    self.compiles = compiles\n    self.compile_seconds = compile_seconds\n    self.runs = runs\n    self.deopts = deopts'] = __init__
+
+
+def __init__(self, constants, micro, blocks, block_at, exit, rpo, tracked, live_in, live, refusal):
+    self.constants = constants
+    self.micro = micro
+    self.blocks = blocks
+    self.block_at = block_at
+    self.exit = exit
+    self.rpo = rpo
+    self.tracked = tracked
+    self.live_in = live_in
+    self.live = live
+    self.refusal = refusal
+
+
+COMPILED['def __init__(self, constants, micro, blocks, block_at, exit, rpo, tracked, live_in, live, refusal=_d9):\n    self.constants = constants\n    self.micro = micro\n    self.blocks = blocks\n    self.block_at = block_at\n    self.exit = exit\n    self.rpo = rpo\n    self.tracked = tracked\n    self.live_in = live_in\n    self.live = live\n    self.refusal = refusal'] = __init__
+
+
 def __init__(self, decoded, depth, max_depth, arity, returns_value):
     self.decoded = decoded
     self.depth = depth
@@ -100,6 +183,32 @@ def __init__(self, enabled, block_threshold, region_threshold, trace_threshold, 
 
 
 COMPILED["def __init__(self, enabled=_d0, block_threshold=_d1, region_threshold=_d2, trace_threshold=_d3, max_side_exits=_d4, max_inline_recursion=_d5, max_trace_chain=_d6, max_trace_len=_d7, cache_enabled=_d8, cache_dir=_d9, cache_max_bytes=_d10, first_pipeline=_d11, first_codegen=_d12, reopt_after=_d13, reopt_after_seconds=_d14, reopt_pipeline=_d15, reopt_codegen=_d16, reopt_background=_d17, max_units=_d18):\n    _set(self, 'enabled', enabled)\n    _set(self, 'block_threshold', block_threshold)\n    _set(self, 'region_threshold', region_threshold)\n    _set(self, 'trace_threshold', trace_threshold)\n    _set(self, 'max_side_exits', max_side_exits)\n    _set(self, 'max_inline_recursion', max_inline_recursion)\n    _set(self, 'max_trace_chain', max_trace_chain)\n    _set(self, 'max_trace_len', max_trace_len)\n    _set(self, 'cache_enabled', cache_enabled)\n    _set(self, 'cache_dir', cache_dir)\n    _set(self, 'cache_max_bytes', cache_max_bytes)\n    _set(self, 'first_pipeline', first_pipeline)\n    _set(self, 'first_codegen', first_codegen)\n    _set(self, 'reopt_after', reopt_after)\n    _set(self, 'reopt_after_seconds', reopt_after_seconds)\n    _set(self, 'reopt_pipeline', reopt_pipeline)\n    _set(self, 'reopt_codegen', reopt_codegen)\n    _set(self, 'reopt_background', reopt_background)\n    _set(self, 'max_units', max_units)"] = __init__
+
+
+def __init__(self, entry, ops, leaders, entries, hot, stop):
+    _set(self, 'entry', entry)
+    _set(self, 'ops', ops)
+    _set(self, 'leaders', leaders)
+    _set(self, 'entries', entries)
+    _set(self, 'hot', hot)
+    _set(self, 'stop', stop)
+
+
+COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stop):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stop', stop)"] = __init__
+
+
+def __init__(self, entry_kinds, states, edges, order, exit, traps, polls, skips):
+    self.entry_kinds = entry_kinds
+    self.states = states
+    self.edges = edges
+    self.order = order
+    self.exit = exit
+    self.traps = _f5() if traps is _MISSING else traps
+    self.polls = polls
+    self.skips = skips
+
+
+COMPILED['def __init__(self, entry_kinds, states, edges, order, exit, traps=_MISSING, polls=_d6, skips=_d7):\n    self.entry_kinds = entry_kinds\n    self.states = states\n    self.edges = edges\n    self.order = order\n    self.exit = exit\n    self.traps = _f5() if traps is _MISSING else traps\n    self.polls = polls\n    self.skips = skips'] = __init__
 
 
 def __init__(self, fd, copy, inheritable):
@@ -139,6 +248,27 @@ def __init__(self, flags, width, precision, conversion):
 COMPILED["def __init__(self, flags, width, precision, conversion):\n    _set(self, 'flags', flags)\n    _set(self, 'width', width)\n    _set(self, 'precision', precision)\n    _set(self, 'conversion', conversion)"] = __init__
 
 
+def __init__(self, fn, reads_slots, writes_slots, origin):
+    _set(self, 'fn', fn)
+    _set(self, 'reads_slots', reads_slots)
+    _set(self, 'writes_slots', writes_slots)
+    _set(self, 'origin', origin)
+
+
+COMPILED["def __init__(self, fn, reads_slots=_d1, writes_slots=_d2, origin=_d3):\n    _set(self, 'fn', fn)\n    _set(self, 'reads_slots', reads_slots)\n    _set(self, 'writes_slots', writes_slots)\n    _set(self, 'origin', origin)"] = __init__
+
+
+def __init__(self, forms, seconds, bound, entries, unwinds):
+    self.forms = forms
+    self.seconds = seconds
+    self.bound = bound
+    self.entries = entries
+    self.unwinds = unwinds
+
+
+COMPILED['def __init__(self, forms=_d0, seconds=_d1, bound=_d2, entries=_d3, unwinds=_d4):\n    self.forms = forms\n    self.seconds = seconds\n    self.bound = bound\n    self.entries = entries\n    self.unwinds = unwinds'] = __init__
+
+
 def __init__(self, global_arrays, global_scalars, param_arrays):
     self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays
     self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars
@@ -146,6 +276,46 @@ def __init__(self, global_arrays, global_scalars, param_arrays):
 
 
 COMPILED['def __init__(self, global_arrays=_MISSING, global_scalars=_MISSING, param_arrays=_MISSING):\n    self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays\n    self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars\n    self.param_arrays = _f2() if param_arrays is _MISSING else param_arrays'] = __init__
+
+
+def __init__(self, headers, counted, paired):
+    _set(self, 'headers', headers)
+    _set(self, 'counted', counted)
+    _set(self, 'paired', paired)
+
+
+COMPILED["def __init__(self, headers, counted, paired):\n    _set(self, 'headers', headers)\n    _set(self, 'counted', counted)\n    _set(self, 'paired', paired)"] = __init__
+
+
+def __init__(self, index, name, start, end, succs, preds):
+    self.index = index
+    self.name = name
+    self.start = start
+    self.end = end
+    self.succs = _f4() if succs is _MISSING else succs
+    self.preds = _f5() if preds is _MISSING else preds
+
+
+COMPILED['def __init__(self, index, name, start, end, succs=_MISSING, preds=_MISSING):\n    self.index = index\n    self.name = name\n    self.start = start\n    self.end = end\n    self.succs = _f4() if succs is _MISSING else succs\n    self.preds = _f5() if preds is _MISSING else preds'] = __init__
+
+
+def __init__(self, ip, slot, limit):
+    _set(self, 'ip', ip)
+    _set(self, 'slot', slot)
+    _set(self, 'limit', limit)
+
+
+COMPILED["def __init__(self, ip, slot, limit):\n    _set(self, 'ip', ip)\n    _set(self, 'slot', slot)\n    _set(self, 'limit', limit)"] = __init__
+
+
+def __init__(self, ip, sub, d, expanded_from):
+    _set(self, 'ip', ip)
+    _set(self, 'sub', sub)
+    _set(self, 'd', d)
+    _set(self, 'expanded_from', expanded_from)
+
+
+COMPILED["def __init__(self, ip, sub, d, expanded_from=_d3):\n    _set(self, 'ip', ip)\n    _set(self, 'sub', sub)\n    _set(self, 'd', d)\n    _set(self, 'expanded_from', expanded_from)"] = __init__
 
 
 def __init__(self, kind, text, line, col, offset, end, number):
@@ -188,6 +358,16 @@ def __init__(self, name):
 
 
 COMPILED["def __init__(self, name):\n    _set(self, 'name', name)"] = __init__
+
+
+def __init__(self, name, address, sig, keepalive):
+    _set(self, 'name', name)
+    _set(self, 'address', address)
+    _set(self, 'sig', sig)
+    _set(self, 'keepalive', keepalive)
+
+
+COMPILED["def __init__(self, name, address, sig, keepalive=_d3):\n    _set(self, 'name', name)\n    _set(self, 'address', address)\n    _set(self, 'sig', sig)\n    _set(self, 'keepalive', keepalive)"] = __init__
 
 
 def __init__(self, name, decode_escape, gnu_escapes, class_names, capture):
@@ -241,6 +421,21 @@ def __init__(self, op, args):
 COMPILED["def __init__(self, op, args):\n    _set(self, 'op', op)\n    _set(self, 'args', args)"] = __init__
 
 
+def __init__(self, op, source, tree, inputs, outputs, operands, uses, temps, stored):
+    _set(self, 'op', op)
+    _set(self, 'source', source)
+    _set(self, 'tree', tree)
+    _set(self, 'inputs', inputs)
+    _set(self, 'outputs', outputs)
+    _set(self, 'operands', operands)
+    _set(self, 'uses', uses)
+    _set(self, 'temps', temps)
+    _set(self, 'stored', stored)
+
+
+COMPILED["def __init__(self, op, source, tree, inputs, outputs, operands, uses, temps, stored):\n    _set(self, 'op', op)\n    _set(self, 'source', source)\n    _set(self, 'tree', tree)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)\n    _set(self, 'operands', operands)\n    _set(self, 'uses', uses)\n    _set(self, 'temps', temps)\n    _set(self, 'stored', stored)"] = __init__
+
+
 def __init__(self, op, steps, narrow, size, ops, loops):
     _set(self, 'op', op)
     _set(self, 'steps', steps)
@@ -283,6 +478,17 @@ def __init__(self, path, status, message):
 COMPILED["def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'path', path)\n    _set(self, 'status', status)\n    _set(self, 'message', message)"] = __init__
 
 
+def __init__(self, source, line_ip, constants, written, guards):
+    _set(self, 'source', source)
+    _set(self, 'line_ip', line_ip)
+    _set(self, 'constants', constants)
+    _set(self, 'written', written)
+    _set(self, 'guards', guards)
+
+
+COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)"] = __init__
+
+
 def __init__(self, source, literal, groups):
     _set(self, 'source', source)
     _set(self, 'literal', literal)
@@ -320,6 +526,14 @@ def __init__(self, spec, owner):
 COMPILED["def __init__(self, spec, owner):\n    _set(self, 'spec', spec)\n    _set(self, 'owner', owner)"] = __init__
 
 
+def __init__(self, stack, slots):
+    self.stack = stack
+    self.slots = slots
+
+
+COMPILED['def __init__(self, stack, slots):\n    self.stack = stack\n    self.slots = slots'] = __init__
+
+
 def __init__(self, start, count, ops, line):
     _set(self, 'start', start)
     _set(self, 'count', count)
@@ -328,6 +542,17 @@ def __init__(self, start, count, ops, line):
 
 
 COMPILED["def __init__(self, start, count, ops, line):\n    _set(self, 'start', start)\n    _set(self, 'count', count)\n    _set(self, 'ops', ops)\n    _set(self, 'line', line)"] = __init__
+
+
+def __init__(self, stats, count, unit, failure, deopt_streak):
+    self.stats = stats
+    self.count = count
+    self.unit = unit
+    self.failure = failure
+    self.deopt_streak = deopt_streak
+
+
+COMPILED['def __init__(self, stats, count=_d1, unit=_d2, failure=_d3, deopt_streak=_d4):\n    self.stats = stats\n    self.count = count\n    self.unit = unit\n    self.failure = failure\n    self.deopt_streak = deopt_streak'] = __init__
 
 
 def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):
@@ -349,6 +574,24 @@ def __init__(self, text, inputs, outputs):
 
 
 COMPILED["def __init__(self, text, inputs, outputs):\n    _set(self, 'text', text)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)"] = __init__
+
+
+def __init__(self, tier, source, kinds, strict, ops, blocks, ir_text, helper_ids, traps, compile_seconds, pipeline, codegen):
+    self.tier = tier
+    self.source = source
+    self.kinds = kinds
+    self.strict = strict
+    self.ops = ops
+    self.blocks = blocks
+    self.ir_text = ir_text
+    self.helper_ids = helper_ids
+    self.traps = traps
+    self.compile_seconds = compile_seconds
+    self.pipeline = pipeline
+    self.codegen = codegen
+
+
+COMPILED['def __init__(self, tier, source, kinds, strict, ops, blocks, ir_text, helper_ids, traps, compile_seconds, pipeline, codegen):\n    self.tier = tier\n    self.source = source\n    self.kinds = kinds\n    self.strict = strict\n    self.ops = ops\n    self.blocks = blocks\n    self.ir_text = ir_text\n    self.helper_ids = helper_ids\n    self.traps = traps\n    self.compile_seconds = compile_seconds\n    self.pipeline = pipeline\n    self.codegen = codegen'] = __init__
 
 
 def __init__(self, value):
