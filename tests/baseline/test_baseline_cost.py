@@ -153,3 +153,34 @@ def test_an_inner_loop_counts_the_runs_of_the_loops_around_it() -> None:
     assert compiler.worth_after(big, index, inner, 2, [0, 399, 1]) is None  # last run
     assert vm.run() == 400 * sum(range(400))
     assert compiler.stats()["compiles"] == before + 1
+
+
+def test_a_short_loop_no_longer_counted_enters_its_region_once_compiled() -> None:
+    # The first loop is short: its header stops being counted at once. The second, in the
+    # same region, is long and compiles it: the first loop's header then enters that code
+    # too (a VM running the chunk again runs both loops compiled).
+    text = """
+        LoadInt 0
+        SetSlot 0
+    a:
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 10
+        NumLt
+        JumpIfTrue a
+        LoadInt 0
+        SetSlot 1
+    b:
+        PreIncSlotVoid 1
+        GetSlot 1
+        LoadInt 100000
+        NumLt
+        JumpIfTrue b
+        GetSlot 1
+    """
+    chunk = assemble(text, source="two-loops.fasm")
+    vm = VM(chunk)
+    assert vm.run() == 100000
+    first, second = sorted(loop_facts(chunk).back_edges)
+    assert compiler.compiled_at(chunk, second)
+    assert vm._code is not None and vm._code[first] is not vm._plain[first]

@@ -364,8 +364,11 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
         run, steps = make(vm, vm._plain, code)
         COUNTERS.runs += 1
         region = cp.regions[index]
+        plain = vm._plain
         for e in region.entries:
-            if e not in region.hot and e != h:
+            # A hot point still counted asks for its step itself; one no longer counted
+            # (a short loop: `short_loop`) gets it now, or the code would leave there.
+            if e != h and (e not in region.hot or code[e] is plain[e]):
                 vm.install_step(e, steps[e])
         found = (code, run, steps)
         bound[index] = found
