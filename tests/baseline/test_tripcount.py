@@ -174,3 +174,22 @@ def test_a_loop_with_a_call_is_not_counted() -> None:
     facts = loop_facts(chunk)
     (header,) = facts.back_edges
     assert tripcount.counted(chunk, facts, header) is None
+
+
+@pytest.mark.parametrize("relation", ["lt", "le", "gt", "ge", "eq", "ne"])
+@pytest.mark.parametrize("swapped", [False, True])
+@pytest.mark.parametrize("stay", [False, True])
+def test_what_is_left_is_the_first_failing_test(relation: str, swapped: bool,
+                                                stay: bool) -> None:
+    import operator
+    for step in (1, -1, 3, -2):
+        for counter, offset, limit in ((0, 0, 10), (0, 1, 10), (7, 0, -5), (-4, 2, 4),
+                                       (10, -1, 10)):
+            c = tripcount.Counted(0, step, offset, limit, getattr(operator, relation),
+                                  swapped, stay)
+            brute = next((i for i in range(200) if not c.goes_on(counter, i)), None)
+            got = c.remaining(counter)
+            if brute is None:
+                assert got is not None and got > 200
+            else:
+                assert got == brute + 1

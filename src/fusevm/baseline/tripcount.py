@@ -47,6 +47,8 @@ class Counted:
     stay: bool
 
     def goes_on(self, counter: int, iteration: int) -> bool:
+        """Whether the exit test keeps the loop going on iteration `iteration` from an
+        entry with the counter at `counter`."""
         x = counter + iteration * self.step + self.offset
         truth = self.relation(self.limit, x) if self.swapped else self.relation(x, self.limit)
         return bool(truth) == self.stay
@@ -58,20 +60,36 @@ class Counted:
             return None
         if not self.goes_on(counter, 0):
             return 1
-        # The first iteration whose test fails: doubling, then halving (a comparison of
-        # a counter moving one way changes its truth once).
-        good, bad = 0, 1
-        while self.goes_on(counter, bad):
-            good, bad = bad, bad * 2
-            if bad >= LONG:
-                return LONG
-        while bad - good > 1:
-            mid = (good + bad) // 2
-            if self.goes_on(counter, mid):
-                good = mid
-            else:
-                bad = mid
-        return bad + 1
+        bound = _BOUNDS.get((self.relation, self.swapped, self.stay))
+        if bound is not None:
+            # The loop goes on while x < B (sign 1) or x > B (sign -1), x moving by `step`.
+            sign, shift = bound
+            if self.step * sign <= 0:
+                return LONG  # moving away from the bound: it never fails
+            gap = (self.limit + shift - counter - self.offset) * sign
+            first = -(-gap // (self.step * sign))  # the first iteration past the bound
+            return min(first + 1, LONG)
+        # An (in)equality: x == limit goes on for this iteration only (the counter
+        # moves); x != limit until the counter lands on it, if it ever does.
+        if (self.relation is operator.eq) == self.stay:
+            return 2
+        gap = self.limit - counter - self.offset
+        if gap % self.step == 0 and gap // self.step > 0:
+            return min(gap // self.step + 1, LONG)
+        return LONG
+
+
+#: The ordering tests as a bound the counter stays on one side of: (relation, swapped,
+#: the truth that goes on) -> (1: x < limit + shift, -1: x > limit + shift).
+_BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
+    (operator.lt, False, True): (1, 0), (operator.le, False, True): (1, 1),
+    (operator.gt, False, True): (-1, 0), (operator.ge, False, True): (-1, -1),
+    (operator.lt, False, False): (-1, -1), (operator.le, False, False): (-1, 0),
+    (operator.gt, False, False): (1, 1), (operator.ge, False, False): (1, 0),
+    (operator.gt, True, True): (1, 0), (operator.ge, True, True): (1, 1),
+    (operator.lt, True, True): (-1, 0), (operator.le, True, True): (-1, -1),
+    (operator.gt, True, False): (-1, -1), (operator.ge, True, False): (-1, 0),
+    (operator.lt, True, False): (1, 1), (operator.le, True, False): (1, 0)}
 
 
 # -- What the ops do, read from their bodies -------------------------------------------
