@@ -99,7 +99,7 @@ def test_a_long_loop_compiles_once_and_a_short_one_never() -> None:
     assert compiler.stats()["compiles"] == before + 1
 
 
-def test_a_long_counted_loop_compiles_at_its_second_entry() -> None:
+def test_a_long_counted_loop_compiles_at_its_first_look() -> None:
     # What is left of a counted loop is known from its counter: a long one compiles at
     # once, a short one never, and the tier stops counting its entries.
     long = assemble(LOOP.format(n=100_000), source="counted-long.fasm")

@@ -145,6 +145,9 @@ MARGIN: Final = 1.5
 #: Entries of a function entry or block start before the tier first looks at its region
 #: (working out what a region costs and saves takes about as long as a thousand ops).
 FIRST_LOOK: Final = 1000
+#: Entries of a loop header before the tier first looks at its loop: no loop that ends
+#: sooner is worth even that look (about 50 us: `tripcount`), let alone compiling.
+LOOP_FIRST_LOOK: Final = 64
 
 
 def compiled_at(chunk: Chunk, h: int) -> bool:
@@ -231,7 +234,7 @@ def short_loop(chunk: Chunk, h: int, slots: list[Any]) -> bool:
     in no other loop) and ends too soon for compiling to pay, whatever its region: each of
     its ops runs once an iteration and costs at least (1 + LOOP_COST) * COMPILE_COST to
     compile, so fewer iterations than MARGIN times that never pay (`worth_after` would
-    say so too). Cheap (no region is planned): short runs ask it at a loop's second entry.
+    say so too). Cheap (no region is planned): short runs ask it at a loop's first look.
     """
     facts = loop_facts(chunk)
     counted = tripcount.counted(chunk, facts, h)
@@ -342,12 +345,12 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     (`worth_after`), how many more entries to wait."""
     chunk = vm.chunk
     if entered is not None and not _made.get(chunk):
-        if h not in loop_facts(chunk).back_edges:
-            if entered < FIRST_LOOK:
-                # Nothing about a function or block is worked out before then: most
-                # short runs end first.
-                return FIRST_LOOK - entered
-        elif short_loop(chunk, h, vm.slots):
+        # Nothing about a hot point is worked out before its first look: most short
+        # runs end first.
+        first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+        if entered < first:
+            return first - entered
+        if first == LOOP_FIRST_LOOK and short_loop(chunk, h, vm.slots):
             return None
     cp = plan(chunk)
     index = _region_index(cp, h)
