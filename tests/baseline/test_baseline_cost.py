@@ -184,3 +184,52 @@ def test_a_short_loop_no_longer_counted_enters_its_region_once_compiled() -> Non
     first, second = sorted(loop_facts(chunk).back_edges)
     assert compiler.compiled_at(chunk, second)
     assert vm._code is not None and vm._code[first] is not vm._plain[first]
+
+
+def test_a_short_loop_that_runs_again_still_compiles_once_hot() -> None:
+    # A short loop in the root stops being counted for the rest of its run, but a VM that
+    # runs the chunk again counts it on, and it compiles once the runs add up; a short
+    # loop in a function is never given up (each call runs it again).
+    chunk = assemble(LOOP.format(n=100), source="rerun.fasm")
+    (header,) = loop_facts(chunk).back_edges
+    vm = VM(chunk)
+    for _ in range(400):
+        vm.reset()
+        assert vm.run() == 100
+        if compiler.compiled_at(chunk, header):
+            break
+    assert compiler.compiled_at(chunk, header)
+    text = """
+        LoadInt 0
+        SetSlot 0
+    again:
+        LoadInt 10
+        Call f 1
+        Pop
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 3000
+        NumLt
+        JumpIfTrue again
+        GetSlot 0
+        Jump end
+    .sub f
+        SetSlot 0
+    top:
+        GetSlot 0
+        LoadInt 0
+        NumLe
+        JumpIfTrue done
+        GetSlot 0
+        Dec
+        SetSlot 0
+        Jump top
+    done:
+        LoadInt 1
+        ReturnValue
+    end:
+    """
+    calls = assemble(text, source="short-in-f.fasm")
+    assert VM(calls).run() == 3000
+    inner = max(loop_facts(calls).back_edges)
+    assert compiler.compiled_at(calls, inner)

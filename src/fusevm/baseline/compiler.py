@@ -1,8 +1,11 @@
-"""Compiling regions (once per chunk) and binding them to a VM; the fault handler.
+"""When a region is worth compiling, compiling it (once per chunk), binding it to a VM.
 
-Compiled code is cached per chunk object and region; each VM binds it to its own stack,
-globals and interpreter steps (`make(vm, plain, code)`), and installs the region's entry
-points in its code array. Stats go to `stats()` (`"baseline"` in `JitCompiler.stats()`).
+The decision (`worth_after`) weighs what compiling costs against what is left to run: the
+iterations left of a counted loop (`tripcount`), else what has run so far. Compiled code
+is cached per chunk object and region; each VM binds it to its own stack, globals and
+interpreter steps (`make(vm, plain, code)`), and installs the region's entry points in its
+code array; `fault` locates an error it raises. Stats go to `stats()` (`"baseline"` in
+`JitCompiler.stats()`).
 """
 
 from __future__ import annotations
@@ -166,13 +169,15 @@ def _region_index(cp: ChunkPlan, h: int) -> int | None:
 
 
 def worth_after(chunk: Chunk, index: int, h: int, entered: int,
-                slots: list[Any] | None = None) -> int | None:
+                slots: list[Any] | None = None, final: bool = True) -> int | None:
     """How many more entries of hot point `h` before compiling region `index` pays for
     itself (0: now; None: never, compiled code would not run an entry of `h` faster).
     At a loop header whose loops are counted (`tripcount`; `slots` is the frame there),
-    what is left of them is known: compile now if it saves more than compiling costs,
-    else never. Otherwise wait until the interpreter has done about as much work there as
-    compiling costs. Compiled once, a region is bound to every VM at once."""
+    what is left of them is known: compile now if it saves more than compiling costs;
+    else never when this is the only run of that code (`final`: the root's, run once),
+    or, when it may run again (a function, a block, a VM run again), wait as below.
+    Otherwise wait until the interpreter has done about as much work there as compiling
+    costs. Compiled once, a region is bound to every VM at once."""
     table = _made.get(chunk)
     if table is not None and index in table:
         return 0
@@ -182,7 +187,7 @@ def worth_after(chunk: Chunk, index: int, h: int, entered: int,
     cost = compile_cost(chunk, cp, region)
     if slots is not None and h in facts.back_edges:
         left = counted_saving(chunk, cp, region, facts, h, slots, entered)
-        if left is not None:
+        if left is not None and (final or left > MARGIN * cost):
             return 0 if left > MARGIN * cost else None
     bodies, steps = least_work(chunk, cp, region, facts, h)
     saved = bodies - STEP_COST * steps - (0 if h in facts.back_edges else ENTRY_COST)
@@ -244,6 +249,16 @@ def short_loop(chunk: Chunk, h: int, slots: list[Any]) -> bool:
     if left is None or left > MARGIN * (1 + LOOP_COST) * COMPILE_COST:
         return False
     return simple_loop(chunk, facts, h)
+
+
+def _root(chunk: Chunk, h: int) -> bool:
+    """Whether hot point `h` is in the root's code (which runs once a run), not in a
+    function or block (which may run any number of times)."""
+    if not chunk.sub_entries and not chunk.block_ranges:
+        return True  # all of it is the root's (no region needs planning to know)
+    cp = plan(chunk)
+    index = cp.region_of.get(h)
+    return index is not None and cp.regions[index].entry == 0
 
 
 def simple_loop(chunk: Chunk, facts: LoopFacts, h: int) -> bool:
@@ -339,10 +354,12 @@ def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
 
 
 def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
-                h: int, entered: int | None = None) -> Step | int | None:
+                h: int, entered: int | None = None,
+                again: bool = False) -> Step | int | None:
     """Bind the region around hot point `h` to `vm` (once) and return `h`'s step; or,
     with `entered` (the entries of `h` so far) and compiling not yet worth it
-    (`worth_after`), how many more entries to wait."""
+    (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
+    this VM stopped counting `h` before and runs its code again (after `reset`)."""
     chunk = vm.chunk
     if entered is not None and not _made.get(chunk):
         # Nothing about a hot point is worked out before its first look: most short
@@ -350,7 +367,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
         first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
         if entered < first:
             return first - entered
-        if first == LOOP_FIRST_LOOK and short_loop(chunk, h, vm.slots):
+        if first == LOOP_FIRST_LOOK and not again and short_loop(chunk, h, vm.slots) \
+                and _root(chunk, h):
             return None
     cp = plan(chunk)
     index = _region_index(cp, h)
@@ -359,7 +377,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     found = bound.get(index)
     if found is None or found[0] is not vm._code:
         if entered is not None:
-            wait = worth_after(chunk, index, h, entered, vm.slots)
+            final = not again and cp.regions[index].entry == 0
+            wait = worth_after(chunk, index, h, entered, vm.slots, final)
             if wait is None or wait:
                 return wait
         make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0)))

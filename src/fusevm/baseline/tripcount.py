@@ -27,7 +27,7 @@ from fusevm.loops import LoopFacts, natural_loop
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
-#: A loop that runs at least this many more times is long (the search stops there).
+#: A loop that runs at least this many more times is long (counts are capped there).
 LONG: Final = 1 << 40
 
 
