@@ -193,3 +193,45 @@ def test_what_is_left_is_the_first_failing_test(relation: str, swapped: bool,
                 assert got is not None and got > 200
             else:
                 assert got == brute + 1
+
+
+def test_extension_ops_that_name_no_slot_leave_a_loop_counted() -> None:
+    from fusevm import ExtensionSet
+    from fusevm.values import to_int, wrap64
+
+    ext = ExtensionSet("tripcount-test", first_id=0x4F00, count=0x10)
+
+    @ext.function("Twice", effect="a -- r", formula="r = wrap(2 * int(a))")
+    def twice(vm: VM, operands: tuple[int, ...]) -> Any:
+        return lambda a: wrap64(to_int(a) * 2)
+
+    @ext.op("Halve", effect="a -- r", formula="r = int(a) // 2")
+    def halve(vm: VM) -> None:
+        vm.push(to_int(vm.pop()) // 2)
+
+    text = """
+        LoadInt 0
+        SetSlot 0
+        LoadInt 0
+        SetSlot 1
+    top:
+        GetSlot 0
+        {op}
+        SetSlot 1
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 300
+        NumLt
+        JumpIfTrue top
+        GetSlot 1
+    """
+    for op, counted in (("Twice", True), ("Halve", False)):
+        chunk = assemble(text.format(op=op), source="ext.fasm", extensions=[ext])
+        VM(chunk, extensions=[ext])
+        facts = loop_facts(chunk)
+        (header,) = facts.back_edges
+        found = tripcount.counted(chunk, facts, header)
+        # A handler may do anything to the frame: its loop is not counted.
+        assert (found is not None) == counted
+        if found is not None:
+            assert found.remaining(0) == 300

@@ -8,8 +8,9 @@ soon is not worth compiling, one that runs on pays at once.
 
 What each op does is read from its one definition (`fusevm.interp.bodies`: the Int path of
 its body), fused ops through their `fuses` sequence (`peephole.pattern`), so nothing here
-restates an op's meaning. Anything else in the loop (a call, an extension op, an op
-writing the counter any other way) leaves it uncounted: None.
+restates an op's meaning; an extension op declared as a function or a body (which names no
+frame slot) only takes and leaves values. Anything else in the loop (a call, an extension
+op with a handler, an op writing the counter any other way) leaves it uncounted: None.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fusevm.chunk import Chunk
-from fusevm.instr import Instr
+from fusevm.instr import Instr, decode
 from fusevm.interp.bodies import BODIES, ENV, Body
 from fusevm.loops import LoopFacts, natural_loop
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
+
+from .regions import inline
 
 #: A loop that runs at least this many more times is long (counts are capped there).
 LONG: Final = 1 << 40
@@ -190,6 +193,9 @@ def _core(instr: Instr, ip: int) -> list[Instr] | None:
     return expand(BY_OP[op], instr[1:], ip, ip + 1)
 
 
+#: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
+_OPAQUE: Final = object()
+
 _found: weakref.WeakKeyDictionary[Chunk, dict[int, Counted | None]] = \
     weakref.WeakKeyDictionary()
 
@@ -230,7 +236,16 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     for ip in sorted(body):
         core = _core(ops[ip], ip)
         if core is None:
-            return None
+            # An extension op declared as a function of its stack values or as a body
+            # (which names no frame slot): values this does not follow. Any other may
+            # do anything.
+            d = decode(ops[ip])
+            if not inline(d):
+                return None
+            effect = d.spec.effect
+            cores[ip] = [(_OPAQUE, effect.pops(d.spec, d.operands),
+                          effect.pushes(d.spec, d.operands))]
+            continue
         for instr in core:
             kind = _kind(instr[0])
             if kind is None:
@@ -273,6 +288,10 @@ def _run(cores: dict[int, list[Instr]], ops: list[int], base: dict[int, int]) \
     slots: dict[int, Sym] = {}
     for ip in ops:
         for instr in cores[ip]:
+            if instr[0] is _OPAQUE:
+                del stack[max(len(stack) - instr[1], 0):]
+                stack.extend([None] * instr[2])
+                continue
             kind = _kinds[instr[0]]  # every op of the loop was looked at (`_counted`)
             assert kind is not None
             name, detail = kind
