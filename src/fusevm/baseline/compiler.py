@@ -10,6 +10,7 @@ code array; `fault` locates an error it raises. Stats go to `stats()` (`"baselin
 
 from __future__ import annotations
 
+import gc
 import heapq
 import time
 import weakref
@@ -77,8 +78,18 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     if found is not None:
         code, line_ip, written, consts, guards = found
     else:
-        gen = generate(chunk, cp, region, seen)
-        code = compile(gen.source, name, "exec")
+        # Generating allocates thousands of syntax-tree nodes, none in a cycle: the cycle
+        # collector would walk the whole heap over them again and again (most of a
+        # compile's time in a process with a big heap, such as an awk program's).
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            gen = generate(chunk, cp, region, seen)
+            code = compile(gen.source, name, "exec")
+        finally:
+            if paused:
+                gc.enable()
         line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
         diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
     namespace: dict[str, Any] = dict(ENV)
