@@ -206,8 +206,6 @@ def worth_after(chunk: Chunk, index: int, h: int, entered: int,
         saved += CALL_COST  # its calls from compiled code skip the frame protocol
     if saved <= 0:
         return None
-    # What a call saves is the least sure: call-bound code may leave its direct forms
-    # (recursion deeper than they nest) and save little. A function waits twice as long.
     after = cost // saved if h in facts.back_edges else ENTRY_RISK * cost // saved
     if after > CALLS_WORTH_COUNTING and h not in facts.back_edges:
         # Counting a call costs about what compiling would save on it: stop counting.
@@ -225,6 +223,9 @@ ENTRY_COST: Final = 2
 #: frame, the return's unwind): measured, fib(20) interpreted spends about 1.2 us a call
 #: of which its ~11 ops take ~0.7 us. A direct form's calls (`calls`) do without it.
 CALL_COST: Final = 8
+#: How much longer a function entry waits than a loop header for the same saving: what a
+#: call saves is the least sure (call-bound code may leave its direct forms, recursion
+#: deeper than they nest, and save little; `ackermann_3_4` compiled runs no faster).
 ENTRY_RISK: Final = 2
 #: Entries of a function entry (or block start) beyond which the tier stops counting
 #: them: each count is one more Python call per call of the function, and a function
