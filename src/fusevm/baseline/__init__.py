@@ -62,8 +62,9 @@ class BaselineHook:
         self.eager = False
         self._entered: dict[tuple[int, int], int] = {}  # (chunk id, hot point) -> entries
         #: Hot points this VM stopped counting (the tier said never): asked again, the
-        #: VM runs their code again (`compiler.region_step`'s `again`).
-        self._dropped: set[tuple[int, int]] = set()
+        #: VM runs their code again (`compiler.region_step`'s `again`). A set of its
+        #: own only once there is one (most VMs never drop a hot point).
+        self._dropped: set[tuple[int, int]] | frozenset[tuple[int, int]] = _NONE
         # Per chunk object: region index -> (run, steps of its hot points).
         self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
 
@@ -106,5 +107,8 @@ class BaselineHook:
             self._entered[key] = entered + found - self.region_threshold
         elif found is None:
             self._entered[key] = entered - self.region_threshold
-            self._dropped.add(key)
+            self._dropped = self._dropped | {key}
         return found
+
+
+_NONE: frozenset[tuple[int, int]] = frozenset()
