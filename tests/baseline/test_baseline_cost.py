@@ -47,8 +47,10 @@ def test_least_work_takes_the_cheapest_iteration() -> None:
     # The odd path's four ops do not count: the cheapest iteration skips them.
     bodies, steps = compiler.least_work(chunk, cp, region, facts, header)
     assert (bodies, steps) == (9, 0)
+    # Without the frame (`slots`) its count is not known: it waits until the interpreter
+    # has done about what compiling costs.
     wait = compiler.worth_after(chunk, cp.region_of[header], header, 0)
-    assert wait == compiler.COMPILE_COST * len(region.ops) // bodies
+    assert wait == compiler.compile_cost(chunk, cp, region) // bodies
 
 
 def test_functions_with_a_direct_form_compile_once_calls_pay() -> None:
@@ -65,7 +67,7 @@ def test_functions_with_a_direct_form_compile_once_calls_pay() -> None:
     ops = len(cp.regions[index].ops)
     # Compiling it compiles its direct forms too (an integer and a generic one).
     saved = 7 - compiler.ENTRY_COST + compiler.CALL_COST
-    assert wait == compiler.COMPILE_COST * 3 * ops // saved
+    assert wait == compiler.ENTRY_RISK * compiler.COMPILE_COST * 3 * ops // saved
     before = compiler.stats()["compiles"]
     assert VM(assemble(_fib(20), source="fib2.fasm")).run() == 6765  # 21,891 calls
     assert compiler.stats()["compiles"] == before + 1
@@ -95,3 +97,139 @@ def test_a_long_loop_compiles_once_and_a_short_one_never() -> None:
     assert compiler.stats()["compiles"] == before
     assert VM(assemble(LOOP.format(n=20000), source="long.fasm")).run() == 20000
     assert compiler.stats()["compiles"] == before + 1
+
+
+def test_a_long_counted_loop_compiles_at_its_first_look() -> None:
+    # What is left of a counted loop is known from its counter: a long one compiles at
+    # once, a short one never, and the tier stops counting its entries.
+    long = assemble(LOOP.format(n=100_000), source="counted-long.fasm")
+    short = assemble(LOOP.format(n=2000), source="counted-short.fasm")
+    for chunk in (long, short):
+        VM(chunk)
+    (header,) = loop_facts(long).back_edges
+    index = plan(long).region_of[header]
+    assert compiler.worth_after(long, index, header, 2, [1]) == 0
+    assert compiler.worth_after(long, index, header, 2, [99_990]) is None  # nearly done
+    assert compiler.worth_after(short, index, header, 2, [1]) is None
+    assert compiler.short_loop(short, header, [1])
+    assert not compiler.short_loop(long, header, [1])
+    # A counter that is not an Int: nothing is known, the entries decide.
+    assert compiler.worth_after(long, index, header, 2, [1.5]) is not None
+    vm = VM(short)
+    assert vm.run() == 2000
+    assert vm._code is not None and vm._code[header] is vm._plain[header]  # not counted
+
+
+def test_an_inner_loop_counts_the_runs_of_the_loops_around_it() -> None:
+    nest = """
+        LoadInt 0
+        SetSlot 0
+        LoadInt 0
+        SetSlot 1
+    outer:
+        LoadInt 0
+        SetSlot 2
+    inner:
+        GetSlot 0
+        GetSlot 2
+        Add
+        SetSlot 0
+        SlotIncLtIntJumpBack 2 {n} inner
+        SlotIncLtIntJumpBack 1 {n} outer
+        GetSlot 0
+    """
+    small = assemble(nest.format(n=40), source="nest40.fasm")
+    big = assemble(nest.format(n=400), source="nest400.fasm")
+    before = compiler.stats()["compiles"]
+    assert VM(small).run() == 40 * sum(range(40))
+    assert compiler.stats()["compiles"] == before
+    vm = VM(big)
+    facts = loop_facts(big)
+    inner = max(facts.back_edges)
+    index = plan(big).region_of[inner]
+    # At the inner loop's second entry (counters i = 0, j = 1): 399 more iterations of
+    # it and 399 more runs of the outer loop with 400 each.
+    assert compiler.worth_after(big, index, inner, 2, [0, 0, 1]) == 0
+    assert compiler.worth_after(big, index, inner, 2, [0, 399, 1]) is None  # last run
+    assert vm.run() == 400 * sum(range(400))
+    assert compiler.stats()["compiles"] == before + 1
+
+
+def test_a_short_loop_no_longer_counted_enters_its_region_once_compiled() -> None:
+    # The first loop is short: its header stops being counted at once. The second, in the
+    # same region, is long and compiles it: the first loop's header then enters that code
+    # too (a VM running the chunk again runs both loops compiled).
+    text = """
+        LoadInt 0
+        SetSlot 0
+    a:
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 10
+        NumLt
+        JumpIfTrue a
+        LoadInt 0
+        SetSlot 1
+    b:
+        PreIncSlotVoid 1
+        GetSlot 1
+        LoadInt 100000
+        NumLt
+        JumpIfTrue b
+        GetSlot 1
+    """
+    chunk = assemble(text, source="two-loops.fasm")
+    vm = VM(chunk)
+    assert vm.run() == 100000
+    first, second = sorted(loop_facts(chunk).back_edges)
+    assert compiler.compiled_at(chunk, second)
+    assert vm._code is not None and vm._code[first] is not vm._plain[first]
+
+
+def test_a_short_loop_that_runs_again_still_compiles_once_hot() -> None:
+    # A short loop in the root stops being counted for the rest of its run, but a VM that
+    # runs the chunk again counts it on, and it compiles once the runs add up; a short
+    # loop in a function is never given up (each call runs it again).
+    chunk = assemble(LOOP.format(n=100), source="rerun.fasm")
+    (header,) = loop_facts(chunk).back_edges
+    vm = VM(chunk)
+    for _ in range(400):
+        vm.reset()
+        assert vm.run() == 100
+        if compiler.compiled_at(chunk, header):
+            break
+    assert compiler.compiled_at(chunk, header)
+    text = """
+        LoadInt 0
+        SetSlot 0
+    again:
+        LoadInt 10
+        Call f 1
+        Pop
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 3000
+        NumLt
+        JumpIfTrue again
+        GetSlot 0
+        Jump end
+    .sub f
+        SetSlot 0
+    top:
+        GetSlot 0
+        LoadInt 0
+        NumLe
+        JumpIfTrue done
+        GetSlot 0
+        Dec
+        SetSlot 0
+        Jump top
+    done:
+        LoadInt 1
+        ReturnValue
+    end:
+    """
+    calls = assemble(text, source="short-in-f.fasm")
+    assert VM(calls).run() == 3000
+    inner = max(loop_facts(calls).back_edges)
+    assert compiler.compiled_at(calls, inner)

@@ -52,7 +52,7 @@ def attach(vm: VM) -> None:
 class BaselineHook:
     """A VM's tier hook for the baseline tier alone (the native tiers wrap it)."""
 
-    __slots__ = ("_bound", "_entered", "eager", "region_threshold")
+    __slots__ = ("_bound", "_dropped", "_entered", "eager", "region_threshold")
 
     def __init__(self) -> None:
         #: Entries of a hot point before its region is first considered.
@@ -61,6 +61,10 @@ class BaselineHook:
         #: the compiled code itself).
         self.eager = False
         self._entered: dict[tuple[int, int], int] = {}  # (chunk id, hot point) -> entries
+        #: Hot points this VM stopped counting (the tier said never): asked again, the
+        #: VM runs their code again (`compiler.region_step`'s `again`). A set of its
+        #: own only once there is one (most VMs never drop a hot point).
+        self._dropped: set[tuple[int, int]] | frozenset[tuple[int, int]] = _NONE
         # Per chunk object: region index -> (run, steps of its hot points).
         self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
 
@@ -98,7 +102,13 @@ class BaselineHook:
             return compiler.region_step(vm, self._bound, h)
         key = (id(vm.chunk), h)
         entered = self._entered.get(key, 0) + self.region_threshold
-        found = compiler.region_step(vm, self._bound, h, entered)
+        found = compiler.region_step(vm, self._bound, h, entered, key in self._dropped)
         if type(found) is int:
             self._entered[key] = entered + found - self.region_threshold
+        elif found is None:
+            self._entered[key] = entered - self.region_threshold
+            self._dropped = self._dropped | {key}
         return found
+
+
+_NONE: frozenset[tuple[int, int]] = frozenset()

@@ -114,8 +114,11 @@ class _Gen:
         #: Whether an entry's guard checks the intervals its own code gives it (else
         #: entries bring none).
         self.guarded = True
+        #: An op's statements for the facts about the names they mention (`body_ast`), and
+        #: those names, per op and constant inputs.
         self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env,
                                    Bounds]] = {}
+        self.mentions: dict[Any, frozenset[str]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
         #: Functions with a direct form (`calls`), and those this code calls directly.
@@ -198,16 +201,27 @@ class _Gen:
         all it does (`LoadInt 5`)."""
         p, q = len(b.inputs), len(b.outputs)
         inputs = stack_locals(depth - p, p)
-        # The same op with the same facts comes up again (the analyses' rounds, then the
-        # writing): its statements are made once (they are never changed in place).
-        key = (ip, frozenset(self.env.items()), frozenset(self.bounds.items()),
-               tuple((type(self.known[k]), self.known[k]) if k in self.known else None
-                     for k in inputs))
-        found = self.memo.get(key)
-        if found is not None:
-            self.env, self.bounds_full, self.last_stmts = found[2], found[3], found[0]
-            self.bounds = {k: r for k, r in found[3].items() if k[0] != "t"}
-            return found[0], found[1]
+        # The same op with the same facts about the names it mentions comes up again (the
+        # analyses' rounds, which change the facts of other names, then the writing): its
+        # statements are made once (they are never changed in place), and the facts of
+        # the names it does not mention pass through unchanged (`specialize` reads and
+        # changes only those it mentions).
+        shape = (ip, tuple((type(self.known[k]), self.known[k]) if k in self.known else None
+                           for k in inputs))
+        mentioned = self.mentions.get(shape)
+        key: Any = None
+        if mentioned is not None:
+            key = self._memo_key(shape, mentioned)
+            found = self.memo.get(key)
+            if found is not None:
+                self.env = {k: t for k, t in self.env.items() if k not in mentioned}
+                self.env.update(found[2])
+                self.bounds_full = {k: r for k, r in self.bounds.items()
+                                    if k not in mentioned}
+                self.bounds_full.update(found[3])
+                self.bounds = {k: r for k, r in self.bounds_full.items() if k[0] != "t"}
+                self.last_stmts = found[0]
+                return found[0], found[1]
         names: dict[str, ast.expr] = {}
         stored = b.stored
         for name, local in zip(b.inputs, inputs):
@@ -229,6 +243,11 @@ class _Gen:
         for temp in b.temps:
             names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
         body = [bind_names(st, names, self.slots) for st in b.tree.body]
+        if mentioned is None:
+            mentioned = frozenset(n.id for st in body for n in ast.walk(st)
+                                  if isinstance(n, ast.Name))
+            self.mentions[shape] = mentioned
+            key = self._memo_key(shape, mentioned)
         bounds = dict(self.bounds)
         stmts, env = specialize(body, self.env, bounds)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
@@ -240,9 +259,18 @@ class _Gen:
             target = stmts[0].targets[0]
             if isinstance(target, ast.Name) and target.id.startswith("s"):
                 known = (target.id, stmts[0].value.value)
-        self.memo[key] = (stmts, known, self.env, self.bounds_full)
+        self.memo[key] = (stmts, known,
+                          {k: t for k, t in self.env.items() if k in mentioned},
+                          {k: r for k, r in bounds.items() if k in mentioned})
         self.last_stmts = stmts
         return stmts, known
+
+    def _memo_key(self, shape: Any, mentioned: frozenset[str]) -> Any:
+        """What decides an op's statements besides the op: the types and intervals of the
+        names they mention (and whether any interval is known: `types.specialize`)."""
+        return (shape, frozenset((k, t) for k, t in self.env.items() if k in mentioned),
+                frozenset((k, r) for k, r in self.bounds.items() if k in mentioned),
+                not self.bounds)
 
     def body_code(self, b: Body, d: Decoded, ip: int,
                   depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:

@@ -1,19 +1,23 @@
-"""Compiling regions (once per chunk) and binding them to a VM; the fault handler.
+"""When a region is worth compiling, compiling it (once per chunk), binding it to a VM.
 
-Compiled code is cached per chunk object and region; each VM binds it to its own stack,
-globals and interpreter steps (`make(vm, plain, code)`), and installs the region's entry
-points in its code array. Stats go to `stats()` (`"baseline"` in `JitCompiler.stats()`).
+The decision (`worth_after`) weighs what compiling costs against what is left to run: the
+iterations left of a counted loop (`tripcount`), else what has run so far. Compiled code
+is cached per chunk object and region; each VM binds it to its own stack, globals and
+interpreter steps (`make(vm, plain, code)`), and installs the region's entry points in its
+code array; `fault` locates an error it raises. Stats go to `stats()` (`"baseline"` in
+`JitCompiler.stats()`).
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import time
 import weakref
 from collections.abc import Callable
 from types import CodeType
 
-from fusevm.baseline import calls, direct, diskcache
+from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
@@ -76,8 +80,18 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     if found is not None:
         code, line_ip, written, consts, guards = found
     else:
-        gen = generate(chunk, cp, region, seen)
-        code = compile(gen.source, name, "exec")
+        # Generating allocates thousands of syntax-tree nodes, none in a cycle: the cycle
+        # collector would walk the whole heap over them again and again (most of a
+        # compile's time in a process with a big heap, such as an awk program's).
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            gen = generate(chunk, cp, region, seen)
+            code = compile(gen.source, name, "exec")
+        finally:
+            if paused:
+                gc.enable()
         line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
         diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
     namespace: dict[str, Any] = dict(ENV)
@@ -133,12 +147,23 @@ def _generic(chunk_ref: weakref.ref[Chunk], index: int,
     return make
 
 
-#: When to compile: after about this many interpreted ops per op of the region. Measured
-#: (CPU time, a busy machine) a compile costs about 150-200 us an op (the specialised
-#: version and Python's compile) and an interpreted op 80-100 ns, of which the compiled
-#: code saves about 85%: this is about the break-even, which like any rent-or-buy rule
-#: keeps a first run within twice its best (and near its best when it runs on).
-COMPILE_COST: Final = 2000
+#: What compiling costs, in interpreted ops (CPU time, a busy machine: an interpreted op
+#: takes 80-100 ns and compiled code saves about 85% of it): about this many per op of the
+#: region (generating its source, Python's compile) and LOOP_COST times as many again per
+#: op in a loop (the interval analysis goes round the region's loops a few times).
+#: Measured: about 60 us an op of straight code and of direct forms, 400 us an op of a
+#: loop (counter, nested, branchy and collatz loops all fit within 10%).
+COMPILE_COST: Final = 800
+LOOP_COST: Final = 8
+#: A counted loop (`tripcount`) compiles when what is left of it saves this many times
+#: what compiling costs: the estimate is rough, and a run must not end up slower.
+MARGIN: Final = 1.5
+#: Entries of a function entry or block start before the tier first looks at its region
+#: (working out what a region costs and saves takes about as long as a thousand ops).
+FIRST_LOOK: Final = 1000
+#: Entries of a loop header before the tier first looks at its loop: no loop that ends
+#: sooner is worth even that look (about 50 us: `tripcount`), let alone compiling.
+LOOP_FIRST_LOOK: Final = 64
 
 
 def compiled_at(chunk: Chunk, h: int) -> bool:
@@ -156,24 +181,34 @@ def _region_index(cp: ChunkPlan, h: int) -> int | None:
     return cp.region_of.get(h) if index is None else index
 
 
-def worth_after(chunk: Chunk, index: int, h: int, entered: int) -> int | None:
+def worth_after(chunk: Chunk, index: int, h: int, entered: int,
+                slots: list[Any] | None = None, final: bool = True) -> int | None:
     """How many more entries of hot point `h` before compiling region `index` pays for
-    itself (0: now; None: never, compiled code would not run an entry of `h` faster):
-    until then the interpreter has done about as much work there as compiling costs.
-    Compiled once, a region is bound to every VM at once."""
+    itself (0: now; None: never, compiled code would not run an entry of `h` faster).
+    At a loop header whose loops are counted (`tripcount`; `slots` is the frame there),
+    what is left of them is known: compile now if it saves more than compiling costs;
+    else never when this is the only run of that code (`final`: the root's, run once),
+    or, when it may run again (a function, a block, a VM run again), wait as below.
+    Otherwise wait until the interpreter has done about as much work there as compiling
+    costs. Compiled once, a region is bound to every VM at once."""
     table = _made.get(chunk)
     if table is not None and index in table:
         return 0
     cp = plan(chunk)
     region = cp.regions[index]
     facts = loop_facts(chunk)
+    cost = compile_cost(chunk, cp, region)
+    if slots is not None and h in facts.back_edges:
+        left = counted_saving(chunk, cp, region, facts, h, slots, entered)
+        if left is not None and (final or left > MARGIN * cost):
+            return 0 if left > MARGIN * cost else None
     bodies, steps = least_work(chunk, cp, region, facts, h)
     saved = bodies - STEP_COST * steps - (0 if h in facts.back_edges else ENTRY_COST)
     if h == region.entry and h in calls.eligible(chunk, cp):
         saved += CALL_COST  # its calls from compiled code skip the frame protocol
     if saved <= 0:
         return None
-    after = COMPILE_COST * (len(region.ops) + _direct_ops(chunk, cp, region)) // saved
+    after = cost // saved if h in facts.back_edges else ENTRY_RISK * cost // saved
     if after > CALLS_WORTH_COUNTING and h not in facts.back_edges:
         # Counting a call costs about what compiling would save on it: stop counting.
         return None
@@ -190,10 +225,91 @@ ENTRY_COST: Final = 2
 #: frame, the return's unwind): measured, fib(20) interpreted spends about 1.2 us a call
 #: of which its ~11 ops take ~0.7 us. A direct form's calls (`calls`) do without it.
 CALL_COST: Final = 8
+#: How much longer a function entry waits than a loop header for the same saving: what a
+#: call saves is the least sure (call-bound code may leave its direct forms, recursion
+#: deeper than they nest, and save little; `ackermann_3_4` compiled runs no faster).
+ENTRY_RISK: Final = 2
 #: Entries of a function entry (or block start) beyond which the tier stops counting
 #: them: each count is one more Python call per call of the function, and a function
 #: that needs this many calls to pay for its compile saves little on each.
 CALLS_WORTH_COUNTING: Final = 8 * COMPILE_COST
+
+
+def compile_cost(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
+    """What compiling `region` costs in interpreted ops (`COMPILE_COST`, `LOOP_COST`), its
+    direct forms included (`_direct_ops`)."""
+    facts = loop_facts(chunk)
+    looped: set[int] = set()
+    for g in region.hot:
+        if g in facts.back_edges:
+            looped |= tripcount.loop_body(chunk, facts, g)
+    looped &= set(region.ops)
+    return COMPILE_COST * (len(region.ops) + LOOP_COST * len(looped)
+                           + _direct_ops(chunk, cp, region))
+
+
+def short_loop(chunk: Chunk, h: int, slots: list[Any]) -> bool:
+    """Whether the loop at header `h` is counted (`tripcount`), simple (no loop inside it,
+    in no other loop) and ends too soon for compiling to pay, whatever its region: each of
+    its ops runs once an iteration and costs at least (1 + LOOP_COST) * COMPILE_COST to
+    compile, so fewer iterations than MARGIN times that never pay (`worth_after` would
+    say so too). Cheap (no region is planned): short runs ask it at a loop's first look.
+    """
+    facts = loop_facts(chunk)
+    counted = tripcount.counted(chunk, facts, h)
+    if counted is None or counted.slot >= len(slots):
+        return False
+    left = counted.remaining(slots[counted.slot])
+    if left is None or left > MARGIN * (1 + LOOP_COST) * COMPILE_COST:
+        return False
+    return simple_loop(chunk, facts, h)
+
+
+def _root(chunk: Chunk, h: int) -> bool:
+    """Whether hot point `h` is in the root's code (which runs once a run), not in a
+    function or block (which may run any number of times)."""
+    if not chunk.sub_entries and not chunk.block_ranges:
+        return True  # all of it is the root's (no region needs planning to know)
+    cp = plan(chunk)
+    index = cp.region_of.get(h)
+    return index is not None and cp.regions[index].entry == 0
+
+
+def simple_loop(chunk: Chunk, facts: LoopFacts, h: int) -> bool:
+    """Whether the loop at header `h` holds no other loop and lies in none."""
+    body = tripcount.loop_body(chunk, facts, h)
+    first, last = min(body), max(body)
+    # (Its ops are laid out from `first` to `last`, and so are those of a loop around it:
+    # the verifier's code is structured.)
+    return not any(g != h and (first <= g <= last or g < h and max(srcs) >= last)
+                   for g, srcs in facts.back_edges.items())
+
+
+def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts, h: int,
+                   slots: list[Any], entered: int) -> int | None:
+    """What compiled code saves, in interpreted ops, on the rest of the loop at header `h`
+    and the loops around it in `region`, when each is counted (`tripcount`) and its
+    counter is in `slots` now; else None. An inner loop's every run is taken to be as long
+    as its current one (`entered` entries so far and what is left of it)."""
+    loops = sorted((g for g in region.hot if g in facts.back_edges
+                    and h in tripcount.loop_body(chunk, facts, g)),
+                   key=lambda g: len(tripcount.loop_body(chunk, facts, g)))
+    if not loops or loops[0] != h or any(g != h and g in tripcount.loop_body(chunk, facts, h)
+                                         for g in facts.back_edges):
+        return None  # (a loop inside: how often its runs repeat is not known here)
+    saving = inner = 0
+    for k, g in enumerate(loops):
+        counted = tripcount.counted(chunk, facts, g)
+        if counted is None or counted.slot >= len(slots):
+            return None
+        left = counted.remaining(slots[counted.slot])
+        if left is None:
+            return None
+        bodies, steps = least_work(chunk, cp, region, facts, g)
+        per = bodies - STEP_COST * steps + inner
+        saving += left * per
+        inner = (left + (entered if k == 0 else 1)) * per
+    return saving
 
 
 def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
@@ -252,16 +368,22 @@ def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
 
 
 def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
-                h: int, entered: int | None = None) -> Step | int | None:
+                h: int, entered: int | None = None,
+                again: bool = False) -> Step | int | None:
     """Bind the region around hot point `h` to `vm` (once) and return `h`'s step; or,
     with `entered` (the entries of `h` so far) and compiling not yet worth it
-    (`worth_after`), how many more entries to wait."""
+    (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
+    this VM stopped counting `h` before and runs its code again (after `reset`)."""
     chunk = vm.chunk
-    if entered is not None and entered < COMPILE_COST and not _made.get(chunk):
-        # A region never pays before COMPILE_COST entries (it holds at least the loop
-        # it is entered for), so nothing about it is worked out before then: most short
+    if entered is not None and not _made.get(chunk):
+        # Nothing about a hot point is worked out before its first look: most short
         # runs end first.
-        return COMPILE_COST - entered
+        first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+        if entered < first:
+            return first - entered
+        if first == LOOP_FIRST_LOOK and not again and short_loop(chunk, h, vm.slots) \
+                and _root(chunk, h):
+            return None
     cp = plan(chunk)
     index = _region_index(cp, h)
     if index is None:
@@ -269,7 +391,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     found = bound.get(index)
     if found is None or found[0] is not vm._code:
         if entered is not None:
-            wait = worth_after(chunk, index, h, entered)
+            final = not again and cp.regions[index].entry == 0
+            wait = worth_after(chunk, index, h, entered, vm.slots, final)
             if wait is None or wait:
                 return wait
         make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0)))
@@ -277,8 +400,11 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
         run, steps = make(vm, vm._plain, code)
         COUNTERS.runs += 1
         region = cp.regions[index]
+        plain = vm._plain
         for e in region.entries:
-            if e not in region.hot and e != h:
+            # A hot point still counted asks for its step itself; one no longer counted
+            # (a short loop: `short_loop`) gets it now, or the code would leave there.
+            if e != h and (e not in region.hot or code[e] is plain[e]):
                 vm.install_step(e, steps[e])
         found = (code, run, steps)
         bound[index] = found

@@ -44,6 +44,10 @@ class Localize(ast.NodeTransformer):
         return node
 
 
+#: Each folder class's visit method by node class (`Folder.visit`).
+_METHODS: dict[type, dict[type, Callable[[Any, Any], Any]]] = {}
+
+
 def _const_type_test(node: ast.expr) -> bool | None:
     """The value of `type(<constant>) is <int|float|bool|str>` (or `is not`), else None."""
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1
@@ -77,6 +81,45 @@ def _const_order(node: ast.Compare) -> bool | None:
 
 class Folder(ast.NodeTransformer):
     """Fold type tests of constants and the boolean structure they decide."""
+
+    # `ast.NodeTransformer`'s own walk, without its costs per node (the method's name
+    # built and looked up, a generator over the fields): an op's statements are folded
+    # once per analysis round of every region compiled, which a first run pays for.
+    def visit(self, node: ast.AST) -> Any:
+        table = _METHODS.get(type(self))
+        if table is None:
+            table = _METHODS[type(self)] = {}
+        method = table.get(type(node))
+        if method is None:
+            method = table[type(node)] = getattr(
+                type(self), "visit_" + type(node).__name__, type(self).generic_visit)
+        return method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for field in node._fields:
+            try:
+                old = getattr(node, field)
+            except AttributeError:
+                continue
+            if type(old) is list:
+                new: list[Any] = []
+                for value in old:
+                    if isinstance(value, ast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast.AST):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, ast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, replaced)
+        return node
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)

@@ -1,0 +1,391 @@
+"""Counted loops: how many more times a loop runs, read from its exit test and the frame.
+
+A loop is counted when one frame slot (its counter) is written once on every iteration,
+by its own value plus a constant, and an exit test compares it with a constant. From the
+counter's value at the loop header, the iterations left are then known exactly, which is
+what the baseline tier's compile decision needs (`compiler.worth_after`): a loop that ends
+soon is not worth compiling, one that runs on pays at once.
+
+What each op does is read from its one definition (`fusevm.interp.bodies`: the Int path of
+its body), fused ops through their `fuses` sequence (`peephole.pattern`), so nothing here
+restates an op's meaning; an extension op declared as a function or a body (which names no
+frame slot) only takes and leaves values. Anything else in the loop (a call, an extension
+op with a handler, an op writing the counter any other way) leaves it uncounted: None.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import weakref
+from collections.abc import Callable
+from typing import Any, Final
+
+from fusevm.chunk import Chunk
+from fusevm.instr import Instr, decode
+from fusevm.interp.bodies import BODIES, ENV, Body
+from fusevm.loops import LoopFacts, natural_loop
+from fusevm.ops import F, Kind, Op
+from fusevm.records import dataclass
+
+from .regions import inline
+
+#: A loop that runs at least this many more times is long (counts are capped there).
+LONG: Final = 1 << 40
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A counted loop: `slot` changes by `step` per iteration; the exit test compares the
+    counter plus `offset` (what the iteration has added before the test) with `limit`,
+    and the loop goes on while `relation(x, limit)` (or `(limit, x)` when `swapped`) is
+    `stay`."""
+
+    slot: int
+    step: int
+    offset: int
+    limit: int
+    relation: Callable[[Any, Any], Any]
+    swapped: bool
+    stay: bool
+
+    def goes_on(self, counter: int, iteration: int) -> bool:
+        """Whether the exit test keeps the loop going on iteration `iteration` from an
+        entry with the counter at `counter`."""
+        x = counter + iteration * self.step + self.offset
+        truth = self.relation(self.limit, x) if self.swapped else self.relation(x, self.limit)
+        return bool(truth) == self.stay
+
+    def remaining(self, counter: Any) -> int | None:
+        """Entries of the header from one with the counter at `counter` on (this one
+        included; at most `LONG`), or None when it is not an Int."""
+        if type(counter) is not int:
+            return None
+        if not self.goes_on(counter, 0):
+            return 1
+        bound = _BOUNDS.get((self.relation, self.swapped, self.stay))
+        if bound is not None:
+            # The loop goes on while x < B (sign 1) or x > B (sign -1), x moving by `step`.
+            sign, shift = bound
+            if self.step * sign <= 0:
+                return LONG  # moving away from the bound: it never fails
+            gap = (self.limit + shift - counter - self.offset) * sign
+            first = -(-gap // (self.step * sign))  # the first iteration past the bound
+            return min(first + 1, LONG)
+        # An (in)equality: x == limit goes on for this iteration only (the counter
+        # moves); x != limit until the counter lands on it, if it ever does.
+        if (self.relation is operator.eq) == self.stay:
+            return 2
+        gap = self.limit - counter - self.offset
+        if gap % self.step == 0 and gap // self.step > 0:
+            return min(gap // self.step + 1, LONG)
+        return LONG
+
+
+#: The ordering tests as a bound the counter stays on one side of: (relation, swapped,
+#: the truth that goes on) -> (1: x < limit + shift, -1: x > limit + shift).
+_BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
+    (operator.lt, False, True): (1, 0), (operator.le, False, True): (1, 1),
+    (operator.gt, False, True): (-1, 0), (operator.ge, False, True): (-1, -1),
+    (operator.lt, False, False): (-1, -1), (operator.le, False, False): (-1, 0),
+    (operator.gt, False, False): (1, 1), (operator.ge, False, False): (1, 0),
+    (operator.gt, True, True): (1, 0), (operator.ge, True, True): (1, 1),
+    (operator.lt, True, True): (-1, 0), (operator.le, True, True): (-1, -1),
+    (operator.gt, True, False): (-1, -1), (operator.ge, True, False): (-1, 0),
+    (operator.lt, True, False): (1, 1), (operator.le, True, False): (1, 0)}
+
+
+# -- What the ops do, read from their bodies -------------------------------------------
+
+_RELATIONS: Final[dict[type, Callable[[Any, Any], Any]]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+#: ("get" | "set" | "const" | "copy" | "step" | "rel" | "branch" | "other", detail) per
+#: op (for "get", "set" and "const" the detail is the index of the operand it uses), or
+#: None for an op this cannot follow.
+_kinds: dict[Op, tuple[str, Any] | None] = {}
+
+
+def _int_path(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """A body's statements on its Int path: the first branch of a leading type test."""
+    if len(stmts) == 1 and isinstance(stmts[0], ast.If):
+        return stmts[0].body
+    return stmts
+
+
+def _kind(op: Op) -> tuple[str, Any] | None:
+    if op in _kinds:
+        return _kinds[op]
+    b = BODIES.get(op)
+    found = None
+    if b is not None:
+        # An op this does not follow is fine unless it writes a slot (then its count
+        # cannot be trusted): its results are unknown values.
+        found = _read(b) or (None if _writes_slots(b) else ("other", None))
+    _kinds[op] = found
+    return found
+
+
+def _writes_slots(b: Body) -> bool:
+    return any(isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and _is_slot(n)
+               for n in ast.walk(b.tree))
+
+
+def _read(b: Body) -> tuple[str, Any] | None:
+    stmts = b.tree.body
+    if b.branches:
+        if len(stmts) != 1 or not isinstance(stmts[0], ast.Assign) or len(b.inputs) != 1:
+            return None
+        test = compile(ast.Expression(stmts[0].value), "<branch>", "eval")
+        taken = {truth: bool(eval(test, {**ENV, b.inputs[0]: truth}))  # noqa: S307
+                 for truth in (True, False)}
+        return ("branch", taken[True]) if taken[True] != taken[False] else None
+    path = _int_path(stmts)
+    if len(path) != 1 or not isinstance(path[0], ast.Assign) or len(path[0].targets) != 1:
+        return None
+    target, value = path[0].targets[0], path[0].value
+    if isinstance(target, ast.Subscript) and _is_slot(target) and isinstance(value, ast.Name):
+        return "set", _slot_index(b)
+    if not isinstance(target, ast.Name):
+        return None
+    if isinstance(value, ast.Name) and len(b.inputs) == 1 and \
+            b.outputs == (b.inputs[0], target.id) and value.id == b.inputs[0]:
+        return "copy", None
+    if b.outputs != (target.id,):
+        return None
+    if isinstance(value, ast.Subscript) and _is_slot(value):
+        return "get", _slot_index(b)
+    if isinstance(value, ast.Name) and value.id in b.operands:
+        return "const", b.operands.index(value.id)
+    if (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))
+            and isinstance(value.left, ast.Name) and b.inputs == (value.left.id,)
+            and isinstance(value.right, ast.Constant) and type(value.right.value) is int):
+        c = value.right.value
+        return "step", c if isinstance(value.op, ast.Add) else -c
+    if (isinstance(value, ast.Compare) and len(value.ops) == 1
+            and type(value.ops[0]) in _RELATIONS and isinstance(value.left, ast.Name)
+            and isinstance(value.comparators[0], ast.Name)
+            and b.inputs == (value.left.id, value.comparators[0].id)):
+        return "rel", _RELATIONS[type(value.ops[0])]
+    return None
+
+
+def _slot_index(b: Body) -> int:
+    return next(i for i, o in enumerate(b.op.spec.operands) if o.kind is Kind.SLOT)
+
+
+def _is_slot(node: ast.Subscript) -> bool:
+    return isinstance(node.value, ast.Name) and node.value.id == "slots"
+
+
+# -- The loop ---------------------------------------------------------------------------
+
+def _core(instr: Instr, ip: int) -> list[Instr] | None:
+    """Op `ip` as core ops (a fused op's `fuses` sequence), or None for an extension op."""
+    op = instr[0]
+    spec = op.spec
+    if spec.has(F.EXTENDED):
+        return None
+    if not spec.has(F.FUSED):
+        return [instr]
+    from fusevm.peephole.pattern import BY_OP, expand
+    return expand(BY_OP[op], instr[1:], ip, ip + 1)
+
+
+#: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
+_OPAQUE: Final = object()
+
+_found: weakref.WeakKeyDictionary[Chunk, dict[int, Counted | None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
+    """The counted loop at `header`, or None (worked out once per chunk and header)."""
+    table = _found.get(chunk)
+    if table is None:
+        table = _found.setdefault(chunk, {})
+    if header not in table:
+        table[header] = _counted(chunk, facts, header)
+    return table[header]
+
+
+Sym = tuple[Any, ...] | None  # ("lin", slot, c): the slot's header value + c; ("k", c)
+
+
+_bodies: weakref.WeakKeyDictionary[Chunk, dict[int, frozenset[int]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
+    """The natural loop of `header` (`loops.natural_loop`), once per chunk and header."""
+    table = _bodies.get(chunk)
+    if table is None:
+        table = _bodies.setdefault(chunk, {})
+    found = table.get(header)
+    if found is None:
+        found = table[header] = natural_loop(facts, header)
+    return found
+
+
+def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
+    body = loop_body(chunk, facts, header)
+    ops = chunk.ops
+    cores: dict[int, list[Instr]] = {}
+    writers: dict[int, list[int]] = {}  # slot -> ops writing it
+    for ip in sorted(body):
+        core = _core(ops[ip], ip)
+        if core is None:
+            # An extension op declared as a function of its stack values or as a body
+            # (which names no frame slot): values this does not follow. Any other may
+            # do anything.
+            d = decode(ops[ip])
+            if not inline(d):
+                return None
+            effect = d.spec.effect
+            cores[ip] = [(_OPAQUE, effect.pops(d.spec, d.operands),
+                          effect.pushes(d.spec, d.operands))]
+            continue
+        for instr in core:
+            kind = _kind(instr[0])
+            if kind is None:
+                return None
+            if kind[0] == "set":
+                writers.setdefault(instr[1 + kind[1]], []).append(ip)
+        cores[ip] = core
+    starts = _block_starts(facts, body, header)
+    for ip in sorted(body):
+        if len(facts.succs[ip]) < 2 or all(t in body for t in facts.succs[ip]):
+            continue
+        found = _exit_test(facts, body, cores, writers, starts, header, ip)
+        if found is not None:
+            # Another exit may leave sooner: this one's count is an upper bound, which
+            # errs towards compiling (what the tier did before it counted anything).
+            return found
+    return None
+
+
+def _block_starts(facts: LoopFacts, body: frozenset[int], header: int) -> set[int]:
+    starts = {header}
+    for ip in body:
+        succs = facts.succs[ip]
+        if succs != (ip + 1,):
+            starts.update(succs)
+    return starts
+
+
+def _block_of(starts: set[int], body: frozenset[int], ip: int) -> list[int]:
+    first = ip
+    while first not in starts and first - 1 in body:
+        first -= 1
+    return list(range(first, ip + 1))
+
+
+def _run(cores: dict[int, list[Instr]], ops: list[int], base: dict[int, int]) \
+        -> tuple[list[Sym], dict[int, Sym]]:
+    """The values one straight run of ops leaves: its stack and the slots it set."""
+    stack: list[Sym] = []
+    slots: dict[int, Sym] = {}
+    for ip in ops:
+        for instr in cores[ip]:
+            if instr[0] is _OPAQUE:
+                del stack[max(len(stack) - instr[1], 0):]
+                stack.extend([None] * instr[2])
+                continue
+            kind = _kinds[instr[0]]  # every op of the loop was looked at (`_counted`)
+            assert kind is not None
+            name, detail = kind
+            if name == "get":
+                k = instr[1 + detail]
+                stack.append(slots.get(k, ("lin", k, base.get(k, 0))))
+            elif name == "set":
+                slots[instr[1 + detail]] = stack.pop() if stack else None
+            elif name == "const":
+                v = instr[1 + detail]
+                stack.append(("k", v) if type(v) is int else None)
+            elif name == "copy":
+                stack.append(stack[-1] if stack else None)
+            elif name == "step":
+                a = stack.pop() if stack else None
+                stack.append(("lin", a[1], a[2] + detail) if a and a[0] == "lin" else None)
+            elif name == "rel":
+                b = stack.pop() if stack else None
+                a = stack.pop() if stack else None
+                stack.append(("rel", detail, a, b))
+            elif name == "branch":
+                stack.append(("test", stack.pop() if stack else None, detail))
+                return stack, slots
+            else:
+                spec = instr[0].spec
+                pops = spec.effect.pops(spec, instr[1:])
+                del stack[max(len(stack) - pops, 0):]
+                stack.extend([None] * spec.effect.pushes(spec, instr[1:]))
+    return stack, slots
+
+
+def _exit_test(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Instr]],
+               writers: dict[int, list[int]], starts: set[int], header: int,
+               exit_ip: int) -> Counted | None:
+    ops = _block_of(starts, body, exit_ip)
+    stack, _ = _run(cores, ops, {})
+    if not stack or stack[-1] is None or stack[-1][0] != "test":
+        return None
+    _, cond, taken_if_true = stack[-1]
+    if cond is None or cond[0] != "rel":
+        return None
+    _, relation, a, b = cond
+    if a and b and a[0] == "lin" and b[0] == "k":
+        counter, limit, swapped = a, b[1], False
+    elif a and b and a[0] == "k" and b[0] == "lin":
+        counter, limit, swapped = b, a[1], True
+    else:
+        return None
+    k = counter[1]
+    step = _step(facts, body, cores, writers, starts, header, k)
+    if step is None:
+        return None
+    (writer,) = writers[k]
+    if writer in ops or ops[0] == header:
+        offset = counter[2]  # the run above went through the write, or it comes later
+    elif _block_of(starts, body, writer)[0] == header:
+        offset = counter[2] + step  # every iteration writes it first
+    else:
+        return None
+    # Which way stays in the loop: the branch's target or its fall-through.
+    target = next(t for t in facts.succs[exit_ip] if t != exit_ip + 1) \
+        if len(facts.succs[exit_ip]) > 1 else None
+    if target is None:
+        return None
+    # The loop goes on when the branch is taken (its target is in the loop) or when it
+    # is not: the truth of the relation that makes it so.
+    stay = taken_if_true if target in body else not taken_if_true
+    return Counted(k, step, offset, limit, relation, swapped, stay)
+
+
+def _step(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Instr]],
+          writers: dict[int, list[int]], starts: set[int], header: int,
+          k: int) -> int | None:
+    """What the one write of slot `k` in the loop adds to it each iteration (on every
+    path from the header back to it), or None."""
+    found = writers.get(k, [])
+    if len(found) != 1:
+        return None
+    writer = found[0]
+    # Every way round the loop passes the write: without it the header is not reached.
+    seen = {header, writer}
+    work = [header] if writer != header else []
+    while work:
+        ip = work.pop()
+        for t in facts.succs[ip]:
+            if t == header:
+                return None
+            if t in body and t not in seen:
+                seen.add(t)
+                work.append(t)
+    ops = _block_of(starts, body, writer)
+    _, slots = _run(cores, ops, {})
+    value = slots.get(k)
+    if value is None or value[0] != "lin" or value[1] != k or value[2] == 0:
+        return None
+    step: int = value[2]
+    return step

@@ -1,0 +1,237 @@
+"""Counted loops (`baseline.tripcount`): the iterations left, read from the exit test and
+the counter, against the interpreter's own count of header entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fusevm import VM
+from fusevm.asm import assemble
+from fusevm.baseline import tripcount
+from fusevm.loops import loop_facts
+
+BOTTOM = """
+    LoadInt {start}
+    SetSlot 0
+top:
+    PreIncSlotVoid 0
+    GetSlot 0
+    LoadInt {n}
+    NumLt
+    JumpIfTrue top
+    GetSlot 0
+"""
+
+TOP_DOWN = """
+    LoadInt {start}
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 0
+    LoadInt {n}
+    NumLe
+    JumpIfTrue done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    GetSlot 0
+    Dec
+    SetSlot 0
+    Jump top
+done:
+    GetSlot 1
+"""
+
+FUSED_TOP = """
+    LoadInt {start}
+    SetSlot 0
+top:
+    SlotLtIntJumpIfFalse 0 {n} done
+    GetSlot 0
+    Pop
+    PreIncSlotVoid 0
+    Jump top
+done:
+    GetSlot 0
+"""
+
+FUSED_BOTTOM = """
+    LoadInt {start}
+    SetSlot 0
+top:
+    Nop
+    SlotIncLtIntJumpBack 0 {n} top
+    GetSlot 0
+"""
+
+#: The counter moves by an Add (not followed), or on two paths: not counted.
+BY_ADD = """
+    LoadInt 0
+    SetSlot 0
+top:
+    GetSlot 0
+    LoadInt 3
+    Add
+    SetSlot 0
+    GetSlot 0
+    LoadInt 30
+    NumLt
+    JumpIfTrue top
+    GetSlot 0
+"""
+
+TWO_PATHS = """
+    LoadInt 0
+    SetSlot 0
+top:
+    GetSlot 0
+    LoadInt 1
+    BitAnd
+    JumpIfFalse even
+    PreIncSlotVoid 0
+    Jump test
+even:
+    GetSlot 0
+    Inc
+    SetSlot 0
+test:
+    GetSlot 0
+    LoadInt 30
+    NumLt
+    JumpIfTrue top
+    GetSlot 0
+"""
+
+
+def _entries(text: str) -> tuple[int, Any, int]:
+    """The loop's header, the counted loop found there and how many times the
+    interpreter enters the header, with the counter's value at the first entry."""
+    chunk = assemble(text, source="count.fasm")
+    vm = VM(chunk, baseline=False)
+    code = vm.prepare()
+    (header,) = loop_facts(chunk).back_edges
+    seen: list[Any] = []
+    original = code[header]
+
+    def step() -> int:
+        seen.append(vm.slots[0])
+        return original()
+    code[header] = step
+    vm.run()
+    return len(seen), tripcount.counted(chunk, loop_facts(chunk), header), seen[0]
+
+
+@pytest.mark.parametrize("shape", [BOTTOM, TOP_DOWN, FUSED_TOP, FUSED_BOTTOM])
+@pytest.mark.parametrize(("start", "n"), [(0, 10), (0, 1), (5, 5), (-7, 40), (3, 1000)])
+def test_the_count_is_the_interpreters(shape: str, start: int, n: int) -> None:
+    if shape is TOP_DOWN:
+        start, n = n, start  # counts down to the limit
+    entries, counted, first = _entries(shape.format(start=start, n=n))
+    assert counted is not None
+    assert counted.remaining(first) == entries
+
+
+def test_what_is_left_from_any_entry() -> None:
+    entries, counted, first = _entries(BOTTOM.format(start=0, n=100))
+    assert counted is not None and (counted.slot, counted.step) == (0, 1)
+    assert [counted.remaining(first + k) for k in (0, 1, 50, 99, 100, 500)] == \
+        [entries, entries - 1, entries - 50, 1, 1, 1]  # bottom-tested: at least once
+    assert counted.remaining(1.5) is None and counted.remaining("7") is None
+    assert counted.remaining(-(1 << 60)) == tripcount.LONG  # capped
+
+
+@pytest.mark.parametrize("shape", [BY_ADD, TWO_PATHS])
+def test_loops_not_followed_are_not_counted(shape: str) -> None:
+    _, counted, _ = _entries(shape)
+    assert counted is None
+
+
+def test_a_loop_with_a_call_is_not_counted() -> None:
+    text = """
+        LoadInt 0
+        SetSlot 0
+    top:
+        LoadInt 1
+        Call f 1
+        Pop
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 10
+        NumLt
+        JumpIfTrue top
+        Jump end
+    .sub f
+        ReturnValue
+    end:
+        GetSlot 0
+    """
+    chunk = assemble(text, source="call.fasm")
+    VM(chunk)
+    facts = loop_facts(chunk)
+    (header,) = facts.back_edges
+    assert tripcount.counted(chunk, facts, header) is None
+
+
+@pytest.mark.parametrize("relation", ["lt", "le", "gt", "ge", "eq", "ne"])
+@pytest.mark.parametrize("swapped", [False, True])
+@pytest.mark.parametrize("stay", [False, True])
+def test_what_is_left_is_the_first_failing_test(relation: str, swapped: bool,
+                                                stay: bool) -> None:
+    import operator
+    for step in (1, -1, 3, -2):
+        for counter, offset, limit in ((0, 0, 10), (0, 1, 10), (7, 0, -5), (-4, 2, 4),
+                                       (10, -1, 10)):
+            c = tripcount.Counted(0, step, offset, limit, getattr(operator, relation),
+                                  swapped, stay)
+            brute = next((i for i in range(200) if not c.goes_on(counter, i)), None)
+            got = c.remaining(counter)
+            if brute is None:
+                assert got is not None and got > 200
+            else:
+                assert got == brute + 1
+
+
+def test_extension_ops_that_name_no_slot_leave_a_loop_counted() -> None:
+    from fusevm import ExtensionSet
+    from fusevm.values import to_int, wrap64
+
+    ext = ExtensionSet("tripcount-test", first_id=0x4F00, count=0x10)
+
+    @ext.function("Twice", effect="a -- r", formula="r = wrap(2 * int(a))")
+    def twice(vm: VM, operands: tuple[int, ...]) -> Any:
+        return lambda a: wrap64(to_int(a) * 2)
+
+    @ext.op("Halve", effect="a -- r", formula="r = int(a) // 2")
+    def halve(vm: VM) -> None:
+        vm.push(to_int(vm.pop()) // 2)
+
+    text = """
+        LoadInt 0
+        SetSlot 0
+        LoadInt 0
+        SetSlot 1
+    top:
+        GetSlot 0
+        {op}
+        SetSlot 1
+        PreIncSlotVoid 0
+        GetSlot 0
+        LoadInt 300
+        NumLt
+        JumpIfTrue top
+        GetSlot 1
+    """
+    for op, counted in (("Twice", True), ("Halve", False)):
+        chunk = assemble(text.format(op=op), source="ext.fasm", extensions=[ext])
+        VM(chunk, extensions=[ext])
+        facts = loop_facts(chunk)
+        (header,) = facts.back_edges
+        found = tripcount.counted(chunk, facts, header)
+        # A handler may do anything to the frame: its loop is not counted.
+        assert (found is not None) == counted
+        if found is not None:
+            assert found.remaining(0) == 300
