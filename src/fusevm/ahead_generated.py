@@ -478,6 +478,19 @@ def __init__(self, path, status, message):
 COMPILED["def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'path', path)\n    _set(self, 'status', status)\n    _set(self, 'message', message)"] = __init__
 
 
+def __init__(self, slot, step, offset, limit, relation, swapped, stay):
+    _set(self, 'slot', slot)
+    _set(self, 'step', step)
+    _set(self, 'offset', offset)
+    _set(self, 'limit', limit)
+    _set(self, 'relation', relation)
+    _set(self, 'swapped', swapped)
+    _set(self, 'stay', stay)
+
+
+COMPILED["def __init__(self, slot, step, offset, limit, relation, swapped, stay):\n    _set(self, 'slot', slot)\n    _set(self, 'step', step)\n    _set(self, 'offset', offset)\n    _set(self, 'limit', limit)\n    _set(self, 'relation', relation)\n    _set(self, 'swapped', swapped)\n    _set(self, 'stay', stay)"] = __init__
+
+
 def __init__(self, source, line_ip, constants, written, guards):
     _set(self, 'source', source)
     _set(self, 'line_ip', line_ip)

@@ -19,7 +19,6 @@ import ast
 import operator
 import weakref
 from collections.abc import Callable
-from typing import Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
@@ -29,6 +28,13 @@ from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
 from .regions import inline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+    #: ("lin", slot, c): the slot's header value + c; ("k", c)
+    Sym = tuple[Any, ...] | None
 
 #: A loop that runs at least this many more times is long (counts are capped there).
 LONG: Final = 1 << 40
@@ -210,7 +216,6 @@ def counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     return table[header]
 
 
-Sym = tuple[Any, ...] | None  # ("lin", slot, c): the slot's header value + c; ("k", c)
 
 
 _bodies: weakref.WeakKeyDictionary[Chunk, dict[int, frozenset[int]]] = \
