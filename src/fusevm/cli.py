@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from fusevm import __version__
+from fusevm.entry import exit_process, pause_collector, program_starts
 from fusevm.errors import AsmError, Interrupted, OutputClosed, VMError
 
 TYPE_CHECKING = False
@@ -103,6 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
             vm.enable_tracing_jit()
+        program_starts()
         with sigint_interrupts(vm):
             result = vm.run()
     sys.stdout.flush()
@@ -201,6 +203,7 @@ def _cmd_frontend(name: str, rest: list[str]) -> int:
     frontend = find_frontend(name)
     if frontend is None:
         raise VMError(f"no frontend named {name!r}")
+    program_starts()  # the frontend's modules are loaded (see fusevm.entry)
     return int(frontend(rest))
 
 
@@ -285,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not word.startswith("-"):
             command = word
             if word == "bench":
+                program_starts()
                 return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
             if word not in COMMANDS:
                 from fusevm.plugins import is_frontend
@@ -299,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command != "run":
+        program_starts()  # only `run` and the frontends are start-up-critical
     return _guard(lambda: handlers[args.command](args), traceback)
 
 
@@ -368,5 +374,13 @@ def format_backtrace(frames: Sequence[tuple[str, str, int | None]], *,
     return "\n".join(lines)
 
 
+def entry() -> None:
+    """The `fusevm` command (console script, `python -m fusevm`): `main` as a process of
+    its own, with the cycle collector paused while the command loads and the exit of
+    `fusevm.entry`."""
+    pause_collector()
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

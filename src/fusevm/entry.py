@@ -1,0 +1,79 @@
+"""How a fusevm command-line process starts and ends (`fusevm`, `python -m fusevm.awk`, ...).
+
+Loading a command creates tens of thousands of long-lived objects (module namespaces,
+functions, op tables) and frees almost nothing, so the cycle collector, triggered by the
+allocation count, would walk them again and again while they load and once more in the
+interpreter's teardown: a sixth of `fusevm awk 'BEGIN{}'`'s instructions. An entry point
+therefore pauses the collector while the command loads (`pause_collector`); right before
+the user's program runs (`program_starts`), what was loaded is moved out of the
+collector's reach (`gc.freeze`) and the collector runs again as usual, so a long program's
+cyclic garbage is collected as in any Python process.
+
+At the end (`exit_process`), with its output flushed, a process that has nothing left for
+the interpreter's teardown to do (no `atexit` callback, no other non-daemon thread, no
+profiler or tracer, not interactive) ends with `os._exit`: the teardown would only free
+every module one object at a time before the process goes away. Otherwise it exits the
+usual way. Library callers (tests, `fusevm.cli.main(argv)`) never go through here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+_paused = False
+
+
+def pause_collector() -> None:
+    """Stop the cycle collector until `program_starts` (first thing an entry point does)."""
+    global _paused
+    if gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
+def program_starts() -> None:
+    """The command has loaded: freeze what it loaded and turn the collector back on.
+
+    A no-op unless `pause_collector` paused it, so any code path may call it."""
+    global _paused
+    if _paused:
+        _paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def exit_process(status: int | None) -> NoReturn:
+    """End the process with `status` (see the module docstring)."""
+    program_starts()
+    code = 0 if status is None else status
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        # A closed pipe or stream: the usual exit reports it the way Python does.
+        sys.exit(code)
+    if _nothing_at_exit():
+        os._exit(code & 0xFF)
+    sys.exit(code)
+
+
+def _nothing_at_exit() -> bool:
+    """Whether the interpreter's teardown has no work but freeing memory."""
+    import atexit
+    pending = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered callbacks
+    if pending is None or pending() or sys.flags.interactive:
+        return False
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return False  # a profiler or a debugger reports after the program returns
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        main = threading.main_thread()
+        if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
+            return False
+    return True
