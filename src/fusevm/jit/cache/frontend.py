@@ -120,12 +120,9 @@ def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
 
 def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
-    from fusevm.chunk import Chunk
-    from fusevm.errors import FormatError
-    from fusevm.ops import Op
-    from fusevm.serialize import load
-    from fusevm.verify import mark_verified
     if body[:1] == _PLAIN:
+        from fusevm.ops import Op
+        from fusevm.verify import mark_verified
         # Tens of thousands of new tuples, all kept: the cycle collector would walk the
         # heap again and again for nothing.
         paused = gc.isenabled()
@@ -142,6 +139,10 @@ def _unpack(body: bytes) -> Chunk:
         return chunk
     if body[:1] != _PORTABLE:
         raise ValueError("unknown chunk body format")
+    # The portable format's decoder loads only for a chunk that needs it.
+    from fusevm.chunk import Chunk
+    from fusevm.errors import FormatError
+    from fusevm.serialize import load
     try:
         found: Chunk = load(body[1:], Chunk, trusted=True)
     except FormatError as e:
