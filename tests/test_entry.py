@@ -75,3 +75,18 @@ def test_a_closed_pipe_still_exits_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read()
     proc.wait(timeout=120)
     assert b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
+def test_ctrl_c_stops_a_running_program_with_status_130(tmp_path: Path) -> None:
+    import signal
+    import time
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(tmp_path)}
+    prog = tmp_path / "spin.fasm"
+    prog.write_text("LoadInt 0\nSetSlot 0\ntop:\nPreIncSlotVoid 0\nJump top\n")
+    for argv in (["awk", "BEGIN { while (1) x++ }"], ["run", str(prog)]):
+        proc = subprocess.Popen([sys.executable, "-m", "fusevm", *argv], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)  # loaded and looping
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (argv, err)

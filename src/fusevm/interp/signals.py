@@ -11,15 +11,22 @@ the C-level handler at once); native units release the GIL, and the watcher's
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from types import FrameType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
     from typing import Any
 
     from fusevm.interp.vm import VM
+else:
+    try:
+        # The C module under `signal`: the same calls, without the enum classes `signal`
+        # builds at import (half a millisecond of every command's start-up).
+        import _signal as signal
+    except ImportError:  # an implementation without it
+        import signal
 
 
 class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interrupts(vm):`
