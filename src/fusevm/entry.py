@@ -9,11 +9,11 @@ the user's program runs (`program_starts`), what was loaded is moved out of the
 collector's reach (`gc.freeze`) and the collector runs again as usual, so a long program's
 cyclic garbage is collected as in any Python process.
 
-At the end (`exit_process`), with its output flushed, a process that has nothing left for
-the interpreter's teardown to do (no `atexit` callback, no other non-daemon thread, no
-profiler or tracer, not interactive) ends with `os._exit`: the teardown would only free
-every module one object at a time before the process goes away. Otherwise it exits the
-usual way. Library callers (tests, `fusevm.cli.main(argv)`) never go through here.
+At the end (`exit_process`), a process whose teardown would only free memory (no other
+non-daemon thread, no profiler or tracer, not interactive) runs its `atexit` callbacks,
+flushes its output and ends with `os._exit`: the teardown would free every module one
+object at a time before the process goes away. Otherwise it exits the usual way. Library
+callers (tests, `fusevm.cli.main(argv)`) never go through here.
 """
 
 from __future__ import annotations
@@ -52,25 +52,28 @@ def exit_process(status: int | None) -> NoReturn:
     """End the process with `status` (see the module docstring)."""
     program_starts()
     code = 0 if status is None else status
+    import atexit
+    run_callbacks = getattr(atexit, "_run_exitfuncs", None)  # CPython's, as at teardown
+    if run_callbacks is None or not _teardown_is_only_freeing():
+        sys.exit(code)
+    # What the teardown would do before it frees anything, in its order: the `atexit`
+    # callbacks (then forgotten, so nothing runs them twice), then the standard streams.
+    run_callbacks()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):
         # A closed pipe or stream: the usual exit reports it the way Python does.
         sys.exit(code)
-    if _nothing_at_exit():
-        os._exit(code & 0xFF)
-    sys.exit(code)
+    os._exit(code & 0xFF)
 
 
-def _nothing_at_exit() -> bool:
-    """Whether the interpreter's teardown has no work but freeing memory."""
-    import atexit
-    pending = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered callbacks
-    if pending is None or pending() or sys.flags.interactive:
+def _teardown_is_only_freeing() -> bool:
+    """Whether, but for `atexit` callbacks and flushing, the interpreter's teardown would
+    only free memory: no other non-daemon thread to wait for, no profiler or debugger
+    to report when the program returns, no interactive prompt to come."""
+    if sys.flags.interactive or sys.getprofile() is not None or sys.gettrace() is not None:
         return False
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        return False  # a profiler or a debugger reports after the program returns
     threading = sys.modules.get("threading")
     if threading is not None:
         main = threading.main_thread()

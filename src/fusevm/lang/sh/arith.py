@@ -10,9 +10,9 @@ the compiled form uses them or the core ops that mean the same (wrapping Add/Sub
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from fusevm.lang.lazyre import LazyPattern
 from fusevm.lang.sh.errors import ShError
 from fusevm.values import wrap64
 
@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_TOKEN: Final = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
+_TOKEN: Final = LazyPattern(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
                            r"([A-Za-z_][A-Za-z0-9_]*)|(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|"
                            r"\+\+|--|[-+*/%<>&|^!~?:=()]))")
 _BINARY: Final = {

@@ -9,9 +9,9 @@ lexer calls back (`parse_list`, `parse_all`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from fusevm.lang.lazyre import LazyPattern
 from fusevm.lang.sh import ast
 from fusevm.lang.sh.errors import ShSyntaxError
 
@@ -24,8 +24,8 @@ RESERVED: Final = frozenset(
 _OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
                ";", "&", "|", "(", ")", "<", ">")
 _META: Final = frozenset(" \t\n;&|()<>")
-_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_NAME: Final = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGN: Final = LazyPattern(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _SPECIAL: Final = frozenset("@*#?-$!0123456789")
 
 Token = tuple[str, object, int]  # kind ("op", "word", "io", "nl", "eof"), value, line
