@@ -173,3 +173,13 @@ def test_op_bodies_are_parsed_once_then_come_from_the_disk_cache(tmp_path: Path)
     warm, out = loaded_after(code, tmp_path, *argv)
     assert out.split() == ["a", "b", "3"]
     assert not {"ast", "textwrap", "fusevm.lang.awk.parser"} & set(warm)
+
+
+def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
+    # argparse's help formatter loads shutil, and shutil the bz2 and lzma extensions.
+    prog = tmp_path / "add.fasm"
+    prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, out = loaded_after(code, tmp_path, "run", "--strict-int", str(prog))
+    assert out.strip() == "5"
+    assert not {"argparse", "shutil", "gettext", "locale"} & set(modules)
