@@ -184,12 +184,3 @@ def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
     assert out.strip() == "5"
     assert not {"argparse", "shutil", "gettext", "locale"} & set(modules)
 
-
-def test_a_run_that_never_gets_hot_starts_no_thread(tmp_path: Path) -> None:
-    # The SIGINT watcher is for native code, which runs only once the tiers load.
-    code = ("import threading\nstarted = []\nstart = threading.Thread.start\n"
-            "def record(self):\n    started.append(self.name)\n    return start(self)\n"
-            "threading.Thread.start = record\n"
-            "from fusevm.cli import main\nassert main(ARGV) == 0\nprint(started)")
-    _, out = loaded_after(code, tmp_path, "awk", "BEGIN { print 1 }")
-    assert out.split() == ["1", "[]"]

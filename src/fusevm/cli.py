@@ -104,8 +104,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
             vm.enable_tracing_jit()
-            from fusevm.jit.policy import load_with_tiers
-            load_with_tiers("fusevm.interp.sigwatch")  # Ctrl-C reaches native code then
         program_starts()
         with sigint_interrupts(vm):
             result = vm.run()

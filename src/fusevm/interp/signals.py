@@ -11,62 +11,33 @@ the C-level handler at once); native units release the GIL, and the watcher's
 from __future__ import annotations
 
 import os
-import sys
+import signal
 import threading
 from types import FrameType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import signal
-    from typing import Any, Final
+    from typing import Any
 
     from fusevm.interp.vm import VM
-else:
-    try:
-        # The C module under `signal`: the same calls, without the enum classes `signal`
-        # builds at import (half a millisecond of every command's start-up).
-        import _signal as signal
-    except ImportError:  # an implementation without it
-        import signal
-
-
-#: The JIT's decision module: native code runs only once it has loaded (it loads the
-#: tiers). Named, not imported: the interpreter does not import the JIT.
-_TIERS: Final = "fusevm.jit.plan"
-#: Blocks entered before the tiers loaded, whose watcher starts when they do.
-_waiting: list[sigint_interrupts] = []
 
 
 class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interrupts(vm):`
     """While the block runs, SIGINT interrupts `vm` instead of raising KeyboardInterrupt.
 
-    The watcher thread is needed only while native code may hold the main thread: it
-    starts on entry when the JIT's tiers are loaded, else when they load
-    (`start_watchers`, which `fusevm.interp.sigwatch` calls; a command names that module
-    to `fusevm.jit.policy.load_with_tiers`), so a run that never gets hot starts no
-    thread. A class rather than `contextlib.contextmanager`, which costs start-up its
-    import."""
+    A class rather than `contextlib.contextmanager`, which costs start-up its import."""
 
-    __slots__ = ("vm", "asked", "previous", "read_fd", "write_fd", "old_wakeup", "watcher",
-                 "entered")
+    __slots__ = ("vm", "asked", "previous", "read_fd", "write_fd", "old_wakeup", "watcher")
 
     def __init__(self, vm: VM) -> None:
         self.vm = vm
         self.asked = False
-        self.entered = False
         self.watcher: threading.Thread | None = None
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
         self.previous: Any = signal.signal(signal.SIGINT, self._on_sigint)
-        self.entered = True
-        if _TIERS in sys.modules:
-            self._start_watcher()
-        else:
-            _waiting.append(self)
-
-    def _start_watcher(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
         self.old_wakeup = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
@@ -92,24 +63,10 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
                 vm.interrupt()
 
     def __exit__(self, *exc: object) -> None:
-        if not self.entered:
+        if self.watcher is None:
             return
-        self.entered = False
-        if self in _waiting:
-            _waiting.remove(self)
-        if self.watcher is not None:
-            signal.set_wakeup_fd(self.old_wakeup)
-            os.close(self.write_fd)
-            self.watcher.join(1.0)
-            os.close(self.read_fd)
-            self.watcher = None
+        signal.set_wakeup_fd(self.old_wakeup)
+        os.close(self.write_fd)
+        self.watcher.join(1.0)
+        os.close(self.read_fd)
         signal.signal(signal.SIGINT, self.previous)
-
-
-def start_watchers() -> None:
-    """The JIT's tiers have loaded: the blocks running now start their watcher threads
-    (from the main thread only, where the wakeup fd can be set; elsewhere they wait)."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    while _waiting:
-        _waiting.pop()._start_watcher()

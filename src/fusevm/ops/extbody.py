@@ -23,7 +23,6 @@ call (`fusevm.baseline.extbodies`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import CodeType
 
 from fusevm.ops.spec import OpSpec
 
@@ -35,6 +34,9 @@ if TYPE_CHECKING:
 PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
 #: The builtins an op body may call (an extension op's may also use `isinstance`).
 BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
+
+if TYPE_CHECKING:
+    from types import CodeType
 
 #: Where the interpreter's compiled `make` of a body comes from, when a process keeps a
 #: disk cache of code objects: `code_cache(name, key_text, build) -> code`. Parsing,

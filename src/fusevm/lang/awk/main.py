@@ -151,7 +151,6 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     # (a chunk from the compile cache has not imported them with the compiler).
     from fusevm.jit.policy import load_with_tiers
     load_with_tiers("fusevm.lang.awk.jit")
-    load_with_tiers("fusevm.interp.sigwatch")  # Ctrl-C reaches native code from then on
 
     def system(command: str) -> int:
         status: int = vm.shell.exec(["/bin/sh", "-c", command])
