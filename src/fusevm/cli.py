@@ -9,10 +9,8 @@ the error happened inside a function; `--traceback` shows the Python stack inste
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
 
 from fusevm import __version__
 from fusevm.entry import exit_process, pause_collector, program_starts
@@ -21,6 +19,7 @@ from fusevm.errors import AsmError, Interrupted, OutputClosed, VMError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -326,22 +325,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in argv
     # `bench` and the frontends take their own arguments, unparsed by us.
-    command = None
-    for i, word in enumerate(argv):
-        if not word.startswith("-"):
-            command = word
-            if word == "bench":
-                program_starts()
-                return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
-            if word not in COMMANDS:
-                from fusevm.plugins import is_frontend
-                if is_frontend(word):
-                    return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
-                                  traceback)
-            break
+    at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    command = None if at is None else argv[at]
+    rest = [] if at is None else argv[at + 1:]
+    if command == "bench":
+        program_starts()
+        return _guard(lambda: _cmd_bench(rest), traceback)
+    if command is not None and command not in COMMANDS:
+        from fusevm.plugins import is_frontend
+        if is_frontend(command):
+            name = command
+            return _guard(lambda: _cmd_frontend(name, rest), traceback)
     args = _quick_run_args(argv) if command == "run" else None
     if args is not None:
-        return _guard(functools.partial(_cmd_run, args), traceback)
+        quick = args
+        return _guard(lambda: _cmd_run(quick), traceback)
     parser = build_parser(frontends=command not in COMMANDS or "-h" in argv or "--help" in argv)
     args = parser.parse_args(argv)
     handlers: dict[str, Any] = {"run": _cmd_run, "asm": _cmd_asm, "dis": _cmd_dis,

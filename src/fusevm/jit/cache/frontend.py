@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import gc
 import marshal
-from collections.abc import Callable, Iterable
-from types import CodeType
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
@@ -29,7 +27,9 @@ from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from importlib.util import MAGIC_NUMBER
+    from types import CodeType
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
@@ -184,6 +184,7 @@ def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> by
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
         code: Any = marshal.loads(entry.body)
+        from types import CodeType
         if not isinstance(code, CodeType):
             raise TypeError("the entry does not hold a code object")
         return code
