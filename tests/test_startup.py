@@ -184,3 +184,9 @@ def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
     assert out.strip() == "5"
     assert not {"argparse", "shutil", "gettext", "locale"} & set(modules)
 
+
+
+def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> None:
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, _ = loaded_after(code, tmp_path, "sh", "-c", "trap 'echo t' INT; kill -l >/dev/null")
+    assert "signal" not in modules

@@ -9,7 +9,6 @@ ShError, which ends a non-interactive shell.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable
 
 from fusevm.lang.sh import runtime
@@ -23,6 +22,7 @@ from fusevm.lang.sh.state import (
     signal_name,
     write,
 )
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
 

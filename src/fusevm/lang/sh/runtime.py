@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 from collections.abc import Callable
 
 from fusevm.chunk import Chunk
@@ -31,6 +30,7 @@ from fusevm.lang.sh.state import (
     wait_child,
     write,
 )
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
 
