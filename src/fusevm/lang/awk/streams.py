@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
 
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.runtime import make_strnum, to_num
@@ -23,6 +22,7 @@ ENCODING: Final = "latin-1"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
     from typing import IO, Any, Final
 
 

@@ -9,7 +9,6 @@ ShError, which ends a non-interactive shell.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
@@ -28,6 +27,7 @@ from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 B = runtime.BUILTINS

@@ -9,13 +9,12 @@ lexer calls back (`parse_list`, `parse_all`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.lang.sh import ast
 from fusevm.lang.sh.errors import ShSyntaxError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 RESERVED: Final = frozenset(

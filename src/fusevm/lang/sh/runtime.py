@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -36,11 +35,13 @@ from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final, NoReturn
 else:
     Any = object  # run-time stand-in: only the type checker reads it
 
-Builtin = Callable[[ShState, Any, list[str]], int]
+if TYPE_CHECKING:
+    Builtin = Callable[[ShState, Any, list[str]], int]
 
 SPECIAL: Final = frozenset(
     ": . break continue eval exec exit export readonly return set shift times trap unset"
