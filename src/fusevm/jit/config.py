@@ -21,8 +21,8 @@ Garbage values are ignored (the default stays), as the original does.
 
 from __future__ import annotations
 
-import _thread
 import os
+import threading
 from collections.abc import Mapping
 
 from fusevm.records import dataclass, replace
@@ -141,9 +141,9 @@ def default_cache_path(env: Mapping[str, str] | None = None) -> str:
     return os.path.join(os.path.expanduser(base), "fusevm-jit")
 
 
-_lock = _thread.allocate_lock()
+_lock = threading.Lock()
 _env: TraceJitConfig | None = None
-_local = _thread._local()  # threading.local, without loading threading
+_local = threading.local()
 
 
 def env_config() -> TraceJitConfig:

@@ -37,10 +37,10 @@ on the first write and every `RESCAN_EVERY` writes, since other processes write 
 
 from __future__ import annotations
 
-import _thread
 import marshal
 import os
 import struct
+import threading
 import time
 from collections.abc import Callable
 
@@ -258,7 +258,7 @@ class Store:
 
     def __init__(self, config: Callable[[], TraceJitConfig] = get_config) -> None:
         self._config = config
-        self._lock = _thread.allocate_lock()  # threading.Lock, without threading
+        self._lock = threading.Lock()
         self.stats = DiskStats()
         #: Programmatic overrides: None = not set (the configuration decides).
         self.dir_override: str | None = None
@@ -502,7 +502,7 @@ class Store:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        return f"{os.getpid()}.{_thread.get_ident()}.{seq}"
+        return f"{os.getpid()}.{threading.get_ident()}.{seq}"
 
     # -- writing --------------------------------------------------------------------------
 
