@@ -112,3 +112,23 @@ def test_demo_runs_every_bundled_example(capsys: pytest.CaptureFixture[str]) -> 
         assert f"== {name}" in out
     assert "fib(20) = 6765" in out
     assert "sorted:  9 8 7 6 5 4 3 2 1" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "p.fasm"], ["--traceback", "run", "p.fasm"], ["run", "-r", "p.fasm", "--jit"],
+    ["run", "p.fasm", "--no-fuse", "--strict-int", "--jit-log", "--result", "--traceback"],
+    ["run", "--ext", "a.b:C", "p.fasm", "--ext=d:E"]])
+def test_a_run_command_line_read_without_argparse_reads_as_argparse_does(
+        argv: list[str]) -> None:
+    from fusevm.cli import _quick_run_args, build_parser
+    quick = _quick_run_args(argv)
+    assert quick is not None
+    assert vars(quick) == vars(build_parser(frontends=False).parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [["run"], ["run", "a", "b"], ["run", "--no-f", "p"],
+                                  ["run", "-h"], ["run", "--", "-p"], ["run", "--ext"],
+                                  ["dis", "p"], ["-x", "run", "p"]])
+def test_other_command_lines_are_left_to_argparse(argv: list[str]) -> None:
+    from fusevm.cli import _quick_run_args
+    assert _quick_run_args(argv) is None

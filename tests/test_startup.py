@@ -191,3 +191,58 @@ def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
     env_cfg = "import os; os.environ['FUSEVM_JIT_REGION_THRESHOLD'] = '1000000000'\n"
     _, out = loaded_after(env_cfg + code, tmp_path)
     assert out.split() == ["False", "1", "1"]
+
+
+def test_a_short_awk_program_compiles_none_of_the_frontends_own_patterns(
+        tmp_path: Path) -> None:
+    code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
+            "from fusevm.lang.awk import fields, streams, values\n"
+            "pats = [values._NUMBER_PREFIX, values._NUMERIC_STRING, values._SPECIAL,\n"
+            "        fields._DEFAULT_FIELD, fields._OTHER_SPACE, streams.ASSIGNMENT]\n"
+            "print(sum('match' in vars(p) for p in pats))")
+    for _ in range(2):
+        _, out = loaded_after(code, tmp_path, "awk", 'BEGIN { x = 1; print x + 2 }')
+        assert out.split() == ["3", "0"]
+
+
+def test_a_lazy_pattern_compiles_once_and_matches_as_re_does() -> None:
+    import re
+
+    from fusevm.lang.lazyre import LazyPattern
+    lazy = LazyPattern(r"(?i)([a-z]+)=(\d*)")
+    assert "match" not in vars(lazy)
+    m = lazy.match("Name=42")
+    assert m is not None and m.groups() == ("Name", "42")
+    assert "match" in vars(lazy) and lazy.findall("a=1 b=2") == [("a", "1"), ("b", "2")]
+    assert lazy.split("x a=1 y") == re.split(r"(?i)([a-z]+)=(\d*)", "x a=1 y")
+
+
+def test_op_bodies_are_parsed_once_then_come_from_the_disk_cache(tmp_path: Path) -> None:
+    # awk's record ops are statements (`ExtensionSet.body`): the first process parses,
+    # checks and compiles them; later ones read the compiled functions back.
+    data = tmp_path / "in.txt"
+    data.write_text("a 1\nb 2\n")
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    argv = ("awk", "{ s += $2; print $1 } END { print s }", str(data))
+    cold, out = loaded_after(code, tmp_path, *argv)
+    assert out.split() == ["a", "b", "3"] and "ast" in cold
+    warm, out = loaded_after(code, tmp_path, *argv)
+    assert out.split() == ["a", "b", "3"]
+    assert not {"ast", "textwrap", "fusevm.lang.awk.parser"} & set(warm)
+
+
+def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
+    # argparse's help formatter loads shutil, and shutil the bz2 and lzma extensions.
+    prog = tmp_path / "add.fasm"
+    prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, out = loaded_after(code, tmp_path, "run", "--strict-int", str(prog))
+    assert out.strip() == "5"
+    assert not {"argparse", "shutil", "gettext", "locale"} & set(modules)
+
+
+
+def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> None:
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, _ = loaded_after(code, tmp_path, "sh", "-c", "trap 'echo t' INT; kill -l >/dev/null")
+    assert "signal" not in modules

@@ -1,7 +1,5 @@
 """`python -m fusevm`: the same as the `fusevm` command."""
 
-import sys
+from fusevm.cli import entry
 
-from fusevm.cli import main
-
-sys.exit(main())
+entry()

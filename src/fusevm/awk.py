@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from fusevm.lang.awk.main import main
+from fusevm import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    entry.pause_collector()  # while the frontend loads (see fusevm.entry)
+
+from fusevm.lang.awk.main import main  # noqa: E402
+
+if __name__ == "__main__":
+    entry.program_starts()
+    entry.exit_process(main(sys.argv[1:]))

@@ -9,17 +9,17 @@ the error happened inside a function; `--traceback` shows the Python stack inste
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
 
 from fusevm import __version__
+from fusevm.entry import exit_process, pause_collector, program_starts
 from fusevm.errors import AsmError, Interrupted, OutputClosed, VMError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -103,6 +103,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 from fusevm.jit import set_log
                 set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
             vm.enable_tracing_jit()
+        program_starts()
         with sigint_interrupts(vm):
             result = vm.run()
     sys.stdout.flush()
@@ -201,6 +202,7 @@ def _cmd_frontend(name: str, rest: list[str]) -> int:
     frontend = find_frontend(name)
     if frontend is None:
         raise VMError(f"no frontend named {name!r}")
+    program_starts()  # the frontend's modules are loaded (see fusevm.entry)
     return int(frontend(rest))
 
 
@@ -221,14 +223,8 @@ def build_parser(*, frontends: bool = True) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a .fasm file or a serialized chunk")
     run.add_argument("file")
-    run.add_argument("--no-fuse", action="store_true", help="run without the fusion pass")
-    run.add_argument("--jit", action="store_true", help="enable the JIT tiers")
-    run.add_argument("--jit-log", action="store_true",
-                     help="print each JIT tier decision to stderr (implies --jit)")
-    run.add_argument("--strict-int", action="store_true",
-                     help="raise on 64-bit integer overflow instead of wrapping")
-    run.add_argument("-r", "--result", action="store_true",
-                     help="print the value the program leaves on the stack")
+    for flags, help_text in RUN_FLAGS:
+        run.add_argument(*flags, action="store_true", help=help_text)
     run.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     _add_ext_option(run)
 
@@ -275,23 +271,75 @@ def build_parser(*, frontends: bool = True) -> argparse.ArgumentParser:
 #: The built-in subcommands; an installed frontend cannot shadow them.
 COMMANDS = ("run", "asm", "dis", "demo", "bench", "jit-dump")
 
+#: `fusevm run`'s switches (each sets the attribute named after its last flag) and their
+#: help: the parser is built from them, and `_quick_run_args` reads them without it.
+RUN_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("--no-fuse",), "run without the fusion pass"),
+    (("--jit",), "enable the JIT tiers"),
+    (("--jit-log",), "print each JIT tier decision to stderr (implies --jit)"),
+    (("--strict-int",), "raise on 64-bit integer overflow instead of wrapping"),
+    (("-r", "--result"), "print the value the program leaves on the stack"),
+)
+
+
+def _quick_run_args(argv: list[str]) -> argparse.Namespace | None:
+    """`fusevm [--traceback] run FILE` with any of `RUN_FLAGS`, `--traceback` and
+    `--ext SPEC`, read without argparse: importing it and the help formatter it makes
+    (which loads shutil, and with it the bz2 and lzma extensions) costs `fusevm run`
+    more than starting Python. None for any other command line, which argparse reads
+    (and reports errors in, gives help for, completes abbreviations of)."""
+    switches = {flag: flags[-1][2:].replace("-", "_") for flags, _ in RUN_FLAGS
+                for flag in flags}
+    values: dict[str, Any] = dict.fromkeys(switches.values(), False)
+    values.update(command="run", file=None, ext=None, traceback=False)
+    words = iter(argv)
+    for word in words:
+        if word == "run":
+            break
+        if word != "--traceback":  # (main reads that one itself; argparse drops it)
+            return None
+    else:
+        return None
+    for word in words:
+        if word in switches:
+            values[switches[word]] = True
+        elif word == "--traceback":
+            values["traceback"] = True
+        elif word == "--ext" or word.startswith("--ext="):
+            spec = word[6:] if word.startswith("--ext=") else next(words, None)
+            if spec is None or spec.startswith("-"):
+                return None
+            values["ext"] = [*(values["ext"] or []), spec]
+        elif word.startswith("-") or values["file"] is not None:
+            return None
+        else:
+            values["file"] = word
+    if values["file"] is None:
+        return None
+    from types import SimpleNamespace
+    # The attributes argparse would have set, on a namespace of the same behaviour.
+    return SimpleNamespace(**values)  # type: ignore[return-value]
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in argv
     # `bench` and the frontends take their own arguments, unparsed by us.
-    command = None
-    for i, word in enumerate(argv):
-        if not word.startswith("-"):
-            command = word
-            if word == "bench":
-                return _guard(functools.partial(_cmd_bench, argv[i + 1:]), traceback)
-            if word not in COMMANDS:
-                from fusevm.plugins import is_frontend
-                if is_frontend(word):
-                    return _guard(functools.partial(_cmd_frontend, word, argv[i + 1:]),
-                                  traceback)
-            break
+    at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    command = None if at is None else argv[at]
+    rest = [] if at is None else argv[at + 1:]
+    if command == "bench":
+        program_starts()
+        return _guard(lambda: _cmd_bench(rest), traceback)
+    if command is not None and command not in COMMANDS:
+        from fusevm.plugins import is_frontend
+        if is_frontend(command):
+            name = command
+            return _guard(lambda: _cmd_frontend(name, rest), traceback)
+    args = _quick_run_args(argv) if command == "run" else None
+    if args is not None:
+        quick = args
+        return _guard(lambda: _cmd_run(quick), traceback)
     parser = build_parser(frontends=command not in COMMANDS or "-h" in argv or "--help" in argv)
     args = parser.parse_args(argv)
     handlers: dict[str, Any] = {"run": _cmd_run, "asm": _cmd_asm, "dis": _cmd_dis,
@@ -299,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command != "run":
+        program_starts()  # only `run` and the frontends are start-up-critical
     return _guard(lambda: handlers[args.command](args), traceback)
 
 
@@ -368,5 +418,13 @@ def format_backtrace(frames: Sequence[tuple[str, str, int | None]], *,
     return "\n".join(lines)
 
 
+def entry() -> None:
+    """The `fusevm` command (console script, `python -m fusevm`): `main` as a process of
+    its own, with the cycle collector paused while the command loads and the exit of
+    `fusevm.entry`."""
+    pause_collector()
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

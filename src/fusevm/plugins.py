@@ -22,14 +22,13 @@ more than starting Python), so `fusevm awk` and `fusevm sh` start without it.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable, Iterable
 
 from fusevm.errors import VMError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from importlib.metadata import EntryPoint
     from typing import Any, Final
 
@@ -48,8 +47,9 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
                       "sh": "fusevm.lang.sh.api:compile_script"},
 }
 
-Frontend = Callable[[list[str]], int]
-Compiler = Callable[..., "Chunk"]
+if TYPE_CHECKING:
+    Frontend = Callable[[list[str]], int]
+    Compiler = Callable[..., Chunk]
 
 
 def entry_points(*, group: str) -> list[EntryPoint]:
@@ -64,7 +64,9 @@ def load_object(spec: str, what: str = "--ext") -> Any:
     if not sep or not module_name or not attr_path:
         raise VMError(f"{what} {spec!r}: expected MODULE:ATTR, e.g. mylang.ops:EXT")
     try:
-        obj: Any = importlib.import_module(module_name)
+        # __import__ and sys.modules: the importlib package would load `warnings` too.
+        __import__(module_name)
+        obj: Any = sys.modules[module_name]
     except ImportError as e:
         raise VMError(f"{what} {spec!r}: cannot import {module_name!r}: {e}") from e
     for part in attr_path.split("."):
@@ -80,6 +82,7 @@ def _as_sets(obj: Any, what: str) -> list[ExtensionSet]:
     from fusevm.ops.extension import ExtensionSet
     if isinstance(obj, ExtensionSet):
         return [obj]
+    from collections.abc import Iterable
     if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
         items = list(obj)
         if items and all(isinstance(item, ExtensionSet) for item in items):

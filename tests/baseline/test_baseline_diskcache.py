@@ -135,9 +135,11 @@ out = io.BytesIO()
 status = main(["{ s += $2; n[$1]++ } END { print s; for (k in n) c++; print c }", data],
               stdout=out)
 disk = cache.STORE.stats
+from fusevm.lang.awk.ops import AWK
+bodies = sum(b._make is not None for b in AWK.bodies.values())  # each made from the cache
 print(json.dumps({"out": out.getvalue().decode(), "status": status,
                   "compiles": compiler.stats()["compiles"], "loads": disk.loads,
-                  "stores": disk.stores, "rejects": disk.rejects}))
+                  "stores": disk.stores, "rejects": disk.rejects, "bodies": bodies}))
 '''
 
 
@@ -160,6 +162,8 @@ def test_awk_regions_with_inlined_extension_ops_are_cached(tmp_path: Path) -> No
     warm = run(str(tmp_path / "c"))
     assert cold["out"] == without["out"] == warm["out"] == f"{sum(range(6000))}\n13\n"
     assert cold["compiles"] == without["compiles"] == warm["compiles"] >= 1
-    # The awk chunk and every compiled region were stored, and all of them loaded again.
-    assert cold["stores"] == 1 + cold["compiles"]
+    # The awk chunk, the interpreter's function of every op body it bound and every
+    # compiled region were stored, and all of them loaded again.
+    assert cold["bodies"] >= 1
+    assert cold["stores"] == 1 + cold["bodies"] + cold["compiles"]
     assert (warm["loads"], warm["stores"], warm["rejects"]) == (cold["stores"], 0, 0)

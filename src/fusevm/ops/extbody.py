@@ -34,6 +34,16 @@ PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
 #: The builtins an op body may call (an extension op's may also use `isinstance`).
 BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
 
+if TYPE_CHECKING:
+    from types import CodeType
+
+#: Where the interpreter's compiled `make` of a body comes from, when a process keeps a
+#: disk cache of code objects: `code_cache(name, key_text, build) -> code`. Parsing,
+#: checking and compiling a body costs a program milliseconds per op; a cached one is
+#: read back unparsed (it was checked when built). `fusevm.jit.cache` installs its
+#: `cached_code` here when it loads (this module sits below it and cannot import it).
+code_cache: Callable[[str, str, Callable[[], CodeType]], CodeType] | None = None
+
 
 def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set[str]]:
     """An op body's statements (core, `fusevm.interp.bodies`, or an extension's): the
@@ -143,9 +153,20 @@ class ExtBody:
         """The op's binder (`ExtensionSet.function`'s protocol), compiled on first use."""
         make = self._make
         if make is None:
+            def build() -> CodeType:
+                return compile(self.function_source(), f"<body {self.spec.name}>", "exec")
+
+            cache = code_cache
+            if cache is None:
+                code = build()
+            else:
+                # Everything the generated text is made of (the rules that make it are
+                # fusevm's source, which the cache's key covers).
+                key = repr((self.text, self.inputs, self.outputs, self.operands,
+                            sorted(self.names)))
+                code = cache(f"extbody:{self.spec.section}:{self.spec.name}", key, build)
             namespace = dict(self.names)
-            exec(compile(self.function_source(), f"<body {self.spec.name}>", "exec"),  # noqa: S102
-                 namespace)
+            exec(code, namespace)  # noqa: S102
             make = self._make = namespace["make"]
         fn: Any = make(vm, operands)
         fn.body = self  # the baseline checks that this is what it wrote out

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import stat
-from collections.abc import Mapping, Sequence
 
 from fusevm.records import dataclass
+from fusevm.shell import csignal as signal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Final
 
 __all__ = [

@@ -23,7 +23,6 @@ import fcntl
 import os
 import stat
 import sys
-from collections.abc import Iterable, Sequence
 
 from fusevm.errors import CapabilityError
 from fusevm.ops.shell_codes import Redir
@@ -31,6 +30,7 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from typing import Final
 
 __all__ = [

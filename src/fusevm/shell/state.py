@@ -11,13 +11,12 @@ op needs it, so a VM that runs no shell op has none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from fusevm.errors import HostError, VMError
 from fusevm.values import Undef, copy_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Any, Protocol, TextIO
 else:
     Protocol = object  # run-time stand-in: only the type checker reads it

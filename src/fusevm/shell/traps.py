@@ -9,13 +9,16 @@ to the main thread only, so traps can be set only from it.
 
 from __future__ import annotations
 
-import signal
 from collections import deque
-from collections.abc import Callable
-from types import FrameType
-from typing import Any, Final, TypeAlias
 
 from fusevm.errors import HostError
+from fusevm.shell import csignal as signal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any, Final, TypeAlias
 
 __all__ = ["IGNORE", "PSEUDO_SIGNALS", "Traps", "is_pseudo_signal", "parse_signal"]
 
@@ -24,7 +27,8 @@ PSEUDO_SIGNALS: Final = frozenset({"EXIT", "ERR", "DEBUG", "RETURN"})
 #: A handler value meaning "ignore the signal" (`trap '' INT`).
 IGNORE: Final = object()
 
-_Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+if TYPE_CHECKING:
+    _Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 def is_pseudo_signal(name: str) -> bool:
@@ -46,19 +50,18 @@ def parse_signal(name: str) -> int | str:
         number = int(text)
         if number == 0:
             return "EXIT"
-        try:
-            return int(signal.Signals(number))
-        except ValueError:
-            raise HostError(f"{name}: invalid signal specification") from None
+        if number not in signal.SIGNAL_NAMES.values():
+            raise HostError(f"{name}: invalid signal specification")
+        return number
     upper = text.upper()
     if upper.startswith("SIG"):
         upper = upper[3:]
     if upper in PSEUDO_SIGNALS:
         return upper
-    try:
-        return int(signal.Signals["SIG" + upper])
-    except KeyError:
-        raise HostError(f"{name}: invalid signal specification") from None
+    found = signal.SIGNAL_NUMBERS.get(upper)
+    if found is None:
+        raise HostError(f"{name}: invalid signal specification")
+    return found
 
 
 class Traps:

@@ -23,6 +23,7 @@ import os
 
 from fusevm.jit.cache import frontend
 from fusevm.jit.cache.store import DiskStats, Store
+from fusevm.ops import extbody
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -165,3 +166,7 @@ def cached_code(name: str, source: bytes | str, build: Callable[[], CodeType],
                 extra: Iterable[object] = ()) -> CodeType:
     """A code object keyed like a .pyc, from disk when built before (see frontend.py)."""
     return frontend.cached_code(STORE, name, source, build, extra)
+
+
+# The interpreter's functions of extension-op bodies come from here too, once loaded.
+extbody.code_cache = cached_code

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import gc
 import marshal
-from collections.abc import Callable, Iterable
-from types import CodeType
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
@@ -29,7 +27,9 @@ from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from importlib.util import MAGIC_NUMBER
+    from types import CodeType
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
@@ -120,12 +120,9 @@ def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
 
 def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
-    from fusevm.chunk import Chunk
-    from fusevm.errors import FormatError
-    from fusevm.ops import Op
-    from fusevm.serialize import load
-    from fusevm.verify import mark_verified
     if body[:1] == _PLAIN:
+        from fusevm.ops import Op
+        from fusevm.verify import mark_verified
         # Tens of thousands of new tuples, all kept: the cycle collector would walk the
         # heap again and again for nothing.
         paused = gc.isenabled()
@@ -142,6 +139,10 @@ def _unpack(body: bytes) -> Chunk:
         return chunk
     if body[:1] != _PORTABLE:
         raise ValueError("unknown chunk body format")
+    # The portable format's decoder loads only for a chunk that needs it.
+    from fusevm.chunk import Chunk
+    from fusevm.errors import FormatError
+    from fusevm.serialize import load
     try:
         found: Chunk = load(body[1:], Chunk, trusted=True)
     except FormatError as e:
@@ -183,6 +184,7 @@ def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> by
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
         code: Any = marshal.loads(entry.body)
+        from types import CodeType
         if not isinstance(code, CodeType):
             raise TypeError("the entry does not hold a code object")
         return code

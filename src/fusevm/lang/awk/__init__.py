@@ -23,7 +23,8 @@ The VM half (these import fusevm's public API):
     main      the `fusevm awk` command line
 
 The modules in the first list import nothing else of fusevm but `fusevm.regex` (the
-project's one regex engine, which needs only `fusevm.errors`). Where this frontend departs
+project's one regex engine, which needs only `fusevm.errors`) and `fusevm.lang.lazyre`
+(their own number and assignment patterns, compiled on first use). Where this frontend departs
 from POSIX's text to follow the real awks, `docs/awk.md` says so.
 """
 

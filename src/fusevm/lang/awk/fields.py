@@ -15,9 +15,8 @@ RS may change between records; the reader keeps one buffer for every mode.
 
 from __future__ import annotations
 
-import re
-
 from fusevm.lang.awk.regex import compile_ere, split_on_regex
+from fusevm.lang.lazyre import LazyPattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,9 +27,9 @@ if TYPE_CHECKING:
 else:
     Protocol = object  # run-time stand-in: only the type checker reads it
 
-_DEFAULT_FIELD: Final = re.compile(r"[^ \t\n]+")
+_DEFAULT_FIELD: Final = LazyPattern(r"[^ \t\n]+")
 # ASCII whitespace that str.split() would split on but awk's default FS does not.
-_OTHER_SPACE: Final = re.compile(r"[\r\f\v\x1c-\x1f]")
+_OTHER_SPACE: Final = LazyPattern(r"[\r\f\v\x1c-\x1f]")
 
 
 def split_record(text: str, fs: str, *, paragraph: bool = False) -> list[str]:

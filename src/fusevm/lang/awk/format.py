@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
 
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
 from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Final
 
 DEFAULT_CONVFMT: Final = "%.6g"

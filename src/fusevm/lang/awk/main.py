@@ -127,7 +127,8 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     try:
         # -v and `var=value` operands may store strings in any variable they name
         assigned = {name for name, _ in assigns}
-        assigned.update(m.group(1) for m in map(ASSIGNMENT.match, operands) if m)
+        if operands:  # (the pattern compiles on first use: not for a program alone)
+            assigned.update(m.group(1) for m in map(ASSIGNMENT.match, operands) if m)
         chunk = _compile(source, frozenset(assigned))
     except AwkSyntaxError as e:
         err.write(f"awk: {e.message}\n")

@@ -15,7 +15,6 @@ root ip) or takes an operand-sized run of values; those are step factories
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
@@ -40,6 +39,7 @@ from fusevm.ops.extension import ExtensionSet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,

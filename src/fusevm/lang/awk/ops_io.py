@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.interp.extapi import Step
 from fusevm.lang.awk.ops import (
     _MATH,
@@ -40,6 +38,7 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 # -- print and printf ---------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 
 from fusevm.lang.awk.fields import RecordReader, TextSource, split_record
 from fusevm.lang.awk.format import (
@@ -56,6 +55,7 @@ __all__ = [
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from random import Random
     from typing import Final, TypeVar
 

@@ -9,20 +9,20 @@ command starts (system, pipes) so that output keeps its order, and at exit.
 from __future__ import annotations
 
 import io
-import re
 import sys
-from collections.abc import Callable
 
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.runtime import make_strnum, to_num
 from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
+from fusevm.lang.lazyre import LazyPattern
 
-ASSIGNMENT: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.DOTALL)
+ASSIGNMENT: Final = LazyPattern(r"(?s)([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z")
 ENCODING: Final = "latin-1"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
     from typing import IO, Any, Final
 
 

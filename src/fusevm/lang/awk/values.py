@@ -15,7 +15,8 @@ specials, so "inf" and "nan" alone are 0, as is "0x1A".
 from __future__ import annotations
 
 import math
-import re
+
+from fusevm.lang.lazyre import LazyPattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,13 +57,13 @@ UNINIT: Final = StrNum("", 0.0)
 # C isspace(): what strtod skips before a number and what a strnum may have around it.
 BLANKS: Final = " \t\n\r\f\v"
 
-_NUMBER_PREFIX: Final = re.compile(
+_NUMBER_PREFIX: Final = LazyPattern(
     r"[ \t\n\r\f\v]*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
 )
-_NUMERIC_STRING: Final = re.compile(
+_NUMERIC_STRING: Final = LazyPattern(
     r"[ \t\n\r\f\v]*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[ \t\n\r\f\v]*\Z"
 )
-_SPECIAL: Final = re.compile(r"[ \t\n\r\f\v]*([-+])(inf|nan)[ \t\n\r\f\v]*\Z", re.IGNORECASE)
+_SPECIAL: Final = LazyPattern(r"(?i)[ \t\n\r\f\v]*([-+])(inf|nan)[ \t\n\r\f\v]*\Z")
 
 
 def _special(text: str) -> float | None:

@@ -10,17 +10,16 @@ the compiled form uses them or the core ops that mean the same (wrapping Add/Sub
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
+from fusevm.lang.lazyre import LazyPattern
 from fusevm.lang.sh.errors import ShError
 from fusevm.values import wrap64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
-_TOKEN: Final = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
+_TOKEN: Final = LazyPattern(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
                            r"([A-Za-z_][A-Za-z0-9_]*)|(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|"
                            r"\+\+|--|[-+*/%<>&|^!~?:=()]))")
 _BINARY: Final = {
@@ -30,9 +29,10 @@ _BINARY: Final = {
 }
 _ASSIGN: Final = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="))
 
-Get = Callable[[str], "str | None"]
-Put = Callable[[str, str], None]
-Node = Callable[[Get, Put], int]
+if TYPE_CHECKING:
+    Get = Callable[[str], "str | None"]
+    Put = Callable[[str, str], None]
+    Node = Callable[[Get, Put], int]
 
 
 _MIN: Final = -0x8000000000000000

@@ -9,8 +9,6 @@ ShError, which ends a non-interactive shell.
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Callable
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
@@ -23,11 +21,13 @@ from fusevm.lang.sh.state import (
     signal_name,
     write,
 )
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 B = runtime.BUILTINS

@@ -5,7 +5,6 @@ jobs kill getopts type command hash alias unalias.
 from __future__ import annotations
 
 import os
-import signal
 import time
 
 from fusevm.lang.sh import runtime, words
@@ -15,6 +14,7 @@ from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.printf import printf
 from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_name, write
 from fusevm.lang.sh.testcmd import test
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 
 TYPE_CHECKING = False

@@ -12,7 +12,6 @@ and sits above this module.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
@@ -21,13 +20,15 @@ from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 else:
     NoReturn = object  # run-time stand-in: only the type checker reads it
 
 #: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
 #: status and exit with its status.
-SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
+if TYPE_CHECKING:
+    SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
 
 
 class ShHost(ShellHostBase):

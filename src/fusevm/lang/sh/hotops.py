@@ -8,8 +8,6 @@ handlers (`ops`) share live here too, so imports go one way: `ops` -> `hotops`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.interp import shapes
 from fusevm.interp.extapi import Step
 from fusevm.lang.sh import arith, runtime, words
@@ -39,6 +37,7 @@ from fusevm.lang.sh.testcmd import COMPARE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA

@@ -9,14 +9,12 @@ lexer calls back (`parse_list`, `parse_all`).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
 from fusevm.lang.sh import ast
 from fusevm.lang.sh.errors import ShSyntaxError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 RESERVED: Final = frozenset(
@@ -24,8 +22,10 @@ RESERVED: Final = frozenset(
 _OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
                ";", "&", "|", "(", ")", "<", ">")
 _META: Final = frozenset(" \t\n;&|()<>")
-_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+# Names ([A-Za-z_][A-Za-z0-9_]*) are scanned with str methods: a regex here would load
+# `re` into every shell that parses a word.
+_NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHARS: Final = _NAME_START | frozenset("0123456789")
 _SPECIAL: Final = frozenset("@*#?-$!0123456789")
 
 Token = tuple[str, object, int]  # kind ("op", "word", "io", "nl", "eof"), value, line
@@ -33,7 +33,18 @@ Token = tuple[str, object, int]  # kind ("op", "word", "io", "nl", "eof"), value
 
 
 def is_name(s: str) -> bool:
-    return _NAME.fullmatch(s) is not None
+    """Whether `s` is a shell name: [A-Za-z_][A-Za-z0-9_]* (an ASCII identifier)."""
+    return s.isascii() and s.isidentifier()
+
+
+def name_end(text: str, pos: int) -> int:
+    """Where the name starting at `pos` ends (`pos` when none starts there)."""
+    if pos >= len(text) or text[pos] not in _NAME_START:
+        return pos
+    end = pos + 1
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    return end
 
 
 class Lexer:
@@ -333,10 +344,10 @@ class Lexer:
         if c and c in _SPECIAL:
             self.pos += 1
             return ast.Param(c)
-        m = _NAME.match(self.text, self.pos)
-        if m:
-            self.pos = m.end()
-            return ast.Param(m.group())
+        end = name_end(self.text, self.pos)
+        if end > self.pos:
+            name, self.pos = self.text[self.pos:end], end
+            return ast.Param(name)
         return ast.Lit("$")
 
     def _arith(self) -> ast.Arith:
@@ -503,11 +514,9 @@ class Lexer:
         if c and c in _SPECIAL:
             self.pos += 1
             return c
-        m = _NAME.match(self.text, self.pos)
-        if m:
-            self.pos = m.end()
-            return m.group()
-        return ""
+        end = name_end(self.text, self.pos)
+        name, self.pos = self.text[self.pos:end], end
+        return name
 
     def _brace_word(self, in_dq: bool, pattern: bool) -> ast.Word:
         """The word in `${x-word}` up to the matching `}`."""
@@ -627,12 +636,13 @@ def _tilde(parts: list[ast.Part]) -> list[ast.Part]:
 def _assignment(word: ast.Word) -> tuple[str, ast.Word] | None:
     if not word.parts or not isinstance(word.parts[0], ast.Lit):
         return None
-    m = _ASSIGN.match(word.parts[0].text)
-    if m is None:
+    text = word.parts[0].text
+    end = name_end(text, 0)
+    if not end or text[end:end + 1] != "=":
         return None
-    rest = word.parts[0].text[m.end():]
+    rest = text[end + 1:]
     parts: list[ast.Part] = ([ast.Lit(rest)] if rest else []) + word.parts[1:]
-    return m.group(1), ast.Word(_assign_tildes(parts))
+    return text[:end], ast.Word(_assign_tildes(parts))
 
 
 def _assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:

@@ -14,7 +14,6 @@ builtins (`builtins`, `commands`) that `runtime` runs.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 import fusevm.lang.sh.builtins  # noqa: F401  - registers the special builtins
@@ -24,6 +23,7 @@ from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShExit
 from fusevm.lang.sh.runtime import run_text
 from fusevm.lang.sh.state import LONG_OPTIONS, OPTION_LETTERS, new_state, write
+from fusevm.shell import csignal as signal
 
 USAGE = "usage: sh [-euxfnvCa] [-o option] [-c command [name [arg...]] | file [arg...]]\n"
 

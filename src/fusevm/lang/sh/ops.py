@@ -14,7 +14,6 @@ are step factories in `hotops`; importing this module attaches the rest (and, th
 from __future__ import annotations
 
 import os
-import signal
 
 from fusevm.interp.extapi import Step
 from fusevm.interp.shapes import unary
@@ -23,6 +22,7 @@ from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
 from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
+from fusevm.shell import csignal as signal
 from fusevm.values import Status
 
 TYPE_CHECKING = False

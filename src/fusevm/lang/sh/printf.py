@@ -4,13 +4,14 @@ reuse of the format while arguments remain."""
 from __future__ import annotations
 
 import os
-import re
+
+from fusevm.lang.lazyre import LazyPattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_SPEC: Final = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
+_SPEC: Final = LazyPattern(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                "\\": "\\", '"': '"', "'": "'"}
 
@@ -49,7 +50,7 @@ def _byte(n: int) -> str:
     return chr(n) if n < 0x80 else chr(0xDC00 + n)
 
 
-_NUM: Final = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_NUM: Final = LazyPattern(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 
 
 def _num(arg: str) -> tuple[int, bool]:

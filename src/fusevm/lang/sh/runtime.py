@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
-from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -31,16 +29,19 @@ from fusevm.lang.sh.state import (
     wait_child,
     write,
 )
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final, NoReturn
 else:
     Any = object  # run-time stand-in: only the type checker reads it
 
-Builtin = Callable[[ShState, Any, list[str]], int]
+if TYPE_CHECKING:
+    Builtin = Callable[[ShState, Any, list[str]], int]
 
 SPECIAL: Final = frozenset(
     ": . break continue eval exec exit export readonly return set shift times trap unset"

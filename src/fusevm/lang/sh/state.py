@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 
 from fusevm.lang.sh.errors import ShError
 from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
+from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell.redirect import RedirectError, document_fd, open_target
 
@@ -290,8 +290,7 @@ def write(fd: int, text: str) -> None:
         data = data[n:]
 
 
-SIGNAL_NAMES: Final = {s.name[3:]: int(s) for s in signal.Signals if not s.name.startswith("SIG_")
-                       and s.name.startswith("SIG")}
+SIGNAL_NAMES: Final = signal.SIGNAL_NAMES
 NUMBER_NAMES: Final = {v: k for k, v in sorted(SIGNAL_NAMES.items(), reverse=True)}
 
 

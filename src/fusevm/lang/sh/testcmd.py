@@ -5,13 +5,13 @@ from __future__ import annotations
 import operator
 import os
 import stat
-from collections.abc import Callable
 
 from fusevm.lang.sh.state import ShState
 from fusevm.values import checked64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 _UNARY: Final = frozenset("-b -c -d -e -f -g -h -L -n -p -r -s -S -t -u -w -x -z -k -G -O".split())

@@ -1,0 +1,82 @@
+"""How a fusevm command-line process starts and ends (`fusevm`, `python -m fusevm.awk`, ...).
+
+Loading a command creates tens of thousands of long-lived objects (module namespaces,
+functions, op tables) and frees almost nothing, so the cycle collector, triggered by the
+allocation count, would walk them again and again while they load and once more in the
+interpreter's teardown: a sixth of `fusevm awk 'BEGIN{}'`'s instructions. An entry point
+therefore pauses the collector while the command loads (`pause_collector`); right before
+the user's program runs (`program_starts`), what was loaded is moved out of the
+collector's reach (`gc.freeze`) and the collector runs again as usual, so a long program's
+cyclic garbage is collected as in any Python process.
+
+At the end (`exit_process`), a process whose teardown would only free memory (no other
+non-daemon thread, no profiler or tracer, not interactive) runs its `atexit` callbacks,
+flushes its output and ends with `os._exit`: the teardown would free every module one
+object at a time before the process goes away. Otherwise it exits the usual way. Library
+callers (tests, `fusevm.cli.main(argv)`) never go through here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+_paused = False
+
+
+def pause_collector() -> None:
+    """Stop the cycle collector until `program_starts` (first thing an entry point does)."""
+    global _paused
+    if gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
+def program_starts() -> None:
+    """The command has loaded: freeze what it loaded and turn the collector back on.
+
+    A no-op unless `pause_collector` paused it, so any code path may call it."""
+    global _paused
+    if _paused:
+        _paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def exit_process(status: int | None) -> NoReturn:
+    """End the process with `status` (see the module docstring)."""
+    program_starts()
+    code = 0 if status is None else status
+    import atexit
+    run_callbacks = getattr(atexit, "_run_exitfuncs", None)  # CPython's, as at teardown
+    if run_callbacks is None or not _teardown_is_only_freeing():
+        sys.exit(code)
+    # What the teardown would do before it frees anything, in its order: the `atexit`
+    # callbacks (then forgotten, so nothing runs them twice), then the standard streams.
+    run_callbacks()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        # A closed pipe or stream: the usual exit reports it the way Python does.
+        sys.exit(code)
+    os._exit(code & 0xFF)
+
+
+def _teardown_is_only_freeing() -> bool:
+    """Whether, but for `atexit` callbacks and flushing, the interpreter's teardown would
+    only free memory: no other non-daemon thread to wait for, no profiler or debugger
+    to report when the program returns, no interactive prompt to come."""
+    if sys.flags.interactive or sys.getprofile() is not None or sys.gettrace() is not None:
+        return False
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        main = threading.main_thread()
+        if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
+            return False
+    return True

@@ -1,0 +1,92 @@
+"""The command-line process's start and end (fusevm.entry), each in a fresh process.
+
+The collector is paused while a command loads and back on when the program runs; the
+fast exit keeps every observable effect of the usual one: output flushed, the status,
+`atexit` callbacks and non-daemon threads honoured.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def run(code: str, *argv: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+ENTRY = "import sys\nsys.argv[0] = 'fusevm'\nfrom fusevm.cli import entry\nentry()\n"
+
+
+def test_output_is_flushed_and_the_status_kept(tmp_path: Path) -> None:
+    proc = run(ENTRY, "awk", 'BEGIN { printf "no newline"; exit 3 }', cache=tmp_path)
+    assert (proc.stdout, proc.returncode) == ("no newline", 3)
+    proc = run(ENTRY, "sh", "-c", "printf 'a\\n'; echo err >&2; exit 4", cache=tmp_path)
+    assert (proc.stdout, proc.stderr, proc.returncode) == ("a\n", "err\n", 4)
+
+
+def test_atexit_callbacks_and_threads_still_run(tmp_path: Path) -> None:
+    code = ("import atexit\natexit.register(print, 'atexit ran')\n" + ENTRY)
+    proc = run(code, "awk", "BEGIN { print 1 }", cache=tmp_path)
+    assert proc.stdout.split("\n") == ["1", "atexit ran", ""]
+    code = ("import threading, time\n"
+            "def late():\n    time.sleep(0.2)\n    print('thread done', flush=True)\n"
+            "threading.Thread(target=late).start()\n" + ENTRY)
+    proc = run(code, "sh", "-c", "echo 1", cache=tmp_path)
+    assert sorted(proc.stdout.split("\n")) == ["", "1", "thread done"]  # waited for it
+
+
+def test_the_collector_runs_during_the_program(tmp_path: Path) -> None:
+    # A frontend's program (here a builtin frontend's main, replaced) sees the collector
+    # on, with what the command loaded frozen.
+    code = ("import gc, sys\nimport fusevm.lang.awk.main as m\n"
+            "def main(argv):\n"
+            "    print(gc.isenabled(), gc.get_freeze_count() > 0)\n    return 0\n"
+            "m.main = main\n" + ENTRY)
+    proc = run(code, "awk", "BEGIN{}", cache=tmp_path)
+    assert proc.stdout.split() == ["True", "True"], proc.stderr
+
+
+def test_python_m_entry_points_exit_the_same_way(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(tmp_path)}
+    for argv, out, status in (
+            (["-m", "fusevm.awk", 'BEGIN { printf "x"; exit 2 }'], "x", 2),
+            (["-m", "fusevm.sh", "-c", "printf y; exit 5"], "y", 5),
+            (["-m", "fusevm", "awk", 'BEGIN { printf "z" }'], "z", 0)):
+        proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert (proc.stdout, proc.returncode) == (out, status), proc.stderr
+
+
+def test_a_closed_pipe_still_exits_quietly(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "fusevm", "awk",
+                             "BEGIN { for (i = 0; i < 100000; i++) print i }"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
+def test_ctrl_c_stops_a_running_program_with_status_130(tmp_path: Path) -> None:
+    import signal
+    import time
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(tmp_path)}
+    prog = tmp_path / "spin.fasm"
+    prog.write_text("LoadInt 0\nSetSlot 0\ntop:\nPreIncSlotVoid 0\nJump top\n")
+    for argv in (["awk", "BEGIN { while (1) x++ }"], ["run", str(prog)]):
+        proc = subprocess.Popen([sys.executable, "-m", "fusevm", *argv], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)  # loaded and looping
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (argv, err)
