@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
@@ -60,6 +60,13 @@ from .types import Env, forward, join, safe_stmts, specialize
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
 FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
+#: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
+#: dispatch may pass it with a later target, else `if True:`, which Python compiles away.
+TEST = "#TEST"
+
+#: Back edges of a loop between its hot point's tests (an interrupt or a native tier waits
+#: for at most this many iterations of the loop the region code is running).
+POLL: Final = 1024
 
 #: What an entry of specialised code checks: the exact types of its locals, and the
 #: intervals of those the code relies on (`ranges`).
@@ -115,6 +122,13 @@ class _Gen:
                                    Bounds]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
+        #: The loops being written whose back edges are polled every `POLL` iterations
+        #: (by first op), with the ops their `continue`s dispatch to (`poll_loop`).
+        self.polls: dict[tuple[int, int], set[int]] = {}
+        #: The jumps written as `pc = <target>` and a `continue` or `break`: (the first op
+        #: whose block test the dispatch passes, the target). A block test no dispatch
+        #: passes with a later target is always true, and left out (`finish`).
+        self.dispatch: set[tuple[int, int]] = set()
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
@@ -149,13 +163,21 @@ class _Gen:
         if target not in self.region.ops:  # a block's end, or the end of the chunk
             return self.leave(depth, target)
         again = f"pc = {target}\ncontinue"
+        origin = self.nest[-1][0] if self.nest else -1  # where `continue` dispatches from
+        polled = False
         if self.nest:
             first, last = self.nest[-1]
+            polled = target == first and self.nest[-1] in self.polls
             if first == last and target == first:
                 again = "continue"  # a one-block loop's back edge
             elif not first <= target <= last:
                 again = f"pc = {target}\nbreak"  # out of the loop (forward, see `loops`)
-        if target in self.region.hot:
+                origin = last + 1
+            else:
+                self.polls.get(self.nest[-1], set()).add(target)
+        if again != "continue":
+            self.dispatch.add((origin, target))
+        if target in self.region.hot and not polled:
             leave = self.leave(depth, target).replace("\n", "\n    ")
             return f"if {self.hot_test(target)}:\n    {leave}\n{again}"
         return again
@@ -424,7 +446,7 @@ class _Gen:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
-                    "extend = stack.extend")
+                    "extend = stack.extend\nfrom itertools import repeat")
         for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
                            ("strict", "vm.strict_int")):
             if name in uses:
@@ -546,35 +568,63 @@ class _Gen:
             # A loop of several blocks is a Python loop around their tests: a jump inside
             # it is `continue`, out of it (always forward) `break`.
             for last in sorted((e for j, e in loops if j == k and e != k), reverse=True):
-                self.put(indent, "while True:")
-                indent += 1
+                indent = self.open_loop(indent, start, blocks[last][1][-1])
                 ends[last] = ends.get(last, 0) + 1
-                self.nest.append((start, blocks[last][1][-1]))
-            self.put(indent, f"if pc <= {start}:")
+            self.put(indent, f"{TEST} {start}")
             self.put(indent + 1, "pass")  # a block of ops with no code of their own (Nop)
             self.base = indent + 1
             # A block that branches back to its own start is a Python loop of its own,
             # with no block test on its back edge.
             looped = (k, k) in loops
             if looped:
-                self.put(self.base, "while True:")
-                self.base += 1
-                self.nest.append((start, ips[-1]))
+                self.base = self.open_loop(self.base, start, ips[-1])
             self.emit_ops(ips, following)
             if looped:
-                self.put(self.base, "break")
-                self.base -= 1
-                self.nest.pop()
+                self.base = self.close_loop(self.base)
             d = an.decoded[ips[-1]]
             if inline(d) and not d.spec.has(F.TERMINATOR):
                 fall = self.fall(ips[-1], following)
                 if fall:
                     self.put(self.base, fall)
             for _ in range(ends.pop(k, 0)):
-                self.put(indent, "break")
-                indent -= 1
-                self.nest.pop()
+                indent = self.close_loop(indent)
         self.put(4, self.leave(0, len(self.chunk.ops)))
+
+    def open_loop(self, indent: int, first: int, last: int) -> int:
+        """Open the Python loop of ops `first` .. `last` (at `indent`); the indentation of
+        its body. A loop whose first op is a hot point runs its body at most `POLL` times
+        in a `for` over `repeat`, which costs next to nothing per iteration; its `else`
+        (`close_loop`) tests the hot point then, instead of every back edge doing so."""
+        self.put(indent, "while True:")
+        self.nest.append((first, last))
+        if first not in self.region.hot:
+            return indent + 1
+        self.polls[(first, last)] = set()
+        self.put(indent + 1, f"for _ in repeat(None, {POLL}):")
+        return indent + 2
+
+    def close_loop(self, indent: int) -> int:
+        """Close the innermost loop `open_loop` opened (its body at `indent`): after
+        `POLL` back edges, leave where the next iteration starts when the hot point's
+        test says so (an interrupt, a native tier: the interpreter then stops or switches
+        at the hot point), else go on. The indentation after it."""
+        key = self.nest.pop()
+        self.put(indent, "break")
+        targets = self.polls.pop(key, None)
+        if targets is None:
+            return indent - 1
+        first, last = key
+        self.put(indent - 1, "else:")
+        self.put(indent, f"if {self.hot_test(first)}:")
+        # A `continue` of a loop of several blocks sets `pc` (a one-block loop's leaves
+        # it: that goes to its first op).
+        for t in sorted(targets - {first}):
+            leave = self.leave(self.an.depth[t] or 0, t).replace("\n", "\n    ")
+            self.put(indent + 1, f"if pc == {t}:\n    {leave}")
+        self.put(indent + 1, self.leave(self.an.depth[first] or 0, first))
+        self.put(indent, "continue")
+        self.put(indent - 1, "break")
+        return indent - 2
 
     def emit_ops(self, ips: list[int], following: int | None) -> None:
         """A block's ops (those that cannot raise in runs written as one)."""
@@ -755,10 +805,19 @@ class _Gen:
             RELOAD: (f"{', '.join(f'l{k}' for k in cached)}, = "
                      f"{', '.join(f'slots[{k}]' for k in cached)},") if cached else "pass",
         }
+        for e in self.region.entries:
+            self.dispatch.add((-1, e))
         out = []
         for line in self.lines:
             stripped = line.strip()
-            out.append(line.replace(stripped, fills[stripped]) if stripped in fills else line)
+            if stripped in fills:
+                line = line.replace(stripped, fills[stripped])
+            elif stripped.startswith(TEST):
+                start = int(stripped[len(TEST):])
+                test = "pc <= " + str(start) if any(
+                    o <= start < t for o, t in self.dispatch) else "True"
+                line = line.replace(stripped, f"if {test}:")
+            out.append(line)
         return "\n".join(out) + "\n"
 
 

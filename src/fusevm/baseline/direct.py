@@ -245,7 +245,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
     an = cp.analysis
     lines = ["def make(vm, plain, code):", "    stack = vm.stack",
              "    globals_ = vm.globals", "    consts = vm.chunk.constants",
-             "    strict = vm.strict_int"]
+             "    strict = vm.strict_int", "    from itertools import repeat"]
     line_ip: dict[int, tuple[int, int, bool]] = {}
     consts: dict[str, Any] = {}
     for region in cp.regions:
