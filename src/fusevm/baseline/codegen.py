@@ -53,7 +53,7 @@ from .pieces import (
     type_test,
     unparse,
 )
-from .ranges import Bounds, hull, refine, widen
+from .ranges import Bounds, hull, refine, resolve, widen
 from .regions import ChunkPlan, Region, inline
 from .types import Env, forward, join, safe_stmts, specialize
 
@@ -63,6 +63,10 @@ FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
 #: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
 #: dispatch may pass it with a later target, else `if True:`, which Python compiles away.
 TEST = "#TEST"
+#: The placeholder of a loop's back edge setting `pc` (`#BACK <first op> <last op>`), which
+#: it need not when no dispatch goes to a later op of the loop: `pc` then never leaves
+#: the loop's first op or an earlier one, so every block test in it is true anyway.
+BACK = "#BACK"
 
 #: Back edges of a loop between its hot point's tests (an interrupt or a native tier waits
 #: for at most this many iterations of the loop the region code is running).
@@ -110,6 +114,9 @@ class _Gen:
         #: The intervals each entry's guard checks besides the types (specialised code).
         self.guard_bounds: dict[int, Bounds] = {}
         self.last_stmts: list[ast.stmt] = []  # the code of the op `body_ast` gave last
+        #: The code of the block's ops since its start or the last op with no body (in
+        #: `analyze`): what a branch at its end tests (`ranges.resolve`).
+        self.run_stmts: list[ast.stmt] = []
         #: Entry point -> the types of locals the specialised code assumes there (checked
         #: on entry), and hot point -> that check on its locals, for the generic code.
         self.guards: dict[int, Env] = {}
@@ -175,6 +182,8 @@ class _Gen:
                 origin = last + 1
             else:
                 self.polls.get(self.nest[-1], set()).add(target)
+                if target == first:
+                    again = f"{BACK} {first} {last}\ncontinue"
         if again != "continue":
             self.dispatch.add((origin, target))
         if target in self.region.hot and not polled:
@@ -323,6 +332,8 @@ class _Gen:
         if d.spec.has(F.TERMINATOR):
             self.put(self.base, self.goto(ip, target), ip)
             return
+        if cond == "False":
+            return  # (the types or intervals decide it is never taken)
         jump = self.goto(ip, target).replace("\n", "\n    ")
         self.put(self.base, f"if {cond}:\n    {jump}", ip, keep)
 
@@ -692,18 +703,22 @@ class _Gen:
                 self.bounds = dict(bounds.get(start, {}))
                 self.bounds_full = self.bounds
                 ips = blocks[start]
+                self.run_stmts = []
                 for ip in ips:
                     d = an.decoded[ip]
                     if inline(d) and d.ext is not None:
                         self.after_function(d, an.depth[ip] or 0)
+                        self.run_stmts = []
                         continue
                     if inline(d):
                         b = BODIES[Op[d.spec.name]]
                         depth = an.depth[ip] or 0
                         self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
+                        self.run_stmts = [*self.run_stmts, *self.last_stmts]
                         continue
                     self.env = self.env_after_step(ip, d)
                     self.bounds = self.bounds_full = {}
+                    self.run_stmts = []
                 edges = self.edge_bounds(ips[-1])
                 for succ in self._successors(ips[-1]):
                     old = envs.get(succ)
@@ -755,8 +770,10 @@ class _Gen:
                 full[name] = _ANY_INT
         out: dict[int, Bounds] = {}
         keep = self.bounds.keys()
+        run = self.run_stmts or stmts
+        cond = resolve(run[:-1], last_stmt.value)
         for succ, truth in ((target, True), (last + 1, False)):
-            narrowed = refine(full, stmts, last_stmt.value, truth)
+            narrowed = refine(full, run, cond, truth)
             out[succ] = {k: r for k, r in narrowed.items() if r != _ANY_INT
                          and (k in keep or (k in self.env and k[0] in "ls"))}
         return out
@@ -817,6 +834,10 @@ class _Gen:
                 test = "pc <= " + str(start) if any(
                     o <= start < t for o, t in self.dispatch) else "True"
                 line = line.replace(stripped, f"if {test}:")
+            elif stripped.startswith(BACK):
+                first, last = map(int, stripped[len(BACK):].split())
+                needed = any(first < t <= last for _, t in self.dispatch)
+                line = line.replace(stripped, f"pc = {first}" if needed else "# back edge")
             out.append(line)
         return "\n".join(out) + "\n"
 

@@ -15,6 +15,7 @@ the analysis ends). An entry from outside brings none unless its guard checks th
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Iterable
 
 from fusevm.values import INT_MAX, INT_MIN
@@ -180,3 +181,56 @@ def same_value(stmts: list[ast.stmt], name: str) -> set[str]:
     if mine is None:
         return {name}
     return {k for k, v in version.items() if v == mine} | {name}
+
+
+def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
+    """`e`, evaluated after `stmts` (a block's code), with each stack local or temporary
+    that `stmts` set to a name, constant or comparison of those replaced by that value,
+    as long as no name it reads was set again since: the test a branch makes in terms of
+    the values it compares (`s0 = l0; s0 = s0 < 10` then `taken = s0` is `l0 < 10`), so
+    `refine` can narrow them."""
+    defs: dict[str, ast.expr] = {}
+    for s in stmts:
+        stored = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        value = None
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name) and _value_local(s.targets[0].id)):
+            value = _Defs(defs).visit(copy.deepcopy(s.value))
+            if not _simple(value) or _reads(value) & stored:
+                value = None
+        for name in stored:
+            defs.pop(name, None)
+        if stored and defs:
+            defs = {k: v for k, v in defs.items() if not _reads(v) & stored}
+        if value is not None:
+            defs[s.targets[0].id] = value  # type: ignore[union-attr]
+    out: ast.expr = _Defs(defs).visit(copy.deepcopy(e))
+    return out
+
+
+def _value_local(name: str) -> bool:
+    return len(name) > 1 and name[0] in "st" and name[1].isdigit()
+
+
+def _reads(e: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)}
+
+
+def _simple(e: ast.expr) -> bool:
+    """A name, a constant, a comparison of those, or `not` of one of these."""
+    if isinstance(e, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+        return _simple(e.operand)
+    return isinstance(e, ast.Compare) and all(
+        isinstance(x, (ast.Name, ast.Constant)) for x in (e.left, *e.comparators))
+
+
+class _Defs(ast.NodeTransformer):
+    def __init__(self, defs: dict[str, ast.expr]) -> None:
+        self.defs = defs
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        found = self.defs.get(node.id)
+        return node if found is None else copy.deepcopy(found)
