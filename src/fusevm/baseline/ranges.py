@@ -193,9 +193,10 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
     for s in stmts:
         stored = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
                   and isinstance(n.ctx, ast.Store)}
-        value = None
+        value, target = None, ""
         if (isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name) and _value_local(s.targets[0].id)):
+            target = s.targets[0].id
             value = _Defs(defs).visit(copy.deepcopy(s.value))
             if not _simple(value) or _reads(value) & stored:
                 value = None
@@ -204,7 +205,7 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
         if stored and defs:
             defs = {k: v for k, v in defs.items() if not _reads(v) & stored}
         if value is not None:
-            defs[s.targets[0].id] = value  # type: ignore[union-attr]
+            defs[target] = value
     out: ast.expr = _Defs(defs).visit(copy.deepcopy(e))
     return out
 
