@@ -75,6 +75,9 @@ POLL: Final = 1024
 #: What an entry of specialised code checks: the exact types of its locals, and the
 #: intervals of those the code relies on (`ranges`).
 Guard = tuple[Env, Bounds]
+#: A basic block: its first op and its ops (None: no block).
+Block = tuple[int, list[int]]
+Part = Block | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,12 @@ class _Gen:
         #: whose block test the dispatch passes, the target). A block test no dispatch
         #: passes with a later target is always true, and left out (`finish`).
         self.dispatch: set[tuple[int, int]] = set()
+        #: Branches written as an `if` around the blocks they choose between (by branch
+        #: op: the block not taken, the block taken or None), the types at those blocks,
+        #: and the last ops of those blocks (whose `Jump` to the join is not written).
+        self.diamonds: dict[int, tuple[Block, Part]] = {}
+        self.part_envs: dict[int, Env] = {}
+        self.joined: set[int] = set()
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
@@ -330,7 +339,11 @@ class _Gen:
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         target = d.targets()[0]
         if d.spec.has(F.TERMINATOR):
-            self.put(self.base, self.goto(ip, target), ip)
+            if ip not in self.joined:  # (a diamond's block goes on after its `if`)
+                self.put(self.base, self.goto(ip, target), ip)
+            return
+        if ip in self.diamonds:
+            self.emit_diamond(ip, cond, keep)
             return
         if cond == "False":
             return  # (the types or intervals decide it is never taken)
@@ -571,7 +584,12 @@ class _Gen:
         loops = self.loops(blocks)
         ends: dict[int, int] = {}
         indent = 4
+        self.diamonds = self.find_diamonds(blocks, loops)
+        self.part_envs = envs
+        inside = {part[0] for parts in self.diamonds.values() for part in parts if part}
         for k, (start, ips) in enumerate(blocks):
+            if start in inside:
+                continue  # written in the `if` of the branch before it (`emit_diamond`)
             self.known.clear()
             self.env = dict(envs.get(start, {}))
             self.bounds = dict(self.block_bounds.get(start, {}))
@@ -600,6 +618,85 @@ class _Gen:
             for _ in range(ends.pop(k, 0)):
                 indent = self.close_loop(indent)
         self.put(4, self.leave(0, len(self.chunk.ops)))
+
+    def find_diamonds(self, blocks: list[tuple[int, list[int]]],
+                      loops: set[tuple[int, int]]) -> dict[int, tuple[Block, Part]]:
+        """The conditional branches written as an `if` around the blocks they choose
+        between: by branch op, the block run when it is not taken and the one run when it
+        is (None: none, it goes straight to where the other ends). Each such block is
+        entered from the branch alone, runs ops with a body and no branch but a last
+        `Jump` to where the other one ends (the join), and the join is no hot point: no
+        dispatch can enter them, so they need no block test, and the branch none."""
+        preds: dict[int, int] = {}
+        for _, ips in blocks:
+            for t in self._successors(ips[-1]):
+                preds[t] = preds.get(t, 0) + 1
+        in_loops = {blocks[j][0] for pair in loops for j in pair}
+        region = self.region
+
+        def single(k: int) -> bool:
+            start, ips = blocks[k]
+            return (preds.get(start) == 1 and start not in region.entries
+                    and start not in region.hot and start not in in_loops
+                    and all(inline(self.an.decoded[ip]) for ip in ips)
+                    and not any(self.an.decoded[ip].spec.has(F.BRANCH) for ip in ips[:-1]))
+
+        def ends_with(k: int) -> int | None:
+            """Where block k goes on: its fall-through, or its last op's `Jump` target."""
+            ips = blocks[k][1]
+            d = self.an.decoded[ips[-1]]
+            if not d.spec.has(F.BRANCH):
+                return None if d.spec.has(F.TERMINATOR) else ips[-1] + 1
+            targets = d.targets()
+            return targets[0] if d.spec.has(F.TERMINATOR) and len(targets) == 1 else None
+
+        out: dict[int, tuple[Block, Part]] = {}
+        for k in range(len(blocks) - 2):
+            last = blocks[k][1][-1]
+            d = self.an.decoded[last]
+            if not (inline(d) and d.ext is None and d.spec.has(F.BRANCH)) or \
+                    d.spec.has(F.TERMINATOR) or len(d.targets()) != 1:
+                continue
+            target = d.targets()[0]
+            then = blocks[k + 1]
+            if not single(k + 1):
+                continue
+            after = ends_with(k + 1)
+            if after == target == blocks[k + 2][0] and target not in region.hot:
+                out[last] = ((then[0], then[1]), None)  # if-then
+                continue
+            if (k + 3 < len(blocks) and target == blocks[k + 2][0] and single(k + 2)
+                    and after == blocks[k + 3][0] == ends_with(k + 2)
+                    and after not in region.hot
+                    and not self.an.decoded[blocks[k + 2][1][-1]].spec.has(F.BRANCH)):
+                out[last] = ((then[0], then[1]), blocks[k + 2])  # if-then-else
+        return out
+
+    def emit_diamond(self, ip: int, cond: str, keep: int) -> None:
+        """The branch `ip` (`find_diamonds`) and the blocks it chooses between."""
+        then, other = self.diamonds[ip]
+        base = self.base
+        if other is None:
+            self.put(base, f"if not ({cond}):", ip, keep)
+            self.emit_part(then, base + 1)
+        else:
+            self.put(base, f"if {cond}:", ip, keep)
+            self.emit_part(other, base + 1)
+            self.put(base, "else:")
+            self.emit_part(then, base + 1)
+        self.base = base
+
+    def emit_part(self, part: Block, indent: int) -> None:
+        """One block of a diamond, at `indent`, ending where it falls or jumps (the
+        join, which follows the `if`)."""
+        start, ips = part
+        self.known.clear()
+        self.env = dict(self.part_envs.get(start, {}))
+        self.bounds = dict(self.block_bounds.get(start, {}))
+        self.base = indent
+        self.put(indent, "pass")
+        self.joined.add(ips[-1])
+        self.emit_ops(ips, None)
 
     def open_loop(self, indent: int, first: int, last: int) -> int:
         """Open the Python loop of ops `first` .. `last` (at `indent`); the indentation of
