@@ -42,8 +42,17 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
     if not isinstance(e, ast.BinOp):
         return None
     a, b = value_range(e.left, bounds), value_range(e.right, bounds)
+    if isinstance(e.op, ast.BitAnd):
+        # `x & m` with m >= 0 lies in [0, m], whatever x is.
+        known = [r[1] for r in (a, b) if r is not None and r[0] >= 0]
+        if known:
+            return 0, min(known)
     if a is None or b is None:
         return None
+    op = _BIT_OPS.get(type(e.op))
+    if op is not None and a[0] == a[1] and b[0] == b[1] and b[0] >= 0:
+        v = op(a[0], b[0])  # (both known exactly: `b & 63` of a constant shift count)
+        return v, v
     if isinstance(e.op, ast.Add):
         return a[0] + b[0], a[1] + b[1]
     if isinstance(e.op, ast.Sub):
@@ -55,11 +64,18 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
         # Python's `%` by a positive divisor lies in [0, divisor); at most a non-negative
         # dividend.
         return 0, (min(a[1], b[1] - 1) if a[0] >= 0 else b[1] - 1)
-    if isinstance(e.op, ast.BitAnd) and (a[0] >= 0 or b[0] >= 0):
-        return 0, min(r[1] for r in (a, b) if r[0] >= 0)
     if isinstance(e.op, ast.RShift) and a[0] >= 0 and b[0] >= 0:
         return a[0] >> b[1], a[1] >> b[0]
+    if isinstance(e.op, ast.LShift) and a[0] >= 0 and 0 <= b[0] and b[1] < 64:
+        return a[0] << b[0], a[1] << b[1]
     return None
+
+
+#: Operators whose result `value_range` computes when both operands are known exactly
+#: (a non-negative right operand: no shift raises).
+_BIT_OPS: dict[type, Callable[[int, int], int]] = {
+    ast.BitAnd: lambda x, y: x & y, ast.BitOr: lambda x, y: x | y,
+    ast.BitXor: lambda x, y: x ^ y, ast.RShift: lambda x, y: x >> y}
 
 
 _TESTS: dict[type, Callable[[tuple[int, int], tuple[int, int]], bool | None]] = {

@@ -336,12 +336,22 @@ def _safe(e: ast.expr, env: Env) -> bool:
             isinstance(e.op, ast.Not) or expr_type(e.operand, env) in (int, float))
     if isinstance(e, ast.BinOp):
         lt, rt = expr_type(e.left, env), expr_type(e.right, env)
-        ok = (lt is int and rt is int and isinstance(e.op, _SAFE_INT)) or \
+        ok = (lt is int and rt is int and (isinstance(e.op, _SAFE_INT) or (
+            isinstance(e.op, (ast.LShift, ast.RShift)) and _small_count(e.right)))) or \
             (lt is float and rt is float and isinstance(e.op, _SAFE_FLOAT))
         return ok and _safe(e.left, env) and _safe(e.right, env)
     if isinstance(e, ast.IfExp):
         return _safe(e.test, env) and _safe(e.body, env) and _safe(e.orelse, env)
     return False
+
+
+def _small_count(e: ast.expr) -> bool:
+    """A shift count in [0, 63] (a 64-bit int shifted by it is never negative-counted or
+    huge): a constant there, or any int masked by `& 63`, as the shift ops' bodies do."""
+    if isinstance(e, ast.Constant):
+        return type(e.value) is int and 0 <= e.value < 64
+    return (isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitAnd)
+            and isinstance(e.right, ast.Constant) and e.right.value == 63)
 
 
 def safe_stmts(stmts: list[ast.stmt], env: Env) -> bool:
@@ -390,6 +400,9 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         if not _value_local(name):
             i += 1
             continue
+        if _depth(s.value) > _MAX_DEPTH:
+            i += 1  # (a long chain of ops folded into one expression: Python's compiler
+            continue  # recurses on its depth)
         inputs = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
         use = None
         for j in range(i + 1, len(out)):
@@ -414,6 +427,15 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         del out[i]
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
     return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+
+
+#: How deep `forward` nests the expressions it folds together.
+_MAX_DEPTH = 24
+
+
+def _depth(e: ast.AST) -> int:
+    children = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
+    return 1 + max(map(_depth, children), default=0)
 
 
 def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
