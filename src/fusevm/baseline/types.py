@@ -53,6 +53,11 @@ _ENV_RETURNS.update({"len": int, "int": int, "float": float, "str": str, "bool":
 _ENV_CONSTS: Env = {name: type(v) for name, v in ENV.items() if type(v) in KNOWN}
 
 
+#: `sem` functions of two numbers that return a Float unless both are Ints (they add,
+#: subtract or multiply `to_float` of each; `tests/baseline/test_baseline_types.py`).
+_FLOAT_UNLESS_INTS = frozenset({"add", "sub", "mul"})
+
+
 def join(a: Env, b: Env) -> Env:
     """What is known after either of two paths: the names both know to be the same type."""
     return {k: t for k, t in a.items() if b.get(k) is t}
@@ -101,6 +106,10 @@ def expr_type(e: ast.expr, env: Env) -> type | None:
             return _ENV_RETURNS.get(f.id)
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
                 f.value.id == "sem":
+            if f.attr in _FLOAT_UNLESS_INTS and len(e.args) >= 2:
+                kinds = [expr_type(x, env) for x in e.args[:2]]
+                if all(k in (int, float, bool) for k in kinds) and kinds != [int, int]:
+                    return float
             return _SEM_RETURNS.get(f.attr)
     return None
 
