@@ -470,7 +470,7 @@ class _Gen:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
-                    "extend = stack.extend\nfrom itertools import repeat")
+                    f"extend = stack.extend\nticks = (None,) * {POLL}")
         for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
                            ("strict", "vm.strict_int")):
             if name in uses:
@@ -701,14 +701,16 @@ class _Gen:
     def open_loop(self, indent: int, first: int, last: int) -> int:
         """Open the Python loop of ops `first` .. `last` (at `indent`); the indentation of
         its body. A loop whose first op is a hot point runs its body at most `POLL` times
-        in a `for` over `repeat`, which costs next to nothing per iteration; its `else`
+        in a `for` over a tuple of that many, which costs next to nothing per iteration
+        (less than a test of the hot point's step, a counter or an `itertools.repeat`
+        made on entry); its `else`
         (`close_loop`) tests the hot point then, instead of every back edge doing so."""
         self.put(indent, "while True:")
         self.nest.append((first, last))
         if first not in self.region.hot:
             return indent + 1
         self.polls[(first, last)] = set()
-        self.put(indent + 1, f"for _ in repeat(None, {POLL}):")
+        self.put(indent + 1, "for _ in ticks:")
         return indent + 2
 
     def close_loop(self, indent: int) -> int:
@@ -814,7 +816,7 @@ class _Gen:
                         self.run_stmts = [*self.run_stmts, *self.last_stmts]
                         continue
                     self.env = self.env_after_step(ip, d)
-                    self.bounds = self.bounds_full = {}
+                    self.bounds = self.bounds_full = self.bounds_after_step(ip, d)
                     self.run_stmts = []
                 edges = self.edge_bounds(ips[-1])
                 for succ in self._successors(ips[-1]):
@@ -893,6 +895,17 @@ class _Gen:
                 if type(v) is int:
                     out.update((v - 1, v, v + 1))
         return out
+
+    def bounds_after_step(self, ip: int, d: Decoded) -> Bounds:
+        """The intervals known after an op run by its interpreter step or called directly
+        (from those before): after a direct call (`calls`), whose callee keeps its slots
+        in locals of its own, the frame's slots and the stack below its arguments keep
+        theirs; after any other step none is known."""
+        if self.direct_callee(d) is None:
+            return {}
+        first = (self.an.depth[ip] or 0) - d.operands[1]
+        return {k: r for k, r in self.bounds.items() if k[0] == "l"
+                or (k[0] == "s" and k[1:].isdigit() and int(k[1:]) < first)}
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """The types known after an op run by its interpreter step (from those before):

@@ -27,7 +27,7 @@ from fusevm.ops import F, Op
 
 from . import extbodies
 from .calls import STATS, Leave, eligible, unwound
-from .codegen import _Gen
+from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .types import Env
@@ -245,7 +245,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
     an = cp.analysis
     lines = ["def make(vm, plain, code):", "    stack = vm.stack",
              "    globals_ = vm.globals", "    consts = vm.chunk.constants",
-             "    strict = vm.strict_int", "    from itertools import repeat"]
+             "    strict = vm.strict_int", f"    ticks = (None,) * {POLL}"]
     line_ip: dict[int, tuple[int, int, bool]] = {}
     consts: dict[str, Any] = {}
     for region in cp.regions:
