@@ -42,6 +42,11 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
     if not isinstance(e, ast.BinOp):
         return None
     a, b = value_range(e.left, bounds), value_range(e.right, bounds)
+    op = _BIT_OPS.get(type(e.op))
+    if op is not None and a is not None and b is not None and a[0] == a[1] and \
+            b[0] == b[1] and b[0] >= 0:
+        v = op(a[0], b[0])  # (both known exactly: `b & 63` of a constant shift count)
+        return v, v
     if isinstance(e.op, ast.BitAnd):
         # `x & m` with m >= 0 lies in [0, m], whatever x is.
         known = [r[1] for r in (a, b) if r is not None and r[0] >= 0]
@@ -49,10 +54,6 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
             return 0, min(known)
     if a is None or b is None:
         return None
-    op = _BIT_OPS.get(type(e.op))
-    if op is not None and a[0] == a[1] and b[0] == b[1] and b[0] >= 0:
-        v = op(a[0], b[0])  # (both known exactly: `b & 63` of a constant shift count)
-        return v, v
     if isinstance(e.op, ast.Add):
         return a[0] + b[0], a[1] + b[1]
     if isinstance(e.op, ast.Sub):
