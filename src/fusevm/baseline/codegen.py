@@ -813,7 +813,7 @@ class _Gen:
                         b = BODIES[Op[d.spec.name]]
                         depth = an.depth[ip] or 0
                         self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
-                        self.run_stmts = [*self.run_stmts, *self.last_stmts]
+                        self.run_stmts.extend(self.last_stmts)
                         continue
                     self.env = self.env_after_step(ip, d)
                     self.bounds = self.bounds_full = self.bounds_after_step(ip, d)

@@ -65,6 +65,9 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
         # Python's `%` by a positive divisor lies in [0, divisor); at most a non-negative
         # dividend.
         return 0, (min(a[1], b[1] - 1) if a[0] >= 0 else b[1] - 1)
+    if isinstance(e.op, (ast.BitOr, ast.BitXor)) and a[0] >= 0 and b[0] >= 0:
+        # No bit above the higher operand's highest.
+        return 0, (1 << max(a[1].bit_length(), b[1].bit_length())) - 1
     if isinstance(e.op, ast.RShift) and a[0] >= 0 and b[0] >= 0:
         return a[0] >> b[1], a[1] >> b[0]
     if isinstance(e.op, ast.LShift) and a[0] >= 0 and 0 <= b[0] and b[1] < 64:

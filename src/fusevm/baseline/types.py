@@ -253,7 +253,7 @@ def specialize(stmts: list[ast.stmt], env: Env,
                 _assign(target, t, env)
                 if isinstance(target, ast.Name):
                     sides.pop(target.id, None)
-                    side = _side(value, env)
+                    side = _side(value, env, known)
                     if side is not None:
                         sides[target.id] = side
         elif isinstance(s, ast.AugAssign):
@@ -283,20 +283,27 @@ def _track(s: ast.stmt, env: Env, bounds: Bounds) -> None:
         bounds.pop(name, None)
 
 
-def _side(e: ast.expr, env: Env) -> str | None:
-    """For `x + c` or `x - c` with x an int (every VM int is within 64 bits, D4) and c an
-    int constant: the one bound of the 64-bit range the result can pass ("max" or
-    "min"); else None."""
+def _side(e: ast.expr, env: Env, bounds: Bounds) -> str | None:
+    """For `x + y` or `x - y` with x an int (every VM int is within 64 bits, D4) and y an
+    int whose interval has one sign (a constant, or what `bounds` gives): the one bound
+    of the 64-bit range the result can pass ("max" or "min"); else None."""
     if not isinstance(e, ast.BinOp) or not isinstance(e.op, (ast.Add, ast.Sub)):
         return None
-    left, right = e.left, e.right
-    if isinstance(left, ast.Constant) and isinstance(e.op, ast.Add):
-        left, right = right, left
-    if not (isinstance(left, ast.Name) and env.get(left.id) is int
-            and isinstance(right, ast.Constant) and type(right.value) is int):
-        return None
-    up = (right.value >= 0) == isinstance(e.op, ast.Add)
-    return "max" if up else "min"
+    pairs = [(e.left, e.right)]
+    if isinstance(e.op, ast.Add):
+        pairs.append((e.right, e.left))
+    for left, right in pairs:
+        # (a VM value: a stack or slot local, not an op's unchecked exact result)
+        if not (isinstance(left, ast.Name) and left.id[:1] in ("s", "l")
+                and left.id[1:].isdigit() and env.get(left.id) is int
+                and expr_type(right, env) is int):
+            continue
+        r = value_range(right, bounds)
+        if r is None or (r[0] < 0 < r[1]):
+            continue
+        up = (r[0] >= 0) == isinstance(e.op, ast.Add)
+        return "max" if up else "min"
+    return None
 
 
 class _OneSided(ast.NodeTransformer):
