@@ -11,7 +11,10 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 
 * Dispatch: basic blocks in ascending op order inside `while True`, each guarded by
   `if pc <= <its first op>:`, so a jump is `pc = <target>; continue` and a fall-through
-  is free.
+  is free. A test no dispatch can pass with a later target is always true and becomes
+  `if True:` (which Python compiles away); a loop whose ops no jump lands inside needs
+  no `pc` on its back edge; a branch between blocks entered from it alone is an
+  `if`/`else` around them, with no dispatch at all.
 * An op with a body (`fusevm.interp.bodies`) is its body with the stack items renamed to
   the locals (and type tests of constants folded, `fold.py`); an extension op declared as
   a function of its stack values is a direct call of that function on the locals
@@ -21,7 +24,8 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
   extension op's jump), `run` returns where it goes.
 * Edges into a hot point leave through the dispatch loop unless the hot point still runs
   this region's own step: an interrupt patches it (`VM.interrupt`), and a native tier may
-  have taken it since (`jit.policy`).
+  have taken it since (`jit.policy`). A loop's own back edges test that every `POLL`
+  iterations only (`open_loop`).
 * Errors: the line that raised gives the op (each op's code is on lines of its own), and
   the locals give its operand stack and slots, which go back first (`compiler.fault`).
 """
@@ -39,7 +43,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 from fusevm.values import INT_MAX, INT_MIN
 
-from . import extbodies
+from . import extbodies, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .pieces import (
@@ -55,18 +59,12 @@ from .pieces import (
 )
 from .ranges import Bounds, hull, refine, resolve, widen
 from .regions import ChunkPlan, Region, inline
+from .shape import BACK, TEST, Block, Part
 from .types import Env, forward, join, safe_stmts, specialize
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
 FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
-#: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
-#: dispatch may pass it with a later target, else `if True:`, which Python compiles away.
-TEST = "#TEST"
-#: The placeholder of a loop's back edge setting `pc` (`#BACK <first op> <last op>`), which
-#: it need not when no dispatch goes to a later op of the loop: `pc` then never leaves
-#: the loop's first op or an earlier one, so every block test in it is true anyway.
-BACK = "#BACK"
 
 #: Back edges of a loop between its hot point's tests (an interrupt or a native tier waits
 #: for at most this many iterations of the loop the region code is running).
@@ -75,9 +73,6 @@ POLL: Final = 1024
 #: What an entry of specialised code checks: the exact types of its locals, and the
 #: intervals of those the code relies on (`ranges`).
 Guard = tuple[Env, Bounds]
-#: A basic block: its first op and its ops (None: no block).
-Block = tuple[int, list[int]]
-Part = Block | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,7 +579,7 @@ class _Gen:
         loops = self.loops(blocks)
         ends: dict[int, int] = {}
         indent = 4
-        self.diamonds = self.find_diamonds(blocks, loops)
+        self.diamonds = shape.diamonds(self.an, self.region, blocks, loops)
         self.part_envs = envs
         inside = {part[0] for parts in self.diamonds.values() for part in parts if part}
         for k, (start, ips) in enumerate(blocks):
@@ -619,61 +614,8 @@ class _Gen:
                 indent = self.close_loop(indent)
         self.put(4, self.leave(0, len(self.chunk.ops)))
 
-    def find_diamonds(self, blocks: list[tuple[int, list[int]]],
-                      loops: set[tuple[int, int]]) -> dict[int, tuple[Block, Part]]:
-        """The conditional branches written as an `if` around the blocks they choose
-        between: by branch op, the block run when it is not taken and the one run when it
-        is (None: none, it goes straight to where the other ends). Each such block is
-        entered from the branch alone, runs ops with a body and no branch but a last
-        `Jump` to where the other one ends (the join), and the join is no hot point: no
-        dispatch can enter them, so they need no block test, and the branch none."""
-        preds: dict[int, int] = {}
-        for _, ips in blocks:
-            for t in self._successors(ips[-1]):
-                preds[t] = preds.get(t, 0) + 1
-        in_loops = {blocks[j][0] for pair in loops for j in pair}
-        region = self.region
-
-        def single(k: int) -> bool:
-            start, ips = blocks[k]
-            return (preds.get(start) == 1 and start not in region.entries
-                    and start not in region.hot and start not in in_loops
-                    and all(inline(self.an.decoded[ip]) for ip in ips)
-                    and not any(self.an.decoded[ip].spec.has(F.BRANCH) for ip in ips[:-1]))
-
-        def ends_with(k: int) -> int | None:
-            """Where block k goes on: its fall-through, or its last op's `Jump` target."""
-            ips = blocks[k][1]
-            d = self.an.decoded[ips[-1]]
-            if not d.spec.has(F.BRANCH):
-                return None if d.spec.has(F.TERMINATOR) else ips[-1] + 1
-            targets = d.targets()
-            return targets[0] if d.spec.has(F.TERMINATOR) and len(targets) == 1 else None
-
-        out: dict[int, tuple[Block, Part]] = {}
-        for k in range(len(blocks) - 2):
-            last = blocks[k][1][-1]
-            d = self.an.decoded[last]
-            if not (inline(d) and d.ext is None and d.spec.has(F.BRANCH)) or \
-                    d.spec.has(F.TERMINATOR) or len(d.targets()) != 1:
-                continue
-            target = d.targets()[0]
-            then = blocks[k + 1]
-            if not single(k + 1):
-                continue
-            after = ends_with(k + 1)
-            if after == target == blocks[k + 2][0] and target not in region.hot:
-                out[last] = ((then[0], then[1]), None)  # if-then
-                continue
-            if (k + 3 < len(blocks) and target == blocks[k + 2][0] and single(k + 2)
-                    and after == blocks[k + 3][0] == ends_with(k + 2)
-                    and after not in region.hot
-                    and not self.an.decoded[blocks[k + 2][1][-1]].spec.has(F.BRANCH)):
-                out[last] = ((then[0], then[1]), blocks[k + 2])  # if-then-else
-        return out
-
     def emit_diamond(self, ip: int, cond: str, keep: int) -> None:
-        """The branch `ip` (`find_diamonds`) and the blocks it chooses between."""
+        """The branch `ip` (`shape.diamonds`) and the blocks it chooses between."""
         then, other = self.diamonds[ip]
         base = self.base
         if other is None:
@@ -745,30 +687,8 @@ class _Gen:
                 self.emit_op(ip, following)
         self.emit_group(group)
 
-    def loops(self, blocks: list[tuple[int, list[int]]]) -> set[tuple[int, int]]:
-        """Runs of blocks (first and last index) written as Python loops: each from a
-        block to one that branches back to its start, leaving only forward (past its
-        last op), and nested in each other properly."""
-        index = {start: k for k, (start, _) in enumerate(blocks)}
-        found: list[tuple[int, int]] = []
-        for k, (_, ips) in enumerate(blocks):
-            d = self.an.decoded[ips[-1]]
-            if not (inline(d) and d.spec.has(F.BRANCH)):
-                continue
-            for t in d.targets():
-                j = index.get(t)
-                if j is not None and j <= k:
-                    found.append((j, k))
-        chosen: set[tuple[int, int]] = set()
-        for j, k in sorted(set(found), key=lambda r: (r[0], -r[1])):
-            first = blocks[j][0]
-            if any(t < first for m in range(j, k + 1)
-                   for t in self._successors(blocks[m][1][-1])):
-                continue  # a jump back out of it: the block tests must see it
-            if all(k2 < j or j2 > k or j2 <= j <= k <= k2 or j <= j2 <= k2 <= k
-                   for j2, k2 in chosen):
-                chosen.add((j, k))
-        return chosen
+    def loops(self, blocks: list[Block]) -> set[tuple[int, int]]:
+        return shape.loops(self.an, self.region, blocks)
 
     def analyze(self, optimistic: bool) -> dict[int, Env]:
         """The exact types known at each block's start: a fixpoint over the region's
@@ -878,23 +798,7 @@ class _Gen:
         return out
 
     def marks(self) -> set[int]:
-        """Where a growing interval is widened to: the region's int operands (and one
-        either side, for `<` and `<=`), which are what its loop tests compare with."""
-        out: set[int] = set()
-        constants = self.chunk.constants
-        for ip in self.region.ops:
-            d = self.an.decoded[ip]
-            for o, v in zip(d.spec.operands, d.operands):
-                # Slot numbers, names, targets and counts are not values a test compares
-                # with: as marks they would only add rounds (each round re-analyses the
-                # region's ops).
-                if o.kind is Kind.CONST and 0 <= v < len(constants):
-                    v = constants[v]
-                elif o.kind not in _VALUE_KINDS:
-                    continue
-                if type(v) is int:
-                    out.update((v - 1, v, v + 1))
-        return out
+        return shape.marks(self.chunk.constants, self.an, self.region)
 
     def bounds_after_step(self, ip: int, d: Decoded) -> Bounds:
         """The intervals known after an op run by its interpreter step or called directly
@@ -913,13 +817,7 @@ class _Gen:
         return {k: t for k, t in self.env.items() if k[0] == "l"}
 
     def _successors(self, last: int) -> list[int]:
-        d = self.an.decoded[last]
-        out: list[int] = []
-        if inline(d) and d.spec.has(F.BRANCH):
-            out.extend(t for t in d.targets() if t in self.region.ops)
-        if not d.spec.has(F.TERMINATOR) and last + 1 in self.region.ops:
-            out.append(last + 1)
-        return out
+        return shape.successors(self.an, self.region, last)
 
     def finish(self) -> str:
         """The source with the slot placeholders filled in (one line each)."""
@@ -939,23 +837,14 @@ class _Gen:
             stripped = line.strip()
             if stripped in fills:
                 line = line.replace(stripped, fills[stripped])
-            elif stripped.startswith(TEST):
-                start = int(stripped[len(TEST):])
-                test = "pc <= " + str(start) if any(
-                    o <= start < t for o, t in self.dispatch) else "True"
-                line = line.replace(stripped, f"if {test}:")
-            elif stripped.startswith(BACK):
-                first, last = map(int, stripped[len(BACK):].split())
-                needed = any(first < t <= last for _, t in self.dispatch)
-                line = line.replace(stripped, f"pc = {first}" if needed else "# back edge")
+            elif stripped.startswith((TEST, BACK)):
+                line = line.replace(stripped, shape.dispatch_line(stripped, self.dispatch))
             out.append(line)
         return "\n".join(out) + "\n"
 
 
 #: Any VM int's interval (D4).
 _ANY_INT = (INT_MIN, INT_MAX)
-#: Operand kinds that are values of the program (`marks`).
-_VALUE_KINDS = (Kind.INT, Kind.I32, Kind.U8)
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
