@@ -68,6 +68,20 @@ def test_a_branch_test_is_seen_through_the_copies_and_comparison_of_its_block() 
         "l1 < 4"
 
 
+def _forward(text: str, dead: set[str]) -> str:
+    stmts = [s for s in ast.parse(text).body if isinstance(s, ast.Assign)]
+    return "\n".join(ast.unparse(s) for s in types.forward(stmts, dead))
+
+
+def test_a_value_stored_in_a_slot_is_computed_there() -> None:
+    assert _forward("t1_v = l2 + 1\nl2 = t1_v\ntaken = t1_v < 100", {"t1_v"}) == \
+        "l2 = l2 + 1\ntaken = l2 < 100"
+    # Not when the slot changes before the value is read again, nor for a live value.
+    assert _forward("t1_v = l2 + 1\nl2 = t1_v\nl2 = 7\ntaken = t1_v < 100",
+                    {"t1_v"}) == "t1_v = l2 + 1\nl2 = t1_v\nl2 = 7\ntaken = t1_v < 100"
+    assert _forward("t1_v = l2 + 1\nl2 = t1_v", set()) == "t1_v = l2 + 1\nl2 = t1_v"
+
+
 def test_intervals_of_masks_and_shifts() -> None:
     b = {"x": (0, 255), "n": (-5, 5)}
     assert ranges.value_range(_expr("y & 255"), b) == (0, 255)  # whatever y is

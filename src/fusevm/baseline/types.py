@@ -441,8 +441,50 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         out[use] = ast.Assign(target.targets, value)
         ast.copy_location(out[use], target)
         del out[i]
+    _into_slots(out, dead)
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
     return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+
+
+def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
+    """In place: `t = <value>; l2 = t` (a value computed, then stored in a slot local)
+    becomes `l2 = <value>`, and the reads of t after it read l2, while it holds the same
+    value: `t = l2 + 1; l2 = t; taken = t < 100` is `l2 = l2 + 1; taken = l2 < 100`."""
+    i = 0
+    while i + 1 < len(stmts):
+        s, copy_ = stmts[i], stmts[i + 1]
+        name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
+        slot = copy_.targets[0].id if isinstance(copy_.targets[0], ast.Name) else ""
+        if not (_value_local(name) and name in dead and slot[:1] == "l"
+                and slot[1:].isdigit() and isinstance(copy_.value, ast.Name)
+                and copy_.value.id == name):
+            i += 1
+            continue
+        # Every later read of `name` must come before `slot` or `name` is written again.
+        rest = stmts[i + 2:]
+        ok = True
+        for later in rest:
+            if name in _writes(later):
+                ok = False  # (a second value under the same name: left as it is)
+                break
+            if slot in _writes(later):
+                ok = _reads(later, name) == 0 and all(
+                    _reads(after, name) == 0 for after in rest[rest.index(later) + 1:])
+                break
+        if not ok:
+            i += 1
+            continue
+        stmts[i] = ast.copy_location(ast.Assign([ast.Name(slot, ast.Store())], s.value), s)
+        del stmts[i + 1]
+        for k in range(i + 1, len(stmts)):
+            later = stmts[k]
+            if _reads(later, name):
+                value = _Subst(name, ast.Name(slot, ast.Load())).visit(
+                    copy.deepcopy(later.value))
+                stmts[k] = ast.copy_location(ast.Assign(later.targets, value), later)
+            if slot in _writes(stmts[k]):
+                break
+        i += 1
 
 
 #: How deep `forward` nests the expressions it folds together.
