@@ -198,7 +198,7 @@ join:
     cp = plan(chunk)
     source = generate_source(chunk, cp, cp.regions[0], (5, {"l0": int, "l1": int})).source
     spec = source[source.index("def spec(pc)"):source.index("def gen(pc)")]
-    assert "else:" in spec and "pc = " not in spec.split("for _ in ticks:")[1]
+    assert "else:" in spec and "pc = " not in spec.split("for _ in (ticks")[1]
     for strict in (False, True):
         _agree(_outcome(chunk, False, strict, runs=1), _outcome(chunk, True, strict))
 
@@ -251,7 +251,7 @@ def test_a_dispatching_loop_leaves_where_it_stands_when_polled() -> None:
     chunk = assemble(_DISPATCHING.format(n=50_000_000), source="poll.fasm")
     cp = plan(chunk)
     source = generate_source(chunk, cp, cp.regions[0], (4, {"l0": int, "l1": int})).source
-    assert "for _ in ticks:" in source and "if pc == " in source
+    assert "for _ in (ticks" in source and "if pc == " in source
     vm = VM(chunk)
     vm._tiers.region_threshold = 1
     timer = threading.Timer(0.2, vm.interrupt)

@@ -465,7 +465,7 @@ class _Gen:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
-                    f"extend = stack.extend\nticks = (None,) * {POLL}")
+                    f"extend = stack.extend\nticks = (None,) * {POLL}\ntick = (None,)")
         for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
                            ("strict", "vm.strict_int")):
             if name in uses:
@@ -652,8 +652,15 @@ class _Gen:
         if first not in self.region.hot:
             return indent + 1
         self.polls[(first, last)] = set()
-        self.put(indent + 1, "for _ in ticks:")
+        self.put(indent + 1, f"for _ in {self.ticks(first)}:")
         return indent + 2
+
+    def ticks(self, h: int) -> str:
+        """What a loop at hot point `h` iterates over: `POLL` ticks while the hot point
+        runs this region's own step; one when another step wraps it (the trace tier
+        counting or recording the loop's iterations, as the dispatch loop enters them),
+        so that each iteration goes back through it, as every back edge would."""
+        return f"(ticks if code[{h}] is st{h} else tick)"
 
     def close_loop(self, indent: int) -> int:
         """Close the innermost loop `open_loop` opened (its body at `indent`): after

@@ -130,6 +130,9 @@ class _DirectGen(_Gen):
     def hot_test(self, h: int) -> str:
         return "vm._interrupt_pending"
 
+    def ticks(self, h: int) -> str:
+        return "ticks"  # (no other step wraps a direct form's loops)
+
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """After a direct call the values below its arguments keep their types, and the
         integer form of a function that returns integers returns one."""
