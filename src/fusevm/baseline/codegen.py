@@ -11,7 +11,10 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 
 * Dispatch: basic blocks in ascending op order inside `while True`, each guarded by
   `if pc <= <its first op>:`, so a jump is `pc = <target>; continue` and a fall-through
-  is free.
+  is free. A test no dispatch can pass with a later target is always true and becomes
+  `if True:` (which Python compiles away); a loop whose ops no jump lands inside needs
+  no `pc` on its back edge; a branch between blocks entered from it alone is an
+  `if`/`else` around them, with no dispatch at all.
 * An op with a body (`fusevm.interp.bodies`) is its body with the stack items renamed to
   the locals (and type tests of constants folded, `fold.py`); an extension op declared as
   a function of its stack values is a direct call of that function on the locals
@@ -21,7 +24,8 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
   extension op's jump), `run` returns where it goes.
 * Edges into a hot point leave through the dispatch loop unless the hot point still runs
   this region's own step: an interrupt patches it (`VM.interrupt`), and a native tier may
-  have taken it since (`jit.policy`).
+  have taken it since (`jit.policy`). A loop's own back edges test that every `POLL`
+  iterations only (`open_loop`).
 * Errors: the line that raised gives the op (each op's code is on lines of its own), and
   the locals give its operand stack and slots, which go back first (`compiler.fault`).
 """
@@ -38,7 +42,7 @@ from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 from fusevm.values import INT_MAX, INT_MIN
 
-from . import extbodies
+from . import extbodies, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .pieces import (
@@ -52,17 +56,22 @@ from .pieces import (
     type_test,
     unparse,
 )
-from .ranges import Bounds, hull, refine, widen
+from .ranges import Bounds, hull, refine, resolve, widen
 from .regions import ChunkPlan, Region, inline
+from .shape import BACK, TEST, Block, Part
 from .types import Env, forward, join, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
 FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
+
+#: Back edges of a loop between its hot point's tests (an interrupt or a native tier waits
+#: for at most this many iterations of the loop the region code is running).
+POLL: Final = 1024
 
 #: What an entry of specialised code checks: the exact types of its locals, and the
 #: intervals of those the code relies on (`ranges`).
@@ -106,6 +115,9 @@ class _Gen:
         #: The intervals each entry's guard checks besides the types (specialised code).
         self.guard_bounds: dict[int, Bounds] = {}
         self.last_stmts: list[ast.stmt] = []  # the code of the op `body_ast` gave last
+        #: The code of the block's ops since its start or the last op with no body (in
+        #: `analyze`): what a branch at its end tests (`ranges.resolve`).
+        self.run_stmts: list[ast.stmt] = []
         #: Entry point -> the types of locals the specialised code assumes there (checked
         #: on entry), and hot point -> that check on its locals, for the generic code.
         self.guards: dict[int, Env] = {}
@@ -121,6 +133,19 @@ class _Gen:
         self.mentions: dict[Any, frozenset[str]] = {}
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
+        #: The loops being written whose back edges are polled every `POLL` iterations
+        #: (by first op), with the ops their `continue`s dispatch to (`poll_loop`).
+        self.polls: dict[tuple[int, int], set[int]] = {}
+        #: The jumps written as `pc = <target>` and a `continue` or `break`: (the first op
+        #: whose block test the dispatch passes, the target). A block test no dispatch
+        #: passes with a later target is always true, and left out (`finish`).
+        self.dispatch: set[tuple[int, int]] = set()
+        #: Branches written as an `if` around the blocks they choose between (by branch
+        #: op: the block not taken, the block taken or None), the types at those blocks,
+        #: and the last ops of those blocks (whose `Jump` to the join is not written).
+        self.diamonds: dict[int, tuple[Block, Part]] = {}
+        self.part_envs: dict[int, Env] = {}
+        self.joined: set[int] = set()
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
@@ -155,13 +180,23 @@ class _Gen:
         if target not in self.region.ops:  # a block's end, or the end of the chunk
             return self.leave(depth, target)
         again = f"pc = {target}\ncontinue"
+        origin = self.nest[-1][0] if self.nest else -1  # where `continue` dispatches from
+        polled = False
         if self.nest:
             first, last = self.nest[-1]
+            polled = target == first and self.nest[-1] in self.polls
             if first == last and target == first:
                 again = "continue"  # a one-block loop's back edge
             elif not first <= target <= last:
                 again = f"pc = {target}\nbreak"  # out of the loop (forward, see `loops`)
-        if target in self.region.hot:
+                origin = last + 1
+            else:
+                self.polls.get(self.nest[-1], set()).add(target)
+                if target == first:
+                    again = f"{BACK} {first} {last}\ncontinue"
+        if again != "continue":
+            self.dispatch.add((origin, target))
+        if target in self.region.hot and not polled:
             leave = self.leave(depth, target).replace("\n", "\n    ")
             return f"if {self.hot_test(target)}:\n    {leave}\n{again}"
         return again
@@ -330,8 +365,14 @@ class _Gen:
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         target = d.targets()[0]
         if d.spec.has(F.TERMINATOR):
-            self.put(self.base, self.goto(ip, target), ip)
+            if ip not in self.joined:  # (a diamond's block goes on after its `if`)
+                self.put(self.base, self.goto(ip, target), ip)
             return
+        if ip in self.diamonds:
+            self.emit_diamond(ip, cond, keep)
+            return
+        if cond == "False":
+            return  # (the types or intervals decide it is never taken)
         jump = self.goto(ip, target).replace("\n", "\n    ")
         self.put(self.base, f"if {cond}:\n    {jump}", ip, keep)
 
@@ -455,7 +496,7 @@ class _Gen:
                 uses |= BODIES[Op[d.spec.name]].uses
         self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
-                    "extend = stack.extend")
+                    f"extend = stack.extend\nticks = (None,) * {POLL}\ntick = (None,)")
         for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
                            ("strict", "vm.strict_int")):
             if name in uses:
@@ -569,7 +610,12 @@ class _Gen:
         loops = self.loops(blocks)
         ends: dict[int, int] = {}
         indent = 4
+        self.diamonds = shape.diamonds(self.an, self.region, blocks, loops)
+        self.part_envs = envs
+        inside = {part[0] for parts in self.diamonds.values() for part in parts if part}
         for k, (start, ips) in enumerate(blocks):
+            if start in inside:
+                continue  # written in the `if` of the branch before it (`emit_diamond`)
             self.known.clear()
             self.env = dict(envs.get(start, {}))
             self.bounds = dict(self.block_bounds.get(start, {}))
@@ -577,35 +623,98 @@ class _Gen:
             # A loop of several blocks is a Python loop around their tests: a jump inside
             # it is `continue`, out of it (always forward) `break`.
             for last in sorted((e for j, e in loops if j == k and e != k), reverse=True):
-                self.put(indent, "while True:")
-                indent += 1
+                indent = self.open_loop(indent, start, blocks[last][1][-1])
                 ends[last] = ends.get(last, 0) + 1
-                self.nest.append((start, blocks[last][1][-1]))
-            self.put(indent, f"if pc <= {start}:")
+            self.put(indent, f"{TEST} {start}")
             self.put(indent + 1, "pass")  # a block of ops with no code of their own (Nop)
             self.base = indent + 1
             # A block that branches back to its own start is a Python loop of its own,
             # with no block test on its back edge.
             looped = (k, k) in loops
             if looped:
-                self.put(self.base, "while True:")
-                self.base += 1
-                self.nest.append((start, ips[-1]))
+                self.base = self.open_loop(self.base, start, ips[-1])
             self.emit_ops(ips, following)
             if looped:
-                self.put(self.base, "break")
-                self.base -= 1
-                self.nest.pop()
+                self.base = self.close_loop(self.base)
             d = an.decoded[ips[-1]]
             if inline(d) and not d.spec.has(F.TERMINATOR):
                 fall = self.fall(ips[-1], following)
                 if fall:
                     self.put(self.base, fall)
             for _ in range(ends.pop(k, 0)):
-                self.put(indent, "break")
-                indent -= 1
-                self.nest.pop()
+                indent = self.close_loop(indent)
         self.put(4, self.leave(0, len(self.chunk.ops)))
+
+    def emit_diamond(self, ip: int, cond: str, keep: int) -> None:
+        """The branch `ip` (`shape.diamonds`) and the blocks it chooses between."""
+        then, other = self.diamonds[ip]
+        base = self.base
+        if other is None:
+            self.put(base, f"if not ({cond}):", ip, keep)
+            self.emit_part(then, base + 1)
+        else:
+            self.put(base, f"if {cond}:", ip, keep)
+            self.emit_part(other, base + 1)
+            self.put(base, "else:")
+            self.emit_part(then, base + 1)
+        self.base = base
+
+    def emit_part(self, part: Block, indent: int) -> None:
+        """One block of a diamond, at `indent`, ending where it falls or jumps (the
+        join, which follows the `if`)."""
+        start, ips = part
+        self.known.clear()
+        self.env = dict(self.part_envs.get(start, {}))
+        self.bounds = dict(self.block_bounds.get(start, {}))
+        self.base = indent
+        self.put(indent, "pass")
+        self.joined.add(ips[-1])
+        self.emit_ops(ips, None)
+
+    def open_loop(self, indent: int, first: int, last: int) -> int:
+        """Open the Python loop of ops `first` .. `last` (at `indent`); the indentation of
+        its body. A loop whose first op is a hot point runs its body at most `POLL` times
+        in a `for` over a tuple of that many, which costs next to nothing per iteration
+        (less than a test of the hot point's step, a counter or an `itertools.repeat`
+        made on entry); its `else`
+        (`close_loop`) tests the hot point then, instead of every back edge doing so."""
+        self.put(indent, "while True:")
+        self.nest.append((first, last))
+        if first not in self.region.hot:
+            return indent + 1
+        self.polls[(first, last)] = set()
+        self.put(indent + 1, f"for _ in {self.ticks(first)}:")
+        return indent + 2
+
+    def ticks(self, h: int) -> str:
+        """What a loop at hot point `h` iterates over: `POLL` ticks while the hot point
+        runs this region's own step; one when another step wraps it (the trace tier
+        counting or recording the loop's iterations, as the dispatch loop enters them),
+        so that each iteration goes back through it, as every back edge would."""
+        return f"(ticks if code[{h}] is st{h} else tick)"
+
+    def close_loop(self, indent: int) -> int:
+        """Close the innermost loop `open_loop` opened (its body at `indent`): after
+        `POLL` back edges, leave where the next iteration starts when the hot point's
+        test says so (an interrupt, a native tier: the interpreter then stops or switches
+        at the hot point), else go on. The indentation after it."""
+        key = self.nest.pop()
+        self.put(indent, "break")
+        targets = self.polls.pop(key, None)
+        if targets is None:
+            return indent - 1
+        first, last = key
+        self.put(indent - 1, "else:")
+        self.put(indent, f"if {self.hot_test(first)}:")
+        # A `continue` of a loop of several blocks sets `pc` (a one-block loop's leaves
+        # it: that goes to its first op).
+        for t in sorted(targets - {first}):
+            leave = self.leave(self.an.depth[t] or 0, t).replace("\n", "\n    ")
+            self.put(indent + 1, f"if pc == {t}:\n    {leave}")
+        self.put(indent + 1, self.leave(self.an.depth[first] or 0, first))
+        self.put(indent, "continue")
+        self.put(indent - 1, "break")
+        return indent - 2
 
     def emit_ops(self, ips: list[int], following: int | None) -> None:
         """A block's ops (those that cannot raise in runs written as one)."""
@@ -616,30 +725,8 @@ class _Gen:
                 self.emit_op(ip, following)
         self.emit_group(group)
 
-    def loops(self, blocks: list[tuple[int, list[int]]]) -> set[tuple[int, int]]:
-        """Runs of blocks (first and last index) written as Python loops: each from a
-        block to one that branches back to its start, leaving only forward (past its
-        last op), and nested in each other properly."""
-        index = {start: k for k, (start, _) in enumerate(blocks)}
-        found: list[tuple[int, int]] = []
-        for k, (_, ips) in enumerate(blocks):
-            d = self.an.decoded[ips[-1]]
-            if not (inline(d) and d.spec.has(F.BRANCH)):
-                continue
-            for t in d.targets():
-                j = index.get(t)
-                if j is not None and j <= k:
-                    found.append((j, k))
-        chosen: set[tuple[int, int]] = set()
-        for j, k in sorted(set(found), key=lambda r: (r[0], -r[1])):
-            first = blocks[j][0]
-            if any(t < first for m in range(j, k + 1)
-                   for t in self._successors(blocks[m][1][-1])):
-                continue  # a jump back out of it: the block tests must see it
-            if all(k2 < j or j2 > k or j2 <= j <= k <= k2 or j <= j2 <= k2 <= k
-                   for j2, k2 in chosen):
-                chosen.add((j, k))
-        return chosen
+    def loops(self, blocks: list[Block]) -> set[tuple[int, int]]:
+        return shape.loops(self.an, self.region, blocks)
 
     def analyze(self, optimistic: bool) -> dict[int, Env]:
         """The exact types known at each block's start: a fixpoint over the region's
@@ -673,18 +760,22 @@ class _Gen:
                 self.bounds = dict(bounds.get(start, {}))
                 self.bounds_full = self.bounds
                 ips = blocks[start]
+                self.run_stmts = []
                 for ip in ips:
                     d = an.decoded[ip]
                     if inline(d) and d.ext is not None:
                         self.after_function(d, an.depth[ip] or 0)
+                        self.run_stmts = []
                         continue
                     if inline(d):
                         b = BODIES[Op[d.spec.name]]
                         depth = an.depth[ip] or 0
                         self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
+                        self.run_stmts.extend(self.last_stmts)
                         continue
                     self.env = self.env_after_step(ip, d)
-                    self.bounds = self.bounds_full = {}
+                    self.bounds = self.bounds_full = self.bounds_after_step(ip, d)
+                    self.run_stmts = []
                 edges = self.edge_bounds(ips[-1])
                 for succ in self._successors(ips[-1]):
                     old = envs.get(succ)
@@ -736,30 +827,27 @@ class _Gen:
                 full[name] = _ANY_INT
         out: dict[int, Bounds] = {}
         keep = self.bounds.keys()
+        run = self.run_stmts or stmts
+        cond = resolve(run[:-1], last_stmt.value)
         for succ, truth in ((target, True), (last + 1, False)):
-            narrowed = refine(full, stmts, last_stmt.value, truth)
+            narrowed = refine(full, run, cond, truth)
             out[succ] = {k: r for k, r in narrowed.items() if r != _ANY_INT
                          and (k in keep or (k in self.env and k[0] in "ls"))}
         return out
 
     def marks(self) -> set[int]:
-        """Where a growing interval is widened to: the region's int operands (and one
-        either side, for `<` and `<=`), which are what its loop tests compare with."""
-        out: set[int] = set()
-        constants = self.chunk.constants
-        for ip in self.region.ops:
-            d = self.an.decoded[ip]
-            for o, v in zip(d.spec.operands, d.operands):
-                # Slot numbers, names, targets and counts are not values a test compares
-                # with: as marks they would only add rounds (each round re-analyses the
-                # region's ops).
-                if o.kind is Kind.CONST and 0 <= v < len(constants):
-                    v = constants[v]
-                elif o.kind not in _VALUE_KINDS:
-                    continue
-                if type(v) is int:
-                    out.update((v - 1, v, v + 1))
-        return out
+        return shape.marks(self.chunk.constants, self.an, self.region)
+
+    def bounds_after_step(self, ip: int, d: Decoded) -> Bounds:
+        """The intervals known after an op run by its interpreter step or called directly
+        (from those before): after a direct call (`calls`), whose callee keeps its slots
+        in locals of its own, the frame's slots and the stack below its arguments keep
+        theirs; after any other step none is known."""
+        if self.direct_callee(d) is None:
+            return {}
+        first = (self.an.depth[ip] or 0) - d.operands[1]
+        return {k: r for k, r in self.bounds.items() if k[0] == "l"
+                or (k[0] == "s" and k[1:].isdigit() and int(k[1:]) < first)}
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """The types known after an op run by its interpreter step (from those before):
@@ -767,13 +855,7 @@ class _Gen:
         return {k: t for k, t in self.env.items() if k[0] == "l"}
 
     def _successors(self, last: int) -> list[int]:
-        d = self.an.decoded[last]
-        out: list[int] = []
-        if inline(d) and d.spec.has(F.BRANCH):
-            out.extend(t for t in d.targets() if t in self.region.ops)
-        if not d.spec.has(F.TERMINATOR) and last + 1 in self.region.ops:
-            out.append(last + 1)
-        return out
+        return shape.successors(self.an, self.region, last)
 
     def finish(self) -> str:
         """The source with the slot placeholders filled in (one line each)."""
@@ -786,17 +868,21 @@ class _Gen:
             RELOAD: (f"{', '.join(f'l{k}' for k in cached)}, = "
                      f"{', '.join(f'slots[{k}]' for k in cached)},") if cached else "pass",
         }
+        for e in self.region.entries:
+            self.dispatch.add((-1, e))
         out = []
         for line in self.lines:
             stripped = line.strip()
-            out.append(line.replace(stripped, fills[stripped]) if stripped in fills else line)
+            if stripped in fills:
+                line = line.replace(stripped, fills[stripped])
+            elif stripped.startswith((TEST, BACK)):
+                line = line.replace(stripped, shape.dispatch_line(stripped, self.dispatch))
+            out.append(line)
         return "\n".join(out) + "\n"
 
 
 #: Any VM int's interval (D4).
 _ANY_INT = (INT_MIN, INT_MAX)
-#: Operand kinds that are values of the program (`marks`).
-_VALUE_KINDS = (Kind.INT, Kind.I32, Kind.U8)
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,

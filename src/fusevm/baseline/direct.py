@@ -26,7 +26,7 @@ from fusevm.records import replace
 
 from . import extbodies
 from .calls import STATS, Leave, eligible, unwound
-from .codegen import _Gen
+from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .types import Env
@@ -131,6 +131,9 @@ class _DirectGen(_Gen):
 
     def hot_test(self, h: int) -> str:
         return "vm._interrupt_pending"
+
+    def ticks(self, h: int) -> str:
+        return "ticks"  # (no other step wraps a direct form's loops)
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """After a direct call the values below its arguments keep their types, and the
@@ -247,7 +250,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
     an = cp.analysis
     lines = ["def make(vm, plain, code):", "    stack = vm.stack",
              "    globals_ = vm.globals", "    consts = vm.chunk.constants",
-             "    strict = vm.strict_int"]
+             "    strict = vm.strict_int", f"    ticks = (None,) * {POLL}"]
     line_ip: dict[int, tuple[int, int, bool]] = {}
     consts: dict[str, Any] = {}
     for region in cp.regions:

@@ -15,6 +15,7 @@ the analysis ends). An entry from outside brings none unless its guard checks th
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Iterable
 
 from fusevm.values import INT_MAX, INT_MIN
@@ -41,6 +42,16 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
     if not isinstance(e, ast.BinOp):
         return None
     a, b = value_range(e.left, bounds), value_range(e.right, bounds)
+    op = _BIT_OPS.get(type(e.op))
+    if op is not None and a is not None and b is not None and a[0] == a[1] and \
+            b[0] == b[1] and b[0] >= 0:
+        v = op(a[0], b[0])  # (both known exactly: `b & 63` of a constant shift count)
+        return v, v
+    if isinstance(e.op, ast.BitAnd):
+        # `x & m` with m >= 0 lies in [0, m], whatever x is.
+        known = [r[1] for r in (a, b) if r is not None and r[0] >= 0]
+        if known:
+            return 0, min(known)
     if a is None or b is None:
         return None
     if isinstance(e.op, ast.Add):
@@ -54,11 +65,21 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
         # Python's `%` by a positive divisor lies in [0, divisor); at most a non-negative
         # dividend.
         return 0, (min(a[1], b[1] - 1) if a[0] >= 0 else b[1] - 1)
-    if isinstance(e.op, ast.BitAnd) and (a[0] >= 0 or b[0] >= 0):
-        return 0, min(r[1] for r in (a, b) if r[0] >= 0)
+    if isinstance(e.op, (ast.BitOr, ast.BitXor)) and a[0] >= 0 and b[0] >= 0:
+        # No bit above the higher operand's highest.
+        return 0, (1 << max(a[1].bit_length(), b[1].bit_length())) - 1
     if isinstance(e.op, ast.RShift) and a[0] >= 0 and b[0] >= 0:
         return a[0] >> b[1], a[1] >> b[0]
+    if isinstance(e.op, ast.LShift) and a[0] >= 0 and 0 <= b[0] and b[1] < 64:
+        return a[0] << b[0], a[1] << b[1]
     return None
+
+
+#: Operators whose result `value_range` computes when both operands are known exactly
+#: (a non-negative right operand: no shift raises).
+_BIT_OPS: dict[type, Callable[[int, int], int]] = {
+    ast.BitAnd: lambda x, y: x & y, ast.BitOr: lambda x, y: x | y,
+    ast.BitXor: lambda x, y: x ^ y, ast.RShift: lambda x, y: x >> y}
 
 
 _TESTS: dict[type, Callable[[tuple[int, int], tuple[int, int]], bool | None]] = {
@@ -180,3 +201,57 @@ def same_value(stmts: list[ast.stmt], name: str) -> set[str]:
     if mine is None:
         return {name}
     return {k for k, v in version.items() if v == mine} | {name}
+
+
+def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
+    """`e`, evaluated after `stmts` (a block's code), with each stack local or temporary
+    that `stmts` set to a name, constant or comparison of those replaced by that value,
+    as long as no name it reads was set again since: the test a branch makes in terms of
+    the values it compares (`s0 = l0; s0 = s0 < 10` then `taken = s0` is `l0 < 10`), so
+    `refine` can narrow them."""
+    defs: dict[str, ast.expr] = {}
+    for s in stmts:
+        stored = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        value, target = None, ""
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name) and _value_local(s.targets[0].id)):
+            target = s.targets[0].id
+            value = _Defs(defs).visit(copy.deepcopy(s.value))
+            if not _simple(value) or _reads(value) & stored:
+                value = None
+        for name in stored:
+            defs.pop(name, None)
+        if stored and defs:
+            defs = {k: v for k, v in defs.items() if not _reads(v) & stored}
+        if value is not None:
+            defs[target] = value
+    out: ast.expr = _Defs(defs).visit(copy.deepcopy(e))
+    return out
+
+
+def _value_local(name: str) -> bool:
+    return len(name) > 1 and name[0] in "st" and name[1].isdigit()
+
+
+def _reads(e: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)}
+
+
+def _simple(e: ast.expr) -> bool:
+    """A name, a constant, a comparison of those, or `not` of one of these."""
+    if isinstance(e, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+        return _simple(e.operand)
+    return isinstance(e, ast.Compare) and all(
+        isinstance(x, (ast.Name, ast.Constant)) for x in (e.left, *e.comparators))
+
+
+class _Defs(ast.NodeTransformer):
+    def __init__(self, defs: dict[str, ast.expr]) -> None:
+        self.defs = defs
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        found = self.defs.get(node.id)
+        return node if found is None else copy.deepcopy(found)

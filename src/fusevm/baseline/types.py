@@ -56,6 +56,11 @@ _ENV_RETURNS.update({"len": int, "int": int, "float": float, "str": str, "bool":
 _ENV_CONSTS: Env = {name: type(v) for name, v in ENV.items() if type(v) in KNOWN}
 
 
+#: `sem` functions of two numbers that return a Float unless both are Ints (they add,
+#: subtract or multiply `to_float` of each; `tests/baseline/test_baseline_types.py`).
+_FLOAT_UNLESS_INTS = frozenset({"add", "sub", "mul"})
+
+
 def join(a: Env, b: Env) -> Env:
     """What is known after either of two paths: the names both know to be the same type."""
     return {k: t for k, t in a.items() if b.get(k) is t}
@@ -104,6 +109,10 @@ def expr_type(e: ast.expr, env: Env) -> type | None:
             return _ENV_RETURNS.get(f.id)
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
                 f.value.id == "sem":
+            if f.attr in _FLOAT_UNLESS_INTS and len(e.args) >= 2:
+                kinds = [expr_type(x, env) for x in e.args[:2]]
+                if all(k in (int, float, bool) for k in kinds) and kinds != [int, int]:
+                    return float
             return _SEM_RETURNS.get(f.attr)
     return None
 
@@ -247,7 +256,7 @@ def specialize(stmts: list[ast.stmt], env: Env,
                 _assign(target, t, env)
                 if isinstance(target, ast.Name):
                     sides.pop(target.id, None)
-                    side = _side(value, env)
+                    side = _side(value, env, known)
                     if side is not None:
                         sides[target.id] = side
         elif isinstance(s, ast.AugAssign):
@@ -277,20 +286,27 @@ def _track(s: ast.stmt, env: Env, bounds: Bounds) -> None:
         bounds.pop(name, None)
 
 
-def _side(e: ast.expr, env: Env) -> str | None:
-    """For `x + c` or `x - c` with x an int (every VM int is within 64 bits, D4) and c an
-    int constant: the one bound of the 64-bit range the result can pass ("max" or
-    "min"); else None."""
+def _side(e: ast.expr, env: Env, bounds: Bounds) -> str | None:
+    """For `x + y` or `x - y` with x an int (every VM int is within 64 bits, D4) and y an
+    int whose interval has one sign (a constant, or what `bounds` gives): the one bound
+    of the 64-bit range the result can pass ("max" or "min"); else None."""
     if not isinstance(e, ast.BinOp) or not isinstance(e.op, (ast.Add, ast.Sub)):
         return None
-    left, right = e.left, e.right
-    if isinstance(left, ast.Constant) and isinstance(e.op, ast.Add):
-        left, right = right, left
-    if not (isinstance(left, ast.Name) and env.get(left.id) is int
-            and isinstance(right, ast.Constant) and type(right.value) is int):
-        return None
-    up = (right.value >= 0) == isinstance(e.op, ast.Add)
-    return "max" if up else "min"
+    pairs = [(e.left, e.right)]
+    if isinstance(e.op, ast.Add):
+        pairs.append((e.right, e.left))
+    for left, right in pairs:
+        # (a VM value: a stack or slot local, not an op's unchecked exact result)
+        if not (isinstance(left, ast.Name) and left.id[:1] in ("s", "l")
+                and left.id[1:].isdigit() and env.get(left.id) is int
+                and expr_type(right, env) is int):
+            continue
+        r = value_range(right, bounds)
+        if r is None or (r[0] < 0 < r[1]):
+            continue
+        up = (r[0] >= 0) == isinstance(e.op, ast.Add)
+        return "max" if up else "min"
+    return None
 
 
 class _OneSided(ast.NodeTransformer):
@@ -339,12 +355,22 @@ def _safe(e: ast.expr, env: Env) -> bool:
             isinstance(e.op, ast.Not) or expr_type(e.operand, env) in (int, float))
     if isinstance(e, ast.BinOp):
         lt, rt = expr_type(e.left, env), expr_type(e.right, env)
-        ok = (lt is int and rt is int and isinstance(e.op, _SAFE_INT)) or \
+        ok = (lt is int and rt is int and (isinstance(e.op, _SAFE_INT) or (
+            isinstance(e.op, (ast.LShift, ast.RShift)) and _small_count(e.right)))) or \
             (lt is float and rt is float and isinstance(e.op, _SAFE_FLOAT))
         return ok and _safe(e.left, env) and _safe(e.right, env)
     if isinstance(e, ast.IfExp):
         return _safe(e.test, env) and _safe(e.body, env) and _safe(e.orelse, env)
     return False
+
+
+def _small_count(e: ast.expr) -> bool:
+    """A shift count in [0, 63] (a 64-bit int shifted by it is never negative-counted or
+    huge): a constant there, or any int masked by `& 63`, as the shift ops' bodies do."""
+    if isinstance(e, ast.Constant):
+        return type(e.value) is int and 0 <= e.value < 64
+    return (isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitAnd)
+            and isinstance(e.right, ast.Constant) and e.right.value == 63)
 
 
 def safe_stmts(stmts: list[ast.stmt], env: Env) -> bool:
@@ -393,6 +419,9 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         if not _value_local(name):
             i += 1
             continue
+        if _depth(s.value) > _MAX_DEPTH:
+            i += 1  # (a long chain of ops folded into one expression: Python's compiler
+            continue  # recurses on its depth)
         inputs = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
         use = None
         for j in range(i + 1, len(out)):
@@ -415,8 +444,59 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         out[use] = ast.Assign(target.targets, value)
         ast.copy_location(out[use], target)
         del out[i]
+    _into_slots(out, dead)
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
     return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+
+
+def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
+    """In place: `t = <value>; l2 = t` (a value computed, then stored in a slot local)
+    becomes `l2 = <value>`, and the reads of t after it read l2, while it holds the same
+    value: `t = l2 + 1; l2 = t; taken = t < 100` is `l2 = l2 + 1; taken = l2 < 100`."""
+    i = 0
+    while i + 1 < len(stmts):
+        s, copy_ = stmts[i], stmts[i + 1]
+        name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
+        slot = copy_.targets[0].id if isinstance(copy_.targets[0], ast.Name) else ""
+        if not (_value_local(name) and name in dead and slot[:1] == "l"
+                and slot[1:].isdigit() and isinstance(copy_.value, ast.Name)
+                and copy_.value.id == name):
+            i += 1
+            continue
+        # Every later read of `name` must come before `slot` or `name` is written again.
+        rest = stmts[i + 2:]
+        ok = True
+        for later in rest:
+            if name in _writes(later):
+                ok = False  # (a second value under the same name: left as it is)
+                break
+            if slot in _writes(later):
+                ok = _reads(later, name) == 0 and all(
+                    _reads(after, name) == 0 for after in rest[rest.index(later) + 1:])
+                break
+        if not ok:
+            i += 1
+            continue
+        stmts[i] = ast.copy_location(ast.Assign([ast.Name(slot, ast.Store())], s.value), s)
+        del stmts[i + 1]
+        for k in range(i + 1, len(stmts)):
+            later = stmts[k]
+            if _reads(later, name):
+                value = _Subst(name, ast.Name(slot, ast.Load())).visit(
+                    copy.deepcopy(later.value))
+                stmts[k] = ast.copy_location(ast.Assign(later.targets, value), later)
+            if slot in _writes(stmts[k]):
+                break
+        i += 1
+
+
+#: How deep `forward` nests the expressions it folds together.
+_MAX_DEPTH = 24
+
+
+def _depth(e: ast.AST) -> int:
+    children = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
+    return 1 + max(map(_depth, children), default=0)
 
 
 def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:

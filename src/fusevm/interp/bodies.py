@@ -172,7 +172,13 @@ body(Op.Shr, source="""
     else:
         r = sem.shr(a, b)
     """)
-body(Op.Shl, source="r = sem.shl(a, b, strict)")
+body(Op.Shl, source="""
+    if type(a) is int and type(b) is int:
+        exact = a << (b & 63)
+        r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict, "Shl")
+    else:
+        r = sem.shl(a, b, strict)
+    """)
 
 # -- Comparisons --------------------------------------------------------------------------
 

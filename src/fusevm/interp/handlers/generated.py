@@ -500,7 +500,11 @@ def _Shl(vm, operands, ip):
     def step():
         b = pop()
         a = stack[-1]
-        r = sem.shl(a, b, strict)
+        if type(a) is int and type(b) is int:
+            exact = a << (b & 63)
+            r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict, "Shl")
+        else:
+            r = sem.shl(a, b, strict)
         stack[-1] = r
         return nxt
     return step
