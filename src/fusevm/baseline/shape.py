@@ -11,11 +11,14 @@ shape of structured code the generator writes it that way instead, and the tests
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from fusevm.baseline.regions import Region, inline
 from fusevm.ops import F, Kind
 from fusevm.verify import Analysis
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
 #: dispatch may pass it with a later target, else `if True:`, which Python compiles away.
