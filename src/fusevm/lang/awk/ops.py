@@ -172,16 +172,19 @@ AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input r
     st = host["awk"]
     streams = host["awk.io"]
     main = streams.main
+    plain = False
     if main is None:
         rec = None
     elif main.only_lines and st.rs == "\\n":
         rec = next(main.lines, None)
         if rec is None:
             rec = main.read_record("\\n")  # the next block, or the end of this file
+        plain = main.plain
     else:
         rec = main.read_record(st.rs)
     if rec is None:
         rec = streams.next_main()  # the next file, or the end of the input
+        plain = False
     if rec is None:
         b = False
     else:
@@ -192,6 +195,7 @@ AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input r
         st.record_val = None
         st.fields = None
         st.record_stale = False
+        st.plain = plain
         b = True
     """)
 
