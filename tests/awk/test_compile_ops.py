@@ -55,6 +55,12 @@ def test_numeric_code_uses_core_arithmetic() -> None:
     assert "AwkNum" in _names("{ y = $i - 1 }")
 
 
+def test_field_subscripts_skip_the_strnum() -> None:
+    assert "AwkFieldKeyK" in _names("{ c[$1]++ }") and "AwkFieldK" not in _names("{ c[$1]++ }")
+    assert "AwkFieldKey" in _names("{ for (i = 1; i <= NF; i++) c[$i]++ }")
+    assert "AwkFieldKeyK" in _names("{ if (($2) in c) print }")
+
+
 def test_comparisons_use_strnum_op_unless_both_numeric() -> None:
     assert "AwkCmp" in _names("{ print ($1 < 2) }")
     assert "NumLt" in _names("BEGIN { print (1 + 1 < 3) }")

@@ -474,3 +474,46 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
     def str_wide() -> str:
         return vm.chunk.constants[table][index]  # type: ignore[no-any-return]
     return str_wide
+
+
+# -- fields as array subscripts ---------------------------------------------------------
+# Declared last so the ids of the ops above stay as they were. A subscript needs a field's
+# text, never its strnum: input text is its own key (a StrNum's key is that same text), so
+# these skip the number test and the StrNum that `AwkField` makes for text like "42".
+
+AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
+         formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
+         names={"key_of": key_of}, source="""
+    st = host["awk"]
+    if index:
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if index <= len(fields):
+            f = fields[index - 1]
+            key = f if type(f) is str else key_of(f, st.convfmt)
+        else:
+            key = ""  # beyond NF
+    else:
+        key = key_of(st.get_record(), st.convfmt)
+    """)
+
+
+AWK.body("AwkFieldKey", effect="i -- key",
+         formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
+         names={"key_of": key_of, "field_index": _field_index}, source="""
+    st = host["awk"]
+    if type(i) is float and i >= 1.0:
+        k = int(i)
+        fields = st.fields
+        if fields is None:
+            fields = st.split()
+        if k <= len(fields):
+            f = fields[k - 1]
+            key = f if type(f) is str else key_of(f, st.convfmt)
+        else:
+            key = ""  # beyond NF
+    else:
+        key = key_of(st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i)),
+                     st.convfmt)
+    """)
