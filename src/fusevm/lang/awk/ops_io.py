@@ -517,3 +517,77 @@ AWK.body("AwkFieldKey", effect="i -- key",
         key = key_of(st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i)),
                      st.convfmt)
     """)
+
+
+# -- the record loop of a program whose every rule is a regex ------------------------------
+# Declared last so the ids of the ops above stay as they were.
+
+
+@AWK.function("AwkNextCandidate", operands="need:CONST", effect="-- b",
+              formula="b = read main-input records until one holds a text of consts[need]; "
+                      "those before it only count in NR and FNR", flags=IO)
+def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
+    """AwkNextRecord for a program whose every rule is `/re/ {...}` and whose regexes each
+    need one of the texts `need` in any record they match (`compiler.record_filter`): a
+    record holding none of them runs no rule, so it is counted and passed over here, with
+    one `in` test per text, instead of running every pattern. The last record read stays
+    $0 for END, as it would have."""
+    need, = operands
+    host = vm.host_data
+    needs = tuple(vm.chunk.constants[need])
+
+    def next_candidate() -> bool:
+        st = host["awk"]
+        streams = host["awk.io"]
+        passed = None  # the last record passed over
+        while True:
+            main = streams.main
+            plain = False
+            if main is not None and main.only_lines and st.rs == "\n":
+                count = 0
+                for rec in main.lines:
+                    for text in needs:
+                        if text in rec:
+                            break
+                    else:
+                        count += 1
+                        passed = rec
+                        continue
+                    break  # a candidate
+                else:
+                    rec = None
+                st.nr += count
+                st.fnr += count
+                plain = main.plain
+                if rec is None:
+                    rec = main.read_record("\n")  # the next block, or the end of this file
+                    plain = main.plain
+            elif main is not None:
+                rec = main.read_record(st.rs)
+            else:
+                rec = None
+            if rec is None:
+                rec = streams.next_main()  # the next file, or the end of the input
+                plain = False
+            if rec is not None:
+                st.nr += 1
+                st.fnr += 1
+                for text in needs:
+                    if text in rec:
+                        break
+                else:
+                    passed = rec
+                    continue
+                break  # a candidate
+            if passed is not None:
+                st.nr_val = st.fnr_val = None
+                st.set_record(passed)  # END sees the last record read
+            return False
+        st.nr_val = st.fnr_val = st.nf_val = None
+        st.record = rec
+        st.record_val = None
+        st.fields = None
+        st.record_stale = False
+        st.plain = plain
+        return True
+    return next_candidate
