@@ -15,6 +15,7 @@ from fusevm.lang.awk.ops import (
     _compile,
     _dyn_regex,
     _field_index,
+    fields_of_record,
     io_of,
     num,
     state_of,
@@ -483,12 +484,10 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
 
 AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
          formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of}, source="""
+         names={"key_of": key_of}, source=f"""
     st = host["awk"]
     if index:
-        fields = st.fields
-        if fields is None:
-            fields = st.split()
+{fields_of_record(8)}
         if index <= len(fields):
             f = fields[index - 1]
             key = f if type(f) is str else key_of(f, st.convfmt)
@@ -501,13 +500,11 @@ AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
 
 AWK.body("AwkFieldKey", effect="i -- key",
          formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of, "field_index": _field_index}, source="""
+         names={"key_of": key_of, "field_index": _field_index}, source=f"""
     st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
-        fields = st.fields
-        if fields is None:
-            fields = st.split()
+{fields_of_record(8)}
         if k <= len(fields):
             f = fields[k - 1]
             key = f if type(f) is str else key_of(f, st.convfmt)
