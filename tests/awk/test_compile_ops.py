@@ -39,7 +39,7 @@ def _names(program: str) -> list[str]:
 
 
 def test_program_layout() -> None:
-    names = _names("BEGIN { x = 1 } /a/ { print $1 } END { print NR }")
+    names = _names("BEGIN { x = 1 } /a/ { print $1 } { n++ } END { print NR }")
     assert names[0] == "AwkInit"
     assert "AwkNextRecord" in names and "AwkEnterEnd" in names
     assert "AwkMatchRec" in names and "AwkFieldK" in names and "AwkPrint" in names
@@ -53,6 +53,20 @@ def test_numeric_code_uses_core_arithmetic() -> None:
     assert "AwkFieldNum" in _names("{ y = $1 - 1 }")  # a field may hold any string
     assert "AwkVarNum" in _names("BEGIN { if (c) x = 1; y = x - 1 }")  # x may be uninit
     assert "AwkNum" in _names("{ y = $i - 1 }")
+
+
+def test_record_loop_passes_over_records_only_when_every_rule_is_a_regex() -> None:
+    assert "AwkNextCandidate" in _names("/ab+c|x/ { n++ } /q/")
+    assert "AwkNextCandidate" not in _names("/ab+c|x/ { n++ } { m++ }")  # a rule for all
+    assert "AwkNextCandidate" not in _names("/[0-9]/ { n++ }")  # no literal it needs
+    assert "AwkNextCandidate" not in _names("/a/, /b/ { n++ }")  # a range has state
+    assert "AwkNextCandidate" not in _names("!/a/ { n++ }")
+
+
+def test_field_subscripts_skip_the_strnum() -> None:
+    assert "AwkFieldKeyK" in _names("{ c[$1]++ }") and "AwkFieldK" not in _names("{ c[$1]++ }")
+    assert "AwkFieldKey" in _names("{ for (i = 1; i <= NF; i++) c[$i]++ }")
+    assert "AwkFieldKeyK" in _names("{ if (($2) in c) print }")
 
 
 def test_comparisons_use_strnum_op_unless_both_numeric() -> None:

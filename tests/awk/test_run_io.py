@@ -134,3 +134,37 @@ def test_uninitialized_and_strnum_input() -> None:
     assert awk('{ print ($1 == 10), ($1 < 9), ($2 == "abc") }', "1e1 abc\n") == "1 0 1\n"
     assert awk('{ print ($1 < $2) }', " 10 9\n") == "0\n"
     assert awk('BEGIN { print (x < 1), (x == ""), length(x) }') == "1 1 0\n"
+
+
+# Programs whose every rule is a regex pass over records that hold none of the literal
+# texts their regexes need (AwkNextCandidate); NR, FNR, $0 in END, getline, RS changes,
+# nextfile, exit and operands between files behave as if each record had been tried.
+# Expected outputs are gawk --posix's on the same files.
+_SKIPPING = [
+    ("/foo/ { print NR, FNR, $2 } END { print NR, FNR, $0, NF, $1 }",
+     "3 3 1\n5 5 2\n9 3 q\n14 2 3\n15 3 g h i 3 g\n"),
+    ('/foo/ { getline; print "got", $0, NR } END { print NR, $0 }',
+     "got c 4\ngot d 6\ngot r 10\ngot g h i 15\n15 g h i\n"),
+    ('/foo/ { RS = "" } /foo/ { print NR ":" $0 } END { print NR, $0 }',
+     "3:foo 1\n4:c\nfoo 2\nd\n6:foo q\nr\n8:e\nfoo 3\ng h i\n8 e\nfoo 3\ng h i\n"),
+    ("/foo/ { nextfile } END { print NR, FNR, $0 }", "8 2 foo 3\n"),
+    ("/foo/ { n++; if (n == 2) exit } END { print NR, $0 }", "5 foo 2\n"),
+    ("/foo/ { print v } END { print NR }", "\n\n7\n7\n15\n"),
+]
+
+
+@pytest.mark.parametrize(("program", "expected"), _SKIPPING)
+def test_regex_rules_pass_over_records(tmp_path: Path, program: str, expected: str) -> None:
+    assert "AwkNextCandidate" in _listing(program)
+    (tmp_path / "f1").write_text("a x\nb y\nfoo 1\nc\nfoo 2\nd\n")
+    (tmp_path / "f3").write_text("p\n\nfoo q\nr\n\ns\n")
+    (tmp_path / "f2").write_text("e\nfoo 3\ng h i")
+    names = [str(tmp_path / "f1"), "v=7", str(tmp_path / "f3"), str(tmp_path / "f2")]
+    rc, out, err = run([program, *names])
+    assert (rc, out) == (0, expected), err
+
+
+def _listing(program: str) -> str:
+    from fusevm.disasm import disassemble
+    from fusevm.lang.awk.api import compile_program
+    return disassemble(compile_program(program))

@@ -108,6 +108,13 @@ CASES: list[tuple[str, str, str]] = [
     ("/a{2}/", "aa\na\n", "aa\n"),
     ("/\\./", "a.b\nab\n", "a.b\n"),
     ("$2 !~ /^x/", "1 xa\n2 ya\n", "2 ya\n"),
+    # fields as subscripts: a field's key is its text (a strnum's too), an assigned
+    # number's its CONVFMT form, beyond NF the empty string
+    ("{ c[$1]++; c[$(1 + 1)]++ } END { for (k in c) s = s \"<\" k \">\" c[k]; print s }",
+     "1.0 x\n1.0 1.0\n", "<1.0>3<x>1\n"),
+    ("{ $2 = 0.1 + 0.2; a[$2]; a[$9]; a[$0]; a[$1, $2]; n = 0; for (k in a) n++; "
+     "print n, (\"0.3\" in a), (\"\" in a), ((\"q\" SUBSEP \"0.3\") in a) }",
+     "q r\n", "4 1 1 1\n"),
 ]
 
 

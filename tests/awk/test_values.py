@@ -77,6 +77,23 @@ def test_non_numeric_strings(text: str) -> None:
     assert make_strnum(text) == text
 
 
+_ODD_TEXT = st.text(alphabet="0123456789.eE+- \t\n\r\f\v_xainfINF\x1c\xa0\x85", max_size=8)
+
+
+@given(_ODD_TEXT)
+def test_fast_conversion_agrees_with_the_rules(text: str) -> None:
+    """str_to_num and make_strnum try float() first; its extras (underscores, inf and nan
+    words, non-C blanks) must never leak: the strnum rule is `looks_numeric`'s regexes."""
+    wrapped = make_strnum(text)
+    assert isinstance(wrapped, StrNum) == looks_numeric(text)
+    value = str_to_num(text)
+    if isinstance(wrapped, StrNum):
+        assert wrapped.text == text
+        assert wrapped.num == value or (math.isnan(wrapped.num) and math.isnan(value))
+    if "_" in text or "\x1c" in text or "\xa0" in text or "\x85" in text:
+        assert not isinstance(wrapped, StrNum)  # float() would take these
+
+
 @pytest.mark.process
 @needs_gawk
 def test_strnum_rule_matches_gawk() -> None:

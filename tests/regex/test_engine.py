@@ -115,3 +115,30 @@ def test_direct_and_public_re2_paths_agree() -> None:
             assert fast.match(text, pos) == slow.match(text, pos)
             assert fast.fullmatch(text, pos) == slow.fullmatch(text, pos)
             assert fast.scanner(text).search(pos) == slow.scanner(text).search(pos)
+
+
+def test_required_literals_of_each_branch() -> None:
+    assert translate_ere("foo[0-9]+bar|^key1[0-9]*7 ", AWK_LIKE).required == ("foo", "key1")
+    assert translate_ere("ab*c", AWK_LIKE).required == ("a",)  # b* may be absent
+    assert translate_ere("a{2}bc", AWK_LIKE).required == ("bc",)
+    assert translate_ere("x|(a|b)", AWK_LIKE).required is None  # a branch needs no literal
+    assert translate_ere("x|", AWK_LIKE).required is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-", max_size=10),
+       st.text(alphabet="ab1-\u00e9", max_size=8))
+def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
+    """The literal prefilter only skips texts that cannot match: every answer equals the
+    engine's own without it."""
+    try:
+        rx = compile_ere(ere, SHELL_ERE)
+    except RegexError:
+        return
+    bare = Regex(translate_ere(ere, SHELL_ERE), "test")
+    bare.required = None
+    assert rx.test(text) == bare.test(text)
+    assert rx.tester()(text) == bare.test(text)
+    for pos in range(len(text) + 1):
+        assert rx.search(text, pos) == bare.search(text, pos)
+        assert rx.scanner(text).search(pos) == bare.search(text, pos)

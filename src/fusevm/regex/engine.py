@@ -6,7 +6,9 @@ that cannot backtrack: `(a*)*b` against any text answers in time linear in the t
 Positions are character offsets into Python strings. Text that fits in Latin-1 (all of
 awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, where byte
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
-operators is searched with `str.find`, which gives the same answer.
+operators is searched with `str.find`, which gives the same answer. A pattern whose every
+match contains one of a few literal texts (`Translation.required`) first asks whether the
+text holds any of them: most texts a filter sees fail that test, without a call into RE2.
 """
 
 from __future__ import annotations
@@ -106,12 +108,13 @@ class _Compiled:
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
-    __slots__ = ("source", "literal", "groups", "_label", "_latin1", "_utf8")
+    __slots__ = ("source", "literal", "groups", "required", "_label", "_latin1", "_utf8")
 
     def __init__(self, translation: Translation, label: str) -> None:
         self.source = translation.source
         self.literal = translation.literal
         self.groups = translation.groups
+        self.required = translation.required
         self._label = label
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE
@@ -149,10 +152,23 @@ class Regex:
             self._utf8 = self._compile(False)
         return self._utf8, text
 
+    def _excluded(self, text: str) -> bool:
+        """Whether `text` holds none of the literals every match contains (so it cannot
+        match anywhere)."""
+        required = self.required
+        if required is None:
+            return False
+        for piece in required:
+            if piece in text:
+                return False
+        return True
+
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in `text`."""
         if self.literal is not None:
             return self.literal in text
+        if self._excluded(text):
+            return False
         engine, data = self._engine(text)
         return engine.search(data) is not None
 
@@ -169,6 +185,21 @@ class Regex:
             return self.test
         low_match = engine.low.Match
         slow = self.test
+        pieces = self.required
+        if pieces is not None:
+
+            def filtered(text: str) -> bool:
+                for piece in pieces:
+                    if piece in text:
+                        break
+                else:
+                    return False  # no literal every match needs: RE2 is not asked
+                try:
+                    data = text.encode("latin-1")
+                except UnicodeEncodeError:
+                    return slow(text)
+                return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
+            return filtered
 
         def test(text: str) -> bool:
             try:
@@ -186,6 +217,8 @@ class Regex:
         if self.literal is not None:
             start = text.find(self.literal, pos)
             return None if start < 0 else (start, start + len(self.literal))
+        if self._excluded(text):
+            return None
         engine, data = self._engine(text)
         return engine.search(data, pos)
 
@@ -226,14 +259,15 @@ class Regex:
 class Scanner:
     """Searches of one Regex over one text (gsub, split and record reading loop on it)."""
 
-    __slots__ = ("text", "_data", "_engine", "_find", "_low", "_end")
+    __slots__ = ("text", "_data", "_engine", "_find", "_low", "_end", "_none")
 
     def __init__(self, regex: Regex, text: str) -> None:
         self.text = text
         self._find: str | None = regex.literal
         self._low: Any = None
         self._end = 0
-        if self._find is None:
+        self._none = regex._excluded(text)  # no match anywhere: every search is None
+        if self._find is None and not self._none:
             self._engine, self._data = regex._engine(text)
             if self._engine.low is not None and type(self._data) is bytes:
                 self._low = self._engine.low.Match
@@ -245,6 +279,8 @@ class Scanner:
         if low is not None:
             span = low(_UNANCHORED, self._data, pos, self._end)[0]
             return None if span[0] < 0 else (span[0], span[1])
+        if self._none:
+            return None
         if self._find is not None:
             start = self.text.find(self._find, pos)
             return None if start < 0 else (start, start + len(self._find))

@@ -73,11 +73,15 @@ class Dialect:
 @dataclass(frozen=True, slots=True)
 class Translation:
     """An RE2 pattern, and the literal text it is equivalent to when it has no operators
-    (so a caller can search with `str.find`)."""
+    (so a caller can search with `str.find`). `required`, when not None, holds literal
+    texts one of which occurs in every text the pattern matches anywhere in (one per
+    top-level branch): a text holding none of them cannot match, which `str.__contains__`
+    tells much faster than a call into the engine."""
 
     source: str
     literal: str | None
     groups: int
+    required: tuple[str, ...] | None = None
 
 
 def lit(ch: str) -> str:
@@ -138,6 +142,11 @@ class _EreReader:
         self.pos = 0
         self.groups = 0
         self.operators = False
+        #: The character the last atom read matches when it is a plain literal, else None.
+        self.char: str | None = None
+        #: Per top-level branch, its longest run of literal characters every match of the
+        #: branch contains ("" when it has none).
+        self.required: list[str] = []
 
     def fail(self, detail: str) -> RegexError:
         return RegexError(f"{detail}: /{self.ere}/")
@@ -154,6 +163,7 @@ class _EreReader:
             self.operators = True
             self.pos += 1
             branches.append(self.concatenation(depth))
+        self.char = None  # a group is never a plain literal
         return "|".join(branches)
 
     def concatenation(self, depth: int) -> str:
@@ -162,6 +172,9 @@ class _EreReader:
         # whether each part is an anchor, and whether it already carries a quantifier
         anchors: list[bool] = []
         quantified: list[bool] = []
+        # the literal character each part matches, None when it is not one plain
+        # character that every match of the concatenation contains at that place
+        chars: list[str | None] = []
         while self.pos < len(ere):
             ch = ere[self.pos]
             if ch == "|" or (ch == ")" and depth > 0):
@@ -175,17 +188,22 @@ class _EreReader:
                     parts.append(lit(ch))
                     anchors.append(False)
                     quantified.append(False)
+                    chars.append(ch)
                     self.pos += 1
                     continue
                 atom = f"(?:{parts[-1]})" if quantified[-1] else parts[-1]
                 parts[-1] = atom + self._quantifier()
                 quantified[-1] = True
+                chars[-1] = None  # repeated or optional: no longer one fixed character
                 self.operators = True
                 continue
             text, anchor = self.atom(depth)
             parts.append(text)
             anchors.append(anchor)
             quantified.append(False)
+            chars.append(self.char)
+        if depth == 0:
+            self.required.append(_longest_run(chars))
         return "".join(parts)
 
     def _interval_ahead(self) -> tuple[int, int | None, int] | None:
@@ -231,6 +249,7 @@ class _EreReader:
     def atom(self, depth: int) -> tuple[str, bool]:
         ere = self.ere
         ch = ere[self.pos]
+        self.char = None
         if ch == "(":
             self.pos += 1
             self.operators = True
@@ -260,6 +279,7 @@ class _EreReader:
         if ch == "\\":
             return self._escape(), False
         self.pos += 1
+        self.char = ch
         return lit(ch), False  # includes an unmatched `)` and a stray `{` or `}`
 
     def _escape(self) -> str:
@@ -267,6 +287,7 @@ class _EreReader:
         decode = self.dialect.decode_escape
         if decode is not None:
             decoded, self.pos = decode(ere, self.pos)
+            self.char = decoded
             return lit(decoded)
         if self.pos + 1 >= len(ere):
             raise self.fail("Trailing backslash")
@@ -282,6 +303,7 @@ class _EreReader:
         if nxt.isdigit() and nxt != "0":
             # RE2 cannot run back-references (they are not regular); say so.
             raise self.fail("Back-references are not supported")
+        self.char = nxt
         return lit(nxt)
 
     # -- bracket expressions -----------------------------------------------------------
@@ -344,6 +366,20 @@ class _EreReader:
         out.ranges.append((ord(name), ord(name)))
 
 
+def _longest_run(chars: list[str | None]) -> str:
+    """The longest run of consecutive literal characters (None breaks a run)."""
+    best = ""
+    run: list[str] = []
+    for ch in [*chars, None]:
+        if ch is not None:
+            run.append(ch)
+            continue
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+    return best
+
+
 AWK_CLASSES: Final = _POSIX_CLASSES
 SHELL_CLASSES: Final = _POSIX_CLASSES | {"word"}
 
@@ -354,7 +390,9 @@ def translate_ere(ere: str, dialect: Dialect) -> Translation:
     reader = _EreReader(ere, dialect)
     source = reader.read()
     literal = None if reader.operators else _literal_text(ere, dialect)
-    return Translation(source, literal, reader.groups)
+    required = reader.required
+    return Translation(source, literal, reader.groups,
+                       tuple(required) if required and all(required) else None)
 
 
 def _literal_text(ere: str, dialect: Dialect) -> str:

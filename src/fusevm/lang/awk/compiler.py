@@ -5,6 +5,7 @@ Layout of a compiled program (root code first, functions after it):
     AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
     BEGIN bodies
     @loop: AwkNextRecord; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
+    (AwkNextCandidate instead when every rule is a regex needing some literal text)
     @end: AwkEnterEnd; END bodies; Return
     function bodies: prologue pops the arguments into slots, body, AwkUninit; ReturnValue
 
@@ -21,6 +22,7 @@ from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler
 from fusevm.lang.awk.infer import children, infer, numeric_globals
 from fusevm.lang.awk.ops import AWK, MODE_CODES
+from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
 
 
@@ -63,7 +65,11 @@ class Compiler(ExprCompiler):
             self.stmt(begin.body)
         if prog.rules or prog.ends:
             b.bind(self.loop_label)
-            b.emit(AWK["AwkNextRecord"])
+            needs = self.record_filter()
+            if needs is None:
+                b.emit(AWK["AwkNextRecord"])
+            else:
+                b.emit(AWK["AwkNextCandidate"], b.add_constant(list(needs)))
             b.emit(Op.JumpIfFalse, self.end_label)
             flags = iter(range_flags)
             after_begin = set(self.defined)  # rules run only once BEGIN has finished
@@ -87,6 +93,23 @@ class Compiler(ExprCompiler):
                 self.defined = set()
                 self.function(fn)
         return b.build(fuse=fuse)
+
+    def record_filter(self) -> tuple[str, ...] | None:
+        """Texts one of which every record some rule runs for holds, when every rule is
+        `/re/ {...}` and each regex needs some literal text in what it matches; else None.
+        A record holding none of them runs nothing but the count of NR and FNR."""
+        needs: list[str] = []
+        for rule in self.program.rules:
+            pattern = rule.pattern if isinstance(rule, ast.PatternAction) else None
+            while isinstance(pattern, ast.Group):
+                pattern = pattern.expr
+            if not isinstance(pattern, ast.RecordMatch):
+                return None
+            required = required_literals(pattern.regex.source)
+            if required is None:
+                return None
+            needs.extend(text for text in required if text not in needs)
+        return tuple(needs) if needs else None
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,

@@ -12,6 +12,7 @@ getline var and sub/gsub use after the op that computed the value.
 
 from __future__ import annotations
 
+import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkFieldKey(K), emitted here
 from fusevm.chunk import ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
@@ -135,7 +136,13 @@ class ExprCompiler:
     def key(self, subscripts: tuple[ast.Expr, ...]) -> None:
         """Push the array key for the subscripts."""
         for s in subscripts:
-            self.expr(s)
+            idx = s
+            while isinstance(idx, ast.Group):
+                idx = idx.expr
+            if isinstance(idx, ast.Field):
+                self.field_key(idx)  # the field's text, without its strnum
+            else:
+                self.expr(s)
         if len(subscripts) > 1:
             self.b.emit(AWK["AwkKey"], len(subscripts))
 
@@ -296,6 +303,17 @@ class ExprCompiler:
         if isinstance(e, ast.Getline):
             return self.getline(e)
         raise AwkSemanticError(f"cannot compile {type(e).__name__}", e.line)
+
+    def field_key(self, e: ast.Field) -> None:
+        """Push $index as an array subscript string."""
+        idx = e.index
+        while isinstance(idx, ast.Group):
+            idx = idx.expr
+        if isinstance(idx, ast.Num) and idx.value == int(idx.value) and 0 <= idx.value < 65536:
+            self.b.emit(AWK["AwkFieldKeyK"], int(idx.value))
+        else:
+            self.expr(e.index)
+            self.b.emit(AWK["AwkFieldKey"])
 
     def field(self, e: ast.Field) -> str:
         idx = e.index

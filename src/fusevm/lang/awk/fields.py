@@ -30,6 +30,7 @@ else:
 _DEFAULT_FIELD: Final = LazyPattern(r"[^ \t\n]+")
 # ASCII whitespace that str.split() would split on but awk's default FS does not.
 _OTHER_SPACE: Final = LazyPattern(r"[\r\f\v\x1c-\x1f]")
+_NOT_AWK_BLANKS: Final = "\r\f\v\x1c\x1d\x1e\x1f"
 
 
 def split_record(text: str, fs: str, *, paragraph: bool = False) -> list[str]:
@@ -87,6 +88,11 @@ class RecordReader:
         #: (RS has been a newline at every read), the next record is simply the next of
         #: them when there is one: the record loop takes it without calling read_record.
         self.lines: Iterator[str] = iter(())
+        #: Every line `lines` holds is "plain": it has no character that str.split()
+        #: takes for a blank and awk's default FS does not (\r \f \v \x1c-\x1f, and
+        #: non-ASCII ones), so str.split() is its default field split. Checked once per
+        #: block, with C-speed scans, instead of once per record.
+        self.plain = False
         self.only_lines = True
         self._partial = ""
         self._buf = ""
@@ -102,7 +108,9 @@ class RecordReader:
             if not data:
                 self._eof = True
                 break
-            lines = (self._partial + data.decode("latin-1")).split("\n")
+            text = self._partial + data.decode("latin-1")
+            self.plain = text.isascii() and not any(c in text for c in _NOT_AWK_BLANKS)
+            lines = text.split("\n")
             self._partial = lines.pop()
             if lines:
                 self.lines = iter(lines)

@@ -23,8 +23,8 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import Final
+    from collections.abc import Callable, Sequence
+    from typing import Any, Final
 
 DEFAULT_CONVFMT: Final = "%.6g"
 
@@ -133,41 +133,51 @@ def _fast_plan(fmt: str) -> tuple[str, str] | None:
     return "".join(out), "".join(kinds)
 
 
-def _fast_sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str) -> str | None:
-    """sprintf through one Python %-format, or None when an argument needs the full path
-    (too few arguments, infinities and NaN, integers beyond 2^53)."""
+#: Doubles beyond this may not be integers exactly: their %d takes the full path.
+_EXACT: Final = 9007199254740992.0
+
+# One formatting function per fast format, generated from its conversion kinds: the
+# arguments are converted in straight-line code, with no loop and no per-argument dispatch
+# (a loop over the kinds costs as much as the formatting itself). Only the kinds and
+# argument positions are written into the code; the format text is a constant of it.
+_KIND_CODE: Final = {
+    "s": ("    v = a[{i}]\n    t = type(v)\n"
+          "    x{i} = v if t is str else v.text if t is StrNum else to_str(v, convfmt)\n"),
+    "f": ("    v = a[{i}]\n    t = type(v)\n"
+          "    x{i} = v if t is float else v.num if t is StrNum else to_num(v)\n"
+          "    if not -EXACT < x{i} < EXACT:\n        return None\n"),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _fast_formatter(fmt: str) -> Callable[[Sequence[AwkValue], str], str | None] | None:
+    """`f(args, convfmt)`: sprintf through one Python %-format, or None when an argument
+    needs the full path (too few arguments, infinities and NaN, integers beyond 2^53);
+    None when the format itself needs it."""
     plan = _fast_plan(fmt)
-    if plan is None or len(args) < len(plan[1]):
+    if plan is None:
         return None
-    values: list[object] = []
-    for kind, value in zip(plan[1], args):
-        # the common kinds first, without to_str's and to_num's isinstance chains
-        number: float
-        if kind == "s":
-            if isinstance(value, str):
-                values.append(value)
-            elif type(value) is StrNum:
-                values.append(value.text)
-            else:
-                values.append(to_str(value, convfmt))
-            continue
-        if type(value) is float:
-            number = value
-        elif type(value) is StrNum:
-            number = value.num
-        else:
-            number = to_num(value)
-        if not -9007199254740992.0 < number < 9007199254740992.0:  # also NaN
-            return None
-        values.append(int(number) if kind == "d" else number)
-    return plan[0] % tuple(values)
+    pyfmt, kinds = plan
+    lines = ["def fast(a, convfmt):", f"    if len(a) < {len(kinds)}:", "        return None"]
+    values = []
+    for i, kind in enumerate(kinds):
+        lines.append(_KIND_CODE["s" if kind == "s" else "f"].format(i=i).rstrip("\n"))
+        values.append(f"int(x{i})" if kind == "d" else f"x{i}")
+    lines.append(f"    return PYFMT % ({', '.join(values)}{',' if len(values) == 1 else ''})")
+    namespace: dict[str, Any] = {"PYFMT": pyfmt, "EXACT": _EXACT, "StrNum": StrNum,
+                                 "to_str": to_str, "to_num": to_num}
+    exec(compile("\n".join(lines) + "\n", f"<printf {fmt!r}>", "exec"), namespace)  # noqa: S102
+    fast: Callable[[Sequence[AwkValue], str], str | None] = namespace["fast"]
+    return fast
 
 
 def sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str = DEFAULT_CONVFMT) -> str:
     """Format `args` by the awk format `fmt`; `convfmt` converts numbers for `%s`."""
-    fast = _fast_sprintf(fmt, args, convfmt)
-    if fast is not None:
-        return fast
+    formatter = _fast_formatter(fmt)
+    if formatter is not None:
+        fast = formatter(args, convfmt)
+        if fast is not None:
+            return fast
     out: list[str] = []
     arg_index = 0
 

@@ -172,16 +172,19 @@ AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input r
     st = host["awk"]
     streams = host["awk.io"]
     main = streams.main
+    plain = False
     if main is None:
         rec = None
     elif main.only_lines and st.rs == "\\n":
         rec = next(main.lines, None)
         if rec is None:
             rec = main.read_record("\\n")  # the next block, or the end of this file
+        plain = main.plain
     else:
         rec = main.read_record(st.rs)
     if rec is None:
         rec = streams.next_main()  # the next file, or the end of the input
+        plain = False
     if rec is None:
         b = False
     else:
@@ -192,6 +195,7 @@ AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input r
         st.record_val = None
         st.fields = None
         st.record_stale = False
+        st.plain = plain
         b = True
     """)
 
@@ -392,6 +396,19 @@ def _match_dyn(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]
 # -- fields and specials ----------------------------------------------------------------
 
 
+def fields_of_record(indent: int) -> str:
+    """The statements a field op starts with, indented by `indent`: `fields` = the
+    record's field list, split now if it is not yet. A record from a clean block
+    (`AwkState.plain`) is split inline, AwkState.split's first case without its call."""
+    lines = ("fields = st.fields",
+             "if fields is None:",
+             "    if st.plain and st.fs == \" \" and not st.literal:",
+             "        fields = st.fields = st.record.split()",
+             "    else:",
+             "        fields = st.split()")
+    return "\n".join(" " * indent + line for line in lines)
+
+
 def _field_index(v: Any) -> int:
     n = num(v)
     if n < 0 or n != n:
@@ -402,13 +419,11 @@ def _field_index(v: Any) -> int:
 # $i: a word, or a field already made a StrNum, straight from the field list; text that
 # may be a number goes through get_field (which makes and keeps its StrNum once)
 AWK.body("AwkField", effect="i -- v", formula="v = $i",
-         names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source="""
+         names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source=f"""
     st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
-        fields = st.fields
-        if fields is None:
-            fields = st.split()
+{fields_of_record(8)}
         if k <= len(fields) and (type(f := fields[k - 1]) is not str or not f
                                  or f[0] not in NUMBER_START):
             v = f
@@ -421,12 +436,10 @@ AWK.body("AwkField", effect="i -- v", formula="v = $i",
 
 AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index",
          names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "make_strnum": make_strnum},
-         source="""
+         source=f"""
     st = host["awk"]
     if index:
-        fields = st.fields
-        if fields is None:
-            fields = st.split()
+{fields_of_record(8)}
         if index <= len(fields):
             f = fields[index - 1]
             if type(f) is not str or not f or f[0] not in NUMBER_START:
@@ -445,17 +458,27 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
     """)
 
 
+# input text as a number: str_to_num's first step (one float() call) written in, so the
+# common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
-         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num}, source="""
+         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
+                "ValueError": ValueError}, source=f"""
     st = host["awk"]
     if index:
-        fields = st.fields
-        if fields is None:
-            fields = st.split()
+{fields_of_record(8)}
         if index <= len(fields):
             f = fields[index - 1]
             t = type(f)
-            n = str_to_num(f) if t is str else f.num if t is StrNum else num(f)
+            if t is str:
+                try:
+                    x = float(f)
+                    if not (x - x == 0.0 and f.isascii() and "_" not in f):
+                        x = str_to_num(f)
+                except ValueError:
+                    x = str_to_num(f)
+                n = x
+            else:
+                n = f.num if t is StrNum else num(f)
         else:
             n = 0.0  # beyond NF: ""
     else:

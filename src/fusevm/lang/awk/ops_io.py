@@ -13,6 +13,7 @@ from fusevm.lang.awk.ops import (
     _compile,
     _dyn_regex,
     _field_index,
+    fields_of_record,
     io_of,
     num,
     state_of,
@@ -473,3 +474,116 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
     def str_wide() -> str:
         return vm.chunk.constants[table][index]  # type: ignore[no-any-return]
     return str_wide
+
+
+# -- fields as array subscripts ---------------------------------------------------------
+# Declared last so the ids of the ops above stay as they were. A subscript needs a field's
+# text, never its strnum: input text is its own key (a StrNum's key is that same text), so
+# these skip the number test and the StrNum that `AwkField` makes for text like "42".
+
+AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
+         formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
+         names={"key_of": key_of}, source=f"""
+    st = host["awk"]
+    if index:
+{fields_of_record(8)}
+        if index <= len(fields):
+            f = fields[index - 1]
+            key = f if type(f) is str else key_of(f, st.convfmt)
+        else:
+            key = ""  # beyond NF
+    else:
+        key = key_of(st.get_record(), st.convfmt)
+    """)
+
+
+AWK.body("AwkFieldKey", effect="i -- key",
+         formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
+         names={"key_of": key_of, "field_index": _field_index}, source=f"""
+    st = host["awk"]
+    if type(i) is float and i >= 1.0:
+        k = int(i)
+{fields_of_record(8)}
+        if k <= len(fields):
+            f = fields[k - 1]
+            key = f if type(f) is str else key_of(f, st.convfmt)
+        else:
+            key = ""  # beyond NF
+    else:
+        key = key_of(st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i)),
+                     st.convfmt)
+    """)
+
+
+# -- the record loop of a program whose every rule is a regex ------------------------------
+# Declared last so the ids of the ops above stay as they were.
+
+
+@AWK.function("AwkNextCandidate", operands="need:CONST", effect="-- b",
+              formula="b = read main-input records until one holds a text of consts[need]; "
+                      "those before it only count in NR and FNR", flags=IO)
+def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
+    """AwkNextRecord for a program whose every rule is `/re/ {...}` and whose regexes each
+    need one of the texts `need` in any record they match (`compiler.record_filter`): a
+    record holding none of them runs no rule, so it is counted and passed over here, with
+    one `in` test per text, instead of running every pattern. The last record read stays
+    $0 for END, as it would have."""
+    need, = operands
+    host = vm.host_data
+    needs = tuple(vm.chunk.constants[need])
+
+    def next_candidate() -> bool:
+        st = host["awk"]
+        streams = host["awk.io"]
+        passed = None  # the last record passed over
+        while True:
+            main = streams.main
+            plain = False
+            if main is not None and main.only_lines and st.rs == "\n":
+                count = 0
+                for rec in main.lines:
+                    for text in needs:
+                        if text in rec:
+                            break
+                    else:
+                        count += 1
+                        passed = rec
+                        continue
+                    break  # a candidate
+                else:
+                    rec = None
+                st.nr += count
+                st.fnr += count
+                plain = main.plain
+                if rec is None:
+                    rec = main.read_record("\n")  # the next block, or the end of this file
+                    plain = main.plain
+            elif main is not None:
+                rec = main.read_record(st.rs)
+            else:
+                rec = None
+            if rec is None:
+                rec = streams.next_main()  # the next file, or the end of the input
+                plain = False
+            if rec is not None:
+                st.nr += 1
+                st.fnr += 1
+                for text in needs:
+                    if text in rec:
+                        break
+                else:
+                    passed = rec
+                    continue
+                break  # a candidate
+            if passed is not None:
+                st.nr_val = st.fnr_val = None
+                st.set_record(passed)  # END sees the last record read
+            return False
+        st.nr_val = st.fnr_val = st.nf_val = None
+        st.record = rec
+        st.record_val = None
+        st.fields = None
+        st.record_stale = False
+        st.plain = plain
+        return True
+    return next_candidate

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     AwkRegex = Regex
     AWK_ERE: Dialect
 
-__all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "split_on_regex",
-           "subst"]
+__all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "required_literals",
+           "split_on_regex", "subst"]
 
 # The regex engine (its translator, RE2) and the lexer's escape decoder load with the
 # first regex a program uses, not with this module: a program that splits records on the
@@ -52,6 +52,16 @@ def ere_to_re2(ere: str) -> str:
         return translate_ere(ere, _awk_ere()).source
     except RegexError as exc:
         raise AwkRegexError(exc.message) from None
+
+
+def required_literals(ere: str) -> tuple[str, ...] | None:
+    """Texts one of which every text the ERE matches holds (`Translation.required`), or
+    None when there are none (or the ERE is malformed: that fails when it runs)."""
+    from fusevm.regex import RegexError, translate_ere
+    try:
+        return translate_ere(ere, _awk_ere()).required
+    except RegexError:
+        return None
 
 
 @functools.lru_cache(maxsize=512)

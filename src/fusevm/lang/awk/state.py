@@ -79,6 +79,9 @@ class AwkState:
         self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
         self.record_stale = False  # fields changed: $0 needs rebuilding
+        #: $0 is known to hold no blank but space, tab and newline (the record reader's
+        #: `plain`), so str.split() splits it by the default FS without a check
+        self.plain = False
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
         self.nr_val: Any = None
@@ -119,6 +122,7 @@ class AwkState:
         self.record_val = None
         self.fields = None
         self.record_stale = False
+        self.plain = False
         self.nf_val = None
 
     def split(self) -> list[Any]:
@@ -127,7 +131,7 @@ class AwkState:
         if fields is None:
             text = self.record
             fs = self.fs
-            if fs == " " and text.isprintable():
+            if fs == " " and (self.plain or text.isprintable()):
                 fields = text.split()  # the default FS on a line of printable text
             elif len(fs) == 1 and fs != " " and self.rs != "":
                 fields = text.split(fs) if text else []  # one character, outside paragraphs

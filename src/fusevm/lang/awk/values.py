@@ -54,6 +54,9 @@ AwkValue = float | int | str | StrNum
 
 UNINIT: Final = StrNum("", 0.0)
 
+#: The characters a numeric string can start with (blanks, a sign, a digit, a point).
+NUMBER_START: Final = frozenset("0123456789.+- \t\n\r\f\v")
+
 # C isspace(): what strtod skips before a number and what a strnum may have around it.
 BLANKS: Final = " \t\n\r\f\v"
 
@@ -89,11 +92,23 @@ def str_to_num(text: str) -> float:
     " 12abc" -> 12, ".5e3x" -> 500, "1e" -> 1, "0x1A" -> 0, "+inf" -> inf, "inf" -> 0.
     Overflow gives +-inf and underflow 0, as strtod does.
     """
+    if not text or text[0] not in NUMBER_START:
+        return 0.0  # no number starts here (nor a signed inf or nan)
+    # float() first: on ASCII text it skips exactly C's isspace() blanks and reads C's
+    # decimal syntax, except that it also takes underscores between digits and spells out
+    # inf and nan, so a finite result from text without an underscore is awk's number.
+    # That is one float() call where checking the characters first costs two passes.
+    try:
+        n = float(text)
+        if n - n == 0.0 and text.isascii() and "_" not in text:
+            return n
+    except ValueError:
+        pass
     if _NUMBER_CHARS.issuperset(text):
         try:
-            return float(text)
+            return float(text)  # 1e999: the infinity strtod gives
         except ValueError:
-            pass  # "", "1e", "1-2": fall back to the prefix rule
+            pass  # "1e", "1-2": fall back to the prefix rule
     m = _NUMBER_PREFIX.match(text)
     if m is not None:
         return float(m.group(1))
@@ -106,17 +121,19 @@ def looks_numeric(text: str) -> bool:
     return _NUMERIC_STRING.match(text) is not None or _special(text) is not None
 
 
-#: The characters a numeric string can start with (blanks, a sign, a digit, a point).
-NUMBER_START: Final = frozenset("0123456789.+- \t\n\r\f\v")
-
-
 def make_strnum(text: str) -> str | StrNum:
     """Wrap input text: a StrNum if it looks numeric, else the plain string."""
     if not text or text[0] not in NUMBER_START:
-        return text  # most words: no set scan, no regex
+        return text  # most words: no float() call, no regex
+    try:
+        n = float(text)  # str_to_num's first step, for the same reasons
+        if n - n == 0.0 and text.isascii() and "_" not in text:
+            return StrNum(text, n)
+    except ValueError:
+        pass
     if _NUMBER_CHARS.issuperset(text):
         try:
-            return StrNum(text, float(text))
+            return StrNum(text, float(text))  # 1e999
         except ValueError:
             return text
     special = _special(text)
