@@ -502,13 +502,14 @@ def __init__(self, source, line_ip, constants, written, guards):
 COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)"] = __init__
 
 
-def __init__(self, source, literal, groups):
+def __init__(self, source, literal, groups, required):
     _set(self, 'source', source)
     _set(self, 'literal', literal)
     _set(self, 'groups', groups)
+    _set(self, 'required', required)
 
 
-COMPILED["def __init__(self, source, literal, groups):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)"] = __init__
+COMPILED["def __init__(self, source, literal, groups, required=_d3):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)\n    _set(self, 'required', required)"] = __init__
 
 
 def __init__(self, spawn, fs_read, fs_write, signals, host_fds):
