@@ -49,3 +49,20 @@ def eager_jit() -> Iterator[None]:
     yield
     set_config(old)
     set_log(None)
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Iterator[Path]:
+    """A fresh JIT disk cache directory, fresh counters, no compiled units in memory; the
+    cache's settings restored after."""
+    from fusevm.jit import cache, runtime
+    d = tmp_path / "jit-cache"
+    cache.set_dir(d)
+    cache.STORE.reset()
+    runtime.reset()
+    yield d
+    cache.set_dir(None)
+    cache.set_enabled(None)
+    cache.STORE.has_max_override = False
+    cache.STORE.reset()
+    runtime.reset()

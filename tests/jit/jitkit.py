@@ -10,6 +10,27 @@ from fusevm.asm import assemble
 from fusevm.chunk import Chunk
 from fusevm.jit import stats
 
+#: A counted sum loop (`n` trips; slot 1 ends as the sum of 0..n-1): one block unit.
+SUM_LOOP = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+loop:
+    GetSlot 0
+    LoadInt {n}
+    NumLt
+    JumpIfFalse done
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    PreIncSlotVoid 0
+    Jump loop
+done:
+    GetSlot 1
+"""
+
 
 def asm(text: str, source: str = "test.fasm") -> Chunk:
     return assemble(text, source=source)

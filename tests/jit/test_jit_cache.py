@@ -9,12 +9,11 @@ from __future__ import annotations
 import marshal
 import os
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jitkit import asm
+from jitkit import SUM_LOOP, asm
 
 from conftest import requires_llvmlite
 from fusevm import VM
@@ -24,48 +23,13 @@ from fusevm.jit.cache import store as store_mod
 from fusevm.jit.cache.store import HEADER_SIZE, decode, encode, key_digest
 from fusevm.values import Status, Undef
 
-LOOP = """
-    LoadInt 0
-    SetSlot 0
-    LoadInt 0
-    SetSlot 1
-loop:
-    GetSlot 0
-    LoadInt {n}
-    NumLt
-    JumpIfFalse done
-    GetSlot 1
-    GetSlot 0
-    Add
-    SetSlot 1
-    PreIncSlotVoid 0
-    Jump loop
-done:
-    GetSlot 1
-"""
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path) -> Iterator[Path]:
-    """A fresh cache directory, fresh counters, no compiled units in memory."""
-    d = tmp_path / "jit-cache"
-    cache.set_dir(d)
-    cache.STORE.reset()
-    runtime.reset()
-    yield d
-    cache.set_dir(None)
-    cache.set_enabled(None)
-    cache.STORE.has_max_override = False
-    cache.STORE.reset()
-    runtime.reset()
-
 
 def disk() -> dict[str, float]:
     return stats()["disk"]
 
 
 def run_loop(n: int = 1000) -> Any:
-    vm = VM(asm(LOOP.format(n=n)))
+    vm = VM(asm(SUM_LOOP.format(n=n)))
     vm.enable_jit()
     return vm.run()
 
@@ -495,7 +459,7 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path, cache_dir: Path,
 # -- transparency -------------------------------------------------------------------------
 
 PROGRAMS = [
-    LOOP.format(n=300),
+    SUM_LOOP.format(n=300),
     "LoadInt 6\nLoadInt 7\nMul",
     "GetSlot 0\nLoadInt 2\nDiv",
     """

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jitkit import asm
+from jitkit import SUM_LOOP, asm
 
 from conftest import requires_llvmlite
 from fusevm import VM
@@ -21,46 +20,13 @@ from fusevm.jit.cache import native, pack
 from fusevm.jit.cache.store import key_digest
 from fusevm.jit.unit import Analysis, Unit
 
-LOOP = """
-    LoadInt 0
-    SetSlot 0
-    LoadInt 0
-    SetSlot 1
-loop:
-    GetSlot 0
-    LoadInt {n}
-    NumLt
-    JumpIfFalse done
-    GetSlot 1
-    GetSlot 0
-    Add
-    SetSlot 1
-    PreIncSlotVoid 0
-    Jump loop
-done:
-    GetSlot 1
-"""
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path) -> Iterator[Path]:
-    """A fresh cache directory, fresh counters, no compiled units in memory."""
-    d = tmp_path / "jit-cache"
-    cache.set_dir(d)
-    cache.STORE.reset()
-    runtime.reset()
-    yield d
-    cache.set_dir(None)
-    cache.STORE.reset()
-    runtime.reset()
-
 
 def disk() -> dict[str, float]:
     return stats()["disk"]
 
 
 def run_loop(n: int = 1000) -> Any:
-    vm = VM(asm(LOOP.format(n=n)))
+    vm = VM(asm(SUM_LOOP.format(n=n)))
     vm.enable_jit()
     return vm.run()
 
@@ -78,7 +44,7 @@ def replace_file(path: Path, data: bytes) -> None:
 def stored_unit(n: int = 1000) -> tuple[Analysis, bytes]:
     """A block unit of the loop compiled and written; the process then forgets the pack
     (as a fresh process would find it)."""
-    chunk = asm(LOOP.format(n=n))
+    chunk = asm(SUM_LOOP.format(n=n))
     an = Analysis(chunk, chunk.digest())
     cfg = get_config()
     key = cache.unit_key("block", an, (), False, cfg)
@@ -116,7 +82,7 @@ def test_a_load_makes_no_function_pointer_and_no_context(
 
 @requires_llvmlite
 def test_a_compiled_unit_is_prepared_on_its_first_call_too(cache_dir: Path) -> None:
-    chunk = asm(LOOP.format(n=100))
+    chunk = asm(SUM_LOOP.format(n=100))
     an = Analysis(chunk, chunk.digest())
     u = block.compile(an, (), False, get_config())
     assert not prepared(u)
@@ -213,7 +179,7 @@ def test_a_records_description_is_made_once_and_checked_against_each_chunk(
     again = cache.load_unit("block", key, an, (), False)
     assert again is not None and again.native is p.index[key].derived[-1]
     # the same key asked for by a chunk it does not fit (a writer's bug: another op count)
-    other = asm(LOOP.format(n=1000) + "    Pop\n    LoadInt 1\n")
+    other = asm(SUM_LOOP.format(n=1000) + "    Pop\n    LoadInt 1\n")
     misfit = Analysis(other, other.digest())
     rejects = disk()["rejects"]
     assert cache.load_unit("block", key, misfit, (), False) is None
@@ -224,7 +190,7 @@ def test_a_records_description_is_made_once_and_checked_against_each_chunk(
 def test_what_the_runtime_asks_for_a_unit_it_has_not_got(cache_dir: Path) -> None:
     """`find_unit`: the key and the unit in one call; the key is `unit_key`'s, a miss
     gives the key (to store the compiled unit under), and the cache off gives neither."""
-    chunk = asm(LOOP.format(n=1000))
+    chunk = asm(SUM_LOOP.format(n=1000))
     an = Analysis(chunk, chunk.digest())
     cfg = get_config()
     key = cache.unit_key("block", an, (), False, cfg)
