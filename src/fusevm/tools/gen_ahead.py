@@ -18,6 +18,7 @@ from pathlib import Path
 import fusevm
 from fusevm import records
 from fusevm.interp import extapi
+from fusevm.tools import write_generated
 
 PATH = Path(__file__).resolve().parents[1] / "ahead_generated.py"
 
@@ -65,17 +66,7 @@ def module_source(srcs: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = module_source(sources())
-    if "--check" in argv:
-        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
-        if current != text:
-            print(f"{PATH} is out of date: run python -m fusevm.tools.gen_ahead",
-                  file=sys.stderr)
-            return 1
-        return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {PATH}")
-    return 0
+    return write_generated({PATH: module_source(sources())}, "gen_ahead", argv)
 
 
 if __name__ == "__main__":

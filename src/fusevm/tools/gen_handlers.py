@@ -13,22 +13,13 @@ import sys
 from pathlib import Path
 
 from fusevm.interp.handlers.bodies import GENERATED, module_source
+from fusevm.tools import write_generated
 
 PATH = Path(__file__).resolve().parents[1] / "interp" / "handlers" / f"{GENERATED}.py"
 
 
 def main(argv: list[str]) -> int:
-    text = module_source()
-    if "--check" in argv:
-        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
-        if current != text:
-            print(f"{PATH} is out of date: run python -m fusevm.tools.gen_handlers",
-                  file=sys.stderr)
-            return 1
-        return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {PATH}")
-    return 0
+    return write_generated({PATH: module_source()}, "gen_handlers", argv)
 
 
 if __name__ == "__main__":
