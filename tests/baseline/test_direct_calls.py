@@ -15,7 +15,7 @@ from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
-from fusevm.values import same_value
+from fusevm.values import Undef, same_value
 
 
 def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
@@ -276,6 +276,48 @@ def test_an_interrupt_inside_direct_recursion_resumes_exactly() -> None:
     # Stopped at a function entry with the frames the interpreter would have there.
     assert info.value.op == "SetSlot" and len(info.value.backtrace) == len(vm.frames)
     assert vm.run() == 832040
+
+
+def test_an_interrupt_inside_generic_direct_recursion_resumes_exactly() -> None:
+    # Float arguments: the generic forms, which call each other through the same names
+    # the interrupt switches to the stand-ins.
+    chunk = assemble(FIB.format(n=30).replace("LoadInt 30", "LoadFloat 30.0"),
+                     source="fibf.fasm")
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    before = counters()
+    with pytest.raises(Interrupted) as info:
+        vm.run(timeout=0.05)
+    assert counters()["direct_unwinds"] > before["direct_unwinds"]
+    assert info.value.op == "SetSlot" and len(info.value.backtrace) == len(vm.frames)
+    assert vm.frames[-1].slots == [Undef]  # a new frame at the entry, nothing run yet
+    assert vm.run() == 832040.0
+
+
+def test_the_interrupted_stand_ins_leave_at_the_entry_or_put_the_forms_back() -> None:
+    from fusevm.baseline import direct
+    vm = VM(assemble(FIB.format(n=12), source="fib.fasm"))
+    vm._tiers.region_threshold = 1
+    assert vm.run() == 144  # the direct forms are bound to `vm`
+    _, forms, switch = direct._bound[vm]
+    fib = forms[3]
+    # Pending: the first call between forms leaves at the callee's entry, with its
+    # arguments as the stack and a new frame's slots.
+    vm._interrupt_pending = True
+    switch(True)
+    with pytest.raises(calls.Unwind) as info:
+        fib(10.0, 50)
+    u = info.value
+    assert (u.ip, u.stack, u.slots, u.error) == (3, [9.0], [Undef], None)
+    assert len(u.outer) == 1 and u.outer[0][0] == 12  # fib(10.0)'s call of fib(9.0)
+    # Seen elsewhere (no longer pending): the stand-ins put the forms back and run them.
+    vm._interrupt_pending = False
+    before = counters()
+    assert fib(10, 50) == 55 and fib(10.0, 50) == 55.0
+    assert counters() == before
+    code = fib.__code__
+    cells = dict(zip(code.co_freevars, fib.__closure__ or ()))
+    assert cells["d3i"].cell_contents.__name__ == "d3i"
 
 
 def test_stats_name_the_direct_counters() -> None:

@@ -190,7 +190,6 @@ class _DirectGen(_Gen):
             self.put(2, f"if {test}:\n    return d{entry}i({params})")
         self.put(2, "#SLOTS\n#PC")
         self.put(2, "try:")
-        self.put(3, f"if vm._interrupt_pending:\n    {self.leave(argc, entry)}")
         self.specialised = True  # runs of ops that cannot raise are written as one
         self.emit_blocks(self.analyze(optimistic=self.ints))
         self.put(2, "except BaseException as exc:")
@@ -275,13 +274,46 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         line_ip.update((k + len(lines), v) for k, v in gen.line_ip.items())
         lines.extend(text)
         consts.update(gen.consts)
+    lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
-    lines.append(f"    return {{{entries}}}")
+    lines.append(f"    forms = {{{entries}}}\n    if vm._interrupt_pending:\n"
+                 "        interrupted(True)\n    return forms, interrupted")
     return "\n".join(lines) + "\n", line_ip, consts
 
 
+def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
+                      int_forms: frozenset[int]) -> list[str]:
+    """Lines of `make` defining, per form, its interrupted stand-in `x<entry>` (raising
+    `Leave` to the function's entry, where the interpreter's patched hot point raises
+    Interrupted), and `interrupted(on)`, which rebinds the names the forms call each
+    other by to the stand-ins (on) or back. An interrupt costs the calls nothing: the
+    forms test no flag at their entries. A stand-in finding no interrupt pending (it
+    was seen elsewhere) puts the forms back and calls the real one."""
+    names = [f"d{e}{i}" for e in sorted(forms) for i in ("", "i")[:1 + (e in int_forms)]]
+    lines: list[str] = []
+    for e in sorted(forms):
+        params = ", ".join([*stack_locals(0, arity[e]), "room"])
+        lines += [f"    def x{e}({params}):",
+                  "        if not vm._interrupt_pending:",
+                  "            interrupted(False)",
+                  "            if vm._interrupt_pending:  # set again meanwhile",
+                  "                interrupted(True)",
+                  f"            return d{e}({params})",
+                  "        try:",
+                  f"            raise Leave({e}, {arity[e]})",
+                  "        except BaseException as exc:",
+                  f"            raise unwound(exc, LINE_IP, (), NSLOTS, {e}) from None"]
+    stand_ins = ", ".join(f"x{n[1:].rstrip('i')}" for n in names)
+    lines += [f"    real = ({', '.join(names)},)",
+              "    def interrupted(on):",
+              f"        nonlocal {', '.join(names)}",
+              f"        {', '.join(names)}, = ({stand_ins},) if on else real"]
+    return lines
+
+
 _made: weakref.WeakKeyDictionary[Chunk, Any] = weakref.WeakKeyDictionary()
-_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any]]] = \
+#: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
+_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -313,7 +345,15 @@ def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
-    forms: dict[int, Any] = compiled(vm.chunk)(vm, plain, code)
-    _bound[vm] = (plain, forms)
+    forms, switch = compiled(vm.chunk)(vm, plain, code)
+    _bound[vm] = (plain, forms, switch)
     STATS.bound += 1
-    return forms
+    return forms  # type: ignore[no-any-return]
+
+
+def interrupt(vm: VM) -> None:
+    """`vm.interrupt()`: the calls between `vm`'s direct forms enter their stand-ins,
+    which leave to the interpreter at the callee's entry (its patched hot point)."""
+    found = _bound.get(vm)
+    if found is not None:
+        found[2](True)
