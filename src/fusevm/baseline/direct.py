@@ -345,10 +345,11 @@ def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
+    forms: dict[int, Any]
     forms, switch = compiled(vm.chunk)(vm, plain, code)
     _bound[vm] = (plain, forms, switch)
     STATS.bound += 1
-    return forms  # type: ignore[no-any-return]
+    return forms
 
 
 def interrupt(vm: VM) -> None:
