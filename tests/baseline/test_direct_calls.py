@@ -213,6 +213,46 @@ def test_the_depth_limit_is_the_interpreters(depth: int) -> None:
         assert got[0] == 400 * 401 // 2
 
 
+#: g(n) = g(n - 1) + g(0): the second call follows the first straight on, so only the
+#: first tests the room left (it holds for both).
+TWO_CALLS = """
+    LoadInt {n}
+    Call g 1
+    Jump end
+.sub g
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 1
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call g 1
+    LoadInt 0
+    Call g 1
+    Add
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize(("n", "depth"), [(199, None), (200, None), (201, None),
+                                          (450, None), (450, 120), (450, 300)])
+def test_a_call_straight_after_another_needs_no_room_test(n: int, depth: int | None
+                                                          ) -> None:
+    from fusevm.baseline.direct import source
+    text = source(assemble(TWO_CALLS.format(n=n), source="two.fasm"))[0]
+    assert text.count("if not room:") == 2  # one per form (of 4 calls)
+    got = agree(TWO_CALLS.format(n=n), **({} if depth is None else {"max_depth": depth}))
+    if depth is None or depth > n:
+        assert got[0] == n + 1
+    else:
+        assert got[1] is not None and got[1][0] == RecursionLimit.__name__
+
+
 def test_return_without_a_value() -> None:
     text = """
     LoadInt 0

@@ -55,6 +55,11 @@ class _DirectGen(_Gen):
         self.flat = False  # written as plain Python (`structured`), no block dispatch
         #: The exact type of each value a ReturnValue returns (None: not known).
         self.returned: set[type | None] = set()
+        #: Each op's predecessors in the function (`room_tested`).
+        self.preds: dict[int, set[int]] = {}
+        for ip in self.region.ops:
+            for target in self._successors(ip):
+                self.preds.setdefault(target, set()).add(ip)
 
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
@@ -118,6 +123,15 @@ class _DirectGen(_Gen):
                     self.put(self.base, fall)
             k += 1
 
+    def room_tested(self, ip: int) -> bool:
+        """Whether control reaches op `ip` only straight from an earlier direct call,
+        whose test of `room` (unchanged since) holds for this one too."""
+        while ip != self.region.entry and self.preds.get(ip) == {ip - 1}:
+            ip -= 1
+            if self.direct_callee(self.an.decoded[ip]) is not None:
+                return True
+        return False
+
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         if not self.flat:
             super().emit_branch(ip, d, cond, keep)
@@ -170,7 +184,8 @@ class _DirectGen(_Gen):
         first = depth - argc
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
         # Out of room: the interpreter runs this Call (and checks the depth limit).
-        self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
+        if not self.room_tested(ip):
+            self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
         args = ", ".join([*stack_locals(first, argc), "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
