@@ -7,7 +7,8 @@ code generator (`codegen`), with its operand stack and all its slots in Python l
 calls, `ReturnValue` as `return`. `room` is how many more direct calls may nest inside
 it; at 0 the call is left to the interpreter. Where the interpreter must take over the
 function raises `Leave`; its handler turns any exception into the `Unwind` that rebuilds
-the frames (`calls`).
+the frames (`calls`). An interrupt is seen at function entries without a test there: it
+switches the names the forms call each other by to stand-ins (`_interrupt_switch`).
 
 One module per chunk, compiled once, bound once per VM (to its globals, constants and
 extension functions) by the region code that calls into it (`bind`).
