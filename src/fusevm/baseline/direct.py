@@ -292,8 +292,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         consts.update(gen.consts)
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
-    lines.append(f"    forms = {{{entries}}}\n    if vm._interrupt_pending:\n"
-                 "        interrupted(True)\n    return forms, interrupted")
+    lines.append(f"    return {{{entries}}}, interrupted")
     return "\n".join(lines) + "\n", line_ip, consts
 
 
@@ -364,6 +363,8 @@ def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
     forms: dict[int, Any]
     forms, switch = compiled(vm.chunk)(vm, plain, code)
     _bound[vm] = (plain, forms, switch)
+    if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)
+        switch(True)
     STATS.bound += 1
     return forms
 
