@@ -281,3 +281,19 @@ def test_loops_across_poll_boundaries_agree(n: int) -> None:
         ref = _outcome(chunk, False, strict, runs=1)
         for threshold in (1, 3):
             _agree(ref, _outcome(chunk, True, strict, threshold, runs=2))
+
+
+def test_64_bit_checks_are_written_as_if_statements() -> None:
+    from fusevm.baseline.pieces import unparse
+    one = ast.parse("x = t if INT_MIN <= t <= INT_MAX else f(t, 'Add')").body
+    assert unparse(one) == ("if INT_MIN <= t and t <= INT_MAX:\n    x = t\n"
+                            "else:\n    x = f(t, 'Add')")
+    assert unparse(ast.parse("x = t if t <= INT_MAX else f(t)").body) == \
+        "if t <= INT_MAX:\n    x = t\nelse:\n    x = f(t)"
+    other = "x = t if 0 <= t <= 9 else f(t)"  # not a 64-bit check: as it was
+    assert unparse(ast.parse(other).body) == other
+    # The same values pass: the edges stay in, one past them goes to the slow path.
+    for t in (INT_MIN, INT_MIN - 1, -1, 0, 2**30, INT_MAX, INT_MAX + 1):
+        space = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "t": t, "f": lambda *a: "slow"}
+        exec(unparse(one), space)  # noqa: S102
+        assert space["x"] == (t if INT_MIN <= t <= INT_MAX else "slow")

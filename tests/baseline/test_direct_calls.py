@@ -15,7 +15,7 @@ from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
-from fusevm.values import same_value
+from fusevm.values import Undef, same_value
 
 
 def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
@@ -213,6 +213,46 @@ def test_the_depth_limit_is_the_interpreters(depth: int) -> None:
         assert got[0] == 400 * 401 // 2
 
 
+#: g(n) = g(n - 1) + g(0): the second call follows the first straight on, so only the
+#: first tests the room left (it holds for both).
+TWO_CALLS = """
+    LoadInt {n}
+    Call g 1
+    Jump end
+.sub g
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 1
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    Call g 1
+    LoadInt 0
+    Call g 1
+    Add
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize(("n", "depth"), [(199, None), (200, None), (201, None),
+                                          (450, None), (450, 120), (450, 300)])
+def test_a_call_straight_after_another_needs_no_room_test(n: int, depth: int | None
+                                                          ) -> None:
+    from fusevm.baseline.direct import source
+    text = source(assemble(TWO_CALLS.format(n=n), source="two.fasm"))[0]
+    assert text.count("if not room:") == 2  # one per form (of 4 calls)
+    got = agree(TWO_CALLS.format(n=n), **({} if depth is None else {"max_depth": depth}))
+    if depth is None or depth > n:
+        assert got[0] == n + 1
+    else:
+        assert got[1] is not None and got[1][0] == RecursionLimit.__name__
+
+
 def test_return_without_a_value() -> None:
     text = """
     LoadInt 0
@@ -264,9 +304,20 @@ def test_a_budget_counts_as_the_interpreter_does() -> None:
     assert outcomes[0][0] == 610
 
 
+def compiled_first(chunk: Any) -> None:
+    """Compile `chunk`'s region at fib's entry and its direct forms before a timed run,
+    so that its timeout falls in the recursion, not in the compiler (on a busy machine)."""
+    from fusevm.baseline import direct
+    warm = VM(chunk)
+    warm.prepare()
+    assert warm._tiers.step_now(warm, 3) is not None
+    direct.compiled(chunk)
+
+
 def test_an_interrupt_inside_direct_recursion_resumes_exactly() -> None:
     # fib(30): 1.6M calls, some 0.2 s even as direct forms, so the timeout falls inside.
     chunk = assemble(FIB.format(n=30), source="fib.fasm")
+    compiled_first(chunk)
     vm = VM(chunk)
     vm._tiers.region_threshold = 1
     before = counters()
@@ -276,6 +327,49 @@ def test_an_interrupt_inside_direct_recursion_resumes_exactly() -> None:
     # Stopped at a function entry with the frames the interpreter would have there.
     assert info.value.op == "SetSlot" and len(info.value.backtrace) == len(vm.frames)
     assert vm.run() == 832040
+
+
+def test_an_interrupt_inside_generic_direct_recursion_resumes_exactly() -> None:
+    # Float arguments: the generic forms, which call each other through the same names
+    # the interrupt switches to the stand-ins.
+    chunk = assemble(FIB.format(n=30).replace("LoadInt 30", "LoadFloat 30.0"),
+                     source="fibf.fasm")
+    compiled_first(chunk)
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    before = counters()
+    with pytest.raises(Interrupted) as info:
+        vm.run(timeout=0.05)
+    assert counters()["direct_unwinds"] > before["direct_unwinds"]
+    assert info.value.op == "SetSlot" and len(info.value.backtrace) == len(vm.frames)
+    assert vm.frames[-1].slots == [Undef]  # a new frame at the entry, nothing run yet
+    assert vm.run() == 832040.0
+
+
+def test_the_interrupted_stand_ins_leave_at_the_entry_or_put_the_forms_back() -> None:
+    from fusevm.baseline import direct
+    vm = VM(assemble(FIB.format(n=12), source="fib.fasm"))
+    vm._tiers.region_threshold = 1
+    assert vm.run() == 144  # the direct forms are bound to `vm`
+    _, forms, switch = direct._bound[vm]
+    fib = forms[3]
+    # Pending: the first call between forms leaves at the callee's entry, with its
+    # arguments as the stack and a new frame's slots.
+    vm._interrupt_pending = True
+    switch(True)
+    with pytest.raises(calls.Unwind) as info:
+        fib(10.0, 50)
+    u = info.value
+    assert (u.ip, u.stack, u.slots, u.error) == (3, [9.0], [Undef], None)
+    assert len(u.outer) == 1 and u.outer[0][0] == 12  # fib(10.0)'s call of fib(9.0)
+    # Seen elsewhere (no longer pending): the stand-ins put the forms back and run them.
+    vm._interrupt_pending = False
+    before = counters()
+    assert fib(10, 50) == 55 and fib(10.0, 50) == 55.0
+    assert counters() == before
+    code = fib.__code__
+    cells = dict(zip(code.co_freevars, fib.__closure__ or ()))
+    assert cells["d3i"].cell_contents.__name__ == "d3i"
 
 
 def test_stats_name_the_direct_counters() -> None:

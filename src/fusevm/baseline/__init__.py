@@ -82,7 +82,11 @@ class BaselineHook:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""
 
     def interrupt(self, vm: VM) -> None:
-        """Nothing to do: edges into hot points see the patched steps."""
+        """Edges into hot points see the patched steps; calls between direct forms
+        (which pass no hot point) are switched to their stand-ins."""
+        direct = sys.modules.get("fusevm.baseline.direct")
+        if direct is not None:
+            direct.interrupt(vm)
 
     def try_run(self, vm: VM) -> bool:
         return False

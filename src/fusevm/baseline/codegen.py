@@ -461,10 +461,13 @@ class _Gen:
                          callee: int) -> None:
         """A `Call` of a function with a direct form: a Python call of that form with
         the stack locals (`calls`), unless the frames reach the VM's limits, where the
-        interpreter's step runs it (and raises what it raises)."""
+        interpreter's step runs it (and raises what it raises), or an interrupt is
+        pending (the forms test none at their entries: the step enters the function's
+        patched hot point)."""
         argc = d.operands[1]
         first = depth - argc
-        self.put(self.base, f"r = cap - len(frames)\nif r < 0 or {callee} in native:")
+        self.put(self.base, f"r = cap - len(frames)\n"
+                            f"if r < 0 or {callee} in native or vm._interrupt_pending:")
         out = flush(depth)
         if out:
             self.put(self.base + 1, out, ip, depth)

@@ -7,7 +7,8 @@ code generator (`codegen`), with its operand stack and all its slots in Python l
 calls, `ReturnValue` as `return`. `room` is how many more direct calls may nest inside
 it; at 0 the call is left to the interpreter. Where the interpreter must take over the
 function raises `Leave`; its handler turns any exception into the `Unwind` that rebuilds
-the frames (`calls`).
+the frames (`calls`). An interrupt is seen at function entries without a test there: it
+switches the names the forms call each other by to stand-ins (`_interrupt_switch`).
 
 One module per chunk, compiled once, bound once per VM (to its globals, constants and
 extension functions) by the region code that calls into it (`bind`).
@@ -55,6 +56,11 @@ class _DirectGen(_Gen):
         self.flat = False  # written as plain Python (`structured`), no block dispatch
         #: The exact type of each value a ReturnValue returns (None: not known).
         self.returned: set[type | None] = set()
+        #: Each op's predecessors in the function (`room_tested`).
+        self.preds: dict[int, set[int]] = {}
+        for ip in self.region.ops:
+            for target in self._successors(ip):
+                self.preds.setdefault(target, set()).add(ip)
 
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
@@ -118,6 +124,15 @@ class _DirectGen(_Gen):
                     self.put(self.base, fall)
             k += 1
 
+    def room_tested(self, ip: int) -> bool:
+        """Whether control reaches op `ip` only straight from an earlier direct call,
+        whose test of `room` (unchanged since) holds for this one too."""
+        while ip != self.region.entry and self.preds.get(ip) == {ip - 1}:
+            ip -= 1
+            if self.direct_callee(self.an.decoded[ip]) is not None:
+                return True
+        return False
+
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         if not self.flat:
             super().emit_branch(ip, d, cond, keep)
@@ -170,7 +185,8 @@ class _DirectGen(_Gen):
         first = depth - argc
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
         # Out of room: the interpreter runs this Call (and checks the depth limit).
-        self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
+        if not self.room_tested(ip):
+            self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
         args = ", ".join([*stack_locals(first, argc), "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
@@ -190,7 +206,6 @@ class _DirectGen(_Gen):
             self.put(2, f"if {test}:\n    return d{entry}i({params})")
         self.put(2, "#SLOTS\n#PC")
         self.put(2, "try:")
-        self.put(3, f"if vm._interrupt_pending:\n    {self.leave(argc, entry)}")
         self.specialised = True  # runs of ops that cannot raise are written as one
         self.emit_blocks(self.analyze(optimistic=self.ints))
         self.put(2, "except BaseException as exc:")
@@ -275,13 +290,45 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         line_ip.update((k + len(lines), v) for k, v in gen.line_ip.items())
         lines.extend(text)
         consts.update(gen.consts)
+    lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
-    lines.append(f"    return {{{entries}}}")
+    lines.append(f"    return {{{entries}}}, interrupted")
     return "\n".join(lines) + "\n", line_ip, consts
 
 
+def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
+                      int_forms: frozenset[int]) -> list[str]:
+    """Lines of `make` defining, per form, its interrupted stand-in `x<entry>` (raising
+    `Leave` to the function's entry, where the interpreter's patched hot point raises
+    Interrupted), and `interrupted(on)`, which rebinds the names the forms call each
+    other by to the stand-ins (on) or back. An interrupt costs the calls nothing: the
+    forms test no flag at their entries. A stand-in finding no interrupt pending (it
+    was seen elsewhere) puts the forms back and calls the real one."""
+    names = [f"d{e}{i}" for e in sorted(forms) for i in ("", "i")[:1 + (e in int_forms)]]
+    lines: list[str] = []
+    for e in sorted(forms):
+        params = ", ".join([*stack_locals(0, arity[e]), "room"])
+        lines += [f"    def x{e}({params}):",
+                  "        if not vm._interrupt_pending:",
+                  "            interrupted(False)",
+                  "            if vm._interrupt_pending:  # set again meanwhile",
+                  "                interrupted(True)",
+                  f"            return d{e}({params})",
+                  "        try:",
+                  f"            raise Leave({e}, {arity[e]})",
+                  "        except BaseException as exc:",
+                  f"            raise unwound(exc, LINE_IP, (), NSLOTS, {e}) from None"]
+    stand_ins = ", ".join(f"x{n[1:].rstrip('i')}" for n in names)
+    lines += [f"    real = ({', '.join(names)},)",
+              "    def interrupted(on):",
+              f"        nonlocal {', '.join(names)}",
+              f"        {', '.join(names)}, = ({stand_ins},) if on else real"]
+    return lines
+
+
 _made: weakref.WeakKeyDictionary[Chunk, Any] = weakref.WeakKeyDictionary()
-_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any]]] = \
+#: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
+_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -313,7 +360,18 @@ def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
-    forms: dict[int, Any] = compiled(vm.chunk)(vm, plain, code)
-    _bound[vm] = (plain, forms)
+    forms: dict[int, Any]
+    forms, switch = compiled(vm.chunk)(vm, plain, code)
+    _bound[vm] = (plain, forms, switch)
+    if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)
+        switch(True)
     STATS.bound += 1
     return forms
+
+
+def interrupt(vm: VM) -> None:
+    """`vm.interrupt()`: the calls between `vm`'s direct forms enter their stand-ins,
+    which leave to the interpreter at the callee's entry (its patched hot point)."""
+    found = _bound.get(vm)
+    if found is not None:
+        found[2](True)

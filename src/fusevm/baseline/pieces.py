@@ -84,7 +84,32 @@ def is_literal(value: Any) -> bool:
 
 
 def unparse(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.unparse(st) for st in stmts if not isinstance(st, ast.Pass))
+    return "\n".join(ast.unparse(_checked_as_if(st)) for st in stmts
+                     if not isinstance(st, ast.Pass))
+
+
+def _checked_as_if(st: ast.stmt) -> ast.stmt:
+    """`x = t if INT_MIN <= t <= INT_MAX else e` (an op body's 64-bit check, `t` a name)
+    spelled `if INT_MIN <= t and t <= INT_MAX: x = t` / `else: x = e`: the same tests,
+    but CPython 3.11 runs the statement about 8 ns faster than the chained comparison in
+    a conditional expression (measured on fib's `Add` of two call results)."""
+    if isinstance(st, ast.If):
+        return ast.If(st.test, [_checked_as_if(s) for s in st.body],
+                      [_checked_as_if(s) for s in st.orelse])
+    if not (isinstance(st, ast.Assign) and len(st.targets) == 1
+            and isinstance(st.value, ast.IfExp) and isinstance(st.value.body, ast.Name)
+            and isinstance(st.value.test, ast.Compare)):
+        return st
+    test, t = st.value.test, st.value.body
+    names = [n.id for n in (test.left, *test.comparators) if isinstance(n, ast.Name)]
+    if "INT_MIN" not in names and "INT_MAX" not in names or t.id not in names:
+        return st
+    sides = zip((test.left, *test.comparators), test.ops, test.comparators)
+    parts: list[ast.expr] = [ast.Compare(left, [op], [right]) for left, op, right in sides]
+    cond: ast.expr = parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), parts)
+    target = st.targets[0]
+    return ast.If(cond, [ast.Assign([target], t, lineno=0)],
+                  [ast.Assign([target], st.value.orelse, lineno=0)])
 
 
 def frame_spelling(depth: int) -> Callable[[str], str]:
