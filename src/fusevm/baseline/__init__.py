@@ -54,6 +54,9 @@ class BaselineHook:
 
     __slots__ = ("_bound", "_dropped", "_entered", "eager", "region_threshold")
 
+    #: `start_run` and `try_run` do nothing: `VM.run()` skips them.
+    per_run: Final = False
+
     def __init__(self) -> None:
         #: Entries of a hot point before its region is first considered.
         self.region_threshold = THRESHOLD
