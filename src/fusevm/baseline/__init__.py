@@ -37,15 +37,14 @@ def _mode() -> str:
     return "eager" if value == "eager" else "on"
 
 
-def enabled_by_default() -> bool:
-    """False when FUSEVM_BASELINE says off."""
-    return _mode() != "off"
-
-
-def attach(vm: VM) -> None:
-    """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`)."""
+def attach(vm: VM, *, by_default: bool = False) -> None:
+    """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`); with
+    `by_default` (a VM that did not say), not when FUSEVM_BASELINE says off."""
+    mode = _mode()
+    if by_default and mode == "off":
+        return
     hook = BaselineHook()
-    hook.eager = _mode() == "eager"
+    hook.eager = mode == "eager"
     vm.set_tier_hook(hook)
 
 

@@ -58,10 +58,11 @@ def _provider(name: str, function: str | None = None) -> Any:
     return found
 
 
-def baseline_by_default() -> bool:
-    """Whether a VM gets the baseline tier when `VM(baseline=None)` (FUSEVM_BASELINE)."""
-    enabled: bool = _provider("baseline", "enabled_by_default")()
-    return enabled
+def attach_default(vm: VM) -> None:
+    """Give a `VM(baseline=None)` its default tiers: the baseline tier, unless
+    FUSEVM_BASELINE says off (read once per VM: reading the environment is most of what
+    attaching costs)."""
+    _provider("baseline")(vm, by_default=True)
 
 
 def attach(vm: VM, name: str, **options: Any) -> None:

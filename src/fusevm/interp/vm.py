@@ -128,8 +128,8 @@ class VM:
             self.register(ext)
         self._load(chunk)
         if baseline is None:
-            baseline = tiers.baseline_by_default()
-        if baseline:
+            tiers.attach_default(self)
+        elif baseline:
             tiers.attach(self, "baseline")
 
     # -- state ---------------------------------------------------------------------
@@ -385,7 +385,6 @@ class VM:
         """Build the step closures for the current chunk (done once per chunk)."""
         if self._code is None:
             ops = self.chunk.ops
-            code: list[Step] = []
             # Thousands of new closures would set off the cycle collector many times over,
             # each pass walking the whole heap (most of a big chunk's preparing time); they
             # are kept, so nothing is left for it to find.
@@ -393,8 +392,8 @@ class VM:
             if paused:
                 gc.disable()
             try:
-                for ip, instr in enumerate(ops):
-                    code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+                code = [bind(self, operands, ip) for ip, (bind, operands) in
+                        enumerate(_binders(self.chunk))]
             finally:
                 if paused:
                     gc.enable()
@@ -770,6 +769,20 @@ class _Halted:
 
 
 _HALTED: Final = _Halted()
+
+
+def _binders(chunk: Chunk) -> tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...]:
+    """Each op's factory and operands: the part of preparing a VM that depends on the
+    chunk alone (immutable), worked out for its first VM."""
+    found: tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...] | None = \
+        chunk.derived.get(_BINDERS)
+    if found is None:
+        found = chunk.derived[_BINDERS] = tuple((FACTORIES[instr[0]], instr[1:])
+                                                for instr in chunk.ops)
+    return found
+
+
+_BINDERS: Final = "binders"
 
 
 def frame_cap(vm: VM) -> int:
