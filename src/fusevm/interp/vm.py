@@ -503,7 +503,7 @@ class VM:
             timer.daemon = True
             timer.start()
         self._budget = max_steps
-        tiers = self._tiers
+        tiers = self._tiers if self._run_hooks else None
         try:
             if tiers is not None:
                 tiers.start_run(self)
