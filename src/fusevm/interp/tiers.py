@@ -3,7 +3,7 @@
 A tier provider is named here as `module:function` data; `attach(vm, name)` imports it on
 first use and calls `function(vm, **options)`, which installs a tier hook with
 `vm.set_tier_hook()`. The interpreter depends only on that hook's small protocol
-(`try_run`, `region_step`, `region_threshold`, `start_run`, `interrupt`; see
+(`try_run`, `region_step`, `region_threshold`, `start_run`, `interrupt`, `per_run`; see
 `VM.set_tier_hook`), never on a tier's modules.
 """
 
@@ -48,13 +48,12 @@ def failed(exc: Exception) -> None:
 _resolved: dict[str, Any] = {}
 
 
-def _provider(name: str, function: str | None = None) -> Any:
-    key = f"{name}:{function}"
-    found = _resolved.get(key)
+def _provider(name: str) -> Any:
+    found = _resolved.get(name)
     if found is None:
-        module, _, named = PROVIDERS[name].partition(":")
+        module, _, function = PROVIDERS[name].partition(":")
         __import__(module)  # (the importlib package costs start-up time)
-        found = _resolved[key] = getattr(sys.modules[module], function or named)
+        found = _resolved[name] = getattr(sys.modules[module], function)
     return found
 
 
