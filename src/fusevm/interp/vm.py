@@ -18,7 +18,6 @@ from fusevm.errors import (
     BudgetExceeded,
     CapabilityError,
     Interrupted,
-    MemoryLimit,
     OutputClosed,
     RecursionLimit,
     StackUnderflow,
@@ -31,7 +30,6 @@ from fusevm.interp.extapi import OperandStack
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
-from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
     from threading import Timer
     from typing import Any, Final, NoReturn, TextIO
 
-    from fusevm.errors import BacktraceFrame
     from fusevm.shell.caps import Caps
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
@@ -52,7 +49,6 @@ else:
     Any = object  # run-time stand-in: only the type checker reads it
 
 DEFAULT_MAX_DEPTH: Final = 10_000
-_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
 MAX_BLOCK_NESTING: Final = 200
 #: Instructions the budgeted loop runs between two looks at the budget, charging each slice
 #: before it runs. Higher-order blocks charge their own instructions as they run, against
@@ -636,64 +632,9 @@ class VM:
         return ip
 
     def _fault(self, e: Exception, ip: int) -> NoReturn:
-        """Raise what escaped the step at `ip` as an error located at its op (D1), and
-        leave the VM where a later run() would continue."""
-        n = len(self.chunk.ops)
-        if isinstance(e, IndexError):
-            # The verifier proved stack depths: only a misbehaving extension underflows.
-            self.ip = ip + 1
-            raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
-                                 source=self.chunk.source,
-                                 line=self.chunk.line_of(ip)).add_backtrace(
-                                     self._backtrace(ip)) from e
-        if isinstance(e, (Interrupted, BudgetExceeded)):
-            # The op at ip did not run: a later run() starts with it.
-            self.ip = ip
-            raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)).add_backtrace(
-                               self._backtrace(ip)) from None
-        # A tier running many ops in one step says which one raised.
-        at = ip if self._fault_ip is None else self._fault_ip
-        if isinstance(e, VMError):
-            self._fault_ip = None
-            self.ip = at + 1
-            raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
-                           line=self.chunk.line_of(at)).add_backtrace(
-                               self._backtrace(at)) from e.__cause__
-        if isinstance(e, MemoryError):
-            # The size limit (max_size) stops every op that grows a value; this catches
-            # what it cannot foresee (an extension's own allocation).
-            self._fault_ip = None
-            self.ip = at + 1
-            raise MemoryLimit("out of memory", op=self._op_name(at), ip=at,
-                              source=self.chunk.source, line=self.chunk.line_of(at)) from e
-        if isinstance(e, RecursionError):
-            self.ip = ip + 1
-            raise VMError("Python recursion limit reached (blocks nested too deeply)",
-                          op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)).add_backtrace(
-                              self._backtrace(ip)) from e
-        # A frontend's extension step failing with a Python error is that op's error
-        # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
-        self._fault_ip = None
-        if not 0 <= at < n or self.chunk.ops[at][0] not in _EXTENDED:
-            raise e
-        self.ip = at + 1
-        name = self._op_name(at)
-        raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
-                      ip=at, source=self.chunk.source,
-                      line=self.chunk.line_of(at)).add_backtrace(
-                          self._backtrace(at)) from e
-
-    # An error's path: these modules load with the first error.
-
-    def _op_name(self, ip: int) -> str | None:
-        from fusevm.interp.names import op_name
-        return op_name(self.chunk, ip)
-
-    def _backtrace(self, ip: int) -> list[BacktraceFrame]:
-        from fusevm.interp.backtrace import backtrace
-        return backtrace(self.chunk, self.frames, ip)
+        """Raise what escaped the step at `ip` as an error located at its op (D1)."""
+        from fusevm.interp.faults import fault  # an error's path: loaded with the first
+        fault(self, e, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.
