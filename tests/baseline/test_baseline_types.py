@@ -20,7 +20,7 @@ from progs import RandomSource, compare, generate, snapshot  # noqa: E402
 
 from fusevm import VM, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
-from fusevm.baseline import compiler, types  # noqa: E402
+from fusevm.baseline import BaselineHook, compiler, types  # noqa: E402
 from fusevm.baseline.codegen import generate as generate_source  # noqa: E402
 from fusevm.baseline.regions import plan  # noqa: E402
 from fusevm.interp import semantics as sem  # noqa: E402
@@ -266,6 +266,21 @@ def test_eager_mode_compiles_at_the_second_entry(monkeypatch: pytest.MonkeyPatch
     before = compiler.stats()["compiles"]
     assert VM(short).run() == sum(range(40))
     assert compiler.stats()["compiles"] == before + 1
+
+
+def test_the_environment_decides_only_for_a_vm_that_did_not_say(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    chunk = assemble("LoadInt 1\n")
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    assert VM(chunk)._tiers is None and VM(chunk).run() == 1
+    assert isinstance(VM(chunk, baseline=True)._tiers, BaselineHook)
+    monkeypatch.setenv("FUSEVM_BASELINE", "eager")
+    hook = VM(chunk)._tiers
+    assert isinstance(hook, BaselineHook) and hook.eager
+    assert VM(chunk, baseline=False)._tiers is None
+    monkeypatch.setenv("FUSEVM_BASELINE", "on")
+    hook = VM(chunk)._tiers
+    assert isinstance(hook, BaselineHook) and not hook.eager
 
 
 @pytest.mark.parametrize("threshold", [2, 3])

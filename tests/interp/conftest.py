@@ -44,7 +44,7 @@ def record_executed_ops(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # These tests are the interpreter's (the oracle every tier is compared with): the
     # baseline tier, which runs ops without their steps, is compared in tests/baseline.
     from fusevm.interp import tiers
-    monkeypatch.setattr(tiers, "baseline_by_default", lambda: False)
+    monkeypatch.setattr(tiers, "attach_default", lambda vm: None)
     yield
 
 

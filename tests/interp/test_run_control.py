@@ -11,6 +11,7 @@ import pytest
 
 from fusevm import VM, BudgetExceeded, Interrupted, VMError
 from fusevm.asm import assemble
+from fusevm.values import Undef
 
 COUNT = """
     LoadInt 0
@@ -231,3 +232,88 @@ def test_bad_limits_are_refused() -> None:
     with pytest.raises(ValueError):
         vm.run(timeout=0)
     assert vm.run() == 1
+
+
+def test_an_interrupt_after_the_last_hot_point_is_spent_with_its_run() -> None:
+    # The builtin interrupts the run that called it; no hot point follows, so that run
+    # ends normally and the next one is not interrupted.
+    vm = VM(assemble("LoadInt 5\nCallBuiltin 1 1\n"))
+    vm.register_builtin(1, lambda vm, a: vm.interrupt() or a * 2)
+    assert vm.run() == 10
+    vm.reset()
+    assert vm.run() == 10
+
+
+def test_an_interrupt_from_inside_the_run_stops_it_at_the_next_hot_point() -> None:
+    vm = VM(assemble("CallBuiltin 1 0\nPop\n" + COUNT.format(n=10), source="ctl.fasm"),
+            stdout=io.StringIO())
+    vm.register_builtin(1, lambda vm: vm.interrupt())
+    with pytest.raises(Interrupted) as info:
+        vm.run()
+    assert info.value.op is not None and info.value.line is not None
+    assert vm.run() == 45
+
+
+class _Hook:
+    """A tier hook that counts the per-run calls and compiles nothing."""
+
+    def __init__(self, per_run: bool | None, runs_whole: bool = False) -> None:
+        if per_run is not None:
+            self.per_run = per_run
+        self.runs_whole = runs_whole
+        self.calls: list[str] = []
+        self.region_threshold = 1
+
+    def threshold_at(self, vm: VM, h: int) -> int:
+        return 1 << 30
+
+    def region_step(self, vm: VM, h: int, original: object) -> None:
+        return None
+
+    def start_run(self, vm: VM) -> None:
+        self.calls.append("start_run")
+
+    def try_run(self, vm: VM) -> bool:
+        self.calls.append("try_run")
+        if self.runs_whole:
+            vm.stack.append("whole")
+        return self.runs_whole
+
+    def interrupt(self, vm: VM) -> None:
+        self.calls.append("interrupt")
+
+
+@pytest.mark.parametrize("per_run", [None, True])
+def test_a_hook_is_asked_at_each_run_unless_it_says_per_run_false(per_run: bool | None
+                                                                   ) -> None:
+    vm = VM(assemble(COUNT.format(n=10)), stdout=io.StringIO())
+    hook = _Hook(per_run, runs_whole=True)
+    vm.set_tier_hook(hook)
+    assert vm.run() == "whole"
+    assert hook.calls == ["start_run", "try_run"]
+    assert vm.run(max_steps=1000) == 45  # a budgeted run is the interpreter's alone
+    assert hook.calls == ["start_run", "try_run", "start_run"]
+
+
+def test_a_hook_with_per_run_false_is_not_called_per_run() -> None:
+    vm = VM(assemble(COUNT.format(n=10)), stdout=io.StringIO())
+    hook = _Hook(False, runs_whole=True)
+    vm.set_tier_hook(hook)
+    assert vm.run() == 45
+    vm.reset()
+    assert vm.run(max_steps=1000) == 45
+    assert hook.calls == []
+    vm.reset()
+    vm.interrupt()
+    with pytest.raises(Interrupted):
+        vm.run()
+    assert hook.calls == ["interrupt"]
+
+
+def test_a_second_vm_of_a_chunk_binds_its_own_steps() -> None:
+    chunk = assemble(COUNT.format(n=10))
+    first, second = VM(chunk, stdout=io.StringIO()), VM(chunk, stdout=io.StringIO())
+    assert first.run() == 45 and second.run() == 45
+    assert first.prepare()[0] is not second.prepare()[0]
+    second.reset()
+    assert second.slots == [Undef, Undef] and first.slots == [10, 45]

@@ -37,15 +37,14 @@ def _mode() -> str:
     return "eager" if value == "eager" else "on"
 
 
-def enabled_by_default() -> bool:
-    """False when FUSEVM_BASELINE says off."""
-    return _mode() != "off"
-
-
-def attach(vm: VM) -> None:
-    """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`)."""
+def attach(vm: VM, *, by_default: bool = False) -> None:
+    """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`); with
+    `by_default` (a VM that did not say), not when FUSEVM_BASELINE says off."""
+    mode = _mode()
+    if by_default and mode == "off":
+        return
     hook = BaselineHook()
-    hook.eager = _mode() == "eager"
+    hook.eager = mode == "eager"
     vm.set_tier_hook(hook)
 
 
@@ -53,6 +52,9 @@ class BaselineHook:
     """A VM's tier hook for the baseline tier alone (the native tiers wrap it)."""
 
     __slots__ = ("_bound", "_dropped", "_entered", "eager", "region_threshold")
+
+    #: `start_run` and `try_run` do nothing: `VM.run()` skips them.
+    per_run: Final = False
 
     def __init__(self) -> None:
         #: Entries of a hot point before its region is first considered.

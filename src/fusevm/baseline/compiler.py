@@ -177,8 +177,11 @@ def compiled_at(chunk: Chunk, h: int) -> bool:
 def _region_index(cp: ChunkPlan, h: int) -> int | None:
     """The region entered at hot point `h`: the one starting there, else the first one
     holding it; None when no region does."""
-    index = next((i for i, r in enumerate(cp.regions) if r.entry == h), None)
-    return cp.region_of.get(h) if index is None else index
+    # A loop, not next() over a generator: every hot point of every new VM asks this.
+    for i, r in enumerate(cp.regions):
+        if r.entry == h:
+            return i
+    return cp.region_of.get(h)
 
 
 def worth_after(chunk: Chunk, index: int, h: int, entered: int,

@@ -3,7 +3,7 @@
 A tier provider is named here as `module:function` data; `attach(vm, name)` imports it on
 first use and calls `function(vm, **options)`, which installs a tier hook with
 `vm.set_tier_hook()`. The interpreter depends only on that hook's small protocol
-(`try_run`, `region_step`, `region_threshold`, `start_run`, `interrupt`; see
+(`try_run`, `region_step`, `region_threshold`, `start_run`, `interrupt`, `per_run`; see
 `VM.set_tier_hook`), never on a tier's modules.
 """
 
@@ -48,20 +48,20 @@ def failed(exc: Exception) -> None:
 _resolved: dict[str, Any] = {}
 
 
-def _provider(name: str, function: str | None = None) -> Any:
-    key = f"{name}:{function}"
-    found = _resolved.get(key)
+def _provider(name: str) -> Any:
+    found = _resolved.get(name)
     if found is None:
-        module, _, named = PROVIDERS[name].partition(":")
+        module, _, function = PROVIDERS[name].partition(":")
         __import__(module)  # (the importlib package costs start-up time)
-        found = _resolved[key] = getattr(sys.modules[module], function or named)
+        found = _resolved[name] = getattr(sys.modules[module], function)
     return found
 
 
-def baseline_by_default() -> bool:
-    """Whether a VM gets the baseline tier when `VM(baseline=None)` (FUSEVM_BASELINE)."""
-    enabled: bool = _provider("baseline", "enabled_by_default")()
-    return enabled
+def attach_default(vm: VM) -> None:
+    """Give a `VM(baseline=None)` its default tiers: the baseline tier, unless
+    FUSEVM_BASELINE says off (read once per VM: reading the environment is most of what
+    attaching costs)."""
+    _provider("baseline")(vm, by_default=True)
 
 
 def attach(vm: VM, name: str, **options: Any) -> None:

@@ -18,7 +18,6 @@ from fusevm.errors import (
     BudgetExceeded,
     CapabilityError,
     Interrupted,
-    MemoryLimit,
     OutputClosed,
     RecursionLimit,
     StackUnderflow,
@@ -31,7 +30,6 @@ from fusevm.interp.extapi import OperandStack
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
-from fusevm.ops import Op
 from fusevm.ops.extension import ExtensionSet
 from fusevm.values import Undef
 from fusevm.verify import ensure_verified
@@ -40,9 +38,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from threading import Timer
-    from typing import Any, Final, TextIO
+    from typing import Any, Final, NoReturn, TextIO
 
-    from fusevm.errors import BacktraceFrame
     from fusevm.shell.caps import Caps
     from fusevm.shell.protocol import ShellHost
     from fusevm.shell.state import ShellState
@@ -52,7 +49,6 @@ else:
     Any = object  # run-time stand-in: only the type checker reads it
 
 DEFAULT_MAX_DEPTH: Final = 10_000
-_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
 MAX_BLOCK_NESTING: Final = 200
 #: Instructions the budgeted loop runs between two looks at the budget, charging each slice
 #: before it runs. Higher-order blocks charge their own instructions as they run, against
@@ -116,6 +112,8 @@ class VM:
         #: The tier hook (see `fusevm.tiers.TierHook`) that counts hot points and installs
         #: compiled regions; None runs every instruction in this interpreter.
         self._tiers: Any = None
+        #: Whether run() calls the hook's `start_run` and `try_run` (see `set_tier_hook`).
+        self._run_hooks = False
         #: Instructions the current run may still dispatch (None: no budget).
         self._budget: int | None = None
         self._interrupt_pending = False
@@ -126,8 +124,8 @@ class VM:
             self.register(ext)
         self._load(chunk)
         if baseline is None:
-            baseline = tiers.baseline_by_default()
-        if baseline:
+            tiers.attach_default(self)
+        elif baseline:
             tiers.attach(self, "baseline")
 
     # -- state ---------------------------------------------------------------------
@@ -316,7 +314,7 @@ class VM:
         state = child.shell_state
         state.inherit(variables)
         child.last_status = self.last_status if status is None else status
-        child._tiers = self._tiers
+        child.set_tier_hook(self._tiers)
         self._children.append(child)
         try:
             child.run()
@@ -370,9 +368,11 @@ class VM:
         The hook's `try_run(vm)` may run a whole run natively, and its
         `region_step(vm, ip, step)` may return a step that runs a compiled region entered
         at hot point `ip`; `region_threshold` entries of a hot point come first. The
-        interpreter knows nothing else of the tiers.
+        interpreter knows nothing else of the tiers. A hook whose `per_run` is false says
+        that `start_run` and `try_run` do nothing, and run() does not call them.
         """
         self._tiers = hook
+        self._run_hooks = hook is not None and bool(getattr(hook, "per_run", True))
         self._code = None
 
     # -- running ---------------------------------------------------------------------
@@ -381,7 +381,6 @@ class VM:
         """Build the step closures for the current chunk (done once per chunk)."""
         if self._code is None:
             ops = self.chunk.ops
-            code: list[Step] = []
             # Thousands of new closures would set off the cycle collector many times over,
             # each pass walking the whole heap (most of a big chunk's preparing time); they
             # are kept, so nothing is left for it to find.
@@ -389,8 +388,8 @@ class VM:
             if paused:
                 gc.disable()
             try:
-                for ip, instr in enumerate(ops):
-                    code.append(FACTORIES[instr[0]](self, instr[1:], ip))
+                code = [bind(self, operands, ip) for ip, (bind, operands) in
+                        enumerate(_binders(self.chunk))]
             finally:
                 if paused:
                     gc.enable()
@@ -452,6 +451,37 @@ class VM:
         another thread or a signal handler. After either, the VM stands at an instruction
         boundary and another `run()` continues from there (D18).
         """
+        if (max_steps is not None or timeout is not None or self._run_hooks
+                or self._broken is not None or self._interrupt_pending or self.halted):
+            return self._run_controlled(max_steps, timeout)
+        # The common call (no budget, no timer, tiers with nothing to do per run) is the
+        # unbudgeted loop of `_dispatch` inline: a short run's cost is mostly this set-up.
+        code = self._code
+        if code is None:
+            code = self.prepare()
+        ip = self.ip
+        try:
+            try:
+                while True:
+                    ip = code[ip]()
+            except IndexError as e:
+                if ip < len(code):
+                    self._fault(e, ip)
+            except Exception as e:
+                self._fault(e, ip)
+        finally:
+            if self._interrupt_pending:  # it came after the last hot point: it is spent
+                self._interrupt_pending = False
+                self._unpatch_hot_points()
+        if ip == HALT:
+            self.halted = True
+            self.ip = len(code)
+        else:
+            self.ip = ip
+        return self._result()
+
+    def _run_controlled(self, max_steps: int | None, timeout: float | None) -> Any:
+        """`run()` with a budget, a timeout, a pending interrupt or tiers to consult."""
         if self._broken is not None:
             raise VMError(f"this VM cannot continue: {self._broken} (call reset())")
         if max_steps is not None:
@@ -469,7 +499,7 @@ class VM:
             timer.daemon = True
             timer.start()
         self._budget = max_steps
-        tiers = self._tiers
+        tiers = self._tiers if self._run_hooks else None
         try:
             if tiers is not None:
                 tiers.start_run(self)
@@ -479,16 +509,25 @@ class VM:
         finally:
             if timer is not None:
                 timer.cancel()
-            self._run_generation = generation + 1
+                # A timer that fires late must not interrupt a later run.
+                self._run_generation = generation + 1
             self._budget = None
             if self._interrupt_pending:
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
-        if not self.stack:
+        return self._result()
+
+    def _result(self) -> Any:
+        """Pop what a finished run returns: the top of the stack, or None."""
+        stack = self.stack
+        if not stack:
             return None
-        # The caller may mutate what it gets: nothing the VM holds may be reachable from it.
-        own_result(self.stack, -1)
-        return self.stack.pop()
+        t = type(stack[-1])
+        if t is list or t is dict:
+            # The caller may mutate what it gets: nothing the VM holds may be reachable
+            # from it.
+            own_result(stack, -1)
+        return stack.pop()
 
     def _timed_out(self, generation: int) -> None:
         if self._run_generation == generation:
@@ -582,52 +621,9 @@ class VM:
                     ip = code[ip]()
         except IndexError as e:
             if ip < n:
-                self.ip = ip + 1
-                raise StackUnderflow(f"stack underflow ({e})", op=self._op_name(ip), ip=ip,
-                                     source=self.chunk.source,
-                                     line=self.chunk.line_of(ip)).add_backtrace(
-                                         self._backtrace(ip)) from e
-        except (Interrupted, BudgetExceeded) as e:
-            # The op at ip did not run: a later run() starts with it.
-            self.ip = ip
-            raise e.locate(op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                           line=self.chunk.line_of(ip)).add_backtrace(
-                               self._backtrace(ip)) from None
-        except VMError as e:
-            # A tier running many ops in one step says which one raised.
-            at = ip if self._fault_ip is None else self._fault_ip
-            self._fault_ip = None
-            self.ip = at + 1
-            raise e.locate(op=self._op_name(at), ip=at, source=self.chunk.source,
-                           line=self.chunk.line_of(at)).add_backtrace(
-                               self._backtrace(at)) from e.__cause__
-        except MemoryError as e:
-            # The size limit (max_size) stops every op that grows a value; this catches
-            # what it cannot foresee (an extension's own allocation).
-            at = ip if self._fault_ip is None else self._fault_ip
-            self._fault_ip = None
-            self.ip = at + 1
-            raise MemoryLimit("out of memory", op=self._op_name(at), ip=at,
-                              source=self.chunk.source, line=self.chunk.line_of(at)) from e
-        except RecursionError as e:
-            self.ip = ip + 1
-            raise VMError("Python recursion limit reached (blocks nested too deeply)",
-                          op=self._op_name(ip), ip=ip, source=self.chunk.source,
-                          line=self.chunk.line_of(ip)).add_backtrace(
-                              self._backtrace(ip)) from e
+                self._fault(e, ip)
         except Exception as e:
-            # A frontend's extension step failing with a Python error is that op's error
-            # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
-            at = ip if self._fault_ip is None else self._fault_ip
-            self._fault_ip = None
-            if not 0 <= at < n or self.chunk.ops[at][0] not in _EXTENDED:
-                raise
-            self.ip = at + 1
-            name = self._op_name(at)
-            raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
-                          ip=at, source=self.chunk.source,
-                          line=self.chunk.line_of(at)).add_backtrace(
-                              self._backtrace(at)) from e
+            self._fault(e, ip)
         if ip == HALT:
             self.halted = True
             self.ip = n
@@ -635,15 +631,10 @@ class VM:
             self.ip = ip
         return ip
 
-    # An error's path: these modules load with the first error.
-
-    def _op_name(self, ip: int) -> str | None:
-        from fusevm.interp.names import op_name
-        return op_name(self.chunk, ip)
-
-    def _backtrace(self, ip: int) -> list[BacktraceFrame]:
-        from fusevm.interp.backtrace import backtrace
-        return backtrace(self.chunk, self.frames, ip)
+    def _fault(self, e: Exception, ip: int) -> NoReturn:
+        """Raise what escaped the step at `ip` as an error located at its op (D1)."""
+        from fusevm.interp.faults import fault  # an error's path: loaded with the first
+        fault(self, e, ip)
 
     def run_block(self, block: int, args: tuple[Any, ...]) -> Any:
         """Run block range `block` in a fresh frame with `args` in its first slots.
@@ -719,6 +710,20 @@ class _Halted:
 
 
 _HALTED: Final = _Halted()
+
+
+def _binders(chunk: Chunk) -> tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...]:
+    """Each op's factory and operands: the part of preparing a VM that depends on the
+    chunk alone (immutable), worked out for its first VM."""
+    found: tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...] | None = \
+        chunk.derived.get(_BINDERS)
+    if found is None:
+        found = chunk.derived[_BINDERS] = tuple((FACTORIES[instr[0]], instr[1:])
+                                                for instr in chunk.ops)
+    return found
+
+
+_BINDERS: Final = "binders"
 
 
 def frame_cap(vm: VM) -> int:
