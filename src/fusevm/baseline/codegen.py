@@ -40,9 +40,8 @@ from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
-from fusevm.values import INT_MAX, INT_MIN
 
-from . import extbodies, shape
+from . import extbodies, flow, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .pieces import (
@@ -56,10 +55,10 @@ from .pieces import (
     type_test,
     unparse,
 )
-from .ranges import Bounds, hull, refine, resolve, widen
+from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, forward, join, safe_stmts, specialize
+from .types import Env, forward, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -732,111 +731,8 @@ class _Gen:
         return shape.loops(self.an, self.region, blocks)
 
     def analyze(self, optimistic: bool) -> dict[int, Env]:
-        """The exact types known at each block's start: a fixpoint over the region's
-        edges. Pessimistic (the generic code): entering from outside brings nothing known.
-        Optimistic (the specialised code): an entry the region's own code also reaches
-        is assumed to get what that code brings it (its guard checks the rest), and one
-        it does not reach gets what `seen` says was there when it was compiled."""
-        an, region = self.an, self.region
-        blocks = dict(basic_blocks(region))
-        reached = {t for _, ips in blocks.items() for t in self._successors(ips[-1])}
-        envs: dict[int, Env] = {}
-        # An entry's intervals are its own code's only where its guard checks them.
-        bounds: dict[int, Bounds] = {}
-        for e in region.entries:
-            if not optimistic:
-                envs[e] = {}
-            elif e not in reached:
-                envs[e] = dict(self.seen[1]) if self.seen and self.seen[0] == e else {}
-            if not (optimistic and self.guarded and e in reached):
-                bounds[e] = {}
-        marks = self.marks()
-        rounds: dict[int, int] = {}
-        work = sorted(envs)
-        lines, line_ip, consts = self.lines, self.line_ip, self.consts
-        self.lines, self.line_ip = [], {}
-        try:
-            while work:
-                start = work.pop(0)
-                self.known.clear()
-                self.env = dict(envs[start])
-                self.bounds = dict(bounds.get(start, {}))
-                self.bounds_full = self.bounds
-                ips = blocks[start]
-                self.run_stmts = []
-                for ip in ips:
-                    d = an.decoded[ip]
-                    if inline(d) and d.ext is not None:
-                        self.after_function(d, an.depth[ip] or 0)
-                        self.run_stmts = []
-                        continue
-                    if inline(d):
-                        b = BODIES[Op[d.spec.name]]
-                        depth = an.depth[ip] or 0
-                        self.note_known(b, depth, self.body_ast(b, d, ip, depth)[1])
-                        self.run_stmts.extend(self.last_stmts)
-                        continue
-                    self.env = self.env_after_step(ip, d)
-                    self.bounds = self.bounds_full = self.bounds_after_step(ip, d)
-                    self.run_stmts = []
-                edges = self.edge_bounds(ips[-1])
-                for succ in self._successors(ips[-1]):
-                    old = envs.get(succ)
-                    new = dict(self.env) if old is None else join(old, self.env)
-                    came = edges.get(succ, self.bounds)
-                    was = bounds.get(succ)
-                    if was is None:
-                        now = dict(came)
-                    elif succ <= start:
-                        # A loop header: its bounds grow through the marks eight rounds
-                        # at most, then to the 64-bit limits (each round costs an analysis
-                        # of the loop's ops: compile time a short run pays; nested loops
-                        # with a few constants settle within eight).
-                        rounds[succ] = rounds.get(succ, 0) + 1
-                        now = widen(was, came, marks if rounds[succ] <= 8 else ())
-                    else:
-                        now = hull(was, came)
-                    if new != old or now != was:
-                        envs[succ] = new
-                        bounds[succ] = now
-                        if succ not in work:
-                            work.append(succ)
-        finally:
-            self.lines, self.line_ip, self.consts = lines, line_ip, consts
-        for e in region.entries:
-            envs.setdefault(e, {})
-        self.block_bounds = bounds
-        return envs
-
-    def edge_bounds(self, last: int) -> dict[int, Bounds]:
-        """The intervals along each edge out of a conditional branch `last` (just analysed:
-        `bounds_full` holds after its code), narrowed by its test; {} for other ops."""
-        d = self.an.decoded[last]
-        if not (inline(d) and d.ext is None and d.spec.has(F.BRANCH)) or \
-                d.spec.has(F.TERMINATOR):
-            return {}
-        b = BODIES[Op[d.spec.name]]
-        stmts = self.last_stmts
-        target = d.targets()[0]
-        if not b.branches or not stmts or target == last + 1:
-            return {}
-        last_stmt = stmts[-1]
-        if not isinstance(last_stmt, ast.Assign):
-            return {}
-        full = dict(self.bounds_full)
-        # A VM int local holds a value in the 64-bit range (D4): a test can narrow it.
-        for name, t in self.env.items():
-            if t is int and name[0] in "ls" and name not in full:
-                full[name] = _ANY_INT
-        out: dict[int, Bounds] = {}
-        keep = self.bounds.keys()
-        run = self.run_stmts or stmts
-        cond = resolve(run[:-1], last_stmt.value)
-        for succ, truth in ((target, True), (last + 1, False)):
-            narrowed = refine(full, run, cond, truth)
-            out[succ] = {k: r for k, r in narrowed.items() if r != _ANY_INT
-                         and (k in keep or (k in self.env and k[0] in "ls"))}
-        return out
+        """The exact types known at each block's start (`flow.analyze`)."""
+        return flow.analyze(self, optimistic)
 
     def marks(self) -> set[int]:
         return shape.marks(self.chunk.constants, self.an, self.region)
@@ -857,7 +753,7 @@ class _Gen:
         the frame's slots keep theirs, the stack's are unknown."""
         return {k: t for k, t in self.env.items() if k[0] == "l"}
 
-    def _successors(self, last: int) -> list[int]:
+    def successors(self, last: int) -> list[int]:
         return shape.successors(self.an, self.region, last)
 
     def finish(self) -> str:
@@ -884,8 +780,6 @@ class _Gen:
         return "\n".join(out) + "\n"
 
 
-#: Any VM int's interval (D4).
-_ANY_INT = (INT_MIN, INT_MAX)
 
 
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,

@@ -59,7 +59,7 @@ class _DirectGen(_Gen):
         #: Each op's predecessors in the function (`room_tested`).
         self.preds: dict[int, set[int]] = {}
         for ip in self.region.ops:
-            for target in self._successors(ip):
+            for target in self.successors(ip):
                 self.preds.setdefault(target, set()).add(ip)
 
     def leave(self, depth: int, target: int) -> str:
@@ -234,7 +234,7 @@ def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[
     for region in cp.regions:
         if region.entry in forms and cp.analysis.arity[region.entry]:
             gen = _Gen(chunk, cp, region, None)
-            if not any(region.entry in gen._successors(ip) for ip in region.ops):
+            if not any(region.entry in gen.successors(ip) for ip in region.ops):
                 found.add(region.entry)
     return frozenset(found)
 
