@@ -84,9 +84,8 @@ def _program(args: argparse.Namespace) -> tuple[Chunk, list[ExtensionSet]]:
 
 def _ext_ids(chunk: Chunk) -> set[int]:
     """The extension op ids a chunk (its sub-chunks included) uses."""
-    from fusevm.ops import Op
-    extended = (Op.Extended, Op.ExtendedWide)
-    ids = {ins[1] for ins in chunk.ops if ins[0] in extended}
+    from fusevm.ops import EXTENDED_OPS
+    ids = {ins[1] for ins in chunk.ops if ins[0] in EXTENDED_OPS}
     for sub in chunk.sub_chunks:
         ids |= _ext_ids(sub)
     return ids

@@ -17,15 +17,20 @@ from fusevm.errors import (
 )
 from fusevm.interp.backtrace import backtrace
 from fusevm.interp.names import op_name
-from fusevm.ops import Op
+from fusevm.ops import EXTENDED_OPS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Final, NoReturn
+    from typing import NoReturn
 
     from fusevm.interp.vm import VM
 
-_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
+
+def _located(vm: VM, err: VMError, at: int, traced: bool = True) -> VMError:
+    """`err` located at op `at` of the VM's chunk, with the call stack there."""
+    chunk = vm.chunk
+    err.locate(op=op_name(chunk, at), ip=at, source=chunk.source, line=chunk.line_of(at))
+    return err.add_backtrace(backtrace(chunk, vm.frames, at)) if traced else err
 
 
 def fault(vm: VM, e: Exception, ip: int) -> NoReturn:
@@ -35,45 +40,33 @@ def fault(vm: VM, e: Exception, ip: int) -> NoReturn:
     if isinstance(e, IndexError):
         # The verifier proved stack depths: only a misbehaving extension underflows.
         vm.ip = ip + 1
-        raise StackUnderflow(f"stack underflow ({e})", op=op_name(chunk, ip), ip=ip,
-                             source=chunk.source,
-                             line=chunk.line_of(ip)).add_backtrace(
-                                 backtrace(chunk, vm.frames, ip)) from e
+        raise _located(vm, StackUnderflow(f"stack underflow ({e})"), ip) from e
     if isinstance(e, (Interrupted, BudgetExceeded)):
         # The op at ip did not run: a later run() starts with it.
         vm.ip = ip
-        raise e.locate(op=op_name(chunk, ip), ip=ip, source=chunk.source,
-                       line=chunk.line_of(ip)).add_backtrace(
-                           backtrace(chunk, vm.frames, ip)) from None
+        raise _located(vm, e, ip) from None
     # A tier running many ops in one step says which one raised.
     at = ip if vm._fault_ip is None else vm._fault_ip
     if isinstance(e, VMError):
         vm._fault_ip = None
         vm.ip = at + 1
-        raise e.locate(op=op_name(chunk, at), ip=at, source=chunk.source,
-                       line=chunk.line_of(at)).add_backtrace(
-                           backtrace(chunk, vm.frames, at)) from e.__cause__
+        raise _located(vm, e, at) from e.__cause__
     if isinstance(e, MemoryError):
         # The size limit (max_size) stops every op that grows a value; this catches
         # what it cannot foresee (an extension's own allocation).
         vm._fault_ip = None
         vm.ip = at + 1
-        raise MemoryLimit("out of memory", op=op_name(chunk, at), ip=at,
-                          source=chunk.source, line=chunk.line_of(at)) from e
+        raise _located(vm, MemoryLimit("out of memory"), at, traced=False) from e
     if isinstance(e, RecursionError):
         vm.ip = ip + 1
-        raise VMError("Python recursion limit reached (blocks nested too deeply)",
-                      op=op_name(chunk, ip), ip=ip, source=chunk.source,
-                      line=chunk.line_of(ip)).add_backtrace(
-                          backtrace(chunk, vm.frames, ip)) from e
+        raise _located(vm, VMError("Python recursion limit reached (blocks nested too "
+                                   "deeply)"), ip) from e
     # A frontend's extension step failing with a Python error is that op's error
     # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
     vm._fault_ip = None
-    if not 0 <= at < len(chunk.ops) or chunk.ops[at][0] not in _EXTENDED:
+    if not 0 <= at < len(chunk.ops) or chunk.ops[at][0] not in EXTENDED_OPS:
         raise e
     vm.ip = at + 1
     name = op_name(chunk, at)
-    raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}", op=name,
-                  ip=at, source=chunk.source,
-                  line=chunk.line_of(at)).add_backtrace(
-                      backtrace(chunk, vm.frames, at)) from e
+    raise _located(vm, VMError(f"extension op {name} failed: {type(e).__name__}: {e}"),
+                   at) from e

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fusevm.ops.derive import (
     BRANCH_OPS,
     BY_NAME,
+    EXTENDED_OPS,
     FUSED_OPS,
     OPS,
     SCHEMA_HASH,
@@ -16,6 +17,7 @@ from fusevm.ops.derive import (
 from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
 __all__ = [
-    "BRANCH_OPS", "BY_NAME", "FUSED_OPS", "OPS", "SCHEMA_HASH", "SECTIONS", "SHELL_OPS",
+    "BRANCH_OPS", "BY_NAME", "EXTENDED_OPS", "FUSED_OPS", "OPS", "SCHEMA_HASH", "SECTIONS",
+    "SHELL_OPS",
     "F", "Kind", "Op", "OpSpec", "Operand", "ops_with",
 ]

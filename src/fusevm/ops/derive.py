@@ -80,6 +80,7 @@ def ops_with(flag: F) -> tuple[Op, ...]:
 
 
 FUSED_OPS: Final = ops_with(F.FUSED)
+EXTENDED_OPS: Final = ops_with(F.EXTENDED)
 SHELL_OPS: Final = ops_with(F.SHELL)
 BRANCH_OPS: Final = ops_with(F.BRANCH)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 
 from fusevm.instr import Instr, decode, with_operands
-from fusevm.ops import F, Op
+from fusevm.ops import EXTENDED_OPS, F, Op
 from fusevm.peephole.pattern import BY_OP, MAX_LEN, STARTING_WITH, Pattern, expand, match
 from fusevm.records import dataclass
 
@@ -49,10 +49,9 @@ __all__ = ["fuse", "unfuse"]
 #: the second only confirms the first).
 MAX_ROUNDS: Final = 6
 
-_EXT_OPS: Final = (Op.Extended, Op.ExtendedWide)
 #: TARGET operand positions of each core op (extension ops are decoded instead).
 _TARGETS: Final[dict[Op, tuple[int, ...]]] = {
-    op: tuple(i + 1 for i in op.spec.targets) for op in Op if op not in _EXT_OPS}
+    op: tuple(i + 1 for i in op.spec.targets) for op in Op if op not in EXTENDED_OPS}
 #: Ops a loop test may not contain if it is to be copied to the loop's bottom: anything
 #: that leaves the straight line or depends on where it sits.
 _NOT_COPYABLE: Final = (F.BRANCH | F.TERMINATOR | F.CALL | F.RETURN | F.SCOPE | F.EXTENDED
@@ -112,7 +111,7 @@ def _rebuild(code: _Code, pieces: Sequence[Piece | None]) -> _Code:
 
     for j, ins in enumerate(ops):
         op = ins[0]
-        if op in _EXT_OPS:
+        if op in EXTENDED_OPS:
             d = decode(ins)
             if d.spec.targets:
                 vals = list(d.operands)
@@ -132,7 +131,7 @@ def _rebuild(code: _Code, pieces: Sequence[Piece | None]) -> _Code:
 
 def _targets_of(ins: Instr) -> Iterable[int]:
     op = ins[0]
-    if op in _EXT_OPS:
+    if op in EXTENDED_OPS:
         return decode(ins).targets()
     return [ins[i] for i in _TARGETS[op]]
 

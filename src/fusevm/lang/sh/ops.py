@@ -297,9 +297,9 @@ def _is_pipe_end(vm: Any, ip: int) -> bool:
     ops = vm.chunk.ops
     if ip >= len(ops):
         return False
-    from fusevm.ops import Op
+    from fusevm.ops import EXTENDED_OPS
     instr = ops[ip]
-    return bool(instr[0] in (Op.Extended, Op.ExtendedWide) and instr[1] == _PIPE_END_ID)
+    return bool(instr[0] in EXTENDED_OPS and instr[1] == _PIPE_END_ID)
 
 
 @SH.handle("ShPipeInline")
