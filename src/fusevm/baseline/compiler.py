@@ -381,10 +381,11 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     if entered is not None and not _made.get(chunk):
         # Nothing about a hot point is worked out before its first look: most short
         # runs end first.
-        first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+        loop = h in loop_facts(chunk).back_edges
+        first = LOOP_FIRST_LOOK if loop else FIRST_LOOK
         if entered < first:
             return first - entered
-        if first == LOOP_FIRST_LOOK and not again and short_loop(chunk, h, vm.slots) \
+        if loop and not again and short_loop(chunk, h, vm.slots) \
                 and _root(chunk, h):
             return None
     cp = plan(chunk)

@@ -63,20 +63,21 @@ def _const_type_test(node: ast.expr) -> bool | None:
     return same if isinstance(node.ops[0], ast.Is) else not same
 
 
-_ORDER: dict[type, Callable[[Any, Any], Any]] = {
+#: A comparison node's Python operator (also what `tripcount` reads loop tests with).
+ORDER: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
     ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
 def _const_order(node: ast.Compare) -> bool | None:
     """The value of a comparison of two int constants (`65537 > 0`), else None."""
-    if len(node.ops) != 1 or type(node.ops[0]) not in _ORDER:
+    if len(node.ops) != 1 or type(node.ops[0]) not in ORDER:
         return None
     left, right = node.left, node.comparators[0]
     if not (isinstance(left, ast.Constant) and isinstance(right, ast.Constant)
             and type(left.value) is int and type(right.value) is int):
         return None
-    return bool(_ORDER[type(node.ops[0])](left.value, right.value))
+    return bool(ORDER[type(node.ops[0])](left.value, right.value))
 
 
 class Folder(ast.NodeTransformer):

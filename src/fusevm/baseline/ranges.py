@@ -215,7 +215,7 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
                   and isinstance(n.ctx, ast.Store)}
         value, target = None, ""
         if (isinstance(s, ast.Assign) and len(s.targets) == 1
-                and isinstance(s.targets[0], ast.Name) and _value_local(s.targets[0].id)):
+                and isinstance(s.targets[0], ast.Name) and value_local(s.targets[0].id)):
             target = s.targets[0].id
             value = _Defs(defs).visit(copy.deepcopy(s.value))
             if not _simple(value) or _reads(value) & stored:
@@ -230,7 +230,9 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
     return out
 
 
-def _value_local(name: str) -> bool:
+def value_local(name: str) -> bool:
+    """A stack local (`s3`) or an op's temporary (`t12_old`): locals only the generated
+    code of a few ops reads (`types.forward` may fold them away)."""
     return len(name) > 1 and name[0] in "st" and name[1].isdigit()
 
 

@@ -27,6 +27,7 @@ from fusevm.loops import LoopFacts, natural_loop
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
+from .fold import ORDER
 from .regions import inline
 
 TYPE_CHECKING = False
@@ -103,10 +104,6 @@ _BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
 
 # -- What the ops do, read from their bodies -------------------------------------------
 
-_RELATIONS: Final[dict[type, Callable[[Any, Any], Any]]] = {
-    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-    ast.Eq: operator.eq, ast.NotEq: operator.ne}
-
 #: ("get" | "set" | "const" | "copy" | "step" | "rel" | "branch" | "other", detail) per
 #: op (for "get", "set" and "const" the detail is the index of the operand it uses), or
 #: None for an op this cannot follow.
@@ -170,10 +167,10 @@ def _read(b: Body) -> tuple[str, Any] | None:
         c = value.right.value
         return "step", c if isinstance(value.op, ast.Add) else -c
     if (isinstance(value, ast.Compare) and len(value.ops) == 1
-            and type(value.ops[0]) in _RELATIONS and isinstance(value.left, ast.Name)
+            and type(value.ops[0]) in ORDER and isinstance(value.left, ast.Name)
             and isinstance(value.comparators[0], ast.Name)
             and b.inputs == (value.left.id, value.comparators[0].id)):
-        return "rel", _RELATIONS[type(value.ops[0])]
+        return "rel", ORDER[type(value.ops[0])]
     return None
 
 

@@ -21,7 +21,7 @@ from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
 from .fold import TYPES, Folder
-from .ranges import Bounds, decide, hull, value_range
+from .ranges import Bounds, decide, hull, value_local, value_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -416,7 +416,7 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
     while i < len(out):
         s = out[i]
         name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
-        if not _value_local(name):
+        if not value_local(name):
             i += 1
             continue
         if _depth(s.value) > _MAX_DEPTH:
@@ -458,7 +458,7 @@ def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
         s, copy_ = stmts[i], stmts[i + 1]
         name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
         slot = copy_.targets[0].id if isinstance(copy_.targets[0], ast.Name) else ""
-        if not (_value_local(name) and name in dead and slot[:1] == "l"
+        if not (value_local(name) and name in dead and slot[:1] == "l"
                 and slot[1:].isdigit() and isinstance(copy_.value, ast.Name)
                 and copy_.value.id == name):
             i += 1
@@ -501,7 +501,7 @@ def _depth(e: ast.AST) -> int:
 
 def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
     target = stmts[k].targets[0]
-    if not (isinstance(target, ast.Name) and _value_local(target.id)):
+    if not (isinstance(target, ast.Name) and value_local(target.id)):
         return False
     for later in stmts[k + 1:]:
         if _reads(later, target.id):
@@ -509,12 +509,6 @@ def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
         if target.id in _writes(later):
             return True
     return target.id in dead
-
-
-def _value_local(name: str) -> bool:
-    """A stack local (`s3`) or an op's temporary (`t12_old`): locals only the generated
-    code of a few ops reads, which `forward` may fold away."""
-    return len(name) > 1 and name[0] in "st" and name[1].isdigit()
 
 
 def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) -> bool:
