@@ -242,7 +242,7 @@ class JitHook:
             planner().native_step(vm, self, h, original) if get_config().enabled else None
         if found is not None:
             vm.native_points.add(h)
-        elif found is None and self.fallback is not None:
+        elif self.fallback is not None:
             found = self.fallback.region_step(vm, h, original)
         if found is not None and type(found) is not int:
             from fusevm.jit import runtime

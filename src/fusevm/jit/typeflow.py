@@ -279,6 +279,8 @@ class _Inference:
             if dst[0] in self.polls.paired and self._back(src, dst[0])
             and self.pair_of.get(src[0]) == dst[0]
             and self.parity[src] == 0 and self.parity[dst] == 1)
+        if not skips:
+            return skips
         unpolled: dict[Node, set[Node]] = {}
         for (src, _), dst in self.edges.items():
             if (src, dst) in skips or not (dst[0] in headers and self._back(src, dst[0])):

@@ -257,13 +257,13 @@ class Unit:
     def install(self, native: Any) -> None:
         """Switch to other machine code for the same IR (re-optimisation)."""
         with _PREPARING:
+            self.native = native
             try:
                 object.__getattribute__(self, "code")
             except AttributeError:  # never called: its first call makes the pointer
-                self.native = native
+                pass
             else:
                 self.code = (_UNIT_FN(native.address), native)
-                self.native = native
         self.info.pipeline = native.pipeline
         self.info.codegen = native.codegen
 

@@ -44,6 +44,7 @@ import struct
 import time
 
 from fusevm.digests import blake2b
+from fusevm.jit.cache.files import O_CLOEXEC
 from fusevm.jit.config import TraceJitConfig, default_cache_path, get_config
 from fusevm.records import dataclass
 
@@ -65,8 +66,6 @@ RESCAN_EVERY: Final = 128
 
 #: A load refreshes a file's mtime (for least-recently-used eviction) when it is older.
 TOUCH_AFTER: Final = 60.0
-_O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
-
 
 _HEAD: Final = struct.Struct("<8sHH8s32sIQQ")
 _SUM_LEN: Final = 32
@@ -360,7 +359,7 @@ class Store:
         # From `d`, this thread's directory (the last one checked may be another's).
         path = os.path.join(d, f"{digest[:16].hex()}.{tag}{SUFFIX}")
         try:
-            fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | O_CLOEXEC)
         except OSError:
             self.stats.misses += 1
             return None
