@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     from typing import Any, dataclass_transform
 else:
     # `typing` costs each compile its import; the marker only informs the type checker.
-    Any = object
-
-    def dataclass_transform(**_: object) -> Any:
+    def dataclass_transform(**_: object) -> object:
         return lambda cls: cls
 
 _set = object.__setattr__

@@ -367,16 +367,10 @@ def _format_int(
 
 def num_to_str(number: float, fmt: str = DEFAULT_CONVFMT) -> str:
     """A number as awk prints it: integers exactly, specials signed, others via `fmt`."""
-    if -1e16 < number < 1e16:  # the common case (NaN fails the test too)
+    if number - number == 0.0:  # finite: NaN and the infinities fail the test
         whole = int(number)
         if whole == number:
             return str(whole)
-        if fmt == DEFAULT_CONVFMT:
-            return "%.6g" % number  # noqa: UP031 - C printf semantics, the fast path
-        return sprintf(fmt, (number,))
-    if number == number and number not in (math.inf, -math.inf):
-        if number == int(number):
-            return str(int(number))
         if fmt == DEFAULT_CONVFMT:
             return "%.6g" % number  # noqa: UP031 - C printf semantics, the fast path
         return sprintf(fmt, (number,))

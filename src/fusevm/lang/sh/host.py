@@ -22,8 +22,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
-else:
-    NoReturn = object  # run-time stand-in: only the type checker reads it
 
 #: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
 #: status and exit with its status.

@@ -37,10 +37,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final, NoReturn
-else:
-    Any = object  # run-time stand-in: only the type checker reads it
 
-if TYPE_CHECKING:
     Builtin = Callable[[ShState, Any, list[str]], int]
 
 SPECIAL: Final = frozenset(
