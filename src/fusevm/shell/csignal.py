@@ -4,7 +4,8 @@ The `signal` module wraps `_signal` to turn numbers and dispositions into enum m
 building its enum classes at import (and loading `enum` for them): most of what `fusevm
 sh -c :` spends on signals. The shell needs the plain numbers and calls, so its modules
 import this one as `signal`; the type checker sees the `signal` module itself.
-`SIGNAL_NAMES` lists the names `signal.Signals` does, `SIGNAL_NUMBERS` the aliases too.
+`SIGNAL_NAMES` lists the names `signal.Signals` does (`NUMBER_NAMES` the other way
+round), `SIGNAL_NUMBERS` the aliases too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _numbers() -> dict[str, int]:
 
 #: Every signal name without "SIG" (aliases included) and its number.
 SIGNAL_NUMBERS: Final = _numbers()
+
+
 def _members() -> dict[int, str]:
     first: dict[int, str] = {}
     for name, number in SIGNAL_NUMBERS.items():  # in number order
@@ -37,6 +40,8 @@ def _members() -> dict[int, str]:
     return first
 
 
+#: Each signal number and its name without "SIG" (one name a number, in number order).
+NUMBER_NAMES: Final = _members()
 #: Each signal's name without "SIG" and its number, one name a number, in number order:
 #: the members of `signal.Signals`.
-SIGNAL_NAMES: Final = {name: number for number, name in _members().items()}
+SIGNAL_NAMES: Final = {name: number for number, name in NUMBER_NAMES.items()}

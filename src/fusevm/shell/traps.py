@@ -50,7 +50,7 @@ def parse_signal(name: str) -> int | str:
         number = int(text)
         if number == 0:
             return "EXIT"
-        if number not in signal.SIGNAL_NAMES.values():
+        if number not in signal.NUMBER_NAMES:
             raise HostError(f"{name}: invalid signal specification")
         return number
     upper = text.upper()

@@ -291,7 +291,7 @@ def write(fd: int, text: str) -> None:
 
 
 SIGNAL_NAMES: Final = signal.SIGNAL_NAMES
-NUMBER_NAMES: Final = {v: k for k, v in sorted(SIGNAL_NAMES.items(), reverse=True)}
+NUMBER_NAMES: Final = signal.NUMBER_NAMES
 
 
 def signal_name(spec: str) -> str | None:
