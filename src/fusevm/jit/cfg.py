@@ -69,6 +69,11 @@ class Cfg:
         """True when the reachable code is one block falling into the exit."""
         return len(self.rpo) == 2 and self.blocks[self.rpo[0]].succs == [self.exit]
 
+    def back_edge(self, src: int, dst: int) -> bool:
+        """Whether the edge from block `src` to block `dst` goes back: `dst` does not start
+        later (every cycle has such an edge; units poll on them)."""
+        return self.blocks[src].start >= self.blocks[dst].start
+
 
 # -- Expansion of fused ops -------------------------------------------------------------
 

@@ -173,7 +173,7 @@ class _Inference:
 
     def _back(self, src: Node, dst: int) -> bool:
         """True for an edge to a block that does not start later (where units poll)."""
-        return src != ENTRY and self.cfg.blocks[src[0]].start >= self.cfg.blocks[dst].start
+        return src != ENTRY and self.cfg.back_edge(src[0], dst)
 
     def parity_into(self, succ: int) -> int:
         """The iteration parity the current edge brings to block `succ` (0 outside paired

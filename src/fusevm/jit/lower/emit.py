@@ -219,7 +219,7 @@ class _Emitter(Flow):
     def _polls(self, succ: Node) -> bool:
         """True when the edge from the current node into `succ` is a polled back-edge."""
         return (self.current != ENTRY and succ[0] in self.polls.headers
-                and self.cfg.blocks[self.current[0]].start >= self.cfg.blocks[succ[0]].start
+                and self.cfg.back_edge(self.current[0], succ[0])
                 and (self.current, succ) not in self.typing.skips)
 
     def _count_down(self, succ: Node) -> Any:

@@ -64,7 +64,7 @@ def plan(cfg: Cfg) -> Plan:
     headers = frozenset(
         b.index for b in cfg.blocks
         if b.start < len(micro) and micro[b.start].sub == 0
-        and any(cfg.blocks[p].start >= b.start for p in b.preds))
+        and any(cfg.back_edge(p, b.index) for p in b.preds))
     counted: dict[int, Counted] = {}
     paired: dict[int, frozenset[int]] = {}
     for h in headers:
@@ -85,7 +85,7 @@ def _single_entry_body(cfg: Cfg, h: int) -> set[int] | None:
     passing `h`), or None when the loop is entered elsewhere than at its header."""
     header = cfg.blocks[h]
     body = {h}
-    work = [p for p in header.preds if cfg.blocks[p].start >= header.start]
+    work = [p for p in header.preds if cfg.back_edge(p, h)]
     while work:
         b = work.pop()
         if b not in body:
