@@ -29,7 +29,7 @@ import ast
 
 from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
-from fusevm.ops.extbody import BODY_BUILTINS, check_known, parse_statements
+from fusevm.ops.extbody import BODY_BUILTINS, check_known, item_names, parse_statements
 from fusevm.records import dataclass
 from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
 
@@ -78,12 +78,8 @@ def body(*ops: Op, source: str) -> None:
 
 def _make(op: Op, source: str) -> Body:
     spec = op.spec
-    if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
-        raise ValueError(f"{op.name}: a body cannot take an operand-sized run of values")
+    inputs, outputs, operands = item_names(spec)
     text, tree, assigned, read = parse_statements(spec, source)
-    inputs = tuple(n for n, _ in spec.effect.inputs)
-    outputs = tuple(n for n, _ in spec.effect.outputs)
-    operands = tuple(o.name for o in spec.operands)
     if spec.has(F.BRANCH) != ("taken" in assigned):
         raise ValueError(f"{op.name}: a BRANCH op's body, and only one, assigns `taken`")
     temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})

@@ -64,6 +64,15 @@ def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set
     return text, tree, assigned, read
 
 
+def item_names(spec: OpSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The names a body gives the op's stack inputs, its outputs and its operands;
+    ValueError for an op that takes or leaves an operand-sized run of values."""
+    if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
+        raise ValueError(f"{spec.name}: a body cannot take an operand-sized run of values")
+    return (tuple(n for n, _ in spec.effect.inputs), tuple(n for n, _ in spec.effect.outputs),
+            tuple(o.name for o in spec.operands))
+
+
 def check_known(spec: OpSpec, read: set[str], known: set[str]) -> None:
     """ValueError when the body reads a name outside `known`."""
     unknown = read - known
@@ -82,13 +91,9 @@ class ExtBody:
                  "_make")
 
     def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any]) -> None:
-        if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
-            raise ValueError(f"{spec.name}: a body cannot take an operand-sized run of values")
+        self.inputs, self.outputs, self.operands = item_names(spec)
         self.spec = spec
         self.text = source
-        self.inputs = tuple(n for n, _ in spec.effect.inputs)
-        self.outputs = tuple(n for n, _ in spec.effect.outputs)
-        self.operands = tuple(o.name for o in spec.operands)
         self.names = dict(names)
         self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
         self._tree: Any = None
