@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -99,3 +100,34 @@ def test_generated_op_references_are_up_to_date() -> None:
     for path, text in gen_docs.pages().items():
         assert text == path.read_text(), (
             f"{path.name} is stale: run `python -m fusevm.tools.gen_docs`")
+
+
+def _op_counts(node: ast.AST) -> bool:
+    """An int, or a tuple of ints: what a per-op table of stack counts holds."""
+    if isinstance(node, ast.Tuple):
+        return all(_op_counts(e) for e in node.elts)
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def _names_an_op(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+        and node.value.id == "Op"
+
+
+def test_no_module_keeps_a_stack_effect_table_of_its_own() -> None:
+    """Every op's pops and pushes come from its row (`OpSpec.effect`): no module outside
+    `fusevm.ops` maps ops to counts (`{Op.Pop: 1, ...}`, `dict.fromkeys(ops, 2)`)."""
+    src = Path(fusevm.interp.vm.__file__).resolve().parents[1]
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        if path.relative_to(src).parts[0] == "ops":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict) and node.keys and all(
+                    _names_an_op(k) for k in node.keys) and all(
+                    _op_counts(v) for v in node.values):
+                found.append(f"{path.relative_to(src)}:{node.lineno}")
+            elif isinstance(node, ast.Call) and ast.unparse(node.func) == "dict.fromkeys" \
+                    and len(node.args) == 2 and _op_counts(node.args[1]):
+                found.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert not found, "stack counts written by hand: " + ", ".join(found)

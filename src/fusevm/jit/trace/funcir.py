@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from fusevm.chunk import Chunk
-from fusevm.instr import decode
+from fusevm.instr import Instr, decode
 from fusevm.loops import loop_facts, reachable_until
 from fusevm.ops import F, Op
 
@@ -31,11 +31,6 @@ _CMP: Final = {Op.NumLt: "slt", Op.NumLe: "sle", Op.NumGt: "sgt", Op.NumGe: "sge
 _SIMPLE: Final = frozenset({Op.GetSlot, Op.SetSlot, Op.LoadInt, Op.Dup, Op.Swap, Op.Pop,
                             Op.Jump, Op.JumpIfFalse, Op.JumpIfTrue, Op.Call, Op.ReturnValue,
                             Op.Nop}) | set(_ARITH) | set(_UNARY) | set(_CMP)
-
-#: Values each op needs on the stack.
-_POPS: Final = {Op.SetSlot: 1, Op.Pop: 1, Op.Dup: 1, Op.Swap: 2, Op.ReturnValue: 1,
-                Op.JumpIfFalse: 1, Op.JumpIfTrue: 1} | dict.fromkeys(_ARITH, 2) \
-    | dict.fromkeys(_CMP, 2) | dict.fromkeys(_UNARY, 1)
 
 #: Ops that neither branch nor call.
 _STRAIGHT: Final = frozenset(op for op in _SIMPLE - set(_CMP)
@@ -127,8 +122,28 @@ class _Flow:
     may: frozenset[int]
 
 
-def _flow(chunk: Chunk, body: list[int], entry: int, argc: int,
-          callee_argc: Callable[[int], int], to_end: bool) -> _Flow:
+def _effect(instr: Instr) -> tuple[int, int]:
+    """The values the op pops and pushes, from the op table (a `Call`'s are its argument
+    count, which `_check_ops` has checked against its callee's)."""
+    spec = instr[0].spec
+    operands = instr[1:]
+    return spec.effect.pops(spec, operands), spec.effect.pushes(spec, operands)
+
+
+def _successors(instr: Instr, ip: int, end: int, to_end: bool) -> list[int]:
+    """Where control goes after the op at `ip`, from its flags and targets in the op
+    table: a return goes to the chunk's `end` when `to_end` (the root frame's), else
+    nowhere in the code."""
+    spec = instr[0].spec
+    if spec.has(F.RETURN):
+        return [end] if to_end else []
+    out = [instr[1 + i] for i in spec.targets]
+    if not spec.has(F.TERMINATOR):
+        out.append(ip + 1)
+    return out
+
+
+def _flow(chunk: Chunk, body: list[int], entry: int, argc: int, to_end: bool) -> _Flow:
     """Depths and definitions of the code at `entry` (raises NotPure where they do not
     agree, a slot is read before it is set, or control leaves `body`, other than to the
     chunk's end when `to_end`)."""
@@ -143,29 +158,15 @@ def _flow(chunk: Chunk, body: list[int], entry: int, argc: int,
         instr = chunk.ops[ip]
         op = instr[0]
         d = depth[ip]
-        succ: list[tuple[int, int]] = []
-        if op in (Op.GetSlot, Op.LoadInt, Op.Dup):
-            succ = [(ip + 1, d + 1)]
-        elif op in (Op.SetSlot, Op.Pop) or op in _ARITH or op in _CMP:
-            succ = [(ip + 1, d - 1)]
-        elif op in (Op.Swap, Op.Nop) or op in _UNARY:
-            succ = [(ip + 1, d)]
-        elif op is Op.Jump:
-            succ = [(instr[1], d)]
-            leaders.add(instr[1])
-        elif op is Op.JumpIfFalse or op is Op.JumpIfTrue:
-            succ = [(instr[1], d - 1), (ip + 1, d - 1)]
-            leaders.update((instr[1], ip + 1))
-        elif op is Op.Call:
-            n = callee_argc(instr[1])
-            if d < n:
-                raise NotPure(f"op {ip}: a call with fewer values on the stack than arguments")
-            succ = [(ip + 1, d - n + 1)]
-        elif op is Op.ReturnValue and to_end:
-            succ = [(end, d)]  # the root frame's return halts, its stack kept
-        if d < _POPS.get(op, 0):
+        pops, pushes = _effect(instr)
+        if d < pops:
             raise NotPure(f"op {ip} pops below the code's own stack")
-        for t, dt in succ:
+        succ = _successors(instr, ip, end, to_end)
+        if op.spec.has(F.BRANCH):
+            leaders.update(succ)
+        # The root frame's return halts with its stack kept.
+        dt = d if op is Op.ReturnValue else d - pops + pushes
+        for t in succ:
             if t == end and to_end:
                 if end_depth is not None and end_depth != dt:
                     raise NotPure("stack depths differ at the chunk's end")
@@ -201,16 +202,7 @@ def _defined(chunk: Chunk, depth: dict[int, int], entry: int, every: bool,
             out = defined[ip] | {instr[1]} if instr[0] is Op.SetSlot else defined[ip]
             if every and instr[0] is Op.GetSlot and instr[1] not in defined[ip]:
                 raise NotPure(f"op {ip} reads slot {instr[1]} before setting it")
-            targets = []
-            if instr[0] is Op.Jump:
-                targets = [instr[1]]
-            elif instr[0] is Op.JumpIfFalse or instr[0] is Op.JumpIfTrue:
-                targets = [instr[1], ip + 1]
-            elif instr[0] is not Op.ReturnValue:
-                targets = [ip + 1]
-            elif to_end:
-                targets = [end]
-            for t in targets:
+            for t in _successors(instr, ip, end, to_end):
                 old = defined.get(t)
                 new = out if old is None else (old & out if every else old | out)
                 if new != old:
@@ -356,7 +348,7 @@ def function_ir(chunk: Chunk, entry: int, symbol: str = "@rec") -> tuple[list[st
     """The lines of the function at `entry` as `symbol`, its argument count and its words
     of locals (for the native stack bound); raises NotPure."""
     body, argc = function_body(chunk, entry)
-    flow = _flow(chunk, body, entry, argc, lambda _: argc, False)
+    flow = _flow(chunk, body, entry, argc, False)
     width = max(flow.depth.values()) + 1
 
     def call(_: int, vals: list[str], ip: int) -> list[str]:
@@ -451,7 +443,8 @@ def emit_main(chunk: Chunk, argc_of: dict[int, int]) -> tuple[str, MainShape]:
         if e is None or e not in argc_of:
             raise NotPure(f"{chunk.names[name]} is not a native function")
         entries[name] = e
-    flow = _flow(chunk, body, 0, 0, lambda n: argc_of[entries[n]], True)
+    _check_ops(chunk, body, lambda n: argc_of[entries[n]])  # its calls' argument counts
+    flow = _flow(chunk, body, 0, 0, True)
     if flow.end_depth is None:
         raise NotPure("the root code never reaches the chunk's end")
     if flow.must != flow.may:
