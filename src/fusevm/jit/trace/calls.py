@@ -36,7 +36,7 @@ import ctypes
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from fusevm.chunk import Chunk
 from fusevm.jit import runtime
@@ -118,7 +118,12 @@ def _what(chunk: Chunk, entry: int) -> str:
     return f"{chunk.source}: " + ("root code" if entry < 0 else f"function at op {entry}")
 
 
-def cached_code(chunk: Chunk, entry: int) -> tuple[Any, int, int, dict[str, object]] | None:
+#: Machine code from the disk cache: the code, argument count, words of locals and the
+#: rest of its metadata.
+Cached = tuple[Any, int, int, dict[str, object]]
+
+
+def cached_code(chunk: Chunk, entry: int) -> Cached | None:
     """The machine code, argument count, local words and the rest of its metadata from
     the disk cache, or None."""
     from fusevm.jit import cache
@@ -202,15 +207,68 @@ def reoptimize(chunk: Chunk, entry: int, text: str, argc: int, words: int,
     REOPTIMIZER.submit(text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
 
 
-def _swapper(nf: NativeFunction, words: int) -> Callable[[Any], None]:
-    def swap(native: Any) -> None:
-        nf.retired.append(nf.native)
-        # Steps made from now on use the optimised frame's bound; earlier ones keep the
-        # quick code's (smaller) one, which holds for both.
-        nf.native, nf.fn = native, UNIT_FN(native.address)
-        nf.deepest = deepest_calls(words, None)
-        COUNTS["reopts"] += 1
-    return swap
+class Swappable(Protocol):
+    """Native code calls run (`fn`), replaced once by its re-optimised version; the code
+    replaced stays mapped (`retired`): a call may be running it."""
+
+    native: Any
+    fn: Any
+    retired: list[Any]
+
+
+T = TypeVar("T", bound=Swappable)
+
+#: The code at an entry as a fresh compile needs it: IR text, argument count, words of
+#: locals and metadata for the disk cache; raises NotPure.
+Emitter = Callable[[], tuple[str, int, int, dict[str, object]]]
+#: What the caller makes of machine code: (native, its IR when it is quick code to be
+#: re-optimised, argument count, words of locals, metadata) -> the object calls use.
+Maker = Callable[[Any, str | None, int, int, dict[str, object]], T]
+
+
+def make_native(chunk: Chunk, entry: int, cached: Cached | None, emit: Emitter,
+                made: Maker[T], rebound: Callable[[T, int], None], counts: dict[str, int],
+                refusal: str) -> T | None:
+    """The native code at `entry` as `made` makes it: `cached` (from the disk cache), or
+    compiled from `emit()`'s IR (quickly first when a background re-optimisation follows;
+    quick code from the disk cache is re-optimised too). Once the re-optimised code is in
+    place, `rebound(found, words)` updates what depends on it. None when the code is not
+    pure (`refusal` logged) or did not compile. `counts` gets compiled, refused, reopts."""
+    cfg = get_config()
+    reopt = reoptimizes(cfg)
+    native: Any = None
+    text: str | None = None
+    argc = words = 0
+    meta: dict[str, object] = {}
+    if cached is not None:
+        native, argc, words, meta = cached
+        if (native.pipeline, native.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen):
+            reopt = False
+        elif not reopt:
+            native = None  # quick code, and no re-optimisation to replace it
+    if native is None or reopt:
+        try:
+            text, argc, words, meta = emit()
+        except NotPure as e:
+            counts["refused"] += 1
+            runtime.log(f"{_what(chunk, entry)}: {refusal} ({e})")
+            return None
+    if native is None:
+        assert text is not None
+        native = compiled_code(chunk, entry, text, argc, words, meta)
+        if native is None:
+            return None
+    quick = text if reopt else None
+    found = made(native, quick, argc, words, meta)
+    counts["compiled"] += 1
+    if quick is not None:
+        def swap(better: Any) -> None:
+            found.retired.append(found.native)
+            found.native, found.fn = better, UNIT_FN(better.address)
+            rebound(found, words)
+            counts["reopts"] += 1
+        reoptimize(chunk, entry, quick, argc, words, swap, meta)
+    return found
 
 
 def describe(chunk: Chunk) -> list[str]:
@@ -244,41 +302,24 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
     key = (chunk.digest(), entry)
     if key in _compiled:
         return _compiled[key]
-    found: NativeFunction | None = None
-    cfg = get_config()
-    reopt = reoptimizes(cfg)
-    native: Any = None
-    text: str | None = None  # the IR, when this code is to be re-optimised
-    cached = cached_code(chunk, entry)
-    if cached is not None:
-        native, argc, words, _ = cached
-        if (native.pipeline, native.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
-            # Quick code a process stored before its re-optimisation finished.
-            if reopt:
-                text = emit_ir(chunk, entry)[0]
-            else:
-                native = None
-    if native is None:
-        try:
-            text, argc, words = emit_ir(chunk, entry)
-        except NotPure as e:
-            COUNTS["refused"] += 1
-            runtime.log(f"{chunk.source}: function at op {entry}: no native self-calls "
-                        f"({e})")
-        else:
-            native = compiled_code(chunk, entry, text, argc, words)
-    if native is not None:
-        quick = text is not None and reopt
-        deepest = deepest_calls(words, text if quick else None)
-        found = NativeFunction(entry, argc, native, UNIT_FN(native.address), deepest)
-        COUNTS["compiled"] += 1
+
+    def made(native: Any, quick: str | None, argc: int, words: int,
+             _: dict[str, object]) -> NativeFunction:
         runtime.log(f"{chunk.source}: function at op {entry}: runs with native "
                     f"self-calls ({argc} Int arguments)")
-        if quick:
-            assert text is not None
-            reoptimize(chunk, entry, text, argc, words, _swapper(found, words))
+        return NativeFunction(entry, argc, native, UNIT_FN(native.address),
+                              deepest_calls(words, quick))
+
+    def rebound(nf: NativeFunction, words: int) -> None:
+        # Steps made from now on use the optimised frame's bound; earlier ones keep the
+        # quick code's (smaller) one, which holds for both.
+        nf.deepest = deepest_calls(words, None)
+
+    found = make_native(chunk, entry, cached_code(chunk, entry),
+                        lambda: (*emit_ir(chunk, entry), {}), made, rebound, COUNTS,
+                        "no native self-calls")
     _compiled[key] = found
-    while len(_compiled) > cfg.max_units:
+    while len(_compiled) > get_config().max_units:
         _compiled.popitem(last=False)
     return found
 

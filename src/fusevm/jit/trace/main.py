@@ -95,56 +95,34 @@ def _bounds(text: str | None, shape: MainShape) -> list[int]:
 
 
 def _build(chunk: Chunk, argc_of: dict[int, int],
-           cached: tuple[Any, int, int, dict[str, object]] | None) -> NativeMain | None:
+           cached: calls.Cached | None) -> NativeMain | None:
     """The native root code: `cached` (from the disk cache) or compiled. Code from the
     disk cache comes with its shape, so no IR is emitted unless it is to be
     re-optimised."""
-    cfg = get_config()
-    reopt = calls.reoptimizes(cfg)
-    native: Any = None
-    shape: MainShape | None = None
     if cached is None:
         cached = calls.cached_code(chunk, _MAIN_ENTRY)
     if cached is not None:
-        native, shape = cached[0], MainShape.from_json(cached[3].get("shape"))
+        shape = MainShape.from_json(cached[3].get("shape"))
         if shape is None or not set(shape.callees) <= set(argc_of):
-            native, shape = None, None
-        elif (native.pipeline, native.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen):
-            reopt = False
-        elif not reopt:
-            native = None  # quick code, and no re-optimisation to replace it
-    text: str | None = None
-    if native is None or reopt:
-        try:
-            text, shape = emit_main(chunk, argc_of)
-        except NotPure as e:
-            COUNTS["refused"] += 1
-            runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
-            return None
-    assert shape is not None
-    extra: dict[str, object] = {"shape": shape.as_json()}
-    if native is None:
-        assert text is not None
-        native = calls.compiled_code(chunk, _MAIN_ENTRY, text, 0, shape.size(), extra)
-        if native is None:
-            return None
-    quick = reopt and native.pipeline == calls.QUICK_PIPELINE
-    found = NativeMain(shape, native, calls.UNIT_FN(native.address),
-                       _bounds(text if quick else None, shape))
-    COUNTS["compiled"] += 1
-    runtime.log(f"{chunk.source}: root code runs whole natively, with the native "
-                f"functions at ops {list(shape.callees)}")
-    if quick:
-        assert text is not None
-        done = shape
+            cached = None
 
-        def swap(better: Any) -> None:
-            found.retired.append(found.native)
-            found.native, found.fn = better, calls.UNIT_FN(better.address)
-            found.deepest = _bounds(None, done)
-            COUNTS["reopts"] += 1
-        calls.reoptimize(chunk, _MAIN_ENTRY, text, 0, shape.size(), swap, extra)
-    return found
+    def emit() -> tuple[str, int, int, dict[str, object]]:
+        text, shape = emit_main(chunk, argc_of)
+        return text, 0, shape.size(), {"shape": shape.as_json()}
+
+    def made(native: Any, quick: str | None, _argc: int, _words: int,
+             meta: dict[str, object]) -> NativeMain:
+        shape = MainShape.from_json(meta.get("shape"))
+        assert shape is not None
+        runtime.log(f"{chunk.source}: root code runs whole natively, with the native "
+                    f"functions at ops {list(shape.callees)}")
+        return NativeMain(shape, native, calls.UNIT_FN(native.address), _bounds(quick, shape))
+
+    def rebound(nm: NativeMain, _words: int) -> None:
+        nm.deepest = _bounds(None, nm.shape)
+
+    return calls.make_native(chunk, _MAIN_ENTRY, cached, emit, made, rebound, COUNTS,
+                             "no native whole run")
 
 
 def native_main(chunk: Chunk) -> NativeMain | None:
