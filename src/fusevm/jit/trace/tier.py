@@ -493,19 +493,14 @@ def _stitch(vm: VM, a: Anchor, t: Trace, k: int, child: Trace, nxt: int,
     trace with it); why not, or None."""
     assert a.root is not None
     t.children[k] = child
-    try:
-        new = build_tree(vm.chunk, a.root, cfg)
-        failure = _compile_now(vm, new) if nxt == a.start and not _reference else None
-        if failure is not None:
-            raise Aborted(Abort.COMPILE, failure)
-    except Aborted as e:
+    why = _rebuild(vm, a, cfg, nxt == a.start)
+    if why is not None:
         del t.children[k]
         try:
             build_tree(vm.chunk, a.root, cfg)  # the previous traces' IR again
         except Aborted:
             pass  # IR text for jit-dump only: the units in use are built
-        return e
-    _merged(a, new)
+        return why
     COUNTS["side_traces"] += 1
     assert child.ir is not None
     runtime.log(f"{_where(a, child)}: compiled, stitched to exit {k} "
@@ -517,29 +512,35 @@ def _merge(vm: VM, a: Anchor, cfg: TraceJitConfig) -> None:
     """Rebuild the tree with its linked side traces stitched in (the VM is at the loop
     header: the state a tree is compiled for); on failure the links stay."""
     assert a.root is not None
-    try:
-        new = build_tree(vm.chunk, a.root, cfg)
-        failure = None if _reference else _compile_now(vm, new)
-        if failure is not None:
-            raise Aborted(Abort.COMPILE, failure)
-    except Aborted as e:
+    why = _rebuild(vm, a, cfg, True)
+    if why is not None:
         a.merge_failed = True
-        runtime.log(f"{_where(a)}: linked side traces stay linked ({e})")
+        runtime.log(f"{_where(a)}: linked side traces stay linked ({why})")
         return
-    _merged(a, new)
     runtime.log(f"{_where(a)}: linked side traces stitched in ({len(a.root.walk())} "
                 f"traces, one unit)")
 
 
-def _merged(a: Anchor, new: Tree) -> None:
-    """`new` (every trace of the anchor stitched in) is the anchor's tree from now on."""
+def _rebuild(vm: VM, a: Anchor, cfg: TraceJitConfig, compile_now: bool) -> Aborted | None:
+    """Rebuild the anchor's tree with every trace stitched in, compiled at once for the
+    VM's state when `compile_now` (the VM is at the loop header); on success it is the
+    anchor's tree from now on, its links gone; else why not (the old tree stays)."""
     assert a.root is not None
-    if any(t.link is not None for t in a.root.walk()):
+    try:
+        new = build_tree(vm.chunk, a.root, cfg)
+        failure = _compile_now(vm, new) if compile_now and not _reference else None
+        if failure is not None:
+            raise Aborted(Abort.COMPILE, failure)
+    except Aborted as e:
+        return e
+    traces = a.root.walk()
+    if any(t.link is not None for t in traces):
         COUNTS["merges"] += 1
-    for t in a.root.walk():
+    for t in traces:
         t.link = None
     a.tree = new
     a.merge_due = False
+    return None
 
 
 # -- metadata -----------------------------------------------------------------------------
