@@ -216,3 +216,26 @@ def test_generated_root_codes_exercise_every_path() -> None:
             test_generated_root_codes_agree_with_the_interpreter(seed)
     for key in ("compiled", "runs", "fallbacks", "refused"):
         assert _pure_totals.get(key, 0) > 0, (key, _pure_totals)
+
+
+def test_runs_of_a_chunk_without_functions_do_not_load_the_native_root_code() -> None:
+    """Only root code calling functions can run whole natively (`main_body`): a chunk
+    with none is interpreted without loading `trace.main` (nor what it imports)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[2] / "src"
+    script = ("import sys\n"
+              "from fusevm import VM\n"
+              "from fusevm.asm import assemble\n"
+              "chunk = assemble('LoadConst \"s\"\\nPrintLn 1\\nLoadInt 1\\nFIB')\n"
+              "for _ in range(3):\n"
+              "    vm = VM(chunk); vm.enable_tracing_jit(); assert vm.run() == 1\n"
+              "print('fusevm.jit.plan' in sys.modules, 'fusevm.jit.trace.main' in sys.modules)\n")
+    for text, loaded in ((script.replace("\\nFIB", ""), "False"),
+                         (script.replace("FIB", "ReturnValue\\n" + FIB_SUB.replace(
+                             "\n", "\\n")), "True")):
+        proc = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True,
+                              env={"PYTHONPATH": str(src)}, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines()[-1] == f"True {loaded}"

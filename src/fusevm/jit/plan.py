@@ -63,8 +63,9 @@ def try_run(hook: JitHook, vm: VM) -> bool:
         hook._chunk = chunk
     plan = hook._plan
     if plan is None:
-        # Root code calling functions the trace tier made native may run whole.
-        if not hook.tracing or hook.force is not None:
+        # Root code calling functions the trace tier made native may run whole; a chunk
+        # without functions has none to call, and its runs do not load that code.
+        if not hook.tracing or hook.force is not None or not chunk.sub_entries:
             return False
         from fusevm.jit.trace.main import try_run as run_main
         return run_main(vm, hook.fuel_addr)
