@@ -72,11 +72,20 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     make = table.get(index)
     if make is not None:
         return make
+    make = table[index] = _compile(chunk, index, seen, None)
+    COUNTERS.compiles += 1
+    return make
+
+
+def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
+             generic: dict[int, Guard] | None) -> Any:
+    """The `make` function of region `index`: its specialised code (`seen`, from the disk
+    cache when it is there), or with `generic` (the specialised code's guards) its
+    generic code; the time it takes is counted."""
     started = time.perf_counter()
     cp = plan(chunk)
     region = cp.regions[index]
-    name = f"<baseline {chunk.source} @{region.entry}>"
-    found = diskcache.load(chunk, cp, index, seen)
+    found = None if generic is not None else diskcache.load(chunk, cp, index, seen)
     if found is not None:
         code, line_ip, written, consts, guards = found
     else:
@@ -87,20 +96,24 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
         if paused:
             gc.disable()
         try:
-            gen = generate(chunk, cp, region, seen)
+            if generic is None:
+                gen = generate(chunk, cp, region, seen)
+                name = f"<baseline {chunk.source} @{region.entry}>"
+            else:
+                gen = generate_generic(chunk, cp, region, generic)
+                name = f"<generic {chunk.source} @{region.entry}>"
             code = compile(gen.source, name, "exec")
         finally:
             if paused:
                 gc.enable()
         line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
-        diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
+        if generic is None:
+            diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     if guards is not None:
         namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
     make = _load(code, namespace, line_ip, written, cp.analysis.depth)
-    table[index] = make
-    COUNTERS.compiles += 1
     COUNTERS.compile_seconds += time.perf_counter() - started
     return make
 
@@ -132,17 +145,9 @@ def _generic(chunk_ref: weakref.ref[Chunk], index: int,
 
     def make(vm: VM, plain: list[Step], code: list[Step], steps: dict[int, Step]) -> Any:
         if not made:
-            started = time.perf_counter()
             chunk = chunk_ref()
             assert chunk is not None  # a VM running its code holds it
-            cp = plan(chunk)
-            gen = generate_generic(chunk, cp, cp.regions[index], guards)
-            name = f"<generic {chunk.source} @{cp.regions[index].entry}>"
-            namespace: dict[str, Any] = dict(ENV)
-            namespace.update(gen.constants)
-            made.append(_load(compile(gen.source, name, "exec"), namespace, gen.line_ip,
-                              gen.written, cp.analysis.depth))
-            COUNTERS.compile_seconds += time.perf_counter() - started
+            made.append(_compile(chunk, index, None, guards))
         return made[0](vm, plain, code, steps)
     return make
 
@@ -275,7 +280,7 @@ def _root(chunk: Chunk, h: int) -> bool:
         return True  # all of it is the root's (no region needs planning to know)
     cp = plan(chunk)
     index = cp.region_of.get(h)
-    return index is not None and cp.regions[index].entry == 0
+    return index is not None and cp.regions[index].root
 
 
 def simple_loop(chunk: Chunk, facts: LoopFacts, h: int) -> bool:
@@ -395,7 +400,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     found = bound.get(index)
     if found is None or found[0] is not vm._code:
         if entered is not None:
-            final = not again and cp.regions[index].entry == 0
+            final = not again and cp.regions[index].root
             wait = worth_after(chunk, index, h, entered, vm.slots, final)
             if wait is None or wait:
                 return wait

@@ -35,6 +35,12 @@ class Region:
     hot: frozenset[int]  # hot points among the ops
     stop: int | None  # a block's end: reaching it leaves the region
 
+    @property
+    def root(self) -> bool:
+        """Whether this is the chunk's root code (run once a run), not a function or a
+        block (which may run any number of times)."""
+        return self.entry == 0
+
 
 @dataclass(frozen=True, slots=True)
 class ChunkPlan:
