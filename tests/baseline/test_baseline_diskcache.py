@@ -167,3 +167,17 @@ def test_awk_regions_with_inlined_extension_ops_are_cached(tmp_path: Path) -> No
     assert cold["bodies"] >= 1
     assert cold["stores"] == 1 + cold["bodies"] + cold["compiles"]
     assert (warm["loads"], warm["stores"], warm["rejects"]) == (cold["stores"], 0, 0)
+
+
+@pytest.mark.parametrize("ip, operand", [(0, "value"), (12, "name"), (7, "slot_2")])
+def test_an_operand_constant_s_name_reads_back(ip: int, operand: str) -> None:
+    """The disk cache finds a bound constant's op and operand again from the name the code
+    generator gave it: one function spells it, one reads it."""
+    from fusevm.baseline.pieces import operand_local, operand_of
+    assert operand_of(operand_local(ip, operand)) == (ip, operand)
+
+
+@pytest.mark.parametrize("name", ["k", "k_x", "kx_y", "s0", "k1", "k1_", "k٣_x", "k1_2x"])
+def test_other_names_are_no_operand_constants(name: str) -> None:
+    from fusevm.baseline.pieces import operand_of
+    assert operand_of(name) is None

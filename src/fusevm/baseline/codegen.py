@@ -50,6 +50,7 @@ from .pieces import (
     flush,
     frame_spelling,
     is_literal,
+    operand_local,
     reload,
     stack_locals,
     type_test,
@@ -271,7 +272,7 @@ class _Gen:
             if is_literal(value):
                 names[operand.name] = ast.Constant(value)
             else:
-                bound = f"k{ip}_{operand.name}"
+                bound = operand_local(ip, operand.name)
                 self.consts[bound] = value
                 names[operand.name] = ast.Name(bound, ast.Load())
         for temp in b.temps:

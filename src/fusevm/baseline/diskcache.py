@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
-import re
 import sys
 from types import CodeType
 
 from .fold import TYPES
+from .pieces import operand_of
 from .types import Env
 
 TYPE_CHECKING = False
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from .regions import ChunkPlan
 
 TAG: Final = "code"
-_BOUND = re.compile(r"k(\d+)_(\w+)")
 
 
 
@@ -66,14 +65,15 @@ def _key(chunk: Chunk, index: int, seen: tuple[int, Env] | None) -> bytes:
 
 
 def _operand(cp: ChunkPlan, name: str) -> tuple[int, int]:
-    """Where bound constant `name` (`k<ip>_<operand>`) comes from: op and operand index."""
-    m = _BOUND.fullmatch(name)
-    if m is None:
+    """Where bound constant `name` (`pieces.operand_local`) comes from: op and operand
+    index."""
+    found = operand_of(name)
+    if found is None:
         raise KeyError(name)
-    ip = int(m.group(1))
+    ip, operand = found
     d = cp.analysis.decoded[ip]
     names = [o.name for o in d.spec.operands]
-    return ip, names.index(m.group(2))
+    return ip, names.index(operand)
 
 
 #: The source of a constant made from an extension op's declaration (`extbodies`):

@@ -2,7 +2,8 @@
 
 The code generator (`codegen`) and the direct forms (`direct`) spell the same things the
 same way: the operand stack's locals by depth (`s0, s1, ...`), moving them to and from
-vm.stack, an op body's statements copied with its names bound, where a local's value is
+vm.stack, an op body's statements copied with its names bound (an operand that is not a
+literal by a name of its own, which the disk cache reads back), where a local's value is
 while the interpreter has it, and a guard's test of exact types.
 """
 
@@ -81,6 +82,21 @@ def is_literal(value: Any) -> bool:
     if type(value) is float:
         return math.isfinite(value)
     return type(value) in (int, bool)
+
+
+def operand_local(ip: int, operand: str) -> str:
+    """The name region code binds op `ip`'s non-literal operand `operand` to (its value
+    is a constant of the code's namespace; `operand_of` reads the name back)."""
+    return f"k{ip}_{operand}"
+
+
+def operand_of(name: str) -> tuple[int, str] | None:
+    """The op and operand name of a name `operand_local` made, else None."""
+    ip, sep, operand = name[1:].partition("_")
+    if name[:1] != "k" or not sep or not (ip.isascii() and ip.isdigit()) \
+            or not operand.isidentifier():
+        return None
+    return int(ip), operand
 
 
 def unparse(stmts: list[ast.stmt]) -> str:
