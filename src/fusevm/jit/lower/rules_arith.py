@@ -55,7 +55,7 @@ def mod(cx: Cx, d: Decoded) -> None:
         cx.push(domain_nan(cx, cx.call_helper(Helper.FMOD, x, y), x, y))
 
 
-@lowers(Op.Pow)
+@lowers(Op.Pow, Op.PowFloat)  # the same operation (the Math section's name for it)
 def pow_(cx: Cx, d: Decoded) -> None:
     b = cx.to_float(cx.pop())
     a = cx.to_float(cx.pop())

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from fusevm.instr import Decoded
 from fusevm.jit.abi import Helper, TrapCode
 from fusevm.jit.lower.cx import Cx
-from fusevm.jit.lower.ieee import domain_nan, nan_when, pow_nan
+from fusevm.jit.lower.ieee import domain_nan, nan_when
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
 from fusevm.values import INT_MIN
@@ -66,13 +66,6 @@ for _op, _helper in ((Op.SinFloat, Helper.SIN), (Op.CosFloat, Helper.COS),
                      (Op.SinhFloat, Helper.SINH), (Op.CoshFloat, Helper.COSH),
                      (Op.TanhFloat, Helper.TANH)):
     lowers(_op)(_unary_helper(_helper))
-
-
-@lowers(Op.PowFloat)
-def pow_float(cx: Cx, d: Decoded) -> None:
-    b = cx.to_float(cx.pop())
-    a = cx.to_float(cx.pop())
-    cx.push(pow_nan(cx, cx.call_helper(Helper.POW, a, b), a, b))
 
 
 @lowers(Op.Atan2Float)
