@@ -317,14 +317,8 @@ def _emit_code(chunk: Chunk, flow: _Flow, entry: int, argc: int, poll_entry: boo
             if op is Op.JumpIfFalse:
                 yes, no = no, yes
             lines.append(f"  br i1 {c}, label {yes}, label {no}")
-            if instr[1] <= ip:
-                lines.append(f"P{ip}:")
-                poll(instr[1])
         elif op is Op.Jump:
             lines.append(f"  br label {_edge(ip, instr[1])}")
-            if instr[1] <= ip:
-                lines.append(f"P{ip}:")
-                poll(instr[1])
         elif op is Op.Call:
             k = instr[2]
             vals = [tmp() for _ in range(k)]
@@ -336,6 +330,9 @@ def _emit_code(chunk: Chunk, flow: _Flow, entry: int, argc: int, poll_entry: boo
         elif op is Op.ReturnValue:
             v = tmp()
             lines += [f"  {v} = load i64, ptr %t{d - 1}", f"  ret i64 {v}"]
+        if op.spec.has(F.BRANCH) and instr[1] <= ip:  # a back edge, through its poll
+            lines.append(f"P{ip}:")
+            poll(instr[1])
     return lines
 
 
