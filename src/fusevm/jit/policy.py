@@ -55,16 +55,26 @@ _planner: ModuleType | None = None
 _uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 
-def _find(name: str) -> bool:
-    """Whether top-level module `name` can be imported: what `importlib.util.find_spec`
-    asks, without importing importlib.util (which loads contextlib, a start-up cost)."""
-    if name in sys.modules:
-        return sys.modules[name] is not None
+def find_spec(name: str) -> Any:
+    """The import spec of top-level module `name` (None: it cannot be imported), as
+    `importlib.util.find_spec` gives it, without importing importlib.util (which loads
+    contextlib, a start-up cost)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module.__spec__
     for finder in sys.meta_path:
         find = getattr(finder, "find_spec", None)
-        if find is not None and find(name, None) is not None:
-            return True
-    return False
+        spec = None if find is None else find(name, None)
+        if spec is not None:
+            return spec
+    return None
+
+
+def _find(name: str) -> bool:
+    """Whether top-level module `name` can be imported."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    return find_spec(name) is not None
 
 
 def llvmlite_available() -> bool:
