@@ -80,18 +80,32 @@ def prepared() -> list[tuple[str, Any, Analysis, tuple[int, ...], list[Any]]]:
     return out
 
 
-def child_times(rotate: int, load: bool) -> None:
+def check_records() -> None:
+    """Do every mapped record's first-use work now (checksum, decoding, checks, its
+    `Native`), untimed: what a load costs without it is then measurable apart."""
+    from fusevm.jit.cache import native
+    for p in cache.STORE._packs.values():
+        for rec in p.index.values():
+            rec.verify()
+            if rec.derived is None:
+                native._described(rec)
+
+
+def child_times(rotate: int, load: bool, checked: bool = False) -> None:
     """In a fresh process: get every unit once, in turn, timing each in this thread's CPU
     time, then its first call's context (`prepare`); prints JSON. `load`: as the runtime
     gets a unit it has not got (`runtime.unit_for`), from the warm cache (llvmlite is
-    never imported); else `tier.compile`."""
+    never imported); else `tier.compile`. `checked`: after the first load, every
+    record's first-use work is done before the others are timed."""
     import json
     cfg = get_config()
     units = prepared()
     units = units[rotate:] + units[:rotate]
     times: dict[str, float] = {}
     prepare: dict[str, float] = {}
-    for name, tier, an, kinds, slots in units:
+    for i, (name, tier, an, kinds, slots) in enumerate(units):
+        if i == 1 and checked:
+            check_records()
         t0 = time.thread_time()
         if load:
             unit = runtime.unit_for(tier, an, slots, False, 0)
@@ -118,7 +132,8 @@ def child_times(rotate: int, load: bool) -> None:
                       "first": units[0][0]}))
 
 
-def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool
+def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool,
+                checked: bool = False
                 ) -> tuple[dict[str, list[float]], list[float], dict[str, list[float]],
                            list[float]]:
     """Per unit, the times of `child_times` over fresh processes (the order rotates),
@@ -131,7 +146,7 @@ def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool
     prepare: list[float] = []
     for r in range(max(rounds, len(units))):
         out = subprocess.run([sys.executable, "-c", "import bench_cache as b; "
-                              f"b.child_times({r % len(units)}, {load})"],
+                              f"b.child_times({r % len(units)}, {load}, {checked})"],
                              env=env, capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"child process failed: {out.stderr[-2000:]}")
@@ -155,7 +170,9 @@ def bench_units(rounds: int, tmp: Path) -> None:
     print("on its own (`first`; the order rotates) and the columns are the medians of the")
     print("other units. `load 3rd`: each process then loads every unit twice more (a new")
     print("Unit from the mapped record each time, the record checked already), and this is")
-    print("the third; CPython runs code it has run a few times faster. `warm compile` and")
+    print("the third; CPython runs code it has run a few times faster. `load chk`: a load")
+    print("in a fresh process whose record's first-use work was done beforehand (the")
+    print("load's code runs for the first times, the record is checked). `warm compile` and")
     print("`O2`: compiles in this long-running process. Not in either column: a unit's")
     print("first call builds its context (`prepare`, the same for compiled and loaded")
     print("units; its median is given below).\n")
@@ -179,19 +196,23 @@ def bench_units(rounds: int, tmp: Path) -> None:
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env["PYTHONPATH"]
     compiled, first_compile, _, _ = fresh_times(rounds, units, env, False)
     loaded, first_load, again, prepare = fresh_times(rounds, units, env, True)
-    print(f"{'unit':<16} {'compile':>8} {'load':>8} {'ratio':>6} {'load 3rd':>9} "
-          f"{'ratio':>6} {'warm compile':>13} {'O2':>7}")
+    checked, _, _, _ = fresh_times(rounds, units, env, True, checked=True)
+    print(f"{'unit':<16} {'compile':>8} {'load':>8} {'ratio':>6} {'load chk':>9} "
+          f"{'load 3rd':>9} {'ratio':>6} {'warm compile':>13} {'O2':>7}")
     ratios: list[float] = []
     ratios3: list[float] = []
     for name, *_ in units:
-        c, w_, w3, wc, o = (statistics.median(x[name]) * 1e3
-                            for x in (compiled, loaded, again, warm_compile, opt))
+        c, w_, wk, w3, wc, o = (statistics.median(x[name]) * 1e3
+                                for x in (compiled, loaded, checked, again, warm_compile, opt))
         ratios.append(c / w_)
         ratios3.append(c / w3)
-        print(f"{name:<16} {c:8.3f} {w_:8.4f} {c / w_:5.0f}x {w3:9.4f} {c / w3:5.0f}x "
-              f"{wc:13.3f} {o:7.2f}")
+        print(f"{name:<16} {c:8.3f} {w_:8.4f} {c / w_:5.0f}x {wk:9.4f} {w3:9.4f} "
+              f"{c / w3:5.0f}x {wc:13.3f} {o:7.2f}")
     print(f"\nmedian compile/load ratio (fresh processes): {statistics.median(ratios):.0f}x "
-          f"(min {min(ratios):.0f}x); loads on the third pass (the loading code has run "
+          f"(min {min(ratios):.0f}x); loads of records checked beforehand: "
+          f"{statistics.median(v for x in checked.values() for v in x) * 1e6:.1f} us, "
+          f"all loads: {statistics.median(v for x in loaded.values() for v in x) * 1e6:.1f}"
+          f" us; loads on the third pass (the loading code has run "
           f"before): {statistics.median(ratios3):.0f}x (min {min(ratios3):.0f}x). A "
           f"process's first unit: compile {statistics.median(first_compile) * 1e3:.1f} ms, "
           f"load {statistics.median(first_load) * 1e3:.2f} ms. A unit's first call "

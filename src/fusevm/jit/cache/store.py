@@ -1,7 +1,7 @@
 """The cache directory: entry files, their header, atomic writes, size control, counters.
 
 One directory holds every kind of entry. Native code (`lin`, `blk`, `trc`) goes into one
-pack file per key space (`pack.py`; `load_packed`, `store_packed`, `find`); every other
+pack file per key space (`pack.py`; `load_packed`, `load_in`, `store_packed`); every other
 entry is a file of its own named `<32 hex>.<tag>.fjit` after the BLAKE2b digest of its
 full key. Such a file is:
 
