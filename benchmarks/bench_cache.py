@@ -1,6 +1,6 @@
 """Disk-cache benchmark: per-unit load vs compile, warm process start-up, awk second runs.
 
-    PYTHONPATH=src python benchmarks/bench_cache.py [--quick]
+    PYTHONPATH=src python benchmarks/bench_cache.py [--quick] [--profile]
 
 Three measurements, each interleaved (cold and warm alternate) and reported as medians:
 
@@ -22,6 +22,9 @@ Three measurements, each interleaved (cold and warm alternate) and reported as m
    nothing at all), the stricter reading.
 3. `fusevm awk -f` on a generated 3,000-statement program: first run (empty cache) vs
    second run (the compiled chunk loads from disk). Goal: second run >= 3x faster.
+
+`--profile` instead counts what one such load runs in a fresh process (the third unit
+it loads): its bytecodes and Python calls per function, traced opcode by opcode.
 
 Processes run with PYTHONDONTWRITEBYTECODE unset so Python's own .pyc files are used, as
 in an installed fusevm (otherwise every process recompiles ~100 modules first). Wall
@@ -130,6 +133,56 @@ def child_times(rotate: int, load: bool, checked: bool = False) -> None:
     assert load != ("llvmlite" in sys.modules)
     print(json.dumps({"times": times, "again": again, "prepare": prepare,
                       "first": units[0][0]}))
+
+
+def child_profile() -> None:
+    """In a fresh process with the warm cache: load two units, then trace the third load
+    opcode by opcode; prints the bytecodes and calls per function (`--profile`)."""
+    from collections import Counter
+    from types import FrameType
+    units = prepared()
+    ops: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+
+    def where(frame: FrameType) -> str:
+        return f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_qualname}"
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            ops[where(frame)] += 1
+        return local
+
+    def enter(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        calls[where(frame)] += 1
+        return local
+    for i, (name, tier, an, _, slots) in enumerate(units[:3]):
+        if i == 2:
+            sys.settrace(enter)
+        unit = runtime.unit_for(tier, an, slots, False, 0)
+        sys.settrace(None)
+        assert unit is not None, f"{name} did not load"
+    assert "llvmlite" not in sys.modules
+    print(f"one load ({units[2][0]}): {sum(ops.values())} bytecodes in "
+          f"{sum(calls.values())} Python calls\n")
+    print(f"{'bytecodes':>9} {'calls':>5}  function")
+    for fn, n in ops.most_common():
+        print(f"{n:9d} {calls[fn]:5d}  {fn}")
+
+
+def profile_load(tmp: Path) -> None:
+    """Store every unit, then profile one load in a fresh process (`child_profile`)."""
+    cfg = get_config()
+    for _, tier, an, kinds, _ in prepared():
+        key = cache.unit_key(tier.NAME, an, kinds, False, cfg)
+        assert key is not None and cache.store_unit(key, tier.compile(an, kinds, False, cfg))
+    env = child_env(tmp / "units")
+    env["PYTHONPATH"] = str(HERE) + os.pathsep + env["PYTHONPATH"]
+    out = subprocess.run([sys.executable, "-c", "import bench_cache as b; b.child_profile()"],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"child process failed: {out.stderr[-2000:]}")
+    print(out.stdout)
 
 
 def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool,
@@ -359,12 +412,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     ap.add_argument("--statements", type=int, default=3000)
+    ap.add_argument("--profile", action="store_true",
+                    help="only count the bytecodes of one load in a fresh process")
     args = ap.parse_args()
     rounds = 3 if args.quick else 9
     with tempfile.TemporaryDirectory(prefix="fusevm-bench-cache-") as t:
         tmp = Path(t)
         cache.set_dir(tmp / "units")
         runtime.reset()
+        if args.profile:
+            profile_load(tmp)
+            return
         bench_units(rounds, tmp)
         bench_startup(rounds, tmp)
         bench_awk(max(3, rounds // 2), tmp, args.statements)
