@@ -385,11 +385,11 @@ def test_the_directory_is_worked_out_once_per_configuration(tmp_path: Path) -> N
 def test_find_spec_is_the_one_lookup_of_an_importable_module() -> None:
     import sys
 
-    from fusevm.jit import policy
-    assert policy.find_spec("os") is sys.modules["os"].__spec__
-    assert policy.find_spec("no_such_module_here") is None
+    from fusevm.jit import config, policy
+    assert config.find_spec("os") is sys.modules["os"].__spec__
+    assert config.find_spec("no_such_module_here") is None
     assert not policy._find("no_such_module_here") and policy._find("os")
-    found = policy.find_spec("llvmlite")
+    found = config.find_spec("llvmlite")
     assert (found is not None) == policy._find("llvmlite")
     if found is None:
         assert native.llvm_identity() == ("no-llvmlite",)

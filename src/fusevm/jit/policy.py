@@ -31,7 +31,7 @@ from __future__ import annotations
 import sys
 import weakref
 
-from fusevm.jit.config import get_config
+from fusevm.jit.config import find_spec, get_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,23 +55,8 @@ _planner: ModuleType | None = None
 _uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 
-def find_spec(name: str) -> Any:
-    """The import spec of top-level module `name` (None: it cannot be imported), as
-    `importlib.util.find_spec` gives it, without importing importlib.util (which loads
-    contextlib, a start-up cost)."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return module.__spec__
-    for finder in sys.meta_path:
-        find = getattr(finder, "find_spec", None)
-        spec = None if find is None else find(name, None)
-        if spec is not None:
-            return spec
-    return None
-
-
 def _find(name: str) -> bool:
-    """Whether top-level module `name` can be imported."""
+    """Whether top-level module `name` can be imported (`config.find_spec`)."""
     if name in sys.modules:
         return sys.modules[name] is not None
     return find_spec(name) is not None

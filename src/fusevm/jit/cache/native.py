@@ -35,8 +35,8 @@ from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
 from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
+from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
-from fusevm.jit.policy import find_spec
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
 
