@@ -1,6 +1,6 @@
 """Disk-cache benchmark: per-unit load vs compile, warm process start-up, awk second runs.
 
-    PYTHONPATH=src python benchmarks/bench_cache.py [--quick]
+    PYTHONPATH=src python benchmarks/bench_cache.py [--quick] [--profile]
 
 Three measurements, each interleaved (cold and warm alternate) and reported as medians:
 
@@ -22,6 +22,9 @@ Three measurements, each interleaved (cold and warm alternate) and reported as m
    nothing at all), the stricter reading.
 3. `fusevm awk -f` on a generated 3,000-statement program: first run (empty cache) vs
    second run (the compiled chunk loads from disk). Goal: second run >= 3x faster.
+
+`--profile` instead counts what one such load runs in a fresh process (the third unit
+it loads): its bytecodes and Python calls per function, traced opcode by opcode.
 
 Processes run with PYTHONDONTWRITEBYTECODE unset so Python's own .pyc files are used, as
 in an installed fusevm (otherwise every process recompiles ~100 modules first). Wall
@@ -80,18 +83,32 @@ def prepared() -> list[tuple[str, Any, Analysis, tuple[int, ...], list[Any]]]:
     return out
 
 
-def child_times(rotate: int, load: bool) -> None:
+def check_records() -> None:
+    """Do every mapped record's first-use work now (checksum, decoding, checks, its
+    `Native`), untimed: what a load costs without it is then measurable apart."""
+    from fusevm.jit.cache import native
+    for p in cache.STORE._packs.values():
+        for rec in p.index.values():
+            rec.verify()
+            if rec.derived is None:
+                native._described(rec)
+
+
+def child_times(rotate: int, load: bool, checked: bool = False) -> None:
     """In a fresh process: get every unit once, in turn, timing each in this thread's CPU
     time, then its first call's context (`prepare`); prints JSON. `load`: as the runtime
     gets a unit it has not got (`runtime.unit_for`), from the warm cache (llvmlite is
-    never imported); else `tier.compile`."""
+    never imported); else `tier.compile`. `checked`: after the first load, every
+    record's first-use work is done before the others are timed."""
     import json
     cfg = get_config()
     units = prepared()
     units = units[rotate:] + units[:rotate]
     times: dict[str, float] = {}
     prepare: dict[str, float] = {}
-    for name, tier, an, kinds, slots in units:
+    for i, (name, tier, an, kinds, slots) in enumerate(units):
+        if i == 1 and checked:
+            check_records()
         t0 = time.thread_time()
         if load:
             unit = runtime.unit_for(tier, an, slots, False, 0)
@@ -118,7 +135,58 @@ def child_times(rotate: int, load: bool) -> None:
                       "first": units[0][0]}))
 
 
-def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool
+def child_profile() -> None:
+    """In a fresh process with the warm cache: load two units, then trace the third load
+    opcode by opcode; prints the bytecodes and calls per function (`--profile`)."""
+    from collections import Counter
+    from types import FrameType
+    units = prepared()
+    ops: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+
+    def where(frame: FrameType) -> str:
+        return f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_qualname}"
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            ops[where(frame)] += 1
+        return local
+
+    def enter(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        calls[where(frame)] += 1
+        return local
+    for i, (name, tier, an, _, slots) in enumerate(units[:3]):
+        if i == 2:
+            sys.settrace(enter)
+        unit = runtime.unit_for(tier, an, slots, False, 0)
+        sys.settrace(None)
+        assert unit is not None, f"{name} did not load"
+    assert "llvmlite" not in sys.modules
+    print(f"one load ({units[2][0]}): {sum(ops.values())} bytecodes in "
+          f"{sum(calls.values())} Python calls\n")
+    print(f"{'bytecodes':>9} {'calls':>5}  function")
+    for fn, n in ops.most_common():
+        print(f"{n:9d} {calls[fn]:5d}  {fn}")
+
+
+def profile_load(tmp: Path) -> None:
+    """Store every unit, then profile one load in a fresh process (`child_profile`)."""
+    cfg = get_config()
+    for _, tier, an, kinds, _ in prepared():
+        key = cache.unit_key(tier.NAME, an, kinds, False, cfg)
+        assert key is not None and cache.store_unit(key, tier.compile(an, kinds, False, cfg))
+    env = child_env(tmp / "units")
+    env["PYTHONPATH"] = str(HERE) + os.pathsep + env["PYTHONPATH"]
+    out = subprocess.run([sys.executable, "-c", "import bench_cache as b; b.child_profile()"],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"child process failed: {out.stderr[-2000:]}")
+    print(out.stdout)
+
+
+def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool,
+                checked: bool = False
                 ) -> tuple[dict[str, list[float]], list[float], dict[str, list[float]],
                            list[float]]:
     """Per unit, the times of `child_times` over fresh processes (the order rotates),
@@ -131,7 +199,7 @@ def fresh_times(rounds: int, units: list[Any], env: dict[str, str], load: bool
     prepare: list[float] = []
     for r in range(max(rounds, len(units))):
         out = subprocess.run([sys.executable, "-c", "import bench_cache as b; "
-                              f"b.child_times({r % len(units)}, {load})"],
+                              f"b.child_times({r % len(units)}, {load}, {checked})"],
                              env=env, capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"child process failed: {out.stderr[-2000:]}")
@@ -155,7 +223,9 @@ def bench_units(rounds: int, tmp: Path) -> None:
     print("on its own (`first`; the order rotates) and the columns are the medians of the")
     print("other units. `load 3rd`: each process then loads every unit twice more (a new")
     print("Unit from the mapped record each time, the record checked already), and this is")
-    print("the third; CPython runs code it has run a few times faster. `warm compile` and")
+    print("the third; CPython runs code it has run a few times faster. `load chk`: a load")
+    print("in a fresh process whose record's first-use work was done beforehand (the")
+    print("load's code runs for the first times, the record is checked). `warm compile` and")
     print("`O2`: compiles in this long-running process. Not in either column: a unit's")
     print("first call builds its context (`prepare`, the same for compiled and loaded")
     print("units; its median is given below).\n")
@@ -179,19 +249,23 @@ def bench_units(rounds: int, tmp: Path) -> None:
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env["PYTHONPATH"]
     compiled, first_compile, _, _ = fresh_times(rounds, units, env, False)
     loaded, first_load, again, prepare = fresh_times(rounds, units, env, True)
-    print(f"{'unit':<16} {'compile':>8} {'load':>8} {'ratio':>6} {'load 3rd':>9} "
-          f"{'ratio':>6} {'warm compile':>13} {'O2':>7}")
+    checked, _, _, _ = fresh_times(rounds, units, env, True, checked=True)
+    print(f"{'unit':<16} {'compile':>8} {'load':>8} {'ratio':>6} {'load chk':>9} "
+          f"{'load 3rd':>9} {'ratio':>6} {'warm compile':>13} {'O2':>7}")
     ratios: list[float] = []
     ratios3: list[float] = []
     for name, *_ in units:
-        c, w_, w3, wc, o = (statistics.median(x[name]) * 1e3
-                            for x in (compiled, loaded, again, warm_compile, opt))
+        c, w_, wk, w3, wc, o = (statistics.median(x[name]) * 1e3
+                                for x in (compiled, loaded, checked, again, warm_compile, opt))
         ratios.append(c / w_)
         ratios3.append(c / w3)
-        print(f"{name:<16} {c:8.3f} {w_:8.4f} {c / w_:5.0f}x {w3:9.4f} {c / w3:5.0f}x "
-              f"{wc:13.3f} {o:7.2f}")
+        print(f"{name:<16} {c:8.3f} {w_:8.4f} {c / w_:5.0f}x {wk:9.4f} {w3:9.4f} "
+              f"{c / w3:5.0f}x {wc:13.3f} {o:7.2f}")
     print(f"\nmedian compile/load ratio (fresh processes): {statistics.median(ratios):.0f}x "
-          f"(min {min(ratios):.0f}x); loads on the third pass (the loading code has run "
+          f"(min {min(ratios):.0f}x); loads of records checked beforehand: "
+          f"{statistics.median(v for x in checked.values() for v in x) * 1e6:.1f} us, "
+          f"all loads: {statistics.median(v for x in loaded.values() for v in x) * 1e6:.1f}"
+          f" us; loads on the third pass (the loading code has run "
           f"before): {statistics.median(ratios3):.0f}x (min {min(ratios3):.0f}x). A "
           f"process's first unit: compile {statistics.median(first_compile) * 1e3:.1f} ms, "
           f"load {statistics.median(first_load) * 1e3:.2f} ms. A unit's first call "
@@ -338,12 +412,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     ap.add_argument("--statements", type=int, default=3000)
+    ap.add_argument("--profile", action="store_true",
+                    help="only count the bytecodes of one load in a fresh process")
     args = ap.parse_args()
     rounds = 3 if args.quick else 9
     with tempfile.TemporaryDirectory(prefix="fusevm-bench-cache-") as t:
         tmp = Path(t)
         cache.set_dir(tmp / "units")
         runtime.reset()
+        if args.profile:
+            profile_load(tmp)
+            return
         bench_units(rounds, tmp)
         bench_startup(rounds, tmp)
         bench_awk(max(3, rounds // 2), tmp, args.statements)

@@ -279,3 +279,119 @@ def test_a_second_load_of_a_record_neither_hashes_nor_decodes(
     assert units and all(isinstance(u.native.blob, memoryview) for u in units)
 
 
+
+
+# -- one recipe each: keys, the load path, the directory, the import spec ------------------
+
+def test_a_unit_key_is_a_native_key_of_the_units_parts() -> None:
+    chunk = asm(SUM_LOOP.format(n=10))
+    an = Analysis(chunk, chunk.digest())
+    cfg = get_config()
+    pipelines = (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline, cfg.reopt_codegen)
+    assert native.unit_key("block", an, (1,), True, cfg) == \
+        native.native_key("blk", an.digest, True, (1,), pipelines, ())
+    assert native.unit_key("linear", an, (1,), True, cfg) != \
+        native.unit_key("block", an, (1,), True, cfg)
+
+
+def _rewritten(cache_dir: Path, edit: Any) -> None:
+    """Replace the one record of the directory's pack by one whose metadata `edit` made
+    (checksum and key as a writer would make them: a writer's bug, not damage)."""
+    import marshal
+    (path,) = packs(cache_dir)
+    (rec,) = pack.records(str(path))
+    data = path.read_bytes()
+    meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
+    edit(meta)
+    body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
+    record = pack.encode_record(rec.tag, rec.key, marshal.dumps(meta), body, 0.0)
+    replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
+                 + record)
+    cache.STORE.reset()
+
+
+def _unknown_helper(meta: dict[str, Any]) -> None:
+    t, ops, blocks, slots, written, results, _, traps = meta["unit"]
+    meta["unit"] = (t, ops, blocks, slots, written, results, (10_000,), traps)
+
+
+def _other_tier(meta: dict[str, Any]) -> None:
+    meta["unit"] = ("linear", *meta["unit"][1:])
+
+
+def _float_slot(meta: dict[str, Any]) -> None:
+    t, ops, blocks, slots, written, *rest = meta["unit"]
+    meta["unit"] = (t, ops, blocks, (0.5,), (1,), *rest)
+
+
+@requires_llvmlite
+@pytest.mark.parametrize("edit", [_unknown_helper, _other_tier, _float_slot])
+def test_a_record_describing_something_impossible_is_a_reject(cache_dir: Path,
+                                                              edit: Any) -> None:
+    """An unknown helper, a unit of another tier than its tag, a slot that is not an int:
+    counted rejects, found before anything is mapped or run, then compiled again."""
+    an, key = stored_unit()
+    _rewritten(cache_dir, edit)
+    assert cache.load_unit("block", key, an, (), False) is None
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0
+    runtime.reset()
+    assert run_loop() == 499500 and disk()["stores"] == 1  # compiled and stored again
+    cache.STORE.reset()
+    assert cache.load_unit("block", key, an, (), False) is not None
+
+
+def test_load_in_hands_the_record_and_arguments_to_its_user(cache_dir: Path) -> None:
+    """`Store.load_in`, the path of every native load: `use(record, *args)`; a user
+    raising is a counted reject that drops the record; a wrong tag is a reject."""
+    space = b"l" * 16
+    store = cache.STORE
+    key = key_digest("unit", 0)
+    assert store.store_packed(space, "blk", key, {"i": 7}, b"\7" * 64)
+    store.reset()
+    d = store._usable(create=False)
+    assert d is not None
+    assert store.load_in(d, space, "blk", key, lambda rec, a, b: (rec.meta["i"], a, b),
+                         1, 2) == (7, 1, 2)
+    assert disk()["loads"] == 1
+    assert store.load_in(d, space, "lin", key, lambda rec: rec) is None
+    assert disk()["rejects"] == 1
+
+    def misfit(rec: pack.Record) -> None:
+        raise ValueError("does not fit")
+    store.reset()
+    assert store.load_in(d, space, "blk", key, misfit) is None
+    assert disk()["rejects"] == 1
+    (p,) = store._packs.values()
+    assert key not in p.index  # dropped: the next load re-reads the pack
+
+
+def test_the_directory_is_worked_out_once_per_configuration(tmp_path: Path) -> None:
+    from fusevm.jit.cache.store import Store
+    cfg = get_config()
+    store = Store()
+    store.dir_override = str(tmp_path / "a")
+    assert store.dir_for(cfg) == str(tmp_path / "a")
+    assert store.dir_for(cfg) is store.dir_for(cfg)
+    store.dir_override = str(tmp_path / "b")  # an override forgets what was worked out
+    assert store.dir_for(cfg) == str(tmp_path / "b")
+    store.disabled_override = True
+    assert store.dir_for(cfg) is None
+    store.disabled_override = None
+    off = cfg.replace(cache_enabled=False)
+    store.dir_override = None
+    assert store.dir_for(off) is None and store.dir_for(cfg) is not None
+
+
+def test_find_spec_is_the_one_lookup_of_an_importable_module() -> None:
+    import sys
+
+    from fusevm.jit import config, policy
+    assert config.find_spec("os") is sys.modules["os"].__spec__
+    assert config.find_spec("no_such_module_here") is None
+    assert not policy._find("no_such_module_here") and policy._find("os")
+    found = config.find_spec("llvmlite")
+    assert (found is not None) == policy._find("llvmlite")
+    if found is None:
+        assert native.llvm_identity() == ("no-llvmlite",)
+    else:
+        assert native.llvm_identity() != ("no-llvmlite",)

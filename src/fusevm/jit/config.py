@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import _thread  # (threading's import costs start-up: its lock and local are these)
 import os
+import sys
 
 from fusevm.records import dataclass, replace
 
@@ -30,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Final
+    from typing import Any, Final
 
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
 _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
@@ -156,6 +157,22 @@ def env_config() -> TraceJitConfig:
                 _env = from_env()
             cfg = _env
     return cfg
+
+
+def find_spec(name: str) -> Any:
+    """The import spec of top-level module `name` (None: it cannot be imported), as
+    `importlib.util.find_spec` gives it, without importing importlib.util (which loads
+    contextlib, a start-up cost). Whether the JIT can run and the disk cache's key both
+    ask it about llvmlite, whose import costs tens of milliseconds."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module.__spec__
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = None if find is None else find(name, None)
+        if spec is not None:
+            return spec
+    return None
 
 
 def get_config() -> TraceJitConfig:

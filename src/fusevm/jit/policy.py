@@ -31,7 +31,7 @@ from __future__ import annotations
 import sys
 import weakref
 
-from fusevm.jit.config import get_config
+from fusevm.jit.config import find_spec, get_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,15 +56,10 @@ _uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 
 def _find(name: str) -> bool:
-    """Whether top-level module `name` can be imported: what `importlib.util.find_spec`
-    asks, without importing importlib.util (which loads contextlib, a start-up cost)."""
+    """Whether top-level module `name` can be imported (`config.find_spec`)."""
     if name in sys.modules:
         return sys.modules[name] is not None
-    for finder in sys.meta_path:
-        find = getattr(finder, "find_spec", None)
-        if find is not None and find(name, None) is not None:
-            return True
-    return False
+    return find_spec(name) is not None
 
 
 def llvmlite_available() -> bool:

@@ -29,13 +29,13 @@ import marshal
 import os
 import sys
 from collections.abc import Callable
-from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
 from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
+from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
@@ -70,24 +70,10 @@ def cpu_identity() -> tuple[str, ...]:
     return tuple(out)
 
 
-def _find_spec(name: str) -> Any:
-    """`importlib.util.find_spec` for a top-level module, without importing importlib.util
-    (and contextlib with it) into a warm process."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return module.__spec__
-    for finder in sys.meta_path:
-        find = getattr(finder, "find_spec", None)
-        spec = None if find is None else find(name, None)
-        if spec is not None:
-            return spec
-    return None
-
-
 def llvm_identity() -> tuple[object, ...]:
     """The installed llvmlite and its LLVM library, found without importing llvmlite."""
     try:
-        spec = _find_spec("llvmlite")
+        spec = find_spec("llvmlite")
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
@@ -198,12 +184,13 @@ def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
 
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes:
-    """The key of a linear or block unit of a chunk analysis for these entry kinds
-    (`native_key` with these parts, one call fewer: this is on every load's way)."""
-    return key_digest(_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest,
-                      strict, (kinds, (cfg.first_pipeline, cfg.first_codegen,
-                                       cfg.reopt_pipeline, cfg.reopt_codegen),
-                               extension_identity(an.ext_ids) if an.ext_ids else ()))
+    """The key of a linear or block unit of a chunk analysis for these entry kinds: a
+    `native_key` whose parts are the entry kinds, the configuration's pipelines and the
+    identity of the extension ops the unit uses."""
+    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
+                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
+                       cfg.reopt_codegen),
+                      extension_identity(an.ext_ids) if an.ext_ids else ())
 
 
 # -- generic native entries (every tier) -------------------------------------------------
@@ -286,6 +273,8 @@ def unit_meta(unit: Unit) -> dict[str, Any]:
 _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
 _INT_TYPE: Final = frozenset({int})
+#: The built-in helpers (a host helper, registered at run time, is looked up instead).
+_HELPER_IDS: Final = frozenset(int(h) for h in Helper)
 
 #: What a unit record holds, checked once (`_described`) and kept with the record:
 #: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
@@ -298,14 +287,18 @@ def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[in
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
     d = store._usable(create=False)
-    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
+    if d is None:
+        return None
+    unit: Unit | None = store.load_in(d, _space or key_space(), NATIVE_TAGS[tier], key,
+                                      _unit_of, an, kinds, strict)
+    return unit
 
 
 def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
               cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
     """What the runtime asks for a unit it has not got: its key (None when the cache is
     off) and the unit from disk (None: a miss or a counted reject). One call for both."""
-    d = store._directory()
+    d = store.dir_for(cfg)
     if d is None:
         return None, None
     key = unit_key(tier, an, kinds, strict, cfg)
@@ -313,39 +306,24 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
         d = store._usable(create=False)
         if d is None:
             return key, None
-    return key, _load(store, d, tier, key, an, kinds, strict)
+    unit: Unit | None = store.load_in(d, _space or key_space(), NATIVE_TAGS[tier], key,
+                                      _unit_of, an, kinds, strict)
+    return key, unit
 
 
-def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
-          strict: bool) -> Unit | None:
-    """A load from directory `d`: the index lookup; on the record's first use in this
-    process its checksum, decoding and checks (`_described`, kept with the record); then
-    checks that the record fits this chunk, and a `Unit` made of a few attribute stores
-    (its context is built when it is first called, as for a compiled unit)."""
-    started = perf_counter()
-    found = store.find_in(d, _space or key_space(), NATIVE_TAGS[tier], key)
-    if found is None:
-        return None
-    rec = found[1]
-    try:
-        described: _Described = rec.derived or _described(rec)
-        t, ops, blocks, copy_out, results, helpers, traps, top, native = described
-        if t != tier or ops != an.n_ops:
-            raise ValueError("the entry is for another unit")
-        if top >= an.nslots:
-            raise ValueError("a written slot is out of range")
-        if len(results) > an.max_depth:
-            raise ValueError("more results than the stack can hold")
-    except (ValueError, OSError, KeyError, TypeError) as e:
-        store.rejected(found[0], key, f"{type(e).__name__}: {e}")
-        return None
-    unit = Unit(native, UnitInfo(tier, an.source, kinds, strict, ops, blocks, "", helpers,
+def _unit_of(rec: Record, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
+    """The Unit of a verified record for this chunk: on the record's first use its
+    metadata is checked and described once (`_described`, kept with the record); then
+    the checks that it fits this chunk, and a `Unit` made of a few attribute stores (its
+    context is built when it is first called, as for a compiled unit). Raises ValueError
+    (a reject) for a record that does not fit."""
+    t, ops, blocks, copy_out, results, helpers, traps, top, native = \
+        rec.derived or _described(rec)
+    if ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
+        raise ValueError("the record does not fit this chunk (op count, slots or results)")
+    return Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
                                  traps, 0.0, native.pipeline, native.codegen),
                 an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
-    stats = store.stats
-    stats.loads += 1
-    stats.load_seconds += perf_counter() - started
-    return unit
 
 
 def _described(rec: Record) -> _Described:
@@ -358,18 +336,21 @@ def _described(rec: Record) -> _Described:
     entry = meta["entry"]
     pipeline = meta["pipeline"]
     codegen = meta["codegen"]
-    if not (type(t) is str and type(pipeline) is str and len(slots) == len(written)
+    if not (type(t) is str and NATIVE_TAGS.get(t) == rec.tag and type(pipeline) is str
+            and len(slots) == len(written)
             and set(map(type, (ops, blocks, entry, codegen, *slots, *written, *results,
                                *helpers, *traps))) <= _INT_TYPE):
-        raise TypeError("unit metadata holds something else than numbers")
+        raise TypeError("unit metadata of another tier or holding something else than "
+                        "numbers")
     if not 0 <= entry < rec.body_len:
         raise ValueError("the entry point is outside the code")
     if slots and min(slots) < 0:
         raise ValueError("a written slot is out of range")
     if not _KIND_SET.issuperset(written + results):
         raise ValueError("an unknown slot kind")
-    for h in helpers:
-        helper_address(h)  # raises for a helper this process does not have
+    if not _HELPER_IDS.issuperset(helpers):
+        for h in helpers:
+            helper_address(h)  # raises for a helper this process does not have
     d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
                      frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
                      _code(rec, entry, pipeline, codegen))

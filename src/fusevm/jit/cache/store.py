@@ -1,7 +1,7 @@
 """The cache directory: entry files, their header, atomic writes, size control, counters.
 
 One directory holds every kind of entry. Native code (`lin`, `blk`, `trc`) goes into one
-pack file per key space (`pack.py`; `load_packed`, `store_packed`, `find`); every other
+pack file per key space (`pack.py`; `load_packed`, `load_in`, `store_packed`); every other
 entry is a file of its own named `<32 hex>.<tag>.fjit` after the BLAKE2b digest of its
 full key. Such a file is:
 
@@ -42,6 +42,7 @@ import marshal
 import os
 import struct
 import time
+from time import perf_counter
 
 from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC
@@ -259,15 +260,16 @@ class Store:
         self._config = config
         self._lock = _thread.allocate_lock()
         self.stats = DiskStats()
+        #: The directory of the last configuration asked about (`dir_for`).
+        self._memo: tuple[TraceJitConfig, str | None] | None = None
         #: Programmatic overrides: None = not set (the configuration decides).
-        self.dir_override: str | None = None
-        self.disabled_override: bool | None = None
+        self._dir_override: str | None = None
+        self._disabled_override: bool | None = None
         self.max_bytes_override: int | None = None
         self.has_max_override = False
         # Directories are strings here: pathlib costs a start-up its import, and the
         # read path needs only os calls.
         self._checked: str | None = None  # the directory whose ownership passed
-        self._default: tuple[TraceJitConfig, str] | None = None
         self._broken: str | None = None  # a directory that failed: no cache there
         self._writes = 0
         self._total: int | None = None  # estimated bytes in the directory
@@ -290,20 +292,46 @@ class Store:
         """Whether the cache is on for this thread (without making a Path)."""
         return self._directory() is not None
 
+    @property
+    def dir_override(self) -> str | None:
+        return self._dir_override
+
+    @dir_override.setter
+    def dir_override(self, path: str | None) -> None:
+        self._dir_override = path
+        self._memo = None
+
+    @property
+    def disabled_override(self) -> bool | None:
+        return self._disabled_override
+
+    @disabled_override.setter
+    def disabled_override(self, disabled: bool | None) -> None:
+        self._disabled_override = disabled
+        self._memo = None
+
     def _directory(self) -> str | None:
-        if self.disabled_override is True:
-            return None
-        if self.dir_override is not None:
-            return self.dir_override
-        cfg = self._config()
-        if not cfg.cache_enabled and self.disabled_override is None:
-            return None
-        if cfg.cache_dir is not None:
-            return os.fspath(cfg.cache_dir)
-        memo = self._default
-        if memo is None or memo[0] is not cfg:
-            memo = self._default = (cfg, default_cache_path())
-        return memo[1]
+        return self.dir_for(self._config())
+
+    def dir_for(self, cfg: TraceJitConfig) -> str | None:
+        """The directory of a thread running with configuration `cfg` (None: the cache is
+        off), worked out once for the last configuration asked about: every load asks."""
+        memo = self._memo
+        if memo is not None and memo[0] is cfg:
+            return memo[1]
+        d: str | None
+        if self._disabled_override is True:
+            d = None
+        elif self._dir_override is not None:
+            d = self._dir_override
+        elif not cfg.cache_enabled and self._disabled_override is None:
+            d = None
+        elif cfg.cache_dir is not None:
+            d = os.fspath(cfg.cache_dir)
+        else:
+            d = default_cache_path()
+        self._memo = (cfg, d)
+        return d
 
     def max_bytes(self) -> int | None:
         """The size cap in bytes (None: no cap)."""
@@ -403,68 +431,66 @@ class Store:
             p = self._packs[d, space] = Pack(os.path.join(d, pack_name(space)), space)
         return p
 
-    def find(self, space: bytes, tag: str, digest: bytes) -> tuple[Pack, Record] | None:
-        """The record of a key in the pack of a key space (see pack.py), its tag and
-        checksum verified (the checksum on the record's first use), or None: a miss, or
-        a reject (a damaged pack or record), both counted. The caller reports what it
-        makes of the record with `loaded` or `rejected`.
+    def load_packed(self, space: bytes, tag: str, digest: bytes,
+                    use: Callable[[Record], Any]) -> Any:
+        """The value `use(record)` makes of the valid record for a key in the pack of a key
+        space (see pack.py), or None: a miss, or a counted reject (see `load_in`)."""
+        d = self._usable(create=False)
+        return None if d is None else self.load_in(d, space, tag, digest, use)
+
+    def load_in(self, d: str, space: bytes, tag: str, digest: bytes,
+                use: Callable[..., Any], *args: Any) -> Any:
+        """`load_packed` in directory `d` (checked by `_usable`), `use` called with the
+        record and `args`: what every native load runs.
 
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
-        header and indexes what was appended since.
+        header and indexes what was appended since (a damaged header or record chain is
+        a reject). A record's checksum is checked and its metadata decoded on its first
+        use (`Record.verify`); a bad one, a wrong tag, or `use` raising ValueError,
+        OSError, KeyError, TypeError or EOFError is a reject: counted, logged, and the
+        record is dropped from the index, so the unit is compiled and stored again.
         """
-        d = self._usable(create=False)
-        return None if d is None else self.find_in(d, space, tag, digest)
-
-    def find_in(self, d: str, space: bytes, tag: str, digest: bytes
-                ) -> tuple[Pack, Record] | None:
-        """`find` in directory `d` (checked by `_usable`)."""
+        started = perf_counter()
         pack = self._packs.get((d, space)) or self._pack(d, space)
-        rec = pack.index.get(digest)
+        rec = pack.index.get(digest) or self._refreshed(pack, digest)
         if rec is None:
-            try:
-                why = pack.refresh()
-            except (OSError, ValueError) as e:
-                why = f"{type(e).__name__}: {e}"
-            if why is not None:
-                self._reject(pack.path, why)
-            rec = pack.index.get(digest)
-            if rec is None:
-                self.stats.misses += 1
-                return None
+            return None
         if not rec.verified:
             rec.verify()
-        why = rec.damage or ("wrong tag" if rec.tag != tag else None)
-        if why is not None:
-            self.rejected(pack, digest, why)
-            return None
-        return pack, rec
+        why = rec.damage
+        if why is None and rec.tag != tag:
+            why = "wrong tag"
+        if why is None:
+            try:
+                value = use(rec, *args)
+            except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
+                why = f"{type(e).__name__}: {e}"
+            else:
+                stats = self.stats
+                stats.loads += 1
+                stats.load_seconds += perf_counter() - started
+                return value
+        self.rejected(pack, digest, why)
+        return None
 
-    def loaded(self, started: float) -> None:
-        """Count a load that began at `started` (`time.perf_counter()`)."""
-        self.stats.loads += 1
-        self.stats.load_seconds += time.perf_counter() - started
+    def _refreshed(self, pack: Pack, digest: bytes) -> Record | None:
+        """The record of a key not in the pack's index after indexing what was appended
+        to the pack since (None: a counted miss)."""
+        try:
+            why = pack.refresh()
+        except (OSError, ValueError) as e:
+            why = f"{type(e).__name__}: {e}"
+        if why is not None:
+            self._reject(pack.path, why)
+        rec = pack.index.get(digest)
+        if rec is None:
+            self.stats.misses += 1
+        return rec
 
     def rejected(self, pack: Pack, digest: bytes, why: str) -> None:
         """Count a record that does not make sense (it stays until superseded)."""
         pack.drop(digest)
         self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
-
-    def load_packed(self, space: bytes, tag: str, digest: bytes,
-                    use: Callable[[Record], Any]) -> Any:
-        """The value `use(record)` makes of the valid record for a key (see `find`), or
-        None; `use` raising ValueError, OSError, KeyError, TypeError or EOFError is a
-        reject."""
-        started = time.perf_counter()
-        found = self.find(space, tag, digest)
-        if found is None:
-            return None
-        try:
-            value = use(found[1])
-        except (ValueError, OSError, KeyError, TypeError, EOFError) as e:
-            self.rejected(found[0], digest, f"{type(e).__name__}: {e}")
-            return None
-        self.loaded(started)
-        return value
 
     def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
                      body: bytes | memoryview) -> bool:
