@@ -197,3 +197,42 @@ CASES = [
 def test_fast_paths_behave_like_dash(sh, script: str, expected: str,  # type: ignore[no-untyped-def]
                                      status: int) -> None:
     sh(script, expected, status)
+
+
+# The tokens `$(( ))` text is made of, as one regular expression: the reference the
+# hand-written scanner (`arith._tokens`, which keeps `re` out of a shell that does
+# arithmetic) must agree with.
+_TOKEN_RE = (r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|([A-Za-z_][A-Za-z0-9_]*)|"
+             r"(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|\+\+|--|"
+             r"[-+*/%<>&|^!~?:=()]))")
+
+
+def _tokens_by_re(text: str) -> list[tuple[str, str]] | None:
+    import re
+    toks: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        m = re.compile(_TOKEN_RE).match(text, pos)
+        if m is None:
+            return None if text[pos:].strip() else toks
+        pos = m.end()
+        kind = "num" if m.group(1) else "name" if m.group(2) else "op"
+        toks.append((kind, m.group(m.lastindex or 0)))
+
+
+@given(st.text(alphabet="0189xXaAfgz_ \t\n\u00a0\u0663<>=&|!+-*/%^~?:()#$.", max_size=14))
+def test_arithmetic_scanner_matches_the_token_expression(text: str) -> None:
+    assert arith._tokens(text) == _tokens_by_re(text)
+
+
+def test_a_shell_loop_loads_no_regular_expressions_or_dataclasses() -> None:
+    import subprocess
+    import sys
+    script = ("i=0; while [ $i -lt 3 ]; do s=$((s + i * 2 % 7)); i=$((i + 1)); done;"
+              " echo $s")
+    code = ("import sys\nfrom fusevm.lang.sh.main import main\n"
+            f"assert main(['-c', {script!r}]) == 0\n"
+            "print(sorted({'re', 'dataclasses', 'collections', 'typing'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split("\n")[-2:] == ["[]", ""], out
