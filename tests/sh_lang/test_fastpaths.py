@@ -135,6 +135,11 @@ def test_static_arithmetic_compiles_and_dynamic_text_does_not() -> None:
 
 def test_test_commands_compile_to_their_fast_ops() -> None:
     assert "ShTestCmp" in _ops("[ $i -lt 10 ]")
+    assert {"ShTestCmpJump"} == _ops("while [ $i -lt 10 ]; do :; done") & {
+        "ShTestCmp", "ShTestCmpJump", "ShJumpStatus"}
+    assert "ShTestCmpJump" in _ops("if test \"$a\" = x; then :; fi")
+    assert "ShTestCmpJump" not in _ops("if [ $i -lt $((n)) ]; then :; fi")
+    assert "ShTestCmpJump" not in _ops("while [ -n \"$x\" ]; do :; done")
     assert "ShTestCmp" in _ops('test "$a" != b')
     assert "ShTestCmp" in _ops("[ ${#} -eq 0 ]")
     assert "ShTest" in _ops("[ \"$@\" = x ]")  # "$@" may be any number of words
@@ -190,6 +195,36 @@ CASES = [
     ("x=abc; y=$((x + 1)); echo after", "", 2),
     ("{ set -x; i=$((1+2)); set +x; } 2>&1", "+ i=3\n+ set +x\n", 0),
     ("OPTIND=$((1+1)); getopts ab o -a -b; echo $o $OPTIND", "b 3\n", 0),
+    # a condition that is one `[ a OP b ]` (ShTestCmpJump), loops tested after the body
+    ("i=0; until [ $i -ge 3 ]; do i=$((i+1)); done; echo $i $?", "3 0\n", 0),
+    ("i=0; while [ $i -lt 5 ]; do i=$((i+1)); [ $i -eq 2 ] && continue; [ $i -eq 4 ] &&"
+     " break; echo $i; done; echo end $?", "1\n3\nend 0\n", 0),
+    ("{ set -x; i=0; while [ $i -lt 1 ]; do i=$((i+1)); done; set +x; } 2>&1 | sed \"s/'//g\"",
+     "+ i=0\n+ [ 0 -lt 1 ]\n+ i=1\n+ [ 1 -lt 1 ]\n+ set +x\n", 0),
+    ("x=abc\nwhile [ $x -lt 1 ]; do :; done 2>&1; echo $?\nif [ $x -gt 1 ]; then :; fi 2>&1",
+     None, 0),
+    ("test() { echo t; break; }; n=0; while test 1 -lt 2; do n=$((n+1)); [ $n -gt 2 ] &&"
+     " break; done; echo $n", "t\nt\nt\n3\n", 0),
+    ("f() { while [ $1 -gt 0 ]; do set -- $(($1 - 1)); return 7; done; }; f 2; echo $?",
+     "7\n", 0),
+    ("if [ a = b ]; then echo 1; elif [ \"$x\" != \"\" ]; then echo 2; else echo 3; fi; echo $?",
+     "3\n0\n", 0),
+    # numbers the loop ops remember for a variable (NUMBERS), and writes they must not miss
+    ("i=$((0-5)); [ $i -lt 0 ] && echo neg; i=$((i*2)); echo $i; [ $i -eq -10 ] && echo eq",
+     "neg\n-10\neq\n", 0),
+    ("i=$((1+1)); i=010; echo $((i + 1)); [ $i -eq 10 ] && echo ten; i=' 7 '; echo $((i*2))",
+     "9\nten\n14\n", 0),
+    ("i=$((2+3)); read i <<EOF\n0x10\nEOF\necho $((i+1)); unset i; echo $((i+1))",
+     "17\n1\n", 0),
+    ("IFS=-; i=$((0-5)); [ $i -lt 0 ]; echo $?; IFS=' '; [ $i -lt 0 ]; echo $?", "2\n0\n", 0),
+    ("i=$((40+2)); f() { local i=1; i=$((i+1)); echo $i; }; f; echo $((i+0)); [ $i -eq 42 ]"
+     " && echo kept", "2\n42\nkept\n", 0),
+    ("for i in 3 4; do s=$((s + i)); done; echo $s; i=$((i * 3)); for i in 5; do :; done;"
+     " echo $((i - 1))", "7\n4\n", 0),
+    ("x=$((1+1)); readonly x; (x=$((x+1))) 2>/dev/null || echo failed; echo $((x+0))",
+     "failed\n2\n", 0),
+    ("i=9223372036854775806; i=$((i+1)); [ $i -gt 0 ] && echo max; i=$((i+1)); echo $i;"
+     " [ $i -lt 0 ] && echo wrapped", "max\n-9223372036854775808\nwrapped\n", 0),
 ]
 
 

@@ -132,6 +132,28 @@ BINARY: Final[dict[str, Callable[[int, int], int]]] = {
 }
 
 
+def with_constant(op: str, k: int) -> Callable[[int], int]:
+    """`a OP k` as a function of a (for stack code with a constant operand): + - * as
+    `_add`, `_sub`, `_mul` with k bound, saving a call; any other operator by BINARY."""
+    if op == "+":
+        def add(a: int) -> int:
+            r = a + k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return add
+    if op == "-":
+        def sub(a: int) -> int:
+            r = a - k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return sub
+    if op == "*":
+        def mul(a: int) -> int:
+            r = a * k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return mul
+    fn = BINARY[op]
+    return lambda a: fn(a, k)
+
+
 def unary(op: str, a: int) -> int:
     """`-a`, `+a`, `!a`, `~a`."""
     if op == "-":

@@ -43,6 +43,8 @@ A_PARAM: Final = 8
 A_QUOTED: Final = 16
 B_PARAM: Final = 32
 B_QUOTED: Final = 64
+#: ShTestCmpJump flag: jump when the test succeeds (else when it fails)
+JUMP_OK: Final = 128
 #: ShTestCmp operators, by operand value
 TEST_CMP: Final = ("-eq", "-ne", "-lt", "-le", "-gt", "-ge", "=", "!=")
 #: The operators of ShArithBin / ShArithK / ShArithVarK and ShArithUn, by operand value
@@ -149,3 +151,7 @@ SH.declare("ShArithK", operands="op:U8 k:CONST", effect="a -- r", flags=R,
 SH.declare("ShArithVarK", operands="op:U8 name:CONST k:CONST", effect="-- r", flags=R,
            formula="r = (the variable name, as ShArithGet reads it) OP consts[k] (an int), "
                    "OP as for ShArithBin")
+SH.declare("ShTestCmpJump", operands="ab:CONST op:U8 flags:U8 target:TARGET", effect="--",
+           flags=F.BRANCH | IO,
+           formula="ShTestCmp of a OP b, [a, b] = consts[ab], LINENO = the op's line; then "
+                   "ShJumpStatus target ok, ok = flags 128: a condition that is one `[ a OP b ]`")
