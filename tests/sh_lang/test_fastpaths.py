@@ -217,6 +217,8 @@ CASES = [
     ("i=$((2+3)); read i <<EOF\n0x10\nEOF\necho $((i+1)); unset i; echo $((i+1))",
      "17\n1\n", 0),
     ("IFS=-; i=$((0-5)); [ $i -lt 0 ]; echo $?; IFS=' '; [ $i -lt 0 ]; echo $?", "2\n0\n", 0),
+    ("i=$((0-3)); n=$((0-1)); [ \"$i\" -lt \"$n\" ] && echo lt; IFS=-; [ $i -lt $n ]; echo $?;"
+     " [ \"$i\" -ge \"$n\" ]; echo $?", "lt\n2\n1\n", 0),
     ("i=$((40+2)); f() { local i=1; i=$((i+1)); echo $i; }; f; echo $((i+0)); [ $i -eq 42 ]"
      " && echo kept", "2\n42\nkept\n", 0),
     ("for i in 3 4; do s=$((s + i)); done; echo $s; i=$((i * 3)); for i in 5; do :; done;"

@@ -380,6 +380,18 @@ def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, 
             return general()
         return run([x, op, y, *tail])
 
+    known = NUMBERS.get
+    a_name, b_name = (a if a_var else ""), (b if b_var else "")
+
+    def number(text: str, var: str) -> int | None:
+        """The number `text` (the value of the variable `var`, if any) is, when it is in
+        decimal: from NUMBERS, or plain digits converted here."""
+        if var:
+            c = known(var)
+            if c is not None and c[0] is text:
+                return c[1]
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
     def step() -> int:
         s.lineno = line
         if opts["x"] or opts["n"] or s.pending or s.prefix or (functions and name in functions):
@@ -389,12 +401,12 @@ def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, 
         if x is None or y is None:
             return general()
         if cmp is not None:
-            # plain digits: one word each unless IFS holds digits, and exactly test's numbers
-            if not (x.isascii() and x.isdigit() and y.isascii() and y.isdigit()
-                    and len(x) < 19 and len(y) < 19) or (
-                    split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+            # decimal numbers: one word each unless IFS holds digits (or `-`), and exactly
+            # test's numbers
+            m, n = number(x, a_name), number(y, b_name)
+            if m is None or n is None or (split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
                 return three(x, y)
-            status = 0 if cmp(int(x), int(y)) else 1
+            status = 0 if cmp(m, n) else 1
         elif (a_split and not (x and _plain_field(x, s))) or (
                 b_split and not (y and _plain_field(y, s))):
             return general()
@@ -410,7 +422,6 @@ def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, 
             and len(b) < 19):
         return step
     k = int(b)
-    known = NUMBERS.get
 
     def var_number() -> int:
         """`$v OP 123`, the loop test: the plain case here, anything else by step()."""
