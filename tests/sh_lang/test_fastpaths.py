@@ -125,7 +125,76 @@ def test_compiled_arithmetic_matches_the_evaluator_on_random_expressions(expr: s
     assert compiled(expr) == evaluated(expr)
 
 
+# $(( )) text with parameters in it (`$(($v + 1))`): compiled with each parameter's value
+# as a number when it is a plain decimal one, otherwise evaluated as the expanded text.
+# The reference is the text expanded by hand and evaluated at run time.
+_PARAM_VALUES = ["5", "0", "12", "-3", "010", "08", " 7", "2*3", "", "a", "1 + 1", "x",
+                 "9223372036854775807", None]
+
+
+def by_text(expr: str, values: dict[str, str | None]) -> tuple[Any, ...]:
+    import re
+    text = re.sub(r"\$\{(\w+)\}|\$([A-Za-z_]\w*)",
+                  lambda m: values.get(m.group(1) or m.group(2)) or "", expr)
+    return evaluated(text)
+
+
+def with_params(expr: str, values: dict[str, str | None]) -> tuple[Any, ...]:
+    s = _state(False)
+    for name, value in values.items():
+        if value is None:
+            s.vars.pop(name, None)
+        else:
+            s.vars[name] = value
+    chunk = compile_items(Parser(f"r=$(({expr}))", 1, {}).parse_command() or [])
+    try:
+        runtime.run_chunk(s, chunk, 0)
+        outcome: tuple[str, str | None] = ("ok", s.vars.pop("r", None))
+    except ShError as e:
+        outcome = ("error", e.message)
+    for name in values:
+        s.vars.pop(name, None)
+    return outcome, s.vars
+
+
+_P_LEAF = st.sampled_from(["$v", "${w}", "$v", "3", "a", "b", "0"])
+
+
+def _p_grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.sampled_from(["+", "-", "*", "/", "%", "<", "==", "&&", "||", "<<", "&"])
+    return st.one_of(
+        st.tuples(inner, binary, inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.tuples(inner, binary, inner).map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
+        st.tuples(st.sampled_from("-!~"), inner).map(lambda t: f"{t[0]}{t[1]}"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
+        inner.map(lambda x: f"a = {x}"), inner.map(lambda x: f"b += {x}"),
+    )
+
+
+@given(st.recursive(_P_LEAF, _p_grow, max_leaves=6), st.sampled_from(_PARAM_VALUES),
+       st.sampled_from(_PARAM_VALUES))
+def test_arithmetic_with_parameters_means_the_expanded_text(expr: str, v: str | None,
+                                                            w: str | None) -> None:
+    values = {"v": v, "w": w}
+    assert with_params(expr, values) == by_text(expr, values)
+
+
+@pytest.mark.parametrize("expr", [
+    "$v + 1", "$v$w", "1$v", "$v2", "a$v", "$v++", "++$v", "$v = 2", "$v += 1", "-$v",
+    "2-$v", "2--$v", "$v*-1", "x$v", "$v.5", "0x$v", "${v}0", "$v -$w", "$1 + $#", "$? + 1",
+])
+@pytest.mark.parametrize("v", _PARAM_VALUES)
+def test_arithmetic_with_parameters_at_token_edges(expr: str, v: str | None) -> None:
+    values = {"v": v, "w": "4"}
+    if "$1" in expr or "$?" in expr:
+        return  # positional and special parameters: by dash below
+    assert with_params(expr, values) == by_text(expr, values)
+
+
 def test_static_arithmetic_compiles_and_dynamic_text_does_not() -> None:
+    assert "ShArithParam" in _ops("i=$(($i + 1)); echo $(( ${i} * $# ))")
+    assert "ShArithParam" not in _ops("i=$(($i$j + 1))")
+    assert "ShArithParam" not in _ops("i=$((${i:-1} + 1))")
     assert "ShArith" not in _ops("i=$((i + 1)); echo $((i * 2))")
     assert {"ShArithVarK", "ShArithPut"} <= _ops(": $((i += 1))")
     assert {"ShArithGet", "ShArithPut", "Add"} <= _ops(": $((i += j))")
@@ -209,6 +278,13 @@ CASES = [
      "7\n", 0),
     ("if [ a = b ]; then echo 1; elif [ \"$x\" != \"\" ]; then echo 2; else echo 3; fi; echo $?",
      "3\n0\n", 0),
+    # parameters inside $(( )) text
+    ("set -- 4 5; echo $(($1 * $2 + $#)); f() { echo $(($1 - 1)) $?; }; f 10; false;"
+     " echo $(($? + 1))", "22\n9 0\n2\n", 0),
+    ("i=0; while [ $i -lt 3 ]; do i=$(($i+1)); echo \"$(( $i * 2 ))\"; done; i=2*3;"
+     " echo $(($i * 2)); i=-3; echo $((4 - $i)) $((4*$i))", "2\n4\n6\n12\n7 -12\n", 0),
+    ("set -u; echo $((1 + $nope)); echo not reached", "", 2),
+    ("x=5; v=x; echo $(($v + 1)); v=08; echo $(($v + 1))", "6\n", 2),
     # numbers the loop ops remember for a variable (NUMBERS), and writes they must not miss
     ("i=$((0-5)); [ $i -lt 0 ] && echo neg; i=$((i*2)); echo $i; [ $i -eq -10 ] && echo eq",
      "neg\n-10\neq\n", 0),

@@ -497,23 +497,47 @@ class Compiler:
         """Push the value of an assignment's word (ShAssign takes the int a lone `$(( ))`
         computes as it is)."""
         if len(word.parts) == 1 and isinstance(word.parts[0], ast.Arith) \
-                and self.arith_code(word.parts[0]):
+                and self.arith_code(word.parts[0], RAW, False):
             return
         self.word_string(word)
 
-    def arith_code(self, part: ast.Arith) -> bool:
-        """Push the value of a `$(( ))` with static text as an int, by code compiled now
-        (False: its text is not static, or does not parse, which is reported when it runs)."""
+    def arith_code(self, part: ast.Arith, flags: int, to_text: bool) -> bool:
+        """Push the value of a `$(( ))` by code compiled now: an int, or with `to_text` the
+        word ShArithText `flags` makes of it. False: its text is not static, or does not
+        parse (which is reported when it runs). Text that is static but for plain
+        parameters (`arithcode.template`) goes to ShArith (with `flags`) when a
+        parameter's value is not a plain decimal number."""
+        b = self.b
         text = _static_text(part.expr)
-        tree = arithcode.compile_text(text) if text is not None else None
-        if tree is None:
+        if text is not None:
+            tree = arithcode.compile_text(text)
+            if tree is None:
+                return False
+            arithcode.emit(b, tree)
+            if to_text:
+                b.emit(SH["ShArithText"], flags)
+            return True
+        found = arithcode.template(part.expr.parts)
+        if found is None:
             return False
-        arithcode.emit(self.b, tree)
+        tree, params = found
+        first = self.new_slots(len(params))
+        as_text, done = b.label(), b.label()
+        for k, (_, name) in enumerate(params):
+            b.emit(SH["ShArithParam"], self.const(name), first + k, as_text)
+        arithcode.emit(b, tree, {p: first + k for k, (p, _) in enumerate(params)})
+        if to_text:
+            b.emit(SH["ShArithText"], flags)
+        b.emit(Op.Jump, done)
+        b.bind(as_text)
+        self.parts(part.expr.parts, True)
+        b.emit(SH["ShStrip"])
+        b.emit(SH["ShArith"], flags)
+        b.bind(done)
         return True
 
     def arith(self, part: ast.Arith, flags: int) -> None:
-        if self.arith_code(part):
-            self.b.emit(SH["ShArithText"], flags)
+        if self.arith_code(part, flags, True):
             return
         text = _static_text(part.expr)
         if text is not None:

@@ -549,6 +549,31 @@ def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
+@SH.bind("ShArithParam")
+def _arith_param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    name_c, slot = operands[0], operands[1]
+    target: int = operands[2]
+    s = st(vm)
+    name: str = vm.chunk.constants[name_c]
+    get, known = s.vars.get, NUMBERS.get
+    plain = is_variable(name)
+    nxt = ip + 1
+
+    def step() -> int:
+        v = get(name) if plain else param_value(s, vm, name)
+        if plain:
+            c = known(name)
+            if c is not None and c[0] is v and c[1] >= 0:
+                vm.slots[slot] = c[1]
+                return nxt
+        if v is not None and v.isascii() and v.isdigit() and (v[0] != "0" or len(v) == 1) \
+                and len(v) < 19:
+            vm.slots[slot] = int(v)
+            return nxt
+        return target
+    return step
+
+
 @SH.bind("ShArithPut")
 def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     name_c, = operands

@@ -155,3 +155,8 @@ SH.declare("ShTestCmpJump", operands="ab:CONST op:U8 flags:U8 target:TARGET", ef
            flags=F.BRANCH | IO,
            formula="ShTestCmp of a OP b, [a, b] = consts[ab], LINENO = the op's line; then "
                    "ShJumpStatus target ok, ok = flags 128: a condition that is one `[ a OP b ]`")
+SH.declare("ShArithParam", operands="name:CONST slot:SLOT target:TARGET", effect="--",
+           flags=F.BRANCH,
+           formula="slots[slot] = the parameter's value when it is a decimal number without "
+                   "sign or leading zero (a $(( )) operand as its text would be); else jump "
+                   "to target")
