@@ -285,6 +285,12 @@ CASES = [
      " echo $(($i * 2)); i=-3; echo $((4 - $i)) $((4*$i))", "2\n4\n6\n12\n7 -12\n", 0),
     ("set -u; echo $((1 + $nope)); echo not reached", "", 2),
     ("x=5; v=x; echo $(($v + 1)); v=08; echo $(($v + 1))", "6\n", 2),
+    # an unquoted lone $(( )) word is its own field unless IFS splits it
+    ("i=0; while test $i -lt 3; do : $((i+=1)); echo $((i*5)) \"$((i-10))\"; done; IFS=1;"
+     " echo $((10+1)) x$((11))y; IFS=-; echo $((0-5)); set -- $((0-3)); echo $#;"
+     " v=7; set -- $(($v * 3)) \"$(($v))\"; echo $# $1 $2",
+     "5 -9\n10 -8\n15 -7\n  x  y\n 5\n2\n2 21 7\n", 0),
+    ("touch 12; IFS=; set -- $((6 * 2)) $((1 + 1))*; echo $# $1", "2 12\n", 0),
     # numbers the loop ops remember for a variable (NUMBERS), and writes they must not miss
     ("i=$((0-5)); [ $i -lt 0 ] && echo neg; i=$((i*2)); echo $i; [ $i -eq -10 ] && echo eq",
      "neg\n-10\neq\n", 0),

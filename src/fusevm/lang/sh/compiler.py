@@ -472,6 +472,14 @@ class Compiler:
             self.b.emit(SH["ShParam"], self.const(p.name),
                         FIELDS | (LENGTH if p.op == "#len" else 0))
             return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.Arith):
+            self.arith(word.parts[0], FIELDS)  # a number: one field unless IFS splits it
+            return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.DQ) \
+                and len(word.parts[0].parts) == 1 and isinstance(word.parts[0].parts[0],
+                                                                   ast.Arith):
+            self.arith(word.parts[0].parts[0], RAW)  # "$(( ))": one field
+            return
         self.parts(word.parts, False)
         self.b.emit(SH["ShFields"])
 

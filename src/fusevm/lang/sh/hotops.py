@@ -502,9 +502,19 @@ def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         n = arith.evaluate(stack.pop(), get, s.set)
-        stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
+        stack.append(number_word(s, str(n), quoted))
         return nxt
     return step
+
+
+def number_word(s: ShState, text: str, flags: int) -> Any:
+    """The word ShArith or ShArithText push for the number `text`: plain (RAW), its fields
+    (FIELDS: the text itself unless IFS splits it), or marked quoted (QUOTED) or not."""
+    if flags & RAW:
+        return text
+    if flags & FIELDS:
+        return text if _plain_field(text, s) else unquoted_fields(s, text)
+    return mark(text, flags)
 
 
 def _reader(s: ShState, name: str) -> Callable[[str | None], int]:
@@ -676,12 +686,13 @@ def _arith_un(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 @SH.bind("ShArithText")
 def _arith_text(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     quoted, = operands
+    s = st(vm)
     stack = vm.stack
     nxt = ip + 1
     if quoted & RAW:
         return shapes.unary(vm, ip, str)
 
     def step() -> int:
-        stack[-1] = mark(str(stack[-1]), quoted)
+        stack[-1] = number_word(s, str(stack[-1]), quoted)
         return nxt
     return step

@@ -73,7 +73,8 @@ SH.declare("ShStrip", effect="word -- s", formula="s = word with quotes removed"
 SH.declare("ShPattern", effect="word -- pattern",
            formula="pattern = word as a shell pattern, quoted characters escaped")
 SH.declare("ShArith", operands="quoted:U8", effect="expr -- text", flags=R,
-           formula="text = $((expr)), marked")
+           formula="text = $((expr)), marked as ShParam marks a value (4: plain, 8: its "
+                   "fields)")
 SH.declare("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
            formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
                    "in this process with stdout captured, unless a function, set -u or set -x "
@@ -136,7 +137,8 @@ SH.declare("ShArithBin", operands="op:U8", effect="a b -- r", flags=R,
 SH.declare("ShArithUn", operands="op:U8", effect="a -- r",
            formula="r = OP a, OP = ('!', '~')[op]")
 SH.declare("ShArithText", operands="quoted:U8", effect="n -- text",
-           formula="text = n in decimal, marked as ShArith marks it (4: plain)")
+           formula="text = n in decimal, marked as ShArith marks it (4: plain, 8: its "
+                   "fields)")
 SH.declare("ShTestCmp", operands="a:CONST b:CONST op:U8 flags:U8 line:COUNT", effect="--",
            flags=IO,
            formula="ShTest of the three words `a OP b` (OP = ('-eq', '-ne', '-lt', '-le', "
