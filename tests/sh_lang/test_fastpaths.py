@@ -127,7 +127,7 @@ def test_compiled_arithmetic_matches_the_evaluator_on_random_expressions(expr: s
 
 # $(( )) text with parameters in it (`$(($v + 1))`): compiled with each parameter's value
 # as a number when it is a plain decimal one, otherwise evaluated as the expanded text.
-# The reference is the text expanded by hand and evaluated at run time.
+# Checked against the text expanded by hand and evaluated at run time.
 _PARAM_VALUES = ["5", "0", "12", "-3", "010", "08", " 7", "2*3", "", "a", "1 + 1", "x",
                  "9223372036854775807", None]
 
@@ -318,9 +318,9 @@ def test_fast_paths_behave_like_dash(sh, script: str, expected: str,  # type: ig
     sh(script, expected, status)
 
 
-# The tokens `$(( ))` text is made of, as one regular expression: the reference the
-# hand-written scanner (`arith._tokens`, which keeps `re` out of a shell that does
-# arithmetic) must agree with.
+# The tokens `$(( ))` text is made of, as one regular expression, which the hand-written
+# scanner (`arith._tokens`, which keeps `re` out of a shell that does arithmetic) must
+# agree with.
 _TOKEN_RE = (r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|([A-Za-z_][A-Za-z0-9_]*)|"
              r"(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|\+\+|--|"
              r"[-+*/%<>&|^!~?:=()]))")
