@@ -344,6 +344,18 @@ def test_arithmetic_scanner_matches_the_token_expression(text: str) -> None:
     assert arith._tokens(text) == _tokens_by_re(text)
 
 
+def test_case_and_globs_load_no_threads_or_dataclasses() -> None:
+    import subprocess
+    import sys
+    code = ("import sys\nfrom fusevm.lang.sh.main import main\n"
+            "assert main(['-c', 'case ab in a*) echo /*;; esac']) == 0\n"
+            "print(sorted({'concurrent.futures', 'threading', 'dataclasses',"
+            " 'fusevm.shell.walk'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split("\n")[-2:] == ["[]", ""], out
+
+
 def test_a_shell_loop_loads_no_regular_expressions_or_dataclasses() -> None:
     import subprocess
     import sys
