@@ -291,6 +291,10 @@ CASES = [
      " v=7; set -- $(($v * 3)) \"$(($v))\"; echo $# $1 $2",
      "5 -9\n10 -8\n15 -7\n  x  y\n 5\n2\n2 21 7\n", 0),
     ("touch 12; IFS=; set -- $((6 * 2)) $((1 + 1))*; echo $# $1", "2 12\n", 0),
+    # case patterns in a loop: the same word's pattern remembered, a new word's worked out
+    ("for p in 'a*' b '?b' 'a*'; do case ab in \"$p\") echo \"$p q\";; $p) echo \"$p y\";;"
+     " *) echo \"$p n\";; esac; done; i=0; while [ $i -lt 3 ]; do case $i in 1|2) echo $i;;"
+     " esac; i=$((i+1)); done", "a* y\nb n\n?b y\na* y\n1\n2\n", 0),
     # numbers the loop ops remember for a variable (NUMBERS), and writes they must not miss
     ("i=$((0-5)); [ $i -lt 0 ] && echo neg; i=$((i*2)); echo $i; [ $i -eq -10 ] && echo eq",
      "neg\n-10\neq\n", 0),
