@@ -20,7 +20,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from fusevm.shell.glob import glob, walk_parallel, walk_sequential
+from fusevm.shell.glob import glob
+from fusevm.shell.walk import walk_parallel, walk_sequential
 
 
 def build_tree(root: str, files: int, per_dir: int = 100, fanout: int = 10) -> int:

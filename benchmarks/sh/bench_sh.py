@@ -4,9 +4,10 @@
 CPU time (user + system of the child, from os.wait4) is measured, interleaved between
 shells, and the median of N runs is reported with the ratio to each peer. Start-up is
 `sh -c :` next to `python3 -c pass`; the loop is reported whole and net of each shell's
-own start-up (its median loop run minus its median `-c :` run).
+own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
+spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`).
 
-    python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000]
+    python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--shapes]
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ while [ $i -lt {n} ]; do
 done
 echo $s
 """
+#: Other spellings of the loop, for --shapes.
+SHAPES = {
+    "$i in $(( ))": "i=0; while [ $i -lt {n} ]; do i=$(($i + 1)); done; echo $i\n",
+    ": $((i += 1))": "i=0; while test $i -lt {n}; do : $((i += 1)); done; echo $i\n",
+}
 
 
 def cpu_of(argv: list[str]) -> float:
@@ -47,6 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=20000)
+    ap.add_argument("--shapes", action="store_true", help="also time the other loop shapes")
     args = ap.parse_args()
     # The command users type (the console script pip installs beside the interpreter);
     # `python -m fusevm.sh` also loads runpy and importlib.util, a few ms more.
@@ -56,25 +63,29 @@ def main() -> None:
     for peer in ("dash", "bash"):
         if shutil.which(peer):
             shells[peer] = [peer]
-    loop = LOOP.format(n=args.iterations)
+    loops = {f"loop ({args.iterations} x [ ] and $(( )))": LOOP}
+    if args.shapes:
+        loops.update((f"loop ({args.iterations} x {name})", text)
+                     for name, text in SHAPES.items())
     cases = {
         "start-up (-c :)": {**{k: v + ["-c", ":"] for k, v in shells.items()},
                             "python3 -c pass": [sys.executable, "-c", "pass"]},
-        f"loop ({args.iterations} x [ ] and $(( )))": {k: v + ["-c", loop]
-                                                       for k, v in shells.items()},
+        **{title: {k: v + ["-c", text.format(n=args.iterations)] for k, v in shells.items()}
+           for title, text in loops.items()},
     }
-    medians: list[dict[str, float]] = []
+    medians: dict[str, dict[str, float]] = {}
     for title, cmds in cases.items():
         times: dict[str, list[float]] = {k: [] for k in cmds}
         for _ in range(args.runs):
             for name, argv in cmds.items():  # interleaved
                 times[name].append(cpu_of(argv))
-        medians.append({k: statistics.median(v) for k, v in times.items()})
-        report(f"{title}: median CPU seconds of {args.runs} runs", medians[-1])
-    start, loop = medians
-    # the loop's own cost: what the loop run takes beyond the same shell's `-c :`
-    report("loop net of start-up (loop - start-up)",
-           {k: max(loop[k] - start[k], 1e-9) for k in shells})
+        medians[title] = {k: statistics.median(v) for k, v in times.items()}
+        report(f"{title}: median CPU seconds of {args.runs} runs", medians[title])
+    start = medians["start-up (-c :)"]
+    for title in loops:
+        # the loop's own cost: what the loop run takes beyond the same shell's `-c :`
+        report(f"{title} net of start-up (loop - start-up)",
+               {k: max(medians[title][k] - start[k], 1e-9) for k in shells})
 
 
 def report(title: str, med: dict[str, float]) -> None:

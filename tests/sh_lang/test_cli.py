@@ -75,7 +75,7 @@ def test_the_entry_points_give_a_complete_shell() -> None:
     from fusevm.lang.sh import main  # noqa: F401  - the top module registers everything
     from fusevm.lang.sh.ops import SH
     from fusevm.lang.sh.runtime import BUILTINS, SPECIAL
-    assert len(list(SH)) == 45
+    assert len(list(SH)) == 47
     assert all(SH.implemented(op.id) for op in SH)
     assert SPECIAL <= BUILTINS.keys()
     assert {"echo", "printf", "test", "[", "cd", "read", "command", "type"} <= BUILTINS.keys()

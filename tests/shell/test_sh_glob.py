@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from shellkit import needs_bash, run_bash, split_records
 
-from fusevm.shell.glob import DirListing, glob, has_magic, walk_parallel, walk_sequential
+from fusevm.shell.glob import glob, has_magic
 from fusevm.shell.posix import PosixHost
+from fusevm.shell.walk import DirListing, walk_parallel, walk_sequential
 
 
 @pytest.fixture

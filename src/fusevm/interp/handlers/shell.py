@@ -14,7 +14,6 @@ from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import FileTest, Redir, param_argc
-from fusevm.shell.expand import tilde_reads_passwd
 from fusevm.shell.hostbase import chunk_runner
 from fusevm.shell.traps import is_pseudo_signal
 from fusevm.values import Status, to_int, to_str
@@ -374,6 +373,10 @@ def brace_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
 @handler(Op.TildeExpand)
 def tilde_expand(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
+    # imported here: `shell.expand` brings re, dataclasses and the regex engine, which a
+    # chunk using only $? ops (every shell loop) must not pay for
+    from fusevm.shell.expand import tilde_reads_passwd
+
     def expand(host: Any, s: str) -> str:
         if not vm.caps.fs_read and tilde_reads_passwd(s):
             vm.require("fs_read", f"TildeExpand {s.split('/', 1)[0]!r}")

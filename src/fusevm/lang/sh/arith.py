@@ -10,7 +10,6 @@ the compiled form uses them or the core ops that mean the same (wrapping Add/Sub
 
 from __future__ import annotations
 
-from fusevm.lang.lazyre import LazyPattern
 from fusevm.lang.sh.errors import ShError
 from fusevm.values import wrap64
 
@@ -19,9 +18,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Final
 
-_TOKEN: Final = LazyPattern(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
-                           r"([A-Za-z_][A-Za-z0-9_]*)|(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|"
-                           r"\+\+|--|[-+*/%<>&|^!~?:=()]))")
+#: The operators, longest first within each first character (so the first that matches is
+#: the longest).
+_OPERATORS: Final = ("<<=", ">>=", "&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=",
+                     "*=", "/=", "%=", "&=", "^=", "|=", "++", "--", *"-+*/%<>&|^!~?:=()")
+_OPS_BY_FIRST: Final = {c: tuple(o for o in _OPERATORS if o[0] == c)
+                        for c in "-+*/%<>&|^!~?:=()"}
+_DIGITS: Final = frozenset("0123456789")
+_NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_WORD: Final = _NAME_START | _DIGITS
 _BINARY: Final = {
     "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
     "<": 7, "<=": 7, ">": 7, ">=": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10,
@@ -127,6 +132,28 @@ BINARY: Final[dict[str, Callable[[int, int], int]]] = {
 }
 
 
+def with_constant(op: str, k: int) -> Callable[[int], int]:
+    """`a OP k` as a function of a (for stack code with a constant operand): + - * as
+    `_add`, `_sub`, `_mul` with k bound, saving a call; any other operator by BINARY."""
+    if op == "+":
+        def add(a: int) -> int:
+            r = a + k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return add
+    if op == "-":
+        def sub(a: int) -> int:
+            r = a - k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return sub
+    if op == "*":
+        def mul(a: int) -> int:
+            r = a * k
+            return r if _MIN <= r <= _MAX else wrap(r)
+        return mul
+    fn = BINARY[op]
+    return lambda a: fn(a, k)
+
+
 def unary(op: str, a: int) -> int:
     """`-a`, `+a`, `!a`, `~a`."""
     if op == "-":
@@ -201,24 +228,53 @@ class Cond:
 Expr = Num | Var | Assign | Incr | Unary | Binary | Cond
 
 
+def _tokens(text: str) -> list[tuple[str, str]] | None:
+    """The (kind, text) tokens of `text`: "num" (a hex constant `0x..`, or a digit
+    followed by any word characters, for parse_number to judge), "name" or "op"; None
+    when something else (not white space) is met. Written out by hand rather than as a
+    regular expression so that `$(( ))` does not import `re`."""
+    toks: list[tuple[str, str]] = []
+    n = len(text)
+    pos = 0
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos == n:
+            return toks
+        c = text[pos]
+        start = pos
+        if c in _DIGITS:
+            pos += 1
+            if c == "0" and pos + 1 < n and text[pos] in "xX" and text[pos + 1] in _HEX:
+                pos += 2
+                while pos < n and text[pos] in _HEX:
+                    pos += 1
+            else:
+                while pos < n and text[pos] in _WORD:
+                    pos += 1
+            toks.append(("num", text[start:pos]))
+        elif c in _NAME_START:
+            pos += 1
+            while pos < n and text[pos] in _WORD:
+                pos += 1
+            toks.append(("name", text[start:pos]))
+        else:
+            for op in _OPS_BY_FIRST.get(c, ()):
+                if text.startswith(op, pos):
+                    toks.append(("op", op))
+                    pos += len(op)
+                    break
+            else:
+                return None
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.toks: list[tuple[str, str]] = []
-        pos = 0
-        while True:
-            m = _TOKEN.match(text, pos)
-            if m is None:
-                if text[pos:].strip():
-                    raise self.error()
-                break
-            pos = m.end()
-            if m.group(1):
-                self.toks.append(("num", m.group(1)))
-            elif m.group(2):
-                self.toks.append(("name", m.group(2)))
-            else:
-                self.toks.append(("op", m.group(3)))
+        toks = _tokens(text)
+        if toks is None:
+            raise self.error()
+        self.toks = toks
         self.i = 0
 
     def error(self) -> ShError:

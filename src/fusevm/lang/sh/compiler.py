@@ -23,6 +23,7 @@ from fusevm.lang.sh.opset import (
     DIRECT,
     ERREXIT,
     FIELDS,
+    JUMP_OK,
     LENGTH,
     QUOTED,
     RAW,
@@ -190,9 +191,11 @@ class Compiler:
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
         b.emit(SH["ShRun"], len(cmd.words), flags, line)
 
-    def test(self, cmd: ast.Simple, name: str, line: int) -> None:
+    def test(self, cmd: ast.Simple, name: str, line: int,
+             jump: tuple[Label, bool] | None = None) -> bool:
         """`[ ... ]` / `test ...`, run in place unless redefined (the ops check when they
-        run); `a OP b` with each word literal or one parameter is one ShTestCmp."""
+        run); `a OP b` with each word literal or one parameter is one ShTestCmp, or, with
+        `jump` (target, ok), ShTestCmpJump. True when that jump is emitted."""
         b = self.b
         flags = (0 if self.cond else ERREXIT) | (TEST_NAME if name == "test" else 0)
         args = cmd.words[1:]
@@ -207,12 +210,18 @@ class Compiler:
                 for (_, param, quoted), p_flag, q_flag in ((x, A_PARAM, A_QUOTED),
                                                            (y, B_PARAM, B_QUOTED)):
                     flags |= (p_flag if param else 0) | (q_flag if quoted else 0)
-                b.emit(SH["ShTestCmp"], self.const(x[0]), self.const(y[0]),
-                       TEST_CMP.index(op), flags, line)
-                return
+                if jump is None:
+                    b.emit(SH["ShTestCmp"], self.const(x[0]), self.const(y[0]),
+                           TEST_CMP.index(op), flags, line)
+                    return False
+                target, ok = jump
+                b.emit(SH["ShTestCmpJump"], self.const([x[0], y[0]]), TEST_CMP.index(op),
+                       flags | (JUMP_OK if ok else 0), target)
+                return True
         for word in args:
             self.word_fields(word)
         b.emit(SH["ShTest"], len(args), flags, line)
+        return False
 
     def loop_jump(self, is_break: bool, n: int) -> None:
         b = self.b
@@ -313,13 +322,31 @@ class Compiler:
         self.items(items)
         self.cond -= 1
 
+    def cond_jump(self, items: list[ast.ListItem], target: Label, ok: bool) -> None:
+        """A condition list, then a jump to `target` when its status is 0 (`ok`) or when
+        it is not; a condition that is one `[ a OP b ]` tests and jumps in one op."""
+        b = self.b
+        cmd = items[0].cmd if len(items) == 1 and not items[0].background else None
+        if isinstance(cmd, ast.Simple) and cmd.words and not cmd.assigns and not cmd.redirs \
+                and not _mentions_subst_or_lineno(cmd):
+            lit = cmd.words[0].literal()
+            if lit in ("[", "test"):
+                b.set_line(cmd.line)
+                self.cond += 1
+                jumped = self.test(cmd, lit, min(cmd.line, 0xFFFF), (target, ok))
+                self.cond -= 1
+                if not jumped:
+                    b.emit(SH["ShJumpStatus"], target, 1 if ok else 0)
+                return
+        self.cond_list(items)
+        b.emit(SH["ShJumpStatus"], target, 1 if ok else 0)
+
     def if_(self, cmd: ast.If) -> None:
         b = self.b
         end = b.label()
         for cond, body in cmd.arms:
             nxt = b.label()
-            self.cond_list(cond)
-            b.emit(SH["ShJumpStatus"], nxt, 0)
+            self.cond_jump(cond, nxt, False)
             self.items(body)
             b.emit(Op.Jump, end)
             b.bind(nxt)
@@ -333,19 +360,20 @@ class Compiler:
     def loop(self, cmd: ast.Loop) -> None:
         b = self.b
         slot = self.new_slots(1)
-        top, end, brk = b.label(), b.label(), b.label()
+        top, body, brk = b.label(), b.label(), b.label()
         b.emit(Op.LoadInt, 0)
         b.emit(Op.SetSlot, slot)
         b.emit(SH["ShLoopEnter"], brk, top)
-        b.bind(top)
-        self.loops.append(_Loop(brk, top, slot, self.scopes))
-        self.cond_list(cmd.cond)
-        b.emit(SH["ShJumpStatus"], end, 1 if cmd.until else 0)
-        self.items(cmd.body)
-        self.loops.pop()
-        b.emit(SH["ShSaveStatus"], slot)
+        # the condition after the body, entered by a jump: a turn is the body, the test and
+        # the jump back
         b.emit(Op.Jump, top)
-        b.bind(end)
+        b.bind(body)
+        self.loops.append(_Loop(brk, top, slot, self.scopes))
+        self.items(cmd.body)
+        b.emit(SH["ShSaveStatus"], slot)
+        b.bind(top)
+        self.cond_jump(cmd.cond, body, not cmd.until)
+        self.loops.pop()
         b.bind(brk)
         b.emit(SH["ShLoopLeave"])
         b.emit(Op.GetSlot, slot)
@@ -444,6 +472,14 @@ class Compiler:
             self.b.emit(SH["ShParam"], self.const(p.name),
                         FIELDS | (LENGTH if p.op == "#len" else 0))
             return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.Arith):
+            self.arith(word.parts[0], FIELDS)  # a number: one field unless IFS splits it
+            return
+        if len(word.parts) == 1 and isinstance(word.parts[0], ast.DQ) \
+                and len(word.parts[0].parts) == 1 and isinstance(word.parts[0].parts[0],
+                                                                   ast.Arith):
+            self.arith(word.parts[0].parts[0], RAW)  # "$(( ))": one field
+            return
         self.parts(word.parts, False)
         self.b.emit(SH["ShFields"])
 
@@ -469,23 +505,47 @@ class Compiler:
         """Push the value of an assignment's word (ShAssign takes the int a lone `$(( ))`
         computes as it is)."""
         if len(word.parts) == 1 and isinstance(word.parts[0], ast.Arith) \
-                and self.arith_code(word.parts[0]):
+                and self.arith_code(word.parts[0], RAW, False):
             return
         self.word_string(word)
 
-    def arith_code(self, part: ast.Arith) -> bool:
-        """Push the value of a `$(( ))` with static text as an int, by code compiled now
-        (False: its text is not static, or does not parse, which is reported when it runs)."""
+    def arith_code(self, part: ast.Arith, flags: int, to_text: bool) -> bool:
+        """Push the value of a `$(( ))` by code compiled now: an int, or with `to_text` the
+        word ShArithText `flags` makes of it. False: its text is not static, or does not
+        parse (which is reported when it runs). Text that is static but for plain
+        parameters (`arithcode.template`) goes to ShArith (with `flags`) when a
+        parameter's value is not a plain decimal number."""
+        b = self.b
         text = _static_text(part.expr)
-        tree = arithcode.compile_text(text) if text is not None else None
-        if tree is None:
+        if text is not None:
+            tree = arithcode.compile_text(text)
+            if tree is None:
+                return False
+            arithcode.emit(b, tree)
+            if to_text:
+                b.emit(SH["ShArithText"], flags)
+            return True
+        found = arithcode.template(part.expr.parts)
+        if found is None:
             return False
-        arithcode.emit(self.b, tree)
+        tree, params = found
+        first = self.new_slots(len(params))
+        as_text, done = b.label(), b.label()
+        for k, (_, name) in enumerate(params):
+            b.emit(SH["ShArithParam"], self.const(name), first + k, as_text)
+        arithcode.emit(b, tree, {p: first + k for k, (p, _) in enumerate(params)})
+        if to_text:
+            b.emit(SH["ShArithText"], flags)
+        b.emit(Op.Jump, done)
+        b.bind(as_text)
+        self.parts(part.expr.parts, True)
+        b.emit(SH["ShStrip"])
+        b.emit(SH["ShArith"], flags)
+        b.bind(done)
         return True
 
     def arith(self, part: ast.Arith, flags: int) -> None:
-        if self.arith_code(part):
-            self.b.emit(SH["ShArithText"], flags)
+        if self.arith_code(part, flags, True):
             return
         text = _static_text(part.expr)
         if text is not None:

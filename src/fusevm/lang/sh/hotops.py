@@ -25,6 +25,7 @@ from fusevm.lang.sh.opset import (
     DIRECT,
     ERREXIT,
     FIELDS,
+    JUMP_OK,
     LENGTH,
     QUOTED,
     RAW,
@@ -34,6 +35,7 @@ from fusevm.lang.sh.opset import (
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
 from fusevm.lang.sh.testcmd import COMPARE
+from fusevm.values import INT_MAX, INT_MIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,6 +44,14 @@ if TYPE_CHECKING:
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
 _DEFAULT_IFS: Final = words.DEFAULT_IFS
+_MIN, _MAX = INT_MIN, INT_MAX
+
+#: The number a variable's value stands for, as the loop ops last wrote or read it:
+#: name -> (text, n), where text is n in decimal (so `$(( ))` and `test` both read it as
+#: n). It holds while the variable still holds that very string object (`is`): a pure
+#: cache, which no other write to the variable needs to invalidate, and which spares a
+#: counter's str -> int conversion on every read.
+NUMBERS: Final[dict[str, tuple[str, int]]] = {}
 
 
 def st(vm: Any) -> ShState:
@@ -163,13 +173,15 @@ def _assign(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     watched = name in WATCHED
-    variables, readonly = s.vars, s.readonly
+    variables, readonly, numbers = s.vars, s.readonly, NUMBERS
     last, subst = flags & ASSIGN_LAST, flags & ASSIGN_SUBST
 
     def step() -> int:
         value = pop()
         if type(value) is int:  # straight from $(( )) code
-            value = str(value)
+            n = value
+            value = str(n)
+            numbers[name] = (value, n)
         if opts["x"]:
             write(2, f"{s.vars.get('PS4', '+ ')}{name}={runtime.xquote(value)}\n")
         if watched or opts["a"] or name in readonly:
@@ -302,11 +314,32 @@ def _test(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 @SH.bind("ShTestCmp")
 def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     a_c, b_c, op_code, flags, line = operands
+    constants = vm.chunk.constants
+    return _compare_step(vm, constants[a_c], constants[b_c], op_code, flags, line, ip + 1,
+                         ip + 1)
+
+
+@SH.bind("ShTestCmpJump")
+def _test_cmp_jump(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    ab_c, op_code, flags, target = operands
+    a, b = vm.chunk.constants[ab_c]
+    line = vm.chunk.line_of(ip) or 0
+    if flags & JUMP_OK:
+        return _compare_step(vm, a, b, op_code, flags, line, target, ip + 1)
+    return _compare_step(vm, a, b, op_code, flags, line, ip + 1, target)
+
+
+#: What the general path of a test passes run_argv as the next ip, to tell its normal
+#: end from a dynamic break/continue's target.
+_GO_ON: Final = -1
+
+
+def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, passed: int,
+                  failed: int) -> Step:
+    """The step of `[ a OP b ]` continuing at `passed` when it succeeds and at `failed`
+    when not (the same ip for ShTestCmp)."""
     s = st(vm)
-    a: str = vm.chunk.constants[a_c]
-    b: str = vm.chunk.constants[b_c]
     op = TEST_CMP[op_code]
-    nxt = ip + 1
     name = "test" if flags & TEST_NAME else "["
     errexit = flags & ERREXIT
     a_param, b_param = flags & A_PARAM, flags & B_PARAM
@@ -331,16 +364,33 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
             v = ""
         return unquoted_fields(s, v) if split else [v]
 
+    def run(args: list[str]) -> int:
+        nxt = run_test(s, vm, name, args, flags, _GO_ON)
+        if nxt != _GO_ON:  # a dynamic break/continue (from a function named `[`)
+            return nxt
+        return passed if vm.last_status == 0 else failed
+
     def general() -> int:
-        return run_test(s, vm, name, [*word(a, a_param, a_split), op,
-                                      *word(b, b_param, b_split), *tail], flags, nxt)
+        return run([*word(a, a_param, a_split), op, *word(b, b_param, b_split), *tail])
 
     def three(x: str, y: str) -> int:
         """`x op y` when each is one word; otherwise the general path."""
         if (a_split and not (x and _plain_field(x, s))) or (
                 b_split and not (y and _plain_field(y, s))):
             return general()
-        return run_test(s, vm, name, [x, op, y, *tail], flags, nxt)
+        return run([x, op, y, *tail])
+
+    known = NUMBERS.get
+    a_name, b_name = (a if a_var else ""), (b if b_var else "")
+
+    def number(text: str, var: str) -> int | None:
+        """The number `text` (the value of the variable `var`, if any) is, when it is in
+        decimal: from NUMBERS, or plain digits converted here."""
+        if var:
+            c = known(var)
+            if c is not None and c[0] is text:
+                return c[1]
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
     def step() -> int:
         s.lineno = line
@@ -351,12 +401,12 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         if x is None or y is None:
             return general()
         if cmp is not None:
-            # plain digits: one word each unless IFS holds digits, and exactly test's numbers
-            if not (x.isascii() and x.isdigit() and y.isascii() and y.isdigit()
-                    and len(x) < 19 and len(y) < 19) or (
-                    split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+            # decimal numbers: one word each unless IFS holds digits (or `-`), and exactly
+            # test's numbers
+            m, n = number(x, a_name), number(y, b_name)
+            if m is None or n is None or (split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
                 return three(x, y)
-            status = 0 if cmp(int(x), int(y)) else 1
+            status = 0 if cmp(m, n) else 1
         elif (a_split and not (x and _plain_field(x, s))) or (
                 b_split and not (y and _plain_field(y, s))):
             return general()
@@ -367,7 +417,7 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
             runtime.run_traps(s, vm)
         if status and errexit and opts["e"] and not s.errexit_off:
             raise ShExit(status)
-        return nxt
+        return failed if status else passed
     if not (cmp is not None and a_var and not b_param and b.isascii() and b.isdigit()
             and len(b) < 19):
         return step
@@ -376,18 +426,25 @@ def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     def var_number() -> int:
         """`$v OP 123`, the loop test: the plain case here, anything else by step()."""
         x = get(a)
-        if x is None or not (x.isascii() and x.isdigit() and len(x) < 19) or opts["x"] \
-                or opts["n"] or s.pending or s.prefix or (functions and name in functions) \
-                or (a_split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
+        c = known(a)
+        if c is not None and c[0] is x:
+            n = c[1]  # its decimal text: one word with the default IFS, never a pattern
+        elif x is not None and x.isascii() and x.isdigit() and len(x) < 19:
+            n = int(x)
+        else:
+            return step()
+        if opts["x"] or opts["n"] or s.pending or s.prefix or (
+                functions and name in functions) or (
+                a_split and get("IFS", _DEFAULT_IFS) != _DEFAULT_IFS):
             return step()
         s.lineno = line
-        status = 0 if cmp(int(x), k) else 1
+        status = 0 if cmp(n, k) else 1
         vm.last_status = status
         if s.pending_signals:
             runtime.run_traps(s, vm)
         if status and errexit and opts["e"] and not s.errexit_off:
             raise ShExit(status)
-        return nxt
+        return failed if status else passed
     return var_number
 
 
@@ -445,24 +502,39 @@ def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         n = arith.evaluate(stack.pop(), get, s.set)
-        stack.append(str(n) if quoted & RAW else mark(str(n), quoted))
+        stack.append(number_word(s, str(n), quoted))
         return nxt
     return step
 
 
+def number_word(s: ShState, text: str, flags: int) -> Any:
+    """The word ShArith or ShArithText push for the number `text`: plain (RAW), its fields
+    (FIELDS: the text itself unless IFS splits it), or marked quoted (QUOTED) or not."""
+    if flags & RAW:
+        return text
+    if flags & FIELDS:
+        return text if _plain_field(text, s) else unquoted_fields(s, text)
+    return mark(text, flags)
+
+
 def _reader(s: ShState, name: str) -> Callable[[str | None], int]:
-    """A function making the value `v` of the variable `name` (read by the caller) a
-    $(( )) operand. The steps that read one convert the common case themselves, saving
-    this call: a decimal constant without sign, blanks or leading zero, short of 64 bits,
-    where int(v) is exactly value_of(v)."""
+    """A function making the value `v` of the variable `name` (read by the caller, who
+    found no number for it in NUMBERS) a $(( )) operand. A decimal constant without sign,
+    blanks or leading zero, short of 64 bits, is converted here and remembered in NUMBERS
+    (int(v) is then exactly what `value_of` and `test` make of it)."""
     opts = s.opts
     value_of = arith.value_of
+    numbers = NUMBERS
 
     def read(v: str | None) -> int:
         if v is None:
             if opts["u"]:
                 raise unset_error(name)
             return 0
+        if v.isascii() and v.isdigit() and v[0] != "0" and len(v) < 19:
+            n = int(v)
+            numbers[name] = (v, n)
+            return n
         return value_of(v)
     return read
 
@@ -472,16 +544,43 @@ def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
     name: str = vm.chunk.constants[operands[0]]
     read = _reader(s, name)
-    get = s.vars.get
+    get, known = s.vars.get, NUMBERS.get
     push = vm.stack.append
     nxt = ip + 1
 
     def step() -> int:
         v = get(name)
-        # the common case of read(v), converted here
-        push(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
-             and len(v) < 19 else read(v))
+        c = known(name)
+        if c is not None and c[0] is v:
+            push(c[1])
+        else:
+            push(read(v))
         return nxt
+    return step
+
+
+@SH.bind("ShArithParam")
+def _arith_param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    name_c, slot = operands[0], operands[1]
+    target: int = operands[2]
+    s = st(vm)
+    name: str = vm.chunk.constants[name_c]
+    get, known = s.vars.get, NUMBERS.get
+    plain = is_variable(name)
+    nxt = ip + 1
+
+    def step() -> int:
+        v = get(name) if plain else param_value(s, vm, name)
+        if plain:
+            c = known(name)
+            if c is not None and c[0] is v and c[1] >= 0:
+                vm.slots[slot] = c[1]
+                return nxt
+        if v is not None and v.isascii() and v.isdigit() and (v[0] != "0" or len(v) == 1) \
+                and len(v) < 19:
+            vm.slots[slot] = int(v)
+            return nxt
+        return target
     return step
 
 
@@ -494,13 +593,16 @@ def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     watched = name in WATCHED
-    variables, readonly, opts = s.vars, s.readonly, s.opts
+    variables, readonly, opts, numbers = s.vars, s.readonly, s.opts, NUMBERS
 
     def step() -> int:
+        n = stack[-1]
+        text = str(n)
+        numbers[name] = (text, n)
         if watched or opts["a"] or name in readonly:
-            s.set(name, str(stack[-1]))
+            s.set(name, text)
         else:
-            variables[name] = str(stack[-1])
+            variables[name] = text
         return nxt
     return step
 
@@ -512,33 +614,58 @@ def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArithK")
 def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    op = ARITH_BINARY[operands[0]]
     k: int = vm.chunk.constants[operands[1]]
     stack = vm.stack
     nxt = ip + 1
+    if op == "%" and k > 0:
+        mod = arith.BINARY["%"]
+
+        def remainder() -> int:
+            a = stack[-1]
+            stack[-1] = a % k if a >= 0 else mod(a, k)  # C's remainder is Python's for a >= 0
+            return nxt
+        return remainder
+    fn = arith.with_constant(op, k)
 
     def step() -> int:
-        stack[-1] = fn(stack[-1], k)
+        stack[-1] = fn(stack[-1])
         return nxt
     return step
 
 
 @SH.bind("ShArithVarK")
 def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    fn = arith.BINARY[ARITH_BINARY[operands[0]]]
+    op = ARITH_BINARY[operands[0]]
     s = st(vm)
     name: str = vm.chunk.constants[operands[1]]
     read = _reader(s, name)
-    get = s.vars.get
+    get, known = s.vars.get, NUMBERS.get
     k: int = vm.chunk.constants[operands[2]]
     push = vm.stack.append
     nxt = ip + 1
+    if op == "+":
+        def plus() -> int:
+            v = get(name)
+            c = known(name)
+            r = (c[1] if c is not None and c[0] is v else read(v)) + k
+            push(r if _MIN <= r <= _MAX else arith.wrap(r))
+            return nxt
+        return plus
+    if op == "*":
+        def times() -> int:
+            v = get(name)
+            c = known(name)
+            r = (c[1] if c is not None and c[0] is v else read(v)) * k
+            push(r if _MIN <= r <= _MAX else arith.wrap(r))
+            return nxt
+        return times
+    fn = arith.with_constant(op, k)
 
     def step() -> int:
         v = get(name)
-        # the common case of read(v), converted here
-        push(fn(int(v) if v is not None and v.isascii() and v.isdigit() and v[0] != "0"
-                and len(v) < 19 else read(v), k))
+        c = known(name)
+        push(fn(c[1] if c is not None and c[0] is v else read(v)))
         return nxt
     return step
 
@@ -559,12 +686,13 @@ def _arith_un(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 @SH.bind("ShArithText")
 def _arith_text(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     quoted, = operands
+    s = st(vm)
     stack = vm.stack
     nxt = ip + 1
     if quoted & RAW:
         return shapes.unary(vm, ip, str)
 
     def step() -> int:
-        stack[-1] = mark(str(stack[-1]), quoted)
+        stack[-1] = number_word(s, str(stack[-1]), quoted)
         return nxt
     return step

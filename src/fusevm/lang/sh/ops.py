@@ -154,7 +154,21 @@ def _strip(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShPattern")
 def _pattern(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    return unary(vm, ip, words.pattern)
+    stack = vm.stack
+    nxt = ip + 1
+    # a `case` pattern in a loop is mostly the same constant word each time: its pattern is
+    # remembered for the word object last seen
+    last_word: object = None
+    last = ""
+
+    def step() -> int:
+        nonlocal last_word, last
+        word = stack[-1]
+        if word is not last_word:
+            last, last_word = words.pattern(word), word
+        stack[-1] = last
+        return nxt
+    return step
 
 
 @SH.handle("ShSubstInline")
@@ -407,13 +421,13 @@ def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
+    from fusevm.shell.glob import compile_pattern  # with the first case: start-up time
 
     def step() -> int:
         pat = stack.pop()
         subject = stack[-1]
-        from fusevm.shell import glob as shglob  # imported on first use: start-up time
         try:
-            ok = shglob.compile_pattern(pat).fullmatch(subject)
+            ok = compile_pattern(pat).fullmatch(subject)
         except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
             ok = words.strip(pat) == subject
         stack[-1] = ok

@@ -43,6 +43,8 @@ A_PARAM: Final = 8
 A_QUOTED: Final = 16
 B_PARAM: Final = 32
 B_QUOTED: Final = 64
+#: ShTestCmpJump flag: jump when the test succeeds (else when it fails)
+JUMP_OK: Final = 128
 #: ShTestCmp operators, by operand value
 TEST_CMP: Final = ("-eq", "-ne", "-lt", "-le", "-gt", "-ge", "=", "!=")
 #: The operators of ShArithBin / ShArithK / ShArithVarK and ShArithUn, by operand value
@@ -71,7 +73,8 @@ SH.declare("ShStrip", effect="word -- s", formula="s = word with quotes removed"
 SH.declare("ShPattern", effect="word -- pattern",
            formula="pattern = word as a shell pattern, quoted characters escaped")
 SH.declare("ShArith", operands="quoted:U8", effect="expr -- text", flags=R,
-           formula="text = $((expr)), marked")
+           formula="text = $((expr)), marked as ShParam marks a value (4: plain, 8: its "
+                   "fields)")
 SH.declare("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
            formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
                    "in this process with stdout captured, unless a function, set -u or set -x "
@@ -134,7 +137,8 @@ SH.declare("ShArithBin", operands="op:U8", effect="a b -- r", flags=R,
 SH.declare("ShArithUn", operands="op:U8", effect="a -- r",
            formula="r = OP a, OP = ('!', '~')[op]")
 SH.declare("ShArithText", operands="quoted:U8", effect="n -- text",
-           formula="text = n in decimal, marked as ShArith marks it (4: plain)")
+           formula="text = n in decimal, marked as ShArith marks it (4: plain, 8: its "
+                   "fields)")
 SH.declare("ShTestCmp", operands="a:CONST b:CONST op:U8 flags:U8 line:COUNT", effect="--",
            flags=IO,
            formula="ShTest of the three words `a OP b` (OP = ('-eq', '-ne', '-lt', '-le', "
@@ -149,3 +153,12 @@ SH.declare("ShArithK", operands="op:U8 k:CONST", effect="a -- r", flags=R,
 SH.declare("ShArithVarK", operands="op:U8 name:CONST k:CONST", effect="-- r", flags=R,
            formula="r = (the variable name, as ShArithGet reads it) OP consts[k] (an int), "
                    "OP as for ShArithBin")
+SH.declare("ShTestCmpJump", operands="ab:CONST op:U8 flags:U8 target:TARGET", effect="--",
+           flags=F.BRANCH | IO,
+           formula="ShTestCmp of a OP b, [a, b] = consts[ab], LINENO = the op's line; then "
+                   "ShJumpStatus target ok, ok = flags 128: a condition that is one `[ a OP b ]`")
+SH.declare("ShArithParam", operands="name:CONST slot:SLOT target:TARGET", effect="--",
+           flags=F.BRANCH,
+           formula="slots[slot] = the parameter's value when it is a decimal number without "
+                   "sign or leading zero (a $(( )) operand as its text would be); else jump "
+                   "to target")
