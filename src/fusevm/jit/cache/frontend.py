@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import marshal
+import sys
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
 
     from fusevm.chunk import Chunk
 else:
-    # What importlib.util re-exports, without importlib.util's own imports (contextlib).
-    try:
-        from importlib._bootstrap_external import MAGIC_NUMBER
-    except ImportError:  # another implementation's import machinery
+    # What importlib.util re-exports, read from the import system's own module (always
+    # loaded): importing the importlib package would load `warnings` too.
+    _external = sys.modules.get("_frozen_importlib_external")
+    if _external is not None and hasattr(_external, "MAGIC_NUMBER"):
+        MAGIC_NUMBER = _external.MAGIC_NUMBER
+    else:  # another implementation's import machinery
         from importlib.util import MAGIC_NUMBER
 
 CHUNK_TAG: Final = "chunk"
