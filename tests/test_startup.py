@@ -140,6 +140,34 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
         assert not COSTLY & set(modules), COSTLY & set(modules)
 
 
+#: Standard modules none of the short commands loads (with awk's compiled program from
+#: the compile cache): `re` and `enum` (the assembler and awk read numbers and names with
+#: str methods), `functools` and with it `collections` and `types` (the frontends' caches
+#: are `fusevm.memo` tables), `weakref` (per-chunk facts live on the chunk), `struct` (the
+#: disk cache's header is read with int.from_bytes), `operator` (`_operator`'s functions)
+#: and the `importlib` package (the import system's own module has the magic number).
+SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "struct",
+              "_struct", "operator", "importlib", "warnings", "contextlib", "threading",
+              "signal"} | COSTLY
+
+
+@pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
+                                  ["sh", "-c", ":"], ["sh", "-c", "echo hi; x=1"],
+                                  ["run", "PROGRAM"]])
+def test_a_short_command_loads_only_cheap_standard_modules(
+        tmp_path: Path, argv: list[str]) -> None:
+    prog = tmp_path / "add.fasm"
+    prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    argv = [str(prog) if a == "PROGRAM" else a for a in argv]
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    loaded_after(code, tmp_path, *argv)  # awk's program compiled and cached
+    modules, _ = loaded_after(code, tmp_path, *argv)
+    # (`run` tells a serialized chunk by the magic bytes of `fusevm.serialize`, whose
+    # format is written with `struct`.)
+    free = SHORT_FREE - {"struct", "_struct"} if argv[0] == "run" else SHORT_FREE
+    assert not free & set(modules), sorted(free & set(modules))
+
+
 def test_run_of_a_core_program_loads_no_frontend_and_reads_no_metadata(
         tmp_path: Path) -> None:
     prog = tmp_path / "add.fasm"
