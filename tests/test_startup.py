@@ -152,13 +152,17 @@ SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "str
 
 
 @pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
+                                  ["awk", "{ n += NF } END { print n }", "DATA"],
                                   ["sh", "-c", ":"], ["sh", "-c", "echo hi; x=1"],
                                   ["run", "PROGRAM"]])
 def test_a_short_command_loads_only_cheap_standard_modules(
         tmp_path: Path, argv: list[str]) -> None:
     prog = tmp_path / "add.fasm"
     prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
-    argv = [str(prog) if a == "PROGRAM" else a for a in argv]
+    data = tmp_path / "in.txt"
+    data.write_text("a b\nc\n")
+    files = {"PROGRAM": str(prog), "DATA": str(data)}
+    argv = [files.get(a, a) for a in argv]
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
     loaded_after(code, tmp_path, *argv)  # awk's program compiled and cached
     modules, _ = loaded_after(code, tmp_path, *argv)
@@ -224,9 +228,9 @@ def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
 def test_a_short_awk_program_compiles_none_of_the_frontends_own_patterns(
         tmp_path: Path) -> None:
     code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
-            "from fusevm.lang.awk import fields, streams, values\n"
+            "from fusevm.lang.awk import fields, values\n"
             "pats = [values._NUMBER_PREFIX, values._NUMERIC_STRING, values._SPECIAL,\n"
-            "        fields._DEFAULT_FIELD, fields._OTHER_SPACE, streams.ASSIGNMENT]\n"
+            "        fields._DEFAULT_FIELD, fields._OTHER_SPACE]\n"
             "print(sum('match' in vars(p) for p in pats))")
     for _ in range(2):
         _, out = loaded_after(code, tmp_path, "awk", 'BEGIN { x = 1; print x + 2 }')

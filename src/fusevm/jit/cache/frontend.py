@@ -43,6 +43,9 @@ else:
     else:  # another implementation's import machinery
         from importlib.util import MAGIC_NUMBER
 
+#: types.CodeType, without importing `types` (a start-up cost).
+_CODE_TYPE: Final = type((lambda: None).__code__)
+
 CHUNK_TAG: Final = "chunk"
 CODE_TAG: Final = "code"
 
@@ -187,8 +190,7 @@ def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> by
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
         code: Any = marshal.loads(entry.body)
-        from types import CodeType
-        if not isinstance(code, CodeType):
+        if not isinstance(code, _CODE_TYPE):
             raise TypeError("the entry does not hold a code object")
         return code
 
