@@ -10,7 +10,6 @@ the compiled form uses them or the core ops that mean the same (wrapping Add/Sub
 
 from __future__ import annotations
 
-from fusevm.lang.lazyre import LazyPattern
 from fusevm.lang.sh.errors import ShError
 from fusevm.values import wrap64
 
@@ -19,9 +18,51 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Final
 
-_TOKEN: Final = LazyPattern(r"\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|"
-                           r"([A-Za-z_][A-Za-z0-9_]*)|(<<=|>>=|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\^=|\|=|"
-                           r"\+\+|--|[-+*/%<>&|^!~?:=()]))")
+# Tokens are read with str methods (`_token`), not `re`: loading `re` would cost a script
+# with any `$(( ))` a third of Python's start-up.
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_DIGITS: Final = frozenset("0123456789")
+_NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_REST: Final = _NAME_START | _DIGITS
+#: Operators, longest first within each length (the longest one at a position is taken).
+_OPS3: Final = frozenset(("<<=", ">>="))
+_OPS2: Final = frozenset(("&&", "||", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=",
+                          "/=", "%=", "&=", "^=", "|=", "++", "--"))
+_OPS1: Final = frozenset("-+*/%<>&|^!~?:=()")
+
+
+def _run(text: str, pos: int, chars: frozenset[str]) -> int:
+    while pos < len(text) and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def _token(text: str, pos: int) -> tuple[str, str, int] | None:
+    """The token after any blanks at `pos`: (kind `num`, `name` or `op`, its text, where it
+    ends), or None. What `\\s*(?:(0[xX][0-9a-fA-F]+|[0-9]+[0-9a-zA-Z_]*)|`
+    `([A-Za-z_][A-Za-z0-9_]*)|(OPERATOR))` matches, an operator being the longest one."""
+    n = len(text)
+    while pos < n and text[pos].isspace():  # (what `\s` is in a str pattern)
+        pos += 1
+    if pos >= n:
+        return None
+    c = text[pos]
+    if c in _DIGITS:
+        if c == "0" and text[pos + 1:pos + 2] in ("x", "X") and text[pos + 2:pos + 3] in _HEX:
+            end = _run(text, pos + 2, _HEX)
+        else:
+            end = _run(text, _run(text, pos, _DIGITS), _NAME_REST)
+        return "num", text[pos:end], end
+    if c in _NAME_START:
+        end = _run(text, pos + 1, _NAME_REST)
+        return "name", text[pos:end], end
+    for size, ops in ((3, _OPS3), (2, _OPS2), (1, _OPS1)):
+        op = text[pos:pos + size]
+        if op in ops:
+            return "op", op, pos + size
+    return None
+
+
 _BINARY: Final = {
     "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
     "<": 7, "<=": 7, ">": 7, ">=": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10,
@@ -43,7 +84,6 @@ _MAX: Final = 0x7FFFFFFFFFFFFFFF
 wrap = wrap64
 
 
-_HEX: Final = frozenset("0123456789abcdefABCDEF")
 _OCTAL: Final = frozenset("01234567")
 
 
@@ -207,18 +247,13 @@ class _Parser:
         self.toks: list[tuple[str, str]] = []
         pos = 0
         while True:
-            m = _TOKEN.match(text, pos)
-            if m is None:
+            tok = _token(text, pos)
+            if tok is None:
                 if text[pos:].strip():
                     raise self.error()
                 break
-            pos = m.end()
-            if m.group(1):
-                self.toks.append(("num", m.group(1)))
-            elif m.group(2):
-                self.toks.append(("name", m.group(2)))
-            else:
-                self.toks.append(("op", m.group(3)))
+            kind, word, pos = tok
+            self.toks.append((kind, word))
         self.i = 0
 
     def error(self) -> ShError:
