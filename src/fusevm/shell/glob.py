@@ -9,15 +9,17 @@ the benchmark compares it with. Nothing here writes to the file system.
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Final
 
+from fusevm.records import dataclass
 from fusevm.regex import SHELL_ERE, Regex, compile_ere, compile_pattern, translate_pattern
+
+# threading and the thread pool load with the first parallel walk (globstar): a `case`
+# pattern or a plain glob does not pay for them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Final
 
 __all__ = [
     "DirListing",
@@ -140,6 +142,7 @@ class _ParallelWalk:
     _BUDGET: Final = 512
 
     def __init__(self, pool: ThreadPoolExecutor, dotglob: bool) -> None:
+        import threading
         self.pool = pool
         self.dotglob = dotglob
         self.lock = threading.Lock()
@@ -187,6 +190,7 @@ def walk_parallel(
 ) -> list[DirListing]:
     """List `root` and every directory below it on a thread pool (same result set as
     `walk_sequential`, in no particular order)."""
+    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers or _default_workers(),
                             thread_name_prefix="fusevm-glob") as pool:
         walk = _ParallelWalk(pool, dotglob)
@@ -266,11 +270,12 @@ def glob(
     must_dir = len(comps) > 1 and comps[-1] == ""
     if must_dir:
         comps.pop()
-    walker: Callable[[str], list[DirListing]]
     if parallel:
-        walker = functools.partial(walk_parallel, dotglob=dotglob, max_workers=max_workers)
+        def walker(root: str) -> list[DirListing]:
+            return walk_parallel(root, dotglob=dotglob, max_workers=max_workers)
     else:
-        walker = functools.partial(walk_sequential, dotglob=dotglob)
+        def walker(root: str) -> list[DirListing]:
+            return walk_sequential(root, dotglob=dotglob)
 
     bases = [prefix]
     results: list[str] | None = None

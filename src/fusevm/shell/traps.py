@@ -9,8 +9,6 @@ to the main thread only, so traps can be set only from it.
 
 from __future__ import annotations
 
-from collections import deque
-
 from fusevm.errors import HostError
 from fusevm.shell import csignal as signal
 
@@ -69,11 +67,13 @@ class Traps:
 
     def __init__(self) -> None:
         self.handlers: dict[int | str, object] = {}
-        self.pending: deque[int] = deque()
+        # A list, not a deque: `collections` costs every sh run its import, and a handful
+        # of pending signals is all there ever is.
+        self.pending: list[int] = []
         self._original: dict[int, _Handler] = {}
 
     def _record(self, signum: int, frame: FrameType | None) -> None:
-        # Runs in the main thread between bytecodes; appending to a deque is all it may do.
+        # Runs in the main thread between bytecodes; appending to the queue is all it may do.
         self.pending.append(signum)
 
     def _install(self, signum: int, disposition: _Handler) -> None:
@@ -125,7 +125,7 @@ class Traps:
         chunks: list[object] = []
         kept: list[int] = []
         while self.pending:
-            signum = self.pending.popleft()
+            signum = self.pending.pop(0)
             handler = self.handlers.get(signum)
             if handler is None:
                 if signum in self._original:
