@@ -130,6 +130,10 @@ def planner() -> ModuleType:
         # (__import__, not importlib.import_module: the importlib package costs start-up)
         __import__(PLANNER)
         _planner = sys.modules[PLANNER]
+        # The decisions from here on may enter native code, which holds the main thread:
+        # a command's Ctrl-C now needs its watcher thread.
+        from fusevm.interp.signals import native_code_may_run
+        native_code_may_run()
     return _planner
 
 
