@@ -34,7 +34,7 @@ _dialect: Dialect | None = None
 def _awk_ere() -> Dialect:
     global _dialect
     if _dialect is None:
-        from fusevm.lang.awk.lexer import decode_escape
+        from fusevm.lang.awk.escapes import decode_escape
         from fusevm.regex import AWK_CLASSES, Dialect
         _dialect = Dialect("awk", decode_escape, class_names=AWK_CLASSES)
     return _dialect

@@ -40,7 +40,7 @@ def process_escapes(text: str) -> str:
     """Escape sequences in a command-line assignment's value, as in a string literal."""
     if "\\" not in text:
         return text
-    from fusevm.lang.awk.lexer import decode_escape  # (the lexer is not needed at start-up)
+    from fusevm.lang.awk.escapes import decode_escape
     out: list[str] = []
     i = 0
     while i < len(text):
