@@ -171,6 +171,8 @@ def load_chunk(store: Store, key: bytes) -> Chunk | None:
 def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
                  build: Callable[[], Chunk]) -> Chunk:
     """`build()`'s chunk, from disk when this key was built before (then stored)."""
+    if not store.enabled():  # (no key, no packing: the key hashes fusevm's source tree)
+        return build()
     key = chunk_key(frontend, key_parts)
     chunk = load_chunk(store, key)
     if chunk is not None:
@@ -205,6 +207,8 @@ def cached_code(store: Store, name: str, source: bytes | str,
     `source` is what the code is generated from (for the baseline tier, the chunk's
     serialized bytes); `extra` holds anything else that changes the generated code.
     """
+    if not store.enabled():
+        return build()
     extra = tuple(extra)
     key = code_key(name, source, extra)
     code = load_code(store, key)

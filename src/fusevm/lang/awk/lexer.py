@@ -9,8 +9,7 @@ A name immediately followed by `(` is a FUNC_NAME (a user call), anything else a
 
 from __future__ import annotations
 
-import enum
-
+from fusevm.enums import Enum
 from fusevm.lang.awk.errors import AwkSyntaxError, error_context
 from fusevm.lang.awk.escapes import decode_escape
 from fusevm.records import dataclass
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-class Tok(enum.Enum):
+class Tok(Enum):
     """Token kinds; the value is the spelling used in error messages."""
 
     NEWLINE = "newline"
