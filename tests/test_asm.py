@@ -188,3 +188,30 @@ def test_constant_literals_reuse_equal_pool_entries_but_keep_kinds_apart() -> No
     assert [type(c) for c in chunk.constants] == [int, float, bool]
     nan = assemble("LoadConst nan\nLoadConst nan\nPop\nPop")
     assert len(nan.constants) == 1 and math.isnan(nan.constants[0])
+
+
+def test_the_token_scanners_end_where_their_regular_expressions_would() -> None:
+    # The assembler reads tokens with str methods (no `re` at start-up); each scanner's
+    # docstring gives the expression it stands for, compared here on generated text.
+    import random
+    import re
+
+    from fusevm import asm
+    expressions = {
+        asm._number_end: r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|"
+                         r"\.\d+)(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)"
+                         r"(?![A-Za-z0-9_])",
+        asm._IDENT: r"[A-Za-z_][A-Za-z0-9_.$]*",
+        asm._digits: r"\d+",
+    }
+    chars = "0123456789+-.eExXbBoOafinAF()_$ g\u0663\t,"
+    pieces = ["0x", "0b", "0o", "inf", "nan", "nan(0x0123456789abcdef)", "nan(0x", "1e",
+              "e+", ".5", "12."]
+    rnd = random.Random(7)
+    for _ in range(4000):
+        text = "".join(rnd.choice(pieces) if rnd.random() < 0.2 else rnd.choice(chars)
+                       for _ in range(rnd.randint(0, 10)))
+        for pos in range(len(text) + 1):
+            for scan, expression in expressions.items():
+                m = re.compile(expression).match(text, pos)
+                assert scan(text, pos) == (None if m is None else m.end()), (text, pos)

@@ -140,6 +140,43 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
         assert not COSTLY & set(modules), COSTLY & set(modules)
 
 
+#: Standard modules none of the short commands loads (with awk's compiled program from
+#: the compile cache): `re` and `enum` (the assembler and awk read numbers and names with
+#: str methods), `functools` and with it `collections` and `types` (the frontends' caches
+#: are `fusevm.memo` tables), `weakref` (per-chunk facts live on the chunk), `struct` (the
+#: disk cache's header is read with int.from_bytes), `operator` (`_operator`'s functions)
+#: and the `importlib` package (the import system's own module has the magic number).
+#: The shell's expansions load `re` for brace ranges only, the regex engine for pattern
+#: modifiers and `case`, and threading for a parallel globstar walk.
+SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "struct",
+              "_struct", "operator", "importlib", "warnings", "contextlib", "threading",
+              "signal"} | COSTLY
+
+
+@pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
+                                  ["awk", "{ n += NF } END { print n }", "DATA"],
+                                  ["sh", "-c", ":"], ["sh", "-c", "echo hi; x=$((1 + 2))"],
+                                  ["sh", "-c", "y=${x:-3}; echo ${y#?}"], ["run", "PROGRAM"]])
+def test_a_short_command_loads_only_cheap_standard_modules(
+        tmp_path: Path, argv: list[str]) -> None:
+    prog = tmp_path / "add.fasm"
+    prog.write_text("LoadInt 2\nLoadInt 3\nAdd\nPrintLn 1\n")
+    data = tmp_path / "in.txt"
+    data.write_text("a b\nc\n")
+    files = {"PROGRAM": str(prog), "DATA": str(data)}
+    argv = [files.get(a, a) for a in argv]
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    loaded_after(code, tmp_path, *argv)  # awk's program compiled and cached
+    modules, _ = loaded_after(code, tmp_path, *argv)
+    # (`run` tells a serialized chunk by the magic bytes of `fusevm.serialize`, whose
+    # format is written with `struct`.)
+    free = SHORT_FREE - {"struct", "_struct"} if argv[0] == "run" else SHORT_FREE
+    if "#" in argv[-1]:  # a pattern modifier: the regex engine's caches are functools's
+        free = free - {"functools", "collections", "types", "operator", "re2"}
+    assert not free & set(modules), sorted(free & set(modules))
+    assert not {"dataclasses", "inspect", "typing", "threading"} & set(modules)
+
+
 def test_run_of_a_core_program_loads_no_frontend_and_reads_no_metadata(
         tmp_path: Path) -> None:
     prog = tmp_path / "add.fasm"
@@ -196,9 +233,9 @@ def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
 def test_a_short_awk_program_compiles_none_of_the_frontends_own_patterns(
         tmp_path: Path) -> None:
     code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
-            "from fusevm.lang.awk import fields, streams, values\n"
+            "from fusevm.lang.awk import fields, values\n"
             "pats = [values._NUMBER_PREFIX, values._NUMERIC_STRING, values._SPECIAL,\n"
-            "        fields._DEFAULT_FIELD, fields._OTHER_SPACE, streams.ASSIGNMENT]\n"
+            "        fields._DEFAULT_FIELD, fields._OTHER_SPACE]\n"
             "print(sum('match' in vars(p) for p in pats))")
     for _ in range(2):
         _, out = loaded_after(code, tmp_path, "awk", 'BEGIN { x = 1; print x + 2 }')

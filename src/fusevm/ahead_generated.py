@@ -615,6 +615,15 @@ def __init__(self, value):
 COMPILED["def __init__(self, value):\n    _set(self, 'value', value)"] = __init__
 
 
+def __init__(self, value, assign, error):
+    _set(self, 'value', value)
+    _set(self, 'assign', assign)
+    _set(self, 'error', error)
+
+
+COMPILED["def __init__(self, value, assign=_d1, error=_d2):\n    _set(self, 'value', value)\n    _set(self, 'assign', assign)\n    _set(self, 'error', error)"] = __init__
+
+
 def __init__(self, vars, exported, readonly, positional, arg0, functions, opts, traps, pending_signals, pending, prefix, subst_status, lineno, main_pid, in_child, last_bg, jobs, scopes, redir_failed, locals, aliases, func_depth, interactive, name, vms, getopts_pos, trap_depth, errexit_off, exit_traps_run, hashed, prefix_saved, shown_traps, loop_depth, cur_assigns, job_text, job_texts, job_order, cd_print):
     self.vars = _f0() if vars is _MISSING else vars
     self.exported = _f1() if exported is _MISSING else exported

@@ -29,12 +29,8 @@ with file:line:col and what was expected.
 
 from __future__ import annotations
 
-import re
-import struct
-from collections.abc import Iterable, Sequence
-
 from fusevm.chunk import Chunk, ChunkBuilder, Label
-from fusevm.disasm import disassemble
+from fusevm.disasm import disassemble, ident_end
 from fusevm.errors import AsmError, BuildError
 from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING, MAX_SLOTS
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
@@ -44,13 +40,84 @@ from fusevm.values import NativeFn, Ref, Status, Undef, same_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from typing import Any, Final
 
 __all__ = ["assemble", "disassemble", "parse_value"]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
-_NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|\.\d+)"
-                     r"(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)(?![A-Za-z0-9_])")
+# The tokens are read by the scanners below (str methods, no `re`: loading `re` costs
+# `fusevm run` a third of Python's own start-up). Each returns where its token ends, or
+# None, exactly where the regular expression in its docstring would.
+_WORD_CHARS: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+
+
+def _digits(text: str, pos: int) -> int | None:
+    r"""`\d+` (any Unicode decimal digit, as `re` reads `\d`)"""
+    end = pos
+    while end < len(text) and text[end].isdecimal():
+        end += 1
+    return end if end > pos else None
+
+
+def _number_end(text: str, pos: int) -> int | None:
+    r"""`[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|\.\d+)`
+    `(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)(?![A-Za-z0-9_])`: the ends the
+    expression would try, in its order of preference, until one is not followed by a
+    word character."""
+    n = len(text)
+    for end in _number_ends(text, pos + 1 if pos < n and text[pos] in "+-" else pos):
+        if end >= n or text[end] not in _WORD_CHARS:
+            return end
+    return None
+
+
+def _run(text: str, pos: int, chars: frozenset[str] | None) -> int:
+    """The end of the run of `chars` (None: decimal digits) from `pos`."""
+    end = pos
+    while end < len(text) and (text[end] in chars if chars is not None
+                               else text[end].isdecimal()):
+        end += 1
+    return end
+
+
+def _number_ends(text: str, pos: int) -> Iterator[int]:
+    """`_number_end`'s candidates after the sign, most preferred first (greedy runs give
+    back one character at a time, as a backtracking matcher does)."""
+    head = text[pos:pos + 2]
+    for prefix, chars in (("xX", _HEX), ("bB", frozenset("01")), ("oO", frozenset("01234567"))):
+        if len(head) == 2 and head[0] == "0" and head[1] in prefix:
+            yield from range(_run(text, pos + 2, chars), pos + 2, -1)
+    whole = _run(text, pos, None)
+    for int_end in range(whole, pos, -1):  # \d+ \.? \d*
+        if int_end < len(text) and text[int_end] == ".":
+            for frac_end in range(_run(text, int_end + 1, None), int_end, -1):
+                yield from _with_exponent(text, frac_end)
+        yield from _with_exponent(text, int_end)
+    if text[pos:pos + 1] == ".":  # \.\d+
+        for frac_end in range(_run(text, pos + 1, None), pos + 1, -1):
+            yield from _with_exponent(text, frac_end)
+    if text.startswith("inf", pos):
+        yield pos + 3
+    if text.startswith("nan(0x", pos):
+        bits = text[pos + 6:pos + 22]
+        if len(bits) == 16 and _HEX.issuperset(bits) and text[pos + 22:pos + 23] == ")":
+            yield pos + 23
+    if text.startswith("nan", pos):
+        yield pos + 3
+
+
+def _with_exponent(text: str, pos: int) -> Iterator[int]:
+    r"""`(?:[eE][+-]?\d+)?` after a mantissa ending at `pos`."""
+    if text[pos:pos + 1] in ("e", "E"):
+        at = pos + 1 + (text[pos + 1:pos + 2] in ("+", "-"))
+        yield from range(_run(text, at, None), at, -1)
+    yield pos
+
+
+_IDENT = ident_end  # `[A-Za-z_][A-Za-z0-9_.$]*`, the disassembler's names
+_NUMBER = _number_end
 _INTEGER_KINDS = {Kind.INT, Kind.I32, Kind.U8, Kind.COUNT, Kind.SLOT, Kind.FD, Kind.BUILTIN,
                   Kind.PAYLOAD, Kind.EXT_ID}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
@@ -101,13 +168,14 @@ class _Cursor:
             self.pos += 1
         return self.text[start:self.pos]
 
-    def match(self, pattern: re.Pattern[str]) -> str | None:
+    def match(self, scan: Callable[[str, int], int | None]) -> str | None:
+        """The token `scan` finds here (`_IDENT`, `_NUMBER`, `_digits`), or None."""
         self.skip()
-        m = pattern.match(self.text, self.pos)
-        if m is None:
+        end = scan(self.text, self.pos)
+        if end is None:
             return None
-        self.pos = m.end()
-        return m.group(0)
+        start, self.pos = self.pos, end
+        return self.text[start:end]
 
     def expect(self, ch: str) -> None:
         if self.peek() != ch:
@@ -126,6 +194,7 @@ def _number(text: str, cur: _Cursor, pos: int) -> int | float:
     if body in ("inf", "nan"):
         return float(text)
     if body.startswith("nan("):  # a NaN's exact bits, as format_float writes them
+        import struct  # (only for this spelling: no start-up cost otherwise)
         x: float = struct.unpack("<d", struct.pack("<Q", int(body[4:-1], 16)))[0]
         return -x if text.startswith("-") else x
     is_int = body[:2].lower() in ("0x", "0b", "0o") or not any(c in body for c in ".eE")
@@ -534,7 +603,7 @@ class _Assembler:
             return self.label(self.ident(cur, f"a label for {what}"), cur, pos, True)
         if kind in (Kind.BLOCK, Kind.SUB):
             table = self.p.blocks if kind is Kind.BLOCK else self.p.subs
-            if cur.match(re.compile(r"\d+")) is not None:
+            if cur.match(_digits) is not None:
                 cur.pos = pos
                 return self.integer(cur, Kind.COUNT, what)
             name = self.ident(cur, f"a {kind.value.lower()} name for {what}")

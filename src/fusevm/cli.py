@@ -315,9 +315,18 @@ def _quick_run_args(argv: list[str]) -> argparse.Namespace | None:
             values["file"] = word
     if values["file"] is None:
         return None
-    from types import SimpleNamespace
-    # The attributes argparse would have set, on a namespace of the same behaviour.
-    return SimpleNamespace(**values)  # type: ignore[return-value]
+    # The attributes argparse would have set (types.SimpleNamespace would load `types`).
+    return _Args(values)  # type: ignore[return-value]
+
+
+class _Args:
+    """A namespace of attributes, like the one argparse returns."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"_Args({self.__dict__!r})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,8 +10,6 @@ own before the target, with the function's name when it is an entry).
 
 from __future__ import annotations
 
-import re
-
 from fusevm.chunk import Chunk, slot_count_of
 from fusevm.instr import decode
 from fusevm.ops import F, Kind
@@ -19,14 +17,28 @@ from fusevm.values import format_float, format_value, same_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*\Z")
+_IDENT_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_IDENT_REST: Final = _IDENT_START | frozenset("0123456789.$")
+
+
+def ident_end(text: str, pos: int) -> int | None:
+    """Where the name `[A-Za-z_][A-Za-z0-9_.$]*` starting at `pos` ends, or None (the
+    assembler's names: read with str methods, since `re` costs start-up)."""
+    if pos >= len(text) or text[pos] not in _IDENT_START:
+        return None
+    end = pos + 1
+    while end < len(text) and text[end] in _IDENT_REST:
+        end += 1
+    return end
+
+
 _RESERVED = {"true", "false", "undef", "inf", "nan", "Status", "Ref", "NativeFn"}
 
 
 def _name(text: str) -> str:
-    if _IDENT.match(text) and text not in _RESERVED:
+    if ident_end(text, 0) == len(text) and text not in _RESERVED:
         return text
     return format_value(text)
 

@@ -10,6 +10,10 @@ the C-level handler at once); native units release the GIL, and the watcher's
 This runs in every command, so it uses the C modules under `signal` and `threading`
 (`_signal`, `_thread`): those two wrappers import `enum`, `functools` and `collections`,
 about a third of starting Python, for enum signal names and Thread objects not needed here.
+The watcher thread starts only once native code may run (`native_code_may_run`, called
+as the JIT's tiers load): until then the main thread runs the Python-level handler between
+bytecodes, and a thread started and stopped for nothing costs a short command a few
+percent of its start-up.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
 
     A class rather than `contextlib.contextmanager`, which costs start-up its import."""
 
-    __slots__ = ("vm", "asked", "previous", "read_fd", "write_fd", "old_wakeup", "watcher")
+    __slots__ = ("vm", "asked", "installed", "previous", "read_fd", "write_fd", "old_wakeup",
+                 "watcher")
 
     def __init__(self, vm: VM) -> None:
         self.vm = vm
         self.asked = False
+        #: Whether the handler and the wakeup pipe are in place (not in a thread's run).
+        self.installed = False
         #: Held by the watcher thread while it runs (None: no watcher was started).
         self.watcher: Any = None
 
@@ -46,9 +53,18 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
             self.previous: Any = _signal.signal(_signal.SIGINT, self._on_sigint)
         except ValueError:  # not the main thread: signals are not ours to handle
             return
+        self.installed = True
+        # The wakeup fd is set here, in the main thread (the only one that may set it);
+        # the thread reading it starts when native code may run.
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
         self.old_wakeup = _signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        if _native_may_run:
+            self._start_watcher()
+        else:
+            _idle.append(self)
+
+    def _start_watcher(self) -> None:
         self.watcher = _thread.allocate_lock()
         self.watcher.acquire()
         # Not joined at exit, like a daemon thread: it ends when the pipe closes.
@@ -76,10 +92,32 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
             self.watcher.release()
 
     def __exit__(self, *exc: object) -> None:
-        if self.watcher is None:
+        if not self.installed:
             return
+        self.installed = False
+        try:
+            _idle.remove(self)
+        except ValueError:  # its watcher started
+            pass
         _signal.set_wakeup_fd(self.old_wakeup)
         os.close(self.write_fd)
-        self.watcher.acquire(timeout=1.0)
+        if self.watcher is not None:
+            self.watcher.acquire(timeout=1.0)
         os.close(self.read_fd)
         _signal.signal(_signal.SIGINT, self.previous)
+
+
+#: Whether native code may run in this process (the JIT's tiers have loaded).
+_native_may_run = False
+#: Guards in effect whose watcher waits for that.
+_idle: list[sigint_interrupts] = []
+
+
+def native_code_may_run() -> None:
+    """From now on native code may hold the main thread: start the watcher of every guard
+    in effect, and of every later one at once (`fusevm.jit.policy` calls this as it loads
+    the tiers)."""
+    global _native_may_run
+    _native_may_run = True
+    while _idle:
+        _idle.pop()._start_watcher()

@@ -29,7 +29,6 @@ through the log (D13).
 from __future__ import annotations
 
 import sys
-import weakref
 
 from fusevm.jit.config import find_spec, get_config
 
@@ -98,8 +97,10 @@ def jit_usable(announce: bool = True) -> bool:
 #: Modules that register what the tiers need from a front end (its extension ops' native
 #: lowerings), imported with the planner: see `load_with_tiers`.
 _companions: list[str] = []
-#: Per chunk, the hot points a native tier runs (`VM.native_points` of its JIT VMs).
-_native_points: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+#: The key in `Chunk.derived` of the hot points a native tier runs, one set per chunk
+#: (`VM.native_points` of its JIT VMs): kept with the chunk, so no weak table (whose
+#: module costs every start-up) and no content hash of the chunk.
+_NATIVE_POINTS: Final = "jit.native_points"
 
 
 def load_with_tiers(module: str) -> None:
@@ -124,6 +125,10 @@ def planner() -> ModuleType:
         # (__import__, not importlib.import_module: the importlib package costs start-up)
         __import__(PLANNER)
         _planner = sys.modules[PLANNER]
+        # The decisions from here on may enter native code, which holds the main thread:
+        # a command's Ctrl-C now needs its watcher thread.
+        from fusevm.interp.signals import native_code_may_run
+        native_code_may_run()
     return _planner
 
 
@@ -262,9 +267,7 @@ def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
         # Native code of a function entry serves every VM of the chunk: compiled Python
         # code in a VM that never entered it through the interpreter must not call its
         # own direct form instead.
-        points = _native_points.get(vm.chunk)
-        if points is None:
-            points = _native_points[vm.chunk] = set()
+        points: set[int] = vm.chunk.derived.setdefault(_NATIVE_POINTS, set())
         points |= vm.native_points
         vm.native_points = points
 

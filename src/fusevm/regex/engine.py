@@ -13,8 +13,7 @@ text holds any of them: most texts a filter sees fail that test, without a call 
 
 from __future__ import annotations
 
-import functools
-
+from fusevm.memo import Memo
 from fusevm.regex.translate import (
     SHELL_ERE,
     Dialect,
@@ -287,13 +286,18 @@ class Scanner:
         return self._engine.search(self._data, pos)
 
 
-@functools.lru_cache(maxsize=1024)
 def compile_ere(ere: str, dialect: Dialect = SHELL_ERE) -> Regex:
     """The compiled form of a POSIX ERE (cached); raises RegexError."""
-    return Regex(translate_ere(ere, dialect), f"/{ere}/")
+    found: Regex = _ERES[ere, dialect]
+    return found
 
 
-@functools.lru_cache(maxsize=512)
 def compile_pattern(pattern: str, path_mode: bool = False) -> Regex:
     """The compiled form of a shell pattern (cached); match it with `fullmatch`."""
-    return Regex(translate_pattern(pattern, path_mode), repr(pattern))
+    found: Regex = _PATTERNS[pattern, path_mode]
+    return found
+
+
+# The caches, by (text, dialect or path mode): `fusevm.memo` tables, not functools.
+_ERES: Final = Memo(lambda key: Regex(translate_ere(*key), f"/{key[0]}/"), 1024)
+_PATTERNS: Final = Memo(lambda key: Regex(translate_pattern(*key), repr(key[0])), 512)

@@ -21,15 +21,14 @@ raise RegexError with POSIX's wording (glibc's `regerror` texts).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from fusevm.errors import VMError
+from fusevm.memo import Memo
 from fusevm.records import dataclass
 from fusevm.regex.classes import CLASSES, Range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 __all__ = [
@@ -47,7 +46,10 @@ _ANY: Final = "(?s:.)"
 _MAX_REPEAT: Final = 1000  # RE2's own bound on {n,m}
 
 # (text, index of the backslash) -> (decoded character, index after the escape)
-EscapeDecoder = Callable[[str, int], tuple[str, int]]
+if TYPE_CHECKING:
+    EscapeDecoder = Callable[[str, int], tuple[str, int]]
+else:
+    EscapeDecoder = object  # run-time stand-in: only the type checker reads it
 
 
 class RegexError(VMError):
@@ -384,9 +386,13 @@ AWK_CLASSES: Final = _POSIX_CLASSES
 SHELL_CLASSES: Final = _POSIX_CLASSES | {"word"}
 
 
-@functools.lru_cache(maxsize=1024)
 def translate_ere(ere: str, dialect: Dialect) -> Translation:
     """The RE2 form of a POSIX ERE in `dialect` (cached); raises RegexError."""
+    found: Translation = _ERES[ere, dialect]
+    return found
+
+
+def _translate_ere(ere: str, dialect: Dialect) -> Translation:
     reader = _EreReader(ere, dialect)
     source = reader.read()
     literal = None if reader.operators else _literal_text(ere, dialect)
@@ -466,9 +472,14 @@ def _pattern_bracket(pattern: str, i: int) -> tuple[_Bracket, int] | None:
     return None
 
 
-@functools.lru_cache(maxsize=512)
 def translate_pattern(pattern: str, path_mode: bool = False) -> Translation:
-    """The RE2 form of a shell pattern (unanchored; the caller anchors it).
+    """The RE2 form of a shell pattern (unanchored; the caller anchors it; cached)."""
+    found: Translation = _PATTERNS[pattern, path_mode]
+    return found
+
+
+def _translate_pattern(pattern: str, path_mode: bool) -> Translation:
+    """`translate_pattern` uncached.
 
     `*` matches any run, `?` one character, `[...]` a bracket expression with `!`/`^`
     negation, ranges and POSIX classes (Unicode-aware); `\\x` matches x literally; an
@@ -508,3 +519,9 @@ def translate_pattern(pattern: str, path_mode: bool = False) -> Translation:
 
 SHELL_ERE: Final = Dialect("shell", None, gnu_escapes=True, class_names=SHELL_CLASSES,
                            capture=True)
+
+
+# The caches (`fusevm.memo` tables: `functools` would load `collections` and `types` with
+# the first regex of every awk program and `case` of every script).
+_ERES: Final = Memo(lambda key: _translate_ere(*key), 1024)
+_PATTERNS: Final = Memo(lambda key: _translate_pattern(*key), 512)

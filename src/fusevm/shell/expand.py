@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final, TypeAlias
 
 from fusevm.errors import HostError, ResourceLimit
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
 from fusevm.ops.shell_codes import ParamMod
-from fusevm.regex import Regex, compile_pattern
+from fusevm.records import dataclass
 from fusevm.values import Undef, to_int, to_str
+
+# The regex engine loads with the first pattern modifier (`${v#pat}`, `${v/a/b}`), and
+# `re` with the first brace range: `${v:-w}` and field splitting need neither.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Final, TypeAlias
+
+    from fusevm.regex import Regex
 
 __all__ = [
     "DEFAULT_IFS",
@@ -60,8 +65,10 @@ class Expansion:
     error: str | None = None
 
 
-# Names `${v:=w}` refuses to assign: positional and special parameters.
-_SPECIAL: Final = re.compile(r"[0-9]+|[@*#?$!-]")
+def _special(name: str) -> bool:
+    """Whether `${name:=w}` refuses to assign: a positional or special parameter
+    (`[0-9]+|[@*#?$!-]`)."""
+    return (name.isdigit() and name.isascii()) or (len(name) == 1 and name in "@*#?$!-")
 
 
 def _text(v: object) -> str:
@@ -151,6 +158,7 @@ def _shortest_suffix(s: str, rx: Regex) -> int | None:
 
 
 def _strip(s: str, pattern: str, code: int) -> str:
+    from fusevm.regex import compile_pattern
     rx = compile_pattern(pattern)
     if code in (ParamMod.STRIP_SHORT, ParamMod.STRIP_LONG):
         finder = _shortest_prefix if code == ParamMod.STRIP_SHORT else _longest_prefix
@@ -184,6 +192,7 @@ def _subst(s: str, pattern: str, rep: str, every: bool, ampersand: bool) -> str:
     pattern = pattern[len(anchor):]
     if not pattern and not anchor:
         return s
+    from fusevm.regex import compile_pattern
     rx = compile_pattern(pattern)
     if anchor == "#":
         end = _longest_prefix(s, rx)
@@ -294,7 +303,7 @@ def expand_param(
         missing = var.null() if code == ParamMod.ASSIGN else not var.is_set
         if not missing:
             return Expansion(var.value())
-        if _SPECIAL.fullmatch(name):
+        if _special(name):
             return Expansion("", error=f"${name}: cannot assign in this way")
         return Expansion(a0, assign=a0)
     if code in (ParamMod.ERROR, ParamMod.ERROR_UNSET):
@@ -518,12 +527,13 @@ def _gobble(text: str, i: int, satisfy: str) -> tuple[str, int]:
     return "", i
 
 
-_INT_RE: Final = re.compile(r"\s*([+-]?\d+)\s*")
+_INT_RE: Final = r"\s*([+-]?\d+)\s*"
 _INT64: Final = (-(2**63), 2**63 - 1)
 
 
 def _prefix_int(s: str) -> tuple[int | None, str]:
     """strtoimax: an optional sign and digits at the start of s; (None, s) if there are none."""
+    import re
     m = re.match(r"\s*[+-]?\d+", s)
     if m is None:
         return None, s
@@ -538,7 +548,8 @@ def _seqterm(text: str) -> list[str] | None:
     lhs, rhs = text[:t], text[t + 2:]
     if not lhs or not rhs:
         return None
-    lhs_m = _INT_RE.fullmatch(lhs)
+    import re
+    lhs_m = re.fullmatch(_INT_RE, lhs)
     lhs_kind = "int" if lhs_m else "char" if len(lhs) == 1 and lhs.isascii() and \
         lhs.isalpha() else "bad"
     rest: str

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import marshal
+import sys
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
@@ -34,11 +35,16 @@ if TYPE_CHECKING:
 
     from fusevm.chunk import Chunk
 else:
-    # What importlib.util re-exports, without importlib.util's own imports (contextlib).
-    try:
-        from importlib._bootstrap_external import MAGIC_NUMBER
-    except ImportError:  # another implementation's import machinery
+    # What importlib.util re-exports, read from the import system's own module (always
+    # loaded): importing the importlib package would load `warnings` too.
+    _external = sys.modules.get("_frozen_importlib_external")
+    if _external is not None and hasattr(_external, "MAGIC_NUMBER"):
+        MAGIC_NUMBER = _external.MAGIC_NUMBER
+    else:  # another implementation's import machinery
         from importlib.util import MAGIC_NUMBER
+
+#: types.CodeType, without importing `types` (a start-up cost).
+_CODE_TYPE: Final = type((lambda: None).__code__)
 
 CHUNK_TAG: Final = "chunk"
 CODE_TAG: Final = "code"
@@ -165,6 +171,8 @@ def load_chunk(store: Store, key: bytes) -> Chunk | None:
 def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
                  build: Callable[[], Chunk]) -> Chunk:
     """`build()`'s chunk, from disk when this key was built before (then stored)."""
+    if not store.enabled():  # (no key, no packing: the key hashes fusevm's source tree)
+        return build()
     key = chunk_key(frontend, key_parts)
     chunk = load_chunk(store, key)
     if chunk is not None:
@@ -184,8 +192,7 @@ def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> by
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
         code: Any = marshal.loads(entry.body)
-        from types import CodeType
-        if not isinstance(code, CodeType):
+        if not isinstance(code, _CODE_TYPE):
             raise TypeError("the entry does not hold a code object")
         return code
 
@@ -200,6 +207,8 @@ def cached_code(store: Store, name: str, source: bytes | str,
     `source` is what the code is generated from (for the baseline tier, the chunk's
     serialized bytes); `extra` holds anything else that changes the generated code.
     """
+    if not store.enabled():
+        return build()
     extra = tuple(extra)
     key = code_key(name, source, extra)
     code = load_code(store, key)

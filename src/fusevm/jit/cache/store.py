@@ -40,7 +40,6 @@ from __future__ import annotations
 import _thread  # (threading's import costs start-up: its locks are these)
 import marshal
 import os
-import struct
 import time
 from time import perf_counter
 
@@ -68,9 +67,30 @@ RESCAN_EVERY: Final = 128
 #: A load refreshes a file's mtime (for least-recently-used eviction) when it is older.
 TOUCH_AFTER: Final = 60.0
 
-_HEAD: Final = struct.Struct("<8sHH8s32sIQQ")
+#: The fixed header, little-endian: magic (8 bytes), format version and flags (u16 each),
+#: tag (8 bytes, NUL-padded), key digest (32 bytes), metadata length (u32), body offset
+#: and length (u64 each); the checksum follows. (Read with int.from_bytes: the struct
+#: module is an extension a short command would load for these two lines.)
+_FIELDS: Final = ((0, 8), (8, 2), (10, 2), (12, 8), (20, 32), (52, 4), (56, 8), (64, 8))
+_HEAD_SIZE: Final = 72
 _SUM_LEN: Final = 32
-HEADER_SIZE: Final = _HEAD.size + _SUM_LEN
+HEADER_SIZE: Final = _HEAD_SIZE + _SUM_LEN
+_BYTE_FIELDS: Final = frozenset((0, 3, 4))  # (magic, tag and key: the others are ints)
+
+
+def _pack_head(*fields: Any) -> bytes:
+    """The header of `fields` (in `_FIELDS` order; bytes fields padded with NULs)."""
+    return b"".join(
+        value.ljust(size, b"\0") if n in _BYTE_FIELDS else value.to_bytes(size, "little")
+        for n, ((_, size), value) in enumerate(zip(_FIELDS, fields, strict=True)))
+
+
+def _unpack_head(data: Any) -> tuple[Any, ...]:
+    """The fields of the header at the start of `data` (bytes, or a buffer of them)."""
+    return tuple(
+        bytes(data[at:at + size]) if n in _BYTE_FIELDS
+        else int.from_bytes(data[at:at + size], "little")
+        for n, (at, size) in enumerate(_FIELDS))
 
 
 @dataclass(slots=True)
@@ -137,6 +157,7 @@ def _feed(h: Any, part: object) -> None:
     elif isinstance(part, int):
         h.update(b"i%d;" % part)
     elif isinstance(part, float):
+        import struct  # (floats in keys are rare: no start-up cost for them)
         h.update(b"f" + struct.pack("<d", part))
     elif isinstance(part, (tuple, list)):
         h.update(b"t%d(" % len(part))
@@ -212,7 +233,7 @@ def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
     offset = HEADER_SIZE + len(meta_raw)
     if aligned:
         offset = (offset + PAGE - 1) // PAGE * PAGE
-    head = _HEAD.pack(MAGIC, FORMAT_VERSION, FLAG_ALIGNED if aligned else 0, raw_tag, digest,
+    head = _pack_head(MAGIC, FORMAT_VERSION, FLAG_ALIGNED if aligned else 0, raw_tag, digest,
                       len(meta_raw), offset, len(body))
     h = blake2b(head, digest_size=_SUM_LEN)
     h.update(meta_raw)
@@ -225,7 +246,7 @@ def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, i
     """(metadata, body offset, body length) of a file's bytes, or why it is rejected."""
     if len(data) < HEADER_SIZE:
         return "truncated header"
-    magic, version, flags, raw_tag, key, meta_len, offset, length = _HEAD.unpack_from(data)
+    magic, version, flags, raw_tag, key, meta_len, offset, length = _unpack_head(data)
     if magic != MAGIC:
         return "bad magic"
     if version != FORMAT_VERSION:
@@ -239,10 +260,10 @@ def decode(data: bytes, tag: str, digest: bytes) -> tuple[dict[str, Any], int, i
         return "truncated or oversized"
     if flags & FLAG_ALIGNED and offset % PAGE:
         return "unaligned body"
-    h = blake2b(data[:_HEAD.size], digest_size=_SUM_LEN)
+    h = blake2b(data[:_HEAD_SIZE], digest_size=_SUM_LEN)
     h.update(data[HEADER_SIZE:meta_end])
     h.update(memoryview(data)[offset:])
-    if h.digest() != data[_HEAD.size:HEADER_SIZE]:
+    if h.digest() != data[_HEAD_SIZE:HEADER_SIZE]:
         return "checksum mismatch"
     try:
         meta = marshal.loads(data[HEADER_SIZE:meta_end])

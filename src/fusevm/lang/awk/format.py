@@ -15,10 +15,10 @@ format (`1e6` -> "1000000", `2^53` exactly); specials print as `+inf`, `-inf`, `
 
 from __future__ import annotations
 
-import functools
 import math
 
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
+from fusevm.memo import memo
 from fusevm.records import dataclass
 
 TYPE_CHECKING = False
@@ -44,7 +44,7 @@ class _Spec:
     conversion: str
 
 
-@functools.lru_cache(maxsize=256)
+@memo(256)
 def _parse(fmt: str) -> tuple[str | _Spec, ...]:
     """Split a format into literal text and conversion specs (cached: formats repeat)."""
     pieces: list[str | _Spec] = []
@@ -103,7 +103,7 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
     return tuple(pieces)
 
 
-@functools.lru_cache(maxsize=256)
+@memo(256)
 def _fast_plan(fmt: str) -> tuple[str, str] | None:
     """(Python %-format, one kind letter per conversion: s, d or f) when every conversion
     of `fmt` is one whose Python formatting equals C's for ordinary arguments; else None."""
@@ -149,7 +149,7 @@ _KIND_CODE: Final = {
 }
 
 
-@functools.lru_cache(maxsize=256)
+@memo(256)
 def _fast_formatter(fmt: str) -> Callable[[Sequence[AwkValue], str], str | None] | None:
     """`f(args, convfmt)`: sprintf through one Python %-format, or None when an argument
     needs the full path (too few arguments, infinities and NaN, integers beyond 2^53);

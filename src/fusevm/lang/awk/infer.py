@@ -12,12 +12,14 @@ nothing, since it takes either.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.state import SPECIAL_INDEX
 from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 Key = tuple[str, str, int]  # ("g", name, 0) or ("p", function, index)
 

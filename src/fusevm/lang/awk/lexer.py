@@ -9,9 +9,9 @@ A name immediately followed by `(` is a FUNC_NAME (a user call), anything else a
 
 from __future__ import annotations
 
-import enum
-
+from fusevm.enums import Enum
 from fusevm.lang.awk.errors import AwkSyntaxError, error_context
+from fusevm.lang.awk.escapes import decode_escape
 from fusevm.records import dataclass
 
 TYPE_CHECKING = False
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 
-class Tok(enum.Enum):
+class Tok(Enum):
     """Token kinds; the value is the spelling used in error messages."""
 
     NEWLINE = "newline"
@@ -170,43 +170,6 @@ _OPERATORS: Final[tuple[tuple[str, Tok], ...]] = (
     ("?", Tok.QUESTION), (":", Tok.COLON), ("~", Tok.MATCH), ("$", Tok.DOLLAR),
     ("=", Tok.ASSIGN),
 )  # fmt: skip
-
-_SIMPLE_ESCAPES: Final[dict[str, str]] = {
-    "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a",
-    "\\": "\\", '"': '"', "/": "/",
-}  # fmt: skip
-
-_OCTAL_DIGITS: Final = "01234567"
-_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
-
-
-def decode_escape(text: str, index: int) -> tuple[str, int]:
-    """Decode the escape whose backslash is at `index`; returns (chars, next index).
-
-    Octal `\\ooo` takes up to three digits. Hex `\\xHH` takes one or two digits, as gawk
-    and onetrue-awk accept outside POSIX mode (`\\x` with no digit is `x`). An unknown
-    `\\c` yields `c` (both reference awks drop the backslash). A trailing lone backslash
-    stays a backslash.
-    """
-    if index + 1 >= len(text):
-        return "\\", index + 1
-    ch = text[index + 1]
-    simple = _SIMPLE_ESCAPES.get(ch)
-    if simple is not None:
-        return simple, index + 2
-    if ch in _OCTAL_DIGITS:
-        end = index + 1
-        while end < len(text) and end < index + 4 and text[end] in _OCTAL_DIGITS:
-            end += 1
-        return chr(int(text[index + 1 : end], 8) & 0xFF), end
-    if ch == "x":
-        end = index + 2
-        while end < len(text) and end < index + 4 and text[end] in _HEX_DIGITS:
-            end += 1
-        if end > index + 2:
-            return chr(int(text[index + 2 : end], 16)), end
-    return ch, index + 2
-
 
 class Lexer:
     """Produces tokens on demand, so the parser can rescan a `/` as an ERE."""

@@ -22,7 +22,7 @@ from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.runtime import make_strnum
 from fusevm.lang.awk.state import AwkState
-from fusevm.lang.awk.streams import ASSIGNMENT, Streams, process_escapes
+from fusevm.lang.awk.streams import Streams, assignment, process_escapes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,10 +70,10 @@ def _parse_args(argv: list[str]) -> tuple[str, list[tuple[str, str]], str | None
             fs = "\t" if value == "t" else process_escapes(value)
             assigns.append(("FS", fs))
         elif opt == "v":
-            m = ASSIGNMENT.match(value)
-            if m is None:
+            pair = assignment(value)
+            if pair is None:
                 raise _Usage(f"invalid -v argument: {value}")
-            assigns.append((m.group(1), process_escapes(m.group(2))))
+            assigns.append((pair[0], process_escapes(pair[1])))
         elif opt == "e":
             sources.append(value)
         else:
@@ -127,8 +127,8 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     try:
         # -v and `var=value` operands may store strings in any variable they name
         assigned = {name for name, _ in assigns}
-        if operands:  # (the pattern compiles on first use: not for a program alone)
-            assigned.update(m.group(1) for m in map(ASSIGNMENT.match, operands) if m)
+        if operands:
+            assigned.update(pair[0] for pair in map(assignment, operands) if pair)
         chunk = _compile(source, frozenset(assigned))
     except AwkSyntaxError as e:
         err.write(f"awk: {e.message}\n")

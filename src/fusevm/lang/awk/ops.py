@@ -14,7 +14,7 @@ root ip) or takes an operand-sized run of values; those are step factories
 
 from __future__ import annotations
 
-import operator
+from _operator import eq, ge, gt, le, lt, ne  # (what operator.py re-exports, without it)
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
@@ -289,8 +289,7 @@ def _not(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     return _falsity
 
 
-_RELATIONS: Final = (operator.lt, operator.le, operator.eq, operator.ne, operator.gt,
-                     operator.ge)
+_RELATIONS: Final = (lt, le, eq, ne, gt, ge)
 
 
 AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",

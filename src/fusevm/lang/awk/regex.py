@@ -9,9 +9,8 @@ and split's rule that empty matches never separate. A bad ERE raises AwkRegexErr
 
 from __future__ import annotations
 
-import functools
-
 from fusevm.lang.awk.errors import AwkRegexError
+from fusevm.memo import memo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,11 +28,16 @@ __all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "require
 # on first access (`__getattr__`).
 
 
-@functools.cache
+_dialect: Dialect | None = None
+
+
 def _awk_ere() -> Dialect:
-    from fusevm.lang.awk.lexer import decode_escape
-    from fusevm.regex import AWK_CLASSES, Dialect
-    return Dialect("awk", decode_escape, class_names=AWK_CLASSES)
+    global _dialect
+    if _dialect is None:
+        from fusevm.lang.awk.escapes import decode_escape
+        from fusevm.regex import AWK_CLASSES, Dialect
+        _dialect = Dialect("awk", decode_escape, class_names=AWK_CLASSES)
+    return _dialect
 
 
 def __getattr__(name: str) -> object:
@@ -64,7 +68,7 @@ def required_literals(ere: str) -> tuple[str, ...] | None:
         return None
 
 
-@functools.lru_cache(maxsize=512)
+@memo(512)
 def compile_ere(ere: str) -> Regex:
     """The compiled regex for an awk ERE (cached: dynamic regexes repeat)."""
     from fusevm.regex import RegexError
@@ -90,7 +94,7 @@ def match(text: str, ere: str | Regex) -> tuple[int, int]:
 # -- sub and gsub ---------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
+@memo(256)
 def _replacement(repl: str) -> tuple[str | None, ...]:
     """Split a sub/gsub replacement into literal text and None for "the matched text".
 
@@ -121,9 +125,10 @@ def _replacement(repl: str) -> tuple[str | None, ...]:
     return tuple(pieces)
 
 
-@functools.lru_cache(maxsize=256)
-def _literal_replacement(lit: str, repl: str) -> str:
-    """What replaces each match of the literal pattern `lit`."""
+@memo(256)
+def _literal_replacement(lit_repl: tuple[str, str]) -> str:
+    """What replaces each match of the literal pattern `lit` (by `repl`)."""
+    lit, repl = lit_repl
     return "".join(lit if piece is None else piece for piece in _replacement(repl))
 
 
@@ -138,7 +143,7 @@ def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple
     lit = rx.literal
     if lit:
         # a non-empty literal's matches are str.replace's: leftmost, non-overlapping
-        new = _literal_replacement(lit, repl)
+        new = _literal_replacement((lit, repl))
         if global_:
             count = text.count(lit)
             return (text.replace(lit, new) if count else text), count

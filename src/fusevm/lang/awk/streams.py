@@ -14,10 +14,10 @@ import sys
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.runtime import make_strnum, to_num
 from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
-from fusevm.lang.lazyre import LazyPattern
 
-ASSIGNMENT: Final = LazyPattern(r"(?s)([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z")
 ENCODING: Final = "latin-1"
+_NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_REST: Final = _NAME_START | frozenset("0123456789")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,11 +26,21 @@ if TYPE_CHECKING:
     from typing import IO, Any, Final
 
 
+def assignment(text: str) -> tuple[str, str] | None:
+    """(name, value) of a `name=value` operand or -v argument, or None: a name
+    `[A-Za-z_][A-Za-z0-9_]*`, then `=`, then any text (read with str methods: most
+    operands are file names, and `re` would cost every such run its start-up)."""
+    name, eq, value = text.partition("=")
+    if not eq or not name or name[0] not in _NAME_START or not _NAME_REST.issuperset(name):
+        return None
+    return name, value
+
+
 def process_escapes(text: str) -> str:
     """Escape sequences in a command-line assignment's value, as in a string literal."""
     if "\\" not in text:
         return text
-    from fusevm.lang.awk.lexer import decode_escape  # (the lexer is not needed at start-up)
+    from fusevm.lang.awk.escapes import decode_escape
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -140,9 +150,9 @@ class Streams:
             name = st.str_of(arg)
             if name == "":
                 continue
-            m = ASSIGNMENT.match(name)
-            if m is not None:
-                self.assign(m.group(1), make_strnum(process_escapes(m.group(2))))
+            pair = assignment(name)
+            if pair is not None:
+                self.assign(pair[0], make_strnum(process_escapes(pair[1])))
                 continue
             self.used_file = True
             if name in ("-", "/dev/stdin"):

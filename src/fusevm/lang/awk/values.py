@@ -71,13 +71,23 @@ _SPECIAL: Final = LazyPattern(r"(?i)[ \t\n\r\f\v]*([-+])(inf|nan)[ \t\n\r\f\v]*\
 
 def _special(text: str) -> float | None:
     """The IEEE value a `+inf`/`-nan`-style string denotes, or None."""
-    m = _SPECIAL.match(text)
-    if m is None:
-        return None
-    sign = -1.0 if m.group(1) == "-" else 1.0
-    if m.group(2).lower() == "inf":
-        return sign * math.inf
-    return math.copysign(math.nan, sign)
+    if text.isascii():
+        # What _SPECIAL matches, read with str methods: the environment (ENVIRON) has
+        # values like `./prog` that reach here in every run, and `re` costs start-up.
+        word = text.strip(BLANKS)
+        if len(word) != 4 or word[0] not in "+-":
+            return None
+        sign, name = word[0], word[1:].lower()
+        if name not in ("inf", "nan"):
+            return None
+    else:  # (re's case folding, e.g. dotless i, is the rule there)
+        m = _SPECIAL.match(text)
+        if m is None:
+            return None
+        sign, name = m.group(1), m.group(2).lower()
+    if name == "inf":
+        return (-1.0 if sign == "-" else 1.0) * math.inf
+    return math.copysign(math.nan, -1.0 if sign == "-" else 1.0)
 
 
 # Text made only of these is a number exactly when Python's float() accepts it: float()

@@ -11,7 +11,6 @@ from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.builtins import B, builtin, out, quote
 from fusevm.lang.sh.errors import ShError
 from fusevm.lang.sh.parser import is_name
-from fusevm.lang.sh.printf import printf
 from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_name, write
 from fusevm.lang.sh.testcmd import test
 from fusevm.shell import csignal as signal
@@ -82,6 +81,7 @@ def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
     if not args:
         write(2, "printf: usage: printf format [arg ...]\n")
         return 2
+    from fusevm.lang.sh.printf import printf  # (loaded by the first printf, not at start-up)
     text, status = printf(args[0], args[1:])
     out(text)
     return status

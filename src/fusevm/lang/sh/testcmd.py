@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import operator
 import os
 import stat
+from _operator import eq, ge, gt, le, lt, ne  # (what operator.py re-exports, without it)
 
 from fusevm.lang.sh.state import ShState
 from fusevm.values import checked64
@@ -84,8 +84,7 @@ def _binary(a: str, op: str, b: str) -> bool:
 
 #: The integer comparisons.
 COMPARE: Final[dict[str, Callable[[int, int], bool]]] = {
-    "-eq": operator.eq, "-ne": operator.ne, "-lt": operator.lt, "-le": operator.le,
-    "-gt": operator.gt, "-ge": operator.ge,
+    "-eq": eq, "-ne": ne, "-lt": lt, "-le": le, "-gt": gt, "-ge": ge,
 }
 
 
