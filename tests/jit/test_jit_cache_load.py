@@ -382,6 +382,17 @@ def test_the_directory_is_worked_out_once_per_configuration(tmp_path: Path) -> N
     assert store.dir_for(off) is None and store.dir_for(cfg) is not None
 
 
+def test_an_override_set_while_another_thread_works_out_the_directory_wins(
+        tmp_path: Path) -> None:
+    from fusevm.jit.cache.store import Store
+    cfg = get_config()
+    store = Store()
+    store.dir_override = str(tmp_path / "new")
+    # what a thread that read the overrides before they changed writes back afterwards
+    store._memo = (cfg, None, None, str(tmp_path / "stale"))
+    assert store.dir_for(cfg) == str(tmp_path / "new")
+
+
 def test_find_spec_is_the_one_lookup_of_an_importable_module() -> None:
     import sys
 
@@ -395,3 +406,11 @@ def test_find_spec_is_the_one_lookup_of_an_importable_module() -> None:
         assert native.llvm_identity() == ("no-llvmlite",)
     else:
         assert native.llvm_identity() != ("no-llvmlite",)
+
+
+def test_a_blocked_import_has_no_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from fusevm.jit import config, policy
+    monkeypatch.setitem(sys.modules, "json", None)  # how a test or host blocks an import
+    assert config.find_spec("json") is None and not policy._find("json")

@@ -164,9 +164,9 @@ def find_spec(name: str) -> Any:
     `importlib.util.find_spec` gives it, without importing importlib.util (which loads
     contextlib, a start-up cost). Whether the JIT can run and the disk cache's key both
     ask it about llvmlite, whose import costs tens of milliseconds."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return module.__spec__
+    if name in sys.modules:
+        module = sys.modules[name]
+        return None if module is None else module.__spec__  # None: the import is blocked
     for finder in sys.meta_path:
         find = getattr(finder, "find_spec", None)
         spec = None if find is None else find(name, None)

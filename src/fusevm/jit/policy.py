@@ -56,8 +56,6 @@ _uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 def _find(name: str) -> bool:
     """Whether top-level module `name` can be imported (`config.find_spec`)."""
-    if name in sys.modules:
-        return sys.modules[name] is not None
     return find_spec(name) is not None
 
 

@@ -286,11 +286,8 @@ _Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    d = store._usable(create=False)
-    if d is None:
-        return None
-    unit: Unit | None = store.load_in(d, _space or key_space(), NATIVE_TAGS[tier], key,
-                                      _unit_of, an, kinds, strict)
+    unit: Unit | None = store.load_packed(_space or key_space(), NATIVE_TAGS[tier], key,
+                                          _unit_of, an, kinds, strict)
     return unit
 
 

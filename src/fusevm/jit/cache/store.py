@@ -281,11 +281,13 @@ class Store:
         self._config = config
         self._lock = _thread.allocate_lock()
         self.stats = DiskStats()
-        #: The directory of the last configuration asked about (`dir_for`).
-        self._memo: tuple[TraceJitConfig, str | None] | None = None
+        # The directory of the last configuration asked about (`dir_for`), with the two
+        # overrides it was worked out under: it is reused only for the same three, so an
+        # override set while another thread works one out is never lost.
+        self._memo: tuple[TraceJitConfig, str | None, bool | None, str | None] | None = None
         #: Programmatic overrides: None = not set (the configuration decides).
-        self._dir_override: str | None = None
-        self._disabled_override: bool | None = None
+        self.dir_override: str | None = None
+        self.disabled_override: bool | None = None
         self.max_bytes_override: int | None = None
         self.has_max_override = False
         # Directories are strings here: pathlib costs a start-up its import, and the
@@ -313,24 +315,6 @@ class Store:
         """Whether the cache is on for this thread (without making a Path)."""
         return self._directory() is not None
 
-    @property
-    def dir_override(self) -> str | None:
-        return self._dir_override
-
-    @dir_override.setter
-    def dir_override(self, path: str | None) -> None:
-        self._dir_override = path
-        self._memo = None
-
-    @property
-    def disabled_override(self) -> bool | None:
-        return self._disabled_override
-
-    @disabled_override.setter
-    def disabled_override(self, disabled: bool | None) -> None:
-        self._disabled_override = disabled
-        self._memo = None
-
     def _directory(self) -> str | None:
         return self.dir_for(self._config())
 
@@ -338,20 +322,21 @@ class Store:
         """The directory of a thread running with configuration `cfg` (None: the cache is
         off), worked out once for the last configuration asked about: every load asks."""
         memo = self._memo
-        if memo is not None and memo[0] is cfg:
-            return memo[1]
+        path, disabled = self.dir_override, self.disabled_override
+        if memo is not None and memo[0] is cfg and memo[1] is path and memo[2] is disabled:
+            return memo[3]
         d: str | None
-        if self._disabled_override is True:
+        if disabled is True:
             d = None
-        elif self._dir_override is not None:
-            d = self._dir_override
-        elif not cfg.cache_enabled and self._disabled_override is None:
+        elif path is not None:
+            d = path
+        elif not cfg.cache_enabled and disabled is None:
             d = None
         elif cfg.cache_dir is not None:
             d = os.fspath(cfg.cache_dir)
         else:
             d = default_cache_path()
-        self._memo = (cfg, d)
+        self._memo = (cfg, path, disabled, d)
         return d
 
     def max_bytes(self) -> int | None:
@@ -453,11 +438,11 @@ class Store:
         return p
 
     def load_packed(self, space: bytes, tag: str, digest: bytes,
-                    use: Callable[[Record], Any]) -> Any:
-        """The value `use(record)` makes of the valid record for a key in the pack of a key
-        space (see pack.py), or None: a miss, or a counted reject (see `load_in`)."""
+                    use: Callable[..., Any], *args: Any) -> Any:
+        """The value `use(record, *args)` makes of the valid record for a key in the pack of
+        a key space (see pack.py), or None: a miss, or a counted reject (see `load_in`)."""
         d = self._usable(create=False)
-        return None if d is None else self.load_in(d, space, tag, digest, use)
+        return None if d is None else self.load_in(d, space, tag, digest, use, *args)
 
     def load_in(self, d: str, space: bytes, tag: str, digest: bytes,
                 use: Callable[..., Any], *args: Any) -> Any:

@@ -36,7 +36,7 @@ import ctypes
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.jit import runtime
@@ -53,8 +53,31 @@ from fusevm.jit.trace.funcir import (
 )
 
 if TYPE_CHECKING:
+    from typing import Protocol, TypeVar
+
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
+
+    #: Machine code from the disk cache: the code, argument count, words of locals and the
+    #: rest of its metadata.
+    Cached = tuple[Any, int, int, dict[str, object]]
+
+    class Swappable(Protocol):
+        """Native code calls run (`fn`), replaced once by its re-optimised version; the code
+        replaced stays mapped (`retired`): a call may be running it."""
+
+        native: Any
+        fn: Any
+        retired: list[Any]
+
+    T = TypeVar("T", bound=Swappable)
+
+    #: The code at an entry as a fresh compile needs it: IR text, argument count, words of
+    #: locals and metadata for the disk cache; raises NotPure.
+    Emitter = Callable[[], tuple[str, int, int, dict[str, object]]]
+    #: What the caller makes of machine code: (native, its IR when it is quick code to be
+    #: re-optimised, argument count, words of locals, metadata) -> the object calls use.
+    Maker = Callable[[Any, str | None, int, int, dict[str, object]], T]
 
 #: Native stack a call may use (its budget is cut to fit): deeper recursion is the
 #: interpreter's, whose frames live on the heap, so a large max_depth cannot overflow the
@@ -116,11 +139,6 @@ def _check_meta(entry: int) -> Callable[[dict[str, object]], None]:
 def _what(chunk: Chunk, entry: int) -> str:
     """How the log names the code at `entry` (-1: the root code, `main.py`)."""
     return f"{chunk.source}: " + ("root code" if entry < 0 else f"function at op {entry}")
-
-
-#: Machine code from the disk cache: the code, argument count, words of locals and the
-#: rest of its metadata.
-Cached = tuple[Any, int, int, dict[str, object]]
 
 
 def cached_code(chunk: Chunk, entry: int) -> Cached | None:
@@ -205,25 +223,6 @@ def reoptimize(chunk: Chunk, entry: int, text: str, argc: int, words: int,
         _waits_at_exit = True
         atexit.register(REOPTIMIZER.wait, EXIT_WAIT_SECONDS)
     REOPTIMIZER.submit(text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
-
-
-class Swappable(Protocol):
-    """Native code calls run (`fn`), replaced once by its re-optimised version; the code
-    replaced stays mapped (`retired`): a call may be running it."""
-
-    native: Any
-    fn: Any
-    retired: list[Any]
-
-
-T = TypeVar("T", bound=Swappable)
-
-#: The code at an entry as a fresh compile needs it: IR text, argument count, words of
-#: locals and metadata for the disk cache; raises NotPure.
-Emitter = Callable[[], tuple[str, int, int, dict[str, object]]]
-#: What the caller makes of machine code: (native, its IR when it is quick code to be
-#: re-optimised, argument count, words of locals, metadata) -> the object calls use.
-Maker = Callable[[Any, str | None, int, int, dict[str, object]], T]
 
 
 def make_native(chunk: Chunk, entry: int, cached: Cached | None, emit: Emitter,

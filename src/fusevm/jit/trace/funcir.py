@@ -96,18 +96,18 @@ def function_body(chunk: Chunk, entry: int) -> tuple[list[int], int]:
     return body, argc
 
 
-def main_body(chunk: Chunk) -> tuple[list[int], set[int]]:
-    """The root code's ops (sorted) and the name indexes it calls; raises NotPure when it
-    is not pure Int code apart from its callees (checked by `emit_main`)."""
+def main_body(chunk: Chunk) -> tuple[list[int], dict[int, int]]:
+    """The root code's ops (sorted) and the name indexes it calls with each one's argument
+    count; raises NotPure when it is not pure Int code apart from its callees (checked by
+    `emit_main`)."""
     facts = loop_facts(chunk)
     body = sorted(reachable_until(facts, 0, frozenset()))
     calls = {chunk.ops[ip][1]: chunk.ops[ip][2] for ip in body
              if chunk.ops[ip][0] is Op.Call}
     _check_ops(chunk, body, calls.get)
-    names = set(calls)
-    if not names:
+    if not calls:
         raise NotPure("the root code calls no function")
-    return body, names
+    return body, calls
 
 
 @dataclass(slots=True)
@@ -130,17 +130,12 @@ def _effect(instr: Instr) -> tuple[int, int]:
     return spec.effect.pops(spec, operands), spec.effect.pushes(spec, operands)
 
 
-def _successors(instr: Instr, ip: int, end: int, to_end: bool) -> list[int]:
-    """Where control goes after the op at `ip`, from its flags and targets in the op
-    table: a return goes to the chunk's `end` when `to_end` (the root frame's), else
-    nowhere in the code."""
-    spec = instr[0].spec
-    if spec.has(F.RETURN):
-        return [end] if to_end else []
-    out = [instr[1 + i] for i in spec.targets]
-    if not spec.has(F.TERMINATOR):
-        out.append(ip + 1)
-    return out
+def _successors(chunk: Chunk, ip: int, to_end: bool) -> tuple[int, ...]:
+    """Where control goes after the op at `ip` (`loop_facts`): a return goes to the
+    chunk's end when `to_end` (the root frame's), else nowhere in the code."""
+    if to_end and chunk.ops[ip][0].spec.has(F.RETURN):
+        return (len(chunk.ops),)
+    return loop_facts(chunk).succs[ip]
 
 
 def _flow(chunk: Chunk, body: list[int], entry: int, argc: int, to_end: bool) -> _Flow:
@@ -161,7 +156,7 @@ def _flow(chunk: Chunk, body: list[int], entry: int, argc: int, to_end: bool) ->
         pops, pushes = _effect(instr)
         if d < pops:
             raise NotPure(f"op {ip} pops below the code's own stack")
-        succ = _successors(instr, ip, end, to_end)
+        succ = _successors(chunk, ip, to_end)
         if op.spec.has(F.BRANCH):
             leaders.update(succ)
         # The root frame's return halts with its stack kept.
@@ -202,7 +197,7 @@ def _defined(chunk: Chunk, depth: dict[int, int], entry: int, every: bool,
             out = defined[ip] | {instr[1]} if instr[0] is Op.SetSlot else defined[ip]
             if every and instr[0] is Op.GetSlot and instr[1] not in defined[ip]:
                 raise NotPure(f"op {ip} reads slot {instr[1]} before setting it")
-            for t in _successors(instr, ip, end, to_end):
+            for t in _successors(chunk, ip, to_end):
                 old = defined.get(t)
                 new = out if old is None else (old & out if every else old | out)
                 if new != old:
@@ -433,14 +428,16 @@ def emit_main(chunk: Chunk, argc_of: dict[int, int]) -> tuple[str, MainShape]:
     """LLVM IR text running the chunk's root code as `@unit(ctx)`, with each callee's
     body (`argc_of`: entry -> argument count, only functions already native); raises
     NotPure. ctx words: status, fuel word address, then `MainShape`'s."""
-    body, names = main_body(chunk)
+    body, calls = main_body(chunk)
     entries: dict[int, int] = {}
-    for name in sorted(names):
+    for name in sorted(calls):
         e = chunk.find_sub(name)
         if e is None or e not in argc_of:
             raise NotPure(f"{chunk.names[name]} is not a native function")
+        if calls[name] != argc_of[e]:
+            raise NotPure(f"{chunk.names[name]}: a call with {calls[name]} arguments, "
+                          f"not {argc_of[e]}")
         entries[name] = e
-    _check_ops(chunk, body, lambda n: argc_of[entries[n]])  # its calls' argument counts
     flow = _flow(chunk, body, 0, 0, True)
     if flow.end_depth is None:
         raise NotPure("the root code never reaches the chunk's end")

@@ -137,8 +137,7 @@ def native_main(chunk: Chunk) -> NativeMain | None:
             _, names = main_body(chunk)
         except NotPure as e:
             COUNTS["refused"] += 1
-            if chunk.sub_entries:  # said only where functions could have been called
-                runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
+            runtime.log(f"{chunk.source}: root code: no native whole run ({e})")
             _mains[digest] = None
             return None
         known = _mains[digest] = frozenset(names)
