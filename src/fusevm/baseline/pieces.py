@@ -90,11 +90,11 @@ def unparse(stmts: list[ast.stmt]) -> str:
 
 def _checked_as_if(st: ast.stmt) -> ast.stmt:
     """`x = t if INT_MIN <= t <= INT_MAX else e` (an op body's 64-bit check, `t` a name)
-    spelled `if INT_MIN <= t and t <= INT_MAX: x = t` / `else: x = e`: the same tests,
-    but CPython 3.11 runs the statement about 8 ns faster than the chained comparison in
-    a conditional expression (measured on fib's `Add` of two call results)."""
+    spelled `if <t fits> : x = t` / `else: x = e`: CPython 3.11 runs the statement about
+    8 ns faster than the conditional expression (measured on fib's `Add` of two call
+    results); the test itself is spelled by `_fits`."""
     if isinstance(st, ast.If):
-        return ast.If(st.test, [_checked_as_if(s) for s in st.body],
+        return ast.If(_fits(st.test, st.body, st.orelse), [_checked_as_if(s) for s in st.body],
                       [_checked_as_if(s) for s in st.orelse])
     if not (isinstance(st, ast.Assign) and len(st.targets) == 1
             and isinstance(st.value, ast.IfExp) and isinstance(st.value.body, ast.Name)
@@ -108,8 +108,49 @@ def _checked_as_if(st: ast.stmt) -> ast.stmt:
     parts: list[ast.expr] = [ast.Compare(left, [op], [right]) for left, op, right in sides]
     cond: ast.expr = parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), parts)
     target = st.targets[0]
-    return ast.If(cond, [ast.Assign([target], t, lineno=0)],
-                  [ast.Assign([target], st.value.orelse, lineno=0)])
+    slow: list[ast.stmt] = [ast.Assign([target], st.value.orelse, lineno=0)]
+    return ast.If(_fits(cond, [], slow), [ast.Assign([target], t, lineno=0)], slow)
+
+
+def _fits(test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt]) -> ast.expr:
+    """The test of `if test: body else: orelse` that int `t` is in 64 bits,
+    `INT_MIN <= t <= INT_MAX` (chained, or two comparisons joined by `and`; or its `not`),
+    spelled `t.bit_length() < 64`: a method call and a comparison of small ints, which
+    CPython 3.11 specialises, where comparing with the multi-digit limits is its generic
+    comparison twice (about 2x the time; fib's `Add` of two call results). That leaves
+    out INT_MIN itself, so only where the other branch is `x = sem.int_result(t, ...)`,
+    which gives any int in 64 bits back as it is. Any other test is returned as is."""
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    inner = test.operand if isinstance(test, ast.UnaryOp) and negated else test
+    sides: list[tuple[ast.expr, ast.cmpop, ast.expr]] = []
+    if isinstance(inner, ast.Compare):
+        sides = list(zip((inner.left, *inner.comparators), inner.ops, inner.comparators))
+    elif isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.And) and all(
+            isinstance(v, ast.Compare) and len(v.ops) == 1 for v in inner.values):
+        sides = [(v.left, v.ops[0], v.comparators[0])
+                 for v in inner.values if isinstance(v, ast.Compare)]
+    if len(sides) != 2 or not all(isinstance(op, ast.LtE) for _, op, _ in sides):
+        return test
+    (lo, _, t), (t2, _, hi) = sides
+    if not (isinstance(lo, ast.Name) and lo.id == "INT_MIN" and isinstance(hi, ast.Name)
+            and hi.id == "INT_MAX" and isinstance(t, ast.Name) and isinstance(t2, ast.Name)
+            and t.id == t2.id and _wraps(body if negated else orelse, t.id)):
+        return test
+    fits = ast.Compare(ast.Call(ast.Attribute(ast.Name(t.id, ast.Load()), "bit_length",
+                                              ast.Load()), [], []),
+                       [ast.Lt()], [ast.Constant(64)])
+    return ast.UnaryOp(ast.Not(), fits) if negated else fits
+
+
+def _wraps(stmts: list[ast.stmt], t: str) -> bool:
+    """Whether `stmts` is `x = sem.int_result(t, ...)`."""
+    if len(stmts) != 1 or not isinstance(stmts[0], ast.Assign):
+        return False
+    call = stmts[0].value
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "int_result" and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "sem" and bool(call.args)
+            and isinstance(call.args[0], ast.Name) and call.args[0].id == t)
 
 
 def frame_spelling(depth: int) -> Callable[[str], str]:
