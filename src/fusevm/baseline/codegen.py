@@ -392,11 +392,15 @@ class _Gen:
         group.append((ip, stmts))
         return True
 
-    def emit_group(self, group: list[tuple[int, list[ast.stmt]]]) -> None:
+    def emit_group(self, group: list[tuple[int, list[ast.stmt]]],
+                   into: int | None = None) -> dict[str, str]:
         """Ops none of which can raise, written as one piece with each stack value that
-        is used once folded into its use (`types.forward`): no fault can see them."""
+        is used once folded into its use (`types.forward`): no fault can see them.
+        `into`: the op right after them, a `Call` or `ReturnValue` that reads its inputs
+        once; those of its inputs folded into it are returned (stack local -> its value's
+        source), for it to read instead of the local, which is then never assigned."""
         if not group:
-            return
+            return {}
         for ip, _ in group:
             d = self.an.decoded[ip]
             self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
@@ -405,10 +409,30 @@ class _Gen:
         stmts = [st for _, part in group for st in part]
         assigns = [st for st in stmts if isinstance(st, ast.Assign)]
         live = self.depth_after(last)
+        inputs: list[str] = []
+        if into is not None and not d.spec.has(F.BRANCH):
+            # The op reading its inputs, as a statement for `forward` to fold them into.
+            depth = self.an.depth[into] or 0
+            used = self.an.decoded[into]
+            argc = 1 if used.spec is Op.ReturnValue.spec else used.operands[1]
+            inputs = stack_locals(depth - argc, argc)
+            if inputs:
+                assigns.append(ast.Assign(
+                    [ast.Name(inputs[0], ast.Store())],
+                    ast.Call(ast.Name("_use", ast.Load()),
+                             [ast.Name(k, ast.Load()) for k in inputs], []), lineno=0))
+                live = depth - argc + 1
         names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
         dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
         out: list[ast.stmt] = list(forward(assigns, dead))
+        folded: dict[str, str] = {}
+        if inputs:
+            use = out.pop()
+            assert isinstance(use, ast.Assign) and isinstance(use.value, ast.Call)
+            for k, value in zip(inputs, use.value.args):
+                if not (isinstance(value, ast.Name) and value.id == k):
+                    folded[k] = ast.unparse(value)
         cond = None
         if d.spec.has(F.BRANCH):
             taken = out.pop()
@@ -420,6 +444,7 @@ class _Gen:
         group.clear()
         if cond is not None:
             self.emit_branch(last, d, cond, 0)
+        return folded
 
     def direct_callee(self, d: Decoded) -> int | None:
         """The entry of the function a `Call` runs when it has a direct form."""

@@ -16,7 +16,7 @@ from .fold import Localize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
     from .regions import Region
     from .types import Env
@@ -84,8 +84,33 @@ def is_literal(value: Any) -> bool:
 
 
 def unparse(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.unparse(_checked_as_if(st)) for st in stmts
+    return "\n".join(ast.unparse(_LIMIT_TESTS.visit(_checked_as_if(st))) for st in stmts
                      if not isinstance(st, ast.Pass))
+
+
+class _LimitTests(ast.NodeTransformer):
+    """`x != INT_MIN` (`x` a name: `Dec`'s wrap test) spelled
+    `x > -0x3fffffff or x != INT_MIN`, and `x != INT_MAX` likewise: CPython 3.11
+    specialises a comparison of two one-digit ints (under 2**30), and compares an int
+    with a multi-digit one through its generic path, about 20 ns slower (the usual
+    counter decides at the first comparison; a value that large costs one more)."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        if not (len(node.ops) == 1 and isinstance(node.ops[0], ast.NotEq)
+                and isinstance(node.left, ast.Name)
+                and isinstance(node.comparators[0], ast.Name)
+                and node.comparators[0].id in ("INT_MIN", "INT_MAX")):
+            return node
+        low = node.comparators[0].id == "INT_MIN"
+        near = ast.Compare(ast.Name(node.left.id, ast.Load()),
+                           [ast.Gt() if low else ast.Lt()],
+                           [ast.Constant(-_ONE_DIGIT if low else _ONE_DIGIT)])
+        return ast.BoolOp(ast.Or(), [near, node])
+
+
+#: The largest int CPython stores in one 30-bit digit.
+_ONE_DIGIT: Final = (1 << 30) - 1
+_LIMIT_TESTS = _LimitTests()
 
 
 def _checked_as_if(st: ast.stmt) -> ast.stmt:
