@@ -33,6 +33,7 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 
 from fusevm.chunk import Chunk
@@ -58,7 +59,7 @@ from .pieces import (
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, forward, safe_stmts, specialize
+from .types import Env, _reads, _Subst, _writes, forward, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -145,6 +146,11 @@ class _Gen:
         self.diamonds: dict[int, tuple[Block, Part]] = {}
         self.part_envs: dict[int, Env] = {}
         self.joined: set[int] = set()
+        #: The op being written reads these stack locals from the slot locals they copy
+        #: (`emit_group`'s `copies`), and the lines of such ops, with theirs (a fault
+        #: there finds the stack local's value under the slot local's name).
+        self.alias: dict[str, str] = {}
+        self.line_alias: dict[int, dict[str, str]] = {}
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
@@ -311,6 +317,9 @@ class _Gen:
         """`body_ast` as source: the statements, the branch condition (if a branch), and
         the constant it sets."""
         stmts, known = self.body_ast(b, d, ip, depth)
+        for local, slot in self.alias.items():
+            stmts = [_Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
+                     for st in stmts]
         cond = None
         if b.branches:
             last = stmts[-1]
@@ -350,6 +359,7 @@ class _Gen:
             self.after_function(d, depth)
             return
         b = BODIES[Op[d.spec.name]]
+        start = len(self.lines)
         code, cond, known = self.body_code(b, d, ip, depth)
         # The interpreter's step for a body pops its inputs but the first, which it
         # replaces by the first output (bodies assign outputs after whatever may raise).
@@ -360,6 +370,10 @@ class _Gen:
         self.note_known(b, depth, known)
         if cond is not None:
             self.emit_branch(ip, d, cond, keep)
+        if self.alias:
+            for line in range(start + 1, len(self.lines) + 1):
+                if line in self.line_ip:
+                    self.line_alias[line] = dict(self.alias)
 
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         target = d.targets()[0]
@@ -393,12 +407,16 @@ class _Gen:
         return True
 
     def emit_group(self, group: list[tuple[int, list[ast.stmt]]],
-                   into: int | None = None) -> dict[str, str]:
+                   into: int | None = None,
+                   copies: frozenset[str] = frozenset()) -> dict[str, str]:
         """Ops none of which can raise, written as one piece with each stack value that
         is used once folded into its use (`types.forward`): no fault can see them.
         `into`: the op right after them, a `Call` or `ReturnValue` that reads its inputs
         once; those of its inputs folded into it are returned (stack local -> its value's
-        source), for it to read instead of the local, which is then never assigned."""
+        source), for it to read instead of the local, which is then never assigned.
+        `copies`: inputs of the op after them that it may read from the slot local they
+        copy; those whose copy (`s1 = l2`, the last write of either) is left out are
+        returned (stack local -> slot local)."""
         if not group:
             return {}
         for ip, _ in group:
@@ -427,12 +445,25 @@ class _Gen:
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
         out: list[ast.stmt] = list(forward(assigns, dead))
         folded: dict[str, str] = {}
+        for k in range(len(out) - 1, -1, -1):
+            st = out[k]
+            if not (copies and not d.spec.has(F.BRANCH) and isinstance(st, ast.Assign)
+                    and isinstance(st.targets[0], ast.Name)
+                    and st.targets[0].id in copies and isinstance(st.value, ast.Name)
+                    and st.value.id[:1] == "l" and st.value.id[1:].isdigit()):
+                continue
+            local, slot = st.targets[0].id, st.value.id
+            if local not in folded and not any(
+                    _reads(later, local) or {local, slot} & _writes(later)
+                    for later in out[k + 1:]):
+                folded[local] = slot
+                del out[k]
         if inputs:
             use = out.pop()
             assert isinstance(use, ast.Assign) and isinstance(use.value, ast.Call)
-            for k, value in zip(inputs, use.value.args):
-                if not (isinstance(value, ast.Name) and value.id == k):
-                    folded[k] = ast.unparse(value)
+            for name, value in zip(inputs, use.value.args):
+                if not (isinstance(value, ast.Name) and value.id == name):
+                    folded[name] = ast.unparse(value)
         cond = None
         if d.spec.has(F.BRANCH):
             taken = out.pop()

@@ -22,7 +22,7 @@ import weakref
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
-from fusevm.interp.bodies import ENV
+from fusevm.interp.bodies import BODIES, ENV
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
@@ -31,7 +31,7 @@ from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
-from .types import Env
+from .types import Env, _reads, _writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -130,17 +130,37 @@ class _DirectGen(_Gen):
 
     def emit_ops(self, ips: list[int], following: int | None) -> None:
         """A block's ops, the values a call or return reads computed in its argument list
-        or `return` statement where they are used once (`emit_group`'s `into`)."""
+        or `return` statement where they are used once (`emit_group`'s `into`), and an
+        op's inputs that copy a slot read from the slot's local (its `copies`)."""
         group: list[tuple[int, list[ast.stmt]]] = []
         for ip in ips:
             if self.try_group(ip, group):
                 continue
             d = self.an.decoded[ip]
-            into = d.spec is Op.ReturnValue.spec or self.direct_callee(d) is not None
-            self.folded = self.emit_group(group, ip if into else None)
+            if d.spec is Op.ReturnValue.spec or self.direct_callee(d) is not None:
+                self.folded = self.emit_group(group, ip)
+            else:
+                self.alias = self.emit_group(group, None, self.copies_read(ip))
             self.emit_op(ip, following)
-            self.folded = {}
+            self.folded, self.alias = {}, {}
         self.emit_group(group)
+
+    def copies_read(self, ip: int) -> frozenset[str]:
+        """The inputs of op `ip` (an op with a body that may raise) that its code may
+        read from another local holding the same value: it reads each before writing
+        it, and writes no slot local (which the other one could be)."""
+        d = self.an.decoded[ip]
+        if not inline(d) or d.ext is not None:
+            return frozenset()
+        b = BODIES[Op[d.spec.name]]
+        depth = self.an.depth[ip] or 0
+        env, known, bounds = self.env, dict(self.known), self.bounds
+        stmts, _ = self.body_ast(b, d, ip, depth)
+        self.env, self.known, self.bounds = env, known, bounds
+        if any(name[:1] == "l" for st in stmts for name in _writes(st)):
+            return frozenset()
+        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
+                         if _read_before_written(stmts, k))
 
     def return_in_place(self, ip: int, top: str) -> bool:
         """Make the op before `ReturnValue` at `ip` (laid out before it, in its block)
@@ -258,7 +278,8 @@ class _DirectGen(_Gen):
         self.emit_blocks(self.analyze(optimistic=self.ints))
         self.put(2, "except BaseException as exc:")
         cached = tuple(sorted(self.slots.read | self.slots.written))
-        self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}) from None")
+        self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}, ALIAS) "
+                    "from None")
         # A new frame's slots are Undef; block dispatch starts at the entry (each on its
         # placeholder's line: no line moves).
         # Not those the prologue sets before anything reads them (its `SetSlot`s of the
@@ -306,6 +327,31 @@ class _DirectGen(_Gen):
         for i, slot in enumerate(prologue):
             names[argc - 1 - i] = f"l{slot}"
         return names
+
+
+def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
+    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
+    was written (so reading another name with its first value instead is the same)."""
+    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
+        # The state after `stmts` (written or not), None when a read follows a write.
+        for st in stmts:
+            if isinstance(st, ast.If):
+                if written and _reads(st.test, name):
+                    return None
+                body, other = walk(st.body, written), walk(st.orelse, written)
+                if body is None or other is None:
+                    return None
+                written = body or other
+            elif isinstance(st, ast.Assign):
+                if written and _reads(st, name):
+                    return None
+                written = written or name in _writes(st)
+            elif isinstance(st, ast.Pass):
+                continue
+            elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st)):
+                return None
+        return written
+    return walk(stmts, False) is not None
 
 
 def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[int]:
@@ -366,14 +412,17 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         if proven >= returns:
             break
         returns = returns & proven
+    alias: dict[int, dict[str, str]] = {}
     for gen in gens:
         text = gen.finish().splitlines()
         line_ip.update((k + len(lines), v) for k, v in gen.line_ip.items())
+        alias.update((k + len(lines), v) for k, v in gen.line_alias.items())
         lines.extend(text)
         consts.update(gen.consts)
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
     lines.append(f"    return {{{entries}}}, interrupted")
+    consts["ALIAS"] = alias
     return "\n".join(lines) + "\n", line_ip, consts
 
 
