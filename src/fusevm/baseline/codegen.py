@@ -59,7 +59,7 @@ from .pieces import (
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, _reads, _Subst, _writes, forward, safe_stmts, specialize
+from .types import Env, Subst, drop_copies, forward_into, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -318,7 +318,7 @@ class _Gen:
         the constant it sets."""
         stmts, known = self.body_ast(b, d, ip, depth)
         for local, slot in self.alias.items():
-            stmts = [_Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
+            stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
                      for st in stmts]
         cond = None
         if b.branches:
@@ -429,41 +429,19 @@ class _Gen:
         live = self.depth_after(last)
         inputs: list[str] = []
         if into is not None and not d.spec.has(F.BRANCH):
-            # The op reading its inputs, as a statement for `forward` to fold them into.
             depth = self.an.depth[into] or 0
             used = self.an.decoded[into]
             argc = 1 if used.spec is Op.ReturnValue.spec else used.operands[1]
             inputs = stack_locals(depth - argc, argc)
             if inputs:
-                assigns.append(ast.Assign(
-                    [ast.Name(inputs[0], ast.Store())],
-                    ast.Call(ast.Name("_use", ast.Load()),
-                             [ast.Name(k, ast.Load()) for k in inputs], []), lineno=0))
-                live = depth - argc + 1
+                live = depth - argc + 1  # (what it returns is the first one)
         names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
+        names.update(inputs)
         dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
-        out: list[ast.stmt] = list(forward(assigns, dead))
-        folded: dict[str, str] = {}
-        for k in range(len(out) - 1, -1, -1):
-            st = out[k]
-            if not (copies and not d.spec.has(F.BRANCH) and isinstance(st, ast.Assign)
-                    and isinstance(st.targets[0], ast.Name)
-                    and st.targets[0].id in copies and isinstance(st.value, ast.Name)
-                    and st.value.id[:1] == "l" and st.value.id[1:].isdigit()):
-                continue
-            local, slot = st.targets[0].id, st.value.id
-            if local not in folded and not any(
-                    _reads(later, local) or {local, slot} & _writes(later)
-                    for later in out[k + 1:]):
-                folded[local] = slot
-                del out[k]
-        if inputs:
-            use = out.pop()
-            assert isinstance(use, ast.Assign) and isinstance(use.value, ast.Call)
-            for name, value in zip(inputs, use.value.args):
-                if not (isinstance(value, ast.Name) and value.id == name):
-                    folded[name] = ast.unparse(value)
+        out, folded = forward_into(assigns, inputs, dead)
+        if copies and not d.spec.has(F.BRANCH):
+            folded.update(drop_copies(out, copies))
         cond = None
         if d.spec.has(F.BRANCH):
             taken = out.pop()

@@ -31,7 +31,7 @@ from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
-from .types import Env, _reads, _writes
+from .types import Env, reads, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class _DirectGen(_Gen):
         env, known, bounds = self.env, dict(self.known), self.bounds
         stmts, _ = self.body_ast(b, d, ip, depth)
         self.env, self.known, self.bounds = env, known, bounds
-        if any(name[:1] == "l" for st in stmts for name in _writes(st)):
+        if any(name[:1] == "l" for st in stmts for name in writes(st)):
             return frozenset()
         return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
                          if _read_before_written(stmts, k))
@@ -336,16 +336,16 @@ def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
         # The state after `stmts` (written or not), None when a read follows a write.
         for st in stmts:
             if isinstance(st, ast.If):
-                if written and _reads(st.test, name):
+                if written and reads(st.test, name):
                     return None
                 body, other = walk(st.body, written), walk(st.orelse, written)
                 if body is None or other is None:
                     return None
                 written = body or other
             elif isinstance(st, ast.Assign):
-                if written and _reads(st, name):
+                if written and reads(st, name):
                     return None
-                written = written or name in _writes(st)
+                written = written or name in writes(st)
             elif isinstance(st, ast.Pass):
                 continue
             elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st)):
