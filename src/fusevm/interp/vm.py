@@ -462,8 +462,13 @@ class VM:
         ip = self.ip
         try:
             try:
-                while True:
-                    ip = code[ip]()
+                # A compiled region's step often runs to the end on its own: then there
+                # is no IndexError to raise and catch (about 0.35 us, most of a short
+                # compiled run's fixed cost).
+                ip = code[ip]()
+                if ip < len(code):
+                    while True:
+                        ip = code[ip]()
             except IndexError as e:
                 if ip < len(code):
                     self._fault(e, ip)
