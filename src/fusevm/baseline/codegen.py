@@ -507,7 +507,9 @@ class _Gen:
         self.put(self.base + 1, f"{FLUSH}\n{RELEASE}\nreturn f{ip}()", ip, 0, True)
         args = ", ".join([*stack_locals(first, argc), "r if r < bound else bound"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
-        self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
+        ints = argc and all(self.env.get(k) is int for k in stack_locals(first, argc))
+        name = f"d{callee}i" if ints else f"d{callee}"
+        self.put(self.base, f"STATS.entries += 1\n{result}{name}({args})", ip, first)
         self.after_call(ip, following)
 
     def after_call(self, ip: int, following: int | None) -> None:
@@ -548,7 +550,9 @@ class _Gen:
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
                         "native = vm.native_points\ndirect = forms(vm, plain, code)")
             for e in sorted(self.callees):
-                self.put(1, f"d{e} = direct[{e}]")
+                # (its integer form, where it has one: a call passing ints only skips the
+                # generic form's type dispatch)
+                self.put(1, f"d{e} = direct[{e}]\nd{e}i = direct.get('{e}i', d{e})")
 
     def generate(self) -> Generated:
         an, region = self.an, self.region
@@ -583,7 +587,8 @@ class _Gen:
         # Each entry's own step: no second call through `run`, no test of `pc`.
         for e in region.entries:
             if not two:
-                self.put(1, f"def st{e}():\n    return run({e})")
+                # (`partial` calls `run` from C: one Python frame fewer per entry)
+                self.put(1, f"st{e} = partial(run, {e})")
                 continue
             self.put(1, f"def st{e}():")
             self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")

@@ -31,10 +31,13 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from functools import partial
     from typing import Any, Final
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
+else:
+    from _functools import partial  # (built in: `functools` costs start-up time)
 
 
 @dataclass(slots=True)
@@ -108,7 +111,8 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
 #: What region code making direct calls (`calls`) refers to: fixed names, so a region's
 #: cached code (`diskcache`) needs no constants of its own for them.
 _CALL_NAMES: Final = {"forms": direct.bind, "Unwind": calls.Unwind, "resume": calls.resume,
-                      "frame_cap": frame_cap, "STATS": calls.STATS, "room": calls.room}
+                      "frame_cap": frame_cap, "STATS": calls.STATS, "room": calls.room,
+                      "partial": partial}
 
 
 def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[int, int, bool]],

@@ -420,7 +420,8 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         lines.extend(text)
         consts.update(gen.consts)
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
-    entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
+    entries = ", ".join([*(f"{e}: d{e}" for e in sorted(forms)),
+                         *(f"'{e}i': d{e}i" for e in sorted(int_forms))])
     lines.append(f"    return {{{entries}}}, interrupted")
     consts["ALIAS"] = alias
     return "\n".join(lines) + "\n", line_ip, consts
@@ -458,7 +459,7 @@ def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
 
 _made: weakref.WeakKeyDictionary[Chunk, Any] = weakref.WeakKeyDictionary()
 #: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
-_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any], Any]] = \
+_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -485,12 +486,12 @@ def compiled(chunk: Chunk) -> Any:
     return make
 
 
-def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
+def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
     """The direct forms bound to `vm` (once per VM and preparation of its code)."""
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
-    forms: dict[int, Any]
+    forms: dict[int | str, Any]
     forms, switch = compiled(vm.chunk)(vm, plain, code)
     _bound[vm] = (plain, forms, switch)
     if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)
