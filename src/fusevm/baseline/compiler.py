@@ -103,6 +103,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
         namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
     make = _load(code, namespace, line_ip, written, cp.analysis.depth)
     table[index] = make
+    chunk.derived[_COMPILED] = True
     COUNTERS.compiles += 1
     COUNTERS.compile_seconds += time.perf_counter() - started
     return make
@@ -170,8 +171,16 @@ FIRST_LOOK: Final = 1000
 LOOP_FIRST_LOOK: Final = 64
 
 
+#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
+#: not been is looked up by content (its digest: serializing and hashing the chunk, about
+#: 10 us) only when a region is about to be compiled, not at every VM's first run.
+_COMPILED: Final = "baseline.compiled"
+
+
 def compiled_at(chunk: Chunk, h: int) -> bool:
-    """Whether the region entered at hot point `h` is compiled for `chunk` already."""
+    """Whether the region entered at hot point `h` is compiled for this chunk object."""
+    if _COMPILED not in chunk.derived:
+        return False
     table = _made.get(chunk)
     if not table:
         return False
@@ -382,7 +391,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
     this VM stopped counting `h` before and runs its code again (after `reset`)."""
     chunk = vm.chunk
-    if entered is not None and not _made.get(chunk):
+    if entered is not None and _COMPILED not in chunk.derived:
         # Nothing about a hot point is worked out before its first look: most short
         # runs end first.
         loop = h in loop_facts(chunk).back_edges
