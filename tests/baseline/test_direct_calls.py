@@ -595,3 +595,23 @@ def test_arguments_folded_into_a_call_are_on_the_stack_when_it_leaves(n: int) ->
     source = direct.source(assemble(text, source="depth.fasm"))[0]
     assert "d3i(l0 - 1, room - 1)" in source
     assert "s0 = l0 - 1\n" in source.split("if not room:")[1]
+
+
+def test_a_function_without_arguments_has_a_direct_form() -> None:
+    text = """
+    Call f 0
+    Jump end
+.sub f
+    LoadInt 4
+    Call g 0
+    Add
+    ReturnValue
+.sub g
+    LoadInt 3
+    ReturnValue
+end:
+"""
+    assert agree(text)[0] == 7
+    deep = "Call f 0\nReturn\n.sub f\n    Call f 0\n    ReturnValue\n"
+    got = agree(deep, max_depth=300)
+    assert got[1] is not None and got[1][0] == "RecursionLimit"

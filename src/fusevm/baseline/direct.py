@@ -290,13 +290,12 @@ class _DirectGen(_Gen):
             prologue.append(self.an.decoded[ip].operands[0])
             ip += 1
         blank = [k for k in cached if k not in prologue]
-        names = self.parameters(at, prologue[:argc])
+        params = ", ".join([*self.parameters(at, prologue[:argc]), "room"])
         fill = {"#SLOTS": " = ".join(f"l{k}" for k in blank) + " = Undef" if blank
                 else "pass", "#PC": "pass" if self.flat else f"pc = {entry}",
-                "#DEF": f"def d{entry}{'i' if self.ints else ''}({', '.join(names)}, room):"}
+                "#DEF": f"def d{entry}{'i' if self.ints else ''}({params}):"}
         self.lines = [line.replace(line.strip(), fill[line.strip()])
-                      if line.strip() in fill else line.replace("#ARGS", ", ".join(names)
-                                                                + ", room")
+                      if line.strip() in fill else line.replace("#ARGS", params)
                       for line in self.lines]
 
     def parameters(self, at: int, prologue: list[int]) -> list[str]:
