@@ -315,3 +315,28 @@ def test_64_bit_checks_are_written_as_if_statements() -> None:
                 except VMError as e:
                     got = type(e)
                 assert got == want
+
+
+def test_limit_tests_try_a_one_digit_comparison_only_on_ints() -> None:
+    from fusevm.baseline.pieces import unparse
+    dec = ast.parse("x = x - 1 if x != INT_MIN else sem.dec(x, s)").body
+    # An int (known before the statement runs): the one-digit comparison first.
+    assert unparse(dec, frozenset({"x"})) == \
+        "x = x - 1 if x > -1073741823 or x != INT_MIN else sem.dec(x, s)"
+    # Not known to be one (`x > -1073741823` would raise on a str): as it was.
+    assert unparse(dec) == "x = x - 1 if x != INT_MIN else sem.dec(x, s)"
+    guarded = ast.parse("y = x + 1 if type(x) is int and x != INT_MAX else f(x)").body
+    assert unparse(guarded) == \
+        "y = x + 1 if type(x) is int and (x < 1073741823 or x != INT_MAX) else f(x)"
+    # Only in the first statement: a later one may see the name assigned anew.
+    two = ast.parse("x = g()\ny = 1 if x != INT_MAX else 2").body
+    assert unparse(two, frozenset({"x"})) == "x = g()\ny = 1 if x != INT_MAX else 2"
+    for x in (INT_MIN, INT_MIN + 1, -5, 0, 2**30, INT_MAX - 1, INT_MAX):
+        for code in (unparse(dec, frozenset({"x"})), unparse(guarded)):
+            fast: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "x": x,
+                                    "sem": sem, "s": False, "f": lambda v: "slow"}
+            slow = dict(fast)
+            exec(code, fast)  # noqa: S102
+            exec(code.replace("x > -1073741823 or ", "").replace("x < 1073741823 or ", "")
+                 .replace("(x != INT_MAX)", "x != INT_MAX"), slow)  # noqa: S102
+            assert fast.get("y", fast["x"]) == slow.get("y", slow["x"])

@@ -316,6 +316,7 @@ class _Gen:
                   depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:
         """`body_ast` as source: the statements, the branch condition (if a branch), and
         the constant it sets."""
+        ints = frozenset(k for k, t in self.env.items() if t is int)
         stmts, known = self.body_ast(b, d, ip, depth)
         for local, slot in self.alias.items():
             stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
@@ -326,7 +327,9 @@ class _Gen:
             assert isinstance(last, ast.Assign)
             cond = ast.unparse(last.value)
             stmts = stmts[:-1]
-        return unparse(stmts), cond, known
+        # (an input read from the slot it copies has the input's type)
+        ints |= {slot for local, slot in self.alias.items() if local in ints}
+        return unparse(stmts, ints), cond, known
 
     def note_known(self, b: Body, depth: int, known: tuple[str, Any] | None) -> None:
         """After an op: the stack locals it wrote hold no known constant but the one

@@ -9,6 +9,7 @@ while the interpreter has it, and a guard's test of exact types.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from collections.abc import Callable
 
@@ -83,21 +84,50 @@ def is_literal(value: Any) -> bool:
     return type(value) in (int, bool)
 
 
-def unparse(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.unparse(_LIMIT_TESTS.visit(_checked_as_if(st))) for st in stmts
-                     if not isinstance(st, ast.Pass))
+def unparse(stmts: list[ast.stmt], ints: frozenset[str] = frozenset()) -> str:
+    """Statements as source (64-bit checks respelled: `_checked_as_if`, `_LimitTests`);
+    `ints`: names that hold ints when they start running."""
+    out = [_checked_as_if(st) for st in stmts if not isinstance(st, ast.Pass)]
+    for k, st in enumerate(out):
+        if any(isinstance(n, ast.Name) and n.id in ("INT_MIN", "INT_MAX") for n in ast.walk(st)):
+            # (on a copy: the statements given are not changed in place)
+            out[k] = _LimitTests(ints if k == 0 else frozenset()).visit(copy.deepcopy(st))
+    return "\n".join(ast.unparse(st) for st in out)
 
 
 class _LimitTests(ast.NodeTransformer):
-    """`x != INT_MIN` (`x` a name: `Dec`'s wrap test) spelled
+    """`x != INT_MIN` (`x` an int: `Dec`'s wrap test) spelled
     `x > -0x3fffffff or x != INT_MIN`, and `x != INT_MAX` likewise: CPython 3.11
     specialises a comparison of two one-digit ints (under 2**30), and compares an int
     with a multi-digit one through its generic path, about 20 ns slower (the usual
-    counter decides at the first comparison; a value that large costs one more)."""
+    counter decides at the first comparison; a value that large costs one more). Only
+    where `x` is known to be an int: one of `ints` (in the first statement, which runs
+    before anything is assigned), or tested by `type(x) is int and ...` before."""
+
+    def __init__(self, ints: frozenset[str]) -> None:
+        self.ints = ints
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        if not isinstance(node.op, ast.And):
+            self.generic_visit(node)
+            return node
+        outer = self.ints
+        values = []
+        for value in node.values:
+            values.append(self.visit(value))
+            if (isinstance(value, ast.Compare) and isinstance(value.left, ast.Call)
+                    and isinstance(value.left.func, ast.Name) and value.left.func.id == "type"
+                    and len(value.left.args) == 1 and isinstance(value.left.args[0], ast.Name)
+                    and isinstance(value.ops[0], ast.Is) and len(value.ops) == 1
+                    and isinstance(value.comparators[0], ast.Name)
+                    and value.comparators[0].id == "int"):
+                self.ints = self.ints | {value.left.args[0].id}
+        self.ints = outer
+        return ast.BoolOp(ast.And(), values)
 
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
         if not (len(node.ops) == 1 and isinstance(node.ops[0], ast.NotEq)
-                and isinstance(node.left, ast.Name)
+                and isinstance(node.left, ast.Name) and node.left.id in self.ints
                 and isinstance(node.comparators[0], ast.Name)
                 and node.comparators[0].id in ("INT_MIN", "INT_MAX")):
             return node
@@ -110,7 +140,6 @@ class _LimitTests(ast.NodeTransformer):
 
 #: The largest int CPython stores in one 30-bit digit.
 _ONE_DIGIT: Final = (1 << 30) - 1
-_LIMIT_TESTS = _LimitTests()
 
 
 def _checked_as_if(st: ast.stmt) -> ast.stmt:
