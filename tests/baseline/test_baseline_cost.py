@@ -233,3 +233,21 @@ def test_a_short_loop_that_runs_again_still_compiles_once_hot() -> None:
     assert VM(calls).run() == 3000
     inner = max(loop_facts(calls).back_edges)
     assert compiler.compiled_at(calls, inner)
+
+
+def test_a_cold_run_does_not_hash_its_chunk() -> None:
+    # Compiled code is found by content (the chunk's digest: serializing and hashing it),
+    # but a chunk object none of whose regions was compiled is not looked up at all: a
+    # short first run pays no digest, however many other chunks the tier compiled.
+    hot = assemble(LOOP.format(n=20_000), source="hot.fasm")
+    VM(hot).run()
+    assert compiler.compiled_at(hot, sorted(loop_facts(hot).back_edges)[0])
+    for n in (3, 500):
+        cold = assemble(LOOP.format(n=n) + "\n", source="cold.fasm")
+        VM(cold).run()
+        assert cold._digest is None
+        assert not compiler.compiled_at(cold, sorted(loop_facts(cold).back_edges)[0])
+    # The same program as a new chunk object is found once it gets hot.
+    again = assemble(LOOP.format(n=20_000), source="again.fasm")
+    VM(again).run()
+    assert compiler.compiled_at(again, sorted(loop_facts(again).back_edges)[0])

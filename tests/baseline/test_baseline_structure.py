@@ -285,15 +285,58 @@ def test_loops_across_poll_boundaries_agree(n: int) -> None:
 
 def test_64_bit_checks_are_written_as_if_statements() -> None:
     from fusevm.baseline.pieces import unparse
-    one = ast.parse("x = t if INT_MIN <= t <= INT_MAX else f(t, 'Add')").body
-    assert unparse(one) == ("if INT_MIN <= t and t <= INT_MAX:\n    x = t\n"
-                            "else:\n    x = f(t, 'Add')")
+    one = ast.parse("x = t if INT_MIN <= t <= INT_MAX else sem.int_result(t, s, 'Add')").body
+    # Both limits: one bit_length test (INT_MIN itself takes the exact slow path).
+    assert unparse(one) == ("if t.bit_length() < 64:\n    x = t\n"
+                            "else:\n    x = sem.int_result(t, s, 'Add')")
     assert unparse(ast.parse("x = t if t <= INT_MAX else f(t)").body) == \
         "if t <= INT_MAX:\n    x = t\nelse:\n    x = f(t)"
+    # A slow path that is not sem.int_result(t) keeps the limits (INT_MIN must pass).
+    assert unparse(ast.parse("x = t if INT_MIN <= t <= INT_MAX else f(t, 'Add')").body) == \
+        "if INT_MIN <= t and t <= INT_MAX:\n    x = t\nelse:\n    x = f(t, 'Add')"
+    negated = ast.parse("if not INT_MIN <= z <= INT_MAX:\n    z = sem.int_result(z, s, 'Add')")
+    assert unparse(negated.body) == \
+        "if not z.bit_length() < 64:\n    z = sem.int_result(z, s, 'Add')"
     other = "x = t if 0 <= t <= 9 else f(t)"  # not a 64-bit check: as it was
     assert unparse(ast.parse(other).body) == other
-    # The same values pass: the edges stay in, one past them goes to the slow path.
-    for t in (INT_MIN, INT_MIN - 1, -1, 0, 2**30, INT_MAX, INT_MAX + 1):
-        space = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "t": t, "f": lambda *a: "slow"}
-        exec(unparse(one), space)  # noqa: S102
-        assert space["x"] == (t if INT_MIN <= t <= INT_MAX else "slow")
+    # The same values come out: the edges stay in, one past them wraps (or raises).
+    for t in (INT_MIN, INT_MIN - 1, -1, 0, 2**30, INT_MAX, INT_MAX + 1, -2**64, 2**64):
+        for strict in (False, True):
+            try:
+                want: Any = sem.int_result(t, strict, "Add")
+            except VMError as e:
+                want = type(e)
+            for code, out in ((unparse(one), "x"), (unparse(negated.body), "z")):
+                space: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "t": t,
+                                         "z": t, "sem": sem, "s": strict}
+                try:
+                    exec(code, space)  # noqa: S102
+                    got = space[out]
+                except VMError as e:
+                    got = type(e)
+                assert got == want
+
+
+def test_limit_tests_try_a_one_digit_comparison_only_on_ints() -> None:
+    from fusevm.baseline.pieces import unparse
+    dec = ast.parse("x = x - 1 if x != INT_MIN else sem.dec(x, s)").body
+    # An int (known before the statement runs): the one-digit comparison first.
+    assert unparse(dec, frozenset({"x"})) == \
+        "x = x - 1 if x > -1073741823 or x != INT_MIN else sem.dec(x, s)"
+    # Not known to be one (`x > -1073741823` would raise on a str): as it was.
+    assert unparse(dec) == "x = x - 1 if x != INT_MIN else sem.dec(x, s)"
+    guarded = ast.parse("y = x + 1 if type(x) is int and x != INT_MAX else f(x)").body
+    assert unparse(guarded) == \
+        "y = x + 1 if type(x) is int and (x < 1073741823 or x != INT_MAX) else f(x)"
+    # Only in the first statement: a later one may see the name assigned anew.
+    two = ast.parse("x = g()\ny = 1 if x != INT_MAX else 2").body
+    assert unparse(two, frozenset({"x"})) == "x = g()\ny = 1 if x != INT_MAX else 2"
+    for x in (INT_MIN, INT_MIN + 1, -5, 0, 2**30, INT_MAX - 1, INT_MAX):
+        for code in (unparse(dec, frozenset({"x"})), unparse(guarded)):
+            fast: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "x": x,
+                                    "sem": sem, "s": False, "f": lambda v: "slow"}
+            slow = dict(fast)
+            exec(code, fast)  # noqa: S102
+            exec(code.replace("x > -1073741823 or ", "").replace("x < 1073741823 or ", "")
+                 .replace("(x != INT_MAX)", "x != INT_MAX"), slow)  # noqa: S102
+            assert fast.get("y", fast["x"]) == slow.get("y", slow["x"])

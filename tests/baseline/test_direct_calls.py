@@ -481,3 +481,137 @@ def test_a_low_python_recursion_limit_nests_fewer_direct_calls() -> None:
         assert agree(SUM.format(n=n, base="LoadInt 0"))[0] == n * (n + 1) // 2
     finally:
         sys.setrecursionlimit(old)
+
+
+#: f(n, x): x - 1 (`Dec` reads slot 1 through its copy) and x + x, n levels down; at the
+#: bottom x - 1 (where an INT_MIN argument overflows under strict_int).
+COPIES = """
+    LoadInt {n}
+    LoadInt {x}
+    Call f 2
+    Jump end
+.sub f
+    SetSlot 1
+    SetSlot 0
+    GetSlot 0
+    JumpIfTrue more
+    LoadInt 7
+    GetSlot 1
+    Dec
+    Add
+    ReturnValue
+more:
+    GetSlot 0
+    Dec
+    GetSlot 1
+    Dec
+    Inc
+    Call f 2
+    GetSlot 1
+    GetSlot 1
+    Add
+    Swap
+    Sub
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize("n", [0, 3, 250])
+@pytest.mark.parametrize("x", [5, -2**63, 2**63 - 1])
+def test_an_op_reading_a_slot_copy_faults_with_the_interpreters_stack(n: int, x: int) -> None:
+    # The Dec of `GetSlot 1; Dec` reads l1 where the copy s<k> is never assigned: at its
+    # overflow (strict_int) the stack must still hold the copy's value, as the
+    # interpreter's does; deep enough (250) to leave the direct calls' room too.
+    for strict in (False, True):
+        got = agree(COPIES.format(n=n, x=x), strict_int=strict)
+        if strict and x == -2**63:
+            assert got[1] is not None and got[1][0] == "IntegerOverflow"
+            assert got[5][-1] == -2**63  # the Dec's input, still on the stack
+
+
+def test_direct_forms_read_copies_fold_arguments_and_return_in_place() -> None:
+    from fusevm.baseline import direct
+    text = COPIES.format(n=3, x=5)
+    agree(text)
+    source = direct.source(assemble(text, source="copies.fasm"))[0]
+    form = source[source.index("def d4i("):source.index("def d4(")]
+    assert form.startswith("def d4i(l0, l1, room):")  # the prologue's slots
+    lines = [line.strip() for line in form.splitlines()]
+    assert "s1 = l1" not in lines and "s1 = sem.dec(l1, strict)" in lines  # Dec reads l1
+    assert "t21_exact = l1 + l1" in lines  # (a fault there finds s1 under l1: ALIAS)
+    assert "return t23_exact" in lines and "return sem.int_result(t23_exact, strict, " \
+        "'Sub')" in lines  # the Sub's result returned in place
+    assert "raise Leave(18, 2)" in lines
+
+
+def test_read_before_written() -> None:
+    import ast
+
+    from fusevm.baseline.direct import _read_before_written
+    def check(code: str) -> bool:
+        return _read_before_written(ast.parse(code).body, "s1")
+    assert check("if s1 > 0:\n    s1 = s1 - 1\nelse:\n    s1 = f(s1)")
+    assert check("t = s1 + 1\ns1 = t")
+    assert not check("s1 = 2\nt = s1")
+    assert not check("if c:\n    s1 = 2\nt = s1")
+    assert not check("f(s1)")  # (an expression statement: not looked into)
+    assert check("s1 = s1 + 1")
+
+
+#: depth(n): 0 at n <= 0, else depth(n - 1) + 1 (n - 1 cannot wrap there: it is folded).
+DEPTH = """
+    LoadInt {n}
+    Call f 1
+    Jump end
+.sub f
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse more
+    LoadInt 0
+    ReturnValue
+more:
+    GetSlot 0
+    LoadInt 1
+    Sub
+    Call f 1
+    Inc
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize("n", [5, 199, 200, 201, 450])
+def test_arguments_folded_into_a_call_are_on_the_stack_when_it_leaves(n: int) -> None:
+    # `GetSlot 0; LoadInt 1; Sub` folds into the call (`d3i(l0 - 1, room - 1)`); out of
+    # room (past the direct calls' bound) the Leave assigns it first: the interpreter
+    # runs that Call with the argument on its stack.
+    from fusevm.baseline import direct
+    text = DEPTH.format(n=n)
+    assert agree(text)[0] == n
+    assert agree(text, max_depth=120)[1] is not None or n < 120
+    source = direct.source(assemble(text, source="depth.fasm"))[0]
+    assert "d3i(l0 - 1, room - 1)" in source
+    assert "s0 = l0 - 1\n" in source.split("if not room:")[1]
+
+
+def test_a_function_without_arguments_has_a_direct_form() -> None:
+    text = """
+    Call f 0
+    Jump end
+.sub f
+    LoadInt 4
+    Call g 0
+    Add
+    ReturnValue
+.sub g
+    LoadInt 3
+    ReturnValue
+end:
+"""
+    assert agree(text)[0] == 7
+    deep = "Call f 0\nReturn\n.sub f\n    Call f 0\n    ReturnValue\n"
+    got = agree(deep, max_depth=300)
+    assert got[1] is not None and got[1][0] == "RecursionLimit"

@@ -153,12 +153,17 @@ RETURNS: Final = (Op.Return.spec, Op.ReturnValue.spec)
 
 
 def unwound(exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],
-            cached: tuple[int, ...], nslots: int, entry: int) -> Unwind:
+            cached: tuple[int, ...], nslots: int, entry: int,
+            alias: dict[int, dict[str, str]] | None = None) -> Unwind:
     """In a direct form's handler: `exc` as the Unwind to raise, with this function's
-    frame added (its locals read from the traceback, as `compiler.fault` does)."""
+    frame added (its locals read from the traceback, as `compiler.fault` does; `alias`:
+    per line, the stack locals its op reads from a slot local instead, never assigned)."""
     tb = exc.__traceback__
     assert tb is not None
     values = tb.tb_frame.f_locals
+    names = alias.get(tb.tb_lineno) if alias else None
+    if names:
+        values = {**values, **{k: values.get(v) for k, v in names.items()}}
     slots = [Undef] * nslots
     for k in cached:
         slots[k] = values.get(f"l{k}", Undef)

@@ -33,6 +33,7 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 
 from fusevm.chunk import Chunk
@@ -59,7 +60,7 @@ from .pieces import (
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, forward, safe_stmts, specialize
+from .types import Env, Subst, drop_copies, forward_into, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,6 +147,11 @@ class _Gen:
         self.diamonds: dict[int, tuple[Block, Part]] = {}
         self.part_envs: dict[int, Env] = {}
         self.joined: set[int] = set()
+        #: The op being written reads these stack locals from the slot locals they copy
+        #: (`emit_group`'s `copies`), and the lines of such ops, with theirs (a fault
+        #: there finds the stack local's value under the slot local's name).
+        self.alias: dict[str, str] = {}
+        self.line_alias: dict[int, dict[str, str]] = {}
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
@@ -311,14 +317,20 @@ class _Gen:
                   depth: int) -> tuple[str, str | None, tuple[str, Any] | None]:
         """`body_ast` as source: the statements, the branch condition (if a branch), and
         the constant it sets."""
+        ints = frozenset(k for k, t in self.env.items() if t is int)
         stmts, known = self.body_ast(b, d, ip, depth)
+        for local, slot in self.alias.items():
+            stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
+                     for st in stmts]
         cond = None
         if b.branches:
             last = stmts[-1]
             assert isinstance(last, ast.Assign)
             cond = ast.unparse(last.value)
             stmts = stmts[:-1]
-        return unparse(stmts), cond, known
+        # (an input read from the slot it copies has the input's type)
+        ints |= {slot for local, slot in self.alias.items() if local in ints}
+        return unparse(stmts, ints), cond, known
 
     def note_known(self, b: Body, depth: int, known: tuple[str, Any] | None) -> None:
         """After an op: the stack locals it wrote hold no known constant but the one
@@ -351,6 +363,7 @@ class _Gen:
             self.after_function(d, depth)
             return
         b = BODIES[Op[d.spec.name]]
+        start = len(self.lines)
         code, cond, known = self.body_code(b, d, ip, depth)
         # The interpreter's step for a body pops its inputs but the first, which it
         # replaces by the first output (bodies assign outputs after whatever may raise).
@@ -361,6 +374,10 @@ class _Gen:
         self.note_known(b, depth, known)
         if cond is not None:
             self.emit_branch(ip, d, cond, keep)
+        if self.alias:
+            for line in range(start + 1, len(self.lines) + 1):
+                if line in self.line_ip:
+                    self.line_alias[line] = dict(self.alias)
 
     def emit_branch(self, ip: int, d: Decoded, cond: str, keep: int) -> None:
         target = d.targets()[0]
@@ -393,11 +410,19 @@ class _Gen:
         group.append((ip, stmts))
         return True
 
-    def emit_group(self, group: list[tuple[int, list[ast.stmt]]]) -> None:
+    def emit_group(self, group: list[tuple[int, list[ast.stmt]]],
+                   into: int | None = None,
+                   copies: frozenset[str] = frozenset()) -> dict[str, str]:
         """Ops none of which can raise, written as one piece with each stack value that
-        is used once folded into its use (`types.forward`): no fault can see them."""
+        is used once folded into its use (`types.forward`): no fault can see them.
+        `into`: the op right after them, a `Call` or `ReturnValue` that reads its inputs
+        once; those of its inputs folded into it are returned (stack local -> its value's
+        source), for it to read instead of the local, which is then never assigned.
+        `copies`: inputs of the op after them that it may read from the slot local they
+        copy; those whose copy (`s1 = l2`, the last write of either) is left out are
+        returned (stack local -> slot local)."""
         if not group:
-            return
+            return {}
         for ip, _ in group:
             d = self.an.decoded[ip]
             self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
@@ -406,10 +431,21 @@ class _Gen:
         stmts = [st for _, part in group for st in part]
         assigns = [st for st in stmts if isinstance(st, ast.Assign)]
         live = self.depth_after(last)
+        inputs: list[str] = []
+        if into is not None and not d.spec.has(F.BRANCH):
+            depth = self.an.depth[into] or 0
+            used = self.an.decoded[into]
+            argc = 1 if used.spec is Op.ReturnValue.spec else used.operands[1]
+            inputs = stack_locals(depth - argc, argc)
+            if inputs:
+                live = depth - argc + 1  # (what it returns is the first one)
         names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
+        names.update(inputs)
         dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
-        out: list[ast.stmt] = list(forward(assigns, dead))
+        out, folded = forward_into(assigns, inputs, dead)
+        if copies and not d.spec.has(F.BRANCH):
+            folded.update(drop_copies(out, copies))
         cond = None
         if d.spec.has(F.BRANCH):
             taken = out.pop()
@@ -421,6 +457,7 @@ class _Gen:
         group.clear()
         if cond is not None:
             self.emit_branch(last, d, cond, 0)
+        return folded
 
     def direct_callee(self, d: Decoded) -> int | None:
         """The entry of the function a `Call` runs when it has a direct form."""
@@ -474,7 +511,9 @@ class _Gen:
         self.put(self.base + 1, f"{FLUSH}\n{RELEASE}\nreturn f{ip}()", ip, 0, True)
         args = ", ".join([*stack_locals(first, argc), "r if r < bound else bound"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
-        self.put(self.base, f"STATS.entries += 1\n{result}d{callee}({args})", ip, first)
+        ints = argc and all(self.env.get(k) is int for k in stack_locals(first, argc))
+        name = f"d{callee}i" if ints else f"d{callee}"
+        self.put(self.base, f"STATS.entries += 1\n{result}{name}({args})", ip, first)
         self.after_call(ip, following)
 
     def after_call(self, ip: int, following: int | None) -> None:
@@ -515,7 +554,9 @@ class _Gen:
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
                         "native = vm.native_points\ndirect = forms(vm, plain, code)")
             for e in sorted(self.callees):
-                self.put(1, f"d{e} = direct[{e}]")
+                # (its integer form, where it has one: a call passing ints only skips the
+                # generic form's type dispatch)
+                self.put(1, f"d{e} = direct[{e}]\nd{e}i = direct.get('{e}i', d{e})")
 
     def generate(self) -> Generated:
         an, region = self.an, self.region
@@ -550,7 +591,8 @@ class _Gen:
         # Each entry's own step: no second call through `run`, no test of `pc`.
         for e in region.entries:
             if not two:
-                self.put(1, f"def st{e}():\n    return run({e})")
+                # (`partial` calls `run` from C: one Python frame fewer per entry)
+                self.put(1, f"st{e} = partial(run, {e})")
                 continue
             self.put(1, f"def st{e}():")
             self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")

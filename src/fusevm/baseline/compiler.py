@@ -31,10 +31,13 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from functools import partial
     from typing import Any, Final
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
+else:
+    from _functools import partial  # (built in: `functools` costs start-up time)
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     if make is not None:
         return make
     make = table[index] = _compile(chunk, index, seen, None)
+    chunk.derived[_COMPILED] = True
     COUNTERS.compiles += 1
     return make
 
@@ -121,7 +125,8 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
 #: What region code making direct calls (`calls`) refers to: fixed names, so a region's
 #: cached code (`diskcache`) needs no constants of its own for them.
 _CALL_NAMES: Final = {"forms": direct.bind, "Unwind": calls.Unwind, "resume": calls.resume,
-                      "frame_cap": frame_cap, "STATS": calls.STATS, "room": calls.room}
+                      "frame_cap": frame_cap, "STATS": calls.STATS, "room": calls.room,
+                      "partial": partial}
 
 
 def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[int, int, bool]],
@@ -171,8 +176,16 @@ FIRST_LOOK: Final = 1000
 LOOP_FIRST_LOOK: Final = 64
 
 
+#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
+#: not been is looked up by content (its digest: serializing and hashing the chunk, about
+#: 10 us) only when a region is about to be compiled, not at every VM's first run.
+_COMPILED: Final = "baseline.compiled"
+
+
 def compiled_at(chunk: Chunk, h: int) -> bool:
-    """Whether the region entered at hot point `h` is compiled for `chunk` already."""
+    """Whether the region entered at hot point `h` is compiled for this chunk object."""
+    if _COMPILED not in chunk.derived:
+        return False
     table = _made.get(chunk)
     if not table:
         return False
@@ -383,7 +396,7 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
     this VM stopped counting `h` before and runs its code again (after `reset`)."""
     chunk = vm.chunk
-    if entered is not None and not _made.get(chunk):
+    if entered is not None and _COMPILED not in chunk.derived:
         # Nothing about a hot point is worked out before its first look: most short
         # runs end first.
         loop = h in loop_facts(chunk).back_edges

@@ -16,12 +16,13 @@ extension functions) by the region code that calls into it (`bind`).
 
 from __future__ import annotations
 
+import ast
 import time
 import weakref
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
-from fusevm.interp.bodies import ENV
+from fusevm.interp.bodies import BODIES, ENV
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
@@ -30,7 +31,7 @@ from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
-from .types import Env
+from .types import Env, reads, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ class _DirectGen(_Gen):
         self.flat = False  # written as plain Python (`structured`), no block dispatch
         #: The exact type of each value a ReturnValue returns (None: not known).
         self.returned: set[type | None] = set()
+        #: The inputs of the call or return being written that `emit_group` folded into
+        #: it: stack local -> the source of its value (the local is not assigned).
+        self.folded: dict[str, str] = {}
         #: Each op's predecessors in the function (`room_tested`).
         self.preds: dict[int, set[int]] = {}
         for ip in self.region.ops:
@@ -124,6 +128,64 @@ class _DirectGen(_Gen):
                     self.put(self.base, fall)
             k += 1
 
+    def emit_ops(self, ips: list[int], following: int | None) -> None:
+        """A block's ops, the values a call or return reads computed in its argument list
+        or `return` statement where they are used once (`emit_group`'s `into`), and an
+        op's inputs that copy a slot read from the slot's local (its `copies`)."""
+        group: list[tuple[int, list[ast.stmt]]] = []
+        for ip in ips:
+            if self.try_group(ip, group):
+                continue
+            d = self.an.decoded[ip]
+            if d.spec is Op.ReturnValue.spec or self.direct_callee(d) is not None:
+                self.folded = self.emit_group(group, ip)
+            else:
+                self.alias = self.emit_group(group, None, self.copies_read(ip))
+            self.emit_op(ip, following)
+            self.folded, self.alias = {}, {}
+        self.emit_group(group)
+
+    def copies_read(self, ip: int) -> frozenset[str]:
+        """The inputs of op `ip` (an op with a body that may raise) that its code may
+        read from another local holding the same value: it reads each before writing
+        it, and writes no slot local (which the other one could be)."""
+        d = self.an.decoded[ip]
+        if not inline(d) or d.ext is not None:
+            return frozenset()
+        b = BODIES[Op[d.spec.name]]
+        depth = self.an.depth[ip] or 0
+        env, known, bounds = self.env, dict(self.known), self.bounds
+        stmts, _ = self.body_ast(b, d, ip, depth)
+        self.env, self.known, self.bounds = env, known, bounds
+        if any(name[:1] == "l" for st in stmts for name in writes(st)):
+            return frozenset()
+        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
+                         if _read_before_written(stmts, k))
+
+    def return_in_place(self, ip: int, top: str) -> bool:
+        """Make the op before `ReturnValue` at `ip` (laid out before it, in its block)
+        return the value it gives `top` instead of assigning it: its last line
+        `top = X` becomes `return X`, and its 64-bit check's `if C: top = X` /
+        `else: top = Y` returns on both branches. False when its code ends otherwise."""
+        if ip == self.region.entry or self.preds.get(ip) != {ip - 1}:
+            return False
+        end = len(self.lines)
+        while end and self.lines[end - 1].lstrip().startswith("#"):
+            end -= 1
+        pad = "    " * self.base
+        assign = f"{pad}{top} = "
+        tail = self.lines[max(0, end - 4):end]
+        if len(tail) == 4 and tail[0].startswith(f"{pad}if ") and tail[2] == f"{pad}else:" \
+                and all(line.startswith(f"{pad}    {top} = ") for line in tail[1::2]):
+            for k in (end - 3, end - 1):
+                self.lines[k] = self.lines[k].replace(f"{top} = ", "return ", 1)
+            return True
+        if end and self.lines[end - 1].startswith(assign) \
+                and not self.lines[end - 1].startswith(assign + "("):
+            self.lines[end - 1] = f"{pad}return " + self.lines[end - 1][len(assign):]
+            return True
+        return False
+
     def room_tested(self, ip: int) -> bool:
         """Whether control reaches op `ip` only straight from an earlier direct call,
         whose test of `room` (unchanged since) holds for this one too."""
@@ -172,9 +234,12 @@ class _DirectGen(_Gen):
 
     def emit_call(self, ip: int, d: Decoded, depth: int, following: int | None) -> None:
         self.known.clear()
+        folded = self.folded
         if d.spec is Op.ReturnValue.spec:
-            self.returned.add(self.env.get(f"s{depth - 1}"))
-            self.put(self.base, f"return s{depth - 1}", ip)
+            top = f"s{depth - 1}"
+            self.returned.add(self.env.get(top))
+            if top in folded or not self.return_in_place(ip, top):
+                self.put(self.base, f"return {folded.get(top, top)}", ip)
             return
         if d.spec is Op.Return.spec:
             self.put(self.base, "return", ip)
@@ -184,10 +249,13 @@ class _DirectGen(_Gen):
         argc = d.operands[1]
         first = depth - argc
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
-        # Out of room: the interpreter runs this Call (and checks the depth limit).
+        # Out of room: the interpreter runs this Call (and checks the depth limit), with
+        # the arguments folded into the call on its stack.
         if not self.room_tested(ip):
-            self.put(self.base, f"if not room:\n    {self.leave(depth, ip)}")
-        args = ", ".join([*stack_locals(first, argc), "room - 1"])
+            values = "".join(f"\n    {k} = {v}" for k, v in folded.items())
+            self.put(self.base, f"if not room:{values}\n    {self.leave(depth, ip)}")
+        args = ", ".join([*(folded.get(k, k) for k in stack_locals(first, argc)),
+                          "room - 1"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
         self.after_call(ip, following)
@@ -196,35 +264,93 @@ class _DirectGen(_Gen):
         """The function's definition (at indentation 1, inside the module's `make`)."""
         entry = self.region.entry
         argc = self.an.arity[entry]
-        params = ", ".join([*stack_locals(0, argc), "room"])
-        self.put(1, f"def d{entry}{'i' if self.ints else ''}({params}):")
+        at = len(self.lines)
+        self.put(1, "#DEF")
         if self.ints:
             self.seen = (entry, {name: int for name in stack_locals(0, argc)})
         elif entry in self.int_forms:
             # Integer arguments: the integer form (outside the handler: not a frame).
             test = " and ".join(f"type({name}) is int" for name in stack_locals(0, argc))
-            self.put(2, f"if {test}:\n    return d{entry}i({params})")
+            self.put(2, f"if {test}:\n    return d{entry}i(#ARGS)")
         self.put(2, "#SLOTS\n#PC")
         self.put(2, "try:")
         self.specialised = True  # runs of ops that cannot raise are written as one
         self.emit_blocks(self.analyze(optimistic=self.ints))
         self.put(2, "except BaseException as exc:")
         cached = tuple(sorted(self.slots.read | self.slots.written))
-        self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}) from None")
+        self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}, ALIAS) "
+                    "from None")
         # A new frame's slots are Undef; block dispatch starts at the entry (each on its
         # placeholder's line: no line moves).
         # Not those the prologue sets before anything reads them (its `SetSlot`s of the
         # arguments): the handler reads a slot not set yet as Undef.
-        prologue: set[int] = set()
+        prologue: list[int] = []
         ip = entry
         while ip in self.region.ops and self.an.decoded[ip].spec is Op.SetSlot.spec:
-            prologue.add(self.an.decoded[ip].operands[0])
+            prologue.append(self.an.decoded[ip].operands[0])
             ip += 1
         blank = [k for k in cached if k not in prologue]
+        params = ", ".join([*self.parameters(at, prologue[:argc]), "room"])
         fill = {"#SLOTS": " = ".join(f"l{k}" for k in blank) + " = Undef" if blank
-                else "pass", "#PC": "pass" if self.flat else f"pc = {entry}"}
+                else "pass", "#PC": "pass" if self.flat else f"pc = {entry}",
+                "#DEF": f"def d{entry}{'i' if self.ints else ''}({params}):"}
         self.lines = [line.replace(line.strip(), fill[line.strip()])
-                      if line.strip() in fill else line for line in self.lines]
+                      if line.strip() in fill else line.replace("#ARGS", params)
+                      for line in self.lines]
+
+    def parameters(self, at: int, prologue: list[int]) -> list[str]:
+        """The names of the function's parameters: its arguments' stack locals, but the
+        slot local of each that the prologue's `SetSlot`s store it in (`prologue`: their
+        slots, innermost argument first), where their statements `l<k> = s<j>` are the
+        first the function runs (they become `pass`: the argument arrives there)."""
+        argc = self.an.arity[self.region.entry]
+        names = stack_locals(0, argc)
+        if len(set(prologue)) < len(prologue) or any(
+                self.region.entry in self.successors(ip) for ip in self.region.ops):
+            return names  # (a slot set twice; or the prologue runs again)
+        wanted = [f"l{k} = s{argc - 1 - i}" for i, k in enumerate(prologue)]
+        found: list[int] = []
+        for k in range(at + 1, len(self.lines)):
+            line = self.lines[k].strip()
+            if not wanted[len(found):]:
+                break
+            if line == wanted[len(found)]:
+                found.append(k)
+            elif not (line.startswith("#") or line in ("pass", "try:", "while True:")):
+                return names  # the function does something else first
+        if len(found) < len(wanted):
+            return names
+        for k in found:
+            line = self.lines[k]
+            self.lines[k] = line[:len(line) - len(line.lstrip())] + "pass"
+        for i, slot in enumerate(prologue):
+            names[argc - 1 - i] = f"l{slot}"
+        return names
+
+
+def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
+    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
+    was written (so reading another name with its first value instead is the same)."""
+    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
+        # The state after `stmts` (written or not), None when a read follows a write.
+        for st in stmts:
+            if isinstance(st, ast.If):
+                if written and reads(st.test, name):
+                    return None
+                body, other = walk(st.body, written), walk(st.orelse, written)
+                if body is None or other is None:
+                    return None
+                written = body or other
+            elif isinstance(st, ast.Assign):
+                if written and reads(st, name):
+                    return None
+                written = written or name in writes(st)
+            elif isinstance(st, ast.Pass):
+                continue
+            elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st)):
+                return None
+        return written
+    return walk(stmts, False) is not None
 
 
 def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[int]:
@@ -285,14 +411,18 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
         if proven >= returns:
             break
         returns = returns & proven
+    alias: dict[int, dict[str, str]] = {}
     for gen in gens:
         text = gen.finish().splitlines()
         line_ip.update((k + len(lines), v) for k, v in gen.line_ip.items())
+        alias.update((k + len(lines), v) for k, v in gen.line_alias.items())
         lines.extend(text)
         consts.update(gen.consts)
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
-    entries = ", ".join(f"{e}: d{e}" for e in sorted(forms))
+    entries = ", ".join([*(f"{e}: d{e}" for e in sorted(forms)),
+                         *(f"'{e}i': d{e}i" for e in sorted(int_forms))])
     lines.append(f"    return {{{entries}}}, interrupted")
+    consts["ALIAS"] = alias
     return "\n".join(lines) + "\n", line_ip, consts
 
 
@@ -328,7 +458,7 @@ def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
 
 _made: weakref.WeakKeyDictionary[Chunk, Any] = weakref.WeakKeyDictionary()
 #: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
-_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int, Any], Any]] = \
+_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -355,12 +485,12 @@ def compiled(chunk: Chunk) -> Any:
     return make
 
 
-def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int, Any]:
+def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
     """The direct forms bound to `vm` (once per VM and preparation of its code)."""
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
-    forms: dict[int, Any]
+    forms: dict[int | str, Any]
     forms, switch = compiled(vm.chunk)(vm, plain, code)
     _bound[vm] = (plain, forms, switch)
     if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)

@@ -10,6 +10,7 @@ while the interpreter has it, and a guard's test of exact types.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from .fold import Localize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
     from .regions import Region
     from .types import Env
@@ -99,18 +100,71 @@ def operand_of(name: str) -> tuple[int, str] | None:
     return int(ip), operand
 
 
-def unparse(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.unparse(_checked_as_if(st)) for st in stmts
-                     if not isinstance(st, ast.Pass))
+def unparse(stmts: list[ast.stmt], ints: frozenset[str] = frozenset()) -> str:
+    """Statements as source (64-bit checks respelled: `_checked_as_if`, `_LimitTests`);
+    `ints`: names that hold ints when they start running."""
+    out = [_checked_as_if(st) for st in stmts if not isinstance(st, ast.Pass)]
+    for k, st in enumerate(out):
+        if any(isinstance(n, ast.Name) and n.id in ("INT_MIN", "INT_MAX") for n in ast.walk(st)):
+            # (on a copy: the statements given are not changed in place)
+            out[k] = _LimitTests(ints if k == 0 else frozenset()).visit(copy.deepcopy(st))
+    return "\n".join(ast.unparse(st) for st in out)
+
+
+class _LimitTests(ast.NodeTransformer):
+    """`x != INT_MIN` (`x` an int: `Dec`'s wrap test) spelled
+    `x > -0x3fffffff or x != INT_MIN`, and `x != INT_MAX` likewise: CPython 3.11
+    specialises a comparison of two one-digit ints (under 2**30), and compares an int
+    with a multi-digit one through its generic path, about 20 ns slower (the usual
+    counter decides at the first comparison; a value that large costs one more). Only
+    where `x` is known to be an int: one of `ints` (in the first statement, which runs
+    before anything is assigned), or tested by `type(x) is int and ...` before."""
+
+    def __init__(self, ints: frozenset[str]) -> None:
+        self.ints = ints
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        if not isinstance(node.op, ast.And):
+            self.generic_visit(node)
+            return node
+        outer = self.ints
+        values = []
+        for value in node.values:
+            values.append(self.visit(value))
+            if (isinstance(value, ast.Compare) and isinstance(value.left, ast.Call)
+                    and isinstance(value.left.func, ast.Name) and value.left.func.id == "type"
+                    and len(value.left.args) == 1 and isinstance(value.left.args[0], ast.Name)
+                    and isinstance(value.ops[0], ast.Is) and len(value.ops) == 1
+                    and isinstance(value.comparators[0], ast.Name)
+                    and value.comparators[0].id == "int"):
+                self.ints = self.ints | {value.left.args[0].id}
+        self.ints = outer
+        return ast.BoolOp(ast.And(), values)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        if not (len(node.ops) == 1 and isinstance(node.ops[0], ast.NotEq)
+                and isinstance(node.left, ast.Name) and node.left.id in self.ints
+                and isinstance(node.comparators[0], ast.Name)
+                and node.comparators[0].id in ("INT_MIN", "INT_MAX")):
+            return node
+        low = node.comparators[0].id == "INT_MIN"
+        near = ast.Compare(ast.Name(node.left.id, ast.Load()),
+                           [ast.Gt() if low else ast.Lt()],
+                           [ast.Constant(-_ONE_DIGIT if low else _ONE_DIGIT)])
+        return ast.BoolOp(ast.Or(), [near, node])
+
+
+#: The largest int CPython stores in one 30-bit digit.
+_ONE_DIGIT: Final = (1 << 30) - 1
 
 
 def _checked_as_if(st: ast.stmt) -> ast.stmt:
     """`x = t if INT_MIN <= t <= INT_MAX else e` (an op body's 64-bit check, `t` a name)
-    spelled `if INT_MIN <= t and t <= INT_MAX: x = t` / `else: x = e`: the same tests,
-    but CPython 3.11 runs the statement about 8 ns faster than the chained comparison in
-    a conditional expression (measured on fib's `Add` of two call results)."""
+    spelled `if <t fits> : x = t` / `else: x = e`: CPython 3.11 runs the statement about
+    8 ns faster than the conditional expression (measured on fib's `Add` of two call
+    results); the test itself is spelled by `_fits`."""
     if isinstance(st, ast.If):
-        return ast.If(st.test, [_checked_as_if(s) for s in st.body],
+        return ast.If(_fits(st.test, st.body, st.orelse), [_checked_as_if(s) for s in st.body],
                       [_checked_as_if(s) for s in st.orelse])
     if not (isinstance(st, ast.Assign) and len(st.targets) == 1
             and isinstance(st.value, ast.IfExp) and isinstance(st.value.body, ast.Name)
@@ -124,8 +178,49 @@ def _checked_as_if(st: ast.stmt) -> ast.stmt:
     parts: list[ast.expr] = [ast.Compare(left, [op], [right]) for left, op, right in sides]
     cond: ast.expr = parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), parts)
     target = st.targets[0]
-    return ast.If(cond, [ast.Assign([target], t, lineno=0)],
-                  [ast.Assign([target], st.value.orelse, lineno=0)])
+    slow: list[ast.stmt] = [ast.Assign([target], st.value.orelse, lineno=0)]
+    return ast.If(_fits(cond, [], slow), [ast.Assign([target], t, lineno=0)], slow)
+
+
+def _fits(test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt]) -> ast.expr:
+    """The test of `if test: body else: orelse` that int `t` is in 64 bits,
+    `INT_MIN <= t <= INT_MAX` (chained, or two comparisons joined by `and`; or its `not`),
+    spelled `t.bit_length() < 64`: a method call and a comparison of small ints, which
+    CPython 3.11 specialises, where comparing with the multi-digit limits is its generic
+    comparison twice (about 2x the time; fib's `Add` of two call results). That leaves
+    out INT_MIN itself, so only where the other branch is `x = sem.int_result(t, ...)`,
+    which gives any int in 64 bits back as it is. Any other test is returned as is."""
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    inner = test.operand if isinstance(test, ast.UnaryOp) and negated else test
+    sides: list[tuple[ast.expr, ast.cmpop, ast.expr]] = []
+    if isinstance(inner, ast.Compare):
+        sides = list(zip((inner.left, *inner.comparators), inner.ops, inner.comparators))
+    elif isinstance(inner, ast.BoolOp) and isinstance(inner.op, ast.And) and all(
+            isinstance(v, ast.Compare) and len(v.ops) == 1 for v in inner.values):
+        sides = [(v.left, v.ops[0], v.comparators[0])
+                 for v in inner.values if isinstance(v, ast.Compare)]
+    if len(sides) != 2 or not all(isinstance(op, ast.LtE) for _, op, _ in sides):
+        return test
+    (lo, _, t), (t2, _, hi) = sides
+    if not (isinstance(lo, ast.Name) and lo.id == "INT_MIN" and isinstance(hi, ast.Name)
+            and hi.id == "INT_MAX" and isinstance(t, ast.Name) and isinstance(t2, ast.Name)
+            and t.id == t2.id and _wraps(body if negated else orelse, t.id)):
+        return test
+    fits = ast.Compare(ast.Call(ast.Attribute(ast.Name(t.id, ast.Load()), "bit_length",
+                                              ast.Load()), [], []),
+                       [ast.Lt()], [ast.Constant(64)])
+    return ast.UnaryOp(ast.Not(), fits) if negated else fits
+
+
+def _wraps(stmts: list[ast.stmt], t: str) -> bool:
+    """Whether `stmts` is `x = sem.int_result(t, ...)`."""
+    if len(stmts) != 1 or not isinstance(stmts[0], ast.Assign):
+        return False
+    call = stmts[0].value
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "int_result" and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "sem" and bool(call.args)
+            and isinstance(call.args[0], ast.Name) and call.args[0].id == t)
 
 
 def frame_spelling(depth: int) -> Callable[[str], str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import weakref
 from collections.abc import Callable
 
 from fusevm.chunk import Chunk
@@ -199,31 +198,27 @@ def _core(instr: Instr, ip: int) -> list[Instr] | None:
 #: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
 _OPAQUE: Final = object()
 
-_found: weakref.WeakKeyDictionary[Chunk, dict[int, Counted | None]] = \
-    weakref.WeakKeyDictionary()
+#: Keys of the per-chunk-object tables in `Chunk.derived` (a table by content would hash
+#: the chunk: its digest costs more than a short loop's analysis).
+_FOUND: Final = "tripcount.counted"
+_BODIES: Final = "tripcount.bodies"
 
 
 def counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     """The counted loop at `header`, or None (worked out once per chunk and header)."""
-    table = _found.get(chunk)
+    table: dict[int, Counted | None] | None = chunk.derived.get(_FOUND)
     if table is None:
-        table = _found.setdefault(chunk, {})
+        table = chunk.derived[_FOUND] = {}
     if header not in table:
         table[header] = _counted(chunk, facts, header)
     return table[header]
 
 
-
-
-_bodies: weakref.WeakKeyDictionary[Chunk, dict[int, frozenset[int]]] = \
-    weakref.WeakKeyDictionary()
-
-
 def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
     """The natural loop of `header` (`loops.natural_loop`), once per chunk and header."""
-    table = _bodies.get(chunk)
+    table: dict[int, frozenset[int]] | None = chunk.derived.get(_BODIES)
     if table is None:
-        table = _bodies.setdefault(chunk, {})
+        table = chunk.derived[_BODIES] = {}
     found = table.get(header)
     if found is None:
         found = table[header] = natural_loop(facts, header)

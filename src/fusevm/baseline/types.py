@@ -282,7 +282,7 @@ def _track(s: ast.stmt, env: Env, bounds: Bounds) -> None:
         else:
             bounds[s.targets[0].id] = r
         return
-    for name in _writes(s):
+    for name in writes(s):
         bounds.pop(name, None)
 
 
@@ -387,17 +387,21 @@ def safe_stmts(stmts: list[ast.stmt], env: Env) -> bool:
     return True
 
 
-def _reads(node: ast.AST, name: str) -> int:
+def reads(node: ast.AST, name: str) -> int:
+    """How many times `node` reads local `name`."""
     return sum(1 for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name
                and isinstance(n.ctx, ast.Load))
 
 
-def _writes(node: ast.AST) -> set[str]:
+def writes(node: ast.AST) -> set[str]:
+    """The locals `node` assigns."""
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Store)}
 
 
-class _Subst(ast.NodeTransformer):
+class Subst(ast.NodeTransformer):
+    """Every read of local `name` replaced by `value`."""
+
     def __init__(self, name: str, value: ast.expr) -> None:
         self.name, self.value = name, value
 
@@ -426,11 +430,11 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         use = None
         for j in range(i + 1, len(out)):
             later = out[j]
-            reads = _reads(later.value, name)
-            if reads:
-                use = j if reads == 1 else None
+            count = reads(later.value, name)
+            if count:
+                use = j if count == 1 else None
                 break
-            if _writes(later) & (inputs | {name}):
+            if writes(later) & (inputs | {name}):
                 break
         if use is None:
             i += 1
@@ -440,13 +444,52 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
             continue
         target = out[use]
         # (on a copy: the statements given are not changed in place)
-        value = _Subst(name, s.value).visit(copy.deepcopy(target.value))
+        value = Subst(name, s.value).visit(copy.deepcopy(target.value))
         out[use] = ast.Assign(target.targets, value)
         ast.copy_location(out[use], target)
         del out[i]
     _into_slots(out, dead)
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
     return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+
+
+def forward_into(stmts: list[ast.Assign], inputs: list[str],
+                 dead: set[str]) -> tuple[list[ast.stmt], dict[str, str]]:
+    """`forward` of `stmts` followed by an op that reads the stack locals `inputs` once
+    (a call's arguments, a returned value; `dead` names them but the first, which holds
+    what the op gives): the statements left, and the inputs whose values were folded into
+    that use (local -> source of its value), for the op to read instead of the local."""
+    if not inputs:
+        return list(forward(stmts, dead)), {}
+    # The op reading them, as a statement for `forward` to fold them into.
+    use = ast.Assign([ast.Name(inputs[0], ast.Store())],
+                     ast.Call(ast.Name("_use", ast.Load()),
+                              [ast.Name(k, ast.Load()) for k in inputs], []), lineno=0)
+    out: list[ast.stmt] = list(forward([*stmts, use], dead))
+    last = out.pop()
+    assert isinstance(last, ast.Assign) and isinstance(last.value, ast.Call)
+    return out, {name: ast.unparse(value) for name, value in zip(inputs, last.value.args)
+                 if not (isinstance(value, ast.Name) and value.id == name)}
+
+
+def drop_copies(stmts: list[ast.stmt], copies: frozenset[str]) -> dict[str, str]:
+    """In place: leave out each `s<k> = l<j>` of a local in `copies` (inputs of the op
+    after `stmts`, which can read them from the slot local) that neither local is written
+    after, nor the stack local read; those left out (stack local -> slot local)."""
+    dropped: dict[str, str] = {}
+    for k in range(len(stmts) - 1, -1, -1):
+        st = stmts[k]
+        if not (isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name)
+                and st.targets[0].id in copies and isinstance(st.value, ast.Name)
+                and st.value.id[:1] == "l" and st.value.id[1:].isdigit()):
+            continue
+        local, slot = st.targets[0].id, st.value.id
+        if local not in dropped and not any(
+                reads(later, local) or {local, slot} & writes(later)
+                for later in stmts[k + 1:]):
+            dropped[local] = slot
+            del stmts[k]
+    return dropped
 
 
 def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
@@ -467,12 +510,12 @@ def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
         rest = stmts[i + 2:]
         ok = True
         for later in rest:
-            if name in _writes(later):
+            if name in writes(later):
                 ok = False  # (a second value under the same name: left as it is)
                 break
-            if slot in _writes(later):
-                ok = _reads(later, name) == 0 and all(
-                    _reads(after, name) == 0 for after in rest[rest.index(later) + 1:])
+            if slot in writes(later):
+                ok = reads(later, name) == 0 and all(
+                    reads(after, name) == 0 for after in rest[rest.index(later) + 1:])
                 break
         if not ok:
             i += 1
@@ -481,11 +524,11 @@ def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
         del stmts[i + 1]
         for k in range(i + 1, len(stmts)):
             later = stmts[k]
-            if _reads(later, name):
-                value = _Subst(name, ast.Name(slot, ast.Load())).visit(
+            if reads(later, name):
+                value = Subst(name, ast.Name(slot, ast.Load())).visit(
                     copy.deepcopy(later.value))
                 stmts[k] = ast.copy_location(ast.Assign(later.targets, value), later)
-            if slot in _writes(stmts[k]):
+            if slot in writes(stmts[k]):
                 break
         i += 1
 
@@ -504,20 +547,20 @@ def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
     if not (isinstance(target, ast.Name) and value_local(target.id)):
         return False
     for later in stmts[k + 1:]:
-        if _reads(later, target.id):
+        if reads(later, target.id):
             return False
-        if target.id in _writes(later):
+        if target.id in writes(later):
             return True
     return target.id in dead
 
 
 def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) -> bool:
     """Whether `name`'s value is read again after statement `use` (which reads it)."""
-    if name in _writes(stmts[use]):
+    if name in writes(stmts[use]):
         return False  # the reading statement binds it anew
     for later in stmts[use + 1:]:
-        if _reads(later, name):
+        if reads(later, name):
             return True
-        if name in _writes(later):
+        if name in writes(later):
             return False
     return name not in dead

@@ -296,7 +296,8 @@ def header_lines(machine: Mapping[str, Any], settings: Settings,
             f"round; a cell is the median of its rounds; a ratio is the median of the "
             f"per-round ratios with their interquartile range")
     lines.append("warm columns exclude building the VM, verifying and preparing the chunk "
-                 "and compiling; first-run columns include them")
+                 "and compiling (a warm call is putting the VM's ip and input slots back, "
+                 "then vm.run()); first-run columns include them")
     lines.append(f"[dim]{NOISE_CAVEAT}[/]")
     return lines
 
