@@ -313,8 +313,11 @@ class Compiler(ExprCompiler):
         b = self.b
         if len(args) > 255:
             raise AwkSemanticError("too many arguments to print", args[0].line)
-        for a in args:
-            self.expr(a)
+        if formatted:
+            self.format_args(args)
+        else:
+            for a in args:
+                self.expr(a)
         if redirect is None:
             b.emit(AWK["AwkPrintf" if formatted else "AwkPrint"], len(args))
         else:

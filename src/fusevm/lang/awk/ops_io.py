@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fusevm.interp.extapi import Step
+from fusevm.lang.awk.format import item_formatter
 from fusevm.lang.awk.ops import (
     _MATH,
     _MODES,
@@ -26,7 +27,6 @@ from fusevm.lang.awk.runtime import (
     index,
     make_strnum,
     split,
-    sprintf,
     subst,
     substr,
     tolower,
@@ -99,10 +99,10 @@ def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
               formula="write sprintf(items...)", flags=IO)
 def _printf(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
     host = vm.host_data
+    format_items = _item_formatter()
 
     def printf(items: list[Any]) -> None:
-        text = _sprintf(host["awk"], items)
-        host["awk.io"].out.write(text)
+        host["awk.io"].out.write(format_items(host["awk"], items))
     return printf
 
 
@@ -112,30 +112,47 @@ def _printf_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     count, mode = operands
     stack = vm.stack_api.items
     nxt = ip + 1
+    format_items = _item_formatter()
 
     def step() -> int:
         st = state_of(vm)
         dest = st.str_of(stack.pop())
         items = stack[-count:]
         del stack[-count:]
-        _write(io_of(vm), _MODES[mode], dest, _sprintf(st, items))
+        _write(io_of(vm), _MODES[mode], dest, format_items(st, items))
         return nxt
     return step
 
 
-def _sprintf(st: AwkState, items: list[Any]) -> str:
-    fmt = st.str_of(items[0])
-    try:
-        return sprintf(fmt, items[1:], st.convfmt)
-    except ValueError as e:
-        raise AwkFatal(str(e)) from None
+def _item_formatter() -> Callable[[AwkState, list[Any]], str]:
+    """sprintf of one op's items (the format first). The op remembers the formatter of
+    the last format it saw: a literal format is the same string object every time."""
+    last: list[Any] = [None, None]
+
+    def format_items(st: AwkState, items: list[Any]) -> str:
+        fmt = items[0]
+        if fmt is last[0]:
+            formatter = last[1]
+        else:
+            formatter = item_formatter(st.str_of(fmt))
+            if type(fmt) is str:  # a number's text depends on CONVFMT: not remembered
+                last[0] = fmt
+                last[1] = formatter
+        try:
+            return formatter(items, st.convfmt)  # type: ignore[no-any-return]
+        except ValueError as e:
+            raise AwkFatal(str(e)) from None
+    return format_items
 
 
 @AWK.function("AwkSprintf", operands="count:U8", effect="items[count] -- s",
               formula="s = sprintf(items...)")
 def _sprintf_op(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
+    format_items = _item_formatter()
+
     def sprintf_items(items: list[Any]) -> str:
-        return _sprintf(state_of(vm), items)
+        return format_items(host["awk"], items)
     return sprintf_items
 
 
