@@ -11,7 +11,6 @@ from fusevm.lang.awk.ops import (
     IO,
     R,
     _array,
-    _compile,
     _dyn_regex,
     _field_index,
     fields_of_record,
@@ -19,6 +18,7 @@ from fusevm.lang.awk.ops import (
     num,
     state_of,
 )
+from fusevm.lang.awk.regex import substituter
 from fusevm.lang.awk.runtime import (
     UNINIT,
     AwkRandom,
@@ -27,7 +27,6 @@ from fusevm.lang.awk.runtime import (
     index,
     make_strnum,
     split,
-    subst,
     substr,
     tolower,
     toupper,
@@ -41,6 +40,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from fusevm.lang.awk.regex import Substitute
 
 # -- print and printf ---------------------------------------------------------------------
 
@@ -310,17 +311,35 @@ def _split(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], floa
     return split_op
 
 
+def _substitutions(vm: Any, every: bool) -> Callable[[Any, Any], Substitute]:
+    """One sub/gsub op's `substitution(re, repl)`: the function doing it on a text. It
+    remembers the last pair of strings: a literal regex and replacement are the same
+    objects every time, so only a dynamic one is looked up again."""
+    last: list[Any] = [None, None, None]
+
+    def substitution(re: Any, repl: Any) -> Substitute:
+        if re is last[0] and repl is last[1]:
+            return last[2]  # type: ignore[no-any-return]
+        replacement = state_of(vm).str_of(repl)
+        substitute = substituter(_dyn_regex(vm, re), replacement, every)
+        if type(re) is str and type(repl) is str:
+            last[0] = re
+            last[1] = repl
+            last[2] = substitute
+        return substitute
+    return substitution
+
+
 @AWK.function("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
               formula="sub/gsub: new = target with replacements, n of them; ok when n > 0",
               flags=R)
 def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[float, str, bool]]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
 
     def sub(re: Any, repl: Any, target: Any) -> tuple[float, str, bool]:
         st = state_of(vm)
         text = st.str_of(target)
-        replacement = st.str_of(repl)
-        new, count = subst(_dyn_regex(vm, re), replacement, text, every)
+        new, count = substitution(re, repl)(text)
         return float(count), new, count > 0
     return sub
 
@@ -328,15 +347,18 @@ def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[
 @AWK.function("AwkSubField", operands="global:U8", effect="i re repl -- n",
               formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
 def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
     host = vm.host_data
 
     def sub_field(i: Any, re: Any, repl: Any) -> float:
         st = host["awk"]
-        replacement = repl if type(repl) is str else st.str_of(repl)
-        rx = _compile(re) if type(re) is str else _dyn_regex(vm, re)
+        substitute = substitution(re, repl)
         k = int(i) if type(i) is float and i >= 0.0 else _field_index(i)
-        new, count = subst(rx, replacement, st.str_of(st.get_field(k)), every)
+        if k == 0 and st.record_val is None and not st.record_stale:
+            text = st.record  # input text, not yet read as a value
+        else:
+            text = st.str_of(st.get_field(k))
+        new, count = substitute(text)
         if count:
             st.set_field(k, new)
         return float(count)
@@ -347,17 +369,16 @@ def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], 
               formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0",
               flags=R)
 def _sub_index(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any, Any], float]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
 
     def sub_index(arr: Any, k: Any, re: Any, repl: Any) -> float:
         st = state_of(vm)
-        replacement = st.str_of(repl)
-        rx = _dyn_regex(vm, re)
+        substitute = substitution(re, repl)
         if type(k) is not str:
             k = key_of(k, st.convfmt)
         a = _array(arr)
         old = a.get(k, UNINIT)
-        new, count = subst(rx, replacement, st.str_of(old), every)
+        new, count = substitute(st.str_of(old))
         if count:
             a[k] = new
         elif k not in a:
