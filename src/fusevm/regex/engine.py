@@ -172,9 +172,10 @@ class Regex:
         engine, data = self._engine(text)
         return engine.search(data) is not None
 
-    def tester(self) -> Callable[[str], bool]:
+    def tester(self, prefilter: bool = True) -> Callable[[str], bool]:
         """`test` as one function, for a pattern tested on many texts (awk's record
-        filters): Latin-1 text goes straight to the C++ matcher, with no span built."""
+        filters): Latin-1 text goes straight to the C++ matcher, with no span built.
+        Without `prefilter` it skips the `required` literals test (the caller made it)."""
         lit = self.literal
         if lit is not None:
             def literal_test(text: str) -> bool:
@@ -185,7 +186,7 @@ class Regex:
             return self.test
         low_match = engine.low.Match
         slow = self.test
-        pieces = self.required
+        pieces = self.required if prefilter else None
         if pieces is not None:
 
             def filtered(text: str) -> bool:
