@@ -17,6 +17,7 @@ import functools
 
 from fusevm.regex.translate import (
     SHELL_ERE,
+    Branch,
     Dialect,
     RegexError,
     Translation,
@@ -26,7 +27,7 @@ from fusevm.regex.translate import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any, Final
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
@@ -105,26 +106,63 @@ class _Compiled:
         return self.public.fullmatch(data, pos, end) is not None
 
 
+def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, bool]:
+    """(`Regex.condition`, `Regex.exact`) for a pattern's top-level branches: per branch,
+    `and` of str tests of its literals (`startswith` for a run tied to the start,
+    `endswith` for one tied to the end, `in` for the others, longest first), `or` between
+    branches; exact when every branch is nothing but its literals."""
+    if not branches:
+        return None, False
+    terms = []
+    exact = all(b.exact for b in branches)
+    for b in branches:
+        tests = []
+        if b.exact and b.head is not None and b.tail is not None:
+            tests.append(f"t == {b.head!r}")
+        else:
+            if b.head is not None and (b.head or b.exact):
+                tests.append(f"t.startswith({b.head!r})")
+            if b.tail is not None and (b.tail or b.exact):
+                tests.append(f"t.endswith({b.tail!r})")
+            runs = sorted(b.runs, key=len, reverse=True)
+            tests.extend(f"{run!r} in t" for run in runs[: 1 if b.exact else 3])
+        if not tests:
+            return None, False  # a branch that needs no literal: no test rules a text out
+        terms.append(" and ".join(tests))
+    if len(terms) == 1:
+        return terms[0], exact
+    return " or ".join(f"({term})" for term in terms), exact
+
+
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
-    __slots__ = ("source", "literal", "groups", "required", "_label", "_latin1", "_utf8")
+    __slots__ = ("source", "literal", "groups", "required", "condition", "exact", "_label",
+                 "_latin1", "_utf8", "_tester")
 
     def __init__(self, translation: Translation, label: str) -> None:
         self.source = translation.source
         self.literal = translation.literal
         self.groups = translation.groups
         self.required = translation.required
+        #: A Python expression over `t` (str tests of the branches' literals) false only
+        #: for texts the pattern matches nowhere in, or None; `exact` when it is true
+        #: exactly for those it matches somewhere in (`test` then never needs RE2).
+        self.condition, self.exact = _condition(translation.branches)
         self._label = label
+        self._tester: Callable[[str], bool] | None = None
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
-        self._latin1: Any = None  # a _Compiled, or _UNUSABLE
-        if self.literal is None:
-            try:
-                self._latin1 = self._compile(True)
-            except RegexError:
-                # code points above U+00FF in the pattern, or a real error (raised here)
-                self._utf8 = self._compile(False)
-                self._latin1 = _UNUSABLE
+        self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
+        if self.literal is None and not self.exact:
+            self._prepare()  # (an exact condition's pattern is plain: RE2 takes it later)
+
+    def _prepare(self) -> None:
+        try:
+            self._latin1 = self._compile(True)
+        except RegexError:
+            # code points above U+00FF in the pattern, or a real error (raised here)
+            self._utf8 = self._compile(False)
+            self._latin1 = _UNUSABLE
 
     def _compile(self, latin1: bool) -> _Compiled:
         source = self.source.encode("ascii") if latin1 else self.source
@@ -143,6 +181,8 @@ class Regex:
 
     def _engine(self, text: str) -> tuple[_Compiled, bytes | str]:
         """The compiled pattern to run on `text`, and `text` in the form it takes."""
+        if self._latin1 is None:
+            self._prepare()
         if self._latin1 is not _UNUSABLE:
             try:
                 return self._latin1, text.encode("latin-1")
@@ -165,50 +205,70 @@ class Regex:
 
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in `text`."""
+        return self.tester()(text)
+
+    def tester(self) -> Callable[[str], bool]:
+        """`test` as one function, for a pattern tested on many texts (awk's record
+        filters): the literal tests of `condition` first (alone when they are exact), then
+        Latin-1 text straight to the C++ matcher, with no span built."""
+        tester = self._tester
+        if tester is None:
+            tester = self._tester = self._made("test")
+        return tester
+
+    def line_scanner(self) -> Callable[[Iterator[str]], tuple[str | None, int, str | None]]:
+        """`scan(texts)`: the first of `texts` the pattern matches somewhere in (or None),
+        how many were taken before it, and the last of those (None when none were), in one
+        loop with the tests of `tester` written into it (awk's record loop, over the lines
+        of a block)."""
+        return self._made("scan")  # type: ignore[no-any-return]
+
+    def _made(self, kind: str) -> Any:
+        """`tester()` ("test") or `line_scanner()` ("scan"), generated for this pattern:
+        the condition's str tests written out, the call into RE2 only where needed."""
+        env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
         if self.literal is not None:
-            return self.literal in text
-        if self._excluded(text):
-            return False
+            cond: str | None = f"{self.literal!r} in t"
+            exact = True
+        else:
+            cond, exact = self.condition, self.exact
+        if not exact:
+            engine = self._latin1
+            if engine is not _UNUSABLE and engine.low is not None:
+                env["low"] = engine.low.Match
+                match = "low(U, d, 0, len(d))[0][0] >= 0"
+                engine_lines = ["try:", "    d = t.encode('latin-1')",
+                                "except UnicodeEncodeError:", "    return slow(t)",
+                                f"return {match}"]
+            else:
+                engine_lines = ["return slow(t)"]
+        lines: list[str] = []
+        if kind == "test":
+            lines.append("def test(t):")
+            if exact:
+                lines.append(f"    return {cond}")
+            else:
+                if cond is not None:
+                    lines += [f"    if not ({cond}):", "        return False"]
+                lines += ["    " + line for line in engine_lines]
+        else:
+            if not exact:
+                lines += ["def test(t):", *("    " + line for line in engine_lines)]
+            lines += ["def scan(texts):", "    n = 0", "    last = None", "    for t in texts:"]
+            if exact:
+                lines += [f"        if {cond}:", "            return t, n, last"]
+            elif cond is not None:
+                lines += [f"        if ({cond}) and test(t):", "            return t, n, last"]
+            else:
+                lines += ["        if test(t):", "            return t, n, last"]
+            lines += ["        n += 1", "        last = t", "    return None, n, last"]
+        exec(compile("\n".join(lines) + "\n", f"<regex {self._label}>", "exec"), env)  # noqa: S102
+        return env[kind]
+
+    def _test_engine(self, text: str) -> bool:
+        """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""
         engine, data = self._engine(text)
         return engine.search(data) is not None
-
-    def tester(self, prefilter: bool = True) -> Callable[[str], bool]:
-        """`test` as one function, for a pattern tested on many texts (awk's record
-        filters): Latin-1 text goes straight to the C++ matcher, with no span built.
-        Without `prefilter` it skips the `required` literals test (the caller made it)."""
-        lit = self.literal
-        if lit is not None:
-            def literal_test(text: str) -> bool:
-                return lit in text
-            return literal_test
-        engine = self._latin1
-        if engine is _UNUSABLE or engine.low is None:
-            return self.test
-        low_match = engine.low.Match
-        slow = self.test
-        pieces = self.required if prefilter else None
-        if pieces is not None:
-
-            def filtered(text: str) -> bool:
-                for piece in pieces:
-                    if piece in text:
-                        break
-                else:
-                    return False  # no literal every match needs: RE2 is not asked
-                try:
-                    data = text.encode("latin-1")
-                except UnicodeEncodeError:
-                    return slow(text)
-                return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
-            return filtered
-
-        def test(text: str) -> bool:
-            try:
-                data = text.encode("latin-1")
-            except UnicodeEncodeError:
-                return slow(text)
-            return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
-        return test
 
     def search(self, text: str, pos: int = 0) -> Span | None:
         """(start, end) of the leftmost-longest match at or after `pos`, or None.

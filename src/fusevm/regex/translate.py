@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 __all__ = [
-    "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "RegexError", "Translation",
+    "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Branch", "Dialect", "RegexError", "Translation",
     "lit", "translate_ere", "translate_pattern",
 ]
 
@@ -82,6 +82,23 @@ class Translation:
     literal: str | None
     groups: int
     required: tuple[str, ...] | None = None
+    #: One per top-level branch (the shell's patterns have none).
+    branches: tuple[Branch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """What one top-level branch of an ERE needs of any text it matches, for tests with
+    str methods: `head` the literal run a leading `^` ties to the text's start, `tail`
+    the run a trailing `$` ties to its end (each None without one), and `runs` the other
+    runs of literal characters (each occurs in every match). `exact` when the branch is
+    no more than that (`lit`, `^lit`, `lit$`, `^lit$`): those tests are then its whole
+    meaning."""
+
+    head: str | None
+    runs: tuple[str, ...]
+    tail: str | None
+    exact: bool
 
 
 def lit(ch: str) -> str:
@@ -144,9 +161,8 @@ class _EreReader:
         self.operators = False
         #: The character the last atom read matches when it is a plain literal, else None.
         self.char: str | None = None
-        #: Per top-level branch, its longest run of literal characters every match of the
-        #: branch contains ("" when it has none).
-        self.required: list[str] = []
+        #: Per top-level branch, its literal runs and anchors.
+        self.branches: list[Branch] = []
 
     def fail(self, detail: str) -> RegexError:
         return RegexError(f"{detail}: /{self.ere}/")
@@ -203,7 +219,7 @@ class _EreReader:
             quantified.append(False)
             chars.append(self.char)
         if depth == 0:
-            self.required.append(_longest_run(chars))
+            self.branches.append(_branch(parts, anchors, chars))
         return "".join(parts)
 
     def _interval_ahead(self) -> tuple[int, int | None, int] | None:
@@ -366,18 +382,40 @@ class _EreReader:
         out.ranges.append((ord(name), ord(name)))
 
 
-def _longest_run(chars: list[str | None]) -> str:
-    """The longest run of consecutive literal characters (None breaks a run)."""
-    best = ""
+def _branch(parts: list[str], anchors: list[bool], chars: list[str | None]) -> Branch:
+    """A top-level branch's literal runs and anchors, from its parts (their RE2 text,
+    whether each is an anchor, and the literal character each matches or None)."""
+    start = 1 if anchors and anchors[0] and parts[0] == "\\A" else 0
+    end = len(parts) - 1 if len(parts) > start and anchors[-1] and parts[-1] == "\\z" \
+        else len(parts)
+    runs: list[str] = []
     run: list[str] = []
-    for ch in [*chars, None]:
+    for ch in [*chars[start:end], None]:
         if ch is not None:
             run.append(ch)
-            continue
-        if len(run) > len(best):
-            best = "".join(run)
-        run = []
-    return best
+        elif run or not runs:
+            runs.append("".join(run))
+            run = []
+    exact = len(runs) == 1 and all(ch is not None for ch in chars[start:end])
+    # a run starting right after `^` (ending right before `$`) is tied to that end
+    head = runs[0] if start and chars[start:end][:1] != [None] else None
+    tail = runs[-1] if end < len(parts) and chars[start:end][-1:] != [None] else None
+    if exact:
+        return Branch(head, () if head is not None or tail is not None else tuple(runs),
+                      tail, True)
+    middle = runs[1 if head is not None else 0 : len(runs) - (tail is not None)]
+    return Branch(head, tuple(r for r in middle if r), tail, False)
+
+
+def _required(branches: list[Branch]) -> tuple[str, ...] | None:
+    """The longest literal run of each branch, or None when some branch has none."""
+    out = []
+    for b in branches:
+        texts = [t for t in (b.head, *b.runs, b.tail) if t]
+        if not texts:
+            return None
+        out.append(max(texts, key=len))
+    return tuple(out) if out else None
 
 
 AWK_CLASSES: Final = _POSIX_CLASSES
@@ -390,9 +428,8 @@ def translate_ere(ere: str, dialect: Dialect) -> Translation:
     reader = _EreReader(ere, dialect)
     source = reader.read()
     literal = None if reader.operators else _literal_text(ere, dialect)
-    required = reader.required
-    return Translation(source, literal, reader.groups,
-                       tuple(required) if required and all(required) else None)
+    return Translation(source, literal, reader.groups, _required(reader.branches),
+                       tuple(reader.branches))
 
 
 def _literal_text(ere: str, dialect: Dialect) -> str:

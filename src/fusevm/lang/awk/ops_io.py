@@ -633,63 +633,49 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
                       "those before it only count in NR and FNR", flags=IO)
 def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     """AwkNextRecord for a program of one rule, `/re/ {...}` (`compiler.record_match`):
-    the regex is tested here, in a loop over the block's lines that calls nothing for a
-    line without a literal text every match needs (`Regex.required`), and the rule runs
-    only for the records it matches, without testing again. The last record read stays
-    $0 for END, as it would have."""
+    the regex is tested here, by one loop over the block's lines (`Regex.line_scanner`:
+    str tests of the literals it needs first, RE2 only for the lines that pass them), and
+    the rule runs only for the records it matches, without testing again. The last
+    record read stays $0 for END, as it would have."""
     ere, = operands
     host = vm.host_data
     # made at the first record, as the rule's own test would be: a bad ERE is an error
     # of the first record, after BEGIN
-    made: list[tuple[tuple[str, ...], Callable[[str], bool], Callable[[str], bool]]] = []
+    made: list[tuple[Callable[[Any], tuple[Any, int, Any]], Callable[[str], bool]]] = []
+
+    def found(st: AwkState, rec: str, plain: bool) -> bool:
+        st.nr_val = st.fnr_val = st.nf_val = None
+        st.set_record(rec)
+        if st.literal:
+            st.literal = set()
+        st.plain = plain and st.fs == " "
+        return True
 
     def next_match() -> bool:
         if not made:
             rx = _const_regex(vm, ere)
-            made.append((rx.required or (), rx.tester(False), rx.tester()))
-        needs, exact, test = made[0]
+            made.append((rx.line_scanner(), rx.tester()))
+        scan, test = made[0]
         st = host["awk"]
         streams = host["awk.io"]
         passed = None  # the last record passed over
         while True:
             main = streams.main
-            plain = False
-            found = False  # a line of the block the regex matches
             if main is not None and main.only_lines and st.rs == "\n":
-                count = 0
-                if needs:
-                    for rec in main.lines:
-                        for text in needs:
-                            if text in rec:
-                                break
-                        else:
-                            count += 1
-                            passed = rec
-                            continue
-                        if exact(rec):
-                            found = True
-                            break
-                        count += 1
-                        passed = rec
-                    else:
-                        rec = None
-                else:
-                    for rec in main.lines:
-                        if test(rec):
-                            found = True
-                            break
-                        count += 1
-                        passed = rec
-                    else:
-                        rec = None
+                rec, count, last = scan(main.lines)
+                if rec is not None:
+                    st.nr += count + 1
+                    st.fnr += count + 1
+                    return found(st, rec, main.plain)
                 st.nr += count
                 st.fnr += count
+                if last is not None:
+                    passed = last
+                rec = main.read_record("\n")  # the next block, or the end of this file
                 plain = main.plain
-                if rec is None:
-                    rec = main.read_record("\n")  # the next block, or the end of this file
-                    plain = main.plain
             elif main is not None:
                 rec = main.read_record(st.rs)
+                plain = False
             else:
                 rec = None
             if rec is None:
@@ -698,18 +684,12 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
             if rec is not None:
                 st.nr += 1
                 st.fnr += 1
-                if found or test(rec):
-                    break
+                if test(rec):
+                    return found(st, rec, plain)
                 passed = rec
                 continue
             if passed is not None:
                 st.nr_val = st.fnr_val = None
                 st.set_record(passed)  # END sees the last record read
             return False
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
-        if st.literal:
-            st.literal = set()
-        st.plain = plain and st.fs == " "
-        return True
     return next_match
