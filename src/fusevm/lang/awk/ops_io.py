@@ -652,13 +652,32 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         return True
 
     def next_match() -> bool:
+        st = host["awk"]
+        main = host["awk.io"].main
+        if made and main is not None and main.only_lines and st.rs == "\n":
+            # the common case, a line of the current block: found() written out
+            rec, count, last = made[0][0](main.lines)
+            if rec is not None:
+                st.nr += count + 1
+                st.fnr += count + 1
+                st.nr_val = st.fnr_val = st.nf_val = None
+                st.set_record(rec)
+                if st.literal:
+                    st.literal = set()
+                st.plain = main.plain and st.fs == " "
+                return True
+            st.nr += count
+            st.fnr += count
+            return read_on(st, last)
+        return read_on(st, None)
+
+    def read_on(st: AwkState, passed: str | None) -> bool:
+        """The records after the block's lines (`passed` the last line passed over)."""
         if not made:
             rx = _const_regex(vm, ere)
             made.append((rx.line_scanner(), rx.tester()))
         scan, test = made[0]
-        st = host["awk"]
         streams = host["awk.io"]
-        passed = None  # the last record passed over
         while True:
             main = streams.main
             if main is not None and main.only_lines and st.rs == "\n":
