@@ -6,9 +6,17 @@ that cannot backtrack: `(a*)*b` against any text answers in time linear in the t
 Positions are character offsets into Python strings. Text that fits in Latin-1 (all of
 awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, where byte
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
-operators is searched with `str.find`, which gives the same answer. A pattern whose every
-match contains one of a few literal texts (`Translation.required`) first asks whether the
-text holds any of them: most texts a filter sees fail that test, without a call into RE2.
+operators is searched with `str.find`, which gives the same answer.
+
+Whether a pattern matches anywhere (awk's `/re/` rules, `~`, `!~`) needs no span: `test`
+first asks str methods about the literal runs each top-level branch needs
+(`Translation.branches`: `startswith` for a run after `^`, `endswith` for one before `$`,
+`in` for the others). For a plain shape (`lit`, `^lit`, `lit$`, `^lit$`, and alternations
+of them) those tests are the answer, and RE2 is not even compiled until a search needs a
+span; otherwise a text failing them cannot match, and only the rest reach RE2, as Latin-1
+bytes passed straight to the C++ `RE2::Match`: the binding's Python wrapper costs about
+twice that (a generator and a match object per search, and `str` texts copied to UTF-8),
+and its `Set.Match`, a little cheaper, answers "no match" when its DFA runs out of memory.
 """
 
 from __future__ import annotations
