@@ -33,6 +33,8 @@ from fusevm.regex.translate import (
     translate_pattern,
 )
 
+_Function: Any = type(lambda: None)  # types.FunctionType, without importing types
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -114,51 +116,71 @@ class _Compiled:
         return self.public.fullmatch(data, pos, end) is not None
 
 
-def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, bool]:
-    """(`Regex.condition`, `Regex.exact`) for a pattern's top-level branches: per branch,
-    `and` of str tests of its literals (`startswith` for a run tied to the start,
-    `endswith` for one tied to the end, `in` for the others, longest first), `or` between
-    branches; exact when every branch is nothing but its literals."""
+def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...], bool]:
+    """(a Python expression over `t`, false only for texts the pattern matches nowhere in,
+    or None; the literals it names; whether it is exact, true just for the texts the
+    pattern matches somewhere in) for a pattern's top-level branches. Per branch, `and` of
+    str tests of its literals (`startswith` for a run tied to the start, `endswith` for one
+    tied to the end, `in` for the others, longest first); `or` between branches; exact when
+    every branch is nothing but its literals. The expression names the literals L0, L1,
+    ...: its text depends only on the pattern's shape, so patterns of one shape share one
+    compiled function (`_code`)."""
     if not branches:
-        return None, False
+        return None, (), False
+    literals: list[str] = []
+
+    def name(text: str) -> str:
+        literals.append(text)
+        return f"L{len(literals) - 1}"
+
     terms = []
     exact = all(b.exact for b in branches)
     for b in branches:
         tests = []
         if b.exact and b.head is not None and b.tail is not None:
-            tests.append(f"t == {b.head!r}")
+            tests.append(f"t == {name(b.head)}")
         else:
             if b.head is not None and (b.head or b.exact):
-                tests.append(f"t.startswith({b.head!r})")
+                tests.append(f"t.startswith({name(b.head)})")
             if b.tail is not None and (b.tail or b.exact):
-                tests.append(f"t.endswith({b.tail!r})")
+                tests.append(f"t.endswith({name(b.tail)})")
             runs = sorted(b.runs, key=len, reverse=True)
-            tests.extend(f"{run!r} in t" for run in runs[: 1 if b.exact else 3])
+            tests.extend(f"{name(run)} in t" for run in runs[: 1 if b.exact else 3])
         if not tests:
-            return None, False  # a branch that needs no literal: no test rules a text out
+            return None, (), False  # a branch that needs no literal: no test rules out a text
         terms.append(" and ".join(tests))
     if len(terms) == 1:
-        return terms[0], exact
-    return " or ".join(f"({term})" for term in terms), exact
+        return terms[0], tuple(literals), exact
+    return " or ".join(f"({term})" for term in terms), tuple(literals), exact
+
+
+@functools.lru_cache(maxsize=256)
+def _code(source: str) -> dict[str, Any]:
+    """The code of each function a generated source defines, by name (compiled once per
+    shape; a pattern's functions are made from it with its own literals, in a
+    microsecond)."""
+    module = compile(source, "<fusevm.regex tester>", "exec")
+    return {c.co_name: c for c in module.co_consts if hasattr(c, "co_code")}
 
 
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
-    __slots__ = ("source", "literal", "groups", "required", "condition", "exact", "_label",
-                 "_latin1", "_utf8", "_tester")
+    __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
+                 "_latin1", "_utf8", "_tester", "_tests")
 
     def __init__(self, translation: Translation, label: str) -> None:
         self.source = translation.source
         self.literal = translation.literal
         self.groups = translation.groups
         self.required = translation.required
-        #: A Python expression over `t` (str tests of the branches' literals) false only
-        #: for texts the pattern matches nowhere in, or None; `exact` when it is true
-        #: exactly for those it matches somewhere in (`test` then never needs RE2).
-        self.condition, self.exact = _condition(translation.branches)
+        self.branches = translation.branches
+        #: Whether str tests of the branches' literals are the whole test (`_condition`):
+        #: `test` then never needs RE2.
+        self.exact = bool(self.branches) and all(b.exact for b in self.branches)
         self._label = label
         self._tester: Callable[[str], bool] | None = None
+        self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
         if self.literal is None and not self.exact:
@@ -213,7 +235,18 @@ class Regex:
 
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in `text`."""
-        return self.tester()(text)
+        tester = self._tester
+        if tester is not None:
+            return tester(text)
+        self._tests += 1
+        if self._tests > 2:  # tested again and again: worth its generated tester
+            return self.tester()(text)
+        # a pattern tested once or twice (a dynamic regex) is not worth generating code
+        if self.literal is not None:
+            return self.literal in text
+        if self._excluded(text):
+            return False
+        return self._test_engine(text)
 
     def tester(self) -> Callable[[str], bool]:
         """`test` as one function, for a pattern tested on many texts (awk's record
@@ -236,18 +269,19 @@ class Regex:
         the condition's str tests written out, the call into RE2 only where needed."""
         env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
         if self.literal is not None:
-            cond: str | None = f"{self.literal!r} in t"
+            cond: str | None = "L0 in t"
+            env["L0"] = self.literal
             exact = True
         else:
-            cond, exact = self.condition, self.exact
+            cond, literals, exact = _condition(self.branches)
+            env.update((f"L{i}", text) for i, text in enumerate(literals))
         if not exact:
             engine = self._latin1
             if engine is not _UNUSABLE and engine.low is not None:
                 env["low"] = engine.low.Match
-                match = "low(U, d, 0, len(d))[0][0] >= 0"
                 engine_lines = ["try:", "    d = t.encode('latin-1')",
                                 "except UnicodeEncodeError:", "    return slow(t)",
-                                f"return {match}"]
+                                "return low(U, d, 0, len(d))[0][0] >= 0"]
             else:
                 engine_lines = ["return slow(t)"]
         lines: list[str] = []
@@ -270,8 +304,10 @@ class Regex:
             else:
                 lines += ["        if test(t):", "            return t, n, last"]
             lines += ["        n += 1", "        last = t", "    return None, n, last"]
-        exec(compile("\n".join(lines) + "\n", f"<regex {self._label}>", "exec"), env)  # noqa: S102
-        return env[kind]
+        codes = _code("\n".join(lines) + "\n")
+        if "test" in codes:
+            env["test"] = _Function(codes["test"], env)
+        return env["test"] if kind == "test" else _Function(codes["scan"], env)
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""

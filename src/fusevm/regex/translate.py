@@ -385,26 +385,29 @@ class _EreReader:
 def _branch(parts: list[str], anchors: list[bool], chars: list[str | None]) -> Branch:
     """A top-level branch's literal runs and anchors, from its parts (their RE2 text,
     whether each is an anchor, and the literal character each matches or None)."""
-    start = 1 if anchors and anchors[0] and parts[0] == "\\A" else 0
-    end = len(parts) - 1 if len(parts) > start and anchors[-1] and parts[-1] == "\\z" \
-        else len(parts)
+    n = len(parts)
+    start = 1 if n and anchors[0] and parts[0] == "\\A" else 0
+    end = n - 1 if n > start and anchors[-1] and parts[-1] == "\\z" else n
+    body = chars[start:end]
+    if None not in body:  # nothing but literal characters between the anchors
+        text = "".join(body)  # type: ignore[arg-type]
+        if start or end < n:
+            return Branch(text if start else None, (), text if end < n else None, True)
+        return Branch(None, (text,), None, True)
     runs: list[str] = []
     run: list[str] = []
-    for ch in [*chars[start:end], None]:
+    for ch in body:
         if ch is not None:
             run.append(ch)
-        elif run or not runs:
+        elif run:
             runs.append("".join(run))
             run = []
-    exact = len(runs) == 1 and all(ch is not None for ch in chars[start:end])
+    if run:
+        runs.append("".join(run))
     # a run starting right after `^` (ending right before `$`) is tied to that end
-    head = runs[0] if start and chars[start:end][:1] != [None] else None
-    tail = runs[-1] if end < len(parts) and chars[start:end][-1:] != [None] else None
-    if exact:
-        return Branch(head, () if head is not None or tail is not None else tuple(runs),
-                      tail, True)
-    middle = runs[1 if head is not None else 0 : len(runs) - (tail is not None)]
-    return Branch(head, tuple(r for r in middle if r), tail, False)
+    head = runs.pop(0) if start and body[0] is not None else None
+    tail = runs.pop() if end < n and body[-1] is not None else None
+    return Branch(head, tuple(runs), tail, False)
 
 
 def _required(branches: list[Branch]) -> tuple[str, ...] | None:
