@@ -122,7 +122,8 @@ def test_required_literals_of_each_branch() -> None:
     assert translate_ere("foo[0-9]+bar|^key1[0-9]*7 ", AWK_LIKE).required == ("foo", "key1")
     assert translate_ere("ab*c", AWK_LIKE).required == ("a",)  # b* may be absent
     assert translate_ere("a{2}bc", AWK_LIKE).required == ("bc",)
-    assert translate_ere("x|(a|b)", AWK_LIKE).required is None  # a branch needs no literal
+    assert translate_ere("x|(a|b)+", AWK_LIKE).required is None  # a branch needs no literal
+    assert translate_ere("^(GET|POST) /", AWK_LIKE).required == ("GET /", "POST /")
     assert translate_ere("x|", AWK_LIKE).required is None
 
 
