@@ -142,8 +142,15 @@ def substituter(rx: Regex, repl: str, global_: bool) -> Substitute:
         def replace_first(text: str) -> tuple[str, int]:
             return (text.replace(lit, new, 1), 1) if lit in text else (text, 0)
         return replace_first
-    pieces = _replacement(repl)
-    fixed = None if None in pieces else "".join(pieces)  # type: ignore[arg-type]
+    # the replacement's literal texts between its `&`s: a match's replacement is the
+    # matched text joined with them (one piece, the whole replacement, without `&`)
+    segments = [""]
+    for piece in _replacement(repl):
+        if piece is None:
+            segments.append("")
+        else:
+            segments[-1] += piece
+    fixed = segments[0] if len(segments) == 1 else None
 
     def substitute(text: str) -> tuple[str, int]:
         scan = rx.scanner(text).search
@@ -164,11 +171,7 @@ def substituter(rx: Regex, repl: str, global_: bool) -> Substitute:
                 pos = start + 1
                 continue
             out.append(text[pos:start])
-            if fixed is not None:
-                out.append(fixed)
-            else:
-                matched = text[start:end]
-                out.extend(matched if piece is None else piece for piece in pieces)
+            out.append(fixed if fixed is not None else text[start:end].join(segments))
             count += 1
             last_end = end
             pos = end
