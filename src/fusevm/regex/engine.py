@@ -382,8 +382,8 @@ class Scanner:
         """(start, end) of the leftmost-longest match at or after `pos`, or None."""
         low = self._low
         if low is not None:
-            span = low(_UNANCHORED, self._data, pos, self._end)[0]
-            return None if span[0] < 0 else (span[0], span[1])
+            span = low(_UNANCHORED, self._data, pos, self._end)[0]  # a (start, end) tuple
+            return None if span[0] < 0 else span  # type: ignore[no-any-return]
         if self._none:
             return None
         if self._find is not None:
