@@ -278,6 +278,16 @@ def __init__(self, global_arrays, global_scalars, param_arrays):
 COMPILED['def __init__(self, global_arrays=_MISSING, global_scalars=_MISSING, param_arrays=_MISSING):\n    self.global_arrays = _f0() if global_arrays is _MISSING else global_arrays\n    self.global_scalars = _f1() if global_scalars is _MISSING else global_scalars\n    self.param_arrays = _f2() if param_arrays is _MISSING else param_arrays'] = __init__
 
 
+def __init__(self, head, runs, tail, exact):
+    _set(self, 'head', head)
+    _set(self, 'runs', runs)
+    _set(self, 'tail', tail)
+    _set(self, 'exact', exact)
+
+
+COMPILED["def __init__(self, head, runs, tail, exact):\n    _set(self, 'head', head)\n    _set(self, 'runs', runs)\n    _set(self, 'tail', tail)\n    _set(self, 'exact', exact)"] = __init__
+
+
 def __init__(self, headers, counted, paired):
     _set(self, 'headers', headers)
     _set(self, 'counted', counted)
@@ -502,14 +512,15 @@ def __init__(self, source, line_ip, constants, written, guards):
 COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)"] = __init__
 
 
-def __init__(self, source, literal, groups, required):
+def __init__(self, source, literal, groups, required, branches):
     _set(self, 'source', source)
     _set(self, 'literal', literal)
     _set(self, 'groups', groups)
     _set(self, 'required', required)
+    _set(self, 'branches', branches)
 
 
-COMPILED["def __init__(self, source, literal, groups, required=_d3):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)\n    _set(self, 'required', required)"] = __init__
+COMPILED["def __init__(self, source, literal, groups, required=_d3, branches=_d4):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)\n    _set(self, 'required', required)\n    _set(self, 'branches', branches)"] = __init__
 
 
 def __init__(self, spawn, fs_read, fs_write, signals, host_fds):

@@ -57,8 +57,13 @@ def test_numeric_code_uses_core_arithmetic() -> None:
 
 def test_record_loop_passes_over_records_only_when_every_rule_is_a_regex() -> None:
     assert "AwkNextCandidate" in _names("/ab+c|x/ { n++ } /q/")
+    assert "AwkNextMatch" in _names("/ab+c|x/ { n++ }")  # one rule: tested by the loop
+    assert "AwkMatchRec" not in _names("/ab+c|x/ { n++ }")
+    assert "AwkNextMatch" in _names("(/[0-9]/)\nEND { print }")  # no literal needed
+    assert "AwkNextMatch" not in _names("/a/ { n++ } /b/")
+    assert "AwkNextMatch" not in _names("/a/ || /b/ { n++ }")
     assert "AwkNextCandidate" not in _names("/ab+c|x/ { n++ } { m++ }")  # a rule for all
-    assert "AwkNextCandidate" not in _names("/[0-9]/ { n++ }")  # no literal it needs
+    assert "AwkNextCandidate" not in _names("/[0-9]/ { n++ } /a/")  # no literal it needs
     assert "AwkNextCandidate" not in _names("/a/, /b/ { n++ }")  # a range has state
     assert "AwkNextCandidate" not in _names("!/a/ { n++ }")
 

@@ -16,6 +16,7 @@ from fusevm.lang.awk.regex import (
     subst,
 )
 
+from .awkrun import awk
 from .support import awk_string, gawk_strings, needs_gawk
 
 
@@ -285,3 +286,36 @@ def test_pathological_patterns_answer_fast(ere: str) -> None:
 def test_text_beyond_latin1_falls_back_to_utf8() -> None:
     assert match("x\u263a\u263ay", "\u263a+y") == (2, 3)
     assert subst("[^a]", "-", "a\u263ab") == ("a--", 2)
+
+
+def test_literal_substitution_agrees_with_the_general_path() -> None:
+    """A literal pattern is replaced with str.count and str.replace; the same pattern
+    in parentheses (an operator, so no literal) takes the match-by-match path."""
+    import random
+
+    from fusevm.lang.awk.regex import substituter
+    rng = random.Random(3)
+    for _ in range(400):
+        lit = "".join(rng.choice("ab&") for _ in range(rng.randint(1, 3)))
+        repl = "".join(rng.choice(["x", "&", "\\\\&", "\\\\\\\\", "\\\\", "y"])
+                       for _ in range(rng.randint(0, 3)))
+        text = "".join(rng.choice("aab&c") for _ in range(rng.randint(0, 12)))
+        fast, general = compile_ere(lit), compile_ere(f"({lit})")
+        assert fast.literal == lit and general.literal is None
+        for every in (True, False):
+            assert substituter(fast, repl, every)(text) == \
+                substituter(general, repl, every)(text), (lit, repl, text, every)
+
+
+def test_dynamic_regex_and_replacement_change_per_call() -> None:
+    """An op remembers its last regex and replacement strings; values that change from
+    record to record (and numbers, which are never remembered) still count each time."""
+    program = '{ n = gsub($1, $2); m = sub(/ /, x); x = x "z"; print n, m, $0 }'
+    text = "a b aaa\nb c bab\na b aaa\n1 2 121\n"
+    assert awk(program, text) == "4 1 bb bbb\n3 1 czc cac\n4 1 bzzb bbb\n3 1 2zzz2 222\n"
+
+
+def test_gsub_on_an_assigned_number_uses_the_current_convfmt() -> None:
+    """$0 given a number reads as text by CONVFMT when gsub runs, as in every awk."""
+    program = 'BEGIN { $0 = 3.14159; CONVFMT = "%.2g"; n = gsub(/1/, "x"); print n, $0 }'
+    assert awk(program) == "1 3.x\n"

@@ -140,19 +140,58 @@ def test_generated_formatters_agree_with_the_full_engine() -> None:
                               UNINIT, make_strnum("4567.89"), make_strnum(" 7 "), 2.0 ** 60]
     formats = ["%s", "%d", "%5.2f|%-4s", "%i %e %G", "%+06d%%%s", "[%-10s|%10.2f|%5d]"]
     for fmt in formats:
-        assert fmt_module._fast_formatter(fmt) is not None, fmt
+        assert fmt_module._fast_plan(fmt) is not None, fmt
         for _ in range(60):
             args = [rng.choice(values) for _ in range(rng.randint(1, 4))]
             try:
                 fast = sprintf(fmt, args)
             except ValueError:
                 fast = None  # too few arguments: fatal either way
-            original = fmt_module._fast_formatter
-            fmt_module._fast_formatter = lambda f: None  # type: ignore[assignment]
             try:
-                slow = sprintf(fmt, args)
+                slow = fmt_module._general(fmt, args, "%.6g")
             except ValueError:
                 slow = None
-            finally:
-                fmt_module._fast_formatter = original
             assert fast == slow, (fmt, args)
+
+
+def test_argument_kinds_follow_the_conversions() -> None:
+    from fusevm.lang.awk.format import argument_kinds
+    assert argument_kinds("%-10s|%10.2f|%5d\n") == ("str", "num", "num")
+    assert argument_kinds("%*.*d %c %% %s %q") == ("num", "num", "num", None, "str")
+    assert argument_kinds("no conversions") == ()
+
+
+# Fields of every shape a conversion can meet: words, strnums, numbers with blanks,
+# hex and specials (numbers to gawk --posix only), and fields beyond NF.
+_FIELD_LINES = "12 abc 3.7\n 1e3  -0  +5 \ninf nan -nan\n65 321 A\n\nx\n"
+
+
+@pytest.mark.parametrize(("fmt", "args"), [
+    ("[%s|%d|%5.1f|%c|%-4s|%i|%*d|%s]\\n", "$1, $2, $3, $1, $3, $2, 3, $3, $9"),
+    ("%s-%d-%e-%s\\n", "$2, $1, $3, $0"),
+    ("%s %d %.3g %s\\n", "$1 + 0, $1, ($1), $(1)"),
+    ("%s %s %d %s\\n", "$NF, x, x, $0"),
+])
+def test_printf_arguments_read_in_their_conversion_agree_with_the_values(
+        fmt: str, args: str) -> None:
+    """With a literal format the compiler pushes a `%s` field as its text and a numeric
+    conversion's argument as its number; a format in a variable gets the full values.
+    Both print the same, for printf and sprintf, before and after fields are assigned."""
+    from .awkrun import awk
+    body = f'printf "{fmt}", {args}; s = sprintf("{fmt}", {args}); printf "%s", s'
+    dynamic = f'f = "{fmt}"; printf f, {args}; s = sprintf(f, {args}); printf "%s", s'
+    assign = '$2 = 0.1 + 0.2; x = $1'
+    for prelude in ("", assign + "; "):
+        literal_out = awk("{ " + prelude + body + " }", _FIELD_LINES)
+        dynamic_out = awk("{ " + prelude + dynamic + " }", _FIELD_LINES)
+        assert literal_out == dynamic_out
+        converted = awk('BEGIN { CONVFMT = "%.2g" } { ' + prelude + body + " }", _FIELD_LINES)
+        assert converted == awk('BEGIN { CONVFMT = "%.2g" } { ' + prelude + dynamic + " }",
+                                _FIELD_LINES)
+
+
+def test_a_literal_format_reads_fields_as_its_conversions_need() -> None:
+    from fusevm.disasm import disassemble
+    from fusevm.lang.awk.api import compile_program
+    text = disassemble(compile_program('{ printf "%s %d %c", $1, $2, $3 }'))
+    assert "AwkFieldKeyK 1" in text and "AwkFieldNum 2" in text and "AwkFieldK 3" in text

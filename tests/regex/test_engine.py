@@ -108,6 +108,7 @@ def test_direct_and_public_re2_paths_agree() -> None:
     for ere, text in cases:
         fast = compile_ere(ere)
         slow = Regex(translate_ere(ere, AWK_LIKE), "test")
+        slow._prepare()  # (an exact pattern compiles when first searched)
         assert slow._latin1.low is not None  # this google-re2 has the direct path
         slow._latin1.low = None
         for pos in range(len(text) + 1):
@@ -121,7 +122,8 @@ def test_required_literals_of_each_branch() -> None:
     assert translate_ere("foo[0-9]+bar|^key1[0-9]*7 ", AWK_LIKE).required == ("foo", "key1")
     assert translate_ere("ab*c", AWK_LIKE).required == ("a",)  # b* may be absent
     assert translate_ere("a{2}bc", AWK_LIKE).required == ("bc",)
-    assert translate_ere("x|(a|b)", AWK_LIKE).required is None  # a branch needs no literal
+    assert translate_ere("x|(a|b)+", AWK_LIKE).required is None  # a branch needs no literal
+    assert translate_ere("^(GET|POST) /", AWK_LIKE).required == ("GET /", "POST /")
     assert translate_ere("x|", AWK_LIKE).required is None
 
 
@@ -129,15 +131,22 @@ def test_required_literals_of_each_branch() -> None:
 @given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-", max_size=10),
        st.text(alphabet="ab1-\u00e9", max_size=8))
 def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
-    """The literal prefilter only skips texts that cannot match: every answer equals the
-    engine's own without it."""
+    """The literal tests (the prefilter, and the whole test of an exact shape) only skip
+    texts that cannot match: every answer equals RE2's own without them, for `test`, the
+    line scanner and searches."""
     try:
         rx = compile_ere(ere, SHELL_ERE)
     except RegexError:
         return
     bare = Regex(translate_ere(ere, SHELL_ERE), "test")
     bare.required = None
-    assert rx.test(text) == bare.test(text)
+    want = bare._test_engine(text)
+    assert rx.test(text) == want
+    assert rx.line_scanner()(iter(["", "xyz", text])) == (
+        ("", 0, None) if bare._test_engine("") else
+        ("xyz", 1, "") if bare._test_engine("xyz") else
+        (text, 2, "xyz") if want else (None, 3, text))
+    assert (rx.search(text) is not None) == want
     assert rx.tester()(text) == bare.test(text)
     for pos in range(len(text) + 1):
         assert rx.search(text, pos) == bare.search(text, pos)

@@ -6,16 +6,25 @@ that cannot backtrack: `(a*)*b` against any text answers in time linear in the t
 Positions are character offsets into Python strings. Text that fits in Latin-1 (all of
 awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, where byte
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
-operators is searched with `str.find`, which gives the same answer. A pattern whose every
-match contains one of a few literal texts (`Translation.required`) first asks whether the
-text holds any of them: most texts a filter sees fail that test, without a call into RE2.
+operators is searched with `str.find`, which gives the same answer.
+
+Whether a pattern matches anywhere (awk's `/re/` rules, `~`, `!~`) needs no span: `test`
+first asks str methods about the literal runs each top-level branch needs
+(`Translation.branches`: `startswith` for a run after `^`, `endswith` for one before `$`,
+`in` for the others). For a plain shape (`lit`, `^lit`, `lit$`, `^lit$`, and alternations
+of them) those tests are the answer, and RE2 is not even compiled until a search needs a
+span; otherwise a text failing them cannot match, and only the rest reach RE2, as Latin-1
+bytes passed straight to the C++ `RE2::Match`: the binding's Python wrapper costs about
+twice that (a generator and a match object per search, and `str` texts copied to UTF-8),
+and its `Set.Match`, a little cheaper, answers "no match" when its DFA runs out of memory.
 """
 
 from __future__ import annotations
 
-from fusevm.memo import Memo
+from fusevm.memo import Memo, memo
 from fusevm.regex.translate import (
     SHELL_ERE,
+    Branch,
     Dialect,
     RegexError,
     Translation,
@@ -23,9 +32,11 @@ from fusevm.regex.translate import (
     translate_pattern,
 )
 
+_Function: Any = type(lambda: None)  # types.FunctionType, without importing types
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any, Final
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
@@ -104,26 +115,83 @@ class _Compiled:
         return self.public.fullmatch(data, pos, end) is not None
 
 
+def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...], bool]:
+    """(a Python expression over `t`, false only for texts the pattern matches nowhere in,
+    or None; the literals it names; whether it is exact, true just for the texts the
+    pattern matches somewhere in) for a pattern's top-level branches. Per branch, `and` of
+    str tests of its literals (`startswith` for a run tied to the start, `endswith` for one
+    tied to the end, `in` for the others, longest first); `or` between branches; exact when
+    every branch is nothing but its literals. The expression names the literals L0, L1,
+    ...: its text depends only on the pattern's shape, so patterns of one shape share one
+    compiled function (`_code`)."""
+    if not branches:
+        return None, (), False
+    literals: list[str] = []
+
+    def name(text: str) -> str:
+        literals.append(text)
+        return f"L{len(literals) - 1}"
+
+    terms = []
+    exact = all(b.exact for b in branches)
+    for b in branches:
+        tests = []
+        if b.exact and b.head is not None and b.tail is not None:
+            tests.append(f"t == {name(b.head)}")
+        else:
+            if b.head is not None and (b.head or b.exact):
+                tests.append(f"t.startswith({name(b.head)})")
+            if b.tail is not None and (b.tail or b.exact):
+                tests.append(f"t.endswith({name(b.tail)})")
+            runs = sorted(b.runs, key=len, reverse=True)
+            tests.extend(f"{name(run)} in t" for run in runs[: 1 if b.exact else 3])
+        if not tests:
+            return None, (), False  # a branch that needs no literal: no test rules out a text
+        terms.append(" and ".join(tests))
+    if len(terms) == 1:
+        return terms[0], tuple(literals), exact
+    return " or ".join(f"({term})" for term in terms), tuple(literals), exact
+
+
+@memo(256)
+def _code(source: str) -> dict[str, Any]:
+    """The code of each function a generated source defines, by name (compiled once per
+    shape; a pattern's functions are made from it with its own literals, in a
+    microsecond)."""
+    module = compile(source, "<fusevm.regex tester>", "exec")
+    return {c.co_name: c for c in module.co_consts if hasattr(c, "co_code")}
+
+
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
-    __slots__ = ("source", "literal", "groups", "required", "_label", "_latin1", "_utf8")
+    __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
+                 "_latin1", "_utf8", "_tester", "_tests")
 
     def __init__(self, translation: Translation, label: str) -> None:
         self.source = translation.source
         self.literal = translation.literal
         self.groups = translation.groups
         self.required = translation.required
+        self.branches = translation.branches
+        #: Whether str tests of the branches' literals are the whole test (`_condition`):
+        #: `test` then never needs RE2.
+        self.exact = bool(self.branches) and all(b.exact for b in self.branches)
         self._label = label
+        self._tester: Callable[[str], bool] | None = None
+        self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
-        self._latin1: Any = None  # a _Compiled, or _UNUSABLE
-        if self.literal is None:
-            try:
-                self._latin1 = self._compile(True)
-            except RegexError:
-                # code points above U+00FF in the pattern, or a real error (raised here)
-                self._utf8 = self._compile(False)
-                self._latin1 = _UNUSABLE
+        self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
+        if self.literal is None and not self.exact:
+            self._prepare()  # (an exact condition's pattern is plain: RE2 takes it later)
+
+    def _prepare(self) -> None:
+        try:
+            self._latin1 = self._compile(True)
+        except RegexError:
+            # code points above U+00FF in the pattern, or a real error (raised here)
+            self._utf8 = self._compile(False)
+            self._latin1 = _UNUSABLE
 
     def _compile(self, latin1: bool) -> _Compiled:
         source = self.source.encode("ascii") if latin1 else self.source
@@ -142,6 +210,8 @@ class Regex:
 
     def _engine(self, text: str) -> tuple[_Compiled, bytes | str]:
         """The compiled pattern to run on `text`, and `text` in the form it takes."""
+        if self._latin1 is None:
+            self._prepare()
         if self._latin1 is not _UNUSABLE:
             try:
                 return self._latin1, text.encode("latin-1")
@@ -164,49 +234,84 @@ class Regex:
 
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in `text`."""
+        tester = self._tester
+        if tester is not None:
+            return tester(text)
+        self._tests += 1
+        if self._tests > 2:  # tested again and again: worth its generated tester
+            return self.tester()(text)
+        # a pattern tested once or twice (a dynamic regex) is not worth generating code
         if self.literal is not None:
             return self.literal in text
         if self._excluded(text):
             return False
-        engine, data = self._engine(text)
-        return engine.search(data) is not None
+        return self._test_engine(text)
 
     def tester(self) -> Callable[[str], bool]:
         """`test` as one function, for a pattern tested on many texts (awk's record
-        filters): Latin-1 text goes straight to the C++ matcher, with no span built."""
-        lit = self.literal
-        if lit is not None:
-            def literal_test(text: str) -> bool:
-                return lit in text
-            return literal_test
-        engine = self._latin1
-        if engine is _UNUSABLE or engine.low is None:
-            return self.test
-        low_match = engine.low.Match
-        slow = self.test
-        pieces = self.required
-        if pieces is not None:
+        filters): the literal tests of `condition` first (alone when they are exact), then
+        Latin-1 text straight to the C++ matcher, with no span built."""
+        tester = self._tester
+        if tester is None:
+            tester = self._tester = self._made("test")
+        return tester
 
-            def filtered(text: str) -> bool:
-                for piece in pieces:
-                    if piece in text:
-                        break
-                else:
-                    return False  # no literal every match needs: RE2 is not asked
-                try:
-                    data = text.encode("latin-1")
-                except UnicodeEncodeError:
-                    return slow(text)
-                return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
-            return filtered
+    def line_scanner(self) -> Callable[[Iterator[str]], tuple[str | None, int, str | None]]:
+        """`scan(texts)`: the first of `texts` the pattern matches somewhere in (or None),
+        how many were taken before it, and the last of those (None when none were), in one
+        loop with the tests of `tester` written into it (awk's record loop, over the lines
+        of a block)."""
+        return self._made("scan")  # type: ignore[no-any-return]
 
-        def test(text: str) -> bool:
-            try:
-                data = text.encode("latin-1")
-            except UnicodeEncodeError:
-                return slow(text)
-            return low_match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
-        return test
+    def _made(self, kind: str) -> Any:
+        """`tester()` ("test") or `line_scanner()` ("scan"), generated for this pattern:
+        the condition's str tests written out, the call into RE2 only where needed."""
+        env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
+        if self.literal is not None:
+            cond: str | None = "L0 in t"
+            env["L0"] = self.literal
+            exact = True
+        else:
+            cond, literals, exact = _condition(self.branches)
+            env.update((f"L{i}", text) for i, text in enumerate(literals))
+        if not exact:
+            engine = self._latin1
+            if engine is not _UNUSABLE and engine.low is not None:
+                env["low"] = engine.low.Match
+                engine_lines = ["try:", "    d = t.encode('latin-1')",
+                                "except UnicodeEncodeError:", "    return slow(t)",
+                                "return low(U, d, 0, len(d))[0][0] >= 0"]
+            else:
+                engine_lines = ["return slow(t)"]
+        lines: list[str] = []
+        if kind == "test":
+            lines.append("def test(t):")
+            if exact:
+                lines.append(f"    return {cond}")
+            else:
+                if cond is not None:
+                    lines += [f"    if not ({cond}):", "        return False"]
+                lines += ["    " + line for line in engine_lines]
+        else:
+            if not exact:
+                lines += ["def test(t):", *("    " + line for line in engine_lines)]
+            lines += ["def scan(texts):", "    n = 0", "    last = None", "    for t in texts:"]
+            if exact:
+                lines += [f"        if {cond}:", "            return t, n, last"]
+            elif cond is not None:
+                lines += [f"        if ({cond}) and test(t):", "            return t, n, last"]
+            else:
+                lines += ["        if test(t):", "            return t, n, last"]
+            lines += ["        n += 1", "        last = t", "    return None, n, last"]
+        codes = _code("\n".join(lines) + "\n")
+        if "test" in codes:
+            env["test"] = _Function(codes["test"], env)
+        return env["test"] if kind == "test" else _Function(codes["scan"], env)
+
+    def _test_engine(self, text: str) -> bool:
+        """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""
+        engine, data = self._engine(text)
+        return engine.search(data) is not None
 
     def search(self, text: str, pos: int = 0) -> Span | None:
         """(start, end) of the leftmost-longest match at or after `pos`, or None.
@@ -276,8 +381,8 @@ class Scanner:
         """(start, end) of the leftmost-longest match at or after `pos`, or None."""
         low = self._low
         if low is not None:
-            span = low(_UNANCHORED, self._data, pos, self._end)[0]
-            return None if span[0] < 0 else (span[0], span[1])
+            span = low(_UNANCHORED, self._data, pos, self._end)[0]  # a (start, end) tuple
+            return None if span[0] < 0 else span  # type: ignore[no-any-return]
         if self._none:
             return None
         if self._find is not None:

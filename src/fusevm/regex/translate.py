@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Final
 
 __all__ = [
-    "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "RegexError", "Translation",
+    "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Branch", "Dialect", "RegexError", "Translation",
     "lit", "translate_ere", "translate_pattern",
 ]
 
@@ -84,6 +84,23 @@ class Translation:
     literal: str | None
     groups: int
     required: tuple[str, ...] | None = None
+    #: One per top-level branch (the shell's patterns have none).
+    branches: tuple[Branch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """What one top-level branch of an ERE needs of any text it matches, for tests with
+    str methods: `head` the literal run a leading `^` ties to the text's start, `tail`
+    the run a trailing `$` ties to its end (each None without one), and `runs` the other
+    runs of literal characters (each occurs in every match). `exact` when the branch is
+    no more than that (`lit`, `^lit`, `lit$`, `^lit$`): those tests are then its whole
+    meaning."""
+
+    head: str | None
+    runs: tuple[str, ...]
+    tail: str | None
+    exact: bool
 
 
 def lit(ch: str) -> str:
@@ -144,11 +161,14 @@ class _EreReader:
         self.pos = 0
         self.groups = 0
         self.operators = False
-        #: The character the last atom read matches when it is a plain literal, else None.
-        self.char: str | None = None
-        #: Per top-level branch, its longest run of literal characters every match of the
-        #: branch contains ("" when it has none).
-        self.required: list[str] = []
+        #: What the last atom read matches when it is plain: its character, or the texts
+        #: of a group of literal alternatives (`(GET|POST)`); else None.
+        self.char: str | tuple[str, ...] | None = None
+        #: The texts of the alternatives of the last alternation read, when each is a run
+        #: of literal characters, else None.
+        self.texts: tuple[str, ...] | None = None
+        #: Per top-level branch, its literal runs and anchors.
+        self.branches: list[Branch] = []
 
     def fail(self, detail: str) -> RegexError:
         return RegexError(f"{detail}: /{self.ere}/")
@@ -160,23 +180,25 @@ class _EreReader:
         return text
 
     def alternation(self, depth: int) -> str:
-        branches = [self.concatenation(depth)]
+        texts: list[str | None] = []
+        branches = [self.concatenation(depth, texts)]
         while self.pos < len(self.ere) and self.ere[self.pos] == "|":
             self.operators = True
             self.pos += 1
-            branches.append(self.concatenation(depth))
-        self.char = None  # a group is never a plain literal
+            branches.append(self.concatenation(depth, texts))
+        self.char = None
+        self.texts = None if None in texts else tuple(texts)  # type: ignore[arg-type]
         return "|".join(branches)
 
-    def concatenation(self, depth: int) -> str:
+    def concatenation(self, depth: int, texts: list[str | None]) -> str:
         ere = self.ere
         parts: list[str] = []
         # whether each part is an anchor, and whether it already carries a quantifier
         anchors: list[bool] = []
         quantified: list[bool] = []
-        # the literal character each part matches, None when it is not one plain
-        # character that every match of the concatenation contains at that place
-        chars: list[str | None] = []
+        # the literal character each part matches (or the texts of a group of literal
+        # alternatives), None when it is not that plain at that place of every match
+        chars: list[str | tuple[str, ...] | None] = []
         while self.pos < len(ere):
             ch = ere[self.pos]
             if ch == "|" or (ch == ")" and depth > 0):
@@ -205,7 +227,9 @@ class _EreReader:
             quantified.append(False)
             chars.append(self.char)
         if depth == 0:
-            self.required.append(_longest_run(chars))
+            self.branches.extend(_branches(parts, anchors, chars))
+        plain = all(type(c) is str for c in chars)
+        texts.append("".join(chars) if plain else None)  # type: ignore[arg-type]
         return "".join(parts)
 
     def _interval_ahead(self) -> tuple[int, int | None, int] | None:
@@ -262,6 +286,7 @@ class _EreReader:
             if self.pos >= len(ere) or ere[self.pos] != ")":
                 raise self.fail("Unmatched ( or \\(")
             self.pos += 1
+            self.char = self.texts
             return (f"({inner})" if capture else f"(?:{inner})"), False
         if ch == "[":
             self.operators = True
@@ -368,18 +393,59 @@ class _EreReader:
         out.ranges.append((ord(name), ord(name)))
 
 
-def _longest_run(chars: list[str | None]) -> str:
-    """The longest run of consecutive literal characters (None breaks a run)."""
-    best = ""
+#: The most literal texts a branch with groups of alternatives is spelled out into.
+_MAX_SPELLED: Final = 16
+
+
+def _branches(parts: list[str], anchors: list[bool],
+              chars: list[str | tuple[str, ...] | None]) -> list[Branch]:
+    """A top-level branch's literal runs and anchors, from its parts (their RE2 text,
+    whether each is an anchor, and what each matches when it is plain, as
+    `concatenation` records it). A branch of nothing but literals and groups of literal
+    alternatives (`^(GET|POST) /`) is spelled out into exact branches, one per text."""
+    n = len(parts)
+    start = 1 if n and anchors[0] and parts[0] == "\\A" else 0
+    end = n - 1 if n > start and anchors[-1] and parts[-1] == "\\z" else n
+    body = chars[start:end]
+    if None not in body:  # nothing but literals between the anchors
+        spelled = [""]
+        for item in body:
+            if type(item) is str:
+                spelled = [text + item for text in spelled]
+            else:
+                spelled = [text + alt for text in spelled for alt in item]  # type: ignore[union-attr]
+            if len(spelled) > _MAX_SPELLED:
+                break
+        else:
+            if start or end < n:
+                return [Branch(text if start else None, (), text if end < n else None, True)
+                        for text in spelled]
+            return [Branch(None, (text,), None, True) for text in spelled]
+    runs: list[str] = []
     run: list[str] = []
-    for ch in [*chars, None]:
-        if ch is not None:
-            run.append(ch)
-            continue
-        if len(run) > len(best):
-            best = "".join(run)
-        run = []
-    return best
+    for item in body:
+        if type(item) is str:
+            run.append(item)
+        elif run:
+            runs.append("".join(run))
+            run = []
+    if run:
+        runs.append("".join(run))
+    # a run starting right after `^` (ending right before `$`) is tied to that end
+    head = runs.pop(0) if start and type(body[0]) is str else None
+    tail = runs.pop() if end < n and type(body[-1]) is str else None
+    return [Branch(head, tuple(runs), tail, False)]
+
+
+def _required(branches: list[Branch]) -> tuple[str, ...] | None:
+    """The longest literal run of each branch, or None when some branch has none."""
+    out = []
+    for b in branches:
+        texts = [t for t in (b.head, *b.runs, b.tail) if t]
+        if not texts:
+            return None
+        out.append(max(texts, key=len))
+    return tuple(out) if out else None
 
 
 AWK_CLASSES: Final = _POSIX_CLASSES
@@ -396,9 +462,8 @@ def _translate_ere(ere: str, dialect: Dialect) -> Translation:
     reader = _EreReader(ere, dialect)
     source = reader.read()
     literal = None if reader.operators else _literal_text(ere, dialect)
-    required = reader.required
-    return Translation(source, literal, reader.groups,
-                       tuple(required) if required and all(required) else None)
+    return Translation(source, literal, reader.groups, _required(reader.branches),
+                       tuple(reader.branches))
 
 
 def _literal_text(ere: str, dialect: Dialect) -> str:

@@ -5,7 +5,8 @@ Layout of a compiled program (root code first, functions after it):
     AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
     BEGIN bodies
     @loop: AwkNextRecord; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
-    (AwkNextCandidate instead when every rule is a regex needing some literal text)
+    (AwkNextMatch instead for one rule `/re/ {...}`, which it tests; AwkNextCandidate
+    when every rule is a regex needing some literal text)
     @end: AwkEnterEnd; END bodies; Return
     function bodies: prologue pops the arguments into slots, body, AwkUninit; ReturnValue
 
@@ -66,7 +67,10 @@ class Compiler(ExprCompiler):
         if prog.rules or prog.ends:
             b.bind(self.loop_label)
             needs = self.record_filter()
-            if needs is None:
+            matched = self.record_match()
+            if matched is not None:
+                b.emit(AWK["AwkNextMatch"], self.const(matched))
+            elif needs is None:
                 b.emit(AWK["AwkNextRecord"])
             else:
                 b.emit(AWK["AwkNextCandidate"], b.add_constant(list(needs)))
@@ -77,6 +81,9 @@ class Compiler(ExprCompiler):
                 self.defined = set(after_begin)
                 if isinstance(rule, ast.RangePattern):
                     self.range_rule(rule, next(flags))
+                elif matched is not None:
+                    self.b.set_line(rule.line)
+                    self.action(rule.body, rule.line)  # AwkNextMatch tested the pattern
                 else:
                     self.pattern_rule(rule)
             b.emit(Op.Jump, self.loop_label)
@@ -110,6 +117,17 @@ class Compiler(ExprCompiler):
                 return None
             needs.extend(text for text in required if text not in needs)
         return tuple(needs) if needs else None
+
+    def record_match(self) -> str | None:
+        """The ERE of a program's one rule when it is `/re/ {...}`: the record loop then
+        reads only the records it matches (AwkNextMatch), and the rule runs its action."""
+        rules = self.program.rules
+        if len(rules) != 1 or not isinstance(rules[0], ast.PatternAction):
+            return None
+        pattern = rules[0].pattern
+        while isinstance(pattern, ast.Group):
+            pattern = pattern.expr
+        return pattern.regex.source if isinstance(pattern, ast.RecordMatch) else None
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,
@@ -313,8 +331,11 @@ class Compiler(ExprCompiler):
         b = self.b
         if len(args) > 255:
             raise AwkSemanticError("too many arguments to print", args[0].line)
-        for a in args:
-            self.expr(a)
+        if formatted:
+            self.format_args(args)
+        else:
+            for a in args:
+                self.expr(a)
         if redirect is None:
             b.emit(AWK["AwkPrintf" if formatted else "AwkPrint"], len(args))
         else:

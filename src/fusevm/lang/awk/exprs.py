@@ -16,6 +16,7 @@ import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkFieldKey(K), emitted h
 from fusevm.chunk import ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
+from fusevm.lang.awk.format import argument_kinds
 from fusevm.lang.awk.infer import Info
 from fusevm.lang.awk.ops import ARITH_CODES, AWK, CMP_CODES, MATH_CODES
 from fusevm.lang.awk.state import SPECIAL_INDEX
@@ -554,8 +555,7 @@ class ExprCompiler:
             b.emit(AWK["AwkMatch"])
             return "num"
         if name == "sprintf":
-            for a in args:
-                self.expr(a)
+            self.format_args(args)
             b.emit(AWK["AwkSprintf"], len(args))
             return "str"
         if name in ("tolower", "toupper"):
@@ -600,6 +600,23 @@ class ExprCompiler:
             b.emit(AWK["AwkFflush"], len(args))
             return "num"
         raise AwkSemanticError(f"unknown builtin {name}", e.line)
+
+    def format_args(self, args: tuple[ast.Expr, ...]) -> None:
+        """Push printf's or sprintf's format and arguments. With a literal format, an
+        argument only a number or only a text of is needed for (`argument_kinds`) is pushed
+        as that: `$2` for `%.2f` as its number, `$1` for `%s` as its text."""
+        fmt = _strip(args[0])
+        kinds = argument_kinds(fmt.value) if isinstance(fmt, ast.Str) else ()
+        self.expr(args[0])
+        for i, a in enumerate(args[1:]):
+            kind = kinds[i] if i < len(kinds) else None
+            plain = _strip(a)
+            if kind == "num":
+                self.num(a)
+            elif kind == "str" and isinstance(plain, ast.Field):
+                self.field_key(plain)
+            else:
+                self.expr(a)
 
     def sub(self, e: ast.Builtin) -> str:
         """sub/gsub: a field or element target is located once, then replaced in place."""

@@ -104,6 +104,25 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
 
 
 @memo(256)
+def argument_kinds(fmt: str) -> tuple[str | None, ...]:
+    """How `fmt` reads each argument it consumes, in order: "num" when only the number
+    counts (a `*` width or precision, a numeric conversion), "str" when only the text does
+    (`%s`), None when the value's type matters (`%c`). The compiler evaluates arguments
+    accordingly: a field read for `%d` needs no strnum test, one read for `%s` no number."""
+    kinds: list[str | None] = []
+    for piece in _parse(fmt):
+        if isinstance(piece, str):
+            continue
+        if piece.width == -1:
+            kinds.append("num")
+        if piece.precision == -1:
+            kinds.append("num")
+        conv = piece.conversion
+        kinds.append("str" if conv == "s" else None if conv == "c" else "num")
+    return tuple(kinds)
+
+
+@memo(256)
 def _fast_plan(fmt: str) -> tuple[str, str] | None:
     """(Python %-format, one kind letter per conversion: s, d or f) when every conversion
     of `fmt` is one whose Python formatting equals C's for ordinary arguments; else None."""
@@ -133,51 +152,56 @@ def _fast_plan(fmt: str) -> tuple[str, str] | None:
     return "".join(out), "".join(kinds)
 
 
-#: Doubles beyond this may not be integers exactly: their %d takes the full path.
+#: Doubles beyond this may not be integers exactly: their %d takes the general path.
 _EXACT: Final = 9007199254740992.0
 
-# One formatting function per fast format, generated from its conversion kinds: the
-# arguments are converted in straight-line code, with no loop and no per-argument dispatch
-# (a loop over the kinds costs as much as the formatting itself). Only the kinds and
-# argument positions are written into the code; the format text is a constant of it.
+# One formatting function per format, generated from its conversion kinds: the arguments
+# are converted in straight-line code, with no loop and no per-argument dispatch (a loop
+# over the kinds costs as much as the formatting itself). Only the kinds and argument
+# positions are written into the code; the format text is a constant of it. Python's %d
+# of a double in range is C's (truncation), so d takes the float as it is.
 _KIND_CODE: Final = {
     "s": ("    v = a[{i}]\n    t = type(v)\n"
           "    x{i} = v if t is str else v.text if t is StrNum else to_str(v, convfmt)\n"),
     "f": ("    v = a[{i}]\n    t = type(v)\n"
           "    x{i} = v if t is float else v.num if t is StrNum else to_num(v)\n"
-          "    if not -EXACT < x{i} < EXACT:\n        return None\n"),
+          "    if not -EXACT < x{i} < EXACT:\n        return general(FMT, a[1:], convfmt)\n"),
 }
 
 
 @memo(256)
-def _fast_formatter(fmt: str) -> Callable[[Sequence[AwkValue], str], str | None] | None:
-    """`f(args, convfmt)`: sprintf through one Python %-format, or None when an argument
-    needs the full path (too few arguments, infinities and NaN, integers beyond 2^53);
-    None when the format itself needs it."""
+def item_formatter(fmt: str) -> Callable[[Sequence[AwkValue], str], str]:
+    """`f(items, convfmt)`: `sprintf(fmt, items[1:], convfmt)` for an op's items (the
+    format first, as printf's stack holds them). Where every conversion of `fmt` formats
+    as C's for ordinary arguments it is one Python %-format, and arguments that need more
+    (too few of them, infinities and NaN, integers beyond 2^53) take the general path."""
     plan = _fast_plan(fmt)
+    lines = ["def formatter(a, convfmt):"]
     if plan is None:
-        return None
-    pyfmt, kinds = plan
-    lines = ["def fast(a, convfmt):", f"    if len(a) < {len(kinds)}:", "        return None"]
-    values = []
-    for i, kind in enumerate(kinds):
-        lines.append(_KIND_CODE["s" if kind == "s" else "f"].format(i=i).rstrip("\n"))
-        values.append(f"int(x{i})" if kind == "d" else f"x{i}")
-    lines.append(f"    return PYFMT % ({', '.join(values)}{',' if len(values) == 1 else ''})")
-    namespace: dict[str, Any] = {"PYFMT": pyfmt, "EXACT": _EXACT, "StrNum": StrNum,
-                                 "to_str": to_str, "to_num": to_num}
+        lines.append("    return general(FMT, a[1:], convfmt)")
+    else:
+        pyfmt, kinds = plan
+        lines += [f"    if len(a) <= {len(kinds)}:", "        return general(FMT, a[1:], convfmt)"]
+        values = []
+        for i, kind in enumerate(kinds, 1):
+            lines.append(_KIND_CODE["s" if kind == "s" else "f"].format(i=i).rstrip("\n"))
+            values.append(f"x{i}")
+        lines.append(f"    return PYFMT % ({', '.join(values)}{',' if len(values) == 1 else ''})")
+    namespace: dict[str, Any] = {"FMT": fmt, "PYFMT": plan and plan[0], "EXACT": _EXACT,
+                                 "StrNum": StrNum, "to_str": to_str, "to_num": to_num,
+                                 "general": _general}
     exec(compile("\n".join(lines) + "\n", f"<printf {fmt!r}>", "exec"), namespace)  # noqa: S102
-    fast: Callable[[Sequence[AwkValue], str], str | None] = namespace["fast"]
-    return fast
+    formatter: Callable[[Sequence[AwkValue], str], str] = namespace["formatter"]
+    return formatter
 
 
 def sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str = DEFAULT_CONVFMT) -> str:
     """Format `args` by the awk format `fmt`; `convfmt` converts numbers for `%s`."""
-    formatter = _fast_formatter(fmt)
-    if formatter is not None:
-        fast = formatter(args, convfmt)
-        if fast is not None:
-            return fast
+    return item_formatter(fmt)((fmt, *args), convfmt)
+
+
+def _general(fmt: str, args: Sequence[AwkValue], convfmt: str) -> str:
+    """sprintf for any format and arguments, one conversion at a time."""
     out: list[str] = []
     arg_index = 0
 

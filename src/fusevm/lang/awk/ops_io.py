@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fusevm.interp.extapi import Step
+from fusevm.lang.awk.format import item_formatter
 from fusevm.lang.awk.ops import (
     _MATH,
     _MODES,
@@ -10,7 +11,7 @@ from fusevm.lang.awk.ops import (
     IO,
     R,
     _array,
-    _compile,
+    _const_regex,
     _dyn_regex,
     _field_index,
     fields_of_record,
@@ -18,6 +19,7 @@ from fusevm.lang.awk.ops import (
     num,
     state_of,
 )
+from fusevm.lang.awk.regex import substituter
 from fusevm.lang.awk.runtime import (
     UNINIT,
     AwkRandom,
@@ -26,8 +28,6 @@ from fusevm.lang.awk.runtime import (
     index,
     make_strnum,
     split,
-    sprintf,
-    subst,
     substr,
     tolower,
     toupper,
@@ -41,6 +41,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from fusevm.lang.awk.regex import Substitute
 
 # -- print and printf ---------------------------------------------------------------------
 
@@ -99,10 +101,10 @@ def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
               formula="write sprintf(items...)", flags=IO)
 def _printf(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], None]:
     host = vm.host_data
+    format_items = _item_formatter()
 
     def printf(items: list[Any]) -> None:
-        text = _sprintf(host["awk"], items)
-        host["awk.io"].out.write(text)
+        host["awk.io"].out.write(format_items(host["awk"], items))
     return printf
 
 
@@ -112,30 +114,47 @@ def _printf_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     count, mode = operands
     stack = vm.stack_api.items
     nxt = ip + 1
+    format_items = _item_formatter()
 
     def step() -> int:
         st = state_of(vm)
         dest = st.str_of(stack.pop())
         items = stack[-count:]
         del stack[-count:]
-        _write(io_of(vm), _MODES[mode], dest, _sprintf(st, items))
+        _write(io_of(vm), _MODES[mode], dest, format_items(st, items))
         return nxt
     return step
 
 
-def _sprintf(st: AwkState, items: list[Any]) -> str:
-    fmt = st.str_of(items[0])
-    try:
-        return sprintf(fmt, items[1:], st.convfmt)
-    except ValueError as e:
-        raise AwkFatal(str(e)) from None
+def _item_formatter() -> Callable[[AwkState, list[Any]], str]:
+    """sprintf of one op's items (the format first). The op remembers the formatter of
+    the last format it saw: a literal format is the same string object every time."""
+    last: list[Any] = [None, None]
+
+    def format_items(st: AwkState, items: list[Any]) -> str:
+        fmt = items[0]
+        if fmt is last[0]:
+            formatter = last[1]
+        else:
+            formatter = item_formatter(st.str_of(fmt))
+            if type(fmt) is str:  # a number's text depends on CONVFMT: not remembered
+                last[0] = fmt
+                last[1] = formatter
+        try:
+            return formatter(items, st.convfmt)  # type: ignore[no-any-return]
+        except ValueError as e:
+            raise AwkFatal(str(e)) from None
+    return format_items
 
 
 @AWK.function("AwkSprintf", operands="count:U8", effect="items[count] -- s",
               formula="s = sprintf(items...)")
 def _sprintf_op(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
+    host = vm.host_data
+    format_items = _item_formatter()
+
     def sprintf_items(items: list[Any]) -> str:
-        return _sprintf(state_of(vm), items)
+        return format_items(host["awk"], items)
     return sprintf_items
 
 
@@ -293,17 +312,35 @@ def _split(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], floa
     return split_op
 
 
+def _substitutions(vm: Any, every: bool) -> Callable[[Any, Any], Substitute]:
+    """One sub/gsub op's `substitution(re, repl)`: the function doing it on a text. It
+    remembers the last pair of strings: a literal regex and replacement are the same
+    objects every time, so only a dynamic one is looked up again."""
+    last: list[Any] = [None, None, None]
+
+    def substitution(re: Any, repl: Any) -> Substitute:
+        if re is last[0] and repl is last[1]:
+            return last[2]  # type: ignore[no-any-return]
+        replacement = state_of(vm).str_of(repl)
+        substitute = substituter(_dyn_regex(vm, re), replacement, every)
+        if type(re) is str and type(repl) is str:
+            last[0] = re
+            last[1] = repl
+            last[2] = substitute
+        return substitute
+    return substitution
+
+
 @AWK.function("AwkSub", operands="global:U8", effect="re repl target -- n new ok",
               formula="sub/gsub: new = target with replacements, n of them; ok when n > 0",
               flags=R)
 def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[float, str, bool]]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
 
     def sub(re: Any, repl: Any, target: Any) -> tuple[float, str, bool]:
         st = state_of(vm)
         text = st.str_of(target)
-        replacement = st.str_of(repl)
-        new, count = subst(_dyn_regex(vm, re), replacement, text, every)
+        new, count = substitution(re, repl)(text)
         return float(count), new, count > 0
     return sub
 
@@ -311,15 +348,18 @@ def _sub(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], tuple[
 @AWK.function("AwkSubField", operands="global:U8", effect="i re repl -- n",
               formula="n = sub/gsub(re, repl, $i), replacing $i when n > 0", flags=R)
 def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
     host = vm.host_data
 
     def sub_field(i: Any, re: Any, repl: Any) -> float:
         st = host["awk"]
-        replacement = repl if type(repl) is str else st.str_of(repl)
-        rx = _compile(re) if type(re) is str else _dyn_regex(vm, re)
+        substitute = substitution(re, repl)
         k = int(i) if type(i) is float and i >= 0.0 else _field_index(i)
-        new, count = subst(rx, replacement, st.str_of(st.get_field(k)), every)
+        if k == 0 and st.record_val is None and not st.record_stale:
+            text = st.record  # input text, not yet read as a value
+        else:
+            text = st.str_of(st.get_field(k))
+        new, count = substitute(text)
         if count:
             st.set_field(k, new)
         return float(count)
@@ -330,17 +370,16 @@ def _sub_field(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], 
               formula="n = sub/gsub(re, repl, arr[key]), replacing the element when n > 0",
               flags=R)
 def _sub_index(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any, Any], float]:
-    every = bool(operands[0])
+    substitution = _substitutions(vm, bool(operands[0]))
 
     def sub_index(arr: Any, k: Any, re: Any, repl: Any) -> float:
         st = state_of(vm)
-        replacement = st.str_of(repl)
-        rx = _dyn_regex(vm, re)
+        substitute = substitution(re, repl)
         if type(k) is not str:
             k = key_of(k, st.convfmt)
         a = _array(arr)
         old = a.get(k, UNINIT)
-        new, count = subst(rx, replacement, st.str_of(old), every)
+        new, count = substitute(st.str_of(old))
         if count:
             a[k] = new
         elif k not in a:
@@ -587,3 +626,89 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         st.plain = plain
         return True
     return next_candidate
+
+
+@AWK.function("AwkNextMatch", operands="ere:CONST", effect="-- b",
+              formula="b = read main-input records until one the ERE consts[ere] matches; "
+                      "those before it only count in NR and FNR", flags=IO)
+def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
+    """AwkNextRecord for a program of one rule, `/re/ {...}` (`compiler.record_match`):
+    the regex is tested here, by one loop over the block's lines (`Regex.line_scanner`:
+    str tests of the literals it needs first, RE2 only for the lines that pass them), and
+    the rule runs only for the records it matches, without testing again. The last
+    record read stays $0 for END, as it would have."""
+    ere, = operands
+    host = vm.host_data
+    # made at the first record, as the rule's own test would be: a bad ERE is an error
+    # of the first record, after BEGIN
+    made: list[tuple[Callable[[Any], tuple[Any, int, Any]], Callable[[str], bool]]] = []
+
+    def found(st: AwkState, rec: str, plain: bool) -> bool:
+        st.nr_val = st.fnr_val = st.nf_val = None
+        st.set_record(rec)
+        if st.literal:
+            st.literal = set()
+        st.plain = plain and st.fs == " "
+        return True
+
+    def next_match() -> bool:
+        st = host["awk"]
+        main = host["awk.io"].main
+        if made and main is not None and main.only_lines and st.rs == "\n":
+            # the common case, a line of the current block: found() written out
+            rec, count, last = made[0][0](main.lines)
+            if rec is not None:
+                st.nr += count + 1
+                st.fnr += count + 1
+                st.nr_val = st.fnr_val = st.nf_val = None
+                st.set_record(rec)
+                if st.literal:
+                    st.literal = set()
+                st.plain = main.plain and st.fs == " "
+                return True
+            st.nr += count
+            st.fnr += count
+            return read_on(st, last)
+        return read_on(st, None)
+
+    def read_on(st: AwkState, passed: str | None) -> bool:
+        """The records after the block's lines (`passed` the last line passed over)."""
+        if not made:
+            rx = _const_regex(vm, ere)
+            made.append((rx.line_scanner(), rx.tester()))
+        scan, test = made[0]
+        streams = host["awk.io"]
+        while True:
+            main = streams.main
+            if main is not None and main.only_lines and st.rs == "\n":
+                rec, count, last = scan(main.lines)
+                if rec is not None:
+                    st.nr += count + 1
+                    st.fnr += count + 1
+                    return found(st, rec, main.plain)
+                st.nr += count
+                st.fnr += count
+                if last is not None:
+                    passed = last
+                rec = main.read_record("\n")  # the next block, or the end of this file
+                plain = main.plain
+            elif main is not None:
+                rec = main.read_record(st.rs)
+                plain = False
+            else:
+                rec = None
+            if rec is None:
+                rec = streams.next_main()  # the next file, or the end of the input
+                plain = False
+            if rec is not None:
+                st.nr += 1
+                st.fnr += 1
+                if test(rec):
+                    return found(st, rec, plain)
+                passed = rec
+                continue
+            if passed is not None:
+                st.nr_val = st.fnr_val = None
+                st.set_record(passed)  # END sees the last record read
+            return False
+    return next_match

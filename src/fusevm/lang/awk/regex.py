@@ -14,13 +14,17 @@ from fusevm.memo import memo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fusevm.regex import Dialect, Regex
 
     AwkRegex = Regex
     AWK_ERE: Dialect
+    #: sub or gsub of one regex and replacement: text -> (new text, replacements made)
+    Substitute = Callable[[str], tuple[str, int]]
 
 __all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "required_literals",
-           "split_on_regex", "subst"]
+           "split_on_regex", "subst", "substituter"]
 
 # The regex engine (its translator, RE2) and the lexer's escape decoder load with the
 # first regex a program uses, not with this module: a program that splits records on the
@@ -125,11 +129,73 @@ def _replacement(repl: str) -> tuple[str | None, ...]:
     return tuple(pieces)
 
 
+def substituter(rx: Regex, repl: str, global_: bool) -> Substitute:
+    """sub (global_=False) or gsub of `rx` by `repl` as one function of the text, which
+    returns (new text, replacements made); `subst` tells the rules."""
+    return _substituter((rx, repl, global_))
+
+
 @memo(256)
-def _literal_replacement(lit_repl: tuple[str, str]) -> str:
-    """What replaces each match of the literal pattern `lit` (by `repl`)."""
-    lit, repl = lit_repl
-    return "".join(lit if piece is None else piece for piece in _replacement(repl))
+def _substituter(key: tuple[Regex, str, bool]) -> Substitute:
+    rx, repl, global_ = key
+    lit = rx.literal
+    if lit:
+        # a non-empty literal's matches are str.replace's: leftmost, non-overlapping
+        new = "".join(lit if piece is None else piece for piece in _replacement(repl))
+        if global_:
+            def replace_all(text: str) -> tuple[str, int]:
+                count = text.count(lit)
+                return (text.replace(lit, new) if count else text), count
+            return replace_all
+
+        def replace_first(text: str) -> tuple[str, int]:
+            return (text.replace(lit, new, 1), 1) if lit in text else (text, 0)
+        return replace_first
+    # the replacement's literal texts between its `&`s: a match's replacement is the
+    # matched text joined with them (one piece, the whole replacement, without `&`)
+    segments = [""]
+    for piece in _replacement(repl):
+        if piece is None:
+            segments.append("")
+        else:
+            segments[-1] += piece
+    fixed = segments[0] if len(segments) == 1 else None
+
+    def substitute(text: str) -> tuple[str, int]:
+        scan = rx.scanner(text).search
+        out: list[str] = []
+        count = 0
+        pos = 0
+        last_end = -1
+        n = len(text)
+        while pos <= n:
+            span = scan(pos)
+            if span is None:
+                break
+            start, end = span
+            if start == end and start == last_end:
+                if start >= n:
+                    break
+                out.append(text[pos : start + 1])
+                pos = start + 1
+                continue
+            out.append(text[pos:start])
+            out.append(fixed if fixed is not None else text[start:end].join(segments))
+            count += 1
+            last_end = end
+            pos = end
+            if not global_:
+                break
+            if start == end:
+                if start >= n:
+                    break
+                out.append(text[start])
+                pos = start + 1
+        if not count:
+            return text, 0
+        out.append(text[pos:])
+        return "".join(out), count
+    return substitute
 
 
 def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple[str, int]:
@@ -139,48 +205,7 @@ def subst(ere: str | Regex, repl: str, text: str, global_: bool = True) -> tuple
     right where the previous match ended is not a match, so gsub(/x*/, "-", "abc") gives
     "-a-b-c-" and gsub(/b*/, "-", "abc") gives "-a-c-".
     """
-    rx = _regex(ere)
-    lit = rx.literal
-    if lit:
-        # a non-empty literal's matches are str.replace's: leftmost, non-overlapping
-        new = _literal_replacement((lit, repl))
-        if global_:
-            count = text.count(lit)
-            return (text.replace(lit, new) if count else text), count
-        return (text.replace(lit, new, 1), 1) if lit in text else (text, 0)
-    pieces = _replacement(repl)
-    scan = rx.scanner(text).search
-    out: list[str] = []
-    count = 0
-    pos = 0
-    last_end = -1
-    n = len(text)
-    while pos <= n:
-        span = scan(pos)
-        if span is None:
-            break
-        start, end = span
-        if start == end and start == last_end:
-            if start >= n:
-                break
-            out.append(text[pos : start + 1])
-            pos = start + 1
-            continue
-        out.append(text[pos:start])
-        matched = text[start:end]
-        out.extend(matched if piece is None else piece for piece in pieces)
-        count += 1
-        last_end = end
-        pos = end
-        if not global_:
-            break
-        if start == end:
-            if start >= n:
-                break
-            out.append(text[start])
-            pos = start + 1
-    out.append(text[pos:])
-    return "".join(out), count
+    return substituter(_regex(ere), repl, global_)(text)
 
 
 def split_on_regex(text: str, ere: str | Regex) -> list[str]:
