@@ -201,7 +201,7 @@ def test_the_token_scanners_end_where_their_regular_expressions_would() -> None:
         asm._number_end: r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|(?:\d+\.?\d*|"
                          r"\.\d+)(?:[eE][+-]?\d+)?|inf|nan\(0x[0-9a-fA-F]{16}\)|nan)"
                          r"(?![A-Za-z0-9_])",
-        asm._IDENT: r"[A-Za-z_][A-Za-z0-9_.$]*",
+        asm.ident_end: r"[A-Za-z_][A-Za-z0-9_.$]*",
         asm._digits: r"\d+",
     }
     chars = "0123456789+-.eExXbBoOafinAF()_$ g\u0663\t,"

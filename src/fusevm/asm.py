@@ -51,13 +51,13 @@ __all__ = ["assemble", "disassemble", "parse_value"]
 _WORD_CHARS: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
+_BINARY: Final = frozenset("01")
+_OCTAL: Final = frozenset("01234567")
 
 
 def _digits(text: str, pos: int) -> int | None:
     r"""`\d+` (any Unicode decimal digit, as `re` reads `\d`)"""
-    end = pos
-    while end < len(text) and text[end].isdecimal():
-        end += 1
+    end = _run(text, pos, None)
     return end if end > pos else None
 
 
@@ -86,7 +86,7 @@ def _number_ends(text: str, pos: int) -> Iterator[int]:
     """`_number_end`'s candidates after the sign, most preferred first (greedy runs give
     back one character at a time, as a backtracking matcher does)."""
     head = text[pos:pos + 2]
-    for prefix, chars in (("xX", _HEX), ("bB", frozenset("01")), ("oO", frozenset("01234567"))):
+    for prefix, chars in (("xX", _HEX), ("bB", _BINARY), ("oO", _OCTAL)):
         if len(head) == 2 and head[0] == "0" and head[1] in prefix:
             yield from range(_run(text, pos + 2, chars), pos + 2, -1)
     whole = _run(text, pos, None)
@@ -116,8 +116,6 @@ def _with_exponent(text: str, pos: int) -> Iterator[int]:
     yield pos
 
 
-_IDENT = ident_end  # `[A-Za-z_][A-Za-z0-9_.$]*`, the disassembler's names
-_NUMBER = _number_end
 _INTEGER_KINDS = {Kind.INT, Kind.I32, Kind.U8, Kind.COUNT, Kind.SLOT, Kind.FD, Kind.BUILTIN,
                   Kind.PAYLOAD, Kind.EXT_ID}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
@@ -169,7 +167,8 @@ class _Cursor:
         return self.text[start:self.pos]
 
     def match(self, scan: Callable[[str, int], int | None]) -> str | None:
-        """The token `scan` finds here (`_IDENT`, `_NUMBER`, `_digits`), or None."""
+        """The token `scan` finds here (`ident_end`: the disassembler's names;
+        `_number_end`, `_digits`), or None."""
         self.skip()
         end = scan(self.text, self.pos)
         if end is None:
@@ -272,13 +271,13 @@ def _value(cur: _Cursor, depth: int = 0) -> Any:
             out[key] = _value(cur, depth + 1)
         cur.pos += 1
         return out
-    num = cur.match(_NUMBER)
+    num = cur.match(_number_end)
     if num is not None:
         value = _number(num, cur, start)
         if type(value) is int and not _I64_LO <= value <= _I64_HI:
             raise cur.error(f"integer constant {value} is outside the 64-bit range", start)
         return value
-    word = cur.match(_IDENT)
+    word = cur.match(ident_end)
     if word in ("true", "false"):
         return word == "true"
     if word == "undef":
@@ -465,7 +464,7 @@ class _Assembler:
 
     def ident(self, cur: _Cursor, what: str) -> str:
         pos = cur.pos
-        word = cur.match(_IDENT)
+        word = cur.match(ident_end)
         if word is None:
             cur.skip()
             raise cur.error(f"expected {what}, got {cur.word() or 'end of line'!r}", pos)
@@ -479,7 +478,7 @@ class _Assembler:
     def integer(self, cur: _Cursor, kind: Kind, what: str) -> int:
         cur.skip()
         pos = cur.pos
-        num = cur.match(_NUMBER)
+        num = cur.match(_number_end)
         if num is None:
             raise cur.error(f"expected {what} (an integer), got {cur.word() or 'end of line'!r}",
                             pos)
@@ -517,7 +516,7 @@ class _Assembler:
             if cur.peek().isdigit() or cur.peek() == ">":
                 self.listing_prefix(cur)
             pos = cur.pos
-            word = cur.match(_IDENT)
+            word = cur.match(ident_end)
             if word is None:
                 raise cur.error(f"expected an op or a label, got {cur.word()!r}", pos)
             if cur.text[cur.pos:cur.pos + 1] != ":":  # `name:` with no space is a label
@@ -581,7 +580,7 @@ class _Assembler:
         if kind in _INTEGER_KINDS:
             return self.integer(cur, kind, what)
         if kind is Kind.FLOAT:
-            num = cur.match(_NUMBER)
+            num = cur.match(_number_end)
             if num is None:
                 raise cur.error(f"expected a number for {what}", pos)
             return float(_number(num, cur, pos))

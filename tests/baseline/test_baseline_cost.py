@@ -251,3 +251,18 @@ def test_a_cold_run_does_not_hash_its_chunk() -> None:
     again = assemble(LOOP.format(n=20_000), source="again.fasm")
     VM(again).run()
     assert compiler.compiled_at(again, sorted(loop_facts(again).back_edges)[0])
+
+
+def test_a_twin_of_a_compiled_chunk_knows_its_regions_are_compiled() -> None:
+    # An equal chunk object gets the compiled code by content; from then on it is marked
+    # like the first, so its next VMs enter the compiled regions without waiting again.
+    text = "    LoadInt 22\n    Call fib 1\n    Jump end\n" + FIB_SUB + "end:\n"
+    first, twin = assemble(text, source="a.fasm"), assemble(text, source="a.fasm")
+    want = VM(first).run()
+    entries = [r.entry for r in plan(first).regions]
+    compiled = [compiler.compiled_at(first, e) for e in entries]
+    assert any(compiled)
+    compiles = compiler.COUNTERS.compiles
+    assert VM(twin).run() == want
+    assert compiler.COUNTERS.compiles == compiles  # the twin compiled nothing
+    assert [compiler.compiled_at(twin, e) for e in entries] == compiled

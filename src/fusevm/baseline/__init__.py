@@ -30,7 +30,8 @@ THRESHOLD: Final = 2
 #: The environment as `os.environ` keeps it (POSIX: bytes keys), which `os.environ`'s
 #: item assignment updates too: looking the variable up there skips encoding the name
 #: and decoding the value, most of what reading it costs (about 2 us, every VM).
-_ENVIRON: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+_ENVIRON: dict[Any, Any] | None = (getattr(os.environ, "_data", None) if os.name == "posix"
+                                    else None)
 _NAME: Final = b"FUSEVM_BASELINE"
 
 
@@ -38,9 +39,8 @@ def _mode() -> str:
     """FUSEVM_BASELINE (the one place it is read): "off", "eager" (compile every region
     at its second entry, whatever it costs: for measuring the compiled code itself) or
     on (the default: compile where it pays)."""
-    if _ENVIRON is not None and os.name == "posix":
-        if _NAME not in _ENVIRON:
-            return "on"
+    if _ENVIRON is not None and _NAME not in _ENVIRON:
+        return "on"
     value = os.environ.get("FUSEVM_BASELINE", "").strip().lower()
     if value in ("off", "0", "no", "false", "disabled", "none"):
         return "off"

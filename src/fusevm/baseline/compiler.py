@@ -73,11 +73,11 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     if table is None:
         table = _made.setdefault(chunk, {})
     make = table.get(index)
-    if make is not None:
-        return make
-    make = table[index] = _compile(chunk, index, seen, None)
+    if make is None:
+        make = table[index] = _compile(chunk, index, seen, None)
+        COUNTERS.compiles += 1
+    # (also for a chunk object whose equal twin compiled the region: `compiled_at`)
     chunk.derived[_COMPILED] = True
-    COUNTERS.compiles += 1
     return make
 
 

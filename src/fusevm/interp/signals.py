@@ -59,10 +59,11 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
         self.old_wakeup = _signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
-        if _native_may_run:
-            self._start_watcher()
-        else:
-            _idle.append(self)
+        with _idle_lock:
+            if _native_may_run:
+                self._start_watcher()
+            else:
+                _idle.append(self)
 
     def _start_watcher(self) -> None:
         self.watcher = _thread.allocate_lock()
@@ -95,14 +96,16 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
         if not self.installed:
             return
         self.installed = False
-        try:
-            _idle.remove(self)
-        except ValueError:  # its watcher started
-            pass
+        with _idle_lock:  # a watcher starting in another thread has started, or never will
+            try:
+                _idle.remove(self)
+            except ValueError:  # its watcher started
+                pass
+            watcher = self.watcher
         _signal.set_wakeup_fd(self.old_wakeup)
         os.close(self.write_fd)
-        if self.watcher is not None:
-            self.watcher.acquire(timeout=1.0)
+        if watcher is not None:
+            watcher.acquire(timeout=1.0)
         os.close(self.read_fd)
         _signal.signal(_signal.SIGINT, self.previous)
 
@@ -111,6 +114,9 @@ class sigint_interrupts:  # noqa: N801 - used as a function: `with sigint_interr
 _native_may_run = False
 #: Guards in effect whose watcher waits for that.
 _idle: list[sigint_interrupts] = []
+#: Held while `_idle` changes or a waiting guard's watcher starts: the tiers may load in
+#: another thread while the main thread leaves a guard (and closes its pipe).
+_idle_lock = _thread.allocate_lock()
 
 
 def native_code_may_run() -> None:
@@ -118,6 +124,7 @@ def native_code_may_run() -> None:
     in effect, and of every later one at once (`fusevm.jit.policy` calls this as it loads
     the tiers)."""
     global _native_may_run
-    _native_may_run = True
-    while _idle:
-        _idle.pop()._start_watcher()
+    with _idle_lock:
+        _native_may_run = True
+        while _idle:
+            _idle.pop()._start_watcher()
