@@ -4,7 +4,7 @@ Layout of a compiled program (root code first, functions after it):
 
     AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
     BEGIN bodies
-    @loop: AwkNextRecord; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
+    @loop: AwkNextRecord count; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
     (AwkNextCandidate instead when every rule is a regex needing some literal text)
     @end: AwkEnterEnd; END bodies; Return
     function bodies: prologue pops the arguments into slots, body, AwkUninit; ReturnValue
@@ -24,6 +24,9 @@ from fusevm.lang.awk.infer import children, infer, numeric_globals
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
+
+#: The specials that count records.
+_COUNTS = frozenset({"NR", "FNR"})
 
 
 class Compiler(ExprCompiler):
@@ -67,7 +70,7 @@ class Compiler(ExprCompiler):
             b.bind(self.loop_label)
             needs = self.record_filter()
             if needs is None:
-                b.emit(AWK["AwkNextRecord"])
+                b.emit(AWK["AwkNextRecord"], 1 if self.counts_records() else 0)
             else:
                 b.emit(AWK["AwkNextCandidate"], b.add_constant(list(needs)))
             b.emit(Op.JumpIfFalse, self.end_label)
@@ -110,6 +113,18 @@ class Compiler(ExprCompiler):
                 return None
             needs.extend(text for text in required if text not in needs)
         return tuple(needs) if needs else None
+
+    def counts_records(self) -> bool:
+        """Whether the program names NR or FNR anywhere: only then need the record loop
+        count every record (a program that never names them cannot see them)."""
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Var) and n.name in _COUNTS or \
+                    isinstance(n, ast.ForIn) and n.var in _COUNTS:
+                return True
+            stack.extend(children(n))
+        return False
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,

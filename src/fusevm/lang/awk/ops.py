@@ -14,8 +14,6 @@ root ip) or takes an operand-sized run of values; those are step factories
 
 from __future__ import annotations
 
-import operator
-
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
     NUMBER_START,
@@ -167,35 +165,24 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input record",
+# The next line of the current block is the next record (`AwkState.lines`): $0 and its
+# fields are all there is to reset, and NR and FNR to count when the program can see them
+# (`count`: the compiler knows); anything else goes the long way (`Streams.next_record`).
+AWK.body("AwkNextRecord", operands="count:U8", effect="-- b",
+         formula="b = read the next main-input record (NR and FNR counted unless count "
+                 "is 0 and the record comes straight from the current block)",
          flags=IO, names={"next": next}, source="""
     st = host["awk"]
-    streams = host["awk.io"]
-    main = streams.main
-    plain = False
-    if main is None:
-        rec = None
-    elif main.only_lines and st.rs == "\\n":
-        rec = next(main.lines, None)
-        if rec is None:
-            rec = main.read_record("\\n")  # the next block, or the end of this file
-        plain = main.plain
-    else:
-        rec = main.read_record(st.rs)
+    rec = next(st.lines, None)
     if rec is None:
-        rec = streams.next_main()  # the next file, or the end of the input
-        plain = False
-    if rec is None:
-        b = False
+        b = host["awk.io"].next_record()
     else:
-        st.nr += 1
-        st.fnr += 1
-        st.nr_val = st.fnr_val = st.nf_val = None
+        if count:
+            st.nr += 1
+            st.fnr += 1
         st.record = rec
         st.record_val = None
         st.fields = None
-        st.record_stale = False
-        st.plain = plain
         b = True
     """)
 
@@ -289,24 +276,36 @@ def _not(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     return _falsity
 
 
-_RELATIONS: Final = (operator.lt, operator.le, operator.eq, operator.ne, operator.gt,
-                     operator.ge)
+def _no_relation(op: int) -> bool:
+    raise AwkFatal(f"AwkCmp: no relation has the code {op}")
 
+
+#: AwkCmp's relation by its operand, written as the comparison itself: the baseline keeps
+#: only the operand's branch (`if 4 == 0:` folds), so a compare costs no call there.
+_RELATION_CHAIN: Final = "\n".join(
+    f"{'if' if code == 0 else 'elif'} op == {code}:\n    r = x {rel} y"
+    for rel, code in CMP_CODES.items())
+_INDENT: Final = "\n    "
 
 AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
          formula="r = a op b, numerically when both are numeric (strnum rules), else as "
                  "strings",
-         names={"RELATIONS": _RELATIONS, "StrNum": StrNum, "num": num}, source="""
+         names={"StrNum": StrNum, "num": num, "no_relation": _no_relation}, source=f"""
     ta = type(a)
     tb = type(b)
     if ta is float and tb is float:
-        r = RELATIONS[op](a, b)
+        x = a
+        y = b
     elif ta is not str and tb is not str:
-        r = RELATIONS[op](a if ta is float else a.num if ta is StrNum else num(a),
-                          b if tb is float else b.num if tb is StrNum else num(b))
+        x = a if ta is float else a.num if ta is StrNum else num(a)
+        y = b if tb is float else b.num if tb is StrNum else num(b)
     else:
         st = host["awk"]
-        r = RELATIONS[op](a if ta is str else st.str_of(a), b if tb is str else st.str_of(b))
+        x = a if ta is str else st.str_of(a)
+        y = b if tb is str else st.str_of(b)
+    {_RELATION_CHAIN.replace(chr(10), _INDENT)}
+    else:
+        r = no_relation(op)
     """)
 
 
@@ -402,10 +401,7 @@ def fields_of_record(indent: int) -> str:
     (`AwkState.plain`) is split inline, AwkState.split's first case without its call."""
     lines = ("fields = st.fields",
              "if fields is None:",
-             "    if st.plain and st.fs == \" \" and not st.literal:",
-             "        fields = st.fields = st.record.split()",
-             "    else:",
-             "        fields = st.split()")
+             "    fields = st.fields = st.record.split() if st.plain else st.split()")
     return "\n".join(" " * indent + line for line in lines)
 
 

@@ -580,10 +580,9 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
                 st.set_record(passed)  # END sees the last record read
             return False
         st.nr_val = st.fnr_val = st.nf_val = None
-        st.record = rec
-        st.record_val = None
-        st.fields = None
-        st.record_stale = False
-        st.plain = plain
+        st.set_record(rec)
+        if st.literal:
+            st.literal = set()
+        st.plain = plain and st.fs == " "
         return True
     return next_candidate

@@ -7,6 +7,12 @@ Fields are split lazily: reading `$0` or setting FS never splits; the first `$n`
 does. Setting FS first splits the current record with the old FS, because POSIX says the
 new FS applies from the next record on. Assigning a field or NF marks `$0` stale; it is
 rebuilt with OFS on the next read of `$0`.
+
+The record loop's next record is the next of `lines` while nothing else needs doing
+between two records (`Streams.next_record` sets it; see `AwkState.lines`): anything that
+leaves state a plain next record would not reset (an assigned field, NF, NR or FNR, a
+special variable, a new `$0`) sets it to `NO_LINES`, so the next record goes the long
+way, which resets everything.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ if TYPE_CHECKING:
     from typing import Any, Final
 else:
     Any = object  # run-time stand-in: only the type checker reads it
+
+
+#: An iterator that is always exhausted: `AwkState.lines` when the next record must be
+#: read the long way.
+NO_LINES: Final = iter(())
 
 
 class AwkArray(dict[str, Any]):
@@ -79,9 +90,15 @@ class AwkState:
         self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
         self.record_stale = False  # fields changed: $0 needs rebuilding
-        #: $0 is known to hold no blank but space, tab and newline (the record reader's
-        #: `plain`), so str.split() splits it by the default FS without a check
+        #: FS is " " and $0 is known to hold no blank but space, tab and newline (the
+        #: record reader's `plain`), so str.split() is its field split; set per block of
+        #: input, and cleared by anything that changes $0, a field or FS
         self.plain = False
+        #: The main input's remaining lines of its current block while each is simply
+        #: the next record (RS is a newline) and the record before it left nothing to
+        #: reset but $0, its value and its fields (and NR and FNR to count); NO_LINES
+        #: otherwise. The record loop takes the next record from here.
+        self.lines: Any = NO_LINES
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
         self.nr_val: Any = None
@@ -124,6 +141,7 @@ class AwkState:
         self.record_stale = False
         self.plain = False
         self.nf_val = None
+        self.lines = NO_LINES
 
     def split(self) -> list[Any]:
         """The field list, splitting $0 now if it has not been split."""
@@ -193,6 +211,8 @@ class AwkState:
             self.record_val = value
             return
         fields = self.split()
+        self.plain = False  # (an assigned string is not clean input)
+        self.lines = NO_LINES
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
             self.nf_val = None
@@ -214,6 +234,7 @@ class AwkState:
         if n < 0:
             raise AwkFatal(f"NF set to negative value {n}")
         fields = self.split()
+        self.lines = NO_LINES
         if n > len(fields):
             fields.extend([""] * (n - len(fields)))
         else:
@@ -234,6 +255,7 @@ class AwkState:
         return self.values[k]
 
     def set_special(self, k: int, value: Any) -> None:
+        self.lines = NO_LINES  # (FS or RS may have changed, or NR)
         if k == NR:
             self.nr = int(to_num(value))
             self.nr_val = None if type(value) is float else value
