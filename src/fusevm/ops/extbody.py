@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Per-VM names a body may use, and how a VM provides each.
 PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
+#: The exact types a body may promise its outputs have (`ExtBody.results`).
+RESULT_TYPES: Final = (int, float, bool, str)
 #: The builtins an op body may call (an extension op's may also use `isinstance`).
 BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
 
@@ -87,14 +89,24 @@ class ExtBody:
     baseline writes it (`check`), not when the set is declared: a frontend's start-up
     pays nothing for them (tests check every body of every set)."""
 
-    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "_facts", "_tree",
-                 "_make")
+    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "results",
+                 "_facts", "_tree", "_make")
 
-    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any]) -> None:
+    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any],
+                 results: Mapping[str, type] | None = None) -> None:
         self.inputs, self.outputs, self.operands = item_names(spec)
         self.spec = spec
         self.text = source
         self.names = dict(names)
+        #: The exact type of each output named here, whatever the inputs (a promise the
+        #: set's tests check against the interpreter's function): the baseline's code
+        #: after the op relies on it (`fusevm.baseline.extbodies.result_types`).
+        self.results = dict(results or {})
+        wrong = {n: t for n, t in self.results.items()
+                 if n not in self.outputs or t not in RESULT_TYPES}
+        if wrong:
+            raise ValueError(f"{spec.name}: results {wrong} are not outputs of an exact "
+                             "type (int, float, bool, str)")
         self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
         self._tree: Any = None
         self._make: Callable[[Any, tuple[Any, ...]], Callable[..., Any]] | None = None

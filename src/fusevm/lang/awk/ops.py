@@ -171,7 +171,7 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 AWK.body("AwkNextRecord", operands="count:U8", effect="-- b",
          formula="b = read the next main-input record (NR and FNR counted unless count "
                  "is 0 and the record comes straight from the current block)",
-         flags=IO, names={"next": next}, source="""
+         flags=IO, names={"next": next}, results={"b": bool}, source="""
     st = host["awk"]
     rec = next(st.lines, None)
     if rec is None:
@@ -259,7 +259,7 @@ def _new_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[], AwkArray]:
 
 
 AWK.body("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)",
-         names={"num": num}, source="n = v if type(v) is float else num(v)")
+         names={"num": num}, results={"n": float}, source="n = v if type(v) is float else num(v)")
 
 
 @AWK.function("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
@@ -290,7 +290,8 @@ _INDENT: Final = "\n    "
 AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
          formula="r = a op b, numerically when both are numeric (strnum rules), else as "
                  "strings",
-         names={"StrNum": StrNum, "num": num, "no_relation": _no_relation}, source=f"""
+         names={"StrNum": StrNum, "num": num, "no_relation": _no_relation},
+         results={"r": bool}, source=f"""
     ta = type(a)
     tb = type(b)
     if ta is float and tb is float:
@@ -458,7 +459,7 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
 # common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
          names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
-                "ValueError": ValueError}, source=f"""
+                "ValueError": ValueError}, results={"n": float}, source=f"""
     st = host["awk"]
     if index:
 {fields_of_record(8)}
@@ -483,7 +484,7 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
 
 
 AWK.body("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])",
-         names={"num": num}, source="""
+         names={"num": num}, results={"n": float}, source="""
     g = globals_[name]
     n = g if type(g) is float else num(g)
     """)
@@ -617,7 +618,7 @@ def _aop(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]
 AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
          formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement",
          names={"StrNum": StrNum, "AwkArray": AwkArray, "key_of": key_of, "num": num,
-                "array": _array}, source="""
+                "array": _array}, results={"v": float}, source="""
     t = type(key)
     k = key if t is str else key.text if t is StrNum else key_of(key, host["awk"].convfmt)
     if type(arr) is not AwkArray:
@@ -632,7 +633,8 @@ AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
 
 
 AWK.body("AwkIn", effect="arr key -- b", formula="b = key in arr",
-         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array},
+         results={"b": bool}, source="""
     k = key if type(key) is str else key_of(key, host["awk"].convfmt)
     if type(arr) is not AwkArray:
         array(arr)

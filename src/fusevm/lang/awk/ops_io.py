@@ -483,7 +483,7 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
 
 AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
          formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of}, source=f"""
+         names={"key_of": key_of}, results={"key": str}, source=f"""
     st = host["awk"]
     if index:
 {fields_of_record(8)}
@@ -499,7 +499,7 @@ AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
 
 AWK.body("AwkFieldKey", effect="i -- key",
          formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of, "field_index": _field_index}, source=f"""
+         names={"key_of": key_of, "field_index": _field_index}, results={"key": str}, source=f"""
     st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)

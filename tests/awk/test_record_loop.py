@@ -1,0 +1,126 @@
+"""The record loop's straight path (`AwkState.lines`): each state change a plain next
+record would not reset sends the next record the long way, across block boundaries too;
+NR and FNR are counted whenever the program names them; the exact types the awk op bodies
+promise the baseline (`results`) are what their interpreter functions return."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from fusevm.interp.vm import VM
+from fusevm.lang.awk.api import AWK, compile_program
+from fusevm.lang.awk.fields import BLOCK
+from fusevm.lang.awk.state import AwkArray, AwkState
+from fusevm.lang.awk.values import UNINIT, StrNum
+
+from .awkrun import awk, run
+
+# enough lines for several blocks of input, so the loop runs compiled and crosses blocks
+LINES = [f"k{i} {i * 1.5} {i % 7} w{i % 3}" for i in range(3 * BLOCK // 16)]
+TEXT = "\n".join(LINES) + "\n"
+assert len(TEXT) > 2 * BLOCK
+
+
+def test_sum_and_count_cross_blocks() -> None:
+    s = sum(i % 7 for i in range(len(LINES)))
+    assert awk("{ s += $3 } END { print s, NR, FNR }", TEXT) == \
+        f"{s} {len(LINES)} {len(LINES)}\n"
+
+
+def test_a_program_not_naming_nr_still_sees_every_record() -> None:
+    assert awk("{ n++ } END { print n }", TEXT) == f"{len(LINES)}\n"
+
+
+def test_nr_named_only_in_a_function_counts() -> None:
+    assert awk("function f() { return NR } END { print f() }", TEXT) == f"{len(LINES)}\n"
+
+
+def test_field_assignment_does_not_leak_into_the_next_record() -> None:
+    got = awk('NR % 1000 == 5 { $2 = "x"; $6 = "y" } { print NF, $2 }', TEXT)
+    assert got == "".join("6 x\n" if i % 1000 == 4 else f"4 {i * 1.5}\n"
+                          for i in range(len(LINES)))
+
+
+def test_nf_and_nr_assignments_last_one_record() -> None:
+    got = awk("NR == 3 { NF = 2; NR = 100 } { print NR, NF, $0 }", TEXT).splitlines()
+    assert got[2] == "100 2 k2 3.0"
+    assert got[3] == f"101 4 {LINES[3]}"
+
+
+def test_record_assignment_then_the_next_line() -> None:
+    got = awk('NR % 500 == 1 { $0 = "a  b" } { print NF }', TEXT).splitlines()
+    assert got[0] == "2" and got[1] == "4" and got[500] == "2" and got[501] == "4"
+
+
+def test_fs_change_applies_from_the_next_record() -> None:
+    text = "a:b c:d\n" * 3
+    assert awk('NR == 1 { FS = ":" } { print $1 }', text) == "a:b\na\na\n"
+
+
+def test_rs_change_mid_input() -> None:
+    assert awk('NR == 2 { RS = ";" } { print NR ": " $0 }', "a\nb\nc;d;e\n") == \
+        "1: a\n2: b\n3: c\n4: d\n5: e\n\n"
+
+
+def test_getline_var_and_getline_keep_the_loop_in_step() -> None:
+    # (what gawk, mawk and onetrue-awk print)
+    got = awk("NR % 2 == 1 { getline x; print $1, x } NR % 10 == 0 { getline; print $1 }",
+              "\n".join(f"r{i}" for i in range(1, 41)) + "\n")
+    assert got.split("\n")[:7] == ["r1 r2", "r3 r4", "r5 r6", "r7 r8", "r9 r10", "r11",
+                                   "r13 r14"]
+    assert got.endswith("r37 r38\nr39 r40\nr39\n")
+
+
+def test_nextfile_drops_the_rest_of_the_block(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.write_text(TEXT)
+    b.write_text("x\ny\n")
+    assert run(["FNR == 2 { nextfile } { print $1 }", str(a), str(b)]) == \
+        (0, "k0\nx\n", "")
+
+
+def test_unclean_block_splits_by_awk_blanks() -> None:
+    # \v is a blank to str.split() but not to awk's default FS
+    text = "a\vb c\n" + TEXT
+    assert awk("NR <= 2 { print NF }", text) == "2\n4\n"
+
+
+def _values() -> list[object]:
+    arr = AwkArray({"a": 1.0, "b": "x", "c": StrNum("3", 3.0), "d": UNINIT})
+    return [0.0, 1.5, math.inf, "", "12", "1e3x", " 7 ", "+nan", "x", StrNum("2", 2.0),
+            UNINIT, True, False, 3, arr, "a", "b", "c", "d", "z"]
+
+
+@pytest.mark.parametrize("name", sorted(op.name for op in AWK
+                                        if AWK.bodies.get(op.id) is not None
+                                        and AWK.bodies[op.id].results))
+def test_promised_result_types(name: str) -> None:
+    body = AWK.bodies[AWK[name].id]
+    vm = VM(compile_program("BEGIN { }"), extensions=[AWK], baseline=False)
+    st = AwkState()
+    st.set_record("a 12 b 3.5")
+    st.lines = iter(["c 4 d"] * 100000)  # (AwkNextRecord's straight path)
+    vm.globals = list(_values())  # (AwkVarNum reads one)
+    vm.host_data["awk"] = st
+    operand_sets = [(0,), (1,), (2,), (3,), (4,), (5,)] if body.operands else [()]
+    inputs = len(body.inputs)
+    values = _values()
+    tried = 0
+    for operands in operand_sets:
+        fn = body.binder(vm, operands[:len(body.operands)])
+        for i in range(len(values) ** inputs):
+            args = [values[(i // len(values) ** j) % len(values)] for j in range(inputs)]
+            try:
+                out = fn(*args)
+            except Exception:  # noqa: BLE001 - an error leaves no output to check
+                continue
+            outs = out if len(body.outputs) > 1 else (out,)
+            for item, value in zip(body.outputs, outs):
+                if item in body.results:
+                    assert type(value) is body.results[item], (name, operands, args, value)
+            tried += 1
+    assert tried
