@@ -5,6 +5,7 @@ promise the baseline (`results`) are what their interpreter functions return."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -106,12 +107,12 @@ def test_promised_result_types(name: str) -> None:
     st.lines = iter(["c 4 d"] * 100000)  # (AwkNextRecord's straight path)
     vm.globals = list(_values())  # (AwkVarNum reads one)
     vm.host_data["awk"] = st
-    operand_sets = [(0,), (1,), (2,), (3,), (4,), (5,)] if body.operands else [()]
+    operand_sets = list(itertools.product(range(6), repeat=len(body.operands)))
     inputs = len(body.inputs)
     values = _values()
     tried = 0
     for operands in operand_sets:
-        fn = body.binder(vm, operands[:len(body.operands)])
+        fn = body.binder(vm, operands)
         for i in range(len(values) ** inputs):
             args = [values[(i // len(values) ** j) % len(values)] for j in range(inputs)]
             try:

@@ -276,21 +276,23 @@ def _not(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     return _falsity
 
 
-def _no_relation(op: int) -> bool:
+def no_relation(op: int) -> bool:
     raise AwkFatal(f"AwkCmp: no relation has the code {op}")
 
 
-#: AwkCmp's relation by its operand, written as the comparison itself: the baseline keeps
-#: only the operand's branch (`if 4 == 0:` folds), so a compare costs no call there.
-_RELATION_CHAIN: Final = "\n".join(
-    f"{'if' if code == 0 else 'elif'} op == {code}:\n    r = x {rel} y"
-    for rel, code in CMP_CODES.items())
-_INDENT: Final = "\n    "
+def relation_chain(left: str, right: str, indent: int) -> str:
+    """`r = left OP right` for the relation the operand `op` codes, as statements indented
+    by `indent` (after the first line): the baseline keeps only the operand's branch
+    (`if 4 == 0:` folds), so a compare costs no call there."""
+    lines = [f"{'if' if code == 0 else 'elif'} op == {code}:\n    r = {left} {rel} {right}"
+             for rel, code in CMP_CODES.items()]
+    lines.append("else:\n    r = no_relation(op)")
+    return "\n".join(lines).replace("\n", "\n" + " " * indent)
 
 AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
          formula="r = a op b, numerically when both are numeric (strnum rules), else as "
                  "strings",
-         names={"StrNum": StrNum, "num": num, "no_relation": _no_relation},
+         names={"StrNum": StrNum, "num": num, "no_relation": no_relation},
          results={"r": bool}, source=f"""
     ta = type(a)
     tb = type(b)
@@ -304,9 +306,7 @@ AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
         st = host["awk"]
         x = a if ta is str else st.str_of(a)
         y = b if tb is str else st.str_of(b)
-    {_RELATION_CHAIN.replace(chr(10), _INDENT)}
-    else:
-        r = no_relation(op)
+    {relation_chain("x", "y", 4)}
     """)
 
 

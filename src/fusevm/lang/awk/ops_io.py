@@ -15,12 +15,16 @@ from fusevm.lang.awk.ops import (
     _field_index,
     fields_of_record,
     io_of,
+    no_relation,
     num,
+    relation_chain,
     state_of,
 )
 from fusevm.lang.awk.runtime import (
+    NUMBER_START,
     UNINIT,
     AwkRandom,
+    StrNum,
     awk_atan2,
     awk_int,
     index,
@@ -586,3 +590,39 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         st.plain = plain and st.fs == " "
         return True
     return next_candidate
+
+
+# $index compared with a number: input text that float() reads as awk would (make_strnum's
+# first step) compares as that number, with no StrNum made; anything else is $index by
+# get_field's rules compared as AwkCmp compares it
+AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
+         formula="r = $index op y for a Float y (AwkFieldK index; AwkCmp op)",
+         names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "num": num,
+                "ValueError": ValueError, "no_relation": no_relation},
+         results={"r": bool}, source=f"""
+    st = host["awk"]
+    x = None
+    if index:
+{fields_of_record(8)}
+        if index <= len(fields):
+            f = fields[index - 1]
+            if type(f) is str and f and f[0] in NUMBER_START and not st.literal:
+                try:
+                    x = float(f)
+                    if not (x - x == 0.0 and f.isascii() and "_" not in f):
+                        x = None
+                except ValueError:
+                    x = None
+    if x is None:
+        a = st.get_field(index)
+        ta = type(a)
+        if ta is str:
+            x = a
+            y2 = st.str_of(y)
+        else:
+            x = a.num if ta is StrNum else num(a)
+            y2 = y
+    else:
+        y2 = y
+    {relation_chain("x", "y2", 4)}
+    """)
