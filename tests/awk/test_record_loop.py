@@ -125,3 +125,32 @@ def test_promised_result_types(name: str) -> None:
                     assert type(value) is body.results[item], (name, operands, args, value)
             tried += 1
     assert tried
+
+
+@pytest.mark.parametrize(("program", "limit"), [
+    ("{ print $2 }", 2),
+    ("{ s += $3 } END { print s, $1 }", 3),
+    ("{ print $(1) }", 1),
+    ("{ print $2, NF }", 0),
+    ("{ print $i }", 0),
+    ('{ $2 = "x"; print $1 }', 0),
+    ('{ sub(/a/, "b", $1); print $1 }', 0),
+    ("{ $3++; print $1 }", 0),
+    ("{ getline $2; print $1 }", 0),
+    ("{ print }", 0),
+])
+def test_split_limit_only_where_no_later_field_can_be_seen(program: str, limit: int) -> None:
+    from fusevm.lang.awk.compiler import Compiler
+    from fusevm.lang.awk.parser import parse
+    assert Compiler(parse(program)).field_limit() == limit
+
+
+@pytest.mark.parametrize("program", [
+    "{ print $2 }", "{ print $1; print }", 'NR == 1 { FS = ":" } { print $1 }',
+    "{ print $2, NF }", '{ $2 = "x"; print $3; print }', "{ print $4 }"])
+@pytest.mark.parametrize("fs", [[], ["-F", ":"]])
+def test_split_limit_agrees(program: str, fs: list[str]) -> None:
+    text = "a:1 b c d e\nf:2 g h\nx:3\n\n  y  z  \n"
+    got = run([*fs, program], text)
+    full = run([*fs, program.replace("{ print", "{ n = NF; print")], text)
+    assert got == full

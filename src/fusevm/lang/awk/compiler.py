@@ -2,7 +2,7 @@
 
 Layout of a compiled program (root code first, functions after it):
 
-    AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
+    AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; [AwkSplitLimit k]; range flags = false
     BEGIN bodies
     @loop: AwkNextRecord count; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
     (AwkNextCandidate instead when every rule is a regex needing some literal text)
@@ -57,6 +57,9 @@ class Compiler(ExprCompiler):
         b.emit(AWK["AwkInit"], b.add_constant(names), line=1)
         b.emit(AWK["AwkMark"], 0, self.end_label)
         b.emit(AWK["AwkMark"], 1, self.loop_label)
+        limit = self.field_limit()
+        if limit:
+            b.emit(AWK["AwkSplitLimit"], limit)
         range_flags: list[str] = []
         for rule in prog.rules:
             if isinstance(rule, ast.RangePattern):
@@ -113,6 +116,36 @@ class Compiler(ExprCompiler):
                 return None
             needs.extend(text for text in required if text not in needs)
         return tuple(needs) if needs else None
+
+    def field_limit(self) -> int:
+        """The highest field a program reads when every field it names is a constant `$k`
+        and it never names NF nor assigns a field: then a record need be split no further
+        than `$k` (a split into k + 1 pieces, the last one the rest). 0: split whole."""
+        limit = 0
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Var) and n.name == "NF":
+                return 0
+            if isinstance(n, ast.Field):
+                idx = n.index
+                while isinstance(idx, ast.Group):
+                    idx = idx.expr
+                if not (isinstance(idx, ast.Num) and idx.value == int(idx.value)
+                        and 0 <= idx.value < 65536):
+                    return 0
+                limit = max(limit, int(idx.value))
+            target: object = None
+            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+                target = n.target
+            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
+                target = n.args[2]
+            while isinstance(target, ast.Group):
+                target = target.expr
+            if isinstance(target, ast.Field):
+                return 0
+            stack.extend(children(n))
+        return limit
 
     def counts_records(self) -> bool:
         """Whether the program names NR or FNR anywhere: only then need the record loop

@@ -402,7 +402,8 @@ def fields_of_record(indent: int) -> str:
     (`AwkState.plain`) is split inline, AwkState.split's first case without its call."""
     lines = ("fields = st.fields",
              "if fields is None:",
-             "    fields = st.fields = st.record.split() if st.plain else st.split()")
+             "    fields = st.fields = st.record.split(None, st.limit) if st.plain else "
+             "st.split()")
     return "\n".join(" " * indent + line for line in lines)
 
 

@@ -626,3 +626,14 @@ AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
         y2 = y
     {relation_chain("x", "y2", 4)}
     """)
+
+
+@AWK.function("AwkSplitLimit", operands="limit:COUNT", effect="--",
+              formula="records split into at most limit + 1 fields from here on (the "
+                      "program reads no field past $limit, nor NF)")
+def _split_limit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
+    limit, = operands
+
+    def split_limit() -> None:
+        state_of(vm).limit = limit
+    return split_limit

@@ -89,6 +89,10 @@ class AwkState:
         self.record_val: Any = ""
         self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
+        #: The most splits of a record (-1: no limit): a program that reads no field past
+        #: $k, nor NF, and assigns none (`compiler.field_limit`) has its records split
+        #: into k + 1 pieces at most, the last holding the rest of the record
+        self.limit = -1
         self.record_stale = False  # fields changed: $0 needs rebuilding
         #: FS is " " and $0 is known to hold no blank but space, tab and newline (the
         #: record reader's `plain`), so str.split() is its field split; set per block of
@@ -150,9 +154,10 @@ class AwkState:
             text = self.record
             fs = self.fs
             if fs == " " and (self.plain or text.isprintable()):
-                fields = text.split()  # the default FS on a line of printable text
+                fields = text.split(None, self.limit)  # the default FS, printable text
             elif len(fs) == 1 and fs != " " and self.rs != "":
-                fields = text.split(fs) if text else []  # one character, outside paragraphs
+                # one character, outside paragraphs
+                fields = text.split(fs, self.limit) if text else []
             else:
                 fields = split_record(text, self.fs, paragraph=self.rs == "")
             self.fields = fields
