@@ -154,3 +154,12 @@ def test_split_limit_agrees(program: str, fs: list[str]) -> None:
     got = run([*fs, program], text)
     full = run([*fs, program.replace("{ print", "{ n = NF; print")], text)
     assert got == full
+
+
+@pytest.mark.parametrize("fs", [[], ["-F", ","]])
+def test_numbers_of_fields_in_unclean_blocks(fs: list[str]) -> None:
+    sep = "," if fs else " "
+    rows = ["1_0", "+nan", "inf", "0x1A", "\xa012", "1e3", " 7", "2 "]
+    text = "".join(f"{r}{sep}{r}\n" for r in rows) + TEXT.replace(" ", sep)
+    got = run([*fs, '{ print $1 + 0, ($1 < 5), ($1 == "1e3") }'], text)[1].splitlines()
+    assert got[:6] == ["1 1 0", "+nan 0 0", "0 0 0", "0 1 0", "0 0 0", "1000 0 1"]

@@ -470,7 +470,8 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
             if t is str:
                 try:
                     x = float(f)
-                    if not (x - x == 0.0 and f.isascii() and "_" not in f):
+                    if not (x - x == 0.0
+                            and (st.clean or f.isascii() and "_" not in f)):
                         x = str_to_num(f)
                 except ValueError:
                     x = str_to_num(f)

@@ -609,7 +609,8 @@ AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
             if type(f) is str and f and f[0] in NUMBER_START and not st.literal:
                 try:
                     x = float(f)
-                    if not (x - x == 0.0 and f.isascii() and "_" not in f):
+                    if not (x - x == 0.0
+                            and (st.clean or f.isascii() and "_" not in f)):
                         x = None
                 except ValueError:
                     x = None

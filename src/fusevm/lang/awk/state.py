@@ -98,6 +98,10 @@ class AwkState:
         #: record reader's `plain`), so str.split() is its field split; set per block of
         #: input, and cleared by anything that changes $0, a field or FS
         self.plain = False
+        #: Every string in the field list is a piece of a block of input that is ASCII
+        #: without an underscore (the record reader's `clean`): float() of one reads it
+        #: as awk does when the result is finite. Cleared like `plain`.
+        self.clean = False
         #: The main input's remaining lines of its current block while each is simply
         #: the next record (RS is a newline) and the record before it left nothing to
         #: reset but $0, its value and its fields (and NR and FNR to count); NO_LINES
@@ -143,7 +147,7 @@ class AwkState:
         self.record_val = None
         self.fields = None
         self.record_stale = False
-        self.plain = False
+        self.plain = self.clean = False
         self.nf_val = None
         self.lines = NO_LINES
 
@@ -216,7 +220,7 @@ class AwkState:
             self.record_val = value
             return
         fields = self.split()
-        self.plain = False  # (an assigned string is not clean input)
+        self.plain = self.clean = False  # (an assigned string is not clean input)
         self.lines = NO_LINES
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))

@@ -107,7 +107,7 @@ class Streams:
         of the input."""
         st = self.state
         main = self.main
-        plain = False
+        plain = clean = False
         if main is None:
             rec = None
         elif main.only_lines and st.rs == "\n":
@@ -115,11 +115,12 @@ class Streams:
             if rec is None:
                 rec = main.read_record("\n")  # the next block, or the end of this file
             plain = main.plain
+            clean = main.clean
         else:
             rec = main.read_record(st.rs)
         if rec is None:
             rec = self.next_main()  # the next file, or the end of the input
-            plain = False
+            plain = clean = False
         if rec is None:
             st.lines = NO_LINES
             return False
@@ -130,6 +131,7 @@ class Streams:
         if st.literal:
             st.literal = set()
         st.plain = plain and st.fs == " "
+        st.clean = clean
         main = self.main
         if main is not None and main.only_lines and st.rs == "\n":
             st.lines = main.lines
