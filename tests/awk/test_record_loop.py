@@ -163,3 +163,26 @@ def test_numbers_of_fields_in_unclean_blocks(fs: list[str]) -> None:
     text = "".join(f"{r}{sep}{r}\n" for r in rows) + TEXT.replace(" ", sep)
     got = run([*fs, '{ print $1 + 0, ($1 < 5), ($1 == "1e3") }'], text)[1].splitlines()
     assert got[:6] == ["1 1 0", "+nan 0 0", "0 0 0", "0 1 0", "0 0 0", "1000 0 1"]
+
+
+@pytest.mark.parametrize(("program", "rewrites"), [
+    ("{ print $2 }", False),
+    ('{ gsub(/a/, "b") }', True),
+    ('{ sub(/a/, "b", x) }', False),
+    ('{ sub(/a/, "b", $2) }', True),
+    ("{ $2 = 1 }", True),
+    ("{ $1++ }", True),
+    ("{ getline }", True),
+    ("{ getline x }", False),
+    ('{ "cmd" | getline }', True),
+    ("{ NF = 2 }", False),  # (an NF assignment sends the next record the long way)
+])
+def test_programs_that_rewrite_records(program: str, rewrites: bool) -> None:
+    from fusevm.lang.awk.compiler import Compiler
+    from fusevm.lang.awk.parser import parse
+    assert Compiler(parse(program)).rewrites_records() is rewrites
+
+
+def test_gsub_on_every_record_across_blocks() -> None:
+    got = awk('{ n += gsub(/w/, "W"); print $4 }', TEXT).splitlines()
+    assert got == [f"W{i % 3}" for i in range(len(LINES))]

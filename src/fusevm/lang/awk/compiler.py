@@ -4,7 +4,7 @@ Layout of a compiled program (root code first, functions after it):
 
     AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; [AwkSplitLimit k]; range flags = false
     BEGIN bodies
-    @loop: AwkNextRecord count; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
+    @loop: AwkNextRecord mode; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
     (AwkNextCandidate instead when every rule is a regex needing some literal text)
     @end: AwkEnterEnd; END bodies; Return
     function bodies: prologue pops the arguments into slots, body, AwkUninit; ReturnValue
@@ -73,7 +73,8 @@ class Compiler(ExprCompiler):
             b.bind(self.loop_label)
             needs = self.record_filter()
             if needs is None:
-                b.emit(AWK["AwkNextRecord"], 1 if self.counts_records() else 0)
+                b.emit(AWK["AwkNextRecord"], (1 if self.counts_records() else 0)
+                       | (2 if self.rewrites_records() else 0))
             else:
                 b.emit(AWK["AwkNextCandidate"], b.add_constant(list(needs)))
             b.emit(Op.JumpIfFalse, self.end_label)
@@ -146,6 +147,25 @@ class Compiler(ExprCompiler):
                 return 0
             stack.extend(children(n))
         return limit
+
+    def rewrites_records(self) -> bool:
+        """Whether the program may replace $0 or assign a field (so on any record): then
+        the record loop resets what that changes on every record, instead of each such
+        change sending the next record the long way (`AwkState.keeps_lines`)."""
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            target: object = False
+            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+                target = n.target
+            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
+                target = n.args[2] if len(n.args) > 2 else None
+            while isinstance(target, ast.Group):
+                target = target.expr
+            if target is None or isinstance(target, ast.Field):
+                return True
+            stack.extend(children(n))
+        return False
 
     def counts_records(self) -> bool:
         """Whether the program names NR or FNR anywhere: only then need the record loop

@@ -167,22 +167,33 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 # The next line of the current block is the next record (`AwkState.lines`): $0 and its
 # fields are all there is to reset, and NR and FNR to count when the program can see them
-# (`count`: the compiler knows); anything else goes the long way (`Streams.next_record`).
-AWK.body("AwkNextRecord", operands="count:U8", effect="-- b",
-         formula="b = read the next main-input record (NR and FNR counted unless count "
-                 "is 0 and the record comes straight from the current block)",
-         flags=IO, names={"next": next}, results={"b": bool}, source="""
+# (mode bit 0: the compiler knows); a program that may replace $0 or assign a field resets
+# what those change on every record (bit 1), so that they need not send the next record
+# the long way (`AwkState.keeps_lines`); anything else goes that way
+# (`Streams.next_record`).
+AWK.body("AwkNextRecord", operands="mode:U8", effect="-- b",
+         formula="b = read the next main-input record (mode bit 0: count NR and FNR; "
+                 "bit 1: the program may change $0 or its fields)",
+         flags=IO, names={"next": next, "set": set}, results={"b": bool}, source="""
     st = host["awk"]
     rec = next(st.lines, None)
     if rec is None:
         b = host["awk.io"].next_record()
+        if mode & 2:
+            st.keeps_lines = True
     else:
-        if count:
+        if mode & 1:
             st.nr += 1
             st.fnr += 1
         st.record = rec
         st.record_val = None
         st.fields = None
+        if mode & 2:
+            st.record_stale = False
+            st.plain = st.block_plain
+            st.clean = st.block_clean
+            if st.literal:
+                st.literal = set()
         b = True
     """)
 

@@ -12,7 +12,8 @@ The record loop's next record is the next of `lines` while nothing else needs do
 between two records (`Streams.next_record` sets it; see `AwkState.lines`): anything that
 leaves state a plain next record would not reset (an assigned field, NF, NR or FNR, a
 special variable, a new `$0`) sets it to `NO_LINES`, so the next record goes the long
-way, which resets everything.
+way, which resets everything. A program that may change `$0` or a field on any record
+has its loop reset those on every record instead (`keeps_lines`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ class AwkState:
         #: reset but $0, its value and its fields (and NR and FNR to count); NO_LINES
         #: otherwise. The record loop takes the next record from here.
         self.lines: Any = NO_LINES
+        #: `plain` and `clean` of the block `lines` comes from
+        self.block_plain = self.block_clean = False
+        #: The record loop resets a new $0's flags and the fields' on every record (the
+        #: program may change them on any): changing them leaves `lines` alone
+        self.keeps_lines = False
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
         self.nr_val: Any = None
@@ -149,7 +155,8 @@ class AwkState:
         self.record_stale = False
         self.plain = self.clean = False
         self.nf_val = None
-        self.lines = NO_LINES
+        if not self.keeps_lines:
+            self.lines = NO_LINES
 
     def split(self) -> list[Any]:
         """The field list, splitting $0 now if it has not been split."""
@@ -221,7 +228,8 @@ class AwkState:
             return
         fields = self.split()
         self.plain = self.clean = False  # (an assigned string is not clean input)
-        self.lines = NO_LINES
+        if not self.keeps_lines:
+            self.lines = NO_LINES
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
             self.nf_val = None

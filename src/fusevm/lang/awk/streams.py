@@ -126,15 +126,20 @@ class Streams:
             return False
         st.nr += 1
         st.fnr += 1
+        # everything set_record resets, written out: a program that changes $0 on every
+        # record (gsub) comes this way every time
         st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
+        st.record = rec
+        st.record_val = None
+        st.fields = None
+        st.record_stale = False
         if st.literal:
             st.literal = set()
-        st.plain = plain and st.fs == " "
-        st.clean = clean
+        st.plain = st.block_plain = plain and st.fs == " "
+        st.clean = st.block_clean = clean
         main = self.main
-        if main is not None and main.only_lines and st.rs == "\n":
-            st.lines = main.lines
+        st.lines = main.lines if main is not None and main.only_lines and st.rs == "\n" \
+            else NO_LINES
         return True
 
     def next_main(self) -> str | None:
