@@ -14,6 +14,8 @@ root ip) or takes an operand-sized run of values; those are step factories
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
     NUMBER_START,
@@ -602,14 +604,14 @@ AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uni
     """)
 
 
-@AWK.function("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
-def _aset(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], Any]:
-    def aset(arr: Any, k: Any, v: Any) -> Any:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        _array(arr)[k] = v
-        return v
-    return aset
+AWK.body("AwkASet", effect="arr key v -- r", formula="arr[key] = v; r = v",
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    arr[k] = v
+    r = v
+    """)
 
 
 @AWK.function("AwkAOp", operands="op:U8", effect="arr key v -- r",
@@ -675,7 +677,8 @@ def _delete_all(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], None]:
 
 def _snapshot(arr: Any) -> Any:
     a = _array(arr)
-    return iter([(k, a) for k in list(a)])
+    # (zip hands back the same pair each time once the loop has let go of it)
+    return zip(list(a), repeat(a))
 
 
 @AWK.function("AwkForIn", effect="arr -- it",
@@ -684,17 +687,20 @@ def _for_in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
     return _snapshot
 
 
-def _next_key(it: Any) -> tuple[Any, bool]:
-    for k, arr in it:
-        if k in arr:
-            return k, True
-    return UNINIT, False
-
-
-@AWK.function("AwkForNext", effect="it -- key b",
-              formula="b = there is a next key still in the array; key = it (uninit when done)")
-def _for_next(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], tuple[Any, bool]]:
-    return _next_key
+# the next key of the snapshot still in its array (one deleted since is passed over)
+AWK.body("AwkForNext", effect="it -- key b",
+         formula="b = there is a next key still in the array; key = it (uninit when done)",
+         names={"UNINIT": UNINIT}, results={"b": bool}, source="""
+    found = UNINIT
+    more = False
+    for k, a in it:
+        if k in a:
+            found = k
+            more = True
+            break
+    key = found
+    b = more
+    """)
 
 
 def _length(arr: Any) -> float:
