@@ -186,3 +186,12 @@ def test_programs_that_rewrite_records(program: str, rewrites: bool) -> None:
 def test_gsub_on_every_record_across_blocks() -> None:
     got = awk('{ n += gsub(/w/, "W"); print $4 }', TEXT).splitlines()
     assert got == [f"W{i % 3}" for i in range(len(LINES))]
+
+
+@pytest.mark.parametrize("fs", [",", "\t", "a"])
+def test_one_character_fs_split_inline(fs: str) -> None:
+    text = TEXT.replace(" ", fs) + "\n" + fs + "x\n"
+    got = run(["-F", fs, "{ print NF, $2; s += $3 } END { print s }"], text)[1].splitlines()
+    assert got[0] == f"4 {LINES[0].split()[1]}"
+    assert got[-3:-1] == ["0 ", "2 x"]
+    assert got[-1] == str(sum(i % 7 for i in range(len(LINES))))

@@ -411,12 +411,12 @@ def _match_dyn(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]
 
 def fields_of_record(indent: int) -> str:
     """The statements a field op starts with, indented by `indent`: `fields` = the
-    record's field list, split now if it is not yet. A record from a clean block
-    (`AwkState.plain`) is split inline, AwkState.split's first case without its call."""
+    record's field list, split now if it is not yet. A record `AwkState.plain` says
+    str.split() splits is split inline, AwkState.split's first cases without its call."""
     lines = ("fields = st.fields",
              "if fields is None:",
-             "    fields = st.fields = st.record.split(None, st.limit) if st.plain else "
-             "st.split()")
+             "    fields = st.fields = st.record.split(st.sep, st.limit) "
+             "if st.plain and st.record else st.split()")
     return "\n".join(" " * indent + line for line in lines)
 
 

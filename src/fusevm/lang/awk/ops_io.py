@@ -587,7 +587,7 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
         st.set_record(rec)
         if st.literal:
             st.literal = set()
-        st.plain = plain and st.fs == " "
+        st.plain = st.split_plainly(plain)
         return True
     return next_candidate
 

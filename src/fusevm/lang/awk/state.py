@@ -95,10 +95,12 @@ class AwkState:
         #: into k + 1 pieces at most, the last holding the rest of the record
         self.limit = -1
         self.record_stale = False  # fields changed: $0 needs rebuilding
-        #: FS is " " and $0 is known to hold no blank but space, tab and newline (the
-        #: record reader's `plain`), so str.split() is its field split; set per block of
-        #: input, and cleared by anything that changes $0, a field or FS
+        #: `record.split(sep, limit)` is the field split of a non-empty $0: FS is one
+        #: character other than " " (outside paragraph mode), or FS is " " and $0 holds
+        #: no blank but space, tab and newline (the record reader's `plain`); set per
+        #: block of input, and cleared by anything that changes $0, a field or FS
         self.plain = False
+        self.sep: str | None = None  # (for a `plain` split: None for FS " ")
         #: Every string in the field list is a piece of a block of input that is ASCII
         #: without an underscore (the record reader's `clean`): float() of one reads it
         #: as awk does when the result is finite. Cleared like `plain`.
@@ -157,6 +159,19 @@ class AwkState:
         self.nf_val = None
         if not self.keeps_lines:
             self.lines = NO_LINES
+
+    def split_plainly(self, block_plain: bool) -> bool:
+        """Whether the records of a block of input split by `str.split(self.sep)` (the
+        block's `plain` says whether it holds blanks FS " " does not split on), with
+        `sep` set for the current FS."""
+        fs = self.fs
+        if fs == " ":
+            self.sep = None
+            return block_plain
+        if len(fs) == 1 and self.rs != "":
+            self.sep = fs
+            return True
+        return False
 
     def split(self) -> list[Any]:
         """The field list, splitting $0 now if it has not been split."""

@@ -135,7 +135,7 @@ class Streams:
         st.record_stale = False
         if st.literal:
             st.literal = set()
-        st.plain = st.block_plain = plain and st.fs == " "
+        st.plain = st.block_plain = st.split_plainly(plain)
         st.clean = st.block_clean = clean
         main = self.main
         st.lines = main.lines if main is not None and main.only_lines and st.rs == "\n" \
