@@ -14,8 +14,8 @@ table gives each figure net of that awk's own start-up (its `BEGIN { }` row, mea
 first), the per-record work the ratios of the first table hide behind a Python
 interpreter's start-up. No target is asserted: the numbers are a report. `--before SRC`
 adds a column for another fusevm source tree (say, an older commit's `src` from
-`git archive`), run in the same rounds. Run `python -m compileall -q src/fusevm` first (with PYTHONDONTWRITEBYTECODE set,
-start-up otherwise compiles the package every run).
+`git archive`), run in the same rounds. Run `python -m compileall -q src/fusevm` first
+(with PYTHONDONTWRITEBYTECODE set, start-up otherwise compiles the package every run).
 """
 
 from __future__ import annotations
