@@ -195,3 +195,23 @@ def test_one_character_fs_split_inline(fs: str) -> None:
     assert got[0] == f"4 {LINES[0].split()[1]}"
     assert got[-3:-1] == ["0 ", "2 x"]
     assert got[-1] == str(sum(i % 7 for i in range(len(LINES))))
+
+
+@pytest.mark.parametrize(("program", "fixed"), [
+    ("{ print NR, FNR, NF }", {"NR", "FNR", "NF"}),
+    ("{ NF = 2 }", {"NR", "FNR"}),
+    ("{ NR++ }", {"FNR", "NF"}),
+    ('{ sub(/a/, "b", FNR) }', {"NR", "NF"}),
+    ("{ getline NF }", {"NR", "FNR"}),
+    ("{ for (NR in a) ; }", {"FNR", "NF"}),
+    ('BEGIN { ARGV[1] = "NR=3" }', set()),
+])
+def test_counts_a_program_never_assigns(program: str, fixed: set[str]) -> None:
+    from fusevm.lang.awk.compiler import fixed_counts
+    from fusevm.lang.awk.parser import parse
+    assert fixed_counts(parse(program)) == fixed
+
+
+def test_counts_assigned_from_the_command_line_stay_as_given() -> None:
+    assert run(["{ print NR, NF }", "NR=x", "-"], "a b\n") == (0, "1 2\n", "")
+    assert run(["-v", "NF=3", "BEGIN { print NF }"]) == (0, "3\n", "")

@@ -20,7 +20,7 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler
-from fusevm.lang.awk.infer import children, infer, numeric_globals
+from fusevm.lang.awk.infer import children, infer, numeric_globals, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
@@ -43,6 +43,7 @@ class Compiler(ExprCompiler):
         self.ranges = 0
         self.hidden_globals: list[str] = []
         self._reachable: set[str] | None = None
+        self.fixed_counts = fixed_counts(program) - assigned
 
     # -- program --------------------------------------------------------------------
 
@@ -389,6 +390,31 @@ class Compiler(ExprCompiler):
             self.expr(redirect.target)
             b.emit(AWK["AwkPrintfTo" if formatted else "AwkPrintTo"], len(args),
                    MODE_CODES[redirect.mode])
+
+
+def fixed_counts(program: ast.Program) -> frozenset[str]:
+    """Those of NR, FNR and NF the program never assigns (by `=`, `++`, getline, sub or
+    gsub, or as a for-in variable; -v and operands are the caller's to add): each always
+    reads as the number awk keeps."""
+    if writes_argv(program):
+        return frozenset()  # (an operand it puts there may assign any of them)
+    counts = {"NR", "FNR", "NF"}
+    stack: list[object] = [program]
+    while stack:
+        n = stack.pop()
+        target: object = None
+        if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+            target = n.target
+        elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
+            target = n.args[2]
+        elif isinstance(n, ast.ForIn):
+            counts.discard(n.var)
+        while isinstance(target, ast.Group):
+            target = target.expr
+        if isinstance(target, ast.Var):
+            counts.discard(target.name)
+        stack.extend(children(n))
+    return frozenset(counts)
 
 
 def called_functions(node: object) -> set[str]:

@@ -47,6 +47,8 @@ class ExprCompiler:
         #: assigned at the point being compiled (reads of these need no AwkNum).
         self.numeric: set[str] = set()
         self.defined: set[str] = set()
+        #: NR, FNR and NF when the program never assigns them (the compiler says)
+        self.fixed_counts: frozenset[str] = frozenset()
         self._pool: dict[str, int] = {}
         self._overflow: list[str] | None = None
         self._overflow_index: dict[str, int] = {}
@@ -106,6 +108,9 @@ class ExprCompiler:
             return "any"
         k = SPECIAL_INDEX.get(name)
         if k is not None:
+            if name in self.fixed_counts:
+                b.emit(AWK["AwkCountNum"], k)
+                return "num"
             b.emit(AWK["AwkSpecial"], k)
             return "num" if name in _NUM_SPECIALS else "any"
         if name in self.defined:

@@ -15,6 +15,7 @@ from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.extension import lower_extension
 from fusevm.jit.lower.cx import Cx, Val
 from fusevm.jit.trace.ir import register_entry_read, register_global_read
+import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkCountNum, registered below
 from fusevm.lang.awk.ops import AWK
 
 _NUMERIC = (SlotKind.INT, SlotKind.FLOAT, SlotKind.BOOL)
@@ -93,3 +94,4 @@ def _fmod(cx: Cx, a: Val, b: Val) -> Val:
 register_global_read(AWK["AwkVarNum"].id, encode(AWK["AwkNum"], ()))
 register_entry_read(AWK["AwkFieldNum"].id)
 register_entry_read(AWK["AwkSpecial"].id)
+register_entry_read(AWK["AwkCountNum"].id)

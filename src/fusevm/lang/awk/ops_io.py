@@ -37,7 +37,7 @@ from fusevm.lang.awk.runtime import (
     toupper,
 )
 from fusevm.lang.awk.runtime import match as re_match
-from fusevm.lang.awk.state import AwkFatal, AwkState, key_of
+from fusevm.lang.awk.state import NF, NR, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams, broken_pipe
 from fusevm.ops import F
 
@@ -638,3 +638,19 @@ def _split_limit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
     def split_limit() -> None:
         state_of(vm).limit = limit
     return split_limit
+
+
+# NR, FNR or NF of a program that never assigns it (`compiler.fixed_counts`): always the
+# number awk keeps, so a Float the code after it need not test
+AWK.body("AwkCountNum", operands="k:U8", effect="-- v",
+         formula="v = NR, FNR or NF (special variable k) of a program that never assigns it",
+         results={"v": float}, source=f"""
+    st = host["awk"]
+    if k == {NF}:
+{fields_of_record(8)}
+        v = float(len(fields))
+    elif k == {NR}:
+        v = float(st.nr)
+    else:
+        v = float(st.fnr)
+    """)
