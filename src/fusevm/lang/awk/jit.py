@@ -10,12 +10,12 @@ assignment, getline, the next record), so a trace reads them once on entry.
 
 from __future__ import annotations
 
+import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkCountNum, registered below
 from fusevm.instr import Decoded, encode
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.extension import lower_extension
 from fusevm.jit.lower.cx import Cx, Val
 from fusevm.jit.trace.ir import register_entry_read, register_global_read
-import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkCountNum, registered below
 from fusevm.lang.awk.ops import AWK
 
 _NUMERIC = (SlotKind.INT, SlotKind.FLOAT, SlotKind.BOOL)
