@@ -85,9 +85,10 @@ def check_known(spec: OpSpec, read: set[str], known: set[str]) -> None:
 class ExtBody:
     """One extension op's statements and what the generators need to know about them.
 
-    The statements are parsed and checked the first time a VM binds the op or the
-    baseline writes it (`check`), not when the set is declared: a frontend's start-up
-    pays nothing for them (tests check every body of every set)."""
+    The statements are parsed and checked the first time the baseline writes them
+    (`check`), not when the set is declared nor when the interpreter binds them (which
+    compiles them without a tree): a frontend's start-up pays nothing for them (tests
+    check every body of every set)."""
 
     __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "results",
                  "_facts", "_tree", "_make")
@@ -151,14 +152,26 @@ class ExtBody:
         return self._tree
 
     def function_source(self) -> str:
-        """`make(vm, operands) -> fn`: the interpreter's function for one instruction."""
+        """`make(vm, operands) -> fn`: the interpreter's function for one instruction.
+
+        Made without a syntax tree (a short run that binds a body on a cold code cache
+        need not load `ast`): the per-VM names are those the compiled statements name
+        anywhere, a superset of what they read, and binding an unread one is harmless."""
+        import textwrap
+        source = textwrap.dedent(self.text).strip("\n")
+        named: set[str] = set()
+        codes = [compile(source, f"<body {self.spec.name}>", "exec")]
+        while codes:
+            code = codes.pop()
+            named.update(code.co_names)
+            codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
         lines = ["def make(vm, operands):"]
-        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(self.uses)]
+        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(named & set(PER_VM))]
         if self.operands:
             lines.append(f"    {', '.join(self.operands)}, = operands")
         lines.append(f"    def fn({', '.join(self.inputs)}):")
         lines += ["        " + line if line.strip() else line
-                  for line in self.source.splitlines()]
+                  for line in source.splitlines()]
         if len(self.outputs) == 1:
             lines.append(f"        return {self.outputs[0]}")
         elif self.outputs:
