@@ -113,12 +113,8 @@ class ExprCompiler:
                 return "num"
             b.emit(AWK["AwkSpecial"], k)
             return "num" if name in _NUM_SPECIALS else "any"
-        if name in self.defined:
-            # a Float: read by the op that says so, so code after it needs no type test
-            b.emit(AWK["AwkVarNum"], b.add_name(name))
-            return "num"
         b.emit(Op.GetVar, b.add_name(name))
-        return "any"
+        return "num" if name in self.defined else "any"
 
     def store_var(self, name: str, keep: bool) -> None:
         """Store the top of the stack into a scalar; with keep, the value stays."""
@@ -180,7 +176,10 @@ class ExprCompiler:
         """Push a plain global as a Float in one op; False (nothing emitted) otherwise."""
         if name in self.params or name in SPECIAL_INDEX or self.is_array(name):
             return False
-        self.b.emit(AWK["AwkVarNum"], self.b.add_name(name))
+        if name in self.defined:
+            self.b.emit(Op.GetVar, self.b.add_name(name))
+        else:
+            self.b.emit(AWK["AwkVarNum"], self.b.add_name(name))
         return True
 
     def expr_void(self, e: ast.Expr) -> None:
