@@ -9,11 +9,13 @@ workload, and a key/price table for the two-file join), runs each workload under
 checks that every awk printed the same output (word counts are compared sorted), and prints
 a table of CPU times (user + system of the child process, from its rusage) and our ratio
 to each. The awks are run interleaved (fusevm, gawk, mawk, fusevm, ...) and each figure
-is the median of `--runs` runs, so a busy machine slows every column alike. No target is
-asserted: the numbers are a report. `--before SRC` adds a column for another fusevm
-source tree (say, an older commit's `src` from `git archive`), run in the same rounds.
-Run `python -m compileall -q src/fusevm` first (with PYTHONDONTWRITEBYTECODE set,
-start-up otherwise compiles the package every run).
+is the median of `--runs` runs, so a busy machine slows every column alike. A second
+table gives each figure net of that awk's own start-up (its `BEGIN { }` row, measured
+first), the per-record work the ratios of the first table hide behind a Python
+interpreter's start-up. No target is asserted: the numbers are a report. `--before SRC`
+adds a column for another fusevm source tree (say, an older commit's `src` from
+`git archive`), run in the same rounds. Run `python -m compileall -q src/fusevm` first
+(with PYTHONDONTWRITEBYTECODE set, start-up otherwise compiles the package every run).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
@@ -50,9 +53,10 @@ WORKLOADS: dict[str, tuple[list[str], list[str], bool]] = {
               "END { print n, s }"], ["prices", "data"], False),
     "begin-loop": (["BEGIN { for (i = 0; i < 2000000; i++) s += i * 2; print s }"], [],
                    False),
-    # what every row above includes: subtract it for a figure net of start-up
-    "start-up": (["BEGIN { }"], [], False),
 }
+#: What every workload includes; measured first, and subtracted for the net table.
+START_UP: Final = "start-up"
+WORKLOADS = {START_UP: (["BEGIN { }"], [], False), **WORKLOADS}
 
 
 def generate(directory: Path, lines: int) -> dict[str, Path]:
@@ -128,8 +132,9 @@ def main() -> int:
         print(header)
         print("-" * len(header))
         out = Path(tmp) / "out"
+        medians: dict[str, dict[str, float]] = {}
         for name, (program, reads, sort) in WORKLOADS.items():
-            if args.only and name not in args.only:
+            if args.only and name not in args.only and name != START_UP:
                 continue
             times: dict[str, list[float]] = {impl: [] for impl in impls}
             outputs: dict[str, str] = {}
@@ -137,7 +142,8 @@ def main() -> int:
                 for impl, (cmd, src) in impls.items():
                     times[impl].append(run(cmd, src, program, [paths[r] for r in reads], out))
                     outputs[impl] = digest(out, sort)
-            median = {impl: statistics.median(ts) for impl, ts in times.items()}
+            median = medians[name] = {impl: statistics.median(ts)
+                                      for impl, ts in times.items()}
             differ = [n for n, o in outputs.items() if o != outputs["fusevm"]]
             row = f"{name:<16} {median['fusevm']:>8.2f}s"
             for n in others:
@@ -145,6 +151,19 @@ def main() -> int:
             # e.g. mawk prints large integral sums as 4e+12 where the others print digits
             print(row + (f"   (output differs from: {', '.join(differ)})" if differ else ""),
                   flush=True)
+    print()
+    print("net of each awk's start-up (the start-up row subtracted)")
+    print(header)
+    print("-" * len(header))
+    base = medians[START_UP]
+    for name, median in medians.items():
+        if name == START_UP:
+            continue
+        net = {impl: max(t - base[impl], 0.0) for impl, t in median.items()}
+        row = f"{name:<16} {net['fusevm']:>8.2f}s"
+        for n in others:
+            row += f" {net[n]:>11.2f}s {net['fusevm'] / max(net[n], 1e-2):>6.1f}x"
+        print(row)
     return 0
 
 

@@ -75,8 +75,11 @@ def test_field_subscripts_skip_the_strnum() -> None:
 
 
 def test_comparisons_use_strnum_op_unless_both_numeric() -> None:
-    assert "AwkCmp" in _names("{ print ($1 < 2) }")
+    assert "AwkCmp" in _names("{ print ($1 < x) }")
     assert "NumLt" in _names("BEGIN { print (1 + 1 < 3) }")
+    # a field against a number: one op, either way round
+    assert "AwkFieldCmp" in _names("{ print ($1 < 2) }")
+    assert "AwkFieldCmp" in _names("{ print (2 < $1) }")
 
 
 def test_functions_and_calls() -> None:

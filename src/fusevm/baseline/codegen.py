@@ -341,11 +341,13 @@ class _Gen:
             self.known[known[0]] = known[1]
 
     def after_function(self, d: Decoded, depth: int) -> None:
-        """After an extension op called as a function: what it wrote is not known."""
+        """After an extension op called as a function: what it wrote is not known but
+        for the types its body promises."""
         p, q = extbodies.arity(d)
         for local in stack_locals(depth - p, max(p, q)):
             self.known.pop(local, None)
             self.env.pop(local, None)
+        self.env.update(extbodies.result_types(d, stack_locals(depth - p, q)))
         self.bounds = {}  # (it may have changed the frame's slots)
 
     def emit_op(self, ip: int, following: int | None) -> None:

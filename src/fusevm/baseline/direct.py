@@ -401,7 +401,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
             d = an.decoded[ip]
             if d.ext is not None and inline(d):
                 consts.update(extbodies.constants(ip, d))
-                lines.append("    " + extbodies.binding(ip, d))
+                lines.extend("    " + line for line in extbodies.binding(ip, d).splitlines())
     # Which integer forms return integers: assume all do, keep what the code then shows
     # (a greatest fixpoint: each round can only drop functions).
     int_forms = _int_forms(chunk, cp, forms)

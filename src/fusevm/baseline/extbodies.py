@@ -50,6 +50,16 @@ def written(d: Decoded) -> ExtBody | None:
     return None if ext is None else ext.owner.bodies.get(ext.spec.number)
 
 
+def result_types(d: Decoded, outputs: list[str]) -> dict[str, type]:
+    """The exact types the op's body promises for the locals `outputs` it assigns (its
+    `results`); {} for any other op."""
+    b = written(d)
+    if b is None or not b.results:
+        return {}
+    return {local: b.results[item] for item, local in zip(b.outputs, outputs)
+            if item in b.results}
+
+
 def constants(ip: int, d: Decoded) -> dict[str, Any]:
     """The names op `ip`'s code needs in the generated module."""
     if (b := written(d)) is None:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Per-VM names a body may use, and how a VM provides each.
 PER_VM: Final = {"host": "vm.host_data", "globals_": "vm.globals"}
+#: The exact types a body may promise its outputs have (`ExtBody.results`).
+RESULT_TYPES: Final = (int, float, bool, str)
 #: The builtins an op body may call (an extension op's may also use `isinstance`).
 BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
 
@@ -83,18 +85,29 @@ def check_known(spec: OpSpec, read: set[str], known: set[str]) -> None:
 class ExtBody:
     """One extension op's statements and what the generators need to know about them.
 
-    The statements are parsed and checked the first time a VM binds the op or the
-    baseline writes it (`check`), not when the set is declared: a frontend's start-up
-    pays nothing for them (tests check every body of every set)."""
+    The statements are parsed and checked the first time the baseline writes them
+    (`check`), not when the set is declared nor when the interpreter binds them (which
+    compiles them without a tree): a frontend's start-up pays nothing for them (tests
+    check every body of every set)."""
 
-    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "_facts", "_tree",
-                 "_make")
+    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "results",
+                 "_facts", "_tree", "_make")
 
-    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any]) -> None:
+    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any],
+                 results: Mapping[str, type] | None = None) -> None:
         self.inputs, self.outputs, self.operands = item_names(spec)
         self.spec = spec
         self.text = source
         self.names = dict(names)
+        #: The exact type of each output named here, whatever the inputs (a promise the
+        #: set's tests check against the interpreter's function): the baseline's code
+        #: after the op relies on it (`fusevm.baseline.extbodies.result_types`).
+        self.results = dict(results or {})
+        wrong = {n: t for n, t in self.results.items()
+                 if n not in self.outputs or t not in RESULT_TYPES}
+        if wrong:
+            raise ValueError(f"{spec.name}: results {wrong} are not outputs of an exact "
+                             "type (int, float, bool, str)")
         self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
         self._tree: Any = None
         self._make: Callable[[Any, tuple[Any, ...]], Callable[..., Any]] | None = None
@@ -139,14 +152,26 @@ class ExtBody:
         return self._tree
 
     def function_source(self) -> str:
-        """`make(vm, operands) -> fn`: the interpreter's function for one instruction."""
+        """`make(vm, operands) -> fn`: the interpreter's function for one instruction.
+
+        Made without a syntax tree (a short run that binds a body on a cold code cache
+        need not load `ast`): the per-VM names are those the compiled statements name
+        anywhere, a superset of what they read, and binding an unread one is harmless."""
+        import textwrap
+        source = textwrap.dedent(self.text).strip("\n")
+        named: set[str] = set()
+        codes = [compile(source, f"<body {self.spec.name}>", "exec")]
+        while codes:
+            code = codes.pop()
+            named.update(code.co_names)
+            codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
         lines = ["def make(vm, operands):"]
-        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(self.uses)]
+        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(named & set(PER_VM))]
         if self.operands:
             lines.append(f"    {', '.join(self.operands)}, = operands")
         lines.append(f"    def fn({', '.join(self.inputs)}):")
         lines += ["        " + line if line.strip() else line
-                  for line in self.source.splitlines()]
+                  for line in source.splitlines()]
         if len(self.outputs) == 1:
             lines.append(f"        return {self.outputs[0]}")
         elif self.outputs:

@@ -236,13 +236,15 @@ class ExtensionSet:
 
     def body(self, name: str, *, source: str, names: Mapping[str, Any] | None = None,
              operands: str = "", effect: str = "--", formula: str = "", flags: F = F.NONE,
-             id: int | None = None) -> ExtOp:
+             id: int | None = None, results: Mapping[str, type] | None = None) -> ExtOp:
         """Declare an op written as statements (`fusevm.ops.extbody`): the interpreter runs
         them as a function of the op's stack values and the baseline tier writes them into
-        its code. `names` are the module-level values the statements call."""
+        its code. `names` are the module-level values the statements call; `results`
+        gives the exact type (int, float, bool or str) of outputs that always have it,
+        which the baseline's code after the op then relies on instead of testing."""
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
-        written = ExtBody(ext.spec, source, names or {})
+        written = ExtBody(ext.spec, source, names or {}, results or {})
         self.bind_function(name)(written.binder)
         self.bodies[ext.id] = written
         return ext

@@ -2,9 +2,9 @@
 
 Layout of a compiled program (root code first, functions after it):
 
-    AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; range flags = false
+    AwkInit names; AwkMark 0 @end; AwkMark 1 @loop; [AwkSplitLimit k]; range flags = false
     BEGIN bodies
-    @loop: AwkNextRecord; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
+    @loop: AwkNextRecord mode; JumpIfFalse @end; rules...; Jump @loop     (only with rules/END)
     (AwkNextMatch instead for one rule `/re/ {...}`, which it tests; AwkNextCandidate
     when every rule is a regex needing some literal text)
     @end: AwkEnterEnd; END bodies; Return
@@ -21,10 +21,13 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler
-from fusevm.lang.awk.infer import children, infer, numeric_globals
+from fusevm.lang.awk.infer import children, infer, numeric_globals, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
+
+#: The specials that count records.
+_COUNTS = frozenset({"NR", "FNR"})
 
 
 class Compiler(ExprCompiler):
@@ -41,6 +44,7 @@ class Compiler(ExprCompiler):
         self.ranges = 0
         self.hidden_globals: list[str] = []
         self._reachable: set[str] | None = None
+        self.fixed_counts = fixed_counts(program) - assigned
 
     # -- program --------------------------------------------------------------------
 
@@ -55,6 +59,9 @@ class Compiler(ExprCompiler):
         b.emit(AWK["AwkInit"], b.add_constant(names), line=1)
         b.emit(AWK["AwkMark"], 0, self.end_label)
         b.emit(AWK["AwkMark"], 1, self.loop_label)
+        limit = self.field_limit()
+        if limit:
+            b.emit(AWK["AwkSplitLimit"], limit)
         range_flags: list[str] = []
         for rule in prog.rules:
             if isinstance(rule, ast.RangePattern):
@@ -71,7 +78,8 @@ class Compiler(ExprCompiler):
             if matched is not None:
                 b.emit(AWK["AwkNextMatch"], self.const(matched))
             elif needs is None:
-                b.emit(AWK["AwkNextRecord"])
+                b.emit(AWK["AwkNextRecord"], (1 if self.counts_records() else 0)
+                       | (2 if self.rewrites_records() else 0))
             else:
                 b.emit(AWK["AwkNextCandidate"], b.add_constant(list(needs)))
             b.emit(Op.JumpIfFalse, self.end_label)
@@ -128,6 +136,67 @@ class Compiler(ExprCompiler):
         while isinstance(pattern, ast.Group):
             pattern = pattern.expr
         return pattern.regex.source if isinstance(pattern, ast.RecordMatch) else None
+
+    def field_limit(self) -> int:
+        """The highest field a program reads when every field it names is a constant `$k`
+        and it never names NF nor assigns a field: then a record need be split no further
+        than `$k` (a split into k + 1 pieces, the last one the rest). 0: split whole."""
+        limit = 0
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Var) and n.name == "NF":
+                return 0
+            if isinstance(n, ast.Field):
+                idx = n.index
+                while isinstance(idx, ast.Group):
+                    idx = idx.expr
+                if not (isinstance(idx, ast.Num) and idx.value == int(idx.value)
+                        and 0 <= idx.value < 65536):
+                    return 0
+                limit = max(limit, int(idx.value))
+            target: object = None
+            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+                target = n.target
+            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
+                target = n.args[2]
+            while isinstance(target, ast.Group):
+                target = target.expr
+            if isinstance(target, ast.Field):
+                return 0
+            stack.extend(children(n))
+        return limit
+
+    def rewrites_records(self) -> bool:
+        """Whether the program may replace $0 or assign a field (so on any record): then
+        the record loop resets what that changes on every record, instead of each such
+        change sending the next record the long way (`AwkState.keeps_lines`)."""
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            target: object = False
+            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+                target = n.target
+            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
+                target = n.args[2] if len(n.args) > 2 else None
+            while isinstance(target, ast.Group):
+                target = target.expr
+            if target is None or isinstance(target, ast.Field):
+                return True
+            stack.extend(children(n))
+        return False
+
+    def counts_records(self) -> bool:
+        """Whether the program names NR or FNR anywhere: only then need the record loop
+        count every record (a program that never names them cannot see them)."""
+        stack: list[object] = [self.program]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Var) and n.name in _COUNTS or \
+                    isinstance(n, ast.ForIn) and n.var in _COUNTS:
+                return True
+            stack.extend(children(n))
+        return False
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,
@@ -342,6 +411,31 @@ class Compiler(ExprCompiler):
             self.expr(redirect.target)
             b.emit(AWK["AwkPrintfTo" if formatted else "AwkPrintTo"], len(args),
                    MODE_CODES[redirect.mode])
+
+
+def fixed_counts(program: ast.Program) -> frozenset[str]:
+    """Those of NR, FNR and NF the program never assigns (by `=`, `++`, getline, sub or
+    gsub, or as a for-in variable; -v and operands are the caller's to add): each always
+    reads as the number awk keeps."""
+    if writes_argv(program):
+        return frozenset()  # (an operand it puts there may assign any of them)
+    counts = {"NR", "FNR", "NF"}
+    stack: list[object] = [program]
+    while stack:
+        n = stack.pop()
+        target: object = None
+        if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+            target = n.target
+        elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
+            target = n.args[2]
+        elif isinstance(n, ast.ForIn):
+            counts.discard(n.var)
+        while isinstance(target, ast.Group):
+            target = target.expr
+        if isinstance(target, ast.Var):
+            counts.discard(target.name)
+        stack.extend(children(n))
+    return frozenset(counts)
 
 
 def called_functions(node: object) -> set[str]:

@@ -23,6 +23,8 @@ from fusevm.lang.awk.state import SPECIAL_INDEX
 from fusevm.ops import Op
 
 _CORE_ARITH = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul}
+#: A relation with its operands swapped.
+_MIRRORED = {"<": ">", "<=": ">=", "==": "==", "!=": "!=", ">": "<", ">=": "<="}
 _CORE_CMP = {"<": Op.NumLt, "<=": Op.NumLe, "==": Op.NumEq, "!=": Op.NumNe, ">": Op.NumGt,
              ">=": Op.NumGe}
 _NUM_SPECIALS = frozenset({"NR", "FNR", "NF", "RSTART", "RLENGTH"})
@@ -46,6 +48,8 @@ class ExprCompiler:
         #: assigned at the point being compiled (reads of these need no AwkNum).
         self.numeric: set[str] = set()
         self.defined: set[str] = set()
+        #: NR, FNR and NF when the program never assigns them (the compiler says)
+        self.fixed_counts: frozenset[str] = frozenset()
         self._pool: dict[str, int] = {}
         self._overflow: list[str] | None = None
         self._overflow_index: dict[str, int] = {}
@@ -105,6 +109,9 @@ class ExprCompiler:
             return "any"
         k = SPECIAL_INDEX.get(name)
         if k is not None:
+            if name in self.fixed_counts:
+                b.emit(AWK["AwkCountNum"], k)
+                return "num"
             b.emit(AWK["AwkSpecial"], k)
             return "num" if name in _NUM_SPECIALS else "any"
         b.emit(Op.GetVar, b.add_name(name))
@@ -244,6 +251,8 @@ class ExprCompiler:
                     b.emit(AWK["AwkArith"], ARITH_CODES[node.op])
             return "num"
         if isinstance(e, ast.Compare):
+            if self.field_compare(e):
+                return "bool"
             lt = self.expr(e.left)
             rt = self.expr(e.right)
             if lt == "num" and rt == "num":
@@ -304,6 +313,22 @@ class ExprCompiler:
         if isinstance(e, ast.Getline):
             return self.getline(e)
         raise AwkSemanticError(f"cannot compile {type(e).__name__}", e.line)
+
+    def field_compare(self, e: ast.Compare) -> bool:
+        """`$k op number` (either way round) in one op, which makes no StrNum of the
+        field; False (nothing emitted) for any other comparison."""
+        left, right, op = _strip(e.left), _strip(e.right), e.op
+        if isinstance(left, ast.Num) and isinstance(right, ast.Field):
+            left, right, op = right, left, _MIRRORED[op]
+        if not (isinstance(left, ast.Field) and isinstance(right, ast.Num)):
+            return False
+        idx = _strip(left.index)
+        if not (isinstance(idx, ast.Num) and idx.value == int(idx.value)
+                and 0 <= idx.value < 65536):
+            return False
+        self.expr(right)
+        self.b.emit(AWK["AwkFieldCmp"], int(idx.value), CMP_CODES[op])
+        return True
 
     def field_key(self, e: ast.Field) -> None:
         """Push $index as an array subscript string."""

@@ -93,6 +93,10 @@ class RecordReader:
         #: non-ASCII ones), so str.split() is its default field split. Checked once per
         #: block, with C-speed scans, instead of once per record.
         self.plain = False
+        #: Every line `lines` holds is ASCII without an underscore, so where float()
+        #: reads a finite number in a piece of one, that is the number awk reads
+        #: (`values.str_to_num`): no per-field check of either.
+        self.clean = False
         self.only_lines = True
         self._partial = ""
         self._buf = ""
@@ -109,7 +113,9 @@ class RecordReader:
                 self._eof = True
                 break
             text = self._partial + data.decode("latin-1")
-            self.plain = text.isascii() and not any(c in text for c in _NOT_AWK_BLANKS)
+            ascii = text.isascii()
+            self.plain = ascii and not any(c in text for c in _NOT_AWK_BLANKS)
+            self.clean = ascii and "_" not in text
             lines = text.split("\n")
             self._partial = lines.pop()
             if lines:

@@ -10,6 +10,7 @@ assignment, getline, the next record), so a trace reads them once on entry.
 
 from __future__ import annotations
 
+import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkCountNum, registered below
 from fusevm.instr import Decoded, encode
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.extension import lower_extension
@@ -93,3 +94,4 @@ def _fmod(cx: Cx, a: Val, b: Val) -> Val:
 register_global_read(AWK["AwkVarNum"].id, encode(AWK["AwkNum"], ()))
 register_entry_read(AWK["AwkFieldNum"].id)
 register_entry_read(AWK["AwkSpecial"].id)
+register_entry_read(AWK["AwkCountNum"].id)

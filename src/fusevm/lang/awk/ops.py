@@ -14,7 +14,7 @@ root ip) or takes an operand-sized run of values; those are step factories
 
 from __future__ import annotations
 
-from _operator import eq, ge, gt, le, lt, ne  # (what operator.py re-exports, without it)
+from itertools import repeat
 
 from fusevm.interp.extapi import HALT, Step
 from fusevm.lang.awk.runtime import (
@@ -167,35 +167,35 @@ def _init(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-AWK.body("AwkNextRecord", effect="-- b", formula="b = read the next main-input record",
-         flags=IO, names={"next": next}, source="""
+# The next line of the current block is the next record (`AwkState.lines`): $0 and its
+# fields are all there is to reset, and NR and FNR to count when the program can see them
+# (mode bit 0: the compiler knows); a program that may replace $0 or assign a field resets
+# what those change on every record (bit 1), so that they need not send the next record
+# the long way (`AwkState.keeps_lines`); anything else goes that way
+# (`Streams.next_record`).
+AWK.body("AwkNextRecord", operands="mode:U8", effect="-- b",
+         formula="b = read the next main-input record (mode bit 0: count NR and FNR; "
+                 "bit 1: the program may change $0 or its fields)",
+         flags=IO, names={"next": next, "set": set}, results={"b": bool}, source="""
     st = host["awk"]
-    streams = host["awk.io"]
-    main = streams.main
-    plain = False
-    if main is None:
-        rec = None
-    elif main.only_lines and st.rs == "\\n":
-        rec = next(main.lines, None)
-        if rec is None:
-            rec = main.read_record("\\n")  # the next block, or the end of this file
-        plain = main.plain
-    else:
-        rec = main.read_record(st.rs)
+    rec = next(st.lines, None)
     if rec is None:
-        rec = streams.next_main()  # the next file, or the end of the input
-        plain = False
-    if rec is None:
-        b = False
+        b = host["awk.io"].next_record()
+        if mode & 2:
+            st.keeps_lines = True
     else:
-        st.nr += 1
-        st.fnr += 1
-        st.nr_val = st.fnr_val = st.nf_val = None
+        if mode & 1:
+            st.nr += 1
+            st.fnr += 1
         st.record = rec
         st.record_val = None
         st.fields = None
-        st.record_stale = False
-        st.plain = plain
+        if mode & 2:
+            st.record_stale = False
+            st.plain = st.block_plain
+            st.clean = st.block_clean
+            if st.literal:
+                st.literal = set()
         b = True
     """)
 
@@ -272,7 +272,7 @@ def _new_array(vm: Any, operands: tuple[Any, ...]) -> Callable[[], AwkArray]:
 
 
 AWK.body("AwkNum", effect="v -- n", formula="n = awk to-number of v (a Float)",
-         names={"num": num}, source="n = v if type(v) is float else num(v)")
+         names={"num": num}, results={"n": float}, source="n = v if type(v) is float else num(v)")
 
 
 @AWK.function("AwkTruth", effect="v -- b", formula="b = awk truth of v (strings by emptiness)")
@@ -289,23 +289,37 @@ def _not(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], bool]:
     return _falsity
 
 
-_RELATIONS: Final = (lt, le, eq, ne, gt, ge)
+def no_relation(op: int) -> bool:
+    raise AwkFatal(f"AwkCmp: no relation has the code {op}")
 
+
+def relation_chain(left: str, right: str, indent: int) -> str:
+    """`r = left OP right` for the relation the operand `op` codes, as statements indented
+    by `indent` (after the first line): the baseline keeps only the operand's branch
+    (`if 4 == 0:` folds), so a compare costs no call there."""
+    lines = [f"{'if' if code == 0 else 'elif'} op == {code}:\n    r = {left} {rel} {right}"
+             for rel, code in CMP_CODES.items()]
+    lines.append("else:\n    r = no_relation(op)")
+    return "\n".join(lines).replace("\n", "\n" + " " * indent)
 
 AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
          formula="r = a op b, numerically when both are numeric (strnum rules), else as "
                  "strings",
-         names={"RELATIONS": _RELATIONS, "StrNum": StrNum, "num": num}, source="""
+         names={"StrNum": StrNum, "num": num, "no_relation": no_relation},
+         results={"r": bool}, source=f"""
     ta = type(a)
     tb = type(b)
     if ta is float and tb is float:
-        r = RELATIONS[op](a, b)
+        x = a
+        y = b
     elif ta is not str and tb is not str:
-        r = RELATIONS[op](a if ta is float else a.num if ta is StrNum else num(a),
-                          b if tb is float else b.num if tb is StrNum else num(b))
+        x = a if ta is float else a.num if ta is StrNum else num(a)
+        y = b if tb is float else b.num if tb is StrNum else num(b)
     else:
         st = host["awk"]
-        r = RELATIONS[op](a if ta is str else st.str_of(a), b if tb is str else st.str_of(b))
+        x = a if ta is str else st.str_of(a)
+        y = b if tb is str else st.str_of(b)
+    {relation_chain("x", "y", 4)}
     """)
 
 
@@ -397,14 +411,12 @@ def _match_dyn(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any], bool]
 
 def fields_of_record(indent: int) -> str:
     """The statements a field op starts with, indented by `indent`: `fields` = the
-    record's field list, split now if it is not yet. A record from a clean block
-    (`AwkState.plain`) is split inline, AwkState.split's first case without its call."""
+    record's field list, split now if it is not yet. A record `AwkState.plain` says
+    str.split() splits is split inline, AwkState.split's first cases without its call."""
     lines = ("fields = st.fields",
              "if fields is None:",
-             "    if st.plain and st.fs == \" \" and not st.literal:",
-             "        fields = st.fields = st.record.split()",
-             "    else:",
-             "        fields = st.split()")
+             "    fields = st.fields = st.record.split(st.sep, st.limit) "
+             "if st.plain and st.record else st.split()")
     return "\n".join(" " * indent + line for line in lines)
 
 
@@ -461,7 +473,7 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
 # common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
          names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
-                "ValueError": ValueError}, source=f"""
+                "ValueError": ValueError}, results={"n": float}, source=f"""
     st = host["awk"]
     if index:
 {fields_of_record(8)}
@@ -471,7 +483,8 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
             if t is str:
                 try:
                     x = float(f)
-                    if not (x - x == 0.0 and f.isascii() and "_" not in f):
+                    if not (x - x == 0.0
+                            and (st.clean or f.isascii() and "_" not in f)):
                         x = str_to_num(f)
                 except ValueError:
                     x = str_to_num(f)
@@ -486,7 +499,7 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
 
 
 AWK.body("AwkVarNum", operands="name:NAME", effect="-- n", formula="n = num(globals[name])",
-         names={"num": num}, source="""
+         names={"num": num}, results={"n": float}, source="""
     g = globals_[name]
     n = g if type(g) is float else num(g)
     """)
@@ -591,14 +604,14 @@ AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uni
     """)
 
 
-@AWK.function("AwkASet", effect="arr key v -- v", formula="arr[key] = v")
-def _aset(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], Any]:
-    def aset(arr: Any, k: Any, v: Any) -> Any:
-        if type(k) is not str:
-            k = key_of(k, state_of(vm).convfmt)
-        _array(arr)[k] = v
-        return v
-    return aset
+AWK.body("AwkASet", effect="arr key v -- r", formula="arr[key] = v; r = v",
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    if type(arr) is not AwkArray:
+        array(arr)
+    arr[k] = v
+    r = v
+    """)
 
 
 @AWK.function("AwkAOp", operands="op:U8", effect="arr key v -- r",
@@ -620,7 +633,7 @@ def _aop(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], float]
 AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
          formula="++/-- on arr[key]: mode bit 0 postfix, bit 1 decrement",
          names={"StrNum": StrNum, "AwkArray": AwkArray, "key_of": key_of, "num": num,
-                "array": _array}, source="""
+                "array": _array}, results={"v": float}, source="""
     t = type(key)
     k = key if t is str else key.text if t is StrNum else key_of(key, host["awk"].convfmt)
     if type(arr) is not AwkArray:
@@ -635,7 +648,8 @@ AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
 
 
 AWK.body("AwkIn", effect="arr key -- b", formula="b = key in arr",
-         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
+         names={"AwkArray": AwkArray, "key_of": key_of, "array": _array},
+         results={"b": bool}, source="""
     k = key if type(key) is str else key_of(key, host["awk"].convfmt)
     if type(arr) is not AwkArray:
         array(arr)
@@ -663,7 +677,8 @@ def _delete_all(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], None]:
 
 def _snapshot(arr: Any) -> Any:
     a = _array(arr)
-    return iter([(k, a) for k in list(a)])
+    # (zip hands back the same pair each time once the loop has let go of it)
+    return zip(list(a), repeat(a))
 
 
 @AWK.function("AwkForIn", effect="arr -- it",
@@ -672,17 +687,20 @@ def _for_in(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], Any]:
     return _snapshot
 
 
-def _next_key(it: Any) -> tuple[Any, bool]:
-    for k, arr in it:
-        if k in arr:
-            return k, True
-    return UNINIT, False
-
-
-@AWK.function("AwkForNext", effect="it -- key b",
-              formula="b = there is a next key still in the array; key = it (uninit when done)")
-def _for_next(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], tuple[Any, bool]]:
-    return _next_key
+# the next key of the snapshot still in its array (one deleted since is passed over)
+AWK.body("AwkForNext", effect="it -- key b",
+         formula="b = there is a next key still in the array; key = it (uninit when done)",
+         names={"UNINIT": UNINIT}, results={"b": bool}, source="""
+    found = UNINIT
+    more = False
+    for k, a in it:
+        if k in a:
+            found = k
+            more = True
+            break
+    key = found
+    b = more
+    """)
 
 
 def _length(arr: Any) -> float:

@@ -16,13 +16,17 @@ from fusevm.lang.awk.ops import (
     _field_index,
     fields_of_record,
     io_of,
+    no_relation,
     num,
+    relation_chain,
     state_of,
 )
 from fusevm.lang.awk.regex import substituter
 from fusevm.lang.awk.runtime import (
+    NUMBER_START,
     UNINIT,
     AwkRandom,
+    StrNum,
     awk_atan2,
     awk_int,
     index,
@@ -33,7 +37,7 @@ from fusevm.lang.awk.runtime import (
     toupper,
 )
 from fusevm.lang.awk.runtime import match as re_match
-from fusevm.lang.awk.state import AwkFatal, AwkState, key_of
+from fusevm.lang.awk.state import NF, NR, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams, broken_pipe
 from fusevm.ops import F
 
@@ -522,7 +526,7 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
 
 AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
          formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of}, source=f"""
+         names={"key_of": key_of}, results={"key": str}, source=f"""
     st = host["awk"]
     if index:
 {fields_of_record(8)}
@@ -538,7 +542,7 @@ AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
 
 AWK.body("AwkFieldKey", effect="i -- key",
          formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
-         names={"key_of": key_of, "field_index": _field_index}, source=f"""
+         names={"key_of": key_of, "field_index": _field_index}, results={"key": str}, source=f"""
     st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
@@ -619,11 +623,10 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
                 st.set_record(passed)  # END sees the last record read
             return False
         st.nr_val = st.fnr_val = st.nf_val = None
-        st.record = rec
-        st.record_val = None
-        st.fields = None
-        st.record_stale = False
-        st.plain = plain
+        st.set_record(rec)
+        if st.literal:
+            st.literal = set()
+        st.plain = st.split_plainly(plain)
         return True
     return next_candidate
 
@@ -712,3 +715,67 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
                 st.set_record(passed)  # END sees the last record read
             return False
     return next_match
+
+
+# $index compared with a number: input text that float() reads as awk would (make_strnum's
+# first step) compares as that number, with no StrNum made; anything else is $index by
+# get_field's rules compared as AwkCmp compares it
+AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
+         formula="r = $index op y for a Float y (AwkFieldK index; AwkCmp op)",
+         names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "num": num,
+                "ValueError": ValueError, "no_relation": no_relation},
+         results={"r": bool}, source=f"""
+    st = host["awk"]
+    x = None
+    if index:
+{fields_of_record(8)}
+        if index <= len(fields):
+            f = fields[index - 1]
+            if type(f) is str and f and f[0] in NUMBER_START and not st.literal:
+                try:
+                    x = float(f)
+                    if not (x - x == 0.0
+                            and (st.clean or f.isascii() and "_" not in f)):
+                        x = None
+                except ValueError:
+                    x = None
+    if x is None:
+        a = st.get_field(index)
+        ta = type(a)
+        if ta is str:
+            x = a
+            y2 = st.str_of(y)
+        else:
+            x = a.num if ta is StrNum else num(a)
+            y2 = y
+    else:
+        y2 = y
+    {relation_chain("x", "y2", 4)}
+    """)
+
+
+@AWK.function("AwkSplitLimit", operands="limit:COUNT", effect="--",
+              formula="records split into at most limit + 1 fields from here on (the "
+                      "program reads no field past $limit, nor NF)")
+def _split_limit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
+    limit, = operands
+
+    def split_limit() -> None:
+        state_of(vm).limit = limit
+    return split_limit
+
+
+# NR, FNR or NF of a program that never assigns it (`compiler.fixed_counts`): always the
+# number awk keeps, so a Float the code after it need not test
+AWK.body("AwkCountNum", operands="k:U8", effect="-- v",
+         formula="v = NR, FNR or NF (special variable k) of a program that never assigns it",
+         results={"v": float}, source=f"""
+    st = host["awk"]
+    if k == {NF}:
+{fields_of_record(8)}
+        v = float(len(fields))
+    elif k == {NR}:
+        v = float(st.nr)
+    else:
+        v = float(st.fnr)
+    """)

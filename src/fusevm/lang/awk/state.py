@@ -7,6 +7,13 @@ Fields are split lazily: reading `$0` or setting FS never splits; the first `$n`
 does. Setting FS first splits the current record with the old FS, because POSIX says the
 new FS applies from the next record on. Assigning a field or NF marks `$0` stale; it is
 rebuilt with OFS on the next read of `$0`.
+
+The record loop's next record is the next of `lines` while nothing else needs doing
+between two records (`Streams.next_record` sets it; see `AwkState.lines`): anything that
+leaves state a plain next record would not reset (an assigned field, NF, NR or FNR, a
+special variable, a new `$0`) sets it to `NO_LINES`, so the next record goes the long
+way, which resets everything. A program that may change `$0` or a field on any record
+has its loop reset those on every record instead (`keeps_lines`).
 """
 
 from __future__ import annotations
@@ -30,6 +37,11 @@ if TYPE_CHECKING:
     from typing import Any, Final
 else:
     Any = object  # run-time stand-in: only the type checker reads it
+
+
+#: An iterator that is always exhausted: `AwkState.lines` when the next record must be
+#: read the long way.
+NO_LINES: Final = iter(())
 
 
 class AwkArray(dict[str, Any]):
@@ -78,10 +90,31 @@ class AwkState:
         self.record_val: Any = ""
         self.fields: list[Any] | None = []  # $1..$NF (NF is its length); None until split
         self.literal: set[int] = set()  # field indices holding assigned plain strings
+        #: The most splits of a record (-1: no limit): a program that reads no field past
+        #: $k, nor NF, and assigns none (`compiler.field_limit`) has its records split
+        #: into k + 1 pieces at most, the last holding the rest of the record
+        self.limit = -1
         self.record_stale = False  # fields changed: $0 needs rebuilding
-        #: $0 is known to hold no blank but space, tab and newline (the record reader's
-        #: `plain`), so str.split() splits it by the default FS without a check
+        #: `record.split(sep, limit)` is the field split of a non-empty $0: FS is one
+        #: character other than " " (outside paragraph mode), or FS is " " and $0 holds
+        #: no blank but space, tab and newline (the record reader's `plain`); set per
+        #: block of input, and cleared by anything that changes $0, a field or FS
         self.plain = False
+        self.sep: str | None = None  # (for a `plain` split: None for FS " ")
+        #: Every string in the field list is a piece of a block of input that is ASCII
+        #: without an underscore (the record reader's `clean`): float() of one reads it
+        #: as awk does when the result is finite. Cleared like `plain`.
+        self.clean = False
+        #: The main input's remaining lines of its current block while each is simply
+        #: the next record (RS is a newline) and the record before it left nothing to
+        #: reset but $0, its value and its fields (and NR and FNR to count); NO_LINES
+        #: otherwise. The record loop takes the next record from here.
+        self.lines: Any = NO_LINES
+        #: `plain` and `clean` of the block `lines` comes from
+        self.block_plain = self.block_clean = False
+        #: The record loop resets a new $0's flags and the fields' on every record (the
+        #: program may change them on any): changing them leaves `lines` alone
+        self.keeps_lines = False
         # NR, FNR, NF keep a value assigned to them as-is (`NF = "x"; print NF`) until
         # awk itself changes them; None means "the number".
         self.nr_val: Any = None
@@ -122,8 +155,23 @@ class AwkState:
         self.record_val = None
         self.fields = None
         self.record_stale = False
-        self.plain = False
+        self.plain = self.clean = False
         self.nf_val = None
+        if not self.keeps_lines:
+            self.lines = NO_LINES
+
+    def split_plainly(self, block_plain: bool) -> bool:
+        """Whether the records of a block of input split by `str.split(self.sep)` (the
+        block's `plain` says whether it holds blanks FS " " does not split on), with
+        `sep` set for the current FS."""
+        fs = self.fs
+        if fs == " ":
+            self.sep = None
+            return block_plain
+        if len(fs) == 1 and self.rs != "":
+            self.sep = fs
+            return True
+        return False
 
     def split(self) -> list[Any]:
         """The field list, splitting $0 now if it has not been split."""
@@ -132,9 +180,10 @@ class AwkState:
             text = self.record
             fs = self.fs
             if fs == " " and (self.plain or text.isprintable()):
-                fields = text.split()  # the default FS on a line of printable text
+                fields = text.split(None, self.limit)  # the default FS, printable text
             elif len(fs) == 1 and fs != " " and self.rs != "":
-                fields = text.split(fs) if text else []  # one character, outside paragraphs
+                # one character, outside paragraphs
+                fields = text.split(fs, self.limit) if text else []
             else:
                 fields = split_record(text, self.fs, paragraph=self.rs == "")
             self.fields = fields
@@ -193,6 +242,9 @@ class AwkState:
             self.record_val = value
             return
         fields = self.split()
+        self.plain = self.clean = False  # (an assigned string is not clean input)
+        if not self.keeps_lines:
+            self.lines = NO_LINES
         if index > len(fields):
             fields.extend([""] * (index - len(fields)))
             self.nf_val = None
@@ -214,6 +266,7 @@ class AwkState:
         if n < 0:
             raise AwkFatal(f"NF set to negative value {n}")
         fields = self.split()
+        self.lines = NO_LINES
         if n > len(fields):
             fields.extend([""] * (n - len(fields)))
         else:
@@ -234,6 +287,7 @@ class AwkState:
         return self.values[k]
 
     def set_special(self, k: int, value: Any) -> None:
+        self.lines = NO_LINES  # (FS or RS may have changed, or NR)
         if k == NR:
             self.nr = int(to_num(value))
             self.nr_val = None if type(value) is float else value

@@ -13,7 +13,7 @@ import sys
 
 from fusevm.lang.awk.fields import RecordReader
 from fusevm.lang.awk.runtime import make_strnum, to_num
-from fusevm.lang.awk.state import ARGC, FILENAME, AwkFatal, AwkState
+from fusevm.lang.awk.state import ARGC, FILENAME, NO_LINES, AwkFatal, AwkState
 
 ENCODING: Final = "latin-1"
 _NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
@@ -110,6 +110,48 @@ class Streams:
             self._stdin_reader = RecordReader(self.stdin_text())
         return self._stdin_reader
 
+    def next_record(self) -> bool:
+        """The record loop's next record the long way (`AwkState.lines` held none): read
+        it by the current RS, count it in NR and FNR, reset everything a record resets,
+        and say whether the lines after it can be taken as they are. False at the end
+        of the input."""
+        st = self.state
+        main = self.main
+        plain = clean = False
+        if main is None:
+            rec = None
+        elif main.only_lines and st.rs == "\n":
+            rec = next(main.lines, None)
+            if rec is None:
+                rec = main.read_record("\n")  # the next block, or the end of this file
+            plain = main.plain
+            clean = main.clean
+        else:
+            rec = main.read_record(st.rs)
+        if rec is None:
+            rec = self.next_main()  # the next file, or the end of the input
+            plain = clean = False
+        if rec is None:
+            st.lines = NO_LINES
+            return False
+        st.nr += 1
+        st.fnr += 1
+        # everything set_record resets, written out: a program that changes $0 on every
+        # record (gsub) comes this way every time
+        st.nr_val = st.fnr_val = st.nf_val = None
+        st.record = rec
+        st.record_val = None
+        st.fields = None
+        st.record_stale = False
+        if st.literal:
+            st.literal = set()
+        st.plain = st.block_plain = st.split_plainly(plain)
+        st.clean = st.block_clean = clean
+        main = self.main
+        st.lines = main.lines if main is not None and main.only_lines and st.rs == "\n" \
+            else NO_LINES
+        return True
+
     def next_main(self) -> str | None:
         """The next record of the main input, or None when every file is read."""
         st = self.state
@@ -137,6 +179,7 @@ class Streams:
         if self._main_text is not None and self._main_text is not self._stdin_text:
             self._main_text.close()
         self.main = None
+        self.state.lines = NO_LINES
         self._main_text = None
 
     def _open_next(self) -> bool:
