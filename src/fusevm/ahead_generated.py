@@ -408,7 +408,7 @@ def __init__(self, negate, ranges, properties):
 COMPILED['def __init__(self, negate, ranges, properties):\n    self.negate = negate\n    self.ranges = ranges\n    self.properties = properties'] = __init__
 
 
-def __init__(self, number, name, operands, effect, formula, flags, section, fuses, _index):
+def __init__(self, number, name, operands, effect, formula, flags, section, fuses):
     _set(self, 'number', number)
     _set(self, 'name', name)
     _set(self, 'operands', operands)
@@ -417,10 +417,9 @@ def __init__(self, number, name, operands, effect, formula, flags, section, fuse
     _set(self, 'flags', flags)
     _set(self, 'section', section)
     _set(self, 'fuses', fuses)
-    _set(self, '_index', _f8() if _index is _MISSING else _index)
 
 
-COMPILED["def __init__(self, number, name, operands, effect, formula, flags, section, fuses=_d7, _index=_MISSING):\n    _set(self, 'number', number)\n    _set(self, 'name', name)\n    _set(self, 'operands', operands)\n    _set(self, 'effect', effect)\n    _set(self, 'formula', formula)\n    _set(self, 'flags', flags)\n    _set(self, 'section', section)\n    _set(self, 'fuses', fuses)\n    _set(self, '_index', _f8() if _index is _MISSING else _index)"] = __init__
+COMPILED["def __init__(self, number, name, operands, effect, formula, flags, section, fuses=_d7):\n    _set(self, 'number', number)\n    _set(self, 'name', name)\n    _set(self, 'operands', operands)\n    _set(self, 'effect', effect)\n    _set(self, 'formula', formula)\n    _set(self, 'flags', flags)\n    _set(self, 'section', section)\n    _set(self, 'fuses', fuses)"] = __init__
 
 
 def __init__(self, op, args):

@@ -28,7 +28,7 @@ from fusevm.digests import blake2b
 from fusevm.enums import IntEnum
 from fusevm.errors import BuildError, FormatError, VMError
 from fusevm.limits import MAX_NESTING
-from fusevm.ops import OPS, SCHEMA_HASH, Kind, Op
+from fusevm.ops import SCHEMA_HASH, Kind, Op
 from fusevm.values import NativeFn, Ref, Status, Undef
 
 TYPE_CHECKING = False
@@ -264,11 +264,12 @@ class _Reader:
 
     def instr(self) -> tuple[Any, ...]:
         number = self.unpack(_U16)
-        spec = OPS.get(number)
-        if spec is None:
-            raise FormatError(f"unknown opcode {number:#x} at byte {self.pos - 2}")
-        operands = [self.unpack(_KIND_STRUCT[o.kind]) for o in spec.operands]
-        return (Op(number), *operands)
+        try:
+            op = Op(number)  # (not `OPS`, which builds every op's spec)
+        except ValueError:
+            raise FormatError(f"unknown opcode {number:#x} at byte {self.pos - 2}") from None
+        operands = [self.unpack(_KIND_STRUCT[o.kind]) for o in op.spec.operands]
+        return (op, *operands)
 
     def chunk(self, depth: int = 0) -> Any:
         if depth > MAX_NESTING:

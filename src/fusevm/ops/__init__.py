@@ -7,7 +7,6 @@ from fusevm.ops.derive import (
     BY_NAME,
     EXTENDED_OPS,
     FUSED_OPS,
-    OPS,
     SCHEMA_HASH,
     SECTIONS,
     SHELL_OPS,
@@ -16,8 +15,20 @@ from fusevm.ops.derive import (
 )
 from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.ops.derive import OPS
+
 __all__ = [
     "BRANCH_OPS", "BY_NAME", "EXTENDED_OPS", "FUSED_OPS", "OPS", "SCHEMA_HASH", "SECTIONS",
     "SHELL_OPS",
     "F", "Kind", "Op", "OpSpec", "Operand", "ops_with",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `OPS` (every row's spec) is built on first use: see `fusevm.ops.derive`.
+    if name == "OPS":
+        from fusevm.ops import derive
+        return derive.OPS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

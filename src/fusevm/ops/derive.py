@@ -1,4 +1,4 @@
-"""Everything built from the op table at import: the Op enum, lookups, categories, schema hash.
+"""Everything built from the op table: the Op enum, lookups, categories, schema hash.
 
 No list of ops is kept anywhere else; code that needs "every op that ..." asks these views.
 """
@@ -8,28 +8,45 @@ from __future__ import annotations
 from fusevm.digests import blake2b
 from fusevm.enums import IntEnum
 from fusevm.ops.spec import F, OpSpec
-from fusevm.ops.table import ROWS
+from fusevm.ops.table import DECLARED, spec
 
 
-def _check(rows: tuple[OpSpec, ...]) -> None:
+def _check(rows: tuple[tuple[int, str, str, str, str, F, str, str | None], ...]) -> None:
     numbers: set[int] = set()
     names: set[str] = set()
-    for row in rows:
-        if row.number in numbers:
-            raise ValueError(f"op number {row.number:#x} used twice ({row.name})")
-        if row.name in names:
-            raise ValueError(f"op {row.name} declared twice")
-        numbers.add(row.number)
-        names.add(row.name)
+    for number, name, *_ in rows:
+        if number in numbers:
+            raise ValueError(f"op number {number:#x} used twice ({name})")
+        if name in names:
+            raise ValueError(f"op {name} declared twice")
+        numbers.add(number)
+        names.add(name)
 
 
-_check(ROWS)
+_check(DECLARED)
+
+
+class _Spec:
+    """`Op.X.spec`: the row's `OpSpec`, built on first use and then kept on the member (a
+    non-data descriptor: the member's own attribute wins from then on)."""
+
+    def __get__(self, op: object, owner: object = None) -> object:
+        if op is None:
+            return self
+        found = spec(op)  # type: ignore[arg-type]
+        op.__dict__["spec"] = found
+        return found
+
+TYPE_CHECKING = False
 
 
 class _OpBase(IntEnum):
     """One member per core op, named by its CamelCase mnemonic; `.spec` is its table row."""
 
-    spec: OpSpec
+    if TYPE_CHECKING:
+        spec: OpSpec
+    else:
+        spec = _Spec()
 
     @property
     def mnemonic(self) -> str:
@@ -39,7 +56,6 @@ class _OpBase(IntEnum):
         return self.name
 
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from enum import EnumMeta
     from typing import Final
@@ -52,23 +68,20 @@ if TYPE_CHECKING:
     class Op(_OpBase, metaclass=_OpMeta):
         pass
 else:
-    Op = _OpBase("Op", [(row.name, row.number) for row in ROWS])
+    Op = _OpBase("Op", [(row[1], row[0]) for row in DECLARED])
     Op.__doc__ = _OpBase.__doc__
 # Members are looked up once here, not with `Op(number)` per use.
-_MEMBERS: Final[tuple[tuple[OpSpec, Op], ...]] = tuple((row, Op[row.name]) for row in ROWS)
+_MEMBERS: Final = tuple((row, Op[row[1]]) for row in DECLARED)
 for _row, _op in _MEMBERS:
-    _op.spec = _row
-    _op.__doc__ = f"{_row.effect.text}: {_row.formula}"
+    _op.__doc__ = f"{_row[3]}: {_row[4]}"
 
-#: Table row by op number.
-OPS: Final[dict[int, OpSpec]] = {row.number: row for row in ROWS}
 #: Op by mnemonic.
-BY_NAME: Final[dict[str, Op]] = {row.name: op for row, op in _MEMBERS}
+BY_NAME: Final[dict[str, Op]] = {row[1]: op for row, op in _MEMBERS}
 #: Section names in table order, with their ops.
 SECTIONS: Final[dict[str, tuple[Op, ...]]] = {}
 _in_section: dict[str, list[Op]] = {}
 for _row, _op in _MEMBERS:
-    _in_section.setdefault(_row.section, []).append(_op)
+    _in_section.setdefault(_row[6], []).append(_op)
 for _name, _ops in _in_section.items():
     SECTIONS[_name] = tuple(_ops)
 
@@ -76,7 +89,7 @@ for _name, _ops in _in_section.items():
 def ops_with(flag: F) -> tuple[Op, ...]:
     """Every op carrying `flag`, in table order."""
     bit = flag._value_
-    return tuple(op for row, op in _MEMBERS if row.flags._value_ & bit)
+    return tuple(op for row, op in _MEMBERS if row[5]._value_ & bit)
 
 
 FUSED_OPS: Final = ops_with(F.FUSED)
@@ -87,11 +100,26 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 
 def _schema_hash() -> str:
     # One line per op, hashed as one text (one update, not one per row: start-up time).
-    text = "".join(f"{row.number}:{row.name}:{','.join([o.kind.value for o in row.operands])}:"
-                   f"{row.effect.text}\n" for row in ROWS)
+    # From the declared text: an operand is `name:KIND` and a kind's value is its name.
+    text = "".join(f"{number}:{name}:"
+                   f"{','.join([tok.partition(':')[2] for tok in operands.split()])}:{effect}\n"
+                   for number, name, operands, effect, *_ in DECLARED)
     return blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 #: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized
 #: chunks and JIT cache keys: any change to the table's shape invalidates both.
 SCHEMA_HASH: Final[str] = _schema_hash()
+
+if TYPE_CHECKING:
+    #: Table row by op number.
+    OPS: dict[int, OpSpec]
+
+
+def __getattr__(name: str) -> object:
+    # `OPS` builds every row's spec: the deserializer and tools ask for it, a short run not.
+    if name == "OPS":
+        ops = {row[0]: spec(row[0]) for row in DECLARED}
+        globals()["OPS"] = ops
+        return ops
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

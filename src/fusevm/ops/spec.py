@@ -8,7 +8,7 @@ stands for) is read from an `OpSpec`. Nothing here names a particular op.
 from __future__ import annotations
 
 from fusevm.enums import Enum, Flag
-from fusevm.records import dataclass, field
+from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -202,16 +202,14 @@ class OpSpec:
     flags: F
     section: str
     fuses: str | None = None
-    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def operand_index(self, name: str) -> int:
-        """Position of the operand called `name`."""
-        idx = self._index.get(name)
-        if idx is None:
-            for i, o in enumerate(self.operands):
-                self._index[o.name] = i
-            idx = self._index[name]
-        return idx
+        """Position of the operand called `name` (KeyError for none). A scan: an op has at
+        most a few operands, and a per-row index would be one more dict per op at start-up."""
+        for i, o in enumerate(self.operands):
+            if o.name == name:
+                return i
+        raise KeyError(name)
 
     @property
     def kinds(self) -> tuple[Kind, ...]:

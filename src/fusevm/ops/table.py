@@ -18,7 +18,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_rows: list[OpSpec] = []
+#: Each row as declared: (number, name, operands, effect, formula, flags, section, fuses).
+#: The `OpSpec` of a row is built when it is first asked for (`spec`): a short run asks
+#: for a few of them, and building all of them was a tenth of the start-up of a command.
+_rows: list[tuple[int, str, str, str, str, F, str, str | None]] = []
 _section = ""
 
 
@@ -29,8 +32,7 @@ def section(name: str) -> None:
 
 def O(number: int, name: str, operands: str, effect: str, formula: str,
       flags: F = F.NONE, *, fuses: str | None = None) -> None:
-    _rows.append(make_spec(number, name, operands, effect, formula, flags,
-                           section=_section, fuses=fuses))
+    _rows.append((number, name, operands, effect, formula, flags, _section, fuses))
 
 
 P = F.PURE
@@ -326,5 +328,33 @@ O(0xD7, "GcdInt", "", "a b -- r", "r = wrap(gcd(|int(a)|, |int(b)|))", P)
 O(0xD8, "LcmInt", "", "a b -- r", "r = lcm(|int(a)|, |int(b)|), saturating at INT_MAX", P)
 O(0xD9, "TimeInt", "", "-- t", "t = Unix time in whole seconds")
 
-#: Every core op, in table order.
-ROWS: Final[tuple[OpSpec, ...]] = tuple(_rows)
+#: Every row as declared, in table order (what `ROWS` is built from).
+DECLARED: Final = tuple(_rows)
+
+_SPECS: dict[int, OpSpec] = {}
+
+
+def spec(number: int) -> OpSpec:
+    """The checked `OpSpec` of the row numbered `number` (KeyError for none), built once."""
+    found = _SPECS.get(number)
+    if found is None:
+        n, name, operands, effect, formula, flags, sec, fuses = _BY_NUMBER[number]
+        found = _SPECS[n] = make_spec(n, name, operands, effect, formula, flags,
+                                      section=sec, fuses=fuses)
+    return found
+
+
+_BY_NUMBER: Final = {row[0]: row for row in DECLARED}
+
+if TYPE_CHECKING:
+    #: Every core op's `OpSpec`, in table order.
+    ROWS: tuple[OpSpec, ...]
+
+
+def __getattr__(name: str) -> object:
+    # `ROWS` builds every row's spec: asked for by tests and tools, not by a short run.
+    if name == "ROWS":
+        rows = tuple(spec(row[0]) for row in DECLARED)
+        globals()["ROWS"] = rows
+        return rows
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

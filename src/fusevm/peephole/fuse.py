@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 
 from fusevm.instr import Instr, decode, with_operands
+from fusevm.memo import Memo
 from fusevm.ops import EXTENDED_OPS, F, Op
 from fusevm.peephole.pattern import BY_OP, MAX_LEN, STARTING_WITH, Pattern, expand, match
 from fusevm.records import dataclass
@@ -49,9 +50,10 @@ __all__ = ["fuse", "unfuse"]
 #: the second only confirms the first).
 MAX_ROUNDS: Final = 6
 
-#: TARGET operand positions of each core op (extension ops are decoded instead).
-_TARGETS: Final[dict[Op, tuple[int, ...]]] = {
-    op: tuple(i + 1 for i in op.spec.targets) for op in Op if op not in EXTENDED_OPS}
+#: TARGET operand positions of each core op (extension ops are decoded instead), kept as
+#: ops are met: building them all would build every op's spec (`fusevm.ops.table.spec`).
+_TARGETS: Final[dict[Op, tuple[int, ...]]] = Memo(
+    lambda op: tuple(i + 1 for i in op.spec.targets), 1 << 16)
 #: Ops a loop test may not contain if it is to be copied to the loop's bottom: anything
 #: that leaves the straight line or depends on where it sits.
 _NOT_COPYABLE: Final = (F.BRANCH | F.TERMINATOR | F.CALL | F.RETURN | F.SCOPE | F.EXTENDED
