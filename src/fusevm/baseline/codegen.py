@@ -60,7 +60,7 @@ from .pieces import (
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, Subst, drop_copies, forward_into, safe_stmts, specialize
+from .types import Env, Subst, drop_copies, forward_into, result_into, safe_stmts, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -151,6 +151,11 @@ class _Gen:
         #: (`emit_group`'s `copies`), and the lines of such ops, with theirs (a fault
         #: there finds the stack local's value under the slot local's name).
         self.alias: dict[str, str] = {}
+        #: (stack local, slot local): the op being written leaves its result in the slot
+        #: local (`retarget`); set again to None once it has.
+        self.into: tuple[str, str] | None = None
+        self.retargeted = False
+        self.moved = ("", "")
         self.line_alias: dict[int, dict[str, str]] = {}
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
@@ -322,6 +327,11 @@ class _Gen:
         for local, slot in self.alias.items():
             stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
                      for st in stmts]
+        if self.into is not None and not b.branches:
+            moved = result_into(stmts, *self.into)
+            self.retargeted, self.moved = moved is not None, self.into
+            stmts = moved or stmts
+        self.into = None
         cond = None
         if b.branches:
             last = stmts[-1]
@@ -392,6 +402,42 @@ class _Gen:
             return  # (the types or intervals decide it is never taken)
         jump = self.goto(ip, target).replace("\n", "\n    ")
         self.put(self.base, f"if {cond}:\n    {jump}", ip, keep)
+
+    def retarget(self, ip: int, ips: list[int]) -> None:
+        """Before writing op `ip`, one that may raise: when the next op of the block is a
+        `SetSlot` of its result, its code assigns the slot local itself
+        (`types.result_into`) and the `SetSlot` writes nothing (`stored`)."""
+        self.retargeted = False
+        d = self.an.decoded[ip]
+        if not (self.specialised and ip + 1 in ips and inline(d) and d.ext is None):
+            return
+        nxt = self.an.decoded[ip + 1]
+        b = BODIES[Op[d.spec.name]]
+        if nxt.spec is not Op.SetSlot.spec or b.branches or len(b.outputs) != 1:
+            return
+        depth = self.an.depth[ip] or 0
+        out = f"s{depth - len(b.inputs)}"
+        env, known, bounds = self.env, dict(self.known), self.bounds
+        stmts, _ = self.body_ast(BODIES[Op.SetSlot], nxt, ip + 1, depth - len(b.inputs) + 1)
+        self.env, self.known, self.bounds = env, known, bounds
+        if len(stmts) == 1 and isinstance(stmts[0], ast.Assign) and \
+                isinstance(stmts[0].value, ast.Name) and stmts[0].value.id == out and \
+                isinstance(stmts[0].targets[0], ast.Name):
+            self.into = (out, stmts[0].targets[0].id)
+
+    def stored(self, ip: int, group: list[tuple[int, list[ast.stmt]]]) -> bool:
+        """The `SetSlot` after an op that left its result in the slot local: its types
+        and intervals noted, its statement left out. (Were it not taken into a group,
+        its step would read the stack local: that gets the value back.)"""
+        if not self.retargeted:
+            return False
+        self.retargeted = False
+        if self.try_group(ip, group):
+            group[-1] = (ip, [])
+            return True
+        out, into = self.moved
+        self.put(self.base, f"{out} = {into}")
+        return False
 
     def try_group(self, ip: int, group: list[tuple[int, list[ast.stmt]]]) -> bool:
         """In the specialised code, take an op that cannot raise (`safe_stmts`) into the
@@ -765,9 +811,11 @@ class _Gen:
         """A block's ops (those that cannot raise in runs written as one)."""
         group: list[tuple[int, list[ast.stmt]]] = []
         for ip in ips:
-            if not self.try_group(ip, group):
-                self.emit_group(group)
-                self.emit_op(ip, following)
+            if self.stored(ip, group) or self.try_group(ip, group):
+                continue
+            self.emit_group(group)
+            self.retarget(ip, ips)
+            self.emit_op(ip, following)
         self.emit_group(group)
 
     def loops(self, blocks: list[Block]) -> set[tuple[int, int]]:
