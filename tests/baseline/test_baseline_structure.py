@@ -340,3 +340,71 @@ def test_limit_tests_try_a_one_digit_comparison_only_on_ints() -> None:
             exec(code.replace("x > -1073741823 or ", "").replace("x < 1073741823 or ", "")
                  .replace("(x != INT_MAX)", "x != INT_MAX"), slow)  # noqa: S102
             assert fast.get("y", fast["x"]) == slow.get("y", slow["x"])
+
+
+# -- A result stored in a slot ---------------------------------------------------------
+
+def test_a_result_is_assigned_to_the_slot_local_a_set_slot_stores_it_in() -> None:
+    checked = ast.parse("t = a + b\nif t.bit_length() < 64:\n    s0 = t\n"
+                        "else:\n    s0 = sem.int_result(t, s, 'Add')").body
+    moved = types.result_into(checked, "s0", "l3")
+    assert moved is not None
+    assert ast.unparse(moved) == ("t = a + b\nif t.bit_length() < 64:\n    l3 = t\n"
+                                  "else:\n    l3 = sem.int_result(t, s, 'Add')")
+    plain = ast.parse("s1 = s1 * s2").body
+    assert ast.unparse(types.result_into(plain, "s1", "l0") or []) == "l0 = s1 * s2"
+    # A path that does not assign the result (the input would pass through), a second
+    # write of it or of the slot local, a tuple target: left as they are.
+    for text in ("if c:\n    s0 = t", "s0 = 1\ns0 = s0 + 1", "l3 = 0\ns0 = t",
+                 "s0, s1 = t", "f(s0)"):
+        assert types.result_into(ast.parse(text).body, "s0", "l3") is None, text
+
+
+_SUMS = """
+    LoadInt {n}
+    Call sums 1
+    Jump end
+.sub sums
+    SetSlot 2
+    LoadInt {a}
+    SetSlot 0
+    LoadInt 1
+    SetSlot 1
+loop:
+    GetSlot 2
+    LoadInt 0
+    NumLe
+    JumpIfTrue done
+    GetSlot 0
+    GetSlot 1
+    Add
+    SetSlot 3
+    GetSlot 1
+    SetSlot 0
+    GetSlot 3
+    SetSlot 1
+    GetSlot 2
+    Dec
+    SetSlot 2
+    Jump loop
+done:
+    GetSlot 0
+    ReturnValue
+end:
+"""
+
+
+@pytest.mark.parametrize("a", [0, 2**61, INT_MAX - 5, INT_MIN])
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_checked_result_stored_in_place_wraps_and_raises_as_the_interpreter(
+        a: int, strict: bool) -> None:
+    from fusevm.baseline import direct
+    chunk = assemble(_SUMS.format(n=90, a=a), source="sums.fasm")
+    source = direct.source(chunk)[0]
+    assert "l3 = t14_exact" in source and "l3 = s0" not in source
+    _agree(_outcome(chunk, False, strict), _outcome(chunk, True, strict, threshold=1))
+    # The same loop in the root's region code.
+    root = _SUMS.format(n=90, a=a).replace("    Call sums 1\n    Jump end\n.sub sums\n", "")
+    root = root.replace("    ReturnValue\n", "")
+    chunk = assemble(root, source="sums_root.fasm")
+    _agree(_outcome(chunk, False, strict), _outcome(chunk, True, strict, threshold=1))

@@ -45,6 +45,7 @@ from fusevm.records import dataclass
 from . import extbodies, flow, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
+from .groups import Groups
 from .pieces import (
     basic_blocks,
     bind_names,
@@ -60,7 +61,7 @@ from .pieces import (
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .shape import BACK, TEST, Block, Part
-from .types import Env, Subst, drop_copies, forward_into, safe_stmts, specialize
+from .types import Env, Subst, result_into, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class Generated:
     guards: dict[int, Guard] | None = None
 
 
-class _Gen:
+class _Gen(Groups):
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
                  seen: tuple[int, Env] | None) -> None:
         self.chunk = chunk
@@ -151,6 +152,11 @@ class _Gen:
         #: (`emit_group`'s `copies`), and the lines of such ops, with theirs (a fault
         #: there finds the stack local's value under the slot local's name).
         self.alias: dict[str, str] = {}
+        #: (stack local, slot local): the op being written leaves its result in the slot
+        #: local (`retarget`); set again to None once it has.
+        self.into: tuple[str, str] | None = None
+        self.retargeted = False
+        self.moved = ("", "")
         self.line_alias: dict[int, dict[str, str]] = {}
         #: Functions with a direct form (`calls`), and those this code calls directly.
         self.forms = eligible(chunk, cp)
@@ -322,6 +328,11 @@ class _Gen:
         for local, slot in self.alias.items():
             stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
                      for st in stmts]
+        if self.into is not None and not b.branches:
+            moved = result_into(stmts, *self.into)
+            self.retargeted, self.moved = moved is not None, self.into
+            stmts = moved or stmts
+        self.into = None
         cond = None
         if b.branches:
             last = stmts[-1]
@@ -394,72 +405,6 @@ class _Gen:
             return  # (the types or intervals decide it is never taken)
         jump = self.goto(ip, target).replace("\n", "\n    ")
         self.put(self.base, f"if {cond}:\n    {jump}", ip, keep)
-
-    def try_group(self, ip: int, group: list[tuple[int, list[ast.stmt]]]) -> bool:
-        """In the specialised code, take an op that cannot raise (`safe_stmts`) into the
-        run of such ops written together (`emit_group`); False when it can raise."""
-        d = self.an.decoded[ip]
-        if not (self.specialised and inline(d)) or d.ext is not None:
-            return False
-        b = BODIES[Op[d.spec.name]]
-        depth = self.an.depth[ip] or 0
-        env, known, bounds = self.env, dict(self.known), self.bounds
-        stmts, sets = self.body_ast(b, d, ip, depth)
-        if not safe_stmts(stmts, env):
-            self.env, self.known, self.bounds = env, known, bounds
-            return False
-        self.note_known(b, depth, sets)
-        group.append((ip, stmts))
-        return True
-
-    def emit_group(self, group: list[tuple[int, list[ast.stmt]]],
-                   into: int | None = None,
-                   copies: frozenset[str] = frozenset()) -> dict[str, str]:
-        """Ops none of which can raise, written as one piece with each stack value that
-        is used once folded into its use (`types.forward`): no fault can see them.
-        `into`: the op right after them, a `Call` or `ReturnValue` that reads its inputs
-        once; those of its inputs folded into it are returned (stack local -> its value's
-        source), for it to read instead of the local, which is then never assigned.
-        `copies`: inputs of the op after them that it may read from the slot local they
-        copy; those whose copy (`s1 = l2`, the last write of either) is left out are
-        returned (stack local -> slot local)."""
-        if not group:
-            return {}
-        for ip, _ in group:
-            d = self.an.decoded[ip]
-            self.put(self.base, f"# {ip}: {d.spec.name} {' '.join(map(str, d.operands))}".rstrip())
-        last = group[-1][0]
-        d = self.an.decoded[last]
-        stmts = [st for _, part in group for st in part]
-        assigns = [st for st in stmts if isinstance(st, ast.Assign)]
-        live = self.depth_after(last)
-        inputs: list[str] = []
-        if into is not None and not d.spec.has(F.BRANCH):
-            depth = self.an.depth[into] or 0
-            used = self.an.decoded[into]
-            argc = 1 if used.spec is Op.ReturnValue.spec else used.operands[1]
-            inputs = stack_locals(depth - argc, argc)
-            if inputs:
-                live = depth - argc + 1  # (what it returns is the first one)
-        names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
-        names.update(inputs)
-        dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
-                or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
-        out, folded = forward_into(assigns, inputs, dead)
-        if copies and not d.spec.has(F.BRANCH):
-            folded.update(drop_copies(out, copies))
-        cond = None
-        if d.spec.has(F.BRANCH):
-            taken = out.pop()
-            assert isinstance(taken, ast.Assign)
-            cond = ast.unparse(taken.value)
-        code = unparse(out)
-        if code:
-            self.put(self.base, code, group[0][0])
-        group.clear()
-        if cond is not None:
-            self.emit_branch(last, d, cond, 0)
-        return folded
 
     def direct_callee(self, d: Decoded) -> int | None:
         """The entry of the function a `Call` runs when it has a direct form."""
@@ -767,9 +712,11 @@ class _Gen:
         """A block's ops (those that cannot raise in runs written as one)."""
         group: list[tuple[int, list[ast.stmt]]] = []
         for ip in ips:
-            if not self.try_group(ip, group):
-                self.emit_group(group)
-                self.emit_op(ip, following)
+            if self.stored(ip, group) or self.try_group(ip, group):
+                continue
+            self.emit_group(group)
+            self.retarget(ip, ips)
+            self.emit_op(ip, following)
         self.emit_group(group)
 
     def loops(self, blocks: list[Block]) -> set[tuple[int, int]]:

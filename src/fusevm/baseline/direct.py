@@ -134,13 +134,14 @@ class _DirectGen(_Gen):
         op's inputs that copy a slot read from the slot's local (its `copies`)."""
         group: list[tuple[int, list[ast.stmt]]] = []
         for ip in ips:
-            if self.try_group(ip, group):
+            if self.stored(ip, group) or self.try_group(ip, group):
                 continue
             d = self.an.decoded[ip]
             if d.spec is Op.ReturnValue.spec or self.direct_callee(d) is not None:
                 self.folded = self.emit_group(group, ip)
             else:
                 self.alias = self.emit_group(group, None, self.copies_read(ip))
+            self.retarget(ip, ips)
             self.emit_op(ip, following)
             self.folded, self.alias = {}, {}
         self.emit_group(group)

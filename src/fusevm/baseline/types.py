@@ -564,3 +564,37 @@ def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) ->
         if name in writes(later):
             return False
     return name not in dead
+
+
+def result_into(stmts: list[ast.stmt], out: str, into: str) -> list[ast.stmt] | None:
+    """An op's statements with its result, stack local `out`, assigned to local `into`
+    instead (the slot local a `SetSlot` right after it stores it in: one store and load
+    less); None unless every path through them ends in a plain `out = ...` (bodies assign
+    their outputs last, after whatever may raise) and nothing else writes either name."""
+    if not stmts or not _ends_assigning(stmts, out):
+        return None
+    *before, last = stmts
+    if any({out, into} & writes(st) for st in before):
+        return None
+    if isinstance(last, ast.If):
+        body = result_into(last.body, out, into)
+        orelse = result_into(last.orelse, out, into)
+        if body is None or orelse is None or {out, into} & writes(last.test):
+            return None
+        return [*before, ast.copy_location(ast.If(last.test, body, orelse), last)]
+    assert isinstance(last, ast.Assign)
+    if {out, into} & writes(last.value):
+        return None
+    return [*before, ast.copy_location(ast.Assign([ast.Name(into, ast.Store())], last.value),
+                                       last)]
+
+
+def _ends_assigning(stmts: list[ast.stmt], out: str) -> bool:
+    """Whether each path through `stmts` ends with `out = <expr>` (one plain target)."""
+    last = stmts[-1] if stmts else None
+    if isinstance(last, ast.Assign):
+        target = last.targets[0]
+        return len(last.targets) == 1 and isinstance(target, ast.Name) and target.id == out
+    if isinstance(last, ast.If):
+        return _ends_assigning(last.body, out) and _ends_assigning(last.orelse, out)
+    return False
