@@ -76,10 +76,23 @@ MAX_MISMATCHES: Final = 5
 #: Entries of a linked side trace's own unit before the tree is rebuilt with its linked
 #: side traces stitched in natively (a hop between units goes through Python).
 MERGE_AFTER: Final = 32
+#: The short-loop back-off: after SHORT_SAMPLE native entries of an anchor, if they ran
+#: fewer than SHORT_TRIPS trips round the loop per entry on average, the interpreter (or
+#: the baseline tier) keeps the next `backoff` entries of the loop, starting at
+#: SHORT_BACKOFF and doubling at each short verdict up to SHORT_BACKOFF_MAX; then the
+#: trace is entered again and measured afresh, so a loop whose trip count grows is
+#: traced again. One entry costs a few microseconds of state copied in and out, a trip
+#: of a small body tens of nanoseconds natively and well under a microsecond in the
+#: interpreter: below ~16 trips an entry costs more than it saves.
+SHORT_SAMPLE: Final = 32
+SHORT_TRIPS: Final = 16
+SHORT_BACKOFF: Final = 1024
+SHORT_BACKOFF_MAX: Final = 1 << 20
 
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
                     "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
-                    "blacklisted", "imported", "side_units", "link_entries", "merges")
+                    "blacklisted", "imported", "side_units", "link_entries", "merges",
+                    "short_backoffs")
 
 
 @dataclass(eq=False, slots=True)
@@ -97,6 +110,10 @@ class Anchor:
     mismatches: int = 0
     merge_due: bool = False  # a linked side trace is hot: stitch the links in
     merge_failed: bool = False  # ... which did not compile: links stay
+    sampled: int = 0  # native entries since the last short-loop verdict
+    trips: int = 0  # ... and the trips round the loop they ran
+    skip: int = 0  # entries left to the tier below (the short-loop back-off)
+    backoff: int = 0  # the last back-off (0: none yet)
 
 
 _lock = threading.RLock()
@@ -283,6 +300,8 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
     COUNTS["entries"] += 1
     ip, values = out
     low = tree.low
+    if low.trips is not None:
+        _sample(a, work[low.trips])
     if ip < 0:
         exit_id = values.pop()
         snap = low.exits[exit_id]
@@ -345,6 +364,9 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
             return original()  # a budget counts every instruction: only the interpreter
         phase = life.phase
         if phase is Phase.COMPILED:
+            if a.skip:
+                a.skip -= 1
+                return original()
             return _run_chain(vm, a, original, fuel, cfg)
         if phase is Phase.BLACKLISTED:
             # Given up for good: put the op's own step back, so the loop pays nothing.
@@ -356,6 +378,22 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
             return original()
         return _record_root(vm, a, cfg)
     return step
+
+
+def _sample(a: Anchor, trips: int) -> None:
+    """Count one native entry's trips; after SHORT_SAMPLE entries, back off when they
+    were short (see SHORT_TRIPS)."""
+    a.sampled += 1
+    a.trips += trips
+    if a.sampled < SHORT_SAMPLE:
+        return
+    if a.trips < SHORT_TRIPS * a.sampled:
+        a.backoff = min(max(a.backoff * 2, SHORT_BACKOFF), SHORT_BACKOFF_MAX)
+        a.skip = a.backoff
+        COUNTS["short_backoffs"] += 1
+        runtime.log(f"{_where(a)}: backed off for {a.backoff} entries ({a.trips} trips in "
+                    f"{a.sampled} entries, under {SHORT_TRIPS} per entry)")
+    a.sampled = a.trips = 0
 
 
 def _lazy(make: Callable[[], Step | None], original: Step) -> Step:
@@ -643,7 +681,10 @@ def describe(chunk: Chunk) -> str:
             head += f", last abort: {life.last_abort.value}"
         if a.tree is not None:
             head += f", tree runs {a.tree.runs}"
-        lines.append(head + f", side exits {a.side_exits}")
+        head += f", side exits {a.side_exits}"
+        if a.backoff:
+            head += f", short-loop back-off {a.backoff} entries ({a.skip} left)"
+        lines.append(head)
         for t in a.root.walk() if a.root is not None else ():
             if t.ir is None:
                 continue
