@@ -76,18 +76,23 @@ MAX_MISMATCHES: Final = 5
 #: Entries of a linked side trace's own unit before the tree is rebuilt with its linked
 #: side traces stitched in natively (a hop between units goes through Python).
 MERGE_AFTER: Final = 32
-#: The short-loop back-off: after SHORT_SAMPLE native entries of an anchor, if they ran
-#: fewer than SHORT_TRIPS trips round the loop per entry on average, the interpreter (or
-#: the baseline tier) keeps the next `backoff` entries of the loop, starting at
-#: SHORT_BACKOFF and doubling at each short verdict up to SHORT_BACKOFF_MAX; then the
-#: trace is entered again and measured afresh, so a loop whose trip count grows is
-#: traced again. One entry costs a few microseconds of state copied in and out, a trip
-#: of a small body tens of nanoseconds natively and well under a microsecond in the
-#: interpreter: below ~16 trips an entry costs more than it saves.
+#: The short-loop back-off. A *run* of the loop ends at a loop exit of its trace; the
+#: native trips since the previous one are counted (a slot the lowered loop increments,
+#: `Lowered.trips`). After SHORT_SAMPLE runs, if they made fewer than SHORT_TRIPS trips
+#: each on average, the tier below (baseline or interpreter) keeps the next `backoff`
+#: entries of the loop, starting at SHORT_BACKOFF and doubling at each short verdict;
+#: then the trace is entered again and measured afresh, so a loop whose trip count grows
+#: is traced again. SHORT_VERDICTS short verdicts in a row blacklist the anchor: its hot
+#: point is removed, so the tier below runs the loop without a trip through Python at
+#: each header. Why 16: one entry costs several microseconds (state copied in and out,
+#: the ctypes call, the exit rebuilt), a trip of a small body tens of nanoseconds
+#: natively and a fraction of a microsecond in the tiers below, so a run of a few trips
+#: costs more than it saves. Runs ending at side exits are judged by HOT_EXIT and
+#: max_side_exits instead (a linked side trace's entries count toward the same run).
 SHORT_SAMPLE: Final = 32
 SHORT_TRIPS: Final = 16
 SHORT_BACKOFF: Final = 1024
-SHORT_BACKOFF_MAX: Final = 1 << 20
+SHORT_VERDICTS: Final = 3
 
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
                     "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
@@ -110,10 +115,12 @@ class Anchor:
     mismatches: int = 0
     merge_due: bool = False  # a linked side trace is hot: stitch the links in
     merge_failed: bool = False  # ... which did not compile: links stay
-    sampled: int = 0  # native entries since the last short-loop verdict
-    trips: int = 0  # ... and the trips round the loop they ran
+    run_trips: int = 0  # native trips round the loop since it was last left
+    sampled: int = 0  # loop exits since the last short-loop verdict
+    trips: int = 0  # ... and the native trips round the loop before them
     skip: int = 0  # entries left to the tier below (the short-loop back-off)
     backoff: int = 0  # the last back-off (0: none yet)
+    shorts: int = 0  # short verdicts in a row
 
 
 _lock = threading.RLock()
@@ -301,7 +308,7 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
     ip, values = out
     low = tree.low
     if low.trips is not None:
-        _sample(a, work[low.trips])
+        a.run_trips += work[low.trips]
     if ip < 0:
         exit_id = values.pop()
         snap = low.exits[exit_id]
@@ -380,19 +387,26 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
     return step
 
 
-def _sample(a: Anchor, trips: int) -> None:
-    """Count one native entry's trips; after SHORT_SAMPLE entries, back off when they
-    were short (see SHORT_TRIPS)."""
+def _sample(a: Anchor) -> None:
+    """At a loop exit, count the native trips since the previous one; after SHORT_SAMPLE
+    loop exits, back off when they were short (see SHORT_TRIPS)."""
     a.sampled += 1
-    a.trips += trips
+    a.trips += a.run_trips
+    a.run_trips = 0
     if a.sampled < SHORT_SAMPLE:
         return
-    if a.trips < SHORT_TRIPS * a.sampled:
-        a.backoff = min(max(a.backoff * 2, SHORT_BACKOFF), SHORT_BACKOFF_MAX)
-        a.skip = a.backoff
+    if a.trips >= SHORT_TRIPS * a.sampled:
+        a.shorts = a.backoff = 0
+    else:
+        a.shorts += 1
         COUNTS["short_backoffs"] += 1
-        runtime.log(f"{_where(a)}: backed off for {a.backoff} entries ({a.trips} trips in "
-                    f"{a.sampled} entries, under {SHORT_TRIPS} per entry)")
+        why = f"{a.trips} trips in {a.sampled} runs, under {SHORT_TRIPS} per run"
+        if a.shorts >= SHORT_VERDICTS:
+            _blacklist(a, f"{why}, {a.shorts} times in a row")
+        else:
+            a.backoff = max(a.backoff * 2, SHORT_BACKOFF)
+            a.skip = a.backoff
+            runtime.log(f"{_where(a)}: backed off for {a.backoff} entries ({why})")
     a.sampled = a.trips = 0
 
 
@@ -461,6 +475,7 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
             return snap.ip
         if not snap.frames and snap.ip not in a.loop:
             COUNTS["loop_exits"] += 1
+            _sample(a)
             return snap.ip
         child = t.children.get(k)
         if child is not None and child.link is not None:
