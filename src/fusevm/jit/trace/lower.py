@@ -51,6 +51,9 @@ class Lowered:
     exits: tuple[Snapshot, ...]  # exit id -> where the interpreter resumes
     owners: tuple[tuple[Part, int], ...]  # exit id -> (trace, its local exit number)
     spills: tuple[tuple[int, ...], ...]  # exit id -> slots holding its stack, bottom first
+    #: The slot counting trips round the loop (an Int, 0 on entry): what the tier's
+    #: short-loop back-off reads at exit. None for a side trace compiled alone.
+    trips: int | None = None
 
 
 Ref = tuple[str, Any]  # ("op", index) | ("exit", exit id) | ("part", Part)
@@ -75,11 +78,12 @@ def lower(root: Part, chunk: Chunk, slot_count: int, header: int | None = None) 
     exits: list[Snapshot] = []
     owners: list[tuple[Part, int]] = []
     starts: dict[int, int] = {}
+    trips = slot_count if header is None else None
     queue = [root]
     while queue:
         part = queue.pop(0)
         starts[id(part)] = len(ops)
-        outs = _emit_part(part.ir, ops, snaps, lines, chunk, header)
+        outs = _emit_part(part.ir, ops, snaps, lines, chunk, header, trips)
         for k, (snap, ref_at) in enumerate(outs):
             child = part.children.get(k)
             if child is not None:
@@ -95,10 +99,11 @@ def lower(root: Part, chunk: Chunk, slot_count: int, header: int | None = None) 
                 for at, pos, ref in patches]
     # Every exit stub must leave the same stack depth: first find each stub's depth.
     name = f"{chunk.source or '<chunk>'} (trace at op {root.ir.recording.start})"
-    probe = _finish(ops, lines, exits, resolved, chunk, name, slot_count, ())
+    first_spill = slot_count + (trips is not None)
+    probe = _finish(ops, lines, exits, resolved, chunk, name, first_spill, ())
     depth = verify(probe).depth
     spills: list[tuple[int, ...]] = []
-    next_slot = slot_count
+    next_slot = first_spill
     for k in range(len(exits)):
         d = depth[len(ops) + 2 * k] or 0
         spills.append(tuple(range(next_slot, next_slot + d)))
@@ -106,15 +111,16 @@ def lower(root: Part, chunk: Chunk, slot_count: int, header: int | None = None) 
     lowered = _finish(ops, lines, exits, resolved, chunk, name, next_slot, tuple(spills))
     stub_snaps = [exits[k] for k, sp in enumerate(spills) for _ in range(len(sp) + 2)]
     return Lowered(lowered, tuple(snaps + stub_snaps), tuple(exits), tuple(owners),
-                   tuple(spills))
+                   tuple(spills), trips)
 
 
 def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: list[int],
                chunk: Chunk | None,
-               header: int | None = None) -> list[tuple[Snapshot, list[tuple[int, int]]]]:
+               header: int | None = None,
+               trips: int | None = None) -> list[tuple[Snapshot, list[tuple[int, int]]]]:
     """Emit one trace's ops; returns, per local exit, its snapshot and the (op index,
     operand position) places that branch to it (with `header`, the way back to the loop
-    header last)."""
+    header last). With `trips`, each way back to op 0 first increments that slot."""
     outs: list[tuple[Snapshot, list[tuple[int, int]]]] = []
     back: list[tuple[Snapshot, list[tuple[int, int]]]] = []
 
@@ -141,6 +147,8 @@ def _emit_part(ir: TraceIR, ops: list[list[Any]], snaps: list[Snapshot], lines: 
     def loop_back(instr: tuple[Any, ...], snap: Snapshot) -> None:
         """`instr` (a branch) going back to the loop header: op 0, or the last exit."""
         if header is None:
+            if trips is not None:
+                emit((Op.PreIncSlotVoid, trips), snap)
             branch(instr, snap, 0, None)
             return
         d = decode(instr)

@@ -76,10 +76,28 @@ MAX_MISMATCHES: Final = 5
 #: Entries of a linked side trace's own unit before the tree is rebuilt with its linked
 #: side traces stitched in natively (a hop between units goes through Python).
 MERGE_AFTER: Final = 32
+#: The short-loop back-off. A *run* of the loop ends at a loop exit of its trace; the
+#: native trips since the previous one are counted (a slot the lowered loop increments,
+#: `Lowered.trips`). After SHORT_SAMPLE runs, if they made fewer than SHORT_TRIPS trips
+#: each on average, the tier below (baseline or interpreter) keeps the next `backoff`
+#: entries of the loop, starting at SHORT_BACKOFF and doubling at each short verdict;
+#: then the trace is entered again and measured afresh, so a loop whose trip count grows
+#: is traced again. SHORT_VERDICTS short verdicts in a row blacklist the anchor: its hot
+#: point is removed, so the tier below runs the loop without a trip through Python at
+#: each header. Why 16: one entry costs several microseconds (state copied in and out,
+#: the ctypes call, the exit rebuilt), a trip of a small body tens of nanoseconds
+#: natively and a fraction of a microsecond in the tiers below, so a run of a few trips
+#: costs more than it saves. Runs ending at side exits are judged by HOT_EXIT and
+#: max_side_exits instead (a linked side trace's entries count toward the same run).
+SHORT_SAMPLE: Final = 32
+SHORT_TRIPS: Final = 16
+SHORT_BACKOFF: Final = 1024
+SHORT_VERDICTS: Final = 3
 
 _COUNTERS: Final = ("recordings", "aborts", "traces", "side_traces", "entries",
                     "side_exits", "loop_exits", "deopt_exits", "guard_mismatches",
-                    "blacklisted", "imported", "side_units", "link_entries", "merges")
+                    "blacklisted", "imported", "side_units", "link_entries", "merges",
+                    "short_backoffs")
 
 
 @dataclass(eq=False, slots=True)
@@ -97,6 +115,12 @@ class Anchor:
     mismatches: int = 0
     merge_due: bool = False  # a linked side trace is hot: stitch the links in
     merge_failed: bool = False  # ... which did not compile: links stay
+    run_trips: int = 0  # native trips round the loop since it was last left
+    sampled: int = 0  # loop exits since the last short-loop verdict
+    trips: int = 0  # ... and the native trips round the loop before them
+    skip: int = 0  # entries left to the tier below (the short-loop back-off)
+    backoff: int = 0  # the last back-off (0: none yet)
+    shorts: int = 0  # short verdicts in a row
 
 
 _lock = threading.RLock()
@@ -283,6 +307,8 @@ def _enter(vm: VM, a: Anchor, tree: Tree,
     COUNTS["entries"] += 1
     ip, values = out
     low = tree.low
+    if low.trips is not None:
+        a.run_trips += work[low.trips]
     if ip < 0:
         exit_id = values.pop()
         snap = low.exits[exit_id]
@@ -345,6 +371,9 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
             return original()  # a budget counts every instruction: only the interpreter
         phase = life.phase
         if phase is Phase.COMPILED:
+            if a.skip:
+                a.skip -= 1
+                return original()
             return _run_chain(vm, a, original, fuel, cfg)
         if phase is Phase.BLACKLISTED:
             # Given up for good: put the op's own step back, so the loop pays nothing.
@@ -356,6 +385,29 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
             return original()
         return _record_root(vm, a, cfg)
     return step
+
+
+def _sample(a: Anchor) -> None:
+    """At a loop exit, count the native trips since the previous one; after SHORT_SAMPLE
+    loop exits, back off when they were short (see SHORT_TRIPS)."""
+    a.sampled += 1
+    a.trips += a.run_trips
+    a.run_trips = 0
+    if a.sampled < SHORT_SAMPLE:
+        return
+    if a.trips >= SHORT_TRIPS * a.sampled:
+        a.shorts = a.backoff = 0
+    else:
+        a.shorts += 1
+        COUNTS["short_backoffs"] += 1
+        why = f"{a.trips} trips in {a.sampled} runs, under {SHORT_TRIPS} per run"
+        if a.shorts >= SHORT_VERDICTS:
+            _blacklist(a, f"{why}, {a.shorts} times in a row")
+        else:
+            a.backoff = max(a.backoff * 2, SHORT_BACKOFF)
+            a.skip = a.backoff
+            runtime.log(f"{_where(a)}: backed off for {a.backoff} entries ({why})")
+    a.sampled = a.trips = 0
 
 
 def _lazy(make: Callable[[], Step | None], original: Step) -> Step:
@@ -423,6 +475,7 @@ def _run_chain(vm: VM, a: Anchor, original: Step, fuel: int, cfg: TraceJitConfig
             return snap.ip
         if not snap.frames and snap.ip not in a.loop:
             COUNTS["loop_exits"] += 1
+            _sample(a)
             return snap.ip
         child = t.children.get(k)
         if child is not None and child.link is not None:
@@ -643,7 +696,10 @@ def describe(chunk: Chunk) -> str:
             head += f", last abort: {life.last_abort.value}"
         if a.tree is not None:
             head += f", tree runs {a.tree.runs}"
-        lines.append(head + f", side exits {a.side_exits}")
+        head += f", side exits {a.side_exits}"
+        if a.backoff:
+            head += f", short-loop back-off {a.backoff} entries ({a.skip} left)"
+        lines.append(head)
         for t in a.root.walk() if a.root is not None else ():
             if t.ir is None:
                 continue

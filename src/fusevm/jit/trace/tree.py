@@ -82,6 +82,8 @@ def work_of(vm: VM, tree: Tree) -> list[Any]:
             steps.step(ip)()
             work.append(pop())
     work.extend([Undef] * (tree.size - len(work)))
+    if tree.low.trips is not None:
+        work[tree.low.trips] = 0
     return work
 
 
