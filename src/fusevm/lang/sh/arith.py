@@ -268,13 +268,40 @@ def _tokens(text: str) -> list[tuple[str, str]] | None:
                 return None
 
 
+_OPERAND_END: Final = frozenset(("name", "num", ")"))
+
+
+def _signs(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`toks` with each `++` / `--` that is no increment or decrement split into two signs
+    (`2--5` is 2 - -5, as in dash). It is one after a variable name when no operand
+    follows (`a--`, `a-- -b`), or before a name when no operand precedes it (`--a`); so
+    `a--b` and `2--a` are subtractions of a negated operand, and `--5` is 5."""
+    out: list[tuple[str, str]] = []
+    n = len(toks)
+    for i, t in enumerate(toks):
+        if t[0] == "op" and t[1] in ("++", "--"):
+            before = toks[i - 1] if i else None
+            after = toks[i + 1] if i + 1 < n else None
+            postfix = before is not None and before[0] == "name" and (
+                after is None or after[0] == "op" and after[1] != "(")
+            prefix = after is not None and after[0] == "name" and (
+                before is None or (before[1] if before[0] == "op" else before[0])
+                not in _OPERAND_END)
+            if not (postfix or prefix):
+                sign = ("op", t[1][0])
+                out += (sign, sign)
+                continue
+        out.append(t)
+    return out
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         toks = _tokens(text)
         if toks is None:
             raise self.error()
-        self.toks = toks
+        self.toks = _signs(toks)
         self.i = 0
 
     def error(self) -> ShError:
