@@ -37,3 +37,12 @@ def test_a_remainder_by_a_constant(sh) -> None:  # type: ignore[no-untyped-def]
     sh("for i in -7 -1 0 5 9223372036854775807; do echo $((i % 3)) $(($i % 3))"
        " $((i * 1 % 3)); done",
        "-1 -1 -1\n-1 -1 -1\n0 0 0\n2 2 2\n1 1 1\n")
+
+
+def test_lineno_in_tests_and_conditions(sh) -> None:  # type: ignore[no-untyped-def]
+    # ShTestCmp, ShTestCmpJump and the general path all take LINENO from the command's
+    # line (dash has no LINENO to compare with; bash agrees)
+    sh("x=1\n[ $LINENO -eq 2 ] && echo a\nif [ \"$LINENO\" = 3 ]; then echo b; fi\n"
+       "while [ $LINENO -lt 5 ] && [ $x = 1 ]; do x=2; echo c; done\n"
+       "if [ $(echo $LINENO) -eq 5 ]; then echo d; fi\nif test $x$LINENO = 26; then echo e; fi",
+       "a\nb\nc\nd\ne\n", like_dash=False)

@@ -309,8 +309,9 @@ def _test(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShTestCmp")
 def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    a_c, b_c, op_code, flags, line = operands
+    a_c, b_c, op_code, flags = operands
     constants = vm.chunk.constants
+    line = vm.chunk.line_of(ip) or 0
     return _compare_step(vm, constants[a_c], constants[b_c], op_code, flags, line, ip + 1,
                          ip + 1)
 
