@@ -295,7 +295,7 @@ CASES = [
     ("for p in 'a*' b '?b' 'a*'; do case ab in \"$p\") echo \"$p q\";; $p) echo \"$p y\";;"
      " *) echo \"$p n\";; esac; done; i=0; while [ $i -lt 3 ]; do case $i in 1|2) echo $i;;"
      " esac; i=$((i+1)); done", "a* y\nb n\n?b y\na* y\n1\n2\n", 0),
-    # numbers the loop ops remember for a variable (NUMBERS), and writes they must not miss
+    # numbers the loop ops remember for a variable (ShState.numbers), and writes they must not miss
     ("i=$((0-5)); [ $i -lt 0 ] && echo neg; i=$((i*2)); echo $i; [ $i -eq -10 ] && echo eq",
      "neg\n-10\neq\n", 0),
     ("i=$((1+1)); i=010; echo $((i + 1)); [ $i -eq 10 ] && echo ten; i=' 7 '; echo $((i*2))",

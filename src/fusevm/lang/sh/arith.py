@@ -26,7 +26,8 @@ _OPS_BY_FIRST: Final = {c: tuple(o for o in _OPERATORS if o[0] == c)
                         for c in "-+*/%<>&|^!~?:=()"}
 _DIGITS: Final = frozenset("0123456789")
 _NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
-_WORD: Final = _NAME_START | _DIGITS
+#: The characters of a name or number token (one token when adjacent).
+WORD: Final = _NAME_START | _DIGITS
 _BINARY: Final = {
     "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
     "<": 7, "<=": 7, ">": 7, ">=": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10,
@@ -40,8 +41,10 @@ if TYPE_CHECKING:
     Node = Callable[[Get, Put], int]
 
 
-_MIN: Final = -0x8000000000000000
-_MAX: Final = 0x7FFFFFFFFFFFFFFF
+#: The 64-bit bounds: a sum or product outside them wraps (`wrap`).
+INT_MIN: Final = -0x8000000000000000
+INT_MAX: Final = 0x7FFFFFFFFFFFFFFF
+_MIN, _MAX = INT_MIN, INT_MAX
 
 
 #: n as a signed 64-bit integer (two's complement wrap-around), as the VM's ints wrap.
@@ -134,7 +137,8 @@ BINARY: Final[dict[str, Callable[[int, int], int]]] = {
 
 def with_constant(op: str, k: int) -> Callable[[int], int]:
     """`a OP k` as a function of a (for stack code with a constant operand): + - * as
-    `_add`, `_sub`, `_mul` with k bound, saving a call; any other operator by BINARY."""
+    `_add`, `_sub`, `_mul` with k bound, saving a call, and `% k` for k > 0 (C's remainder
+    is Python's for a >= 0); any other operator by BINARY."""
     if op == "+":
         def add(a: int) -> int:
             r = a + k
@@ -150,6 +154,10 @@ def with_constant(op: str, k: int) -> Callable[[int], int]:
             r = a * k
             return r if _MIN <= r <= _MAX else wrap(r)
         return mul
+    if op == "%" and k > 0:
+        def rem(a: int) -> int:
+            return a % k if a >= 0 else _mod(a, k)
+        return rem
     fn = BINARY[op]
     return lambda a: fn(a, k)
 
@@ -250,12 +258,12 @@ def _tokens(text: str) -> list[tuple[str, str]] | None:
                 while pos < n and text[pos] in _HEX:
                     pos += 1
             else:
-                while pos < n and text[pos] in _WORD:
+                while pos < n and text[pos] in WORD:
                     pos += 1
             toks.append(("num", text[start:pos]))
         elif c in _NAME_START:
             pos += 1
-            while pos < n and text[pos] in _WORD:
+            while pos < n and text[pos] in WORD:
                 pos += 1
             toks.append(("name", text[start:pos]))
         else:
@@ -268,13 +276,40 @@ def _tokens(text: str) -> list[tuple[str, str]] | None:
                 return None
 
 
+_OPERAND_END: Final = frozenset(("name", "num", ")"))
+
+
+def _signs(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`toks` with each `++` / `--` that is no increment or decrement split into two signs
+    (`2--5` is 2 - -5, as in dash). It is one after a variable name when no operand
+    follows (`a--`, `a-- -b`), or before a name when no operand precedes it (`--a`); so
+    `a--b` and `2--a` are subtractions of a negated operand, and `--5` is 5."""
+    out: list[tuple[str, str]] = []
+    n = len(toks)
+    for i, t in enumerate(toks):
+        if t[0] == "op" and t[1] in ("++", "--"):
+            before = toks[i - 1] if i else None
+            after = toks[i + 1] if i + 1 < n else None
+            postfix = before is not None and before[0] == "name" and (
+                after is None or after[0] == "op" and after[1] != "(")
+            prefix = after is not None and after[0] == "name" and (
+                before is None or (before[1] if before[0] == "op" else before[0])
+                not in _OPERAND_END)
+            if not (postfix or prefix):
+                sign = ("op", t[1][0])
+                out += (sign, sign)
+                continue
+        out.append(t)
+    return out
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         toks = _tokens(text)
         if toks is None:
             raise self.error()
-        self.toks = toks
+        self.toks = _signs(toks)
         self.i = 0
 
     def error(self) -> ShError:

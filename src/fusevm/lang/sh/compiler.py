@@ -133,15 +133,17 @@ class Compiler:
         if not self.cond:
             self.b.emit(SH["ShErrCheck"])
 
-    def simple(self, cmd: ast.Simple, direct: bool = False) -> None:
+    def simple(self, cmd: ast.Simple, direct: bool = False,
+               jump: tuple[Label, bool] | None = None) -> bool:
+        """A simple command; with `jump` (target, ok), a condition whose status decides a
+        jump: True when the command emitted that jump itself (`[ a OP b ]`)."""
         b = self.b
         line = min(cmd.line, 0xFFFF)
         subst = _mentions_subst_or_lineno(cmd)
+        b.set_line(cmd.line)
         if subst:
             # resets the status of the last $(...) and sets LINENO before expanding
-            b.emit(SH["ShLine"], line, line=cmd.line)
-        else:
-            b.set_line(cmd.line)
+            b.emit(SH["ShLine"], line)
         if not cmd.words:
             last = len(cmd.assigns) - 1
             for i, (name, word) in enumerate(cmd.assigns):
@@ -155,7 +157,7 @@ class Compiler:
                 for r in cmd.redirs:
                     self.redir(r)
                 b.emit(SH["ShRun"], 0, 0 if self.cond else ERREXIT, line)
-            return
+            return False
         # break/continue inside a loop of this chunk are jumps
         lit = cmd.words[0].literal()
         if lit in ("break", "continue") and self.loops and not cmd.redirs and not cmd.assigns \
@@ -169,10 +171,9 @@ class Compiler:
                     n = int(arg)
             if n:
                 self.loop_jump(lit == "break", n)
-                return
+                return False
         if lit in ("[", "test") and not cmd.redirs and not cmd.assigns:
-            self.test(cmd, lit, line)
-            return
+            return self.test(cmd, lit, line, jump)
         declaration = lit in ("export", "readonly", "local")
         for i, word in enumerate(cmd.words):
             split = _assignment(word) if declaration and i else None
@@ -190,12 +191,14 @@ class Compiler:
             b.emit(SH["ShPrefix"], self.const(name))
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
         b.emit(SH["ShRun"], len(cmd.words), flags, line)
+        return False
 
     def test(self, cmd: ast.Simple, name: str, line: int,
              jump: tuple[Label, bool] | None = None) -> bool:
         """`[ ... ]` / `test ...`, run in place unless redefined (the ops check when they
         run); `a OP b` with each word literal or one parameter is one ShTestCmp, or, with
-        `jump` (target, ok), ShTestCmpJump. True when that jump is emitted."""
+        `jump` (target, ok), ShTestCmpJump (both read LINENO from the op's line). True
+        when that jump is emitted."""
         b = self.b
         flags = (0 if self.cond else ERREXIT) | (TEST_NAME if name == "test" else 0)
         args = cmd.words[1:]
@@ -212,7 +215,7 @@ class Compiler:
                     flags |= (p_flag if param else 0) | (q_flag if quoted else 0)
                 if jump is None:
                     b.emit(SH["ShTestCmp"], self.const(x[0]), self.const(y[0]),
-                           TEST_CMP.index(op), flags, line)
+                           TEST_CMP.index(op), flags)
                     return False
                 target, ok = jump
                 b.emit(SH["ShTestCmpJump"], self.const([x[0], y[0]]), TEST_CMP.index(op),
@@ -327,19 +330,15 @@ class Compiler:
         it is not; a condition that is one `[ a OP b ]` tests and jumps in one op."""
         b = self.b
         cmd = items[0].cmd if len(items) == 1 and not items[0].background else None
-        if isinstance(cmd, ast.Simple) and cmd.words and not cmd.assigns and not cmd.redirs \
-                and not _mentions_subst_or_lineno(cmd):
-            lit = cmd.words[0].literal()
-            if lit in ("[", "test"):
-                b.set_line(cmd.line)
-                self.cond += 1
-                jumped = self.test(cmd, lit, min(cmd.line, 0xFFFF), (target, ok))
-                self.cond -= 1
-                if not jumped:
-                    b.emit(SH["ShJumpStatus"], target, 1 if ok else 0)
-                return
-        self.cond_list(items)
-        b.emit(SH["ShJumpStatus"], target, 1 if ok else 0)
+        if isinstance(cmd, ast.Simple):
+            self.cond += 1
+            jumped = self.simple(cmd, jump=(target, ok))
+            self.cond -= 1
+        else:
+            self.cond_list(items)
+            jumped = False
+        if not jumped:
+            b.emit(SH["ShJumpStatus"], target, 1 if ok else 0)
 
     def if_(self, cmd: ast.If) -> None:
         b = self.b

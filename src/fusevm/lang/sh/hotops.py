@@ -35,7 +35,6 @@ from fusevm.lang.sh.opset import (
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
 from fusevm.lang.sh.testcmd import COMPARE
-from fusevm.values import INT_MAX, INT_MIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,15 +43,6 @@ if TYPE_CHECKING:
 
 QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words.ZA
 _DEFAULT_IFS: Final = words.DEFAULT_IFS
-_MIN, _MAX = INT_MIN, INT_MAX
-
-#: The number a variable's value stands for, as the loop ops last wrote or read it:
-#: name -> (text, n), where text is n in decimal (so `$(( ))` and `test` both read it as
-#: n). It holds while the variable still holds that very string object (`is`): a pure
-#: cache, which no other write to the variable needs to invalidate, and which spares a
-#: counter's str -> int conversion on every read.
-NUMBERS: Final[dict[str, tuple[str, int]]] = {}
-
 
 def st(vm: Any) -> ShState:
     s: ShState = vm.host_data["sh"]
@@ -153,14 +143,20 @@ def _param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
             value = ""
         if flags & LENGTH:
             value = str(len(s.positional)) if name in ("@", "*") else str(len(value))
-        if flags & RAW:
-            push(value)
-        elif flags & FIELDS:
-            push(value if value and _plain_field(value, s) else unquoted_fields(s, value))
-        else:
-            push((QS + value + QE) if quoted else (XS + value + XE))
+        push(expansion(s, value, flags))
         return nxt
     return step
+
+
+def expansion(s: ShState, value: str, flags: int) -> Any:
+    """The word a parameter or `$(( ))` expanding to `value` pushes: the text itself (RAW),
+    its fields (FIELDS: the text itself when it is one plain field), or marked quoted
+    (QUOTED) or not."""
+    if flags & RAW:
+        return value
+    if flags & FIELDS:
+        return value if value and _plain_field(value, s) else unquoted_fields(s, value)
+    return mark(value, flags & QUOTED)
 
 
 @SH.bind("ShAssign")
@@ -173,7 +169,7 @@ def _assign(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     watched = name in WATCHED
-    variables, readonly, numbers = s.vars, s.readonly, NUMBERS
+    variables, readonly, numbers = s.vars, s.readonly, s.numbers
     last, subst = flags & ASSIGN_LAST, flags & ASSIGN_SUBST
 
     def step() -> int:
@@ -313,8 +309,9 @@ def _test(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShTestCmp")
 def _test_cmp(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
-    a_c, b_c, op_code, flags, line = operands
+    a_c, b_c, op_code, flags = operands
     constants = vm.chunk.constants
+    line = vm.chunk.line_of(ip) or 0
     return _compare_step(vm, constants[a_c], constants[b_c], op_code, flags, line, ip + 1,
                          ip + 1)
 
@@ -380,12 +377,12 @@ def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, 
             return general()
         return run([x, op, y, *tail])
 
-    known = NUMBERS.get
+    known = s.numbers.get
     a_name, b_name = (a if a_var else ""), (b if b_var else "")
 
     def number(text: str, var: str) -> int | None:
         """The number `text` (the value of the variable `var`, if any) is, when it is in
-        decimal: from NUMBERS, or plain digits converted here."""
+        decimal: from `ShState.numbers`, or plain digits converted here."""
         if var:
             c = known(var)
             if c is not None and c[0] is text:
@@ -502,29 +499,19 @@ def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         n = arith.evaluate(stack.pop(), get, s.set)
-        stack.append(number_word(s, str(n), quoted))
+        stack.append(expansion(s, str(n), quoted))
         return nxt
     return step
 
 
-def number_word(s: ShState, text: str, flags: int) -> Any:
-    """The word ShArith or ShArithText push for the number `text`: plain (RAW), its fields
-    (FIELDS: the text itself unless IFS splits it), or marked quoted (QUOTED) or not."""
-    if flags & RAW:
-        return text
-    if flags & FIELDS:
-        return text if _plain_field(text, s) else unquoted_fields(s, text)
-    return mark(text, flags)
-
-
 def _reader(s: ShState, name: str) -> Callable[[str | None], int]:
     """A function making the value `v` of the variable `name` (read by the caller, who
-    found no number for it in NUMBERS) a $(( )) operand. A decimal constant without sign,
-    blanks or leading zero, short of 64 bits, is converted here and remembered in NUMBERS
+    found no number for it in `s.numbers`) a $(( )) operand. A decimal constant without
+    sign, blanks or leading zero, short of 64 bits, is converted here and remembered there
     (int(v) is then exactly what `value_of` and `test` make of it)."""
     opts = s.opts
     value_of = arith.value_of
-    numbers = NUMBERS
+    numbers = s.numbers
 
     def read(v: str | None) -> int:
         if v is None:
@@ -544,7 +531,7 @@ def _arith_get(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
     name: str = vm.chunk.constants[operands[0]]
     read = _reader(s, name)
-    get, known = s.vars.get, NUMBERS.get
+    get, known = s.vars.get, s.numbers.get
     push = vm.stack.append
     nxt = ip + 1
 
@@ -565,7 +552,7 @@ def _arith_param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     target: int = operands[2]
     s = st(vm)
     name: str = vm.chunk.constants[name_c]
-    get, known = s.vars.get, NUMBERS.get
+    get, known = s.vars.get, s.numbers.get
     plain = is_variable(name)
     nxt = ip + 1
 
@@ -593,7 +580,7 @@ def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
 
     watched = name in WATCHED
-    variables, readonly, opts, numbers = s.vars, s.readonly, s.opts, NUMBERS
+    variables, readonly, opts, numbers = s.vars, s.readonly, s.opts, s.numbers
 
     def step() -> int:
         n = stack[-1]
@@ -618,15 +605,14 @@ def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     k: int = vm.chunk.constants[operands[1]]
     stack = vm.stack
     nxt = ip + 1
+    fn = arith.with_constant(op, k)
     if op == "%" and k > 0:
-        mod = arith.BINARY["%"]
-
+        # `... % 7`: fn's own shortcut for a >= 0 inlined, saving a call a turn
         def remainder() -> int:
             a = stack[-1]
-            stack[-1] = a % k if a >= 0 else mod(a, k)  # C's remainder is Python's for a >= 0
+            stack[-1] = a % k if a >= 0 else fn(a)
             return nxt
         return remainder
-    fn = arith.with_constant(op, k)
 
     def step() -> int:
         stack[-1] = fn(stack[-1])
@@ -640,26 +626,22 @@ def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     s = st(vm)
     name: str = vm.chunk.constants[operands[1]]
     read = _reader(s, name)
-    get, known = s.vars.get, NUMBERS.get
+    get, known = s.vars.get, s.numbers.get
     k: int = vm.chunk.constants[operands[2]]
     push = vm.stack.append
     nxt = ip + 1
-    if op == "+":
-        def plus() -> int:
+    if op in ("+", "*"):
+        # `i + 1`, `i * 2` inlined (arith.with_constant's rule, saving a call a turn)
+        low, high, wrap, plus = arith.INT_MIN, arith.INT_MAX, arith.wrap, op == "+"
+
+        def add_or_multiply() -> int:
             v = get(name)
             c = known(name)
-            r = (c[1] if c is not None and c[0] is v else read(v)) + k
-            push(r if _MIN <= r <= _MAX else arith.wrap(r))
+            a = c[1] if c is not None and c[0] is v else read(v)
+            r = a + k if plus else a * k
+            push(r if low <= r <= high else wrap(r))
             return nxt
-        return plus
-    if op == "*":
-        def times() -> int:
-            v = get(name)
-            c = known(name)
-            r = (c[1] if c is not None and c[0] is v else read(v)) * k
-            push(r if _MIN <= r <= _MAX else arith.wrap(r))
-            return nxt
-        return times
+        return add_or_multiply
     fn = arith.with_constant(op, k)
 
     def step() -> int:
@@ -693,6 +675,6 @@ def _arith_text(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         return shapes.unary(vm, ip, str)
 
     def step() -> int:
-        stack[-1] = number_word(s, str(stack[-1]), quoted)
+        stack[-1] = expansion(s, str(stack[-1]), quoted)
         return nxt
     return step

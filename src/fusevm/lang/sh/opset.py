@@ -139,11 +139,11 @@ SH.declare("ShArithUn", operands="op:U8", effect="a -- r",
 SH.declare("ShArithText", operands="quoted:U8", effect="n -- text",
            formula="text = n in decimal, marked as ShArith marks it (4: plain, 8: its "
                    "fields)")
-SH.declare("ShTestCmp", operands="a:CONST b:CONST op:U8 flags:U8 line:COUNT", effect="--",
+SH.declare("ShTestCmp", operands="a:CONST b:CONST op:U8 flags:U8", effect="--",
            flags=IO,
-           formula="ShTest of the three words `a OP b` (OP = ('-eq', '-ne', '-lt', '-le', "
-                   "'-gt', '-ge', '=', '!=')[op]), each literal text or a parameter (flags 8 "
-                   "and 32), expanded quoted (16, 64) or unquoted")
+           formula="LINENO = the op's line; ShTest of the three words `a OP b` (OP = ('-eq', "
+                   "'-ne', '-lt', '-le', '-gt', '-ge', '=', '!=')[op]), each literal text or a "
+                   "parameter (flags 8 and 32), expanded quoted (16, 64) or unquoted")
 SH.declare("ShJumpStatus", operands="target:TARGET ok:U8", effect="--", flags=F.BRANCH,
            formula="if ($? == 0) == ok: jump to target")
 SH.declare("ShSaveStatus", operands="slot:SLOT", effect="--",
@@ -155,7 +155,7 @@ SH.declare("ShArithVarK", operands="op:U8 name:CONST k:CONST", effect="-- r", fl
                    "OP as for ShArithBin")
 SH.declare("ShTestCmpJump", operands="ab:CONST op:U8 flags:U8 target:TARGET", effect="--",
            flags=F.BRANCH | IO,
-           formula="ShTestCmp of a OP b, [a, b] = consts[ab], LINENO = the op's line; then "
+           formula="ShTestCmp of a OP b, [a, b] = consts[ab]; then "
                    "ShJumpStatus target ok, ok = flags 128: a condition that is one `[ a OP b ]`")
 SH.declare("ShArithParam", operands="name:CONST slot:SLOT target:TARGET", effect="--",
            flags=F.BRANCH,

@@ -280,7 +280,11 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
 
 
 def xquote(s: str) -> str:
-    if s and all(c.isalnum() or c in "-_./=:,+@%" for c in s):
+    """`s` as `set -x` shows it: quoted only when the shell would not read it back as that
+    one word. A `]`, and a `[` that no `]` follows (no bracket expression), are plain, so
+    `[ 0 -lt 2 ]` is traced as it is written."""
+    if s and all(c.isalnum() or c in "-_./=:,+@%]" or c == "[" and "]" not in s[i:]
+                 for i, c in enumerate(s)):
         return s
     return "'" + s.replace("'", "'\\''") + "'"
 

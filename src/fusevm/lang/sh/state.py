@@ -48,6 +48,12 @@ class Pending:
 class ShState:
     # never rebound (nor `readonly`, `opts`): prepared steps hold them
     vars: dict[str, str] = field(default_factory=dict)
+    #: The number a variable's value stands for, as the loop ops last wrote or read it:
+    #: name -> (text, n), where text is n in decimal (so `$(( ))` and `test` both read it
+    #: as n). It holds while the variable still holds that very string object (`is`): a
+    #: pure cache, which no other write to the variable needs to invalidate, and which
+    #: spares a counter's str -> int conversion on every read. One entry per name at most.
+    numbers: dict[str, tuple[str, int]] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)
     readonly: set[str] = field(default_factory=set)
     positional: list[str] = field(default_factory=list)
