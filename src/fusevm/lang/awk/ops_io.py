@@ -43,10 +43,14 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from fusevm.lang.awk.regex import Substitute
+
+    #: a block's lines to (the first a test passes or None, how many were before it,
+    #: the last of those)
+    Scan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
 
 # -- print and printf ---------------------------------------------------------------------
 
@@ -562,6 +566,72 @@ AWK.body("AwkFieldKey", effect="i -- key",
 # Declared last so the ids of the ops above stay as they were.
 
 
+def _read_until(st: AwkState, streams: Streams, scan: Scan, test: Callable[[str], bool],
+                passed: str | None) -> bool:
+    """Read main-input records until `test` passes one, and make it the new record; those
+    before it only count in NR and FNR. `scan(lines)` runs the same test over a block's
+    lines in one loop: (the first it passes or None, how many it took before it, the last
+    of those). `passed` is the last record passed over so far: at the end of the input it
+    stays $0 for END, as it would have. False at the end of the input."""
+    while True:
+        main = streams.main
+        plain = clean = False
+        if main is not None and main.only_lines and st.rs == "\n":
+            rec, count, last = scan(main.lines)
+            st.nr += count
+            st.fnr += count
+            if rec is not None:
+                st.nr += 1
+                st.fnr += 1
+                st.new_record(rec, main.plain, main.clean)
+                return True
+            if last is not None:
+                passed = last
+            rec = main.read_record("\n")  # the next block, or the end of this file
+            plain = main.plain
+            clean = main.clean
+        elif main is not None:
+            rec = main.read_record(st.rs)
+        else:
+            rec = None
+        if rec is None:
+            rec = streams.next_main()  # the next file, or the end of the input
+            plain = clean = False
+        if rec is None:
+            break
+        st.nr += 1
+        st.fnr += 1
+        if test(rec):
+            st.new_record(rec, plain, clean)
+            return True
+        passed = rec
+    if passed is not None:
+        st.nr_val = st.fnr_val = None
+        st.set_record(passed)  # END sees the last record read
+    return False
+
+
+def _needs_scanner(needs: tuple[str, ...]) -> tuple[Scan, Callable[[str], bool]]:
+    """`_read_until`'s scan and test for records holding one of the texts `needs`."""
+    def test(rec: str) -> bool:
+        for text in needs:
+            if text in rec:
+                return True
+        return False
+
+    def scan(lines: Iterator[str]) -> tuple[str | None, int, str | None]:
+        count = 0
+        last = None
+        for rec in lines:
+            for text in needs:
+                if text in rec:
+                    return rec, count, last
+            count += 1
+            last = rec
+        return None, count, last
+    return scan, test
+
+
 @AWK.function("AwkNextCandidate", operands="need:CONST", effect="-- b",
               formula="b = read main-input records until one holds a text of consts[need]; "
                       "those before it only count in NR and FNR", flags=IO)
@@ -573,61 +643,10 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     $0 for END, as it would have."""
     need, = operands
     host = vm.host_data
-    needs = tuple(vm.chunk.constants[need])
+    scan, test = _needs_scanner(tuple(vm.chunk.constants[need]))
 
     def next_candidate() -> bool:
-        st = host["awk"]
-        streams = host["awk.io"]
-        passed = None  # the last record passed over
-        while True:
-            main = streams.main
-            plain = False
-            if main is not None and main.only_lines and st.rs == "\n":
-                count = 0
-                for rec in main.lines:
-                    for text in needs:
-                        if text in rec:
-                            break
-                    else:
-                        count += 1
-                        passed = rec
-                        continue
-                    break  # a candidate
-                else:
-                    rec = None
-                st.nr += count
-                st.fnr += count
-                plain = main.plain
-                if rec is None:
-                    rec = main.read_record("\n")  # the next block, or the end of this file
-                    plain = main.plain
-            elif main is not None:
-                rec = main.read_record(st.rs)
-            else:
-                rec = None
-            if rec is None:
-                rec = streams.next_main()  # the next file, or the end of the input
-                plain = False
-            if rec is not None:
-                st.nr += 1
-                st.fnr += 1
-                for text in needs:
-                    if text in rec:
-                        break
-                else:
-                    passed = rec
-                    continue
-                break  # a candidate
-            if passed is not None:
-                st.nr_val = st.fnr_val = None
-                st.set_record(passed)  # END sees the last record read
-            return False
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
-        if st.literal:
-            st.literal = set()
-        st.plain = st.split_plainly(plain)
-        return True
+        return _read_until(host["awk"], host["awk.io"], scan, test, None)
     return next_candidate
 
 
@@ -644,76 +663,27 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     host = vm.host_data
     # made at the first record, as the rule's own test would be: a bad ERE is an error
     # of the first record, after BEGIN
-    made: list[tuple[Callable[[Any], tuple[Any, int, Any]], Callable[[str], bool]]] = []
-
-    def found(st: AwkState, rec: str, plain: bool) -> bool:
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
-        if st.literal:
-            st.literal = set()
-        st.plain = plain and st.fs == " "
-        return True
+    made: list[tuple[Scan, Callable[[str], bool]]] = []
 
     def next_match() -> bool:
         st = host["awk"]
         main = host["awk.io"].main
+        passed = None
         if made and main is not None and main.only_lines and st.rs == "\n":
-            # the common case, a line of the current block: found() written out
-            rec, count, last = made[0][0](main.lines)
-            if rec is not None:
-                st.nr += count + 1
-                st.fnr += count + 1
-                st.nr_val = st.fnr_val = st.nf_val = None
-                st.set_record(rec)
-                if st.literal:
-                    st.literal = set()
-                st.plain = main.plain and st.fs == " "
-                return True
+            # the common case, a line of the current block, without _read_until's call
+            rec, count, passed = made[0][0](main.lines)
             st.nr += count
             st.fnr += count
-            return read_on(st, last)
-        return read_on(st, None)
-
-    def read_on(st: AwkState, passed: str | None) -> bool:
-        """The records after the block's lines (`passed` the last line passed over)."""
-        if not made:
-            rx = _const_regex(vm, ere)
-            made.append((rx.line_scanner(), rx.tester()))
-        scan, test = made[0]
-        streams = host["awk.io"]
-        while True:
-            main = streams.main
-            if main is not None and main.only_lines and st.rs == "\n":
-                rec, count, last = scan(main.lines)
-                if rec is not None:
-                    st.nr += count + 1
-                    st.fnr += count + 1
-                    return found(st, rec, main.plain)
-                st.nr += count
-                st.fnr += count
-                if last is not None:
-                    passed = last
-                rec = main.read_record("\n")  # the next block, or the end of this file
-                plain = main.plain
-            elif main is not None:
-                rec = main.read_record(st.rs)
-                plain = False
-            else:
-                rec = None
-            if rec is None:
-                rec = streams.next_main()  # the next file, or the end of the input
-                plain = False
             if rec is not None:
                 st.nr += 1
                 st.fnr += 1
-                if test(rec):
-                    return found(st, rec, plain)
-                passed = rec
-                continue
-            if passed is not None:
-                st.nr_val = st.fnr_val = None
-                st.set_record(passed)  # END sees the last record read
-            return False
+                st.new_record(rec, main.plain, main.clean)
+                return True
+        elif not made:
+            rx = _const_regex(vm, ere)
+            made.append((rx.line_scanner(), rx.tester()))
+        scan, test = made[0]
+        return _read_until(st, host["awk.io"], scan, test, passed)
     return next_match
 
 
