@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     #: a block's lines to (the first a test passes or None, how many were before it,
     #: the last of those)
     Scan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
+    Filter = tuple[Scan, Callable[[str], bool]]  # (scan, the same test of one record)
 
 # -- print and printf ---------------------------------------------------------------------
 
@@ -566,53 +567,63 @@ AWK.body("AwkFieldKey", effect="i -- key",
 # Declared last so the ids of the ops above stay as they were.
 
 
-def _read_until(st: AwkState, streams: Streams, scan: Scan, test: Callable[[str], bool],
-                passed: str | None) -> bool:
-    """Read main-input records until `test` passes one, and make it the new record; those
-    before it only count in NR and FNR. `scan(lines)` runs the same test over a block's
-    lines in one loop: (the first it passes or None, how many it took before it, the last
-    of those). `passed` is the last record passed over so far: at the end of the input it
-    stays $0 for END, as it would have. False at the end of the input."""
-    while True:
-        main = streams.main
-        plain = clean = False
-        if main is not None and main.only_lines and st.rs == "\n":
-            rec, count, last = scan(main.lines)
-            st.nr += count
-            st.fnr += count
-            if rec is not None:
-                st.nr += 1
-                st.fnr += 1
-                st.new_record(rec, main.plain, main.clean)
-                return True
-            if last is not None:
-                passed = last
-            rec = main.read_record("\n")  # the next block, or the end of this file
-            plain = main.plain
-            clean = main.clean
-        elif main is not None:
-            rec = main.read_record(st.rs)
-        else:
-            rec = None
-        if rec is None:
-            rec = streams.next_main()  # the next file, or the end of the input
+def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Callable[[], bool]:
+    """The record loop's `next()` for a program that runs nothing for a record `test`
+    fails: read main-input records until `test` passes one, and make it the new record;
+    those before it only count in NR and FNR, and the last of them stays $0 for END, as
+    it would have. False at the end of the input. `scan(lines)` runs the same test over a
+    block's lines in one loop. `make()` gives (scan, test), called at the first record:
+    a bad ERE is an error of the first record, after BEGIN, as the rule's own test's is."""
+    made: list[Filter] = []
+
+    def next_filtered() -> bool:
+        if not made:
+            made.append(make())
+        scan, test = made[0]
+        st = host["awk"]
+        streams = host["awk.io"]
+        passed = None  # the last record passed over
+        while True:
+            main = streams.main
             plain = clean = False
-        if rec is None:
-            break
-        st.nr += 1
-        st.fnr += 1
-        if test(rec):
-            st.new_record(rec, plain, clean)
-            return True
-        passed = rec
-    if passed is not None:
-        st.nr_val = st.fnr_val = None
-        st.set_record(passed)  # END sees the last record read
-    return False
+            if main is not None and main.only_lines and st.rs == "\n":
+                rec, count, last = scan(main.lines)
+                st.nr += count
+                st.fnr += count
+                if rec is not None:
+                    st.nr += 1
+                    st.fnr += 1
+                    st.new_record(rec, main.plain, main.clean)
+                    return True
+                if last is not None:
+                    passed = last
+                rec = main.read_record("\n")  # the next block, or the end of this file
+                plain = main.plain
+                clean = main.clean
+            elif main is not None:
+                rec = main.read_record(st.rs)
+            else:
+                rec = None
+            if rec is None:
+                rec = streams.next_main()  # the next file, or the end of the input
+                plain = clean = False
+            if rec is None:
+                break
+            st.nr += 1
+            st.fnr += 1
+            if test(rec):
+                st.new_record(rec, plain, clean)
+                return True
+            passed = rec
+        if passed is not None:
+            st.nr_val = st.fnr_val = None
+            st.set_record(passed)  # END sees the last record read
+        return False
+    return next_filtered
 
 
-def _needs_scanner(needs: tuple[str, ...]) -> tuple[Scan, Callable[[str], bool]]:
-    """`_read_until`'s scan and test for records holding one of the texts `needs`."""
+def _needs_scanner(needs: tuple[str, ...]) -> Filter:
+    """`_filtered_records`' scan and test for records holding one of the texts `needs`."""
     def test(rec: str) -> bool:
         for text in needs:
             if text in rec:
@@ -642,12 +653,8 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     one `in` test per text, instead of running every pattern. The last record read stays
     $0 for END, as it would have."""
     need, = operands
-    host = vm.host_data
-    scan, test = _needs_scanner(tuple(vm.chunk.constants[need]))
-
-    def next_candidate() -> bool:
-        return _read_until(host["awk"], host["awk.io"], scan, test, None)
-    return next_candidate
+    needs = tuple(vm.chunk.constants[need])
+    return _filtered_records(vm.host_data, lambda: _needs_scanner(needs))
 
 
 @AWK.function("AwkNextMatch", operands="ere:CONST", effect="-- b",
@@ -660,31 +667,11 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     the rule runs only for the records it matches, without testing again. The last
     record read stays $0 for END, as it would have."""
     ere, = operands
-    host = vm.host_data
-    # made at the first record, as the rule's own test would be: a bad ERE is an error
-    # of the first record, after BEGIN
-    made: list[tuple[Scan, Callable[[str], bool]]] = []
 
-    def next_match() -> bool:
-        st = host["awk"]
-        main = host["awk.io"].main
-        passed = None
-        if made and main is not None and main.only_lines and st.rs == "\n":
-            # the common case, a line of the current block, without _read_until's call
-            rec, count, passed = made[0][0](main.lines)
-            st.nr += count
-            st.fnr += count
-            if rec is not None:
-                st.nr += 1
-                st.fnr += 1
-                st.new_record(rec, main.plain, main.clean)
-                return True
-        elif not made:
-            rx = _const_regex(vm, ere)
-            made.append((rx.line_scanner(), rx.tester()))
-        scan, test = made[0]
-        return _read_until(st, host["awk.io"], scan, test, passed)
-    return next_match
+    def make() -> Filter:
+        rx = _const_regex(vm, ere)
+        return rx.line_scanner(), rx.tester()
+    return _filtered_records(vm.host_data, make)
 
 
 # $index compared with a number: input text that float() reads as awk would (make_strnum's
