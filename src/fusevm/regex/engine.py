@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any, Final
 
+    #: `Regex.line_scanner()`'s function
+    LineScan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
+
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
 Span = tuple[int, int]
@@ -168,7 +171,7 @@ class Regex:
         self.exact = bool(self.branches) and all(b.exact for b in self.branches)
         self._label = label
         self._tester: Callable[[str], bool] | None = None
-        self._scan: Callable[[Iterator[str]], tuple[str | None, int, str | None]] | None = None
+        self._scan: LineScan | None = None
         self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
@@ -241,27 +244,25 @@ class Regex:
         """`test` as one function, for a pattern tested on many texts (awk's record
         filters): the literal tests of `_condition` first (alone when they are exact),
         then Latin-1 text straight to the C++ matcher, with no span built."""
-        tester = self._tester
-        if tester is None:
-            self._make()
-            tester = self._tester
-            assert tester is not None
-        return tester
+        return self._made()[1]
 
-    def line_scanner(self) -> Callable[[Iterator[str]], tuple[str | None, int, str | None]]:
+    def line_scanner(self) -> LineScan:
         """`scan(texts)`: the first of `texts` the pattern matches somewhere in (or None),
         how many were taken before it, and the last of those (None when none were), in one
         loop with the literal tests of `tester` written into it, and `tester` called only
         for the texts that pass them (awk's record loop, over the lines of a block)."""
-        scan = self._scan
-        if scan is None:
-            self._make()
-            scan = self._scan
-            assert scan is not None
-        return scan
+        return self._made()[0]
 
-    def _make(self) -> None:
-        """Generate `tester()` and `line_scanner()` for this pattern, from one source: the
+    def _made(self) -> tuple[LineScan, Callable[[str], bool]]:
+        """(line_scanner(), tester()), made at the first call."""
+        scan, tester = self._scan, self._tester
+        if scan is None or tester is None:
+            scan, tester = self._make()
+            self._scan, self._tester = scan, tester
+        return scan, tester
+
+    def _make(self) -> tuple[LineScan, Callable[[str], bool]]:
+        """Generate `line_scanner()` and `tester()` for this pattern, from one source: the
         condition's str tests written out, the call into RE2 only where needed."""
         env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
         if self.literal is not None:
@@ -296,9 +297,8 @@ class Regex:
         lines += ["            return t, n, last", "        n += 1", "        last = t",
                   "    return None, n, last"]
         source = "\n".join(lines) + "\n"
-        test = env["test"] = function(source, env, "test")
-        self._scan = function(source, env, "scan")
-        self._tester = test
+        env["test"] = function(source, env, "test")
+        return function(source, env, "scan"), env["test"]
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""
