@@ -271,13 +271,13 @@ class Regex:
         else:
             cond, literals = _condition(self.branches)
             env.update((f"L{i}", text) for i, text in enumerate(literals))
+        lines = []
         exact = self.literal is not None or self.exact
-        lines = ["def test(t):"]
         if exact:
-            lines.append(f"    return {cond}")
+            test = cond
         else:
-            if cond is not None:
-                lines += [f"    if not ({cond}):", "        return False"]
+            # the RE2 call, for the texts that pass the str tests (all, without them)
+            lines.append("def engine(t):")
             engine = self._latin1
             if engine is not _UNUSABLE and engine.low is not None:
                 env["low"] = engine.low.Match
@@ -286,19 +286,16 @@ class Regex:
                           "    return low(U, d, 0, len(d))[0][0] >= 0"]
             else:
                 lines.append("    return slow(t)")
-        lines += ["def scan(texts):", "    n = 0", "    last = None", "    for t in texts:"]
-        if exact:
-            lines.append(f"        if {cond}:")
-        elif cond is not None:
-            # (a text that passes repeats them in `test`: most lines fail them, unrepeated)
-            lines.append(f"        if ({cond}) and test(t):")
-        else:
-            lines.append("        if test(t):")
-        lines += ["            return t, n, last", "        n += 1", "        last = t",
-                  "    return None, n, last"]
+            test = "engine(t)" if cond is None else f"({cond}) and engine(t)"
+        lines += ["def test(t):", f"    return {test}",
+                  "def scan(texts):", "    n = 0", "    last = None", "    for t in texts:",
+                  f"        if {test}:", "            return t, n, last",
+                  "        n += 1", "        last = t", "    return None, n, last"]
         source = "\n".join(lines) + "\n"
-        env["test"] = function(source, env, "test")
-        return function(source, env, "scan"), env["test"]
+        if not exact:
+            env["engine"] = function(source, env, "engine")
+        tester = env["engine"] if not exact and cond is None else function(source, env, "test")
+        return function(source, env, "scan"), tester
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""
