@@ -6,15 +6,18 @@ millisecond each, paid by every process for every record class and step shape it
 sources the package knows of are compiled with the package instead, into
 `ahead_generated.py` (`python -m fusevm.tools.gen_ahead`; a test fails when it is stale):
 `function()` takes the code compiled there when the very same source is found, and
-compiles the source itself otherwise, so a stale file costs time, never meaning.
+compiles the source itself otherwise (once per source), so a stale file costs time, never
+meaning. The regex engine's testers and awk's printf formatters are made by it too.
 """
 
 from __future__ import annotations
 
 from fusevm.ahead_generated import COMPILED
+from fusevm.memo import memo
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import CodeType
     from types import FunctionType as _Function
     from typing import Any
 else:
@@ -23,16 +26,18 @@ else:
 
 def function(source: str, env: dict[str, Any], name: str, *, qualname: str | None = None,
              defaults: tuple[Any, ...] | None = None) -> Any:
-    """The function `name` that `exec(source, env)` would define (with `defaults` for its
-    parameters' defaults and `qualname`)."""
+    """The function `name` that `exec(source, env)` would define, with `defaults` for its
+    parameters' defaults and `qualname`. Its code is compiled once per source, so the
+    functions of sources that differ only in `env` (the values they name) share it."""
     compiled = COMPILED.get(source)
-    if compiled is None:
-        exec(source, env)  # noqa: S102 - the callers' sources are built from their own data
-        fn = env[name]
-        if qualname is not None:
-            fn.__qualname__ = qualname
-        return fn
-    code = compiled.__code__
+    code = compiled.__code__ if compiled is not None else _codes(source)[name]
     if qualname is not None:
         code = code.replace(co_qualname=qualname)
     return _Function(code, env, name, defaults or None)
+
+
+@memo(256)
+def _codes(source: str) -> dict[str, CodeType]:
+    """The code of each function `source` defines at its top level, by name."""
+    module = compile(source, "<fusevm.ahead>", "exec")
+    return {c.co_name: c for c in module.co_consts if hasattr(c, "co_code")}

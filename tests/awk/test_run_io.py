@@ -171,6 +171,26 @@ def test_regex_rules_pass_over_records(tmp_path: Path, program: str, expected: s
     assert (rc, out) == (0, expected), err
 
 
+# A one-character FS: the records AwkNextMatch reads split as AwkNextRecord's do, an FS
+# changed by the rule applies from the next record, and an assigned field or NF is reset
+# by the next record read. Expected outputs are gawk --posix's.
+_SKIPPING_FS = [
+    ('/x/ { FS = ","; print $2, NF } END { print $2, NF }', "1,2 3\nq 2\n 1\n 1\n"),
+    ('/x/ { $2 = "Z"; NF = 2; print; print NF } END { print NR, $0 }',
+     "x Z\n2\nx Z\n2\nxx Z\n2\n6 xx Z\n"),
+    ("/^x[x:]/ { n += $3 } END { print n, $1 }", "3 xx\n"),
+]
+
+
+@pytest.mark.parametrize(("program", "expected"), _SKIPPING_FS)
+def test_regex_rule_records_split_by_a_character(tmp_path: Path, program: str,
+                                                 expected: str) -> None:
+    assert "AwkNextMatch" in _listing(program)
+    (tmp_path / "f").write_text("a:b,c:d\nx:1,2:3\ny\nx:p,q\n\nxx:r:s:t\n")
+    rc, out, err = run(["-F:", program, str(tmp_path / "f")])
+    assert (rc, out) == (0, expected), err
+
+
 def _listing(program: str) -> str:
     from fusevm.disasm import disassemble
     from fusevm.lang.awk.api import compile_program

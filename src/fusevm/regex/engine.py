@@ -21,7 +21,8 @@ and its `Set.Match`, a little cheaper, answers "no match" when its DFA runs out 
 
 from __future__ import annotations
 
-from fusevm.memo import Memo, memo
+from fusevm.ahead import function
+from fusevm.memo import Memo
 from fusevm.regex.translate import (
     SHELL_ERE,
     Branch,
@@ -32,12 +33,13 @@ from fusevm.regex.translate import (
     translate_pattern,
 )
 
-_Function: Any = type(lambda: None)  # types.FunctionType, without importing types
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any, Final
+
+    #: `Regex.line_scanner()`'s function
+    LineScan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
@@ -115,17 +117,17 @@ class _Compiled:
         return self.public.fullmatch(data, pos, end) is not None
 
 
-def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...], bool]:
+def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...]]:
     """(a Python expression over `t`, false only for texts the pattern matches nowhere in,
-    or None; the literals it names; whether it is exact, true just for the texts the
-    pattern matches somewhere in) for a pattern's top-level branches. Per branch, `and` of
-    str tests of its literals (`startswith` for a run tied to the start, `endswith` for one
-    tied to the end, `in` for the others, longest first); `or` between branches; exact when
-    every branch is nothing but its literals. The expression names the literals L0, L1,
-    ...: its text depends only on the pattern's shape, so patterns of one shape share one
-    compiled function (`_code`)."""
+    or None; the literals it names) for a pattern's top-level branches. Per branch, `and`
+    of str tests of its literals (`startswith` for a run tied to the start, `endswith` for
+    one tied to the end, `in` for the others, longest first); `or` between branches. When
+    the pattern is exact (`Regex.exact`: every branch is nothing but its literals) it is
+    true just for the texts the pattern matches somewhere in. The expression names the
+    literals L0, L1, ...: its text depends only on the pattern's shape, so patterns of one
+    shape share one compiled function (`fusevm.ahead.function`)."""
     if not branches:
-        return None, (), False
+        return None, ()
     literals: list[str] = []
 
     def name(text: str) -> str:
@@ -133,7 +135,6 @@ def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...
         return f"L{len(literals) - 1}"
 
     terms = []
-    exact = all(b.exact for b in branches)
     for b in branches:
         tests = []
         if b.exact and b.head is not None and b.tail is not None:
@@ -146,27 +147,18 @@ def _condition(branches: tuple[Branch, ...]) -> tuple[str | None, tuple[str, ...
             runs = sorted(b.runs, key=len, reverse=True)
             tests.extend(f"{name(run)} in t" for run in runs[: 1 if b.exact else 3])
         if not tests:
-            return None, (), False  # a branch that needs no literal: no test rules out a text
+            return None, ()  # a branch that needs no literal: no test rules out a text
         terms.append(" and ".join(tests))
     if len(terms) == 1:
-        return terms[0], tuple(literals), exact
-    return " or ".join(f"({term})" for term in terms), tuple(literals), exact
-
-
-@memo(256)
-def _code(source: str) -> dict[str, Any]:
-    """The code of each function a generated source defines, by name (compiled once per
-    shape; a pattern's functions are made from it with its own literals, in a
-    microsecond)."""
-    module = compile(source, "<fusevm.regex tester>", "exec")
-    return {c.co_name: c for c in module.co_consts if hasattr(c, "co_code")}
+        return terms[0], tuple(literals)
+    return " or ".join(f"({term})" for term in terms), tuple(literals)
 
 
 class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
     __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
-                 "_latin1", "_utf8", "_tester", "_tests")
+                 "_latin1", "_utf8", "_tester", "_scan", "_tests")
 
     def __init__(self, translation: Translation, label: str) -> None:
         self.source = translation.source
@@ -179,6 +171,7 @@ class Regex:
         self.exact = bool(self.branches) and all(b.exact for b in self.branches)
         self._label = label
         self._tester: Callable[[str], bool] | None = None
+        self._scan: LineScan | None = None
         self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
@@ -249,64 +242,60 @@ class Regex:
 
     def tester(self) -> Callable[[str], bool]:
         """`test` as one function, for a pattern tested on many texts (awk's record
-        filters): the literal tests of `condition` first (alone when they are exact), then
-        Latin-1 text straight to the C++ matcher, with no span built."""
-        tester = self._tester
-        if tester is None:
-            tester = self._tester = self._made("test")
-        return tester
+        filters): the literal tests of `_condition` first (alone when they are exact),
+        then Latin-1 text straight to the C++ matcher, with no span built."""
+        return self._made()[1]
 
-    def line_scanner(self) -> Callable[[Iterator[str]], tuple[str | None, int, str | None]]:
+    def line_scanner(self) -> LineScan:
         """`scan(texts)`: the first of `texts` the pattern matches somewhere in (or None),
         how many were taken before it, and the last of those (None when none were), in one
-        loop with the tests of `tester` written into it (awk's record loop, over the lines
-        of a block)."""
-        return self._made("scan")  # type: ignore[no-any-return]
+        loop with the literal tests of `tester` written into it, and `tester` called only
+        for the texts that pass them (awk's record loop, over the lines of a block)."""
+        return self._made()[0]
 
-    def _made(self, kind: str) -> Any:
-        """`tester()` ("test") or `line_scanner()` ("scan"), generated for this pattern:
-        the condition's str tests written out, the call into RE2 only where needed."""
+    def _made(self) -> tuple[LineScan, Callable[[str], bool]]:
+        """(line_scanner(), tester()), made at the first call."""
+        scan, tester = self._scan, self._tester
+        if scan is None or tester is None:
+            scan, tester = self._make()
+            self._scan, self._tester = scan, tester
+        return scan, tester
+
+    def _make(self) -> tuple[LineScan, Callable[[str], bool]]:
+        """Generate `line_scanner()` and `tester()` for this pattern, from one source: the
+        condition's str tests written out, the call into RE2 only where needed."""
         env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
         if self.literal is not None:
             cond: str | None = "L0 in t"
             env["L0"] = self.literal
-            exact = True
         else:
-            cond, literals, exact = _condition(self.branches)
+            cond, literals = _condition(self.branches)
             env.update((f"L{i}", text) for i, text in enumerate(literals))
-        if not exact:
+        lines = []
+        exact = self.literal is not None or self.exact
+        if exact:
+            test = cond
+        else:
+            # the RE2 call, for the texts that pass the str tests (all, without them)
+            lines.append("def engine(t):")
             engine = self._latin1
             if engine is not _UNUSABLE and engine.low is not None:
                 env["low"] = engine.low.Match
-                engine_lines = ["try:", "    d = t.encode('latin-1')",
-                                "except UnicodeEncodeError:", "    return slow(t)",
-                                "return low(U, d, 0, len(d))[0][0] >= 0"]
+                lines += ["    try:", "        d = t.encode('latin-1')",
+                          "    except UnicodeEncodeError:", "        return slow(t)",
+                          "    return low(U, d, 0, len(d))[0][0] >= 0"]
             else:
-                engine_lines = ["return slow(t)"]
-        lines: list[str] = []
-        if kind == "test":
-            lines.append("def test(t):")
-            if exact:
-                lines.append(f"    return {cond}")
-            else:
-                if cond is not None:
-                    lines += [f"    if not ({cond}):", "        return False"]
-                lines += ["    " + line for line in engine_lines]
-        else:
-            if not exact:
-                lines += ["def test(t):", *("    " + line for line in engine_lines)]
-            lines += ["def scan(texts):", "    n = 0", "    last = None", "    for t in texts:"]
-            if exact:
-                lines += [f"        if {cond}:", "            return t, n, last"]
-            elif cond is not None:
-                lines += [f"        if ({cond}) and test(t):", "            return t, n, last"]
-            else:
-                lines += ["        if test(t):", "            return t, n, last"]
-            lines += ["        n += 1", "        last = t", "    return None, n, last"]
-        codes = _code("\n".join(lines) + "\n")
-        if "test" in codes:
-            env["test"] = _Function(codes["test"], env)
-        return env["test"] if kind == "test" else _Function(codes["scan"], env)
+                lines.append("    return slow(t)")
+            test = "engine(t)" if cond is None else f"({cond}) and engine(t)"
+        lines += ["def test(t):", f"    return {test}",
+                  "def scan(texts):", "    n = 0", "    last = None", "    for t in texts:",
+                  f"        if {test}:", "            return t, n, last",
+                  "        n += 1", "        last = t", "    return None, n, last"]
+        source = "\n".join(lines) + "\n"
+        if not exact:
+            env["engine"] = function(source, env, "engine")
+        tester = env["engine"] if not exact and cond is None else function(source, env, "test")
+        return function(source, env, "scan"), tester
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""

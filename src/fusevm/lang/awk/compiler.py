@@ -73,8 +73,8 @@ class Compiler(ExprCompiler):
             self.stmt(begin.body)
         if prog.rules or prog.ends:
             b.bind(self.loop_label)
-            needs = self.record_filter()
             matched = self.record_match()
+            needs = self.record_filter() if matched is None else None
             if matched is not None:
                 b.emit(AWK["AwkNextMatch"], self.const(matched))
             elif needs is None:
@@ -115,12 +115,10 @@ class Compiler(ExprCompiler):
         A record holding none of them runs nothing but the count of NR and FNR."""
         needs: list[str] = []
         for rule in self.program.rules:
-            pattern = rule.pattern if isinstance(rule, ast.PatternAction) else None
-            while isinstance(pattern, ast.Group):
-                pattern = pattern.expr
-            if not isinstance(pattern, ast.RecordMatch):
+            regex = _rule_regex(rule)
+            if regex is None:
                 return None
-            required = required_literals(pattern.regex.source)
+            required = required_literals(regex.source)
             if required is None:
                 return None
             needs.extend(text for text in required if text not in needs)
@@ -130,12 +128,8 @@ class Compiler(ExprCompiler):
         """The ERE of a program's one rule when it is `/re/ {...}`: the record loop then
         reads only the records it matches (AwkNextMatch), and the rule runs its action."""
         rules = self.program.rules
-        if len(rules) != 1 or not isinstance(rules[0], ast.PatternAction):
-            return None
-        pattern = rules[0].pattern
-        while isinstance(pattern, ast.Group):
-            pattern = pattern.expr
-        return pattern.regex.source if isinstance(pattern, ast.RecordMatch) else None
+        regex = _rule_regex(rules[0]) if len(rules) == 1 else None
+        return regex.source if regex is not None else None
 
     def field_limit(self) -> int:
         """The highest field a program reads when every field it names is a constant `$k`
@@ -411,6 +405,15 @@ class Compiler(ExprCompiler):
             self.expr(redirect.target)
             b.emit(AWK["AwkPrintfTo" if formatted else "AwkPrintTo"], len(args),
                    MODE_CODES[redirect.mode])
+
+
+def _rule_regex(rule: ast.PatternAction | ast.RangePattern) -> ast.Regex | None:
+    """The regex of a rule `/re/ {...}` (its pattern a bare regex, groups unwrapped); None
+    for any other rule."""
+    pattern = rule.pattern if isinstance(rule, ast.PatternAction) else None
+    while isinstance(pattern, ast.Group):
+        pattern = pattern.expr
+    return pattern.regex if isinstance(pattern, ast.RecordMatch) else None
 
 
 def fixed_counts(program: ast.Program) -> frozenset[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from fusevm.ahead import function
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
 from fusevm.memo import memo
 from fusevm.records import dataclass
@@ -176,23 +177,22 @@ def item_formatter(fmt: str) -> Callable[[Sequence[AwkValue], str], str]:
     as C's for ordinary arguments it is one Python %-format, and arguments that need more
     (too few of them, infinities and NaN, integers beyond 2^53) take the general path."""
     plan = _fast_plan(fmt)
-    lines = ["def formatter(a, convfmt):"]
     if plan is None:
-        lines.append("    return general(FMT, a[1:], convfmt)")
-    else:
-        pyfmt, kinds = plan
-        lines += [f"    if len(a) <= {len(kinds)}:", "        return general(FMT, a[1:], convfmt)"]
-        values = []
-        for i, kind in enumerate(kinds, 1):
-            lines.append(_KIND_CODE["s" if kind == "s" else "f"].format(i=i).rstrip("\n"))
-            values.append(f"x{i}")
-        lines.append(f"    return PYFMT % ({', '.join(values)}{',' if len(values) == 1 else ''})")
-    namespace: dict[str, Any] = {"FMT": fmt, "PYFMT": plan and plan[0], "EXACT": _EXACT,
+        def formatter(a: Sequence[AwkValue], convfmt: str) -> str:
+            return _general(fmt, a[1:], convfmt)
+        return formatter
+    pyfmt, kinds = plan
+    lines = ["def formatter(a, convfmt):",
+             f"    if len(a) <= {len(kinds)}:", "        return general(FMT, a[1:], convfmt)"]
+    values = []
+    for i, kind in enumerate(kinds, 1):
+        lines.append(_KIND_CODE["s" if kind == "s" else "f"].format(i=i).rstrip("\n"))
+        values.append(f"x{i}")
+    lines.append(f"    return PYFMT % ({', '.join(values)}{',' if len(values) == 1 else ''})")
+    namespace: dict[str, Any] = {"FMT": fmt, "PYFMT": pyfmt, "EXACT": _EXACT,
                                  "StrNum": StrNum, "to_str": to_str, "to_num": to_num,
                                  "general": _general}
-    exec(compile("\n".join(lines) + "\n", f"<printf {fmt!r}>", "exec"), namespace)  # noqa: S102
-    formatter: Callable[[Sequence[AwkValue], str], str] = namespace["formatter"]
-    return formatter
+    return function("\n".join(lines) + "\n", namespace, "formatter")  # type: ignore[no-any-return]
 
 
 def sprintf(fmt: str, args: Sequence[AwkValue], convfmt: str = DEFAULT_CONVFMT) -> str:

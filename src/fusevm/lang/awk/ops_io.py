@@ -43,10 +43,15 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from fusevm.lang.awk.regex import Substitute
+
+    #: a block's lines to (the first a test passes or None, how many were before it,
+    #: the last of those)
+    Scan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
+    Filter = tuple[Scan, Callable[[str], bool]]  # (scan, the same test of one record)
 
 # -- print and printf ---------------------------------------------------------------------
 
@@ -562,6 +567,82 @@ AWK.body("AwkFieldKey", effect="i -- key",
 # Declared last so the ids of the ops above stay as they were.
 
 
+def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Callable[[], bool]:
+    """The record loop's `next()` for a program that runs nothing for a record `test`
+    fails: read main-input records until `test` passes one, and make it the new record;
+    those before it only count in NR and FNR, and the last of them stays $0 for END, as
+    it would have. False at the end of the input. `scan(lines)` runs the same test over a
+    block's lines in one loop. `make()` gives (scan, test), called at the first record:
+    a bad ERE is an error of the first record, after BEGIN, as the rule's own test's is."""
+    made: list[Filter] = []
+
+    def next_filtered() -> bool:
+        if not made:
+            made.append(make())
+        scan, test = made[0]
+        st = host["awk"]
+        streams = host["awk.io"]
+        passed = None  # the last record passed over
+        while True:
+            main = streams.main
+            plain = clean = False
+            if main is not None and main.only_lines and st.rs == "\n":
+                rec, count, last = scan(main.lines)
+                st.nr += count
+                st.fnr += count
+                if rec is not None:
+                    st.nr += 1
+                    st.fnr += 1
+                    st.new_record(rec, main.plain, main.clean)
+                    return True
+                if last is not None:
+                    passed = last
+                rec = main.read_record("\n")  # the next block, or the end of this file
+                plain = main.plain
+                clean = main.clean
+            elif main is not None:
+                rec = main.read_record(st.rs)
+            else:
+                rec = None
+            if rec is None:
+                rec = streams.next_main()  # the next file, or the end of the input
+                plain = clean = False
+            if rec is None:
+                break
+            st.nr += 1
+            st.fnr += 1
+            if test(rec):
+                st.new_record(rec, plain, clean)
+                return True
+            passed = rec
+        if passed is not None:
+            st.nr_val = st.fnr_val = None
+            st.set_record(passed)  # END sees the last record read
+        return False
+    return next_filtered
+
+
+def _needs_scanner(needs: tuple[str, ...]) -> Filter:
+    """`_filtered_records`' scan and test for records holding one of the texts `needs`."""
+    def test(rec: str) -> bool:
+        for text in needs:
+            if text in rec:
+                return True
+        return False
+
+    def scan(lines: Iterator[str]) -> tuple[str | None, int, str | None]:
+        count = 0
+        last = None
+        for rec in lines:
+            for text in needs:
+                if text in rec:
+                    return rec, count, last
+            count += 1
+            last = rec
+        return None, count, last
+    return scan, test
+
+
 @AWK.function("AwkNextCandidate", operands="need:CONST", effect="-- b",
               formula="b = read main-input records until one holds a text of consts[need]; "
                       "those before it only count in NR and FNR", flags=IO)
@@ -572,63 +653,8 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     one `in` test per text, instead of running every pattern. The last record read stays
     $0 for END, as it would have."""
     need, = operands
-    host = vm.host_data
     needs = tuple(vm.chunk.constants[need])
-
-    def next_candidate() -> bool:
-        st = host["awk"]
-        streams = host["awk.io"]
-        passed = None  # the last record passed over
-        while True:
-            main = streams.main
-            plain = False
-            if main is not None and main.only_lines and st.rs == "\n":
-                count = 0
-                for rec in main.lines:
-                    for text in needs:
-                        if text in rec:
-                            break
-                    else:
-                        count += 1
-                        passed = rec
-                        continue
-                    break  # a candidate
-                else:
-                    rec = None
-                st.nr += count
-                st.fnr += count
-                plain = main.plain
-                if rec is None:
-                    rec = main.read_record("\n")  # the next block, or the end of this file
-                    plain = main.plain
-            elif main is not None:
-                rec = main.read_record(st.rs)
-            else:
-                rec = None
-            if rec is None:
-                rec = streams.next_main()  # the next file, or the end of the input
-                plain = False
-            if rec is not None:
-                st.nr += 1
-                st.fnr += 1
-                for text in needs:
-                    if text in rec:
-                        break
-                else:
-                    passed = rec
-                    continue
-                break  # a candidate
-            if passed is not None:
-                st.nr_val = st.fnr_val = None
-                st.set_record(passed)  # END sees the last record read
-            return False
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
-        if st.literal:
-            st.literal = set()
-        st.plain = st.split_plainly(plain)
-        return True
-    return next_candidate
+    return _filtered_records(vm.host_data, lambda: _needs_scanner(needs))
 
 
 @AWK.function("AwkNextMatch", operands="ere:CONST", effect="-- b",
@@ -641,80 +667,11 @@ def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     the rule runs only for the records it matches, without testing again. The last
     record read stays $0 for END, as it would have."""
     ere, = operands
-    host = vm.host_data
-    # made at the first record, as the rule's own test would be: a bad ERE is an error
-    # of the first record, after BEGIN
-    made: list[tuple[Callable[[Any], tuple[Any, int, Any]], Callable[[str], bool]]] = []
 
-    def found(st: AwkState, rec: str, plain: bool) -> bool:
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.set_record(rec)
-        if st.literal:
-            st.literal = set()
-        st.plain = plain and st.fs == " "
-        return True
-
-    def next_match() -> bool:
-        st = host["awk"]
-        main = host["awk.io"].main
-        if made and main is not None and main.only_lines and st.rs == "\n":
-            # the common case, a line of the current block: found() written out
-            rec, count, last = made[0][0](main.lines)
-            if rec is not None:
-                st.nr += count + 1
-                st.fnr += count + 1
-                st.nr_val = st.fnr_val = st.nf_val = None
-                st.set_record(rec)
-                if st.literal:
-                    st.literal = set()
-                st.plain = main.plain and st.fs == " "
-                return True
-            st.nr += count
-            st.fnr += count
-            return read_on(st, last)
-        return read_on(st, None)
-
-    def read_on(st: AwkState, passed: str | None) -> bool:
-        """The records after the block's lines (`passed` the last line passed over)."""
-        if not made:
-            rx = _const_regex(vm, ere)
-            made.append((rx.line_scanner(), rx.tester()))
-        scan, test = made[0]
-        streams = host["awk.io"]
-        while True:
-            main = streams.main
-            if main is not None and main.only_lines and st.rs == "\n":
-                rec, count, last = scan(main.lines)
-                if rec is not None:
-                    st.nr += count + 1
-                    st.fnr += count + 1
-                    return found(st, rec, main.plain)
-                st.nr += count
-                st.fnr += count
-                if last is not None:
-                    passed = last
-                rec = main.read_record("\n")  # the next block, or the end of this file
-                plain = main.plain
-            elif main is not None:
-                rec = main.read_record(st.rs)
-                plain = False
-            else:
-                rec = None
-            if rec is None:
-                rec = streams.next_main()  # the next file, or the end of the input
-                plain = False
-            if rec is not None:
-                st.nr += 1
-                st.fnr += 1
-                if test(rec):
-                    return found(st, rec, plain)
-                passed = rec
-                continue
-            if passed is not None:
-                st.nr_val = st.fnr_val = None
-                st.set_record(passed)  # END sees the last record read
-            return False
-    return next_match
+    def make() -> Filter:
+        rx = _const_regex(vm, ere)
+        return rx.line_scanner(), rx.tester()
+    return _filtered_records(vm.host_data, make)
 
 
 # $index compared with a number: input text that float() reads as awk would (make_strnum's

@@ -160,18 +160,30 @@ class AwkState:
         if not self.keeps_lines:
             self.lines = NO_LINES
 
-    def split_plainly(self, block_plain: bool) -> bool:
-        """Whether the records of a block of input split by `str.split(self.sep)` (the
-        block's `plain` says whether it holds blanks FS " " does not split on), with
-        `sep` set for the current FS."""
+    def new_record(self, text: str, plain: bool, clean: bool) -> None:
+        """A new input record read by the record loop: $0, its value and fields, the
+        values assigned to NR, FNR and NF and the fields' literal marks reset. `plain` and
+        `clean` are those of the block it comes from (`RecordReader`), kept for the
+        block's next lines; `plain` then says whether its records split by
+        `str.split(self.sep)`, with `sep` set for the current FS. `lines` is the caller's
+        to set."""
+        self.nr_val = self.fnr_val = self.nf_val = None
+        self.record = text
+        self.record_val = None
+        self.fields = None
+        self.record_stale = False
+        if self.literal:
+            self.literal = set()
         fs = self.fs
         if fs == " ":
             self.sep = None
-            return block_plain
-        if len(fs) == 1 and self.rs != "":
+        elif len(fs) == 1 and self.rs != "":
             self.sep = fs
-            return True
-        return False
+            plain = True
+        else:
+            plain = False
+        self.plain = self.block_plain = plain
+        self.clean = self.block_clean = clean
 
     def split(self) -> list[Any]:
         """The field list, splitting $0 now if it has not been split."""

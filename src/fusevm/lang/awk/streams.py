@@ -136,17 +136,7 @@ class Streams:
             return False
         st.nr += 1
         st.fnr += 1
-        # everything set_record resets, written out: a program that changes $0 on every
-        # record (gsub) comes this way every time
-        st.nr_val = st.fnr_val = st.nf_val = None
-        st.record = rec
-        st.record_val = None
-        st.fields = None
-        st.record_stale = False
-        if st.literal:
-            st.literal = set()
-        st.plain = st.block_plain = st.split_plainly(plain)
-        st.clean = st.block_clean = clean
+        st.new_record(rec, plain, clean)
         main = self.main
         st.lines = main.lines if main is not None and main.only_lines and st.rs == "\n" \
             else NO_LINES
