@@ -149,14 +149,7 @@ class Compiler(ExprCompiler):
                         and 0 <= idx.value < 65536):
                     return 0
                 limit = max(limit, int(idx.value))
-            target: object = None
-            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
-                target = n.target
-            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
-                target = n.args[2]
-            while isinstance(target, ast.Group):
-                target = target.expr
-            if isinstance(target, ast.Field):
+            if isinstance(assigned(n), ast.Field):
                 return 0
             stack.extend(children(n))
         return limit
@@ -168,13 +161,7 @@ class Compiler(ExprCompiler):
         stack: list[object] = [self.program]
         while stack:
             n = stack.pop()
-            target: object = False
-            if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
-                target = n.target
-            elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
-                target = n.args[2] if len(n.args) > 2 else None
-            while isinstance(target, ast.Group):
-                target = target.expr
+            target = assigned(n)
             if target is None or isinstance(target, ast.Field):
                 return True
             stack.extend(children(n))
@@ -416,6 +403,21 @@ def _rule_regex(rule: ast.PatternAction | ast.RangePattern) -> ast.Regex | None:
     return pattern.regex if isinstance(pattern, ast.RecordMatch) else None
 
 
+def assigned(n: object) -> object:
+    """What node `n` assigns, groups unwrapped (a variable, field or element; None: $0, by
+    a plain getline or a sub/gsub without a target), or False when it assigns nothing."""
+    target: object
+    if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+        target = n.target
+    elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
+        target = n.args[2] if len(n.args) > 2 else None
+    else:
+        return False
+    while isinstance(target, ast.Group):
+        target = target.expr
+    return target
+
+
 def fixed_counts(program: ast.Program) -> frozenset[str]:
     """Those of NR, FNR and NF the program never assigns (by `=`, `++`, getline, sub or
     gsub, or as a for-in variable; -v and operands are the caller's to add): each always
@@ -426,15 +428,9 @@ def fixed_counts(program: ast.Program) -> frozenset[str]:
     stack: list[object] = [program]
     while stack:
         n = stack.pop()
-        target: object = None
-        if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
-            target = n.target
-        elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub") and len(n.args) > 2:
-            target = n.args[2]
-        elif isinstance(n, ast.ForIn):
+        if isinstance(n, ast.ForIn):
             counts.discard(n.var)
-        while isinstance(target, ast.Group):
-            target = target.expr
+        target = assigned(n)
         if isinstance(target, ast.Var):
             counts.discard(target.name)
         stack.extend(children(n))
