@@ -4,18 +4,17 @@ truth tests of known numbers folded, each against the interpreter at the 64-bit 
 from __future__ import annotations
 
 import ast
-import io
 import random
 from typing import Any
 
 import pytest
+from baseline_kit import Outcome, agree, outcome
 
-from fusevm import VM, VMError
 from fusevm.asm import assemble
 from fusevm.baseline import ranges, types
 from fusevm.baseline.codegen import generate as generate_source
 from fusevm.baseline.regions import plan
-from fusevm.values import INT_MAX, INT_MIN, same_value
+from fusevm.values import INT_MAX, INT_MIN
 
 
 def _code(source: str, env: types.Env) -> str:
@@ -98,27 +97,12 @@ next:
 
 
 def _outcome(chunk: Any, baseline: bool, strict: bool, threshold: int = 2,
-             runs: int = 2) -> tuple[Any, ...]:
-    vm = VM(chunk, stdout=io.StringIO(), baseline=baseline, strict_int=strict)
-    if baseline:
-        vm._tiers.region_threshold = threshold
-    result: Any = None
-    error = None
-    for _ in range(runs):
-        vm.reset()
-        try:
-            result = vm.run()
-        except VMError as e:
-            result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line)
-            break
-    return result, error, list(vm.slots), vm.ip
+             runs: int = 2) -> Outcome:
+    return outcome(chunk, baseline, strict, threshold, runs)
 
 
-def _agree(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
-    assert same_value(a[0], b[0]), (a[0], b[0])
-    assert a[1] == b[1]
-    assert len(a[2]) == len(b[2]) and all(same_value(x, y) for x, y in zip(a[2], b[2]))
-    assert a[3] == b[3]
+def _agree(a: Outcome, b: Outcome) -> None:
+    agree(a, b, *("result", "error", "slots", "ip"))
 
 
 _EDGES = [INT_MIN, INT_MIN + 1, -65537, -7, -1, 0, 1, 7, 65537, INT_MAX - 1, INT_MAX]

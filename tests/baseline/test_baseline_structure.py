@@ -6,12 +6,12 @@ arithmetic), each against the interpreter at the 64-bit edges."""
 from __future__ import annotations
 
 import ast
-import io
 import random
 import threading
 from typing import Any
 
 import pytest
+from baseline_kit import Outcome, agree, outcome
 
 from fusevm import VM, VMError
 from fusevm.asm import assemble
@@ -21,33 +21,16 @@ from fusevm.baseline.codegen import generate as generate_source
 from fusevm.baseline.regions import plan
 from fusevm.errors import Interrupted
 from fusevm.interp import semantics as sem
-from fusevm.values import INT_MAX, INT_MIN, same_value
+from fusevm.values import INT_MAX, INT_MIN
 
 
 def _outcome(chunk: Any, baseline: bool, strict: bool, threshold: int = 2,
-             runs: int = 2) -> tuple[Any, ...]:
-    vm = VM(chunk, stdout=io.StringIO(), baseline=baseline, strict_int=strict)
-    if baseline:
-        vm._tiers.region_threshold = threshold
-    result: Any = None
-    error = None
-    for _ in range(runs):
-        vm.reset()
-        try:
-            result = vm.run()
-        except VMError as e:
-            result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line,
-                                   len(e.backtrace))
-            break
-    return result, error, list(vm.slots), vm.ip, list(vm.stack)
+             runs: int = 2) -> Outcome:
+    return outcome(chunk, baseline, strict, threshold, runs)
 
 
-def _agree(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
-    assert same_value(a[0], b[0]), (a[0], b[0])
-    assert a[1] == b[1]
-    assert len(a[2]) == len(b[2]) and all(same_value(x, y) for x, y in zip(a[2], b[2]))
-    assert a[3] == b[3]
-    assert len(a[4]) == len(b[4]) and all(same_value(x, y) for x, y in zip(a[4], b[4]))
+def _agree(a: Outcome, b: Outcome) -> None:
+    agree(a, b, *("result", "error", "backtrace", "slots", "ip", "stack"))
 
 
 def _expr(text: str) -> ast.expr:

@@ -5,7 +5,6 @@ annotations it trusts are true, and that its checked assumptions never change a 
 from __future__ import annotations
 
 import ast
-import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
+from baseline_kit import Outcome, agree, outcome
 from progs import RandomSource, compare, generate, snapshot  # noqa: E402
 
 from fusevm import VM, VMError  # noqa: E402
@@ -134,28 +134,12 @@ skip:
 
 
 def _outcome(chunk: Any, baseline: bool, threshold: int = 2,
-             runs: int = 1) -> tuple[Any, ...]:
-    out = io.StringIO()
-    vm = VM(chunk, stdout=out, baseline=baseline)
-    if baseline:
-        vm._tiers.region_threshold = threshold
-    result: Any = None
-    error = None
-    for _ in range(runs):
-        vm.reset()
-        try:
-            result = vm.run()
-        except VMError as e:
-            result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line)
-            break
-    return result, error, out.getvalue(), list(vm.slots), vm.ip
+             runs: int = 1) -> Outcome:
+    return outcome(chunk, baseline, False, threshold, runs)
 
 
-def _agree(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
-    assert same_value(a[0], b[0]), (a[0], b[0])
-    assert a[1:3] == b[1:3]
-    assert len(a[3]) == len(b[3]) and all(same_value(x, y) for x, y in zip(a[3], b[3]))
-    assert a[4] == b[4]
+def _agree(a: Outcome, b: Outcome) -> None:
+    agree(a, b, *("result", "error", "output", "slots", "ip"))
 
 
 @pytest.mark.parametrize("switch", [1, 5, 150, 299, 1000])

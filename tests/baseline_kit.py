@@ -1,0 +1,58 @@
+"""One run of a chunk in the interpreter or the baseline tier, and the comparison of two
+such runs: what the baseline tests check the tier against its oracle with."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, NamedTuple
+
+from fusevm import VM, VMError
+from fusevm.values import same_value
+
+
+class Outcome(NamedTuple):
+    result: Any
+    error: tuple[Any, ...] | None  # class, message, op, ip, line
+    output: str
+    slots: list[Any]
+    ip: int
+    stack: list[Any]
+    backtrace: int | None  # the error's backtrace length
+
+
+def outcome(chunk: Any, baseline: bool, strict: bool = False, threshold: int = 2,
+            runs: int = 2) -> Outcome:
+    """The last of `runs` runs of one VM (reset before each; stops at an error), the
+    baseline tier compiling a region at its `threshold`-th entry."""
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out, baseline=baseline, strict_int=strict)
+    if baseline:
+        vm._tiers.region_threshold = threshold
+    result: Any = None
+    error = backtrace = None
+    for _ in range(runs):
+        vm.reset()
+        try:
+            result = vm.run()
+        except VMError as e:
+            result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line)
+            backtrace = len(e.backtrace)
+            break
+    return Outcome(result, error, out.getvalue(), list(vm.slots), vm.ip, list(vm.stack),
+                   backtrace)
+
+
+def _same_values(a: list[Any], b: list[Any]) -> bool:
+    return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+
+
+def agree(a: Outcome, b: Outcome, *fields: str) -> None:
+    """Assert that the two runs agree on `fields` (values compared by `same_value`)."""
+    for name in fields:
+        x, y = getattr(a, name), getattr(b, name)
+        if name == "result":
+            assert same_value(x, y), (x, y)
+        elif name in ("slots", "stack"):
+            assert _same_values(x, y), (name, x, y)
+        else:
+            assert x == y, (name, x, y)
