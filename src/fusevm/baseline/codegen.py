@@ -599,7 +599,7 @@ class _Gen(Groups):
         an, region = self.an, self.region
         self.put(3, "while True:")
         blocks = basic_blocks(region)
-        loops = self.loops(blocks)
+        loops = shape.loops(self.an, self.region, blocks)
         ends: dict[int, int] = {}
         indent = 4
         self.diamonds = shape.diamonds(self.an, self.region, blocks, loops)
@@ -719,15 +719,9 @@ class _Gen(Groups):
             self.emit_op(ip, following)
         self.emit_group(group)
 
-    def loops(self, blocks: list[Block]) -> set[tuple[int, int]]:
-        return shape.loops(self.an, self.region, blocks)
-
     def analyze(self, optimistic: bool) -> dict[int, Env]:
         """The exact types known at each block's start (`flow.analyze`)."""
         return flow.analyze(self, optimistic)
-
-    def marks(self) -> set[int]:
-        return shape.marks(self.chunk.constants, self.an, self.region)
 
     def bounds_after_step(self, ip: int, d: Decoded) -> Bounds:
         """The intervals known after an op run by its interpreter step or called directly

@@ -26,7 +26,7 @@ from fusevm.interp.bodies import BODIES, ENV
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
-from . import extbodies
+from . import extbodies, shape
 from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
@@ -306,8 +306,7 @@ class _DirectGen(_Gen):
         first the function runs (they become `pass`: the argument arrives there)."""
         argc = self.an.arity[self.region.entry]
         names = stack_locals(0, argc)
-        if len(set(prologue)) < len(prologue) or any(
-                self.region.entry in self.successors(ip) for ip in self.region.ops):
+        if len(set(prologue)) < len(prologue) or self.region.entry in self.preds:
             return names  # (a slot set twice; or the prologue runs again)
         wanted = [f"l{k} = s{argc - 1 - i}" for i, k in enumerate(prologue)]
         found: list[int] = []
@@ -359,10 +358,9 @@ def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[
     from outside (no jump back to their first op, which the form's types assume)."""
     found = set()
     for region in cp.regions:
-        if region.entry in forms and cp.analysis.arity[region.entry]:
-            gen = _Gen(chunk, cp, region, None)
-            if not any(region.entry in gen.successors(ip) for ip in region.ops):
-                found.add(region.entry)
+        if region.entry in forms and cp.analysis.arity[region.entry] \
+                and not shape.reentered(cp.analysis, region):
+            found.add(region.entry)
     return frozenset(found)
 
 

@@ -15,6 +15,7 @@ from fusevm.interp.bodies import BODIES
 from fusevm.ops import F, Op
 from fusevm.values import INT_MAX, INT_MIN
 
+from . import shape
 from .pieces import basic_blocks
 from .ranges import Bounds, hull, refine, resolve, widen
 from .regions import inline
@@ -47,7 +48,7 @@ def analyze(g: _Gen, optimistic: bool) -> dict[int, Env]:
             envs[e] = dict(g.seen[1]) if g.seen and g.seen[0] == e else {}
         if not (optimistic and g.guarded and e in reached):
             bounds[e] = {}
-    marks = g.marks()
+    marks = shape.marks(g.chunk.constants, g.an, g.region)
     rounds: dict[int, int] = {}
     work = sorted(envs)
     lines, line_ip, consts = g.lines, g.line_ip, g.consts

@@ -44,6 +44,11 @@ def successors(an: Analysis, region: Region, last: int) -> list[int]:
     return out
 
 
+def reentered(an: Analysis, region: Region) -> bool:
+    """Whether some op of the region branches back to its first op."""
+    return any(region.entry in successors(an, region, ip) for ip in region.ops)
+
+
 def loops(an: Analysis, region: Region, blocks: list[Block]) -> set[tuple[int, int]]:
     """Runs of blocks (first and last index) written as Python loops: each from a block
     to one that branches back to its start, leaving only forward (past its last op), and

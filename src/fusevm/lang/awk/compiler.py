@@ -20,7 +20,7 @@ from __future__ import annotations
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
-from fusevm.lang.awk.exprs import ExprCompiler
+from fusevm.lang.awk.exprs import ExprCompiler, const_field_index
 from fusevm.lang.awk.infer import children, infer, numeric_globals, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
@@ -142,13 +142,10 @@ class Compiler(ExprCompiler):
             if isinstance(n, ast.Var) and n.name == "NF":
                 return 0
             if isinstance(n, ast.Field):
-                idx = n.index
-                while isinstance(idx, ast.Group):
-                    idx = idx.expr
-                if not (isinstance(idx, ast.Num) and idx.value == int(idx.value)
-                        and 0 <= idx.value < 65536):
+                k = const_field_index(n)
+                if k is None:
                     return 0
-                limit = max(limit, int(idx.value))
+                limit = max(limit, k)
             if isinstance(assigned(n), ast.Field):
                 return 0
             stack.extend(children(n))

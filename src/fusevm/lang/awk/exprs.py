@@ -161,12 +161,9 @@ class ExprCompiler:
         while isinstance(e, ast.Group):
             e = e.expr
         if isinstance(e, ast.Field):
-            idx = e.index
-            while isinstance(idx, ast.Group):
-                idx = idx.expr
-            if isinstance(idx, ast.Num) and idx.value == int(idx.value) and \
-                    1 <= idx.value < 65536:
-                self.b.emit(AWK["AwkFieldNum"], int(idx.value))
+            k = const_field_index(e)
+            if k is not None and k >= 1:
+                self.b.emit(AWK["AwkFieldNum"], k)
                 return
         if isinstance(e, ast.Var) and self.load_var_num(e.name):
             return
@@ -322,31 +319,26 @@ class ExprCompiler:
             left, right, op = right, left, _MIRRORED[op]
         if not (isinstance(left, ast.Field) and isinstance(right, ast.Num)):
             return False
-        idx = _strip(left.index)
-        if not (isinstance(idx, ast.Num) and idx.value == int(idx.value)
-                and 0 <= idx.value < 65536):
+        k = const_field_index(left)
+        if k is None:
             return False
         self.expr(right)
-        self.b.emit(AWK["AwkFieldCmp"], int(idx.value), CMP_CODES[op])
+        self.b.emit(AWK["AwkFieldCmp"], k, CMP_CODES[op])
         return True
 
     def field_key(self, e: ast.Field) -> None:
         """Push $index as an array subscript string."""
-        idx = e.index
-        while isinstance(idx, ast.Group):
-            idx = idx.expr
-        if isinstance(idx, ast.Num) and idx.value == int(idx.value) and 0 <= idx.value < 65536:
-            self.b.emit(AWK["AwkFieldKeyK"], int(idx.value))
+        k = const_field_index(e)
+        if k is not None:
+            self.b.emit(AWK["AwkFieldKeyK"], k)
         else:
             self.expr(e.index)
             self.b.emit(AWK["AwkFieldKey"])
 
     def field(self, e: ast.Field) -> str:
-        idx = e.index
-        while isinstance(idx, ast.Group):
-            idx = idx.expr
-        if isinstance(idx, ast.Num) and idx.value == int(idx.value) and 0 <= idx.value < 65536:
-            self.b.emit(AWK["AwkFieldK"], int(idx.value))
+        k = const_field_index(e)
+        if k is not None:
+            self.b.emit(AWK["AwkFieldK"], k)
         else:
             self.expr(e.index)
             self.b.emit(AWK["AwkField"])
@@ -721,6 +713,14 @@ def _strip(e: ast.Expr) -> ast.Expr:
     while isinstance(e, ast.Group):
         e = e.expr
     return e
+
+
+def const_field_index(e: ast.Field) -> int | None:
+    """The index of `$k` when it is a constant that fits an op's operand, else None."""
+    idx = _strip(e.index)
+    if isinstance(idx, ast.Num) and idx.value == int(idx.value) and 0 <= idx.value < 65536:
+        return int(idx.value)
+    return None
 
 
 def _binary_spine(e: ast.Binary) -> list[ast.Binary]:
