@@ -8,6 +8,7 @@ fused ops, the benchmark builder and the tests all read it through `items()`.
 
 from __future__ import annotations
 
+from fusevm.memo import memo
 from fusevm.ops.spec import OpSpec
 from fusevm.records import dataclass
 
@@ -43,11 +44,8 @@ def items(spec: OpSpec) -> tuple[Item, ...]:
     """The items of a fused op's row (ValueError for an op that is not fused)."""
     if spec.fuses is None:
         raise ValueError(f"{spec.name} has no `fuses` text")
-    found = _PARSED.get(spec.fuses)
-    if found is None:
-        found = _PARSED[spec.fuses] = parse(spec.fuses)
-    return found
+    return _parsed(spec.fuses)
 
 
 #: Parsed items by text: every pass over a chunk asks again for the same few rows.
-_PARSED: dict[str, tuple[Item, ...]] = {}
+_parsed = memo(1 << 16)(parse)

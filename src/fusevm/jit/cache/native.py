@@ -190,7 +190,7 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
                       (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
                        cfg.reopt_codegen),
-                      extension_identity(an.ext_ids) if an.ext_ids else ())
+                      extension_identity(an.ext_ids))
 
 
 # -- generic native entries (every tier) -------------------------------------------------

@@ -175,7 +175,8 @@ def _flow(chunk: Chunk, body: list[int], entry: int, argc: int, to_end: bool) ->
             elif depth[t] != dt:
                 raise NotPure(f"stack depths differ at op {t}")
     must = _defined(chunk, depth, entry, True, to_end)
-    may = _defined(chunk, depth, entry, False, to_end)
+    # (only root code, which ends at the chunk's end, compares the two)
+    may = _defined(chunk, depth, entry, False, to_end) if to_end else must
     return _Flow(depth, leaders, end_depth, must, may)
 
 

@@ -197,7 +197,9 @@ def build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig,
 
 
 def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig, header: int | None) -> Tree:
-    traces = root.walk() if header is None else [root]
+    # (a side trace compiled alone, `header` set, has just been recorded: no children)
+    assert header is None or not root.children
+    traces = root.walk()
     shared: list[int] = []
     shared_reads: list[tuple[Any, ...]] = []
     for t in traces:
@@ -208,7 +210,7 @@ def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig, header: int | No
     parts: dict[int, Part] = {}
     exits_of: dict[int, list[Snapshot]] = {}
     parent_of: dict[int, tuple[Trace, int]] = {}
-    for t in traces if header is None else ():
+    for t in traces:
         for k, c in t.children.items():
             parent_of[id(c)] = (t, k)
     for t in traces:
@@ -226,7 +228,7 @@ def _build_tree(chunk: Chunk, root: Trace, cfg: TraceJitConfig, header: int | No
     for t in traces:
         part = parts[id(t)]
         by_part[id(part)] = t
-        for k, c in t.children.items() if header is None else ():
+        for k, c in t.children.items():
             part.children[k] = parts[id(c)]
     depth = max(t.ir.inline_depth for t in traces if t.ir is not None)
     nslots = chunk.slot_count

@@ -59,8 +59,6 @@ def template(parts: list[ast.Part]) -> tuple[arith.Expr, list[tuple[str, str]]] 
         elif isinstance(p, ast.Param) and p.op == "" and (
                 p.name.isidentifier() and p.name.isascii() or p.name.isdigit()
                 or p.name in ("#", "?")):
-            if pieces and pieces[-1][-1:] in arith.WORD:
-                return None  # `x$i`: the value would join the name before it
             placeholder = f"{base}{len(params)}"
             params.append((placeholder, p.name))
             pieces.append(placeholder)
@@ -68,7 +66,7 @@ def template(parts: list[ast.Part]) -> tuple[arith.Expr, list[tuple[str, str]]] 
             return None
         if len(pieces) > 1 and pieces[-2] and pieces[-2][-1] in arith.WORD and \
                 pieces[-1][:1] in arith.WORD:
-            return None  # `$i2`, `$i$j`: tokens that would join
+            return None  # `x$i`, `$i2`, `$i$j`: tokens that would join
     if not params:
         return None
     tree = compile_text("".join(pieces))

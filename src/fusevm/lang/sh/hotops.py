@@ -632,16 +632,22 @@ def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
     if op in ("+", "*"):
         # `i + 1`, `i * 2` inlined (arith.with_constant's rule, saving a call a turn)
-        low, high, wrap, plus = arith.INT_MIN, arith.INT_MAX, arith.wrap, op == "+"
+        low, high, wrap = arith.INT_MIN, arith.INT_MAX, arith.wrap
 
-        def add_or_multiply() -> int:
+        def add() -> int:
             v = get(name)
             c = known(name)
-            a = c[1] if c is not None and c[0] is v else read(v)
-            r = a + k if plus else a * k
+            r = (c[1] if c is not None and c[0] is v else read(v)) + k
             push(r if low <= r <= high else wrap(r))
             return nxt
-        return add_or_multiply
+
+        def multiply() -> int:
+            v = get(name)
+            c = known(name)
+            r = (c[1] if c is not None and c[0] is v else read(v)) * k
+            push(r if low <= r <= high else wrap(r))
+            return nxt
+        return add if op == "+" else multiply
     fn = arith.with_constant(op, k)
 
     def step() -> int:
