@@ -21,7 +21,7 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler, const_field_index
-from fusevm.lang.awk.infer import children, infer, numeric_globals, writes_argv
+from fusevm.lang.awk.infer import infer, nodes, numeric_globals, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
@@ -136,9 +136,7 @@ class Compiler(ExprCompiler):
         and it never names NF nor assigns a field: then a record need be split no further
         than `$k` (a split into k + 1 pieces, the last one the rest). 0: split whole."""
         limit = 0
-        stack: list[object] = [self.program]
-        while stack:
-            n = stack.pop()
+        for n in nodes(self.program):
             if isinstance(n, ast.Var) and n.name == "NF":
                 return 0
             if isinstance(n, ast.Field):
@@ -146,35 +144,26 @@ class Compiler(ExprCompiler):
                 if k is None:
                     return 0
                 limit = max(limit, k)
-            if isinstance(assigned(n), ast.Field):
+            if isinstance(target_of(n), ast.Field):
                 return 0
-            stack.extend(children(n))
         return limit
 
     def rewrites_records(self) -> bool:
         """Whether the program may replace $0 or assign a field (so on any record): then
         the record loop resets what that changes on every record, instead of each such
         change sending the next record the long way (`AwkState.keeps_lines`)."""
-        stack: list[object] = [self.program]
-        while stack:
-            n = stack.pop()
-            target = assigned(n)
+        for n in nodes(self.program):
+            target = target_of(n)
             if target is None or isinstance(target, ast.Field):
                 return True
-            stack.extend(children(n))
         return False
 
     def counts_records(self) -> bool:
         """Whether the program names NR or FNR anywhere: only then need the record loop
         count every record (a program that never names them cannot see them)."""
-        stack: list[object] = [self.program]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, ast.Var) and n.name in _COUNTS or \
-                    isinstance(n, ast.ForIn) and n.var in _COUNTS:
-                return True
-            stack.extend(children(n))
-        return False
+        return any(isinstance(n, ast.Var) and n.name in _COUNTS
+                   or isinstance(n, ast.ForIn) and n.var in _COUNTS
+                   for n in nodes(self.program))
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,
@@ -400,7 +389,7 @@ def _rule_regex(rule: ast.PatternAction | ast.RangePattern) -> ast.Regex | None:
     return pattern.regex if isinstance(pattern, ast.RecordMatch) else None
 
 
-def assigned(n: object) -> object:
+def target_of(n: object) -> object:
     """What node `n` assigns, groups unwrapped (a variable, field or element; None: $0, by
     a plain getline or a sub/gsub without a target), or False when it assigns nothing."""
     target: object
@@ -422,28 +411,18 @@ def fixed_counts(program: ast.Program) -> frozenset[str]:
     if writes_argv(program):
         return frozenset()  # (an operand it puts there may assign any of them)
     counts = {"NR", "FNR", "NF"}
-    stack: list[object] = [program]
-    while stack:
-        n = stack.pop()
+    for n in nodes(program):
         if isinstance(n, ast.ForIn):
             counts.discard(n.var)
-        target = assigned(n)
+        target = target_of(n)
         if isinstance(target, ast.Var):
             counts.discard(target.name)
-        stack.extend(children(n))
     return frozenset(counts)
 
 
 def called_functions(node: object) -> set[str]:
     """Names of the user functions called anywhere inside node."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Call):
-            found.add(n.name)
-        stack.extend(children(n))
-    return found
+    return {n.name for n in nodes(node) if isinstance(n, ast.Call)}
 
 
 def compile_ast(program: ast.Program, fuse: bool = True, source: str = "<awk>",

@@ -167,6 +167,16 @@ def children(node: object) -> Iterator[object]:
             yield value
 
 
+def nodes(root: object) -> Iterator[object]:
+    """Every node of the tree under `root`, `root` first (a worklist, not recursion: flat
+    chains of operators make deep trees)."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(children(n))
+
+
 def infer(program: ast.Program) -> Info:
     """Classify every name of the program; raises AwkSemanticError on misuse."""
     return _Inference(program).run(program)
@@ -201,9 +211,7 @@ def _names_argv(e: object) -> bool:
 def writes_argv(program: ast.Program) -> bool:
     """Whether the program may store into ARGV (an element it stores can be a `var=value`
     operand, which assigns a variable the compiler cannot name)."""
-    stack: list[object] = [program]
-    while stack:
-        n = stack.pop()
+    for n in nodes(program):
         if isinstance(n, (ast.Assign, ast.IncDec)) and _names_argv(n.target):
             return True
         if isinstance(n, ast.Getline) and n.target is not None and _names_argv(n.target):
@@ -214,7 +222,6 @@ def writes_argv(program: ast.Program) -> bool:
         if isinstance(n, ast.Call) and any(
                 isinstance(arg, ast.Var) and arg.name == "ARGV" for arg in n.args):
             return True  # a function may fill its array parameter
-        stack.extend(children(n))
     return False
 
 
@@ -233,9 +240,7 @@ def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set
     candidates = set(info.global_scalars) - excluded
     for fn in program.functions.values():
         candidates -= set(fn.params)  # shadowed somewhere: keep it simple, skip the name
-    stack: list[object] = [program]
-    while stack:
-        n = stack.pop()
+    for n in nodes(program):
         if isinstance(n, ast.Assign) and isinstance(n.target, ast.Var):
             if n.op == "=" and not is_numeric_expr(n.value):
                 candidates.discard(n.target.name)
@@ -249,5 +254,4 @@ def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set
                 target = target.expr
             if isinstance(target, ast.Var):
                 candidates.discard(target.name)
-        stack.extend(children(n))
     return candidates
