@@ -420,6 +420,20 @@ def fields_of_record(indent: int) -> str:
     return "\n".join(" " * indent + line for line in lines)
 
 
+def float_of_field(otherwise: str, indent: int) -> str:
+    """Statements setting `x` to the number field text `f` holds, indented by `indent`,
+    when float() reads it as awk would (finite; a clean block's text, or ASCII without
+    `_`: `runtime.make_strnum`'s first step), else running `otherwise`."""
+    lines = ("try:",
+             "    x = float(f)",
+             "    if not (x - x == 0.0",
+             "            and (st.clean or f.isascii() and \"_\" not in f)):",
+             f"        {otherwise}",
+             "except ValueError:",
+             f"    {otherwise}")
+    return "\n".join(" " * indent + line for line in lines)
+
+
 def _field_index(v: Any) -> int:
     n = num(v)
     if n < 0 or n != n:
@@ -481,13 +495,7 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
             f = fields[index - 1]
             t = type(f)
             if t is str:
-                try:
-                    x = float(f)
-                    if not (x - x == 0.0
-                            and (st.clean or f.isascii() and "_" not in f)):
-                        x = str_to_num(f)
-                except ValueError:
-                    x = str_to_num(f)
+{float_of_field("x = str_to_num(f)", 16)}
                 n = x
             else:
                 n = f.num if t is StrNum else num(f)

@@ -15,6 +15,7 @@ from fusevm.lang.awk.ops import (
     _dyn_regex,
     _field_index,
     fields_of_record,
+    float_of_field,
     io_of,
     no_relation,
     num,
@@ -689,13 +690,7 @@ AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
         if index <= len(fields):
             f = fields[index - 1]
             if type(f) is str and f and f[0] in NUMBER_START and not st.literal:
-                try:
-                    x = float(f)
-                    if not (x - x == 0.0
-                            and (st.clean or f.isascii() and "_" not in f)):
-                        x = None
-                except ValueError:
-                    x = None
+{float_of_field("x = None", 16)}
     if x is None:
         a = st.get_field(index)
         ta = type(a)
