@@ -299,11 +299,10 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
     if d is None:
         return None, None
     key = unit_key(tier, an, kinds, strict, cfg)
-    if d is not store._checked:  # not checked yet (or not created yet: then None)
-        d = store._usable(create=False)
-        if d is None:
-            return key, None
-    unit: Unit | None = store.load_in(d, _space or key_space(), NATIVE_TAGS[tier], key,
+    usable = store.usable_dir(d)  # (None: not created yet, or not safe to use)
+    if usable is None:
+        return key, None
+    unit: Unit | None = store.load_in(usable, _space or key_space(), NATIVE_TAGS[tier], key,
                                       _unit_of, an, kinds, strict)
     return key, unit
 
@@ -330,17 +329,11 @@ def _described(rec: Record) -> _Described:
     writer's bug, not a damaged file)."""
     meta = rec.meta
     t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    entry = meta["entry"]
-    pipeline = meta["pipeline"]
-    codegen = meta["codegen"]
-    if not (type(t) is str and NATIVE_TAGS.get(t) == rec.tag and type(pipeline) is str
-            and len(slots) == len(written)
-            and set(map(type, (ops, blocks, entry, codegen, *slots, *written, *results,
-                               *helpers, *traps))) <= _INT_TYPE):
+    if not (type(t) is str and NATIVE_TAGS.get(t) == rec.tag and len(slots) == len(written)
+            and set(map(type, (ops, blocks, *slots, *written, *results, *helpers,
+                               *traps))) <= _INT_TYPE):
         raise TypeError("unit metadata of another tier or holding something else than "
                         "numbers")
-    if not 0 <= entry < rec.body_len:
-        raise ValueError("the entry point is outside the code")
     if slots and min(slots) < 0:
         raise ValueError("a written slot is out of range")
     if not _KIND_SET.issuperset(written + results):
@@ -350,7 +343,7 @@ def _described(rec: Record) -> _Described:
             helper_address(h)  # raises for a helper this process does not have
     d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
                      frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
-                     _code(rec, entry, pipeline, codegen))
+                     _native(rec, meta))
     rec.derived = d
     return d
 

@@ -347,8 +347,11 @@ class Store:
 
     def _usable(self, create: bool) -> str | None:
         d = self._directory()
-        if d is None:
-            return None
+        return None if d is None else self.usable_dir(d, create)
+
+    def usable_dir(self, d: str, create: bool = False) -> str | None:
+        """`d` when the cache may use it (made first when `create`), else None: checked
+        once per directory (owned by this user, not writable by others)."""
         if d is self._checked:
             return d
         if d == self._broken:
