@@ -52,6 +52,7 @@ from .pieces import (
     flush,
     frame_spelling,
     is_literal,
+    local_index,
     operand_local,
     reload,
     stack_locals,
@@ -732,7 +733,7 @@ class _Gen(Groups):
             return {}
         first = (self.an.depth[ip] or 0) - d.operands[1]
         return {k: r for k, r in self.bounds.items() if k[0] == "l"
-                or (k[0] == "s" and k[1:].isdigit() and int(k[1:]) < first)}
+                or (i := local_index(k)) is not None and i < first}
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """The types known after an op run by its interpreter step (from those before):

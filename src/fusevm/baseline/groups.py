@@ -12,7 +12,7 @@ import ast
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Op
 
-from .pieces import stack_locals, unparse
+from .pieces import local_index, stack_locals, unparse
 from .regions import inline
 from .types import drop_copies, forward_into, safe_stmts
 
@@ -138,7 +138,7 @@ class Groups:
                 live = depth - argc + 1  # (what it returns is the first one)
         names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
         names.update(inputs)
-        dead = {n for n in names if n[0] == "s" and n[1:].isdigit() and int(n[1:]) >= live
+        dead = {n for n in names if (i := local_index(n)) is not None and i >= live
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op
         out, folded = forward_into(assigns, inputs, dead)
         if copies and not d.spec.has(F.BRANCH):

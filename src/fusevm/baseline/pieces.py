@@ -28,6 +28,14 @@ def stack_locals(first: int, count: int) -> list[str]:
     return [f"s{k}" for k in range(first, first + count)]
 
 
+def local_index(name: str, kinds: str = "s") -> int | None:
+    """k of a local named `<kind><k>` whose kind is one of `kinds` (`s`: a stack local of
+    `stack_locals`, `l`: a slot local), else None."""
+    if len(name) > 1 and name[0] in kinds and name[1:].isdigit():
+        return int(name[1:])
+    return None
+
+
 def flush(depth: int) -> str:
     """A statement putting the locals of an operand stack of `depth` onto vm.stack."""
     if depth == 0:

@@ -21,6 +21,7 @@ from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
 from .fold import TYPES, Folder
+from .pieces import local_index
 from .ranges import Bounds, decide, hull, value_local, value_range
 
 TYPE_CHECKING = False
@@ -297,8 +298,8 @@ def _side(e: ast.expr, env: Env, bounds: Bounds) -> str | None:
         pairs.append((e.right, e.left))
     for left, right in pairs:
         # (a VM value: a stack or slot local, not an op's unchecked exact result)
-        if not (isinstance(left, ast.Name) and left.id[:1] in ("s", "l")
-                and left.id[1:].isdigit() and env.get(left.id) is int
+        if not (isinstance(left, ast.Name) and local_index(left.id, "sl") is not None
+                and env.get(left.id) is int
                 and expr_type(right, env) is int):
             continue
         r = value_range(right, bounds)
@@ -481,7 +482,7 @@ def drop_copies(stmts: list[ast.stmt], copies: frozenset[str]) -> dict[str, str]
         st = stmts[k]
         if not (isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name)
                 and st.targets[0].id in copies and isinstance(st.value, ast.Name)
-                and st.value.id[:1] == "l" and st.value.id[1:].isdigit()):
+                and local_index(st.value.id, "l") is not None):
             continue
         local, slot = st.targets[0].id, st.value.id
         if local not in dropped and not any(
@@ -501,8 +502,8 @@ def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
         s, copy_ = stmts[i], stmts[i + 1]
         name = s.targets[0].id if isinstance(s.targets[0], ast.Name) else ""
         slot = copy_.targets[0].id if isinstance(copy_.targets[0], ast.Name) else ""
-        if not (value_local(name) and name in dead and slot[:1] == "l"
-                and slot[1:].isdigit() and isinstance(copy_.value, ast.Name)
+        if not (value_local(name) and name in dead and local_index(slot, "l") is not None
+                and isinstance(copy_.value, ast.Name)
                 and copy_.value.id == name):
             i += 1
             continue
