@@ -537,11 +537,15 @@ class Compiler:
             b.emit(SH["ShArithText"], flags)
         b.emit(Op.Jump, done)
         b.bind(as_text)
-        self.parts(part.expr.parts, True)
-        b.emit(SH["ShStrip"])
-        b.emit(SH["ShArith"], flags)
+        self.arith_by_text(part, flags)
         b.bind(done)
         return True
+
+    def arith_by_text(self, part: ast.Arith, flags: int) -> None:
+        """`$(( ))` evaluated from its expanded text at run time."""
+        self.parts(part.expr.parts, True)
+        self.b.emit(SH["ShStrip"])
+        self.b.emit(SH["ShArith"], flags)
 
     def arith(self, part: ast.Arith, flags: int) -> None:
         if self.arith_code(part, flags, True):
@@ -549,10 +553,9 @@ class Compiler:
         text = _static_text(part.expr)
         if text is not None:
             self.b.emit(Op.LoadConst, self.const(text))
+            self.b.emit(SH["ShArith"], flags)
         else:
-            self.parts(part.expr.parts, True)
-            self.b.emit(SH["ShStrip"])
-        self.b.emit(SH["ShArith"], flags)
+            self.arith_by_text(part, flags)
 
     def word_pattern(self, word: ast.Word) -> None:
         self.parts(word.parts, False)
