@@ -11,7 +11,7 @@ the compiled form uses them or the core ops that mean the same (wrapping Add/Sub
 from __future__ import annotations
 
 from fusevm.lang.sh.errors import ShError
-from fusevm.values import wrap64
+from fusevm.values import INT_MAX, INT_MIN, wrap64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,9 +42,6 @@ if TYPE_CHECKING:
 
 
 #: The 64-bit bounds: a sum or product outside them wraps (`wrap`).
-INT_MIN: Final = -0x8000000000000000
-INT_MAX: Final = 0x7FFFFFFFFFFFFFFF
-_MIN, _MAX = INT_MIN, INT_MAX
 
 
 #: n as a signed 64-bit integer (two's complement wrap-around), as the VM's ints wrap.
@@ -101,17 +98,17 @@ def _mod(a: int, b: int) -> int:
 
 def _add(a: int, b: int) -> int:
     r = a + b
-    return r if _MIN <= r <= _MAX else wrap(r)
+    return r if INT_MIN <= r <= INT_MAX else wrap(r)
 
 
 def _sub(a: int, b: int) -> int:
     r = a - b
-    return r if _MIN <= r <= _MAX else wrap(r)
+    return r if INT_MIN <= r <= INT_MAX else wrap(r)
 
 
 def _mul(a: int, b: int) -> int:
     r = a * b
-    return r if _MIN <= r <= _MAX else wrap(r)
+    return r if INT_MIN <= r <= INT_MAX else wrap(r)
 
 
 #: Each binary operator's meaning (`&&` and `||` evaluate lazily, so they are not here).
@@ -142,17 +139,17 @@ def with_constant(op: str, k: int) -> Callable[[int], int]:
     if op == "+":
         def add(a: int) -> int:
             r = a + k
-            return r if _MIN <= r <= _MAX else wrap(r)
+            return r if INT_MIN <= r <= INT_MAX else wrap(r)
         return add
     if op == "-":
         def sub(a: int) -> int:
             r = a - k
-            return r if _MIN <= r <= _MAX else wrap(r)
+            return r if INT_MIN <= r <= INT_MAX else wrap(r)
         return sub
     if op == "*":
         def mul(a: int) -> int:
             r = a * k
-            return r if _MIN <= r <= _MAX else wrap(r)
+            return r if INT_MIN <= r <= INT_MAX else wrap(r)
         return mul
     if op == "%" and k > 0:
         def rem(a: int) -> int:

@@ -35,6 +35,7 @@ from fusevm.lang.sh.opset import (
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
 from fusevm.lang.sh.testcmd import COMPARE
+from fusevm.values import INT_MAX, INT_MIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -632,7 +633,7 @@ def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
     if op in ("+", "*"):
         # `i + 1`, `i * 2` inlined (arith.with_constant's rule, saving a call a turn)
-        low, high, wrap = arith.INT_MIN, arith.INT_MAX, arith.wrap
+        low, high, wrap = INT_MIN, INT_MAX, arith.wrap
 
         def add() -> int:
             v = get(name)
