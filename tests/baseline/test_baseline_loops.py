@@ -8,13 +8,14 @@ import random
 from typing import Any
 
 import pytest
-from baseline_kit import Outcome, agree, outcome
 
 from fusevm.asm import assemble
 from fusevm.baseline import ranges, types
 from fusevm.baseline.codegen import generate as generate_source
 from fusevm.baseline.regions import plan
 from fusevm.values import INT_MAX, INT_MIN
+
+from baseline_kit import Outcome, agree, outcome
 
 
 def _code(source: str, env: types.Env) -> str:

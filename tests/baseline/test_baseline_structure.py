@@ -11,7 +11,6 @@ import threading
 from typing import Any
 
 import pytest
-from baseline_kit import Outcome, agree, outcome
 
 from fusevm import VM, VMError
 from fusevm.asm import assemble
@@ -22,6 +21,8 @@ from fusevm.baseline.regions import plan
 from fusevm.errors import Interrupted
 from fusevm.interp import semantics as sem
 from fusevm.values import INT_MAX, INT_MIN
+
+from baseline_kit import Outcome, agree, outcome
 
 
 def _outcome(chunk: Any, baseline: bool, strict: bool, threshold: int = 2,

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
-from baseline_kit import Outcome, agree, outcome
 from progs import RandomSource, compare, generate, snapshot  # noqa: E402
 
 from fusevm import VM, VMError  # noqa: E402
@@ -25,6 +24,8 @@ from fusevm.baseline.codegen import generate as generate_source  # noqa: E402
 from fusevm.baseline.regions import plan  # noqa: E402
 from fusevm.interp import semantics as sem  # noqa: E402
 from fusevm.values import Undef, same_value  # noqa: E402
+
+from baseline_kit import Outcome, agree, outcome
 
 
 def _code(source: str, env: types.Env) -> str:
