@@ -105,13 +105,37 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     return found
 
 
-def natural_loop(facts: LoopFacts, header: int) -> frozenset[int]:
-    """The ops of the natural loop of `header`: those that reach a back edge into it
-    without passing through it (inner loops included)."""
+def predecessors(chunk: Chunk, facts: LoopFacts) -> dict[int, list[int]]:
+    """The ops that may run right before each op (`facts` are the chunk's), worked out
+    once per chunk object and only when asked: a VM that never looks into a loop does
+    without them."""
+    found: dict[int, list[int]] | None = chunk.derived.get(_PREDS)
+    if found is None:
+        found = chunk.derived[_PREDS] = _predecessors(facts)
+    return found
+
+
+_PREDS = "loop_preds"
+
+
+def _predecessors(facts: LoopFacts) -> dict[int, list[int]]:
     preds: dict[int, list[int]] = {}
     for ip, out in enumerate(facts.succs):
         for t in out:
-            preds.setdefault(t, []).append(ip)
+            if t in preds:
+                preds[t].append(ip)
+            else:
+                preds[t] = [ip]
+    return preds
+
+
+def natural_loop(facts: LoopFacts, header: int,
+                 preds: dict[int, list[int]] | None = None) -> frozenset[int]:
+    """The ops of the natural loop of `header`: those that reach a back edge into it
+    without passing through it (inner loops included). `preds`: the chunk's
+    `predecessors`, when known."""
+    if preds is None:
+        preds = _predecessors(facts)
     body = {header}
     work = [src for src in facts.back_edges.get(header, ()) if src != header]
     body.update(work)

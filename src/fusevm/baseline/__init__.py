@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import sys
 
+from fusevm.loops import loop_facts
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -25,6 +27,18 @@ if TYPE_CHECKING:
 #: Entries of a hot point before the tier first considers its region (then it waits as
 #: long as compiling would cost more than it saves: `compiler.worth_after`).
 THRESHOLD: Final = 2
+#: Entries of a function entry or block start before the tier first looks at its region
+#: (working out what a region costs and saves takes about as long as a thousand ops).
+FIRST_LOOK: Final = 1000
+#: Entries of a loop header before the tier first looks at its loop: no loop that ends
+#: sooner is worth even that look (`compiler.short_loop`), let alone compiling.
+LOOP_FIRST_LOOK: Final = 64
+#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
+#: not been is looked up by content (its digest: serializing and hashing the chunk, about
+#: 10 us) only when a region is about to be compiled, not at every VM's first run. Until
+#: then, a hot point waits for its first look (the hook tells it so without loading the
+#: compiler).
+COMPILED: Final = "baseline.compiled"
 
 
 #: The environment as `os.environ` keeps it (POSIX: bytes keys), which `os.environ`'s
@@ -113,11 +127,20 @@ class BaselineHook:
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
         """The step running the compiled region at hot point `h` (None: keep
         interpreting; a number: ask again after that many more entries)."""
-        from fusevm.baseline import compiler
         if self.eager or self.region_threshold <= 1:
+            from fusevm.baseline import compiler
             return compiler.region_step(vm, self._bound, h)
-        key = (id(vm.chunk), h)
+        chunk = vm.chunk
+        key = (id(chunk), h)
         entered = self._entered.get(key, 0) + self.region_threshold
+        if COMPILED not in chunk.derived:
+            # Nothing about a hot point is worked out before its first look (most short
+            # runs end first): the compiler's own first test, without calling it.
+            first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+            if entered < first:
+                self._entered[key] = first - self.region_threshold
+                return first - entered
+        from fusevm.baseline import compiler
         found = compiler.region_step(vm, self._bound, h, entered, key in self._dropped)
         if type(found) is int:
             self._entered[key] = entered + found - self.region_threshold

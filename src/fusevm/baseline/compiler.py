@@ -17,7 +17,8 @@ import weakref
 from collections.abc import Callable
 from types import CodeType
 
-from fusevm.baseline import calls, direct, diskcache, tripcount
+from fusevm.baseline import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK, calls, direct, diskcache, \
+    tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
@@ -168,18 +169,9 @@ LOOP_COST: Final = 8
 #: A counted loop (`tripcount`) compiles when what is left of it saves this many times
 #: what compiling costs: the estimate is rough, and a run must not end up slower.
 MARGIN: Final = 1.5
-#: Entries of a function entry or block start before the tier first looks at its region
-#: (working out what a region costs and saves takes about as long as a thousand ops).
-FIRST_LOOK: Final = 1000
-#: Entries of a loop header before the tier first looks at its loop: no loop that ends
-#: sooner is worth even that look (about 50 us: `tripcount`), let alone compiling.
-LOOP_FIRST_LOOK: Final = 64
-
-
-#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
-#: not been is looked up by content (its digest: serializing and hashing the chunk, about
-#: 10 us) only when a region is about to be compiled, not at every VM's first run.
-_COMPILED: Final = "baseline.compiled"
+#: (The first looks, FIRST_LOOK and LOOP_FIRST_LOOK, and the COMPILED mark are the
+#: hook's: `fusevm.baseline`.)
+_COMPILED: Final = COMPILED
 
 
 def compiled_at(chunk: Chunk, h: int) -> bool:

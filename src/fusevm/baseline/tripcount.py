@@ -22,7 +22,7 @@ from collections.abc import Callable
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.interp.bodies import BODIES, ENV, Body
-from fusevm.loops import LoopFacts, natural_loop
+from fusevm.loops import LoopFacts, natural_loop, predecessors
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
     #: ("lin", slot, c): the slot's header value + c; ("k", c)
     Sym = tuple[Any, ...] | None
+    #: An op's effect in a loop: (the chunk's instruction, its template's micro-steps,
+    #: or for an extension op the values it takes and leaves).
+    _Op = tuple[Instr, Any]
 
 #: A loop that runs at least this many more times is long (counts are capped there).
 LONG: Final = 1 << 40
@@ -183,20 +186,68 @@ def _is_slot(node: ast.Subscript) -> bool:
 
 # -- The loop ---------------------------------------------------------------------------
 
-def _core(instr: Instr, ip: int) -> list[Instr] | None:
-    """Op `ip` as core ops (a fused op's `fuses` sequence), or None for an extension op."""
-    op = instr[0]
+#: Each op's effect on the values followed, worked out once per op (not per instruction):
+#: its core ops' kinds (a fused op's `fuses` sequence) as micro-steps
+#: (kind, detail, operand index, literal), where the operand a "get", "set" or "const"
+#: uses is `instr[index]` (a pattern's literal when index is _LIT, the fused op's own ip
+#: or the next with _TOP, _END); and the slot operands it writes. None: an op this
+#: cannot follow; _EXT: an extension op (its instruction decides).
+_templates: dict[Op, Any] = {}
+_LIT: Final = -1
+_TOP: Final = -2
+_END: Final = -3
+_EXT: Final = ("ext",)
+
+
+def _template(op: Op) -> Any:
+    if op in _templates:
+        return _templates[op]
     spec = op.spec
     if spec.has(F.EXTENDED):
-        return None
-    if not spec.has(F.FUSED):
-        return [instr]
-    from fusevm.peephole.pattern import BY_OP, expand
-    return expand(BY_OP[op], instr[1:], ip, ip + 1)
+        found = _EXT
+    elif not spec.has(F.FUSED):
+        found = _micro([(op, tuple((i + 1, None) for i in range(len(spec.operands))))])
+    else:
+        from fusevm.peephole.pattern import BY_OP, Bind, LabelRef
+        index = {o.name: i + 1 for i, o in enumerate(spec.operands)}
+        found = _micro([(step.op, tuple(
+            (index[a.name], None) if isinstance(a, Bind)
+            else ((_END if a.at_end else _TOP), None) if isinstance(a, LabelRef)
+            else (_LIT, a.value) for a in step.args)) for step in BY_OP[op].steps])
+    _templates[op] = found
+    return found
 
 
-#: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
-_OPAQUE: Final = object()
+def _micro(core: list[tuple[Op, tuple[tuple[int, Any], ...]]]) -> Any:
+    """The template of a sequence of core ops, each with its operands' references."""
+    steps: list[tuple[str, Any, int, Any]] = []
+    writes: list[tuple[int, Any]] = []
+    for op, args in core:
+        kind = _kind(op)
+        if kind is None:
+            return None
+        name, detail = kind
+        if name in ("get", "set", "const"):
+            steps.append((name, None, *args[detail]))
+            if name == "set":
+                writes.append(args[detail])
+        elif name == "other":
+            spec = op.spec
+            effect = spec.effect
+            if all(sized is None for _, sized in effect.inputs + effect.outputs):
+                steps.append((name, (len(effect.inputs), len(effect.outputs)), 0, None))
+            else:  # sized by operands: counted for each instruction
+                steps.append((name, (spec, args), 0, None))
+        else:
+            steps.append((name, detail, 0, None))
+    return tuple(steps), tuple(writes)
+
+
+def _operand(instr: Instr, ip: int, index: int, literal: Any) -> Any:
+    if index > 0:
+        return instr[index]
+    return literal if index == _LIT else ip if index == _TOP else ip + 1
+
 
 #: Keys of the per-chunk-object tables in `Chunk.derived` (a table by content would hash
 #: the chunk: its digest costs more than a short loop's analysis).
@@ -221,54 +272,49 @@ def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
         table = chunk.derived[_BODIES] = {}
     found = table.get(header)
     if found is None:
-        found = table[header] = natural_loop(facts, header)
+        found = table[header] = natural_loop(facts, header, predecessors(chunk, facts))
     return found
 
 
 def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     body = loop_body(chunk, facts, header)
     ops = chunk.ops
-    cores: dict[int, list[Instr]] = {}
+    succs = facts.succs
+    effects: dict[int, _Op] = {}
     writers: dict[int, list[int]] = {}  # slot -> ops writing it
+    exits: list[int] = []
+    starts = {header}  # the loop's block starts
     for ip in sorted(body):
-        core = _core(ops[ip], ip)
-        if core is None:
+        instr = ops[ip]
+        template = _templates.get(instr[0]) or _template(instr[0])
+        if template is None:
+            return None
+        if template is _EXT:
             # An extension op declared as a function of its stack values or as a body
             # (which names no frame slot): values this does not follow. Any other may
             # do anything.
-            d = decode(ops[ip])
+            d = decode(instr)
             if not inline(d):
                 return None
             effect = d.spec.effect
-            cores[ip] = [(_OPAQUE, effect.pops(d.spec, d.operands),
-                          effect.pushes(d.spec, d.operands))]
-            continue
-        for instr in core:
-            kind = _kind(instr[0])
-            if kind is None:
-                return None
-            if kind[0] == "set":
-                writers.setdefault(instr[1 + kind[1]], []).append(ip)
-        cores[ip] = core
-    starts = _block_starts(facts, body, header)
-    for ip in sorted(body):
-        if len(facts.succs[ip]) < 2 or all(t in body for t in facts.succs[ip]):
-            continue
-        found = _exit_test(facts, body, cores, writers, starts, header, ip)
+            effects[ip] = (instr, (effect.pops(d.spec, d.operands),
+                                   effect.pushes(d.spec, d.operands)))
+        else:
+            effects[ip] = (instr, template[0])
+            for index, literal in template[1]:
+                writers.setdefault(_operand(instr, ip, index, literal), []).append(ip)
+        out = succs[ip]
+        if out != (ip + 1,):
+            starts.update(out)
+            if len(out) > 1 and not all(t in body for t in out):
+                exits.append(ip)
+    for ip in exits:
+        found = _exit_test(facts, body, effects, writers, starts, header, ip)
         if found is not None:
             # Another exit may leave sooner: this one's count is an upper bound, which
             # errs towards compiling (what the tier did before it counted anything).
             return found
     return None
-
-
-def _block_starts(facts: LoopFacts, body: frozenset[int], header: int) -> set[int]:
-    starts = {header}
-    for ip in body:
-        succs = facts.succs[ip]
-        if succs != (ip + 1,):
-            starts.update(succs)
-    return starts
 
 
 def _block_of(starts: set[int], body: frozenset[int], ip: int) -> list[int]:
@@ -278,27 +324,24 @@ def _block_of(starts: set[int], body: frozenset[int], ip: int) -> list[int]:
     return list(range(first, ip + 1))
 
 
-def _run(cores: dict[int, list[Instr]], ops: list[int], base: dict[int, int]) \
-        -> tuple[list[Sym], dict[int, Sym]]:
+def _run(effects: dict[int, _Op], ips: list[int]) -> tuple[list[Sym], dict[int, Sym]]:
     """The values one straight run of ops leaves: its stack and the slots it set."""
     stack: list[Sym] = []
     slots: dict[int, Sym] = {}
-    for ip in ops:
-        for instr in cores[ip]:
-            if instr[0] is _OPAQUE:
-                del stack[max(len(stack) - instr[1], 0):]
-                stack.extend([None] * instr[2])
-                continue
-            kind = _kinds[instr[0]]  # every op of the loop was looked at (`_counted`)
-            assert kind is not None
-            name, detail = kind
+    for ip in ips:
+        instr, steps = effects[ip]
+        if type(steps[0]) is int:  # an extension op: (pops, pushes)
+            del stack[max(len(stack) - steps[0], 0):]
+            stack.extend([None] * steps[1])
+            continue
+        for name, detail, index, literal in steps:
             if name == "get":
-                k = instr[1 + detail]
-                stack.append(slots.get(k, ("lin", k, base.get(k, 0))))
+                k = _operand(instr, ip, index, literal)
+                stack.append(slots.get(k, ("lin", k, 0)))
             elif name == "set":
-                slots[instr[1 + detail]] = stack.pop() if stack else None
+                slots[_operand(instr, ip, index, literal)] = stack.pop() if stack else None
             elif name == "const":
-                v = instr[1 + detail]
+                v = _operand(instr, ip, index, literal)
                 stack.append(("k", v) if type(v) is int else None)
             elif name == "copy":
                 stack.append(stack[-1] if stack else None)
@@ -313,18 +356,23 @@ def _run(cores: dict[int, list[Instr]], ops: list[int], base: dict[int, int]) \
                 stack.append(("test", stack.pop() if stack else None, detail))
                 return stack, slots
             else:
-                spec = instr[0].spec
-                pops = spec.effect.pops(spec, instr[1:])
+                if type(detail[0]) is int:
+                    pops, pushes = detail
+                else:
+                    spec, refs = detail
+                    operands = tuple(_operand(instr, ip, i, lit) for i, lit in refs)
+                    pops = spec.effect.pops(spec, operands)
+                    pushes = spec.effect.pushes(spec, operands)
                 del stack[max(len(stack) - pops, 0):]
-                stack.extend([None] * spec.effect.pushes(spec, instr[1:]))
+                stack.extend([None] * pushes)
     return stack, slots
 
 
-def _exit_test(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Instr]],
+def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
                writers: dict[int, list[int]], starts: set[int], header: int,
                exit_ip: int) -> Counted | None:
     ops = _block_of(starts, body, exit_ip)
-    stack, _ = _run(cores, ops, {})
+    stack, _ = _run(effects, ops)
     if not stack or stack[-1] is None or stack[-1][0] != "test":
         return None
     _, cond, taken_if_true = stack[-1]
@@ -338,7 +386,7 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Ins
     else:
         return None
     k = counter[1]
-    step = _step(facts, body, cores, writers, starts, header, k)
+    step = _step(facts, body, effects, writers, starts, header, k)
     if step is None:
         return None
     (writer,) = writers[k]
@@ -359,7 +407,7 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Ins
     return Counted(k, step, offset, limit, relation, swapped, stay)
 
 
-def _step(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Instr]],
+def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
           writers: dict[int, list[int]], starts: set[int], header: int,
           k: int) -> int | None:
     """What the one write of slot `k` in the loop adds to it each iteration (on every
@@ -380,7 +428,7 @@ def _step(facts: LoopFacts, body: frozenset[int], cores: dict[int, list[Instr]],
                 seen.add(t)
                 work.append(t)
     ops = _block_of(starts, body, writer)
-    _, slots = _run(cores, ops, {})
+    _, slots = _run(effects, ops)
     value = slots.get(k)
     if value is None or value[0] != "lin" or value[1] != k or value[2] == 0:
         return None
