@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
+from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK
 from fusevm.loops import loop_facts
 
 TYPE_CHECKING = False
@@ -27,18 +28,6 @@ if TYPE_CHECKING:
 #: Entries of a hot point before the tier first considers its region (then it waits as
 #: long as compiling would cost more than it saves: `compiler.worth_after`).
 THRESHOLD: Final = 2
-#: Entries of a function entry or block start before the tier first looks at its region
-#: (working out what a region costs and saves takes about as long as a thousand ops).
-FIRST_LOOK: Final = 1000
-#: Entries of a loop header before the tier first looks at its loop: no loop that ends
-#: sooner is worth even that look (`compiler.short_loop`), let alone compiling.
-LOOP_FIRST_LOOK: Final = 64
-#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
-#: not been is looked up by content (its digest: serializing and hashing the chunk, about
-#: 10 us) only when a region is about to be compiled, not at every VM's first run. Until
-#: then, a hot point waits for its first look (the hook tells it so without loading the
-#: compiler).
-COMPILED: Final = "baseline.compiled"
 
 
 #: The environment as `os.environ` keeps it (POSIX: bytes keys), which `os.environ`'s

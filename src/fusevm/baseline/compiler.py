@@ -17,9 +17,9 @@ import weakref
 from collections.abc import Callable
 from types import CodeType
 
-from fusevm.baseline import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK, calls, direct, diskcache, \
-    tripcount
+from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
+from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
