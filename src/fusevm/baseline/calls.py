@@ -26,7 +26,6 @@ forms never run under one and need not count.
 from __future__ import annotations
 
 import sys
-import weakref
 
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
@@ -101,13 +100,15 @@ class Unwind(Exception):
         self.outer: list[tuple[int, list[Any], list[Any]]] = []
 
 
-_eligible: weakref.WeakKeyDictionary[Chunk, frozenset[int]] = weakref.WeakKeyDictionary()
+#: The key of a chunk object's `eligible` entries in `Chunk.derived` (by the object: a
+#: table by content would hash the chunk, which costs more than working them out).
+_ELIGIBLE = "baseline.eligible"
 
 
 def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
     """The entries of the functions that get a direct form: every op of the body written
     out, a `Call` (of another such function) or a return."""
-    found = _eligible.get(chunk)
+    found: frozenset[int] | None = chunk.derived.get(_ELIGIBLE)
     if found is not None:
         return found
     an = cp.analysis
@@ -134,7 +135,7 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
                 del candidates[entry]
                 changed = True
     found = frozenset(candidates)
-    _eligible[chunk] = found
+    chunk.derived[_ELIGIBLE] = found
     return found
 
 

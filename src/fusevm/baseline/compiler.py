@@ -58,8 +58,12 @@ class Counters:
 
 COUNTERS = Counters()
 
-#: Compiled `make` functions per chunk object, by region index.
+#: Compiled `make` functions per chunk (by content: an equal chunk object shares them),
+#: by region index.
 _made: weakref.WeakKeyDictionary[Chunk, dict[int, Any]] = weakref.WeakKeyDictionary()
+#: The sizes (ops) of the chunks in `_made`: a chunk of another size has no twin there,
+#: and deciding about it hashes nothing (its digest costs more than a small decision).
+_sizes: set[int] = set()
 
 
 def stats() -> dict[str, float]:
@@ -73,6 +77,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     table = _made.get(chunk)
     if table is None:
         table = _made.setdefault(chunk, {})
+        _sizes.add(len(chunk.ops))
     make = table.get(index)
     if make is None:
         make = table[index] = _compile(chunk, index, seen, None)
@@ -204,7 +209,7 @@ def worth_after(chunk: Chunk, index: int, h: int, entered: int,
     or, when it may run again (a function, a block, a VM run again), wait as below.
     Otherwise wait until the interpreter has done about as much work there as compiling
     costs. Compiled once, a region is bound to every VM at once."""
-    table = _made.get(chunk)
+    table = _made.get(chunk) if len(chunk.ops) in _sizes else None
     if table is not None and index in table:
         return 0
     cp = plan(chunk)

@@ -461,9 +461,14 @@ _bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any
     weakref.WeakKeyDictionary()
 
 
+#: The sizes (ops) of the chunks whose forms are compiled: a chunk of another size has no
+#: twin among them, and is not looked up by content (its digest costs more than deciding).
+_sizes: set[int] = set()
+
+
 def is_compiled(chunk: Chunk) -> bool:
     """Whether `chunk`'s direct forms are compiled already (in this process)."""
-    return chunk in _made
+    return len(chunk.ops) in _sizes and chunk in _made
 
 
 def compiled(chunk: Chunk) -> Any:
@@ -479,6 +484,7 @@ def compiled(chunk: Chunk) -> Any:
                      NSLOTS=chunk.slot_count)
     exec(compile(text, f"<direct {chunk.source}>", "exec"), namespace)  # noqa: S102
     make = _made[chunk] = namespace["make"]
+    _sizes.add(len(chunk.ops))
     STATS.forms += 1
     STATS.seconds += time.perf_counter() - started
     return make

@@ -12,8 +12,6 @@ hot point inside it, and after each op it hands to the interpreter (a call retur
 
 from __future__ import annotations
 
-import weakref
-
 from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
@@ -51,7 +49,9 @@ class ChunkPlan:
     region_of: dict[int, int]  # op index -> index of the first region containing it
 
 
-_plans: weakref.WeakKeyDictionary[Chunk, ChunkPlan] = weakref.WeakKeyDictionary()
+#: The key of a chunk object's plan in `Chunk.derived` (by the object: a table by content
+#: would hash the chunk, which costs more than planning a small one).
+_PLAN = "baseline.plan"
 
 
 def inline(d: Decoded) -> bool:
@@ -68,7 +68,7 @@ _BODY_NAMES = frozenset(op.name for op in BODIES)
 
 def plan(chunk: Chunk) -> ChunkPlan:
     """The regions of a (verified) chunk, computed once per chunk object."""
-    found = _plans.get(chunk)
+    found: ChunkPlan | None = chunk.derived.get(_PLAN)
     if found is not None:
         return found
     an = analysis(chunk)
@@ -84,7 +84,7 @@ def plan(chunk: Chunk) -> ChunkPlan:
             region_of.setdefault(ip, len(regions))
         regions.append(region)
     found = ChunkPlan(an, tuple(regions), region_of)
-    _plans[chunk] = found
+    chunk.derived[_PLAN] = found
     return found
 
 
