@@ -86,10 +86,10 @@ class BaselineHook:
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM)."""
-        # Nothing is compiled before the compiler is first loaded: a VM's set-up does not
-        # load it (a short run never needs it).
-        compiler = sys.modules.get("fusevm.baseline.compiler")
-        if compiler is not None and compiler.compiled_at(vm.chunk, h):
+        # Nothing is compiled before the compiler is first loaded (a VM's set-up does not
+        # load it: a short run never needs it), nor in a chunk object not marked.
+        if COMPILED in vm.chunk.derived and _compiler is not None \
+                and _compiler.compiled_at(vm.chunk, h):
             return 1
         return self.region_threshold
 
@@ -109,16 +109,16 @@ class BaselineHook:
     def step_now(self, vm: VM, h: int) -> Step | None:
         """The compiled region's step at hot point `h`, compiled now whatever it costs
         (a tier above found `h` hot: the trace tier runs it while it records)."""
-        from fusevm.baseline import compiler
-        found = compiler.region_step(vm, self._bound, h)
+        found = (_compiler or _load_compiler()).region_step(vm, self._bound, h)
         return found if callable(found) else None
 
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
         """The step running the compiled region at hot point `h` (None: keep
         interpreting; a number: ask again after that many more entries)."""
         if self.eager or self.region_threshold <= 1:
-            from fusevm.baseline import compiler
-            return compiler.region_step(vm, self._bound, h)
+            now: Step | int | None = (_compiler or _load_compiler()).region_step(
+                vm, self._bound, h)
+            return now
         chunk = vm.chunk
         key = (id(chunk), h)
         entered = self._entered.get(key, 0) + self.region_threshold
@@ -129,8 +129,8 @@ class BaselineHook:
             if entered < first:
                 self._entered[key] = first - self.region_threshold
                 return first - entered
-        from fusevm.baseline import compiler
-        found = compiler.region_step(vm, self._bound, h, entered, key in self._dropped)
+        found: Step | int | None = (_compiler or _load_compiler()).region_step(
+            vm, self._bound, h, entered, key in self._dropped)
         if type(found) is int:
             self._entered[key] = entered + found - self.region_threshold
         elif found is None:
@@ -140,3 +140,14 @@ class BaselineHook:
 
 
 _NONE: frozenset[tuple[int, int]] = frozenset()
+
+#: `fusevm.baseline.compiler` once a hook has needed it (a `from` import of a package's
+#: module goes through the import machinery each time: about a microsecond).
+_compiler: Any = None
+
+
+def _load_compiler() -> Any:
+    global _compiler
+    from fusevm.baseline import compiler
+    _compiler = compiler
+    return compiler

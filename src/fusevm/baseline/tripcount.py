@@ -372,7 +372,7 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
                writers: dict[int, list[int]], starts: set[int], header: int,
                exit_ip: int) -> Counted | None:
     ops = _block_of(starts, body, exit_ip)
-    stack, _ = _run(effects, ops)
+    stack, set_here = _run(effects, ops)
     if not stack or stack[-1] is None or stack[-1][0] != "test":
         return None
     _, cond, taken_if_true = stack[-1]
@@ -386,10 +386,16 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
     else:
         return None
     k = counter[1]
-    step = _step(facts, body, effects, writers, starts, header, k)
+    found = writers.get(k, [])
+    if len(found) != 1:
+        return None
+    writer = found[0]
+    # (The run above went through the write when it is in this block: the block's one
+    # write of the counter, and only its last op may branch.)
+    step = _step(facts, body, effects, starts, header, k, writer,
+                 set_here if writer in ops else None)
     if step is None:
         return None
-    (writer,) = writers[k]
     if writer in ops or ops[0] == header:
         offset = counter[2]  # the run above went through the write, or it comes later
     elif _block_of(starts, body, writer)[0] == header:
@@ -408,14 +414,11 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
 
 
 def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
-          writers: dict[int, list[int]], starts: set[int], header: int,
-          k: int) -> int | None:
-    """What the one write of slot `k` in the loop adds to it each iteration (on every
-    path from the header back to it), or None."""
-    found = writers.get(k, [])
-    if len(found) != 1:
-        return None
-    writer = found[0]
+          starts: set[int], header: int, k: int, writer: int,
+          slots: dict[int, Sym] | None) -> int | None:
+    """What the one write of slot `k` in the loop (op `writer`) adds to it each iteration
+    (on every path from the header back to it), or None. `slots`: what a run of the
+    writer's block has set, when known."""
     # Every way round the loop passes the write: without it the header is not reached.
     seen = {header, writer}
     work = [header] if writer != header else []
@@ -427,8 +430,8 @@ def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
             if t in body and t not in seen:
                 seen.add(t)
                 work.append(t)
-    ops = _block_of(starts, body, writer)
-    _, slots = _run(effects, ops)
+    if slots is None:
+        _, slots = _run(effects, _block_of(starts, body, writer))
     value = slots.get(k)
     if value is None or value[0] != "lin" or value[1] != k or value[2] == 0:
         return None
