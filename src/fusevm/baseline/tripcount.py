@@ -284,9 +284,10 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     writers: dict[int, list[int]] = {}  # slot -> ops writing it
     exits: list[int] = []
     starts = {header}  # the loop's block starts
+    get = _templates.get
     for ip in sorted(body):
         instr = ops[ip]
-        template = _templates.get(instr[0]) or _template(instr[0])
+        template = get(instr[0]) or _template(instr[0])
         if template is None:
             return None
         if template is _EXT:
@@ -302,11 +303,15 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
         else:
             effects[ip] = (instr, template[0])
             for index, literal in template[1]:
-                writers.setdefault(_operand(instr, ip, index, literal), []).append(ip)
+                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+                if k in writers:
+                    writers[k].append(ip)
+                else:
+                    writers[k] = [ip]
         out = succs[ip]
-        if out != (ip + 1,):
+        if len(out) != 1 or out[0] != ip + 1:
             starts.update(out)
-            if len(out) > 1 and not all(t in body for t in out):
+            if len(out) > 1 and not body.issuperset(out):
                 exits.append(ip)
     for ip in exits:
         found = _exit_test(facts, body, effects, writers, starts, header, ip)
@@ -403,8 +408,11 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
     else:
         return None
     # Which way stays in the loop: the branch's target or its fall-through.
-    target = next(t for t in facts.succs[exit_ip] if t != exit_ip + 1) \
-        if len(facts.succs[exit_ip]) > 1 else None
+    target = None
+    for t in facts.succs[exit_ip]:
+        if t != exit_ip + 1:
+            target = t
+            break
     if target is None:
         return None
     # The loop goes on when the branch is taken (its target is in the loop) or when it
