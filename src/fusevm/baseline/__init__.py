@@ -56,9 +56,7 @@ def attach(vm: VM, *, by_default: bool = False) -> None:
     mode = _mode()
     if by_default and mode == "off":
         return
-    hook = BaselineHook()
-    hook.eager = mode == "eager"
-    vm.set_tier_hook(hook)
+    vm.set_tier_hook(BaselineHook(mode == "eager"))
 
 
 class BaselineHook:
@@ -69,12 +67,12 @@ class BaselineHook:
     #: `start_run` and `try_run` do nothing: `VM.run()` skips them.
     per_run: Final = False
 
-    def __init__(self) -> None:
+    def __init__(self, eager: bool = False) -> None:
         #: Entries of a hot point before its region is first considered.
         self.region_threshold = THRESHOLD
         #: Compile at the first consideration, whatever it costs (tests, benchmarks of
         #: the compiled code itself).
-        self.eager = False
+        self.eager = eager
         self._entered: dict[tuple[int, int], int] = {}  # (chunk id, hot point) -> entries
         #: Hot points this VM stopped counting (the tier said never): asked again, the
         #: VM runs their code again (`compiler.region_step`'s `again`). A set of its

@@ -397,8 +397,9 @@ class VM:
             self._plain = code.copy()
             self._hot = loop_facts(self.chunk).hot_points
             if self._tiers is not None:
+                counting = self._counting
                 for h in self._hot:
-                    code[h] = self._counting(code, h, code[h])
+                    code[h] = counting(code, h, code[h])
             self._installed = {h: code[h] for h in self._hot}
             self._code = code
             if self._interrupt_pending:
@@ -419,7 +420,9 @@ class VM:
         """The step of hot point `h` until the tiers have been asked about it once."""
         hook = self._tiers
         # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
-        left = max(int(hook.threshold_at(self, h)), 1)
+        left = hook.threshold_at(self, h)
+        if type(left) is not int or left < 1:
+            left = max(int(left), 1)
 
         def step() -> int:
             nonlocal left
