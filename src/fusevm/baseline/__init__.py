@@ -53,7 +53,8 @@ def _mode() -> str:
 def attach(vm: VM, *, by_default: bool = False) -> None:
     """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`); with
     `by_default` (a VM that did not say), not when FUSEVM_BASELINE says off."""
-    mode = _mode()
+    # (`_mode()`'s first test inline: every VM attaches.)
+    mode = "on" if _ENVIRON is not None and _NAME not in _ENVIRON else _mode()
     if by_default and mode == "off":
         return
     vm.set_tier_hook(BaselineHook(mode == "eager"))

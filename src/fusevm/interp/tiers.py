@@ -61,9 +61,9 @@ def attach_default(vm: VM) -> None:
     """Give a `VM(baseline=None)` its default tiers: the baseline tier, unless
     FUSEVM_BASELINE says off (read once per VM: reading the environment is most of what
     attaching costs)."""
-    _provider("baseline")(vm, by_default=True)
+    (_resolved.get("baseline") or _provider("baseline"))(vm, by_default=True)
 
 
 def attach(vm: VM, name: str, **options: Any) -> None:
     """Let provider `name` install its tier hook on `vm`."""
-    _provider(name)(vm, **options)
+    (_resolved.get(name) or _provider(name))(vm, **options)
