@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fusevm import VM
 from fusevm.asm import assemble
 from fusevm.baseline import compiler
@@ -266,3 +268,85 @@ def test_a_twin_of_a_compiled_chunk_knows_its_regions_are_compiled() -> None:
     assert VM(twin).run() == want
     assert compiler.COUNTERS.compiles == compiles  # the twin compiled nothing
     assert [compiler.compiled_at(twin, e) for e in entries] == compiled
+
+
+def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before a chunk object has anything compiled, the hook itself tells a hot point to
+    # wait for its first look (LOOP_FIRST_LOOK, FIRST_LOOK entries): the compiler is
+    # asked only then, and the wait it would have given is the same.
+    from fusevm.baseline import BaselineHook
+    from fusevm.baseline.looks import FIRST_LOOK, LOOP_FIRST_LOOK
+
+    chunk = assemble(LOOP.format(n=40), source="wait.fasm")
+    vm = VM(chunk)
+    assert isinstance(vm._tiers, BaselineHook)
+    asked: list[int] = []
+    real = compiler.region_step
+
+    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
+                 again: bool = False) -> object:
+        asked.append(h)
+        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
+    monkeypatch.setattr(compiler, "region_step", counting)
+    assert vm.run() == 40
+    assert asked == []  # 40 entries of the loop: no look
+    (header,) = loop_facts(chunk).back_edges
+    fresh = VM(chunk)
+    fresh.prepare()
+    hook = fresh._tiers
+    assert isinstance(hook, BaselineHook)
+    # (Asked at its second entry, THRESHOLD: the entries left to its first look.)
+    assert hook.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
+    assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
+    assert asked == []
+    hook.region_step(fresh, header, fresh._plain[header])  # its 64th entry: the look
+    assert asked == [header]
+    asked.clear()
+    long = assemble(LOOP.format(n=2000), source="look.fasm")
+    assert VM(long).run() == 2000
+    assert asked == [sorted(loop_facts(long).back_edges)[0]]  # its one look, at 64
+
+
+def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
+    # The inner loop's look plans the chunk and weighs the loops around it
+    # (`worth_after`): per chunk object, with no digest, when no chunk of its size was
+    # compiled.
+    text = """
+        LoadInt 0
+        SetSlot 0
+        LoadInt 0
+        SetSlot 1
+    outer:
+        LoadInt 0
+        SetSlot 2
+    inner:
+        GetSlot 0
+        GetSlot 2
+        Add
+        SetSlot 0
+        SlotIncLtIntJumpBack 2 70 inner
+        SlotIncLtIntJumpBack 1 3 outer
+        LoadInt 1
+        Pop
+        LoadInt 2
+        Pop
+        LoadInt 3
+        Pop
+        LoadInt 4
+        Pop
+        LoadInt 5
+        Pop
+        LoadInt 6
+        Pop
+        LoadInt 7
+        Pop
+        GetSlot 0
+    """
+    chunk = assemble(text, source="cold-nest.fasm")
+    assert len(chunk.ops) not in compiler._sizes
+    before = compiler.stats()["compiles"]
+    assert VM(chunk).run() == 3 * sum(range(70))
+    assert compiler.stats()["compiles"] == before
+    assert "baseline.plan" in chunk.derived  # it was planned: the look went that far
+    assert chunk._digest is None

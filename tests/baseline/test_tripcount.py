@@ -3,7 +3,7 @@ the counter, against the interpreter's own count of header entries."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -235,3 +235,48 @@ def test_extension_ops_that_name_no_slot_leave_a_loop_counted() -> None:
         assert (found is not None) == counted
         if found is not None:
             assert found.remaining(0) == 300
+
+
+def test_each_ops_template_is_its_fused_expansion() -> None:
+    # The per-op templates the count is read from say what expanding the op
+    # (`peephole.pattern.expand`) and reading each core op's body say, for every op.
+    from fusevm.ops import F, Kind, Op
+    from fusevm.peephole.pattern import BY_OP, expand
+
+    samples = {Kind.SLOT: 3, Kind.TARGET: 9}
+    for op in Op:
+        spec = op.spec
+        if spec.has(F.EXTENDED):
+            continue
+        operands = tuple(samples.get(o.kind, 7) for o in spec.operands)
+        instr = (op, *operands)
+        core = expand(BY_OP[op], operands, 5, 6) if spec.has(F.FUSED) else [instr]
+        kinds = [tripcount._kind(cast(Op, c[0])) for c in core]
+        template = tripcount._template(op)
+        if any(k is None for k in kinds):
+            assert template is None, op
+            continue
+        assert template is not None, op
+        steps, writes = template
+        assert [s[0] for s in steps] == [k[0] for k in kinds if k is not None], op
+        for (name, _, index, literal), c, k in zip(steps, core, kinds):
+            assert k is not None
+            if name in ("get", "set", "const"):
+                assert tripcount._operand(instr, 5, index, literal) == c[1 + k[1]], op
+        assert [tripcount._operand(instr, 5, i, lit) for i, lit in writes] == \
+            [c[1 + k[1]] for c, k in zip(core, kinds) if k is not None and k[0] == "set"], op
+
+
+def test_a_loops_body_is_the_same_with_the_chunks_predecessors() -> None:
+    # `loop_body` uses the predecessors worked out once per chunk object.
+    from fusevm.loops import natural_loop, predecessors
+
+    for text in (BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0), TWO_PATHS):
+        chunk = assemble(text, source="body.fasm")
+        VM(chunk, baseline=False)
+        facts = loop_facts(chunk)
+        preds = predecessors(chunk, facts)
+        assert predecessors(chunk, facts) is preds  # once per chunk object
+        for header in facts.back_edges:
+            assert tripcount.loop_body(chunk, facts, header) == natural_loop(facts, header) \
+                == natural_loop(facts, header, preds)
