@@ -230,6 +230,36 @@ def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
     assert out.split() == ["False", "1", "1"]
 
 
+#: Standard modules a process that runs a hot loop natively from a warm disk cache does
+#: not load (issue 13: its start-up is weighed against a VM that only interprets): the
+#: tiers' type names are for the type checker, their locks are `_thread`'s, their
+#: per-chunk tables live on the chunk, the JIT ABI's enumerations are `fusevm.enums`, and
+#: the extension machinery loads with the first extension op. ctypes (the native call)
+#: and its own imports are what a native run needs.
+WARM_JIT_FREE = {"typing", "re", "enum", "functools", "collections", "contextlib", "weakref",
+                 "threading", "importlib", "warnings", "dataclasses", "inspect", "llvmlite",
+                 "fusevm.jit.extension"}
+
+
+@pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
+def test_a_native_run_from_the_warm_disk_cache_loads_only_what_it_runs(
+        tmp_path: Path) -> None:
+    code = ("from fusevm import VM\nfrom fusevm.asm import assemble\nimport fusevm.jit as jit\n"
+            "jit.set_config(jit.get_config().replace(block_threshold=0, reopt_after=0))\n"
+            "vm = VM(assemble('LoadInt 0\\nSetSlot 0\\nLoadInt 0\\nSetSlot 1\\nloop:\\n'\n"
+            "    'GetSlot 0\\nLoadInt 2000\\nNumLt\\nJumpIfFalse done\\nGetSlot 1\\n'\n"
+            "    'GetSlot 0\\nAdd\\nSetSlot 1\\nPreIncSlotVoid 0\\nJump loop\\ndone:\\n'\n"
+            "    'GetSlot 1'))\n"
+            "vm.enable_jit()\nassert vm.run() == 1999000\n"
+            "from fusevm.jit import cache, runtime\n"
+            "print(runtime.stats()['block']['runs'], cache.stats()['loads'])")
+    loaded_after(code, tmp_path)  # compiles the loop and stores it
+    modules, out = loaded_after(code, tmp_path)
+    assert out.split() == ["1", "1"]  # it ran natively, from the disk cache
+    found = {m.partition(".")[0] if m.startswith("llvmlite") else m for m in modules}
+    assert not WARM_JIT_FREE & found, sorted(WARM_JIT_FREE & found)
+
+
 def test_a_short_awk_program_compiles_none_of_the_frontends_own_patterns(
         tmp_path: Path) -> None:
     code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
