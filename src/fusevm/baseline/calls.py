@@ -66,11 +66,15 @@ class Counters:
     bound: int = 0
     entries: int = 0
     unwinds: int = 0
+    #: Calls of an integer form whose versioned loop's guard failed (`direct`): the
+    #: checked form ran them from the start.
+    restarts: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {"direct_forms": self.forms, "direct_ms": round(self.seconds * 1e3, 3),
                 "direct_bound": self.bound,
-                "direct_entries": self.entries, "direct_unwinds": self.unwinds}
+                "direct_entries": self.entries, "direct_unwinds": self.unwinds,
+                "direct_restarts": self.restarts}
 
 
 STATS = Counters()

@@ -117,6 +117,9 @@ class _Gen(Groups):
         self.block_bounds: dict[int, Bounds] = {}
         #: The intervals each entry's guard checks besides the types (specialised code).
         self.guard_bounds: dict[int, Bounds] = {}
+        #: Loop headers whose code assumes the intervals its guard on entry checks
+        #: (`growth`: every slot the loop's sums read stays within its bound).
+        self.assumed: dict[int, Bounds] = {}
         self.last_stmts: list[ast.stmt] = []  # the code of the op `body_ast` gave last
         #: The code of the block's ops since its start or the last op with no body (in
         #: `analyze`): what a branch at its end tests (`ranges.resolve`).

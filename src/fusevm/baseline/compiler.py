@@ -334,9 +334,8 @@ def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts
 
 
 def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
-    """The ops compiling `region` also compiles as direct forms (`direct`: every
-    function that has one, in an integer and a generic version, once per chunk), when the
-    region calls one and they are not compiled yet."""
+    """The ops compiling `region` also compiles as direct forms (`direct.form_ops`,
+    once per chunk), when the region calls one and they are not compiled yet."""
     forms = calls.eligible(chunk, cp)
     if not forms or direct.is_compiled(chunk):
         return 0
@@ -344,7 +343,7 @@ def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
     if region.entry not in forms and all(
             calls.direct_callee(chunk, forms, decoded[ip]) is None for ip in region.ops):
         return 0
-    return 2 * sum(len(r.ops) for r in cp.regions if r.entry in forms)
+    return direct.form_ops(chunk, cp, forms)
 
 
 def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
