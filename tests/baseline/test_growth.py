@@ -1,7 +1,8 @@
-"""Loop versioning in direct forms (`fusevm.baseline.growth`, `direct.versioned_loop`):
-how a counted loop's integers grow, the guard on entry, and the code behind it against
-the interpreter (results, wrapping, strict overflow errors), with the counters showing
-which code ran: the loop without its 64-bit checks, or the checked form restarted."""
+"""Loop versioning (`fusevm.baseline.growth`): how a counted loop's integers grow, the
+guard on entry, and the code behind it against the interpreter (results, wrapping, strict
+overflow errors), in direct forms (`direct.versioned_loop`) and in region code, with the
+counters showing which code ran: the loop without its 64-bit checks, or the checked form
+restarted (direct forms) or the generic code (region code)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fusevm import VM, VMError
 from fusevm.asm import assemble
-from fusevm.baseline import calls, direct, growth
+from fusevm.baseline import calls, compiler, direct, growth
 from fusevm.baseline.regions import plan
 from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
@@ -158,7 +160,7 @@ def test_fib_agrees_with_the_interpreter(n: int, strict: bool) -> None:
     assert counted["direct_entries"] == 1  # the root called fib's integer form
     # Small n: the loop ran without its checks; the guard sends the others to the
     # checked form, which wraps (or raises, strict) where the interpreter does.
-    assert counted["direct_restarts"] == (0 if n <= 55 else 1)  # (n + 1) << (n + 1) < 2 ** 62
+    assert counted["versioned_fallbacks"] == (0 if n <= 55 else 1)  # (n + 1) << (n + 1) < 2 ** 62
     if strict and n >= 92:
         assert got.error is not None and got.error[0] == "IntegerOverflow"
 
@@ -199,3 +201,104 @@ def test_random_linear_loops_agree(statements: list[Any], args: tuple[int, int, 
     text = LINEAR.format(a0=args[0], a1=args[1], a2=args[2], n=n, prologue="", body=body)
     _, counted = both(text, strict)
     assert counted["direct_entries"] == 1
+
+
+#: A loop in the root: s += i + k while ++i < limit, its slots set by the host (`seed`
+#: empty: the region is entered at the loop's header) or by its own code first.
+ROOT = """
+{seed}loop:
+    GetSlot 0
+    GetSlot 1
+    Add
+    LoadInt {k}
+    Add
+    SetSlot 0
+    PreIncSlotVoid 1
+    GetSlot 1
+    LoadInt {limit}
+    NumLt
+    JumpIfTrue loop
+    GetSlot 0
+"""
+
+
+def root_run(text: str, slots: tuple[int, ...], baseline: bool, strict: bool) -> Any:
+    """Run `text` with its first slots set to `slots` (the baseline tier compiling at a
+    hot point's first entry): result, slots and error."""
+    vm = VM(assemble(text, source="root.fasm"), baseline=baseline, strict_int=strict)
+    if baseline:
+        vm._tiers.region_threshold = 1
+    vm.slots[:len(slots)] = list(slots)
+    try:
+        return vm.run(), list(vm.slots), None
+    except VMError as e:
+        return None, list(vm.slots), (type(e).__name__, e.op, e.ip, e.line)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize(("s0", "i0", "k", "limit", "versioned"), [
+    (0, 0, 1, 10_000, True),
+    (-5, 3, -7, 5_000, True),
+    (INT_MAX - 10, 0, 1, 100, False),  # the sum leaves 64 bits at once
+    (1 << 61, 0, 1 << 58, 100, False),  # it may leave them: the guard cannot bound it
+    (0, -(1 << 62), 1, -(1 << 62) + 50, False),
+])
+def test_a_root_loop_agrees_with_the_interpreter(s0: int, i0: int, k: int, limit: int,
+                                                 versioned: bool, strict: bool) -> None:
+    # Entered at the loop's header (the region's entry, its step checking the guard), or
+    # from the root's own code setting the slots first (the edge into the loop checks it).
+    for seed in ("    Nop\n", f"    LoadInt {s0}\n    SetSlot 0\n    LoadInt {i0}\n"
+                 "    SetSlot 1\n"):
+        text = ROOT.format(seed=seed, k=k, limit=limit)
+        chunk = assemble(text)
+        (h,) = loop_facts(chunk).back_edges
+        cp = plan(chunk)
+        assert h in growth.region_loops(chunk, cp.regions[0], cp.analysis.depth)
+        ref = root_run(text, (s0, i0), False, strict)
+        before = {**calls.STATS.as_dict(), **compiler.COUNTERS.as_dict()}
+        got = root_run(text, (s0, i0), True, strict)
+        after = {**calls.STATS.as_dict(), **compiler.COUNTERS.as_dict()}
+        assert ref == got
+        assert after["runs"] == before["runs"] + 1  # the region's code ran
+        # Where the guard holds, the loop ran in the code that assumes it: nothing else.
+        failed = after["versioned_fallbacks"] + after["generic"] - before[
+            "versioned_fallbacks"] - before["generic"]
+        assert (failed == 0) == versioned, (seed, ref)
+
+
+#: The root's loop: n times {body} over slots 0-2 (slot 3 counts down), then their sum.
+ROOT_LINEAR = """
+{prologue}loop:
+    GetSlot 3
+    LoadInt 0
+    NumLe
+    JumpIfTrue done
+{body}    GetSlot 3
+    Dec
+    SetSlot 3
+    Jump loop
+done:
+    GetSlot 0
+    GetSlot 1
+    Add
+    GetSlot 2
+    Add
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_STATEMENT, min_size=1, max_size=4), st.tuples(_VALUE, _VALUE, _VALUE),
+       st.integers(-2, 70), st.booleans(), st.booleans())
+def test_random_linear_root_loops_agree(statements: list[Any], args: tuple[int, int, int],
+                                        n: int, strict: bool, seeded: bool) -> None:
+    body = ""
+    for a, b, c, op in statements:
+        other = f"LoadInt {c[1]}" if isinstance(c, tuple) else f"GetSlot {c}"
+        body += f"    GetSlot {b}\n    {other}\n    {op}\n    SetSlot {a}\n"
+    values = (*args, n)
+    prologue = "".join(f"    LoadInt {v}\n    SetSlot {k}\n" for k, v in enumerate(values)) \
+        if seeded else "    Nop\n"
+    text = ROOT_LINEAR.format(prologue=prologue, body=body)
+    ref = root_run(text, values, False, strict)
+    assert root_run(text, values, True, strict) == ref
+

@@ -43,16 +43,19 @@ else:
 @dataclass(slots=True)
 class Counters:
     """The baseline tier's counters: regions compiled, compile time, regions bound to a VM
-    (`runs`), and `deopts`, always 0 (baseline code never gives up on a region)."""
+    (`runs`), regions whose generic code was compiled (`generic`: a guard of their
+    specialised code failed) and `deopts`, always 0 (baseline code never gives up on a
+    region)."""
 
     compiles: int = 0
     compile_seconds: float = 0.0
     runs: int = 0
+    generic: int = 0
     deopts: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {"compiles": self.compiles, "compile_ms": round(self.compile_seconds * 1e3, 3),
-                "runs": self.runs, "deopts": self.deopts}
+                "runs": self.runs, "generic": self.generic, "deopts": self.deopts}
 
 
 COUNTERS = Counters()
@@ -153,6 +156,7 @@ def _generic(chunk_ref: weakref.ref[Chunk], index: int,
             chunk = chunk_ref()
             assert chunk is not None  # a VM running its code holds it
             made.append(_compile(chunk, index, None, guards))
+            COUNTERS.generic += 1
         return made[0](vm, plain, code, steps)
     return make
 

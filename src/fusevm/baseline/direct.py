@@ -64,10 +64,13 @@ class _DirectGen(_Gen):
         #: The integer form's first loop written without the 64-bit checks its guard
         #: makes needless (`growth`), or None; `checked`: the integer form without it,
         #: `d<entry>ic`, which the other restarts when its guard fails.
-        self.versioned = None if checked or not ints else versioned_loop(chunk, cp, region)
+        found = None if checked or not ints else versioned_loop(chunk, cp, region)
         self.suffix = "ic" if checked else "i" if ints else ""
-        if self.versioned is not None:
-            h, g, _ = self.versioned
+        #: The slots of the arguments, in order, that a restart passes again.
+        self.restart: tuple[int, ...] | None = None
+        if found is not None:
+            h, g, self.restart = found
+            self.versioned = {h: g}
             self.assumed[h] = {f"l{k}": (-g.bound, g.bound) for k in g.slots}
         self.int_forms = int_forms
         self.returns = returns
@@ -84,27 +87,17 @@ class _DirectGen(_Gen):
             for target in self.successors(ip):
                 self.preds.setdefault(target, set()).add(ip)
 
+    def version_loops(self) -> None:
+        """Only the loop `versioned_loop` found (set up in `__init__`)."""
+
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
 
-    def fall(self, src: int, following: int | None) -> str:
-        return self.guarded_edge(src, src + 1, super().fall(src, following))
-
-    def goto(self, src: int, target: int) -> str:
-        return self.guarded_edge(src, target, super().goto(src, target))
-
-    def guarded_edge(self, src: int, target: int, code: str) -> str:
-        """`code` continuing at `target` from op `src`, after the versioned loop's guard
-        where this is the edge into it: when the guard fails, the checked integer form
-        runs the call from its start (what ran so far only set the function's own slots,
-        `versioned_loop`), once the handler is left (`write`)."""
-        if self.versioned is None or target != self.versioned[0] or src >= target:
-            return code
-        g = self.versioned[1]
-        ints = frozenset(k for k in g.slots if self.env.get(f"l{k}") is int)
-        known = {k: r for k in g.slots if (r := self.bounds.get(f"l{k}")) is not None}
-        test = growth.guard_source(g, lambda k: f"l{k}", f"g{target}_", ints, known)
-        return f"if not ({test}):\n    raise RESTART" + ("\n" + code if code else "")
+    def guard_failed(self, src: int, target: int) -> str:
+        """The checked integer form runs the call from its start (what ran so far only
+        set the function's own slots, `versioned_loop`), once the handler is left
+        (`write`)."""
+        return "raise RESTART"
 
     # -- structured code: a function without loops needs no block dispatch ---------------
 
@@ -314,7 +307,7 @@ class _DirectGen(_Gen):
         self.put(2, "try:")
         self.specialised = True  # runs of ops that cannot raise are written as one
         self.emit_blocks(self.analyze(optimistic=self.ints))
-        if self.versioned is not None:
+        if self.restart is not None:
             # The restart runs outside the handler: its errors are the call's own, not
             # those of a call from this one.
             self.put(2, "except Restart:\n    pass")
@@ -322,9 +315,9 @@ class _DirectGen(_Gen):
         cached = tuple(sorted(self.slots.read | self.slots.written))
         self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}, ALIAS) "
                     "from None")
-        if self.versioned is not None:
-            again = ", ".join([*(f"l{k}" for k in self.versioned[2]), "room"])
-            self.put(2, f"STATS.restarts += 1\nreturn d{entry}ic({again})")
+        if self.restart is not None:
+            again = ", ".join([*(f"l{k}" for k in self.restart), "room"])
+            self.put(2, f"STATS.fallbacks += 1\nreturn d{entry}ic({again})")
         # A new frame's slots are Undef; block dispatch starts at the entry (each on its
         # placeholder's line: no line moves).
         # Not those the prologue sets before anything reads them (its `SetSlot`s of the
@@ -422,7 +415,7 @@ def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozen
             gen.write()
             gens.append(gen)
             returned = [gen.returned]
-            if gen.versioned is not None:
+            if gen.restart is not None:
                 checked = _DirectGen(chunk, cp, region, True, int_forms, returns, True)
                 checked.write()
                 gens.append(checked)

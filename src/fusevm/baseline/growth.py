@@ -32,12 +32,13 @@ import ast
 
 from fusevm.chunk import Chunk
 from fusevm.interp.bodies import BODIES
-from fusevm.loops import LoopFacts
+from fusevm.loops import LoopFacts, loop_facts
 from fusevm.ops import Op
 from fusevm.records import dataclass
 from fusevm.values import INT_MAX
 
 from . import tripcount
+from .regions import Region
 from .tripcount import Counted
 
 TYPE_CHECKING = False
@@ -61,6 +62,7 @@ class Growth:
 
     header: int
     counted: Counted
+    body: frozenset[int]
     forms: dict[int, tuple[dict[int, int], int]]
     reads: frozenset[int]
     spread: int
@@ -115,7 +117,21 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
         return None
     reads = frozenset(live - set(forms))
     bound = (INT_MAX - offset) // max(spread, 1)
-    return Growth(header, counted, forms, reads, spread, offset, bound, _order(forms))
+    return Growth(header, counted, body, forms, reads, spread, offset, bound, _order(forms))
+
+
+def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[int, Growth]:
+    """The loops of `region` (at its hot points, wholly inside it, with an empty operand
+    stack at the header) whose growth a guard can bound, by header."""
+    facts = loop_facts(chunk)
+    inside = frozenset(region.ops)
+    out: dict[int, Growth] = {}
+    for h in sorted(region.hot):
+        if h in facts.back_edges and not depth[h]:
+            found = growth(chunk, facts, h, 0)
+            if found is not None and found.body <= inside:
+                out[h] = found
+    return out
 
 
 #: The exit tests whose count of iterations `remaining_source` can write.
