@@ -284,3 +284,20 @@ def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> Non
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
     modules, _ = loaded_after(code, tmp_path, "sh", "-c", "trap 'echo t' INT; kill -l >/dev/null")
     assert "signal" not in modules
+
+
+@pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["sh", "-c", ":"]])
+def test_a_short_command_builds_the_rows_of_the_extension_ops_it_uses_only(
+        tmp_path: Path, argv: list[str]) -> None:
+    # fusevm's own sets are `deferred`: declaring an op records its text, and its row
+    # (operands, effect, flags) is built when a chunk holding the op is prepared.
+    code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
+            "from fusevm.ops.extension import registered_sets\n"
+            "print(sum(len(s.ops) for s in registered_sets()), "
+            "sorted(op.name for s in registered_sets() for op in s if op._spec is not None))")
+    for _ in range(2):  # (awk: the compile cache cold, then warm)
+        _, out = loaded_after(code, tmp_path, *argv)
+    declared, built = out.split(" ", 1)
+    assert int(declared) > 40
+    assert ast.literal_eval(built) == (["AwkEnterEnd", "AwkInit", "AwkMark"]
+                                       if argv[0] == "awk" else ["ShRun"])

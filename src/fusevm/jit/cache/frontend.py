@@ -51,13 +51,11 @@ CODE_TAG: Final = "code"
 
 
 def extension_schemas() -> tuple[object, ...]:
-    """Every registered extension set's name, range and op rows."""
+    """Every registered extension set's name, range and ops (`ExtOp.schema`: read from the
+    declarations, so a deferred set builds no row for it)."""
     from fusevm.ops.extension import registered_sets
-    return tuple(
-        (s.name, s.first_id, s.count,
-         tuple((op.id, op.name, ",".join(k.value for k in op.spec.kinds),
-                op.spec.effect.text, op.spec.flags.value) for op in s))
-        for s in sorted(registered_sets(), key=lambda s: s.name))
+    return tuple((s.name, s.first_id, s.count, tuple(op.schema for op in s))
+                 for s in sorted(registered_sets(), key=lambda s: s.name))
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
