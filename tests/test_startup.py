@@ -301,3 +301,23 @@ def test_a_short_command_builds_the_rows_of_the_extension_ops_it_uses_only(
     assert int(declared) > 40
     assert ast.literal_eval(built) == (["AwkEnterEnd", "AwkInit", "AwkMark"]
                                        if argv[0] == "awk" else ["ShRun"])
+
+
+def test_a_chunk_from_the_compile_cache_runs_without_the_verifier(tmp_path: Path) -> None:
+    # It was verified when it was built: the verifier's module loads with the first chunk
+    # it has to check.
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    cold, _ = loaded_after(code, tmp_path, "awk", "BEGIN { x = 1 }")
+    warm, _ = loaded_after(code, tmp_path, "awk", "BEGIN { x = 1 }")
+    assert "fusevm.verify" in cold and "fusevm.verify" not in warm
+
+
+def test_sh_hashes_nothing_at_start_up(tmp_path: Path) -> None:
+    # The op table's schema hash and a chunk's digest are made on first use (a cache key,
+    # a serialized chunk, a baseline-compiled region): `sh -c :` asks for neither.
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, _ = loaded_after(code, tmp_path, "sh", "-c", ":")
+    assert not {"fusevm.digests", "_blake2", "fusevm.serialize"} & set(modules)
+    _, out = loaded_after("from fusevm.ops import SCHEMA_HASH\nprint(SCHEMA_HASH)", tmp_path)
+    from fusevm.ops import SCHEMA_HASH
+    assert out.strip() == SCHEMA_HASH and len(SCHEMA_HASH) == 16

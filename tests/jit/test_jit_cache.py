@@ -585,7 +585,6 @@ def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
 def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, ...]) -> None:
     """Both body formats (marshalled tuples; the portable one when a constant needs it)
     give back the same chunk, digest included, counted as verified."""
-    from fusevm import verify
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.frontend import _PLAIN, _PORTABLE, chunk_key
 
@@ -604,7 +603,7 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
     assert loaded.to_bytes() == built.to_bytes() and loaded.digest() == built.digest()
     assert [type(v) for v in loaded.constants] == [type(v) for v in constants]
     for c in (loaded, loaded.sub_chunks[0]):  # not verified again
-        assert verify.is_verified(c)
+        assert c.is_verified()
     assert VM(loaded).run() == VM(built).run()
 
 

@@ -126,7 +126,6 @@ def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
     if body[:1] == _PLAIN:
         from fusevm.ops import Op
-        from fusevm.verify import mark_verified
         # Tens of thousands of new tuples, all kept: the cycle collector would walk the
         # heap again and again for nothing.
         paused = gc.isenabled()
@@ -139,7 +138,7 @@ def _unpack(body: bytes) -> Chunk:
         finally:
             if paused:
                 gc.enable()
-        mark_verified(chunk)
+        chunk.mark_verified()
         return chunk
     if body[:1] != _PORTABLE:
         raise ValueError("unknown chunk body format")
