@@ -2,8 +2,13 @@
 
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
-(program text, options), the fusevm version and source identity (`build_identity`), the
-op-table schema and the schema of every registered extension set. The chunk was verified
+(program text, options), the fusevm version and where its package lies, the op-table
+schema and the schema of every registered extension set. The entry also lists the source
+file (path, size, mtime) of every fusevm module loaded when it was built, the code that
+made the chunk (`_sources`), and is used only while each of those files is unchanged: a
+change to the awk compiler never meets a chunk compiled before it, and a hit costs a stat
+of those few tens of files, not of the whole source tree (`build_identity`, about a
+millisecond: most of a cache hit). The chunk was verified
 when it was built, and the file is checksummed under its full key in a directory only this
 user can write, so it is read back without the verifier's flow analysis. The body is the
 chunk as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is then
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import marshal
+import os
 import sys
 
 from fusevm import __version__
@@ -59,8 +65,45 @@ def extension_schemas() -> tuple[object, ...]:
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
-    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, build_identity(),
+    # (The package's place keeps two source trees of one version from taking turns to
+    # replace each other's entries: `_sources` tells them apart anyway.)
+    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, _ROOT,
                       SCHEMA_HASH, extension_schemas(), frontend, tuple(key_parts))
+
+
+#: The directory holding the `fusevm` package, with a trailing separator: the paths in an
+#: entry's `sources` are relative to it.
+_ROOT: Final = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))), "")
+
+
+def _sources() -> tuple[tuple[str, int, int], ...]:
+    """(path under `_ROOT`, size, mtime in ns) of the source file of every fusevm module
+    loaded: a superset of the code that built a chunk this process just made."""
+    rows = []
+    for name, module in list(sys.modules.items()):
+        if name == "fusevm" or name.startswith("fusevm."):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str) and path.startswith(_ROOT):
+                st = os.stat(path)
+                rows.append((path[len(_ROOT):], st.st_size, st.st_mtime_ns))
+    return tuple(sorted(rows))
+
+
+def _unchanged(sources: object) -> bool:
+    """Whether every file `_sources` listed is still there with its size and mtime."""
+    if type(sources) is not tuple or not sources:
+        return False
+    for row in sources:
+        path, size, mtime = row
+        try:
+            st = os.stat(_ROOT + path)
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return True
 
 
 #: The two body formats: the chunk as marshalled tuples, or its portable serialization.
@@ -156,6 +199,8 @@ def _unpack(body: bytes) -> Chunk:
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
     def use(entry: Entry, _fd: int) -> Chunk:
+        if not _unchanged(entry.meta.get("sources")):
+            raise ValueError("built by fusevm sources that have changed since")
         try:
             return _unpack(bytes(entry.body))
         except (EOFError, IndexError, AttributeError) as e:  # not what `_pack` wrote
@@ -175,8 +220,8 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
     if chunk is not None:
         return chunk
     chunk = build()
-    store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source},
-                _pack(chunk))
+    store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source,
+                                 "sources": _sources()}, _pack(chunk))
     return chunk
 
 
