@@ -635,9 +635,10 @@ def test_a_chunk_built_by_other_sources_is_rebuilt(
     chunk_py = os.path.join("fusevm", "chunk.py")
     assert chunk_py in {row[0] for row in sources}
 
-    def no_tree_scan() -> bytes:
+    def no_tree_scan(root: str) -> bytes:
         raise AssertionError("a chunk's key needs no scan of the source tree")
-    monkeypatch.setattr(frontend, "build_identity", no_tree_scan)
+    monkeypatch.setattr(store_mod, "_build", None)
+    monkeypatch.setattr(store_mod, "tree_identity", no_tree_scan)
     assert cache.cached_chunk("test", ("s",), lambda: pytest.fail("built again")) \
         is not first and disk()["loads"] == 1
     # The same entry, as if fusevm/chunk.py had been edited since it was built.

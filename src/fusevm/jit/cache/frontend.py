@@ -8,17 +8,18 @@ file (path, size, mtime) of every fusevm module loaded when it was built, the co
 made the chunk (`_sources`), and is used only while each of those files is unchanged: a
 change to the awk compiler never meets a chunk compiled before it, and a hit costs a stat
 of those few tens of files, not of the whole source tree (`build_identity`, about a
-millisecond: most of a cache hit). The chunk was verified
-when it was built, and the file is checksummed under its full key in a directory only this
-user can write, so it is read back without the verifier's flow analysis. The body is the
-chunk as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is then
-a few C calls, where the portable format decodes op by op), or `Chunk.to_bytes()` when a
-constant is not a plain number or string.
+millisecond: most of a cache hit). The chunk was verified when it was built, and the file
+is checksummed under its full key in a directory only this user can write, so it is read
+back without the verifier's flow analysis. The body is the chunk as plain tuples in
+`marshal` form with each chunk's digest (`_pack`: loading is then a few C calls, where the
+portable format decodes op by op), or `Chunk.to_bytes()` when a constant is not a plain
+number or string.
 
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
-version and source identity, and `name`; the body is `marshal.dumps(code)`. The baseline
-tier stores the code object it generates per chunk with it.
+version and package directory, and `name`, and used while the sources it lists are
+unchanged; the body is `marshal.dumps(code)`. Extension ops written as statements keep
+the interpreter's function of each with it (`fusevm.ops.extbody.code_cache`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 import sys
 
 from fusevm import __version__
-from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
+from fusevm.jit.cache.store import Entry, Store, key_digest
 from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
@@ -227,12 +228,14 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, build_identity(),
-                      name, raw, tuple(extra))
+    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, _ROOT, name, raw,
+                      tuple(extra))
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
+        if not _unchanged(entry.meta.get("sources")):
+            raise ValueError("built by fusevm sources that have changed since")
         code: Any = marshal.loads(entry.body)
         if not isinstance(code, _CODE_TYPE):
             raise TypeError("the entry does not hold a code object")
@@ -257,5 +260,5 @@ def cached_code(store: Store, name: str, source: bytes | str,
     if code is not None:
         return code
     code = build()
-    store.store(CODE_TAG, key, {"name": name}, marshal.dumps(code))
+    store.store(CODE_TAG, key, {"name": name, "sources": _sources()}, marshal.dumps(code))
     return code
