@@ -2,13 +2,14 @@
 
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
-(program text, options), the fusevm version and where its package lies, the op-table
-schema and the schema of every registered extension set. The entry also lists the source
-file (path, size, mtime) of every fusevm module loaded when it was built, the code that
-made the chunk (`_sources`), and is used only while each of those files is unchanged: a
-change to the awk compiler never meets a chunk compiled before it, and a hit costs a stat
-of those few tens of files, not of the whole source tree (`build_identity`, about a
-millisecond: most of a cache hit). The chunk was verified when it was built, and the file
+(program text, options), the fusevm version and where its package lies, and the schema of
+every registered extension set. The entry also lists the source file (path, size, mtime)
+of every fusevm module loaded when it was built, the code that made the chunk
+(`_sources`), and is used only while each of those files is unchanged: a change to the awk
+compiler (or to the op table, `ops/table.py`) never meets a chunk compiled before it, and
+a hit costs a stat of those few tens of files, not a scan of the whole source tree
+(`build_identity`, about a millisecond: most of a cache hit) nor the op table's
+`SCHEMA_HASH`. The chunk was verified when it was built, and the file
 is checksummed under its full key in a directory only this user can write, so it is read
 back without the verifier's flow analysis. The body is the chunk as plain tuples in
 `marshal` form with each chunk's digest (`_pack`: loading is then a few C calls, where the
@@ -31,7 +32,6 @@ import sys
 
 from fusevm import __version__
 from fusevm.jit.cache.store import Entry, Store, key_digest
-from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
     # (The package's place keeps two source trees of one version from taking turns to
     # replace each other's entries: `_sources` tells them apart anyway.)
     return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, _ROOT,
-                      SCHEMA_HASH, extension_schemas(), frontend, tuple(key_parts))
+                      extension_schemas(), frontend, tuple(key_parts))
 
 
 #: The directory holding the `fusevm` package, with a trailing separator: the paths in an
