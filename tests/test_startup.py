@@ -147,10 +147,11 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
 #: disk cache's header is read with int.from_bytes), `operator` (`_operator`'s functions)
 #: and the `importlib` package (the import system's own module has the magic number).
 #: The shell's expansions load `re` for brace ranges only, the regex engine for pattern
-#: modifiers and `case`, and threading for a parallel globstar walk.
+#: modifiers and `case`, and threading for a parallel globstar walk; its redirections load
+#: the `fcntl` extension module.
 SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "struct",
               "_struct", "operator", "importlib", "warnings", "contextlib", "threading",
-              "signal"} | COSTLY
+              "signal", "fcntl"} | COSTLY
 
 
 @pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
