@@ -559,14 +559,6 @@ def __init__(self, spec, operands, ext):
 COMPILED["def __init__(self, spec, operands, ext=_d2):\n    _set(self, 'spec', spec)\n    _set(self, 'operands', operands)\n    _set(self, 'ext', ext)"] = __init__
 
 
-def __init__(self, spec, owner):
-    _set(self, 'spec', spec)
-    _set(self, 'owner', owner)
-
-
-COMPILED["def __init__(self, spec, owner):\n    _set(self, 'spec', spec)\n    _set(self, 'owner', owner)"] = __init__
-
-
 def __init__(self, stack, slots):
     self.stack = stack
     self.slots = slots
