@@ -20,58 +20,15 @@ from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
 from fusevm.values import INT_MAX, INT_MIN
 
-from baseline_kit import agree, outcome
+from baseline_kit import SUMS, agree, outcome
 
 FIELDS = ("result", "error", "output", "slots", "ip", "stack", "backtrace")
 
 #: Iterative fib(n) in a function, called once from the root.
-FIB = """
-    LoadInt {n}
-    Call fib 1
-    Jump end
-.sub fib
-    SetSlot 2
-    LoadInt 0
-    SetSlot 0
-    LoadInt 1
-    SetSlot 1
-loop:
-    GetSlot 2
-    LoadInt 0
-    NumLe
-    JumpIfTrue done
-    GetSlot 0
-    GetSlot 1
-    Add
-    SetSlot 3
-    GetSlot 1
-    SetSlot 0
-    GetSlot 3
-    SetSlot 1
-    GetSlot 2
-    Dec
-    SetSlot 2
-    Jump loop
-done:
-    GetSlot 0
-    ReturnValue
-end:
-"""
+FIB = SUMS.replace("{a}", "0")
 
-#: f(a0, a1, a2, n): n times {BODY} over slots 0-2, then a0 + a1 + a2.
-LINEAR = """
-    LoadInt {a0}
-    LoadInt {a1}
-    LoadInt {a2}
-    LoadInt {n}
-    Call f 4
-    Jump end
-.sub f
-    SetSlot 3
-    SetSlot 2
-    SetSlot 1
-    SetSlot 0
-{prologue}loop:
+#: n times {body} over slots 0-2 while slot 3 counts down, then the sum of slots 0-2.
+LOOP = """{prologue}loop:
     GetSlot 3
     LoadInt 0
     NumLe
@@ -86,9 +43,22 @@ done:
     Add
     GetSlot 2
     Add
-    ReturnValue
-end:
 """
+
+#: f(a0, a1, a2, n): LOOP in a function called once from the root.
+LINEAR = """
+    LoadInt {a0}
+    LoadInt {a1}
+    LoadInt {a2}
+    LoadInt {n}
+    Call f 4
+    Jump end
+.sub f
+    SetSlot 3
+    SetSlot 2
+    SetSlot 1
+    SetSlot 0
+""" + LOOP + "    ReturnValue\nend:\n"
 
 
 def both(text: str, strict: bool = False) -> tuple[Any, dict[str, float]]:
@@ -266,26 +236,6 @@ def test_a_root_loop_agrees_with_the_interpreter(s0: int, i0: int, k: int, limit
         assert (failed == 0) == versioned, (seed, ref)
 
 
-#: The root's loop: n times {body} over slots 0-2 (slot 3 counts down), then their sum.
-ROOT_LINEAR = """
-{prologue}loop:
-    GetSlot 3
-    LoadInt 0
-    NumLe
-    JumpIfTrue done
-{body}    GetSlot 3
-    Dec
-    SetSlot 3
-    Jump loop
-done:
-    GetSlot 0
-    GetSlot 1
-    Add
-    GetSlot 2
-    Add
-"""
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_STATEMENT, min_size=1, max_size=4), st.tuples(_VALUE, _VALUE, _VALUE),
        st.integers(-2, 70), st.booleans(), st.booleans())
@@ -298,7 +248,7 @@ def test_random_linear_root_loops_agree(statements: list[Any], args: tuple[int, 
     values = (*args, n)
     prologue = "".join(f"    LoadInt {v}\n    SetSlot {k}\n" for k, v in enumerate(values)) \
         if seeded else "    Nop\n"
-    text = ROOT_LINEAR.format(prologue=prologue, body=body)
+    text = LOOP.format(prologue=prologue, body=body)
     ref = root_run(text, values, False, strict)
     assert root_run(text, values, True, strict) == ref
 
