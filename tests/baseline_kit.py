@@ -9,6 +9,41 @@ from typing import Any, NamedTuple
 from fusevm import VM, VMError
 from fusevm.values import same_value
 
+#: `sums(n)`: a, b = {a}, 1, then n times a, b = b, a + b; returns a (fib(n) from a = 0),
+#: called once from the root. Its loop is counted, its sum checked unless versioned.
+SUMS = """
+    LoadInt {n}
+    Call sums 1
+    Jump end
+.sub sums
+    SetSlot 2
+    LoadInt {a}
+    SetSlot 0
+    LoadInt 1
+    SetSlot 1
+loop:
+    GetSlot 2
+    LoadInt 0
+    NumLe
+    JumpIfTrue done
+    GetSlot 0
+    GetSlot 1
+    Add
+    SetSlot 3
+    GetSlot 1
+    SetSlot 0
+    GetSlot 3
+    SetSlot 1
+    GetSlot 2
+    Dec
+    SetSlot 2
+    Jump loop
+done:
+    GetSlot 0
+    ReturnValue
+end:
+"""
+
 
 class Outcome(NamedTuple):
     result: Any

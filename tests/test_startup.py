@@ -147,10 +147,11 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
 #: disk cache's header is read with int.from_bytes), `operator` (`_operator`'s functions)
 #: and the `importlib` package (the import system's own module has the magic number).
 #: The shell's expansions load `re` for brace ranges only, the regex engine for pattern
-#: modifiers and `case`, and threading for a parallel globstar walk.
+#: modifiers and `case`, and threading for a parallel globstar walk; its redirections load
+#: the `fcntl` extension module.
 SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "struct",
               "_struct", "operator", "importlib", "warnings", "contextlib", "threading",
-              "signal"} | COSTLY
+              "signal", "fcntl"} | COSTLY
 
 
 @pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
@@ -230,6 +231,36 @@ def test_runs_before_the_tiers_load_count_as_warm_ups(tmp_path: Path) -> None:
     assert out.split() == ["False", "1", "1"]
 
 
+#: Standard modules a process that runs a hot loop natively from a warm disk cache does
+#: not load (issue 13: its start-up is weighed against a VM that only interprets): the
+#: tiers' type names are for the type checker, their locks are `_thread`'s, their
+#: per-chunk tables live on the chunk, the JIT ABI's enumerations are `fusevm.enums`, and
+#: the extension machinery loads with the first extension op. ctypes (the native call)
+#: and its own imports are what a native run needs.
+WARM_JIT_FREE = {"typing", "re", "enum", "functools", "collections", "contextlib", "weakref",
+                 "threading", "importlib", "warnings", "dataclasses", "inspect", "llvmlite",
+                 "fusevm.jit.extension"}
+
+
+@pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
+def test_a_native_run_from_the_warm_disk_cache_loads_only_what_it_runs(
+        tmp_path: Path) -> None:
+    code = ("from fusevm import VM\nfrom fusevm.asm import assemble\nimport fusevm.jit as jit\n"
+            "jit.set_config(jit.get_config().replace(block_threshold=0, reopt_after=0))\n"
+            "vm = VM(assemble('LoadInt 0\\nSetSlot 0\\nLoadInt 0\\nSetSlot 1\\nloop:\\n'\n"
+            "    'GetSlot 0\\nLoadInt 2000\\nNumLt\\nJumpIfFalse done\\nGetSlot 1\\n'\n"
+            "    'GetSlot 0\\nAdd\\nSetSlot 1\\nPreIncSlotVoid 0\\nJump loop\\ndone:\\n'\n"
+            "    'GetSlot 1'))\n"
+            "vm.enable_jit()\nassert vm.run() == 1999000\n"
+            "from fusevm.jit import cache, runtime\n"
+            "print(runtime.stats()['block']['runs'], cache.stats()['loads'])")
+    loaded_after(code, tmp_path)  # compiles the loop and stores it
+    modules, out = loaded_after(code, tmp_path)
+    assert out.split() == ["1", "1"]  # it ran natively, from the disk cache
+    found = {m.partition(".")[0] if m.startswith("llvmlite") else m for m in modules}
+    assert not WARM_JIT_FREE & found, sorted(WARM_JIT_FREE & found)
+
+
 def test_a_short_awk_program_compiles_none_of_the_frontends_own_patterns(
         tmp_path: Path) -> None:
     code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
@@ -284,3 +315,40 @@ def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> Non
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
     modules, _ = loaded_after(code, tmp_path, "sh", "-c", "trap 'echo t' INT; kill -l >/dev/null")
     assert "signal" not in modules
+
+
+@pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["sh", "-c", ":"]])
+def test_a_short_command_builds_the_rows_of_the_extension_ops_it_uses_only(
+        tmp_path: Path, argv: list[str]) -> None:
+    # fusevm's own sets are `deferred`: declaring an op records its text, and its row
+    # (operands, effect, flags) is built when a chunk holding the op is prepared.
+    code = ("from fusevm.cli import main\nassert main(ARGV) == 0\n"
+            "from fusevm.ops.extension import registered_sets\n"
+            "print(sum(len(s.ops) for s in registered_sets()), "
+            "sorted(op.name for s in registered_sets() for op in s if op._spec is not None))")
+    for _ in range(2):  # (awk: the compile cache cold, then warm)
+        _, out = loaded_after(code, tmp_path, *argv)
+    declared, built = out.split(" ", 1)
+    assert int(declared) > 40
+    assert ast.literal_eval(built) == (["AwkEnterEnd", "AwkInit", "AwkMark"]
+                                       if argv[0] == "awk" else ["ShRun"])
+
+
+def test_a_chunk_from_the_compile_cache_runs_without_the_verifier(tmp_path: Path) -> None:
+    # It was verified when it was built: the verifier's module loads with the first chunk
+    # it has to check.
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    cold, _ = loaded_after(code, tmp_path, "awk", "BEGIN { x = 1 }")
+    warm, _ = loaded_after(code, tmp_path, "awk", "BEGIN { x = 1 }")
+    assert "fusevm.verify" in cold and "fusevm.verify" not in warm
+
+
+def test_sh_hashes_nothing_at_start_up(tmp_path: Path) -> None:
+    # The op table's schema hash and a chunk's digest are made on first use (a cache key,
+    # a serialized chunk, a baseline-compiled region): `sh -c :` asks for neither.
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    modules, _ = loaded_after(code, tmp_path, "sh", "-c", ":")
+    assert not {"fusevm.digests", "_blake2", "fusevm.serialize"} & set(modules)
+    _, out = loaded_after("from fusevm.ops import SCHEMA_HASH\nprint(SCHEMA_HASH)", tmp_path)
+    from fusevm.ops import SCHEMA_HASH
+    assert out.strip() == SCHEMA_HASH and len(SCHEMA_HASH) == 16

@@ -123,14 +123,15 @@ def __init__(self, compiles, compile_seconds, runs, cache_hits, deopts, refusals
 COMPILED['def __init__(self, compiles=_d0, compile_seconds=_d1, runs=_d2, cache_hits=_d3, deopts=_d4, refusals=_d5, warmups=_d6, reopts=_d7):\n    self.compiles = compiles\n    self.compile_seconds = compile_seconds\n    self.runs = runs\n    self.cache_hits = cache_hits\n    self.deopts = deopts\n    self.refusals = refusals\n    self.warmups = warmups\n    self.reopts = reopts'] = __init__
 
 
-def __init__(self, compiles, compile_seconds, runs, deopts):
+def __init__(self, compiles, compile_seconds, runs, generic, deopts):
     self.compiles = compiles
     self.compile_seconds = compile_seconds
     self.runs = runs
+    self.generic = generic
     self.deopts = deopts
 
 
-COMPILED['def __init__(self, compiles=_d0, compile_seconds=_d1, runs=_d2, deopts=_d3):\n    self.compiles = compiles\n    self.compile_seconds = compile_seconds\n    self.runs = runs\n    self.deopts = deopts'] = __init__
+COMPILED['def __init__(self, compiles=_d0, compile_seconds=_d1, runs=_d2, generic=_d3, deopts=_d4):\n    self.compiles = compiles\n    self.compile_seconds = compile_seconds\n    self.runs = runs\n    self.generic = generic\n    self.deopts = deopts'] = __init__
 
 
 def __init__(self, constants, micro, blocks, block_at, exit, rpo, tracked, live_in, live, refusal):
@@ -258,15 +259,16 @@ def __init__(self, fn, reads_slots, writes_slots, origin):
 COMPILED["def __init__(self, fn, reads_slots=_d1, writes_slots=_d2, origin=_d3):\n    _set(self, 'fn', fn)\n    _set(self, 'reads_slots', reads_slots)\n    _set(self, 'writes_slots', writes_slots)\n    _set(self, 'origin', origin)"] = __init__
 
 
-def __init__(self, forms, seconds, bound, entries, unwinds):
+def __init__(self, forms, seconds, bound, entries, unwinds, fallbacks):
     self.forms = forms
     self.seconds = seconds
     self.bound = bound
     self.entries = entries
     self.unwinds = unwinds
+    self.fallbacks = fallbacks
 
 
-COMPILED['def __init__(self, forms=_d0, seconds=_d1, bound=_d2, entries=_d3, unwinds=_d4):\n    self.forms = forms\n    self.seconds = seconds\n    self.bound = bound\n    self.entries = entries\n    self.unwinds = unwinds'] = __init__
+COMPILED['def __init__(self, forms=_d0, seconds=_d1, bound=_d2, entries=_d3, unwinds=_d4, fallbacks=_d5):\n    self.forms = forms\n    self.seconds = seconds\n    self.bound = bound\n    self.entries = entries\n    self.unwinds = unwinds\n    self.fallbacks = fallbacks'] = __init__
 
 
 def __init__(self, global_arrays, global_scalars, param_arrays):
@@ -286,6 +288,21 @@ def __init__(self, head, runs, tail, exact):
 
 
 COMPILED["def __init__(self, head, runs, tail, exact):\n    _set(self, 'head', head)\n    _set(self, 'runs', runs)\n    _set(self, 'tail', tail)\n    _set(self, 'exact', exact)"] = __init__
+
+
+def __init__(self, header, counted, body, forms, reads, spread, offset, bound, order):
+    _set(self, 'header', header)
+    _set(self, 'counted', counted)
+    _set(self, 'body', body)
+    _set(self, 'forms', forms)
+    _set(self, 'reads', reads)
+    _set(self, 'spread', spread)
+    _set(self, 'offset', offset)
+    _set(self, 'bound', bound)
+    _set(self, 'order', order)
+
+
+COMPILED["def __init__(self, header, counted, body, forms, reads, spread, offset, bound, order):\n    _set(self, 'header', header)\n    _set(self, 'counted', counted)\n    _set(self, 'body', body)\n    _set(self, 'forms', forms)\n    _set(self, 'reads', reads)\n    _set(self, 'spread', spread)\n    _set(self, 'offset', offset)\n    _set(self, 'bound', bound)\n    _set(self, 'order', order)"] = __init__
 
 
 def __init__(self, headers, counted, paired):
@@ -540,14 +557,6 @@ def __init__(self, spec, operands, ext):
 
 
 COMPILED["def __init__(self, spec, operands, ext=_d2):\n    _set(self, 'spec', spec)\n    _set(self, 'operands', operands)\n    _set(self, 'ext', ext)"] = __init__
-
-
-def __init__(self, spec, owner):
-    _set(self, 'spec', spec)
-    _set(self, 'owner', owner)
-
-
-COMPILED["def __init__(self, spec, owner):\n    _set(self, 'spec', spec)\n    _set(self, 'owner', owner)"] = __init__
 
 
 def __init__(self, stack, slots):

@@ -8,7 +8,6 @@ and, unless told not to, the fusion pass.
 
 from __future__ import annotations
 
-from fusevm.digests import blake2b
 from fusevm.errors import BuildError
 from fusevm.instr import Instr, check_operand, decode, encode
 from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
@@ -19,7 +18,7 @@ from fusevm.values import is_value
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any
+    from typing import Any, Final
 
 MAX_POOL = 0x10000
 
@@ -30,6 +29,10 @@ class Chunk:
     __slots__ = ("ops", "constants", "names", "lines", "slot_count", "sub_chunks",
                  "block_ranges", "sub_entries", "source", "_digest", "_entries", "derived",
                  "__weakref__")
+
+    #: `derived` key: True once this very chunk object passed `fusevm.verify.verify` (or
+    #: was rebuilt from the bytes of one that did: `mark_verified`).
+    VERIFIED: Final = "verified"
 
     def __init__(self, ops: Sequence[Instr], constants: Sequence[Any] = (),
                  names: Sequence[str] = (), lines: Sequence[int] | None = None,
@@ -71,6 +74,7 @@ class Chunk:
         """Content hash over everything that decides behaviour (ops, constants, entries,
         block ranges, slot count, sub-chunks); names, lines and source do not count."""
         if self._digest is None:
+            from fusevm.digests import blake2b  # (with the first digest: start-up time)
             from fusevm.serialize import semantic_bytes
             self._digest = blake2b(semantic_bytes(self), digest_size=16).hexdigest()
         return self._digest
@@ -97,6 +101,20 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.ops)
+
+    def is_verified(self) -> bool:
+        """Whether this very chunk object passed `fusevm.verify.verify` (or was marked
+        verified). Asked of the chunk: one known to be verified runs without the
+        verifier's module."""
+        return bool(self.derived.get(self.VERIFIED))
+
+    def mark_verified(self) -> None:
+        """Count this chunk (and its sub-chunks) as verified without verifying it: only for
+        a chunk rebuilt from the bytes of one that was verified (serialize's
+        `load(trusted=True)`, the compile cache)."""
+        for sub in self.sub_chunks:
+            sub.mark_verified()
+        self.derived[self.VERIFIED] = True
 
     def __repr__(self) -> str:
         return (f"<Chunk {self.source!r}: {len(self.ops)} ops, {len(self.constants)} consts, "

@@ -46,7 +46,7 @@ else:
             type.__setattr__(cls, "_member_map_", by_name)
             type.__setattr__(cls, "_value2member_map_", by_value)
             new = cls._new_member_
-            for name, value in members:  # (one loop, names bound once: `Op` has 160 members)
+            for name, value in members:  # (names bound once: `Op` has 160 members)
                 if value in by_value:
                     raise ValueError(f"{cls_name}: {name} and {by_value[value]._name_} "
                                      f"share {value!r}")
@@ -54,6 +54,10 @@ else:
                 member._name_ = member.name = name
                 member._value_ = member.value = value
                 by_name[name] = by_value[value] = member
+            # The class attributes last: setting one invalidates the type's attribute
+            # cache, which each member's attribute assignments above would then refill
+            # (a third of the time `Op` takes to make).
+            for name, member in by_name.items():
                 type.__setattr__(cls, name, member)
             return cls
 

@@ -142,28 +142,8 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[bool]:
 
 
 # Kept in `Chunk.derived`, so per chunk object (Chunk equality is by content) and gone
-# with it: True once the chunk passed `verify`, and its Analysis.
-_VERIFIED: Final = "verified"
+# with it: its Analysis (and `Chunk.VERIFIED`).
 _ANALYSIS: Final = "analysis"
-
-
-def ensure_verified(chunk: Chunk) -> None:
-    """Verify a chunk unless this very object already passed (the VM's load-time check)."""
-    if not is_verified(chunk):
-        verify(chunk)
-
-
-def is_verified(chunk: Chunk) -> bool:
-    """Whether this very chunk object passed `verify` (or was marked verified)."""
-    return bool(chunk.derived.get(_VERIFIED))
-
-
-def mark_verified(chunk: Chunk) -> None:
-    """Count a chunk (and its sub-chunks) as verified without verifying it: only for a
-    chunk rebuilt from the bytes of one that was verified (serialize.load(trusted=True))."""
-    for sub in chunk.sub_chunks:
-        mark_verified(sub)
-    chunk.derived[_VERIFIED] = True
 
 
 def verify(chunk: Chunk) -> Analysis:
@@ -176,7 +156,7 @@ def verify(chunk: Chunk) -> Analysis:
 
 def _verify_tree(chunk: Chunk) -> Analysis:
     an = _verify(chunk)
-    chunk.derived[_VERIFIED] = True
+    chunk.derived[chunk.VERIFIED] = True
     chunk.derived[_ANALYSIS] = an
     return an
 
@@ -189,7 +169,7 @@ def analysis(chunk: Chunk) -> Analysis:
 
 def _verify(chunk: Chunk) -> Analysis:
     for sub in chunk.sub_chunks:
-        if not sub.derived.get(_VERIFIED):
+        if not sub.derived.get(sub.VERIFIED):
             _verify_tree(sub)
     decoded = _check_static(chunk)
     n = len(decoded)

@@ -22,7 +22,7 @@ from fusevm.errors import Interrupted
 from fusevm.interp import semantics as sem
 from fusevm.values import INT_MAX, INT_MIN
 
-from baseline_kit import Outcome, agree, outcome
+from baseline_kit import SUMS, Outcome, agree, outcome
 
 
 def _outcome(chunk: Any, baseline: bool, strict: bool, threshold: int = 2,
@@ -344,51 +344,17 @@ def test_a_result_is_assigned_to_the_slot_local_a_set_slot_stores_it_in() -> Non
         assert types.result_into(ast.parse(text).body, "s0", "l3") is None, text
 
 
-_SUMS = """
-    LoadInt {n}
-    Call sums 1
-    Jump end
-.sub sums
-    SetSlot 2
-    LoadInt {a}
-    SetSlot 0
-    LoadInt 1
-    SetSlot 1
-loop:
-    GetSlot 2
-    LoadInt 0
-    NumLe
-    JumpIfTrue done
-    GetSlot 0
-    GetSlot 1
-    Add
-    SetSlot 3
-    GetSlot 1
-    SetSlot 0
-    GetSlot 3
-    SetSlot 1
-    GetSlot 2
-    Dec
-    SetSlot 2
-    Jump loop
-done:
-    GetSlot 0
-    ReturnValue
-end:
-"""
-
-
 @pytest.mark.parametrize("a", [0, 2**61, INT_MAX - 5, INT_MIN])
 @pytest.mark.parametrize("strict", [False, True])
 def test_a_checked_result_stored_in_place_wraps_and_raises_as_the_interpreter(
         a: int, strict: bool) -> None:
     from fusevm.baseline import direct
-    chunk = assemble(_SUMS.format(n=90, a=a), source="sums.fasm")
+    chunk = assemble(SUMS.format(n=90, a=a), source="sums.fasm")
     source = direct.source(chunk)[0]
     assert "l3 = t14_exact" in source and "l3 = s0" not in source
     _agree(_outcome(chunk, False, strict), _outcome(chunk, True, strict, threshold=1))
     # The same loop in the root's region code.
-    root = _SUMS.format(n=90, a=a).replace("    Call sums 1\n    Jump end\n.sub sums\n", "")
+    root = SUMS.format(n=90, a=a).replace("    Call sums 1\n    Jump end\n.sub sums\n", "")
     root = root.replace("    ReturnValue\n", "")
     chunk = assemble(root, source="sums_root.fasm")
     _agree(_outcome(chunk, False, strict), _outcome(chunk, True, strict, threshold=1))

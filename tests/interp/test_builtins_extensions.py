@@ -298,3 +298,55 @@ def test_a_builtin_returning_something_that_is_not_a_value_is_an_error(bad):
     vm.register_builtin(4, lambda vm: bad)
     with pytest.raises(VMError, match="not a VM value"):
         vm.run()
+
+
+# -- deferred sets: rows built on first use ------------------------------------------------
+
+def test_a_deferred_set_builds_a_row_when_it_is_first_asked_for():
+    s = ExtensionSet("interp-test-deferred", first_id=0xF800, count=0x10, deferred=True)
+    op = s.declare("DPair", operands="a:U8 b:U8", effect="x -- y", formula="y = x")
+    assert op._spec is None  # nothing built yet
+    assert (op.id, op.name) == (0xF800, "DPair")
+    assert op.schema == (0xF800, "DPair", "U8,U8", "x -- y", op.spec.flags.value)
+    assert op.spec.kinds[0].value == "U8" and op._spec is op.spec
+    # The name and the id are still checked when the op is declared.
+    with pytest.raises(ValueError, match="already taken"):
+        s.declare("DPair")
+    with pytest.raises(ValueError, match="already taken"):
+        s.declare("Add")
+
+
+def test_a_malformed_deferred_declaration_fails_when_its_row_is_built():
+    def fresh() -> ExtensionSet:  # (replaces the last one under this name and range)
+        return ExtensionSet("interp-test-deferred-bad", first_id=0xF810, count=0x10,
+                            deferred=True)
+
+    cases = [("DWide", dict(operands="a:INT b:U8"), "64-bit payload"),
+             ("DKind", dict(operands="a:NOPE"), "NOPE"),
+             ("DJump", dict(operands="t:TARGET"), "needs a factory"),
+             ("DRun", dict(operands="n:U8", effect="-- items[n]"), "fixed number")]
+    for name, decl, message in cases:
+        s = fresh()
+        s.function(name, **decl)(lambda vm, operands: lambda: None)
+        with pytest.raises((ValueError, KeyError), match=message):
+            s[name].spec  # noqa: B018
+        with pytest.raises((ValueError, KeyError), match=message):
+            s.check()
+    s = fresh()
+    s.body("DBody", operands="n:U8", effect="items[n] -- r", source="r = 0")
+    with pytest.raises(ValueError, match="operand-sized"):
+        s.check()
+    fresh()  # leave no broken op registered for the tests that read every set
+
+
+def test_fusevms_own_sets_are_deferred_and_every_row_of_them_builds():
+    import fusevm.lang.awk.ops_io  # noqa: F401  - the awk set, all of it
+    import fusevm.lang.sh.ops  # noqa: F401  - the sh set, with its handlers
+    from fusevm.lang.awk.ops import AWK
+    from fusevm.lang.sh.opset import SH
+    for ext_set in (AWK, SH):
+        assert ext_set.deferred
+        ext_set.check()
+        for op in ext_set:
+            assert op.schema == (op.id, op.name, ",".join(k.value for k in op.spec.kinds),
+                                 op.spec.effect.text, op.spec.flags.value)

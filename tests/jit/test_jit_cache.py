@@ -585,7 +585,6 @@ def test_awk_program_is_compiled_once(cache_dir: Path) -> None:
 def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, ...]) -> None:
     """Both body formats (marshalled tuples; the portable one when a constant needs it)
     give back the same chunk, digest included, counted as verified."""
-    from fusevm import verify
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.frontend import _PLAIN, _PORTABLE, chunk_key
 
@@ -604,7 +603,7 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
     assert loaded.to_bytes() == built.to_bytes() and loaded.digest() == built.digest()
     assert [type(v) for v in loaded.constants] == [type(v) for v in constants]
     for c in (loaded, loaded.sub_chunks[0]):  # not verified again
-        assert verify.is_verified(c)
+        assert c.is_verified()
     assert VM(loaded).run() == VM(built).run()
 
 
@@ -615,11 +614,40 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
                                   b"X", b""])
 def test_malformed_chunk_body_is_rebuilt(cache_dir: Path, body: bytes) -> None:
     """A body that passes the file's checks but is no chunk is a reject, then rebuilt."""
-    from fusevm.jit.cache.frontend import chunk_key
+    from fusevm.jit.cache.frontend import _sources, chunk_key
     built = asm("LoadInt 7")
-    cache.STORE.store("chunk", chunk_key("test", ("q",)), {}, body)
+    cache.STORE.store("chunk", chunk_key("test", ("q",)), {"sources": _sources()}, body)
     again = cache.cached_chunk("test", ("q",), lambda: built)
     assert again is built and disk()["rejects"] == 1
+
+
+def test_a_chunk_built_by_other_sources_is_rebuilt(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry lists the source files of the fusevm modules loaded when it was built;
+    a hit stats those (not the whole tree), and a changed one makes the entry a reject."""
+    from fusevm.jit.cache import frontend
+    built = asm("LoadInt 7")
+    first = cache.cached_chunk("test", ("s",), lambda: built)
+    key = frontend.chunk_key("test", ("s",))
+    found = decode((cache_dir / store_mod.file_name("chunk", key)).read_bytes(), "chunk", key)
+    assert not isinstance(found, str)
+    sources = found[0]["sources"]
+    chunk_py = os.path.join("fusevm", "chunk.py")
+    # (the op table among them: a chunk's key needs no schema hash)
+    assert {chunk_py, os.path.join("fusevm", "ops", "table.py")} <= {row[0] for row in sources}
+
+    def no_tree_scan(root: str) -> bytes:
+        raise AssertionError("a chunk's key needs no scan of the source tree")
+    monkeypatch.setattr(store_mod, "_build", None)
+    monkeypatch.setattr(store_mod, "tree_identity", no_tree_scan)
+    assert cache.cached_chunk("test", ("s",), lambda: pytest.fail("built again")) \
+        is not first and disk()["loads"] == 1
+    # The same entry, as if fusevm/chunk.py had been edited since it was built.
+    edited = tuple((p, size + 1 if p == chunk_py else size, mtime) for p, size, mtime in sources)
+    cache.STORE.store("chunk", key, {"sources": edited}, frontend._pack(built))
+    again = asm("LoadInt 7")
+    assert cache.cached_chunk("test", ("s",), lambda: again) is again
+    assert disk()["rejects"] == 1
 
 
 @requires_llvmlite

@@ -199,9 +199,10 @@ def test_stats_report_every_counter() -> None:
     table = stats()
     assert set(table.pop("disk")) == {"loads", "load_ms", "stores", "misses", "rejects",
                                       "evictions", "write_errors"}
-    assert set(table.pop("baseline")) == {"compiles", "compile_ms", "runs", "deopts",
-                                          "direct_forms", "direct_ms", "direct_bound",
-                                          "direct_entries", "direct_unwinds"}
+    assert set(table.pop("baseline")) == {"compiles", "compile_ms", "runs", "generic",
+                                          "deopts", "direct_forms", "direct_ms",
+                                          "direct_bound", "direct_entries", "direct_unwinds",
+                                          "versioned_fallbacks"}
     base = {"compiles", "compile_ms", "runs", "cache_hits", "deopts", "refusals", "warmups",
             "reopts"}
     for tier, counters in table.items():

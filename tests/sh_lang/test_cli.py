@@ -74,8 +74,26 @@ def test_the_entry_points_give_a_complete_shell() -> None:
     # ops are declared in `opset` and handled in `ops`; builtins register into `runtime`
     from fusevm.lang.sh import main  # noqa: F401  - the top module registers everything
     from fusevm.lang.sh.ops import SH
-    from fusevm.lang.sh.runtime import BUILTINS, SPECIAL
+    from fusevm.lang.sh.runtime import BUILTINS, ON_USE, SPECIAL, find_builtin
     assert len(list(SH)) == 47
     assert all(SH.implemented(op.id) for op in SH)
     assert SPECIAL <= BUILTINS.keys()
-    assert {"echo", "printf", "test", "[", "cd", "read", "command", "type"} <= BUILTINS.keys()
+    # The regular builtins load with their module when a command first names one.
+    assert {"echo", "printf", "test", "[", "cd", "read", "command", "type"} <= ON_USE.keys()
+    assert all(find_builtin(name) is not None for name in ON_USE)
+
+
+def test_the_regular_builtins_load_with_the_first_command_naming_one() -> None:
+    # `builtins.REGULAR` names each module's builtins: exactly those the module registers.
+    code = ("import sys\nfrom fusevm.lang.sh import main\n"
+            "from fusevm.lang.sh.builtins import REGULAR\n"
+            "from fusevm.lang.sh.runtime import BUILTINS, find_builtin\n"
+            "before = set(BUILTINS)\nprint(any(m in sys.modules for m in REGULAR))\n"
+            "assert find_builtin('echo') is not None\n"
+            "print(all(m in sys.modules for m in REGULAR))\n"
+            "print(sorted(set(BUILTINS) - before) == "
+            "sorted(n for names in REGULAR.values() for n in names))\n"
+            "print(find_builtin('no-such-builtin'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True", "True", "None"]

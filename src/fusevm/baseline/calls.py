@@ -65,11 +65,17 @@ class Counters:
     bound: int = 0
     entries: int = 0
     unwinds: int = 0
+    #: Entries into a versioned loop whose guard failed (`growth`): a direct form's
+    #: checked copy ran the call from its start, or region code left for the code
+    #: without the loop's assumption (a failing check at a region's entry runs its
+    #: generic code instead: `compiler.COUNTERS.generic`).
+    fallbacks: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {"direct_forms": self.forms, "direct_ms": round(self.seconds * 1e3, 3),
                 "direct_bound": self.bound,
-                "direct_entries": self.entries, "direct_unwinds": self.unwinds}
+                "direct_entries": self.entries, "direct_unwinds": self.unwinds,
+                "versioned_fallbacks": self.fallbacks}
 
 
 STATS = Counters()

@@ -42,10 +42,11 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
-from . import extbodies, flow, shape
+from . import extbodies, flow, growth, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .groups import Groups
+from .loopcode import LoopCode
 from .pieces import (
     basic_blocks,
     bind_names,
@@ -97,7 +98,7 @@ class Generated:
     guards: dict[int, Guard] | None = None
 
 
-class _Gen(Groups):
+class _Gen(Groups, LoopCode):
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
                  seen: tuple[int, Env] | None) -> None:
         self.chunk = chunk
@@ -117,6 +118,11 @@ class _Gen(Groups):
         self.block_bounds: dict[int, Bounds] = {}
         #: The intervals each entry's guard checks besides the types (specialised code).
         self.guard_bounds: dict[int, Bounds] = {}
+        #: Loop headers whose code assumes the intervals its guard on entry checks
+        #: (`growth`: every slot the loop's sums read stays within its bound), with the
+        #: growth each guard works out.
+        self.assumed: dict[int, Bounds] = {}
+        self.versioned: dict[int, growth.Growth] = {}
         self.last_stmts: list[ast.stmt] = []  # the code of the op `body_ast` gave last
         #: The code of the block's ops since its start or the last op with no body (in
         #: `analyze`): what a branch at its end tests (`ranges.resolve`).
@@ -189,6 +195,9 @@ class _Gen(Groups):
 
     def goto(self, src: int, target: int) -> str:
         """Statements that continue at op `target` from the end of op `src`."""
+        return self.entry_guard(src, target) + self.jump(src, target)
+
+    def jump(self, src: int, target: int) -> str:
         depth = self.depth_after(src)
         if target not in self.region.ops:  # a block's end, or the end of the chunk
             return self.leave(depth, target)
@@ -223,11 +232,17 @@ class _Gen(Groups):
         return f"{test} or {guard}" if guard else test
 
     def check(self, e: int, spell: Callable[[str], str]) -> str:
-        """The test of entry `e`'s guard: the types of its locals, then their intervals."""
-        test = type_test(self.guards[e], spell)
-        for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items()):
-            test += f" and {lo} <= {spell(name)} <= {hi}"
-        return test
+        """The test of entry `e`'s guard: the types of its locals, then their intervals,
+        and at a versioned loop's header its growth (`growth.guard_source`)."""
+        types = self.guards.get(e, {})
+        parts = [type_test(types, spell)] if types else []
+        parts += [f"{lo} <= {spell(name)} <= {hi}"
+                  for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items())]
+        g = self.versioned.get(e)
+        if g is not None:
+            ints = frozenset(k for k in g.slots if types.get(f"l{k}") is int)
+            parts.append(growth.guard_source(g, lambda k: spell(f"l{k}"), f"g{e}_", ints))
+        return " and ".join(parts)
 
     def fall(self, src: int, following: int | None) -> str:
         """Statements that continue at op src + 1 from the end of a block (nothing when
@@ -235,10 +250,11 @@ class _Gen(Groups):
         nxt = src + 1
         if nxt not in self.region.ops or nxt != following:
             return self.goto(src, nxt)
+        guard = self.entry_guard(src, nxt)
         if nxt in self.region.hot:
             leave = self.leave(self.depth_after(src), nxt).replace("\n", "\n    ")
-            return f"if {self.hot_test(nxt)}:\n    {leave}"
-        return ""
+            return f"{guard}if {self.hot_test(nxt)}:\n    {leave}"
+        return guard.rstrip("\n")
 
     # -- ops --------------------------------------------------------------------------
 
@@ -509,15 +525,23 @@ class _Gen(Groups):
     def generate(self) -> Generated:
         an, region = self.an, self.region
         self.prelude("vm, plain, code")
+        self.version_loops()
+        self.assumed = {h: {f"l{k}": (-g.bound, g.bound) for k in g.slots}
+                        for h, g in self.versioned.items()}
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
                            if (name[0] == "l" and int(name[1:]) in used)
                            or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
                        for e in region.entries}
+        # (An interval a versioned loop assumes at its header is its guard's to check.)
         self.guard_bounds = {e: {name: r for name, r in self.block_bounds.get(e, {}).items()
-                                 if name in self.guards[e]} for e in region.entries}
-        two = any(self.guards.values())
+                                 if name in self.guards[e]
+                                 and r != self.assumed.get(e, {}).get(name)}
+                             for e in region.entries}
+        # A versioned loop's header is checked on entry even with no type to check.
+        checked = {e: bool(self.guards[e]) or e in self.versioned for e in region.entries}
+        two = any(checked.values())
         self.specialised = True
         self.emit_version("spec" if two else "run", spec_envs)
         steps = ", ".join(f"{e}: st{e}" for e in region.entries)
@@ -531,7 +555,7 @@ class _Gen(Groups):
             self.put(2, "if vm._budget is not None:\n    return plain[pc]()")
             self.put(2, "slots = vm.slots")
             for e in region.entries:
-                if self.guards[e]:
+                if checked[e]:
                     where = frame_spelling(an.depth[e] or 0)
                     self.put(2, f"if pc == {e} and not ({self.check(e, where)}):"
                                 f"\n    return gen(pc)")
@@ -544,7 +568,7 @@ class _Gen(Groups):
                 continue
             self.put(1, f"def st{e}():")
             self.put(2, f"if vm._budget is not None:\n    return plain[{e}]()")
-            if self.guards[e]:
+            if checked[e]:
                 where = frame_spelling(an.depth[e] or 0)
                 self.put(2, f"slots = vm.slots\nif not ({self.check(e, where)}):\n"
                             f"    return gen({e})")
@@ -565,10 +589,11 @@ class _Gen(Groups):
         self.guards = {e: types for e, (types, _) in guards.items()}
         self.guard_bounds = {e: bounds for e, (_, bounds) in guards.items()}
         self.specialised = False
+        self.version_loops()  # (what their guards check; this code assumes nothing)
         # The same test as the specialised code's step makes (`check`): an edge whose
         # test passed here enters that code, not this again.
         self.edge_guard = {h: self.check(h, str) for h in self.region.hot
-                           if self.guards.get(h)}
+                           if self.guards.get(h) or h in self.versioned}
         self.emit_version("gen", self.analyze(optimistic=False))
         self.put(1, "return gen")
         return Generated(self.finish(), self.line_ip, self.consts,
@@ -663,51 +688,6 @@ class _Gen(Groups):
         self.put(indent, "pass")
         self.joined.add(ips[-1])
         self.emit_ops(ips, None)
-
-    def open_loop(self, indent: int, first: int, last: int) -> int:
-        """Open the Python loop of ops `first` .. `last` (at `indent`); the indentation of
-        its body. A loop whose first op is a hot point runs its body at most `POLL` times
-        in a `for` over a tuple of that many, which costs next to nothing per iteration
-        (less than a test of the hot point's step, a counter or an `itertools.repeat`
-        made on entry); its `else`
-        (`close_loop`) tests the hot point then, instead of every back edge doing so."""
-        self.put(indent, "while True:")
-        self.nest.append((first, last))
-        if first not in self.region.hot:
-            return indent + 1
-        self.polls[(first, last)] = set()
-        self.put(indent + 1, f"for _ in {self.ticks(first)}:")
-        return indent + 2
-
-    def ticks(self, h: int) -> str:
-        """What a loop at hot point `h` iterates over: `POLL` ticks while the hot point
-        runs this region's own step; one when another step wraps it (the trace tier
-        counting or recording the loop's iterations, as the dispatch loop enters them),
-        so that each iteration goes back through it, as every back edge would."""
-        return f"(ticks if code[{h}] is st{h} else tick)"
-
-    def close_loop(self, indent: int) -> int:
-        """Close the innermost loop `open_loop` opened (its body at `indent`): after
-        `POLL` back edges, leave where the next iteration starts when the hot point's
-        test says so (an interrupt, a native tier: the interpreter then stops or switches
-        at the hot point), else go on. The indentation after it."""
-        key = self.nest.pop()
-        self.put(indent, "break")
-        targets = self.polls.pop(key, None)
-        if targets is None:
-            return indent - 1
-        first, last = key
-        self.put(indent - 1, "else:")
-        self.put(indent, f"if {self.hot_test(first)}:")
-        # A `continue` of a loop of several blocks sets `pc` (a one-block loop's leaves
-        # it: that goes to its first op).
-        for t in sorted(targets - {first}):
-            leave = self.leave(self.an.depth[t] or 0, t).replace("\n", "\n    ")
-            self.put(indent + 1, f"if pc == {t}:\n    {leave}")
-        self.put(indent + 1, self.leave(self.an.depth[first] or 0, first))
-        self.put(indent, "continue")
-        self.put(indent - 1, "break")
-        return indent - 2
 
     def emit_ops(self, ips: list[int], following: int | None) -> None:
         """A block's ops (those that cannot raise in runs written as one)."""

@@ -44,16 +44,19 @@ else:
 @dataclass(slots=True)
 class Counters:
     """The baseline tier's counters: regions compiled, compile time, regions bound to a VM
-    (`runs`), and `deopts`, always 0 (baseline code never gives up on a region)."""
+    (`runs`), regions whose generic code was compiled (`generic`: a guard of their
+    specialised code failed) and `deopts`, always 0 (baseline code never gives up on a
+    region)."""
 
     compiles: int = 0
     compile_seconds: float = 0.0
     runs: int = 0
+    generic: int = 0
     deopts: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {"compiles": self.compiles, "compile_ms": round(self.compile_seconds * 1e3, 3),
-                "runs": self.runs, "deopts": self.deopts}
+                "runs": self.runs, "generic": self.generic, "deopts": self.deopts}
 
 
 COUNTERS = Counters()
@@ -159,6 +162,7 @@ def _generic(chunk_ref: weakref.ref[Chunk], index: int,
             chunk = chunk_ref()
             assert chunk is not None  # a VM running its code holds it
             made.append(_compile(chunk, index, None, guards))
+            COUNTERS.generic += 1
         return made[0](vm, plain, code, steps)
     return make
 
@@ -331,9 +335,8 @@ def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts
 
 
 def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
-    """The ops compiling `region` also compiles as direct forms (`direct`: every
-    function that has one, in an integer and a generic version, once per chunk), when the
-    region calls one and they are not compiled yet."""
+    """The ops compiling `region` also compiles as direct forms (`direct.form_ops`,
+    once per chunk), when the region calls one and they are not compiled yet."""
     forms = calls.eligible(chunk, cp)
     if not forms or direct.is_compiled(chunk):
         return 0
@@ -341,7 +344,7 @@ def _direct_ops(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
     if region.entry not in forms and all(
             calls.direct_callee(chunk, forms, decoded[ip]) is None for ip in region.ops):
         return 0
-    return 2 * sum(len(r.ops) for r in cp.regions if r.entry in forms)
+    return direct.form_ops(chunk, cp, forms)
 
 
 def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,

@@ -23,10 +23,11 @@ import weakref
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, ENV
+from fusevm.loops import loop_facts
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
-from . import extbodies, shape
+from . import extbodies, growth, shape, tripcount
 from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
@@ -35,9 +36,17 @@ from .types import Env, reads, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
     from fusevm.interp.vm import VM
+
+
+class Restart(Exception):
+    """A versioned loop's guard failed: the checked integer form runs the call."""
+
+
+#: (One instance: raised only where a guard fails, caught in the same function.)
+RESTART: Final = Restart()
 
 
 class _DirectGen(_Gen):
@@ -46,11 +55,23 @@ class _DirectGen(_Gen):
     functions whose integer form returns an integer, as far as known)."""
 
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region, ints: bool,
-                 int_forms: frozenset[int], returns: frozenset[int]) -> None:
+                 int_forms: frozenset[int], returns: frozenset[int],
+                 checked: bool = False) -> None:
         # Entered only at its entry: loop headers are reached from its own code alone.
         super().__init__(chunk, cp, replace(region, entries=(region.entry,)),
                          None)
         self.ints = ints
+        #: The integer form's first loop written without the 64-bit checks its guard
+        #: makes needless (`growth`), or None; `checked`: the integer form without it,
+        #: `d<entry>ic`, which the other restarts when its guard fails.
+        found = None if checked or not ints else versioned_loop(chunk, cp, region)
+        self.suffix = "ic" if checked else "i" if ints else ""
+        #: The slots of the arguments, in order, that a restart passes again.
+        self.restart: tuple[int, ...] | None = None
+        if found is not None:
+            h, g, self.restart = found
+            self.versioned = {h: g}
+            self.assumed[h] = {f"l{k}": (-g.bound, g.bound) for k in g.slots}
         self.int_forms = int_forms
         self.returns = returns
         self.guarded = False  # no guard at its entry checks intervals
@@ -66,8 +87,17 @@ class _DirectGen(_Gen):
             for target in self.successors(ip):
                 self.preds.setdefault(target, set()).add(ip)
 
+    def version_loops(self) -> None:
+        """Only the loop `versioned_loop` found (set up in `__init__`)."""
+
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
+
+    def guard_failed(self, src: int, target: int) -> str:
+        """The checked integer form runs the call from its start (what ran so far only
+        set the function's own slots, `versioned_loop`), once the handler is left
+        (`write`)."""
+        return "raise RESTART"
 
     # -- structured code: a function without loops needs no block dispatch ---------------
 
@@ -277,10 +307,17 @@ class _DirectGen(_Gen):
         self.put(2, "try:")
         self.specialised = True  # runs of ops that cannot raise are written as one
         self.emit_blocks(self.analyze(optimistic=self.ints))
+        if self.restart is not None:
+            # The restart runs outside the handler: its errors are the call's own, not
+            # those of a call from this one.
+            self.put(2, "except Restart:\n    pass")
         self.put(2, "except BaseException as exc:")
         cached = tuple(sorted(self.slots.read | self.slots.written))
         self.put(3, f"raise unwound(exc, LINE_IP, {cached!r}, NSLOTS, {entry}, ALIAS) "
                     "from None")
+        if self.restart is not None:
+            again = ", ".join([*(f"l{k}" for k in self.restart), "room"])
+            self.put(2, f"STATS.fallbacks += 1\nreturn d{entry}ic({again})")
         # A new frame's slots are Undef; block dispatch starts at the entry (each on its
         # placeholder's line: no line moves).
         # Not those the prologue sets before anything reads them (its `SetSlot`s of the
@@ -294,7 +331,7 @@ class _DirectGen(_Gen):
         params = ", ".join([*self.parameters(at, prologue[:argc]), "room"])
         fill = {"#SLOTS": " = ".join(f"l{k}" for k in blank) + " = Undef" if blank
                 else "pass", "#PC": "pass" if self.flat else f"pc = {entry}",
-                "#DEF": f"def d{entry}{'i' if self.ints else ''}({params}):"}
+                "#DEF": f"def d{entry}{self.suffix}({params}):"}
         self.lines = [line.replace(line.strip(), fill[line.strip()])
                       if line.strip() in fill else line.replace("#ARGS", params)
                       for line in self.lines]
@@ -377,9 +414,75 @@ def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozen
             gen = _DirectGen(chunk, cp, region, ints, int_forms, returns)
             gen.write()
             gens.append(gen)
-            if ints and gen.returned == {int}:
+            returned = [gen.returned]
+            if gen.restart is not None:
+                checked = _DirectGen(chunk, cp, region, True, int_forms, returns, True)
+                checked.write()
+                gens.append(checked)
+                returned.append(checked.returned)
+            if ints and all(r == {int} for r in returned):
                 proven.add(region.entry)
     return gens, frozenset(proven)
+
+
+def form_ops(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> int:
+    """How many ops the direct forms of `forms` write in all: each function's in a
+    generic and an integer version, and again in a checked integer version where that
+    one has a versioned loop."""
+    int_forms = _int_forms(chunk, cp, forms)
+    total = 0
+    for r in cp.regions:
+        if r.entry in forms:
+            copies = 2 if r.entry not in int_forms else \
+                3 if versioned_loop(chunk, cp, r) is not None else 2
+            total += copies * len(r.ops)
+    return total
+
+
+def versioned_loop(chunk: Chunk, cp: ChunkPlan,
+                   region: Region) -> tuple[int, growth.Growth, tuple[int, ...]] | None:
+    """The loop of function `region` that its integer form writes without 64-bit checks
+    behind a guard (`growth`): the first loop, when the function gets there in a
+    straight line of ops that only set its own slots from constants, slots and sums
+    (so that running the call again from its start, when the guard fails, is the same
+    as running it once), none of them the slot of an argument once it is set. Its
+    header, its growth and the slots of the arguments in order (the restart's
+    arguments); None when there is no such loop or its values cannot be bounded."""
+    an = cp.analysis
+    facts = loop_facts(chunk)
+    ip = region.entry
+    argc = an.arity[region.entry]
+    bound: list[int] = []  # the slot each argument is set in, innermost first
+    while len(bound) < argc and ip in region.ops and an.decoded[ip].spec is Op.SetSlot.spec:
+        bound.append(an.decoded[ip].operands[0])
+        ip += 1
+    params = set(bound)
+    if len(params) < argc:
+        return None  # (an argument not kept in a slot of its own: no restart from it)
+    inside = frozenset(region.ops)
+    while ip not in facts.back_edges:
+        if ip not in inside or facts.succs[ip] != (ip + 1,) or ip in facts.entries:
+            return None
+        core = tripcount.core_ops(chunk.ops[ip], ip)
+        if core is None:
+            return None
+        for instr in core:
+            kind = None if instr[0] is tripcount.OPAQUE else tripcount.op_kind(instr[0])
+            if kind is None:
+                return None
+            if kind[0] == "set" and instr[1 + kind[1]] in params:
+                return None
+            if kind[0] not in ("get", "set", "const", "copy", "step", "rel") and \
+                    growth.sum_sign(instr[0]) is None:
+                return None
+        ip += 1
+    h = ip
+    body = tripcount.loop_body(chunk, facts, h)
+    # Entered only from the op before it (its guard's edge) and from its own back edges.
+    if any(h in facts.succs[src] and src != h - 1 and src not in body for src in inside):
+        return None
+    found = growth.growth(chunk, facts, h, an.depth[h] or 0)
+    return None if found is None else (h, found, tuple(reversed(bound)))
 
 
 def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[str, Any]]:
@@ -481,7 +584,7 @@ def compiled(chunk: Chunk) -> Any:
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     namespace.update(Leave=Leave, unwound=unwound, LINE_IP=line_ip,
-                     NSLOTS=chunk.slot_count)
+                     NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart, RESTART=RESTART)
     exec(compile(text, f"<direct {chunk.source}>", "exec"), namespace)  # noqa: S102
     make = _made[chunk] = namespace["make"]
     _sizes.add(len(chunk.ops))

@@ -17,7 +17,7 @@ from fusevm.values import INT_MAX, INT_MIN
 
 from . import shape
 from .pieces import basic_blocks
-from .ranges import Bounds, hull, refine, resolve, widen
+from .ranges import Bounds, hull, meet, refine, resolve, widen
 from .regions import inline
 from .types import Env, join
 
@@ -94,6 +94,10 @@ def analyze(g: _Gen, optimistic: bool) -> dict[int, Env]:
                     now = widen(was, came, marks if rounds[succ] <= 8 else ())
                 else:
                     now = hull(was, came)
+                if succ in g.assumed:
+                    # A versioned loop's header: its guard keeps its slots within these
+                    # for every iteration (`growth`).
+                    now = meet(now, g.assumed[succ])
                 if new != old or now != was:
                     envs[succ] = new
                     bounds[succ] = now

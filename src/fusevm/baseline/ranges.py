@@ -125,6 +125,19 @@ def hull(a: Bounds, b: Bounds) -> Bounds:
     return {k: (min(r[0], b[k][0]), max(r[1], b[k][1])) for k, r in a.items() if k in b}
 
 
+def meet(a: Bounds, b: Bounds) -> Bounds:
+    """What holds when both hold: each name bound in either, in both intervals (where
+    they share nothing, `b`'s: a guard checked it, the code there cannot run)."""
+    out = dict(a)
+    for k, r in b.items():
+        old = out.get(k)
+        if old is None or max(old[0], r[0]) > min(old[1], r[1]):
+            out[k] = r
+        else:
+            out[k] = (max(old[0], r[0]), min(old[1], r[1]))
+    return out
+
+
 def widen(old: Bounds, new: Bounds, marks: Iterable[int]) -> Bounds:
     """`hull(old, new)` with each interval that grew pushed out to the next of `marks`
     (the region's constants, and the 64-bit limits): a loop's bounds settle in a few

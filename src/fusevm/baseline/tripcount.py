@@ -445,3 +445,13 @@ def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
         return None
     step: int = value[2]
     return step
+
+
+#: This module's reading of ops and exit tests, for the other analyses of counted loops
+#: (`growth`): an op as core ops, what a core op does, a body's Int path, the stand-in for
+#: an extension op's values, and the bound each ordering test keeps its counter on.
+core_ops = _core
+op_kind = _kind
+int_path = _int_path
+OPAQUE: Final = _OPAQUE
+BOUNDS: Final = _BOUNDS

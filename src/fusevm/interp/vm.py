@@ -32,7 +32,6 @@ from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
 from fusevm.ops.extension import ExtensionSet
 from fusevm.values import Undef
-from fusevm.verify import ensure_verified
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -133,7 +132,11 @@ class VM:
     def _load(self, chunk: Chunk) -> None:
         # Handlers index pools and slots without checks: a chunk that did not come from
         # build() (constructed directly, or modified) is validated here first (D1, D9).
-        ensure_verified(chunk)
+        # (The verifier loads with the first chunk it checks: one from the compile cache
+        # was verified when it was built.)
+        if not chunk.is_verified():
+            from fusevm.verify import verify
+            verify(chunk)
         self.chunk = chunk
         del self.stack[:]
         self.root = Frame([Undef] * chunk.slot_count, HALT, 0, Frame.CALL)

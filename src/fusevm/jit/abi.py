@@ -18,14 +18,17 @@ symbol.
 from __future__ import annotations
 
 import ctypes
-import enum
-from collections.abc import Callable
-from typing import Any, Final
 
+from fusevm.enums import IntEnum
 from fusevm.records import dataclass
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
 
-class SlotKind(enum.IntEnum):
+
+class SlotKind(IntEnum):
     """What a slot, global or stack word holds, as seen by native code.
 
     The first five are the kind bytes of the ABI. MIXED ("one of the numeric kinds, known
@@ -49,14 +52,14 @@ KIND_OF_TYPE: Final[dict[type, SlotKind]] = {
 }
 
 
-class Status(enum.IntEnum):
+class Status(IntEnum):
     """What a unit returns."""
 
     OK = 0
     DEOPT = 1
 
 
-class TrapCode(enum.IntEnum):
+class TrapCode(IntEnum):
     """Why a unit deoptimised (stored in ctx.trap; the interpreter then reports the error)."""
 
     NONE = 0
@@ -117,7 +120,7 @@ ABI_VERSION: Final = 2
 
 # -- Helpers ------------------------------------------------------------------------
 
-class Helper(enum.IntEnum):
+class Helper(IntEnum):
     """Built-in helper ids (stable: cached code records them; never renumber)."""
 
     POW = 1

@@ -13,14 +13,16 @@ Nothing here depends on kinds or on llvmlite.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded, decode
 from fusevm.jit.lower.registry import rule_for
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.fuses import items as fuse_items
 from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,6 @@ depend on kinds (a Str slot read by the loop, Int and Float meeting in one slot)
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any, Final
-
 from fusevm.instr import Decoded, decode
 from fusevm.jit import block, linear
 from fusevm.jit.cfg import expand
@@ -21,6 +18,11 @@ from fusevm.jit.lower.registry import rule_for
 from fusevm.jit.unit import KIND_OF, OTHER, Analysis, infer_for
 from fusevm.ops import F, Op
 from fusevm.values import Undef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any, Final
 
 #: Tier modules by name. Their order is decided in policy.py, not here.
 TIERS: Final[dict[str, ModuleType]] = {linear.NAME: linear, block.NAME: block}

@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
-from fusevm.jit.lower.rule import Rule, RuleFn, wrap_extension
+from fusevm.jit.lower.rule import Rule, bump_generation, wrap_extension
 from fusevm.ops.extension import ExtensionSet, pack
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fusevm.jit.lower.rule import RuleFn
 
 
 @runtime_checkable
@@ -43,25 +48,22 @@ class JitExtension(Protocol):
 
 _lock = threading.Lock()
 _extensions: list[JitExtension] = []
-_generation = 0  # bumped on every registration, so memoised eligibility can be dropped
 
 
 def register_global_extension(ext: JitExtension) -> None:
     """Register process-wide; registering another object with the same name() replaces it."""
-    global _generation
     if not isinstance(ext, JitExtension):
         raise TypeError(f"{type(ext).__name__} does not implement the JitExtension protocol")
     with _lock:
         _extensions[:] = [e for e in _extensions if e.name() != ext.name()] + [ext]
-        _generation += 1
+        bump_generation()
 
 
 def unregister_global_extension(name: str) -> None:
     """Remove a registered extension by name (tests)."""
-    global _generation
     with _lock:
         _extensions[:] = [e for e in _extensions if e.name() != name]
-        _generation += 1
+        bump_generation()
 
 
 def registered() -> tuple[JitExtension, ...]:
@@ -70,19 +72,13 @@ def registered() -> tuple[JitExtension, ...]:
         return tuple(_extensions)
 
 
-def generation() -> int:
-    """Changes whenever the set of extension lowerings changes."""
-    return _generation
-
-
 def lower_extension(ext_set: ExtensionSet, name: str) -> Callable[[RuleFn], RuleFn]:
     """Decorator: register `rule(cx, decoded)` as the lowering of `ext_set[name]`."""
     op = ext_set[name]
 
     def register(fn: RuleFn) -> RuleFn:
-        global _generation
         ext_set.lowerings[op.id] = fn
-        _generation += 1
+        bump_generation()
         return fn
 
     return register

@@ -8,13 +8,15 @@ exactly one value on the stack at the end. Frontends call it through
 
 from __future__ import annotations
 
-from typing import Final
-
 from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.typeflow import Typing
 from fusevm.jit.unit import Analysis, Unit, build_unit
 from fusevm.ops import F, OpSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 NAME: Final = "linear"
 

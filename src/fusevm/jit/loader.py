@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-from typing import Any, Final
 
 from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 _PROT_READ: Final = 0x1
 _PROT_WRITE: Final = 0x2

@@ -13,10 +13,6 @@ gets hot never imports the tiers.
 
 from __future__ import annotations
 
-import weakref
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
-
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.jit import block, linear, runtime
@@ -30,7 +26,11 @@ from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis
 from fusevm.loops import loop_facts
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any, Final
+
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
     from fusevm.jit.policy import JitHook
@@ -130,21 +130,22 @@ def _handlers_present(vm: VM, an: Analysis) -> bool:
 
 # -- regions ----------------------------------------------------------------------------------
 
-RegionPlan = tuple[ModuleType, Analysis, Region]
+if TYPE_CHECKING:
+    RegionPlan = tuple[ModuleType, Analysis, Region]
 
-#: Per chunk object: hot point -> its plan, or None when no tier takes its region.
-_regions: weakref.WeakKeyDictionary[Chunk, dict[tuple[int, str | None],
-                                                RegionPlan | None]] = \
-    weakref.WeakKeyDictionary()
+#: The key of a chunk object's region plans in `Chunk.derived` (hot point and forced
+#: tier -> its plan, or None when no tier takes its region): they go with the chunk.
+_REGIONS: Final = "jit.regions"
 
 
 def region_plan(vm: VM, h: int, force: str | None = None) -> RegionPlan | None:
     """The tier and analysis of the region entered at hot point `h` (decided once per
     chunk and hot point, and logged)."""
     chunk = vm.chunk
-    table = _regions.get(chunk)
+    table: dict[tuple[int, str | None], RegionPlan | None] | None = \
+        chunk.derived.get(_REGIONS)
     if table is None:
-        table = _regions.setdefault(chunk, {})
+        table = chunk.derived.setdefault(_REGIONS, {})
     key = (h, force)
     if key in table:
         return table[key]

@@ -10,28 +10,32 @@ keeps deoptimising is dropped to the interpreter. `run()` is what the policy and
 
 from __future__ import annotations
 
-import threading
+import _thread  # (threading's import costs start-up: its locks are these)
 import time
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
-from types import ModuleType
-from typing import Any, Final
+from _weakref import ref as weak_ref  # (the weakref module imports collections)
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
-from fusevm.jit import cache, extension
+from fusevm.jit import cache
 from fusevm.jit.abi import TrapCode
 from fusevm.jit.config import TraceJitConfig, get_config, using
 from fusevm.jit.lower.cx import Refuse
+from fusevm.jit.lower.rule import generation
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
 from fusevm.records import dataclass
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any, Final
+
 #: Consecutive deopts after which a unit is abandoned for its key.
 MAX_CONSECUTIVE_DEOPTS: Final = 8
 
-LogFn = Callable[[str], None]
+if TYPE_CHECKING:
+    LogFn = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -64,9 +68,9 @@ class Entry:
     deopt_streak: int = 0
 
 
-_lock = threading.RLock()
-_analyses: dict[int, tuple[weakref.ref[Chunk], Analysis | VMError]] = {}
-_entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+_lock = _thread.RLock()
+_analyses: dict[int, tuple[weak_ref[Chunk], Analysis | VMError]] = {}
+_entries: dict[tuple[Any, ...], Entry] = {}  # oldest first (insertion order)
 _stats: dict[str, TierStats] = {}
 _log: LogFn | None = None
 _said: set[tuple[str, str]] = set()
@@ -120,18 +124,18 @@ def analysis(chunk: Chunk) -> Analysis:
         except VMError as e:
             found = e
         with _lock:
-            _analyses[key] = (weakref.ref(chunk, _forget(key)), found)
+            _analyses[key] = (weak_ref(chunk, _forget(key)), found)
     if isinstance(found, VMError):
         raise found
     _last = (chunk, found)
     return found
 
 
-def _forget(key: int) -> Callable[[weakref.ref[Chunk]], None]:
+def _forget(key: int) -> Callable[[weak_ref[Chunk]], None]:
     # Binds the table now: module globals may be gone when a chunk dies at interpreter exit.
     table = _analyses
 
-    def callback(_ref: weakref.ref[Chunk]) -> None:
+    def callback(_ref: weak_ref[Chunk]) -> None:
         table.pop(key, None)
     return callback
 
@@ -139,14 +143,14 @@ def _forget(key: int) -> Callable[[weakref.ref[Chunk]], None]:
 def _stale(found: Analysis | VMError) -> bool:
     """An analysis of extension ops made before the set of extension lowerings changed."""
     return isinstance(found, Analysis) and bool(found.ext_ids) and \
-        found.generation != extension.generation()
+        found.generation != generation()
 
 
 # -- hotness ---------------------------------------------------------------------------------
 
 #: Per chunk digest: the hot points a tier took, in any VM (policy.JitHook.threshold_at);
 #: the oldest chunks are forgotten past `max_units`.
-_taken: OrderedDict[str, set[int]] = OrderedDict()
+_taken: dict[str, set[int]] = {}  # oldest first (insertion order)
 
 
 def hot_points_taken(chunk: Chunk, create: bool) -> set[int] | None:
@@ -157,7 +161,7 @@ def hot_points_taken(chunk: Chunk, create: bool) -> set[int] | None:
         with _lock:
             taken = _taken.setdefault(key, set())
             while len(_taken) > get_config().max_units:
-                _taken.popitem(last=False)
+                del _taken[next(iter(_taken))]
     return taken
 
 
@@ -205,14 +209,14 @@ def entries() -> list[tuple[tuple[Any, ...], Entry]]:
 
 def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Entry:
     """The entry for a key, shared by every chunk object with the same digest."""
-    key = (an.digest, name, strict, kinds, extension.generation() if an.ext_ids else 0)
+    key = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
     with _lock:
         e = _entries.get(key)
         if e is None:
             e = _entries[key] = Entry(stats=tier_stats(name))
             cap = get_config().max_units
             while len(_entries) > cap:
-                _entries.popitem(last=False)
+                del _entries[next(iter(_entries))]
     an.entries[(name, strict, kinds)] = e
     return e
 

@@ -26,15 +26,19 @@ a skip still passes a polled back-edge (checked on the typed graph, not assumed)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Final
-
 from fusevm.jit.abi import SlotKind, TrapCode
 from fusevm.jit.cfg import Block, Cfg
 from fusevm.jit.lower import poll
-from fusevm.jit.lower.cx import MIXED, OPAQUE, OTHER, Cx, Def, Flow, Refuse, Val
+from fusevm.jit.lower.cx import MIXED, OPAQUE, OTHER, Cx, Flow, Refuse, Val
 from fusevm.jit.lower.registry import rule_for
 from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Final
+
+    from fusevm.jit.lower.cx import Def
 
 #: Versions of one block before further kinds are joined into the last one.
 MAX_VERSIONS: Final = 4
@@ -44,7 +48,8 @@ MAX_VISITS: Final = 64
 ENTRY: Final = (-1, 0)
 
 Node = tuple[int, int]  # (block index, version)
-Entry = tuple[SlotKind, Def]
+if TYPE_CHECKING:
+    Entry = tuple[SlotKind, Def]
 
 
 @dataclass(slots=True)

@@ -13,12 +13,9 @@ the unit wrote before the op it stopped at, so the interpreter resumes exactly t
 
 from __future__ import annotations
 
+import _thread  # (threading's import costs start-up: its locks are these)
 import ctypes
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable
-from typing import Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.jit import cfg as cfg_mod
@@ -27,6 +24,11 @@ from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.typeflow import Typing, infer
 from fusevm.records import dataclass
 from fusevm.values import Undef, UndefType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
 
 INT: Final = int(SlotKind.INT)
 FLOAT: Final = int(SlotKind.FLOAT)
@@ -38,7 +40,15 @@ MIXED_BYTE: Final = int(SlotKind.MIXED)  # this and above: read the kind byte
 #: Kind byte of a value by its exact type (bool is not int; everything else is OTHER).
 KIND_OF: Final[dict[type, int]] = {int: INT, float: FLOAT, bool: BOOL, UndefType: UNDEF}
 
-_KIND: Final[defaultdict[type, int]] = defaultdict(lambda: OTHER, KIND_OF)
+class _Kinds(dict[type, int]):
+    """`KIND_OF`, and OTHER for any other type (kept once asked)."""
+
+    def __missing__(self, t: type) -> int:
+        self[t] = OTHER
+        return OTHER
+
+
+_KIND: Final = _Kinds(KIND_OF)
 
 #: A CFUNCTYPE releases the GIL while native code runs, so a timer or signal watcher thread
 #: can call `vm.interrupt()`, which writes the fuel word the unit polls (abi.py).
@@ -60,7 +70,7 @@ class Analysis:
     """Per-chunk facts shared by the tiers, computed once per chunk object."""
 
     def __init__(self, chunk: Chunk, digest: str) -> None:
-        from fusevm.jit.extension import generation
+        from fusevm.jit.lower.rule import generation
         from fusevm.verify import verify
         self.generation = generation()
         # No reference to the chunk itself: the analysis must not keep it alive (the
@@ -129,7 +139,7 @@ _PREPARED: Final = frozenset({
     "_buf", "cw", "iw", "fw", "ir_", "fr", "kb", "kr", "default_fuel", "ctx_addr", "code",
     "single_result", "int_in", "float_in", "restore", "_owner"})
 #: Serialises first calls of units, so that two threads never both build one's context.
-_PREPARING: Final = threading.Lock()
+_PREPARING: Final = _thread.allocate_lock()
 
 
 class Unit:
@@ -250,7 +260,7 @@ class Unit:
         # The unit stores the kind byte of every slot it writes; those that are also
         # live-in get their entry kind back after each run, for the next entry guard.
         self.restore = tuple(restore)
-        self._owner = threading.Lock()
+        self._owner = _thread.allocate_lock()
         # Last: a thread reading `code` without the lock sees a prepared unit.
         self.code = (_UNIT_FN(self.native.address), self.native)
 

@@ -7,7 +7,6 @@ from fusevm.ops.derive import (
     BY_NAME,
     EXTENDED_OPS,
     FUSED_OPS,
-    SCHEMA_HASH,
     SECTIONS,
     SHELL_OPS,
     Op,
@@ -17,7 +16,7 @@ from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from fusevm.ops.derive import OPS
+    from fusevm.ops.derive import OPS, SCHEMA_HASH
 
 __all__ = [
     "BRANCH_OPS", "BY_NAME", "EXTENDED_OPS", "FUSED_OPS", "OPS", "SCHEMA_HASH", "SECTIONS",
@@ -27,8 +26,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # `OPS` (every row's spec) is built on first use: see `fusevm.ops.derive`.
-    if name == "OPS":
+    # `OPS` (every row's spec) and `SCHEMA_HASH` are made on first use: see
+    # `fusevm.ops.derive`.
+    if name in ("OPS", "SCHEMA_HASH"):
         from fusevm.ops import derive
-        return derive.OPS
+        return getattr(derive, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

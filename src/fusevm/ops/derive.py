@@ -5,7 +5,6 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 
 from __future__ import annotations
 
-from fusevm.digests import blake2b
 from fusevm.enums import IntEnum
 from fusevm.ops.spec import F, OpSpec
 from fusevm.ops.table import DECLARED, spec
@@ -101,25 +100,31 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 def _schema_hash() -> str:
     # One line per op, hashed as one text (one update, not one per row: start-up time).
     # From the declared text: an operand is `name:KIND` and a kind's value is its name.
+    from fusevm.digests import blake2b
     text = "".join(f"{number}:{name}:"
                    f"{','.join([tok.partition(':')[2] for tok in operands.split()])}:{effect}\n"
                    for number, name, operands, effect, *_ in DECLARED)
     return blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-#: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into serialized
-#: chunks and JIT cache keys: any change to the table's shape invalidates both.
-SCHEMA_HASH: Final[str] = _schema_hash()
-
 if TYPE_CHECKING:
+    #: Hash of (number, mnemonic, operand kinds, effect) of every op. Stamped into
+    #: serialized chunks and JIT cache keys: any change to the table's shape invalidates
+    #: both.
+    SCHEMA_HASH: str
     #: Table row by op number.
     OPS: dict[int, OpSpec]
 
 
 def __getattr__(name: str) -> object:
-    # `OPS` builds every row's spec: the deserializer and tools ask for it, a short run not.
+    # Both are made on first use: `OPS` builds every row's spec (the deserializer and
+    # tools ask for it), and `SCHEMA_HASH` reads every row (serialized chunks and cache
+    # keys carry it); a run that writes and reads neither makes neither.
     if name == "OPS":
         ops = {row[0]: spec(row[0]) for row in DECLARED}
         globals()["OPS"] = ops
         return ops
+    if name == "SCHEMA_HASH":
+        found = globals()["SCHEMA_HASH"] = _schema_hash()
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

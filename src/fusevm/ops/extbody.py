@@ -90,27 +90,55 @@ class ExtBody:
     compiles them without a tree): a frontend's start-up pays nothing for them (tests
     check every body of every set)."""
 
-    __slots__ = ("spec", "text", "inputs", "outputs", "operands", "names", "results",
-                 "_facts", "_tree", "_make")
+    __slots__ = ("_spec_of", "_items", "text", "names", "results", "_facts", "_tree",
+                 "_make")
 
-    def __init__(self, spec: OpSpec, source: str, names: Mapping[str, Any],
+    def __init__(self, spec_of: Callable[[], OpSpec], source: str, names: Mapping[str, Any],
                  results: Mapping[str, type] | None = None) -> None:
-        self.inputs, self.outputs, self.operands = item_names(spec)
-        self.spec = spec
+        #: The op's row, asked for when the body's stack items are first needed (a
+        #: deferred set builds it then, `fusevm.ops.extension`).
+        self._spec_of = spec_of
+        self._items: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
         self.text = source
         self.names = dict(names)
         #: The exact type of each output named here, whatever the inputs (a promise the
         #: set's tests check against the interpreter's function): the baseline's code
         #: after the op relies on it (`fusevm.baseline.extbodies.result_types`).
         self.results = dict(results or {})
-        wrong = {n: t for n, t in self.results.items()
-                 if n not in self.outputs or t not in RESULT_TYPES}
-        if wrong:
-            raise ValueError(f"{spec.name}: results {wrong} are not outputs of an exact "
-                             "type (int, float, bool, str)")
         self._facts: tuple[str, frozenset[str], frozenset[str]] | None = None
         self._tree: Any = None
         self._make: Callable[[Any, tuple[Any, ...]], Callable[..., Any]] | None = None
+
+    @property
+    def spec(self) -> OpSpec:
+        return self._spec_of()
+
+    def items(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The names of the op's stack inputs, its outputs and its operands (`item_names`),
+        with `results` checked against them: ValueError when either breaks a rule."""
+        found = self._items
+        if found is None:
+            spec = self.spec
+            found = item_names(spec)
+            wrong = {n: t for n, t in self.results.items()
+                     if n not in found[1] or t not in RESULT_TYPES}
+            if wrong:
+                raise ValueError(f"{spec.name}: results {wrong} are not outputs of an exact "
+                                 "type (int, float, bool, str)")
+            self._items = found
+        return found
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.items()[0]
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.items()[1]
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        return self.items()[2]
 
     @property
     def source(self) -> str:
@@ -133,6 +161,7 @@ class ExtBody:
         if self._facts is not None:
             return self._facts
         spec = self.spec
+        self.items()
         source, tree, assigned, read = parse_statements(spec, self.text)
         clash = (set(self.names) | set(PER_VM)) & (assigned | set(self.inputs)
                                                    | set(self.outputs) | set(self.operands))

@@ -45,7 +45,6 @@ from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
 from fusevm.ops.extbody import ExtBody
 from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
-from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,20 +64,37 @@ MIN_EXT_ID: Final = 0x0100
 MAX_EXT_ID: Final = 0xFFFF
 
 
-@dataclass(frozen=True, slots=True)
 class ExtOp:
-    """An extension op: its table row, owning set and handler."""
+    """An extension op: its id, name and owning set, and its table row (`spec`).
 
-    spec: OpSpec
-    owner: ExtensionSet
+    The row is built from the declaration (and checked) when the set declares the op, or,
+    in a set declared with `deferred=True`, the first time anything asks for it."""
+
+    __slots__ = ("id", "name", "owner", "_declared", "_spec")
+
+    def __init__(self, ext_id: int, name: str, owner: ExtensionSet,
+                 declared: tuple[str, str, str, F]) -> None:
+        self.id = ext_id
+        self.name = name
+        self.owner = owner
+        #: (operands, effect, formula, flags) as declared.
+        self._declared = declared
+        self._spec: OpSpec | None = None
 
     @property
-    def id(self) -> int:
-        return self.spec.number
+    def spec(self) -> OpSpec:
+        spec = self._spec
+        if spec is None:
+            spec = self._spec = self.owner._row(self)
+        return spec
 
     @property
-    def name(self) -> str:
-        return self.spec.name
+    def schema(self) -> tuple[int, str, str, str, int]:
+        """(id, name, operand kinds joined by commas, stack effect, flag bits), read from
+        the declaration: what the compile cache keys a set's ops by, without their rows."""
+        operands, effect, _, flags = self._declared
+        kinds = ",".join([tok.partition(":")[2] for tok in operands.split()])
+        return (self.id, self.name, kinds, effect, flags._value_ | F.EXTENDED._value_)
 
     @property
     def wide(self) -> bool:
@@ -87,15 +103,15 @@ class ExtOp:
 
     @property
     def handler(self) -> Handler | None:
-        return self.owner.handlers.get(self.spec.number)
+        return self.owner.handlers.get(self.id)
 
     @property
     def factory(self) -> Factory | None:
-        return self.owner.factories.get(self.spec.number)
+        return self.owner.factories.get(self.id)
 
     @property
     def function(self) -> Binder | None:
-        return self.owner.functions.get(self.spec.number)
+        return self.owner.functions.get(self.id)
 
     def __repr__(self) -> str:
         return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
@@ -105,7 +121,7 @@ class ExtensionSet:
     """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
 
     def __init__(self, name: str, *, first_id: int, count: int,
-                 lowerings_from: str | None = None) -> None:
+                 lowerings_from: str | None = None, deferred: bool = False) -> None:
         if not (MIN_EXT_ID <= first_id and first_id + count - 1 <= MAX_EXT_ID and count > 0):
             raise ValueError(
                 f"extension set {name!r}: ids must lie in {MIN_EXT_ID:#x}..{MAX_EXT_ID:#x}")
@@ -124,6 +140,10 @@ class ExtensionSet:
         #: The module that registers those lowerings: the JIT imports it the first time it
         #: looks for one, so a frontend's start-up never pays for it.
         self.lowerings_from = lowerings_from
+        #: Rows built on first use (see `declare`): a frontend whose tests build every
+        #: row of its set (`check`) declares it so, and a short program then builds only
+        #: the rows of the ops it uses.
+        self.deferred = deferred
         self._next = first_id
         _register(self)
 
@@ -141,7 +161,10 @@ class ExtensionSet:
 
     def declare(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
                 flags: F = F.NONE, id: int | None = None) -> ExtOp:
-        """Declare an op (without a handler yet); returns it."""
+        """Declare an op (without a handler yet); returns it.
+
+        The id and the name are checked here; the operands, the stack effect and the flags
+        when the op's row is built: here too, unless the set is `deferred`."""
         ext_id = self._next if id is None else id
         if ext_id not in self:
             raise ValueError(f"{name}: id {ext_id:#x} is outside set {self.name!r}")
@@ -149,17 +172,34 @@ class ExtensionSet:
             raise ValueError(f"{name}: id {ext_id:#x} already used by {self.by_id[ext_id].name}")
         if name in self.ops or name in BY_NAME:
             raise ValueError(f"op name {name!r} is already taken")
-        spec = make_spec(ext_id, name, operands, effect, formula or name,
-                         flags | F.EXTENDED, section=f"ext:{self.name}")
-        if sum(k.bits for k in spec.kinds) > 64:
-            raise ValueError(f"{name}: operands do not fit in a 64-bit payload")
-        if any(k is Kind.FLOAT for k in spec.kinds) and len(spec.kinds) > 1:
-            raise ValueError(f"{name}: a FLOAT operand must be the only one")
-        op = ExtOp(spec, self)
+        op = ExtOp(ext_id, name, self, (operands, effect, formula or name, flags))
+        if not self.deferred:
+            op._spec = self._row(op)  # (ValueError before anything is recorded)
         self.ops[name] = op
         self.by_id[ext_id] = op
         self._next = max(self._next, ext_id + 1)
         return op
+
+    def _row(self, op: ExtOp) -> OpSpec:
+        """Build and check the row of `op` (ValueError when its declaration is malformed)."""
+        operands, effect, formula, flags = op._declared
+        spec = make_spec(op.id, op.name, operands, effect, formula, flags | F.EXTENDED,
+                         section=f"ext:{self.name}")
+        if sum(k.bits for k in spec.kinds) > 64:
+            raise ValueError(f"{op.name}: operands do not fit in a 64-bit payload")
+        if any(k is Kind.FLOAT for k in spec.kinds) and len(spec.kinds) > 1:
+            raise ValueError(f"{op.name}: a FLOAT operand must be the only one")
+        if op.id in self.functions:
+            _check_function(spec)
+        return spec
+
+    def check(self) -> None:
+        """Build the row of every op, and check every op written as statements: ValueError
+        for the first malformed one (what a `deferred` set's tests call)."""
+        for op in self.ops.values():
+            op.spec  # noqa: B018  - (built and checked on first use)
+        for written in self.bodies.values():
+            written.check()
 
     def op(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
            flags: F = F.NONE, id: int | None = None) -> Callable[[Handler], Handler]:
@@ -220,12 +260,8 @@ class ExtensionSet:
         """Decorator: attach a binder to an already declared op (one that cannot jump and
         returns a fixed number of values)."""
         ext = self[name]
-        spec = ext.spec
-        if spec.has(F.BRANCH) or spec.has(F.TERMINATOR) or \
-                any(o.kind is Kind.TARGET for o in spec.operands):
-            raise ValueError(f"{name}: an op that jumps needs a factory, not a function")
-        if any(sized is not None for _, sized in spec.effect.outputs):
-            raise ValueError(f"{name}: a function returns a fixed number of stack values")
+        if ext._spec is not None:  # (otherwise checked when the row is built)
+            _check_function(ext._spec)
 
         def register(fn: Binder) -> Binder:
             self._forget(ext.id)
@@ -244,7 +280,9 @@ class ExtensionSet:
         which the baseline's code after the op then relies on instead of testing."""
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
-        written = ExtBody(ext.spec, source, names or {}, results or {})
+        written = ExtBody(lambda: ext.spec, source, names or {}, results or {})
+        if not self.deferred:
+            written.items()  # (its stack items and `results` checked now)
         self.bind_function(name)(written.binder)
         self.bodies[ext.id] = written
         return ext
@@ -268,6 +306,15 @@ class ExtensionSet:
     def __repr__(self) -> str:
         return (f"<ExtensionSet {self.name!r} {self.first_id:#x}.."
                 f"{self.first_id + self.count - 1:#x}, {len(self.ops)} ops>")
+
+
+def _check_function(spec: OpSpec) -> None:
+    """ValueError unless the op can be a function of its stack values (`function`)."""
+    if spec.has(F.BRANCH) or spec.has(F.TERMINATOR) or \
+            any(o.kind is Kind.TARGET for o in spec.operands):
+        raise ValueError(f"{spec.name}: an op that jumps needs a factory, not a function")
+    if any(sized is not None for _, sized in spec.effect.outputs):
+        raise ValueError(f"{spec.name}: a function returns a fixed number of stack values")
 
 
 # -- Registry ----------------------------------------------------------------

@@ -19,7 +19,6 @@ anything else raises `CapabilityError` before any descriptor changes.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat
 import sys
@@ -158,12 +157,21 @@ def _dup_word(r: Redirection) -> int | None:
     return int(word)
 
 
-def _is_open(fd: int) -> bool:
+def is_open(fd: int) -> bool:
+    """Whether `fd` is an open file descriptor."""
     try:
         os.fstat(fd)
     except OSError:
         return False
     return True
+
+
+def dup_above(fd: int, floor: int) -> int:
+    """A close-on-exec copy of `fd` at the lowest free number >= `floor` (OSError as
+    fcntl raises it)."""
+    import fcntl  # (an extension module: loaded with the first redirection, not at start-up)
+    copy: int = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+    return copy
 
 
 def _is_inherited(fd: int) -> bool:
@@ -265,7 +273,7 @@ class FdTable:
                 continue
             if src in self.map:
                 # Also covers src == dst: dup2(fd, fd) would leave close-on-exec set.
-                src = fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, floor)
+                src = dup_above(src, floor)
                 self.owned.append(src)
             actions.append((os.POSIX_SPAWN_DUP2, src, dst))
         return actions
@@ -332,7 +340,7 @@ class ProcessFds:
             if src is not None and src > 2 and src not in mine:
                 raise _foreign(src, "duplicating")
         for target in _targets(r):
-            if target > 2 and target not in mine and _is_open(target):
+            if target > 2 and target not in mine and is_open(target):
                 raise _foreign(target, "replacing or closing")
 
     def _copies(self) -> set[int]:
@@ -343,7 +351,7 @@ class ProcessFds:
         for frame in self.frames:
             for saved in frame:
                 if saved.copy == fd:
-                    saved.copy = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, max(SAVE_FLOOR, fd + 1))
+                    saved.copy = dup_above(fd, max(SAVE_FLOOR, fd + 1))
                     os.close(fd)
 
     def push(self, redirs: Sequence[Redirection], *, noclobber: bool = False,
@@ -390,7 +398,7 @@ class ProcessFds:
             src = opened = document_fd(r.target)
         elif r.kind in (Redir.DUP_READ, Redir.DUP_WRITE):
             src = _dup_word(r)
-            if src is not None and (src in self._copies() or not _is_open(src)):
+            if src is not None and (src in self._copies() or not is_open(src)):
                 raise RedirectError(f"{src}: Bad file descriptor")
         else:
             src = opened = open_target(r.kind, r.target, noclobber=noclobber)
@@ -413,7 +421,7 @@ class ProcessFds:
     def _save(fd: int) -> _Saved:
         try:
             inheritable = os.get_inheritable(fd)
-            copy = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, SAVE_FLOOR)
+            copy = dup_above(fd, SAVE_FLOOR)
         except OSError as exc:
             if exc.errno != errno.EBADF:
                 raise

@@ -2,29 +2,36 @@
 
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
-(program text, options), the fusevm version and source identity (`build_identity`), the
-op-table schema and the schema of every registered extension set. The chunk was verified
-when it was built, and the file is checksummed under its full key in a directory only this
-user can write, so it is read back without the verifier's flow analysis. The body is the
-chunk as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is then
-a few C calls, where the portable format decodes op by op), or `Chunk.to_bytes()` when a
-constant is not a plain number or string.
+(program text, options), the fusevm version and where its package lies, and the schema of
+every registered extension set. The entry also lists the source file (path, size, mtime)
+of every fusevm module loaded when it was built, the code that made the chunk
+(`_sources`), and is used only while each of those files is unchanged: a change to the awk
+compiler (or to the op table, `ops/table.py`) never meets a chunk compiled before it, and
+a hit costs a stat of those few tens of files, not a scan of the whole source tree
+(`build_identity`, about a millisecond: most of a cache hit) nor the op table's
+`SCHEMA_HASH`. The chunk was verified when it was built, and the file
+is checksummed under its full key in a directory only this user can write, so it is read
+back without the verifier's flow analysis. The body is the chunk as plain tuples in
+`marshal` form with each chunk's digest (`_pack`: loading is then a few C calls, where the
+portable format decodes op by op), or `Chunk.to_bytes()` when a constant is not a plain
+number or string.
 
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
-version and source identity, and `name`; the body is `marshal.dumps(code)`. The baseline
-tier stores the code object it generates per chunk with it.
+version and package directory, and `name`, and used while the sources it lists are
+unchanged; the body is `marshal.dumps(code)`. Extension ops written as statements keep
+the interpreter's function of each with it (`fusevm.ops.extbody.code_cache`).
 """
 
 from __future__ import annotations
 
 import gc
 import marshal
+import os
 import sys
 
 from fusevm import __version__
-from fusevm.jit.cache.store import Entry, Store, build_identity, key_digest
-from fusevm.ops import SCHEMA_HASH
+from fusevm.jit.cache.store import Entry, Store, key_digest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,18 +58,53 @@ CODE_TAG: Final = "code"
 
 
 def extension_schemas() -> tuple[object, ...]:
-    """Every registered extension set's name, range and op rows."""
+    """Every registered extension set's name, range and ops (`ExtOp.schema`: read from the
+    declarations, so a deferred set builds no row for it)."""
     from fusevm.ops.extension import registered_sets
-    return tuple(
-        (s.name, s.first_id, s.count,
-         tuple((op.id, op.name, ",".join(k.value for k in op.spec.kinds),
-                op.spec.effect.text, op.spec.flags.value) for op in s))
-        for s in sorted(registered_sets(), key=lambda s: s.name))
+    return tuple((s.name, s.first_id, s.count, tuple(op.schema for op in s))
+                 for s in sorted(registered_sets(), key=lambda s: s.name))
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
-    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, build_identity(),
-                      SCHEMA_HASH, extension_schemas(), frontend, tuple(key_parts))
+    # (The package's place keeps two source trees of one version from taking turns to
+    # replace each other's entries: `_sources` tells them apart anyway.)
+    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, _ROOT,
+                      extension_schemas(), frontend, tuple(key_parts))
+
+
+#: The directory holding the `fusevm` package, with a trailing separator: the paths in an
+#: entry's `sources` are relative to it.
+_ROOT: Final = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))), "")
+
+
+def _sources() -> tuple[tuple[str, int, int], ...]:
+    """(path under `_ROOT`, size, mtime in ns) of the source file of every fusevm module
+    loaded: a superset of the code that built a chunk this process just made."""
+    rows = []
+    for name, module in list(sys.modules.items()):
+        if name == "fusevm" or name.startswith("fusevm."):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str) and path.startswith(_ROOT):
+                st = os.stat(path)
+                rows.append((path[len(_ROOT):], st.st_size, st.st_mtime_ns))
+    return tuple(sorted(rows))
+
+
+def _unchanged(sources: object) -> bool:
+    """Whether every file `_sources` listed is still there with its size and mtime."""
+    if type(sources) is not tuple or not sources:
+        return False
+    for row in sources:
+        path, size, mtime = row
+        try:
+            st = os.stat(_ROOT + path)
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return True
 
 
 #: The two body formats: the chunk as marshalled tuples, or its portable serialization.
@@ -128,7 +170,6 @@ def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
     if body[:1] == _PLAIN:
         from fusevm.ops import Op
-        from fusevm.verify import mark_verified
         # Tens of thousands of new tuples, all kept: the cycle collector would walk the
         # heap again and again for nothing.
         paused = gc.isenabled()
@@ -141,7 +182,7 @@ def _unpack(body: bytes) -> Chunk:
         finally:
             if paused:
                 gc.enable()
-        mark_verified(chunk)
+        chunk.mark_verified()
         return chunk
     if body[:1] != _PORTABLE:
         raise ValueError("unknown chunk body format")
@@ -159,6 +200,8 @@ def _unpack(body: bytes) -> Chunk:
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
     def use(entry: Entry, _fd: int) -> Chunk:
+        if not _unchanged(entry.meta.get("sources")):
+            raise ValueError("built by fusevm sources that have changed since")
         try:
             return _unpack(bytes(entry.body))
         except (EOFError, IndexError, AttributeError) as e:  # not what `_pack` wrote
@@ -178,19 +221,21 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
     if chunk is not None:
         return chunk
     chunk = build()
-    store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source},
-                _pack(chunk))
+    store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source,
+                                 "sources": _sources()}, _pack(chunk))
     return chunk
 
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, build_identity(),
-                      name, raw, tuple(extra))
+    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, _ROOT, name, raw,
+                      tuple(extra))
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
+        if not _unchanged(entry.meta.get("sources")):
+            raise ValueError("built by fusevm sources that have changed since")
         code: Any = marshal.loads(entry.body)
         if not isinstance(code, _CODE_TYPE):
             raise TypeError("the entry does not hold a code object")
@@ -215,5 +260,5 @@ def cached_code(store: Store, name: str, source: bytes | str,
     if code is not None:
         return code
     code = build()
-    store.store(CODE_TAG, key, {"name": name}, marshal.dumps(code))
+    store.store(CODE_TAG, key, {"name": name, "sources": _sources()}, marshal.dumps(code))
     return code

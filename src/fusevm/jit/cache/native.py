@@ -28,8 +28,6 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
@@ -40,7 +38,11 @@ from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
 from fusevm.ops import SCHEMA_HASH
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
+
     from fusevm.jit.config import TraceJitConfig
 
 NATIVE_TAGS: Final = {"linear": "lin", "block": "blk", "trace": "trc"}

@@ -40,17 +40,20 @@ A later record of a key supersedes an earlier one (re-optimised code, a replaced
 
 from __future__ import annotations
 
+import _thread  # (threading's import costs start-up: its locks are these)
 import fcntl
 import marshal
 import os
 import struct
-import threading
 import time
-from typing import Any, Final
 
 from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC, write_new
 from fusevm.jit.loader import PAGE, FileMapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
 PACK_VERSION: Final = 1
@@ -215,7 +218,7 @@ class Pack:
         #: Orders `refresh` and `drop` between threads: a refresh that read the header
         #: before another thread appended a newer record of a key must not index the
         #: older one after that thread dropped the key (its loads would keep the old one).
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def drop(self, digest: bytes) -> None:
         """Forget a key's record: rejected, or superseded by an append of this process

@@ -15,12 +15,13 @@ turns an already-typed primitive into instructions. This module never imports ll
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
-
 from fusevm.jit.abi import SlotKind, TrapCode
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
     from fusevm.jit.lower.builder import IRBackend
 
 INT = SlotKind.INT
@@ -48,7 +49,8 @@ class Refuse(Exception):
     """A unit cannot be compiled; the message says why (the op is added by the driver)."""
 
 
-Def = tuple[Any, ...]
+if TYPE_CHECKING:
+    Def = tuple[Any, ...]
 
 
 class Val:

@@ -20,9 +20,12 @@ through folded constants.
 from __future__ import annotations
 
 import math
-from typing import Final
 
 from fusevm.jit.lower.cx import Cx, Val
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 #: The NaN the interpreter returns for a domain error (`math.nan`, a quiet positive NaN).
 INTERP_NAN: Final = math.nan

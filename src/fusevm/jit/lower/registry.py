@@ -12,16 +12,18 @@ is all the liveness analysis needs to know about an op.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Final
-
 from fusevm.instr import Decoded
-from fusevm.jit.extension import extension_rule
-from fusevm.jit.lower.rule import Rule, RuleFn, wrap_extension
+from fusevm.jit.lower.rule import Rule, wrap_extension
 from fusevm.ops import Op
 
-__all__ = ["Rule", "RuleFn", "core_rule", "load_rules", "lowers", "rule_for", "rules",
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Final
+
+    from fusevm.jit.lower.rule import RuleFn
+
+__all__ = ["Rule", "core_rule", "load_rules", "lowers", "rule_for", "rules",
            "wrap_extension"]
 
 _RULES: dict[str, Rule] = {}
@@ -51,7 +53,7 @@ def load_rules() -> None:
     global _loaded
     if not _loaded:
         for name in _RULE_MODULES:
-            importlib.import_module(f"fusevm.jit.lower.{name}")
+            __import__(f"fusevm.jit.lower.{name}")
         _loaded = True
 
 
@@ -59,6 +61,8 @@ def rule_for(d: Decoded) -> Rule | None:
     """The rule lowering this decoded instruction, or None."""
     load_rules()
     if d.ext is not None:
+        # (the extension machinery loads with the first extension op a tier looks at)
+        from fusevm.jit.extension import extension_rule
         return extension_rule(d)
     return _RULES.get(d.spec.name)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
 from fusevm.records import dataclass
 
-RuleFn = Callable[[Cx, Decoded], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+if TYPE_CHECKING:
+    RuleFn = Callable[[Cx, Decoded], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +28,19 @@ class Rule:
 def wrap_extension(fn: Callable[..., Any], origin: str) -> Rule:
     """A Rule around an extension lowering (SLOT operands conservatively read and written)."""
     return Rule(fn, True, True, origin)
+
+
+#: Bumped whenever the set of extension lowerings changes (`fusevm.jit.extension`), so
+#: analyses and units made before are not reused for chunks with extension ops.
+_generation = 0
+
+
+def generation() -> int:
+    """Changes whenever the set of extension lowerings changes."""
+    return _generation
+
+
+def bump_generation() -> None:
+    """The set of extension lowerings changed (`fusevm.jit.extension` registered one)."""
+    global _generation
+    _generation += 1

@@ -8,14 +8,16 @@ NaN results of Mod and Pow follow the interpreter's bits (see `ieee`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.instr import Decoded
 from fusevm.jit.abi import Helper, TrapCode
 from fusevm.jit.lower.cx import INT, Cx
 from fusevm.jit.lower.ieee import arith_nan, domain_nan, pow_nan
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _wrapping(int_op: str, float_op: str) -> Callable[[Cx, Decoded], None]:

@@ -7,12 +7,14 @@ gives false) and unordered for != (NaN gives true).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import INT, Cx
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _compare(int_pred: str, float_pred: str) -> Callable[[Cx, Decoded], None]:

@@ -8,8 +8,6 @@ TimeInt has no rule: its result would differ between a run and its re-run after 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.instr import Decoded
 from fusevm.jit.abi import Helper, TrapCode
 from fusevm.jit.lower.cx import Cx
@@ -17,6 +15,10 @@ from fusevm.jit.lower.ieee import domain_nan, nan_when
 from fusevm.jit.lower.registry import lowers
 from fusevm.ops import Op
 from fusevm.values import INT_MIN
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _intrinsic(name: str) -> Callable[[Cx, Decoded], None]:

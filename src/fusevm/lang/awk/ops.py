@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,
-                          lowerings_from="fusevm.lang.awk.jit")
+                          lowerings_from="fusevm.lang.awk.jit", deferred=True)
 R: Final = F.MAY_RAISE
 IO: Final = F.IO | F.MAY_RAISE
 

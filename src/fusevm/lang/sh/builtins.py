@@ -28,9 +28,18 @@ from fusevm.shell.redirect import RedirectError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, Final
 
 B = runtime.BUILTINS
+
+#: The regular builtins, by the module that defines them, which loads the first time a
+#: command names one of them (`runtime.find_builtin`): `sh -c :` runs without them.
+REGULAR: Final = {
+    "fusevm.lang.sh.commands": ("true", "false", "echo", "printf", "test", "[", "cd", "pwd",
+                                "read", "umask", "wait", "jobs", "kill", "getopts", "type",
+                                "command", "hash", "ulimit", "alias", "unalias"),
+}
+runtime.ON_USE.update((name, module) for module, names in REGULAR.items() for name in names)
 
 
 def builtin(*names: str) -> Callable[[runtime.Builtin], runtime.Builtin]:
@@ -57,6 +66,11 @@ def int_arg(s: ShState, name: str, text: str) -> int:
 
 def quote(v: str) -> str:
     return "'" + v.replace("'", "'\\''") + "'"
+
+
+@builtin(":")
+def _colon(s: ShState, vm: Any, argv: list[str]) -> int:
+    return 0
 
 
 @builtin("exit")

@@ -8,7 +8,7 @@ import os
 import time
 
 from fusevm.lang.sh import runtime, words
-from fusevm.lang.sh.builtins import B, builtin, out, quote
+from fusevm.lang.sh.builtins import builtin, out, quote
 from fusevm.lang.sh.errors import ShError
 from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_name, write
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@builtin(":", "true")
+@builtin("true")
 def _true(s: ShState, vm: Any, argv: list[str]) -> int:
     return 0
 
@@ -573,7 +573,7 @@ def _describe(s: ShState, name: str) -> tuple[str, str] | None:
         return "builtin", f"{name} is a special shell builtin"
     if name in s.functions:
         return "function", f"{name} is a shell function"
-    if name in B:
+    if runtime.find_builtin(name) is not None:
         return "builtin", f"{name} is a shell builtin"
     r = process.resolve(name, s.vars.get("PATH"))
     if r.path is not None:
@@ -632,7 +632,7 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
         return status
     name = args[0]
     redirs = s.take_pending()
-    fn = B.get(name)
+    fn = runtime.find_builtin(name)
     if fn is not None:
         s.pending = redirs
         try:

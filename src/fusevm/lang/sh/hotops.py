@@ -281,7 +281,9 @@ def run_test(s: ShState, vm: Any, name: str, args: list[str], flags: int, nxt: i
     opts = s.opts
     if opts["x"] or opts["n"] or name in s.functions or s.pending or s.prefix:
         return run_argv(s, vm, [name, *args], flags & ERREXIT, nxt)
-    status = runtime.BUILTINS[name](s, vm, [name, *args])  # the builtin itself, in place
+    test = runtime.find_builtin(name)
+    assert test is not None  # (`test` and `[` are regular builtins, always defined)
+    status = test(s, vm, [name, *args])  # the builtin itself, in place
     return _tested(s, vm, status, flags, nxt)
 
 

@@ -8,7 +8,8 @@ is read, as in dash, so a syntax error late in a script does not stop the comman
 it. Errors go to stderr as `sh: LINE: message`; a syntax error exits 2.
 
 This is the top of the frontend: importing it registers the op handlers (`ops`) and the
-builtins (`builtins`, `commands`) that `runtime` runs.
+builtins that `runtime` runs (`builtins`; the regular ones load with the first command
+that names one).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-import fusevm.lang.sh.builtins  # noqa: F401  - registers the special builtins
-import fusevm.lang.sh.commands  # noqa: F401  - registers the regular builtins
+import fusevm.lang.sh.builtins  # noqa: F401  - registers the builtins
 import fusevm.lang.sh.ops  # noqa: F401  - attaches the sh op handlers
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShExit

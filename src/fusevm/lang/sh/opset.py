@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100)
+SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100, deferred=True)
 R: Final = F.MAY_RAISE
 IO: Final = F.IO | F.MAY_RAISE | F.SPAWN
 

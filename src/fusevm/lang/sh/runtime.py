@@ -43,8 +43,22 @@ if TYPE_CHECKING:
 SPECIAL: Final = frozenset(
     ": . break continue eval exec exit export readonly return set shift times trap unset"
     .split())
-#: filled by fusevm.lang.sh.builtins
+#: filled by fusevm.lang.sh.builtins and the modules it names in `ON_USE`
 BUILTINS: dict[str, Builtin] = {}
+#: The builtins registered by a module that loads the first time a command names one of
+#: them (`find_builtin`): name -> module (filled by fusevm.lang.sh.builtins).
+ON_USE: dict[str, str] = {}
+
+
+def find_builtin(name: str) -> Builtin | None:
+    """The builtin called `name` (its module loaded if it has not been yet), or None."""
+    found = BUILTINS.get(name)
+    if found is None:
+        module = ON_USE.get(name)
+        if module is not None:
+            __import__(module)  # (not importlib.import_module: its package costs start-up)
+            found = BUILTINS.get(name)
+    return found
 MAX_DEPTH: Final = 1000
 
 _pool: dict[int, list[VM]] = {}
@@ -271,7 +285,7 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
             fn = state.functions.get(name)
             if fn is not None:
                 return call_function(state, vm, name, fn, argv[1:], redirs)
-            builtin = BUILTINS.get(name)
+            builtin = find_builtin(name)
             if builtin is not None:
                 return _run_builtin(state, vm, builtin, argv, redirs, special=False)
         return run_external(state, argv, redirs, direct_exec)

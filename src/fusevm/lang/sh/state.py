@@ -9,7 +9,6 @@ environments.
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from fusevm.lang.sh.errors import ShError
@@ -17,7 +16,7 @@ from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
 from fusevm.shell import csignal as signal
 from fusevm.shell import process
-from fusevm.shell.redirect import RedirectError, document_fd, open_target
+from fusevm.shell.redirect import RedirectError, document_fd, dup_above, is_open, open_target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -230,7 +229,7 @@ def wait_child(pid: int) -> int:
 
 def _save(fd: int) -> int | None:
     try:
-        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        return dup_above(fd, 10)
     except OSError:
         return None
 
@@ -245,14 +244,6 @@ def restore(saved: list[tuple[int, int | None]]) -> None:
         else:
             os.dup2(copy, fd)
             os.close(copy)
-
-
-def fd_open(fd: int) -> bool:
-    try:
-        fcntl.fcntl(fd, fcntl.F_GETFD)
-        return True
-    except OSError:
-        return False
 
 
 def _apply_one(r: Pending, noclobber: bool) -> None:
@@ -272,7 +263,7 @@ def _apply_one(r: Pending, noclobber: bool) -> None:
         src_fd = int(r.target)
         if src_fd == r.fd:
             return  # `3>&3` is a no-op even when 3 is closed (dash, bash)
-        if not fd_open(src_fd):
+        if not is_open(src_fd):
             raise RedirectError(f"{src_fd}: Bad file descriptor")
         if src_fd != r.fd:
             os.dup2(src_fd, r.fd)
