@@ -184,6 +184,24 @@ def _is_slot(node: ast.Subscript) -> bool:
     return isinstance(node.value, ast.Name) and node.value.id == "slots"
 
 
+# -- Ops as core ops (for `growth` and `direct`) -------------------------------------------
+
+def _core(instr: Instr, ip: int) -> list[Instr] | None:
+    """Op `ip` as core ops (a fused op's `fuses` sequence), or None for an extension op."""
+    op = instr[0]
+    spec = op.spec
+    if spec.has(F.EXTENDED):
+        return None
+    if not spec.has(F.FUSED):
+        return [instr]
+    from fusevm.peephole.pattern import BY_OP, expand
+    return expand(BY_OP[op], instr[1:], ip, ip + 1)
+
+
+#: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
+_OPAQUE: Final = object()
+
+
 # -- The loop ---------------------------------------------------------------------------
 
 #: Each op's effect on the values followed, worked out once per op (not per instruction):
@@ -448,8 +466,9 @@ def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
 
 
 #: This module's reading of ops and exit tests, for the other analyses of counted loops
-#: (`growth`): an op as core ops, what a core op does, a body's Int path, the stand-in for
-#: an extension op's values, and the bound each ordering test keeps its counter on.
+#: (`growth`, `direct`): an op as core ops, what a core op does, a body's Int path, the
+#: stand-in for an extension op's values, and the bound each ordering test keeps its
+#: counter on. (The count itself reads each op's template: `_template`.)
 core_ops = _core
 op_kind = _kind
 int_path = _int_path
