@@ -113,7 +113,9 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
     # a temporary) needs no bound there, nor does it feed the others' growth.
     live = {y for coefs, _ in forms.values() for y in coefs}
     forms = {k: f for k, f in forms.items() if k in live}
-    if counted.slot not in forms:
+    if counted.slot not in forms or set(forms) == {counted.slot}:
+        # (A loop whose only growing slot is its counter: the exit test bounds that one
+        # already, `ranges`, and a guard would only cost.)
         return None
     reads = frozenset(live - set(forms))
     bound = (INT_MAX - offset) // max(spread, 1)
