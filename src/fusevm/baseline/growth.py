@@ -77,6 +77,14 @@ class Growth:
         """Every slot the guard bounds (and the loop's code may assume bounded)."""
         return frozenset(self.forms) | self.reads
 
+    @property
+    def counter_only(self) -> bool:
+        """Whether the counter is the only slot that grows: the guard then saves at most
+        the checks of its steps that the exit test's interval does not settle (a fused
+        step-and-test op's), worth it for a loop entered once, not for one entered again
+        and again (an inner loop, a function's)."""
+        return set(self.forms) == {self.counted.slot}
+
 
 def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | None:
     """The growth of the counted loop at `header` (operand stack `depth` there), or None
@@ -113,9 +121,7 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
     # a temporary) needs no bound there, nor does it feed the others' growth.
     live = {y for coefs, _ in forms.values() for y in coefs}
     forms = {k: f for k, f in forms.items() if k in live}
-    if counted.slot not in forms or set(forms) == {counted.slot}:
-        # (A loop whose only growing slot is its counter: the exit test bounds that one
-        # already, `ranges`, and a guard would only cost.)
+    if counted.slot not in forms:
         return None
     reads = frozenset(live - set(forms))
     bound = (INT_MAX - offset) // max(spread, 1)
@@ -124,14 +130,18 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
 
 def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[int, Growth]:
     """The loops of `region` (at its hot points, wholly inside it, with an empty operand
-    stack at the header) whose growth a guard can bound, by header."""
+    stack at the header) whose growth a guard can bound and pays to, by header."""
     facts = loop_facts(chunk)
     inside = frozenset(region.ops)
     out: dict[int, Growth] = {}
     for h in sorted(region.hot):
         if h in facts.back_edges and not depth[h]:
             found = growth(chunk, facts, h, 0)
-            if found is not None and found.body <= inside:
+            if found is None or not found.body <= inside:
+                continue
+            inner = any(g != h and h in tripcount.loop_body(chunk, facts, g)
+                        for g in facts.back_edges)
+            if not (found.counter_only and inner):
                 out[h] = found
     return out
 
