@@ -315,7 +315,8 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
     def size(k: int) -> str:
         if k in known:
             return str(max(abs(known[k][0]), abs(known[k][1])))
-        return f"abs({name(k)})"
+        x = name(k)
+        return f"({x} if {x} >= 0 else -{x})"  # (`abs` is a call: this is not)
 
     c = g.counted
     x = name(c.slot)
@@ -329,14 +330,15 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
     left = f"{gap} + 1" if per == 1 else f"-(-({gap}) // {per}) + 1"
     n = f"{tag}n"
     parts = [f"type({name(k)}) is int" for k in sorted(g.slots) if k not in ints]
-    parts.append(f"({n} := max({left}, 1))")  # (the header's entries left, this one too)
+    # The header's entries left, this one too (written without `max`, a call).
+    parts.append(f"({n} := {left} if {gap} > 0 else 1)")
     if g.order is None:
         spread = max(sum(coefs.values()) for coefs, _ in g.forms.values())
         constant = max(const for _, const in g.forms.values())
         fixed = [int(t) for t in map(size, g.slots) if t.isdigit()]
         sizes = sorted({t for t in map(size, g.slots) if not t.isdigit()})
         sizes += [str(max(fixed))] if fixed else []
-        start = sizes[0] if len(sizes) == 1 else f"max({', '.join(sizes)})"
+        start = sizes[0] if len(sizes) == 1 else _max(sizes)
         if spread <= 1:
             parts.append(f"{start} + {n} * {constant} <= {g.bound}")
         else:
@@ -354,7 +356,15 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
         if coefs.get(k):
             parts.append(f"({own} := {size(k)} + {n} * ({step})) <= {g.bound}")
         else:
-            parts.append(f"({own} := max({size(k)}, {step})) <= {g.bound}")
+            parts.append(f"({own} := {_max([size(k), f'({step})'])}) <= {g.bound}")
         bounds[k] = own
     parts.extend(f"{size(k)} <= {g.bound}" for k in sorted(g.reads))
     return " and ".join(parts)
+
+
+def _max(terms: list[str]) -> str:
+    """The largest of `terms` (Python expressions): a conditional for two (`max` is a call)."""
+    if len(terms) == 2:
+        a, b = terms
+        return f"({a} if {a} > {b} else {b})"
+    return f"max({', '.join(terms)})"
