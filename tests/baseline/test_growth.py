@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusevm import VM, VMError
+from fusevm import VM, BudgetExceeded, Interrupted, VMError
 from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler, direct, growth
 from fusevm.baseline.regions import plan
@@ -252,3 +252,78 @@ def test_random_linear_root_loops_agree(statements: list[Any], args: tuple[int, 
     ref = root_run(text, values, False, strict)
     assert root_run(text, values, True, strict) == ref
 
+
+
+#: sum(n): s, i = 0, 0; n times s += i, i += 1; s. A function whose loop is versioned.
+SUM = """
+    LoadInt 1
+    LoadInt {n}
+    Call sum 1
+    Add
+    Jump end
+.sub sum
+    SetSlot 2
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+loop:
+    GetSlot 2
+    LoadInt 0
+    NumLe
+    JumpIfTrue done
+    GetSlot 0
+    GetSlot 1
+    Add
+    SetSlot 0
+    GetSlot 1
+    Inc
+    SetSlot 1
+    GetSlot 2
+    Dec
+    SetSlot 2
+    Jump loop
+done:
+    GetSlot 0
+    ReturnValue
+end:
+"""
+
+
+def test_an_interrupt_in_a_versioned_loop_resumes_exactly() -> None:
+    n = 3_000_000
+    chunk = assemble(SUM.format(n=n), source="sum.fasm")
+    cp = plan(chunk)
+    (region,) = [r for r in cp.regions if r.entry == chunk.sub_entries[0][1]]
+    assert direct.versioned_loop(chunk, cp, region) is not None
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    before = calls.STATS.as_dict()
+    with pytest.raises(Interrupted):
+        vm.run(timeout=0.05)  # left at the loop's header, every slot written back
+    after = calls.STATS.as_dict()
+    assert after["direct_unwinds"] == before["direct_unwinds"] + 1
+    assert after["versioned_fallbacks"] == before["versioned_fallbacks"]
+    assert len(vm.frames) == 2 and vm.stack == [1]
+    assert vm.run() == 1 + n * (n - 1) // 2
+
+
+def test_a_budget_stops_a_versioned_loop_where_the_interpreter_does() -> None:
+    chunk = assemble(SUM.format(n=500), source="sum.fasm")
+    outcomes = []
+    for baseline in (False, True):
+        vm = VM(chunk, baseline=baseline)
+        if baseline:
+            vm._tiers.region_threshold = 1
+            vm.run()  # compiled and warm
+            vm.reset()
+        stops = []
+        while True:
+            try:
+                result = vm.run(max_steps=613)
+                break
+            except BudgetExceeded as e:
+                stops.append((e.ip, len(vm.frames), list(vm.slots), list(vm.stack)))
+        outcomes.append((result, stops))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 1 + 500 * 499 // 2

@@ -482,7 +482,9 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     if any(h in facts.succs[src] and src != h - 1 and src not in body for src in inside):
         return None
     found = growth.growth(chunk, facts, h, an.depth[h] or 0)
-    return None if found is None else (h, found, tuple(reversed(bound)))
+    if found is None or found.counter_only:  # (a function's loop is entered per call)
+        return None
+    return h, found, tuple(reversed(bound))
 
 
 def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[str, Any]]:

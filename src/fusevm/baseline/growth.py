@@ -77,6 +77,14 @@ class Growth:
         """Every slot the guard bounds (and the loop's code may assume bounded)."""
         return frozenset(self.forms) | self.reads
 
+    @property
+    def counter_only(self) -> bool:
+        """Whether the counter is the only slot that grows: the guard then saves at most
+        the checks of its steps that the exit test's interval does not settle (a fused
+        step-and-test op's), worth it for a loop entered once, not for one entered again
+        and again (an inner loop, a function's)."""
+        return set(self.forms) == {self.counted.slot}
+
 
 def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | None:
     """The growth of the counted loop at `header` (operand stack `depth` there), or None
@@ -122,14 +130,18 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
 
 def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[int, Growth]:
     """The loops of `region` (at its hot points, wholly inside it, with an empty operand
-    stack at the header) whose growth a guard can bound, by header."""
+    stack at the header) whose growth a guard can bound and pays to, by header."""
     facts = loop_facts(chunk)
     inside = frozenset(region.ops)
     out: dict[int, Growth] = {}
     for h in sorted(region.hot):
         if h in facts.back_edges and not depth[h]:
             found = growth(chunk, facts, h, 0)
-            if found is not None and found.body <= inside:
+            if found is None or not found.body <= inside:
+                continue
+            inner = any(g != h and h in tripcount.loop_body(chunk, facts, g)
+                        for g in facts.back_edges)
+            if not (found.counter_only and inner):
                 out[h] = found
     return out
 
@@ -303,7 +315,8 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
     def size(k: int) -> str:
         if k in known:
             return str(max(abs(known[k][0]), abs(known[k][1])))
-        return f"abs({name(k)})"
+        x = name(k)
+        return f"({x} if {x} >= 0 else -{x})"  # (`abs` is a call: this is not)
 
     c = g.counted
     x = name(c.slot)
@@ -317,14 +330,15 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
     left = f"{gap} + 1" if per == 1 else f"-(-({gap}) // {per}) + 1"
     n = f"{tag}n"
     parts = [f"type({name(k)}) is int" for k in sorted(g.slots) if k not in ints]
-    parts.append(f"({n} := max({left}, 1))")  # (the header's entries left, this one too)
+    # The header's entries left, this one too (written without `max`, a call).
+    parts.append(f"({n} := {left} if {gap} > 0 else 1)")
     if g.order is None:
         spread = max(sum(coefs.values()) for coefs, _ in g.forms.values())
         constant = max(const for _, const in g.forms.values())
         fixed = [int(t) for t in map(size, g.slots) if t.isdigit()]
         sizes = sorted({t for t in map(size, g.slots) if not t.isdigit()})
         sizes += [str(max(fixed))] if fixed else []
-        start = sizes[0] if len(sizes) == 1 else f"max({', '.join(sizes)})"
+        start = sizes[0] if len(sizes) == 1 else _max(sizes)
         if spread <= 1:
             parts.append(f"{start} + {n} * {constant} <= {g.bound}")
         else:
@@ -342,7 +356,15 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
         if coefs.get(k):
             parts.append(f"({own} := {size(k)} + {n} * ({step})) <= {g.bound}")
         else:
-            parts.append(f"({own} := max({size(k)}, {step})) <= {g.bound}")
+            parts.append(f"({own} := {_max([size(k), f'({step})'])}) <= {g.bound}")
         bounds[k] = own
     parts.extend(f"{size(k)} <= {g.bound}" for k in sorted(g.reads))
     return " and ".join(parts)
+
+
+def _max(terms: list[str]) -> str:
+    """The largest of `terms` (Python expressions): a conditional for two (`max` is a call)."""
+    if len(terms) == 2:
+        a, b = terms
+        return f"({a} if {a} > {b} else {b})"
+    return f"max({', '.join(terms)})"
