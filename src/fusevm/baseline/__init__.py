@@ -85,10 +85,10 @@ class BaselineHook:
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM)."""
-        # Nothing is compiled before the compiler is first loaded (a VM's set-up does not
-        # load it: a short run never needs it), nor in a chunk object not marked.
-        if COMPILED in vm.chunk.derived and _compiler is not None \
-                and _compiler.compiled_at(vm.chunk, h):
+        # Nothing is compiled in a chunk object the compiler has not marked (then it is
+        # loaded; a VM's set-up does not load it: a short run never needs it).
+        if COMPILED in vm.chunk.derived and (_compiler or _load_compiler()).compiled_at(
+                vm.chunk, h):
             return 1
         return self.region_threshold
 
