@@ -472,8 +472,7 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
                 return None
             if kind[0] == "set" and instr[1 + kind[1]] in params:
                 return None
-            if kind[0] not in ("get", "set", "const", "copy", "step", "rel") and \
-                    growth.sum_sign(instr[0]) is None:
+            if kind[0] not in ("get", "set", "const", "copy", "step", "sum", "rel"):
                 return None
         ip += 1
     h = ip

@@ -28,12 +28,8 @@ per iteration.
 
 from __future__ import annotations
 
-import ast
-
 from fusevm.chunk import Chunk
-from fusevm.interp.bodies import BODIES
 from fusevm.loops import LoopFacts, loop_facts
-from fusevm.ops import Op
 from fusevm.records import dataclass
 from fusevm.values import INT_MAX
 
@@ -201,32 +197,6 @@ def _sum(a: Form, b: Form) -> Form:
     return coefs, a[1] + b[1]
 
 
-#: Per op: +1 for the sum of its two inputs, -1 for their difference (the Int path of its
-#: body: `exact = a + b` and its 64-bit check), None for any other op.
-_sums: dict[Op, int | None] = {}
-
-
-def sum_sign(op: Op) -> int | None:
-    if op in _sums:
-        return _sums[op]
-    found = None
-    b = BODIES.get(op)
-    if b is not None and len(b.inputs) == 2 and len(b.outputs) == 1:
-        path = tripcount.int_path(b.tree.body)
-        first = path[0] if len(path) == 2 else None
-        if (isinstance(first, ast.Assign) and isinstance(first.value, ast.BinOp)
-                and isinstance(first.value.op, (ast.Add, ast.Sub))
-                and isinstance(first.value.left, ast.Name)
-                and isinstance(first.value.right, ast.Name)
-                and (first.value.left.id, first.value.right.id) == b.inputs
-                and isinstance(path[1], ast.Assign)
-                and isinstance(path[1].targets[0], ast.Name)
-                and path[1].targets[0].id == b.outputs[0]):
-            found = 1 if isinstance(first.value.op, ast.Add) else -1
-    _sums[op] = found
-    return found
-
-
 State = tuple[list["Form"], dict[int, "Form"]]
 
 
@@ -270,16 +240,13 @@ def _walk(chunk: Chunk, facts: LoopFacts, body: frozenset[int],
             elif name == "step":
                 a = stack.pop() if stack else None
                 stack.append(None if a is None else (a[0], a[1] + abs(detail)))
+            elif name == "sum" and len(stack) >= 2:
+                b, a = stack.pop(), stack.pop()
+                stack.append(_sum(a, b))
             else:
-                sign = sum_sign(op)
                 spec = op.spec
-                pops = spec.effect.pops(spec, instr[1:])
-                if sign is not None and len(stack) >= 2:
-                    b, a = stack.pop(), stack.pop()
-                    stack.append(_sum(a, b))
-                else:
-                    del stack[max(len(stack) - pops, 0):]
-                    stack.extend([None] * spec.effect.pushes(spec, instr[1:]))
+                del stack[max(len(stack) - spec.effect.pops(spec, instr[1:]), 0):]
+                stack.extend([None] * spec.effect.pushes(spec, instr[1:]))
             top = stack[-1] if stack else None
             if top is not None:  # (a value this op computed, or one it left)
                 spread = max(spread, sum(top[0].values()))

@@ -106,9 +106,10 @@ _BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
 
 # -- What the ops do, read from their bodies -------------------------------------------
 
-#: ("get" | "set" | "const" | "copy" | "step" | "rel" | "branch" | "other", detail) per
-#: op (for "get", "set" and "const" the detail is the index of the operand it uses), or
-#: None for an op this cannot follow.
+#: ("get" | "set" | "const" | "copy" | "step" | "sum" | "rel" | "branch" | "other", detail)
+#: per op (for "get", "set" and "const" the detail is the index of the operand it uses, for
+#: "sum" +1 or -1: the sum or difference of its two inputs), or None for an op this
+#: cannot follow.
 _kinds: dict[Op, tuple[str, Any] | None] = {}
 
 
@@ -147,6 +148,9 @@ def _read(b: Body) -> tuple[str, Any] | None:
                  for truth in (True, False)}
         return ("branch", taken[True]) if taken[True] != taken[False] else None
     path = _int_path(stmts)
+    sign = _sum_sign(b, path)
+    if sign is not None:
+        return "sum", sign
     if len(path) != 1 or not isinstance(path[0], ast.Assign) or len(path[0].targets) != 1:
         return None
     target, value = path[0].targets[0], path[0].value
@@ -174,6 +178,23 @@ def _read(b: Body) -> tuple[str, Any] | None:
             and b.inputs == (value.left.id, value.comparators[0].id)):
         return "rel", ORDER[type(value.ops[0])]
     return None
+
+
+def _sum_sign(b: Body, path: list[ast.stmt]) -> int | None:
+    """+1 for a body whose Int path is the sum of its two inputs (`exact = a + b`, then
+    its 64-bit check into the output), -1 for their difference, else None."""
+    if len(b.inputs) != 2 or len(b.outputs) != 1 or len(path) != 2:
+        return None
+    first, second = path
+    if not (isinstance(first, ast.Assign) and isinstance(first.value, ast.BinOp)
+            and isinstance(first.value.op, (ast.Add, ast.Sub))
+            and isinstance(first.value.left, ast.Name)
+            and isinstance(first.value.right, ast.Name)
+            and (first.value.left.id, first.value.right.id) == b.inputs
+            and isinstance(second, ast.Assign) and isinstance(second.targets[0], ast.Name)
+            and second.targets[0].id == b.outputs[0]):
+        return None
+    return 1 if isinstance(first.value.op, ast.Add) else -1
 
 
 def _slot_index(b: Body) -> int:
@@ -371,6 +392,15 @@ def _run(effects: dict[int, _Op], ips: list[int]) -> tuple[list[Sym], dict[int, 
             elif name == "step":
                 a = stack.pop() if stack else None
                 stack.append(("lin", a[1], a[2] + detail) if a and a[0] == "lin" else None)
+            elif name == "sum":  # a counter plus or minus a constant is a counter too
+                b = stack.pop() if stack else None
+                a = stack.pop() if stack else None
+                if a and b and a[0] == "lin" and b[0] == "k":
+                    stack.append(("lin", a[1], a[2] + detail * b[1]))
+                elif a and b and a[0] == "k" and b[0] == "lin" and detail > 0:
+                    stack.append(("lin", b[1], b[2] + a[1]))
+                else:
+                    stack.append(None)
             elif name == "rel":
                 b = stack.pop() if stack else None
                 a = stack.pop() if stack else None
