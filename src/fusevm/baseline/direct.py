@@ -461,7 +461,8 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
         return None  # (an argument not kept in a slot of its own: no restart from it)
     inside = frozenset(region.ops)
     while ip not in facts.back_edges:
-        if ip not in inside or facts.succs[ip] != (ip + 1,) or ip in facts.entries:
+        if ip not in inside or facts.succs[ip] != (ip + 1,) or \
+                ip in facts.entries and ip != region.entry:
             return None
         core = tripcount.core_ops(chunk.ops[ip], ip)
         if core is None:
