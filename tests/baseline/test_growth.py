@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from fusevm import VM, BudgetExceeded, Interrupted, VMError
 from fusevm.asm import assemble
-from fusevm.baseline import calls, compiler, direct, growth
+from fusevm.baseline import calls, compiler, direct, growth, tripcount
 from fusevm.baseline.regions import plan
 from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
@@ -327,3 +327,69 @@ def test_a_budget_stops_a_versioned_loop_where_the_interpreter_does() -> None:
         outcomes.append((result, stops))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 1 + 500 * 499 // 2
+
+
+def test_a_loop_entered_past_its_header_is_not_versioned() -> None:
+    # The jump into the loop's body would bypass the guard at its header.
+    text = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 1
+    SetSlot 1
+    GetSlot 1
+    JumpIfTrue mid
+top:
+    GetSlot 0
+    LoadInt 10
+    NumLt
+    JumpIfFalse done
+mid:
+    GetSlot 0
+    GetSlot 1
+    Add
+    SetSlot 1
+    GetSlot 0
+    Inc
+    SetSlot 0
+    Jump top
+done:
+    GetSlot 1
+"""
+    chunk = assemble(text)
+    facts = loop_facts(chunk)
+    (h,) = facts.back_edges
+    assert growth.growth(chunk, facts, h, 0) is None
+    assert root_run(text, (), False, False) == root_run(text, (), True, False)
+
+
+def test_a_loop_its_region_enters_past_the_header_is_not_versioned() -> None:
+    # The slots come from the host; the first ops jump into the loop's body, so the
+    # loop's ops are reached without passing its header (and its guard).
+    text = """
+    GetSlot 1
+    JumpIfTrue mid
+top:
+    GetSlot 0
+    LoadInt 10
+    NumLt
+    JumpIfFalse done
+mid:
+    GetSlot 1
+    GetSlot 0
+    Add
+    SetSlot 1
+    GetSlot 0
+    Inc
+    SetSlot 0
+    Jump top
+done:
+    GetSlot 1
+"""
+    chunk = assemble(text)
+    facts = loop_facts(chunk)
+    (h,) = facts.back_edges
+    assert tripcount.counted(chunk, facts, h) is not None  # counted, but not versioned
+    assert growth.growth(chunk, facts, h, 0) is None
+    for slots in ((0, INT_MAX - 3), (0, 5), (9, -2)):
+        for strict in (False, True):
+            assert root_run(text, slots, False, strict) == root_run(text, slots, True, strict)

@@ -91,6 +91,8 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
     body = tripcount.loop_body(chunk, facts, header)
     if any(g != header and g in body for g in facts.back_edges):
         return None
+    if not _dominates(facts, header, body):
+        return None
     found = _walk(chunk, facts, body, header)
     if found is None:
         return None
@@ -124,6 +126,24 @@ def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | 
     return Growth(header, counted, body, forms, reads, spread, offset, bound, _order(forms))
 
 
+def _dominates(facts: LoopFacts, header: int, body: frozenset[int]) -> bool:
+    """Whether the loop is entered at its header alone (where the guard is): from no
+    entry of the chunk (its start, a function entry, a block start) does a path reach an
+    op of `body` without passing `header`."""
+    starts = [0, *facts.entries]
+    seen: set[int] = set()
+    work = [ip for ip in starts if ip != header]
+    while work:
+        ip = work.pop()
+        if ip in seen or ip >= len(facts.succs):
+            continue
+        if ip in body:
+            return False
+        seen.add(ip)
+        work.extend(t for t in facts.succs[ip] if t != header)
+    return True
+
+
 def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[int, Growth]:
     """The loops of `region` (at its hot points, wholly inside it, with an empty operand
     stack at the header) whose growth a guard can bound and pays to, by header."""
@@ -133,7 +153,8 @@ def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[
     for h in sorted(region.hot):
         if h in facts.back_edges and not depth[h]:
             found = growth(chunk, facts, h, 0)
-            if found is None or not found.body <= inside:
+            if found is None or not found.body <= inside or \
+                    any(e != h and e in found.body for e in region.entries):
                 continue
             inner = any(g != h and h in tripcount.loop_body(chunk, facts, g)
                         for g in facts.back_edges)
