@@ -20,11 +20,10 @@ from fusevm.jit import llvmlite_available
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
-#: The JIT modules a run that never gets hot may load: the hook the VM holds, its
-#: configuration, and the cache of compiled front-end chunks.
-#: The JIT modules a short command may load: the tier hook and the disk cache's read and
+#: The JIT modules a short command may load: the pending tier hook (`jit/hook.py`: the
+#: policy loads with the first decision), its configuration, and the disk cache's read and
 #: write paths (a cold run writes its compiled chunk), never the tiers or llvmlite.
-HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.policy", "fusevm.jit.cache",
+HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.hook", "fusevm.jit.cache",
              "fusevm.jit.cache.frontend", "fusevm.jit.cache.store", "fusevm.jit.cache.files"}
 
 
@@ -210,6 +209,19 @@ def test_a_hot_awk_loop_still_loads_the_tiers_and_runs_natively(tmp_path: Path) 
         modules, out = loaded_after(code, tmp_path, "awk", program)
         assert out.split() == ["39999800000", "True"]
         assert {"fusevm.jit.plan", "fusevm.lang.awk.jit"} <= set(modules)
+
+
+def test_the_tier_policy_loads_with_the_first_decision(tmp_path: Path) -> None:
+    # Hot points entered fewer times than the lowest threshold (the baseline tier's) are
+    # counted by the pending hook alone; a loop entered more often asks the hook, which
+    # then loads the policy.
+    code = ("from fusevm.cli import main\nimport sys\nassert main(ARGV) == 0\n"
+            "print('fusevm.jit.policy' in sys.modules)")
+    _, out = loaded_after(code, tmp_path, "awk", "BEGIN { s = 0; print s }")
+    assert out.split() == ["0", "False"]
+    loop = "BEGIN { for (i = 0; i < 100; i++) s += i; print s }"
+    _, out = loaded_after(code, tmp_path, "awk", loop)
+    assert out.split() == ["4950", "True"]
 
 
 @pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
