@@ -33,6 +33,9 @@ RUNTIME: Final = "fusevm.jit.runtime"
 #: (`VM.native_points` of its JIT VMs): kept with the chunk, so no weak table (whose
 #: module costs every start-up) and no content hash of the chunk.
 NATIVE_POINTS: Final = "jit.native_points"
+#: What makes the real hook, named as data as `fusevm.interp.tiers` names the providers:
+#: the policy imports this module (a lower layer), not the other way round.
+DECIDER: Final = "fusevm.jit.policy:decide"
 #: A hot point's threshold when no tier is left to ask (the JIT cannot run and the VM has
 #: no baseline tier): never reached.
 _NEVER: Final = 1 << 62
@@ -103,8 +106,9 @@ class PendingHook:
         cannot run (made once, on first need)."""
         real = self._real
         if real is _UNDECIDED:
-            from fusevm.jit.policy import decide
-            real = self._real = decide(self, self._stopped)
+            module, _, function = DECIDER.partition(":")
+            __import__(module)  # (the importlib package costs start-up time)
+            real = self._real = getattr(sys.modules[module], function)(self, self._stopped)
         return real
 
     @property

@@ -10,7 +10,7 @@ compound commands); the rest are `sh` extension ops (see `opset`).
 from __future__ import annotations
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
-from fusevm.lang.sh import arithcode, ast, words
+from fusevm.lang.sh import ast, words
 from fusevm.lang.sh.lexer import _assignment
 from fusevm.lang.sh.opset import (
     A_PARAM,
@@ -514,6 +514,8 @@ class Compiler:
         parse (which is reported when it runs). Text that is static but for plain
         parameters (`arithcode.template`) goes to ShArith (with `flags`) when a
         parameter's value is not a plain decimal number."""
+        # (the arithmetic compiler and parser load with a script's first `$(( ))`)
+        from fusevm.lang.sh import arithcode
         b = self.b
         text = _static_text(part.expr)
         if text is not None:
