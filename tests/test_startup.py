@@ -323,14 +323,15 @@ def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
 
 
 
-def test_sh_loads_arithmetic_and_test_with_the_first_script_using_them(
+def test_sh_loads_arithmetic_test_and_redirections_with_the_first_script_using_them(
         tmp_path: Path) -> None:
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
-    lazy = {"fusevm.lang.sh.arith", "fusevm.lang.sh.arithcode", "fusevm.lang.sh.testcmd"}
+    lazy = {"fusevm.lang.sh.arith", "fusevm.lang.sh.arithcode", "fusevm.lang.sh.testcmd",
+            "fusevm.shell.redirect"}
     modules, _ = loaded_after(code, tmp_path, "sh", "-c", ":")
     assert not lazy & set(modules), lazy & set(modules)
-    modules, out = loaded_after(code, tmp_path, "sh", "-c",
-                                "i=3; echo $((i + 1)) $(($i * 2)); [ 1 -lt 2 ] && echo y")
+    script = "i=3; echo $((i + 1)) $(($i * 2)) 2>/dev/null; [ 1 -lt 2 ] && echo y"
+    modules, out = loaded_after(code, tmp_path, "sh", "-c", script)
     assert out.split() == ["4", "6", "y"] and lazy <= set(modules)
 
 
