@@ -137,6 +137,7 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
         modules, _ = loaded_after(code, tmp_path, *argv)
         assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
         assert not COSTLY & set(modules), COSTLY & set(modules)
+        assert "fusevm.commands" not in modules  # (the built-in commands and their parser)
 
 
 #: Standard modules none of the short commands loads (with awk's compiled program from
