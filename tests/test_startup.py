@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from fusevm import Op
+from fusevm.interp.handlers.bodies import section_slug as slug
 from fusevm.jit import llvmlite_available
 
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -104,9 +106,15 @@ def test_the_core_builds_and_runs_a_program_on_builtin_modules_only(
     assert not CORE_FREE & set(modules), sorted(CORE_FREE & set(modules))
     assert not jit_modules(modules)
     assert not [m for m in modules if m.startswith("fusevm.shell")]  # no shell op, no shell
-    # Only the handler modules of the ops used load (the generated ones and I/O here).
+    # Only the handler modules of the ops used load: the generated steps of their sections
+    # (the fusion pass may make fused ops of them), the index naming those, and I/O's.
+    from fusevm.ops import SECTIONS
+    used = {getattr(Op, line.split()[0]) for line in program.split("\n")
+            if not line.endswith(":")}
+    sections = {slug(s) for s, ops in SECTIONS.items() if used & set(ops)} | {"fused"}
     handlers = {m.rpartition(".")[2] for m in modules if m.startswith("fusevm.interp.handlers.")}
-    assert handlers == {"generated", "io"}, handlers
+    assert {"generated", "generated_constants", "io"} <= handlers, handlers
+    assert handlers <= {"generated", "io"} | {f"generated_{s}" for s in sections}, handlers
 
 
 def test_an_error_still_names_its_op_and_frames(tmp_path: Path) -> None:
