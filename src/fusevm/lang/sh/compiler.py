@@ -33,12 +33,21 @@ from fusevm.lang.sh.opset import (
     TRIM_CODES,
 )
 from fusevm.ops import Op
-from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
 
-_REDIR_KINDS = {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
-                ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.ops.shell_codes import Redir
+
 _GLOB = frozenset("*?[")
+
+
+def _redir_kinds() -> dict[str, Redir]:
+    """The code of each redirection operator (the shell codes' module loads with a
+    script's first redirection)."""
+    from fusevm.ops.shell_codes import Redir
+    return {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
+            ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}
 
 
 @dataclass
@@ -259,7 +268,7 @@ class Compiler:
             self.word_string(body, heredoc=True)
             b.emit(SH["ShHereDoc"], fd)
             return
-        kind = _REDIR_KINDS[r.op]
+        kind = _redir_kinds()[r.op]
         fd = r.fd if r.fd is not None else kind.default_fd
         self.word_string(r.target)
         b.emit(Op.Redirect, fd, kind)

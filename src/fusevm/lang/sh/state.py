@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from fusevm.lang.sh.errors import ShError
-from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
@@ -248,6 +247,7 @@ def restore(saved: list[tuple[int, int | None]]) -> None:
 
 def _apply_one(r: Pending, noclobber: bool) -> None:
     # (the redirection machinery loads with the first redirection a script makes)
+    from fusevm.ops.shell_codes import Redir
     from fusevm.shell.redirect import document_fd, is_open, open_target
     kind = r.kind
     if kind == DOC:
