@@ -84,11 +84,14 @@ def factory_source(b: Body) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _env_imports() -> list[str]:
-    """Import lines binding the names of ENV: modules by name, values from fusevm.values."""
+def _env_imports(names: set[str]) -> list[str]:
+    """Import lines binding these names of ENV: modules by name, values from fusevm.values
+    (a section's module imports what its bodies read, no more)."""
     lines = []
     plain = []
     for name, value in sorted(ENV.items()):
+        if name not in names:
+            continue
         if isinstance(value, types.ModuleType):
             package, _, module = value.__name__.rpartition(".")
             lines.append(f"from {package} import {module} as {name}")
@@ -96,7 +99,8 @@ def _env_imports() -> list[str]:
             plain.append(name)
         else:
             raise ValueError(f"ENV[{name!r}] is neither a module nor a name of fusevm.values")
-    lines.append(f"from fusevm.values import {', '.join(plain)}")
+    if plain:
+        lines.append(f"from fusevm.values import {', '.join(plain)}")
     return lines
 
 
@@ -108,7 +112,7 @@ def _section_source(section: str, bodies: list[Body]) -> str:
            "by `fusevm.interp.handlers.bodies`; importing this module registers them.",
            '"""', "# mypy: ignore-errors", "# ruff: noqa", "",
            "from fusevm.interp.registry import handler", "from fusevm.ops import Op",
-           *_env_imports(), "", "",
+           *_env_imports({name for b in bodies for name in b.env}), "", "",
            "def _register(op, factory):",
            '    factory.__doc__ = f"{op.name}, generated from its body in '
            'fusevm.interp.bodies."',

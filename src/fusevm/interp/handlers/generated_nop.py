@@ -9,8 +9,6 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 
 from fusevm.interp.registry import handler
 from fusevm.ops import Op
-from fusevm.interp import semantics as sem
-from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
 
 
 def _register(op, factory):
