@@ -120,8 +120,8 @@ def test_demo_runs_every_bundled_example(capsys: pytest.CaptureFixture[str]) -> 
     ["run", "--ext", "a.b:C", "p.fasm", "--ext=d:E"]])
 def test_a_run_command_line_read_without_argparse_reads_as_argparse_does(
         argv: list[str]) -> None:
-    from fusevm.cli import _quick_run_args, build_parser
-    quick = _quick_run_args(argv)
+    from fusevm.commands import build_parser, quick_run_args
+    quick = quick_run_args(argv)
     assert quick is not None
     assert vars(quick) == vars(build_parser(frontends=False).parse_args(argv))
 
@@ -130,5 +130,5 @@ def test_a_run_command_line_read_without_argparse_reads_as_argparse_does(
                                   ["run", "-h"], ["run", "--", "-p"], ["run", "--ext"],
                                   ["dis", "p"], ["-x", "run", "p"]])
 def test_other_command_lines_are_left_to_argparse(argv: list[str]) -> None:
-    from fusevm.cli import _quick_run_args
-    assert _quick_run_args(argv) is None
+    from fusevm.commands import quick_run_args
+    assert quick_run_args(argv) is None

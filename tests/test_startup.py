@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from fusevm import Op
+from fusevm.interp.handlers.bodies import section_slug as slug
 from fusevm.jit import llvmlite_available
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
-#: The JIT modules a run that never gets hot may load: the hook the VM holds, its
-#: configuration, and the cache of compiled front-end chunks.
-#: The JIT modules a short command may load: the tier hook and the disk cache's read and
+#: The JIT modules a short command may load: the pending tier hook (`jit/hook.py`: the
+#: policy loads with the first decision), its configuration, and the disk cache's read and
 #: write paths (a cold run writes its compiled chunk), never the tiers or llvmlite.
-HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.policy", "fusevm.jit.cache",
+HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.hook", "fusevm.jit.cache",
              "fusevm.jit.cache.frontend", "fusevm.jit.cache.store", "fusevm.jit.cache.files"}
 
 
@@ -105,9 +106,15 @@ def test_the_core_builds_and_runs_a_program_on_builtin_modules_only(
     assert not CORE_FREE & set(modules), sorted(CORE_FREE & set(modules))
     assert not jit_modules(modules)
     assert not [m for m in modules if m.startswith("fusevm.shell")]  # no shell op, no shell
-    # Only the handler modules of the ops used load (the generated ones and I/O here).
+    # Only the handler modules of the ops used load: the generated steps of their sections
+    # (the fusion pass may make fused ops of them), the index naming those, and I/O's.
+    from fusevm.ops import SECTIONS
+    used = {getattr(Op, line.split()[0]) for line in program.split("\n")
+            if not line.endswith(":")}
+    sections = {slug(s) for s, ops in SECTIONS.items() if used & set(ops)} | {"fused"}
     handlers = {m.rpartition(".")[2] for m in modules if m.startswith("fusevm.interp.handlers.")}
-    assert handlers == {"generated", "io"}, handlers
+    assert {"generated", "generated_constants", "io"} <= handlers, handlers
+    assert handlers <= {"generated", "io"} | {f"generated_{s}" for s in sections}, handlers
 
 
 def test_an_error_still_names_its_op_and_frames(tmp_path: Path) -> None:
@@ -138,6 +145,7 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
         modules, _ = loaded_after(code, tmp_path, *argv)
         assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
         assert not COSTLY & set(modules), COSTLY & set(modules)
+        assert "fusevm.commands" not in modules  # (the built-in commands and their parser)
 
 
 #: Standard modules none of the short commands loads (with awk's compiled program from
@@ -210,6 +218,19 @@ def test_a_hot_awk_loop_still_loads_the_tiers_and_runs_natively(tmp_path: Path) 
         modules, out = loaded_after(code, tmp_path, "awk", program)
         assert out.split() == ["39999800000", "True"]
         assert {"fusevm.jit.plan", "fusevm.lang.awk.jit"} <= set(modules)
+
+
+def test_the_tier_policy_loads_with_the_first_decision(tmp_path: Path) -> None:
+    # Hot points entered fewer times than the lowest threshold (the baseline tier's) are
+    # counted by the pending hook alone; a loop entered more often asks the hook, which
+    # then loads the policy.
+    code = ("from fusevm.cli import main\nimport sys\nassert main(ARGV) == 0\n"
+            "print('fusevm.jit.policy' in sys.modules)")
+    _, out = loaded_after(code, tmp_path, "awk", "BEGIN { s = 0; print s }")
+    assert out.split() == ["0", "False"]
+    loop = "BEGIN { for (i = 0; i < 100; i++) s += i; print s }"
+    _, out = loaded_after(code, tmp_path, "awk", loop)
+    assert out.split() == ["4950", "True"]
 
 
 @pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")
@@ -309,6 +330,18 @@ def test_run_reads_its_command_line_without_argparse(tmp_path: Path) -> None:
     assert out.strip() == "5"
     assert not {"argparse", "shutil", "gettext", "locale"} & set(modules)
 
+
+
+def test_sh_loads_arithmetic_test_and_redirections_with_the_first_script_using_them(
+        tmp_path: Path) -> None:
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    lazy = {"fusevm.lang.sh.arith", "fusevm.lang.sh.arithcode", "fusevm.lang.sh.testcmd",
+            "fusevm.shell.redirect", "fusevm.ops.shell_codes"}
+    modules, _ = loaded_after(code, tmp_path, "sh", "-c", ":")
+    assert not lazy & set(modules), lazy & set(modules)
+    script = "i=3; echo $((i + 1)) $(($i * 2)) 2>/dev/null; [ 1 -lt 2 ] && echo y"
+    modules, out = loaded_after(code, tmp_path, "sh", "-c", script)
+    assert out.split() == ["4", "6", "y"] and lazy <= set(modules)
 
 
 def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> None:

@@ -12,188 +12,45 @@ from __future__ import annotations
 import os
 import sys
 
-from fusevm import __version__
 from fusevm.entry import exit_process, pause_collector, program_starts
-from fusevm.errors import AsmError, Interrupted, OutputClosed, VMError
+from fusevm.errors import Interrupted, OutputClosed, VMError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable, Sequence
-    from pathlib import Path
     from typing import Any
 
-    from fusevm.chunk import Chunk
-    from fusevm.ops.extension import ExtensionSet
+    # (what `__getattr__` gives, as the type checker should see it)
+    from fusevm.commands import RUN_FLAGS as RUN_FLAGS
+    from fusevm.commands import build_parser as build_parser
+    from fusevm.commands import load_chunk as load_chunk
+    from fusevm.plugins import COMMANDS as COMMANDS
+
 
 # Only what every command needs is imported here: `fusevm awk` and `fusevm sh` start with
-# this module, and each command imports the rest of fusevm it uses.
+# this module, and each command imports the rest of fusevm it uses (the built-in commands
+# and their parser are `fusevm.commands`).
+
+#: Names this module gives from `fusevm.commands` and `fusevm.plugins` on first use.
+_ELSEWHERE: dict[str, tuple[str, str]] = {
+    "load_chunk": ("fusevm.commands", "load_chunk"),
+    "build_parser": ("fusevm.commands", "build_parser"),
+    "RUN_FLAGS": ("fusevm.commands", "RUN_FLAGS"),
+    "COMMANDS": ("fusevm.plugins", "COMMANDS"),
+}
 
 
-def load_chunk(path: str, *, fuse: bool = True,
-               extensions: Sequence[ExtensionSet] = ()) -> Chunk:
-    """Read a `.fasm` text file or a serialized chunk (told apart by the magic bytes).
-
-    With fuse=True the fusion pass runs; with fuse=False any fused op already in the
-    program is expanded to its unfused sequence, so the chunk really runs unfused.
-    `extensions` are the sets whose mnemonics the text may use.
-    """
-    from fusevm.chunk import Chunk
-    from fusevm.peephole.fuse import fuse as run_fusion
-    from fusevm.peephole.fuse import unfuse
-    from fusevm.serialize import MAGIC
-    with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(MAGIC):
-        chunk = Chunk.from_bytes(data)
-    else:
-        from fusevm.asm import assemble
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise VMError(f"{path} is neither assembler text (UTF-8) nor a serialized "
-                          "chunk", source=path) from e
-        chunk = assemble(text, source=path, extensions=extensions)
-    return run_fusion(chunk) if fuse else unfuse(chunk)
+def __getattr__(name: str) -> object:
+    found = _ELSEWHERE.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = found
+    __import__(module)  # (not importlib.import_module: the importlib package costs start-up)
+    value = getattr(sys.modules[module], attribute)
+    globals()[name] = value
+    return value
 
 
-def _program(args: argparse.Namespace) -> tuple[Chunk, list[ExtensionSet]]:
-    """The chunk of `run`, `asm`, `dis` and `jit-dump`, and the extension sets it needs.
-
-    The sets named with --ext come first. fusevm's own sets load only when the program
-    uses an op that neither the core table nor those sets declare, and the installed ones
-    (found through package metadata, a scan that costs more than starting Python) only
-    when fusevm's own lack it too. Each set appears once.
-    """
-    from fusevm.plugins import builtin_extensions, installed_extensions, load_extensions
-    sets = load_extensions(args.ext or [])
-    more: list[Callable[[], list[ExtensionSet]]] = [builtin_extensions, installed_extensions]
-    while True:
-        try:
-            chunk = load_chunk(args.file, fuse=not args.no_fuse, extensions=sets)
-        except AsmError as e:
-            if e.unknown_op is None or not more:
-                raise
-        else:
-            if not more or _ext_ids(chunk) <= {i for s in sets for i in s.by_id}:
-                return chunk, sets
-        for ext in more.pop(0)():
-            if all(ext.name != s.name for s in sets):
-                sets.append(ext)
-
-
-def _ext_ids(chunk: Chunk) -> set[int]:
-    """The extension op ids a chunk (its sub-chunks included) uses."""
-    from fusevm.ops import EXTENDED_OPS
-    ids = {ins[1] for ins in chunk.ops if ins[0] in EXTENDED_OPS}
-    for sub in chunk.sub_chunks:
-        ids |= _ext_ids(sub)
-    return ids
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from fusevm.interp.signals import sigint_interrupts
-    from fusevm.interp.vm import VM
-    from fusevm.values import format_value
-    chunk, extensions = _program(args)
-    with VM(chunk, strict_int=args.strict_int, extensions=extensions) as vm:
-        if args.jit or args.jit_log:
-            if args.jit_log:
-                from fusevm.jit import set_log
-                set_log(lambda msg: print(f"jit: {msg}", file=sys.stderr))
-            vm.enable_tracing_jit()
-        program_starts()
-        with sigint_interrupts(vm):
-            result = vm.run()
-    sys.stdout.flush()
-    if args.result and result is not None:
-        print(format_value(result))
-    return 0
-
-
-def _cmd_asm(args: argparse.Namespace) -> int:
-    chunk, _ = _program(args)
-    from pathlib import Path
-    out = Path(args.output) if args.output else Path(args.file).with_suffix(".fvmc")
-    out.write_bytes(chunk.to_bytes())
-    print(f"{out}: {len(chunk.ops)} ops, {len(chunk.constants)} constants, "
-          f"digest {chunk.digest()}")
-    return 0
-
-
-def _cmd_dis(args: argparse.Namespace) -> int:
-    from fusevm.disasm import disassemble
-    if args.awk is not None:
-        args.lang, args.file = "awk", args.awk
-    if args.sh is not None:
-        args.lang, args.file = "sh", args.sh
-    if args.lang is not None:
-        from fusevm.plugins import find_compiler
-        if args.file is None:
-            raise SystemExit(f"fusevm dis: --lang {args.lang} needs the PROGRAM text")
-        chunk = find_compiler(args.lang)(args.file, fuse=not args.no_fuse)
-    elif args.file is None:
-        raise SystemExit("fusevm dis: give a FILE, or --lang NAME PROGRAM")
-    else:
-        chunk, _ = _program(args)
-    print(disassemble(chunk))
-    return 0
-
-
-def _examples() -> list[Path]:
-    from pathlib import Path
-    return sorted((Path(__file__).parent / "examples").glob("*.fasm"))
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    import io
-    import time
-    from pathlib import Path
-
-    from fusevm.interp.vm import VM
-    files = [Path(f) for f in args.files] or _examples()
-    print(f"fusevm {__version__}: running {len(files)} example program(s)\n")
-    for path in files:
-        chunk = load_chunk(str(path))
-        unfused = load_chunk(str(path), fuse=False)
-        timings = []
-        output = ""
-        for c in (chunk, unfused):
-            out = io.StringIO()
-            start = time.perf_counter()
-            VM(c, stdout=out).run()
-            timings.append(time.perf_counter() - start)
-            output = output or out.getvalue()
-        lines = output.splitlines()
-        if len(lines) > 8:
-            lines = lines[:4] + [f"... ({len(lines) - 7} lines more)"] + lines[-3:]
-        print(f"== {path.name}: {len(chunk.ops)} ops fused, {len(unfused.ops)} unfused")
-        print("\n".join("    " + line for line in lines))
-        print(f"   time: {timings[0] * 1e3:.2f} ms fused, {timings[1] * 1e3:.2f} ms unfused\n")
-    return 0
-
-
-def _cmd_bench(rest: list[str]) -> int:
-    from fusevm.bench.harness import main as bench_main
-    return int(bench_main(rest))
-
-
-def _cmd_jit_dump(args: argparse.Namespace) -> int:
-    from fusevm.jit import dump
-    chunk, extensions = _program(args)
-    if args.run:
-        import io
-
-        from fusevm.interp.vm import VM
-        # Traces exist once a run has made loops hot: run it (output discarded) first.
-        vm = VM(chunk, stdout=io.StringIO(), extensions=extensions)
-        vm.enable_tracing_jit()
-        try:
-            vm.run()
-        except VMError as e:
-            print(f"; the run stopped: {e}")
-    print(dump(chunk))
-    return 0
 
 
 def _cmd_frontend(name: str, rest: list[str]) -> int:
@@ -205,130 +62,6 @@ def _cmd_frontend(name: str, rest: list[str]) -> int:
     return int(frontend(rest))
 
 
-def _add_ext_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ext", action="append", metavar="MODULE:ATTR",
-                        help="load the ExtensionSet MODULE.ATTR (repeatable); installed "
-                             "sets (entry points `fusevm.extensions`) load anyway")
-
-
-def build_parser(*, frontends: bool = True) -> argparse.ArgumentParser:
-    """The parser of the built-in commands; with `frontends`, the installed frontends too
-    (their names come from package metadata: a built-in command does not need them)."""
-    import argparse
-    p = argparse.ArgumentParser(prog="fusevm", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version=f"fusevm {__version__}")
-    p.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    run = sub.add_parser("run", help="run a .fasm file or a serialized chunk")
-    run.add_argument("file")
-    for flags, help_text in RUN_FLAGS:
-        run.add_argument(*flags, action="store_true", help=help_text)
-    run.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
-    _add_ext_option(run)
-
-    asm = sub.add_parser("asm", help="assemble a .fasm file into a serialized chunk")
-    asm.add_argument("file")
-    asm.add_argument("-o", "--output", help="output path (default: FILE with .fvmc)")
-    asm.add_argument("--no-fuse", action="store_true", help="do not run the fusion pass")
-    _add_ext_option(asm)
-
-    dis = sub.add_parser("dis", help="disassemble a chunk (fused unless --no-fuse)")
-    dis.add_argument("file", nargs="?", help="a .fasm or serialized chunk (with --lang: "
-                                              "program text)")
-    dis.add_argument("--no-fuse", action="store_true", help="show the unfused chunk")
-    dis.add_argument("--lang", metavar="NAME",
-                     help="FILE is program text in language NAME, compiled by its installed "
-                          "compiler (entry points `fusevm.compilers`)")
-    dis.add_argument("--awk", metavar="PROGRAM", help="the same as --lang awk PROGRAM")
-    dis.add_argument("--sh", metavar="SCRIPT", help="the same as --lang sh SCRIPT")
-    _add_ext_option(dis)
-
-    demo = sub.add_parser("demo", help="run the bundled example programs")
-    demo.add_argument("files", nargs="*", help="programs to run (default: the bundled ones)")
-
-    sub.add_parser("bench", help="run the benchmark harness (see `fusevm bench --help`)",
-                   add_help=False)
-
-    dump = sub.add_parser("jit-dump", help="print the LLVM IR and tier decision for a chunk")
-    dump.add_argument("file")
-    dump.add_argument("--no-fuse", action="store_true")
-    _add_ext_option(dump)
-    dump.add_argument("--run", action="store_true",
-                      help="run the chunk with every tier first, then show its traces as IR")
-
-    if not frontends:
-        return p
-    from fusevm.plugins import frontend_names
-    for name in frontend_names():
-        if name not in COMMANDS:
-            sub.add_parser(name, help=f"the {name} frontend (see `fusevm {name} --help`)",
-                           add_help=False)
-    return p
-
-
-#: The built-in subcommands; an installed frontend cannot shadow them.
-COMMANDS = ("run", "asm", "dis", "demo", "bench", "jit-dump")
-
-#: `fusevm run`'s switches (each sets the attribute named after its last flag) and their
-#: help: the parser is built from them, and `_quick_run_args` reads them without it.
-RUN_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("--no-fuse",), "run without the fusion pass"),
-    (("--jit",), "enable the JIT tiers"),
-    (("--jit-log",), "print each JIT tier decision to stderr (implies --jit)"),
-    (("--strict-int",), "raise on 64-bit integer overflow instead of wrapping"),
-    (("-r", "--result"), "print the value the program leaves on the stack"),
-)
-
-
-def _quick_run_args(argv: list[str]) -> argparse.Namespace | None:
-    """`fusevm [--traceback] run FILE` with any of `RUN_FLAGS`, `--traceback` and
-    `--ext SPEC`, read without argparse: importing it and the help formatter it makes
-    (which loads shutil, and with it the bz2 and lzma extensions) costs `fusevm run`
-    more than starting Python. None for any other command line, which argparse reads
-    (and reports errors in, gives help for, completes abbreviations of)."""
-    switches = {flag: flags[-1][2:].replace("-", "_") for flags, _ in RUN_FLAGS
-                for flag in flags}
-    values: dict[str, Any] = dict.fromkeys(switches.values(), False)
-    values.update(command="run", file=None, ext=None, traceback=False)
-    words = iter(argv)
-    for word in words:
-        if word == "run":
-            break
-        if word != "--traceback":  # (main reads that one itself; argparse drops it)
-            return None
-    else:
-        return None
-    for word in words:
-        if word in switches:
-            values[switches[word]] = True
-        elif word == "--traceback":
-            values["traceback"] = True
-        elif word == "--ext" or word.startswith("--ext="):
-            spec = word[6:] if word.startswith("--ext=") else next(words, None)
-            if spec is None or spec.startswith("-"):
-                return None
-            values["ext"] = [*(values["ext"] or []), spec]
-        elif word.startswith("-") or values["file"] is not None:
-            return None
-        else:
-            values["file"] = word
-    if values["file"] is None:
-        return None
-    # The attributes argparse would have set (types.SimpleNamespace would load `types`).
-    return _Args(values)  # type: ignore[return-value]
-
-
-class _Args:
-    """A namespace of attributes, like the one argparse returns."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-    def __repr__(self) -> str:
-        return f"_Args({self.__dict__!r})"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in argv
@@ -336,28 +69,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
     command = None if at is None else argv[at]
     rest = [] if at is None else argv[at + 1:]
+    from fusevm.plugins import COMMANDS, is_frontend
+    if command is not None and command not in COMMANDS and is_frontend(command):
+        name = command
+        return _guard(lambda: _cmd_frontend(name, rest), traceback)
+    from fusevm import commands
     if command == "bench":
         program_starts()
-        return _guard(lambda: _cmd_bench(rest), traceback)
-    if command is not None and command not in COMMANDS:
-        from fusevm.plugins import is_frontend
-        if is_frontend(command):
-            name = command
-            return _guard(lambda: _cmd_frontend(name, rest), traceback)
-    args = _quick_run_args(argv) if command == "run" else None
+        return _guard(lambda: commands.cmd_bench(rest), traceback)
+    args = commands.quick_run_args(argv) if command == "run" else None
     if args is not None:
         quick = args
-        return _guard(lambda: _cmd_run(quick), traceback)
-    parser = build_parser(frontends=command not in COMMANDS or "-h" in argv or "--help" in argv)
+        return _guard(lambda: commands.cmd_run(quick), traceback)
+    parser = commands.build_parser(
+        frontends=command not in COMMANDS or "-h" in argv or "--help" in argv)
     args = parser.parse_args(argv)
-    handlers: dict[str, Any] = {"run": _cmd_run, "asm": _cmd_asm, "dis": _cmd_dis,
-                                "demo": _cmd_demo, "jit-dump": _cmd_jit_dump}
     if args.command is None:
         parser.print_help()
         return 2
     if args.command != "run":
         program_starts()  # only `run` and the frontends are start-up-critical
-    return _guard(lambda: handlers[args.command](args), traceback)
+    return _guard(lambda: commands.HANDLERS[args.command](args), traceback)
 
 
 def _guard(fn: Callable[[], Any], traceback: bool) -> int:

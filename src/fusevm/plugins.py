@@ -39,6 +39,10 @@ EXTENSIONS_GROUP: Final = "fusevm.extensions"
 FRONTENDS_GROUP: Final = "fusevm.frontends"
 COMPILERS_GROUP: Final = "fusevm.compilers"
 
+#: The built-in subcommands of `fusevm` (`fusevm.commands`): a frontend cannot take these
+#: names.
+COMMANDS: Final = ("run", "asm", "dis", "demo", "bench", "jit-dump")
+
 #: fusevm's own entries per group, `NAME: "module:attr"` as an entry point's value.
 BUILTIN: Final[dict[str, dict[str, str]]] = {
     FRONTENDS_GROUP: {"awk": "fusevm.lang.awk.main:main", "sh": "fusevm.lang.sh.main:main"},

@@ -10,7 +10,7 @@ from pathlib import Path
 from fusevm.baseline.regions import inline
 from fusevm.instr import decode
 from fusevm.interp.bodies import BODIES
-from fusevm.interp.handlers.bodies import module_source
+from fusevm.interp.handlers.bodies import GENERATED, module_sources
 from fusevm.interp.registry import FACTORIES
 from fusevm.ops import OPS, Op
 from fusevm.tools import gen_handlers
@@ -27,14 +27,32 @@ def test_ops_with_a_body_run_the_generated_step() -> None:
 
 
 def test_the_generated_handlers_are_current() -> None:
-    # `python -m fusevm.tools.gen_handlers` rewrites the file after a body changes.
-    assert gen_handlers.PATH.read_text(encoding="utf-8") == module_source()
+    # `python -m fusevm.tools.gen_handlers` rewrites the files after a body changes.
+    for path, text in gen_handlers.files().items():
+        assert path.read_text(encoding="utf-8") == text, path.name
     assert gen_handlers.main(["--check"]) == 0
+    # and no module of a section that has no body any more is left behind
+    written = {f"{name}.py" for name in module_sources()}
+    assert {p.name for p in HANDLERS.glob(f"{GENERATED}*.py")} == written
+
+
+def test_each_sections_generated_steps_load_with_its_first_op() -> None:
+    import subprocess
+    import sys
+    code = ("import sys\nfrom fusevm import ChunkBuilder, Op, VM\n"
+            "b = ChunkBuilder(); b.emit(Op.LoadInt, 2); b.emit(Op.LoadInt, 3); b.emit(Op.Add)\n"
+            "assert VM(b.build(fuse=False)).run() == 5\n"
+            "print(sorted(m.rpartition('.')[2] for m in sys.modules\n"
+            "             if m.startswith('fusevm.interp.handlers.generated')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert ast.literal_eval(out) == [GENERATED, f"{GENERATED}_arithmetic",
+                                     f"{GENERATED}_constants"]
 
 
 def test_no_handler_module_names_an_op_that_has_a_body() -> None:
     for path in HANDLERS.glob("*.py"):
-        if path.name in ("bodies.py", "generated.py"):
+        if path.name == "bodies.py" or path.name.startswith(GENERATED):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -57,6 +57,7 @@ class Body:
     outputs: tuple[str, ...]
     operands: tuple[str, ...]
     uses: frozenset[str]  # the per-VM names it reads
+    env: frozenset[str]  # the names of ENV it reads
     temps: frozenset[str]  # names it assigns that are neither outputs nor `taken`
     stored: frozenset[str]  # every name it assigns
 
@@ -85,8 +86,8 @@ def _make(op: Op, source: str) -> Body:
     temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})
     check_known(spec, read, set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM
                 | temps | {"taken"} | BODY_BUILTINS)
-    return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM), temps,
-                frozenset(assigned))
+    return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM),
+                frozenset(read & set(ENV)), temps, frozenset(assigned))
 
 
 # -- Constants and the stack ------------------------------------------------------------

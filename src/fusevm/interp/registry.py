@@ -38,8 +38,10 @@ class _Factories(dict[Op, Factory]):
     module."""
 
     def __missing__(self, op: Op) -> Factory:
-        for module in LAZY.get(op, ()):
+        for module in LAZY.get(op, ()):  # until one registers it
             __import__(module)  # (not importlib.import_module: its package costs start-up)
+            if dict.__contains__(self, op):
+                break
         return dict.__getitem__(self, op)
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: `fusevm.baseline`; the native tiers (linear and block; `tracing=True` asks for the trace
 #: tier too) from `fusevm.jit`, whose hook falls back on the one already installed.
 PROVIDERS: Final[dict[str, str]] = {"baseline": "fusevm.baseline:attach",
-                                    "native": "fusevm.jit.policy:attach"}
+                                    "native": "fusevm.jit.hook:attach"}
 
 
 #: When true, a tier that fails while compiling raises (the test suite sets it); otherwise

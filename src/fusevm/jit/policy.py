@@ -1,8 +1,8 @@
 """The one place that orders the tiers: linear, block, trace, then the interpreter.
 
-`attach(vm)` installs a `JitHook` as the VM's tier hook (VM.enable_jit /
-enable_tracing_jit). Two ways in, both leaving at an exact op with the interpreter's state
-(D15):
+A VM's `JitHook` is made by `decide` when the VM's pending hook (`jit/hook.py`, what
+VM.enable_jit / enable_tracing_jit install) first needs a decision. Two ways in, both
+leaving at an exact op with the interpreter's state (D15):
 
 * a whole run: at the start of a run, in the root frame, the first tier in `plan.ORDER`
   that takes the chunk whole runs it (after `block_threshold` runs);
@@ -22,8 +22,8 @@ chunk starts a run that could be compiled. A run that cannot be (the first
 is only noted, and counted when `plan` loads, exactly as it would have been counted then.
 So a short program (`fusevm awk 'BEGIN{...}'`) starts without the JIT's modules.
 
-Without llvmlite, or with FUSEVM_JIT=off, no hook is installed and the VM says so once
-through the log (D13).
+Without llvmlite, or with FUSEVM_JIT=off, `decide` gives the tier below instead (the
+baseline tier's hook, or none) and the VM says so once through the log (D13).
 """
 
 from __future__ import annotations
@@ -31,27 +31,32 @@ from __future__ import annotations
 import sys
 
 from fusevm.jit.config import find_spec, get_config
+from fusevm.jit.hook import (
+    NATIVE_POINTS,
+    PLANNER,
+    RUNTIME,
+    PendingHook,
+    load_companions,
+    load_with_tiers,
+    note_warm_up,
+    uncounted,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
-    from typing import Any, Final
+    from typing import Any
 
     from fusevm.chunk import Chunk
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
     from fusevm.jit.unit import Analysis
 
-#: The module that makes the decisions (imported on first use, see above).
-PLANNER: Final = "fusevm.jit.plan"
-#: Loaded with the planner; while it is not, no run can have been counted by a tier yet.
-_RUNTIME: Final = "fusevm.jit.runtime"
+__all__ = ["NATIVE_POINTS", "PLANNER", "JitHook", "decide", "detach", "jit_usable",
+           "llvmlite_available", "load_companions", "load_with_tiers", "planner"]
 
 _available: bool | None = None
 _planner: ModuleType | None = None
-#: Whole runs not yet counted, by chunk digest: the slots, strict_int and forced tier of
-#: the first run of that content (at most one each, see `JitHook.try_run`).
-_uncounted: dict[str, tuple[list[Any], bool, str | None]] = {}
 
 
 def _find(name: str) -> bool:
@@ -90,30 +95,6 @@ def jit_usable(announce: bool = True) -> bool:
                 runtime.log(message)
         return False
     return True
-
-
-#: Modules that register what the tiers need from a front end (its extension ops' native
-#: lowerings), imported with the planner: see `load_with_tiers`.
-_companions: list[str] = []
-#: The key in `Chunk.derived` of the hot points a native tier runs, one set per chunk
-#: (`VM.native_points` of its JIT VMs): kept with the chunk, so no weak table (whose
-#: module costs every start-up) and no content hash of the chunk.
-_NATIVE_POINTS: Final = "jit.native_points"
-
-
-def load_with_tiers(module: str) -> None:
-    """Import `module` when the tiers load (at once if they have): a front end's native
-    lowerings (`fusevm.lang.awk.jit`) cost nothing to a run that never gets hot."""
-    if PLANNER in sys.modules:
-        __import__(module)
-    elif module not in _companions:
-        _companions.append(module)
-
-
-def load_companions() -> None:
-    """Import the modules `load_with_tiers` named (`plan.py` calls this as it loads)."""
-    for module in _companions:
-        __import__(module)
 
 
 def planner() -> ModuleType:
@@ -186,7 +167,7 @@ class JitHook:
         making VMs for the same chunk would otherwise interpret every VM's first
         `region_threshold` entries; fib(20) made 50 of its calls interpreted per run)."""
         # Nothing is taken before the runtime loads (a process's first hot point).
-        runtime = sys.modules.get(_RUNTIME)
+        runtime = sys.modules.get(RUNTIME)
         taken = runtime.hot_points_taken(vm.chunk, False) if runtime is not None else None
         if taken is not None and h in taken:
             return 1
@@ -217,16 +198,11 @@ class JitHook:
         cfg = get_config()
         if not cfg.enabled:
             return False
-        if _planner is None and _RUNTIME not in sys.modules and cfg.block_threshold > 0:
-            # No tier has counted a run of any chunk in this process, so the first run of
-            # this content is a warm-up whatever the tiers decide: note it instead.
-            digest = vm.chunk.digest()
-            if digest not in _uncounted:
-                _uncounted[digest] = (list(vm.slots), vm.strict_int, self.force)
-                return False
+        if _planner is None and note_warm_up(vm, self.force):
+            return False
         plan = planner()
-        if _uncounted:
-            noted = _uncounted.pop(vm.chunk.digest(), None)
+        if uncounted:
+            noted = uncounted.pop(vm.chunk.digest(), None)
             if noted is not None:
                 plan.warm_up(vm, *noted)
         ran: bool = plan.try_run(self, vm)
@@ -250,28 +226,18 @@ class JitHook:
         return found
 
 
-def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
-    """Install the JIT hook on a VM (nothing happens when the JIT cannot run).
-
-    `force` names the only tier to use (tests and benchmarks); by default ORDER decides.
-    """
-    if force is not None:
-        from fusevm.jit.eligibility import tier_module
-        tier_module(force)
-    if jit_usable():
-        current = vm._tiers
-        fallback = current.fallback if isinstance(current, JitHook) else current
-        vm.set_tier_hook(JitHook(tracing, force, fallback))
-        # Native code of a function entry serves every VM of the chunk: compiled Python
-        # code in a VM that never entered it through the interpreter must not call its
-        # own direct form instead.
-        points: set[int] = vm.chunk.derived.setdefault(_NATIVE_POINTS, set())
-        points |= vm.native_points
-        vm.native_points = points
+def decide(pending: PendingHook, stopped: bool) -> Any:
+    """The hook a VM's `PendingHook` hands its questions to from now on: a `JitHook`, or
+    (the JIT cannot run: said once through the log) the tier below it."""
+    if not jit_usable():
+        return pending.fallback
+    hook = JitHook(pending.tracing, pending.force, pending.fallback)
+    hook._stopped = stopped
+    return hook
 
 
 def detach(vm: VM) -> None:
     """Remove the JIT hook: the tiers below it (the baseline tier) stay."""
     current = vm._tiers
-    if isinstance(current, JitHook):
+    if isinstance(current, (JitHook, PendingHook)):
         vm.set_tier_hook(current.fallback)

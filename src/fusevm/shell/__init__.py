@@ -7,4 +7,12 @@ default host), `host` (those names in one place), `caps` (capabilities), `expand
 pathname expansion), `filetest` (`test -f` and friends), `redirect`, `process`, `subst` and
 `traps` (the host's machinery). The shell ops' codes live in `fusevm.ops.shell_codes`.
 This package imports nothing eagerly and nothing of the VM.
+
+`RedirectError` (what `redirect` raises) is defined here, so that code catching it (the
+`sh` frontend's runtime, builtins and host) does not load the redirection machinery: a
+script with no redirection never needs it.
 """
+
+
+class RedirectError(Exception):
+    """A redirection could not be applied; str(err) is the `target: reason` message."""

@@ -26,6 +26,7 @@ import sys
 from fusevm.errors import CapabilityError
 from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass
+from fusevm.shell import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,10 +64,6 @@ class Redirection:
     fd: int
     kind: int
     target: str
-
-
-class RedirectError(Exception):
-    """A redirection could not be applied; str(err) is the `target: reason` message."""
 
 
 def _reason(exc: OSError) -> str:

@@ -1,7 +1,8 @@
-"""Writes `fusevm/interp/handlers/generated.py` (its only writer): the interpreter steps of
-the ops with a body, from `fusevm.interp.bodies`.
+"""Writes `fusevm/interp/handlers/generated*.py` (their only writer): the interpreter steps
+of the ops with a body, from `fusevm.interp.bodies`, one module per op-table section, and
+their index `generated.py`.
 
-`python -m fusevm.tools.gen_handlers` rewrites the file; `--check` exits 1 when the
+`python -m fusevm.tools.gen_handlers` rewrites the files; `--check` exits 1 when a
 checked-in file differs from what it would write (the test suite runs the same comparison).
 Run it after changing a body, the op table's entry of an op with a body, or the generator
 in `fusevm.interp.handlers.bodies`.
@@ -12,14 +13,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fusevm.interp.handlers.bodies import GENERATED, module_source
+from fusevm.interp.handlers.bodies import module_sources
 from fusevm.tools import write_generated
 
-PATH = Path(__file__).resolve().parents[1] / "interp" / "handlers" / f"{GENERATED}.py"
+#: The directory of the generated modules (the handlers package).
+DIR = Path(__file__).resolve().parents[1] / "interp" / "handlers"
+
+
+def files() -> dict[Path, str]:
+    """The text of each generated file by path."""
+    return {DIR / f"{name}.py": text for name, text in module_sources().items()}
 
 
 def main(argv: list[str]) -> int:
-    return write_generated({PATH: module_source()}, "gen_handlers", argv)
+    return write_generated(files(), "gen_handlers", argv)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """Op handlers, one module per concept; importing one fills the registry with its factories.
 
-`generated` (every op with a body: constants, stack, variables, arithmetic, comparisons,
-jumps, the fused slot ops) loads with the VM. Every other module loads when a chunk first
-uses an op of a section it serves (`registry.FACTORIES` imports it on the first lookup), so a
-chunk of a few core ops never loads the math, container, higher-order or shell machinery.
+Every module loads when a chunk first uses an op of a section it serves
+(`registry.FACTORIES` imports it on the first lookup): the steps generated from the ops'
+bodies, one module per section (`generated.MODULES`: constants, stack, variables,
+arithmetic, comparisons, jumps, the fused slot ops, ...), then the section's hand-written
+handlers, so a chunk of a few core ops loads the steps of those sections only and never
+the math, container, higher-order or shell machinery.
 """
 
 from __future__ import annotations
 
+from fusevm.interp.handlers.generated import MODULES as GENERATED
 from fusevm.interp.registry import FACTORIES, LAZY
 from fusevm.ops import SECTIONS
 
@@ -40,11 +43,12 @@ SECTION_MODULES: Final[dict[str, tuple[str, ...]]] = {
 
 
 def load_all() -> None:
-    """Import the generated handlers and name, for every other op, the modules to import
-    on its first lookup."""
-    __import__(f"{__name__}.generated")
+    """Name, for every op, the modules to import on its first lookup: its section's
+    generated steps first, then its hand-written handlers."""
     for section, ops in SECTIONS.items():
-        modules = tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
+        generated = GENERATED.get(section)
+        modules = ((f"{__name__}.{generated}",) if generated is not None else ()) + \
+            tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
         for op in ops:
             if op not in FACTORIES:
                 LAZY[op] = modules

@@ -11,7 +11,7 @@ import gc
 
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
-from fusevm.jit.policy import load_with_tiers
+from fusevm.jit.hook import load_with_tiers
 from fusevm.lang.awk.compiler import compile_ast
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.parser import parse

@@ -149,7 +149,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
     # The native lowerings of awk's numeric ops load with the tiers, when a loop gets hot
     # (a chunk from the compile cache has not imported them with the compiler).
-    from fusevm.jit.policy import load_with_tiers
+    from fusevm.jit.hook import load_with_tiers
     load_with_tiers("fusevm.lang.awk.jit")
 
     def system(command: str) -> int:

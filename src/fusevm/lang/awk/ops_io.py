@@ -98,7 +98,7 @@ def _print_to(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 def _write(streams: Streams, mode: str, dest: str, text: str) -> None:
     out = streams.output(mode, dest)
-    if out is streams.out:
+    if streams.is_stdout(out):
         out.write(text)  # a closed stdout ends the run quietly (see main)
         return
     try:

@@ -82,7 +82,10 @@ class Streams:
                  system: Callable[[str], int]) -> None:
         self.state = state
         self.stdin_bin = stdin
-        self.out = text_writer(stdout)
+        self.stdout_bin = stdout
+        # Made with the first output to stdout: the latin-1 codec's module (six classes)
+        # loads with it, which a program that prints nothing does not pay.
+        self._out: io.TextIOWrapper | None = None
         self._stdin_text: io.TextIOWrapper | None = None
         self._stdin_reader: RecordReader | None = None
         self._stderr: io.TextIOWrapper | None = None
@@ -95,6 +98,18 @@ class Streams:
         self.inputs: dict[str, _Stream] = {}
         #: Set by the ops layer: assigns a command-line `var=value` operand.
         self.assign: Callable[[str, Any], None] = lambda name, value: None
+
+    @property
+    def out(self) -> io.TextIOWrapper:
+        """The text writer of standard output (made on first use)."""
+        out = self._out
+        if out is None:
+            out = self._out = text_writer(self.stdout_bin)
+        return out
+
+    def is_stdout(self, stream: io.TextIOWrapper) -> bool:
+        """Whether `stream` is the writer of standard output."""
+        return stream is self._out
 
     # -- main input ----------------------------------------------------------------
 
@@ -277,10 +292,11 @@ class Streams:
 
     def flush_all(self) -> None:
         """fflush(): every output stream, stdout first."""
-        try:
-            self.out.flush()
-        except BrokenPipeError:
-            pass
+        if self._out is not None:
+            try:
+                self._out.flush()
+            except BrokenPipeError:
+                pass
         if self._stderr is not None:
             self._stderr.flush()
         for name, s in self.outputs.items():
@@ -295,7 +311,8 @@ class Streams:
             self.flush_all()
             return 0
         if name in ("/dev/stdout", "-"):
-            self.out.flush()
+            if self._out is not None:
+                self._out.flush()
             return 0
         s = self.outputs.get(name)
         if s is None:
@@ -353,7 +370,7 @@ class Streams:
 
     def detach_quietly(self) -> None:
         """After a broken pipe: drop buffered output, let go of the caller's streams."""
-        for w in (self.out, self._stderr, self._stdin_text):
+        for w in (self._out, self._stderr, self._stdin_text):
             if w is None:
                 continue
             try:
@@ -363,7 +380,7 @@ class Streams:
 
     def detach(self) -> None:
         """Flush the wrappers and let go of the caller's byte streams without closing."""
-        for w in (self.out, self._stderr, self._stdin_text):
+        for w in (self._out, self._stderr, self._stdin_text):
             if w is None:
                 continue
             try:

@@ -21,9 +21,8 @@ from fusevm.lang.sh.state import (
     signal_name,
     write,
 )
+from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
-from fusevm.shell import process
-from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

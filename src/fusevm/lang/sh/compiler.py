@@ -10,7 +10,7 @@ compound commands); the rest are `sh` extension ops (see `opset`).
 from __future__ import annotations
 
 from fusevm.chunk import Chunk, ChunkBuilder, Label
-from fusevm.lang.sh import arithcode, ast, words
+from fusevm.lang.sh import ast, words
 from fusevm.lang.sh.lexer import _assignment
 from fusevm.lang.sh.opset import (
     A_PARAM,
@@ -33,12 +33,21 @@ from fusevm.lang.sh.opset import (
     TRIM_CODES,
 )
 from fusevm.ops import Op
-from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
 
-_REDIR_KINDS = {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
-                ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.ops.shell_codes import Redir
+
 _GLOB = frozenset("*?[")
+
+
+def _redir_kinds() -> dict[str, Redir]:
+    """The code of each redirection operator (the shell codes' module loads with a
+    script's first redirection)."""
+    from fusevm.ops.shell_codes import Redir
+    return {">": Redir.WRITE, ">>": Redir.APPEND, "<": Redir.READ, "<>": Redir.READ_WRITE,
+            ">|": Redir.CLOBBER, "<&": Redir.DUP_READ, ">&": Redir.DUP_WRITE}
 
 
 @dataclass
@@ -259,7 +268,7 @@ class Compiler:
             self.word_string(body, heredoc=True)
             b.emit(SH["ShHereDoc"], fd)
             return
-        kind = _REDIR_KINDS[r.op]
+        kind = _redir_kinds()[r.op]
         fd = r.fd if r.fd is not None else kind.default_fd
         self.word_string(r.target)
         b.emit(Op.Redirect, fd, kind)
@@ -514,6 +523,8 @@ class Compiler:
         parse (which is reported when it runs). Text that is static but for plain
         parameters (`arithcode.template`) goes to ShArith (with `flags`) when a
         parameter's value is not a plain decimal number."""
+        # (the arithmetic compiler and parser load with a script's first `$(( ))`)
+        from fusevm.lang.sh import arithcode
         b = self.b
         text = _static_text(part.expr)
         if text is not None:

@@ -15,8 +15,8 @@ import os
 
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
+from fusevm.shell import RedirectError
 from fusevm.shell.hostbase import ShellHostBase
-from fusevm.shell.redirect import RedirectError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fusevm.interp import shapes
 from fusevm.interp.extapi import Step
-from fusevm.lang.sh import arith, runtime, words
+from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump
 from fusevm.lang.sh.opset import (
     A_PARAM,
@@ -34,7 +34,6 @@ from fusevm.lang.sh.opset import (
     TEST_NAME,
 )
 from fusevm.lang.sh.state import WATCHED, ShState, restore, write
-from fusevm.lang.sh.testcmd import COMPARE
 from fusevm.values import INT_MAX, INT_MIN
 
 TYPE_CHECKING = False
@@ -345,6 +344,8 @@ def _compare_step(vm: Any, a: str, b: str, op_code: int, flags: int, line: int, 
     a_param, b_param = flags & A_PARAM, flags & B_PARAM
     a_split = a_param and not flags & A_QUOTED
     b_split = b_param and not flags & B_QUOTED
+    # (`test`'s module loads with the first comparison a script makes: `sh -c :` has none)
+    from fusevm.lang.sh.testcmd import COMPARE
     cmp = COMPARE.get(op)  # None for = and !=
     equal = op == "="
     split = a_split or b_split
@@ -489,6 +490,7 @@ def _save_status(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArith")
 def _arith(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     quoted, = operands
     s = st(vm)
     stack = vm.stack
@@ -512,6 +514,7 @@ def _reader(s: ShState, name: str) -> Callable[[str | None], int]:
     found no number for it in `s.numbers`) a $(( )) operand. A decimal constant without
     sign, blanks or leading zero, short of 64 bits, is converted here and remembered there
     (int(v) is then exactly what `value_of` and `test` make of it)."""
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     opts = s.opts
     value_of = arith.value_of
     numbers = s.numbers
@@ -599,11 +602,13 @@ def _arith_put(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArithBin")
 def _arith_bin(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     return shapes.binary(vm, ip, arith.BINARY[ARITH_BINARY[operands[0]]])
 
 
 @SH.bind("ShArithK")
 def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     op = ARITH_BINARY[operands[0]]
     k: int = vm.chunk.constants[operands[1]]
     stack = vm.stack
@@ -625,6 +630,7 @@ def _arith_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArithVarK")
 def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     op = ARITH_BINARY[operands[0]]
     s = st(vm)
     name: str = vm.chunk.constants[operands[1]]
@@ -663,6 +669,7 @@ def _arith_var_k(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 @SH.bind("ShArithUn")
 def _arith_un(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
+    from fusevm.lang.sh import arith  # (with the first arithmetic op)
     op = ARITH_UNARY[operands[0]]
     stack = vm.stack
     unary = arith.unary

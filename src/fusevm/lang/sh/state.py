@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 
 from fusevm.lang.sh.errors import ShError
-from fusevm.ops.shell_codes import Redir
 from fusevm.records import dataclass, field
+from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
-from fusevm.shell import process
-from fusevm.shell.redirect import RedirectError, document_fd, dup_above, is_open, open_target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -228,6 +226,7 @@ def wait_child(pid: int) -> int:
 
 
 def _save(fd: int) -> int | None:
+    from fusevm.shell.redirect import dup_above  # (with the first redirection)
     try:
         return dup_above(fd, 10)
     except OSError:
@@ -247,6 +246,9 @@ def restore(saved: list[tuple[int, int | None]]) -> None:
 
 
 def _apply_one(r: Pending, noclobber: bool) -> None:
+    # (the redirection machinery loads with the first redirection a script makes)
+    from fusevm.ops.shell_codes import Redir
+    from fusevm.shell.redirect import document_fd, is_open, open_target
     kind = r.kind
     if kind == DOC:
         src = document_fd(r.target)
