@@ -10,11 +10,12 @@ Code written for the loop under the assumption that its slots stay within `bound
 no sum it computes leaves 64 bits, and the checks fold away) is then correct whenever the
 guard at its entry (`guard_source`) finds that assumption holds for every iteration to
 come; loop versioning, as optimising compilers do it. Where the guard fails, the code
-without the assumption runs (`direct`).
+without the assumption runs (`loopcode`, `direct`). A loop qualifies when it holds no
+other loop and is entered at its header alone (the header dominates its body).
 
 What each op does is read from its one definition (`fusevm.interp.bodies`, the Int path
-of its body) through `tripcount`'s reading of ops, with the sum and difference of two
-inputs read here. Each value is bounded by a linear form in the magnitudes of the slots'
+of its body) through `tripcount`'s reading of ops (a "sum" is the sum or difference of
+two inputs). Each value is bounded by a linear form in the magnitudes of the slots'
 values at the loop header: |v| <= sum(coef * |slot|) + const. Anything else (a product,
 a call's result, a value of another type) is unknown, and a slot that may be written
 with an unknown value is no longer bounded, nor is any slot computed from it.
@@ -163,7 +164,7 @@ def region_loops(chunk: Chunk, region: Region, depth: list[int | None]) -> dict[
     return out
 
 
-#: The exit tests whose count of iterations `remaining_source` can write.
+#: The exit tests whose count of iterations `guard_source` can write.
 _ORDERED = frozenset(rel for rel, _, _ in tripcount.BOUNDS)
 
 
