@@ -91,3 +91,20 @@ def agree(a: Outcome, b: Outcome, *fields: str) -> None:
             assert _same_values(x, y), (name, x, y)
         else:
             assert x == y, (name, x, y)
+
+
+def budget_stops(chunk: Any, baseline: bool, steps: int) -> tuple[Any, list[tuple[Any, ...]]]:
+    """Run `chunk` to its end `steps` instructions at a time (the baseline tier compiled
+    and warm first): its result and, at each stop, the ip, frames, slots and stack."""
+    from fusevm import BudgetExceeded
+    vm = VM(chunk, baseline=baseline)
+    if baseline:
+        vm._tiers.region_threshold = 1
+        vm.run()
+        vm.reset()
+    stops = []
+    while True:
+        try:
+            return vm.run(max_steps=steps), stops
+        except BudgetExceeded as e:
+            stops.append((e.ip, len(vm.frames), list(vm.slots), list(vm.stack)))

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from fusevm import VM, BudgetExceeded, Interrupted, VMError
+from fusevm import VM, Interrupted, VMError
 from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
 from fusevm.values import Undef, same_value
+
+from baseline_kit import budget_stops
 
 
 def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
@@ -285,21 +287,7 @@ end:
 
 def test_a_budget_counts_as_the_interpreter_does() -> None:
     chunk = assemble(FIB.format(n=15), source="fib.fasm")
-    outcomes = []
-    for baseline in (False, True):
-        vm = VM(chunk, baseline=baseline)
-        if baseline:
-            vm._tiers.region_threshold = 1
-            vm.run()  # compiled and warm
-            vm.reset()
-        stops = []
-        while True:
-            try:
-                result = vm.run(max_steps=997)
-                break
-            except BudgetExceeded as e:
-                stops.append((e.ip, len(vm.frames), len(vm.stack)))
-        outcomes.append((result, stops))
+    outcomes = [budget_stops(chunk, baseline, 997) for baseline in (False, True)]
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 610
 
