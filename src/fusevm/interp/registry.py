@@ -61,6 +61,14 @@ def handler(*ops: Op) -> Callable[[Factory], Factory]:
     return register
 
 
+def generated_handler(op: Op, factory: Factory) -> None:
+    """Register a factory generated from `op`'s body (`fusevm.interp.handlers.bodies`),
+    marked so (`from_body`) and documented as such."""
+    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
+    factory.from_body = True  # type: ignore[attr-defined]
+    handler(op)(factory)
+
+
 def check_complete() -> None:
     """Every core op has exactly one handler, registered or to be loaded with its module
     (the registry's exhaustiveness check)."""

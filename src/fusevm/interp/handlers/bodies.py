@@ -111,17 +111,13 @@ def _section_source(section: str, bodies: list[Body]) -> str:
            f"The interpreter's step factories of the {section} ops with a body, written out",
            "by `fusevm.interp.handlers.bodies`; importing this module registers them.",
            '"""', "# mypy: ignore-errors", "# ruff: noqa", "",
-           "from fusevm.interp.registry import handler", "from fusevm.ops import Op",
-           *_env_imports({name for b in bodies for name in b.env}), "", "",
-           "def _register(op, factory):",
-           '    factory.__doc__ = f"{op.name}, generated from its body in '
-           'fusevm.interp.bodies."',
-           "    factory.from_body = True",
-           "    handler(op)(factory)", ""]
+           "from fusevm.interp.registry import generated_handler",
+           "from fusevm.ops import Op",
+           *_env_imports({name for b in bodies for name in b.env}), "", ""]
     for b in bodies:
         op = b.op
         source = factory_source(b).replace("def factory(", f"def _{op.name}(", 1)
-        out += [source.rstrip("\n"), f"_register(Op.{op.name}, _{op.name})", ""]
+        out += [source.rstrip("\n"), f"generated_handler(Op.{op.name}, _{op.name})", ""]
     return "\n".join(out)
 
 

@@ -7,16 +7,11 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.interp import semantics as sem
 from fusevm.values import INT_MAX, INT_MIN
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _Add(vm, operands, ip):
     stack = vm.stack
@@ -38,7 +33,7 @@ def _Add(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Add, _Add)
+generated_handler(Op.Add, _Add)
 
 def _Sub(vm, operands, ip):
     stack = vm.stack
@@ -60,7 +55,7 @@ def _Sub(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Sub, _Sub)
+generated_handler(Op.Sub, _Sub)
 
 def _Mul(vm, operands, ip):
     stack = vm.stack
@@ -82,7 +77,7 @@ def _Mul(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Mul, _Mul)
+generated_handler(Op.Mul, _Mul)
 
 def _Div(vm, operands, ip):
     stack = vm.stack
@@ -99,7 +94,7 @@ def _Div(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Div, _Div)
+generated_handler(Op.Div, _Div)
 
 def _Mod(vm, operands, ip):
     stack = vm.stack
@@ -119,7 +114,7 @@ def _Mod(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Mod, _Mod)
+generated_handler(Op.Mod, _Mod)
 
 def _Negate(vm, operands, ip):
     stack = vm.stack
@@ -133,7 +128,7 @@ def _Negate(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Negate, _Negate)
+generated_handler(Op.Negate, _Negate)
 
 def _Inc(vm, operands, ip):
     stack = vm.stack
@@ -150,7 +145,7 @@ def _Inc(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Inc, _Inc)
+generated_handler(Op.Inc, _Inc)
 
 def _Dec(vm, operands, ip):
     stack = vm.stack
@@ -167,4 +162,4 @@ def _Dec(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Dec, _Dec)
+generated_handler(Op.Dec, _Dec)

@@ -7,14 +7,9 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _GetArray(vm, operands, ip):
     stack = vm.stack
@@ -28,7 +23,7 @@ def _GetArray(vm, operands, ip):
         push(arr)
         return nxt
     return step
-_register(Op.GetArray, _GetArray)
+generated_handler(Op.GetArray, _GetArray)
 
 def _SetArray(vm, operands, ip):
     stack = vm.stack
@@ -42,4 +37,4 @@ def _SetArray(vm, operands, ip):
         globals_[name] = arr
         return nxt
     return step
-_register(Op.SetArray, _SetArray)
+generated_handler(Op.SetArray, _SetArray)

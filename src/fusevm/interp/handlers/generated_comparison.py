@@ -7,15 +7,10 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.interp import semantics as sem
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _NumEq(vm, operands, ip):
     stack = vm.stack
@@ -32,7 +27,7 @@ def _NumEq(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumEq, _NumEq)
+generated_handler(Op.NumEq, _NumEq)
 
 def _NumNe(vm, operands, ip):
     stack = vm.stack
@@ -49,7 +44,7 @@ def _NumNe(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumNe, _NumNe)
+generated_handler(Op.NumNe, _NumNe)
 
 def _NumLt(vm, operands, ip):
     stack = vm.stack
@@ -66,7 +61,7 @@ def _NumLt(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumLt, _NumLt)
+generated_handler(Op.NumLt, _NumLt)
 
 def _NumGt(vm, operands, ip):
     stack = vm.stack
@@ -83,7 +78,7 @@ def _NumGt(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumGt, _NumGt)
+generated_handler(Op.NumGt, _NumGt)
 
 def _NumLe(vm, operands, ip):
     stack = vm.stack
@@ -100,7 +95,7 @@ def _NumLe(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumLe, _NumLe)
+generated_handler(Op.NumLe, _NumLe)
 
 def _NumGe(vm, operands, ip):
     stack = vm.stack
@@ -117,4 +112,4 @@ def _NumGe(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.NumGe, _NumGe)
+generated_handler(Op.NumGe, _NumGe)

@@ -7,15 +7,10 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.values import Undef
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _LoadInt(vm, operands, ip):
     stack = vm.stack
@@ -28,7 +23,7 @@ def _LoadInt(vm, operands, ip):
         push(n)
         return nxt
     return step
-_register(Op.LoadInt, _LoadInt)
+generated_handler(Op.LoadInt, _LoadInt)
 
 def _LoadFloat(vm, operands, ip):
     stack = vm.stack
@@ -41,7 +36,7 @@ def _LoadFloat(vm, operands, ip):
         push(f)
         return nxt
     return step
-_register(Op.LoadFloat, _LoadFloat)
+generated_handler(Op.LoadFloat, _LoadFloat)
 
 def _LoadConst(vm, operands, ip):
     stack = vm.stack
@@ -55,7 +50,7 @@ def _LoadConst(vm, operands, ip):
         push(v)
         return nxt
     return step
-_register(Op.LoadConst, _LoadConst)
+generated_handler(Op.LoadConst, _LoadConst)
 
 def _LoadTrue(vm, operands, ip):
     stack = vm.stack
@@ -67,7 +62,7 @@ def _LoadTrue(vm, operands, ip):
         push(b)
         return nxt
     return step
-_register(Op.LoadTrue, _LoadTrue)
+generated_handler(Op.LoadTrue, _LoadTrue)
 
 def _LoadFalse(vm, operands, ip):
     stack = vm.stack
@@ -79,7 +74,7 @@ def _LoadFalse(vm, operands, ip):
         push(b)
         return nxt
     return step
-_register(Op.LoadFalse, _LoadFalse)
+generated_handler(Op.LoadFalse, _LoadFalse)
 
 def _LoadUndef(vm, operands, ip):
     stack = vm.stack
@@ -91,4 +86,4 @@ def _LoadUndef(vm, operands, ip):
         push(u)
         return nxt
     return step
-_register(Op.LoadUndef, _LoadUndef)
+generated_handler(Op.LoadUndef, _LoadUndef)

@@ -7,15 +7,10 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.values import truthy
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _Jump(vm, operands, ip):
     stack = vm.stack
@@ -27,7 +22,7 @@ def _Jump(vm, operands, ip):
         taken = True
         return target if taken else nxt
     return step
-_register(Op.Jump, _Jump)
+generated_handler(Op.Jump, _Jump)
 
 def _JumpIfTrue(vm, operands, ip):
     stack = vm.stack
@@ -40,7 +35,7 @@ def _JumpIfTrue(vm, operands, ip):
         taken = cond is True or cond is not False and truthy(cond)
         return target if taken else nxt
     return step
-_register(Op.JumpIfTrue, _JumpIfTrue)
+generated_handler(Op.JumpIfTrue, _JumpIfTrue)
 
 def _JumpIfFalse(vm, operands, ip):
     stack = vm.stack
@@ -53,7 +48,7 @@ def _JumpIfFalse(vm, operands, ip):
         taken = cond is False or cond is not True and not truthy(cond)
         return target if taken else nxt
     return step
-_register(Op.JumpIfFalse, _JumpIfFalse)
+generated_handler(Op.JumpIfFalse, _JumpIfFalse)
 
 def _JumpIfTrueKeep(vm, operands, ip):
     stack = vm.stack
@@ -67,7 +62,7 @@ def _JumpIfTrueKeep(vm, operands, ip):
         stack[-1] = cond
         return target if taken else nxt
     return step
-_register(Op.JumpIfTrueKeep, _JumpIfTrueKeep)
+generated_handler(Op.JumpIfTrueKeep, _JumpIfTrueKeep)
 
 def _JumpIfFalseKeep(vm, operands, ip):
     stack = vm.stack
@@ -81,4 +76,4 @@ def _JumpIfFalseKeep(vm, operands, ip):
         stack[-1] = cond
         return target if taken else nxt
     return step
-_register(Op.JumpIfFalseKeep, _JumpIfFalseKeep)
+generated_handler(Op.JumpIfFalseKeep, _JumpIfFalseKeep)

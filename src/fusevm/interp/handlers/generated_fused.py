@@ -7,16 +7,11 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.interp import semantics as sem
 from fusevm.values import INT_MAX, INT_MIN
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _PreIncSlot(vm, operands, ip):
     stack = vm.stack
@@ -33,7 +28,7 @@ def _PreIncSlot(vm, operands, ip):
         push(v)
         return nxt
     return step
-_register(Op.PreIncSlot, _PreIncSlot)
+generated_handler(Op.PreIncSlot, _PreIncSlot)
 
 def _SlotLtIntJumpIfFalse(vm, operands, ip):
     stack = vm.stack
@@ -47,7 +42,7 @@ def _SlotLtIntJumpIfFalse(vm, operands, ip):
         taken = not (v < limit if type(v) is int else sem.num_lt(v, limit))
         return target if taken else nxt
     return step
-_register(Op.SlotLtIntJumpIfFalse, _SlotLtIntJumpIfFalse)
+generated_handler(Op.SlotLtIntJumpIfFalse, _SlotLtIntJumpIfFalse)
 
 def _SlotIncLtIntJumpBack(vm, operands, ip):
     stack = vm.stack
@@ -64,7 +59,7 @@ def _SlotIncLtIntJumpBack(vm, operands, ip):
         taken = v < limit
         return target if taken else nxt
     return step
-_register(Op.SlotIncLtIntJumpBack, _SlotIncLtIntJumpBack)
+generated_handler(Op.SlotIncLtIntJumpBack, _SlotIncLtIntJumpBack)
 
 def _AddAssignSlotVoid(vm, operands, ip):
     stack = vm.stack
@@ -86,7 +81,7 @@ def _AddAssignSlotVoid(vm, operands, ip):
         slots[a] = z
         return nxt
     return step
-_register(Op.AddAssignSlotVoid, _AddAssignSlotVoid)
+generated_handler(Op.AddAssignSlotVoid, _AddAssignSlotVoid)
 
 def _PreIncSlotVoid(vm, operands, ip):
     stack = vm.stack
@@ -101,4 +96,4 @@ def _PreIncSlotVoid(vm, operands, ip):
         slots[slot] = old + 1 if type(old) is int and old != INT_MAX else sem.inc(old, strict)
         return nxt
     return step
-_register(Op.PreIncSlotVoid, _PreIncSlotVoid)
+generated_handler(Op.PreIncSlotVoid, _PreIncSlotVoid)

@@ -7,14 +7,9 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _GetHash(vm, operands, ip):
     stack = vm.stack
@@ -28,7 +23,7 @@ def _GetHash(vm, operands, ip):
         push(h)
         return nxt
     return step
-_register(Op.GetHash, _GetHash)
+generated_handler(Op.GetHash, _GetHash)
 
 def _SetHash(vm, operands, ip):
     stack = vm.stack
@@ -42,4 +37,4 @@ def _SetHash(vm, operands, ip):
         globals_[name] = h
         return nxt
     return step
-_register(Op.SetHash, _SetHash)
+generated_handler(Op.SetHash, _SetHash)

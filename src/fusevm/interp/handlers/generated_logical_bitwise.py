@@ -7,16 +7,11 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 from fusevm.interp import semantics as sem
 from fusevm.values import INT_MAX, INT_MIN, truthy
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _LogNot(vm, operands, ip):
     stack = vm.stack
@@ -29,7 +24,7 @@ def _LogNot(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.LogNot, _LogNot)
+generated_handler(Op.LogNot, _LogNot)
 
 def _BitAnd(vm, operands, ip):
     stack = vm.stack
@@ -46,7 +41,7 @@ def _BitAnd(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.BitAnd, _BitAnd)
+generated_handler(Op.BitAnd, _BitAnd)
 
 def _BitOr(vm, operands, ip):
     stack = vm.stack
@@ -63,7 +58,7 @@ def _BitOr(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.BitOr, _BitOr)
+generated_handler(Op.BitOr, _BitOr)
 
 def _BitXor(vm, operands, ip):
     stack = vm.stack
@@ -80,7 +75,7 @@ def _BitXor(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.BitXor, _BitXor)
+generated_handler(Op.BitXor, _BitXor)
 
 def _Shl(vm, operands, ip):
     stack = vm.stack
@@ -99,7 +94,7 @@ def _Shl(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Shl, _Shl)
+generated_handler(Op.Shl, _Shl)
 
 def _Shr(vm, operands, ip):
     stack = vm.stack
@@ -116,4 +111,4 @@ def _Shr(vm, operands, ip):
         stack[-1] = r
         return nxt
     return step
-_register(Op.Shr, _Shr)
+generated_handler(Op.Shr, _Shr)

@@ -7,14 +7,9 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _Nop(vm, operands, ip):
     stack = vm.stack
@@ -25,4 +20,4 @@ def _Nop(vm, operands, ip):
         pass
         return nxt
     return step
-_register(Op.Nop, _Nop)
+generated_handler(Op.Nop, _Nop)

@@ -7,14 +7,9 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _Pop(vm, operands, ip):
     stack = vm.stack
@@ -26,7 +21,7 @@ def _Pop(vm, operands, ip):
         a = None
         return nxt
     return step
-_register(Op.Pop, _Pop)
+generated_handler(Op.Pop, _Pop)
 
 def _Dup(vm, operands, ip):
     stack = vm.stack
@@ -40,7 +35,7 @@ def _Dup(vm, operands, ip):
         push(a2)
         return nxt
     return step
-_register(Op.Dup, _Dup)
+generated_handler(Op.Dup, _Dup)
 
 def _Swap(vm, operands, ip):
     stack = vm.stack
@@ -55,4 +50,4 @@ def _Swap(vm, operands, ip):
         push(a2)
         return nxt
     return step
-_register(Op.Swap, _Swap)
+generated_handler(Op.Swap, _Swap)

@@ -7,14 +7,9 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 # mypy: ignore-errors
 # ruff: noqa
 
-from fusevm.interp.registry import handler
+from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
 
-
-def _register(op, factory):
-    factory.__doc__ = f"{op.name}, generated from its body in fusevm.interp.bodies."
-    factory.from_body = True
-    handler(op)(factory)
 
 def _GetVar(vm, operands, ip):
     stack = vm.stack
@@ -28,7 +23,7 @@ def _GetVar(vm, operands, ip):
         push(v)
         return nxt
     return step
-_register(Op.GetVar, _GetVar)
+generated_handler(Op.GetVar, _GetVar)
 
 def _SetVar(vm, operands, ip):
     stack = vm.stack
@@ -42,7 +37,7 @@ def _SetVar(vm, operands, ip):
         globals_[name] = v
         return nxt
     return step
-_register(Op.SetVar, _SetVar)
+generated_handler(Op.SetVar, _SetVar)
 
 def _DeclareVar(vm, operands, ip):
     stack = vm.stack
@@ -56,7 +51,7 @@ def _DeclareVar(vm, operands, ip):
         globals_[name] = v
         return nxt
     return step
-_register(Op.DeclareVar, _DeclareVar)
+generated_handler(Op.DeclareVar, _DeclareVar)
 
 def _GetSlot(vm, operands, ip):
     stack = vm.stack
@@ -70,7 +65,7 @@ def _GetSlot(vm, operands, ip):
         push(v)
         return nxt
     return step
-_register(Op.GetSlot, _GetSlot)
+generated_handler(Op.GetSlot, _GetSlot)
 
 def _SetSlot(vm, operands, ip):
     stack = vm.stack
@@ -84,4 +79,4 @@ def _SetSlot(vm, operands, ip):
         slots[slot] = v
         return nxt
     return step
-_register(Op.SetSlot, _SetSlot)
+generated_handler(Op.SetSlot, _SetSlot)
