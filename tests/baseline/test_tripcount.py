@@ -269,7 +269,7 @@ def test_each_ops_template_is_its_fused_expansion() -> None:
         operands = tuple(samples.get(o.kind, 7) for o in spec.operands)
         instr = (op, *operands)
         core = expand(BY_OP[op], operands, 5, 6) if spec.has(F.FUSED) else [instr]
-        kinds = [tripcount._kind(cast(Op, c[0])) for c in core]
+        kinds = [tripcount.op_kind(cast(Op, c[0])) for c in core]
         template = tripcount._template(op)
         if any(k is None for k in kinds):
             assert template is None, op

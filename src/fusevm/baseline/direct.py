@@ -468,7 +468,7 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
         if core is None:
             return None
         for instr in core:
-            kind = None if instr[0] is tripcount.OPAQUE else tripcount.op_kind(instr[0])
+            kind = tripcount.op_kind(instr[0])
             if kind is None:
                 return None
             if kind[0] == "set" and instr[1 + kind[1]] in params:

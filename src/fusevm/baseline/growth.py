@@ -240,10 +240,6 @@ def _walk(chunk: Chunk, facts: LoopFacts, body: frozenset[int],
         if core is None:
             return None  # an extension op that may do anything (its own handler)
         for instr in core:
-            if instr[0] is tripcount.OPAQUE:
-                del stack[max(len(stack) - instr[1], 0):]
-                stack.extend([None] * instr[2])
-                continue
             op = instr[0]
             kind = tripcount.op_kind(op)
             if kind is None:

@@ -72,7 +72,7 @@ class Counted:
             return None
         if not self.goes_on(counter, 0):
             return 1
-        bound = _BOUNDS.get((self.relation, self.swapped, self.stay))
+        bound = BOUNDS.get((self.relation, self.swapped, self.stay))
         if bound is not None:
             # The loop goes on while x < B (sign 1) or x > B (sign -1), x moving by `step`.
             sign, shift = bound
@@ -93,7 +93,7 @@ class Counted:
 
 #: The ordering tests as a bound the counter stays on one side of: (relation, swapped,
 #: the truth that goes on) -> (1: x < limit + shift, -1: x > limit + shift).
-_BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
+BOUNDS: Final[dict[tuple[Any, bool, bool], tuple[int, int]]] = {
     (operator.lt, False, True): (1, 0), (operator.le, False, True): (1, 1),
     (operator.gt, False, True): (-1, 0), (operator.ge, False, True): (-1, -1),
     (operator.lt, False, False): (-1, -1), (operator.le, False, False): (-1, 0),
@@ -120,7 +120,8 @@ def _int_path(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return stmts
 
 
-def _kind(op: Op) -> tuple[str, Any] | None:
+def op_kind(op: Op) -> tuple[str, Any] | None:
+    """What core op `op` does to the values followed (see `_kinds`), read once per op."""
     if op in _kinds:
         return _kinds[op]
     b = BODIES.get(op)
@@ -207,7 +208,7 @@ def _is_slot(node: ast.Subscript) -> bool:
 
 # -- Ops as core ops (for `growth` and `direct`) -------------------------------------------
 
-def _core(instr: Instr, ip: int) -> list[Instr] | None:
+def core_ops(instr: Instr, ip: int) -> list[Instr] | None:
     """Op `ip` as core ops (a fused op's `fuses` sequence), or None for an extension op."""
     op = instr[0]
     spec = op.spec
@@ -218,9 +219,6 @@ def _core(instr: Instr, ip: int) -> list[Instr] | None:
     from fusevm.peephole.pattern import BY_OP, expand
     return expand(BY_OP[op], instr[1:], ip, ip + 1)
 
-
-#: Stands for an extension op in a loop's core ops: (_OPAQUE, pops, pushes).
-_OPAQUE: Final = object()
 
 
 # -- The loop ---------------------------------------------------------------------------
@@ -262,7 +260,7 @@ def _micro(core: list[tuple[Op, tuple[tuple[int, Any], ...]]]) -> Any:
     steps: list[tuple[str, Any, int, Any]] = []
     writes: list[tuple[int, Any]] = []
     for op, args in core:
-        kind = _kind(op)
+        kind = op_kind(op)
         if kind is None:
             return None
         name, detail = kind
@@ -494,13 +492,3 @@ def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
     step: int = value[2]
     return step
 
-
-#: This module's reading of ops and exit tests, for the other analyses of counted loops
-#: (`growth`, `direct`): an op as core ops, what a core op does, a body's Int path, the
-#: stand-in for an extension op's values, and the bound each ordering test keeps its
-#: counter on. (The count itself reads each op's template: `_template`.)
-core_ops = _core
-op_kind = _kind
-int_path = _int_path
-OPAQUE: Final = _OPAQUE
-BOUNDS: Final = _BOUNDS
