@@ -240,8 +240,7 @@ class _Gen(Groups, LoopCode):
                   for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items())]
         g = self.versioned.get(e)
         if g is not None:
-            ints = frozenset(k for k in g.slots if types.get(f"l{k}") is int)
-            parts.append(growth.guard_source(g, lambda k: spell(f"l{k}"), f"g{e}_", ints))
+            parts.append(growth.guard_source(g, lambda k: spell(f"l{k}"), f"g{e}_", types))
         return " and ".join(parts)
 
     def fall(self, src: int, following: int | None) -> str:
@@ -526,8 +525,7 @@ class _Gen(Groups, LoopCode):
         an, region = self.an, self.region
         self.prelude("vm, plain, code")
         self.version_loops()
-        self.assumed = {h: {f"l{k}": (-g.bound, g.bound) for k in g.slots}
-                        for h, g in self.versioned.items()}
+        self.assumed = {h: g.assumed() for h, g in self.versioned.items()}
         spec_envs = self.analyze(optimistic=True)
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()

@@ -71,7 +71,7 @@ class _DirectGen(_Gen):
         if found is not None:
             h, g, self.restart = found
             self.versioned = {h: g}
-            self.assumed[h] = {f"l{k}": (-g.bound, g.bound) for k in g.slots}
+            self.assumed[h] = g.assumed()
         self.int_forms = int_forms
         self.returns = returns
         self.guarded = False  # no guard at its entry checks intervals

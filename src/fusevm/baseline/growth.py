@@ -42,6 +42,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .ranges import Bounds
+    from .types import Env
+
     #: |v| <= sum(coef * |slot at the header|) + const: ((slot, coef), ...), const.
     Form = tuple[dict[int, int], int] | None
 
@@ -73,6 +76,10 @@ class Growth:
     def slots(self) -> frozenset[int]:
         """Every slot the guard bounds (and the loop's code may assume bounded)."""
         return frozenset(self.forms) | self.reads
+
+    def assumed(self) -> Bounds:
+        """The intervals the loop's code assumes at its header: each slot within bound."""
+        return {f"l{k}": (-self.bound, self.bound) for k in self.slots}
 
     @property
     def counter_only(self) -> bool:
@@ -289,13 +296,15 @@ def _walk(chunk: Chunk, facts: LoopFacts, body: frozenset[int],
 
 
 def guard_source(g: Growth, name: Callable[[int], str], tag: str,
-                 ints: frozenset[int] = frozenset(),
-                 known: dict[int, tuple[int, int]] | None = None) -> str:
+                 types: Env | None = None, intervals: Bounds | None = None) -> str:
     """A Python test that, with slot k's value in local `name(k)` at the loop's entry,
     every slot `g` bounds is an int and stays within `g.bound` for every iteration left
-    (`tag` names its own temporaries). Slots in `ints` are known to be ints there, and
-    those in `known` to lie in those intervals: their tests and magnitudes are left out."""
-    known = known or {}
+    (`tag` names its own temporaries). What the generator knows there of slot k's local
+    `l<k>` (its exact type in `types`, its interval in `intervals`) leaves its type test
+    and its magnitude out."""
+    types = types or {}
+    ints = frozenset(k for k in g.slots if types.get(f"l{k}") is int)
+    known = {k: r for k in g.slots if (r := (intervals or {}).get(f"l{k}")) is not None}
 
     def size(k: int) -> str:
         if k in known:

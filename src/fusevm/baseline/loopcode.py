@@ -107,9 +107,8 @@ class LoopCode:
         g = self.versioned.get(target)
         if g is None or target not in self.assumed or src in g.body:
             return ""
-        ints = frozenset(k for k in g.slots if self.env.get(f"l{k}") is int)
-        known = {k: r for k in g.slots if (r := self.bounds.get(f"l{k}")) is not None}
-        test = growth.guard_source(g, lambda k: f"l{k}", f"g{target}_", ints, known)
+        test = growth.guard_source(g, lambda k: f"l{k}", f"g{target}_", self.env,
+                                   self.bounds)
         fail = self.guard_failed(src, target).replace("\n", "\n    ")
         return f"if not ({test}):\n    {fail}\n"
 
