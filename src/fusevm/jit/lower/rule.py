@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-if TYPE_CHECKING:
     RuleFn = Callable[[Cx, Decoded], None]
 
 
