@@ -36,17 +36,14 @@ from .types import Env, reads, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Final
+    from typing import Any
 
     from fusevm.interp.vm import VM
 
 
 class Restart(Exception):
-    """A versioned loop's guard failed: the checked integer form runs the call."""
-
-
-#: (One instance: raised only where a guard fails, caught in the same function.)
-RESTART: Final = Restart()
+    """A versioned loop's guard failed: the checked integer form runs the call. (A new
+    instance each time: a shared one would keep every raising frame in its traceback.)"""
 
 
 class _DirectGen(_Gen):
@@ -87,9 +84,6 @@ class _DirectGen(_Gen):
             for target in self.successors(ip):
                 self.preds.setdefault(target, set()).add(ip)
 
-    def version_loops(self) -> None:
-        """Only the loop `versioned_loop` found (set up in `__init__`)."""
-
     def leave(self, depth: int, target: int) -> str:
         return f"raise Leave({target}, {depth})"
 
@@ -97,7 +91,7 @@ class _DirectGen(_Gen):
         """The checked integer form runs the call from its start (what ran so far only
         set the function's own slots, `versioned_loop`), once the handler is left
         (`write`)."""
-        return "raise RESTART"
+        return "raise Restart"
 
     # -- structured code: a function without loops needs no block dispatch ---------------
 
@@ -586,7 +580,7 @@ def compiled(chunk: Chunk) -> Any:
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     namespace.update(Leave=Leave, unwound=unwound, LINE_IP=line_ip,
-                     NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart, RESTART=RESTART)
+                     NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart)
     exec(compile(text, f"<direct {chunk.source}>", "exec"), namespace)  # noqa: S102
     make = _made[chunk] = namespace["make"]
     _sizes.add(len(chunk.ops))
