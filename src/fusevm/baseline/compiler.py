@@ -19,7 +19,7 @@ from types import CodeType
 
 from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
-from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK
+from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
@@ -86,7 +86,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
         make = table[index] = _compile(chunk, index, seen, None)
         COUNTERS.compiles += 1
     # (also for a chunk object whose equal twin compiled the region: `compiled_at`)
-    chunk.derived[_COMPILED] = True
+    chunk.derived[COMPILED] = True
     return make
 
 
@@ -178,14 +178,11 @@ LOOP_COST: Final = 8
 #: A counted loop (`tripcount`) compiles when what is left of it saves this many times
 #: what compiling costs: the estimate is rough, and a run must not end up slower.
 MARGIN: Final = 1.5
-#: (The first looks, FIRST_LOOK and LOOP_FIRST_LOOK, and the COMPILED mark are the
-#: hook's: `fusevm.baseline`.)
-_COMPILED: Final = COMPILED
 
 
 def compiled_at(chunk: Chunk, h: int) -> bool:
     """Whether the region entered at hot point `h` is compiled for this chunk object."""
-    if _COMPILED not in chunk.derived:
+    if COMPILED not in chunk.derived:
         return False
     table = _made.get(chunk)
     if not table:
@@ -396,15 +393,10 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
     this VM stopped counting `h` before and runs its code again (after `reset`)."""
     chunk = vm.chunk
-    if entered is not None and _COMPILED not in chunk.derived:
-        # Nothing about a hot point is worked out before its first look: most short
-        # runs end first.
-        loop = h in loop_facts(chunk).back_edges
-        first = LOOP_FIRST_LOOK if loop else FIRST_LOOK
-        if entered < first:
-            return first - entered
-        if loop and not again and short_loop(chunk, h, vm.slots) \
-                and _root(chunk, h):
+    if entered is not None and COMPILED not in chunk.derived:
+        # (The hook asks with `entered` only from a hot point's first look on: `looks`.)
+        if h in loop_facts(chunk).back_edges and not again \
+                and short_loop(chunk, h, vm.slots) and _root(chunk, h):
             return None
     cp = plan(chunk)
     index = _region_index(cp, h)
