@@ -138,6 +138,7 @@ def test_promised_result_types(name: str) -> None:
     ("{ $3++; print $1 }", 0),
     ("{ getline $2; print $1 }", 0),
     ("{ print }", 0),
+    ("BEGIN { a[2] } { for (NF in a); print $1; print }", 0),  # NF assigned by for-in
 ])
 def test_split_limit_only_where_no_later_field_can_be_seen(program: str, limit: int) -> None:
     from fusevm.lang.awk.compiler import Compiler
@@ -147,7 +148,8 @@ def test_split_limit_only_where_no_later_field_can_be_seen(program: str, limit: 
 
 @pytest.mark.parametrize("program", [
     "{ print $2 }", "{ print $1; print }", 'NR == 1 { FS = ":" } { print $1 }',
-    "{ print $2, NF }", '{ $2 = "x"; print $3; print }', "{ print $4 }"])
+    "{ print $2, NF }", '{ $2 = "x"; print $3; print }', "{ print $4 }",
+    'BEGIN { a[2]; OFS = "-" } { for (NF in a); print $1; print }'])
 @pytest.mark.parametrize("fs", [[], ["-F", ":"]])
 def test_split_limit_agrees(program: str, fs: list[str]) -> None:
     text = "a:1 b c d e\nf:2 g h\nx:3\n\n  y  z  \n"

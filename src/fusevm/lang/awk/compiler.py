@@ -137,7 +137,8 @@ class Compiler(ExprCompiler):
         than `$k` (a split into k + 1 pieces, the last one the rest). 0: split whole."""
         limit = 0
         for n in nodes(self.program):
-            if isinstance(n, ast.Var) and n.name == "NF":
+            if isinstance(n, ast.Var) and n.name == "NF" or \
+                    isinstance(n, ast.ForIn) and n.var == "NF":
                 return 0
             if isinstance(n, ast.Field):
                 k = const_field_index(n)
