@@ -23,7 +23,7 @@ import weakref
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, ENV
-from fusevm.loops import loop_facts
+from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
@@ -420,9 +420,10 @@ def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozen
 
 
 def form_ops(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> int:
-    """How many ops the direct forms of `forms` write in all: each function's in a
-    generic and an integer version, and again in a checked integer version where that
-    one has a versioned loop."""
+    """How many ops the direct forms of `forms` write in all, as the compile decision
+    estimates it: each function's twice (a generic and an integer version, counted even
+    where there is no integer form: the estimate errs high), three times where its
+    integer form has a versioned loop (the checked copy besides)."""
     int_forms = _int_forms(chunk, cp, forms)
     total = 0
     for r in cp.regions:
@@ -473,7 +474,7 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     h = ip
     body = tripcount.loop_body(chunk, facts, h)
     # Entered only from the op before it (its guard's edge) and from its own back edges.
-    if any(h in facts.succs[src] and src != h - 1 and src not in body for src in inside):
+    if any(src != h - 1 and src not in body for src in predecessors(chunk, facts).get(h, ())):
         return None
     found = growth.growth(chunk, facts, h, an.depth[h] or 0)
     if found is None or found.counter_only:  # (a function's loop is entered per call)

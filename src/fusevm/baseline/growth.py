@@ -41,6 +41,7 @@ from .tripcount import Counted
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Final
 
     from .ranges import Bounds
     from .types import Env
@@ -90,9 +91,24 @@ class Growth:
         return set(self.forms) == {self.counted.slot}
 
 
+#: The key of a chunk object's growths in `Chunk.derived` (by header and stack depth).
+_FOUND: Final = "growth.growth"
+
+
 def growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | None:
     """The growth of the counted loop at `header` (operand stack `depth` there), or None
-    when it is not counted, holds another loop, or its integers cannot be bounded."""
+    when it is not counted, holds another loop, or its integers cannot be bounded; worked
+    out once per chunk object and header."""
+    table: dict[tuple[int, int], Growth | None] | None = chunk.derived.get(_FOUND)
+    if table is None:
+        table = chunk.derived[_FOUND] = {}
+    key = (header, depth)
+    if key not in table:
+        table[key] = _growth(chunk, facts, header, depth)
+    return table[key]
+
+
+def _growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth | None:
     counted = tripcount.counted(chunk, facts, header)
     if counted is None or depth != 0 or counted.relation not in _ORDERED:
         return None
