@@ -7,7 +7,7 @@ warm-up noted for the tiers (`note_warm_up`, the same note `policy.JitHook` take
 first question that needs a decision (a chunk with hot points being prepared, a region
 step, a whole run the tiers could take) makes the real hook (`resolve`); until then a hot
 point is counted to the fewest entries any hook could want (`threshold_at`): whether the JIT
-can run at all (llvmlite, FUSEVM_JIT, said once through the log as before) is asked then,
+can run at all (llvmlite, FUSEVM_JIT, said once through the log) is asked then,
 and without it the tier below (the baseline tier's hook, or none) answers from then on.
 So `fusevm awk 'BEGIN{...}'` loads the configuration and nothing else of the JIT's hook.
 """

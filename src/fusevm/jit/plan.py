@@ -19,8 +19,9 @@ from fusevm.jit import block, linear, runtime
 from fusevm.jit.abi import SlotKind
 from fusevm.jit.config import get_config
 from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
+from fusevm.jit.hook import load_companions
 from fusevm.jit.lower.cx import Refuse
-from fusevm.jit.policy import llvmlite_available, load_companions
+from fusevm.jit.policy import llvmlite_available
 from fusevm.jit.region import Region, cut
 from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis

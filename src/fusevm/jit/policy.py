@@ -31,16 +31,7 @@ from __future__ import annotations
 import sys
 
 from fusevm.jit.config import find_spec, get_config
-from fusevm.jit.hook import (
-    NATIVE_POINTS,
-    PLANNER,
-    RUNTIME,
-    PendingHook,
-    load_companions,
-    load_with_tiers,
-    note_warm_up,
-    uncounted,
-)
+from fusevm.jit.hook import PLANNER, RUNTIME, PendingHook, note_warm_up, uncounted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,8 +43,8 @@ if TYPE_CHECKING:
     from fusevm.interp.vm import VM
     from fusevm.jit.unit import Analysis
 
-__all__ = ["NATIVE_POINTS", "PLANNER", "JitHook", "decide", "detach", "jit_usable",
-           "llvmlite_available", "load_companions", "load_with_tiers", "planner"]
+__all__ = ["PLANNER", "JitHook", "decide", "detach", "jit_usable", "llvmlite_available",
+           "planner"]
 
 _available: bool | None = None
 _planner: ModuleType | None = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.instr import decode, with_operands
-from fusevm.loops import code_from, loop_facts, natural_loop
+from fusevm.loops import code_from, loop_facts, natural_loop, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import dataclass
 from fusevm.verify import verify
@@ -50,7 +50,7 @@ def cut(chunk: Chunk, entry: int) -> Region | str:
     facts = loop_facts(chunk)
     if entry in facts.back_edges:
         kind = "loop"
-        body = set(natural_loop(facts, entry))
+        body = set(natural_loop(facts, entry, predecessors(chunk, facts)))
     elif entry in facts.entries:
         kind = "block" if entry in facts.block_ends else "function"
         # Ops that leave the function stay with the interpreter, which knows the frames.

@@ -1,7 +1,7 @@
 """Python `re` patterns of the frontends' own text handling, compiled on first use.
 
-The frontends parse some of their own syntax with Python's `re` (awk's number prefix and
-`var=value` operands, the shell's names and `printf` conversions). These are not user
+The frontends parse some of their own syntax with Python's `re` (awk's number prefix,
+the shell's names and `printf` conversions). These are not user
 regexes (those go through `fusevm.regex`). Compiling them at import costs every start-up
 a few milliseconds, `re` itself included, though most short programs never use them, so
 each is a `LazyPattern`: it compiles on the first method call, then keeps the compiled

@@ -6,7 +6,7 @@ No list of ops is kept anywhere else; code that needs "every op that ..." asks t
 from __future__ import annotations
 
 from fusevm.enums import IntEnum
-from fusevm.ops.spec import F, OpSpec
+from fusevm.ops.spec import F, OpSpec, operand_kinds_text
 from fusevm.ops.table import DECLARED, spec
 
 
@@ -99,10 +99,9 @@ BRANCH_OPS: Final = ops_with(F.BRANCH)
 
 def _schema_hash() -> str:
     # One line per op, hashed as one text (one update, not one per row: start-up time).
-    # From the declared text: an operand is `name:KIND` and a kind's value is its name.
+    # From the declared text (`spec.operand_kinds_text`).
     from fusevm.digests import blake2b
-    text = "".join(f"{number}:{name}:"
-                   f"{','.join([tok.partition(':')[2] for tok in operands.split()])}:{effect}\n"
+    text = "".join(f"{number}:{name}:{operand_kinds_text(operands)}:{effect}\n"
                    for number, name, operands, effect, *_ in DECLARED)
     return blake2b(text.encode(), digest_size=8).hexdigest()
 

@@ -220,7 +220,7 @@ class ExtBody:
                 code = build()
             else:
                 # Everything the generated text is made of (the rules that make it are
-                # fusevm's source, which the cache's key covers).
+                # fusevm's source, which the entry's list of sources covers).
                 key = repr((self.text, self.inputs, self.outputs, self.operands,
                             sorted(self.names)))
                 code = cache(f"extbody:{self.spec.section}:{self.spec.name}", key, build)

@@ -44,7 +44,7 @@ import _thread
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
 from fusevm.ops.extbody import ExtBody
-from fusevm.ops.spec import F, Kind, OpSpec, make_spec, sized_count
+from fusevm.ops.spec import F, Kind, OpSpec, make_spec, operand_kinds_text, sized_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ class ExtOp:
         """(id, name, operand kinds joined by commas, stack effect, flag bits), read from
         the declaration: what the compile cache keys a set's ops by, without their rows."""
         operands, effect, _, flags = self._declared
-        kinds = ",".join([tok.partition(":")[2] for tok in operands.split()])
-        return (self.id, self.name, kinds, effect, flags._value_ | F.EXTENDED._value_)
+        return (self.id, self.name, operand_kinds_text(operands), effect,
+                flags._value_ | F.EXTENDED._value_)
 
     @property
     def wide(self) -> bool:

@@ -175,6 +175,12 @@ def parse_effect(text: str) -> Effect:
     return effect
 
 
+def operand_kinds_text(text: str) -> str:
+    """The kinds of declared operands `slot:SLOT limit:I32` joined by commas (a kind's
+    value is its name): what schema hashes and cache keys read, without parsing rows."""
+    return ",".join([tok.partition(":")[2] for tok in text.split()])
+
+
 def parse_operands(text: str) -> tuple[Operand, ...]:
     """Parse `slot:SLOT limit:I32 target:TARGET` into Operand records."""
     found = _OPERANDS.get(text)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: Each row as declared: (number, name, operands, effect, formula, flags, section, fuses).
 #: The `OpSpec` of a row is built when it is first asked for (`spec`): a short run asks
-#: for a few of them, and building all of them was a tenth of the start-up of a command.
+#: for a few of them, and building all of them would cost a tenth of a command's start-up.
 _rows: list[tuple[int, str, str, str, str, F, str, str | None]] = []
 _section = ""
 

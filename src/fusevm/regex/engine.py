@@ -231,7 +231,9 @@ class Regex:
         if tester is not None:
             return tester(text)
         self._tests += 1
-        if self._tests > 2:  # tested again and again: worth its generated tester
+        if self._tests > 2 or self.exact:
+            # Tested again and again: worth its generated tester. An exact condition's
+            # tester is str tests alone (made per shape, shared), and needs no RE2.
             return self.tester()(text)
         # a pattern tested once or twice (a dynamic regex) is not worth generating code
         if self.literal is not None:

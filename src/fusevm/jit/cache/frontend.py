@@ -214,7 +214,7 @@ def load_chunk(store: Store, key: bytes) -> Chunk | None:
 def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
                  build: Callable[[], Chunk]) -> Chunk:
     """`build()`'s chunk, from disk when this key was built before (then stored)."""
-    if not store.enabled():  # (no key, no packing: the key hashes fusevm's source tree)
+    if not store.enabled():  # (no key, no packing, no stat of the sources)
         return build()
     key = chunk_key(frontend, key_parts)
     chunk = load_chunk(store, key)

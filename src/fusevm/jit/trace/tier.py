@@ -60,7 +60,7 @@ from fusevm.jit.trace.recorder import record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
 from fusevm.jit.trace.tree import Trace, Tree, materialize, steps_for, work_of
 from fusevm.jit.unit import KIND_OF
-from fusevm.loops import loop_facts, natural_loop
+from fusevm.loops import loop_facts, natural_loop, predecessors
 from fusevm.values import Undef
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ def _anchor(chunk: Chunk, digest: str, h: int) -> Anchor:
         a = _anchors.get(key)
         if a is None:
             facts = loop_facts(chunk)
-            body = natural_loop(facts, h) if h in facts.back_edges else frozenset()
+            body = natural_loop(facts, h, predecessors(chunk, facts)) \
+                if h in facts.back_edges else frozenset()
             a = _anchors[key] = Anchor(digest, h, chunk.source or "<chunk>", body)
             metas = _pending.pop(key, None)
             if metas:

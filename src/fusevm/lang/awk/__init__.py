@@ -1,7 +1,8 @@
 """The POSIX awk frontend: the VM-independent half (lexer, parser, AST, runtime helpers).
 
 Modules:
-    lexer    source text to tokens (regex vs division, newline rules, escapes)
+    lexer    source text to tokens (regex vs division, newline rules)
+    escapes  awk's string and regex escape sequences
     ast      the syntax tree (frozen dataclasses; every node carries its line)
     parser   recursive descent over the POSIX grammar -> ast.Program
     errors   AwkSyntaxError and AwkRegexError
@@ -23,8 +24,9 @@ The VM half (these import fusevm's public API):
     main      the `fusevm awk` command line
 
 The modules in the first list import nothing else of fusevm but `fusevm.regex` (the
-project's one regex engine, which needs only `fusevm.errors`) and `fusevm.lang.lazyre`
-(their own number and assignment patterns, compiled on first use). Where this frontend departs
+project's one regex engine, which needs only `fusevm.errors`), `fusevm.lang.lazyre` (their
+own number patterns, compiled on first use), and the small caches `fusevm.memo` and
+`fusevm.ahead` (compiled formatters). Where this frontend departs
 from POSIX's text to follow the real awks, `docs/awk.md` says so.
 """
 

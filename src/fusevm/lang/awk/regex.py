@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["AWK_ERE", "AwkRegex", "compile_ere", "ere_to_re2", "match", "required_literals",
            "split_on_regex", "subst", "substituter"]
 
-# The regex engine (its translator, RE2) and the lexer's escape decoder load with the
+# The regex engine (its translator, RE2) and the escape decoder (`escapes`) load with the
 # first regex a program uses, not with this module: a program that splits records on the
 # default FS and matches nothing starts without them. `AWK_ERE` and `AwkRegex` are made
 # on first access (`__getattr__`).

@@ -41,9 +41,6 @@ if TYPE_CHECKING:
     Node = Callable[[Get, Put], int]
 
 
-#: The 64-bit bounds: a sum or product outside them wraps (`wrap`).
-
-
 #: n as a signed 64-bit integer (two's complement wrap-around), as the VM's ints wrap.
 wrap = wrap64
 

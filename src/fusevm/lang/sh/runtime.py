@@ -3,7 +3,9 @@ simple commands (special builtins, functions, regular builtins, external program
 and the exit path.
 
 The sh op handlers (`ops`) and the builtins (`builtins`, `commands`) sit above this module:
-they register themselves in `SH` and `BUILTINS` when imported, and `main` imports them.
+they register themselves in `SH` and `BUILTINS` when imported. `main` imports the special
+builtins; the regular ones (`commands`) load with the first command that names one
+(`find_builtin`).
 """
 
 from __future__ import annotations
