@@ -51,8 +51,6 @@ def __getattr__(name: str) -> object:
     return value
 
 
-
-
 def _cmd_frontend(name: str, rest: list[str]) -> int:
     from fusevm.plugins import find_frontend
     frontend = find_frontend(name)

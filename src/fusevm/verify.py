@@ -169,7 +169,7 @@ def analysis(chunk: Chunk) -> Analysis:
 
 def _verify(chunk: Chunk) -> Analysis:
     for sub in chunk.sub_chunks:
-        if not sub.derived.get(sub.VERIFIED):
+        if not sub.is_verified():
             _verify_tree(sub)
     decoded = _check_static(chunk)
     n = len(decoded)

@@ -92,18 +92,27 @@ def _sources() -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(rows))
 
 
+#: (path, size, mtime) rows this process found unchanged: the entries of one run (its
+#: chunk, its code entries) list mostly the same modules, each stat-ed once.
+_checked: set[tuple[Any, ...]] = set()
+
+
 def _unchanged(sources: object) -> bool:
     """Whether every file `_sources` listed is still there with its size and mtime."""
     if type(sources) is not tuple or not sources:
         return False
     for row in sources:
-        path, size, mtime = row
+        key = tuple(row)
+        if key in _checked:
+            continue
+        path, size, mtime = key
         try:
             st = os.stat(_ROOT + path)
         except OSError:
             return False
         if st.st_size != size or st.st_mtime_ns != mtime:
             return False
+        _checked.add(key)
     return True
 
 
