@@ -586,7 +586,6 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
         passed = None  # the last record passed over
         while True:
             main = streams.main
-            plain = clean = False
             if main is not None and main.only_lines and st.rs == "\n":
                 rec, count, last = scan(main.lines)
                 st.nr += count
@@ -598,16 +597,7 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
                     return True
                 if last is not None:
                     passed = last
-                rec = main.read_record("\n")  # the next block, or the end of this file
-                plain = main.plain
-                clean = main.clean
-            elif main is not None:
-                rec = main.read_record(st.rs)
-            else:
-                rec = None
-            if rec is None:
-                rec = streams.next_main()  # the next file, or the end of the input
-                plain = clean = False
+            rec, plain, clean = streams.read_on()
             if rec is None:
                 break
             st.nr += 1

@@ -132,20 +132,13 @@ class Streams:
         of the input."""
         st = self.state
         main = self.main
-        plain = clean = False
-        if main is None:
-            rec = None
-        elif main.only_lines and st.rs == "\n":
+        rec = None
+        if main is not None and main.only_lines and st.rs == "\n":
             rec = next(main.lines, None)
-            if rec is None:
-                rec = main.read_record("\n")  # the next block, or the end of this file
             plain = main.plain
             clean = main.clean
-        else:
-            rec = main.read_record(st.rs)
         if rec is None:
-            rec = self.next_main()  # the next file, or the end of the input
-            plain = clean = False
+            rec, plain, clean = self.read_on()
         if rec is None:
             st.lines = NO_LINES
             return False
@@ -156,6 +149,26 @@ class Streams:
         st.lines = main.lines if main is not None and main.only_lines and st.rs == "\n" \
             else NO_LINES
         return True
+
+    def read_on(self) -> tuple[str | None, bool, bool]:
+        """The next main-input record past the lines of the block at hand: the next block's
+        first line (RS a newline, a file of lines), the next record by RS, or the next
+        file's first; with whether its block is plain and clean. None at the end."""
+        st = self.state
+        main = self.main
+        plain = clean = False
+        if main is None:
+            rec = None
+        elif main.only_lines and st.rs == "\n":
+            rec = main.read_record("\n")  # the next block, or the end of this file
+            plain = main.plain
+            clean = main.clean
+        else:
+            rec = main.read_record(st.rs)
+        if rec is None:
+            rec = self.next_main()  # the next file, or the end of the input
+            plain = clean = False
+        return rec, plain, clean
 
     def next_main(self) -> str | None:
         """The next record of the main input, or None when every file is read."""
