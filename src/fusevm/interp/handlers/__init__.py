@@ -10,7 +10,7 @@ the math, container, higher-order or shell machinery.
 
 from __future__ import annotations
 
-from fusevm.interp.handlers.generated import MODULES as GENERATED
+from fusevm.interp.handlers.generated import MODULES as GENERATED_MODULES
 from fusevm.interp.registry import FACTORIES, LAZY
 from fusevm.ops import SECTIONS
 
@@ -46,7 +46,7 @@ def load_all() -> None:
     """Name, for every op, the modules to import on its first lookup: its section's
     generated steps first, then its hand-written handlers."""
     for section, ops in SECTIONS.items():
-        generated = GENERATED.get(section)
+        generated = GENERATED_MODULES.get(section)
         modules = ((f"{__name__}.{generated}",) if generated is not None else ()) + \
             tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
         for op in ops:

@@ -72,7 +72,7 @@ TOUCH_AFTER: Final = 60.0
 #: and length (u64 each); the checksum follows. (Read with int.from_bytes: the struct
 #: module is an extension a short command would load for these two lines.)
 _FIELDS: Final = ((0, 8), (8, 2), (10, 2), (12, 8), (20, 32), (52, 4), (56, 8), (64, 8))
-_HEAD_SIZE: Final = 72
+_HEAD_SIZE: Final = _FIELDS[-1][0] + _FIELDS[-1][1]  # (72)
 _SUM_LEN: Final = 32
 HEADER_SIZE: Final = _HEAD_SIZE + _SUM_LEN
 _BYTE_FIELDS: Final = frozenset((0, 3, 4))  # (magic, tag and key: the others are ints)
