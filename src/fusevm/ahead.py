@@ -30,7 +30,12 @@ def function(source: str, env: dict[str, Any], name: str, *, qualname: str | Non
     parameters' defaults and `qualname`. Its code is compiled once per source, so the
     functions of sources that differ only in `env` (the values they name) share it."""
     compiled = COMPILED.get(source)
-    code = compiled.__code__ if compiled is not None else _codes(source)[name]
+    # (A source compiled ahead holds one function; one that defines several is compiled
+    # here, whatever the file holds for it.)
+    if compiled is not None and compiled.__code__.co_name == name:
+        code = compiled.__code__
+    else:
+        code = _codes(source)[name]
     if qualname is not None:
         code = code.replace(co_qualname=qualname)
     return _Function(code, env, name, defaults or None)
