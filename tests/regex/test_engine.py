@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -127,6 +128,17 @@ def test_required_literals_of_each_branch() -> None:
     assert translate_ere("x|", AWK_LIKE).required is None
 
 
+def _scan_all(scan: Any, texts: list[str]) -> tuple[list[tuple[str, int]], Any]:
+    """What a line scanner yields over `texts`, and what it returns."""
+    run = scan(iter(texts))
+    found = []
+    while True:
+        try:
+            found.append(next(run))
+        except StopIteration as end:
+            return found, end.value
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-", max_size=10),
        st.text(alphabet="ab1-\u00e9", max_size=8))
@@ -142,10 +154,18 @@ def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
     bare.required = None
     want = bare._test_engine(text)
     assert rx.test(text) == want
-    assert rx.line_scanner()(iter(["", "xyz", text])) == (
-        ("", 0, None) if bare._test_engine("") else
-        ("xyz", 1, "") if bare._test_engine("xyz") else
-        (text, 2, "xyz") if want else (None, 3, text))
+    texts = ["", "xyz", text]
+    matched = [bare._test_engine(t) for t in texts]
+    want_found = []
+    passed = 0
+    for t, hit in zip(texts, matched):
+        if hit:
+            want_found.append((t, passed))
+            passed = 0
+        else:
+            passed += 1
+    assert _scan_all(rx.line_scanner(), texts) == (
+        want_found, (passed, texts[-1] if passed else None))
     assert (rx.search(text) is not None) == want
     assert rx.tester()(text) == bare.test(text)
     for pos in range(len(text) + 1):

@@ -35,11 +35,14 @@ from fusevm.regex.translate import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from typing import Any, Final
 
-    #: `Regex.line_scanner()`'s function
-    LineScan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
+    #: `Regex.line_scanner()`'s function: texts to a generator of (a match, how many
+    #: texts it passed over since the last), returning (how many it passed over after
+    #: the last match, the last of those or None)
+    LineScan = Callable[[Iterator[str]], Generator[tuple[str, int], None,
+                                                   tuple[int, str | None]]]
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
@@ -249,10 +252,12 @@ class Regex:
         return self._made()[1]
 
     def line_scanner(self) -> LineScan:
-        """`scan(texts)`: the first of `texts` the pattern matches somewhere in (or None),
-        how many were taken before it, and the last of those (None when none were), in one
-        loop with the literal tests of `tester` written into it, and `tester` called only
-        for the texts that pass them (awk's record loop, over the lines of a block)."""
+        """`scan(texts)`: a generator of the texts the pattern matches somewhere in, each
+        with how many texts it passed over since the one before (awk's record loop, over
+        the lines of a block: a match costs the loop no more than a resumption), which
+        returns how many it passed over after the last match and the last of those
+        (None when none were). One loop, with the literal tests of `tester` and the RE2
+        call for the texts that pass them written into it."""
         return self._made()[0]
 
     def _made(self) -> tuple[LineScan, Callable[[str], bool]]:
@@ -273,26 +278,34 @@ class Regex:
         else:
             cond, literals = _condition(self.branches)
             env.update((f"L{i}", text) for i, text in enumerate(literals))
-        lines = []
         exact = self.literal is not None or self.exact
+        engine = self._latin1
+        low = not exact and engine is not _UNUSABLE and engine.low is not None
+        if low:
+            env["low"] = engine.low.Match
+        # the RE2 call, for the texts that pass the str tests (all, without them): Latin-1
+        # bytes straight to the C++ matcher, other text through the public methods
+        call = ["try:", "    d = t.encode('latin-1')", "except UnicodeEncodeError:",
+                "    hit = slow(t)", "else:", "    hit = low(U, d, 0, len(d))[0][0] >= 0"] \
+            if low else ["hit = slow(t)"]
+        lines = []
+        if not exact:
+            lines += ["def engine(t):", *(f"    {line}" for line in call), "    return hit"]
+        test = cond if exact else "engine(t)" if cond is None else f"({cond}) and engine(t)"
+        lines += ["def test(t):", f"    return {test}"]
+        # the scan: the condition, then the call (for a pattern that is not exact)
+        lines += ["def scan(texts):", "    n = 0", "    t = None", "    for t in texts:"]
         if exact:
-            test = cond
+            lines += [f"        if {cond}:", "            yield t, n", "            n = 0",
+                      "            continue"]
         else:
-            # the RE2 call, for the texts that pass the str tests (all, without them)
-            lines.append("def engine(t):")
-            engine = self._latin1
-            if engine is not _UNUSABLE and engine.low is not None:
-                env["low"] = engine.low.Match
-                lines += ["    try:", "        d = t.encode('latin-1')",
-                          "    except UnicodeEncodeError:", "        return slow(t)",
-                          "    return low(U, d, 0, len(d))[0][0] >= 0"]
-            else:
-                lines.append("    return slow(t)")
-            test = "engine(t)" if cond is None else f"({cond}) and engine(t)"
-        lines += ["def test(t):", f"    return {test}",
-                  "def scan(texts):", "    n = 0", "    last = None", "    for t in texts:",
-                  f"        if {test}:", "            return t, n, last",
-                  "        n += 1", "        last = t", "    return None, n, last"]
+            indent = "        "
+            if cond is not None:
+                lines.append(f"        if {cond}:")
+                indent += "    "
+            lines += [indent + line for line in
+                      [*call, "if hit:", "    yield t, n", "    n = 0", "    continue"]]
+        lines += ["        n += 1", "    return n, t if n else None"]
         source = "\n".join(lines) + "\n"
         if not exact:
             env["engine"] = function(source, env, "engine")

@@ -44,14 +44,15 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from typing import Any
 
     from fusevm.lang.awk.regex import Substitute
 
-    #: a block's lines to (the first a test passes or None, how many were before it,
-    #: the last of those)
-    Scan = Callable[[Iterator[str]], tuple[str | None, int, str | None]]
+    #: a block's lines to a generator of (each line a test passes, how many it passed
+    #: over since the one before), returning (how many it passed over after the last,
+    #: the last of those or None) (`Regex.line_scanner`)
+    Scan = Callable[[Iterator[str]], Generator[tuple[str, int], None, tuple[int, str | None]]]
     Filter = tuple[Scan, Callable[[str], bool]]  # (scan, the same test of one record)
 
 # -- print and printf ---------------------------------------------------------------------
@@ -573,30 +574,53 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
     fails: read main-input records until `test` passes one, and make it the new record;
     those before it only count in NR and FNR, and the last of them stays $0 for END, as
     it would have. False at the end of the input. `scan(lines)` runs the same test over a
-    block's lines in one loop. `make()` gives (scan, test), called at the first record:
-    a bad ERE is an error of the first record, after BEGIN, as the rule's own test's is."""
-    made: list[Filter] = []
+    block's lines in one loop, a generator of the records it passes: one runs over the
+    lines of the block at hand until they run out or are replaced (by a getline reading
+    past them, nextfile, or the next block), and each further record costs a resumption.
+    `make()` gives (scan, test), called at the first record: a bad ERE is an error of the
+    first record, after BEGIN, as the rule's own test's is."""
+    scan: Scan | None = None
+    test: Callable[[str], bool] | None = None
+    running: Any = None  # the lines a scan runs over
+    scanning: Any = None  # that scan
 
     def next_filtered() -> bool:
-        if not made:
-            made.append(make())
-        scan, test = made[0]
+        nonlocal scan, test, running, scanning
+        if scan is None or test is None:
+            scan, test = make()
         st = host["awk"]
         streams = host["awk.io"]
+        main = streams.main
         passed = None  # the last record passed over
         while True:
-            main = streams.main
             if main is not None and main.only_lines and st.rs == "\n":
-                rec, count, last = scan(main.lines)
-                st.nr += count
-                st.fnr += count
-                if rec is not None:
-                    st.nr += 1
-                    st.fnr += 1
-                    st.new_record(rec, main.plain, main.clean)
+                lines = main.lines
+                if lines is not running:
+                    running = lines
+                    scanning = scan(lines)
+                try:
+                    rec, count = next(scanning)
+                except StopIteration as end:
+                    count, last = end.value
+                    running = scanning = None
+                    st.nr += count
+                    st.fnr += count
+                    if last is not None:
+                        passed = last
+                else:
+                    count += 1
+                    st.nr += count
+                    st.fnr += count
+                    if st.lines is lines:
+                        # nothing since this block's last record needs resetting but $0
+                        # (`AwkState.lines`: the record loop's lines are these)
+                        st.record = rec
+                        st.record_val = None
+                        st.fields = None
+                    else:
+                        st.new_record(rec, main.plain, main.clean)
+                        st.lines = lines
                     return True
-                if last is not None:
-                    passed = last
             rec, plain, clean = streams.read_on()
             if rec is None:
                 break
@@ -606,6 +630,7 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
                 st.new_record(rec, plain, clean)
                 return True
             passed = rec
+            main = streams.main
         if passed is not None:
             st.nr_val = st.fnr_val = None
             st.set_record(passed)  # END sees the last record read
@@ -621,16 +646,18 @@ def _needs_scanner(needs: tuple[str, ...]) -> Filter:
                 return True
         return False
 
-    def scan(lines: Iterator[str]) -> tuple[str | None, int, str | None]:
+    def scan(lines: Iterator[str]) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
         count = 0
-        last = None
+        rec = None
         for rec in lines:
             for text in needs:
                 if text in rec:
-                    return rec, count, last
-            count += 1
-            last = rec
-        return None, count, last
+                    yield rec, count
+                    count = 0
+                    break
+            else:
+                count += 1
+        return count, rec if count else None
     return scan, test
 
 

@@ -82,6 +82,14 @@ def key_of(value: Any, convfmt: str) -> str:
 class AwkState:
     """Everything a running awk program reads and writes outside its own variables."""
 
+    # More attributes than an instance dict shares keys for: slots keep every access
+    # (the record loop's among them) a fixed-offset load
+    __slots__ = ("record", "record_val", "fields", "literal", "limit", "record_stale",
+                 "plain", "sep", "clean", "lines", "block_plain", "block_clean",
+                 "keeps_lines", "nr_val", "fnr_val", "nf_val", "fs", "ofs", "ors", "rs",
+                 "subsep", "convfmt", "ofmt", "values", "nr", "fnr", "argv", "environ",
+                 "exit_code", "exiting", "in_end", "end_ip", "loop_ip", "pending")
+
     def __init__(self) -> None:
         # record and fields
         self.record = ""
