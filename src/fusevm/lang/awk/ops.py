@@ -487,20 +487,21 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
 # common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
          names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
-                "ValueError": ValueError}, results={"n": float}, source=f"""
+                "ValueError": ValueError, "IndexError": IndexError}, results={"n": float},
+         source=f"""
     st = host["awk"]
     if index:
 {fields_of_record(8)}
-        if index <= len(fields):
-            f = fields[index - 1]
-            t = type(f)
-            if t is str:
+        try:
+            f = fields[index - 1]  # (index >= 1: no wrap-around)
+        except IndexError:
+            n = 0.0  # beyond NF: ""
+        else:
+            if type(f) is str:
 {float_of_field("x = str_to_num(f)", 16)}
                 n = x
             else:
-                n = f.num if t is StrNum else num(f)
-        else:
-            n = 0.0  # beyond NF: ""
+                n = f.num if type(f) is StrNum else num(f)
     else:
         n = num(st.get_record())
     """)
