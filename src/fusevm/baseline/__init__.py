@@ -50,14 +50,21 @@ def _mode() -> str:
     return "eager" if value == "eager" else "on"
 
 
-def attach(vm: VM, *, by_default: bool = False) -> None:
+def attach(vm: VM, *, by_default: bool = False, first_look: int | None = None) -> None:
     """Give `vm` the baseline tier (a tier provider, see `fusevm.interp.tiers`); with
-    `by_default` (a VM that did not say), not when FUSEVM_BASELINE says off."""
+    `by_default` (a VM that did not say), not when FUSEVM_BASELINE says off. With
+    `first_look`, a region is compiled at that many entries of a hot point, whatever it
+    costs: for a frontend that knows its hot points run long (awk's record loop runs
+    once per input record, which the tier's own measure cannot know, and would wait
+    thousands of them to be sure)."""
     # (`_mode()`'s first test inline: every VM attaches.)
     mode = "on" if _ENVIRON is not None and _NAME not in _ENVIRON else _mode()
     if by_default and mode == "off":
         return
-    vm.set_tier_hook(BaselineHook(mode == "eager"))
+    hook = BaselineHook(mode == "eager" or first_look is not None)
+    if first_look is not None and mode != "eager":
+        hook.region_threshold = first_look
+    vm.set_tier_hook(hook)
 
 
 class BaselineHook:

@@ -16,6 +16,8 @@ import sys
 import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
 from fusevm.chunk import Chunk
 from fusevm.errors import Interrupted, VMError
+from fusevm.baseline.looks import LOOP_FIRST_LOOK
+from fusevm.interp import tiers
 from fusevm.interp.signals import sigint_interrupts
 from fusevm.interp.vm import VM
 from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
@@ -26,7 +28,7 @@ from fusevm.lang.awk.streams import Streams, assignment, process_escapes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO
+    from typing import IO, Final
 
 USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
 MAX_CALL_DEPTH = 100_000
@@ -111,6 +113,23 @@ def _compile(source: str, assigned: frozenset[str]) -> Chunk:
     return cached_chunk("awk", (source, "nofuse", tuple(sorted(assigned))), build)
 
 
+#: The ops of the record loop's head: each reads input, which no native tier lowers.
+_RECORD_LOOP_OPS: Final = frozenset({"AwkNextRecord", "AwkNextMatch", "AwkNextCandidate"})
+
+
+def _native_may_help(chunk: Chunk) -> bool:
+    """Whether a native tier may take part of the program: it has a function, or a loop
+    besides the record loop. The record loop's head reads input and the run's first op
+    (AwkInit) has no lowering, so without either the native tiers would load (tens of
+    milliseconds of imports) only to refuse the record loop, and the trace tier to start
+    and abort a recording of it again and again, while the baseline tier runs it."""
+    from fusevm.interp.names import op_name
+    from fusevm.loops import loop_facts
+    if chunk.sub_entries:
+        return True
+    return any(op_name(chunk, h) not in _RECORD_LOOP_OPS for h in loop_facts(chunk).back_edges)
+
+
 def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run awk with these arguments; returns the exit status."""
@@ -146,7 +165,12 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     state.values[13] = float(len(operands) + 1)  # ARGC
     state.pending = [(name, make_strnum(value)) for name, value in assigns]
     vm = VM(chunk, extensions=[AWK], max_depth=MAX_CALL_DEPTH)
-    vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
+    if _native_may_help(chunk):
+        vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
+    else:
+        # the record loop, the one hot point, runs compiled after LOOP_FIRST_LOOK records
+        # (the trace tier compiles it at its region threshold for the other programs)
+        tiers.attach(vm, "baseline", by_default=True, first_look=LOOP_FIRST_LOOK)
     # The native lowerings of awk's numeric ops load with the tiers, when a loop gets hot
     # (a chunk from the compile cache has not imported them with the compiler).
     from fusevm.jit.hook import load_with_tiers
