@@ -14,9 +14,9 @@ import os
 import sys
 
 import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
+from fusevm.baseline.looks import LOOP_FIRST_LOOK
 from fusevm.chunk import Chunk
 from fusevm.errors import Interrupted, VMError
-from fusevm.baseline.looks import LOOP_FIRST_LOOK
 from fusevm.interp import tiers
 from fusevm.interp.signals import sigint_interrupts
 from fusevm.interp.vm import VM
