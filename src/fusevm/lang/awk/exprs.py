@@ -23,6 +23,8 @@ from fusevm.lang.awk.state import SPECIAL_INDEX
 from fusevm.ops import Op
 
 _CORE_ARITH = {"+": Op.Add, "-": Op.Sub, "*": Op.Mul}
+#: Core ops whose float operands may come in either order (`x += v` pushes v first).
+_COMMUTATIVE = frozenset("+*")
 #: A relation with its operands swapped.
 _MIRRORED = {"<": ">", "<=": ">=", "==": "==", "!=": "!=", ">": "<", ">=": "<="}
 _CORE_CMP = {"<": Op.NumLt, "<=": Op.NumLe, "==": Op.NumEq, "!=": Op.NumNe, ">": Op.NumGt,
@@ -405,7 +407,8 @@ class ExprCompiler:
                 self._value_for(e.op, e.value)
                 if not self.load_var_num(t.name) and self.load_var(t.name) != "num":
                     b.emit(AWK["AwkNum"])
-                b.emit(Op.Swap)
+                if e.op[0] not in _COMMUTATIVE:
+                    b.emit(Op.Swap)
                 self._combine(e.op)
                 vt = "num"
             self.store_var(t.name, keep)
