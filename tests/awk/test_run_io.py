@@ -195,3 +195,23 @@ def _listing(program: str) -> str:
     from fusevm.disasm import disassemble
     from fusevm.lang.awk.api import compile_program
     return disassemble(compile_program(program))
+
+
+# Over input of many blocks (64 KiB each): AwkNextMatch's records, NR, getline's records
+# and $0 in END are those of the same rule tested record by record (`$0 ~`).
+@pytest.mark.parametrize("rule", [
+    "/k1[0-9]*7 |b[0-9]+c$/ { n += NR; getline; s = s $1 }",
+    "/^k[0-9]*3 .*x/ { n += NR; getline v; m += NR }",
+    "/b[0-9]+c$/ { n += NR; if (NR % 3) { getline; getline } }",
+])
+def test_regex_rule_over_many_blocks(tmp_path: Path, rule: str) -> None:
+    path = tmp_path / "big"
+    path.write_text("".join(f"k{i % 1000} x{i} {f'b{i}c' if i % 5 == 0 else 'y'}\n"
+                            for i in range(30000)))
+    end = " END { print n, m, NR, $0, length(s) }"
+    assert "AwkNextMatch" in _listing(rule)
+    slow = "$0 ~ " + rule
+    assert "AwkNextMatch" not in _listing(slow)
+    got = run([rule + end, str(path)])
+    assert got == run([slow + end, str(path)])
+    assert got[0] == 0 and not got[1].startswith(" ")  # (n counted some records)

@@ -171,3 +171,53 @@ def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
     for pos in range(len(text) + 1):
         assert rx.search(text, pos) == bare.search(text, pos)
         assert rx.scanner(text).search(pos) == bare.search(text, pos)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-\n", max_size=10),
+       st.lists(st.text(alphabet="ab1- \u00e9\u0101", max_size=6), max_size=8),
+       st.integers(0, 3), st.integers(0, 2))
+def test_block_scanner_agrees_with_the_line_scanner(ere: str, block: list[str], start: int,
+                                                    taken: int) -> None:
+    """The block scanner (the literal tests on each line, then one RE2 call per run of
+    matching lines, in line mode) yields what the line scanner does, from wherever the
+    iterator over the block stands, and follows it when another reader takes lines
+    between two yields (awk's getline)."""
+    try:
+        rx = compile_ere(ere, AWK_LIKE)
+    except RegexError:
+        return
+    bare = Regex(translate_ere(ere, AWK_LIKE), "test")
+    bare.required = None
+
+    def run(scan: Any) -> tuple[list[tuple[str, int]], Any, list[str]]:
+        lines = iter(block)
+        for _ in range(min(start, len(block))):
+            next(lines)
+        found = []
+        read = []  # what the other reader took
+        it = scan(lines)
+        while True:
+            try:
+                found.append(next(it))
+            except StopIteration as end:
+                return found, end.value, read
+            read += [line for line, _ in zip(lines, range(taken))]
+
+    want = run(lambda lines: _line_scan_of(bare, lines))
+    assert run(lambda lines: rx.block_scanner()(block, lines)) == want
+    assert run(rx.line_scanner()) == want
+
+
+def _line_scan_of(rx: Regex, lines: Any) -> Any:
+    """The line scanner's protocol, testing each line with RE2 alone."""
+    passed = 0
+    last = None
+    for line in lines:
+        if rx._test_engine(line):
+            yield line, passed
+            passed = 0
+        else:
+            passed += 1
+            last = line
+    return passed, last if passed else None

@@ -17,9 +17,19 @@ span; otherwise a text failing them cannot match, and only the rest reach RE2, a
 bytes passed straight to the C++ `RE2::Match`: the binding's Python wrapper costs about
 twice that (a generator and a match object per search, and `str` texts copied to UTF-8),
 and its `Set.Match`, a little cheaper, answers "no match" when its DFA runs out of memory.
+
+A call into RE2 costs about half a microsecond of binding however short the text, so the
+lines of a block (awk's record loop) that pass the str tests are confirmed together
+(`Regex.block_scanner`): joined by newlines, they are matched against the pattern's line
+mode (`translate_ere_lines`: nothing crosses a newline, `^` and `$` at each line's ends)
+repeated line by line, and one anchored call takes the whole run of lines that match up
+to the first that does not: a call per line that fails, not per line tested.
 """
 
 from __future__ import annotations
+
+from itertools import islice
+from operator import length_hint
 
 from fusevm.ahead import function
 from fusevm.memo import Memo
@@ -30,6 +40,7 @@ from fusevm.regex.translate import (
     RegexError,
     Translation,
     translate_ere,
+    translate_ere_lines,
     translate_pattern,
 )
 
@@ -43,6 +54,10 @@ if TYPE_CHECKING:
     #: the last match, the last of those or None)
     LineScan = Callable[[Iterator[str]], Generator[tuple[str, int], None,
                                                    tuple[int, str | None]]]
+    #: `Regex.block_scanner()`'s function: (a list of lines, an iterator over it) to what
+    #: `LineScan` gives for the lines the iterator has yet to give
+    BlockScan = Callable[[list[str], Iterator[str]],
+                         Generator[tuple[str, int], None, tuple[int, str | None]]]
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
@@ -161,9 +176,10 @@ class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
     __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
-                 "_latin1", "_utf8", "_tester", "_scan", "_tests")
+                 "_latin1", "_utf8", "_tester", "_scan", "_block", "_tests", "_lines")
 
-    def __init__(self, translation: Translation, label: str) -> None:
+    def __init__(self, translation: Translation, label: str,
+                 lines: Callable[[], str | None] | None = None) -> None:
         self.source = translation.source
         self.literal = translation.literal
         self.groups = translation.groups
@@ -175,6 +191,9 @@ class Regex:
         self._label = label
         self._tester: Callable[[str], bool] | None = None
         self._scan: LineScan | None = None
+        self._block: BlockScan | None = None
+        #: The pattern's line-mode RE2 text, when asked (`translate_ere_lines`)
+        self._lines = lines
         self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
@@ -260,18 +279,54 @@ class Regex:
         call for the texts that pass them written into it."""
         return self._made()[0]
 
+    def block_scanner(self) -> BlockScan:
+        """`scan(block, lines)`: what `line_scanner()(lines)` gives, for an iterator
+        `lines` over the list `block` that other readers may advance too (awk's main
+        input: a getline in the action takes the next line). For a pattern RE2 decides,
+        the lines that pass the literal tests are joined and searched for runs of lines
+        that each hold a match (`_runs`): one RE2 call per line that holds none, not
+        one per line tested."""
+        self._made()
+        assert self._block is not None
+        return self._block
+
     def _made(self) -> tuple[LineScan, Callable[[str], bool]]:
-        """(line_scanner(), tester()), made at the first call."""
+        """(line_scanner(), tester()), made at the first call (with block_scanner())."""
         scan, tester = self._scan, self._tester
         if scan is None or tester is None:
-            scan, tester = self._make()
+            scan, tester, self._block = self._make()
             self._scan, self._tester = scan, tester
         return scan, tester
 
-    def _make(self) -> tuple[LineScan, Callable[[str], bool]]:
-        """Generate `line_scanner()` and `tester()` for this pattern, from one source: the
-        condition's str tests written out, the call into RE2 only where needed."""
-        env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine}
+    def _runs(self) -> Any:
+        """`_matching_lines` for this pattern, or None: the low-level RE2 call of
+        `(?:[^\\n]*(?:P)[^\\n]*\\n)*` for P its line-mode text, which from the start of
+        a line matches all the lines after it that hold a match, up to one that holds
+        none. None without a line-mode text, a Latin-1 compilation, or the binding's
+        low-level call."""
+        engine = self._latin1
+        if self._lines is None or engine is _UNUSABLE or engine is None or engine.low is None:
+            return None
+        try:
+            line = self._lines()
+        except RegexError:
+            return None
+        if line is None:
+            return None
+        source = f"(?:[^\\x{{a}}]*(?:{line})[^\\x{{a}}]*\\x{{a}})*"
+        try:
+            runs = re2.compile(source.encode("ascii"), _options(True, False))
+        except re2.error:
+            return None
+        return _matching_lines(runs._regexp.Match, self._test_engine)
+
+    def _make(self) -> tuple[LineScan, Callable[[str], bool], BlockScan]:
+        """Generate `line_scanner()`, `tester()` and `block_scanner()` for this pattern,
+        from one source: the condition's str tests written out, the call into RE2 only
+        where needed."""
+        env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine,
+                               "length_hint": length_hint, "islice": islice,
+                               "enumerate": enumerate}
         if self.literal is not None:
             cond: str | None = "L0 in t"
             env["L0"] = self.literal
@@ -306,11 +361,34 @@ class Regex:
             lines += [indent + line for line in
                       [*call, "if hit:", "    yield t, n", "    n = 0", "    continue"]]
         lines += ["        n += 1", "    return n, t if n else None"]
+        runs = None if exact else self._runs()
+        if runs is not None:
+            env["runs"] = runs
+            # the block's lines from the iterator's on that pass the str tests; those of
+            # them that hold a match; each moved to and yielded, unless a reader took it
+            found = "list(range(k, total))" if cond is None else \
+                f"[j for j, t in enumerate(islice(block, k, None), k) if {cond}]"
+            lines += ["def scan_block(block, lines):", "    total = len(block)",
+                      "    k = total - length_hint(lines)", "    if k >= total:",
+                      "        return 0, None", f"    for j in runs(block, {found}):",
+                      "        if j < k:", "            continue",
+                      "        next(islice(lines, j - k, None))",
+                      "        yield block[j], j - k", "        k = total - length_hint(lines)",
+                      "        if k >= total:", "            return 0, None",
+                      "    rest = total - k", "    next(islice(lines, rest - 1, None))",
+                      "    return rest, block[-1]"]
         source = "\n".join(lines) + "\n"
         if not exact:
             env["engine"] = function(source, env, "engine")
         tester = env["engine"] if not exact and cond is None else function(source, env, "test")
-        return function(source, env, "scan"), tester
+        scan: LineScan = function(source, env, "scan")
+        if runs is not None:
+            return scan, tester, function(source, env, "scan_block")
+
+        def whole(block: list[str], texts: Iterator[str]
+                  ) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
+            return scan(texts)
+        return scan, tester, whole
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""
@@ -364,6 +442,38 @@ class Regex:
         return Scanner(self, text)
 
 
+def _matching_lines(match: Any, test: Callable[[str], bool]
+                    ) -> Callable[[list[str], list[int]], list[int]]:
+    """`runs(block, found)`: those of the lines `block[j]` for j in `found` (ascending)
+    that the pattern matches in, given `match`, the low-level call of its run pattern
+    (`Regex._runs`): the lines joined (newline-terminated, as Latin-1 bytes), one
+    anchored call gives the run of matching lines from a line's start; the line after it
+    matches nowhere, and the next call starts past it. Text beyond Latin-1 goes to
+    `test` line by line."""
+    def runs(block: list[str], found: list[int]) -> list[int]:
+        if not found:
+            return found
+        try:
+            data = "\n".join([block[j] for j in found]).encode("latin-1") + b"\n"
+        except UnicodeEncodeError:
+            return [j for j in found if test(block[j])]
+        out: list[int] = []
+        pos = i = 0
+        count = data.count
+        end = len(data)
+        n = len(found)
+        while True:
+            stop = match(_ANCHOR_START, data, pos, end)[0][1]
+            got = count(b"\n", pos, stop) if stop > pos else 0
+            out += found[i : i + got]
+            i += got + 1  # past the run and the line ending it, which holds no match
+            if i >= n:
+                return out
+            pos = stop + len(block[found[i - 1]]) + 1 if stop > pos else \
+                pos + len(block[found[i - 1]]) + 1
+    return runs
+
+
 class Scanner:
     """Searches of one Regex over one text (gsub, split and record reading loop on it)."""
 
@@ -408,5 +518,6 @@ def compile_pattern(pattern: str, path_mode: bool = False) -> Regex:
 
 
 # The caches, by (text, dialect or path mode): `fusevm.memo` tables, not functools.
-_ERES: Final = Memo(lambda key: Regex(translate_ere(*key), f"/{key[0]}/"), 1024)
+_ERES: Final = Memo(lambda key: Regex(translate_ere(*key), f"/{key[0]}/",
+                                      lambda: translate_ere_lines(*key)), 1024)
 _PATTERNS: Final = Memo(lambda key: Regex(translate_pattern(*key), repr(key[0])), 512)

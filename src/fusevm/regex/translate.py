@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Branch", "Dialect", "RegexError", "Translation",
-    "lit", "translate_ere", "translate_pattern",
+    "lit", "translate_ere", "translate_ere_lines", "translate_pattern",
 ]
 
 # The twelve POSIX classes; `word` is a shell extension.
@@ -43,6 +43,8 @@ _POSIX_CLASSES: Final = frozenset(
 )
 _NEVER: Final = "\\b\\B"  # a position is never both a word boundary and not one
 _ANY: Final = "(?s:.)"
+_ANY_IN_LINE: Final = "[^\\x{a}]"  # `.` of a line-mode translation (`translate_ere_lines`)
+_NEWLINE: Final = 10
 _MAX_REPEAT: Final = 1000  # RE2's own bound on {n,m}
 
 # (text, index of the backslash) -> (decoded character, index after the escape)
@@ -117,10 +119,10 @@ def _items(ranges: tuple[Range, ...] | list[Range]) -> str:
     return "".join(out)
 
 
-def _without_slash(ranges: list[Range]) -> list[Range]:
-    """`ranges` minus `/` (path mode: a bracket never matches the separator)."""
+def _without(ranges: list[Range], slash: int) -> list[Range]:
+    """`ranges` minus the separator `slash` (`/` in path mode, a newline in line mode: a
+    bracket never matches it)."""
     out: list[Range] = []
-    slash = ord("/")
     for lo, hi in ranges:
         if lo <= slash <= hi:
             if lo < slash:
@@ -140,14 +142,19 @@ class _Bracket:
     ranges: list[Range]
     properties: list[str]
 
-    def render(self, path_mode: bool = False) -> str:
+    def render(self, path_mode: bool = False, lines: bool = False) -> str:
+        """The RE2 bracket; in `path_mode` never matching `/`, with `lines` never a
+        newline."""
         ranges = self.ranges
         if path_mode:
-            ranges = _without_slash(ranges) if not self.negate else [*ranges, (47, 47)]
+            ranges = _without(ranges, 47) if not self.negate else [*ranges, (47, 47)]
+        if lines:
+            ranges = _without(ranges, _NEWLINE) if not self.negate else \
+                [*ranges, (_NEWLINE, _NEWLINE)]
         body = _items(ranges) + "".join(self.properties)
         if not body:
             if self.negate:
-                return "[^/]" if path_mode else _ANY
+                return "[^/]" if path_mode else _ANY_IN_LINE if lines else _ANY
             return _NEVER
         return f"[{'^' if self.negate else ''}{body}]"
 
@@ -155,9 +162,12 @@ class _Bracket:
 class _EreReader:
     """One ERE to RE2 text, by recursive descent over the ERE grammar."""
 
-    def __init__(self, ere: str, dialect: Dialect) -> None:
+    def __init__(self, ere: str, dialect: Dialect, lines: bool = False) -> None:
         self.ere = ere
         self.dialect = dialect
+        #: Line mode (`translate_ere_lines`): nothing matches a newline, anchors are a
+        #: line's ends.
+        self.lines = lines
         self.pos = 0
         self.groups = 0
         self.operators = False
@@ -290,24 +300,28 @@ class _EreReader:
             return (f"({inner})" if capture else f"(?:{inner})"), False
         if ch == "[":
             self.operators = True
-            return self.bracket().render(), False
+            return self.bracket().render(lines=self.lines), False
         if ch == ".":
             self.pos += 1
             self.operators = True
-            return _ANY, False
+            return _ANY_IN_LINE if self.lines else _ANY, False
         if ch == "^":
             self.pos += 1
             self.operators = True
-            return "\\A", True
+            return "(?m:^)" if self.lines else "\\A", True
         if ch == "$":
             self.pos += 1
             self.operators = True
-            return "\\z", True
+            return "(?m:$)" if self.lines else "\\z", True
         if ch == "\\":
             return self._escape(), False
         self.pos += 1
         self.char = ch
-        return lit(ch), False  # includes an unmatched `)` and a stray `{` or `}`
+        return self._lit(ch), False  # includes an unmatched `)` and a stray `{` or `}`
+
+    def _lit(self, ch: str) -> str:
+        """A literal character (in line mode a newline matches nothing: no line has one)."""
+        return _NEVER if self.lines and ch == "\n" else lit(ch)
 
     def _escape(self) -> str:
         ere = self.ere
@@ -315,7 +329,7 @@ class _EreReader:
         if decode is not None:
             decoded, self.pos = decode(ere, self.pos)
             self.char = decoded
-            return lit(decoded)
+            return self._lit(decoded)
         if self.pos + 1 >= len(ere):
             raise self.fail("Trailing backslash")
         nxt = ere[self.pos + 1]
@@ -331,7 +345,7 @@ class _EreReader:
             # RE2 cannot run back-references (they are not regular); say so.
             raise self.fail("Back-references are not supported")
         self.char = nxt
-        return lit(nxt)
+        return self._lit(nxt)
 
     # -- bracket expressions -----------------------------------------------------------
 
@@ -466,6 +480,18 @@ def _translate_ere(ere: str, dialect: Dialect) -> Translation:
                        tuple(reader.branches))
 
 
+def translate_ere_lines(ere: str, dialect: Dialect) -> str | None:
+    """The RE2 text of `ere` in line mode, for text made of lines joined by newlines: `^`
+    and `$` match at each line's ends and nothing matches a newline (a newline in the ERE
+    matches nothing), so every match lies in one line and is a match in that line alone.
+    None for a dialect whose escapes (`\\s`, `\\W`) match a newline. Cached; raises
+    RegexError."""
+    if dialect.gnu_escapes:
+        return None
+    found: str = _LINE_ERES[ere, dialect]
+    return found
+
+
 def _literal_text(ere: str, dialect: Dialect) -> str:
     """The text an operator-free ERE matches (its escapes resolved)."""
     out = []
@@ -589,4 +615,5 @@ SHELL_ERE: Final = Dialect("shell", None, gnu_escapes=True, class_names=SHELL_CL
 # The caches (`fusevm.memo` tables: `functools` would load `collections` and `types` with
 # the first regex of every awk program and `case` of every script).
 _ERES: Final = Memo(lambda key: _translate_ere(*key), 1024)
+_LINE_ERES: Final = Memo(lambda key: _EreReader(key[0], key[1], lines=True).read(), 256)
 _PATTERNS: Final = Memo(lambda key: _translate_pattern(*key), 512)

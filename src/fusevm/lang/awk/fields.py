@@ -87,7 +87,10 @@ class RecordReader:
         #: The complete lines of the last block not yet taken. While `only_lines` holds
         #: (RS has been a newline at every read), the next record is simply the next of
         #: them when there is one: the record loop takes it without calling read_record.
-        self.lines: Iterator[str] = iter(())
+        #: The list `lines` iterates over: the whole block (`lines` is where in it the
+        #: next record is)
+        self.block: list[str] = []
+        self.lines: Iterator[str] = iter(self.block)
         #: Every line `lines` holds is "plain": it has no character that str.split()
         #: takes for a blank and awk's default FS does not (\r \f \v \x1c-\x1f, and
         #: non-ASCII ones), so str.split() is its default field split. Checked once per
@@ -119,11 +122,13 @@ class RecordReader:
             lines = text.split("\n")
             self._partial = lines.pop()
             if lines:
+                self.block = lines
                 self.lines = iter(lines)
                 return True
         if self._partial:
             # the last line, without a newline: alone in its block
-            self.lines = iter((self._partial,))
+            self.block = [self._partial]
+            self.lines = iter(self.block)
             self._partial = ""
             self._last_open = True
             return True

@@ -49,10 +49,12 @@ if TYPE_CHECKING:
 
     from fusevm.lang.awk.regex import Substitute
 
-    #: a block's lines to a generator of (each line a test passes, how many it passed
-    #: over since the one before), returning (how many it passed over after the last,
-    #: the last of those or None) (`Regex.line_scanner`)
-    Scan = Callable[[Iterator[str]], Generator[tuple[str, int], None, tuple[int, str | None]]]
+    #: (a block of lines, the iterator over it the next record comes from) to a
+    #: generator of (each line a test passes, how many it passed over since the one
+    #: before), returning (how many it passed over after the last, the last of those or
+    #: None) (`Regex.block_scanner`)
+    Scan = Callable[[list[str], Iterator[str]],
+                    Generator[tuple[str, int], None, tuple[int, str | None]]]
     Filter = tuple[Scan, Callable[[str], bool]]  # (scan, the same test of one record)
 
 # -- print and printf ---------------------------------------------------------------------
@@ -597,7 +599,7 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
                 lines = main.lines
                 if lines is not running:
                     running = lines
-                    scanning = scan(lines)
+                    scanning = scan(main.block, lines)
                 try:
                     rec, count = next(scanning)
                 except StopIteration as end:
@@ -646,7 +648,8 @@ def _needs_scanner(needs: tuple[str, ...]) -> Filter:
                 return True
         return False
 
-    def scan(lines: Iterator[str]) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
+    def scan(block: list[str], lines: Iterator[str]
+             ) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
         count = 0
         rec = None
         for rec in lines:
@@ -680,15 +683,15 @@ def _next_candidate(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
                       "those before it only count in NR and FNR", flags=IO)
 def _next_match(vm: Any, operands: tuple[Any, ...]) -> Callable[[], bool]:
     """AwkNextRecord for a program of one rule, `/re/ {...}` (`compiler.record_match`):
-    the regex is tested here, by one loop over the block's lines (`Regex.line_scanner`:
-    str tests of the literals it needs first, RE2 only for the lines that pass them), and
-    the rule runs only for the records it matches, without testing again. The last
-    record read stays $0 for END, as it would have."""
+    the regex is tested here, over the block's lines (`Regex.block_scanner`: str tests of
+    the literals it needs first, RE2 only for the lines that pass them, a call per run of
+    matching lines), and the rule runs only for the records it matches, without testing
+    again. The last record read stays $0 for END, as it would have."""
     ere, = operands
 
     def make() -> Filter:
         rx = _const_regex(vm, ere)
-        return rx.line_scanner(), rx.tester()
+        return rx.block_scanner(), rx.tester()
     return _filtered_records(vm.host_data, make)
 
 
