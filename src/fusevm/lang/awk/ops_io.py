@@ -575,8 +575,8 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
     """The record loop's `next()` for a program that runs nothing for a record `test`
     fails: read main-input records until `test` passes one, and make it the new record;
     those before it only count in NR and FNR, and the last of them stays $0 for END, as
-    it would have. False at the end of the input. `scan(lines)` runs the same test over a
-    block's lines in one loop, a generator of the records it passes: one runs over the
+    it would have. False at the end of the input. `scan(block, lines)` runs the same test
+    over a block's lines, a generator of the records it passes: one runs over the
     lines of the block at hand until they run out or are replaced (by a getline reading
     past them, nextfile, or the next block), and each further record costs a resumption.
     `make()` gives (scan, test), called at the first record: a bad ERE is an error of the

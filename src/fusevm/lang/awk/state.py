@@ -116,7 +116,8 @@ class AwkState:
         #: The main input's remaining lines of its current block while each is simply
         #: the next record (RS is a newline) and the record before it left nothing to
         #: reset but $0, its value and its fields (and NR and FNR to count); NO_LINES
-        #: otherwise. The record loop takes the next record from here.
+        #: otherwise. The record loop takes the next record from here (a loop filtered
+        #: by a regex, `ops_io._filtered_records`, from its scan of the same lines).
         self.lines: Any = NO_LINES
         #: `plain` and `clean` of the block `lines` comes from
         self.block_plain = self.block_clean = False
