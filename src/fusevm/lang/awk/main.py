@@ -28,7 +28,7 @@ from fusevm.lang.awk.streams import Streams, assignment, process_escapes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Final
+    from typing import IO
 
 USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
 MAX_CALL_DEPTH = 100_000
@@ -113,21 +113,20 @@ def _compile(source: str, assigned: frozenset[str]) -> Chunk:
     return cached_chunk("awk", (source, "nofuse", tuple(sorted(assigned))), build)
 
 
-#: The ops of the record loop's head: each reads input, which no native tier lowers.
-_RECORD_LOOP_OPS: Final = frozenset({"AwkNextRecord", "AwkNextMatch", "AwkNextCandidate"})
-
-
 def _native_may_help(chunk: Chunk) -> bool:
     """Whether a native tier may take part of the program: it has a function, or a loop
-    besides the record loop. The record loop's head reads input and the run's first op
-    (AwkInit) has no lowering, so without either the native tiers would load (tens of
-    milliseconds of imports) only to refuse the record loop, and the trace tier to start
-    and abort a recording of it again and again, while the baseline tier runs it."""
-    from fusevm.interp.names import op_name
+    whose head does no I/O (the record loop's head reads input: its op carries the IO
+    flag, which the native tiers leave to the interpreter). Without either, the native
+    tiers would load (tens of milliseconds of imports) only to refuse the record loop,
+    and the trace tier start and abort a recording of it again and again, while the
+    baseline tier runs it."""
+    from fusevm.instr import decode
     from fusevm.loops import loop_facts
+    from fusevm.ops import F
     if chunk.sub_entries:
         return True
-    return any(op_name(chunk, h) not in _RECORD_LOOP_OPS for h in loop_facts(chunk).back_edges)
+    ops = chunk.ops
+    return any(not decode(ops[h]).spec.has(F.IO) for h in loop_facts(chunk).back_edges)
 
 
 def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
