@@ -22,7 +22,7 @@ from collections.abc import Callable
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.interp.bodies import BODIES, ENV, Body
-from fusevm.loops import LoopFacts, natural_loop, predecessors
+from fusevm.loops import LoopFacts, contiguous_loop, natural_loop, predecessors
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
@@ -43,12 +43,14 @@ if TYPE_CHECKING:
 LONG: Final = 1 << 40
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Counted:
     """A counted loop: `slot` changes by `step` per iteration; the exit test compares the
     counter plus `offset` (what the iteration has added before the test) with `limit`,
     and the loop goes on while `relation(x, limit)` (or `(limit, x)` when `swapped`) is
-    `stay`."""
+    `stay`. (Not frozen, though nothing changes it: a frozen record's fields are set
+    through `object.__setattr__`, which doubles what making one costs at a loop's first
+    look.)"""
 
     slot: int
     step: int
@@ -309,7 +311,8 @@ def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
         table = chunk.derived[_BODIES] = {}
     found = table.get(header)
     if found is None:
-        found = table[header] = natural_loop(facts, header, predecessors(chunk, facts))
+        found = table[header] = (contiguous_loop(facts, header)
+                                 or natural_loop(facts, header, predecessors(chunk, facts)))
     return found
 
 
@@ -339,12 +342,13 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
                                    effect.pushes(d.spec, d.operands)))
         else:
             effects[ip] = (instr, template[0])
-            for index, literal in template[1]:
-                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-                if k in writers:
-                    writers[k].append(ip)
-                else:
-                    writers[k] = [ip]
+            if template[1]:
+                for index, literal in template[1]:
+                    k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+                    if k in writers:
+                        writers[k].append(ip)
+                    else:
+                        writers[k] = [ip]
         out = succs[ip]
         if len(out) != 1 or out[0] != ip + 1:
             starts.update(out)
@@ -377,14 +381,16 @@ def _run(effects: dict[int, _Op], ips: list[int]) -> tuple[list[Sym], dict[int, 
             stack.extend([None] * steps[1])
             continue
         for name, detail, index, literal in steps:
+            # (`_operand`, inline where it is most often a plain operand.)
             if name == "get":
-                k = _operand(instr, ip, index, literal)
+                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
                 stack.append(slots.get(k, ("lin", k, 0)))
-            elif name == "set":
-                slots[_operand(instr, ip, index, literal)] = stack.pop() if stack else None
             elif name == "const":
-                v = _operand(instr, ip, index, literal)
+                v = instr[index] if index > 0 else _operand(instr, ip, index, literal)
                 stack.append(("k", v) if type(v) is int else None)
+            elif name == "set":
+                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+                slots[k] = stack.pop() if stack else None
             elif name == "copy":
                 stack.append(stack[-1] if stack else None)
             elif name == "step":
