@@ -167,10 +167,17 @@ def contiguous_loop(facts: LoopFacts, header: int) -> frozenset[int] | None:
     for ip in range(header, last):
         if succs[ip][-1:] != (ip + 1,):  # (a fall-through is the last successor)
             return None
+    return frozenset(range(header, last + 1)) if entered_at(facts, header, last) else None
+
+
+def entered_at(facts: LoopFacts, header: int, last: int) -> bool:
+    """Whether no branch from outside the ops `header` to `last` lands among them but at
+    `header`."""
+    succs = facts.succs
     for b in facts.branches:
         if (b < header or b > last) and any(header < t <= last for t in succs[b]):
-            return None
-    return frozenset(range(header, last + 1))
+            return False
+    return True
 
 
 def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:

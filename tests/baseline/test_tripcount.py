@@ -368,3 +368,43 @@ middle:
     JumpIfTrue again
     GetSlot 0
 """
+
+
+def test_a_contiguous_loop_is_counted_as_any_loop() -> None:
+    # `_counted_range` (one pass over a loop that is one range of ops) answers as the
+    # general way does, wherever it answers.
+    import sys
+    from pathlib import Path
+
+    from fusevm.bench.workloads import WORKLOADS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
+    from progs import RandomSource, generate
+
+    chunks = [assemble(text, source="count.fasm") for text in (
+        BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0),
+        FUSED_TOP.format(start=0, n=5), TWO_PATHS, INTO_THE_MIDDLE)]
+    chunks += [w.reference() for w in WORKLOADS if w.emit is not None]
+    chunks += [w.build(fuse=True) for w in WORKLOADS if w.emit is not None]
+    for seed in range(400):
+        program = generate(RandomSource(7_400_000 + seed), straight=False)
+        chunks.append(program.build())
+        program.fuse = True
+        chunks.append(program.build())
+    programs = Path(__file__).resolve().parent.parent / "programs"
+    chunks += [assemble(p.read_text(), source=p.name) for p in sorted(programs.glob("*.fasm"))]
+    answered = counted = 0
+    for chunk in (c for top in chunks for c in _every_chunk(top)):
+        facts = loop_facts(chunk)
+        for header in facts.back_edges:
+            body = tripcount.loop_body(chunk, facts, header)
+            last = max(facts.back_edges[header])
+            fast = tripcount._counted_range(chunk.ops, facts, header, last)
+            if fast is tripcount._GENERAL:
+                continue
+            assert body == frozenset(range(header, last + 1)), (chunk.source, header)
+            answered += 1
+            counted += fast is not None
+            assert fast == tripcount._counted_general(chunk, facts, header, body), \
+                (chunk.source, header)
+    assert answered > 100 and counted > 10
