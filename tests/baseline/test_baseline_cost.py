@@ -293,15 +293,24 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert asked == []  # 40 entries of the loop: no look
     (header,) = loop_facts(chunk).back_edges
     fresh = VM(chunk)
-    fresh.prepare()
     hook = fresh._tiers
     assert isinstance(hook, BaselineHook)
-    # (Asked at its second entry, THRESHOLD: the entries left to its first look.)
-    assert hook.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
-    assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
+    fresh.prepare()
+    hook._entered.clear()  # (as though `prepare()` had not asked it)
+    # (The VM counts the entries to a hot point's first look before it asks at all.)
+    assert hook.threshold_at(fresh, header) == LOOP_FIRST_LOOK
+    assert hook.threshold_at(fresh, 0) == FIRST_LOOK
+    assert hook.threshold_at(fresh, header) == hook.region_threshold  # asked again
     assert asked == []
     hook.region_step(fresh, header, fresh._plain[header])  # its 64th entry: the look
     assert asked == [header]
+    # A hook that is not the VM's own (a native tier's wraps it) is asked at the
+    # wrapper's counts: from THRESHOLD, the entries left to its first look.
+    other = BaselineHook()
+    assert other.threshold_at(fresh, header) == other.region_threshold
+    assert other.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
+    assert other.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
+    asked.clear()
     asked.clear()
     long = assemble(LOOP.format(n=2000), source="look.fasm")
     assert VM(long).run() == 2000

@@ -84,13 +84,25 @@ class BaselineHook:
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
-        compiled for this chunk already (hotness belongs to the code, not to one VM)."""
+        compiled for this chunk already (hotness belongs to the code, not to one VM); in
+        a chunk with nothing compiled, those before its first look (`looks`), the first
+        time this hook (the VM's own, not one a native tier's hook wraps, which asks
+        at its own counts) is asked about `h`."""
+        chunk = vm.chunk
         # Nothing is compiled in a chunk object the compiler has not marked (then it is
         # loaded; a VM's set-up does not load it: a short run never needs it).
-        if COMPILED in vm.chunk.derived and (_compiler or _load_compiler()).compiled_at(
-                vm.chunk, h):
-            return 1
-        return self.region_threshold
+        if COMPILED in chunk.derived:
+            if (_compiler or _load_compiler()).compiled_at(chunk, h):
+                return 1
+            return self.region_threshold
+        threshold = self.region_threshold
+        key = (id(chunk), h)
+        if self.eager or threshold <= 1 or key in self._entered or vm._tiers is not self:
+            return threshold
+        # (What `region_step` would answer at the `threshold`th entry, without that ask.)
+        first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+        self._entered[key] = first - threshold
+        return first
 
     def start_run(self, vm: VM) -> None:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""

@@ -421,26 +421,20 @@ class VM:
 
     def _counting(self, code: list[Step], h: int, original: Step) -> Step:
         """The step of hot point `h` until the tiers have been asked about it once."""
-        # How many entries to count is asked at the first (most hot points of a short run
-        # are never entered): 0 until then.
-        left = 0
+        hook = self._tiers
+        # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
+        left = hook.threshold_at(self, h)
+        if type(left) is not int or left < 1:
+            left = max(int(left), 1)
 
         # (What it reads are defaults, not cells: one object fewer to make per hot point
         # and per VM, and faster to read at each entry.)
         def step(original: Step = original, code: list[Step] = code, h: int = h,
-                 self: VM = self, hook: Any = self._tiers) -> int:
+                 self: VM = self, hook: Any = hook) -> int:
             nonlocal left
             left -= 1
             if left > 0:
                 return original()
-            if left < 0:
-                # The hook may know that `h` is hot already (earlier VMs ran this chunk
-                # there); this entry is the first of those it counts.
-                wanted = hook.threshold_at(self, h)
-                left = (wanted if type(wanted) is int and wanted >= 1
-                        else max(int(wanted), 1)) - 1
-                if left > 0:
-                    return original()
             try:
                 found = hook.region_step(self, h, original)
             except Exception as exc:  # a tier's bug must not stop the program
