@@ -296,14 +296,13 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     hook = fresh._tiers
     assert isinstance(hook, BaselineHook)
     fresh.prepare()
-    hook._entered.clear()  # (as though `prepare()` had not asked it)
     # (The VM counts the entries to a hot point's first look before it asks at all.)
-    assert hook.threshold_at(fresh, header) == LOOP_FIRST_LOOK
-    assert hook.threshold_at(fresh, 0) == FIRST_LOOK
-    assert hook.threshold_at(fresh, header) == hook.region_threshold  # asked again
+    assert hook.threshold_at(fresh, header) == hook.threshold_at(fresh, 0) == LOOP_FIRST_LOOK
+    assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - LOOP_FIRST_LOOK
     assert asked == []
     hook.region_step(fresh, header, fresh._plain[header])  # its 64th entry: the look
     assert asked == [header]
+    assert hook.threshold_at(fresh, header) == hook.region_threshold  # asked again
     # A hook that is not the VM's own (a native tier's wraps it) is asked at the
     # wrapper's counts: from THRESHOLD, the entries left to its first look.
     other = BaselineHook()

@@ -85,9 +85,10 @@ class BaselineHook:
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM); in
-        a chunk with nothing compiled, those before its first look (`looks`), the first
-        time this hook (the VM's own, not one a native tier's hook wraps, which asks
-        at its own counts) is asked about `h`."""
+        a chunk with nothing compiled, LOOP_FIRST_LOOK the first time this hook (the VM's
+        own, not one a native tier's hook wraps, which asks at its own counts) is asked
+        about `h`: no hot point is looked at sooner (`looks`), and so none is asked at
+        its second entry only to be told to wait."""
         chunk = vm.chunk
         # Nothing is compiled in a chunk object the compiler has not marked (then it is
         # loaded; a VM's set-up does not load it: a short run never needs it).
@@ -96,13 +97,10 @@ class BaselineHook:
                 return 1
             return self.region_threshold
         threshold = self.region_threshold
-        key = (id(chunk), h)
-        if self.eager or threshold <= 1 or key in self._entered or vm._tiers is not self:
+        if (self.eager or threshold <= 1 or vm._tiers is not self
+                or self._entered and (id(chunk), h) in self._entered):
             return threshold
-        # (What `region_step` would answer at the `threshold`th entry, without that ask.)
-        first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
-        self._entered[key] = first - threshold
-        return first
+        return LOOP_FIRST_LOOK
 
     def start_run(self, vm: VM) -> None:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""
@@ -132,14 +130,20 @@ class BaselineHook:
             return now
         chunk = vm.chunk
         key = (id(chunk), h)
-        entered = self._entered.get(key, 0) + self.region_threshold
+        known = self._entered.get(key)
         if COMPILED not in chunk.derived:
+            # Asked about `h` for the first time, the VM's own hook gave it LOOP_FIRST_LOOK
+            # entries (`threshold_at`; a chunk marked compiled stays so).
+            entered = (LOOP_FIRST_LOOK if known is None and vm._tiers is self
+                       else (known or 0) + self.region_threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
             first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
             if entered < first:
                 self._entered[key] = first - self.region_threshold
                 return first - entered
+        else:
+            entered = (known or 0) + self.region_threshold
         found: Step | int | None = (_compiler or _load_compiler()).region_step(
             vm, self._bound, h, entered, key in self._dropped)
         if type(found) is int:
