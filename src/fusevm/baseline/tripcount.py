@@ -398,11 +398,10 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     slots: dict[int, Sym] = {}
     start = header
     stopped = False  # a branch in the block ended its run (as `_run` ends there)
+    followed = True  # every op is one this follows (else, the loop being this range: None)
     for ip in range(header, last + 1):
         instr = ops[ip]
         template = get(instr[0]) or _template(instr[0])
-        if template is None:
-            return None
         if template is _EXT:
             return _GENERAL
         if ip in starts and ip != start:
@@ -410,9 +409,11 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
             slots = {}
             start = ip
             stopped = False
-        if not stopped:
+        if template is None:
+            followed = False
+        elif followed and not stopped:
             stopped = _apply(instr, ip, template[0], stack, slots)
-        if template[1]:
+        if followed and template[1]:
             for index, literal in template[1]:
                 k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
                 if k in writers:
@@ -435,6 +436,8 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
             if leaves and len(out) > 1:
                 exits.append((ip, start, stack[-1] if stack else None))
             starts.add(ip + 1)
+    if not followed:
+        return None
     body = range(header, last + 1)
     for ip, begins, top in exits:
         test = _relation(top)
