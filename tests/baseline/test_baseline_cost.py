@@ -350,3 +350,27 @@ def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
     assert compiler.stats()["compiles"] == before
     assert "baseline.plan" in chunk.derived  # it was planned: the look went that far
     assert chunk._digest is None
+
+
+def test_the_roots_entry_is_counted_from_the_second_run() -> None:
+    # A VM's first run starts at the root's entry: nothing counts it (most VMs run
+    # once), the run's end does; run again, the root is compiled as before.
+    chunk = assemble(LOOP.format(n=3), source="root.fasm")
+    vm = VM(chunk)
+    code = vm.prepare()
+    assert code[0] is vm._plain[0]
+    assert vm.run() == 3
+    assert code[0] is not vm._plain[0]  # counting from the next run on
+    straight = assemble("LoadInt 2\nLoadInt 3\nMul\nLoadInt 1\nAdd\n", source="line.fasm")
+    eager = VM(straight)
+    assert eager._tiers is not None
+    eager._tiers.eager = True  # compile a region at its second entry
+    compiles = compiler.stats()["compiles"]
+    assert eager.run() == 7 and compiler.stats()["compiles"] == compiles
+    eager.ip = 0
+    eager.halted = False
+    assert eager.run() == 7 and compiler.stats()["compiles"] == compiles + 1
+    # A VM of a chunk whose root is compiled enters its code at once.
+    again = VM(straight)
+    assert again.prepare()[0] is not again._plain[0]
+    assert again.run() == 7
