@@ -147,8 +147,9 @@ class VM:
         self.last_status = 0
         self.halted = False
         self._code: list[Step] | None = None
-        #: The root's entry is a hot point not counted yet (`_arm_root`).
-        self._root_waiting = False
+        #: The root's entry is a hot point not counted yet (`_arm_root`): 1 until a run
+        #: ends, 2 after (the next run counts it).
+        self._root_waiting = 0
         self._plain: list[Step] = []
         self._hot: tuple[int, ...] = ()
         #: The step each hot point runs when no interrupt is pending (a tier's region step
@@ -412,7 +413,7 @@ class VM:
                         # the run is over (`_arm_root`). Most VMs run once.
                         wanted = self._tiers.threshold_at(self, 0)
                         if type(wanted) is int and wanted > 1:
-                            self._root_waiting = True
+                            self._root_waiting = 1
                             continue
                     code[h] = counting(code, h, code[h], wanted=wanted)
             self._installed = {h: code[h] for h in self._hot}
@@ -432,9 +433,9 @@ class VM:
                 self._patch_hot_points()
 
     def _arm_root(self) -> None:
-        """After a run, count the root's entries from the next on (`prepare` left them
+        """Run again, count the root's entries from this one on (`prepare` left them
         uncounted), unless a tier installed a step there already."""
-        self._root_waiting = False
+        self._root_waiting = 0
         code = self._code
         if code is not None and self._tiers is not None \
                 and self._installed.get(0) is self._plain[0]:
@@ -485,6 +486,8 @@ class VM:
         another thread or a signal handler. After either, the VM stands at an instruction
         boundary and another `run()` continues from there (D18).
         """
+        if self._root_waiting == 2:
+            self._arm_root()  # run again: its entries are counted from now on
         if (max_steps is not None or timeout is not None or self._run_hooks
                 or self._broken is not None or self._interrupt_pending or self.halted):
             return self._run_controlled(max_steps, timeout)
@@ -513,7 +516,7 @@ class VM:
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
             if self._root_waiting:
-                self._arm_root()
+                self._root_waiting = 2
         if ip == HALT:
             self.halted = True
             self.ip = len(code)
@@ -564,7 +567,7 @@ class VM:
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
             if self._root_waiting:
-                self._arm_root()
+                self._root_waiting = 2
         return self._result()
 
     def _result(self) -> Any:
