@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
-from types import MappingProxyType
 
 from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK
 from fusevm.loops import loop_facts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any, Final
 
     from fusevm.interp.registry import Step
@@ -80,8 +78,8 @@ class BaselineHook:
     #: compiled code itself).
     eager: bool = False
     #: (chunk id, hot point) -> entries counted so far, less `region_threshold` (a dict of
-    #: its own from the first entry on).
-    _entered: Mapping[tuple[int, int], int] = MappingProxyType({})
+    #: its own from the first ask on; none before).
+    _entered: dict[tuple[int, int], int] | tuple[()] = ()
     #: Hot points this VM stopped counting (the tier said never): asked again, the VM
     #: runs their code again (`compiler.region_step`'s `again`).
     _dropped: frozenset[tuple[int, int]] = frozenset()
