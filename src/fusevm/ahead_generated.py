@@ -506,16 +506,16 @@ COMPILED["def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'pa
 
 
 def __init__(self, slot, step, offset, limit, relation, swapped, stay):
-    _set(self, 'slot', slot)
-    _set(self, 'step', step)
-    _set(self, 'offset', offset)
-    _set(self, 'limit', limit)
-    _set(self, 'relation', relation)
-    _set(self, 'swapped', swapped)
-    _set(self, 'stay', stay)
+    self.slot = slot
+    self.step = step
+    self.offset = offset
+    self.limit = limit
+    self.relation = relation
+    self.swapped = swapped
+    self.stay = stay
 
 
-COMPILED["def __init__(self, slot, step, offset, limit, relation, swapped, stay):\n    _set(self, 'slot', slot)\n    _set(self, 'step', step)\n    _set(self, 'offset', offset)\n    _set(self, 'limit', limit)\n    _set(self, 'relation', relation)\n    _set(self, 'swapped', swapped)\n    _set(self, 'stay', stay)"] = __init__
+COMPILED['def __init__(self, slot, step, offset, limit, relation, swapped, stay):\n    self.slot = slot\n    self.step = step\n    self.offset = offset\n    self.limit = limit\n    self.relation = relation\n    self.swapped = swapped\n    self.stay = stay'] = __init__
 
 
 def __init__(self, source, line_ip, constants, written, guards):
@@ -589,16 +589,17 @@ def __init__(self, stats, count, unit, failure, deopt_streak):
 COMPILED['def __init__(self, stats, count=_d1, unit=_d2, failure=_d3, deopt_streak=_d4):\n    self.stats = stats\n    self.count = count\n    self.unit = unit\n    self.failure = failure\n    self.deopt_streak = deopt_streak'] = __init__
 
 
-def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):
+def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends, branches):
     _set(self, 'succs', succs)
     _set(self, 'back_edges', back_edges)
     _set(self, 'entries', entries)
     _set(self, 'hot_points', hot_points)
     _set(self, 'returns', returns)
     _set(self, 'block_ends', block_ends)
+    _set(self, 'branches', branches)
 
 
-COMPILED["def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends):\n    _set(self, 'succs', succs)\n    _set(self, 'back_edges', back_edges)\n    _set(self, 'entries', entries)\n    _set(self, 'hot_points', hot_points)\n    _set(self, 'returns', returns)\n    _set(self, 'block_ends', block_ends)"] = __init__
+COMPILED["def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends, branches):\n    _set(self, 'succs', succs)\n    _set(self, 'back_edges', back_edges)\n    _set(self, 'entries', entries)\n    _set(self, 'hot_points', hot_points)\n    _set(self, 'returns', returns)\n    _set(self, 'block_ends', block_ends)\n    _set(self, 'branches', branches)"] = __init__
 
 
 def __init__(self, text, inputs, outputs):

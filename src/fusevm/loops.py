@@ -31,6 +31,7 @@ class LoopFacts:
     hot_points: tuple[int, ...]  # loop headers and entries, ascending
     returns: frozenset[int]  # ops that leave their function (the table's RETURN flag)
     block_ends: dict[int, int]  # block start -> the op index its block ends at
+    branches: tuple[int, ...]  # the ops that may branch (the table's BRANCH flag)
 
     @property
     def headers(self) -> tuple[int, ...]:
@@ -66,6 +67,7 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     succs: list[tuple[int, ...]] = []
     back: dict[int, list[int]] = {}
     returns: set[int] = set()
+    branches: list[int] = []
     # Each op's control flags, worked out once per table row (by the row's identity: its
     # hash is not free) and, for an extension op, once per extension id.
     kinds: dict[int, tuple[bool, bool, bool, bool]] = {}
@@ -90,6 +92,7 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
             continue
         out = successors(decode(instr), ip)
         succs.append(out)
+        branches.append(ip)
         for t in out:
             if t <= ip:
                 back.setdefault(t, []).append(ip)
@@ -100,7 +103,7 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     hot = sorted(entries | {h for h in back if h < n} | ({0} if n else set()))
     found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
                       tuple(sorted(entries)), tuple(hot), frozenset(returns),
-                      {start: end for start, end in chunk.block_ranges})
+                      {start: end for start, end in chunk.block_ranges}, tuple(branches))
     chunk.derived[_FACTS] = found
     return found
 
@@ -146,6 +149,35 @@ def natural_loop(facts: LoopFacts, header: int,
                 body.add(p)
                 work.append(p)
     return frozenset(body)
+
+
+def contiguous_loop(facts: LoopFacts, header: int) -> frozenset[int] | None:
+    """The natural loop of `header` when it is the ops from `header` to its last back
+    edge, found without the chunk's predecessors (the common shape of a loop that holds
+    no early return: what a first look at a loop asks, cheaply); else None.
+
+    It is when each op before that back edge falls through to the next (so each reaches
+    it without passing `header`) and no branch from outside the range lands inside it
+    after `header` (so no op outside reaches it but through `header`)."""
+    sources = facts.back_edges.get(header)
+    if not sources:
+        return None
+    last = max(sources)
+    succs = facts.succs
+    for ip in range(header, last):
+        if succs[ip][-1:] != (ip + 1,):  # (a fall-through is the last successor)
+            return None
+    return frozenset(range(header, last + 1)) if entered_at(facts, header, last) else None
+
+
+def entered_at(facts: LoopFacts, header: int, last: int) -> bool:
+    """Whether no branch from outside the ops `header` to `last` lands among them but at
+    `header`."""
+    succs = facts.succs
+    for b in facts.branches:
+        if (b < header or b > last) and any(header < t <= last for t in succs[b]):
+            return False
+    return True
 
 
 def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:

@@ -293,15 +293,23 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert asked == []  # 40 entries of the loop: no look
     (header,) = loop_facts(chunk).back_edges
     fresh = VM(chunk)
-    fresh.prepare()
     hook = fresh._tiers
     assert isinstance(hook, BaselineHook)
-    # (Asked at its second entry, THRESHOLD: the entries left to its first look.)
-    assert hook.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
-    assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
+    fresh.prepare()
+    # (The VM counts the entries to a hot point's first look before it asks at all.)
+    assert hook.threshold_at(fresh, header) == hook.threshold_at(fresh, 0) == LOOP_FIRST_LOOK
+    assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - LOOP_FIRST_LOOK
     assert asked == []
     hook.region_step(fresh, header, fresh._plain[header])  # its 64th entry: the look
     assert asked == [header]
+    assert hook.threshold_at(fresh, header) == hook.region_threshold  # asked again
+    # A hook that is not the VM's own (a native tier's wraps it) is asked at the
+    # wrapper's counts: from THRESHOLD, the entries left to its first look.
+    other = BaselineHook()
+    assert other.threshold_at(fresh, header) == other.region_threshold
+    assert other.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
+    assert other.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
+    asked.clear()
     asked.clear()
     long = assemble(LOOP.format(n=2000), source="look.fasm")
     assert VM(long).run() == 2000
@@ -342,3 +350,31 @@ def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
     assert compiler.stats()["compiles"] == before
     assert "baseline.plan" in chunk.derived  # it was planned: the look went that far
     assert chunk._digest is None
+
+
+def test_the_roots_entry_is_counted_from_the_second_run() -> None:
+    # A VM's first run starts at the root's entry: nothing counts it (most VMs run
+    # once), a second run does; run again, the root is compiled as before.
+    chunk = assemble(LOOP.format(n=3), source="root.fasm")
+    vm = VM(chunk)
+    code = vm.prepare()
+    assert code[0] is vm._plain[0]
+    assert vm.run() == 3
+    assert code[0] is vm._plain[0]
+    vm.ip = 0
+    vm.halted = False
+    assert vm.run() == 3
+    assert code[0] is not vm._plain[0]  # counted from the second run on
+    straight = assemble("LoadInt 2\nLoadInt 3\nMul\nLoadInt 1\nAdd\n", source="line.fasm")
+    eager = VM(straight)
+    assert eager._tiers is not None
+    eager._tiers.eager = True  # compile a region at its second entry
+    compiles = compiler.stats()["compiles"]
+    assert eager.run() == 7 and compiler.stats()["compiles"] == compiles
+    eager.ip = 0
+    eager.halted = False
+    assert eager.run() == 7 and compiler.stats()["compiles"] == compiles + 1
+    # A VM of a chunk whose root is compiled enters its code at once.
+    again = VM(straight)
+    assert again.prepare()[0] is not again._plain[0]
+    assert again.run() == 7

@@ -10,6 +10,7 @@ import pytest
 from fusevm import VM
 from fusevm.asm import assemble
 from fusevm.baseline import tripcount
+from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
 
 BOTTOM = """
@@ -298,3 +299,112 @@ def test_a_loops_body_is_the_same_with_the_chunks_predecessors() -> None:
         for header in facts.back_edges:
             assert tripcount.loop_body(chunk, facts, header) == natural_loop(facts, header) \
                 == natural_loop(facts, header, preds)
+
+
+def _every_chunk(chunk: Chunk) -> list[Chunk]:
+    return [chunk, *(c for sub in chunk.sub_chunks for c in _every_chunk(sub))]
+
+
+def test_a_contiguous_loop_is_the_natural_loop() -> None:
+    # `loops.contiguous_loop` finds a loop's body without the chunk's predecessors: when
+    # it answers, it is the natural loop; it declines a loop entered in the middle.
+    import sys
+    from pathlib import Path
+
+    from fusevm.bench.workloads import WORKLOADS
+    from fusevm.loops import contiguous_loop, natural_loop
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
+    from progs import RandomSource, generate
+
+    chunks = [assemble(text, source="body.fasm") for text in (
+        BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0),
+        FUSED_TOP.format(start=0, n=5), TWO_PATHS, INTO_THE_MIDDLE)]
+    chunks += [w.reference() for w in WORKLOADS if w.emit is not None]
+    chunks += [generate(RandomSource(7_300_000 + seed), straight=False).build()
+               for seed in range(300)]
+    programs = Path(__file__).resolve().parent.parent / "programs"
+    chunks += [assemble(p.read_text(), source=p.name) for p in sorted(programs.glob("*.fasm"))]
+    answered = declined = 0
+    for chunk in (c for top in chunks for c in _every_chunk(top)):
+        facts = loop_facts(chunk)
+        for header in facts.back_edges:
+            found = contiguous_loop(facts, header)
+            if found is None:
+                declined += 1
+            else:
+                answered += 1
+                assert found == natural_loop(facts, header), (chunk.source, header)
+    assert answered > 100 and declined > 0
+    middle = assemble(INTO_THE_MIDDLE, source="middle.fasm")
+    facts = loop_facts(middle)
+    header = max(facts.back_edges)  # `top`'s
+    assert contiguous_loop(facts, header) is None
+    body = tripcount.loop_body(middle, facts, header)
+    assert body == natural_loop(facts, header) and min(body) < header
+
+
+#: A loop whose middle is also reached by a jump from before it, from code that the loop's
+#: exit leads back to: that code is in the natural loop too (it reaches the back edge
+#: without passing the header).
+INTO_THE_MIDDLE = """
+    LoadInt 0
+    SetSlot 0
+again:
+    GetSlot 0
+    LoadInt 3
+    NumGt
+    JumpIfTrue middle
+top:
+    PreIncSlotVoid 0
+middle:
+    GetSlot 0
+    LoadInt 10
+    NumLt
+    JumpIfTrue top
+    GetSlot 0
+    LoadInt 20
+    NumLt
+    JumpIfTrue again
+    GetSlot 0
+"""
+
+
+def test_a_contiguous_loop_is_counted_as_any_loop() -> None:
+    # `_counted_range` (one pass over a loop that is one range of ops) answers as the
+    # general way does, wherever it answers.
+    import sys
+    from pathlib import Path
+
+    from fusevm.bench.workloads import WORKLOADS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
+    from progs import RandomSource, generate
+
+    chunks = [assemble(text, source="count.fasm") for text in (
+        BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0),
+        FUSED_TOP.format(start=0, n=5), TWO_PATHS, INTO_THE_MIDDLE)]
+    chunks += [w.reference() for w in WORKLOADS if w.emit is not None]
+    chunks += [w.build(fuse=True) for w in WORKLOADS if w.emit is not None]
+    for seed in range(400):
+        program = generate(RandomSource(7_400_000 + seed), straight=False)
+        chunks.append(program.build())
+        program.fuse = True
+        chunks.append(program.build())
+    programs = Path(__file__).resolve().parent.parent / "programs"
+    chunks += [assemble(p.read_text(), source=p.name) for p in sorted(programs.glob("*.fasm"))]
+    answered = counted = 0
+    for chunk in (c for top in chunks for c in _every_chunk(top)):
+        facts = loop_facts(chunk)
+        for header in facts.back_edges:
+            body = tripcount.loop_body(chunk, facts, header)
+            last = max(facts.back_edges[header])
+            fast = tripcount._counted_range(chunk.ops, facts, header, last)
+            if fast is tripcount._GENERAL:
+                continue
+            assert body == frozenset(range(header, last + 1)), (chunk.source, header)
+            answered += 1
+            counted += fast is not None
+            assert fast == tripcount._counted_general(chunk, facts, header, body), \
+                (chunk.source, header)
+    assert answered > 100 and counted > 10

@@ -61,43 +61,70 @@ def attach(vm: VM, *, by_default: bool = False, first_look: int | None = None) -
     mode = "on" if _ENVIRON is not None and _NAME not in _ENVIRON else _mode()
     if by_default and mode == "off":
         return
-    hook = BaselineHook(mode == "eager" or first_look is not None)
-    if first_look is not None and mode != "eager":
-        hook.region_threshold = first_look
+    hook = BaselineHook()
+    if mode == "eager" or first_look is not None:
+        hook.eager = True
+        if mode != "eager" and first_look is not None:
+            hook.region_threshold = first_look
     vm.set_tier_hook(hook)
 
 
 class BaselineHook:
-    """A VM's tier hook for the baseline tier alone (the native tiers wrap it)."""
+    """A VM's tier hook for the baseline tier alone (the native tiers wrap it).
 
-    __slots__ = ("_bound", "_dropped", "_entered", "eager", "region_threshold")
+    Its state starts as class attributes and becomes its own at its first change: every
+    VM makes one, and most never ask it anything but `threshold_at` (a Python
+    `__init__` and two dicts were a third of what attaching the tier cost a VM)."""
 
     #: `start_run` and `try_run` do nothing: `VM.run()` skips them.
     per_run: Final = False
+    #: Entries of a hot point before its region is first considered.
+    region_threshold: int = THRESHOLD
+    #: Compile at the first consideration, whatever it costs (tests, benchmarks of the
+    #: compiled code itself).
+    eager: bool = False
+    #: (chunk id, hot point) -> entries counted so far, less `region_threshold` (a dict of
+    #: its own from the first ask on; none before).
+    _entered: dict[tuple[int, int], int] | tuple[()] = ()
+    #: Hot points this VM stopped counting (the tier said never): asked again, the VM
+    #: runs their code again (`compiler.region_step`'s `again`).
+    _dropped: frozenset[tuple[int, int]] = frozenset()
+    #: Per chunk object: region index -> (run, steps of its hot points); None until the
+    #: first region is bound.
+    _bound: dict[int, tuple[Any, Any, dict[int, Any]]] | None = None
 
-    def __init__(self, eager: bool = False) -> None:
-        #: Entries of a hot point before its region is first considered.
-        self.region_threshold = THRESHOLD
-        #: Compile at the first consideration, whatever it costs (tests, benchmarks of
-        #: the compiled code itself).
-        self.eager = eager
-        self._entered: dict[tuple[int, int], int] = {}  # (chunk id, hot point) -> entries
-        #: Hot points this VM stopped counting (the tier said never): asked again, the
-        #: VM runs their code again (`compiler.region_step`'s `again`). A set of its
-        #: own only once there is one (most VMs never drop a hot point).
-        self._dropped: set[tuple[int, int]] | frozenset[tuple[int, int]] = _NONE
-        # Per chunk object: region index -> (run, steps of its hot points).
-        self._bound: dict[int, tuple[Any, Any, dict[int, Any]]] = {}
+    def _counts(self) -> dict[tuple[int, int], int]:
+        """`_entered`, as a dict of this hook's own."""
+        entered = self._entered
+        if type(entered) is not dict:
+            entered = self._entered = {}
+        return entered
+
+    def _bindings(self) -> dict[int, tuple[Any, Any, dict[int, Any]]]:
+        bound = self._bound
+        if bound is None:
+            bound = self._bound = {}
+        return bound
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
-        compiled for this chunk already (hotness belongs to the code, not to one VM)."""
+        compiled for this chunk already (hotness belongs to the code, not to one VM); in
+        a chunk with nothing compiled, LOOP_FIRST_LOOK the first time this hook (the VM's
+        own, not one a native tier's hook wraps, which asks at its own counts) is asked
+        about `h`: no hot point is looked at sooner (`looks`), and so none is asked at
+        its second entry only to be told to wait."""
+        chunk = vm.chunk
         # Nothing is compiled in a chunk object the compiler has not marked (then it is
         # loaded; a VM's set-up does not load it: a short run never needs it).
-        if COMPILED in vm.chunk.derived and (_compiler or _load_compiler()).compiled_at(
-                vm.chunk, h):
-            return 1
-        return self.region_threshold
+        if COMPILED in chunk.derived:
+            if (_compiler or _load_compiler()).compiled_at(chunk, h):
+                return 1
+            return self.region_threshold
+        threshold = self.region_threshold
+        if (self.eager or threshold <= 1 or vm._tiers is not self
+                or self._entered and (id(chunk), h) in self._entered):
+            return threshold
+        return LOOP_FIRST_LOOK
 
     def start_run(self, vm: VM) -> None:
         """Nothing to prepare: baseline code polls the VM's own interrupt patches."""
@@ -115,7 +142,7 @@ class BaselineHook:
     def step_now(self, vm: VM, h: int) -> Step | None:
         """The compiled region's step at hot point `h`, compiled now whatever it costs
         (a tier above found `h` hot: the trace tier runs it while it records)."""
-        found = (_compiler or _load_compiler()).region_step(vm, self._bound, h)
+        found = (_compiler or _load_compiler()).region_step(vm, self._bindings(), h)
         return found if callable(found) else None
 
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
@@ -123,29 +150,34 @@ class BaselineHook:
         interpreting; a number: ask again after that many more entries)."""
         if self.eager or self.region_threshold <= 1:
             now: Step | int | None = (_compiler or _load_compiler()).region_step(
-                vm, self._bound, h)
+                vm, self._bindings(), h)
             return now
         chunk = vm.chunk
         key = (id(chunk), h)
-        entered = self._entered.get(key, 0) + self.region_threshold
+        counts = self._counts()
+        known = counts.get(key)
         if COMPILED not in chunk.derived:
+            # Asked about `h` for the first time, the VM's own hook gave it LOOP_FIRST_LOOK
+            # entries (`threshold_at`; a chunk marked compiled stays so).
+            entered = (LOOP_FIRST_LOOK if known is None and vm._tiers is self
+                       else (known or 0) + self.region_threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
             first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
             if entered < first:
-                self._entered[key] = first - self.region_threshold
+                counts[key] = first - self.region_threshold
                 return first - entered
+        else:
+            entered = (known or 0) + self.region_threshold
         found: Step | int | None = (_compiler or _load_compiler()).region_step(
-            vm, self._bound, h, entered, key in self._dropped)
+            vm, self._bindings(), h, entered, key in self._dropped)
         if type(found) is int:
-            self._entered[key] = entered + found - self.region_threshold
+            counts[key] = entered + found - self.region_threshold
         elif found is None:
-            self._entered[key] = entered - self.region_threshold
+            counts[key] = entered - self.region_threshold
             self._dropped = self._dropped | {key}
         return found
 
-
-_NONE: frozenset[tuple[int, int]] = frozenset()
 
 #: `fusevm.baseline.compiler` once a hook has needed it (a `from` import of a package's
 #: module goes through the import machinery each time: about a microsecond).

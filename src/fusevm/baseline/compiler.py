@@ -296,6 +296,8 @@ def _root(chunk: Chunk, h: int) -> bool:
 
 def simple_loop(chunk: Chunk, facts: LoopFacts, h: int) -> bool:
     """Whether the loop at header `h` holds no other loop and lies in none."""
+    if len(facts.back_edges) == 1:
+        return True  # the chunk's only loop
     body = tripcount.loop_body(chunk, facts, h)
     first, last = min(body), max(body)
     # (Its ops are laid out from `first` to `last`, and so are those of a loop around it:

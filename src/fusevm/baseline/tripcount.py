@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.interp.bodies import BODIES, ENV, Body
-from fusevm.loops import LoopFacts, natural_loop, predecessors
+from fusevm.loops import LoopFacts, contiguous_loop, entered_at, natural_loop, predecessors
 from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
@@ -43,12 +43,14 @@ if TYPE_CHECKING:
 LONG: Final = 1 << 40
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Counted:
     """A counted loop: `slot` changes by `step` per iteration; the exit test compares the
     counter plus `offset` (what the iteration has added before the test) with `limit`,
     and the loop goes on while `relation(x, limit)` (or `(limit, x)` when `swapped`) is
-    `stay`."""
+    `stay`. (Not frozen, though nothing changes it: a frozen record's fields are set
+    through `object.__setattr__`, which doubles what making one costs at a loop's first
+    look.)"""
 
     slot: int
     step: int
@@ -309,12 +311,24 @@ def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
         table = chunk.derived[_BODIES] = {}
     found = table.get(header)
     if found is None:
-        found = table[header] = natural_loop(facts, header, predecessors(chunk, facts))
+        found = table[header] = (contiguous_loop(facts, header)
+                                 or natural_loop(facts, header, predecessors(chunk, facts)))
     return found
 
 
 def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
-    body = loop_body(chunk, facts, header)
+    sources = facts.back_edges.get(header)
+    if sources:
+        found = _counted_range(chunk.ops, facts, header, max(sources))
+        if found is not _GENERAL:
+            return found  # type: ignore[no-any-return]
+    return _counted_general(chunk, facts, header, loop_body(chunk, facts, header))
+
+
+def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
+                     body: frozenset[int]) -> Counted | None:
+    """`_counted` for any loop: each exit's block followed from its start, then the
+    block of the counter's write."""
     ops = chunk.ops
     succs = facts.succs
     effects: dict[int, _Op] = {}
@@ -339,12 +353,13 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
                                    effect.pushes(d.spec, d.operands)))
         else:
             effects[ip] = (instr, template[0])
-            for index, literal in template[1]:
-                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-                if k in writers:
-                    writers[k].append(ip)
-                else:
-                    writers[k] = [ip]
+            if template[1]:
+                for index, literal in template[1]:
+                    k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+                    if k in writers:
+                        writers[k].append(ip)
+                    else:
+                        writers[k] = [ip]
         out = succs[ip]
         if len(out) != 1 or out[0] != ip + 1:
             starts.update(out)
@@ -356,6 +371,96 @@ def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
             # Another exit may leave sooner: this one's count is an upper bound, which
             # errs towards compiling (what the tier did before it counted anything).
             return found
+    return None
+
+
+#: `_counted_range`'s answer for a loop it leaves to the general way.
+_GENERAL: Final = ("general",)
+
+
+def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: int) -> Any:
+    """`_counted` for a loop whose body is the ops from `header` to its last back edge
+    `last` (`loops.contiguous_loop`: the common shape, and what a loop's first look
+    asks, so it is found without the loop's body), in one pass: each block's values are
+    followed as its ops come (a block starts at the header, a branch target or after a
+    branch, all seen before it when no branch inside goes back but to the header).
+    _GENERAL when the loop has another shape, an inner loop or an extension op."""
+    succs = facts.succs
+    if not entered_at(facts, header, last):
+        return _GENERAL
+    get = _templates.get
+    starts = {header}
+    writers: dict[int, list[int]] = {}
+    #: (op, slot) per write of a slot: its block's start, what the slot holds after it
+    wrote: dict[tuple[int, int], tuple[int, Sym]] = {}
+    exits: list[tuple[int, int, Sym]] = []  # (op, its block's start, the top it leaves)
+    stack: list[Sym] = []
+    slots: dict[int, Sym] = {}
+    start = header
+    stopped = False  # a branch in the block ended its run (as `_run` ends there)
+    followed = True  # every op is one this follows (else, the loop being this range: None)
+    for ip in range(header, last + 1):
+        instr = ops[ip]
+        template = get(instr[0]) or _template(instr[0])
+        if template is _EXT:
+            return _GENERAL
+        if ip in starts and ip != start:
+            stack = []
+            slots = {}
+            start = ip
+            stopped = False
+        if template is None:
+            followed = False
+        elif followed and not stopped:
+            stopped = _apply(instr, ip, template[0], stack, slots)
+        if followed and template[1]:
+            for index, literal in template[1]:
+                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+                if k in writers:
+                    writers[k].append(ip)
+                else:
+                    writers[k] = [ip]
+                wrote[ip, k] = (start, slots.get(k))
+        out = succs[ip]
+        if len(out) != 1 or out[0] != ip + 1:
+            if ip < last and (not out or out[-1] != ip + 1):
+                return _GENERAL  # (an op before the back edge that does not fall through)
+            leaves = False
+            for t in out:
+                if header < t <= ip:
+                    return _GENERAL  # a loop inside: its header was passed as no start
+                if t < header or t > last:
+                    leaves = True
+                else:
+                    starts.add(t)
+            if leaves and len(out) > 1:
+                exits.append((ip, start, stack[-1] if stack else None))
+            starts.add(ip + 1)
+    if not followed:
+        return None
+    body = range(header, last + 1)
+    for ip, begins, top in exits:
+        test = _relation(top)
+        if test is None:
+            continue
+        k, offset, limit, relation, swapped, taken = test
+        found = writers.get(k, [])
+        if len(found) != 1:
+            continue
+        writer = found[0]
+        if not _passes(facts, body, header, writer):
+            continue
+        begun, value = wrote[writer, k]
+        step = _advance(value, k)
+        if step is None:
+            continue
+        if begins <= writer <= ip or begins == header:
+            pass  # the test comes after the write, or it comes later
+        elif begun == header:
+            offset += step  # every iteration writes it first
+        else:
+            continue
+        return _verdict(facts, body, ip, k, step, offset, limit, relation, swapped, taken)
     return None
 
 
@@ -376,47 +481,74 @@ def _run(effects: dict[int, _Op], ips: list[int]) -> tuple[list[Sym], dict[int, 
             del stack[max(len(stack) - steps[0], 0):]
             stack.extend([None] * steps[1])
             continue
-        for name, detail, index, literal in steps:
-            if name == "get":
-                k = _operand(instr, ip, index, literal)
-                stack.append(slots.get(k, ("lin", k, 0)))
-            elif name == "set":
-                slots[_operand(instr, ip, index, literal)] = stack.pop() if stack else None
-            elif name == "const":
-                v = _operand(instr, ip, index, literal)
-                stack.append(("k", v) if type(v) is int else None)
-            elif name == "copy":
-                stack.append(stack[-1] if stack else None)
-            elif name == "step":
-                a = stack.pop() if stack else None
-                stack.append(("lin", a[1], a[2] + detail) if a and a[0] == "lin" else None)
-            elif name == "sum":  # a counter plus or minus a constant is a counter too
-                b = stack.pop() if stack else None
-                a = stack.pop() if stack else None
-                if a and b and a[0] == "lin" and b[0] == "k":
-                    stack.append(("lin", a[1], a[2] + detail * b[1]))
-                elif a and b and a[0] == "k" and b[0] == "lin" and detail > 0:
-                    stack.append(("lin", b[1], b[2] + a[1]))
-                else:
-                    stack.append(None)
-            elif name == "rel":
-                b = stack.pop() if stack else None
-                a = stack.pop() if stack else None
-                stack.append(("rel", detail, a, b))
-            elif name == "branch":
-                stack.append(("test", stack.pop() if stack else None, detail))
-                return stack, slots
-            else:
-                if type(detail[0]) is int:
-                    pops, pushes = detail
-                else:
-                    spec, refs = detail
-                    operands = tuple(_operand(instr, ip, i, lit) for i, lit in refs)
-                    pops = spec.effect.pops(spec, operands)
-                    pushes = spec.effect.pushes(spec, operands)
-                del stack[max(len(stack) - pops, 0):]
-                stack.extend([None] * pushes)
+        if _apply(instr, ip, steps, stack, slots):
+            break
     return stack, slots
+
+
+def _apply(instr: Instr, ip: int, steps: Any, stack: list[Sym], slots: dict[int, Sym]) -> bool:
+    """Op `ip`'s micro-steps on the values followed; True when it ends at a branch (its
+    test, then on top of `stack`, is where a straight run of ops ends)."""
+    for name, detail, index, literal in steps:
+        # (`_operand`, inline where it is most often a plain operand.)
+        if name == "get":
+            k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+            stack.append(slots.get(k, ("lin", k, 0)))
+        elif name == "const":
+            v = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+            stack.append(("k", v) if type(v) is int else None)
+        elif name == "set":
+            k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+            slots[k] = stack.pop() if stack else None
+        elif name == "copy":
+            stack.append(stack[-1] if stack else None)
+        elif name == "step":
+            a = stack.pop() if stack else None
+            stack.append(("lin", a[1], a[2] + detail) if a and a[0] == "lin" else None)
+        elif name == "sum":  # a counter plus or minus a constant is a counter too
+            b = stack.pop() if stack else None
+            a = stack.pop() if stack else None
+            if a and b and a[0] == "lin" and b[0] == "k":
+                stack.append(("lin", a[1], a[2] + detail * b[1]))
+            elif a and b and a[0] == "k" and b[0] == "lin" and detail > 0:
+                stack.append(("lin", b[1], b[2] + a[1]))
+            else:
+                stack.append(None)
+        elif name == "rel":
+            b = stack.pop() if stack else None
+            a = stack.pop() if stack else None
+            stack.append(("rel", detail, a, b))
+        elif name == "branch":
+            stack.append(("test", stack.pop() if stack else None, detail))
+            return True
+        else:
+            if type(detail[0]) is int:
+                pops, pushes = detail
+            else:
+                spec, refs = detail
+                operands = tuple(_operand(instr, ip, i, lit) for i, lit in refs)
+                pops = spec.effect.pops(spec, operands)
+                pushes = spec.effect.pushes(spec, operands)
+            del stack[max(len(stack) - pops, 0):]
+            stack.extend([None] * pushes)
+    return False
+
+
+def _relation(top: Sym) -> tuple[int, int, int, Callable[[Any, Any], Any], bool, bool] | None:
+    """What an exit's test compares, when it is a counter (plus a constant) with a
+    constant: (the counter's slot, that constant, the limit, the relation, whether the
+    limit is its left side, the truth on which the branch is taken)."""
+    if top is None or top[0] != "test":
+        return None
+    _, cond, taken_if_true = top
+    if cond is None or cond[0] != "rel":
+        return None
+    _, relation, a, b = cond
+    if a and b and a[0] == "lin" and b[0] == "k":
+        return a[1], a[2], b[1], relation, False, taken_if_true
+    if a and b and a[0] == "k" and b[0] == "lin":
+        return b[1], b[2], a[1], relation, True, taken_if_true
+    return None
 
 
 def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
@@ -424,35 +556,34 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
                exit_ip: int) -> Counted | None:
     ops = _block_of(starts, body, exit_ip)
     stack, set_here = _run(effects, ops)
-    if not stack or stack[-1] is None or stack[-1][0] != "test":
+    test = _relation(stack[-1] if stack else None)
+    if test is None:
         return None
-    _, cond, taken_if_true = stack[-1]
-    if cond is None or cond[0] != "rel":
-        return None
-    _, relation, a, b = cond
-    if a and b and a[0] == "lin" and b[0] == "k":
-        counter, limit, swapped = a, b[1], False
-    elif a and b and a[0] == "k" and b[0] == "lin":
-        counter, limit, swapped = b, a[1], True
-    else:
-        return None
-    k = counter[1]
+    k, offset, limit, relation, swapped, taken = test
     found = writers.get(k, [])
     if len(found) != 1:
         return None
     writer = found[0]
+    if not _passes(facts, body, header, writer):
+        return None
     # (The run above went through the write when it is in this block: the block's one
     # write of the counter, and only its last op may branch.)
-    step = _step(facts, body, effects, starts, header, k, writer,
-                 set_here if writer in ops else None)
+    step = _advance((set_here if writer in ops
+                     else _run(effects, _block_of(starts, body, writer))[1]).get(k), k)
     if step is None:
         return None
     if writer in ops or ops[0] == header:
-        offset = counter[2]  # the run above went through the write, or it comes later
+        pass  # the run above went through the write, or it comes later
     elif _block_of(starts, body, writer)[0] == header:
-        offset = counter[2] + step  # every iteration writes it first
+        offset += step  # every iteration writes it first
     else:
         return None
+    return _verdict(facts, body, exit_ip, k, step, offset, limit, relation, swapped, taken)
+
+
+def _verdict(facts: LoopFacts, body: Collection[int], exit_ip: int, k: int, step: int,
+             offset: int, limit: int, relation: Callable[[Any, Any], Any], swapped: bool,
+             taken_if_true: bool) -> Counted | None:
     # Which way stays in the loop: the branch's target or its fall-through.
     target = None
     for t in facts.succs[exit_ip]:
@@ -467,28 +598,26 @@ def _exit_test(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
     return Counted(k, step, offset, limit, relation, swapped, stay)
 
 
-def _step(facts: LoopFacts, body: frozenset[int], effects: dict[int, _Op],
-          starts: set[int], header: int, k: int, writer: int,
-          slots: dict[int, Sym] | None) -> int | None:
-    """What the one write of slot `k` in the loop (op `writer`) adds to it each iteration
-    (on every path from the header back to it), or None. `slots`: what a run of the
-    writer's block has set, when known."""
-    # Every way round the loop passes the write: without it the header is not reached.
+def _passes(facts: LoopFacts, body: Collection[int], header: int, writer: int) -> bool:
+    """Whether every way round the loop passes op `writer`: without it the header is
+    not reached."""
     seen = {header, writer}
     work = [header] if writer != header else []
     while work:
         ip = work.pop()
         for t in facts.succs[ip]:
             if t == header:
-                return None
+                return False
             if t in body and t not in seen:
                 seen.add(t)
                 work.append(t)
-    if slots is None:
-        _, slots = _run(effects, _block_of(starts, body, writer))
-    value = slots.get(k)
+    return True
+
+
+def _advance(value: Sym, k: int) -> int | None:
+    """What the one write of slot `k` adds to it each iteration (`value`: what the slot
+    holds after it, from the header's value), or None."""
     if value is None or value[0] != "lin" or value[1] != k or value[2] == 0:
         return None
     step: int = value[2]
     return step
-

@@ -64,6 +64,12 @@ def attach_default(vm: VM) -> None:
     (_resolved.get("baseline") or _provider("baseline"))(vm, by_default=True)
 
 
+def attach_baseline(vm: VM) -> None:
+    """Give a `VM(baseline=True)` the baseline tier (`attach` without options: a keyword
+    dict per VM is a fair part of what attaching costs)."""
+    (_resolved.get("baseline") or _provider("baseline"))(vm)
+
+
 def attach(vm: VM, name: str, **options: Any) -> None:
     """Let provider `name` install its tier hook on `vm`."""
     (_resolved.get(name) or _provider(name))(vm, **options)

@@ -125,7 +125,7 @@ class VM:
         if baseline is None:
             tiers.attach_default(self)
         elif baseline:
-            tiers.attach(self, "baseline")
+            tiers.attach_baseline(self)
 
     # -- state ---------------------------------------------------------------------
 
@@ -147,6 +147,9 @@ class VM:
         self.last_status = 0
         self.halted = False
         self._code: list[Step] | None = None
+        #: The root's entry is a hot point not counted yet (`_arm_root`): 1 until a run
+        #: ends, 2 after (the next run counts it).
+        self._root_waiting = 0
         self._plain: list[Step] = []
         self._hot: tuple[int, ...] = ()
         #: The step each hot point runs when no interrupt is pending (a tier's region step
@@ -398,11 +401,21 @@ class VM:
                     gc.enable()
             #: Each op's own interpreter step, whatever a tier installs in `code`.
             self._plain = code.copy()
-            self._hot = loop_facts(self.chunk).hot_points
+            facts = loop_facts(self.chunk)
+            self._hot = facts.hot_points
             if self._tiers is not None:
                 counting = self._counting
                 for h in self._hot:
-                    code[h] = counting(code, h, code[h])
+                    wanted = None
+                    if h == 0 and 0 not in facts.back_edges and 0 not in facts.entries:
+                        # The root's entry alone, which a tier wants to see entered more
+                        # than once: its first entry is this run's start, counted once
+                        # the run is over (`_arm_root`). Most VMs run once.
+                        wanted = self._tiers.threshold_at(self, 0)
+                        if type(wanted) is int and wanted > 1:
+                            self._root_waiting = 1
+                            continue
+                    code[h] = counting(code, h, code[h], wanted=wanted)
             self._installed = {h: code[h] for h in self._hot}
             self._code = code
             if self._interrupt_pending:
@@ -419,15 +432,31 @@ class VM:
             if self._interrupt_pending:
                 self._patch_hot_points()
 
-    def _counting(self, code: list[Step], h: int, original: Step) -> Step:
-        """The step of hot point `h` until the tiers have been asked about it once."""
+    def _arm_root(self) -> None:
+        """Run again, count the root's entries from this one on (`prepare` left them
+        uncounted), unless a tier installed a step there already."""
+        self._root_waiting = 0
+        code = self._code
+        if code is not None and self._tiers is not None \
+                and self._installed.get(0) is self._plain[0]:
+            self.install_step(0, self._counting(code, 0, self._plain[0], made=1))
+
+    def _counting(self, code: list[Step], h: int, original: Step, made: int = 0,
+                  wanted: Any = None) -> Step:
+        """The step of hot point `h` until the tiers have been asked about it once
+        (`made`: its entries so far, which ran `original` uncounted; `wanted`: what the
+        hook's `threshold_at` said, when it was asked already)."""
         hook = self._tiers
         # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
-        left = hook.threshold_at(self, h)
+        left = hook.threshold_at(self, h) if wanted is None else wanted
         if type(left) is not int or left < 1:
             left = max(int(left), 1)
+        left = max(left - made, 1)
 
-        def step() -> int:
+        # (What it reads are defaults, not cells: one object fewer to make per hot point
+        # and per VM, and faster to read at each entry.)
+        def step(original: Step = original, code: list[Step] = code, h: int = h,
+                 self: VM = self, hook: Any = hook) -> int:
             nonlocal left
             left -= 1
             if left > 0:
@@ -457,6 +486,8 @@ class VM:
         another thread or a signal handler. After either, the VM stands at an instruction
         boundary and another `run()` continues from there (D18).
         """
+        if self._root_waiting == 2:
+            self._arm_root()  # run again: its entries are counted from now on
         if (max_steps is not None or timeout is not None or self._run_hooks
                 or self._broken is not None or self._interrupt_pending or self.halted):
             return self._run_controlled(max_steps, timeout)
@@ -484,6 +515,8 @@ class VM:
             if self._interrupt_pending:  # it came after the last hot point: it is spent
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
+            if self._root_waiting:
+                self._root_waiting = 2
         if ip == HALT:
             self.halted = True
             self.ip = len(code)
@@ -533,6 +566,8 @@ class VM:
             if self._interrupt_pending:
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
+            if self._root_waiting:
+                self._root_waiting = 2
         return self._result()
 
     def _result(self) -> Any:
