@@ -4,6 +4,8 @@ such runs: what the baseline tests check the tier against its oracle with."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from typing import Any, NamedTuple
 
 from fusevm import VM, VMError
@@ -43,6 +45,25 @@ done:
     ReturnValue
 end:
 """
+
+
+def interrupt_once_compiled(vm: VM) -> threading.Thread:
+    """Interrupt `vm` from another thread as soon as the baseline tier has bound a region
+    (its `runs` counter moved): the interrupt lands in the compiled code however busy the
+    machine is, where a timeout could fire while the region is still being compiled.
+    Join the thread after the run."""
+    from fusevm.baseline.compiler import COUNTERS
+    start = COUNTERS.runs
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60.0
+        while COUNTERS.runs == start and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        vm.interrupt()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
 
 
 class Outcome(NamedTuple):

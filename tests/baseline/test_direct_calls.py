@@ -17,7 +17,7 @@ from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
 from fusevm.values import Undef, same_value
 
-from baseline_kit import budget_stops
+from baseline_kit import budget_stops, interrupt_once_compiled
 
 
 def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
@@ -443,8 +443,10 @@ end:
     vm = VM(assemble(text, source="count.fasm"))
     vm._tiers.region_threshold = 1
     before = counters()
+    watcher = interrupt_once_compiled(vm)
     with pytest.raises(Interrupted) as info:
-        vm.run(timeout=0.05)
+        vm.run()
+    watcher.join()
     assert counters()["direct_unwinds"] == before["direct_unwinds"] + 1
     assert info.value.op == "GetSlot" and len(vm.frames) == 2 and vm.stack == [1]
     assert vm.run() == 3000001

@@ -20,7 +20,7 @@ from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
 from fusevm.values import INT_MAX, INT_MIN
 
-from baseline_kit import SUMS, agree, budget_stops, outcome
+from baseline_kit import SUMS, agree, budget_stops, interrupt_once_compiled, outcome
 
 FIELDS = ("result", "error", "output", "slots", "ip", "stack", "backtrace")
 
@@ -299,8 +299,10 @@ def test_an_interrupt_in_a_versioned_loop_resumes_exactly() -> None:
     vm = VM(chunk)
     vm._tiers.region_threshold = 1
     before = calls.STATS.as_dict()
+    watcher = interrupt_once_compiled(vm)
     with pytest.raises(Interrupted):
-        vm.run(timeout=0.05)  # left at the loop's header, every slot written back
+        vm.run()  # left at the loop's header, every slot written back
+    watcher.join()
     after = calls.STATS.as_dict()
     assert after["direct_unwinds"] == before["direct_unwinds"] + 1
     assert after["versioned_fallbacks"] == before["versioned_fallbacks"]
