@@ -72,6 +72,36 @@ def _num(arg: str) -> tuple[int, bool]:
     return (-v if sign == "-" else v), m.end() == len(arg)
 
 
+def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -> str:
+    """One integer conversion as C's printf writes it: a precision is the least number of
+    digits (so `%.0d` of 0 writes no digits) and turns off the `0` flag; `#` adds the 0x
+    or leading 0; a negative `*` width means left-justified, a negative precision none."""
+    w = _num(width)[0] if width else 0
+    if w < 0:
+        flags, w = flags + "-", -w
+    p = _num(prec)[0] if prec else (0 if prec is not None else None)
+    if p is not None and p < 0:
+        p = None
+    digits = format(abs(v), {"o": "o", "x": "x", "X": "X"}.get(conv, "d"))
+    if p is not None:
+        digits = "" if p == 0 and v == 0 else digits.zfill(p)
+    prefix = ""
+    if conv in "di":
+        prefix = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
+    elif "#" in flags and conv == "o" and not digits.startswith("0"):
+        digits = "0" + digits
+    elif "#" in flags and conv in "xX" and v != 0:
+        prefix = "0" + conv
+    pad = w - len(prefix) - len(digits)
+    if pad <= 0:
+        return prefix + digits
+    if "-" in flags:
+        return prefix + digits + " " * pad
+    if "0" in flags and p is None:
+        return prefix + "0" * pad + digits
+    return " " * pad + prefix + digits
+
+
 def printf(fmt: str, args: list[str]) -> tuple[str, int]:
     out: list[str] = []
     status = 0
@@ -112,20 +142,7 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                     status = 1
                 if conv in "uoxX" and v < 0:
                     v += 1 << 64
-                py = "d" if conv in "diu" else conv
-                if "#" in flags and conv in "oxX":
-                    spec = spec.replace("#", "")
-                    body = (spec + py) % v
-                    if v != 0:
-                        prefix = {"o": "0", "x": "0x", "X": "0X"}[conv]
-                        if conv == "o" and body.lstrip(" ").startswith("0"):
-                            prefix = ""
-                        stripped = body.lstrip(" ")
-                        pad = len(body) - len(stripped)
-                        body = " " * max(0, pad - len(prefix)) + prefix + stripped
-                    out.append(body)
-                else:
-                    out.append((spec + py) % v)
+                out.append(_c_int(flags, width, prec, v, conv))
             elif conv in "eEfgG":
                 try:
                     fv = float(arg) if arg else 0.0
@@ -135,7 +152,8 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                     status = 1
                 out.append((spec + conv) % fv)
             elif conv == "c":
-                out.append((spec + "s") % (arg[:1] if arg else ""))
+                # an empty or missing argument is C's character 0, written as a NUL byte
+                out.append((spec + "s") % (arg[:1] if arg else "\0"))
             elif conv == "b":
                 text, stop = escapes(arg or "", in_b=True)
                 out.append((spec + "s") % text)
