@@ -13,6 +13,14 @@ CASES = [
     ("printf '%*d|%.*d|\\n' -4 1 -2 5", "1   |5|\n"),
     # printf: %c of an empty or missing argument writes a NUL byte
     ("printf '%c|%3c|' | od -An -c | tr -s ' '", " \\0 | \\0 |\n"),
+    # printf: a number out of the 64-bit range is clamped as strtoimax/strtoumax do, and
+    # the status is 1
+    ("printf '%d %d %u %x\\n' 99999999999999999999 -99999999999999999999 "
+     "99999999999999999999 -1 2>/dev/null; echo $?",
+     "9223372036854775807 -9223372036854775808 18446744073709551615 ffffffffffffffff\n1\n"),
+    # a special builtin's error message goes to its own redirected stderr
+    ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
+    ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),
 ]
 
 

@@ -641,7 +641,7 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
             if name in runtime.SPECIAL and not e.fatal:
                 raise
             if name in runtime.SPECIAL:
-                s.error(e.message)
+                s.report(e)
                 return e.status
             raise
     return runtime.run_external(s, args, redirs,

@@ -72,6 +72,17 @@ def _num(arg: str) -> tuple[int, bool]:
     return (-v if sign == "-" else v), m.end() == len(arg)
 
 
+def _c_range(v: int, signed: bool) -> tuple[int, bool]:
+    """`v` as C's strtoimax (signed) or strtoumax reads it: clamped to the 64-bit range,
+    a negative unsigned value taken modulo 2**64; (value, whether it was in range)."""
+    if signed:
+        clamped = max(-(1 << 63), min(v, (1 << 63) - 1))
+        return clamped, clamped == v
+    if abs(v) >= 1 << 64:
+        return (1 << 64) - 1, False
+    return (v + (1 << 64) if v < 0 else v), True
+
+
 def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -> str:
     """One integer conversion as C's printf writes it: a precision is the least number of
     digits (so `%.0d` of 0 writes no digits) and turns off the `0` flag; `#` adds the 0x
@@ -140,8 +151,11 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                     os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
                         "utf-8", "surrogateescape"))
                     status = 1
-                if conv in "uoxX" and v < 0:
-                    v += 1 << 64
+                v, in_range = _c_range(v, signed=conv in "di")
+                if not in_range:
+                    os.write(2, f"sh: printf: {arg}: Numerical result out of range\n".encode(
+                        "utf-8", "surrogateescape"))
+                    status = 1
                 out.append(_c_int(flags, width, prec, v, conv))
             elif conv in "eEfgG":
                 try:

@@ -126,7 +126,7 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
         except ShError as e:
             if e.line:
                 s.lineno = e.line
-            s.error(e.message)
+            s.report(e)
             if e.fatal and not s.interactive:
                 raise ShExit(e.status) from None
             status = e.status
@@ -219,7 +219,7 @@ def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
     except (ShReturn, ShLoopJump) as e:
         code = e.status
     except ShError as e:
-        state.error(e.message)
+        state.report(e)
         code = e.status
     except BaseException:  # noqa: BLE001
         code = 2
@@ -239,7 +239,7 @@ def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     except ShError as e:
         if e.line:
             state.lineno = e.line
-        state.error(e.message)
+        state.report(e)
         status = e.status
     except RecursionError:
         state.error("recursion too deep")
@@ -333,12 +333,12 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
     try:
         return fn(state, vm, argv)
     except ShError as e:
+        # reported here, while the builtin's own redirections (`shift 2>/dev/null`) apply
+        state.report(e)
         if special:
             e.fatal = True
-            raise
         if e.fatal:
             raise
-        state.error(e.message)
         return e.status
     except OSError as e:
         state.error(f"{argv[0]}: I/O error ({e.strerror})")
@@ -503,7 +503,7 @@ def run_exit_trap(state: ShState, status: int) -> int:
     except ShExit as e:
         return e.status
     except ShError as e:
-        state.error(e.message)
+        state.report(e)
         return e.status
     return status
 

@@ -141,6 +141,12 @@ class ShState:
         except OSError:
             pass
 
+    def report(self, e: ShError) -> None:
+        """An error's message, written once (see `ShError.reported`)."""
+        if not e.reported:
+            e.reported = True
+            self.error(e.message)
+
     # -- redirections -----------------------------------------------------------------------
 
     def take_pending(self) -> list[Pending]:
