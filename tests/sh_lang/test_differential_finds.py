@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-CASES = [
+CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     # printf: an integer precision is a least digit count (so 0 with `.0` writes nothing)
     # and turns off the 0 flag; `#` prefixes; a negative `*` width left-justifies
     ("printf '[%.0d][%5.0d][%05.3d][%#.0o][%#05x][%-+6d]\\n' 0 0 7 0 255 3",
@@ -21,9 +21,28 @@ CASES = [
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),
+    # ... and so does an expansion error inside a function called with a redirection
+    ("f() { echo ${x?m1}; }; (f 2>/dev/null) 2>&1; g() { echo $((1/0)); }; (g 2>/dev/null) 2>&1",
+     "", 2),
+    # a forked subshell's `break`/`continue` ends it; it never jumps into the parent's loop
+    # and runs the rest of the script a second time in the child
+    ("for i in a b; do (break); echo \"sub $?\"; done; echo END", "sub 0\nsub 0\nEND\n"),
+    ("for i in 1; do { echo a; (continue; echo no); } > o; done; cat o", "a\n"),
+    ("for i in a b; do echo x | { break; echo no; }; echo \"p $?\"; done", "p 0\np 0\n"),
+    # read: the delimiter after a lone last field is dropped, a rest of several fields
+    # keeps its own
+    ("for i in :x:y: x:y: x:y:: x: 'x:y: ' 'a:b : '; do printf '%s\\n' \"$i\" |"
+     " { IFS=: read a b; printf '<%s|%s>' \"$a\" \"$b\"; }; done; echo",
+     "<|x:y:><x|y><x|y::><x|><x|y: ><a|b : >\n"),
+    ("printf 'a:b : \\n' | { IFS=': ' read a b; echo \"<$a|$b>\"; }", "<a|b>\n"),
+    # an expansion in the pattern of "${v%pattern}" is still a pattern
+    ("v=hello; p='l*'; echo \"${v%$p}\" \"${v%\"$p\"}\" \"${v%`echo 'l*'`}\" \"${v%$(echo 'l*')}\"",
+     "hel hello hel hel\n"),
 ]
 
 
-@pytest.mark.parametrize("script,expected", CASES)
-def test_matches_dash(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    sh(script, expected)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0][:40])
+def test_matches_dash(sh, case: tuple[str, str] | tuple[str, str, int]  # type: ignore[no-untyped-def]
+                      ) -> None:
+    script, expected, *status = case
+    sh(script, expected, *status)

@@ -568,11 +568,12 @@ class Lexer:
                     lit.append(part.text)
                 else:
                     flush()
-                    parts.append(ast.DQ([part]) if in_dq else part)
+                    # a pattern's expansions stay pattern characters even inside "..."
+                    parts.append(ast.DQ([part]) if in_dq and not pattern else part)
             elif c == "`":
                 flush()
                 bq = self._backquote(in_dq)
-                parts.append(ast.DQ([bq]) if in_dq else bq)
+                parts.append(ast.DQ([bq]) if in_dq and not pattern else bq)
             else:
                 self._getc()
                 lit.append(c)

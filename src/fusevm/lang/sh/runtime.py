@@ -229,6 +229,9 @@ def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
 def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     """In a forked child: run ops [start, stop) of the current chunk, then exit."""
     status = 0
+    # the parent's loops are not this child's to jump to: a `break` or `continue` that
+    # names one ends the subshell (as in dash) instead of running on past `stop`
+    vm.host_data["sh.loops"] = []
     try:
         vm._dispatch(start, stop, len(vm.frames))
         status = vm.last_status
@@ -370,6 +373,12 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
         status = run_chunk(state, chunk, status)
     except ShReturn as r:
         status = r.status
+    except ShError as e:
+        if saved:  # written to the stderr of the call's redirections (`f 2>/dev/null`)
+            if e.line:
+                state.lineno = e.line
+            state.report(e)
+        raise
     finally:
         state.loop_depth = loop_depth
         while len(state.scopes) > scopes:
