@@ -18,6 +18,13 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("printf '%d %d %u %x\\n' 99999999999999999999 -99999999999999999999 "
      "99999999999999999999 -1 2>/dev/null; echo $?",
      "9223372036854775807 -9223372036854775808 18446744073709551615 ffffffffffffffff\n1\n"),
+    # printf: an unknown conversion ends the command after what came before it, status 2;
+    # \\e is ESC; %F; a float argument is read as strtod reads its numeric prefix
+    ("printf 'ab%zcd' 2>/dev/null; echo \" $?\"; printf 'x%' 2>/dev/null; echo \" $?\"",
+     "ab 2\nx 2\n"),
+    ("printf '\\e%b' '\\e' | od -An -c | tr -s ' '", " 033 033\n"),
+    ("printf '%F|%f|%.1f|%g\\n' 0x1.8p1 1.5x '' 1e3 2>/dev/null; echo $?",
+     "3.000000|1.500000|0.0|1000\n1\n"),
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),
@@ -29,6 +36,9 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("for i in a b; do (break); echo \"sub $?\"; done; echo END", "sub 0\nsub 0\nEND\n"),
     ("for i in 1; do { echo a; (continue; echo no); } > o; done; cat o", "a\n"),
     ("for i in a b; do echo x | { break; echo no; }; echo \"p $?\"; done", "p 0\np 0\n"),
+    # here-document: a line joined by `\\`-newline is neither stripped of tabs (<<-) nor
+    # taken for the delimiter
+    ("cat <<-END\n\tjoined\\\n\tnext\n\tEND\ncat <<EOF\na\\\nEOF\nEOF", "joined\tnext\naEOF\n"),
     # read: the delimiter after a lone last field is dropped, a rest of several fields
     # keeps its own
     ("for i in :x:y: x:y: x:y:: x: 'x:y: ' 'a:b : '; do printf '%s\\n' \"$i\" |"

@@ -589,6 +589,7 @@ class Lexer:
         for doc in docs:
             lines: list[str] = []
             start_line = self.line
+            continued = False  # the line before ended in an unquoted `\` (joined to this)
             while True:
                 if self.pos >= len(self.text):
                     break  # dash accepts a here-document ended by end of file
@@ -600,14 +601,16 @@ class Lexer:
                     raw = self.text[self.pos:end]
                     self.pos = end + 1
                 self.line += 1
-                check = raw.lstrip("\t") if doc.strip else raw
-                if check == doc.delim:
-                    break
-                if doc.strip:
-                    raw = raw.lstrip("\t")
+                # a line joined to the one before is neither the delimiter nor stripped
+                # of its tabs, as in dash and bash
+                if not continued:
+                    check = raw.lstrip("\t") if doc.strip else raw
+                    if check == doc.delim:
+                        break
+                    if doc.strip:
+                        raw = raw.lstrip("\t")
                 lines.append(raw + "\n")
-                if not doc.quoted and raw.endswith("\\") and not raw.endswith("\\\\"):
-                    pass
+                continued = not doc.quoted and (len(raw) - len(raw.rstrip("\\"))) % 2 == 1
             text = "".join(lines)
             if doc.quoted:
                 doc.body = ast.Word([ast.Quoted(text)] if text else [])

@@ -11,9 +11,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_SPEC: Final = LazyPattern(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
+#: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
+_SPEC: Final = LazyPattern(r"(?s)%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(.?)")
+_CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-               "\\": "\\", '"': '"', "'": "'"}
+               "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
 
 def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
@@ -69,6 +71,26 @@ def _num(arg: str) -> tuple[int, bool]:
         v = int(digits, 8)
     else:
         v = int(digits)
+    return (-v if sign == "-" else v), m.end() == len(arg)
+
+
+_FLOAT: Final = LazyPattern(
+    r"(?i)\s*([+-]?)(?:0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[+-]?\d+)?"
+    r"|((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|nan))")
+
+
+def _float(arg: str) -> tuple[float, bool]:
+    """C strtod-like: (value of the longest numeric prefix, whole string used); a leading
+    quote gives the char code."""
+    if arg == "":
+        return 0.0, True
+    if arg[:1] in ("'", '"'):
+        return float(ord(arg[1]) if len(arg) > 1 else 0), True
+    m = _FLOAT.match(arg)
+    if m is None:
+        return 0.0, False
+    sign, hex_digits, hex_exp, dec = m.groups()
+    v = float.fromhex("0x" + hex_digits + (hex_exp or "")) if hex_digits else float(dec)
     return (-v if sign == "-" else v), m.end() == len(arg)
 
 
@@ -131,9 +153,15 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 break
             pos = m.end()
             flags, width, prec, conv = m.groups()
-            if conv == "%":
+            if m.group(0) == "%%":
                 out.append("%")
                 continue
+            if conv not in _CONVERSIONS:
+                # as dash: what came before is written, then the error ends the command
+                problem = (f"{m.group(0)}: invalid directive" if conv
+                           else "missing format character")
+                os.write(2, f"sh: printf: {problem}\n".encode("utf-8", "surrogateescape"))
+                return "".join(out), 2
             if width == "*":
                 width = args[i] if i < len(args) else "0"
                 i += 1
@@ -157,12 +185,11 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                         "utf-8", "surrogateescape"))
                     status = 1
                 out.append(_c_int(flags, width, prec, v, conv))
-            elif conv in "eEfgG":
-                try:
-                    fv = float(arg) if arg else 0.0
-                except ValueError:
-                    iv, _ = _num(arg or "")
-                    fv = float(iv)
+            elif conv in "eEfFgG":
+                fv, ok = _float(arg or "")
+                if not ok:
+                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
+                        "utf-8", "surrogateescape"))
                     status = 1
                 out.append((spec + conv) % fv)
             elif conv == "c":
