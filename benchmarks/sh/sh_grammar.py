@@ -22,9 +22,11 @@ IFS_VALUES = [" ", ":", " :", ":,", "", "ab", " \t\n", ": ", "x", ",", "\\", "- 
 GLOBS = ["*", "*.txt", "?.txt", "[ab]*", "[!a]*", "*[0-9]*", "d*/*", "*/f.txt", ".*",
          "nomatch*", "[C]*", "a?.*", "*.{txt,log}", "\\*", "'*'.txt", "[a-c].*", "*/"]
 FORMATS = ["%s", "[%s]", "%d", "%5d", "%-5s|", "%05d", "%x", "%X", "%o", "%c", "%.2s",
-           "%10.3s|", "%b", "%%", "%+d", "%u", "%#x", "%i", "% d", "%-3d|", "%.0d"]
+           "%10.3s|", "%b", "%%", "%+d", "%u", "%#x", "%i", "% d", "%-3d|", "%.0d", "%f",
+           "%.2f", "%e", "%g", "%8.3F|", "%*d|", "%.*s|", "\\e", "\\101", "%z", "%5%"]
 PRINTF_ARGS = ["1", "42", "-3", "0x1f", "010", "abc", "a\\tb", "'a", "", " 7", "3x",
-               "hello world", "\\101", "9999999999", "-0", "+5"]
+               "hello world", "\\101", "9999999999", "-0", "+5", "1.5", "-2.25", "1e3",
+               "1.5x", "99999999999999999999", "\\e", "\\c"]
 TESTS = ["-n", "-z", "=", "!=", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-f", "-d", "-e",
          "-r", "-s", "!"]
 ARITH_OPS = ["+", "-", "*", "/", "%", "<<", ">>", "<", "<=", ">", ">=", "==", "!=", "&",
@@ -50,7 +52,7 @@ class Generator:
             self.redirections, self.heredoc, self.lists, self.subshell, self.eval_shift,
             self.set_options, self.trap_exit, self.printf, self.read, self.test,
             self.statuses, self.special_errors, self.while_read, self.nested_quotes,
-            self.program, self.program, self.program,
+            self.program, self.program, self.program, self.idioms, self.heredoc_lines,
         ]
         self.counter = 0  # distinct loop counters and file names within a script
 
@@ -100,6 +102,9 @@ class Generator:
             w = self.pick(["d", "'a b'", '"$w"', "*", "?", "\\*", "x y", "'*'", '"${w}"'])
             return "${v" + op + w + "}"
         if r == 8:
+            if self.chance(0.4):
+                return '"${v' + self.pick(["#", "##", "%", "%%"]) + self.pick(
+                    ["$w", '"$w"', "*$w", "$(echo '*')", "'*'", "\\*", "?"]) + '}"'
             return '"${v' + self.pick([":-", "-", ":+", "+"]) + self.pick(
                 ["'q'", "d e", '"i"', "$w", "\\}", "*"]) + '}"'
         if r == 9:
@@ -420,7 +425,8 @@ class Generator:
 
     def read(self) -> str:
         inp = self.pick(["a b c", "  lead  trail  ", "a\\ b c", "x:y:z", "one", "",
-                         "a\\\\b", "back\\", "t\tab", "a:b c:d"])
+                         "a\\\\b", "back\\", "t\tab", "a:b c:d", "x:y:", ":x:y:", "x:y::",
+                         "a, b,", "x:", " x : y : ", "a\\:b:c"])
         ifs = self.pick(["", "IFS=: ", "IFS= ", "IFS=' :' ", "IFS=, "])
         r = self.pick(["", "-r "])
         names = self.pick(["x", "x y", "x y z"])
@@ -575,3 +581,40 @@ class Generator:
         if in_fn:
             options += [f"return {self.rng.randint(0, 3)}", "return"]
         return self.pick(options)
+
+    def heredoc_lines(self) -> str:
+        """Here-documents whose lines end in backslashes, hold the delimiter, or are tabbed."""
+        delim = self.pick(["EOF", "'EOF'", "E"])
+        bare = delim.strip("'")
+        lines = [self.pick(["a\\", "b\\\\", "\\", bare, "\t" + bare, "\tx", "$v\\", "end"])
+                 for _ in range(self.rng.randint(1, 4))]
+        op = self.pick(["<<", "<<-"])
+        return f"v=V\ncat {op}{delim}\n" + "\n".join(lines) + f"\n{bare}\necho after"
+
+    def idioms(self) -> str:
+        """Builtins and idioms scripts lean on: getopts, signals and traps, jobs, `.`,
+        export to a child, exec and fds, command and type."""
+        opts = self.pick(["-a", "-b x", "-bx", "-ab y", "-c", "-a -- -b", "-b", "x -a", ""])
+        spec = self.pick(["ab:", ":ab:", "a", "b:c"])
+        sig = self.pick(["TERM", "INT", "USR1"])
+        n = self.rng.randint(0, 9)
+        return self.pick([
+            f"set -- {opts}; while getopts {spec} o; do echo \"o=$o a=${{OPTARG-u}}\"; done 2>&1;"
+            " echo \"ind=$OPTIND\"; shift $((OPTIND-1)); echo \"rest=$*\"",
+            "trap 'echo got' USR1; kill -USR1 $$; echo after",
+            "trap '' TERM; kill -TERM $$; echo ignored",
+            f"(trap 'echo t$?' EXIT; kill -{sig} $$); echo \"st $?\"",
+            "sleep 0.01 & wait $!; echo \"bg $?\"; (exit 4) & wait $!; echo \"bg $?\"",
+            "false & true & wait; echo \"all $?\"",
+            f"echo 'x={n}; return 3; echo no' > s.sh; . ./s.sh; echo \"$? $x\"",
+            "export ex=1; ne=2; sh -c 'echo \"${ex-u} ${ne-u}\"'; ne=3 sh -c 'echo $ne'",
+            "exec 3>o3; echo to3 >&3; exec 3>&-; cat o3; echo x >&3 2>/dev/null || echo closed",
+            "exec 4<a.txt; read l <&4; exec 4<&-; echo \"$l\"",
+            "command -v echo; command -v nosuch || echo \"none $?\"; type cd >/dev/null; echo $?",
+            "alias al='echo ali'\nal x",
+            "f() { echo fn; }; unset -f f; f 2>/dev/null || echo \"gone $?\"",
+            "x=1; readonly x; (x=2) 2>/dev/null; echo \"ro $?\"",
+            "set -- 1 2 3; f() { echo $#; shift; echo $#; }; f a b; echo $#",
+            "(set -C; : > nc; : > nc) 2>/dev/null; echo \"noclobber $?\"",
+            "umask 027; umask; (umask 0; umask); umask",
+        ])

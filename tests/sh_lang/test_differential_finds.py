@@ -25,6 +25,7 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("printf '\\e%b' '\\e' | od -An -c | tr -s ' '", " 033 033\n"),
     ("printf '%F|%f|%.1f|%g\\n' 0x1.8p1 1.5x '' 1e3 2>/dev/null; echo $?",
      "3.000000|1.500000|0.0|1000\n1\n"),
+    ("printf '%.*s|%*s|%-*d|\\n' x abc -4 ab 3 7 2>/dev/null; echo $?", "|ab  |7  |\n1\n"),
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),
@@ -39,6 +40,10 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     # here-document: a line joined by `\\`-newline is neither stripped of tabs (<<-) nor
     # taken for the delimiter
     ("cat <<-END\n\tjoined\\\n\tnext\n\tEND\ncat <<EOF\na\\\nEOF\nEOF", "joined\tnext\naEOF\n"),
+    ("v=V\ncat <<EOF\n\\\nEOF\necho after", "after\n"),
+    ("v=V; vEOF=X\ncat <<-EOF\n$v\\\nEOF\n\tx\nEOF", "X\nx\n"),
+    # a backslash-newline inside a parameter name is removed before the name is read
+    ("v=V; vEOF=X; echo $v\\\nEOF \"$v\\\nEOF\" ${v\\\nEOF}", "X X X\n"),
     # read: the delimiter after a lone last field is dropped, a rest of several fields
     # keeps its own
     ("for i in :x:y: x:y: x:y:: x: 'x:y: ' 'a:b : '; do printf '%s\\n' \"$i\" |"

@@ -135,6 +135,14 @@ def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -
     return " " * pad + prefix + digits
 
 
+def _report_number(bad: str | None) -> int:
+    """1 after writing the error for a bad numeric argument, 0 when there is none."""
+    if bad is None:
+        return 0
+    os.write(2, f"sh: printf: {bad}: invalid number\n".encode("utf-8", "surrogateescape"))
+    return 1
+
+
 def printf(fmt: str, args: list[str]) -> tuple[str, int]:
     out: list[str] = []
     status = 0
@@ -162,12 +170,20 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                            else "missing format character")
                 os.write(2, f"sh: printf: {problem}\n".encode("utf-8", "surrogateescape"))
                 return "".join(out), 2
+            # a `*` takes a number from the arguments: a negative width left-justifies,
+            # a negative precision is none
             if width == "*":
-                width = args[i] if i < len(args) else "0"
+                n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
+                status |= _report_number(args[i - 1] if not ok else None)
+                width = str(abs(n))
+                if n < 0:
+                    flags += "-"
             if prec == "*":
-                prec = args[i] if i < len(args) else "0"
+                n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
+                status |= _report_number(args[i - 1] if not ok else None)
+                prec = str(n) if n >= 0 else None
             arg = args[i] if i < len(args) else None
             if arg is not None:
                 i += 1
