@@ -1,7 +1,7 @@
 """Differential test of `fusevm sh` against the consensus of dash and `bash --posix`.
 
     python benchmarks/sh/differential.py [--count 300] [--seed 1] [-j 2] [--show 5]
-                                         [--out DIR] [--timeout 10]
+                                         [--out DIR] [--timeout 10] [--shell CMD]
 
 Generates POSIX sh scripts from a seeded grammar (deterministic per seed): quoting of every
 kind, parameter expansions, positional parameters, field splitting under odd IFS values,
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -71,14 +72,14 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
     return p.stdout.decode("latin-1"), p.returncode, bool(p.stderr)
 
 
-def judge(index: int, script: str, base: Path, timeout: float
+def judge(index: int, script: str, base: Path, timeout: float, ours: list[str]
           ) -> tuple[Result | None, Result | None]:
     """(reference, ours); reference None when dash and bash disagree or time out."""
     d = run(REFERENCES[0], script, base, f"{index}-dash", timeout)
     b = run(REFERENCES[1], script, base, f"{index}-bash", timeout)
     if d is None or d != b:
         return None, None
-    return d, run(OURS, script, base, f"{index}-ours", timeout)
+    return d, run(ours, script, base, f"{index}-ours", timeout)
 
 
 def show(res: Result | None) -> str:
@@ -96,6 +97,8 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=5, help="disagreements to print")
     parser.add_argument("--out", type=Path, help="directory for every disagreement")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per script")
+    parser.add_argument("--shell", help="the shell under test, as a command line (default: "
+                        "this checkout's `python -m fusevm.sh`)")
     args = parser.parse_args()
     missing = [argv[0] for argv in REFERENCES if shutil.which(argv[0]) is None]
     if missing:
@@ -107,7 +110,8 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="shdiff"))
     try:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(lambda i: judge(i, scripts[i], base, args.timeout),
+            ours = shlex.split(args.shell) if args.shell else OURS
+            results = list(pool.map(lambda i: judge(i, scripts[i], base, args.timeout, ours),
                                     range(len(scripts))))
     finally:
         shutil.rmtree(base, ignore_errors=True)

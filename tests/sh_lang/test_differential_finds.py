@@ -29,6 +29,7 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),
+    ("(exec nosuchcmd 2>/dev/null) 2>&1; echo \"st $?\"", "st 127\n"),
     # ... and so does an expansion error inside a function called with a redirection
     ("f() { echo ${x?m1}; }; (f 2>/dev/null) 2>&1; g() { echo $((1/0)); }; (g 2>/dev/null) 2>&1",
      "", 2),
