@@ -555,7 +555,7 @@ class Generator:
         if r == 7:
             return f"{sub()} {self.pick(['&&', '||'])} {sub()}"
         if r == 8:
-            return f"x{k}=$({sub()}); printf '[%s]\\n' \"$x{k}\""
+            return f"x{k}=$( {sub()} ); printf '[%s]\\n' \"$x{k}\""
         if r == 9:
             return f"{self.pick(['! ', ''])}{{ {sub()}; }} | {self.pick(['cat', 'wc -l', 'sort'])}"
         if r == 10:

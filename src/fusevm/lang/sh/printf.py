@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 #: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
 _SPEC: Final = LazyPattern(r"(?s)%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(.?)")
 _CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
+_INT_MAX: Final = (1 << 31) - 1
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
@@ -188,6 +189,11 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
             if arg is not None:
                 i += 1
                 used = True
+            # C keeps a width or precision in an int; Python refuses larger ones
+            if width and int(width) > _INT_MAX:
+                width = str(_INT_MAX)
+            if prec and int(prec) > _INT_MAX:
+                prec = str(_INT_MAX)
             spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
             if conv in "diouxX":
                 v, ok = _num(arg) if arg is not None else (0, True)
