@@ -46,6 +46,9 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("v=V; vEOF=X\ncat <<-EOF\n$v\\\nEOF\n\tx\nEOF", "X\nx\n"),
     # a backslash-newline inside a parameter name is removed before the name is read
     ("v=V; vEOF=X; echo $v\\\nEOF \"$v\\\nEOF\" ${v\\\nEOF}", "X X X\n"),
+    # cd: a logical path keeps exactly two leading slashes (implementation-defined; dash
+    # and bash keep them)
+    ("cd //; pwd; cd usr; pwd; cd ///; pwd; cd //usr/..; pwd", "//\n//usr\n/\n//\n"),
     # read: the delimiter after a lone last field is dropped, a rest of several fields
     # keeps its own
     ("for i in :x:y: x:y: x:y:: x: 'x:y: ' 'a:b : '; do printf '%s\\n' \"$i\" |"

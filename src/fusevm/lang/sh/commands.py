@@ -133,9 +133,7 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
     if not target.startswith("/") and not physical:
         logical = os.path.normpath(os.path.join(old, target))
     else:
-        logical = os.path.normpath(target)
-    if logical.startswith("//"):
-        logical = logical[1:]
+        logical = os.path.normpath(target)  # keeps exactly two leading slashes, as dash
     try:
         os.chdir(logical if not physical else target)
     except OSError:
