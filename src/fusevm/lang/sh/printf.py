@@ -166,11 +166,12 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 out.append("%")
                 continue
             if conv not in _CONVERSIONS:
-                # as dash: what came before is written, then the error ends the command
+                # as dash: what came before is written, then the error ends the command;
+                # its status is bash's 1 (dash: 2), as for the other statuses they differ on
                 problem = (f"{m.group(0)}: invalid directive" if conv
                            else "missing format character")
                 os.write(2, f"sh: printf: {problem}\n".encode("utf-8", "surrogateescape"))
-                return "".join(out), 2
+                return "".join(out), 1
             # a `*` takes a number from the arguments: a negative width left-justifies,
             # a negative precision is none
             if width == "*":
