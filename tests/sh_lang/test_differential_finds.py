@@ -36,8 +36,9 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("for i in a b; do (break); echo \"sub $?\"; done; echo END", "sub 0\nsub 0\nEND\n"),
     ("for i in 1; do { echo a; (continue; echo no); } > o; done; cat o", "a\n"),
     ("for i in a b; do echo x | { break; echo no; }; echo \"p $?\"; done", "p 0\np 0\n"),
-    # here-document: a line joined by `\\`-newline is neither stripped of tabs (<<-) nor
-    # taken for the delimiter
+    # here-document: backslash-newline joins lines first; `<<-` then strips the joined
+    # line's leading tabs, and the joined line is what is compared with the delimiter
+    ("cat <<-EOF\n\\\n\tx\n\ta\\\n\tb\n\\\n\tEOF\necho after", "x\na\tb\nafter\n"),
     ("cat <<-END\n\tjoined\\\n\tnext\n\tEND\ncat <<EOF\na\\\nEOF\nEOF", "joined\tnext\naEOF\n"),
     ("v=V\ncat <<EOF\n\\\nEOF\necho after", "after\n"),
     ("v=V; vEOF=X\ncat <<-EOF\n$v\\\nEOF\n\tx\nEOF", "X\nx\n"),

@@ -599,13 +599,13 @@ class Lexer:
             start_line = self.line
             while self.pos < len(self.text):  # dash accepts one ended by end of file
                 raw = self._physical_line()
-                if doc.strip:
-                    raw = raw.lstrip("\t")
-                # an unquoted body's backslash-newline joins lines before the delimiter
-                # is looked for; the joined line keeps its tabs (as dash and bash)
+                # an unquoted body's backslash-newline joins lines before `<<-` strips the
+                # leading tabs and before the delimiter is looked for (as dash and bash)
                 while (not doc.quoted and (len(raw) - len(raw.rstrip("\\"))) % 2 == 1
                        and self.pos < len(self.text)):
                     raw = raw[:-1] + self._physical_line()
+                if doc.strip:
+                    raw = raw.lstrip("\t")
                 if raw == doc.delim:
                     break
                 lines.append(raw + "\n")
