@@ -16,13 +16,16 @@ A script that outlives `--timeout` seconds is a disagreement.
 
 Prints the agreement rate over the scripts with a reference and the first `--show`
 disagreements; `--out DIR` writes each one as DIR/NNNN.sh plus DIR/NNNN.txt (expected and
-got). This is a report, not a test: nothing is asserted.
+got). Where dash and bash differ it counts which one `fusevm sh` is like, and writes the
+scripts where it is like neither as DIR/NNNN-neither.*. This is a report, not a test:
+nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shlex
 import shutil
 import subprocess
@@ -61,25 +64,38 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
     # HOME is one fixed path (not the per-run directory) so `~` expands alike everywhere
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": "/tmp/shdiff-home",
            "PYTHONPATH": str(ROOT / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    out_path, err_path = base / f"{tag}.out", base / f"{tag}.err"
     try:
-        p = subprocess.run([*argv, "-c", script, "sh", "arg one", "a2"], cwd=where,
-                           stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                           timeout=timeout, start_new_session=True)
+        # output goes to files capped at OUTPUT_LIMIT (past it the shell gets SIGXFSZ), so
+        # a runaway `printf %*d` cannot fill the memory
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            code = subprocess.run([*argv, "-c", script, "sh", "arg one", "a2"], cwd=where,
+                                  stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                  timeout=timeout, start_new_session=True,
+                                  preexec_fn=_limit_output).returncode
+        return (out_path.read_bytes().decode("latin-1"), code,
+                err_path.stat().st_size > 0)
     except subprocess.TimeoutExpired:
         return None
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    return p.stdout.decode("latin-1"), p.returncode, bool(p.stderr)
+        out_path.unlink(missing_ok=True)
+        err_path.unlink(missing_ok=True)
+
+
+OUTPUT_LIMIT = 1 << 22
+
+
+def _limit_output() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
 
 
 def judge(index: int, script: str, base: Path, timeout: float, ours: list[str]
-          ) -> tuple[Result | None, Result | None]:
-    """(reference, ours); reference None when dash and bash disagree or time out."""
-    d = run(REFERENCES[0], script, base, f"{index}-dash", timeout)
-    b = run(REFERENCES[1], script, base, f"{index}-bash", timeout)
-    if d is None or d != b:
-        return None, None
-    return d, run(ours, script, base, f"{index}-ours", timeout)
+          ) -> tuple[Result | None, Result | None, Result | None]:
+    """(dash, bash, ours), each None for a time-out."""
+    return (run(REFERENCES[0], script, base, f"{index}-dash", timeout),
+            run(REFERENCES[1], script, base, f"{index}-bash", timeout),
+            run(ours, script, base, f"{index}-ours", timeout))
 
 
 def show(res: Result | None) -> str:
@@ -118,20 +134,29 @@ def main() -> None:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     consensus = agree = shown = 0
-    for i, (ref, mine) in enumerate(results):
-        if ref is None:
+    like = {"dash": 0, "bash": 0, "neither": 0}  # where dash and bash differ
+    for i, (dash, bash, mine) in enumerate(results):
+        if dash is None or dash != bash:
+            which = "dash" if mine == dash else "bash" if mine == bash else "neither"
+            like[which] += 1
+            if which == "neither" and args.out is not None:
+                (args.out / f"{i:04d}-neither.sh").write_text(scripts[i])
+                (args.out / f"{i:04d}-neither.txt").write_text(
+                    f"--- dash: {show(dash)}--- bash: {show(bash)}--- got: {show(mine)}")
             continue
         consensus += 1
-        if mine == ref:
+        if mine == dash:
             agree += 1
             continue
-        report = f"--- expected: {show(ref)}--- got: {show(mine)}"
+        report = f"--- expected: {show(dash)}--- got: {show(mine)}"
         if args.out is not None:
             (args.out / f"{i:04d}.sh").write_text(scripts[i])
             (args.out / f"{i:04d}.txt").write_text(report)
         if shown < args.show:
             shown += 1
             print("=" * 72 + f"\n# script {i}\n{scripts[i]}\n{report}")
+    print(f"where dash and bash differ ({sum(like.values())}), fusevm sh is like dash in "
+          f"{like['dash']}, like bash in {like['bash']}, like neither in {like['neither']}")
     rate = 100.0 * agree / consensus if consensus else 0.0
     print(f"scripts: {args.count}, with a reference (dash = bash --posix): {consensus}, "
           f"fusevm sh agrees: {agree} ({rate:.1f}%)")

@@ -24,6 +24,7 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
      "3.000000|1.500000|0.0|1000\n1\n"),
     ("printf '%.*s|%*s|%-*d|\\n' x abc -4 ab 3 7 2>/dev/null; echo $?", "|ab  |7  |\n1\n"),
     ("printf '%.*s|\\n' 9999999999 abc", "abc|\n"),
+    ("printf '%*d|\\n' 99999999999999999999 0 2>/dev/null; echo $?", "0|\n1\n"),
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),

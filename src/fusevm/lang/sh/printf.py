@@ -178,6 +178,9 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
                 status |= _report_number(args[i - 1] if not ok else None)
+                if abs(n) > _INT_MAX:  # no field of gigabytes: dash writes none either
+                    status |= _report_number(args[i - 1])
+                    n = 0
                 width = str(abs(n))
                 if n < 0:
                     flags += "-"
