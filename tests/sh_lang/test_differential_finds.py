@@ -45,6 +45,10 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("v=V; vEOF=X\ncat <<-EOF\n$v\\\nEOF\n\tx\nEOF", "X\nx\n"),
     # a backslash-newline inside a parameter name is removed before the name is read
     ("v=V; vEOF=X; echo $v\\\nEOF \"$v\\\nEOF\" ${v\\\nEOF}", "X X X\n"),
+    # arithmetic: the last operand of ?: is a conditional expression, so an assignment
+    # there is an error (as in C), while the middle one may assign
+    ("(echo $((0 ? 1 : y = 3))) 2>/dev/null; echo \"failed $(($? > 0))\"; y=5;"
+     " echo $((1 ? y = 2 : 3)) $y $((0 ? 1 : 0 ? 2 : 3))", "failed 1\n2 2 3\n"),
     # cd: a logical path keeps exactly two leading slashes (implementation-defined; dash
     # and bash keep them)
     ("cd //; pwd; cd usr; pwd; cd ///; pwd; cd //usr/..; pwd", "//\n//usr\n/\n//\n"),
