@@ -109,13 +109,9 @@ def _c_range(v: int, signed: bool) -> tuple[int, bool]:
 def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -> str:
     """One integer conversion as C's printf writes it: a precision is the least number of
     digits (so `%.0d` of 0 writes no digits) and turns off the `0` flag; `#` adds the 0x
-    or leading 0; a negative `*` width means left-justified, a negative precision none."""
-    w = _num(width)[0] if width else 0
-    if w < 0:
-        flags, w = flags + "-", -w
-    p = _num(prec)[0] if prec else (0 if prec is not None else None)
-    if p is not None and p < 0:
-        p = None
+    or leading 0. `width` and `prec` are digits (or None) by now."""
+    w = int(width) if width else 0
+    p = (int(prec) if prec else 0) if prec is not None else None
     digits = format(abs(v), {"o": "o", "x": "x", "X": "X"}.get(conv, "d"))
     if p is not None:
         digits = "" if p == 0 and v == 0 else digits.zfill(p)
