@@ -28,6 +28,7 @@ import random
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,9 @@ OUTPUT_LIMIT = 1 << 22
 
 def _limit_output() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+    # the shells start with SIGINT at its default however this harness was started (a
+    # background job's children inherit it ignored)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def judge(index: int, script: str, base: Path, timeout: float, ours: list[str]

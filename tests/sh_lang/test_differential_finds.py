@@ -3,7 +3,14 @@ case per class, each compared with dash where it is installed."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from tests.sh_lang.conftest import DASH, SRC
 
 CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     # printf: an integer precision is a least digit count (so 0 with `.0` writes nothing)
@@ -76,3 +83,16 @@ def test_printf_unknown_conversion(sh) -> None:  # type: ignore[no-untyped-def]
     status 1 (dash: 2)."""
     sh("printf 'ab%zcd' 2>/dev/null; echo \" $?\"; printf 'x%' 2>/dev/null; echo \" $?\"",
        "ab 1\nx 1\n", like_dash=False)
+
+
+@pytest.mark.parametrize("shell", [[sys.executable, "-m", "fusevm.sh"]]
+                         + ([[DASH]] if DASH else []))
+def test_sigint_ignored_on_entry_stays_ignored(shell: list[str], tmp_path: Path) -> None:
+    """A shell started with SIGINT ignored (a background job's child) keeps it ignored:
+    `kill -INT $$` does nothing, and `trap` cannot reset it."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    p = subprocess.run([*shell, "-c", '(kill -INT $$; echo sub); echo "st $?"; trap - INT;'
+                        " trap 'echo no' INT; kill -INT $$; echo alive"],
+                       cwd=tmp_path, capture_output=True, env=env, timeout=60,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert (p.stdout, p.returncode) == (b"sub\nst 0\nalive\n", 0)

@@ -357,6 +357,8 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
             s.error(f"trap: {spec}: bad trap")
             status = 1
             continue
+        if name != "EXIT" and SIGNAL_NAMES[name] in s.ignored_on_entry and not s.interactive:
+            continue  # ignored on entry: stays ignored, silently (as dash)
         if action is None:
             s.traps.pop(name, None)
             if name != "EXIT":

@@ -82,6 +82,8 @@ class ShState:
     hashed: dict[str, str] = field(default_factory=dict)
     prefix_saved: list[tuple[str, str | None, bool]] = field(default_factory=list)
     shown_traps: dict[str, str] = field(default_factory=dict)
+    #: Signals ignored when the shell started: `trap` leaves them ignored (POSIX, dash).
+    ignored_on_entry: set[int] = field(default_factory=set)
     loop_depth: int = 0
     cur_assigns: list[tuple[str, str]] = field(default_factory=list)
     job_text: str = ""
