@@ -4,13 +4,16 @@ case per class, each compared with dash where it is installed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tests.sh_lang.conftest import DASH, SRC
+
+DASH = shutil.which("dash")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     # printf: an integer precision is a least digit count (so 0 with `.0` writes nothing)
