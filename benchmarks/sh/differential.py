@@ -11,7 +11,7 @@ lists, subshells, `eval`, `shift`, `set -e/-u/-f`, `trap ... EXIT`, `printf`, `r
 `test`, and the statuses of failing commands and special-builtin errors. Every script
 prints what it computes. Each runs in a fresh copy of the scratch directory under dash and
 `bash --posix`; where both agree on stdout, the exit status and whether stderr is empty,
-that is the reference, and `fusevm sh` (a child process, as a user runs it) must match it.
+that is the expected result, and `fusevm sh` (a child process, as a user runs it) must match it.
 A script that outlives `--timeout` seconds is a disagreement.
 
 Prints the agreement rate over the scripts with a reference and the first `--show`
