@@ -342,7 +342,9 @@ class _Parser:
             a = self.expr()
             if not self.take_op(":"):
                 raise self.error()
-            b = self.expr()
+            # as in C, the last operand is a conditional expression: `0 ? 1 : y = 3` is an
+            # error (an assignment to `0 ? 1 : y`), not `0 ? 1 : (y = 3)`
+            b = self.ternary()
             return Cond(cond, a, b)
         return cond
 

@@ -154,6 +154,12 @@ def _exec(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
     resolved = process.resolve(args[0], s.vars.get("PATH"))
     if resolved.path is None:
+        # the shell ends here; the message goes where `exec`'s own redirections say
+        try:
+            s.apply(redirs, save=False)
+        except RedirectError as e:
+            s.error(str(e))
+            raise ShExit(2) from None
         s.error(resolved.message.replace(": command not found", ": not found"))
         raise ShExit(resolved.status)
     runtime._exec_child(s, args, resolved, redirs, s.environ(s.cur_assigns))
@@ -351,6 +357,8 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
             s.error(f"trap: {spec}: bad trap")
             status = 1
             continue
+        if name != "EXIT" and SIGNAL_NAMES[name] in s.ignored_on_entry and not s.interactive:
+            continue  # ignored on entry: stays ignored, silently (as dash)
         if action is None:
             s.traps.pop(name, None)
             if name != "EXIT":

@@ -133,9 +133,7 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
     if not target.startswith("/") and not physical:
         logical = os.path.normpath(os.path.join(old, target))
     else:
-        logical = os.path.normpath(target)
-    if logical.startswith("//"):
-        logical = logical[1:]
+        logical = os.path.normpath(target)  # keeps exactly two leading slashes, as dash
     try:
         os.chdir(logical if not physical else target)
     except OSError:
@@ -641,7 +639,7 @@ def _command(s: ShState, vm: Any, argv: list[str]) -> int:
             if name in runtime.SPECIAL and not e.fatal:
                 raise
             if name in runtime.SPECIAL:
-                s.error(e.message)
+                s.report(e)
                 return e.status
             raise
     return runtime.run_external(s, args, redirs,

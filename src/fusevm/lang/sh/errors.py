@@ -47,9 +47,12 @@ class ShError(VMError):
     """A shell error with a message (`sh: LINE: message`) and a status.
 
     `fatal` errors end a non-interactive shell (special builtins, expansion errors).
+    `reported` is set once the message is written (`ShState.report`), so a builtin's error
+    goes to the stderr of its own redirections and is not written again where it ends.
     """
 
     def __init__(self, message: str, status: int = 2, fatal: bool = True) -> None:
         super().__init__(message)
         self.status = status
         self.fatal = fatal
+        self.reported = False

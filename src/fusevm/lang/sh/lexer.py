@@ -344,11 +344,21 @@ class Lexer:
         if c and c in _SPECIAL:
             self.pos += 1
             return ast.Param(c)
-        end = name_end(self.text, self.pos)
-        if end > self.pos:
-            name, self.pos = self.text[self.pos:end], end
+        name = self._name()
+        if name:
             return ast.Param(name)
         return ast.Lit("$")
+
+    def _name(self) -> str:
+        """The name starting here ("" when none does); a backslash-newline inside it is
+        removed like anywhere else (`$v\\<newline>ar` is `$var`)."""
+        chars: list[str] = []
+        c = self._cur()
+        while c and c in (_NAME_CHARS if chars else _NAME_START):
+            chars.append(c)
+            self.pos += 1
+            c = self._cur()
+        return "".join(chars)
 
     def _arith(self) -> ast.Arith:
         self.pos += 2
@@ -514,9 +524,7 @@ class Lexer:
         if c and c in _SPECIAL:
             self.pos += 1
             return c
-        end = name_end(self.text, self.pos)
-        name, self.pos = self.text[self.pos:end], end
-        return name
+        return self._name()
 
     def _brace_word(self, in_dq: bool, pattern: bool) -> ast.Word:
         """The word in `${x-word}` up to the matching `}`."""
@@ -568,11 +576,12 @@ class Lexer:
                     lit.append(part.text)
                 else:
                     flush()
-                    parts.append(ast.DQ([part]) if in_dq else part)
+                    # a pattern's expansions stay pattern characters even inside "..."
+                    parts.append(ast.DQ([part]) if in_dq and not pattern else part)
             elif c == "`":
                 flush()
                 bq = self._backquote(in_dq)
-                parts.append(ast.DQ([bq]) if in_dq else bq)
+                parts.append(ast.DQ([bq]) if in_dq and not pattern else bq)
             else:
                 self._getc()
                 lit.append(c)
@@ -588,30 +597,33 @@ class Lexer:
         for doc in docs:
             lines: list[str] = []
             start_line = self.line
-            while True:
-                if self.pos >= len(self.text):
-                    break  # dash accepts a here-document ended by end of file
-                end = self.text.find("\n", self.pos)
-                if end < 0:
-                    raw = self.text[self.pos:]
-                    self.pos = len(self.text)
-                else:
-                    raw = self.text[self.pos:end]
-                    self.pos = end + 1
-                self.line += 1
-                check = raw.lstrip("\t") if doc.strip else raw
-                if check == doc.delim:
-                    break
+            while self.pos < len(self.text):  # dash accepts one ended by end of file
+                raw = self._physical_line()
+                # an unquoted body's backslash-newline joins lines before `<<-` strips the
+                # leading tabs and before the delimiter is looked for (as dash and bash)
+                while (not doc.quoted and (len(raw) - len(raw.rstrip("\\"))) % 2 == 1
+                       and self.pos < len(self.text)):
+                    raw = raw[:-1] + self._physical_line()
                 if doc.strip:
                     raw = raw.lstrip("\t")
+                if raw == doc.delim:
+                    break
                 lines.append(raw + "\n")
-                if not doc.quoted and raw.endswith("\\") and not raw.endswith("\\\\"):
-                    pass
             text = "".join(lines)
             if doc.quoted:
                 doc.body = ast.Word([ast.Quoted(text)] if text else [])
             else:
                 doc.body = _heredoc_word(self.sub(text, start_line))
+
+    def _physical_line(self) -> str:
+        """The rest of this source line, consumed with its newline."""
+        end = self.text.find("\n", self.pos)
+        if end < 0:
+            end = len(self.text)
+        raw = self.text[self.pos:end]
+        self.pos = min(end + 1, len(self.text))
+        self.line += 1
+        return raw
 
     # -- grammar ---------------------------------------------------------------------------------
 

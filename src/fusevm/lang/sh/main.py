@@ -47,11 +47,21 @@ def main(argv: list[str]) -> int:
 _SHELL_SIGNALS = (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ)
 
 
+#: Signals whose disposition at start-up is the inherited one (CPython sets the others).
+_ENTRY_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
+                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM)
+
+
 def _main(argv: list[str]) -> int:
     for sig in _SHELL_SIGNALS:
-        signal.signal(sig, signal.SIG_DFL)
+        # CPython leaves a SIGINT ignored on entry ignored (an asynchronous list's child,
+        # `nohup`): so does a shell. It ignores SIGPIPE and SIGXFSZ itself, whatever came.
+        if sig != signal.SIGINT or signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, signal.SIG_DFL)
     sys.setrecursionlimit(20000)
     s = new_state()
+    s.ignored_on_entry = {num for num in _ENTRY_SIGNALS
+                          if signal.getsignal(num) == signal.SIG_IGN}
     args = list(argv)
     command: str | None = None
     use_c = False

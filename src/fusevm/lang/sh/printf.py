@@ -11,9 +11,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-_SPEC: Final = LazyPattern(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXcsbeEfgG%])")
+#: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
+_SPEC: Final = LazyPattern(r"(?s)%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(.?)")
+_CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
+_INT_MAX: Final = (1 << 31) - 1
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-               "\\": "\\", '"': '"', "'": "'"}
+               "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
 
 def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
@@ -72,6 +75,71 @@ def _num(arg: str) -> tuple[int, bool]:
     return (-v if sign == "-" else v), m.end() == len(arg)
 
 
+_FLOAT: Final = LazyPattern(
+    r"(?i)\s*([+-]?)(?:0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[+-]?\d+)?"
+    r"|((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|nan))")
+
+
+def _float(arg: str) -> tuple[float, bool]:
+    """C strtod-like: (value of the longest numeric prefix, whole string used); a leading
+    quote gives the char code."""
+    if arg == "":
+        return 0.0, True
+    if arg[:1] in ("'", '"'):
+        return float(ord(arg[1]) if len(arg) > 1 else 0), True
+    m = _FLOAT.match(arg)
+    if m is None:
+        return 0.0, False
+    sign, hex_digits, hex_exp, dec = m.groups()
+    v = float.fromhex("0x" + hex_digits + (hex_exp or "")) if hex_digits else float(dec)
+    return (-v if sign == "-" else v), m.end() == len(arg)
+
+
+def _c_range(v: int, signed: bool) -> tuple[int, bool]:
+    """`v` as C's strtoimax (signed) or strtoumax reads it: clamped to the 64-bit range,
+    a negative unsigned value taken modulo 2**64; (value, whether it was in range)."""
+    if signed:
+        clamped = max(-(1 << 63), min(v, (1 << 63) - 1))
+        return clamped, clamped == v
+    if abs(v) >= 1 << 64:
+        return (1 << 64) - 1, False
+    return (v + (1 << 64) if v < 0 else v), True
+
+
+def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -> str:
+    """One integer conversion as C's printf writes it: a precision is the least number of
+    digits (so `%.0d` of 0 writes no digits) and turns off the `0` flag; `#` adds the 0x
+    or leading 0. `width` and `prec` are digits (or None) by now."""
+    w = int(width) if width else 0
+    p = (int(prec) if prec else 0) if prec is not None else None
+    digits = format(abs(v), {"o": "o", "x": "x", "X": "X"}.get(conv, "d"))
+    if p is not None:
+        digits = "" if p == 0 and v == 0 else digits.zfill(p)
+    prefix = ""
+    if conv in "di":
+        prefix = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
+    elif "#" in flags and conv == "o" and not digits.startswith("0"):
+        digits = "0" + digits
+    elif "#" in flags and conv in "xX" and v != 0:
+        prefix = "0" + conv
+    pad = w - len(prefix) - len(digits)
+    if pad <= 0:
+        return prefix + digits
+    if "-" in flags:
+        return prefix + digits + " " * pad
+    if "0" in flags and p is None:
+        return prefix + "0" * pad + digits
+    return " " * pad + prefix + digits
+
+
+def _report_number(bad: str | None) -> int:
+    """1 after writing the error for a bad numeric argument, 0 when there is none."""
+    if bad is None:
+        return 0
+    os.write(2, f"sh: printf: {bad}: invalid number\n".encode("utf-8", "surrogateescape"))
+    return 1
+
+
 def printf(fmt: str, args: list[str]) -> tuple[str, int]:
     out: list[str] = []
     status = 0
@@ -90,19 +158,42 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 break
             pos = m.end()
             flags, width, prec, conv = m.groups()
-            if conv == "%":
+            if m.group(0) == "%%":
                 out.append("%")
                 continue
+            if conv not in _CONVERSIONS:
+                # as dash: what came before is written, then the error ends the command;
+                # its status is bash's 1 (dash: 2), as for the other statuses they differ on
+                problem = (f"{m.group(0)}: invalid directive" if conv
+                           else "missing format character")
+                os.write(2, f"sh: printf: {problem}\n".encode("utf-8", "surrogateescape"))
+                return "".join(out), 1
+            # a `*` takes a number from the arguments: a negative width left-justifies,
+            # a negative precision is none
             if width == "*":
-                width = args[i] if i < len(args) else "0"
+                n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
+                status |= _report_number(args[i - 1] if not ok else None)
+                if abs(n) > _INT_MAX:  # no field of gigabytes: dash writes none either
+                    status |= _report_number(args[i - 1])
+                    n = 0
+                width = str(abs(n))
+                if n < 0:
+                    flags += "-"
             if prec == "*":
-                prec = args[i] if i < len(args) else "0"
+                n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
+                status |= _report_number(args[i - 1] if not ok else None)
+                prec = str(n) if n >= 0 else None
             arg = args[i] if i < len(args) else None
             if arg is not None:
                 i += 1
                 used = True
+            # C keeps a width or precision in an int; Python refuses larger ones
+            if width and int(width) > _INT_MAX:
+                width = str(_INT_MAX)
+            if prec and int(prec) > _INT_MAX:
+                prec = str(_INT_MAX)
             spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
             if conv in "diouxX":
                 v, ok = _num(arg) if arg is not None else (0, True)
@@ -110,32 +201,22 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                     os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
                         "utf-8", "surrogateescape"))
                     status = 1
-                if conv in "uoxX" and v < 0:
-                    v += 1 << 64
-                py = "d" if conv in "diu" else conv
-                if "#" in flags and conv in "oxX":
-                    spec = spec.replace("#", "")
-                    body = (spec + py) % v
-                    if v != 0:
-                        prefix = {"o": "0", "x": "0x", "X": "0X"}[conv]
-                        if conv == "o" and body.lstrip(" ").startswith("0"):
-                            prefix = ""
-                        stripped = body.lstrip(" ")
-                        pad = len(body) - len(stripped)
-                        body = " " * max(0, pad - len(prefix)) + prefix + stripped
-                    out.append(body)
-                else:
-                    out.append((spec + py) % v)
-            elif conv in "eEfgG":
-                try:
-                    fv = float(arg) if arg else 0.0
-                except ValueError:
-                    iv, _ = _num(arg or "")
-                    fv = float(iv)
+                v, in_range = _c_range(v, signed=conv in "di")
+                if not in_range:
+                    os.write(2, f"sh: printf: {arg}: Numerical result out of range\n".encode(
+                        "utf-8", "surrogateescape"))
+                    status = 1
+                out.append(_c_int(flags, width, prec, v, conv))
+            elif conv in "eEfFgG":
+                fv, ok = _float(arg or "")
+                if not ok:
+                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
+                        "utf-8", "surrogateescape"))
                     status = 1
                 out.append((spec + conv) % fv)
             elif conv == "c":
-                out.append((spec + "s") % (arg[:1] if arg else ""))
+                # an empty or missing argument is C's character 0, written as a NUL byte
+                out.append((spec + "s") % (arg[:1] if arg else "\0"))
             elif conv == "b":
                 text, stop = escapes(arg or "", in_b=True)
                 out.append((spec + "s") % text)

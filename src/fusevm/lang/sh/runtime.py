@@ -126,7 +126,7 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
         except ShError as e:
             if e.line:
                 s.lineno = e.line
-            s.error(e.message)
+            s.report(e)
             if e.fatal and not s.interactive:
                 raise ShExit(e.status) from None
             status = e.status
@@ -219,7 +219,7 @@ def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
     except (ShReturn, ShLoopJump) as e:
         code = e.status
     except ShError as e:
-        state.error(e.message)
+        state.report(e)
         code = e.status
     except BaseException:  # noqa: BLE001
         code = 2
@@ -229,6 +229,9 @@ def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
 def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     """In a forked child: run ops [start, stop) of the current chunk, then exit."""
     status = 0
+    # the parent's loops are not this child's to jump to: a `break` or `continue` that
+    # names one ends the subshell (as in dash) instead of running on past `stop`
+    vm.host_data["sh.loops"] = []
     try:
         vm._dispatch(start, stop, len(vm.frames))
         status = vm.last_status
@@ -239,7 +242,7 @@ def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
     except ShError as e:
         if e.line:
             state.lineno = e.line
-        state.error(e.message)
+        state.report(e)
         status = e.status
     except RecursionError:
         state.error("recursion too deep")
@@ -333,12 +336,12 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
     try:
         return fn(state, vm, argv)
     except ShError as e:
+        # reported here, while the builtin's own redirections (`shift 2>/dev/null`) apply
+        state.report(e)
         if special:
             e.fatal = True
-            raise
         if e.fatal:
             raise
-        state.error(e.message)
         return e.status
     except OSError as e:
         state.error(f"{argv[0]}: I/O error ({e.strerror})")
@@ -370,6 +373,12 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
         status = run_chunk(state, chunk, status)
     except ShReturn as r:
         status = r.status
+    except ShError as e:
+        if saved:  # written to the stderr of the call's redirections (`f 2>/dev/null`)
+            if e.line:
+                state.lineno = e.line
+            state.report(e)
+        raise
     finally:
         state.loop_depth = loop_depth
         while len(state.scopes) > scopes:
@@ -503,7 +512,7 @@ def run_exit_trap(state: ShState, status: int) -> int:
     except ShExit as e:
         return e.status
     except ShError as e:
-        state.error(e.message)
+        state.report(e)
         return e.status
     return status
 

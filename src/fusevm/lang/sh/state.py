@@ -82,6 +82,8 @@ class ShState:
     hashed: dict[str, str] = field(default_factory=dict)
     prefix_saved: list[tuple[str, str | None, bool]] = field(default_factory=list)
     shown_traps: dict[str, str] = field(default_factory=dict)
+    #: Signals ignored when the shell started: `trap` leaves them ignored (POSIX, dash).
+    ignored_on_entry: set[int] = field(default_factory=set)
     loop_depth: int = 0
     cur_assigns: list[tuple[str, str]] = field(default_factory=list)
     job_text: str = ""
@@ -140,6 +142,12 @@ class ShState:
             write(2, f"{self.name}: {self.lineno}: {message}\n")
         except OSError:
             pass
+
+    def report(self, e: ShError) -> None:
+        """An error's message, written once (see `ShError.reported`)."""
+        if not e.reported:
+            e.reported = True
+            self.error(e.message)
 
     # -- redirections -----------------------------------------------------------------------
 

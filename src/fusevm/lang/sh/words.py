@@ -154,15 +154,12 @@ def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
             while j > 0 and rest[j - 1] in ws:
                 j -= 1
             rest = rest[:j]
-            # a single trailing non-whitespace delimiter is dropped too
+            # the delimiter ending a lone last field is dropped too (`x:` gives `x`), but
+            # a rest of several fields keeps its own (`x:y:` stays whole), as in dash
             if rest and rest[-1] in ifs and rest[-1] not in ws:
-                k = len(rest) - 1
-                if k > 0 and (rest[k - 1] in ifs) and rest[k - 1] not in ws:
-                    pass
-                else:
-                    rest = rest[:-1]
-                    while rest and rest[-1] in ws:
-                        rest = rest[:-1]
+                field = rest[:-1].rstrip(ws)
+                if not any(c in ifs for c in field):
+                    rest = field
             out.append(rest)
             return out
         j = i
