@@ -354,12 +354,7 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
         else:
             effects[ip] = (instr, template[0])
             if template[1]:
-                for index, literal in template[1]:
-                    k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-                    if k in writers:
-                        writers[k].append(ip)
-                    else:
-                        writers[k] = [ip]
+                _note_writes(instr, ip, template[1], writers)
         out = succs[ip]
         if len(out) != 1 or out[0] != ip + 1:
             starts.update(out)
@@ -372,6 +367,20 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
             # errs towards compiling (what the tier did before it counted anything).
             return found
     return None
+
+
+def _note_writes(instr: Instr, ip: int, refs: Any, writers: dict[int, list[int]]) -> list[int]:
+    """Add op `ip` to `writers` under each slot its template (`refs`) says it writes;
+    those slots."""
+    written = []
+    for index, literal in refs:
+        k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
+        if k in writers:
+            writers[k].append(ip)
+        else:
+            writers[k] = [ip]
+        written.append(k)
+    return written
 
 
 #: `_counted_range`'s answer for a loop it leaves to the general way.
@@ -414,12 +423,7 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
         elif followed and not stopped:
             stopped = _apply(instr, ip, template[0], stack, slots)
         if followed and template[1]:
-            for index, literal in template[1]:
-                k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-                if k in writers:
-                    writers[k].append(ip)
-                else:
-                    writers[k] = [ip]
+            for k in _note_writes(instr, ip, template[1], writers):
                 wrote[ip, k] = (start, slots.get(k))
         out = succs[ip]
         if len(out) != 1 or out[0] != ip + 1:
