@@ -24,6 +24,8 @@ nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import resource
 import shlex
@@ -70,10 +72,16 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
         # output goes to files capped at OUTPUT_LIMIT (past it the shell gets SIGXFSZ), so
         # a runaway `printf %*d` cannot fill the memory
         with out_path.open("wb") as out, err_path.open("wb") as err:
-            code = subprocess.run([*argv, "-c", script, "sh", "arg one", "a2"], cwd=where,
-                                  stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                  timeout=timeout, start_new_session=True,
-                                  preexec_fn=_limit_output).returncode
+            proc = subprocess.Popen([*argv, "-c", script, "sh", "arg one", "a2"], cwd=where,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                    start_new_session=True, preexec_fn=_limit_output)
+            try:
+                code = proc.wait(timeout)
+            finally:
+                # the whole session: a subshell or pipeline stage outlives its shell
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         return (out_path.read_bytes().decode("latin-1"), code,
                 err_path.stat().st_size > 0)
     except subprocess.TimeoutExpired:

@@ -272,6 +272,8 @@ class Generator:
         n = self.rng.randint(0, 4)
         ctl = self.pick(["break", "continue", "break 2", "continue 2", ":", "break 1"])
         cond = self.pick(['[ "$j" -eq 1 ]', '[ "$i" = b ]', 'false', 'true'])
+        # (`while :` ends only by a break out of it, or a continue of the loop outside it)
+        out_of = self.pick(["break", "break 1", "break 2", "continue 2"])
         loop = self.pick([
             f"for i in a b c; do for j in 0 1 2; do if {cond}; then {ctl}; fi; "
             "printf '%s%s ' \"$i\" \"$j\"; done; done; echo",
@@ -279,8 +281,7 @@ class Generator:
             "fi; echo \"w$i\"; done",
             f"i=0; until [ $i -ge {n} ]; do i=$((i+1)); printf '%s ' $i; done; echo \"st $?\"",
             "for i in; do echo never; done; echo \"empty $?\"",
-            f"for i in 1 2 3; do while :; do {ctl.replace('2', '1')}; done; echo \"i$i\"; "
-            "done 2>&1",
+            f"for i in 1 2 3; do while :; do {out_of}; done; echo \"i$i\"; done 2>&1",
             "i=0; while i=$((i+1)); [ $i -le 3 ]; do echo $i; done",
             "for i in x y; do :; done; echo \"last $i\"",
             f"while false; do :; done; echo \"st $?\"; i=0; while [ $i -lt {n} ]; do "
