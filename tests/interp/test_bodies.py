@@ -68,3 +68,11 @@ def test_the_baseline_writes_out_exactly_the_ops_with_a_body() -> None:
             continue
         operands = tuple(0 for _ in spec.operands)
         assert inline(decode((op, *operands))) == (op in BODIES), op.name
+
+
+def test_every_declared_body_parses_and_passes_its_checks() -> None:
+    # Bodies are parsed on first use (a compile parses only its ops'): parse them all here,
+    # so a body that breaks its op's rules fails a test, not a later compile.
+    for op in BODIES:
+        assert BODIES[op].op is op
+    assert len(BODIES) == len(list(BODIES)) > 40
