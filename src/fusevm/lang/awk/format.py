@@ -19,6 +19,7 @@ import math
 
 from fusevm.ahead import function
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
+from fusevm.lang.cprintf import format_int
 from fusevm.memo import memo
 from fusevm.records import dataclass
 
@@ -346,44 +347,12 @@ def _format_int(
     prints no sign either, and for o/x/X/u the "is it zero" tests (empty output, `#`
     prefix) look at the untruncated value, so `%#x` of 0.5 is "0x0".
     """
-    magnitude = abs(integer)
     if precision == 0:
         if conversion in "di" and integer == 0:
             return _pad("", flags, width)
         if conversion not in "di" and raw == 0 and "#" not in flags:
             return _pad("", flags, width)
-    if conversion == "o":
-        digits = format(magnitude, "o")
-    elif conversion == "x":
-        digits = format(magnitude, "x")
-    elif conversion == "X":
-        digits = format(magnitude, "X")
-    else:
-        digits = str(magnitude)
-    if precision is not None:
-        digits = digits.rjust(precision, "0")
-    prefix = ""
-    if "#" in flags and raw != 0:
-        if conversion == "o":
-            prefix = "0"  # gawk adds it even in front of a precision's zeros
-        elif conversion in "xX":
-            prefix = "0" + conversion
-    sign = ""
-    if integer < 0:
-        sign = "-"
-    elif conversion in "di":
-        if "+" in flags:
-            sign = "+"
-        elif " " in flags:
-            sign = " "
-    head = sign + prefix
-    if width is not None and len(head) + len(digits) < width:
-        if "-" in flags:
-            return (head + digits).ljust(width)
-        if "0" in flags and precision is None:
-            return head + digits.rjust(width - len(head), "0")
-        return (head + digits).rjust(width)
-    return head + digits
+    return format_int(integer, conversion, flags, width, precision, raw != 0, gawk=True)
 
 
 # -- number to string ----------------------------------------------------------

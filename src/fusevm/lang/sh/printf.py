@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from fusevm.lang.cprintf import format_int
 from fusevm.lang.lazyre import LazyPattern
 
 TYPE_CHECKING = False
@@ -107,29 +108,11 @@ def _c_range(v: int, signed: bool) -> tuple[int, bool]:
 
 
 def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -> str:
-    """One integer conversion as C's printf writes it: a precision is the least number of
-    digits (so `%.0d` of 0 writes no digits) and turns off the `0` flag; `#` adds the 0x
-    or leading 0. `width` and `prec` are digits (or None) by now."""
-    w = int(width) if width else 0
+    """One integer conversion as C's printf writes it (`cprintf.format_int`); `width`
+    and `prec` are digits (or None) by now."""
+    w = int(width) if width else None
     p = (int(prec) if prec else 0) if prec is not None else None
-    digits = format(abs(v), {"o": "o", "x": "x", "X": "X"}.get(conv, "d"))
-    if p is not None:
-        digits = "" if p == 0 and v == 0 else digits.zfill(p)
-    prefix = ""
-    if conv in "di":
-        prefix = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
-    elif "#" in flags and conv == "o" and not digits.startswith("0"):
-        digits = "0" + digits
-    elif "#" in flags and conv in "xX" and v != 0:
-        prefix = "0" + conv
-    pad = w - len(prefix) - len(digits)
-    if pad <= 0:
-        return prefix + digits
-    if "-" in flags:
-        return prefix + digits + " " * pad
-    if "0" in flags and p is None:
-        return prefix + "0" * pad + digits
-    return " " * pad + prefix + digits
+    return format_int(v, conv, flags, w, p, v != 0)
 
 
 def _report_number(bad: str | None) -> int:
