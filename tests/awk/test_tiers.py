@@ -5,11 +5,17 @@ compiling the record loop and calling awk's ops as functions."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from fusevm.baseline import compiler
+from fusevm.lang.awk.main import LONG_INPUT
 
-from .awkrun import run
+from .awkrun import SRC, run
 
 INPUT = "".join(f"k{i % 7} {i * 1.5} {i % 3} alpha{i % 4} beta -{i}e1\n" for i in range(200))
 
@@ -37,8 +43,46 @@ def test_baseline_agrees_with_the_interpreter(program: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FUSEVM_BASELINE", "off")
     expected = run([program], INPUT)
-    monkeypatch.setenv("FUSEVM_BASELINE", "on")
+    # (eager: the record loop compiles at its second record, not only on a long input)
+    monkeypatch.setenv("FUSEVM_BASELINE", "eager")
     before = compiler.stats()["compiles"]
     got = run([program], INPUT)
     assert got == expected
     assert compiler.stats()["compiles"] > before or program.startswith("NR == 3")
+
+
+#: A fresh process runs awk on FILE and says whether the baseline compiler loaded, and
+#: how many regions it compiled.
+_PROBE = """
+import sys
+from fusevm.lang.awk.main import main
+main(["{ s += $3 } END { print s }", sys.argv[1]])
+c = sys.modules.get("fusevm.baseline.compiler")
+print(0 if c is None else c.stats()["compiles"] or -1)
+"""
+
+
+def _compiles_in_a_fresh_process(path: str, stdin: bytes | None = None) -> int:
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), FUSEVM_JIT_CACHE_DIR="off")
+    env.pop("FUSEVM_BASELINE", None)
+    proc = subprocess.run([sys.executable, "-c", _PROBE, path], env=env, input=stdin,
+                          capture_output=True, check=True)
+    return int(proc.stdout.split()[-1])
+
+
+def test_a_short_input_never_loads_the_compiler(tmp_path: Path) -> None:
+    # 1,000 records: loading the compiler would cost more than compiled code could win back
+    # (the tier waits for LOAD_COST ops of the record loop first).
+    short = tmp_path / "short.txt"
+    short.write_text(INPUT * 5)
+    assert _compiles_in_a_fresh_process(str(short)) == 0
+
+
+def test_a_long_file_compiles_the_record_loop_at_its_first_look(tmp_path: Path) -> None:
+    long = tmp_path / "long.txt"
+    long.write_text(INPUT * (LONG_INPUT // len(INPUT) + 1))
+    assert long.stat().st_size >= LONG_INPUT
+    assert _compiles_in_a_fresh_process(str(long)) >= 1
+    # Twice that text through a pipe (its length unknown): compiled once the record loop
+    # has run what loading the compiler costs.
+    assert _compiles_in_a_fresh_process("-", long.read_bytes() * 2) >= 1

@@ -378,3 +378,42 @@ def test_the_roots_entry_is_counted_from_the_second_run() -> None:
     again = VM(straight)
     assert again.prepare()[0] is not again._plain[0]
     assert again.run() == 7
+
+
+#: A fresh process runs LOOP to N and prints the result, whether the compiler loaded and
+#: the regions it compiled.
+_FRESH = """
+import sys
+from fusevm import VM
+from fusevm.asm import assemble
+from fusevm.baseline.looks import LOAD_COST
+n = int(sys.argv[1])
+loop = sys.argv[2].format(n=n)
+print(VM(assemble(loop)).run())
+c = sys.modules.get("fusevm.baseline.compiler")
+print(c is not None, c.stats()["compiles"] if c else 0, LOAD_COST)
+"""
+
+
+def _fresh(n: int) -> tuple[int, bool, int, int]:
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, FUSEVM_JIT_CACHE_DIR="off")
+    env.pop("FUSEVM_BASELINE", None)
+    out = subprocess.run([sys.executable, "-c", _FRESH, str(n), LOOP], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]), out[1] == "True", int(out[2]), int(out[3])
+
+
+def test_the_first_look_waits_for_what_loading_the_compiler_costs() -> None:
+    # In a process that has not loaded the compiler, the first look (which loads it)
+    # comes once the loop has run about LOAD_COST ops: a shorter run stays interpreted
+    # and loads nothing; a long one loads it and compiles as before.
+    span = 12  # LOOP's ops from its header to its back edge
+    load_cost = _fresh(10)[3]
+    short = load_cost // span // 2
+    assert _fresh(short)[:3] == (short, False, 0)
+    long = 4 * load_cost // span
+    result, loaded, compiles, _ = _fresh(long)
+    assert (result, loaded) == (long, True) and compiles >= 1

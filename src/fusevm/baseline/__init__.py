@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOOP_FIRST_LOOK
+from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOAD_COST, LOOP_FIRST_LOOK
 from fusevm.loops import loop_facts
 
 TYPE_CHECKING = False
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
+    from fusevm.loops import LoopFacts
 
 #: Entries of a hot point before the tier first considers its region (then it waits as
 #: long as compiling would cost more than it saves: `compiler.worth_after`).
@@ -163,7 +164,12 @@ class BaselineHook:
                        else (known or 0) + self.region_threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
-            first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+            facts = loop_facts(chunk)
+            first = LOOP_FIRST_LOOK if h in facts.back_edges else FIRST_LOOK
+            if _compiler is None and _COMPILER not in sys.modules:
+                # The first look loads the compiler: not before the interpreter has done
+                # about as much work here as loading it costs.
+                first = max(first, LOAD_COST // _ops_per_entry(facts, h, len(chunk.ops)))
             if entered < first:
                 counts[key] = first - self.region_threshold
                 return first - entered
@@ -179,6 +185,18 @@ class BaselineHook:
         return found
 
 
+def _ops_per_entry(facts: LoopFacts, h: int, size: int) -> int:
+    """About how many ops run per entry of hot point `h`: the span of its loop (header to
+    the last op branching back), or of its function or block (to the next entry)."""
+    sources = facts.back_edges.get(h)
+    if sources:
+        return max(sources) - h + 1
+    later = [e for e in facts.entries if e > h]
+    return (min(later) if later else size) - h
+
+
+#: The compiler's module: loaded, by a hook or any other code, its load is paid for.
+_COMPILER: Final = "fusevm.baseline.compiler"
 #: `fusevm.baseline.compiler` once a hook has needed it (a `from` import of a package's
 #: module goes through the import machinery each time: about a microsecond).
 _compiler: Any = None

@@ -16,6 +16,12 @@ FIRST_LOOK: Final = 1000
 #: Entries of a loop header before the tier first looks at its loop: no loop that ends
 #: sooner is worth even that look (`compiler.short_loop`), let alone compiling.
 LOOP_FIRST_LOOK: Final = 64
+#: What loading the compiler costs a process, in interpreted ops (its first look at any hot
+#: point loads it): about 15 ms of imports (`ast` and the compiler's modules) at ~90 ns an
+#: op. Until it is loaded, a hot point is first looked at once the interpreter has run
+#: about this many ops there: a run shorter than that would lose more to the load than
+#: compiled code could win back (awk's record loop on a 1,000-line file: 2x slower).
+LOAD_COST: Final = 160_000
 #: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
 #: not been is looked up by content (its digest: serializing and hashing the chunk, about
 #: 10 us) only when a region is about to be compiled, not at every VM's first run. Until

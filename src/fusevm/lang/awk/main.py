@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from stat import S_ISREG
 
 import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
 from fusevm.baseline.looks import LOOP_FIRST_LOOK
@@ -28,7 +29,7 @@ from fusevm.lang.awk.streams import Streams, assignment, process_escapes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO
+    from typing import IO, Final
 
 USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
 MAX_CALL_DEPTH = 100_000
@@ -129,6 +130,27 @@ def _native_may_help(chunk: Chunk) -> bool:
     return any(not decode(ops[h]).spec.has(F.IO) for h in loop_facts(chunk).back_edges)
 
 
+#: Bytes of input from which the record loop is compiled at its first look, without the
+#: tier's own wait: about 20,000 records of a typical file, what loading and compiling the
+#: record loop's code costs in records read interpreted (measured: `{ s += $3 }` breaks
+#: even at 15,000-25,000 records in a fresh process).
+LONG_INPUT: Final = 1 << 20
+
+
+def _long_input(operands: list[str], stdin: IO[bytes]) -> bool:
+    """Whether the input files (standard input too, when it is a file) are known to hold
+    at least LONG_INPUT bytes: a pipe's length is not known."""
+    total = 0
+    for name in [op for op in operands if not assignment(op)] or ["-"]:
+        try:
+            st = os.fstat(stdin.fileno()) if name == "-" else os.stat(name)
+        except (OSError, ValueError):
+            continue  # no file behind it (or none yet: reported when it is opened)
+        if S_ISREG(st.st_mode):
+            total += st.st_size
+    return total >= LONG_INPUT
+
+
 def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run awk with these arguments; returns the exit status."""
@@ -168,8 +190,11 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
     else:
         # the record loop, the one hot point, runs compiled after LOOP_FIRST_LOOK records
+        # when the input is known to be long; otherwise when the tier finds it pays
         # (the trace tier compiles it at its region threshold for the other programs)
-        tiers.attach(vm, "baseline", by_default=True, first_look=LOOP_FIRST_LOOK)
+        reader = stdin if stdin is not None else sys.stdin.buffer
+        first = LOOP_FIRST_LOOK if _long_input(operands, reader) else None
+        tiers.attach(vm, "baseline", by_default=True, first_look=first)
     # The native lowerings of awk's numeric ops load with the tiers, when a loop gets hot
     # (a chunk from the compile cache has not imported them with the compiler).
     from fusevm.jit.hook import load_with_tiers
