@@ -66,6 +66,13 @@ def unregister_global_extension(name: str) -> None:
         bump_generation()
 
 
+def claims(ext_id: int) -> bool:
+    """Whether a registered JitExtension says it can lower extension op `ext_id`."""
+    with _lock:
+        candidates = list(_extensions)
+    return any(e.can_jit(ext_id) for e in candidates)
+
+
 def registered() -> tuple[JitExtension, ...]:
     """The registered JitExtension objects, in lookup order."""
     with _lock:

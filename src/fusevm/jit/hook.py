@@ -130,6 +130,12 @@ class PendingHook:
         return _NEVER if real is None else int(real.threshold_at(vm, h))
 
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
+        if self._real is _UNDECIDED and PLANNER not in sys.modules and _never_native(vm, h):
+            # No native tier will ever run this loop: the tier below answers for it, and
+            # the tiers stay unloaded until some other hot point needs them.
+            self._given.pop((id(vm.chunk), h), None)
+            fallback = self.fallback
+            return None if fallback is None else fallback.region_step(vm, h, original)
         real = self.resolve(vm)
         given = self._given.pop((id(vm.chunk), h), None) if self._given else None
         if given is not None:
@@ -165,6 +171,14 @@ class PendingHook:
                 return False
         real = self.resolve(vm)
         return real is not None and bool(real.try_run(vm))
+
+
+def _never_native(vm: VM, h: int) -> bool:
+    """Whether `h` is a loop header no native tier will ever run (`native_ops`)."""
+    from fusevm.jit.native_ops import loop_never_native
+    from fusevm.loops import loop_facts
+    chunk = vm.chunk
+    return h in loop_facts(chunk).back_edges and loop_never_native(chunk, h)
 
 
 def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:

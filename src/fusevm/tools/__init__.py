@@ -9,6 +9,27 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+#: Modules that run a program when imported (`python -m` entry points).
+_ENTRY_POINTS = ("fusevm.__main__",)
+
+
+def import_package() -> None:
+    """Import every module of the package (what a generator reads is registered as they
+    load: record classes, extension sets, lowering rules).
+
+    Raises:
+        ModuleNotFoundError: a module of the package cannot be imported here (generated
+            files are written where all of them can: with llvmlite installed).
+    """
+    import importlib
+    import pkgutil
+
+    import fusevm
+    for info in pkgutil.walk_packages(fusevm.__path__, "fusevm."):
+        if info.name not in _ENTRY_POINTS:
+            importlib.import_module(info.name)
+
+
 def write_generated(files: dict[Path, str], tool: str, argv: list[str]) -> int:
     """Write each generated file, or with `--check` in `argv` report (on stderr) those that
     differ from what would be written; the exit status (1: some file is out of date)."""

@@ -23,6 +23,8 @@ from fusevm.jit.trace.states import Abort
 from fusevm.ops import F, Op
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
@@ -57,17 +59,24 @@ class Steps:
         if ip in self.refusals:
             return self.refusals[ip]
         instr = self.vm.chunk.ops[ip]
-        found: str | None = None
-        if instr[0] not in _TRACE_OPS and global_read(instr) is None and \
-                not is_entry_read(instr):
-            d = decode(instr)
-            if d.spec.has(F.SCOPE):
-                found = "scope"
-            else:
-                why = op_refusal(d, "block")
-                found = None if why is None else f"op {ip} ({d.name}): {why}"
+        found = static_refusal(instr)
+        if found is not None and found != "scope":
+            found = f"op {ip} ({decode(instr).name}): {found}"
         self.refusals[ip] = found
         return found
+
+
+def static_refusal(instr: tuple[Any, ...]) -> str | None:
+    """Why no trace can hold this instruction, whatever its operands and the kinds of its
+    values ("scope", or the reason), or None. The ops it passes are written down for
+    deciding without loading the tiers (`fusevm.tools.gen_native`, `fusevm.jit.native_ops`).
+    """
+    if instr[0] in _TRACE_OPS or global_read(instr) is not None or is_entry_read(instr):
+        return None
+    d = decode(instr)
+    if d.spec.has(F.SCOPE):
+        return "scope"
+    return op_refusal(d, "block")
 
 
 def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,

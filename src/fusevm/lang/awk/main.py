@@ -115,19 +115,20 @@ def _compile(source: str, assigned: frozenset[str]) -> Chunk:
 
 
 def _native_may_help(chunk: Chunk) -> bool:
-    """Whether a native tier may take part of the program: it has a function, or a loop
-    whose head does no I/O (the record loop's head reads input: its op carries the IO
-    flag, which the native tiers leave to the interpreter). Without either, the native
-    tiers would load (tens of milliseconds of imports) only to refuse the record loop,
-    and the trace tier start and abort a recording of it again and again, while the
-    baseline tier runs it."""
-    from fusevm.instr import decode
+    """Whether a native tier may take part of the program: it has a loop some iteration
+    of which could run natively (`fusevm.jit.native_ops`: the record loop reads input in
+    its header, a `for (k in a)` loop steps its keys there, and no native tier runs
+    either). Otherwise the native tiers would load (tens of milliseconds of imports) only
+    to refuse those loops, while the baseline tier runs them. A function's loops are the
+    chunk's loops; a function without one gains nothing native (the trace tier runs calls
+    inside a traced loop, and no tier compiles a body that returns: an interpreted call of
+    awk's fib(24) took as long with the native tiers as without, plus their load)."""
     from fusevm.loops import loop_facts
-    from fusevm.ops import F
-    if chunk.sub_entries:
-        return True
-    ops = chunk.ops
-    return any(not decode(ops[h]).spec.has(F.IO) for h in loop_facts(chunk).back_edges)
+    headers = loop_facts(chunk).back_edges
+    if not headers:
+        return False
+    from fusevm.jit.native_ops import loop_never_native
+    return not all(loop_never_native(chunk, h) for h in headers)
 
 
 #: Bytes of input from which the record loop is compiled at its first look, without the
