@@ -96,6 +96,16 @@ def __init__(self, brk, cont, slot, scopes):
 COMPILED['def __init__(self, brk, cont, slot, scopes):\n    self.brk = brk\n    self.cont = cont\n    self.slot = slot\n    self.scopes = scopes'] = __init__
 
 
+def __init__(self, callees, words, end_depth, slots):
+    _set(self, 'callees', callees)
+    _set(self, 'words', words)
+    _set(self, 'end_depth', end_depth)
+    _set(self, 'slots', slots)
+
+
+COMPILED["def __init__(self, callees, words, end_depth, slots):\n    _set(self, 'callees', callees)\n    _set(self, 'words', words)\n    _set(self, 'end_depth', end_depth)\n    _set(self, 'slots', slots)"] = __init__
+
+
 def __init__(self, chunk, entry, kind, ips, depth, base_slots, size):
     _set(self, 'chunk', chunk)
     _set(self, 'entry', entry)
@@ -107,6 +117,27 @@ def __init__(self, chunk, entry, kind, ips, depth, base_slots, size):
 
 
 COMPILED["def __init__(self, chunk, entry, kind, ips, depth, base_slots, size):\n    _set(self, 'chunk', chunk)\n    _set(self, 'entry', entry)\n    _set(self, 'kind', kind)\n    _set(self, 'ips', ips)\n    _set(self, 'depth', depth)\n    _set(self, 'base_slots', base_slots)\n    _set(self, 'size', size)"] = __init__
+
+
+def __init__(self, chunk, snaps, exits, owners, spills, trips):
+    _set(self, 'chunk', chunk)
+    _set(self, 'snaps', snaps)
+    _set(self, 'exits', exits)
+    _set(self, 'owners', owners)
+    _set(self, 'spills', spills)
+    _set(self, 'trips', trips)
+
+
+COMPILED["def __init__(self, chunk, snaps, exits, owners, spills, trips=_d5):\n    _set(self, 'chunk', chunk)\n    _set(self, 'snaps', snaps)\n    _set(self, 'exits', exits)\n    _set(self, 'owners', owners)\n    _set(self, 'spills', spills)\n    _set(self, 'trips', trips)"] = __init__
+
+
+def __init__(self, code, entry, relocations):
+    _set(self, 'code', code)
+    _set(self, 'entry', entry)
+    _set(self, 'relocations', relocations)
+
+
+COMPILED["def __init__(self, code, entry, relocations):\n    _set(self, 'code', code)\n    _set(self, 'entry', entry)\n    _set(self, 'relocations', relocations)"] = __init__
 
 
 def __init__(self, compiles, compile_seconds, runs, cache_hits, deopts, refusals, warmups, reopts):
@@ -161,6 +192,56 @@ def __init__(self, decoded, depth, max_depth, arity, returns_value):
 COMPILED['def __init__(self, decoded, depth, max_depth=_d2, arity=_MISSING, returns_value=_MISSING):\n    self.decoded = decoded\n    self.depth = depth\n    self.max_depth = max_depth\n    self.arity = _f3() if arity is _MISSING else arity\n    self.returns_value = _f4() if returns_value is _MISSING else returns_value'] = __init__
 
 
+def __init__(self, depth, leaders, end_depth, must, may):
+    self.depth = depth
+    self.leaders = leaders
+    self.end_depth = end_depth
+    self.must = must
+    self.may = may
+
+
+COMPILED['def __init__(self, depth, leaders, end_depth, must, may):\n    self.depth = depth\n    self.leaders = leaders\n    self.end_depth = end_depth\n    self.must = must\n    self.may = may'] = __init__
+
+
+def __init__(self, digest, source, start, close, ips, depths, root, path, kinds, counters):
+    _set(self, 'digest', digest)
+    _set(self, 'source', source)
+    _set(self, 'start', start)
+    _set(self, 'close', close)
+    _set(self, 'ips', ips)
+    _set(self, 'depths', depths)
+    _set(self, 'root', root)
+    _set(self, 'path', path)
+    _set(self, 'kinds', kinds)
+    _set(self, 'counters', _f9() if counters is _MISSING else counters)
+
+
+COMPILED["def __init__(self, digest, source, start, close, ips, depths, root, path=_d7, kinds=_d8, counters=_MISSING):\n    _set(self, 'digest', digest)\n    _set(self, 'source', source)\n    _set(self, 'start', start)\n    _set(self, 'close', close)\n    _set(self, 'ips', ips)\n    _set(self, 'depths', depths)\n    _set(self, 'root', root)\n    _set(self, 'path', path)\n    _set(self, 'kinds', kinds)\n    _set(self, 'counters', _f9() if counters is _MISSING else counters)"] = __init__
+
+
+def __init__(self, digest, start, source, loop, life, root, tree, side_exits, mismatches, merge_due, merge_failed, run_trips, sampled, trips, skip, backoff, shorts):
+    self.digest = digest
+    self.start = start
+    self.source = source
+    self.loop = loop
+    self.life = _f4() if life is _MISSING else life
+    self.root = root
+    self.tree = tree
+    self.side_exits = side_exits
+    self.mismatches = mismatches
+    self.merge_due = merge_due
+    self.merge_failed = merge_failed
+    self.run_trips = run_trips
+    self.sampled = sampled
+    self.trips = trips
+    self.skip = skip
+    self.backoff = backoff
+    self.shorts = shorts
+
+
+COMPILED['def __init__(self, digest, start, source, loop, life=_MISSING, root=_d5, tree=_d6, side_exits=_d7, mismatches=_d8, merge_due=_d9, merge_failed=_d10, run_trips=_d11, sampled=_d12, trips=_d13, skip=_d14, backoff=_d15, shorts=_d16):\n    self.digest = digest\n    self.start = start\n    self.source = source\n    self.loop = loop\n    self.life = _f4() if life is _MISSING else life\n    self.root = root\n    self.tree = tree\n    self.side_exits = side_exits\n    self.mismatches = mismatches\n    self.merge_due = merge_due\n    self.merge_failed = merge_failed\n    self.run_trips = run_trips\n    self.sampled = sampled\n    self.trips = trips\n    self.skip = skip\n    self.backoff = backoff\n    self.shorts = shorts'] = __init__
+
+
 def __init__(self, enabled, block_threshold, region_threshold, trace_threshold, max_side_exits, max_inline_recursion, max_trace_chain, max_trace_len, cache_enabled, cache_dir, cache_max_bytes, first_pipeline, first_codegen, reopt_after, reopt_after_seconds, reopt_pipeline, reopt_codegen, reopt_background, max_units):
     _set(self, 'enabled', enabled)
     _set(self, 'block_threshold', block_threshold)
@@ -186,6 +267,18 @@ def __init__(self, enabled, block_threshold, region_threshold, trace_threshold, 
 COMPILED["def __init__(self, enabled=_d0, block_threshold=_d1, region_threshold=_d2, trace_threshold=_d3, max_side_exits=_d4, max_inline_recursion=_d5, max_trace_chain=_d6, max_trace_len=_d7, cache_enabled=_d8, cache_dir=_d9, cache_max_bytes=_d10, first_pipeline=_d11, first_codegen=_d12, reopt_after=_d13, reopt_after_seconds=_d14, reopt_pipeline=_d15, reopt_codegen=_d16, reopt_background=_d17, max_units=_d18):\n    _set(self, 'enabled', enabled)\n    _set(self, 'block_threshold', block_threshold)\n    _set(self, 'region_threshold', region_threshold)\n    _set(self, 'trace_threshold', trace_threshold)\n    _set(self, 'max_side_exits', max_side_exits)\n    _set(self, 'max_inline_recursion', max_inline_recursion)\n    _set(self, 'max_trace_chain', max_trace_chain)\n    _set(self, 'max_trace_len', max_trace_len)\n    _set(self, 'cache_enabled', cache_enabled)\n    _set(self, 'cache_dir', cache_dir)\n    _set(self, 'cache_max_bytes', cache_max_bytes)\n    _set(self, 'first_pipeline', first_pipeline)\n    _set(self, 'first_codegen', first_codegen)\n    _set(self, 'reopt_after', reopt_after)\n    _set(self, 'reopt_after_seconds', reopt_after_seconds)\n    _set(self, 'reopt_pipeline', reopt_pipeline)\n    _set(self, 'reopt_codegen', reopt_codegen)\n    _set(self, 'reopt_background', reopt_background)\n    _set(self, 'max_units', max_units)"] = __init__
 
 
+def __init__(self, entry, argc, native, fn, deepest, retired):
+    self.entry = entry
+    self.argc = argc
+    self.native = native
+    self.fn = fn
+    self.deepest = deepest
+    self.retired = _f5() if retired is _MISSING else retired
+
+
+COMPILED['def __init__(self, entry, argc, native, fn, deepest, retired=_MISSING):\n    self.entry = entry\n    self.argc = argc\n    self.native = native\n    self.fn = fn\n    self.deepest = deepest\n    self.retired = _f5() if retired is _MISSING else retired'] = __init__
+
+
 def __init__(self, entry, ops, leaders, entries, hot, stop):
     _set(self, 'entry', entry)
     _set(self, 'ops', ops)
@@ -196,6 +289,16 @@ def __init__(self, entry, ops, leaders, entries, hot, stop):
 
 
 COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stop):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stop', stop)"] = __init__
+
+
+def __init__(self, entry, return_ip, slot_base, stack_base):
+    _set(self, 'entry', entry)
+    _set(self, 'return_ip', return_ip)
+    _set(self, 'slot_base', slot_base)
+    _set(self, 'stack_base', stack_base)
+
+
+COMPILED["def __init__(self, entry, return_ip, slot_base, stack_base):\n    _set(self, 'entry', entry)\n    _set(self, 'return_ip', return_ip)\n    _set(self, 'slot_base', slot_base)\n    _set(self, 'stack_base', stack_base)"] = __init__
 
 
 def __init__(self, entry_kinds, states, edges, order, exit, traps, polls, skips):
@@ -326,6 +429,15 @@ def __init__(self, index, name, start, end, succs, preds):
 COMPILED['def __init__(self, index, name, start, end, succs=_MISSING, preds=_MISSING):\n    self.index = index\n    self.name = name\n    self.start = start\n    self.end = end\n    self.succs = _f4() if succs is _MISSING else succs\n    self.preds = _f5() if preds is _MISSING else preds'] = __init__
 
 
+def __init__(self, ip, frames, written):
+    _set(self, 'ip', ip)
+    _set(self, 'frames', frames)
+    _set(self, 'written', written)
+
+
+COMPILED["def __init__(self, ip, frames=_d1, written=_d2):\n    _set(self, 'ip', ip)\n    _set(self, 'frames', frames)\n    _set(self, 'written', written)"] = __init__
+
+
 def __init__(self, ip, slot, limit):
     _set(self, 'ip', ip)
     _set(self, 'slot', slot)
@@ -343,6 +455,27 @@ def __init__(self, ip, sub, d, expanded_from):
 
 
 COMPILED["def __init__(self, ip, sub, d, expanded_from=_d3):\n    _set(self, 'ip', ip)\n    _set(self, 'sub', sub)\n    _set(self, 'd', d)\n    _set(self, 'expanded_from', expanded_from)"] = __init__
+
+
+def __init__(self, ir, children):
+    self.ir = ir
+    self.children = _f1() if children is _MISSING else children
+
+
+COMPILED['def __init__(self, ir, children=_MISSING):\n    self.ir = ir\n    self.children = _f1() if children is _MISSING else children'] = __init__
+
+
+def __init__(self, kind, ip, instr, snap, exit, taken, pops):
+    _set(self, 'kind', kind)
+    _set(self, 'ip', ip)
+    _set(self, 'instr', instr)
+    _set(self, 'snap', snap)
+    _set(self, 'exit', exit)
+    _set(self, 'taken', taken)
+    _set(self, 'pops', pops)
+
+
+COMPILED["def __init__(self, kind, ip, instr, snap, exit=_d4, taken=_d5, pops=_d6):\n    _set(self, 'kind', kind)\n    _set(self, 'ip', ip)\n    _set(self, 'instr', instr)\n    _set(self, 'snap', snap)\n    _set(self, 'exit', exit)\n    _set(self, 'taken', taken)\n    _set(self, 'pops', pops)"] = __init__
 
 
 def __init__(self, kind, text, line, col, offset, end, number):
@@ -380,6 +513,22 @@ def __init__(self, loads, load_seconds, stores, misses, rejects, evictions, writ
 COMPILED['def __init__(self, loads=_d0, load_seconds=_d1, stores=_d2, misses=_d3, rejects=_d4, evictions=_d5, write_errors=_d6):\n    self.loads = loads\n    self.load_seconds = load_seconds\n    self.stores = stores\n    self.misses = misses\n    self.rejects = rejects\n    self.evictions = evictions\n    self.write_errors = write_errors'] = __init__
 
 
+def __init__(self, low, an, owners, globals, nslots, size, depth, reads, kinds, runs):
+    self.low = low
+    self.an = an
+    self.owners = owners
+    self.globals = globals
+    self.nslots = nslots
+    self.size = size
+    self.depth = depth
+    self.reads = reads
+    self.kinds = kinds
+    self.runs = runs
+
+
+COMPILED['def __init__(self, low, an, owners, globals, nslots, size, depth=_d6, reads=_d7, kinds=_d8, runs=_d9):\n    self.low = low\n    self.an = an\n    self.owners = owners\n    self.globals = globals\n    self.nslots = nslots\n    self.size = size\n    self.depth = depth\n    self.reads = reads\n    self.kinds = kinds\n    self.runs = runs'] = __init__
+
+
 def __init__(self, name):
     _set(self, 'name', name)
 
@@ -414,6 +563,29 @@ def __init__(self, name, kind):
 
 
 COMPILED["def __init__(self, name, kind):\n    _set(self, 'name', name)\n    _set(self, 'kind', kind)"] = __init__
+
+
+def __init__(self, name, shndx, value):
+    _set(self, 'name', name)
+    _set(self, 'shndx', shndx)
+    _set(self, 'value', value)
+
+
+COMPILED["def __init__(self, name, shndx, value):\n    _set(self, 'name', name)\n    _set(self, 'shndx', shndx)\n    _set(self, 'value', value)"] = __init__
+
+
+def __init__(self, name, type, flags, offset, size, link, info, align):
+    _set(self, 'name', name)
+    _set(self, 'type', type)
+    _set(self, 'flags', flags)
+    _set(self, 'offset', offset)
+    _set(self, 'size', size)
+    _set(self, 'link', link)
+    _set(self, 'info', info)
+    _set(self, 'align', align)
+
+
+COMPILED["def __init__(self, name, type, flags, offset, size, link, info, align):\n    _set(self, 'name', name)\n    _set(self, 'type', type)\n    _set(self, 'flags', flags)\n    _set(self, 'offset', offset)\n    _set(self, 'size', size)\n    _set(self, 'link', link)\n    _set(self, 'info', info)\n    _set(self, 'align', align)"] = __init__
 
 
 def __init__(self, negate, ranges, properties):
@@ -505,6 +677,47 @@ def __init__(self, path, status, message):
 COMPILED["def __init__(self, path, status=_d1, message=_d2):\n    _set(self, 'path', path)\n    _set(self, 'status', status)\n    _set(self, 'message', message)"] = __init__
 
 
+def __init__(self, rec, chain, path, ir, children, exit_counts, refused, link, link_runs):
+    self.rec = rec
+    self.chain = chain
+    self.path = path
+    self.ir = ir
+    self.children = _f4() if children is _MISSING else children
+    self.exit_counts = _f5() if exit_counts is _MISSING else exit_counts
+    self.refused = _f6() if refused is _MISSING else refused
+    self.link = link
+    self.link_runs = link_runs
+
+
+COMPILED['def __init__(self, rec, chain, path=_d2, ir=_d3, children=_MISSING, exit_counts=_MISSING, refused=_MISSING, link=_d7, link_runs=_d8):\n    self.rec = rec\n    self.chain = chain\n    self.path = path\n    self.ir = ir\n    self.children = _f4() if children is _MISSING else children\n    self.exit_counts = _f5() if exit_counts is _MISSING else exit_counts\n    self.refused = _f6() if refused is _MISSING else refused\n    self.link = link\n    self.link_runs = link_runs'] = __init__
+
+
+def __init__(self, recording, nodes, nslots, globals, inline_depth, source, entry_frames, reads):
+    _set(self, 'recording', recording)
+    _set(self, 'nodes', nodes)
+    _set(self, 'nslots', nslots)
+    _set(self, 'globals', globals)
+    _set(self, 'inline_depth', inline_depth)
+    _set(self, 'source', source)
+    _set(self, 'entry_frames', entry_frames)
+    _set(self, 'reads', reads)
+
+
+COMPILED["def __init__(self, recording, nodes, nslots, globals, inline_depth, source=_d5, entry_frames=_d6, reads=_d7):\n    _set(self, 'recording', recording)\n    _set(self, 'nodes', nodes)\n    _set(self, 'nslots', nslots)\n    _set(self, 'globals', globals)\n    _set(self, 'inline_depth', inline_depth)\n    _set(self, 'source', source)\n    _set(self, 'entry_frames', entry_frames)\n    _set(self, 'reads', reads)"] = __init__
+
+
+def __init__(self, shape, native, fn, deepest, retired, deep_at):
+    self.shape = shape
+    self.native = native
+    self.fn = fn
+    self.deepest = deepest
+    self.retired = _f4() if retired is _MISSING else retired
+    self.deep_at = deep_at
+
+
+COMPILED['def __init__(self, shape, native, fn, deepest, retired=_MISSING, deep_at=_d5):\n    self.shape = shape\n    self.native = native\n    self.fn = fn\n    self.deepest = deepest\n    self.retired = _f4() if retired is _MISSING else retired\n    self.deep_at = deep_at'] = __init__
+
+
 def __init__(self, slot, step, offset, limit, relation, swapped, stay):
     self.slot = slot
     self.step = step
@@ -578,6 +791,16 @@ def __init__(self, start, count, ops, line):
 COMPILED["def __init__(self, start, count, ops, line):\n    _set(self, 'start', start)\n    _set(self, 'count', count)\n    _set(self, 'ops', ops)\n    _set(self, 'line', line)"] = __init__
 
 
+def __init__(self, start, ips, depths, close):
+    _set(self, 'start', start)
+    _set(self, 'ips', ips)
+    _set(self, 'depths', depths)
+    _set(self, 'close', close)
+
+
+COMPILED["def __init__(self, start, ips, depths, close):\n    _set(self, 'start', start)\n    _set(self, 'ips', ips)\n    _set(self, 'depths', depths)\n    _set(self, 'close', close)"] = __init__
+
+
 def __init__(self, stats, count, unit, failure, deopt_streak):
     self.stats = stats
     self.count = count
@@ -600,6 +823,14 @@ def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends, 
 
 
 COMPILED["def __init__(self, succs, back_edges, entries, hot_points, returns, block_ends, branches):\n    _set(self, 'succs', succs)\n    _set(self, 'back_edges', back_edges)\n    _set(self, 'entries', entries)\n    _set(self, 'hot_points', hot_points)\n    _set(self, 'returns', returns)\n    _set(self, 'block_ends', block_ends)\n    _set(self, 'branches', branches)"] = __init__
+
+
+def __init__(self, text, helper_ids):
+    _set(self, 'text', text)
+    _set(self, 'helper_ids', helper_ids)
+
+
+COMPILED["def __init__(self, text, helper_ids):\n    _set(self, 'text', text)\n    _set(self, 'helper_ids', helper_ids)"] = __init__
 
 
 def __init__(self, text, inputs, outputs):

@@ -17,9 +17,7 @@ registered with `register_jit_helper` (fusevm.jit.abi) and called with `cx.call_
 
 from __future__ import annotations
 
-import importlib
-import threading
-from typing import Protocol, runtime_checkable
+import _thread
 
 from fusevm.instr import Decoded
 from fusevm.jit.lower.cx import Cx
@@ -29,30 +27,56 @@ from fusevm.ops.extension import ExtensionSet, pack
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Final
 
     from fusevm.jit.lower.rule import RuleFn
 
 
-@runtime_checkable
-class JitExtension(Protocol):
-    """What a frontend implements to lower its extension ops natively."""
+#: What a JitExtension implements (a class need not derive from it: any object with these
+#: methods is one, as for a runtime-checkable Protocol).
+_METHODS: Final = ("name", "op_count", "can_jit", "emit_extended")
 
-    def name(self) -> str: ...
+if TYPE_CHECKING:
+    from typing import Protocol, runtime_checkable
 
-    def op_count(self) -> int: ...
+    @runtime_checkable
+    class JitExtension(Protocol):
+        """What a frontend implements to lower its extension ops natively."""
 
-    def can_jit(self, ext_id: int) -> bool: ...
+        def name(self) -> str: ...
 
-    def emit_extended(self, ext_id: int, arg: int, cx: Cx) -> bool: ...
+        def op_count(self) -> int: ...
+
+        def can_jit(self, ext_id: int) -> bool: ...
+
+        def emit_extended(self, ext_id: int, arg: int, cx: Cx) -> bool: ...
+else:
+    class _Structural(type):
+        """`isinstance` by the methods an object has (`typing`, whose Protocol does this,
+        costs the JIT's load a few milliseconds of imports)."""
+
+        def __instancecheck__(cls, obj):
+            return all(callable(getattr(obj, m, None)) for m in _METHODS)
+
+    class JitExtension(metaclass=_Structural):
+        """What a frontend implements to lower its extension ops natively."""
+
+        def name(self) -> str: ...
+
+        def op_count(self) -> int: ...
+
+        def can_jit(self, ext_id: int) -> bool: ...
+
+        def emit_extended(self, ext_id: int, arg: int, cx: Cx) -> bool: ...
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _extensions: list[JitExtension] = []
 
 
 def register_global_extension(ext: JitExtension) -> None:
     """Register process-wide; registering another object with the same name() replaces it."""
-    if not isinstance(ext, JitExtension):
+    if not all(callable(getattr(ext, m, None)) for m in _METHODS):
         raise TypeError(f"{type(ext).__name__} does not implement the JitExtension protocol")
     with _lock:
         _extensions[:] = [e for e in _extensions if e.name() != ext.name()] + [ext]
@@ -112,7 +136,7 @@ def extension_rule(d: Decoded) -> Rule | None:
     owner = ext.owner
     if owner.lowerings_from is not None and owner.lowerings_from not in _imported:
         _imported.add(owner.lowerings_from)
-        importlib.import_module(owner.lowerings_from)  # registers through lower_extension
+        __import__(owner.lowerings_from)  # registers through lower_extension
     fn = owner.lowerings.get(ext.id)
     if fn is not None:
         return wrap_extension(fn, f"ExtensionSet {ext.owner.name!r}")

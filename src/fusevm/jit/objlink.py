@@ -13,8 +13,12 @@ and never caches them.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Final
+
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 EM_X86_64: Final = 62
 ET_REL: Final = 1

@@ -29,19 +29,20 @@ typing pass recorded for the node, which says which version of the target it ent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 from fusevm.jit.abi import SlotKind, Status, TrapCode
 from fusevm.jit.cfg import Cfg
 from fusevm.jit.lower.builder import IRBackend, ir_type
 from fusevm.jit.lower.cx import INT, MIXED, OPAQUE, Cx, Flow, Val
 from fusevm.jit.lower.textir import I8, I64, PTR, Block, Builder, Function, Phi, const_int
 from fusevm.jit.typeflow import ENTRY, Node, Typing, node_name, run_block
+from fusevm.records import dataclass
 
 _TAGGED = (MIXED, OPAQUE)
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.jit.lower.cx import Def
 
 

@@ -35,8 +35,6 @@ import atexit
 import ctypes
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.jit import runtime
@@ -51,9 +49,11 @@ from fusevm.jit.trace.funcir import (
     NotPure,
     emit_ir,
 )
+from fusevm.records import dataclass, field
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Protocol, TypeVar
+    from typing import Any, Final, Protocol, TypeVar
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM

@@ -11,13 +11,12 @@ can check recording, IR, snapshots and exits against the interpreter without llv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fusevm.errors import VMError
 from fusevm.jit.trace.ir import Node, Snapshot
 from fusevm.jit.trace.lower import local_exits
 from fusevm.jit.trace.tree import materialize, work_of
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM

@@ -16,13 +16,16 @@ its final operand stack and the root slots it set in the ctx words.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.loops import loop_facts, reachable_until
 from fusevm.ops import F, Op
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 _ARITH: Final = {Op.Add: "add", Op.Sub: "sub", Op.Mul: "mul"}
 _UNARY: Final = {Op.Inc: ("add", 1), Op.Dec: ("sub", 1)}

@@ -27,13 +27,15 @@ inlining depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from fusevm.chunk import Chunk
 from fusevm.instr import decode, with_operands
 from fusevm.jit.trace.states import Abort
 from fusevm.ops import F, Kind, Op
+from fusevm.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Aborted(Exception):

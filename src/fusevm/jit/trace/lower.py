@@ -19,9 +19,6 @@ the tier name "trace" so its counters and cache files are its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Final
-
 from fusevm.chunk import Chunk
 from fusevm.instr import decode
 from fusevm.jit import block
@@ -29,7 +26,12 @@ from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.trace.ir import Snapshot, TraceIR
 from fusevm.jit.unit import Analysis, Unit, build_unit
 from fusevm.ops import F, Op, OpSpec
+from fusevm.records import dataclass, field
 from fusevm.verify import verify
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 NAME: Final = "trace"
 
@@ -56,7 +58,8 @@ class Lowered:
     trips: int | None = None
 
 
-Ref = tuple[str, Any]  # ("op", index) | ("exit", exit id) | ("part", Part)
+if TYPE_CHECKING:
+    Ref = tuple[str, Any]  # ("op", index) | ("exit", exit id) | ("part", Part)
 
 
 def local_exits(ir: TraceIR, header: int | None = None) -> list[Snapshot]:

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.jit import runtime
@@ -41,8 +39,12 @@ from fusevm.jit.trace.funcir import (
     emit_main,
     main_body,
 )
+from fusevm.records import dataclass, field
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     from fusevm.interp.vm import VM
 
 #: The root code's "function entry" in the disk cache key (no function starts at op -1).

@@ -8,11 +8,12 @@ first compiled for, so an imported trace compiles before its first entry.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Any
-
 from fusevm.jit.trace.ir import Recording
+from fusevm.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 
@@ -44,6 +45,7 @@ class TraceMetadata:
     def from_json(cls, d: dict[str, Any] | str) -> TraceMetadata:
         """From `to_json()`'s dict (or its JSON text); ValueError when malformed."""
         if isinstance(d, str):
+            import json  # (only for text: the tier's own metadata never is)
             d = json.loads(d)
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError("not trace metadata of format 1")

@@ -13,8 +13,6 @@ work.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fusevm.errors import VMError
 from fusevm.instr import decode
 from fusevm.jit.eligibility import op_refusal
@@ -22,6 +20,7 @@ from fusevm.jit.trace.ir import Aborted, Recording, global_read, is_entry_read
 from fusevm.jit.trace.states import Abort
 from fusevm.ops import F, Op
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -10,7 +10,10 @@ in the tests rather than as a trace running in the wrong state.
 from __future__ import annotations
 
 import enum
-from typing import Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 
 class Abort(enum.Enum):

@@ -27,10 +27,8 @@ the exact state at the exit's op (`tree.materialize`). Function entries go to `c
 
 from __future__ import annotations
 
-import threading
+import _thread
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -61,10 +59,13 @@ from fusevm.jit.trace.states import Abort, Lifecycle, Phase
 from fusevm.jit.trace.tree import Trace, Tree, materialize, steps_for, work_of
 from fusevm.jit.unit import KIND_OF
 from fusevm.loops import loop_facts, natural_loop, predecessors
+from fusevm.records import dataclass, field
 from fusevm.values import Undef
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any, Final
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
@@ -123,7 +124,7 @@ class Anchor:
     shorts: int = 0  # short verdicts in a row
 
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _anchors: dict[tuple[str, int], Anchor] = {}
 _pending: dict[tuple[str, int], list[TraceMetadata]] = {}
 COUNTS: Counter[str] = Counter()

@@ -5,16 +5,18 @@ in and out of it (the slots a unit runs with; the interpreter's state rebuilt at
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from fusevm.jit.trace.ir import Recording, Snapshot, TraceIR
 from fusevm.jit.trace.lower import Lowered
 from fusevm.jit.trace.recorder import Steps
 from fusevm.jit.unit import Analysis
+from fusevm.records import dataclass, field
 from fusevm.values import Undef
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fusevm.interp.vm import VM
 
 
