@@ -29,7 +29,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(autouse=True, scope="session")
 def _tiers_fail_loudly() -> Iterator[None]:
-    """A tier that fails to compile raises in tests instead of quietly interpreting."""
+    """A tier that fails to compile raises in tests instead of quietly interpreting.
+
+    The tiers' deciding modules are loaded first, as after any earlier test: a process
+    that has not loaded them decides later (a first look waits for what loading them
+    costs), which a test should see only in a fresh process of its own, not depending on
+    which tests ran before it."""
+    import fusevm.baseline.compiler  # noqa: F401
+    import fusevm.jit.plan  # noqa: F401
     from fusevm.interp import tiers
     tiers.STRICT = True
     yield

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import requires_llvmlite
 
+from conftest import requires_llvmlite
 from fusevm.asm import assemble
 from fusevm.instr import encode
 from fusevm.jit import extension

@@ -342,9 +342,12 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
     """The step for hot point `h`: counts, records, runs traces (see the module doc).
 
     `below` makes the step of a tier below (the baseline's), which runs `h` instead of
-    `original` whenever native code does not: at once for a loop (it runs while the
-    trace counts and records), on the first refused call for a function entry (binding
-    the baseline's region to a VM costs more than a native fib(20) runs).
+    `original` whenever native code does not, made the first time that happens: for a
+    loop, once the trace tier has decided (its trace runs short trips or exits, or it has
+    given up), not while it counts to its threshold and records (the interpreter runs
+    those few trips: a loop whose trace comes from the disk cache and runs to the end
+    never loads the baseline's compiler); for a function entry, on the first refused
+    call (binding the baseline's region to a VM costs more than a native fib(20) runs).
     """
     chunk = vm.chunk
     facts = loop_facts(chunk)
@@ -355,8 +358,9 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
             return call_step(vm, h, original if below is None else _lazy(below, original),
                              fuel)
         return None
+    plain = original
     if below is not None:
-        original = below() or original
+        original = _lazy(below, original)
     try:
         digest = runtime.analysis(chunk).digest
     except VMError:
@@ -380,13 +384,15 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
                 return original()
             return _run_chain(vm, a, original, fuel, cfg)
         if phase is Phase.BLACKLISTED:
-            # Given up for good: put the op's own step back, so the loop pays nothing.
+            # Given up for good: put the tier below's step (or the op's own) in its place,
+            # so the loop pays nothing.
+            chosen = plain if below is None else (below() or plain)
             if vm._code is code and code is not None and code[h] is step \
                     and not vm._interrupt_pending:
-                code[h] = vm._installed[h] = original
-            return original()
+                code[h] = vm._installed[h] = chosen
+            return chosen()
         if phase is Phase.RECORDING or not life.hot(threshold):
-            return original()
+            return plain()
         return _record_root(vm, a, cfg)
     return step
 
