@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jitkit import SUM_LOOP, asm
+from jitkit import SUM_LOOP, asm, unit_record_fields
 
 from conftest import requires_llvmlite
 from fusevm import VM
@@ -295,41 +295,57 @@ def test_a_unit_key_is_a_native_key_of_the_units_parts() -> None:
 
 
 def _rewritten(cache_dir: Path, edit: Any) -> None:
-    """Replace the one record of the directory's pack by one whose metadata `edit` made
-    (checksum and key as a writer would make them: a writer's bug, not damage)."""
-    import marshal
+    """Replace the one record of the directory's pack by one whose metadata fields (and
+    tag) `edit` changed (checksum and key as a writer would make them: a writer's bug, not
+    damage)."""
     (path,) = packs(cache_dir)
     (rec,) = pack.records(str(path))
     data = path.read_bytes()
-    meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
-    edit(meta)
+    fields = dict(unit_record_fields(data, rec.offset + pack.RECORD_HEADER), tag=rec.tag,
+                  extra=b"")
+    edit(fields)
+    meta = native.encode_unit_meta(*(fields[f] for f in (
+        "pipeline", "entry", "ops", "blocks", "slots", "written", "results", "helpers",
+        "traps", "codegen"))) + fields["extra"]
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
-    record = pack.encode_record(rec.tag, rec.key, marshal.dumps(meta), body, 0.0)
+    record = pack.encode_record(fields["tag"], rec.key, meta, body, 0.0)
     replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
                  + record)
     cache.STORE.reset()
 
 
-def _unknown_helper(meta: dict[str, Any]) -> None:
-    t, ops, blocks, slots, written, results, _, traps = meta["unit"]
-    meta["unit"] = (t, ops, blocks, slots, written, results, (10_000,), traps)
+def _unknown_helper(fields: dict[str, Any]) -> None:
+    fields["helpers"] = [10_000]
 
 
-def _other_tier(meta: dict[str, Any]) -> None:
-    meta["unit"] = ("linear", *meta["unit"][1:])
+def _other_tier(fields: dict[str, Any]) -> None:
+    fields["tag"] = "lin"
 
 
-def _float_slot(meta: dict[str, Any]) -> None:
-    t, ops, blocks, slots, written, *rest = meta["unit"]
-    meta["unit"] = (t, ops, blocks, (0.5,), (1,), *rest)
+def _unknown_kind(fields: dict[str, Any]) -> None:
+    fields["slots"], fields["written"] = [0], [99]
+
+
+def _unknown_trap(fields: dict[str, Any]) -> None:
+    fields["traps"] = [20]
+
+
+def _entry_past_the_code(fields: dict[str, Any]) -> None:
+    fields["entry"] = 1 << 20
+
+
+def _longer_metadata(fields: dict[str, Any]) -> None:
+    fields["extra"] = b"\0"
 
 
 @requires_llvmlite
-@pytest.mark.parametrize("edit", [_unknown_helper, _other_tier, _float_slot])
+@pytest.mark.parametrize("edit", [_unknown_helper, _other_tier, _unknown_kind, _unknown_trap,
+                                  _entry_past_the_code, _longer_metadata])
 def test_a_record_describing_something_impossible_is_a_reject(cache_dir: Path,
                                                               edit: Any) -> None:
-    """An unknown helper, a unit of another tier than its tag, a slot that is not an int:
-    counted rejects, found before anything is mapped or run, then compiled again."""
+    """An unknown helper, slot kind or trap code, a record of another tier than asked
+    for, an entry past the code, metadata longer than its layout says: counted rejects,
+    found before anything is run, then compiled again."""
     an, key = stored_unit()
     _rewritten(cache_dir, edit)
     assert cache.load_unit("block", key, an, (), False) is None

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import marshal
 import os
+import struct
 import sys
+from time import perf_counter
 
 from fusevm import __version__
+from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.pack import Record
+from fusevm.jit.cache.pack import RECORD_HEADER, Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
@@ -184,15 +187,29 @@ def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
     return tuple(out)
 
 
+#: (configuration, its pipelines): the key part of the last configuration asked about.
+_pipes: tuple[object, tuple[object, ...]] = (None, ())
+
+
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes:
     """The key of a linear or block unit of a chunk analysis for these entry kinds: a
     `native_key` whose parts are the entry kinds, the configuration's pipelines and the
-    identity of the extension ops the unit uses."""
-    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
-                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
-                       cfg.reopt_codegen),
-                      extension_identity(an.ext_ids))
+    identity of the extension ops the unit uses. Made in one step (every load makes
+    one): the pipelines are kept for the last configuration asked about, and the parts
+    go through `marshal` and BLAKE2b once, as `key_digest` encodes them."""
+    global _pipes
+    pipes = _pipes
+    if pipes[0] is not cfg:
+        pipes = _pipes = (cfg, (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
+                                cfg.reopt_codegen))
+    parts = (_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest, strict,
+             (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
+    try:
+        return blake2b(b"m" + marshal.dumps(parts, 2),  # type: ignore[arg-type]
+                       digest_size=32).digest()
+    except ValueError:  # a part marshal cannot write (an enum): key_digest's other encoding
+        return key_digest(*parts)
 
 
 # -- generic native entries (every tier) -------------------------------------------------
@@ -260,23 +277,56 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
 
 # -- linear and block units --------------------------------------------------------------
 
-def unit_meta(unit: Unit) -> dict[str, Any]:
-    """What a unit needs besides its code to be rebuilt from disk: under "unit", (tier,
-    ops, blocks, written slots, their kinds, result kinds, helper ids, trap codes)."""
+#: A unit record's metadata, a fixed layout rather than `marshal`, so that a first load
+#: reads it with one precompiled `unpack_from` and views of the mapping, and checks only
+#: lengths and ranges. The header (little-endian): the pipeline (8 bytes, ASCII,
+#: NUL-padded), entry offset, op count, block count, the numbers of written slots,
+#: results and helper ids, the trap codes (bit i: code i), the codegen level; then the
+#: u32 arrays (in the machine's byte order, which the key space fixes): written slots,
+#: helper ids; then the kind bytes: of the written slots, of the results. The tier is the
+#: record's tag.
+_UNIT_HEAD: Final = struct.Struct("<8sIIIIIIIB3x")
+_TIER_OF_TAG: Final = {tag: tier for tier, tag in NATIVE_TAGS.items()}
+_MAX_KIND: Final = max(SlotKind)
+_TRAP_BITS: Final = sum(1 << t for t in TrapCode)
+
+
+def unit_meta(unit: Unit) -> bytes:
+    """What a unit needs besides its code to be rebuilt from disk (`_UNIT_HEAD`)."""
     info = unit.info
-    return {"unit": (info.tier, info.ops, info.blocks,
-                     tuple(int(s) for s, _ in unit.copy_out),
-                     tuple(int(k) for _, k in unit.copy_out),
-                     tuple(int(k) for k in unit.result_kinds),
-                     tuple(int(h) for h in info.helper_ids),
-                     tuple(sorted(int(t) for t in info.traps)))}
+    native = unit.native
+    return encode_unit_meta(native.pipeline, native.entry_offset, info.ops, info.blocks,
+                            [int(s) for s, _ in unit.copy_out],
+                            [int(k) for _, k in unit.copy_out],
+                            [int(k) for k in unit.result_kinds],
+                            [int(h) for h in info.helper_ids],
+                            sorted(int(t) for t in info.traps), native.codegen)
 
 
-_KIND_SET: Final = frozenset(int(k) for k in SlotKind)
-_TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
-_INT_TYPE: Final = frozenset({int})
+def encode_unit_meta(pipeline: str, entry: int, ops: int, blocks: int, slots: list[int],
+                     written: list[int], results: list[int], helpers: list[int],
+                     traps: list[int], codegen: int) -> bytes:
+    """The bytes of a unit record's metadata (`_UNIT_HEAD`, then the arrays)."""
+    return b"".join((
+        _UNIT_HEAD.pack(pipeline.encode("ascii"), entry, ops, blocks, len(slots),
+                        len(results), len(helpers), sum(1 << t for t in set(traps)),
+                        codegen),
+        struct.pack(f"={len(slots) + len(helpers)}I", *slots, *helpers), bytes(written),
+        bytes(results)))
+
+
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
 _HELPER_IDS: Final = frozenset(int(h) for h in Helper)
+#: The set of trap codes of each bit mask seen (units share a few).
+_TRAP_SETS: dict[int, frozenset[TrapCode]] = {}
+
+_TRAP_CODES: Final = tuple(TrapCode)
+
+
+def _trap_set(mask: int) -> frozenset[TrapCode]:
+    found = _TRAP_SETS[mask] = frozenset([t for t in _TRAP_CODES if mask >> t & 1])
+    return found
+
 
 #: What a unit record holds, checked once (`_described`) and kept with the record:
 #: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
@@ -288,9 +338,8 @@ _Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    unit: Unit | None = store.load_packed(_space or key_space(), NATIVE_TAGS[tier], key,
-                                          _unit_of, an, kinds, strict)
-    return unit
+    d = store.usable()
+    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
 
 
 def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
@@ -304,52 +353,84 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
     usable = store.usable_dir(d)  # (None: not created yet, or not safe to use)
     if usable is None:
         return key, None
-    unit: Unit | None = store.load_in(usable, _space or key_space(), NATIVE_TAGS[tier], key,
-                                      _unit_of, an, kinds, strict)
-    return key, unit
+    return key, _load(store, usable, tier, key, an, kinds, strict)
 
 
-def _unit_of(rec: Record, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
-    """The Unit of a verified record for this chunk: on the record's first use its
-    metadata is checked and described once (`_described`, kept with the record); then
-    the checks that it fits this chunk, and a `Unit` made of a few attribute stores (its
-    context is built when it is first called, as for a compiled unit). Raises ValueError
-    (a reject) for a record that does not fit."""
-    t, ops, blocks, copy_out, results, helpers, traps, top, native = \
-        rec.derived or _described(rec)
-    if ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
-        raise ValueError("the record does not fit this chunk (op count, slots or results)")
-    return Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
+def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+          strict: bool) -> Unit | None:
+    """The unit of `key` from the pack in directory `d`: an index lookup; on the record's
+    first use its checksum, metadata and code (`_described`, kept with the record); then
+    the checks that it fits this chunk and a `Unit` made of attribute stores (its context
+    is built when it is first called, as for a compiled unit). A record that does not make
+    sense or does not fit is a counted reject, dropped from the index."""
+    started = perf_counter()
+    space = _space or key_space()
+    pack = store._packs.get((d, space)) or store.pack_in(d, space)
+    rec = pack.index.get(key) or store.refreshed(pack, key)
+    if rec is None:
+        return None
+    described: _Described | None = rec.derived
+    if described is None:
+        try:
+            described = _described(rec)
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            store.rejected(pack, key, rec.damage or f"{type(e).__name__}: {e}")
+            return None
+    t, ops, blocks, copy_out, results, helpers, traps, top, native = described
+    if t != tier or ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
+        store.rejected(pack, key, "the record does not fit this unit (tier, op count, "
+                                  "slots or results)")
+        return None
+    unit = Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
                                  traps, 0.0, native.pipeline, native.codegen),
                 an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
+    stats = store.stats
+    stats.loads += 1
+    stats.load_seconds += perf_counter() - started
+    return unit
 
 
 def _described(rec: Record) -> _Described:
-    """Check a unit record's metadata (verified and decoded) once and keep what it says
-    with the record; raises ValueError (or KeyError, TypeError) for metadata that does not
-    make sense (the record passed its checksum and key checks, so this guards against a
-    writer's bug, not a damaged file)."""
-    meta = rec.meta
-    t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    if not (type(t) is str and NATIVE_TAGS.get(t) == rec.tag and len(slots) == len(written)
-            and set(map(type, (ops, blocks, *slots, *written, *results, *helpers,
-                               *traps))) <= _INT_TYPE):
-        raise TypeError("unit metadata of another tier or holding something else than "
-                        "numbers")
-    if slots and min(slots) < 0:
-        raise ValueError("a written slot is out of range")
-    if not _KIND_SET.issuperset(written + results):
+    """A unit record's first use: its checksum, then its metadata (`_UNIT_HEAD`) checked
+    and described once, kept with the record with its code (see `_code`); raises
+    ValueError (or KeyError) for a record that must not be used. Past the checksum and
+    the key, what is checked guards against a writer's bug, not a damaged file: the
+    layout's length, the entry offset, the kinds, helpers and trap codes being ones this
+    process knows."""
+    if (rec.damage if rec.verified else rec.verify()) is not None:
+        raise ValueError(rec.damage)
+    view = rec.mapping.view
+    at = rec.offset + RECORD_HEADER
+    pipeline, entry, ops, blocks, n_out, n_res, n_help, traps, codegen = \
+        _UNIT_HEAD.unpack_from(view, at)
+    words_at = at + _UNIT_HEAD.size
+    kinds_at = words_at + 4 * (n_out + n_help)
+    end = kinds_at + n_out + n_res
+    if end - at != rec.meta_len or entry >= rec.body_len or traps & ~_TRAP_BITS:
+        raise ValueError("unit metadata of another length, an entry past the code or an "
+                         "unknown trap code")
+    if max(view[kinds_at:end], default=0) > _MAX_KIND:
         raise ValueError("an unknown slot kind")
+    words = view[words_at:kinds_at].cast("I")
+    helpers = tuple(words[n_out:])
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
-                     frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
-                     _native(rec, meta))
+    slots = words[:n_out]
+    d: _Described = (
+        _TIER_OF_TAG[rec.tag], ops, blocks, tuple(zip(slots, view[kinds_at:kinds_at + n_out])),
+        tuple(view[kinds_at + n_out:end]), helpers,
+        _TRAP_SETS.get(traps) or _trap_set(traps),
+        max(slots, default=-1),
+        _code(rec, entry, pipeline.rstrip(b"\0").decode("ascii"), codegen))
     rec.derived = d
     return d
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:
     """Write a compiled linear or block unit (its current code)."""
-    return store_native(store, NATIVE_TAGS[unit.info.tier], key, unit.native, unit_meta(unit))
+    blob = unit.native.blob
+    if blob is None:
+        return False
+    return store.store_packed(key_space(), NATIVE_TAGS[unit.info.tier], key, unit_meta(unit),
+                              blob)
