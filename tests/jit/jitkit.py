@@ -65,20 +65,12 @@ def agree(chunk: Chunk, tier: str, slots: list[Any] | None = None, strict: bool 
     return ref, got
 
 
-def unit_record_fields(data: bytes, at: int) -> dict[str, Any]:
-    """The fields of the unit metadata at `at` of a pack's bytes (the layout of
-    `fusevm.jit.cache.native._UNIT_HEAD`), as `native.encode_unit_meta` takes them."""
-    import struct
+#: The fields of a unit record's metadata, in order (`native.encode_unit_meta`).
+UNIT_FIELDS = ("entry", "pipeline", "codegen", "ops", "blocks", "copy_out", "results",
+               "helpers", "traps", "top")
 
-    from fusevm.jit.cache import native
-    pipeline, entry, ops, blocks, n_out, n_res, n_help, traps, codegen = \
-        native._UNIT_HEAD.unpack_from(data, at)
-    at += native._UNIT_HEAD.size
-    words = struct.unpack_from(f"={n_out + n_help}I", data, at)
-    at += 4 * (n_out + n_help)
-    return {"pipeline": pipeline.rstrip(b"\0").decode(), "entry": entry, "ops": ops,
-            "blocks": blocks, "slots": list(words[:n_out]),
-            "written": list(data[at:at + n_out]),
-            "results": list(data[at + n_out:at + n_out + n_res]),
-            "helpers": list(words[n_out:]), "traps": [t for t in range(32) if traps >> t & 1],
-            "codegen": codegen}
+
+def unit_record_fields(data: bytes, at: int) -> dict[str, Any]:
+    """The fields of the unit metadata at `at` of a pack's bytes, by name."""
+    import marshal
+    return dict(zip(UNIT_FIELDS, marshal.loads(data[at:]), strict=True))

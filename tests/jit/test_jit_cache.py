@@ -173,8 +173,11 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     (rec,) = pack.records(str(path))
     data = path.read_bytes()
     fields = unit_record_fields(data, rec.offset + pack.RECORD_HEADER)
-    fields["slots"], fields["written"] = [999], [0]  # a slot the chunk does not have
-    meta = native.encode_unit_meta(**fields)
+    fields["copy_out"], fields["top"] = ((999, 0),), 999  # a slot the chunk does not have
+    meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
+                                   fields["codegen"], fields["ops"], fields["blocks"],
+                                   fields["copy_out"], fields["results"], fields["helpers"],
+                                   [t for t in range(32) if fields["traps"] >> t & 1])
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
     record = pack.encode_record("blk", rec.key, meta, body, 0.0)
     space = data[16:32]

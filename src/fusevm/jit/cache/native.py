@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import marshal
 import os
-import struct
 import sys
 from time import perf_counter
 
 from fusevm import __version__
 from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.pack import RECORD_HEADER, Record
+from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
@@ -43,7 +42,7 @@ from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, Final
 
     from fusevm.jit.config import TraceJitConfig
@@ -277,42 +276,52 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
 
 # -- linear and block units --------------------------------------------------------------
 
-#: A unit record's metadata, a fixed layout rather than `marshal`, so that a first load
-#: reads it with one precompiled `unpack_from` and views of the mapping, and checks only
-#: lengths and ranges. The header (little-endian): the pipeline (8 bytes, ASCII,
-#: NUL-padded), entry offset, op count, block count, the numbers of written slots,
-#: results and helper ids, the trap codes (bit i: code i), the codegen level; then the
-#: u32 arrays (in the machine's byte order, which the key space fixes): written slots,
-#: helper ids; then the kind bytes: of the written slots, of the results. The tier is the
-#: record's tag.
-_UNIT_HEAD: Final = struct.Struct("<8sIIIIIIIB3x")
+#: The tier of each native tag.
 _TIER_OF_TAG: Final = {tag: tier for tier, tag in NATIVE_TAGS.items()}
-_MAX_KIND: Final = max(SlotKind)
+_KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAP_BITS: Final = sum(1 << t for t in TrapCode)
 
 
 def unit_meta(unit: Unit) -> bytes:
-    """What a unit needs besides its code to be rebuilt from disk (`_UNIT_HEAD`)."""
+    """What a unit needs besides its code to be rebuilt from disk (`encode_unit_meta`)."""
     info = unit.info
     native = unit.native
-    return encode_unit_meta(native.pipeline, native.entry_offset, info.ops, info.blocks,
-                            [int(s) for s, _ in unit.copy_out],
-                            [int(k) for _, k in unit.copy_out],
-                            [int(k) for k in unit.result_kinds],
-                            [int(h) for h in info.helper_ids],
-                            sorted(int(t) for t in info.traps), native.codegen)
+    return encode_unit_meta(native.entry_offset, len(native.blob or b""), native.pipeline,
+                            native.codegen, info.ops, info.blocks, unit.copy_out,
+                            unit.result_kinds, info.helper_ids, info.traps)
 
 
-def encode_unit_meta(pipeline: str, entry: int, ops: int, blocks: int, slots: list[int],
-                     written: list[int], results: list[int], helpers: list[int],
-                     traps: list[int], codegen: int) -> bytes:
-    """The bytes of a unit record's metadata (`_UNIT_HEAD`, then the arrays)."""
-    return b"".join((
-        _UNIT_HEAD.pack(pipeline.encode("ascii"), entry, ops, blocks, len(slots),
-                        len(results), len(helpers), sum(1 << t for t in set(traps)),
-                        codegen),
-        struct.pack(f"={len(slots) + len(helpers)}I", *slots, *helpers), bytes(written),
-        bytes(results)))
+def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops: int,
+                     blocks: int, copy_out: Iterable[tuple[int, int]],
+                     results: Iterable[int], helpers: Iterable[int],
+                     traps: Iterable[int]) -> bytes:
+    """A unit record's metadata: `marshal` of (entry offset, pipeline, codegen level, op
+    count, block count, the (slot, kind) pairs of the slots it writes, its result kinds,
+    its helper ids, its trap codes as a bit mask, its highest written slot), the shape a
+    load uses as it is. What it says is checked here, when it is written (plain ints,
+    known kinds and trap codes, the entry inside the code); a reader checks the record's
+    checksum and key (which covers this fusevm's own source files, so the record was
+    written by this very code), then what depends on the reading process (its helpers)
+    and on the chunk asking. Raises ValueError for a unit that cannot be described."""
+    from _operator import index  # (an int, or an enum member as its int; never a float)
+    try:
+        pairs = tuple((index(s), index(k)) for s, k in copy_out)
+        kinds = tuple(map(index, results))
+        ids = tuple(map(index, helpers))
+        mask = 0
+        for t in traps:
+            mask |= 1 << index(t)
+    except TypeError as e:
+        raise ValueError(f"a unit that cannot be described on disk ({e})") from None
+    scalars = (entry, codegen, ops, blocks)
+    if (set(map(type, scalars)) - {int} or type(pipeline) is not str
+            or not 0 <= entry < code_len or mask & ~_TRAP_BITS
+            or not _KIND_SET.issuperset(k for _, k in pairs)
+            or not _KIND_SET.issuperset(kinds) or any(s < 0 for s, _ in pairs)):
+        raise ValueError("a unit that cannot be described on disk (kinds, trap codes, "
+                         "entry offset or slots out of range)")
+    return marshal.dumps((entry, pipeline, codegen, ops, blocks, pairs, kinds, ids, mask,
+                          max((s for s, _ in pairs), default=-1)))
 
 
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
@@ -373,7 +382,7 @@ def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tupl
     if described is None:
         try:
             described = _described(rec)
-        except (ValueError, KeyError, TypeError, OSError) as e:
+        except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
             store.rejected(pack, key, rec.damage or f"{type(e).__name__}: {e}")
             return None
     t, ops, blocks, copy_out, results, helpers, traps, top, native = described
@@ -391,46 +400,34 @@ def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tupl
 
 
 def _described(rec: Record) -> _Described:
-    """A unit record's first use: its checksum, then its metadata (`_UNIT_HEAD`) checked
-    and described once, kept with the record with its code (see `_code`); raises
-    ValueError (or KeyError) for a record that must not be used. Past the checksum and
-    the key, what is checked guards against a writer's bug, not a damaged file: the
-    layout's length, the entry offset, the kinds, helpers and trap codes being ones this
-    process knows."""
+    """A unit record's first use: its checksum, then its metadata (`encode_unit_meta`)
+    decoded, its helpers looked up and its code (see `_code`), kept with the record; raises
+    ValueError (or KeyError, TypeError, EOFError) for a record that must not be used."""
     if (rec.damage if rec.verified else rec.verify()) is not None:
         raise ValueError(rec.damage)
-    view = rec.mapping.view
-    at = rec.offset + RECORD_HEADER
-    pipeline, entry, ops, blocks, n_out, n_res, n_help, traps, codegen = \
-        _UNIT_HEAD.unpack_from(view, at)
-    words_at = at + _UNIT_HEAD.size
-    kinds_at = words_at + 4 * (n_out + n_help)
-    end = kinds_at + n_out + n_res
-    if end - at != rec.meta_len or entry >= rec.body_len or traps & ~_TRAP_BITS:
-        raise ValueError("unit metadata of another length, an entry past the code or an "
-                         "unknown trap code")
-    if max(view[kinds_at:end], default=0) > _MAX_KIND:
-        raise ValueError("an unknown slot kind")
-    words = view[words_at:kinds_at].cast("I")
-    helpers = tuple(words[n_out:])
+    entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
+        marshal.loads(rec.meta_raw())
+    if not 0 <= entry < rec.body_len:
+        raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    slots = words[:n_out]
-    d: _Described = (
-        _TIER_OF_TAG[rec.tag], ops, blocks, tuple(zip(slots, view[kinds_at:kinds_at + n_out])),
-        tuple(view[kinds_at + n_out:end]), helpers,
-        _TRAP_SETS.get(traps) or _trap_set(traps),
-        max(slots, default=-1),
-        _code(rec, entry, pipeline.rstrip(b"\0").decode("ascii"), codegen))
+    d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers,
+                     _TRAP_SETS.get(traps) or _trap_set(traps), top,
+                     _code(rec, entry, pipeline, codegen))
     rec.derived = d
     return d
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:
-    """Write a compiled linear or block unit (its current code)."""
+    """Write a compiled linear or block unit (its current code); False when it is not
+    cached (no blob, a unit `encode_unit_meta` refuses, the cache off)."""
     blob = unit.native.blob
     if blob is None:
         return False
-    return store.store_packed(key_space(), NATIVE_TAGS[unit.info.tier], key, unit_meta(unit),
-                              blob)
+    try:
+        meta = unit_meta(unit)
+    except ValueError as e:
+        store.log(f"disk cache: {unit.info.source}: unit not written ({e})")
+        return False
+    return store.store_packed(key_space(), NATIVE_TAGS[unit.info.tier], key, meta, blob)
