@@ -177,7 +177,7 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
                                    fields["codegen"], fields["ops"], fields["blocks"],
                                    fields["copy_out"], fields["results"], fields["helpers"],
-                                   [t for t in range(32) if fields["traps"] >> t & 1])
+                                   fields["traps"])
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
     record = pack.encode_record("blk", rec.key, meta, body, 0.0)
     space = data[16:32]

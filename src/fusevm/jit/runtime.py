@@ -208,17 +208,24 @@ def entries() -> list[tuple[tuple[Any, ...], Entry]]:
 # -- running ----------------------------------------------------------------------------------
 
 def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Entry:
-    """The entry for a key, shared by every chunk object with the same digest."""
+    """The entry for a key, shared by every chunk object with the same digest (threads
+    asking at once get the one `setdefault` kept; trimming takes the lock)."""
     key = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
-    with _lock:
-        e = _entries.get(key)
-        if e is None:
-            e = _entries[key] = Entry(_stats.get(name) or tier_stats(name))
-            cap = get_config().max_units
-            while len(_entries) > cap:
-                del _entries[next(iter(_entries))]
+    e = _entries.get(key)
+    if e is None:
+        e = _entries.setdefault(key, Entry(_stats.get(name) or tier_stats(name)))
+        if len(_entries) > get_config().max_units:
+            _trim()
     an.entries[(name, strict, kinds)] = e
     return e
+
+
+def _trim() -> None:
+    """Forget the oldest entries beyond `max_units`."""
+    cap = get_config().max_units
+    with _lock:  # (a copy of the keys: another thread may add an entry meanwhile)
+        for key in list(_entries)[:max(0, len(_entries) - cap)]:
+            _entries.pop(key, None)
 
 
 def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,

@@ -128,7 +128,7 @@ class UnitInfo:
     blocks: int
     ir_text: str
     helper_ids: tuple[int, ...]
-    traps: frozenset[TrapCode]
+    traps: frozenset[int]  # the TrapCode values the unit may deoptimise with
     compile_seconds: float
     pipeline: str
     codegen: int

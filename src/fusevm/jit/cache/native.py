@@ -33,7 +33,7 @@ from time import perf_counter
 from fusevm import __version__
 from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.pack import Record
+from fusevm.jit.cache.pack import RECORD_HEADER, Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
@@ -279,7 +279,7 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
 #: The tier of each native tag.
 _TIER_OF_TAG: Final = {tag: tier for tier, tag in NATIVE_TAGS.items()}
 _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
-_TRAP_BITS: Final = sum(1 << t for t in TrapCode)
+_TRAP_SET: Final = frozenset(int(t) for t in TrapCode)
 
 
 def unit_meta(unit: Unit) -> bytes:
@@ -297,7 +297,7 @@ def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops
                      traps: Iterable[int]) -> bytes:
     """A unit record's metadata: `marshal` of (entry offset, pipeline, codegen level, op
     count, block count, the (slot, kind) pairs of the slots it writes, its result kinds,
-    its helper ids, its trap codes as a bit mask, its highest written slot), the shape a
+    its helper ids, the set of its trap codes, its highest written slot), the shape a
     load uses as it is. What it says is checked here, when it is written (plain ints,
     known kinds and trap codes, the entry inside the code); a reader checks the record's
     checksum and key (which covers this fusevm's own source files, so the record was
@@ -308,40 +308,27 @@ def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops
         pairs = tuple((index(s), index(k)) for s, k in copy_out)
         kinds = tuple(map(index, results))
         ids = tuple(map(index, helpers))
-        mask = 0
-        for t in traps:
-            mask |= 1 << index(t)
+        codes = frozenset(map(index, traps))
     except TypeError as e:
         raise ValueError(f"a unit that cannot be described on disk ({e})") from None
     scalars = (entry, codegen, ops, blocks)
     if (set(map(type, scalars)) - {int} or type(pipeline) is not str
-            or not 0 <= entry < code_len or mask & ~_TRAP_BITS
+            or not 0 <= entry < code_len or not _TRAP_SET.issuperset(codes)
             or not _KIND_SET.issuperset(k for _, k in pairs)
             or not _KIND_SET.issuperset(kinds) or any(s < 0 for s, _ in pairs)):
         raise ValueError("a unit that cannot be described on disk (kinds, trap codes, "
                          "entry offset or slots out of range)")
-    return marshal.dumps((entry, pipeline, codegen, ops, blocks, pairs, kinds, ids, mask,
+    return marshal.dumps((entry, pipeline, codegen, ops, blocks, pairs, kinds, ids, codes,
                           max((s for s, _ in pairs), default=-1)))
 
 
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
 _HELPER_IDS: Final = frozenset(int(h) for h in Helper)
-#: The set of trap codes of each bit mask seen (units share a few).
-_TRAP_SETS: dict[int, frozenset[TrapCode]] = {}
-
-_TRAP_CODES: Final = tuple(TrapCode)
-
-
-def _trap_set(mask: int) -> frozenset[TrapCode]:
-    found = _TRAP_SETS[mask] = frozenset([t for t in _TRAP_CODES if mask >> t & 1])
-    return found
-
-
 #: What a unit record holds, checked once (`_described`) and kept with the record:
 #: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
 #: its code).
 _Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
-                   tuple[int, ...], frozenset[TrapCode], int, Native]
+                   tuple[int, ...], frozenset[int], int, Native]
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
@@ -401,20 +388,29 @@ def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tupl
 
 def _described(rec: Record) -> _Described:
     """A unit record's first use: its checksum, then its metadata (`encode_unit_meta`)
-    decoded, its helpers looked up and its code (see `_code`), kept with the record; raises
-    ValueError (or KeyError, TypeError, EOFError) for a record that must not be used."""
+    decoded, its helpers looked up and its code (as `_code` makes it), kept with the
+    record; raises ValueError (or KeyError, TypeError, EOFError, OSError) for a record
+    that must not be used."""
     if (rec.damage if rec.verified else rec.verify()) is not None:
         raise ValueError(rec.damage)
+    mapping = rec.mapping
+    view = mapping.view
+    at = rec.offset + RECORD_HEADER
     entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
-        marshal.loads(rec.meta_raw())
+        marshal.loads(view[at:at + rec.meta_len])
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers,
-                     _TRAP_SETS.get(traps) or _trap_set(traps), top,
-                     _code(rec, entry, pipeline, codegen))
+    at = rec.offset + rec.body_at
+    if mapping.executable:
+        native = Native(mapping.address + at + entry, mapping,
+                        view[at:at + rec.body_len], entry, pipeline, codegen)
+    else:
+        native = _code(rec, entry, pipeline, codegen)
+    d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers, traps,
+                     top, native)
     rec.derived = d
     return d
 
