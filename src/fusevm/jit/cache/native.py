@@ -3,9 +3,10 @@
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
 (`loader.py`) and indexes: a load is the key, an index lookup, the checks that the record
-fits the chunk and a Unit pointing into the mapping (a record's checksum, decoding and
-metadata checks happen on its first load only, and what they give is kept with it), and
-llvmlite is never imported.
+fits the chunk and a Unit pointing into the mapping (a record's checksum, the decoding of
+its metadata, the lookup of its helpers and its `Native` happen on its first load only,
+and what they give is kept with it), and llvmlite is never imported. A unit record's
+metadata is the tuple a load uses as it is (`encode_unit_meta`), checked when written.
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
