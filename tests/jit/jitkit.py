@@ -63,3 +63,14 @@ def agree(chunk: Chunk, tier: str, slots: list[Any] | None = None, strict: bool 
         ran = runs(tier) > before
         assert ran == native, f"{tier} {'did not run' if native else 'ran'} natively"
     return ref, got
+
+
+#: The fields of a unit record's metadata, in order (`native.encode_unit_meta`).
+UNIT_FIELDS = ("entry", "pipeline", "codegen", "ops", "blocks", "copy_out", "results",
+               "helpers", "traps", "top")
+
+
+def unit_record_fields(data: bytes, at: int) -> dict[str, Any]:
+    """The fields of the unit metadata at `at` of a pack's bytes, by name."""
+    import marshal
+    return dict(zip(UNIT_FIELDS, marshal.loads(data[at:]), strict=True))

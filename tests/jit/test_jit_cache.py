@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jitkit import SUM_LOOP, asm
+from jitkit import SUM_LOOP, asm, unit_record_fields
 
 from conftest import requires_llvmlite
 from fusevm import VM
@@ -167,17 +167,19 @@ def test_corrupt_entry_is_a_counted_miss_then_replaced(cache_dir: Path) -> None:
 
 @requires_llvmlite
 def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> None:
-    import marshal
+    from fusevm.jit.cache import native
     run_loop()
     (path,) = packs(cache_dir)
     (rec,) = pack.records(str(path))
     data = path.read_bytes()
-    # marshal reads one value and ignores the padding after it
-    meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
-    tier, ops, blocks, _, _, *rest = meta["unit"]
-    meta["unit"] = (tier, ops, blocks, (999,), (0,), *rest)  # a slot the chunk does not have
+    fields = unit_record_fields(data, rec.offset + pack.RECORD_HEADER)
+    fields["copy_out"], fields["top"] = ((999, 0),), 999  # a slot the chunk does not have
+    meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
+                                   fields["codegen"], fields["ops"], fields["blocks"],
+                                   fields["copy_out"], fields["results"], fields["helpers"],
+                                   fields["traps"])
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
-    record = pack.encode_record("blk", rec.key, marshal.dumps(meta), body, 0.0)
+    record = pack.encode_record("blk", rec.key, meta, body, 0.0)
     space = data[16:32]
     replace_file(path, pack.pack_header(space, pack.PACK_HEADER + len(record), 1) + record)
     cache.STORE.reset()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jitkit import SUM_LOOP, asm
+from jitkit import SUM_LOOP, UNIT_FIELDS, asm, unit_record_fields
 
 from conftest import requires_llvmlite
 from fusevm import VM
@@ -295,41 +295,48 @@ def test_a_unit_key_is_a_native_key_of_the_units_parts() -> None:
 
 
 def _rewritten(cache_dir: Path, edit: Any) -> None:
-    """Replace the one record of the directory's pack by one whose metadata `edit` made
-    (checksum and key as a writer would make them: a writer's bug, not damage)."""
+    """Replace the one record of the directory's pack by one whose metadata fields (and
+    tag) `edit` changed, with the checksum and key a writer would make (a writer's bug,
+    not damage: what the writer's own checks do not cover, or a process without a
+    helper)."""
     import marshal
     (path,) = packs(cache_dir)
     (rec,) = pack.records(str(path))
     data = path.read_bytes()
-    meta = marshal.loads(data[rec.offset + pack.RECORD_HEADER:rec.offset + rec.body_at])
-    edit(meta)
+    fields = dict(unit_record_fields(data, rec.offset + pack.RECORD_HEADER), tag=rec.tag)
+    edit(fields)
+    meta = marshal.dumps(tuple(fields[f] for f in UNIT_FIELDS if f in fields))
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
-    record = pack.encode_record(rec.tag, rec.key, marshal.dumps(meta), body, 0.0)
+    record = pack.encode_record(fields["tag"], rec.key, meta, body, 0.0)
     replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
                  + record)
     cache.STORE.reset()
 
 
-def _unknown_helper(meta: dict[str, Any]) -> None:
-    t, ops, blocks, slots, written, results, _, traps = meta["unit"]
-    meta["unit"] = (t, ops, blocks, slots, written, results, (10_000,), traps)
+def _unknown_helper(fields: dict[str, Any]) -> None:
+    fields["helpers"] = (10_000,)
 
 
-def _other_tier(meta: dict[str, Any]) -> None:
-    meta["unit"] = ("linear", *meta["unit"][1:])
+def _other_tier(fields: dict[str, Any]) -> None:
+    fields["tag"] = "lin"
 
 
-def _float_slot(meta: dict[str, Any]) -> None:
-    t, ops, blocks, slots, written, *rest = meta["unit"]
-    meta["unit"] = (t, ops, blocks, (0.5,), (1,), *rest)
+def _entry_past_the_code(fields: dict[str, Any]) -> None:
+    fields["entry"] = 1 << 20
+
+
+def _another_shape(fields: dict[str, Any]) -> None:
+    del fields["top"]
 
 
 @requires_llvmlite
-@pytest.mark.parametrize("edit", [_unknown_helper, _other_tier, _float_slot])
+@pytest.mark.parametrize("edit", [_unknown_helper, _other_tier, _entry_past_the_code,
+                                  _another_shape])
 def test_a_record_describing_something_impossible_is_a_reject(cache_dir: Path,
                                                               edit: Any) -> None:
-    """An unknown helper, a unit of another tier than its tag, a slot that is not an int:
-    counted rejects, found before anything is mapped or run, then compiled again."""
+    """A helper this process does not have, a record of another tier than asked for, an
+    entry past the code, metadata of another shape: counted rejects, found before
+    anything is run, then compiled again."""
     an, key = stored_unit()
     _rewritten(cache_dir, edit)
     assert cache.load_unit("block", key, an, (), False) is None
@@ -338,6 +345,21 @@ def test_a_record_describing_something_impossible_is_a_reject(cache_dir: Path,
     assert run_loop() == 499500 and disk()["stores"] == 1  # compiled and stored again
     cache.STORE.reset()
     assert cache.load_unit("block", key, an, (), False) is not None
+
+
+@pytest.mark.parametrize("change", [
+    {"copy_out": ((0, 99),)}, {"results": (99,)}, {"traps": (40,)},
+    {"copy_out": ((-1, 0),)}, {"copy_out": ((0.5, 0),)}, {"entry": 64}, {"ops": 1.0}])
+def test_the_writer_refuses_a_unit_it_cannot_describe(change: dict[str, Any]) -> None:
+    """Unknown kinds or trap codes, a negative or non-int slot, an entry past the code, a
+    count that is not an int: what a reader then need not check (its key covers this
+    fusevm's source, so only this writer wrote it)."""
+    args: dict[str, Any] = {"entry": 0, "code_len": 64, "pipeline": "none", "codegen": 0,
+                            "ops": 3, "blocks": 1, "copy_out": ((0, 0),), "results": (0,),
+                            "helpers": (), "traps": ()}
+    native.encode_unit_meta(**args)
+    with pytest.raises(ValueError):
+        native.encode_unit_meta(**dict(args, **change))
 
 
 def test_load_in_hands_the_record_and_arguments_to_its_user(cache_dir: Path) -> None:

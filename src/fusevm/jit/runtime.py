@@ -208,17 +208,24 @@ def entries() -> list[tuple[tuple[Any, ...], Entry]]:
 # -- running ----------------------------------------------------------------------------------
 
 def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Entry:
-    """The entry for a key, shared by every chunk object with the same digest."""
+    """The entry for a key, shared by every chunk object with the same digest (threads
+    asking at once get the one `setdefault` kept; trimming takes the lock)."""
     key = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
-    with _lock:
-        e = _entries.get(key)
-        if e is None:
-            e = _entries[key] = Entry(stats=tier_stats(name))
-            cap = get_config().max_units
-            while len(_entries) > cap:
-                del _entries[next(iter(_entries))]
+    e = _entries.get(key)
+    if e is None:
+        e = _entries.setdefault(key, Entry(_stats.get(name) or tier_stats(name)))
+        if len(_entries) > get_config().max_units:
+            _trim()
     an.entries[(name, strict, kinds)] = e
     return e
+
+
+def _trim() -> None:
+    """Forget the oldest entries beyond `max_units`."""
+    cap = get_config().max_units
+    with _lock:  # (a copy of the keys: another thread may add an entry meanwhile)
+        for key in list(_entries)[:max(0, len(_entries) - cap)]:
+            _entries.pop(key, None)
 
 
 def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
@@ -323,13 +330,24 @@ def _deopted(an: Analysis, name: str, unit: Unit, e: Entry, resumed: bool = Fals
 def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
              st: TierStats) -> Unit | None:
     name: str = tier.NAME
-    source = an.source
     cfg = get_config()
-    key, loaded = cache.find_unit(name, an, kinds, strict, cfg)
-    if loaded is not None:
-        return _loaded(tier, an, kinds, strict, e, loaded, key, cfg)
+    key, unit = (_find_unit or _finder())(cache.STORE, name, an, kinds, strict, cfg)
+    if unit is not None:  # from the disk cache: re-optimised already, or later as usual
+        unit.cache_key = key
+        info = unit.info
+        if info.pipeline != cfg.reopt_pipeline or info.codegen != cfg.reopt_codegen:
+            unit.reopt_at = cfg.reopt_after
+            unit.reopt_seconds = cfg.reopt_after_seconds
+            unit.ir_source = (an, kinds, strict)
+        e.unit = unit
+        if _log is not None:  # the line costs more to format than the rest of a load
+            log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
+                f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
+                f"{(key or b'').hex()[:16]})")
+        return unit
+    source = an.source
     try:
-        unit: Unit = tier.compile(an, kinds, strict, cfg)
+        compiled: Unit = tier.compile(an, kinds, strict, cfg)
     except Refuse as r:
         e.failure = str(r)
         st.refusals += 1
@@ -340,40 +358,35 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         st.refusals += 1
         log(f"{source}: {name} {e.failure}")
         return None
-    optimised = (unit.info.pipeline, unit.info.codegen) == (cfg.reopt_pipeline,
-                                                            cfg.reopt_codegen)
-    unit.reopt_at = 0 if optimised else cfg.reopt_after
-    unit.reopt_seconds = cfg.reopt_after_seconds
-    unit.cache_key = key
+    info = compiled.info
+    optimised = (info.pipeline, info.codegen) == (cfg.reopt_pipeline, cfg.reopt_codegen)
+    compiled.reopt_at = 0 if optimised else cfg.reopt_after
+    compiled.reopt_seconds = cfg.reopt_after_seconds
+    compiled.cache_key = key
     if key is not None:
-        cache.store_unit(key, unit)
-    e.unit = unit
+        cache.store_unit(key, compiled)
+    e.unit = compiled
     st.compiles += 1
-    st.compile_seconds += unit.info.compile_seconds
-    log(f"{source}: {name} unit compiled in {unit.info.compile_seconds * 1e3:.2f} ms "
-        f"({unit.info.ops} ops, {unit.info.blocks} blocks, kinds "
-        f"{describe_kinds_int(kinds)}, {unit.info.pipeline}/cg{unit.info.codegen})")
-    return unit
+    st.compile_seconds += info.compile_seconds
+    log(f"{source}: {name} unit compiled in {info.compile_seconds * 1e3:.2f} ms "
+        f"({info.ops} ops, {info.blocks} blocks, kinds "
+        f"{describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen})")
+    return compiled
 
 
-def _loaded(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
-            unit: Unit, key: bytes | None, cfg: TraceJitConfig) -> Unit:
-    """Install a unit read from the disk cache (re-optimised already, or later as usual)."""
-    unit.cache_key = key
-    if (unit.info.pipeline, unit.info.codegen) != (cfg.reopt_pipeline, cfg.reopt_codegen):
-        unit.reopt_at = cfg.reopt_after
-        unit.reopt_seconds = cfg.reopt_after_seconds
+if TYPE_CHECKING:
+    FindUnit = Callable[[cache.Store, str, Analysis, tuple[int, ...], bool, TraceJitConfig],
+                        tuple[bytes | None, Unit | None]]
+#: `cache.native.find_unit`, once imported (the disk cache's native half loads with the
+#: first unit asked for; called directly, a load makes one call fewer).
+_find_unit: FindUnit | None = None
 
-        def ir_text() -> str:
-            from fusevm.jit.unit import emit_text, infer_for
-            return emit_text(an, infer_for(an, kinds, strict), strict)[0]
-        unit.ir_source = ir_text
-    e.unit = unit
-    if _log is not None:  # the line costs more to format than the rest of a load
-        log(f"{an.source}: {tier.NAME} unit loaded from the disk cache "
-            f"({unit.info.ops} ops, kinds {describe_kinds_int(kinds)}, {unit.info.pipeline}"
-            f"/cg{unit.info.codegen}, key {(key or b'').hex()[:16]})")
-    return unit
+
+def _finder() -> FindUnit:
+    global _find_unit
+    from fusevm.jit.cache.native import find_unit
+    _find_unit = find_unit
+    return find_unit
 
 
 def describe_kinds_int(kinds: tuple[int, ...]) -> str:
@@ -400,8 +413,10 @@ def _reoptimize(unit: Unit, tier: str) -> None:
 
     text = unit.info.ir_text
     if not text and unit.ir_source is not None:
+        from fusevm.jit.unit import emit_text, infer_for
+        an, kinds, strict = unit.ir_source
         try:
-            text = unit.info.ir_text = unit.ir_source()
+            text = unit.info.ir_text = emit_text(an, infer_for(an, kinds, strict), strict)[0]
         except Exception as x:  # the loaded code keeps running
             log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
             return

@@ -128,7 +128,7 @@ class UnitInfo:
     blocks: int
     ir_text: str
     helper_ids: tuple[int, ...]
-    traps: frozenset[TrapCode]
+    traps: frozenset[int]  # the TrapCode values the unit may deoptimise with
     compile_seconds: float
     pipeline: str
     codegen: int
@@ -177,8 +177,9 @@ class Unit:
         self.native_seconds = 0.0
         #: The disk-cache key of this unit (None: not cached); set by the runtime.
         self.cache_key: bytes | None = None
-        #: Rebuilds `info.ir_text` for a unit loaded from disk without it (re-optimisation).
-        self.ir_source: Callable[[], str] | None = None
+        #: What `info.ir_text` is rebuilt from for a unit loaded from disk without it
+        #: (re-optimisation): its chunk's analysis, entry kinds and strict flag.
+        self.ir_source: tuple[Analysis, tuple[int, ...], bool] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for an attribute not set yet: the context and plans of a unit that

@@ -3,9 +3,10 @@
 A native entry's body is a pre-linked, relocation-free blob (`objlink.py`) stored as a
 record of its key space's pack (`pack.py`), which a warm process maps read+execute once
 (`loader.py`) and indexes: a load is the key, an index lookup, the checks that the record
-fits the chunk and a Unit pointing into the mapping (a record's checksum, decoding and
-metadata checks happen on its first load only, and what they give is kept with it), and
-llvmlite is never imported.
+fits the chunk and a Unit pointing into the mapping (a record's checksum, the decoding of
+its metadata, the lookup of its helpers and its `Native` happen on its first load only,
+and what they give is kept with it), and llvmlite is never imported. A unit record's
+metadata is the tuple a load uses as it is (`encode_unit_meta`), checked when written.
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
@@ -28,10 +29,12 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+from time import perf_counter
 
 from fusevm import __version__
+from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.pack import Record
+from fusevm.jit.cache.pack import RECORD_HEADER, Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
@@ -40,7 +43,7 @@ from fusevm.ops import SCHEMA_HASH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, Final
 
     from fusevm.jit.config import TraceJitConfig
@@ -184,15 +187,29 @@ def extension_identity(ext_ids: tuple[int, ...]) -> tuple[object, ...]:
     return tuple(out)
 
 
+#: (configuration, its pipelines): the key part of the last configuration asked about.
+_pipes: tuple[object, tuple[object, ...]] = (None, ())
+
+
 def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
              cfg: TraceJitConfig) -> bytes:
     """The key of a linear or block unit of a chunk analysis for these entry kinds: a
     `native_key` whose parts are the entry kinds, the configuration's pipelines and the
-    identity of the extension ops the unit uses."""
-    return native_key(NATIVE_TAGS[tier], an.digest, strict, kinds,
-                      (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
-                       cfg.reopt_codegen),
-                      extension_identity(an.ext_ids))
+    identity of the extension ops the unit uses. Made in one step (every load makes
+    one): the pipelines are kept for the last configuration asked about, and the parts
+    go through `marshal` and BLAKE2b once, as `key_digest` encodes them."""
+    global _pipes
+    pipes = _pipes
+    if pipes[0] is not cfg:
+        pipes = _pipes = (cfg, (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
+                                cfg.reopt_codegen))
+    parts = (_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest, strict,
+             (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
+    try:
+        return blake2b(b"m" + marshal.dumps(parts, 2),  # type: ignore[arg-type]
+                       digest_size=32).digest()
+    except ValueError:  # a part marshal cannot write (an enum): key_digest's other encoding
+        return key_digest(*parts)
 
 
 # -- generic native entries (every tier) -------------------------------------------------
@@ -260,37 +277,66 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
 
 # -- linear and block units --------------------------------------------------------------
 
-def unit_meta(unit: Unit) -> dict[str, Any]:
-    """What a unit needs besides its code to be rebuilt from disk: under "unit", (tier,
-    ops, blocks, written slots, their kinds, result kinds, helper ids, trap codes)."""
-    info = unit.info
-    return {"unit": (info.tier, info.ops, info.blocks,
-                     tuple(int(s) for s, _ in unit.copy_out),
-                     tuple(int(k) for _, k in unit.copy_out),
-                     tuple(int(k) for k in unit.result_kinds),
-                     tuple(int(h) for h in info.helper_ids),
-                     tuple(sorted(int(t) for t in info.traps)))}
-
-
+#: The tier of each native tag.
+_TIER_OF_TAG: Final = {tag: tier for tier, tag in NATIVE_TAGS.items()}
 _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
-_TRAPS: Final[dict[object, TrapCode]] = {int(t): t for t in TrapCode}
-_INT_TYPE: Final = frozenset({int})
+_TRAP_SET: Final = frozenset(int(t) for t in TrapCode)
+
+
+def unit_meta(unit: Unit) -> bytes:
+    """What a unit needs besides its code to be rebuilt from disk (`encode_unit_meta`)."""
+    info = unit.info
+    native = unit.native
+    return encode_unit_meta(native.entry_offset, len(native.blob or b""), native.pipeline,
+                            native.codegen, info.ops, info.blocks, unit.copy_out,
+                            unit.result_kinds, info.helper_ids, info.traps)
+
+
+def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops: int,
+                     blocks: int, copy_out: Iterable[tuple[int, int]],
+                     results: Iterable[int], helpers: Iterable[int],
+                     traps: Iterable[int]) -> bytes:
+    """A unit record's metadata: `marshal` of (entry offset, pipeline, codegen level, op
+    count, block count, the (slot, kind) pairs of the slots it writes, its result kinds,
+    its helper ids, the set of its trap codes, its highest written slot), the shape a
+    load uses as it is. What it says is checked here, when it is written (plain ints,
+    known kinds and trap codes, the entry inside the code); a reader checks the record's
+    checksum and key (which covers this fusevm's own source files, so the record was
+    written by this very code), then what depends on the reading process (its helpers)
+    and on the chunk asking. Raises ValueError for a unit that cannot be described."""
+    from _operator import index  # (an int, or an enum member as its int; never a float)
+    try:
+        pairs = tuple((index(s), index(k)) for s, k in copy_out)
+        kinds = tuple(map(index, results))
+        ids = tuple(map(index, helpers))
+        codes = frozenset(map(index, traps))
+    except TypeError as e:
+        raise ValueError(f"a unit that cannot be described on disk ({e})") from None
+    scalars = (entry, codegen, ops, blocks)
+    if (set(map(type, scalars)) - {int} or type(pipeline) is not str
+            or not 0 <= entry < code_len or not _TRAP_SET.issuperset(codes)
+            or not _KIND_SET.issuperset(k for _, k in pairs)
+            or not _KIND_SET.issuperset(kinds) or any(s < 0 for s, _ in pairs)):
+        raise ValueError("a unit that cannot be described on disk (kinds, trap codes, "
+                         "entry offset or slots out of range)")
+    return marshal.dumps((entry, pipeline, codegen, ops, blocks, pairs, kinds, ids, codes,
+                          max((s for s, _ in pairs), default=-1)))
+
+
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
 _HELPER_IDS: Final = frozenset(int(h) for h in Helper)
-
 #: What a unit record holds, checked once (`_described`) and kept with the record:
 #: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
 #: its code).
 _Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
-                   tuple[int, ...], frozenset[TrapCode], int, Native]
+                   tuple[int, ...], frozenset[int], int, Native]
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
     """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    unit: Unit | None = store.load_packed(_space or key_space(), NATIVE_TAGS[tier], key,
-                                          _unit_of, an, kinds, strict)
-    return unit
+    d = store.usable()
+    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
 
 
 def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
@@ -304,52 +350,81 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
     usable = store.usable_dir(d)  # (None: not created yet, or not safe to use)
     if usable is None:
         return key, None
-    unit: Unit | None = store.load_in(usable, _space or key_space(), NATIVE_TAGS[tier], key,
-                                      _unit_of, an, kinds, strict)
-    return key, unit
+    return key, _load(store, usable, tier, key, an, kinds, strict)
 
 
-def _unit_of(rec: Record, an: Analysis, kinds: tuple[int, ...], strict: bool) -> Unit:
-    """The Unit of a verified record for this chunk: on the record's first use its
-    metadata is checked and described once (`_described`, kept with the record); then
-    the checks that it fits this chunk, and a `Unit` made of a few attribute stores (its
-    context is built when it is first called, as for a compiled unit). Raises ValueError
-    (a reject) for a record that does not fit."""
-    t, ops, blocks, copy_out, results, helpers, traps, top, native = \
-        rec.derived or _described(rec)
-    if ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
-        raise ValueError("the record does not fit this chunk (op count, slots or results)")
-    return Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
+def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
+          strict: bool) -> Unit | None:
+    """The unit of `key` from the pack in directory `d`: an index lookup; on the record's
+    first use its checksum, metadata and code (`_described`, kept with the record); then
+    the checks that it fits this chunk and a `Unit` made of attribute stores (its context
+    is built when it is first called, as for a compiled unit). A record that does not make
+    sense or does not fit is a counted reject, dropped from the index."""
+    started = perf_counter()
+    space = _space or key_space()
+    pack = store._packs.get((d, space)) or store.pack_in(d, space)
+    rec = pack.index.get(key) or store.refreshed(pack, key)
+    if rec is None:
+        return None
+    described: _Described | None = rec.derived
+    if described is None:
+        try:
+            described = _described(rec)
+        except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
+            store.rejected(pack, key, rec.damage or f"{type(e).__name__}: {e}")
+            return None
+    t, ops, blocks, copy_out, results, helpers, traps, top, native = described
+    if t != tier or ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
+        store.rejected(pack, key, "the record does not fit this unit (tier, op count, "
+                                  "slots or results)")
+        return None
+    unit = Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
                                  traps, 0.0, native.pipeline, native.codegen),
                 an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
+    stats = store.stats
+    stats.loads += 1
+    stats.load_seconds += perf_counter() - started
+    return unit
 
 
 def _described(rec: Record) -> _Described:
-    """Check a unit record's metadata (verified and decoded) once and keep what it says
-    with the record; raises ValueError (or KeyError, TypeError) for metadata that does not
-    make sense (the record passed its checksum and key checks, so this guards against a
-    writer's bug, not a damaged file)."""
-    meta = rec.meta
-    t, ops, blocks, slots, written, results, helpers, traps = meta["unit"]
-    if not (type(t) is str and NATIVE_TAGS.get(t) == rec.tag and len(slots) == len(written)
-            and set(map(type, (ops, blocks, *slots, *written, *results, *helpers,
-                               *traps))) <= _INT_TYPE):
-        raise TypeError("unit metadata of another tier or holding something else than "
-                        "numbers")
-    if slots and min(slots) < 0:
-        raise ValueError("a written slot is out of range")
-    if not _KIND_SET.issuperset(written + results):
-        raise ValueError("an unknown slot kind")
+    """A unit record's first use: its checksum, then its metadata (`encode_unit_meta`)
+    decoded, its helpers looked up and its code (as `_code` makes it), kept with the
+    record; raises ValueError (or KeyError, TypeError, EOFError, OSError) for a record
+    that must not be used."""
+    if (rec.damage if rec.verified else rec.verify()) is not None:
+        raise ValueError(rec.damage)
+    mapping = rec.mapping
+    view = mapping.view
+    at = rec.offset + RECORD_HEADER
+    entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
+        marshal.loads(view[at:at + rec.meta_len])
+    if not 0 <= entry < rec.body_len:
+        raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    d: _Described = (t, ops, blocks, tuple(zip(slots, written)), results, helpers,
-                     frozenset(map(_TRAPS.__getitem__, traps)), max(slots, default=-1),
-                     _native(rec, meta))
+    at = rec.offset + rec.body_at
+    if mapping.executable:
+        native = Native(mapping.address + at + entry, mapping,
+                        view[at:at + rec.body_len], entry, pipeline, codegen)
+    else:
+        native = _code(rec, entry, pipeline, codegen)
+    d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers, traps,
+                     top, native)
     rec.derived = d
     return d
 
 
 def store_unit(store: Store, key: bytes, unit: Unit) -> bool:
-    """Write a compiled linear or block unit (its current code)."""
-    return store_native(store, NATIVE_TAGS[unit.info.tier], key, unit.native, unit_meta(unit))
+    """Write a compiled linear or block unit (its current code); False when it is not
+    cached (no blob, a unit `encode_unit_meta` refuses, the cache off)."""
+    blob = unit.native.blob
+    if blob is None:
+        return False
+    try:
+        meta = unit_meta(unit)
+    except ValueError as e:
+        store.log(f"disk cache: {unit.info.source}: unit not written ({e})")
+        return False
+    return store.store_packed(key_space(), NATIVE_TAGS[unit.info.tier], key, meta, blob)

@@ -4,8 +4,9 @@ Every native entry (`lin`, `blk`, `trc`) of one process key space (one fusevm bu
 LLVM, one CPU: `native.process_key`) is a record of the pack file
 `<space, 32 hex>.pack.fjit`. A process maps the pack read+execute once and indexes its
 records; a load after that is a dictionary lookup and a pointer into the mapping, with no
-system call. A record's checksum is checked and its metadata decoded on its first load
-only (`Record.verify`). The layout (little-endian):
+system call. A record's checksum is checked on its first load only (`Record.verify`); its
+metadata is the user's (`marshal` for the generic entries, a fixed layout for units: see
+native.py). The layout (little-endian):
 
 | bytes | pack header (64) |
 |---|---|
@@ -25,7 +26,7 @@ only (`Record.verify`). The layout (little-endian):
 | 32 | the full key digest |
 | 4, 4, 4 | metadata length m, body offset b (from the record, a multiple of 64), body length n |
 | 8 | write time (float seconds: eviction goes oldest first) |
-| m | metadata (`marshal` of a dict of plain values) |
+| m | metadata (`marshal` of a dict of plain values, or the unit layout of native.py) |
 | ... | padding up to b, the body, padding up to a multiple of 64 |
 
 Writers append under an exclusive `flock` of the pack: the record is written past the
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
-PACK_VERSION: Final = 1
+PACK_VERSION: Final = 2
 RECORD_MAGIC: Final = b"FJR\x01"
 PACK_SUFFIX: Final = ".pack.fjit"
 ALIGN: Final = 64  # record and body alignment (at least any section alignment LLVM uses)
@@ -104,15 +105,15 @@ def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memory
 
 
 class Record:
-    """Where one record is in a mapping (`offset` from the mapping's start). It is verified
-    once, on its first use (`verify`): then `damage` says why it must not be used (a bad
-    checksum, metadata that does not decode), else `meta` is its decoded metadata, and
-    `derived` what its user made of that metadata once (the native loader keeps its
-    checked unit description and its `Native` there). A plain class: a dataclass costs
-    import time."""
+    """Where one record is in a mapping (`offset` from the mapping's start). Its checksum
+    is checked once, on its first use (`verify`): then `damage` says why it must not be
+    used, or is None. `meta` decodes its metadata as `marshal` (the generic entries; a
+    unit record's user reads its own fixed layout from `meta_raw`), and `derived` is what
+    its user made of the record once (the native loader keeps its checked unit
+    description and its `Native` there). A plain class: a dataclass costs import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
-                 "verified", "meta", "damage", "derived")
+                 "verified", "_meta", "damage", "derived")
 
     def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
                  body_at: int, body_len: int, written: float) -> None:
@@ -124,7 +125,7 @@ class Record:
         self.body_len = body_len
         self.written = written
         self.verified = False
-        self.meta: dict[str, Any] = {}
+        self._meta: dict[str, Any] | None = None
         self.damage: str | None = None
         self.derived: Any = None
 
@@ -132,30 +133,35 @@ class Record:
     def size(self) -> int:
         return _up(self.body_at + self.body_len)
 
-    def verify(self) -> None:
-        """Check the record's checksum and decode its metadata, once: the committed part
-        of a pack is never written again (appends go past it, anything else replaces the
-        file), so later loads of the record need neither. Done on first use, not when the
-        pack is indexed: a process indexes every record of a pack (up to `MAX_RECORDS`)
-        but uses few, and hashing them all would cost its first load tens of
-        milliseconds."""
+    def verify(self) -> str | None:
+        """Check the record's checksum, once: the committed part of a pack is never
+        written again (appends go past it, anything else replaces the file), so later
+        loads of the record need not. Done on first use, not when the pack is indexed: a
+        process indexes every record of a pack (up to `MAX_RECORDS`) but uses few, and
+        hashing them all would cost its first load tens of milliseconds. Returns (and
+        keeps in `damage`) why the record must not be used, or None."""
         self.verified = True
         view = self.mapping.view
         at = self.offset
-        summed = blake2b(view[at + _SUM:at + self.body_at + self.body_len],
-                         digest_size=_SUM).digest()
-        if summed != view[at:at + _SUM]:
+        if blake2b(view[at + _SUM:at + self.body_at + self.body_len],
+                   digest_size=_SUM).digest() != view[at:at + _SUM]:
             self.damage = "checksum mismatch"
-            return
-        try:
-            meta = marshal.loads(view[at + RECORD_HEADER:at + RECORD_HEADER + self.meta_len])
-        except (ValueError, EOFError, TypeError) as e:
-            self.damage = f"metadata does not decode ({e})"
-            return
-        if type(meta) is not dict:
-            self.damage = "metadata is not a dict"
-            return
-        self.meta = meta
+        return self.damage
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The metadata decoded as `marshal` (once); ValueError when it does not decode
+        to a dict."""
+        meta = self._meta
+        if meta is None:
+            try:
+                meta = marshal.loads(self.meta_raw())
+            except (ValueError, EOFError, TypeError) as e:
+                raise ValueError(f"metadata does not decode ({e})") from None
+            if type(meta) is not dict:
+                raise ValueError("metadata is not a dict")
+            self._meta = meta
+        return meta
 
     def meta_raw(self) -> memoryview:
         at = self.offset + RECORD_HEADER

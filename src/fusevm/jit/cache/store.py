@@ -349,6 +349,10 @@ class Store:
         d = self._directory()
         return None if d is None else self.usable_dir(d, create)
 
+    def usable(self) -> str | None:
+        """The directory loads may read (None: off, not created yet, or not safe)."""
+        return self._usable(create=False)
+
     def usable_dir(self, d: str, create: bool = False) -> str | None:
         """`d` when the cache may use it (made first when `create`), else None: checked
         once per directory (owned by this user, not writable by others)."""
@@ -428,7 +432,8 @@ class Store:
         self.stats.rejects += 1
         self.log(f"disk cache: {os.path.basename(path)} rejected ({why}); it will be replaced")
 
-    def _pack(self, d: str, space: bytes) -> Pack:
+    def pack_in(self, d: str, space: bytes) -> Pack:
+        """This process's view of the pack of a key space in directory `d`."""
         # By directory too: threads may run with different cache directories (the
         # configuration is per thread), and a store must drop a superseded record from
         # the same view of the pack that the loads of its directory use.
@@ -460,8 +465,8 @@ class Store:
         record is dropped from the index, so the unit is compiled and stored again.
         """
         started = perf_counter()
-        pack = self._packs.get((d, space)) or self._pack(d, space)
-        rec = pack.index.get(digest) or self._refreshed(pack, digest)
+        pack = self._packs.get((d, space)) or self.pack_in(d, space)
+        rec = pack.index.get(digest) or self.refreshed(pack, digest)
         if rec is None:
             return None
         if not rec.verified:
@@ -482,7 +487,7 @@ class Store:
         self.rejected(pack, digest, why)
         return None
 
-    def _refreshed(self, pack: Pack, digest: bytes) -> Record | None:
+    def refreshed(self, pack: Pack, digest: bytes) -> Record | None:
         """The record of a key not in the pack's index after indexing what was appended
         to the pack since (None: a counted miss)."""
         try:
@@ -501,20 +506,21 @@ class Store:
         pack.drop(digest)
         self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
 
-    def store_packed(self, space: bytes, tag: str, digest: bytes, meta: dict[str, Any],
-                     body: bytes | memoryview) -> bool:
-        """Append a record to a key space's pack; False when the cache is off or the write
-        failed (then the process runs without the cache)."""
+    def store_packed(self, space: bytes, tag: str, digest: bytes,
+                     meta: dict[str, Any] | bytes, body: bytes | memoryview) -> bool:
+        """Append a record to a key space's pack, its metadata a dict (written by
+        `marshal`) or bytes of the caller's own layout; False when the cache is off or
+        the write failed (then the process runs without the cache)."""
         from fusevm.jit.cache import pack as pack_mod
         d = self._usable(create=True)
         if d is None:
             return False
         try:
-            meta_raw = marshal.dumps(meta)
+            meta_raw = meta if isinstance(meta, bytes) else marshal.dumps(meta)
         except ValueError as e:
             self.log(f"disk cache: entry not written ({e})")
             return False
-        pack = self._pack(d, space)
+        pack = self.pack_in(d, space)
         rewrite = pack.damage is not None
         if rewrite:
             pack.damage = None
