@@ -71,9 +71,10 @@ def jit_usable(announce: bool = True) -> bool:
     if _available and get_config().enabled:
         return True
     if not get_config().enabled:
-        if announce:
-            from fusevm.jit import runtime
-            runtime.log_once("config", "FUSEVM_JIT=off: every chunk runs in the interpreter")
+        loaded = sys.modules.get(RUNTIME)
+        if announce and loaded is not None:
+            # (a log can only have been set through the runtime: not loaded, none to tell)
+            loaded.log_once("config", "FUSEVM_JIT=off: every chunk runs in the interpreter")
         return False
     if not llvmlite_available():
         if announce:

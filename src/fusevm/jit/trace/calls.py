@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-from collections import OrderedDict
-from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.jit import runtime
@@ -53,6 +51,7 @@ from fusevm.records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final, Protocol, TypeVar
 
     from fusevm.interp.registry import Step
@@ -115,7 +114,7 @@ class NativeFunction:
 
 #: (chunk digest, entry ip) -> its native function, or None when it has none; the oldest
 #: are forgotten past `max_units`.
-_compiled: OrderedDict[tuple[str, int], NativeFunction | None] = OrderedDict()
+_compiled: dict[tuple[str, int], NativeFunction | None] = {}  # oldest first
 
 
 def _disk_key(chunk: Chunk, entry: int) -> bytes:
@@ -319,7 +318,7 @@ def native_function(chunk: Chunk, entry: int) -> NativeFunction | None:
                         "no native self-calls")
     _compiled[key] = found
     while len(_compiled) > get_config().max_units:
-        _compiled.popitem(last=False)
+        del _compiled[next(iter(_compiled))]
     return found
 
 

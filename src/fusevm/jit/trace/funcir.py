@@ -15,8 +15,6 @@ its final operand stack and the root slots it set in the ctx words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.loops import loop_facts, reachable_until
@@ -25,6 +23,7 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 _ARITH: Final = {Op.Add: "add", Op.Sub: "sub", Op.Mul: "mul"}
@@ -228,9 +227,10 @@ def _returns_next(chunk: Chunk, ip: int) -> bool:
     return False
 
 
-#: How a call is emitted: (its name index, the argument registers, the op's ip) -> lines
-#: leaving the result in the register the last line defines as `%r<ip>`.
-CallEmitter = Callable[[int, list[str], int], list[str]]
+if TYPE_CHECKING:
+    #: How a call is emitted: (its name index, the argument registers, the op's ip) ->
+    #: lines leaving the result in the register the last line defines as `%r<ip>`.
+    CallEmitter = Callable[[int, list[str], int], list[str]]
 
 
 def _emit_code(chunk: Chunk, flow: _Flow, entry: int, argc: int, poll_entry: bool,

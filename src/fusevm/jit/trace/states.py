@@ -9,14 +9,14 @@ in the tests rather than as a trace running in the wrong state.
 
 from __future__ import annotations
 
-import enum
+from fusevm.enums import Enum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
 
-class Abort(enum.Enum):
+class Abort(Enum):
     """Why a recording ended without a trace (value: the sentence the log prints)."""
 
     TOO_LONG = "the trace grew longer than max_trace_len ops"
@@ -39,7 +39,7 @@ class Abort(enum.Enum):
     BAD_METADATA = "imported trace metadata does not match the chunk"
 
 
-class Phase(enum.Enum):
+class Phase(Enum):
     """Where one trace anchor is in its life."""
 
     COUNTING = "counting"  # interpreted; entries counted toward the threshold

@@ -28,7 +28,6 @@ the exact state at the exit's op (`tree.materialize`). Function entries go to `c
 from __future__ import annotations
 
 import _thread
-from collections import Counter
 
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
@@ -127,8 +126,18 @@ class Anchor:
 _lock = _thread.RLock()
 _anchors: dict[tuple[str, int], Anchor] = {}
 _pending: dict[tuple[str, int], list[TraceMetadata]] = {}
-COUNTS: Counter[str] = Counter()
-ABORTS: Counter[str] = Counter()
+
+
+class _Counts(dict[str, int]):
+    """Counters by name, a missing one reading 0 (what `collections.Counter` gives these
+    uses, without its import)."""
+
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
+COUNTS: dict[str, int] = _Counts()
+ABORTS: dict[str, int] = _Counts()
 
 
 def stats() -> dict[str, float]:
