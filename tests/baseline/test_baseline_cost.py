@@ -316,10 +316,58 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert asked == [sorted(loop_facts(long).back_edges)[0]]  # its one look, at 64
 
 
+def test_a_short_nest_is_decided_at_its_inner_loops_look(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted loops in counted loops, in the root, that end too soon to pay: the inner
+    # loop's first look says so for the whole nest without planning the chunk, and the
+    # loop around it stops being counted without a look of its own.
+    chunk = assemble(NEST.format(inner=100, outer=100), source="short-nest.fasm")
+    asked: list[int] = []
+    real = compiler.region_step
+
+    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
+                 again: bool = False) -> object:
+        asked.append(h)
+        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
+    monkeypatch.setattr(compiler, "region_step", counting)
+    before = compiler.stats()["compiles"]
+    vm = VM(chunk)
+    assert vm.run() == 100 * sum(range(100))
+    assert compiler.stats()["compiles"] == before
+    outer, inner = sorted(loop_facts(chunk).back_edges)
+    assert asked == [inner]
+    assert "baseline.plan" not in chunk.derived
+    assert vm._code is not None
+    assert vm._code[inner] is vm._plain[inner] and vm._code[outer] is vm._plain[outer]
+    # Longer, the same nest is weighed with its region (`worth_after`) and compiles.
+    long = assemble(NEST.format(inner=400, outer=400), source="long-nest.fasm")
+    assert VM(long).run() == 400 * sum(range(400))
+    assert compiler.stats()["compiles"] == before + 1
+
+
+NEST = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+outer:
+    LoadInt 0
+    SetSlot 2
+inner:
+    GetSlot 0
+    GetSlot 2
+    Add
+    SetSlot 0
+    SlotIncLtIntJumpBack 2 {inner} inner
+    SlotIncLtIntJumpBack 1 {outer} outer
+    GetSlot 0
+"""
+
+
 def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
-    # The inner loop's look plans the chunk and weighs the loops around it
-    # (`worth_after`): per chunk object, with no digest, when no chunk of its size was
-    # compiled.
+    # A loop in a loop that holds another loop too: the inner loop's look plans the
+    # chunk and weighs the loops around it (`worth_after`): per chunk object, with no
+    # digest, when no chunk of its size was compiled.
     text = """
         LoadInt 0
         SetSlot 0
@@ -334,6 +382,10 @@ def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
         Add
         SetSlot 0
         SlotIncLtIntJumpBack 2 70 inner
+        LoadInt 0
+        SetSlot 2
+    second:
+        SlotIncLtIntJumpBack 2 70 second
         SlotIncLtIntJumpBack 1 3 outer
     """
     # (Padded to a size no compiled chunk has: one that has may be a twin, and is looked

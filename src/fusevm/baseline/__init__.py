@@ -89,6 +89,9 @@ class BaselineHook:
     #: Hot points this VM stopped counting (the tier said never): asked again, the VM
     #: runs their code again (`compiler.region_step`'s `again`).
     _dropped: frozenset[tuple[int, int]] = frozenset()
+    #: Loop headers a look at a loop inside them found as short as that loop (the root's
+    #: short nest, `compiler.short_loop`): dropped at their next ask, without a look.
+    _settled: frozenset[tuple[int, int]] = frozenset()
     #: Per chunk object: region index -> (run, steps of its hot points); None until the
     #: first region is bound.
     _bound: dict[int, tuple[Any, Any, dict[int, Any]]] | None = None
@@ -167,16 +170,30 @@ class BaselineHook:
             if entered < first:
                 counts[key] = first - self.region_threshold
                 return first - entered
+            if key in self._settled:  # the look at a loop inside it answered for it
+                self._settled = self._settled - {key}
+                counts[key] = entered - self.region_threshold
+                self._dropped = self._dropped | {key}
+                return None
         else:
             entered = (known or 0) + self.region_threshold
-        found: Step | int | None = (_compiler or _load_compiler()).region_step(
+        found: Step | int | tuple[int, ...] | None = (
+            _compiler or _load_compiler()).region_step(
             vm, self._bindings(), h, entered, key in self._dropped)
         if type(found) is int:
             counts[key] = entered + found - self.region_threshold
-        elif found is None:
+            return found
+        if type(found) is tuple:
+            # A short loop, and the loops around it with it: none of them is asked
+            # again in this run (each is dropped at its next ask, `_settled`).
+            if len(found) > 1:
+                self._settled = self._settled | {(id(chunk), g) for g in found[1:]}
+            found = None
+        if found is None:
             counts[key] = entered - self.region_threshold
             self._dropped = self._dropped | {key}
-        return found
+            return None
+        return found  # type: ignore[return-value]
 
 
 #: `fusevm.baseline.compiler` once a hook has needed it (a `from` import of a package's
