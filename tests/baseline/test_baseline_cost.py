@@ -6,7 +6,7 @@ import pytest
 
 from fusevm import VM
 from fusevm.asm import assemble
-from fusevm.baseline import compiler
+from fusevm.baseline import BaselineHook, compiler
 from fusevm.baseline.regions import plan
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.loops import loop_facts
@@ -430,3 +430,28 @@ def test_the_roots_entry_is_counted_from_the_second_run() -> None:
     again = VM(straight)
     assert again.prepare()[0] is not again._plain[0]
     assert again.run() == 7
+
+
+def test_a_first_run_with_no_hot_point_but_the_root_attaches_no_tier() -> None:
+    # The default tiers are attached when a hot point needs counting: a chunk with no
+    # loop, function or block runs its first run with none; a second run counts the
+    # root's entry as any VM does, and reading the hook attaches them.
+    straight = assemble("LoadInt 2\nLoadInt 3\nMul\n", source="first-line.fasm")
+    vm = VM(straight)
+    code = vm.prepare()
+    assert vm.run() == 6
+    assert vm._hook is None and vm._attach is not None
+    vm.ip = 0
+    vm.halted = False
+    assert vm.run() == 6
+    assert vm._code is code and code[0] is not vm._plain[0]  # counted from here on
+    assert isinstance(vm._hook, BaselineHook)
+    looped = VM(assemble(LOOP.format(n=3), source="first-loop.fasm"))
+    looped.prepare()
+    assert isinstance(looped._hook, BaselineHook)  # a loop header to count
+    asked = VM(straight)
+    assert isinstance(asked._tiers, BaselineHook)
+    forced = VM(straight, baseline=True)
+    assert forced.run() == 6 and forced._hook is None  # `baseline=True` waits the same
+    assert isinstance(forced._tiers, BaselineHook)
+    assert VM(straight, baseline=False)._tiers is None

@@ -124,7 +124,7 @@ class BaselineHook:
                 return 1
             return self.region_threshold
         threshold = self.region_threshold
-        if (self.eager or threshold <= 1 or vm._tiers is not self
+        if (self.eager or threshold <= 1 or vm._hook is not self
                 or self._entered and (id(chunk), h) in self._entered):
             return threshold
         return LOOP_FIRST_LOOK
@@ -162,7 +162,7 @@ class BaselineHook:
         if COMPILED not in chunk.derived:
             # Asked about `h` for the first time, the VM's own hook gave it LOOP_FIRST_LOOK
             # entries (`threshold_at`; a chunk marked compiled stays so).
-            entered = (LOOP_FIRST_LOOK if known is None and vm._tiers is self
+            entered = (LOOP_FIRST_LOOK if known is None and vm._hook is self
                        else (known or 0) + self.region_threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
