@@ -96,13 +96,6 @@ class BaselineHook:
     #: first region is bound.
     _bound: dict[int, tuple[Any, Any, dict[int, Any]]] | None = None
 
-    def _counts(self) -> dict[tuple[int, int], int]:
-        """`_entered`, as a dict of this hook's own."""
-        entered = self._entered
-        if type(entered) is not dict:
-            entered = self._entered = {}
-        return entered
-
     def _bindings(self) -> dict[int, tuple[Any, Any, dict[int, Any]]]:
         bound = self._bound
         if bound is None:
@@ -157,31 +150,35 @@ class BaselineHook:
             return now
         chunk = vm.chunk
         key = (id(chunk), h)
-        counts = self._counts()
+        counts = self._entered
+        if type(counts) is not dict:
+            counts = self._entered = {}
         known = counts.get(key)
+        threshold = self.region_threshold
         if COMPILED not in chunk.derived:
             # Asked about `h` for the first time, the VM's own hook gave it LOOP_FIRST_LOOK
             # entries (`threshold_at`; a chunk marked compiled stays so).
             entered = (LOOP_FIRST_LOOK if known is None and vm._hook is self
-                       else (known or 0) + self.region_threshold)
+                       else (known or 0) + threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
-            first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
-            if entered < first:
-                counts[key] = first - self.region_threshold
-                return first - entered
+            if entered < FIRST_LOOK:
+                first = LOOP_FIRST_LOOK if h in loop_facts(chunk).back_edges else FIRST_LOOK
+                if entered < first:
+                    counts[key] = first - threshold
+                    return first - entered
             if key in self._settled:  # the look at a loop inside it answered for it
                 self._settled = self._settled - {key}
-                counts[key] = entered - self.region_threshold
+                counts[key] = entered - threshold
                 self._dropped = self._dropped | {key}
                 return None
         else:
-            entered = (known or 0) + self.region_threshold
+            entered = (known or 0) + threshold
         found: Step | int | tuple[int, ...] | None = (
             _compiler or _load_compiler()).region_step(
             vm, self._bindings(), h, entered, key in self._dropped)
         if type(found) is int:
-            counts[key] = entered + found - self.region_threshold
+            counts[key] = entered + found - threshold
             return found
         if type(found) is tuple:
             # A short loop, and the loops around it with it: none of them is asked
@@ -190,7 +187,7 @@ class BaselineHook:
                 self._settled = self._settled | {(id(chunk), g) for g in found[1:]}
             found = None
         if found is None:
-            counts[key] = entered - self.region_threshold
+            counts[key] = entered - threshold
             self._dropped = self._dropped | {key}
             return None
         return found  # type: ignore[return-value]
