@@ -102,6 +102,16 @@ class BaselineHook:
             bound = self._bound = {}
         return bound
 
+    @property
+    def cold_threshold(self) -> int | None:
+        """What `threshold_at` says of every hot point of a chunk object with nothing
+        compiled (`tiers.COMPILED` unset) while this hook has counted nothing, for the
+        VM it is the own hook of (which asks once, not per hot point); None when that
+        depends on the hot point."""
+        if self.eager or self.region_threshold <= 1 or self._entered:
+            return None
+        return LOOP_FIRST_LOOK
+
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM); in

@@ -379,7 +379,9 @@ class VM:
         `region_step(vm, ip, step)` may return a step that runs a compiled region entered
         at hot point `ip`; `region_threshold` entries of a hot point come first. The
         interpreter knows nothing else of the tiers. A hook whose `per_run` is false says
-        that `start_run` and `try_run` do nothing, and run() does not call them.
+        that `start_run` and `try_run` do nothing, and run() does not call them; one
+        with a `cold_threshold` (not None) gives that `threshold_at` for every hot point
+        of a chunk object no tier has compiled code of (`tiers.COMPILED`).
         """
         self._attach = None
         self._hook = hook
@@ -428,17 +430,22 @@ class VM:
                 attach(self)
             hook = self._hook
             if hook is not None:
+                # One answer for every hot point while nothing of the chunk is compiled,
+                # when the hook has one (`cold_threshold`); else it is asked for each.
+                wanted = (getattr(hook, "cold_threshold", None)
+                          if tiers.COMPILED not in self.chunk.derived else None)
                 counting = self._counting
                 for h in hot:
-                    wanted = None
                     if h == 0 and root:
                         # (A tier that wants it entered more than once: its first entry
                         # is this run's start.)
-                        wanted = hook.threshold_at(self, 0)
-                        if type(wanted) is int and wanted > 1:
+                        first = hook.threshold_at(self, 0) if wanted is None else wanted
+                        if type(first) is int and first > 1:
                             self._root_waiting = 1
                             continue
-                    code[h] = counting(code, h, code[h], wanted=wanted)
+                        code[h] = counting(code, h, code[h], wanted=first)
+                    else:
+                        code[h] = counting(code, h, code[h], wanted=wanted)
             elif self._attach is not None and hot:
                 self._root_waiting = 1  # (the tiers are attached at a second run)
             self._installed = {h: code[h] for h in self._hot}
