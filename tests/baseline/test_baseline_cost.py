@@ -6,7 +6,7 @@ import pytest
 
 from fusevm import VM
 from fusevm.asm import assemble
-from fusevm.baseline import compiler
+from fusevm.baseline import BaselineHook, compiler
 from fusevm.baseline.regions import plan
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.loops import loop_facts
@@ -316,10 +316,58 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert asked == [sorted(loop_facts(long).back_edges)[0]]  # its one look, at 64
 
 
+def test_a_short_nest_is_decided_at_its_inner_loops_look(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted loops in counted loops, in the root, that end too soon to pay: the inner
+    # loop's first look says so for the whole nest without planning the chunk, and the
+    # loop around it stops being counted without a look of its own.
+    chunk = assemble(NEST.format(inner=100, outer=100), source="short-nest.fasm")
+    asked: list[int] = []
+    real = compiler.region_step
+
+    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
+                 again: bool = False) -> object:
+        asked.append(h)
+        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
+    monkeypatch.setattr(compiler, "region_step", counting)
+    before = compiler.stats()["compiles"]
+    vm = VM(chunk)
+    assert vm.run() == 100 * sum(range(100))
+    assert compiler.stats()["compiles"] == before
+    outer, inner = sorted(loop_facts(chunk).back_edges)
+    assert asked == [inner]
+    assert "baseline.plan" not in chunk.derived
+    assert vm._code is not None
+    assert vm._code[inner] is vm._plain[inner] and vm._code[outer] is vm._plain[outer]
+    # Longer, the same nest is weighed with its region (`worth_after`) and compiles.
+    long = assemble(NEST.format(inner=400, outer=400), source="long-nest.fasm")
+    assert VM(long).run() == 400 * sum(range(400))
+    assert compiler.stats()["compiles"] == before + 1
+
+
+NEST = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+outer:
+    LoadInt 0
+    SetSlot 2
+inner:
+    GetSlot 0
+    GetSlot 2
+    Add
+    SetSlot 0
+    SlotIncLtIntJumpBack 2 {inner} inner
+    SlotIncLtIntJumpBack 1 {outer} outer
+    GetSlot 0
+"""
+
+
 def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
-    # The inner loop's look plans the chunk and weighs the loops around it
-    # (`worth_after`): per chunk object, with no digest, when no chunk of its size was
-    # compiled.
+    # A loop in a loop that holds another loop too: the inner loop's look plans the
+    # chunk and weighs the loops around it (`worth_after`): per chunk object, with no
+    # digest, when no chunk of its size was compiled.
     text = """
         LoadInt 0
         SetSlot 0
@@ -334,6 +382,10 @@ def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
         Add
         SetSlot 0
         SlotIncLtIntJumpBack 2 70 inner
+        LoadInt 0
+        SetSlot 2
+    second:
+        SlotIncLtIntJumpBack 2 70 second
         SlotIncLtIntJumpBack 1 3 outer
     """
     # (Padded to a size no compiled chunk has: one that has may be a twin, and is looked
@@ -417,3 +469,28 @@ def test_the_first_look_waits_for_what_loading_the_compiler_costs() -> None:
     long = 4 * load_cost // span
     result, loaded, compiles, _ = _fresh(long)
     assert (result, loaded) == (long, True) and compiles >= 1
+
+
+def test_a_first_run_with_no_hot_point_but_the_root_attaches_no_tier() -> None:
+    # The default tiers are attached when a hot point needs counting: a chunk with no
+    # loop, function or block runs its first run with none; a second run counts the
+    # root's entry as any VM does, and reading the hook attaches them.
+    straight = assemble("LoadInt 2\nLoadInt 3\nMul\n", source="first-line.fasm")
+    vm = VM(straight)
+    code = vm.prepare()
+    assert vm.run() == 6
+    assert vm._hook is None and vm._attach is not None
+    vm.ip = 0
+    vm.halted = False
+    assert vm.run() == 6
+    assert vm._code is code and code[0] is not vm._plain[0]  # counted from here on
+    assert isinstance(vm._hook, BaselineHook)
+    looped = VM(assemble(LOOP.format(n=3), source="first-loop.fasm"))
+    looped.prepare()
+    assert isinstance(looped._hook, BaselineHook)  # a loop header to count
+    asked = VM(straight)
+    assert isinstance(asked._tiers, BaselineHook)
+    forced = VM(straight, baseline=True)
+    assert forced.run() == 6 and forced._hook is None  # `baseline=True` waits the same
+    assert isinstance(forced._tiers, BaselineHook)
+    assert VM(straight, baseline=False)._tiers is None

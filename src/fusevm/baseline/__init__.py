@@ -90,22 +90,28 @@ class BaselineHook:
     #: Hot points this VM stopped counting (the tier said never): asked again, the VM
     #: runs their code again (`compiler.region_step`'s `again`).
     _dropped: frozenset[tuple[int, int]] = frozenset()
+    #: Loop headers a look at a loop inside them found as short as that loop (the root's
+    #: short nest, `compiler.short_loop`): dropped at their next ask, without a look.
+    _settled: frozenset[tuple[int, int]] = frozenset()
     #: Per chunk object: region index -> (run, steps of its hot points); None until the
     #: first region is bound.
     _bound: dict[int, tuple[Any, Any, dict[int, Any]]] | None = None
-
-    def _counts(self) -> dict[tuple[int, int], int]:
-        """`_entered`, as a dict of this hook's own."""
-        entered = self._entered
-        if type(entered) is not dict:
-            entered = self._entered = {}
-        return entered
 
     def _bindings(self) -> dict[int, tuple[Any, Any, dict[int, Any]]]:
         bound = self._bound
         if bound is None:
             bound = self._bound = {}
         return bound
+
+    @property
+    def cold_threshold(self) -> int | None:
+        """What `threshold_at` says of every hot point of a chunk object with nothing
+        compiled (`tiers.COMPILED` unset) while this hook has counted nothing, for the
+        VM it is the own hook of (which asks once, not per hot point); None when that
+        depends on the hot point."""
+        if self.eager or self.region_threshold <= 1 or self._entered:
+            return None
+        return LOOP_FIRST_LOOK
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
@@ -122,7 +128,7 @@ class BaselineHook:
                 return 1
             return self.region_threshold
         threshold = self.region_threshold
-        if (self.eager or threshold <= 1 or vm._tiers is not self
+        if (self.eager or threshold <= 1 or vm._hook is not self
                 or self._entered and (id(chunk), h) in self._entered):
             return threshold
         return LOOP_FIRST_LOOK
@@ -155,34 +161,53 @@ class BaselineHook:
             return now
         chunk = vm.chunk
         key = (id(chunk), h)
-        counts = self._counts()
+        counts = self._entered
+        if type(counts) is not dict:
+            counts = self._entered = {}
         known = counts.get(key)
+        threshold = self.region_threshold
         if COMPILED not in chunk.derived:
             # Asked about `h` for the first time, the VM's own hook gave it LOOP_FIRST_LOOK
             # entries (`threshold_at`; a chunk marked compiled stays so).
-            entered = (LOOP_FIRST_LOOK if known is None and vm._tiers is self
-                       else (known or 0) + self.region_threshold)
+            entered = (LOOP_FIRST_LOOK if known is None and vm._hook is self
+                       else (known or 0) + threshold)
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
-            facts = loop_facts(chunk)
-            first = LOOP_FIRST_LOOK if h in facts.back_edges else FIRST_LOOK
-            if _compiler is None and _COMPILER not in sys.modules:
-                # The first look loads the compiler: not before the interpreter has done
-                # about as much work here as loading it costs.
-                first = max(first, LOAD_COST // _ops_per_entry(facts, h, len(chunk.ops)))
-            if entered < first:
-                counts[key] = first - self.region_threshold
-                return first - entered
+            unloaded = _compiler is None and _COMPILER not in sys.modules
+            if entered < FIRST_LOOK or unloaded:
+                facts = loop_facts(chunk)
+                first = LOOP_FIRST_LOOK if h in facts.back_edges else FIRST_LOOK
+                if unloaded:
+                    # The first look loads the compiler: not before the interpreter has
+                    # done about as much work here as loading it costs.
+                    first = max(first, LOAD_COST // _ops_per_entry(facts, h, len(chunk.ops)))
+                if entered < first:
+                    counts[key] = first - threshold
+                    return first - entered
+            if key in self._settled:  # the look at a loop inside it answered for it
+                self._settled = self._settled - {key}
+                counts[key] = entered - threshold
+                self._dropped = self._dropped | {key}
+                return None
         else:
-            entered = (known or 0) + self.region_threshold
-        found: Step | int | None = (_compiler or _load_compiler()).region_step(
+            entered = (known or 0) + threshold
+        found: Step | int | tuple[int, ...] | None = (
+            _compiler or _load_compiler()).region_step(
             vm, self._bindings(), h, entered, key in self._dropped)
         if type(found) is int:
-            counts[key] = entered + found - self.region_threshold
-        elif found is None:
-            counts[key] = entered - self.region_threshold
+            counts[key] = entered + found - threshold
+            return found
+        if type(found) is tuple:
+            # A short loop, and the loops around it with it: none of them is asked
+            # again in this run (each is dropped at its next ask, `_settled`).
+            if len(found) > 1:
+                self._settled = self._settled | {(id(chunk), g) for g in found[1:]}
+            found = None
+        if found is None:
+            counts[key] = entered - threshold
             self._dropped = self._dropped | {key}
-        return found
+            return None
+        return found  # type: ignore[return-value]
 
 
 def _ops_per_entry(facts: LoopFacts, h: int, size: int) -> int:

@@ -267,21 +267,47 @@ def compile_cost(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
                            + _direct_ops(chunk, cp, region))
 
 
-def short_loop(chunk: Chunk, h: int, slots: list[Any]) -> bool:
-    """Whether the loop at header `h` is counted (`tripcount`), simple (no loop inside it,
-    in no other loop) and ends too soon for compiling to pay, whatever its region: each of
-    its ops runs once an iteration and costs at least (1 + LOOP_COST) * COMPILE_COST to
-    compile, so fewer iterations than MARGIN times that never pay (`worth_after` would
-    say so too). Cheap (no region is planned): short runs ask it at a loop's first look.
+def short_loop(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> tuple[int, ...]:
+    """The loop at header `h` and the loops around it (innermost first) when each is
+    counted (`tripcount`), none holds a loop but the next inner one of them, and they end
+    too soon for compiling to pay, whatever their region; else (). Cheap (no region is
+    planned): short runs ask it at a loop's first look (`entered`: the entries of `h` so
+    far).
+
+    Each op of them costs at least (1 + LOOP_COST) * COMPILE_COST to compile and saves at
+    most one interpreted op each time it runs; none runs more often than an op of the
+    innermost loop, which runs `_iterations_left` more times (each run of an inner loop
+    as long as its current one, as `counted_saving` takes it). Fewer than MARGIN times
+    that never pay (`worth_after` would say so too).
     """
     facts = loop_facts(chunk)
-    counted = tripcount.counted(chunk, facts, h)
-    if counted is None or counted.slot >= len(slots):
-        return False
-    left = counted.remaining(slots[counted.slot])
+    nest = _nest(chunk, facts, h)
+    if not nest:
+        return ()
+    left = _iterations_left(chunk, facts, nest, slots, entered)
     if left is None or left > MARGIN * (1 + LOOP_COST) * COMPILE_COST:
-        return False
-    return simple_loop(chunk, facts, h)
+        return ()
+    return nest
+
+
+def _iterations_left(chunk: Chunk, facts: LoopFacts, nest: tuple[int, ...],
+                     slots: list[Any], entered: int) -> int | None:
+    """How many more times the innermost of the nested loops `nest` runs an iteration
+    (each run of it as long as its current one), or None when a counter is unknown."""
+    total = run = 0
+    for k, g in enumerate(nest):
+        counted = tripcount.counted(chunk, facts, g)
+        if counted is None or counted.slot >= len(slots):
+            return None
+        left = counted.remaining(slots[counted.slot])
+        if left is None:
+            return None
+        if k == 0:
+            total, run = left, left + entered
+        else:
+            total += left * run
+            run *= left + 1
+    return total
 
 
 def _root(chunk: Chunk, h: int) -> bool:
@@ -294,16 +320,20 @@ def _root(chunk: Chunk, h: int) -> bool:
     return index is not None and cp.regions[index].root
 
 
-def simple_loop(chunk: Chunk, facts: LoopFacts, h: int) -> bool:
-    """Whether the loop at header `h` holds no other loop and lies in none."""
-    if len(facts.back_edges) == 1:
-        return True  # the chunk's only loop
-    body = tripcount.loop_body(chunk, facts, h)
-    first, last = min(body), max(body)
-    # (Its ops are laid out from `first` to `last`, and so are those of a loop around it:
-    # the verifier's code is structured.)
-    return not any(g != h and (first <= g <= last or g < h and max(srcs) >= last)
-                   for g, srcs in facts.back_edges.items())
+def _nest(chunk: Chunk, facts: LoopFacts, h: int) -> tuple[int, ...]:
+    """The loop at header `h` and those around it, innermost first, when no loop among
+    them holds a loop that is not one of them; else ()."""
+    headers = facts.back_edges
+    if len(headers) == 1:
+        return (h,)  # the chunk's only loop
+    around = [(len(body), g) for g in headers
+              if h in (body := tripcount.loop_body(chunk, facts, g))]
+    around.sort()
+    outermost = tripcount.loop_body(chunk, facts, around[-1][1])
+    nest = tuple(g for _, g in around)
+    if any(g in outermost and g not in nest for g in headers):
+        return ()
+    return nest
 
 
 def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts, h: int,
@@ -389,17 +419,20 @@ def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
 
 def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
                 h: int, entered: int | None = None,
-                again: bool = False) -> Step | int | None:
+                again: bool = False) -> Step | int | tuple[int, ...] | None:
     """Bind the region around hot point `h` to `vm` (once) and return `h`'s step; or,
     with `entered` (the entries of `h` so far) and compiling not yet worth it
-    (`worth_after`), how many more entries to wait (None: stop counting them). `again`:
-    this VM stopped counting `h` before and runs its code again (after `reset`)."""
+    (`worth_after`), how many more entries to wait (None: stop counting them; a tuple of
+    loop headers, `h` first: stop counting them all, the root's short loops around `h`
+    included, `short_loop`). `again`: this VM stopped counting `h` before and runs its
+    code again (after `reset`)."""
     chunk = vm.chunk
     if entered is not None and COMPILED not in chunk.derived:
         # (The hook asks with `entered` only from a hot point's first look on: `looks`.)
-        if h in loop_facts(chunk).back_edges and not again \
-                and short_loop(chunk, h, vm.slots) and _root(chunk, h):
-            return None
+        if h in loop_facts(chunk).back_edges and not again:
+            nest = short_loop(chunk, h, vm.slots, entered)
+            if nest and _root(chunk, h):
+                return nest
     cp = plan(chunk)
     index = _region_index(cp, h)
     if index is None:

@@ -6,6 +6,8 @@ compiler, which looks.
 
 from __future__ import annotations
 
+from fusevm.interp import tiers
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
@@ -22,9 +24,9 @@ LOOP_FIRST_LOOK: Final = 64
 #: about this many ops there: a run shorter than that would lose more to the load than
 #: compiled code could win back (awk's record loop on a 1,000-line file: 2x slower).
 LOAD_COST: Final = 160_000
-#: Set in `Chunk.derived` once a region of that chunk object is compiled: code that has
-#: not been is looked up by content (its digest: serializing and hashing the chunk, about
-#: 10 us) only when a region is about to be compiled, not at every VM's first run. Until
-#: then, a hot point waits for its first look (the hook tells it so without loading the
-#: compiler).
-COMPILED: Final = "baseline.compiled"
+#: Set in `Chunk.derived` once a region of that chunk object is compiled (the tiers' own
+#: mark, `fusevm.interp.tiers.COMPILED`, which a VM reads too): code that has not been is
+#: looked up by content (its digest: serializing and hashing the chunk, about 10 us) only
+#: when a region is about to be compiled, not at every VM's first run. Until then, a hot
+#: point waits for its first look (the hook tells it so without loading the compiler).
+COMPILED: Final = tiers.COMPILED

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     #: ("lin", slot, c): the slot's header value + c; ("k", c)
     Sym = tuple[Any, ...] | None
-    #: An op's effect in a loop: (the chunk's instruction, its template's micro-steps,
-    #: or for an extension op the values it takes and leaves).
+    #: An op's effect in a loop: (the chunk's instruction, its op's effect function
+    #: (`_follow`), or for an extension op the values it takes and leaves).
     _Op = tuple[Instr, Any]
 
 #: A loop that runs at least this many more times is long (counts are capped there).
@@ -232,6 +232,13 @@ def core_ops(instr: Instr, ip: int) -> list[Instr] | None:
 #: or the next with _TOP, _END); and the slot operands it writes. None: an op this
 #: cannot follow; _EXT: an extension op (its instruction decides).
 _templates: dict[Op, Any] = {}
+#: Each op as a look follows it, made with its template: (effect, the slot operands it
+#: writes) for an op followed, where effect(instr, ip, stack, slots) applies its
+#: micro-steps to the values followed (`_effect`) and says whether they end at a branch
+#: (its test, then on top of `stack`, is where a straight run of ops ends); _EXT for an
+#: extension op; _UNFOLLOWED for an op this cannot follow.
+_follow: dict[Op, Any] = {}
+_UNFOLLOWED: Final = ("unfollowed",)
 _LIT: Final = -1
 _TOP: Final = -2
 _END: Final = -3
@@ -242,6 +249,7 @@ def _template(op: Op) -> Any:
     if op in _templates:
         return _templates[op]
     spec = op.spec
+    found: Any
     if spec.has(F.EXTENDED):
         found = _EXT
     elif not spec.has(F.FUSED):
@@ -253,8 +261,70 @@ def _template(op: Op) -> Any:
             (index[a.name], None) if isinstance(a, Bind)
             else ((_END if a.at_end else _TOP), None) if isinstance(a, LabelRef)
             else (_LIT, a.value) for a in step.args)) for step in BY_OP[op].steps])
+    _follow[op] = (_UNFOLLOWED if found is None else found if found is _EXT
+                   else (_effect(found[0]), found[1]))
     _templates[op] = found
     return found
+
+
+def _effect(steps: tuple[tuple[str, Any, int, Any], ...]) -> Any:
+    """The function applying micro-steps `steps` to the values followed (`_follow`),
+    written out once per op: a look at a loop then makes one call per op, not a test of
+    each micro-step's kind (an eighth of the bytecodes of a short loop's look)."""
+    lines = ["def effect(instr, ip, stack, slots):"]
+    names: dict[str, Any] = {"_operand": _operand, "_sized": _sized}
+    for n, (name, detail, index, literal) in enumerate(steps):
+        names[f"D{n}"] = detail
+        names[f"L{n}"] = literal
+        ref = f"instr[{index}]" if index > 0 else f"_operand(instr, ip, {index}, L{n})"
+        if name == "get":
+            lines += [f"    k = {ref}",
+                      "    stack.append(slots[k] if k in slots else ('lin', k, 0))"]
+        elif name == "const":
+            lines += [f"    v = {ref}", "    stack.append(('k', v) if type(v) is int else None)"]
+        elif name == "set":
+            lines += [f"    slots[{ref}] = stack.pop() if stack else None"]
+        elif name == "copy":
+            lines += ["    stack.append(stack[-1] if stack else None)"]
+        elif name == "step":
+            lines += ["    a = stack.pop() if stack else None",
+                      f"    stack.append(('lin', a[1], a[2] + D{n}) if a and a[0] == 'lin' "
+                      "else None)"]
+        elif name == "sum":  # a counter plus or minus a constant is a counter too
+            lines += ["    b = stack.pop() if stack else None",
+                      "    a = stack.pop() if stack else None",
+                      "    if a and b and a[0] == 'lin' and b[0] == 'k':",
+                      f"        stack.append(('lin', a[1], a[2] + D{n} * b[1]))",
+                      f"    elif a and b and a[0] == 'k' and b[0] == 'lin' and D{n} > 0:",
+                      "        stack.append(('lin', b[1], b[2] + a[1]))",
+                      "    else:",
+                      "        stack.append(None)"]
+        elif name == "rel":
+            lines += ["    b = stack.pop() if stack else None",
+                      "    a = stack.pop() if stack else None",
+                      f"    stack.append(('rel', D{n}, a, b))"]
+        elif name == "branch":
+            lines += [f"    stack.append(('test', stack.pop() if stack else None, D{n}))",
+                      "    return True"]
+            break
+        elif type(detail[0]) is int:  # "other": values this does not follow
+            pops, pushes = detail
+            lines += [f"    del stack[max(len(stack) - {pops}, 0):]"]
+            lines += [f"    stack.extend([None] * {pushes})"] if pushes else []
+        else:  # sized by operands: counted for each instruction
+            lines += [f"    _sized(D{n}, instr, ip, stack)"]
+    else:
+        lines.append("    return False")
+    exec("\n".join(lines), names)  # noqa: S102 - our own code, from the op table
+    return names["effect"]
+
+
+def _sized(detail: Any, instr: Instr, ip: int, stack: list[Any]) -> None:
+    """An "other" micro-step whose values taken and left depend on the operands."""
+    spec, refs = detail
+    operands = tuple(_operand(instr, ip, i, lit) for i, lit in refs)
+    del stack[max(len(stack) - spec.effect.pops(spec, operands), 0):]
+    stack.extend([None] * spec.effect.pushes(spec, operands))
 
 
 def _micro(core: list[tuple[Op, tuple[tuple[int, Any], ...]]]) -> Any:
@@ -352,7 +422,7 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
             effects[ip] = (instr, (effect.pops(d.spec, d.operands),
                                    effect.pushes(d.spec, d.operands)))
         else:
-            effects[ip] = (instr, template[0])
+            effects[ip] = (instr, _follow[instr[0]][0])
             if template[1]:
                 _note_writes(instr, ip, template[1], writers)
         out = succs[ip]
@@ -397,7 +467,7 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     succs = facts.succs
     if not entered_at(facts, header, last):
         return _GENERAL
-    get = _templates.get
+    get = _follow.get
     starts = {header}
     writers: dict[int, list[int]] = {}
     #: (op, slot) per write of a slot: its block's start, what the slot holds after it
@@ -408,25 +478,28 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     start = header
     stopped = False  # a branch in the block ended its run (as `_run` ends there)
     followed = True  # every op is one this follows (else, the loop being this range: None)
-    for ip in range(header, last + 1):
+    for ip, out in zip(range(header, last + 1), succs[header:last + 1]):
         instr = ops[ip]
-        template = get(instr[0]) or _template(instr[0])
-        if template is _EXT:
+        follow = get(instr[0])
+        if follow is None:
+            _template(instr[0])
+            follow = _follow[instr[0]]
+        if follow is _EXT:
             return _GENERAL
         if ip in starts and ip != start:
             stack = []
             slots = {}
             start = ip
             stopped = False
-        if template is None:
+        if follow is _UNFOLLOWED:
             followed = False
-        elif followed and not stopped:
-            stopped = _apply(instr, ip, template[0], stack, slots)
-        if followed and template[1]:
-            for k in _note_writes(instr, ip, template[1], writers):
-                wrote[ip, k] = (start, slots.get(k))
-        out = succs[ip]
-        if len(out) != 1 or out[0] != ip + 1:
+        elif followed:
+            if not stopped:
+                stopped = follow[0](instr, ip, stack, slots)
+            if follow[1]:
+                for k in _note_writes(instr, ip, follow[1], writers):
+                    wrote[ip, k] = (start, slots.get(k))
+        if out != (ip + 1,):
             if ip < last and (not out or out[-1] != ip + 1):
                 return _GENERAL  # (an op before the back edge that does not fall through)
             leaves = False
@@ -480,62 +553,14 @@ def _run(effects: dict[int, _Op], ips: list[int]) -> tuple[list[Sym], dict[int, 
     stack: list[Sym] = []
     slots: dict[int, Sym] = {}
     for ip in ips:
-        instr, steps = effects[ip]
-        if type(steps[0]) is int:  # an extension op: (pops, pushes)
-            del stack[max(len(stack) - steps[0], 0):]
-            stack.extend([None] * steps[1])
+        instr, effect = effects[ip]
+        if type(effect) is tuple:  # an extension op: (pops, pushes)
+            del stack[max(len(stack) - effect[0], 0):]
+            stack.extend([None] * effect[1])
             continue
-        if _apply(instr, ip, steps, stack, slots):
+        if effect(instr, ip, stack, slots):
             break
     return stack, slots
-
-
-def _apply(instr: Instr, ip: int, steps: Any, stack: list[Sym], slots: dict[int, Sym]) -> bool:
-    """Op `ip`'s micro-steps on the values followed; True when it ends at a branch (its
-    test, then on top of `stack`, is where a straight run of ops ends)."""
-    for name, detail, index, literal in steps:
-        # (`_operand`, inline where it is most often a plain operand.)
-        if name == "get":
-            k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-            stack.append(slots.get(k, ("lin", k, 0)))
-        elif name == "const":
-            v = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-            stack.append(("k", v) if type(v) is int else None)
-        elif name == "set":
-            k = instr[index] if index > 0 else _operand(instr, ip, index, literal)
-            slots[k] = stack.pop() if stack else None
-        elif name == "copy":
-            stack.append(stack[-1] if stack else None)
-        elif name == "step":
-            a = stack.pop() if stack else None
-            stack.append(("lin", a[1], a[2] + detail) if a and a[0] == "lin" else None)
-        elif name == "sum":  # a counter plus or minus a constant is a counter too
-            b = stack.pop() if stack else None
-            a = stack.pop() if stack else None
-            if a and b and a[0] == "lin" and b[0] == "k":
-                stack.append(("lin", a[1], a[2] + detail * b[1]))
-            elif a and b and a[0] == "k" and b[0] == "lin" and detail > 0:
-                stack.append(("lin", b[1], b[2] + a[1]))
-            else:
-                stack.append(None)
-        elif name == "rel":
-            b = stack.pop() if stack else None
-            a = stack.pop() if stack else None
-            stack.append(("rel", detail, a, b))
-        elif name == "branch":
-            stack.append(("test", stack.pop() if stack else None, detail))
-            return True
-        else:
-            if type(detail[0]) is int:
-                pops, pushes = detail
-            else:
-                spec, refs = detail
-                operands = tuple(_operand(instr, ip, i, lit) for i, lit in refs)
-                pops = spec.effect.pops(spec, operands)
-                pushes = spec.effect.pushes(spec, operands)
-            del stack[max(len(stack) - pops, 0):]
-            stack.extend([None] * pushes)
-    return False
 
 
 def _relation(top: Sym) -> tuple[int, int, int, Callable[[Any, Any], Any], bool, bool] | None:

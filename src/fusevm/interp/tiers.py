@@ -24,6 +24,12 @@ PROVIDERS: Final[dict[str, str]] = {"baseline": "fusevm.baseline:attach",
                                     "native": "fusevm.jit.hook:attach"}
 
 
+#: Set in `Chunk.derived` by a tier once it has compiled code of that chunk object: until
+#: then a VM's default tiers are attached only when a hot point needs counting
+#: (`VM.prepare`), and a run that has none but the root's entry attaches nothing.
+COMPILED: Final = "tiers.compiled"
+
+
 #: When true, a tier that fails while compiling raises (the test suite sets it); otherwise
 #: the failure is logged once per kind and the interpreter keeps running that code.
 STRICT = False

@@ -108,9 +108,17 @@ class VM:
         self._jump: int | None = None
         self._fault_ip: int | None = None
         self._block_nesting = 0
-        #: The tier hook (see `fusevm.tiers.TierHook`) that counts hot points and installs
-        #: compiled regions; None runs every instruction in this interpreter.
-        self._tiers: Any = None
+        #: The tier hook (see `set_tier_hook`) that counts hot points and installs
+        #: compiled regions; None runs every instruction in this interpreter. Read it as
+        #: `_tiers`, which attaches the default tiers first when they are still pending.
+        self._hook: Any = None
+        #: What attaches the tiers this VM was asked for (`tiers.attach_default` for a
+        #: `VM(baseline=None)`, `tiers.attach_baseline` for `baseline=True`) while they
+        #: are still to be attached: not before something needs them, so a run with no
+        #: hot point but the root's entry (not counted on a first run) attaches nothing.
+        self._attach: Callable[[VM], None] | None = (
+            tiers.attach_default if baseline is None
+            else tiers.attach_baseline if baseline else None)
         #: Whether run() calls the hook's `start_run` and `try_run` (see `set_tier_hook`).
         self._run_hooks = False
         #: Instructions the current run may still dispatch (None: no budget).
@@ -122,10 +130,6 @@ class VM:
         for ext in extensions:
             self.register(ext)
         self._load(chunk)
-        if baseline is None:
-            tiers.attach_default(self)
-        elif baseline:
-            tiers.attach_baseline(self)
 
     # -- state ---------------------------------------------------------------------
 
@@ -375,11 +379,24 @@ class VM:
         `region_step(vm, ip, step)` may return a step that runs a compiled region entered
         at hot point `ip`; `region_threshold` entries of a hot point come first. The
         interpreter knows nothing else of the tiers. A hook whose `per_run` is false says
-        that `start_run` and `try_run` do nothing, and run() does not call them.
+        that `start_run` and `try_run` do nothing, and run() does not call them; one
+        with a `cold_threshold` (not None) gives that `threshold_at` for every hot point
+        of a chunk object no tier has compiled code of (`tiers.COMPILED`).
         """
-        self._tiers = hook
+        self._attach = None
+        self._hook = hook
         self._run_hooks = hook is not None and bool(getattr(hook, "per_run", True))
         self._code = None
+
+    @property
+    def _tiers(self) -> Any:
+        """The tier hook (`set_tier_hook`), the default tiers attached first if they are
+        still pending."""
+        attach = self._attach
+        if attach is not None:
+            self._attach = None
+            attach(self)
+        return self._hook
 
     # -- running ---------------------------------------------------------------------
 
@@ -402,20 +419,35 @@ class VM:
             #: Each op's own interpreter step, whatever a tier installs in `code`.
             self._plain = code.copy()
             facts = loop_facts(self.chunk)
-            self._hot = facts.hot_points
-            if self._tiers is not None:
+            hot = self._hot = facts.hot_points
+            # The root's entry alone (no loop back to it, no call of it) is counted only
+            # from a second run (`_arm_root`): most VMs run once.
+            root = 0 not in facts.back_edges and 0 not in facts.entries
+            attach = self._attach
+            if attach is not None and (len(hot) > 1 or not root
+                                       or tiers.COMPILED in self.chunk.derived):
+                self._attach = None  # needed now: a hot point to count
+                attach(self)
+            hook = self._hook
+            if hook is not None:
+                # One answer for every hot point while nothing of the chunk is compiled,
+                # when the hook has one (`cold_threshold`); else it is asked for each.
+                wanted = (getattr(hook, "cold_threshold", None)
+                          if tiers.COMPILED not in self.chunk.derived else None)
                 counting = self._counting
-                for h in self._hot:
-                    wanted = None
-                    if h == 0 and 0 not in facts.back_edges and 0 not in facts.entries:
-                        # The root's entry alone, which a tier wants to see entered more
-                        # than once: its first entry is this run's start, counted once
-                        # the run is over (`_arm_root`). Most VMs run once.
-                        wanted = self._tiers.threshold_at(self, 0)
-                        if type(wanted) is int and wanted > 1:
+                for h in hot:
+                    if h == 0 and root:
+                        # (A tier that wants it entered more than once: its first entry
+                        # is this run's start.)
+                        first = hook.threshold_at(self, 0) if wanted is None else wanted
+                        if type(first) is int and first > 1:
                             self._root_waiting = 1
                             continue
-                    code[h] = counting(code, h, code[h], wanted=wanted)
+                        code[h] = counting(code, h, code[h], wanted=first)
+                    else:
+                        code[h] = counting(code, h, code[h], wanted=wanted)
+            elif self._attach is not None and hot:
+                self._root_waiting = 1  # (the tiers are attached at a second run)
             self._installed = {h: code[h] for h in self._hot}
             self._code = code
             if self._interrupt_pending:
@@ -437,7 +469,14 @@ class VM:
         uncounted), unless a tier installed a step there already."""
         self._root_waiting = 0
         code = self._code
-        if code is not None and self._tiers is not None \
+        attach = self._attach
+        if attach is not None:
+            # Attached only now (`prepare`): the code prepared without them counts no hot
+            # point, and has none but the root's entry, counted from here on.
+            self._attach = None
+            attach(self)
+            self._code = code
+        if code is not None and self._hook is not None \
                 and self._installed.get(0) is self._plain[0]:
             self.install_step(0, self._counting(code, 0, self._plain[0], made=1))
 
@@ -446,7 +485,7 @@ class VM:
         """The step of hot point `h` until the tiers have been asked about it once
         (`made`: its entries so far, which ran `original` uncounted; `wanted`: what the
         hook's `threshold_at` said, when it was asked already)."""
-        hook = self._tiers
+        hook = self._hook
         # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
         left = hook.threshold_at(self, h) if wanted is None else wanted
         if type(left) is not int or left < 1:
@@ -550,7 +589,7 @@ class VM:
             timer.daemon = True
             timer.start()
         self._budget = max_steps
-        tiers = self._tiers if self._run_hooks else None
+        tiers = self._hook if self._run_hooks else None
         try:
             if tiers is not None:
                 tiers.start_run(self)
@@ -597,7 +636,7 @@ class VM:
         """
         self._interrupt_pending = True
         self._patch_hot_points()
-        tiers = self._tiers
+        tiers = self._hook  # (default tiers still pending have nothing to stop)
         if tiers is not None:
             tiers.interrupt(self)
         for child in tuple(self._children):
