@@ -189,17 +189,15 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     vm = VM(chunk, extensions=[AWK], max_depth=MAX_CALL_DEPTH)
     if _native_may_help(chunk):
         vm.enable_tracing_jit()  # hot numeric loops run natively (a no-op without llvmlite)
-    else:
-        # the record loop, the one hot point, runs compiled after LOOP_FIRST_LOOK records
-        # when the input is known to be long; otherwise when the tier finds it pays
-        # (the trace tier compiles it at its region threshold for the other programs)
-        reader = stdin if stdin is not None else sys.stdin.buffer
-        first = LOOP_FIRST_LOOK if _long_input(operands, reader) else None
-        tiers.attach(vm, "baseline", by_default=True, first_look=first)
-    # The native lowerings of awk's numeric ops load with the tiers, when a loop gets hot
-    # (a chunk from the compile cache has not imported them with the compiler).
-    from fusevm.jit.hook import load_with_tiers
-    load_with_tiers("fusevm.lang.awk.jit")
+        # The native lowerings of awk's numeric ops load with the tiers, when a loop gets
+        # hot (a chunk from the compile cache has not imported them with the compiler).
+        from fusevm.jit.hook import load_with_tiers
+        load_with_tiers("fusevm.lang.awk.jit")
+    elif _long_input(operands, stdin if stdin is not None else sys.stdin.buffer):
+        # the record loop, the one hot point, runs compiled after LOOP_FIRST_LOOK records;
+        # on a shorter input (or a pipe) the VM's own baseline tier compiles it when that
+        # pays (the trace tier compiles it at its region threshold for the other programs)
+        tiers.attach(vm, "baseline", by_default=True, first_look=LOOP_FIRST_LOOK)
 
     def system(command: str) -> int:
         status: int = vm.shell.exec(["/bin/sh", "-c", command])
