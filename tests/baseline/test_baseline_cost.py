@@ -122,26 +122,28 @@ def test_a_long_counted_loop_compiles_at_its_first_look() -> None:
     assert vm._code is not None and vm._code[header] is vm._plain[header]  # not counted
 
 
+NEST = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+outer:
+    LoadInt 0
+    SetSlot 2
+inner:
+    GetSlot 0
+    GetSlot 2
+    Add
+    SetSlot 0
+    SlotIncLtIntJumpBack 2 {inner} inner
+    SlotIncLtIntJumpBack 1 {outer} outer
+    GetSlot 0
+"""
+
+
 def test_an_inner_loop_counts_the_runs_of_the_loops_around_it() -> None:
-    nest = """
-        LoadInt 0
-        SetSlot 0
-        LoadInt 0
-        SetSlot 1
-    outer:
-        LoadInt 0
-        SetSlot 2
-    inner:
-        GetSlot 0
-        GetSlot 2
-        Add
-        SetSlot 0
-        SlotIncLtIntJumpBack 2 {n} inner
-        SlotIncLtIntJumpBack 1 {n} outer
-        GetSlot 0
-    """
-    small = assemble(nest.format(n=40), source="nest40.fasm")
-    big = assemble(nest.format(n=400), source="nest400.fasm")
+    small = assemble(NEST.format(inner=40, outer=40), source="nest40.fasm")
+    big = assemble(NEST.format(inner=400, outer=400), source="nest400.fasm")
     before = compiler.stats()["compiles"]
     assert VM(small).run() == 40 * sum(range(40))
     assert compiler.stats()["compiles"] == before
@@ -343,25 +345,6 @@ def test_a_short_nest_is_decided_at_its_inner_loops_look(
     long = assemble(NEST.format(inner=400, outer=400), source="long-nest.fasm")
     assert VM(long).run() == 400 * sum(range(400))
     assert compiler.stats()["compiles"] == before + 1
-
-
-NEST = """
-    LoadInt 0
-    SetSlot 0
-    LoadInt 0
-    SetSlot 1
-outer:
-    LoadInt 0
-    SetSlot 2
-inner:
-    GetSlot 0
-    GetSlot 2
-    Add
-    SetSlot 0
-    SlotIncLtIntJumpBack 2 {inner} inner
-    SlotIncLtIntJumpBack 1 {outer} outer
-    GetSlot 0
-"""
 
 
 def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:

@@ -290,16 +290,23 @@ def short_loop(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> tupl
     return nest
 
 
+def _left(chunk: Chunk, facts: LoopFacts, g: int, slots: list[Any]) -> int | None:
+    """The iterations left of the loop at header `g` by its counter in `slots`, or None
+    when it is not counted (`tripcount`) or its counter's value tells nothing."""
+    counted = tripcount.counted(chunk, facts, g)
+    if counted is None or counted.slot >= len(slots):
+        return None
+    left: int | None = counted.remaining(slots[counted.slot])
+    return left
+
+
 def _iterations_left(chunk: Chunk, facts: LoopFacts, nest: tuple[int, ...],
                      slots: list[Any], entered: int) -> int | None:
     """How many more times the innermost of the nested loops `nest` runs an iteration
     (each run of it as long as its current one), or None when a counter is unknown."""
     total = run = 0
     for k, g in enumerate(nest):
-        counted = tripcount.counted(chunk, facts, g)
-        if counted is None or counted.slot >= len(slots):
-            return None
-        left = counted.remaining(slots[counted.slot])
+        left = _left(chunk, facts, g, slots)
         if left is None:
             return None
         if k == 0:
@@ -350,10 +357,7 @@ def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts
         return None  # (a loop inside: how often its runs repeat is not known here)
     saving = inner = 0
     for k, g in enumerate(loops):
-        counted = tripcount.counted(chunk, facts, g)
-        if counted is None or counted.slot >= len(slots):
-            return None
-        left = counted.remaining(slots[counted.slot])
+        left = _left(chunk, facts, g, slots)
         if left is None:
             return None
         bodies, steps = least_work(chunk, cp, region, facts, g)
