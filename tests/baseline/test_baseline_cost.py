@@ -122,6 +122,7 @@ def test_a_long_counted_loop_compiles_at_its_first_look() -> None:
     assert vm._code is not None and vm._code[header] is vm._plain[header]  # not counted
 
 
+#: Two counted loops, one inside the other: slot 0 sums the inner counter.
 NEST = """
     LoadInt 0
     SetSlot 0
