@@ -421,13 +421,16 @@ def fields_of_record(indent: int) -> str:
 
 
 def float_of_field(otherwise: str, indent: int) -> str:
-    """Statements setting `x` to the number field text `f` holds, indented by `indent`,
-    when float() reads it as awk would (finite; a clean block's text, or ASCII without
-    `_`: `runtime.make_strnum`'s first step), else running `otherwise`."""
+    """Statements setting `x` to the number a field `f` holds, indented by `indent`, when
+    float() reads it as awk would, else running `otherwise`: a finite result (`x - x` is
+    0.0, false; NaN for inf and nan) from a clean block's field, or from text that is
+    ASCII without `_` (`runtime.make_strnum`'s first step). A field that is not text (a
+    StrNum float() reads by its `__float__`, a number) counts only in a clean block,
+    where a StrNum is one made from the block's own text."""
     lines = ("try:",
              "    x = float(f)",
-             "    if not (x - x == 0.0",
-             "            and (st.clean or f.isascii() and \"_\" not in f)):",
+             "    if x - x or not (st.clean or type(f) is str and f.isascii()",
+             "                     and \"_\" not in f):",
              f"        {otherwise}",
              "except ValueError:",
              f"    {otherwise}")
@@ -486,8 +489,8 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
 # input text as a number: str_to_num's first step (one float() call) written in, so the
 # common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
-         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
-                "ValueError": ValueError, "IndexError": IndexError}, results={"n": float},
+         names={"num": num, "ValueError": ValueError, "IndexError": IndexError},
+         results={"n": float},
          source=f"""
     st = host["awk"]
     if index:
@@ -497,11 +500,8 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
         except IndexError:
             n = 0.0  # beyond NF: ""
         else:
-            if type(f) is str:
-{float_of_field("x = str_to_num(f)", 16)}
-                n = x
-            else:
-                n = f.num if type(f) is StrNum else num(f)
+{float_of_field("x = num(f)", 12)}
+            n = x
     else:
         n = num(st.get_record())
     """)
