@@ -536,7 +536,6 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
 AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
          formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
          names={"key_of": key_of}, results={"key": str}, source=f"""
-    st = host["awk"]
     if index:
 {fields_of_record(8)}
         if index <= len(fields):
@@ -552,7 +551,6 @@ AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
 AWK.body("AwkFieldKey", effect="i -- key",
          formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
          names={"key_of": key_of, "field_index": _field_index}, results={"key": str}, source=f"""
-    st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
 {fields_of_record(8)}
@@ -704,7 +702,6 @@ AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
          names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "num": num,
                 "ValueError": ValueError, "no_relation": no_relation},
          results={"r": bool}, source=f"""
-    st = host["awk"]
     x = None
     if index:
 {fields_of_record(8)}
@@ -743,7 +740,6 @@ def _split_limit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
 AWK.body("AwkCountNum", operands="k:U8", effect="-- v",
          formula="v = NR, FNR or NF (special variable k) of a program that never assigns it",
          results={"v": float}, source=f"""
-    st = host["awk"]
     if k == {NF}:
 {fields_of_record(8)}
         v = float(len(fields))
