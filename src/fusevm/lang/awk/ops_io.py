@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from itertools import islice
-from operator import length_hint
 
 from fusevm.interp.extapi import Step
 from fusevm.lang.awk.format import item_formatter
@@ -600,10 +599,10 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
                 if lines is not running:
                     running = lines
                     block = main.block
-                    k = len(block) - length_hint(lines)  # the next line's index
+                    k = len(block) - lines.__length_hint__()  # the next line's index
                     pending = iter(scan(block, k))
                 else:
-                    k = len(block) - length_hint(lines)
+                    k = len(block) - lines.__length_hint__()
                 for j in pending:
                     if j >= k:
                         lines.__setstate__(j + 1)  # (a list's iterator: its position)
