@@ -84,6 +84,29 @@ def test_nextfile_drops_the_rest_of_the_block(tmp_path: Path) -> None:
         (0, "k0\nx\n", "")
 
 
+def test_each_files_first_block_splits_inline(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file's first line comes with its block's flags, like every later line: a plain
+    block's records are split by str.split where the field op is, never by the general
+    AwkState.split (which a file of one block would otherwise take for every record)."""
+    files = []
+    for name, text in (("a", "x 1 2\ny 3 4\n"), ("b", TEXT), ("c", "z 5 6")):
+        path = tmp_path / name
+        path.write_text(text)
+        files.append(str(path))
+    general = []
+    split = AwkState.split
+
+    def counted(st: AwkState) -> list[object]:
+        general.append(st.record)
+        return split(st)
+    monkeypatch.setattr(AwkState, "split", counted)
+    s = 2 + 4 + 6 + sum(i % 7 for i in range(len(LINES)))
+    assert run(["{ s += $3 } END { print s, NR }", *files]) == \
+        (0, f"{s} {len(LINES) + 3}\n", "")
+    assert general == []
+
+
 def test_unclean_block_splits_by_awk_blanks() -> None:
     # \v is a blank to str.split() but not to awk's default FS
     text = "a\vb c\n" + TEXT

@@ -119,6 +119,57 @@ def test_globals_and_host_data_are_the_vms() -> None:
         assert err is None and value == 84 and vm.host_data["seen"] == 2
 
 
+class _Box:
+    def __init__(self) -> None:
+        self.total = 0
+
+
+HOSTED = ExtensionSet("interp-test-bodies-hosted", first_id=0xF760, count=0x10,
+                      hosted={"box": "box"})
+HOSTED.body("HAdd", effect="a -- r", formula="box.total += a; r = box.total", source="""
+    box.total += a
+    r = box.total
+    """)
+
+
+@pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])
+def test_a_hosted_name_is_the_vms_host_object(baseline: bool) -> None:
+    """A set's `hosted` name is `vm.host_data[key]` in both tiers, looked up when the VM
+    binds the op: each VM's own object."""
+    text = """
+        LoadInt 0
+        SetSlot 0
+    top:
+        GetSlot 0
+        HAdd
+        Pop
+        GetSlot 0
+        LoadInt 1
+        Add
+        Dup
+        SetSlot 0
+        LoadInt 10
+        NumLt
+        JumpIfTrue top
+        LoadInt 0
+        HAdd
+    """
+    boxes = []
+    for _ in range(2):
+        chunk = assemble(text, source="xhosted.fasm")
+        vm = VM(chunk, stdout=io.StringIO(), extensions=[HOSTED], baseline=baseline)
+        if baseline:
+            vm._tiers.region_threshold = 1
+        box = vm.host_data["box"] = _Box()
+        assert vm.run() == 45 and box.total == 45
+        boxes.append(box)
+    assert boxes[0] is not boxes[1]
+    if baseline:
+        cp = plan(chunk)
+        source = "\n".join(generate(chunk, cp, r).source for r in cp.regions)
+        assert "e3_box = vm.host_data['box']" in source and "e3_box.total +=" in source
+
+
 @pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])
 def test_an_error_leaves_the_stack_as_the_derived_step_does(baseline: bool) -> None:
     text = """

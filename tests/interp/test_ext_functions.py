@@ -253,11 +253,13 @@ def test_awk_ops_run_one_function_in_both_tiers() -> None:
     interpreter step for it."""
     from fusevm.baseline.extbodies import callee
     from fusevm.lang.awk.api import AWK, compile_program
+    from fusevm.lang.awk.state import AwkState
 
     chunk = compile_program('BEGIN { x = 1 } { a[$1] += $2; n = n " " length($3) } '
                             '$2 > 1 { print $1, NF; printf "%s\\n", substr($0, 2) } '
                             'END { for (k in a) s = s k; print s, n }', fuse=False)
     vm = VM(chunk, extensions=[AWK], baseline=False)
+    vm.host_data["awk"] = AwkState()  # (the bodies' `st`, bound when the VM binds them)
     vm.prepare()
     cp = plan(chunk)
     text = "\n".join(generate(chunk, cp, r).source for r in cp.regions)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
 from fusevm.interp.extapi import gather
-from fusevm.ops.extbody import PER_VM, ExtBody
+from fusevm.ops.extbody import ExtBody
 from fusevm.ops.extension import run_sizes
 
 from .fold import Localize
@@ -77,7 +77,7 @@ def binding(ip: int, d: Decoded) -> str:
     statements use, for one VM."""
     if (b := written(d)) is not None:
         return "\n".join([f"check_body(plain[{ip}], e{ip}_body)"]
-                         + [f"e{ip}_{name} = {PER_VM[name]}" for name in sorted(b.uses)])
+                         + [f"e{ip}_{name} = {b.per_vm(name)}" for name in sorted(b.uses)])
     return f"x{ip} = callee(plain[{ip}], {run_sizes(d.spec, d.operands)!r}, " \
         f"{arity(d)[1]}, stack, {ip})"
 

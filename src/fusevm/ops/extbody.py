@@ -12,6 +12,10 @@ that one text. The statements may name:
 * the set's `names`: module-level functions and constants the body calls (the same for
   every VM);
 * `host` (the VM's `host_data`) and `globals_` (its globals list), bound per VM;
+* the set's `hosted` names: objects of the VM's `host_data` (`hosted[name]` is the key),
+  looked up once per VM when it binds the op, so a body reading the host's state object
+  costs no dict lookup per run (the host puts it there before the VM first runs, and
+  keeps it for the VM's life);
 * any other name the body assigns: a temporary of that op (the baseline renames it apart).
 
 The interpreter runs `fn(*inputs)` made by compiling `def fn(inputs): <body>; return
@@ -90,17 +94,20 @@ class ExtBody:
     compiles them without a tree): a frontend's start-up pays nothing for them (tests
     check every body of every set)."""
 
-    __slots__ = ("_spec_of", "_items", "text", "names", "results", "_facts", "_tree",
-                 "_make")
+    __slots__ = ("_spec_of", "_items", "text", "names", "hosted", "results", "_facts",
+                 "_tree", "_make")
 
     def __init__(self, spec_of: Callable[[], OpSpec], source: str, names: Mapping[str, Any],
-                 results: Mapping[str, type] | None = None) -> None:
+                 results: Mapping[str, type] | None = None,
+                 hosted: Mapping[str, str] | None = None) -> None:
         #: The op's row, asked for when the body's stack items are first needed (a
         #: deferred set builds it then, `fusevm.ops.extension`).
         self._spec_of = spec_of
         self._items: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
         self.text = source
         self.names = dict(names)
+        #: Names bound per VM to `vm.host_data[key]` (the set's `hosted`)
+        self.hosted = dict(hosted or {})
         #: The exact type of each output named here, whatever the inputs (a promise the
         #: set's tests check against the interpreter's function): the baseline's code
         #: after the op relies on it (`fusevm.baseline.extbodies.result_types`).
@@ -147,8 +154,13 @@ class ExtBody:
 
     @property
     def uses(self) -> frozenset[str]:
-        """The per-VM names the statements read."""
+        """The per-VM names the statements read (`PER_VM`'s and `hosted`'s)."""
         return self.check()[1]
+
+    def per_vm(self, name: str) -> str:
+        """The expression over `vm` that a per-VM name is bound to."""
+        key = self.hosted.get(name)
+        return PER_VM[name] if key is None else f"vm.host_data[{key!r}]"
 
     @property
     def temps(self) -> frozenset[str]:
@@ -163,15 +175,16 @@ class ExtBody:
         spec = self.spec
         self.items()
         source, tree, assigned, read = parse_statements(spec, self.text)
-        clash = (set(self.names) | set(PER_VM)) & (assigned | set(self.inputs)
-                                                   | set(self.outputs) | set(self.operands))
+        per_vm = set(PER_VM) | set(self.hosted)
+        clash = (set(self.names) | per_vm) & (assigned | set(self.inputs)
+                                              | set(self.outputs) | set(self.operands))
         if clash:
             raise ValueError(f"{spec.name}: the body rebinds {sorted(clash)}")
         temps = frozenset(assigned - set(self.outputs) - set(self.inputs))
         check_known(spec, read, set(self.inputs) | set(self.outputs) | set(self.operands)
-                    | set(self.names) | set(PER_VM) | temps | BODY_BUILTINS | {"isinstance"})
+                    | set(self.names) | per_vm | temps | BODY_BUILTINS | {"isinstance"})
         self._tree = tree
-        self._facts = (source, frozenset(read & set(PER_VM)), temps)
+        self._facts = (source, frozenset(read & per_vm), temps)
         return self._facts
 
     @property
@@ -195,7 +208,8 @@ class ExtBody:
             named.update(code.co_names)
             codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
         lines = ["def make(vm, operands):"]
-        lines += [f"    {name} = {PER_VM[name]}" for name in sorted(named & set(PER_VM))]
+        lines += [f"    {name} = {self.per_vm(name)}"
+                  for name in sorted(named & (set(PER_VM) | set(self.hosted)))]
         if self.operands:
             lines.append(f"    {', '.join(self.operands)}, = operands")
         lines.append(f"    def fn({', '.join(self.inputs)}):")
@@ -222,7 +236,7 @@ class ExtBody:
                 # Everything the generated text is made of (the rules that make it are
                 # fusevm's source, which the entry's list of sources covers).
                 key = repr((self.text, self.inputs, self.outputs, self.operands,
-                            sorted(self.names)))
+                            sorted(self.names), sorted(self.hosted.items())))
                 code = cache(f"extbody:{self.spec.section}:{self.spec.name}", key, build)
             namespace = dict(self.names)
             exec(code, namespace)  # noqa: S102

@@ -121,7 +121,8 @@ class ExtensionSet:
     """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
 
     def __init__(self, name: str, *, first_id: int, count: int,
-                 lowerings_from: str | None = None, deferred: bool = False) -> None:
+                 lowerings_from: str | None = None, deferred: bool = False,
+                 hosted: Mapping[str, str] | None = None) -> None:
         if not (MIN_EXT_ID <= first_id and first_id + count - 1 <= MAX_EXT_ID and count > 0):
             raise ValueError(
                 f"extension set {name!r}: ids must lie in {MIN_EXT_ID:#x}..{MAX_EXT_ID:#x}")
@@ -144,6 +145,9 @@ class ExtensionSet:
         #: row of its set (`check`) declares it so, and a short program then builds only
         #: the rows of the ops it uses.
         self.deferred = deferred
+        #: Names every body of the set may read for an object of the VM's host data
+        #: (`hosted[name]` its key), bound once per VM (`fusevm.ops.extbody`)
+        self.hosted = dict(hosted or {})
         self._next = first_id
         _register(self)
 
@@ -280,7 +284,7 @@ class ExtensionSet:
         which the baseline's code after the op then relies on instead of testing."""
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
-        written = ExtBody(lambda: ext.spec, source, names or {}, results or {})
+        written = ExtBody(lambda: ext.spec, source, names or {}, results or {}, self.hosted)
         if not self.deferred:
             written.items()  # (its stack items and `results` checked now)
         self.bind_function(name)(written.binder)

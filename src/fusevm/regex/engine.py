@@ -29,7 +29,6 @@ to the first that does not: a call per line that fails, not per line tested.
 from __future__ import annotations
 
 from itertools import islice
-from operator import length_hint
 
 from fusevm.ahead import function
 from fusevm.memo import Memo
@@ -54,10 +53,9 @@ if TYPE_CHECKING:
     #: the last match, the last of those or None)
     LineScan = Callable[[Iterator[str]], Generator[tuple[str, int], None,
                                                    tuple[int, str | None]]]
-    #: `Regex.block_scanner()`'s function: (a list of lines, an iterator over it) to what
-    #: `LineScan` gives for the lines the iterator has yet to give
-    BlockScan = Callable[[list[str], Iterator[str]],
-                         Generator[tuple[str, int], None, tuple[int, str | None]]]
+    #: `Regex.block_scanner()`'s function: (a list of lines, an index k) to the
+    #: indices from k on of the lines the pattern matches somewhere in, ascending
+    BlockScan = Callable[[list[str], int], list[int]]
 
 __all__ = ["Regex", "Scanner", "Span", "compile_ere", "compile_pattern"]
 
@@ -280,12 +278,12 @@ class Regex:
         return self._made()[0]
 
     def block_scanner(self) -> BlockScan:
-        """`scan(block, lines)`: what `line_scanner()(lines)` gives, for an iterator
-        `lines` over the list `block` that other readers may advance too (awk's main
-        input: a getline in the action takes the next line). For a pattern RE2 decides,
-        the lines that pass the literal tests are joined and searched for runs of lines
-        that each hold a match (`_runs`): one RE2 call per line that holds none, not
-        one per line tested."""
+        """`scan(block, k)`: the indices from k on of the lines of the list `block` that
+        the pattern matches somewhere in, ascending (awk's record loop over a block of
+        input: a list the loop walks costs a match less than a generator's resumption).
+        For a pattern RE2 decides, the lines that pass the literal tests are joined and
+        searched for runs of lines that each hold a match (`_runs`): one RE2 call per
+        line that holds none, not one per line tested."""
         self._made()
         assert self._block is not None
         return self._block
@@ -325,7 +323,7 @@ class Regex:
         from one source: the condition's str tests written out, the call into RE2 only
         where needed."""
         env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine,
-                               "length_hint": length_hint, "islice": islice,
+                               "islice": islice,
                                "enumerate": enumerate}
         if self.literal is not None:
             cond: str | None = "L0 in t"
@@ -361,34 +359,26 @@ class Regex:
             lines += [indent + line for line in
                       [*call, "if hit:", "    yield t, n", "    n = 0", "    continue"]]
         lines += ["        n += 1", "    return n, t if n else None"]
+        # the block scan: the indices from k on of the lines that pass the tests, one
+        # comprehension (over the whole block when k is 0, the usual start)
         runs = None if exact else self._runs()
         if runs is not None:
             env["runs"] = runs
-            # the block's lines from the iterator's on that pass the str tests; those of
-            # them that hold a match; each moved to and yielded, unless a reader took it
-            found = "list(range(k, total))" if cond is None else \
-                f"[j for j, t in enumerate(islice(block, k, None), k) if {cond}]"
-            lines += ["def scan_block(block, lines):", "    total = len(block)",
-                      "    k = total - length_hint(lines)", "    if k >= total:",
-                      "        return 0, None", f"    for j in runs(block, {found}):",
-                      "        if j < k:", "            continue",
-                      "        next(islice(lines, j - k, None))",
-                      "        yield block[j], j - k", "        k = total - length_hint(lines)",
-                      "        if k >= total:", "            return 0, None",
-                      "    rest = total - k", "    next(islice(lines, rest - 1, None))",
-                      "    return rest, block[-1]"]
+            # the lines that pass the str tests, then those of them that hold a match
+            kept = "list(range(k, len(block)))" if cond is None else \
+                f"[j for j, t in numbered if {cond}]"
+            found = f"runs(block, {kept})"
+        else:
+            found = f"[j for j, t in numbered if {test}]"
+        lines += ["def scan_block(block, k):",
+                  "    numbered = enumerate(islice(block, k, None), k) if k else enumerate(block)",
+                  f"    return {found}"]
         source = "\n".join(lines) + "\n"
         if not exact:
             env["engine"] = function(source, env, "engine")
         tester = env["engine"] if not exact and cond is None else function(source, env, "test")
         scan: LineScan = function(source, env, "scan")
-        if runs is not None:
-            return scan, tester, function(source, env, "scan_block")
-
-        def whole(block: list[str], texts: Iterator[str]
-                  ) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
-            return scan(texts)
-        return scan, tester, whole
+        return scan, tester, function(source, env, "scan_block")
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""

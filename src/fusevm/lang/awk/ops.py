@@ -42,8 +42,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
+# Every body reads the run's AwkState as `st`, bound once per VM (main puts it in the host
+# data before the VM runs)
 AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,
-                          lowerings_from="fusevm.lang.awk.jit", deferred=True)
+                          lowerings_from="fusevm.lang.awk.jit", deferred=True,
+                          hosted={"st": "awk"})
 R: Final = F.MAY_RAISE
 IO: Final = F.IO | F.MAY_RAISE
 
@@ -177,7 +180,6 @@ AWK.body("AwkNextRecord", operands="mode:U8", effect="-- b",
          formula="b = read the next main-input record (mode bit 0: count NR and FNR; "
                  "bit 1: the program may change $0 or its fields)",
          flags=IO, names={"next": next, "set": set}, results={"b": bool}, source="""
-    st = host["awk"]
     rec = next(st.lines, None)
     if rec is None:
         b = host["awk.io"].next_record()
@@ -316,7 +318,6 @@ AWK.body("AwkCmp", operands="op:U8", effect="a b -- r",
         x = a if ta is float else a.num if ta is StrNum else num(a)
         y = b if tb is float else b.num if tb is StrNum else num(b)
     else:
-        st = host["awk"]
         x = a if ta is str else st.str_of(a)
         y = b if tb is str else st.str_of(b)
     {relation_chain("x", "y", 4)}
@@ -421,13 +422,16 @@ def fields_of_record(indent: int) -> str:
 
 
 def float_of_field(otherwise: str, indent: int) -> str:
-    """Statements setting `x` to the number field text `f` holds, indented by `indent`,
-    when float() reads it as awk would (finite; a clean block's text, or ASCII without
-    `_`: `runtime.make_strnum`'s first step), else running `otherwise`."""
+    """Statements setting `x` to the number a field `f` holds, indented by `indent`, when
+    float() reads it as awk would, else running `otherwise`: a finite result (`x - x` is
+    0.0, false; NaN for inf and nan) from a clean block's field, or from text that is
+    ASCII without `_` (`runtime.make_strnum`'s first step). A field that is not text (a
+    StrNum float() reads by its `__float__`, a number) counts only in a clean block,
+    where a StrNum is one made from the block's own text."""
     lines = ("try:",
              "    x = float(f)",
-             "    if not (x - x == 0.0",
-             "            and (st.clean or f.isascii() and \"_\" not in f)):",
+             "    if x - x or not (st.clean or type(f) is str and f.isascii()",
+             "                     and \"_\" not in f):",
              f"        {otherwise}",
              "except ValueError:",
              f"    {otherwise}")
@@ -445,7 +449,6 @@ def _field_index(v: Any) -> int:
 # may be a number goes through get_field (which makes and keeps its StrNum once)
 AWK.body("AwkField", effect="i -- v", formula="v = $i",
          names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source=f"""
-    st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
 {fields_of_record(8)}
@@ -462,7 +465,6 @@ AWK.body("AwkField", effect="i -- v", formula="v = $i",
 AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index",
          names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "make_strnum": make_strnum},
          source=f"""
-    st = host["awk"]
     if index:
 {fields_of_record(8)}
         if index <= len(fields):
@@ -486,10 +488,9 @@ AWK.body("AwkFieldK", operands="index:COUNT", effect="-- v", formula="v = $index
 # input text as a number: str_to_num's first step (one float() call) written in, so the
 # common field costs no call; anything float() reads differently from awk goes to it
 AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num($index)",
-         names={"StrNum": StrNum, "num": num, "str_to_num": str_to_num,
-                "ValueError": ValueError, "IndexError": IndexError}, results={"n": float},
+         names={"num": num, "ValueError": ValueError, "IndexError": IndexError},
+         results={"n": float},
          source=f"""
-    st = host["awk"]
     if index:
 {fields_of_record(8)}
         try:
@@ -497,11 +498,8 @@ AWK.body("AwkFieldNum", operands="index:COUNT", effect="-- n", formula="n = num(
         except IndexError:
             n = 0.0  # beyond NF: ""
         else:
-            if type(f) is str:
-{float_of_field("x = str_to_num(f)", 16)}
-                n = x
-            else:
-                n = f.num if type(f) is StrNum else num(f)
+{float_of_field("x = num(f)", 12)}
+            n = x
     else:
         n = num(st.get_record())
     """)
@@ -555,7 +553,6 @@ def _field_inc(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any], float]:
 # NF of a record already split, NR and FNR not assigned: straight from the state
 AWK.body("AwkSpecial", operands="k:U8", effect="-- v",
          formula="v = special variable k (NR, NF...)", source=f"""
-    st = host["awk"]
     if k == {NF}:
         fields = st.fields
         v = float(len(fields)) if fields is not None and st.nf_val is None else st.get_nf()
@@ -603,7 +600,7 @@ def _key(vm: Any, operands: tuple[Any, ...]) -> Callable[[list[Any]], str]:
 AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uninit if absent)",
          names={"AwkArray": AwkArray, "UNINIT": UNINIT, "key_of": key_of, "array": _array},
          source="""
-    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    k = key if type(key) is str else key_of(key, st.convfmt)
     if type(arr) is not AwkArray:
         array(arr)
     g = arr.get(k)  # never None: an element is a number, a string or uninit
@@ -615,7 +612,7 @@ AWK.body("AwkAGet", effect="arr key -- v", formula="v = arr[key] (created as uni
 
 AWK.body("AwkASet", effect="arr key v -- r", formula="arr[key] = v; r = v",
          names={"AwkArray": AwkArray, "key_of": key_of, "array": _array}, source="""
-    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    k = key if type(key) is str else key_of(key, st.convfmt)
     if type(arr) is not AwkArray:
         array(arr)
     arr[k] = v
@@ -644,7 +641,7 @@ AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
          names={"StrNum": StrNum, "AwkArray": AwkArray, "key_of": key_of, "num": num,
                 "array": _array}, results={"v": float}, source="""
     t = type(key)
-    k = key if t is str else key.text if t is StrNum else key_of(key, host["awk"].convfmt)
+    k = key if t is str else key.text if t is StrNum else key_of(key, st.convfmt)
     if type(arr) is not AwkArray:
         array(arr)
     old = arr.get(k, 0.0)
@@ -659,7 +656,7 @@ AWK.body("AwkAInc", operands="mode:U8", effect="arr key -- v",
 AWK.body("AwkIn", effect="arr key -- b", formula="b = key in arr",
          names={"AwkArray": AwkArray, "key_of": key_of, "array": _array},
          results={"b": bool}, source="""
-    k = key if type(key) is str else key_of(key, host["awk"].convfmt)
+    k = key if type(key) is str else key_of(key, st.convfmt)
     if type(arr) is not AwkArray:
         array(arr)
     b = k in arr

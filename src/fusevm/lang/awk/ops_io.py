@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from fusevm.interp.extapi import Step
 from fusevm.lang.awk.format import item_formatter
 from fusevm.lang.awk.ops import (
@@ -44,17 +46,14 @@ from fusevm.ops import F
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from fusevm.lang.awk.regex import Substitute
 
-    #: (a block of lines, the iterator over it the next record comes from) to a
-    #: generator of (each line a test passes, how many it passed over since the one
-    #: before), returning (how many it passed over after the last, the last of those or
-    #: None) (`Regex.block_scanner`)
-    Scan = Callable[[list[str], Iterator[str]],
-                    Generator[tuple[str, int], None, tuple[int, str | None]]]
+    #: (a block of lines, an index k) to the indices from k on of the lines a test
+    #: passes, ascending (`Regex.block_scanner`)
+    Scan = Callable[[list[str], int], list[int]]
     Filter = tuple[Scan, Callable[[str], bool]]  # (scan, the same test of one record)
 
 # -- print and printf ---------------------------------------------------------------------
@@ -536,7 +535,6 @@ def _str_wide(vm: Any, operands: tuple[Any, ...]) -> Callable[[], str]:
 AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
          formula="key = $index as an array subscript (its text; numbers by CONVFMT)",
          names={"key_of": key_of}, results={"key": str}, source=f"""
-    st = host["awk"]
     if index:
 {fields_of_record(8)}
         if index <= len(fields):
@@ -552,7 +550,6 @@ AWK.body("AwkFieldKeyK", operands="index:COUNT", effect="-- key",
 AWK.body("AwkFieldKey", effect="i -- key",
          formula="key = $i as an array subscript (its text; numbers by CONVFMT)",
          names={"key_of": key_of, "field_index": _field_index}, results={"key": str}, source=f"""
-    st = host["awk"]
     if type(i) is float and i >= 1.0:
         k = int(i)
 {fields_of_record(8)}
@@ -575,19 +572,21 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
     """The record loop's `next()` for a program that runs nothing for a record `test`
     fails: read main-input records until `test` passes one, and make it the new record;
     those before it only count in NR and FNR, and the last of them stays $0 for END, as
-    it would have. False at the end of the input. `scan(block, lines)` runs the same test
-    over a block's lines, a generator of the records it passes: one runs over the
-    lines of the block at hand until they run out or are replaced (by a getline reading
-    past them, nextfile, or the next block), and each further record costs a resumption.
-    `make()` gives (scan, test), called at the first record: a bad ERE is an error of the
-    first record, after BEGIN, as the rule's own test's is."""
+    it would have. False at the end of the input. `scan(block, k)` runs the same test
+    over a block's lines from the k-th on, once per block: the indices of those it
+    passes. The list is walked from wherever the block's iterator stands (a getline in
+    the action, nextfile or the next block may have moved it, or replaced it), and a
+    record taken moves the iterator straight past it. `make()` gives (scan, test),
+    called at the first record: a bad ERE is an error of the first record, after BEGIN,
+    as the rule's own test's is."""
     scan: Scan | None = None
     test: Callable[[str], bool] | None = None
-    running: Any = None  # the lines a scan runs over
-    scanning: Any = None  # that scan
+    running: Any = None  # the iterator over `block` that `pending` was made for
+    block: list[str] = []
+    pending: Iterator[int] = iter(())  # the indices scan gave not yet taken
 
     def next_filtered() -> bool:
-        nonlocal scan, test, running, scanning
+        nonlocal scan, test, running, block, pending
         if scan is None or test is None:
             scan, test = make()
         st = host["awk"]
@@ -599,30 +598,34 @@ def _filtered_records(host: dict[str, Any], make: Callable[[], Filter]) -> Calla
                 lines = main.lines
                 if lines is not running:
                     running = lines
-                    scanning = scan(main.block, lines)
-                try:
-                    rec, count = next(scanning)
-                except StopIteration as end:
-                    count, last = end.value
-                    running = scanning = None
-                    st.nr += count
-                    st.fnr += count
-                    if last is not None:
-                        passed = last
+                    block = main.block
+                    k = len(block) - lines.__length_hint__()  # the next line's index
+                    pending = iter(scan(block, k))
                 else:
-                    count += 1
-                    st.nr += count
-                    st.fnr += count
-                    if st.lines is lines:
-                        # nothing since this block's last record needs resetting but $0
-                        # (`AwkState.lines`: the record loop's lines are these)
-                        st.record = rec
-                        st.record_val = None
-                        st.fields = None
-                    else:
-                        st.new_record(rec, main.plain, main.clean)
-                        st.lines = lines
-                    return True
+                    k = len(block) - lines.__length_hint__()
+                for j in pending:
+                    if j >= k:
+                        lines.__setstate__(j + 1)  # (a list's iterator: its position)
+                        count = j - k + 1
+                        st.nr += count
+                        st.fnr += count
+                        rec = block[j]
+                        if st.lines is lines:
+                            # nothing since this block's last record needs resetting but
+                            # $0 (`AwkState.lines`: the record loop's lines are these)
+                            st.record = rec
+                            st.record_val = None
+                            st.fields = None
+                        else:
+                            st.new_record(rec, main.plain, main.clean)
+                            st.lines = lines
+                        return True
+                total = len(block)
+                if k < total:  # the block's lines after the last match
+                    lines.__setstate__(total)
+                    st.nr += total - k
+                    st.fnr += total - k
+                    passed = block[-1]
             rec, plain, clean = streams.read_on()
             if rec is None:
                 break
@@ -648,19 +651,14 @@ def _needs_scanner(needs: tuple[str, ...]) -> Filter:
                 return True
         return False
 
-    def scan(block: list[str], lines: Iterator[str]
-             ) -> Generator[tuple[str, int], None, tuple[int, str | None]]:
-        count = 0
-        rec = None
-        for rec in lines:
+    def scan(block: list[str], k: int) -> list[int]:
+        found = []
+        for j, rec in enumerate(islice(block, k, None), k):
             for text in needs:
                 if text in rec:
-                    yield rec, count
-                    count = 0
+                    found.append(j)
                     break
-            else:
-                count += 1
-        return count, rec if count else None
+        return found
     return scan, test
 
 
@@ -703,7 +701,6 @@ AWK.body("AwkFieldCmp", operands="index:COUNT op:U8", effect="y -- r",
          names={"NUMBER_START": NUMBER_START, "StrNum": StrNum, "num": num,
                 "ValueError": ValueError, "no_relation": no_relation},
          results={"r": bool}, source=f"""
-    st = host["awk"]
     x = None
     if index:
 {fields_of_record(8)}
@@ -742,7 +739,6 @@ def _split_limit(vm: Any, operands: tuple[Any, ...]) -> Callable[[], None]:
 AWK.body("AwkCountNum", operands="k:U8", effect="-- v",
          formula="v = NR, FNR or NF (special variable k) of a program that never assigns it",
          results={"v": float}, source=f"""
-    st = host["awk"]
     if k == {NF}:
 {fields_of_record(8)}
         v = float(len(fields))

@@ -167,7 +167,12 @@ class Streams:
             rec = main.read_record(st.rs)
         if rec is None:
             rec = self.next_main()  # the next file, or the end of the input
+            main = self.main
+            # a new file's first line is a line of its first block, as any other
             plain = clean = False
+            if rec is not None and main is not None and main.only_lines and st.rs == "\n":
+                plain = main.plain
+                clean = main.clean
         return rec, plain, clean
 
     def next_main(self) -> str | None:

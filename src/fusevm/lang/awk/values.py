@@ -49,6 +49,10 @@ class StrNum:
     def __str__(self) -> str:
         return self.text
 
+    def __float__(self) -> float:
+        # its number: field code converts whatever a field holds with one float() call
+        return self.num
+
 
 AwkValue = float | int | str | StrNum
 
