@@ -125,6 +125,8 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=5, help="disagreements to print")
     parser.add_argument("--out", type=Path, help="directory for every disagreement")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per script")
+    parser.add_argument("--classic", action="store_true", help="only the first grammar's "
+                        "fragments (without sh_wide's)")
     parser.add_argument("--shell", help="the shell under test, as a command line (default: "
                         "this checkout's `python -m fusevm.sh`)")
     args = parser.parse_args()
@@ -133,7 +135,7 @@ def main() -> None:
         sys.exit(f"differential: not installed: {', '.join(missing)} "
                  "(apt-get install -y dash)")
     rng = random.Random(args.seed)
-    gen = Generator(rng, sorted(SCRATCH), list(SCRATCH_DIRS))
+    gen = Generator(rng, sorted(SCRATCH), list(SCRATCH_DIRS), args.classic)
     scripts = [gen.script() for _ in range(args.count)]
     base = Path(tempfile.mkdtemp(prefix="shdiff"))
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from fusevm.regex import SHELL_ERE, Regex, compile_ere, compile_pattern, translate_pattern
+from fusevm.shell.text import from_os, matchable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def translate(pattern: str, path_mode: bool = False) -> str:
 
 def str_match(s: str, pattern: str) -> bool:
     """Whole-string shell pattern match (`[[ s == pattern ]]`, `case`): `*` matches `/` too."""
-    return compile_pattern(pattern).fullmatch(s)
+    return compile_pattern(matchable(pattern)).fullmatch(matchable(s))
 
 
 def has_magic(s: str) -> bool:
@@ -84,7 +85,7 @@ def _match_names(prefix: str, names: tuple[str, ...], rx: Regex,
                  hidden: bool) -> list[str]:
     """`prefix + name` for each name matching `rx` (hidden names only when `hidden`)."""
     return [prefix + name for name in names
-            if (hidden or name[0] != ".") and rx.fullmatch(name)]
+            if (hidden or name[0] != ".") and rx.fullmatch(matchable(name))]
 
 
 def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) -> list[str]:
@@ -92,15 +93,15 @@ def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) ->
 
     Non-final components keep only directories (following symlinks) and gain a '/'.
     """
-    rx = compile_pattern(comp, True)
+    rx = compile_pattern(matchable(comp), True)
     hidden = _hidden_ok(comp, dotglob)
     out: list[str] = []
     for base in bases:
         try:
             with os.scandir(base or ".") as it:
                 for entry in it:
-                    name = entry.name
-                    if (hidden or name[0] != ".") and rx.fullmatch(name):
+                    name = from_os(entry.name)
+                    if (hidden or name[0] != ".") and rx.fullmatch(matchable(name)):
                         if last:
                             out.append(base + name)
                         elif entry.is_dir():
@@ -165,7 +166,7 @@ def glob(
             nxt = comps[i + 1]
             if i + 1 == len(comps) - 1 and has_magic(nxt) and nxt != "**":
                 # `**/pat`: match the final component straight from the listings.
-                rx = compile_pattern(nxt, True)
+                rx = compile_pattern(matchable(nxt), True)
                 hidden = _hidden_ok(nxt, dotglob)
                 results = [p for lst in listings
                            for p in _match_names(lst.prefix, lst.names, rx, hidden)]

@@ -15,6 +15,7 @@ from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_nam
 from fusevm.lang.sh.testcmd import test
 from fusevm.shell import csignal as signal
 from fusevm.shell import process
+from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
                     target = cand
                     s.cd_print = True
                 break
-    old = s.vars.get("PWD") or os.getcwd()
+    old = s.vars.get("PWD") or shtext.from_os(os.getcwd())
     if not target.startswith("/") and not physical:
         logical = os.path.normpath(os.path.join(old, target))
     else:
@@ -139,12 +140,12 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
     except OSError:
         try:
             os.chdir(target)
-            logical = os.getcwd()
+            logical = shtext.from_os(os.getcwd())
         except OSError:
             s.error(f"cd: can't cd to {target}")
             return 2
     if physical:
-        logical = os.getcwd()
+        logical = shtext.from_os(os.getcwd())
     s.vars["OLDPWD"] = old
     s.vars["PWD"] = logical
     if s.cd_print:
@@ -156,14 +157,14 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
 @builtin("pwd")
 def _pwd(s: ShState, vm: Any, argv: list[str]) -> int:
     if "-P" in argv[1:]:
-        out(os.getcwd() + "\n")
+        out(shtext.from_os(os.getcwd()) + "\n")
         return 0
     pwd = s.vars.get("PWD")
     try:
         if not pwd or os.stat(pwd).st_ino != os.stat(".").st_ino:
-            pwd = os.getcwd()
+            pwd = shtext.from_os(os.getcwd())
     except OSError:
-        pwd = os.getcwd()
+        pwd = shtext.from_os(os.getcwd())
     out(pwd + "\n")
     return 0
 
@@ -177,17 +178,17 @@ def _readline(fd: int, raw: bool) -> tuple[str, bool]:
         except InterruptedError:
             continue
         except OSError:
-            return buf.decode("utf-8", "surrogateescape"), True
+            return shtext.decode(bytes(buf)), True
         if not c:
-            return buf.decode("utf-8", "surrogateescape"), True
+            return shtext.decode(bytes(buf)), True
         if c == b"\n":
-            return buf.decode("utf-8", "surrogateescape"), False
+            return shtext.decode(bytes(buf)), False
         if c == b"\\" and not raw:
             n = os.read(fd, 1)
             if n == b"\n":
                 continue
             if not n:
-                return buf.decode("utf-8", "surrogateescape"), True
+                return shtext.decode(bytes(buf)), True
             buf += b"\\" + n
             continue
         buf += c
