@@ -82,23 +82,26 @@ class WideFragments:
     def signal_traps(self) -> str:
         sig = self._pick(["TERM", "INT", "USR1", "USR2", "HUP"])
         act = self._pick(["echo caught", "echo \"got $?\"", "", "echo in; exit 3", "-"])
+        # `$$` in a subshell is the script's shell: a subshell signals itself through a
+        # child's $PPID (signalling the script's shell would race the harness's clean-up)
+        me = f"sh -c 'kill -{sig} $PPID'"
         where = self._pick([
             f"trap {sq(act)} {sig}; kill -{sig} $$; echo \"after $?\"",
-            f"(trap {sq(act)} {sig}; kill -{sig} $$; echo \"sub $?\"); echo \"st $?\"",
+            f"(trap {sq(act)} {sig}; {me}; echo \"sub $?\"); echo \"st $?\"",
             f"f() {{ trap 'echo fexit $?' EXIT; "
             f"{self._pick(['return 2', 'false', 'echo body'])}; }}; (f; echo \"ret $?\"); "
             "echo \"st $?\"",
             f"(trap 'echo outer' EXIT; (trap 'echo inner $?' EXIT; exit {self.rng.randint(0, 4)})"
             "; echo \"mid $?\"); echo \"st $?\"",
             "(trap 'echo bye' EXIT; x=$(echo sub); echo \"$x\")",
-            f"(trap 'echo t' {sig}; trap -p 2>/dev/null | wc -l >/dev/null; trap - {sig}; "
-            f"kill -{sig} $$; echo no); echo \"st $?\"",
-            f"(trap '' {sig}; (kill -{sig} $$; echo child); echo parent); echo \"st $?\"",
-            f"(trap 'echo x' {sig}; f() {{ kill -{sig} $$; echo inf; }}; f; echo done)",
+            f"(trap 'echo t' {sig}; trap - {sig}; {me}; echo no); echo \"st $?\"",
+            f"(trap '' {sig}; ({me}; echo child); echo parent); echo \"st $?\"",
+            f"(trap 'echo x' {sig}; f() {{ {me}; echo inf; }}; f; echo done)",
             "(trap 'echo e$?' EXIT; set -e; false; echo no); echo \"st $?\"",
             "(trap 'echo \"exit $?\"' EXIT; sh -c 'exit 6'); echo \"st $?\"",
-            f"(trap 'echo first' {sig}; trap 'echo second' {sig}; kill -{sig} $$)",
-            f"(trap 'echo a' EXIT {sig}; kill -{sig} $$; echo b)",
+            f"(trap 'echo first' {sig}; trap 'echo second' {sig}; {me}; :)",
+            f"(trap 'echo a' EXIT {sig}; {me}; echo b)",
+            f"trap 'echo top' {sig}; f() {{ kill -{sig} $$; echo \"f $?\"; }}; f; trap - {sig}",
             "for i in 1 2; do (trap \"echo t$i\" EXIT; echo b$i); done",
         ])
         return where

@@ -45,6 +45,10 @@ C_LOCALE: list[tuple[str, bytes]] = [
     # IFS may hold a byte of a sequence; read counts bytes too
     ("v='\u00df*'; IFS=$(printf '\\303'); set -- $v; echo $#", b"2\n"),
     ("printf '\u00fc \u00fc\\n' | { read -r x y; echo ${#x} ${#y}; }", b"2 2\n"),
+    # the bracket classes of the C locale hold ASCII only
+    ("for w in \u00dc \u00e9.c $(printf '\\351'); do case $w in [[:upper:]]*|[[:alpha:]]*|"
+     "[[:print:]]*|[[:punct:]]*) echo class;; [!a-z]*) echo other;; esac; done",
+     b"other\nother\nother\n"),
     # file names are bytes: `?` matches one of them
     (": > '\u00e9.f'; echo ?.f ??.f | od -An -c | tr -s ' '", b" ? . f 303 251 . f \\n\n"),
     # the environment and arguments are bytes as well
@@ -65,6 +69,7 @@ def test_c_locale_counts_bytes(case: tuple[str, bytes], tmp_path: Path) -> None:
 def test_utf8_locale_counts_characters(tmp_path: Path) -> None:
     """In a UTF-8 locale (as bash in one) a character is a UTF-8 sequence."""
     script = ("v='h\u00e9llo'; echo ${#v}; case '\u00e9' in ?) echo one;; esac; "
-              "printf '%.1s|%d\\n' '\u00e9a' \"'\u00e9\"")
+              "printf '%.1s|%d\\n' '\u00e9a' \"'\u00e9\"; "
+              "case \u00dc in [[:upper:]]) echo up;; esac")
     assert run(OURS, script, tmp_path, "C.UTF-8") == (
-        "5\none\n\u00e9|233\n".encode(), 0)
+        "5\none\n\u00e9|233\nup\n".encode(), 0)

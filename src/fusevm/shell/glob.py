@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 
-from fusevm.regex import SHELL_ERE, Regex, compile_ere, compile_pattern, translate_pattern
+from fusevm.regex import SHELL_ERE, Regex, compile_ere, translate_pattern
+from fusevm.regex import compile_pattern as _compile
+from fusevm.shell import text
 from fusevm.shell.text import from_os, matchable
 
 TYPE_CHECKING = False
@@ -40,9 +42,15 @@ def translate(pattern: str, path_mode: bool = False) -> str:
     return translate_pattern(pattern, path_mode).source
 
 
+def compile_pattern(pattern: str, path_mode: bool = False) -> Regex:
+    """A shell pattern compiled for the locale (`fusevm.shell.text`): in the C locale it
+    matches `matchable` text, and its classes hold ASCII only."""
+    return _compile(matchable(pattern), path_mode, not text.byte_mode)
+
+
 def str_match(s: str, pattern: str) -> bool:
     """Whole-string shell pattern match (`[[ s == pattern ]]`, `case`): `*` matches `/` too."""
-    return compile_pattern(matchable(pattern)).fullmatch(matchable(s))
+    return compile_pattern(pattern).fullmatch(matchable(s))
 
 
 def has_magic(s: str) -> bool:
@@ -93,7 +101,7 @@ def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) ->
 
     Non-final components keep only directories (following symlinks) and gain a '/'.
     """
-    rx = compile_pattern(matchable(comp), True)
+    rx = compile_pattern(comp, True)
     hidden = _hidden_ok(comp, dotglob)
     out: list[str] = []
     for base in bases:
@@ -166,7 +174,7 @@ def glob(
             nxt = comps[i + 1]
             if i + 1 == len(comps) - 1 and has_magic(nxt) and nxt != "**":
                 # `**/pat`: match the final component straight from the listings.
-                rx = compile_pattern(matchable(nxt), True)
+                rx = compile_pattern(nxt, True)
                 hidden = _hidden_ok(nxt, dotglob)
                 results = [p for lst in listings
                            for p in _match_names(lst.prefix, lst.names, rx, hidden)]

@@ -99,7 +99,7 @@ def trim(value: str, pat: str, code: int) -> str:
     """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
     from fusevm.shell import glob as shglob  # imported on first use: start-up time
     try:
-        rx = shglob.compile_pattern(matchable(pat))
+        rx = shglob.compile_pattern(pat)
     except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
         return value
     # positions in the matchable form are positions in `value` (one character for one)
@@ -430,7 +430,7 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         pat = stack.pop()
         subject = stack[-1]
         try:
-            ok = compile_pattern(matchable(pat)).fullmatch(matchable(subject))
+            ok = compile_pattern(pat).fullmatch(matchable(subject))
         except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
             ok = words.strip(pat) == subject
         stack[-1] = ok
