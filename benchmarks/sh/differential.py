@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
                                     start_new_session=True, preexec_fn=_limit_output)
             try:
                 code = proc.wait(timeout)
+                _linger(proc.pid)
             finally:
                 # the whole session: a subshell or pipeline stage outlives its shell
                 with contextlib.suppress(ProcessLookupError):
@@ -93,6 +95,20 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
 
 
 OUTPUT_LIMIT = 1 << 22
+#: Seconds the rest of a session may run on after its shell ended (a subshell whose EXIT
+#: trap runs after `kill $$` ended the script's shell) before it is killed: how fast each
+#: shell forks and writes must not decide what it printed.
+LINGER = 0.5
+
+
+def _linger(session: int) -> None:
+    deadline = time.monotonic() + LINGER
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(session, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)
 
 
 def _limit_output() -> None:
