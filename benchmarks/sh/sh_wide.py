@@ -55,7 +55,7 @@ class WideFragments:
                 self.read_fields, self.heredoc_places, self.nested_param_quotes,
                 self.case_patterns, self.arith_bases, self.printf_wide, self.echo_plain,
                 self.jobs_wait, self.env_builtins, self.param_counts, self.bytes_words,
-                self.bytes_words]
+                self.bytes_words, self.wide_program, self.wide_program]
 
     def _pick(self, items: list[str]) -> str:
         return self.rng.choice(items)
@@ -376,3 +376,63 @@ class WideFragments:
             'set -- $v; echo "$# ${#1}"',
         ])
         return f"v={v}\n{form}"
+
+    # --- random nests with redirections, traps and options ----------------------------
+
+    def wide_program(self) -> str:
+        """A random nest (`wide_stmt`) inside a function, called with a redirection or in
+        a pipeline, and one at the top level, each under `set -e` now and then."""
+        body = self.wide_stmt(3, 0, True)
+        call = self._pick(["f a b", "f a b > fo; cat fo", "f a b 2>&1 | cat", "x=$(f a b); "
+                           "printf '[%s]\\n' \"$x\"", "f a b < a.txt", "f a b || echo \"or $?\""])
+        top = self.wide_stmt(3, 0, False)
+        if self.rng.random() < 0.3:
+            top = f"(set -e\n{top}\necho end); echo \"st $?\""
+        return f"v=x; i=0\nf() {{\n{body}\n}}\n{call}; echo \"ret $?\"\n{top}"
+
+    def wide_stmt(self, depth: int, loops: int, in_fn: bool) -> str:
+        if depth <= 0 or self.rng.random() < 0.3:
+            return self.wide_simple(loops, in_fn)
+        sub = lambda: self.wide_stmt(depth - 1, loops, in_fn)  # noqa: E731
+        inner = lambda: self.wide_stmt(depth - 1, loops + 1, in_fn)  # noqa: E731
+        redir = self._pick(["", "", " > o; cat o", " 2>&1", " < b.txt", " 2>/dev/null",
+                            " >> o2; cat o2", " | cat", " | sort"])
+        r = self.rng.randrange(10)
+        if r == 0:
+            return f"while read -r l; do echo \"<$l>\"; {inner()}; done{redir or ' < a.txt'}"
+        if r == 1:
+            return f"for i in a b; do {inner()}\ndone{redir}"
+        if r == 2:
+            cond = self._pick(["read -r l", '[ -n "$v" ]', "false", "! :"])
+            return f"if {cond}; then {sub()}; else {sub()}; fi{redir}"
+        if r == 3:
+            return f"case $v in x|y) {sub()};; *) {sub()};; esac{redir}"
+        if r == 4:
+            return f"{{ {sub()}\n{sub()}; }}{redir}"
+        if r == 5:
+            return f"( {sub()}; {sub()} ){redir}; echo \"sub $?\""
+        if r == 6:
+            return f"printf '%s\\n' \"$v one\" two | while read -r l; do echo \"[$l]\"; " \
+                   f"{inner()}; done"
+        if r == 7:
+            return f"g() {{ {sub()}; }}; g{redir}; echo \"g $?\""
+        if r == 8:
+            return f"(trap 'echo \"t $?\"' EXIT; {sub()})"
+        return f"{sub()} {self._pick(['&&', '||', ';', '|'])} {sub()}"
+
+    def wide_simple(self, loops: int, in_fn: bool) -> str:
+        options = ['echo "v=$v i=$i n=$# st=$?"', "v=$v.", "i=$((i+1))", "false", "true",
+                   "read -r l; echo \"r $? $l\"", "echo err >&2", "(exit 3)",
+                   "printf '%s\\n' \"$@\"", "set -- \"$@\" z", ": ${v:=d}", "unset v",
+                   "exec 3>&1; echo to3 >&3; exec 3>&-", "x=$(echo \"$v\" | tr x y); echo \"$x\"",
+                   "[ $i -gt 1 ] && echo big", "test -n \"$1\"", "command true",
+                   "{ cat <<E\nh $v $i\nE\n}", "getopts ab o -a; echo \"o=$o\"",
+                   "trap 'echo tr' USR1; sh -c 'kill -USR1 $PPID'; :", "eval 'echo \"e $v\"'"]
+        if loops:
+            n = self.rng.randint(1, loops)
+            options += [f"break {n}" if n > 1 else "break",
+                        f"continue {n}" if n > 1 else "continue",
+                        f"[ $i -gt 2 ] && break {n}"]
+        if in_fn:
+            options += [f"return {self.rng.randint(0, 3)}", "return", "shift; echo \"$#\""]
+        return self._pick(options)
