@@ -73,3 +73,11 @@ def test_utf8_locale_counts_characters(tmp_path: Path) -> None:
               "case \u00dc in [[:upper:]]) echo up;; esac")
     assert run(OURS, script, tmp_path, "C.UTF-8") == (
         "5\none\n\u00e9|233\nup\n".encode(), 0)
+
+
+def test_utf8_locale_takes_a_stray_byte_as_a_character(tmp_path: Path) -> None:
+    """A byte that is no UTF-8 is one character to patterns (as bash has it), never an
+    internal error."""
+    script = ("x=$(printf 'a\\351b'); case $x in a?b) echo m;; esac; "
+              "printf '%s|' \"${x%?}\" \"${x#a?}\" ${#x}")
+    assert run(OURS, script, tmp_path, "C.UTF-8") == (b"m\na\xe9|b|3|", 0)

@@ -33,6 +33,8 @@ byte_mode = False
 _ENCODING = "utf-8"
 #: Surrogates of bytes 0x80..0xFF to the Latin-1 characters of those numbers.
 _TO_LATIN1: Final = {0xDC00 + b: b for b in range(0x80, 0x100)}
+#: The same surrogates to private-use characters, for UTF-8 text (`matchable`).
+_TO_PRIVATE: Final = {0xDC00 + b: 0xF700 + b for b in range(0x80, 0x100)}
 
 
 def use_locale(env: Mapping[str, str]) -> None:
@@ -59,11 +61,19 @@ def from_os(text: str) -> str:
 
 
 def matchable(text: str) -> str:
-    """`text` for RE2's Latin-1 mode: in byte mode each byte's surrogate becomes the
-    Latin-1 character of that byte (patterns and subjects alike), one for one."""
-    if not byte_mode or text.isascii():
+    """`text` as RE2 can match it, one character for one (patterns and subjects alike): in
+    byte mode each byte's surrogate becomes the Latin-1 character of that byte (RE2's
+    Latin-1 mode); in UTF-8 a byte that is no UTF-8 becomes a private-use character (RE2
+    takes no surrogates), which `?` matches as one character, as bash does."""
+    if text.isascii():
         return text
-    return text.translate(_TO_LATIN1)
+    if byte_mode:
+        return text.translate(_TO_LATIN1)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_TO_PRIVATE)
+    return text
 
 
 def byte_value(char: str) -> int:
