@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per script")
     parser.add_argument("--classic", action="store_true", help="only the first grammar's "
                         "fragments (without sh_wide's)")
+    parser.add_argument("--fragments", type=int, help="fragments per script (default: 2 "
+                        "to 5 at random); 1 pins a disagreement down, and leaves fewer "
+                        "scripts without a reference")
     parser.add_argument("--shell", help="the shell under test, as a command line (default: "
                         "this checkout's `python -m fusevm.sh`)")
     args = parser.parse_args()
@@ -152,7 +155,7 @@ def main() -> None:
                  "(apt-get install -y dash)")
     rng = random.Random(args.seed)
     gen = Generator(rng, sorted(SCRATCH), list(SCRATCH_DIRS), args.classic)
-    scripts = [gen.script() for _ in range(args.count)]
+    scripts = [gen.script(args.fragments) for _ in range(args.count)]
     base = Path(tempfile.mkdtemp(prefix="shdiff"))
     try:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

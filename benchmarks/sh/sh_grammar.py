@@ -68,8 +68,10 @@ class Generator(WideFragments):
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def script(self) -> str:
-        parts = [self.rng.choice(self.fragments)() for _ in range(self.rng.randint(2, 5))]
+    def script(self, fragments: int | None = None) -> str:
+        """A script of `fragments` fragments (2 to 5 at random when None)."""
+        count = self.rng.randint(2, 5) if fragments is None else fragments
+        parts = [self.rng.choice(self.fragments)() for _ in range(count)]
         if self.chance(0.15):
             parts.append(f"exit {self.rng.randint(0, 3)}")
         return "\n".join(parts) + "\n"
