@@ -146,6 +146,10 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
             return 2
     if physical:
         logical = shtext.from_os(os.getcwd())
+    for name in ("OLDPWD", "PWD"):
+        if name in s.readonly:
+            s.error(f"cd: {name}: is read only")  # (bash: the directory has changed)
+            return 1
     s.vars["OLDPWD"] = old
     s.vars["PWD"] = logical
     if s.cd_print:
@@ -222,6 +226,11 @@ def _read(s: ShState, vm: Any, argv: list[str]) -> int:
     line, eof = _readline(0, raw)
     fields_raw = _split_read(line, s.vars.get("IFS"), len(args), raw)
     for i, name in enumerate(args):
+        if name in s.readonly:
+            # a regular builtin's error: its status (bash's 1; dash says 2), not the end of
+            # the shell; the names before it keep their fields
+            s.error(f"read: {name}: is read only")
+            return 1
         s.set(name, fields_raw[i] if i < len(fields_raw) else "")
     return 1 if eof else 0
 
@@ -492,6 +501,21 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
 
 @builtin("getopts")
 def _getopts(s: ShState, vm: Any, argv: list[str]) -> int:
+    var = argv[2] if len(argv) >= 3 else ""
+    if var not in s.readonly:
+        return _getopts_step(s, argv)
+    # the option is still taken (OPTIND and OPTARG move on), only the assignment fails
+    old = s.vars.get(var)
+    _getopts_step(s, argv)
+    if old is None:
+        s.vars.pop(var, None)
+    else:
+        s.vars[var] = old
+    s.error(f"getopts: {var}: is read only")
+    return 2
+
+
+def _getopts_step(s: ShState, argv: list[str]) -> int:
     if len(argv) < 3:
         s.error("getopts: usage: getopts optstring var [arg ...]")
         return 2
