@@ -233,10 +233,10 @@ class WideFragments:
             f"v=V; x=$(cat {hd}\n); echo \"[$x]\"",
             f"v=V; while read -r l; do echo \"<$l>\"; done {hd}\necho after",
             f"v=V; if true; then cat {hd}\nfi",
-            f"v=V; cat {hd} | tr a-z A-Z",
+            f"v=V; cat <<{delim} | tr a-z A-Z\n{line}\n{bare}",
             f"v=V; (cat {hd}\n); echo \"st $?\"",
             f"v=V; f() {{ cat; }}; f {hd}",
-            f"v=V; cat <<A; cat {hd}\na\nA",
+            f"v=V; cat <<A; cat <<{delim}\na\nA\n{line}\n{bare}",
             f"v=V; x=`cat {hd}\n`; echo \"[$x]\"",
             f"v=V; case x in x) cat {hd}\n;; esac",
             "v=V; eval \"cat <<X\n$v in eval\nX\"",
@@ -327,15 +327,16 @@ class WideFragments:
             ": > um; ls -l um | cut -c1-10",
             "umask 022; umask -S; umask u=rwx,g=,o=; umask; umask g+r; umask",
             "(umask 077; umask); umask",
-            "cd d1; echo \"${PWD##*/}\"; cd - >/dev/null; echo \"${PWD##*/}\" | cut -c1-5",
+            "cd d1; echo \"${PWD##*/}\"; cd - >/dev/null; case $PWD in */d1) echo d1;; "
+            "*) echo back;; esac",
             "cd d1; cd ..; cd - | sed 's,.*/,,'; echo \"st $?\"",
             "cd /usr; cd /; cd -; cd - >/dev/null; pwd; cd - >/dev/null",
             "OLDPWD=/usr; cd - >/dev/null; pwd",
             "cd /usr/../; pwd; pwd -P; pwd -L",
             "ln -s d1 lk; cd lk; pwd | sed 's,.*/,,'; pwd -P | sed 's,.*/,,'; "
             "cd ..; cd -P lk; pwd | sed 's,.*/,,'",
-            "cd nosuchdir 2>/dev/null; echo \"failed $(($? > 0))\"; "
-            "echo \"${PWD##*/}\" | cut -c1-5",
+            "cd nosuchdir 2>/dev/null; echo \"failed $(($? > 0))\"; [ \"$PWD\" = \"$(pwd)\" ]; "
+            "echo \"same $?\"",
             "unset OLDPWD; cd - >/dev/null 2>&1; echo \"failed $(($? > 0))\"",
             "HOME=/usr; cd; pwd; cd ~/bin; pwd",
         ])
