@@ -375,6 +375,12 @@ class WideFragments:
             '[ "$v" \\< z ]; echo "lt $?"; [ "${#v}" -gt 1 ]; echo "gt $?"',
             'w=${v%"${v#?}"}; printf "%s" "$w" | od -An -tx1',
             'set -- $v; echo "$# ${#1}"',
+            'case $v in [é]*) echo e;; *[!é]) echo not-e;; *) echo other;; esac',
+            'IFS=é; set -- x${v}y; unset IFS; echo "$#"; printf "<%s>" "$@" | od -An -c',
+            'printf "%s:%s\\n" "$v" "$v" | { IFS=: read -r a b; echo "${#a} ${#b}"; }',
+            ': > "$v"; : > z; : > a; printf "<%s>" * | od -An -c | tr -s " "',
+            'E="$v" sh -c \'echo "${#E}"\'; f() { echo "$#:${#1}"; }; f "$v"',
+            'cat <<E | od -An -c | tr -s " "\n$v ${#v} ${v#?}\nE',
         ])
         return f"v={v}\n{form}"
 
