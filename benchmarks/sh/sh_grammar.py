@@ -1,7 +1,7 @@
 """The script generator of `differential.py`: random but valid POSIX sh scripts, one
 `Generator` per seed, each script a few independent fragments that print what they
 compute (`printf '[%s]'` shows field boundaries). Every loop is bounded and nothing reads a
-terminal. The fragments here are the first grammar (`classic`, kept so a seed's scripts can
+terminal. The fragments here are the first grammar (`classic`, kept so the scripts of a `--seed` can
 be generated again); `sh_wide.py` adds the idioms it did not reach, non-ASCII bytes among
 them (the references run in the C locale, where a byte is a character). A fragment that may
 exit the shell (`set -e`, `set -u`, `${x:?}`, a special-builtin error, `exit`) runs in a
