@@ -2,17 +2,20 @@
 
     python benchmarks/sh/differential.py [--count 300] [--seed 1] [-j 2] [--show 5]
                                          [--out DIR] [--timeout 10] [--shell CMD]
+                                         [--classic] [--fragments N]
 
-Generates POSIX sh scripts from a seeded grammar (deterministic per seed): quoting of every
-kind, parameter expansions, positional parameters, field splitting under odd IFS values,
-pathname expansion in a scratch directory, arithmetic, command substitution, `case`,
-loops with `break`/`continue N`, functions, redirections and here-documents, pipelines,
-lists, subshells, `eval`, `shift`, `set -e/-u/-f`, `trap ... EXIT`, `printf`, `read`,
-`test`, and the statuses of failing commands and special-builtin errors. Every script
-prints what it computes. Each runs in a fresh copy of the scratch directory under dash and
-`bash --posix`; where both agree on stdout, the exit status and whether stderr is empty,
-that is the expected result, and `fusevm sh` (a child process, as a user runs it) must match it.
-A script that outlives `--timeout` seconds is a disagreement.
+Generates POSIX sh scripts from a seeded grammar (deterministic per seed; `sh_grammar.py`,
+widened by `sh_wide.py` unless `--classic`): quoting of every kind, parameter expansions,
+positional parameters, field splitting under odd IFS values, pathname expansion in a
+scratch directory, arithmetic, command substitution, `case`, loops with
+`break`/`continue N`, functions, redirections and here-documents, pipelines, lists,
+subshells, `eval`, `shift`, `set -e/-u/-f`, `trap ... EXIT`, `printf`, `read`,
+`test`, and the statuses of failing commands and special-builtin errors (and, widened,
+the idioms and non-ASCII bytes `sh_wide.py` lists). Every script prints what it computes.
+Each runs in a fresh copy of the scratch directory under dash and `bash --posix`, in the C
+locale; where both agree on stdout, the exit status and whether stderr is empty, that is
+the expected result, and `fusevm sh` (a child process, as a user runs it) must match it. A
+script that outlives `--timeout` seconds is a disagreement.
 
 Prints the agreement rate over the scripts with a reference and the first `--show`
 disagreements; `--out DIR` writes each one as DIR/NNNN.sh plus DIR/NNNN.txt (expected and
