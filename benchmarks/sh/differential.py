@@ -2,17 +2,20 @@
 
     python benchmarks/sh/differential.py [--count 300] [--seed 1] [-j 2] [--show 5]
                                          [--out DIR] [--timeout 10] [--shell CMD]
+                                         [--classic] [--fragments N]
 
-Generates POSIX sh scripts from a seeded grammar (deterministic per seed): quoting of every
-kind, parameter expansions, positional parameters, field splitting under odd IFS values,
-pathname expansion in a scratch directory, arithmetic, command substitution, `case`,
-loops with `break`/`continue N`, functions, redirections and here-documents, pipelines,
-lists, subshells, `eval`, `shift`, `set -e/-u/-f`, `trap ... EXIT`, `printf`, `read`,
-`test`, and the statuses of failing commands and special-builtin errors. Every script
-prints what it computes. Each runs in a fresh copy of the scratch directory under dash and
-`bash --posix`; where both agree on stdout, the exit status and whether stderr is empty,
-that is the expected result, and `fusevm sh` (a child process, as a user runs it) must match it.
-A script that outlives `--timeout` seconds is a disagreement.
+Generates POSIX sh scripts from a seeded grammar (deterministic per seed; `sh_grammar.py`,
+widened by `sh_wide.py` unless `--classic`): quoting of every kind, parameter expansions,
+positional parameters, field splitting under odd IFS values, pathname expansion in a
+scratch directory, arithmetic, command substitution, `case`, loops with
+`break`/`continue N`, functions, redirections and here-documents, pipelines, lists,
+subshells, `eval`, `shift`, `set -e/-u/-f`, `trap ... EXIT`, `printf`, `read`,
+`test`, and the statuses of failing commands and special-builtin errors (and, widened,
+the idioms and non-ASCII bytes `sh_wide.py` lists). Every script prints what it computes.
+Each runs in a fresh copy of the scratch directory under dash and `bash --posix`, in the C
+locale; where both agree on stdout, the exit status and whether stderr is empty, that is
+the expected result, and `fusevm sh` (a child process, as a user runs it) must match it. A
+script that outlives `--timeout` seconds is a disagreement.
 
 Prints the agreement rate over the scripts with a reference and the first `--show`
 disagreements; `--out DIR` writes each one as DIR/NNNN.sh plus DIR/NNNN.txt (expected and
@@ -34,6 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,6 +81,7 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
                                     start_new_session=True, preexec_fn=_limit_output)
             try:
                 code = proc.wait(timeout)
+                _linger(proc.pid)
             finally:
                 # the whole session: a subshell or pipeline stage outlives its shell
                 with contextlib.suppress(ProcessLookupError):
@@ -93,6 +98,20 @@ def run(argv: list[str], script: str, base: Path, tag: str, timeout: float) -> R
 
 
 OUTPUT_LIMIT = 1 << 22
+#: Seconds the rest of a session may run on after its shell ended (a subshell whose EXIT
+#: trap runs after `kill $$` ended the script's shell) before it is killed: how fast each
+#: shell forks and writes must not decide what it printed.
+LINGER = 0.5
+
+
+def _linger(session: int) -> None:
+    deadline = time.monotonic() + LINGER
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(session, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)
 
 
 def _limit_output() -> None:
@@ -125,6 +144,11 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=5, help="disagreements to print")
     parser.add_argument("--out", type=Path, help="directory for every disagreement")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per script")
+    parser.add_argument("--classic", action="store_true", help="only the first grammar's "
+                        "fragments (without sh_wide's)")
+    parser.add_argument("--fragments", type=int, help="fragments per script (default: 2 "
+                        "to 5 at random); 1 pins a disagreement down, and leaves fewer "
+                        "scripts without a reference")
     parser.add_argument("--shell", help="the shell under test, as a command line (default: "
                         "this checkout's `python -m fusevm.sh`)")
     args = parser.parse_args()
@@ -133,8 +157,8 @@ def main() -> None:
         sys.exit(f"differential: not installed: {', '.join(missing)} "
                  "(apt-get install -y dash)")
     rng = random.Random(args.seed)
-    gen = Generator(rng, sorted(SCRATCH), list(SCRATCH_DIRS))
-    scripts = [gen.script() for _ in range(args.count)]
+    gen = Generator(rng, sorted(SCRATCH), list(SCRATCH_DIRS), args.classic)
+    scripts = [gen.script(args.fragments) for _ in range(args.count)]
     base = Path(tempfile.mkdtemp(prefix="shdiff"))
     try:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

@@ -1,16 +1,18 @@
 """The script generator of `differential.py`: random but valid POSIX sh scripts, one
 `Generator` per seed, each script a few independent fragments that print what they
-compute (`printf '[%s]'` shows field boundaries). Every loop is bounded, nothing reads a
-terminal, and the text is ASCII: the references run in the C locale, where a
-non-ASCII character is several one-byte characters, and `fusevm sh` counts characters
-whatever the locale (a known difference, left out). A fragment that may exit the shell
-(`set -e`, `set -u`, `${x:?}`, a special-builtin error, `exit`) runs in a subshell unless
-it is the script's last."""
+compute (`printf '[%s]'` shows field boundaries). Every loop is bounded and nothing reads a
+terminal. The fragments here are the first grammar (`classic`, kept so the scripts of a `--seed` can
+be generated again); `sh_wide.py` adds the idioms it did not reach, non-ASCII bytes among
+them (the references run in the C locale, where a byte is a character). A fragment that may
+exit the shell (`set -e`, `set -u`, `${x:?}`, a special-builtin error, `exit`) runs in a
+subshell unless it is the script's last."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+
+from sh_wide import WideFragments
 
 VALUES = ["", "a", "abc", "a b", " lead", "trail ", "x:y:z", "a  b\tc", "*.txt", "a*",
           "foo.bar.baz", "/usr/local/bin", "--", "-n", "0", "42", "-7", "a\\b", "it's",
@@ -39,10 +41,12 @@ def sq(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-class Generator:
-    """Random POSIX sh scripts; `script()` returns the next one."""
+class Generator(WideFragments):
+    """Random POSIX sh scripts; `script()` returns the next one. `classic` leaves out the
+    fragments of `sh_wide`."""
 
-    def __init__(self, rng: random.Random, files: list[str], dirs: list[str]) -> None:
+    def __init__(self, rng: random.Random, files: list[str], dirs: list[str],
+                 classic: bool = False) -> None:
         self.rng = rng
         self.files = files
         self.dirs = dirs
@@ -54,6 +58,8 @@ class Generator:
             self.statuses, self.special_errors, self.while_read, self.nested_quotes,
             self.program, self.program, self.program, self.idioms, self.heredoc_lines,
         ]
+        if not classic:
+            self.fragments += self.wide_fragments()
         self.counter = 0  # distinct loop counters and file names within a script
 
     def pick(self, items: list[str]) -> str:
@@ -62,8 +68,10 @@ class Generator:
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def script(self) -> str:
-        parts = [self.rng.choice(self.fragments)() for _ in range(self.rng.randint(2, 5))]
+    def script(self, fragments: int | None = None) -> str:
+        """A script of `fragments` fragments (2 to 5 at random when None)."""
+        count = self.rng.randint(2, 5) if fragments is None else fragments
+        parts = [self.rng.choice(self.fragments)() for _ in range(count)]
         if self.chance(0.15):
             parts.append(f"exit {self.rng.randint(0, 3)}")
         return "\n".join(parts) + "\n"

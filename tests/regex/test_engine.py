@@ -44,6 +44,10 @@ def test_unicode_classes_in_patterns_only() -> None:
     assert compile_pattern("[[:alpha:]]").fullmatch("\u00e9")
     assert compile_pattern("[[:upper:]]").fullmatch("\u00c9")
     assert not compile_ere("[[:alpha:]]").test("\u00e9")  # EREs use the C locale
+    # a pattern for the C locale (the shell's, there) has the ASCII classes
+    for name, char in (("alpha", "\u00e9"), ("upper", "\u00c9"), ("print", "\u00e9")):
+        assert not compile_pattern(f"[[:{name}:]]", unicode=False).fullmatch(char)
+    assert compile_pattern("[[:alpha:]]?", unicode=False).fullmatch("a\u00e9")
 
 
 def test_leftmost_longest_and_anchors() -> None:

@@ -68,6 +68,16 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
      " { IFS=: read a b; printf '<%s|%s>' \"$a\" \"$b\"; }; done; echo",
      "<|x:y:><x|y><x|y::><x|><x|y: ><a|b : >\n"),
     ("printf 'a:b : \\n' | { IFS=': ' read a b; echo \"<$a|$b>\"; }", "<a|b>\n"),
+    # read and getopts into a readonly variable fail (status > 0) without ending the
+    # shell; the names before it keep their fields, and getopts still takes the option
+    ("readonly x=5; read y x <<E 2>/dev/null\na b\nE\necho \"st $(($? > 0)) $y $x\"; "
+     "getopts a x -a 2>/dev/null; echo \"st $? $x $OPTIND\"", "st 1 a 5\nst 2 5 2\n"),
+    ("readonly x; printf 'a\\n' | { read x 2>/dev/null; echo \"st $(($? > 0))\"; }; "
+     "getopts a x -a 2>/dev/null; echo \"${x-unset}\"", "st 1\nunset\n"),
+    # a `${` that no `}` closes is a syntax error (status 2, nothing run), while a
+    # malformed but closed one fails only when it is expanded
+    ("echo before; echo ${x 2>/dev/null; echo \"st $?\"", "", 2),
+    ("(echo ${x!y}) 2>/dev/null; echo \"failed $(($? > 0))\"", "failed 1\n"),
     # an expansion in the pattern of "${v%pattern}" is still a pattern
     ("v=hello; p='l*'; echo \"${v%$p}\" \"${v%\"$p\"}\" \"${v%`echo 'l*'`}\" \"${v%$(echo 'l*')}\"",
      "hel hello hel hel\n"),

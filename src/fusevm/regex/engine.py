@@ -501,9 +501,10 @@ def compile_ere(ere: str, dialect: Dialect = SHELL_ERE) -> Regex:
     return found
 
 
-def compile_pattern(pattern: str, path_mode: bool = False) -> Regex:
-    """The compiled form of a shell pattern (cached); match it with `fullmatch`."""
-    found: Regex = _PATTERNS[pattern, path_mode]
+def compile_pattern(pattern: str, path_mode: bool = False, unicode: bool = True) -> Regex:
+    """The compiled form of a shell pattern (cached); match it with `fullmatch`. Its bracket
+    classes are the C locale's (ASCII) unless `unicode`."""
+    found: Regex = _PATTERNS[pattern, path_mode, unicode]
     return found
 
 

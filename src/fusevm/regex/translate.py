@@ -513,9 +513,10 @@ def _literal_text(ere: str, dialect: Dialect) -> str:
 # -- shell patterns ----------------------------------------------------------------------
 
 
-def _pattern_bracket(pattern: str, i: int) -> tuple[_Bracket, int] | None:
+def _pattern_bracket(pattern: str, i: int, unicode: bool) -> tuple[_Bracket, int] | None:
     """The bracket expression at pattern[i] == '[' and the index after its `]`, or None
-    when it is not closed (the caller then reads `[` literally)."""
+    when it is not closed (the caller then reads `[` literally). Its classes hold what a
+    Unicode locale adds when `unicode`, only their C-locale ranges otherwise."""
     n = len(pattern)
     j = i + 1
     negate = j < n and pattern[j] in "!^"
@@ -537,8 +538,8 @@ def _pattern_bracket(pattern: str, i: int) -> tuple[_Bracket, int] | None:
                     # an unknown class name is a member that matches nothing
                     cls = CLASSES.get(name)
                     if cls is not None:
-                        out.ranges.extend(cls.ranges(True))
-                        out.properties.extend(cls.properties(True))
+                        out.ranges.extend(cls.ranges(unicode))
+                        out.properties.extend(cls.properties(unicode))
                 elif len(name) == 1:
                     # Without locale tables an equivalence class or collating symbol is
                     # meaningful only as a single character, which stands for itself.
@@ -563,17 +564,19 @@ def _pattern_bracket(pattern: str, i: int) -> tuple[_Bracket, int] | None:
     return None
 
 
-def translate_pattern(pattern: str, path_mode: bool = False) -> Translation:
-    """The RE2 form of a shell pattern (unanchored; the caller anchors it; cached)."""
-    found: Translation = _PATTERNS[pattern, path_mode]
+def translate_pattern(pattern: str, path_mode: bool = False, unicode: bool = True
+                      ) -> Translation:
+    """The RE2 form of a shell pattern (unanchored; the caller anchors it; cached); its
+    bracket classes are the C locale's (ASCII) unless `unicode`."""
+    found: Translation = _PATTERNS[pattern, path_mode, unicode]
     return found
 
 
-def _translate_pattern(pattern: str, path_mode: bool) -> Translation:
+def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translation:
     """`translate_pattern` uncached.
 
     `*` matches any run, `?` one character, `[...]` a bracket expression with `!`/`^`
-    negation, ranges and POSIX classes (Unicode-aware); `\\x` matches x literally; an
+    negation, ranges and POSIX classes (see `translate_pattern`); `\\x` matches x literally; an
     unclosed `[` is a literal. In path mode none of them matches `/`.
     """
     out: list[str] = []
@@ -592,7 +595,7 @@ def _translate_pattern(pattern: str, path_mode: bool) -> Translation:
         if c == "?":
             out.append(one)
             literal = None
-        elif c == "[" and (got := _pattern_bracket(pattern, i)) is not None:
+        elif c == "[" and (got := _pattern_bracket(pattern, i, unicode)) is not None:
             bracket, i = got
             out.append(bracket.render(path_mode))
             literal = None

@@ -5,8 +5,9 @@ runner), `protocol` (the `ShellHost` protocol, `ShellHostBase`), `posix` (`Posix
 default host), `host` (those names in one place), `caps` (capabilities), `expand`
 (parameter, brace, tilde expansion and IFS splitting), `glob` (pattern matching and
 pathname expansion), `filetest` (`test -f` and friends), `redirect`, `process`, `subst` and
-`traps` (the host's machinery). The shell ops' codes live in `fusevm.ops.shell_codes`.
-This package imports nothing eagerly and nothing of the VM.
+`traps` (the host's machinery), `text` (bytes to the shell's characters, per the locale).
+The shell ops' codes live in `fusevm.ops.shell_codes`. This package imports nothing
+eagerly and nothing of the VM.
 
 `RedirectError` (what `redirect` raises) is defined here, so that code catching it (the
 `sh` frontend's runtime, builtins and host) does not load the redirection machinery: a

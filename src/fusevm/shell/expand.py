@@ -158,14 +158,16 @@ def _shortest_suffix(s: str, rx: Regex) -> int | None:
 
 
 def _strip(s: str, pattern: str, code: int) -> str:
-    from fusevm.regex import compile_pattern
+    from fusevm.shell.glob import compile_pattern
+    from fusevm.shell.text import matchable
     rx = compile_pattern(pattern)
+    t = matchable(s)  # (positions in `t` are positions in `s`)
     if code in (ParamMod.STRIP_SHORT, ParamMod.STRIP_LONG):
         finder = _shortest_prefix if code == ParamMod.STRIP_SHORT else _longest_prefix
-        end = finder(s, rx)
+        end = finder(t, rx)
         return s if end is None else s[end:]
     finder = _shortest_suffix if code == ParamMod.RSTRIP_SHORT else _longest_suffix
-    start = finder(s, rx)
+    start = finder(t, rx)
     return s if start is None else s[:start]
 
 
@@ -192,13 +194,15 @@ def _subst(s: str, pattern: str, rep: str, every: bool, ampersand: bool) -> str:
     pattern = pattern[len(anchor):]
     if not pattern and not anchor:
         return s
-    from fusevm.regex import compile_pattern
+    from fusevm.shell.glob import compile_pattern
+    from fusevm.shell.text import matchable
     rx = compile_pattern(pattern)
+    t = matchable(s)  # (positions in `t` are positions in `s`)
     if anchor == "#":
-        end = _longest_prefix(s, rx)
+        end = _longest_prefix(t, rx)
         return s if end is None else _replacement(rep, s[:end], ampersand) + s[end:]
     if anchor == "%":
-        start = _longest_suffix(s, rx)
+        start = _longest_suffix(t, rx)
         return s if start is None else s[:start] + _replacement(rep, s[start:], ampersand)
     out: list[str] = []
     pos, n = 0, len(s)
@@ -207,7 +211,7 @@ def _subst(s: str, pattern: str, rep: str, every: bool, ampersand: bool) -> str:
         return _replacement(rep, "", ampersand) if rx.fullmatch("") else s
     size = 0  # `${v//?/long}` multiplies lengths: bounded like every other grown string
     while pos < n:
-        m = rx.match(s, pos)
+        m = rx.match(t, pos)
         if m is None:
             out.append(s[pos])
             pos += 1

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 
-from fusevm.regex import SHELL_ERE, Regex, compile_ere, compile_pattern, translate_pattern
+from fusevm.regex import SHELL_ERE, Regex, compile_ere, translate_pattern
+from fusevm.regex import compile_pattern as _compile
+from fusevm.shell import text
+from fusevm.shell.text import from_os, matchable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,9 +42,15 @@ def translate(pattern: str, path_mode: bool = False) -> str:
     return translate_pattern(pattern, path_mode).source
 
 
+def compile_pattern(pattern: str, path_mode: bool = False) -> Regex:
+    """A shell pattern compiled for the locale (`fusevm.shell.text`): in the C locale it
+    matches `matchable` text, and its classes hold ASCII only."""
+    return _compile(matchable(pattern), path_mode, not text.byte_mode)
+
+
 def str_match(s: str, pattern: str) -> bool:
     """Whole-string shell pattern match (`[[ s == pattern ]]`, `case`): `*` matches `/` too."""
-    return compile_pattern(pattern).fullmatch(s)
+    return compile_pattern(pattern).fullmatch(matchable(s))
 
 
 def has_magic(s: str) -> bool:
@@ -84,7 +93,7 @@ def _match_names(prefix: str, names: tuple[str, ...], rx: Regex,
                  hidden: bool) -> list[str]:
     """`prefix + name` for each name matching `rx` (hidden names only when `hidden`)."""
     return [prefix + name for name in names
-            if (hidden or name[0] != ".") and rx.fullmatch(name)]
+            if (hidden or name[0] != ".") and rx.fullmatch(matchable(name))]
 
 
 def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) -> list[str]:
@@ -99,8 +108,8 @@ def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) ->
         try:
             with os.scandir(base or ".") as it:
                 for entry in it:
-                    name = entry.name
-                    if (hidden or name[0] != ".") and rx.fullmatch(name):
+                    name = from_os(entry.name)
+                    if (hidden or name[0] != ".") and rx.fullmatch(matchable(name)):
                         if last:
                             out.append(base + name)
                         elif entry.is_dir():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from fusevm.errors import OutputClosed
 from fusevm.limits import DEFAULT_MAX_SIZE, check_size
+from fusevm.shell import text
 
 if TYPE_CHECKING:
     from fusevm.shell.protocol import ChunkRef, ChunkRunner
@@ -64,7 +65,7 @@ def capture(runner: ChunkRunner, sub: ChunkRef,
         os.close(r)
     check_size(size, limit, "command substitution output")
     data = b"".join(chunks).replace(b"\0", b"")
-    return os.fsdecode(data).rstrip("\n"), status
+    return text.decode(data).rstrip("\n"), status
 
 
 @dataclass(slots=True)

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
+from fusevm.shell.text import from_os
+
 __all__ = ["DirListing", "walk_parallel", "walk_sequential"]
 
 
@@ -39,8 +41,8 @@ def _scan(prefix: str, dotglob: bool) -> DirListing | None:
     except OSError:
         return None
     # d_type answers is_dir(follow_symlinks=False) without a stat call on Linux.
-    names = tuple([e.name for e in entries])
-    subdirs = tuple([e.name for e in entries
+    names = tuple([from_os(e.name) for e in entries])
+    subdirs = tuple([from_os(e.name) for e in entries
                      if (dotglob or e.name[0] != ".") and e.is_dir(follow_symlinks=False)])
     return DirListing(prefix, names, subdirs)
 

@@ -23,6 +23,7 @@ from fusevm.lang.sh.state import (
 )
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
+from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _dot(s: ShState, vm: Any, argv: list[str]) -> int:
             raise ShError(f".: {name}: not found", 1)
     try:
         with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "surrogateescape")
+            text = shtext.decode(f.read())
     except OSError:
         raise ShError(f".: cannot open {name}: No such file", 1) from None
     old = s.positional

@@ -15,6 +15,7 @@ from fusevm.lang.sh.state import NUMBER_NAMES, SIGNAL_NAMES, ShState, signal_nam
 from fusevm.lang.sh.testcmd import test
 from fusevm.shell import csignal as signal
 from fusevm.shell import process
+from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
                     target = cand
                     s.cd_print = True
                 break
-    old = s.vars.get("PWD") or os.getcwd()
+    old = s.vars.get("PWD") or shtext.from_os(os.getcwd())
     if not target.startswith("/") and not physical:
         logical = os.path.normpath(os.path.join(old, target))
     else:
@@ -139,12 +140,16 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
     except OSError:
         try:
             os.chdir(target)
-            logical = os.getcwd()
+            logical = shtext.from_os(os.getcwd())
         except OSError:
             s.error(f"cd: can't cd to {target}")
             return 2
     if physical:
-        logical = os.getcwd()
+        logical = shtext.from_os(os.getcwd())
+    for name in ("OLDPWD", "PWD"):
+        if name in s.readonly:
+            s.error(f"cd: {name}: is read only")  # (bash: the directory has changed)
+            return 1
     s.vars["OLDPWD"] = old
     s.vars["PWD"] = logical
     if s.cd_print:
@@ -156,14 +161,14 @@ def _cd(s: ShState, vm: Any, argv: list[str]) -> int:
 @builtin("pwd")
 def _pwd(s: ShState, vm: Any, argv: list[str]) -> int:
     if "-P" in argv[1:]:
-        out(os.getcwd() + "\n")
+        out(shtext.from_os(os.getcwd()) + "\n")
         return 0
     pwd = s.vars.get("PWD")
     try:
         if not pwd or os.stat(pwd).st_ino != os.stat(".").st_ino:
-            pwd = os.getcwd()
+            pwd = shtext.from_os(os.getcwd())
     except OSError:
-        pwd = os.getcwd()
+        pwd = shtext.from_os(os.getcwd())
     out(pwd + "\n")
     return 0
 
@@ -177,17 +182,17 @@ def _readline(fd: int, raw: bool) -> tuple[str, bool]:
         except InterruptedError:
             continue
         except OSError:
-            return buf.decode("utf-8", "surrogateescape"), True
+            return shtext.decode(bytes(buf)), True
         if not c:
-            return buf.decode("utf-8", "surrogateescape"), True
+            return shtext.decode(bytes(buf)), True
         if c == b"\n":
-            return buf.decode("utf-8", "surrogateescape"), False
+            return shtext.decode(bytes(buf)), False
         if c == b"\\" and not raw:
             n = os.read(fd, 1)
             if n == b"\n":
                 continue
             if not n:
-                return buf.decode("utf-8", "surrogateescape"), True
+                return shtext.decode(bytes(buf)), True
             buf += b"\\" + n
             continue
         buf += c
@@ -221,6 +226,11 @@ def _read(s: ShState, vm: Any, argv: list[str]) -> int:
     line, eof = _readline(0, raw)
     fields_raw = _split_read(line, s.vars.get("IFS"), len(args), raw)
     for i, name in enumerate(args):
+        if name in s.readonly:
+            # a regular builtin's error: its status (bash's 1; dash says 2), not the end of
+            # the shell; the names before it keep their fields
+            s.error(f"read: {name}: is read only")
+            return 1
         s.set(name, fields_raw[i] if i < len(fields_raw) else "")
     return 1 if eof else 0
 
@@ -491,6 +501,21 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
 
 @builtin("getopts")
 def _getopts(s: ShState, vm: Any, argv: list[str]) -> int:
+    var = argv[2] if len(argv) >= 3 else ""
+    if var not in s.readonly:
+        return _getopts_step(s, argv)
+    # the option is still taken (OPTIND and OPTARG move on), only the assignment fails
+    old = s.vars.get(var)
+    _getopts_step(s, argv)
+    if old is None:
+        s.vars.pop(var, None)
+    else:
+        s.vars[var] = old
+    s.error(f"getopts: {var}: is read only")
+    return 2
+
+
+def _getopts_step(s: ShState, argv: list[str]) -> int:
     if len(argv) < 3:
         s.error("getopts: usage: getopts optstring var [arg ...]")
         return 2

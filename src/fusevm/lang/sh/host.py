@@ -16,6 +16,7 @@ import os
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
 from fusevm.shell import RedirectError
+from fusevm.shell import text as shtext
 from fusevm.shell.hostbase import ShellHostBase
 
 TYPE_CHECKING = False
@@ -83,5 +84,5 @@ class ShHost(ShellHostBase):
             chunks.append(data)
         os.close(r)
         st.subst_status = wait_child(pid)
-        text = b"".join(chunks).replace(b"\0", b"").decode("utf-8", "surrogateescape")
+        text = shtext.decode(b"".join(chunks).replace(b"\0", b""))
         return text.rstrip("\n")

@@ -471,6 +471,9 @@ class Lexer:
                     if depth == 0:
                         break
                     depth -= 1
+            else:
+                # no `}` at all: a syntax error, as in dash and bash (status 2)
+                raise self.error("Missing '}'", e.line) from None
             return ast.Param("${" + self.text[start:self.pos], "bad")
 
     def _braced_checked(self, in_dq: bool) -> ast.Part:

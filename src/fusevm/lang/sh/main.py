@@ -24,6 +24,7 @@ from fusevm.lang.sh.errors import ShExit
 from fusevm.lang.sh.runtime import run_text
 from fusevm.lang.sh.state import LONG_OPTIONS, OPTION_LETTERS, new_state, write
 from fusevm.shell import csignal as signal
+from fusevm.shell import text
 
 USAGE = "usage: sh [-euxfnvCa] [-o option] [-c command [name [arg...]] | file [arg...]]\n"
 
@@ -59,10 +60,11 @@ def _main(argv: list[str]) -> int:
         if sig != signal.SIGINT or signal.getsignal(sig) != signal.SIG_IGN:
             signal.signal(sig, signal.SIG_DFL)
     sys.setrecursionlimit(20000)
+    text.use_locale(os.environ)
     s = new_state()
     s.ignored_on_entry = {num for num in _ENTRY_SIGNALS
                           if signal.getsignal(num) == signal.SIG_IGN}
-    args = list(argv)
+    args = [text.from_os(a) for a in argv]
     command: str | None = None
     use_c = False
     use_stdin = False
@@ -118,7 +120,7 @@ def _main(argv: list[str]) -> int:
             except OSError as e:
                 write(2, f"sh: 0: cannot open {path}: {e.strerror}\n")
                 return 127 if isinstance(e, FileNotFoundError) else 126
-            status = run_text(s, data.decode("utf-8", "surrogateescape"))
+            status = run_text(s, text.decode(data))
         else:
             data = os.read(0, 1 << 20)
             chunks = [data]
@@ -126,7 +128,7 @@ def _main(argv: list[str]) -> int:
                 data = os.read(0, 1 << 20)
                 chunks.append(data)
             s.positional = args
-            status = run_text(s, b"".join(chunks).decode("utf-8", "surrogateescape"))
+            status = run_text(s, text.decode(b"".join(chunks)))
     except ShExit as e:
         status = e.status
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
 from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
 from fusevm.shell import csignal as signal
+from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
 
 TYPE_CHECKING = False
@@ -101,22 +102,24 @@ def trim(value: str, pat: str, code: int) -> str:
         rx = shglob.compile_pattern(pat)
     except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
         return value
+    # positions in the matchable form are positions in `value` (one character for one)
+    subject = matchable(value)
     n = len(value)
     if code == 5:
         for i in range(n + 1):
-            if rx.fullmatch(value, 0, i):
+            if rx.fullmatch(subject, 0, i):
                 return value[i:]
     elif code == 6:
         for i in range(n, -1, -1):
-            if rx.fullmatch(value, 0, i):
+            if rx.fullmatch(subject, 0, i):
                 return value[i:]
     elif code == 7:
         for i in range(n, -1, -1):
-            if rx.fullmatch(value, i):
+            if rx.fullmatch(subject, i):
                 return value[:i]
     else:
         for i in range(n + 1):
-            if rx.fullmatch(value, i):
+            if rx.fullmatch(subject, i):
                 return value[:i]
     return value
 
@@ -191,7 +194,7 @@ def _tilde(vm: Any, user_c: int) -> None:
     else:
         try:
             import pwd
-            text = pwd.getpwnam(user).pw_dir
+            text = from_os(pwd.getpwnam(user).pw_dir)
         except (KeyError, ImportError):
             text = "~" + user
     vm.stack.append(QS + text + QE)
@@ -427,7 +430,7 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         pat = stack.pop()
         subject = stack[-1]
         try:
-            ok = compile_pattern(pat).fullmatch(subject)
+            ok = compile_pattern(pat).fullmatch(matchable(subject))
         except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
             ok = words.strip(pat) == subject
         stack[-1] = ok

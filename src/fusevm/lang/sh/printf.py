@@ -7,6 +7,7 @@ import os
 
 from fusevm.lang.cprintf import format_int
 from fusevm.lang.lazyre import LazyPattern
+from fusevm.shell.text import byte_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _num(arg: str) -> tuple[int, bool]:
     if arg == "":
         return 0, True
     if arg[:1] in ("'", '"'):
-        return (ord(arg[1]) if len(arg) > 1 else 0), True
+        return (byte_value(arg[1]) if len(arg) > 1 else 0), True
     m = _NUM.match(arg)
     if m is None:
         return 0, False
@@ -87,7 +88,7 @@ def _float(arg: str) -> tuple[float, bool]:
     if arg == "":
         return 0.0, True
     if arg[:1] in ("'", '"'):
-        return float(ord(arg[1]) if len(arg) > 1 else 0), True
+        return float(byte_value(arg[1]) if len(arg) > 1 else 0), True
     m = _FLOAT.match(arg)
     if m is None:
         return 0.0, False

@@ -33,6 +33,7 @@ from fusevm.lang.sh.state import (
 )
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
+from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> in
     status = 0
     try:
         with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "surrogateescape")
+            text = shtext.decode(f.read())
         status = run_text(s, text)
     except ShExit as e:
         status = e.status
@@ -192,7 +193,7 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
             break
         chunks.append(data)
     os.close(fd)
-    text = b"".join(chunks).replace(b"\0", b"").decode("utf-8", "surrogateescape")
+    text = shtext.decode(b"".join(chunks).replace(b"\0", b""))
     return text.rstrip("\n")
 
 

@@ -15,6 +15,7 @@ from fusevm.lang.sh.errors import ShError
 from fusevm.records import dataclass, field
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
+from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -179,7 +180,8 @@ def new_state() -> ShState:
     PPID and PWD set."""
     s = ShState()
     for k, v in os.environ.items():
-        s.vars[k] = v
+        k = shtext.from_os(k)
+        s.vars[k] = shtext.from_os(v)
         s.exported.add(k)
     s.vars["IFS"] = " \t\n"
     s.vars.setdefault("PS4", "+ ")
@@ -190,7 +192,7 @@ def new_state() -> ShState:
         pwd = s.vars.get("PWD")
         if not pwd or not os.path.isabs(pwd) or not os.path.samestat(os.stat(pwd),
                                                                      os.stat(".")):
-            s.vars["PWD"] = os.getcwd()
+            s.vars["PWD"] = shtext.from_os(os.getcwd())
     except OSError:
         pass
     return s
