@@ -120,9 +120,10 @@ def _native_may_help(chunk: Chunk) -> bool:
     its header, a `for (k in a)` loop steps its keys there, and no native tier runs
     either). Otherwise the native tiers would load (tens of milliseconds of imports) only
     to refuse those loops, while the baseline tier runs them. A function's loops are the
-    chunk's loops; a function without one gains nothing native (the trace tier runs calls
-    inside a traced loop, and no tier compiles a body that returns: an interpreted call of
-    awk's fib(24) took as long with the native tiers as without, plus their load)."""
+    chunk's loops; a function without one gains nothing native in awk (the trace tier
+    runs calls inside a traced loop, and its native self-calls refuse awk's Float
+    constants: awk's fib(24) took as long with the native tiers as without, plus their
+    load)."""
     from fusevm.loops import loop_facts
     headers = loop_facts(chunk).back_edges
     if not headers:
