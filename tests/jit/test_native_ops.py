@@ -28,6 +28,7 @@ def _instr(op: object) -> tuple[object, ...]:
     return encode(op, (0,) * len(op.spec.operands))  # type: ignore[arg-type, attr-defined]
 
 
+@requires_llvmlite  # (every module of the package imports only with llvmlite)
 def test_the_generated_lists_are_current() -> None:
     # `python -m fusevm.tools.gen_native` rewrites them after a lowering rule changes.
     assert gen_native.PATH.read_text(encoding="utf-8") == gen_native.module_source(
