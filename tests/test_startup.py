@@ -222,15 +222,17 @@ def test_a_hot_awk_loop_still_loads_the_tiers_and_runs_natively(tmp_path: Path) 
 
 def test_the_tier_policy_loads_with_the_first_decision(tmp_path: Path) -> None:
     # Hot points entered fewer times than the lowest threshold (the baseline tier's) are
-    # counted by the pending hook alone; a loop entered more often asks the hook, which
-    # then loads the policy.
+    # counted by the pending hook alone; a loop that has run about what loading the
+    # tiers costs (`jit.hook.LOAD_COST` ops) asks the hook, which then loads the policy;
+    # a shorter one never does.
     code = ("from fusevm.cli import main\nimport sys\nassert main(ARGV) == 0\n"
             "print('fusevm.jit.policy' in sys.modules)")
     _, out = loaded_after(code, tmp_path, "awk", "BEGIN { s = 0; print s }")
     assert out.split() == ["0", "False"]
-    loop = "BEGIN { for (i = 0; i < 100; i++) s += i; print s }"
-    _, out = loaded_after(code, tmp_path, "awk", loop)
-    assert out.split() == ["4950", "True"]
+    for n, loaded in ((1000, "False"), (100_000, "True")):
+        loop = f"BEGIN {{ for (i = 0; i < {n}; i++) s += i; print s }}"
+        _, out = loaded_after(code, tmp_path, "awk", loop)
+        assert out.split() == [str(sum(range(n))), loaded]
 
 
 @pytest.mark.skipif(not llvmlite_available(), reason="llvmlite is not installed")

@@ -180,6 +180,17 @@ def entered_at(facts: LoopFacts, header: int, last: int) -> bool:
     return True
 
 
+def ops_per_entry(facts: LoopFacts, h: int, size: int) -> int:
+    """About how many ops run per entry of hot point `h` of a chunk of `size` ops: the
+    span of its loop (header to the last op branching back), or of its function or block
+    (to the next entry). What a tier weighs its own loading against."""
+    sources = facts.back_edges.get(h)
+    if sources:
+        return max(sources) - h + 1
+    later = [e for e in facts.entries if e > h]
+    return (min(later) if later else size) - h
+
+
 def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:
     """The ops of the code entered at `entry` (the root, a function entry or a block
     start): those reachable from it, its returns included but not followed, and not the

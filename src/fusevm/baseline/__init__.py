@@ -16,7 +16,7 @@ import os
 import sys
 
 from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOAD_COST, LOOP_FIRST_LOOK
-from fusevm.loops import loop_facts
+from fusevm.loops import loop_facts, ops_per_entry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
-    from fusevm.loops import LoopFacts
 
 #: Entries of a hot point before the tier first considers its region (then it waits as
 #: long as compiling would cost more than it saves: `compiler.worth_after`).
@@ -180,7 +179,7 @@ class BaselineHook:
                 if unloaded:
                     # The first look loads the compiler: not before the interpreter has
                     # done about as much work here as loading it costs.
-                    first = max(first, LOAD_COST // _ops_per_entry(facts, h, len(chunk.ops)))
+                    first = max(first, LOAD_COST // ops_per_entry(facts, h, len(chunk.ops)))
                 if entered < first:
                     counts[key] = first - threshold
                     return first - entered
@@ -208,16 +207,6 @@ class BaselineHook:
             self._dropped = self._dropped | {key}
             return None
         return found  # type: ignore[return-value]
-
-
-def _ops_per_entry(facts: LoopFacts, h: int, size: int) -> int:
-    """About how many ops run per entry of hot point `h`: the span of its loop (header to
-    the last op branching back), or of its function or block (to the next entry)."""
-    sources = facts.back_edges.get(h)
-    if sources:
-        return max(sources) - h + 1
-    later = [e for e in facts.entries if e > h]
-    return (min(later) if later else size) - h
 
 
 #: The compiler's module: loaded, by a hook or any other code, its load is paid for.

@@ -10,6 +10,9 @@ point is counted to the fewest entries any hook could want (`threshold_at`): whe
 can run at all (llvmlite, FUSEVM_JIT, said once through the log) is asked then,
 and without it the tier below (the baseline tier's hook, or none) answers from then on.
 So `fusevm awk 'BEGIN{...}'` loads the configuration and nothing else of the JIT's hook.
+A loop's region step makes no decision before the loop has run about `LOAD_COST` ops
+(loading the tiers costs about that), and none at all for a loop no native tier can run
+(`native_ops`): the tier below answers for it.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from __future__ import annotations
 import sys
 
 from fusevm.jit.config import get_config
+from fusevm.loops import loop_facts, ops_per_entry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
 
+    from fusevm.chunk import Chunk
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
 
@@ -36,6 +41,13 @@ NATIVE_POINTS: Final = "jit.native_points"
 #: What makes the real hook, named as data as `fusevm.interp.tiers` names the providers:
 #: the policy imports this module (a lower layer), not the other way round.
 DECIDER: Final = "fusevm.jit.policy:decide"
+#: What loading the native tiers costs a process, in interpreted ops (the first decision
+#: loads them): about 15 ms of imports and a trace's recording and loading from the disk
+#: cache, at ~90 ns an op. Until they are loaded, a loop is decided about only once the
+#: interpreter has run about this many ops in it: a shorter loop loses less by running
+#: on than the load would cost (an awk BEGIN loop of 100 trips: 41 ms with the load, 26
+#: without).
+LOAD_COST: Final = 170_000
 #: A hot point's threshold when no tier is left to ask (the JIT cannot run and the VM has
 #: no baseline tier): never reached.
 _NEVER: Final = 1 << 62
@@ -117,10 +129,11 @@ class PendingHook:
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before it is asked about. Undecided (and no tier has
-        taken a hot point in this process: the runtime is not loaded), the fewest any
-        hook could want: the JIT's threshold or the tier below's; `region_step` then
-        makes up the difference the real hook asks for."""
-        if self._real is _UNDECIDED and RUNTIME not in sys.modules:
+        taken a hot point in this process: the planner is not loaded; the runtime alone
+        may be, for `set_log`), the fewest any hook could want: the JIT's threshold or
+        the tier below's; `region_step` then makes up the difference the real hook asks
+        for."""
+        if self._real is _UNDECIDED and PLANNER not in sys.modules:
             given = get_config().region_threshold
             if self.fallback is not None:
                 given = min(given, int(self.fallback.threshold_at(vm, h)))
@@ -130,12 +143,25 @@ class PendingHook:
         return _NEVER if real is None else int(real.threshold_at(vm, h))
 
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:
-        if self._real is _UNDECIDED and PLANNER not in sys.modules and _never_native(vm, h):
-            # No native tier will ever run this loop: the tier below answers for it, and
-            # the tiers stay unloaded until some other hot point needs them.
-            self._given.pop((id(vm.chunk), h), None)
-            fallback = self.fallback
-            return None if fallback is None else fallback.region_step(vm, h, original)
+        if self._real is _UNDECIDED and PLANNER not in sys.modules:
+            chunk = vm.chunk
+            facts = loop_facts(chunk)
+            if h in facts.back_edges:
+                if _never_native(chunk, h):
+                    # No native tier will ever run this loop: the tier below answers for
+                    # it, and the tiers stay unloaded until another hot point needs them.
+                    self._given.pop((id(chunk), h), None)
+                    fallback = self.fallback
+                    return None if fallback is None else fallback.region_step(vm, h, original)
+                # Loading the tiers is the decision's cost: not before the interpreter has
+                # run about as much work in this loop (its entries so far are what the
+                # VM was told to count, `_given`).
+                key = (id(chunk), h)
+                need = LOAD_COST // ops_per_entry(facts, h, len(chunk.ops))
+                entered = self._given.get(key, 0)
+                if entered < need:
+                    self._given[key] = need
+                    return need - entered
         real = self.resolve(vm)
         given = self._given.pop((id(vm.chunk), h), None) if self._given else None
         if given is not None:
@@ -173,12 +199,10 @@ class PendingHook:
         return real is not None and bool(real.try_run(vm))
 
 
-def _never_native(vm: VM, h: int) -> bool:
-    """Whether `h` is a loop header no native tier will ever run (`native_ops`)."""
+def _never_native(chunk: Chunk, h: int) -> bool:
+    """Whether the loop at header `h` is one no native tier will ever run (`native_ops`)."""
     from fusevm.jit.native_ops import loop_never_native
-    from fusevm.loops import loop_facts
-    chunk = vm.chunk
-    return h in loop_facts(chunk).back_edges and loop_never_native(chunk, h)
+    return loop_never_native(chunk, h)
 
 
 def attach(vm: VM, *, tracing: bool, force: str | None = None) -> None:
