@@ -305,28 +305,42 @@ def _every_chunk(chunk: Chunk) -> list[Chunk]:
     return [chunk, *(c for sub in chunk.sub_chunks for c in _every_chunk(sub))]
 
 
-def test_a_contiguous_loop_is_the_natural_loop() -> None:
-    # `loops.contiguous_loop` finds a loop's body without the chunk's predecessors: when
-    # it answers, it is the natural loop; it declines a loop entered in the middle.
+def _loop_chunks(source: str, seed: int, count: int, fused: bool) -> list[Chunk]:
+    """Chunks with loops of every shape, their sub-chunks included: this file's loops, the
+    benchmark workloads, `count` generated programs from `seed` on and the test programs;
+    with `fused`, the workloads and generated programs through the fusion pass too."""
     import sys
     from pathlib import Path
 
     from fusevm.bench.workloads import WORKLOADS
-    from fusevm.loops import contiguous_loop, natural_loop
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
     from progs import RandomSource, generate
 
-    chunks = [assemble(text, source="body.fasm") for text in (
+    chunks = [assemble(text, source=source) for text in (
         BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0),
         FUSED_TOP.format(start=0, n=5), TWO_PATHS, INTO_THE_MIDDLE)]
     chunks += [w.reference() for w in WORKLOADS if w.emit is not None]
-    chunks += [generate(RandomSource(7_300_000 + seed), straight=False).build()
-               for seed in range(300)]
+    if fused:
+        chunks += [w.build(fuse=True) for w in WORKLOADS if w.emit is not None]
+    for n in range(count):
+        program = generate(RandomSource(seed + n), straight=False)
+        chunks.append(program.build())
+        if fused:
+            program.fuse = True
+            chunks.append(program.build())
     programs = Path(__file__).resolve().parent.parent / "programs"
     chunks += [assemble(p.read_text(), source=p.name) for p in sorted(programs.glob("*.fasm"))]
+    return [c for top in chunks for c in _every_chunk(top)]
+
+
+def test_a_contiguous_loop_is_the_natural_loop() -> None:
+    # `loops.contiguous_loop` finds a loop's body without the chunk's predecessors: when
+    # it answers, it is the natural loop; it declines a loop entered in the middle.
+    from fusevm.loops import contiguous_loop, natural_loop
+
     answered = declined = 0
-    for chunk in (c for top in chunks for c in _every_chunk(top)):
+    for chunk in _loop_chunks("body.fasm", 7_300_000, 300, fused=False):
         facts = loop_facts(chunk)
         for header in facts.back_edges:
             found = contiguous_loop(facts, header)
@@ -373,28 +387,8 @@ middle:
 def test_a_contiguous_loop_is_counted_as_any_loop() -> None:
     # `_counted_range` (one pass over a loop that is one range of ops) answers as the
     # general way does, wherever it answers.
-    import sys
-    from pathlib import Path
-
-    from fusevm.bench.workloads import WORKLOADS
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
-    from progs import RandomSource, generate
-
-    chunks = [assemble(text, source="count.fasm") for text in (
-        BOTTOM.format(start=0, n=5), TOP_DOWN.format(start=5, n=0),
-        FUSED_TOP.format(start=0, n=5), TWO_PATHS, INTO_THE_MIDDLE)]
-    chunks += [w.reference() for w in WORKLOADS if w.emit is not None]
-    chunks += [w.build(fuse=True) for w in WORKLOADS if w.emit is not None]
-    for seed in range(400):
-        program = generate(RandomSource(7_400_000 + seed), straight=False)
-        chunks.append(program.build())
-        program.fuse = True
-        chunks.append(program.build())
-    programs = Path(__file__).resolve().parent.parent / "programs"
-    chunks += [assemble(p.read_text(), source=p.name) for p in sorted(programs.glob("*.fasm"))]
     answered = counted = 0
-    for chunk in (c for top in chunks for c in _every_chunk(top)):
+    for chunk in _loop_chunks("count.fasm", 7_400_000, 400, fused=True):
         facts = loop_facts(chunk)
         for header in facts.back_edges:
             body = tripcount.loop_body(chunk, facts, header)

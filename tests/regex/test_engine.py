@@ -132,15 +132,11 @@ def test_required_literals_of_each_branch() -> None:
     assert translate_ere("x|", AWK_LIKE).required is None
 
 
-def _scan_all(scan: Any, texts: list[str]) -> tuple[list[tuple[str, int]], Any]:
-    """What a line scanner yields over `texts`, and what it returns."""
-    run = scan(iter(texts))
-    found = []
-    while True:
-        try:
-            found.append(next(run))
-        except StopIteration as end:
-            return found, end.value
+def _bare(ere: str, dialect: Any) -> Regex:
+    """The pattern without its literal tests: RE2's own answers."""
+    bare = Regex(translate_ere(ere, dialect), "test")
+    bare.required = None
+    return bare
 
 
 @settings(max_examples=400, deadline=None)
@@ -149,27 +145,17 @@ def _scan_all(scan: Any, texts: list[str]) -> tuple[list[tuple[str, int]], Any]:
 def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
     """The literal tests (the prefilter, and the whole test of an exact shape) only skip
     texts that cannot match: every answer equals RE2's own without them, for `test`, the
-    line scanner and searches."""
+    block scanner and searches."""
     try:
         rx = compile_ere(ere, SHELL_ERE)
     except RegexError:
         return
-    bare = Regex(translate_ere(ere, SHELL_ERE), "test")
-    bare.required = None
+    bare = _bare(ere, SHELL_ERE)
     want = bare._test_engine(text)
     assert rx.test(text) == want
     texts = ["", "xyz", text]
-    matched = [bare._test_engine(t) for t in texts]
-    want_found = []
-    passed = 0
-    for t, hit in zip(texts, matched):
-        if hit:
-            want_found.append((t, passed))
-            passed = 0
-        else:
-            passed += 1
-    assert _scan_all(rx.line_scanner(), texts) == (
-        want_found, (passed, texts[-1] if passed else None))
+    assert rx.block_scanner()(texts, 0) == [
+        j for j, t in enumerate(texts) if bare._test_engine(t)]
     assert (rx.search(text) is not None) == want
     assert rx.tester()(text) == bare.test(text)
     for pos in range(len(text) + 1):
@@ -180,49 +166,16 @@ def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-\n", max_size=10),
        st.lists(st.text(alphabet="ab1- \u00e9\u0101", max_size=6), max_size=8),
-       st.integers(0, 3), st.integers(0, 2))
-def test_block_and_line_scanners_agree_with_re2(ere: str, block: list[str], start: int,
-                                                taken: int) -> None:
-    """The line scanner yields the lines RE2 matches in, from wherever the iterator over
-    them stands, and follows it when another reader takes lines between two yields
-    (awk's getline); the block scanner (the literal tests on each line, then one RE2
-    call per run of matching lines, in line mode) gives their indices from a line on."""
+       st.integers(0, 3))
+def test_the_block_scanner_agrees_with_re2(ere: str, block: list[str], start: int) -> None:
+    """The block scanner (the literal tests on each line, then one RE2 call per run of
+    matching lines, in line mode) gives the indices of the lines RE2 matches in, from a
+    line on."""
     try:
         rx = compile_ere(ere, AWK_LIKE)
     except RegexError:
         return
-    bare = Regex(translate_ere(ere, AWK_LIKE), "test")
-    bare.required = None
-
-    def run(scan: Any) -> tuple[list[tuple[str, int]], Any, list[str]]:
-        lines = iter(block)
-        for _ in range(min(start, len(block))):
-            next(lines)
-        found = []
-        read = []  # what the other reader took
-        it = scan(lines)
-        while True:
-            try:
-                found.append(next(it))
-            except StopIteration as end:
-                return found, end.value, read
-            read += [line for line, _ in zip(lines, range(taken))]
-
-    assert run(rx.line_scanner()) == run(lambda lines: _line_scan_of(bare, lines))
+    bare = _bare(ere, AWK_LIKE)
     k = min(start, len(block))
     assert rx.block_scanner()(block, k) == [
         j for j in range(k, len(block)) if bare._test_engine(block[j])]
-
-
-def _line_scan_of(rx: Regex, lines: Any) -> Any:
-    """The line scanner's protocol, testing each line with RE2 alone."""
-    passed = 0
-    last = None
-    for line in lines:
-        if rx._test_engine(line):
-            yield line, passed
-            passed = 0
-        else:
-            passed += 1
-            last = line
-    return passed, last if passed else None

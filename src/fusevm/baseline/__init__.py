@@ -62,10 +62,11 @@ def attach(vm: VM, *, by_default: bool = False, first_look: int | None = None) -
     if by_default and mode == "off":
         return
     hook = BaselineHook()
-    if mode == "eager" or first_look is not None:
+    if mode == "eager":
         hook.eager = True
-        if mode != "eager" and first_look is not None:
-            hook.region_threshold = first_look
+    elif first_look is not None:
+        hook.eager = True
+        hook.region_threshold = first_look
     vm.set_tier_hook(hook)
 
 

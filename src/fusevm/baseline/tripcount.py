@@ -267,6 +267,15 @@ def _template(op: Op) -> Any:
     return found
 
 
+def _followed(op: Op) -> Any:
+    """`_follow[op]`, made with the op's template the first time it is asked for."""
+    found = _follow.get(op)
+    if found is None:
+        _template(op)
+        found = _follow[op]
+    return found
+
+
 def _effect(steps: tuple[tuple[str, Any, int, Any], ...]) -> Any:
     """The function applying micro-steps `steps` to the values followed (`_follow`),
     written out once per op: a look at a loop then makes one call per op, not a test of
@@ -405,13 +414,13 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
     writers: dict[int, list[int]] = {}  # slot -> ops writing it
     exits: list[int] = []
     starts = {header}  # the loop's block starts
-    get = _templates.get
+    get = _follow.get
     for ip in sorted(body):
         instr = ops[ip]
-        template = get(instr[0]) or _template(instr[0])
-        if template is None:
+        follow = get(instr[0]) or _followed(instr[0])
+        if follow is _UNFOLLOWED:
             return None
-        if template is _EXT:
+        if follow is _EXT:
             # An extension op declared as a function of its stack values or as a body
             # (which names no frame slot): values this does not follow. Any other may
             # do anything.
@@ -422,9 +431,9 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
             effects[ip] = (instr, (effect.pops(d.spec, d.operands),
                                    effect.pushes(d.spec, d.operands)))
         else:
-            effects[ip] = (instr, _follow[instr[0]][0])
-            if template[1]:
-                _note_writes(instr, ip, template[1], writers)
+            effects[ip] = (instr, follow[0])
+            if follow[1]:
+                _note_writes(instr, ip, follow[1], writers)
         out = succs[ip]
         if len(out) != 1 or out[0] != ip + 1:
             starts.update(out)
@@ -467,7 +476,7 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     succs = facts.succs
     if not entered_at(facts, header, last):
         return _GENERAL
-    get = _follow.get
+    get = _follow.get  # (an entry is never empty: `or` calls only for an op's first time)
     starts = {header}
     writers: dict[int, list[int]] = {}
     #: (op, slot) per write of a slot: its block's start, what the slot holds after it
@@ -480,10 +489,7 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     followed = True  # every op is one this follows (else, the loop being this range: None)
     for ip, out in zip(range(header, last + 1), succs[header:last + 1]):
         instr = ops[ip]
-        follow = get(instr[0])
-        if follow is None:
-            _template(instr[0])
-            follow = _follow[instr[0]]
+        follow = get(instr[0]) or _followed(instr[0])
         if follow is _EXT:
             return _GENERAL
         if ip in starts and ip != start:

@@ -92,9 +92,14 @@ def unregister_global_extension(name: str) -> None:
 
 def claims(ext_id: int) -> bool:
     """Whether a registered JitExtension says it can lower extension op `ext_id`."""
+    return _claimant(ext_id) is not None
+
+
+def _claimant(ext_id: int) -> JitExtension | None:
+    """The first registered JitExtension that says it can lower `ext_id`."""
     with _lock:
         candidates = list(_extensions)
-    return any(e.can_jit(ext_id) for e in candidates)
+    return next((e for e in candidates if e.can_jit(ext_id)), None)
 
 
 def registered() -> tuple[JitExtension, ...]:
@@ -140,9 +145,5 @@ def extension_rule(d: Decoded) -> Rule | None:
     fn = owner.lowerings.get(ext.id)
     if fn is not None:
         return wrap_extension(fn, f"ExtensionSet {ext.owner.name!r}")
-    with _lock:
-        candidates = list(_extensions)
-    for e in candidates:
-        if e.can_jit(ext.id):
-            return wrap_extension(_protocol_rule(e), f"JitExtension {e.name()!r}")
-    return None
+    e = _claimant(ext.id)
+    return None if e is None else wrap_extension(_protocol_rule(e), f"JitExtension {e.name()!r}")

@@ -45,14 +45,9 @@ from fusevm.regex.translate import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Callable
     from typing import Any, Final
 
-    #: `Regex.line_scanner()`'s function: texts to a generator of (a match, how many
-    #: texts it passed over since the last), returning (how many it passed over after
-    #: the last match, the last of those or None)
-    LineScan = Callable[[Iterator[str]], Generator[tuple[str, int], None,
-                                                   tuple[int, str | None]]]
     #: `Regex.block_scanner()`'s function: (a list of lines, an index k) to the
     #: indices from k on of the lines the pattern matches somewhere in, ascending
     BlockScan = Callable[[list[str], int], list[int]]
@@ -174,7 +169,7 @@ class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
     __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
-                 "_latin1", "_utf8", "_tester", "_scan", "_block", "_tests", "_lines")
+                 "_latin1", "_utf8", "_tester", "_block", "_tests", "_lines")
 
     def __init__(self, translation: Translation, label: str,
                  lines: Callable[[], str | None] | None = None) -> None:
@@ -188,7 +183,6 @@ class Regex:
         self.exact = bool(self.branches) and all(b.exact for b in self.branches)
         self._label = label
         self._tester: Callable[[str], bool] | None = None
-        self._scan: LineScan | None = None
         self._block: BlockScan | None = None
         #: The pattern's line-mode RE2 text, when asked (`translate_ere_lines`)
         self._lines = lines
@@ -266,15 +260,6 @@ class Regex:
         """`test` as one function, for a pattern tested on many texts (awk's record
         filters): the literal tests of `_condition` first (alone when they are exact),
         then Latin-1 text straight to the C++ matcher, with no span built."""
-        return self._made()[1]
-
-    def line_scanner(self) -> LineScan:
-        """`scan(texts)`: a generator of the texts the pattern matches somewhere in, each
-        with how many texts it passed over since the one before (awk's record loop, over
-        the lines of a block: a match costs the loop no more than a resumption), which
-        returns how many it passed over after the last match and the last of those
-        (None when none were). One loop, with the literal tests of `tester` and the RE2
-        call for the texts that pass them written into it."""
         return self._made()[0]
 
     def block_scanner(self) -> BlockScan:
@@ -284,17 +269,14 @@ class Regex:
         For a pattern RE2 decides, the lines that pass the literal tests are joined and
         searched for runs of lines that each hold a match (`_runs`): one RE2 call per
         line that holds none, not one per line tested."""
-        self._made()
-        assert self._block is not None
-        return self._block
+        return self._made()[1]
 
-    def _made(self) -> tuple[LineScan, Callable[[str], bool]]:
-        """(line_scanner(), tester()), made at the first call (with block_scanner())."""
-        scan, tester = self._scan, self._tester
-        if scan is None or tester is None:
-            scan, tester, self._block = self._make()
-            self._scan, self._tester = scan, tester
-        return scan, tester
+    def _made(self) -> tuple[Callable[[str], bool], BlockScan]:
+        """(tester(), block_scanner()), made at the first call."""
+        tester, block = self._tester, self._block
+        if tester is None or block is None:
+            tester, block = self._tester, self._block = self._make()
+        return tester, block
 
     def _runs(self) -> Any:
         """`_matching_lines` for this pattern, or None: the low-level RE2 call of
@@ -318,10 +300,9 @@ class Regex:
             return None
         return _matching_lines(runs._regexp.Match, self._test_engine)
 
-    def _make(self) -> tuple[LineScan, Callable[[str], bool], BlockScan]:
-        """Generate `line_scanner()`, `tester()` and `block_scanner()` for this pattern,
-        from one source: the condition's str tests written out, the call into RE2 only
-        where needed."""
+    def _make(self) -> tuple[Callable[[str], bool], BlockScan]:
+        """Generate `tester()` and `block_scanner()` for this pattern, from one source: the
+        condition's str tests written out, the call into RE2 only where needed."""
         env: dict[str, Any] = {"U": _UNANCHORED, "slow": self._test_engine,
                                "islice": islice,
                                "enumerate": enumerate}
@@ -346,19 +327,6 @@ class Regex:
             lines += ["def engine(t):", *(f"    {line}" for line in call), "    return hit"]
         test = cond if exact else "engine(t)" if cond is None else f"({cond}) and engine(t)"
         lines += ["def test(t):", f"    return {test}"]
-        # the scan: the condition, then the call (for a pattern that is not exact)
-        lines += ["def scan(texts):", "    n = 0", "    t = None", "    for t in texts:"]
-        if exact:
-            lines += [f"        if {cond}:", "            yield t, n", "            n = 0",
-                      "            continue"]
-        else:
-            indent = "        "
-            if cond is not None:
-                lines.append(f"        if {cond}:")
-                indent += "    "
-            lines += [indent + line for line in
-                      [*call, "if hit:", "    yield t, n", "    n = 0", "    continue"]]
-        lines += ["        n += 1", "    return n, t if n else None"]
         # the block scan: the indices from k on of the lines that pass the tests, one
         # comprehension (over the whole block when k is 0, the usual start)
         runs = None if exact else self._runs()
@@ -377,8 +345,7 @@ class Regex:
         if not exact:
             env["engine"] = function(source, env, "engine")
         tester = env["engine"] if not exact and cond is None else function(source, env, "test")
-        scan: LineScan = function(source, env, "scan")
-        return scan, tester, function(source, env, "scan_block")
+        return tester, function(source, env, "scan_block")
 
     def _test_engine(self, text: str) -> bool:
         """Whether RE2 finds a match anywhere in `text` (no literal tests first)."""

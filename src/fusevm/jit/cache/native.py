@@ -34,7 +34,7 @@ from time import perf_counter
 from fusevm import __version__
 from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
-from fusevm.jit.cache.pack import RECORD_HEADER, Record
+from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
@@ -361,9 +361,7 @@ def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tupl
     is built when it is first called, as for a compiled unit). A record that does not make
     sense or does not fit is a counted reject, dropped from the index."""
     started = perf_counter()
-    space = _space or key_space()
-    pack = store._packs.get((d, space)) or store.pack_in(d, space)
-    rec = pack.index.get(key) or store.refreshed(pack, key)
+    pack, rec = store.record(d, _space or key_space(), key)
     if rec is None:
         return None
     described: _Described | None = rec.derived
@@ -394,24 +392,15 @@ def _described(rec: Record) -> _Described:
     that must not be used."""
     if (rec.damage if rec.verified else rec.verify()) is not None:
         raise ValueError(rec.damage)
-    mapping = rec.mapping
-    view = mapping.view
-    at = rec.offset + RECORD_HEADER
     entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
-        marshal.loads(view[at:at + rec.meta_len])
+        marshal.loads(rec.meta_raw())
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    at = rec.offset + rec.body_at
-    if mapping.executable:
-        native = Native(mapping.address + at + entry, mapping,
-                        view[at:at + rec.body_len], entry, pipeline, codegen)
-    else:
-        native = _code(rec, entry, pipeline, codegen)
     d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers, traps,
-                     top, native)
+                     top, _code(rec, entry, pipeline, codegen))
     rec.derived = d
     return d
 

@@ -465,8 +465,7 @@ class Store:
         record is dropped from the index, so the unit is compiled and stored again.
         """
         started = perf_counter()
-        pack = self._packs.get((d, space)) or self.pack_in(d, space)
-        rec = pack.index.get(digest) or self.refreshed(pack, digest)
+        pack, rec = self.record(d, space, digest)
         if rec is None:
             return None
         if not rec.verified:
@@ -486,6 +485,12 @@ class Store:
                 return value
         self.rejected(pack, digest, why)
         return None
+
+    def record(self, d: str, space: bytes, digest: bytes) -> tuple[Pack, Record | None]:
+        """The pack of a key space in directory `d` (mapped and indexed once), and its
+        record of `digest` (None: a counted miss, after indexing what was appended)."""
+        pack = self._packs.get((d, space)) or self.pack_in(d, space)
+        return pack, pack.index.get(digest) or self.refreshed(pack, digest)
 
     def refreshed(self, pack: Pack, digest: bytes) -> Record | None:
         """The record of a key not in the pack's index after indexing what was appended
