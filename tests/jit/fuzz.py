@@ -152,7 +152,8 @@ def main(argv: list[str]) -> int:
         t.join()
     print(f"fuzz: {tally['programs']} programs from seed {base} in {args.seconds:g} s; "
           f"tier runs: {tally.get('ran', 0)} native, {tally.get('deopt', 0)} deopt, "
-          f"{tally.get('refused', 0)} refused; {len(failures)} failure(s)")
+          f"{tally.get('refused', 0)} refused, {tally.get('regions', 0)} refused whole with "
+          f"loop regions run natively; {len(failures)} failure(s)")
     for failure in failures:
         print("\n" + failure)
     return 1 if failures else 0

@@ -444,7 +444,9 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
 
     A problem is a difference from the interpreter, or a counter that disagrees with the
     tier's own verdict: when `why_not` accepts the program, the unit must have run natively
-    (and the interpreter raised nothing) or deoptimised (and the interpreter raised).
+    (and the interpreter raised nothing) or deoptimised (and the interpreter raised); when
+    it refuses, no unit of the whole chunk exists (its loop nests may still run natively
+    as regions: how is then "regions").
     """
     from fusevm.jit.eligibility import refusal
     from fusevm.jit.runtime import analysis
@@ -459,10 +461,13 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
         if diff is not None:
             problems.append(f"{tier} tier differs from the interpreter: {diff}")
         runs2, deopts2 = _counters(tier)
-        why = refusal(analysis(chunk), tier, list(program.slots), program.strict)
+        an = analysis(chunk)
+        why = refusal(an, tier, list(program.slots), program.strict)
         if why is not None:
-            how[tier] = "refused"
-            if (runs2, deopts2) != (runs, deopts):
+            # A loop nest the tier takes still runs natively as a region of its own (its
+            # own analysis and unit); the chunk's whole unit must never have been made.
+            how[tier] = "refused" if (runs2, deopts2) == (runs, deopts) else "regions"
+            if any(e.unit is not None for e in an.entries.values()):
                 problems.append(f"{tier} ran although it refuses: {why}")
         elif runs2 == runs + 1:
             how[tier] = "ran"

@@ -58,7 +58,7 @@ def test_programs_with_branches_and_loops_agree_in_the_block_tier(data: st.DataO
 @pytest.mark.parametrize("straight", [True, False], ids=["straight", "loops"])
 def test_a_seeded_batch_agrees_and_mostly_runs_natively(straight: bool) -> None:
     """1,000 fixed programs: all agree, and most are compiled and run (not refused)."""
-    tally = {"ran": 0, "deopt": 0, "refused": 0}
+    tally = {"ran": 0, "deopt": 0, "refused": 0, "regions": 0}
     tiers = ("linear", "block") if straight else ("block",)
     for seed in range(500):
         how = check(generate(RandomSource(seed * 2 + straight), straight), tiers)

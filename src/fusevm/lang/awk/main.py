@@ -15,7 +15,6 @@ import sys
 from stat import S_ISREG
 
 import fusevm.lang.awk.ops_io  # noqa: F401  - declares the I/O ops a cached chunk uses
-from fusevm.baseline.looks import LOOP_FIRST_LOOK
 from fusevm.chunk import Chunk
 from fusevm.errors import Interrupted, VMError
 from fusevm.interp import tiers
@@ -198,6 +197,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         # the record loop, the one hot point, runs compiled after LOOP_FIRST_LOOK records;
         # on a shorter input (or a pipe) the VM's own baseline tier compiles it when that
         # pays (the trace tier compiles it at its region threshold for the other programs)
+        from fusevm.baseline.looks import LOOP_FIRST_LOOK
         tiers.attach(vm, "baseline", by_default=True, first_look=LOOP_FIRST_LOOK)
 
     def system(command: str) -> int:
