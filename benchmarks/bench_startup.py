@@ -10,9 +10,14 @@ running a four-op chunk from `python -c`), which every command pays before its o
 The compile cache is warmed first (one run of each command), except for the `cold`
 line, which runs awk with the cache off (every program a user types once is compiled).
 `--importtime` also prints, for the awk command, the modules that cost the most to import
-(`python -X importtime`, the minimum self time of each over the runs).
+(`python -X importtime`, the minimum self time of each over the runs). `--instructions`
+also counts each command's instructions under valgrind's callgrind, with the steps of the
+core's import (op table, chunk, interpreter, awk's ops) for scale: the same count on every
+run whatever else the machine does, where CPU times on a shared machine move by tens of
+percent. Instruction ratios are not CPU ratios (Python's own start has more system time
+and cache misses per instruction than the imports), but they tell whether a change helped.
 
-    python benchmarks/bench_startup.py [--runs 21] [--importtime]
+    python benchmarks/bench_startup.py [--runs 21] [--importtime] [--instructions]
 """
 
 from __future__ import annotations
@@ -103,11 +108,52 @@ def importtime(argv: list[str], runs: int, top: int = 25) -> str:
     return "\n".join(lines)
 
 
+#: The core's import, step by step (each line includes the ones above it).
+_IMPORT_STEPS: dict[str, str] = {
+    "import fusevm.ops (the op table)": "import fusevm.ops",
+    "import fusevm.chunk": "import fusevm.chunk",
+    "import fusevm.interp.vm": "import fusevm.interp.vm",
+    "import fusevm.lang.awk.ops_io (awk's ops)": "import fusevm.lang.awk.ops_io",
+}
+
+
+def instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the command ran (valgrind --tool=callgrind), or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *argv], capture_output=True, text=True, env={**os.environ, **env},
+                          stdin=subprocess.DEVNULL)
+    for line in proc.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    raise SystemExit(f"valgrind gave no count for {argv}: {proc.stderr[-500:]}")
+
+
+def instruction_table(cmds: dict[str, tuple[list[str], dict[str, str]]]) -> str:
+    steps = {name: ([PY, "-c", code], {}) for name, code in _IMPORT_STEPS.items()}
+    first = ("python -c pass", "python -c 'import fusevm'")
+    rows = {**{k: cmds[k] for k in first}, **steps,
+            **{k: v for k, v in cmds.items() if k not in first}}
+    counts = {name: instructions(argv, env) for name, (argv, env) in rows.items()}
+    base = counts["python -c pass"]
+    if base is None:
+        return "   (valgrind is not installed)"
+    lines = [f"   {'command':<42} {'instructions':>14}  {'/ python -c pass':>16}"]
+    for name, n in counts.items():
+        assert n is not None
+        lines.append(f"   {name:<42} {n:14,d}  {n / base:15.2f}x")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--importtime", action="store_true",
                     help="also list the costliest imports of `fusevm awk 'BEGIN{}'`")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions under valgrind (repeatable on a busy box)")
     args = ap.parse_args()
     if not shutil.which(PY):
         raise SystemExit(f"no interpreter at {PY}")
@@ -128,6 +174,9 @@ def main() -> None:
     if args.importtime:
         print("== costliest imports of `fusevm awk 'BEGIN{}'`")
         print(importtime([PY, "-m", "fusevm", "awk", "BEGIN{}"], max(3, args.runs // 3)))
+    if args.instructions:
+        print("== instructions (valgrind --tool=callgrind), one run each")
+        print(instruction_table(cmds))
 
 
 if __name__ == "__main__":
