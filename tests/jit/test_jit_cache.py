@@ -188,6 +188,37 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     assert disk()["rejects"] == 1 and disk()["loads"] == 0
 
 
+def test_a_pack_of_another_checksum_kind_is_a_reject(cache_dir: Path) -> None:
+    """The pack header names its records' checksum (CRC-32); a pack naming another is a
+    reject, never read with the wrong check."""
+    space = b"c" * 16
+    key = key_digest("unit", 0)
+    assert cache.STORE.store_packed(space, "blk", key, {"i": 0}, b"\0" * 100)
+    (path,) = packs(cache_dir)
+    data = path.read_bytes()
+    assert data[10:12] == pack.CHECKSUM_CRC32.to_bytes(2, "little")
+    replace_file(path, data[:10] + (2).to_bytes(2, "little") + data[12:])
+    cache.STORE.reset()
+    assert cache.STORE.load_packed(space, "blk", key, lambda r: r.meta) is None
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+def test_a_record_is_found_by_its_whole_key(cache_dir: Path) -> None:
+    """A record stores its key whole and is found only by an equal key: keys sharing all
+    but their last byte, or one a prefix of the other, are different records."""
+    space = b"k" * 16
+    keys = [b"m" + b"p" * 40 + b"a", b"m" + b"p" * 40 + b"b", b"m" + b"p" * 40]
+    for i, k in enumerate(keys):
+        assert cache.STORE.store_packed(space, "blk", k, {"i": i}, bytes([i]) * 64)
+    (path,) = packs(cache_dir)
+    assert [r.key for r in pack.records(str(path))] == keys
+    cache.STORE.reset()
+    for i, k in enumerate(keys):
+        assert cache.STORE.load_packed(space, "blk", k, lambda r: r.meta) == {"i": i}
+    assert cache.STORE.load_packed(space, "blk", keys[0][:-2], lambda r: r.meta) is None
+    assert disk()["misses"] == 1 and disk()["rejects"] == 0
+
+
 def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> None:
     """A damaged pack header or record chain: counted, then the next write replaces the
     pack with its valid records and the new one."""

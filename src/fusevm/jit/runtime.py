@@ -343,7 +343,7 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         if _log is not None:  # the line costs more to format than the rest of a load
             log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
                 f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
-                f"{(key or b'').hex()[:16]})")
+                f"{cache.key_label(key or b'')})")
         return unit
     source = an.source
     try:

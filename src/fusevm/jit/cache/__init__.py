@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 
 from fusevm.jit.cache import frontend
-from fusevm.jit.cache.store import DiskStats, Store
+from fusevm.jit.cache.store import DiskStats, Store, key_label
 from fusevm.ops import extbody
 
 TYPE_CHECKING = False
@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
-    "clear", "find_unit", "load_native", "load_unit", "native_key", "prune", "set_dir",
-    "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit",
-    "trace_key", "unit_key",
+    "clear", "find_unit", "key_label", "load_native", "load_unit", "native_key", "prune",
+    "set_dir", "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native",
+    "store_unit", "trace_key", "unit_key",
 ]
 
 #: The process's cache directory handle.

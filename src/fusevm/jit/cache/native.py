@@ -32,7 +32,6 @@ import sys
 from time import perf_counter
 
 from fusevm import __version__
-from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
 from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
@@ -130,9 +129,21 @@ def key_space() -> bytes:
     return _space or _process_digest()[:16]
 
 
+def full_key(*parts: object) -> bytes:
+    """The key of a native record: `parts` encoded whole, as `key_digest` would hash them
+    (`b"m"` and `marshal` at version 2); where `marshal` cannot write a part (an enum),
+    `key_digest` of them instead (32 bytes: never the length of an encoding, which holds
+    the 32-byte process digest and more). A pack finds a record by comparing its key
+    whole, so a load computes no hash."""
+    try:
+        return b"m" + marshal.dumps(parts, 2)  # type: ignore[arg-type]
+    except ValueError:
+        return key_digest(*parts)
+
+
 def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
-    """The full key digest of a native entry: the process part, then these parts."""
-    return key_digest(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
+    """The full key of a native entry: the process part, then these parts."""
+    return full_key(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
 
 
 def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
@@ -197,7 +208,7 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     `native_key` whose parts are the entry kinds, the configuration's pipelines and the
     identity of the extension ops the unit uses. Made in one step (every load makes
     one): the pipelines are kept for the last configuration asked about, and the parts
-    go through `marshal` and BLAKE2b once, as `key_digest` encodes them."""
+    go through `marshal` once, as `full_key` encodes them."""
     global _pipes
     pipes = _pipes
     if pipes[0] is not cfg:
@@ -206,9 +217,8 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     parts = (_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest, strict,
              (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
     try:
-        return blake2b(b"m" + marshal.dumps(parts, 2),  # type: ignore[arg-type]
-                       digest_size=32).digest()
-    except ValueError:  # a part marshal cannot write (an enum): key_digest's other encoding
+        return b"m" + marshal.dumps(parts, 2)  # type: ignore[arg-type]
+    except ValueError:  # a part marshal cannot write (an enum): full_key's other form
         return key_digest(*parts)
 
 
@@ -272,7 +282,7 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
     else:
         region = CodeRegion(bytes(blob))
         address = region.address
-    return Native(address + entry, region, blob, entry, pipeline, codegen)
+    return Native(address + entry, region, blob, entry, pipeline, codegen, {})
 
 
 # -- linear and block units --------------------------------------------------------------
