@@ -23,7 +23,6 @@ from fusevm.jit.hook import load_companions
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.policy import llvmlite_available
 from fusevm.jit.region import Region, cut
-from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis
 from fusevm.loops import loop_facts
 
@@ -267,6 +266,7 @@ def describe(chunk: Chunk, _depth: int = 0) -> str:
     except VMError as e:
         lines.append(f"; decision: interpreter (the chunk does not verify: {e})")
         return "\n".join(lines) + "\n"
+    from fusevm.jit.typeflow import describe_kinds  # (kind inference: compiles only)
     lines[0] += f", digest {an.digest}"
     tier, reasons = choose(an)
     lines.extend(f"; refused by {r}" for r in reasons)
