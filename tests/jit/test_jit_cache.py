@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshal
 import os
 import struct
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -771,3 +772,19 @@ def test_threads_with_their_own_cache_directories_never_see_each_other(
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="no /proc/cpuinfo")
+def test_the_cpu_identity_is_the_first_processors_block() -> None:
+    """Read only up to the end of the first processor's block, the identity is the one
+    the whole file's first block gives."""
+    from fusevm.jit.cache import native
+    with open("/proc/cpuinfo", "rb") as f:
+        first = f.read(1 << 16).decode("latin-1").split("\n\n", 1)[0]
+    expected = []
+    for line in first.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() in native._CPU_KEYS:
+            expected.append(f"{name.strip()}={value.strip()}")
+    identity = native.cpu_identity()
+    assert identity[2:] == tuple(expected) and identity[0] == sys.platform

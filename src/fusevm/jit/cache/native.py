@@ -33,6 +33,7 @@ from time import perf_counter
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
+from fusevm.jit.cache.files import O_CLOEXEC
 from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
@@ -54,6 +55,8 @@ _CPU_KEYS: Final = frozenset({
     "Features", "CPU implementer", "CPU architecture", "CPU variant", "CPU part",
     "CPU revision", "isa", "uarch", "cpu model", "features"})
 
+_CPUINFO_MAX: Final = 1 << 16
+
 _prefix: tuple[object, ...] | None = None
 _prefix_digest: bytes | None = None
 _space: bytes | None = None
@@ -62,11 +65,22 @@ _space: bytes | None = None
 def cpu_identity() -> tuple[str, ...]:
     """The CPU's model and feature flags (Linux: the first processor of /proc/cpuinfo)."""
     out = [sys.platform, os.uname().machine if hasattr(os, "uname") else ""]
+    # Read until the first processor's block ends (at most 64 KiB): the kernel writes the
+    # file as it is read, and a machine with many processors has a long one.
+    data = b""
     try:
-        with open("/proc/cpuinfo", "rb") as f:
-            head = f.read(1 << 16).decode("latin-1")
+        fd = os.open("/proc/cpuinfo", os.O_RDONLY | O_CLOEXEC)
+        try:
+            while b"\n\n" not in data and len(data) < _CPUINFO_MAX:
+                more = os.read(fd, 4096)
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
     except OSError:
         return tuple(out)
+    head = data[:_CPUINFO_MAX].decode("latin-1")
     for line in head.split("\n\n", 1)[0].splitlines():
         name, sep, value = line.partition(":")
         if sep and name.strip() in _CPU_KEYS:
