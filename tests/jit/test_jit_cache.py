@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshal
 import os
 import struct
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,37 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     runtime.reset()
     assert run_loop() == 499500
     assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+def test_a_pack_of_another_checksum_kind_is_a_reject(cache_dir: Path) -> None:
+    """The pack header names its records' checksum (CRC-32); a pack naming another is a
+    reject, never read with the wrong check."""
+    space = b"c" * 16
+    key = key_digest("unit", 0)
+    assert cache.STORE.store_packed(space, "blk", key, {"i": 0}, b"\0" * 100)
+    (path,) = packs(cache_dir)
+    data = path.read_bytes()
+    assert data[10:12] == pack.CHECKSUM_CRC32.to_bytes(2, "little")
+    replace_file(path, data[:10] + (2).to_bytes(2, "little") + data[12:])
+    cache.STORE.reset()
+    assert cache.STORE.load_packed(space, "blk", key, lambda r: r.meta) is None
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0
+
+
+def test_a_record_is_found_by_its_whole_key(cache_dir: Path) -> None:
+    """A record stores its key whole and is found only by an equal key: keys sharing all
+    but their last byte, or one a prefix of the other, are different records."""
+    space = b"k" * 16
+    keys = [b"m" + b"p" * 40 + b"a", b"m" + b"p" * 40 + b"b", b"m" + b"p" * 40]
+    for i, k in enumerate(keys):
+        assert cache.STORE.store_packed(space, "blk", k, {"i": i}, bytes([i]) * 64)
+    (path,) = packs(cache_dir)
+    assert [r.key for r in pack.records(str(path))] == keys
+    cache.STORE.reset()
+    for i, k in enumerate(keys):
+        assert cache.STORE.load_packed(space, "blk", k, lambda r: r.meta) == {"i": i}
+    assert cache.STORE.load_packed(space, "blk", keys[0][:-2], lambda r: r.meta) is None
+    assert disk()["misses"] == 1 and disk()["rejects"] == 0
 
 
 def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> None:
@@ -740,3 +772,19 @@ def test_threads_with_their_own_cache_directories_never_see_each_other(
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="no /proc/cpuinfo")
+def test_the_cpu_identity_is_the_first_processors_block() -> None:
+    """Read only up to the end of the first processor's block, the identity is the one
+    the whole file's first block gives."""
+    from fusevm.jit.cache import native
+    with open("/proc/cpuinfo", "rb") as f:
+        first = f.read(1 << 16).decode("latin-1").split("\n\n", 1)[0]
+    expected = []
+    for line in first.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() in native._CPU_KEYS:
+            expected.append(f"{name.strip()}={value.strip()}")
+    identity = native.cpu_identity()
+    assert identity[2:] == tuple(expected) and identity[0] == sys.platform

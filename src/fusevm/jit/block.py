@@ -10,13 +10,14 @@ slots the chunk may read first (checked again at native entry); Bool results sta
 from __future__ import annotations
 
 from fusevm.jit.config import TraceJitConfig
-from fusevm.jit.typeflow import Typing
 from fusevm.jit.unit import Analysis, Unit, build_unit
 from fusevm.ops import F, OpSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
+
+    from fusevm.jit.typeflow import Typing
 
 NAME: Final = "block"
 

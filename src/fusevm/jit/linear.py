@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from fusevm.jit.config import TraceJitConfig
 from fusevm.jit.lower.cx import Refuse
-from fusevm.jit.typeflow import Typing
 from fusevm.jit.unit import Analysis, Unit, build_unit
 from fusevm.ops import F, OpSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
+
+    from fusevm.jit.typeflow import Typing
 
 NAME: Final = "linear"
 

@@ -22,8 +22,6 @@ from fusevm.jit.eligibility import kinds_for, static_refusal, tier_module
 from fusevm.jit.hook import load_companions
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.policy import llvmlite_available
-from fusevm.jit.region import Region, cut
-from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis
 from fusevm.loops import loop_facts
 
@@ -35,6 +33,7 @@ if TYPE_CHECKING:
     from fusevm.interp.registry import Step
     from fusevm.interp.vm import VM
     from fusevm.jit.policy import JitHook
+    from fusevm.jit.region import Region
 
 #: Tier order for whole runs. The trace tier works on hot points only (`region_step`).
 ORDER: Final[tuple[ModuleType, ...]] = (linear, block)
@@ -167,6 +166,7 @@ def decide_region(chunk: Chunk, h: int,
                   force: str | None = None) -> tuple[RegionPlan | None, str]:
     """The plan for the region at hot point `h` (None when no tier takes it) and the
     decision in words, as `--jit-log` prints it."""
+    from fusevm.jit.region import cut  # (a chunk run whole never cuts a region)
     region = cut(chunk, h)
     if isinstance(region, str):
         return None, f"op {h}: interpreter ({region})"
@@ -267,6 +267,7 @@ def describe(chunk: Chunk, _depth: int = 0) -> str:
     except VMError as e:
         lines.append(f"; decision: interpreter (the chunk does not verify: {e})")
         return "\n".join(lines) + "\n"
+    from fusevm.jit.typeflow import describe_kinds  # (kind inference: compiles only)
     lines[0] += f", digest {an.digest}"
     tier, reasons = choose(an)
     lines.extend(f"; refused by {r}" for r in reasons)

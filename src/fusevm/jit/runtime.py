@@ -21,7 +21,6 @@ from fusevm.jit.abi import TrapCode
 from fusevm.jit.config import TraceJitConfig, get_config, using
 from fusevm.jit.lower.cx import Refuse
 from fusevm.jit.lower.rule import generation
-from fusevm.jit.typeflow import describe_kinds
 from fusevm.jit.unit import Analysis, Unit
 from fusevm.records import dataclass
 
@@ -343,7 +342,7 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
         if _log is not None:  # the line costs more to format than the rest of a load
             log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
                 f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
-                f"{(key or b'').hex()[:16]})")
+                f"{cache.key_label(key or b'')})")
         return unit
     source = an.source
     try:
@@ -391,6 +390,7 @@ def _finder() -> FindUnit:
 
 def describe_kinds_int(kinds: tuple[int, ...]) -> str:
     from fusevm.jit.abi import SlotKind
+    from fusevm.jit.typeflow import describe_kinds  # (kind inference: compiles only)
     return describe_kinds([SlotKind(k) for k in kinds])
 
 

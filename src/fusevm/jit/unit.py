@@ -21,7 +21,6 @@ from fusevm.chunk import Chunk
 from fusevm.jit import cfg as cfg_mod
 from fusevm.jit.abi import CTX_FIELD, JitCtx, SlotKind, TrapCode, helper_address
 from fusevm.jit.config import TraceJitConfig
-from fusevm.jit.typeflow import Typing, infer
 from fusevm.records import dataclass
 from fusevm.values import Undef, UndefType
 
@@ -29,6 +28,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
+
+    from fusevm.jit.typeflow import Typing
 
 INT: Final = int(SlotKind.INT)
 FLOAT: Final = int(SlotKind.FLOAT)
@@ -381,6 +382,9 @@ def _decode(k: int, ints: memoryview[int], floats: memoryview[float], i: int) ->
 
 def infer_for(an: Analysis, kinds: tuple[int, ...], strict: bool) -> Typing:
     """Kind inference for entry kinds given in live-in order; raises Refuse."""
+    # (Kind inference loads with the first compile: a process running cached units
+    # never needs it.)
+    from fusevm.jit.typeflow import infer
     entry = {s: SlotKind(k) for s, k in zip(an.live_in, kinds)}
     return infer(an.cfg, entry, strict)
 

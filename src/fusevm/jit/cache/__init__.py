@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import os
 
-from fusevm.jit.cache import frontend
-from fusevm.jit.cache.store import DiskStats, Store
+from fusevm.jit.cache.store import DiskStats, Store, key_label
 from fusevm.ops import extbody
 
 TYPE_CHECKING = False
@@ -39,9 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
-    "clear", "find_unit", "load_native", "load_unit", "native_key", "prune", "set_dir",
-    "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native", "store_unit",
-    "trace_key", "unit_key",
+    "clear", "find_unit", "key_label", "load_native", "load_unit", "native_key", "prune",
+    "set_dir", "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native",
+    "store_unit", "trace_key", "unit_key",
 ]
 
 #: The process's cache directory handle.
@@ -159,12 +158,14 @@ def load_native(tag: str, key: bytes,
 def cached_chunk(frontend_name: str, key_parts: Iterable[object],
                  build: Callable[[], Chunk]) -> Chunk:
     """A front end's compiled chunk, from disk when built before (see frontend.py)."""
+    from fusevm.jit.cache import frontend  # (a VM running cached native code needs none)
     return frontend.cached_chunk(STORE, frontend_name, key_parts, build)
 
 
 def cached_code(name: str, source: bytes | str, build: Callable[[], CodeType],
                 extra: Iterable[object] = ()) -> CodeType:
     """A code object keyed like a .pyc, from disk when built before (see frontend.py)."""
+    from fusevm.jit.cache import frontend
     return frontend.cached_code(STORE, name, source, build, extra)
 
 

@@ -32,8 +32,8 @@ import sys
 from time import perf_counter
 
 from fusevm import __version__
-from fusevm.digests import blake2b
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
+from fusevm.jit.cache.files import O_CLOEXEC
 from fusevm.jit.cache.pack import Record
 from fusevm.jit.cache.store import Store, build_identity, key_digest
 from fusevm.jit.config import find_spec
@@ -55,6 +55,8 @@ _CPU_KEYS: Final = frozenset({
     "Features", "CPU implementer", "CPU architecture", "CPU variant", "CPU part",
     "CPU revision", "isa", "uarch", "cpu model", "features"})
 
+_CPUINFO_MAX: Final = 1 << 16
+
 _prefix: tuple[object, ...] | None = None
 _prefix_digest: bytes | None = None
 _space: bytes | None = None
@@ -63,11 +65,22 @@ _space: bytes | None = None
 def cpu_identity() -> tuple[str, ...]:
     """The CPU's model and feature flags (Linux: the first processor of /proc/cpuinfo)."""
     out = [sys.platform, os.uname().machine if hasattr(os, "uname") else ""]
+    # Read until the first processor's block ends (at most 64 KiB): the kernel writes the
+    # file as it is read, and a machine with many processors has a long one.
+    data = b""
     try:
-        with open("/proc/cpuinfo", "rb") as f:
-            head = f.read(1 << 16).decode("latin-1")
+        fd = os.open("/proc/cpuinfo", os.O_RDONLY | O_CLOEXEC)
+        try:
+            while b"\n\n" not in data and len(data) < _CPUINFO_MAX:
+                more = os.read(fd, 4096)
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
     except OSError:
         return tuple(out)
+    head = data[:_CPUINFO_MAX].decode("latin-1")
     for line in head.split("\n\n", 1)[0].splitlines():
         name, sep, value = line.partition(":")
         if sep and name.strip() in _CPU_KEYS:
@@ -130,9 +143,21 @@ def key_space() -> bytes:
     return _space or _process_digest()[:16]
 
 
+def full_key(*parts: object) -> bytes:
+    """The key of a native record: `parts` encoded whole, as `key_digest` would hash them
+    (`b"m"` and `marshal` at version 2); where `marshal` cannot write a part (an enum),
+    `key_digest` of them instead (32 bytes: never the length of an encoding, which holds
+    the 32-byte process digest and more). A pack finds a record by comparing its key
+    whole, so a load computes no hash."""
+    try:
+        return b"m" + marshal.dumps(parts, 2)  # type: ignore[arg-type]
+    except ValueError:
+        return key_digest(*parts)
+
+
 def native_key(tag: str, chunk_digest: str, strict: bool, *parts: object) -> bytes:
-    """The full key digest of a native entry: the process part, then these parts."""
-    return key_digest(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
+    """The full key of a native entry: the process part, then these parts."""
+    return full_key(_prefix_digest or _process_digest(), tag, chunk_digest, strict, parts)
 
 
 def trace_key(chunk_digest: str, strict: bool, *, anchor_ip: int, ops: object,
@@ -197,7 +222,7 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     `native_key` whose parts are the entry kinds, the configuration's pipelines and the
     identity of the extension ops the unit uses. Made in one step (every load makes
     one): the pipelines are kept for the last configuration asked about, and the parts
-    go through `marshal` and BLAKE2b once, as `key_digest` encodes them."""
+    go through `marshal` once, as `full_key` encodes them."""
     global _pipes
     pipes = _pipes
     if pipes[0] is not cfg:
@@ -206,9 +231,8 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     parts = (_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest, strict,
              (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
     try:
-        return blake2b(b"m" + marshal.dumps(parts, 2),  # type: ignore[arg-type]
-                       digest_size=32).digest()
-    except ValueError:  # a part marshal cannot write (an enum): key_digest's other encoding
+        return b"m" + marshal.dumps(parts, 2)  # type: ignore[arg-type]
+    except ValueError:  # a part marshal cannot write (an enum): full_key's other form
         return key_digest(*parts)
 
 
@@ -272,7 +296,7 @@ def _code(rec: Record, entry: int, pipeline: str, codegen: int) -> Native:
     else:
         region = CodeRegion(bytes(blob))
         address = region.address
-    return Native(address + entry, region, blob, entry, pipeline, codegen)
+    return Native(address + entry, region, blob, entry, pipeline, codegen, {})
 
 
 # -- linear and block units --------------------------------------------------------------

@@ -3,16 +3,18 @@
 Every native entry (`lin`, `blk`, `trc`) of one process key space (one fusevm build, one
 LLVM, one CPU: `native.process_key`) is a record of the pack file
 `<space, 32 hex>.pack.fjit`. A process maps the pack read+execute once and indexes its
-records; a load after that is a dictionary lookup and a pointer into the mapping, with no
-system call. A record's checksum is checked on its first load only (`Record.verify`); its
-metadata is the user's (`marshal` for the generic entries, a fixed layout for units: see
-native.py). The layout (little-endian):
+records by their full keys; a load after that is a dictionary lookup (the key compared
+whole, byte for byte) and a pointer into the mapping, with no system call. A record's
+checksum is checked on its first load only (`Record.verify`); its metadata is the user's
+(`marshal` for the generic entries, a fixed layout for units: see native.py). The layout
+(little-endian):
 
 | bytes | pack header (64) |
 |---|---|
 | 8 | magic `FUSEVMP\\x01` |
 | 2 | format version (`PACK_VERSION`) |
-| 6 | reserved |
+| 2 | checksum kind of its records (`CHECKSUM_CRC32` = 1: CRC-32, as zlib computes it) |
+| 4 | reserved |
 | 16 | the key space |
 | 8 | committed length: records end here (written last by each append) |
 | 4 | record count |
@@ -20,14 +22,21 @@ native.py). The layout (little-endian):
 
 | bytes | record (starts on a 64-byte boundary) |
 |---|---|
-| 32 | checksum: BLAKE2b-256 over everything after it up to the end of the body |
-| 4 | magic `FJR\\x01` |
+| 4 | checksum: CRC-32 of everything after it up to the end of the body |
+| 4 | magic `FJR\\x02` |
 | 8 | tag, NUL-padded |
-| 32 | the full key digest |
-| 4, 4, 4 | metadata length m, body offset b (from the record, a multiple of 64), body length n |
+| 4, 4 | key length k, metadata length m |
+| 4, 4 | body offset b (from the record, a multiple of 64), body length n |
 | 8 | write time (float seconds: eviction goes oldest first) |
 | m | metadata (`marshal` of a dict of plain values, or the unit layout of native.py) |
+| k | the full key (`native.native_key`: the encoding of every part, not a digest of it) |
 | ... | padding up to b, the body, padding up to a multiple of 64 |
+
+The checksum guards against damage (a torn or corrupted file), not against a writer that
+means harm (the directory must be this user's own and closed to others, see store.py):
+CRC-32, one C call over the record, costs a first load a fraction of what a
+cryptographic hash does. Keys are stored whole, so a record is found by the equality of
+everything that changes its code, and a load hashes nothing but the dictionary key.
 
 Writers append under an exclusive `flock` of the pack: the record is written past the
 committed length, then the header's committed length and count. A reader maps only up to
@@ -42,13 +51,12 @@ A later record of a key supersedes an earlier one (re-optimised code, a replaced
 from __future__ import annotations
 
 import _thread  # (threading's import costs start-up: its locks are these)
-import fcntl
 import marshal
 import os
 import struct
 import time
+from binascii import crc32  # (zlib's CRC-32; binascii imports in half zlib's time)
 
-from fusevm.digests import blake2b
 from fusevm.jit.cache.files import O_CLOEXEC, write_new
 from fusevm.jit.loader import PAGE, FileMapping
 
@@ -57,23 +65,27 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
 PACK_MAGIC: Final = b"FUSEVMP\x01"
-PACK_VERSION: Final = 2
-RECORD_MAGIC: Final = b"FJR\x01"
+PACK_VERSION: Final = 3
+#: The checksum kind a pack's header names (the only one written and accepted).
+CHECKSUM_CRC32: Final = 1
+RECORD_MAGIC: Final = b"FJR\x02"
 PACK_SUFFIX: Final = ".pack.fjit"
 ALIGN: Final = 64  # record and body alignment (at least any section alignment LLVM uses)
 #: A pack holding more records is compacted to the newest 3/4 of them: a first load indexes
 #: every record, so this bounds its cost.
 MAX_RECORDS: Final = 4096
 
-_PHEAD: Final = struct.Struct("<8sH6s16sQI20s")
+_PHEAD: Final = struct.Struct("<8sHH4s16sQI20s")
 PACK_HEADER: Final = _PHEAD.size
 _COMMITTED_AT: Final = 32
 _COMMIT: Final = struct.Struct("<QI")
-_REC: Final = struct.Struct("<4s8s32sIIId")
-_SUM: Final = 32
-RECORD_HEADER: Final = _REC.size + _SUM
+#: A record's header: checksum, magic, tag, key length, metadata length, body offset and
+#: length, write time.
+_REC: Final = struct.Struct("<I4s8sIIIId")
+_SUM: Final = 4
+RECORD_HEADER: Final = _REC.size
 
-assert PACK_HEADER == 64 and _PHEAD.size == 64 and _REC.size == 64
+assert PACK_HEADER == 64 and _PHEAD.size == 64 and RECORD_HEADER == 40
 
 
 def _up(n: int) -> int:
@@ -85,22 +97,23 @@ def pack_name(space: bytes) -> str:
 
 
 def pack_header(space: bytes, committed: int, count: int) -> bytes:
-    return _PHEAD.pack(PACK_MAGIC, PACK_VERSION, b"", space, committed, count, b"")
+    return _PHEAD.pack(PACK_MAGIC, PACK_VERSION, CHECKSUM_CRC32, b"", space, committed,
+                       count, b"")
 
 
-def encode_record(tag: str, digest: bytes, meta_raw: bytes, body: bytes | memoryview,
+def encode_record(tag: str, key: bytes, meta_raw: bytes, body: bytes | memoryview,
                   written: float) -> bytes:
     """The bytes of one record, padded to a multiple of `ALIGN`."""
     raw_tag = tag.encode("ascii")
-    if not 0 < len(raw_tag) <= 8 or len(digest) != 32:
-        raise ValueError(f"bad cache tag {tag!r} or digest")
-    body_at = _up(RECORD_HEADER + len(meta_raw))
-    head = _REC.pack(RECORD_MAGIC, raw_tag, digest, len(meta_raw), body_at, len(body),
-                     written)
+    if not 0 < len(raw_tag) <= 8 or not key:
+        raise ValueError(f"bad cache tag {tag!r} or key")
+    body_at = _up(RECORD_HEADER + len(meta_raw) + len(key))
+    head = _REC.pack(0, RECORD_MAGIC, raw_tag, len(key), len(meta_raw), body_at, len(body),
+                     written)[_SUM:]
     end = body_at + len(body)
-    summed = b"".join((head, meta_raw, b"\0" * (body_at - RECORD_HEADER - len(meta_raw)),
-                       body))
-    return b"".join((blake2b(summed, digest_size=_SUM).digest(), summed,
+    summed = b"".join((head, meta_raw, key,
+                       b"\0" * (body_at - RECORD_HEADER - len(meta_raw) - len(key)), body))
+    return b"".join((crc32(summed).to_bytes(_SUM, "little"), summed,
                      b"\0" * (_up(end) - end)))
 
 
@@ -113,10 +126,10 @@ class Record:
     description and its `Native` there). A plain class: a dataclass costs import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
-                 "verified", "_meta", "damage", "derived")
+                 "checksum", "verified", "_meta", "damage", "derived")
 
     def __init__(self, mapping: FileMapping, offset: int, tag: str, meta_len: int,
-                 body_at: int, body_len: int, written: float) -> None:
+                 body_at: int, body_len: int, written: float, checksum: int) -> None:
         self.mapping = mapping
         self.offset = offset
         self.tag = tag
@@ -124,6 +137,7 @@ class Record:
         self.body_at = body_at
         self.body_len = body_len
         self.written = written
+        self.checksum = checksum  # as the record's header says
         self.verified = False
         self._meta: dict[str, Any] | None = None
         self.damage: str | None = None
@@ -138,13 +152,12 @@ class Record:
         written again (appends go past it, anything else replaces the file), so later
         loads of the record need not. Done on first use, not when the pack is indexed: a
         process indexes every record of a pack (up to `MAX_RECORDS`) but uses few, and
-        hashing them all would cost its first load tens of milliseconds. Returns (and
+        checking them all would cost its first load up to milliseconds. Returns (and
         keeps in `damage`) why the record must not be used, or None."""
         self.verified = True
-        view = self.mapping.view
         at = self.offset
-        if blake2b(view[at + _SUM:at + self.body_at + self.body_len],
-                   digest_size=_SUM).digest() != view[at:at + _SUM]:
+        if crc32(self.mapping.view[at + _SUM:at + self.body_at + self.body_len]) \
+                != self.checksum:
             self.damage = "checksum mismatch"
         return self.damage
 
@@ -176,11 +189,13 @@ def read_header(head: bytes, space: bytes | None, size: int) -> tuple[int, int] 
     """(committed length, record count) of a pack header, or why it is rejected."""
     if len(head) < PACK_HEADER:
         return "truncated pack header"
-    magic, version, _, sp, committed, count, _ = _PHEAD.unpack_from(head)
+    magic, version, checksum, _, sp, committed, count, _ = _PHEAD.unpack_from(head)
     if magic != PACK_MAGIC:
         return "bad pack magic"
     if version != PACK_VERSION:
         return f"pack format version {version}"
+    if checksum != CHECKSUM_CRC32:
+        return f"pack checksum kind {checksum}"
     if space is not None and sp != space:
         return "pack of another key space"
     if not PACK_HEADER <= committed <= size or committed % ALIGN:
@@ -188,10 +203,17 @@ def read_header(head: bytes, space: bytes | None, size: int) -> tuple[int, int] 
     return committed, count
 
 
+def _bad_header(magic: bytes, key_len: int, meta_len: int, body_at: int, body_len: int,
+                at: int, end: int) -> bool:
+    """Whether a record header at `at` (of records ending at `end`) does not make sense."""
+    return (magic != RECORD_MAGIC or not key_len or body_at % ALIGN != 0
+            or body_at < RECORD_HEADER + meta_len + key_len or at + body_at + body_len > end)
+
+
 def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) -> str | None:
     """Index the records in file offsets [start, end), held by a mapping of the file from
-    `mapping.start` (later records win; each is verified on first use); why the chain is
-    broken, or None."""
+    `mapping.start`, by their keys (later records win; each is verified on first use);
+    why the chain is broken, or None."""
     view = mapping.view
     unpack = _REC.unpack_from
     at = start - mapping.start
@@ -199,12 +221,13 @@ def scan(mapping: FileMapping, start: int, end: int, into: dict[bytes, Record]) 
     while at < end:
         if at + RECORD_HEADER > end:
             return "truncated record"
-        magic, tag, key, meta_len, body_at, body_len, written = unpack(view, at + _SUM)
-        if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
-                or at + body_at + body_len > end):
+        checksum, magic, tag, key_len, meta_len, body_at, body_len, written = unpack(view, at)
+        if _bad_header(magic, key_len, meta_len, body_at, body_len, at, end):
             return "bad record header"
-        into[key] = Record(mapping, at, tag.rstrip(b"\0").decode("latin-1"), meta_len,
-                           body_at, body_len, written)
+        key_at = at + RECORD_HEADER + meta_len
+        into[view[key_at:key_at + key_len].tobytes()] = Record(
+            mapping, at, tag.rstrip(b"\0").decode("latin-1"), meta_len, body_at, body_len,
+            written, checksum)
         at += _up(body_at + body_len)
     return None
 
@@ -295,14 +318,15 @@ def _valid_records(fd: int, size: int) -> list[_Row]:
     at = PACK_HEADER
     view = memoryview(data)
     while at + RECORD_HEADER <= committed:
-        magic, _, key, meta_len, body_at, body_len, written = _REC.unpack_from(view, at + _SUM)
-        end = at + body_at + body_len
-        if (magic != RECORD_MAGIC or body_at < RECORD_HEADER + meta_len or body_at % ALIGN
-                or end > committed):
+        checksum, magic, _, key_len, meta_len, body_at, body_len, written = \
+            _REC.unpack_from(view, at)
+        if _bad_header(magic, key_len, meta_len, body_at, body_len, at, committed):
             break
-        summed = blake2b(view[at + _SUM:end], digest_size=_SUM).digest()
-        if summed == view[at:at + _SUM]:
-            out.append((written, key, bytes(view[at:_up(end)]), at))
+        end = at + body_at + body_len
+        if crc32(view[at + _SUM:end]) == checksum:
+            key_at = at + RECORD_HEADER + meta_len
+            out.append((written, bytes(view[key_at:key_at + key_len]),
+                        bytes(view[at:_up(end)]), at))
         at = _up(end)
     return out
 
@@ -341,6 +365,7 @@ def _write_new(d: str, path: str, space: bytes, records: list[bytes], seq: str,
 
 def _locked(path: str) -> int | None:
     """An open, exclusively locked descriptor of the pack now at `path` (None: no pack)."""
+    import fcntl  # (only writers lock: a warm process's loads never import it)
     for _ in range(16):
         try:
             fd = os.open(path, os.O_RDWR | O_CLOEXEC)
@@ -362,13 +387,13 @@ def _locked(path: str) -> int | None:
     raise OSError(0, "the pack keeps being replaced")
 
 
-def append(d: str, space: bytes, tag: str, digest: bytes, meta_raw: bytes,
+def append(d: str, space: bytes, tag: str, key: bytes, meta_raw: bytes,
            body: bytes | memoryview, seq: str, rewrite: bool = False) -> tuple[int, int]:
     """Add a record to the space's pack in directory `d`; returns (bytes the directory
     grew by, records dropped). `rewrite`: the caller found the pack damaged, so it is
     replaced by its valid records and this one. Raises OSError when the write fails."""
     path = os.path.join(d, pack_name(space))
-    record = encode_record(tag, digest, meta_raw, body, time.time())
+    record = encode_record(tag, key, meta_raw, body, time.time())
     for _ in range(16):
         fd = _locked(path)
         if fd is None:
@@ -429,7 +454,7 @@ def records(path: str) -> list[RecordInfo]:
         os.close(fd)
     out: list[RecordInfo] = []
     for written, key, raw, at in rows:
-        _, tag, _, _, body_at, body_len, _ = _REC.unpack_from(raw, _SUM)
+        _, _, tag, _, _, body_at, body_len, _ = _REC.unpack_from(raw)
         out.append(RecordInfo(at, len(raw), written, key,
                               tag.rstrip(b"\0").decode("ascii", "replace"), body_at, body_len))
     return out
@@ -446,7 +471,7 @@ def evict(path: str, keep: Any, seq: str) -> int:
         head = os.pread(fd, PACK_HEADER, 0)
         if len(head) < PACK_HEADER:
             return 0
-        space = _PHEAD.unpack_from(head)[3]
+        space = _PHEAD.unpack_from(head)[4]
         rows = _valid_records(fd, size)
         kept = [r for r in _latest(rows) if keep(r[0], len(r[2]), r[1])]
         if len(kept) == len(rows):

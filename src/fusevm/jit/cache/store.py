@@ -144,6 +144,11 @@ def key_digest(*parts: object) -> bytes:
     return blake2b(b"m" + raw, digest_size=32).digest()
 
 
+def key_label(key: bytes) -> str:
+    """A short name of a key for the log (16 hex digits of its digest)."""
+    return blake2b(key, digest_size=8).hexdigest()
+
+
 def _feed(h: Any, part: object) -> None:
     if isinstance(part, bytes):
         h.update(b"b%d:" % len(part))
@@ -509,7 +514,7 @@ class Store:
     def rejected(self, pack: Pack, digest: bytes, why: str) -> None:
         """Count a record that does not make sense (it stays until superseded)."""
         pack.drop(digest)
-        self._reject(pack.path, f"record {digest[:8].hex()}: {why}")
+        self._reject(pack.path, f"record {key_label(digest)}: {why}")
 
     def store_packed(self, space: bytes, tag: str, digest: bytes,
                      meta: dict[str, Any] | bytes, body: bytes | memoryview) -> bool:
