@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
 
 from fusevm.chunk import Chunk
@@ -232,17 +233,36 @@ def core_ops(instr: Instr, ip: int) -> list[Instr] | None:
 #: or the next with _TOP, _END); and the slot operands it writes. None: an op this
 #: cannot follow; _EXT: an extension op (its instruction decides).
 _templates: dict[Op, Any] = {}
+
+
+class _Follow(dict[Op, "Any"]):
+    """`_follow`: an op's entry is made the first time it is asked for."""
+
+    def __missing__(self, op: Op) -> Any:
+        _template(op)
+        return self[op]
+
+
 #: Each op as a look follows it, made with its template: (effect, the slot operands it
-#: writes) for an op followed, where effect(instr, ip, stack, slots) applies its
-#: micro-steps to the values followed (`_effect`) and says whether they end at a branch
-#: (its test, then on top of `stack`, is where a straight run of ops ends); _EXT for an
-#: extension op; _UNFOLLOWED for an op this cannot follow.
-_follow: dict[Op, Any] = {}
-_UNFOLLOWED: Final = ("unfollowed",)
+#: writes, whether a slot is written after a branch) for an op followed, where
+#: effect(instr, ip, stack, slots) applies its micro-steps to the values followed
+#: (`_effect`) and says whether they end at a branch (its test, then on top of `stack`,
+#: is where a straight run of ops ends); _EXT for an extension op; _UNFOLLOWED for an op
+#: this cannot follow.
+_follow: dict[Op, Any] = _Follow()
+
+
+def _ends(instr: Instr, ip: int, stack: list[Any], slots: dict[int, Any]) -> bool:
+    """The effect of an op no run of ops follows through (`_EXT`, `_UNFOLLOWED`): it
+    ends the run, with its writes unknown (`_one_block` tests nothing else)."""
+    return True
+
+
+_UNFOLLOWED: Final = (_ends, (), True, "unfollowed")
 _LIT: Final = -1
 _TOP: Final = -2
 _END: Final = -3
-_EXT: Final = ("ext",)
+_EXT: Final = (_ends, (), True, "ext")
 
 
 def _template(op: Op) -> Any:
@@ -262,9 +282,16 @@ def _template(op: Op) -> Any:
             else ((_END if a.at_end else _TOP), None) if isinstance(a, LabelRef)
             else (_LIT, a.value) for a in step.args)) for step in BY_OP[op].steps])
     _follow[op] = (_UNFOLLOWED if found is None else found if found is _EXT
-                   else (_effect(found[0]), found[1]))
+                   else (_effect(found[0]), found[1], _late_writes(found[0])))
     _templates[op] = found
     return found
+
+
+def _late_writes(steps: tuple[tuple[str, Any, int, Any], ...]) -> bool:
+    """Whether micro-steps `steps` write a slot after a branch (which ends what their
+    effect follows, `_effect`)."""
+    names = [name for name, *_ in steps]
+    return "branch" in names and "set" in names[names.index("branch"):]
 
 
 def _followed(op: Op) -> Any:
@@ -476,6 +503,11 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     succs = facts.succs
     if not entered_at(facts, header, last):
         return _GENERAL
+    branches = facts.branches
+    if branches[bisect_left(branches, header)] == last:
+        found = _one_block(ops, header, last, succs[last])
+        if found is not _GENERAL:
+            return found
     get = _follow.get  # (an entry is never empty: `or` calls only for an op's first time)
     starts = {header}
     writers: dict[int, list[int]] = {}
@@ -545,6 +577,54 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
             continue
         return _verdict(facts, body, ip, k, step, offset, limit, relation, swapped, taken)
     return None
+
+
+def _one_block(ops: Sequence[Instr], header: int, last: int, out: tuple[int, ...]) -> Any:
+    """`_counted_range` for a loop that is one block (no op but the back edge at `last`
+    branches, and it falls through out of the loop): what `_counted_range` answers, from
+    one run of its ops, with no table of writes or blocks (the common shape, and what a
+    short loop's first look costs: `compiler.short_loop`). _GENERAL when an op is not
+    one this follows or stops its run before the back edge.
+
+    In one block, the slot values the run leaves are each slot's value after its one
+    write (the one-write test reads the ops' templates), every way round passes it, and
+    the test's offset is what the run added before it."""
+    if out != (header, last + 1):
+        return _GENERAL
+    table = _follow
+    stack: list[Sym] = []
+    slots: dict[int, Sym] = {}
+    writers = []
+    for ip in range(header, last):
+        instr = ops[ip]
+        follow = table[instr[0]]
+        if follow[0](instr, ip, stack, slots):
+            return _GENERAL  # (a branch inside an op before the back edge: another shape)
+        if follow[1]:
+            writers.append(ip)
+    instr = ops[last]
+    follow = table[instr[0]]
+    if follow[2] or not follow[0](instr, last, stack, slots):
+        return _GENERAL
+    if follow[1]:
+        writers.append(last)
+    test = _relation(stack[-1] if stack else None)
+    if test is None:
+        return None
+    k, offset, limit, relation, swapped, taken = test
+    writes = 0
+    for ip in writers:
+        instr = ops[ip]
+        for index, literal in table[instr[0]][1]:
+            if (instr[index] if index > 0 else _operand(instr, ip, index, literal)) == k:
+                writes += 1
+    if writes != 1:
+        return None
+    step = _advance(slots.get(k), k)
+    if step is None:
+        return None
+    # (The back edge's target is the header: the loop goes on when the test is `taken`.)
+    return Counted(k, step, offset, limit, relation, swapped, taken)
 
 
 def _block_of(starts: set[int], body: frozenset[int], ip: int) -> list[int]:
