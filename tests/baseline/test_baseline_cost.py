@@ -495,3 +495,18 @@ def test_a_first_run_with_no_hot_point_but_the_root_attaches_no_tier() -> None:
     assert forced.run() == 6 and forced._hook is None  # `baseline=True` waits the same
     assert isinstance(forced._tiers, BaselineHook)
     assert VM(straight, baseline=False)._tiers is None
+
+
+def test_a_loop_run_as_one_fused_op_is_left_to_the_interpreter() -> None:
+    # AccumSumLoop runs its whole loop in one step (a closed form in the interpreter):
+    # its chunk has no loop header, so a first run attaches no tier at all and its
+    # cost is the interpreter's.
+    from fusevm.bench.runners import fresh_copy
+    from fusevm.bench.workloads import WORKLOADS
+
+    (work,) = [w for w in WORKLOADS if w.name == "sum_1m_fused"]
+    chunk = fresh_copy(work.reference())
+    assert loop_facts(chunk).back_edges == {}
+    vm = VM(chunk)
+    assert vm.run() == sum(range(1_000_000))
+    assert vm._hook is None and compiler.COMPILED not in chunk.derived
