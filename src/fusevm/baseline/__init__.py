@@ -189,6 +189,15 @@ class BaselineHook:
                 counts[key] = entered - threshold
                 self._dropped = self._dropped | {key}
                 return None
+            if not chunk.sub_entries and not chunk.block_ranges \
+                    and key not in self._dropped and h in loop_facts(chunk).back_edges:
+                # A loop in a chunk that is all root code (run once): the compiler's
+                # first question (`compiler.region_step`), asked without the rest.
+                nest = (_compiler or _load_compiler()).short_loop(
+                    chunk, h, vm.slots, entered)
+                if nest:
+                    self._drop(chunk, key, nest, entered - threshold)
+                    return None
         else:
             entered = (known or 0) + threshold
         found: Step | int | tuple[int, ...] | None = (
@@ -197,17 +206,21 @@ class BaselineHook:
         if type(found) is int:
             counts[key] = entered + found - threshold
             return found
-        if type(found) is tuple:
-            # A short loop, and the loops around it with it: none of them is asked
-            # again in this run (each is dropped at its next ask, `_settled`).
-            if len(found) > 1:
-                self._settled = self._settled | {(id(chunk), g) for g in found[1:]}
-            found = None
-        if found is None:
-            counts[key] = entered - threshold
-            self._dropped = self._dropped | {key}
+        if found is None or type(found) is tuple:
+            self._drop(chunk, key, found, entered - threshold)
             return None
         return found  # type: ignore[return-value]
+
+    def _drop(self, chunk: Any, key: tuple[int, int], nest: tuple[int, ...] | None,
+              count: int) -> None:
+        """Stop counting hot point `key` (`count`: its entries less the threshold); with
+        `nest`, a short loop's header and the loops around it (`compiler.short_loop`),
+        none of which is asked again in this run (each is dropped at its next ask,
+        `_settled`)."""
+        if nest is not None and len(nest) > 1:
+            self._settled = self._settled | {(id(chunk), g) for g in nest[1:]}
+        self._entered[key] = count  # type: ignore[index]
+        self._dropped = self._dropped | {key}
 
 
 #: The compiler's module: loaded, by a hook or any other code, its load is paid for.

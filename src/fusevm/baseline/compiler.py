@@ -281,13 +281,25 @@ def short_loop(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> tupl
     that never pay (`worth_after` would say so too).
     """
     facts = loop_facts(chunk)
+    if len(facts.back_edges) == 1:
+        # The chunk's only loop (the common case, and a short run's: no nest to find).
+        counted = tripcount.counted(chunk, facts, h)
+        if counted is None or counted.slot >= len(slots):
+            return ()
+        left = counted.remaining(slots[counted.slot])
+        return (h,) if left is not None and left <= SHORT else ()
     nest = _nest(chunk, facts, h)
     if not nest:
         return ()
     left = _iterations_left(chunk, facts, nest, slots, entered)
-    if left is None or left > MARGIN * (1 + LOOP_COST) * COMPILE_COST:
+    if left is None or left > SHORT:
         return ()
     return nest
+
+
+#: Iterations left of a loop's innermost loop that never pay for compiling it
+#: (`short_loop`).
+SHORT: Final = MARGIN * (1 + LOOP_COST) * COMPILE_COST
 
 
 def _left(chunk: Chunk, facts: LoopFacts, g: int, slots: list[Any]) -> int | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
 
 from fusevm.chunk import Chunk
@@ -232,17 +233,36 @@ def core_ops(instr: Instr, ip: int) -> list[Instr] | None:
 #: or the next with _TOP, _END); and the slot operands it writes. None: an op this
 #: cannot follow; _EXT: an extension op (its instruction decides).
 _templates: dict[Op, Any] = {}
+
+
+class _Follow(dict[Op, "Any"]):
+    """`_follow`: an op's entry is made the first time it is asked for."""
+
+    def __missing__(self, op: Op) -> Any:
+        _template(op)
+        return self[op]
+
+
 #: Each op as a look follows it, made with its template: (effect, the slot operands it
-#: writes) for an op followed, where effect(instr, ip, stack, slots) applies its
-#: micro-steps to the values followed (`_effect`) and says whether they end at a branch
-#: (its test, then on top of `stack`, is where a straight run of ops ends); _EXT for an
-#: extension op; _UNFOLLOWED for an op this cannot follow.
-_follow: dict[Op, Any] = {}
-_UNFOLLOWED: Final = ("unfollowed",)
+#: writes, whether a slot is written after a branch) for an op followed, where
+#: effect(instr, ip, stack, slots) applies its micro-steps to the values followed
+#: (`_effect`) and says whether they end at a branch (its test, then on top of `stack`,
+#: is where a straight run of ops ends); _EXT for an extension op; _UNFOLLOWED for an op
+#: this cannot follow.
+_follow: dict[Op, Any] = _Follow()
+
+
+def _ends(instr: Instr, ip: int, stack: list[Any], slots: dict[int, Any]) -> bool:
+    """The effect of an op no run of ops follows through (`_EXT`, `_UNFOLLOWED`): it
+    ends the run, with its writes unknown (`_one_exit` tests nothing else)."""
+    return True
+
+
+_UNFOLLOWED: Final = (_ends, (), True, "unfollowed")
 _LIT: Final = -1
 _TOP: Final = -2
 _END: Final = -3
-_EXT: Final = ("ext",)
+_EXT: Final = (_ends, (), True, "ext")
 
 
 def _template(op: Op) -> Any:
@@ -262,9 +282,16 @@ def _template(op: Op) -> Any:
             else ((_END if a.at_end else _TOP), None) if isinstance(a, LabelRef)
             else (_LIT, a.value) for a in step.args)) for step in BY_OP[op].steps])
     _follow[op] = (_UNFOLLOWED if found is None else found if found is _EXT
-                   else (_effect(found[0]), found[1]))
+                   else (_effect(found[0]), found[1], _late_writes(found[0])))
     _templates[op] = found
     return found
+
+
+def _late_writes(steps: tuple[tuple[str, Any, int, Any], ...]) -> bool:
+    """Whether micro-steps `steps` write a slot after a branch (which ends what their
+    effect follows, `_effect`)."""
+    names = [name for name, *_ in steps]
+    return "branch" in names and "set" in names[names.index("branch"):]
 
 
 def _followed(op: Op) -> Any:
@@ -378,9 +405,15 @@ def counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
     table: dict[int, Counted | None] | None = chunk.derived.get(_FOUND)
     if table is None:
         table = chunk.derived[_FOUND] = {}
-    if header not in table:
-        table[header] = _counted(chunk, facts, header)
-    return table[header]
+    elif header in table:
+        return table[header]
+    sources = facts.back_edges.get(header)
+    fast: Any = _counted_range(chunk.ops, facts, header, max(sources)) if sources else _GENERAL
+    found: Counted | None = (
+        _counted_general(chunk, facts, header, loop_body(chunk, facts, header))
+        if fast is _GENERAL else fast)
+    table[header] = found
+    return found
 
 
 def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
@@ -393,15 +426,6 @@ def loop_body(chunk: Chunk, facts: LoopFacts, header: int) -> frozenset[int]:
         found = table[header] = (contiguous_loop(facts, header)
                                  or natural_loop(facts, header, predecessors(chunk, facts)))
     return found
-
-
-def _counted(chunk: Chunk, facts: LoopFacts, header: int) -> Counted | None:
-    sources = facts.back_edges.get(header)
-    if sources:
-        found = _counted_range(chunk.ops, facts, header, max(sources))
-        if found is not _GENERAL:
-            return found  # type: ignore[no-any-return]
-    return _counted_general(chunk, facts, header, loop_body(chunk, facts, header))
 
 
 def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
@@ -476,6 +500,9 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     succs = facts.succs
     if not entered_at(facts, header, last):
         return _GENERAL
+    found = _one_exit(ops, facts, header, last)
+    if found is not _GENERAL:
+        return found
     get = _follow.get  # (an entry is never empty: `or` calls only for an op's first time)
     starts = {header}
     writers: dict[int, list[int]] = {}
@@ -545,6 +572,103 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
             continue
         return _verdict(facts, body, ip, k, step, offset, limit, relation, swapped, taken)
     return None
+
+
+def _one_exit(ops: Sequence[Instr], facts: LoopFacts, header: int, last: int) -> Any:
+    """`_counted_range` for a loop whose one exit is its back edge `last` (falling through
+    out of the loop) and whose other branches all go forward within it: what
+    `_counted_range` answers, from a run of its first block and one of its last, with no
+    table of writes or blocks (the common shapes, and what a short loop's first look
+    costs: `compiler.short_loop`). _GENERAL when an op is not one this follows, a run
+    stops before its block's end, or the counter's write is in neither block.
+
+    Every way round passes both blocks (no branch lands inside the last but at its
+    start), so the one write of the counter in either is on every iteration, and the
+    slot values a block's run leaves are each slot's value after its one write there."""
+    succs = facts.succs
+    if succs[last] != (header, last + 1):
+        return _GENERAL
+    branches = facts.branches
+    first = bisect_left(branches, header)
+    inner = branches[first:bisect_left(branches, last, first)]
+    head_end = last  # the first block's last op
+    exit_start = header  # the last block's first op
+    if inner:
+        head_end = inner[0]
+        for b in inner:
+            for t in succs[b]:
+                if t <= b or t > last:
+                    return _GENERAL  # (another exit, or a loop inside)
+                if t > exit_start:
+                    exit_start = t
+            if b + 1 > exit_start:
+                exit_start = b + 1
+    writers: list[int] = []
+    head: dict[int, Sym] = {}
+    stack: list[Sym] = []
+    if not _run_block(ops, header, head_end, stack, head, writers):
+        return _GENERAL
+    slots = head
+    if inner:
+        table = _follow
+        for ip in range(head_end + 1, exit_start):  # (values not followed: their writes)
+            follow = table[ops[ip][0]]
+            if follow[2]:
+                return _GENERAL  # (not followed, or writes it leaves unknown)
+            if follow[1]:
+                writers.append(ip)
+        stack = []
+        slots = {}
+        if not _run_block(ops, exit_start, last, stack, slots, writers):
+            return _GENERAL
+    test = _relation(stack[-1] if stack else None)
+    if test is None:
+        return None
+    k, offset, limit, relation, swapped, taken = test
+    writes = 0
+    writer = header
+    for ip in writers:
+        instr = ops[ip]
+        for index, literal in _follow[instr[0]][1]:
+            if (instr[index] if index > 0 else _operand(instr, ip, index, literal)) == k:
+                writes += 1
+                writer = ip
+    if writes != 1:
+        return None
+    if writer >= exit_start:
+        step = _advance(slots.get(k), k)  # (the test comes after the write, or later)
+    elif writer <= head_end:
+        step = _advance(head.get(k), k)
+        if step is not None and exit_start != header:
+            offset += step  # every iteration writes it before the test's block
+    else:
+        return _GENERAL
+    if step is None:
+        return None
+    # (The back edge's target is the header: the loop goes on when the test is `taken`.)
+    return Counted(k, step, offset, limit, relation, swapped, taken)
+
+
+def _run_block(ops: Sequence[Instr], start: int, end: int, stack: list[Sym],
+               slots: dict[int, Sym], writers: list[int]) -> bool:
+    """Follow the ops `start` to `end` (a block ending at a branch) on `stack` and
+    `slots`, adding those that write a slot to `writers`; whether each ran its whole
+    effect, the last up to its branch and with no write after it."""
+    table = _follow
+    for ip in range(start, end):
+        instr = ops[ip]
+        follow = table[instr[0]]
+        if follow[0](instr, ip, stack, slots):
+            return False  # (a branch inside an op before the block's end: another shape)
+        if follow[1]:
+            writers.append(ip)
+    instr = ops[end]
+    follow = table[instr[0]]
+    if follow[2] or not follow[0](instr, end, stack, slots):
+        return False
+    if follow[1]:
+        writers.append(end)
+    return True
 
 
 def _block_of(starts: set[int], body: frozenset[int], ip: int) -> list[int]:

@@ -492,14 +492,18 @@ class VM:
             left = max(int(left), 1)
         left = max(left - made, 1)
 
-        # (What it reads are defaults, not cells: one object fewer to make per hot point
-        # and per VM, and faster to read at each entry.)
-        def step(original: Step = original, code: list[Step] = code, h: int = h,
-                 self: VM = self, hook: Any = hook) -> int:
+        # (Each entry but the last runs `step` alone: the one name it reads is a default,
+        # faster to read than a cell, and a frame with fewer locals is cheaper to make;
+        # what asking the tiers needs is in `asked`.)
+        def step(original: Step = original) -> int:
             nonlocal left
             left -= 1
             if left > 0:
                 return original()
+            return asked()
+
+        def asked() -> int:
+            nonlocal left
             try:
                 found = hook.region_step(self, h, original)
             except Exception as exc:  # a tier's bug must not stop the program
