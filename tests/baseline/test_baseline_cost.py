@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from fusevm import VM
@@ -11,7 +9,6 @@ from fusevm.asm import assemble
 from fusevm.baseline import BaselineHook, compiler
 from fusevm.baseline.regions import plan
 from fusevm.bench.jit_workloads import FIB_SUB
-from fusevm.chunk import Chunk
 from fusevm.loops import loop_facts
 
 LOOP = """
@@ -295,13 +292,6 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
         asked.append(h)
         return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
     monkeypatch.setattr(compiler, "region_step", counting)
-    # (A loop in a chunk that is all root code is asked only whether it is short.)
-    short = compiler.short_loop
-
-    def counting_short(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> object:
-        asked.append(h)
-        return short(chunk, h, slots, entered)
-    monkeypatch.setattr(compiler, "short_loop", counting_short)
     assert vm.run() == 40
     assert asked == []  # 40 entries of the loop: no look
     (header,) = loop_facts(chunk).back_edges
@@ -314,7 +304,7 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert hook.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - LOOP_FIRST_LOOK
     assert asked == []
     hook.region_step(fresh, header, fresh._plain[header])  # its 64th entry: the look
-    assert set(asked) == {header}
+    assert asked == [header]
     assert hook.threshold_at(fresh, header) == hook.region_threshold  # asked again
     # A hook that is not the VM's own (a native tier's wraps it) is asked at the
     # wrapper's counts: from THRESHOLD, the entries left to its first look.
@@ -323,10 +313,9 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     assert other.region_step(fresh, header, fresh._plain[header]) == LOOP_FIRST_LOOK - 2
     assert other.region_step(fresh, 0, fresh._plain[0]) == FIRST_LOOK - 2
     asked.clear()
-    asked.clear()
     long = assemble(LOOP.format(n=2000), source="look.fasm")
     assert VM(long).run() == 2000
-    assert set(asked) == {sorted(loop_facts(long).back_edges)[0]}  # its one look
+    assert asked == [sorted(loop_facts(long).back_edges)[0]]  # its one look, at 64
 
 
 def test_a_short_nest_is_decided_at_its_inner_loops_look(
@@ -343,12 +332,6 @@ def test_a_short_nest_is_decided_at_its_inner_loops_look(
         asked.append(h)
         return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
     monkeypatch.setattr(compiler, "region_step", counting)
-    short = compiler.short_loop
-
-    def counting_short(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> object:
-        asked.append(h)
-        return short(chunk, h, slots, entered)
-    monkeypatch.setattr(compiler, "short_loop", counting_short)
     before = compiler.stats()["compiles"]
     vm = VM(chunk)
     assert vm.run() == 100 * sum(range(100))
@@ -438,7 +421,6 @@ _FRESH = """
 import sys
 from fusevm import VM
 from fusevm.asm import assemble
-from fusevm.chunk import Chunk
 from fusevm.baseline.looks import LOAD_COST
 n = int(sys.argv[1])
 loop = sys.argv[2].format(n=n)

@@ -186,18 +186,8 @@ class BaselineHook:
                     return first - entered
             if key in self._settled:  # the look at a loop inside it answered for it
                 self._settled = self._settled - {key}
-                counts[key] = entered - threshold
-                self._dropped = self._dropped | {key}
+                self._drop(chunk, key, None, entered - threshold)
                 return None
-            if not chunk.sub_entries and not chunk.block_ranges \
-                    and key not in self._dropped and h in loop_facts(chunk).back_edges:
-                # A loop in a chunk that is all root code (run once): the compiler's
-                # first question (`compiler.region_step`), asked without the rest.
-                nest = (_compiler or _load_compiler()).short_loop(
-                    chunk, h, vm.slots, entered)
-                if nest:
-                    self._drop(chunk, key, nest, entered - threshold)
-                    return None
         else:
             entered = (known or 0) + threshold
         found: Step | int | tuple[int, ...] | None = (

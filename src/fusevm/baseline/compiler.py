@@ -281,12 +281,8 @@ def short_loop(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> tupl
     that never pay (`worth_after` would say so too).
     """
     facts = loop_facts(chunk)
-    if len(facts.back_edges) == 1:
-        # The chunk's only loop (the common case, and a short run's: no nest to find).
-        counted = tripcount.counted(chunk, facts, h)
-        if counted is None or counted.slot >= len(slots):
-            return ()
-        left = counted.remaining(slots[counted.slot])
+    if len(facts.back_edges) == 1:  # the chunk's only loop: no nest to find
+        left = _left(chunk, facts, h, slots)
         return (h,) if left is not None and left <= SHORT else ()
     nest = _nest(chunk, facts, h)
     if not nest:
@@ -343,8 +339,6 @@ def _nest(chunk: Chunk, facts: LoopFacts, h: int) -> tuple[int, ...]:
     """The loop at header `h` and those around it, innermost first, when no loop among
     them holds a loop that is not one of them; else ()."""
     headers = facts.back_edges
-    if len(headers) == 1:
-        return (h,)  # the chunk's only loop
     around = [(len(body), g) for g in headers
               if h in (body := tripcount.loop_body(chunk, facts, g))]
     around.sort()

@@ -294,15 +294,6 @@ def _late_writes(steps: tuple[tuple[str, Any, int, Any], ...]) -> bool:
     return "branch" in names and "set" in names[names.index("branch"):]
 
 
-def _followed(op: Op) -> Any:
-    """`_follow[op]`, made with the op's template the first time it is asked for."""
-    found = _follow.get(op)
-    if found is None:
-        _template(op)
-        found = _follow[op]
-    return found
-
-
 def _effect(steps: tuple[tuple[str, Any, int, Any], ...]) -> Any:
     """The function applying micro-steps `steps` to the values followed (`_follow`),
     written out once per op: a look at a loop then makes one call per op, not a test of
@@ -441,7 +432,7 @@ def _counted_general(chunk: Chunk, facts: LoopFacts, header: int,
     get = _follow.get
     for ip in sorted(body):
         instr = ops[ip]
-        follow = get(instr[0]) or _followed(instr[0])
+        follow = get(instr[0]) or _follow[instr[0]]
         if follow is _UNFOLLOWED:
             return None
         if follow is _EXT:
@@ -516,7 +507,7 @@ def _counted_range(ops: Sequence[Instr], facts: LoopFacts, header: int, last: in
     followed = True  # every op is one this follows (else, the loop being this range: None)
     for ip, out in zip(range(header, last + 1), succs[header:last + 1]):
         instr = ops[ip]
-        follow = get(instr[0]) or _followed(instr[0])
+        follow = get(instr[0]) or _follow[instr[0]]
         if follow is _EXT:
             return _GENERAL
         if ip in starts and ip != start:

@@ -221,19 +221,16 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
     """The key of a linear or block unit of a chunk analysis for these entry kinds: a
     `native_key` whose parts are the entry kinds, the configuration's pipelines and the
     identity of the extension ops the unit uses. Made in one step (every load makes
-    one): the pipelines are kept for the last configuration asked about, and the parts
-    go through `marshal` once, as `full_key` encodes them."""
+    one): the pipelines are kept for the last configuration asked about, and `full_key`
+    encodes the parts."""
     global _pipes
     pipes = _pipes
     if pipes[0] is not cfg:
         pipes = _pipes = (cfg, (cfg.first_pipeline, cfg.first_codegen, cfg.reopt_pipeline,
                                 cfg.reopt_codegen))
-    parts = (_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest, strict,
-             (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
-    try:
-        return b"m" + marshal.dumps(parts, 2)  # type: ignore[arg-type]
-    except ValueError:  # a part marshal cannot write (an enum): full_key's other form
-        return key_digest(*parts)
+    return full_key(_prefix_digest or _process_digest(), NATIVE_TAGS[tier], an.digest,
+                    strict,
+                    (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
 
 
 # -- generic native entries (every tier) -------------------------------------------------
