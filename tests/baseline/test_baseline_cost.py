@@ -273,6 +273,19 @@ def test_a_twin_of_a_compiled_chunk_knows_its_regions_are_compiled() -> None:
     assert [compiler.compiled_at(twin, e) for e in entries] == compiled
 
 
+def _asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The hot points `compiler.region_step` is asked about from now on, in order."""
+    asked: list[int] = []
+    real = compiler.region_step
+
+    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
+                 again: bool = False) -> object:
+        asked.append(h)
+        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
+    monkeypatch.setattr(compiler, "region_step", counting)
+    return asked
+
+
 def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Before a chunk object has anything compiled, the hook itself tells a hot point to
@@ -284,14 +297,7 @@ def test_a_hot_point_waits_for_its_first_look_without_the_compiler(
     chunk = assemble(LOOP.format(n=40), source="wait.fasm")
     vm = VM(chunk)
     assert isinstance(vm._tiers, BaselineHook)
-    asked: list[int] = []
-    real = compiler.region_step
-
-    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
-                 again: bool = False) -> object:
-        asked.append(h)
-        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
-    monkeypatch.setattr(compiler, "region_step", counting)
+    asked = _asked(monkeypatch)
     assert vm.run() == 40
     assert asked == []  # 40 entries of the loop: no look
     (header,) = loop_facts(chunk).back_edges
@@ -324,14 +330,7 @@ def test_a_short_nest_is_decided_at_its_inner_loops_look(
     # loop's first look says so for the whole nest without planning the chunk, and the
     # loop around it stops being counted without a look of its own.
     chunk = assemble(NEST.format(inner=100, outer=100), source="short-nest.fasm")
-    asked: list[int] = []
-    real = compiler.region_step
-
-    def counting(vm: VM, bound: object, h: int, entered: int | None = None,
-                 again: bool = False) -> object:
-        asked.append(h)
-        return real(vm, bound, h, entered, again)  # type: ignore[arg-type]
-    monkeypatch.setattr(compiler, "region_step", counting)
+    asked = _asked(monkeypatch)
     before = compiler.stats()["compiles"]
     vm = VM(chunk)
     assert vm.run() == 100 * sum(range(100))
