@@ -491,3 +491,112 @@ def test_a_loop_run_as_one_fused_op_is_left_to_the_interpreter() -> None:
     vm = VM(chunk)
     assert vm.run() == sum(range(1_000_000))
     assert vm._hook is None and compiler.COMPILED not in chunk.derived
+
+
+#: Ops a VM runs before counting hot points, in the tests of that mechanism: in this
+#: process the compiler is loaded, so the tier's own figure is 0 (LOAD_COST before).
+_COLD = 4096
+
+
+@pytest.fixture
+def cold(monkeypatch: pytest.MonkeyPatch) -> int:
+    import fusevm.baseline as tier
+    monkeypatch.setattr(tier, "_cold_ops", lambda: _COLD)
+    return _COLD
+
+
+def test_a_vm_counts_no_hot_point_before_it_has_run_cold_ops(cold: int) -> None:
+    # Counting a hot point is a Python call per entry, as long as a short loop's body:
+    # a VM runs its first `cold_ops` ops with no hot point counted and its tiers not
+    # attached, charging the ops a slice at a time, and counts them after.
+    from fusevm.interp.vm import COLD_SLICE
+
+    span = 12  # LOOP's ops from its header to its back edge
+    short = assemble(LOOP.format(n=cold // span // 4), source="cold-short.fasm")
+    (header,) = loop_facts(short).back_edges
+    vm = VM(short)
+    code = vm.prepare()
+    assert vm._cold == cold and vm._hook is None
+    assert vm.run() == cold // span // 4
+    assert code[header] is vm._plain[header] and vm._hook is None  # never counted
+    ran = cold - vm._cold
+    assert cold // 4 - COLD_SLICE <= ran <= cold // 4 + COLD_SLICE
+    # A reset of the same chunk goes on from there, and counts once the runs add up.
+    runs = 1
+    while code[header] is vm._plain[header]:
+        vm.reset()
+        code = vm.prepare()
+        assert vm.run() == cold // span // 4
+        runs += 1
+    assert 4 <= runs <= 6 and vm._cold == 0 and vm._cold_ran == cold
+    assert isinstance(vm._hook, BaselineHook)
+    # A long run counts its hot points within the run, and compiles its loop.
+    long = assemble(LOOP.format(n=20 * cold), source="cold-long.fasm")
+    (header,) = loop_facts(long).back_edges
+    vm = VM(long)
+    assert vm.run() == 20 * cold
+    assert vm._cold == 0 and compiler.compiled_at(long, header)
+
+
+def test_a_blocks_ops_count_toward_cold_ops(cold: int) -> None:
+    # A higher-order op's block runs in a dispatch loop of its own: its ops are charged
+    # too, so a VM whose time goes into a block counts its hot points.
+    text = """
+    .block count bstart bend
+        Jump main
+    bstart:
+        LoadInt 0
+        SetSlot 1
+    btop:
+        SlotIncLtIntJumpBack 1 {n} btop
+        GetSlot 1
+    bend:
+    main:
+        LoadInt 1
+        LoadInt 3
+        Range
+        MapBlock count
+    """
+    chunk = assemble(text.format(n=cold), source="cold-block.fasm")
+    vm = VM(chunk)
+    vm.prepare()
+    assert vm._cold == cold
+    assert vm.run() == [cold] * 3
+    assert vm._cold == 0 and isinstance(vm._hook, BaselineHook)
+
+
+def test_a_controlled_run_counts_hot_points_at_once(cold: int) -> None:
+    # Only run()'s unbudgeted loop charges ops in slices: a budgeted run (or one with a
+    # timeout, a pending interrupt, a native tier) counts hot points from its start.
+    chunk = assemble(LOOP.format(n=50), source="cold-budget.fasm")
+    (header,) = loop_facts(chunk).back_edges
+    vm = VM(chunk)
+    code = vm.prepare()
+    assert vm._cold == cold
+    assert vm.run(max_steps=10_000) == 50
+    assert vm._cold == 0 and code[header] is not vm._plain[header]
+
+
+def test_an_interrupt_stops_a_run_that_counts_nothing_yet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The hot points of a VM that counts nothing yet are its ops' own steps: an interrupt
+    # patches them as ever, the run stops at one, and the next run goes on to the result.
+    import threading
+
+    import fusevm.baseline as tier
+    from fusevm.errors import Interrupted
+
+    monkeypatch.setattr(tier, "_cold_ops", lambda: 10**12)
+    n = 400_000
+    vm = VM(assemble(LOOP.format(n=n), source="cold-interrupt.fasm"))
+    vm.prepare()
+    assert vm._cold
+    timer = threading.Timer(0.05, vm.interrupt)
+    timer.start()
+    try:
+        with pytest.raises(Interrupted):
+            vm.run()
+    finally:
+        timer.join()
+    assert vm._cold and 0 < vm.slots[0] < n
+    assert vm.run() == n

@@ -70,6 +70,26 @@ def attach(vm: VM, *, by_default: bool = False, first_look: int | None = None) -
     vm.set_tier_hook(hook)
 
 
+def cold_ops(by_default: bool) -> int:
+    """Ops a VM whose baseline tier is still to be attached runs before it counts its
+    hot points and attaches the tier (`fusevm.interp.tiers.cold_ops`): what a new hook
+    would say, or 0 (attach now) unless FUSEVM_BASELINE leaves the tier on, as it is."""
+    if _ENVIRON is not None and _NAME not in _ENVIRON or _mode() == "on":
+        return _cold_ops()
+    return 0
+
+
+def _cold_ops() -> int:
+    """LOAD_COST while the compiler is not loaded (the first look loads it, and a run
+    shorter than that would lose more to the load than compiled code could win back;
+    counting a hot point's entries is a Python call each, as long as a short loop's
+    body), else 0: a look is cheap then, and one at a short loop's header stops its
+    counting for the rest of the run."""
+    if _compiler is None and _COMPILER not in sys.modules:
+        return LOAD_COST
+    return 0
+
+
 class BaselineHook:
     """A VM's tier hook for the baseline tier alone (the native tiers wrap it).
 
@@ -112,6 +132,12 @@ class BaselineHook:
         if self.eager or self.region_threshold <= 1 or self._entered:
             return None
         return LOOP_FIRST_LOOK
+
+    @property
+    def cold_ops(self) -> int:
+        """Ops a VM runs before it counts the hot points of a chunk object with nothing
+        compiled, when `cold_threshold` is not None (`_cold_ops`)."""
+        return _cold_ops()
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
@@ -177,9 +203,10 @@ class BaselineHook:
             if entered < FIRST_LOOK or unloaded:
                 facts = loop_facts(chunk)
                 first = LOOP_FIRST_LOOK if h in facts.back_edges else FIRST_LOOK
-                if unloaded:
+                if unloaded and vm._cold_ran < LOAD_COST:
                     # The first look loads the compiler: not before the interpreter has
-                    # done about as much work here as loading it costs.
+                    # done about as much work here (or, before the VM counted any hot
+                    # point, in all) as loading it costs.
                     first = max(first, LOAD_COST // ops_per_entry(facts, h, len(chunk.ops)))
                 if entered < first:
                     counts[key] = first - threshold

@@ -20,9 +20,10 @@ FIRST_LOOK: Final = 1000
 LOOP_FIRST_LOOK: Final = 64
 #: What loading the compiler costs a process, in interpreted ops (its first look at any hot
 #: point loads it): about 15 ms of imports (`ast` and the compiler's modules) at ~90 ns an
-#: op. Until it is loaded, a hot point is first looked at once the interpreter has run
-#: about this many ops there: a run shorter than that would lose more to the load than
-#: compiled code could win back (awk's record loop on a 1,000-line file: 2x slower).
+#: op. Until it is loaded, a VM counts no hot point before it has run this many ops
+#: (`BaselineHook.cold_ops`), and a hot point is first looked at once the interpreter has
+#: run about this many ops there: a run shorter than that would lose more to the load
+#: than compiled code could win back (awk's record loop on a 1,000-line file: 2x slower).
 LOAD_COST: Final = 160_000
 #: Set in `Chunk.derived` once a region of that chunk object is compiled (the tiers' own
 #: mark, `fusevm.interp.tiers.COMPILED`, which a VM reads too): code that has not been is

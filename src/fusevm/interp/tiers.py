@@ -55,12 +55,25 @@ _resolved: dict[str, Any] = {}
 
 
 def _provider(name: str) -> Any:
+    """Provider `name`'s function, or the function `name` gives as `module:function`."""
     found = _resolved.get(name)
     if found is None:
-        module, _, function = PROVIDERS[name].partition(":")
+        module, _, function = PROVIDERS.get(name, name).partition(":")
         __import__(module)  # (the importlib package costs start-up time)
         found = _resolved[name] = getattr(sys.modules[module], function)
     return found
+
+
+#: The function saying how many ops a VM runs before its default tiers count hot points
+#: (`cold_ops`), as `module:function`.
+COLD_OPS: Final = "fusevm.baseline:cold_ops"
+
+
+def cold_ops(attach: Any) -> int:
+    """Ops a VM whose tiers are still to be attached by `attach` (`attach_default` or
+    `attach_baseline`) runs before it counts its hot points, with the tiers attached
+    only then; 0 to attach them now."""
+    return int((_resolved.get(COLD_OPS) or _provider(COLD_OPS))(attach is attach_default))
 
 
 def attach_default(vm: VM) -> None:

@@ -27,6 +27,7 @@ from fusevm.errors import (
 from fusevm.interp import tiers
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
+from fusevm.interp.hotpoints import HotPoints
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
@@ -53,6 +54,10 @@ MAX_BLOCK_NESTING: Final = 200
 #: before it runs. Higher-order blocks charge their own instructions as they run, against
 #: what the slice left, so a chunk with blocks is counted one instruction at a time.
 BUDGET_SLICE: Final = 4096
+#: Ops between two looks at what a VM whose hot points are not counted yet has run
+#: (`VM._cold`): two per turn of `_COLD_TURNS` (at most 256 turns: small ints).
+COLD_SLICE: Final = 512
+_COLD_TURNS: Final = range(COLD_SLICE // 2)
 #: Chunks longer than this are prepared with the cycle collector paused (`prepare`).
 _GC_PAUSE_OPS: Final = 500
 
@@ -77,7 +82,7 @@ class Frame:
         return f"<Frame {kind} base={self.stack_base} ret={self.return_ip} slots={self.slots}>"
 
 
-class VM:
+class VM(HotPoints):
     """Runs one chunk. `run()` returns the value left on top of the stack, or None."""
 
     def __init__(self, chunk: Chunk, *, stdout: TextIO | None = None,
@@ -381,7 +386,10 @@ class VM:
         interpreter knows nothing else of the tiers. A hook whose `per_run` is false says
         that `start_run` and `try_run` do nothing, and run() does not call them; one
         with a `cold_threshold` (not None) gives that `threshold_at` for every hot point
-        of a chunk object no tier has compiled code of (`tiers.COMPILED`).
+        of a chunk object no tier has compiled code of (`tiers.COMPILED`), and then its
+        `cold_ops` (if any) is how many ops the VM runs before it counts those hot points
+        at all: `run()`'s loop charges ops a slice at a time, far cheaper than counting
+        each entry, and the VM's `_cold_ran` is that number once run.
         """
         self._attach = None
         self._hook = hook
@@ -423,103 +431,12 @@ class VM:
             # The root's entry alone (no loop back to it, no call of it) is counted only
             # from a second run (`_arm_root`): most VMs run once.
             root = 0 not in facts.back_edges and 0 not in facts.entries
-            attach = self._attach
-            if attach is not None and (len(hot) > 1 or not root
-                                       or tiers.COMPILED in self.chunk.derived):
-                self._attach = None  # needed now: a hot point to count
-                attach(self)
-            hook = self._hook
-            if hook is not None:
-                # One answer for every hot point while nothing of the chunk is compiled,
-                # when the hook has one (`cold_threshold`); else it is asked for each.
-                wanted = (getattr(hook, "cold_threshold", None)
-                          if tiers.COMPILED not in self.chunk.derived else None)
-                counting = self._counting
-                for h in hot:
-                    if h == 0 and root:
-                        # (A tier that wants it entered more than once: its first entry
-                        # is this run's start.)
-                        first = hook.threshold_at(self, 0) if wanted is None else wanted
-                        if type(first) is int and first > 1:
-                            self._root_waiting = 1
-                            continue
-                        code[h] = counting(code, h, code[h], wanted=first)
-                    else:
-                        code[h] = counting(code, h, code[h], wanted=wanted)
-            elif self._attach is not None and hot:
-                self._root_waiting = 1  # (the tiers are attached at a second run)
-            self._installed = {h: code[h] for h in self._hot}
+            self._installed = {h: code[h] for h in hot}
+            self._cold = self._start_cold(code, len(hot) > 1 or not root, root)
             self._code = code
             if self._interrupt_pending:
                 self._patch_hot_points()
         return self._code
-
-    def install_step(self, ip: int, step: Step) -> None:
-        """Run `step` for op `ip` from now on (a tier entering there); at a hot point it
-        replaces what the tiers chose before, and an interrupt still patches it."""
-        code = self.prepare()
-        code[ip] = step
-        if ip in self._installed:
-            self._installed[ip] = step
-            if self._interrupt_pending:
-                self._patch_hot_points()
-
-    def _arm_root(self) -> None:
-        """Run again, count the root's entries from this one on (`prepare` left them
-        uncounted), unless a tier installed a step there already."""
-        self._root_waiting = 0
-        code = self._code
-        attach = self._attach
-        if attach is not None:
-            # Attached only now (`prepare`): the code prepared without them counts no hot
-            # point, and has none but the root's entry, counted from here on.
-            self._attach = None
-            attach(self)
-            self._code = code
-        if code is not None and self._hook is not None \
-                and self._installed.get(0) is self._plain[0]:
-            self.install_step(0, self._counting(code, 0, self._plain[0], made=1))
-
-    def _counting(self, code: list[Step], h: int, original: Step, made: int = 0,
-                  wanted: Any = None) -> Step:
-        """The step of hot point `h` until the tiers have been asked about it once
-        (`made`: its entries so far, which ran `original` uncounted; `wanted`: what the
-        hook's `threshold_at` said, when it was asked already)."""
-        hook = self._hook
-        # The hook may know that `h` is hot already (earlier VMs ran this chunk there).
-        left = hook.threshold_at(self, h) if wanted is None else wanted
-        if type(left) is not int or left < 1:
-            left = max(int(left), 1)
-        left = max(left - made, 1)
-
-        # (Each entry but the last runs `step` alone: the one name it reads is a default,
-        # faster to read than a cell, and a frame with fewer locals is cheaper to make;
-        # what asking the tiers needs is in `asked`.)
-        def step(original: Step = original) -> int:
-            nonlocal left
-            left -= 1
-            if left > 0:
-                return original()
-            return asked()
-
-        def asked() -> int:
-            nonlocal left
-            try:
-                found = hook.region_step(self, h, original)
-            except Exception as exc:  # a tier's bug must not stop the program
-                tiers.failed(exc)
-                found = None
-            if type(found) is int:  # not worth it yet: ask again after that many more
-                left = max(found, 1)
-                return original()
-            chosen = found if found is not None else original
-            code[h] = chosen
-            if code is self._code:
-                self._installed[h] = chosen
-                if self._interrupt_pending:
-                    self._patch_hot_points()
-            return chosen()
-        return step
 
     def run(self, *, max_steps: int | None = None, timeout: float | None = None) -> Any:
         """Run until the chunk ends, halts or raises; returns the top of the stack or None.
@@ -540,6 +457,7 @@ class VM:
         if code is None:
             code = self.prepare()
         ip = self.ip
+        i = 0
         try:
             try:
                 # A compiled region's step often runs to the end on its own: then there
@@ -547,6 +465,21 @@ class VM:
                 # compiled run's fixed cost).
                 ip = code[ip]()
                 if ip < len(code):
+                    if self._cold:
+                        # No hot point is counted yet: the ops run are, a slice at a
+                        # time (two dispatches a turn: 1-2% over the loop below; four
+                        # or eight measured no better, counting entries 20-40%).
+                        while True:
+                            for i in _COLD_TURNS:  # noqa: B007 (read in `finally`)
+                                ip = code[ip]()
+                                ip = code[ip]()
+                            left = self._cold - COLD_SLICE
+                            if left <= 0:
+                                break
+                            self._cold = left
+                        i = -1
+                        if self._cold:  # (not warmed already by a block's ops)
+                            self._warm()
                     while True:
                         ip = code[ip]()
             except IndexError as e:
@@ -555,6 +488,8 @@ class VM:
             except Exception as e:
                 self._fault(e, ip)
         finally:
+            if self._cold and i >= 0:  # the run ended in a slice: charge its ops
+                self._cold = max(self._cold - 2 * i - 2, 1)
             if self._interrupt_pending:  # it came after the last hot point: it is spent
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
@@ -593,6 +528,8 @@ class VM:
             timer.daemon = True
             timer.start()
         self._budget = max_steps
+        if self._cold:
+            self._warm()  # (only the unbudgeted loop of `run()` counts ops in slices)
         tiers = self._hook if self._run_hooks else None
         try:
             if tiers is not None:
@@ -646,27 +583,6 @@ class VM:
         for child in tuple(self._children):
             child.interrupt()
 
-    def _patch_hot_points(self) -> None:
-        code = self._code
-        if code is None:
-            return
-        for h in self._hot:
-            code[h] = self._interrupter(h)
-
-    def _unpatch_hot_points(self) -> None:
-        code = self._code
-        if code is None:
-            return
-        for h, step in self._installed.items():
-            code[h] = step
-
-    def _interrupter(self, h: int) -> Step:
-        def step() -> int:
-            self._interrupt_pending = False
-            self._unpatch_hot_points()
-            raise Interrupted("the run was interrupted")
-        return step
-
     def _dispatch(self, ip: int, stop: int | None, base: int | None = None) -> int:
         """The dispatch loop, from `ip` until the end, a halt, or `stop` (for blocks).
 
@@ -708,14 +624,21 @@ class VM:
                     # A segment a frontend runs (a forked subshell's code): op by op, so
                     # `stop` is seen even where a tier's step would run on past it.
                     code = self._plain
-                while ip < n:
-                    if ip == stop and not any(f.kind == Frame.CALL for f in frames[base:]):
-                        break
-                    if self._budget is not None:
-                        if self._budget <= 0:
-                            raise BudgetExceeded("the run used up its step budget")
-                        self._budget -= 1
-                    ip = code[ip]()
+                ran = 0
+                try:
+                    while ip < n:
+                        if ip == stop and not any(f.kind == Frame.CALL
+                                                  for f in frames[base:]):
+                            break
+                        if self._budget is not None:
+                            if self._budget <= 0:
+                                raise BudgetExceeded("the run used up its step budget")
+                            self._budget -= 1
+                        ip = code[ip]()
+                        ran += 1
+                finally:
+                    if self._cold:
+                        self._charge(ran)
         except IndexError as e:
             if ip < n:
                 self._fault(e, ip)
