@@ -20,7 +20,12 @@ from fusevm.baseline import compiler  # noqa: E402
 from fusevm.peephole.fuse import fuse  # noqa: E402
 from fusevm.values import same_value  # noqa: E402
 
-PROGRAMS = sorted((Path(__file__).parent.parent / "programs").glob("*.fasm"))
+_TESTS = Path(__file__).resolve().parent.parent
+#: The test programs, the fusion pass's (loops of every shape, a block ending in a loop's
+#: result) and the examples.
+PROGRAMS = sorted([*(_TESTS / "programs").glob("*.fasm"),
+                   *(_TESTS / "fusion" / "programs").glob("*.fasm"),
+                   *(_TESTS.parent / "examples").glob("*.fasm")])
 
 
 def outcome(chunk: Any, baseline: bool) -> tuple[Any, ...]:
@@ -44,7 +49,8 @@ def agree(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
     assert a[5] == b[5]
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PROGRAMS,
+                         ids=lambda p: str(p.relative_to(_TESTS.parent).with_suffix("")))
 @pytest.mark.parametrize("fused", [False, True], ids=["plain", "fused"])
 def test_every_program_agrees(path: Path, fused: bool) -> None:
     chunk = assemble(path.read_text(encoding="utf-8"), source=path.name)

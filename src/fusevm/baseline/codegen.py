@@ -184,8 +184,11 @@ class _Gen(Groups, LoopCode):
         d = self.an.decoded[src]
         depth = self.an.depth
         after = depth[src + 1] if src + 1 < len(depth) else None
-        if after is not None and not d.spec.has(F.TERMINATOR):
-            return after  # the verifier's, which knows `PopFrame` truncates
+        if after is not None and not d.spec.has(F.TERMINATOR) and src + 1 != self.region.stop:
+            # The verifier's, which knows `PopFrame` truncates; not past a block's last
+            # op, where the op after it (outside the block) has the depth of the code
+            # around the block, not of the block's result.
+            return after
         return int((depth[src] or 0) - d.spec.effect.pops(d.spec, d.operands)
                    + d.spec.effect.pushes(d.spec, d.operands))
 
