@@ -420,16 +420,17 @@ _FRESH = """
 import sys
 from fusevm import VM
 from fusevm.asm import assemble
-from fusevm.baseline.looks import LOAD_COST
+from fusevm.interp.tiers import LOAD_COST
 n = int(sys.argv[1])
 loop = sys.argv[2].format(n=n)
 print(VM(assemble(loop)).run())
 c = sys.modules.get("fusevm.baseline.compiler")
-print(c is not None, c.stats()["compiles"] if c else 0, LOAD_COST)
+print(c is not None, c.stats()["compiles"] if c else 0, LOAD_COST,
+      "fusevm.baseline" in sys.modules)
 """
 
 
-def _fresh(n: int) -> tuple[int, bool, int, int]:
+def _fresh(n: int) -> tuple[int, bool, int, int, bool]:
     import os
     import subprocess
     import sys
@@ -437,20 +438,21 @@ def _fresh(n: int) -> tuple[int, bool, int, int]:
     env.pop("FUSEVM_BASELINE", None)
     out = subprocess.run([sys.executable, "-c", _FRESH, str(n), LOOP], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
-    return int(out[0]), out[1] == "True", int(out[2]), int(out[3])
+    return int(out[0]), out[1] == "True", int(out[2]), int(out[3]), out[4] == "True"
 
 
 def test_the_first_look_waits_for_what_loading_the_compiler_costs() -> None:
     # In a process that has not loaded the compiler, the first look (which loads it)
     # comes once the loop has run about LOAD_COST ops: a shorter run stays interpreted
-    # and loads nothing; a long one loads it and compiles as before.
+    # and loads nothing, not even the tier's hook (no hot point is counted before); a
+    # long one loads it and compiles as before.
     span = 12  # LOOP's ops from its header to its back edge
     load_cost = _fresh(10)[3]
     short = load_cost // span // 2
-    assert _fresh(short)[:3] == (short, False, 0)
+    assert _fresh(short)[:3] == (short, False, 0) and not _fresh(short)[4]
     long = 4 * load_cost // span
-    result, loaded, compiles, _ = _fresh(long)
-    assert (result, loaded) == (long, True) and compiles >= 1
+    result, loaded, compiles, _, tier = _fresh(long)
+    assert (result, loaded, tier) == (long, True, True) and compiles >= 1
 
 
 def test_a_first_run_with_no_hot_point_but_the_root_attaches_no_tier() -> None:
@@ -498,10 +500,15 @@ def test_a_loop_run_as_one_fused_op_is_left_to_the_interpreter() -> None:
 _COLD = 4096
 
 
+def _run_cold(monkeypatch: pytest.MonkeyPatch, ops: int) -> None:
+    from fusevm.interp import tiers
+    monkeypatch.setattr(tiers, "cold_ops", lambda: ops)
+    monkeypatch.setattr(tiers, "pending_cold_ops", lambda: ops)
+
+
 @pytest.fixture
 def cold(monkeypatch: pytest.MonkeyPatch) -> int:
-    import fusevm.baseline as tier
-    monkeypatch.setattr(tier, "_cold_ops", lambda: _COLD)
+    _run_cold(monkeypatch, _COLD)
     return _COLD
 
 
@@ -583,10 +590,9 @@ def test_an_interrupt_stops_a_run_that_counts_nothing_yet(
     # patches them as ever, the run stops at one, and the next run goes on to the result.
     import threading
 
-    import fusevm.baseline as tier
     from fusevm.errors import Interrupted
 
-    monkeypatch.setattr(tier, "_cold_ops", lambda: 10**12)
+    _run_cold(monkeypatch, 10**12)
     n = 400_000
     vm = VM(assemble(LOOP.format(n=n), source="cold-interrupt.fasm"))
     vm.prepare()

@@ -16,6 +16,7 @@ import os
 import sys
 
 from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOAD_COST, LOOP_FIRST_LOOK
+from fusevm.interp import tiers
 from fusevm.loops import loop_facts, ops_per_entry
 
 TYPE_CHECKING = False
@@ -30,12 +31,8 @@ if TYPE_CHECKING:
 THRESHOLD: Final = 2
 
 
-#: The environment as `os.environ` keeps it (POSIX: bytes keys), which `os.environ`'s
-#: item assignment updates too: looking the variable up there skips encoding the name
-#: and decoding the value, most of what reading it costs (about 2 us, every VM).
-_ENVIRON: dict[Any, Any] | None = (getattr(os.environ, "_data", None) if os.name == "posix"
-                                    else None)
-_NAME: Final = b"FUSEVM_BASELINE"
+_ENVIRON: Final = tiers.ENVIRON
+_NAME: Final = tiers.BASELINE_VARIABLE
 
 
 def _mode() -> str:
@@ -68,26 +65,6 @@ def attach(vm: VM, *, by_default: bool = False, first_look: int | None = None) -
         hook.eager = True
         hook.region_threshold = first_look
     vm.set_tier_hook(hook)
-
-
-def cold_ops(by_default: bool) -> int:
-    """Ops a VM whose baseline tier is still to be attached runs before it counts its
-    hot points and attaches the tier (`fusevm.interp.tiers.cold_ops`): what a new hook
-    would say, or 0 (attach now) unless FUSEVM_BASELINE leaves the tier on, as it is."""
-    if _ENVIRON is not None and _NAME not in _ENVIRON or _mode() == "on":
-        return _cold_ops()
-    return 0
-
-
-def _cold_ops() -> int:
-    """LOAD_COST while the compiler is not loaded (the first look loads it, and a run
-    shorter than that would lose more to the load than compiled code could win back;
-    counting a hot point's entries is a Python call each, as long as a short loop's
-    body), else 0: a look is cheap then, and one at a short loop's header stops its
-    counting for the rest of the run."""
-    if _compiler is None and _COMPILER not in sys.modules:
-        return LOAD_COST
-    return 0
 
 
 class BaselineHook:
@@ -136,8 +113,8 @@ class BaselineHook:
     @property
     def cold_ops(self) -> int:
         """Ops a VM runs before it counts the hot points of a chunk object with nothing
-        compiled, when `cold_threshold` is not None (`_cold_ops`)."""
-        return _cold_ops()
+        compiled, when `cold_threshold` is not None (`fusevm.interp.tiers.cold_ops`)."""
+        return tiers.cold_ops()
 
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
@@ -197,16 +174,21 @@ class BaselineHook:
             # entries (`threshold_at`; a chunk marked compiled stays so).
             entered = (LOOP_FIRST_LOOK if known is None and vm._hook is self
                        else (known or 0) + threshold)
+            if known is None and vm._cold_ran:
+                # The VM ran `_cold_ran` ops before it counted any hot point: at most
+                # that many were run here, which a hot point counted from the start
+                # would have shown (a recursive function's calls, in one-shot process).
+                entered += vm._cold_ran // ops_per_entry(loop_facts(chunk), h,
+                                                         len(chunk.ops))
             # Nothing about a hot point is worked out before its first look (most short
             # runs end first): the compiler's own first test, without calling it.
             unloaded = _compiler is None and _COMPILER not in sys.modules
             if entered < FIRST_LOOK or unloaded:
                 facts = loop_facts(chunk)
                 first = LOOP_FIRST_LOOK if h in facts.back_edges else FIRST_LOOK
-                if unloaded and vm._cold_ran < LOAD_COST:
+                if unloaded:
                     # The first look loads the compiler: not before the interpreter has
-                    # done about as much work here (or, before the VM counted any hot
-                    # point, in all) as loading it costs.
+                    # done about as much work here as loading it costs.
                     first = max(first, LOAD_COST // ops_per_entry(facts, h, len(chunk.ops)))
                 if entered < first:
                     counts[key] = first - threshold
@@ -241,7 +223,7 @@ class BaselineHook:
 
 
 #: The compiler's module: loaded, by a hook or any other code, its load is paid for.
-_COMPILER: Final = "fusevm.baseline.compiler"
+_COMPILER: Final = tiers.COMPILER
 #: `fusevm.baseline.compiler` once a hook has needed it (a `from` import of a package's
 #: module goes through the import machinery each time: about a microsecond).
 _compiler: Any = None

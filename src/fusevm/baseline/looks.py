@@ -18,13 +18,8 @@ FIRST_LOOK: Final = 1000
 #: Entries of a loop header before the tier first looks at its loop: no loop that ends
 #: sooner is worth even that look (`compiler.short_loop`), let alone compiling.
 LOOP_FIRST_LOOK: Final = 64
-#: What loading the compiler costs a process, in interpreted ops (its first look at any hot
-#: point loads it): about 15 ms of imports (`ast` and the compiler's modules) at ~90 ns an
-#: op. Until it is loaded, a VM counts no hot point before it has run this many ops
-#: (`BaselineHook.cold_ops`), and a hot point is first looked at once the interpreter has
-#: run about this many ops there: a run shorter than that would lose more to the load
-#: than compiled code could win back (awk's record loop on a 1,000-line file: 2x slower).
-LOAD_COST: Final = 160_000
+#: What loading the compiler costs a process, in interpreted ops (`tiers.LOAD_COST`).
+LOAD_COST: Final = tiers.LOAD_COST
 #: Set in `Chunk.derived` once a region of that chunk object is compiled (the tiers' own
 #: mark, `fusevm.interp.tiers.COMPILED`, which a VM reads too): code that has not been is
 #: looked up by content (its digest: serializing and hashing the chunk, about 10 us) only

@@ -3,9 +3,11 @@
 Hot points (`fusevm.loops`: loop headers, function entries, block starts) are where a
 tier may enter and where an interrupt stops a run. The VM counts the entries of each one
 with a step wrapped around the op's own (`_counting`) and asks its tier hook for a region
-step once a hot point has been entered often enough; a VM whose hook allows it runs its
-first ops with none counted (`cold_ops`, see `VM.set_tier_hook`). `VM.interrupt()`
-patches every hot point with a step that raises and puts the installed steps back after.
+step once a hot point has been entered often enough. While the default tier's compiler
+is not loaded, a VM runs its first `tiers.LOAD_COST` ops with no hot point counted and its
+default tiers not attached (`tiers.cold_ops`, `VM.set_tier_hook`): `run()`'s loop charges
+them a slice at a time. `VM.interrupt()` patches every hot point with a step that raises
+and puts the installed steps back after.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ class HotPoints:
 
         def prepare(self) -> list[Step]: ...
 
-    #: Ops this VM runs before it counts the hot points of `_cold_of` (the hook's
-    #: `cold_ops`, see `set_tier_hook`), 0 once it counts them: a reset that prepares
-    #: the same chunk again goes on from there. `_cold_ops` is what the hook allowed,
-    #: `_cold_ran` those ops once run.
+    #: Ops this VM runs before it counts the hot points of `_cold_of` (`tiers.cold_ops`,
+    #: or its hook's `cold_ops`), 0 once it counts them: a reset that prepares the same
+    #: chunk again goes on from there. `_cold_ops` is what it was allowed, `_cold_ran`
+    #: those ops once run (the hook reads it).
     _cold = _cold_ops = _cold_ran = 0
     _cold_of: Chunk | None = None
 
@@ -55,7 +57,7 @@ class HotPoints:
         attach = self._attach
         cold = 0
         if attach is not None and (counted or compiled):
-            cold = 0 if compiled else tiers.cold_ops(attach)
+            cold = 0 if compiled else tiers.pending_cold_ops()
             if not cold:
                 self._attach = None  # needed now: a hot point to count
                 attach(self)

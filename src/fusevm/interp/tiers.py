@@ -9,6 +9,7 @@ first use and calls `function(vm, **options)`, which installs a tier hook with
 
 from __future__ import annotations
 
+import os
 import sys
 
 TYPE_CHECKING = False
@@ -55,25 +56,46 @@ _resolved: dict[str, Any] = {}
 
 
 def _provider(name: str) -> Any:
-    """Provider `name`'s function, or the function `name` gives as `module:function`."""
     found = _resolved.get(name)
     if found is None:
-        module, _, function = PROVIDERS.get(name, name).partition(":")
+        module, _, function = PROVIDERS[name].partition(":")
         __import__(module)  # (the importlib package costs start-up time)
         found = _resolved[name] = getattr(sys.modules[module], function)
     return found
 
 
-#: The function saying how many ops a VM runs before its default tiers count hot points
-#: (`cold_ops`), as `module:function`.
-COLD_OPS: Final = "fusevm.baseline:cold_ops"
+#: The default tier's compiler (`fusevm.baseline`'s), and what loading it costs a process
+#: in interpreted ops: about 15 ms of imports (`ast` and the compiler's modules) at ~90 ns
+#: an op. Until it is loaded, a VM counts no hot point before it has run LOAD_COST ops
+#: (`cold_ops`): counting an entry is a Python call, as long as a short loop's body, and a
+#: run shorter than that would lose more to the load (the first look at a hot point loads
+#: it) than compiled code could win back (awk's record loop on a 1,000-line file: 2x
+#: slower).
+COMPILER: Final = "fusevm.baseline.compiler"
+LOAD_COST: Final = 160_000
+#: The environment variable that sets the default tier's mode (`fusevm.baseline`), as the
+#: key of `os.environ`'s own mapping on POSIX.
+BASELINE_VARIABLE: Final = b"FUSEVM_BASELINE"
+#: The environment as `os.environ` keeps it (POSIX: bytes keys), which `os.environ`'s item
+#: assignment updates too: looking a variable up there skips encoding the name and
+#: decoding the value, most of what reading it costs (about 2 us, every VM).
+ENVIRON: dict[Any, Any] | None = (getattr(os.environ, "_data", None) if os.name == "posix"
+                                   else None)
 
 
-def cold_ops(attach: Any) -> int:
-    """Ops a VM whose tiers are still to be attached by `attach` (`attach_default` or
-    `attach_baseline`) runs before it counts its hot points, with the tiers attached
-    only then; 0 to attach them now."""
-    return int((_resolved.get(COLD_OPS) or _provider(COLD_OPS))(attach is attach_default))
+def cold_ops() -> int:
+    """Ops a VM runs before it counts the hot points of a chunk nothing of which is
+    compiled: LOAD_COST while the default tier's compiler is not loaded, else 0."""
+    return 0 if COMPILER in sys.modules else LOAD_COST
+
+
+def pending_cold_ops() -> int:
+    """`cold_ops` for a VM whose default tiers are still to be attached, which attaches
+    them only once it counts; 0 (attach now) when FUSEVM_BASELINE is set at all: the
+    tier reads it then."""
+    if ENVIRON is None or BASELINE_VARIABLE in ENVIRON:
+        return 0
+    return 0 if COMPILER in sys.modules else LOAD_COST
 
 
 def attach_default(vm: VM) -> None:
