@@ -54,6 +54,8 @@ class HotPoints:
         root's entry) or return how many ops to run first (`cold_ops`, see
         `set_tier_hook`), the tiers still to be attached then if they are."""
         compiled = tiers.COMPILED in self.chunk.derived
+        if self._cold_of is not self.chunk:
+            self._cold_of = None  # (not kept alive by a VM reset to another chunk)
         attach = self._attach
         cold = 0
         if attach is not None and (counted or compiled):
@@ -69,7 +71,7 @@ class HotPoints:
             wanted = getattr(hook, "cold_threshold", None)
             if wanted is not None:
                 cold = getattr(hook, "cold_ops", 0)
-        if cold and self._cold_of is self.chunk:
+        if cold and self._cold_of is not None:
             cold = self._cold  # a reset: on from where the VM was (0: counting, attached)
         elif cold:
             self._cold_of = self.chunk
