@@ -177,7 +177,7 @@ class BaselineHook:
             if known is None and vm._cold_ran:
                 # The VM ran `_cold_ran` ops before it counted any hot point: at most
                 # that many were run here, which a hot point counted from the start
-                # would have shown (a recursive function's calls, in one-shot process).
+                # would have shown (a recursive function's calls, in a one-shot process).
                 entered += vm._cold_ran // ops_per_entry(loop_facts(chunk), h,
                                                          len(chunk.ops))
             # Nothing about a hot point is worked out before its first look (most short

@@ -65,7 +65,7 @@ def _provider(name: str) -> Any:
 
 
 #: The default tier's compiler (`fusevm.baseline`'s), and what loading it costs a process
-#: in interpreted ops: about 15 ms of imports (`ast` and the compiler's modules) at ~90 ns
+#: in interpreted ops: 12-15 ms of imports (`ast` and the compiler's modules) at 80-90 ns
 #: an op. Until it is loaded, a VM counts no hot point before it has run LOAD_COST ops
 #: (`cold_ops`): counting an entry is a Python call, as long as a short loop's body, and a
 #: run shorter than that would lose more to the load (the first look at a hot point loads
@@ -95,7 +95,7 @@ def pending_cold_ops() -> int:
     tier reads it then."""
     if ENVIRON is None or BASELINE_VARIABLE in ENVIRON:
         return 0
-    return 0 if COMPILER in sys.modules else LOAD_COST
+    return cold_ops()
 
 
 def attach_default(vm: VM) -> None:

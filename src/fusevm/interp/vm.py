@@ -389,7 +389,9 @@ class VM(HotPoints):
         of a chunk object no tier has compiled code of (`tiers.COMPILED`), and then its
         `cold_ops` (if any) is how many ops the VM runs before it counts those hot points
         at all: `run()`'s loop charges ops a slice at a time, far cheaper than counting
-        each entry, and the VM's `_cold_ran` is that number once run.
+        each entry, and the VM's `_cold_ran` is that number once run. A VM whose default
+        tiers are still to be attached runs `tiers.pending_cold_ops()` ops that way
+        first, and attaches them only then.
         """
         self._attach = None
         self._hook = hook
