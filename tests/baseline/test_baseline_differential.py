@@ -116,3 +116,39 @@ def test_errors_are_located_at_the_op_that_failed() -> None:
     agree(outcome(chunk, False), outcome(chunk, True))
     error = outcome(chunk, True)[1]
     assert error is not None and error[0] == "ZeroDivision" and error[2] == "Div"
+
+
+@pytest.mark.parametrize("cold", [1, 5, 40])
+def test_generated_programs_agree_when_the_vm_starts_counting_mid_run(
+        cold: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A VM whose compiler is not loaded counts no hot point before it has run
+    # `tiers.cold_ops()` ops, then attaches its tiers and installs its counting steps in
+    # the middle of the run (`VM._warm`): with a few ops that happens anywhere in a
+    # generated program, inside a call, a loop or a block, and the run must not notice.
+    from fusevm.interp import tiers
+    from fusevm.interp import vm as vm_module
+
+    monkeypatch.setattr(tiers, "cold_ops", lambda: cold)
+    monkeypatch.setattr(tiers, "pending_cold_ops", lambda: cold)
+    # Slices of four ops, not 512: the count is looked at often enough to end anywhere.
+    monkeypatch.setattr(vm_module, "COLD_SLICE", 4)
+    monkeypatch.setattr(vm_module, "_COLD_TURNS", range(2))
+    warmed = 0
+    for seed in range(300):
+        program = generate(RandomSource(9_300_000 + seed), straight=seed % 4 == 0)
+        chunk = program.build()
+        ref = snapshot(program, chunk, None)
+        vm = VM(chunk, strict_int=program.strict)
+        vm.slots[:len(program.slots)] = list(program.slots)
+        result: Any = None
+        error = None
+        try:
+            result = vm.run()
+        except VMError as e:
+            error = (type(e).__name__, e.message, e.op, e.ip, e.line)
+        warmed += vm._cold_ran == cold
+        got = type(ref)(result, error, list(vm.slots), list(vm.stack), list(vm.globals),
+                        vm.ip, vm.halted, len(vm.frames))
+        diff = compare(ref, got)
+        assert diff is None, f"seed {seed}: {diff}\n{program.text()}"
+    assert warmed >= 60  # many runs started counting part-way
