@@ -1,6 +1,7 @@
 """One-shot runs: each workload's first run in a fresh process, baseline tier on and off.
 
     PYTHONPATH=src python benchmarks/bench_firstrun.py [--rounds 11] [--filter SUBSTR]
+                                                       [--compare OTHER/src]
 
 `fusevm bench`'s first-run columns time `VM(chunk).run()` of a chunk no cache has seen,
 but in its own long-lived process, where the baseline compiler is loaded: a process that
@@ -11,7 +12,9 @@ process of its own that builds the workload's chunk (untimed), then times its on
 what the tier does during it, loading the compiler included). Children with the tier on
 and off alternate, in turns whose order flips every round; the table gives each median
 and the median of the per-round ratios with their interquartile range, and says whether
-the tier's children loaded the compiler. Nothing here asserts a speed.
+the tier's children loaded the compiler. `--compare` runs the same children from another
+source tree (another checkout's `src`) in the same rounds, for a before/after in one run.
+Nothing here asserts a speed.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ def workloads(filters: list[str]) -> list[str]:
             if not w.reuse_vm and (not filters or any(f in w.name for f in filters))]
 
 
-def child(name: str, on: bool) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=str(SRC), FUSEVM_JIT_CACHE_DIR="off")
+def child(name: str, on: bool, src: Path = SRC) -> dict[str, object]:
+    env = dict(os.environ, PYTHONPATH=str(src), FUSEVM_JIT_CACHE_DIR="off")
     env.pop("FUSEVM_BASELINE", None)
     out = subprocess.run([sys.executable, "-c", _CHILD, name, "on" if on else "off"],
                          env=env, check=True, capture_output=True, text=True).stdout
@@ -64,38 +67,52 @@ def child(name: str, on: bool) -> dict[str, object]:
     return result
 
 
+def summary(off: list[float], on: list[float]) -> tuple[float, str]:
+    """The median of the per-round on/off ratios, and it with its interquartile range."""
+    ratios = sorted(b / a for a, b in zip(off, on))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    ratio = statistics.median(ratios)
+    return ratio, f"{ratio:5.3f} [{q[0]:.3f}-{q[2]:.3f}]"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--filter", action="append", default=[])
+    ap.add_argument("--compare", type=Path, default=None,
+                    help="another tree's src directory, run in the same rounds")
     args = ap.parse_args()
     names = workloads(args.filter)
+    trees = [SRC] + ([args.compare.resolve()] if args.compare is not None else [])
     print(f"== first run in a fresh process (CPU time of the run), {args.rounds} rounds; "
           f"{sys.executable}")
-    print(f"   {'workload':24} {'tier off':>10} {'tier on':>10}  on / off [IQR]"
-          "            compiler loaded")
-    ratios_all = []
+    for k, tree in enumerate(trees):
+        print(f"   tree {k}: {tree}")
+    head = "".join(f"  tree {k}: on / off [IQR]     loaded" for k in range(len(trees)))
+    print(f"   {'workload':24} {'tier off':>10} {'tier on':>10}{head}")
+    medians: list[list[float]] = [[] for _ in trees]
     for name in names:
-        off: list[float] = []
-        on: list[float] = []
-        loaded = 0
+        off: list[list[float]] = [[] for _ in trees]
+        on: list[list[float]] = [[] for _ in trees]
+        loaded = [0 for _ in trees]
         for r in range(args.rounds):
-            order = (False, True) if r % 2 else (True, False)
-            got = {flag: child(name, flag) for flag in order}
-            off.append(float(got[False]["ns"]))  # type: ignore[arg-type]
-            on.append(float(got[True]["ns"]))  # type: ignore[arg-type]
-            loaded += bool(got[True]["loaded"])
-        ratios = sorted(b / a for a, b in zip(off, on))
-        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-        ratio = statistics.median(ratios)
-        ratios_all.append(ratio)
-        print(f"   {name:24} {statistics.median(off) / 1e6:8.3f}ms "
-              f"{statistics.median(on) / 1e6:8.3f}ms  {ratio:5.3f} [{q[0]:.3f}-{q[2]:.3f}]"
-              f"     {loaded}/{args.rounds}")
-    if ratios_all:
-        print(f"   median over {len(ratios_all)} workloads: {statistics.median(ratios_all):.3f}"
-              f" (range {min(ratios_all):.3f}-{max(ratios_all):.3f}); above 1.02 on "
-              f"{sum(r > 1.02 for r in ratios_all)}")
+            turns = [(k, flag) for k in range(len(trees)) for flag in (False, True)]
+            for k, flag in (turns if r % 2 else turns[::-1]):
+                got = child(name, flag, trees[k])
+                (on if flag else off)[k].append(float(got["ns"]))  # type: ignore[arg-type]
+                loaded[k] += bool(flag and got["loaded"])
+        cells = ""
+        for k in range(len(trees)):
+            ratio, text = summary(off[k], on[k])
+            medians[k].append(ratio)
+            cells += f"  {text}     {loaded[k]}/{args.rounds}"
+        print(f"   {name:24} {statistics.median(off[0]) / 1e6:8.3f}ms "
+              f"{statistics.median(on[0]) / 1e6:8.3f}ms{cells}")
+    for k, ratios in enumerate(medians):
+        if ratios:
+            print(f"   tree {k}: median over {len(ratios)} workloads "
+                  f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-"
+                  f"{max(ratios):.3f}); above 1.02 on {sum(r > 1.02 for r in ratios)}")
 
 
 if __name__ == "__main__":
