@@ -80,6 +80,11 @@ def plan(chunk: Chunk) -> ChunkPlan:
         if an.depth[entry] is None:
             continue
         region = _region(an, facts, entry)
+        if not region.ops:
+            # An empty block ([start, start)) runs no op: there is nothing to compile,
+            # and its start, a hot point, is the op after it, of the code around it
+            # (entered there, that code's region is the one to compile).
+            continue
         for ip in region.ops:
             region_of.setdefault(ip, len(regions))
         regions.append(region)
