@@ -16,9 +16,10 @@ and write globals, and leave their result from different places (their last op, 
 loop, on both arms of a branch that jumps to the block's end); functions return on one or
 several paths. A body only uses blocks and functions made before it, so nothing recurses.
 
-`snapshot(program, tier)` runs one program in the interpreter (tier None) or through one
-forced JIT tier and records everything the VM exposes; `compare` names the first
-difference.
+`snapshot(program, tier)` runs one program in the interpreter (tier None), through one
+forced JIT tier or the baseline tier, and records everything the VM exposes (an error's
+backtrace too); `compare` names the first difference. `budget_problems` compares runs
+stopped by a step budget.
 """
 
 from __future__ import annotations
@@ -591,7 +592,7 @@ class Snapshot:
     """Everything observable after a run."""
 
     result: Any
-    error: tuple[str, str, Any, Any, Any] | None
+    error: tuple[str, str, Any, Any, Any, Any] | None  # class, message, op, ip, line, backtrace
     slots: list[Any]
     stack: list[Any]
     globals: list[Any]
@@ -600,26 +601,64 @@ class Snapshot:
     frames: int
 
 
+def _vm(program: Program, chunk: Chunk, tier: str | None, threshold: int) -> VM:
+    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
+    if tier == "baseline":
+        vm._tiers.region_threshold = threshold
+    elif tier is not None:
+        from fusevm.jit.policy import JitHook
+        vm.set_tier_hook(JitHook(False, force=tier))
+    vm.slots[:len(program.slots)] = list(program.slots)
+    return vm
+
+
+def _take(vm: VM, max_steps: int | None = None) -> Snapshot:
+    result: Any = None
+    error = None
+    try:
+        result = vm.run(max_steps=max_steps)
+    except VMError as e:
+        error = (type(e).__name__, e.message, e.op, e.ip, e.line, tuple(e.backtrace))
+    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
+                    vm.halted, len(vm.frames))
+
+
 def snapshot(program: Program, chunk: Chunk, tier: str | None,
              threshold: int = 1) -> Snapshot:
     """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
     is the baseline tier alone, compiling at the `threshold`th entry of a hot point."""
-    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
-    if tier == "baseline":
-        vm._tiers.region_threshold = threshold
-        tier = None
-    vm.slots[:len(program.slots)] = list(program.slots)
-    if tier is not None:
-        from fusevm.jit.policy import JitHook
-        vm.set_tier_hook(JitHook(False, force=tier))
-    result: Any = None
-    error = None
-    try:
-        result = vm.run()
-    except VMError as e:
-        error = (type(e).__name__, e.message, e.op, e.ip, e.line)
-    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
-                    vm.halted, len(vm.frames))
+    return _take(_vm(program, chunk, tier, threshold))
+
+
+def budget_problems(program: Program, budgets: Sequence[int]) -> list[str]:
+    """Run `program` with each step budget (0: an interrupt pending instead) in the
+    interpreter and in a baseline VM that has run it once already (its hot regions
+    compiled): the same stop (BudgetExceeded or Interrupted at the same op, in the same
+    frame, with the same stack, slots and globals, also inside a block), then the same
+    end when the run is continued (where it may be)."""
+    chunk = program.build()
+    problems = []
+    for budget in budgets:
+        shots = []
+        for tier in (None, "baseline"):
+            vm = _vm(program, chunk, tier, 1)
+            if tier is not None:
+                _take(vm)
+                vm.reset()
+                vm.slots[:len(program.slots)] = list(program.slots)
+            if budget:
+                first = _take(vm, budget)
+            else:  # an interrupt pending: the run stops at its first hot point
+                vm.interrupt()
+                first = _take(vm)
+            shots.append((first, _take(vm)))
+        for what, a, b in (("stopped", shots[0][0], shots[1][0]),
+                           ("continued", shots[0][1], shots[1][1])):
+            diff = compare(a, b)
+            if diff is not None:
+                problems.append(f"max_steps={budget}, {what}: baseline differs from the "
+                                f"interpreter: {diff}")
+    return problems
 
 
 def _same_list(a: list[Any], b: list[Any]) -> bool:
@@ -655,7 +694,9 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
     tier's own verdict: when `why_not` accepts the program, the unit must have run natively
     (and the interpreter raised nothing) or deoptimised (and the interpreter raised); when
     it refuses, no unit of the whole chunk exists (its loop nests may still run natively
-    as regions: how is then "regions").
+    as regions: how is then "regions"). The "baseline" tier (compiling at a hot point's
+    first entry) is compared alone: how says whether it compiled a region ("compiled")
+    or had nothing new to compile ("interpreted": regions are compiled once per chunk).
     """
     from fusevm.jit.eligibility import refusal
     from fusevm.jit.runtime import analysis
@@ -664,6 +705,14 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
     how: dict[str, str] = {}
     problems: list[str] = []
     for tier in tiers:
+        if tier == "baseline":
+            from fusevm.baseline import compiler
+            compiles = compiler.stats()["compiles"]
+            diff = compare(ref, snapshot(program, chunk, tier))
+            if diff is not None:
+                problems.append(f"baseline tier differs from the interpreter: {diff}")
+            how[tier] = "compiled" if compiler.stats()["compiles"] > compiles else "interpreted"
+            continue
         runs, deopts = _counters(tier)
         got = snapshot(program, chunk, tier)
         diff = compare(ref, got)
