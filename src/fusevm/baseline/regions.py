@@ -85,6 +85,11 @@ def plan(chunk: Chunk) -> ChunkPlan:
             # and its start, a hot point, is the op after it, of the code around it
             # (entered there, that code's region is the one to compile).
             continue
+        if an.mixed.intersection(region.ops):
+            # Code this region shares with another at another stack depth (the root
+            # falling into a block's ops): the code is written for one depth per op
+            # (`an.depth`), so it stays with the interpreter.
+            continue
         for ip in region.ops:
             region_of.setdefault(ip, len(regions))
         regions.append(region)

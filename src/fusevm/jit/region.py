@@ -60,9 +60,14 @@ def cut(chunk: Chunk, entry: int) -> Region | str:
     if entry not in body:
         return f"the {kind} at op {entry} starts with a return"
     try:
-        depth = verify(chunk).depth[entry]
+        an = verify(chunk)
     except VMError as e:
         return f"the chunk does not verify: {e}"
+    shared = an.mixed.intersection(body)
+    if shared:
+        # The region's code is written for one stack depth per op.
+        return f"op {min(shared)} is reached at different stack depths by two regions"
+    depth = an.depth[entry]
     if depth is None:
         return f"op {entry} is unreachable"
     return _build(chunk, entry, kind, body, depth)

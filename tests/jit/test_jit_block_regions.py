@@ -1,0 +1,52 @@
+"""Higher-order blocks' code as native regions: generated programs with blocks agree with the
+interpreter when every hot point (a block start, a loop header inside a block) is compiled
+at its first entry, and code two regions share at different stack depths stays
+interpreted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from progs import RandomSource, check_program, generate
+
+from conftest import requires_llvmlite
+from fusevm.asm import assemble
+from fusevm.jit import get_config, set_config
+from fusevm.jit.region import cut
+
+pytestmark = requires_llvmlite
+
+PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
+
+
+@pytest.fixture(autouse=True)
+def regions_at_once() -> Iterator[None]:
+    old = set_config(get_config().replace(region_threshold=1))
+    yield
+    set_config(old)
+
+
+def test_generated_programs_with_blocks_agree_with_native_block_regions() -> None:
+    """The tier refuses these programs whole (they run blocks and call functions); their
+    blocks' code and loops run natively as regions, which must not change a thing."""
+    tally: dict[str, int] = {}
+    for seed in range(400):
+        program = generate(RandomSource(6_100_000 + seed), straight=False)
+        if not program.block_ops():
+            continue
+        how, problems = check_program(program, ("block",))
+        assert not problems, f"seed {seed}: " + "\n".join(problems) + "\n" + program.text()
+        tally[how["block"]] = tally.get(how["block"], 0) + 1
+    # Enough of them (the generator's blocks are a third of the branchy programs) and
+    # enough run regions natively, or this test has lost what it tests.
+    assert sum(tally.values()) >= 80, tally
+    assert tally.get("regions", 0) >= 30, tally
+
+
+def test_code_shared_at_two_stack_depths_is_not_a_region() -> None:
+    chunk = assemble((PROGRAMS / "shared_block_code.fasm").read_text(encoding="utf-8"))
+    start = chunk.block_ranges[0][0]
+    why = cut(chunk, start)
+    assert isinstance(why, str) and "different stack depths" in why, why
