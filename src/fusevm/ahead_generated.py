@@ -280,16 +280,16 @@ def __init__(self, entry, argc, native, fn, deepest, retired):
 COMPILED['def __init__(self, entry, argc, native, fn, deepest, retired=_MISSING):\n    self.entry = entry\n    self.argc = argc\n    self.native = native\n    self.fn = fn\n    self.deepest = deepest\n    self.retired = _f5() if retired is _MISSING else retired'] = __init__
 
 
-def __init__(self, entry, ops, leaders, entries, hot, stop):
+def __init__(self, entry, ops, leaders, entries, hot, stops):
     _set(self, 'entry', entry)
     _set(self, 'ops', ops)
     _set(self, 'leaders', leaders)
     _set(self, 'entries', entries)
     _set(self, 'hot', hot)
-    _set(self, 'stop', stop)
+    _set(self, 'stops', stops)
 
 
-COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stop):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stop', stop)"] = __init__
+COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stops):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stops', stops)"] = __init__
 
 
 def __init__(self, entry, return_ip, slot_base, stack_base):

@@ -14,7 +14,8 @@ ForEachBlock over arrays the program makes (Range, MakeArray, constants, other b
 results), with bodies that loop, branch, call functions, run other blocks (nesting), read
 and write globals, and leave their result from different places (their last op, before a
 loop, on both arms of a branch that jumps to the block's end); functions return on one or
-several paths. A body only uses blocks and functions made before it, so nothing recurses.
+several paths. Some blocks are laid out inside the main code, which then runs their ops
+too. A body only uses blocks and functions made before it, so nothing recurses.
 
 `snapshot(program, tier)` runs one program in the interpreter (tier None), through one
 forced JIT tier or the baseline tier, and records everything the VM exposes (an error's
@@ -442,7 +443,9 @@ class Gen:
     def hof_stmt(self, depth: int, slot: int) -> None:
         src = self.src
         k = src.int(0, 99)
-        if k < 35 and self.blocks:
+        if k < 12 and depth > 0:
+            self.inline_block(depth)
+        elif k < 35 and self.blocks:
             self.array(2)
             self.higher_order(result=chance(src, 60))
             if self.items[-1][0] != "ForEachBlock":
@@ -504,6 +507,22 @@ class Gen:
                 self.expr(2)
             self.bind(end)
         self.body(make)
+        self.blocks.append((start, end, result))
+
+    def inline_block(self, depth: int) -> None:
+        """A block laid out where it stands, so the code around it runs its ops too (at
+        that code's stack depth, which may not be the block's 0: then no tier may compile
+        them) before later ops run them as a block."""
+        src = self.src
+        start, end = self.label(), self.label()
+        result = chance(src, 80)
+        self.bind(start)
+        self.block(depth - 1, src.int(1, 2))
+        if result:
+            self.expr(2)
+        self.bind(end)
+        if result:
+            self.emit("Pop")
         self.blocks.append((start, end, result))
 
     def make_sub(self) -> None:

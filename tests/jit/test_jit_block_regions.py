@@ -5,20 +5,27 @@ interpreted."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from progs import RandomSource, check_program, generate
 
 from conftest import requires_llvmlite
+from fusevm import VM, VMError
 from fusevm.asm import assemble
 from fusevm.jit import get_config, set_config
+from fusevm.jit.policy import JitHook
 from fusevm.jit.region import cut
+from fusevm.values import same_value
 
 pytestmark = requires_llvmlite
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
+#: The conformance programs with blocks (a block's region is compiled at its first entry).
+WITH_BLOCKS = sorted(p for p in PROGRAMS.glob("*.fasm") if ".block" in p.read_text("utf-8"))
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +57,30 @@ def test_code_shared_at_two_stack_depths_is_not_a_region() -> None:
     start = chunk.block_ranges[0][0]
     why = cut(chunk, start)
     assert isinstance(why, str) and "different stack depths" in why, why
+
+
+def _run(path: Path, jit: bool) -> tuple[Any, ...]:
+    chunk = assemble(path.read_text(encoding="utf-8"), source=path.name)
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out)
+    if jit:
+        vm.set_tier_hook(JitHook(False, force="block"))
+    try:
+        result: Any = vm.run()
+        error = None
+    except VMError as e:
+        result, error = None, (type(e).__name__, e.message, e.op, e.ip, e.line, e.backtrace)
+    return result, error, out.getvalue(), list(vm.slots), list(vm.stack), list(vm.globals)
+
+
+@pytest.mark.parametrize("path", WITH_BLOCKS, ids=lambda p: p.stem)
+def test_programs_with_blocks_agree_with_native_block_regions(path: Path) -> None:
+    ref, got = _run(path, False), _run(path, True)
+    assert same_value(ref[0], got[0]), (ref[0], got[0])
+    assert ref[1:3] == got[1:3]
+    for a, b in zip(ref[3:], got[3:]):
+        assert len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b)), (a, b)
+
+
+def test_the_conformance_programs_have_blocks() -> None:
+    assert len(WITH_BLOCKS) >= 4, WITH_BLOCKS

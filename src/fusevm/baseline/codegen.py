@@ -184,7 +184,8 @@ class _Gen(Groups, LoopCode):
         d = self.an.decoded[src]
         depth = self.an.depth
         after = depth[src + 1] if src + 1 < len(depth) else None
-        if after is not None and not d.spec.has(F.TERMINATOR) and src + 1 != self.region.stop:
+        if after is not None and not d.spec.has(F.TERMINATOR) \
+                and src + 1 not in self.region.stops:
             # The verifier's, which knows `PopFrame` truncates; not past a block's last
             # op, where the op after it (outside the block) has the depth of the code
             # around the block, not of the block's result.

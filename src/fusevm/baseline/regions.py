@@ -31,7 +31,7 @@ class Region:
     leaders: frozenset[int]
     entries: tuple[int, ...]  # where the interpreter may enter: entry, hot points, resumes
     hot: frozenset[int]  # hot points among the ops
-    stop: int | None  # a block's end: reaching it leaves the region
+    stops: frozenset[int]  # a block's ends (blocks may share a start): leaving the region
 
     @property
     def root(self) -> bool:
@@ -121,4 +121,4 @@ def _region(an: Analysis, facts: LoopFacts, entry: int) -> Region:
     leaders &= body
     entries = sorted({entry} | (hot & body) | resumes)
     return Region(entry, ops, frozenset(leaders), tuple(entries), hot & body,
-                  facts.block_ends.get(entry))
+                  facts.block_ends.get(entry, frozenset()))
