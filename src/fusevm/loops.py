@@ -205,6 +205,21 @@ def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:
     return reachable_until(facts, entry, facts.returns | ends) - ends
 
 
+def crossed_end(facts: LoopFacts, ops: frozenset[int] | set[int]) -> int | None:
+    """A block's end among `ops` that code of that block shares ops with, or None.
+
+    Compiled code is entered at its hot points by whatever frame runs there: when a
+    block runs ops of code compiled for another region (a block laid out inside the
+    root's code or inside another block), that code must not go on past the block's
+    end, where the interpreter's dispatch loop ends the block. Code crossing such an
+    end is left to the interpreter (which then enters the smaller regions within it)."""
+    for start, ends in facts.block_ends.items():
+        for end in ends & ops:
+            if not reachable_until(facts, start, facts.returns | {end}).isdisjoint(ops - {end}):
+                return end
+    return None
+
+
 def _ends(ranges: tuple[tuple[int, int], ...]) -> dict[int, frozenset[int]]:
     ends: dict[int, set[int]] = {}
     for start, end in ranges:

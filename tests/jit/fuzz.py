@@ -38,7 +38,9 @@ def worker(start: int, stride: int, deadline: float, limit: int | None,
     """Check programs start, start+stride, ... until the deadline; report on stdout."""
     from fusevm.interp import tiers
     from fusevm.jit import get_config, set_config
-    set_config(get_config().replace(block_threshold=0, reopt_after=0))
+    # Every hot point's region (a block's start, a loop in a block) native at its first
+    # entry in the programs the tiers refuse whole.
+    set_config(get_config().replace(block_threshold=0, reopt_after=0, region_threshold=1))
     tiers.STRICT = True  # a tier failing to compile raises (reported), as in the tests
     seed = start
     done = 0

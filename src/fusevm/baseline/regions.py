@@ -16,7 +16,7 @@ from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
-from fusevm.loops import LoopFacts, code_from, loop_facts
+from fusevm.loops import LoopFacts, code_from, crossed_end, loop_facts
 from fusevm.ops import F
 from fusevm.records import dataclass
 from fusevm.verify import Analysis, analysis
@@ -89,6 +89,10 @@ def plan(chunk: Chunk) -> ChunkPlan:
             # Code this region shares with another at another stack depth (the root
             # falling into a block's ops): the code is written for one depth per op
             # (`an.depth`), so it stays with the interpreter.
+            continue
+        if crossed_end(facts, frozenset(region.ops)) is not None:
+            # A block running this code (entering it at a hot point) would run on
+            # past its own end (`loops.crossed_end`).
             continue
         for ip in region.ops:
             region_of.setdefault(ip, len(regions))
