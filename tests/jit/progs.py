@@ -13,9 +13,10 @@ functions, laid out after a first `Jump` over them: MapBlock, GrepBlock, SortBlo
 ForEachBlock over arrays the program makes (Range, MakeArray, constants, other blocks'
 results), with bodies that loop, branch, call functions, run other blocks (nesting), read
 and write globals, and leave their result from different places (their last op, before a
-loop, on both arms of a branch that jumps to the block's end); functions return on one or
-several paths. Some blocks are laid out inside the main code, which then runs their ops
-too. A body only uses blocks and functions made before it, so nothing recurses.
+loop, on both arms of a branch that jumps to the block's end, an early ReturnValue or
+Return); functions return on one or several paths. Some blocks are laid out inside the
+main code, which then runs their ops too. A body only uses blocks and functions made
+before it, so nothing recurses.
 
 `snapshot(program, tier)` runs one program in the interpreter (tier None), through one
 forced JIT tier or the baseline tier, and records everything the VM exposes (an error's
@@ -480,7 +481,7 @@ class Gen:
         def make() -> None:
             self.bind(start)
             self.block(depth, src.int(0, 2))
-            form = src.int(0, 5) if result else -1
+            form = src.int(0, 6) if result else -1
             if form == 0:  # the last op pushes it
                 self.expr(2)
             elif form == 1:  # pushed before a loop that ends the block
@@ -504,6 +505,18 @@ class Gen:
                 self.expr(1)
                 self.emit("Jump", "@" + end)
                 self.bind(other)
+                self.expr(2)
+            elif form == 6:  # or returned early (ReturnValue or Return: Undef)
+                other = self.label()
+                self.expr(1)
+                self.emit(pick(src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+                if chance(src, 70):
+                    self.expr(1)
+                    self.emit("ReturnValue")
+                else:
+                    self.emit("Return")
+                self.bind(other)
+                self.block(depth - 1, 1)
                 self.expr(2)
             self.bind(end)
         self.body(make)
