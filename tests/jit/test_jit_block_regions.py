@@ -59,6 +59,16 @@ def test_code_shared_at_two_stack_depths_is_not_a_region() -> None:
     assert isinstance(why, str) and "different stack depths" in why, why
 
 
+def test_code_running_past_a_block_end_it_shares_is_not_a_region() -> None:
+    """The outer block's code holds the inner block and goes on past its end: entered at
+    the inner block's loop header by the inner block, it would not stop there."""
+    chunk = assemble((PROGRAMS / "nested_block_loop.fasm").read_text(encoding="utf-8"))
+    (inner, inner_end), (outer, _) = chunk.block_ranges
+    why = cut(chunk, outer)
+    assert isinstance(why, str) and f"past the end ({inner_end})" in why, why
+    assert not isinstance(cut(chunk, inner), str)  # the inner block's own code is one
+
+
 def _run(path: Path, jit: bool) -> tuple[Any, ...]:
     chunk = assemble(path.read_text(encoding="utf-8"), source=path.name)
     out = io.StringIO()
