@@ -537,8 +537,12 @@ class _Gen(Groups, LoopCode):
                            or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
                        for e in region.entries}
         # (An interval a versioned loop assumes at its header is its guard's to check.)
+        # An interval is checked only where the entry's type says Int: a local's interval
+        # can come from a path whose guard assumed an Int (a versioned loop's) while
+        # the entry's type is another (a block's Str element), and comparing that with
+        # the bounds would raise TypeError.
         self.guard_bounds = {e: {name: r for name, r in self.block_bounds.get(e, {}).items()
-                                 if name in self.guards[e]
+                                 if self.guards[e].get(name) is int
                                  and r != self.assumed.get(e, {}).get(name)}
                              for e in region.entries}
         # A versioned loop's header is checked on entry even with no type to check.
