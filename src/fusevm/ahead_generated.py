@@ -181,15 +181,16 @@ def __init__(self, constants, micro, blocks, block_at, exit, rpo, tracked, live_
 COMPILED['def __init__(self, constants, micro, blocks, block_at, exit, rpo, tracked, live_in, live, refusal=_d9):\n    self.constants = constants\n    self.micro = micro\n    self.blocks = blocks\n    self.block_at = block_at\n    self.exit = exit\n    self.rpo = rpo\n    self.tracked = tracked\n    self.live_in = live_in\n    self.live = live\n    self.refusal = refusal'] = __init__
 
 
-def __init__(self, decoded, depth, max_depth, arity, returns_value):
+def __init__(self, decoded, depth, max_depth, arity, returns_value, mixed):
     self.decoded = decoded
     self.depth = depth
     self.max_depth = max_depth
     self.arity = _f3() if arity is _MISSING else arity
     self.returns_value = _f4() if returns_value is _MISSING else returns_value
+    self.mixed = _f5() if mixed is _MISSING else mixed
 
 
-COMPILED['def __init__(self, decoded, depth, max_depth=_d2, arity=_MISSING, returns_value=_MISSING):\n    self.decoded = decoded\n    self.depth = depth\n    self.max_depth = max_depth\n    self.arity = _f3() if arity is _MISSING else arity\n    self.returns_value = _f4() if returns_value is _MISSING else returns_value'] = __init__
+COMPILED['def __init__(self, decoded, depth, max_depth=_d2, arity=_MISSING, returns_value=_MISSING, mixed=_MISSING):\n    self.decoded = decoded\n    self.depth = depth\n    self.max_depth = max_depth\n    self.arity = _f3() if arity is _MISSING else arity\n    self.returns_value = _f4() if returns_value is _MISSING else returns_value\n    self.mixed = _f5() if mixed is _MISSING else mixed'] = __init__
 
 
 def __init__(self, depth, leaders, end_depth, must, may):
@@ -279,16 +280,16 @@ def __init__(self, entry, argc, native, fn, deepest, retired):
 COMPILED['def __init__(self, entry, argc, native, fn, deepest, retired=_MISSING):\n    self.entry = entry\n    self.argc = argc\n    self.native = native\n    self.fn = fn\n    self.deepest = deepest\n    self.retired = _f5() if retired is _MISSING else retired'] = __init__
 
 
-def __init__(self, entry, ops, leaders, entries, hot, stop):
+def __init__(self, entry, ops, leaders, entries, hot, stops):
     _set(self, 'entry', entry)
     _set(self, 'ops', ops)
     _set(self, 'leaders', leaders)
     _set(self, 'entries', entries)
     _set(self, 'hot', hot)
-    _set(self, 'stop', stop)
+    _set(self, 'stops', stops)
 
 
-COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stop):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stop', stop)"] = __init__
+COMPILED["def __init__(self, entry, ops, leaders, entries, hot, stops):\n    _set(self, 'entry', entry)\n    _set(self, 'ops', ops)\n    _set(self, 'leaders', leaders)\n    _set(self, 'entries', entries)\n    _set(self, 'hot', hot)\n    _set(self, 'stops', stops)"] = __init__
 
 
 def __init__(self, entry, return_ip, slot_base, stack_base):

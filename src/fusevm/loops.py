@@ -30,7 +30,9 @@ class LoopFacts:
     entries: tuple[int, ...]  # function entries and block starts, ascending
     hot_points: tuple[int, ...]  # loop headers and entries, ascending
     returns: frozenset[int]  # ops that leave their function (the table's RETURN flag)
-    block_ends: dict[int, int]  # block start -> the op index its block ends at
+    #: Block start -> the op indices its blocks end at (blocks may share a start: one
+    #: ending where another goes on).
+    block_ends: dict[int, frozenset[int]]
     branches: tuple[int, ...]  # the ops that may branch (the table's BRANCH flag)
 
     @property
@@ -103,7 +105,7 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     hot = sorted(entries | {h for h in back if h < n} | ({0} if n else set()))
     found = LoopFacts(tuple(succs), {h: tuple(v) for h, v in back.items()},
                       tuple(sorted(entries)), tuple(hot), frozenset(returns),
-                      {start: end for start, end in chunk.block_ranges}, tuple(branches))
+                      _ends(chunk.block_ranges), tuple(branches))
     chunk.derived[_FACTS] = found
     return found
 
@@ -194,11 +196,35 @@ def ops_per_entry(facts: LoopFacts, h: int, size: int) -> int:
 def code_from(facts: LoopFacts, entry: int) -> frozenset[int]:
     """The ops of the code entered at `entry` (the root, a function entry or a block
     start): those reachable from it, its returns included but not followed, and not the
-    end of its block, where it hands back to the op that ran it."""
-    end = facts.block_ends.get(entry)
-    stops = facts.returns if end is None else facts.returns | {end}
-    found = reachable_until(facts, entry, stops)
-    return found if end is None else found - {end}
+    end of its block, where it hands back to the op that ran it (of any block starting
+    there: which one runs is known only at run time, by the dispatch loop that stops at
+    its end; compiled code leaves at each end, to go on only in the interpreter)."""
+    ends = facts.block_ends.get(entry)
+    if ends is None:
+        return reachable_until(facts, entry, facts.returns)
+    return reachable_until(facts, entry, facts.returns | ends) - ends
+
+
+def crossed_end(facts: LoopFacts, ops: frozenset[int] | set[int]) -> int | None:
+    """A block's end among `ops` that code of that block shares ops with, or None.
+
+    Compiled code is entered at its hot points by whatever frame runs there: when a
+    block runs ops of code compiled for another region (a block laid out inside the
+    root's code or inside another block), that code must not go on past the block's
+    end, where the interpreter's dispatch loop ends the block. Code crossing such an
+    end is left to the interpreter (which then enters the smaller regions within it)."""
+    for start, ends in facts.block_ends.items():
+        for end in ends & ops:
+            if not reachable_until(facts, start, facts.returns | {end}).isdisjoint(ops - {end}):
+                return end
+    return None
+
+
+def _ends(ranges: tuple[tuple[int, int], ...]) -> dict[int, frozenset[int]]:
+    ends: dict[int, set[int]] = {}
+    for start, end in ranges:
+        ends.setdefault(start, set()).add(end)
+    return {start: frozenset(found) for start, found in ends.items()}
 
 
 def reachable_until(facts: LoopFacts, entry: int, stop: frozenset[int]) -> frozenset[int]:

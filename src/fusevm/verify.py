@@ -36,6 +36,10 @@ class Analysis:
     max_depth: int = 0
     arity: dict[int, int] = field(default_factory=dict)  # entry ip -> argument count
     returns_value: dict[int, bool] = field(default_factory=dict)  # entry ip -> ReturnValue?
+    #: Ops two regions reach at different stack depths (the root falling into a block's
+    #: or function's code; `depth` holds the largest): valid, as the interpreter checks
+    #: nothing, but a tier compiling an op for one depth must leave these alone.
+    mixed: set[int] = field(default_factory=set)
 
 
 def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None,
@@ -247,6 +251,8 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
         prev = an.depth[ip]
         if prev is None or prev < state[0]:
             an.depth[ip] = state[0]
+        if prev is not None and prev != state[0]:
+            an.mixed.add(ip)
         d = decoded[ip]
         depth, scopes = state
         spec = d.spec

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
-from progs import RandomSource, compare, generate, snapshot  # noqa: E402
+from progs import RandomSource, budget_problems, compare, generate, snapshot  # noqa: E402
 
 from fusevm import VM, BudgetExceeded, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
@@ -60,7 +60,11 @@ def test_every_program_agrees(path: Path, fused: bool) -> None:
 
 
 def test_generated_programs_agree_and_really_run_in_the_baseline() -> None:
+    """Programs of every generated shape; those with higher-order blocks (a share of the
+    sample, or their coverage would have vanished from the generator) also stopped by
+    step budgets and an interrupt, before, inside and after their blocks."""
     before = compiler.stats()["compiles"]
+    with_blocks = 0
     for seed in range(300):
         program = generate(RandomSource(9_100_000 + seed), straight=seed % 3 == 0)
         chunk = program.build()
@@ -68,7 +72,12 @@ def test_generated_programs_agree_and_really_run_in_the_baseline() -> None:
         got = snapshot(program, chunk, "baseline")
         diff = compare(ref, got)
         assert diff is None, f"seed {seed}: {diff}\n{program.text()}"
+        if program.block_ops():
+            with_blocks += 1
+            problems = budget_problems(program, (0, 1, 7, 30, 100))
+            assert not problems, f"seed {seed}: {problems[0]}\n{program.text()}"
     assert compiler.stats()["compiles"] > before + 100
+    assert with_blocks >= 50, with_blocks
 
 
 LOOP = """

@@ -1,10 +1,12 @@
 """Differential JIT fuzzing: `python tests/jit/fuzz.py --seconds N` (the `make fuzz` target).
 
 Generates programs from consecutive seeds (straight-line ones through the linear and block
-tiers, branchy and looping ones through the block tier) and checks each against the
-interpreter with `progs.check_program`. Workers are subprocesses, so a native crash (a
-signal) cannot take the fuzzer down: the parent reports it with the seed and the program,
-which regenerates deterministically from the seed, and starts a new worker after it.
+tiers, branchy and looping ones, a share of them with higher-order blocks and functions,
+through the block tier and the baseline tier) and checks each against the interpreter with
+`progs.check_program`; those with blocks also with step budgets (`progs.budget_problems`).
+Workers are subprocesses, so a native crash (a signal) cannot take the fuzzer down: the
+parent reports it with the seed and the program, which regenerates deterministically from
+the seed, and starts a new worker after it.
 
 Exit status: 0 when every program agreed, 1 on any difference or crash.
 """
@@ -28,14 +30,21 @@ def program_for(seed: int):  # type: ignore[no-untyped-def]
     from progs import RandomSource, generate
     straight = seed % 3 == 0
     return generate(RandomSource(seed), straight), (("linear", "block") if straight
-                                                     else ("block",))
+                                                     else ("block", "baseline"))
 
 
 def worker(start: int, stride: int, deadline: float, limit: int | None,
            crash_at: int | None = None) -> int:
     """Check programs start, start+stride, ... until the deadline; report on stdout."""
+    from fusevm.interp import tiers as vm_tiers
     from fusevm.jit import get_config, set_config
-    set_config(get_config().replace(block_threshold=0, reopt_after=0))
+    whole = get_config().replace(block_threshold=0, reopt_after=0)
+    # In the programs the tiers refuse whole (calls, blocks), every hot point's region (a
+    # block's start, a loop in a block) runs natively from its first entry. (Not in the
+    # others: regions that deopt too would blur the one run or deopt of the unit that
+    # `check_program` counts.)
+    regions = whole.replace(region_threshold=1)
+    vm_tiers.STRICT = True  # a tier failing to compile raises (reported), as in the tests
     seed = start
     done = 0
     while time.time() < deadline and (limit is None or done < limit):
@@ -43,12 +52,15 @@ def worker(start: int, stride: int, deadline: float, limit: int | None,
         if seed == crash_at:  # proves crash containment (tests only)
             os.kill(os.getpid(), signal.SIGSEGV)
         program, tiers = program_for(seed)
+        set_config(regions if program.block_ops() or program.subs else whole)
         try:
             how, problems = check_program_safe(program, tiers)
         except Exception as e:  # a bug in the generator or the JIT: report, keep going
             problems, how = [f"exception: {type(e).__name__}: {e}"], {}
         for problem in problems:
             print(f"DIFF {seed} {problem}", flush=True)
+        if program.block_ops():
+            how = {**how, "hof": "blocks"}
         print(f"OK {seed} {' '.join(f'{t}={h}' for t, h in sorted(how.items()))}", flush=True)
         seed += stride
         done += 1
@@ -56,8 +68,16 @@ def worker(start: int, stride: int, deadline: float, limit: int | None,
 
 
 def check_program_safe(program, tiers):  # type: ignore[no-untyped-def]
-    from progs import check_program
-    return check_program(program, tiers)
+    from progs import budget_problems, check_program
+    how, problems = check_program(program, tiers)
+    if program.block_ops():
+        problems += budget_problems(program, BUDGETS)
+    return how, problems
+
+
+#: Step budgets the programs with blocks also run with (stopping before, inside and
+#: after their blocks; 0: stopped by an interrupt at the first hot point).
+BUDGETS = (0, 1, 7, 30, 100, 400)
 
 
 def main(argv: list[str]) -> int:
@@ -153,7 +173,9 @@ def main(argv: list[str]) -> int:
     print(f"fuzz: {tally['programs']} programs from seed {base} in {args.seconds:g} s; "
           f"tier runs: {tally.get('ran', 0)} native, {tally.get('deopt', 0)} deopt, "
           f"{tally.get('refused', 0)} refused, {tally.get('regions', 0)} refused whole with "
-          f"loop regions run natively; {len(failures)} failure(s)")
+          f"loop regions run natively; baseline: {tally.get('compiled', 0)} compiled, "
+          f"{tally.get('interpreted', 0)} interpreted; {tally.get('blocks', 0)} with "
+          f"higher-order blocks; {len(failures)} failure(s)")
     for failure in failures:
         print("\n" + failure)
     return 1 if failures else 0

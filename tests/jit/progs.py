@@ -8,9 +8,20 @@ AccumSumLoop; operands include 0, -1, INT64_MIN, NaN, +-inf and -0.0, Int, Float
 Undef and Str slots, in default or strict_int mode. Every loop is bounded by a counter slot
 the body cannot write, so every program terminates.
 
-`snapshot(program, tier)` runs one program in the interpreter (tier None) or through one
-forced JIT tier and records everything the VM exposes; `compare` names the first
-difference.
+A share of the programs with branches (`Gen.hof`) also have higher-order blocks and
+functions, laid out after a first `Jump` over them: MapBlock, GrepBlock, SortBlock and
+ForEachBlock over arrays the program makes (Range, MakeArray, constants, other blocks'
+results), with bodies that loop, branch, call functions, run other blocks (nesting), read
+and write globals, and leave their result from different places (their last op, before a
+loop, on both arms of a branch that jumps to the block's end, an early ReturnValue or
+Return); functions return on one or several paths. Some blocks are laid out inside the
+main code, which then runs their ops too. A body only uses blocks and functions made
+before it, so nothing recurses.
+
+`snapshot(program, tier)` runs one program in the interpreter (tier None), through one
+forced JIT tier or the baseline tier, and records everything the VM exposes (an error's
+backtrace too); `compare` names the first difference. `budget_problems` compares runs
+stopped by a step budget.
 """
 
 from __future__ import annotations
@@ -38,6 +49,12 @@ BINARY = ["Add", "Sub", "Mul", "Div", "Mod", "Pow", "BitAnd", "BitOr", "BitXor",
           "LogOr", "GcdInt", "LcmInt", "PowFloat", "Atan2Float"]
 #: Weighted: the common ops come up more often.
 BINARY_HOT = ["Add", "Sub", "Mul", "Div", "Mod", "NumLt", "NumEq", "BitXor", "Shl"]
+HIGHER_ORDER = ("MapBlock", "GrepBlock", "SortBlock", "ForEachBlock")
+#: Globals the higher-order programs read and write (GetVar of one never set is Undef).
+GLOBALS = ["g0", "g1", "g2"]
+#: Constant arrays for the higher-order ops (MakeArray and Range make the others).
+ARRAYS = [[], [3, 1, 2], [5, -1.5, "7", True, Undef], [2.5, 0, INT_MIN, math.nan, 9],
+          ["b", "a", "", "10"], [[1, 2], [3], 4]]
 
 
 class Source(Protocol):
@@ -85,6 +102,14 @@ class Program:
     slots: list[Any]
     strict: bool = False
     fuse: bool = False
+    #: Block ranges (start label, end label), indexed by the higher-order ops' operand.
+    blocks: list[tuple[str, str]] = field(default_factory=list)
+    #: Functions (name, entry label, arity).
+    subs: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def block_ops(self) -> int:
+        """How many higher-order ops the program has."""
+        return sum(1 for item in self.items if item[0] in HIGHER_ORDER)
 
     def build(self) -> Chunk:
         b = ChunkBuilder(source="gen")
@@ -107,10 +132,16 @@ class Program:
             ops = [label(a[1:]) if isinstance(a, str) and a.startswith("@") else a
                    for a in args]
             b.emit(Op[name], *ops, line=n + 1)
+        for start, end in self.blocks:
+            b.add_block_range(label(start), label(end))
+        for name, entry, arity in self.subs:
+            b.add_sub_entry(name, label(entry), arity=arity)
         return b.build(fuse=self.fuse)
 
     def text(self) -> str:
         lines = [f"; slots={self.slots!r} strict={self.strict} fuse={self.fuse}"]
+        lines += [f".block {i} {start} {end}" for i, (start, end) in enumerate(self.blocks)]
+        lines += [f".sub {name} {entry} {arity}" for name, entry, arity in self.subs]
         for item in self.items:
             if item[0] == "label":
                 lines.append(f"{item[1]}:")
@@ -131,6 +162,13 @@ class Gen:
     protected: set[int] = field(default_factory=set)
     labels: int = 0
     budget: int = 60  # ops left before statements stop nesting
+    #: Higher-order blocks, functions and globals in this program (never when straight).
+    hof: bool = False
+    #: The bodies of blocks and functions, laid out after the program's first Jump.
+    bodies: list[Item] = field(default_factory=list)
+    #: Made so far: (start, end, leaves a result); (name, entry, arity).
+    blocks: list[tuple[str, str, bool]] = field(default_factory=list)
+    subs: list[tuple[str, str, int]] = field(default_factory=list)
 
     def emit(self, *item: Any) -> None:
         self.items.append(item)
@@ -162,7 +200,10 @@ class Gen:
         elif k < 82:
             self.emit(pick(src, ["LoadTrue", "LoadFalse"]))
         elif k < 86:
-            self.emit("LoadUndef")
+            if self.hof and chance(src, 60):
+                self.emit("GetVar", pick(src, GLOBALS))
+            else:
+                self.emit("LoadUndef")
         elif k < 99:
             self.emit("LoadConst", pick(src, [7, -3, 2.5, -0.0, True, Undef, INT_MIN]))
         else:
@@ -172,6 +213,9 @@ class Gen:
         src = self.src
         if depth <= 0 or self.budget <= 0 or chance(src, 25):
             self.leaf()
+            return
+        if self.hof and chance(src, 15):
+            self.hof_expr(depth)
             return
         k = src.int(0, 99)
         if k < 40:
@@ -249,6 +293,8 @@ class Gen:
         slot = self.free_slot()
         if slot is None or self.budget <= 0:
             self.emit("Nop")
+        elif self.hof and k < 20:
+            self.hof_stmt(depth, slot)
         elif k < 35:
             self.expr(2)
             self.emit("SetSlot", slot)
@@ -341,6 +387,182 @@ class Gen:
                 self.emit(*item)
         self.protected.discard(counter)
 
+    # -- higher-order blocks, functions and globals (only when `hof`) ---------------------
+
+    def array(self, depth: int) -> None:
+        """Push an array (or, now and then, any value: the ops take a scalar as [x])."""
+        src = self.src
+        k = src.int(0, 99)
+        if k < 30:
+            # Small bounds: Range of two slot values could ask for 2**64 elements.
+            self.emit("LoadInt", src.int(-2, 3))
+            self.emit("LoadInt", src.int(-1, 7))
+            self.emit("Range")
+        elif k < 50:
+            count = src.int(0, 4)
+            for _ in range(count):
+                self.expr(min(depth, 1) - 1 if chance(src, 50) else 0)
+            self.emit("MakeArray", count)
+        elif k < 65:
+            self.emit("LoadConst", pick(src, ARRAYS))
+        elif k < 80 and self.blocks and depth > 0:
+            self.array(depth - 1)
+            self.higher_order(result=True)
+        else:
+            self.leaf()
+
+    def higher_order(self, result: bool) -> None:
+        """The op that runs a block made before: MapBlock/GrepBlock/SortBlock push an
+        array; ForEachBlock (also over blocks that leave nothing) pushes nothing."""
+        src = self.src
+        if result:
+            with_result = [i for i, b in enumerate(self.blocks) if b[2]]
+            if with_result:
+                op = pick(src, ["MapBlock", "MapBlock", "GrepBlock", "SortBlock"])
+                self.emit(op, pick(src, with_result))
+                return
+            self.emit("ForEachBlock", src.int(0, len(self.blocks) - 1))
+            self.emit("LoadConst", pick(src, ARRAYS))
+            return
+        self.emit("ForEachBlock", src.int(0, len(self.blocks) - 1))
+
+    def hof_expr(self, depth: int) -> None:
+        """Push one value made by a block op, a call or a global."""
+        src = self.src
+        k = src.int(0, 99)
+        if k < 50 and self.blocks:
+            self.array(depth)
+            self.higher_order(result=True)
+        elif k < 80 and self.subs:
+            name, _, arity = pick(src, self.subs)
+            for _ in range(arity):
+                self.expr(depth - 1)
+            self.emit("Call", name, arity)
+        else:
+            self.emit("GetVar", pick(src, GLOBALS))
+
+    def hof_stmt(self, depth: int, slot: int) -> None:
+        src = self.src
+        k = src.int(0, 99)
+        if k < 12 and depth > 0:
+            self.inline_block(depth)
+        elif k < 35 and self.blocks:
+            self.array(2)
+            self.higher_order(result=chance(src, 60))
+            if self.items[-1][0] != "ForEachBlock":
+                self.emit(*(("SetSlot", slot) if chance(src, 60)
+                            else ("SetVar", pick(src, GLOBALS))))
+        elif k < 70:
+            self.expr(2)
+            self.emit("SetVar", pick(src, GLOBALS))
+        else:
+            self.hof_expr(2)
+            self.emit("SetSlot", slot)
+
+    def body(self, make: Any) -> None:
+        """Write a block's or function's body with `make`, into `bodies`: its own slots
+        (a fresh frame), its own budget."""
+        items, protected, budget = self.items, self.protected, self.budget
+        self.items, self.protected, self.budget = [], set(), 25
+        try:
+            make()
+        finally:
+            self.bodies += self.items
+            self.items, self.protected, self.budget = items, protected, budget
+
+    def make_block(self) -> None:
+        """A block: slot 0 holds the element (slot 1 SortBlock's second one); its value
+        is the top of its stack at its end, reached by falling or jumping there."""
+        src = self.src
+        start, end = self.label(), self.label()
+        result = chance(src, 85)
+        depth = src.int(1, 2)
+
+        def make() -> None:
+            self.bind(start)
+            self.block(depth, src.int(0, 2))
+            form = src.int(0, 6) if result else -1
+            if form == 0:  # the last op pushes it
+                self.expr(2)
+            elif form == 1:  # pushed before a loop that ends the block
+                self.expr(1)
+                self.loop(depth)
+            elif form == 2:  # on two paths, the first jumping to the block's end
+                self.ternary(2)
+            elif form == 3:  # read after a loop that wrote it
+                self.loop(depth)
+                self.emit("GetSlot", src.int(0, self.nslots - 1))
+            elif form == 4:  # a comparator's usual shape, or its reverse
+                a, b = (0, 1) if chance(src, 50) else (1, 0)
+                self.emit("GetSlot", a)
+                self.emit("GetSlot", b)
+                self.emit("Spaceship" if chance(src, 70) else pick(src, BINARY_HOT))
+            elif form == 5:  # an if/else whose arms each push it
+                other = self.label()
+                self.expr(1)
+                self.emit(pick(src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+                self.block(depth - 1, 1)
+                self.expr(1)
+                self.emit("Jump", "@" + end)
+                self.bind(other)
+                self.expr(2)
+            elif form == 6:  # or returned early (ReturnValue or Return: Undef)
+                other = self.label()
+                self.expr(1)
+                self.emit(pick(src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+                if chance(src, 70):
+                    self.expr(1)
+                    self.emit("ReturnValue")
+                else:
+                    self.emit("Return")
+                self.bind(other)
+                self.block(depth - 1, 1)
+                self.expr(2)
+            self.bind(end)
+        self.body(make)
+        self.blocks.append((start, end, result))
+
+    def inline_block(self, depth: int) -> None:
+        """A block laid out where it stands, so the code around it runs its ops too (at
+        that code's stack depth, which may not be the block's 0: then no tier may compile
+        them) before later ops run them as a block."""
+        src = self.src
+        start, end = self.label(), self.label()
+        result = chance(src, 80)
+        self.bind(start)
+        self.block(depth - 1, src.int(1, 2))
+        if result:
+            self.expr(2)
+        self.bind(end)
+        if result:
+            self.emit("Pop")
+        self.blocks.append((start, end, result))
+
+    def make_sub(self) -> None:
+        """A function of 0-2 arguments (popped into its first slots) that returns a
+        value, on one path or two."""
+        src = self.src
+        name, entry, arity = f"f{len(self.subs)}", self.label(), src.int(0, 2)
+        depth = src.int(1, 2)
+
+        def make() -> None:
+            self.bind(entry)
+            for slot in reversed(range(arity)):
+                self.emit("SetSlot", slot)
+            self.block(depth, src.int(0, 2))
+            if chance(src, 40):
+                other = self.label()
+                self.expr(1)
+                self.emit(pick(src, ["JumpIfFalse", "JumpIfTrue"]), "@" + other)
+                self.expr(2)
+                self.emit("ReturnValue")
+                self.bind(other)
+                self.block(depth - 1, 1)
+            self.expr(2)
+            self.emit("ReturnValue")
+        self.body(make)
+        self.subs.append((name, entry, arity))
+
     # -- whole programs ---------------------------------------------------------------------------
 
     def slot_value(self) -> Any:
@@ -361,14 +583,34 @@ class Gen:
         self.nslots = src.int(2, 6)
         slots = [self.slot_value() for _ in range(self.nslots)]
         depth = 1 if self.straight else src.int(1, 3)
+        self.hof = not self.straight and chance(src, 35)
+        if self.hof:
+            for _ in range(src.int(1, 4)):
+                if chance(src, 70):
+                    self.make_block()
+                else:
+                    self.make_sub()
+            if not self.blocks:
+                self.make_block()
         self.block(depth, src.int(1, 5 if self.straight else 4))
+        if self.hof and not any(item[0] in HIGHER_ORDER for item in self.items):
+            # The main code runs a block at least once, on its straight path.
+            self.array(2)
+            self.higher_order(result=chance(src, 70))
+            if self.items[-1][0] != "ForEachBlock":
+                self.emit("SetSlot", src.int(0, self.nslots - 1))
         tail = src.int(0, 9)
         if tail < 8 or self.straight:
             self.expr(3)
         elif tail == 8:
             self.expr(1)
             self.expr(1)
-        return Program(self.items, slots, strict=chance(src, 20), fuse=chance(src, 30))
+        items = self.items
+        if self.hof:
+            items = [("Jump", "@main"), *self.bodies, ("label", "main"), *items]
+        return Program(items, slots, strict=chance(src, 20), fuse=chance(src, 30),
+                       blocks=[(start, end) for start, end, _ in self.blocks],
+                       subs=list(self.subs))
 
 
 def generate(src: Source, straight: bool) -> Program:
@@ -382,7 +624,7 @@ class Snapshot:
     """Everything observable after a run."""
 
     result: Any
-    error: tuple[str, str, Any, Any, Any] | None
+    error: tuple[Any, ...] | None  # class, message, op, ip, line, backtrace
     slots: list[Any]
     stack: list[Any]
     globals: list[Any]
@@ -391,26 +633,71 @@ class Snapshot:
     frames: int
 
 
+def _vm(program: Program, chunk: Chunk, tier: str | None, threshold: int) -> VM:
+    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
+    if tier == "baseline":
+        vm._tiers.region_threshold = threshold
+    elif tier is not None:
+        from fusevm.jit.policy import JitHook
+        vm.set_tier_hook(JitHook(False, force=tier))
+    vm.slots[:len(program.slots)] = list(program.slots)
+    return vm
+
+
+def _take(vm: VM, max_steps: int | None = None) -> Snapshot:
+    result: Any = None
+    error = None
+    try:
+        result = vm.run(max_steps=max_steps)
+    except VMError as e:
+        error = (type(e).__name__, e.message, e.op, e.ip, e.line, tuple(e.backtrace))
+    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
+                    vm.halted, len(vm.frames))
+
+
 def snapshot(program: Program, chunk: Chunk, tier: str | None,
              threshold: int = 1) -> Snapshot:
     """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
     is the baseline tier alone, compiling at the `threshold`th entry of a hot point."""
-    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
-    if tier == "baseline":
-        vm._tiers.region_threshold = threshold
-        tier = None
-    vm.slots[:len(program.slots)] = list(program.slots)
-    if tier is not None:
-        from fusevm.jit.policy import JitHook
-        vm.set_tier_hook(JitHook(False, force=tier))
-    result: Any = None
-    error = None
-    try:
-        result = vm.run()
-    except VMError as e:
-        error = (type(e).__name__, e.message, e.op, e.ip, e.line)
-    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
-                    vm.halted, len(vm.frames))
+    return _take(_vm(program, chunk, tier, threshold))
+
+
+#: The errors after which `run()` continues where it stopped.
+STOPS = ("BudgetExceeded", "Interrupted")
+
+
+def budget_problems(program: Program, budgets: Sequence[int]) -> list[str]:
+    """Run `program` with each step budget (0: an interrupt pending instead) in the
+    interpreter and in a baseline VM that has run it once already (its hot regions
+    compiled): the same stop (BudgetExceeded or Interrupted at the same op, in the same
+    frame, with the same stack, slots and globals, also inside a block), then the same
+    end when the run is continued (where it may be: not after another error)."""
+    chunk = program.build()
+    problems = []
+    for budget in budgets:
+        shots = []
+        for tier in (None, "baseline"):
+            vm = _vm(program, chunk, tier, 1)
+            if tier is not None:
+                _take(vm)
+                vm.reset()
+                vm.slots[:len(program.slots)] = list(program.slots)
+            if budget:
+                first = _take(vm, budget)
+            else:  # an interrupt pending: the run stops at its first hot point
+                vm.interrupt()
+                first = _take(vm)
+            # Only a stop at an instruction boundary may be continued (D18); after any
+            # other error the VM's state is only what the error left.
+            stopped = first.error is not None and first.error[0] in STOPS
+            shots.append((first, _take(vm) if stopped else first))
+        for what, a, b in (("stopped", shots[0][0], shots[1][0]),
+                           ("continued", shots[0][1], shots[1][1])):
+            diff = compare(a, b)
+            if diff is not None:
+                problems.append(f"max_steps={budget}, {what}: baseline differs from the "
+                                f"interpreter: {diff}")
+    return problems
 
 
 def _same_list(a: list[Any], b: list[Any]) -> bool:
@@ -419,7 +706,11 @@ def _same_list(a: list[Any], b: list[Any]) -> bool:
 
 def compare(a: Snapshot, b: Snapshot) -> str | None:
     """The first difference between two snapshots, or None."""
-    if a.error != b.error:
+    # An error is (class, message, op, ip, line, backtrace); a snapshot made elsewhere
+    # may leave the backtrace out, which is then not compared.
+    if (a.error is None) != (b.error is None) or a.error is not None and b.error is not None \
+            and (a.error[:5] != b.error[:5] or a.error[5:] and b.error[5:]
+                 and a.error[5:] != b.error[5:]):
         return f"error: {a.error} vs {b.error}"
     if not same_value(a.result, b.result) and not (a.result is None and b.result is None):
         return f"result: {a.result!r} ({type(a.result).__name__}) vs {b.result!r} " \
@@ -446,7 +737,9 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
     tier's own verdict: when `why_not` accepts the program, the unit must have run natively
     (and the interpreter raised nothing) or deoptimised (and the interpreter raised); when
     it refuses, no unit of the whole chunk exists (its loop nests may still run natively
-    as regions: how is then "regions").
+    as regions: how is then "regions"). The "baseline" tier (compiling at a hot point's
+    first entry) is compared alone: how says whether it compiled a region ("compiled")
+    or had nothing new to compile ("interpreted": regions are compiled once per chunk).
     """
     from fusevm.jit.eligibility import refusal
     from fusevm.jit.runtime import analysis
@@ -455,6 +748,14 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
     how: dict[str, str] = {}
     problems: list[str] = []
     for tier in tiers:
+        if tier == "baseline":
+            from fusevm.baseline import compiler
+            compiles = compiler.stats()["compiles"]
+            diff = compare(ref, snapshot(program, chunk, tier))
+            if diff is not None:
+                problems.append(f"baseline tier differs from the interpreter: {diff}")
+            how[tier] = "compiled" if compiler.stats()["compiles"] > compiles else "interpreted"
+            continue
         runs, deopts = _counters(tier)
         got = snapshot(program, chunk, tier)
         diff = compare(ref, got)

@@ -1,11 +1,12 @@
 """Generated programs agree in the interpreter and in each JIT tier.
 
 Programs come from `progs.Gen` (straight-line, branches, ternaries, `&&`/`||`, loops of
-every shape, nested loops, AccumSumLoop; Div/Mod/Pow with 0, -1, INT64_MIN; NaN, inf,
--0.0; Int/Float/Bool/Undef/Str slots; strict_int). For each, the interpreter's result and
-kind, slots, globals, stack, ip, frames and error must equal the JIT tier's, and a counter
-must prove the tier ran: when `why_not` accepts the program, the unit either ran natively or
-deoptimised, and it deoptimised only where the interpreter then raised an error.
+every shape, nested loops, AccumSumLoop, higher-order blocks and functions; Div/Mod/Pow
+with 0, -1, INT64_MIN; NaN, inf, -0.0; Int/Float/Bool/Undef/Str slots; strict_int). For
+each, the interpreter's result and kind, slots, globals, stack, ip, frames and error (with
+its backtrace) must equal the JIT tier's, and a counter must prove the tier ran: when
+`why_not` accepts the program, the unit either ran natively or deoptimised, and it
+deoptimised only where the interpreter then raised an error.
 """
 
 from __future__ import annotations
@@ -57,16 +58,24 @@ def test_programs_with_branches_and_loops_agree_in_the_block_tier(data: st.DataO
 
 @pytest.mark.parametrize("straight", [True, False], ids=["straight", "loops"])
 def test_a_seeded_batch_agrees_and_mostly_runs_natively(straight: bool) -> None:
-    """1,000 fixed programs: all agree, and most are compiled and run (not refused)."""
+    """1,000 fixed programs: all agree, and most of those without calls and blocks (which
+    the tiers refuse whole) are compiled and run; a share of those with branches have
+    higher-order blocks (run by the interpreter, their loops maybe as native regions)."""
     tally = {"ran": 0, "deopt": 0, "refused": 0, "regions": 0}
+    higher_order = 0
     tiers = ("linear", "block") if straight else ("block",)
     for seed in range(500):
-        how = check(generate(RandomSource(seed * 2 + straight), straight), tiers)
+        program = generate(RandomSource(seed * 2 + straight), straight)
+        how = check(program, tiers)
+        if program.block_ops() or program.subs:
+            higher_order += program.block_ops() > 0
+            continue
         for outcome in how.values():
             tally[outcome] += 1
     total = sum(tally.values())
     assert tally["ran"] >= 0.6 * total, tally
     assert tally["deopt"] > 0, tally
+    assert higher_order == 0 if straight else higher_order >= 100, higher_order
 
 
 def test_errors_raised_after_a_deopt_are_the_interpreters() -> None:
@@ -88,7 +97,8 @@ def test_errors_raised_after_a_deopt_are_the_interpreters() -> None:
     chunk = b.build(fuse=False)
     ref = snapshot(program, chunk, None)
     got = snapshot(program, chunk, "block")
-    assert ref.error == ("ZeroDivision", "division by zero", "Div", 6, 7)
+    assert ref.error is not None
+    assert ref.error[:5] == ("ZeroDivision", "division by zero", "Div", 6, 7)
     assert compare(ref, got) is None
 
 

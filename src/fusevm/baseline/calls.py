@@ -120,7 +120,7 @@ def eligible(chunk: Chunk, cp: ChunkPlan) -> frozenset[int]:
     an = cp.analysis
     candidates: dict[int, set[int]] = {}
     for region in cp.regions:
-        if region.entry not in an.arity or region.stop is not None:
+        if region.entry not in an.arity or region.stops:
             continue
         callees: set[int] = set()
         for ip in region.ops:

@@ -184,7 +184,8 @@ class _Gen(Groups, LoopCode):
         d = self.an.decoded[src]
         depth = self.an.depth
         after = depth[src + 1] if src + 1 < len(depth) else None
-        if after is not None and not d.spec.has(F.TERMINATOR) and src + 1 != self.region.stop:
+        if after is not None and not d.spec.has(F.TERMINATOR) \
+                and src + 1 not in self.region.stops:
             # The verifier's, which knows `PopFrame` truncates; not past a block's last
             # op, where the op after it (outside the block) has the depth of the code
             # around the block, not of the block's result.
@@ -536,8 +537,12 @@ class _Gen(Groups, LoopCode):
                            or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
                        for e in region.entries}
         # (An interval a versioned loop assumes at its header is its guard's to check.)
+        # An interval is checked only where the entry's type says Int: a local's interval
+        # can come from a path whose guard assumed an Int (a versioned loop's) while
+        # the entry's type is another (a block's Str element), and comparing that with
+        # the bounds would raise TypeError.
         self.guard_bounds = {e: {name: r for name, r in self.block_bounds.get(e, {}).items()
-                                 if name in self.guards[e]
+                                 if self.guards[e].get(name) is int
                                  and r != self.assumed.get(e, {}).get(name)}
                              for e in region.entries}
         # A versioned loop's header is checked on entry even with no type to check.

@@ -16,7 +16,7 @@ from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
-from fusevm.loops import LoopFacts, code_from, loop_facts
+from fusevm.loops import LoopFacts, code_from, crossed_end, loop_facts
 from fusevm.ops import F
 from fusevm.records import dataclass
 from fusevm.verify import Analysis, analysis
@@ -31,7 +31,7 @@ class Region:
     leaders: frozenset[int]
     entries: tuple[int, ...]  # where the interpreter may enter: entry, hot points, resumes
     hot: frozenset[int]  # hot points among the ops
-    stop: int | None  # a block's end: reaching it leaves the region
+    stops: frozenset[int]  # a block's ends (blocks may share a start): leaving the region
 
     @property
     def root(self) -> bool:
@@ -80,6 +80,20 @@ def plan(chunk: Chunk) -> ChunkPlan:
         if an.depth[entry] is None:
             continue
         region = _region(an, facts, entry)
+        if not region.ops:
+            # An empty block ([start, start)) runs no op: there is nothing to compile,
+            # and its start, a hot point, is the op after it, of the code around it
+            # (entered there, that code's region is the one to compile).
+            continue
+        if an.mixed.intersection(region.ops):
+            # Code this region shares with another at another stack depth (the root
+            # falling into a block's ops): the code is written for one depth per op
+            # (`an.depth`), so it stays with the interpreter.
+            continue
+        if crossed_end(facts, frozenset(region.ops)) is not None:
+            # A block running this code (entering it at a hot point) would run on
+            # past its own end (`loops.crossed_end`).
+            continue
         for ip in region.ops:
             region_of.setdefault(ip, len(regions))
         regions.append(region)
@@ -111,4 +125,4 @@ def _region(an: Analysis, facts: LoopFacts, entry: int) -> Region:
     leaders &= body
     entries = sorted({entry} | (hot & body) | resumes)
     return Region(entry, ops, frozenset(leaders), tuple(entries), hot & body,
-                  facts.block_ends.get(entry))
+                  facts.block_ends.get(entry, frozenset()))

@@ -72,7 +72,10 @@ def static_refusal(an: Analysis, tier: str) -> str | None:
     if cached != "":
         return cached
     result: str | None = None
-    for ip, instr in enumerate(an.ops):
+    if an.mixed:
+        # Lowering gives each op one stack depth (`verify.Analysis.mixed`).
+        result = f"op {min(an.mixed)} is reached at different stack depths by two regions"
+    for ip, instr in enumerate(an.ops if result is None else ()):
         if an.depth[ip] is None:
             continue
         d = decode(instr)

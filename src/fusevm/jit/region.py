@@ -21,7 +21,7 @@ from __future__ import annotations
 from fusevm.chunk import Chunk
 from fusevm.errors import VMError
 from fusevm.instr import decode, with_operands
-from fusevm.loops import code_from, loop_facts, natural_loop, predecessors
+from fusevm.loops import code_from, crossed_end, loop_facts, natural_loop, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import dataclass
 from fusevm.verify import verify
@@ -59,10 +59,18 @@ def cut(chunk: Chunk, entry: int) -> Region | str:
         return f"op {entry} is not a loop header, function entry or block start"
     if entry not in body:
         return f"the {kind} at op {entry} starts with a return"
+    end = crossed_end(facts, body)
+    if end is not None:
+        return f"the {kind} at op {entry} runs on past the end ({end}) of a block sharing its code"
     try:
-        depth = verify(chunk).depth[entry]
+        an = verify(chunk)
     except VMError as e:
         return f"the chunk does not verify: {e}"
+    shared = an.mixed.intersection(body)
+    if shared:
+        # The region's code is written for one stack depth per op.
+        return f"op {min(shared)} is reached at different stack depths by two regions"
+    depth = an.depth[entry]
     if depth is None:
         return f"op {entry} is unreachable"
     return _build(chunk, entry, kind, body, depth)

@@ -81,7 +81,10 @@ class Analysis:
         self.slot_count = chunk.slot_count
         self.digest = digest
         self.n_ops = len(chunk.ops)
-        self.depth = verify(chunk).depth
+        verified = verify(chunk)
+        self.depth = verified.depth
+        #: Ops reached at different depths by two regions (`verify.Analysis.mixed`).
+        self.mixed = frozenset(verified.mixed)
         #: Room for the operand stack a DEOPT may hand back (the deepest point + 1).
         self.max_depth = max((d for d in self.depth if d is not None), default=0) + 1
         self.cfg = cfg_mod.build(chunk)
