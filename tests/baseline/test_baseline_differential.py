@@ -12,7 +12,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
-from progs import RandomSource, budget_problems, compare, generate, snapshot  # noqa: E402
+from progs import (  # noqa: E402
+    RandomSource,
+    budget_problems,
+    compare,
+    generate,
+    snapshot,
+    take,
+)
 
 from fusevm import VM, BudgetExceeded, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
@@ -149,15 +156,8 @@ def test_generated_programs_agree_when_the_vm_starts_counting_mid_run(
         ref = snapshot(program, chunk, None)
         vm = VM(chunk, strict_int=program.strict)
         vm.slots[:len(program.slots)] = list(program.slots)
-        result: Any = None
-        error = None
-        try:
-            result = vm.run()
-        except VMError as e:
-            error = (type(e).__name__, e.message, e.op, e.ip, e.line)
+        got = take(vm)
         warmed += vm._cold_ran == cold
-        got = type(ref)(result, error, list(vm.slots), list(vm.stack), list(vm.globals),
-                        vm.ip, vm.halted, len(vm.frames))
         diff = compare(ref, got)
         assert diff is None, f"seed {seed}: {diff}\n{program.text()}"
     assert warmed >= 60  # many runs started counting part-way

@@ -225,6 +225,42 @@ def test_stopping_inside_a_higher_order_block_cannot_resume() -> None:
         vm.run(max_steps=50)
 
 
+@pytest.mark.parametrize("baseline", [False, True])
+def test_failing_inside_a_higher_order_block_cannot_resume(baseline: bool) -> None:
+    # The error leaves the block's frame on top: another run() would run the block's ops
+    # as the root's (it returned 5 here). It says to reset, as after a stop there.
+    text = """
+    .block div bstart bend
+        Jump main
+    bstart:
+        LoadInt 10
+        GetSlot 0
+        LoadInt 2
+        Sub
+        Div
+    bend:
+    main:
+        LoadInt 0
+        LoadInt 3
+        Range
+        MapBlock div
+    """
+    vm = VM(assemble(text, source="blkerr.fasm"), baseline=baseline)
+    if baseline:
+        from fusevm.baseline import compiler
+        runs = compiler.stats()["runs"]
+        vm._tiers.eager = True  # the block's region compiled at its second entry
+    with pytest.raises(VMError, match="division by zero"):
+        vm.run()  # at the third element, in compiled code with the tier
+    if baseline:
+        assert compiler.stats()["runs"] > runs
+    with pytest.raises(VMError, match=r"failed inside a higher-order block \(call reset"):
+        vm.run()
+    vm.reset()
+    with pytest.raises(VMError, match="division by zero"):
+        vm.run()
+
+
 def test_bad_limits_are_refused() -> None:
     vm = VM(assemble("LoadInt 1\n"))
     with pytest.raises(ValueError):

@@ -644,7 +644,8 @@ def _vm(program: Program, chunk: Chunk, tier: str | None, threshold: int) -> VM:
     return vm
 
 
-def _take(vm: VM, max_steps: int | None = None) -> Snapshot:
+def take(vm: VM, max_steps: int | None = None) -> Snapshot:
+    """Run `vm` (with a step budget, if given) and snapshot how it ended."""
     result: Any = None
     error = None
     try:
@@ -659,7 +660,7 @@ def snapshot(program: Program, chunk: Chunk, tier: str | None,
              threshold: int = 1) -> Snapshot:
     """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
     is the baseline tier alone, compiling at the `threshold`th entry of a hot point."""
-    return _take(_vm(program, chunk, tier, threshold))
+    return take(_vm(program, chunk, tier, threshold))
 
 
 #: The errors after which `run()` continues where it stopped.
@@ -679,18 +680,18 @@ def budget_problems(program: Program, budgets: Sequence[int]) -> list[str]:
         for tier in (None, "baseline"):
             vm = _vm(program, chunk, tier, 1)
             if tier is not None:
-                _take(vm)
+                take(vm)
                 vm.reset()
                 vm.slots[:len(program.slots)] = list(program.slots)
             if budget:
-                first = _take(vm, budget)
+                first = take(vm, budget)
             else:  # an interrupt pending: the run stops at its first hot point
                 vm.interrupt()
-                first = _take(vm)
+                first = take(vm)
             # Only a stop at an instruction boundary may be continued (D18); after any
             # other error the VM's state is only what the error left.
             stopped = first.error is not None and first.error[0] in STOPS
-            shots.append((first, _take(vm) if stopped else first))
+            shots.append((first, take(vm) if stopped else first))
         for what, a, b in (("stopped", shots[0][0], shots[1][0]),
                            ("continued", shots[0][1], shots[1][1])):
             diff = compare(a, b)
@@ -706,11 +707,8 @@ def _same_list(a: list[Any], b: list[Any]) -> bool:
 
 def compare(a: Snapshot, b: Snapshot) -> str | None:
     """The first difference between two snapshots, or None."""
-    # An error is (class, message, op, ip, line, backtrace); a snapshot made elsewhere
-    # may leave the backtrace out, which is then not compared.
-    if (a.error is None) != (b.error is None) or a.error is not None and b.error is not None \
-            and (a.error[:5] != b.error[:5] or a.error[5:] and b.error[5:]
-                 and a.error[5:] != b.error[5:]):
+    # An error is (class, message, op, ip, line, backtrace) (`take`).
+    if a.error != b.error:
         return f"error: {a.error} vs {b.error}"
     if not same_value(a.result, b.result) and not (a.result is None and b.result is None):
         return f"result: {a.result!r} ({type(a.result).__name__}) vs {b.result!r} " \

@@ -685,6 +685,11 @@ class VM(HotPoints):
             # re-entered halfway: this run stops for good.
             self._broken = "the run was stopped inside a higher-order block"
             raise
+        except VMError:
+            # As after a stop, and the block's frame is still on top: another run() would
+            # go on with the block's ops as if they were the root's.
+            self._broken = "the run failed inside a higher-order block"
+            raise
         finally:
             self._block_nesting -= 1
         if ip == HALT:
