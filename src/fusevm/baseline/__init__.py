@@ -110,12 +110,6 @@ class BaselineHook:
             return None
         return LOOP_FIRST_LOOK
 
-    @property
-    def cold_ops(self) -> int:
-        """Ops a VM runs before it counts the hot points of a chunk object with nothing
-        compiled, when `cold_threshold` is not None (`fusevm.interp.tiers.cold_ops`)."""
-        return tiers.cold_ops()
-
     def threshold_at(self, vm: VM, h: int) -> int:
         """Entries of hot point `h` before the tier is asked: one when its region is
         compiled for this chunk already (hotness belongs to the code, not to one VM); in

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fusevm.errors import Interrupted
 from fusevm.interp import tiers
-from fusevm.loops import loop_facts
+from fusevm.loops import LoopFacts, loop_facts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
     from fusevm.chunk import Chunk
     from fusevm.interp.registry import Step
+
+
+def root_alone(facts: LoopFacts) -> bool:
+    """Whether the root's entry is a hot point only as the start of a run (no loop back
+    to it, no call of it): counted from a VM's second run (`_arm_root`), most VMs
+    running once."""
+    return 0 not in facts.back_edges and 0 not in facts.entries
 
 
 class HotPoints:
@@ -42,35 +49,29 @@ class HotPoints:
 
         def prepare(self) -> list[Step]: ...
 
-    #: Ops this VM runs before it counts the hot points of `_cold_of` (`tiers.cold_ops`,
-    #: or its hook's `cold_ops`), 0 once it counts them: a reset that prepares the same
+    #: Ops this VM runs before it counts the hot points of `_cold_of` (`tiers.cold_ops`),
+    #: 0 once it counts them: a reset that prepares the same
     #: chunk again goes on from there. `_cold_ops` is what it was allowed, `_cold_ran`
     #: those ops once run (the hook reads it).
     _cold = _cold_ops = _cold_ran = 0
     _cold_of: Chunk | None = None
 
-    def _start_cold(self, code: list[Step], counted: bool, root: bool) -> int:
+    def _start_cold(self, code: list[Step], counted: bool) -> int:
         """Count the hot points of freshly prepared `code` (`counted`: some besides the
-        root's entry) or return how many ops to run first (`cold_ops`, see
+        root's entry) or return how many ops to run first (`tiers.cold_ops`, see
         `set_tier_hook`), the tiers still to be attached then if they are."""
         compiled = tiers.COMPILED in self.chunk.derived
         if self._cold_of is not self.chunk:
             self._cold_of = None  # (not kept alive by a VM reset to another chunk)
-        attach = self._attach
         cold = 0
-        if attach is not None and (counted or compiled):
+        if self._attach is not None and (counted or compiled):
             cold = 0 if compiled else tiers.pending_cold_ops()
             if not cold:
-                self._attach = None  # needed now: a hot point to count
-                attach(self)
+                self._attach_now()  # needed now: a hot point to count
         hook = self._hook
-        wanted = None
-        if hook is not None and not compiled:
-            # One answer for every hot point while nothing of the chunk is compiled,
-            # when the hook has one (`cold_threshold`); else it is asked for each.
-            wanted = getattr(hook, "cold_threshold", None)
-            if wanted is not None:
-                cold = getattr(hook, "cold_ops", 0)
+        wanted = self._cold_threshold()
+        if wanted is not None:
+            cold = tiers.cold_ops()
         if cold and self._cold_of is not None:
             cold = self._cold  # a reset: on from where the VM was (0: counting, attached)
         elif cold:
@@ -79,12 +80,30 @@ class HotPoints:
         if cold:
             return cold
         if hook is not None:
-            self._count_hot_points(code, root, wanted)
+            self._count_hot_points(code, wanted)
         elif self._attach is not None and self._hot:
             self._root_waiting = 1  # (the tiers are attached at a second run)
         return 0
 
-    def _count_hot_points(self, code: list[Step], root: bool, wanted: Any) -> None:
+    def _cold_threshold(self) -> Any:
+        """The hook's one answer for every hot point while nothing of the chunk is
+        compiled (`cold_threshold`, see `set_tier_hook`); None: it is asked for each."""
+        hook = self._hook
+        if hook is None or tiers.COMPILED in self.chunk.derived:
+            return None
+        return getattr(hook, "cold_threshold", None)
+
+    def _attach_now(self) -> None:
+        """Attach the tiers still pending, keeping the prepared code (installing a hook
+        drops it: code prepared without them counts nothing yet, and that is kept)."""
+        attach = self._attach
+        if attach is not None:
+            code = self._code
+            self._attach = None
+            attach(self)
+            self._code = code
+
+    def _count_hot_points(self, code: list[Step], wanted: Any) -> None:
         """Count the entries of each hot point from now on (`wanted`: what the hook's
         `threshold_at` says of every one, None to ask it for each); a hot point a tier
         has installed a step at already keeps it."""
@@ -92,6 +111,7 @@ class HotPoints:
         counting = self._counting
         installed = self._installed
         plain = self._plain
+        root = root_alone(loop_facts(self.chunk))
         for h in self._hot:
             step = installed[h]
             if step is not plain[h]:
@@ -114,19 +134,12 @@ class HotPoints:
         self._cold_ran = self._cold_ops
         self._cold = 0
         code = self._code
-        attach = self._attach
-        if attach is not None and code is not None:
-            self._attach = None
-            attach(self)
-            self._code = code  # (attaching drops the prepared code: it has no count yet)
-        hook = self._hook
-        if code is None or hook is None:
+        if code is None:
             return
-        chunk = self.chunk
-        facts = loop_facts(chunk)
-        self._count_hot_points(code, 0 not in facts.back_edges and 0 not in facts.entries,
-                               getattr(hook, "cold_threshold", None)
-                               if tiers.COMPILED not in chunk.derived else None)
+        self._attach_now()
+        if self._hook is None:
+            return
+        self._count_hot_points(code, self._cold_threshold())
         if self._interrupt_pending:
             self._patch_hot_points()
 
@@ -154,13 +167,9 @@ class HotPoints:
         uncounted), unless a tier installed a step there already."""
         self._root_waiting = 0
         code = self._code
-        attach = self._attach
-        if attach is not None:
-            # Attached only now (`prepare`): the code prepared without them counts no hot
-            # point, and has none but the root's entry, counted from here on.
-            self._attach = None
-            attach(self)
-            self._code = code
+        # Attached only now (`prepare`): the code prepared without them has no hot point
+        # but the root's entry, counted from here on.
+        self._attach_now()
         if code is not None and self._hook is not None \
                 and self._installed.get(0) is self._plain[0]:
             self.install_step(0, self._counting(code, 0, self._plain[0], made=1))

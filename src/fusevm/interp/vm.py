@@ -27,7 +27,7 @@ from fusevm.errors import (
 from fusevm.interp import tiers
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
-from fusevm.interp.hotpoints import HotPoints
+from fusevm.interp.hotpoints import HotPoints, root_alone
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
@@ -386,12 +386,12 @@ class VM(HotPoints):
         interpreter knows nothing else of the tiers. A hook whose `per_run` is false says
         that `start_run` and `try_run` do nothing, and run() does not call them; one
         with a `cold_threshold` (not None) gives that `threshold_at` for every hot point
-        of a chunk object no tier has compiled code of (`tiers.COMPILED`), and then its
-        `cold_ops` (if any) is how many ops the VM runs before it counts those hot points
-        at all: `run()`'s loop charges ops a slice at a time, far cheaper than counting
-        each entry, and the VM's `_cold_ran` is that number once run. A VM whose default
-        tiers are still to be attached runs `tiers.pending_cold_ops()` ops that way
-        first, and attaches them only then.
+        of a chunk object no tier has compiled code of (`tiers.COMPILED`); the VM then
+        runs `tiers.cold_ops()` ops before it counts those hot points at all (`run()`'s
+        loop charges ops a slice at a time, far cheaper than counting each entry), and its
+        `_cold_ran` is that number once run. A VM whose default tiers are still to be
+        attached runs `tiers.pending_cold_ops()` ops that way first, and attaches them
+        only then.
         """
         self._attach = None
         self._hook = hook
@@ -430,11 +430,8 @@ class VM(HotPoints):
             self._plain = code.copy()
             facts = loop_facts(self.chunk)
             hot = self._hot = facts.hot_points
-            # The root's entry alone (no loop back to it, no call of it) is counted only
-            # from a second run (`_arm_root`): most VMs run once.
-            root = 0 not in facts.back_edges and 0 not in facts.entries
             self._installed = {h: code[h] for h in hot}
-            self._cold = self._start_cold(code, len(hot) > 1 or not root, root)
+            self._cold = self._start_cold(code, len(hot) > 1 or not root_alone(facts))
             self._code = code
             if self._interrupt_pending:
                 self._patch_hot_points()
