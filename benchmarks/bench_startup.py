@@ -7,8 +7,10 @@ is a ratio of at most 1.5 for `fusevm awk 'BEGIN{}'` and `fusevm sh -c :`; `fuse
 of a core-op program is measured beside them, and so is the core alone (building and
 running a four-op chunk from `python -c`), which every command pays before its own work.
 
-The compile cache is warmed first (one run of each command), except for the `cold`
-line, which runs awk with the cache off (every program a user types once is compiled).
+The compile cache, the `.pyc` files and the module pack are written first (two runs of each
+command), except for the `cold` line, which runs awk with the compile cache off (every
+program a user types once is compiled); the `module pack off` line imports the package's
+modules through the import system's search instead of its module pack.
 `--importtime` also prints, for the awk command, the modules that cost the most to import
 (`python -X importtime`, the minimum self time of each over the runs). `--instructions`
 also counts each command's instructions under valgrind's callgrind, with the steps of the
@@ -49,6 +51,8 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
         "fusevm run add.fasm": ([*script, "run", str(_program())], {}),
         "fusevm awk 'BEGIN{}', cache off (cold)": ([*script, "awk", "BEGIN{}"],
                                                    {"FUSEVM_JIT_CACHE_DIR": "off"}),
+        "fusevm awk 'BEGIN{}', module pack off": ([*script, "awk", "BEGIN{}"],
+                                                  {"FUSEVM_MODULE_PACK": "off"}),
     }
     return out
 
@@ -158,8 +162,16 @@ def main() -> None:
     if not shutil.which(PY):
         raise SystemExit(f"no interpreter at {PY}")
     cmds = commands()
-    for argv, env in cmds.values():  # warm the compile cache and the OS's file cache
-        cpu_of(argv, env)
+    # Warm the compile cache, the OS's file cache, the .pyc files and the module pack (as
+    # any first run writes them, PYTHONDONTWRITEBYTECODE or not).
+    no_write = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    try:
+        for _ in range(2):
+            for argv, env in cmds.values():
+                cpu_of(argv, env)
+    finally:
+        if no_write is not None:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = no_write
     times: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(args.runs):
         for name, (argv, env) in cmds.items():  # interleaved

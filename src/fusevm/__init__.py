@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import sys
 
+from fusevm import modpack as _modpack
+
+# The package's other modules are served from its module pack when it is current.
+_modpack.install(__name__, __path__[0])
+
 # Not `from typing import TYPE_CHECKING`: importing typing would be most of what
 # `import fusevm` costs. Type checkers treat this name as true.
 TYPE_CHECKING = False

@@ -1,0 +1,297 @@
+"""The module pack: a package's compiled modules in one file, imported without a search.
+
+Every command line imports some fifty of the package's modules, and for each one the import
+system searches the package's directory, then opens, reads and checks a `.pyc`: two thirds
+of what importing a small module costs, and a sixth of what `fusevm awk 'BEGIN{}'` costs on
+top of bare CPython. The pack holds the code objects of those `.pyc` files in one file
+beside them (`__pycache__/modules.<tag>.pack`) with an index by module name, and a finder
+first in `sys.meta_path` serves the package's modules from it: a `stat` of the source (the
+check a `.pyc` gets, here on the exact modification time and size), one read and a
+`marshal.loads`. Whatever the pack cannot serve is left to the import system: a module
+whose source changed or that the pack lacks (and the process then writes the pack anew at
+exit, from the `.pyc` files that are current), a pack replaced since its index was read, or
+one that does not read back. So a pack never outlives its sources, and a broken one costs
+time, never a wrong module.
+
+A pack is trusted as a `.pyc` is: written to a temporary file and renamed into place, tagged
+with the interpreter's magic number and cache tag (the optimisation level included), and
+written only where `.pyc` files are (not under `sys.dont_write_bytecode`, nor where the
+directory is read-only). No file stays open: a shell on the VM owns every descriptor a
+script can name. `FUSEVM_MODULE_PACK=off` leaves every import to the import system.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+TYPE_CHECKING = False  # (not typing's: importing typing costs start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import CodeType, ModuleType
+
+    #: An index entry: the source's path, st_mtime_ns and st_size, the code's offset in
+    #: the pack and its length, whether the module is a package, the path of its .pyc.
+    Entry = tuple[str, int, int, int, int, bool, str]
+
+# The import system's own modules, always loaded: `importlib.machinery` would cost start-up.
+_external = sys.modules["_frozen_importlib_external"]
+_bootstrap = sys.modules["_frozen_importlib"]
+
+#: A pack's first bytes: this format's name and version and the interpreter's `.pyc` magic
+#: number, then the index's length (8 bytes, little-endian), the index and the code.
+MAGIC = b"fusevm-module-pack-1\n" + _external.MAGIC_NUMBER
+_HEADER = len(MAGIC) + 8
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_READ = os.O_RDONLY | _CLOEXEC
+_CODE = type(_external.cache_from_source.__code__)  # (types.CodeType; `types` costs start-up)
+
+
+class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
+    """The import system's source loader, but its code comes from the pack: the module's
+    `__file__`, `__cached__`, source and resources are the ones it would have had."""
+
+    def __init__(self, name: str, path: str, finder: Finder, entry: Entry) -> None:
+        super().__init__(name, path)
+        self.finder = finder
+        self.entry = entry
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        code = self.finder.code(self.name, self.entry) if fullname == self.name else None
+        if code is None:  # (the pack changed under us, or its bytes do not read back)
+            code = super().get_code(fullname)
+        return code
+
+
+class Finder:
+    """Serves the modules of package `package`, whose directory is `root`, from the pack at
+    `path` (a meta-path finder). `served` counts the modules it loaded, `missed` names the
+    package's modules it left to the import system."""
+
+    def __init__(self, package: str, root: str, path: str) -> None:
+        self.package = package
+        self.prefix = package + "."
+        self.root = root
+        self.path = path
+        self.index: dict[str, Entry] = {}
+        self.identity: tuple[int, int, int, int] | None = None  # the pack file read
+        self.served = 0
+        self.missed: list[str] = []  # the package's modules left to the import system
+        self.rewrite_pending = False
+
+    def open(self) -> bool:
+        """Read the pack's index; False (and an empty index) when there is no pack of this
+        interpreter for this package."""
+        try:
+            fd = os.open(self.path, _READ)
+        except OSError:
+            return False
+        try:
+            st = os.fstat(fd)
+            head = os.pread(fd, _HEADER, 0)
+            if len(head) != _HEADER or head[:len(MAGIC)] != MAGIC:
+                return False
+            size = int.from_bytes(head[len(MAGIC):], "little")
+            index = marshal.loads(os.pread(fd, size, _HEADER))
+        except (OSError, ValueError, EOFError, TypeError):
+            return False
+        finally:
+            os.close(fd)
+        if type(index) is not dict or index.get(None) != self.root:
+            return False
+        del index[None]
+        self.index = index
+        self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        return True
+
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        entry = self.index.get(name)
+        if entry is None:
+            if name.startswith(self.prefix) and self._has_source(name):
+                self._miss(name)
+            return None
+        origin, mtime_ns, size, _, _, is_package, cached = entry
+        try:
+            st = os.stat(origin)
+        except OSError:
+            return None  # (no source: not ours to import, nor to pack)
+        if st.st_mtime_ns != mtime_ns or st.st_size != size:
+            self._miss(name)
+            return None
+        spec: ModuleSpec = _bootstrap.ModuleSpec(name, PackLoader(name, origin, self, entry),
+                                                 origin=origin, is_package=is_package)
+        spec.has_location = True
+        spec.cached = cached
+        if is_package:
+            spec.submodule_search_locations = [os.path.dirname(origin)]
+        return spec
+
+    def code(self, name: str, entry: Entry) -> CodeType | None:
+        """The code object of module `name` from its `entry`, or None (counted as a miss) if
+        the pack is no longer the one indexed or does not read back."""
+        code = None
+        try:
+            fd = os.open(self.path, _READ)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size) == self.identity:
+                    code = marshal.loads(os.pread(fd, entry[4], entry[3]))
+            except (OSError, ValueError, EOFError, TypeError):
+                pass
+            finally:
+                os.close(fd)
+        if type(code) is not _CODE:
+            self._miss(name)
+            return None
+        self.served += 1
+        return code  # type: ignore[no-any-return]
+
+    def _has_source(self, name: str) -> bool:
+        """Whether the package has a module `name` (probing for an absent one is no miss)."""
+        return os.path.isfile(self._source(name))
+
+    def _miss(self, name: str) -> None:
+        self.missed.append(name)
+        if self.rewrite_pending or sys.dont_write_bytecode:
+            return
+        self.rewrite_pending = True
+        import atexit  # noqa: PLC0415 (only a process that found the pack out of date)
+        atexit.register(self.rewrite)
+
+    def rewrite(self) -> bool:
+        """Write the pack anew from the package's current `.pyc` files if one of the modules
+        missed has one now; False when nothing was written (the pack is only a cache)."""
+        try:
+            if not os.access(os.path.dirname(self.path), os.W_OK) or not any(
+                    _current_pyc(self._source(name)) for name in self.missed):
+                return False  # (else a module whose .pyc is never written costs every run)
+            index, chunks = collect(self.package, self.root)
+            return write(self.path, self.root, index, chunks)
+        except (OSError, ValueError, MemoryError):
+            return False
+
+    def _source(self, name: str) -> str:
+        base = self.root + name[len(self.package):].replace(".", os.sep)
+        return base + ".py" if os.path.isfile(base + ".py") else os.path.join(base, "__init__.py")
+
+
+def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
+    """The index (offsets from the start of the code) and the marshalled code, in order, of
+    every module of `package` but its `__init__` whose `.pyc` is current. A module without
+    one is left to the import system, which writes it; the next rewrite takes it."""
+    index: dict[str, Entry] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for folder, dirs, files in os.walk(root):
+        if "__init__.py" not in files:
+            dirs[:] = []  # (not a package: nothing under it is importable as ours)
+            continue
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dotted = package + folder[len(root):].replace(os.sep, ".")
+        for file in sorted(files):
+            if not file.endswith(".py") or "." in file[:-3]:
+                continue
+            is_package = file == "__init__.py"
+            name = dotted if is_package else f"{dotted}.{file[:-3]}"
+            if name == package:
+                continue  # (the package itself puts the finder in place)
+            source = os.path.join(folder, file)
+            found = _current_pyc(source)
+            if found is None:
+                continue
+            cached, st, code = found
+            index[name] = (source, st.st_mtime_ns, st.st_size, offset, len(code),
+                           is_package, cached)
+            chunks.append(code)
+            offset += len(code)
+    return index, chunks
+
+
+def _current_pyc(source: str) -> tuple[str, os.stat_result, bytes] | None:
+    """`source`'s .pyc path, the source's stat and the .pyc's marshalled code, if the .pyc
+    is current as the import system checks it (timestamp and size); else None."""
+    try:
+        cached = _external.cache_from_source(source)
+        st = os.stat(source)
+        with open(cached, "rb") as f:
+            data = f.read()
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    if (len(data) < 16 or data[:4] != _external.MAGIC_NUMBER
+            or int.from_bytes(data[4:8], "little") != 0  # (hash-based .pyc: not a stat check)
+            or int.from_bytes(data[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF
+            or int.from_bytes(data[12:16], "little") != st.st_size & 0xFFFFFFFF):
+        return None
+    return cached, st, data[16:]
+
+
+def write(path: str, root: str, index: dict[str, Entry], chunks: list[bytes]) -> bool:
+    """Write a pack of `index` (offsets from the start of the code) and `chunks` to `path`,
+    atomically; False if it could not be written."""
+    # The index's length depends on the offsets it holds, so settle it before placing code.
+    base = 0
+    for _ in range(4):
+        placed = {name: (e[0], e[1], e[2], e[3] + base, e[4], e[5], e[6])
+                  for name, e in index.items()}
+        body = marshal.dumps({None: root, **placed})
+        if _HEADER + len(body) == base:
+            break
+        base = _HEADER + len(body)
+    else:
+        return False
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o644)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + len(body).to_bytes(8, "little") + body)
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(temp, path)
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def pack_path(root: str) -> str | None:
+    """Where the pack of the package at `root` lives: beside its `__init__`'s .pyc, tagged as
+    that is (None for an interpreter that writes no .pyc files)."""
+    try:
+        init_cached: str = _external.cache_from_source(os.path.join(root, "__init__.py"))
+    except (NotImplementedError, ValueError):
+        return None
+    folder, base = os.path.split(init_cached)
+    return os.path.join(folder, "modules" + base[len("__init__"):-len(".pyc")] + ".pack")
+
+
+#: package name -> the finder serving its modules, once `install` has put it in place.
+finders: dict[str, Finder] = {}
+
+
+def install(package: str, root: str) -> Finder | None:
+    """Put a finder of `package`'s pack (its directory is `root`) first in `sys.meta_path`,
+    once per process; None when packs are off or this interpreter writes no .pyc files."""
+    if package in finders:
+        return finders[package]
+    if os.environ.get("FUSEVM_MODULE_PACK") == "off":
+        return None
+    path = pack_path(root)
+    if path is None:
+        return None
+    finder = finders[package] = Finder(package, root, path)
+    finder.open()
+    sys.meta_path.insert(0, finder)
+    return finder

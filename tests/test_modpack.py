@@ -1,0 +1,198 @@
+"""The module pack (`fusevm.modpack`): modules served from it are the modules the import
+system would have made, and a pack that is missing, stale, corrupt or replaced costs time,
+never a wrong module.
+
+Each test builds a small package of its own in a temporary directory, whose `__init__`
+installs the pack's finder as fusevm's does, and imports it in fresh processes (the pack is
+written at a process's exit). One test checks the fusevm package itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fusevm import modpack
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+#: Imports the package's modules and prints what the finder saw and what the modules are.
+REPORT = """
+import sys, inspect
+import pk.a, pk.sub.b
+from fusevm import modpack
+f = modpack.finders.get("pk")
+print(repr({
+    "served": f.served if f else None,
+    "missed": sorted(f.missed) if f else None,
+    "a": pk.a.VALUE, "b": pk.sub.b.VALUE,
+    "files": [pk.a.__file__, pk.sub.__file__, pk.sub.b.__file__],
+    "cached": [pk.a.__cached__, pk.sub.b.__cached__],
+    "loader": type(pk.a.__loader__).__name__,
+    "path": list(pk.sub.__path__),
+    "source": inspect.getsource(pk.a.twice),
+}))
+"""
+
+
+def make_package(root: Path) -> Path:
+    pkg = root / "pk"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text(
+        "from fusevm import modpack\nmodpack.install(__name__, __path__[0])\n")
+    (pkg / "a.py").write_text("VALUE = 'a1'\n\ndef twice(x):\n    return 2 * x\n")
+    (pkg / "sub" / "__init__.py").write_text("from pk.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("from pk.a import twice\nVALUE = twice(21)\n")
+    return pkg
+
+
+def run(root: Path, *, write: bool = True, extra_env: dict[str, str] | None = None,
+        code: str = REPORT) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(SRC)])
+    if not write:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra_env or {})
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return ast.literal_eval(proc.stdout.strip().splitlines()[-1])
+
+
+def pack_of(pkg: Path) -> Path:
+    path = modpack.pack_path(str(pkg))
+    assert path is not None
+    return Path(path)
+
+
+def test_a_pack_is_written_then_serves_the_same_modules(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    first = run(tmp_path)  # no pack yet: the import system imports, the pack is written
+    assert first["served"] == 0
+    assert first["missed"] == ["pk.a", "pk.sub", "pk.sub.b"]
+    assert pack_of(pkg).exists()
+    second = run(tmp_path)
+    assert second["served"] == 3 and second["missed"] == []
+    assert second["loader"] == "PackLoader" and first["loader"] == "SourceFileLoader"
+    for key in ("a", "b", "files", "cached", "path", "source"):
+        assert second[key] == first[key], key
+    assert second["b"] == 42
+    assert second["files"][1] == str(pkg / "sub" / "__init__.py")
+    assert second["path"] == [str(pkg / "sub")]
+
+
+def test_a_changed_module_is_imported_from_its_source(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    assert run(tmp_path)["served"] == 3
+    (pkg / "a.py").write_text("VALUE = 'a2, longer'\n\ndef twice(x):\n    return x + x\n")
+    changed = run(tmp_path)
+    assert changed["a"] == "a2, longer" and "x + x" in changed["source"]
+    assert changed["missed"] == ["pk.a"] and changed["served"] == 2
+    again = run(tmp_path)  # the pack was written anew at the exit of the one before
+    assert again["served"] == 3 and again["a"] == "a2, longer"
+
+
+def test_a_new_module_is_found_and_then_packed(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    (pkg / "c.py").write_text("VALUE = 'c'\n")
+    code = REPORT.replace("import pk.a, pk.sub.b", "import pk.a, pk.sub.b, pk.c")
+    assert run(tmp_path, code=code)["missed"] == ["pk.c"]
+    assert run(tmp_path, code=code)["served"] == 4
+
+
+def test_probing_for_an_absent_module_is_no_miss(tmp_path: Path) -> None:
+    make_package(tmp_path)
+    run(tmp_path)
+    code = REPORT.replace("import pk.a, pk.sub.b", "import pk.a, pk.sub.b\n"
+                          "try:\n    import pk.nothing\nexcept ImportError:\n    pass")
+    assert run(tmp_path, code=code)["missed"] == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "wrong magic", "code garbled"])
+def test_a_damaged_pack_is_ignored_and_replaced(tmp_path: Path, damage: str) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    pack = pack_of(pkg)
+    data = pack.read_bytes()
+    if damage == "truncated":
+        pack.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        pack.write_bytes(os.urandom(len(data)))
+    elif damage == "wrong magic":
+        pack.write_bytes(b"X" + data[1:])
+    else:  # the index reads back, a module's code does not
+        pack.write_bytes(data[:-40] + b"\xff" * 40)
+    result = run(tmp_path)
+    assert result["a"] == "a1" and result["b"] == 42 and result["missed"]
+    assert run(tmp_path)["served"] == 3  # written anew at the exit of the one before
+
+
+def test_a_pack_replaced_after_its_index_was_read_is_not_read(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
+    finder.rewrite_pending = True  # (this process writes no pack at its exit)
+    assert finder.open()
+    entry = finder.index["pk.a"]
+    assert finder.code("pk.a", entry) is not None
+    time.sleep(0.01)
+    index, chunks = modpack.collect("pk", str(pkg))
+    assert modpack.write(str(pack_of(pkg)), str(pkg), index, chunks)  # a new file
+    assert finder.code("pk.a", entry) is None  # the index read no longer describes it
+    assert finder.missed == ["pk.a"]
+
+
+def test_nothing_is_written_where_pyc_files_are_not(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    result = run(tmp_path, write=False)
+    assert result["served"] == 0 and not pack_of(pkg).exists()
+
+
+def test_off_leaves_every_import_to_the_import_system(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    assert pack_of(pkg).exists()
+    result = run(tmp_path, extra_env={"FUSEVM_MODULE_PACK": "off"})
+    assert result["served"] is None and result["loader"] == "SourceFileLoader"
+
+
+def test_a_module_that_fails_leaves_no_half_module(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    (pkg / "bad.py").write_text("VALUE = 1\nraise RuntimeError('bad module')\n")
+    code = ("import pk\ntry:\n    import pk.bad\nexcept RuntimeError as e:\n    print(repr(e))\n"
+            "import sys\nprint(repr('pk.bad' in sys.modules))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(SRC)])
+    for _ in range(2):  # the second time from the pack
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert proc.stdout.splitlines() == ["RuntimeError('bad module')", "False"]
+
+
+def test_fusevm_itself_is_served_from_its_pack() -> None:
+    """After one process has written fusevm's pack, a fresh process imports the VM and
+    awk's modules from it, all of them when the tree's .pyc files are current."""
+    pack = modpack.pack_path(str(SRC / "fusevm"))
+    assert pack is not None
+    if not os.access(os.path.dirname(pack), os.W_OK):
+        pytest.skip("the package's __pycache__ is read-only here")
+    code = ("import fusevm.interp.vm, fusevm.lang.awk.main\nfrom fusevm import modpack\n"
+            "f = modpack.finders['fusevm']\nprint(repr((f.served, f.missed)))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(SRC)
+    for _ in range(3):  # (a first process may write .pyc files, a second the pack)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        served, missed = ast.literal_eval(proc.stdout.strip())
+        if not missed:
+            break
+    assert missed == [] and served > 40
