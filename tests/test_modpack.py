@@ -10,6 +10,7 @@ written at a process's exit). One test checks the fusevm package itself.
 from __future__ import annotations
 
 import ast
+import marshal
 import os
 import subprocess
 import sys
@@ -37,6 +38,7 @@ print(repr({
     "loader": type(pk.a.__loader__).__name__,
     "path": list(pk.sub.__path__),
     "source": inspect.getsource(pk.a.twice),
+    "co_filename": pk.a.twice.__code__.co_filename,
 }))
 """
 
@@ -80,9 +82,9 @@ def test_a_pack_is_written_then_serves_the_same_modules(tmp_path: Path) -> None:
     second = run(tmp_path)
     assert second["served"] == 3 and second["missed"] == []
     assert second["loader"] == "PackLoader" and first["loader"] == "SourceFileLoader"
-    for key in ("a", "b", "files", "cached", "path", "source"):
+    for key in ("a", "b", "files", "cached", "path", "source", "co_filename"):
         assert second[key] == first[key], key
-    assert second["b"] == 42
+    assert second["b"] == 42 and second["co_filename"] == str(pkg / "a.py")
     assert second["files"][1] == str(pkg / "sub" / "__init__.py")
     assert second["path"] == [str(pkg / "sub")]
 
@@ -116,7 +118,8 @@ def test_probing_for_an_absent_module_is_no_miss(tmp_path: Path) -> None:
     assert run(tmp_path, code=code)["missed"] == []
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "wrong magic", "code garbled"])
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "wrong magic", "code garbled",
+                                    "entries of another shape"])
 def test_a_damaged_pack_is_ignored_and_replaced(tmp_path: Path, damage: str) -> None:
     pkg = make_package(tmp_path)
     run(tmp_path)
@@ -128,8 +131,12 @@ def test_a_damaged_pack_is_ignored_and_replaced(tmp_path: Path, damage: str) -> 
         pack.write_bytes(os.urandom(len(data)))
     elif damage == "wrong magic":
         pack.write_bytes(b"X" + data[1:])
-    else:  # the index reads back, a module's code does not
+    elif damage == "code garbled":  # the index reads back, a module's code does not
         pack.write_bytes(data[:-40] + b"\xff" * 40)
+    else:  # the index reads back, but its entries are not what this version writes
+        index, _ = modpack.collect("pk", str(pkg))
+        body = marshal.dumps({None: str(pkg), **{name: e[1:5] for name, e in index.items()}})
+        pack.write_bytes(modpack.MAGIC + len(body).to_bytes(8, "little") + body)
     result = run(tmp_path)
     assert result["a"] == "a1" and result["b"] == 42 and result["missed"]
     assert run(tmp_path)["served"] == 3  # written anew at the exit of the one before
@@ -142,11 +149,12 @@ def test_a_pack_replaced_after_its_index_was_read_is_not_read(tmp_path: Path) ->
     finder.rewrite_pending = True  # (this process writes no pack at its exit)
     assert finder.open()
     entry = finder.index["pk.a"]
-    assert finder.code("pk.a", entry) is not None
+    source = str(pkg / "a.py")
+    assert finder.code("pk.a", entry, source) is not None
     time.sleep(0.01)
     index, chunks = modpack.collect("pk", str(pkg))
     assert modpack.write(str(pack_of(pkg)), str(pkg), index, chunks)  # a new file
-    assert finder.code("pk.a", entry) is None  # the index read no longer describes it
+    assert finder.code("pk.a", entry, source) is None  # the index read no longer describes it
     assert finder.missed == ["pk.a"]
 
 

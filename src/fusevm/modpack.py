@@ -33,16 +33,18 @@ if TYPE_CHECKING:
     from types import CodeType, ModuleType
 
     #: An index entry: the source's path, st_mtime_ns and st_size, the code's offset in
-    #: the pack and its length, whether the module is a package, the path of its .pyc.
+    #: the pack and its length, whether the module is a package, the path of its .pyc
+    #: (both paths are kept: working them out again costs more than reading them).
     Entry = tuple[str, int, int, int, int, bool, str]
 
 # The import system's own modules, always loaded: `importlib.machinery` would cost start-up.
 _external = sys.modules["_frozen_importlib_external"]
 _bootstrap = sys.modules["_frozen_importlib"]
+_imp = sys.modules["_imp"]
 
 #: A pack's first bytes: this format's name and version and the interpreter's `.pyc` magic
 #: number, then the index's length (8 bytes, little-endian), the index and the code.
-MAGIC = b"fusevm-module-pack-1\n" + _external.MAGIC_NUMBER
+MAGIC = b"fusevm-module-pack-3\n" + _external.MAGIC_NUMBER
 _HEADER = len(MAGIC) + 8
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -60,7 +62,8 @@ class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
         self.entry = entry
 
     def get_code(self, fullname: str) -> CodeType | None:
-        code = self.finder.code(self.name, self.entry) if fullname == self.name else None
+        code = (self.finder.code(self.name, self.entry, self.path)
+                if fullname == self.name else None)
         if code is None:  # (the pack changed under us, or its bytes do not read back)
             code = super().get_code(fullname)
         return code
@@ -114,11 +117,15 @@ class Finder:
             if name.startswith(self.prefix) and self._has_source(name):
                 self._miss(name)
             return None
-        origin, mtime_ns, size, _, _, is_package, cached = entry
+        try:
+            origin, mtime_ns, size, _, _, is_package, cached = entry
+        except (ValueError, TypeError):  # (a damaged index)
+            self._miss(name)
+            return None
         try:
             st = os.stat(origin)
-        except OSError:
-            return None  # (no source: not ours to import, nor to pack)
+        except (OSError, ValueError, TypeError):
+            return None  # (no source: not ours to import)
         if st.st_mtime_ns != mtime_ns or st.st_size != size:
             self._miss(name)
             return None
@@ -130,9 +137,10 @@ class Finder:
             spec.submodule_search_locations = [os.path.dirname(origin)]
         return spec
 
-    def code(self, name: str, entry: Entry) -> CodeType | None:
-        """The code object of module `name` from its `entry`, or None (counted as a miss) if
-        the pack is no longer the one indexed or does not read back."""
+    def code(self, name: str, entry: Entry, source: str) -> CodeType | None:
+        """The code object of module `name` (whose source is `source`) from its `entry`, or
+        None (counted as a miss) if the pack is no longer the one indexed or does not read
+        back."""
         code = None
         try:
             fd = os.open(self.path, _READ)
@@ -150,6 +158,7 @@ class Finder:
         if type(code) is not _CODE:
             self._miss(name)
             return None
+        _imp._fix_co_filename(code, source)  # (as the import system does for a .pyc)
         self.served += 1
         return code  # type: ignore[no-any-return]
 
@@ -177,9 +186,14 @@ class Finder:
         except (OSError, ValueError, MemoryError):
             return False
 
-    def _source(self, name: str) -> str:
+    def source_path(self, name: str, is_package: bool) -> str:
+        """The source file of module `name` of the package."""
         base = self.root + name[len(self.package):].replace(".", os.sep)
-        return base + ".py" if os.path.isfile(base + ".py") else os.path.join(base, "__init__.py")
+        return os.path.join(base, "__init__.py") if is_package else base + ".py"
+
+    def _source(self, name: str) -> str:
+        module = self.source_path(name, False)
+        return module if os.path.isfile(module) else self.source_path(name, True)
 
 
 def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
@@ -206,17 +220,17 @@ def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
             found = _current_pyc(source)
             if found is None:
                 continue
-            cached, st, code = found
-            index[name] = (source, st.st_mtime_ns, st.st_size, offset, len(code),
-                           is_package, cached)
+            st, code = found
+            index[name] = (source, st.st_mtime_ns, st.st_size, offset, len(code), is_package,
+                           _external.cache_from_source(source))
             chunks.append(code)
             offset += len(code)
     return index, chunks
 
 
-def _current_pyc(source: str) -> tuple[str, os.stat_result, bytes] | None:
-    """`source`'s .pyc path, the source's stat and the .pyc's marshalled code, if the .pyc
-    is current as the import system checks it (timestamp and size); else None."""
+def _current_pyc(source: str) -> tuple[os.stat_result, bytes] | None:
+    """The stat of `source` and its .pyc's marshalled code, if the .pyc is current as the
+    import system checks it (timestamp and size); else None."""
     try:
         cached = _external.cache_from_source(source)
         st = os.stat(source)
@@ -229,7 +243,7 @@ def _current_pyc(source: str) -> tuple[str, os.stat_result, bytes] | None:
             or int.from_bytes(data[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF
             or int.from_bytes(data[12:16], "little") != st.st_size & 0xFFFFFFFF):
         return None
-    return cached, st, data[16:]
+    return st, data[16:]
 
 
 def write(path: str, root: str, index: dict[str, Entry], chunks: list[bytes]) -> bool:

@@ -17,7 +17,6 @@ the cache (`compiler.worth_after` does not look at it): it only makes a compile 
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import sys
 from types import CodeType
@@ -25,6 +24,10 @@ from types import CodeType
 from .fold import TYPES
 from .pieces import operand_of
 from .types import Env
+
+#: The interpreter's .pyc magic number, from the import system's own module
+#: (`importlib.util` would load the importlib package and `warnings` for it).
+_PYC_MAGIC: bytes = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +62,7 @@ def _key(chunk: Chunk, index: int, seen: tuple[int, Env] | None) -> bytes:
     from fusevm.ops import SCHEMA_HASH
     seen_parts = None if seen is None else (
         seen[0], tuple(sorted((name, t.__name__) for name, t in seen[1].items())))
-    return key_digest("fusevm-baseline", importlib.util.MAGIC_NUMBER, __version__,
+    return key_digest("fusevm-baseline", _PYC_MAGIC, __version__,
                       build_identity(), SCHEMA_HASH, extension_schemas(), chunk.digest(),
                       index, seen_parts)
 
