@@ -1,7 +1,7 @@
 """The module pack: a package's compiled modules in one file, imported without a search.
 
 Every command line imports some fifty of the package's modules, and for each one the import
-system searches the package's directory, then opens, reads and checks a `.pyc`: two thirds
+system searches the package's directory, then opens, reads and checks a `.pyc`: about half
 of what importing a small module costs, and a sixth of what `fusevm awk 'BEGIN{}'` costs on
 top of bare CPython. The pack holds the code objects of those `.pyc` files in one file
 beside them (`__pycache__/modules.<tag>.pack`) with an index by module name, and a finder
