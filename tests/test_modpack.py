@@ -204,3 +204,22 @@ def test_fusevm_itself_is_served_from_its_pack() -> None:
         if not missed:
             break
     assert missed == [] and served > 40
+
+
+def test_processes_racing_to_write_the_pack_leave_one_good_pack(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    (pkg / "a.py").write_text("VALUE = 'raced'\n\ndef twice(x):\n    return x * 2\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(SRC)])
+    procs = [subprocess.Popen([sys.executable, "-c", REPORT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+             for _ in range(6)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert ast.literal_eval(out.strip().splitlines()[-1])["a"] == "raced"
+    after = run(tmp_path)
+    assert after["served"] == 3 and after["a"] == "raced"
+    leftovers = [p.name for p in pack_of(pkg).parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
