@@ -376,7 +376,7 @@ def test_a_cold_decision_about_loops_in_loops_hashes_nothing() -> None:
     while True:
         chunk = assemble(text + "    LoadInt 1\n    Pop\n" * pad + "    GetSlot 0\n",
                          source="cold-nest.fasm")
-        if len(chunk.ops) not in compiler._sizes:
+        if len(chunk.ops) not in compiler._made.sizes:
             break
         pad += 1
     before = compiler.stats()["compiles"]

@@ -33,13 +33,12 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Callable
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
-from fusevm.ops import F, Kind, Op
+from fusevm.ops import F, Op
 from fusevm.records import dataclass
 
 from . import extbodies, flow, growth, shape
@@ -49,12 +48,10 @@ from .groups import Groups
 from .loopcode import LoopCode
 from .pieces import (
     basic_blocks,
-    bind_names,
+    bind,
     flush,
     frame_spelling,
-    is_literal,
     local_index,
-    operand_local,
     reload,
     stack_locals,
     type_test,
@@ -62,8 +59,10 @@ from .pieces import (
 )
 from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
+from .session import Memo
 from .shape import BACK, TEST, Block, Part
-from .types import Env, Subst, result_into, specialize
+from .trees import copy_tree
+from .types import Env, result_into, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,11 +95,12 @@ class Generated:
     #: The specialised code's guards, by entry, when it has a generic version besides
     #: (`generate_generic`, made when a guard first fails); None: one version.
     guards: dict[int, Guard] | None = None
+    calls: bool = False  # it calls the chunk's direct forms (`make` binds them)
 
 
 class _Gen(Groups, LoopCode):
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region,
-                 seen: tuple[int, Env] | None) -> None:
+                 seen: tuple[int, Env] | None, memo: Memo | None = None) -> None:
         self.chunk = chunk
         self.an = cp.analysis
         self.region = region
@@ -135,11 +135,7 @@ class _Gen(Groups, LoopCode):
         #: Whether an entry's guard checks the intervals its own code gives it (else
         #: entries bring none).
         self.guarded = True
-        #: An op's statements for the facts about the names they mention (`body_ast`), and
-        #: those names, per op and constant inputs.
-        self.memo: dict[Any, tuple[list[ast.stmt], tuple[str, Any] | None, Env,
-                                   Bounds]] = {}
-        self.mentions: dict[Any, frozenset[str]] = {}
+        self.memo = Memo() if memo is None else memo  # (`body_ast`)
         #: The loops being written (first and last op), innermost last.
         self.nest: list[tuple[int, int]] = []
         #: The loops being written whose back edges are polled every `POLL` iterations
@@ -266,55 +262,37 @@ class _Gen(Groups, LoopCode):
         """The op's statements with names bound and the types known folded (a branch's
         last one assigns `taken`), and the stack local it sets to a constant when that is
         all it does (`LoadInt 5`)."""
-        p, q = len(b.inputs), len(b.outputs)
+        p = len(b.inputs)
         inputs = stack_locals(depth - p, p)
         # The same op with the same facts about the names it mentions comes up again (the
-        # analyses' rounds, which change the facts of other names, then the writing): its
-        # statements are made once (they are never changed in place), and the facts of
-        # the names it does not mention pass through unchanged (`specialize` reads and
-        # changes only those it mentions).
+        # analyses' rounds, which change the facts of other names, the writing, the other
+        # generators of the compile: `Memo`): its statements are made once (they are
+        # never changed in place), and the facts of the names it does not mention pass
+        # through unchanged (`specialize` reads and changes only those it mentions).
         shape = (ip, tuple((type(self.known[k]), self.known[k]) if k in self.known else None
                            for k in inputs))
-        mentioned = self.mentions.get(shape)
-        key: Any = None
-        if mentioned is not None:
-            key = self._memo_key(shape, mentioned)
-            found = self.memo.get(key)
-            if found is not None:
-                self.env = {k: t for k, t in self.env.items() if k not in mentioned}
-                self.env.update(found[2])
-                self.bounds_full = {k: r for k, r in self.bounds.items()
-                                    if k not in mentioned}
-                self.bounds_full.update(found[3])
-                self.bounds = {k: r for k, r in self.bounds_full.items() if k[0] != "t"}
-                self.last_stmts = found[0]
-                return found[0], found[1]
-        names: dict[str, ast.expr] = {}
-        stored = b.stored
-        for name, local in zip(b.inputs, inputs):
-            if local in self.known and name not in stored:
-                names[name] = ast.Constant(self.known[local])
-            else:
-                names[name] = ast.Name(local, ast.Load())
-        for name, local in zip(b.outputs, stack_locals(depth - p, q)):
-            names[name] = ast.Name(local, ast.Load())
-        for operand, value in zip(d.spec.operands, d.operands):
-            if operand.kind is Kind.TARGET:
-                continue
-            if is_literal(value):
-                names[operand.name] = ast.Constant(value)
-            else:
-                bound = operand_local(ip, operand.name)
-                self.consts[bound] = value
-                names[operand.name] = ast.Name(bound, ast.Load())
-        for temp in b.temps:
-            names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
-        body = [bind_names(st, names, self.slots) for st in b.tree.body]
-        if mentioned is None:
-            mentioned = frozenset(n.id for st in body for n in ast.walk(st)
-                                  if isinstance(n, ast.Name))
-            self.mentions[shape] = mentioned
-            key = self._memo_key(shape, mentioned)
+        memo = self.memo
+        body = None
+        bound = memo.bound.get(shape)
+        if bound is None:
+            body, bound = bind(b, d, ip, depth, self.known)
+            memo.bound[shape] = bound
+        mentioned, consts, read, written = bound
+        self.consts.update(consts)
+        self.slots.read.update(read)
+        self.slots.written.update(written)
+        key = self._memo_key(shape, mentioned)
+        found = memo.made.get(key)
+        if found is not None:
+            self.env = {k: t for k, t in self.env.items() if k not in mentioned}
+            self.env.update(found[2])
+            self.bounds_full = {k: r for k, r in self.bounds.items() if k not in mentioned}
+            self.bounds_full.update(found[3])
+            self.bounds = {k: r for k, r in self.bounds_full.items() if k[0] != "t"}
+            self.last_stmts = found[0]
+            return found[0], found[1]
+        if body is None:
+            body = bind(b, d, ip, depth, self.known)[0]
         bounds = dict(self.bounds)
         stmts, env = specialize(body, self.env, bounds)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
@@ -326,7 +304,7 @@ class _Gen(Groups, LoopCode):
             target = stmts[0].targets[0]
             if isinstance(target, ast.Name) and target.id.startswith("s"):
                 known = (target.id, stmts[0].value.value)
-        self.memo[key] = (stmts, known,
+        memo.made[key] = (stmts, known,
                           {k: t for k, t in self.env.items() if k in mentioned},
                           {k: r for k, r in bounds.items() if k in mentioned})
         self.last_stmts = stmts
@@ -345,23 +323,28 @@ class _Gen(Groups, LoopCode):
         the constant it sets."""
         ints = frozenset(k for k, t in self.env.items() if t is int)
         stmts, known = self.body_ast(b, d, ip, depth)
-        for local, slot in self.alias.items():
-            stmts = [Subst(local, ast.Name(slot, ast.Load())).visit(copy.deepcopy(st))
-                     for st in stmts]
+        if self.alias:
+            reads: dict[str, ast.expr] = {local: ast.Name(slot, ast.Load())
+                                          for local, slot in self.alias.items()}
+            stmts = [copy_tree(st, reads) for st in stmts]
         if self.into is not None and not b.branches:
             moved = result_into(stmts, *self.into)
             self.retargeted, self.moved = moved is not None, self.into
             stmts = moved or stmts
         self.into = None
-        cond = None
-        if b.branches:
-            last = stmts[-1]
-            assert isinstance(last, ast.Assign)
-            cond = ast.unparse(last.value)
-            stmts = stmts[:-1]
         # (an input read from the slot it copies has the input's type)
         ints |= {slot for local, slot in self.alias.items() if local in ints}
-        return unparse(stmts, ints), cond, known
+        # The memo's statements, written as they are, are written once a compile (their
+        # source depends on the statements and `ints` only).
+        texts = self.memo.texts
+        key = (id(stmts), ints)
+        found = texts.get(key)
+        if found is not None and found[0] is stmts:
+            return found[1], found[2], known
+        text, cond = _source(stmts, ints, b.branches)
+        if stmts is self.last_stmts:  # (held by the memo: its id stays its own)
+            texts[key] = (stmts, text, cond)
+        return text, cond, known
 
     def note_known(self, b: Body, depth: int, known: tuple[str, Any] | None) -> None:
         """After an op: the stack locals it wrote hold no known constant but the one
@@ -583,7 +566,7 @@ class _Gen(Groups, LoopCode):
         return Generated(self.finish(), self.line_ip, self.consts,
                          tuple(sorted(self.slots.written)),
                          {e: (self.guards[e], self.guard_bounds.get(e, {}))
-                          for e in region.entries} if two else None)
+                          for e in region.entries} if two else None, bool(self.callees))
 
     def generic(self, guards: dict[int, Guard]) -> Generated:
         """The source of `make(vm, plain, code, steps)` returning `gen(pc)`: the region
@@ -755,12 +738,24 @@ class _Gen(Groups, LoopCode):
 
 
 
+def _source(stmts: list[ast.stmt], ints: frozenset[str],
+            branches: bool) -> tuple[str, str | None]:
+    """An op's statements as source (`ints`: `unparse`'s), and a branch's condition (which
+    its last statement assigns `taken`) apart."""
+    if not branches:
+        return unparse(stmts, ints), None
+    last = stmts[-1]
+    assert isinstance(last, ast.Assign)
+    return unparse(stmts[:-1], ints), ast.unparse(last.value)
+
+
 def generate(chunk: Chunk, cp: ChunkPlan, region: Region,
-             seen: tuple[int, Env] | None = None) -> Generated:
+             seen: tuple[int, Env] | None = None, memo: Memo | None = None) -> Generated:
     """The Python source of `make(vm, plain, code)` for one region: specialised for the
     types its own code gives its locals, and at entry `seen[0]` for the types `seen[1]`
-    found there when it was compiled (each checked on entry), with generic code besides."""
-    return _Gen(chunk, cp, region, seen).generate()
+    found there when it was compiled (each checked on entry), with generic code besides.
+    `memo`: what the compile's other generators made of its ops (`Memo`)."""
+    return _Gen(chunk, cp, region, seen, memo).generate()
 
 
 def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,

@@ -10,7 +10,6 @@ code array; `fault` locates an error it raises. Stats go to `stats()` (`"baselin
 
 from __future__ import annotations
 
-import gc
 import heapq
 import time
 import weakref
@@ -21,6 +20,8 @@ from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
+from fusevm.baseline.session import Memo, NoCycleCollection
+from fusevm.baseline.twins import Twins
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
 from fusevm.errors import StackUnderflow, VMError
@@ -61,12 +62,10 @@ class Counters:
 
 COUNTERS = Counters()
 
-#: Compiled `make` functions per chunk (by content: an equal chunk object shares them),
-#: by region index.
-_made: weakref.WeakKeyDictionary[Chunk, dict[int, Any]] = weakref.WeakKeyDictionary()
-#: The sizes (ops) of the chunks in `_made`: a chunk of another size has no twin there,
-#: and deciding about it hashes nothing (its digest costs more than a small decision).
-_sizes: set[int] = set()
+#: Compiled `make` functions per chunk (an equal chunk object shares them), by region
+#: index. (Deciding about a chunk no chunk of its size compiled hashes nothing: its
+#: digest costs more than a small decision.)
+_made: Twins[dict[int, Any]] = Twins("baseline.made")
 
 
 def stats() -> dict[str, float]:
@@ -79,8 +78,7 @@ def compile_region(chunk: Chunk, index: int, seen: tuple[int, Env] | None = None
     specialised for the types `seen` at an entry when it was first needed (`codegen`)."""
     table = _made.get(chunk)
     if table is None:
-        table = _made.setdefault(chunk, {})
-        _sizes.add(len(chunk.ops))
+        table = _made.add(chunk, {})
     make = table.get(index)
     if make is None:
         make = table[index] = _compile(chunk, index, seen, None)
@@ -99,26 +97,19 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
     cp = plan(chunk)
     region = cp.regions[index]
     found = None if generic is not None else diskcache.load(chunk, cp, index, seen)
+    memo = None
     if found is not None:
         code, line_ip, written, consts, guards = found
     else:
-        # Generating allocates thousands of syntax-tree nodes, none in a cycle: the cycle
-        # collector would walk the whole heap over them again and again (most of a
-        # compile's time in a process with a big heap, such as an awk program's).
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        memo = Memo()
+        with NoCycleCollection():
             if generic is None:
-                gen = generate(chunk, cp, region, seen)
+                gen = generate(chunk, cp, region, seen, memo)
                 name = f"<baseline {chunk.source} @{region.entry}>"
             else:
                 gen = generate_generic(chunk, cp, region, generic)
                 name = f"<generic {chunk.source} @{region.entry}>"
             code = compile(gen.source, name, "exec")
-        finally:
-            if paused:
-                gc.enable()
         line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
         if generic is None:
             diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
@@ -128,6 +119,10 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
         namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
     make = _load(code, namespace, line_ip, written, cp.analysis.depth)
     COUNTERS.compile_seconds += time.perf_counter() - started
+    if memo is not None and gen.calls:
+        # Its `make` binds the direct forms at once: they are compiled now, with the
+        # statements of the ops the region's code made (the same function's, mostly).
+        direct.compiled(chunk, memo)
     return make
 
 
@@ -210,7 +205,7 @@ def worth_after(chunk: Chunk, index: int, h: int, entered: int,
     or, when it may run again (a function, a block, a VM run again), wait as below.
     Otherwise wait until the interpreter has done about as much work there as compiling
     costs. Compiled once, a region is bound to every VM at once."""
-    table = _made.get(chunk) if len(chunk.ops) in _sizes else None
+    table = _made.get(chunk)
     if table is not None and index in table:
         return 0
     cp = plan(chunk)

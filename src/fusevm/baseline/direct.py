@@ -32,6 +32,9 @@ from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
+from .session import Memo, NoCycleCollection
+from .trees import name_nodes
+from .twins import Twins
 from .types import Env, reads, writes
 
 TYPE_CHECKING = False
@@ -52,11 +55,10 @@ class _DirectGen(_Gen):
     functions whose integer form returns an integer, as far as known)."""
 
     def __init__(self, chunk: Chunk, cp: ChunkPlan, region: Region, ints: bool,
-                 int_forms: frozenset[int], returns: frozenset[int],
+                 int_forms: frozenset[int], returns: frozenset[int], memo: Memo,
                  checked: bool = False) -> None:
         # Entered only at its entry: loop headers are reached from its own code alone.
-        super().__init__(chunk, cp, replace(region, entries=(region.entry,)),
-                         None)
+        super().__init__(chunk, cp, replace(region, entries=(region.entry,)), None, memo)
         self.ints = ints
         #: The integer form's first loop written without the 64-bit checks its guard
         #: makes needless (`growth`), or None; `checked`: the integer form without it,
@@ -378,7 +380,7 @@ def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
                 written = written or name in writes(st)
             elif isinstance(st, ast.Pass):
                 continue
-            elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st)):
+            elif any(n.id == name for n in name_nodes(st)):
                 return None
         return written
     return walk(stmts, False) is not None
@@ -396,7 +398,7 @@ def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[
 
 
 def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozenset[int],
-           returns: frozenset[int]) -> tuple[list[_DirectGen], frozenset[int]]:
+           returns: frozenset[int], memo: Memo) -> tuple[list[_DirectGen], frozenset[int]]:
     """Every direct form, and the functions whose integer form was seen to return only
     integers when those in `returns` are assumed to."""
     gens: list[_DirectGen] = []
@@ -405,12 +407,12 @@ def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozen
         if region.entry not in forms:
             continue
         for ints in (True, False) if region.entry in int_forms else (False,):
-            gen = _DirectGen(chunk, cp, region, ints, int_forms, returns)
+            gen = _DirectGen(chunk, cp, region, ints, int_forms, returns, memo)
             gen.write()
             gens.append(gen)
             returned = [gen.returned]
             if gen.restart is not None:
-                checked = _DirectGen(chunk, cp, region, True, int_forms, returns, True)
+                checked = _DirectGen(chunk, cp, region, True, int_forms, returns, memo, True)
                 checked.write()
                 gens.append(checked)
                 returned.append(checked.returned)
@@ -482,9 +484,12 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     return h, found, tuple(reversed(bound))
 
 
-def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[str, Any]]:
+def source(chunk: Chunk, memo: Memo | None = None) -> tuple[
+        str, dict[int, tuple[int, int, bool]], dict[str, Any]]:
     """The module of `chunk`'s direct forms: its source, line -> (op, stack locals that
-    are the interpreter's stack there) and the constants it names."""
+    are the interpreter's stack there) and the constants it names. `memo`: what the
+    compile's other generators made of the chunk's ops (`codegen.Memo`)."""
+    memo = Memo() if memo is None else memo
     cp = plan(chunk)
     forms = eligible(chunk, cp)
     an = cp.analysis
@@ -506,7 +511,7 @@ def source(chunk: Chunk) -> tuple[str, dict[int, tuple[int, int, bool]], dict[st
     int_forms = _int_forms(chunk, cp, forms)
     returns = int_forms
     while True:
-        gens, proven = _write(chunk, cp, forms, int_forms, returns)
+        gens, proven = _write(chunk, cp, forms, int_forms, returns, memo)
         if proven >= returns:
             break
         returns = returns & proven
@@ -555,36 +560,34 @@ def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
     return lines
 
 
-_made: weakref.WeakKeyDictionary[Chunk, Any] = weakref.WeakKeyDictionary()
+#: The `make` of each chunk's direct forms (an equal chunk object shares it).
+_made: Twins[Any] = Twins("baseline.direct")
 #: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
 _bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
-#: The sizes (ops) of the chunks whose forms are compiled: a chunk of another size has no
-#: twin among them, and is not looked up by content (its digest costs more than deciding).
-_sizes: set[int] = set()
-
-
 def is_compiled(chunk: Chunk) -> bool:
     """Whether `chunk`'s direct forms are compiled already (in this process)."""
-    return len(chunk.ops) in _sizes and chunk in _made
+    return _made.get(chunk) is not None
 
 
-def compiled(chunk: Chunk) -> Any:
-    """The `make(vm, plain, code)` of `chunk`'s direct forms (compiled on first use)."""
+def compiled(chunk: Chunk, memo: Memo | None = None) -> Any:
+    """The `make(vm, plain, code)` of `chunk`'s direct forms (compiled on first use;
+    `memo`: what the compile's other generators made of the chunk's ops)."""
     make = _made.get(chunk)
     if make is not None:
         return make
     started = time.perf_counter()
-    text, line_ip, consts = source(chunk)
+    with NoCycleCollection():
+        text, line_ip, consts = source(chunk, memo)
+        code = compile(text, f"<direct {chunk.source}>", "exec")
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     namespace.update(Leave=Leave, unwound=unwound, LINE_IP=line_ip,
                      NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart)
-    exec(compile(text, f"<direct {chunk.source}>", "exec"), namespace)  # noqa: S102
-    make = _made[chunk] = namespace["make"]
-    _sizes.add(len(chunk.ops))
+    exec(code, namespace)  # noqa: S102
+    make = _made.add(chunk, namespace["make"])
     STATS.forms += 1
     STATS.seconds += time.perf_counter() - started
     return make

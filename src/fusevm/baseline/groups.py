@@ -14,6 +14,7 @@ from fusevm.ops import F, Op
 
 from .pieces import local_index, stack_locals, unparse
 from .regions import inline
+from .trees import name_nodes
 from .types import drop_copies, forward_into, safe_stmts
 
 TYPE_CHECKING = False
@@ -136,7 +137,7 @@ class Groups:
             inputs = stack_locals(depth - argc, argc)
             if inputs:
                 live = depth - argc + 1  # (what it returns is the first one)
-        names = {n.id for st in assigns for n in ast.walk(st) if isinstance(n, ast.Name)}
+        names = {n.id for st in assigns for n in name_nodes(st)}
         names.update(inputs)
         dead = {n for n in names if (i := local_index(n)) is not None and i >= live
                 or n[0] == "t" and n[1:2].isdigit()}  # temporaries die with their op

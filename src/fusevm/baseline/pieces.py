@@ -10,17 +10,23 @@ while the interpreter has it, and a guard's test of exact types.
 from __future__ import annotations
 
 import ast
-import copy
 import math
 from collections.abc import Callable
 
+from fusevm.ops import Kind, Op
+
 from .fold import Localize
+from .trees import copy_tree, name_nodes, names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
 
+    from fusevm.instr import Decoded
+    from fusevm.interp.bodies import Body
+
     from .regions import Region
+    from .session import Bound
     from .types import Env
 
 
@@ -86,6 +92,55 @@ def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
     return out
 
 
+def bind(b: Body, d: Decoded, ip: int, depth: int,
+         known: dict[str, Any]) -> tuple[list[ast.stmt], Bound]:
+    """A new copy of op `ip`'s statements (`b`, the op `d` at stack depth `depth`) with its
+    names bound (an input whose stack local holds a constant in `known` as that
+    constant), and what binding them found (`Bound`)."""
+    p = len(b.inputs)
+    names: dict[str, ast.expr] = {}
+    consts: dict[str, Any] = {}
+    for name, local in zip(b.inputs, stack_locals(depth - p, p)):
+        if local in known and name not in b.stored:
+            names[name] = ast.Constant(known[local])
+        else:
+            names[name] = ast.Name(local, ast.Load())
+    for name, local in zip(b.outputs, stack_locals(depth - p, len(b.outputs))):
+        names[name] = ast.Name(local, ast.Load())
+    for operand, value in zip(d.spec.operands, d.operands):
+        if operand.kind is Kind.TARGET:
+            continue
+        if is_literal(value):
+            names[operand.name] = ast.Constant(value)
+        else:
+            local = operand_local(ip, operand.name)
+            consts[local] = value
+            names[operand.name] = ast.Name(local, ast.Load())
+    for temp in b.temps:
+        names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
+    slots = Localize()
+    body = [bind_names(st, names, slots) for st in b.tree.body]
+    # The names bound in, and the slot locals (`slots` too, where a slot became one: no
+    # fact is ever known about it, so naming it changes no memo key).
+    mentioned = {k for k in _body_names(b) if k not in names}
+    mentioned.update(v.id for v in names.values() if type(v) is ast.Name)
+    read, written = frozenset(slots.read), frozenset(slots.written)
+    mentioned.update(f"l{k}" for k in read | written)
+    return body, (frozenset(mentioned), consts, read, written)
+
+
+#: The names in each op's body (`_body_names`).
+_NAMES: dict[Op, frozenset[str]] = {}
+
+
+def _body_names(b: Body) -> frozenset[str]:
+    """The names op body `b` mentions (worked out once per op and process)."""
+    found = _NAMES.get(b.op)
+    if found is None:
+        found = _NAMES[b.op] = frozenset(names(b.tree))
+    return found
+
+
 def is_literal(value: Any) -> bool:
     """A value the generated source can spell as a literal."""
     if type(value) is float:
@@ -113,9 +168,9 @@ def unparse(stmts: list[ast.stmt], ints: frozenset[str] = frozenset()) -> str:
     `ints`: names that hold ints when they start running."""
     out = [_checked_as_if(st) for st in stmts if not isinstance(st, ast.Pass)]
     for k, st in enumerate(out):
-        if any(isinstance(n, ast.Name) and n.id in ("INT_MIN", "INT_MAX") for n in ast.walk(st)):
+        if any(n.id in ("INT_MIN", "INT_MAX") for n in name_nodes(st)):
             # (on a copy: the statements given are not changed in place)
-            out[k] = _LimitTests(ints if k == 0 else frozenset()).visit(copy.deepcopy(st))
+            out[k] = _LimitTests(ints if k == 0 else frozenset()).visit(copy_tree(st))
     return "\n".join(ast.unparse(st) for st in out)
 
 

@@ -15,10 +15,12 @@ the analysis ends). An entry from outside brings none unless its guard checks th
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Callable, Iterable
 
 from fusevm.values import INT_MAX, INT_MIN
+
+from .trees import copy_tree, names
+from .trees import stored as names_stored
 
 Bounds = dict[str, tuple[int, int]]
 
@@ -197,8 +199,7 @@ def same_value(stmts: list[ast.stmt], name: str) -> set[str]:
     version: dict[str, int] = {}
     fresh = 0
     for s in stmts:
-        stored = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
+        stored = names_stored(s)
         if (isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Name)):
             source = s.value.id
@@ -224,13 +225,12 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
     `refine` can narrow them."""
     defs: dict[str, ast.expr] = {}
     for s in stmts:
-        stored = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
+        stored = names_stored(s)
         value, target = None, ""
         if (isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name) and value_local(s.targets[0].id)):
             target = s.targets[0].id
-            value = _Defs(defs).visit(copy.deepcopy(s.value))
+            value = copy_tree(s.value, defs)
             if not _simple(value) or _reads(value) & stored:
                 value = None
         for name in stored:
@@ -239,7 +239,7 @@ def resolve(stmts: list[ast.stmt], e: ast.expr) -> ast.expr:
             defs = {k: v for k, v in defs.items() if not _reads(v) & stored}
         if value is not None:
             defs[target] = value
-    out: ast.expr = _Defs(defs).visit(copy.deepcopy(e))
+    out: ast.expr = copy_tree(e, defs)
     return out
 
 
@@ -250,7 +250,7 @@ def value_local(name: str) -> bool:
 
 
 def _reads(e: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)}
+    return names(e)
 
 
 def _simple(e: ast.expr) -> bool:
@@ -261,12 +261,3 @@ def _simple(e: ast.expr) -> bool:
         return _simple(e.operand)
     return isinstance(e, ast.Compare) and all(
         isinstance(x, (ast.Name, ast.Constant)) for x in (e.left, *e.comparators))
-
-
-class _Defs(ast.NodeTransformer):
-    def __init__(self, defs: dict[str, ast.expr]) -> None:
-        self.defs = defs
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        found = self.defs.get(node.id)
-        return node if found is None else copy.deepcopy(found)

@@ -15,7 +15,6 @@ anything.
 from __future__ import annotations
 
 import ast
-import copy
 
 from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
@@ -23,6 +22,7 @@ from fusevm.interp.bodies import ENV
 from .fold import TYPES, Folder
 from .pieces import local_index
 from .ranges import Bounds, decide, hull, value_local, value_range
+from .trees import copy_tree, name_nodes, names, stored
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -265,9 +265,8 @@ def specialize(stmts: list[ast.stmt], env: Env,
                 if isinstance(s.target, ast.Name) else None
             _assign(s.target, t, env)
         elif not isinstance(s, (ast.Expr, ast.Pass)):
-            for n in ast.walk(s):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                    env.pop(n.id, None)
+            for name in stored(s):
+                env.pop(name, None)
     return out, env
 
 
@@ -390,26 +389,12 @@ def safe_stmts(stmts: list[ast.stmt], env: Env) -> bool:
 
 def reads(node: ast.AST, name: str) -> int:
     """How many times `node` reads local `name`."""
-    return sum(1 for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name
-               and isinstance(n.ctx, ast.Load))
+    return sum(1 for n in name_nodes(node) if n.id == name and type(n.ctx) is ast.Load)
 
 
 def writes(node: ast.AST) -> set[str]:
     """The locals `node` assigns."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
-
-
-class Subst(ast.NodeTransformer):
-    """Every read of local `name` replaced by `value`."""
-
-    def __init__(self, name: str, value: ast.expr) -> None:
-        self.name, self.value = name, value
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return self.value
-        return node
+    return stored(node)
 
 
 def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
@@ -417,6 +402,7 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
     dead (`dead`: not read after these statements) replaced by its value where it is read:
     `s0 = l0; s0 = s0 < 10` becomes `s0 = l0 < 10`."""
     out = list(stmts)
+    uses = _Uses()
     i = 0
     while i < len(out):
         s = out[i]
@@ -427,31 +413,32 @@ def forward(stmts: list[ast.Assign], dead: set[str]) -> list[ast.Assign]:
         if _depth(s.value) > _MAX_DEPTH:
             i += 1  # (a long chain of ops folded into one expression: Python's compiler
             continue  # recurses on its depth)
-        inputs = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
+        inputs = names(s.value)
         use = None
         for j in range(i + 1, len(out)):
             later = out[j]
-            count = reads(later.value, name)
+            count = uses.reads(later.value, name)
             if count:
                 use = j if count == 1 else None
                 break
-            if writes(later) & (inputs | {name}):
+            written = uses.writes(later)
+            if name in written or not inputs.isdisjoint(written):
                 break
         if use is None:
             i += 1
             continue
-        if _live_after(out, use, name, dead):
+        if _live_after(out, use, name, dead, uses):
             i += 1
             continue
         target = out[use]
         # (on a copy: the statements given are not changed in place)
-        value = Subst(name, s.value).visit(copy.deepcopy(target.value))
+        value = copy_tree(target.value, {name: s.value})
         out[use] = ast.Assign(target.targets, value)
         ast.copy_location(out[use], target)
         del out[i]
     _into_slots(out, dead)
     # Stores nothing reads: a constant the next op took as a literal (`LoadInt 5`).
-    return [s for k, s in enumerate(out) if not _dead_store(out, k, dead)]
+    return [s for k, s in enumerate(out) if not _dead_store(out, k, dead, uses)]
 
 
 def forward_into(stmts: list[ast.Assign], inputs: list[str],
@@ -526,8 +513,7 @@ def _into_slots(stmts: list[ast.Assign], dead: set[str]) -> None:
         for k in range(i + 1, len(stmts)):
             later = stmts[k]
             if reads(later, name):
-                value = Subst(name, ast.Name(slot, ast.Load())).visit(
-                    copy.deepcopy(later.value))
+                value = copy_tree(later.value, {name: ast.Name(slot, ast.Load())})
                 stmts[k] = ast.copy_location(ast.Assign(later.targets, value), later)
             if slot in writes(stmts[k]):
                 break
@@ -539,30 +525,70 @@ _MAX_DEPTH = 24
 
 
 def _depth(e: ast.AST) -> int:
-    children = [c for c in ast.iter_child_nodes(e) if isinstance(c, ast.expr)]
-    return 1 + max(map(_depth, children), default=0)
+    """How deep expressions nest in `e` (its child expressions', `ast.iter_child_nodes`,
+    each one deeper)."""
+    deepest = 0
+    for field in e._fields:
+        value = getattr(e, field, None)
+        if type(value) is list:
+            for v in value:
+                if isinstance(v, ast.expr):
+                    deepest = max(deepest, _depth(v))
+        elif isinstance(value, ast.expr):
+            deepest = max(deepest, _depth(value))
+    return 1 + deepest
 
 
-def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str]) -> bool:
+class _Uses:
+    """`reads` and `writes` of the statements `forward` goes over, each worked out once
+    (a statement is not changed in place there: one rewritten is a new one)."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[ast.AST, dict[str, int], set[str]]] = {}
+
+    def _of(self, node: ast.AST) -> tuple[ast.AST, dict[str, int], set[str]]:
+        found = self.seen.get(id(node))
+        if found is None or found[0] is not node:  # (held here: its id stays its own)
+            loads: dict[str, int] = {}
+            stores: set[str] = set()
+            for n in name_nodes(node):
+                if type(n.ctx) is ast.Load:
+                    loads[n.id] = loads.get(n.id, 0) + 1
+                elif type(n.ctx) is ast.Store:
+                    stores.add(n.id)
+            found = self.seen[id(node)] = (node, loads, stores)
+        return found
+
+    def reads(self, node: ast.AST, name: str) -> int:
+        return self._of(node)[1].get(name, 0)
+
+    def writes(self, node: ast.AST) -> set[str]:
+        return self._of(node)[2]
+
+
+def _dead_store(stmts: list[ast.Assign], k: int, dead: set[str], uses: _Uses) -> bool:
     target = stmts[k].targets[0]
     if not (isinstance(target, ast.Name) and value_local(target.id)):
         return False
     for later in stmts[k + 1:]:
-        if reads(later, target.id):
+        if uses.reads(later, target.id):
             return False
-        if target.id in writes(later):
+        if target.id in uses.writes(later):
             return True
     return target.id in dead
 
 
-def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str]) -> bool:
+def _live_after(stmts: list[ast.Assign], use: int, name: str, dead: set[str],
+                uses: _Uses) -> bool:
     """Whether `name`'s value is read again after statement `use` (which reads it)."""
-    if name in writes(stmts[use]):
+    if name in uses.writes(stmts[use]):
         return False  # the reading statement binds it anew
     for later in stmts[use + 1:]:
-        if reads(later, name):
+        if uses.reads(later, name):
             return True
-        if name in writes(later):
+        if name in uses.writes(later):
             return False
     return name not in dead
 

@@ -51,18 +51,64 @@ if TYPE_CHECKING:
 code_cache: Callable[[str, str, Callable[[], CodeType]], CodeType] | None = None
 
 
+def name_nodes(node: Any) -> list[Any]:
+    """Every `ast.Name` in syntax tree `node` (itself included), in no particular order:
+    `ast.walk`'s, without its generator and field list per node (the baseline tier asks
+    thousands of times a compile)."""
+    import ast
+    name, tree = ast.Name, ast.AST
+    out: list[Any] = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is name:
+            out.append(n)
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if type(value) is list:
+                todo.extend(v for v in value if isinstance(v, tree))
+            elif isinstance(value, tree):
+                todo.append(value)
+    return out
+
+
+def dedent(source: str) -> str:
+    """`textwrap.dedent(source)` (lines of blanks and tabs only emptied, the indentation
+    all other lines share removed), without loading `textwrap` (and the regular
+    expressions it compiles): a process's first compile parses bodies."""
+    lines = ["" if not line.strip(" \t") else line for line in source.split("\n")]
+    margin: str | None = None
+    for line in lines:
+        if not line:
+            continue
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if margin is None or margin.startswith(indent):
+            margin = indent
+        elif not indent.startswith(margin):
+            k = 0
+            while margin[k] == indent[k]:
+                k += 1
+            margin = margin[:k]
+    if margin:
+        lines = [line[len(margin):] for line in lines]
+    return "\n".join(lines)
+
+
 def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set[str]]:
     """An op body's statements (core, `fusevm.interp.bodies`, or an extension's): the
     dedented text, its tree, the names it assigns and the names it reads; ValueError when
     it leaves an output unassigned."""
     import ast
-    import textwrap
-    text = textwrap.dedent(source).strip("\n")
+    text = dedent(source).strip("\n")
     tree = ast.parse(text)
-    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Store)}
-    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
+    assigned: set[str] = set()
+    read: set[str] = set()
+    for n in name_nodes(tree):
+        if isinstance(n.ctx, ast.Store):
+            assigned.add(n.id)
+        elif isinstance(n.ctx, ast.Load):
+            read.add(n.id)
     missing = {n for n, _ in spec.effect.outputs} - assigned - \
         {n for n, _ in spec.effect.inputs}
     if missing:
@@ -199,8 +245,7 @@ class ExtBody:
         Made without a syntax tree (a short run that binds a body on a cold code cache
         need not load `ast`): the per-VM names are those the compiled statements name
         anywhere, a superset of what they read, and binding an unread one is harmless."""
-        import textwrap
-        source = textwrap.dedent(self.text).strip("\n")
+        source = dedent(self.text).strip("\n")
         named: set[str] = set()
         codes = [compile(source, f"<body {self.spec.name}>", "exec")]
         while codes:

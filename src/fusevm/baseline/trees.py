@@ -1,0 +1,61 @@
+"""Syntax trees of generated code: the names they use and copies of them, without the
+generic costs of `ast.walk`, `copy.deepcopy` and `ast.NodeTransformer`.
+
+A compile asks which names an op's statements read, write or mention, and copies them to
+rewrite, thousands of times (`types`, `ranges`, `groups`, the generators): the generic
+walks make a generator and a field list per node, deepcopy keeps a memo of every object
+it copies; a plain loop over a node's fields costs a fraction of that.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from fusevm.ops.extbody import name_nodes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: Nodes that are only an operator or a context: copies share them (nothing changes one
+#: in place).
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+__all__ = ["copy_tree", "name_nodes", "names", "stored"]
+
+
+def names(node: ast.AST) -> set[str]:
+    """The names `node` mentions."""
+    return {n.id for n in name_nodes(node)}
+
+
+def stored(node: ast.AST) -> set[str]:
+    """The names `node` assigns."""
+    return {n.id for n in name_nodes(node) if type(n.ctx) is ast.Store}
+
+
+def copy_tree(node: Any, reads: dict[str, ast.expr] | None = None) -> Any:
+    """A copy of `node` (`copy.deepcopy`'s, a field left unset staying unset), each read
+    of a name in `reads` replaced by a copy of the expression it maps to."""
+    t: Any = type(node)
+    if t is ast.Name and reads and type(node.ctx) is ast.Load:
+        replaced = reads.get(node.id)
+        if replaced is not None:
+            return copy_tree(replaced)
+    out = t.__new__(t)
+    for field in node._fields:
+        try:
+            value: Any = getattr(node, field)
+        except AttributeError:
+            continue
+        if type(value) is list:
+            value = [copy_tree(v, reads) if isinstance(v, ast.AST) else v for v in value]
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            value = copy_tree(value, reads)
+        setattr(out, field, value)
+    for attribute in node._attributes:
+        try:
+            setattr(out, attribute, getattr(node, attribute))
+        except AttributeError:
+            continue
+    return out
