@@ -409,9 +409,10 @@ def test_an_override_set_while_another_thread_works_out_the_directory_wins(
     from fusevm.jit.cache.store import Store
     cfg = get_config()
     store = Store()
+    stale_epoch = store._epoch  # a thread reads it, then the overrides
     store.dir_override = str(tmp_path / "new")
     # what a thread that read the overrides before they changed writes back afterwards
-    store._memo = (cfg, None, None, str(tmp_path / "stale"))
+    store._memo = (cfg, stale_epoch, str(tmp_path / "stale"))
     assert store.dir_for(cfg) == str(tmp_path / "new")
 
 
