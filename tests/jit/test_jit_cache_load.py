@@ -166,6 +166,29 @@ def test_damage_is_found_when_indexing_or_on_a_records_first_use(cache_dir: Path
 
 
 @requires_llvmlite
+def test_a_directory_whose_write_failed_serves_no_more_loads(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads find a mapped pack without checking its directory again; a failed write turns
+    the cache off for the process all the same (the directory forgets its packs)."""
+    an, key = stored_unit()
+    assert cache.load_unit("block", key, an, (), False) is not None  # maps the pack
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack, "append", full)
+    chunk = asm(SUM_LOOP.format(n=999))
+    other = Analysis(chunk, chunk.digest())
+    cfg = get_config()
+    other_key = cache.unit_key("block", other, (), False, cfg)
+    assert other_key is not None
+    assert not cache.store_unit(other_key, block.compile(other, (), False, cfg))
+    assert disk()["write_errors"] == 1
+    assert cache.load_unit("block", key, an, (), False) is None
+    assert cache.find_unit("block", an, (), False, get_config()) == (key, None)
+    assert disk()["misses"] == 0 and disk()["rejects"] == 0
+
+
+@requires_llvmlite
 def test_a_records_description_is_made_once_and_checked_against_each_chunk(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     an, key = stored_unit()
