@@ -293,9 +293,9 @@ def test_a_second_load_of_a_record_neither_hashes_nor_decodes(
 
     def forbidden(*args: Any, **kw: Any) -> Any:
         raise AssertionError("hashed or decoded again")
-    # verify() is where a record is hashed and decoded; meta_raw() what a decode reads
+    # checked_meta() is where a record is hashed and what a decode reads
     monkeypatch.setattr(pack.Record, "verify", forbidden)
-    monkeypatch.setattr(pack.Record, "meta_raw", forbidden)
+    monkeypatch.setattr(pack.Record, "checked_meta", forbidden)
     assert run_loop() == 499500
     assert disk()["loads"] == 2 and disk()["rejects"] == 0
     units = [e.unit for _, e in runtime.entries() if e.unit is not None]

@@ -216,8 +216,9 @@ def _trim() -> None:
 
 def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
              threshold: int) -> Unit | None:
-    """The unit of `an` in `tier` for these slots' kinds, compiled once `threshold` calls
-    have asked for it; None while warming up or when it will not compile."""
+    """The unit of `an` in `tier` for these slots' kinds, loaded from the disk cache or
+    compiled once `threshold` calls have asked for it; None while warming up or when it
+    will not compile."""
     kinds = an.kinds_of(slots)
     name: str = tier.NAME
     mine = (name, strict, kinds)
@@ -226,10 +227,10 @@ def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
     if e is None:
         # The entry for the key, shared by every chunk object with the same digest
         # (threads asking at once get the one `setdefault` kept; trimming takes the lock).
-        key = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
-        e = _entries.get(key)
+        shared = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
+        e = _entries.get(shared)
         if e is None:
-            e = _entries.setdefault(key, Entry(_stats.get(name) or tier_stats(name)))
+            e = _entries.setdefault(shared, Entry(_stats.get(name) or tier_stats(name)))
             cfg = get_config()
             if len(_entries) > cfg.max_units:
                 _trim()
@@ -244,7 +245,25 @@ def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
     if e.count <= threshold:
         e.stats.warmups += 1
         return None
-    return _compile(tier, name, an, kinds, strict, e, get_config() if cfg is None else cfg)
+    if cfg is None:
+        cfg = get_config()
+    # The disk cache first, at the moment the unit would compile.
+    key, unit = (_find_unit or _finder())(cache.STORE, name, an, kinds, strict, cfg)
+    if unit is None:
+        return _compile(tier, name, an, kinds, strict, e, cfg, key)
+    # Loaded: re-optimised already, or later as a compiled unit would be.
+    unit.cache_key = key
+    info = unit.info
+    if info.pipeline != cfg.reopt_pipeline or info.codegen != cfg.reopt_codegen:
+        unit.reopt_at = cfg.reopt_after
+        unit.reopt_seconds = cfg.reopt_after_seconds
+        unit.ir_source = an
+    e.unit = unit
+    if _log is not None:  # the line costs more to format than the rest of a load
+        log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
+            f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
+            f"{cache.key_label(key or b'')})")
+    return unit
 
 
 def run(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
@@ -325,21 +344,9 @@ def _deopted(an: Analysis, name: str, unit: Unit, e: Entry, resumed: bool = Fals
 
 
 def _compile(tier: ModuleType, name: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
-             e: Entry, cfg: TraceJitConfig) -> Unit | None:
-    key, unit = (_find_unit or _finder())(cache.STORE, name, an, kinds, strict, cfg)
-    if unit is not None:  # from the disk cache: re-optimised already, or later as usual
-        unit.cache_key = key
-        info = unit.info
-        if info.pipeline != cfg.reopt_pipeline or info.codegen != cfg.reopt_codegen:
-            unit.reopt_at = cfg.reopt_after
-            unit.reopt_seconds = cfg.reopt_after_seconds
-            unit.ir_source = an
-        e.unit = unit
-        if _log is not None:  # the line costs more to format than the rest of a load
-            log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
-                f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
-                f"{cache.key_label(key or b'')})")
-        return unit
+             e: Entry, cfg: TraceJitConfig, key: bytes | None) -> Unit | None:
+    """Compile the unit the disk cache had not got, and write it under `key` (None: the
+    cache is off)."""
     source = an.source
     try:
         compiled: Unit = tier.compile(an, kinds, strict, cfg)

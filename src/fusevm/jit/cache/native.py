@@ -258,7 +258,7 @@ def load_native(store: Store, tag: str, key: bytes,
     def use(rec: Record) -> tuple[Native, dict[str, Any]]:
         # The caller owns what it gets: a fresh decode of the verified metadata, not the
         # record's shared copy.
-        meta = marshal.loads(rec.meta_raw())
+        meta = marshal.loads(rec.checked_meta())
         if check is not None:
             check(meta)
         return _native(rec, meta), meta
@@ -412,10 +412,8 @@ def _described(rec: Record) -> _Described:
     decoded, its helpers looked up and its code (as `_code` makes it), kept with the
     record; raises ValueError (or KeyError, TypeError, EOFError, OSError) for a record
     that must not be used."""
-    if (rec.damage if rec.verified else rec.verify()) is not None:
-        raise ValueError(rec.damage)
     entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
-        marshal.loads(rec.meta_raw())
+        marshal.loads(rec.checked_meta())
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):

@@ -490,7 +490,7 @@ class Store:
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
         header and indexes what was appended since (a damaged header or record chain is
         a reject). A record's checksum is checked and its metadata decoded on its first
-        use (`Record.verify`); a bad one, a wrong tag, or `use` raising ValueError,
+        use (`Record.checked_meta`); a bad one, a wrong tag, or `use` raising ValueError,
         OSError, KeyError, TypeError or EOFError is a reject: counted, logged, and the
         record is dropped from the index, so the unit is compiled and stored again.
         """
