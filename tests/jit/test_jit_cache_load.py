@@ -168,8 +168,8 @@ def test_damage_is_found_when_indexing_or_on_a_records_first_use(cache_dir: Path
 @requires_llvmlite
 def test_a_directory_whose_write_failed_serves_no_more_loads(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loads find a mapped pack without checking its directory again; a failed write turns
-    the cache off for the process all the same (the directory forgets its packs)."""
+    """A failed write turns the cache off for the process, loads too, though the pack is
+    mapped and indexed already."""
     an, key = stored_unit()
     assert cache.load_unit("block", key, an, (), False) is not None  # maps the pack
 

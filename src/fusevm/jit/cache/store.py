@@ -409,8 +409,6 @@ class Store:
     def _fail(self, d: str, why: str) -> None:
         self._broken = d
         self._checked = None
-        # Loads find a directory's packs without asking `usable_dir` again.
-        self._packs = {k: p for k, p in self._packs.items() if k[0] != d}
         self.log(f"disk cache off for this process: {why}")
 
     # -- reading ------------------------------------------------------------------------
@@ -518,14 +516,15 @@ class Store:
 
     def record(self, d: str, space: bytes, digest: bytes) -> Record | None:
         """The record of `digest` in the pack of a key space in directory `d`, or None: a
-        counted miss (after indexing what was appended), or `d` not usable. The pack is
-        mapped and indexed once, after `usable_dir` passed for `d`; a directory that
-        fails later forgets its packs (`_fail`), so the check holds for every load."""
+        counted miss (after indexing what was appended), or `d` not usable (`usable_dir`,
+        asked only when `d` is not the directory that passed last). The pack is mapped
+        and indexed once."""
         pack = self._packs.get((d, space))
-        if pack is None:
+        if pack is None or d is not self._checked:
             if self.usable_dir(d) is None:
                 return None
-            pack = self.pack_in(d, space)
+            if pack is None:
+                pack = self.pack_in(d, space)
         return pack.index.get(digest) or self.refreshed(pack, digest)
 
     def refreshed(self, pack: Pack, digest: bytes) -> Record | None:
@@ -546,7 +545,7 @@ class Store:
         """Count a record of the pack of `space` in `d` that does not make sense (it
         stays in the file until superseded)."""
         from fusevm.jit.cache.pack import pack_name
-        pack = self._packs.get((d, space))  # (not made again for a directory that failed)
+        pack = self._packs.get((d, space))
         if pack is not None:
             pack.drop(digest)
         self._reject(pack_name(space), f"record {key_label(digest)}: {why}")
