@@ -240,7 +240,7 @@ def test_pack_damage_is_a_reject_then_the_pack_is_replaced(cache_dir: Path) -> N
 
     def meta(rec: pack.Record) -> Any:
         import marshal
-        return marshal.loads(rec.meta_raw())
+        return marshal.loads(rec.checked_meta())
     assert store.load_packed(space, "blk", keys[0], meta) == {"i": 0}
     assert store.load_packed(space, "blk", keys[1], meta) is None
     assert disk()["rejects"] == 1 and disk()["misses"] == 1
@@ -265,7 +265,7 @@ def test_a_pack_replaced_while_mapped_keeps_serving_then_is_indexed_anew(
     assert store.store_packed(space, "blk", keys[1], {"i": 1}, b"\1" * 64)
 
     def meta(rec: pack.Record) -> Any:
-        return marshal.loads(rec.meta_raw())
+        return marshal.loads(rec.checked_meta())
     assert store.load_packed(space, "blk", keys[0], meta) == {"i": 0}  # mapped, indexed
     (path,) = packs(cache_dir)
     other = store_mod.Store()  # another process

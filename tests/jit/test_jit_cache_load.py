@@ -166,6 +166,29 @@ def test_damage_is_found_when_indexing_or_on_a_records_first_use(cache_dir: Path
 
 
 @requires_llvmlite
+def test_a_directory_whose_write_failed_serves_no_more_loads(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed write turns the cache off for the process, loads too, though the pack is
+    mapped and indexed already."""
+    an, key = stored_unit()
+    assert cache.load_unit("block", key, an, (), False) is not None  # maps the pack
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pack, "append", full)
+    chunk = asm(SUM_LOOP.format(n=999))
+    other = Analysis(chunk, chunk.digest())
+    cfg = get_config()
+    other_key = cache.unit_key("block", other, (), False, cfg)
+    assert other_key is not None
+    assert not cache.store_unit(other_key, block.compile(other, (), False, cfg))
+    assert disk()["write_errors"] == 1
+    assert cache.load_unit("block", key, an, (), False) is None
+    assert cache.find_unit("block", an, (), False, get_config()) == (key, None)
+    assert disk()["misses"] == 0 and disk()["rejects"] == 0
+
+
+@requires_llvmlite
 def test_a_records_description_is_made_once_and_checked_against_each_chunk(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     an, key = stored_unit()
@@ -270,9 +293,9 @@ def test_a_second_load_of_a_record_neither_hashes_nor_decodes(
 
     def forbidden(*args: Any, **kw: Any) -> Any:
         raise AssertionError("hashed or decoded again")
-    # verify() is where a record is hashed and decoded; meta_raw() what a decode reads
+    # checked_meta() is where a record is hashed and what a decode reads
     monkeypatch.setattr(pack.Record, "verify", forbidden)
-    monkeypatch.setattr(pack.Record, "meta_raw", forbidden)
+    monkeypatch.setattr(pack.Record, "checked_meta", forbidden)
     assert run_loop() == 499500
     assert disk()["loads"] == 2 and disk()["rejects"] == 0
     units = [e.unit for _, e in runtime.entries() if e.unit is not None]
@@ -409,9 +432,10 @@ def test_an_override_set_while_another_thread_works_out_the_directory_wins(
     from fusevm.jit.cache.store import Store
     cfg = get_config()
     store = Store()
+    stale_epoch = store._epoch  # a thread reads it, then the overrides
     store.dir_override = str(tmp_path / "new")
     # what a thread that read the overrides before they changed writes back afterwards
-    store._memo = (cfg, None, None, str(tmp_path / "stale"))
+    store._memo = (cfg, stale_epoch, str(tmp_path / "stale"))
     assert store.dir_for(cfg) == str(tmp_path / "new")
 
 

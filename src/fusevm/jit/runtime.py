@@ -206,19 +206,6 @@ def entries() -> list[tuple[tuple[Any, ...], Entry]]:
 
 # -- running ----------------------------------------------------------------------------------
 
-def _entry(an: Analysis, name: str, strict: bool, kinds: tuple[int, ...]) -> Entry:
-    """The entry for a key, shared by every chunk object with the same digest (threads
-    asking at once get the one `setdefault` kept; trimming takes the lock)."""
-    key = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
-    e = _entries.get(key)
-    if e is None:
-        e = _entries.setdefault(key, Entry(_stats.get(name) or tier_stats(name)))
-        if len(_entries) > get_config().max_units:
-            _trim()
-    an.entries[(name, strict, kinds)] = e
-    return e
-
-
 def _trim() -> None:
     """Forget the oldest entries beyond `max_units`."""
     cap = get_config().max_units
@@ -229,13 +216,25 @@ def _trim() -> None:
 
 def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
              threshold: int) -> Unit | None:
-    """The unit of `an` in `tier` for these slots' kinds, compiled once `threshold` calls
-    have asked for it; None while warming up or when it will not compile."""
+    """The unit of `an` in `tier` for these slots' kinds, loaded from the disk cache or
+    compiled once `threshold` calls have asked for it; None while warming up or when it
+    will not compile."""
     kinds = an.kinds_of(slots)
     name: str = tier.NAME
-    e = an.entries.get((name, strict, kinds))
+    mine = (name, strict, kinds)
+    e = an.entries.get(mine)
+    cfg: TraceJitConfig | None = None
     if e is None:
-        e = _entry(an, name, strict, kinds)
+        # The entry for the key, shared by every chunk object with the same digest
+        # (threads asking at once get the one `setdefault` kept; trimming takes the lock).
+        shared = (an.digest, name, strict, kinds, generation() if an.ext_ids else 0)
+        e = _entries.get(shared)
+        if e is None:
+            e = _entries.setdefault(shared, Entry(_stats.get(name) or tier_stats(name)))
+            cfg = get_config()
+            if len(_entries) > cfg.max_units:
+                _trim()
+        an.entries[mine] = e
     unit = e.unit
     if unit is not None:
         e.stats.cache_hits += 1
@@ -246,7 +245,25 @@ def unit_for(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
     if e.count <= threshold:
         e.stats.warmups += 1
         return None
-    return _compile(tier, an, kinds, strict, e, e.stats)
+    if cfg is None:
+        cfg = get_config()
+    # The disk cache first, at the moment the unit would compile.
+    key, unit = (_find_unit or _finder())(cache.STORE, name, an, kinds, strict, cfg)
+    if unit is None:
+        return _compile(tier, name, an, kinds, strict, e, cfg, key)
+    # Loaded: re-optimised already, or later as a compiled unit would be.
+    unit.cache_key = key
+    info = unit.info
+    if info.pipeline != cfg.reopt_pipeline or info.codegen != cfg.reopt_codegen:
+        unit.reopt_at = cfg.reopt_after
+        unit.reopt_seconds = cfg.reopt_after_seconds
+        unit.ir_source = an
+    e.unit = unit
+    if _log is not None:  # the line costs more to format than the rest of a load
+        log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
+            f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
+            f"{cache.key_label(key or b'')})")
+    return unit
 
 
 def run(tier: ModuleType, an: Analysis, slots: list[Any], strict: bool,
@@ -326,35 +343,21 @@ def _deopted(an: Analysis, name: str, unit: Unit, e: Entry, resumed: bool = Fals
         log(f"{an.source}: {name} unit abandoned ({e.failure})")
 
 
-def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: bool, e: Entry,
-             st: TierStats) -> Unit | None:
-    name: str = tier.NAME
-    cfg = get_config()
-    key, unit = (_find_unit or _finder())(cache.STORE, name, an, kinds, strict, cfg)
-    if unit is not None:  # from the disk cache: re-optimised already, or later as usual
-        unit.cache_key = key
-        info = unit.info
-        if info.pipeline != cfg.reopt_pipeline or info.codegen != cfg.reopt_codegen:
-            unit.reopt_at = cfg.reopt_after
-            unit.reopt_seconds = cfg.reopt_after_seconds
-            unit.ir_source = (an, kinds, strict)
-        e.unit = unit
-        if _log is not None:  # the line costs more to format than the rest of a load
-            log(f"{an.source}: {name} unit loaded from the disk cache ({info.ops} ops, "
-                f"kinds {describe_kinds_int(kinds)}, {info.pipeline}/cg{info.codegen}, key "
-                f"{cache.key_label(key or b'')})")
-        return unit
+def _compile(tier: ModuleType, name: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
+             e: Entry, cfg: TraceJitConfig, key: bytes | None) -> Unit | None:
+    """Compile the unit the disk cache had not got, and write it under `key` (None: the
+    cache is off)."""
     source = an.source
     try:
         compiled: Unit = tier.compile(an, kinds, strict, cfg)
     except Refuse as r:
         e.failure = str(r)
-        st.refusals += 1
+        e.stats.refusals += 1
         log(f"{source}: {name} tier refused (kinds {describe_kinds_int(kinds)}): {r}")
         return None
     except Exception as x:  # LLVM rejected the IR, llvmlite failed to load, ...: a JIT bug
         e.failure = f"compilation failed: {type(x).__name__}: {x}"
-        st.refusals += 1
+        e.stats.refusals += 1
         log(f"{source}: {name} {e.failure}")
         return None
     info = compiled.info
@@ -365,6 +368,7 @@ def _compile(tier: ModuleType, an: Analysis, kinds: tuple[int, ...], strict: boo
     if key is not None:
         cache.store_unit(key, compiled)
     e.unit = compiled
+    st = e.stats
     st.compiles += 1
     st.compile_seconds += info.compile_seconds
     log(f"{source}: {name} unit compiled in {info.compile_seconds * 1e3:.2f} ms "
@@ -414,9 +418,11 @@ def _reoptimize(unit: Unit, tier: str) -> None:
     text = unit.info.ir_text
     if not text and unit.ir_source is not None:
         from fusevm.jit.unit import emit_text, infer_for
-        an, kinds, strict = unit.ir_source
+        an = unit.ir_source
+        info = unit.info
         try:
-            text = unit.info.ir_text = emit_text(an, infer_for(an, kinds, strict), strict)[0]
+            text = info.ir_text = emit_text(an, infer_for(an, info.kinds, info.strict),
+                                            info.strict)[0]
         except Exception as x:  # the loaded code keeps running
             log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
             return

@@ -182,8 +182,8 @@ class Unit:
         #: The disk-cache key of this unit (None: not cached); set by the runtime.
         self.cache_key: bytes | None = None
         #: What `info.ir_text` is rebuilt from for a unit loaded from disk without it
-        #: (re-optimisation): its chunk's analysis, entry kinds and strict flag.
-        self.ir_source: tuple[Analysis, tuple[int, ...], bool] | None = None
+        #: (re-optimisation), with `info.kinds` and `info.strict`: its chunk's analysis.
+        self.ir_source: Analysis | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for an attribute not set yet: the context and plans of a unit that

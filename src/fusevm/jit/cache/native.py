@@ -258,7 +258,7 @@ def load_native(store: Store, tag: str, key: bytes,
     def use(rec: Record) -> tuple[Native, dict[str, Any]]:
         # The caller owns what it gets: a fresh decode of the verified metadata, not the
         # record's shared copy.
-        meta = marshal.loads(rec.meta_raw())
+        meta = marshal.loads(rec.checked_meta())
         if check is not None:
             check(meta)
         return _native(rec, meta), meta
@@ -346,64 +346,65 @@ def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops
 
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
 _HELPER_IDS: Final = frozenset(int(h) for h in Helper)
-#: What a unit record holds, checked once (`_described`) and kept with the record:
-#: (tier, ops, blocks, copy_out, result kinds, helper ids, traps, highest written slot,
-#: its code).
-_Described = tuple[str, int, int, tuple[tuple[int, int], ...], tuple[int, ...],
-                   tuple[int, ...], frozenset[int], int, Native]
+#: What a unit record holds, checked once (`_described`) and kept with the record, in the
+#: order a load uses it: (tier, ops, highest written slot, result count, copy_out, result
+#: kinds, blocks, helper ids, traps, pipeline, codegen level, its code).
+_Described = tuple[str, int, int, int, tuple[tuple[int, int], ...], tuple[int, ...], int,
+                   tuple[int, ...], frozenset[int], str, int, Native]
 
 
 def load_unit(store: Store, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
               strict: bool) -> Unit | None:
-    """A linear or block unit from disk, or None (a miss or a counted reject)."""
-    d = store.usable()
-    return None if d is None else _load(store, d, tier, key, an, kinds, strict)
+    """A linear or block unit of `key` from disk, or None (off, a miss or a counted
+    reject): `find_unit` under the store's configuration, with the caller's key."""
+    return find_unit(store, tier, an, kinds, strict, store.config(), key)[1]
 
 
 def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
-              cfg: TraceJitConfig) -> tuple[bytes | None, Unit | None]:
-    """What the runtime asks for a unit it has not got: its key (None when the cache is
-    off) and the unit from disk (None: a miss or a counted reject). One call for both."""
+              cfg: TraceJitConfig, key: bytes | None = None
+              ) -> tuple[bytes | None, Unit | None]:
+    """What the runtime asks for a unit it has not got: its key (`unit_key`, unless the
+    caller has it; None when the cache is off) and the unit from disk (None: a miss or a
+    counted reject), in one call.
+
+    The load is an index lookup in the pack of the directory (`Store.record`); on the
+    record's first use its checksum, metadata and code (`_described`, kept with the
+    record); then the checks that it fits this chunk and a `Unit` made of attribute
+    stores (its context is built when it is first called, as for a compiled unit). A
+    record that does not make sense or does not fit is a counted reject, dropped from
+    the index."""
     d = store.dir_for(cfg)
     if d is None:
         return None, None
-    key = unit_key(tier, an, kinds, strict, cfg)
-    usable = store.usable_dir(d)  # (None: not created yet, or not safe to use)
-    if usable is None:
-        return key, None
-    return key, _load(store, usable, tier, key, an, kinds, strict)
-
-
-def _load(store: Store, d: str, tier: str, key: bytes, an: Analysis, kinds: tuple[int, ...],
-          strict: bool) -> Unit | None:
-    """The unit of `key` from the pack in directory `d`: an index lookup; on the record's
-    first use its checksum, metadata and code (`_described`, kept with the record); then
-    the checks that it fits this chunk and a `Unit` made of attribute stores (its context
-    is built when it is first called, as for a compiled unit). A record that does not make
-    sense or does not fit is a counted reject, dropped from the index."""
+    if key is None:
+        key = unit_key(tier, an, kinds, strict, cfg)
     started = perf_counter()
-    pack, rec = store.record(d, _space or key_space(), key)
+    space = _space or key_space()
+    rec = store.record(d, space, key)  # (None too when the directory is not usable)
     if rec is None:
-        return None
+        return key, None
     described: _Described | None = rec.derived
     if described is None:
         try:
             described = _described(rec)
         except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
-            store.rejected(pack, key, rec.damage or f"{type(e).__name__}: {e}")
-            return None
-    t, ops, blocks, copy_out, results, helpers, traps, top, native = described
-    if t != tier or ops != an.n_ops or top >= an.nslots or len(results) > an.max_depth:
-        store.rejected(pack, key, "the record does not fit this unit (tier, op count, "
-                                  "slots or results)")
-        return None
-    unit = Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers,
-                                 traps, 0.0, native.pipeline, native.codegen),
-                an.live_in, copy_out, results, an.nslots, an.tracked, an.max_depth)
+            store.rejected(d, space, key, rec.damage or f"{type(e).__name__}: {e}")
+            return key, None
+    t, ops, top, nresults, copy_out, results, blocks, helpers, traps, pipeline, codegen, \
+        native = described
+    nslots = an.nslots
+    max_depth = an.max_depth
+    if t != tier or ops != an.n_ops or top >= nslots or nresults > max_depth:
+        store.rejected(d, space, key, "the record does not fit this unit (tier, op count, "
+                                      "slots or results)")
+        return key, None
+    unit = Unit(native, UnitInfo(t, an.source, kinds, strict, ops, blocks, "", helpers, traps,
+                                 0.0, pipeline, codegen),
+                an.live_in, copy_out, results, nslots, an.tracked, max_depth)
     stats = store.stats
     stats.loads += 1
     stats.load_seconds += perf_counter() - started
-    return unit
+    return key, unit
 
 
 def _described(rec: Record) -> _Described:
@@ -411,17 +412,15 @@ def _described(rec: Record) -> _Described:
     decoded, its helpers looked up and its code (as `_code` makes it), kept with the
     record; raises ValueError (or KeyError, TypeError, EOFError, OSError) for a record
     that must not be used."""
-    if (rec.damage if rec.verified else rec.verify()) is not None:
-        raise ValueError(rec.damage)
     entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
-        marshal.loads(rec.meta_raw())
+        marshal.loads(rec.checked_meta())
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
-    d: _Described = (_TIER_OF_TAG[rec.tag], ops, blocks, copy_out, results, helpers, traps,
-                     top, _code(rec, entry, pipeline, codegen))
+    d: _Described = (_TIER_OF_TAG[rec.tag], ops, top, len(results), copy_out, results, blocks,
+                     helpers, traps, pipeline, codegen, _code(rec, entry, pipeline, codegen))
     rec.derived = d
     return d
 

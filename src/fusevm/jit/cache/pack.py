@@ -5,7 +5,7 @@ LLVM, one CPU: `native.process_key`) is a record of the pack file
 `<space, 32 hex>.pack.fjit`. A process maps the pack read+execute once and indexes its
 records by their full keys; a load after that is a dictionary lookup (the key compared
 whole, byte for byte) and a pointer into the mapping, with no system call. A record's
-checksum is checked on its first load only (`Record.verify`); its metadata is the user's
+checksum is checked on its first load only (`Record.checked_meta`); its metadata is the user's
 (`marshal` for the generic entries, a fixed layout for units: see native.py). The layout
 (little-endian):
 
@@ -119,11 +119,12 @@ def encode_record(tag: str, key: bytes, meta_raw: bytes, body: bytes | memoryvie
 
 class Record:
     """Where one record is in a mapping (`offset` from the mapping's start). Its checksum
-    is checked once, on its first use (`verify`): then `damage` says why it must not be
-    used, or is None. `meta` decodes its metadata as `marshal` (the generic entries; a
-    unit record's user reads its own fixed layout from `meta_raw`), and `derived` is what
-    its user made of the record once (the native loader keeps its checked unit
-    description and its `Native` there). A plain class: a dataclass costs import time."""
+    is checked once, on its first use (`checked_meta`, which gives the metadata bytes):
+    then `damage` says why it must not be used, or is None. `meta` decodes its metadata
+    as `marshal` (the generic entries; a unit record's user decodes its own layout), and
+    `derived` is what its user made of the record once (the native loader keeps its
+    checked unit description and its `Native` there). A plain class: a dataclass costs
+    import time."""
 
     __slots__ = ("mapping", "offset", "tag", "meta_len", "body_at", "body_len", "written",
                  "checksum", "verified", "_meta", "damage", "derived")
@@ -148,37 +149,47 @@ class Record:
         return _up(self.body_at + self.body_len)
 
     def verify(self) -> str | None:
-        """Check the record's checksum, once: the committed part of a pack is never
-        written again (appends go past it, anything else replaces the file), so later
-        loads of the record need not. Done on first use, not when the pack is indexed: a
-        process indexes every record of a pack (up to `MAX_RECORDS`) but uses few, and
-        checking them all would cost its first load up to milliseconds. Returns (and
-        keeps in `damage`) why the record must not be used, or None."""
-        self.verified = True
-        at = self.offset
-        if crc32(self.mapping.view[at + _SUM:at + self.body_at + self.body_len]) \
-                != self.checksum:
-            self.damage = "checksum mismatch"
+        """Why the record must not be used (its checksum, checked once: `checked_meta`),
+        or None."""
+        try:
+            self.checked_meta()
+        except ValueError:
+            pass
         return self.damage
+
+    def checked_meta(self) -> memoryview:
+        """The record's metadata bytes, its checksum checked on the first call: the
+        committed part of a pack is never written again (appends go past it, anything
+        else replaces the file), so later loads of the record need not. Done on first
+        use, not when the pack is indexed: a process indexes every record of a pack (up
+        to `MAX_RECORDS`) but uses few, and checking them all would cost its first load
+        up to milliseconds. ValueError (kept in `damage`): the record must not be used."""
+        view = self.mapping.view
+        at = self.offset
+        if not self.verified:
+            self.verified = True
+            if crc32(view[at + _SUM:at + self.body_at + self.body_len]) != self.checksum:
+                self.damage = "checksum mismatch"
+        if self.damage is not None:
+            raise ValueError(self.damage)
+        at += RECORD_HEADER
+        return view[at:at + self.meta_len]
 
     @property
     def meta(self) -> dict[str, Any]:
         """The metadata decoded as `marshal` (once); ValueError when it does not decode
-        to a dict."""
+        to a dict (or the record must not be used)."""
         meta = self._meta
         if meta is None:
+            raw = self.checked_meta()
             try:
-                meta = marshal.loads(self.meta_raw())
+                meta = marshal.loads(raw)
             except (ValueError, EOFError, TypeError) as e:
                 raise ValueError(f"metadata does not decode ({e})") from None
             if type(meta) is not dict:
                 raise ValueError("metadata is not a dict")
             self._meta = meta
         return meta
-
-    def meta_raw(self) -> memoryview:
-        at = self.offset + RECORD_HEADER
-        return self.mapping.view[at:at + self.meta_len]
 
     def body(self) -> memoryview:
         at = self.offset + self.body_at

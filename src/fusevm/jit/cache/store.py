@@ -283,16 +283,18 @@ class Store:
     """The process's view of the cache directory (see the module docstring)."""
 
     def __init__(self, config: Callable[[], TraceJitConfig] = get_config) -> None:
-        self._config = config
+        #: The configuration of the calling thread (`get_config`; tests give their own).
+        self.config = config
         self._lock = _thread.allocate_lock()
         self.stats = DiskStats()
-        # The directory of the last configuration asked about (`dir_for`), with the two
-        # overrides it was worked out under: it is reused only for the same three, so an
-        # override set while another thread works one out is never lost.
-        self._memo: tuple[TraceJitConfig, str | None, bool | None, str | None] | None = None
-        #: Programmatic overrides: None = not set (the configuration decides).
-        self.dir_override: str | None = None
-        self.disabled_override: bool | None = None
+        # The directory of the last configuration asked about (`dir_for`), with the
+        # overrides' epoch it was worked out under: setting an override starts a new
+        # epoch (a new object: no read-modify-write for two setters to interleave), so one
+        # set while another thread works the directory out is never lost.
+        self._epoch = object()
+        self._memo: tuple[TraceJitConfig | None, object, str | None] = (None, None, None)
+        self._dir_override: str | None = None
+        self._disabled_override: bool | None = None
         self.max_bytes_override: int | None = None
         self.has_max_override = False
         # Directories are strings here: pathlib costs a start-up its import, and the
@@ -308,6 +310,26 @@ class Store:
 
     # -- configuration -------------------------------------------------------------------
 
+    @property
+    def dir_override(self) -> str | None:
+        """The directory set by the program (None: the configuration decides)."""
+        return self._dir_override
+
+    @dir_override.setter
+    def dir_override(self, path: str | None) -> None:
+        self._dir_override = path
+        self._epoch = object()  # after the value: a thread reading this epoch reads it
+
+    @property
+    def disabled_override(self) -> bool | None:
+        """The cache turned off (True) or on (False) by the program; None: not set."""
+        return self._disabled_override
+
+    @disabled_override.setter
+    def disabled_override(self, disabled: bool | None) -> None:
+        self._disabled_override = disabled
+        self._epoch = object()
+
     def directory(self) -> Path | None:
         """The cache directory, or None when the cache is off."""
         d = self._directory()
@@ -321,15 +343,16 @@ class Store:
         return self._directory() is not None
 
     def _directory(self) -> str | None:
-        return self.dir_for(self._config())
+        return self.dir_for(self.config())
 
     def dir_for(self, cfg: TraceJitConfig) -> str | None:
         """The directory of a thread running with configuration `cfg` (None: the cache is
         off), worked out once for the last configuration asked about: every load asks."""
         memo = self._memo
-        path, disabled = self.dir_override, self.disabled_override
-        if memo is not None and memo[0] is cfg and memo[1] is path and memo[2] is disabled:
-            return memo[3]
+        if memo[0] is cfg and memo[1] is self._epoch:
+            return memo[2]
+        epoch = self._epoch  # before the overrides it covers
+        path, disabled = self._dir_override, self._disabled_override
         d: str | None
         if disabled is True:
             d = None
@@ -341,14 +364,14 @@ class Store:
             d = os.fspath(cfg.cache_dir)
         else:
             d = default_cache_path()
-        self._memo = (cfg, path, disabled, d)
+        self._memo = (cfg, epoch, d)
         return d
 
     def max_bytes(self) -> int | None:
         """The size cap in bytes (None: no cap)."""
         if self.has_max_override:
             return self.max_bytes_override
-        return self._config().cache_max_bytes
+        return self.config().cache_max_bytes
 
     def _usable(self, create: bool) -> str | None:
         d = self._directory()
@@ -465,12 +488,12 @@ class Store:
         The pack is mapped and indexed once; a key not in the index re-reads the pack's
         header and indexes what was appended since (a damaged header or record chain is
         a reject). A record's checksum is checked and its metadata decoded on its first
-        use (`Record.verify`); a bad one, a wrong tag, or `use` raising ValueError,
+        use (`Record.checked_meta`); a bad one, a wrong tag, or `use` raising ValueError,
         OSError, KeyError, TypeError or EOFError is a reject: counted, logged, and the
         record is dropped from the index, so the unit is compiled and stored again.
         """
         started = perf_counter()
-        pack, rec = self.record(d, space, digest)
+        rec = self.record(d, space, digest)
         if rec is None:
             return None
         if not rec.verified:
@@ -488,14 +511,21 @@ class Store:
                 stats.loads += 1
                 stats.load_seconds += perf_counter() - started
                 return value
-        self.rejected(pack, digest, why)
+        self.rejected(d, space, digest, why)
         return None
 
-    def record(self, d: str, space: bytes, digest: bytes) -> tuple[Pack, Record | None]:
-        """The pack of a key space in directory `d` (mapped and indexed once), and its
-        record of `digest` (None: a counted miss, after indexing what was appended)."""
-        pack = self._packs.get((d, space)) or self.pack_in(d, space)
-        return pack, pack.index.get(digest) or self.refreshed(pack, digest)
+    def record(self, d: str, space: bytes, digest: bytes) -> Record | None:
+        """The record of `digest` in the pack of a key space in directory `d`, or None: a
+        counted miss (after indexing what was appended), or `d` not usable (`usable_dir`,
+        asked only when `d` is not the directory that passed last). The pack is mapped
+        and indexed once."""
+        pack = self._packs.get((d, space))
+        if pack is None or d is not self._checked:
+            if self.usable_dir(d) is None:
+                return None
+            if pack is None:
+                pack = self.pack_in(d, space)
+        return pack.index.get(digest) or self.refreshed(pack, digest)
 
     def refreshed(self, pack: Pack, digest: bytes) -> Record | None:
         """The record of a key not in the pack's index after indexing what was appended
@@ -511,10 +541,14 @@ class Store:
             self.stats.misses += 1
         return rec
 
-    def rejected(self, pack: Pack, digest: bytes, why: str) -> None:
-        """Count a record that does not make sense (it stays until superseded)."""
-        pack.drop(digest)
-        self._reject(pack.path, f"record {key_label(digest)}: {why}")
+    def rejected(self, d: str, space: bytes, digest: bytes, why: str) -> None:
+        """Count a record of the pack of `space` in `d` that does not make sense (it
+        stays in the file until superseded)."""
+        from fusevm.jit.cache.pack import pack_name
+        pack = self._packs.get((d, space))
+        if pack is not None:
+            pack.drop(digest)
+        self._reject(pack_name(space), f"record {key_label(digest)}: {why}")
 
     def store_packed(self, space: bytes, tag: str, digest: bytes,
                      meta: dict[str, Any] | bytes, body: bytes | memoryview) -> bool:
