@@ -220,12 +220,17 @@ def test_interrupting_a_native_loop_and_resuming() -> None:
     chunk = assemble(text, source="long.fasm")
     vm = VM(chunk, stdout=io.StringIO())
     vm.enable_jit()
-    timer = threading.Timer(0.5, vm.interrupt)
-    timer.start()
-    started = time.monotonic()
-    with pytest.raises(Interrupted):
-        vm.run()
-    assert time.monotonic() - started < 10
+    # On a loaded machine the compile can outlast the delay: the run then stops at an
+    # earlier boundary, and continuing it from there is part of what is tested.
+    for _ in range(20):
+        timer = threading.Timer(0.5, vm.interrupt)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(Interrupted):
+            vm.run()
+        assert time.monotonic() - started < 10
+        if vm.ip == 6:
+            break
     assert vm.ip == 6 and 0 < vm.slots[0] < 300_000_000  # at the loop header
     vm.slots[0] = 299_999_990  # skip ahead: the rest runs as if never stopped
     vm.slots[1] = 0.5
