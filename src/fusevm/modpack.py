@@ -79,42 +79,48 @@ class Finder:
         self.prefix = package + "."
         self.root = root
         self.path = path
-        self.index: dict[str, Entry] = {}
+        self.index: dict[str, Entry] | None = None  # read with the first module asked for
         self.identity: tuple[int, int, int, int] | None = None  # the pack file read
         self.served = 0
         self.missed: list[str] = []  # the package's modules left to the import system
         self.rewrite_pending = False
 
-    def open(self) -> bool:
-        """Read the pack's index; False (and an empty index) when there is no pack of this
-        interpreter for this package."""
+    def open(self) -> dict[str, Entry]:
+        """Read the pack's index (empty when there is no pack of this interpreter for this
+        package) and keep it."""
+        self.index = {}
         try:
             fd = os.open(self.path, _READ)
         except OSError:
-            return False
+            return self.index
         try:
             st = os.fstat(fd)
             head = os.pread(fd, _HEADER, 0)
             if len(head) != _HEADER or head[:len(MAGIC)] != MAGIC:
-                return False
+                return self.index
             size = int.from_bytes(head[len(MAGIC):], "little")
             index = marshal.loads(os.pread(fd, size, _HEADER))
         except (OSError, ValueError, EOFError, TypeError):
-            return False
+            return self.index
         finally:
             os.close(fd)
         if type(index) is not dict or index.get(None) != self.root:
-            return False
+            return self.index
         del index[None]
         self.index = index
         self.identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-        return True
+        return index
 
     def find_spec(self, name: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        entry = self.index.get(name)
+        if not name.startswith(self.prefix):
+            return None
+        index = self.index
+        if index is None:
+            index = self.open()
+        entry = index.get(name)
         if entry is None:
-            if name.startswith(self.prefix) and self._has_source(name):
+            if self._has_source(name):
                 self._miss(name)
             return None
         try:
@@ -306,6 +312,5 @@ def install(package: str, root: str) -> Finder | None:
     if path is None:
         return None
     finder = finders[package] = Finder(package, root, path)
-    finder.open()
     sys.meta_path.insert(0, finder)
     return finder
