@@ -154,7 +154,8 @@ def test_a_jump_to_the_end_and_values_left_below_a_loop(jit_tier: str) -> None:
 
 def test_accum_sum_loop_closed_form_matches_at_the_extremes(jit_tier: str) -> None:
     """Wrapping sums modulo 2**64, and under strict_int a deopt exactly when a step overflows."""
-    from progs import Program, check_program
+    from oracle import check_program
+    from progs import Program
     extremes = [0, 1, -1, INT_MAX, INT_MIN, -2**32, -2**33, 2**62, -2**62, -3037000499,
                 -3037000500, -(2**32) - 5, 2**31 - 1]
     for limit in (2**31 - 1, -5, 100, 0):
