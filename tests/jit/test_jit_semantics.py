@@ -167,3 +167,21 @@ def test_accum_sum_loop_closed_form_matches_at_the_extremes(jit_tier: str) -> No
                     how, problems = check_program(program, (jit_tier,))
                     assert not problems, (problems, s, k, limit, strict)
                     assert how[jit_tier] in ("ran", "deopt")
+
+
+def test_awks_modulo_agrees_at_the_float_extremes(jit_tier: str) -> None:
+    """awk's % (AwkArith 4) is C fmod: native code computes it for integral operands it is
+    exact for, and leaves the rest (an infinite divisor: 1 % -inf is 1, not 0 * inf's NaN)
+    to the interpreter."""
+    from oracle import check_program
+    from progs import Program
+    values = [1.0, -7.0, 0.0, -0.0, 5.5, 2.0**53, 2.0**60, math.inf, -math.inf, math.nan]
+    for a in values:
+        for b in values:
+            # (Constants: a chunk of its own each, as a unit that keeps deoptimising is
+            # dropped.)
+            program = Program([("LoadFloat", a), ("LoadFloat", b), ("AwkArith", 4)], [],
+                              wide=True)
+            how, problems = check_program(program, (jit_tier,))
+            assert not problems, (problems, a, b)
+            assert how[jit_tier] in ("ran", "deopt")
