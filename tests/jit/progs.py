@@ -22,7 +22,8 @@ Wide programs (`Gen.wide`, a second source of choices) also have string ops (Con
 StringLen, StringRepeat with any count, the string comparisons) in half of them, awk's
 numeric extension ops (AwkNum, AwkTruth, AwkNot, AwkCmp, AwkArith, AwkConcat, also on
 values awk never makes), and loops in which a slot changes its kind, or a divisor is
-zero, at one iteration; their VM has a small `max_size`, so growing strings stop with a
+zero, at one iteration; innermost loops that would make 4 trips make LONG_LOOP (long
+enough to trace). Their VM has a small `max_size`, so growing strings stop with a
 MemoryLimit error.
 """
 
@@ -65,6 +66,10 @@ AWK_UNARY = ["AwkNum", "AwkTruth", "AwkNot"]
 #: raise: awk's % outside the operands fmod is exact for (`fusevm.lang.awk.jit`). A unit
 #: running one may deoptimise where the interpreter raises nothing.
 DEOPT_TO_COMPUTE = {("AwkArith", 4)}
+#: The trips of a wide program's innermost loops that would make 4: enough for the trace
+#: tier to record the loop, run its trace and leave it (by a kind change or an error at
+#: one iteration, too), few enough inside two loops of 4.
+LONG_LOOP = 24
 #: A wide program's VM refuses strings longer than this (MemoryLimit): concatenations in
 #: loops stay small, or stop with an error every tier must raise at the same op.
 WIDE_MAX_SIZE = 4096
@@ -393,6 +398,8 @@ class Gen:
             return
         self.protected.add(counter)
         limit = src.int(0, 4)
+        if self.wide is not None and limit == 4 and depth == 1:
+            limit = LONG_LOOP  # (no draw: the wide choices stay those of shorter loops)
         top, end = self.label(), self.label()
         self.emit("LoadInt", 0)
         self.emit("SetSlot", counter)
