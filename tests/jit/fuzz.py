@@ -4,10 +4,11 @@ Generates programs from consecutive seeds (straight-line ones through the linear
 tiers, branchy and looping ones, a share of them with higher-order blocks and functions,
 through the block tier and the baseline tier; every one through the whole chain of tiers,
 tracing included) and checks each against the interpreter with `oracle.check_program`; the
-branchy ones also with step budgets (`oracle.budget_problems`). The programs are wide
-(`progs.Gen.wide`: strings, awk's numeric extension ops, a slot changing its type or a
-division by zero at one iteration of a loop); `--plain` gives the programs the seeds gave
-before wide programs existed (only the programs with blocks had budgets, no chain).
+branchy ones also with step budgets, in the baseline tier and the chain
+(`oracle.budget_problems`). The programs are wide (`progs.Gen.wide`: strings, awk's
+numeric extension ops, a slot changing its type or a division by zero at one iteration of
+a loop); `--plain` gives the programs the seeds gave before wide programs existed (only
+the programs with blocks had budgets, in the baseline tier; no chain).
 Workers are subprocesses, so a native crash (a signal) cannot take the fuzzer down: the
 parent reports it with the seed and the program, which regenerates deterministically from
 the seed, and starts a new worker after it.
@@ -89,7 +90,8 @@ def check_program_safe(program, tiers):  # type: ignore[no-untyped-def]
     from oracle import budget_problems, check_program
     how, problems = check_program(program, tiers)
     if with_budgets(program):
-        problems += budget_problems(program, BUDGETS)
+        problems += budget_problems(program, BUDGETS,
+                                    ("baseline", "chain") if program.wide else ("baseline",))
     return how, problems
 
 

@@ -74,49 +74,59 @@ def snapshot(program: Program, chunk: Chunk, tier: str | None,
     is the baseline tier alone, compiling at the `threshold`th entry of a hot point;
     "chain" every tier in their order (`vm.enable_tracing_jit()` over the baseline tier),
     hot points taken at their second entry and loops traced from their first back edge."""
-    if tier != "chain":
+    with _configured(tier):
         return take(_vm(program, chunk, tier, threshold))
+
+
+def _configured(tier: str | None) -> Any:
+    """A `with` block under the JIT configuration `tier` runs with: the chain's
+    thresholds, or the calling thread's configuration."""
     from fusevm.jit.config import get_config, using
-    with using(get_config().replace(block_threshold=1, region_threshold=2,
-                                    trace_threshold=1)):
-        return take(_vm(program, chunk, tier, threshold))
+    cfg = get_config()
+    if tier == "chain":
+        cfg = cfg.replace(block_threshold=1, region_threshold=2, trace_threshold=1)
+    return using(cfg)
 
 
 #: The errors after which `run()` continues where it stopped.
 STOPS = ("BudgetExceeded", "Interrupted")
 
 
-def budget_problems(program: Program, budgets: Sequence[int]) -> list[str]:
+def budget_problems(program: Program, budgets: Sequence[int],
+                    tiers: Sequence[str] = ("baseline",)) -> list[str]:
     """Run `program` with each step budget (0: an interrupt pending instead) in the
-    interpreter and in a baseline VM that has run it once already (its hot regions
-    compiled): the same stop (BudgetExceeded or Interrupted at the same op, in the same
-    frame, with the same stack, slots and globals, also inside a block), then the same
-    end when the run is continued (where it may be: not after another error)."""
+    interpreter and in a VM of each tier ("baseline", "chain": `snapshot`) that has run
+    it once already (its hot regions compiled, its loops traced): the same stop
+    (BudgetExceeded or Interrupted at the same op, in the same frame, with the same
+    stack, slots and globals, also inside a block), then the same end when the run is
+    continued (where it may be: not after another error)."""
     chunk = program.build()
     problems = []
     for budget in budgets:
-        shots = []
-        for tier in (None, "baseline"):
-            vm = _vm(program, chunk, tier, 1)
-            if tier is not None:
-                take(vm)
-                vm.reset()
-                vm.slots[:len(program.slots)] = list(program.slots)
-            if budget:
-                first = take(vm, budget)
-            else:  # an interrupt pending: the run stops at its first hot point
-                vm.interrupt()
-                first = take(vm)
-            # Only a stop at an instruction boundary may be continued (D18); after any
-            # other error the VM's state is only what the error left.
-            stopped = first.error is not None and first.error[0] in STOPS
-            shots.append((first, take(vm) if stopped else first))
-        for what, a, b in (("stopped", shots[0][0], shots[1][0]),
-                           ("continued", shots[0][1], shots[1][1])):
-            diff = compare(a, b)
-            if diff is not None:
-                problems.append(f"max_steps={budget}, {what}: baseline differs from the "
-                                f"interpreter: {diff}")
+        shots = {}
+        for tier in (None, *tiers):
+            with _configured(tier):
+                vm = _vm(program, chunk, tier, 1)
+                if tier is not None:
+                    take(vm)
+                    vm.reset()
+                    vm.slots[:len(program.slots)] = list(program.slots)
+                if budget:
+                    first = take(vm, budget)
+                else:  # an interrupt pending: the run stops at its first hot point
+                    vm.interrupt()
+                    first = take(vm)
+                # Only a stop at an instruction boundary may be continued (D18); after
+                # any other error the VM's state is only what the error left.
+                stopped = first.error is not None and first.error[0] in STOPS
+                shots[tier] = (first, take(vm) if stopped else first)
+        for tier in tiers:
+            for what, a, b in (("stopped", shots[None][0], shots[tier][0]),
+                               ("continued", shots[None][1], shots[tier][1])):
+                diff = compare(a, b)
+                if diff is not None:
+                    problems.append(f"max_steps={budget}, {what}: {tier} differs from the "
+                                    f"interpreter: {diff}")
     return problems
 
 
