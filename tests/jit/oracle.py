@@ -162,8 +162,8 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
 
     A problem is a difference from the interpreter, or a counter that disagrees with the
     tier's own verdict: when `why_not` accepts the program, the unit must have run natively
-    (and the interpreter raised nothing) or deoptimised (and the interpreter raised, or
-    the program has an op in DEOPT_TO_COMPUTE); when
+    (and the interpreter raised nothing) or deoptimised (and the interpreter raised); a
+    program with an op in DEOPT_TO_COMPUTE only has to have run or deoptimised; when
     it refuses, no unit of the whole chunk exists (its loop nests may still run natively
     as regions: how is then "regions"). The "baseline" tier (compiling at a hot point's
     first entry) is compared alone: how says whether it compiled a region ("compiled")
@@ -207,14 +207,18 @@ def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str
             how[tier] = "refused" if (runs2, deopts2) == (runs, deopts) else "regions"
             if any(e.unit is not None for e in an.entries.values()):
                 problems.append(f"{tier} ran although it refuses: {why}")
+        elif any(item in DEOPT_TO_COMPUTE for item in program.items) and \
+                (runs2, deopts2) != (runs, deopts):
+            # Its unit may leave for the interpreter at any such op, and the loop regions
+            # the interpreter enters again may too: it ran, or deoptimised, as many times.
+            how[tier] = "deopt" if deopts2 > deopts else "ran"
         elif runs2 == runs + 1:
             how[tier] = "ran"
             if ref.error is not None:
                 problems.append(f"{tier} ran natively but the interpreter raised {ref.error}")
         elif deopts2 == deopts + 1:
             how[tier] = "deopt"
-            if ref.error is None and not any(item in DEOPT_TO_COMPUTE
-                                             for item in program.items):
+            if ref.error is None:
                 problems.append(f"{tier} deoptimised although the interpreter raised nothing")
         else:
             how[tier] = "missing"
