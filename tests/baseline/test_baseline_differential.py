@@ -12,14 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
-from progs import (  # noqa: E402
-    RandomSource,
-    budget_problems,
-    compare,
-    generate,
-    snapshot,
-    take,
-)
+from oracle import budget_problems, compare, snapshot, take  # noqa: E402
+from progs import RandomSource, generate  # noqa: E402
 
 from fusevm import VM, BudgetExceeded, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "jit"))
 
-from progs import RandomSource, compare, generate, snapshot  # noqa: E402
+from oracle import compare, snapshot  # noqa: E402
+from progs import RandomSource, generate  # noqa: E402
 
 from fusevm import VM, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402

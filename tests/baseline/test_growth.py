@@ -354,3 +354,39 @@ def test_a_loop_entered_past_its_header_is_not_versioned(seed: str) -> None:
     for slots in ((0, INT_MAX - 3), (0, 5), (9, -2)):
         for strict in (False, True):
             assert root_run(text, slots, False, strict) == root_run(text, slots, True, strict)
+
+
+#: A counted loop storing INT_MIN (a constant no bound on the slots keeps a sum of in 64
+#: bits) and shifting by its counter, whose interval the code behind a guard would assume.
+INT_MIN_STORED = """
+    LoadInt 0
+    SetSlot 1
+loop:
+    LoadInt -9223372036854775808
+    SetSlot 2
+    LoadInt 1
+    GetSlot 1
+    Shl
+    SetSlot 3
+    PreIncSlotVoid 1
+    GetSlot 1
+    LoadInt 4
+    NumLt
+    JumpIfTrue loop
+    GetSlot 3
+"""
+
+
+def test_a_loop_no_bound_can_keep_in_64_bits_is_not_versioned() -> None:
+    # |INT_MIN| exceeds INT_MAX: no slot value passes such a guard, and the intervals the
+    # code behind it would assume are empty (the shift's interval raised ValueError).
+    chunk = assemble(INT_MIN_STORED)
+    facts = loop_facts(chunk)
+    (h,) = facts.back_edges
+    assert tripcount.counted(chunk, facts, h) is not None
+    assert growth.growth(chunk, facts, h, 0) is None
+    for slots in ((0,), (0, 2), (7, -3)):
+        for strict in (False, True):
+            ref = root_run(INT_MIN_STORED, slots, False, strict)
+            assert ref[0] == 8
+            assert root_run(INT_MIN_STORED, slots, True, strict) == ref

@@ -2,7 +2,7 @@
 
 Every JIT tier test runs the same chunk in the interpreter (the oracle) and through the tier;
 JIT tiers skip with a reason when llvmlite is not installed (D13). `progs` (the program
-generator and oracle) is made importable however pytest imports these modules.
+generator) and `oracle` are made importable however pytest imports these modules.
 """
 
 from __future__ import annotations

@@ -2,8 +2,13 @@
 
 Generates programs from consecutive seeds (straight-line ones through the linear and block
 tiers, branchy and looping ones, a share of them with higher-order blocks and functions,
-through the block tier and the baseline tier) and checks each against the interpreter with
-`progs.check_program`; those with blocks also with step budgets (`progs.budget_problems`).
+through the block tier and the baseline tier; every one through the whole chain of tiers,
+tracing included) and checks each against the interpreter with `oracle.check_program`; the
+branchy ones also with step budgets, in the baseline tier and the chain
+(`oracle.budget_problems`). The programs are wide (`progs.Gen.wide`: strings, awk's
+numeric extension ops, a slot changing its type or a division by zero at one iteration of
+a loop); `--plain` gives the programs the seeds gave before wide programs existed (only
+the programs with blocks had budgets, in the baseline tier; no chain).
 Workers are subprocesses, so a native crash (a signal) cannot take the fuzzer down: the
 parent reports it with the seed and the program, which regenerates deterministically from
 the seed, and starts a new worker after it.
@@ -26,15 +31,29 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-def program_for(seed: int):  # type: ignore[no-untyped-def]
+#: Added to a seed for the wide constructs' own source (random.Random seeds by abs()).
+WIDE_SEED = 1 << 40
+
+
+def program_for(seed: int, plain: bool = False):  # type: ignore[no-untyped-def]
     from progs import RandomSource, generate
     straight = seed % 3 == 0
-    return generate(RandomSource(seed), straight), (("linear", "block") if straight
-                                                     else ("block", "baseline"))
+    tiers = ("linear", "block") if straight else ("block", "baseline")
+    if plain:
+        return generate(RandomSource(seed), straight), tiers
+    return (generate(RandomSource(seed), straight, RandomSource(seed + WIDE_SEED)),
+            (*tiers, "chain"))
+
+
+def with_budgets(program) -> bool:  # type: ignore[no-untyped-def]
+    """Whether `program` also runs with step budgets: one with blocks; a wide one with
+    branches or loops."""
+    return bool(program.block_ops()) or (program.wide and any(
+        item[0].startswith("Jump") for item in program.items))
 
 
 def worker(start: int, stride: int, deadline: float, limit: int | None,
-           crash_at: int | None = None) -> int:
+           crash_at: int | None = None, plain: bool = False) -> int:
     """Check programs start, start+stride, ... until the deadline; report on stdout."""
     from fusevm.interp import tiers as vm_tiers
     from fusevm.jit import get_config, set_config
@@ -51,7 +70,7 @@ def worker(start: int, stride: int, deadline: float, limit: int | None,
         print(f"RUN {seed}", flush=True)
         if seed == crash_at:  # proves crash containment (tests only)
             os.kill(os.getpid(), signal.SIGSEGV)
-        program, tiers = program_for(seed)
+        program, tiers = program_for(seed, plain)
         set_config(regions if program.block_ops() or program.subs else whole)
         try:
             how, problems = check_program_safe(program, tiers)
@@ -68,10 +87,11 @@ def worker(start: int, stride: int, deadline: float, limit: int | None,
 
 
 def check_program_safe(program, tiers):  # type: ignore[no-untyped-def]
-    from progs import budget_problems, check_program
+    from oracle import budget_problems, check_program
     how, problems = check_program(program, tiers)
-    if program.block_ops():
-        problems += budget_problems(program, BUDGETS)
+    if with_budgets(program):
+        problems += budget_problems(program, BUDGETS,
+                                    ("baseline", "chain") if program.wide else ("baseline",))
     return how, problems
 
 
@@ -89,13 +109,15 @@ def main(argv: list[str]) -> int:
                         help="stop each worker after this many programs")
     parser.add_argument("--program-timeout", type=float, default=120.0,
                         help="seconds one program may run before its worker is killed")
+    parser.add_argument("--plain", action="store_true",
+                        help="the programs without the wide constructs (older seeds' programs)")
     parser.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=3, type=float, metavar=("START", "STRIDE", "END"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         start, stride, end = int(args.worker[0]), int(args.worker[1]), args.worker[2]
-        return worker(start, stride, end, args.programs, args.crash_at)
+        return worker(start, stride, end, args.programs, args.crash_at, args.plain)
 
     base = args.seed if args.seed is not None else int(time.time()) % 1_000_000 * 1000
     deadline = time.time() + args.seconds
@@ -107,7 +129,7 @@ def main(argv: list[str]) -> int:
     failures: list[str] = []
 
     def report(kind: str, seed: int, problem: str) -> None:
-        program, _ = program_for(seed)
+        program, _ = program_for(seed, args.plain)
         with lock:
             failures.append(f"seed {seed}: {problem}\n{program.text()}")
             print(f"{kind} seed {seed}: {problem}", flush=True)
@@ -121,6 +143,8 @@ def main(argv: list[str]) -> int:
                 cmd += ["--programs", str(args.programs - done)]
             if args.crash_at is not None:
                 cmd += ["--crash-at", str(args.crash_at)]
+            if args.plain:
+                cmd.append("--plain")
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
             assert proc.stdout is not None
             last_run: int | None = None
@@ -174,7 +198,8 @@ def main(argv: list[str]) -> int:
           f"tier runs: {tally.get('ran', 0)} native, {tally.get('deopt', 0)} deopt, "
           f"{tally.get('refused', 0)} refused, {tally.get('regions', 0)} refused whole with "
           f"loop regions run natively; baseline: {tally.get('compiled', 0)} compiled, "
-          f"{tally.get('interpreted', 0)} interpreted; {tally.get('blocks', 0)} with "
+          f"{tally.get('interpreted', 0)} interpreted; chain: {tally.get('traced', 0)} "
+          f"traced, {tally.get('chained', 0)} not; {tally.get('blocks', 0)} with "
           f"higher-order blocks; {len(failures)} failure(s)")
     for failure in failures:
         print("\n" + failure)

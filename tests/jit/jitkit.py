@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from progs import Program, Snapshot, compare, snapshot
+from oracle import Snapshot, compare, snapshot
+from progs import Program
 
 from fusevm.asm import assemble
 from fusevm.chunk import Chunk

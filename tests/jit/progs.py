@@ -1,4 +1,4 @@
-"""Random programs for differential JIT testing, and the oracle that compares tiers.
+"""Random programs for differential JIT testing (`oracle` runs and compares them).
 
 `Gen(source).program(...)` builds a valid program from any `Source` of choices: a seeded
 `random.Random` (the fuzz script) or a Hypothesis `data` object (the test suite, which
@@ -18,10 +18,13 @@ Return); functions return on one or several paths. Some blocks are laid out insi
 main code, which then runs their ops too. A body only uses blocks and functions made
 before it, so nothing recurses.
 
-`snapshot(program, tier)` runs one program in the interpreter (tier None), through one
-forced JIT tier or the baseline tier, and records everything the VM exposes (an error's
-backtrace too); `compare` names the first difference. `budget_problems` compares runs
-stopped by a step budget.
+Wide programs (`Gen.wide`, a second source of choices) also have string ops (Concat,
+StringLen, StringRepeat with any count, the string comparisons) in half of them, awk's
+numeric extension ops (AwkNum, AwkTruth, AwkNot, AwkCmp, AwkArith, AwkConcat, also on
+values awk never makes), and loops in which a slot changes its kind, or a divisor is
+zero, at one iteration; innermost loops that would make 4 trips make LONG_LOOP (long
+enough to trace). Their VM has a small `max_size`, so growing strings stop with a
+MemoryLimit error.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fusevm import VM, ChunkBuilder, Op, VMError
+from fusevm import ChunkBuilder, Op
 from fusevm.chunk import Chunk
-from fusevm.values import INT_MAX, INT_MIN, Undef, same_value
+from fusevm.values import INT_MAX, INT_MIN, Undef
 
 INT_EDGES = [0, 1, -1, 2, 3, -2, 5, 7, 63, 64, 100, 2**31, -(2**31), INT_MAX, INT_MIN,
              INT_MAX - 1, INT_MIN + 1, 1 << 40, 12345678901]
@@ -52,6 +55,24 @@ BINARY_HOT = ["Add", "Sub", "Mul", "Div", "Mod", "NumLt", "NumEq", "BitXor", "Sh
 HIGHER_ORDER = ("MapBlock", "GrepBlock", "SortBlock", "ForEachBlock")
 #: Globals the higher-order programs read and write (GetVar of one never set is Undef).
 GLOBALS = ["g0", "g1", "g2"]
+#: Ops of wide programs (`Gen.wide`): string ops, and awk's numeric extension ops (which
+#: the native tiers and the baseline tier lower, for the kinds they take).
+STRING_COMPARE = ["StrEq", "StrNe", "StrLt", "StrGt", "StrLe", "StrGe", "StrCmp"]
+STRINGS = ["", "a", "ab", "-3", "1e3", "0x1A", " 12 ", "inf", "nan", "\u00e9t\u00e9"]
+#: The awk ops a wide program uses: pure functions of their operands (AwkConcat reads
+#: CONVFMT from the run's AwkState), AwkArith's / and % raising at a zero divisor.
+AWK_UNARY = ["AwkNum", "AwkTruth", "AwkNot"]
+#: Ops whose native code leaves for the interpreter to compute some values, not only to
+#: raise: awk's % outside the operands fmod is exact for (`fusevm.lang.awk.jit`). A unit
+#: running one may deoptimise where the interpreter raises nothing.
+DEOPT_TO_COMPUTE = {("AwkArith", 4)}
+#: The trips of a wide program's innermost loops that would make 4: enough for the trace
+#: tier to record the loop, run its trace and leave it (by a kind change or an error at
+#: one iteration, too), few enough inside two loops of 4.
+LONG_LOOP = 24
+#: A wide program's VM refuses strings longer than this (MemoryLimit): concatenations in
+#: loops stay small, or stop with an error every tier must raise at the same op.
+WIDE_MAX_SIZE = 4096
 #: Constant arrays for the higher-order ops (MakeArray and Range make the others).
 ARRAYS = [[], [3, 1, 2], [5, -1.5, "7", True, Undef], [2.5, 0, INT_MIN, math.nan, 9],
           ["b", "a", "", "10"], [[1, 2], [3], 4]]
@@ -106,6 +127,9 @@ class Program:
     blocks: list[tuple[str, str]] = field(default_factory=list)
     #: Functions (name, entry label, arity).
     subs: list[tuple[str, str, int]] = field(default_factory=list)
+    #: A wide program (`Gen.wide`): its VM has awk's extension set and an AwkState, and
+    #: refuses strings longer than WIDE_MAX_SIZE.
+    wide: bool = False
 
     def block_ops(self) -> int:
         """How many higher-order ops the program has."""
@@ -131,7 +155,7 @@ class Program:
                 continue
             ops = [label(a[1:]) if isinstance(a, str) and a.startswith("@") else a
                    for a in args]
-            b.emit(Op[name], *ops, line=n + 1)
+            b.emit(op_named(name), *ops, line=n + 1)
         for start, end in self.blocks:
             b.add_block_range(label(start), label(end))
         for name, entry, arity in self.subs:
@@ -139,7 +163,8 @@ class Program:
         return b.build(fuse=self.fuse)
 
     def text(self) -> str:
-        lines = [f"; slots={self.slots!r} strict={self.strict} fuse={self.fuse}"]
+        lines = [f"; slots={self.slots!r} strict={self.strict} fuse={self.fuse}"
+                 + (" wide" if self.wide else "")]
         lines += [f".block {i} {start} {end}" for i, (start, end) in enumerate(self.blocks)]
         lines += [f".sub {name} {entry} {arity}" for name, entry, arity in self.subs]
         for item in self.items:
@@ -149,6 +174,14 @@ class Program:
                 lines.append("    " + " ".join(repr(a) if not isinstance(a, str) else a
                                                for a in item))
         return "\n".join(lines)
+
+
+def op_named(name: str) -> Any:
+    """The core op or awk extension op called `name`."""
+    if name in Op.__members__:
+        return Op[name]
+    from fusevm.lang.awk.ops import AWK
+    return AWK[name]
 
 
 @dataclass
@@ -169,6 +202,14 @@ class Gen:
     #: Made so far: (start, end, leaves a result); (name, entry, arity).
     blocks: list[tuple[str, str, bool]] = field(default_factory=list)
     subs: list[tuple[str, str, int]] = field(default_factory=list)
+    #: The choices of a wide program's added constructs (strings, awk's extension ops, a
+    #: slot changing its type at one iteration, a division by zero at one iteration): a
+    #: second source, so that the first one's choices are drawn as in a plain program
+    #: (None), whose seeds keep giving the same programs.
+    wide: Source | None = None
+    #: Whether a wide program has string ops (no native tier lowers them: without them,
+    #: the native tiers can take the whole program).
+    strings: bool = False
 
     def emit(self, *item: Any) -> None:
         self.items.append(item)
@@ -213,6 +254,9 @@ class Gen:
         src = self.src
         if depth <= 0 or self.budget <= 0 or chance(src, 25):
             self.leaf()
+            return
+        if self.wide is not None and chance(self.wide, 15):
+            self.wide_expr(depth)
             return
         if self.hof and chance(src, 15):
             self.hof_expr(depth)
@@ -354,18 +398,20 @@ class Gen:
             return
         self.protected.add(counter)
         limit = src.int(0, 4)
+        if self.wide is not None and limit == 4 and depth == 1:
+            limit = LONG_LOOP  # (no draw: the wide choices stay those of shorter loops)
         top, end = self.label(), self.label()
         self.emit("LoadInt", 0)
         self.emit("SetSlot", counter)
         form = src.int(0, 3)
         if form == 0:
             self.bind(top)
-            self.block(depth - 1, src.int(1, 3))
+            self.loop_body(depth, counter, limit)
             self.emit("SlotIncLtIntJumpBack", counter, limit, "@" + top)
         elif form == 1:
             self.bind(top)
             self.emit("SlotLtIntJumpIfFalse", counter, limit, "@" + end)
-            self.block(depth - 1, src.int(1, 3))
+            self.loop_body(depth, counter, limit)
             self.emit("PreIncSlotVoid", counter)
             self.emit("Jump", "@" + top)
             self.bind(end)
@@ -374,18 +420,113 @@ class Gen:
             for item in (("GetSlot", counter), ("LoadInt", limit), ("NumLt",),
                          ("JumpIfFalse", "@" + end)):
                 self.emit(*item)
-            self.block(depth - 1, src.int(1, 3))
+            self.loop_body(depth, counter, limit)
             for item in (("GetSlot", counter), ("Inc",), ("SetSlot", counter)):
                 self.emit(*item)
             self.emit("Jump", "@" + top)
             self.bind(end)
         else:
             self.bind(top)
-            self.block(depth - 1, src.int(1, 3))
+            self.loop_body(depth, counter, limit)
             for item in (("PreIncSlotVoid", counter), ("GetSlot", counter),
                          ("LoadInt", limit), ("NumLt",), ("JumpIfTrue", "@" + top)):
                 self.emit(*item)
         self.protected.discard(counter)
+
+    def loop_body(self, depth: int, counter: int, limit: int) -> None:
+        """A loop's statements; in a wide program, now and then followed by one that acts
+        at a single iteration (the counter's value `at`): a slot written with a value of
+        another kind, or a division whose divisor is zero then."""
+        self.block(depth - 1, self.src.int(1, 3))
+        w = self.wide
+        if w is None or not chance(w, 40):
+            return
+        free = [s for s in range(self.nslots) if s not in self.protected]
+        if not free:
+            return
+        slot, at = pick(w, free), w.int(0, max(limit - 1, 0))
+        if chance(w, 50):
+            skip = self.label()
+            for item in (("GetSlot", counter), ("LoadInt", at), ("NumEq",),
+                         ("JumpIfFalse", "@" + skip)):
+                self.emit(*item)
+            self.wide_leaf()
+            self.emit("SetSlot", slot)
+            self.bind(skip)
+        else:
+            self.emit("GetSlot", pick(w, range(self.nslots)))
+            for item in (("GetSlot", counter), ("LoadInt", at), ("Sub",)):
+                self.emit(*item)
+            self.emit(*pick(w, [("Div",), ("Mod",), ("AwkArith", 3), ("AwkArith", 4)]))
+            self.emit("SetSlot", slot)
+
+    # -- wide programs' constructs (only when `wide`) --------------------------------
+
+    def wide_leaf(self) -> None:
+        """A value of any kind, chosen by the wide source."""
+        w = self.wide
+        assert w is not None
+        k = w.int(0, 99)
+        if k < 35:
+            self.emit("LoadConst", pick(w, STRINGS))
+        elif k < 60:
+            self.emit("LoadFloat", pick(w, FLOAT_EDGES))
+        elif k < 80:
+            self.emit("LoadInt", pick(w, INT_EDGES))
+        elif k < 90:
+            self.emit(pick(w, ["LoadTrue", "LoadFalse"]))
+        else:
+            self.emit("LoadUndef")
+
+    def wide_expr(self, depth: int) -> None:
+        """Push a value made by a string op (when `strings`) or one of awk's numeric ops
+        (AwkConcat makes a string too)."""
+        w = self.wide
+        assert w is not None
+        k = w.int(0, 99) if self.strings else w.int(52, 92)
+        if k < 20:  # (the VM's max_size bounds what concatenations in loops make)
+            for _ in range(2):
+                if chance(w, 50):
+                    self.wide_leaf()
+                else:
+                    self.expr(depth - 1)
+            self.emit("Concat")
+        elif k < 30:
+            self.expr(depth - 1)
+            self.emit("StringLen")
+        elif k < 45:
+            self.expr(depth - 1)
+            if chance(w, 50):
+                self.wide_leaf()
+            else:
+                self.expr(depth - 1)
+            self.emit(pick(w, STRING_COMPARE))
+        elif k < 52:
+            self.emit("LoadConst", pick(w, STRINGS))
+            self.expr(depth - 1)  # any count: negative, huge (MemoryLimit), NaN
+            self.emit("StringRepeat")
+        elif k < 70:
+            self.expr(depth - 1)
+            self.emit(pick(w, AWK_UNARY))
+        elif k < 80:
+            self.expr(depth - 1)
+            self.expr(depth - 1)
+            self.emit("AwkCmp", w.int(0, 5))
+        elif k < 93:
+            self.expr(depth - 1)
+            self.expr(depth - 1)
+            self.emit("AwkArith", w.int(0, 5))
+        else:
+            # One item that may grow (a slot's string), the others constants, so that
+            # a loop's AwkConcat cannot double a string (it has no size limit).
+            count = w.int(1, 3)
+            grow = w.int(0, count - 1)
+            for n in range(count):
+                if n == grow:
+                    self.expr(depth - 1)
+                else:
+                    self.wide_leaf()
+            self.emit("AwkConcat", count)
 
     # -- higher-order blocks, functions and globals (only when `hof`) ---------------------
 
@@ -582,6 +723,8 @@ class Gen:
         src = self.src
         self.nslots = src.int(2, 6)
         slots = [self.slot_value() for _ in range(self.nslots)]
+        if self.wide is not None:
+            self.strings = chance(self.wide, 50)
         depth = 1 if self.straight else src.int(1, 3)
         self.hof = not self.straight and chance(src, 35)
         if self.hof:
@@ -610,173 +753,10 @@ class Gen:
             items = [("Jump", "@main"), *self.bodies, ("label", "main"), *items]
         return Program(items, slots, strict=chance(src, 20), fuse=chance(src, 30),
                        blocks=[(start, end) for start, end, _ in self.blocks],
-                       subs=list(self.subs))
+                       subs=list(self.subs), wide=self.wide is not None)
 
 
-def generate(src: Source, straight: bool) -> Program:
-    return Gen(src, straight=straight).program()
-
-
-# -- the oracle ---------------------------------------------------------------------------------
-
-@dataclass
-class Snapshot:
-    """Everything observable after a run."""
-
-    result: Any
-    error: tuple[Any, ...] | None  # class, message, op, ip, line, backtrace
-    slots: list[Any]
-    stack: list[Any]
-    globals: list[Any]
-    ip: int
-    halted: bool
-    frames: int
-
-
-def _vm(program: Program, chunk: Chunk, tier: str | None, threshold: int) -> VM:
-    vm = VM(chunk, strict_int=program.strict, baseline=tier == "baseline")
-    if tier == "baseline":
-        vm._tiers.region_threshold = threshold
-    elif tier is not None:
-        from fusevm.jit.policy import JitHook
-        vm.set_tier_hook(JitHook(False, force=tier))
-    vm.slots[:len(program.slots)] = list(program.slots)
-    return vm
-
-
-def take(vm: VM, max_steps: int | None = None) -> Snapshot:
-    """Run `vm` (with a step budget, if given) and snapshot how it ended."""
-    result: Any = None
-    error = None
-    try:
-        result = vm.run(max_steps=max_steps)
-    except VMError as e:
-        error = (type(e).__name__, e.message, e.op, e.ip, e.line, tuple(e.backtrace))
-    return Snapshot(result, error, list(vm.slots), list(vm.stack), list(vm.globals), vm.ip,
-                    vm.halted, len(vm.frames))
-
-
-def snapshot(program: Program, chunk: Chunk, tier: str | None,
-             threshold: int = 1) -> Snapshot:
-    """Run in the interpreter (tier None) or with `tier` forced (threshold 0); "baseline"
-    is the baseline tier alone, compiling at the `threshold`th entry of a hot point."""
-    return take(_vm(program, chunk, tier, threshold))
-
-
-#: The errors after which `run()` continues where it stopped.
-STOPS = ("BudgetExceeded", "Interrupted")
-
-
-def budget_problems(program: Program, budgets: Sequence[int]) -> list[str]:
-    """Run `program` with each step budget (0: an interrupt pending instead) in the
-    interpreter and in a baseline VM that has run it once already (its hot regions
-    compiled): the same stop (BudgetExceeded or Interrupted at the same op, in the same
-    frame, with the same stack, slots and globals, also inside a block), then the same
-    end when the run is continued (where it may be: not after another error)."""
-    chunk = program.build()
-    problems = []
-    for budget in budgets:
-        shots = []
-        for tier in (None, "baseline"):
-            vm = _vm(program, chunk, tier, 1)
-            if tier is not None:
-                take(vm)
-                vm.reset()
-                vm.slots[:len(program.slots)] = list(program.slots)
-            if budget:
-                first = take(vm, budget)
-            else:  # an interrupt pending: the run stops at its first hot point
-                vm.interrupt()
-                first = take(vm)
-            # Only a stop at an instruction boundary may be continued (D18); after any
-            # other error the VM's state is only what the error left.
-            stopped = first.error is not None and first.error[0] in STOPS
-            shots.append((first, take(vm) if stopped else first))
-        for what, a, b in (("stopped", shots[0][0], shots[1][0]),
-                           ("continued", shots[0][1], shots[1][1])):
-            diff = compare(a, b)
-            if diff is not None:
-                problems.append(f"max_steps={budget}, {what}: baseline differs from the "
-                                f"interpreter: {diff}")
-    return problems
-
-
-def _same_list(a: list[Any], b: list[Any]) -> bool:
-    return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
-
-
-def compare(a: Snapshot, b: Snapshot) -> str | None:
-    """The first difference between two snapshots, or None."""
-    # An error is (class, message, op, ip, line, backtrace) (`take`).
-    if a.error != b.error:
-        return f"error: {a.error} vs {b.error}"
-    if not same_value(a.result, b.result) and not (a.result is None and b.result is None):
-        return f"result: {a.result!r} ({type(a.result).__name__}) vs {b.result!r} " \
-               f"({type(b.result).__name__})"
-    for name in ("slots", "stack", "globals"):
-        if not _same_list(getattr(a, name), getattr(b, name)):
-            return f"{name}: {getattr(a, name)!r} vs {getattr(b, name)!r}"
-    for name in ("ip", "halted", "frames"):
-        if getattr(a, name) != getattr(b, name):
-            return f"{name}: {getattr(a, name)!r} vs {getattr(b, name)!r}"
-    return None
-
-
-def _counters(tier: str) -> tuple[float, float]:
-    from fusevm.jit import stats
-    s = stats().get(tier, {})
-    return s.get("runs", 0), s.get("deopts", 0)
-
-
-def check_program(program: Program, tiers: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """Run `program` in the interpreter and each tier: how each tier ran, and any problems.
-
-    A problem is a difference from the interpreter, or a counter that disagrees with the
-    tier's own verdict: when `why_not` accepts the program, the unit must have run natively
-    (and the interpreter raised nothing) or deoptimised (and the interpreter raised); when
-    it refuses, no unit of the whole chunk exists (its loop nests may still run natively
-    as regions: how is then "regions"). The "baseline" tier (compiling at a hot point's
-    first entry) is compared alone: how says whether it compiled a region ("compiled")
-    or had nothing new to compile ("interpreted": regions are compiled once per chunk).
-    """
-    from fusevm.jit.eligibility import refusal
-    from fusevm.jit.runtime import analysis
-    chunk = program.build()
-    ref = snapshot(program, chunk, None)
-    how: dict[str, str] = {}
-    problems: list[str] = []
-    for tier in tiers:
-        if tier == "baseline":
-            from fusevm.baseline import compiler
-            compiles = compiler.stats()["compiles"]
-            diff = compare(ref, snapshot(program, chunk, tier))
-            if diff is not None:
-                problems.append(f"baseline tier differs from the interpreter: {diff}")
-            how[tier] = "compiled" if compiler.stats()["compiles"] > compiles else "interpreted"
-            continue
-        runs, deopts = _counters(tier)
-        got = snapshot(program, chunk, tier)
-        diff = compare(ref, got)
-        if diff is not None:
-            problems.append(f"{tier} tier differs from the interpreter: {diff}")
-        runs2, deopts2 = _counters(tier)
-        an = analysis(chunk)
-        why = refusal(an, tier, list(program.slots), program.strict)
-        if why is not None:
-            # A loop nest the tier takes still runs natively as a region of its own (its
-            # own analysis and unit); the chunk's whole unit must never have been made.
-            how[tier] = "refused" if (runs2, deopts2) == (runs, deopts) else "regions"
-            if any(e.unit is not None for e in an.entries.values()):
-                problems.append(f"{tier} ran although it refuses: {why}")
-        elif runs2 == runs + 1:
-            how[tier] = "ran"
-            if ref.error is not None:
-                problems.append(f"{tier} ran natively but the interpreter raised {ref.error}")
-        elif deopts2 == deopts + 1:
-            how[tier] = "deopt"
-            if ref.error is None:
-                problems.append(f"{tier} deoptimised although the interpreter raised nothing")
-        else:
-            how[tier] = "missing"
-            problems.append(f"{tier} accepted the program but neither ran nor deoptimised")
-    return how, problems
+def generate(src: Source, straight: bool, wide: Source | None = None) -> Program:
+    """A program from `src`; with `wide`, one with the wide constructs (`Gen.wide`)
+    chosen by it."""
+    return Gen(src, straight=straight, wide=wide).program()

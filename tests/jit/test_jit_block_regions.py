@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from progs import RandomSource, check_program, generate
+from oracle import check_program
+from progs import RandomSource, generate
 
 from conftest import requires_llvmlite
 from fusevm import VM, VMError

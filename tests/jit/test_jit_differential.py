@@ -14,15 +14,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from progs import (
-    DataSource,
-    Program,
-    RandomSource,
-    check_program,
-    compare,
-    generate,
-    snapshot,
-)
+from oracle import budget_problems, check_program, compare, snapshot
+from progs import DataSource, Program, RandomSource, generate
 
 from conftest import requires_llvmlite
 
@@ -76,6 +69,38 @@ def test_a_seeded_batch_agrees_and_mostly_runs_natively(straight: bool) -> None:
     assert tally["ran"] >= 0.6 * total, tally
     assert tally["deopt"] > 0, tally
     assert higher_order == 0 if straight else higher_order >= 100, higher_order
+
+
+def test_a_seeded_batch_of_wide_programs_agrees_in_every_tier() -> None:
+    """Wide programs (string ops, awk's extension ops, a slot changing its kind or a zero
+    divisor at one iteration of a loop) through the native tiers, the baseline tier and
+    the whole chain of tiers, and under step budgets: all agree, and the batch has what
+    it is for (or this test has lost what it tests)."""
+    from fusevm.jit import get_config, set_config
+    tally: dict[str, int] = {}
+    old = set_config(get_config().replace(block_threshold=0, reopt_after=0))
+    try:
+        for seed in range(150):
+            straight = seed % 3 == 0
+            program = generate(RandomSource(9_500_000 + seed), straight,
+                               RandomSource(9_600_000 + seed))
+            tiers = ("linear", "block") if straight else ("block", "baseline")
+            how, problems = check_program(program, (*tiers, "chain"))
+            if not straight:
+                problems += budget_problems(program, (1, 30))
+            assert not problems, "\n".join(problems) + "\n" + program.text()
+            names = {item[0] for item in program.items}
+            for key, present in (("strings", "Concat" in names or "StringLen" in names),
+                                 ("awk", any(n.startswith("Awk") for n in names)),
+                                 ("traced", how["chain"] == "traced"),
+                                 ("native", "ran" in how.values()),
+                                 ("errors", snapshot(program, program.build(), None).error
+                                  is not None)):
+                tally[key] = tally.get(key, 0) + present
+    finally:
+        set_config(old)
+    assert all(tally[k] >= 10 for k in ("strings", "awk", "native", "errors")), tally
+    assert tally["traced"] >= 3, tally
 
 
 def test_errors_raised_after_a_deopt_are_the_interpreters() -> None:

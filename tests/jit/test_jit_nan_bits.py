@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from jitkit import asm, runs
-from progs import Program, snapshot
+from oracle import snapshot
+from progs import Program
 
 from conftest import requires_llvmlite
 

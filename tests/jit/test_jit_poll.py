@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from progs import RandomSource, Snapshot, compare, generate, snapshot
+from oracle import Snapshot, compare, snapshot
+from progs import RandomSource, generate
 
 from conftest import requires_llvmlite
 from fusevm import VM, VMError

@@ -154,7 +154,8 @@ def test_a_jump_to_the_end_and_values_left_below_a_loop(jit_tier: str) -> None:
 
 def test_accum_sum_loop_closed_form_matches_at_the_extremes(jit_tier: str) -> None:
     """Wrapping sums modulo 2**64, and under strict_int a deopt exactly when a step overflows."""
-    from progs import Program, check_program
+    from oracle import check_program
+    from progs import Program
     extremes = [0, 1, -1, INT_MAX, INT_MIN, -2**32, -2**33, 2**62, -2**62, -3037000499,
                 -3037000500, -(2**32) - 5, 2**31 - 1]
     for limit in (2**31 - 1, -5, 100, 0):
@@ -166,3 +167,21 @@ def test_accum_sum_loop_closed_form_matches_at_the_extremes(jit_tier: str) -> No
                     how, problems = check_program(program, (jit_tier,))
                     assert not problems, (problems, s, k, limit, strict)
                     assert how[jit_tier] in ("ran", "deopt")
+
+
+def test_awks_modulo_agrees_at_the_float_extremes(jit_tier: str) -> None:
+    """awk's % (AwkArith 4) is C fmod: native code computes it for integral operands it is
+    exact for, and leaves the rest (an infinite divisor: 1 % -inf is 1, not 0 * inf's NaN)
+    to the interpreter."""
+    from oracle import check_program
+    from progs import Program
+    values = [1.0, -7.0, 0.0, -0.0, 5.5, 2.0**53, 2.0**60, math.inf, -math.inf, math.nan]
+    for a in values:
+        for b in values:
+            # (Constants: a chunk of its own each, as a unit that keeps deoptimising is
+            # dropped.)
+            program = Program([("LoadFloat", a), ("LoadFloat", b), ("AwkArith", 4)], [],
+                              wide=True)
+            how, problems = check_program(program, (jit_tier,))
+            assert not problems, (problems, a, b)
+            assert how[jit_tier] in ("ran", "deopt")

@@ -367,6 +367,46 @@ def test_an_error_inside_a_trace_is_raised_at_its_op() -> None:
     assert counts["traces"] == 1
 
 
+#: A loop whose header is the start of a block ending inside the loop's body; the loop
+#: runs that block once it is hot, so the block's frame enters the loop's hot point.
+HEADER_STARTS_A_BLOCK = """
+.block b top e
+    LoadInt 0
+    SetVar s
+    LoadInt 0
+    SetSlot 0
+top:
+    GetVar s
+    LoadInt 1
+    Add
+    SetVar s
+e:
+    GetVar s
+    LoadInt 100
+    Add
+    SetVar s
+    GetSlot 0
+    LoadInt 6
+    NumEq
+    JumpIfFalse skip
+    LoadInt 1
+    LoadInt 3
+    Range
+    ForEachBlock b
+skip:
+    SlotIncLtIntJumpBack 0 10 top
+    GetVar s
+"""
+
+
+def test_a_loop_a_block_ends_inside_is_not_traced() -> None:
+    # A trace entered by the block's frame went on round the loop past the block's end.
+    chunk = assemble(HEADER_STARTS_A_BLOCK)
+    assert outcome(chunk, False)[0] == 10 * 101 + 3
+    counts = agree(HEADER_STARTS_A_BLOCK)
+    assert counts["traces"] == 0 and counts["recordings"] == 0
+
+
 def test_a_branch_that_flips_after_recording_exits_and_then_stitches() -> None:
     text = CALLS.format(n=400).replace("LoadInt 3\n    Mod\n    LoadInt 0\n    NumEq",
                                        "LoadInt 200\n    NumLt")

@@ -12,13 +12,19 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import requires_llvmlite
+from fusevm import VM, ChunkBuilder, Op, VMError
+from fusevm.chunk import Chunk
 from fusevm.jit import get_config, runtime, set_config
+from fusevm.jit.policy import JitHook
 from fusevm.jit.trace import tier
 from fusevm.lang.awk.main import main
+from fusevm.lang.awk.ops import AWK
+from fusevm.lang.awk.state import AwkState
 
 pytestmark = requires_llvmlite
 
@@ -96,3 +102,59 @@ def test_a_cached_awk_program_still_traces(tmp_path: Path) -> None:
         assert run.stdout == "299998\n"
         assert "trace at op" in run.stderr and "compiled (" in run.stderr, run.stderr
         assert "no JIT lowering" not in run.stderr.split("trace at op")[1], run.stderr
+
+
+def _undef_at(at: int) -> Chunk:
+    """A loop adding i to a global with awk's + (AwkArith 0), where i is the core VM's
+    Undef at iteration `at`: awk's to-number raises TypeError on it."""
+    b = ChunkBuilder(source="undef.fasm")
+    top, plain, add = b.label("top"), b.label("plain"), b.label("add")
+    b.emit(Op.LoadFloat, 0.0)
+    b.emit(Op.SetVar, "s")
+    b.emit(Op.LoadInt, 0)
+    b.emit(Op.SetSlot, 0)
+    b.bind(top)
+    b.emit(Op.GetVar, "s")
+    b.emit(Op.GetSlot, 0)
+    b.emit(Op.LoadInt, at)
+    b.emit(Op.NumEq)
+    b.emit(Op.JumpIfFalse, plain)
+    b.emit(Op.LoadUndef)
+    b.emit(Op.Jump, add)
+    b.bind(plain)
+    b.emit(Op.GetSlot, 0)
+    b.bind(add)
+    b.emit(AWK["AwkArith"], 0)
+    b.emit(Op.SetVar, "s")
+    b.emit(Op.SlotIncLtIntJumpBack, 0, 20, top)
+    b.emit(Op.GetVar, "s")
+    return b.build()
+
+
+def _outcome(chunk: Chunk, traced: bool) -> tuple[Any, ...]:
+    vm = VM(chunk, extensions=[AWK], baseline=False)
+    vm.host_data["awk"] = AwkState()
+    if traced:
+        vm.set_tier_hook(JitHook(True))
+    try:
+        return vm.run(), None, vm.ip, list(vm.globals)
+    except VMError as e:
+        return None, (type(e).__name__, e.message, e.op, e.ip, tuple(e.backtrace)), vm.ip, \
+            list(vm.globals)
+
+
+@pytest.mark.parametrize("at", range(8))
+def test_an_extension_ops_python_error_while_recording_is_its_located_error(at: int) -> None:
+    # The interpreter makes a Python error from an extension op's step that op's VMError
+    # (D1); the recorder, which runs the steps itself, leaves the op to the interpreter
+    # to raise there, as it does a VMError (it let the TypeError escape the run).
+    chunk = _undef_at(at)
+    want = _outcome(chunk, False)
+    assert want[1] is not None and want[1][2] == "AwkArith" and "TypeError" in want[1][1]
+    old = set_config(get_config().replace(region_threshold=1, trace_threshold=1,
+                                          reopt_after=0))
+    try:
+        got = _outcome(chunk, True)
+    finally:
+        set_config(old)
+    assert got == want

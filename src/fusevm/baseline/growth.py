@@ -147,6 +147,8 @@ def _growth(chunk: Chunk, facts: LoopFacts, header: int, depth: int) -> Growth |
         return None
     reads = frozenset(live - set(forms))
     bound = (INT_MAX - offset) // max(spread, 1)
+    if bound < 0:
+        return None  # a constant beyond INT_MAX in magnitude (INT_MIN): no slot passes
     return Growth(header, counted, body, forms, reads, spread, offset, bound, _order(forms))
 
 

@@ -18,7 +18,7 @@ from fusevm.instr import decode
 from fusevm.jit.eligibility import op_refusal
 from fusevm.jit.trace.ir import Aborted, Recording, global_read, is_entry_read
 from fusevm.jit.trace.states import Abort
-from fusevm.ops import F, Op
+from fusevm.ops import EXTENDED_OPS, F, Op
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -130,7 +130,12 @@ def record(vm: VM, steps: Steps, start: int, close: int, max_len: int,
         saved = stack[keep:]
         try:
             nxt = steps.step(ip)()
-        except (VMError, RecursionError):
+        except Exception as e:
+            # What the dispatch loop locates (`interp.faults`): a VMError, and any error
+            # from an extension op's step (D1); from a core op anything else is a bug.
+            if not isinstance(e, (VMError, RecursionError, MemoryError)) and \
+                    op not in EXTENDED_OPS:
+                raise
             stack[keep:] = saved
             return ip, Aborted(Abort.ERROR, f"at op {ip} ({decode(instr).name})")
         if nxt >= n or nxt < 0 or vm.halted:

@@ -57,7 +57,7 @@ from fusevm.jit.trace.recorder import record
 from fusevm.jit.trace.states import Abort, Lifecycle, Phase
 from fusevm.jit.trace.tree import Trace, Tree, materialize, steps_for, work_of
 from fusevm.jit.unit import KIND_OF
-from fusevm.loops import loop_facts, natural_loop, predecessors
+from fusevm.loops import crossed_end, loop_facts, natural_loop, predecessors
 from fusevm.records import dataclass, field
 from fusevm.values import Undef
 
@@ -108,6 +108,11 @@ class Anchor:
     start: int
     source: str
     loop: frozenset[int]
+    #: A block shares the loop's ops and ends inside them (`loops.crossed_end`): the
+    #: block's frame runs the header too, and a trace would go on past the block's end,
+    #: where the dispatch loop ends the block. Such a loop is not traced (as no region
+    #: code is made for it, `jit.region.cut`).
+    crosses: bool = False
     life: Lifecycle = field(default_factory=Lifecycle)
     root: Trace | None = None
     tree: Tree | None = None
@@ -176,7 +181,8 @@ def _anchor(chunk: Chunk, digest: str, h: int) -> Anchor:
             facts = loop_facts(chunk)
             body = natural_loop(facts, h, predecessors(chunk, facts)) \
                 if h in facts.back_edges else frozenset()
-            a = _anchors[key] = Anchor(digest, h, chunk.source or "<chunk>", body)
+            a = _anchors[key] = Anchor(digest, h, chunk.source or "<chunk>", body,
+                                       crossed_end(facts, body) is not None)
             metas = _pending.pop(key, None)
             if metas:
                 _install_imported(chunk, a, metas)
@@ -375,7 +381,7 @@ def trace_step(vm: VM, h: int, original: Step, fuel: int,
     except VMError:
         return None
     a = _anchor(chunk, digest, h)
-    if a.life.phase is Phase.BLACKLISTED:
+    if a.life.phase is Phase.BLACKLISTED or a.crosses:
         return None
     cfg = get_config()
     threshold = cfg.trace_threshold

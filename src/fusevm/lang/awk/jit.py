@@ -10,6 +10,8 @@ assignment, getline, the next record), so a trace reads them once on entry.
 
 from __future__ import annotations
 
+import math
+
 import fusevm.lang.awk.ops_io  # noqa: F401 - declares AwkCountNum, registered below
 from fusevm.instr import Decoded, encode
 from fusevm.jit.abi import SlotKind, TrapCode
@@ -76,15 +78,18 @@ def _arith(cx: Cx, d: Decoded) -> None:
 
 
 def _fmod(cx: Cx, a: Val, b: Val) -> Val:
-    """C fmod for integral operands with |a| < 2**53 (then a - trunc(a/b)*b is exact and
-    the quotient cannot round across an integer); anything else, a zero divisor included,
-    leaves for the interpreter, which computes it (or raises) itself."""
+    """C fmod for integral operands with |a| < 2**53 and b finite (then a - trunc(a/b)*b
+    is exact and the quotient cannot round across an integer; an infinite b, which floor
+    keeps, would make it 0 * inf); anything else, a zero divisor included, leaves for the
+    interpreter, which computes it (or raises) itself."""
     def integral(v: Val) -> Val:
         return cx.fcmp("oeq", cx.intrinsic("llvm.floor", v), v)
     small = cx.fcmp("olt", cx.intrinsic("llvm.fabs", a), cx.float_const(2.0 ** 53))
     nonzero = cx.fcmp("one", b, cx.float_const(0.0))
+    finite = cx.fcmp("olt", cx.intrinsic("llvm.fabs", b), cx.float_const(math.inf))
     bad = cx.bool_or(cx.bool_or(cx.bool_not(integral(a)), cx.bool_not(integral(b))),
-                     cx.bool_or(cx.bool_not(small), cx.bool_not(nonzero)))
+                     cx.bool_or(cx.bool_or(cx.bool_not(small), cx.bool_not(nonzero)),
+                                cx.bool_not(finite)))
     cx.deopt_if(bad, TrapCode.MOD_ZERO)
     q = cx.intrinsic("llvm.trunc", cx.float_op("fdiv", a, b))
     r = cx.float_op("fsub", a, cx.float_op("fmul", q, b))
