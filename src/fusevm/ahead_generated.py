@@ -220,12 +220,13 @@ def __init__(self, digest, source, start, close, ips, depths, root, path, kinds,
 COMPILED["def __init__(self, digest, source, start, close, ips, depths, root, path=_d7, kinds=_d8, counters=_MISSING):\n    _set(self, 'digest', digest)\n    _set(self, 'source', source)\n    _set(self, 'start', start)\n    _set(self, 'close', close)\n    _set(self, 'ips', ips)\n    _set(self, 'depths', depths)\n    _set(self, 'root', root)\n    _set(self, 'path', path)\n    _set(self, 'kinds', kinds)\n    _set(self, 'counters', _f9() if counters is _MISSING else counters)"] = __init__
 
 
-def __init__(self, digest, start, source, loop, life, root, tree, side_exits, mismatches, merge_due, merge_failed, run_trips, sampled, trips, skip, backoff, shorts):
+def __init__(self, digest, start, source, loop, crosses, life, root, tree, side_exits, mismatches, merge_due, merge_failed, run_trips, sampled, trips, skip, backoff, shorts):
     self.digest = digest
     self.start = start
     self.source = source
     self.loop = loop
-    self.life = _f4() if life is _MISSING else life
+    self.crosses = crosses
+    self.life = _f5() if life is _MISSING else life
     self.root = root
     self.tree = tree
     self.side_exits = side_exits
@@ -240,7 +241,7 @@ def __init__(self, digest, start, source, loop, life, root, tree, side_exits, mi
     self.shorts = shorts
 
 
-COMPILED['def __init__(self, digest, start, source, loop, life=_MISSING, root=_d5, tree=_d6, side_exits=_d7, mismatches=_d8, merge_due=_d9, merge_failed=_d10, run_trips=_d11, sampled=_d12, trips=_d13, skip=_d14, backoff=_d15, shorts=_d16):\n    self.digest = digest\n    self.start = start\n    self.source = source\n    self.loop = loop\n    self.life = _f4() if life is _MISSING else life\n    self.root = root\n    self.tree = tree\n    self.side_exits = side_exits\n    self.mismatches = mismatches\n    self.merge_due = merge_due\n    self.merge_failed = merge_failed\n    self.run_trips = run_trips\n    self.sampled = sampled\n    self.trips = trips\n    self.skip = skip\n    self.backoff = backoff\n    self.shorts = shorts'] = __init__
+COMPILED['def __init__(self, digest, start, source, loop, crosses=_d4, life=_MISSING, root=_d6, tree=_d7, side_exits=_d8, mismatches=_d9, merge_due=_d10, merge_failed=_d11, run_trips=_d12, sampled=_d13, trips=_d14, skip=_d15, backoff=_d16, shorts=_d17):\n    self.digest = digest\n    self.start = start\n    self.source = source\n    self.loop = loop\n    self.crosses = crosses\n    self.life = _f5() if life is _MISSING else life\n    self.root = root\n    self.tree = tree\n    self.side_exits = side_exits\n    self.mismatches = mismatches\n    self.merge_due = merge_due\n    self.merge_failed = merge_failed\n    self.run_trips = run_trips\n    self.sampled = sampled\n    self.trips = trips\n    self.skip = skip\n    self.backoff = backoff\n    self.shorts = shorts'] = __init__
 
 
 def __init__(self, enabled, block_threshold, region_threshold, trace_threshold, max_side_exits, max_inline_recursion, max_trace_chain, max_trace_len, cache_enabled, cache_dir, cache_max_bytes, first_pipeline, first_codegen, reopt_after, reopt_after_seconds, reopt_pipeline, reopt_codegen, reopt_background, max_units):
