@@ -10,14 +10,30 @@ hashes none.
 from __future__ import annotations
 
 import weakref
-from typing import Generic, TypeVar
 
 from fusevm.chunk import Chunk
 
-V = TypeVar("V")
+TYPE_CHECKING = False  # (not typing's: importing typing costs the compiler's load ~10 ms)
+if TYPE_CHECKING:
+    from typing import Generic, TypeVar
+
+    V = TypeVar("V")
+
+    class _Base(Generic[V]):
+        pass
+else:
+    V = object
+
+    class _Base:
+        """Stands in for `Generic`: `_Base[V]` is itself."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, item: object) -> type:
+            return cls
 
 
-class Twins(Generic[V]):
+class Twins(_Base[V]):
     """A value per chunk (kept in `Chunk.derived` under `key`), shared by its twins."""
 
     __slots__ = ("key", "sizes", "_hashed", "_unhashed")
