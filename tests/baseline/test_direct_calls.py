@@ -248,6 +248,7 @@ def test_a_call_straight_after_another_needs_no_room_test(n: int, depth: int | N
     from fusevm.baseline.direct import source
     text = source(assemble(TWO_CALLS.format(n=n), source="two.fasm"))[0]
     assert text.count("if not room:") == 2  # one per form (of 4 calls)
+    assert text.count("room - 1") == 2  # the room its calls pass, worked out with the test
     got = agree(TWO_CALLS.format(n=n), **({} if depth is None else {"max_depth": depth}))
     if depth is None or depth > n:
         assert got[0] == n + 1
@@ -575,7 +576,7 @@ end:
 
 @pytest.mark.parametrize("n", [5, 199, 200, 201, 450])
 def test_arguments_folded_into_a_call_are_on_the_stack_when_it_leaves(n: int) -> None:
-    # `GetSlot 0; LoadInt 1; Sub` folds into the call (`d3i(l0 - 1, room - 1)`); out of
+    # `GetSlot 0; LoadInt 1; Sub` folds into the call (`d3i(l0 - 1, inner)`); out of
     # room (past the direct calls' bound) the Leave assigns it first: the interpreter
     # runs that Call with the argument on its stack.
     from fusevm.baseline import direct
@@ -583,7 +584,7 @@ def test_arguments_folded_into_a_call_are_on_the_stack_when_it_leaves(n: int) ->
     assert agree(text)[0] == n
     assert agree(text, max_depth=120)[1] is not None or n < 120
     source = direct.source(assemble(text, source="depth.fasm"))[0]
-    assert "d3i(l0 - 1, room - 1)" in source
+    assert "d3i(l0 - 1, inner)" in source
     assert "s0 = l0 - 1\n" in source.split("if not room:")[1]
 
 

@@ -277,12 +277,14 @@ class _DirectGen(_Gen):
         first = depth - argc
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
         # Out of room: the interpreter runs this Call (and checks the depth limit), with
-        # the arguments folded into the call on its stack.
+        # the arguments folded into the call on its stack. The room the callee gets is
+        # worked out with the test, once for the calls after it that the test covers
+        # (`room_tested`): fib's two calls pay one subtraction, not two.
         if not self.room_tested(ip):
             values = "".join(f"\n    {k} = {v}" for k, v in folded.items())
             self.put(self.base, f"if not room:{values}\n    {self.leave(depth, ip)}")
-        args = ", ".join([*(folded.get(k, k) for k in stack_locals(first, argc)),
-                          "room - 1"])
+            self.put(self.base, "inner = room - 1")
+        args = ", ".join([*(folded.get(k, k) for k in stack_locals(first, argc)), "inner"])
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         self.put(self.base, f"{result}{name}({args})", ip, first)
         self.after_call(ip, following)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import operator
-from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
 
 from fusevm.chunk import Chunk
@@ -579,6 +578,10 @@ def _one_exit(ops: Sequence[Instr], facts: LoopFacts, header: int, last: int) ->
     succs = facts.succs
     if succs[last] != (header, last + 1):
         return _GENERAL
+    # (bisect is a C extension module: loading it costs a process about as much as
+    # importing a module of ours, so only code with loops to count loads it.)
+    from bisect import bisect_left  # noqa: PLC0415
+
     branches = facts.branches
     first = bisect_left(branches, header)
     inner = branches[first:bisect_left(branches, last, first)]
