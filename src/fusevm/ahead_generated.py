@@ -733,16 +733,17 @@ def __init__(self, slot, step, offset, limit, relation, swapped, stay):
 COMPILED['def __init__(self, slot, step, offset, limit, relation, swapped, stay):\n    self.slot = slot\n    self.step = step\n    self.offset = offset\n    self.limit = limit\n    self.relation = relation\n    self.swapped = swapped\n    self.stay = stay'] = __init__
 
 
-def __init__(self, source, line_ip, constants, written, guards, calls):
+def __init__(self, source, line_ip, constants, written, guards, calls, generic_calls):
     _set(self, 'source', source)
     _set(self, 'line_ip', line_ip)
     _set(self, 'constants', constants)
     _set(self, 'written', written)
     _set(self, 'guards', guards)
     _set(self, 'calls', calls)
+    _set(self, 'generic_calls', generic_calls)
 
 
-COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4, calls=_d5):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)\n    _set(self, 'calls', calls)"] = __init__
+COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4, calls=_d5, generic_calls=_d6):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)\n    _set(self, 'calls', calls)\n    _set(self, 'generic_calls', generic_calls)"] = __init__
 
 
 def __init__(self, source, literal, groups, required, branches):

@@ -170,6 +170,25 @@ def test_fib_agrees_and_runs_frameless() -> None:
     assert after["direct_unwinds"] == before["direct_unwinds"]
 
 
+def test_generic_forms_are_compiled_when_first_called_with_other_arguments() -> None:
+    # fib(18) then fib(9.0): the first compile writes fib's integer form alone; the
+    # float call compiles the module with the generic forms, mid-run.
+    from fusevm.baseline import direct
+    text = FIB.format(n=18).replace("    Jump end\n", "    Pop\n    LoadFloat 9.0\n"
+                                    "    Call fib 1\n    Jump end\n", 1)
+    assert agree(text)[0] == 34.0
+    chunk = assemble(FIB.format(n=18), source="fib.fasm")
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    assert vm.run() == 2584
+    assert direct.is_compiled(chunk) and direct._made_generic.get(chunk) is None
+    chunk = assemble(text, source="fibf.fasm")
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    assert vm.run() == 34.0
+    assert direct._made_generic.get(chunk) is not None and vm in direct._bound_generic
+
+
 def test_ackermann_and_mutual_recursion_agree() -> None:
     assert agree(ACK)[0] == 9
     before = counters()
@@ -246,9 +265,11 @@ end:
 def test_a_call_straight_after_another_needs_no_room_test(n: int, depth: int | None
                                                           ) -> None:
     from fusevm.baseline.direct import source
-    text = source(assemble(TWO_CALLS.format(n=n), source="two.fasm"))[0]
+    chunk = assemble(TWO_CALLS.format(n=n), source="two.fasm")
+    text = source(chunk, generic=True)[0]
     assert text.count("if not room:") == 2  # one per form (of 4 calls)
     assert text.count("room - 1") == 2  # the room its calls pass, worked out with the test
+    assert source(chunk)[0].count("if not room:") == 1  # (the integer form alone)
     got = agree(TWO_CALLS.format(n=n), **({} if depth is None else {"max_depth": depth}))
     if depth is None or depth > n:
         assert got[0] == n + 1
@@ -301,6 +322,7 @@ def compiled_first(chunk: Any) -> None:
     warm.prepare()
     assert warm._tiers.step_now(warm, 3) is not None
     direct.compiled(chunk)
+    direct.compiled(chunk, generic=True)
 
 
 def test_an_interrupt_inside_direct_recursion_resumes_exactly() -> None:

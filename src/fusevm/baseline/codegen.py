@@ -71,6 +71,9 @@ if TYPE_CHECKING:
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
 FLUSH, RELEASE, RELOAD = "#FLUSH", "#RELEASE", "#RELOAD"
+#: Placeholder of the line binding the direct forms the code calls: it asks for the
+#: generic ones too when it calls any (`generic_calls`, known once the code is written).
+FORMS = "#FORMS"
 
 #: Back edges of a loop between its hot point's tests (an interrupt or a native tier waits
 #: for at most this many iterations of the loop the region code is running).
@@ -96,6 +99,7 @@ class Generated:
     #: (`generate_generic`, made when a guard first fails); None: one version.
     guards: dict[int, Guard] | None = None
     calls: bool = False  # it calls the chunk's direct forms (`make` binds them)
+    generic_calls: bool = False  # some with arguments not known to be integers
 
 
 class _Gen(Groups, LoopCode):
@@ -165,6 +169,9 @@ class _Gen(Groups, LoopCode):
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
                         if (e := self.direct_callee(cp.analysis.decoded[ip])) is not None}
+        #: Those it calls with arguments not known to be integers (their generic forms:
+        #: `direct.source`).
+        self.generic_calls: set[int] = set()
 
     def put(self, indent: int, text: str, ip: int | None = None, keep: int = 0,
             flushed: bool = False) -> None:
@@ -463,6 +470,8 @@ class _Gen(Groups, LoopCode):
         result = f"s{first} = " if self.an.returns_value.get(callee, True) else ""
         ints = argc and all(self.env.get(k) is int for k in stack_locals(first, argc))
         name = f"d{callee}i" if ints else f"d{callee}"
+        if not ints:
+            self.generic_calls.add(callee)
         self.put(self.base, f"STATS.entries += 1\n{result}{name}({args})", ip, first)
         self.after_call(ip, following)
 
@@ -502,7 +511,7 @@ class _Gen(Groups, LoopCode):
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:
             self.put(1, "frames = vm.frames\ncap = frame_cap(vm)\nbound = room()\n"
-                        "native = vm.native_points\ndirect = forms(vm, plain, code)")
+                        f"native = vm.native_points\n{FORMS}")
             for e in sorted(self.callees):
                 # (its integer form, where it has one: a call passing ints only skips the
                 # generic form's type dispatch)
@@ -566,7 +575,8 @@ class _Gen(Groups, LoopCode):
         return Generated(self.finish(), self.line_ip, self.consts,
                          tuple(sorted(self.slots.written)),
                          {e: (self.guards[e], self.guard_bounds.get(e, {}))
-                          for e in region.entries} if two else None, bool(self.callees))
+                          for e in region.entries} if two else None, bool(self.callees),
+                         bool(self.generic_calls))
 
     def generic(self, guards: dict[int, Guard]) -> Generated:
         """The source of `make(vm, plain, code, steps)` returning `gen(pc)`: the region
@@ -722,6 +732,8 @@ class _Gen(Groups, LoopCode):
             RELEASE: f"{' = '.join(f'l{k}' for k in cached)} = None" if cached else "pass",
             RELOAD: (f"{', '.join(f'l{k}' for k in cached)}, = "
                      f"{', '.join(f'slots[{k}]' for k in cached)},") if cached else "pass",
+            FORMS: "direct = forms(vm, plain, code, True)" if self.generic_calls
+            else "direct = forms(vm, plain, code)",
         }
         for e in self.region.entries:
             self.dispatch.add((-1, e))

@@ -122,7 +122,7 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
     if memo is not None and gen.calls:
         # Its `make` binds the direct forms at once: they are compiled now, with the
         # statements of the ops the region's code made (the same function's, mostly).
-        direct.compiled(chunk, memo)
+        direct.compiled(chunk, memo, gen.generic_calls)
     return make
 
 

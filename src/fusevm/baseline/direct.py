@@ -276,6 +276,8 @@ class _DirectGen(_Gen):
         argc = d.operands[1]
         first = depth - argc
         name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
+        if name[-1] != "i":
+            self.generic_calls.add(callee)
         # Out of room: the interpreter runs this Call (and checks the depth limit), with
         # the arguments folded into the call on its stack. The room the callee gets is
         # worked out with the test, once for the calls after it that the test covers
@@ -400,15 +402,18 @@ def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[
 
 
 def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozenset[int],
-           returns: frozenset[int], memo: Memo) -> tuple[list[_DirectGen], frozenset[int]]:
-    """Every direct form, and the functions whose integer form was seen to return only
-    integers when those in `returns` are assumed to."""
+           returns: frozenset[int], memo: Memo, generic: bool
+           ) -> tuple[list[_DirectGen], frozenset[int]]:
+    """Every direct form (the generic forms of functions with an integer form only with
+    `generic`), and the functions whose integer form was seen to return only integers
+    when those in `returns` are assumed to."""
     gens: list[_DirectGen] = []
     proven = set()
     for region in cp.regions:
         if region.entry not in forms:
             continue
-        for ints in (True, False) if region.entry in int_forms else (False,):
+        has_ints = region.entry in int_forms
+        for ints in ((True, False) if generic else (True,)) if has_ints else (False,):
             gen = _DirectGen(chunk, cp, region, ints, int_forms, returns, memo)
             gen.write()
             gens.append(gen)
@@ -424,16 +429,16 @@ def _write(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int], int_forms: frozen
 
 
 def form_ops(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> int:
-    """How many ops the direct forms of `forms` write in all, as the compile decision
-    estimates it: each function's twice (a generic and an integer version, counted even
-    where there is no integer form: the estimate errs high), three times where its
-    integer form has a versioned loop (the checked copy besides)."""
+    """How many ops the direct forms of `forms` write at their first compile, as the
+    compile decision estimates it: each function's once (its integer form, where it has
+    one, else its generic form: `source`), twice where its integer form has a versioned
+    loop (the checked copy besides)."""
     int_forms = _int_forms(chunk, cp, forms)
     total = 0
     for r in cp.regions:
         if r.entry in forms:
-            copies = 2 if r.entry not in int_forms else \
-                3 if versioned_loop(chunk, cp, r) is not None else 2
+            copies = 2 if r.entry in int_forms and versioned_loop(chunk, cp, r) is not None \
+                else 1
             total += copies * len(r.ops)
     return total
 
@@ -486,11 +491,18 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     return h, found, tuple(reversed(bound))
 
 
-def source(chunk: Chunk, memo: Memo | None = None) -> tuple[
-        str, dict[int, tuple[int, int, bool]], dict[str, Any]]:
+def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tuple[
+        str, dict[int, tuple[int, int, bool]], dict[str, Any], bool]:
     """The module of `chunk`'s direct forms: its source, line -> (op, stack locals that
-    are the interpreter's stack there) and the constants it names. `memo`: what the
-    compile's other generators made of the chunk's ops (`codegen.Memo`)."""
+    are the interpreter's stack there), the constants it names, and whether it has every
+    generic form. `memo`: what the compile's other generators made of the chunk's ops
+    (`codegen.Memo`).
+
+    Without `generic`, a function with an integer form gets no generic form when no
+    integer form calls one: its `d<entry>` hands integer arguments to the integer form
+    and others to the generic form of the module with them all, made at the first such
+    call (`generic_forms`). Call-bound code passing integers (fib, ackermann) calls
+    only integer forms, and their generic forms were half of what its compile wrote."""
     memo = Memo() if memo is None else memo
     cp = plan(chunk)
     forms = eligible(chunk, cp)
@@ -513,7 +525,10 @@ def source(chunk: Chunk, memo: Memo | None = None) -> tuple[
     int_forms = _int_forms(chunk, cp, forms)
     returns = int_forms
     while True:
-        gens, proven = _write(chunk, cp, forms, int_forms, returns, memo)
+        gens, proven = _write(chunk, cp, forms, int_forms, returns, memo, generic)
+        if not generic and any(gen.generic_calls & int_forms for gen in gens):
+            generic = True  # (an integer form calls a generic one: write them all)
+            continue
         if proven >= returns:
             break
         returns = returns & proven
@@ -524,12 +539,39 @@ def source(chunk: Chunk, memo: Memo | None = None) -> tuple[
         alias.update((k + len(lines), v) for k, v in gen.line_alias.items())
         lines.extend(text)
         consts.update(gen.consts)
+    if not generic and int_forms:
+        lines.extend(_handing_on(an.arity, int_forms))
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join([*(f"{e}: d{e}" for e in sorted(forms)),
                          *(f"'{e}i': d{e}i" for e in sorted(int_forms))])
     lines.append(f"    return {{{entries}}}, interrupted")
     consts["ALIAS"] = alias
-    return "\n".join(lines) + "\n", line_ip, consts
+    return "\n".join(lines) + "\n", line_ip, consts, generic or not int_forms
+
+
+def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
+    """Lines of `make` defining `d<entry>` of each function with an integer form, where
+    its generic form is not written: integer arguments go to the integer form, others to
+    the generic form `g<entry>` of the module with them all (`generic_forms`, bound by
+    `bind_generic()` at the first such call). Neither has a frame of its own to unwind: the
+    form called does."""
+    names = [f"g{e}" for e in sorted(int_forms)]
+    found = ", ".join(f"found[{e}]" for e in sorted(int_forms))
+    lines = [f"    {' = '.join(names)} = None",
+             "    def bind_generic():",
+             f"        nonlocal {', '.join(names)}",
+             "        found = generic_forms(vm, plain, code)",
+             f"        {', '.join(names)}, = {found},"]
+    for e in sorted(int_forms):
+        params = ", ".join([*stack_locals(0, arity[e]), "room"])
+        test = " and ".join(f"type({name}) is int" for name in stack_locals(0, arity[e]))
+        lines += [f"    def d{e}({params}):",
+                  f"        if {test}:",
+                  f"            return d{e}i({params})",
+                  f"        if g{e} is None:",
+                  "            bind_generic()",
+                  f"        return g{e}({params})"]
+    return lines
 
 
 def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
@@ -562,10 +604,15 @@ def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
     return lines
 
 
-#: The `make` of each chunk's direct forms (an equal chunk object shares it).
+#: The `make` of each chunk's direct forms (an equal chunk object shares it), and of the
+#: module with every generic form (`generic_forms`).
 _made: Twins[Any] = Twins("baseline.direct")
-#: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`.
+_made_generic: Twins[Any] = Twins("baseline.direct.generic")
+#: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`;
+#: the same for the generic forms once bound.
 _bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
+    weakref.WeakKeyDictionary()
+_bound_generic: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -574,29 +621,43 @@ def is_compiled(chunk: Chunk) -> bool:
     return _made.get(chunk) is not None
 
 
-def compiled(chunk: Chunk, memo: Memo | None = None) -> Any:
-    """The `make(vm, plain, code)` of `chunk`'s direct forms (compiled on first use;
-    `memo`: what the compile's other generators made of the chunk's ops)."""
-    make = _made.get(chunk)
+def compiled(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> Any:
+    """The `make(vm, plain, code)` of `chunk`'s direct forms, or with `generic` of a
+    module with every generic form (`source`), compiled on first use (`memo`: what the
+    compile's other generators made of the chunk's ops). A module with every generic
+    form serves as both."""
+    make = _made_generic.get(chunk) if generic else \
+        _made.get(chunk) or _made_generic.get(chunk)
     if make is not None:
         return make
     started = time.perf_counter()
     with NoCycleCollection():
-        text, line_ip, consts = source(chunk, memo)
-        code = compile(text, f"<direct {chunk.source}>", "exec")
+        text, line_ip, consts, full = source(chunk, memo, generic)
+        code = compile(text, f"<direct {chunk.source}{' generic' if generic else ''}>",
+                       "exec")
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     namespace.update(Leave=Leave, unwound=unwound, LINE_IP=line_ip,
-                     NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart)
+                     NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart,
+                     generic_forms=generic_forms)
     exec(code, namespace)  # noqa: S102
-    make = _made.add(chunk, namespace["make"])
+    make = namespace["make"]
+    if _made.get(chunk) is None:
+        _made.add(chunk, make)
+    if full and _made_generic.get(chunk) is None:
+        _made_generic.add(chunk, make)
     STATS.forms += 1
     STATS.seconds += time.perf_counter() - started
     return make
 
 
-def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
-    """The direct forms bound to `vm` (once per VM and preparation of its code)."""
+def bind(vm: VM, plain: list[Any], code: list[Any],
+         generic: bool = False) -> dict[int | str, Any]:
+    """The direct forms bound to `vm` (once per VM and preparation of its code); with
+    `generic` (code calling some with arguments not known to be integers), or once they
+    are compiled for its chunk, those of the module with every generic form."""
+    if generic or _made_generic.get(vm.chunk) is not None:
+        return generic_forms(vm, plain, code)
     found = _bound.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
@@ -609,9 +670,26 @@ def bind(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
     return forms
 
 
+def generic_forms(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
+    """The forms of `vm`'s chunk with every generic one written out, bound to `vm`: for
+    code that calls generic forms (`bind`), and at the first call of a function's
+    `d<entry>` with arguments its integer form does not take (`source`)."""
+    found = _bound_generic.get(vm)
+    if found is not None and found[0] is plain:
+        return found[1]
+    forms: dict[int | str, Any]
+    forms, switch = compiled(vm.chunk, generic=True)(vm, plain, code)
+    _bound_generic[vm] = (plain, forms, switch)
+    if vm._interrupt_pending:
+        switch(True)
+    STATS.bound += 1
+    return forms
+
+
 def interrupt(vm: VM) -> None:
     """`vm.interrupt()`: the calls between `vm`'s direct forms enter their stand-ins,
     which leave to the interpreter at the callee's entry (its patched hot point)."""
-    found = _bound.get(vm)
-    if found is not None:
-        found[2](True)
+    for bound in (_bound, _bound_generic):
+        found = bound.get(vm)
+        if found is not None:
+            found[2](True)
