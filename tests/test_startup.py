@@ -159,7 +159,7 @@ def test_a_short_command_loads_no_tier(tmp_path: Path, argv: list[str]) -> None:
 #: the `fcntl` extension module.
 SHORT_FREE = {"re", "enum", "functools", "collections", "types", "weakref", "struct",
               "_struct", "operator", "importlib", "warnings", "contextlib", "threading",
-              "signal", "fcntl"} | COSTLY
+              "signal", "fcntl", "math"} | COSTLY
 
 
 @pytest.mark.parametrize("argv", [["awk", "BEGIN{}"], ["awk", "BEGIN { x = 1; print x }"],
@@ -306,6 +306,20 @@ def test_a_lazy_pattern_compiles_once_and_matches_as_re_does() -> None:
     assert m is not None and m.groups() == ("Name", "42")
     assert "match" in vars(lazy) and lazy.findall("a=1 b=2") == [("a", "1"), ("b", "2")]
     assert lazy.split("x a=1 y") == re.split(r"(?i)([a-z]+)=(\d*)", "x a=1 y")
+
+
+def test_lazy_math_loads_math_at_its_first_use_and_is_math_then() -> None:
+    import math
+    import subprocess
+
+    code = ("import sys\nfrom fusevm.lazymath import math\nassert 'math' not in sys.modules\n"
+            "assert math.fmod(7.5, 2.0) == 1.5 and 'math' in sys.modules\n"
+            "import math as real\nassert vars(math)['copysign'] is real.copysign")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    from fusevm.lazymath import math as lazy
+    assert lazy.inf == math.inf and lazy.isnan(lazy.nan) and lazy.pi == math.pi
 
 
 def test_op_bodies_are_parsed_once_then_come_from_the_disk_cache(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ points (D6).
 
 from __future__ import annotations
 
-import math
+from fusevm.lazymath import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ while the interpreter has it, and a guard's test of exact types.
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable
 
+from fusevm.lazymath import math
 from fusevm.ops import Kind, Op
 
 from .fold import Localize

@@ -6,9 +6,8 @@ comes here, so each rule is written once (STYLE 4.3).
 
 from __future__ import annotations
 
-import math
-
 from fusevm.errors import IntegerOverflow, ZeroDivision
+from fusevm.lazymath import math
 from fusevm.values import (
     INT_MAX,
     INT_MIN,

@@ -15,11 +15,10 @@ format (`1e6` -> "1000000", `2^53` exactly); specials print as `+inf`, `-inf`, `
 
 from __future__ import annotations
 
-import math
-
 from fusevm.ahead import function
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
 from fusevm.lang.cprintf import format_int
+from fusevm.lazymath import math
 from fusevm.memo import memo
 from fusevm.records import dataclass
 

@@ -10,7 +10,6 @@ plain `float | int | str | StrNum` (see `values`).
 
 from __future__ import annotations
 
-import math
 import time
 
 from fusevm.lang.awk.fields import RecordReader, TextSource, split_record
@@ -41,6 +40,7 @@ from fusevm.lang.awk.values import (
     to_bool,
     to_num,
 )
+from fusevm.lazymath import math
 
 __all__ = [
     "DEFAULT_CONVFMT", "NUMBER_START", "UNINIT", "AwkRandom", "AwkValue",
@@ -167,7 +167,7 @@ def split(text: str, separator: str | AwkRegex | None, fs: str = " ") -> list[st
 # -- arithmetic -----------------------------------------------------------------
 # The C library returns infinities and NaNs where Python's math raises; awk shows them.
 
-_NEG_NAN: Final = -math.nan  # what glibc returns for log(-1), sqrt(-1), sin(inf)
+_NEG_NAN: Final = -float("nan")  # what glibc returns for log(-1), sqrt(-1), sin(inf)
 
 
 def awk_pow(x: float, y: float) -> float:

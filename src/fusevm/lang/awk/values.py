@@ -14,9 +14,8 @@ specials, so "inf" and "nan" alone are 0, as is "0x1A".
 
 from __future__ import annotations
 
-import math
-
 from fusevm.lang.lazyre import LazyPattern
+from fusevm.lazymath import math
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
