@@ -177,9 +177,7 @@ def test_a_short_command_loads_only_cheap_standard_modules(
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
     loaded_after(code, tmp_path, *argv)  # awk's program compiled and cached
     modules, _ = loaded_after(code, tmp_path, *argv)
-    # (`run` tells a serialized chunk by the magic bytes of `fusevm.serialize`, whose
-    # format is written with `struct`.)
-    free = SHORT_FREE - {"struct", "_struct"} if argv[0] == "run" else SHORT_FREE
+    free = SHORT_FREE
     if "#" in argv[-1]:  # a pattern modifier: the regex engine's caches are functools's
         free = free - {"functools", "collections", "types", "operator", "re2"}
     assert not free & set(modules), sorted(free & set(modules))
@@ -196,6 +194,9 @@ def test_run_of_a_core_program_loads_no_frontend_and_reads_no_metadata(
     assert not [m for m in modules if m.startswith("fusevm.lang")]
     assert jit_modules(modules) <= HOOK_ONLY, jit_modules(modules) - HOOK_ONLY
     assert not {"importlib.metadata", "typing", "dataclasses", "_hashlib"} & set(modules)
+    # Told from a serialized chunk by its first bytes (`fusevm.formats`), without the
+    # serializer and the C extension modules it loads.
+    assert not {"fusevm.serialize", "_struct", "_blake2", "_bisect", "math"} & set(modules)
 
 
 def test_awk_without_a_regex_loads_no_regex_engine(tmp_path: Path) -> None:

@@ -38,12 +38,12 @@ def load_chunk(path: str, *, fuse: bool = True,
     `extensions` are the sets whose mnemonics the text may use.
     """
     from fusevm.chunk import Chunk
+    from fusevm.formats import CHUNK_MAGIC
     from fusevm.peephole.fuse import fuse as run_fusion
     from fusevm.peephole.fuse import unfuse
-    from fusevm.serialize import MAGIC
     with open(path, "rb") as f:
         data = f.read()
-    if data.startswith(MAGIC):
+    if data.startswith(CHUNK_MAGIC):
         chunk = Chunk.from_bytes(data)
     else:
         from fusevm.asm import assemble

@@ -27,6 +27,7 @@ import struct
 from fusevm.digests import blake2b
 from fusevm.enums import IntEnum
 from fusevm.errors import BuildError, FormatError, VMError
+from fusevm.formats import CHUNK_MAGIC
 from fusevm.limits import MAX_NESTING
 from fusevm.ops import SCHEMA_HASH, Kind, Op
 from fusevm.values import NativeFn, Ref, Status, Undef
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
-MAGIC: Final = b"FVMC"
+MAGIC: Final = CHUNK_MAGIC
 FORMAT_VERSION: Final = 1
 _SCHEMA: Final = bytes.fromhex(SCHEMA_HASH)
 _HEADER: Final = struct.Struct("<4sH8sI")

@@ -25,8 +25,6 @@ takes the line of its window's first op. Rounds repeat until the chunk stops cha
 
 from __future__ import annotations
 
-import bisect
-
 from fusevm.instr import Instr, decode, with_operands
 from fusevm.memo import Memo
 from fusevm.ops import EXTENDED_OPS, F, Op
@@ -322,7 +320,11 @@ def _select(code: _Code, edges: _Edges) -> list[Window]:
 
 def _covered(windows: list[Window], starts: list[int], first: int, length: int) -> bool:
     """Whether ops [first, first+length) all lie in one window."""
-    i = bisect.bisect_right(starts, first) - 1
+    # (bisect is a C extension module: loading it costs a process about as much as
+    # importing a module of ours, so only chunks with loops to rewrite load it.)
+    from bisect import bisect_right  # noqa: PLC0415
+
+    i = bisect_right(starts, first) - 1
     if i < 0:
         return False
     p, pat, _ = windows[i]
