@@ -275,8 +275,9 @@ class _DirectGen(_Gen):
         assert callee is not None, "only functions whose calls have direct forms get one"
         argc = d.operands[1]
         first = depth - argc
-        name = f"d{callee}i" if self.passes_ints(d, callee, depth) else f"d{callee}"
-        if name[-1] != "i":
+        ints = self.passes_ints(d, callee, depth)
+        name = f"d{callee}i" if ints else f"d{callee}"
+        if not ints:
             self.generic_calls.add(callee)
         # Out of room: the interpreter runs this Call (and checks the depth limit), with
         # the arguments folded into the call on its stack. The room the callee gets is
