@@ -10,8 +10,11 @@ function raises `Leave`; its handler turns any exception into the `Unwind` that 
 the frames (`calls`). An interrupt is seen at function entries without a test there: it
 switches the names the forms call each other by to stand-ins (`_interrupt_switch`).
 
-One module per chunk, compiled once, bound once per VM (to its globals, constants and
-extension functions) by the region code that calls into it (`bind`).
+One module per chunk, compiled once, and run once per VM (`bind`) in a namespace of its
+own holding that VM, its globals, constants and extension functions: the forms are
+module-level functions of that namespace, so a call of one by another is a global's
+load, where functions nested in a binding function would copy their closure's cells
+at every call and load the callee from a cell (about a tenth of fib's instructions).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import ast
 import time
 import weakref
+from types import CodeType
 
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
@@ -508,7 +512,7 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
     cp = plan(chunk)
     forms = eligible(chunk, cp)
     an = cp.analysis
-    lines = ["def make(vm, plain, code):", "    stack = vm.stack",
+    lines = ["# (run in a namespace holding vm, plain and code: `_binder`)", "    stack = vm.stack",
              "    globals_ = vm.globals", "    consts = vm.chunk.constants",
              "    strict = vm.strict_int", f"    ticks = (None,) * {POLL}"]
     line_ip: dict[int, tuple[int, int, bool]] = {}
@@ -545,9 +549,12 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
     lines.extend(_interrupt_switch(an.arity, forms, int_forms))
     entries = ", ".join([*(f"{e}: d{e}" for e in sorted(forms)),
                          *(f"'{e}i': d{e}i" for e in sorted(int_forms))])
-    lines.append(f"    return {{{entries}}}, interrupted")
+    lines.append(f"    FORMS = {{{entries}}}")
     consts["ALIAS"] = alias
-    return "\n".join(lines) + "\n", line_ip, consts, generic or not int_forms
+    # Written one level in, as the generators write a function's body; run at the top
+    # level (the first line is a comment: no line moves, so `line_ip` holds).
+    module = "\n".join([lines[0], *(line[4:] for line in lines[1:])]) + "\n"
+    return module, line_ip, consts, generic or not int_forms
 
 
 def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
@@ -560,7 +567,7 @@ def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
     found = ", ".join(f"found[{e}]" for e in sorted(int_forms))
     lines = [f"    {' = '.join(names)} = None",
              "    def bind_generic():",
-             f"        nonlocal {', '.join(names)}",
+             f"        global {', '.join(names)}",
              "        found = generic_forms(vm, plain, code)",
              f"        {', '.join(names)}, = {found},"]
     for e in sorted(int_forms):
@@ -600,7 +607,7 @@ def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
     stand_ins = ", ".join(f"x{n[1:].rstrip('i')}" for n in names)
     lines += [f"    real = ({', '.join(names)},)",
               "    def interrupted(on):",
-              f"        nonlocal {', '.join(names)}",
+              f"        global {', '.join(names)}",
               f"        {', '.join(names)}, = ({stand_ins},) if on else real"]
     return lines
 
@@ -626,7 +633,8 @@ def compiled(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> A
     """The `make(vm, plain, code)` of `chunk`'s direct forms, or with `generic` of a
     module with every generic form (`source`), compiled on first use (`memo`: what the
     compile's other generators made of the chunk's ops). A module with every generic
-    form serves as both."""
+    form serves as both. `make` returns the forms bound to that VM and their
+    `interrupted(on)`."""
     make = _made_generic.get(chunk) if generic else \
         _made.get(chunk) or _made_generic.get(chunk)
     if make is not None:
@@ -641,14 +649,25 @@ def compiled(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> A
     namespace.update(Leave=Leave, unwound=unwound, LINE_IP=line_ip,
                      NSLOTS=chunk.slot_count, STATS=STATS, Restart=Restart,
                      generic_forms=generic_forms)
-    exec(code, namespace)  # noqa: S102
-    make = namespace["make"]
+    make = _binder(code, namespace)
     if _made.get(chunk) is None:
         _made.add(chunk, make)
     if full and _made_generic.get(chunk) is None:
         _made_generic.add(chunk, make)
     STATS.forms += 1
     STATS.seconds += time.perf_counter() - started
+    return make
+
+
+def _binder(module: CodeType, base: dict[str, Any]) -> Any:
+    """`make(vm, plain, code)`: runs the module of direct forms `module` in a namespace
+    of its own, `base` (what every VM's forms name) with that VM's `vm`, `plain` and
+    `code`, and returns its forms and their `interrupted(on)`."""
+    def make(vm: VM, plain: list[Any], code: list[Any]) -> tuple[dict[int | str, Any], Any]:
+        namespace = dict(base)
+        namespace.update(vm=vm, plain=plain, code=code)
+        exec(module, namespace)  # noqa: S102
+        return namespace["FORMS"], namespace["interrupted"]
     return make
 
 
