@@ -1,4 +1,4 @@
-"""How a fusevm command-line process starts and ends (`fusevm`, `python -m fusevm.awk`, ...).
+"""How a fusevm process starts and ends, and the cycle collector's pauses while it loads.
 
 Loading a command creates tens of thousands of long-lived objects (module namespaces,
 functions, op tables) and frees almost nothing, so the cycle collector, triggered by the
@@ -14,6 +14,9 @@ non-daemon thread, no profiler or tracer, not interactive) runs its `atexit` cal
 flushes its output and ends with `os._exit`: the teardown would free every module one
 object at a time before the process goes away. Otherwise it exits the usual way. Library
 callers (tests, `fusevm.cli.main(argv)`) never go through here.
+
+`NoCycleCollection` is the same pause for one stretch of code, in any process: preparing a
+big chunk's steps, compiling a region or an awk program, unpacking a cached chunk.
 """
 
 from __future__ import annotations
@@ -27,6 +30,27 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 _paused = False
+
+
+class NoCycleCollection:
+    """`with NoCycleCollection():` the cycle collector does not run (unless it was off, or
+    `when` is false) while code makes many long-lived objects none of which is in a cycle
+    (a big chunk's steps, its compiled code, a cached chunk's tuples): it would walk the
+    whole heap over them again and again for nothing."""
+
+    __slots__ = ("paused",)
+
+    def __init__(self, when: bool = True) -> None:
+        self.paused = when
+
+    def __enter__(self) -> None:
+        self.paused = self.paused and gc.isenabled()
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.paused:
+            gc.enable()
 
 
 def pause_collector() -> None:

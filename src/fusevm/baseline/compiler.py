@@ -20,10 +20,11 @@ from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
-from fusevm.baseline.session import Memo, NoCycleCollection
+from fusevm.baseline.session import Memo
 from fusevm.baseline.twins import Twins
 from fusevm.baseline.types import KNOWN, Env
 from fusevm.chunk import Chunk
+from fusevm.entry import NoCycleCollection
 from fusevm.errors import StackUnderflow, VMError
 from fusevm.interp.bodies import ENV
 from fusevm.interp.names import op_name

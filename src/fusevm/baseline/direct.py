@@ -25,6 +25,7 @@ import weakref
 from types import CodeType
 
 from fusevm.chunk import Chunk
+from fusevm.entry import NoCycleCollection
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, ENV
 from fusevm.loops import loop_facts, predecessors
@@ -36,7 +37,7 @@ from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
-from .session import Memo, NoCycleCollection
+from .session import Memo
 from .trees import name_nodes
 from .twins import Twins
 from .types import Env, reads, writes

@@ -1,17 +1,13 @@
-"""One compile of a chunk's code: what its generators share, and the cycle collector paused.
+"""One compile of a chunk's code: what its generators share.
 
 A region's code and the direct forms it calls (`direct`) are written by generators of
 their own over the same ops, each analysing them (`flow`) and writing them out: an op's
 statements for the same facts are the same in all of them, and are made once
-(`Memo`). Generating allocates thousands of syntax-tree nodes, none in a cycle: the
-cycle collector would walk the whole heap over them again and again (most of a compile's
-time in a process with a big heap, such as an awk program's), so it waits
-(`NoCycleCollection`).
+(`Memo`). (Generating allocates thousands of syntax-tree nodes, none in a cycle: the
+compile runs under `fusevm.entry.NoCycleCollection`.)
 """
 
 from __future__ import annotations
-
-import gc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,17 +40,3 @@ class Memo:
         self.texts: dict[tuple[int, frozenset[str]],
                          tuple[list[ast.stmt], str, str | None]] = {}
 
-
-class NoCycleCollection:
-    """`with NoCycleCollection():` the cycle collector does not run (unless it was off)."""
-
-    __slots__ = ("paused",)
-
-    def __enter__(self) -> None:
-        self.paused = gc.isenabled()
-        if self.paused:
-            gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.paused:
-            gc.enable()

@@ -9,11 +9,11 @@ op (D1).
 
 from __future__ import annotations
 
-import gc
 import io
 import sys
 
 from fusevm.chunk import Chunk
+from fusevm.entry import NoCycleCollection
 from fusevm.errors import (
     BudgetExceeded,
     CapabilityError,
@@ -417,15 +417,9 @@ class VM(HotPoints):
             # Thousands of new closures would set off the cycle collector many times over,
             # each pass walking the whole heap (most of a big chunk's preparing time); they
             # are kept, so nothing is left for it to find.
-            paused = len(ops) > _GC_PAUSE_OPS and gc.isenabled()
-            if paused:
-                gc.disable()
-            try:
+            with NoCycleCollection(when=len(ops) > _GC_PAUSE_OPS):
                 code = [bind(self, operands, ip) for ip, (bind, operands) in
                         enumerate(_binders(self.chunk))]
-            finally:
-                if paused:
-                    gc.enable()
             #: Each op's own interpreter step, whatever a tier installs in `code`.
             self._plain = code.copy()
             facts = loop_facts(self.chunk)

@@ -25,12 +25,12 @@ the interpreter's function of each with it (`fusevm.ops.extbody.code_cache`).
 
 from __future__ import annotations
 
-import gc
 import marshal
 import os
 import sys
 
 from fusevm import __version__
+from fusevm.entry import NoCycleCollection
 from fusevm.jit.cache.store import Entry, Store, key_digest
 
 TYPE_CHECKING = False
@@ -179,18 +179,11 @@ def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
     if body[:1] == _PLAIN:
         from fusevm.ops import Op
-        # Tens of thousands of new tuples, all kept: the cycle collector would walk the
-        # heap again and again for nothing.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with NoCycleCollection():  # (tens of thousands of new tuples, all kept)
             tree: Any = marshal.loads(body[1:])
             if not isinstance(tree, tuple):
                 raise TypeError("the entry does not hold a chunk")
             chunk = _unplain(tree, {int(op): op for op in Op})
-        finally:
-            if paused:
-                gc.enable()
         chunk.mark_verified()
         return chunk
     if body[:1] != _PORTABLE:

@@ -7,10 +7,9 @@ path. The returned chunk runs on a VM created with `extensions=[AWK]` (see `ops`
 
 from __future__ import annotations
 
-import gc
-
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
+from fusevm.entry import NoCycleCollection
 from fusevm.jit.hook import load_with_tiers
 from fusevm.lang.awk.compiler import compile_ast
 from fusevm.lang.awk.ops import AWK
@@ -33,10 +32,5 @@ def compile_program(source: str, fuse: bool = True, *,
     # program; the cyclic collector would rescan them on every generation-2 pass, which
     # makes compile time grow with the square of the program size. They hold no cycles
     # worth collecting, so collection waits until the chunk is built.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with NoCycleCollection():
         return compile_ast(parse(source), fuse=fuse, source="<awk>", assigned=assigned)
-    finally:
-        if collecting:
-            gc.enable()
