@@ -7,12 +7,16 @@
 but in its own long-lived process, where the baseline compiler is loaded: a process that
 runs one program (`fusevm run prog.fasm`) has not loaded it, and the tier decides
 differently there (`fusevm.baseline.looks.LOAD_COST`). Here every sample is a child
-process of its own that builds the workload's chunk (untimed), then times its one
-`VM(chunk, baseline=...)` + `run()` (the thread's CPU time: verify, prepare, the run, and
-what the tier does during it, loading the compiler included). Children with the tier on
-and off alternate, in turns whose order flips every round; the table gives each median
-and the median of the per-round ratios with their interquartile range, and says whether
-the tier's children loaded the compiler. `--compare` runs the same children from another
+process of its own that does what `fusevm run prog.fasm` does: it assembles the
+workload's program from its text (untimed; this script writes each workload's chunk out as
+assembly first), then times its one `VM(chunk, baseline=...)` + `run()` (the thread's CPU
+time: verify, prepare, the run, and what the tier does during it, loading the compiler and
+the standard modules it needs included). The child imports nothing else: the harness's
+own modules (`dataclasses`, `inspect`, `ast`, ...) would otherwise be loaded before the
+timed run and spare the tier part of its load. Children with the tier on and off
+alternate, in turns whose order flips every round; the table gives each median and the
+median of the per-round ratios with their interquartile range, and says whether the
+tier's children loaded the compiler. `--compare` runs the same children from another
 source tree (another checkout's `src`) in the same rounds, for a before/after in one run.
 Nothing here asserts a speed.
 """
@@ -20,51 +24,74 @@ Nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 
-#: A child: build the named workload's chunk, run it once in a fresh VM, print the CPU
-#: time and whether the baseline compiler got loaded.
+#: A child: assemble the program at argv[1] (its input slots, ints, in argv[3:]), run it
+#: once in a fresh VM, print the CPU time and whether the baseline compiler got loaded
+#: (`fusevm run`'s own imports only: no json, which loads `re` and `enum`).
 _CHILD = """
-import json, sys, time
-from fusevm.bench.workloads import WORKLOADS
+import sys, time
+from fusevm.asm import assemble
 from fusevm.interp.vm import VM
-name, baseline = sys.argv[1], sys.argv[2] == "on"
-(work,) = [w for w in WORKLOADS if w.name == name]
-chunk = work.reference()
+path, baseline, slots = sys.argv[1], sys.argv[2] == "on", [int(a) for a in sys.argv[3:]]
+with open(path) as f:
+    chunk = assemble(f.read(), source=path)
 before = "fusevm.baseline.compiler" in sys.modules
 t = time.thread_time_ns()
-VM(chunk, baseline=baseline).run()
+vm = VM(chunk, baseline=baseline)
+vm.slots[:len(slots)] = slots
+vm.run()
 ns = time.thread_time_ns() - t
-print(json.dumps({"ns": ns, "loaded_before": before,
-                  "loaded": "fusevm.baseline.compiler" in sys.modules}))
+print(ns, int(before), int("fusevm.baseline.compiler" in sys.modules))
 """
 
 
-def workloads(filters: list[str]) -> list[str]:
+def workloads(filters: list[str], folder: Path) -> list[tuple[str, Path, list[str]]]:
+    """(name, program file, input slots) of each workload measured, its chunk written to
+    `folder` as assembly."""
     sys.path.insert(0, str(SRC))
+    from fusevm.asm import assemble
     from fusevm.bench.workloads import WORKLOADS
-    return [w.name for w in WORKLOADS
-            if not w.reuse_vm and (not filters or any(f in w.name for f in filters))]
+    from fusevm.disasm import disassemble
+    out = []
+    for w in WORKLOADS:
+        if w.reuse_vm or filters and not any(f in w.name for f in filters):
+            continue
+        chunk = w.reference()
+        text = disassemble(chunk)
+        again = assemble(text)
+        if (again.ops, again.constants, again.names, again.sub_entries) != \
+                (chunk.ops, chunk.constants, chunk.names, chunk.sub_entries):
+            raise SystemExit(f"{w.name}: its assembly does not give back its chunk")
+        path = folder / f"{w.name}.fasm"
+        path.write_text(text)
+        out.append((w.name, path, [str(int(v)) for v in w.slots]))
+    return out
 
 
-def child(name: str, on: bool, src: Path = SRC) -> dict[str, object]:
+def child(program: tuple[str, Path, list[str]], on: bool, src: Path = SRC
+          ) -> tuple[float, bool]:
+    """CPU nanoseconds of the program's run in a fresh process, and whether the baseline
+    compiler got loaded."""
+    name, path, slots = program
     env = dict(os.environ, PYTHONPATH=str(src), FUSEVM_JIT_CACHE_DIR="off")
     env.pop("FUSEVM_BASELINE", None)
-    out = subprocess.run([sys.executable, "-c", _CHILD, name, "on" if on else "off"],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    result: dict[str, object] = json.loads(out)
-    if result["loaded_before"]:
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), "on" if on else "off",
+                          *slots], env=env, check=True, capture_output=True, text=True).stdout
+    ns, before, loaded = out.split()
+    if before != "0":
         raise SystemExit(f"{name}: the compiler was loaded before the run: the child "
                          "does not measure a one-shot process")
-    return result
+    return float(ns), loaded == "1"
 
 
 def summary(off: list[float], on: list[float]) -> tuple[float, str]:
@@ -82,7 +109,14 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, default=None,
                     help="another tree's src directory, run in the same rounds")
     args = ap.parse_args()
-    names = workloads(args.filter)
+    folder = Path(tempfile.mkdtemp(prefix="fusevm-firstrun-"))
+    try:
+        run(args, workloads(args.filter, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, programs: list[tuple[str, Path, list[str]]]) -> None:
     trees = [SRC] + ([args.compare.resolve()] if args.compare is not None else [])
     print(f"== first run in a fresh process (CPU time of the run), {args.rounds} rounds; "
           f"{sys.executable}")
@@ -91,16 +125,17 @@ def main() -> None:
     head = "".join(f"  tree {k}: on / off [IQR]     loaded" for k in range(len(trees)))
     print(f"   {'workload':24} {'tier off':>10} {'tier on':>10}{head}")
     medians: list[list[float]] = [[] for _ in trees]
-    for name in names:
+    for program in programs:
+        name = program[0]
         off: list[list[float]] = [[] for _ in trees]
         on: list[list[float]] = [[] for _ in trees]
         loaded = [0 for _ in trees]
         for r in range(args.rounds):
             turns = [(k, flag) for k in range(len(trees)) for flag in (False, True)]
             for k, flag in (turns if r % 2 else turns[::-1]):
-                got = child(name, flag, trees[k])
-                (on if flag else off)[k].append(float(got["ns"]))  # type: ignore[arg-type]
-                loaded[k] += bool(flag and got["loaded"])
+                ns, got_loaded = child(program, flag, trees[k])
+                (on if flag else off)[k].append(ns)
+                loaded[k] += flag and got_loaded
         cells = ""
         for k in range(len(trees)):
             ratio, text = summary(off[k], on[k])

@@ -32,9 +32,7 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable
-
+from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, Body
@@ -66,6 +64,7 @@ from .types import Env, result_into, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,

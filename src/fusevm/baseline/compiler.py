@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import heapq
 import time
-import weakref
-from collections.abc import Callable
-from types import CodeType
+from _weakref import ref
 
 from fusevm.baseline import calls, direct, diskcache, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
@@ -34,7 +32,9 @@ from fusevm.records import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from functools import partial
+    from types import CodeType
     from typing import Any, Final
 
     from fusevm.interp.registry import Step
@@ -117,7 +117,7 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     if guards is not None:
-        namespace["GENERIC"] = _generic(weakref.ref(chunk), index, guards)
+        namespace["GENERIC"] = _generic(ref(chunk), index, guards)
     make = _load(code, namespace, line_ip, written, cp.analysis.depth)
     COUNTERS.compile_seconds += time.perf_counter() - started
     if memo is not None and gen.calls:
@@ -146,7 +146,7 @@ def _load(code: CodeType, namespace: dict[str, Any], line_ip: dict[int, tuple[in
     return namespace["make"]
 
 
-def _generic(chunk_ref: weakref.ref[Chunk], index: int,
+def _generic(chunk_ref: ref[Chunk], index: int,
              guards: dict[int, Guard]) -> Callable[..., Any]:
     """`make(vm, plain, code, steps)` of a region's generic code, generated and compiled on
     its first call (a guard of the specialised code failed) and kept for every later VM.

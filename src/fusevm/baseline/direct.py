@@ -19,11 +19,9 @@ at every call and load the callee from a cell (about a tenth of fib's instructio
 
 from __future__ import annotations
 
-import ast
 import time
-import weakref
-from types import CodeType
 
+from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.entry import NoCycleCollection
 from fusevm.instr import Decoded
@@ -39,11 +37,12 @@ from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .session import Memo
 from .trees import name_nodes
-from .twins import Twins
+from .twins import Twins, WeakKeys
 from .types import Env, reads, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import CodeType
     from typing import Any
 
     from fusevm.interp.vm import VM
@@ -619,10 +618,8 @@ _made: Twins[Any] = Twins("baseline.direct")
 _made_generic: Twins[Any] = Twins("baseline.direct.generic")
 #: Per VM: the code list the forms were bound for, the forms, their `interrupted(on)`;
 #: the same for the generic forms once bound.
-_bound: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
-    weakref.WeakKeyDictionary()
-_bound_generic: weakref.WeakKeyDictionary[VM, tuple[list[Any], dict[int | str, Any], Any]] = \
-    weakref.WeakKeyDictionary()
+_bound: WeakKeys[VM, tuple[list[Any], dict[int | str, Any], Any]] = WeakKeys()
+_bound_generic: WeakKeys[VM, tuple[list[Any], dict[int | str, Any], Any]] = WeakKeys()
 
 
 def is_compiled(chunk: Chunk) -> bool:

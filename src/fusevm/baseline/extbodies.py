@@ -15,9 +15,7 @@ the stack locals for its items, so it costs no call at all.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable
-
+from fusevm import pyast as ast
 from fusevm.errors import VMError
 from fusevm.instr import Decoded
 from fusevm.interp.extapi import gather
@@ -29,6 +27,7 @@ from .pieces import bind_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 

@@ -9,8 +9,7 @@ intervals through the region's constants for a few rounds, then to the 64-bit li
 
 from __future__ import annotations
 
-import ast
-
+from fusevm import pyast as ast
 from fusevm.interp.bodies import BODIES
 from fusevm.ops import F, Op
 from fusevm.values import INT_MAX, INT_MIN

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
-import ast
-import operator
-from collections.abc import Callable
+import _operator as operator  # (what `operator` re-exports, built in; the module costs 0.4 ms)
+
+from fusevm import pyast as ast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 #: The exact types a body's type tests name.

@@ -7,8 +7,7 @@ A mixin of the region code generator (`codegen`), which the direct forms' genera
 
 from __future__ import annotations
 
-import ast
-
+from fusevm import pyast as ast
 from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Op
 

@@ -9,9 +9,7 @@ while the interpreter has it, and a guard's test of exact types.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable
-
+from fusevm import pyast as ast
 from fusevm.lazymath import math
 from fusevm.ops import Kind, Op
 
@@ -20,6 +18,7 @@ from .trees import copy_tree, name_nodes, names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
     from fusevm.instr import Decoded

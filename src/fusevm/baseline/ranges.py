@@ -14,13 +14,15 @@ the analysis ends). An entry from outside brings none unless its guard checks th
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Iterable
-
+from fusevm import pyast as ast
 from fusevm.values import INT_MAX, INT_MIN
 
 from .trees import copy_tree, names
 from .trees import stored as names_stored
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 Bounds = dict[str, tuple[int, int]]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import ast
     from typing import Any
+
+    from fusevm import pyast as ast
 
     from .ranges import Bounds
     from .types import Env

@@ -10,14 +10,13 @@ shape of structured code the generator writes it that way instead, and the tests
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fusevm.baseline.regions import Region, inline
 from fusevm.ops import F, Kind
 from fusevm.verify import Analysis
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 #: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a

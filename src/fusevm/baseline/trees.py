@@ -9,8 +9,7 @@ it copies; a plain loop over a node's fields costs a fraction of that.
 
 from __future__ import annotations
 
-import ast
-
+from fusevm import pyast as ast
 from fusevm.ops.extbody import name_nodes
 
 TYPE_CHECKING = False

@@ -15,10 +15,9 @@ op with a handler, an op writing the counter any other way) leaves it uncounted:
 
 from __future__ import annotations
 
-import ast
-import operator
-from collections.abc import Callable, Collection, Sequence
+import _operator as operator  # (what `operator` re-exports, built in; the module costs 0.4 ms)
 
+from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.instr import Instr, decode
 from fusevm.interp.bodies import BODIES, ENV, Body
@@ -31,6 +30,7 @@ from .regions import inline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
     from typing import Any, Final
 
     #: ("lin", slot, c): the slot's header value + c; ("k", c)

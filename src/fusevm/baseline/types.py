@@ -14,8 +14,7 @@ anything.
 
 from __future__ import annotations
 
-import ast
-
+from fusevm import pyast as ast
 from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
@@ -183,10 +182,10 @@ class _TypedFolder(Folder):
         seen: set[str] = set()
         for v in out.values:
             if (isinstance(v, ast.BoolOp) and type(v.op) is not type(out.op)
-                    and _pure(v.values[0]) and ast.dump(v.values[0]) in seen):
+                    and _pure(v.values[0]) and _pure_key(v.values[0]) in seen):
                 continue
             if _pure(v):
-                seen.add(ast.dump(v))
+                seen.add(_pure_key(v))
             kept.append(v)
         if len(kept) == 1:
             return kept[0]
@@ -199,6 +198,13 @@ def _pure(e: ast.expr) -> bool:
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
         e = e.operand
     return isinstance(e, ast.Name)
+
+
+def _pure_key(e: ast.expr) -> str:
+    """What tells two `_pure` expressions apart: the name, `not` or not."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Name):
+        return "not " + e.operand.id
+    return e.id if isinstance(e, ast.Name) else ""
 
 
 def _assign(target: ast.expr, t: type | None, env: Env) -> None:

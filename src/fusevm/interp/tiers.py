@@ -64,13 +64,13 @@ def _provider(name: str) -> Any:
     return found
 
 
-#: The default tier's compiler (`fusevm.baseline`'s), and what loading it costs a process
-#: in interpreted ops: 12-15 ms of imports (`ast` and the compiler's modules) at 80-90 ns
-#: an op. Until it is loaded, a VM counts no hot point before it has run LOAD_COST ops
-#: (`cold_ops`): counting an entry is a Python call, as long as a short loop's body, and a
-#: run shorter than that would lose more to the load (the first look at a hot point loads
-#: it) than compiled code could win back (awk's record loop on a 1,000-line file: 2x
-#: slower).
+#: The default tier's compiler (`fusevm.baseline`'s), and what loading it and compiling a
+#: first region cost a process, in interpreted ops: about 8 ms of imports and 5-8 ms of
+#: compiling, at 100-180 ns an op. Until it is loaded, a VM counts no hot point before it
+#: has run LOAD_COST ops (`cold_ops`): counting an entry is a Python call, as long as a
+#: short loop's body, and a run shorter than that would lose more to the load (the first
+#: look at a hot point loads it) than compiled code could win back (awk's record loop on a
+#: 1,000-line file: 2x slower).
 COMPILER: Final = "fusevm.baseline.compiler"
 LOAD_COST: Final = 160_000
 #: The environment variable that sets the default tier's mode (`fusevm.baseline`), as the

@@ -55,7 +55,7 @@ def name_nodes(node: Any) -> list[Any]:
     """Every `ast.Name` in syntax tree `node` (itself included), in no particular order:
     `ast.walk`'s, without its generator and field list per node (the baseline tier asks
     thousands of times a compile)."""
-    import ast
+    from fusevm import pyast as ast
     name, tree = ast.Name, ast.AST
     out: list[Any] = []
     todo = [node]
@@ -99,7 +99,7 @@ def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set
     """An op body's statements (core, `fusevm.interp.bodies`, or an extension's): the
     dedented text, its tree, the names it assigns and the names it reads; ValueError when
     it leaves an output unassigned."""
-    import ast
+    from fusevm import pyast as ast
     text = dedent(source).strip("\n")
     tree = ast.parse(text)
     assigned: set[str] = set()

@@ -1,0 +1,526 @@
+"""Python syntax trees for the code generators, without the cost of importing `ast`.
+
+The baseline tier and the op bodies (`fusevm.interp.bodies`, `fusevm.ops.extbody`) parse
+Python statements, rewrite their trees and print them back as source. Importing the `ast`
+module costs about 7 ms (it loads `enum`, `contextlib`, `functools` and `collections`):
+nearly half of what loading the baseline compiler costs a process, paid by every one-shot
+run that compiles a region. The node classes are the interpreter's own (`_ast`, built
+in, the very classes `ast` exports); this module adds, over them, the few functions of
+`ast` the generators call: `parse`, `walk`, `iter_fields`, `iter_child_nodes`,
+`copy_location`, `NodeVisitor`, `NodeTransformer` and `unparse`.
+
+`unparse` writes exactly what Python 3.11's `ast.unparse` writes (its precedence rules,
+quirks included) for the nodes generated code is made of: simple statements, `if` and
+`while`, and the expressions but comprehensions, lambdas, f-strings, `await` and
+`yield`. A tree holding any other node, or a module with a docstring, is printed by
+`ast.unparse` itself. `tests/test_pyast.py` compares the two on every op body, on the trees
+the baseline tier generates and on generated expressions.
+"""
+
+from __future__ import annotations
+
+import sys
+from _ast import *  # noqa: F403 (the node classes, which `ast` re-exports)
+from _ast import (
+    AST,
+    Add,
+    And,
+    Assign,
+    Attribute,
+    AugAssign,
+    BinOp,
+    BitAnd,
+    BitOr,
+    BitXor,
+    BoolOp,
+    Break,
+    Call,
+    Compare,
+    Constant,
+    Continue,
+    Div,
+    Eq,
+    Expr,
+    FloorDiv,
+    Gt,
+    GtE,
+    If,
+    IfExp,
+    In,
+    Invert,
+    Is,
+    IsNot,
+    List,
+    LShift,
+    Lt,
+    LtE,
+    MatMult,
+    Mod,
+    Module,
+    Mult,
+    Name,
+    NamedExpr,
+    Not,
+    NotEq,
+    NotIn,
+    Pass,
+    Pow,
+    PyCF_ONLY_AST,
+    Raise,
+    Return,
+    RShift,
+    Slice,
+    Starred,
+    Sub,
+    Subscript,
+    Tuple,
+    UAdd,
+    UnaryOp,
+    USub,
+    While,
+    keyword,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, TypeVar
+
+    _Node = TypeVar("_Node", bound=AST)
+
+
+def parse(source: str | bytes, filename: str = "<unknown>", mode: str = "exec") -> Any:
+    """The syntax tree of `source` (`ast.parse`)."""
+    return compile(source, filename, mode, PyCF_ONLY_AST)
+
+
+def iter_fields(node: AST) -> Iterator[tuple[str, Any]]:
+    """(name, value) of each field of `node` that is set (`ast.iter_fields`)."""
+    for field in node._fields:
+        try:
+            yield field, getattr(node, field)
+        except AttributeError:
+            pass
+
+
+def iter_child_nodes(node: AST) -> Iterator[AST]:
+    """The nodes directly under `node` (`ast.iter_child_nodes`)."""
+    for _, field in iter_fields(node):
+        if isinstance(field, AST):
+            yield field
+        elif isinstance(field, list):
+            for item in field:
+                if isinstance(item, AST):
+                    yield item
+
+
+def walk(node: AST) -> Iterator[AST]:
+    """`node` and every node under it, breadth first as `ast.walk` yields them."""
+    todo = [node]
+    i = 0
+    while i < len(todo):
+        node = todo[i]
+        i += 1
+        todo.extend(iter_child_nodes(node))
+        yield node
+
+
+def copy_location(new_node: _Node, old_node: AST) -> _Node:
+    """`new_node`, given the source position of `old_node` (`ast.copy_location`)."""
+    for attr in "lineno", "col_offset", "end_lineno", "end_col_offset":
+        if attr in old_node._attributes and attr in new_node._attributes:
+            value = getattr(old_node, attr, None)
+            # (The end positions are optional: copied when unset too.)
+            if value is not None or (hasattr(old_node, attr) and attr.startswith("end_")):
+                setattr(new_node, attr, value)
+    return new_node
+
+
+class NodeVisitor:
+    """`ast.NodeVisitor`: `visit` calls `visit_<class name>`, else `generic_visit`."""
+
+    def visit(self, node: AST) -> Any:
+        return getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)(node)
+
+    def generic_visit(self, node: AST) -> Any:
+        for _, value in iter_fields(node):
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, AST):
+                        self.visit(item)
+            elif isinstance(value, AST):
+                self.visit(value)
+
+
+class NodeTransformer(NodeVisitor):
+    """`ast.NodeTransformer`: what a visit returns replaces the node (None removes it, a
+    list stands for several statements)."""
+
+    def generic_visit(self, node: AST) -> Any:
+        for field, old_value in iter_fields(node):
+            if isinstance(old_value, list):
+                new_values = []
+                for value in old_value:
+                    if isinstance(value, AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, AST):
+                            new_values.extend(value)
+                            continue
+                    new_values.append(value)
+                old_value[:] = new_values
+            elif isinstance(old_value, AST):
+                new_node = self.visit(old_value)
+                if new_node is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new_node)
+        return node
+
+
+# -- unparse ----------------------------------------------------------------------------
+
+# Precedences, as `ast._Precedence` numbers them (`_BOR` is `_EXPR`).
+(_NAMED_EXPR, _TUPLE, _YIELD, _TEST, _OR, _AND, _NOT, _CMP, _EXPR, _BXOR, _BAND, _SHIFT,
+ _ARITH, _TERM, _FACTOR, _POWER, _AWAIT, _ATOM) = range(1, 19)
+_BOR = _EXPR
+
+_BINOPS: dict[type, tuple[str, int]] = {
+    Add: ("+", _ARITH), Sub: ("-", _ARITH), Mult: ("*", _TERM), MatMult: ("@", _TERM),
+    Div: ("/", _TERM), Mod: ("%", _TERM), LShift: ("<<", _SHIFT), RShift: (">>", _SHIFT),
+    BitOr: ("|", _BOR), BitXor: ("^", _BXOR), BitAnd: ("&", _BAND), FloorDiv: ("//", _TERM),
+    Pow: ("**", _POWER),
+}
+_UNARY: dict[type, tuple[str, int]] = {
+    Invert: ("~", _FACTOR), Not: ("not ", _NOT), UAdd: ("+", _FACTOR), USub: ("-", _FACTOR),
+}
+_COMPARE: dict[type, str] = {
+    Eq: " == ", NotEq: " != ", Lt: " < ", LtE: " <= ", Gt: " > ", GtE: " >= ", Is: " is ",
+    IsNot: " is not ", In: " in ", NotIn: " not in ",
+}
+# What `ast` writes for an infinite float: a literal that overflows.
+_INFSTR = f"1e{sys.float_info.max_10_exp + 1}"
+
+
+class _Unsupported(Exception):
+    """A node `_Writer` does not print (`ast.unparse` does)."""
+
+
+class _Writer:
+    """`ast._Unparser` for the nodes of generated code, without its context managers."""
+
+    __slots__ = ("out", "indent", "prec")
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.indent = 0
+        # A node's precedence, set by its parent before it is written (by node, as
+        # `ast` keeps it: a node reached twice has the last one set).
+        self.prec: dict[AST, int] = {}
+
+    def traverse(self, node: Any) -> None:
+        if type(node) is list:
+            for item in node:
+                self.traverse(item)
+            return
+        write = _WRITE.get(type(node))
+        if write is None:
+            raise _Unsupported(type(node).__name__)
+        write(self, node)
+
+    def fill(self, text: str = "") -> None:
+        if self.out:
+            self.out.append("\n")
+        self.out.append("    " * self.indent + text)
+
+    def block(self, body: list[Any]) -> None:
+        self.out.append(":")
+        self.indent += 1
+        self.traverse(body)
+        self.indent -= 1
+
+    def items(self, nodes: list[Any]) -> None:
+        """Items separated by commas, a single one followed by one (`items_view`)."""
+        if len(nodes) == 1:
+            self.traverse(nodes[0])
+            self.out.append(",")
+            return
+        for i, node in enumerate(nodes):
+            if i:
+                self.out.append(", ")
+            self.traverse(node)
+
+    # Statements.
+
+    def module(self, node: Module) -> None:
+        body = node.body
+        if (body and type(body[0]) is Expr and type(body[0].value) is Constant
+                and isinstance(body[0].value.value, str)):
+            raise _Unsupported("docstring")
+        if node.type_ignores:
+            raise _Unsupported("type_ignores")
+        self.traverse(body)
+
+    def expr_stmt(self, node: Expr) -> None:
+        self.fill()
+        self.prec[node.value] = _YIELD
+        self.traverse(node.value)
+
+    def assign(self, node: Any) -> None:
+        if node.type_comment is not None:
+            raise _Unsupported("type_comment")
+        self.fill()
+        for target in node.targets:
+            self.prec[target] = _TUPLE
+            self.traverse(target)
+            self.out.append(" = ")
+        self.traverse(node.value)
+
+    def aug_assign(self, node: Any) -> None:
+        self.fill()
+        self.traverse(node.target)
+        self.out.append(" " + _BINOPS[type(node.op)][0] + "= ")
+        self.traverse(node.value)
+
+    def return_(self, node: Return) -> None:
+        self.fill("return")
+        if node.value:
+            self.out.append(" ")
+            self.traverse(node.value)
+
+    def keyword_stmt(self, node: AST) -> None:
+        self.fill(type(node).__name__.lower())
+
+    def raise_(self, node: Raise) -> None:
+        self.fill("raise")
+        if not node.exc:
+            if node.cause:
+                raise _Unsupported("cause without exception")
+            return
+        self.out.append(" ")
+        self.traverse(node.exc)
+        if node.cause:
+            self.out.append(" from ")
+            self.traverse(node.cause)
+
+    def if_(self, node: If) -> None:
+        self.fill("if ")
+        self.traverse(node.test)
+        self.block(node.body)
+        # Nested ifs as elifs, as `ast` writes them.
+        while node.orelse and len(node.orelse) == 1 and type(node.orelse[0]) is If:
+            node = node.orelse[0]
+            self.fill("elif ")
+            self.traverse(node.test)
+            self.block(node.body)
+        if node.orelse:
+            self.fill("else")
+            self.block(node.orelse)
+
+    def while_(self, node: While) -> None:
+        self.fill("while ")
+        self.traverse(node.test)
+        self.block(node.body)
+        if node.orelse:
+            self.fill("else")
+            self.block(node.orelse)
+
+    # Expressions.
+
+    def open_if(self, parens: bool) -> None:
+        if parens:
+            self.out.append("(")
+
+    def close_if(self, parens: bool) -> None:
+        if parens:
+            self.out.append(")")
+
+    def name(self, node: Name) -> None:
+        self.out.append(node.id)
+
+    def constant(self, node: Constant) -> None:
+        value = node.value
+        if isinstance(value, tuple):
+            self.out.append("(")
+            if len(value) == 1:
+                self.out.extend((_constant_text(value[0]), ","))
+            else:
+                self.out.append(", ".join(map(_constant_text, value)))
+            self.out.append(")")
+        elif value is ...:
+            self.out.append("...")
+        else:
+            if node.kind == "u":
+                self.out.append("u")
+            self.out.append(_constant_text(value))
+
+    def binop(self, node: BinOp) -> None:
+        text, p = _BINOPS[type(node.op)]
+        parens = self.prec.get(node, _TEST) > p
+        self.open_if(parens)
+        if p == _POWER:  # (right-associative)
+            self.prec[node.left] = p + 1
+            right = p
+        else:
+            self.prec[node.left] = p
+            right = p + 1
+        self.traverse(node.left)
+        self.out.append(f" {text} ")
+        self.prec[node.right] = right
+        self.traverse(node.right)
+        self.close_if(parens)
+
+    def unaryop(self, node: UnaryOp) -> None:
+        text, p = _UNARY[type(node.op)]
+        parens = self.prec.get(node, _TEST) > p
+        self.open_if(parens)
+        self.out.append(text)
+        self.prec[node.operand] = p
+        self.traverse(node.operand)
+        self.close_if(parens)
+
+    def compare(self, node: Compare) -> None:
+        parens = self.prec.get(node, _TEST) > _CMP
+        self.open_if(parens)
+        prec = self.prec
+        prec[node.left] = _CMP + 1
+        for e in node.comparators:
+            prec[e] = _CMP + 1
+        self.traverse(node.left)
+        for op, e in zip(node.ops, node.comparators):
+            self.out.append(_COMPARE[type(op)])
+            self.traverse(e)
+        self.close_if(parens)
+
+    def boolop(self, node: BoolOp) -> None:
+        text, p = (" and ", _AND) if type(node.op) is And else (" or ", _OR)
+        parens = self.prec.get(node, _TEST) > p
+        self.open_if(parens)
+        # Each value one level above the one before it, as `ast` writes them.
+        for i, value in enumerate(node.values):
+            if i:
+                self.out.append(text)
+            p = min(p + 1, _ATOM)
+            self.prec[value] = p
+            self.traverse(value)
+        self.close_if(parens)
+
+    def ifexp(self, node: IfExp) -> None:
+        parens = self.prec.get(node, _TEST) > _TEST
+        self.open_if(parens)
+        self.prec[node.body] = self.prec[node.test] = _TEST + 1
+        self.traverse(node.body)
+        self.out.append(" if ")
+        self.traverse(node.test)
+        self.out.append(" else ")
+        self.prec[node.orelse] = _TEST
+        self.traverse(node.orelse)
+        self.close_if(parens)
+
+    def call(self, node: Call) -> None:
+        self.prec[node.func] = _ATOM
+        self.traverse(node.func)
+        self.out.append("(")
+        comma = False
+        for e in (*node.args, *node.keywords):
+            if comma:
+                self.out.append(", ")
+            comma = True
+            self.traverse(e)
+        self.out.append(")")
+
+    def keyword(self, node: keyword) -> None:
+        self.out.append("**" if node.arg is None else node.arg + "=")
+        self.traverse(node.value)
+
+    def attribute(self, node: Attribute) -> None:
+        self.prec[node.value] = _ATOM
+        self.traverse(node.value)
+        # (`3.real` does not parse: `ast` writes `3 .real`.)
+        if type(node.value) is Constant and isinstance(node.value.value, int):
+            self.out.append(" ")
+        self.out.extend((".", node.attr))
+
+    def subscript(self, node: Subscript) -> None:
+        self.prec[node.value] = _ATOM
+        self.traverse(node.value)
+        self.out.append("[")
+        s = node.slice
+        if type(s) is Tuple and s.elts:
+            self.items(s.elts)
+        else:
+            self.traverse(s)
+        self.out.append("]")
+
+    def tuple_(self, node: Tuple) -> None:
+        parens = not node.elts or self.prec.get(node, _TEST) > _TUPLE
+        self.open_if(parens)
+        self.items(node.elts)
+        self.close_if(parens)
+
+    def list_(self, node: List) -> None:
+        self.out.append("[")
+        for i, e in enumerate(node.elts):
+            if i:
+                self.out.append(", ")
+            self.traverse(e)
+        self.out.append("]")
+
+    def starred(self, node: Starred) -> None:
+        self.out.append("*")
+        self.prec[node.value] = _EXPR
+        self.traverse(node.value)
+
+    def slice_(self, node: Slice) -> None:
+        if node.lower:
+            self.traverse(node.lower)
+        self.out.append(":")
+        if node.upper:
+            self.traverse(node.upper)
+        if node.step:
+            self.out.append(":")
+            self.traverse(node.step)
+
+    def named_expr(self, node: NamedExpr) -> None:
+        parens = self.prec.get(node, _TEST) > _NAMED_EXPR
+        self.open_if(parens)
+        self.prec[node.target] = self.prec[node.value] = _ATOM
+        self.traverse(node.target)
+        self.out.append(" := ")
+        self.traverse(node.value)
+        self.close_if(parens)
+
+
+#: How `_Writer` writes each node class it writes.
+_WRITE: dict[type, Callable[[_Writer, Any], None]] = {
+    Module: _Writer.module, Expr: _Writer.expr_stmt, Assign: _Writer.assign,
+    AugAssign: _Writer.aug_assign, Return: _Writer.return_, Pass: _Writer.keyword_stmt,
+    Break: _Writer.keyword_stmt, Continue: _Writer.keyword_stmt, Raise: _Writer.raise_,
+    If: _Writer.if_, While: _Writer.while_,
+    Name: _Writer.name, Constant: _Writer.constant, BinOp: _Writer.binop,
+    UnaryOp: _Writer.unaryop, Compare: _Writer.compare, BoolOp: _Writer.boolop,
+    IfExp: _Writer.ifexp, Call: _Writer.call, Attribute: _Writer.attribute,
+    Subscript: _Writer.subscript, Tuple: _Writer.tuple_, List: _Writer.list_,
+    Starred: _Writer.starred, Slice: _Writer.slice_, NamedExpr: _Writer.named_expr,
+    keyword: _Writer.keyword,
+}
+
+
+def _constant_text(value: Any) -> str:
+    if isinstance(value, (float, complex)):
+        # (An infinity as a literal that overflows, a NaN as inf - inf, as `ast` does.)
+        return repr(value).replace("inf", _INFSTR).replace("nan", f"({_INFSTR}-{_INFSTR})")
+    return repr(value)
+
+
+def unparse(node: AST | list[AST]) -> str:
+    """The source of syntax tree `node` (or of a list of statements), exactly as
+    `ast.unparse` writes it."""
+    w = _Writer()
+    try:
+        w.traverse(node)
+    except _Unsupported:
+        import ast  # noqa: PLC0415 (only for a node generated code does not hold)
+        return ast.unparse(node)  # type: ignore[arg-type]
+    return "".join(w.out)
