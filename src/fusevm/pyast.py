@@ -137,13 +137,18 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
 
 
 class NodeVisitor:
-    """`ast.NodeVisitor`: `visit` calls `visit_<class name>`, else `generic_visit`."""
+    """`ast.NodeVisitor`: `visit` calls `visit_<class name>`, else `generic_visit`. (The
+    walks read the fields in a plain loop: `iter_fields` is a generator per node.)"""
 
     def visit(self, node: AST) -> Any:
         return getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)(node)
 
     def generic_visit(self, node: AST) -> Any:
-        for _, value in iter_fields(node):
+        for field in node._fields:
+            try:
+                value = getattr(node, field)
+            except AttributeError:
+                continue
             if isinstance(value, list):
                 for item in value:
                     if isinstance(item, AST):
@@ -157,7 +162,11 @@ class NodeTransformer(NodeVisitor):
     list stands for several statements)."""
 
     def generic_visit(self, node: AST) -> Any:
-        for field, old_value in iter_fields(node):
+        for field in node._fields:
+            try:
+                old_value = getattr(node, field)
+            except AttributeError:
+                continue
             if isinstance(old_value, list):
                 new_values = []
                 for value in old_value:

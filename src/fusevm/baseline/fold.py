@@ -84,9 +84,9 @@ def _const_order(node: ast.Compare) -> bool | None:
 class Folder(ast.NodeTransformer):
     """Fold type tests of constants and the boolean structure they decide."""
 
-    # `ast.NodeTransformer`'s own walk, without its costs per node (the method's name
-    # built and looked up, a generator over the fields): an op's statements are folded
-    # once per analysis round of every region compiled, which a first run pays for.
+    # `NodeTransformer.visit` without building and looking up the method's name per node:
+    # an op's statements are folded once per analysis round of every region compiled,
+    # which a first run pays for.
     def visit(self, node: ast.AST) -> Any:
         table = _METHODS.get(type(self))
         if table is None:
@@ -96,32 +96,6 @@ class Folder(ast.NodeTransformer):
             method = table[type(node)] = getattr(
                 type(self), "visit_" + type(node).__name__, type(self).generic_visit)
         return method(self, node)
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        for field in node._fields:
-            try:
-                old = getattr(node, field)
-            except AttributeError:
-                continue
-            if type(old) is list:
-                new: list[Any] = []
-                for value in old:
-                    if isinstance(value, ast.AST):
-                        value = self.visit(value)
-                        if value is None:
-                            continue
-                        if not isinstance(value, ast.AST):
-                            new.extend(value)
-                            continue
-                    new.append(value)
-                old[:] = new
-            elif isinstance(old, ast.AST):
-                replaced = self.visit(old)
-                if replaced is None:
-                    delattr(node, field)
-                else:
-                    setattr(node, field, replaced)
-        return node
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)
