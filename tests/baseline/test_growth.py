@@ -310,6 +310,62 @@ def test_an_interrupt_in_a_versioned_loop_resumes_exactly() -> None:
     assert vm.run() == 1 + n * (n - 1) // 2
 
 
+def test_a_geometric_guard_bounds_the_iterations_an_additive_one_does_not() -> None:
+    _, _, fib = the_loop(FIB.format(n=10))
+    assert fib is not None and fib.growth_bits == 1 and fib.most_entries == 62
+    _, _, total = the_loop(SUM.format(n=10))
+    assert total is not None and total.growth_bits == 0 and total.most_entries is None
+
+
+#: fib(40) called {n} times from a loop of the root, the sum of the results.
+FIB_CALLS = """
+    LoadInt 0
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+again:
+    GetSlot 1
+    LoadInt {n}
+    NumLt
+    JumpIfFalse end
+    GetSlot 0
+    LoadInt 40
+    Call sums 1
+    Add
+    SetSlot 0
+    PreIncSlotVoid 1
+    Jump again
+.sub sums
+""" + SUMS.split(".sub sums\n", 1)[1].replace("{a}", "0").replace("end:\n", "") + """end:
+    GetSlot 0
+"""
+
+
+def test_a_loop_its_guard_bounds_below_the_poll_interval_is_not_polled() -> None:
+    # fib's loop runs at most 62 times from an entry its guard passes: the integer form
+    # writes it as a plain loop, with no poll and no test on its back edge (the checked
+    # form, and the additive sum's loop, keep theirs); calls of it still stop at an
+    # interrupt, and resume exactly.
+    chunk = assemble(FIB.format(n=40))
+    code = direct.source(chunk)[0]
+    integer, checked = code.split("def d", 2)[1:3]
+    assert "for _ in ticks" not in integer and "_interrupt_pending" in integer
+    assert "for _ in ticks" in checked
+    total = assemble(SUM.format(n=40))
+    assert "for _ in ticks" in direct.source(total)[0].split("def d", 2)[1]
+    n = 400_000
+    chunk = assemble(FIB_CALLS.format(n=n), source="fibs.fasm")
+    got, counters = both(FIB_CALLS.format(n=300))
+    assert got.result == 300 * 102334155 and counters["versioned_fallbacks"] == 0
+    vm = VM(chunk)
+    vm._tiers.region_threshold = 1
+    watcher = interrupt_once_compiled(vm)
+    with pytest.raises(Interrupted):
+        vm.run()
+    watcher.join()
+    assert vm.run() == n * 102334155
+
+
 def test_a_budget_stops_a_versioned_loop_where_the_interpreter_does() -> None:
     chunk = assemble(SUM.format(n=500), source="sum.fasm")
     outcomes = [budget_stops(chunk, baseline, 613) for baseline in (False, True)]

@@ -212,7 +212,8 @@ class _Gen(Groups, LoopCode):
         polled = False
         if self.nest:
             first, last = self.nest[-1]
-            polled = target == first and self.nest[-1] in self.polls
+            # (A loop's own back edge tests nothing: its poll does, or it needs none.)
+            polled = target == first and (self.nest[-1] in self.polls or not self.polled(first))
             if first == last and target == first:
                 again = "continue"  # a one-block loop's back edge
             elif not first <= target <= last:

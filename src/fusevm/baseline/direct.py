@@ -243,6 +243,17 @@ class _DirectGen(_Gen):
     def ticks(self, h: int) -> str:
         return "ticks"  # (no other step wraps a direct form's loops)
 
+    def polled(self, first: int) -> bool:
+        """A direct form's loops are polled for an interrupt alone, which a versioned loop
+        whose guard bounds its iterations to fewer than `POLL` never reaches (fib's pair:
+        at most 62): it needs no polling."""
+        g = self.versioned.get(first)
+        if g is not None and first in self.assumed:
+            most = g.most_entries
+            if most is not None and most < POLL:
+                return False
+        return super().polled(first)
+
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """After a direct call the values below its arguments keep their types, and the
         integer form of a function that returns integers returns one."""

@@ -83,6 +83,24 @@ class Growth:
         return {f"l{k}": (-self.bound, self.bound) for k in self.slots}
 
     @property
+    def growth_bits(self) -> int:
+        """With slots that feed each other (`order` None), the bits their magnitudes may
+        grow by per iteration (their largest sum of coefficients is at most 2 ** bits); 0
+        when they grow by additions alone."""
+        if self.order is not None:
+            return 0
+        spread = max(sum(coefs.values()) for coefs, _ in self.forms.values())
+        return (spread - 1).bit_length() if spread > 1 else 0
+
+    @property
+    def most_entries(self) -> int | None:
+        """The most entries of the header that the guard lets code assuming it make, from
+        one entry of the loop: a geometric growth's guard bounds the iterations left
+        (`guard_source`); None where it bounds values only."""
+        bits = self.growth_bits
+        return _MAX_SHIFT // bits if bits else None
+
+    @property
     def counter_only(self) -> bool:
         """Whether the counter is the only slot that grows: the guard then saves at most
         the checks of its steps that the exit test's interval does not settle (a fused
@@ -345,16 +363,15 @@ def guard_source(g: Growth, name: Callable[[int], str], tag: str,
     # The header's entries left, this one too (written without `max`, a call).
     parts.append(f"({n} := {left} if {gap} > 0 else 1)")
     if g.order is None:
-        spread = max(sum(coefs.values()) for coefs, _ in g.forms.values())
+        bits = g.growth_bits
         constant = max(const for _, const in g.forms.values())
         fixed = [int(t) for t in map(size, g.slots) if t.isdigit()]
         sizes = sorted({t for t in map(size, g.slots) if not t.isdigit()})
         sizes += [str(max(fixed))] if fixed else []
         start = sizes[0] if len(sizes) == 1 else _max(sizes)
-        if spread <= 1:
+        if not bits:
             parts.append(f"{start} + {n} * {constant} <= {g.bound}")
         else:
-            bits = (spread - 1).bit_length()  # spread <= 2 ** bits
             times = n if bits == 1 else f"{n} * {bits}"
             parts.append(f"{times} <= {_MAX_SHIFT}")
             parts.append(f"({start} + {constant}) << {times} <= {g.bound}")

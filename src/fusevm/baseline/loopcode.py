@@ -59,11 +59,16 @@ class LoopCode:
         (`close_loop`) tests the hot point then, instead of every back edge doing so."""
         self.put(indent, "while True:")
         self.nest.append((first, last))
-        if first not in self.region.hot:
+        if not self.polled(first):
             return indent + 1
         self.polls[(first, last)] = set()
         self.put(indent + 1, f"for _ in {self.ticks(first)}:")
         return indent + 2
+
+    def polled(self, first: int) -> bool:
+        """Whether the loop whose first op is `first` tests its hot point every `POLL`
+        back edges: a hot point's loop does."""
+        return first in self.region.hot
 
     def ticks(self, h: int) -> str:
         """What a loop at hot point `h` iterates over: `POLL` ticks while the hot point
