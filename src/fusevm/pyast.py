@@ -10,11 +10,12 @@ in, the very classes `ast` exports); this module adds, over them, the few functi
 `copy_location`, `NodeVisitor`, `NodeTransformer` and `unparse`.
 
 `unparse` writes exactly what Python 3.11's `ast.unparse` writes (its precedence rules,
-quirks included) for the nodes generated code is made of: simple statements, `if` and
-`while`, and the expressions but comprehensions, lambdas, f-strings, `await` and
-`yield`. A tree holding any other node, or a module with a docstring, is printed by
-`ast.unparse` itself. `tests/test_pyast.py` compares the two on every op body, on the trees
-the baseline tier generates and on generated expressions.
+quirks included) for the nodes generated code is made of: simple statements, `if`,
+`while`, `for` and `try`, and the expressions but comprehensions, lambdas, f-strings,
+`await` and `yield`. A tree holding any other node, or a module with a docstring, is
+printed by `ast.unparse` itself, which loads `ast`. `tests/test_pyast.py` compares the two
+on every op body, on the trees the baseline tier prints while it compiles programs (none
+of which needs `ast`) and on generated trees.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from _ast import (
     Continue,
     Div,
     Eq,
+    ExceptHandler,
     Expr,
     FloorDiv,
+    For,
     Gt,
     GtE,
     If,
@@ -73,6 +76,7 @@ from _ast import (
     Starred,
     Sub,
     Subscript,
+    Try,
     Tuple,
     UAdd,
     UnaryOp,
@@ -327,6 +331,40 @@ class _Writer:
             self.fill("else")
             self.block(node.orelse)
 
+    def for_(self, node: For) -> None:
+        if node.type_comment is not None:
+            raise _Unsupported("type_comment")
+        self.fill("for ")
+        self.prec[node.target] = _TUPLE
+        self.traverse(node.target)
+        self.out.append(" in ")
+        self.traverse(node.iter)
+        self.block(node.body)
+        if node.orelse:
+            self.fill("else")
+            self.block(node.orelse)
+
+    def try_(self, node: Try) -> None:
+        self.fill("try")
+        self.block(node.body)
+        for handler in node.handlers:
+            self.traverse(handler)
+        if node.orelse:
+            self.fill("else")
+            self.block(node.orelse)
+        if node.finalbody:
+            self.fill("finally")
+            self.block(node.finalbody)
+
+    def except_handler(self, node: ExceptHandler) -> None:
+        self.fill("except")
+        if node.type:
+            self.out.append(" ")
+            self.traverse(node.type)
+        if node.name:
+            self.out.extend((" as ", node.name))
+        self.block(node.body)
+
     def while_(self, node: While) -> None:
         self.fill("while ")
         self.traverse(node.test)
@@ -506,7 +544,8 @@ _WRITE: dict[type, Callable[[_Writer, Any], None]] = {
     Module: _Writer.module, Expr: _Writer.expr_stmt, Assign: _Writer.assign,
     AugAssign: _Writer.aug_assign, Return: _Writer.return_, Pass: _Writer.keyword_stmt,
     Break: _Writer.keyword_stmt, Continue: _Writer.keyword_stmt, Raise: _Writer.raise_,
-    If: _Writer.if_, While: _Writer.while_,
+    If: _Writer.if_, While: _Writer.while_, For: _Writer.for_, Try: _Writer.try_,
+    ExceptHandler: _Writer.except_handler,
     Name: _Writer.name, Constant: _Writer.constant, BinOp: _Writer.binop,
     UnaryOp: _Writer.unaryop, Compare: _Writer.compare, BoolOp: _Writer.boolop,
     IfExp: _Writer.ifexp, Call: _Writer.call, Attribute: _Writer.attribute,
