@@ -358,3 +358,16 @@ def test_a_checked_result_stored_in_place_wraps_and_raises_as_the_interpreter(
     root = root.replace("    ReturnValue\n", "")
     chunk = assemble(root, source="sums_root.fasm")
     _agree(_outcome(chunk, False, strict), _outcome(chunk, True, strict, threshold=1))
+
+
+def test_a_pass_a_statement_follows_in_its_block_is_left_blank() -> None:
+    # CPython runs a NOP for each `pass`: the generated code keeps only those a block
+    # needs, and keeps every line (line numbers locate the ops).
+    from fusevm.baseline.codegen import _spare_passes_blank
+    lines = ["if a:", "    pass", "    # 3: Add", "    x = 1", "if b:", "    pass",
+             "    # 4: Nop", "y = 2", "while c:", "    pass", "", "    pass", "    z = 3",
+             "else:", "    pass"]
+    assert _spare_passes_blank(lines) == [
+        "if a:", "", "    # 3: Add", "    x = 1", "if b:", "    pass", "    # 4: Nop",
+        "y = 2", "while c:", "", "", "", "    z = 3", "else:", "    pass"]
+    compile("\n".join(_spare_passes_blank(lines)), "<blank>", "exec")

@@ -745,9 +745,27 @@ class _Gen(Groups, LoopCode):
             elif stripped.startswith((TEST, BACK)):
                 line = line.replace(stripped, shape.dispatch_line(stripped, self.dispatch))
             out.append(line)
-        return "\n".join(out) + "\n"
+        return "\n".join(_spare_passes_blank("\n".join(out).split("\n"))) + "\n"
 
 
+
+
+def _spare_passes_blank(lines: list[str]) -> list[str]:
+    """`lines` with each `pass` that a statement at its indentation follows in its block
+    made blank (the line stays: line numbers locate the ops): CPython keeps a NOP for a
+    `pass`, which a loop would run on every turn."""
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if line.strip() != "pass":
+            continue
+        indent = len(line) - len(line.lstrip())
+        for following in lines[i + 1:]:
+            code = following.strip()
+            if code and not code.startswith("#"):
+                if len(following) - len(following.lstrip()) == indent:
+                    out[i] = ""
+                break
+    return out
 
 
 def _source(stmts: list[ast.stmt], ints: frozenset[str],
