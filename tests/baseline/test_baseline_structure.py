@@ -371,3 +371,17 @@ def test_a_pass_a_statement_follows_in_its_block_is_left_blank() -> None:
         "if a:", "", "    # 3: Add", "    x = 1", "if b:", "    pass", "    # 4: Nop",
         "y = 2", "while c:", "", "", "", "    z = 3", "else:", "    pass"]
     compile("\n".join(_spare_passes_blank(lines)), "<blank>", "exec")
+
+
+def test_an_if_true_block_is_moved_out_a_level() -> None:
+    # A block test no dispatch needs is `if True:`: the generated code drops the line
+    # (CPython would run a NOP for it) and moves its block out, lines kept in place; one
+    # with an `else` stays.
+    from fusevm.baseline.codegen import _if_true_flattened
+    lines = ["while True:", "    if True:", "        pass", "        # 3: Nop",
+             "        if True:", "            x = 1", "    # comment", "    y = 2",
+             "if True:", "    z = 3", "else:", "    z = 4"]
+    assert _if_true_flattened(lines) == [
+        "while True:", "", "    pass", "    # 3: Nop", "", "    x = 1", "    # comment",
+        "    y = 2", "if True:", "    z = 3", "else:", "    z = 4"]
+    compile("\n".join(_if_true_flattened(lines)), "<flat>", "exec")

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
-#: dispatch may pass it with a later target, else `if True:`, which Python compiles away.
+#: dispatch may pass it with a later target, else `if True:`, which the generator's
+#: `finish` drops (its block moved out a level).
 TEST = "#TEST"
 #: The placeholder of a loop's back edge setting `pc` (`#BACK <first op> <last op>`), which
 #: it need not when no dispatch goes to a later op of the loop: `pc` then never leaves
