@@ -363,7 +363,7 @@ def test_a_checked_result_stored_in_place_wraps_and_raises_as_the_interpreter(
 def test_a_pass_a_statement_follows_in_its_block_is_left_blank() -> None:
     # CPython runs a NOP for each `pass`: the generated code keeps only those a block
     # needs, and keeps every line (line numbers locate the ops).
-    from fusevm.baseline.codegen import _spare_passes_blank
+    from fusevm.baseline.shape import _spare_passes_blank
     lines = ["if a:", "    pass", "    # 3: Add", "    x = 1", "if b:", "    pass",
              "    # 4: Nop", "y = 2", "while c:", "    pass", "", "    pass", "    z = 3",
              "else:", "    pass"]
@@ -377,7 +377,7 @@ def test_an_if_true_block_is_moved_out_a_level() -> None:
     # A block test no dispatch needs is `if True:`: the generated code drops the line
     # (CPython would run a NOP for it) and moves its block out, lines kept in place; one
     # with an `else` stays.
-    from fusevm.baseline.codegen import _if_true_flattened
+    from fusevm.baseline.shape import _if_true_flattened
     lines = ["while True:", "    if True:", "        pass", "        # 3: Nop",
              "        if True:", "            x = 1", "    # comment", "    y = 2",
              "if True:", "    z = 3", "else:", "    z = 4"]

@@ -12,11 +12,10 @@ depth, which the verifier fixed for every op) and the frame slots it names in lo
 * Dispatch: basic blocks in ascending op order inside `while True`, each guarded by
   `if pc <= <its first op>:`, so a jump is `pc = <target>; continue` and a fall-through
   is free. A test no dispatch can pass with a later target is always true and becomes
-  `if True:`, which `finish` then drops, its block moved out a level (CPython would keep
-  a NOP for the line; a `pass` a statement follows goes too); a loop whose ops no jump
-  lands inside needs
-  no `pc` on its back edge; a branch between blocks entered from it alone is an
-  `if`/`else` around them, with no dispatch at all.
+  `if True:`, which `finish` then drops, its block moved out a level (`shape.without_nops`:
+  CPython would run a NOP for the line on every turn of a loop); a loop whose ops no
+  jump lands inside needs no `pc` on its back edge; a branch between blocks entered from
+  it alone is an `if`/`else` around them, with no dispatch at all.
 * An op with a body (`fusevm.interp.bodies`) is its body with the stack items renamed to
   the locals (and type tests of constants folded, `fold.py`); an extension op declared as
   a function of its stack values is a direct call of that function on the locals
@@ -747,56 +746,7 @@ class _Gen(Groups, LoopCode):
             elif stripped.startswith((TEST, BACK)):
                 line = line.replace(stripped, shape.dispatch_line(stripped, self.dispatch))
             out.append(line)
-        lines = _if_true_flattened("\n".join(out).split("\n"))
-        return "\n".join(_spare_passes_blank(lines)) + "\n"
-
-
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _is_code(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _if_true_flattened(lines: list[str]) -> list[str]:
-    """`lines` with each `if True:` (a block test no dispatch needs, `shape.dispatch_line`)
-    made blank and its block moved out one level, as CPython would run it (it keeps a NOP
-    for the line, which a loop would run on every turn); the lines stay where they are."""
-    out = list(lines)
-    for i, line in enumerate(out):
-        if line.strip() != "if True:":
-            continue
-        depth = _indent(line)
-        end = i + 1
-        while end < len(out) and (not _is_code(out[end]) or _indent(out[end]) > depth):
-            end += 1
-        if end < len(out) and out[end].strip().startswith(("else", "elif")):
-            continue  # (its `else` would have no `if`)
-        out[i] = ""
-        for k in range(i + 1, end):
-            if out[k].startswith(" " * (depth + 4)):
-                out[k] = out[k][4:]
-    return out
-
-
-def _spare_passes_blank(lines: list[str]) -> list[str]:
-    """`lines` with each `pass` that a statement at its indentation follows in its block
-    made blank (the line stays: line numbers locate the ops): CPython keeps a NOP for a
-    `pass`, which a loop would run on every turn."""
-    out = list(lines)
-    for i, line in enumerate(lines):
-        if line.strip() != "pass":
-            continue
-        for following in lines[i + 1:]:
-            if _is_code(following):
-                if _indent(following) == _indent(line):
-                    out[i] = ""
-                break
-    return out
+        return "\n".join(shape.without_nops("\n".join(out).split("\n"))) + "\n"
 
 
 def _source(stmts: list[ast.stmt], ints: frozenset[str],

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The placeholder of a block's test (`#TEST <first op>`): `if pc <= <first op>:` where a
-#: dispatch may pass it with a later target, else `if True:`, which the generator's
-#: `finish` drops (its block moved out a level).
+#: dispatch may pass it with a later target, else `if True:`, which `without_nops` then
+#: drops (its block moved out a level).
 TEST = "#TEST"
 #: The placeholder of a loop's back edge setting `pc` (`#BACK <first op> <last op>`), which
 #: it need not when no dispatch goes to a later op of the loop: `pc` then never leaves
@@ -139,6 +139,54 @@ def dispatch_line(placeholder: str, dispatch: set[tuple[int, int]]) -> str:
     first, last = map(int, placeholder[len(BACK):].split())
     needed = any(first < t <= last for _, t in dispatch)
     return f"pc = {first}" if needed else "# back edge"
+
+
+def without_nops(lines: list[str]) -> list[str]:
+    """Generated code's `lines` without the lines CPython would run as a NOP on every turn
+    of a loop: each `if True:` (`dispatch_line`) is made blank and its block moved out one
+    level, and each `pass` that a statement follows in its block is made blank. Every line
+    stays where it was: line numbers locate the ops."""
+    return _spare_passes_blank(_if_true_flattened(lines))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _if_true_flattened(lines: list[str]) -> list[str]:
+    out = list(lines)
+    for i, line in enumerate(out):
+        if line.strip() != "if True:":
+            continue
+        depth = _indent(line)
+        end = i + 1
+        while end < len(out) and (not _is_code(out[end]) or _indent(out[end]) > depth):
+            end += 1
+        if end < len(out) and out[end].strip().startswith(("else", "elif")):
+            continue  # (its `else` would have no `if`)
+        out[i] = ""
+        for k in range(i + 1, end):
+            if out[k].startswith(" " * (depth + 4)):
+                out[k] = out[k][4:]
+    return out
+
+
+def _spare_passes_blank(lines: list[str]) -> list[str]:
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if line.strip() != "pass":
+            continue
+        for following in lines[i + 1:]:
+            if _is_code(following):
+                if _indent(following) == _indent(line):
+                    out[i] = ""
+                break
+    return out
 
 
 #: Operand kinds that are values of the program (`marks`).
