@@ -140,12 +140,26 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
     return new_node
 
 
+#: Each visitor class's method by node class (`NodeVisitor.visit`).
+_METHODS: dict[type, dict[type, Callable[[Any, Any], Any]]] = {}
+
+
 class NodeVisitor:
-    """`ast.NodeVisitor`: `visit` calls `visit_<class name>`, else `generic_visit`. (The
-    walks read the fields in a plain loop: `iter_fields` is a generator per node.)"""
+    """`ast.NodeVisitor`: `visit` calls the class's `visit_<node class name>`, else
+    `generic_visit`. Both are found once per visitor class and node class, not by
+    building and looking up the name at every node, and the walks read the fields in a
+    plain loop (`iter_fields` is a generator per node): the baseline tier's transformers
+    visit every op's statements in every analysis round of a compile."""
 
     def visit(self, node: AST) -> Any:
-        return getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)(node)
+        table = _METHODS.get(type(self))
+        if table is None:
+            table = _METHODS[type(self)] = {}
+        method = table.get(type(node))
+        if method is None:
+            method = table[type(node)] = getattr(
+                type(self), "visit_" + type(node).__name__, type(self).generic_visit)
+        return method(self, node)
 
     def generic_visit(self, node: AST) -> Any:
         for field in node._fields:

@@ -308,7 +308,8 @@ class _DirectGen(_Gen):
         self.after_call(ip, following)
 
     def write(self) -> None:
-        """The function's definition (at indentation 1, inside the module's `make`)."""
+        """The function's definition, written at indentation 1 as the generators write a
+        function's body (`source` moves the module's lines out a level)."""
         entry = self.region.entry
         argc = self.an.arity[entry]
         at = len(self.lines)
@@ -569,7 +570,7 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
 
 
 def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
-    """Lines of `make` defining `d<entry>` of each function with an integer form, where
+    """Lines of the module defining `d<entry>` of each function with an integer form, where
     its generic form is not written: integer arguments go to the integer form, others to
     the generic form `g<entry>` of the module with them all (`generic_forms`, bound by
     `bind_generic()` at the first such call). Neither has a frame of its own to unwind: the
@@ -595,7 +596,7 @@ def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
 
 def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
                       int_forms: frozenset[int]) -> list[str]:
-    """Lines of `make` defining, per form, its interrupted stand-in `x<entry>` (raising
+    """Lines of the module defining, per form, its interrupted stand-in `x<entry>` (raising
     `Leave` to the function's entry, where the interpreter's patched hot point raises
     Interrupted), and `interrupted(on)`, which rebinds the names the forms call each
     other by to the stand-ins (on) or back. An interrupt costs the calls nothing: the
@@ -687,29 +688,28 @@ def bind(vm: VM, plain: list[Any], code: list[Any],
     are compiled for its chunk, those of the module with every generic form."""
     if generic or _made_generic.get(vm.chunk) is not None:
         return generic_forms(vm, plain, code)
-    found = _bound.get(vm)
-    if found is not None and found[0] is plain:
-        return found[1]
-    forms: dict[int | str, Any]
-    forms, switch = compiled(vm.chunk)(vm, plain, code)
-    _bound[vm] = (plain, forms, switch)
-    if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)
-        switch(True)
-    STATS.bound += 1
-    return forms
+    return _bound_to(vm, plain, code, False)
 
 
 def generic_forms(vm: VM, plain: list[Any], code: list[Any]) -> dict[int | str, Any]:
     """The forms of `vm`'s chunk with every generic one written out, bound to `vm`: for
     code that calls generic forms (`bind`), and at the first call of a function's
     `d<entry>` with arguments its integer form does not take (`source`)."""
-    found = _bound_generic.get(vm)
+    return _bound_to(vm, plain, code, True)
+
+
+def _bound_to(vm: VM, plain: list[Any], code: list[Any],
+              generic: bool) -> dict[int | str, Any]:
+    """The forms of `compiled(vm.chunk, generic=generic)` bound to `vm`, once per VM and
+    preparation of its code (`plain`)."""
+    table = _bound_generic if generic else _bound
+    found = table.get(vm)
     if found is not None and found[0] is plain:
         return found[1]
     forms: dict[int | str, Any]
-    forms, switch = compiled(vm.chunk, generic=True)(vm, plain, code)
-    _bound_generic[vm] = (plain, forms, switch)
-    if vm._interrupt_pending:
+    forms, switch = compiled(vm.chunk, generic=generic)(vm, plain, code)
+    table[vm] = (plain, forms, switch)
+    if vm._interrupt_pending:  # (an interrupt that looked for the binding too early)
         switch(True)
     STATS.bound += 1
     return forms

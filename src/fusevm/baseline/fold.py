@@ -45,10 +45,6 @@ class Localize(ast.NodeTransformer):
         return node
 
 
-#: Each folder class's visit method by node class (`Folder.visit`).
-_METHODS: dict[type, dict[type, Callable[[Any, Any], Any]]] = {}
-
-
 def _const_type_test(node: ast.expr) -> bool | None:
     """The value of `type(<constant>) is <int|float|bool|str>` (or `is not`), else None."""
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1
@@ -83,19 +79,6 @@ def _const_order(node: ast.Compare) -> bool | None:
 
 class Folder(ast.NodeTransformer):
     """Fold type tests of constants and the boolean structure they decide."""
-
-    # `NodeTransformer.visit` without building and looking up the method's name per node:
-    # an op's statements are folded once per analysis round of every region compiled,
-    # which a first run pays for.
-    def visit(self, node: ast.AST) -> Any:
-        table = _METHODS.get(type(self))
-        if table is None:
-            table = _METHODS[type(self)] = {}
-        method = table.get(type(node))
-        if method is None:
-            method = table[type(node)] = getattr(
-                type(self), "visit_" + type(node).__name__, type(self).generic_visit)
-        return method(self, node)
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)
