@@ -267,6 +267,12 @@ class _Writer:
         self.traverse(body)
         self.indent -= 1
 
+    def clause(self, keyword: str, body: list[Any]) -> None:
+        """`else:`, `finally:` and its block, where there is one."""
+        if body:
+            self.fill(keyword)
+            self.block(body)
+
     def items(self, nodes: list[Any]) -> None:
         """Items separated by commas, a single one followed by one (`items_view`)."""
         if len(nodes) == 1:
@@ -341,9 +347,7 @@ class _Writer:
             self.fill("elif ")
             self.traverse(node.test)
             self.block(node.body)
-        if node.orelse:
-            self.fill("else")
-            self.block(node.orelse)
+        self.clause("else", node.orelse)
 
     def for_(self, node: For) -> None:
         if node.type_comment is not None:
@@ -354,21 +358,15 @@ class _Writer:
         self.out.append(" in ")
         self.traverse(node.iter)
         self.block(node.body)
-        if node.orelse:
-            self.fill("else")
-            self.block(node.orelse)
+        self.clause("else", node.orelse)
 
     def try_(self, node: Try) -> None:
         self.fill("try")
         self.block(node.body)
         for handler in node.handlers:
             self.traverse(handler)
-        if node.orelse:
-            self.fill("else")
-            self.block(node.orelse)
-        if node.finalbody:
-            self.fill("finally")
-            self.block(node.finalbody)
+        self.clause("else", node.orelse)
+        self.clause("finally", node.finalbody)
 
     def except_handler(self, node: ExceptHandler) -> None:
         self.fill("except")
@@ -383,9 +381,7 @@ class _Writer:
         self.fill("while ")
         self.traverse(node.test)
         self.block(node.body)
-        if node.orelse:
-            self.fill("else")
-            self.block(node.orelse)
+        self.clause("else", node.orelse)
 
     # Expressions.
 
