@@ -91,7 +91,7 @@ def check_records() -> None:
         for rec in p.index.values():
             rec.verify()
             if rec.derived is None:
-                native._described(rec)
+                native._described(rec, cache.STORE)
 
 
 def child_times(rotate: int, load: bool, checked: bool = False) -> None:

@@ -68,7 +68,7 @@ def agree(chunk: Chunk, tier: str, slots: list[Any] | None = None, strict: bool 
 
 #: The fields of a unit record's metadata, in order (`native.encode_unit_meta`).
 UNIT_FIELDS = ("entry", "pipeline", "codegen", "ops", "blocks", "copy_out", "results",
-               "helpers", "traps", "top")
+               "helpers", "traps", "top", "made_by")
 
 
 def unit_record_fields(data: bytes, at: int) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> Non
     meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
                                    fields["codegen"], fields["ops"], fields["blocks"],
                                    fields["copy_out"], fields["results"], fields["helpers"],
-                                   fields["traps"])
+                                   fields["traps"], fields["made_by"])
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
     record = pack.encode_record("blk", rec.key, meta, body, 0.0)
     space = data[16:32]
@@ -419,22 +419,31 @@ def test_off_writes_nothing(cache_dir: Path) -> None:
 
 
 @requires_llvmlite
-def test_size_cap_evicts_least_recently_used_to_80_percent(cache_dir: Path) -> None:
+def test_size_cap_evicts_least_recently_used_to_80_percent(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusevm.jit.cache import native
     jit = JitCompiler()
     run_loop(1)
-    one = jit.jit_cache_size_bytes()
-    assert one is not None and one > 0
-    jit.set_jit_cache_max_bytes(one * 5)
-    for n in range(2, 12):
+    first = jit.jit_cache_size_bytes()  # a unit and the list of the sources that made it
+    assert first is not None and first > 0
+    run_loop(2)
+    one = (jit.jit_cache_size_bytes() or 0) - first  # one more unit
+    assert one > 0
+    cap = first + one * 4
+    jit.set_jit_cache_max_bytes(cap)
+    for n in range(3, 13):
         run_loop(n)
     size = jit.jit_cache_size_bytes()
-    assert size is not None and size <= one * 5
+    assert size is not None and size <= cap
     assert disk()["evictions"] > 0
-    # the newest entries stay
+    # the newest entries stay, with the list of their sources (touched by every store)
+    assert entries(cache_dir, native.SOURCES_TAG)
+    cache.STORE.reset()
     runtime.reset()
+    monkeypatch.setattr(native, "_good_sources", set())  # as a fresh process
     loads = disk()["loads"]
-    run_loop(11)
-    assert disk()["loads"] == loads + 1
+    run_loop(12)
+    assert disk()["loads"] == loads + 1 and disk()["rejects"] == 0
 
 
 @requires_llvmlite
@@ -648,36 +657,53 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
                                   b"X", b""])
 def test_malformed_chunk_body_is_rebuilt(cache_dir: Path, body: bytes) -> None:
     """A body that passes the file's checks but is no chunk is a reject, then rebuilt."""
-    from fusevm.jit.cache.frontend import _sources, chunk_key
+    from fusevm.jit.cache.frontend import chunk_key
+    from fusevm.jit.cache.sources import loaded
     built = asm("LoadInt 7")
-    cache.STORE.store("chunk", chunk_key("test", ("q",)), {"sources": _sources()}, body)
+    cache.STORE.store("chunk", chunk_key("test", ("q",)), {"sources": loaded()}, body)
     again = cache.cached_chunk("test", ("q",), lambda: built)
     assert again is built and disk()["rejects"] == 1
 
 
 def test_a_chunk_built_by_other_sources_is_rebuilt(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An entry lists the source files of the fusevm modules loaded when it was built;
-    a hit stats those (not the whole tree), and a changed one makes the entry a reject."""
-    from fusevm.jit.cache import frontend
+    """An entry lists the source files of the fusevm modules loaded when it was built; a
+    hit compares those of modules the module pack served this process with what the pack
+    checked (no system call), stats the others once, and a changed one makes the entry a
+    reject."""
+    from fusevm.jit.cache import frontend, sources
     built = asm("LoadInt 7")
     first = cache.cached_chunk("test", ("s",), lambda: built)
     key = frontend.chunk_key("test", ("s",))
     found = decode((cache_dir / store_mod.file_name("chunk", key)).read_bytes(), "chunk", key)
     assert not isinstance(found, str)
-    sources = found[0]["sources"]
+    listed = found[0]["sources"]
     chunk_py = os.path.join("fusevm", "chunk.py")
     # (the op table among them: a chunk's key needs no schema hash)
-    assert {chunk_py, os.path.join("fusevm", "ops", "table.py")} <= {row[0] for row in sources}
+    assert {chunk_py, os.path.join("fusevm", "ops", "table.py")} <= {row[0] for row in listed}
+    stats_of: list[str] = []
+    real_stat = os.stat
 
-    def no_tree_scan(root: str) -> bytes:
-        raise AssertionError("a chunk's key needs no scan of the source tree")
-    monkeypatch.setattr(store_mod, "_build", None)
-    monkeypatch.setattr(store_mod, "tree_identity", no_tree_scan)
+    def counted(path: Any, *args: Any, **kwargs: Any) -> Any:
+        stats_of.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+    # As a process that has checked nothing yet:
+    monkeypatch.setattr(sources, "_rows", {})
+    monkeypatch.setattr(sources, "_checked", set())
+    monkeypatch.setattr(sources, "_seen_modules", 0)
+    monkeypatch.setattr(os, "stat", counted)
     assert cache.cached_chunk("test", ("s",), lambda: pytest.fail("built again")) \
         is not first and disk()["loads"] == 1
+    monkeypatch.undo()
+    not_packed = {m.__file__ for name, m in list(sys.modules.items())
+                  if (name == "fusevm" or name.startswith("fusevm."))
+                  and getattr(m, "__file__", None)
+                  and not hasattr(m.__spec__.loader, "entry")}
+    sources_stated = [p for p in stats_of if p.endswith(".py")]
+    assert set(sources_stated) <= not_packed
+    assert len(sources_stated) == len(set(sources_stated))  # each once
     # The same entry, as if fusevm/chunk.py had been edited since it was built.
-    edited = tuple((p, size + 1 if p == chunk_py else size, mtime) for p, size, mtime in sources)
+    edited = tuple((p, size + 1 if p == chunk_py else size, mtime) for p, size, mtime in listed)
     cache.STORE.store("chunk", key, {"sources": edited}, frontend._pack(built))
     again = asm("LoadInt 7")
     assert cache.cached_chunk("test", ("s",), lambda: again) is again
@@ -727,18 +753,70 @@ def test_units_calling_helpers_are_cached(cache_dir: Path) -> None:
     assert disk()["loads"] == 1
 
 
-def test_source_identity_changes_with_any_module(tmp_path: Path) -> None:
-    from fusevm.jit.cache.store import tree_identity
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
-    (tmp_path / "b.py").write_text("y = 2\n")
-    first = tree_identity(str(tmp_path))
-    (tmp_path / "pkg" / "__pycache__").mkdir()
-    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
-    (tmp_path / "notes.txt").write_text("not code")
-    assert tree_identity(str(tmp_path)) == first
-    (tmp_path / "pkg" / "a.py").write_text("x = 10\n")
-    assert tree_identity(str(tmp_path)) != first
+def test_sources_are_unchanged_until_a_listed_file_changes(tmp_path: Path) -> None:
+    """`sources.unchanged` takes the rows `sources.loaded` made, and refuses a row whose
+    file has another size or mtime, a file that is gone, and rows that are no list."""
+    from fusevm.jit.cache import sources
+    rows, digest = sources.current()
+    assert rows == sources.loaded() and len(digest) == 32
+    assert os.path.join("fusevm", "chunk.py") in {path for path, _, _ in rows}
+    assert sources.unchanged(rows)
+    path, size, mtime = rows[0]
+    assert not sources.unchanged(((path, size + 1, mtime),))
+    assert not sources.unchanged(((path, size, mtime + 1),))
+    assert not sources.unchanged(((os.path.join("fusevm", "no_such_module.py"), 1, 1),))
+    for bad in (None, (), [list(rows[0])], ((path, size),), "rows"):
+        assert not sources.unchanged(bad)
+
+
+@requires_llvmlite
+def test_a_unit_made_by_other_sources_is_a_reject(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit record names the list of sources that made it (an entry of its own, written
+    once per list and not counted as a store); a process finding one of them changed
+    takes the record as a reject, compiles the unit again and stores it with its own."""
+    from fusevm.jit.cache import native
+    run_loop()
+    assert disk()["stores"] == 1
+    (listing,) = entries(cache_dir, native.SOURCES_TAG)
+    (path,) = packs(cache_dir)
+    (rec,) = pack.records(str(path))
+    made_by = unit_record_fields(path.read_bytes(),
+                                 rec.offset + pack.RECORD_HEADER)["made_by"]
+    assert listing.name == store_mod.file_name(native.SOURCES_TAG, made_by)
+    cache.STORE.reset()
+    runtime.reset()
+    monkeypatch.setattr(native, "_good_sources", set())  # as a fresh process
+    assert run_loop() == 499500 and disk()["loads"] == 1 and disk()["rejects"] == 0
+    # The record made by a list as it was before fusevm/jit/cfg.py was edited.
+    found = decode(listing.read_bytes(), native.SOURCES_TAG, made_by)
+    assert not isinstance(found, str)
+    rows = marshal.loads(listing.read_bytes()[found[1]:found[1] + found[2]])
+    cfg_py = os.path.join("fusevm", "jit", "cfg.py")
+    assert cfg_py in {p for p, _, _ in rows}
+    before = tuple((p, s - 1 if p == cfg_py else s, m) for p, s, m in rows)
+    old_digest = key_digest("a list of sources")
+    cache.STORE.store(native.SOURCES_TAG, old_digest, {}, marshal.dumps(before), count=False)
+    data = path.read_bytes()
+    fields = unit_record_fields(data, rec.offset + pack.RECORD_HEADER)
+    fields["made_by"] = old_digest
+    meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
+                                   fields["codegen"], fields["ops"], fields["blocks"],
+                                   fields["copy_out"], fields["results"], fields["helpers"],
+                                   fields["traps"], fields["made_by"])
+    body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
+    record = pack.encode_record("blk", rec.key, meta, body, 0.0)
+    replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
+                 + record)
+    cache.STORE.reset()
+    runtime.reset()
+    monkeypatch.setattr(native, "_good_sources", set())
+    assert run_loop() == 499500
+    assert disk()["rejects"] == 1 and disk()["loads"] == 0 and disk()["stores"] == 1
+    cache.STORE.reset()
+    runtime.reset()
+    monkeypatch.setattr(native, "_good_sources", set())
+    assert run_loop() == 499500 and disk()["loads"] == 1  # the unit stored again, with its own
 
 
 def test_threads_with_their_own_cache_directories_never_see_each_other(

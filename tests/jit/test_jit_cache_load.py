@@ -372,14 +372,16 @@ def test_a_record_describing_something_impossible_is_a_reject(cache_dir: Path,
 
 @pytest.mark.parametrize("change", [
     {"copy_out": ((0, 99),)}, {"results": (99,)}, {"traps": (40,)},
-    {"copy_out": ((-1, 0),)}, {"copy_out": ((0.5, 0),)}, {"entry": 64}, {"ops": 1.0}])
+    {"copy_out": ((-1, 0),)}, {"copy_out": ((0.5, 0),)}, {"entry": 64}, {"ops": 1.0},
+    {"made_by": None}])
 def test_the_writer_refuses_a_unit_it_cannot_describe(change: dict[str, Any]) -> None:
     """Unknown kinds or trap codes, a negative or non-int slot, an entry past the code, a
-    count that is not an int: what a reader then need not check (its key covers this
-    fusevm's source, so only this writer wrote it)."""
+    count that is not an int, no sources: what a reader then need not check (it takes a
+    record only while the sources that made it are unchanged, so only this writer wrote
+    it)."""
     args: dict[str, Any] = {"entry": 0, "code_len": 64, "pipeline": "none", "codegen": 0,
                             "ops": 3, "blocks": 1, "copy_out": ((0, 0),), "results": (0,),
-                            "helpers": (), "traps": ()}
+                            "helpers": (), "traps": (), "made_by": b"s" * 32}
     native.encode_unit_meta(**args)
     with pytest.raises(ValueError):
         native.encode_unit_meta(**dict(args, **change))

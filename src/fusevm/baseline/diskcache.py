@@ -2,12 +2,14 @@
 
 A region compiled once is stored (tag `code`) under a key of everything that decides its
 code: the chunk's digest, the region, the types it was specialised for, CPython's bytecode
-magic number, the fusevm version and source identity (`build_identity`), the op-table
-schema and every registered extension set's. The body is `marshal` data: the code object,
-its fault table (`Generated.line_ip`), the slots it writes, where each bound constant comes
-from (an op's operand, read back from the chunk) and the specialised code's guards (types
-and intervals, from which the generic code is generated if one fails). A later process
-loads all that instead of generating and compiling the region.
+magic number, the fusevm version and the directory of its package, the op-table schema and
+every registered extension set's. Its metadata lists the fusevm sources that made it
+(`fusevm.jit.cache.sources`), and a load takes it only while they are unchanged. The body
+is `marshal` data: the code object, its fault table (`Generated.line_ip`), the slots it
+writes, where each bound constant comes from (an op's operand, read back from the chunk)
+and the specialised code's guards (types and intervals, from which the generic code is
+generated if one fails). A later process loads all that instead of generating and
+compiling the region.
 
 The disk cache is used only when a front end or the JIT has loaded it already
 (`fusevm.jit.cache` imported): a short run that compiles a region would otherwise pay more
@@ -60,13 +62,13 @@ def _store_module() -> Any:
 def _key(chunk: Chunk, index: int, seen: tuple[int, Env] | None) -> bytes:
     from fusevm import __version__
     from fusevm.jit.cache.frontend import extension_schemas
-    from fusevm.jit.cache.store import build_identity, key_digest
+    from fusevm.jit.cache.sources import ROOT
+    from fusevm.jit.cache.store import key_digest
     from fusevm.ops import SCHEMA_HASH
     seen_parts = None if seen is None else (
         seen[0], tuple(sorted((name, t.__name__) for name, t in seen[1].items())))
-    return key_digest("fusevm-baseline", _PYC_MAGIC, __version__,
-                      build_identity(), SCHEMA_HASH, extension_schemas(), chunk.digest(),
-                      index, seen_parts)
+    return key_digest("fusevm-baseline", _PYC_MAGIC, __version__, ROOT, SCHEMA_HASH,
+                      extension_schemas(), chunk.digest(), index, seen_parts)
 
 
 def _operand(cp: ChunkPlan, name: str) -> tuple[int, int]:
@@ -107,9 +109,12 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
     cache = _store_module()
     if cache is None:
         return None
+    from fusevm.jit.cache.sources import unchanged
     from fusevm.jit.cache.store import Entry
 
     def use(entry: Entry, _fd: int) -> Loaded:
+        if not unchanged(entry.meta.get("sources")):
+            raise ValueError("made by fusevm sources that have changed since")
         try:
             return parts(entry)
         except (EOFError, IndexError, AttributeError, KeyError) as e:  # not `store`'s
@@ -163,4 +168,6 @@ def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,
          tuple(sorted((name, lo, hi) for name, (lo, hi) in bounds.items())))
         for e, (types, bounds) in sorted(guards.items()))
     body = marshal.dumps((code, line_ip, written, tuple(sources), parts))
-    cache.STORE.store(TAG, _key(chunk, index, seen), {"name": code.co_filename}, body)
+    from fusevm.jit.cache.sources import loaded
+    cache.STORE.store(TAG, _key(chunk, index, seen),
+                      {"name": code.co_filename, "sources": loaded()}, body)

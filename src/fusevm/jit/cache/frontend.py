@@ -3,18 +3,16 @@
 `cached_chunk(frontend, key_parts, build)` returns the chunk `build()` makes, from disk when
 an earlier process built it under the same key: the front end's name and key parts
 (program text, options), the fusevm version and where its package lies, and the schema of
-every registered extension set. The entry also lists the source file (path, size, mtime)
-of every fusevm module loaded when it was built, the code that made the chunk
-(`_sources`), and is used only while each of those files is unchanged: a change to the awk
-compiler (or to the op table, `ops/table.py`) never meets a chunk compiled before it, and
-a hit costs a stat of those few tens of files, not a scan of the whole source tree
-(`build_identity`, about a millisecond: most of a cache hit) nor the op table's
-`SCHEMA_HASH`. The chunk was verified when it was built, and the file
-is checksummed under its full key in a directory only this user can write, so it is read
-back without the verifier's flow analysis. The body is the chunk as plain tuples in
-`marshal` form with each chunk's digest (`_pack`: loading is then a few C calls, where the
-portable format decodes op by op), or `Chunk.to_bytes()` when a constant is not a plain
-number or string.
+every registered extension set. The entry also lists the fusevm sources that made it
+(`sources.loaded`) and is used only while they are unchanged (`sources.unchanged`): a
+change to the awk compiler (or to the op table, `ops/table.py`) never meets a chunk
+compiled before it, and a hit needs neither the op table's `SCHEMA_HASH` nor, for the
+modules this process has imported too, a system call. The chunk was verified when it
+was built, and the file is checksummed under its full key in a directory only this user
+can write, so it is read back without the verifier's flow analysis. The body is the chunk
+as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is then a few
+C calls, where the portable format decodes op by op), or `Chunk.to_bytes()` when a
+constant is not a plain number or string.
 
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
@@ -26,11 +24,11 @@ the interpreter's function of each with it (`fusevm.ops.extbody.code_cache`).
 from __future__ import annotations
 
 import marshal
-import os
 import sys
 
 from fusevm import __version__
 from fusevm.entry import NoCycleCollection
+from fusevm.jit.cache.sources import ROOT, loaded, unchanged
 from fusevm.jit.cache.store import Entry, Store, key_digest
 
 TYPE_CHECKING = False
@@ -67,53 +65,9 @@ def extension_schemas() -> tuple[object, ...]:
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
     # (The package's place keeps two source trees of one version from taking turns to
-    # replace each other's entries: `_sources` tells them apart anyway.)
-    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, _ROOT,
+    # replace each other's entries: their sources tell them apart anyway.)
+    return key_digest("fusevm-chunk", _PLAIN + _PORTABLE, __version__, ROOT,
                       extension_schemas(), frontend, tuple(key_parts))
-
-
-#: The directory holding the `fusevm` package, with a trailing separator: the paths in an
-#: entry's `sources` are relative to it.
-_ROOT: Final = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))), "")
-
-
-def _sources() -> tuple[tuple[str, int, int], ...]:
-    """(path under `_ROOT`, size, mtime in ns) of the source file of every fusevm module
-    loaded: a superset of the code that built a chunk this process just made."""
-    rows = []
-    for name, module in list(sys.modules.items()):
-        if name == "fusevm" or name.startswith("fusevm."):
-            path = getattr(module, "__file__", None)
-            if isinstance(path, str) and path.startswith(_ROOT):
-                st = os.stat(path)
-                rows.append((path[len(_ROOT):], st.st_size, st.st_mtime_ns))
-    return tuple(sorted(rows))
-
-
-#: (path, size, mtime) rows this process found unchanged: the entries of one run (its
-#: chunk, its code entries) list mostly the same modules, each stat-ed once.
-_checked: set[tuple[Any, ...]] = set()
-
-
-def _unchanged(sources: object) -> bool:
-    """Whether every file `_sources` listed is still there with its size and mtime."""
-    if type(sources) is not tuple or not sources:
-        return False
-    for row in sources:
-        key = tuple(row)
-        if key in _checked:
-            continue
-        path, size, mtime = key
-        try:
-            st = os.stat(_ROOT + path)
-        except OSError:
-            return False
-        if st.st_size != size or st.st_mtime_ns != mtime:
-            return False
-        _checked.add(key)
-    return True
 
 
 #: The two body formats: the chunk as marshalled tuples, or its portable serialization.
@@ -202,7 +156,7 @@ def _unpack(body: bytes) -> Chunk:
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
     def use(entry: Entry, _fd: int) -> Chunk:
-        if not _unchanged(entry.meta.get("sources")):
+        if not unchanged(entry.meta.get("sources")):
             raise ValueError("built by fusevm sources that have changed since")
         try:
             return _unpack(bytes(entry.body))
@@ -224,19 +178,19 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
         return chunk
     chunk = build()
     store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source,
-                                 "sources": _sources()}, _pack(chunk))
+                                 "sources": loaded()}, _pack(chunk))
     return chunk
 
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, _ROOT, name, raw,
+    return key_digest("fusevm-code", MAGIC_NUMBER, __version__, ROOT, name, raw,
                       tuple(extra))
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:
     def use(entry: Entry, _fd: int) -> CodeType:
-        if not _unchanged(entry.meta.get("sources")):
+        if not unchanged(entry.meta.get("sources")):
             raise ValueError("built by fusevm sources that have changed since")
         code: Any = marshal.loads(entry.body)
         if not isinstance(code, _CODE_TYPE):
@@ -262,5 +216,5 @@ def cached_code(store: Store, name: str, source: bytes | str,
     if code is not None:
         return code
     code = build()
-    store.store(CODE_TAG, key, {"name": name, "sources": _sources()}, marshal.dumps(code))
+    store.store(CODE_TAG, key, {"name": name, "sources": loaded()}, marshal.dumps(code))
     return code

@@ -10,13 +10,20 @@ metadata is the tuple a load uses as it is (`encode_unit_meta`), checked when wr
 Its key covers everything that changes the code:
 
 * the process part, computed once: cache format, JIT ABI version, helper table, op-table
-  schema, fusevm version and the identity of its source files (`build_identity`), the
-  installed llvmlite (its version file and the LLVM library's size and mtime, read
-  without importing it), the machine and the CPU's identity and feature flags (from
-  /proc/cpuinfo: what LLVM's host CPU name and features derive from);
+  schema, fusevm version and the directory of its package, the installed llvmlite (its
+  version file and the LLVM library's size and mtime, read without importing it), the
+  machine and the CPU's identity and feature flags (from /proc/cpuinfo: what LLVM's host
+  CPU name and features derive from);
 * the unit part: the tier, the chunk's semantic digest, the strict flag, the entry kinds,
   the compile pipelines of the configuration, and for each extension op the unit uses its
   set's schema and the identity of its lowering's code.
+
+Each record also names the fusevm sources that made it: the digest of the list of the
+source files loaded in the process that wrote it (`sources.current`), a list written once
+per process as an entry of its own (tag `src`, `sources_digest`). A record is used only
+while those files are unchanged, checked once per process and list (`sources_hold`): so a
+change to a lowering rule never meets code compiled before it, and a warm process stats a
+few tens of files, where a digest of the whole source tree in the key would scan 250.
 
 The tracing tier keys its units with `native_key("trc", chunk_digest, strict, recording)`,
 where `recording` is a tuple of the recorded ops, their ips, the slot (and global) kinds
@@ -33,9 +40,10 @@ from time import perf_counter
 
 from fusevm import __version__
 from fusevm.jit.abi import ABI_VERSION, Helper, SlotKind, TrapCode, helper_address
+from fusevm.jit.cache import sources
 from fusevm.jit.cache.files import O_CLOEXEC
 from fusevm.jit.cache.pack import Record
-from fusevm.jit.cache.store import Store, build_identity, key_digest
+from fusevm.jit.cache.store import Store, file_name, key_digest
 from fusevm.jit.config import find_spec
 from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.unit import Analysis, Unit, UnitInfo
@@ -46,6 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any, Final
 
+    from fusevm.jit.cache.store import Entry
     from fusevm.jit.config import TraceJitConfig
 
 NATIVE_TAGS: Final = {"linear": "lin", "block": "blk", "trace": "trc"}
@@ -124,7 +133,7 @@ def process_key() -> tuple[object, ...]:
     if _prefix is None:
         from fusevm.jit.cache.store import FORMAT_VERSION
         _prefix = ("fusevm-native", FORMAT_VERSION, ABI_VERSION, _helper_table(), SCHEMA_HASH,
-                   __version__, build_identity(), llvm_identity(), cpu_identity())
+                   __version__, sources.ROOT, llvm_identity(), cpu_identity())
     return _prefix
 
 
@@ -233,6 +242,53 @@ def unit_key(tier: str, an: Analysis, kinds: tuple[int, ...], strict: bool,
                     (kinds, pipes[1], extension_identity(an.ext_ids) if an.ext_ids else ()))
 
 
+# -- the sources that made a record ------------------------------------------------------
+
+#: The tag of an entry listing the fusevm sources that made native records.
+SOURCES_TAG: Final = "src"
+#: Digests of the lists of sources this process found unchanged, or wrote itself.
+_good_sources: set[bytes] = set()
+
+
+def sources_digest(store: Store) -> bytes | None:
+    """The digest of the sources this process has loaded (`sources.current`), their list
+    written to the cache directory first unless it is there (not counted as a store: the
+    cache's own bookkeeping); None when it cannot be written."""
+    rows, digest = sources.current()
+    d = store.usable()
+    try:
+        if d is None:
+            raise FileNotFoundError
+        # Touched at each store (a compile's end): the list is then as new as the newest
+        # record naming it, so the size cap evicts it after them (oldest first).
+        os.utime(os.path.join(d, file_name(SOURCES_TAG, digest)))
+    except OSError:  # (not written yet, or evicted by another process)
+        if store.store(SOURCES_TAG, digest, {}, marshal.dumps(rows), count=False) is None:
+            return None
+    _good_sources.add(digest)
+    return digest
+
+
+def sources_hold(store: Store, digest: object) -> bool:
+    """Whether the sources listed under `digest` are unchanged (`sources.unchanged`): read
+    and checked once per process and list, not counted as a load."""
+    if digest in _good_sources:
+        return True
+    if type(digest) is not bytes:
+        return False
+
+    def use(entry: Entry, _fd: int) -> bool:
+        return sources.unchanged(marshal.loads(entry.body))
+
+    if store.load(SOURCES_TAG, digest, use, count=False):
+        _good_sources.add(digest)
+        return True
+    return False
+
+
+_CHANGED: Final = "made by fusevm sources that have changed since (or are not listed)"
+
+
 # -- generic native entries (every tier) -------------------------------------------------
 
 def store_native(store: Store, tag: str, key: bytes, native: Native,
@@ -241,8 +297,11 @@ def store_native(store: Store, tag: str, key: bytes, native: Native,
     when it cannot be cached (no blob: MCJIT linked it) or the cache is off."""
     if native.blob is None:
         return False
+    made_by = sources_digest(store)
+    if made_by is None:
+        return False
     record = dict(meta, entry=native.entry_offset, pipeline=native.pipeline,
-                  codegen=native.codegen)
+                  codegen=native.codegen, sources=made_by)
     return store.store_packed(key_space(), tag, key, record, native.blob)
 
 
@@ -259,6 +318,8 @@ def load_native(store: Store, tag: str, key: bytes,
         # The caller owns what it gets: a fresh decode of the verified metadata, not the
         # record's shared copy.
         meta = marshal.loads(rec.checked_meta())
+        if not sources_hold(store, meta.pop("sources", None)):
+            raise ValueError(_CHANGED)
         if check is not None:
             check(meta)
         return _native(rec, meta), meta
@@ -304,27 +365,29 @@ _KIND_SET: Final = frozenset(int(k) for k in SlotKind)
 _TRAP_SET: Final = frozenset(int(t) for t in TrapCode)
 
 
-def unit_meta(unit: Unit) -> bytes:
-    """What a unit needs besides its code to be rebuilt from disk (`encode_unit_meta`)."""
+def unit_meta(unit: Unit, made_by: bytes) -> bytes:
+    """What a unit needs besides its code to be rebuilt from disk (`encode_unit_meta`),
+    made by the sources listed under `made_by` (`sources_digest`)."""
     info = unit.info
     native = unit.native
     return encode_unit_meta(native.entry_offset, len(native.blob or b""), native.pipeline,
                             native.codegen, info.ops, info.blocks, unit.copy_out,
-                            unit.result_kinds, info.helper_ids, info.traps)
+                            unit.result_kinds, info.helper_ids, info.traps, made_by)
 
 
 def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops: int,
                      blocks: int, copy_out: Iterable[tuple[int, int]],
                      results: Iterable[int], helpers: Iterable[int],
-                     traps: Iterable[int]) -> bytes:
+                     traps: Iterable[int], made_by: bytes) -> bytes:
     """A unit record's metadata: `marshal` of (entry offset, pipeline, codegen level, op
     count, block count, the (slot, kind) pairs of the slots it writes, its result kinds,
-    its helper ids, the set of its trap codes, its highest written slot), the shape a
-    load uses as it is. What it says is checked here, when it is written (plain ints,
-    known kinds and trap codes, the entry inside the code); a reader checks the record's
-    checksum and key (which covers this fusevm's own source files, so the record was
-    written by this very code), then what depends on the reading process (its helpers)
-    and on the chunk asking. Raises ValueError for a unit that cannot be described."""
+    its helper ids, the set of its trap codes, its highest written slot, the digest of
+    the sources that made it), the shape a load uses as it is. What it says is checked
+    here, when it is written (plain ints, known kinds and trap codes, the entry inside
+    the code); a reader checks the record's checksum and key, that its sources are
+    unchanged (so the record was written by this very code), then what depends on the
+    reading process (its helpers) and on the chunk asking. Raises ValueError for a unit
+    that cannot be described."""
     from _operator import index  # (an int, or an enum member as its int; never a float)
     try:
         pairs = tuple((index(s), index(k)) for s, k in copy_out)
@@ -340,8 +403,10 @@ def encode_unit_meta(entry: int, code_len: int, pipeline: str, codegen: int, ops
             or not _KIND_SET.issuperset(kinds) or any(s < 0 for s, _ in pairs)):
         raise ValueError("a unit that cannot be described on disk (kinds, trap codes, "
                          "entry offset or slots out of range)")
+    if type(made_by) is not bytes:
+        raise ValueError("a unit that cannot be described on disk (no sources digest)")
     return marshal.dumps((entry, pipeline, codegen, ops, blocks, pairs, kinds, ids, codes,
-                          max((s for s, _ in pairs), default=-1)))
+                          max((s for s, _ in pairs), default=-1), made_by))
 
 
 #: The built-in helpers (a host helper, registered at run time, is looked up instead).
@@ -386,7 +451,7 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
     described: _Described | None = rec.derived
     if described is None:
         try:
-            described = _described(rec)
+            described = _described(rec, store)
         except (ValueError, KeyError, TypeError, EOFError, OSError) as e:
             store.rejected(d, space, key, rec.damage or f"{type(e).__name__}: {e}")
             return key, None
@@ -407,15 +472,17 @@ def find_unit(store: Store, tier: str, an: Analysis, kinds: tuple[int, ...], str
     return key, unit
 
 
-def _described(rec: Record) -> _Described:
+def _described(rec: Record, store: Store) -> _Described:
     """A unit record's first use: its checksum, then its metadata (`encode_unit_meta`)
-    decoded, its helpers looked up and its code (as `_code` makes it), kept with the
-    record; raises ValueError (or KeyError, TypeError, EOFError, OSError) for a record
-    that must not be used."""
-    entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top = \
-        marshal.loads(rec.checked_meta())
+    decoded, its sources checked (`sources_hold`), its helpers looked up and its code (as
+    `_code` makes it), kept with the record; raises ValueError (or KeyError, TypeError,
+    EOFError, OSError) for a record that must not be used."""
+    entry, pipeline, codegen, ops, blocks, copy_out, results, helpers, traps, top, made_by \
+        = marshal.loads(rec.checked_meta())
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
+    if made_by not in _good_sources and not sources_hold(store, made_by):
+        raise ValueError(_CHANGED)
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
             helper_address(h)  # raises for a helper this process does not have
@@ -431,8 +498,11 @@ def store_unit(store: Store, key: bytes, unit: Unit) -> bool:
     blob = unit.native.blob
     if blob is None:
         return False
+    made_by = sources_digest(store)
+    if made_by is None:
+        return False
     try:
-        meta = unit_meta(unit)
+        meta = unit_meta(unit, made_by)
     except ValueError as e:
         store.log(f"disk cache: {unit.info.source}: unit not written ({e})")
         return False

@@ -173,47 +173,6 @@ def _feed(h: Any, part: object) -> None:
         raise TypeError(f"cache key part of type {type(part).__name__}")
 
 
-_build: bytes | None = None
-
-
-def build_identity() -> bytes:
-    """A digest of this fusevm's own source files (path, size, mtime), computed once.
-
-    The version number does not change while the code is being worked on, or between two
-    installs of one version; this does. Every key includes it, so code compiled by other
-    sources of fusevm (other lowering rules, another awk compiler) is never reused.
-    """
-    global _build
-    if _build is None:
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        _build = tree_identity(root)
-    return _build
-
-
-def tree_identity(root: str) -> bytes:
-    """Digest of (relative path, size, mtime) of every .py file under `root`."""
-    rows: list[str] = []
-    todo = [root]
-    # Paths under `root` are `root` + separator + the relative path (os.path.relpath would
-    # normalise both sides of every one, a large part of this function's time).
-    skip = len(os.path.join(root, ""))
-    while todo:
-        d = todo.pop()
-        try:
-            with os.scandir(d) as it:
-                for e in it:
-                    if e.is_dir(follow_symlinks=False):
-                        if e.name != "__pycache__":
-                            todo.append(e.path)
-                    elif e.name.endswith(".py"):
-                        st = e.stat()
-                        rows.append(f"{e.path[skip:]}:{st.st_size}:{st.st_mtime_ns}")
-        except OSError:
-            rows.append(f"{d}:unreadable")
-    return blake2b("\n".join(sorted(rows)).encode("utf-8", "surrogatepass"),
-                           digest_size=16).digest()
-
-
 def _read_all(fd: int, size: int) -> bytes:
     data = os.read(fd, size)
     while len(data) < size:
@@ -413,13 +372,15 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------
 
-    def load(self, tag: str, digest: bytes, use: Callable[[Entry, int], Any]) -> Any:
+    def load(self, tag: str, digest: bytes, use: Callable[[Entry, int], Any], *,
+             count: bool = True) -> Any:
         """The value `use(entry, fd)` makes of the valid entry for a key, or None.
 
         A missing file is a miss; a file that does not decode, or `use` raising
         ValueError, OSError, KeyError or TypeError (a body that does not make sense, a
         mapping the system refuses), is a reject. Both are counted; a load counts its time.
-        `fd` is the open file, for a caller that maps the body.
+        `fd` is the open file, for a caller that maps the body. With `count` false, only
+        a reject is counted (the cache's own bookkeeping: `native.sources_hold`).
         """
         started = time.perf_counter()
         d = self._usable(create=False)
@@ -430,7 +391,8 @@ class Store:
         try:
             fd = os.open(path, os.O_RDONLY | O_CLOEXEC)
         except OSError:
-            self.stats.misses += 1
+            if count:
+                self.stats.misses += 1
             return None
         try:
             st = os.fstat(fd)
@@ -448,12 +410,14 @@ class Store:
             if time.time() - st.st_mtime > TOUCH_AFTER:
                 os.utime(fd)  # least recently used goes first
         except OSError:
-            self.stats.misses += 1
+            if count:
+                self.stats.misses += 1
             return None
         finally:
             os.close(fd)
-        self.stats.loads += 1
-        self.stats.load_seconds += time.perf_counter() - started
+        if count:
+            self.stats.loads += 1
+            self.stats.load_seconds += time.perf_counter() - started
         return value
 
     def _reject(self, path: str, why: str) -> None:
@@ -594,9 +558,10 @@ class Store:
     # -- writing --------------------------------------------------------------------------
 
     def store(self, tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
-              aligned: bool = False) -> str | None:
+              aligned: bool = False, *, count: bool = True) -> str | None:
         """Write an entry atomically; its path, or None when the cache is off or the write
-        failed."""
+        failed. With `count` false it is not counted as a store (the cache's own
+        bookkeeping: `native.sources_digest`)."""
         d = self._usable(create=True)
         if d is None:
             return None
@@ -620,7 +585,8 @@ class Store:
                 pass
             self._fail(d, f"cannot write {name}: {e.strerror}")
             return None
-        self.stats.stores += 1
+        if count:
+            self.stats.stores += 1
         self._after_write(d, len(data))
         return path
 
