@@ -115,3 +115,10 @@ def test_nan_bits_in_a_loop_carried_sum(x: float) -> None:
         GetSlot 0
     """
     check(text, "block", [0.0, x, 0])
+
+
+def test_the_lowerings_domain_nan_is_the_interpreters() -> None:
+    """The NaN a lowering returns for a domain error is `math.nan`, bit for bit (the
+    lowering module makes it without loading `math`)."""
+    from fusevm.jit.lower.ieee import INTERP_NAN
+    assert bits(INTERP_NAN) == bits(math.nan)

@@ -19,16 +19,16 @@ through folded constants.
 
 from __future__ import annotations
 
-import math
-
 from fusevm.jit.lower.cx import Cx, Val
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-#: The NaN the interpreter returns for a domain error (`math.nan`, a quiet positive NaN).
-INTERP_NAN: Final = math.nan
+#: The NaN the interpreter returns for a domain error (`math.nan`, a quiet positive NaN:
+#: the one `float("nan")` gives, without loading `math`, a shared library, into a process
+#: that loads cached native code).
+INTERP_NAN: Final = float("nan")
 
 _INF: Final = float("inf")
 #: The NaN this CPU's float arithmetic makes from non-NaN operands (inf - inf), as the
