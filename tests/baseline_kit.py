@@ -129,3 +129,44 @@ def budget_stops(chunk: Any, baseline: bool, steps: int) -> tuple[Any, list[tupl
             return vm.run(max_steps=steps), stops
         except BudgetExceeded as e:
             stops.append((e.ip, len(vm.frames), list(vm.slots), list(vm.stack)))
+
+
+_OPS = ["Add", "Sub", "Mul", "Div", "Mod", "BitXor", "NumLt", "Shl", "Pow", "Concat"]
+_CONSTS = ["LoadInt 0", "LoadInt 1", "LoadInt -1", "LoadInt 3", "LoadInt 9223372036854775807",
+           "LoadInt -9223372036854775808", "LoadFloat 0.5", "LoadFloat -2.0", 'LoadConst "7"',
+           "LoadTrue", "LoadUndef"]
+
+
+def recursive_program(seed: int) -> str:
+    """A recursive function from `seed`: f(n, x): x goes through a few random ops, then
+    f(n - 1, x) (once, or twice for a small n) combined with x by another; f(0, x) is x;
+    depths around the direct calls' bound (`calls.BOUND`)."""
+    import random
+    rng = random.Random(seed)
+    twice = rng.random() < 0.3
+    n = rng.randint(0, 9) if twice else rng.choice([3, 40, 199, 200, 201, 450])
+    ops = []
+    for _ in range(rng.randint(1, 3)):
+        ops += ["GetSlot 1", rng.choice(_CONSTS), rng.choice(_OPS), "SetSlot 1"]
+    second = ["GetSlot 0", "LoadInt 2", "Sub", "GetSlot 1", "Call f 2",
+              rng.choice(_OPS)] if twice else []
+    body = "\n    ".join([*ops, "GetSlot 0", "Dec", "GetSlot 1", "Call f 2", *second,
+                          "GetSlot 1", rng.choice(_OPS), "ReturnValue"])
+    return f"""
+    LoadInt {n}
+    {rng.choice(_CONSTS[:4] + _CONSTS[6:8])}
+    Call f 2
+    Jump end
+.sub f
+    SetSlot 1
+    SetSlot 0
+    GetSlot 0
+    LoadInt 0
+    NumLe
+    JumpIfFalse rec
+    GetSlot 1
+    ReturnValue
+rec:
+    {body}
+end:
+"""

@@ -208,7 +208,8 @@ def test_stats_report_every_counter() -> None:
                                       "evictions", "write_errors"}
     assert set(table.pop("baseline")) == {"compiles", "compile_ms", "runs", "generic",
                                           "deopts", "direct_forms", "direct_ms",
-                                          "direct_bound", "direct_entries", "direct_unwinds",
+                                          "direct_bound", "thin_entries", "direct_entries",
+                                          "direct_unwinds",
                                           "versioned_fallbacks"}
     base = {"compiles", "compile_ms", "runs", "cache_hits", "deopts", "refusals", "warmups",
             "reopts"}

@@ -56,13 +56,15 @@ def room() -> int:
 
 @dataclass(slots=True)
 class Counters:
-    """Direct forms compiled (per chunk; their compile time) and bound (per VM), region
-    code's calls into them (`entries`, not the calls between them), and unwinds to the
+    """Direct forms compiled (per chunk; their compile time) and bound (per VM), function
+    entries bound to run in them (`thin`, per VM), the calls into them from region code
+    and those entries (`entries`, not the calls between them), and unwinds to the
     interpreter."""
 
     forms: int = 0
     seconds: float = 0.0
     bound: int = 0
+    thin: int = 0
     entries: int = 0
     unwinds: int = 0
     #: Entries into a versioned loop whose guard failed (`growth`): a direct form's
@@ -73,7 +75,7 @@ class Counters:
 
     def as_dict(self) -> dict[str, float]:
         return {"direct_forms": self.forms, "direct_ms": round(self.seconds * 1e3, 3),
-                "direct_bound": self.bound,
+                "direct_bound": self.bound, "thin_entries": self.thin,
                 "direct_entries": self.entries, "direct_unwinds": self.unwinds,
                 "versioned_fallbacks": self.fallbacks}
 
@@ -194,22 +196,30 @@ def resume(vm: VM, u: Unwind, line_ip: dict[int, tuple[int, int, bool]],
     traceback names: put the region's own state back where the interpreter keeps it,
     push a frame per frameless function, and return the ip to continue at (or raise the
     error located at its op)."""
-    from fusevm.interp.vm import Frame
-
     STATS.unwinds += 1
     tb = u.__traceback__
     assert tb is not None
     site, keep, _ = line_ip[tb.tb_lineno]
     values = tb.tb_frame.f_locals
-    stack = vm.stack
-    stack.extend(values.get(f"s{k}") for k in range(keep))
+    vm.stack.extend(values.get(f"s{k}") for k in range(keep))
     slots = vm.slots
     for k in written:
         slots[k] = values.get(f"l{k}")
+    return resumed(vm, u, u.outer, site + 1)
+
+
+def resumed(vm: VM, u: Unwind, outer: list[tuple[int, list[Any], list[Any]]],
+            ret: int) -> int:
+    """The end of a resume, once the caller's own state is back: a frame for each
+    frameless function of `outer` (innermost first; the outermost returning to `ret`) and
+    for the innermost one, its stack and slots, and the ip to continue at (or the error
+    located at its op, raised)."""
+    from fusevm.interp.vm import Frame
+
+    stack = vm.stack
     frames = vm.frames
-    ret = site + 1
-    for call_ip, below, callee_slots in reversed(u.outer):
-        frames.append(Frame(callee_slots, ret, len(stack), Frame.CALL))
+    for call_ip, below, slots in reversed(outer):
+        frames.append(Frame(slots, ret, len(stack), Frame.CALL))
         stack.extend(below)
         ret = call_ip + 1
     frames.append(Frame(u.slots, ret, len(stack), Frame.CALL))

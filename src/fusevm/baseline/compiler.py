@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from _weakref import ref
 
-from fusevm.baseline import calls, direct, diskcache, tripcount
+from fusevm.baseline import calls, direct, diskcache, thin, tripcount
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
@@ -101,6 +101,13 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
     started = time.perf_counter()
     cp = plan(chunk)
     region = cp.regions[index]
+    ret = None if generic is not None or seen is None else \
+        thin.applies(chunk, cp, region, seen[0])
+    if ret is not None:  # a function entry its direct form runs whole (`thin`)
+        bind = thin.make(chunk, cp, region, ret)
+        COUNTERS.compile_seconds += time.perf_counter() - started
+        direct.compiled(chunk)  # (as for region code calling them, timed apart)
+        return bind
     found = None if generic is not None else diskcache.load(chunk, cp, index, seen)
     memo = None
     if found is not None:
@@ -216,7 +223,7 @@ def worth_after(chunk: Chunk, index: int, h: int, entered: int,
     cp = plan(chunk)
     region = cp.regions[index]
     facts = loop_facts(chunk)
-    cost = compile_cost(chunk, cp, region)
+    cost = compile_cost(chunk, cp, region, h)
     if slots is not None and h in facts.back_edges:
         left = counted_saving(chunk, cp, region, facts, h, slots, entered)
         if left is not None and (final or left > MARGIN * cost):
@@ -254,17 +261,19 @@ ENTRY_RISK: Final = 2
 CALLS_WORTH_COUNTING: Final = 8 * COMPILE_COST
 
 
-def compile_cost(chunk: Chunk, cp: ChunkPlan, region: Region) -> int:
+def compile_cost(chunk: Chunk, cp: ChunkPlan, region: Region, h: int | None = None) -> int:
     """What compiling `region` costs in interpreted ops (`COMPILE_COST`, `LOOP_COST`), its
-    direct forms included (`_direct_ops`)."""
+    direct forms included (`_direct_ops`); for hot point `h` its direct forms alone, when
+    they run it whole (`thin`)."""
     facts = loop_facts(chunk)
     looped: set[int] = set()
     for g in region.hot:
         if g in facts.back_edges:
             looped |= tripcount.loop_body(chunk, facts, g)
     looped &= set(region.ops)
-    return COMPILE_COST * (len(region.ops) + LOOP_COST * len(looped)
-                           + _direct_ops(chunk, cp, region))
+    own = 0 if h is not None and thin.applies(chunk, cp, region, h) is not None \
+        else len(region.ops)
+    return COMPILE_COST * (own + LOOP_COST * len(looped) + _direct_ops(chunk, cp, region))
 
 
 def short_loop(chunk: Chunk, h: int, slots: list[Any], entered: int = 1) -> tuple[int, ...]:
@@ -463,7 +472,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
         for e in region.entries:
             # A hot point still counted asks for its step itself; one no longer counted
             # (a short loop: `short_loop`) gets it now, or the code would leave there.
-            if e != h and (e not in region.hot or code[e] is plain[e]):
+            # (A thin entry's function has no step elsewhere: `thin`.)
+            if e != h and e in steps and (e not in region.hot or code[e] is plain[e]):
                 vm.install_step(e, steps[e])
         found = (code, run, steps)
         bound[index] = found
