@@ -866,3 +866,33 @@ def test_the_cpu_identity_is_the_first_processors_block() -> None:
             expected.append(f"{name.strip()}={value.strip()}")
     identity = native.cpu_identity()
     assert identity[2:] == tuple(expected) and identity[0] == sys.platform
+
+
+def test_a_generic_native_entry_names_its_sources_too(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any tier's `store_native` record names the list of the sources that made it (not
+    shown to the tier's `check` or in the metadata it gets back); a record naming a list
+    whose files changed is a reject, never handed to the tier."""
+    from fusevm.jit.cache import native
+    from fusevm.jit.loader import Native
+    code = Native(0, None, b"\xc3" * 64, 0, "none", 0)  # (never run: only stored, mapped)
+    key = key_digest("a trace", 1)
+    assert cache.store_native("trc", key, code, {"fallthrough": 5})
+    seen: list[dict[str, object]] = []
+    found = cache.load_native("trc", key, check=seen.append)
+    assert found is not None and found[1]["fallthrough"] == 5
+    assert "sources" not in found[1] and seen and "sources" not in seen[0]
+    assert entries(cache_dir, native.SOURCES_TAG)
+    # The same record, as if written by sources one of which has changed since.
+    rows = native.sources.loaded()
+    edited = ((rows[0][0], rows[0][1] + 1, rows[0][2]), *rows[1:])
+    old_digest = key_digest("sources before an edit")
+    cache.STORE.store(native.SOURCES_TAG, old_digest, {}, marshal.dumps(edited), count=False)
+    monkeypatch.setattr(native, "sources_digest", lambda store: old_digest)
+    assert cache.store_native("trc", key, code, {"fallthrough": 6})
+    monkeypatch.undo()
+    cache.STORE.reset()
+    monkeypatch.setattr(native, "_good_sources", set())  # as a fresh process
+    rejects = disk()["rejects"]
+    assert cache.load_native("trc", key) is None
+    assert disk()["rejects"] == rejects + 1
