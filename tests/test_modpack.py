@@ -25,13 +25,15 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 
 #: Imports the package's modules and prints what the finder saw and what the modules are.
 REPORT = """
-import sys, inspect
+import os, sys, inspect
 import pk.a, pk.sub.b
 from fusevm import modpack
 f = modpack.finders.get("pk")
 print(repr({
     "served": f.served if f else None,
     "missed": sorted(f.missed) if f else None,
+    "checked": {p: (s, m) == (os.stat(p).st_size, os.stat(p).st_mtime_ns)
+                for p, (s, m) in f.checked.items()} if f else None,
     "a": pk.a.VALUE, "b": pk.sub.b.VALUE,
     "files": [pk.a.__file__, pk.sub.__file__, pk.sub.b.__file__],
     "cached": [pk.a.__cached__, pk.sub.b.__cached__],
@@ -81,6 +83,10 @@ def test_a_pack_is_written_then_serves_the_same_modules(tmp_path: Path) -> None:
     assert pack_of(pkg).exists()
     second = run(tmp_path)
     assert second["served"] == 3 and second["missed"] == []
+    # What it checked of each source it served a module of (what the disk cache's
+    # sources check reads instead of a stat: `jit/cache/sources.py`), as the file is.
+    assert first["checked"] == {}
+    assert second["checked"] == dict.fromkeys(second["files"], True)
     assert second["loader"] == "PackLoader" and first["loader"] == "SourceFileLoader"
     for key in ("a", "b", "files", "cached", "path", "source", "co_filename"):
         assert second[key] == first[key], key

@@ -72,7 +72,8 @@ class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
 class Finder:
     """Serves the modules of package `package`, whose directory is `root`, from the pack at
     `path` (a meta-path finder). `served` counts the modules it loaded, `missed` names the
-    package's modules it left to the import system."""
+    package's modules it left to the import system, `checked` holds the (size, mtime in
+    ns) each source it served a module of had when checked, by the source's path."""
 
     def __init__(self, package: str, root: str, path: str) -> None:
         self.package = package
@@ -82,6 +83,7 @@ class Finder:
         self.index: dict[str, Entry] | None = None  # read with the first module asked for
         self.identity: tuple[int, int, int, int] | None = None  # the pack file read
         self.served = 0
+        self.checked: dict[str, tuple[int, int]] = {}
         self.missed: list[str] = []  # the package's modules left to the import system
         self.rewrite_pending = False
 
@@ -135,6 +137,7 @@ class Finder:
         if st.st_mtime_ns != mtime_ns or st.st_size != size:
             self._miss(name)
             return None
+        self.checked[origin] = (size, mtime_ns)
         spec: ModuleSpec = _bootstrap.ModuleSpec(name, PackLoader(name, origin, self, entry),
                                                  origin=origin, is_package=is_package)
         spec.has_location = True

@@ -687,10 +687,7 @@ def test_a_chunk_built_by_other_sources_is_rebuilt(
     def counted(path: Any, *args: Any, **kwargs: Any) -> Any:
         stats_of.append(os.fspath(path))
         return real_stat(path, *args, **kwargs)
-    # As a process that has checked nothing yet:
-    monkeypatch.setattr(sources, "_rows", {})
-    monkeypatch.setattr(sources, "_checked", set())
-    monkeypatch.setattr(sources, "_seen_modules", 0)
+    monkeypatch.setattr(sources, "_checked", set())  # as a process that has checked nothing
     monkeypatch.setattr(os, "stat", counted)
     assert cache.cached_chunk("test", ("s",), lambda: pytest.fail("built again")) \
         is not first and disk()["loads"] == 1

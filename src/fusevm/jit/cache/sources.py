@@ -5,11 +5,12 @@ one version, so an entry also records the source files that made it: (path under
 size, mtime) of every fusevm module loaded in the process that wrote it (`loaded`). A
 later process takes the entry only while each of those files is unchanged (`unchanged`),
 so a change to a lowering rule, the baseline compiler or the awk compiler never meets code
-made before it. A module this process also loaded was checked by its import (the module
-pack compares the source's size and mtime with the code it serves: `fusevm.modpack`), so
-its row is compared with what the import found and costs no system call; the others are
-stat-ed once per process. Listing what ran, not the whole source tree, is what keeps a
-check to a few stats: scanning the package's 250 files costs a process 2 ms.
+made before it. A module the module pack served this process was checked by its import
+(the pack compares the source's size and mtime with the code it serves, and keeps what it
+found: `modpack.Finder.checked`), so its row is compared with that and costs no system
+call; the others are stat-ed once per process. Listing what ran, not the whole source
+tree, is what keeps a check to a few stats: scanning the package's 250 files costs a
+process 2 ms.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
+from fusevm import modpack
 from fusevm.digests import blake2b
 
 TYPE_CHECKING = False
@@ -32,41 +34,32 @@ ROOT: Final = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))), "")
 
-#: The row of each fusevm module seen loaded, by module name (`_imported`).
-_rows: dict[str, Row] = {}
-#: Rows this process found to hold: those of `_rows`, and those a stat confirmed.
+#: Rows this process found to hold (by its imports or a stat).
 _checked: set[object] = set()
-#: How many modules `sys.modules` held when `_rows` was last brought up to date.
-_seen_modules = 0
+#: What the module pack checked of the sources of the modules it served this process:
+#: (size, mtime) by path (`modpack.Finder.checked`; empty when packs are off).
+_served: dict[str, tuple[int, int]] = getattr(modpack.finders.get("fusevm"), "checked", {})
 
 
 def _imported() -> dict[str, Row]:
-    """The row of each fusevm module loaded, by module name: from what the module pack
-    checked when it served the module, else from a stat of its source."""
-    global _seen_modules
-    if len(sys.modules) == _seen_modules:
-        return _rows
-    _seen_modules = len(sys.modules)
+    """The row of each fusevm module loaded, by module name: what the module pack checked
+    of its source when it served the module, else a stat of it."""
+    rows: dict[str, Row] = {}
     for name, module in list(sys.modules.items()):
-        if name in _rows or name != "fusevm" and not name.startswith("fusevm."):
+        if name != "fusevm" and not name.startswith("fusevm."):
             continue
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or not path.startswith(ROOT):
             continue
-        spec = getattr(module, "__spec__", None)
-        entry = getattr(getattr(spec, "loader", None), "entry", None)
-        if type(entry) is tuple and len(entry) > 2 and entry[0] == path:
-            # (a module-pack entry: source path, mtime, size, ...: see fusevm.modpack)
-            row = (path[len(ROOT):], entry[2], entry[1])
-        else:
+        found = _served.get(path)
+        if found is None:
             try:
                 st = os.stat(path)
             except OSError:
                 continue
-            row = (path[len(ROOT):], st.st_size, st.st_mtime_ns)
-        _rows[name] = row
-        _checked.add(row)
-    return _rows
+            found = (st.st_size, st.st_mtime_ns)
+        rows[name] = (path[len(ROOT):], *found)
+    return rows
 
 
 def loaded() -> tuple[Row, ...]:
@@ -75,7 +68,7 @@ def loaded() -> tuple[Row, ...]:
     return current()[0]
 
 
-#: (module count, `loaded()`, its digest) as last made.
+#: (fusevm modules loaded, `loaded()`, its digest) as last made.
 _current: tuple[int, tuple[Row, ...], bytes] = (-1, (), b"")
 
 
@@ -83,32 +76,33 @@ def current() -> tuple[tuple[Row, ...], bytes]:
     """`loaded()` and its digest (BLAKE2b-256 of its `marshal` form), made again only when
     modules were loaded since."""
     global _current
-    rows = _imported()
-    if _current[0] != len(rows):
+    count = sum(1 for name in list(sys.modules) if name.startswith("fusevm"))
+    if _current[0] != count:
         import marshal
-        listed = tuple(sorted(rows.values()))
-        _current = (len(rows), listed, blake2b(marshal.dumps(listed), digest_size=32).digest())
+        listed = tuple(sorted(_imported().values()))
+        _current = (count, listed, blake2b(marshal.dumps(listed), digest_size=32).digest())
     return _current[1], _current[2]
 
 
 def unchanged(rows: object) -> bool:
     """Whether every file of `rows` (as `loaded` made them) is still there with its size
-    and mtime."""
+    and mtime: for a module the module pack served this process, as the pack found it."""
     if type(rows) is not tuple or not rows:
         return False
-    _imported()
     checked = _checked
+    served = _served
     for row in rows:
-        if type(row) is not tuple:
-            return False
         if row in checked:
             continue
         try:
             path, size, mtime = row
-            st = os.stat(ROOT + path)
+            found = served.get(ROOT + path)
+            if found is None:
+                st = os.stat(ROOT + path)
+                found = (st.st_size, st.st_mtime_ns)
         except (OSError, ValueError, TypeError):
             return False
-        if st.st_size != size or st.st_mtime_ns != mtime:
+        if found != (size, mtime):
             return False
         checked.add(row)
     return True
