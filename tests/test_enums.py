@@ -91,6 +91,12 @@ def test_an_alias_is_refused() -> None:
         _cls("Twice", lite.IntEnum, {"A": 1, "B": 1})
 
 
+def test_a_name_given_twice_to_the_functional_form_is_refused() -> None:
+    # (what keeps the op table from declaring a mnemonic twice: `Op` is made this way)
+    with pytest.raises(ValueError, match="declared twice"):
+        lite.IntEnum("Twice", [("A", 1), ("B", 2), ("A", 3)])
+
+
 def test_the_package_members_pickle_and_copy_as_themselves() -> None:
     for member in (Op.Add, Op.SlotIncLtIntJumpBack, Kind.SLOT, F.BRANCH, F.BRANCH | F.CALL,
                    Redir.APPEND):

@@ -64,3 +64,23 @@ def test_replace_and_match_args() -> None:
 
 def test_caps_replace() -> None:
     assert Caps.NONE.replace(fs_read=True) == Caps(False, True, False, False, False)
+
+
+def test_a_field_without_a_default_after_one_with_a_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="without a default follows one with a default"):
+        @dataclass
+        class Bad:
+            a: int = 1
+            b: int
+    with pytest.raises(TypeError, match="without a default"):
+        @dataclass(frozen=True, slots=True)
+        class AfterFactory:
+            a: list[int] = field(default_factory=list)
+            b: int
+
+    @dataclass
+    class Fine:
+        a: int
+        b: int = 2
+        c: list[int] = field(default_factory=list)
+    assert (Fine(1).a, Fine(1).b, Fine(1).c) == (1, 2, [])

@@ -24,9 +24,11 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 
 #: The JIT modules a short command may load: the pending tier hook (`jit/hook.py`: the
 #: policy loads with the first decision), its configuration, and the disk cache's read and
-#: write paths (a cold run writes its compiled chunk), never the tiers or llvmlite.
+#: write paths (a cold run writes its compiled chunk, with the sources that made it), never
+#: the tiers or llvmlite.
 HOOK_ONLY = {"fusevm.jit", "fusevm.jit.config", "fusevm.jit.hook", "fusevm.jit.cache",
-             "fusevm.jit.cache.frontend", "fusevm.jit.cache.store", "fusevm.jit.cache.files"}
+             "fusevm.jit.cache.frontend", "fusevm.jit.cache.store", "fusevm.jit.cache.files",
+             "fusevm.jit.cache.sources"}
 
 
 def loaded_after(code: str, cache_dir: Path, *argv: str) -> tuple[list[str], str]:

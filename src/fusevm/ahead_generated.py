@@ -364,16 +364,17 @@ def __init__(self, fn, reads_slots, writes_slots, origin):
 COMPILED["def __init__(self, fn, reads_slots=_d1, writes_slots=_d2, origin=_d3):\n    _set(self, 'fn', fn)\n    _set(self, 'reads_slots', reads_slots)\n    _set(self, 'writes_slots', writes_slots)\n    _set(self, 'origin', origin)"] = __init__
 
 
-def __init__(self, forms, seconds, bound, entries, unwinds, fallbacks):
+def __init__(self, forms, seconds, bound, thin, entries, unwinds, fallbacks):
     self.forms = forms
     self.seconds = seconds
     self.bound = bound
+    self.thin = thin
     self.entries = entries
     self.unwinds = unwinds
     self.fallbacks = fallbacks
 
 
-COMPILED['def __init__(self, forms=_d0, seconds=_d1, bound=_d2, entries=_d3, unwinds=_d4, fallbacks=_d5):\n    self.forms = forms\n    self.seconds = seconds\n    self.bound = bound\n    self.entries = entries\n    self.unwinds = unwinds\n    self.fallbacks = fallbacks'] = __init__
+COMPILED['def __init__(self, forms=_d0, seconds=_d1, bound=_d2, thin=_d3, entries=_d4, unwinds=_d5, fallbacks=_d6):\n    self.forms = forms\n    self.seconds = seconds\n    self.bound = bound\n    self.thin = thin\n    self.entries = entries\n    self.unwinds = unwinds\n    self.fallbacks = fallbacks'] = __init__
 
 
 def __init__(self, global_arrays, global_scalars, param_arrays):

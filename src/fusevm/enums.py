@@ -17,7 +17,8 @@ the package asks of them:
   value, named `A|B`), test with `in` and `bool`, and iterate the single-bit members.
 
 Aliases (two names for one value), `auto()` and the `enum` decorators are not supported:
-declaring an alias raises ValueError, so a class needing more uses `enum` itself.
+declaring an alias (or, in the functional form, a name twice) raises ValueError, so a
+class needing more uses `enum` itself.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ else:
                 if value in by_value:
                     raise ValueError(f"{cls_name}: {name} and {by_value[value]._name_} "
                                      f"share {value!r}")
+                if name in by_name:  # (only the functional form can repeat a name)
+                    raise ValueError(f"{cls_name}: {name} is declared twice")
                 member = new(value)
                 member._name_ = member.name = name
                 member._value_ = member.value = value
@@ -161,12 +164,15 @@ else:
         @classmethod
         def _missing_(cls, value):
             known = 0
+            names = []  # (of the single-bit members in `value`, in declaration order)
             for member in cls._member_map_.values():
-                known |= member._value_
+                bits = member._value_
+                known |= bits
+                if bits & value and bits.bit_count() == 1:
+                    names.append(member._name_)
             if not isinstance(value, int) or value < 0 or value & ~known:
                 raise ValueError(f"{value!r} is not a valid {cls.__qualname__}")
             member = cls._new_member_(value)
-            names = [m._name_ for m in cls if m._value_ & value]
             member._name_ = member.name = "|".join(names) if names else None
             member._value_ = member.value = value
             return cls._value2member_map_.setdefault(value, member)

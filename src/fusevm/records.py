@@ -78,7 +78,13 @@ else:
         # __init__ from source, as dataclasses does: an instance is made at the cost of a
         # plain class's.
         params, body, env, defaults = [], [], {"_set": object.__setattr__}, []
+        defaulted = False  # (a field with a default or factory came before)
         for i, (name, default, factory, _, _) in enumerate(fields):
+            if factory is not _MISSING or default is not _MISSING:
+                defaulted = True
+            elif defaulted:
+                raise TypeError(f"{cls.__name__}: field {name!r} without a default "
+                                "follows one with a default")
             if factory is not _MISSING:
                 env[f"_f{i}"] = factory
                 params.append(f"{name}=_MISSING")
@@ -91,9 +97,6 @@ else:
                 defaults.append(default)
                 value = name
             else:
-                if any(p.count("=") for p in params):
-                    raise TypeError(f"{cls.__name__}: field {name!r} without a default "
-                                    "follows one with a default")
                 params.append(name)
                 value = name
             body.append(f"_set(self, {name!r}, {value})" if frozen

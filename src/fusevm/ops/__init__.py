@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from fusevm.ops.derive import (
-    BRANCH_OPS,
-    BY_NAME,
-    EXTENDED_OPS,
-    FUSED_OPS,
-    SECTIONS,
-    SHELL_OPS,
-    Op,
-    ops_with,
-)
+from fusevm.ops.derive import BY_NAME, SECTIONS, Op, ops_with
 from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from fusevm.ops.derive import OPS, SCHEMA_HASH
+    from fusevm.ops.derive import (
+        BRANCH_OPS,
+        EXTENDED_OPS,
+        FUSED_OPS,
+        OPS,
+        SCHEMA_HASH,
+        SHELL_OPS,
+    )
 
 __all__ = [
     "BRANCH_OPS", "BY_NAME", "EXTENDED_OPS", "FUSED_OPS", "OPS", "SCHEMA_HASH", "SECTIONS",
@@ -26,9 +24,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # `OPS` (every row's spec) and `SCHEMA_HASH` are made on first use: see
-    # `fusevm.ops.derive`.
-    if name in ("OPS", "SCHEMA_HASH"):
+    # `OPS` (every row's spec), `SCHEMA_HASH` and the tuples of ops with a flag are made on
+    # first use: see `fusevm.ops.derive`.
+    if name in ("OPS", "SCHEMA_HASH", "BRANCH_OPS", "EXTENDED_OPS", "FUSED_OPS", "SHELL_OPS"):
         from fusevm.ops import derive
         return getattr(derive, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,21 +10,6 @@ from fusevm.ops.spec import F, OpSpec, operand_kinds_text
 from fusevm.ops.table import DECLARED, spec
 
 
-def _check(rows: tuple[tuple[int, str, str, str, str, F, str, str | None], ...]) -> None:
-    numbers: set[int] = set()
-    names: set[str] = set()
-    for number, name, *_ in rows:
-        if number in numbers:
-            raise ValueError(f"op number {number:#x} used twice ({name})")
-        if name in names:
-            raise ValueError(f"op {name} declared twice")
-        numbers.add(number)
-        names.add(name)
-
-
-_check(DECLARED)
-
-
 class _Spec:
     """`Op.X.spec`: the row's `OpSpec`, built on first use and then kept on the member (a
     non-data descriptor: the member's own attribute wins from then on)."""
@@ -67,10 +52,12 @@ if TYPE_CHECKING:
     class Op(_OpBase, metaclass=_OpMeta):
         pass
 else:
+    # (ValueError for an op number or mnemonic declared twice: `fusevm.enums`)
     Op = _OpBase("Op", [(row[1], row[0]) for row in DECLARED])
     Op.__doc__ = _OpBase.__doc__
-# Members are looked up once here, not with `Op(number)` per use.
-_MEMBERS: Final = tuple((row, Op[row[1]]) for row in DECLARED)
+# Members are looked up once here, not with `Op(number)` per use (an enum iterates in
+# declaration order: each row's member).
+_MEMBERS: Final = tuple(zip(DECLARED, Op, strict=True))
 for _row, _op in _MEMBERS:
     _op.__doc__ = f"{_row[3]}: {_row[4]}"
 
@@ -91,10 +78,15 @@ def ops_with(flag: F) -> tuple[Op, ...]:
     return tuple(op for row, op in _MEMBERS if row[5]._value_ & bit)
 
 
-FUSED_OPS: Final = ops_with(F.FUSED)
-EXTENDED_OPS: Final = ops_with(F.EXTENDED)
-SHELL_OPS: Final = ops_with(F.SHELL)
-BRANCH_OPS: Final = ops_with(F.BRANCH)
+if TYPE_CHECKING:
+    FUSED_OPS: tuple[Op, ...]
+    EXTENDED_OPS: tuple[Op, ...]
+    SHELL_OPS: tuple[Op, ...]
+    BRANCH_OPS: tuple[Op, ...]
+#: The tuples of ops with a flag that `__getattr__` makes on first use (a short run asks
+#: for none of them; `ops_with`).
+_WITH_FLAG: Final = {"FUSED_OPS": "FUSED", "EXTENDED_OPS": "EXTENDED", "SHELL_OPS": "SHELL",
+                     "BRANCH_OPS": "BRANCH"}
 
 
 def _schema_hash() -> str:
@@ -116,9 +108,9 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> object:
-    # Both are made on first use: `OPS` builds every row's spec (the deserializer and
-    # tools ask for it), and `SCHEMA_HASH` reads every row (serialized chunks and cache
-    # keys carry it); a run that writes and reads neither makes neither.
+    # Made on first use: `OPS` builds every row's spec (the deserializer and tools ask
+    # for it), `SCHEMA_HASH` reads every row (serialized chunks and cache keys carry it),
+    # and so does each tuple of the ops with a flag; a run that asks for none makes none.
     if name == "OPS":
         ops = {row[0]: spec(row[0]) for row in DECLARED}
         globals()["OPS"] = ops
@@ -126,4 +118,8 @@ def __getattr__(name: str) -> object:
     if name == "SCHEMA_HASH":
         found = globals()["SCHEMA_HASH"] = _schema_hash()
         return found
+    flag = _WITH_FLAG.get(name)
+    if flag is not None:
+        flagged = globals()[name] = ops_with(getattr(F, flag))
+        return flagged
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
