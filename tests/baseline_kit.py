@@ -47,6 +47,36 @@ end:
 """
 
 
+#: A function returning no value (`Return`): count(n) adds n, n - 1, ... 0 to the global
+#: `total`; the root prints 1 + 2 (the value below the call stays) and the total.
+COUNT_DOWN = """
+    LoadInt 0
+    SetVar total
+    LoadInt 1
+    LoadInt {n}
+    Call count 1
+    LoadInt 2
+    Add
+    GetVar total
+    PrintLn 2
+    Jump end
+.sub count
+    SetSlot 0
+    GetVar total
+    GetSlot 0
+    Add
+    SetVar total
+    GetSlot 0
+    JumpIfFalse out
+    GetSlot 0
+    Dec
+    Call count 1
+out:
+    Return
+end:
+"""
+
+
 def interrupt_once_compiled(vm: VM) -> threading.Thread:
     """Interrupt `vm` from another thread as soon as the baseline tier has bound a region
     (its `runs` counter moved): the interrupt lands in the compiled code however busy the
@@ -170,3 +200,38 @@ rec:
     {body}
 end:
 """
+
+
+def run_calls(text: str, baseline: bool, eager: bool, threshold: int,
+              **options: Any) -> tuple[Any, ...]:
+    """One run of `text` (a program of calls) with the tier on (hot points asked about
+    at `threshold` entries, `eager`: compiled then) or off: its result, error (class,
+    message, op, ip, line, backtrace), output, globals, ip, stack and frames."""
+    from fusevm.asm import assemble
+    chunk = assemble(text, source="calls.fasm")
+    out = io.StringIO()
+    vm = VM(chunk, stdout=out, baseline=baseline, **options)
+    if baseline:
+        vm._tiers.eager = eager
+        vm._tiers.region_threshold = threshold
+    try:
+        result: Any = vm.run()
+        error = None
+    except VMError as e:
+        result = None
+        error = (type(e).__name__, e.message, e.op, e.ip, e.line, e.backtrace)
+    frames = [(f.return_ip, f.stack_base, f.kind, list(f.slots)) for f in vm.frames]
+    return result, error, out.getvalue(), list(vm.globals), vm.ip, list(vm.stack), frames
+
+
+def agree_calls(text: str, eager: bool, threshold: int, **options: Any) -> tuple[Any, ...]:
+    """`run_calls` in both tiers: they must agree on everything. The baseline's outcome."""
+    ref = run_calls(text, False, eager, threshold, **options)
+    got = run_calls(text, True, eager, threshold, **options)
+    assert same_value(ref[0], got[0]), (ref[0], got[0])
+    assert ref[1:5] == got[1:5], (ref[1:5], got[1:5])
+    assert len(ref[5]) == len(got[5]) and all(map(same_value, ref[5], got[5]))
+    assert len(ref[6]) == len(got[6])
+    for a, b in zip(ref[6], got[6]):
+        assert a[:3] == b[:3] and all(map(same_value, a[3], b[3])), (a, b)
+    return got

@@ -5,48 +5,30 @@ counters proving the frameless path ran (and unwound where it had to)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 
-from fusevm import VM, Interrupted, VMError
+from fusevm import VM, Interrupted
 from fusevm.asm import assemble
 from fusevm.baseline import calls, compiler
 from fusevm.bench.jit_workloads import FIB_SUB
 from fusevm.errors import RecursionLimit
-from fusevm.values import Undef, same_value
+from fusevm.values import Undef
 
-from baseline_kit import budget_stops, interrupt_once_compiled, recursive_program
-
-
-def run(text: str, baseline: bool, **options: Any) -> tuple[Any, ...]:
-    chunk = assemble(text, source="direct.fasm")
-    out = io.StringIO()
-    vm = VM(chunk, stdout=out, baseline=baseline, **options)
-    if baseline:
-        vm._tiers.region_threshold = 1
-    try:
-        result: Any = vm.run()
-        error = None
-    except VMError as e:
-        result = None
-        error = (type(e).__name__, e.message, e.op, e.ip, e.line, e.backtrace)
-    frames = [(f.return_ip, f.stack_base, f.kind, list(f.slots)) for f in vm.frames]
-    return result, error, out.getvalue(), list(vm.globals), vm.ip, list(vm.stack), frames
+from baseline_kit import (
+    COUNT_DOWN,
+    agree_calls,
+    budget_stops,
+    interrupt_once_compiled,
+    recursive_program,
+)
 
 
 def agree(text: str, **options: Any) -> tuple[Any, ...]:
-    """Run `text` in both tiers; they must agree on everything. The baseline's outcome."""
-    ref = run(text, False, **options)
-    got = run(text, True, **options)
-    assert same_value(ref[0], got[0]), (ref[0], got[0])
-    assert ref[1:5] == got[1:5], (ref[1:5], got[1:5])
-    assert len(ref[5]) == len(got[5]) and all(map(same_value, ref[5], got[5]))
-    assert len(ref[6]) == len(got[6])
-    for a, b in zip(ref[6], got[6]):
-        assert a[:3] == b[:3] and all(map(same_value, a[3], b[3])), (a, b)
-    return got
+    """Run `text` in both tiers (every hot point compiled at its first entry); they must
+    agree on everything. The baseline's outcome."""
+    return agree_calls(text, eager=False, threshold=1, **options)
 
 
 def counters() -> dict[str, float]:
@@ -278,33 +260,7 @@ def test_a_call_straight_after_another_needs_no_room_test(n: int, depth: int | N
 
 
 def test_return_without_a_value() -> None:
-    text = """
-    LoadInt 0
-    SetVar total
-    LoadInt 1
-    LoadInt 25
-    Call count 1
-    LoadInt 2
-    Add
-    GetVar total
-    PrintLn 2
-    Jump end
-.sub count
-    SetSlot 0
-    GetVar total
-    GetSlot 0
-    Add
-    SetVar total
-    GetSlot 0
-    JumpIfFalse out
-    GetSlot 0
-    Dec
-    Call count 1
-out:
-    Return
-end:
-"""
-    assert agree(text)[2] == "3325\n"
+    assert agree(COUNT_DOWN.format(n=25))[2] == "3325\n"
 
 
 def test_a_budget_counts_as_the_interpreter_does() -> None:

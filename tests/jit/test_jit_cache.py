@@ -166,23 +166,29 @@ def test_corrupt_entry_is_a_counted_miss_then_replaced(cache_dir: Path) -> None:
     assert run_loop() == 499500 and disk()["loads"] == 1
 
 
-@requires_llvmlite
-def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> None:
+def rewrite_unit_record(path: Path, rec: Any, **changes: Any) -> None:
+    """Make the pack at `path` hold only unit record `rec`, its metadata fields changed
+    (`jitkit.UNIT_FIELDS`; written by `encode_unit_meta`, as a writer would)."""
     from fusevm.jit.cache import native
-    run_loop()
-    (path,) = packs(cache_dir)
-    (rec,) = pack.records(str(path))
     data = path.read_bytes()
-    fields = unit_record_fields(data, rec.offset + pack.RECORD_HEADER)
-    fields["copy_out"], fields["top"] = ((999, 0),), 999  # a slot the chunk does not have
+    fields = {**unit_record_fields(data, rec.offset + pack.RECORD_HEADER), **changes}
     meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
                                    fields["codegen"], fields["ops"], fields["blocks"],
                                    fields["copy_out"], fields["results"], fields["helpers"],
                                    fields["traps"], fields["made_by"])
     body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
     record = pack.encode_record("blk", rec.key, meta, body, 0.0)
-    space = data[16:32]
-    replace_file(path, pack.pack_header(space, pack.PACK_HEADER + len(record), 1) + record)
+    replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
+                 + record)
+
+
+@requires_llvmlite
+def test_metadata_that_does_not_fit_the_unit_is_rejected(cache_dir: Path) -> None:
+    run_loop()
+    (path,) = packs(cache_dir)
+    (rec,) = pack.records(str(path))
+    # (a slot the chunk does not have)
+    rewrite_unit_record(path, rec, copy_out=((999, 0),), top=999)
     cache.STORE.reset()
     runtime.reset()
     assert run_loop() == 499500
@@ -794,17 +800,7 @@ def test_a_unit_made_by_other_sources_is_a_reject(
     before = tuple((p, s - 1 if p == cfg_py else s, m) for p, s, m in rows)
     old_digest = key_digest("a list of sources")
     cache.STORE.store(native.SOURCES_TAG, old_digest, {}, marshal.dumps(before), count=False)
-    data = path.read_bytes()
-    fields = unit_record_fields(data, rec.offset + pack.RECORD_HEADER)
-    fields["made_by"] = old_digest
-    meta = native.encode_unit_meta(fields["entry"], rec.body_len, fields["pipeline"],
-                                   fields["codegen"], fields["ops"], fields["blocks"],
-                                   fields["copy_out"], fields["results"], fields["helpers"],
-                                   fields["traps"], fields["made_by"])
-    body = data[rec.offset + rec.body_at:rec.offset + rec.body_at + rec.body_len]
-    record = pack.encode_record("blk", rec.key, meta, body, 0.0)
-    replace_file(path, pack.pack_header(data[16:32], pack.PACK_HEADER + len(record), 1)
-                 + record)
+    rewrite_unit_record(path, rec, made_by=old_digest)
     cache.STORE.reset()
     runtime.reset()
     monkeypatch.setattr(native, "_good_sources", set())
