@@ -19,11 +19,12 @@ Its key covers everything that changes the code:
   set's schema and the identity of its lowering's code.
 
 Each record also names the fusevm sources that made it: the digest of the list of the
-source files loaded in the process that wrote it (`sources.current`), a list written once
-per process as an entry of its own (tag `src`, `sources_digest`). A record is used only
-while those files are unchanged, checked once per process and list (`sources_hold`): so a
-change to a lowering rule never meets code compiled before it, and a warm process stats a
-few tens of files, where a digest of the whole source tree in the key would scan 250.
+source files loaded in the process that wrote it (`sources.current`), a list kept as an
+entry of its own (tag `src`: written by the first store naming it, touched by each,
+`sources_digest`). A record is used only while those files are unchanged, checked once
+per process and list (`sources_hold`): so a change to a lowering rule never meets code
+compiled before it, and a warm process stats only the files of modules it has not
+imported, where a digest of the whole source tree in the key would scan 250.
 
 The tracing tier keys its units with `native_key("trc", chunk_digest, strict, recording)`,
 where `recording` is a tuple of the recorded ops, their ips, the slot (and global) kinds
