@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fusevm.ops import derive as _derive
 from fusevm.ops.derive import BY_NAME, SECTIONS, Op, ops_with
 from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
@@ -25,8 +26,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # `OPS` (every row's spec), `SCHEMA_HASH` and the tuples of ops with a flag are made on
-    # first use: see `fusevm.ops.derive`.
-    if name in ("OPS", "SCHEMA_HASH", "BRANCH_OPS", "EXTENDED_OPS", "FUSED_OPS", "SHELL_OPS"):
-        from fusevm.ops import derive
-        return getattr(derive, name)
+    # first use: see `fusevm.ops.derive` (`LAZY`).
+    if name in _derive.LAZY:
+        return getattr(_derive, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

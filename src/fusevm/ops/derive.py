@@ -87,6 +87,8 @@ if TYPE_CHECKING:
 #: for none of them; `ops_with`).
 _WITH_FLAG: Final = {"FUSED_OPS": "FUSED", "EXTENDED_OPS": "EXTENDED", "SHELL_OPS": "SHELL",
                      "BRANCH_OPS": "BRANCH"}
+#: Every name `__getattr__` makes on first use (`fusevm.ops` passes them on).
+LAZY: Final = frozenset({"OPS", "SCHEMA_HASH", *_WITH_FLAG})
 
 
 def _schema_hash() -> str:

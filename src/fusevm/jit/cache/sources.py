@@ -68,7 +68,7 @@ def loaded() -> tuple[Row, ...]:
     return current()[0]
 
 
-#: (fusevm modules loaded, `loaded()`, its digest) as last made.
+#: (modules loaded, `loaded()`, its digest) as last made.
 _current: tuple[int, tuple[Row, ...], bytes] = (-1, (), b"")
 
 
@@ -76,7 +76,7 @@ def current() -> tuple[tuple[Row, ...], bytes]:
     """`loaded()` and its digest (BLAKE2b-256 of its `marshal` form), made again only when
     modules were loaded since."""
     global _current
-    count = sum(1 for name in list(sys.modules) if name.startswith("fusevm"))
+    count = len(sys.modules)
     if _current[0] != count:
         import marshal
         listed = tuple(sorted(_imported().values()))
@@ -96,9 +96,10 @@ def unchanged(rows: object) -> bool:
             continue
         try:
             path, size, mtime = row
-            found = served.get(ROOT + path)
+            full = ROOT + path
+            found = served.get(full)
             if found is None:
-                st = os.stat(ROOT + path)
+                st = os.stat(full)
                 found = (st.st_size, st.st_mtime_ns)
         except (OSError, ValueError, TypeError):
             return False
