@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fusevm.ops import derive as _derive
 from fusevm.ops.derive import BY_NAME, SECTIONS, Op, ops_with
+from fusevm.ops.derive import LAZY as _LAZY
 from fusevm.ops.spec import F, Kind, Operand, OpSpec
 
 TYPE_CHECKING = False
@@ -27,6 +27,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # `OPS` (every row's spec), `SCHEMA_HASH` and the tuples of ops with a flag are made on
     # first use: see `fusevm.ops.derive` (`LAZY`).
-    if name in _derive.LAZY:
-        return getattr(_derive, name)
+    if name in _LAZY:
+        from fusevm.ops import derive
+        return getattr(derive, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
