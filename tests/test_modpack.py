@@ -38,6 +38,9 @@ print(repr({
     "files": [pk.a.__file__, pk.sub.__file__, pk.sub.b.__file__],
     "cached": [pk.a.__cached__, pk.sub.b.__cached__],
     "loader": type(pk.a.__loader__).__name__,
+    "modules": [(type(m).__name__, m.__name__, m.__package__, m.__spec__.name,
+                 m.__loader__ is m.__spec__.loader, hasattr(m, "__path__"))
+                for m in (pk.a, pk.sub, pk.sub.b)],
     "path": list(pk.sub.__path__),
     "source": inspect.getsource(pk.a.twice),
     "co_filename": pk.a.twice.__code__.co_filename,
@@ -88,7 +91,7 @@ def test_a_pack_is_written_then_serves_the_same_modules(tmp_path: Path) -> None:
     assert first["checked"] == {}
     assert second["checked"] == dict.fromkeys(second["files"], True)
     assert second["loader"] == "PackLoader" and first["loader"] == "SourceFileLoader"
-    for key in ("a", "b", "files", "cached", "path", "source", "co_filename"):
+    for key in ("a", "b", "files", "cached", "modules", "path", "source", "co_filename"):
         assert second[key] == first[key], key
     assert second["b"] == 42 and second["co_filename"] == str(pkg / "a.py")
     assert second["files"][1] == str(pkg / "sub" / "__init__.py")

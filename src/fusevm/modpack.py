@@ -50,6 +50,7 @@ _HEADER = len(MAGIC) + 8
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _READ = os.O_RDONLY | _CLOEXEC
 _CODE = type(_external.cache_from_source.__code__)  # (types.CodeType; `types` costs start-up)
+_Module = type(sys)  # (types.ModuleType)
 
 
 class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
@@ -60,6 +61,15 @@ class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
         super().__init__(name, path)
         self.finder = finder
         self.entry = entry
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        # The module the import system would make, with the two attributes it looks up
+        # before setting them already set: a missing module attribute costs two formatted
+        # AttributeError messages (about 10 us a module at start-up, under callgrind).
+        module = _Module(spec.name)
+        module.__file__ = spec.origin
+        module.__cached__ = spec.cached
+        return module
 
     def get_code(self, fullname: str) -> CodeType | None:
         code = (self.finder.code(self.name, self.entry, self.path)

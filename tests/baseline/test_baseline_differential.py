@@ -140,9 +140,10 @@ def test_generated_programs_agree_when_the_vm_starts_counting_mid_run(
 
     monkeypatch.setattr(tiers, "cold_ops", lambda: cold)
     monkeypatch.setattr(tiers, "pending_cold_ops", lambda: cold)
-    # Slices of four ops, not 512: the count is looked at often enough to end anywhere.
-    monkeypatch.setattr(vm_module, "COLD_SLICE", 4)
-    monkeypatch.setattr(vm_module, "_COLD_TURNS", range(2))
+    # Slices of two turns, not 512 ops: the count is looked at often enough to end
+    # anywhere.
+    monkeypatch.setattr(vm_module, "COLD_SLICE", 2 * vm_module.COLD_TURN)
+    monkeypatch.setattr(vm_module, "_COLD_TURNS", (0, 1))
     warmed = 0
     for seed in range(300):
         program = generate(RandomSource(9_300_000 + seed), straight=seed % 4 == 0)

@@ -55,9 +55,13 @@ MAX_BLOCK_NESTING: Final = 200
 #: what the slice left, so a chunk with blocks is counted one instruction at a time.
 BUDGET_SLICE: Final = 4096
 #: Ops between two looks at what a VM whose hot points are not counted yet has run
-#: (`VM._cold`): two per turn of `_COLD_TURNS` (at most 256 turns: small ints).
+#: (`VM._cold`): COLD_TURN per turn of `_COLD_TURNS`. A turn's loop bookkeeping is about
+#: 30 machine instructions against 400-600 for an op's dispatch: eight ops a turn keep it
+#: under 1%, where two a turn cost short one-shot runs 2-5% (counted under callgrind). The
+#: turns are a tuple, not a range: iterating it makes no int objects.
 COLD_SLICE: Final = 512
-_COLD_TURNS: Final = range(COLD_SLICE // 2)
+COLD_TURN: Final = 8
+_COLD_TURNS: Final = tuple(range(COLD_SLICE // COLD_TURN))
 #: Chunks longer than this are prepared with the cycle collector paused (`prepare`).
 _GC_PAUSE_OPS: Final = 500
 
@@ -460,10 +464,16 @@ class VM(HotPoints):
                 if ip < len(code):
                     if self._cold:
                         # No hot point is counted yet: the ops run are, a slice at a
-                        # time (two dispatches a turn: 1-2% over the loop below; four
-                        # or eight measured no better, counting entries 20-40%).
+                        # time (COLD_TURN dispatches a turn; counting entries instead
+                        # costs 20-40%).
                         while True:
                             for i in _COLD_TURNS:  # noqa: B007 (read in `finally`)
+                                ip = code[ip]()
+                                ip = code[ip]()
+                                ip = code[ip]()
+                                ip = code[ip]()
+                                ip = code[ip]()
+                                ip = code[ip]()
                                 ip = code[ip]()
                                 ip = code[ip]()
                             left = self._cold - COLD_SLICE
@@ -482,7 +492,7 @@ class VM(HotPoints):
                 self._fault(e, ip)
         finally:
             if self._cold and i >= 0:  # the run ended in a slice: charge its ops
-                self._cold = max(self._cold - 2 * i - 2, 1)
+                self._cold = max(self._cold - COLD_TURN * (i + 1), 1)
             if self._interrupt_pending:  # it came after the last hot point: it is spent
                 self._interrupt_pending = False
                 self._unpatch_hot_points()
