@@ -622,7 +622,7 @@ def __init__(self, op, args):
 COMPILED["def __init__(self, op, args):\n    _set(self, 'op', op)\n    _set(self, 'args', args)"] = __init__
 
 
-def __init__(self, op, source, tree, inputs, outputs, operands, uses, env, temps, stored):
+def __init__(self, op, source, tree, inputs, outputs, operands, uses, env, temps, stored, named):
     _set(self, 'op', op)
     _set(self, 'source', source)
     _set(self, 'tree', tree)
@@ -633,9 +633,10 @@ def __init__(self, op, source, tree, inputs, outputs, operands, uses, env, temps
     _set(self, 'env', env)
     _set(self, 'temps', temps)
     _set(self, 'stored', stored)
+    _set(self, 'named', named)
 
 
-COMPILED["def __init__(self, op, source, tree, inputs, outputs, operands, uses, env, temps, stored):\n    _set(self, 'op', op)\n    _set(self, 'source', source)\n    _set(self, 'tree', tree)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)\n    _set(self, 'operands', operands)\n    _set(self, 'uses', uses)\n    _set(self, 'env', env)\n    _set(self, 'temps', temps)\n    _set(self, 'stored', stored)"] = __init__
+COMPILED["def __init__(self, op, source, tree, inputs, outputs, operands, uses, env, temps, stored, named):\n    _set(self, 'op', op)\n    _set(self, 'source', source)\n    _set(self, 'tree', tree)\n    _set(self, 'inputs', inputs)\n    _set(self, 'outputs', outputs)\n    _set(self, 'operands', operands)\n    _set(self, 'uses', uses)\n    _set(self, 'env', env)\n    _set(self, 'temps', temps)\n    _set(self, 'stored', stored)\n    _set(self, 'named', named)"] = __init__
 
 
 def __init__(self, op, steps, narrow, size, ops, loops):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from fusevm import pyast as ast
 from fusevm.lazymath import math
-from fusevm.ops import Kind, Op
+from fusevm.ops import Kind
 
 from .fold import Localize
-from .trees import copy_tree, name_nodes, names
+from .trees import copy_tree, name_nodes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,23 +121,11 @@ def bind(b: Body, d: Decoded, ip: int, depth: int,
     body = [bind_names(st, names, slots) for st in b.tree.body]
     # The names bound in, and the slot locals (`slots` too, where a slot became one: no
     # fact is ever known about it, so naming it changes no memo key).
-    mentioned = {k for k in _body_names(b) if k not in names}
+    mentioned = {k for k in b.named if k not in names}
     mentioned.update(v.id for v in names.values() if type(v) is ast.Name)
     read, written = frozenset(slots.read), frozenset(slots.written)
     mentioned.update(f"l{k}" for k in read | written)
     return body, (frozenset(mentioned), consts, read, written)
-
-
-#: The names in each op's body (`_body_names`).
-_NAMES: dict[Op, frozenset[str]] = {}
-
-
-def _body_names(b: Body) -> frozenset[str]:
-    """The names op body `b` mentions (worked out once per op and process)."""
-    found = _NAMES.get(b.op)
-    if found is None:
-        found = _NAMES[b.op] = frozenset(names(b.tree))
-    return found
 
 
 def is_literal(value: Any) -> bool:

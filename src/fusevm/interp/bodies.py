@@ -64,6 +64,7 @@ class Body:
     env: frozenset[str]  # the names of ENV it reads
     temps: frozenset[str]  # names it assigns that are neither outputs nor `taken`
     stored: frozenset[str]  # every name it assigns
+    named: frozenset[str]  # every name it mentions
 
     @property
     def branches(self) -> bool:
@@ -112,14 +113,14 @@ def body(*ops: Op, source: str) -> None:
 def _make(op: Op, source: str) -> Body:
     spec = op.spec
     inputs, outputs, operands = item_names(spec)
-    text, tree, assigned, read = parse_statements(spec, source)
+    text, tree, assigned, read, named = parse_statements(spec, source)
     if spec.has(F.BRANCH) != ("taken" in assigned):
         raise ValueError(f"{op.name}: a BRANCH op's body, and only one, assigns `taken`")
     temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})
     check_known(spec, read, set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM
                 | temps | {"taken"} | BODY_BUILTINS)
     return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM),
-                frozenset(read & set(ENV)), temps, frozenset(assigned))
+                frozenset(read & set(ENV)), temps, frozenset(assigned), named)
 
 
 # -- Constants and the stack ------------------------------------------------------------

@@ -51,24 +51,53 @@ if TYPE_CHECKING:
 code_cache: Callable[[str, str, Callable[[], CodeType]], CodeType] | None = None
 
 
+#: Fields of a syntax tree that never hold a name: a node's context, operator or
+#: comparison operators, and the strings and numbers of identifiers, constants and
+#: positions (`_walked`).
+_NO_NAMES: Final = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "kind", "name",
+                              "asname", "module", "level", "is_async", "conversion",
+                              "type_comment", "tag"})
+#: Per node class, the fields `name_nodes` walks (a class of no syntax node: none).
+_WALKED: dict[type, tuple[str, ...]] = {}
+_Name: Any = None  # (`ast.Name`, set with the first walk: this module loads at start-up)
+
+
+def _walked(cls: type) -> tuple[str, ...]:
+    global _Name
+    from fusevm import pyast as ast
+    _Name = ast.Name
+    fields = _WALKED[cls] = (
+        tuple(f for f in cls._fields  # type: ignore[attr-defined]
+              if f not in _NO_NAMES and not (cls is ast.Constant and f == "value"))
+        if issubclass(cls, ast.AST) else ())
+    return fields
+
+
 def name_nodes(node: Any) -> list[Any]:
     """Every `ast.Name` in syntax tree `node` (itself included), in no particular order:
-    `ast.walk`'s, without its generator and field list per node (the baseline tier asks
-    thousands of times a compile)."""
-    from fusevm import pyast as ast
-    name, tree = ast.Name, ast.AST
+    `ast.walk`'s, without its generator and field list per node, and past the fields that
+    never hold one (the baseline tier asks about a hundred times a compile)."""
+    name, walked = _Name, _WALKED
     out: list[Any] = []
     todo = [node]
     while todo:
         n = todo.pop()
-        if type(n) is name:
+        cls = type(n)
+        if cls is name:
             out.append(n)
             continue
-        for field in n._fields:
+        fields = walked.get(cls)
+        if fields is None:
+            fields = _walked(cls)
+            name = _Name
+            if cls is name:
+                out.append(n)
+                continue
+        for field in fields:
             value = getattr(n, field, None)
             if type(value) is list:
-                todo.extend(v for v in value if isinstance(v, tree))
-            elif isinstance(value, tree):
+                todo += value  # (a non-node item walks no field)
+            elif value is not None:
                 todo.append(value)
     return out
 
@@ -95,16 +124,19 @@ def dedent(source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set[str]]:
+def parse_statements(spec: OpSpec,
+                     source: str) -> tuple[str, Any, set[str], set[str], frozenset[str]]:
     """An op body's statements (core, `fusevm.interp.bodies`, or an extension's): the
-    dedented text, its tree, the names it assigns and the names it reads; ValueError when
-    it leaves an output unassigned."""
+    dedented text, its tree, the names it assigns, the names it reads and every name it
+    mentions; ValueError when it leaves an output unassigned."""
     from fusevm import pyast as ast
     text = dedent(source).strip("\n")
     tree = ast.parse(text)
     assigned: set[str] = set()
     read: set[str] = set()
+    named: set[str] = set()
     for n in name_nodes(tree):
+        named.add(n.id)
         if isinstance(n.ctx, ast.Store):
             assigned.add(n.id)
         elif isinstance(n.ctx, ast.Load):
@@ -113,7 +145,7 @@ def parse_statements(spec: OpSpec, source: str) -> tuple[str, Any, set[str], set
         {n for n, _ in spec.effect.inputs}
     if missing:
         raise ValueError(f"{spec.name}: the body never assigns {sorted(missing)}")
-    return text, tree, assigned, read
+    return text, tree, assigned, read, frozenset(named)
 
 
 def item_names(spec: OpSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -220,7 +252,7 @@ class ExtBody:
             return self._facts
         spec = self.spec
         self.items()
-        source, tree, assigned, read = parse_statements(spec, self.text)
+        source, tree, assigned, read, _ = parse_statements(spec, self.text)
         per_vm = set(PER_VM) | set(self.hosted)
         clash = (set(self.names) | per_vm) & (assigned | set(self.inputs)
                                               | set(self.outputs) | set(self.operands))
