@@ -18,6 +18,16 @@ alternate, in turns whose order flips every round; the table gives each median a
 median of the per-round ratios with their interquartile range, and says whether the
 tier's children loaded the compiler. `--compare` runs the same children from another
 source tree (another checkout's `src`) in the same rounds, for a before/after in one run.
+The minor page faults column is the median of (on - off) per round for the whole child:
+memory the tier's load touches first, which costs CPU time that instruction counts miss.
+
+CPU times on a shared 2-core machine move by 10-30% from run to run, more than the few
+percent a one-shot run's tier costs or saves. `--instructions` also counts, under
+valgrind's callgrind, each child's instructions once with the tier off, once on and once
+with no run at all, and gives the ratio of the runs' own counts, (on - none) / (off -
+none): the same figures on every run, whatever else the machine does, that say whether a
+change helped. They miss the cost of cache misses and page faults (what loading the
+compiler touches first), so a ratio below 1 there is necessary, not sufficient.
 Nothing here asserts a speed.
 """
 
@@ -42,14 +52,15 @@ _CHILD = """
 import sys, time
 from fusevm.asm import assemble
 from fusevm.interp.vm import VM
-path, baseline, slots = sys.argv[1], sys.argv[2] == "on", [int(a) for a in sys.argv[3:]]
+path, mode, slots = sys.argv[1], sys.argv[2], [int(a) for a in sys.argv[3:]]
 with open(path) as f:
     chunk = assemble(f.read(), source=path)
 before = "fusevm.baseline.compiler" in sys.modules
 t = time.thread_time_ns()
-vm = VM(chunk, baseline=baseline)
-vm.slots[:len(slots)] = slots
-vm.run()
+if mode != "none":  # (none: the same process without the run, for instruction counts)
+    vm = VM(chunk, baseline=mode == "on")
+    vm.slots[:len(slots)] = slots
+    vm.run()
 ns = time.thread_time_ns() - t
 print(ns, int(before), int("fusevm.baseline.compiler" in sys.modules))
 """
@@ -78,20 +89,47 @@ def workloads(filters: list[str], folder: Path) -> list[tuple[str, Path, list[st
     return out
 
 
-def child(program: tuple[str, Path, list[str]], on: bool, src: Path = SRC
-          ) -> tuple[float, bool]:
-    """CPU nanoseconds of the program's run in a fresh process, and whether the baseline
-    compiler got loaded."""
-    name, path, slots = program
+def _env(src: Path) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(src), FUSEVM_JIT_CACHE_DIR="off")
     env.pop("FUSEVM_BASELINE", None)
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), "on" if on else "off",
-                          *slots], env=env, check=True, capture_output=True, text=True).stdout
+    return env
+
+
+def child(program: tuple[str, Path, list[str]], on: bool, src: Path = SRC
+          ) -> tuple[float, bool, int]:
+    """CPU nanoseconds of the program's run in a fresh process, whether the baseline
+    compiler got loaded, and the minor page faults of the whole process."""
+    name, path, slots = program
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), "on" if on else "off",
+                             *slots], env=_env(src), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name}: the child failed (exit status {proc.returncode})")
     ns, before, loaded = out.split()
     if before != "0":
         raise SystemExit(f"{name}: the compiler was loaded before the run: the child "
                          "does not measure a one-shot process")
-    return float(ns), loaded == "1"
+    return float(ns), loaded == "1", usage.ru_minflt
+
+
+def instructions(program: tuple[str, Path, list[str]], mode: str, src: Path) -> int:
+    """The instructions callgrind counts for the whole child in `mode` (on, off, none)."""
+    name, path, slots = program
+    # (One hash seed for all three: string hashes otherwise move dict and set layouts,
+    # and with them the counts of a short run, by a few tens of thousands.)
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           sys.executable, "-c", _CHILD, str(path), mode, *slots],
+                          env=dict(_env(src), PYTHONHASHSEED="0"), capture_output=True,
+                          text=True)
+    for line in proc.stderr.splitlines():
+        if "refs:" in line and proc.returncode == 0:
+            return int(line.rpartition(" ")[2].replace(",", ""))
+    raise SystemExit(f"{name}: no instruction count from callgrind:\n{proc.stderr[-2000:]}")
 
 
 def summary(off: list[float], on: list[float]) -> tuple[float, str]:
@@ -108,7 +146,11 @@ def main() -> None:
     ap.add_argument("--filter", action="append", default=[])
     ap.add_argument("--compare", type=Path, default=None,
                     help="another tree's src directory, run in the same rounds")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count each run's instructions under callgrind (valgrind)")
     args = ap.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt install valgrind)")
     folder = Path(tempfile.mkdtemp(prefix="fusevm-firstrun-"))
     try:
         run(args, workloads(args.filter, folder))
@@ -122,25 +164,38 @@ def run(args: argparse.Namespace, programs: list[tuple[str, Path, list[str]]]) -
           f"{sys.executable}")
     for k, tree in enumerate(trees):
         print(f"   tree {k}: {tree}")
-    head = "".join(f"  tree {k}: on / off [IQR]     loaded" for k in range(len(trees)))
+    head = "".join(f"  tree {k}: on / off [IQR]     loaded  faults" +
+                   ("  instr." if args.instructions else "") for k in range(len(trees)))
     print(f"   {'workload':24} {'tier off':>10} {'tier on':>10}{head}")
     medians: list[list[float]] = [[] for _ in trees]
+    counted: list[list[float]] = [[] for _ in trees]
     for program in programs:
         name = program[0]
         off: list[list[float]] = [[] for _ in trees]
         on: list[list[float]] = [[] for _ in trees]
+        faults: list[list[int]] = [[] for _ in trees]
         loaded = [0 for _ in trees]
         for r in range(args.rounds):
             turns = [(k, flag) for k in range(len(trees)) for flag in (False, True)]
+            got: dict[tuple[int, bool], int] = {}
             for k, flag in (turns if r % 2 else turns[::-1]):
-                ns, got_loaded = child(program, flag, trees[k])
+                ns, got_loaded, got[k, flag] = child(program, flag, trees[k])
                 (on if flag else off)[k].append(ns)
                 loaded[k] += flag and got_loaded
+            for k in range(len(trees)):
+                faults[k].append(got[k, True] - got[k, False])
         cells = ""
         for k in range(len(trees)):
             ratio, text = summary(off[k], on[k])
             medians[k].append(ratio)
-            cells += f"  {text}     {loaded[k]}/{args.rounds}"
+            cells += (f"  {text}     {loaded[k]}/{args.rounds}"
+                      f"  {statistics.median(faults[k]):+6.0f}")
+            if args.instructions:
+                none, *counts = (instructions(program, mode, trees[k])
+                                 for mode in ("none", "off", "on"))
+                ratio = (counts[1] - none) / (counts[0] - none)
+                counted[k].append(ratio)
+                cells += f"  {ratio:5.3f}"
         print(f"   {name:24} {statistics.median(off[0]) / 1e6:8.3f}ms "
               f"{statistics.median(on[0]) / 1e6:8.3f}ms{cells}")
     for k, ratios in enumerate(medians):
@@ -148,6 +203,10 @@ def run(args: argparse.Namespace, programs: list[tuple[str, Path, list[str]]]) -
             print(f"   tree {k}: median over {len(ratios)} workloads "
                   f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-"
                   f"{max(ratios):.3f}); above 1.02 on {sum(r > 1.02 for r in ratios)}")
+        if counted[k]:
+            print(f"   tree {k}: instructions on / off, median {statistics.median(counted[k]):.3f}"
+                  f" (range {min(counted[k]):.3f}-{max(counted[k]):.3f}); above 1 on "
+                  f"{sum(r > 1 for r in counted[k])}")
 
 
 if __name__ == "__main__":
