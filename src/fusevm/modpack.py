@@ -68,7 +68,7 @@ class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
         # AttributeError messages (about 10 us a module at start-up, under callgrind).
         module = _Module(spec.name)
         module.__file__ = spec.origin
-        module.__cached__ = spec.cached
+        module.__cached__ = spec.cached  # type: ignore[attr-defined]
         return module
 
     def get_code(self, fullname: str) -> CodeType | None:
