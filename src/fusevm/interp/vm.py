@@ -55,10 +55,10 @@ MAX_BLOCK_NESTING: Final = 200
 #: what the slice left, so a chunk with blocks is counted one instruction at a time.
 BUDGET_SLICE: Final = 4096
 #: Ops between two looks at what a VM whose hot points are not counted yet has run
-#: (`VM._cold`): COLD_TURN per turn of `_COLD_TURNS`. A turn's loop bookkeeping is about
-#: 30 machine instructions against 400-600 for an op's dispatch: eight ops a turn keep it
-#: under 1%, where two a turn cost short one-shot runs 2-5% (counted under callgrind). The
-#: turns are a tuple, not a range: iterating it makes no int objects.
+#: (`VM._cold`): COLD_TURN per turn of `_COLD_TURNS`. A turn's own bookkeeping (the
+#: iterator's next item, the loop's opcodes) was 2% of a short loop's instructions at two
+#: ops a turn (callgrind); at eight it is a quarter of that. The turns are a tuple, not a
+#: range: stepping through it makes no int object.
 COLD_SLICE: Final = 512
 COLD_TURN: Final = 8
 _COLD_TURNS: Final = tuple(range(COLD_SLICE // COLD_TURN))
