@@ -58,7 +58,7 @@ BUDGET_SLICE: Final = 4096
 #: (`VM._cold`): COLD_TURN per turn of `_COLD_TURNS`. A turn's own bookkeeping (the
 #: iterator's next item, the loop's opcodes) was 2% of a short loop's instructions at two
 #: ops a turn (callgrind); at eight it is a quarter of that. The turns are a tuple, not a
-#: range: stepping through it makes no int object.
+#: range: its iterator hands out the ints it holds instead of converting each one.
 COLD_SLICE: Final = 512
 COLD_TURN: Final = 8
 _COLD_TURNS: Final = tuple(range(COLD_SLICE // COLD_TURN))
