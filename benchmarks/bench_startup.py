@@ -12,7 +12,9 @@ command), except for the `cold` line, which runs awk with the compile cache off 
 program a user types once is compiled); the `module pack off` line imports the package's
 modules through the import system's search instead of its module pack.
 `--importtime` also prints, for the awk command, the modules that cost the most to import
-(`python -X importtime`, the minimum self time of each over the runs). `--instructions`
+(`python -X importtime`, the minimum self time of each over the runs). `--opcodes` counts
+the Python bytecodes the awk and sh commands run (a tracer over the whole command, imports
+included): the same on every run, by function and by file. `--instructions`
 also counts each command's instructions under valgrind's callgrind, with the steps of the
 core's import (op table, chunk, interpreter, awk's ops) for scale: the same count on every
 run whatever else the machine does, where CPU times on a shared machine move by tens of
@@ -20,6 +22,7 @@ percent. Instruction ratios are not CPU ratios (Python's own start has more syst
 and cache misses per instruction than the imports), but they tell whether a change helped.
 
     python benchmarks/bench_startup.py [--runs 21] [--importtime] [--instructions]
+                                       [--opcodes]
 """
 
 from __future__ import annotations
@@ -112,6 +115,46 @@ def importtime(argv: list[str], runs: int, top: int = 25) -> str:
     return "\n".join(lines)
 
 
+#: A child that runs `fusevm.cli.main(argv)` under a tracer counting the Python bytecodes
+#: of each function (the import system's frozen code included), and prints the counts.
+_OPCODES = """
+import collections, sys
+counts = collections.Counter()
+def trace(frame, event, arg):
+    frame.f_trace_opcodes = True
+    if event == "opcode":
+        code = frame.f_code
+        counts[code.co_filename.rsplit("/", 1)[-1], code.co_name] += 1
+    return trace
+sys.settrace(trace)
+from fusevm.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.settrace(None)
+print(repr(dict(counts)))
+"""
+
+
+def opcodes(args: list[str], top: int = 20) -> str:
+    """The Python bytecodes `fusevm ARGS` runs: in all, by file and by function."""
+    import ast
+    proc = subprocess.run([PY, "-c", _OPCODES, *args], capture_output=True, text=True,
+                          check=True, stdin=subprocess.DEVNULL)
+    counts: dict[tuple[str, str], int] = ast.literal_eval(proc.stdout.splitlines()[-1])
+    by_file: dict[str, int] = {}
+    for (name, _), n in counts.items():
+        by_file[name] = by_file.get(name, 0) + n
+    lines = [f"   {sum(counts.values()):,} bytecodes", "   by file:"]
+    lines += [f"   {n:9,d}  {name}" for name, n in
+              sorted(by_file.items(), key=lambda kv: -kv[1])[:top // 2]]
+    lines.append("   by function:")
+    lines += [f"   {n:9,d}  {name}:{function}" for (name, function), n in
+              sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
+    return "\n".join(lines)
+
+
 #: The core's import, step by step (each line includes the ones above it).
 _IMPORT_STEPS: dict[str, str] = {
     "import fusevm.ops (the op table)": "import fusevm.ops",
@@ -126,8 +169,10 @@ def instructions(argv: list[str], env: dict[str, str]) -> int | None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
+    # (One hash seed: string hashes otherwise move dict layouts and the count with them.)
     proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *argv], capture_output=True, text=True, env={**os.environ, **env},
+                           *argv], capture_output=True, text=True,
+                          env={**os.environ, **env, "PYTHONHASHSEED": "0"},
                           stdin=subprocess.DEVNULL)
     for line in proc.stderr.splitlines():
         if "Collected :" in line:
@@ -158,6 +203,8 @@ def main() -> None:
                     help="also list the costliest imports of `fusevm awk 'BEGIN{}'`")
     ap.add_argument("--instructions", action="store_true",
                     help="also count instructions under valgrind (repeatable on a busy box)")
+    ap.add_argument("--opcodes", action="store_true",
+                    help="also count the Python bytecodes of the awk and sh commands")
     args = ap.parse_args()
     if not shutil.which(PY):
         raise SystemExit(f"no interpreter at {PY}")
@@ -189,6 +236,10 @@ def main() -> None:
     if args.instructions:
         print("== instructions (valgrind --tool=callgrind), one run each")
         print(instruction_table(cmds))
+    if args.opcodes:
+        for command in (["awk", "BEGIN{}"], ["sh", "-c", ":"]):
+            print(f"== Python bytecodes of `fusevm {' '.join(command)}`")
+            print(opcodes(command))
 
 
 if __name__ == "__main__":
