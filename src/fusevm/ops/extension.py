@@ -43,13 +43,14 @@ import _thread
 
 from fusevm.errors import BuildError, UnknownExtension
 from fusevm.ops.derive import BY_NAME, Op
-from fusevm.ops.extbody import ExtBody
 from fusevm.ops.spec import F, Kind, OpSpec, make_spec, operand_kinds_text, sized_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
     from typing import Any, Final
+
+    from fusevm.ops.extbody import ExtBody
 
     Handler = Callable[..., Any]
     #: `factory(vm, operands, ip) -> step`, with `step() -> next ip` (the core protocol).
@@ -282,6 +283,9 @@ class ExtensionSet:
         its code. `names` are the module-level values the statements call; `results`
         gives the exact type (int, float, bool or str) of outputs that always have it,
         which the baseline's code after the op then relies on instead of testing."""
+        # (Loaded with a set's first body: a set with none, sh's, and a run of core ops
+        # never need it.)
+        from fusevm.ops.extbody import ExtBody
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
         written = ExtBody(lambda: ext.spec, source, names or {}, results or {}, self.hosted)
