@@ -118,6 +118,20 @@ class ExtOp:
         return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
 
 
+
+#: `fusevm.ops.extbody.ExtBody`, loaded with the first body any set declares: a set with
+#: none (sh's) and a run of core ops never need it. (Kept here once loaded: a `from`
+#: import of a plain module costs thousands of instructions each time it runs.)
+_ExtBody: type[ExtBody] | None = None
+
+
+def _load_ext_body() -> type[ExtBody]:
+    global _ExtBody
+    from fusevm.ops.extbody import ExtBody
+    _ExtBody = ExtBody
+    return ExtBody
+
+
 class ExtensionSet:
     """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
 
@@ -283,12 +297,10 @@ class ExtensionSet:
         its code. `names` are the module-level values the statements call; `results`
         gives the exact type (int, float, bool or str) of outputs that always have it,
         which the baseline's code after the op then relies on instead of testing."""
-        # (Loaded with a set's first body: a set with none, sh's, and a run of core ops
-        # never need it.)
-        from fusevm.ops.extbody import ExtBody
+        ext_body = _ExtBody or _load_ext_body()
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
-        written = ExtBody(lambda: ext.spec, source, names or {}, results or {}, self.hosted)
+        written = ext_body(lambda: ext.spec, source, names or {}, results or {}, self.hosted)
         if not self.deferred:
             written.items()  # (its stack items and `results` checked now)
         self.bind_function(name)(written.binder)
