@@ -118,18 +118,13 @@ def child(program: tuple[str, Path, list[str]], on: bool, src: Path = SRC
 
 
 def instructions(program: tuple[str, Path, list[str]], mode: str, src: Path) -> int:
-    """The instructions callgrind counts for the whole child in `mode` (on, off, none)."""
-    name, path, slots = program
-    # (One hash seed for all three: string hashes otherwise move dict and set layouts,
-    # and with them the counts of a short run, by a few tens of thousands.)
-    proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           sys.executable, "-c", _CHILD, str(path), mode, *slots],
-                          env=dict(_env(src), PYTHONHASHSEED="0"), capture_output=True,
-                          text=True)
-    for line in proc.stderr.splitlines():
-        if "refs:" in line and proc.returncode == 0:
-            return int(line.rpartition(" ")[2].replace(",", ""))
-    raise SystemExit(f"{name}: no instruction count from callgrind:\n{proc.stderr[-2000:]}")
+    """The instructions callgrind counts for the whole child in `mode` (on, off, none),
+    as `bench_startup` counts a command's (under one hash seed)."""
+    from bench_startup import instructions as counted  # this directory
+    _, path, slots = program
+    found = counted([sys.executable, "-c", _CHILD, str(path), mode, *slots], _env(src))
+    assert found is not None  # (valgrind is there: `main` checked)
+    return found
 
 
 def summary(off: list[float], on: list[float]) -> tuple[float, str]:

@@ -175,7 +175,7 @@ def instructions(argv: list[str], env: dict[str, str]) -> int | None:
                           env={**os.environ, **env, "PYTHONHASHSEED": "0"},
                           stdin=subprocess.DEVNULL)
     for line in proc.stderr.splitlines():
-        if "Collected :" in line:
+        if "Collected :" in line and proc.returncode == 0:
             return int(line.rsplit(":", 1)[1])
     raise SystemExit(f"valgrind gave no count for {argv}: {proc.stderr[-500:]}")
 

@@ -14,7 +14,7 @@ from fusevm.lazymath import math
 from fusevm.ops import Kind
 
 from .fold import Localize
-from .trees import copy_tree, name_nodes
+from .trees import LEAVES, copy_tree, name_nodes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,8 +59,6 @@ def reload(depth: int) -> str:
     return f"{', '.join(stack_locals(0, depth))} = stack[-{depth}:]\ndel stack[-{depth}:]"
 
 
-_OPERATORS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-
 
 def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
     """A copy of a body's statement (its tree is the body's own, never changed) with
@@ -81,7 +79,7 @@ def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
         value = getattr(node, field, None)
         if type(value) is list:
             value = [bind_names(v, names, slots) if isinstance(v, ast.AST) else v for v in value]
-        elif isinstance(value, ast.AST) and not isinstance(value, _OPERATORS):
+        elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
             value = bind_names(value, names, slots)
         setattr(out, field, value)
     if isinstance(node, ast.stmt):

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 #: Nodes that are only an operator or a context: copies share them (nothing changes one
 #: in place).
-_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
-__all__ = ["copy_tree", "name_nodes", "names", "stored"]
+__all__ = ["LEAVES", "copy_tree", "name_nodes", "names", "stored"]
 
 
 def names(node: ast.AST) -> set[str]:
@@ -49,7 +49,7 @@ def copy_tree(node: Any, reads: dict[str, ast.expr] | None = None) -> Any:
             continue
         if type(value) is list:
             value = [copy_tree(v, reads) if isinstance(v, ast.AST) else v for v in value]
-        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+        elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
             value = copy_tree(value, reads)
         setattr(out, field, value)
     for attribute in node._attributes:

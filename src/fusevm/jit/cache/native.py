@@ -482,7 +482,7 @@ def _described(rec: Record, store: Store) -> _Described:
         = marshal.loads(rec.checked_meta())
     if not 0 <= entry < rec.body_len:
         raise ValueError("an entry past the code")
-    if made_by not in _good_sources and not sources_hold(store, made_by):
+    if not sources_hold(store, made_by):
         raise ValueError(_CHANGED)
     if not _HELPER_IDS.issuperset(helpers):
         for h in helpers:
