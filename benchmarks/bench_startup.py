@@ -20,6 +20,9 @@ core's import (op table, chunk, interpreter, awk's ops) for scale: the same coun
 run whatever else the machine does, where CPU times on a shared machine move by tens of
 percent. Instruction ratios are not CPU ratios (Python's own start has more system time
 and cache misses per instruction than the imports), but they tell whether a change helped.
+The table also gives each command's minor page faults (median), which instruction counts
+do not see, and what one costs here (touching fresh pages in this process): on a virtual
+machine a few microseconds each, so the memory a command touches is part of its CPU time.
 
     python benchmarks/bench_startup.py [--runs 21] [--importtime] [--instructions]
                                        [--opcodes]
@@ -75,21 +78,37 @@ def _program() -> Path:
     return path
 
 
-def cpu_of(argv: list[str], env: dict[str, str]) -> float:
-    """CPU seconds (user + system) the command used, its output discarded."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            fd = os.open(os.devnull, os.O_RDWR)
-            for target in (0, 1, 2):
-                os.dup2(fd, target)
-            os.execve(argv[0], argv, {**os.environ, **env})
-        finally:
-            os._exit(127)
+def cpu_of(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """CPU seconds (user + system) the command used, its output discarded, and its minor
+    page faults (the pages of memory it touched first)."""
+    # posix_spawn, not fork: a forked child would run Python code of this process (and
+    # copy its pages as it wrote them) before the exec, all counted as the command's.
+    null = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    pid = os.posix_spawn(argv[0], argv, {**os.environ, **env}, file_actions=null)
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} failed (status {os.waitstatus_to_exitcode(status)})")
-    return float(usage.ru_utime + usage.ru_stime)
+    return float(usage.ru_utime + usage.ru_stime), usage.ru_minflt
+
+
+def fault_cost(pages: int = 512, rounds: int = 5) -> float:
+    """Seconds of CPU a minor page fault costs in this process (the median over `rounds`
+    of touching `pages` fresh pages of anonymous memory once each)."""
+    import mmap
+    import resource
+    import time
+    costs = []
+    for _ in range(rounds):
+        area = mmap.mmap(-1, pages * mmap.PAGESIZE)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0 = time.process_time()
+        for i in range(pages):
+            area[i * mmap.PAGESIZE] = 1
+        spent = time.process_time() - t0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        area.close()
+        costs.append(spent / max(faults, 1))
+    return statistics.median(costs)
 
 
 def importtime(argv: list[str], runs: int, top: int = 25) -> str:
@@ -220,16 +239,28 @@ def main() -> None:
         if no_write is not None:
             os.environ["PYTHONDONTWRITEBYTECODE"] = no_write
     times: dict[str, list[float]] = {name: [] for name in cmds}
+    faults: dict[str, list[int]] = {name: [] for name in cmds}
     for _ in range(args.runs):
         for name, (argv, env) in cmds.items():  # interleaved
-            times[name].append(cpu_of(argv, env))
+            cpu, touched = cpu_of(argv, env)
+            times[name].append(cpu)
+            faults[name].append(touched)
     base = times["python -c pass"]
+    base_faults = statistics.median(faults["python -c pass"])
     print(f"== start-up, CPU seconds (user + system), median of {args.runs} interleaved runs; "
           f"{PY}")
-    print(f"   {'command':<42} {'median':>8}  {'/ python -c pass':>16}")
+    print(f"   {'command':<42} {'median':>8}  {'/ python -c pass':>16}  {'faults':>7}")
     for name, values in times.items():
         ratio = statistics.median(v / b for v, b in zip(values, base, strict=True))
-        print(f"   {name:<42} {statistics.median(values):8.4f}  {ratio:15.2f}x")
+        print(f"   {name:<42} {statistics.median(values):8.4f}  {ratio:15.2f}x  "
+              f"{statistics.median(faults[name]):7.0f}")
+    # Instruction counts do not see page faults, and on a virtual machine each one costs
+    # microseconds: part of what separates a CPU ratio from an instruction ratio.
+    each = fault_cost()
+    extra = statistics.median(faults["fusevm awk 'BEGIN{}'"]) - base_faults
+    print(f"   a minor page fault costs {each * 1e6:.1f} us here: the {extra:.0f} faults "
+          f"`fusevm awk 'BEGIN{{}}'` takes beyond python -c pass are about "
+          f"{extra * each * 1e3:.1f} ms of its CPU time")
     if args.importtime:
         print("== costliest imports of `fusevm awk 'BEGIN{}'`")
         print(importtime([PY, "-m", "fusevm", "awk", "BEGIN{}"], max(3, args.runs // 3)))

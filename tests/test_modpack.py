@@ -167,6 +167,59 @@ def test_a_pack_replaced_after_its_index_was_read_is_not_read(tmp_path: Path) ->
     assert finder.missed == ["pk.a"]
 
 
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))  # (the listing's own descriptor included)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_held_pack_is_read_through_one_descriptor_closed_at_release(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
+    finder.rewrite_pending = True  # (this process writes no pack at its exit)
+    finder.open()
+    before = _open_fds()
+    finder.hold()
+    assert _open_fds() == before  # (opened with the first module read, not before)
+    loose = compile((pkg / "a.py").read_text(), str(pkg / "a.py"), "exec")
+    for name in ("pk.a", "pk.sub.b", "pk.a"):
+        code = finder.code(name, finder.index[name], str(pkg / "x.py"))
+        assert code is not None
+    assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")).co_code == loose.co_code
+    assert _open_fds() == before + 1 and finder.held is not None
+    assert os.fstat(finder.held).st_ino == pack_of(pkg).stat().st_ino
+    finder.release()
+    assert _open_fds() == before and finder.held is None
+    assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")) is not None
+    assert _open_fds() == before and finder.missed == []
+
+
+def test_a_pack_replaced_before_a_held_read_is_not_read(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
+    finder.rewrite_pending = True
+    finder.open()
+    finder.hold()
+    time.sleep(0.01)
+    index, chunks = modpack.collect("pk", str(pkg))
+    assert modpack.write(str(pack_of(pkg)), str(pkg), index, chunks)  # a new file
+    assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")) is None
+    assert finder.missed == ["pk.a"] and finder.held is None  # (read as if not held)
+
+
+def test_a_command_closes_the_pack_before_the_program_runs(tmp_path: Path) -> None:
+    """`fusevm sh` holds fusevm's pack while it loads and never lets a script see it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(SRC)
+    script = "ls -l /proc/$$/fd/ | grep -c modules || true"
+    for _ in range(3):  # (the first processes may write .pyc files and the pack)
+        proc = subprocess.run([sys.executable, "-m", "fusevm", "sh", "-c", script],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
+
+
 def test_nothing_is_written_where_pyc_files_are_not(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     result = run(tmp_path, write=False)

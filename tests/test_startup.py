@@ -409,3 +409,25 @@ def test_sh_hashes_nothing_at_start_up(tmp_path: Path) -> None:
     _, out = loaded_after("from fusevm.ops import SCHEMA_HASH\nprint(SCHEMA_HASH)", tmp_path)
     from fusevm.ops import SCHEMA_HASH
     assert out.strip() == SCHEMA_HASH and len(SCHEMA_HASH) == 16
+
+
+def test_the_baseline_compiler_loads_loop_growth_with_the_first_counted_loop(
+        tmp_path: Path) -> None:
+    # A recursive function without a loop compiles without `baseline.growth` (the guards
+    # of versioned loops); a function with a counted loop loads it.
+    recursive = ("LoadInt {n}\nCall f 1\nJump end\n.sub f\nSetSlot 0\nGetSlot 0\nLoadInt 1\n"
+                 "NumLe\nJumpIfFalse rec\nGetSlot 0\nReturnValue\nrec:\nGetSlot 0\nDec\n"
+                 "Call f 1\nGetSlot 0\nLoadInt 2\nSub\nCall f 1\nAdd\nReturnValue\nend:\n")
+    counted = ("LoadInt {n}\nCall f 1\nJump end\n.sub f\nSetSlot 0\nLoadInt 0\nSetSlot 1\n"
+               "LoadInt 0\nSetSlot 2\ntop:\nGetSlot 2\nGetSlot 0\nNumLt\nJumpIfFalse done\n"
+               "GetSlot 1\nGetSlot 2\nAdd\nSetSlot 1\nGetSlot 2\nLoadInt 1\nAdd\nSetSlot 2\n"
+               "Jump top\ndone:\nGetSlot 1\nReturnValue\nend:\n")
+    code = ("import os\nos.environ['FUSEVM_BASELINE'] = 'eager'\n"
+            "from fusevm.asm import assemble\nfrom fusevm.interp.vm import VM\n"
+            "vm = VM(assemble(ARGV[0].format(n=ARGV[1])))\nprint(vm.run(), "
+            "'fusevm.baseline.compiler' in sys.modules)")
+    for program, n, result, loads in ((recursive, "15", 610, False),
+                                      (counted, "200", 19900, True)):
+        modules, out = loaded_after(code, tmp_path, program, n)
+        assert out.split() == [str(result), "True"]
+        assert ("fusevm.baseline.growth" in modules) is loads

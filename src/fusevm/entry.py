@@ -7,7 +7,8 @@ interpreter's teardown: a sixth of `fusevm awk 'BEGIN{}'`'s instructions. An ent
 therefore pauses the collector while the command loads (`pause_collector`); right before
 the user's program runs (`program_starts`), what was loaded is moved out of the
 collector's reach (`gc.freeze`) and the collector runs again as usual, so a long program's
-cyclic garbage is collected as in any Python process.
+cyclic garbage is collected as in any Python process. The package's module pack is held
+open over the same stretch (`fusevm.modpack.hold`) and closed before the program runs.
 
 At the end (`exit_process`), a process whose teardown would only free memory (no other
 non-daemon thread, no profiler or tracer, not interactive) runs its `atexit` callbacks,
@@ -24,6 +25,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
+
+from fusevm import modpack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,18 +57,22 @@ class NoCycleCollection:
 
 
 def pause_collector() -> None:
-    """Stop the cycle collector until `program_starts` (first thing an entry point does)."""
+    """Stop the cycle collector and hold the module pack open until `program_starts`
+    (first thing an entry point does)."""
     global _paused
+    modpack.hold()
     if gc.isenabled():
         gc.disable()
         _paused = True
 
 
 def program_starts() -> None:
-    """The command has loaded: freeze what it loaded and turn the collector back on.
+    """The command has loaded: close the module pack, freeze what it loaded and turn the
+    collector back on.
 
-    A no-op unless `pause_collector` paused it, so any code path may call it."""
+    Undoes only what `pause_collector` did, so any code path may call it."""
     global _paused
+    modpack.release()
     if _paused:
         _paused = False
         gc.freeze()

@@ -40,7 +40,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Op
 from fusevm.records import dataclass
 
-from . import extbodies, flow, growth, shape
+from . import extbodies, flow, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .groups import Groups
@@ -67,6 +67,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
+
+    from . import growth
 
 #: Placeholder lines replaced once the region's slot locals are known (each stays one line,
 #: so line numbers, which locate errors, do not move).
@@ -248,6 +250,7 @@ class _Gen(Groups, LoopCode):
                   for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items())]
         g = self.versioned.get(e)
         if g is not None:
+            from . import growth  # (loaded with the versioned loop: `LoopCode`)
             parts.append(growth.guard_source(g, lambda k: spell(f"l{k}"), f"g{e}_", types))
         return " and ".join(parts)
 

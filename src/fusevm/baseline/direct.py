@@ -30,7 +30,7 @@ from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
-from . import extbodies, growth, shape, tripcount
+from . import extbodies, shape, tripcount
 from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from fusevm.interp.vm import VM
+
+    from . import growth
 
 
 class Restart(Exception):
@@ -502,6 +504,7 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     # Entered only from the op before it (its guard's edge) and from its own back edges.
     if any(src != h - 1 and src not in body for src in predecessors(chunk, facts).get(h, ())):
         return None
+    from . import growth  # (loaded by the first function with such a loop)
     found = growth.growth(chunk, facts, h, an.depth[h] or 0)
     if found is None or found.counter_only:  # (a function's loop is entered per call)
         return None

@@ -14,13 +14,12 @@ A mixin of the region code generator (`codegen`), which the direct forms' genera
 
 from __future__ import annotations
 
-from . import growth
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fusevm.chunk import Chunk
     from fusevm.verify import Analysis
 
+    from . import growth
     from .ranges import Bounds
     from .regions import Region
     from .types import Env
@@ -103,6 +102,7 @@ class LoopCode:
     def version_loops(self) -> None:
         """The region's counted loops whose growth a guard on entry can bound
         (`growth.region_loops`): the specialised code assumes what it checks."""
+        from . import growth  # (a region without counted loops never loads it)
         self.versioned = growth.region_loops(self.chunk, self.region, self.an.depth)
 
     def entry_guard(self, src: int, target: int) -> str:
@@ -112,6 +112,7 @@ class LoopCode:
         g = self.versioned.get(target)
         if g is None or target not in self.assumed or src in g.body:
             return ""
+        from . import growth
         test = growth.guard_source(g, lambda k: f"l{k}", f"g{target}_", self.env,
                                    self.bounds)
         fail = self.guard_failed(src, target).replace("\n", "\n    ")
