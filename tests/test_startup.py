@@ -411,10 +411,11 @@ def test_sh_hashes_nothing_at_start_up(tmp_path: Path) -> None:
     assert out.strip() == SCHEMA_HASH and len(SCHEMA_HASH) == 16
 
 
-def test_the_baseline_compiler_loads_loop_growth_with_the_first_counted_loop(
+def test_the_baseline_compiler_loads_its_loop_analyses_with_the_first_counted_loop(
         tmp_path: Path) -> None:
-    # A recursive function without a loop compiles without `baseline.growth` (the guards
-    # of versioned loops); a function with a counted loop loads it.
+    # A recursive function without a loop compiles without `baseline.tripcount` and
+    # `baseline.growth` (counted loops, the guards of versioned loops); a function with a
+    # counted loop loads them.
     recursive = ("LoadInt {n}\nCall f 1\nJump end\n.sub f\nSetSlot 0\nGetSlot 0\nLoadInt 1\n"
                  "NumLe\nJumpIfFalse rec\nGetSlot 0\nReturnValue\nrec:\nGetSlot 0\nDec\n"
                  "Call f 1\nGetSlot 0\nLoadInt 2\nSub\nCall f 1\nAdd\nReturnValue\nend:\n")
@@ -431,3 +432,4 @@ def test_the_baseline_compiler_loads_loop_growth_with_the_first_counted_loop(
         modules, out = loaded_after(code, tmp_path, program, n)
         assert out.split() == [str(result), "True"]
         assert ("fusevm.baseline.growth" in modules) is loads
+        assert ("fusevm.baseline.tripcount" in modules) is loads

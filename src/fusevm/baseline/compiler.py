@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from _weakref import ref
 
-from fusevm.baseline import calls, direct, diskcache, thin, tripcount
+from fusevm.baseline import calls, direct, diskcache, thin
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
@@ -269,6 +269,7 @@ def compile_cost(chunk: Chunk, cp: ChunkPlan, region: Region, h: int | None = No
     looped: set[int] = set()
     for g in region.hot:
         if g in facts.back_edges:
+            from fusevm.baseline import tripcount  # (loaded with the first loop)
             looped |= tripcount.loop_body(chunk, facts, g)
     looped &= set(region.ops)
     own = 0 if h is not None and thin.applies(chunk, cp, region, h) is not None \
@@ -310,6 +311,7 @@ SHORT: Final = MARGIN * (1 + LOOP_COST) * COMPILE_COST
 def _left(chunk: Chunk, facts: LoopFacts, g: int, slots: list[Any]) -> int | None:
     """The iterations left of the loop at header `g` by its counter in `slots`, or None
     when it is not counted (`tripcount`) or its counter's value tells nothing."""
+    from fusevm.baseline import tripcount
     counted = tripcount.counted(chunk, facts, g)
     if counted is None or counted.slot >= len(slots):
         return None
@@ -347,6 +349,7 @@ def _root(chunk: Chunk, h: int) -> bool:
 def _nest(chunk: Chunk, facts: LoopFacts, h: int) -> tuple[int, ...]:
     """The loop at header `h` and those around it, innermost first, when no loop among
     them holds a loop that is not one of them; else ()."""
+    from fusevm.baseline import tripcount
     headers = facts.back_edges
     around = [(len(body), g) for g in headers
               if h in (body := tripcount.loop_body(chunk, facts, g))]
@@ -364,6 +367,7 @@ def counted_saving(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts
     and the loops around it in `region`, when each is counted (`tripcount`) and its
     counter is in `slots` now; else None. An inner loop's every run is taken to be as long
     as its current one (`entered` entries so far and what is left of it)."""
+    from fusevm.baseline import tripcount
     loops = sorted((g for g in region.hot if g in facts.back_edges
                     and h in tripcount.loop_body(chunk, facts, g)),
                    key=lambda g: len(tripcount.loop_body(chunk, facts, g)))

@@ -30,7 +30,7 @@ from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
-from . import extbodies, shape, tripcount
+from . import extbodies, shape
 from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
@@ -473,6 +473,10 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     arguments); None when there is no such loop or its values cannot be bounded."""
     an = cp.analysis
     facts = loop_facts(chunk)
+    inside = frozenset(region.ops)
+    if inside.isdisjoint(facts.back_edges):
+        return None  # (no loop in the function: nothing to find)
+    from . import tripcount  # (loaded with the first function that has a loop)
     ip = region.entry
     argc = an.arity[region.entry]
     bound: list[int] = []  # the slot each argument is set in, innermost first
@@ -482,7 +486,6 @@ def versioned_loop(chunk: Chunk, cp: ChunkPlan,
     params = set(bound)
     if len(params) < argc:
         return None  # (an argument not kept in a slot of its own: no restart from it)
-    inside = frozenset(region.ops)
     while ip not in facts.back_edges:
         if ip not in inside or facts.succs[ip] != (ip + 1,) or \
                 ip in facts.entries and ip != region.entry:
