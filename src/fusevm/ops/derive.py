@@ -21,6 +21,20 @@ class _Spec:
         op.__dict__["spec"] = found
         return found
 
+
+class _Doc(str):
+    """`Op.__doc__`, the class's docstring (a `str`, for what reads the class's own
+    attribute), and `Op.X.__doc__`: its row's effect and formula, written on first use and
+    then kept on the member (the help of 160-odd members is rarely read; writing them all
+    would cost every process)."""
+
+    def __get__(self, op: object, owner: object = None) -> str:
+        if op is None:
+            return str(self)
+        row = next(row for row, member in _MEMBERS if member is op)
+        found = op.__dict__["__doc__"] = f"{row[3]}: {row[4]}"
+        return found
+
 TYPE_CHECKING = False
 
 
@@ -54,12 +68,10 @@ if TYPE_CHECKING:
 else:
     # (ValueError for an op number or mnemonic declared twice: `fusevm.enums`)
     Op = _OpBase("Op", [(row[1], row[0]) for row in DECLARED])
-    Op.__doc__ = _OpBase.__doc__
+    Op.__doc__ = _Doc(_OpBase.__doc__)
 # Members are looked up once here, not with `Op(number)` per use (an enum iterates in
 # declaration order: each row's member).
 _MEMBERS: Final = tuple(zip(DECLARED, Op, strict=True))
-for _row, _op in _MEMBERS:
-    _op.__doc__ = f"{_row[3]}: {_row[4]}"
 
 #: Op by mnemonic.
 BY_NAME: Final[dict[str, Op]] = {row[1]: op for row, op in _MEMBERS}
