@@ -78,6 +78,15 @@ def pack_of(pkg: Path) -> Path:
     return Path(path)
 
 
+def indexed_finder(pkg: Path) -> modpack.Finder:
+    """A finder of `pkg`'s pack in this process, its index read (it writes no pack at this
+    process's exit)."""
+    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
+    finder.rewrite_pending = True
+    finder.open()
+    return finder
+
+
 def test_a_pack_is_written_then_serves_the_same_modules(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     first = run(tmp_path)  # no pack yet: the import system imports, the pack is written
@@ -154,9 +163,8 @@ def test_a_damaged_pack_is_ignored_and_replaced(tmp_path: Path, damage: str) -> 
 def test_a_pack_replaced_after_its_index_was_read_is_not_read(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     run(tmp_path)
-    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
-    finder.rewrite_pending = True  # (this process writes no pack at its exit)
-    assert finder.open()
+    finder = indexed_finder(pkg)
+    assert finder.index
     entry = finder.index["pk.a"]
     source = str(pkg / "a.py")
     assert finder.code("pk.a", entry, source) is not None
@@ -175,9 +183,7 @@ def _open_fds() -> int:
 def test_a_held_pack_is_read_through_one_descriptor_closed_at_release(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     run(tmp_path)
-    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
-    finder.rewrite_pending = True  # (this process writes no pack at its exit)
-    finder.open()
+    finder = indexed_finder(pkg)
     before = _open_fds()
     finder.hold()
     assert _open_fds() == before  # (opened with the first module read, not before)
@@ -197,9 +203,7 @@ def test_a_held_pack_is_read_through_one_descriptor_closed_at_release(tmp_path: 
 def test_a_pack_replaced_before_a_held_read_is_not_read(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     run(tmp_path)
-    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
-    finder.rewrite_pending = True
-    finder.open()
+    finder = indexed_finder(pkg)
     finder.hold()
     time.sleep(0.01)
     index, chunks = modpack.collect("pk", str(pkg))
@@ -208,7 +212,7 @@ def test_a_pack_replaced_before_a_held_read_is_not_read(tmp_path: Path) -> None:
     assert finder.missed == ["pk.a"] and finder.held is None  # (read as if not held)
 
 
-def test_a_command_closes_the_pack_before_the_program_runs(tmp_path: Path) -> None:
+def test_a_command_closes_the_pack_before_the_program_runs() -> None:
     """`fusevm sh` holds fusevm's pack while it loads and never lets a script see it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(SRC)

@@ -35,6 +35,7 @@ class _Doc(str):
         found = op.__dict__["__doc__"] = f"{row[3]}: {row[4]}"
         return found
 
+
 TYPE_CHECKING = False
 
 

@@ -62,10 +62,15 @@ _WALKED: dict[type, tuple[str, ...]] = {}
 _Name: Any = None  # (`ast.Name`, set with the first walk: this module loads at start-up)
 
 
-def _walked(cls: type) -> tuple[str, ...]:
+def _load_name() -> Any:
     global _Name
     from fusevm import pyast as ast
     _Name = ast.Name
+    return _Name
+
+
+def _walked(cls: type) -> tuple[str, ...]:
+    from fusevm import pyast as ast
     fields = _WALKED[cls] = (
         tuple(f for f in cls._fields  # type: ignore[attr-defined]
               if f not in _NO_NAMES and not (cls is ast.Constant and f == "value"))
@@ -77,7 +82,7 @@ def name_nodes(node: Any) -> list[Any]:
     """Every `ast.Name` in syntax tree `node` (itself included), in no particular order:
     `ast.walk`'s, without its generator and field list per node, and past the fields that
     never hold one (the baseline tier asks about a hundred times a compile)."""
-    name, walked = _Name, _WALKED
+    name, walked = _Name or _load_name(), _WALKED
     out: list[Any] = []
     todo = [node]
     while todo:
@@ -89,10 +94,6 @@ def name_nodes(node: Any) -> list[Any]:
         fields = walked.get(cls)
         if fields is None:
             fields = _walked(cls)
-            name = _Name
-            if cls is name:
-                out.append(n)
-                continue
         for field in fields:
             value = getattr(n, field, None)
             if type(value) is list:

@@ -118,7 +118,6 @@ class ExtOp:
         return f"<ExtOp {self.owner.name}.{self.name} {self.id:#x}>"
 
 
-
 #: `fusevm.ops.extbody.ExtBody`, loaded with the first body any set declares: a set with
 #: none (sh's) and a run of core ops never need it. (Kept here once loaded: a `from`
 #: import of a plain module costs thousands of instructions each time it runs.)
