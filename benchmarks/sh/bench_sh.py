@@ -1,4 +1,4 @@
-"""`fusevm sh` against dash and bash: start-up and a 20,000-iteration test/arithmetic loop.
+"""`fusevm sh` against dash and bash: start-up, a test/arithmetic loop, external commands.
 
 `fusevm sh` is the installed console script (`python -m fusevm.sh` when there is none).
 CPU time (user + system of the child, from os.wait4) is measured, interleaved between
@@ -6,8 +6,12 @@ shells, and the median of N runs is reported with the ratio to each peer. Start-
 `sh -c :` next to `python3 -c pass`; the loop is reported whole and net of each shell's
 own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
 spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`).
+The commands case runs an external command (`/bin/true`) `--commands` times in such a
+loop: what starting a process costs each shell (the commands' own CPU is in every
+shell's figure, as wait4 counts a child's reaped children).
 
-    python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--shapes]
+    python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--commands 500]
+                                     [--shapes]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ SHAPES = {
     "$i in $(( ))": "i=0; while [ $i -lt {n} ]; do i=$(($i + 1)); done; echo $i\n",
     ": $((i += 1))": "i=0; while test $i -lt {n}; do : $((i += 1)); done; echo $i\n",
 }
+COMMANDS = "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n"
 
 
 def cpu_of(argv: list[str]) -> float:
@@ -49,6 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=20000)
+    ap.add_argument("--commands", type=int, default=500)
     ap.add_argument("--shapes", action="store_true", help="also time the other loop shapes")
     args = ap.parse_args()
     # The command users type (the console script pip installs beside the interpreter);
@@ -59,14 +65,15 @@ def main() -> None:
     for peer in ("dash", "bash"):
         if shutil.which(peer):
             shells[peer] = [peer]
-    loops = {f"loop ({args.iterations} x [ ] and $(( )))": LOOP}
+    loops = {f"loop ({args.iterations} x [ ] and $(( )))": LOOP.format(n=args.iterations)}
     if args.shapes:
-        loops.update((f"loop ({args.iterations} x {name})", text)
+        loops.update((f"loop ({args.iterations} x {name})", text.format(n=args.iterations))
                      for name, text in SHAPES.items())
+    loops[f"commands ({args.commands} x /bin/true)"] = COMMANDS.format(n=args.commands)
     cases = {
         "start-up (-c :)": {**{k: v + ["-c", ":"] for k, v in shells.items()},
                             "python3 -c pass": [sys.executable, "-c", "pass"]},
-        **{title: {k: v + ["-c", text.format(n=args.iterations)] for k, v in shells.items()}
+        **{title: {k: v + ["-c", text] for k, v in shells.items()}
            for title, text in loops.items()},
     }
     medians: dict[str, dict[str, float]] = {}

@@ -410,10 +410,61 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
     env = state.environ()
     if direct_exec and state.in_child and not state.traps:
         _exec_child(state, argv, resolved, redirs, env)
-    pid = os.fork()
-    if pid == 0:
-        _exec_child(state, argv, resolved, redirs, env)
+    # Started with posix_spawn, its redirections applied here and undone once it has
+    # started: a fork of this Python process would copy its page tables and fault in every
+    # page the child touched before its exec, twice the CPU a spawned command costs
+    # (`benchmarks/sh/bench_sh.py`, the commands case).
+    saved = state.apply_for_command(redirs)
+    if saved is None:
+        return 1
+    try:
+        if resolved.path is None:
+            return _not_found(state, resolved)
+        try:
+            pid = os.posix_spawn(resolved.path, argv, env, setsigdef=_reset_signals())
+        except OSError as e:
+            if e.errno != errno.ENOEXEC:
+                state.error(f"{argv[0]}: {e.strerror}")
+                return _exec_status(e)
+            pid = os.fork()
+            if pid == 0:
+                _as_new_shell(resolved.path, argv, env)
+    finally:
+        restore(saved)
     return wait_child(pid)
+
+
+#: The signals an external command gets at their default action (`_reset_signals`).
+_CHILD_DEFAULTS: Final = (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGXFSZ)
+
+
+def _reset_signals() -> tuple[int, ...]:
+    """What an external command gets back at the default action: SIGPIPE always (CPython
+    ignores it), the others unless this shell ignores them (a background job's SIGINT
+    and SIGQUIT, `trap '' INT`). Caught ones are reset by the exec itself."""
+    return tuple(sig for sig in _CHILD_DEFAULTS
+                 if sig == signal.SIGPIPE or signal.getsignal(sig) is not signal.SIG_IGN)
+
+
+def _not_found(state: ShState, resolved: process.Resolved) -> int:
+    """Say that the command was not found (dash's words); its status."""
+    state.error(resolved.message.replace(": command not found", ": not found"))
+    return resolved.status
+
+
+def _exec_status(e: OSError) -> int:
+    return 126 if e.errno in (errno.EACCES, errno.EISDIR) else 127
+
+
+def _as_new_shell(path: str, argv: list[str], env: dict[str, str]) -> NoReturn:
+    """In a forked child: a file without a #! line, which the exec refused (ENOEXEC), run
+    by this process as a fresh shell; never returns."""
+    try:
+        for sig in _reset_signals():
+            signal.signal(sig, signal.SIG_DFL)
+        os._exit(run_file_as_new_shell(path, argv[1:], env))
+    except BaseException:  # noqa: BLE001
+        os._exit(127)
 
 
 def resolve(state: ShState, name: str, search: str | None = None) -> process.Resolved:
@@ -430,7 +481,7 @@ def resolve(state: ShState, name: str, search: str | None = None) -> process.Res
 
 
 def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
-                redirs: list[Pending], env: dict[str, str]) -> None:
+                redirs: list[Pending], env: dict[str, str]) -> NoReturn:
     """In a forked child: apply redirections and exec; never returns."""
     try:
         try:
@@ -439,20 +490,16 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
             state.error(str(e))
             os._exit(1)
         if resolved.path is None:
-            msg = resolved.message.replace(": command not found", ": not found")
-            state.error(msg)
-            os._exit(resolved.status)
-        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGXFSZ):
-            if signal.getsignal(sig) is not signal.SIG_IGN or sig == signal.SIGPIPE:
-                signal.signal(sig, signal.SIG_DFL)
+            os._exit(_not_found(state, resolved))
+        for sig in _reset_signals():
+            signal.signal(sig, signal.SIG_DFL)
         try:
             os.execve(resolved.path, argv, env)
         except OSError as e:
             if e.errno == errno.ENOEXEC:
-                # No #! line: this forked process becomes a fresh shell running the file.
-                os._exit(run_file_as_new_shell(resolved.path, argv[1:], env))
+                _as_new_shell(resolved.path, argv, env)
             state.error(f"{argv[0]}: {e.strerror}")
-            os._exit(126 if e.errno in (errno.EACCES, errno.EISDIR) else 127)
+            os._exit(_exec_status(e))
     except BaseException:  # noqa: BLE001
         os._exit(127)
     os._exit(127)

@@ -174,6 +174,22 @@ class ShState:
             raise
         return saved
 
+    def apply_for_command(self, redirs: list[Pending]) -> list[tuple[int, int | None]] | None:
+        """Apply the redirections of a command this process starts (saved, for `restore`
+        once it is started). A failure's message is written with the redirections before
+        it still in effect, where a forked child applying them writes it (`2>/dev/null
+        >/no/such` says nothing); everything is then undone and None returned."""
+        saved: list[tuple[int, int | None]] = []
+        try:
+            for r in redirs:
+                saved.append((r.fd, _save(r.fd)))
+                _apply_one(r, self.opts["C"])
+        except RedirectError as e:
+            self.error(str(e))
+            restore(saved)
+            return None
+        return saved
+
 
 def new_state() -> ShState:
     """A shell's state at start-up: the process environment exported, IFS, PS4, OPTIND,
