@@ -6,9 +6,9 @@ shells, and the median of N runs is reported with the ratio to each peer. Start-
 `sh -c :` next to `python3 -c pass`; the loop is reported whole and net of each shell's
 own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
 spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`).
-The commands case runs an external command (`/bin/true`) `--commands` times in such a
-loop: what starting a process costs each shell (the commands' own CPU is in every
-shell's figure, as wait4 counts a child's reaped children).
+The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
+a pipeline of two, a `$(...)`): what starting processes costs each shell (the programs'
+own CPU is in every shell's figure, as wait4 counts a child's reaped children).
 
     python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--commands 500]
                                      [--shapes]
@@ -35,7 +35,13 @@ SHAPES = {
     "$i in $(( ))": "i=0; while [ $i -lt {n} ]; do i=$(($i + 1)); done; echo $i\n",
     ": $((i += 1))": "i=0; while test $i -lt {n}; do : $((i += 1)); done; echo $i\n",
 }
-COMMANDS = "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n"
+#: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`.
+COMMANDS = {
+    "/bin/true": "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n",
+    "/bin/echo $i | /bin/cat":
+        "i=0; while [ $i -lt {n} ]; do /bin/echo $i | /bin/cat; i=$((i + 1)); done\n",
+    "x=$(/bin/echo $i)": "i=0; while [ $i -lt {n} ]; do x=$(/bin/echo $i); i=$((i + 1)); done\n",
+}
 
 
 def cpu_of(argv: list[str]) -> float:
@@ -69,7 +75,8 @@ def main() -> None:
     if args.shapes:
         loops.update((f"loop ({args.iterations} x {name})", text.format(n=args.iterations))
                      for name, text in SHAPES.items())
-    loops[f"commands ({args.commands} x /bin/true)"] = COMMANDS.format(n=args.commands)
+    loops.update((f"commands ({args.commands} x {name})", text.format(n=args.commands))
+                 for name, text in COMMANDS.items())
     cases = {
         "start-up (-c :)": {**{k: v + ["-c", ":"] for k, v in shells.items()},
                             "python3 -c pass": [sys.executable, "-c", "pass"]},

@@ -1,5 +1,6 @@
 """External commands: started with posix_spawn, their redirections applied by the shell
-and undone once the command has started, signals and statuses as a forked child's."""
+and undone once the command has started, signals and statuses as a forked child's; the
+pipeline stages that are one such command, their words expanded by the shell."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fusevm.lang.sh import main as _main  # noqa: F401 (registers the shell's ops)
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.state import Pending, new_state
 from fusevm.ops.shell_codes import Redir
@@ -41,6 +43,11 @@ def test_external(sh, script: str, expected: str, status: int) -> None:  # type:
     sh(script, expected, status)
 
 
+def test_stage_lineno(sh) -> None:  # type: ignore[no-untyped-def]
+    """The shell's LINENO is its own after a stage it expanded (dash has no LINENO)."""
+    sh("/bin/echo a |\n/bin/cat\necho $LINENO", "a\n3\n", 0, like_dash=False)
+
+
 # A redirection that fails: its message is written with the redirections before it in
 # effect, as a forked child applying them would write it (status 1, as bash; dash says 2).
 FAILED = [
@@ -55,6 +62,42 @@ def test_failed_redirection(sh, script: str, expected: str) -> None:  # type: ig
     sh(script, expected, 0, like_dash=False)
 
 
+# Pipeline stages: the shell expands a stage's words itself where its child would get the
+# same (`lang/sh/stages.py`), and forks for the others.
+STAGES = [
+    ("x='a  b'; /bin/echo $x \"$x\" \"${y-def}\" ${x%b} ~root | /bin/cat", None, 0),
+    ("touch p.t q.t; /bin/echo *.t | /bin/cat; set -f; /bin/echo *.t | /bin/cat", None, 0),
+    ("set -- 1 '2 3'; /bin/echo \"$#\" \"$@\" | /bin/tr ' ' _", "2_1_2_3\n", 0),
+    ("/bin/echo a 2>/dev/null >f | /bin/cat; /bin/cat f", "a\n", 0),
+    ("x=hi; /bin/cat <<EOF | /usr/bin/tr a-z A-Z\n$x there\nEOF", "HI THERE\n", 0),
+    ("X=1 /usr/bin/env | /bin/grep '^X='; echo ${X-unset}", "X=1\nunset\n", 0),
+    ("nosuch 2>/dev/null | /bin/cat; echo $?; /bin/echo a | nosuch 2>/dev/null; echo $?",
+     "0\n127\n", 0),
+    ("f() { echo \"f $1\"; }; v=2; f $v | /bin/cat; echo $((1 + 1)) | /bin/cat",
+     "f 2\n2\n", 0),
+    ("exit_in_stage() { exit 3; }; exit_in_stage | /bin/cat; echo still", "still\n", 0),
+    ("/usr/bin/yes | /usr/bin/head -n 1; echo $?", "y\n0\n", 0),
+    ("false; /bin/echo $? | /bin/cat; true | /bin/false; echo $?", "1\n1\n", 0),
+    ("set -u; /bin/echo $nope | /bin/cat; echo after", "after\n", 0),
+    ("set -x; /bin/echo traced | /bin/cat", "traced\n", 0),
+    # what a stage assigns stays in its subshell
+    ("/bin/echo ${v=set} | /bin/cat; echo ${v-unset}", "set\nunset\n", 0),
+    ("readonly R=1; R=2 /bin/echo x 2>/dev/null | /bin/cat; echo still $R", "still 1\n", 0),
+    # $(...) of one program: started the same way, `$?` inside it the one before it
+    ("x=$(/bin/echo a  b); echo \"[$x]\"; y=$(/bin/false); echo $?", "[a b]\n1\n", 0),
+    ("false; q=$(/bin/sh -c 'echo $1' sh $?); echo $q", "1\n", 0),
+    ("z=$(nosuch 2>/dev/null); echo $?; w=$(/bin/echo $((2 + 3))); echo $w", "127\n5\n", 0),
+    ("f() { echo \"fn $1\"; }; w=$(f 1); echo $w; n=$(/usr/bin/printf 'a\\n\\n'); echo \"[$n]\"",
+     "fn 1\n[a]\n", 0),
+    ("echo $(/bin/echo out; /bin/echo err >&2) 2>/dev/null", "out\n", 0),
+]
+
+
+@pytest.mark.parametrize(("script", "expected", "status"), STAGES)
+def test_stage(sh, script: str, expected: str | None, status: int) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected, status)
+
+
 def test_started_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The shell process is not forked to start a command (a fork copies its page tables
     and faults in what the child touches: about twice the CPU of a spawn)."""
@@ -67,3 +110,27 @@ def test_started_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
                                   [Pending(1, int(Redir.WRITE), str(out))])
     assert status == 3
     assert out.read_text() == "hi\n"
+
+
+def test_program_stages_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A pipeline of programs whose words need no shell code is started with no fork, and
+    so is a `$(...)` of one program; a stage with `$(( ))` in it forks."""
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    out = tmp_path / "o"
+    s = new_state()
+    s.vars["x"] = "a b"
+    assert runtime.run_text(s, f"/bin/echo $x | /usr/bin/tr a-z A-Z | /bin/cat > {out}") == 0
+    assert (out.read_text(), forks) == ("A B\n", [])
+    assert runtime.run_text(s, f"/bin/echo $((6 * 7)) | /bin/cat > {out}") == 0
+    assert (out.read_text(), len(forks)) == ("42\n", 1)
+    assert runtime.run_text(s, f"y=$(/bin/echo $x); /bin/echo \"$y\" > {out}") == 0
+    assert (out.read_text(), len(forks)) == ("a b\n", 1)

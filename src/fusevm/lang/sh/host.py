@@ -6,7 +6,8 @@ subshell whose stdout is captured. `HereDoc` (a constant document) and `HereStri
 expanded one, whose final newline the host adds back) queue stdin for the next command.
 Everything else a shell does runs through the `sh` extension ops (see `ops`), which get
 the VM itself. What the `$(...)` child runs is passed in by `runtime`, which makes the VMs
-and sits above this module.
+and sits above this module; a `$(...)` that is one program is started without a fork by
+`stages`, which registers `start_subst` when it loads.
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ if TYPE_CHECKING:
 #: status and exit with its status.
 if TYPE_CHECKING:
     SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
+    #: `start_subst(state, chunk, status, out, close)`: start `$(chunk)` with `$?` =
+    #: status and its stdout on fd `out` (`close`: the pipe's read end, for a forked
+    #: child to close) from this process; its pid, or None when it must fork.
+    SubstStarter = Callable[[ShState, Chunk, int, int, int], int | None]
 
 
 class ShHost(ShellHostBase):
     """The host protocol methods the sh compiler's output calls; the base class answers
     the rest (it ignores the VM's sub-chunk runner: `$(...)` forks here)."""
+
+    #: Set by `stages` when it loads (it sits above `runtime`, which makes the hosts).
+    start_subst: SubstStarter | None = None
 
     def __init__(self, state: ShState, run_subshell: SubshellRunner) -> None:
         self.state = state
@@ -66,12 +74,15 @@ class ShHost(ShellHostBase):
         st = self.state
         status = st.status()
         r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            os.dup2(w, 1)
-            os.close(w)
-            self.run_subshell(st, sub, status)
+        start = ShHost.start_subst
+        pid = None if start is None else start(st, sub, status, w, r)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                os.dup2(w, 1)
+                os.close(w)
+                self.run_subshell(st, sub, status)
         os.close(w)
         chunks: list[bytes] = []
         while True:

@@ -17,7 +17,7 @@ import os
 
 from fusevm.interp.extapi import Step
 from fusevm.interp.shapes import unary
-from fusevm.lang.sh import runtime, words
+from fusevm.lang.sh import runtime, stages, words
 from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
@@ -286,9 +286,31 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     r = w = None
     if not last:
         r, w = os.pipe()
+    opts = s.opts
+    run = None if opts["u"] or opts["x"] or opts["n"] else stages.spawnable(vm.chunk, start,
+                                                                             stop)
+    if run is not None:
+        stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
+        pid = stages.start_stage(s, vm, start, stop, run, stdio, r)
+    else:
+        pid = _forked_stage(s, vm, start, stop, ctx[0], r, w)
+    if ctx[0] is not None:
+        os.close(ctx[0])
+    if w is not None:
+        os.close(w)
+    ctx[0] = r
+    ctx[1].append(pid)
+    if last:
+        ctx[2] = True
+    vm.jump(stop)
+
+
+def _forked_stage(s: Any, vm: Any, start: int, stop: int, prev: int | None, r: int | None,
+                  w: int | None) -> int:
+    """Fork a pipeline stage running [start, stop) (stdin from `prev`, stdout to `w`: the
+    previous pipe's read end and its own pipe's write end); the child's pid."""
     pid = os.fork()
     if pid == 0:
-        prev = ctx[0]
         if prev is not None:
             os.dup2(prev, 0)
             os.close(prev)
@@ -299,15 +321,7 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
         vm.host_data["sh.pipes"] = []
         enter_child(s)
         runtime.run_forked_segment(s, vm, start, stop)
-    if ctx[0] is not None:
-        os.close(ctx[0])
-    if w is not None:
-        os.close(w)
-    ctx[0] = r
-    ctx[1].append(pid)
-    if last:
-        ctx[2] = True
-    vm.jump(stop)
+    return pid
 
 
 def _is_pipe_end(vm: Any, ip: int) -> bool:

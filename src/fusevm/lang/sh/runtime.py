@@ -77,6 +77,17 @@ def new_vm(state: ShState, chunk: Chunk) -> VM:
 
 def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
     """Run `chunk` in this shell (no subshell), starting with `$?` = status; its status."""
+    vm = borrow_vm(state, chunk, status)
+    try:
+        vm.run()
+        result: int = vm.last_status
+    finally:
+        give_back(state, chunk, vm)
+    return result
+
+
+def borrow_vm(state: ShState, chunk: Chunk, status: int) -> VM:
+    """A VM of `chunk` at its start with `$?` = status, pooled, until `give_back`."""
     free = _pool.get(id(chunk))
     if free:
         vm = free.pop()
@@ -90,13 +101,12 @@ def run_chunk(state: ShState, chunk: Chunk, status: int) -> int:
         vm = new_vm(state, chunk)
     vm.last_status = status
     state.vms.append(vm)
-    try:
-        vm.run()
-        result: int = vm.last_status
-    finally:
-        state.vms.pop()
-        _pool.setdefault(id(chunk), []).append(vm)
-    return result
+    return vm
+
+
+def give_back(state: ShState, chunk: Chunk, vm: VM) -> None:
+    state.vms.pop()
+    _pool.setdefault(id(chunk), []).append(vm)
 
 
 def run_text(s: ShState, text: str, line: int = 1) -> int:
@@ -227,15 +237,24 @@ def run_subshell(state: ShState, chunk: Chunk, status: int) -> NoReturn:
     child_exit(state, code)
 
 
-def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> None:
+def run_forked_segment(state: ShState, vm: VM, start: int, stop: int) -> NoReturn:
     """In a forked child: run ops [start, stop) of the current chunk, then exit."""
-    status = 0
     # the parent's loops are not this child's to jump to: a `break` or `continue` that
     # names one ends the subshell (as in dash) instead of running on past `stop`
     vm.host_data["sh.loops"] = []
-    try:
+
+    def run() -> int:
         vm._dispatch(start, stop, len(vm.frames))
-        status = vm.last_status
+        return vm.last_status
+    child_run(state, run)
+
+
+def child_run(state: ShState, run: Callable[[], int]) -> NoReturn:
+    """In a forked child: `run()` (a subshell's code), then exit with its status; an
+    error or an exit, return, break or continue that leaves it is its status."""
+    status = 0
+    try:
+        status = run()
     except ShExit as e:
         status = e.status
     except (ShReturn, ShLoopJump) as e:
@@ -410,28 +429,37 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
     env = state.environ()
     if direct_exec and state.in_child and not state.traps:
         _exec_child(state, argv, resolved, redirs, env)
-    # Started with posix_spawn, its redirections applied here and undone once it has
-    # started: a fork of this Python process would copy its page tables and fault in every
-    # page the child touched before its exec, twice the CPU a spawned command costs
-    # (`benchmarks/sh/bench_sh.py`, the commands case).
-    saved = state.apply_for_command(redirs)
+    pid, status = start_external(state, argv, resolved, redirs, env)
+    return status if pid is None else wait_child(pid)
+
+
+def start_external(state: ShState, argv: list[str], resolved: process.Resolved,
+                   redirs: list[Pending], env: dict[str, str],
+                   stdio: tuple[tuple[int, int], ...] = ()) -> tuple[int | None, int]:
+    """Start a program (its path `resolved`) with posix_spawn: (its pid, 0), or (None, the
+    status) when it cannot start, its message written. The redirections are applied here,
+    after `stdio` ((fd, target fd) pairs: a pipeline stage's pipe ends), and undone once
+    it has started: a fork of this Python process would copy its page tables and fault in
+    every page the child touched before its exec, twice the CPU a spawned command costs
+    (`benchmarks/sh/bench_sh.py`, the commands case)."""
+    saved = state.apply_for_command(redirs, stdio)
     if saved is None:
-        return 1
+        return None, 1
     try:
         if resolved.path is None:
-            return _not_found(state, resolved)
+            return None, _not_found(state, resolved)
         try:
-            pid = os.posix_spawn(resolved.path, argv, env, setsigdef=_reset_signals())
+            return os.posix_spawn(resolved.path, argv, env, setsigdef=_reset_signals()), 0
         except OSError as e:
             if e.errno != errno.ENOEXEC:
                 state.error(f"{argv[0]}: {e.strerror}")
-                return _exec_status(e)
-            pid = os.fork()
-            if pid == 0:
-                _as_new_shell(resolved.path, argv, env)
+                return None, _exec_status(e)
+        pid = os.fork()
+        if pid == 0:
+            _as_new_shell(resolved.path, argv, env)
+        return pid, 0
     finally:
         restore(saved)
-    return wait_child(pid)
 
 
 #: The signals an external command gets at their default action (`_reset_signals`).

@@ -174,12 +174,17 @@ class ShState:
             raise
         return saved
 
-    def apply_for_command(self, redirs: list[Pending]) -> list[tuple[int, int | None]] | None:
-        """Apply the redirections of a command this process starts (saved, for `restore`
-        once it is started). A failure's message is written with the redirections before
-        it still in effect, where a forked child applying them writes it (`2>/dev/null
-        >/no/such` says nothing); everything is then undone and None returned."""
+    def apply_for_command(self, redirs: list[Pending], stdio: tuple[tuple[int, int], ...] = ()
+                          ) -> list[tuple[int, int | None]] | None:
+        """Apply the redirections of a command this process starts, after `stdio` ((fd,
+        target fd) pairs: a pipeline stage's pipe ends), all saved for `restore` once it
+        is started. A failure's message is written with the redirections before it still
+        in effect, where a forked child applying them writes it (`2>/dev/null >/no/such`
+        says nothing); everything is then undone and None returned."""
         saved: list[tuple[int, int | None]] = []
+        for fd, target in stdio:
+            saved.append((target, _save(target)))
+            os.dup2(fd, target)
         try:
             for r in redirs:
                 saved.append((r.fd, _save(r.fd)))

@@ -1,0 +1,150 @@
+"""Pipeline stages and `$(...)` started from the shell's own process, without a fork
+where that cannot be told apart.
+
+Every stage of a pipeline, and every `$(...)`, runs in a process of its own. Forking the
+shell, a Python process of 30-40 MB, copies its page tables and faults in every page the
+child touches before the program is exec'd: about a millisecond of CPU each. When that
+code (`ShPipe start stop`, a `CmdSubst` chunk) is one simple command built only from ops
+that have no effect on the shell but queueing the command's redirections (`spawnable`:
+literals, parameter expansions without `=` or `?`, field splitting, globbing, tildes,
+patterns, here-documents; no prefix assignment), the shell expands its words itself, as
+its child would have, and starts a program with posix_spawn, the pipe's end as its stdin
+or stdout (`runtime.start_external`). A builtin or a function still runs in a forked
+child, with the words expanded. Under `set -u` (an expansion may fail), `-x` (the trace)
+and `-n` the shell forks as before.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fusevm.instr import decode
+from fusevm.lang.sh import runtime
+from fusevm.lang.sh.host import ShHost
+from fusevm.lang.sh.hotops import run_argv, take_words
+from fusevm.lang.sh.opset import SH
+from fusevm.lang.sh.state import ShState, enter_child
+from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Final
+
+    from fusevm.chunk import Chunk
+
+#: Core ops a spawnable stage may hold: they push words or queue redirections.
+_CORE: Final = frozenset({Op.LoadConst, Op.Concat, Op.Redirect, Op.HereDoc, Op.HereString})
+#: Jumps of `${v-w}` and its kin, which must stay inside the stage.
+_JUMPS: Final = frozenset({Op.Jump, Op.JumpIfTrue, Op.JumpIfFalse})
+#: The shell's own ops that expand without an effect on the shell (`ShParam` and
+#: `ShTrim` raise only under `set -u`). Not `ShPrefix`: a prefix assignment is made to the
+#: shell's variables until the command ends, and fails on a read-only one.
+_EXPANDING: Final = frozenset(SH[name].id for name in (
+    "ShParam", "ShParamSet", "ShTrim", "ShMark", "ShFields", "ShStrip", "ShPattern",
+    "ShTilde", "ShPositional", "ShHereDoc"))
+_RUN: Final = SH["ShRun"].id
+_EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
+#: `Chunk.derived` key: (start, stop) of a stage -> its ShRun's (argc, flags, line), or
+#: None when it is not spawnable.
+_KEY: Final = "sh.stages"
+
+
+def spawnable(chunk: Chunk, start: int, stop: int) -> tuple[int, int, int] | None:
+    """The operands of the `ShRun` ending the stage [start, stop) when the ops before it
+    only expand its words (see the module docstring), else None; worked out once per
+    stage of a chunk."""
+    known: dict[tuple[int, int], Any] = chunk.derived.setdefault(_KEY, {})
+    found = known.get((start, stop), False)
+    if found is False:
+        found = known[(start, stop)] = _spawnable(chunk.ops, start, stop)
+    return found  # type: ignore[no-any-return]
+
+
+def _spawnable(ops: Sequence[Any], start: int, stop: int) -> tuple[int, int, int] | None:
+    if stop - 1 <= start or stop > len(ops):
+        return None
+    last = ops[stop - 1]
+    if last[0] not in _EXTENDED or last[1] != _RUN:
+        return None
+    for ip in range(start, stop - 1):
+        instr = ops[ip]
+        op = instr[0]
+        if op in _CORE or op in _EXTENDED and instr[1] in _EXPANDING:
+            continue
+        if op in _JUMPS and start <= instr[1] < stop:
+            continue
+        return None
+    argc, flags, line = decode(last).operands
+    return argc, flags, line
+
+
+def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, int, int],
+                stdio: tuple[tuple[int, int], ...], close: int | None) -> int:
+    """Start the stage [start, stop) (`spawnable`: `run` are its ShRun's operands) with
+    `stdio` ((fd, target fd): its pipe ends); the pid to wait for. `close`: the read end
+    of the stage's own pipe, which a forked child closes."""
+    argc, flags, line = run
+    lineno = state.lineno
+    vm._dispatch(start, stop - 1, len(vm.frames))
+    argv = take_words(vm.stack, argc)
+    state.lineno = line
+    try:
+        if argv and _is_program(state, argv[0]):
+            return _spawned(state, argv, stdio)
+        pid = os.fork()
+        if pid == 0:
+            for fd, target in stdio:
+                os.dup2(fd, target)
+            if close is not None:
+                os.close(close)
+            vm.host_data["sh.pipes"] = []
+            vm.host_data["sh.loops"] = []
+            enter_child(state)
+
+            def command() -> int:
+                run_argv(state, vm, argv, flags, stop)
+                return int(vm.last_status)
+            runtime.child_run(state, command)
+        state.pending.clear()  # (the child's)
+        return pid
+    finally:
+        state.lineno = lineno
+
+
+def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int) -> int | None:
+    """`ShHost.start_subst`: a `$(...)` whose chunk is one spawnable command, started as a
+    pipeline stage is (`start_stage`) with its stdout on `out`; None to fork."""
+    opts = state.opts
+    if opts["u"] or opts["x"] or opts["n"]:
+        return None
+    stop = len(chunk.ops)
+    run = spawnable(chunk, 0, stop)
+    if run is None:
+        return None
+    vm = runtime.borrow_vm(state, chunk, status)
+    try:
+        return start_stage(state, vm, 0, stop, run, ((out, 1),), close)
+    finally:
+        runtime.give_back(state, chunk, vm)
+
+
+ShHost.start_subst = start_subst
+
+
+def _is_program(state: ShState, name: str) -> bool:
+    """Whether `name` runs a program: a path, or neither a builtin nor a function."""
+    return "/" in name or (name not in runtime.SPECIAL and name not in state.functions
+                           and runtime.find_builtin(name) is None)
+
+
+def _spawned(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...]) -> int:
+    """Start program `argv` with the queued redirections; the pid to wait for (of a child
+    that exits with the status when it could not start)."""
+    pid, status = runtime.start_external(state, argv, runtime.resolve(state, argv[0]),
+                                         state.take_pending(), state.environ(), stdio)
+    if pid is None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(status)
+    return pid
