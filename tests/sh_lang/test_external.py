@@ -80,6 +80,8 @@ STAGES = [
     ("false; /bin/echo $? | /bin/cat; true | /bin/false; echo $?", "1\n1\n", 0),
     ("set -u; /bin/echo $nope | /bin/cat; echo after", "after\n", 0),
     ("set -x; /bin/echo traced | /bin/cat", "traced\n", 0),
+    # a FIFO's open waits for its other end, here the next stage
+    ("mkfifo p; /bin/echo hi > p | /bin/cat < p; echo $?", "hi\n0\n", 0),
     # what a stage assigns stays in its subshell
     ("/bin/echo ${v=set} | /bin/cat; echo ${v-unset}", "set\nunset\n", 0),
     ("readonly R=1; R=2 /bin/echo x 2>/dev/null | /bin/cat; echo still $R", "still 1\n", 0),

@@ -7,7 +7,7 @@ expanded one, whose final newline the host adds back) queue stdin for the next c
 Everything else a shell does runs through the `sh` extension ops (see `ops`), which get
 the VM itself. What the `$(...)` child runs is passed in by `runtime`, which makes the VMs
 and sits above this module; a `$(...)` that is one program is started without a fork by
-`stages`, which registers `start_subst` when it loads.
+`stages` (`start_subst`, which `ops` registers).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ShHost(ShellHostBase):
     """The host protocol methods the sh compiler's output calls; the base class answers
     the rest (it ignores the VM's sub-chunk runner: `$(...)` forks here)."""
 
-    #: Set by `stages` when it loads (it sits above `runtime`, which makes the hosts).
+    #: Registered by `ops` (`stages` sits above `runtime`, which makes the hosts).
     start_subst: SubstStarter | None = None
 
     def __init__(self, state: ShState, run_subshell: SubshellRunner) -> None:

@@ -17,8 +17,9 @@ import os
 
 from fusevm.interp.extapi import Step
 from fusevm.interp.shapes import unary
-from fusevm.lang.sh import runtime, stages, words
+from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
+from fusevm.lang.sh.host import ShHost
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
 from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
@@ -287,6 +288,7 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     if not last:
         r, w = os.pipe()
     opts = s.opts
+    stages = _stages or _load_stages()
     run = None if opts["u"] or opts["x"] or opts["n"] else stages.spawnable(vm.chunk, start,
                                                                              stop)
     if run is not None:
@@ -303,6 +305,26 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     if last:
         ctx[2] = True
     vm.jump(stop)
+
+
+#: `fusevm.lang.sh.stages`, loaded with the first pipeline or `$(...)` (start-up time).
+_stages: Any = None
+
+
+def _load_stages() -> Any:
+    global _stages
+    from fusevm.lang.sh import stages
+    _stages = stages
+    ShHost.start_subst = stages.start_subst
+    return stages
+
+
+def _start_subst(state: Any, chunk: Any, status: int, out: int, close: int) -> int | None:
+    """`ShHost.start_subst` until the first `$(...)` loads `stages` (`_load_stages`)."""
+    return _load_stages().start_subst(state, chunk, status, out, close)  # type: ignore[no-any-return]
+
+
+ShHost.start_subst = _start_subst
 
 
 def _forked_stage(s: Any, vm: Any, start: int, stop: int, prev: int | None, r: int | None,

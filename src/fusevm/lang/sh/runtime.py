@@ -495,15 +495,17 @@ def _as_new_shell(path: str, argv: list[str], env: dict[str, str]) -> NoReturn:
         os._exit(127)
 
 
-def resolve(state: ShState, name: str, search: str | None = None) -> process.Resolved:
-    """PATH search (or `search`), remembered in the `hash` table."""
+def resolve(state: ShState, name: str, search: str | None = None,
+            remember: bool = True) -> process.Resolved:
+    """PATH search (or `search`), remembered in the `hash` table unless `remember` is
+    False (a subshell's search: its table is its own)."""
     if search is not None:
         return process.resolve(name, search)
     path = state.hashed.get(name)
     if path is not None and os.access(path, os.X_OK):
         return process.Resolved(path)
     r = process.resolve(name, state.vars.get("PATH"))
-    if r.path is not None and "/" not in name:
+    if r.path is not None and "/" not in name and remember:
         state.hashed[name] = r.path
     return r
 

@@ -10,21 +10,23 @@ literals, parameter expansions without `=` or `?`, field splitting, globbing, ti
 patterns, here-documents; no prefix assignment), the shell expands its words itself, as
 its child would have, and starts a program with posix_spawn, the pipe's end as its stdin
 or stdout (`runtime.start_external`). A builtin or a function still runs in a forked
-child, with the words expanded. Under `set -u` (an expansion may fail), `-x` (the trace)
-and `-n` the shell forks as before.
+child, with the words expanded, and so does a program with a redirection from or to a
+FIFO (its open waits for the other end, which another stage may open). Under `set -u`
+(an expansion may fail), `-x` (the trace) and `-n` the shell forks as before.
 """
 
 from __future__ import annotations
 
 import os
+from stat import S_ISFIFO
 
 from fusevm.instr import decode
 from fusevm.lang.sh import runtime
-from fusevm.lang.sh.host import ShHost
 from fusevm.lang.sh.hotops import run_argv, take_words
 from fusevm.lang.sh.opset import SH
-from fusevm.lang.sh.state import ShState, enter_child
+from fusevm.lang.sh.state import Pending, ShState, enter_child
 from fusevm.ops import Op
+from fusevm.ops.shell_codes import Redir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,6 +47,11 @@ _EXPANDING: Final = frozenset(SH[name].id for name in (
     "ShTilde", "ShPositional", "ShHereDoc"))
 _RUN: Final = SH["ShRun"].id
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
+#: Redirection kinds that open a file by name (the others duplicate or close an fd, or
+#: are here-documents).
+_NAMES_FILE: Final = frozenset(int(k) for k in (
+    Redir.WRITE, Redir.APPEND, Redir.READ, Redir.READ_WRITE, Redir.CLOBBER, Redir.WRITE_BOTH,
+    Redir.APPEND_BOTH))
 #: `Chunk.derived` key: (start, stop) of a stage -> its ShRun's (argc, flags, line), or
 #: None when it is not spawnable.
 _KEY: Final = "sh.stages"
@@ -90,7 +97,7 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
     argv = take_words(vm.stack, argc)
     state.lineno = line
     try:
-        if argv and _is_program(state, argv[0]):
+        if argv and _is_program(state, argv[0]) and not _may_wait(state.pending):
             return _spawned(state, argv, stdio)
         pid = os.fork()
         if pid == 0:
@@ -129,8 +136,6 @@ def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int)
         runtime.give_back(state, chunk, vm)
 
 
-ShHost.start_subst = start_subst
-
 
 def _is_program(state: ShState, name: str) -> bool:
     """Whether `name` runs a program: a path, or neither a builtin nor a function."""
@@ -138,10 +143,26 @@ def _is_program(state: ShState, name: str) -> bool:
                            and runtime.find_builtin(name) is None)
 
 
+def _may_wait(redirs: list[Pending]) -> bool:
+    """Whether opening a file these redirections name may wait for another process: a
+    FIFO's open waits for its other end, which a later stage of the same pipeline may be
+    the one to open (the stage's own child, not the shell, must wait for it)."""
+    for r in redirs:
+        if r.kind in _NAMES_FILE:
+            try:
+                if S_ISFIFO(os.stat(r.target).st_mode):
+                    return True
+            except (OSError, ValueError):
+                pass  # (no such file: the open creates it or fails, without waiting)
+    return False
+
+
 def _spawned(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...]) -> int:
     """Start program `argv` with the queued redirections; the pid to wait for (of a child
-    that exits with the status when it could not start)."""
-    pid, status = runtime.start_external(state, argv, runtime.resolve(state, argv[0]),
+    that exits with the status when it could not start). The program is looked up as
+    the stage's child would look it up: the shell's `hash` table is not added to."""
+    pid, status = runtime.start_external(state, argv,
+                                         runtime.resolve(state, argv[0], remember=False),
                                          state.take_pending(), state.environ(), stdio)
     if pid is None:
         pid = os.fork()
