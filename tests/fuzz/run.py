@@ -56,7 +56,10 @@ def _atheris(name: str, seconds: int | None, runs: int | None, seed: int) -> int
         if runs is not None:
             args.append(f"-runs={runs}")
         cmd = [sys.executable, __file__, "--child", name, "--", *args]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        # Atheris instruments the modules the import system compiles or reads from .pyc
+        # files: with the module pack on, fusevm's modules came from the pack uninstrumented
+        # and the fuzzer saw no coverage at all.
+        env = dict(os.environ, FUSEVM_MODULE_PACK="off", PYTHONPATH=os.pathsep.join(
             [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]))
         return subprocess.call(cmd, env=env)
 

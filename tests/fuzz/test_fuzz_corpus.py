@@ -25,6 +25,18 @@ def test_saved_input_keeps_its_target_invariant(name: str, path: Path) -> None:
     TARGETS[name](path.read_bytes())
 
 
+def test_atheris_sees_the_package_coverage() -> None:
+    """Under Atheris the package's modules are instrumented (the module pack, which serves
+    code compiled without the instrumentation, is off in the fuzzing process): the run
+    starts with hundreds of coverage edges, not a handful."""
+    pytest.importorskip("atheris")
+    proc = subprocess.run([sys.executable, str(HERE / "run.py"), "asm", "--runs", "20",
+                           "--seed", "17"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    inited = next(line for line in proc.stderr.splitlines() if "INITED" in line)
+    assert int(inited.split("cov: ")[1].split()[0]) > 200, inited
+
+
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_short_fuzz_run_finds_nothing(name: str) -> None:
     """A few seconds per target with a fixed seed and a fixed number of runs (so the run
