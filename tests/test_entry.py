@@ -90,3 +90,29 @@ def test_ctrl_c_stops_a_running_program_with_status_130(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, (argv, err)
+
+
+def closed(fd: int, *argv: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI (`fusevm ARGV`) started with standard fd `fd` closed."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(cache)}
+    return subprocess.run(["/bin/sh", "-c", f'exec "$@" {fd}<&-', "sh", sys.executable, "-c",
+                           ENTRY, *argv], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_a_closed_standard_stream_is_a_closed_fd_not_a_crash(tmp_path: Path) -> None:
+    """A command started with stdout or stdin closed runs as usual when it does not use
+    it, and reports a read or write there as the error it is (no traceback)."""
+    proc = closed(1, "sh", "-c", "echo to-stderr >&2; x=$(echo sub); echo $x >&2",
+                  cache=tmp_path)
+    assert (proc.stderr, proc.returncode) == ("to-stderr\nsub\n", 0)
+    proc = closed(1, "awk", 'BEGIN { print "x" > "/dev/stderr"; exit 3 }', cache=tmp_path)
+    assert (proc.stderr, proc.returncode) == ("x\n", 3)
+    proc = closed(1, "awk", 'BEGIN { print "x" }', cache=tmp_path)
+    assert proc.returncode == 1 and "Bad file descriptor" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = closed(0, "sh", "-c", "/bin/echo a b | /bin/cat; echo c | cat", cache=tmp_path)
+    assert (proc.stdout, proc.returncode) == ("a b\nc\n", 0)
+    proc = closed(0, "awk", "{ print }", cache=tmp_path)
+    assert proc.returncode == 2 and "Bad file descriptor" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from fusevm.chunk import Chunk
-from fusevm.lang.sh.state import DOC, Pending, ShState, restore, wait_child
+from fusevm.lang.sh.state import DOC, Pending, ShState, move_fd, restore, wait_child
 from fusevm.shell import RedirectError
 from fusevm.shell import text as shtext
 from fusevm.shell.hostbase import ShellHostBase
@@ -80,8 +80,7 @@ class ShHost(ShellHostBase):
             pid = os.fork()
             if pid == 0:
                 os.close(r)
-                os.dup2(w, 1)
-                os.close(w)
+                move_fd(w, 1)
                 self.run_subshell(st, sub, status)
         os.close(w)
         chunks: list[bytes] = []

@@ -22,7 +22,7 @@ from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.host import ShHost
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
-from fusevm.lang.sh.state import DOC, Pending, enter_child, wait_child
+from fusevm.lang.sh.state import DOC, Pending, enter_child, move_fd, wait_child
 from fusevm.shell import csignal as signal
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
@@ -287,10 +287,8 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     r = w = None
     if not last:
         r, w = os.pipe()
-    opts = s.opts
     stages = _stages or _load_stages()
-    run = None if opts["u"] or opts["x"] or opts["n"] else stages.spawnable(vm.chunk, start,
-                                                                             stop)
+    run = stages.spawnable_now(s, vm.chunk, start, stop, (ctx[0], r, w))
     if run is not None:
         stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
         pid = stages.start_stage(s, vm, start, stop, run, stdio, r)
@@ -334,11 +332,9 @@ def _forked_stage(s: Any, vm: Any, start: int, stop: int, prev: int | None, r: i
     pid = os.fork()
     if pid == 0:
         if prev is not None:
-            os.dup2(prev, 0)
-            os.close(prev)
+            move_fd(prev, 0)
         if w is not None:
-            os.dup2(w, 1)
-            os.close(w)
+            move_fd(w, 1)
             os.close(r)  # type: ignore[arg-type]
         vm.host_data["sh.pipes"] = []
         enter_child(s)
@@ -359,8 +355,7 @@ def _is_pipe_end(vm: Any, ip: int) -> bool:
 def _pipe_inline(vm: Any) -> None:
     ctx = vm.host_data["sh.pipes"][-1]
     if ctx[0] is not None:
-        os.dup2(ctx[0], 0)
-        os.close(ctx[0])
+        move_fd(ctx[0], 0)
         ctx[0] = None
     ctx[2] = True
     if ctx[1]:
@@ -401,9 +396,7 @@ def _bg(vm: Any, start: int, stop: int) -> None:
             for sig in (signal.SIGINT, signal.SIGQUIT):
                 if "INT" not in s.traps:
                     signal.signal(sig, signal.SIG_IGN)
-            fd = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(fd, 0)
-            os.close(fd)
+            move_fd(os.open(os.devnull, os.O_RDONLY), 0)
         runtime.run_forked_segment(s, vm, start, stop)
     s.last_bg = pid
     s.jobs[pid] = None

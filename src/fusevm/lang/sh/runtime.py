@@ -28,6 +28,7 @@ from fusevm.lang.sh.state import (
     enter_child,
     new_state,
     restore,
+    save_fd,
     wait_child,
     write,
 )
@@ -180,7 +181,7 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
     """Run a pure-output chunk here with fd 1 on an anonymous file; its output minus
     trailing newlines, as `$(...)` gives. The status goes to `subst_status`."""
     fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
-    saved = os.dup(1)
+    saved = [(1, save_fd(1))]  # (None: the shell was started with stdout closed)
     os.dup2(fd, 1)
     pending, state.pending = state.pending, []
     prefix, state.prefix = state.prefix, []
@@ -192,8 +193,7 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
         state.subst_status = e.status
     finally:
         state.errexit_off -= 1
-        os.dup2(saved, 1)
-        os.close(saved)
+        restore(saved)
         state.pending, state.prefix, state.prefix_saved = pending, prefix, saved_prefix
     os.lseek(fd, 0, os.SEEK_SET)
     chunks: list[bytes] = []

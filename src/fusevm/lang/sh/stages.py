@@ -24,7 +24,7 @@ from fusevm.instr import decode
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.hotops import run_argv, take_words
 from fusevm.lang.sh.opset import SH
-from fusevm.lang.sh.state import Pending, ShState, enter_child
+from fusevm.lang.sh.state import Pending, ShState, enter_child, move_fd
 from fusevm.ops import Op
 from fusevm.ops.shell_codes import Redir
 
@@ -86,6 +86,17 @@ def _spawnable(ops: Sequence[Any], start: int, stop: int) -> tuple[int, int, int
     return argc, flags, line
 
 
+def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,
+                  pipes: tuple[int | None, ...]) -> tuple[int, int, int] | None:
+    """`spawnable`, when this shell's options and the stage's pipe fds (`pipes`) let it be
+    started from here: not under `set -u`, `-x` or `-n`, and with no pipe end on fds 0-2
+    (a shell started with one of them closed: a stage's child moves them itself)."""
+    opts = state.opts
+    if opts["u"] or opts["x"] or opts["n"] or any(fd is not None and fd <= 2 for fd in pipes):
+        return None
+    return spawnable(chunk, start, stop)
+
+
 def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, int, int],
                 stdio: tuple[tuple[int, int], ...], close: int | None) -> int:
     """Start the stage [start, stop) (`spawnable`: `run` are its ShRun's operands) with
@@ -102,7 +113,7 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
         pid = os.fork()
         if pid == 0:
             for fd, target in stdio:
-                os.dup2(fd, target)
+                move_fd(fd, target)
             if close is not None:
                 os.close(close)
             vm.host_data["sh.pipes"] = []
@@ -122,11 +133,8 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
 def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int) -> int | None:
     """`ShHost.start_subst`: a `$(...)` whose chunk is one spawnable command, started as a
     pipeline stage is (`start_stage`) with its stdout on `out`; None to fork."""
-    opts = state.opts
-    if opts["u"] or opts["x"] or opts["n"]:
-        return None
     stop = len(chunk.ops)
-    run = spawnable(chunk, 0, stop)
+    run = spawnable_now(state, chunk, 0, stop, (out, close))
     if run is None:
         return None
     vm = runtime.borrow_vm(state, chunk, status)
@@ -134,7 +142,6 @@ def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int)
         return start_stage(state, vm, 0, stop, run, ((out, 1),), close)
     finally:
         runtime.give_back(state, chunk, vm)
-
 
 
 def _is_program(state: ShState, name: str) -> bool:

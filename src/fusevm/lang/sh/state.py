@@ -167,7 +167,7 @@ class ShState:
         try:
             for r in redirs:
                 if save:
-                    saved.append((r.fd, _save(r.fd)))
+                    saved.append((r.fd, save_fd(r.fd)))
                 _apply_one(r, self.opts["C"])
         except RedirectError:
             restore(saved)
@@ -183,11 +183,11 @@ class ShState:
         says nothing); everything is then undone and None returned."""
         saved: list[tuple[int, int | None]] = []
         for fd, target in stdio:
-            saved.append((target, _save(target)))
+            saved.append((target, save_fd(target)))
             os.dup2(fd, target)
         try:
             for r in redirs:
-                saved.append((r.fd, _save(r.fd)))
+                saved.append((r.fd, save_fd(r.fd)))
                 _apply_one(r, self.opts["C"])
         except RedirectError as e:
             self.error(str(e))
@@ -256,12 +256,24 @@ def wait_child(pid: int) -> int:
 # -- redirections -----------------------------------------------------------------------------
 
 
-def _save(fd: int) -> int | None:
+def save_fd(fd: int) -> int | None:
+    """A close-on-exec copy of `fd` (for `restore`), None when it is closed."""
     from fusevm.shell.redirect import dup_above  # (with the first redirection)
     try:
         return dup_above(fd, 10)
     except OSError:
         return None
+
+
+def move_fd(fd: int, target: int) -> None:
+    """Put `fd` on `target` and close it, for what runs there to inherit: a pipe or file
+    opened while `target` was closed (a shell started without stdin) may be there
+    already, and is then only made inheritable."""
+    if fd == target:
+        os.set_inheritable(fd, True)
+        return
+    os.dup2(fd, target)
+    os.close(fd)
 
 
 def restore(saved: list[tuple[int, int | None]]) -> None:
