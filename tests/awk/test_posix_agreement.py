@@ -6,13 +6,15 @@ marked `needs_awks` also run the installed ones and compare.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .awkrun import awk, awk_proc, run
+from .awkrun import SRC, awk, awk_proc, run
 
 AWKS = [argv for argv in (["gawk", "--posix"], ["original-awk"]) if shutil.which(argv[0])]
 needs_awks = pytest.mark.skipif(len(AWKS) < 2, reason="gawk and original-awk not installed")
@@ -186,3 +188,18 @@ def test_writing_to_a_closed_pipe_is_fatal() -> None:
     assert r.returncode == 2
     assert r.stdout == b"0\n"
     assert b"Broken pipe" in r.stderr
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("prog", ['BEGIN { while (1) print "x" }', 'BEGIN { print "x" }'])
+def test_a_closed_stdout_ends_the_run_as_sigpipe_would(prog: str) -> None:
+    """`awk ... | head -1`: standard output's reader goes away; the run stops without a
+    message, with the status of a process SIGPIPE killed (gawk, mawk and onetrue-awk die
+    of it). The second program's one line goes at the exit's flush."""
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(SRC)}
+    proc = subprocess.Popen([sys.executable, "-m", "fusevm.awk", prog], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first write
+    err = proc.stderr.read()
+    assert (proc.wait(timeout=60), err) == (141, b"")

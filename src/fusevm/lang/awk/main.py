@@ -28,7 +28,10 @@ from fusevm.lang.awk.streams import Streams, assignment, process_escapes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from signal import SIGPIPE
     from typing import IO, Final
+else:
+    from _signal import SIGPIPE  # (the C module: `signal` builds enums at import)
 
 USAGE = "usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n"
 MAX_CALL_DEPTH = 100_000
@@ -152,6 +155,12 @@ def _long_input(operands: list[str], stdin: IO[bytes]) -> bool:
     return total >= LONG_INPUT
 
 
+#: The status when standard output's reader went away (`awk ... | head -1`): stop silently
+#: with the status a shell gives a process SIGPIPE killed, as gawk, mawk and onetrue-awk
+#: end (a pipe to a command, `print | "cmd"`, is a fatal error instead: docs/awk.md).
+STDOUT_CLOSED: Final = 128 + SIGPIPE
+
+
 def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run awk with these arguments; returns the exit status."""
@@ -218,7 +227,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     except VMError as e:
         if isinstance(e.__cause__, BrokenPipeError):
             streams.detach_quietly()
-            return 2  # the reader went away: stop silently, as awk killed by SIGPIPE
+            return STDOUT_CLOSED
         try:
             streams.flush_all()
         except (OSError, ValueError):
@@ -233,14 +242,14 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         status = 2
     except BrokenPipeError:
         streams.detach_quietly()
-        return 2
+        return STDOUT_CLOSED
     except KeyboardInterrupt:
         status = 130
     try:
         streams.close_all()
     except BrokenPipeError:
         streams.detach_quietly()
-        return status
+        return STDOUT_CLOSED
     except VMError as e:
         err.write(f"awk: {e.message}\n")
         status = 2

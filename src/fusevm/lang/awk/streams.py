@@ -309,12 +309,10 @@ class Streams:
         return self._stderr
 
     def flush_all(self) -> None:
-        """fflush(): every output stream, stdout first."""
+        """fflush(): every output stream, stdout first (its reader gone: BrokenPipeError,
+        which ends the run quietly, see `main`)."""
         if self._out is not None:
-            try:
-                self._out.flush()
-            except BrokenPipeError:
-                pass
+            self._out.flush()
         if self._stderr is not None:
             self._stderr.flush()
         for name, s in self.outputs.items():
