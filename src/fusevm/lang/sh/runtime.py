@@ -28,7 +28,6 @@ from fusevm.lang.sh.state import (
     enter_child,
     new_state,
     restore,
-    save_fd,
     wait_child,
     write,
 )
@@ -181,7 +180,10 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
     """Run a pure-output chunk here with fd 1 on an anonymous file; its output minus
     trailing newlines, as `$(...)` gives. The status goes to `subst_status`."""
     fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
-    saved = [(1, save_fd(1))]  # (None: the shell was started with stdout closed)
+    try:
+        saved: list[tuple[int, int | None]] = [(1, os.dup(1))]
+    except OSError:  # the shell was started with stdout closed: closed again after
+        saved = [(1, None)]
     os.dup2(fd, 1)
     pending, state.pending = state.pending, []
     prefix, state.prefix = state.prefix, []

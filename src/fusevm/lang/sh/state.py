@@ -167,7 +167,7 @@ class ShState:
         try:
             for r in redirs:
                 if save:
-                    saved.append((r.fd, save_fd(r.fd)))
+                    saved.append((r.fd, _save(r.fd)))
                 _apply_one(r, self.opts["C"])
         except RedirectError:
             restore(saved)
@@ -183,11 +183,11 @@ class ShState:
         says nothing); everything is then undone and None returned."""
         saved: list[tuple[int, int | None]] = []
         for fd, target in stdio:
-            saved.append((target, save_fd(target)))
+            saved.append((target, _save(target)))
             os.dup2(fd, target)
         try:
             for r in redirs:
-                saved.append((r.fd, save_fd(r.fd)))
+                saved.append((r.fd, _save(r.fd)))
                 _apply_one(r, self.opts["C"])
         except RedirectError as e:
             self.error(str(e))
@@ -256,7 +256,7 @@ def wait_child(pid: int) -> int:
 # -- redirections -----------------------------------------------------------------------------
 
 
-def save_fd(fd: int) -> int | None:
+def _save(fd: int) -> int | None:
     """A close-on-exec copy of `fd` (for `restore`), None when it is closed."""
     from fusevm.shell.redirect import dup_above  # (with the first redirection)
     try:
