@@ -203,3 +203,13 @@ def test_a_closed_stdout_ends_the_run_as_sigpipe_would(prog: str) -> None:
     proc.stdout.close()  # the reader is gone before the first write
     err = proc.stderr.read()
     assert (proc.wait(timeout=60), err) == (141, b"")
+
+
+def test_an_unreadable_program_file_is_reported_without_the_usage_line(tmp_path: Path) -> None:
+    """As onetrue-awk: the file and why, status 2; the usage line is for a command line
+    that is wrong, not for a file that cannot be read."""
+    r = awk_proc(["-f", str(tmp_path / "none.awk")])
+    assert r.returncode == 2
+    assert b"can't open file" in r.stderr and b"usage:" not in r.stderr
+    r = awk_proc(["-q"])
+    assert r.returncode == 2 and b"usage: awk" in r.stderr

@@ -38,7 +38,12 @@ MAX_CALL_DEPTH = 100_000
 
 
 class _Usage(Exception):
-    pass
+    """A command line awk cannot run; `usage`: the usage line follows the message (not
+    for a program file that cannot be read, as onetrue-awk reports it)."""
+
+    def __init__(self, message: str, usage: bool = True) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 def _text(arg: str) -> str:
@@ -97,7 +102,7 @@ def _parse_args(argv: list[str]) -> tuple[str, list[tuple[str, str]], str | None
                     with open(name, "rb") as f:
                         parts.append(f.read().decode("latin-1"))
             except OSError as e:
-                raise _Usage(f"can't open file {name}: {e.strerror}") from None
+                raise _Usage(f"can't open file {name}: {e.strerror}", usage=False) from None
         return "\n".join(parts + sources), assigns, files[0], rest
     if not rest:
         raise _Usage("no program given")
@@ -172,7 +177,7 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
     try:
         source, assigns, _, operands = _parse_args(argv)
     except _Usage as e:
-        err.write(f"awk: {e}\n{USAGE}")
+        err.write(f"awk: {e}\n{USAGE if e.usage else ''}")
         return 2
     try:
         # -v and `var=value` operands may store strings in any variable they name
