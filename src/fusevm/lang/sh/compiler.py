@@ -25,6 +25,7 @@ from fusevm.lang.sh.opset import (
     FIELDS,
     JUMP_OK,
     LENGTH,
+    PURE_WORDS,
     QUOTED,
     RAW,
     SH,
@@ -199,6 +200,8 @@ class Compiler:
             self.word_string(word)
             b.emit(SH["ShPrefix"], self.const(name))
         flags = (0 if self.cond else ERREXIT) | (DIRECT if direct else 0)
+        if direct and not subst and _pure_command(cmd):
+            flags |= PURE_WORDS
         b.emit(SH["ShRun"], len(cmd.words), flags, line)
         return False
 
@@ -730,12 +733,23 @@ def _word_mentions(parts: list[ast.Part]) -> bool:
     return False
 
 
-def _mentions_subst_or_lineno(cmd: ast.Simple) -> bool:
-    """True if the command has a `$(...)` (whose status it may report) or uses LINENO."""
-    words = [w for _, w in cmd.assigns] + list(cmd.words) + [
+def _pure_command(cmd: ast.Simple) -> bool:
+    """A simple command without prefix assignments whose words, redirection targets and
+    here-documents all expand with no effect on the shell (`_pure_parts`)."""
+    return not cmd.assigns and all(_pure_parts(w.parts) for w in _command_words(cmd))
+
+
+def _command_words(cmd: ast.Simple) -> list[ast.Word]:
+    """Every word the command expands: assignments, words, redirection targets and
+    here-document bodies."""
+    return [w for _, w in cmd.assigns] + list(cmd.words) + [
         r.target if isinstance(r.target, ast.Word) else (r.target.body or ast.Word([]))
         for r in cmd.redirs]
-    return any(_word_mentions(w.parts) for w in words)
+
+
+def _mentions_subst_or_lineno(cmd: ast.Simple) -> bool:
+    """True if the command has a `$(...)` (whose status it may report) or uses LINENO."""
+    return any(_word_mentions(w.parts) for w in _command_words(cmd))
 
 
 def _static_text(word: ast.Word) -> str | None:

@@ -288,12 +288,15 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     if not last:
         r, w = os.pipe()
     stages = _stages or _load_stages()
+    stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
     run = stages.spawnable_now(s, vm.chunk, start, stop, (ctx[0], r, w))
     if run is not None:
-        stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
         pid = stages.start_stage(s, vm, start, stop, run, stdio, r)
     else:
-        pid = _forked_stage(s, vm, start, stop, ctx[0], r, w)
+        pid = os.fork()
+        if pid == 0:
+            runtime.enter_stage(s, vm, stdio, r)
+            runtime.run_forked_segment(s, vm, start, stop)
     if ctx[0] is not None:
         os.close(ctx[0])
     if w is not None:
@@ -313,33 +316,16 @@ def _load_stages() -> Any:
     global _stages
     from fusevm.lang.sh import stages
     _stages = stages
-    ShHost.start_subst = stages.start_subst
     return stages
 
 
 def _start_subst(state: Any, chunk: Any, status: int, out: int, close: int) -> int | None:
-    """`ShHost.start_subst` until the first `$(...)` loads `stages` (`_load_stages`)."""
-    return _load_stages().start_subst(state, chunk, status, out, close)  # type: ignore[no-any-return]
+    """`ShHost.start_subst`: `stages.start_subst`, loaded with the first `$(...)`."""
+    return (_stages or _load_stages()).start_subst(  # type: ignore[no-any-return]
+        state, chunk, status, out, close)
 
 
 ShHost.start_subst = _start_subst
-
-
-def _forked_stage(s: Any, vm: Any, start: int, stop: int, prev: int | None, r: int | None,
-                  w: int | None) -> int:
-    """Fork a pipeline stage running [start, stop) (stdin from `prev`, stdout to `w`: the
-    previous pipe's read end and its own pipe's write end); the child's pid."""
-    pid = os.fork()
-    if pid == 0:
-        if prev is not None:
-            move_fd(prev, 0)
-        if w is not None:
-            move_fd(w, 1)
-            os.close(r)  # type: ignore[arg-type]
-        vm.host_data["sh.pipes"] = []
-        enter_child(s)
-        runtime.run_forked_segment(s, vm, start, stop)
-    return pid
 
 
 def _is_pipe_end(vm: Any, ip: int) -> bool:

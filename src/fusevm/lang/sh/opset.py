@@ -28,6 +28,10 @@ FIELDS: Final = 8  # push the value's fields (a whole unquoted word)
 #: ShRun flags
 ERREXIT: Final = 1
 DIRECT: Final = 2
+#: (with DIRECT) its words, redirection targets and here-documents expand with no effect on
+#: the shell and it has no prefix assignment (`compiler._pure_command`): a pipeline stage
+#: or `$(...)` the shell may expand itself and start without forking (`stages`)
+PURE_WORDS: Final = 4
 #: ShAssign flags: the command's last assignment sets $? (to the status of its last
 #: `$(...)` with ASSIGN_SUBST, else 0) and, with ASSIGN_ERREXIT, applies set -e.
 ASSIGN_LAST: Final = 1
@@ -89,7 +93,7 @@ SH.declare("ShHereDoc", operands="fd:U8", effect="text --",
            formula="queue text as the here-document on fd for the next command")
 SH.declare("ShRun", operands="argc:COUNT flags:U8 line:COUNT", effect="args[argc] --", flags=IO,
            formula="LINENO = line; $? = run the simple command (flags 1: errexit applies, "
-                   "2: may exec directly)")
+                   "2: may exec directly, 4: its words expand with no effect on the shell)")
 SH.declare("ShLoopEnter", operands="brk:TARGET cont:TARGET", effect="--", flags=F.BRANCH,
            formula="push a loop (break and continue targets) for dynamic break/continue")
 SH.declare("ShLoopLeave", effect="--", formula="pop the innermost loop")

@@ -26,6 +26,7 @@ from fusevm.lang.sh.state import (
     Pending,
     ShState,
     enter_child,
+    move_fd,
     new_state,
     restore,
     wait_child,
@@ -317,6 +318,26 @@ def run_command(state: ShState, vm: VM, argv: list[str], direct_exec: bool = Fal
         return run_external(state, argv, redirs, direct_exec)
     finally:
         pop_assigns(state, saved_vars)
+
+
+def runs_program(state: ShState, name: str) -> bool:
+    """Whether `run_command` runs `name` as a program: a path, or no special builtin,
+    function or builtin of that name."""
+    return "/" in name or (name not in SPECIAL and name not in state.functions
+                           and find_builtin(name) is None)
+
+
+def enter_stage(state: ShState, vm: VM, stdio: tuple[tuple[int, int], ...],
+                close: int | None) -> None:
+    """In the forked child of a pipeline stage: its pipe ends moved onto their fds
+    (`stdio`: (fd, target fd) pairs), the read end of its own pipe (`close`) closed, and
+    the subshell's state (the parent's pipelines are not its own)."""
+    for fd, target in stdio:
+        move_fd(fd, target)
+    if close is not None:
+        os.close(close)
+    vm.host_data["sh.pipes"] = []
+    enter_child(state)
 
 
 def xquote(s: str) -> str:

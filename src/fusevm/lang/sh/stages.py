@@ -4,12 +4,12 @@ where that cannot be told apart.
 Every stage of a pipeline, and every `$(...)`, runs in a process of its own. Forking the
 shell, a Python process of 30-40 MB, copies its page tables and faults in every page the
 child touches before the program is exec'd: about a millisecond of CPU each. When that
-code (`ShPipe start stop`, a `CmdSubst` chunk) is one simple command built only from ops
-that have no effect on the shell but queueing the command's redirections (`spawnable`:
-literals, parameter expansions without `=` or `?`, field splitting, globbing, tildes,
-patterns, here-documents; no prefix assignment), the shell expands its words itself, as
-its child would have, and starts a program with posix_spawn, the pipe's end as its stdin
-or stdout (`runtime.start_external`). A builtin or a function still runs in a forked
+code (`ShPipe start stop`, a `CmdSubst` chunk) is one simple command whose words expand
+with no effect on the shell, as the compiler marks it on its `ShRun` (`PURE_WORDS`:
+literals, quoting, parameter expansions without `=` or `?`, no `$(( ))`, `$(...)`, LINENO
+or prefix assignment), the shell expands its words itself, as its child would have, and
+starts a program with posix_spawn, the pipe's end as its stdin or stdout
+(`runtime.start_external`). A builtin or a function still runs in a forked
 child, with the words expanded, and so does a program with a redirection from or to a
 FIFO (its open waits for the other end, which another stage may open). Under `set -u`
 (an expansion may fail), `-x` (the trace) and `-n` the shell forks as before.
@@ -23,67 +23,37 @@ from stat import S_ISFIFO
 from fusevm.instr import decode
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.hotops import run_argv, take_words
-from fusevm.lang.sh.opset import SH
-from fusevm.lang.sh.state import Pending, ShState, enter_child, move_fd
+from fusevm.lang.sh.opset import DIRECT, PURE_WORDS, SH
+from fusevm.lang.sh.state import Pending, ShState
 from fusevm.ops import Op
 from fusevm.ops.shell_codes import Redir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
 
-#: Core ops a spawnable stage may hold: they push words or queue redirections.
-_CORE: Final = frozenset({Op.LoadConst, Op.Concat, Op.Redirect, Op.HereDoc, Op.HereString})
-#: Jumps of `${v-w}` and its kin, which must stay inside the stage.
-_JUMPS: Final = frozenset({Op.Jump, Op.JumpIfTrue, Op.JumpIfFalse})
-#: The shell's own ops that expand without an effect on the shell (`ShParam` and
-#: `ShTrim` raise only under `set -u`). Not `ShPrefix`: a prefix assignment is made to the
-#: shell's variables until the command ends, and fails on a read-only one.
-_EXPANDING: Final = frozenset(SH[name].id for name in (
-    "ShParam", "ShParamSet", "ShTrim", "ShMark", "ShFields", "ShStrip", "ShPattern",
-    "ShTilde", "ShPositional", "ShHereDoc"))
 _RUN: Final = SH["ShRun"].id
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
+#: The ShRun flags of a lone simple command whose words the shell may expand itself.
+_SPAWNABLE: Final = DIRECT | PURE_WORDS
 #: Redirection kinds that open a file by name (the others duplicate or close an fd, or
 #: are here-documents).
 _NAMES_FILE: Final = frozenset(int(k) for k in (
     Redir.WRITE, Redir.APPEND, Redir.READ, Redir.READ_WRITE, Redir.CLOBBER, Redir.WRITE_BOTH,
     Redir.APPEND_BOTH))
-#: `Chunk.derived` key: (start, stop) of a stage -> its ShRun's (argc, flags, line), or
-#: None when it is not spawnable.
-_KEY: Final = "sh.stages"
 
 
 def spawnable(chunk: Chunk, start: int, stop: int) -> tuple[int, int, int] | None:
-    """The operands of the `ShRun` ending the stage [start, stop) when the ops before it
-    only expand its words (see the module docstring), else None; worked out once per
-    stage of a chunk."""
-    known: dict[tuple[int, int], Any] = chunk.derived.setdefault(_KEY, {})
-    found = known.get((start, stop), False)
-    if found is False:
-        found = known[(start, stop)] = _spawnable(chunk.ops, start, stop)
-    return found  # type: ignore[no-any-return]
-
-
-def _spawnable(ops: Sequence[Any], start: int, stop: int) -> tuple[int, int, int] | None:
-    if stop - 1 <= start or stop > len(ops):
-        return None
-    last = ops[stop - 1]
-    if last[0] not in _EXTENDED or last[1] != _RUN:
-        return None
-    for ip in range(start, stop - 1):
-        instr = ops[ip]
-        op = instr[0]
-        if op in _CORE or op in _EXTENDED and instr[1] in _EXPANDING:
-            continue
-        if op in _JUMPS and start <= instr[1] < stop:
-            continue
+    """The operands of the `ShRun` ending the code [start, stop) when the compiler marked
+    it a lone simple command whose words expand with no effect on the shell (DIRECT and
+    PURE_WORDS: everything before it in [start, stop) only expands them), else None."""
+    last = chunk.ops[stop - 1] if start < stop <= len(chunk.ops) else None
+    if last is None or last[0] not in _EXTENDED or last[1] != _RUN:
         return None
     argc, flags, line = decode(last).operands
-    return argc, flags, line
+    return (argc, flags, line) if flags & _SPAWNABLE == _SPAWNABLE else None
 
 
 def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,
@@ -108,17 +78,12 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
     argv = take_words(vm.stack, argc)
     state.lineno = line
     try:
-        if argv and _is_program(state, argv[0]) and not _may_wait(state.pending):
+        if argv and runtime.runs_program(state, argv[0]) and not _may_wait(state.pending):
             return _spawned(state, argv, stdio)
         pid = os.fork()
         if pid == 0:
-            for fd, target in stdio:
-                move_fd(fd, target)
-            if close is not None:
-                os.close(close)
-            vm.host_data["sh.pipes"] = []
+            runtime.enter_stage(state, vm, stdio, close)
             vm.host_data["sh.loops"] = []
-            enter_child(state)
 
             def command() -> int:
                 run_argv(state, vm, argv, flags, stop)
@@ -142,12 +107,6 @@ def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int)
         return start_stage(state, vm, 0, stop, run, ((out, 1),), close)
     finally:
         runtime.give_back(state, chunk, vm)
-
-
-def _is_program(state: ShState, name: str) -> bool:
-    """Whether `name` runs a program: a path, or neither a builtin nor a function."""
-    return "/" in name or (name not in runtime.SPECIAL and name not in state.functions
-                           and runtime.find_builtin(name) is None)
 
 
 def _may_wait(redirs: list[Pending]) -> bool:
