@@ -7,8 +7,9 @@ shells, and the median of N runs is reported with the ratio to each peer. Start-
 own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
 spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`).
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
-a pipeline of two, a `$(...)`): what starting processes costs each shell (the programs'
-own CPU is in every shell's figure, as wait4 counts a child's reaped children).
+a pipeline of two, a `$(...)`, a background job): what starting processes costs each
+shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
+children).
 
     python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--commands 500]
                                      [--shapes]
@@ -35,12 +36,14 @@ SHAPES = {
     "$i in $(( ))": "i=0; while [ $i -lt {n} ]; do i=$(($i + 1)); done; echo $i\n",
     ": $((i += 1))": "i=0; while test $i -lt {n}; do : $((i += 1)); done; echo $i\n",
 }
-#: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`.
+#: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`, as a
+#: background job.
 COMMANDS = {
     "/bin/true": "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n",
     "/bin/echo $i | /bin/cat":
         "i=0; while [ $i -lt {n} ]; do /bin/echo $i | /bin/cat; i=$((i + 1)); done\n",
     "x=$(/bin/echo $i)": "i=0; while [ $i -lt {n} ]; do x=$(/bin/echo $i); i=$((i + 1)); done\n",
+    "/bin/true & wait": "i=0; while [ $i -lt {n} ]; do /bin/true & wait; i=$((i + 1)); done\n",
 }
 
 

@@ -114,19 +114,25 @@ def test_started_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert out.read_text() == "hi\n"
 
 
-def test_program_stages_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A pipeline of programs whose words need no shell code is started with no fork, and
-    so is a `$(...)` of one program; a stage with `$(( ))` in it forks."""
-    forks: list[int] = []
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the children this process forks from here on."""
+    found: list[int] = []
     fork = os.fork
 
     def counted() -> int:
         pid = fork()
         if pid:
-            forks.append(pid)
+            found.append(pid)
         return pid
 
     monkeypatch.setattr(os, "fork", counted)
+    return found
+
+
+def test_program_stages_without_fork(forks: list[int], tmp_path: Path) -> None:
+    """A pipeline of programs whose words need no shell code is started with no fork, and
+    so is a `$(...)` of one program; a stage with `$(( ))` in it forks."""
     out = tmp_path / "o"
     s = new_state()
     s.vars["x"] = "a b"
@@ -136,3 +142,41 @@ def test_program_stages_without_fork(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert (out.read_text(), len(forks)) == ("42\n", 1)
     assert runtime.run_text(s, f"y=$(/bin/echo $x); /bin/echo \"$y\" > {out}") == 0
     assert (out.read_text(), len(forks)) == ("a b\n", 1)
+
+
+# Background jobs: one program whose words need no shell code is started as a pipeline
+# stage is (`stages.start_job`), its stdin /dev/null and SIGINT and SIGQUIT ignored.
+JOBS = [
+    ("/bin/sleep 0.1 & /bin/echo started; wait $!; echo $?", "started\n0\n", ""),
+    ("/bin/sh -c 'exit 3' & wait $!; echo $?", "3\n", ""),
+    ("nosuch 2>/dev/null & wait $!; echo $?", "127\n", ""),
+    ("x='a  b'; /bin/echo \"$x\" $x > f & wait; /bin/cat f", "a  b a b\n", ""),
+    ("/bin/cat & wait; echo end", "end\n", "data\n"),
+    ("echo in > f; /bin/cat < f & wait", "in\n", "data\n"),
+    ("trap 'echo t' INT; /bin/sh -c 'kill -INT $$; echo survived' & wait", "survived\n", ""),
+    ("echo x & /bin/sh -c 'kill -QUIT $$; echo survived' & wait", "x\nsurvived\n", ""),
+]
+
+
+@pytest.mark.parametrize(("script", "expected", "stdin"), JOBS)
+def test_job(sh, script: str, expected: str, stdin: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected, 0, stdin=stdin)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_jobs_without_fork(forks: list[int], tmp_path: Path) -> None:
+    """A background job of one program is started with no fork, and gets what the forked
+    child of another job gets: SIGINT and SIGQUIT ignored, /dev/null as its stdin."""
+    s = new_state()
+    spawned = (f"/bin/grep -E '^SigIgn' /proc/self/status > {tmp_path}/a & "
+               f"/bin/readlink /proc/self/fd/0 > {tmp_path}/b & wait")
+    assert runtime.run_text(s, spawned) == 0
+    assert forks == []
+    forked = (f"{{ /bin/grep -E '^SigIgn' /proc/self/status; }} > {tmp_path}/c & "
+              f"{{ /bin/readlink /proc/self/fd/0; }} > {tmp_path}/d & wait")
+    assert runtime.run_text(s, forked) == 0
+    assert len(forks) == 2
+    ignored = int((tmp_path / "a").read_text().split()[1], 16)
+    assert ignored & 0b110 == 0b110  # (bits of signals 2 and 3: SIGINT and SIGQUIT)
+    assert (tmp_path / "a").read_text() == (tmp_path / "c").read_text()
+    assert (tmp_path / "b").read_text() == (tmp_path / "d").read_text() == "/dev/null\n"

@@ -375,15 +375,21 @@ def _job_text(vm: Any, text_c: int) -> None:
 @SH.handle("ShBg")
 def _bg(vm: Any, start: int, stop: int) -> None:
     s = st(vm)
-    pid = os.fork()
-    if pid == 0:
-        enter_child(s)
-        if not s.interactive:
-            for sig in (signal.SIGINT, signal.SIGQUIT):
-                if "INT" not in s.traps:
+    pid = None
+    if not s.interactive:
+        stages = _stages or _load_stages()
+        run = stages.spawnable_now(s, vm.chunk, start, stop, ())
+        if run is not None:
+            pid = stages.start_job(s, vm, start, stop, run)
+    if pid is None:
+        pid = os.fork()
+        if pid == 0:
+            enter_child(s)
+            if not s.interactive:
+                for sig in runtime.job_signals(s):
                     signal.signal(sig, signal.SIG_IGN)
-            move_fd(os.open(os.devnull, os.O_RDONLY), 0)
-        runtime.run_forked_segment(s, vm, start, stop)
+                move_fd(os.open(os.devnull, os.O_RDONLY), 0)
+            runtime.run_forked_segment(s, vm, start, stop)
     s.last_bg = pid
     s.jobs[pid] = None
     s.job_texts[pid] = s.job_text

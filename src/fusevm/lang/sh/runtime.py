@@ -340,6 +340,14 @@ def enter_stage(state: ShState, vm: VM, stdio: tuple[tuple[int, int], ...],
     enter_child(state)
 
 
+def job_signals(state: ShState) -> tuple[int, ...]:
+    """The signals a background job ignores: SIGINT and SIGQUIT in a non-interactive
+    shell (POSIX, with job control off; as dash, bash and busybox do, traps or not)."""
+    if state.interactive:
+        return ()
+    return (signal.SIGINT, signal.SIGQUIT)
+
+
 def xquote(s: str) -> str:
     """`s` as `set -x` shows it: quoted only when the shell would not read it back as that
     one word. A `]`, and a `[` that no `]` follows (no bracket expression), are plain, so
@@ -458,13 +466,15 @@ def run_external(state: ShState, argv: list[str], redirs: list[Pending],
 
 def start_external(state: ShState, argv: list[str], resolved: process.Resolved,
                    redirs: list[Pending], env: dict[str, str],
-                   stdio: tuple[tuple[int, int], ...] = ()) -> tuple[int | None, int]:
+                   stdio: tuple[tuple[int, int], ...] = (),
+                   ignore: tuple[int, ...] = ()) -> tuple[int | None, int]:
     """Start a program (its path `resolved`) with posix_spawn: (its pid, 0), or (None, the
     status) when it cannot start, its message written. The redirections are applied here,
     after `stdio` ((fd, target fd) pairs: a pipeline stage's pipe ends), and undone once
     it has started: a fork of this Python process would copy its page tables and fault in
     every page the child touched before its exec, twice the CPU a spawned command costs
-    (`benchmarks/sh/bench_sh.py`, the commands case)."""
+    (`benchmarks/sh/bench_sh.py`, the commands case). The program starts with the signals
+    `ignore` ignored (a background job's SIGINT and SIGQUIT: `_spawn`)."""
     saved = state.apply_for_command(redirs, stdio)
     if saved is None:
         return None, 1
@@ -472,17 +482,54 @@ def start_external(state: ShState, argv: list[str], resolved: process.Resolved,
         if resolved.path is None:
             return None, _not_found(state, resolved)
         try:
-            return os.posix_spawn(resolved.path, argv, env, setsigdef=_reset_signals()), 0
+            return _spawn(resolved.path, argv, env, ignore), 0
         except OSError as e:
             if e.errno != errno.ENOEXEC:
                 state.error(f"{argv[0]}: {e.strerror}")
                 return None, _exec_status(e)
         pid = os.fork()
         if pid == 0:
+            for sig in ignore:
+                signal.signal(sig, signal.SIG_IGN)
             _as_new_shell(resolved.path, argv, env)
         return pid, 0
     finally:
         restore(saved)
+
+
+def _spawn(path: str, argv: list[str], env: dict[str, str], ignore: tuple[int, ...]) -> int:
+    """posix_spawn, with the signals `ignore` ignored in the program. A spawned process
+    cannot be told to ignore a signal, only inherit that: this shell ignores them itself
+    while it starts the program, with them blocked so that one sent meanwhile waits (it
+    is not discarded) and reaches the shell's own action once that is back. The program
+    starts with this shell's signal mask."""
+    if not ignore:
+        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals())
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ignore)
+    actions = []
+    try:
+        for sig in ignore:
+            actions.append((sig, signal.signal(sig, signal.SIG_IGN)))
+        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals(), setsigmask=mask)
+    finally:
+        for sig, action in reversed(actions):
+            signal.signal(sig, action)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def may_ignore(signals: tuple[int, ...]) -> bool:
+    """Whether this thread can set the action of `signals` and put back what they have
+    now (`_spawn`): only the main thread sets signal actions, and an action set outside
+    Python (None) could not be put back."""
+    try:
+        for sig in signals:
+            action = signal.getsignal(sig)
+            if action is None:
+                return False
+            signal.signal(sig, action)  # (ValueError off the main thread)
+    except ValueError:
+        return False
+    return True
 
 
 #: The signals an external command gets at their default action (`_reset_signals`).

@@ -1,18 +1,20 @@
-"""Pipeline stages and `$(...)` started from the shell's own process, without a fork
-where that cannot be told apart.
+"""Pipeline stages, `$(...)` and background jobs started from the shell's own process,
+without a fork where that cannot be told apart.
 
-Every stage of a pipeline, and every `$(...)`, runs in a process of its own. Forking the
-shell, a Python process of 30-40 MB, copies its page tables and faults in every page the
-child touches before the program is exec'd: about a millisecond of CPU each. When that
-code (`ShPipe start stop`, a `CmdSubst` chunk) is one simple command whose words expand
-with no effect on the shell, as the compiler marks it on its `ShRun` (`PURE_WORDS`:
-literals, quoting, parameter expansions without `=` or `?`, no `$(( ))`, `$(...)`, LINENO
-or prefix assignment), the shell expands its words itself, as its child would have, and
-starts a program with posix_spawn, the pipe's end as its stdin or stdout
-(`runtime.start_external`). A builtin or a function still runs in a forked
-child, with the words expanded, and so does a program with a redirection from or to a
-FIFO (its open waits for the other end, which another stage may open). Under `set -u`
-(an expansion may fail), `-x` (the trace) and `-n` the shell forks as before.
+Every stage of a pipeline, every `$(...)` and every `&` job runs in a process of its own.
+Forking the shell, a Python process of 30-40 MB, copies its page tables and faults in
+every page the child touches before the program is exec'd: about a millisecond of CPU
+each. When that code (`ShPipe start stop`, a `CmdSubst` chunk, `ShBg start stop`) is one
+simple command whose words expand with no effect on the shell, as the compiler marks it
+on its `ShRun` (`PURE_WORDS`: literals, quoting, parameter expansions without `=` or `?`,
+no `$(( ))`, `$(...)`, LINENO or prefix assignment), the shell expands its words itself,
+as its child would have, and starts a program with posix_spawn, the pipe's end as its
+stdin or stdout (`runtime.start_external`). A background job's program gets /dev/null as
+its stdin and SIGINT and SIGQUIT ignored, as the job's forked child would give it
+(`start_job`). A builtin or a function still runs in a forked child, with the words
+expanded, and so does a program with a redirection from or to a FIFO (its open waits for
+the other end, which another stage may open). Under `set -u` (an expansion may fail),
+`-x` (the trace) and `-n` the shell forks as before.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from fusevm.lang.sh.opset import DIRECT, PURE_WORDS, SH
 from fusevm.lang.sh.state import Pending, ShState
 from fusevm.ops import Op
 from fusevm.ops.shell_codes import Redir
+from fusevm.shell import csignal as signal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,10 +71,11 @@ def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,
 
 
 def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, int, int],
-                stdio: tuple[tuple[int, int], ...], close: int | None) -> int:
+                stdio: tuple[tuple[int, int], ...], close: int | None,
+                ignore: tuple[int, ...] = ()) -> int:
     """Start the stage [start, stop) (`spawnable`: `run` are its ShRun's operands) with
-    `stdio` ((fd, target fd): its pipe ends); the pid to wait for. `close`: the read end
-    of the stage's own pipe, which a forked child closes."""
+    `stdio` ((fd, target fd): its pipe ends) and the signals `ignore` ignored; the pid to
+    wait for. `close`: the read end of the stage's own pipe, which a forked child closes."""
     argc, flags, line = run
     lineno = state.lineno
     vm._dispatch(start, stop - 1, len(vm.frames))
@@ -79,10 +83,12 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
     state.lineno = line
     try:
         if argv and runtime.runs_program(state, argv[0]) and not _may_wait(state.pending):
-            return _spawned(state, argv, stdio)
+            return _spawned(state, argv, stdio, ignore)
         pid = os.fork()
         if pid == 0:
             runtime.enter_stage(state, vm, stdio, close)
+            for sig in ignore:
+                signal.signal(sig, signal.SIG_IGN)
             vm.host_data["sh.loops"] = []
 
             def command() -> int:
@@ -109,6 +115,22 @@ def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int)
         runtime.give_back(state, chunk, vm)
 
 
+def start_job(state: ShState, vm: Any, start: int, stop: int,
+              run: tuple[int, int, int]) -> int | None:
+    """`ShBg start stop` of a non-interactive shell, when [start, stop) is `spawnable`
+    (`run`): started as a pipeline stage is, with its stdin /dev/null and SIGINT and
+    SIGQUIT ignored (`runtime.job_signals`), as the job's forked child would run it; its
+    pid, or None to fork (a thread that cannot set signal actions)."""
+    ignore = runtime.job_signals(state)
+    if not runtime.may_ignore(ignore):
+        return None
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return start_stage(state, vm, start, stop, run, ((null, 0),), None, ignore)
+    finally:
+        os.close(null)
+
+
 def _may_wait(redirs: list[Pending]) -> bool:
     """Whether opening a file these redirections name may wait for another process: a
     FIFO's open waits for its other end, which a later stage of the same pipeline may be
@@ -123,13 +145,15 @@ def _may_wait(redirs: list[Pending]) -> bool:
     return False
 
 
-def _spawned(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...]) -> int:
+def _spawned(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...],
+             ignore: tuple[int, ...]) -> int:
     """Start program `argv` with the queued redirections; the pid to wait for (of a child
     that exits with the status when it could not start). The program is looked up as
     the stage's child would look it up: the shell's `hash` table is not added to."""
     pid, status = runtime.start_external(state, argv,
                                          runtime.resolve(state, argv[0], remember=False),
-                                         state.take_pending(), state.environ(), stdio)
+                                         state.take_pending(), state.environ(), stdio,
+                                         ignore)
     if pid is None:
         pid = os.fork()
         if pid == 0:
