@@ -44,6 +44,16 @@ def test_syntax_error_runs_earlier_commands(tmp_path: Path) -> None:
     assert p.stderr.startswith(b"sh: 2: Syntax error:")
 
 
+def test_long_options(tmp_path: Path) -> None:
+    """`-o NAME` sets an option by its long name (pipefail has no letter), takes other
+    shells' interactive options and ignores them, and refuses an unknown name."""
+    p = _run(["-o", "pipefail", "-o", "vi", "-c", "false | true; echo $?"], tmp_path)
+    assert (p.stdout, p.returncode) == (b"1\n", 0)
+    p = _run(["-o", "nosuch", "-c", "echo ran"], tmp_path)
+    assert (p.stdout, p.returncode) == (b"", 2)
+    assert p.stderr.startswith(b"sh: Illegal option -o nosuch\nusage: sh ")
+
+
 def test_missing_script(tmp_path: Path) -> None:
     p = _run(["nonexistent.sh"], tmp_path)
     assert p.returncode == 127

@@ -88,6 +88,23 @@ def test_bash_status(sh, script: str, expected: str, status: int) -> None:  # ty
     sh(script, expected, status, like_dash=False)
 
 
+# `set -o pipefail` (POSIX.1-2024), which dash lacks: the results are bash's.
+PIPEFAIL = [
+    ("set -o pipefail; false | true; echo $?; (exit 3) | (exit 4) | true; echo $?",
+     "1\n4\n"),
+    ("set -o pipefail; true | true; echo $?; ! false | true; echo $?", "0\n0\n"),
+    ("set -o pipefail; set +o pipefail; false | true; echo $?", "0\n"),
+    ("set -o pipefail; set +o | grep pipefail; set -o | grep -c 'pipefail *on'",
+     "set -o pipefail\n1\n"),
+    ("set -eo pipefail; false | true; echo no", ""),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), PIPEFAIL)
+def test_pipefail(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected, 1 if expected == "" else 0, like_dash=False)
+
+
 LOOP_CONTROL = [
     ("for i in 1 2 3; do eval break; echo no; done; echo $i", "1\n"),
     ("b=break; for i in 1 2; do $b; done; echo $i", "1\n"),

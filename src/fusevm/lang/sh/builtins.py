@@ -14,6 +14,7 @@ from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
 from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.state import (
+    IGNORED_OPTIONS,
     LONG_OPTIONS,
     OPTION_LETTERS,
     SIGNAL_NAMES,
@@ -294,8 +295,7 @@ def _set(s: ShState, vm: Any, argv: list[str]) -> int:
                 name = args[i]
                 if name in LONG_OPTIONS:
                     s.opts[LONG_OPTIONS[name]] = on
-                elif name in ("pipefail", "nolog", "emacs", "vi", "notify", "monitor",
-                              "ignoreeof", "posix"):
+                elif name in IGNORED_OPTIONS:
                     pass
                 else:
                     raise ShError(f"set: Illegal option -o {name}", 2)

@@ -22,7 +22,13 @@ import fusevm.lang.sh.ops  # noqa: F401  - attaches the sh op handlers
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShExit
 from fusevm.lang.sh.runtime import run_text
-from fusevm.lang.sh.state import LONG_OPTIONS, OPTION_LETTERS, new_state, write
+from fusevm.lang.sh.state import (
+    IGNORED_OPTIONS,
+    LONG_OPTIONS,
+    OPTION_LETTERS,
+    new_state,
+    write,
+)
 from fusevm.shell import csignal as signal
 from fusevm.shell import text
 
@@ -90,6 +96,9 @@ def _main(argv: list[str]) -> int:
                 name = args.pop(0)
                 if name in LONG_OPTIONS:
                     s.opts[LONG_OPTIONS[name]] = on
+                elif name not in IGNORED_OPTIONS:
+                    write(2, f"sh: Illegal option -o {name}\n{USAGE}")
+                    return 2
             elif c in OPTION_LETTERS:
                 s.opts[c] = on
             elif c == "s":

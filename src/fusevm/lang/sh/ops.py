@@ -355,8 +355,11 @@ def _pipe_end(vm: Any, bang: int) -> None:
     ctx = pipes.pop()
     s = st(vm)
     status = 0
+    every = s.opts["pipefail"]  # (the last command's status, or the last one not 0)
     for pid in ctx[1]:
-        status = vm.last_status if pid < 0 else wait_child(pid)
+        found = vm.last_status if pid < 0 else wait_child(pid)
+        if found or not every:
+            status = found
     if bang:
         status = 0 if status else 1
     vm.last_status = status

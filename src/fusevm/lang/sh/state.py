@@ -23,10 +23,16 @@ if TYPE_CHECKING:
 
 DOC: Final = -1  # pseudo redirect kind: a here-document; target is its text
 OPTION_LETTERS: Final = "efuxnvCa"
+#: `set -o NAME`: each option's key in `ShState.opts`, its letter where it has one
+#: (`pipefail`, POSIX.1-2024, has none).
 LONG_OPTIONS: Final = {
     "errexit": "e", "noglob": "f", "nounset": "u", "xtrace": "x", "noexec": "n",
-    "verbose": "v", "noclobber": "C", "allexport": "a",
+    "verbose": "v", "noclobber": "C", "allexport": "a", "pipefail": "pipefail",
 }
+#: `set -o NAME` names taken and ignored: other shells' options for interactive use (job
+#: control, line editing, history) and bash's `posix`, which scripts set.
+IGNORED_OPTIONS: Final = frozenset(("nolog", "emacs", "vi", "notify", "monitor",
+                                    "ignoreeof", "posix"))
 
 
 #: Variables whose assignment does more than store the value (`ShState.set`; the hot ops
@@ -57,7 +63,8 @@ class ShState:
     positional: list[str] = field(default_factory=list)
     arg0: str = "sh"
     functions: dict[str, Any] = field(default_factory=dict)
-    opts: dict[str, bool] = field(default_factory=lambda: {c: False for c in OPTION_LETTERS})
+    opts: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(LONG_OPTIONS.values(),
+                                                                        False))
     traps: dict[str, str] = field(default_factory=dict)  # "EXIT" or signal name -> action
     pending_signals: list[str] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
