@@ -80,13 +80,15 @@ def test_rand_is_in_unit_interval_and_reproducible() -> None:
 
 def test_srand_returns_the_previous_seed() -> None:
     rng = AwkRandom()
-    assert rng.srand(5) == 0.0
+    first = rng.rand()
+    assert rng.srand(5) == 1.0  # (the initial seed of gawk, onetrue-awk and busybox)
     after_five = rng.rand()
     assert rng.srand(7) == 5
     assert rng.srand(5) == 7
     assert rng.rand() == after_five
     assert rng.srand() == 5  # reseeds from the clock
     assert rng.srand(1) > 1_000_000_000
+    assert rng.rand() == first  # (seed 1 starts the sequence again)
 
 
 def test_srand_with_fractional_seed_uses_its_integer_part() -> None:

@@ -259,11 +259,12 @@ def awk_atan2(y: float, x: float) -> float:
 class AwkRandom:
     """rand() and srand() state.
 
-    The initial seed is 0, as in gawk (onetrue-awk starts from 1); the sequence itself is
-    Python's Mersenne Twister, so it matches neither reference, which POSIX allows.
+    The initial seed is 1, as in gawk, onetrue-awk and busybox (the first `srand(x)`
+    returns it, and `srand(1)` starts the sequence again); the sequence itself is Python's
+    Mersenne Twister, so it matches neither reference, which POSIX allows.
     """
 
-    def __init__(self, seed: float = 0.0) -> None:
+    def __init__(self, seed: float = 1.0) -> None:
         self._seed = seed
         # Made, seeded with `_seed`, on the first rand(): most programs never call it,
         # and `random` costs each start-up its import.
