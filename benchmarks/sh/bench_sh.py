@@ -5,14 +5,16 @@ CPU time (user + system of the child, from os.wait4) is measured, interleaved be
 shells, and the median of N runs is reported with the ratio to each peer. Start-up is
 `sh -c :` next to `python3 -c pass`; the loop is reported whole and net of each shell's
 own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
-spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`).
+spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`), and
+`--scripts` five common script patterns (a `read` loop over a file, `printf` per word,
+`${x##*/}`, `case` with an append, a function call per turn).
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
 a pipeline of two, a `$(...)`, a background job): what starting processes costs each
 shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
 children).
 
     python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--commands 500]
-                                     [--shapes]
+                                     [--shapes] [--scripts]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 LOOP = """i=0; s=0
@@ -35,6 +38,24 @@ echo $s
 SHAPES = {
     "$i in $(( ))": "i=0; while [ $i -lt {n} ]; do i=$(($i + 1)); done; echo $i\n",
     ": $((i += 1))": "i=0; while test $i -lt {n}; do : $((i += 1)); done; echo $i\n",
+}
+#: Common script patterns, for --scripts: a `read` loop over a file of --iterations lines,
+#: a `printf` per word, `${x##*/}`-style trims, `case` with a string append, a function
+#: call per turn.
+SCRIPTS = {
+    "while read over a file":
+        "n=0; while read a b c; do n=$((n + a)); done < {data}; echo $n\n",
+    "for w in $(seq); printf":
+        "for w in $(seq 1 {n}); do printf '%s\\n' \"$w\"; done > /dev/null\n",
+    "${{x##*/}} ${{b%.*}}":
+        "i=0; while [ $i -lt {n} ]; do x=\"a/b/f$i.txt\"; b=${{x##*/}}; e=${{b%.*}}; "
+        "i=$((i + 1)); done; echo $e\n",
+    "case and append":
+        "i=0; s=; while [ $i -lt {n} ]; do case $i in *5) s=\"${{s}}x\";; esac; "
+        "i=$((i + 1)); done; echo ${{#s}}\n",
+    "function call":
+        "f() {{ r=$(($1 * 2)); }}; i=0; while [ $i -lt {n} ]; do f $i; i=$((i + 1)); done; "
+        "echo $r\n",
 }
 #: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`, as a
 #: background job.
@@ -65,6 +86,8 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=20000)
     ap.add_argument("--commands", type=int, default=500)
     ap.add_argument("--shapes", action="store_true", help="also time the other loop shapes")
+    ap.add_argument("--scripts", action="store_true",
+                    help="also time common script patterns (read loop, printf, trims, ...)")
     args = ap.parse_args()
     # The command users type (the console script pip installs beside the interpreter);
     # `python -m fusevm.sh` also loads runpy and importlib.util, a few ms more.
@@ -78,6 +101,12 @@ def main() -> None:
     if args.shapes:
         loops.update((f"loop ({args.iterations} x {name})", text.format(n=args.iterations))
                      for name, text in SHAPES.items())
+    if args.scripts:
+        data = Path(tempfile.mkdtemp(prefix="bench-sh-")) / "lines.txt"
+        data.write_text("".join(f"{i} alpha beta gamma\n" for i in range(args.iterations)))
+        loops.update((f"script ({args.iterations} x {name})",
+                      text.format(n=args.iterations, data=data))
+                     for name, text in SCRIPTS.items())
     loops.update((f"commands ({args.commands} x {name})", text.format(n=args.commands))
                  for name, text in COMMANDS.items())
     cases = {

@@ -83,6 +83,19 @@ def test_scanner_agrees_with_search() -> None:
         assert scan.search(pos) == rx.search(text, pos)
 
 
+@pytest.mark.parametrize("ere", ["[0-9]+", "abc", "a*", "(ab|a)(c|bcd)?", "^a|b$", "x{0}"])
+@pytest.mark.parametrize("text", ["a12b345c\u263a6", "xabcabc", "abcd", "", "aab"])
+def test_scanner_matches_agree_with_the_regex(ere: str, text: str) -> None:
+    """A scanner's match and fullmatch (literal, excluded and engine paths) are the
+    Regex's own."""
+    rx = compile_ere(ere, SHELL_ERE)
+    scan = rx.scanner(text)
+    for pos in range(len(text) + 1):
+        assert scan.match(pos) == rx.match(text, pos)
+        for end in range(pos, len(text) + 1):
+            assert scan.fullmatch(pos, end) == rx.fullmatch(text, pos, end)
+
+
 def test_errors_name_the_pattern() -> None:
     for bad in ("(a", "a{3,2}", "[[:nope:]]", "a{1001}"):
         with pytest.raises(RegexError, match=r"/"):

@@ -105,6 +105,48 @@ def test_pipefail(sh, script: str, expected: str) -> None:  # type: ignore[no-un
     sh(script, expected, 1 if expected == "" else 0, like_dash=False)
 
 
+# `read` of a regular file reads a block and sets the offset back after the line (as
+# bash does): what follows is left for the next command exactly as a byte-at-a-time read
+# leaves it. Compared with dash, which reads a byte at a time.
+READ_FILE = [
+    "printf 'l1 a\\nl2 b\\\\\\ncont\\nl3\\n' > f; while read a b; do echo \"[$a][$b]\"; done < f",
+    "printf 'one\\ntwo\\nthree' > f; { read x; cat; } < f; echo; "
+    "{ read -r x; read y; head -c 3; } < f",
+    "printf 'abc' > f; read x < f; echo \"$? [$x]\"; : > f; read x < f; echo \"$? [$x]\"",
+    "printf 'a\\\\' > f; read x < f; echo \"$? [$x]\"; read -r y < f; echo \"[$y]\"",
+    "printf 'x\\\\\\\\\\nnext\\n' > f; read x < f; printf '[%s]' \"$x\"; "
+    "read -r x < f; printf '[%s]\\n' \"$x\"",
+    "printf '  a  b\\tc  \\n' > f; read x y < f; echo \"[$x][$y]\"; "
+    "IFS=' ' read x y < f; echo \"[$x][$y]\"",
+    # a continuation line across the block size, and a long line
+    "i=0; while [ $i -lt 820 ]; do printf 'abcd '; i=$((i + 1)); done > f; "
+    "printf '\\\\\\nend\\nz\\n' >> f; { read x; read z; } < f; echo ${#x} \"${x##* }\" $z",
+]
+
+
+@pytest.mark.parametrize("script", READ_FILE)
+def test_read_file(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)
+
+
+# A format is parsed once per text and used again for the next arguments and calls.
+PRINTF_REUSE = [
+    "for w in a b; do printf '%s|%3s|' \"$w\" x; printf '%s\\n'; done",
+    "printf '%s-%s\\n' a b c; printf 'x%sy\\n'; printf 'lit\\n' extra",
+]
+
+
+@pytest.mark.parametrize("script", PRINTF_REUSE)
+def test_printf_reuse(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)
+
+
+def test_printf_stops_at_a_bad_directive(sh) -> None:  # type: ignore[no-untyped-def]
+    # what comes before it is written, each time the format is used (status 1: bash's)
+    sh("printf 'pre %d %q post' 1 2 2>/dev/null; echo \" $?\"; "
+       "printf 'pre %d %q' 3 2>/dev/null; echo", "pre 1  1\npre 3 \n", 0, like_dash=False)
+
+
 LOOP_CONTROL = [
     ("for i in 1 2 3; do eval break; echo no; done; echo $i", "1\n"),
     ("b=break; for i in 1 2; do $b; done; echo $i", "1\n"),

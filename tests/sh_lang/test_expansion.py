@@ -47,3 +47,37 @@ def test_expansion(sh, script: str, expected: str | None) -> None:  # type: igno
 
 def test_nounset(sh) -> None:  # type: ignore[no-untyped-def]
     sh("set -u; echo $nope; echo after", "", 2)
+
+
+# `${v#p}` and its kin find the longest cut with one leftmost-longest match (`##`) or
+# search (`%%`) and try cut after cut for the shortest; each case is compared with dash.
+TRIMS = [
+    "x=path/to/file.tar.gz; echo ${x#*/} ${x##*/} ${x%.*} ${x%%.*} ${x#p} ${x##nomatch}",
+    "x=path/to/file.tar.gz; echo ${x%%*} ${x#*} ${x##*} ${x%*} ${x%%/*} ${x%/*}",
+    "x=aaa; echo ${x#a*} ${x##a*} ${x%a*} ${x%%a*} \"[${x%%?}]\" ${x#??} ${x%%a}",
+    "x=abcabc; echo ${x%b*} ${x%%b*} ${x#*b} ${x##*b} ${x%%c} ${x##a} ${x%%[bc]*}",
+    "x='a b.c'; echo \"${x%%[.]*}\" \"${x#*[[:space:]]}\" \"${x%%\"b\"*}\"",
+    "x=; echo \"[${x#*}][${x%%*}][${x##a}]\"; set -- 'a*b'; echo ${1%\\**} ${1#*\\*}",
+    "x=/a/b/c/; echo ${x%/} ${x##*/}x ${x%%/*}y ${x#/*/}",
+]
+
+
+@pytest.mark.parametrize("script", TRIMS)
+def test_trim(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)
+
+
+# Words that are one quoted string or one unquoted expansion split by IFS white space take
+# a path of their own in `words.fields`; compared with dash.
+FIELDS = [
+    "x=' a  b\tc\nd '; set -- $x; echo $# \"$1|$4\"; set -- \"$x\"; echo $#",
+    "IFS=' '; x='a\tb c'; set -- $x; echo $#; IFS='\t'; set -- $x; echo $#",
+    "IFS=; x='a b'; set -- $x; echo $#; x=; set -- $x; echo $#; set -- \"$x\"; echo $#",
+    "x='*.none q*'; touch q1 q2; set -- $x; echo $# \"$@\"; set -f; set -- $x; echo $#",
+    "x='   '; set -- $x; echo $#; x='a\\*'; echo $x; set -- \"\" \"\"; echo $#",
+]
+
+
+@pytest.mark.parametrize("script", FIELDS)
+def test_fields(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)

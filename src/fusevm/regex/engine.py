@@ -432,7 +432,8 @@ def _matching_lines(match: Any, test: Callable[[str], bool]
 
 
 class Scanner:
-    """Searches of one Regex over one text (gsub, split and record reading loop on it)."""
+    """Searches and matches of one Regex over one text, converted once (gsub, split and
+    record reading loop on it; the shell's `${v#p}` family tries cut after cut)."""
 
     __slots__ = ("text", "_data", "_engine", "_find", "_low", "_end", "_none")
 
@@ -460,6 +461,30 @@ class Scanner:
             start = self.text.find(self._find, pos)
             return None if start < 0 else (start, start + len(self._find))
         return self._engine.search(self._data, pos)
+
+    def match(self, pos: int) -> Span | None:
+        """(pos, end) of the longest match starting exactly at `pos`, or None."""
+        low = self._low
+        if low is not None:
+            span = low(_ANCHOR_START, self._data, pos, self._end)[0]
+            return None if span[0] < 0 else span  # type: ignore[no-any-return]
+        if self._none:
+            return None
+        if self._find is not None:
+            found = self._find
+            return (pos, pos + len(found)) if self.text.startswith(found, pos) else None
+        return self._engine.match(self._data, pos)
+
+    def fullmatch(self, pos: int, end: int) -> bool:
+        """Whether the pattern matches all of the text's [pos, end)."""
+        low = self._low
+        if low is not None:
+            return low(_ANCHOR_BOTH, self._data, pos, end)[0][0] >= 0  # type: ignore[no-any-return]
+        if self._none:
+            return False
+        if self._find is not None:
+            return self.text[pos:end] == self._find
+        return self._engine.fullmatch(self._data, pos, end)
 
 
 def compile_ere(ere: str, dialect: Dialect = SHELL_ERE) -> Regex:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from stat import S_ISREG
 
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.builtins import builtin, out, quote
@@ -19,7 +20,7 @@ from fusevm.shell import text as shtext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
 
 @builtin("true")
@@ -174,7 +175,17 @@ def _pwd(s: ShState, vm: Any, argv: list[str]) -> int:
 
 
 def _readline(fd: int, raw: bool) -> tuple[str, bool]:
-    """One logical line from fd (byte at a time); (text, hit_eof)."""
+    """One logical line from fd; (text, hit_eof). What follows the line stays unread for
+    the next command: a regular file is read a block at a time and its offset set back to
+    just after the line (as bash does), anything else a byte at a time."""
+    try:
+        regular = S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        regular = False
+    if regular:
+        found = _readline_seekable(fd, raw)
+        if found is not None:
+            return found
     buf = bytearray()
     while True:
         try:
@@ -196,6 +207,64 @@ def _readline(fd: int, raw: bool) -> tuple[str, bool]:
             buf += b"\\" + n
             continue
         buf += c
+
+
+_BLOCK: Final = 4096
+
+
+def _readline_seekable(fd: int, raw: bool) -> tuple[str, bool] | None:
+    """`_readline` of a regular file: blocks read from the offset, which is then set
+    just past the line's newline; None when the offset cannot be read or set (read a
+    byte at a time instead). The same line as byte at a time: a backslash takes the next
+    byte with it (unless `raw`), and one before a newline joins the next line on."""
+    try:
+        start = os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return None
+    data = b""
+    line = bytearray()
+    i = 0  # where the part of the line not yet copied to `line` starts in `data`
+    eof = ended = False  # (the file read to its end; the line ended there)
+    while True:
+        j = data.find(b"\n", i)
+        if j < 0:
+            if eof:
+                rest = data[i:]
+                if not raw:
+                    run = len(rest) - len(rest.rstrip(b"\\"))
+                    if run % 2:  # (a lone backslash at the end escapes nothing)
+                        rest = rest[:-1]
+                line += rest
+                consumed = len(data)
+                ended = True
+                break
+            try:
+                block = os.read(fd, _BLOCK)
+            except InterruptedError:
+                continue
+            except OSError:
+                eof = True
+                continue
+            if not block:
+                eof = True
+            data += block
+            continue
+        if not raw:
+            k = j
+            while k > i and data[k - 1] == 0x5C:  # (a run of backslashes before it)
+                k -= 1
+            if (j - k) % 2:  # an escaped newline: the line goes on after it
+                line += data[i:j - 1]
+                i = j + 1
+                continue
+        line += data[i:j]
+        consumed = j + 1
+        break
+    try:
+        os.lseek(fd, start + consumed, os.SEEK_SET)
+    except OSError:
+        pass
+    return shtext.decode(bytes(line)), ended
 
 
 @builtin("read")

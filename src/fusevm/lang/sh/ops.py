@@ -98,31 +98,48 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
 
 def trim(value: str, pat: str, code: int) -> str:
     """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
-    from fusevm.shell import glob as shglob  # imported on first use: start-up time
     try:
-        rx = shglob.compile_pattern(pat)
+        rx = (_compile_pattern or _load_glob())(pat)
     except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
         return value
     # positions in the matchable form are positions in `value` (one character for one)
-    subject = matchable(value)
+    scan = rx.scanner(matchable(value))
     n = len(value)
+    if code == 6:  # the longest prefix: the longest match at 0 (RE2 matches leftmost-longest)
+        span = scan.match(0)
+        return value if span is None else value[span[1]:]
+    if code == 8:
+        # The longest suffix: the leftmost match start from which a match reaches the end
+        # (the longest match at a start ends at n if any match from there does).
+        pos = 0
+        while pos <= n:
+            span = scan.search(pos)
+            if span is None:
+                break
+            if span[1] == n:
+                return value[:span[0]]
+            pos = span[0] + 1
+        return value
     if code == 5:
         for i in range(n + 1):
-            if rx.fullmatch(subject, 0, i):
+            if scan.fullmatch(0, i):
                 return value[i:]
-    elif code == 6:
-        for i in range(n, -1, -1):
-            if rx.fullmatch(subject, 0, i):
-                return value[i:]
-    elif code == 7:
-        for i in range(n, -1, -1):
-            if rx.fullmatch(subject, i):
-                return value[:i]
     else:
-        for i in range(n + 1):
-            if rx.fullmatch(subject, i):
+        for i in range(n, -1, -1):
+            if scan.fullmatch(i, n):
                 return value[:i]
     return value
+
+
+#: `fusevm.shell.glob.compile_pattern`, loaded with the first `${v#p}` (start-up time).
+_compile_pattern: Any = None
+
+
+def _load_glob() -> Any:
+    global _compile_pattern
+    from fusevm.shell.glob import compile_pattern
+    _compile_pattern = compile_pattern
+    return compile_pattern
 
 
 @SH.bind("ShMark")

@@ -124,7 +124,51 @@ def _report_number(bad: str | None) -> int:
     return 1
 
 
+class _Bad(str):
+    """The message of a format's bad directive, where the format stops."""
+
+
+if TYPE_CHECKING:
+    #: A parsed format's piece: a literal run (escapes done; "%%" is "%"), a bad
+    #: directive's message (`_Bad`), or a directive (flags, width, precision, conversion).
+    Piece = str | tuple[str, str | None, str | None, str]
+
+
+#: Formats parsed, by text (a loop prints with the same few formats again and again).
+_PARSED: dict[str, list[Piece]] = {}
+
+
+def _parse(fmt: str) -> list[Piece]:
+    found = _PARSED.get(fmt)
+    if found is not None:
+        return found
+    pieces: list[Piece] = []
+    pos = 0
+    while pos < len(fmt):
+        m = _SPEC.search(fmt, pos)
+        literal = fmt[pos:m.start()] if m else fmt[pos:]
+        if literal:
+            pieces.append(escapes(literal)[0])
+        if m is None:
+            break
+        pos = m.end()
+        flags, width, prec, conv = m.groups()
+        if m.group(0) == "%%":
+            pieces.append("%")
+        elif conv not in _CONVERSIONS:
+            pieces.append(_Bad(f"{m.group(0)}: invalid directive" if conv
+                               else "missing format character"))
+            break
+        else:
+            pieces.append((flags, width, prec, conv))
+    if len(_PARSED) >= 256:
+        _PARSED.clear()
+    _PARSED[fmt] = pieces
+    return pieces
+
+
 def printf(fmt: str, args: list[str]) -> tuple[str, int]:
+    pieces = _parse(fmt)
     out: list[str] = []
     status = 0
     i = 0
@@ -132,26 +176,23 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
     while first or i < len(args):
         first = False
         used = False
-        pos = 0
-        while pos < len(fmt):
-            m = _SPEC.search(fmt, pos)
-            literal = fmt[pos:m.start()] if m else fmt[pos:]
-            text, _ = escapes(literal)
-            out.append(text)
-            if m is None:
-                break
-            pos = m.end()
-            flags, width, prec, conv = m.groups()
-            if m.group(0) == "%%":
-                out.append("%")
-                continue
-            if conv not in _CONVERSIONS:
-                # as dash: what came before is written, then the error ends the command;
-                # its status is bash's 1 (dash: 2), as for the other statuses they differ on
-                problem = (f"{m.group(0)}: invalid directive" if conv
-                           else "missing format character")
-                os.write(2, f"sh: printf: {problem}\n".encode("utf-8", "surrogateescape"))
+        for piece in pieces:
+            if isinstance(piece, str):
+                if type(piece) is str:
+                    out.append(piece)
+                    continue
+                # a bad directive (`_Bad`), as dash: what came before is written, then the
+                # error ends the command; its status is bash's 1 (dash: 2), as for the
+                # other statuses they differ on
+                os.write(2, f"sh: printf: {piece}\n".encode("utf-8", "surrogateescape"))
                 return "".join(out), 1
+            flags, width, prec, conv = piece
+            if conv == "s" and not width and prec is None and not flags:  # (plain %s)
+                if i < len(args):
+                    out.append(args[i])
+                    i += 1
+                    used = True
+                continue
             # a `*` takes a number from the arguments: a negative width left-justifies,
             # a negative precision is none
             if width == "*":

@@ -64,7 +64,21 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     """Field splitting (XCU 2.6.5), pathname expansion (2.6.6) and quote removal (2.6.7)."""
     if ifs is None:
         ifs = DEFAULT_IFS
-    out: list[str] = []
+    # A word that is one quoted string, or one unquoted expansion split by IFS white space,
+    # and nothing else (ASCII inside: no other mark): str methods instead of the loop
+    # below, a character at a time.
+    if s[:1] == QS and s[-1:] == QE and s[1:-1].isascii():
+        return [s[1:-1]]
+    if s[:1] == XS and s[-1:] == XE and s[1:-1].isascii():
+        found = _split_white(s[1:-1], ifs)
+        if found is not None:
+            if noglob:
+                return found
+            out: list[str] = []
+            for field in found:
+                _expand_unquoted(field, out)
+            return out
+    out = []
     cur: list[str] = []  # characters, glob-active ones as-is
     quoted: list[bool] = []
     exists = False
@@ -116,6 +130,32 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     return out
 
 
+def _split_white(text: str, ifs: str) -> list[str] | None:
+    """The fields of unquoted `text` when IFS holds only IFS white space (space, tab,
+    newline: runs of them delimit, and none begins or ends a field), else None (the
+    general loop of `fields`)."""
+    if not ifs:
+        return [text] if text else []
+    first = ifs[0]
+    for c in ifs:
+        if c not in " \t\n":
+            return None
+        if c != first:
+            text = text.replace(c, first)
+    return [f for f in text.split(first) if f]
+
+
+def _expand_unquoted(text: str, out: list[str]) -> None:
+    """Pathname expansion of a field that no quoting touched (its glob characters active)."""
+    if could_glob(text):
+        from fusevm.shell import glob as shglob  # imported on first use: start-up time
+        matches = shglob.glob(text)
+        if matches:
+            out.extend(matches)
+            return
+    out.append(text)
+
+
 def could_glob(text: str) -> bool:
     """True if text has `*`, `?`, or a `[` with a `]` after it (a lone `[` matches itself)."""
     if "*" in text or "?" in text:
@@ -141,6 +181,8 @@ def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
     """Split plain text by IFS for `read` (the last field keeps the rest when max_fields)."""
     if ifs is None:
         ifs = DEFAULT_IFS
+    if ifs and all(c in " \t\n" for c in ifs):
+        return _split_white_read(text, ifs, max_fields)
     ws = "".join(c for c in ifs if c in " \t\n")
     out: list[str] = []
     i, n = 0, len(text)
@@ -175,4 +217,30 @@ def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
                 i += 1
             if i >= n:
                 break
+    return out
+
+
+def _split_white_read(text: str, ifs: str, max_fields: int) -> list[str]:
+    """`split_ifs` for an IFS of white space only: runs of it delimit, and the last
+    field keeps the rest, its trailing IFS white space removed. The separators are found
+    in a copy where every IFS character is the first (one for one: positions stay)."""
+    sep = ifs[0]
+    norm = text
+    for c in ifs[1:]:
+        norm = norm.replace(c, sep)
+    end = len(norm.rstrip(sep))
+    i = len(norm) - len(norm.lstrip(sep))
+    out: list[str] = []
+    while i < end:
+        if max_fields and len(out) == max_fields - 1:
+            out.append(text[i:end])
+            break
+        j = norm.find(sep, i, end)
+        if j < 0:
+            out.append(text[i:end])
+            break
+        out.append(text[i:j])
+        i = j
+        while i < end and norm[i] == sep:
+            i += 1
     return out
