@@ -129,6 +129,23 @@ def test_read_file(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 
 
+# A `case` arm keeps its compiled pattern for the next turn, and a lone unquoted `*` takes
+# every subject: a pattern that changes between turns, quoted stars and brackets.
+CASE_ARMS = [
+    "for p in 'a*' 'b*' '*' '[ab]bc' '\\*'; do "
+    "case abc in $p) echo \"$p yes\";; *) echo \"$p no\";; esac; done",
+    "p='*'; for x in a '*' ''; do "
+    "case $x in \"$p\") echo \"[$x] star\";; $p) echo \"[$x] any\";; esac; done",
+    "s=; i=0; while [ $i -lt 30 ]; do case $i in *5) s=\"${s}x\";; [12]?) s=\"${s}y\";; esac; "
+    "i=$((i + 1)); done; echo \"$s\"",
+]
+
+
+@pytest.mark.parametrize("script", CASE_ARMS)
+def test_case_arms(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)
+
+
 # A format is parsed once per text and used again for the next arguments and calls.
 PRINTF_REUSE = [
     "for w in a b; do printf '%s|%3s|' \"$w\" x; printf '%s\\n'; done",
