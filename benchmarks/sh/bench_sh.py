@@ -47,7 +47,7 @@ SCRIPTS = {
         "n=0; while read a b c; do n=$((n + a)); done < {data}; echo $n\n",
     "for w in $(seq); printf":
         "for w in $(seq 1 {n}); do printf '%s\\n' \"$w\"; done > /dev/null\n",
-    "${{x##*/}} ${{b%.*}}":
+    "${x##*/} ${b%.*}":
         "i=0; while [ $i -lt {n} ]; do x=\"a/b/f$i.txt\"; b=${{x##*/}}; e=${{b%.*}}; "
         "i=$((i + 1)); done; echo $e\n",
     "case and append":
