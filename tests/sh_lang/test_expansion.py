@@ -75,6 +75,9 @@ FIELDS = [
     "IFS=; x='a b'; set -- $x; echo $#; x=; set -- $x; echo $#; set -- \"$x\"; echo $#",
     "x='*.none q*'; touch q1 q2; set -- $x; echo $# \"$@\"; set -f; set -- $x; echo $#",
     "x='   '; set -- $x; echo $#; x='a\\*'; echo $x; set -- \"\" \"\"; echo $#",
+    "w=; set -- \"$w\" \"$w\"\"$w\"; echo $#; x='a b'; set -- \"$x\"'c d'; echo $# \"$1\"",
+    "touch a1 a2; set -- \"a\"*; echo $# \"$@\"; set -- \"*\"; echo \"$1\"",
+    "x=1; set -- \"$x\"$x\"$x\"; echo $1",
 ]
 
 

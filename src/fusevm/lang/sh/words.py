@@ -74,11 +74,14 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     """Field splitting (XCU 2.6.5), pathname expansion (2.6.6) and quote removal (2.6.7)."""
     if ifs is None:
         ifs = DEFAULT_IFS
-    # A word that is one quoted string, or one unquoted expansion split by IFS white space,
-    # and nothing else (ASCII inside: no other mark): str methods instead of the loop
-    # below, a character at a time.
-    if s[:1] == QS and s[-1:] == QE and s[1:-1].isascii():
-        return [s[1:-1]]
+    # A word that is quoted strings only, or one unquoted expansion split by IFS white
+    # space, and nothing else (ASCII inside: no other mark): str methods instead of the
+    # loop below, a character at a time.
+    if s[:1] == QS and s[-1:] == QE:
+        # (quoted strings one after another, as `"$x"` is: an empty one, then the value)
+        text = s[1:-1].replace(QE + QS, "")
+        if text.isascii():
+            return [text]
     if s[:1] == XS and s[-1:] == XE and s[1:-1].isascii():
         found = _split_white(s[1:-1], ifs)
         if found is not None:
