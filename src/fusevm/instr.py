@@ -58,6 +58,11 @@ def with_operands(d: Decoded, operands: tuple[Any, ...]) -> Instr:
     return encode(d.ext if d.ext is not None else Op[d.spec.name], operands)
 
 
+#: Each integer kind's (lo, hi), worked out on first use (the verifier and the builder
+#: check every operand of every op they see).
+_RANGES: dict[Kind, tuple[int, int]] = {}
+
+
 def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
     """Range-check one operand value for its kind; returns the normalized value."""
     o = spec.operands[index]
@@ -67,11 +72,16 @@ def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
             raise BuildError(f"{spec.name}: operand {o.name} must be a number, got {value!r}",
                              op=spec.name)
         return float(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise BuildError(f"{spec.name}: operand {o.name} must be an integer, got {value!r}",
-                         op=spec.name)
-    value = int(value)  # an IntEnum code (Redir.APPEND, ParamMod.UPPER) is its number
-    if not kind.lo <= value <= kind.hi:
+    t = type(value)
+    if t is not int:
+        if not isinstance(value, int) or t is bool:
+            raise BuildError(f"{spec.name}: operand {o.name} must be an integer, "
+                             f"got {value!r}", op=spec.name)
+        value = int(value)  # an IntEnum code (Redir.APPEND, ParamMod.UPPER) is its number
+    bounds = _RANGES.get(kind)
+    if bounds is None:
+        bounds = _RANGES[kind] = (kind.lo, kind.hi)
+    if not bounds[0] <= value <= bounds[1]:
         raise BuildError(f"{spec.name}: operand {o.name}={value} is outside the "
                          f"{kind.value} range {kind.lo}..{kind.hi}", op=spec.name)
     return value

@@ -15,12 +15,12 @@ from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
-from fusevm.ops.spec import POOL_KINDS
+from fusevm.ops.spec import POOL_KINDS, OpSpec
 from fusevm.records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import Any, Final
 
     from fusevm.chunk import Chunk
 
@@ -76,26 +76,34 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
             d = decode(instr)
         except UnknownExtension as e:
             raise _err(chunk, ip, e.message, op=core.name) from None
-        for i, (o, v) in enumerate(zip(d.spec.operands, d.operands)):
-            if d.ext is not None:
+        facts = _row_facts(d.spec)
+        operands = d.operands
+        if d.ext is not None:
+            for i, v in enumerate(operands):
                 try:
                     check_operand(d.spec, i, v)
                 except BuildError as e:
                     raise _err(chunk, ip, e.message, d) from None
-            pool = POOL_KINDS.get(o.kind)
-            if pool is not None and v >= len(getattr(chunk, pool)):
-                raise _err(chunk, ip, f"{d.name}: {o.name} index {v} is out of range "
-                           f"({len(getattr(chunk, pool))} {pool})", d)
-            if o.kind is Kind.TARGET and v > n:
-                raise _err(chunk, ip, f"{d.name}: jump target {v} is past the end ({n} ops)", d)
-            if o.kind is Kind.SLOT and v >= chunk.slot_count:
-                raise _err(chunk, ip, f"{d.name}: slot {v} is not below the chunk's slot "
-                           f"count {chunk.slot_count}", d)
-            if o.kind in _CODE_KINDS and not _CODE_KINDS[o.kind](v):
-                raise _err(chunk, ip, f"{d.name}: {v} is not a valid {o.kind.value} code", d)
-        if d.spec.has(F.CALL) and chunk.find_sub(d.operands[0]) is None:
+        for i, kind, pool in facts[1]:  # (the operands a check reads: pools, jumps, ...)
+            v = operands[i]
+            if pool is not None:
+                if v >= len(getattr(chunk, pool)):
+                    o = d.spec.operands[i]
+                    raise _err(chunk, ip, f"{d.name}: {o.name} index {v} is out of range "
+                               f"({len(getattr(chunk, pool))} {pool})", d)
+            elif kind is Kind.TARGET:
+                if v > n:
+                    raise _err(chunk, ip, f"{d.name}: jump target {v} is past the end "
+                               f"({n} ops)", d)
+            elif kind is Kind.SLOT:
+                if v >= chunk.slot_count:
+                    raise _err(chunk, ip, f"{d.name}: slot {v} is not below the chunk's "
+                               f"slot count {chunk.slot_count}", d)
+            elif not _CODE_KINDS[kind](v):
+                raise _err(chunk, ip, f"{d.name}: {v} is not a valid {kind.value} code", d)
+        if facts[2] & _CALL and chunk.find_sub(operands[0]) is None:
             raise _err(chunk, ip, f"call to undefined function "
-                       f"{chunk.names[d.operands[0]]!r}", d)
+                       f"{chunk.names[operands[0]]!r}", d)
         decoded.append(d)
     for name, ip in chunk.sub_entries:
         if name >= len(chunk.names) or not 0 <= ip < n:
@@ -105,6 +113,33 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
             raise BuildError(f"block range {i} ({start}, {end}) is out of range",
                              source=chunk.source)
     return decoded
+
+
+_CALL: Final = F.CALL._value_
+_BRANCH: Final = F.BRANCH._value_
+_TERMINATOR: Final = F.TERMINATOR._value_
+_RETURN: Final = F.RETURN._value_
+_SCOPE: Final = F.SCOPE._value_
+#: Per table row, by identity (the row is kept in the entry, so its id is not reused):
+#: (row, the operands a check reads as (position, kind, pool or None), the row's flag
+#: bits, its TARGET positions, its pops and pushes when no operand sizes them (else
+#: None)), worked out once: the verifier looks at every op of every chunk built.
+_ROWS: dict[int, tuple[Any, ...]] = {}
+
+
+def _row_facts(spec: OpSpec) -> tuple[Any, ...]:
+    found = _ROWS.get(id(spec))
+    if found is None or found[0] is not spec:
+        checked = tuple((i, o.kind, POOL_KINDS.get(o.kind))
+                        for i, o in enumerate(spec.operands)
+                        if o.kind in POOL_KINDS or o.kind in _CODE_KINDS
+                        or o.kind is Kind.TARGET or o.kind is Kind.SLOT)
+        effect = spec.effect
+        sized = any(by is not None for _, by in effect.inputs + effect.outputs)
+        found = _ROWS[id(spec)] = (spec, checked, spec.flags._value_, spec.targets,
+                                   None if sized else len(effect.inputs),
+                                   None if sized else len(effect.outputs))
+    return found
 
 
 def _code_checker(kind: Kind):  # type: ignore[no-untyped-def]
@@ -120,8 +155,10 @@ _CODE_KINDS = {k: _code_checker(k) for k in (Kind.REDIR, Kind.FILETEST, Kind.PAR
 
 
 def _successors(d: Decoded, ip: int) -> list[int]:
-    out = list(d.targets()) if d.spec.has(F.BRANCH) else []
-    if not d.spec.has(F.TERMINATOR):
+    facts = _row_facts(d.spec)
+    bits = facts[2]
+    out = [d.operands[i] for i in facts[3]] if bits & _BRANCH else []
+    if not bits & _TERMINATOR:
         out.append(ip + 1)
     return out
 
@@ -256,21 +293,27 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
         d = decoded[ip]
         depth, scopes = state
         spec = d.spec
-        try:
-            pops = spec.effect.pops(spec, d.operands)
-            pushes = spec.effect.pushes(spec, d.operands)
-        except VMError as e:
-            raise _err(chunk, ip, e.message, d) from None
-        if spec.has(F.CALL):
+        facts = _row_facts(spec)
+        bits = facts[2]
+        pops = facts[4]
+        if pops is not None:
+            pushes = facts[5]
+        else:
+            try:
+                pops = spec.effect.pops(spec, d.operands)
+                pushes = spec.effect.pushes(spec, d.operands)
+            except VMError as e:
+                raise _err(chunk, ip, e.message, d) from None
+        if bits & _CALL:
             entry = chunk.find_sub(d.operands[0])
             assert entry is not None
             pushes = 1 if an.returns_value.get(entry, True) else 0
         if depth < pops:
             raise _err(chunk, ip, f"stack underflow in {what}: {d.name} needs {pops} "
                        f"value(s), the stack holds {depth}", d)
-        if spec.has(F.RETURN):
+        if bits & _RETURN:
             continue
-        if spec.has(F.SCOPE):
+        if bits & _SCOPE:
             if spec is Op.PushFrame.spec:
                 scopes = scopes + (depth,)
             else:

@@ -71,7 +71,7 @@ class ExtOp:
     The row is built from the declaration (and checked) when the set declares the op, or,
     in a set declared with `deferred=True`, the first time anything asks for it."""
 
-    __slots__ = ("id", "name", "owner", "_declared", "_spec")
+    __slots__ = ("id", "name", "owner", "_declared", "_spec", "_layout")
 
     def __init__(self, ext_id: int, name: str, owner: ExtensionSet,
                  declared: tuple[str, str, str, F]) -> None:
@@ -81,6 +81,9 @@ class ExtOp:
         #: (operands, effect, formula, flags) as declared.
         self._declared = declared
         self._spec: OpSpec | None = None
+        #: Where each operand lies in the payload: (shift, mask, 0 / 1 signed / 2 float,
+        #: the sign bit), made with the first `unpack`.
+        self._layout: tuple[tuple[int, int, int, int], ...] | None = None
 
     @property
     def spec(self) -> OpSpec:
@@ -388,35 +391,50 @@ def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
     if len(operands) != len(spec.operands):
         raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s), "
                          f"got {len(operands)}", op=spec.name)
+    layout = ext._layout
+    if layout is None:
+        layout = ext._layout = _layout(spec)
     payload = 0
-    shift = 0
-    for o, value in zip(spec.operands, operands):
-        if o.kind is Kind.FLOAT:
+    for (shift, mask, mode, _), value in zip(layout, operands):
+        if mode == 2:
             import struct  # only for a FLOAT operand: no frontend's start-up pays for it
 
             bits = struct.unpack("<Q", struct.pack("<d", float(value)))[0]
         else:
-            bits = int(value) & ((1 << o.kind.bits) - 1)
+            bits = int(value) & mask
         payload |= bits << shift
-        shift += o.kind.bits
-    return (Op.ExtendedWide if ext.wide else Op.Extended, ext.id, payload)
+    wide = bool(layout) and layout[-1][0] + layout[-1][1].bit_length() > 8
+    return (Op.ExtendedWide if wide else Op.Extended, ext.id, payload)
 
 
 def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
     """Decode packed operands back into the extension op's operand values."""
+    layout = ext._layout
+    if layout is None:
+        layout = ext._layout = _layout(ext.spec)
     out: list[Any] = []
-    shift = 0
-    for o in ext.spec.operands:
-        bits = (payload >> shift) & ((1 << o.kind.bits) - 1)
-        shift += o.kind.bits
-        if o.kind is Kind.FLOAT:
+    for shift, mask, mode, sign in layout:
+        bits = (payload >> shift) & mask
+        if not mode:
+            out.append(bits)
+        elif mode == 2:
             import struct
 
             out.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
-        elif o.kind.signed and bits >> (o.kind.bits - 1):
-            out.append(bits - (1 << o.kind.bits))
         else:
-            out.append(bits)
+            out.append(bits - sign - sign if bits & sign else bits)
+    return tuple(out)
+
+
+def _layout(spec: OpSpec) -> tuple[tuple[int, int, int, int], ...]:
+    """`ExtOp._layout` of a row: its operands packed one after another, low bits first."""
+    out = []
+    shift = 0
+    for o in spec.operands:
+        width = o.kind.bits
+        mode = 2 if o.kind is Kind.FLOAT else 1 if o.kind.signed else 0
+        out.append((shift, (1 << width) - 1, mode, 1 << (width - 1)))
+        shift += width
     return tuple(out)
 
 

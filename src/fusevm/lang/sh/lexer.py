@@ -21,7 +21,12 @@ RESERVED: Final = frozenset(
     "if then else elif fi do done case esac while until for { } ! in".split())
 _OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
                ";", "&", "|", "(", ")", "<", ">")
+#: The characters an operator begins with (any other starts no operator).
+_OP_STARTS: Final = frozenset(op[0] for op in _OPS)
 _META: Final = frozenset(" \t\n;&|()<>")
+#: What ends a run of plain characters in a word: an operator or blank, or a quote,
+#: backslash, `$` or backquote.
+_WORD_STOPS: Final = _META | frozenset("\\'\"$`")
 # Names ([A-Za-z_][A-Za-z0-9_]*) are scanned with str methods: a regex here would load
 # `re` into every shell that parses a word.
 _NAME_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
@@ -177,9 +182,10 @@ class Lexer:
             if self.heredocs:
                 self._read_heredocs()
             return ("nl", None, line)
-        for op in _OPS:
-            if self._match_op(op):
-                return ("op", op, line)
+        if c in _OP_STARTS:
+            for op in _OPS:
+                if self._match_op(op):
+                    return ("op", op, line)
         if c.isdigit():
             j = self.pos
             while j < len(self.text) and self.text[j].isdigit():
@@ -268,10 +274,15 @@ class Lexer:
                 flush()
                 parts.append(self._backquote(False))
             else:
-                self.pos += 1
-                if c == "\n":
-                    self.line += 1
-                lit.append(c)
+                # a run of plain characters at once (`_WORD_STOPS` ends it: a newline is
+                # in _META, and a line continuation begins with a backslash)
+                text = self.text
+                j = self.pos + 1
+                end = len(text)
+                while j < end and text[j] not in _WORD_STOPS:
+                    j += 1
+                lit.append(text[self.pos:j])
+                self.pos = j
         flush()
         return ast.Word(_tilde(parts))
 
