@@ -146,6 +146,13 @@ def test_case_arms(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 
 
+def test_each_file_test(sh) -> None:  # type: ignore[no-untyped-def]
+    # only the test asked for runs (each access check is a system call of its own)
+    sh("touch f; chmod 644 f; for op in -b -c -d -e -f -g -p -r -s -S -u -w -x -k -G -O "
+       "-h -L; do [ $op f ] && printf '%s:y ' $op || printf '%s:n ' $op; "
+       "[ $op /nonexistent ] && printf 'N '; [ $op / ] && printf 'r '; done; echo", None)
+
+
 # A format is parsed once per text and used again for the next arguments and calls.
 PRINTF_REUSE = [
     "for w in a b; do printf '%s|%3s|' \"$w\" x; printf '%s\\n'; done",

@@ -33,6 +33,10 @@ def _false(s: ShState, vm: Any, argv: list[str]) -> int:
     return 1
 
 
+_ECHO_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                        "v": "\v", "\\": "\\", "e": "\x1b"}
+
+
 @builtin("echo")
 def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
     args = argv[1:]
@@ -40,17 +44,18 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
     if args and args[0] == "-n":
         newline = False
         args = args[1:]
-    buf: list[str] = []
     text = " ".join(args)
+    if "\\" not in text:  # (no escape to look at: the text as it is)
+        out(text + "\n" if newline else text)
+        return 0
+    buf: list[str] = []
     i = 0
     while i < len(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
             n = text[i + 1]
-            esc = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-                   "v": "\v", "\\": "\\", "e": "\x1b"}
-            if n in esc:
-                buf.append(esc[n])
+            if n in _ECHO_ESCAPES:
+                buf.append(_ECHO_ESCAPES[n])
                 i += 2
                 continue
             if n == "c":

@@ -31,15 +31,29 @@ def _file(op: str, path: str) -> bool:
         st = os.stat(path)
     except (OSError, ValueError, OverflowError):
         return False
-    m = st.st_mode
-    return {
-        "-b": stat.S_ISBLK(m), "-c": stat.S_ISCHR(m), "-d": stat.S_ISDIR(m), "-e": True,
-        "-f": stat.S_ISREG(m), "-g": bool(m & stat.S_ISGID), "-p": stat.S_ISFIFO(m),
-        "-r": os.access(path, os.R_OK), "-s": st.st_size > 0, "-S": stat.S_ISSOCK(m),
-        "-u": bool(m & stat.S_ISUID), "-w": os.access(path, os.W_OK),
-        "-x": os.access(path, os.X_OK), "-k": bool(m & stat.S_ISVTX),
-        "-G": st.st_gid == os.getegid(), "-O": st.st_uid == os.geteuid(),
-    }[op]
+    return _FILE_TESTS[op](st, path)
+
+
+#: Each file test on the file's stat (and path, for the access checks): only the one asked
+#: for runs (the access checks are system calls of their own).
+_FILE_TESTS: dict[str, Callable[[os.stat_result, str], bool]] = {
+    "-b": lambda st, _: stat.S_ISBLK(st.st_mode),
+    "-c": lambda st, _: stat.S_ISCHR(st.st_mode),
+    "-d": lambda st, _: stat.S_ISDIR(st.st_mode),
+    "-e": lambda st, _: True,
+    "-f": lambda st, _: stat.S_ISREG(st.st_mode),
+    "-g": lambda st, _: bool(st.st_mode & stat.S_ISGID),
+    "-p": lambda st, _: stat.S_ISFIFO(st.st_mode),
+    "-r": lambda _, path: os.access(path, os.R_OK),
+    "-s": lambda st, _: st.st_size > 0,
+    "-S": lambda st, _: stat.S_ISSOCK(st.st_mode),
+    "-u": lambda st, _: bool(st.st_mode & stat.S_ISUID),
+    "-w": lambda _, path: os.access(path, os.W_OK),
+    "-x": lambda _, path: os.access(path, os.X_OK),
+    "-k": lambda st, _: bool(st.st_mode & stat.S_ISVTX),
+    "-G": lambda st, _: st.st_gid == os.getegid(),
+    "-O": lambda st, _: st.st_uid == os.geteuid(),
+}
 
 
 def _int(s: str) -> int:
