@@ -226,7 +226,7 @@ def _readline_seekable(fd: int, raw: bool) -> tuple[str, bool] | None:
         start = os.lseek(fd, 0, os.SEEK_CUR)
     except OSError:
         return None
-    data = b""
+    data = bytearray()
     line = bytearray()
     i = 0  # where the part of the line not yet copied to `line` starts in `data`
     eof = ended = False  # (the file read to its end; the line ended there)

@@ -82,15 +82,15 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
         text = s[1:-1].replace(QE + QS, "")
         if text.isascii():
             return [text]
-    if s[:1] == XS and s[-1:] == XE and s[1:-1].isascii():
-        found = _split_white(s[1:-1], ifs)
-        if found is not None:
-            if noglob:
-                return found
-            out: list[str] = []
-            for field in found:
-                _expand_unquoted(field, out)
-            return out
+    if s[:1] == XS and s[-1:] == XE and s[1:-1].isascii() and _white_only(ifs):
+        text = s[1:-1]
+        found = split_white(text, ifs) if ifs else [text] if text else []
+        if noglob:
+            return found
+        out: list[str] = []
+        for field in found:
+            _expand_unquoted(field, out)
+        return out
     out = []
     cur: list[str] = []  # characters, glob-active ones as-is
     quoted: list[bool] = []
@@ -143,19 +143,9 @@ def fields(s: str, ifs: str | None, noglob: bool) -> list[str]:
     return out
 
 
-def _split_white(text: str, ifs: str) -> list[str] | None:
-    """The fields of unquoted `text` when IFS holds only IFS white space (space, tab,
-    newline: runs of them delimit, and none begins or ends a field), else None (the
-    general loop of `fields`)."""
-    if not ifs:
-        return [text] if text else []
-    first = ifs[0]
-    for c in ifs:
-        if c not in " \t\n":
-            return None
-        if c != first:
-            text = text.replace(c, first)
-    return [f for f in text.split(first) if f]
+def _white_only(ifs: str) -> bool:
+    """Whether IFS holds IFS white space only (space, tab, newline), or nothing."""
+    return all(c in " \t\n" for c in ifs)
 
 
 def _expand_unquoted(text: str, out: list[str]) -> None:
@@ -194,8 +184,8 @@ def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
     """Split plain text by IFS for `read` (the last field keeps the rest when max_fields)."""
     if ifs is None:
         ifs = DEFAULT_IFS
-    if ifs and all(c in " \t\n" for c in ifs):
-        return _split_white_read(text, ifs, max_fields)
+    if ifs and _white_only(ifs):
+        return split_white(text, ifs, max_fields)
     ws = "".join(c for c in ifs if c in " \t\n")
     out: list[str] = []
     i, n = 0, len(text)
@@ -233,14 +223,17 @@ def split_ifs(text: str, ifs: str | None, max_fields: int = 0) -> list[str]:
     return out
 
 
-def _split_white_read(text: str, ifs: str, max_fields: int) -> list[str]:
-    """`split_ifs` for an IFS of white space only: runs of it delimit, and the last
+def split_white(text: str, ifs: str, max_fields: int = 0) -> list[str]:
+    """Fields of `text` split by a non-empty IFS of white space only (`_white_only`): runs
+    of it delimit and none begins or ends a field; with `max_fields` (`read`), the last
     field keeps the rest, its trailing IFS white space removed. The separators are found
     in a copy where every IFS character is the first (one for one: positions stay)."""
     sep = ifs[0]
     norm = text
     for c in ifs[1:]:
         norm = norm.replace(c, sep)
+    if not max_fields:  # (no field holds a separator: the copy's fields are the text's)
+        return [f for f in norm.split(sep) if f]
     end = len(norm.rstrip(sep))
     i = len(norm) - len(norm.lstrip(sep))
     out: list[str] = []
