@@ -180,3 +180,15 @@ def test_jobs_without_fork(forks: list[int], tmp_path: Path) -> None:
     assert ignored & 0b110 == 0b110  # (bits of signals 2 and 3: SIGINT and SIGQUIT)
     assert (tmp_path / "a").read_text() == (tmp_path / "c").read_text()
     assert (tmp_path / "b").read_text() == (tmp_path / "d").read_text() == "/dev/null\n"
+
+
+def test_idle_vms_are_kept_for_the_last_chunks_only() -> None:
+    """Every top-level command and `eval` text makes a chunk that runs once: the pool of
+    idle VMs keeps those of the last POOL_CHUNKS chunks, and a function's stays while it
+    is called (it held every chunk a script ever ran, and grew with it)."""
+    s = new_state()
+    assert runtime.run_text(s, "f() { n=$((n + 1)); }; i=0; while [ $i -lt 300 ]; do "
+                               "eval \"v$i=$i\"; f; i=$((i + 1)); done") == 0
+    assert s.vars["n"] == "300" and s.vars["v299"] == "299"
+    assert len(runtime._pool) <= runtime.POOL_CHUNKS
+    assert id(s.functions["f"]) in runtime._pool

@@ -64,7 +64,13 @@ def find_builtin(name: str) -> Builtin | None:
     return found
 MAX_DEPTH: Final = 1000
 
+#: Idle VMs by the id of their chunk (a VM holds its chunk, so no other chunk has that id
+#: while its entry lasts), least recently given back first. Functions and loops run their
+#: chunks again and again; a script's top-level commands and `eval` texts make a chunk
+#: each that runs once, so the pool keeps the last POOL_CHUNKS chunks' VMs only: keeping
+#: every one would hold every chunk a script ever ran.
 _pool: dict[int, list[VM]] = {}
+POOL_CHUNKS: Final = 64
 
 
 def new_vm(state: ShState, chunk: Chunk) -> VM:
@@ -107,7 +113,14 @@ def borrow_vm(state: ShState, chunk: Chunk, status: int) -> VM:
 
 def give_back(state: ShState, chunk: Chunk, vm: VM) -> None:
     state.vms.pop()
-    _pool.setdefault(id(chunk), []).append(vm)
+    key = id(chunk)
+    free = _pool.pop(key, None)  # (put back last: the most recently used)
+    if free is None:
+        free = []
+        if len(_pool) >= POOL_CHUNKS:
+            del _pool[next(iter(_pool))]
+    free.append(vm)
+    _pool[key] = free
 
 
 def run_text(s: ShState, text: str, line: int = 1) -> int:
