@@ -14,7 +14,7 @@ from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
 from fusevm.ops import OPS
 from fusevm.ops.extension import lookup, registered_sets
 
-from .awkrun import SRC
+from .awkrun import SRC, awk, gawk, needs_gawk
 
 
 def test_extension_set_range_and_no_core_ops() -> None:
@@ -125,3 +125,39 @@ def test_cli_fusevm_awk() -> None:
     r = subprocess.run([sys.executable, "-m", "fusevm", "awk", "{ print $2 }"], input="a b\n",
                        capture_output=True, text=True, env={"PYTHONPATH": SRC}, timeout=60)
     assert (r.returncode, r.stdout) == (0, "b\n")
+
+
+@pytest.mark.parametrize(("program", "appends"), [
+    ("{ s = s $1 }", True),
+    ("{ s = s $1 \",\" $2 }", True),
+    ("{ s = (s) \"x\" }", True),
+    ("{ s = s s }", True),
+    ("{ s = \"x\" s }", False),  # (a prepend)
+    ("{ t = s \"x\" }", False),
+    ("{ x = (s = s \"x\") }", False),  # (its value is used)
+    ("function f() { s = 1; return 2 } { s = s f() }", False),  # (the call may change s)
+    ("{ s = s (s = \"q\") }", False),
+    ("{ s = s sub(/a/, \"b\", s) }", False),
+    ("{ s = s (getline s) }", False),
+    ("function g(s) { s = s \"x\"; return s } { print g($1) }", False),  # (a parameter)
+    ("{ NR = NR \"x\" }", False),
+])
+def test_string_built_by_appends(program: str, appends: bool) -> None:
+    """`s = s x` of a global is an append to it (AwkAppendVar: CPython grows the string in
+    place, where `s = s x` copied all of s each time), unless `x` may change `s`."""
+    assert ("AwkAppendVar" in _names(program)) is appends
+
+
+APPENDS = [
+    'BEGIN { s = s "a"; s = s 1; x = 0.1 + 0.2; s = s x; s = s s; print s }',
+    'BEGIN { t = 5; t = t "x"; print t; CONVFMT = "%.2g"; u = 3.14159; u = u ""; print u }',
+    'BEGIN { v = v; print "[" v "]"; n = 1; n = n 2; print n + 1; s = "x"; s = (s) "y" "z" }',
+    '{ w = w $1 "," $2 } END { print w; print length(w) }',
+    'function f() { s = "reset"; return "r" } BEGIN { s = "a"; s = s f(); print s }',
+]
+
+
+@needs_gawk
+@pytest.mark.parametrize("program", APPENDS)
+def test_appends_agree_with_gawk(program: str) -> None:
+    assert awk(program, "1 2\n3 4\n") == gawk(program, "1 2\n3 4\n")

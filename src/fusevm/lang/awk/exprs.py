@@ -17,7 +17,7 @@ from fusevm.chunk import ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.format import argument_kinds
-from fusevm.lang.awk.infer import Info
+from fusevm.lang.awk.infer import Info, nodes
 from fusevm.lang.awk.ops import ARITH_CODES, AWK, CMP_CODES, MATH_CODES
 from fusevm.lang.awk.state import SPECIAL_INDEX
 from fusevm.ops import Op
@@ -401,6 +401,8 @@ class ExprCompiler:
         while isinstance(t, ast.Group):
             t = t.expr
         if isinstance(t, ast.Var):
+            if e.op == "=" and not keep and self._append(t.name, e.value):
+                return "str"
             if e.op == "=":
                 vt = self.expr(e.value)
             else:
@@ -434,6 +436,35 @@ class ExprCompiler:
         if not keep:
             b.emit(Op.Pop)
         return "any" if e.op == "=" else "num"
+
+    def _append(self, name: str, value: ast.Expr) -> bool:
+        """`name = name x ...` as an append to the variable (AwkAppendVar), when `name` is
+        a plain global and nothing in `x ...` can change it: the rest is then evaluated
+        before the variable is read, with the same result. False (nothing emitted) for any
+        other assignment."""
+        value = _strip(value)
+        if (not isinstance(value, ast.Concat) or name in self.params
+                or name in SPECIAL_INDEX or self.is_array(name)):
+            return False
+        parts: list[ast.Expr] = []
+        _flatten(value, parts)
+        first = _strip(parts[0])
+        rest = parts[1:]
+        if not isinstance(first, ast.Var) or first.name != name or len(rest) > 255:
+            return False
+        for part in rest:
+            for node in nodes(part):
+                if isinstance(node, (ast.Call, ast.Assign, ast.IncDec, ast.Getline)) or (
+                        isinstance(node, ast.Builtin) and node.name in ("sub", "gsub")):
+                    return False
+        for part in rest:
+            self.expr(part)
+        if len(rest) > 1:
+            self.b.emit(AWK["AwkConcat"], len(rest))
+        self.b.emit(AWK["AwkAppendVar"], self.b.add_name(name))
+        if name in self.numeric:
+            self.defined.add(name)
+        return True
 
     def incdec(self, e: ast.IncDec, keep: bool) -> str:
         b = self.b

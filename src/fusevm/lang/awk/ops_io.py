@@ -747,3 +747,19 @@ AWK.body("AwkCountNum", operands="k:U8", effect="-- v",
     else:
         v = float(st.fnr)
     """)
+
+
+# `s = s x`, the way strings are built in a loop (`exprs.assign`): the variable's string
+# is let go before the append, so CPython grows it in place (its only reference) instead
+# of copying all of it each time (gawk appends in place too). Declared last: ids are
+# given in declaration order and are kept.
+AWK.body("AwkAppendVar", operands="name:NAME", effect="v --",
+         formula="globals[name] = str(globals[name]) str(v), strings as AwkConcat makes "
+                 "them (CONVFMT)", source="""
+    s = globals_[name]
+    globals_[name] = None
+    if type(s) is not str:
+        s = st.str_of(s)
+    s += v if type(v) is str else st.str_of(v)
+    globals_[name] = s
+    """)
