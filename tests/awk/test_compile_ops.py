@@ -42,7 +42,7 @@ def test_program_layout() -> None:
     names = _names("BEGIN { x = 1 } /a/ { print $1 } { n++ } END { print NR }")
     assert names[0] == "AwkInit"
     assert "AwkNextRecord" in names and "AwkEnterEnd" in names
-    assert "AwkMatchRec" in names and "AwkFieldK" in names and "AwkPrint" in names
+    assert "AwkMatchRec" in names and "AwkFieldTextK" in names and "AwkPrint" in names
     assert names[-1] == "Return"
 
 
@@ -117,7 +117,7 @@ def test_cli_dis_awk() -> None:
     r = subprocess.run([sys.executable, "-m", "fusevm", "dis", "--awk", "{ print $1 }"],
                        capture_output=True, text=True, env={"PYTHONPATH": SRC}, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert "AwkFieldK 1" in r.stdout and "AwkPrint 1" in r.stdout
+    assert "AwkFieldTextK 1" in r.stdout and "AwkPrint 1" in r.stdout
 
 
 @pytest.mark.process
@@ -161,3 +161,13 @@ APPENDS = [
 @pytest.mark.parametrize("program", APPENDS)
 def test_appends_agree_with_gawk(program: str) -> None:
     assert awk(program, "1 2\n3 4\n") == gawk(program, "1 2\n3 4\n")
+
+
+def test_print_takes_a_field_as_text() -> None:
+    """`print $k` writes the field's text without making its strnum (AwkFieldTextK); a
+    field given a number prints by OFMT, as before."""
+    assert "AwkFieldTextK" in _names("{ print $2, $1 }")
+    assert "AwkFieldTextK" not in _names("{ print $1 + 0 }")
+    program = ('BEGIN { OFMT = "%.2f"; CONVFMT = "%.3g" } '
+               '{ $2 = 3.14159; print $2, $1, $7 "|"; print $0 }')
+    assert awk(program, "1.50 abc 007\n") == "3.14 1.50 |\n1.50 3.14 007\n"

@@ -372,7 +372,11 @@ class Compiler(ExprCompiler):
             self.format_args(args)
         else:
             for a in args:
-                self.expr(a)
+                k = const_field_index(a) if isinstance(a, ast.Field) else None
+                if k is not None:
+                    b.emit(AWK["AwkFieldTextK"], k)  # (its text: no strnum made to print)
+                else:
+                    self.expr(a)
         if redirect is None:
             b.emit(AWK["AwkPrintf" if formatted else "AwkPrint"], len(args))
         else:

@@ -763,3 +763,20 @@ AWK.body("AwkAppendVar", operands="name:NAME", effect="v --",
     s += v if type(v) is str else st.str_of(v)
     globals_[name] = s
     """)
+
+
+# `print $k`: the text print would write for the field, without making its strnum (print
+# writes a numeric string's own text; `compiler.print_stmt`).
+AWK.body("AwkFieldTextK", operands="index:COUNT", effect="-- s",
+         formula="s = the text print writes for $index (a number by OFMT)",
+         results={"s": str}, source=f"""
+    if index:
+{fields_of_record(8)}
+        if index <= len(fields):
+            f = fields[index - 1]
+            s = f if type(f) is str else st.out_str(f)
+        else:
+            s = ""  # beyond NF
+    else:
+        s = st.record_text()
+    """)
