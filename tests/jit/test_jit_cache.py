@@ -889,3 +889,43 @@ def test_a_generic_native_entry_names_its_sources_too(
     rejects = disk()["rejects"]
     assert cache.load_native("trc", key) is None
     assert disk()["rejects"] == rejects + 1
+
+
+def test_the_directory_total_is_kept_in_a_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write reads the directory's total from TOTAL_FILE and adds its entry: the files are
+    stat'ed (tens of thousands near the cap) only without a readable total, for a key
+    whose digest starts with a zero byte (about one write in 256: drift is put right),
+    and by a prune, which writes the exact total."""
+    scans: list[str] = []
+    real = store_mod.Store._files
+
+    def counted(self: store_mod.Store, d: str) -> list[tuple[float, int, str]]:
+        scans.append(d)
+        return real(self, d)
+
+    monkeypatch.setattr(store_mod.Store, "_files", counted)
+    s = store_mod.Store()
+    s.dir_override = str(tmp_path / "c")
+    total_file = tmp_path / "c" / store_mod.TOTAL_FILE
+
+    def key(n: int, first: int = 1) -> bytes:
+        return bytes([first, n]) + bytes(30)
+
+    assert s.store("code", key(1), {}, b"x" * 100) is not None
+    assert len(scans) == 1  # no total yet
+    one = int(total_file.read_text())
+    s.store("code", key(2), {}, b"y" * 100)
+    s.store("code", key(3), {}, b"z" * 100)
+    assert len(scans) == 1 and int(total_file.read_text()) == 3 * one
+    total_file.write_text("not a number")
+    s.store("code", key(4), {}, b"w" * 100)
+    assert len(scans) == 2 and int(total_file.read_text()) == 4 * one
+    total_file.write_text(str(10 * one))  # (drifted: say, written over by a racing writer)
+    s.store("code", key(5, first=0), {}, b"v" * 100)
+    assert len(scans) == 3 and int(total_file.read_text()) == 5 * one
+    s.max_bytes_override = 5 * one + one // 2
+    s.has_max_override = True
+    s.store("code", key(6), {}, b"u" * 100)  # over the cap: pruned to 80 %
+    assert int(total_file.read_text()) == s.size_bytes() <= (5 * one + one // 2) * 0.8
+    assert s.clear() > 0 and not total_file.exists() and list((tmp_path / "c").iterdir()) == []

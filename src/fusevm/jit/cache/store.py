@@ -31,8 +31,13 @@ the cache and says so once through the JIT log.
 
 Size control: when a write takes the directory over its cap, the oldest entries go first
 until the total is at most 80 % of the cap: entry files by mtime (a load refreshes it),
-pack records by write time (a pack losing records is rewritten). The total is re-scanned
-on the first write and every `RESCAN_EVERY` writes, since other processes write too.
+pack records by write time (a pack losing records is rewritten). The directory's total is
+kept in a file of its own, `TOTAL_FILE`, which each write reads and adds its entry to:
+working it out means a stat of every file, tens of thousands in a cache near its cap
+(about 0.1 s of a process's CPU). It is an estimate, as two processes may add to the same
+value and an entry written again is counted again; the directory is scanned instead when
+the file is missing or unreadable, after a prune, and for about one write in 256 (those
+whose key digest starts with a zero byte), so that whatever drifts is put right.
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ FLAG_ALIGNED: Final = 1
 SUFFIX: Final = ".fjit"
 PAGE: Final = 4096  # body alignment of mappable entries (a multiple of every page size used)
 LOW_WATER: Final = 0.8
-RESCAN_EVERY: Final = 128
+#: The directory's estimated total of entry bytes (decimal ASCII; not an entry: no SUFFIX).
+TOTAL_FILE: Final = "total"
 
 #: A load refreshes a file's mtime (for least-recently-used eviction) when it is older.
 TOUCH_AFTER: Final = 60.0
@@ -261,7 +267,7 @@ class Store:
         self._checked: str | None = None  # the directory whose ownership passed
         self._broken: str | None = None  # a directory that failed: no cache there
         self._writes = 0
-        self._total: int | None = None  # estimated bytes in the directory
+        self._total: int | None = None  # the directory's total this process last wrote
         self._seq = 0
         #: (directory, key space) -> this process's view of that pack.
         self._packs: dict[tuple[str, bytes], Pack] = {}
@@ -546,7 +552,7 @@ class Store:
         pack.drop(digest)
         self.stats.stores += 1
         self.stats.evictions += dropped
-        self._after_write(d, grew)
+        self._after_write(d, grew, rescan=digest[:1] == b"\0")
         return True
 
     def _tmp_tag(self) -> str:
@@ -587,24 +593,55 @@ class Store:
             return None
         if count:
             self.stats.stores += 1
-        self._after_write(d, len(data))
+        self._after_write(d, len(data), rescan=digest[:1] == b"\0")
         return path
 
-    def _after_write(self, d: str, size: int) -> None:
+    def _after_write(self, d: str, size: int, rescan: bool = False) -> None:
+        """Add a written entry's `size` to the directory's total (`TOTAL_FILE`; scanned
+        when `rescan`, or when the file holds none) and prune over the cap."""
         cap = self.max_bytes()
         with self._lock:
             self._writes += 1
-            if self._total is None or self._writes % RESCAN_EVERY == 0:
-                self._total = None
-            else:
-                self._total += size
-            total = self._total
-        if total is None:
-            total = self._scan_total(d)
-            with self._lock:
-                self._total = total
+        total = None if rescan else self._read_total(d)
+        total = self._scan_total(d) if total is None else total + size
+        self._write_total(d, total)
         if cap is not None and total > cap:
             self.prune()
+
+    def _read_total(self, d: str) -> int | None:
+        """The total `TOTAL_FILE` holds, or None (missing, unreadable, not a number)."""
+        try:
+            fd = os.open(os.path.join(d, TOTAL_FILE), os.O_RDONLY | O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            text = os.read(fd, 32)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            total = int(text)
+        except ValueError:
+            return None
+        return total if total >= 0 else None
+
+    def _write_total(self, d: str, total: int) -> None:
+        """Replace `TOTAL_FILE` with `total` (a failed write leaves it as it was: the next
+        write scans if it is gone)."""
+        path = os.path.join(d, TOTAL_FILE)
+        tmp = f"{path}.{self._tmp_tag()}.tmp"
+        from fusevm.jit.cache.files import write_new
+        try:
+            write_new(tmp, str(total).encode("ascii"))
+            os.replace(tmp, path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        with self._lock:
+            self._total = total
 
     # -- size control ------------------------------------------------------------------------
 
@@ -690,8 +727,7 @@ class Store:
                 self.log(f"disk cache: cannot compact {os.path.basename(p)}: {e.strerror}")
         self._packs = {}
         after = self._scan_total(d)
-        with self._lock:
-            self._total = after
+        self._write_total(d, after)
         return max(0, before - after)
 
     def clear(self) -> int:
@@ -711,6 +747,10 @@ class Store:
                 except OSError:
                     continue
                 removed += name.endswith(SUFFIX)
+        try:
+            os.unlink(os.path.join(d, TOTAL_FILE))  # (the next write scans: nothing left)
+        except OSError:
+            pass
         with self._lock:
             self._total = 0
         self._packs = {}
