@@ -171,3 +171,13 @@ def test_print_takes_a_field_as_text() -> None:
     program = ('BEGIN { OFMT = "%.2f"; CONVFMT = "%.3g" } '
                '{ $2 = 3.14159; print $2, $1, $7 "|"; print $0 }')
     assert awk(program, "1.50 abc 007\n") == "3.14 1.50 |\n1.50 3.14 007\n"
+
+
+def test_length_of_a_field_measures_its_text() -> None:
+    """`length($i)` measures the field's string value without making its strnum (the
+    subscript text ops); a field given a number is measured by CONVFMT, as before."""
+    names = _names("{ n += length($i) + length($2) + length() }")
+    assert "AwkFieldKey" in names and "AwkFieldKeyK" in names and "AwkField" not in names
+    program = ('BEGIN { CONVFMT = "%.2g" } { $2 = 3.14159; print length($2), length($0), '
+               'length($9), length }')
+    assert awk(program, "1.50 abc 007\n") == "3 12 0 12\n"  # (as gawk: "1.50 3.1 007")

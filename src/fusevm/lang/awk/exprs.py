@@ -575,7 +575,7 @@ class ExprCompiler:
         args = e.args
         if name == "length":
             if not args:
-                b.emit(AWK["AwkFieldK"], 0)
+                b.emit(AWK["AwkFieldKeyK"], 0)  # (the record's text)
                 b.emit(AWK["AwkLength"])
                 return "num"
             a = args[0]
@@ -583,7 +583,12 @@ class ExprCompiler:
                 self.array_ref(a.name, a.line)
                 b.emit(AWK["AwkArrayLen"])
                 return "num"
-            self.expr(a)
+            if isinstance(_strip(a), ast.Field):
+                # a field's string value is its text (a number by CONVFMT), as a subscript
+                # takes it: no strnum is made to be measured
+                self.field_key(_strip(a))  # type: ignore[arg-type]
+            else:
+                self.expr(a)
             b.emit(AWK["AwkLength"])
             return "num"
         if name == "substr":
