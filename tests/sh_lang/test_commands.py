@@ -146,6 +146,15 @@ def test_case_arms(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 
 
+def test_a_fatal_error_in_a_function_is_written_where_its_redirections_send_it(
+        sh) -> None:  # type: ignore[no-untyped-def]
+    # (the message went to the shell's stderr once the function's redirections were
+    # undone; dash writes it where they point, here nowhere)
+    sh("f() { { i=a; : $((i + 1)); } 2>/dev/null; }; (f) 2>&1; echo \"ret $?\"; "
+       "g() { for i in a; do i=$((i + 1)); done 2>/dev/null; }; x=$(g 2>&1); echo \"[$x]\"",
+       "ret 2\n[]\n")
+
+
 def test_each_file_test(sh) -> None:  # type: ignore[no-untyped-def]
     # only the test asked for runs (each access check is a system call of its own)
     sh("touch f; chmod 644 f; for op in -b -c -d -e -f -g -p -r -s -S -u -w -x -k -G -O "

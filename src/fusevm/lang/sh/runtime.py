@@ -438,7 +438,10 @@ def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[st
     except ShReturn as r:
         status = r.status
     except ShError as e:
-        if saved:  # written to the stderr of the call's redirections (`f 2>/dev/null`)
+        # Written where the redirections in effect where it happened send it (the call's
+        # own, `f 2>/dev/null`, and those of the commands it is in, `{ ...; } 2>&-`),
+        # before they are undone below, as dash writes it.
+        if saved or len(state.scopes) > scopes:
             if e.line:
                 state.lineno = e.line
             state.report(e)
