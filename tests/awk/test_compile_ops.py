@@ -181,3 +181,15 @@ def test_length_of_a_field_measures_its_text() -> None:
     program = ('BEGIN { CONVFMT = "%.2g" } { $2 = 3.14159; print length($2), length($0), '
                'length($9), length }')
     assert awk(program, "1.50 abc 007\n") == "3 12 0 12\n"  # (as gawk: "1.50 3.1 007")
+
+
+@needs_gawk
+def test_compound_assignment_takes_a_fields_number() -> None:
+    """`a[k] op= $i` and `$j op= $i` take the field's number (AwkFieldNum): the ops
+    convert their value with num() anyway, so no strnum is made for it."""
+    assert "AwkFieldNum" in _names("{ a[$5] += $3; $2 *= $1 }")
+    program = ('{ a[$5] += $3; a[$1] -= $2; a["x"] ^= $6; $2 *= $1; $4 /= $3; '
+               'b[$1] %= $3 "1"; c[NR] += "3abc"; d[1] += $9 } '
+               'END { n = 0; for (k in a) n += a[k]; print n, $0, c[1], c[2], d[1] }')
+    text = "1.5 abc 007 x 1e2\n  2e3 x 4\n"
+    assert awk(program, text) == gawk(program, text)

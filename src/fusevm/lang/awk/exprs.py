@@ -415,7 +415,10 @@ class ExprCompiler:
                 vt = "num"
             self.store_var(t.name, keep)
             return vt
-        self.expr(e.value)
+        if e.op == "=":
+            self.expr(e.value)
+        else:  # (AwkFieldOp and AwkAOp take num(v): a field's number, no strnum made)
+            self.num(e.value)
         if isinstance(t, ast.Field):
             self.expr(t.index)
             b.emit(Op.Swap)
