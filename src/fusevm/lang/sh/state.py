@@ -322,11 +322,7 @@ def _apply_one(r: Pending, noclobber: bool) -> None:
         return
     else:
         src = open_target(kind, r.target, noclobber=noclobber)
-    if src != r.fd:
-        os.dup2(src, r.fd)
-        os.close(src)
-    else:
-        os.set_inheritable(src, True)
+    move_fd(src, r.fd)
 
 
 def write(fd: int, text: str) -> None:
