@@ -113,6 +113,9 @@ def test_a_closed_standard_stream_is_a_closed_fd_not_a_crash(tmp_path: Path) -> 
     assert "Traceback" not in proc.stderr
     proc = closed(0, "sh", "-c", "/bin/echo a b | /bin/cat; echo c | cat", cache=tmp_path)
     assert (proc.stdout, proc.returncode) == ("a b\nc\n", 0)
+    # a background job's /dev/null, opened onto the closed fd 0, is the job's stdin
+    proc = closed(0, "sh", "-c", "/bin/cat & wait $!; echo \"st $?\"", cache=tmp_path)
+    assert (proc.stdout, proc.stderr, proc.returncode) == ("st 0\n", "", 0)
     proc = closed(0, "awk", "{ print }", cache=tmp_path)
     assert proc.returncode == 2 and "Bad file descriptor" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -191,7 +191,7 @@ class ShState:
         saved: list[tuple[int, int | None]] = []
         for fd, target in stdio:
             saved.append((target, _save(target)))
-            os.dup2(fd, target)
+            put_fd(fd, target)
         try:
             for r in redirs:
                 saved.append((r.fd, _save(r.fd)))
@@ -272,15 +272,21 @@ def _save(fd: int) -> int | None:
         return None
 
 
-def move_fd(fd: int, target: int) -> None:
-    """Put `fd` on `target` and close it, for what runs there to inherit: a pipe or file
-    opened while `target` was closed (a shell started without stdin) may be there
-    already, and is then only made inheritable."""
+def put_fd(fd: int, target: int) -> None:
+    """Put `fd` on `target` (it stays open too) for what runs there to inherit: a pipe or
+    file opened while `target` was closed (a shell started without stdin) may be there
+    already, and is then only made inheritable (dup2 onto itself changes nothing)."""
     if fd == target:
         os.set_inheritable(fd, True)
-        return
-    os.dup2(fd, target)
-    os.close(fd)
+    else:
+        os.dup2(fd, target)
+
+
+def move_fd(fd: int, target: int) -> None:
+    """`put_fd`, then `fd` closed unless it is `target`."""
+    put_fd(fd, target)
+    if fd != target:
+        os.close(fd)
 
 
 def restore(saved: list[tuple[int, int | None]]) -> None:
