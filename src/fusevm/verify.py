@@ -134,11 +134,8 @@ def _row_facts(spec: OpSpec) -> tuple[Any, ...]:
                         for i, o in enumerate(spec.operands)
                         if o.kind in POOL_KINDS or o.kind in _CODE_KINDS
                         or o.kind is Kind.TARGET or o.kind is Kind.SLOT)
-        effect = spec.effect
-        sized = any(by is not None for _, by in effect.inputs + effect.outputs)
-        found = _ROWS[id(spec)] = (spec, checked, spec.flags._value_, spec.targets,
-                                   None if sized else len(effect.inputs),
-                                   None if sized else len(effect.outputs))
+        counts = spec.effect.counts or (None, None)
+        found = _ROWS[id(spec)] = (spec, checked, spec.flags._value_, spec.targets, *counts)
     return found
 
 

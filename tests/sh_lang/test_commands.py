@@ -129,8 +129,8 @@ def test_read_file(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 
 
-# A `case` arm keeps its compiled pattern for the next turn, and a lone unquoted `*` takes
-# every subject: a pattern that changes between turns, quoted stars and brackets.
+# `case` arms turn after turn: a pattern that changes between turns, quoted and unquoted
+# stars, brackets.
 CASE_ARMS = [
     "for p in 'a*' 'b*' '*' '[ab]bc' '\\*'; do "
     "case abc in $p) echo \"$p yes\";; *) echo \"$p no\";; esac; done",

@@ -152,7 +152,7 @@ def parse_statements(spec: OpSpec,
 def item_names(spec: OpSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The names a body gives the op's stack inputs, its outputs and its operands;
     ValueError for an op that takes or leaves an operand-sized run of values."""
-    if any(sized is not None for _, sized in spec.effect.inputs + spec.effect.outputs):
+    if spec.effect.counts is None:
         raise ValueError(f"{spec.name}: a body cannot take an operand-sized run of values")
     return (tuple(n for n, _ in spec.effect.inputs), tuple(n for n, _ in spec.effect.outputs),
             tuple(o.name for o in spec.operands))

@@ -81,9 +81,8 @@ class ExtOp:
         #: (operands, effect, formula, flags) as declared.
         self._declared = declared
         self._spec: OpSpec | None = None
-        #: Where each operand lies in the payload: (shift, mask, 0 / 1 signed / 2 float,
-        #: the sign bit), made with the first `unpack`.
-        self._layout: tuple[tuple[int, int, int, int], ...] | None = None
+        #: `layout()`, made on first use.
+        self._layout: tuple[tuple[tuple[int, int, int, int], ...], bool] | None = None
 
     @property
     def spec(self) -> OpSpec:
@@ -103,7 +102,24 @@ class ExtOp:
     @property
     def wide(self) -> bool:
         """True when its operands travel in ExtendedWide's 64-bit payload."""
-        return sum(k.bits for k in self.spec.kinds) > 8
+        return self.layout()[1]
+
+    def layout(self) -> tuple[tuple[tuple[int, int, int, int], ...], bool]:
+        """Where each operand lies in the payload, (shift, mask, 0 / 1 signed / 2 float,
+        the sign bit), low bits first, and whether they take more than Extended's 8 bits
+        (`wide`): worked out once, as `pack` and `unpack` run for every op built or
+        decoded."""
+        found = self._layout
+        if found is None:
+            fields = []
+            shift = 0
+            for o in self.spec.operands:
+                width = o.kind.bits
+                mode = 2 if o.kind is Kind.FLOAT else 1 if o.kind.signed else 0
+                fields.append((shift, (1 << width) - 1, mode, 1 << (width - 1)))
+                shift += width
+            found = self._layout = (tuple(fields), shift > 8)
+        return found
 
     @property
     def handler(self) -> Handler | None:
@@ -391,9 +407,7 @@ def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
     if len(operands) != len(spec.operands):
         raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s), "
                          f"got {len(operands)}", op=spec.name)
-    layout = ext._layout
-    if layout is None:
-        layout = ext._layout = _layout(spec)
+    layout, wide = ext.layout()
     payload = 0
     for (shift, mask, mode, _), value in zip(layout, operands):
         if mode == 2:
@@ -403,17 +417,13 @@ def pack(ext: ExtOp, operands: tuple[Any, ...]) -> tuple[Op, int, int]:
         else:
             bits = int(value) & mask
         payload |= bits << shift
-    wide = bool(layout) and layout[-1][0] + layout[-1][1].bit_length() > 8
     return (Op.ExtendedWide if wide else Op.Extended, ext.id, payload)
 
 
 def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
     """Decode packed operands back into the extension op's operand values."""
-    layout = ext._layout
-    if layout is None:
-        layout = ext._layout = _layout(ext.spec)
     out: list[Any] = []
-    for shift, mask, mode, sign in layout:
+    for shift, mask, mode, sign in ext.layout()[0]:
         bits = (payload >> shift) & mask
         if not mode:
             out.append(bits)
@@ -423,18 +433,6 @@ def unpack(ext: ExtOp, payload: int) -> tuple[Any, ...]:
             out.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
         else:
             out.append(bits - sign - sign if bits & sign else bits)
-    return tuple(out)
-
-
-def _layout(spec: OpSpec) -> tuple[tuple[int, int, int, int], ...]:
-    """`ExtOp._layout` of a row: its operands packed one after another, low bits first."""
-    out = []
-    shift = 0
-    for o in spec.operands:
-        width = o.kind.bits
-        mode = 2 if o.kind is Kind.FLOAT else 1 if o.kind.signed else 0
-        out.append((shift, (1 << width) - 1, mode, 1 << (width - 1)))
-        shift += width
     return tuple(out)
 
 

@@ -130,6 +130,15 @@ class Effect:
         return self._count(self.outputs, spec, operands)
 
     @property
+    def counts(self) -> tuple[int, int] | None:
+        """(pops, pushes) when no operand sizes a run of items, else None (they differ
+        from one instruction to the next: `pops`, `pushes`)."""
+        for _, sized_by in self.inputs + self.outputs:
+            if sized_by is not None:
+                return None
+        return len(self.inputs), len(self.outputs)
+
+    @property
     def names(self) -> set[str]:
         return {n for n, _ in self.inputs} | {n for n, _ in self.outputs}
 

@@ -21,7 +21,7 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler, const_field_index
-from fusevm.lang.awk.infer import infer, nodes, numeric_globals, writes_argv
+from fusevm.lang.awk.infer import infer, nodes, numeric_globals, target_of, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
@@ -392,21 +392,6 @@ def _rule_regex(rule: ast.PatternAction | ast.RangePattern) -> ast.Regex | None:
     while isinstance(pattern, ast.Group):
         pattern = pattern.expr
     return pattern.regex if isinstance(pattern, ast.RecordMatch) else None
-
-
-def target_of(n: object) -> object:
-    """What node `n` assigns, groups unwrapped (a variable, field or element; None: $0, by
-    a plain getline or a sub/gsub without a target), or False when it assigns nothing."""
-    target: object
-    if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
-        target = n.target
-    elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
-        target = n.args[2] if len(n.args) > 2 else None
-    else:
-        return False
-    while isinstance(target, ast.Group):
-        target = target.expr
-    return target
 
 
 def fixed_counts(program: ast.Program) -> frozenset[str]:

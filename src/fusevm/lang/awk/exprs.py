@@ -17,7 +17,7 @@ from fusevm.chunk import ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.format import argument_kinds
-from fusevm.lang.awk.infer import Info, nodes
+from fusevm.lang.awk.infer import Info, nodes, target_of
 from fusevm.lang.awk.ops import ARITH_CODES, AWK, CMP_CODES, MATH_CODES
 from fusevm.lang.awk.state import SPECIAL_INDEX
 from fusevm.ops import Op
@@ -442,8 +442,9 @@ class ExprCompiler:
 
     def _append(self, name: str, value: ast.Expr) -> bool:
         """`name = name x ...` as an append to the variable (AwkAppendVar), when `name` is
-        a plain global and nothing in `x ...` can change it: the rest is then evaluated
-        before the variable is read, with the same result. False (nothing emitted) for any
+        a plain global and nothing in `x ...` can change it (no function call, nothing
+        that assigns it: `infer.target_of`): the rest is then evaluated before the
+        variable is read, with the same result. False (nothing emitted) for any
         other assignment."""
         value = _strip(value)
         if (not isinstance(value, ast.Concat) or name in self.params
@@ -457,8 +458,9 @@ class ExprCompiler:
             return False
         for part in rest:
             for node in nodes(part):
-                if isinstance(node, (ast.Call, ast.Assign, ast.IncDec, ast.Getline)) or (
-                        isinstance(node, ast.Builtin) and node.name in ("sub", "gsub")):
+                target = target_of(node)
+                if isinstance(node, ast.Call) or (isinstance(target, ast.Var)
+                                                  and target.name == name):
                     return False
         for part in rest:
             self.expr(part)

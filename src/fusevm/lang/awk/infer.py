@@ -177,6 +177,21 @@ def nodes(root: object) -> Iterator[object]:
         stack.extend(children(n))
 
 
+def target_of(n: object) -> object:
+    """What node `n` assigns, groups unwrapped (a variable, field or element; None: $0, by
+    a plain getline or a sub/gsub without a target), or False when it assigns nothing."""
+    target: object
+    if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+        target = n.target
+    elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
+        target = n.args[2] if len(n.args) > 2 else None
+    else:
+        return False
+    while isinstance(target, ast.Group):
+        target = target.expr
+    return target
+
+
 def infer(program: ast.Program) -> Info:
     """Classify every name of the program; raises AwkSemanticError on misuse."""
     return _Inference(program).run(program)

@@ -466,26 +466,15 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
     from fusevm.shell.glob import compile_pattern  # with the first case: start-up time
-    # The pattern of an arm is the same text turn after turn: its compiled form is kept
-    # for the next turn (a pattern that does not compile is None).
-    last: list[Any] = [None, None]
 
     def step() -> int:
         pat = stack.pop()
         subject = stack[-1]
-        if pat == "*":  # (an unquoted lone `*` matches every subject)
-            stack[-1] = True
-            return nxt
-        if pat == last[0]:
-            rx = last[1]
-        else:
-            try:
-                rx = compile_pattern(pat)
-            except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
-                rx = None
-            last[0], last[1] = pat, rx
-        stack[-1] = (rx.fullmatch(matchable(subject)) if rx is not None
-                     else words.strip(pat) == subject)
+        try:
+            ok = compile_pattern(pat).fullmatch(matchable(subject))
+        except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
+            ok = words.strip(pat) == subject
+        stack[-1] = ok
         return nxt
     return step
 

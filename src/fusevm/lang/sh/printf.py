@@ -7,6 +7,7 @@ import os
 
 from fusevm.lang.cprintf import format_int
 from fusevm.lang.lazyre import LazyPattern
+from fusevm.memo import memo
 from fusevm.shell.text import byte_value
 
 TYPE_CHECKING = False
@@ -134,14 +135,10 @@ if TYPE_CHECKING:
     Piece = str | tuple[str, str | None, str | None, str]
 
 
-#: Formats parsed, by text (a loop prints with the same few formats again and again).
-_PARSED: dict[str, list[Piece]] = {}
-
-
+@memo(256)
 def _parse(fmt: str) -> list[Piece]:
-    found = _PARSED.get(fmt)
-    if found is not None:
-        return found
+    """A format's pieces, parsed once per text (a loop prints with the same few formats
+    again and again)."""
     pieces: list[Piece] = []
     pos = 0
     while pos < len(fmt):
@@ -161,9 +158,6 @@ def _parse(fmt: str) -> list[Piece]:
             break
         else:
             pieces.append((flags, width, prec, conv))
-    if len(_PARSED) >= 256:
-        _PARSED.clear()
-    _PARSED[fmt] = pieces
     return pieces
 
 
