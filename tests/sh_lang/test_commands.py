@@ -124,11 +124,6 @@ READ_FILE = [
 ]
 
 
-@pytest.mark.parametrize("script", READ_FILE)
-def test_read_file(sh, script: str) -> None:  # type: ignore[no-untyped-def]
-    sh(script, None)
-
-
 # `case` arms turn after turn: a pattern that changes between turns, quoted and unquoted
 # stars, brackets.
 CASE_ARMS = [
@@ -139,11 +134,6 @@ CASE_ARMS = [
     "s=; i=0; while [ $i -lt 30 ]; do case $i in *5) s=\"${s}x\";; [12]?) s=\"${s}y\";; esac; "
     "i=$((i + 1)); done; echo \"$s\"",
 ]
-
-
-@pytest.mark.parametrize("script", CASE_ARMS)
-def test_case_arms(sh, script: str) -> None:  # type: ignore[no-untyped-def]
-    sh(script, None)
 
 
 def test_a_fatal_error_in_a_function_is_written_where_its_redirections_send_it(
@@ -169,8 +159,8 @@ PRINTF_REUSE = [
 ]
 
 
-@pytest.mark.parametrize("script", PRINTF_REUSE)
-def test_printf_reuse(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("script", READ_FILE + CASE_ARMS + PRINTF_REUSE)
+def test_like_dash(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 
 

@@ -62,11 +62,6 @@ TRIMS = [
 ]
 
 
-@pytest.mark.parametrize("script", TRIMS)
-def test_trim(sh, script: str) -> None:  # type: ignore[no-untyped-def]
-    sh(script, None)
-
-
 # Words that are one quoted string or one unquoted expansion split by IFS white space take
 # a path of their own in `words.fields`; compared with dash.
 FIELDS = [
@@ -81,6 +76,6 @@ FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("script", FIELDS)
-def test_fields(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("script", TRIMS + FIELDS)
+def test_like_dash(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
