@@ -353,3 +353,46 @@ def test_a_second_vm_of_a_chunk_binds_its_own_steps() -> None:
     assert first.prepare()[0] is not second.prepare()[0]
     second.reset()
     assert second.slots == [Undef, Undef] and first.slots == [10, 45]
+
+
+def test_a_closed_vm_is_freed_without_the_cycle_collector() -> None:
+    """Each prepared step holds its VM: `close` drops them, so a host that runs many
+    chunks once each (a shell's commands) leaves no cyclic garbage behind."""
+    import gc
+    import weakref
+    chunk = assemble(COUNT.format(n=10))
+    gc.disable()
+    try:
+        kept = VM(chunk, stdout=io.StringIO())
+        assert kept.run() == 45
+        alive = weakref.ref(kept)
+        del kept
+        assert alive() is not None  # (a cycle: only the collector would free it)
+        closed = VM(chunk, stdout=io.StringIO())
+        assert closed.run() == 45
+        closed.close()
+        gone = weakref.ref(closed)
+        del closed
+        assert gone() is None
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_a_vm_closed_between_runs_runs_on_as_before(baseline: bool) -> None:
+    """Closing drops only the steps, which the next run makes again: a run stopped by its
+    budget resumes after `close` with the uninterrupted result, and a reset VM runs again
+    (the baseline tier's regions compiled again for the new steps)."""
+    text = COUNT.format(n=3000)
+    expected = run_all(text)
+    out = io.StringIO()
+    vm = VM(assemble(text, source="ctl.fasm"), stdout=out, baseline=baseline)
+    with pytest.raises(BudgetExceeded):
+        vm.run(max_steps=5000)
+    vm.close()
+    assert (vm.run(), out.getvalue()) == expected
+    vm.close()
+    vm.reset()
+    assert vm.run() == expected[0]
+    assert out.getvalue() == expected[1] * 2

@@ -192,3 +192,22 @@ def test_idle_vms_are_kept_for_the_last_chunks_only() -> None:
     assert s.vars["n"] == "300" and s.vars["v299"] == "299"
     assert len(runtime._pool) <= runtime.POOL_CHUNKS
     assert id(s.functions["f"]) in runtime._pool
+
+
+def test_a_scripts_commands_leave_no_cyclic_garbage() -> None:
+    """A command of a script or an `eval` runs once: its VM is closed, not pooled, and with
+    it go its chunk and steps, freed at once. Left to the cycle collector, a 2,000-line
+    script's commands were a fifth of its time."""
+    import gc
+    s = new_state()
+    script = "".join(f"v{i}=$((i + {i})); eval 'w{i}=x'; f{i}() {{ :; }}; f{i}\n"
+                     for i in range(100))
+    gc.collect()
+    gc.disable()
+    try:
+        assert runtime.run_text(s, script) == 0
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert s.vars["v99"] == "99" and s.vars["w99"] == "x"
+    assert found < 100  # (was about 110 objects a command)

@@ -289,15 +289,24 @@ class VM(HotPoints):
         return state
 
     def close(self) -> None:
-        """Release what the VM's own shell host holds (pipes, traps, background jobs).
+        """Release what the VM's own shell host holds (pipes, traps, background jobs), and
+        the steps `prepare` made, each of which holds the VM: a closed VM nobody refers to
+        is freed at once, not left to the cycle collector (a host that runs thousands of
+        chunks once each, as a shell does its commands, would otherwise have it walk them
+        all again and again).
 
         A host passed in by the caller is the caller's to close. The VM can still run
-        afterwards; a new default host is created on first use.
+        afterwards: a new default host is created on first use, and its steps are made
+        again.
         """
         host, self._shell_host = self._shell_host, None
         if host is not None and self._owns_host:
             host.close()
         self._owns_host = False
+        if self._code is not None:
+            self._code = None
+            self._plain = []
+            self._installed = {}
 
     def __enter__(self) -> VM:
         return self
