@@ -7,7 +7,8 @@ shells, and the median of N runs is reported with the ratio to each peer. Start-
 own start-up (its median loop run minus its median `-c :` run). `--shapes` adds two more
 spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`), and
 `--scripts` five common script patterns (a `read` loop over a file, `printf` per word,
-`${x##*/}`, `case` with an append, a function call per turn).
+`${x##*/}`, `case` with an append, a function call per turn) and a long straight-line
+script (`--iterations` / 10 lines, each a complete command).
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
 a pipeline of two, a `$(...)`, a background job): what starting processes costs each
 shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
@@ -57,6 +58,25 @@ SCRIPTS = {
         "f() {{ r=$(($1 * 2)); }}; i=0; while [ $i -lt {n} ]; do f $i; i=$((i + 1)); done; "
         "echo $r\n",
 }
+#: The line shapes of a long straight-line script, for --scripts (`long_script`): each line
+#: is a complete command, which a shell reads, parses and runs before it reads the next.
+LINES = (
+    "v{k}=$((i + {j}))",
+    'echo "line {j} $v{k}" > /dev/null',
+    'if [ "$v{k}" = x ]; then echo no; else : ok; fi',
+    'case "$v{k}" in 1*) a=1;; *) a=2;; esac',
+    'f{j}() {{ printf "%s\\n" "$1" > /dev/null; }}',
+    "f{p} hello{j}",
+)
+
+
+def long_script(lines: int) -> str:
+    """A script of `lines` lines cycling through LINES (each function called on the line
+    after its definition): what a long script's commands cost one by one."""
+    return "i=0\n" + "".join(LINES[j % len(LINES)].format(j=j, k=j % 50, p=j - 1) + "\n"
+                             for j in range(lines))
+
+
 #: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`, as a
 #: background job.
 COMMANDS = {
@@ -107,6 +127,8 @@ def main() -> None:
         loops.update((f"script ({args.iterations} x {name})",
                       text.format(n=args.iterations, data=data))
                      for name, text in SCRIPTS.items())
+        lines = args.iterations // 10
+        loops[f"script ({lines} lines, a command each)"] = long_script(lines)
     loops.update((f"commands ({args.commands} x {name})", text.format(n=args.commands))
                  for name, text in COMMANDS.items())
     cases = {

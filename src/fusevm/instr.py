@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fusevm.errors import BuildError
 from fusevm.ops import Kind, Op, OpSpec
-from fusevm.ops.extension import ExtOp, pack, require, unpack
+from fusevm.ops.extension import ExtOp, pack, registered_sets, require, unpack
 from fusevm.records import dataclass
 
 TYPE_CHECKING = False
@@ -41,9 +41,36 @@ def decode(instr: Instr) -> Decoded:
     """Decode an instruction; extension ops resolve through the extension registry."""
     op = instr[0]
     if op is Op.Extended or op is Op.ExtendedWide:
-        ext = require(instr[1], op=op.name)
-        return Decoded(ext.spec, unpack(ext, instr[2]), ext)
+        return decode_ext(instr[1], instr[2], op.name)
     return Decoded(op.spec, instr[1:])
+
+
+#: Extension instructions decoded, by (id, payload), under the registry `_ext_registry`
+#: (a registration starts the table over). The builder, the verifier, the loop facts and
+#: the interpreter's binding each decode every extension op of every chunk: a shell
+#: script makes a chunk of each of its commands.
+_ext_decoded: dict[tuple[int, int], Decoded] = {}
+_ext_registry: tuple[Any, ...] = ()
+_EXT_DECODED_MAX = 65_536
+
+
+def decode_ext(ext_id: int, payload: int, op: str = "Extended") -> Decoded:
+    """The decoded extension instruction `(op, ext_id, payload)`; UnknownExtension (naming
+    `op`) when no registered set declares `ext_id`."""
+    global _ext_registry
+    registry = registered_sets()
+    if registry is not _ext_registry:
+        _ext_decoded.clear()
+        _ext_registry = registry
+    key = (ext_id, payload)
+    found = _ext_decoded.get(key)
+    if found is None:
+        ext = require(ext_id, op=op)
+        found = Decoded(ext.spec, unpack(ext, payload), ext)
+        if len(_ext_decoded) >= _EXT_DECODED_MAX:
+            _ext_decoded.clear()
+        _ext_decoded[key] = found
+    return found
 
 
 def encode(op: Op | ExtOp, operands: tuple[Any, ...]) -> Instr:

@@ -16,10 +16,6 @@ from fusevm.instr import Decoded, decode
 from fusevm.ops import F, OpSpec
 from fusevm.records import dataclass
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
 
 @dataclass(frozen=True, slots=True)
 class LoopFacts:
@@ -53,11 +49,18 @@ def successors(d: Decoded, ip: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _spec(instr: tuple[Any, ...]) -> OpSpec:
-    """An instruction's table row, decoding only extension ops (the common case is cheap:
-    this runs for every op of every chunk a VM prepares)."""
-    spec: OpSpec = instr[0].spec
-    return decode(instr).spec if spec.has(F.EXTENDED) else spec
+#: Each table row's control flags, by the row's identity (the row is kept in the entry, so
+#: a reused id is seen): (row, extended, returns, branches, ends its block). Worked out once
+#: per row, not per chunk: a shell makes a chunk of each command it reads.
+_KINDS: dict[int, tuple[OpSpec, bool, bool, bool, bool]] = {}
+
+
+def _kind(spec: OpSpec) -> tuple[OpSpec, bool, bool, bool, bool]:
+    found = _KINDS.get(id(spec))
+    if found is None or found[0] is not spec:
+        found = _KINDS[id(spec)] = (spec, spec.has(F.EXTENDED), spec.has(F.RETURN),
+                                    spec.has(F.BRANCH), spec.has(F.TERMINATOR))
+    return found
 
 
 def loop_facts(chunk: Chunk) -> LoopFacts:
@@ -70,27 +73,17 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     back: dict[int, list[int]] = {}
     returns: set[int] = set()
     branches: list[int] = []
-    # Each op's control flags, worked out once per table row (by the row's identity: its
-    # hash is not free) and, for an extension op, once per extension id.
-    kinds: dict[int, tuple[bool, bool, bool, bool]] = {}
-    ext_kinds: dict[int, tuple[bool, bool, bool, bool]] = {}
     for ip, instr in enumerate(chunk.ops):
         spec = instr[0].spec
-        kind = kinds.get(id(spec))
-        if kind is None:
-            kind = kinds[id(spec)] = (spec.has(F.EXTENDED), spec.has(F.RETURN),
-                                      spec.has(F.BRANCH), spec.has(F.TERMINATOR))
-        if kind[0]:
-            found_kind = ext_kinds.get(instr[1])
-            if found_kind is None:
-                row = _spec(instr)
-                found_kind = ext_kinds[instr[1]] = (True, row.has(F.RETURN),
-                                                    row.has(F.BRANCH), row.has(F.TERMINATOR))
-            kind = found_kind
-        if kind[1]:
+        kind = _KINDS.get(id(spec))
+        if kind is None or kind[0] is not spec:
+            kind = _kind(spec)
+        if kind[1]:  # (an extension op: its own row's flags)
+            kind = _kind(decode(instr).spec)
+        if kind[2]:
             returns.add(ip)
-        if not kind[2]:
-            succs.append(() if kind[3] else (ip + 1,))
+        if not kind[3]:
+            succs.append(() if kind[4] else (ip + 1,))
             continue
         out = successors(decode(instr), ip)
         succs.append(out)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fusevm.errors import UnknownExtension, VMError
+from fusevm.instr import decode_ext
 from fusevm.interp.cow import writable
 from fusevm.interp.extapi import function_step, gathered_step
 from fusevm.interp.registry import HALT, Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import Op
-from fusevm.ops.extension import lookup, run_sizes, unpack
+from fusevm.ops.extension import run_sizes
 from fusevm.values import INT_MAX, INT_MIN, NativeFn, Ref, Status, Undef, UndefType
 
 TYPE_CHECKING = False
@@ -64,11 +65,14 @@ def call_builtin(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     """Bind an extension op: its set's factory, or the adapter around a plain handler."""
     ext_id, payload = operands
-    ext = lookup(ext_id)
-    if ext is None:
+    try:
+        decoded = decode_ext(ext_id, payload)
+    except UnknownExtension:
         def unknown() -> int:
             raise UnknownExtension(f"no extension set declares op id {ext_id:#x}")
         return unknown
+    ext = decoded.ext
+    assert ext is not None
     try:
         fn = vm.ext_handler(ext_id, ext.name)
     except UnknownExtension as e:
@@ -77,7 +81,7 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         def unregistered() -> int:
             raise UnknownExtension(err.message)
         return unregistered
-    args = unpack(ext, payload)
+    args = decoded.operands
     owner = next(s for s in vm.extensions if ext_id in s)
     if owner.factories.get(ext_id) is fn:
         return _bind(vm, fn, args, ext.name, ip)

@@ -24,6 +24,9 @@ _OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
 #: The characters an operator begins with (any other starts no operator).
 _OP_STARTS: Final = frozenset(op[0] for op in _OPS)
 _META: Final = frozenset(" \t\n;&|()<>")
+#: What ends a run of plain characters inside double quotes: its close, a backslash, an
+#: expansion, and a newline (counted as it is read).
+_DQ_STOPS: Final = frozenset('"\\$`\n')
 #: What ends a run of plain characters in a word: an operator or blank, or a quote,
 #: backslash, `$` or backquote.
 _WORD_STOPS: Final = _META | frozenset("\\'\"$`")
@@ -334,7 +337,17 @@ class Lexer:
                 flush()
                 parts.append(self._backquote(True))
             else:
+                # with the run of plain characters after it (`_DQ_STOPS` ends it; a line
+                # continuation begins with a backslash)
+                text = self.text
+                j = self.pos
+                end = len(text)
+                while j < end and text[j] not in _DQ_STOPS:
+                    j += 1
                 buf.append(c)
+                if j > self.pos:
+                    buf.append(text[self.pos:j])
+                    self.pos = j
         flush()
         return parts
 
