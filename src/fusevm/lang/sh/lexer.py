@@ -21,8 +21,9 @@ RESERVED: Final = frozenset(
     "if then else elif fi do done case esac while until for { } ! in".split())
 _OPS: Final = ("&&", "||", ";;", "<<-", "<<", ">>", "<&", ">&", "<>", ">|",
                ";", "&", "|", "(", ")", "<", ">")
-#: The characters an operator begins with (any other starts no operator).
-_OP_STARTS: Final = frozenset(op[0] for op in _OPS)
+#: The operators by their first character, in `_OPS`' order (longest first).
+_OPS_BY_START: Final = {c: tuple(op for op in _OPS if op[0] == c) for c in
+                        dict.fromkeys(op[0] for op in _OPS)}
 _META: Final = frozenset(" \t\n;&|()<>")
 #: What ends a run of plain characters inside double quotes: its close, a backslash, an
 #: expansion, and a newline (counted as it is read).
@@ -116,8 +117,16 @@ class Lexer:
         return c
 
     def _cur(self) -> str:
-        self._skip_continuations()
-        return self._peekc()
+        """The next character, line continuations skipped first."""
+        text = self.text
+        pos = self.pos
+        if pos >= len(text):
+            return ""
+        c = text[pos]
+        if c == "\\" and text.startswith("\\\n", pos):
+            self._skip_continuations()
+            return self._peekc()
+        return c
 
     # -- tokens ----------------------------------------------------------------------------------
 
@@ -185,8 +194,9 @@ class Lexer:
             if self.heredocs:
                 self._read_heredocs()
             return ("nl", None, line)
-        if c in _OP_STARTS:
-            for op in _OPS:
+        ops = _OPS_BY_START.get(c)
+        if ops is not None:
+            for op in ops:
                 if self._match_op(op):
                     return ("op", op, line)
         if c.isdigit():
@@ -206,7 +216,8 @@ class Lexer:
         if self.text.startswith(op, self.pos):
             self.pos += len(op)
             return True
-        if len(op) == 2 and self.text.startswith(op[0] + "\\\n" + op[1], self.pos):
+        if len(op) == 2 and self.text.startswith("\\\n", self.pos + 1) and \
+                self.text.startswith(op[0] + "\\\n" + op[1], self.pos):
             self.pos += 4
             self.line += 1
             return True
