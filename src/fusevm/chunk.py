@@ -9,7 +9,7 @@ and, unless told not to, the fusion pass.
 from __future__ import annotations
 
 from fusevm.errors import BuildError
-from fusevm.instr import Instr, check_operand, decode, encode
+from fusevm.instr import SHAPES, Instr, check_operand, decode, encode, shape
 from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
@@ -321,13 +321,13 @@ class ChunkBuilder:
         slot_count = self._min_slots
         for i, (op, values) in enumerate(zip(self._op_of, self._ops)):
             spec = op.spec
-            shape = _SHAPES.get(id(spec))
-            if shape is None or shape[0] is not spec:
-                shape = _shape(spec)
-            if shape[1]:  # (labels only where targets are)
+            row = SHAPES.get(id(spec))
+            if row is None or row[0] is not spec:
+                row = shape(spec)
+            if row[5]:  # (labels only where targets are)
                 values = [self._resolve(v, f"op {i} ({spec.name})") if isinstance(v, Label)
                           else v for v in values]
-            for k in shape[2]:
+            for k in row[6]:
                 if values[k] >= slot_count:
                     slot_count = values[k] + 1
             ops.append(encode(op, tuple(values)))
@@ -345,19 +345,6 @@ class ChunkBuilder:
             from fusevm.peephole.fuse import fuse as run_fusion
             chunk = run_fusion(chunk)
         return chunk
-
-
-#: Per table row, by its identity (the row is kept, so a reused id is seen): (row, whether
-#: it has a TARGET operand, the positions of its SLOT operands), for `build`, which looks at
-#: every op of every chunk (a shell builds one for each command it reads).
-_SHAPES: dict[int, tuple[Any, bool, tuple[int, ...]]] = {}
-
-
-def _shape(spec: Any) -> tuple[Any, bool, tuple[int, ...]]:
-    found = _SHAPES[id(spec)] = (spec, bool(spec.targets),
-                                 tuple(i for i, o in enumerate(spec.operands)
-                                       if o.kind is Kind.SLOT))
-    return found
 
 
 def slot_count_of(ops: Sequence[Instr], minimum: int = 0) -> int:

@@ -8,7 +8,7 @@ one view of both: the op's table row and its operand values.
 from __future__ import annotations
 
 from fusevm.errors import BuildError
-from fusevm.ops import Kind, Op, OpSpec
+from fusevm.ops import F, Kind, Op, OpSpec
 from fusevm.ops.extension import ExtOp, pack, registered_sets, require, unpack
 from fusevm.records import dataclass
 
@@ -70,6 +70,24 @@ def decode_ext(ext_id: int, payload: int, op: str = "Extended") -> Decoded:
         if len(_ext_decoded) >= _EXT_DECODED_MAX:
             _ext_decoded.clear()
         _ext_decoded[key] = found
+    return found
+
+
+#: Per table row, by the row's identity (the row is kept in the entry, so a reused id is
+#: seen): what the builder and the loop facts read of every op of every chunk, worked out
+#: once (a shell makes a chunk of each command it reads): (row, extended, returns,
+#: branches, ends its block, has a TARGET operand, the positions of its SLOT operands).
+SHAPES: dict[int, tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...]]] = {}
+
+
+def shape(spec: OpSpec) -> tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...]]:
+    """The row's entry in SHAPES (made on its first use)."""
+    found = SHAPES.get(id(spec))
+    if found is None or found[0] is not spec:
+        found = SHAPES[id(spec)] = (
+            spec, spec.has(F.EXTENDED), spec.has(F.RETURN), spec.has(F.BRANCH),
+            spec.has(F.TERMINATOR), bool(spec.targets),
+            tuple(i for i, o in enumerate(spec.operands) if o.kind is Kind.SLOT))
     return found
 
 

@@ -12,8 +12,8 @@ them over and over, so nothing needs a check per op (D18).
 from __future__ import annotations
 
 from fusevm.chunk import Chunk
-from fusevm.instr import Decoded, decode
-from fusevm.ops import F, OpSpec
+from fusevm.instr import SHAPES, Decoded, decode, shape
+from fusevm.ops import F
 from fusevm.records import dataclass
 
 
@@ -49,20 +49,6 @@ def successors(d: Decoded, ip: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-#: Each table row's control flags, by the row's identity (the row is kept in the entry, so
-#: a reused id is seen): (row, extended, returns, branches, ends its block). Worked out once
-#: per row, not per chunk: a shell makes a chunk of each command it reads.
-_KINDS: dict[int, tuple[OpSpec, bool, bool, bool, bool]] = {}
-
-
-def _kind(spec: OpSpec) -> tuple[OpSpec, bool, bool, bool, bool]:
-    found = _KINDS.get(id(spec))
-    if found is None or found[0] is not spec:
-        found = _KINDS[id(spec)] = (spec, spec.has(F.EXTENDED), spec.has(F.RETURN),
-                                    spec.has(F.BRANCH), spec.has(F.TERMINATOR))
-    return found
-
-
 def loop_facts(chunk: Chunk) -> LoopFacts:
     """The loop facts of a (verified) chunk, computed once per chunk object."""
     found: LoopFacts | None = chunk.derived.get(_FACTS)
@@ -75,11 +61,11 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     branches: list[int] = []
     for ip, instr in enumerate(chunk.ops):
         spec = instr[0].spec
-        kind = _KINDS.get(id(spec))
+        kind = SHAPES.get(id(spec))
         if kind is None or kind[0] is not spec:
-            kind = _kind(spec)
+            kind = shape(spec)
         if kind[1]:  # (an extension op: its own row's flags)
-            kind = _kind(decode(instr).spec)
+            kind = shape(decode(instr).spec)
         if kind[2]:
             returns.add(ip)
         if not kind[3]:
