@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fusevm.lang.sh import ops as sh_ops
 
 CASES = [
     # quoting
@@ -60,6 +64,20 @@ TRIMS = [
     "x=; echo \"[${x#*}][${x%%*}][${x##a}]\"; set -- 'a*b'; echo ${1%\\**} ${1#*\\*}",
     "x=/a/b/c/; echo ${x%/} ${x##*/}x ${x%%/*}y ${x#/*/}",
 ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.text("ab./*é\udce9", max_size=8),
+       pat=st.tuples(st.sampled_from(["", "*"]), st.text("ab./", max_size=3),
+                     st.sampled_from(["", "*"])).map("".join),
+       code=st.sampled_from([5, 6, 7, 8]))
+def test_a_literal_trim_cuts_where_the_pattern_match_does(value: str, pat: str,
+                                                          code: int) -> None:
+    """A trim by an ASCII text with a `*` at one end (`${p##*/}`, `${f%.*}`) is cut with
+    `str` methods; where it applies, it must cut where matching the pattern does."""
+    cut = sh_ops._literal_trim(value, pat, code)
+    assert (cut is not None) == (pat.count("*") <= 1)
+    assert cut is None or cut == sh_ops._pattern_trim(value, pat, code)
 
 
 # Words that are one quoted string or one unquoted expansion split by IFS white space take

@@ -98,6 +98,12 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
 
 def trim(value: str, pat: str, code: int) -> str:
     """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
+    cut = _literal_trim(value, pat, code)
+    return cut if cut is not None else _pattern_trim(value, pat, code)
+
+
+def _pattern_trim(value: str, pat: str, code: int) -> str:
+    """`trim` by matching the pattern (any pattern)."""
     try:
         rx = (_compile_pattern or _load_glob())(pat)
     except Exception:  # noqa: BLE001 - a malformed pattern removes nothing
@@ -129,6 +135,35 @@ def trim(value: str, pat: str, code: int) -> str:
             if scan.fullmatch(i, n):
                 return value[:i]
     return value
+
+
+def _literal_trim(value: str, pat: str, code: int) -> str | None:
+    """`trim` for a pattern that is ASCII text with at most a `*` at one end (`${p##*/}`,
+    `${f%.*}`, `${v#prefix}`: most trims scripts make), by `str` methods; None for any
+    other pattern. The same cuts as the match: `matchable` maps no character to ASCII
+    but ASCII itself, so an ASCII text is found at the same places in a value and in its
+    matchable form."""
+    if not pat.isascii():
+        return None
+    lead = pat.startswith("*")
+    text = pat[1:] if lead else pat[:-1] if pat.endswith("*") else pat
+    tail = not lead and len(text) < len(pat)
+    if "*" in text or "?" in text or "[" in text or "\\" in text:
+        return None
+    k = len(text)
+    if code <= 6:  # a prefix: `#` the shortest, `##` the longest
+        if lead:  # any text, then `text`: up to its first or last occurrence
+            i = value.find(text) if code == 5 else value.rfind(text)
+            return value if i < 0 else value[i + k:]
+        if not value.startswith(text):
+            return value
+        return "" if tail and code == 6 else value[k:]
+    if tail:  # a suffix `text`, then any text: from its last or first occurrence
+        i = value.rfind(text) if code == 7 else value.find(text)
+        return value if i < 0 else value[:i]
+    if not value.endswith(text):
+        return value
+    return "" if lead and code == 8 else value[:len(value) - k]
 
 
 #: `fusevm.shell.glob.compile_pattern`, loaded with the first `${v#p}` (start-up time).
