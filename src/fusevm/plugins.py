@@ -47,7 +47,7 @@ COMMANDS: Final = ("run", "asm", "dis", "demo", "bench", "jit-dump")
 BUILTIN: Final[dict[str, dict[str, str]]] = {
     FRONTENDS_GROUP: {"awk": "fusevm.lang.awk.main:main", "sh": "fusevm.lang.sh.main:main"},
     EXTENSIONS_GROUP: {"awk": "fusevm.lang.awk.api:AWK", "sh": "fusevm.lang.sh.ops:SH"},
-    COMPILERS_GROUP: {"awk": "fusevm.lang.awk.api:compile_program",
+    COMPILERS_GROUP: {"awk": "fusevm.lang.awk.api:compile_source",
                       "sh": "fusevm.lang.sh.api:compile_script"},
 }
 

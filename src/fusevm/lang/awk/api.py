@@ -10,15 +10,28 @@ from __future__ import annotations
 import fusevm.lang.awk.ops_io  # noqa: F401  - registers the I/O and builtin handlers
 from fusevm.chunk import Chunk
 from fusevm.entry import NoCycleCollection
+from fusevm.errors import BuildError
 from fusevm.jit.hook import load_with_tiers
 from fusevm.lang.awk.compiler import compile_ast
+from fusevm.lang.awk.errors import AwkRegexError, AwkSemanticError, AwkSyntaxError
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.parser import parse
 
-__all__ = ["AWK", "compile_program"]
+__all__ = ["AWK", "compile_program", "compile_source"]
 
 # The native lowerings of awk's numeric ops register when the JIT's tiers load.
 load_with_tiers("fusevm.lang.awk.jit")
+
+
+def compile_source(source: str, fuse: bool = True) -> Chunk:
+    """`compile_program` for the `fusevm.compilers` protocol (`fusevm dis --awk`): a
+    program it rejects is a BuildError with the line, as the protocol asks."""
+    try:
+        return compile_program(source, fuse)
+    except (AwkSyntaxError, AwkSemanticError) as e:
+        raise BuildError(e.message, source="<awk>", line=e.line) from None
+    except AwkRegexError as e:
+        raise BuildError(f"syntax error in regular expression: {e}", source="<awk>") from None
 
 
 def compile_program(source: str, fuse: bool = True, *,

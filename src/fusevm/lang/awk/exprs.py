@@ -762,7 +762,8 @@ def _strip(e: ast.Expr) -> ast.Expr:
 def const_field_index(e: ast.Field) -> int | None:
     """The index of `$k` when it is a constant that fits an op's operand, else None."""
     idx = _strip(e.index)
-    if isinstance(idx, ast.Num) and idx.value == int(idx.value) and 0 <= idx.value < 65536:
+    # (the range first: `int` of an infinity or a NaN raises)
+    if isinstance(idx, ast.Num) and 0 <= idx.value < 65536 and idx.value == int(idx.value):
         return int(idx.value)
     return None
 

@@ -19,6 +19,7 @@ from fusevm.ahead import function
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
 from fusevm.lang.cprintf import format_int
 from fusevm.lazymath import math
+from fusevm.limits import DEFAULT_MAX_SIZE as MAX_SIZE
 from fusevm.memo import memo
 from fusevm.records import dataclass
 
@@ -73,7 +74,7 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
             while i < n and fmt[i].isdigit():
                 i += 1
             if i > digits_start:
-                width = int(fmt[digits_start:i])
+                width = _size(fmt[digits_start:i], "width", fmt)
         precision: int | None = None
         if i < n and fmt[i] == ".":
             i += 1
@@ -84,7 +85,7 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
                 digits_start = i
                 while i < n and fmt[i].isdigit():
                     i += 1
-                precision = int(fmt[digits_start:i] or "0")
+                precision = _size(fmt[digits_start:i] or "0", "precision", fmt)
         if i >= n:
             literal.append(fmt[start:])  # a format ending inside a spec is literal text
             break
@@ -104,6 +105,11 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
     return tuple(pieces)
 
 
+class FormatError(ValueError):
+    """A format that cannot be written: a width or precision past the VM's size limit
+    (`printf`, `sprintf`, OFMT and CONVFMT report it as awk's error, when it runs)."""
+
+
 @memo(256)
 def argument_kinds(fmt: str) -> tuple[str | None, ...]:
     """How `fmt` reads each argument it consumes, in order: "num" when only the number
@@ -111,7 +117,11 @@ def argument_kinds(fmt: str) -> tuple[str | None, ...]:
     (`%s`), None when the value's type matters (`%c`). The compiler evaluates arguments
     accordingly: a field read for `%d` needs no strnum test, one read for `%s` no number."""
     kinds: list[str | None] = []
-    for piece in _parse(fmt):
+    try:
+        pieces = _parse(fmt)
+    except FormatError:
+        return ()  # (reported when the format is written)
+    for piece in pieces:
         if isinstance(piece, str):
             continue
         if piece.width == -1:
@@ -237,7 +247,20 @@ def _star_value(value: AwkValue) -> int:
     number = to_num(value)
     if math.isnan(number):
         return 0
-    return int(max(min(number, 1e9), -1e9))
+    if abs(number) > MAX_SIZE:
+        raise FormatError(f"printf: a `*` width or precision of {number:g} is larger than "
+                         f"the VM's size limit ({MAX_SIZE:,})")
+    return int(number)
+
+
+def _size(digits: str, what: str, fmt: str) -> int:
+    """A width or precision written in a format; FormatError when it is larger than the
+    VM's size limit (the text it asks for would be)."""
+    significant = digits.lstrip("0")
+    if len(significant) > 9 or significant and int(significant) > MAX_SIZE:
+        raise FormatError(f"printf: the {what} {digits} in format {fmt!r} is larger than "
+                         f"the VM's size limit ({MAX_SIZE:,})")
+    return int(digits)
 
 
 def _pad(text: str, flags: str, width: int | None) -> str:

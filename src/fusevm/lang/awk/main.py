@@ -20,7 +20,8 @@ from fusevm.errors import Interrupted, VMError
 from fusevm.interp import tiers
 from fusevm.interp.signals import sigint_interrupts
 from fusevm.interp.vm import VM
-from fusevm.lang.awk.errors import AwkSemanticError, AwkSyntaxError
+from fusevm.lang.awk.errors import AwkRegexError, AwkSemanticError, AwkSyntaxError
+from fusevm.lang.awk.format import FormatError
 from fusevm.lang.awk.ops import AWK
 from fusevm.lang.awk.runtime import make_strnum
 from fusevm.lang.awk.state import AwkState
@@ -240,7 +241,12 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         message = e.message
         prefix = "extension op "
         if message.startswith(prefix) and e.__cause__ is not None:
-            message = f"{type(e.__cause__).__name__}: {e.__cause__}"
+            cause = e.__cause__
+            # (a field separator, record separator or split() separator that is no ERE)
+            message = (f"syntax error in regular expression ({cause})"
+                       if isinstance(cause, AwkRegexError)
+                       else str(cause) if isinstance(cause, FormatError)
+                       else f"{type(cause).__name__}: {cause}")
         err.write(f"awk: {message}\n")
         if e.line:
             err.write(f" source line number {e.line}\n")

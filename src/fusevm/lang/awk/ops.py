@@ -36,6 +36,7 @@ from fusevm.lang.awk.state import FNR, NF, NR, AwkArray, AwkFatal, AwkState, key
 from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
 from fusevm.ops.extension import ExtensionSet
+from fusevm.values import sat_trunc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def _exit(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
         st = state_of(vm)
         status = stack.pop()
         if has:
-            st.exit_code = int(num(status)) & 0xFF
+            st.exit_code = sat_trunc(num(status)) & 0xFF  # (NaN 0, infinities saturate)
         if st.in_end or st.end_ip < 0:
             return HALT
         st.exiting = True
@@ -440,16 +441,19 @@ def float_of_field(otherwise: str, indent: int) -> str:
 
 def _field_index(v: Any) -> int:
     n = num(v)
-    if n < 0 or n != n:
-        raise AwkFatal(f"trying to access out of range field {int(n) if n == n else n}")
+    if n < 0 or n != n or n == _INF:
+        raise AwkFatal(f"trying to access out of range field {n:g}")
     return int(n)
+
+
+_INF: Final = float("inf")
 
 
 # $i: a word, or a field already made a StrNum, straight from the field list; text that
 # may be a number goes through get_field (which makes and keeps its StrNum once)
 AWK.body("AwkField", effect="i -- v", formula="v = $i",
          names={"NUMBER_START": NUMBER_START, "field_index": _field_index}, source=f"""
-    if type(i) is float and i >= 1.0:
+    if type(i) is float and 1.0 <= i < 1e18:
         k = int(i)
 {fields_of_record(8)}
         if k <= len(fields) and (type(f := fields[k - 1]) is not str or not f
@@ -458,7 +462,7 @@ AWK.body("AwkField", effect="i -- v", formula="v = $i",
         else:
             v = st.get_field(k)
     else:
-        v = st.get_field(int(i) if type(i) is float and i >= 0.0 else field_index(i))
+        v = st.get_field(int(i) if type(i) is float and 0.0 <= i < 1e18 else field_index(i))
     """)
 
 

@@ -31,6 +31,7 @@ from fusevm.lang.awk.runtime import (
     to_num,
     to_str,
 )
+from fusevm.limits import DEFAULT_MAX_SIZE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -77,6 +78,11 @@ def key_of(value: Any, convfmt: str) -> str:
     if t is float and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return to_str(value, convfmt)
+
+
+#: Most fields a record may be given (`NF = n`, `$n = x`): what the VM lets one container
+#: hold (`fusevm.limits.DEFAULT_MAX_SIZE`); more would fill the memory before failing.
+MAX_FIELDS: Final = DEFAULT_MAX_SIZE
 
 
 class AwkState:
@@ -262,6 +268,9 @@ class AwkState:
             # keeps comparing as both (`$0 = x; $0 == 0` is true in every awk)
             self.record_val = value
             return
+        if index > MAX_FIELDS:
+            raise AwkFatal(f"trying to access out of range field {index}: more fields than "
+                           f"a record may hold ({MAX_FIELDS:,})")
         fields = self.split()
         self.plain = self.clean = False  # (an assigned string is not clean input)
         if not self.keeps_lines:
@@ -283,9 +292,13 @@ class AwkState:
         return float(len(fields))
 
     def set_nf(self, value: Any) -> None:
-        n = int(to_num(value))
-        if n < 0:
-            raise AwkFatal(f"NF set to negative value {n}")
+        x = to_num(value)
+        if not x >= 0:  # (NaN too)
+            raise AwkFatal(f"NF set to negative value {x:g}")
+        if x > MAX_FIELDS:
+            raise AwkFatal(f"NF set to {x:g}: more fields than a record may hold "
+                           f"({MAX_FIELDS:,})")
+        n = int(x)
         fields = self.split()
         self.lines = NO_LINES
         if n > len(fields):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fusevm.chunk import Chunk
+from fusevm.errors import BuildError
 from fusevm.lang.sh.compiler import compile_items
+from fusevm.lang.sh.errors import ShSyntaxError
 from fusevm.lang.sh.parser import parse
 
 
@@ -12,6 +14,11 @@ def compile_script(source: str, *, fuse: bool = False) -> Chunk:
 
     `fuse` is accepted for the `fusevm.compilers` protocol (`fusevm dis --lang sh`): the
     fusion pass finds nothing to fuse in shell code, so the chunk is the same either way.
+    A syntax error is a BuildError (the protocol's error for a program it rejects).
     """
     del fuse
-    return compile_items(parse(source), source="<sh>")
+    try:
+        items = parse(source)
+    except ShSyntaxError as e:
+        raise BuildError(f"Syntax error: {e.message}", source="<sh>", line=e.line) from None
+    return compile_items(items, source="<sh>")

@@ -1,0 +1,61 @@
+"""Hostile programs for the frontends: each failure is the frontend's own one-line error
+with a status, never a Python exception's name, an internal error or a hang."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusevm.cli import main as cli_main
+from tests.awk.awkrun import run as run_awk
+
+#: awk program -> the start of its error (after "awk: "). Fields and NF beyond what a
+#: record may hold, infinities and NaNs where a number must be a count, widths past the
+#: VM's size limit, a separator that is no ERE.
+AWK_ERRORS = {
+    "BEGIN{print $1e400}": "trying to access out of range field inf",
+    "BEGIN{print $(-log(0))}": "trying to access out of range field inf",
+    "BEGIN{$(-log(0)) = 1}": "trying to access out of range field inf",
+    "BEGIN{print $(log(-1))}": "trying to access out of range field nan",
+    "BEGIN{NF = log(-1)}": "NF set to negative value nan",
+    "BEGIN{NF = -log(0)}": "NF set to inf: more fields than a record may hold",
+    "BEGIN{NF = 1e9}": "NF set to 1e+09: more fields than a record may hold",
+    "BEGIN{$(2^31) = 1}": "trying to access out of range field 2147483648: more fields",
+    'BEGIN{printf "%2147483648d", 1}': "printf: the width 2147483648 in format",
+    'BEGIN{printf "%.*d", 2^63, 1}': "printf: a `*` width or precision of 9.22337e+18",
+    'BEGIN{printf "%*d", -1e20, 1}': "printf: a `*` width or precision of -1e+20",
+    'BEGIN{OFMT = "%2147483648d"; print 0.5}': "printf: the width 2147483648",
+    'BEGIN{CONVFMT = "%.99999999999g"; x = 0.1 ""}': "printf: the precision 99999999999",
+    'BEGIN{split("a", a, "(x")}': "syntax error in regular expression (Unmatched (",
+}
+
+
+@pytest.mark.parametrize("program", list(AWK_ERRORS))
+def test_awk_reports_hostile_values_as_its_own_errors(program: str) -> None:
+    status, _, err = run_awk([program])
+    assert status == 2, err
+    assert err.startswith("awk: " + AWK_ERRORS[program]), err
+    assert "Error:" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(("program", "status"), [("BEGIN{exit -log(0)}", 255),
+                                                 ("BEGIN{exit log(-1)}", 0),
+                                                 ("BEGIN{exit 258}", 2)])
+def test_awk_exit_status_of_any_number(program: str, status: int) -> None:
+    assert run_awk([program])[0] == status
+
+
+def test_awk_field_separator_that_is_no_ere_is_a_regex_error() -> None:
+    status, _, err = run_awk(["-F", "(x", "{print $1}"], "a\n")
+    assert status == 2
+    assert err.startswith("awk: syntax error in regular expression (Unmatched ("), err
+
+
+@pytest.mark.parametrize(("lang", "program", "message"), [
+    ("--sh", "if", "<sh>:1: Syntax error: end of file unexpected"),
+    ("--awk", "BEGIN{", "<awk>:1: syntax error at source line 1: missing '}'"),
+])
+def test_dis_of_a_rejected_program_is_its_syntax_error(
+        lang: str, program: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["dis", lang, program]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
