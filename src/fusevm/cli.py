@@ -62,15 +62,16 @@ def _cmd_frontend(name: str, rest: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    traceback = "--traceback" in argv
     # `bench` and the frontends take their own arguments, unparsed by us.
     at = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    # (an option of ours anywhere but after a frontend's name, where it is the frontend's)
+    traceback = "--traceback" in argv
     command = None if at is None else argv[at]
     rest = [] if at is None else argv[at + 1:]
     from fusevm.plugins import COMMANDS, is_frontend
     if command is not None and command not in COMMANDS and is_frontend(command):
         name = command
-        return _guard(lambda: _cmd_frontend(name, rest), traceback)
+        return _guard(lambda: _cmd_frontend(name, rest), "--traceback" in argv[:at])
     from fusevm import commands
     if command == "bench":
         program_starts()

@@ -222,6 +222,17 @@ def checked64(n: int) -> int | None:
     return None
 
 
+def decimal64(text: str, sign: bool = True) -> int | None:
+    """`text` as a decimal number (a shell builtin's `exit 3`, `shift 2`, an fd): ASCII
+    digits, with one `-` in front when `sign`, within 64 bits; None for anything else. A
+    digit string of any length is refused before Python converts it (it converts at most
+    4,300 digits)."""
+    digits = text[1:] if sign and text[:1] == "-" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > 19:
+        return None
+    return checked64(int(text))
+
+
 def sat_trunc(f: float) -> int:
     """Float to i64: truncate toward zero, saturate at the bounds, NaN gives 0."""
     # The bounds are exactly +-2**63 as floats; NaN fails both comparisons.

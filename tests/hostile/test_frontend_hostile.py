@@ -3,10 +3,15 @@ with a status, never a Python exception's name, an internal error or a hang."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from tests.awk.awkrun import run as run_awk
 
 from fusevm.cli import main as cli_main
-from tests.awk.awkrun import run as run_awk
 
 #: awk program -> the start of its error (after "awk: "). Fields and NF beyond what a
 #: record may hold, infinities and NaNs where a number must be a count, widths past the
@@ -59,3 +64,54 @@ def test_dis_of_a_rejected_program_is_its_syntax_error(
     assert cli_main(["dis", lang, program]) == 1
     err = capsys.readouterr().err
     assert err.startswith(message), err
+
+
+BIG = "9" * 5000
+#: sh script -> (its status, the start of its error after "sh: 1: ", or None for a status
+#: alone). Numbers of any length, descriptors and pids past what the system has, widths
+#: past the VM's size limit, nesting past the shell's limit, values past the VM's.
+SH_ERRORS = {
+    f"exit {BIG}": (2, "exit: Illegal number: 999"),
+    "return --5": (2, "return: Illegal number: --5"),
+    f"[ {BIG} -eq 1 ]": (2, "[: Illegal number: 999"),
+    f"x={BIG}; echo $((x + 1))": (0, None),
+    f"echo ${{{BIG}}}x": (0, None),
+    f"echo x >&{BIG}": (1, f"{BIG}: Bad fd number"),
+    "echo x >&99999999999": (1, "99999999999: Bad file descriptor"),
+    "kill 2147483648": (1, "kill: 2147483648: No such process"),
+    f"ulimit -n {BIG}": (2, "ulimit: Illegal number: 999"),
+    f"trap : {BIG}": (1, None),
+    "printf '%99999999999d' 1": (1, None),
+    "printf '%\u0663s' a": (1, None),
+    "exec 256>/dev/null": (127, "256: not found"),
+    'x="eval \\$x"; eval $x': (2, "eval: nesting too deep"),
+    "[ " + "! " * 20000 + "1 ]": (2, "[: expression nested too deep"),
+    "x=1; for i in $(seq 27); do x=$x$x; done": (2, "a string of 67,108,868 would exceed"),
+    "ulimit -n 4; echo $(echo y) | cat": (2, "cannot create pipe: Too many open files"),
+}
+
+
+@pytest.mark.parametrize("script", list(SH_ERRORS), ids=lambda s: s[:40])
+def test_sh_reports_hostile_values_as_its_own_errors(script: str) -> None:
+    status, message = SH_ERRORS[script]
+    proc = subprocess.run([sys.executable, "-m", "fusevm.sh", "-c", script],
+                          capture_output=True, text=True, errors="replace", timeout=120,
+                          env={**os.environ, "LC_ALL": "C"})
+    assert proc.returncode == status, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    if message is not None:
+        assert proc.stderr.startswith("sh: 1: " + message), proc.stderr
+
+
+def test_sh_dot_of_a_file_that_sources_itself_ends_in_an_error(tmp_path: Path) -> None:
+    (tmp_path / "g.sh").write_text(". ./g.sh\n")
+    proc = subprocess.run([sys.executable, "-m", "fusevm.sh", "-c", ". ./g.sh"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("sh: 1: .: nesting too deep"), proc.stderr
+
+
+def test_traceback_after_a_frontends_name_is_the_frontends_word(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["awk", "BEGIN { print ARGV[1] }", "--traceback"]) == 0
+    assert capsys.readouterr().out == "--traceback\n"

@@ -47,12 +47,15 @@ wrap = wrap64
 
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _OCTAL: Final = frozenset("01234567")
+_DECIMAL: Final = frozenset("0123456789")
 
 
 def parse_number(text: str) -> int:
     """A C integer constant (decimal, octal `0..`, hex `0x..`), optionally signed and
     surrounded by white space; ASCII digits only."""
     t = text.strip()
+    if len(t) > 1000:  # (Python converts at most 4,300 digits at once)
+        return _long_number(text, t)
     if t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1):
         return wrap(int(t))
     body = t[1:] if t[:1] in ("+", "-") else t
@@ -62,6 +65,25 @@ def parse_number(text: str) -> int:
         n = int(body, 8 if body[0] == "0" else 10)
     else:
         raise ShError(f"Illegal number: {text}")
+    return wrap(-n if t[0] == "-" else n)
+
+
+def _long_number(text: str, t: str) -> int:
+    """`parse_number` of a long constant, wrapped as a short one is: its digits taken a
+    thousand at a time."""
+    body = t[1:] if t[:1] in ("+", "-") else t
+    if body[:2] in ("0x", "0X"):
+        base, digits, allowed = 16, body[2:], _HEX
+    elif body[:1] == "0":
+        base, digits, allowed = 8, body, _OCTAL
+    else:
+        base, digits, allowed = 10, body, _DECIMAL
+    if not digits or not allowed.issuperset(digits):
+        raise ShError(f"Illegal number: {text}")
+    n = 0
+    for i in range(0, len(digits), 1000):
+        part = digits[i:i + 1000]
+        n = (n * base ** len(part) + int(part, base)) & 0xFFFFFFFFFFFFFFFF
     return wrap(-n if t[0] == "-" else n)
 
 

@@ -25,6 +25,7 @@ from fusevm.lang.sh.state import (
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
 from fusevm.shell import text as shtext
+from fusevm.values import decimal64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,12 +58,10 @@ def out(text: str) -> None:
 
 
 def int_arg(s: ShState, name: str, text: str) -> int:
-    try:
-        if not text.lstrip("-").isdigit():
-            raise ValueError
-        return int(text)
-    except ValueError:
-        raise ShError(f"{name}: Illegal number: {text}", 2) from None
+    n = decimal64(text)
+    if n is None:
+        raise ShError(f"{name}: Illegal number: {text}", 2)
+    return n
 
 
 def quote(v: str) -> str:
@@ -78,9 +77,10 @@ def _colon(s: ShState, vm: Any, argv: list[str]) -> int:
 def _exit(s: ShState, vm: Any, argv: list[str]) -> int:
     status = vm.last_status
     if len(argv) > 1:
-        if not argv[1].isdigit():
+        n = decimal64(argv[1], sign=False)
+        if n is None:
             raise ShError(f"exit: Illegal number: {argv[1]}", 2)
-        status = int(argv[1]) & 0xFF
+        status = n & 0xFF
     raise ShExit(status)
 
 
@@ -88,10 +88,7 @@ def _exit(s: ShState, vm: Any, argv: list[str]) -> int:
 def _return(s: ShState, vm: Any, argv: list[str]) -> int:
     status = vm.last_status
     if len(argv) > 1:
-        a = argv[1]
-        if not a.lstrip("-").isdigit():
-            raise ShError(f"return: Illegal number: {a}", 2)
-        status = int(a) & 0xFF
+        status = int_arg(s, "return", argv[1]) & 0xFF
     raise ShReturn(status)
 
 
@@ -135,7 +132,7 @@ def _dot(s: ShState, vm: Any, argv: list[str]) -> int:
     if len(argv) > 2:
         s.positional = argv[2:]
     try:
-        return runtime.eval_text(s, vm, text, 1)
+        return runtime.eval_text(s, vm, text, 1, ".")
     except ShReturn as r:
         return r.status
     finally:
@@ -377,4 +374,3 @@ def _trap(s: ShState, vm: Any, argv: list[str]) -> int:
         except (OSError, ValueError):
             pass
     return status
-

@@ -17,6 +17,7 @@ from fusevm.lang.sh.testcmd import test
 from fusevm.shell import csignal as signal
 from fusevm.shell import process
 from fusevm.shell import text as shtext
+from fusevm.values import decimal64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -437,11 +438,11 @@ def _wait(s: ShState, vm: Any, argv: list[str]) -> int:
                 return 127
             pids.append(pid)
             continue
-        try:
-            pids.append(int(a))
-        except ValueError:
+        pid = decimal64(a, sign=False)
+        if pid is None:
             s.error(f"wait: Illegal number: {a}")
             return 2
+        pids.append(pid)
     if not pids:
         pids = [p for p in s.jobs]
         status = 0
@@ -527,7 +528,8 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
         if len(args) > 1:
             status = 0
             for a in args[1:]:
-                n = int(a) if a.isdigit() else -1
+                n = decimal64(a, sign=False)
+                n = -1 if n is None else n
                 if n > 128:
                     n -= 128
                 if n in NUMBER_NAMES:
@@ -562,10 +564,16 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
         return 2
     status = 0
     for a in args:
+        pid = decimal64(a)
         try:
-            os.kill(int(a), sig)
-        except (ValueError, OSError) as e:
-            reason = getattr(e, "strerror", None) or "arguments must be process or job IDs"
+            if pid is None:
+                raise ValueError(a)
+            os.kill(pid, sig)
+        except (ValueError, OSError, OverflowError) as e:
+            # (OverflowError: a pid past what the system's pid_t holds: none such)
+            reason = ("No such process" if isinstance(e, OverflowError)
+                      else getattr(e, "strerror", None)
+                      or "arguments must be process or job IDs")
             s.error(f"kill: {a}: {reason}")
             status = 1
     if s.pending_signals:
@@ -802,10 +810,11 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
             text = "unlimited" if cur == resource.RLIM_INFINITY else str(cur // _UNIT.get(c, 1))
             out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
             continue
-        if value != "unlimited" and not value.isdigit():
+        number = None if value == "unlimited" else decimal64(value, sign=False)
+        if value != "unlimited" and number is None:
             s.error(f"ulimit: Illegal number: {value}")
             return 2
-        n = resource.RLIM_INFINITY if value == "unlimited" else int(value) * _UNIT.get(c, 1)
+        n = resource.RLIM_INFINITY if number is None else number * _UNIT.get(c, 1)
         try:
             resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
         except (ValueError, OSError, OverflowError) as e:

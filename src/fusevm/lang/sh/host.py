@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from fusevm.chunk import Chunk
-from fusevm.lang.sh.state import DOC, Pending, ShState, move_fd, restore, wait_child
+from fusevm.lang.sh.state import DOC, Pending, ShState, move_fd, new_pipe, restore, wait_child
 from fusevm.shell import RedirectError
 from fusevm.shell import text as shtext
 from fusevm.shell.hostbase import ShellHostBase
@@ -73,7 +73,7 @@ class ShHost(ShellHostBase):
     def cmd_subst(self, sub: Any) -> str:
         st = self.state
         status = st.status()
-        r, w = os.pipe()
+        r, w = new_pipe()
         start = ShHost.start_subst
         pid = None if start is None else start(st, sub, status, w, r)
         if pid is None:

@@ -203,10 +203,13 @@ class Lexer:
             j = self.pos
             while j < len(self.text) and self.text[j].isdigit():
                 j += 1
-            if j < len(self.text) and self.text[j] in "<>":
-                n = int(self.text[self.pos:j])
+            digits = self.text[self.pos:j]
+            # An fd the shell ops can name (0-255); longer digits are a word, as dash
+            # takes any above 9.
+            if j < len(self.text) and self.text[j] in "<>" and digits.isascii() and \
+                    len(digits) <= 3 and int(digits) <= 255:
                 self.pos = j
-                return ("io", n, line)
+                return ("io", int(digits), line)
         start = self.pos
         word = self._word()
         return ("word", (word, self.text[start:self.pos]), line)

@@ -22,7 +22,7 @@ from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.host import ShHost
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH
-from fusevm.lang.sh.state import DOC, Pending, enter_child, move_fd, wait_child
+from fusevm.lang.sh.state import DOC, Pending, enter_child, move_fd, new_pipe, wait_child
 from fusevm.shell import csignal as signal
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
@@ -338,7 +338,7 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
     last = _is_pipe_end(vm, stop)
     r = w = None
     if not last:
-        r, w = os.pipe()
+        r, w = new_pipe()
     stages = _stages or _load_stages()
     stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
     run = stages.spawnable_now(s, vm.chunk, start, stop, (ctx[0], r, w))

@@ -14,7 +14,7 @@ import errno
 import os
 
 from fusevm.chunk import Chunk
-from fusevm.errors import VMError
+from fusevm.errors import ResourceLimit, VMError
 from fusevm.interp.vm import VM
 from fusevm.lang.sh.compiler import compile_items
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
@@ -167,6 +167,10 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
             status = e.status
         except ShExit:
             raise
+        except ResourceLimit as e:
+            # a value past the VM's size limit: the script's error, which ends it
+            s.error(e.message)
+            raise ShExit(2) from None
         except VMError as e:
             # a bug in a handler, not a shell error: report it plainly, never a traceback
             cause = e.__cause__
@@ -427,7 +431,7 @@ def _run_builtin(state: ShState, vm: VM, fn: Builtin, argv: list[str],
 
 def call_function(state: ShState, vm: VM, name: str, chunk: Chunk, args: list[str],
                   redirs: list[Pending]) -> int:
-    if state.func_depth >= MAX_DEPTH:
+    if state.func_depth + state.eval_depth >= MAX_DEPTH:
         raise ShError(f"{name}: function nesting too deep", 2)
     saved: list[tuple[int, int | None]] = []
     if redirs:
@@ -634,8 +638,20 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
 # -- eval, dot, traps -------------------------------------------------------------------------
 
 
-def eval_text(state: ShState, vm: VM, text: str, line: int | None = None) -> int:
-    """Run shell text in the current environment, parsing one command at a time."""
+def eval_text(state: ShState, vm: VM, text: str, line: int | None = None,
+              name: str = "eval") -> int:
+    """Run shell text in the current environment, parsing one command at a time (`name`:
+    the builtin running it, for the error when texts nest too deep: `eval`, `.`)."""
+    if state.func_depth + state.eval_depth >= MAX_DEPTH:
+        raise ShError(f"{name}: nesting too deep", 2)
+    state.eval_depth += 1
+    try:
+        return _eval_text(state, vm, text, line)
+    finally:
+        state.eval_depth -= 1
+
+
+def _eval_text(state: ShState, vm: VM, text: str, line: int | None) -> int:
     p = Parser(text, state.lineno if line is None else line, state.aliases)
     status = vm.last_status
     ran = False

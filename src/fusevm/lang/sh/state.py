@@ -16,6 +16,7 @@ from fusevm.records import dataclass, field
 from fusevm.shell import RedirectError, process
 from fusevm.shell import csignal as signal
 from fusevm.shell import text as shtext
+from fusevm.values import decimal64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class ShState:
     locals: list[dict[str, tuple[str | None, bool]]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     func_depth: int = 0
+    #: `eval`, `.` and trap actions running, one inside another (`runtime.eval_text`).
+    eval_depth: int = 0
     interactive: bool = False
     name: str = "sh"
     vms: list[Any] = field(default_factory=list)
@@ -272,6 +275,15 @@ def _save(fd: int) -> int | None:
         return None
 
 
+def new_pipe() -> tuple[int, int]:
+    """os.pipe(), or the shell's error when the process has no descriptors left (as
+    dash, a pipeline that cannot start ends a script)."""
+    try:
+        return os.pipe()
+    except OSError as e:
+        raise ShError(f"cannot create pipe: {e.strerror}") from None
+
+
 def put_fd(fd: int, target: int) -> None:
     """Put `fd` on `target` (it stays open too) for what runs there to inherit: a pipe or
     file opened while `target` was closed (a shell started without stdin) may be there
@@ -315,10 +327,11 @@ def _apply_one(r: Pending, noclobber: bool) -> None:
             except OSError:
                 pass
             return
-        if not r.target.isdigit():
-            raise RedirectError(f"{r.target}: Bad fd number") if kind == Redir.DUP_READ \
-                else RedirectError(f"{r.target}: Bad fd number")
-        src_fd = int(r.target)
+        src_fd = decimal64(r.target, sign=False)
+        if src_fd is None:
+            raise RedirectError(f"{r.target}: Bad fd number")
+        if src_fd > 0x7FFFFFFF:  # (past any descriptor a process can have)
+            raise RedirectError(f"{r.target}: Bad file descriptor")
         if src_fd == r.fd:
             return  # `3>&3` is a no-op even when 3 is closed (dash, bash)
         if not is_open(src_fd):
@@ -349,7 +362,9 @@ def signal_name(spec: str) -> str | None:
     """Canonical trap name ("EXIT", "INT", ...) for a spec, None if invalid."""
     s = spec.strip()
     if s.isdigit():
-        n = int(s)
+        n = decimal64(s, sign=False)
+        if n is None:
+            return None
         if n == 0:
             return "EXIT"
         return NUMBER_NAMES.get(n)

@@ -63,7 +63,7 @@ def _int(s: str) -> int:
         digits = t[1:]
     else:
         digits = t
-    if digits.isdigit() and digits.isascii():
+    if digits.isdigit() and digits.isascii() and len(digits.lstrip("0")) <= 19:
         n = checked64(int(t))
         if n is not None:
             return n
@@ -206,4 +206,7 @@ def test(s: ShState, args: list[str], name: str = "test") -> int:
         return 0 if _eval(args) else 1
     except _Err as e:
         s.error(f"{name}: {e}")
+        return 2
+    except RecursionError:  # (thousands of nested `!` or parentheses)
+        s.error(f"{name}: expression nested too deep")
         return 2
