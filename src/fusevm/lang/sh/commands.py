@@ -468,8 +468,9 @@ def _job_spec(s: ShState, spec: str) -> int | None:
             return order[-1]
         if body == "-":
             return order[-2]
-        if body.isdigit() and int(body) >= 1:
-            return order[int(body) - 1]
+        n = decimal64(body, sign=False)
+        if n is not None and n >= 1:
+            return order[n - 1]
     except IndexError:
         return None
     return None

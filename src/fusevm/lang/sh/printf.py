@@ -73,11 +73,14 @@ def _num(arg: str) -> tuple[int, bool]:
         return 0, False
     sign, digits = m.groups()
     if digits[:2] in ("0x", "0X"):
-        v = int(digits[2:], 16)
+        base, body = 16, digits[2:]
     elif len(digits) > 1 and digits[0] == "0":
-        v = int(digits, 8)
+        base, body = 8, digits
     else:
-        v = int(digits)
+        base, body = 10, digits
+    body = body.lstrip("0") or "0"
+    # (past 64 bits either way, which `_c_range` clamps: no need to convert it all)
+    v = int(body, base) if len(body) <= 40 else 1 << 80
     return (-v if sign == "-" else v), m.end() == len(arg)
 
 
