@@ -215,3 +215,13 @@ def test_the_token_scanners_end_where_their_regular_expressions_would() -> None:
             for scan, expression in expressions.items():
                 m = re.compile(expression).match(text, pos)
                 assert scan(text, pos) == (None if m is None else m.end()), (text, pos)
+
+
+@pytest.mark.parametrize(("count", "column"), [("-1", 8), ("70000", 8), ("1e3", 8)])
+def test_a_slot_count_out_of_range_names_the_range_a_frame_allows(count: str,
+                                                                    column: int) -> None:
+    with pytest.raises(AsmError) as info:
+        assemble(f".slots {count}\nNop\n")
+    assert (info.value.line, info.value.col) == (1, column)
+    if count != "1e3":
+        assert f"slot count {count} is outside 0..65536" in info.value.message

@@ -404,11 +404,7 @@ class _Assembler:
                 raise cur.error("expected a quoted source name")
             self.b.source = _string(cur)
         elif word == ".slots":
-            pos = cur.pos
-            count = self.integer(cur, Kind.PAYLOAD, "slot count")
-            if count > MAX_SLOTS:
-                raise cur.error(f"slot count {count} is outside 0..{MAX_SLOTS}", pos)
-            self.b.reserve_slots(count)
+            self.b.reserve_slots(self.integer(cur, Kind.PAYLOAD, "slot count", MAX_SLOTS))
         elif word == ".name":
             self.b.add_name(self.name(cur))
         elif word == ".const":
@@ -475,7 +471,8 @@ class _Assembler:
             return _string(cur)
         return self.ident(cur, "a name")
 
-    def integer(self, cur: _Cursor, kind: Kind, what: str) -> int:
+    def integer(self, cur: _Cursor, kind: Kind, what: str, hi: int | None = None) -> int:
+        """An integer of `kind`'s range (up to `hi` when given)."""
         cur.skip()
         pos = cur.pos
         num = cur.match(_number_end)
@@ -485,8 +482,9 @@ class _Assembler:
         value = _number(num, cur, pos)
         if type(value) is not int:
             raise cur.error(f"expected {what} (an integer), got {num!r}", pos)
-        if not kind.lo <= value <= kind.hi:
-            raise cur.error(f"{what} {value} is outside {kind.lo}..{kind.hi}", pos)
+        top = kind.hi if hi is None else hi
+        if not kind.lo <= value <= top:
+            raise cur.error(f"{what} {value} is outside {kind.lo}..{top}", pos)
         return value
 
     def listing_prefix(self, cur: _Cursor) -> None:
