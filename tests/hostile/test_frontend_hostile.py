@@ -107,6 +107,14 @@ def test_sh_reports_hostile_values_as_its_own_errors(script: str) -> None:
         assert proc.stderr.startswith("sh: 1: " + message), proc.stderr
 
 
+def test_sh_a_value_past_the_size_limit_is_reported_at_its_line() -> None:
+    script = "x=1\n" + "x=$x$x; " * 27 + "\necho never\n"
+    proc = subprocess.run([sys.executable, "-m", "fusevm.sh", "-c", script],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("sh: 2: a string of 67,108,868 would exceed"), proc.stderr
+
+
 def test_sh_dot_of_a_file_that_sources_itself_ends_in_an_error(tmp_path: Path) -> None:
     (tmp_path / "g.sh").write_text(". ./g.sh\n")
     proc = subprocess.run([sys.executable, "-m", "fusevm.sh", "-c", ". ./g.sh"],

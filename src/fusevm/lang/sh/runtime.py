@@ -169,6 +169,8 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
             raise
         except ResourceLimit as e:
             # a value past the VM's size limit: the script's error, which ends it
+            if e.line:
+                s.lineno = e.line
             s.error(e.message)
             raise ShExit(2) from None
         except VMError as e:
