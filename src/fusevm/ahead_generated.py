@@ -882,7 +882,7 @@ def __init__(self, value, assign, error):
 COMPILED["def __init__(self, value, assign=_d1, error=_d2):\n    _set(self, 'value', value)\n    _set(self, 'assign', assign)\n    _set(self, 'error', error)"] = __init__
 
 
-def __init__(self, vars, numbers, exported, readonly, positional, arg0, functions, opts, traps, pending_signals, pending, prefix, subst_status, lineno, main_pid, in_child, last_bg, jobs, scopes, redir_failed, locals, aliases, func_depth, interactive, name, vms, getopts_pos, trap_depth, errexit_off, exit_traps_run, hashed, prefix_saved, shown_traps, ignored_on_entry, loop_depth, cur_assigns, job_text, job_texts, job_order, cd_print):
+def __init__(self, vars, numbers, exported, readonly, positional, arg0, functions, opts, traps, pending_signals, pending, prefix, subst_status, lineno, main_pid, in_child, last_bg, jobs, scopes, redir_failed, locals, aliases, func_depth, eval_depth, interactive, name, vms, getopts_pos, trap_depth, errexit_off, exit_traps_run, hashed, prefix_saved, shown_traps, ignored_on_entry, loop_depth, cur_assigns, job_text, job_texts, job_order, cd_print):
     self.vars = _f0() if vars is _MISSING else vars
     self.numbers = _f1() if numbers is _MISSING else numbers
     self.exported = _f2() if exported is _MISSING else exported
@@ -906,26 +906,27 @@ def __init__(self, vars, numbers, exported, readonly, positional, arg0, function
     self.locals = _f20() if locals is _MISSING else locals
     self.aliases = _f21() if aliases is _MISSING else aliases
     self.func_depth = func_depth
+    self.eval_depth = eval_depth
     self.interactive = interactive
     self.name = name
-    self.vms = _f25() if vms is _MISSING else vms
+    self.vms = _f26() if vms is _MISSING else vms
     self.getopts_pos = getopts_pos
     self.trap_depth = trap_depth
     self.errexit_off = errexit_off
     self.exit_traps_run = exit_traps_run
-    self.hashed = _f30() if hashed is _MISSING else hashed
-    self.prefix_saved = _f31() if prefix_saved is _MISSING else prefix_saved
-    self.shown_traps = _f32() if shown_traps is _MISSING else shown_traps
-    self.ignored_on_entry = _f33() if ignored_on_entry is _MISSING else ignored_on_entry
+    self.hashed = _f31() if hashed is _MISSING else hashed
+    self.prefix_saved = _f32() if prefix_saved is _MISSING else prefix_saved
+    self.shown_traps = _f33() if shown_traps is _MISSING else shown_traps
+    self.ignored_on_entry = _f34() if ignored_on_entry is _MISSING else ignored_on_entry
     self.loop_depth = loop_depth
-    self.cur_assigns = _f35() if cur_assigns is _MISSING else cur_assigns
+    self.cur_assigns = _f36() if cur_assigns is _MISSING else cur_assigns
     self.job_text = job_text
-    self.job_texts = _f37() if job_texts is _MISSING else job_texts
-    self.job_order = _f38() if job_order is _MISSING else job_order
+    self.job_texts = _f38() if job_texts is _MISSING else job_texts
+    self.job_order = _f39() if job_order is _MISSING else job_order
     self.cd_print = cd_print
 
 
-COMPILED['def __init__(self, vars=_MISSING, numbers=_MISSING, exported=_MISSING, readonly=_MISSING, positional=_MISSING, arg0=_d5, functions=_MISSING, opts=_MISSING, traps=_MISSING, pending_signals=_MISSING, pending=_MISSING, prefix=_MISSING, subst_status=_d12, lineno=_d13, main_pid=_MISSING, in_child=_d15, last_bg=_d16, jobs=_MISSING, scopes=_MISSING, redir_failed=_d19, locals=_MISSING, aliases=_MISSING, func_depth=_d22, interactive=_d23, name=_d24, vms=_MISSING, getopts_pos=_d26, trap_depth=_d27, errexit_off=_d28, exit_traps_run=_d29, hashed=_MISSING, prefix_saved=_MISSING, shown_traps=_MISSING, ignored_on_entry=_MISSING, loop_depth=_d34, cur_assigns=_MISSING, job_text=_d36, job_texts=_MISSING, job_order=_MISSING, cd_print=_d39):\n    self.vars = _f0() if vars is _MISSING else vars\n    self.numbers = _f1() if numbers is _MISSING else numbers\n    self.exported = _f2() if exported is _MISSING else exported\n    self.readonly = _f3() if readonly is _MISSING else readonly\n    self.positional = _f4() if positional is _MISSING else positional\n    self.arg0 = arg0\n    self.functions = _f6() if functions is _MISSING else functions\n    self.opts = _f7() if opts is _MISSING else opts\n    self.traps = _f8() if traps is _MISSING else traps\n    self.pending_signals = _f9() if pending_signals is _MISSING else pending_signals\n    self.pending = _f10() if pending is _MISSING else pending\n    self.prefix = _f11() if prefix is _MISSING else prefix\n    self.subst_status = subst_status\n    self.lineno = lineno\n    self.main_pid = _f14() if main_pid is _MISSING else main_pid\n    self.in_child = in_child\n    self.last_bg = last_bg\n    self.jobs = _f17() if jobs is _MISSING else jobs\n    self.scopes = _f18() if scopes is _MISSING else scopes\n    self.redir_failed = redir_failed\n    self.locals = _f20() if locals is _MISSING else locals\n    self.aliases = _f21() if aliases is _MISSING else aliases\n    self.func_depth = func_depth\n    self.interactive = interactive\n    self.name = name\n    self.vms = _f25() if vms is _MISSING else vms\n    self.getopts_pos = getopts_pos\n    self.trap_depth = trap_depth\n    self.errexit_off = errexit_off\n    self.exit_traps_run = exit_traps_run\n    self.hashed = _f30() if hashed is _MISSING else hashed\n    self.prefix_saved = _f31() if prefix_saved is _MISSING else prefix_saved\n    self.shown_traps = _f32() if shown_traps is _MISSING else shown_traps\n    self.ignored_on_entry = _f33() if ignored_on_entry is _MISSING else ignored_on_entry\n    self.loop_depth = loop_depth\n    self.cur_assigns = _f35() if cur_assigns is _MISSING else cur_assigns\n    self.job_text = job_text\n    self.job_texts = _f37() if job_texts is _MISSING else job_texts\n    self.job_order = _f38() if job_order is _MISSING else job_order\n    self.cd_print = cd_print'] = __init__
+COMPILED['def __init__(self, vars=_MISSING, numbers=_MISSING, exported=_MISSING, readonly=_MISSING, positional=_MISSING, arg0=_d5, functions=_MISSING, opts=_MISSING, traps=_MISSING, pending_signals=_MISSING, pending=_MISSING, prefix=_MISSING, subst_status=_d12, lineno=_d13, main_pid=_MISSING, in_child=_d15, last_bg=_d16, jobs=_MISSING, scopes=_MISSING, redir_failed=_d19, locals=_MISSING, aliases=_MISSING, func_depth=_d22, eval_depth=_d23, interactive=_d24, name=_d25, vms=_MISSING, getopts_pos=_d27, trap_depth=_d28, errexit_off=_d29, exit_traps_run=_d30, hashed=_MISSING, prefix_saved=_MISSING, shown_traps=_MISSING, ignored_on_entry=_MISSING, loop_depth=_d35, cur_assigns=_MISSING, job_text=_d37, job_texts=_MISSING, job_order=_MISSING, cd_print=_d40):\n    self.vars = _f0() if vars is _MISSING else vars\n    self.numbers = _f1() if numbers is _MISSING else numbers\n    self.exported = _f2() if exported is _MISSING else exported\n    self.readonly = _f3() if readonly is _MISSING else readonly\n    self.positional = _f4() if positional is _MISSING else positional\n    self.arg0 = arg0\n    self.functions = _f6() if functions is _MISSING else functions\n    self.opts = _f7() if opts is _MISSING else opts\n    self.traps = _f8() if traps is _MISSING else traps\n    self.pending_signals = _f9() if pending_signals is _MISSING else pending_signals\n    self.pending = _f10() if pending is _MISSING else pending\n    self.prefix = _f11() if prefix is _MISSING else prefix\n    self.subst_status = subst_status\n    self.lineno = lineno\n    self.main_pid = _f14() if main_pid is _MISSING else main_pid\n    self.in_child = in_child\n    self.last_bg = last_bg\n    self.jobs = _f17() if jobs is _MISSING else jobs\n    self.scopes = _f18() if scopes is _MISSING else scopes\n    self.redir_failed = redir_failed\n    self.locals = _f20() if locals is _MISSING else locals\n    self.aliases = _f21() if aliases is _MISSING else aliases\n    self.func_depth = func_depth\n    self.eval_depth = eval_depth\n    self.interactive = interactive\n    self.name = name\n    self.vms = _f26() if vms is _MISSING else vms\n    self.getopts_pos = getopts_pos\n    self.trap_depth = trap_depth\n    self.errexit_off = errexit_off\n    self.exit_traps_run = exit_traps_run\n    self.hashed = _f31() if hashed is _MISSING else hashed\n    self.prefix_saved = _f32() if prefix_saved is _MISSING else prefix_saved\n    self.shown_traps = _f33() if shown_traps is _MISSING else shown_traps\n    self.ignored_on_entry = _f34() if ignored_on_entry is _MISSING else ignored_on_entry\n    self.loop_depth = loop_depth\n    self.cur_assigns = _f36() if cur_assigns is _MISSING else cur_assigns\n    self.job_text = job_text\n    self.job_texts = _f38() if job_texts is _MISSING else job_texts\n    self.job_order = _f39() if job_order is _MISSING else job_order\n    self.cd_print = cd_print'] = __init__
 
 
 def make(fn, stack, nxt):
