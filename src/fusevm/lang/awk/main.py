@@ -175,6 +175,13 @@ def main(argv: list[str], stdin: IO[bytes] | None = None, stdout: IO[bytes] | No
         from fusevm.jit import set_log
         set_log(lambda msg: print(f"jit: {msg}", file=err))
         argv = argv[1:]
+    if argv[:1] == ["--help"]:  # (as the first argument only, as gawk takes it)
+        out = stdout if stdout is not None else sys.stdout.buffer
+        out.write(f"{USAGE}  POSIX awk on the fusevm VM: -F sets FS, -v assigns before "
+                  "BEGIN, -f reads\n  the program from a file (repeatable). See "
+                  "docs/awk.md.\n".encode())
+        out.flush()
+        return 0
     try:
         source, assigns, _, operands = _parse_args(argv)
     except _Usage as e:

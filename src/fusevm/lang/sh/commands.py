@@ -90,7 +90,7 @@ def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
         write(2, "printf: usage: printf format [arg ...]\n")
         return 2
     from fusevm.lang.sh.printf import printf  # (loaded by the first printf, not at start-up)
-    text, status = printf(args[0], args[1:])
+    text, status = printf(args[0], args[1:], lambda message: s.error(f"printf: {message}"))
     out(text)
     return status
 

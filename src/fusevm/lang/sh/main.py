@@ -74,6 +74,11 @@ def _main(argv: list[str]) -> int:
     command: str | None = None
     use_c = False
     use_stdin = False
+    if args[:1] == ["--help"]:  # (as the first argument only, as bash takes it)
+        write(1, f"{USAGE}  -c runs COMMAND (NAME is $0, the ARGs $1...), FILE runs a "
+                 "script, and with\n  neither the script is standard input. `set -o` "
+                 "lists the long options.\n  See docs/sh.md.\n")
+        return 0
     while args:
         a = args[0]
         if a == "--":

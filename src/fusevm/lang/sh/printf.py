@@ -3,8 +3,6 @@ reuse of the format while arguments remain."""
 
 from __future__ import annotations
 
-import os
-
 from fusevm.lang.cprintf import format_int
 from fusevm.lang.lazyre import LazyPattern
 from fusevm.limits import DEFAULT_MAX_SIZE
@@ -13,6 +11,7 @@ from fusevm.shell.text import byte_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Final
 
 #: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
@@ -123,11 +122,11 @@ def _c_int(flags: str, width: str | None, prec: str | None, v: int, conv: str) -
     return format_int(v, conv, flags, w, p, v != 0)
 
 
-def _report_number(bad: str | None) -> int:
-    """1 after writing the error for a bad numeric argument, 0 when there is none."""
+def _report_number(report: Callable[[str], None], bad: str | None) -> int:
+    """1 after reporting the error for a bad numeric argument, 0 when there is none."""
     if bad is None:
         return 0
-    os.write(2, f"sh: printf: {bad}: invalid number\n".encode("utf-8", "surrogateescape"))
+    report(f"{bad}: invalid number")
     return 1
 
 
@@ -178,7 +177,9 @@ def _too_wide(digits: str | None) -> bool:
     return len(significant) > 9 or bool(significant) and int(significant) > _MAX_FIELD
 
 
-def printf(fmt: str, args: list[str]) -> tuple[str, int]:
+def printf(fmt: str, args: list[str], report: Callable[[str], None]) -> tuple[str, int]:
+    """`printf fmt args`: (the text, the status); `report(message)` writes each error
+    (the builtin's `sh: LINE: printf: message`)."""
     pieces = _parse(fmt)
     out: list[str] = []
     status = 0
@@ -195,7 +196,7 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
                 # a bad directive (`_Bad`), as dash: what came before is written, then the
                 # error ends the command; its status is bash's 1 (dash: 2), as for the
                 # other statuses they differ on
-                os.write(2, f"sh: printf: {piece}\n".encode("utf-8", "surrogateescape"))
+                report(piece)
                 return "".join(out), 1
             flags, width, prec, conv = piece
             if conv == "s" and not width and prec is None and not flags:  # (plain %s)
@@ -209,9 +210,9 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
             if width == "*":
                 n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
-                status |= _report_number(args[i - 1] if not ok else None)
+                status |= _report_number(report, args[i - 1] if not ok else None)
                 if abs(n) > _MAX_FIELD:  # no field of gigabytes: dash writes none either
-                    status |= _report_number(args[i - 1])
+                    status |= _report_number(report, args[i - 1])
                     n = 0
                 width = str(abs(n))
                 if n < 0:
@@ -219,7 +220,7 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
             if prec == "*":
                 n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
-                status |= _report_number(args[i - 1] if not ok else None)
+                status |= _report_number(report, args[i - 1] if not ok else None)
                 # (a longer one cuts no text shorter, and pads no number wider than this)
                 prec = str(min(n, _MAX_FIELD)) if n >= 0 else None
             arg = args[i] if i < len(args) else None
@@ -230,20 +231,17 @@ def printf(fmt: str, args: list[str]) -> tuple[str, int]:
             if conv in "diouxX":
                 v, ok = _num(arg) if arg is not None else (0, True)
                 if not ok:
-                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
-                        "utf-8", "surrogateescape"))
+                    report(f"{arg}: invalid number")
                     status = 1
                 v, in_range = _c_range(v, signed=conv in "di")
                 if not in_range:
-                    os.write(2, f"sh: printf: {arg}: Numerical result out of range\n".encode(
-                        "utf-8", "surrogateescape"))
+                    report(f"{arg}: Numerical result out of range")
                     status = 1
                 out.append(_c_int(flags, width, prec, v, conv))
             elif conv in "eEfFgG":
                 fv, ok = _float(arg or "")
                 if not ok:
-                    os.write(2, f"sh: printf: {arg}: invalid number\n".encode(
-                        "utf-8", "surrogateescape"))
+                    report(f"{arg}: invalid number")
                     status = 1
                 out.append((spec + conv) % fv)
             elif conv == "c":
