@@ -67,11 +67,12 @@ def expected() -> int:
     return acc
 
 
-def run(cache: Path | str, patch: str = "", env: dict[str, str] | None = None
-        ) -> dict[str, Any]:
+def run(cache: Path | str, patch: str = "", env: dict[str, str] | None = None,
+        reopt: str = "reopt_after=0") -> dict[str, Any]:
     e = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(cache), **(env or {}))
     e.pop("FUSEVM_JIT", None)
-    out = subprocess.run([sys.executable, "-c", PROGRAM.replace("PATCH", patch)], env=e,
+    program = PROGRAM.replace("PATCH", patch).replace("reopt_after=0", reopt)
+    out = subprocess.run([sys.executable, "-c", program], env=e,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     report: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -96,6 +97,20 @@ def test_cold_then_warm_process(tmp_path: Path) -> None:
     # importlib.util: a warm process starts at most 1.5x as slowly as an interpreted one
     # (benchmarks/bench_cache.py), and these were most of the difference.
     assert warm["at_result"] == [], warm["at_result"]
+
+
+def test_a_re_optimisation_under_way_at_exit_reaches_the_cache(tmp_path: Path) -> None:
+    """A process too short to finish re-optimising its unit waits for it at exit (at most
+    `runtime.EXIT_WAIT`), so the optimised code is cached: the next process loads it and
+    does not import llvmlite to optimise the first code again (nor the next, ...)."""
+    reopt = "reopt_after=1000000, reopt_after_seconds=0.0"  # (at once, in the background)
+    first = run(tmp_path, reopt=reopt)
+    assert first["block"]["compiles"] == 1 and first["disk"]["stores"] == 1
+    for _ in range(2):
+        warm = run(tmp_path, reopt=reopt)
+        assert warm["disk"]["loads"] == 1 and warm["block"]["compiles"] == 0
+        assert warm["block"]["reopts"] == 0
+        assert not warm["llvmlite"], "the optimised code was not cached"
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "version", "garbage"])

@@ -398,6 +398,24 @@ def describe_kinds_int(kinds: tuple[int, ...]) -> str:
     return describe_kinds([SlotKind(k) for k in kinds])
 
 
+#: Seconds a process that ends with a re-optimisation under way waits for it, so the
+#: optimised code reaches the disk cache: a process too short to finish one would leave
+#: the first code there, which every later process would load and then optimise again,
+#: importing LLVM, each as short.
+EXIT_WAIT: Final = 2.0
+_waits_at_exit = False
+
+
+def _finish_at_exit(reoptimizer: Any) -> None:
+    """Have the process wait (`EXIT_WAIT` at most) at exit for the re-optimisations it
+    started, whose results are stored."""
+    global _waits_at_exit
+    if not _waits_at_exit:
+        _waits_at_exit = True
+        import atexit
+        atexit.register(reoptimizer.wait, EXIT_WAIT)
+
+
 def _reoptimize(unit: Unit, tier: str) -> None:
     from fusevm.jit.codegen import REOPTIMIZER, Native, compile_text
     cfg = get_config()
@@ -427,6 +445,8 @@ def _reoptimize(unit: Unit, tier: str) -> None:
             log(f"{unit.info.source}: {tier} re-optimisation failed: {type(x).__name__}: {x}")
             return
     if cfg.reopt_background:
+        if unit.cache_key is not None:
+            _finish_at_exit(REOPTIMIZER)
         REOPTIMIZER.submit(text, cfg.reopt_pipeline, cfg.reopt_codegen, done)
         return
     try:
