@@ -396,3 +396,53 @@ def test_a_vm_closed_between_runs_runs_on_as_before(baseline: bool) -> None:
     vm.reset()
     assert vm.run() == expected[0]
     assert out.getvalue() == expected[1] * 2
+
+
+FLOAT_SUM = """
+    LoadFloat 0.5
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 1
+    LoadInt {n}
+    NumLt
+    JumpIfFalse end
+    GetSlot 0
+    GetSlot 1
+    Add
+    SetSlot 0
+    PreIncSlotVoid 1
+    Jump top
+end:
+    GetSlot 0
+"""
+
+
+def test_a_fused_loop_over_floats_stops_for_a_timeout_and_a_budget() -> None:
+    """A fused loop (`AccumSumLoop`) whose values are not Ints runs in its general form a
+    slice at a time: a timeout stops it at its own op, and a budget counts its slices."""
+    chunk = assemble(FLOAT_SUM.format(n=2_000_000_000), fuse=True)
+    assert "AccumSumLoop" in [instr[0].name for instr in chunk.ops]
+    vm = VM(chunk)
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as e:
+        vm.run(timeout=0.2)
+    assert e.value.op == "AccumSumLoop" and time.monotonic() - started < 5
+    with pytest.raises(BudgetExceeded):
+        VM(chunk).run(max_steps=100)
+
+
+def test_a_fused_loop_stopped_in_its_general_form_resumes_to_the_same_result() -> None:
+    chunk = assemble(FLOAT_SUM.format(n=100_000), fuse=True)
+    assert "AccumSumLoop" in [instr[0].name for instr in chunk.ops]
+    expected = VM(chunk).run()
+    vm = VM(chunk)
+    stops = 0
+    while True:
+        try:
+            result = vm.run(max_steps=7)
+            break
+        except BudgetExceeded:
+            stops += 1
+    assert result == expected == 4999950000.5 and stops >= 2

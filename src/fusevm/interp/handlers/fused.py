@@ -20,7 +20,7 @@ from fusevm.values import INT_MAX, INT_MIN, to_str, wrap64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Final
 
 # -- Slot increments and decrements --------------------------------------------------
 
@@ -89,6 +89,20 @@ def _accum_overflow_step(s: int, k: int, m: int) -> int | None:
     return min(found) - 1 if found else None
 
 
+#: Iterations a fused loop runs in its general form (values other than Ints) before its
+#: step returns its own ip to the dispatch loop: a step budget counts each return, and a
+#: pending interrupt stops the loop there (its state is in the slots, as at the loop's
+#: header, so a later run goes on), so no such loop runs on unchecked.
+SLICE: Final = 4096
+
+
+def _paused(vm: VM, ip: int) -> int:
+    """`ip` again after a slice (see SLICE); Interrupted when an interrupt is pending."""
+    if vm._interrupt_pending:
+        vm._interrupter(ip)()  # (raises, as the loop's header would have)
+    return ip
+
+
 @handler(Op.AccumSumLoop)
 def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     total, i, limit = operands
@@ -97,6 +111,7 @@ def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         slots = vm.slots
+        n = 0
         while True:
             s = slots[total]
             k = slots[i]
@@ -105,6 +120,9 @@ def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             # The sequence itself, one iteration, until both slots hold Ints.
             if not sem.num_lt(k, limit):
                 return nxt
+            if n == SLICE:
+                return _paused(vm, ip)
+            n += 1
             slots[total] = sem.add(s, slots[i], strict)
             slots[i] = sem.inc(slots[i], strict)
         m = limit - k if k < limit else 0
@@ -136,13 +154,19 @@ def concat_const_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         slots = vm.slots
+        n = 0
         while True:
             k = slots[i]
             if type(k) is int and s != i:
                 break
             if not sem.num_lt(k, limit):
                 return nxt
-            slots[s] = to_str(slots[s]) + text
+            if n == SLICE:
+                return _paused(vm, ip)
+            n += 1
+            head = to_str(slots[s])
+            check_size(len(head) + len(text), vm.max_size, "a string")
+            slots[s] = head + text
             slots[i] = sem.inc(slots[i], strict)
         m = limit - k if k < limit else 0
         if m == 0:
@@ -165,13 +189,19 @@ def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         slots = vm.slots
+        n = 0
         while True:
             k = slots[i]
             if type(k) is int:
                 break
             if not sem.num_lt(k, limit):
                 return nxt
-            writable_array(globals_, name, where).append(k)
+            if n == SLICE:
+                return _paused(vm, ip)
+            n += 1
+            arr = writable_array(globals_, name, where)
+            check_size(len(arr) + 1, vm.max_size, "an array")
+            arr.append(k)
             slots[i] = sem.inc(k, strict)
         if k >= limit:
             return nxt
