@@ -8,7 +8,7 @@ and, unless told not to, the fusion pass.
 
 from __future__ import annotations
 
-from fusevm.errors import BuildError
+from fusevm.errors import BuildError, FormatError
 from fusevm.instr import SHAPES, Instr, check_operand, decode, encode, shape
 from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
@@ -74,13 +74,25 @@ class Chunk:
         """Content hash over everything that decides behaviour (ops, constants, entries,
         block ranges, slot count, sub-chunks); names, lines and source do not count."""
         if self._digest is None:
+            if not self.is_verified():
+                from fusevm.verify import verify
+                verify(self)  # (BuildError for one no digest can be made of)
             from fusevm.digests import blake2b  # (with the first digest: start-up time)
             from fusevm.serialize import semantic_bytes
             self._digest = blake2b(semantic_bytes(self), digest_size=16).hexdigest()
         return self._digest
 
     def to_bytes(self) -> bytes:
-        """Serialize in the versioned format of `fusevm.serialize`."""
+        """Serialize in the versioned format of `fusevm.serialize` (a chunk not verified
+        yet is verified first: FormatError, as for anything else the format cannot hold,
+        for one the verifier refuses)."""
+        if not self.is_verified():
+            from fusevm.verify import verify
+            try:
+                verify(self)
+            except BuildError as e:
+                raise FormatError(f"the chunk cannot be written: {e.message}",
+                                  source=e.source, line=e.line, op=e.op, ip=e.ip) from None
         from fusevm.serialize import dump
         return dump(self)
 

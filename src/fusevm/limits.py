@@ -66,10 +66,13 @@ def value_depth_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
 def chunk_depth_exceeds(chunk: Chunk, limit: int = MAX_NESTING) -> bool:
     """True if `chunk` has sub-chunks nested more than `limit` levels below it.
 
-    Level by level, each chunk once per level, so a shared sub-chunk costs nothing extra."""
+    Level by level, each chunk once per level, so a shared sub-chunk costs nothing extra.
+    Something in a sub-chunk list that is no chunk ends the walk there (the verifier
+    says what it is)."""
     level = {id(chunk): chunk}
     for _ in range(limit + 1):
-        level = {id(sub): sub for c in level.values() for sub in c.sub_chunks}
+        level = {id(sub): sub for c in level.values()
+                 for sub in getattr(c, "sub_chunks", ())}
         if not level:
             return False
     return True

@@ -17,6 +17,7 @@ from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_dep
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS, OpSpec
 from fusevm.records import dataclass, field
+from fusevm.values import is_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,17 +49,37 @@ def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None,
                       line=chunk.line_of(ip))
 
 
+def _check_fields(chunk: Chunk) -> None:
+    """The chunk's tables hold what the interpreter and the serializer expect (a chunk
+    made by `Chunk(...)` rather than by the builder may hold anything)."""
+    if type(chunk.source) is not str:
+        raise BuildError(f"the chunk's source name {chunk.source!r:.40} is not a str")
+    where = chunk.source
+    if type(chunk.slot_count) is not int or not 0 <= chunk.slot_count <= MAX_SLOTS:
+        raise BuildError(f"slot count {chunk.slot_count!r} is out of range", source=where)
+    if not all(type(line) is int and 0 <= line <= 0xFFFFFFFF for line in chunk.lines):
+        raise BuildError("the line table holds something other than line numbers "
+                         "(ints 0..2**32-1)", source=where)
+    if not all(type(name) is str for name in chunk.names):
+        raise BuildError("the name pool holds something other than a str", source=where)
+    if not all(isinstance(sub, type(chunk)) for sub in chunk.sub_chunks):
+        raise BuildError("the sub-chunks hold something other than a Chunk", source=where)
+    for k, value in enumerate(chunk.constants):
+        t = type(value)
+        if t is str or t is float or t is bool:
+            continue  # (a scalar that is a value whatever it holds)
+        if value_depth_exceeds(value):
+            raise BuildError(f"constant {k} is nested more than {MAX_NESTING} deep",
+                             source=where)
+        if not is_value(value):
+            raise BuildError(f"constant {k} is not a VM value: {value!r:.60}", source=where)
+
+
 def _check_static(chunk: Chunk) -> list[Decoded]:
     n = len(chunk.ops)
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
                          source=chunk.source)
-    if chunk.slot_count < 0 or chunk.slot_count > MAX_SLOTS:
-        raise BuildError(f"slot count {chunk.slot_count} is out of range", source=chunk.source)
-    for k, value in enumerate(chunk.constants):
-        if value_depth_exceeds(value):
-            raise BuildError(f"constant {k} is nested more than {MAX_NESTING} deep",
-                             source=chunk.source)
     decoded: list[Decoded] = []
     for ip, instr in enumerate(chunk.ops):
         if not isinstance(instr, tuple) or not instr or not isinstance(instr[0], Op):
@@ -106,7 +127,8 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
                        f"{chunk.names[operands[0]]!r}", d)
         decoded.append(d)
     for name, ip in chunk.sub_entries:
-        if name >= len(chunk.names) or not 0 <= ip < n:
+        if not (type(name) is int and 0 <= name < len(chunk.names)
+                and type(ip) is int and 0 <= ip < n):
             raise BuildError(f"sub entry ({name}, {ip}) is out of range", source=chunk.source)
     for i, (start, end) in enumerate(chunk.block_ranges):
         if not 0 <= start <= end <= n:
@@ -206,6 +228,7 @@ def analysis(chunk: Chunk) -> Analysis:
 
 
 def _verify(chunk: Chunk) -> Analysis:
+    _check_fields(chunk)
     for sub in chunk.sub_chunks:
         if not sub.is_verified():
             _verify_tree(sub)

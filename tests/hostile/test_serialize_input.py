@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fusevm import VM
 from fusevm.chunk import Chunk, ChunkBuilder
 from fusevm.errors import BuildError, FormatError
 from fusevm.limits import MAX_NESTING
@@ -83,3 +84,23 @@ def test_constant_nested_past_the_limit_is_refused_everywhere() -> None:
 def test_constant_nested_100_000_deep_is_refused_without_recursion() -> None:
     with pytest.raises(BuildError):
         ChunkBuilder().add_constant(nested_value(100_000))
+
+
+@pytest.mark.parametrize("fields", [
+    {"constants": [2 ** 100]}, {"constants": [{1}]}, {"constants": [None]},
+    {"sub_chunks": ["x"]}, {"slot_count": 2.5}, {"source": None}, {"lines": [-1]},
+    {"lines": ["x"]}, {"names": [5]}, {"names": ["f"], "sub_entries": [(-1, 0)]},
+])
+def test_a_chunk_made_directly_holds_only_what_the_vm_and_the_format_take(
+        fields: dict[str, object]) -> None:
+    """`Chunk(...)` takes anything; the verifier (which a VM, `to_bytes` and `digest`
+    run first) refuses what is no VM value, line, name or sub-chunk, where it ran with
+    a silently wrong result (a constant past 64 bits) or failed with a raw error."""
+    chunk = Chunk([(Op.LoadConst, 0) if "constants" in fields else (Op.Nop,)],
+                  **{"lines": [1], **fields})  # type: ignore[arg-type]
+    with pytest.raises(BuildError):
+        VM(chunk)
+    with pytest.raises(FormatError):
+        chunk.to_bytes()
+    with pytest.raises(BuildError):
+        chunk.digest()

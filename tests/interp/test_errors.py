@@ -212,7 +212,8 @@ def test_a_vm_refuses_an_unverified_chunk_with_an_out_of_range_index(kind):
 
 
 def test_loading_serialized_bytes_with_an_out_of_range_index_is_refused():
-    data = _raw([(Op.LoadInt, 0), (Op.LoadConst, 3)]).to_bytes()
+    from fusevm.serialize import dump  # (the writer itself: `to_bytes` would refuse it)
+    data = dump(_raw([(Op.LoadInt, 0), (Op.LoadConst, 3)]))
     with pytest.raises(FormatError, match="const index 3 is out of range") as info:
         Chunk.from_bytes(data)
     cause = info.value.__cause__

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -261,12 +262,14 @@ def test_failing_inside_a_higher_order_block_cannot_resume(baseline: bool) -> No
         vm.run()
 
 
-def test_bad_limits_are_refused() -> None:
+@pytest.mark.parametrize("limits", [{"max_steps": -1}, {"max_steps": True},
+                                    {"timeout": 0}, {"timeout": True}, {"timeout": "5"},
+                                    {"timeout": float("inf")}, {"timeout": float("nan")},
+                                    {"timeout": 2 ** 64}])
+def test_bad_limits_are_refused(limits: dict[str, Any]) -> None:
     vm = VM(assemble("LoadInt 1\n"))
     with pytest.raises(ValueError):
-        vm.run(max_steps=-1)
-    with pytest.raises(ValueError):
-        vm.run(timeout=0)
+        vm.run(**limits)
     assert vm.run() == 1
 
 

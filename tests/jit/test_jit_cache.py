@@ -465,10 +465,22 @@ def test_prune_and_clear(cache_dir: Path) -> None:
     assert 0 < freed and (jit.jit_cache_size_bytes() or 0) <= total // 2 * 0.8
     left = len(native_keys(cache_dir, "blk"))
     assert 0 < left < 4
-    (cache_dir / "stray.1.2.3.tmp").write_bytes(b"x")  # a writer that died mid-write
+    (cache_dir / "stray.fjit.1.2.3.tmp").write_bytes(b"x")  # a writer that died mid-write
+    (cache_dir / "total.1.2.4.tmp").write_bytes(b"12")
     assert len(entries(cache_dir)) == 1  # the pack
     assert jit.clear_jit_cache() == 1
     assert list(cache_dir.iterdir()) == [] and jit.jit_cache_size_bytes() == 0
+
+
+def test_clear_leaves_files_that_are_not_the_caches(cache_dir: Path) -> None:
+    """A cache directory may hold other files: `clear` deletes the store's own only."""
+    cache_dir.mkdir(mode=0o700)
+    mine = {"notes.tmp": b"x", "data.txt": b"y", "a.b.tmp": b"z"}
+    for name, data in mine.items():
+        (cache_dir / name).write_bytes(data)
+    (cache_dir / "total").write_bytes(b"not a total")
+    assert JitCompiler().clear_jit_cache() == 0
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted([*mine, "total"])
 
 
 @requires_llvmlite

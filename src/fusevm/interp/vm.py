@@ -86,6 +86,11 @@ class Frame:
         return f"<Frame {kind} base={self.stack_base} ret={self.return_ip} slots={self.slots}>"
 
 
+#: The longest `run(timeout=...)`: a year of seconds (a timer thread cannot wait for an
+#: infinity, or for longer than the platform's time_t counts).
+MAX_TIMEOUT: Final = 365 * 24 * 3600.0
+
+
 class VM(HotPoints):
     """Runs one chunk. `run()` returns the value left on top of the stack, or None."""
 
@@ -531,9 +536,9 @@ class VM(HotPoints):
         timer: Timer | None = None
         generation = self._run_generation
         if timeout is not None:
-            if not timeout > 0:
-                raise ValueError(f"timeout must be a positive number of seconds, "
-                                 f"not {timeout!r}")
+            if type(timeout) not in (int, float) or not 0 < timeout <= MAX_TIMEOUT:
+                raise ValueError(f"timeout must be a positive number of seconds up to "
+                                 f"{MAX_TIMEOUT:g}, not {timeout!r}")
             import threading  # only with a timeout: its import costs every command start-up
 
             timer = threading.Timer(timeout, self._timed_out, (generation,))

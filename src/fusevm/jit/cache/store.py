@@ -731,7 +731,9 @@ class Store:
         return max(0, before - after)
 
     def clear(self) -> int:
-        """Delete every entry file (and stray temporary files); returns the entries removed."""
+        """Delete every entry file, the stray temporary files of this store's writes and
+        the total (files of other names, or a `total` that is no total, are left alone: a
+        directory may be shared); returns the entries removed."""
         d = self._usable(create=False)
         if d is None:
             return 0
@@ -741,16 +743,19 @@ class Store:
         except OSError:
             return 0
         for name in names:
-            if name.endswith(SUFFIX) or name.endswith(".tmp"):
+            # (temporary files are named `<file>.<tag>.tmp`: see `_tmp_tag`)
+            if name.endswith(SUFFIX) or name.endswith(".tmp") and (
+                    SUFFIX + "." in name or name.startswith(TOTAL_FILE + ".")):
                 try:
                     os.unlink(os.path.join(d, name))
                 except OSError:
                     continue
                 removed += name.endswith(SUFFIX)
-        try:
-            os.unlink(os.path.join(d, TOTAL_FILE))  # (the next write scans: nothing left)
-        except OSError:
-            pass
+        if self._read_total(d) is not None:
+            try:
+                os.unlink(os.path.join(d, TOTAL_FILE))  # (the next write scans: none left)
+            except OSError:
+                pass
         with self._lock:
             self._total = 0
         self._packs = {}
