@@ -101,6 +101,7 @@ class VM(HotPoints):
                  baseline: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
+        _check_arguments(stdout, stdin, max_depth, max_size)
         self.stack: list[Any] = []
         #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
         self.stack_api = OperandStack(self.stack)
@@ -185,6 +186,8 @@ class VM(HotPoints):
 
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
+        if chunk is not None and not isinstance(chunk, Chunk):
+            raise TypeError(f"reset needs a Chunk, got {type(chunk).__name__}")
         self._load(self.chunk if chunk is None else chunk)
 
     @property
@@ -724,6 +727,19 @@ class VM(HotPoints):
 #: under it, which would close the process's stdin; a per-VM wrapper would also lose the
 #: input it had read ahead when its VM went away.
 _stdin_wrapper: list[tuple[Any, io.TextIOWrapper]] = []
+
+
+def _check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any) -> None:
+    """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run."""
+    for name, value in (("max_depth", max_depth), ("max_size", max_size)):
+        if type(value) is not int or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r:.40}")
+    if stdout is not None and not callable(getattr(stdout, "write", None)):
+        raise TypeError(f"stdout must be a text stream (with write), not "
+                        f"{type(stdout).__name__}")
+    if stdin is not None and not callable(getattr(stdin, "readline", None)):
+        raise TypeError(f"stdin must be a text stream (with readline), not "
+                        f"{type(stdin).__name__}")
 
 
 def default_stdin() -> TextIO:
