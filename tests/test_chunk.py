@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fusevm.chunk import Chunk, ChunkBuilder
@@ -224,3 +226,17 @@ def test_a_function_no_call_names_is_not_walked_by_the_verifier() -> None:
                      "    ReturnValue\n")
     an = verify(chunk)
     assert an.depth[2:] == [None, None, None]
+
+
+@pytest.mark.parametrize("misuse", [
+    lambda: ChunkBuilder(source=5),  # type: ignore[arg-type]
+    lambda: ChunkBuilder().emit("LoadInt", 1),  # type: ignore[arg-type]
+    lambda: ChunkBuilder().emit(Op.LoadInt, 1, line="x"),  # type: ignore[arg-type]
+    lambda: ChunkBuilder().emit(Op.LoadInt, 1, line=2 ** 40),
+    lambda: ChunkBuilder().set_line(-5),
+])
+def test_builder_arguments_the_chunk_could_not_hold_are_type_errors(misuse: Any) -> None:
+    """What a built chunk could not be serialized with (a line past 32 bits, a source
+    that is no str) or what is no op is refused where it is given."""
+    with pytest.raises(TypeError):
+        misuse()

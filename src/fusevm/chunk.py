@@ -154,6 +154,8 @@ class ChunkBuilder:
     """Emits ops one at a time; `build()` resolves labels, validates and fuses."""
 
     def __init__(self, source: str = "<chunk>") -> None:
+        if type(source) is not str:
+            raise TypeError(f"source must be a str, not {type(source).__name__}")
         self.source = source
         self._ops: list[list[Any]] = []
         self._op_of: list[Op | ExtOp] = []
@@ -180,7 +182,10 @@ class ChunkBuilder:
         A Label is accepted for any TARGET operand, and a `str` for any NAME operand (the
         name is added to the name pool): `emit(Op.Call, "fib", 1)`.
         """
-        spec = op.spec
+        try:
+            spec = op.spec
+        except AttributeError:
+            raise TypeError(f"emit needs an Op or an ExtOp, not {op!r:.40}") from None
         if len(operands) != len(spec.operands):
             want = " ".join(f"{o.name}:{o.kind.value}" for o in spec.operands) or "none"
             raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s) ({want}), "
@@ -200,7 +205,7 @@ class ChunkBuilder:
                 raise e.locate(op=spec.name, ip=len(self._ops), source=self.source,
                                line=line if line is not None else self._line) from None
         if line is not None:
-            self._line = line
+            self._line = _line(line)
         if spec.has(F.CALL):
             self._calls.append((values[0], values[1], len(self._ops), self._line))
         self._ops.append(values)
@@ -210,7 +215,7 @@ class ChunkBuilder:
 
     def set_line(self, line: int) -> None:
         """Line recorded for the following ops that pass no `line=`."""
-        self._line = line
+        self._line = _line(line)
 
     def current_pos(self) -> int:
         """Index the next emitted op will get."""
@@ -357,6 +362,13 @@ class ChunkBuilder:
             from fusevm.peephole.fuse import fuse as run_fusion
             chunk = run_fusion(chunk)
         return chunk
+
+
+def _line(line: object) -> int:
+    """A source line for the line table: an int the serialized form holds (0..2**32-1)."""
+    if type(line) is not int or not 0 <= line <= 0xFFFFFFFF:
+        raise TypeError(f"a line must be an int 0..2**32-1, not {line!r:.40}")
+    return line
 
 
 def slot_count_of(ops: Sequence[Instr], minimum: int = 0) -> int:
