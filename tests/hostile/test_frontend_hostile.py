@@ -76,6 +76,7 @@ SH_ERRORS = {
     f"[ {BIG} -eq 1 ]": (2, "[: Illegal number: 999"),
     f"x={BIG}; echo $((x + 1))": (0, None),
     f"echo ${{{BIG}}}x": (0, None),
+    "set -- a; echo ${" + "0" * 5000 + "1}": (0, None),
     f"echo x >&{BIG}": (1, f"{BIG}: Bad fd number"),
     "echo x >&99999999999": (1, "99999999999: Bad file descriptor"),
     "kill 2147483648": (1, "kill: 2147483648: No such process"),

@@ -57,8 +57,10 @@ def param_value(s: ShState, vm: Any, name: str) -> str | None:
     """The value of any parameter, None when unset."""
     c = name[0]
     if c.isdigit():
-        if len(name) > 18 and len(name.lstrip("0")) > 18:
-            return None  # (no shell has that many positional parameters)
+        if len(name) > 18:
+            name = name.lstrip("0") or "0"
+            if len(name) > 18:
+                return None  # (no shell has that many positional parameters)
         n = int(name)
         if n == 0:
             return s.arg0
