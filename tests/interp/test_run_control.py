@@ -454,7 +454,7 @@ def test_a_fused_loop_stopped_in_its_general_form_resumes_to_the_same_result() -
 @pytest.mark.parametrize(("arguments", "error"), [
     ({"max_depth": None}, ValueError), ({"max_depth": -1}, ValueError),
     ({"max_depth": 1.5}, ValueError), ({"max_size": "x"}, ValueError),
-    ({"max_size": 0}, ValueError), ({"stdout": 5}, TypeError), ({"stdin": 5}, TypeError),
+    ({"max_size": -1}, ValueError), ({"stdout": 5}, TypeError), ({"stdin": 5}, TypeError),
 ])
 def test_vm_arguments_that_would_fail_mid_run_are_refused_at_once(
         arguments: dict[str, Any], error: type[Exception]) -> None:

@@ -731,9 +731,9 @@ _stdin_wrapper: list[tuple[Any, io.TextIOWrapper]] = []
 
 def _check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any) -> None:
     """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run."""
-    for name, value in (("max_depth", max_depth), ("max_size", max_size)):
-        if type(value) is not int or value < 1:
-            raise ValueError(f"{name} must be a positive int, not {value!r:.40}")
+    for name, value, least in (("max_depth", max_depth, 1), ("max_size", max_size, 0)):
+        if type(value) is not int or value < least:
+            raise ValueError(f"{name} must be an int of at least {least}, not {value!r:.40}")
     if stdout is not None and not callable(getattr(stdout, "write", None)):
         raise TypeError(f"stdout must be a text stream (with write), not "
                         f"{type(stdout).__name__}")
