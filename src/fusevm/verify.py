@@ -11,6 +11,8 @@ region's base, so the interpreter can pop without checks.
 
 from __future__ import annotations
 
+import sys
+
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
 from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
+
 
 State = tuple[int, tuple[int, ...]]  # (depth, depths at which enclosing PushFrames began)
 
@@ -62,7 +65,10 @@ def _check_fields(chunk: Chunk) -> None:
                          "(ints 0..2**32-1)", source=where)
     if not all(type(name) is str for name in chunk.names):
         raise BuildError("the name pool holds something other than a str", source=where)
-    if not all(isinstance(sub, type(chunk)) for sub in chunk.sub_chunks):
+    # (the chunk class, by its module: `fusevm.chunk` imports this module, and a chunk
+    # here means that module is loaded)
+    chunk_class = sys.modules["fusevm.chunk"].Chunk
+    if not all(isinstance(sub, chunk_class) for sub in chunk.sub_chunks):
         raise BuildError("the sub-chunks hold something other than a Chunk", source=where)
     for k, value in enumerate(chunk.constants):
         t = type(value)
