@@ -277,3 +277,13 @@ def test_awk_ops_run_one_function_in_both_tiers() -> None:
         else:
             assert f"x{ip}(" in text
     assert seen >= 10
+
+
+def test_a_set_of_a_registered_name_replaces_it_only_with_the_same_range() -> None:
+    """Re-creating a set reloads it (same name, same ids); another range under a taken name
+    is refused rather than quietly putting the first set's ops out of reach."""
+    first = ExtensionSet("interp-test-rename", first_id=0xF680, count=0x10)
+    again = ExtensionSet("interp-test-rename", first_id=0xF680, count=0x10)
+    assert again is not first
+    with pytest.raises(ValueError, match="replaces it only with the same range"):
+        ExtensionSet("interp-test-rename", first_id=0xF6A0, count=0x10)

@@ -34,7 +34,7 @@ Three handler protocols, chosen per op (an op has exactly one):
 
 Sets register themselves in a process-wide registry when created; overlapping id ranges
 are refused. Re-creating a set with the same name and range replaces the old one (so a
-frontend module can be reloaded).
+frontend module can be reloaded); another range under a registered name is refused.
 """
 
 from __future__ import annotations
@@ -368,6 +368,11 @@ def _register(new: ExtensionSet) -> None:
     global _registered
     with _lock:
         old = _sets.get(new.name)
+        if old is not None and (old.first_id, old.count) != (new.first_id, new.count):
+            raise ValueError(
+                f"extension set {new.name!r} is registered with ids {old.first_id:#x}+"
+                f"{old.count}: a set of that name replaces it only with the same range "
+                f"(not {new.first_id:#x}+{new.count})")
         for other in _sets.values():
             if other is old:
                 continue
