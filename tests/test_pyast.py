@@ -186,7 +186,11 @@ def test_generated_expressions_print_as_ast_prints_them(e: ast.expr) -> None:
 @given(STMTS)
 def test_generated_statements_print_as_ast_prints_them(body: list[ast.stmt]) -> None:
     same(body)
-    same(ast.Module(body, []))
+    # (a module whose first statement is a string is one with a docstring, which
+    # `pyast.unparse` leaves to `ast.unparse` rather than writing itself)
+    docstring = (type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant
+                 and isinstance(body[0].value.value, str))
+    same(ast.Module(body, []), native=not docstring)
 
 
 def test_a_node_reached_twice_prints_with_the_last_precedence_given_it() -> None:
