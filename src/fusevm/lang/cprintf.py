@@ -9,6 +9,19 @@ keeps: a precision of 0 writes no digits only where the untruncated value is zer
 
 from __future__ import annotations
 
+from fusevm.limits import DEFAULT_MAX_SIZE
+
+#: The widest field and longest precision either printf writes: the VM's size limit on a
+#: string (C keeps them in an int; no awk or shell writes a field of gigabytes).
+MAX_FIELD = DEFAULT_MAX_SIZE
+
+
+def too_wide(digits: str) -> bool:
+    """Whether a width or precision written in a format (ASCII digits) is past MAX_FIELD,
+    found without converting a digit string of any length."""
+    significant = digits.lstrip("0")
+    return len(significant) > 9 or bool(significant) and int(significant) > MAX_FIELD
+
 
 def format_int(integer: int, conversion: str, flags: str, width: int | None,
                precision: int | None, nonzero: bool, gawk: bool = False) -> str:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from fusevm.ahead import function
 from fusevm.lang.awk.values import AwkValue, StrNum, to_num
-from fusevm.lang.cprintf import format_int
+from fusevm.lang.cprintf import MAX_FIELD, format_int, too_wide
 from fusevm.lazymath import math
-from fusevm.limits import DEFAULT_MAX_SIZE as MAX_SIZE
 from fusevm.memo import memo
 from fusevm.records import dataclass
 
@@ -247,19 +246,18 @@ def _star_value(value: AwkValue) -> int:
     number = to_num(value)
     if math.isnan(number):
         return 0
-    if abs(number) > MAX_SIZE:
+    if abs(number) > MAX_FIELD:
         raise FormatError(f"printf: a `*` width or precision of {number:g} is larger than "
-                         f"the VM's size limit ({MAX_SIZE:,})")
+                         f"the VM's size limit ({MAX_FIELD:,})")
     return int(number)
 
 
 def _size(digits: str, what: str, fmt: str) -> int:
     """A width or precision written in a format; FormatError when it is larger than the
     VM's size limit (the text it asks for would be)."""
-    significant = digits.lstrip("0")
-    if len(significant) > 9 or significant and int(significant) > MAX_SIZE:
+    if too_wide(digits):
         raise FormatError(f"printf: the {what} {digits} in format {fmt!r} is larger than "
-                         f"the VM's size limit ({MAX_SIZE:,})")
+                         f"the VM's size limit ({MAX_FIELD:,})")
     return int(digits)
 
 

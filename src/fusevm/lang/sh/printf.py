@@ -3,9 +3,8 @@ reuse of the format while arguments remain."""
 
 from __future__ import annotations
 
-from fusevm.lang.cprintf import format_int
+from fusevm.lang.cprintf import MAX_FIELD, format_int, too_wide
 from fusevm.lang.lazyre import LazyPattern
-from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.memo import memo
 from fusevm.shell.text import byte_value
 
@@ -17,9 +16,6 @@ if TYPE_CHECKING:
 #: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
 _SPEC: Final = LazyPattern(r"(?s)%([-+ #0]*)(\*|[0-9]+)?(?:\.(\*|[0-9]*))?(.?)")
 _CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
-#: The widest field or longest precision written: the VM's size limit on a string (C keeps
-#: them in an int, and no shell writes a field of gigabytes).
-_MAX_FIELD: Final = DEFAULT_MAX_SIZE
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
@@ -161,20 +157,13 @@ def _parse(fmt: str) -> list[Piece]:
             pieces.append(_Bad(f"{m.group(0)}: invalid directive" if conv
                                else "missing format character"))
             break
-        elif _too_wide(width) or _too_wide(prec):
+        elif (width and width != "*" and too_wide(width)
+              or prec and prec != "*" and too_wide(prec)):
             pieces.append(_Bad(f"{m.group(0)}: field width or precision too large"))
             break
         else:
             pieces.append((flags, width, prec, conv))
     return pieces
-
-
-def _too_wide(digits: str | None) -> bool:
-    """Whether a width or precision written in a format is past `_MAX_FIELD`."""
-    if not digits or digits == "*":
-        return False
-    significant = digits.lstrip("0")
-    return len(significant) > 9 or bool(significant) and int(significant) > _MAX_FIELD
 
 
 def printf(fmt: str, args: list[str], report: Callable[[str], None]) -> tuple[str, int]:
@@ -211,7 +200,7 @@ def printf(fmt: str, args: list[str], report: Callable[[str], None]) -> tuple[st
                 n, ok = _num(args[i]) if i < len(args) else (0, True)
                 i += 1
                 status |= _report_number(report, args[i - 1] if not ok else None)
-                if abs(n) > _MAX_FIELD:  # no field of gigabytes: dash writes none either
+                if abs(n) > MAX_FIELD:  # no field of gigabytes: dash writes none either
                     status |= _report_number(report, args[i - 1])
                     n = 0
                 width = str(abs(n))
@@ -222,7 +211,7 @@ def printf(fmt: str, args: list[str], report: Callable[[str], None]) -> tuple[st
                 i += 1
                 status |= _report_number(report, args[i - 1] if not ok else None)
                 # (a longer one cuts no text shorter, and pads no number wider than this)
-                prec = str(min(n, _MAX_FIELD)) if n >= 0 else None
+                prec = str(min(n, MAX_FIELD)) if n >= 0 else None
             arg = args[i] if i < len(args) else None
             if arg is not None:
                 i += 1

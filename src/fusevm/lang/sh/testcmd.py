@@ -7,7 +7,7 @@ import stat
 from _operator import eq, ge, gt, le, lt, ne  # (what operator.py re-exports, without it)
 
 from fusevm.lang.sh.state import ShState
-from fusevm.values import checked64
+from fusevm.values import decimal64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,15 +59,10 @@ _FILE_TESTS: dict[str, Callable[[os.stat_result, str], bool]] = {
 def _int(s: str) -> int:
     """An integer operand: optional blanks and sign, ASCII digits, within 64 bits."""
     t = s.strip()
-    if t[:1] in ("+", "-"):
-        digits = t[1:]
-    else:
-        digits = t
-    if digits.isdigit() and digits.isascii() and len(digits.lstrip("0")) <= 19:
-        n = checked64(int(t))
-        if n is not None:
-            return n
-    raise _Err(f"Illegal number: {s}")
+    n = decimal64(t[1:], sign=False) if t[:1] == "+" else decimal64(t)
+    if n is None:
+        raise _Err(f"Illegal number: {s}")
+    return n
 
 
 def _binary(a: str, op: str, b: str) -> bool:
