@@ -9,7 +9,7 @@ from hypothesis import given
 
 from fusevm.asm import assemble, disassemble, parse_value
 from fusevm.chunk import Chunk, ChunkBuilder
-from fusevm.errors import AsmError
+from fusevm.errors import AsmError, BuildError
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.shell_codes import FileTest, ParamMod, Redir
 from fusevm.values import format_value, same_value
@@ -225,3 +225,16 @@ def test_a_slot_count_out_of_range_names_the_range_a_frame_allows(count: str,
     assert (info.value.line, info.value.col) == (1, column)
     if count != "1e3":
         assert f"slot count {count} is outside 0..65536" in info.value.message
+
+
+@pytest.mark.parametrize("ops", [[(999, 0)], ["LoadInt"], [(Op.LoadInt,)], [7]],
+                         ids=["number", "text", "no-operand", "int"])
+def test_disassembling_a_chunk_that_holds_no_instruction_is_a_located_error(ops):
+    with pytest.raises(BuildError, match="op 0") as info:
+        disassemble(Chunk(ops, lines=[1]))
+    assert info.value.ip == 0
+
+
+def test_disassemble_takes_a_chunk():
+    with pytest.raises(TypeError, match="takes a Chunk"):
+        disassemble("LoadInt 1")  # type: ignore[arg-type]

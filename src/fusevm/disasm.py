@@ -11,9 +11,10 @@ own before the target, with the function's name when it is an entry).
 from __future__ import annotations
 
 from fusevm.chunk import Chunk, slot_count_of
-from fusevm.instr import decode
+from fusevm.instr import Decoded
 from fusevm.ops import F, Kind
 from fusevm.values import format_float, format_value, same_value
+from fusevm.verify import check_tables
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,12 +52,11 @@ def _const(chunk: Chunk, k: int) -> str:
     return f"#{k}"  # pragma: no cover - k itself always matches
 
 
-def _targets(chunk: Chunk) -> set[int]:
+def _targets(chunk: Chunk, decoded: list[Decoded]) -> set[int]:
     out = {ip for _, ip in chunk.sub_entries}
     for start, end in chunk.block_ranges:
         out.update((start, end))
-    for instr in chunk.ops:
-        d = decode(instr)
+    for d in decoded:
         if d.spec.has(F.BRANCH) or d.spec.targets:
             out.update(d.targets())
     return out
@@ -83,7 +83,13 @@ def _operand(chunk: Chunk, kind: Kind, value: Any) -> str:
 
 
 def disassemble(chunk: Chunk, *, indent: str = "") -> str:
-    """Render a chunk as assembler text (`fusevm.asm.assemble` reads it back)."""
+    """Render a chunk as assembler text (`fusevm.asm.assemble` reads it back).
+
+    The chunk need not pass the verifier's flow checks, but its tables and instructions
+    must be readable (`verify.check_tables`): BuildError, at the op, otherwise."""
+    if not isinstance(chunk, Chunk):
+        raise TypeError(f"disassemble takes a Chunk, not {type(chunk).__name__}")
+    decoded = check_tables(chunk)
     out: list[str] = []
     emit = out.append
     emit(f"{indent}.source {format_value(chunk.source)}")
@@ -101,14 +107,14 @@ def disassemble(chunk: Chunk, *, indent: str = "") -> str:
         emit(f"{indent}.sub {_name(chunk.names[name_index])} L{ip}")
     for i, (start, end) in enumerate(chunk.block_ranges):
         emit(f"{indent}.block b{i} L{start} L{end}")
-    labels = _targets(chunk)
+    labels = _targets(chunk, decoded)
     entries = {ip: chunk.names[n] for n, ip in reversed(chunk.sub_entries)}
     last_line: int | None = None
     width = max(len(str(len(chunk.ops))), 3)
     # One column wider than the longest line number, so op lines always start with a blank
     # (labels start with `L`, directives with `.`).
     line_width = max([len(str(n)) for n in chunk.lines] + [3]) + 1
-    for ip, instr in enumerate(chunk.ops):
+    for ip, d in enumerate(decoded):
         if ip in labels:
             note = f"  ; {entries[ip]}" if ip in entries else ""
             emit(f"{indent}L{ip}:{note}")
@@ -116,7 +122,6 @@ def disassemble(chunk: Chunk, *, indent: str = "") -> str:
         line_col = "" if line == last_line else str(line)
         last_line = line
         mark = ">>" if ip in labels else "  "
-        d = decode(instr)
         text = " ".join([d.name] + [_operand(chunk, o.kind, v)
                                     for o, v in zip(d.spec.operands, d.operands)])
         emit(f"{indent}{line_col:>{line_width}} {mark} {ip:>{width}}  {text}")

@@ -201,8 +201,13 @@ Value: TypeAlias = (
 )
 
 
+class NotAValue(TypeError):
+    """A Python object found where a VM value must be: no op makes one, so an extension
+    op or host code put it on the stack, in a slot or in a global."""
+
+
 def _not_a_value(v: object) -> TypeError:
-    return TypeError(f"not a VM value: {type(v).__name__} {v!r:.60}")
+    return NotAValue(f"not a VM value: {type(v).__name__} {v!r:.60}")
 
 
 # -- Integer helpers ------------------------------------------------------------------------

@@ -233,6 +233,14 @@ def analysis(chunk: Chunk) -> Analysis:
     return found if found is not None else verify(chunk)
 
 
+def check_tables(chunk: Chunk) -> list[Decoded]:
+    """The checks of a chunk's tables and instructions alone, without its sub-chunks and
+    before any flow analysis (what a tool that shows a chunk needs to read it): its
+    instructions decoded; BuildError, at the op, for a chunk that cannot be read."""
+    _check_fields(chunk)
+    return _check_static(chunk)
+
+
 def _verify(chunk: Chunk) -> Analysis:
     _check_fields(chunk)
     for sub in chunk.sub_chunks:

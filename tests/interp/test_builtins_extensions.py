@@ -104,6 +104,15 @@ def test_recreating_a_set_with_the_same_name_replaces_it():
     assert a is not b
 
 
+def test_the_ids_of_fusevms_own_sets_are_kept_for_them_before_they_load():
+    with pytest.raises(ValueError, match="overlaps the ids of fusevm's own set 'awk'"):
+        ExtensionSet("interp-test-in-awk", first_id=0x13F0, count=0x20)
+    with pytest.raises(ValueError, match="overlaps the ids of fusevm's own set 'sh'"):
+        ExtensionSet("interp-test-in-sh", first_id=0x14FF, count=1)
+    with pytest.raises(ValueError, match="'sh' is fusevm's own"):
+        ExtensionSet("sh", first_id=0x1400, count=0x10)
+
+
 def test_ids_below_the_extension_floor_are_refused():
     with pytest.raises(ValueError):
         ExtensionSet("interp-test-low", first_id=0x10, count=4)
@@ -112,6 +121,61 @@ def test_ids_below_the_extension_floor_are_refused():
 def test_declaring_a_core_op_name_is_refused():
     with pytest.raises(ValueError, match="already taken"):
         EXT.declare("Add")
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    (dict(name=5, first_id=0xF300, count=4), TypeError, "name must be a non-empty str"),
+    (dict(name="", first_id=0xF300, count=4), TypeError, "name must be a non-empty str"),
+    (dict(name="interp-test-args", first_id="0xF300", count=4), TypeError,
+     "first_id must be an int"),
+    (dict(name="interp-test-args", first_id=0xF300, count=None), TypeError,
+     "count must be an int"),
+    (dict(name="interp-test-args", first_id=0xF300, count=True), TypeError,
+     "count must be an int"),
+    (dict(name="interp-test-args", first_id=0xF300, count=4, lowerings_from=3), TypeError,
+     "lowerings_from"),
+    (dict(name="interp-test-args", first_id=0xF300, count=4, hosted={"a": 1}), TypeError,
+     "hosted must map"),
+], ids=["name-int", "name-empty", "first-id-str", "count-none", "count-bool",
+        "lowerings-int", "hosted-value"])
+def test_a_set_made_with_arguments_of_the_wrong_type_is_refused_clearly(kwargs, error, match):
+    name = kwargs.pop("name")
+    with pytest.raises(error, match=match):
+        ExtensionSet(name, **kwargs)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "error", "match"), [
+    (7, {}, TypeError, "an op name must be a str"),
+    ("two words", {}, ValueError, "must be an identifier"),
+    ("", {}, ValueError, "must be an identifier"),
+    ("TArgs", dict(operands=5), TypeError, "operands must be a str"),
+    ("TArgs", dict(effect=["a", "--"]), TypeError, "effect must be a str"),
+    ("TArgs", dict(formula=b"x"), TypeError, "formula must be a str"),
+    ("TArgs", dict(flags="BRANCH"), TypeError, "flags must be fusevm.ops.F"),
+    ("TArgs", dict(id="0xF010"), TypeError, "id must be an int"),
+], ids=["name-int", "name-spaces", "name-empty", "operands", "effect", "formula", "flags",
+        "id"])
+def test_a_declaration_with_arguments_of_the_wrong_type_is_refused_clearly(name, kwargs,
+                                                                           error, match):
+    before = dict(EXT.ops)
+    with pytest.raises(error, match=match):
+        EXT.declare(name, **kwargs)
+    assert EXT.ops == before
+
+
+@pytest.mark.parametrize("decorate", ["op", "factory", "function"])
+def test_an_implementation_that_is_not_callable_is_refused(decorate):
+    s = ExtensionSet("interp-test-callable", first_id=0xF310, count=4)
+    with pytest.raises(TypeError, match="must be callable"):
+        getattr(s, decorate)("TNotCallable", effect="-- v")(42)
+
+
+def test_a_body_whose_source_is_not_text_is_refused():
+    s = ExtensionSet("interp-test-body-args", first_id=0xF320, count=4)
+    with pytest.raises(TypeError, match="source must be a str"):
+        s.body("TNoText", source=5, effect="a -- b")
+    with pytest.raises(TypeError, match="names must be a mapping"):
+        s.body("TBadNames", source="b = a", names=[1], effect="a -- b")
 
 
 def test_an_op_with_operands_up_to_one_byte_travels_as_extended():
@@ -298,6 +362,32 @@ def test_a_builtin_returning_something_that_is_not_a_value_is_an_error(bad):
     vm.register_builtin(4, lambda vm: bad)
     with pytest.raises(VMError, match="not a VM value"):
         vm.run()
+
+
+STRAY = ExtensionSet("interp-test-stray", first_id=0xF330, count=4)
+
+
+@STRAY.function("TStraySet", effect="-- v")
+def t_stray_set(vm, operands):
+    return lambda: {1, 2}
+
+
+@STRAY.op("TStrayObject", effect="-- v")
+def t_stray_object(vm):
+    vm.push(object())
+
+
+@pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])
+@pytest.mark.parametrize("maker", ["TStraySet", "TStrayObject"])
+@pytest.mark.parametrize("use", ["LoadInt 1\nAdd", "PrintLn 1\nLoadInt 0",
+                                 "SetSlot 0\nGetSlot 0\nLoadConst 0\nConcat"])
+def test_a_value_an_extension_op_made_that_no_op_can_is_a_located_error(baseline, maker,
+                                                                        use):
+    chunk = assemble(f'.const "x"\n{maker}\n{use}', source="stray.fasm")
+    vm = VM(chunk, stdout=io.StringIO(), extensions=[STRAY], baseline=baseline)
+    with pytest.raises(VMError, match="not a VM value") as info:
+        vm.run()
+    assert info.value.source == "stray.fasm" and info.value.op not in (None, maker)
 
 
 # -- deferred sets: rows built on first use ------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fusevm import VM, BudgetExceeded, Interrupted, VMError
+from fusevm import VM, BudgetExceeded, ExtensionSet, Interrupted, VMError
 from fusevm.asm import assemble
 from fusevm.values import Undef
 
@@ -462,3 +462,54 @@ def test_vm_arguments_that_would_fail_mid_run_are_refused_at_once(
         VM(assemble("LoadInt 1\n"), **arguments)
     with pytest.raises(TypeError):
         VM(assemble("LoadInt 1\n")).reset("x")  # type: ignore[arg-type]
+
+
+# -- one run at a time -------------------------------------------------------------------
+
+REENTER = ExtensionSet("run-control-reenter", first_id=0xFA00, count=4)
+
+
+@REENTER.op("TRunAgain", formula="vm.run() from inside the run")
+def t_run_again(vm: VM) -> None:
+    vm.run()
+
+
+@REENTER.op("TResetInside", formula="vm.reset() from inside the run")
+def t_reset_inside(vm: VM) -> None:
+    vm.reset()
+
+
+@pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])
+@pytest.mark.parametrize(("op", "match"), [("TRunAgain", "run\\(\\) of a VM that is already"),
+                                           ("TResetInside", "reset\\(\\) of a VM that is")])
+def test_run_or_reset_from_inside_a_run_is_a_located_error(baseline: bool, op: str,
+                                                           match: str) -> None:
+    vm = VM(assemble(f"LoadInt 1\n{op}\nReturnValue", source="again.fasm"),
+            extensions=[REENTER], baseline=baseline)
+    with pytest.raises(VMError, match=match) as info:
+        vm.run()
+    assert (info.value.op, info.value.ip) == (op, 1)
+    vm.reset(assemble("LoadInt 2\nReturnValue"))  # (that run is over: the VM is free)
+    assert vm.run() == 2
+
+
+def test_a_second_thread_cannot_run_a_vm_that_is_running() -> None:
+    vm = VM(assemble(COUNT.format(n=10**12)), stdout=io.StringIO(), baseline=False)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(_caught(vm.run)))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not vm._running and time.monotonic() < deadline:
+        time.sleep(0.001)
+    with pytest.raises(VMError, match="already running"):
+        vm.run()
+    vm.interrupt()
+    worker.join(10)
+    assert outcome and isinstance(outcome[0], Interrupted)
+
+
+def _caught(fn: Any) -> Any:
+    try:
+        return fn()
+    except VMError as e:
+        return e

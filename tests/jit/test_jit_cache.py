@@ -941,3 +941,25 @@ def test_the_directory_total_is_kept_in_a_file(tmp_path: Path,
     s.store("code", key(6), {}, b"u" * 100)  # over the cap: pruned to 80 %
     assert int(total_file.read_text()) == s.size_bytes() <= (5 * one + one // 2) * 0.8
     assert s.clear() > 0 and not total_file.exists() and list((tmp_path / "c").iterdir()) == []
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda j: j.set_jit_cache_dir(5), TypeError, "expected str, bytes or os.PathLike"),
+    (lambda j: j.set_jit_cache_dir(b"/tmp/x"), TypeError, "must be a str path"),
+    (lambda j: j.set_jit_cache_dir(""), ValueError, "non-empty path"),
+    (lambda j: j.set_jit_cache_dir("/tmp/a\0b"), ValueError, "without NUL"),
+    (lambda j: j.set_jit_cache_max_bytes("5"), ValueError, "an int of at least 0"),
+    (lambda j: j.set_jit_cache_max_bytes(-1), ValueError, "an int of at least 0"),
+    (lambda j: j.set_jit_cache_max_bytes(True), ValueError, "an int of at least 0"),
+    (lambda j: j.disable_jit_cache("yes"), TypeError, "must be a bool"),
+], ids=["dir-int", "dir-bytes", "dir-empty", "dir-nul", "cap-str", "cap-negative",
+        "cap-bool", "disable-str"])
+def test_cache_settings_of_the_wrong_type_are_refused_and_change_nothing(cache_dir, call,
+                                                                        error, match):
+    jit = JitCompiler()
+    before = (jit.jit_cache_dir(), cache.STORE.max_bytes_override,
+              cache.STORE.disabled_override)
+    with pytest.raises(error, match=match):
+        call(jit)
+    assert (jit.jit_cache_dir(), cache.STORE.max_bytes_override,
+            cache.STORE.disabled_override) == before

@@ -320,3 +320,23 @@ def test_background_reoptimisation_caches_with_the_submitting_thread_s_settings(
     unit = [e.unit for k, e in runtime.entries() if k[0] == chunk.digest()][0]
     # Stored by the re-optimiser's thread into this thread's cache directory.
     assert unit is not None and unit.info.pipeline == "O2"
+
+
+@pytest.mark.parametrize("call", [
+    lambda j: j.why_not(5), lambda j: j.why_not_regions("LoadInt 1"),
+    lambda j: j.is_linear_eligible(None), lambda j: j.is_block_eligible([]),
+    lambda j: j.block_jit_is_compiled(5), lambda j: j.try_run_linear(5),
+    lambda j: j.try_run_block(5), lambda j: j.try_run_block_eager(5), lambda j: dump(5),
+], ids=["why_not", "why_not_regions", "is_linear_eligible", "is_block_eligible",
+        "block_jit_is_compiled", "try_run_linear", "try_run_block", "try_run_block_eager",
+        "dump"])
+def test_the_jit_api_given_something_else_than_a_chunk_says_so(call) -> None:
+    with pytest.raises(TypeError, match="expected a Chunk, not"):
+        call(JitCompiler())
+
+
+def test_run_slots_and_the_log_must_have_the_right_type() -> None:
+    with pytest.raises(TypeError, match="slots must be a list"):
+        JitCompiler().try_run_linear(asm("LoadInt 1"), 5)
+    with pytest.raises(TypeError, match="the log must be callable"):
+        set_log(5)

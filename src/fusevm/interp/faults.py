@@ -13,11 +13,13 @@ from fusevm.errors import (
     Interrupted,
     MemoryLimit,
     StackUnderflow,
+    TypeMismatch,
     VMError,
 )
 from fusevm.interp.backtrace import backtrace
 from fusevm.interp.names import op_name
 from fusevm.ops import EXTENDED_OPS
+from fusevm.values import NotAValue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,6 +63,11 @@ def fault(vm: VM, e: Exception, ip: int) -> NoReturn:
         vm.ip = ip + 1
         raise _located(vm, VMError("Python recursion limit reached (blocks nested too "
                                    "deeply)"), ip) from e
+    if isinstance(e, NotAValue):
+        vm._fault_ip = None
+        vm.ip = at + 1
+        raise _located(vm, TypeMismatch(f"{e} (no op makes one: an extension op or the "
+                                        "host put it where the VM reads values)"), at) from e
     # A frontend's extension step failing with a Python error is that op's error
     # (D1); core handlers raise only VMErrors, so anything else from them is a bug.
     vm._fault_ip = None

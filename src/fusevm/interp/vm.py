@@ -144,6 +144,8 @@ class VM(HotPoints):
         self._children: list[VM] = []
         for ext in extensions:
             self.register(ext)
+        #: True while a run() of this VM is under way (one at a time, see run()).
+        self._running = False
         self._load(chunk)
 
     # -- state ---------------------------------------------------------------------
@@ -188,6 +190,9 @@ class VM(HotPoints):
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
         if chunk is not None and not isinstance(chunk, Chunk):
             raise TypeError(f"reset needs a Chunk, got {type(chunk).__name__}")
+        if self._running:
+            raise VMError("reset() of a VM that is running (from one of its own ops, or "
+                          "another thread)")
         self._load(self.chunk if chunk is None else chunk)
 
     @property
@@ -459,75 +464,84 @@ class VM(HotPoints):
         `timeout` the seconds it may take (Interrupted); `vm.interrupt()` stops it from
         another thread or a signal handler. After either, the VM stands at an instruction
         boundary and another `run()` continues from there (D18).
+        A VM runs one run at a time: run() from inside one of its own ops, or from another
+        thread while it runs, is a VMError (make another VM for that).
         """
-        if self._root_waiting == 2:
-            self._arm_root()  # run again: its entries are counted from now on
-        if (max_steps is not None or timeout is not None or self._run_hooks
-                or self._broken is not None or self._interrupt_pending or self.halted):
-            return self._run_controlled(max_steps, timeout)
-        # The common call (no budget, no timer, tiers with nothing to do per run) is the
-        # unbudgeted loop of `_dispatch` inline: a short run's cost is mostly this set-up.
-        code = self._code
-        if code is None:
-            code = self.prepare()
-        ip = self.ip
-        i = 0
+        if self._running:
+            raise VMError("run() of a VM that is already running (from one of its own ops, "
+                          "or another thread): make another VM for that")
+        self._running = True
         try:
+            if self._root_waiting == 2:
+                self._arm_root()  # run again: its entries are counted from now on
+            if (max_steps is not None or timeout is not None or self._run_hooks
+                    or self._broken is not None or self._interrupt_pending or self.halted):
+                return self._run_controlled(max_steps, timeout)
+            # The common call (no budget, no timer, tiers with nothing to do per run) is the
+            # unbudgeted loop of `_dispatch` inline: a short run's cost is mostly this set-up.
+            code = self._code
+            if code is None:
+                code = self.prepare()
+            ip = self.ip
+            i = 0
             try:
-                # A compiled region's step often runs to the end on its own: then there
-                # is no IndexError to raise and catch (about 0.35 us, most of a short
-                # compiled run's fixed cost).
-                ip = code[ip]()
-                if ip < len(code):
-                    if self._cold:
-                        # No hot point is counted yet: the ops run are, a slice at a
-                        # time (COLD_TURN dispatches a turn; counting entries instead
-                        # costs 20-40%).
+                try:
+                    # A compiled region's step often runs to the end on its own: then there
+                    # is no IndexError to raise and catch (about 0.35 us, most of a short
+                    # compiled run's fixed cost).
+                    ip = code[ip]()
+                    if ip < len(code):
+                        if self._cold:
+                            # No hot point is counted yet: the ops run are, a slice at a
+                            # time (COLD_TURN dispatches a turn; counting entries instead
+                            # costs 20-40%).
+                            while True:
+                                for i in _COLD_TURNS:  # noqa: B007 (read in `finally`)
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                    ip = code[ip]()
+                                left = self._cold - COLD_SLICE
+                                if left <= 0:
+                                    break
+                                self._cold = left
+                            i = -1
+                            if self._cold:  # (not warmed already by a block's ops)
+                                self._warm()
                         while True:
-                            for i in _COLD_TURNS:  # noqa: B007 (read in `finally`)
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                                ip = code[ip]()
-                            left = self._cold - COLD_SLICE
-                            if left <= 0:
-                                break
-                            self._cold = left
-                        i = -1
-                        if self._cold:  # (not warmed already by a block's ops)
-                            self._warm()
-                    while True:
-                        ip = code[ip]()
-            except IndexError as e:
-                if ip < len(code):
+                            ip = code[ip]()
+                except IndexError as e:
+                    if ip < len(code):
+                        self._fault(e, ip)
+                except Exception as e:
                     self._fault(e, ip)
-            except Exception as e:
-                self._fault(e, ip)
+            finally:
+                if self._cold and i >= 0:  # the run ended in a slice: charge its ops
+                    self._cold = max(self._cold - COLD_TURN * (i + 1), 1)
+                if self._interrupt_pending:  # it came after the last hot point: it is spent
+                    self._interrupt_pending = False
+                    self._unpatch_hot_points()
+                if self._root_waiting:
+                    self._root_waiting = 2
+            if ip == HALT:
+                self.halted = True
+                self.ip = len(code)
+            else:
+                self.ip = ip
+            # `_result()`, inline (a short run's fixed cost).
+            stack = self.stack
+            if not stack:
+                return None
+            t = type(stack[-1])
+            if t is list or t is dict:
+                own_result(stack, -1)
+            return stack.pop()
         finally:
-            if self._cold and i >= 0:  # the run ended in a slice: charge its ops
-                self._cold = max(self._cold - COLD_TURN * (i + 1), 1)
-            if self._interrupt_pending:  # it came after the last hot point: it is spent
-                self._interrupt_pending = False
-                self._unpatch_hot_points()
-            if self._root_waiting:
-                self._root_waiting = 2
-        if ip == HALT:
-            self.halted = True
-            self.ip = len(code)
-        else:
-            self.ip = ip
-        # `_result()`, inline (a short run's fixed cost).
-        stack = self.stack
-        if not stack:
-            return None
-        t = type(stack[-1])
-        if t is list or t is dict:
-            own_result(stack, -1)
-        return stack.pop()
+            self._running = False
 
     def _run_controlled(self, max_steps: int | None, timeout: float | None) -> Any:
         """`run()` with a budget, a timeout, a pending interrupt or tiers to consult."""

@@ -19,9 +19,16 @@ from fusevm.values import Undef
 __all__ = ["JitCompiler", "dump", "stats", "wait_reoptimized"]
 
 
+def _chunk(chunk: Chunk) -> Chunk:
+    """`chunk`, which must be one: TypeError otherwise (not a failure deep inside)."""
+    if not isinstance(chunk, Chunk):
+        raise TypeError(f"expected a Chunk, not {type(chunk).__name__}")
+    return chunk
+
+
 def dump(chunk: Chunk) -> str:
     """The tier decision per chunk (and sub-chunk) and the LLVM IR of its unit."""
-    return describe(chunk)
+    return describe(_chunk(chunk))
 
 
 def stats() -> dict[str, dict[str, float]]:
@@ -61,7 +68,7 @@ class JitCompiler:
         """
         tier_module(tier)
         try:
-            an = runtime.analysis(chunk)
+            an = runtime.analysis(_chunk(chunk))
         except VMError as e:
             return f"the chunk does not verify: {e}"
         return refusal(an, tier, slots, strict_int)
@@ -72,7 +79,7 @@ class JitCompiler:
         if tier is not None:
             tier_module(tier)
         from fusevm.jit.plan import region_refusals
-        return region_refusals(chunk, tier)
+        return region_refusals(_chunk(chunk), tier)
 
     def is_linear_eligible(self, chunk: Chunk, slots: list[Any] | None = None) -> bool:
         return self.why_not(chunk, "linear", slots) is None
@@ -82,7 +89,7 @@ class JitCompiler:
 
     def block_jit_is_compiled(self, chunk: Chunk) -> bool:
         """True when some kind variant of the chunk has a compiled block unit."""
-        digest = chunk.digest()
+        digest = _chunk(chunk).digest()
         return any(k[0] == digest and k[1] == "block" and e.unit is not None
                    for k, e in runtime.entries())
 
@@ -90,6 +97,9 @@ class JitCompiler:
 
     def _run(self, tier: str, chunk: Chunk, slots: list[Any] | None, strict_int: bool,
              threshold: int) -> Any:
+        _chunk(chunk)
+        if slots is not None and not isinstance(slots, (list, tuple)):
+            raise TypeError(f"slots must be a list (or None), not {type(slots).__name__}")
         if not jit_usable(announce=False):
             return None
         try:
@@ -155,6 +165,8 @@ class JitCompiler:
 
     def disable_jit_cache(self, disabled: bool = True) -> None:
         """Turn the disk cache off (or back on) for this process."""
+        if type(disabled) is not bool:
+            raise TypeError(f"disabled must be a bool, not {type(disabled).__name__}")
         cache.set_enabled(not disabled)
 
     def jit_cache_dir(self) -> Path | None:

@@ -85,6 +85,8 @@ def set_log(fn: LogFn | None) -> None:
     any prefix it wants (the CLI's --jit-log prints `jit: ` before each).
     """
     global _log
+    if fn is not None and not callable(fn):
+        raise TypeError(f"the log must be callable (or None), not {type(fn).__name__}")
     _log = fn
 
 

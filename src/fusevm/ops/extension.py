@@ -63,6 +63,9 @@ else:
 #: Extension ids below this are reserved so that they never look like core numbers.
 MIN_EXT_ID: Final = 0x0100
 MAX_EXT_ID: Final = 0xFFFF
+#: The (first id, count) of fusevm's own sets, kept for them from the start: a set of
+#: another name made there first would stop that frontend from loading in the process.
+RESERVED: Final = {"awk": (0x1000, 0x400), "sh": (0x1400, 0x100)}
 
 
 class ExtOp:
@@ -150,12 +153,35 @@ def _load_ext_body() -> type[ExtBody]:
     return ExtBody
 
 
+def _need_callable(fn: object, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name}: its implementation must be callable, not "
+                        f"{type(fn).__name__}")
+
+
+def _need_int(what: str, value: object, owner: str) -> None:
+    if type(value) is not int:
+        raise TypeError(f"extension set {owner!r}: {what} must be an int, not "
+                        f"{type(value).__name__}")
+
+
 class ExtensionSet:
     """A frontend's op declarations and handlers, owning ids [first_id, first_id + count)."""
 
     def __init__(self, name: str, *, first_id: int, count: int,
                  lowerings_from: str | None = None, deferred: bool = False,
                  hosted: Mapping[str, str] | None = None) -> None:
+        if type(name) is not str or not name:
+            raise TypeError(f"an extension set's name must be a non-empty str, not {name!r:.40}")
+        _need_int("first_id", first_id, name)
+        _need_int("count", count, name)
+        if lowerings_from is not None and type(lowerings_from) is not str:
+            raise TypeError(f"extension set {name!r}: lowerings_from must be a module name "
+                            f"(a str) or None, not {type(lowerings_from).__name__}")
+        if hosted is not None and not all(type(k) is str and type(v) is str
+                                          for k, v in dict(hosted).items()):
+            raise TypeError(f"extension set {name!r}: hosted must map names (str) to keys "
+                            "(str)")
         if not (MIN_EXT_ID <= first_id and first_id + count - 1 <= MAX_EXT_ID and count > 0):
             raise ValueError(
                 f"extension set {name!r}: ids must lie in {MIN_EXT_ID:#x}..{MAX_EXT_ID:#x}")
@@ -202,6 +228,21 @@ class ExtensionSet:
 
         The id and the name are checked here; the operands, the stack effect and the flags
         when the op's row is built: here too, unless the set is `deferred`."""
+        if type(name) is not str:
+            raise TypeError(f"extension set {self.name!r}: an op name must be a str, not "
+                            f"{type(name).__name__}")
+        if not name.isidentifier():
+            # (The assembler reads a mnemonic as one word; the baseline tier names code by it.)
+            raise ValueError(f"extension set {self.name!r}: an op name must be an identifier, "
+                             f"not {name!r:.40}")
+        for what, text in (("operands", operands), ("effect", effect), ("formula", formula)):
+            if type(text) is not str:
+                raise TypeError(f"{name}: {what} must be a str, not {type(text).__name__}")
+        if type(flags) is not F:
+            raise TypeError(f"{name}: flags must be fusevm.ops.F flags, not "
+                            f"{type(flags).__name__}")
+        if id is not None:
+            _need_int("id", id, self.name)
         ext_id = self._next if id is None else id
         if ext_id not in self:
             raise ValueError(f"{name}: id {ext_id:#x} is outside set {self.name!r}")
@@ -253,6 +294,7 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Handler) -> Handler:
+            _need_callable(fn, ext.name)
             self._forget(ext.id)
             self.handlers[ext.id] = fn
             return fn
@@ -275,6 +317,7 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Factory) -> Factory:
+            _need_callable(fn, ext.name)
             self._forget(ext.id)
             self.factories[ext.id] = fn
             return fn
@@ -301,6 +344,7 @@ class ExtensionSet:
             _check_function(ext._spec)
 
         def register(fn: Binder) -> Binder:
+            _need_callable(fn, ext.name)
             self._forget(ext.id)
             self.functions[ext.id] = fn
             return fn
@@ -315,6 +359,13 @@ class ExtensionSet:
         its code. `names` are the module-level values the statements call; `results`
         gives the exact type (int, float, bool or str) of outputs that always have it,
         which the baseline's code after the op then relies on instead of testing."""
+        if type(source) is not str:
+            raise TypeError(f"{name}: source must be a str of statements, not "
+                            f"{type(source).__name__}")
+        for what, given in (("names", names), ("results", results)):
+            if given is not None and not hasattr(given, "items"):
+                raise TypeError(f"{name}: {what} must be a mapping, not "
+                                f"{type(given).__name__}")
         ext_body = _ExtBody or _load_ext_body()
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
@@ -367,6 +418,17 @@ _registered: tuple[ExtensionSet, ...] = ()
 def _register(new: ExtensionSet) -> None:
     global _registered
     with _lock:
+        held = RESERVED.get(new.name)
+        if held is not None and held != (new.first_id, new.count):
+            raise ValueError(f"extension set {new.name!r} is fusevm's own, with ids "
+                             f"{held[0]:#x}+{held[1]}")
+        for name, (first, count) in RESERVED.items():
+            if name != new.name and (new.first_id < first + count
+                                     and first < new.first_id + new.count):
+                raise ValueError(
+                    f"extension set {new.name!r} ({new.first_id:#x}+{new.count}) overlaps "
+                    f"the ids of fusevm's own set {name!r} ({first:#x}+{count}), kept for it "
+                    "before it loads")
         old = _sets.get(new.name)
         if old is not None and (old.first_id, old.count) != (new.first_id, new.count):
             raise ValueError(

@@ -57,7 +57,15 @@ def __getattr__(name: str) -> object:
 
 def set_dir(path: str | Path | None) -> None:
     """Use this directory (None: back to FUSEVM_JIT_CACHE_DIR or the default)."""
-    STORE.dir_override = None if path is None else os.fspath(path)
+    if path is not None:
+        text = os.fspath(path)  # (TypeError for what is not a path)
+        if type(text) is not str:
+            raise TypeError(f"the cache directory must be a str path, not {path!r:.60}")
+        if not text or "\0" in text:
+            raise ValueError(f"the cache directory must be a non-empty path without NUL, "
+                             f"not {path!r:.60}")
+        path = text
+    STORE.dir_override = path
     if path is not None:
         STORE.disabled_override = None
 
@@ -65,6 +73,8 @@ def set_dir(path: str | Path | None) -> None:
 def set_enabled(enabled: bool | None) -> None:
     """Turn the cache off (False) or on (True) for this process; None: the configuration
     decides. An explicit state, distinct from "no directory override"."""
+    if enabled is not None and type(enabled) is not bool:
+        raise TypeError(f"enabled must be a bool or None, not {type(enabled).__name__}")
     STORE.disabled_override = None if enabled is None else not enabled
 
 
@@ -75,6 +85,9 @@ def cache_dir() -> Path | None:
 
 def set_max_bytes(n: int | None) -> None:
     """Cap the directory at n bytes (0 or None: no cap)."""
+    if n is not None and (type(n) is not int or n < 0):
+        raise ValueError(f"the cache's cap must be an int of at least 0 (or None), not "
+                         f"{n!r:.40}")
     STORE.has_max_override = True
     STORE.max_bytes_override = n or None
 

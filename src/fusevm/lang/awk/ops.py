@@ -35,7 +35,7 @@ from fusevm.lang.awk.runtime import (
 from fusevm.lang.awk.state import FNR, NF, NR, AwkArray, AwkFatal, AwkState, key_of
 from fusevm.lang.awk.streams import Streams
 from fusevm.ops import F
-from fusevm.ops.extension import ExtensionSet
+from fusevm.ops.extension import RESERVED, ExtensionSet
 from fusevm.values import sat_trunc
 
 TYPE_CHECKING = False
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 # Every body reads the run's AwkState as `st`, bound once per VM (main puts it in the host
 # data before the VM runs)
-AWK: Final = ExtensionSet("awk", first_id=0x1000, count=0x400,
+AWK: Final = ExtensionSet("awk", first_id=RESERVED["awk"][0], count=RESERVED["awk"][1],
                           lowerings_from="fusevm.lang.awk.jit", deferred=True,
                           hosted={"st": "awk"})
 R: Final = F.MAY_RAISE

@@ -10,13 +10,14 @@ order fixes the ids.
 from __future__ import annotations
 
 from fusevm.ops import F
-from fusevm.ops.extension import ExtensionSet
+from fusevm.ops.extension import RESERVED, ExtensionSet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-SH: Final = ExtensionSet("sh", first_id=0x1400, count=0x100, deferred=True)
+SH: Final = ExtensionSet("sh", first_id=RESERVED["sh"][0], count=RESERVED["sh"][1],
+                         deferred=True)
 R: Final = F.MAY_RAISE
 IO: Final = F.IO | F.MAY_RAISE | F.SPAWN
 
