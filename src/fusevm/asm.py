@@ -195,6 +195,9 @@ def _number(text: str, cur: _Cursor, pos: int) -> int | float:
     if body.startswith("nan("):  # a NaN's exact bits, as format_float writes them
         import struct  # (only for this spelling: no start-up cost otherwise)
         x: float = struct.unpack("<d", struct.pack("<Q", int(body[4:-1], 16)))[0]
+        if x == x:
+            raise cur.error(f"{text} does not spell a NaN (its exponent bits must all be "
+                            "set and its fraction not zero)", pos)
         return -x if text.startswith("-") else x
     is_int = body[:2].lower() in ("0x", "0b", "0o") or not any(c in body for c in ".eE")
     if not is_int:
@@ -630,8 +633,16 @@ def assemble(text: str, source: str = "<asm>", *, fuse: bool = False,
     Raises:
         AsmError: a syntax or validation error, with file:line:col.
     """
+    if type(text) is not str or type(source) is not str:
+        raise TypeError(f"assemble takes the text and its source name as str, not "
+                        f"{type(text if type(text) is not str else source).__name__}")
+    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
+        raise TypeError("extensions must be a list of ExtensionSets")
+    extensions = tuple(extensions)
+    if not all(isinstance(e, ExtensionSet) for e in extensions):
+        raise TypeError("extensions must be a list of ExtensionSets")
     lines = list(enumerate(text.splitlines(), start=1))
-    chunk = _Assembler(lines, source, source, tuple(extensions)).run()
+    chunk = _Assembler(lines, source, source, extensions).run()
     if fuse:
         from fusevm.peephole.fuse import fuse as run_fusion
         chunk = run_fusion(chunk)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fusevm.errors import BuildError, FormatError
 from fusevm.instr import SHAPES, Instr, check_operand, decode, encode, shape
-from fusevm.limits import MAX_NESTING, chunk_depth_exceeds, value_depth_exceeds
+from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
 from fusevm.values import is_value
@@ -39,24 +39,46 @@ class Chunk:
                  slot_count: int = 0, sub_chunks: Sequence[Chunk] = (),
                  block_ranges: Sequence[tuple[int, int]] = (),
                  sub_entries: Sequence[tuple[int, int]] = (), source: str = "<chunk>") -> None:
-        self.ops: tuple[Instr, ...] = tuple(ops)
-        self.constants: tuple[Any, ...] = tuple(constants)
-        self.names: tuple[str, ...] = tuple(names)
-        self.lines: tuple[int, ...] = (tuple(lines) if lines is not None
-                                       else (0,) * len(self.ops))
-        self.slot_count = slot_count
-        self.sub_chunks: tuple[Chunk, ...] = tuple(sub_chunks)
-        self.block_ranges: tuple[tuple[int, int], ...] = tuple(
-            (int(a), int(b)) for a, b in block_ranges)
-        self.sub_entries: tuple[tuple[int, int], ...] = tuple(
-            (int(a), int(b)) for a, b in sub_entries)
-        self.source = source
-        self._digest: str | None = None
-        self._entries: dict[int, int] | None = None
+        put = object.__setattr__  # (what `__setattr__` adds is for later changes only)
+        ops = tuple(ops)
+        put(self, "ops", ops)
+        put(self, "constants", tuple(constants))
+        put(self, "names", tuple(names))
+        put(self, "lines", tuple(lines) if lines is not None else (0,) * len(ops))
+        put(self, "slot_count", slot_count)
+        put(self, "sub_chunks", tuple(sub_chunks))
+        put(self, "block_ranges", tuple((_index(a), _index(b)) for a, b in block_ranges))
+        put(self, "sub_entries", tuple((_index(a), _index(b)) for a, b in sub_entries))
+        put(self, "source", source)
+        put(self, "_digest", None)
+        put(self, "_entries", None)
         #: What other layers work out about this very object, kept with it (the verifier's
         #: verdict and analysis, the loop facts): not content, so equality, hashing and
         #: serialization ignore it, and a copy starts without it.
-        self.derived: dict[str, Any] = {}
+        put(self, "derived", {})
+
+    if TYPE_CHECKING:
+        ops: tuple[Instr, ...]
+        constants: tuple[Any, ...]
+        names: tuple[str, ...]
+        lines: tuple[int, ...]
+        slot_count: int
+        sub_chunks: tuple[Chunk, ...]
+        block_ranges: tuple[tuple[int, int], ...]
+        sub_entries: tuple[tuple[int, int], ...]
+        source: str
+        _digest: str | None
+        _entries: dict[int, int] | None
+        derived: dict[str, Any]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _CONTENT:
+            # A chunk changed after it was made is verified and hashed anew: what was
+            # worked out about it (its verdict, analysis, digest) was of the old content.
+            object.__setattr__(self, "_digest", None)
+            object.__setattr__(self, "_entries", None)
+            self.derived.clear()
 
     def find_sub(self, name_index: int) -> int | None:
         """Entry ip of the function with this name index (first entry wins), or None."""
@@ -133,6 +155,19 @@ class Chunk:
                 f"{len(self.names)} names, {self.slot_count} slots>")
 
 
+#: The fields a chunk's behaviour (or its description) is made of.
+_CONTENT: Final = frozenset(("ops", "constants", "names", "lines", "slot_count",
+                             "sub_chunks", "block_ranges", "sub_entries", "source"))
+
+
+def _index(value: object) -> int:
+    """An op index of a block range or a sub entry: an int (`int()` would truncate a
+    float and parse a str)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"an op index must be an int, not {value!r:.40}")
+    return int(value)
+
+
 class Label:
     """A jump target that may be bound after it is used."""
 
@@ -182,10 +217,9 @@ class ChunkBuilder:
         A Label is accepted for any TARGET operand, and a `str` for any NAME operand (the
         name is added to the name pool): `emit(Op.Call, "fib", 1)`.
         """
-        try:
-            spec = op.spec
-        except AttributeError:
-            raise TypeError(f"emit needs an Op or an ExtOp, not {op!r:.40}") from None
+        if not isinstance(op, (Op, ExtOp)):
+            raise TypeError(f"emit needs an Op or an ExtOp, not {op!r:.40}")
+        spec = op.spec
         if len(operands) != len(spec.operands):
             want = " ".join(f"{o.name}:{o.kind.value}" for o in spec.operands) or "none"
             raise BuildError(f"{spec.name} takes {len(spec.operands)} operand(s) ({want}), "
@@ -254,6 +288,8 @@ class ChunkBuilder:
 
     def bind(self, label: Label) -> None:
         """Bind a label to the current position."""
+        if not isinstance(label, Label):
+            raise TypeError(f"bind takes a Label, not {type(label).__name__}")
         if label.pos is not None:
             raise BuildError(f"label {label.name or ''} bound twice".replace("  ", " "),
                              source=self.source)
@@ -266,6 +302,12 @@ class ChunkBuilder:
         if not targets:
             raise BuildError(f"op {index} ({op.spec.name}) has no jump target to patch",
                              op=op.spec.name, ip=index, source=self.source)
+        if not isinstance(target, Label):
+            try:
+                target = check_operand(op.spec, targets[-1], target)
+            except BuildError as e:
+                raise e.locate(op=op.spec.name, ip=index, source=self.source,
+                               line=self._lines[index]) from None
         self._ops[index][targets[-1]] = target
 
     def add_sub_entry(self, name: str, target: Target, *, arity: int | None = None) -> None:
@@ -274,6 +316,7 @@ class ChunkBuilder:
         With `arity`, every `Call` of this function must pass exactly that many arguments;
         `build()` raises BuildError naming the call site and this declaration otherwise.
         """
+        self._target(target, f"sub entry {name!r}")
         index = self.add_name(name)
         if arity is not None:
             if type(arity) is not int or not 0 <= arity <= 0xFF:
@@ -284,8 +327,16 @@ class ChunkBuilder:
 
     def add_block_range(self, start: Target, end: Target) -> int:
         """Register a block [start, end) for the higher-order ops; returns its index."""
+        self._target(start, "a block range")
+        self._target(end, "a block range")
         self._block_ranges.append((start, end))
         return len(self._block_ranges) - 1
+
+    def _target(self, target: object, what: str) -> None:
+        """BuildError unless `target` is a Label or an op index (a non-negative int)."""
+        if not (isinstance(target, Label) or type(target) is int and target >= 0):
+            raise BuildError(f"{what}: the target must be a Label or an op index, not "
+                             f"{target!r:.40}", source=self.source, line=self._line)
 
     def add_sub_chunk(self, chunk: Chunk) -> int:
         """Attach a nested chunk (command substitution bodies, trap handlers)."""
@@ -300,6 +351,9 @@ class ChunkBuilder:
 
     def reserve_slots(self, count: int) -> None:
         """Make frames of this chunk have at least `count` slots."""
+        if type(count) is not int or not 0 <= count <= MAX_SLOTS:
+            raise BuildError(f"a slot count must be an int 0..{MAX_SLOTS}, not {count!r:.40}",
+                             source=self.source, line=self._line)
         self._min_slots = max(self._min_slots, count)
 
     # -- building ---------------------------------------------------------------
@@ -357,7 +411,7 @@ class ChunkBuilder:
             self.source)
         if verify:
             from fusevm.verify import verify as run_verifier
-            run_verifier(chunk)
+            run_verifier(chunk, built=True)
         if fuse:
             from fusevm.peephole.fuse import fuse as run_fusion
             chunk = run_fusion(chunk)

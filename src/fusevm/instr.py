@@ -116,7 +116,11 @@ def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
         if type(value) not in (int, float):
             raise BuildError(f"{spec.name}: operand {o.name} must be a number, got {value!r}",
                              op=spec.name)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise BuildError(f"{spec.name}: operand {o.name}={value!r:.30} is too large for a "
+                             "float", op=spec.name) from None
     t = type(value)
     if t is not int:
         if not isinstance(value, int) or t is bool:

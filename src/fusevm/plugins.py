@@ -73,6 +73,9 @@ def load_object(spec: str, what: str = "--ext") -> Any:
         obj: Any = sys.modules[module_name]
     except ImportError as e:
         raise VMError(f"{what} {spec!r}: cannot import {module_name!r}: {e}") from e
+    except Exception as e:  # (the module itself failed as it loaded: its error, not ours)
+        raise VMError(f"{what} {spec!r}: importing {module_name!r} failed: "
+                      f"{type(e).__name__}: {e}") from e
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)

@@ -52,15 +52,16 @@ def _err(chunk: Chunk, ip: int, msg: str, d: Decoded | None = None,
                       line=chunk.line_of(ip))
 
 
-def _check_fields(chunk: Chunk) -> None:
+def _check_fields(chunk: Chunk, built: bool = False) -> None:
     """The chunk's tables hold what the interpreter and the serializer expect (a chunk
-    made by `Chunk(...)` rather than by the builder may hold anything)."""
+    made by `Chunk(...)` rather than by the builder may hold anything). `built`: its
+    lines and constants passed `ChunkBuilder`'s checks as they were added."""
     if type(chunk.source) is not str:
         raise BuildError(f"the chunk's source name {chunk.source!r:.40} is not a str")
     where = chunk.source
     if type(chunk.slot_count) is not int or not 0 <= chunk.slot_count <= MAX_SLOTS:
         raise BuildError(f"slot count {chunk.slot_count!r} is out of range", source=where)
-    if not all(type(line) is int and 0 <= line <= 0xFFFFFFFF for line in chunk.lines):
+    if not built and not all(type(line) is int and 0 <= line <= 0xFFFFFFFF for line in chunk.lines):
         raise BuildError("the line table holds something other than line numbers "
                          "(ints 0..2**32-1)", source=where)
     if not all(type(name) is str for name in chunk.names):
@@ -70,6 +71,8 @@ def _check_fields(chunk: Chunk) -> None:
     chunk_class = sys.modules["fusevm.chunk"].Chunk
     if not all(isinstance(sub, chunk_class) for sub in chunk.sub_chunks):
         raise BuildError("the sub-chunks hold something other than a Chunk", source=where)
+    if built:
+        return
     for k, value in enumerate(chunk.constants):
         t = type(value)
         if t is str or t is float or t is bool:
@@ -81,7 +84,9 @@ def _check_fields(chunk: Chunk) -> None:
             raise BuildError(f"constant {k} is not a VM value: {value!r:.60}", source=where)
 
 
-def _check_static(chunk: Chunk) -> list[Decoded]:
+def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
+    """The instructions decoded, each checked on its own (operands, pools, targets,
+    slots, callees). `built`: each operand passed `ChunkBuilder.emit`'s check already."""
     n = len(chunk.ops)
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
@@ -94,18 +99,19 @@ def _check_static(chunk: Chunk) -> list[Decoded]:
         if len(instr) - 1 != len(core.operands):
             raise _err(chunk, ip, f"{core.name} needs {len(core.operands)} operand(s), "
                        f"has {len(instr) - 1}", op=core.name)
-        for i, v in enumerate(instr[1:]):
-            try:
-                check_operand(core, i, v)
-            except BuildError as e:
-                raise _err(chunk, ip, e.message, op=core.name) from None
+        if not built:
+            for i, v in enumerate(instr[1:]):
+                try:
+                    check_operand(core, i, v)
+                except BuildError as e:
+                    raise _err(chunk, ip, e.message, op=core.name) from None
         try:
             d = decode(instr)
         except UnknownExtension as e:
             raise _err(chunk, ip, e.message, op=core.name) from None
         facts = _row_facts(d.spec)
         operands = d.operands
-        if d.ext is not None:
+        if d.ext is not None and not built:
             for i, v in enumerate(operands):
                 try:
                     check_operand(d.spec, i, v)
@@ -212,16 +218,20 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[bool]:
 _ANALYSIS: Final = "analysis"
 
 
-def verify(chunk: Chunk) -> Analysis:
-    """Validate a chunk (recursively, with its sub-chunks); raises BuildError."""
+def verify(chunk: Chunk, *, built: bool = False) -> Analysis:
+    """Validate a chunk (recursively, with its sub-chunks); raises BuildError.
+
+    `built` (`ChunkBuilder.build` only): the chunk was made just now from what the
+    builder checked as it was added (each operand, constant and line), so those checks
+    are not made twice; everything that depends on the whole chunk still is."""
     if chunk_depth_exceeds(chunk, MAX_NESTING):
         raise BuildError(f"sub-chunks are nested more than {MAX_NESTING} deep",
                          source=chunk.source)
-    return _verify_tree(chunk)
+    return _verify_tree(chunk, built)
 
 
-def _verify_tree(chunk: Chunk) -> Analysis:
-    an = _verify(chunk)
+def _verify_tree(chunk: Chunk, built: bool = False) -> Analysis:
+    an = _verify(chunk, built)
     chunk.derived[chunk.VERIFIED] = True
     chunk.derived[_ANALYSIS] = an
     return an
@@ -241,12 +251,12 @@ def check_tables(chunk: Chunk) -> list[Decoded]:
     return _check_static(chunk)
 
 
-def _verify(chunk: Chunk) -> Analysis:
-    _check_fields(chunk)
+def _verify(chunk: Chunk, built: bool = False) -> Analysis:
+    _check_fields(chunk, built)
     for sub in chunk.sub_chunks:
         if not sub.is_verified():
             _verify_tree(sub)
-    decoded = _check_static(chunk)
+    decoded = _check_static(chunk, built)
     n = len(decoded)
     an = Analysis(decoded, [None] * n)
 

@@ -279,11 +279,19 @@ def test_every_error_class_is_a_vm_error():
         assert issubclass(cls, VMError)
 
 
-def test_run_after_an_error_resumes_after_the_failing_op():
-    """run() is not a restart: after an error ip is already past the op."""
-    chunk = build((Op.LoadInt, 1), (Op.LoadInt, 0), (Op.Div,), (Op.LoadInt, 7))
+def test_a_vm_whose_run_failed_refuses_to_continue_until_rewound():
+    """The failing op consumed its operands and pushed no result: going on from there
+    would compute with a broken stack (10 + (1 / 0) gave 11), so run() refuses; ip is
+    left past the op for inspection, and rewind() or reset() starts over."""
+    chunk = build((Op.LoadInt, 10), (Op.LoadInt, 1), (Op.LoadInt, 0), (Op.Div,), (Op.Add,))
     vm = VM(chunk)
     with pytest.raises(ZeroDivision):
         vm.run()
-    assert vm.ip == 3
+    assert vm.ip == 4
+    with pytest.raises(VMError, match="cannot continue: its run failed at op 3"):
+        vm.run()
+    vm.rewind()
+    with pytest.raises(ZeroDivision):
+        vm.run()
+    vm.reset(build((Op.LoadInt, 7)))
     assert vm.run() == 7

@@ -167,7 +167,7 @@ def test_a_hosted_name_is_the_vms_host_object(baseline: bool) -> None:
     if baseline:
         cp = plan(chunk)
         source = "\n".join(generate(chunk, cp, r).source for r in cp.regions)
-        assert "e3_box = vm.host_data['box']" in source and "e3_box.total +=" in source
+        assert "e3_box = vm.hosted('box')" in source and "e3_box.total +=" in source
 
 
 @pytest.mark.parametrize("baseline", [False, True], ids=["interp", "baseline"])

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-json", action="store_true", help="do not write JSON")
     p.add_argument("--plot", metavar="FILE.png",
                    help="write a bar chart (log-scale time per workload; needs matplotlib)")
-    p.add_argument("--time", type=float, metavar="SECONDS",
+    p.add_argument("--time", type=_seconds, metavar="SECONDS",
                    help="target seconds of timing per column and workload (default 0.75; "
                         "0.02 with --quick)")
     p.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
@@ -131,11 +131,24 @@ def select_workloads(all_: Sequence[Workload], filters: Sequence[str]) -> list[W
     return [w for w in all_ if any(f in w.name.lower() for f in wanted)]
 
 
+def _seconds(text: str) -> float:
+    """--time: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 3600]")
+    return value
+
+
 def select_runners(runners: Sequence[Runner], names: str | None) -> list[Runner]:
     if names is None:
         return list(runners)
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     known = {r.name: r for r in runners}
+    if not wanted:
+        raise SystemExit(f"fusevm bench: --runners names no runner; known: {', '.join(known)}")
     unknown = [n for n in wanted if n not in known]
     if unknown:
         raise SystemExit(f"fusevm bench: unknown runner(s) {', '.join(unknown)}; "

@@ -122,11 +122,7 @@ def rewind(vm: VM, slots: tuple[Any, ...] = ()) -> None:
     """Put a VM that has run back at ip 0 with an empty stack, only the root frame and the
     given root slots, keeping its prepared step closures (which hold on to these very
     stack and frame lists, so they are emptied in place)."""
-    vm.ip = 0
-    vm.halted = False
-    del vm.stack[:]
-    del vm.frames[1:]
-    vm.slots = vm.root.slots
+    vm.rewind()
     vm.slots[:len(slots)] = slots
 
 

@@ -36,17 +36,31 @@ def _located(vm: VM, err: VMError, at: int, traced: bool = True) -> VMError:
 
 
 def fault(vm: VM, e: Exception, ip: int) -> NoReturn:
-    """Raise `e`, which escaped the step at `ip`, located at its op; `vm.ip` is left
-    where a later run() would continue."""
+    """Raise `e`, which escaped the step at `ip`, located at its op. After an interrupt
+    or a spent budget the op did not run, and a later run() continues with it; after any
+    other error the op stopped halfway (its operands gone, no result), so the VM refuses
+    to continue until `reset()` or `rewind()`, and `vm.ip` is left after the op."""
+    if isinstance(e, (Interrupted, BudgetExceeded)):
+        # The op at ip did not run: a later run() starts with it.
+        vm.ip = ip
+        raise _located(vm, e, ip) from None
+    if type(ip) is not int or not 0 <= ip <= len(vm.chunk.ops):
+        # (only an extension's step can return something else than an op index)
+        vm._broken = "an extension op's step returned no op index"
+        raise VMError(f"an extension op's step returned {ip!r:.40}, not the index of the "
+                      f"next op (0..{len(vm.chunk.ops)})") from e
+    at = ip if vm._fault_ip is None else vm._fault_ip
+    if vm._broken is None:  # (a failure inside a block says so already)
+        vm._broken = f"its run failed at op {at}"
+    _raise(vm, e, ip)
+
+
+def _raise(vm: VM, e: Exception, ip: int) -> NoReturn:
     chunk = vm.chunk
     if isinstance(e, IndexError):
         # The verifier proved stack depths: only a misbehaving extension underflows.
         vm.ip = ip + 1
         raise _located(vm, StackUnderflow(f"stack underflow ({e})"), ip) from e
-    if isinstance(e, (Interrupted, BudgetExceeded)):
-        # The op at ip did not run: a later run() starts with it.
-        vm.ip = ip
-        raise _located(vm, e, ip) from None
     # A tier running many ops in one step says which one raised.
     at = ip if vm._fault_ip is None else vm._fault_ip
     if isinstance(e, VMError):

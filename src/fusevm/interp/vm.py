@@ -101,7 +101,7 @@ class VM(HotPoints):
                  baseline: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
-        _check_arguments(stdout, stdin, max_depth, max_size)
+        _check_arguments(stdout, stdin, max_depth, max_size, caps, extensions)
         self.stack: list[Any] = []
         #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
         self.stack_api = OperandStack(self.stack)
@@ -186,6 +186,21 @@ class VM(HotPoints):
         #: first time a shell op needs it (see `shell_state`).
         self._shell_state: ShellState | None = None
 
+    def rewind(self) -> None:
+        """Put the VM back at the start of its chunk for another run: ip 0, an empty
+        stack, only the root frame, not halted, a failed or stopped run forgotten. Its
+        slots, globals and prepared steps are kept (`reset()` makes them anew): the cheap
+        way to run one chunk again and again on one VM."""
+        if self._running:
+            raise VMError("rewind() of a VM that is running (from one of its own ops, or "
+                          "another thread)")
+        self.ip = 0
+        self.halted = False
+        del self.stack[:]
+        del self.frames[1:]
+        self.slots = self.root.slots
+        self._broken = None
+
     def reset(self, chunk: Chunk | None = None) -> None:
         """Start over (optionally with another chunk); keeps builtins, extensions and host."""
         if chunk is not None and not isinstance(chunk, Chunk):
@@ -251,6 +266,8 @@ class VM(HotPoints):
 
     def register(self, ext: ExtensionSet) -> None:
         """Make an extension set's handlers available to Extended/ExtendedWide."""
+        if not _is_instance(ext, "fusevm.ops.extension", "ExtensionSet"):
+            raise TypeError(f"register takes an ExtensionSet, not {type(ext).__name__}")
         if ext not in self.extensions:
             for other in self.extensions:
                 if other.name != ext.name and (ext.first_id < other.first_id + other.count
@@ -273,10 +290,24 @@ class VM(HotPoints):
         raise UnknownExtension(f"extension op {name} ({ext_id:#x}) is not registered with "
                                "this VM (pass its ExtensionSet to VM(..., extensions=[...]))")
 
+    def hosted(self, key: str) -> Any:
+        """`host_data[key]`, what an extension set's ops read of their frontend's (put
+        there before the run); a VMError saying so when it is missing."""
+        try:
+            return self.host_data[key]
+        except KeyError:
+            raise VMError(f"this VM has no host_data[{key!r}], which these extension ops "
+                          "read: the frontend that owns them puts it there (run their "
+                          "programs through it)") from None
+
     def register_builtin(self, builtin_id: int, fn: Builtin, name: str | None = None) -> None:
         """Register `fn(vm, *args) -> value` as builtin `builtin_id` for CallBuiltin."""
-        if not 0 <= builtin_id <= 0xFFFF:
-            raise ValueError(f"builtin id {builtin_id} is outside 0..65535")
+        if type(builtin_id) is not int or not 0 <= builtin_id <= 0xFFFF:
+            raise ValueError(f"a builtin id must be an int 0..65535, not {builtin_id!r:.40}")
+        if not callable(fn):
+            raise TypeError(f"builtin {builtin_id} must be callable, not {type(fn).__name__}")
+        if name is not None and type(name) is not str:
+            raise TypeError(f"a builtin's name must be a str, not {type(name).__name__}")
         self.builtins[builtin_id] = fn
         if name is not None:
             self.builtin_names[name] = builtin_id
@@ -382,6 +413,8 @@ class VM(HotPoints):
             raise OutputClosed("cannot write output: the reader went away") from e
         except (OSError, ValueError) as e:
             raise VMError(f"cannot write output: {e}") from e
+        except TypeError as e:  # (a bytes stream, say)
+            raise VMError(f"cannot write output: {e} (stdout must be a text stream)") from e
 
     def readline(self) -> str | None:
         """One line from the VM's stdin, or None at end of input.
@@ -392,7 +425,13 @@ class VM(HotPoints):
         """
         if self.stdin is None:
             self.stdin = default_stdin()
-        line = self.stdin.readline()
+        try:
+            line = self.stdin.readline()
+        except (OSError, ValueError) as e:
+            raise VMError(f"cannot read input: {e}") from e
+        if type(line) is not str:
+            raise VMError(f"cannot read input: stdin.readline() returned "
+                          f"{type(line).__name__} (stdin must be a text stream)")
         return line if line else None
 
     def enable_jit(self) -> None:
@@ -515,7 +554,7 @@ class VM(HotPoints):
                         while True:
                             ip = code[ip]()
                 except IndexError as e:
-                    if ip < len(code):
+                    if ip != len(code) and ip != HALT:  # (else the chunk's end, or a halt)
                         self._fault(e, ip)
                 except Exception as e:
                     self._fault(e, ip)
@@ -530,6 +569,8 @@ class VM(HotPoints):
             if ip == HALT:
                 self.halted = True
                 self.ip = len(code)
+            elif ip > len(code):  # (the first step's own: the loops' end in IndexError)
+                self._fault(IndexError(ip), ip)
             else:
                 self.ip = ip
             # `_result()`, inline (a short run's fixed cost).
@@ -546,7 +587,8 @@ class VM(HotPoints):
     def _run_controlled(self, max_steps: int | None, timeout: float | None) -> Any:
         """`run()` with a budget, a timeout, a pending interrupt or tiers to consult."""
         if self._broken is not None:
-            raise VMError(f"this VM cannot continue: {self._broken} (call reset())")
+            raise VMError(f"this VM cannot continue: {self._broken} (call reset() or "
+                          "rewind())")
         if max_steps is not None:
             if type(max_steps) is not int or max_steps < 0:
                 raise ValueError(f"max_steps must be a non-negative int, not {max_steps!r}")
@@ -674,7 +716,7 @@ class VM(HotPoints):
                     if self._cold:
                         self._charge(ran)
         except IndexError as e:
-            if ip < n:
+            if ip != n and ip != HALT:
                 self._fault(e, ip)
         except Exception as e:
             self._fault(e, ip)
@@ -743,8 +785,21 @@ class VM(HotPoints):
 _stdin_wrapper: list[tuple[Any, io.TextIOWrapper]] = []
 
 
-def _check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any) -> None:
+def _is_instance(value: object, module: str, name: str) -> bool:
+    """Whether `value` is an instance of class `name` of `module`, without importing it
+    (an instance of it exists only once the module is loaded)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
+def _check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any, caps: Any,
+                     extensions: Any) -> None:
     """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run."""
+    if caps is not None and not _is_instance(caps, "fusevm.shell.caps", "Caps"):
+        raise TypeError(f"caps must be a fusevm.shell.caps.Caps, not {type(caps).__name__}")
+    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
+        raise TypeError(f"extensions must be a list of ExtensionSets, not "
+                        f"{type(extensions).__name__}")
     for name, value, least in (("max_depth", max_depth, 1), ("max_size", max_size, 0)):
         if type(value) is not int or value < least:
             raise ValueError(f"{name} must be an int of at least {least}, not {value!r:.40}")

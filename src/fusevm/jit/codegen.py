@@ -24,13 +24,12 @@ from typing import Any, Final
 
 import llvmlite.binding as llvm
 
+from fusevm.jit.config import PIPELINES
 from fusevm.jit.loader import CodeRegion, Native
 from fusevm.jit.objlink import Unlinkable, prelink
 
 __all__ = ["PIPELINES", "REOPTIMIZER", "Native", "compile_text", "host_description",
            "module_text", "optimized_text", "target_machine"]
-
-PIPELINES: Final = ("none", "lite", "O2")
 
 _lock = threading.RLock()
 _machines: dict[int, Any] = {}

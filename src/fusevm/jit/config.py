@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Final
 
+#: The IR pipelines a compile may run (`fusevm.jit.codegen`).
+PIPELINES: Final = ("none", "lite", "O2")
+#: The configuration's counts (thresholds, limits), each an int 0..2**32-1.
+_COUNTS: Final = ("block_threshold", "region_threshold", "trace_threshold", "max_side_exits",
+                  "max_inline_recursion", "max_trace_chain", "max_trace_len", "reopt_after",
+                  "max_units")
 _DISABLED_WORDS: Final = frozenset({"", "off", "0", "no", "none", "false", "disabled"})
 _UNLIMITED_WORDS: Final = frozenset({"0", "off", "none", "unlimited"})
 
@@ -184,10 +190,45 @@ def get_config() -> TraceJitConfig:
     return cfg
 
 
-def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
-    """Replace the calling thread's configuration; returns the previous one."""
+def check(cfg: TraceJitConfig) -> None:
+    """TypeError or ValueError for a configuration with a field the tiers cannot use
+    (the environment's values are checked as they are read)."""
     if not isinstance(cfg, TraceJitConfig):
         raise TypeError(f"expected a TraceJitConfig, got {type(cfg).__name__}")
+    for name in _COUNTS:
+        value = getattr(cfg, name)
+        if type(value) is not int or not 0 <= value <= 0xFFFF_FFFF:
+            raise ValueError(f"TraceJitConfig.{name} must be an int 0..2**32-1, not "
+                             f"{value!r:.40}")
+    for name in ("enabled", "cache_enabled", "reopt_background"):
+        if type(getattr(cfg, name)) is not bool:
+            raise TypeError(f"TraceJitConfig.{name} must be a bool, not "
+                            f"{getattr(cfg, name)!r:.40}")
+    for name in ("first_pipeline", "reopt_pipeline"):
+        if getattr(cfg, name) not in PIPELINES:
+            raise ValueError(f"TraceJitConfig.{name} must be one of {', '.join(PIPELINES)}, "
+                             f"not {getattr(cfg, name)!r:.40}")
+    for name in ("first_codegen", "reopt_codegen"):
+        if getattr(cfg, name) not in (0, 1, 2, 3) or type(getattr(cfg, name)) is not int:
+            raise ValueError(f"TraceJitConfig.{name} must be a codegen level 0..3, not "
+                             f"{getattr(cfg, name)!r:.40}")
+    seconds = cfg.reopt_after_seconds
+    if type(seconds) not in (int, float) or not 0 <= seconds < float("inf"):
+        raise ValueError(f"TraceJitConfig.reopt_after_seconds must be a number of seconds, "
+                         f"not {seconds!r:.40}")
+    if cfg.cache_dir is not None and not isinstance(cfg.cache_dir, (str, os.PathLike)):
+        raise TypeError(f"TraceJitConfig.cache_dir must be a path or None, not "
+                        f"{cfg.cache_dir!r:.40}")
+    limit = cfg.cache_max_bytes
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValueError(f"TraceJitConfig.cache_max_bytes must be an int of at least 0 or "
+                         f"None, not {limit!r:.40}")
+
+
+def set_config(cfg: TraceJitConfig) -> TraceJitConfig:
+    """Replace the calling thread's configuration; returns the previous one (TypeError or
+    ValueError, and nothing replaced, for one `check` refuses)."""
+    check(cfg)
     old = get_config()
     _local.cfg = cfg
     return old

@@ -239,7 +239,7 @@ class ExtBody:
     def per_vm(self, name: str) -> str:
         """The expression over `vm` that a per-VM name is bound to."""
         key = self.hosted.get(name)
-        return PER_VM[name] if key is None else f"vm.host_data[{key!r}]"
+        return PER_VM[name] if key is None else f"vm.hosted({key!r})"
 
     @property
     def temps(self) -> frozenset[str]:

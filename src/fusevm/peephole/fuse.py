@@ -25,6 +25,8 @@ takes the line of its window's first op. Rounds repeat until the chunk stops cha
 
 from __future__ import annotations
 
+import sys
+
 from fusevm.instr import Instr, decode, with_operands
 from fusevm.memo import Memo
 from fusevm.ops import EXTENDED_OPS, F, Op
@@ -375,12 +377,23 @@ def _same(a: _Code, b: _Code) -> bool:
         and a.ranges == b.ranges
 
 
+def _valid(chunk: Chunk) -> None:
+    """TypeError for what is not a chunk; BuildError for a chunk the verifier refuses."""
+    # (the chunk class, by its module: `fusevm.chunk` loads this one, and is loaded)
+    if not isinstance(chunk, sys.modules["fusevm.chunk"].Chunk):
+        raise TypeError(f"expected a Chunk, not {type(chunk).__name__}")
+    if not chunk.is_verified():
+        from fusevm.verify import verify
+        verify(chunk)
+
+
 def fuse(chunk: Chunk) -> Chunk:
     """Return a chunk equivalent to `chunk` (D14) with its fusable sequences fused.
 
-    `chunk` must be valid (ChunkBuilder.build verifies before it fuses). Fusing a fused
-    chunk returns an equal chunk.
+    `chunk` must be valid (ChunkBuilder.build verifies before it fuses; another chunk is
+    verified first). Fusing a fused chunk returns an equal chunk.
     """
+    _valid(chunk)
     subs = tuple(fuse(sub) for sub in chunk.sub_chunks)
     if _RELEVANT.isdisjoint({ins[0] for ins in chunk.ops}):
         if all(a is b for a, b in zip(subs, chunk.sub_chunks)):
@@ -408,6 +421,7 @@ def unfuse(chunk: Chunk) -> Chunk:
     """Return `chunk` (and its sub-chunks) with every fused op replaced by its exact core
     sequence from the table, targets, entries and block ranges remapped: the plain code
     `fuse` starts from, for running a chunk that was fused by hand truly unfused."""
+    _valid(chunk)
     subs = tuple(unfuse(sub) for sub in chunk.sub_chunks)
     code = _expand(_Code.of(chunk))
     if code.ops == list(chunk.ops) and all(a is b for a, b in zip(subs, chunk.sub_chunks)):

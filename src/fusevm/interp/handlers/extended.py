@@ -87,7 +87,7 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         return _bind(vm, fn, args, ext.name, ip)
     if owner.functions.get(ext_id) is fn:
         return _bind(vm, _function_factory(fn, ext.spec), args, ext.name, ip)
-    return _adapter(vm, fn, args, ext.name, ip)
+    return _adapter(vm, fn, args, ext.name, ip, ext.spec)
 
 
 def _function_factory(binder: Any, spec: Any) -> Any:
@@ -96,12 +96,33 @@ def _function_factory(binder: Any, spec: Any) -> Any:
     p, q = len(effect.inputs), len(effect.outputs)
     if all(sized is None for _, sized in effect.inputs):
         def factory(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
-            return function_step(binder(vm, args), vm.stack, ip, p, q)
+            return function_step(_function(binder, vm, args, spec.name, q), vm.stack, ip,
+                                 p, q)
         return factory
 
     def gathering(vm: VM, args: tuple[Any, ...], ip: int) -> Step:
-        return gathered_step(binder(vm, args), vm.stack, ip, run_sizes(spec, args), q)
+        return gathered_step(_function(binder, vm, args, spec.name, q), vm.stack, ip,
+                             run_sizes(spec, args), q)
     return gathering
+
+
+def _function(binder: Any, vm: VM, args: tuple[Any, ...], name: str, q: int) -> Any:
+    """The function `binder` gives for one instruction: checked to be one, and for an op
+    of several outputs wrapped to check it returns a tuple of that many (a str or a list
+    would otherwise be unpacked into them), in both tiers, which both call it."""
+    fn = binder(vm, args)
+    if not callable(fn):
+        raise TypeError(f"its binder returned {fn!r:.60}, not a function")
+    if q < 2 or getattr(fn, "body", None) is not None:  # (statements' own: a tuple of q)
+        return fn
+
+    def several(*inputs: Any) -> Any:
+        out = fn(*inputs)
+        if type(out) is not tuple or len(out) != q:
+            raise VMError(f"extension op {name} returned {out!r:.60}, not a tuple of its "
+                          f"{q} outputs")
+        return out
+    return several
 
 
 def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
@@ -124,13 +145,21 @@ def _bind(vm: VM, factory: Any, args: tuple[Any, ...], name: str, ip: int) -> St
     return failed
 
 
-def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int) -> Step:
+def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int,
+             spec: Any) -> Step:
     """A step for a plain `handler(vm, *operands)`: jumps and halts come back through the
-    side channels `vm.jump()` and `vm.halt()` set."""
+    side channels `vm.jump()` and `vm.halt()` set. A handler that leaves the stack
+    deeper or shallower than its declared effect says is stopped there, where the
+    verifier's depths would otherwise be wrong for every op after it."""
     nxt = ip + 1
+    effect = spec.effect
+    stack = vm.stack
+    moves = (None if any(sized is not None for _, sized in effect.inputs + effect.outputs)
+             else len(effect.outputs) - len(effect.inputs))
 
     def step() -> int:
         vm._jump = None
+        depth = len(stack)
         try:
             fn(vm, *args)
         except VMError:
@@ -141,6 +170,9 @@ def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int) -> Step
             raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}") from e
         if vm.halted:
             return HALT
+        if moves is not None and len(stack) - depth != moves and vm.stack is stack:
+            raise VMError(f"extension op {name} left {len(stack) - depth:+d} values on the "
+                          f"stack where its effect ({effect.text}) says {moves:+d}")
         target = vm._jump
         if target is not None:
             vm._jump = None

@@ -90,10 +90,15 @@ def _accum_overflow_step(s: int, k: int, m: int) -> int | None:
 
 
 #: Iterations a fused loop runs in its general form (values other than Ints) before its
-#: step returns its own ip to the dispatch loop: a step budget counts each return, and a
-#: pending interrupt stops the loop there (its state is in the slots, as at the loop's
-#: header, so a later run goes on), so no such loop runs on unchecked.
+#: step returns its own ip to the dispatch loop: a pending interrupt stops the loop there
+#: (its state is in the slots, as at the loop's header, so a later run goes on), so no
+#: such loop runs on unchecked. Under a step budget it returns after each iteration, which
+#: the budget counts as one step (as the iteration's first instruction would have been).
 SLICE: Final = 4096
+
+
+def _slice(vm: VM) -> int:
+    return SLICE if vm._budget is None else 1
 
 
 def _paused(vm: VM, ip: int) -> int:
@@ -112,6 +117,7 @@ def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         slots = vm.slots
         n = 0
+        cap = _slice(vm)
         while True:
             s = slots[total]
             k = slots[i]
@@ -120,7 +126,7 @@ def accum_sum_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             # The sequence itself, one iteration, until both slots hold Ints.
             if not sem.num_lt(k, limit):
                 return nxt
-            if n == SLICE:
+            if n == cap:
                 return _paused(vm, ip)
             n += 1
             slots[total] = sem.add(s, slots[i], strict)
@@ -155,13 +161,14 @@ def concat_const_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         slots = vm.slots
         n = 0
+        cap = _slice(vm)
         while True:
             k = slots[i]
             if type(k) is int and s != i:
                 break
             if not sem.num_lt(k, limit):
                 return nxt
-            if n == SLICE:
+            if n == cap:
                 return _paused(vm, ip)
             n += 1
             head = to_str(slots[s])
@@ -190,13 +197,14 @@ def push_int_range_loop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         slots = vm.slots
         n = 0
+        cap = _slice(vm)
         while True:
             k = slots[i]
             if type(k) is int:
                 break
             if not sem.num_lt(k, limit):
                 return nxt
-            if n == SLICE:
+            if n == cap:
                 return _paused(vm, ip)
             n += 1
             arr = writable_array(globals_, name, where)

@@ -32,6 +32,8 @@ def compile_source(source: str, fuse: bool = True) -> Chunk:
         raise BuildError(e.message, source="<awk>", line=e.line) from None
     except AwkRegexError as e:
         raise BuildError(f"syntax error in regular expression: {e}", source="<awk>") from None
+    except RecursionError:  # (the compiler's own recursion, past the parser's)
+        raise BuildError("program nested too deeply", source="<awk>") from None
 
 
 def compile_program(source: str, fuse: bool = True, *,
@@ -41,6 +43,11 @@ def compile_program(source: str, fuse: bool = True, *,
     `assigned` names variables set from the command line (-v and `var=value` operands),
     which may hold strings.
     """
+    if type(source) is not str:
+        raise TypeError(f"an awk program is a str, not {type(source).__name__}")
+    if isinstance(assigned, str) or not all(type(n) is str for n in assigned):
+        raise TypeError("assigned must be a set of variable names (str)")
+    assigned = frozenset(assigned)
     # The tree and the chunk are long-lived objects created by the million for a big
     # program; the cyclic collector would rescan them on every generation-2 pass, which
     # makes compile time grow with the square of the program size. They hold no cycles

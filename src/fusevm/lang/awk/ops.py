@@ -61,12 +61,12 @@ _MATH: Final = (awk_sqrt, awk_exp, awk_log, awk_sin, awk_cos)
 
 
 def state_of(vm: Any) -> AwkState:
-    st: AwkState = vm.host_data["awk"]
+    st: AwkState = vm.hosted("awk")
     return st
 
 
 def io_of(vm: Any) -> Streams:
-    s: Streams = vm.host_data["awk.io"]
+    s: Streams = vm.hosted("awk.io")
     return s
 
 

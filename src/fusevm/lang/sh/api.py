@@ -17,8 +17,13 @@ def compile_script(source: str, *, fuse: bool = False) -> Chunk:
     A syntax error is a BuildError (the protocol's error for a program it rejects).
     """
     del fuse
+    if type(source) is not str:
+        raise TypeError(f"a shell script is a str, not {type(source).__name__}")
     try:
         items = parse(source)
+        return compile_items(items, source="<sh>")
     except ShSyntaxError as e:
         raise BuildError(f"Syntax error: {e.message}", source="<sh>", line=e.line) from None
-    return compile_items(items, source="<sh>")
+    except RecursionError:
+        # (the parser and the compiler recurse per level: `fusevm sh` allows 20,000 frames)
+        raise BuildError("the script is nested too deeply", source="<sh>") from None

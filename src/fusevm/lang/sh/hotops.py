@@ -45,7 +45,10 @@ QS, QE, XS, XE, FB, ZA = words.QS, words.QE, words.XS, words.XE, words.FB, words
 _DEFAULT_IFS: Final = words.DEFAULT_IFS
 
 def st(vm: Any) -> ShState:
-    s: ShState = vm.host_data["sh"]
+    try:
+        s: ShState = vm.host_data["sh"]
+    except KeyError:
+        s = vm.hosted("sh")  # (raises: a VM the shell runtime did not make)
     return s
 
 

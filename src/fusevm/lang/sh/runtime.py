@@ -14,7 +14,7 @@ import errno
 import os
 
 from fusevm.chunk import Chunk
-from fusevm.errors import ResourceLimit, VMError
+from fusevm.errors import BuildError, ResourceLimit, VMError
 from fusevm.interp.vm import VM
 from fusevm.lang.sh.compiler import compile_items
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn, ShSyntaxError
@@ -102,10 +102,7 @@ def borrow_vm(state: ShState, chunk: Chunk, status: int) -> VM:
         vm = free.pop()
         vm.host_data.pop("sh.loops", None)
         vm.host_data.pop("sh.pipes", None)
-        vm.stack.clear()
-        vm.frames[1:] = []
-        vm.ip = 0
-        vm.halted = False
+        vm.rewind()
     else:
         vm = new_vm(state, chunk)
     vm.last_status = status
@@ -151,7 +148,13 @@ def run_text(s: ShState, text: str, line: int = 1) -> int:
             return status
         if s.opts["n"]:
             continue
-        chunk = compile_items(items)
+        try:
+            chunk = compile_items(items)
+        except BuildError as e:  # (a command past a limit of the VM's: too deep, too big)
+            if e.line:
+                s.lineno = e.line
+            s.error(e.message)
+            raise ShExit(2) from None
         try:
             status = run_chunk(s, chunk, status, once=True)
         except ShReturn as r:
