@@ -211,3 +211,9 @@ def test_a_scripts_commands_leave_no_cyclic_garbage() -> None:
         gc.enable()
     assert s.vars["v99"] == "99" and s.vars["w99"] == "x"
     assert found < 100  # (was about 110 objects a command)
+
+
+def test_pipelines_run_under_a_low_descriptor_limit(sh) -> None:  # type: ignore[no-untyped-def]
+    # (the shell's own modules load before a pipe takes the last free descriptors)
+    sh("ulimit -n 5; printf '%s\\n' a b | while read l; do echo $l; done; "
+       "printf '%s\\n' c | cat; echo $(echo d)", "a\nb\nc\nd\n")

@@ -336,10 +336,12 @@ def _pipe(vm: Any, start: int, stop: int) -> None:
         pipes.append([None, [], False])  # prev_read, pids, finished
     ctx = pipes[-1]
     last = _is_pipe_end(vm, stop)
+    # (loaded before the pipe takes two descriptors: under a low `ulimit -n` the import's
+    # own descriptor would be the one missing)
+    stages = _stages or _load_stages()
     r = w = None
     if not last:
         r, w = new_pipe()
-    stages = _stages or _load_stages()
     stdio = tuple((fd, target) for fd, target in ((ctx[0], 0), (w, 1)) if fd is not None)
     run = stages.spawnable_now(s, vm.chunk, start, stop, (ctx[0], r, w))
     if run is not None:
