@@ -170,7 +170,7 @@ def _adapter(vm: VM, fn: Any, args: tuple[Any, ...], name: str, ip: int,
             raise VMError(f"extension op {name} failed: {type(e).__name__}: {e}") from e
         if vm.halted:
             return HALT
-        if moves is not None and len(stack) - depth != moves and vm.stack is stack:
+        if moves is not None and len(stack) - depth != moves:
             raise VMError(f"extension op {name} left {len(stack) - depth:+d} values on the "
                           f"stack where its effect ({effect.text}) says {moves:+d}")
         target = vm._jump
