@@ -132,3 +132,16 @@ def test_a_run_command_line_read_without_argparse_reads_as_argparse_does(
 def test_other_command_lines_are_left_to_argparse(argv: list[str]) -> None:
     from fusevm.commands import quick_run_args
     assert quick_run_args(argv) is None
+
+
+def test_a_serialized_chunk_of_fusevms_own_extension_ops_needs_no_ext(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dis", "--awk", "BEGIN { print 1 }"]) == 0
+    text = write(tmp_path, capsys.readouterr().out, "awk.fasm")
+    blob = tmp_path / "awk.fvmc"
+    assert main(["asm", str(text), "-o", str(blob)]) == 0
+    # (a process of its own: this one has loaded awk's set already)
+    proc = subprocess.run([sys.executable, "-m", "fusevm", "dis", str(blob)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "AwkInit" in proc.stdout

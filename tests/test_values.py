@@ -19,6 +19,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fusevm.errors import MemoryLimit
 from fusevm.values import (
     INT_MAX,
     INT_MIN,
@@ -810,3 +811,26 @@ def test_format_value_str_literal_is_decodable(s: str) -> None:
     assert re.search(r'(?<!\\)(\\\\)*"', body) is None  # no unescaped quote inside
     decoded = body.encode("ascii", "backslashreplace").decode("unicode_escape")
     assert decoded == s
+
+
+def _shared(depth: int) -> list[object]:
+    """One array pushed six times, `depth` levels deep: `depth` distinct arrays whose
+    elements, walked as a tree, number 6**depth."""
+    a: list[object] = []
+    for _ in range(depth):
+        a = [a] * 6
+    return a
+
+
+def test_arrays_that_share_elements_compare_in_time_linear_in_their_arrays() -> None:
+    assert values_equal(_shared(40), _shared(40)) and same_value(_shared(40), _shared(40))
+    assert not values_equal(_shared(40), _shared(39))
+    nan = [float("nan")]
+    assert not values_equal([nan, nan], [nan, nan]) and same_value([nan, nan], [nan, nan])
+
+
+def test_the_text_of_arrays_that_share_elements_is_built_once_each_and_capped() -> None:
+    a = [1, 2]
+    assert to_str([a, a, [a, []]]) == "1 2 1 2 1 2 "
+    with pytest.raises(MemoryLimit, match="the text of an array"):
+        to_str(_shared(40))

@@ -11,7 +11,7 @@ import sys
 
 from fusevm import __version__
 from fusevm.entry import program_starts
-from fusevm.errors import AsmError, VMError
+from fusevm.errors import AsmError, FormatError, UnknownExtension, VMError
 from fusevm.plugins import COMMANDS
 
 TYPE_CHECKING = False
@@ -73,12 +73,26 @@ def _program(args: argparse.Namespace) -> tuple[Chunk, list[ExtensionSet]]:
         except AsmError as e:
             if e.unknown_op is None or not more:
                 raise
+        except FormatError as e:  # a serialized chunk using an op of a set not loaded yet
+            if not _unknown_extension(e) or not more:
+                raise
         else:
             if not more or _ext_ids(chunk) <= {i for s in sets for i in s.by_id}:
                 return chunk, sets
         for ext in more.pop(0)():
             if all(ext.name != s.name for s in sets):
                 sets.append(ext)
+
+
+def _unknown_extension(e: BaseException) -> bool:
+    """Whether `e` was caused, at some remove, by an extension op id no loaded set
+    declares."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, UnknownExtension):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _ext_ids(chunk: Chunk) -> set[int]:

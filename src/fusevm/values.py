@@ -405,8 +405,30 @@ def _zero_f(v: object) -> float:
     return 0.0
 
 
+#: The longest text an array with arrays in it converts to (`to_str`): arrays may share
+#: elements (one array pushed six times, sixteen levels deep, is 16 arrays whose text is
+#: 6**16 words long), so that text is built once per distinct array and refused
+#: (MemoryLimit) past this many characters, as `limits.DEFAULT_MAX_SIZE` bounds what ops
+#: build, rather than building it for hours.
+ARRAY_TEXT_MAX: Final = 1 << 26
+
+
 def _list_to_str(v: list[Value]) -> str:
+    if list in map(type, v):  # (an array of arrays: see ARRAY_TEXT_MAX)
+        return _nested_text(v, {})
     return " ".join(map(to_str, v))
+
+
+def _nested_text(v: list[Value], done: dict[int, str]) -> str:
+    parts = [(done.get(id(x)) or _nested_text(x, done)) if type(x) is list else to_str(x)
+             for x in v]
+    size = sum(map(len, parts)) + len(parts) - 1
+    if size > ARRAY_TEXT_MAX:
+        from fusevm.errors import MemoryLimit
+        raise MemoryLimit(f"the text of an array, {size:,} characters, would exceed "
+                          f"{ARRAY_TEXT_MAX:,}")
+    text = done[id(v)] = " ".join(parts)
+    return text
 
 
 _TO_INT: Final[dict[type, Callable[[Any], int]]] = {
@@ -520,42 +542,45 @@ def copy_value(v: Value) -> Value:
 
 def values_equal(a: Value, b: Value) -> bool:
     """Structural, variant-sensitive equality (docs/values.md): 1 != 1.0 != True; NaN != NaN."""
-    t = type(a)
-    if t is not type(b):
-        return False
-    if t is list:
-        return len(a) == len(b) and all(map(values_equal, a, b))  # type: ignore[arg-type]
-    if t is dict:
-        if len(a) != len(b):  # type: ignore[arg-type]
-            return False
-        for k, x in a.items():  # type: ignore[union-attr]
-            if k not in b or not values_equal(x, b[k]):  # type: ignore[operator, index]
-                return False
-        return True
-    # Same type from here: Status/NativeFn/Ref compare by content, Undef by identity.
-    return a == b
+    return _equal(a, b, False, set())
 
 
 def same_value(a: Value, b: Value) -> bool:
     """Like values_equal, but every NaN equals every NaN and -0.0 differs from 0.0."""
+    return _equal(a, b, True, set())
+
+
+def _equal(a: Value, b: Value, same: bool, equal: set[tuple[int, int]]) -> bool:
+    """`values_equal` (`same_value` when `same`). `equal` holds the pairs of containers
+    found equal so far in this comparison: containers may share elements, and a pair met
+    again is not compared again (else one array pushed six times, sixteen levels deep,
+    is 6**16 comparisons)."""
     t = type(a)
     if t is not type(b):
         return False
     if t is float:
+        if not same:
+            return a == b
         if a != a:
             return b != b
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)  # type: ignore[arg-type]
-    if t is list:
-        return len(a) == len(b) and all(map(same_value, a, b))  # type: ignore[arg-type]
-    if t is dict:
-        if len(a) != len(b):  # type: ignore[arg-type]
-            return False
-        for k, x in a.items():  # type: ignore[union-attr]
-            if k not in b or not same_value(x, b[k]):  # type: ignore[operator, index]
-                return False
-        return True
-    if t is Ref:
-        return same_value(a.value, b.value)  # type: ignore[union-attr]
+    if t is list or t is dict or t is Ref:
+        pair = (id(a), id(b))
+        if pair in equal:
+            return True
+        if t is list:
+            found = len(a) == len(b) and all(  # type: ignore[arg-type]
+                _equal(x, y, same, equal) for x, y in zip(a, b))  # type: ignore[arg-type]
+        elif t is dict:
+            found = len(a) == len(b) and all(  # type: ignore[arg-type]
+                k in b and _equal(x, b[k], same, equal)  # type: ignore[operator, index]
+                for k, x in a.items())  # type: ignore[union-attr]
+        else:
+            found = _equal(a.value, b.value, same, equal)  # type: ignore[union-attr]
+        if found:
+            equal.add(pair)
+        return found
+    # Same type from here: Status/NativeFn compare by content, Undef by identity.
     return a == b
 
 

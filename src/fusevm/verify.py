@@ -107,8 +107,8 @@ def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
                     raise _err(chunk, ip, e.message, op=core.name) from None
         try:
             d = decode(instr)
-        except UnknownExtension as e:
-            raise _err(chunk, ip, e.message, op=core.name) from None
+        except UnknownExtension as e:  # (kept as the cause: a caller may load the set)
+            raise _err(chunk, ip, e.message, op=core.name) from e
         facts = _row_facts(d.spec)
         operands = d.operands
         if d.ext is not None and not built:

@@ -513,3 +513,38 @@ def _caught(fn: Any) -> Any:
         return fn()
     except VMError as e:
         return e
+
+
+def test_printing_an_array_that_shares_its_elements_deeply_fails_fast() -> None:
+    # MapBlock over six numbers, each mapped to the same array, sixteen times over: one
+    # op would otherwise spend hours building its text, out of any interrupt's reach.
+    text = """
+        .name g
+        .block b0 body done
+            LoadInt 0
+            SetVar g
+            LoadInt 0
+            SetSlot 0
+        top:
+            LoadInt 2
+            LoadInt 7
+            Range
+            MapBlock 0
+            SetVar g
+            PreIncSlotVoid 0
+            GetSlot 0
+            LoadInt 16
+            NumLt
+            JumpIfTrue top
+            Jump use
+        body:
+            GetVar g
+        done:
+        use:
+            GetVar g
+            PrintLn 1
+    """
+    started = time.monotonic()
+    with pytest.raises(VMError, match="the text of an array") as info:
+        VM(assemble(text), stdout=io.StringIO()).run(timeout=60)
+    assert info.value.op == "PrintLn" and time.monotonic() - started < 30
