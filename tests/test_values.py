@@ -829,6 +829,15 @@ def test_arrays_that_share_elements_compare_in_time_linear_in_their_arrays() -> 
     assert not values_equal([nan, nan], [nan, nan]) and same_value([nan, nan], [nan, nan])
 
 
+def test_arrays_that_share_elements_are_checked_once_each() -> None:
+    from fusevm.limits import value_depth_exceeds
+    assert is_value(_shared(60)) and not value_depth_exceeds(_shared(60))
+    assert value_depth_exceeds(_shared(60), 59)
+    cycle: list[object] = [1]
+    cycle.append([cycle])
+    assert not is_value(cycle) and value_depth_exceeds(cycle)
+
+
 def test_the_text_of_arrays_that_share_elements_is_built_once_each_and_capped() -> None:
     a = [1, 2]
     assert to_str([a, a, [a, []]]) == "1 2 1 2 1 2 "

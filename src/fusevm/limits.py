@@ -47,13 +47,20 @@ def check_size(size: int, limit: int, what: str) -> None:
 
 def value_depth_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
     """True if `value` holds a container nested deeper than `limit` (scalars are depth 0,
-    the items of a top-level array depth 1). Iterative, so any depth (or a cycle) is safe."""
+    the items of a top-level array depth 1). Iterative, so any depth (or a cycle) is safe;
+    a container met again no deeper than before is not walked again, so containers shared
+    many times over cost once per depth they are met at, not once per path."""
     todo: list[tuple[object, int]] = [(value, 0)]
+    deepest: dict[int, int] = {}
     while todo:
         v, depth = todo.pop()
         if depth > limit:
             return True
         t = type(v)
+        if t is list or t is dict or t is Ref:
+            if deepest.get(id(v), -1) >= depth:
+                continue
+            deepest[id(v)] = depth
         if t is list:
             todo.extend((x, depth + 1) for x in v)  # type: ignore[attr-defined]
         elif t is dict:

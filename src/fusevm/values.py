@@ -612,27 +612,33 @@ def kind_name(v: object) -> str:
 
 def is_value(v: object) -> bool:
     """True when v, and everything inside it, is a valid VM value (no cycles)."""
-    return _is_value(v, set())
+    return _is_value(v, set(), set())
 
 
-def _is_value(v: object, active: set[int]) -> bool:
+def _is_value(v: object, active: set[int], good: set[int]) -> bool:
+    """`is_value`; `active` holds the containers being checked (one met again is a cycle),
+    `good` those found valid (one shared many times over is checked once)."""
     t = type(v)
     if t is int:
         return -0x8000000000000000 <= v <= 0x7FFFFFFFFFFFFFFF  # type: ignore[operator]
     if t is list or t is dict or t is Ref:
+        if id(v) in good:
+            return True
         if id(v) in active:
             return False
         active.add(id(v))
         if t is list:
-            ok = all(_is_value(x, active) for x in v)  # type: ignore[attr-defined]
+            ok = all(_is_value(x, active, good) for x in v)  # type: ignore[attr-defined]
         elif t is dict:
             ok = all(
-                type(k) is str and _is_value(x, active)
+                type(k) is str and _is_value(x, active, good)
                 for k, x in v.items()  # type: ignore[attr-defined]
             )
         else:
-            ok = _is_value(v.value, active)  # type: ignore[attr-defined]
+            ok = _is_value(v.value, active, good)  # type: ignore[attr-defined]
         active.discard(id(v))
+        if ok:
+            good.add(id(v))
         return ok
     return t in _KIND_NAMES
 
