@@ -48,7 +48,7 @@ from fusevm.ops.spec import F, Kind, OpSpec, make_spec, operand_kinds_text, size
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
-    from typing import Any, Final
+    from typing import Any, Final, NoReturn
 
     from fusevm.ops.extbody import ExtBody
 
@@ -153,10 +153,8 @@ def _load_ext_body() -> type[ExtBody]:
     return ExtBody
 
 
-def _need_callable(fn: object, name: str) -> None:
-    if not callable(fn):
-        raise TypeError(f"{name}: its implementation must be callable, not "
-                        f"{type(fn).__name__}")
+def _not_callable(fn: object, name: str) -> NoReturn:
+    raise TypeError(f"{name}: its implementation must be callable, not {type(fn).__name__}")
 
 
 def _need_int(what: str, value: object, owner: str) -> None:
@@ -235,9 +233,10 @@ class ExtensionSet:
             # (The assembler reads a mnemonic as one word; the baseline tier names code by it.)
             raise ValueError(f"extension set {self.name!r}: an op name must be an identifier, "
                              f"not {name!r:.40}")
-        for what, text in (("operands", operands), ("effect", effect), ("formula", formula)):
-            if type(text) is not str:
-                raise TypeError(f"{name}: {what} must be a str, not {type(text).__name__}")
+        if type(operands) is not str or type(effect) is not str or type(formula) is not str:
+            what, text = next((w, t) for w, t in (("operands", operands), ("effect", effect),
+                                                  ("formula", formula)) if type(t) is not str)
+            raise TypeError(f"{name}: {what} must be a str, not {type(text).__name__}")
         if type(flags) is not F:
             raise TypeError(f"{name}: flags must be fusevm.ops.F flags, not "
                             f"{type(flags).__name__}")
@@ -294,7 +293,8 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Handler) -> Handler:
-            _need_callable(fn, ext.name)
+            if not callable(fn):
+                _not_callable(fn, ext.name)
             self._forget(ext.id)
             self.handlers[ext.id] = fn
             return fn
@@ -317,7 +317,8 @@ class ExtensionSet:
         ext = self[name]
 
         def register(fn: Factory) -> Factory:
-            _need_callable(fn, ext.name)
+            if not callable(fn):
+                _not_callable(fn, ext.name)
             self._forget(ext.id)
             self.factories[ext.id] = fn
             return fn
@@ -344,7 +345,8 @@ class ExtensionSet:
             _check_function(ext._spec)
 
         def register(fn: Binder) -> Binder:
-            _need_callable(fn, ext.name)
+            if not callable(fn):
+                _not_callable(fn, ext.name)
             self._forget(ext.id)
             self.functions[ext.id] = fn
             return fn
@@ -362,10 +364,10 @@ class ExtensionSet:
         if type(source) is not str:
             raise TypeError(f"{name}: source must be a str of statements, not "
                             f"{type(source).__name__}")
-        for what, given in (("names", names), ("results", results)):
-            if given is not None and not hasattr(given, "items"):
-                raise TypeError(f"{name}: {what} must be a mapping, not "
-                                f"{type(given).__name__}")
+        if not hasattr(names or {}, "items") or not hasattr(results or {}, "items"):
+            what, given = ("names", names) if not hasattr(names or {}, "items") else (
+                "results", results)
+            raise TypeError(f"{name}: {what} must be a mapping, not {type(given).__name__}")
         ext_body = _ExtBody or _load_ext_body()
         ext = self.declare(name, operands=operands, effect=effect, formula=formula,
                            flags=flags, id=id)
