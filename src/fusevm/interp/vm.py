@@ -9,7 +9,6 @@ op (D1).
 
 from __future__ import annotations
 
-import io
 import sys
 
 from fusevm.chunk import Chunk
@@ -29,6 +28,7 @@ from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
 from fusevm.interp.hotpoints import HotPoints, root_alone
 from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
+from fusevm.interp.vmsetup import as_shell_host, check_arguments, default_stdin
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
 from fusevm.ops.extension import ExtensionSet
@@ -101,7 +101,7 @@ class VM(HotPoints):
                  baseline: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
-        _check_arguments(stdout, stdin, max_depth, max_size, caps, extensions)
+        check_arguments(stdout, stdin, max_depth, max_size, caps, extensions)
         self.stack: list[Any] = []
         #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
         self.stack_api = OperandStack(self.stack)
@@ -118,7 +118,7 @@ class VM(HotPoints):
         self.extensions: list[ExtensionSet] = []
         self._shell_host: ShellHost | None = None
         if shell_host is not None:
-            self._shell_host = _as_shell_host(shell_host)
+            self._shell_host = as_shell_host(shell_host)
         self._owns_host = False
         self._jump: int | None = None
         self._fault_ip: int | None = None
@@ -266,7 +266,7 @@ class VM(HotPoints):
 
     def register(self, ext: ExtensionSet) -> None:
         """Make an extension set's handlers available to Extended/ExtendedWide."""
-        if not _is_instance(ext, "fusevm.ops.extension", "ExtensionSet"):
+        if not isinstance(ext, ExtensionSet):
             raise TypeError(f"register takes an ExtensionSet, not {type(ext).__name__}")
         if ext not in self.extensions:
             for other in self.extensions:
@@ -363,7 +363,7 @@ class VM(HotPoints):
         implements only part of `ShellHost` is completed with the base class's defaults
         (`fusevm.shell.protocol.as_shell_host`). The shell state starts afresh with it."""
         self.close()
-        self._shell_host = _as_shell_host(host)
+        self._shell_host = as_shell_host(host)
         self._shell_state = None
 
     def _run_sub_chunk(self, chunk: Chunk, variables: Mapping[str, Any], *,
@@ -776,62 +776,6 @@ class VM(HotPoints):
         return result
 
 
-# -- default stdin -------------------------------------------------------------------------
-
-#: (sys.stdin it wraps, wrapper): one wrapper per process, shared by every VM. It is never
-#: garbage-collected while current, because collecting a TextIOWrapper closes the buffer
-#: under it, which would close the process's stdin; a per-VM wrapper would also lose the
-#: input it had read ahead when its VM went away.
-_stdin_wrapper: list[tuple[Any, io.TextIOWrapper]] = []
-
-
-def _is_instance(value: object, module: str, name: str) -> bool:
-    """Whether `value` is an instance of class `name` of `module`, without importing it
-    (an instance of it exists only once the module is loaded)."""
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(value, getattr(loaded, name))
-
-
-def _check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any, caps: Any,
-                     extensions: Any) -> None:
-    """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run."""
-    if caps is not None and not _is_instance(caps, "fusevm.shell.caps", "Caps"):
-        raise TypeError(f"caps must be a fusevm.shell.caps.Caps, not {type(caps).__name__}")
-    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
-        raise TypeError(f"extensions must be a list of ExtensionSets, not "
-                        f"{type(extensions).__name__}")
-    for name, value, least in (("max_depth", max_depth, 1), ("max_size", max_size, 0)):
-        if type(value) is not int or value < least:
-            raise ValueError(f"{name} must be an int of at least {least}, not {value!r:.40}")
-    if stdout is not None and not callable(getattr(stdout, "write", None)):
-        raise TypeError(f"stdout must be a text stream (with write), not "
-                        f"{type(stdout).__name__}")
-    if stdin is not None and not callable(getattr(stdin, "readline", None)):
-        raise TypeError(f"stdin must be a text stream (with readline), not "
-                        f"{type(stdin).__name__}")
-
-
-def default_stdin() -> TextIO:
-    """The text stream ReadLine uses when a VM was given no stdin (see VM.readline)."""
-    source = sys.stdin
-    if _stdin_wrapper and _stdin_wrapper[0][0] is source:
-        return _stdin_wrapper[0][1]
-    buffer = getattr(source, "buffer", None)
-    if buffer is None:  # a text stream with no bytes under it, e.g. an io.StringIO
-        return source
-    wrapper = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape",
-                               newline="\n")
-    if _stdin_wrapper:
-        # sys.stdin was replaced: let go of the old wrapper without closing its buffer.
-        old = _stdin_wrapper.pop()[1]
-        try:
-            old.detach()
-        except (ValueError, OSError):
-            pass
-    _stdin_wrapper.append((source, wrapper))
-    return wrapper
-
-
 class _Halted:
     __slots__ = ()
 
@@ -860,16 +804,6 @@ def frame_cap(vm: VM) -> int:
     nslots = vm.chunk.slot_count
     limit = vm.max_depth
     return min(limit, vm.max_size // nslots) if nslots else limit
-
-
-def _as_shell_host(host: object) -> ShellHost:
-    from fusevm.shell.hostbase import ShellHostBase
-    if isinstance(host, ShellHostBase):
-        return host  # type: ignore[return-value]
-    # Checking a host against the Protocol needs `typing` at run time: not for the
-    # shell's own host, which derives from the base class.
-    from fusevm.shell.protocol import as_shell_host
-    return as_shell_host(host)
 
 
 def _load_handlers() -> None:
