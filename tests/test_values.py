@@ -830,7 +830,7 @@ def test_arrays_that_share_elements_compare_in_time_linear_in_their_arrays() -> 
 
 
 def test_arrays_that_share_elements_are_checked_once_each() -> None:
-    from fusevm.limits import value_depth_exceeds
+    from fusevm.values import value_depth_exceeds
     assert is_value(_shared(60)) and not value_depth_exceeds(_shared(60))
     assert value_depth_exceeds(_shared(60), 59)
     cycle: list[object] = [1]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fusevm.errors import BuildError, FormatError
 from fusevm.instr import SHAPES, Instr, check_operand, decode, encode, shape
-from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
+from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.extension import ExtOp
-from fusevm.values import is_value
+from fusevm.values import constant_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -257,11 +257,9 @@ class ChunkBuilder:
 
     def add_constant(self, value: Any) -> int:
         """Append a value to the constant pool (no dedup); returns its index."""
-        if value_depth_exceeds(value):
-            raise BuildError(f"constant is nested more than {MAX_NESTING} deep",
-                             source=self.source)
-        if not is_value(value):
-            raise BuildError(f"constant {value!r} is not a VM value", source=self.source)
+        problem = constant_problem(value)
+        if problem is not None:
+            raise BuildError(f"constant {problem}", source=self.source)
         if len(self._constants) >= MAX_POOL:
             raise BuildError("constant pool is full (65,536 entries)", source=self.source)
         self._constants.append(value)

@@ -1,7 +1,8 @@
 """Every size limit fusevm enforces, defined once: nesting depth and the size of built values.
 
 The assembler, the builder, the verifier and the serializer all use `MAX_NESTING`, so what
-one of them accepts the others accept too (a chunk `to_bytes` writes, `from_bytes` reads).
+one of them accepts the others accept too (a chunk `to_bytes` writes, `from_bytes` reads);
+`fusevm.values.value_depth_exceeds` measures a value against it.
 `DEFAULT_MAX_SIZE` bounds every string and container an op builds; a VM takes its own
 `max_size`, and an op whose result would be larger raises `MemoryLimit` instead of
 exhausting the process's memory.
@@ -10,7 +11,6 @@ exhausting the process's memory.
 from __future__ import annotations
 
 from fusevm.errors import MemoryLimit
-from fusevm.values import Ref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,31 +43,6 @@ def check_size(size: int, limit: int, what: str) -> None:
     if size > limit:
         raise MemoryLimit(f"{what} of {size:,} would exceed the VM's size limit of "
                           f"{limit:,} (VM(max_size=...))")
-
-
-def value_depth_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
-    """True if `value` holds a container nested deeper than `limit` (scalars are depth 0,
-    the items of a top-level array depth 1). Iterative, so any depth (or a cycle) is safe;
-    a container met again no deeper than before is not walked again, so containers shared
-    many times over cost once per depth they are met at, not once per path."""
-    todo: list[tuple[object, int]] = [(value, 0)]
-    deepest: dict[int, int] = {}
-    while todo:
-        v, depth = todo.pop()
-        if depth > limit:
-            return True
-        t = type(v)
-        if t is list or t is dict or t is Ref:
-            if deepest.get(id(v), -1) >= depth:
-                continue
-            deepest[id(v)] = depth
-        if t is list:
-            todo.extend((x, depth + 1) for x in v)  # type: ignore[attr-defined]
-        elif t is dict:
-            todo.extend((x, depth + 1) for x in v.values())  # type: ignore[attr-defined]
-        elif t is Ref:
-            todo.append((v.value, depth + 1))  # type: ignore[attr-defined]
-    return False
 
 
 def chunk_depth_exceeds(chunk: Chunk, limit: int = MAX_NESTING) -> bool:

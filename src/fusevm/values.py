@@ -12,7 +12,9 @@ points (D6).
 
 from __future__ import annotations
 
+from fusevm.errors import MemoryLimit
 from fusevm.lazymath import math
+from fusevm.limits import DEFAULT_MAX_SIZE, MAX_NESTING
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -405,28 +407,23 @@ def _zero_f(v: object) -> float:
     return 0.0
 
 
-#: The longest text an array with arrays in it converts to (`to_str`): arrays may share
-#: elements (one array pushed six times, sixteen levels deep, is 16 arrays whose text is
-#: 6**16 words long), so that text is built once per distinct array and refused
-#: (MemoryLimit) past this many characters, as `limits.DEFAULT_MAX_SIZE` bounds what ops
-#: build, rather than building it for hours.
-ARRAY_TEXT_MAX: Final = 1 << 26
-
-
 def _list_to_str(v: list[Value]) -> str:
-    if list in map(type, v):  # (an array of arrays: see ARRAY_TEXT_MAX)
+    if list in map(type, v):  # (an array of arrays: see `_nested_text`)
         return _nested_text(v, {})
     return " ".join(map(to_str, v))
 
 
 def _nested_text(v: list[Value], done: dict[int, str]) -> str:
+    """The text of an array of arrays. Arrays may share elements (one array pushed six
+    times, sixteen levels deep, is 16 arrays whose text is 6**16 words long), so each
+    distinct array's text is built once and one longer than `limits.DEFAULT_MAX_SIZE`
+    is refused (MemoryLimit) rather than built for hours."""
     parts = [(done.get(id(x)) or _nested_text(x, done)) if type(x) is list else to_str(x)
              for x in v]
     size = sum(map(len, parts)) + len(parts) - 1
-    if size > ARRAY_TEXT_MAX:
-        from fusevm.errors import MemoryLimit
+    if size > DEFAULT_MAX_SIZE:
         raise MemoryLimit(f"the text of an array, {size:,} characters, would exceed "
-                          f"{ARRAY_TEXT_MAX:,}")
+                          f"{DEFAULT_MAX_SIZE:,}")
     text = done[id(v)] = " ".join(parts)
     return text
 
@@ -641,6 +638,45 @@ def _is_value(v: object, active: set[int], good: set[int]) -> bool:
             good.add(id(v))
         return ok
     return t in _KIND_NAMES
+
+
+def value_depth_exceeds(value: object, limit: int = MAX_NESTING) -> bool:
+    """True if `value` holds a container nested deeper than `limit` (scalars are depth 0,
+    the items of a top-level array depth 1). Iterative, so any depth (or a cycle) is safe;
+    a container met again no deeper than before is not walked again, so containers shared
+    many times over cost once per depth they are met at, not once per path."""
+    todo: list[tuple[object, int]] = [(value, 0)]
+    deepest: dict[int, int] = {}
+    while todo:
+        v, depth = todo.pop()
+        if depth > limit:
+            return True
+        t = type(v)
+        if t is list or t is dict or t is Ref:
+            if deepest.get(id(v), -1) >= depth:
+                continue
+            deepest[id(v)] = depth
+        if t is list:
+            todo.extend((x, depth + 1) for x in v)  # type: ignore[attr-defined]
+        elif t is dict:
+            todo.extend((x, depth + 1) for x in v.values())  # type: ignore[attr-defined]
+        elif t is Ref:
+            todo.append((v.value, depth + 1))  # type: ignore[attr-defined]
+    return False
+
+
+def constant_problem(value: object) -> str | None:
+    """Why `value` cannot be a chunk constant (`constant ...` completes the message), or
+    None: what the builder checks as a constant is added and the verifier of a chunk made
+    otherwise."""
+    t = type(value)
+    if t is str or t is float or t is bool:
+        return None  # (a scalar that is a value whatever it holds)
+    if value_depth_exceeds(value):
+        return f"is nested more than {MAX_NESTING} deep"
+    if not is_value(value):
+        return f"is not a VM value: {value!r:.60}"
+    return None
 
 
 # -- Debug / literal formatting -------------------------------------------------------------

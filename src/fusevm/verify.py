@@ -15,11 +15,11 @@ import sys
 
 from fusevm.errors import BuildError, UnknownExtension, VMError
 from fusevm.instr import Decoded, check_operand, decode
-from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds, value_depth_exceeds
+from fusevm.limits import MAX_NESTING, MAX_SLOTS, chunk_depth_exceeds
 from fusevm.ops import F, Kind, Op
 from fusevm.ops.spec import POOL_KINDS, OpSpec
 from fusevm.records import dataclass, field
-from fusevm.values import is_value
+from fusevm.values import constant_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,14 +74,9 @@ def _check_fields(chunk: Chunk, built: bool = False) -> None:
     if built:
         return
     for k, value in enumerate(chunk.constants):
-        t = type(value)
-        if t is str or t is float or t is bool:
-            continue  # (a scalar that is a value whatever it holds)
-        if value_depth_exceeds(value):
-            raise BuildError(f"constant {k} is nested more than {MAX_NESTING} deep",
-                             source=where)
-        if not is_value(value):
-            raise BuildError(f"constant {k} is not a VM value: {value!r:.60}", source=where)
+        problem = constant_problem(value)
+        if problem is not None:
+            raise BuildError(f"constant {k} {problem}", source=where)
 
 
 def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:

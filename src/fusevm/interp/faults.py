@@ -49,20 +49,15 @@ def fault(vm: VM, e: Exception, ip: int) -> NoReturn:
         vm._broken = "an extension op's step returned no op index"
         raise VMError(f"an extension op's step returned {ip!r:.40}, not the index of the "
                       f"next op (0..{len(vm.chunk.ops)})") from e
+    # A tier running many ops in one step says which one raised.
     at = ip if vm._fault_ip is None else vm._fault_ip
     if vm._broken is None:  # (a failure inside a block says so already)
         vm._broken = f"its run failed at op {at}"
-    _raise(vm, e, ip)
-
-
-def _raise(vm: VM, e: Exception, ip: int) -> NoReturn:
     chunk = vm.chunk
     if isinstance(e, IndexError):
         # The verifier proved stack depths: only a misbehaving extension underflows.
         vm.ip = ip + 1
         raise _located(vm, StackUnderflow(f"stack underflow ({e})"), ip) from e
-    # A tier running many ops in one step says which one raised.
-    at = ip if vm._fault_ip is None else vm._fault_ip
     if isinstance(e, VMError):
         vm._fault_ip = None
         vm.ip = at + 1

@@ -192,8 +192,7 @@ class VM(HotPoints):
         slots, globals and prepared steps are kept (`reset()` makes them anew): the cheap
         way to run one chunk again and again on one VM."""
         if self._running:
-            raise VMError("rewind() of a VM that is running (from one of its own ops, or "
-                          "another thread)")
+            raise _running("rewind()")
         self.ip = 0
         self.halted = False
         del self.stack[:]
@@ -206,8 +205,7 @@ class VM(HotPoints):
         if chunk is not None and not isinstance(chunk, Chunk):
             raise TypeError(f"reset needs a Chunk, got {type(chunk).__name__}")
         if self._running:
-            raise VMError("reset() of a VM that is running (from one of its own ops, or "
-                          "another thread)")
+            raise _running("reset()")
         self._load(self.chunk if chunk is None else chunk)
 
     @property
@@ -270,8 +268,7 @@ class VM(HotPoints):
             raise TypeError(f"register takes an ExtensionSet, not {type(ext).__name__}")
         if ext not in self.extensions:
             for other in self.extensions:
-                if other.name != ext.name and (ext.first_id < other.first_id + other.count
-                                               and other.first_id < ext.first_id + ext.count):
+                if other.name != ext.name and ext.overlaps(other.first_id, other.count):
                     raise ValueError(f"extension sets {ext.name!r} and {other.name!r} "
                                      "have overlapping id ranges")
             self.extensions = [e for e in self.extensions if e.name != ext.name] + [ext]
@@ -507,8 +504,7 @@ class VM(HotPoints):
         thread while it runs, is a VMError (make another VM for that).
         """
         if self._running:
-            raise VMError("run() of a VM that is already running (from one of its own ops, "
-                          "or another thread): make another VM for that")
+            raise _running("run()")
         self._running = True
         try:
             if self._root_waiting == 2:
@@ -774,6 +770,12 @@ class VM(HotPoints):
         result = stack.pop() if len(stack) > frame.stack_base else Undef
         del stack[frame.stack_base:]
         return result
+
+
+def _running(call: str) -> VMError:
+    """The error of `call` on a VM whose run is under way (a VM runs one at a time)."""
+    return VMError(f"{call} of a VM that is already running (from one of its own ops, or "
+                   "another thread): make another VM for that")
 
 
 class _Halted:

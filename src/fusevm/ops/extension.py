@@ -208,6 +208,10 @@ class ExtensionSet:
         self._next = first_id
         _register(self)
 
+    def overlaps(self, first_id: int, count: int) -> bool:
+        """Whether ids [first_id, first_id + count) share an id with this set's range."""
+        return first_id < self.first_id + self.count and self.first_id < first_id + count
+
     def __contains__(self, ext_id: object) -> bool:
         return isinstance(ext_id, int) and self.first_id <= ext_id < self.first_id + self.count
 
@@ -425,8 +429,7 @@ def _register(new: ExtensionSet) -> None:
             raise ValueError(f"extension set {new.name!r} is fusevm's own, with ids "
                              f"{held[0]:#x}+{held[1]}")
         for name, (first, count) in RESERVED.items():
-            if name != new.name and (new.first_id < first + count
-                                     and first < new.first_id + new.count):
+            if name != new.name and new.overlaps(first, count):
                 raise ValueError(
                     f"extension set {new.name!r} ({new.first_id:#x}+{new.count}) overlaps "
                     f"the ids of fusevm's own set {name!r} ({first:#x}+{count}), kept for it "
@@ -440,8 +443,7 @@ def _register(new: ExtensionSet) -> None:
         for other in _sets.values():
             if other is old:
                 continue
-            if (new.first_id < other.first_id + other.count
-                    and other.first_id < new.first_id + new.count):
+            if new.overlaps(other.first_id, other.count):
                 raise ValueError(
                     f"extension set {new.name!r} ({new.first_id:#x}+{new.count}) overlaps "
                     f"{other.name!r} ({other.first_id:#x}+{other.count})")
