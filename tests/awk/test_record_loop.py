@@ -233,8 +233,9 @@ def test_one_character_fs_split_inline(fs: str) -> None:
 ])
 def test_counts_a_program_never_assigns(program: str, fixed: set[str]) -> None:
     from fusevm.lang.awk.compiler import fixed_counts
+    from fusevm.lang.awk.infer import walk
     from fusevm.lang.awk.parser import parse
-    assert fixed_counts(parse(program)) == fixed
+    assert fixed_counts(walk(parse(program))) == fixed
 
 
 def test_counts_assigned_from_the_command_line_stay_as_given() -> None:

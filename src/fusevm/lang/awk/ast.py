@@ -27,6 +27,10 @@ _set = object.__setattr__
 
 #: Every node class's fields, in order (bases' first).
 FIELDS: dict[type, tuple[str, ...]] = {}
+#: The fields of each node class that hold nodes (a node, a tuple of them, or None where
+#: the annotation allows it): the others, by their annotation, hold plain values.
+CHILDREN: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({"int", "str", "bool", "float", "tuple[str, ...]"})
 
 
 class FrozenNodeError(AttributeError):
@@ -38,12 +42,15 @@ class _NodeType(type):
     """The metaclass of nodes: fields from annotations, slots, and the record methods."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> _NodeType:
-        own = tuple(ns.get("__annotations__", {}))
+        notes = ns.get("__annotations__", {})
+        own = tuple(notes)
         ns["__slots__"] = own
         fields = tuple(f for b in bases for f in FIELDS.get(b, ())) + own
         ns["__match_args__"] = fields
         cls = super().__new__(mcs, name, bases, ns)
         FIELDS[cls] = fields
+        CHILDREN[cls] = tuple(f for b in bases for f in CHILDREN.get(b, ())) + tuple(
+            f for f in own if notes[f] not in _PLAIN)
         return cls
 
 

@@ -21,10 +21,14 @@ from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.lang.awk import ast
 from fusevm.lang.awk.errors import AwkSemanticError
 from fusevm.lang.awk.exprs import ExprCompiler, const_field_index
-from fusevm.lang.awk.infer import infer, nodes, numeric_globals, target_of, writes_argv
+from fusevm.lang.awk.infer import infer, nodes, numeric_globals, target_of, walk, writes_argv
 from fusevm.lang.awk.ops import AWK, MODE_CODES
 from fusevm.lang.awk.regex import required_literals
 from fusevm.ops import Op
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: The specials that count records.
 _COUNTS = frozenset({"NR", "FNR"})
@@ -37,14 +41,16 @@ class Compiler(ExprCompiler):
                  assigned: frozenset[str] = frozenset()) -> None:
         super().__init__(ChunkBuilder(source=source), infer(program), program.functions)
         self.program = program
-        self.numeric = numeric_globals(program, self.info, set(assigned))
+        #: Every node of the program, for the analyses that read them all.
+        self.walked = walk(program)
+        self.numeric = numeric_globals(program, self.info, set(assigned), self.walked)
         self.loops: list[tuple[Label, Label]] = []
         self.loop_label = self.b.label("loop")
         self.end_label = self.b.label("end")
         self.ranges = 0
         self.hidden_globals: list[str] = []
         self._reachable: set[str] | None = None
-        self.fixed_counts = fixed_counts(program) - assigned
+        self.fixed_counts = fixed_counts(self.walked) - assigned
 
     # -- program --------------------------------------------------------------------
 
@@ -136,7 +142,7 @@ class Compiler(ExprCompiler):
         and it never names NF nor assigns a field: then a record need be split no further
         than `$k` (a split into k + 1 pieces, the last one the rest). 0: split whole."""
         limit = 0
-        for n in nodes(self.program):
+        for n in self.walked:
             if isinstance(n, ast.Var) and n.name == "NF" or \
                     isinstance(n, ast.ForIn) and n.var == "NF":
                 return 0
@@ -153,7 +159,7 @@ class Compiler(ExprCompiler):
         """Whether the program may replace $0 or assign a field (so on any record): then
         the record loop resets what that changes on every record, instead of each such
         change sending the next record the long way (`AwkState.keeps_lines`)."""
-        for n in nodes(self.program):
+        for n in self.walked:
             target = target_of(n)
             if target is None or isinstance(target, ast.Field):
                 return True
@@ -164,7 +170,7 @@ class Compiler(ExprCompiler):
         count every record (a program that never names them cannot see them)."""
         return any(isinstance(n, ast.Var) and n.name in _COUNTS
                    or isinstance(n, ast.ForIn) and n.var in _COUNTS
-                   for n in nodes(self.program))
+                   for n in self.walked)
 
     def reachable(self) -> set[str]:
         """Functions reachable from BEGIN, the rules and END: only those are compiled,
@@ -394,14 +400,14 @@ def _rule_regex(rule: ast.PatternAction | ast.RangePattern) -> ast.Regex | None:
     return pattern.regex if isinstance(pattern, ast.RecordMatch) else None
 
 
-def fixed_counts(program: ast.Program) -> frozenset[str]:
-    """Those of NR, FNR and NF the program never assigns (by `=`, `++`, getline, sub or
-    gsub, or as a for-in variable; -v and operands are the caller's to add): each always
-    reads as the number awk keeps."""
-    if writes_argv(program):
+def fixed_counts(walked: Sequence[object]) -> frozenset[str]:
+    """Those of NR, FNR and NF the program whose nodes are `walked` (`infer.walk`) never
+    assigns (by `=`, `++`, getline, sub or gsub, or as a for-in variable; -v and operands
+    are the caller's to add): each always reads as the number awk keeps."""
+    if writes_argv(walked):
         return frozenset()  # (an operand it puts there may assign any of them)
     counts = {"NR", "FNR", "NF"}
-    for n in nodes(program):
+    for n in walked:
         if isinstance(n, ast.ForIn):
             counts.discard(n.var)
         target = target_of(n)

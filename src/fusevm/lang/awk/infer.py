@@ -19,7 +19,7 @@ from fusevm.records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Sequence
 
 Key = tuple[str, str, int]  # ("g", name, 0) or ("p", function, index)
 
@@ -106,10 +106,12 @@ class _Inference:
         while stack:
             node = stack.pop()
             if self.visit_one(node):
-                stack.extend(reversed(list(children(node))))
+                stack.extend(reversed(children(node)))
 
     def visit_one(self, node: object) -> bool:
         """Mark what `node` itself says; True when its children still need a visit."""
+        if type(node) not in _MARKING:  # (most nodes say nothing of names)
+            return True
         if isinstance(node, ast.Var):
             self.mark(node.name, "scalar", node.line)
             return False
@@ -154,34 +156,53 @@ class _Inference:
             self.visit(arg)
 
 
-def children(node: object) -> Iterator[object]:
+#: The node classes that say something of a name (`_Inference.visit_one`).
+_MARKING = frozenset({ast.Var, ast.Index, ast.In, ast.ForIn, ast.Delete, ast.Builtin,
+                      ast.Call})
+
+
+def children(node: object) -> list[object]:
     """The child nodes of a syntax node, in field order."""
-    names = ast.FIELDS.get(type(node))
-    if names is None:
-        return
-    for name in names:
+    out: list[object] = []
+    for name in ast.CHILDREN.get(type(node), ()):
         value = getattr(node, name)
-        if isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, ast.Node))
-        elif isinstance(value, ast.Node):
-            yield value
+        if type(value) is tuple:
+            out += value
+        elif value is not None:
+            out.append(value)
+    return out
 
 
-def nodes(root: object) -> Iterator[object]:
+def nodes(root: object) -> list[object]:
     """Every node of the tree under `root`, `root` first (a worklist, not recursion: flat
-    chains of operators make deep trees)."""
+    chains of operators make deep trees). A program's analyses each read the list
+    `walk` made once; this is for a part of it."""
+    out: list[object] = []
     stack = [root]
     while stack:
         n = stack.pop()
-        yield n
-        stack.extend(children(n))
+        out.append(n)
+        stack += children(n)
+    return out
+
+
+def walk(program: ast.Program) -> tuple[object, ...]:
+    """Every node of `program`: what its analyses (`writes_argv`, `numeric_globals`,
+    the compiler's record-loop questions) read, walked once (nodes are immutable)."""
+    return tuple(nodes(program))
+
+
+#: The node classes that may assign something (`target_of`).
+_ASSIGNING = frozenset({ast.Assign, ast.IncDec, ast.Getline, ast.Builtin})
 
 
 def target_of(n: object) -> object:
     """What node `n` assigns, groups unwrapped (a variable, field or element; None: $0, by
     a plain getline or a sub/gsub without a target), or False when it assigns nothing."""
+    if type(n) not in _ASSIGNING:  # (most nodes: the walks ask of every one)
+        return False
     target: object
-    if isinstance(n, ast.Assign | ast.IncDec | ast.Getline):
+    if isinstance(n, (ast.Assign, ast.IncDec, ast.Getline)):
         target = n.target
     elif isinstance(n, ast.Builtin) and n.name in ("sub", "gsub"):
         target = n.args[2] if len(n.args) > 2 else None
@@ -223,10 +244,13 @@ def _names_argv(e: object) -> bool:
     return isinstance(e, (ast.Index, ast.Var)) and e.name == "ARGV"
 
 
-def writes_argv(program: ast.Program) -> bool:
-    """Whether the program may store into ARGV (an element it stores can be a `var=value`
-    operand, which assigns a variable the compiler cannot name)."""
-    for n in nodes(program):
+def writes_argv(walked: Sequence[object]) -> bool:
+    """Whether the program whose nodes are `walked` may store into ARGV (an element it
+    stores can be a `var=value` operand, which assigns a variable the compiler cannot
+    name)."""
+    for n in walked:
+        if type(n) not in _STORING:  # (most nodes: one test each)
+            continue
         if isinstance(n, (ast.Assign, ast.IncDec)) and _names_argv(n.target):
             return True
         if isinstance(n, ast.Getline) and n.target is not None and _names_argv(n.target):
@@ -240,7 +264,12 @@ def writes_argv(program: ast.Program) -> bool:
     return False
 
 
-def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set[str]:
+#: The node classes that may store into an array they name (`writes_argv`).
+_STORING = _ASSIGNING | {ast.Call}
+
+
+def numeric_globals(program: ast.Program, info: Info, excluded: set[str],
+                    walked: Sequence[object]) -> set[str]:
     """Global scalars that only ever hold numbers once assigned: every assignment is
     numeric and nothing else (getline, for-in, sub/gsub, -v, `var=value` operands) stores
     into them. Reading one that is certainly assigned needs no conversion, so core
@@ -249,13 +278,14 @@ def numeric_globals(program: ast.Program, info: Info, excluded: set[str]) -> set
     `excluded` names the variables that -v and the command line's `var=value` operands
     assign: those hold strnums (POSIX), whatever the program stores. When the program
     itself writes ARGV, any variable may be assigned by an operand, so none qualifies.
+    `walked`: the program's nodes (`walk`).
     """
-    if writes_argv(program):
+    if writes_argv(walked):
         return set()
     candidates = set(info.global_scalars) - excluded
     for fn in program.functions.values():
         candidates -= set(fn.params)  # shadowed somewhere: keep it simple, skip the name
-    for n in nodes(program):
+    for n in walked:
         if isinstance(n, ast.Assign) and isinstance(n.target, ast.Var):
             if n.op == "=" and not is_numeric_expr(n.value):
                 candidates.discard(n.target.name)

@@ -170,6 +170,12 @@ _OPERATORS: Final[tuple[tuple[str, Tok], ...]] = (
     ("?", Tok.QUESTION), (":", Tok.COLON), ("~", Tok.MATCH), ("$", Tok.DOLLAR),
     ("=", Tok.ASSIGN),
 )  # fmt: skip
+#: The operators by their first character, longest first (as `_OPERATORS` lists them).
+_OPERATORS_BY_START: Final[dict[str, tuple[tuple[str, Tok], ...]]] = {}
+for _spelling, _kind in _OPERATORS:
+    _OPERATORS_BY_START[_spelling[0]] = (*_OPERATORS_BY_START.get(_spelling[0], ()),
+                                         (_spelling, _kind))
+
 
 class Lexer:
     """Produces tokens on demand, so the parser can rescan a `/` as an ERE."""
@@ -247,7 +253,7 @@ class Lexer:
             return self._word(start, line, col)
         if ch == "/" and self.prev not in _OPERAND_END:
             return self._regex(start, line, col)
-        for spelling, kind in _OPERATORS:
+        for spelling, kind in _OPERATORS_BY_START.get(ch, ()):
             if src.startswith(spelling, start):
                 self.pos += len(spelling)
                 return self._make(kind, spelling, start, line, col)

@@ -85,7 +85,8 @@ class Parser:
     @property
     def tok(self) -> Token:
         """The current token."""
-        return self.peek(0)
+        buf = self.buf  # (the parser asks this of nearly every token: no call when read)
+        return buf[0] if buf else self.peek(0)
 
     def peek(self, k: int) -> Token:
         """The k-th token ahead (0 is current)."""
@@ -101,7 +102,8 @@ class Parser:
 
     def at(self, *kinds: Tok) -> bool:
         """Whether the current token is one of `kinds`."""
-        return self.peek(0).kind in kinds
+        buf = self.buf
+        return (buf[0] if buf else self.peek(0)).kind in kinds
 
     def expect(self, kind: Tok, what: str | None = None) -> Token:
         """Consume a token of `kind` or fail."""
