@@ -406,6 +406,16 @@ def test_a_deferred_set_builds_a_row_when_it_is_first_asked_for():
         s.declare("Add")
 
 
+def test_a_sets_schema_follows_its_declarations():
+    s = ExtensionSet("interp-test-schema", first_id=0xF820, count=0x10, deferred=True)
+    s.declare("SOne", operands="a:U8", effect="x -- y")
+    first = s.schema()
+    assert first == ("interp-test-schema", 0xF820, 0x10, (s["SOne"].schema,))
+    assert s.schema() is first  # (kept while nothing is declared)
+    s.declare("STwo", effect="--")
+    assert s.schema() == (*first[:3], (s["SOne"].schema, s["STwo"].schema))
+
+
 def test_a_malformed_deferred_declaration_fails_when_its_row_is_built():
     def fresh() -> ExtensionSet:  # (replaces the last one under this name and range)
         return ExtensionSet("interp-test-deferred-bad", first_id=0xF810, count=0x10,

@@ -206,6 +206,7 @@ class ExtensionSet:
         #: (`hosted[name]` its key), bound once per VM (`fusevm.ops.extbody`)
         self.hosted = dict(hosted or {})
         self._next = first_id
+        self._schema: tuple[object, ...] | None = None  # (`schema`, until an op is declared)
         _register(self)
 
     def overlaps(self, first_id: int, count: int) -> bool:
@@ -259,7 +260,17 @@ class ExtensionSet:
         self.ops[name] = op
         self.by_id[ext_id] = op
         self._next = max(self._next, ext_id + 1)
+        self._schema = None
         return op
+
+    def schema(self) -> tuple[object, ...]:
+        """The set's name, range and each op's `ExtOp.schema`: what the compile cache keys
+        a chunk by (each of its keys asks: worked out once per set of declared ops)."""
+        found = self._schema
+        if found is None:
+            found = self._schema = (self.name, self.first_id, self.count,
+                                    tuple(op.schema for op in self))
+        return found
 
     def _row(self, op: ExtOp) -> OpSpec:
         """Build and check the row of `op` (ValueError when its declaration is malformed)."""

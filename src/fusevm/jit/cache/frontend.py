@@ -59,8 +59,7 @@ def extension_schemas() -> tuple[object, ...]:
     """Every registered extension set's name, range and ops (`ExtOp.schema`: read from the
     declarations, so a deferred set builds no row for it)."""
     from fusevm.ops.extension import registered_sets
-    return tuple((s.name, s.first_id, s.count, tuple(op.schema for op in s))
-                 for s in sorted(registered_sets(), key=lambda s: s.name))
+    return tuple(s.schema() for s in sorted(registered_sets(), key=lambda s: s.name))
 
 
 def chunk_key(frontend: str, key_parts: Iterable[object]) -> bytes:
@@ -137,7 +136,7 @@ def _unpack(body: bytes) -> Chunk:
             tree: Any = marshal.loads(body[1:])
             if not isinstance(tree, tuple):
                 raise TypeError("the entry does not hold a chunk")
-            chunk = _unplain(tree, {int(op): op for op in Op})
+            chunk = _unplain(tree, Op._value2member_map_)
         chunk.mark_verified()
         return chunk
     if body[:1] != _PORTABLE:
