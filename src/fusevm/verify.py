@@ -82,11 +82,18 @@ def _check_fields(chunk: Chunk, built: bool = False) -> None:
 def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
     """The instructions decoded, each checked on its own (operands, pools, targets,
     slots, callees). `built`: each operand passed `ChunkBuilder.emit`'s check already."""
+    return _static(chunk, built)[0]
+
+
+def _static(chunk: Chunk, built: bool) -> tuple[list[Decoded], list[tuple[Any, ...]]]:
+    """`_check_static`'s instructions, and each one's row facts (`_row_facts`: what the
+    flow analysis asks of every op)."""
     n = len(chunk.ops)
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
                          source=chunk.source)
     decoded: list[Decoded] = []
+    rows: list[tuple[Any, ...]] = []
     for ip, instr in enumerate(chunk.ops):
         if not isinstance(instr, tuple) or not instr or not isinstance(instr[0], Op):
             raise _err(chunk, ip, f"op {ip} is not an instruction: {instr!r}")
@@ -133,6 +140,7 @@ def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
             raise _err(chunk, ip, f"call to undefined function "
                        f"{chunk.names[operands[0]]!r}", d)
         decoded.append(d)
+        rows.append(facts)
     for name, ip in chunk.sub_entries:
         if not (type(name) is int and 0 <= name < len(chunk.names)
                 and type(ip) is int and 0 <= ip < n):
@@ -141,7 +149,7 @@ def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
         if not 0 <= start <= end <= n:
             raise BuildError(f"block range {i} ({start}, {end}) is out of range",
                              source=chunk.source)
-    return decoded
+    return decoded, rows
 
 
 _CALL: Final = F.CALL._value_
@@ -149,6 +157,7 @@ _BRANCH: Final = F.BRANCH._value_
 _TERMINATOR: Final = F.TERMINATOR._value_
 _RETURN: Final = F.RETURN._value_
 _SCOPE: Final = F.SCOPE._value_
+_BLOCK_CALL: Final = F.BLOCK_CALL._value_
 #: Per table row, by identity (the row is kept in the entry, so its id is not reused):
 #: (row, the operands a check reads as (position, kind, pool or None), the row's flag
 #: bits, its TARGET positions, its pops and pushes when no operand sizes them (else
@@ -180,8 +189,8 @@ def _code_checker(kind: Kind):  # type: ignore[no-untyped-def]
 _CODE_KINDS = {k: _code_checker(k) for k in (Kind.REDIR, Kind.FILETEST, Kind.PARAMMOD)}
 
 
-def _successors(d: Decoded, ip: int) -> list[int]:
-    facts = _row_facts(d.spec)
+def _successors(d: Decoded, ip: int, facts: tuple[Any, ...]) -> list[int]:
+    """Where control may go after op `ip`, decoded as `d` (`facts`: its row's)."""
     bits = facts[2]
     out = [d.operands[i] for i in facts[3]] if bits & _BRANCH else []
     if not bits & _TERMINATOR:
@@ -202,9 +211,10 @@ def _returns(chunk: Chunk, decoded: list[Decoded], entry: int) -> set[bool]:
             continue
         seen.add(ip)
         d = decoded[ip]
-        if d.spec.has(F.RETURN):
+        facts = _row_facts(d.spec)
+        if facts[2] & _RETURN:
             kinds.add(bool(d.spec.effect.inputs))
-        todo.extend(_successors(d, ip))
+        todo.extend(_successors(d, ip, facts))
     return kinds
 
 
@@ -251,13 +261,14 @@ def _verify(chunk: Chunk, built: bool = False) -> Analysis:
     for sub in chunk.sub_chunks:
         if not sub.is_verified():
             _verify_tree(sub)
-    decoded = _check_static(chunk, built)
+    decoded, rows = _static(chunk, built)
     n = len(decoded)
     an = Analysis(decoded, [None] * n)
 
     # Function arities from their call sites, and what their returns push.
-    for ip, d in enumerate(decoded):
-        if d.spec.has(F.CALL):
+    for ip, facts in enumerate(rows):
+        if facts[2] & _CALL:
+            d = decoded[ip]
             entry = chunk.find_sub(d.operands[0])
             assert entry is not None
             argc = d.operands[1]
@@ -280,15 +291,15 @@ def _verify(chunk: Chunk, built: bool = False) -> Analysis:
         # argument count to start its stack at: its ops stay unreached (depth None).
         if entry in an.arity:
             regions.append((entry, an.arity[entry], None, f"function {chunk.names[name]!r}"))
-    needs_result = {d.operands[0] for d in decoded
-                    if d.spec.has(F.BLOCK_CALL) and d.name != "ForEachBlock"}
+    needs_result = {decoded[ip].operands[0] for ip, facts in enumerate(rows)
+                    if facts[2] & _BLOCK_CALL and decoded[ip].name != "ForEachBlock"}
     for i, (start, end) in enumerate(chunk.block_ranges):
         regions.append((start, 0, end, f"block {i}"))
 
     for start, depth0, stop, what in regions:
         if start >= n:
             continue
-        end_depth = _flow(chunk, an, start, depth0, stop, what)
+        end_depth = _flow(chunk, an, rows, start, depth0, stop, what)
         if stop is not None:
             idx = [i for i, r in enumerate(chunk.block_ranges) if r == (start, stop)]
             if any(i in needs_result for i in idx) and (end_depth is None or end_depth < 1):
@@ -297,9 +308,10 @@ def _verify(chunk: Chunk, built: bool = False) -> Analysis:
     return an
 
 
-def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
-          what: str) -> int | None:
-    """Propagate stack depth through one region; returns the depth at `stop` if reached."""
+def _flow(chunk: Chunk, an: Analysis, rows: list[tuple[Any, ...]], start: int, depth0: int,
+          stop: int | None, what: str) -> int | None:
+    """Propagate stack depth through one region; returns the depth at `stop` if reached.
+    `rows`: each op's row facts."""
     decoded = an.decoded
     n = len(decoded)
     states: dict[int, State] = {}
@@ -332,7 +344,7 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
         d = decoded[ip]
         depth, scopes = state
         spec = d.spec
-        facts = _row_facts(spec)
+        facts = rows[ip]
         bits = facts[2]
         pops = facts[4]
         if pops is not None:
@@ -361,6 +373,6 @@ def _flow(chunk: Chunk, an: Analysis, start: int, depth0: int, stop: int | None,
                 depth, scopes = scopes[-1], scopes[:-1]
         depth = depth - pops + pushes
         an.max_depth = max(an.max_depth, depth)
-        for nxt in _successors(d, ip):
+        for nxt in _successors(d, ip, facts):
             todo.append((nxt, (depth, scopes), ip))
     return end_depth

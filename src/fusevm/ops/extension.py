@@ -469,8 +469,9 @@ def registered_sets() -> tuple[ExtensionSet, ...]:
 def lookup(ext_id: int) -> ExtOp | None:
     """The extension op with this id, from any registered set."""
     for s in registered_sets():
-        if ext_id in s:
-            return s.by_id.get(ext_id)
+        found = s.by_id.get(ext_id)  # (the sets' ranges never overlap)
+        if found is not None:
+            return found
     return None
 
 
