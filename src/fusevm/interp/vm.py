@@ -277,13 +277,17 @@ class VM(HotPoints):
     def ext_handler(self, ext_id: int, name: str) -> Callable[..., Any]:
         """The factory, binder or handler for an extension op id, from the sets registered
         with this VM (see fusevm.ops.extension for the three protocols)."""
+        return self.ext_binding(ext_id, name)[1]
+
+    def ext_binding(self, ext_id: int, name: str) -> tuple[ExtensionSet, Callable[..., Any]]:
+        """`ext_handler`'s implementation and the set registered here that holds it."""
         for ext in self.extensions:
-            if ext_id in ext:
+            if ext.first_id <= ext_id < ext.first_id + ext.count:
                 fn = ext.implementation(ext_id)
                 if fn is None:
                     raise UnknownExtension(f"extension op {name} ({ext_id:#x}) of set "
                                            f"{ext.name!r} has no handler")
-                return fn
+                return ext, fn
         raise UnknownExtension(f"extension op {name} ({ext_id:#x}) is not registered with "
                                "this VM (pass its ExtensionSet to VM(..., extensions=[...]))")
 

@@ -74,7 +74,7 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     ext = decoded.ext
     assert ext is not None
     try:
-        fn = vm.ext_handler(ext_id, ext.name)
+        owner, fn = vm.ext_binding(ext_id, ext.name)
     except UnknownExtension as e:
         err = e
 
@@ -82,7 +82,6 @@ def extended(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             raise UnknownExtension(err.message)
         return unregistered
     args = decoded.operands
-    owner = next(s for s in vm.extensions if ext_id in s)
     if owner.factories.get(ext_id) is fn:
         return _bind(vm, fn, args, ext.name, ip)
     if owner.functions.get(ext_id) is fn:
