@@ -60,7 +60,9 @@ class Compiler(ExprCompiler):
         names = sorted(self.info.global_scalars)
         names += ["#" + n for n in sorted(self.numeric)]
         names += ["@" + n for n in sorted(self.info.global_arrays)]
-        for n in self.info.global_scalars | self.info.global_arrays:
+        # (In a fixed order: the chunk, its digest and the caches keyed by it are then the
+        # same in every process, whatever its string hash seed.)
+        for n in sorted(self.info.global_scalars | self.info.global_arrays):
             b.add_name(n)
         b.emit(AWK["AwkInit"], b.add_constant(names), line=1)
         b.emit(AWK["AwkMark"], 0, self.end_label)
