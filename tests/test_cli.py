@@ -112,6 +112,9 @@ def test_demo_runs_every_bundled_example(capsys: pytest.CaptureFixture[str]) -> 
         assert f"== {name}" in out
     assert "fib(20) = 6765" in out
     assert "sorted:  9 8 7 6 5 4 3 2 1" in out
+    # Times are medians of runs after an untimed one, not a first run of each form.
+    assert "the median of 5 runs after one untimed run" in out
+    assert out.count(" ms unfused") == 4
 
 
 @pytest.mark.parametrize("argv", [
