@@ -34,7 +34,7 @@ from fusevm.disasm import disassemble, ident_end
 from fusevm.errors import AsmError, BuildError
 from fusevm.limits import MAX_INT_LITERAL, MAX_NESTING, MAX_SLOTS
 from fusevm.ops import BY_NAME, Kind, Op, OpSpec
-from fusevm.ops.extension import ExtensionSet, ExtOp, lookup_name
+from fusevm.ops.extension import ExtensionSet, ExtOp, lookup_name, set_list
 from fusevm.records import dataclass, field
 from fusevm.values import NativeFn, Ref, Status, Undef, same_value
 
@@ -636,9 +636,7 @@ def assemble(text: str, source: str = "<asm>", *, fuse: bool = False,
     if type(text) is not str or type(source) is not str:
         raise TypeError(f"assemble takes the text and its source name as str, not "
                         f"{type(text if type(text) is not str else source).__name__}")
-    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
-        raise TypeError("extensions must be a list of ExtensionSets")
-    extensions = tuple(extensions)
+    extensions = set_list(extensions)
     if not all(isinstance(e, ExtensionSet) for e in extensions):
         raise TypeError("extensions must be a list of ExtensionSets")
     lines = list(enumerate(text.splitlines(), start=1))

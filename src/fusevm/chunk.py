@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, Final
 
-    from fusevm.ops import OpSpec
-
 MAX_POOL = 0x10000
 #: The CALL flag's bit (the builder asks it of every op it emits).
 _CALL: Final = F.CALL._value_
@@ -230,11 +228,12 @@ class ChunkBuilder:
                              f"got {len(operands)}", op=spec.name, ip=len(self._ops),
                              source=self.source, line=line)
         values: list[Any] = []
-        bounds = _BOUNDS.get(id(spec))
-        if bounds is None or bounds[0] is not spec:
-            bounds = _operand_bounds(spec)
+        row = SHAPES.get(id(spec))
+        if row is None or row[0] is not spec:
+            row = shape(spec)
+        ranges = row[7]
         for i, value in enumerate(operands):
-            lo, hi = bounds[i + 1]
+            lo, hi = ranges[i]
             if type(value) is int and lo <= value <= hi:  # (most operands: checked here)
                 values.append(value)
                 continue
@@ -425,19 +424,6 @@ class ChunkBuilder:
             from fusevm.peephole.fuse import fuse as run_fusion
             chunk = run_fusion(chunk)
         return chunk
-
-
-#: Per table row, by the row's identity (kept in the entry, so a reused id is seen): the
-#: row, then each operand's (lo, hi): an int in that range is the operand's value as
-#: `check_operand` would give it (a FLOAT operand's range is empty: an int becomes a
-#: float there).
-_BOUNDS: dict[int, tuple[Any, ...]] = {}
-
-
-def _operand_bounds(spec: OpSpec) -> tuple[Any, ...]:
-    found = _BOUNDS[id(spec)] = (spec, *((1, 0) if o.kind is Kind.FLOAT
-                                         else (o.kind.lo, o.kind.hi) for o in spec.operands))
-    return found
 
 
 def _line(line: object) -> int:

@@ -76,18 +76,23 @@ def decode_ext(ext_id: int, payload: int, op: str = "Extended") -> Decoded:
 #: Per table row, by the row's identity (the row is kept in the entry, so a reused id is
 #: seen): what the builder and the loop facts read of every op of every chunk, worked out
 #: once (a shell makes a chunk of each command it reads): (row, extended, returns,
-#: branches, ends its block, has a TARGET operand, the positions of its SLOT operands).
-SHAPES: dict[int, tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...]]] = {}
+#: branches, ends its block, has a TARGET operand, the positions of its SLOT operands,
+#: each operand's (lo, hi): an int in that range is the operand's value as
+#: `check_operand` gives it (a FLOAT operand's range is empty: an int becomes a float)).
+SHAPES: dict[int, tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...],
+                        tuple[tuple[int, int], ...]]] = {}
 
 
-def shape(spec: OpSpec) -> tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...]]:
+def shape(spec: OpSpec) -> tuple[Any, bool, bool, bool, bool, bool, tuple[int, ...],
+                                 tuple[tuple[int, int], ...]]:
     """The row's entry in SHAPES (made on its first use)."""
     found = SHAPES.get(id(spec))
     if found is None or found[0] is not spec:
         found = SHAPES[id(spec)] = (
             spec, spec.has(F.EXTENDED), spec.has(F.RETURN), spec.has(F.BRANCH),
             spec.has(F.TERMINATOR), bool(spec.targets),
-            tuple(i for i, o in enumerate(spec.operands) if o.kind is Kind.SLOT))
+            tuple(i for i, o in enumerate(spec.operands) if o.kind is Kind.SLOT),
+            tuple((1, 0) if o.kind is Kind.FLOAT else _range(o.kind) for o in spec.operands))
     return found
 
 
@@ -106,6 +111,14 @@ def with_operands(d: Decoded, operands: tuple[Any, ...]) -> Instr:
 #: Each integer kind's (lo, hi), worked out on first use (the verifier and the builder
 #: check every operand of every op they see).
 _RANGES: dict[Kind, tuple[int, int]] = {}
+
+
+def _range(kind: Kind) -> tuple[int, int]:
+    """The (lo, hi) of an integer kind's values."""
+    bounds = _RANGES.get(kind)
+    if bounds is None:
+        bounds = _RANGES[kind] = (kind.lo, kind.hi)
+    return bounds
 
 
 def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
@@ -127,9 +140,7 @@ def check_operand(spec: OpSpec, index: int, value: Any) -> Any:
             raise BuildError(f"{spec.name}: operand {o.name} must be an integer, "
                              f"got {value!r}", op=spec.name)
         value = int(value)  # an IntEnum code (Redir.APPEND, ParamMod.UPPER) is its number
-    bounds = _RANGES.get(kind)
-    if bounds is None:
-        bounds = _RANGES[kind] = (kind.lo, kind.hi)
+    bounds = _range(kind)
     if not bounds[0] <= value <= bounds[1]:
         raise BuildError(f"{spec.name}: operand {o.name}={value} is outside the "
                          f"{kind.value} range {kind.lo}..{kind.hi}", op=spec.name)

@@ -79,15 +79,10 @@ def _check_fields(chunk: Chunk, built: bool = False) -> None:
             raise BuildError(f"constant {k} {problem}", source=where)
 
 
-def _check_static(chunk: Chunk, built: bool = False) -> list[Decoded]:
-    """The instructions decoded, each checked on its own (operands, pools, targets,
-    slots, callees). `built`: each operand passed `ChunkBuilder.emit`'s check already."""
-    return _static(chunk, built)[0]
-
-
 def _static(chunk: Chunk, built: bool) -> tuple[list[Decoded], list[tuple[Any, ...]]]:
-    """`_check_static`'s instructions, and each one's row facts (`_row_facts`: what the
-    flow analysis asks of every op)."""
+    """The instructions decoded, each checked on its own (operands, pools, targets,
+    slots, callees), and each one's row facts (`_row_facts`: what the flow analysis asks
+    of every op). `built`: each operand passed `ChunkBuilder.emit`'s check already."""
     n = len(chunk.ops)
     if len(chunk.lines) != n:
         raise BuildError(f"line table has {len(chunk.lines)} entries for {n} ops",
@@ -253,7 +248,7 @@ def check_tables(chunk: Chunk) -> list[Decoded]:
     before any flow analysis (what a tool that shows a chunk needs to read it): its
     instructions decoded; BuildError, at the op, for a chunk that cannot be read."""
     _check_fields(chunk)
-    return _check_static(chunk)
+    return _static(chunk, False)[0]
 
 
 def _verify(chunk: Chunk, built: bool = False) -> Analysis:

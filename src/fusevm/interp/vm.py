@@ -31,7 +31,7 @@ from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
 from fusevm.interp.vmsetup import as_shell_host, check_arguments, default_stdin
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
-from fusevm.ops.extension import ExtensionSet
+from fusevm.ops.extension import ExtensionSet, set_list
 from fusevm.values import Undef
 
 TYPE_CHECKING = False
@@ -101,7 +101,8 @@ class VM(HotPoints):
                  baseline: bool | None = None, max_size: int = DEFAULT_MAX_SIZE) -> None:
         if not isinstance(chunk, Chunk):
             raise TypeError(f"VM needs a Chunk, got {type(chunk).__name__}")
-        check_arguments(stdout, stdin, max_depth, max_size, caps, extensions)
+        check_arguments(stdout, stdin, max_depth, max_size, caps)
+        extensions = set_list(extensions)
         self.stack: list[Any] = []
         #: The stack as extension ops use it (fusevm.interp.extapi); never rebound.
         self.stack_api = OperandStack(self.stack)

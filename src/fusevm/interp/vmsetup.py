@@ -31,14 +31,12 @@ def _is_instance(value: object, module: str, name: str) -> bool:
     return loaded is not None and isinstance(value, getattr(loaded, name))
 
 
-def check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any, caps: Any,
-                     extensions: Any) -> None:
-    """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run."""
+def check_arguments(stdout: Any, stdin: Any, max_depth: Any, max_size: Any,
+                    caps: Any) -> None:
+    """TypeError or ValueError for a `VM(...)` argument that would fail only mid-run (its
+    extensions are `ops.extension.set_list`'s to check)."""
     if caps is not None and not _is_instance(caps, "fusevm.shell.caps", "Caps"):
         raise TypeError(f"caps must be a fusevm.shell.caps.Caps, not {type(caps).__name__}")
-    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
-        raise TypeError(f"extensions must be a list of ExtensionSets, not "
-                        f"{type(extensions).__name__}")
     for name, value, least in (("max_depth", max_depth, 1), ("max_size", max_size, 0)):
         if type(value) is not int or value < least:
             raise ValueError(f"{name} must be an int of at least {least}, not {value!r:.40}")

@@ -462,6 +462,15 @@ def _register(new: ExtensionSet) -> None:
         _registered = tuple(_sets.values())
 
 
+def set_list(extensions: object) -> tuple[Any, ...]:
+    """The `extensions=` argument a VM or the assembler takes, as a tuple: TypeError for
+    what is no list of sets (a str, bytes, None); its items are checked by their user."""
+    if isinstance(extensions, (str, bytes)) or not hasattr(extensions, "__iter__"):
+        raise TypeError(f"extensions must be a list of ExtensionSets, not "
+                        f"{type(extensions).__name__}")
+    return tuple(extensions)  # type: ignore[call-overload]
+
+
 def registered_sets() -> tuple[ExtensionSet, ...]:
     return _registered
 
