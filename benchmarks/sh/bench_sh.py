@@ -8,7 +8,9 @@ own start-up (its median loop run minus its median `-c :` run). `--shapes` adds 
 spellings of a counting loop people write (`$(($i + 1))`, `: $((i += 1))` with `test`), and
 `--scripts` five common script patterns (a `read` loop over a file, `printf` per word,
 `${x##*/}`, `case` with an append, a function call per turn) and a long straight-line
-script (`--iterations` / 10 lines, each a complete command).
+script (`--iterations` / 10 lines, each a complete command), given with `-c` and also as a
+script file: fusevm keeps a long script file's compiled commands in its disk cache, so the
+file case gives fusevm sh with a warm cache (one untimed run first) and with the cache off.
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
 a pipeline of two, a `$(...)`, a background job): what starting processes costs each
 shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
@@ -88,11 +90,12 @@ COMMANDS = {
 }
 
 
-def cpu_of(argv: list[str]) -> float:
-    """CPU seconds (user + system) the command used, output discarded."""
+def cpu_of(argv: list[str], env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) the command used (in `env`, else this process's
+    environment), output discarded."""
     # posix_spawnp, not fork: a forked child would run Python code of this process (and
     # copy its pages as it wrote them) before the exec, all counted as the command's.
-    pid = os.posix_spawnp(argv[0], argv, os.environ,
+    pid = os.posix_spawnp(argv[0], argv, os.environ if env is None else env,
                           file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -137,19 +140,33 @@ def main() -> None:
         **{title: {k: v + ["-c", text] for k, v in shells.items()}
            for title, text in loops.items()},
     }
+    envs: dict[str, dict[str, str]] = {}
+    if args.scripts:
+        # The long script as a file: fusevm with its compiled commands in a warm disk cache
+        # (filled by one untimed run) and with the cache off.
+        path = data.parent / "long.sh"
+        path.write_text(long_script(lines))
+        warm = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(data.parent / "cache"))
+        cpu_of([*fusevm, str(path)], warm)
+        envs = {"fusevm sh": warm,
+                "fusevm sh, cache off": dict(os.environ, FUSEVM_JIT_CACHE_DIR="off")}
+        cases[f"script file ({lines} lines)"] = {
+            "fusevm sh": [*fusevm, str(path)], "fusevm sh, cache off": [*fusevm, str(path)],
+            **{k: v + [str(path)] for k, v in shells.items() if k != "fusevm sh"}}
     medians: dict[str, dict[str, float]] = {}
     for title, cmds in cases.items():
         times: dict[str, list[float]] = {k: [] for k in cmds}
         for _ in range(args.runs):
             for name, argv in cmds.items():  # interleaved
-                times[name].append(cpu_of(argv))
+                times[name].append(cpu_of(argv, envs.get(name) if title.startswith(
+                    "script file") else None))
         medians[title] = {k: statistics.median(v) for k, v in times.items()}
         report(f"{title}: median CPU seconds of {args.runs} runs", medians[title])
     start = medians["start-up (-c :)"]
-    for title in loops:
+    for title in [*loops, *(t for t in cases if t.startswith("script file"))]:
         # the loop's own cost: what the loop run takes beyond the same shell's `-c :`
         report(f"{title} net of start-up (loop - start-up)",
-               {k: max(medians[title][k] - start[k], 1e-9) for k in shells})
+               {k: max(v - start[k.split(",")[0]], 1e-9) for k, v in medians[title].items()})
 
 
 def report(title: str, med: dict[str, float]) -> None:
@@ -157,7 +174,7 @@ def report(title: str, med: dict[str, float]) -> None:
     base = med["fusevm sh"]
     for name, t in med.items():
         ratio = f"  (fusevm sh / this = {base / t:.2f}x)" if name != "fusevm sh" else ""
-        print(f"   {name:<18} {t:8.4f}{ratio}")
+        print(f"   {name:<22} {t:8.4f}{ratio}")
 
 
 if __name__ == "__main__":

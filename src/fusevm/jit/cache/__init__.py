@@ -8,6 +8,7 @@ Entry kinds, all in one directory under one size cap (see `store.py` for the fil
 | `trc` | a trace's machine code (the trace tier calls `native_key`, `store_native`) | `native.py` |
 | `code` | a Python code object keyed like a .pyc (the baseline tier) | `frontend.py` |
 | `chunk` | a front end's compiled chunk (awk) | `frontend.py` |
+| `script` | a front end's chunks of one text (a long sh script's commands) | `frontend.py` |
 
 Native entries are records of one pack file per key space, mapped once per process
 (`pack.py`); the others are files of their own (`store.py`). The directory is

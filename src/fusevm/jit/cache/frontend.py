@@ -14,6 +14,11 @@ as plain tuples in `marshal` form with each chunk's digest (`_pack`: loading is 
 C calls, where the portable format decodes op by op), or `Chunk.to_bytes()` when a
 constant is not a plain number or string.
 
+`load_chunk_list` and `store_chunk_list` keep a list of chunks a front end compiled from one
+text, with data of its own (tag `script`): the sh frontend's commands of a long script,
+each compiled as the shell reached it (`fusevm.lang.sh.scriptcache`). Their chunks carry no
+digest (one is worked out when asked), so recording a script costs its first run little.
+
 `cached_code(name, source, build)` does the same for a Python code object, keyed like a
 .pyc file: the interpreter's bytecode magic number, a hash of the source, the fusevm
 version and package directory, and `name`, and used while the sources it lists are
@@ -53,6 +58,7 @@ _CODE_TYPE: Final = type((lambda: None).__code__)
 
 CHUNK_TAG: Final = "chunk"
 CODE_TAG: Final = "code"
+CHUNK_LIST_TAG: Final = "script"
 
 
 def extension_schemas() -> tuple[object, ...]:
@@ -89,20 +95,22 @@ def _marshals(v: Any, depth: int = 0) -> bool:
     return False
 
 
-def _plain(chunk: Chunk) -> tuple[Any, ...] | None:
-    """`chunk` as nested tuples with its digest, or None when a constant is not one
-    `marshal` keeps exactly (`_marshals`)."""
-    if not all(_marshals(v) for v in chunk.constants):
-        return None
+def _plain(chunk: Chunk, digest: bool = True) -> tuple[Any, ...] | None:
+    """`chunk` as nested tuples with its digest (None without `digest`), or None when a
+    constant is not one `marshal` keeps exactly (`_marshals`)."""
+    scalars = _SCALARS
+    for v in chunk.constants:
+        if type(v) not in scalars and not _marshals(v):
+            return None
     subs = []
     for sub in chunk.sub_chunks:
-        found = _plain(sub)
+        found = _plain(sub, digest)
         if found is None:
             return None
         subs.append(found)
     return (chunk.source, chunk.slot_count, chunk.constants, chunk.names,
-            tuple((int(i[0]), *i[1:]) for i in chunk.ops), chunk.lines, chunk.sub_entries,
-            chunk.block_ranges, tuple(subs), chunk.digest())
+            tuple([(int(i[0]), *i[1:]) for i in chunk.ops]), chunk.lines, chunk.sub_entries,
+            chunk.block_ranges, tuple(subs), chunk.digest() if digest else None)
 
 
 def _pack(chunk: Chunk) -> bytes:
@@ -119,7 +127,7 @@ def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
     from fusevm.chunk import Chunk
     (source, slot_count, constants, names, ops, lines, entries, ranges, subs,
      digest) = tree
-    if len(lines) != len(ops) or type(digest) is not str:
+    if len(lines) != len(ops) or digest is not None and type(digest) is not str:
         raise ValueError("the entry's chunk is malformed")
     chunk = Chunk([(members[i[0]], *i[1:]) for i in ops], constants, names, lines,
                   slot_count, [_unplain(sub, members) for sub in subs], ranges, entries,
@@ -179,6 +187,67 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
     store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source,
                                  "sources": loaded()}, _pack(chunk))
     return chunk
+
+
+def chunk_list_key(frontend: str, key_parts: Iterable[object]) -> bytes:
+    """The key of a list of chunks `frontend` compiled from one text (`key_parts`)."""
+    return key_digest("fusevm-chunk-list", _PLAIN, __version__, ROOT, extension_schemas(),
+                      frontend, tuple(key_parts))
+
+
+def chunk_tree(chunk: Chunk) -> tuple[Any, ...] | None:
+    """`chunk` as `store_chunk_list` keeps it (plain tuples, no digest), or None when a
+    constant is not one `marshal` keeps exactly."""
+    return _plain(chunk, digest=False)
+
+
+def load_chunk_list(store: Store, key: bytes) -> list[tuple[Any, Chunk]] | None:
+    """The (data, chunk) pairs stored under `key`, in order, or None (a miss, a reject, or
+    sources changed since)."""
+    def use(entry: Entry, _fd: int) -> list[tuple[Any, Chunk]]:
+        if not unchanged(entry.meta.get("sources")):
+            raise ValueError("built by fusevm sources that have changed since")
+        body = entry.body
+        if bytes(body[:1]) != _PLAIN:
+            raise ValueError("unknown chunk list body format")
+        from fusevm.ops import Op
+        members = Op._value2member_map_
+        try:
+            with NoCycleCollection():  # (thousands of new tuples, all kept)
+                pairs = [(data, _unplain(tree, members))
+                         for data, tree in marshal.loads(body[1:])]
+        except (EOFError, IndexError, AttributeError) as e:  # not what was stored
+            raise ValueError(f"{type(e).__name__}: {e}") from None
+        for _, chunk in pairs:
+            chunk.mark_verified()
+        return pairs
+
+    found: list[tuple[Any, Chunk]] | None = store.load(CHUNK_LIST_TAG, key, use)
+    return found
+
+
+def store_chunk_list(store: Store, key: bytes, frontend: str,
+                     pairs: list[tuple[Any, tuple[Any, ...]]]) -> int:
+    """Keep `pairs` (a front end's data, plain values, and a `chunk_tree`) under `key`, in
+    order; how many were kept: those before the first that `marshal` does not write (an
+    operand of another kind)."""
+    try:
+        body = marshal.dumps(tuple(pairs))
+    except ValueError:
+        kept = 0
+        for pair in pairs:
+            try:
+                marshal.dumps(pair)
+            except ValueError:
+                break
+            kept += 1
+        pairs = pairs[:kept]
+        body = marshal.dumps(tuple(pairs))
+    if not pairs or store.store(CHUNK_LIST_TAG, key, {"frontend": frontend,
+                                                     "sources": loaded()},
+                                _PLAIN + body) is None:
+        return 0
+    return len(pairs)
 
 
 def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> bytes:

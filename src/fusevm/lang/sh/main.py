@@ -134,7 +134,7 @@ def _main(argv: list[str]) -> int:
             except OSError as e:
                 write(2, f"sh: 0: cannot open {path}: {e.strerror}\n")
                 return 127 if isinstance(e, FileNotFoundError) else 126
-            status = run_text(s, text.decode(data))
+            status = run_text(s, text.decode(data), cache=True)
         else:
             data = os.read(0, 1 << 20)
             chunks = [data]

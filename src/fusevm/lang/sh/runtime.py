@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final, NoReturn
 
+    from fusevm.lang.sh.scriptcache import Script
+
     Builtin = Callable[[ShState, Any, list[str]], int]
 
 SPECIAL: Final = frozenset(
@@ -130,31 +132,55 @@ def give_back(state: ShState, chunk: Chunk, vm: VM, once: bool = False) -> None:
     _pool[key] = free
 
 
-def run_text(s: ShState, text: str, line: int = 1) -> int:
-    """Run a whole script, command by command; the final status (exits via ShExit)."""
+def run_text(s: ShState, text: str, line: int = 1, cache: bool = False) -> int:
+    """Run a whole script, command by command; the final status (exits via ShExit).
+    `cache`: `text` is a script file's, whose commands compiled by an earlier run may come
+    from the disk cache (`scriptcache`)."""
+    script = None
+    if cache:
+        from fusevm.lang.sh.scriptcache import open_script
+        script = open_script(text)
+    if script is None:
+        return _run_commands(s, text, line, None)
+    try:
+        return _run_commands(s, text, line, script)
+    finally:
+        script.save()
+
+
+def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> int:
     p = Parser(text, line, s.aliases)
     status = 0
     while True:
         start = p.pos
-        try:
-            items = p.parse_command()
-        except ShSyntaxError as e:
-            s.lineno = e.line
-            s.error(f"Syntax error: {e.message}")
-            raise ShExit(2) from None
-        if s.opts["v"]:
-            write(2, p.text[start:p.pos].lstrip("\n"))
-        if items is None:
-            return status
-        if s.opts["n"]:
-            continue
-        try:
-            chunk = compile_items(items)
-        except BuildError as e:  # (a command past a limit of the VM's: too deep, too big)
-            if e.line:
+        chunk = None
+        if script is not None:
+            if not s.aliases and not s.opts["v"] and not s.opts["n"]:
+                chunk = script.take(p)
+            else:
+                script.stop()
+        if chunk is None:
+            try:
+                items = p.parse_command()
+            except ShSyntaxError as e:
                 s.lineno = e.line
-            s.error(e.message)
-            raise ShExit(2) from None
+                s.error(f"Syntax error: {e.message}")
+                raise ShExit(2) from None
+            if s.opts["v"]:
+                write(2, p.text[start:p.pos].lstrip("\n"))
+            if items is None:
+                return status
+            if s.opts["n"]:
+                continue
+            try:
+                chunk = compile_items(items)
+            except BuildError as e:  # (a command past a limit of the VM's: too deep, too big)
+                if e.line:
+                    s.lineno = e.line
+                s.error(e.message)
+                raise ShExit(2) from None
+            if script is not None:
+                script.keep(start, p, text, chunk)
         try:
             status = run_chunk(s, chunk, status, once=True)
         except ShReturn as r:
@@ -196,7 +222,7 @@ def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> in
     try:
         with open(path, "rb") as f:
             text = shtext.decode(f.read())
-        status = run_text(s, text)
+        status = run_text(s, text, cache=True)
     except ShExit as e:
         status = e.status
     except OSError as e:

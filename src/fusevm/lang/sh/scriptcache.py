@@ -1,0 +1,131 @@
+"""A long script's commands as an earlier run compiled them, kept in the disk cache.
+
+A script is parsed and compiled one complete command at a time, as the shell reaches it
+(`runtime.run_text`), and for a long script of plain commands that is most of its time
+(about 120 us of a command's 200). For a script file of at least `MIN_BYTES`, the commands
+a run compiles are kept in the disk cache (`fusevm.jit.cache`, tag `script`) under the
+script's text, each with where it ends in the text and the line there; a later run of
+the same text takes each command from there instead of parsing and compiling it again.
+
+What parsing makes of a command depends on the text and on the aliases defined when it is
+read, nothing else (the compiler is a function of the syntax tree). So a command is kept
+or taken only while no alias is defined, and neither while `-v` (which prints each
+command as it is read) or `-n` (read without running) is set. Kept commands are a prefix
+of the script: from its first command on, each one starting where the one before ended.
+Where a run stops taking them (an alias defined, an option set, the end of what was
+kept), the parser goes on from that point of the text, so what runs is always what
+parsing the text would have made. A run that compiled commands past those it found keeps
+the longer list when the script's `run_text` returns or unwinds (`exit`, an error),
+written by the process that started the script, not by a subshell's fork; a run that
+ends in `exec` keeps nothing new.
+
+The cache off (FUSEVM_JIT_CACHE_DIR=off) or a shorter script costs nothing of this: the
+cache's modules load only for a script this long.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+    from fusevm.chunk import Chunk
+    from fusevm.lang.sh.parser import Parser
+
+#: Scripts shorter than this (in characters) are compiled each run: a hundred-odd
+#: commands cost a few milliseconds, about what reading and writing the entry costs.
+MIN_BYTES: Final = 4096
+#: Commands kept at most per script (a longer script keeps its first ones).
+MAX_COMMANDS: Final = 50_000
+
+
+class Script:
+    """One run's view of a script's kept commands: those found (taken in order) and
+    those compiled after them (kept on `save`)."""
+
+    __slots__ = ("key", "found", "taken", "following", "pos", "new", "recording", "pid")
+
+    def __init__(self, key: bytes, found: list[tuple[Any, Chunk]]) -> None:
+        self.key = key
+        #: ((start, end, line at end), chunk) of each command found, in order.
+        self.found = found
+        self.taken = 0
+        self.following = True  # still taking found commands
+        self.pos = 0  # where the next command kept must start
+        #: ((start, end, line), chunk tree) of each command compiled after those taken.
+        self.new: list[tuple[Any, tuple[Any, ...]]] = []
+        self.recording = True
+        self.pid = os.getpid()
+
+    def take(self, p: Parser) -> Chunk | None:
+        """The kept command that starts where parser `p` stands (which then stands after
+        it, as parsing it would have left it), or None: parse it."""
+        if not self.following:
+            return None
+        if self.taken >= len(self.found) or p.peeked is not None or p.pos != self.pos:
+            self.following = False
+            return None
+        (start, end, line), chunk = self.found[self.taken]
+        if start != p.pos or not p.pos < end <= len(p.text):
+            self.following = False
+            self.recording = False  # (an entry that does not fit this text)
+            return None
+        self.taken += 1
+        p.pos = self.pos = end
+        p.line = line
+        return chunk
+
+    def stop(self) -> None:
+        """The command at hand is parsed with an alias defined or `-v`/`-n` set: neither
+        it nor any after it is taken or kept."""
+        self.following = False
+        self.recording = False
+
+    def keep(self, start: int, p: Parser, text: str, chunk: Chunk) -> None:
+        """Keep the command parsed from `start` to where `p` stands, compiled as `chunk`,
+        when it follows the ones kept so far."""
+        if not self.recording:
+            return
+        self.following = False  # (parsed: the found list, if any, ends before it)
+        from fusevm.jit.cache.frontend import chunk_tree
+        tree = chunk_tree(chunk)
+        if (tree is None or start != self.pos or p.text is not text or p.pos <= start
+                or self.taken + len(self.new) >= MAX_COMMANDS):
+            self.recording = False
+            return
+        self.new.append(((start, p.pos, p.line), tree))
+        self.pos = p.pos
+
+    def save(self) -> None:
+        """Write the kept commands if this run compiled any past those it found (in the
+        process that opened the script)."""
+        if not self.new or os.getpid() != self.pid:
+            return
+        from fusevm.jit.cache import STORE, frontend
+        pairs: list[tuple[Any, tuple[Any, ...]]] = []
+        for place, chunk in self.found[:self.taken]:
+            tree = frontend.chunk_tree(chunk)
+            if tree is None:  # (loaded from a tree: always one)
+                return
+            pairs.append((place, tree))
+        pairs += self.new
+        self.new = []
+        frontend.store_chunk_list(STORE, self.key, "sh", pairs)
+
+
+def open_script(text: str) -> Script | None:
+    """The kept commands of script `text` when it is long enough and the cache is on,
+    else None."""
+    if len(text) < MIN_BYTES:
+        return None
+    from fusevm.jit.cache import STORE, frontend
+    if not STORE.enabled():
+        return None
+    key = frontend.chunk_list_key("sh", ("script", text))
+    found = frontend.load_chunk_list(STORE, key) or []
+    if not all(type(place) is tuple and len(place) == 3
+               and all(type(n) is int for n in place) for place, _ in found):
+        found = []  # (not what `save` writes: compiled again, and written anew)
+    return Script(key, found)
