@@ -35,6 +35,10 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("printf '%.*s|%*s|%-*d|\\n' x abc -4 ab 3 7 2>/dev/null; echo $?", "|ab  |7  |\n1\n"),
     ("printf '%.*s|\\n' 9999999999 abc", "abc|\n"),
     ("printf '%*d|\\n' 99999999999999999999 0 2>/dev/null; echo $?", "0|\n1\n"),
+    # a subshell as a pipeline stage runs in the stage's process only, also where its last
+    # command could be started without a fork (in an and-or list, in a function)
+    ("(/bin/echo a) | tr a A && echo end; f() { (exit 3) | cat && echo x; }; f; "
+     "g() { { { (exit 3); } | wc -l; } | cat; }; g | tr -d ' '", "A\nend\nx\n0\n"),
     # a special builtin's error message goes to its own redirected stderr
     ("set -- a; (shift 3 2>/dev/null; echo no) 2>&1; echo \"st $?\"", "st 2\n"),
     ("command shift 3 2>/dev/null; echo \"st $?\"", "st 2\n"),

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Final
 
-__all__ = ["byte_mode", "byte_value", "decode", "from_os", "matchable", "use_locale"]
+__all__ = ["byte_char", "byte_mode", "byte_value", "decode", "from_os", "matchable",
+           "use_locale"]
 
 #: Whether a character is a byte (the C/POSIX locale); set by `use_locale`.
 byte_mode = False
@@ -74,6 +75,12 @@ def matchable(text: str) -> str:
     except UnicodeEncodeError:
         return text.translate(_TO_PRIVATE)
     return text
+
+
+def byte_char(n: int) -> str:
+    """Byte `n` as text (`printf '\\377'`, `echo '\\0377'`): ASCII as itself, any other
+    as the surrogate that writes that very byte."""
+    return chr(n) if n < 0x80 else chr(0xDC00 + n)
 
 
 def byte_value(char: str) -> int:

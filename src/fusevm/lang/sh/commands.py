@@ -67,7 +67,7 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
                 k = j
                 while k < len(text) and k < j + 3 and text[k] in "01234567":
                     k += 1
-                buf.append(chr(int(text[j:k] or "0", 8)))
+                buf.append(shtext.byte_char(int(text[j:k] or "0", 8) & 0xFF))
                 i = k
                 continue
         buf.append(c)
@@ -175,7 +175,13 @@ def _pwd(s: ShState, vm: Any, argv: list[str]) -> int:
         if not pwd or os.stat(pwd).st_ino != os.stat(".").st_ino:
             pwd = shtext.from_os(os.getcwd())
     except OSError:
-        pwd = shtext.from_os(os.getcwd())
+        try:
+            pwd = shtext.from_os(os.getcwd())
+        except OSError:
+            # The directory was removed under the shell: the logical name it was reached
+            # by still stands for it (as dash prints it).
+            if not pwd or not pwd.startswith("/"):
+                raise
     out(pwd + "\n")
     return 0
 
@@ -299,6 +305,8 @@ def _read(s: ShState, vm: Any, argv: list[str]) -> int:
     if prompt:
         write(2, prompt)
     line, eof = _readline(0, raw)
+    if "\0" in line:  # (NUL bytes are dropped, as dash and bash do: no variable holds one)
+        line = line.replace("\0", "")
     fields_raw = _split_read(line, s.vars.get("IFS"), len(args), raw)
     for i, name in enumerate(args):
         if name in s.readonly:
@@ -491,12 +499,25 @@ def _wait_one(s: ShState, vm: Any, pid: int) -> int | None:
             return 127
         if rpid:
             s.jobs.pop(pid, None)
+            _report_signal(st)
             return process.exit_code(st)
         if s.pending_signals:
             sig = s.pending_signals[0]
             runtime.run_traps(s, vm)
             return 128 + SIGNAL_NAMES.get(sig, 0)
         time.sleep(0.002)
+
+
+def _report_signal(wait_status: int) -> None:
+    """Say on stderr what killed a job `wait` waited for by its id, as dash does: the
+    signal's description (" (core dumped)" after it), but for SIGINT and SIGPIPE."""
+    if not os.WIFSIGNALED(wait_status):
+        return
+    sig = os.WTERMSIG(wait_status)
+    if sig in (signal.SIGINT, signal.SIGPIPE):
+        return
+    text = signal.strsignal(sig) or f"Signal {sig}"
+    write(2, text + (" (core dumped)\n" if os.WCOREDUMP(wait_status) else "\n"))
 
 
 @builtin("jobs")
@@ -585,7 +606,8 @@ def _kill(s: ShState, vm: Any, argv: list[str]) -> int:
 @builtin("getopts")
 def _getopts(s: ShState, vm: Any, argv: list[str]) -> int:
     var = argv[2] if len(argv) >= 3 else ""
-    if var not in s.readonly:
+    named = is_name(var)
+    if named and var not in s.readonly or len(argv) < 3:
         return _getopts_step(s, argv)
     # the option is still taken (OPTIND and OPTARG move on), only the assignment fails
     old = s.vars.get(var)
@@ -594,7 +616,7 @@ def _getopts(s: ShState, vm: Any, argv: list[str]) -> int:
         s.vars.pop(var, None)
     else:
         s.vars[var] = old
-    s.error(f"getopts: {var}: is read only")
+    s.error(f"getopts: {var}: is read only" if named else f"getopts: {var}: bad variable name")
     return 2
 
 
@@ -782,32 +804,38 @@ _UNIT = {"c": 512, "f": 512, "d": 1024, "s": 1024, "v": 1024}
 
 @builtin("ulimit")
 def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
+    """`ulimit [-H] [-S] [-a | -LIMIT] [value]`: with neither -H nor -S a value sets both
+    limits and the soft one is shown; -H and -S together set both (as bash does)."""
     import resource
-    hard = False
+    hard = soft = False
     which = "f"
-    value: str | None = None
+    values: list[str] = []
     for a in argv[1:]:
-        if a.startswith("-"):
+        if a.startswith("-") and a != "-" and not values:
             for c in a[1:]:
                 if c == "H":
                     hard = True
                 elif c == "S":
-                    hard = False
+                    soft = True
                 elif c in _LIMITS or c == "a":
                     which = c
                 else:
                     s.error(f"ulimit: Illegal option -{c}")
                     return 2
         else:
-            value = a
+            values.append(a)
+    if len(values) > (0 if which == "a" else 1):
+        s.error("ulimit: too many arguments")
+        return 2
+    value = values[0] if values else None
     names = sorted(_LIMITS) if which == "a" else [which]
     for c in names:
         res = getattr(resource, _LIMITS[c], None)
         if res is None:
             continue
-        soft, hard_v = resource.getrlimit(res)
+        soft_v, hard_v = resource.getrlimit(res)
         if value is None:
-            cur = hard_v if hard else soft
+            cur = hard_v if hard and not soft else soft_v
             text = "unlimited" if cur == resource.RLIM_INFINITY else str(cur // _UNIT.get(c, 1))
             out(f"-{c}: {text}\n" if which == "a" else f"{text}\n")
             continue
@@ -816,8 +844,9 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
             s.error(f"ulimit: Illegal number: {value}")
             return 2
         n = resource.RLIM_INFINITY if number is None else number * _UNIT.get(c, 1)
+        both = hard == soft
         try:
-            resource.setrlimit(res, (soft if hard else n, n if hard else hard_v))
+            resource.setrlimit(res, (n if soft or both else soft_v, n if hard or both else hard_v))
         except (ValueError, OSError, OverflowError) as e:
             s.error(f"ulimit: error setting limit ({e})")
             return 1

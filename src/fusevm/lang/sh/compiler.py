@@ -461,7 +461,15 @@ class Compiler:
         self.command(cmd.cmd)
         self.scopes -= 1
         b.emit(Op.WithRedirectsEnd)
+        if self.cond:
+            b.bind(fail)
+            return
+        # A redirection that fails is the command failing: set -e applies (as in bash).
+        end = b.label()
+        b.emit(Op.Jump, end)
         b.bind(fail)
+        b.emit(SH["ShErrCheck"])
+        b.bind(end)
 
     # -- words ----------------------------------------------------------------------------------
 

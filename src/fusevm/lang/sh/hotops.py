@@ -130,7 +130,12 @@ def _param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     if name in ("@", "*") and not flags & LENGTH:
         def positional() -> int:
             ps = s.positional
-            if quoted and name == "@":
+            if flags & RAW:
+                # A whole word where nothing splits (an assignment, a `case` word): the
+                # parameters joined, `$@` by spaces (as bash), `$*` by IFS's first character.
+                sep = " " if name == "@" or s.ifs is None else s.ifs[:1]
+                push(sep.join(ps))
+            elif quoted and name == "@":
                 push(FB.join(QS + p + QE for p in ps) if ps else ZA)
             elif quoted:
                 sep = s.ifs[:1] if s.ifs is not None else " "

@@ -108,7 +108,7 @@ def _main(argv: list[str]) -> int:
                 s.opts[c] = on
             elif c == "s":
                 use_stdin = True
-            elif c in "im":
+            elif c in "iml":  # (-l, a login shell: accepted, as dash and bash do)
                 s.interactive = s.interactive or c == "i"
             else:
                 write(2, f"sh: Illegal option -{c}\n{USAGE}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fusevm.lang.cprintf import MAX_FIELD, format_int, too_wide
 from fusevm.lang.lazyre import LazyPattern
 from fusevm.memo import memo
-from fusevm.shell.text import byte_value
+from fusevm.shell.text import byte_char, byte_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,17 +41,12 @@ def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
                 k = j
                 while k < len(text) and k < j + 3 and text[k] in "01234567":
                     k += 1
-                out.append(_byte(int(text[j:k] or "0", 8) & 0xFF))
+                out.append(byte_char(int(text[j:k] or "0", 8) & 0xFF))
                 i = k
                 continue
         out.append(c)
         i += 1
     return "".join(out), False
-
-
-def _byte(n: int) -> str:
-    """A byte as text: ASCII as itself, others as the surrogate that writes that byte."""
-    return chr(n) if n < 0x80 else chr(0xDC00 + n)
 
 
 _NUM: Final = LazyPattern(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")

@@ -184,7 +184,7 @@ def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> in
         try:
             status = run_chunk(s, chunk, status, once=True)
         except ShReturn as r:
-            status = r.status
+            return r.status  # (`return` outside a function ends the script, as in dash)
         except ShLoopJump:
             status = 0
         except ShError as e:

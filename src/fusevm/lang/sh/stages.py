@@ -51,12 +51,27 @@ _NAMES_FILE: Final = frozenset(int(k) for k in (
 def spawnable(chunk: Chunk, start: int, stop: int) -> tuple[int, int, int] | None:
     """The operands of the `ShRun` ending the code [start, stop) when the compiler marked
     it a lone simple command whose words expand with no effect on the shell (DIRECT and
-    PURE_WORDS: everything before it in [start, stop) only expands them), else None."""
-    last = chunk.ops[stop - 1] if start < stop <= len(chunk.ops) else None
+    PURE_WORDS: everything before it in [start, stop) only expands them), else None.
+    The command must be the code's own: a subshell's last command is marked DIRECT too
+    (it may exec), so code holding an op that runs commands or code of its own before it
+    (`(cmd)` as a pipeline stage) is no lone command."""
+    ops = chunk.ops
+    last = ops[stop - 1] if start < stop <= len(ops) else None
     if last is None or last[0] not in _EXTENDED or last[1] != _RUN:
         return None
     argc, flags, line = decode(last).operands
-    return (argc, flags, line) if flags & _SPAWNABLE == _SPAWNABLE else None
+    if flags & _SPAWNABLE != _SPAWNABLE:
+        return None
+    for ip in range(start, stop - 1):
+        instr = ops[ip]
+        if instr[0] in _EXTENDED and instr[1] in _RUNS_CODE:
+            return None
+    return argc, flags, line
+
+
+#: The ops that run a command or a segment of code of their own.
+_RUNS_CODE: Final = frozenset(SH[name].id for name in (
+    "ShRun", "ShTest", "ShSubshell", "ShPipe", "ShPipeInline", "ShPipeEnd", "ShBg"))
 
 
 def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,

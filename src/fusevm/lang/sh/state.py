@@ -208,13 +208,15 @@ class ShState:
 
 def new_state() -> ShState:
     """A shell's state at start-up: the process environment exported, IFS, PS4, OPTIND,
-    PPID and PWD set."""
+    PPID and PWD set, and PATH when the environment has none (the default search path,
+    not exported, as dash does)."""
     s = ShState()
     for k, v in os.environ.items():
         k = shtext.from_os(k)
         s.vars[k] = shtext.from_os(v)
         s.exported.add(k)
     s.vars["IFS"] = " \t\n"
+    s.vars.setdefault("PATH", process.DEFAULT_PATH)
     s.vars.setdefault("PS4", "+ ")
     s.vars["OPTIND"] = "1"
     s.vars["PPID"] = str(os.getppid())
