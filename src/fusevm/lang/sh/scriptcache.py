@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 #: commands cost a few milliseconds, about what reading and writing the entry costs.
 MIN_BYTES: Final = 4096
 #: Commands kept at most per script (a longer script keeps its first ones).
-MAX_COMMANDS: Final = 50_000
+MAX_COMMANDS: Final = 20_000
 
 
 class Script:
