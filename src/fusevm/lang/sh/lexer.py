@@ -709,7 +709,7 @@ def _assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
             out += _lit_tildes(part, start, k == last)
             start = part.text.endswith(":")
             continue
-        if isinstance(part, ast.Param) and part.arg is not None and part.op in "-=?+":
+        if isinstance(part, ast.Param) and part.arg is not None and part.op in _WORD_OPS:
             arg = part.arg.parts
             if arg and isinstance(arg[0], ast.Tilde):  # (as `_tilde` split it: join again)
                 text = "~" + arg[0].user
@@ -723,6 +723,11 @@ def _assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
         out.append(part)
         start = False
     return out
+
+
+#: The `${name<op>word}` forms whose word is a value (not a pattern): its tilde prefixes
+#: are expanded in an assignment as the value's own are.
+_WORD_OPS: Final = ("-", "=", "?", "+")
 
 
 def _lit_tildes(part: ast.Lit, start: bool, last: bool) -> list[ast.Part]:
