@@ -89,6 +89,26 @@ def loop_facts(chunk: Chunk) -> LoopFacts:
     return found
 
 
+def facts_tree(chunk: Chunk) -> tuple[object, ...] | None:
+    """The loop facts worked out for `chunk` as plain values (`marshal` writes them: a
+    compile cache keeps them with the chunk), or None when none are yet."""
+    found: LoopFacts | None = chunk.derived.get(_FACTS)
+    if found is None:
+        return None
+    return (found.succs, found.back_edges, found.entries, found.hot_points, found.returns,
+            found.block_ends, found.branches)
+
+
+def adopt_facts(chunk: Chunk, tree: object) -> None:
+    """Give `chunk` the loop facts `facts_tree` made of an equal chunk (one read back from
+    a compile cache); ValueError when `tree` cannot be such facts."""
+    if (type(tree) is not tuple or len(tree) != 7 or type(tree[0]) is not tuple
+            or len(tree[0]) != len(chunk.ops) or type(tree[1]) is not dict
+            or type(tree[4]) is not frozenset or type(tree[5]) is not dict):
+        raise ValueError("the loop facts do not fit the chunk")
+    chunk.derived[_FACTS] = LoopFacts(*tree)
+
+
 def predecessors(chunk: Chunk, facts: LoopFacts) -> dict[int, list[int]]:
     """The ops that may run right before each op (`facts` are the chunk's), worked out
     once per chunk object and only when asked: a VM that never looks into a loop does

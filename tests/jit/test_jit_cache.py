@@ -665,13 +665,24 @@ def test_cached_chunk_is_the_chunk_built(cache_dir: Path, constants: tuple[Any, 
     assert [type(v) for v in loaded.constants] == [type(v) for v in constants]
     for c in (loaded, loaded.sub_chunks[0]):  # not verified again
         assert c.is_verified()
+    # In the marshalled format, the root's loop facts (worked out before it is stored: its
+    # run needs them) come with it, as the chunk gives them; a sub-chunk's are worked out
+    # when it runs.
+    from fusevm import loops
+    assert (loops._FACTS in loaded.derived) == (fmt == _PLAIN)
+    assert loops._FACTS not in loaded.sub_chunks[0].derived
+    if fmt == _PLAIN:
+        assert loaded.derived.pop(loops._FACTS) == loops.loop_facts(loaded)
     assert VM(loaded).run() == VM(built).run()
 
 
 @pytest.mark.parametrize("body", [b"M" + marshal.dumps((1, 2)),
                                   b"M" + marshal.dumps((1, 2))[:-1],
                                   b"M" + marshal.dumps(("s", 0, (), (), ((),), (0,), (), (), (),
-                                                        "d")),
+                                                        "d", None)),
+                                  b"M" + marshal.dumps(("s", 0, (), (), (), (), (), (), (), "d",
+                                                        ((1,), {}, (), (), frozenset(), {},
+                                                         ()))),
                                   b"X", b""])
 def test_malformed_chunk_body_is_rebuilt(cache_dir: Path, body: bytes) -> None:
     """A body that passes the file's checks but is no chunk is a reject, then rebuilt."""

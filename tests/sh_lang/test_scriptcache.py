@@ -12,6 +12,7 @@ import pytest
 
 import fusevm.lang.sh.main  # noqa: F401  - registers the op handlers and builtins
 import fusevm.lang.sh.runtime as runtime
+from fusevm import loops
 from fusevm.jit import cache
 from fusevm.jit.cache import frontend
 from fusevm.lang.sh import scriptcache
@@ -152,3 +153,27 @@ def test_script_files_through_the_command_line(tmp_path: Path) -> None:
                          env=dict(env, FUSEVM_JIT_CACHE_DIR="off"), capture_output=True,
                          timeout=120)
     assert off.stdout == outs[0].stdout
+
+
+def test_loop_facts_come_with_the_commands(store: Path, capfd: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept command's loop facts (worked out for its run) are read back with it, equal
+    to what the chunk gives when worked out again; facts that do not fit are a reject."""
+    text = _padding(300) + "i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo $i\n"
+    assert _run(text, capfd, monkeypatch)[:2] == ("3\n", 0)
+    key = frontend.chunk_list_key("sh", ("script", text))
+    pairs = frontend.load_chunk_list(cache.STORE, key)
+    assert pairs is not None and len(pairs) == 301
+    for _, chunk in pairs:
+        kept = chunk.derived.pop(loops._FACTS)
+        assert loops.loop_facts(chunk) == kept
+    assert loops.loop_facts(pairs[-1][1]).back_edges  # (the loop's)
+    trees = [(place, frontend.chunk_tree(ch)) for place, ch in pairs]
+    broken = [(place, tree[:-1] + ((tree[-1][0][:-1], *tree[-1][1:]),))
+              for place, tree in trees]
+    frontend.store_chunk_list(cache.STORE, key, "sh", broken)
+    rejects = cache.stats()["rejects"]
+    assert frontend.load_chunk_list(cache.STORE, key) is None
+    assert cache.stats()["rejects"] == rejects + 1
+    with pytest.raises(ValueError):
+        loops.adopt_facts(pairs[0][1], ("not", "facts"))

@@ -35,6 +35,7 @@ from fusevm import __version__
 from fusevm.entry import NoCycleCollection
 from fusevm.jit.cache.sources import ROOT, loaded, unchanged
 from fusevm.jit.cache.store import Entry, Store, key_digest
+from fusevm.loops import adopt_facts, facts_tree, loop_facts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,8 +97,10 @@ def _marshals(v: Any, depth: int = 0) -> bool:
 
 
 def _plain(chunk: Chunk, digest: bool = True) -> tuple[Any, ...] | None:
-    """`chunk` as nested tuples with its digest (None without `digest`), or None when a
-    constant is not one `marshal` keeps exactly (`_marshals`)."""
+    """`chunk` as nested tuples with its digest (None without `digest`) and its loop facts
+    when they are worked out (`loops.facts_tree`: a VM's set-up reads them, and an awk
+    program's take a tenth of its second run to work out again), or None when a constant
+    is not one `marshal` keeps exactly (`_marshals`)."""
     scalars = _SCALARS
     for v in chunk.constants:
         if type(v) not in scalars and not _marshals(v):
@@ -110,7 +113,8 @@ def _plain(chunk: Chunk, digest: bool = True) -> tuple[Any, ...] | None:
         subs.append(found)
     return (chunk.source, chunk.slot_count, chunk.constants, chunk.names,
             tuple([(int(i[0]), *i[1:]) for i in chunk.ops]), chunk.lines, chunk.sub_entries,
-            chunk.block_ranges, tuple(subs), chunk.digest() if digest else None)
+            chunk.block_ranges, tuple(subs), chunk.digest() if digest else None,
+            facts_tree(chunk))
 
 
 def _pack(chunk: Chunk) -> bytes:
@@ -126,13 +130,15 @@ def _pack(chunk: Chunk) -> bytes:
 def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
     from fusevm.chunk import Chunk
     (source, slot_count, constants, names, ops, lines, entries, ranges, subs,
-     digest) = tree
+     digest, facts) = tree
     if len(lines) != len(ops) or digest is not None and type(digest) is not str:
         raise ValueError("the entry's chunk is malformed")
     chunk = Chunk([(members[i[0]], *i[1:]) for i in ops], constants, names, lines,
                   slot_count, [_unplain(sub, members) for sub in subs], ranges, entries,
                   source)
     chunk._digest = digest
+    if facts is not None:
+        adopt_facts(chunk, facts)
     return chunk
 
 
@@ -184,6 +190,7 @@ def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
     if chunk is not None:
         return chunk
     chunk = build()
+    loop_facts(chunk)  # (the run works them out anyway: kept with the chunk from here)
     store.store(CHUNK_TAG, key, {"frontend": frontend, "source": chunk.source,
                                  "sources": loaded()}, _pack(chunk))
     return chunk

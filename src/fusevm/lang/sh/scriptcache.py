@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 
+from fusevm.loops import loop_facts
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -90,6 +92,7 @@ class Script:
             return
         self.following = False  # (parsed: the found list, if any, ends before it)
         from fusevm.jit.cache.frontend import chunk_tree
+        loop_facts(chunk)  # (its run works them out anyway: kept with it from here)
         tree = chunk_tree(chunk)
         if (tree is None or start != self.pos or p.text is not text or p.pos <= start
                 or self.taken + len(self.new) >= MAX_COMMANDS):
