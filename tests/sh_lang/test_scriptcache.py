@@ -177,3 +177,21 @@ def test_loop_facts_come_with_the_commands(store: Path, capfd: pytest.CaptureFix
     assert cache.stats()["rejects"] == rejects + 1
     with pytest.raises(ValueError):
         loops.adopt_facts(pairs[0][1], ("not", "facts"))
+
+
+def test_a_script_ending_in_exec_keeps_its_commands(tmp_path: Path) -> None:
+    """`exec` replaces the shell by a program: what the script compiled is written first."""
+    script = tmp_path / "wrapper.sh"
+    script.write_text(_padding(300) + 'exec /bin/echo "$v299"\n')
+    env = dict(os.environ, PYTHONPATH=SRC, FUSEVM_JIT_CACHE_DIR=str(tmp_path / "c"))
+    p = subprocess.run([sys.executable, "-m", "fusevm.sh", str(script)], env=env,
+                       capture_output=True, timeout=120)
+    assert (p.stdout, p.returncode) == (f"{sum(range(300))}\n".encode(), 0)
+    (entry,) = _entries(tmp_path / "c")
+    cache.set_dir(tmp_path / "c")
+    try:
+        key = frontend.chunk_list_key("sh", ("script", script.read_text()))
+        pairs = frontend.load_chunk_list(cache.STORE, key)
+    finally:
+        cache.set_dir(None)
+    assert pairs is not None and len(pairs) == 301

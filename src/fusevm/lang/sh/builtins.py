@@ -9,6 +9,7 @@ ShError, which ends a non-interactive shell.
 from __future__ import annotations
 
 import os
+import sys
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
@@ -161,6 +162,9 @@ def _exec(s: ShState, vm: Any, argv: list[str]) -> int:
             raise ShExit(2) from None
         s.error(resolved.message.replace(": command not found", ": not found"))
         raise ShExit(resolved.status)
+    kept = sys.modules.get("fusevm.lang.sh.scriptcache")
+    if kept is not None:
+        kept.save_open()  # (the shell ends here: what its scripts compiled is kept)
     runtime._exec_child(s, args, resolved, redirs, s.environ(s.cur_assigns))
     return 127
 

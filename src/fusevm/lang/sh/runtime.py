@@ -145,7 +145,7 @@ def run_text(s: ShState, text: str, line: int = 1, cache: bool = False) -> int:
     try:
         return _run_commands(s, text, line, script)
     finally:
-        script.save()
+        script.close()
 
 
 def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> int:

@@ -16,8 +16,8 @@ Where a run stops taking them (an alias defined, an option set, the end of what 
 kept), the parser goes on from that point of the text, so what runs is always what
 parsing the text would have made. A run that compiled commands past those it found keeps
 the longer list when the script's `run_text` returns or unwinds (`exit`, an error),
-written by the process that started the script, not by a subshell's fork; a run that
-ends in `exec` keeps nothing new.
+written by the process that started the script, not by a subshell's fork, and before
+`exec` replaces the shell by a program (`save_open`).
 
 The cache off (FUSEVM_JIT_CACHE_DIR=off) or a shorter script costs nothing of this: the
 cache's modules load only for a script this long.
@@ -101,6 +101,12 @@ class Script:
         self.new.append(((start, p.pos, p.line), tree))
         self.pos = p.pos
 
+    def close(self) -> None:
+        """The script's run has ended: `save`, and no longer open."""
+        if self in _OPEN:
+            _OPEN.remove(self)
+        self.save()
+
     def save(self) -> None:
         """Write the kept commands if this run compiled any past those it found (in the
         process that opened the script)."""
@@ -118,6 +124,17 @@ class Script:
         frontend.store_chunk_list(STORE, self.key, "sh", pairs)
 
 
+#: The scripts this process is running with kept commands (`open_script` to `close`).
+_OPEN: list[Script] = []
+
+
+def save_open() -> None:
+    """Write what every script this process runs has compiled so far (`exec` is about to
+    replace the shell)."""
+    for script in _OPEN:
+        script.save()
+
+
 def open_script(text: str) -> Script | None:
     """The kept commands of script `text` when it is long enough and the cache is on,
     else None."""
@@ -131,4 +148,6 @@ def open_script(text: str) -> Script | None:
     if not all(type(place) is tuple and len(place) == 3
                and all(type(n) is int for n in place) for place, _ in found):
         found = []  # (not what `save` writes: compiled again, and written anew)
-    return Script(key, found)
+    script = Script(key, found)
+    _OPEN.append(script)
+    return script
