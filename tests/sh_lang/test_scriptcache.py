@@ -195,3 +195,16 @@ def test_a_script_ending_in_exec_keeps_its_commands(tmp_path: Path) -> None:
     finally:
         cache.set_dir(None)
     assert pairs is not None and len(pairs) == 301
+
+
+def test_a_file_dot_reads_keeps_its_commands(store: Path, capfd: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long file `.` reads (a library of functions) is kept like a script file: the next
+    run takes its commands; `return` in it ends it, as it does when parsed."""
+    lib = store.parent / "lib.sh"
+    lib.write_text(_padding(300) + 'greet() { echo "hi $1 $v299"; }\nreturn 4\necho no\n')
+    text = f". {lib}\necho \"st $?\"\ngreet you\n"
+    first = _run(text, capfd, monkeypatch)
+    assert first[:2] == (f"st 4\nhi you {sum(range(300))}\n", 0)
+    assert first[2] == 305
+    assert _run(text, capfd, monkeypatch) == (first[0], 0, 3)

@@ -677,25 +677,46 @@ def eval_text(state: ShState, vm: VM, text: str, line: int | None = None,
         raise ShError(f"{name}: nesting too deep", 2)
     state.eval_depth += 1
     try:
-        return _eval_text(state, vm, text, line)
+        if name != ".":
+            return _eval_text(state, vm, text, line, None)
+        # (a file `.` reads: its commands may come from the disk cache, `scriptcache`)
+        from fusevm.lang.sh.scriptcache import open_script
+        script = open_script(text, "dot")
+        if script is None:
+            return _eval_text(state, vm, text, line, None)
+        try:
+            return _eval_text(state, vm, text, line, script)
+        finally:
+            script.close()
     finally:
         state.eval_depth -= 1
 
 
-def _eval_text(state: ShState, vm: VM, text: str, line: int | None) -> int:
+def _eval_text(state: ShState, vm: VM, text: str, line: int | None,
+               script: Script | None) -> int:
     p = Parser(text, state.lineno if line is None else line, state.aliases)
     status = vm.last_status
     ran = False
     while True:
-        try:
-            items = p.parse_command()
-        except ShSyntaxError as e:
-            state.lineno = e.line
-            raise ShError(f"Syntax error: {e.message}", 2) from None
-        if items is None:
-            break
+        start = p.pos
+        chunk = None
+        if script is not None:
+            if not state.aliases:
+                chunk = script.take(p)
+            else:
+                script.stop()
+        if chunk is None:
+            try:
+                items = p.parse_command()
+            except ShSyntaxError as e:
+                state.lineno = e.line
+                raise ShError(f"Syntax error: {e.message}", 2) from None
+            if items is None:
+                break
+            chunk = compile_items(items, source="<eval>")
+            if script is not None:
+                script.keep(start, p, text, chunk)
         ran = True
-        chunk = compile_items(items, source="<eval>")
         status = run_chunk(state, chunk, status, once=True)
     return status if ran else 0
 

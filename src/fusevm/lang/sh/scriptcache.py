@@ -2,10 +2,11 @@
 
 A script is parsed and compiled one complete command at a time, as the shell reaches it
 (`runtime.run_text`), and for a long script of plain commands that is most of its time
-(about 120 us of a command's 200). For a script file of at least `MIN_BYTES`, the commands
-a run compiles are kept in the disk cache (`fusevm.jit.cache`, tag `script`) under the
-script's text, each with where it ends in the text and the line there; a later run of
-the same text takes each command from there instead of parsing and compiling it again.
+(about 120 us of a command's 200). For a script file of at least `MIN_BYTES` (and a file
+that `.` reads, such as a library of functions), the commands a run compiles are kept in
+the disk cache (`fusevm.jit.cache`, tag `script`) under the file's text, each with where it
+ends in the text and the line there; a later run of the same text takes each command from
+there instead of parsing and compiling it again.
 
 What parsing makes of a command depends on the text and on the aliases defined when it is
 read, nothing else (the compiler is a function of the syntax tree). So a command is kept
@@ -135,15 +136,16 @@ def save_open() -> None:
         script.save()
 
 
-def open_script(text: str) -> Script | None:
+def open_script(text: str, kind: str = "script") -> Script | None:
     """The kept commands of script `text` when it is long enough and the cache is on,
-    else None."""
+    else None. `kind`: "script" for a script file the shell runs, "dot" for a file `.`
+    reads (its commands compile as `eval`'s do)."""
     if len(text) < MIN_BYTES:
         return None
     from fusevm.jit.cache import STORE, frontend
     if not STORE.enabled():
         return None
-    key = frontend.chunk_list_key("sh", ("script", text))
+    key = frontend.chunk_list_key("sh", (kind, text))
     found = frontend.load_chunk_list(STORE, key) or []
     if not all(type(place) is tuple and len(place) == 3
                and all(type(n) is int for n in place) for place, _ in found):
