@@ -105,7 +105,9 @@ def test_a_re_optimisation_under_way_at_exit_reaches_the_cache(tmp_path: Path) -
     does not import llvmlite to optimise the first code again (nor the next, ...)."""
     reopt = "reopt_after=1000000, reopt_after_seconds=0.0"  # (at once, in the background)
     first = run(tmp_path, reopt=reopt)
-    assert first["block"]["compiles"] == 1 and first["disk"]["stores"] == 1
+    # (its stores when it prints: the first code, and the optimised code too when the
+    # background re-optimisation ended first, as it may on a busy machine)
+    assert first["block"]["compiles"] == 1 and first["disk"]["stores"] in (1, 2)
     for _ in range(2):
         warm = run(tmp_path, reopt=reopt)
         assert warm["disk"]["loads"] == 1 and warm["block"]["compiles"] == 0
