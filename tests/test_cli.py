@@ -148,3 +148,33 @@ def test_a_serialized_chunk_of_fusevms_own_extension_ops_needs_no_ext(
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "AwkInit" in proc.stdout
+
+
+def test_cache_shows_prunes_and_clears_the_disk_cache(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fusevm cache` lists the directory's entries by kind; `--prune` and `--clear` act
+    on them; with the cache off it says so."""
+    from fusevm.jit import cache
+    monkeypatch.setenv("FUSEVM_JIT_CACHE_DIR", str(tmp_path / "c"))
+    cache.set_dir(tmp_path / "c")
+    try:
+        assert main(["awk", "BEGIN { print 1 }"]) == 0
+        capsys.readouterr()
+        assert main(["cache"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith(f"{tmp_path / 'c'}: ")
+        assert [line.split()[:2] for line in out[1:]] == [["chunk", "1"]]
+        assert "compiled awk programs" in out[1]
+        assert main(["cache", "--prune"]) == 0
+        assert capsys.readouterr().out.startswith(f"{tmp_path / 'c'}: 0 B freed\n")
+        assert main(["cache", "--clear"]) == 0
+        assert capsys.readouterr().out == f"{tmp_path / 'c'}: 1 entry removed\n"
+        assert main(["cache"]) == 0
+        assert capsys.readouterr().out.startswith(f"{tmp_path / 'c'}: 0 B ")
+        cache.set_enabled(False)
+        assert main(["cache"]) == 0
+        assert "off" in capsys.readouterr().out
+    finally:
+        cache.set_enabled(None)
+        cache.set_dir(None)

@@ -1,4 +1,4 @@
-"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and installed frontends.
+"""The `fusevm` command line: run, asm, dis, demo, bench, jit-dump, cache and frontends.
 
 Frontends (`fusevm awk`, ...) are subcommands registered under the `fusevm.frontends`
 entry-point group; `run`, `asm`, `dis` and `jit-dump` load the extension sets registered under

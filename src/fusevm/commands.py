@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from fusevm.ops.extension import ExtensionSet
 
 #: What `fusevm --help` says the command line is.
-DESCRIPTION = ("The `fusevm` command line: run, asm, dis, demo, bench, jit-dump and "
+DESCRIPTION = ("The `fusevm` command line: run, asm, dis, demo, bench, jit-dump, cache and "
                "installed frontends.")
 
 
@@ -221,6 +221,46 @@ def cmd_jit_dump(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What each kind of disk-cache entry holds (`fusevm cache`; `fusevm.jit.cache` lists them).
+_CACHE_TAGS: dict[str, str] = {
+    "lin": "native code, linear tier", "blk": "native code, block tier",
+    "trc": "native code, traces", "code": "baseline-tier Python code",
+    "chunk": "compiled awk programs", "script": "compiled commands of long sh scripts",
+    "src": "lists of the fusevm sources that made native code"}
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from fusevm.jit import cache
+    where = cache.cache_dir()
+    if where is None:
+        print("the disk cache is off (FUSEVM_JIT_CACHE_DIR=off)")
+        return 0
+    if args.clear:
+        removed = cache.clear()
+        print(f"{where}: {removed} {'entry' if removed == 1 else 'entries'} removed")
+        return 0
+    if args.prune:
+        print(f"{where}: {_size(cache.prune())} freed")
+    cap = cache.STORE.max_bytes()
+    print(f"{where}: {_size(cache.size_bytes() or 0)}"
+          + (f" of at most {_size(cap)}" if cap else " (no size cap)"))
+    for tag, (count, total) in sorted(cache.STORE.contents().items()):
+        print(f"  {tag:<7}{count:>7} {_size(total):>10}  {_CACHE_TAGS.get(tag, '')}")
+    return 0
+
+
+def _size(n: int) -> str:
+    """A byte count for people: B, KiB, MiB or GiB."""
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
 def _add_ext_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ext", action="append", metavar="MODULE:ATTR",
                         help="load the ExtensionSet MODULE.ATTR (repeatable); installed "
@@ -272,6 +312,13 @@ def build_parser(*, frontends: bool = True) -> argparse.ArgumentParser:
     _add_ext_option(dump)
     dump.add_argument("--run", action="store_true",
                       help="run the chunk with every tier first, then show its traces as IR")
+
+    cache = sub.add_parser("cache", help="show, prune or clear the disk cache of compiled "
+                                         "code (FUSEVM_JIT_CACHE_DIR)")
+    what = cache.add_mutually_exclusive_group()
+    what.add_argument("--prune", action="store_true",
+                      help="delete the oldest entries down to 80%% of the size cap first")
+    what.add_argument("--clear", action="store_true", help="delete every entry")
 
     if not frontends:
         return p
@@ -345,4 +392,4 @@ class _Args:
 #: The handler of each built-in command that argparse reads (`bench` reads its own).
 HANDLERS: dict[str, Callable[[Any], int]] = {
     "run": cmd_run, "asm": cmd_asm, "dis": cmd_dis, "demo": cmd_demo,
-    "jit-dump": cmd_jit_dump}
+    "jit-dump": cmd_jit_dump, "cache": cmd_cache}

@@ -41,7 +41,7 @@ COMPILERS_GROUP: Final = "fusevm.compilers"
 
 #: The built-in subcommands of `fusevm` (`fusevm.commands`): a frontend cannot take these
 #: names.
-COMMANDS: Final = ("run", "asm", "dis", "demo", "bench", "jit-dump")
+COMMANDS: Final = ("run", "asm", "dis", "demo", "bench", "jit-dump", "cache")
 
 #: fusevm's own entries per group, `NAME: "module:attr"` as an entry point's value.
 BUILTIN: Final[dict[str, dict[str, str]]] = {

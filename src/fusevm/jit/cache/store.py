@@ -665,6 +665,22 @@ class Store:
     def _scan_total(self, d: str) -> int:
         return sum(size for _, size, _ in self._files(d))
 
+    def contents(self) -> dict[str, tuple[int, int]]:
+        """Per tag, the entries in the directory and their bytes (a pack's records by their
+        own tags); empty when the cache is off or holds nothing (`fusevm cache`)."""
+        from fusevm.jit.cache.pack import PACK_SUFFIX, records
+        d = self._usable(create=False)
+        found: dict[str, tuple[int, int]] = {}
+        for _, size, path in [] if d is None else self._files(d):
+            if path.endswith(PACK_SUFFIX):
+                rows = [(rec.tag, rec.size) for rec in records(path)]
+            else:
+                rows = [(os.path.basename(path)[:-len(SUFFIX)].rpartition(".")[2], size)]
+            for tag, n in rows:
+                count, total = found.get(tag, (0, 0))
+                found[tag] = (count + 1, total + n)
+        return found
+
     def size_bytes(self) -> int | None:
         """Bytes of entry files in the directory (None when the cache is off)."""
         d = self._usable(create=False)
