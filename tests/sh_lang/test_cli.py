@@ -94,16 +94,19 @@ def test_the_entry_points_give_a_complete_shell() -> None:
 
 
 def test_the_regular_builtins_load_with_the_first_command_naming_one() -> None:
-    # `builtins.REGULAR` names each module's builtins: exactly those the module registers.
+    # `builtins.REGULAR` names each module's builtins: exactly those the module registers,
+    # and a module loads with the first command naming one of its own.
     code = ("import sys\nfrom fusevm.lang.sh import main\n"
             "from fusevm.lang.sh.builtins import REGULAR\n"
             "from fusevm.lang.sh.runtime import BUILTINS, find_builtin\n"
             "before = set(BUILTINS)\nprint(any(m in sys.modules for m in REGULAR))\n"
             "assert find_builtin('echo') is not None\n"
+            "print(sorted(m for m in REGULAR if m in sys.modules))\n"
+            "assert all(find_builtin(names[-1]) for names in REGULAR.values())\n"
             "print(all(m in sys.modules for m in REGULAR))\n"
             "print(sorted(set(BUILTINS) - before) == "
             "sorted(n for names in REGULAR.values() for n in names))\n"
             "print(find_builtin('no-such-builtin'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["False", "True", "True", "None"]
+    assert out == ["False", "['fusevm.lang.sh.commands']", "True", "True", "None"]

@@ -19,6 +19,8 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("ulimit -t 1000; ulimit -H -t; ulimit -S -t; ulimit -S -t 900; ulimit -t; "
      "ulimit -H -t", "1000\n1000\n900\n1000\n"),
     ("ulimit -a 42 2>/dev/null; echo $?; ulimit -t 1 2 2>/dev/null; echo $?", "2\n2\n"),
+    # a descriptor limit leaves the builtins about jobs (a module of their own) working
+    ("ulimit -n 4; umask 022; umask; kill -l 9; wait; echo $?", "0022\nKILL\n0\n"),
     # `wait` for a job a signal killed says what killed it on stderr (not for SIGINT or
     # SIGPIPE) and returns 128+N
     ("sleep 5 & kill -HUP $!; wait $! 2>err; echo $?; cat err; "

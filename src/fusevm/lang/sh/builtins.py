@@ -39,8 +39,9 @@ B = runtime.BUILTINS
 #: command names one of them (`runtime.find_builtin`): `sh -c :` runs without them.
 REGULAR: Final = {
     "fusevm.lang.sh.commands": ("true", "false", "echo", "printf", "test", "[", "cd", "pwd",
-                                "read", "umask", "wait", "jobs", "kill", "getopts", "type",
-                                "command", "hash", "ulimit", "alias", "unalias"),
+                                "read", "getopts", "type", "command", "hash", "ulimit",
+                                "alias", "unalias"),
+    "fusevm.lang.sh.procs": ("wait", "jobs", "kill", "umask"),
 }
 runtime.ON_USE.update((name, module) for module, names in REGULAR.items() for name in names)
 
