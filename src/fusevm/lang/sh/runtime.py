@@ -136,16 +136,11 @@ def run_text(s: ShState, text: str, line: int = 1, cache: bool = False) -> int:
     """Run a whole script, command by command; the final status (exits via ShExit).
     `cache`: `text` is a script file's, whose commands compiled by an earlier run may come
     from the disk cache (`scriptcache`)."""
-    script = None
-    if cache:
-        from fusevm.lang.sh.scriptcache import open_script
-        script = open_script(text)
-    if script is None:
+    if not cache:
         return _run_commands(s, text, line, None)
-    try:
+    from fusevm.lang.sh.scriptcache import Opened
+    with Opened(text, "script") as script:
         return _run_commands(s, text, line, script)
-    finally:
-        script.close()
 
 
 def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> int:
@@ -153,12 +148,8 @@ def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> in
     status = 0
     while True:
         start = p.pos
-        chunk = None
-        if script is not None:
-            if not s.aliases and not s.opts["v"] and not s.opts["n"]:
-                chunk = script.take(p)
-            else:
-                script.stop()
+        chunk = None if script is None else script.take(
+            p, not s.aliases and not s.opts["v"] and not s.opts["n"])
         if chunk is None:
             try:
                 items = p.parse_command()
@@ -680,14 +671,9 @@ def eval_text(state: ShState, vm: VM, text: str, line: int | None = None,
         if name != ".":
             return _eval_text(state, vm, text, line, None)
         # (a file `.` reads: its commands may come from the disk cache, `scriptcache`)
-        from fusevm.lang.sh.scriptcache import open_script
-        script = open_script(text, "dot")
-        if script is None:
-            return _eval_text(state, vm, text, line, None)
-        try:
+        from fusevm.lang.sh.scriptcache import Opened
+        with Opened(text, "dot") as script:
             return _eval_text(state, vm, text, line, script)
-        finally:
-            script.close()
     finally:
         state.eval_depth -= 1
 
@@ -699,12 +685,7 @@ def _eval_text(state: ShState, vm: VM, text: str, line: int | None,
     ran = False
     while True:
         start = p.pos
-        chunk = None
-        if script is not None:
-            if not state.aliases:
-                chunk = script.take(p)
-            else:
-                script.stop()
+        chunk = None if script is None else script.take(p, not state.aliases)
         if chunk is None:
             try:
                 items = p.parse_command()

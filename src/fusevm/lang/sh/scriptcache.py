@@ -62,9 +62,15 @@ class Script:
         self.recording = True
         self.pid = os.getpid()
 
-    def take(self, p: Parser) -> Chunk | None:
+    def take(self, p: Parser, plain: bool) -> Chunk | None:
         """The kept command that starts where parser `p` stands (which then stands after
-        it, as parsing it would have left it), or None: parse it."""
+        it, as parsing it would have left it), or None: parse it. `plain`: nothing parsing
+        depends on is set (no alias defined, for a script neither `-v` nor `-n`); when
+        something is, neither this command nor any after it is taken or kept."""
+        if not plain:
+            self.following = False
+            self.recording = False
+            return None
         if not self.following:
             return None
         if self.taken >= len(self.found) or p.peeked is not None or p.pos != self.pos:
@@ -79,12 +85,6 @@ class Script:
         p.pos = self.pos = end
         p.line = line
         return chunk
-
-    def stop(self) -> None:
-        """The command at hand is parsed with an alias defined or `-v`/`-n` set: neither
-        it nor any after it is taken or kept."""
-        self.following = False
-        self.recording = False
 
     def keep(self, start: int, p: Parser, text: str, chunk: Chunk) -> None:
         """Keep the command parsed from `start` to where `p` stands, compiled as `chunk`,
@@ -134,6 +134,23 @@ def save_open() -> None:
     replace the shell)."""
     for script in _OPEN:
         script.save()
+
+
+class Opened:
+    """`with Opened(text, kind) as script:` the kept commands of `text` (`open_script`,
+    None when it keeps none), written and closed at the end, however it ends."""
+
+    __slots__ = ("script",)
+
+    def __init__(self, text: str, kind: str) -> None:
+        self.script = open_script(text, kind)
+
+    def __enter__(self) -> Script | None:
+        return self.script
+
+    def __exit__(self, *exc: object) -> None:
+        if self.script is not None:
+            self.script.close()
 
 
 def open_script(text: str, kind: str = "script") -> Script | None:
