@@ -221,14 +221,6 @@ def cmd_jit_dump(args: argparse.Namespace) -> int:
     return 0
 
 
-#: What each kind of disk-cache entry holds (`fusevm cache`; `fusevm.jit.cache` lists them).
-_CACHE_TAGS: dict[str, str] = {
-    "lin": "native code, linear tier", "blk": "native code, block tier",
-    "trc": "native code, traces", "code": "baseline-tier Python code",
-    "chunk": "compiled awk programs", "script": "compiled commands of long sh scripts",
-    "src": "lists of the fusevm sources that made native code"}
-
-
 def cmd_cache(args: argparse.Namespace) -> int:
     from fusevm.jit import cache
     where = cache.cache_dir()
@@ -245,7 +237,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     print(f"{where}: {_size(cache.size_bytes() or 0)}"
           + (f" of at most {_size(cap)}" if cap else " (no size cap)"))
     for tag, (count, total) in sorted(cache.STORE.contents().items()):
-        print(f"  {tag:<7}{count:>7} {_size(total):>10}  {_CACHE_TAGS.get(tag, '')}")
+        print(f"  {tag:<7}{count:>7} {_size(total):>10}  {cache.KINDS.get(tag, '')}")
     return 0
 
 

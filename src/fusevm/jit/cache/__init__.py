@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
     from types import CodeType, ModuleType
+    from typing import Final
 
     from fusevm.chunk import Chunk
     from fusevm.jit.cache.native import NATIVE_TAGS, native_key, trace_key
@@ -38,14 +39,21 @@ if TYPE_CHECKING:
     from fusevm.jit.unit import Analysis, Unit
 
 __all__ = [
-    "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk", "cached_code",
-    "clear", "find_unit", "key_label", "load_native", "load_unit", "native_key", "prune",
-    "set_dir", "set_enabled", "set_max_bytes", "size_bytes", "stats", "store_native",
-    "store_unit", "trace_key", "unit_key",
+    "KINDS", "NATIVE_TAGS", "STORE", "DiskStats", "Store", "cache_dir", "cached_chunk",
+    "cached_code", "clear", "find_unit", "key_label", "load_native", "load_unit",
+    "native_key", "prune", "set_dir", "set_enabled", "set_max_bytes", "size_bytes", "stats",
+    "store_native", "store_unit", "trace_key", "unit_key",
 ]
 
 #: The process's cache directory handle.
 STORE = Store()
+
+#: What the entries of each tag hold, in words (`fusevm cache`).
+KINDS: Final = {
+    "lin": "native code, linear tier", "blk": "native code, block tier",
+    "trc": "native code, traces", "code": "baseline-tier Python code",
+    "chunk": "compiled awk programs", "script": "compiled commands of long sh scripts",
+    "src": "lists of the fusevm sources that made native code"}
 
 
 def __getattr__(name: str) -> object:
