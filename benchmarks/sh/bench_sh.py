@@ -140,7 +140,9 @@ def main() -> None:
         **{title: {k: v + ["-c", text] for k, v in shells.items()}
            for title, text in loops.items()},
     }
-    envs: dict[str, dict[str, str]] = {}
+    #: (case, command) -> the environment it runs in, where not this process's.
+    envs: dict[tuple[str, str], dict[str, str]] = {}
+    files: list[str] = []  # (the cases that run a script file)
     if args.scripts:
         # The long script as a file: fusevm with its compiled commands in a warm disk cache
         # (filled by one untimed run) and with the cache off.
@@ -148,9 +150,11 @@ def main() -> None:
         path.write_text(long_script(lines))
         warm = dict(os.environ, FUSEVM_JIT_CACHE_DIR=str(data.parent / "cache"))
         cpu_of([*fusevm, str(path)], warm)
-        envs = {"fusevm sh": warm,
-                "fusevm sh, cache off": dict(os.environ, FUSEVM_JIT_CACHE_DIR="off")}
-        cases[f"script file ({lines} lines)"] = {
+        title = f"script file ({lines} lines)"
+        files.append(title)
+        envs = {(title, "fusevm sh"): warm, (title, "fusevm sh, cache off"):
+                dict(os.environ, FUSEVM_JIT_CACHE_DIR="off")}
+        cases[title] = {
             "fusevm sh": [*fusevm, str(path)], "fusevm sh, cache off": [*fusevm, str(path)],
             **{k: v + [str(path)] for k, v in shells.items() if k != "fusevm sh"}}
     medians: dict[str, dict[str, float]] = {}
@@ -158,12 +162,11 @@ def main() -> None:
         times: dict[str, list[float]] = {k: [] for k in cmds}
         for _ in range(args.runs):
             for name, argv in cmds.items():  # interleaved
-                times[name].append(cpu_of(argv, envs.get(name) if title.startswith(
-                    "script file") else None))
+                times[name].append(cpu_of(argv, envs.get((title, name))))
         medians[title] = {k: statistics.median(v) for k, v in times.items()}
         report(f"{title}: median CPU seconds of {args.runs} runs", medians[title])
     start = medians["start-up (-c :)"]
-    for title in [*loops, *(t for t in cases if t.startswith("script file"))]:
+    for title in [*loops, *files]:
         # the loop's own cost: what the loop run takes beyond the same shell's `-c :`
         report(f"{title} net of start-up (loop - start-up)",
                {k: max(v - start[k.split(",")[0]], 1e-9) for k, v in medians[title].items()})

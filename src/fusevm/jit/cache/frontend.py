@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from importlib.util import MAGIC_NUMBER
     from types import CodeType
-    from typing import Any, Final
+    from typing import Any, Final, TypeVar
 
     from fusevm.chunk import Chunk
+
+    T = TypeVar("T")
 else:
     # What importlib.util re-exports, read from the import system's own module (always
     # loaded): importing the importlib package would load `warnings` too.
@@ -142,17 +144,25 @@ def _unplain(tree: tuple[Any, ...], members: dict[int, Any]) -> Chunk:
     return chunk
 
 
+def _plain_chunks(trees: Iterable[tuple[Any, ...]]) -> list[Chunk]:
+    """The chunks of `_plain` trees, counted as verified (they were when they were built
+    and stored). A caller pauses the collector: tens of thousands of new tuples, all kept."""
+    from fusevm.ops import Op
+    members = Op._value2member_map_
+    chunks = [_unplain(tree, members) for tree in trees]
+    for chunk in chunks:
+        chunk.mark_verified()
+    return chunks
+
+
 def _unpack(body: bytes) -> Chunk:
     """The chunk `_pack` wrote (ValueError, KeyError or TypeError when it is not one)."""
     if body[:1] == _PLAIN:
-        from fusevm.ops import Op
-        with NoCycleCollection():  # (tens of thousands of new tuples, all kept)
+        with NoCycleCollection():
             tree: Any = marshal.loads(body[1:])
             if not isinstance(tree, tuple):
                 raise TypeError("the entry does not hold a chunk")
-            chunk = _unplain(tree, Op._value2member_map_)
-        chunk.mark_verified()
-        return chunk
+            return _plain_chunks((tree,))[0]
     if body[:1] != _PORTABLE:
         raise ValueError("unknown chunk body format")
     # The portable format's decoder loads only for a chunk that needs it.
@@ -166,18 +176,26 @@ def _unpack(body: bytes) -> Chunk:
     return found
 
 
-def load_chunk(store: Store, key: bytes) -> Chunk | None:
-    """The chunk stored under `key`, or None."""
-    def use(entry: Entry, _fd: int) -> Chunk:
+def _load(store: Store, tag: str, key: bytes, decode: Callable[[memoryview], T]) -> T | None:
+    """What `decode` makes of the body of the entry stored under `key`, or None (a miss, or
+    a reject: built by fusevm sources that have changed since, or a body that is not what
+    was stored, which `decode` reports as ValueError, KeyError, TypeError, EOFError,
+    IndexError or AttributeError)."""
+    def use(entry: Entry, _fd: int) -> T:
         if not unchanged(entry.meta.get("sources")):
             raise ValueError("built by fusevm sources that have changed since")
         try:
-            return _unpack(bytes(entry.body))
-        except (EOFError, IndexError, AttributeError) as e:  # not what `_pack` wrote
+            return decode(entry.body)
+        except (EOFError, IndexError, AttributeError) as e:
             raise ValueError(f"{type(e).__name__}: {e}") from None
 
-    found: Chunk | None = store.load(CHUNK_TAG, key, use)
+    found: T | None = store.load(tag, key, use)
     return found
+
+
+def load_chunk(store: Store, key: bytes) -> Chunk | None:
+    """The chunk stored under `key`, or None."""
+    return _load(store, CHUNK_TAG, key, lambda body: _unpack(bytes(body)))
 
 
 def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
@@ -211,48 +229,28 @@ def chunk_tree(chunk: Chunk) -> tuple[Any, ...] | None:
 def load_chunk_list(store: Store, key: bytes) -> list[tuple[Any, Chunk]] | None:
     """The (data, chunk) pairs stored under `key`, in order, or None (a miss, a reject, or
     sources changed since)."""
-    def use(entry: Entry, _fd: int) -> list[tuple[Any, Chunk]]:
-        if not unchanged(entry.meta.get("sources")):
-            raise ValueError("built by fusevm sources that have changed since")
-        body = entry.body
+    def decode(body: memoryview) -> list[tuple[Any, Chunk]]:
         if bytes(body[:1]) != _PLAIN:
             raise ValueError("unknown chunk list body format")
-        from fusevm.ops import Op
-        members = Op._value2member_map_
-        try:
-            with NoCycleCollection():  # (thousands of new tuples, all kept)
-                pairs = [(data, _unplain(tree, members))
-                         for data, tree in marshal.loads(body[1:])]
-        except (EOFError, IndexError, AttributeError) as e:  # not what was stored
-            raise ValueError(f"{type(e).__name__}: {e}") from None
-        for _, chunk in pairs:
-            chunk.mark_verified()
-        return pairs
+        with NoCycleCollection():
+            pairs = marshal.loads(body[1:])
+            chunks = _plain_chunks(tree for _, tree in pairs)
+        return [(data, chunk) for (data, _), chunk in zip(pairs, chunks, strict=True)]
 
-    found: list[tuple[Any, Chunk]] | None = store.load(CHUNK_LIST_TAG, key, use)
-    return found
+    return _load(store, CHUNK_LIST_TAG, key, decode)
 
 
 def store_chunk_list(store: Store, key: bytes, frontend: str,
                      pairs: list[tuple[Any, tuple[Any, ...]]]) -> int:
     """Keep `pairs` (a front end's data, plain values, and a `chunk_tree`) under `key`, in
-    order; how many were kept: those before the first that `marshal` does not write (an
-    operand of another kind)."""
+    order; how many were kept (none when an operand is of a kind `marshal` does not write,
+    or the cache could not write)."""
     try:
-        body = marshal.dumps(tuple(pairs))
+        body = _PLAIN + marshal.dumps(tuple(pairs))
     except ValueError:
-        kept = 0
-        for pair in pairs:
-            try:
-                marshal.dumps(pair)
-            except ValueError:
-                break
-            kept += 1
-        pairs = pairs[:kept]
-        body = marshal.dumps(tuple(pairs))
+        return 0
     if not pairs or store.store(CHUNK_LIST_TAG, key, {"frontend": frontend,
-                                                     "sources": loaded()},
-                                _PLAIN + body) is None:
+                                                     "sources": loaded()}, body) is None:
         return 0
     return len(pairs)
 
@@ -264,16 +262,13 @@ def code_key(name: str, source: bytes | str, extra: Iterable[object] = ()) -> by
 
 
 def load_code(store: Store, key: bytes) -> CodeType | None:
-    def use(entry: Entry, _fd: int) -> CodeType:
-        if not unchanged(entry.meta.get("sources")):
-            raise ValueError("built by fusevm sources that have changed since")
-        code: Any = marshal.loads(entry.body)
+    def decode(body: memoryview) -> CodeType:
+        code: Any = marshal.loads(body)
         if not isinstance(code, _CODE_TYPE):
             raise TypeError("the entry does not hold a code object")
         return code
 
-    found: CodeType | None = store.load(CODE_TAG, key, use)
-    return found
+    return _load(store, CODE_TAG, key, decode)
 
 
 def cached_code(store: Store, name: str, source: bytes | str,

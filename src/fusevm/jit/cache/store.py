@@ -193,6 +193,11 @@ def file_name(tag: str, digest: bytes) -> str:
     return f"{digest[:16].hex()}.{tag}{SUFFIX}"
 
 
+def file_tag(name: str) -> str:
+    """The tag of an entry file's `name` (`file_name`'s)."""
+    return name[:-len(SUFFIX)].rpartition(".")[2]
+
+
 def encode(tag: str, digest: bytes, meta: dict[str, Any], body: bytes,
            aligned: bool = False) -> bytes:
     """The bytes of an entry file."""
@@ -675,7 +680,7 @@ class Store:
             if path.endswith(PACK_SUFFIX):
                 rows = [(rec.tag, rec.size) for rec in records(path)]
             else:
-                rows = [(os.path.basename(path)[:-len(SUFFIX)].rpartition(".")[2], size)]
+                rows = [(file_tag(os.path.basename(path)), size)]
             for tag, n in rows:
                 count, total = found.get(tag, (0, 0))
                 found[tag] = (count + 1, total + n)

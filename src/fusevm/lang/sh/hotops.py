@@ -128,22 +128,27 @@ def _param(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     nxt = ip + 1
     quoted = flags & QUOTED
     if name in ("@", "*") and not flags & LENGTH:
-        def positional() -> int:
+        star = name == "*"
+        raw = flags & RAW
+        if raw or quoted and star:
+            # `"$*"`, and either one as a whole word where nothing splits (RAW: an
+            # assignment, a `case` word): the parameters joined, `$*` by IFS's first
+            # character, `$@` by spaces (as bash).
+            def joined() -> int:
+                sep = s.ifs[:1] if star and s.ifs is not None else " "
+                text = sep.join(s.positional)
+                push(text if raw else QS + text + QE)
+                return nxt
+            return joined
+
+        def fields() -> int:
             ps = s.positional
-            if flags & RAW:
-                # A whole word where nothing splits (an assignment, a `case` word): the
-                # parameters joined, `$@` by spaces (as bash), `$*` by IFS's first character.
-                sep = " " if name == "@" or s.ifs is None else s.ifs[:1]
-                push(sep.join(ps))
-            elif quoted and name == "@":
+            if quoted:  # "$@": a field per parameter, none for no parameters
                 push(FB.join(QS + p + QE for p in ps) if ps else ZA)
-            elif quoted:
-                sep = s.ifs[:1] if s.ifs is not None else " "
-                push(QS + sep.join(ps) + QE)
             else:
                 push(FB.join(XS + p + XE for p in ps))
             return nxt
-        return positional
+        return fields
     plain = is_variable(name)
     opts = s.opts
 

@@ -171,7 +171,7 @@ def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> in
                 s.error(e.message)
                 raise ShExit(2) from None
             if script is not None:
-                script.keep(start, p, text, chunk)
+                script.keep(start, p, chunk)
         try:
             status = run_chunk(s, chunk, status, once=True)
         except ShReturn as r:
@@ -696,7 +696,7 @@ def _eval_text(state: ShState, vm: VM, text: str, line: int | None,
                 break
             chunk = compile_items(items, source="<eval>")
             if script is not None:
-                script.keep(start, p, text, chunk)
+                script.keep(start, p, chunk)
         ran = True
         status = run_chunk(state, chunk, status, once=True)
     return status if ran else 0

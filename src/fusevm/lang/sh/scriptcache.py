@@ -86,7 +86,7 @@ class Script:
         p.line = line
         return chunk
 
-    def keep(self, start: int, p: Parser, text: str, chunk: Chunk) -> None:
+    def keep(self, start: int, p: Parser, chunk: Chunk) -> None:
         """Keep the command parsed from `start` to where `p` stands, compiled as `chunk`,
         when it follows the ones kept so far."""
         if not self.recording:
@@ -95,7 +95,7 @@ class Script:
         from fusevm.jit.cache.frontend import chunk_tree
         loop_facts(chunk)  # (its run works them out anyway: kept with it from here)
         tree = chunk_tree(chunk)
-        if (tree is None or start != self.pos or p.text is not text or p.pos <= start
+        if (tree is None or start != self.pos or p.pos <= start
                 or self.taken + len(self.new) >= MAX_COMMANDS):
             self.recording = False
             return

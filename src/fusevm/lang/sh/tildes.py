@@ -13,20 +13,22 @@ if TYPE_CHECKING:
 
 def leading_tilde(parts: list[ast.Part]) -> list[ast.Part]:
     """Split a leading unquoted `~user` off the first literal part."""
-    if not parts or not isinstance(parts[0], ast.Lit) or not parts[0].text.startswith("~"):
+    if not parts or not isinstance(parts[0], ast.Lit):
         return parts
-    text = parts[0].text
+    found = _prefix(parts[0].text, False, len(parts) == 1)
+    return parts if found is None else found + parts[1:]
+
+
+def _prefix(text: str, split: bool, ends: bool) -> list[ast.Part] | None:
+    """`text` (literal, of `Lit.split` `split`) as a tilde prefix and what follows it, when
+    it starts with `~` and its prefix ends in it: at a '/', or at its end when `ends` (no
+    other part follows); else None."""
+    if not text.startswith("~"):
+        return None
     slash = text.find("/")
     if slash < 0:
-        if len(parts) > 1:
-            return parts
-        user, rest = text[1:], ""
-    else:
-        user, rest = text[1:slash], text[slash:]
-    out: list[ast.Part] = [ast.Tilde(user)]
-    if rest:
-        out.append(ast.Lit(rest))
-    return out + parts[1:]
+        return [ast.Tilde(text[1:])] if ends else None
+    return [ast.Tilde(text[1:slash]), ast.Lit(text[slash:], split)]
 
 
 def assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
@@ -42,14 +44,13 @@ def assign_tildes(parts: list[ast.Part]) -> list[ast.Part]:
             continue
         if isinstance(part, ast.Param) and part.arg is not None and part.op in _WORD_OPS:
             arg = part.arg.parts
-            if arg and isinstance(arg[0], ast.Tilde):  # (as `leading_tilde` split it: join again)
-                text = "~" + arg[0].user
-                split = False
-                if len(arg) > 1 and isinstance(arg[1], ast.Lit):
-                    text += arg[1].text
-                    split = arg[1].split
-                    arg = arg[1:]
-                arg = [ast.Lit(text, split), *arg[1:]]
+            if arg and isinstance(arg[0], ast.Tilde):
+                # The lexer split the word's leading `~user` by a word's rules (the prefix
+                # ends at '/' only): joined again, it is split by an assignment's.
+                first, rest = ast.Lit("~" + arg[0].user), arg[1:]
+                if rest and isinstance(rest[0], ast.Lit):
+                    first, rest = ast.Lit(first.text + rest[0].text, rest[0].split), rest[1:]
+                arg = [first, *rest]
             part.arg = ast.Word(assign_tildes(arg))
         out.append(part)
         start = False
@@ -72,15 +73,9 @@ def _lit_tildes(part: ast.Lit, start: bool, last: bool) -> list[ast.Part]:
     for i, seg in enumerate(segments):
         if i:
             out.append(ast.Lit(":", part.split))
-        final = i == len(segments) - 1
-        if seg.startswith("~") and (i or start):
-            slash = seg.find("/")
-            user = seg[1:] if slash < 0 else seg[1:slash]
-            if slash >= 0 or not final or last:
-                out.append(ast.Tilde(user))
-                if slash >= 0:
-                    out.append(ast.Lit(seg[slash:], part.split))
-                continue
-        if seg:
+        found = _prefix(seg, part.split, i < len(segments) - 1 or last) if i or start else None
+        if found is not None:
+            out += found
+        elif seg:
             out.append(ast.Lit(seg, part.split))
     return out
