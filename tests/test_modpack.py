@@ -200,6 +200,50 @@ def test_a_held_pack_is_read_through_one_descriptor_closed_at_release(tmp_path: 
     assert _open_fds() == before and finder.missed == []
 
 
+def test_a_pinned_pack_serves_modules_with_no_descriptor(tmp_path: Path) -> None:
+    """`pin` reads the pack once; its modules then load from memory, opening nothing."""
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    finder = indexed_finder(pkg)
+    before = _open_fds()
+    assert finder.pin() and finder.pin()  # (once: the second call reads nothing)
+    assert _open_fds() == before and finder.pinned == pack_of(pkg).read_bytes()
+    pack_of(pkg).unlink()  # (nothing is read from the file any more)
+    loose = compile((pkg / "a.py").read_text(), str(pkg / "a.py"), "exec")
+    assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")).co_code == loose.co_code
+    assert finder.code("pk.sub.b", finder.index["pk.sub.b"], str(pkg / "x.py")) is not None
+    assert finder.missed == [] and finder.served == 2 and _open_fds() == before
+
+
+def test_no_pack_or_a_replaced_one_is_not_pinned(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path)
+    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
+    finder.rewrite_pending = True
+    assert not finder.pin() and finder.pinned is None  # (no pack written yet)
+    run(tmp_path)
+    finder = indexed_finder(pkg)
+    time.sleep(0.01)
+    index, chunks = modpack.collect("pk", str(pkg))
+    assert modpack.write(str(pack_of(pkg)), str(pkg), index, chunks)  # a new file
+    assert not finder.pin() and finder.pinned is None
+
+
+def test_a_shell_loads_its_modules_after_a_descriptor_limit() -> None:
+    """After `ulimit -n 3` no file can be opened: the next line's compile and run still
+    load what they need (arithmetic, patterns, printf), from the pack `ulimit` read into
+    memory; the substitution that needs a descriptor ends the script, as in dash."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(SRC)
+    script = ("ulimit -n 3\necho $((6 * 7)); case ab in a*) echo m;; esac; "
+              "printf '%s|%5.2f\\n' p 2.5; x=$(echo y)\necho end")
+    for _ in range(3):  # (the first processes may write .pyc files and the pack)
+        proc = subprocess.run([sys.executable, "-m", "fusevm", "sh", "-c", script],
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout == "42\nm\np| 2.50\n"
+    assert proc.stderr == "sh: 2: cannot create pipe: Too many open files\n"
+    assert proc.returncode == 2
+
+
 def test_a_pack_replaced_before_a_held_read_is_not_read(tmp_path: Path) -> None:
     pkg = make_package(tmp_path)
     run(tmp_path)

@@ -104,6 +104,8 @@ class Finder:
         #: While held (`hold`): the pack's descriptor once a module has been read through
         #: it (-1 before), checked to be the pack indexed.
         self.held: int | None = None
+        #: Once pinned (`pin`): the whole pack, read into memory.
+        self.pinned: bytes | None = None
 
     def open(self) -> dict[str, Entry]:
         """Read the pack's index (empty when there is no pack of this interpreter for this
@@ -169,6 +171,13 @@ class Finder:
         None (counted as a miss) if the pack is no longer the one indexed or does not read
         back."""
         code = None
+        pinned = self.pinned
+        if pinned is not None:
+            try:
+                code = marshal.loads(memoryview(pinned)[entry[3]:entry[3] + entry[4]])
+            except (ValueError, EOFError, TypeError):
+                pass
+            return self._served(name, code, source)
         fd = self.held
         if fd is not None and fd < 0:  # (the first read since `hold`)
             fd = self._opened()
@@ -184,12 +193,41 @@ class Finder:
             finally:
                 if not kept:
                     os.close(fd)
+        return self._served(name, code, source)
+
+    def _served(self, name: str, code: object, source: str) -> CodeType | None:
+        """`code` as module `name`'s (whose source is `source`), or None, a miss, for what
+        the pack gave that is not a code object."""
         if type(code) is not _CODE:
             self._miss(name)
             return None
         _imp._fix_co_filename(code, source)  # (as the import system does for a .pyc)
         self.served += 1
-        return code  # type: ignore[no-any-return]
+        return code  # type: ignore[return-value]
+
+    def pin(self) -> bool:
+        """Read the whole pack into memory (once), so its modules load from then on with
+        no descriptor opened: for a process that is about to have none to spare (a shell's
+        `ulimit -n`). False when there is no pack that is still the one indexed to read."""
+        if self.pinned is not None:
+            return True
+        index = self.index if self.index is not None else self.open()
+        if not index:
+            return False
+        fd = self._opened()
+        if fd < 0:
+            return False
+        try:
+            assert self.identity is not None  # (`_opened` compared the file with it)
+            data = os.pread(fd, self.identity[3], 0)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        if len(data) != self.identity[3]:
+            return False
+        self.pinned = data
+        return True
 
     def _opened(self) -> int:
         """A new descriptor of the pack if it is still the one indexed, else -1."""
@@ -375,3 +413,9 @@ def release() -> None:
     """Close every pack `hold` kept open."""
     for finder in finders.values():
         finder.release()
+
+
+def pin() -> bool:
+    """Read every installed pack into memory (`Finder.pin`): whether the package's modules
+    now load without opening a file (False without a pack, or one that changed)."""
+    return bool(finders) and all([finder.pin() for finder in finders.values()])

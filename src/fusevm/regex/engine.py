@@ -85,6 +85,13 @@ _ANCHOR_START: Any = None
 _ANCHOR_BOTH: Any = None
 
 
+def load_backend() -> None:
+    """Load the regex library now rather than with the first pattern compiled (for a
+    process about to be left without descriptors to load it with)."""
+    if re2 is None:
+        _load_re2()
+
+
 def _load_re2() -> None:
     global re2, _UNANCHORED, _ANCHOR_START, _ANCHOR_BOTH
     import re2 as module

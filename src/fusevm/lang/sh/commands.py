@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from stat import S_ISREG
 
+from fusevm import modpack
 from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.builtins import REGULAR, builtin, out, quote
 from fusevm.lang.sh.errors import ShError
@@ -577,11 +578,10 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
         s.error("ulimit: too many arguments")
         return 2
     value = values[0] if values else None
-    if value is not None and which == "n":
-        # A limit on descriptors can leave none to load a module with later: the other
-        # modules of regular builtins are loaded before it is set.
-        for module in REGULAR:
-            __import__(module)
+    if value is not None and which == "n" and value != "unlimited":
+        number = decimal64(value, sign=False)
+        if number is not None and number < resource.getrlimit(resource.RLIMIT_NOFILE)[0]:
+            _keep_loadable()
     names = sorted(_LIMITS) if which == "a" else [which]
     for c in names:
         res = getattr(resource, _LIMITS[c], None)
@@ -605,6 +605,21 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
             s.error(f"ulimit: error setting limit ({e})")
             return 1
     return 0
+
+
+def _keep_loadable() -> None:
+    """Before the limit on descriptors is lowered, which can leave none for loading a module
+    with later (the next line's compile, a builtin's first use): the package's modules are
+    read into memory (its module pack), or without a pack those of the regular builtins
+    are loaded; so are the modules from outside the package that patterns (`case`, globs)
+    and redirections load on first use."""
+    if not modpack.pin():
+        for module in REGULAR:
+            __import__(module)
+    from fusevm.regex import engine  # noqa: PLC0415 (with the first pattern otherwise)
+    engine.load_backend()
+    import fcntl  # noqa: F401, PLC0415 (`fusevm.shell.redirect.dup_above`'s)
+    import re  # noqa: F401, PLC0415 (`fusevm.lang.lazyre`'s: printf's formats)
 
 
 @builtin("alias")

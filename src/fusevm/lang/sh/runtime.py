@@ -229,7 +229,10 @@ def run_file_as_new_shell(path: str, args: list[str], env: dict[str, str]) -> in
 def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
     """Run a pure-output chunk here with fd 1 on an anonymous file; its output minus
     trailing newlines, as `$(...)` gives. The status goes to `subst_status`."""
-    fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
+    try:
+        fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
+    except OSError as e:  # (no descriptor left: the error a forked substitution's pipe gives)
+        raise ShError(f"cannot create pipe: {e.strerror}") from None
     try:
         saved: list[tuple[int, int | None]] = [(1, os.dup(1))]
     except OSError:  # the shell was started with stdout closed: closed again after
