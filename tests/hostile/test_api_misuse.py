@@ -310,3 +310,23 @@ def _env() -> dict[str, str]:
 def _path(extra: Path) -> str:
     import os
     return os.pathsep.join([str(extra), *sys.path])
+
+
+def test_a_handler_that_cannot_load_is_a_located_vm_error() -> None:
+    """A process with no descriptor left cannot read an op's handler module, which loads
+    with the first chunk that uses it: the run fails with a VMError at that op."""
+    code = ("import resource, sys\n"
+            "from fusevm import VM, VMError\n"
+            "from fusevm.asm import assemble\n"
+            "chunk = assemble('LoadInt 1\\nLoadInt 2\\nAdd\\nPrintLn 1', source='p.fasm')\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))\n"
+            "try:\n"
+            "    VM(chunk).run()\n"
+            "except VMError as e:\n"
+            "    print(e.op, e.ip, e.source, e.message)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    op, ip, source, message = proc.stdout.split(" ", 3)
+    assert (op, ip, source) == ("LoadInt", "0", "p.fasm")
+    assert message.startswith("cannot load an op's handler: OSError: [Errno 24]")

@@ -796,9 +796,24 @@ def _binders(chunk: Chunk) -> tuple[tuple[Callable[..., Step], tuple[Any, ...]],
     found: tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...] | None = \
         chunk.derived.get(_BINDERS)
     if found is None:
-        found = chunk.derived[_BINDERS] = tuple((FACTORIES[instr[0]], instr[1:])
-                                                for instr in chunk.ops)
+        try:
+            found = tuple((FACTORIES[instr[0]], instr[1:]) for instr in chunk.ops)
+        except (OSError, ImportError) as e:
+            raise _unloadable(chunk, e) from e
+        chunk.derived[_BINDERS] = found
     return found
+
+
+def _unloadable(chunk: Chunk, e: Exception) -> VMError:
+    """The error of a chunk whose op's handler module could not be loaded (say, the
+    process has no descriptor left to read it with), at the first such op."""
+    ip = next((ip for ip, instr in enumerate(chunk.ops)
+               if not dict.__contains__(FACTORIES, instr[0])), None)
+    err = VMError(f"cannot load an op's handler: {type(e).__name__}: {e}")
+    if ip is None:
+        return err
+    return err.locate(op=chunk.ops[ip][0].name, ip=ip, source=chunk.source,
+                      line=chunk.line_of(ip))
 
 
 _BINDERS: Final = "binders"
