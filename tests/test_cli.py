@@ -82,7 +82,10 @@ def test_corrupt_serialized_chunk_is_a_clear_error(tmp_path: Path,
 
 def test_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "/nonexistent/x.fasm"]) == 1
-    assert "No such file" in capsys.readouterr().err
+    assert capsys.readouterr().err == "/nonexistent/x.fasm: No such file or directory\n"
+    for command in ("dis", "asm", "jit-dump"):
+        assert main([command, "/"]) == 1
+        assert capsys.readouterr().err == "/: Is a directory\n"
 
 
 def test_dis_shows_fused_ops_and_no_fuse_shows_the_plain_loop(

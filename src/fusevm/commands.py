@@ -41,8 +41,11 @@ def load_chunk(path: str, *, fuse: bool = True,
     from fusevm.formats import CHUNK_MAGIC
     from fusevm.peephole.fuse import fuse as run_fusion
     from fusevm.peephole.fuse import unfuse
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:  # (`path: No such file or directory`, as other tools say it)
+        raise VMError(e.strerror or str(e), source=path) from None
     if data.startswith(CHUNK_MAGIC):
         chunk = Chunk.from_bytes(data)
     else:
