@@ -206,8 +206,10 @@ def test_a_pinned_pack_serves_modules_with_no_descriptor(tmp_path: Path) -> None
     run(tmp_path)
     finder = indexed_finder(pkg)
     before = _open_fds()
-    assert finder.pin() and finder.pin()  # (once: the second call reads nothing)
+    finder.pin()
+    finder.pin()  # (once: the second call reads nothing)
     assert _open_fds() == before and finder.pinned == pack_of(pkg).read_bytes()
+    assert finder.pinned_sources == {}  # (the pack serves every module)
     pack_of(pkg).unlink()  # (nothing is read from the file any more)
     loose = compile((pkg / "a.py").read_text(), str(pkg / "a.py"), "exec")
     assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")).co_code == loose.co_code
@@ -215,17 +217,40 @@ def test_a_pinned_pack_serves_modules_with_no_descriptor(tmp_path: Path) -> None
     assert finder.missed == [] and finder.served == 2 and _open_fds() == before
 
 
-def test_no_pack_or_a_replaced_one_is_not_pinned(tmp_path: Path) -> None:
+PINNED = """
+import os, resource, sys
+import pk
+from fusevm import modpack
+f = modpack.finders["pk"]
+f.rewrite_pending = True  # (no pack written at exit)
+f.pin()
+resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))  # (no file can be opened now)
+import pk.a, pk.sub.b
+print(repr({"pinned": sorted(f.pinned_sources), "pack": f.pinned is not None,
+            "b": pk.sub.b.VALUE, "loaders": [type(m.__loader__).__name__
+                                          for m in (pk.a, pk.sub, pk.sub.b)],
+            "files": [pk.a.__file__, pk.sub.__file__]}))
+"""
+
+
+@pytest.mark.parametrize("pack", ["none", "stale", "current"])
+def test_pinned_modules_load_after_the_last_descriptor(tmp_path: Path, pack: str) -> None:
+    """What the pack does not serve (no pack yet, a changed module) `pin` reads from the
+    sources: after the limit every module still loads, the same modules."""
     pkg = make_package(tmp_path)
-    finder = modpack.Finder("pk", str(pkg), str(pack_of(pkg)))
-    finder.rewrite_pending = True
-    assert not finder.pin() and finder.pinned is None  # (no pack written yet)
-    run(tmp_path)
-    finder = indexed_finder(pkg)
-    time.sleep(0.01)
-    index, chunks = modpack.collect("pk", str(pkg))
-    assert modpack.write(str(pack_of(pkg)), str(pkg), index, chunks)  # a new file
-    assert not finder.pin() and finder.pinned is None
+    if pack != "none":
+        run(tmp_path)
+    if pack == "stale":
+        time.sleep(0.01)
+        (pkg / "a.py").write_text("VALUE = 'a2'\n\ndef twice(x):\n    return x + x\n")
+    result = run(tmp_path, code=PINNED)
+    assert result["b"] == 42 and result["pack"] == (pack != "none")
+    assert result["files"] == [str(pkg / "a.py"), str(pkg / "sub" / "__init__.py")]
+    assert result["pinned"] == {"none": ["pk.a", "pk.sub", "pk.sub.b"], "stale": ["pk.a"],
+                                "current": []}[pack]
+    served = {"pk.a": "PinnedLoader" if pack != "current" else "PackLoader"}
+    assert result["loaders"][0] == served["pk.a"]
+    assert set(result["loaders"][1:]) == {"PinnedLoader" if pack == "none" else "PackLoader"}
 
 
 def test_a_shell_loads_its_modules_after_a_descriptor_limit() -> None:

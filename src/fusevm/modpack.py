@@ -22,6 +22,9 @@ the command loads (`hold`, then `release` before the user's program starts, as
 `fusevm.entry` pauses the cycle collector), so each module then costs one read, not an
 open, a check and a close as well (together about 8 us on a small virtual machine, for
 each of the fifty-odd modules a command loads).
+A process about to be left with no descriptor to spare (a shell's `ulimit -n`) reads the
+package's code into memory first (`pin`): the pack, and the source of each module the
+pack does not serve, so its later imports open nothing.
 `FUSEVM_MODULE_PACK=off` leaves every import to the import system.
 """
 
@@ -33,7 +36,7 @@ import sys
 
 TYPE_CHECKING = False  # (not typing's: importing typing costs start-up)
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from importlib.machinery import ModuleSpec
     from types import CodeType, ModuleType
 
@@ -58,14 +61,8 @@ _CODE = type(_external.cache_from_source.__code__)  # (types.CodeType; `types` c
 _Module = type(sys)  # (types.ModuleType)
 
 
-class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
-    """The import system's source loader, but its code comes from the pack: the module's
-    `__file__`, `__cached__`, source and resources are the ones it would have had."""
-
-    def __init__(self, name: str, path: str, finder: Finder, entry: Entry) -> None:
-        super().__init__(name, path)
-        self.finder = finder
-        self.entry = entry
+class _Loader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
+    """The import system's source loader, making the module it would make."""
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         # The module the import system would make, with the two attributes it looks up
@@ -76,12 +73,36 @@ class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
         module.__cached__ = spec.cached  # type: ignore[attr-defined]
         return module
 
+
+class PackLoader(_Loader):
+    """The import system's source loader, but its code comes from the pack: the module's
+    `__file__`, `__cached__`, source and resources are the ones it would have had."""
+
+    def __init__(self, name: str, path: str, finder: Finder, entry: Entry) -> None:
+        super().__init__(name, path)
+        self.finder = finder
+        self.entry = entry
+
     def get_code(self, fullname: str) -> CodeType | None:
         code = (self.finder.code(self.name, self.entry, self.path)
                 if fullname == self.name else None)
         if code is None:  # (the pack changed under us, or its bytes do not read back)
             code = super().get_code(fullname)
         return code
+
+
+class PinnedLoader(_Loader):
+    """The import system's source loader, but the source is the one `Finder.pin` read
+    into memory (the module is compiled from it; no `.pyc` is read)."""
+
+    def __init__(self, name: str, path: str, source: bytes) -> None:
+        super().__init__(name, path)
+        self.source = source
+
+    def get_data(self, path: str) -> bytes:
+        if path == self.path:
+            return self.source
+        raise OSError(f"{path}: not read into memory")  # (the .pyc: compiled anew)
 
 
 class Finder:
@@ -104,8 +125,10 @@ class Finder:
         #: While held (`hold`): the pack's descriptor once a module has been read through
         #: it (-1 before), checked to be the pack indexed.
         self.held: int | None = None
-        #: Once pinned (`pin`): the whole pack, read into memory.
+        #: Once pinned (`pin`): the whole pack read into memory (None without a pack that
+        #: reads), and the sources of the modules it does not serve, by module name.
         self.pinned: bytes | None = None
+        self.pinned_sources: dict[str, tuple[str, bytes, bool]] | None = None
 
     def open(self) -> dict[str, Entry]:
         """Read the pack's index (empty when there is no pack of this interpreter for this
@@ -137,6 +160,8 @@ class Finder:
                   target: ModuleType | None = None) -> ModuleSpec | None:
         if not name.startswith(self.prefix):
             return None
+        if self.pinned_sources is not None and name in self.pinned_sources:
+            return self._pinned_spec(name, *self.pinned_sources[name])
         index = self.index
         if index is None:
             index = self.open()
@@ -158,13 +183,12 @@ class Finder:
             self._miss(name)
             return None
         self.checked[origin] = (size, mtime_ns)
-        spec: ModuleSpec = _bootstrap.ModuleSpec(name, PackLoader(name, origin, self, entry),
-                                                 origin=origin, is_package=is_package)
-        spec.has_location = True
-        spec.cached = cached
-        if is_package:
-            spec.submodule_search_locations = [os.path.dirname(origin)]
-        return spec
+        return _spec(name, PackLoader(name, origin, self, entry), origin, is_package, cached)
+
+    def _pinned_spec(self, name: str, origin: str, source: bytes,
+                     is_package: bool) -> ModuleSpec:
+        return _spec(name, PinnedLoader(name, origin, source), origin, is_package,
+                     _external.cache_from_source(origin))
 
     def code(self, name: str, entry: Entry, source: str) -> CodeType | None:
         """The code object of module `name` (whose source is `source`) from its `entry`, or
@@ -205,29 +229,43 @@ class Finder:
         self.served += 1
         return code  # type: ignore[return-value]
 
-    def pin(self) -> bool:
-        """Read the whole pack into memory (once), so its modules load from then on with
-        no descriptor opened: for a process that is about to have none to spare (a shell's
-        `ulimit -n`). False when there is no pack that is still the one indexed to read."""
-        if self.pinned is not None:
-            return True
+    def pin(self) -> None:
+        """Read the package's code into memory (once), so that its modules not imported yet
+        load from then on with no descriptor opened: for a process about to have none to
+        spare (a shell's `ulimit -n`). The whole pack, if it reads; the source of each
+        module it does not serve (none, stale, or missing from it), compiled when
+        imported."""
+        if self.pinned_sources is not None:
+            return
         index = self.index if self.index is not None else self.open()
-        if not index:
-            return False
+        data = self._read_pack() if index else None
+        if data is None:
+            index = self.index = {}  # (every module from its source, as read now)
+        sources: dict[str, tuple[str, bytes, bool]] = {}
+        for name, source, is_package in modules(self.package, self.root):
+            entry = index.get(name)
+            if name in sys.modules or entry is not None and _current(entry):
+                continue
+            try:
+                with open(source, "rb") as f:
+                    sources[name] = (source, f.read(), is_package)
+            except OSError:
+                continue  # (left to the import system)
+        self.pinned, self.pinned_sources = data, sources
+
+    def _read_pack(self) -> bytes | None:
+        """The whole pack, if it is still the one indexed and reads whole."""
         fd = self._opened()
         if fd < 0:
-            return False
+            return None
         try:
             assert self.identity is not None  # (`_opened` compared the file with it)
             data = os.pread(fd, self.identity[3], 0)
         except OSError:
-            return False
+            return None
         finally:
             os.close(fd)
-        if len(data) != self.identity[3]:
-            return False
-        self.pinned = data
-        return True
+        return data if len(data) == self.identity[3] else None
 
     def _opened(self) -> int:
         """A new descriptor of the pack if it is still the one indexed, else -1."""
@@ -289,13 +327,29 @@ class Finder:
         return module if os.path.isfile(module) else self.source_path(name, True)
 
 
-def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
-    """The index (offsets from the start of the code) and the marshalled code, in order, of
-    every module of `package` but its `__init__` whose `.pyc` is current. A module without
-    one is left to the import system, which writes it; the next rewrite takes it."""
-    index: dict[str, Entry] = {}
-    chunks: list[bytes] = []
-    offset = 0
+def _spec(name: str, loader: _Loader, origin: str, is_package: bool,
+          cached: str) -> ModuleSpec:
+    spec: ModuleSpec = _bootstrap.ModuleSpec(name, loader, origin=origin,
+                                             is_package=is_package)
+    spec.has_location = True
+    spec.cached = cached
+    if is_package:
+        spec.submodule_search_locations = [os.path.dirname(origin)]
+    return spec
+
+
+def _current(entry: Entry) -> bool:
+    """Whether the source of a pack entry is still the one it was made from."""
+    try:
+        st = os.stat(entry[0])
+    except (OSError, ValueError, TypeError):
+        return False
+    return st.st_mtime_ns == entry[1] and st.st_size == entry[2]
+
+
+def modules(package: str, root: str) -> Iterator[tuple[str, str, bool]]:
+    """(name, source path, whether a package) of every module of `package` (whose directory
+    is `root`) but the package itself, which puts the finder in place."""
     for folder, dirs, files in os.walk(root):
         if "__init__.py" not in files:
             dirs[:] = []  # (not a package: nothing under it is importable as ours)
@@ -307,17 +361,26 @@ def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
                 continue
             is_package = file == "__init__.py"
             name = dotted if is_package else f"{dotted}.{file[:-3]}"
-            if name == package:
-                continue  # (the package itself puts the finder in place)
-            source = os.path.join(folder, file)
-            found = _current_pyc(source)
-            if found is None:
-                continue
-            st, code = found
-            index[name] = (source, st.st_mtime_ns, st.st_size, offset, len(code), is_package,
-                           _external.cache_from_source(source))
-            chunks.append(code)
-            offset += len(code)
+            if name != package:
+                yield name, os.path.join(folder, file), is_package
+
+
+def collect(package: str, root: str) -> tuple[dict[str, Entry], list[bytes]]:
+    """The index (offsets from the start of the code) and the marshalled code, in order, of
+    every module of `package` but its `__init__` whose `.pyc` is current. A module without
+    one is left to the import system, which writes it; the next rewrite takes it."""
+    index: dict[str, Entry] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name, source, is_package in modules(package, root):
+        found = _current_pyc(source)
+        if found is None:
+            continue
+        st, code = found
+        index[name] = (source, st.st_mtime_ns, st.st_size, offset, len(code), is_package,
+                       _external.cache_from_source(source))
+        chunks.append(code)
+        offset += len(code)
     return index, chunks
 
 
@@ -416,6 +479,8 @@ def release() -> None:
 
 
 def pin() -> bool:
-    """Read every installed pack into memory (`Finder.pin`): whether the package's modules
-    now load without opening a file (False without a pack, or one that changed)."""
-    return bool(finders) and all([finder.pin() for finder in finders.values()])
+    """Read the code of every package with a finder into memory (`Finder.pin`): whether
+    there was one (False when packs are off: nothing was read)."""
+    for finder in finders.values():
+        finder.pin()
+    return bool(finders)

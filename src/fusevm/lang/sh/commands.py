@@ -609,10 +609,10 @@ def _ulimit(s: ShState, vm: Any, argv: list[str]) -> int:
 
 def _keep_loadable() -> None:
     """Before the limit on descriptors is lowered, which can leave none for loading a module
-    with later (the next line's compile, a builtin's first use): the package's modules are
-    read into memory (its module pack), or without a pack those of the regular builtins
-    are loaded; so are the modules from outside the package that patterns (`case`, globs)
-    and redirections load on first use."""
+    with later (the next line's compile, a builtin's first use): the package's code is
+    read into memory (`modpack.pin`), or with module packs off the regular builtins are
+    loaded; so are the modules from outside the package that patterns (`case`, globs),
+    printf and redirections load on first use."""
     if not modpack.pin():
         for module in REGULAR:
             __import__(module)
