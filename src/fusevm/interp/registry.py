@@ -8,6 +8,7 @@ methods into the closure at preparation time is what makes dispatch one indexed 
 
 from __future__ import annotations
 
+from fusevm.errors import VMError
 from fusevm.ops import Op
 
 TYPE_CHECKING = False
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
+    from fusevm.chunk import Chunk
     from fusevm.interp.vm import VM
 
     Step = Callable[[], int]
@@ -75,3 +77,31 @@ def check_complete() -> None:
     missing = [op.name for op in Op if op not in FACTORIES and not LAZY.get(op)]
     if missing:
         raise RuntimeError(f"ops without a handler: {', '.join(missing)}")
+
+
+def binders(chunk: Chunk) -> tuple[tuple[Factory, tuple[Any, ...]], ...]:
+    """Each op's factory and operands: the part of preparing a VM that depends on the
+    chunk alone (immutable), worked out for its first VM."""
+    found: tuple[tuple[Factory, tuple[Any, ...]], ...] | None = chunk.derived.get(_BINDERS)
+    if found is None:
+        try:
+            found = tuple((FACTORIES[instr[0]], instr[1:]) for instr in chunk.ops)
+        except (OSError, ImportError) as e:
+            raise _unloadable(chunk, e) from e
+        chunk.derived[_BINDERS] = found
+    return found
+
+
+def _unloadable(chunk: Chunk, e: Exception) -> VMError:
+    """The error of a chunk whose op's handler module could not be loaded (say, the
+    process has no descriptor left to read it with), at the first such op."""
+    ip = next((ip for ip, instr in enumerate(chunk.ops)
+               if not dict.__contains__(FACTORIES, instr[0])), None)
+    err = VMError(f"cannot load an op's handler: {type(e).__name__}: {e}")
+    if ip is None:
+        return err
+    return err.locate(op=chunk.ops[ip][0].name, ip=ip, source=chunk.source,
+                      line=chunk.line_of(ip))
+
+
+_BINDERS: Final = "binders"

@@ -27,7 +27,7 @@ from fusevm.interp import tiers
 from fusevm.interp.cow import own_result, writable
 from fusevm.interp.extapi import OperandStack
 from fusevm.interp.hotpoints import HotPoints, root_alone
-from fusevm.interp.registry import FACTORIES, HALT, Step, check_complete
+from fusevm.interp.registry import HALT, Step, binders, check_complete
 from fusevm.interp.vmsetup import as_shell_host, check_arguments, default_stdin
 from fusevm.limits import DEFAULT_MAX_SIZE
 from fusevm.loops import loop_facts
@@ -486,7 +486,7 @@ class VM(HotPoints):
             # are kept, so nothing is left for it to find.
             with NoCycleCollection(when=len(ops) > _GC_PAUSE_OPS):
                 code = [bind(self, operands, ip) for ip, (bind, operands) in
-                        enumerate(_binders(self.chunk))]
+                        enumerate(binders(self.chunk))]
             #: Each op's own interpreter step, whatever a tier installs in `code`.
             self._plain = code.copy()
             facts = loop_facts(self.chunk)
@@ -788,35 +788,6 @@ class _Halted:
 
 
 _HALTED: Final = _Halted()
-
-
-def _binders(chunk: Chunk) -> tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...]:
-    """Each op's factory and operands: the part of preparing a VM that depends on the
-    chunk alone (immutable), worked out for its first VM."""
-    found: tuple[tuple[Callable[..., Step], tuple[Any, ...]], ...] | None = \
-        chunk.derived.get(_BINDERS)
-    if found is None:
-        try:
-            found = tuple((FACTORIES[instr[0]], instr[1:]) for instr in chunk.ops)
-        except (OSError, ImportError) as e:
-            raise _unloadable(chunk, e) from e
-        chunk.derived[_BINDERS] = found
-    return found
-
-
-def _unloadable(chunk: Chunk, e: Exception) -> VMError:
-    """The error of a chunk whose op's handler module could not be loaded (say, the
-    process has no descriptor left to read it with), at the first such op."""
-    ip = next((ip for ip, instr in enumerate(chunk.ops)
-               if not dict.__contains__(FACTORIES, instr[0])), None)
-    err = VMError(f"cannot load an op's handler: {type(e).__name__}: {e}")
-    if ip is None:
-        return err
-    return err.locate(op=chunk.ops[ip][0].name, ip=ip, source=chunk.source,
-                      line=chunk.line_of(ip))
-
-
-_BINDERS: Final = "binders"
 
 
 def frame_cap(vm: VM) -> int:
