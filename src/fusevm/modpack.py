@@ -61,8 +61,18 @@ _CODE = type(_external.cache_from_source.__code__)  # (types.CodeType; `types` c
 _Module = type(sys)  # (types.ModuleType)
 
 
-class _Loader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
-    """The import system's source loader, making the module it would make."""
+class PackLoader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
+    """The import system's source loader, but its code comes from the pack (`entry`), or
+    from the source `Finder.pin` read into memory (`source`, compiled; no `.pyc` is read):
+    the module's `__file__`, `__cached__`, source and resources are the ones it would have
+    had."""
+
+    def __init__(self, name: str, path: str, finder: Finder, entry: Entry | None,
+                 source: bytes | None = None) -> None:
+        super().__init__(name, path)
+        self.finder = finder
+        self.entry = entry
+        self.source = source
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
         # The module the import system would make, with the two attributes it looks up
@@ -73,33 +83,16 @@ class _Loader(_external.SourceFileLoader):  # type: ignore[misc,name-defined]
         module.__cached__ = spec.cached  # type: ignore[attr-defined]
         return module
 
-
-class PackLoader(_Loader):
-    """The import system's source loader, but its code comes from the pack: the module's
-    `__file__`, `__cached__`, source and resources are the ones it would have had."""
-
-    def __init__(self, name: str, path: str, finder: Finder, entry: Entry) -> None:
-        super().__init__(name, path)
-        self.finder = finder
-        self.entry = entry
-
     def get_code(self, fullname: str) -> CodeType | None:
         code = (self.finder.code(self.name, self.entry, self.path)
-                if fullname == self.name else None)
-        if code is None:  # (the pack changed under us, or its bytes do not read back)
+                if fullname == self.name and self.entry is not None else None)
+        if code is None:  # (pinned, the pack changed under us, or its bytes do not read back)
             code = super().get_code(fullname)
         return code
 
-
-class PinnedLoader(_Loader):
-    """The import system's source loader, but the source is the one `Finder.pin` read
-    into memory (the module is compiled from it; no `.pyc` is read)."""
-
-    def __init__(self, name: str, path: str, source: bytes) -> None:
-        super().__init__(name, path)
-        self.source = source
-
     def get_data(self, path: str) -> bytes:
+        if self.source is None:
+            return super().get_data(path)  # type: ignore[no-any-return]
         if path == self.path:
             return self.source
         raise OSError(f"{path}: not read into memory")  # (the .pyc: compiled anew)
@@ -160,35 +153,41 @@ class Finder:
                   target: ModuleType | None = None) -> ModuleSpec | None:
         if not name.startswith(self.prefix):
             return None
-        if self.pinned_sources is not None and name in self.pinned_sources:
-            return self._pinned_spec(name, *self.pinned_sources[name])
-        index = self.index
-        if index is None:
-            index = self.open()
-        entry = index.get(name)
-        if entry is None:
-            if self._has_source(name):
+        pinned = self.pinned_sources
+        if pinned is not None and name in pinned:
+            origin, source, is_package = pinned[name]
+            loader = PackLoader(name, origin, self, None, source)
+            cached = _external.cache_from_source(origin)
+        else:
+            index = self.index
+            if index is None:
+                index = self.open()
+            entry = index.get(name)
+            if entry is None:
+                if self._has_source(name):
+                    self._miss(name)
+                return None
+            try:
+                origin, mtime_ns, size, _, _, is_package, cached = entry
+            except (ValueError, TypeError):  # (a damaged index)
                 self._miss(name)
-            return None
-        try:
-            origin, mtime_ns, size, _, _, is_package, cached = entry
-        except (ValueError, TypeError):  # (a damaged index)
-            self._miss(name)
-            return None
-        try:
-            st = os.stat(origin)
-        except (OSError, ValueError, TypeError):
-            return None  # (no source: not ours to import)
-        if st.st_mtime_ns != mtime_ns or st.st_size != size:
-            self._miss(name)
-            return None
-        self.checked[origin] = (size, mtime_ns)
-        return _spec(name, PackLoader(name, origin, self, entry), origin, is_package, cached)
-
-    def _pinned_spec(self, name: str, origin: str, source: bytes,
-                     is_package: bool) -> ModuleSpec:
-        return _spec(name, PinnedLoader(name, origin, source), origin, is_package,
-                     _external.cache_from_source(origin))
+                return None
+            try:
+                st = os.stat(origin)
+            except (OSError, ValueError, TypeError):
+                return None  # (no source: not ours to import)
+            if st.st_mtime_ns != mtime_ns or st.st_size != size:
+                self._miss(name)
+                return None
+            self.checked[origin] = (size, mtime_ns)
+            loader = PackLoader(name, origin, self, entry)
+        spec: ModuleSpec = _bootstrap.ModuleSpec(name, loader, origin=origin,
+                                                 is_package=is_package)
+        spec.has_location = True
+        spec.cached = cached
+        if is_package:
+            spec.submodule_search_locations = [os.path.dirname(origin)]
+        return spec
 
     def code(self, name: str, entry: Entry, source: str) -> CodeType | None:
         """The code object of module `name` (whose source is `source`) from its `entry`, or
@@ -201,33 +200,28 @@ class Finder:
                 code = marshal.loads(memoryview(pinned)[entry[3]:entry[3] + entry[4]])
             except (ValueError, EOFError, TypeError):
                 pass
-            return self._served(name, code, source)
-        fd = self.held
-        if fd is not None and fd < 0:  # (the first read since `hold`)
-            fd = self._opened()
-            self.held = fd if fd >= 0 else None  # (the pack changed: read as if not held)
-        kept = fd is not None and fd >= 0
-        if not kept:
-            fd = self._opened()
-        if fd is not None and fd >= 0:
-            try:
-                code = marshal.loads(os.pread(fd, entry[4], entry[3]))
-            except (OSError, ValueError, EOFError, TypeError):
-                pass
-            finally:
-                if not kept:
-                    os.close(fd)
-        return self._served(name, code, source)
-
-    def _served(self, name: str, code: object, source: str) -> CodeType | None:
-        """`code` as module `name`'s (whose source is `source`), or None, a miss, for what
-        the pack gave that is not a code object."""
+        else:
+            fd = self.held
+            if fd is not None and fd < 0:  # (the first read since `hold`)
+                fd = self._opened()
+                self.held = fd if fd >= 0 else None  # (the pack changed: read as if not held)
+            kept = fd is not None and fd >= 0
+            if not kept:
+                fd = self._opened()
+            if fd is not None and fd >= 0:
+                try:
+                    code = marshal.loads(os.pread(fd, entry[4], entry[3]))
+                except (OSError, ValueError, EOFError, TypeError):
+                    pass
+                finally:
+                    if not kept:
+                        os.close(fd)
         if type(code) is not _CODE:
             self._miss(name)
             return None
         _imp._fix_co_filename(code, source)  # (as the import system does for a .pyc)
         self.served += 1
-        return code  # type: ignore[return-value]
+        return code  # type: ignore[no-any-return]
 
     def pin(self) -> None:
         """Read the package's code into memory (once), so that its modules not imported yet
@@ -325,17 +319,6 @@ class Finder:
     def _source(self, name: str) -> str:
         module = self.source_path(name, False)
         return module if os.path.isfile(module) else self.source_path(name, True)
-
-
-def _spec(name: str, loader: _Loader, origin: str, is_package: bool,
-          cached: str) -> ModuleSpec:
-    spec: ModuleSpec = _bootstrap.ModuleSpec(name, loader, origin=origin,
-                                             is_package=is_package)
-    spec.has_location = True
-    spec.cached = cached
-    if is_package:
-        spec.submodule_search_locations = [os.path.dirname(origin)]
-    return spec
 
 
 def _current(entry: Entry) -> bool:
