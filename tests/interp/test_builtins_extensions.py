@@ -416,6 +416,19 @@ def test_a_sets_schema_follows_its_declarations():
     assert s.schema() == (*first[:3], (s["SOne"].schema, s["STwo"].schema))
 
 
+def test_a_sets_ops_with_a_flag_are_read_from_the_declarations():
+    from fusevm.ops import F
+    s = ExtensionSet("interp-test-flags", first_id=0xF840, count=0x10, deferred=True)
+    s.declare("FIo", effect="--", flags=F.IO | F.SPAWN)
+    s.declare("FPure", effect="--")
+    s.declare("FSpawn", effect="--", flags=F.SPAWN)
+    assert [op.name for op in s.ops_with(F.SPAWN)] == ["FIo", "FSpawn"]
+    assert [op.name for op in s.ops_with(F.IO)] == ["FIo"]
+    assert all(op._spec is None for op in s)  # (no row built to answer)
+    assert {op.name for op in s.ops_with(F.SPAWN)} == {
+        op.name for op in s if op.spec.has(F.SPAWN)}
+
+
 def test_a_malformed_deferred_declaration_fails_when_its_row_is_built():
     def fresh() -> ExtensionSet:  # (replaces the last one under this name and range)
         return ExtensionSet("interp-test-deferred-bad", first_id=0xF810, count=0x10,

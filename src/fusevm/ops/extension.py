@@ -225,6 +225,12 @@ class ExtensionSet:
     def __iter__(self) -> Iterator[ExtOp]:
         return iter(self.ops.values())
 
+    def ops_with(self, flag: F) -> tuple[ExtOp, ...]:
+        """Every op of the set declared with `flag`, in declaration order (`ops.ops_with`
+        for a set): read from the declarations, so no row of a `deferred` set is built."""
+        bit = flag._value_
+        return tuple(op for op in self.ops.values() if op._declared[3]._value_ & bit)
+
     def declare(self, name: str, *, operands: str = "", effect: str = "--", formula: str = "",
                 flags: F = F.NONE, id: int | None = None) -> ExtOp:
         """Declare an op (without a handler yet); returns it.

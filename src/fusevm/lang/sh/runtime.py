@@ -28,6 +28,7 @@ from fusevm.lang.sh.state import (
     enter_child,
     move_fd,
     new_state,
+    no_pipe,
     restore,
     wait_child,
     write,
@@ -232,7 +233,7 @@ def capture_inline(state: ShState, chunk: Chunk, status: int) -> str:
     try:
         fd = os.memfd_create("fusevm-subst", os.MFD_CLOEXEC)
     except OSError as e:  # (no descriptor left: the error a forked substitution's pipe gives)
-        raise ShError(f"cannot create pipe: {e.strerror}") from None
+        raise no_pipe(e) from None
     try:
         saved: list[tuple[int, int | None]] = [(1, os.dup(1))]
     except OSError:  # the shell was started with stdout closed: closed again after

@@ -92,11 +92,14 @@ class Script:
         if not self.recording:
             return
         self.following = False  # (parsed: the found list, if any, ends before it)
+        if (start != self.pos or p.pos <= start
+                or self.taken + len(self.new) >= MAX_COMMANDS):
+            self.recording = False
+            return
         from fusevm.jit.cache.frontend import chunk_tree
         loop_facts(chunk)  # (its run works them out anyway: kept with it from here)
         tree = chunk_tree(chunk)
-        if (tree is None or start != self.pos or p.pos <= start
-                or self.taken + len(self.new) >= MAX_COMMANDS):
+        if tree is None:
             self.recording = False
             return
         self.new.append(((start, p.pos, p.line), tree))

@@ -27,7 +27,7 @@ from fusevm.lang.sh import runtime
 from fusevm.lang.sh.hotops import run_argv, take_words
 from fusevm.lang.sh.opset import DIRECT, PURE_WORDS, SH
 from fusevm.lang.sh.state import Pending, ShState
-from fusevm.ops import Op
+from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import Redir
 from fusevm.shell import csignal as signal
 
@@ -69,9 +69,9 @@ def spawnable(chunk: Chunk, start: int, stop: int) -> tuple[int, int, int] | Non
     return argc, flags, line
 
 
-#: The ops that run a command or a segment of code of their own.
-_RUNS_CODE: Final = frozenset(SH[name].id for name in (
-    "ShRun", "ShTest", "ShSubshell", "ShPipe", "ShPipeInline", "ShPipeEnd", "ShBg"))
+#: The ops that run a command or a segment of code of their own: those that may start
+#: processes (the table's SPAWN flag).
+_RUNS_CODE: Final = frozenset(op.id for op in SH.ops_with(F.SPAWN))
 
 
 def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,

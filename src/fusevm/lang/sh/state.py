@@ -283,7 +283,13 @@ def new_pipe() -> tuple[int, int]:
     try:
         return os.pipe()
     except OSError as e:
-        raise ShError(f"cannot create pipe: {e.strerror}") from None
+        raise no_pipe(e) from None
+
+
+def no_pipe(e: OSError) -> ShError:
+    """The shell's error for a pipe, or what stands in for one, that `e` kept it from
+    making."""
+    return ShError(f"cannot create pipe: {e.strerror}")
 
 
 def put_fd(fd: int, target: int) -> None:
