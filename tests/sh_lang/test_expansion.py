@@ -93,6 +93,18 @@ FIELDS = [
     "x=1; set -- \"$x\"$x\"$x\"; echo $1",
 ]
 
+# A pattern component with a leading literal '.' matches a directory's '.' and '..' entries
+# (POSIX's rule, and dash), which `scandir` never lists; a wildcard alone does not.
+DOTS = [
+    "touch .a b; mkdir -p d/.e; echo .*; echo .?; echo .*/; echo d/.*; echo */.*; echo *",
+    "mkdir d; cd d; echo .* \\.*; echo '.'*; echo [.]*; echo ..*; echo .[!.]*",
+]
+
+
+@pytest.mark.parametrize("script", DOTS)
+def test_dot_entries_like_dash(sh, script: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, None)
+
 
 @pytest.mark.parametrize("script", TRIMS + FIELDS)
 def test_like_dash(sh, script: str) -> None:  # type: ignore[no-untyped-def]

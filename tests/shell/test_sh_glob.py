@@ -45,6 +45,17 @@ def test_results_are_sorted_and_hidden_needs_a_dot(tree: Path) -> None:
     assert glob("*", dotglob=True)[:2] == [".hd", ".hidden"]
 
 
+def test_dots_match_the_dot_entries_with_a_leading_dot(tree: Path) -> None:
+    assert glob("d/.*", dots=True) == ["d/.", "d/..", "d/.g.txt"]
+    assert glob(".?", dots=True) == [".."]
+    assert glob(".*/", dots=True) == ["../", "./", ".hd/"]
+    assert glob("*/.*", dots=True)[:2] == ["d/.", "d/.."]
+    # a wildcard, an explicit bracket or dotglob alone does not produce them
+    assert glob("*", dotglob=True, dots=True)[:2] == [".hd", ".hidden"]
+    assert glob("[.]*", dots=True) == []
+    assert glob("emptydir/.*", dots=True) == ["emptydir/.", "emptydir/.."]
+
+
 def test_no_match_is_empty_and_literals_need_to_exist(tree: Path) -> None:
     assert glob("zzz_no_match_*.rs") == []
     assert glob("/this/path/should/not/exist/*.xyz123") == []

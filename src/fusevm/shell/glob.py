@@ -96,13 +96,18 @@ def _match_names(prefix: str, names: tuple[str, ...], rx: Regex,
             if (hidden or name[0] != ".") and rx.fullmatch(matchable(name))]
 
 
-def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) -> list[str]:
-    """Match one magic component against the entries of each base directory.
+def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool,
+                      dots: bool) -> list[str]:
+    """Match one magic component against the entries of each base directory (with `dots`
+    and a component that starts with a literal '.', '.' and '..' too: `glob`).
 
     Non-final components keep only directories (following symlinks) and gain a '/'.
     """
     rx = compile_pattern(comp, True)
     hidden = _hidden_ok(comp, dotglob)
+    # (`scandir` never lists them; every directory has both)
+    special = [name for name in (".", "..") if rx.fullmatch(name)] if (
+        dots and _hidden_ok(comp, False)) else []
     out: list[str] = []
     for base in bases:
         try:
@@ -116,6 +121,7 @@ def _expand_component(bases: list[str], comp: str, last: bool, dotglob: bool) ->
                             out.append(base + name + "/")
         except OSError:
             continue
+        out += [base + name + ("" if last else "/") for name in special]
     return out
 
 
@@ -124,13 +130,16 @@ def glob(
     recursive: bool = False,
     *,
     dotglob: bool = False,
+    dots: bool = False,
     parallel: bool = True,
     max_workers: int | None = None,
 ) -> list[str]:
     """POSIX pathname expansion of `pattern`, sorted; `[]` when nothing matches.
 
     Names starting with '.' match only a pattern component that starts with a literal '.'
-    (unless `dotglob`); '.' and '..' are never produced by a wildcard. With `recursive`, a
+    (unless `dotglob`). Such a component matches the entries '.' and '..' of a directory
+    too with `dots`, as POSIX's rule reads and dash does (`.*` gives `. ..` first);
+    without, a wildcard never produces them, as in bash's default. With `recursive`, a
     component that is exactly `**` matches zero or more directories (symlinks not followed)
     as in bash's globstar; a final `**` matches every path below its base, and the base
     itself. Without `recursive`, `**` is just `*`. A trailing '/' keeps only directories.
@@ -186,7 +195,7 @@ def glob(
             if last:
                 bases = [b for b in bases if os.path.lexists(b)]
         else:
-            bases = _expand_component(bases, comp, last, dotglob)
+            bases = _expand_component(bases, comp, last, dotglob, dots)
         if not bases:
             return []
         i += 1

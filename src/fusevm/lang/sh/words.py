@@ -152,7 +152,7 @@ def _expand_unquoted(text: str, out: list[str]) -> None:
     """Pathname expansion of a field that no quoting touched (its glob characters active)."""
     if could_glob(text):
         from fusevm.shell import glob as shglob  # imported on first use: start-up time
-        matches = shglob.glob(text)
+        matches = shglob.glob(text, dots=True)
         if matches:
             out.extend(matches)
             return
@@ -173,7 +173,7 @@ def _finish(chars: list[str], quoted: list[bool], noglob: bool, out: list[str]) 
                                                for c, q in zip(chars, quoted)):
         pat = "".join("\\" + c if q and c in "*?[]\\" else c for c, q in zip(chars, quoted))
         from fusevm.shell import glob as shglob  # imported on first use: start-up time
-        matches = shglob.glob(pat)
+        matches = shglob.glob(pat, dots=True)
         if matches:
             out.extend(matches)
             return
