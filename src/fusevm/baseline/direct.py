@@ -30,7 +30,7 @@ from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
 
-from . import extbodies, shape
+from . import shape
 from .calls import STATS, Leave, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
@@ -541,6 +541,7 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
         for ip in region.ops:
             d = an.decoded[ip]
             if d.ext is not None and inline(d):
+                from . import extbodies  # (loaded with the first extension op)
                 consts.update(extbodies.constants(ip, d))
                 lines.extend("    " + line for line in extbodies.binding(ip, d).splitlines())
     # Which integer forms return integers: assume all do, keep what the code then shows
