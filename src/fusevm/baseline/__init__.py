@@ -227,8 +227,8 @@ _compiler: Any = None
 def _load_compiler() -> Any:
     global _compiler
     # (Loading it makes some thousands of objects for good, none in a cycle: the cycle
-    # collector would walk them again and again for nothing.)
-    with NoCycleCollection():
+    # collector would walk them for nothing.)
+    with NoCycleCollection(kept=True):
         from fusevm.baseline import compiler
     _compiler = compiler
     return compiler
