@@ -137,9 +137,27 @@ def walk(node: AST) -> Iterator[AST]:
         yield node
 
 
+#: The position attributes of a statement and an expression, in `copy_location`'s order.
+_POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
 def copy_location(new_node: _Node, old_node: AST) -> _Node:
     """`new_node`, given the source position of `old_node` (`ast.copy_location`)."""
-    for attr in "lineno", "col_offset", "end_lineno", "end_col_offset":
+    if old_node._attributes == _POSITIONS and new_node._attributes == _POSITIONS:
+        # (Both a statement or an expression: the loop below, unrolled. The end positions
+        # are optional: copied when unset too.)
+        value = getattr(old_node, "lineno", None)
+        if value is not None:
+            new_node.lineno = value  # type: ignore[attr-defined]
+        value = getattr(old_node, "col_offset", None)
+        if value is not None:
+            new_node.col_offset = value  # type: ignore[attr-defined]
+        if hasattr(old_node, "end_lineno"):
+            new_node.end_lineno = old_node.end_lineno  # type: ignore[attr-defined]
+        if hasattr(old_node, "end_col_offset"):
+            new_node.end_col_offset = old_node.end_col_offset  # type: ignore[attr-defined]
+        return new_node
+    for attr in _POSITIONS:
         if attr in old_node._attributes and attr in new_node._attributes:
             value = getattr(old_node, attr, None)
             # (The end positions are optional: copied when unset too.)
@@ -149,7 +167,7 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
 
 
 #: Each visitor class's method by node class (`NodeVisitor.visit`), None for a node the
-#: walks pass over (`_passed`).
+#: walks pass over (`_method`).
 _METHODS: dict[type, dict[type, Callable[[Any, Any], Any] | None]] = {}
 #: Nodes that hold no node but a context: a visit of one that has no method of its own
 #: changes nothing and finds nothing.
