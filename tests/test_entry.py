@@ -53,6 +53,25 @@ def test_the_collector_runs_during_the_program(tmp_path: Path) -> None:
     assert proc.stdout.split() == ["True", "True"], proc.stderr
 
 
+def test_what_a_kept_pause_made_leaves_the_young_generations_unwalked(tmp_path: Path) -> None:
+    # Loading the baseline compiler mid-run: its objects go to the oldest generation (no
+    # freeze without an entry point's), or are frozen with what the entry point froze;
+    # a cycle made before is still collected by a full collection.
+    code = ("import gc\nfrom fusevm.entry import NoCycleCollection\n"
+            "class C: pass\n"
+            "c = C(); c.me = c; del c\n"
+            "with NoCycleCollection(kept=True):\n"
+            "    made = [[k] for k in range(1000)]\n"
+            "print(gc.get_count()[0] < 10, gc.get_freeze_count(),\n"
+            "      any(o is made for o in gc.get_objects(2)), gc.collect() >= 1)\n"
+            "gc.freeze()\n"
+            "with NoCycleCollection(kept=True):\n"
+            "    more = [[k] for k in range(1000)]\n"
+            "print(gc.get_freeze_count() >= 2000, gc.get_objects(2) == [])\n")
+    proc = run(code, cache=tmp_path)
+    assert proc.stdout.split() == ["True", "0", "True", "True", "True", "True"], proc.stderr
+
+
 def test_python_m_entry_points_exit_the_same_way(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC), "FUSEVM_JIT_CACHE_DIR": str(tmp_path)}
     for argv, out, status in (

@@ -17,7 +17,9 @@ object at a time before the process goes away. Otherwise it exits the usual way.
 callers (tests, `fusevm.cli.main(argv)`) never go through here.
 
 `NoCycleCollection` is the same pause for one stretch of code, in any process: preparing a
-big chunk's steps, compiling a region or an awk program, unpacking a cached chunk.
+big chunk's steps, compiling a region or an awk program, unpacking a cached chunk, loading
+the baseline compiler (whose objects then leave the young generations unwalked:
+`keep_made`).
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ class NoCycleCollection:
     """`with NoCycleCollection():` the cycle collector does not run (unless it was off, or
     `when` is false) while code makes many long-lived objects none of which is in a cycle
     (a big chunk's steps, its compiled code, a cached chunk's tuples): it would walk the
-    whole heap over them again and again for nothing."""
+    whole heap over them again and again for nothing. With `kept`, what the code made
+    stays for the process's life (modules loaded mid-run: the baseline compiler), and
+    leaves the collector's young generations at the end without a walk (`keep_made`)."""
 
-    __slots__ = ("paused",)
+    __slots__ = ("paused", "kept")
 
-    def __init__(self, when: bool = True) -> None:
+    def __init__(self, when: bool = True, kept: bool = False) -> None:
         self.paused = when
+        self.kept = kept
 
     def __enter__(self) -> None:
         self.paused = self.paused and gc.isenabled()
@@ -53,7 +58,22 @@ class NoCycleCollection:
 
     def __exit__(self, *exc: object) -> None:
         if self.paused:
+            if self.kept:
+                keep_made()
             gc.enable()
+
+
+def keep_made() -> None:
+    """Move every object the cycle collector tracks out of its young generations without
+    walking them: into the oldest generation, which only a full collection walks (a cycle
+    among them is found then); in a process whose entry point froze what it loaded
+    (`program_starts`), frozen with it, as that loaded before the program ran. The first
+    collection after loading the baseline compiler mid-run would otherwise walk its few
+    thousand objects (code constants, functions, classes), about a tenth of the load."""
+    frozen = gc.get_freeze_count()
+    gc.freeze()
+    if not frozen:
+        gc.unfreeze()
 
 
 def pause_collector() -> None:

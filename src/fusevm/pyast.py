@@ -39,6 +39,7 @@ from _ast import (
     Compare,
     Constant,
     Continue,
+    Del,
     Div,
     Eq,
     ExceptHandler,
@@ -54,6 +55,7 @@ from _ast import (
     Is,
     IsNot,
     List,
+    Load,
     LShift,
     Lt,
     LtE,
@@ -74,6 +76,7 @@ from _ast import (
     RShift,
     Slice,
     Starred,
+    Store,
     Sub,
     Subscript,
     Try,
@@ -82,7 +85,12 @@ from _ast import (
     UnaryOp,
     USub,
     While,
+    boolop,
+    cmpop,
+    expr_context,
     keyword,
+    operator,
+    unaryop,
 )
 
 TYPE_CHECKING = False
@@ -129,9 +137,27 @@ def walk(node: AST) -> Iterator[AST]:
         yield node
 
 
+#: The position attributes of a statement and an expression, in `copy_location`'s order.
+_POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
 def copy_location(new_node: _Node, old_node: AST) -> _Node:
     """`new_node`, given the source position of `old_node` (`ast.copy_location`)."""
-    for attr in "lineno", "col_offset", "end_lineno", "end_col_offset":
+    if old_node._attributes == _POSITIONS and new_node._attributes == _POSITIONS:
+        # (Both a statement or an expression: the loop below, unrolled. The end positions
+        # are optional: copied when unset too.)
+        value = getattr(old_node, "lineno", None)
+        if value is not None:
+            new_node.lineno = value  # type: ignore[attr-defined]
+        value = getattr(old_node, "col_offset", None)
+        if value is not None:
+            new_node.col_offset = value  # type: ignore[attr-defined]
+        if hasattr(old_node, "end_lineno"):
+            new_node.end_lineno = old_node.end_lineno  # type: ignore[attr-defined]
+        if hasattr(old_node, "end_col_offset"):
+            new_node.end_col_offset = old_node.end_col_offset  # type: ignore[attr-defined]
+        return new_node
+    for attr in _POSITIONS:
         if attr in old_node._attributes and attr in new_node._attributes:
             value = getattr(old_node, attr, None)
             # (The end positions are optional: copied when unset too.)
@@ -140,28 +166,55 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
     return new_node
 
 
-#: Each visitor class's method by node class (`NodeVisitor.visit`).
-_METHODS: dict[type, dict[type, Callable[[Any, Any], Any]]] = {}
+#: Each visitor class's method by node class (`NodeVisitor.visit`), None for a node the
+#: walks pass over (`_method`).
+_METHODS: dict[type, dict[type, Callable[[Any, Any], Any] | None]] = {}
+#: Nodes that hold no node but a context: a visit of one that has no method of its own
+#: changes nothing and finds nothing.
+_INERT = (expr_context, operator, unaryop, cmpop, boolop, Constant)
+#: A node class whose method `_METHODS` does not hold yet.
+_UNKNOWN: Any = object()
+
+
+def _method(visitor: type[NodeVisitor], cls: type) -> Callable[[Any, Any], Any] | None:
+    """The method `visitor` visits a `cls` node with, or None when that visit would only
+    walk nodes none of which has a method of its own (a name, a constant, an operator)."""
+    table = _METHODS.get(visitor)
+    if table is None:
+        table = _METHODS[visitor] = {}
+    method: Callable[[Any, Any], Any] | None = getattr(visitor, "visit_" + cls.__name__, None)
+    if method is None and visitor.visit is NodeVisitor.visit and (
+            issubclass(cls, _INERT) or cls is Name and not any(
+                hasattr(visitor, "visit_" + c.__name__) for c in (Load, Store, Del))):
+        table[cls] = None
+        return None
+    found = method or visitor.generic_visit
+    table[cls] = found
+    return found
 
 
 class NodeVisitor:
     """`ast.NodeVisitor`: `visit` calls the class's `visit_<node class name>`, else
     `generic_visit`. Both are found once per visitor class and node class, not by
     building and looking up the name at every node, and the walks read the fields in a
-    plain loop (`iter_fields` is a generator per node): the baseline tier's transformers
-    visit every op's statements in every analysis round of a compile."""
+    plain loop (`iter_fields` is a generator per node) and call the methods of the nodes
+    under it themselves, passing over those that have none to call (`_method`): the
+    baseline tier's transformers visit every op's statements in every analysis round of
+    a compile."""
 
     def visit(self, node: AST) -> Any:
         table = _METHODS.get(type(self))
-        if table is None:
-            table = _METHODS[type(self)] = {}
-        method = table.get(type(node))
+        method = table.get(type(node), _UNKNOWN) if table is not None else _UNKNOWN
+        if method is _UNKNOWN:
+            method = _method(type(self), type(node))
         if method is None:
-            method = table[type(node)] = getattr(
-                type(self), "visit_" + type(node).__name__, type(self).generic_visit)
+            return node if isinstance(self, NodeTransformer) else None
         return method(self, node)
 
     def generic_visit(self, node: AST) -> Any:
+        visitor = type(self)
+        table = _METHODS.get(visitor) or {}
+        own = visitor.visit is NodeVisitor.visit  # (else every node goes through it)
         for field in node._fields:
             try:
                 value = getattr(node, field)
@@ -170,9 +223,25 @@ class NodeVisitor:
             if isinstance(value, list):
                 for item in value:
                     if isinstance(item, AST):
-                        self.visit(item)
+                        if not own:
+                            self.visit(item)
+                            continue
+                        method = table.get(type(item), _UNKNOWN)
+                        if method is _UNKNOWN:
+                            method = _method(visitor, type(item))
+                            table = _METHODS[visitor]
+                        if method is not None:
+                            method(self, item)
             elif isinstance(value, AST):
-                self.visit(value)
+                if not own:
+                    self.visit(value)
+                    continue
+                method = table.get(type(value), _UNKNOWN)
+                if method is _UNKNOWN:
+                    method = _method(visitor, type(value))
+                    table = _METHODS[visitor]
+                if method is not None:
+                    method(self, value)
 
 
 class NodeTransformer(NodeVisitor):
@@ -180,6 +249,9 @@ class NodeTransformer(NodeVisitor):
     list stands for several statements)."""
 
     def generic_visit(self, node: AST) -> Any:
+        visitor = type(self)
+        table = _METHODS.get(visitor) or {}
+        own = visitor.visit is NodeVisitor.visit  # (else every node goes through it)
         for field in node._fields:
             try:
                 old_value = getattr(node, field)
@@ -189,7 +261,17 @@ class NodeTransformer(NodeVisitor):
                 new_values = []
                 for value in old_value:
                     if isinstance(value, AST):
-                        value = self.visit(value)
+                        if own:
+                            method = table.get(type(value), _UNKNOWN)
+                            if method is _UNKNOWN:
+                                method = _method(visitor, type(value))
+                                table = _METHODS[visitor]
+                            if method is None:
+                                new_values.append(value)
+                                continue
+                            value = method(self, value)
+                        else:
+                            value = self.visit(value)
                         if value is None:
                             continue
                         if not isinstance(value, AST):
@@ -198,7 +280,16 @@ class NodeTransformer(NodeVisitor):
                     new_values.append(value)
                 old_value[:] = new_values
             elif isinstance(old_value, AST):
-                new_node = self.visit(old_value)
+                if own:
+                    method = table.get(type(old_value), _UNKNOWN)
+                    if method is _UNKNOWN:
+                        method = _method(visitor, type(old_value))
+                        table = _METHODS[visitor]
+                    if method is None:
+                        continue
+                    new_node = method(self, old_value)
+                else:
+                    new_node = self.visit(old_value)
                 if new_node is None:
                     delattr(node, field)
                 else:

@@ -1,4 +1,4 @@
-"""The op-body text helpers of `fusevm.ops.extbody` against the standard library ones they
+"""The op-body text helpers of `fusevm.ops.bodytext` against the standard library ones they
 stand in for on the start-up path: `dedent` is `textwrap.dedent`, `name_nodes` finds the
 `ast.Name` nodes `ast.walk` finds."""
 
@@ -10,7 +10,7 @@ import textwrap
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fusevm.ops.extbody import dedent, name_nodes
+from fusevm.ops.bodytext import dedent, name_nodes
 
 #: Lines built from the characters that decide indentation, with some text after them.
 _LINES = st.lists(st.text(alphabet=" \tx#", max_size=8), max_size=8)

@@ -16,6 +16,7 @@ import os
 import sys
 
 from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOAD_COST, LOOP_FIRST_LOOK
+from fusevm.entry import NoCycleCollection
 from fusevm.interp import tiers
 from fusevm.loops import loop_facts, ops_per_entry
 
@@ -225,6 +226,9 @@ _compiler: Any = None
 
 def _load_compiler() -> Any:
     global _compiler
-    from fusevm.baseline import compiler
+    # (Loading it makes some thousands of objects for good, none in a cycle: the cycle
+    # collector would walk them for nothing.)
+    with NoCycleCollection(kept=True):
+        from fusevm.baseline import compiler
     _compiler = compiler
     return compiler

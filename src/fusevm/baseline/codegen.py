@@ -40,7 +40,7 @@ from fusevm.interp.bodies import BODIES, Body
 from fusevm.ops import F, Op
 from fusevm.records import dataclass
 
-from . import extbodies, flow, shape
+from . import flow, shape
 from .calls import direct_callee, eligible
 from .fold import Localize
 from .groups import Groups
@@ -368,6 +368,7 @@ class _Gen(Groups, LoopCode):
     def after_function(self, d: Decoded, depth: int) -> None:
         """After an extension op called as a function: what it wrote is not known but
         for the types its body promises."""
+        from . import extbodies  # (loaded with the first extension op)
         p, q = extbodies.arity(d)
         for local in stack_locals(depth - p, max(p, q)):
             self.known.pop(local, None)
@@ -383,6 +384,7 @@ class _Gen(Groups, LoopCode):
             self.emit_call(ip, d, depth, following)
             return
         if d.ext is not None:  # a function of its stack values, called directly
+            from . import extbodies
             p, q = extbodies.arity(d)
             code, keep = extbodies.call(ip, d, stack_locals(depth - p, p),
                                         stack_locals(depth - p, q), depth)
@@ -511,6 +513,7 @@ class _Gen(Groups, LoopCode):
                 self.put(1, f"f{ip} = plain[{ip}]")
         for ip in region.ops:
             if an.decoded[ip].ext is not None and inline(an.decoded[ip]):
+                from . import extbodies
                 self.consts.update(extbodies.constants(ip, an.decoded[ip]))
                 self.put(1, extbodies.binding(ip, an.decoded[ip]))
         if self.callees:

@@ -10,10 +10,11 @@ code array; `fault` locates an error it raises. Stats go to `stats()` (`"baselin
 
 from __future__ import annotations
 
+import sys
 import time
 from _weakref import ref
 
-from fusevm.baseline import calls, direct, diskcache, thin
+from fusevm.baseline import calls, direct, thin
 from fusevm.baseline.codegen import Guard, generate, generate_generic
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 else:
     from _functools import partial  # (built in: `functools` costs start-up time)
 
-try:  # (heapq's C half: `heapq.py` itself costs a compiling process 0.3 ms to load)
-    from _heapq import heappop, heappush
-except ImportError:  # another Python's
-    from heapq import heappop, heappush
 
 
 @dataclass(slots=True)
@@ -108,7 +105,9 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
         COUNTERS.compile_seconds += time.perf_counter() - started
         direct.compiled(chunk)  # (as for region code calling them, timed apart)
         return bind
-    found = None if generic is not None else diskcache.load(chunk, cp, index, seen)
+    # (The disk cache serves only a process that loaded its machinery: `diskcache`.)
+    cache = None if generic is not None or _CACHE not in sys.modules else _diskcache()
+    found = None if cache is None else cache.load(chunk, cp, index, seen)
     memo = None
     if found is not None:
         code, line_ip, written, consts, guards = found
@@ -123,8 +122,8 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
                 name = f"<generic {chunk.source} @{region.entry}>"
             code = compile(gen.source, name, "exec")
         line_ip, written, consts, guards = gen.line_ip, gen.written, gen.constants, gen.guards
-        if generic is None:
-            diskcache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
+        if cache is not None:
+            cache.store(chunk, cp, index, seen, code, line_ip, written, consts, guards)
     namespace: dict[str, Any] = dict(ENV)
     namespace.update(consts)
     if guards is not None:
@@ -136,6 +135,17 @@ def _compile(chunk: Chunk, index: int, seen: tuple[int, Env] | None,
         # statements of the ops the region's code made (the same function's, mostly).
         direct.compiled(chunk, memo, gen.generic_calls)
     return make
+
+
+#: The module whose presence turns the disk cache on (`diskcache._store_module`).
+_CACHE: Final = "fusevm.jit.cache"
+
+
+def _diskcache() -> Any:
+    """`diskcache`, loaded with the first region compiled by a process that has the disk
+    cache's machinery: one that has not would find nothing there."""
+    from fusevm.baseline import diskcache
+    return diskcache
 
 
 #: What region code making direct calls (`calls`) refers to: fixed names, so a region's
@@ -416,28 +426,44 @@ def least_work(chunk: Chunk, cp: ChunkPlan, region: Region, facts: LoopFacts,
     inside = frozenset(region.ops)
     loop = h in facts.back_edges
     done: set[int] = set()
-    heap = [(0, 0, h)]
-    while heap:
-        bodies, steps, ip = heappop(heap)
-        if ip < 0:
-            return bodies, steps
-        if ip in done:
-            continue
-        done.add(ip)
-        d = decoded[ip]
-        if inline(d) or direct and (d.spec in calls.RETURNS
-                                    or calls.direct_callee(chunk, forms, d) is not None):
-            bodies += 1
-        else:
-            steps += 1
-        succs = facts.succs[ip]
-        if not succs and not loop:
-            heappush(heap, (bodies, steps, -1))
-        for t in succs:
-            if t == h and loop or t not in inside and not loop:
-                heappush(heap, (bodies, steps, -1))
-            elif t in inside and t not in done:
-                heappush(heap, (bodies, steps, t))
+    # Paths in order of (bodies, steps), the op a path reaches last being counted when it
+    # is taken: one round per count of bodies, each taking the paths it starts with
+    # (sorted) and the paths it makes longer by a step, which come in order. (-1: out.)
+    bodies = 0
+    level: list[tuple[int, int]] = [(0, h)]
+    while level:
+        level.sort()
+        nxt: list[tuple[int, int]] = []
+        made: list[tuple[int, int]] = []
+        i = j = 0
+        while i < len(level) or j < len(made):
+            if j < len(made) and (i == len(level) or made[j] < level[i]):
+                steps, ip = made[j]
+                j += 1
+            else:
+                steps, ip = level[i]
+                i += 1
+            if ip < 0:
+                return bodies, steps
+            if ip in done:
+                continue
+            done.add(ip)
+            d = decoded[ip]
+            if inline(d) or direct and (d.spec in calls.RETURNS
+                                        or calls.direct_callee(chunk, forms, d) is not None):
+                out, after = nxt, steps
+            else:
+                out, after = made, steps + 1
+            succs = facts.succs[ip]
+            if not succs and not loop:
+                out.append((after, -1))
+            for t in succs:
+                if t == h and loop or t not in inside and not loop:
+                    out.append((after, -1))
+                elif t in inside and t not in done:
+                    out.append((after, t))
+        level = nxt
+        bodies += 1
     return len(region.ops), 0
 
 

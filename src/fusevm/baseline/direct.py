@@ -8,7 +8,7 @@ calls, `ReturnValue` as `return`. `room` is how many more direct calls may nest 
 it; at 0 the call is left to the interpreter. Where the interpreter must take over the
 function raises `Leave`; its handler turns any exception into the `Unwind` that rebuilds
 the frames (`calls`). An interrupt is seen at function entries without a test there: it
-switches the names the forms call each other by to stand-ins (`_interrupt_switch`).
+switches the names the forms call each other by to stand-ins (`_completed`).
 
 One module per chunk, compiled once, and run once per VM (`bind`) in a namespace of its
 own holding that VM, its globals, constants and extension functions: the forms are
@@ -29,9 +29,10 @@ from fusevm.interp.bodies import BODIES, ENV
 from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
+from fusevm.values import Undef
 
-from . import extbodies, shape
-from .calls import STATS, Leave, eligible, unwound
+from . import shape
+from .calls import STATS, Leave, Unwind, eligible, unwound
 from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
@@ -541,6 +542,7 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
         for ip in region.ops:
             d = an.decoded[ip]
             if d.ext is not None and inline(d):
+                from . import extbodies  # (loaded with the first extension op)
                 consts.update(extbodies.constants(ip, d))
                 lines.extend("    " + line for line in extbodies.binding(ip, d).splitlines())
     # Which integer forms return integers: assume all do, keep what the code then shows
@@ -562,9 +564,14 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
         alias.update((k + len(lines), v) for k, v in gen.line_alias.items())
         lines.extend(text)
         consts.update(gen.consts)
-    if not generic and int_forms:
+    handing_on = not generic and int_forms
+    if handing_on:
         lines.extend(_handing_on(an.arity, int_forms))
-    lines.extend(_interrupt_switch(an.arity, forms, int_forms))
+    # What binding it adds (`_completed`): the stand-ins and their switch, `bind_generic`.
+    consts["SWITCH"] = (tuple(f"d{e}{i}" for e in sorted(forms)
+                              for i in ("", "i")[:1 + (e in int_forms)]),
+                        tuple((e, an.arity[e]) for e in sorted(forms)),
+                        tuple(sorted(int_forms)) if handing_on else ())
     entries = ", ".join([*(f"{e}: d{e}" for e in sorted(forms)),
                          *(f"'{e}i': d{e}i" for e in sorted(int_forms))])
     lines.append(f"    FORMS = {{{entries}}}")
@@ -579,15 +586,9 @@ def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
     """Lines of the module defining `d<entry>` of each function with an integer form, where
     its generic form is not written: integer arguments go to the integer form, others to
     the generic form `g<entry>` of the module with them all (`generic_forms`, bound by
-    `bind_generic()` at the first such call). Neither has a frame of its own to unwind: the
-    form called does."""
-    names = [f"g{e}" for e in sorted(int_forms)]
-    found = ", ".join(f"found[{e}]" for e in sorted(int_forms))
-    lines = [f"    {' = '.join(names)} = None",
-             "    def bind_generic():",
-             f"        global {', '.join(names)}",
-             "        found = generic_forms(vm, plain, code)",
-             f"        {', '.join(names)}, = {found},"]
+    `bind_generic()` at the first such call: `_completed`). Neither has a frame of its own
+    to unwind: the form called does."""
+    lines = [f"    {' = '.join(f'g{e}' for e in sorted(int_forms))} = None"]
     for e in sorted(int_forms):
         params = ", ".join([*stack_locals(0, arity[e]), "room"])
         test = " and ".join(f"type({name}) is int" for name in stack_locals(0, arity[e]))
@@ -600,34 +601,46 @@ def _handing_on(arity: dict[int, int], int_forms: frozenset[int]) -> list[str]:
     return lines
 
 
-def _interrupt_switch(arity: dict[int, int], forms: frozenset[int],
-                      int_forms: frozenset[int]) -> list[str]:
-    """Lines of the module defining, per form, its interrupted stand-in `x<entry>` (raising
-    `Leave` to the function's entry, where the interpreter's patched hot point raises
-    Interrupted), and `interrupted(on)`, which rebinds the names the forms call each
-    other by to the stand-ins (on) or back. An interrupt costs the calls nothing: the
-    forms test no flag at their entries. A stand-in finding no interrupt pending (it
-    was seen elsewhere) puts the forms back and calls the real one."""
-    names = [f"d{e}{i}" for e in sorted(forms) for i in ("", "i")[:1 + (e in int_forms)]]
-    lines: list[str] = []
-    for e in sorted(forms):
-        params = ", ".join([*stack_locals(0, arity[e]), "room"])
-        lines += [f"    def x{e}({params}):",
-                  "        if not vm._interrupt_pending:",
-                  "            interrupted(False)",
-                  "            if vm._interrupt_pending:  # set again meanwhile",
-                  "                interrupted(True)",
-                  f"            return d{e}({params})",
-                  "        try:",
-                  f"            raise Leave({e}, {arity[e]})",
-                  "        except BaseException as exc:",
-                  f"            raise unwound(exc, LINE_IP, (), NSLOTS, {e}) from None"]
-    stand_ins = ", ".join(f"x{n[1:].rstrip('i')}" for n in names)
-    lines += [f"    real = ({', '.join(names)},)",
-              "    def interrupted(on):",
-              f"        global {', '.join(names)}",
-              f"        {', '.join(names)}, = ({stand_ins},) if on else real"]
-    return lines
+def _completed(namespace: dict[str, Any]) -> Any:
+    """Complete a module of direct forms just run for one VM (`namespace`, its globals):
+    `bind_generic()`, which binds the forms `d<entry>` hand other arguments on to
+    (`_handing_on`), the interrupted stand-in of each form and `interrupted(on)`, which
+    rebinds the names the forms call each other by to the stand-ins (on) or back; returns
+    `interrupted`. (Functions of this module, not written into each chunk's: compiling
+    them cost each one-shot compile more than the forms themselves.)
+
+    An interrupt costs the calls nothing: the forms test no flag at their entries. A
+    stand-in raises the `Unwind` the form's handler would make of a `Leave` to the
+    function's entry with its arguments as the stack and a new frame's slots (where the
+    interpreter's patched hot point raises Interrupted); one that finds no interrupt
+    pending (it was seen elsewhere) puts the forms back and calls the real one."""
+    names, arities, generic = namespace["SWITCH"]
+    vm = namespace["vm"]
+    if generic:
+        def bind_generic() -> None:
+            found = generic_forms(vm, namespace["plain"], namespace["code"])
+            namespace.update((f"g{e}", found[e]) for e in generic)
+        namespace["bind_generic"] = bind_generic
+    nslots = namespace["NSLOTS"]
+
+    def stand_in(entry: int, argc: int) -> Any:
+        form = f"d{entry}"
+
+        def x(*args: Any) -> Any:
+            if not vm._interrupt_pending:
+                interrupted(False)
+                if vm._interrupt_pending:  # set again meanwhile
+                    interrupted(True)
+                return namespace[form](*args)
+            raise Unwind(entry, list(args[:argc]), [Undef] * nslots, None) from None
+        return x
+    made = {e: stand_in(e, argc) for e, argc in arities}
+    stand_ins = tuple(made[int(name[1:].rstrip("i"))] for name in names)
+    real = tuple(namespace[name] for name in names)
+
+    def interrupted(on: bool) -> None:
+        namespace.update(zip(names, stand_ins if on else real))
+    return interrupted
 
 
 #: The `make` of each chunk's direct forms (an equal chunk object shares it), and of the
@@ -683,7 +696,7 @@ def _binder(module: CodeType, base: dict[str, Any]) -> Any:
         namespace = dict(base)
         namespace.update(vm=vm, plain=plain, code=code)
         exec(module, namespace)  # noqa: S102
-        return namespace["FORMS"], namespace["interrupted"]
+        return namespace["FORMS"], _completed(namespace)
     return make
 
 

@@ -31,12 +31,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def direct(d: Decoded) -> bool:
-    """True when `d` is an extension op declared as a function of its stack values."""
-    ext = d.ext
-    return ext is not None and ext.spec.number in ext.owner.functions
-
-
 def arity(d: Decoded) -> tuple[int, int]:
     """How many values the op takes from the stack and how many it leaves."""
     effect = d.spec.effect

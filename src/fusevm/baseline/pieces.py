@@ -60,31 +60,47 @@ def reload(depth: int) -> str:
 
 
 
+#: Per node class, its fields and whether it is a statement; per class of a field's value,
+#: whether `bind_names` copies it (a node but an operator or a context, which copies share).
+_SHAPES: dict[type, tuple[tuple[str, ...], bool]] = {}
+_COPIED: dict[type, bool] = {}
+_Name, _Constant, _Subscript = ast.Name, ast.Constant, ast.Subscript
+
+
 def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
     """A copy of a body's statement (its tree is the body's own, never changed) with
     `names` put in and `slots[<int>]` in locals (`Localize`, which records them): one
     pass over the tree instead of parsing the body again and transforming it twice."""
     t: Any = type(node)
-    if t is ast.Name:
+    if t is _Name:
         new = names.get(node.id)
         if new is None:
-            return ast.Name(node.id, node.ctx)
-        if type(new) is ast.Name:
-            return ast.Name(new.id, node.ctx)
+            return _Name(node.id, node.ctx)
+        if type(new) is _Name:
+            return _Name(new.id, node.ctx)
         return new
-    if t is ast.Constant:
-        return ast.Constant(node.value)
+    if t is _Constant:
+        return _Constant(node.value)
+    shape = _SHAPES.get(t)
+    if shape is None:
+        shape = _SHAPES[t] = (t._fields, issubclass(t, ast.stmt))
     out = t.__new__(t)
-    for field in node._fields:
-        value = getattr(node, field, None)
-        if type(value) is list:
+    for field in shape[0]:
+        value: Any = getattr(node, field, None)
+        kind = type(value)
+        if kind is list:
             value = [bind_names(v, names, slots) if isinstance(v, ast.AST) else v for v in value]
-        elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
-            value = bind_names(value, names, slots)
+        else:
+            copied = _COPIED.get(kind)
+            if copied is None:
+                copied = _COPIED[kind] = issubclass(kind, ast.AST) and \
+                    not issubclass(kind, LEAVES)
+            if copied:
+                value = bind_names(value, names, slots)
         setattr(out, field, value)
-    if isinstance(node, ast.stmt):
+    if shape[1]:
         out.lineno = node.lineno  # `ast.unparse` looks a statement's up
-    if t is ast.Subscript:
+    if t is _Subscript:
         return slots.local(out)
     return out
 

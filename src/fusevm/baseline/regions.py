@@ -12,7 +12,6 @@ hot point inside it, and after each op it hands to the interpreter (a call retur
 
 from __future__ import annotations
 
-from fusevm.baseline.extbodies import direct
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES
@@ -58,8 +57,9 @@ def inline(d: Decoded) -> bool:
     """True when the baseline writes the op out (it has a body, or is an extension op
     declared as a function of its stack values), False when it calls the interpreter's
     step for it."""
-    if d.ext is not None:
-        return direct(d)
+    ext = d.ext
+    if ext is not None:  # (declared as a function of its stack values: `extbodies`)
+        return ext.spec.number in ext.owner.functions
     return d.spec.name in _BODY_NAMES
 
 

@@ -10,7 +10,7 @@ it copies; a plain loop over a node's fields costs a fraction of that.
 from __future__ import annotations
 
 from fusevm import pyast as ast
-from fusevm.ops.extbody import name_nodes
+from fusevm.ops.bodytext import name_nodes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

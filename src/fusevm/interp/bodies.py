@@ -28,7 +28,7 @@ from __future__ import annotations
 from fusevm import pyast as ast
 from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
-from fusevm.ops.extbody import BODY_BUILTINS, check_known, item_names, parse_statements
+from fusevm.ops.bodytext import BODY_BUILTINS, check_known, item_names, parse_statements
 from fusevm.records import dataclass
 from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
 
