@@ -18,8 +18,8 @@ callers (tests, `fusevm.cli.main(argv)`) never go through here.
 
 `NoCycleCollection` is the same pause for one stretch of code, in any process: preparing a
 big chunk's steps, compiling a region or an awk program, unpacking a cached chunk, loading
-the baseline compiler (whose objects then leave the young generations unwalked:
-`keep_made`).
+the baseline compiler (whose objects then leave the young generations unwalked, where
+nothing is frozen: `keep_made`).
 """
 
 from __future__ import annotations
@@ -66,14 +66,18 @@ class NoCycleCollection:
 def keep_made() -> None:
     """Move every object the cycle collector tracks out of its young generations without
     walking them: into the oldest generation, which only a full collection walks (a cycle
-    among them is found then); in a process whose entry point froze what it loaded
-    (`program_starts`), frozen with it, as that loaded before the program ran. The first
-    collection after loading the baseline compiler mid-run would otherwise walk its few
-    thousand objects (code constants, functions, classes), about a tenth of the load."""
-    frozen = gc.get_freeze_count()
+    among them is found then). The first collection after loading the baseline compiler
+    mid-run would otherwise walk its few thousand objects (code constants, functions,
+    classes), about a tenth of the load.
+
+    Not in a process whose entry point froze what it loaded (`program_starts`): moving
+    objects out takes every frozen one with them (`gc.unfreeze`), and freezing instead
+    would also freeze the running program's objects, a cycle among which would then never
+    be collected; there the collector walks them as it walks any."""
+    if gc.get_freeze_count():
+        return
     gc.freeze()
-    if not frozen:
-        gc.unfreeze()
+    gc.unfreeze()
 
 
 def pause_collector() -> None:
