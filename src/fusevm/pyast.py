@@ -166,31 +166,48 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
     return new_node
 
 
-#: Each visitor class's method by node class (`NodeVisitor.visit`), None for a node the
-#: walks pass over (`_method`).
-_METHODS: dict[type, dict[type, Callable[[Any, Any], Any] | None]] = {}
 #: Nodes that hold no node but a context: a visit of one that has no method of its own
 #: changes nothing and finds nothing.
 _INERT = (expr_context, operator, unaryop, cmpop, boolop, Constant)
-#: A node class whose method `_METHODS` does not hold yet.
-_UNKNOWN: Any = object()
 
 
-def _method(visitor: type[NodeVisitor], cls: type) -> Callable[[Any, Any], Any] | None:
-    """The method `visitor` visits a `cls` node with, or None when that visit would only
-    walk nodes none of which has a method of its own (a name, a constant, an operator)."""
-    table = _METHODS.get(visitor)
-    if table is None:
-        table = _METHODS[visitor] = {}
-    method: Callable[[Any, Any], Any] | None = getattr(visitor, "visit_" + cls.__name__, None)
-    if method is None and visitor.visit is NodeVisitor.visit and (
-            issubclass(cls, _INERT) or cls is Name and not any(
-                hasattr(visitor, "visit_" + c.__name__) for c in (Load, Store, Del))):
-        table[cls] = None
-        return None
-    found = method or visitor.generic_visit
-    table[cls] = found
-    return found
+class _Methods(dict):  # type: ignore[type-arg]
+    """One visitor class's method by node class, found the first time a node of that
+    class is met (`__missing__`): its `visit_<name>`, else `generic_visit`, or None when
+    that visit would only walk nodes none of which has a method of its own (a name, a
+    constant, an operator), which the walks then pass over. A hit is one dict lookup."""
+
+    __slots__ = ("visitor",)
+
+    def __init__(self, visitor: type[NodeVisitor]) -> None:
+        super().__init__()
+        self.visitor = visitor
+
+    def __missing__(self, cls: type) -> Callable[[Any, Any], Any] | None:
+        visitor = self.visitor
+        method: Callable[[Any, Any], Any] | None = getattr(
+            visitor, "visit_" + cls.__name__, None)
+        if method is None and visitor.visit is NodeVisitor.visit and (
+                issubclass(cls, _INERT) or cls is Name and not any(
+                    hasattr(visitor, "visit_" + c.__name__) for c in (Load, Store, Del))):
+            found = None
+        else:
+            found = method or visitor.generic_visit
+        self[cls] = found
+        return found
+
+
+class _ByVisitor(dict):  # type: ignore[type-arg]
+    """Each visitor class's `_Methods`, made the first time it visits."""
+
+    __slots__ = ()
+
+    def __missing__(self, visitor: type[NodeVisitor]) -> _Methods:
+        table = self[visitor] = _Methods(visitor)
+        return table
+
+
+_METHODS = _ByVisitor()
 
 
 class NodeVisitor:
@@ -198,50 +215,34 @@ class NodeVisitor:
     `generic_visit`. Both are found once per visitor class and node class, not by
     building and looking up the name at every node, and the walks read the fields in a
     plain loop (`iter_fields` is a generator per node) and call the methods of the nodes
-    under it themselves, passing over those that have none to call (`_method`): the
+    under it themselves, passing over those that have none to call (`_Methods`): the
     baseline tier's transformers visit every op's statements in every analysis round of
     a compile."""
 
     def visit(self, node: AST) -> Any:
-        table = _METHODS.get(type(self))
-        method = table.get(type(node), _UNKNOWN) if table is not None else _UNKNOWN
-        if method is _UNKNOWN:
-            method = _method(type(self), type(node))
+        method = _METHODS[type(self)][type(node)]
         if method is None:
             return node if isinstance(self, NodeTransformer) else None
         return method(self, node)
 
     def generic_visit(self, node: AST) -> Any:
         visitor = type(self)
-        table = _METHODS.get(visitor) or {}
+        table = _METHODS[visitor]
         own = visitor.visit is NodeVisitor.visit  # (else every node goes through it)
         for field in node._fields:
             try:
                 value = getattr(node, field)
             except AttributeError:
                 continue
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, AST):
-                        if not own:
-                            self.visit(item)
-                            continue
-                        method = table.get(type(item), _UNKNOWN)
-                        if method is _UNKNOWN:
-                            method = _method(visitor, type(item))
-                            table = _METHODS[visitor]
-                        if method is not None:
-                            method(self, item)
-            elif isinstance(value, AST):
-                if not own:
-                    self.visit(value)
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, AST):
                     continue
-                method = table.get(type(value), _UNKNOWN)
-                if method is _UNKNOWN:
-                    method = _method(visitor, type(value))
-                    table = _METHODS[visitor]
+                if not own:
+                    self.visit(item)
+                    continue
+                method = table[type(item)]
                 if method is not None:
-                    method(self, value)
+                    method(self, item)
 
 
 class NodeTransformer(NodeVisitor):
@@ -250,7 +251,7 @@ class NodeTransformer(NodeVisitor):
 
     def generic_visit(self, node: AST) -> Any:
         visitor = type(self)
-        table = _METHODS.get(visitor) or {}
+        table = _METHODS[visitor]
         own = visitor.visit is NodeVisitor.visit  # (else every node goes through it)
         for field in node._fields:
             try:
@@ -262,10 +263,7 @@ class NodeTransformer(NodeVisitor):
                 for value in old_value:
                     if isinstance(value, AST):
                         if own:
-                            method = table.get(type(value), _UNKNOWN)
-                            if method is _UNKNOWN:
-                                method = _method(visitor, type(value))
-                                table = _METHODS[visitor]
+                            method = table[type(value)]
                             if method is None:
                                 new_values.append(value)
                                 continue
@@ -281,10 +279,7 @@ class NodeTransformer(NodeVisitor):
                 old_value[:] = new_values
             elif isinstance(old_value, AST):
                 if own:
-                    method = table.get(type(old_value), _UNKNOWN)
-                    if method is _UNKNOWN:
-                        method = _method(visitor, type(old_value))
-                        table = _METHODS[visitor]
+                    method = table[type(old_value)]
                     if method is None:
                         continue
                     new_node = method(self, old_value)
