@@ -109,19 +109,10 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
     cache = _store_module()
     if cache is None:
         return None
-    from fusevm.jit.cache.sources import unchanged
-    from fusevm.jit.cache.store import Entry
+    from fusevm.jit.cache.frontend import load_entry
 
-    def use(entry: Entry, _fd: int) -> Loaded:
-        if not unchanged(entry.meta.get("sources")):
-            raise ValueError("made by fusevm sources that have changed since")
-        try:
-            return parts(entry)
-        except (EOFError, IndexError, AttributeError, KeyError) as e:  # not `store`'s
-            raise ValueError(f"{type(e).__name__}: {e}") from None
-
-    def parts(entry: Entry) -> Loaded:
-        code, line_ip, written, sources, guards = marshal.loads(entry.body)
+    def parts(body: memoryview) -> Loaded:
+        code, line_ip, written, sources, guards = marshal.loads(body)
         if not isinstance(code, CodeType):
             raise TypeError("the entry does not hold a code object")
         consts: dict[str, Any] = {}
@@ -139,8 +130,7 @@ def load(chunk: Chunk, cp: ChunkPlan, index: int,
             for e, types, bounds in guards}
         return code, line_ip, tuple(written), consts, checks
 
-    found: Loaded | None = cache.STORE.load(TAG, _key(chunk, index, seen), use)
-    return found
+    return load_entry(cache.STORE, TAG, _key(chunk, index, seen), parts)
 
 
 def store(chunk: Chunk, cp: ChunkPlan, index: int, seen: tuple[int, Env] | None,

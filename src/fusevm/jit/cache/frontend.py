@@ -176,7 +176,8 @@ def _unpack(body: bytes) -> Chunk:
     return found
 
 
-def _load(store: Store, tag: str, key: bytes, decode: Callable[[memoryview], T]) -> T | None:
+def load_entry(store: Store, tag: str, key: bytes,
+               decode: Callable[[memoryview], T]) -> T | None:
     """What `decode` makes of the body of the entry stored under `key`, or None (a miss, or
     a reject: built by fusevm sources that have changed since, or a body that is not what
     was stored, which `decode` reports as ValueError, KeyError, TypeError, EOFError,
@@ -195,7 +196,7 @@ def _load(store: Store, tag: str, key: bytes, decode: Callable[[memoryview], T])
 
 def load_chunk(store: Store, key: bytes) -> Chunk | None:
     """The chunk stored under `key`, or None."""
-    return _load(store, CHUNK_TAG, key, lambda body: _unpack(bytes(body)))
+    return load_entry(store, CHUNK_TAG, key, lambda body: _unpack(bytes(body)))
 
 
 def cached_chunk(store: Store, frontend: str, key_parts: Iterable[object],
@@ -237,7 +238,7 @@ def load_chunk_list(store: Store, key: bytes) -> list[tuple[Any, Chunk]] | None:
             chunks = _plain_chunks(tree for _, tree in pairs)
         return [(data, chunk) for (data, _), chunk in zip(pairs, chunks, strict=True)]
 
-    return _load(store, CHUNK_LIST_TAG, key, decode)
+    return load_entry(store, CHUNK_LIST_TAG, key, decode)
 
 
 def store_chunk_list(store: Store, key: bytes, frontend: str,
@@ -268,7 +269,7 @@ def load_code(store: Store, key: bytes) -> CodeType | None:
             raise TypeError("the entry does not hold a code object")
         return code
 
-    return _load(store, CODE_TAG, key, decode)
+    return load_entry(store, CODE_TAG, key, decode)
 
 
 def cached_code(store: Store, name: str, source: bytes | str,
