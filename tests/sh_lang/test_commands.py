@@ -45,6 +45,12 @@ CASES = [
     ("printf '%s-%d-%03x\\n' a 42 255", "a-42-0ff\n", 0),
     ("echo 'a b c' | { read x y; echo \"$y\"; }", "b c\n", 0),
     ("set -- -a -b arg; while getopts ab o; do echo $o; done; echo $OPTIND", "a\nb\n3\n", 0),
+    # `set --` leaves OPTIND as it is; the next getopts parses the new parameters
+    ("OPTIND=5; set -- a b; echo $OPTIND; f() { OPTIND=7; set -- x; echo $OPTIND; }; f",
+     "5\n7\n", 0),
+    ("p() { OPTIND=$(($#+1)); set -- \"$1\" \"$@\"; shift; echo $OPTIND; }; p a b", "3\n", 0),
+    ("OPTIND=5; set -- -a; getopts a o; echo $o $OPTIND; set --; getopts a o; echo $? $OPTIND",
+     "a 2\n1 1\n", 0),
     ("x=1; export x; sh_x() { :; }; unset x; echo ${x-gone}", "gone\n", 0),
     ("set -- a b c; shift 2; echo $1 $#", "c 1\n", 0),
     ("eval 'x=5; echo $x'", "5\n", 0),

@@ -15,6 +15,7 @@ from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
 from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.state import (
+    GETOPTS_RESTART,
     IGNORED_OPTIONS,
     LONG_OPTIONS,
     OPTION_LETTERS,
@@ -313,8 +314,9 @@ def _set(s: ShState, vm: Any, argv: list[str]) -> int:
 
 def _set_positional(s: ShState, args: list[str]) -> None:
     s.positional = list(args)
-    s.vars["OPTIND"] = "1"
-    s.getopts_pos = 1
+    # OPTIND keeps its value (POSIX gives `set` no say over it; dash, bash and busybox keep
+    # it), but the next getopts parses the new parameters from the first.
+    s.getopts_pos = GETOPTS_RESTART
 
 
 @builtin("times")

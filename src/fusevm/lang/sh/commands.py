@@ -12,7 +12,7 @@ from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.builtins import REGULAR, builtin, out, quote
 from fusevm.lang.sh.errors import ShError
 from fusevm.lang.sh.parser import is_name
-from fusevm.lang.sh.state import ShState, write
+from fusevm.lang.sh.state import GETOPTS_RESTART, ShState, write
 from fusevm.lang.sh.testcmd import test
 from fusevm.shell import process
 from fusevm.shell import text as shtext
@@ -379,11 +379,14 @@ def _getopts_step(s: ShState, argv: list[str]) -> int:
     silent = optstring.startswith(":")
     if silent:
         optstring = optstring[1:]
-    try:
-        optind = int(s.vars.get("OPTIND", "1"))
-    except ValueError:
-        optind = 1
     pos = s.getopts_pos
+    if pos == GETOPTS_RESTART:
+        optind = pos = 1
+    else:
+        try:
+            optind = int(s.vars.get("OPTIND", "1"))
+        except ValueError:
+            optind = 1
     if optind < 1:
         optind = 1
     if optind > len(args) or not args[optind - 1].startswith("-") or args[optind - 1] == "-":

@@ -40,6 +40,8 @@ IGNORED_OPTIONS: Final = frozenset(("nolog", "emacs", "vi", "notify", "monitor",
 #: store straight into `vars` for any other name when it is not read-only and `set -a` is
 #: off).
 WATCHED: Final = frozenset(("OPTIND", "PATH"))
+#: `ShState.getopts_pos` after `set --`: the next `getopts` starts over.
+GETOPTS_RESTART: Final = 0
 
 
 @dataclass(slots=True)
@@ -86,6 +88,9 @@ class ShState:
     interactive: bool = False
     name: str = "sh"
     vms: list[Any] = field(default_factory=list)
+    #: Where `getopts` is in the current option word (1: at its first letter), or
+    #: GETOPTS_RESTART: the next `getopts` starts at the first parameter whatever OPTIND
+    #: says (new positional parameters, as dash does; the variable itself keeps its value).
     getopts_pos: int = 1
     trap_depth: int = 0
     errexit_off: int = 0
