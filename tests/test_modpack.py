@@ -201,6 +201,31 @@ def test_a_held_pack_is_read_through_one_descriptor_closed_at_release(tmp_path: 
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_holding_closes_what_it_opened_and_leaves_a_hold_taken_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Holding` (the baseline compiler's load) reads a batch of modules through one
+    descriptor, closed at its end; inside a command's own hold it leaves that one be."""
+    pkg = make_package(tmp_path)
+    run(tmp_path)
+    finder = indexed_finder(pkg)
+    monkeypatch.setattr(modpack, "finders", {"pk": finder})
+    before = _open_fds()
+    with modpack.Holding():
+        for name in ("pk.a", "pk.sub.b"):
+            assert finder.code(name, finder.index[name], str(pkg / "x.py")) is not None
+        assert _open_fds() == before + 1
+    assert _open_fds() == before and finder.held is None
+    finder.hold()
+    assert finder.code("pk.a", finder.index["pk.a"], str(pkg / "a.py")) is not None
+    held = finder.held
+    with modpack.Holding():
+        assert finder.code("pk.sub.b", finder.index["pk.sub.b"], str(pkg / "x.py")) is not None
+    assert finder.held == held and _open_fds() == before + 1  # (still the command's)
+    finder.release()
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
 def test_a_pinned_pack_serves_modules_with_no_descriptor(tmp_path: Path) -> None:
     """`pin` reads the pack once; its modules then load from memory, opening nothing."""
     pkg = make_package(tmp_path)

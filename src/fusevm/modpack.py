@@ -461,6 +461,24 @@ def release() -> None:
         finder.release()
 
 
+class Holding:
+    """`with Holding():` every installed pack not held already is held open while a batch
+    of modules loads mid-run (the baseline compiler's thirty-odd), then closed: each
+    module costs one read instead of an open, a check and a close (about 5 us a module).
+    No program code runs inside, so the descriptor is never one a program could see."""
+
+    __slots__ = ("taken",)
+
+    def __enter__(self) -> None:
+        self.taken = [f for f in finders.values() if f.held is None]
+        for finder in self.taken:
+            finder.hold()
+
+    def __exit__(self, *exc: object) -> None:
+        for finder in self.taken:
+            finder.release()
+
+
 def pin() -> bool:
     """Read the code of every package with a finder into memory (`Finder.pin`): whether
     there was one (False when packs are off: nothing was read)."""

@@ -5,6 +5,7 @@ annotations it trusts are true, and that its checked assumptions never change a 
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,13 @@ from progs import RandomSource, generate  # noqa: E402
 
 from fusevm import VM, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
-from fusevm.baseline import BaselineHook, compiler, types  # noqa: E402
+from fusevm.baseline import BaselineHook, compiler, pieces, types  # noqa: E402
 from fusevm.baseline.codegen import generate as generate_source  # noqa: E402
 from fusevm.baseline.regions import plan  # noqa: E402
+from fusevm.instr import Decoded  # noqa: E402
 from fusevm.interp import semantics as sem  # noqa: E402
+from fusevm.interp.bodies import BODIES  # noqa: E402
+from fusevm.ops import Kind, Op  # noqa: E402
 from fusevm.values import Undef, same_value  # noqa: E402
 
 from baseline_kit import Outcome, agree, outcome
@@ -278,3 +282,37 @@ def test_generated_programs_agree_when_specialised_for_what_was_seen(threshold: 
         got = snapshot(program, chunk, "baseline", threshold)
         diff = compare(ref, got)
         assert diff is None, f"seed {seed}: {diff}\n{program.text()}"
+
+
+def _dump(stmts: list[Any]) -> str:
+    return "\n".join(ast.dump(s, include_attributes=True) for s in stmts)
+
+
+@pytest.mark.parametrize("op", sorted(BODIES, key=lambda o: o.name), ids=lambda o: o.name)
+def test_binding_a_body_as_it_is_specialised_gives_what_binding_it_first_does(op: Op) -> None:
+    # `pieces.bind` leaves a body that names no slot unbound, for `specialize` to bind a
+    # statement at a time: the statements, their positions and the env after are those
+    # of the body bound whole first, for every mix of input types, known constants and
+    # intervals.
+    b = BODIES[op]
+    spec = op.spec
+    operands = tuple(0 if o.kind is Kind.TARGET else 3 for o in spec.operands)
+    d = Decoded(spec, operands)
+    depth = len(b.inputs) + 1
+    inputs = [f"s{k}" for k in range(depth - len(b.inputs), depth)]
+    choices: list[type | None] = [None, int, float, str, bool]
+    constants: list[dict[str, Any]] = [{}, {inputs[0]: 5}] if inputs else [{}]
+    intervals: list[dict[str, Any]] = [{}]
+    if inputs:
+        intervals += [{inputs[-1]: (0, 100)}, {inputs[-1]: (-9, -1)}]
+    for types_in in itertools.product(choices, repeat=len(inputs)):
+        env = {name: t for name, t in zip(inputs, types_in) if t is not None}
+        for known, interval in itertools.product(constants, intervals):
+            body, binder, bound = pieces.bind(b, d, 7, depth, known)
+            whole = [binder(st) for st in body] if binder is not None else body
+            bounds_a: dict[str, Any] = dict(interval)
+            bounds_b: dict[str, Any] = dict(interval)
+            got_a, env_a = types.specialize(whole, env, bounds_a)
+            got_b, env_b = types.specialize(body, env, bounds_b, binder)
+            assert (_dump(got_a), env_a, bounds_a) == (_dump(got_b), env_b, bounds_b)
+            assert bound == pieces.bind(b, d, 7, depth, known)[2]

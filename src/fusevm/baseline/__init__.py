@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
+from fusevm import modpack
 from fusevm.baseline.looks import COMPILED, FIRST_LOOK, LOAD_COST, LOOP_FIRST_LOOK
 from fusevm.entry import NoCycleCollection
 from fusevm.interp import tiers
@@ -228,7 +229,8 @@ def _load_compiler() -> Any:
     global _compiler
     # (Loading it makes some thousands of objects for good, none in a cycle: the cycle
     # collector would walk them for nothing.)
-    with NoCycleCollection(kept=True):
+    # (Its modules are read through one open descriptor of the module pack.)
+    with NoCycleCollection(kept=True), modpack.Holding():
         from fusevm.baseline import compiler
     _compiler = compiler
     return compiler

@@ -283,10 +283,10 @@ class _Gen(Groups, LoopCode):
         shape = (ip, tuple((type(self.known[k]), self.known[k]) if k in self.known else None
                            for k in inputs))
         memo = self.memo
-        body = None
+        body = binder = None
         bound = memo.bound.get(shape)
         if bound is None:
-            body, bound = bind(b, d, ip, depth, self.known)
+            body, binder, bound = bind(b, d, ip, depth, self.known)
             memo.bound[shape] = bound
         mentioned, consts, read, written = bound
         self.consts.update(consts)
@@ -303,9 +303,9 @@ class _Gen(Groups, LoopCode):
             self.last_stmts = found[0]
             return found[0], found[1]
         if body is None:
-            body = bind(b, d, ip, depth, self.known)[0]
+            body, binder, _ = bind(b, d, ip, depth, self.known)
         bounds = dict(self.bounds)
-        stmts, env = specialize(body, self.env, bounds)
+        stmts, env = specialize(body, self.env, bounds, binder)
         self.env = {k: t for k, t in env.items() if k[0] != "t"}  # temps die with the op
         self.bounds_full = bounds
         self.bounds = {k: r for k, r in bounds.items() if k[0] != "t"}

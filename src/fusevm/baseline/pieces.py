@@ -105,11 +105,16 @@ def bind_names(node: Any, names: dict[str, ast.expr], slots: Localize) -> Any:
     return out
 
 
-def bind(b: Body, d: Decoded, ip: int, depth: int,
-         known: dict[str, Any]) -> tuple[list[ast.stmt], Bound]:
+def bind(b: Body, d: Decoded, ip: int, depth: int, known: dict[str, Any]) -> tuple[
+        list[ast.stmt], Callable[[Any], Any] | None, Bound]:
     """A new copy of op `ip`'s statements (`b`, the op `d` at stack depth `depth`) with its
     names bound (an input whose stack local holds a constant in `known` as that
-    constant), and what binding them found (`Bound`)."""
+    constant), and what binding them found (`Bound`). For a body that names no frame
+    slot, the body's own statements instead and the function binding one of them
+    (`bind_names` with the names): `types.specialize` binds each as it reaches it, and
+    never copies the branches of an `if` its types decide against (most of an arithmetic
+    op's body). A body that names slots is bound whole, here: binding records the slots
+    it reads and writes, which the `Bound` gives."""
     p = len(b.inputs)
     names: dict[str, ast.expr] = {}
     consts: dict[str, Any] = {}
@@ -132,14 +137,20 @@ def bind(b: Body, d: Decoded, ip: int, depth: int,
     for temp in b.temps:
         names[temp] = ast.Name(f"t{ip}_{temp}", ast.Load())
     slots = Localize()
-    body = [bind_names(st, names, slots) for st in b.tree.body]
+    body: list[ast.stmt] = b.tree.body
+    binder: Callable[[Any], Any] | None = None
+    if "slots" in b.named:
+        body = [bind_names(st, names, slots) for st in body]
+    else:
+        def binder(node: Any) -> Any:
+            return bind_names(node, names, slots)
     # The names bound in, and the slot locals (`slots` too, where a slot became one: no
     # fact is ever known about it, so naming it changes no memo key).
     mentioned = {k for k in b.named if k not in names}
     mentioned.update(v.id for v in names.values() if type(v) is ast.Name)
     read, written = frozenset(slots.read), frozenset(slots.written)
     mentioned.update(f"l{k}" for k in read | written)
-    return body, (frozenset(mentioned), consts, read, written)
+    return body, binder, (frozenset(mentioned), consts, read, written)
 
 
 def is_literal(value: Any) -> bool:

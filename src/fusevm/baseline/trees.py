@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 #: in place).
 LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
+#: What `copy_tree` reads where a node has no such field or attribute.
+_UNSET: Any = object()
+
 __all__ = ["LEAVES", "copy_tree", "name_nodes", "names", "stored"]
 
 
@@ -43,18 +46,19 @@ def copy_tree(node: Any, reads: dict[str, ast.expr] | None = None) -> Any:
             return copy_tree(replaced)
     out = t.__new__(t)
     for field in node._fields:
-        try:
-            value: Any = getattr(node, field)
-        except AttributeError:
+        value: Any = getattr(node, field, _UNSET)
+        if value is _UNSET:
             continue
         if type(value) is list:
             value = [copy_tree(v, reads) if isinstance(v, ast.AST) else v for v in value]
         elif isinstance(value, ast.AST) and not isinstance(value, LEAVES):
             value = copy_tree(value, reads)
         setattr(out, field, value)
+    # (With a default, a missing attribute raises no AttributeError to catch: the trees a
+    # compile makes have no positions but a statement's line, and an exception made and
+    # caught for each of the others costs about a microsecond.)
     for attribute in node._attributes:
-        try:
-            setattr(out, attribute, getattr(node, attribute))
-        except AttributeError:
-            continue
+        value = getattr(node, attribute, _UNSET)
+        if value is not _UNSET:
+            setattr(out, attribute, value)
     return out

@@ -25,6 +25,7 @@ from .trees import copy_tree, name_nodes, names, stored
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 Env = dict[str, type]
@@ -218,28 +219,38 @@ def _assign(target: ast.expr, t: type | None, env: Env) -> None:
             _assign(elt, None, env)
 
 
-def specialize(stmts: list[ast.stmt], env: Env,
-               bounds: Bounds | None = None) -> tuple[list[ast.stmt], Env]:
+def specialize(stmts: list[ast.stmt], env: Env, bounds: Bounds | None = None,
+               bind: Callable[[Any], Any] | None = None) -> tuple[list[ast.stmt], Env]:
     """`stmts` with the type tests `env` decides folded, in order; and the env after.
     With `bounds` (the intervals known of int locals), the comparisons they decide fold
     too (the 64-bit range checks of values that provably stay in range), and `bounds` is
-    updated to what holds after `stmts`."""
+    updated to what holds after `stmts`. With `bind` (`pieces.bind`'s), `stmts` are an op
+    body's own statements, each bound as it is reached (an `if`'s test first, then only
+    the branches it does not decide against): the same statements as binding them all
+    first, without copying what is left out."""
     env = dict(env)
     known: Bounds = {} if bounds is None else bounds
     out: list[ast.stmt] = []
     sides: dict[str, str] = {}  # a name holding int ± constant -> the bound it can pass
     for s in stmts:
+        # (An `if` is bound a part at a time unless `_OneSided` is to rewrite it whole.)
+        inner = bind if bind is not None and type(s) is ast.If and not sides else None
+        if bind is not None and inner is None:
+            s = bind(s)
         if sides:
             s = _OneSided(sides).visit(s)
         if isinstance(s, ast.If):
-            test = _TypedFolder(env, known).visit(s.test)
+            test = _TypedFolder(env, known).visit(s.test if inner is None else inner(s.test))
             if isinstance(test, ast.Constant) and type(test.value) is bool:
-                chosen, env = specialize(s.body if test.value else s.orelse, env, known)
+                chosen, env = specialize(s.body if test.value else s.orelse, env, known,
+                                         inner)
                 out.extend(chosen)
                 continue
             after_b, after_o = dict(known), dict(known)
-            body, env_b = specialize(s.body, env, after_b)
-            orelse, env_o = specialize(s.orelse, env, after_o)
+            body, env_b = specialize(s.body, env, after_b, inner)
+            orelse, env_o = specialize(s.orelse, env, after_o, inner)
+            if inner is not None:
+                s = _bound_position(s)
             out.append(ast.copy_location(
                 ast.If(test, body or [ast.Pass()], orelse), s))
             env = join(env_b, env_o)
@@ -274,6 +285,14 @@ def specialize(stmts: list[ast.stmt], env: Env,
             for name in stored(s):
                 env.pop(name, None)
     return out, env
+
+
+def _bound_position(s: ast.stmt) -> ast.stmt:
+    """A statement with the position a bound copy of body statement `s` has
+    (`pieces.bind_names`: its line only), for `copy_location` to give what it gives."""
+    out = ast.Pass()
+    out.lineno = s.lineno
+    return out
 
 
 def _track(s: ast.stmt, env: Env, bounds: Bounds) -> None:

@@ -64,9 +64,12 @@ def name_nodes(node: Any) -> list[Any]:
         if fields is None:
             fields = _walked(cls)
         for field in fields:
-            value = getattr(n, field, None)
-            if type(value) is list:
+            value: Any = getattr(n, field, None)
+            kind = type(value)
+            if kind is list:
                 todo += value  # (a non-node item walks no field)
+            elif kind is name:  # (taken at once: most single fields hold a name)
+                out.append(value)
             elif value is not None:
                 todo.append(value)
     return out
