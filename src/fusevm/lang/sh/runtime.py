@@ -672,18 +672,28 @@ def eval_text(state: ShState, vm: VM, text: str, line: int | None = None,
         raise ShError(f"{name}: nesting too deep", 2)
     state.eval_depth += 1
     try:
-        if name != ".":
+        from fusevm.lang.sh.scriptcache import Opened, remembered
+        if name == ".":
+            # (a file `.` reads: its commands may come from the disk cache, `scriptcache`)
+            with Opened(text, "dot") as script:
+                if script is not None:
+                    return _eval_text(state, vm, text, line, script)
+        # (a text run before in this process: its commands as compiled then)
+        memo = remembered(text, state.lineno if line is None else line)
+        if memo is None:
             return _eval_text(state, vm, text, line, None)
-        # (a file `.` reads: its commands may come from the disk cache, `scriptcache`)
-        from fusevm.lang.sh.scriptcache import Opened
-        with Opened(text, "dot") as script:
-            return _eval_text(state, vm, text, line, script)
+        try:
+            return _eval_text(state, vm, text, line, memo, again=True)
+        finally:
+            memo.close()
     finally:
         state.eval_depth -= 1
 
 
 def _eval_text(state: ShState, vm: VM, text: str, line: int | None,
-               script: Script | None) -> int:
+               script: Script | None, again: bool = False) -> int:
+    """Run `text` command by command, taking those `script` kept; `again`: its chunks are
+    kept to run again (their VMs are pooled)."""
     p = Parser(text, state.lineno if line is None else line, state.aliases)
     status = vm.last_status
     ran = False
@@ -702,7 +712,7 @@ def _eval_text(state: ShState, vm: VM, text: str, line: int | None,
             if script is not None:
                 script.keep(start, p, chunk)
         ran = True
-        status = run_chunk(state, chunk, status, once=True)
+        status = run_chunk(state, chunk, status, once=not again)
     return status if ran else 0
 
 

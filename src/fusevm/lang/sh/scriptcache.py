@@ -50,15 +50,16 @@ class Script:
 
     __slots__ = ("key", "found", "taken", "following", "pos", "new", "recording", "pid")
 
-    def __init__(self, key: bytes, found: list[tuple[Any, Chunk]]) -> None:
-        self.key = key
+    def __init__(self, key: Any, found: list[tuple[Any, Chunk]]) -> None:
+        self.key = key  # (the disk cache's key; `Remembered`'s: the text and its line)
         #: ((start, end, line at end), chunk) of each command found, in order.
         self.found = found
         self.taken = 0
         self.following = True  # still taking found commands
         self.pos = 0  # where the next command kept must start
-        #: ((start, end, line), chunk tree) of each command compiled after those taken.
-        self.new: list[tuple[Any, tuple[Any, ...]]] = []
+        #: ((start, end, line), what `stored` keeps of its chunk) of each command compiled
+        #: after those taken.
+        self.new: list[tuple[Any, Any]] = []
         self.recording = True
         self.pid = os.getpid()
 
@@ -96,14 +97,19 @@ class Script:
                 or self.taken + len(self.new) >= MAX_COMMANDS):
             self.recording = False
             return
-        from fusevm.jit.cache.frontend import chunk_tree
-        loop_facts(chunk)  # (its run works them out anyway: kept with it from here)
-        tree = chunk_tree(chunk)
-        if tree is None:
+        kept = self.stored(chunk)
+        if kept is None:
             self.recording = False
             return
-        self.new.append(((start, p.pos, p.line), tree))
+        self.new.append(((start, p.pos, p.line), kept))
         self.pos = p.pos
+
+    def stored(self, chunk: Chunk) -> Any:
+        """What is kept of a command compiled as `chunk`: the tree the disk cache writes
+        (None: it has none)."""
+        from fusevm.jit.cache.frontend import chunk_tree
+        loop_facts(chunk)  # (its run works them out anyway: kept with it from here)
+        return chunk_tree(chunk)
 
     def close(self) -> None:
         """The script's run has ended: `save`, and no longer open."""
@@ -117,7 +123,7 @@ class Script:
         if not self.new or os.getpid() != self.pid:
             return
         from fusevm.jit.cache import STORE, frontend
-        pairs: list[tuple[Any, tuple[Any, ...]]] = []
+        pairs: list[tuple[Any, Any]] = []
         for place, chunk in self.found[:self.taken]:
             tree = frontend.chunk_tree(chunk)
             if tree is None:  # (loaded from a tree: always one)
@@ -126,6 +132,50 @@ class Script:
         pairs += self.new
         self.new = []
         frontend.store_chunk_list(STORE, self.key, "sh", pairs)
+
+
+class Remembered(Script):
+    """An `eval` text's commands as this process compiled them the last times it ran the
+    text (`remembered`): taken and kept as a script's are, in memory. A text evaluated
+    again and again (in a loop, a function, a trap action) is parsed and compiled once."""
+
+    __slots__ = ()
+
+    def stored(self, chunk: Chunk) -> Any:
+        return chunk
+
+    def save(self) -> None:
+        if not self.new:
+            return
+        _REMEMBERED.pop(self.key, None)
+        if len(_REMEMBERED) >= MEMORY_TEXTS:
+            del _REMEMBERED[next(iter(_REMEMBERED))]  # (the least recently run)
+        _REMEMBERED[self.key] = self.found[:self.taken] + self.new
+        self.new = []
+
+
+#: Texts `Remembered` keeps at most, and the longest it keeps (in characters): a script
+#: that evaluates many different texts (`eval "$(cat file)"`) holds a bounded amount.
+MEMORY_TEXTS: Final = 256
+MEMORY_MAX_CHARS: Final = 16384
+#: (text, its first line) -> ((start, end, line at end), chunk) of its commands, least
+#: recently run first.
+_REMEMBERED: dict[tuple[str, int], list[tuple[Any, Chunk]]] = {}
+
+
+def remembered(text: str, line: int) -> Remembered | None:
+    """The commands of `eval` text `text`, starting at line `line` (its commands' line
+    numbers depend on it), as this process compiled them before; None for a text too long
+    to keep."""
+    if len(text) > MEMORY_MAX_CHARS:
+        return None
+    key = (text, line)
+    found = _REMEMBERED.pop(key, None)
+    if found is None:
+        found = []
+    else:
+        _REMEMBERED[key] = found  # (now the most recently run)
+    return Remembered(key, found)
 
 
 #: The scripts this process is running with kept commands (`open_script` to `close`).

@@ -1,0 +1,77 @@
+"""`eval` texts run again take the commands this process compiled the first time
+(`fusevm.lang.sh.scriptcache.Remembered`), and run exactly what parsing them would make."""
+
+from __future__ import annotations
+
+import pytest
+
+import fusevm.lang.sh.main  # noqa: F401  - registers the op handlers and builtins
+import fusevm.lang.sh.runtime as runtime
+from fusevm.lang.sh import scriptcache
+from fusevm.lang.sh.errors import ShExit
+from fusevm.lang.sh.state import new_state
+
+# Each runs its `eval` texts several times, with what parsing or running them depends on
+# changed in between; compared with dash.
+REPEATED = [
+    # aliases defined between runs of the same text, and by the text itself
+    ("for i in 1 2; do eval 'e; echo x'; alias e='echo alias'; done 2>/dev/null; echo $?",
+     "x\nalias\nx\n0\n"),
+    ("for i in 1 2 3; do eval 'alias z=\"echo Z$i\"\nz'; done", "Z1\nZ2\nZ3\n"),
+    # a syntax error after commands that ran: each run runs them, then fails
+    ("for i in 1 2; do (eval 'echo a\n(; echo b') 2>/dev/null; echo \"syn $?\"; done",
+     "a\nsyn 2\na\nsyn 2\n"),
+    # return from a function through its eval, and errors part way
+    ("t='echo one; return 3; echo two'; g() { eval \"$t\"; }; g; echo $?; g; echo $?",
+     "one\n3\none\n3\n"),
+    ("for i in 1 2; do eval 'x=$((x+1)); [ $x -lt 2 ] || echo \"big $x\"'; done", "big 2\n"),
+    # case, loops and here-documents inside the text
+    ("for i in 1 2; do eval 'case $i in 1) echo one;; *) echo other;; esac'; done",
+     "one\nother\n"),
+    ("for i in 1 2; do eval 'cat <<EOF\nhere $i\nEOF'; done", "here 1\nhere 2\n"),
+    ("n=0; while [ $n -lt 3 ]; do eval 'n=$((n+1)); for j in a b; do printf %s $n$j; done'"
+     "; done; echo", "1a1b2a2b3a3b\n"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), REPEATED)
+def test_repeated_eval(sh, script: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    sh(script, expected)
+
+
+def _eval_runs(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """Commands compiled while a new shell evaluates `texts` in turn."""
+    compiled = []
+    real = runtime.compile_items
+
+    def counting(items, *a, **k):  # type: ignore[no-untyped-def]
+        compiled.append(1)
+        return real(items, *a, **k)
+    monkeypatch.setattr(runtime, "compile_items", counting)
+    s = new_state()
+    for text in texts:
+        try:
+            runtime.run_text(s, f"eval '{text}'")
+        except ShExit:
+            pass
+    return len(compiled)
+
+
+def test_a_text_is_compiled_once(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
+    # (each run_text compiles its one `eval` command; the text's two commands only once)
+    assert _eval_runs(["x=1\necho $x"] * 5, monkeypatch) == 5 + 2
+    assert capfd.readouterr().out == "1\n" * 5
+    # the same text from another line is compiled again (its commands carry their lines)
+    assert _eval_runs(["echo a", "\necho a"], monkeypatch) == 2 + 2
+
+
+def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
+    monkeypatch.setattr(scriptcache, "MEMORY_TEXTS", 3)
+    texts = [f"v{i}=1" for i in range(5)]
+    _eval_runs(texts, monkeypatch)
+    assert [key[0] for key in scriptcache._REMEMBERED] == texts[2:]  # the latest three
+    long_text = "x=" + "a" * scriptcache.MEMORY_MAX_CHARS
+    assert scriptcache.remembered(long_text, 1) is None
+    capfd.readouterr()
