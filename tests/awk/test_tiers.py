@@ -53,6 +53,32 @@ def test_baseline_agrees_with_the_interpreter(program: str,
     assert compiler.stats()["runs"] > before or program.startswith("NR == 3")
 
 
+#: Programs whose region code would nest more loops than CPython allows blocks in one
+#: function (20): a back edge per `next` to the record loop's header, a back edge per
+#: `continue`, and loops nested deeply in the record loop and in a function.
+_NEXTS = "".join(f'$1 == "k{i}" {{ n{i}++; next }}\n' for i in range(25)) + "END { print n3, NR }"
+_CONTINUES = ("{ i = 0; while (i < 30) { i++\n"
+              + "".join(f"if (i == {k}) continue\n" for k in range(25))
+              + "s++ } }\nEND { print s }")
+_LOOPS = "".join(f"for (v{k} = 0; v{k} < 2; v{k}++) " for k in range(14))
+_DEEP = f"NR < 3 {{ {_LOOPS} n++ }} END {{ print n }}"
+_DEEP_FUNCTION = (f"function f(x,  n, {', '.join(f'v{k}' for k in range(14))}) "
+                  f"{{ {_LOOPS} n += x; return n }}\n"
+                  "NR < 3 { s += f($3) } END { print s }")
+
+
+@pytest.mark.parametrize("program", [_NEXTS, _CONTINUES, _DEEP, _DEEP_FUNCTION])
+def test_loops_nested_past_pythons_block_limit(program: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # (The tests run with tiers.STRICT: a region whose code Python refuses would raise.)
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    expected = run([program], INPUT * 20)
+    monkeypatch.setenv("FUSEVM_BASELINE", "eager")
+    assert run([program], INPUT * 20) == expected
+    monkeypatch.delenv("FUSEVM_BASELINE")  # (the record loop compiled when it is hot)
+    assert run([program], INPUT * 20) == expected
+
+
 #: A fresh process runs awk on FILE and says whether the baseline compiler loaded, and
 #: how many regions it compiled.
 _PROBE = """
