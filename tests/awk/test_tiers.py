@@ -79,6 +79,27 @@ def test_loops_nested_past_pythons_block_limit(program: str,
     assert run([program], INPUT * 20) == expected
 
 
+def test_a_region_the_baseline_fails_to_compile_is_interpreted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A numeric loop brings in the trace tier, which asks the baseline for the record
+    # loop's code while it records (`step_now`): a compile failure there, as anywhere a
+    # tier compiles, leaves that code to the interpreter instead of stopping the run.
+    from fusevm.interp import tiers
+    program = "{ for (i = 0; i < 300; i++) s += i * $3 } END { print s, NR }"
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    expected = run([program], INPUT * 20)
+    monkeypatch.delenv("FUSEVM_BASELINE")
+    asked: list[int] = []
+
+    def failing(*args: object) -> None:
+        asked.append(1)
+        raise RuntimeError("no code for this region")
+    monkeypatch.setattr(compiler, "region_step", failing)
+    monkeypatch.setattr(tiers, "STRICT", False)
+    assert run([program], INPUT * 20) == expected
+    assert asked
+
+
 #: A fresh process runs awk on FILE and says whether the baseline compiler loaded, and
 #: how many regions it compiled.
 _PROBE = """
