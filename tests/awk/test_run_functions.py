@@ -1,9 +1,12 @@
 """User functions (recursion, arrays by reference, scalars by value, locals), numeric
-typing of globals, and the remaining control statements (nextfile, exit in END)."""
+typing of globals, and the remaining control statements (nextfile, exit in END, next
+reached in END through a function)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from .awkrun import awk, run
 
@@ -60,6 +63,15 @@ def test_exit_in_end_and_status() -> None:
     assert (rc, out) == (4, "a\n")
     rc, out, _ = run(["{ exit 5 } END { print \"end\"; exit }"], "x\n")
     assert (rc, out) == (5, "end\n")
+
+
+@pytest.mark.parametrize("statement", ["next", "nextfile"])
+def test_next_from_a_function_called_in_end_is_fatal(statement: str) -> None:
+    # (the parser rejects `next` in END itself; through a function it would run END again)
+    program = f'function f() {{ {statement} }} {{ n++ }} END {{ print NR; f(); print "x" }}'
+    rc, out, err = run([program], "a\nb\n")
+    assert (rc, out) == (2, "2\n")
+    assert f"{statement} called from a function in the END action" in err
 
 
 def test_getline_var_updates_nr_not_fields() -> None:

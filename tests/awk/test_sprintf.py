@@ -47,6 +47,9 @@ EXPECTED: list[tuple[str, list[AwkValue], str]] = [
     ("no conversions", [1.0, 2.0], "no conversions"),
     ("%s", [make_strnum(" 0.10 ")], " 0.10 "),
     ("%d|%s", ["3abc", 3.0], "3|3"),
+    # `'` groups thousands by the locale, and the C locale's separator is none
+    ("%'d|%'.2f|%-'8d|%'05d|%'s", [1234567.0, 1234.5, 42.0, 7.0, "ab"],
+     "1234567|1234.50|42      |00007|ab"),
 ]  # fmt: skip
 
 

@@ -53,6 +53,53 @@ def test_baseline_agrees_with_the_interpreter(program: str,
     assert compiler.stats()["runs"] > before or program.startswith("NR == 3")
 
 
+#: Programs whose region code would nest more loops than CPython allows blocks in one
+#: function (20): a back edge per `next` to the record loop's header, a back edge per
+#: `continue`, and loops nested deeply in the record loop and in a function.
+_NEXTS = "".join(f'$1 == "k{i}" {{ n{i}++; next }}\n' for i in range(25)) + "END { print n3, NR }"
+_CONTINUES = ("{ i = 0; while (i < 30) { i++\n"
+              + "".join(f"if (i == {k}) continue\n" for k in range(25))
+              + "s++ } }\nEND { print s }")
+_LOOPS = "".join(f"for (v{k} = 0; v{k} < 2; v{k}++) " for k in range(14))
+_DEEP = f"NR < 3 {{ {_LOOPS} n++ }} END {{ print n }}"
+_DEEP_FUNCTION = (f"function f(x,  n, {', '.join(f'v{k}' for k in range(14))}) "
+                  f"{{ {_LOOPS} n += x; return n }}\n"
+                  "NR < 3 { s += f($3) } END { print s }")
+
+
+@pytest.mark.parametrize("program", [_NEXTS, _CONTINUES, _DEEP, _DEEP_FUNCTION])
+def test_loops_nested_past_pythons_block_limit(program: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # (The tests run with tiers.STRICT: a region whose code Python refuses would raise.)
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    expected = run([program], INPUT * 20)
+    monkeypatch.setenv("FUSEVM_BASELINE", "eager")
+    assert run([program], INPUT * 20) == expected
+    monkeypatch.delenv("FUSEVM_BASELINE")  # (the record loop compiled when it is hot)
+    assert run([program], INPUT * 20) == expected
+
+
+def test_a_region_the_baseline_fails_to_compile_is_interpreted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A numeric loop brings in the trace tier, which asks the baseline for the record
+    # loop's code while it records (`step_now`): a compile failure there, as anywhere a
+    # tier compiles, leaves that code to the interpreter instead of stopping the run.
+    from fusevm.interp import tiers
+    program = "{ for (i = 0; i < 300; i++) s += i * $3 } END { print s, NR }"
+    monkeypatch.setenv("FUSEVM_BASELINE", "off")
+    expected = run([program], INPUT * 20)
+    monkeypatch.delenv("FUSEVM_BASELINE")
+    asked: list[int] = []
+
+    def failing(*args: object) -> None:
+        asked.append(1)
+        raise RuntimeError("no code for this region")
+    monkeypatch.setattr(compiler, "region_step", failing)
+    monkeypatch.setattr(tiers, "STRICT", False)
+    assert run([program], INPUT * 20) == expected
+    assert asked
+
+
 #: A fresh process runs awk on FILE and says whether the baseline compiler loaded, and
 #: how many regions it compiled.
 _PROBE = """

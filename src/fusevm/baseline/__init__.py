@@ -147,8 +147,14 @@ class BaselineHook:
 
     def step_now(self, vm: VM, h: int) -> Step | None:
         """The compiled region's step at hot point `h`, compiled now whatever it costs
-        (a tier above found `h` hot: the trace tier runs it while it records)."""
-        found = (_compiler or _load_compiler()).region_step(vm, self._bindings(), h)
+        (a tier above found `h` hot: the trace tier runs it while it records); None when
+        compiling fails, which the interpreter then runs instead, as for a region the
+        baseline compiles itself (`hotpoints`)."""
+        try:
+            found = (_compiler or _load_compiler()).region_step(vm, self._bindings(), h)
+        except Exception as exc:  # a tier's bug must not stop the program
+            tiers.failed(exc)
+            return None
         return found if callable(found) else None
 
     def region_step(self, vm: VM, h: int, original: Step) -> Step | int | None:

@@ -49,10 +49,21 @@ def reentered(an: Analysis, region: Region) -> bool:
     return any(region.entry in successors(an, region, ip) for ip in region.ops)
 
 
+#: How many of Python's statically nested blocks (CPython allows 20 in a function) the
+#: loops of region code may take: the `try` and the `while True` around the blocks take
+#: two more, and an op's body may hold a `try` of its own. A loop takes one (`while`),
+#: two at a hot point (its `for` over the poll ticks, `codegen.open_loop`).
+LOOP_BLOCKS = 16
+
+
 def loops(an: Analysis, region: Region, blocks: list[Block]) -> set[tuple[int, int]]:
     """Runs of blocks (first and last index) written as Python loops: each from a block
     to one that branches back to its start, leaving only forward (past its last op), and
-    nested in each other properly."""
+    nested in each other properly, no deeper than LOOP_BLOCKS allows. (A back edge with
+    no loop of its own is a `pc` dispatch of the loop around it: many `next`s or
+    `continue`s branch back to one header, each from a block of its own.)"""
+    def cost(j: int) -> int:
+        return 2 if blocks[j][0] in region.hot else 1
     index = {start: k for k, (start, _) in enumerate(blocks)}
     found: list[tuple[int, int]] = []
     for k, (_, ips) in enumerate(blocks):
@@ -69,9 +80,14 @@ def loops(an: Analysis, region: Region, blocks: list[Block]) -> set[tuple[int, i
         if any(t < first for m in range(j, k + 1)
                for t in successors(an, region, blocks[m][1][-1])):
             continue  # a jump back out of it: the block tests must see it
-        if all(k2 < j or j2 > k or j2 <= j <= k <= k2 or j <= j2 <= k2 <= k
-               for j2, k2 in chosen):
-            chosen.add((j, k))
+        if not all(k2 < j or j2 > k or j2 <= j <= k <= k2 or j <= j2 <= k2 <= k
+                   for j2, k2 in chosen):
+            continue
+        # (In this order a loop chosen later never holds one chosen earlier: the loops
+        # around this one are all chosen already.)
+        if cost(j) + sum(cost(j2) for j2, k2 in chosen if j2 <= j <= k <= k2) > LOOP_BLOCKS:
+            continue
+        chosen.add((j, k))
     return chosen
 
 

@@ -1,7 +1,7 @@
 """awk's printf engine and number-to-string conversion (CONVFMT/OFMT).
 
 `sprintf` follows gawk --posix: every C conversion awk knows (`%c %d %i %o %x %X %u %e %E
-%f %F %g %G %s %%`), flags `- + space # 0`, widths, precisions and `*`. Where gawk --posix
+%f %F %g %G %s %%`), flags `- + space # 0 '`, widths, precisions and `*`. Where gawk --posix
 stops with a fatal error the engine keeps going instead: an unknown conversion is copied
 through literally, as gawk does outside --posix. Too few arguments is fatal (ValueError),
 as in gawk, onetrue-awk and mawk. Infinities and NaN print C-style (`inf`, `-nan`, padded
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 DEFAULT_CONVFMT: Final = "%.6g"
 
 _CONVERSIONS: Final = frozenset("cdiouxXeEfFgGsaA")
-_FLAGS: Final = "-+ #0"
+#: (`'` groups thousands with the locale's separator, which the C locale has none of:
+#: accepted and dropped, as every awk in the C locale does.)
+_FLAGS: Final = "-+ #0'"
 _TWO_64: Final = 1 << 64
 _TWO_63: Final = 1 << 63
 
@@ -63,7 +65,7 @@ def _parse(fmt: str) -> tuple[str | _Spec, ...]:
         flags_start = i
         while i < n and fmt[i] in _FLAGS:
             i += 1
-        flags = fmt[flags_start:i]
+        flags = fmt[flags_start:i].replace("'", "")
         width: int | None = None
         if i < n and fmt[i] == "*":
             width = -1

@@ -211,6 +211,12 @@ def _jump_out(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         st = state_of(vm)
+        if st.in_end:
+            # POSIX leaves next in END undefined; the parser rejects it there, but a
+            # function called from END gets here, and the record loop would only run
+            # END again, forever.
+            raise AwkFatal(f"{'nextfile' if kind else 'next'} called from a function "
+                           "in the END action")
         if kind == 1:
             io_of(vm).next_file()
         vm.unwind_to_root()
