@@ -74,6 +74,11 @@ def test_match_sub_gsub_split_and_fields_are_leftmost_longest() -> None:
     assert awk(prog, "1abc2\n", "-F", "(a|b)*(bc)?") == want
 
 
+def test_split_by_an_empty_regex_literal_splits_characters() -> None:
+    prog = 'BEGIN { print split("abc", p, //), p[1] p[3], split("", q, //) }'
+    assert awk(prog) == "3 ac 0\n"
+
+
 def test_exponential_pattern_answers() -> None:
     # 28 a's: minutes for a backtracking matcher, immediate on RE2
     prog = 'BEGIN { s = sprintf("%28s", ""); gsub(/ /, "a", s); print match(s, /(a*)*b/) }'

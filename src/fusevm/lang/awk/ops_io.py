@@ -314,7 +314,10 @@ def _split(vm: Any, operands: tuple[Any, ...]) -> Callable[[Any, Any, Any], floa
         if mode == 0:
             pieces = split(text, None, st.fs)
         elif mode == 2:
-            pieces = split(text, _dyn_regex(vm, sep), st.fs)
+            # An empty ERE (`//`) is outside POSIX's grammar: onetrue-awk, gawk and mawk
+            # split as by the null string, a character a piece.
+            ere = st.str_of(sep)
+            pieces = split(text, _dyn_regex(vm, ere) if ere else "", st.fs)
         else:
             pieces = split(text, st.str_of(sep), st.fs)
         a.clear()
