@@ -1,4 +1,5 @@
-"""A long script's commands as an earlier run compiled them, kept in the disk cache.
+"""Commands kept as compiled for their next run: a long script's in the disk cache, an
+`eval` text's in memory (`Remembered`).
 
 A script is parsed and compiled one complete command at a time, as the shell reaches it
 (`runtime.run_text`), and for a long script of plain commands that is most of its time
@@ -22,6 +23,10 @@ written by the process that started the script, not by a subshell's fork, and be
 
 The cache off (FUSEVM_JIT_CACHE_DIR=off) or a shorter script costs nothing of this: the
 cache's modules load only for a script this long.
+
+An `eval` text (a trap action, a file `.` reads that the disk cache does not keep) is kept
+the same way, in this process's memory, under the text and the line it starts at: a loop
+or a function evaluating the same text compiles it once.
 """
 
 from __future__ import annotations
