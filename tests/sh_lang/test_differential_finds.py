@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,35 @@ def test_sigint_ignored_on_entry_stays_ignored(shell: list[str], tmp_path: Path)
                        cwd=tmp_path, capture_output=True, env=env, timeout=60,
                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert (p.stdout, p.returncode) == (b"sub\nst 0\nalive\n", 0)
+
+
+def _ignoring(*signals: int) -> Callable[[], None]:
+    def ignore() -> None:
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+    return ignore
+
+
+@pytest.mark.parametrize("shell", [[sys.executable, "-m", "fusevm.sh"]]
+                         + ([[DASH]] if DASH else []))
+def test_every_signal_ignored_on_entry_stays_ignored(shell: list[str], tmp_path: Path) -> None:
+    """Not only the common ones: SIGURG, SIGCONT and SIGWINCH ignored on entry cannot be
+    trapped either (found by yash's POSIX signal tests)."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    p = subprocess.run([*shell, "-c", "trap 'echo trapped' URG CONT WINCH; kill -s URG $$;"
+                        " kill -s CONT $$; kill -s WINCH $$; echo ok"],
+                       cwd=tmp_path, capture_output=True, env=env, timeout=60,
+                       preexec_fn=_ignoring(signal.SIGURG, signal.SIGCONT, signal.SIGWINCH))
+    assert (p.stdout, p.returncode) == (b"ok\n", 0)
+
+
+@pytest.mark.parametrize("shell", [[sys.executable, "-m", "fusevm.sh"]]
+                         + ([[DASH]] if DASH else []))
+def test_plus_i_is_not_interactive(shell: list[str], tmp_path: Path) -> None:
+    """`sh +i` is explicitly not interactive: a signal ignored on entry still cannot be
+    trapped (an interactive shell could)."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    p = subprocess.run([*shell, "+i", "+m"], input=b"trap 'echo trapped' HUP\n"
+                       b"kill -s HUP $$\necho ok\n", cwd=tmp_path, capture_output=True,
+                       env=env, timeout=60, preexec_fn=_ignoring(signal.SIGHUP))
+    assert (p.stdout, p.returncode) == (b"ok\n", 0)

@@ -54,9 +54,11 @@ def main(argv: list[str]) -> int:
 _SHELL_SIGNALS = (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ)
 
 
-#: Signals whose disposition at start-up is the inherited one (CPython sets the others).
-_ENTRY_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
-                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM)
+#: Signals whose disposition at start-up is the inherited one: every one a trap can name
+#: but SIGPIPE and SIGXFSZ, which CPython ignores itself, whatever came (it leaves a SIGINT
+#: ignored on entry ignored), and the two no process can catch.
+_ENTRY_SIGNALS = tuple(number for name, number in signal.SIGNAL_NAMES.items()
+                       if name not in ("PIPE", "XFSZ", "KILL", "STOP"))
 
 
 def _main(argv: list[str]) -> int:
@@ -108,8 +110,10 @@ def _main(argv: list[str]) -> int:
                 s.opts[c] = on
             elif c == "s":
                 use_stdin = True
-            elif c in "iml":  # (-l, a login shell: accepted, as dash and bash do)
-                s.interactive = s.interactive or c == "i"
+            elif c == "i":
+                s.interactive = on  # (+i: explicitly not interactive)
+            elif c in "ml":  # (-l, a login shell: accepted, as dash and bash do)
+                pass
             else:
                 write(2, f"sh: Illegal option -{c}\n{USAGE}")
                 return 2
