@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,21 @@ def sh(tmp_path: Path):  # type: ignore[no-untyped-def]
            like_dash: bool = True) -> None:
         check(script, expected, status, tmp_path, stdin, like_dash)
     return go
+
+
+@contextmanager
+def counting_compiles() -> Iterator[list[int]]:
+    """`with counting_compiles() as compiled:` the sh runtime's `compile_items` appends to
+    `compiled` for each command it compiles inside the block."""
+    import fusevm.lang.sh.runtime as runtime
+    compiled: list[int] = []
+    real = runtime.compile_items
+
+    def counting(items, *a, **k):  # type: ignore[no-untyped-def]
+        compiled.append(1)
+        return real(items, *a, **k)
+    runtime.compile_items = counting
+    try:
+        yield compiled
+    finally:
+        runtime.compile_items = real

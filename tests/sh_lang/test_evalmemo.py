@@ -11,6 +11,8 @@ from fusevm.lang.sh import scriptcache
 from fusevm.lang.sh.errors import ShExit
 from fusevm.lang.sh.state import new_state
 
+from .conftest import counting_compiles
+
 # Each runs its `eval` texts several times, with what parsing or running them depends on
 # changed in between; compared with dash.
 REPEATED = [
@@ -39,38 +41,32 @@ def test_repeated_eval(sh, script: str, expected: str) -> None:  # type: ignore[
     sh(script, expected)
 
 
-def _eval_runs(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+def _eval_runs(texts: list[str]) -> int:
     """Commands compiled while a new shell evaluates `texts` in turn."""
-    compiled = []
-    real = runtime.compile_items
-
-    def counting(items, *a, **k):  # type: ignore[no-untyped-def]
-        compiled.append(1)
-        return real(items, *a, **k)
-    monkeypatch.setattr(runtime, "compile_items", counting)
-    s = new_state()
-    for text in texts:
-        try:
-            runtime.run_text(s, f"eval '{text}'")
-        except ShExit:
-            pass
+    with counting_compiles() as compiled:
+        s = new_state()
+        for text in texts:
+            try:
+                runtime.run_text(s, f"eval '{text}'")
+            except ShExit:
+                pass
     return len(compiled)
 
 
 def test_a_text_is_compiled_once(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
     # (each run_text compiles its one `eval` command; the text's two commands only once)
-    assert _eval_runs(["x=1\necho $x"] * 5, monkeypatch) == 5 + 2
+    assert _eval_runs(["x=1\necho $x"] * 5) == 5 + 2
     assert capfd.readouterr().out == "1\n" * 5
     # the same text from another line is compiled again (its commands carry their lines)
-    assert _eval_runs(["echo a", "\necho a"], monkeypatch) == 2 + 2
+    assert _eval_runs(["echo a", "\necho a"]) == 2 + 2
 
 
 def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
     monkeypatch.setattr(scriptcache, "MEMORY_TEXTS", 3)
     texts = [f"v{i}=1" for i in range(5)]
-    _eval_runs(texts, monkeypatch)
+    _eval_runs(texts)
     assert [key[0] for key in scriptcache._REMEMBERED] == texts[2:]  # the latest three
     long_text = "x=" + "a" * scriptcache.MEMORY_MAX_CHARS
     assert scriptcache.remembered(long_text, 1) is None

@@ -21,6 +21,8 @@ from fusevm.lang.sh import scriptcache
 from fusevm.lang.sh.errors import ShExit
 from fusevm.lang.sh.state import new_state
 
+from .conftest import counting_compiles
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -36,24 +38,16 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     cache.set_dir(None)
 
 
-def _run(text: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-         ) -> tuple[str, int, int]:
+def _run(text: str, capfd: pytest.CaptureFixture[str]) -> tuple[str, int, int]:
     """(stdout, status, commands compiled) of `run_text(text, cache=True)` in a new shell."""
-    compiled = []
-    real = runtime.compile_items
-
-    def counting(items, *a, **k):  # type: ignore[no-untyped-def]
-        compiled.append(1)
-        return real(items, *a, **k)
-    monkeypatch.setattr(runtime, "compile_items", counting)
-    s = new_state()
-    try:
-        status = runtime.run_text(s, text, cache=True)
-    except ShExit as e:
-        status = e.status
+    with counting_compiles() as compiled:
+        s = new_state()
+        try:
+            status = runtime.run_text(s, text, cache=True)
+        except ShExit as e:
+            status = e.status
     out, err = capfd.readouterr()
     assert "internal error" not in err
-    monkeypatch.setattr(runtime, "compile_items", real)
     return out, status, len(compiled)
 
 
@@ -61,84 +55,77 @@ def _entries(d: Path) -> list[Path]:
     return sorted(d.glob("*.script.fjit"))
 
 
-def test_second_run_takes_every_command(store: Path, capfd: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_run_takes_every_command(store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     text = _padding(400) + 'f() { echo "f $1 $v399"; }\nf one\ncase $v3 in 6) echo six;; esac\n'
     assert len(text) >= scriptcache.MIN_BYTES and len(_padding(300)) >= scriptcache.MIN_BYTES
-    first = _run(text, capfd, monkeypatch)
+    first = _run(text, capfd)
     assert first[:2] == (f"f one {sum(range(400))}\nsix\n", 0)
     assert first[2] == 403
     assert len(_entries(store)) == 1
-    second = _run(text, capfd, monkeypatch)
+    second = _run(text, capfd)
     assert second == (first[0], 0, 0)
 
 
-def test_a_short_script_is_not_kept(store: Path, capfd: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _run("echo hi\n", capfd, monkeypatch)[:2] == ("hi\n", 0)
+def test_a_short_script_is_not_kept(store: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    assert _run("echo hi\n", capfd)[:2] == ("hi\n", 0)
     assert not store.exists() or not _entries(store)
 
 
 def test_commands_after_an_alias_are_parsed_with_it(
-        store: Path, capfd: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     text = _padding(300) + "alias say='echo said'\nsay hi\nunalias say\necho done\n"
-    first = _run(text, capfd, monkeypatch)
+    first = _run(text, capfd)
     assert first[:2] == ("said hi\ndone\n", 0)
-    second = _run(text, capfd, monkeypatch)
+    second = _run(text, capfd)
     # The commands up to the alias's definition come from the cache, the rest are parsed.
     assert second[:2] == first[:2]
     assert second[2] == 3
 
 
 def test_a_run_that_goes_further_keeps_the_longer_list(
-        store: Path, capfd: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     path = store.parent / "flag"
     text = (_padding(300) + f'[ -e {path} ] || exit 3\necho past\n' + _padding(10)
             + "echo end\n")
-    assert _run(text, capfd, monkeypatch)[:2] == ("", 3)
+    assert _run(text, capfd)[:2] == ("", 3)
     path.write_text("")
-    second = _run(text, capfd, monkeypatch)
+    second = _run(text, capfd)
     assert second[:2] == ("past\nend\n", 0)
     assert second[2] == 12  # (only those past the exit)
-    assert _run(text, capfd, monkeypatch) == ("past\nend\n", 0, 0)
+    assert _run(text, capfd) == ("past\nend\n", 0, 0)
 
 
-def test_verbose_and_noexec_read_the_text(store: Path, capfd: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verbose_and_noexec_read_the_text(store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     text = _padding(300) + "set -v\necho a\nset +v\necho b\n"
-    first = _run(text, capfd, monkeypatch)
-    second = _run(text, capfd, monkeypatch)
+    first = _run(text, capfd)
+    second = _run(text, capfd)
     assert first[:2] == second[:2] == ("a\nb\n", 0)
     assert second[2] == 3  # `set +v`, `echo b` and `set -v`'s text is printed again
 
 
 def test_an_entry_that_does_not_fit_is_compiled_again(
-        store: Path, capfd: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     text = _padding(300) + "echo ok\n"
-    first = _run(text, capfd, monkeypatch)
+    first = _run(text, capfd)
     key = frontend.chunk_list_key("sh", ("script", text))
     pairs = frontend.load_chunk_list(cache.STORE, key)
     assert pairs is not None and len(pairs) == 301
     # Every place shifted by one character: the first no longer starts where the text does.
     bad = [((a + 1, b + 1, c), frontend.chunk_tree(ch)) for (a, b, c), ch in pairs]
     assert frontend.store_chunk_list(cache.STORE, key, "sh", bad) == 301
-    assert _run(text, capfd, monkeypatch) == (first[0], 0, 301)
+    assert _run(text, capfd) == (first[0], 0, 301)
     # Malformed data (a place that is not three numbers) is a miss.
     frontend.store_chunk_list(cache.STORE, key, "sh",
                               [("x", frontend.chunk_tree(ch)) for _, ch in pairs])
-    assert _run(text, capfd, monkeypatch) == (first[0], 0, 301)
-    assert _run(text, capfd, monkeypatch) == (first[0], 0, 0)
+    assert _run(text, capfd) == (first[0], 0, 301)
+    assert _run(text, capfd) == (first[0], 0, 0)
 
 
 def test_a_syntax_error_still_comes_after_the_commands_before_it(
-        store: Path, capfd: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     text = _padding(300) + "echo before\nif then\n"
     for _ in range(2):
-        out, status, _ = _run(text, capfd, monkeypatch)
+        out, status, _ = _run(text, capfd)
         assert (out, status) == ("before\n", 2)
 
 
@@ -157,12 +144,11 @@ def test_script_files_through_the_command_line(tmp_path: Path) -> None:
     assert off.stdout == outs[0].stdout
 
 
-def test_loop_facts_come_with_the_commands(store: Path, capfd: pytest.CaptureFixture[str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loop_facts_come_with_the_commands(store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """A kept command's loop facts (worked out for its run) are read back with it, equal
     to what the chunk gives when worked out again; facts that do not fit are a reject."""
     text = _padding(300) + "i=0; while [ $i -lt 3 ]; do i=$((i + 1)); done; echo $i\n"
-    assert _run(text, capfd, monkeypatch)[:2] == ("3\n", 0)
+    assert _run(text, capfd)[:2] == ("3\n", 0)
     key = frontend.chunk_list_key("sh", ("script", text))
     pairs = frontend.load_chunk_list(cache.STORE, key)
     assert pairs is not None and len(pairs) == 301
@@ -200,14 +186,14 @@ def test_a_script_ending_in_exec_keeps_its_commands(tmp_path: Path) -> None:
     assert body[:1] == b"M" and len(marshal.loads(body[1:])) == 301
 
 
-def test_a_file_dot_reads_keeps_its_commands(store: Path, capfd: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_dot_reads_keeps_its_commands(store: Path,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
     """A long file `.` reads (a library of functions) is kept like a script file: the next
     run takes its commands; `return` in it ends it, as it does when parsed."""
     lib = store.parent / "lib.sh"
     lib.write_text(_padding(300) + 'greet() { echo "hi $1 $v299"; }\nreturn 4\necho no\n')
     text = f". {lib}\necho \"st $?\"\ngreet you\n"
-    first = _run(text, capfd, monkeypatch)
+    first = _run(text, capfd)
     assert first[:2] == (f"st 4\nhi you {sum(range(300))}\n", 0)
     assert first[2] == 305
-    assert _run(text, capfd, monkeypatch) == (first[0], 0, 3)
+    assert _run(text, capfd) == (first[0], 0, 3)
