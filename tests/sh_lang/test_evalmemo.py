@@ -41,13 +41,13 @@ def test_repeated_eval(sh, script: str, expected: str) -> None:  # type: ignore[
     sh(script, expected)
 
 
-def _eval_runs(texts: list[str]) -> int:
-    """Commands compiled while a new shell evaluates `texts` in turn."""
+def _eval_runs(scripts: list[str]) -> int:
+    """Commands compiled while a new shell runs `scripts` in turn."""
     with counting_compiles() as compiled:
         s = new_state()
-        for text in texts:
+        for script in scripts:
             try:
-                runtime.run_text(s, f"eval '{text}'")
+                runtime.run_text(s, script)
             except ShExit:
                 pass
     return len(compiled)
@@ -55,18 +55,21 @@ def _eval_runs(texts: list[str]) -> int:
 
 def test_a_text_is_compiled_once(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
-    # (each run_text compiles its one `eval` command; the text's two commands only once)
-    assert _eval_runs(["x=1\necho $x"] * 5) == 5 + 2
+    # (each script's `eval` command is compiled each time; the text's two commands once)
+    assert _eval_runs(["eval 'x=1\necho $x'"] * 5) == 5 + 2
     assert capfd.readouterr().out == "1\n" * 5
-    # the same text from another line is compiled again (its commands carry their lines)
-    assert _eval_runs(["echo a", "\necho a"]) == 2 + 2
+    # the same text evaluated from another line is compiled again (its commands carry
+    # their lines: `$LINENO`), then taken from there too
+    script = "eval 'echo $LINENO'\n\neval 'echo $LINENO'\n"
+    assert _eval_runs([script, script]) == 2 * 2 + 2
+    assert capfd.readouterr().out == "1\n3\n" * 2
 
 
 def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch, capfd) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(scriptcache, "_REMEMBERED", {})
     monkeypatch.setattr(scriptcache, "MEMORY_TEXTS", 3)
     texts = [f"v{i}=1" for i in range(5)]
-    _eval_runs(texts)
+    _eval_runs([f"eval '{text}'" for text in texts])
     assert [key[0] for key in scriptcache._REMEMBERED] == texts[2:]  # the latest three
     long_text = "x=" + "a" * scriptcache.MEMORY_MAX_CHARS
     assert scriptcache.remembered(long_text, 1) is None
