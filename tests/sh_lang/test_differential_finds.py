@@ -127,7 +127,7 @@ def _ignoring(*signals: int) -> Callable[[], None]:
                          + ([[DASH]] if DASH else []))
 def test_every_signal_ignored_on_entry_stays_ignored(shell: list[str], tmp_path: Path) -> None:
     """Not only the common ones: SIGURG, SIGCONT and SIGWINCH ignored on entry cannot be
-    trapped either (found by yash's POSIX signal tests)."""
+    trapped either."""
     env = dict(os.environ, PYTHONPATH=SRC)
     p = subprocess.run([*shell, "-c", "trap 'echo trapped' URG CONT WINCH; kill -s URG $$;"
                         " kill -s CONT $$; kill -s WINCH $$; echo ok"],
