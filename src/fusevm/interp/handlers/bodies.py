@@ -47,9 +47,18 @@ def factory_source(b: Body) -> str:
     """The source of `factory(vm, operands, ip)` for one body."""
     spec = b.op.spec
     p, q = len(b.inputs), len(b.outputs)
-    lines = ["def factory(vm, operands, ip):",
-             "    stack = vm.stack", "    pop = stack.pop", "    push = stack.append",
-             "    nxt = ip + 1"]
+    # (Only what the step uses is bound: a chunk's every op is bound before it runs, and a
+    # bound method made for nothing is a tenth of what binding a constant's load costs.)
+    pops = p > 1 if p and q else p > 0  # (with outputs, the first input is overwritten)
+    pushes = q > 1 if p else q > 0
+    lines = ["def factory(vm, operands, ip):"]
+    if pops or pushes or p and q:
+        lines.append("    stack = vm.stack")
+    if pops:
+        lines.append("    pop = stack.pop")
+    if pushes:
+        lines.append("    push = stack.append")
+    lines.append("    nxt = ip + 1")
     if "strict" in b.uses:
         lines.append("    strict = vm.strict_int")
     if "globals_" in b.uses:

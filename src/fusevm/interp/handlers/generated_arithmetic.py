@@ -16,7 +16,6 @@ from fusevm.values import INT_MAX, INT_MIN
 def _Add(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -38,7 +37,6 @@ generated_handler(Op.Add, _Add)
 def _Sub(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -60,7 +58,6 @@ generated_handler(Op.Sub, _Sub)
 def _Mul(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -82,7 +79,6 @@ generated_handler(Op.Mul, _Mul)
 def _Div(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -99,7 +95,6 @@ generated_handler(Op.Div, _Div)
 def _Mod(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -118,8 +113,6 @@ generated_handler(Op.Mod, _Mod)
 
 def _Negate(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -132,8 +125,6 @@ generated_handler(Op.Negate, _Negate)
 
 def _Inc(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -149,8 +140,6 @@ generated_handler(Op.Inc, _Inc)
 
 def _Dec(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():

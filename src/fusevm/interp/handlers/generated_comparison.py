@@ -15,7 +15,6 @@ from fusevm.interp import semantics as sem
 def _NumEq(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -32,7 +31,6 @@ generated_handler(Op.NumEq, _NumEq)
 def _NumNe(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -49,7 +47,6 @@ generated_handler(Op.NumNe, _NumNe)
 def _NumLt(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -66,7 +63,6 @@ generated_handler(Op.NumLt, _NumLt)
 def _NumGt(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -83,7 +79,6 @@ generated_handler(Op.NumGt, _NumGt)
 def _NumLe(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -100,7 +95,6 @@ generated_handler(Op.NumLe, _NumLe)
 def _NumGe(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()

@@ -14,7 +14,6 @@ from fusevm.values import Undef
 
 def _LoadInt(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     value, = operands
@@ -27,7 +26,6 @@ generated_handler(Op.LoadInt, _LoadInt)
 
 def _LoadFloat(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     value, = operands
@@ -40,7 +38,6 @@ generated_handler(Op.LoadFloat, _LoadFloat)
 
 def _LoadConst(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     consts = vm.chunk.constants
@@ -54,7 +51,6 @@ generated_handler(Op.LoadConst, _LoadConst)
 
 def _LoadTrue(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     def step():
@@ -66,7 +62,6 @@ generated_handler(Op.LoadTrue, _LoadTrue)
 
 def _LoadFalse(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     def step():
@@ -78,7 +73,6 @@ generated_handler(Op.LoadFalse, _LoadFalse)
 
 def _LoadUndef(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     def step():

@@ -13,9 +13,6 @@ from fusevm.values import truthy
 
 
 def _Jump(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     target, = operands
     def step():
@@ -27,7 +24,6 @@ generated_handler(Op.Jump, _Jump)
 def _JumpIfTrue(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     target, = operands
     def step():
@@ -40,7 +36,6 @@ generated_handler(Op.JumpIfTrue, _JumpIfTrue)
 def _JumpIfFalse(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     target, = operands
     def step():
@@ -52,8 +47,6 @@ generated_handler(Op.JumpIfFalse, _JumpIfFalse)
 
 def _JumpIfTrueKeep(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     target, = operands
     def step():
@@ -66,8 +59,6 @@ generated_handler(Op.JumpIfTrueKeep, _JumpIfTrueKeep)
 
 def _JumpIfFalseKeep(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     target, = operands
     def step():

@@ -15,7 +15,6 @@ from fusevm.values import INT_MAX, INT_MIN
 
 def _PreIncSlot(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
@@ -31,9 +30,6 @@ def _PreIncSlot(vm, operands, ip):
 generated_handler(Op.PreIncSlot, _PreIncSlot)
 
 def _SlotLtIntJumpIfFalse(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     slot, limit, target, = operands
     def step():
@@ -45,9 +41,6 @@ def _SlotLtIntJumpIfFalse(vm, operands, ip):
 generated_handler(Op.SlotLtIntJumpIfFalse, _SlotLtIntJumpIfFalse)
 
 def _SlotIncLtIntJumpBack(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     slot, limit, target, = operands
@@ -62,9 +55,6 @@ def _SlotIncLtIntJumpBack(vm, operands, ip):
 generated_handler(Op.SlotIncLtIntJumpBack, _SlotIncLtIntJumpBack)
 
 def _AddAssignSlotVoid(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     a, b, = operands
@@ -84,9 +74,6 @@ def _AddAssignSlotVoid(vm, operands, ip):
 generated_handler(Op.AddAssignSlotVoid, _AddAssignSlotVoid)
 
 def _PreIncSlotVoid(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     slot, = operands

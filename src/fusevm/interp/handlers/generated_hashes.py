@@ -13,7 +13,6 @@ from fusevm.ops import Op
 
 def _GetHash(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     globals_ = vm.globals
@@ -28,7 +27,6 @@ generated_handler(Op.GetHash, _GetHash)
 def _SetHash(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     globals_ = vm.globals
     name, = operands

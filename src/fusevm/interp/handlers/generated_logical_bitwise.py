@@ -15,8 +15,6 @@ from fusevm.values import INT_MAX, INT_MIN, truthy
 
 def _LogNot(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         a = stack[-1]
@@ -29,7 +27,6 @@ generated_handler(Op.LogNot, _LogNot)
 def _BitAnd(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -46,7 +43,6 @@ generated_handler(Op.BitAnd, _BitAnd)
 def _BitOr(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -63,7 +59,6 @@ generated_handler(Op.BitOr, _BitOr)
 def _BitXor(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()
@@ -80,7 +75,6 @@ generated_handler(Op.BitXor, _BitXor)
 def _Shl(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     strict = vm.strict_int
     def step():
@@ -99,7 +93,6 @@ generated_handler(Op.Shl, _Shl)
 def _Shr(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         b = pop()

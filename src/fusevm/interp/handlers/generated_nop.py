@@ -12,9 +12,6 @@ from fusevm.ops import Op
 
 
 def _Nop(vm, operands, ip):
-    stack = vm.stack
-    pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         pass

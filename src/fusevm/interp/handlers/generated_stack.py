@@ -14,7 +14,6 @@ from fusevm.ops import Op
 def _Pop(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     def step():
         a = pop()
@@ -25,7 +24,6 @@ generated_handler(Op.Pop, _Pop)
 
 def _Dup(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     def step():

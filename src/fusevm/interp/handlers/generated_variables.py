@@ -13,7 +13,6 @@ from fusevm.ops import Op
 
 def _GetVar(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     globals_ = vm.globals
@@ -28,7 +27,6 @@ generated_handler(Op.GetVar, _GetVar)
 def _SetVar(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     globals_ = vm.globals
     name, = operands
@@ -42,7 +40,6 @@ generated_handler(Op.SetVar, _SetVar)
 def _DeclareVar(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     globals_ = vm.globals
     name, = operands
@@ -55,7 +52,6 @@ generated_handler(Op.DeclareVar, _DeclareVar)
 
 def _GetSlot(vm, operands, ip):
     stack = vm.stack
-    pop = stack.pop
     push = stack.append
     nxt = ip + 1
     slot, = operands
@@ -70,7 +66,6 @@ generated_handler(Op.GetSlot, _GetSlot)
 def _SetSlot(vm, operands, ip):
     stack = vm.stack
     pop = stack.pop
-    push = stack.append
     nxt = ip + 1
     slot, = operands
     def step():
