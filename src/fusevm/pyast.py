@@ -166,9 +166,12 @@ def copy_location(new_node: _Node, old_node: AST) -> _Node:
     return new_node
 
 
-#: Nodes that hold no node but a context: a visit of one that has no method of its own
-#: changes nothing and finds nothing.
-_INERT = (expr_context, operator, unaryop, cmpop, boolop, Constant)
+#: Nodes that are only an operator or a context: they hold no node, and copies of a tree
+#: may share them (nothing changes one in place).
+LEAVES = (expr_context, operator, unaryop, cmpop, boolop)
+#: Nodes that hold no node: a visit of one that has no method of its own changes nothing
+#: and finds nothing.
+_INERT = (*LEAVES, Constant)
 
 
 class _Methods(dict):  # type: ignore[type-arg]

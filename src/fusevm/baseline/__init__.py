@@ -233,9 +233,9 @@ _compiler: Any = None
 
 def _load_compiler() -> Any:
     global _compiler
-    # (Loading it makes some thousands of objects for good, none in a cycle: the cycle
-    # collector would walk them for nothing.)
-    # (Its modules are read through one open descriptor of the module pack.)
+    # (Loading it makes some thousands of objects for good, none in a cycle, which the
+    # cycle collector would walk for nothing; its modules are read through one open
+    # descriptor of the module pack.)
     with NoCycleCollection(kept=True), modpack.Holding():
         from fusevm.baseline import compiler
     _compiler = compiler

@@ -16,9 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: Nodes that are only an operator or a context: copies share them (nothing changes one
-#: in place).
-LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+LEAVES = ast.LEAVES  # (nodes copies share: an operator, a context)
 
 #: What `copy_tree` reads where a node has no such field or attribute.
 _UNSET: Any = object()
