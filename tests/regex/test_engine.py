@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fusevm.records import replace
 from fusevm.regex import (
     CLASSES,
     SHELL_ERE,
@@ -18,6 +19,7 @@ from fusevm.regex import (
     compile_ere,
     compile_pattern,
     translate_ere,
+    translate_pattern,
 )
 
 AWK_LIKE = Dialect("plain")
@@ -192,3 +194,33 @@ def test_the_block_scanner_agrees_with_re2(ere: str, block: list[str], start: in
     k = min(start, len(block))
     assert rx.block_scanner()(block, k) == [
         j for j in range(k, len(block)) if bare._test_engine(block[j])]
+
+
+def test_star_patterns_match_without_the_engine() -> None:
+    """A shell pattern of literal text and stars is matched whole by str methods: RE2 is
+    not compiled for it (a script's `case -*)` would otherwise load it)."""
+    rx = Regex(translate_pattern("-*.sh"), "test")
+    assert rx._latin1 is None and rx._utf8 is None
+    assert rx.fullmatch("-x.sh") and rx.fullmatch("-.sh")
+    assert not rx.fullmatch("x-.sh") and not rx.fullmatch("-x.shx")
+    assert rx._latin1 is None  # still
+    assert translate_pattern("a?*").star_runs is None
+    assert translate_pattern("[ab]*").star_runs is None
+    assert translate_pattern("a\\*b*").star_runs == ("a*b", "")
+    assert translate_pattern("a*b/c*", path_mode=True).star_runs is None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="ab*/\\", max_size=9), st.text(alphabet="ab*/\\", max_size=9),
+       st.booleans())
+def test_star_patterns_agree_with_re2(pattern: str, text: str, path_mode: bool) -> None:
+    """The str-method match of a star pattern (`star_match`) gives RE2's answer for every
+    text and slice, in path mode (where a star stops at `/`) and out of it."""
+    translation = translate_pattern(pattern, path_mode)
+    if translation.star_runs is None:
+        return
+    rx = Regex(translation, "test")
+    bare = Regex(replace(translation, star_runs=None), "bare")
+    for pos in range(len(text) + 1):
+        for end in range(pos, len(text) + 1):
+            assert rx.fullmatch(text, pos, end) == bare.fullmatch(text, pos, end)

@@ -6,7 +6,9 @@ that cannot backtrack: `(a*)*b` against any text answers in time linear in the t
 Positions are character offsets into Python strings. Text that fits in Latin-1 (all of
 awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, where byte
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
-operators is searched with `str.find`, which gives the same answer.
+operators is searched with `str.find`, which gives the same answer, and a shell pattern
+of literal text and stars (`-*`, `*.sh`) is matched whole with str methods
+(`translate.star_match`), so a script's `case` or file name pattern needs no RE2.
 
 Whether a pattern matches anywhere (awk's `/re/` rules, `~`, `!~`) needs no span: `test`
 first asks str methods about the literal runs each top-level branch needs
@@ -38,6 +40,7 @@ from fusevm.regex.translate import (
     Dialect,
     RegexError,
     Translation,
+    star_match,
     translate_ere,
     translate_ere_lines,
     translate_pattern,
@@ -176,7 +179,8 @@ class Regex:
     """A compiled pattern with POSIX leftmost-longest search."""
 
     __slots__ = ("source", "literal", "groups", "required", "branches", "exact", "_label",
-                 "_latin1", "_utf8", "_tester", "_block", "_tests", "_lines")
+                 "_latin1", "_utf8", "_tester", "_block", "_tests", "_lines", "_stars",
+                 "_star_slash")
 
     def __init__(self, translation: Translation, label: str,
                  lines: Callable[[], str | None] | None = None) -> None:
@@ -196,7 +200,11 @@ class Regex:
         self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
-        if self.literal is None and not self.exact:
+        #: A shell pattern of literal text and stars: `fullmatch` needs no RE2 for it
+        #: (most `case` patterns, most file name patterns).
+        self._stars = translation.star_runs
+        self._star_slash = translation.star_slash
+        if self.literal is None and not self.exact and self._stars is None:
             self._prepare()  # (an exact condition's pattern is plain: RE2 takes it later)
 
     def _prepare(self) -> None:
@@ -386,6 +394,9 @@ class Regex:
         end = len(text) if endpos is None else endpos
         if self.literal is not None:
             return text[pos:end] == self.literal
+        if self._stars is not None:
+            return star_match(self._stars, self._star_slash,
+                              text if pos == 0 and end == len(text) else text[pos:end])
         engine, data = self._engine(text)
         return engine.fullmatch(data, pos, end)
 
