@@ -164,8 +164,20 @@ PRINTF_REUSE = [
     "printf '%s-%s\\n' a b c; printf 'x%sy\\n'; printf 'lit\\n' extra",
 ]
 
+# Directives (flags, `*` and digit widths and precisions, an empty precision) and the
+# numbers `%d` reads (white space, signs, hex, octal, a prefix that is not all of it).
+PRINTF_READING = [
+    "printf '[%-05.3x|%+d|% d|%#o|%05d|%.d|%.0d]\\n' 255 7 7 8 -42 0 0",
+    "printf '[%*.*d|%-*s|%.*s]\\n' 6 3 5 4 ab 2 abcdef",
+    "printf '[%d|%d|%d|%d|%d]\\n' ' 12' -0x1F 017 +5 0x 2>/dev/null; echo $?",
+    "printf '[%d]' 08 2>/dev/null; echo \" $?\"; printf '[%d]' 12abc 2>/dev/null; "
+    "echo \" $?\"; printf '[%d]' + 2>/dev/null; echo \" $?\"",
+    "printf '%5%|%s' x 2>/dev/null; echo; printf 'a%' 2>/dev/null; echo",
+    "printf '%%|%c|%5.2s|%%%s\\n' xyz abc d",
+]
 
-@pytest.mark.parametrize("script", READ_FILE + CASE_ARMS + PRINTF_REUSE)
+
+@pytest.mark.parametrize("script", READ_FILE + CASE_ARMS + PRINTF_REUSE + PRINTF_READING)
 def test_like_dash(sh, script: str) -> None:  # type: ignore[no-untyped-def]
     sh(script, None)
 

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Final
 
-#: A directive; its conversion is checked apart (`_CONVERSIONS`) so a bad one is reported.
-_SPEC: Final = LazyPattern(r"(?s)%([-+ #0]*)(\*|[0-9]+)?(?:\.(\*|[0-9]*))?(.?)")
 _CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
+_FLAGS: Final = frozenset("-+ #0")
+_DIGITS: Final = frozenset("0123456789")
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
@@ -49,29 +49,46 @@ def escapes(text: str, in_b: bool = False) -> tuple[str, bool]:
     return "".join(out), False
 
 
-_NUM: Final = LazyPattern(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+def _run(text: str, i: int, chars: frozenset[str] | str) -> int:
+    """The end of the run of `chars` in `text` from `i`."""
+    n = len(text)
+    while i < n and text[i] in chars:
+        i += 1
+    return i
 
 
 def _num(arg: str) -> tuple[int, bool]:
-    """C strtol-like: (value, whole string used). A leading quote gives the char code."""
+    """C strtol-like: (value, whole string used). A leading quote gives the char code.
+    Leading white space, a sign, then `0x` and hex digits, a `0` and octal digits, or
+    decimal digits; none of them: 0, not whole. (Read by hand: a regex would load `re`
+    with a script's first `printf %d`.)"""
     if arg == "":
         return 0, True
     if arg[:1] in ("'", '"'):
         return (byte_value(arg[1]) if len(arg) > 1 else 0), True
-    m = _NUM.match(arg)
-    if m is None:
-        return 0, False
-    sign, digits = m.groups()
-    if digits[:2] in ("0x", "0X"):
-        base, body = 16, digits[2:]
-    elif len(digits) > 1 and digits[0] == "0":
-        base, body = 8, digits
+    n = len(arg)
+    i = 0
+    while i < n and arg[i].isspace():
+        i += 1
+    sign = arg[i] if i < n and arg[i] in "+-" else ""
+    i += len(sign)
+    if arg.startswith(("0x", "0X"), i) and (end := _run(arg, i + 2, _HEX)) > i + 2:
+        base, body = 16, arg[i + 2:end]
+    elif arg.startswith("0", i):
+        end = _run(arg, i + 1, "01234567")
+        base, body = 8, arg[i:end]
+    elif i < n and arg[i] in _DIGITS:
+        end = _run(arg, i, _DIGITS)
+        base, body = 10, arg[i:end]
     else:
-        base, body = 10, digits
+        return 0, False
     body = body.lstrip("0") or "0"
     # (past 64 bits either way, which `_c_range` clamps: no need to convert it all)
     v = int(body, base) if len(body) <= 40 else 1 << 80
-    return (-v if sign == "-" else v), m.end() == len(arg)
+    return (-v if sign == "-" else v), end == n
+
+
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
 _FLOAT: Final = LazyPattern(
@@ -137,24 +154,43 @@ def _parse(fmt: str) -> list[Piece]:
     again and again)."""
     pieces: list[Piece] = []
     pos = 0
-    while pos < len(fmt):
-        m = _SPEC.search(fmt, pos)
-        literal = fmt[pos:m.start()] if m else fmt[pos:]
+    n = len(fmt)
+    while pos < n:
+        start = fmt.find("%", pos)
+        literal = fmt[pos:start] if start >= 0 else fmt[pos:]
         if literal:
             pieces.append(escapes(literal)[0])
-        if m is None:
+        if start < 0:
             break
-        pos = m.end()
-        flags, width, prec, conv = m.groups()
-        if m.group(0) == "%%":
+        # a directive: %, flags, a width (`*` or digits), a precision (`.`, then `*` or
+        # digits), and the one character after them (none at the end of the format)
+        i = _run(fmt, start + 1, _FLAGS)
+        flags = fmt[start + 1:i]
+        width: str | None = None
+        if i < n and fmt[i] == "*":
+            width, i = "*", i + 1
+        elif (end := _run(fmt, i, _DIGITS)) > i:
+            width, i = fmt[i:end], end
+        prec: str | None = None
+        if i < n and fmt[i] == ".":
+            i += 1
+            if i < n and fmt[i] == "*":
+                prec, i = "*", i + 1
+            else:
+                end = _run(fmt, i, _DIGITS)
+                prec, i = fmt[i:end], end
+        conv = fmt[i:i + 1]
+        pos = i + len(conv)
+        directive = fmt[start:pos]
+        if directive == "%%":
             pieces.append("%")
         elif conv not in _CONVERSIONS:
-            pieces.append(_Bad(f"{m.group(0)}: invalid directive" if conv
+            pieces.append(_Bad(f"{directive}: invalid directive" if conv
                                else "missing format character"))
             break
         elif (width and width != "*" and too_wide(width)
               or prec and prec != "*" and too_wide(prec)):
-            pieces.append(_Bad(f"{m.group(0)}: field width or precision too large"))
+            pieces.append(_Bad(f"{directive}: field width or precision too large"))
             break
         else:
             pieces.append((flags, width, prec, conv))
