@@ -748,15 +748,17 @@ def __init__(self, source, line_ip, constants, written, guards, calls, generic_c
 COMPILED["def __init__(self, source, line_ip, constants, written, guards=_d4, calls=_d5, generic_calls=_d6):\n    _set(self, 'source', source)\n    _set(self, 'line_ip', line_ip)\n    _set(self, 'constants', constants)\n    _set(self, 'written', written)\n    _set(self, 'guards', guards)\n    _set(self, 'calls', calls)\n    _set(self, 'generic_calls', generic_calls)"] = __init__
 
 
-def __init__(self, source, literal, groups, required, branches):
+def __init__(self, source, literal, groups, required, branches, star_runs, star_slash):
     _set(self, 'source', source)
     _set(self, 'literal', literal)
     _set(self, 'groups', groups)
     _set(self, 'required', required)
     _set(self, 'branches', branches)
+    _set(self, 'star_runs', star_runs)
+    _set(self, 'star_slash', star_slash)
 
 
-COMPILED["def __init__(self, source, literal, groups, required=_d3, branches=_d4):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)\n    _set(self, 'required', required)\n    _set(self, 'branches', branches)"] = __init__
+COMPILED["def __init__(self, source, literal, groups, required=_d3, branches=_d4, star_runs=_d5, star_slash=_d6):\n    _set(self, 'source', source)\n    _set(self, 'literal', literal)\n    _set(self, 'groups', groups)\n    _set(self, 'required', required)\n    _set(self, 'branches', branches)\n    _set(self, 'star_runs', star_runs)\n    _set(self, 'star_slash', star_slash)"] = __init__
 
 
 def __init__(self, spawn, fs_read, fs_write, signals, host_fds):

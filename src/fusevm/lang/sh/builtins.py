@@ -13,6 +13,7 @@ import sys
 
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.errors import ShError, ShExit, ShLoopJump, ShReturn
+from fusevm.lang.sh.opset import TEXT_BUILTINS
 from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.state import (
     GETOPTS_RESTART,
@@ -47,11 +48,16 @@ REGULAR: Final = {
 runtime.ON_USE.update((name, module) for module, names in REGULAR.items() for name in names)
 
 
-def builtin(*names: str) -> Callable[[runtime.Builtin], runtime.Builtin]:
-    """Register the decorated function as the builtin(s) `names`."""
+def builtin(*names: str, text: runtime.Writer | None = None
+            ) -> Callable[[runtime.Builtin], runtime.Builtin]:
+    """Register the decorated function as the builtin(s) `names`; `text`: the builtin
+    only writes what this gives to its stdout and returns its status (`runtime.WRITERS`)."""
     def reg(fn: runtime.Builtin) -> runtime.Builtin:
         for n in names:
             B[n] = fn
+            if text is not None:
+                assert n in TEXT_BUILTINS, f"{n}: not in opset.TEXT_BUILTINS"
+                runtime.WRITERS[n] = text
         return fn
     return reg
 

@@ -37,8 +37,7 @@ _ECHO_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "
                         "v": "\v", "\\": "\\", "e": "\x1b"}
 
 
-@builtin("echo")
-def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
+def _echo_text(s: ShState, argv: list[str]) -> tuple[str, int]:
     args = argv[1:]
     newline = True
     if args and args[0] == "-n":
@@ -46,8 +45,7 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
         args = args[1:]
     text = " ".join(args)
     if "\\" not in text:  # (no escape to look at: the text as it is)
-        out(text + "\n" if newline else text)
-        return 0
+        return (text + "\n" if newline else text), 0
     buf: list[str] = []
     i = 0
     while i < len(text):
@@ -59,8 +57,7 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
                 i += 2
                 continue
             if n == "c":
-                out("".join(buf))
-                return 0
+                return "".join(buf), 0
             if n == "0":
                 j = i + 2
                 k = j
@@ -73,24 +70,35 @@ def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
         i += 1
     if newline:
         buf.append("\n")
-    out("".join(buf))
-    return 0
+    return "".join(buf), 0
 
 
-@builtin("printf")
-def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
+@builtin("echo", text=_echo_text)
+def _echo(s: ShState, vm: Any, argv: list[str]) -> int:
+    text, status = _echo_text(s, argv)
+    out(text)
+    return status
+
+
+def _printf_text(s: ShState, argv: list[str]) -> tuple[str, int]:
     args = argv[1:]
     if args and args[0] == "--":
         args = args[1:]
     elif args and args[0].startswith("-") and len(args[0]) > 1:
         s.error(f"printf: Illegal option {args[0][:2]}")
-        return 2
+        return "", 2
     if not args:
         write(2, "printf: usage: printf format [arg ...]\n")
-        return 2
+        return "", 2
     from fusevm.lang.sh.printf import printf  # (loaded by the first printf, not at start-up)
-    text, status = printf(args[0], args[1:], lambda message: s.error(f"printf: {message}"))
-    out(text)
+    return printf(args[0], args[1:], lambda message: s.error(f"printf: {message}"))
+
+
+@builtin("printf", text=_printf_text)
+def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
+    text, status = _printf_text(s, argv)
+    if text:
+        out(text)
     return status
 
 

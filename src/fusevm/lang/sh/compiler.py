@@ -31,6 +31,7 @@ from fusevm.lang.sh.opset import (
     SH,
     TEST_CMP,
     TEST_NAME,
+    TEXT_BUILTINS,
     TRIM_CODES,
 )
 from fusevm.ops import Op
@@ -722,7 +723,7 @@ def _pure_output(body: list[ast.ListItem]) -> bool:
     cmd = body[0].cmd
     if not isinstance(cmd, ast.Simple) or cmd.assigns or cmd.redirs or not cmd.words:
         return False
-    if cmd.words[0].literal() not in ("echo", "printf"):
+    if cmd.words[0].literal() not in TEXT_BUILTINS:
         return False
     return all(_pure_parts(w.parts) for w in cmd.words)
 

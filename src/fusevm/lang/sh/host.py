@@ -15,7 +15,16 @@ from __future__ import annotations
 import os
 
 from fusevm.chunk import Chunk
-from fusevm.lang.sh.state import DOC, Pending, ShState, move_fd, new_pipe, restore, wait_child
+from fusevm.lang.sh.state import (
+    DOC,
+    Done,
+    Pending,
+    ShState,
+    move_fd,
+    new_pipe,
+    restore,
+    wait_child,
+)
 from fusevm.shell import RedirectError
 from fusevm.shell import text as shtext
 from fusevm.shell.hostbase import ShellHostBase
@@ -31,8 +40,9 @@ if TYPE_CHECKING:
     SubshellRunner = Callable[[ShState, Chunk, int], NoReturn]
     #: `start_subst(state, chunk, status, out, close)`: start `$(chunk)` with `$?` =
     #: status and its stdout on fd `out` (`close`: the pipe's read end, for a forked
-    #: child to close) from this process; its pid, or None when it must fork.
-    SubstStarter = Callable[[ShState, Chunk, int, int, int], int | None]
+    #: child to close) from this process; its pid (`Done` when the shell ran it itself),
+    #: or None when it must fork.
+    SubstStarter = Callable[[ShState, Chunk, int, int, int], int | Done | None]
 
 
 class ShHost(ShellHostBase):

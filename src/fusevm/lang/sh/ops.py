@@ -21,8 +21,16 @@ from fusevm.lang.sh import runtime, words
 from fusevm.lang.sh.errors import ShError, ShExit
 from fusevm.lang.sh.host import ShHost
 from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
-from fusevm.lang.sh.opset import QUOTED, SH
-from fusevm.lang.sh.state import DOC, Pending, enter_child, move_fd, new_pipe, wait_child
+from fusevm.lang.sh.opset import QUOTED, SH, TEXT_BUILTINS
+from fusevm.lang.sh.state import (
+    DOC,
+    Done,
+    Pending,
+    enter_child,
+    move_fd,
+    new_pipe,
+    wait_child,
+)
 from fusevm.shell import csignal as signal
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
@@ -231,7 +239,7 @@ def _pattern(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 def _subst_inline(vm: Any, sub: int) -> None:
     s = st(vm)
     chunk = vm.chunk.sub_chunks[sub]
-    if s.opts["u"] or s.opts["x"] or "echo" in s.functions or "printf" in s.functions:
+    if s.opts["u"] or s.opts["x"] or any(name in s.functions for name in TEXT_BUILTINS):
         vm.stack.append(vm.shell.cmd_subst(chunk))
         return
     vm.stack.append(runtime.capture_inline(s, chunk, vm.last_status))
@@ -373,7 +381,8 @@ def _load_stages() -> Any:
     return stages
 
 
-def _start_subst(state: Any, chunk: Any, status: int, out: int, close: int) -> int | None:
+def _start_subst(state: Any, chunk: Any, status: int, out: int, close: int
+                 ) -> int | Done | None:
     """`ShHost.start_subst`: `stages.start_subst`, loaded with the first `$(...)`."""
     return (_stages or _load_stages()).start_subst(  # type: ignore[no-any-return]
         state, chunk, status, out, close)
@@ -411,7 +420,7 @@ def _pipe_end(vm: Any, bang: int) -> None:
     status = 0
     every = s.opts["pipefail"]  # (the last command's status, or the last one not 0)
     for pid in ctx[1]:
-        found = vm.last_status if pid < 0 else wait_child(pid)
+        found = vm.last_status if type(pid) is int and pid < 0 else wait_child(pid)
         if found or not every:
             status = found
     if bang:

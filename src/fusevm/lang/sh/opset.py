@@ -80,6 +80,10 @@ SH.declare("ShPattern", effect="word -- pattern",
 SH.declare("ShArith", operands="quoted:U8", effect="expr -- text", flags=R,
            formula="text = $((expr)), marked as ShParam marks a value (4: plain, 8: its "
                    "fields)")
+#: The builtins whose only effect is the text they write (and their status and errors):
+#: a `$(...)` of one of them runs in this process (`ShSubstInline`), and so does a
+#: pipeline stage (`stages`); each registers how it makes its text (`runtime.WRITERS`).
+TEXT_BUILTINS: Final = ("echo", "printf")
 SH.declare("ShSubstInline", operands="sub:SUB", effect="-- output", flags=IO,
            formula="output = $(sub) for a body the compiler proved pure (one echo/printf): run "
                    "in this process with stdout captured, unless a function, set -u or set -x "

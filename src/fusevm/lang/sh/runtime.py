@@ -45,12 +45,20 @@ if TYPE_CHECKING:
     from fusevm.lang.sh.scriptcache import Script
 
     Builtin = Callable[[ShState, Any, list[str]], int]
+    #: `text(state, argv)`: what a builtin writes to its stdout and its status (see
+    #: `WRITERS`).
+    Writer = Callable[[ShState, list[str]], tuple[str, int]]
 
 SPECIAL: Final = frozenset(
     ": . break continue eval exec exit export readonly return set shift times trap unset"
     .split())
 #: filled by fusevm.lang.sh.builtins and the modules it names in `ON_USE`
 BUILTINS: dict[str, Builtin] = {}
+#: The builtins whose whole effect is the text they write to their stdout, their status
+#: and the errors they report (`echo`, `printf`), by name: the text alone, which a
+#: pipeline stage or `$(...)` that is one of them gets without a fork (`stages`). Filled
+#: with `BUILTINS`, by `fusevm.lang.sh.builtins.builtin(..., text=)`.
+WRITERS: dict[str, Writer] = {}
 #: The builtins registered by a module that loads the first time a command names one of
 #: them (`find_builtin`): name -> module (filled by fusevm.lang.sh.builtins).
 ON_USE: dict[str, str] = {}

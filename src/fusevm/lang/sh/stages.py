@@ -11,22 +11,28 @@ no `$(( ))`, `$(...)`, LINENO or prefix assignment), the shell expands its words
 as its child would have, and starts a program with posix_spawn, the pipe's end as its
 stdin or stdout (`runtime.start_external`). A background job's program gets /dev/null as
 its stdin and SIGINT and SIGQUIT ignored, as the job's forked child would give it
-(`start_job`). A builtin or a function still runs in a forked child, with the words
-expanded, and so does a program with a redirection from or to a FIFO (its open waits for
-the other end, which another stage may open). Under `set -u` (an expansion may fail),
+(`start_job`). An `echo` or `printf` (a builtin whose only effect is its text:
+`runtime.WRITERS`) with its stdout on the stage's pipe and no redirection is run by the
+shell itself: its text and status are made here, its errors reported as its child would
+report them, and the text is written into the pipe, which takes `PIPE_BUF` bytes without
+a reader (a longer text is written by a forked child); the stage is then `Done`. Any
+other builtin or a function still runs in a forked child, with the words expanded, and
+so does a program with a redirection from or to a FIFO (its open waits for the other
+end, which another stage may open). Under `set -u` (an expansion may fail),
 `-x` (the trace) and `-n` the shell forks as before.
 """
 
 from __future__ import annotations
 
 import os
+from select import PIPE_BUF
 from stat import S_ISFIFO
 
 from fusevm.instr import decode
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.hotops import run_argv, take_words
 from fusevm.lang.sh.opset import DIRECT, PURE_WORDS, SH
-from fusevm.lang.sh.state import Pending, ShState
+from fusevm.lang.sh.state import Done, Pending, ShState, write
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import Redir
 from fusevm.shell import csignal as signal
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
     from typing import Any, Final
 
     from fusevm.chunk import Chunk
+    from fusevm.lang.sh.runtime import Writer
 
 _RUN: Final = SH["ShRun"].id
 _EXTENDED: Final = (Op.Extended, Op.ExtendedWide)
@@ -87,10 +94,11 @@ def spawnable_now(state: ShState, chunk: Chunk, start: int, stop: int,
 
 def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, int, int],
                 stdio: tuple[tuple[int, int], ...], close: int | None,
-                ignore: tuple[int, ...] = ()) -> int:
+                ignore: tuple[int, ...] = ()) -> int | Done:
     """Start the stage [start, stop) (`spawnable`: `run` are its ShRun's operands) with
     `stdio` ((fd, target fd): its pipe ends) and the signals `ignore` ignored; the pid to
-    wait for. `close`: the read end of the stage's own pipe, which a forked child closes."""
+    wait for, or `Done` when the shell ran it itself. `close`: the read end of the
+    stage's own pipe, which a forked child closes."""
     argc, flags, line = run
     lineno = state.lineno
     vm._dispatch(start, stop - 1, len(vm.frames))
@@ -99,6 +107,18 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
     try:
         if argv and runtime.runs_program(state, argv[0]) and not _may_wait(state.pending):
             return _spawned(state, argv, stdio, ignore)
+        writer = _writer(state, argv, stdio)
+        if writer is not None:
+            text, status = writer(state, argv)
+            data = text.encode("utf-8", "surrogateescape")
+            if len(data) <= PIPE_BUF:
+                if data:  # (into an empty pipe: it never waits)
+                    os.write(next(fd for fd, target in stdio if target == 1), data)
+                return Done(status)
+
+            def written() -> int:
+                write(1, text)
+                return status
         pid = os.fork()
         if pid == 0:
             runtime.enter_stage(state, vm, stdio, close)
@@ -109,14 +129,28 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
             def command() -> int:
                 run_argv(state, vm, argv, flags, stop)
                 return int(vm.last_status)
-            runtime.child_run(state, command)
+            runtime.child_run(state, command if writer is None else written)
         state.pending.clear()  # (the child's)
         return pid
     finally:
         state.lineno = lineno
 
 
-def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int) -> int | None:
+def _writer(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...]
+            ) -> Writer | None:
+    """The text of the command `argv` when it is a builtin whose only effect is its text
+    (`runtime.WRITERS`), not a function's name, with no redirection queued, and the stage's
+    stdout is its pipe; else None."""
+    if not argv or state.pending or all(target != 1 for _, target in stdio):
+        return None
+    name = argv[0]
+    if name in state.functions or runtime.find_builtin(name) is None:
+        return None
+    return runtime.WRITERS.get(name)
+
+
+def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int
+                ) -> int | Done | None:
     """`ShHost.start_subst`: a `$(...)` whose chunk is one spawnable command, started as a
     pipeline stage is (`start_stage`) with its stdout on `out`; None to fork."""
     stop = len(chunk.ops)
@@ -141,9 +175,11 @@ def start_job(state: ShState, vm: Any, start: int, stop: int,
         return None
     null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        return start_stage(state, vm, start, stop, run, ((null, 0),), None, ignore)
+        pid = start_stage(state, vm, start, stop, run, ((null, 0),), None, ignore)
     finally:
         os.close(null)
+    assert type(pid) is int  # (with no stdout pipe, no stage is run here)
+    return pid
 
 
 def _may_wait(redirs: list[Pending]) -> bool:

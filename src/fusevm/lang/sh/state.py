@@ -258,8 +258,21 @@ def enter_child(state: ShState) -> None:
     state.exit_traps_run = False
 
 
-def wait_child(pid: int) -> int:
+class Done:
+    """A pipeline stage or `$(...)` the shell ran itself, where a started one has a pid
+    to wait for: its exit status (`stages`)."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def wait_child(pid: int | Done) -> int:
     """Wait for a forked child; its exit status (127 when it is not our child)."""
+    if type(pid) is Done:
+        return pid.status
+    assert type(pid) is int
     while True:
         try:
             _, st = os.waitpid(pid, 0)
