@@ -74,3 +74,13 @@ def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch, capfd) -> None
     long_text = "x=" + "a" * scriptcache.MEMORY_MAX_CHARS
     assert scriptcache.remembered(long_text, 1) is None
     capfd.readouterr()
+
+
+def test_a_remembered_text_runs_in_the_shell_that_evaluates_it(capfd) -> None:  # type: ignore[no-untyped-def]
+    """Two shells of one process evaluating the same text share its compiled commands,
+    never a VM: each runs them on its own variables."""
+    first, second = new_state(), new_state()
+    for s in (first, second, first):
+        runtime.run_text(s, "for i in 1 2; do eval 'n=$((n+1)); echo \"$n\"'; done")
+    assert capfd.readouterr().out == "1\n2\n1\n2\n3\n4\n"
+    assert first.vars["n"] == "4" and second.vars["n"] == "2"

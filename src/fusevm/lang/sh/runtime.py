@@ -75,12 +75,14 @@ def find_builtin(name: str) -> Builtin | None:
     return found
 MAX_DEPTH: Final = 1000
 
-#: Idle VMs by the id of their chunk (a VM holds its chunk, so no other chunk has that id
-#: while its entry lasts), least recently given back first. Functions and loops run their
-#: chunks again and again; a script's top-level commands and `eval` texts make a chunk
-#: each that runs once, so the pool keeps the last POOL_CHUNKS chunks' VMs only: keeping
-#: every one would hold every chunk a script ever ran.
-_pool: dict[int, list[VM]] = {}
+#: Idle VMs by the ids of their chunk and of the shell they run for (a VM holds both, so
+#: no other chunk or shell has those ids while its entry lasts), least recently given back
+#: first. Functions and loops run their chunks again and again; a script's top-level
+#: commands and `eval` texts make a chunk each that runs once, so the pool keeps the last
+#: POOL_CHUNKS chunks' VMs only: keeping every one would hold every chunk a script ever
+#: ran. (A chunk may serve two shells of one process: an `eval` text's, kept by
+#: `scriptcache.remembered`, runs in whichever shell evaluates that text.)
+_pool: dict[tuple[int, int], list[VM]] = {}
 POOL_CHUNKS: Final = 64
 
 
@@ -108,7 +110,7 @@ def run_chunk(state: ShState, chunk: Chunk, status: int, once: bool = False) -> 
 
 def borrow_vm(state: ShState, chunk: Chunk, status: int) -> VM:
     """A VM of `chunk` at its start with `$?` = status, pooled, until `give_back`."""
-    free = _pool.get(id(chunk))
+    free = _pool.get((id(chunk), id(state)))
     if free:
         vm = free.pop()
         vm.host_data.pop("sh.loops", None)
@@ -130,7 +132,7 @@ def give_back(state: ShState, chunk: Chunk, vm: VM, once: bool = False) -> None:
     if once:
         vm.close()
         return
-    key = id(chunk)
+    key = (id(chunk), id(state))
     free = _pool.pop(key, None)  # (put back last: the most recently used)
     if free is None:
         free = []
