@@ -197,3 +197,21 @@ def test_a_file_dot_reads_keeps_its_commands(store: Path,
     assert first[:2] == (f"st 4\nhi you {sum(range(300))}\n", 0)
     assert first[2] == 305
     assert _run(text, capfd) == (first[0], 0, 3)
+
+
+def test_a_short_library_is_kept_a_shorter_one_is_not(
+        store: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A file `.` reads is kept from `MIN_DOT_BYTES` on (a script file from `MIN_BYTES`):
+    a test framework sources dozens of small libraries in each of its processes."""
+    small = store.parent / "small.sh"
+    small.write_text(_padding(60))
+    tiny = store.parent / "tiny.sh"
+    tiny.write_text("t=1\n")
+    assert scriptcache.MIN_DOT_BYTES <= len(small.read_text()) < scriptcache.MIN_BYTES
+    text = f". {small}\n. {tiny}\necho \"$v59 $t\"\n"
+    first = _run(text, capfd)
+    assert first[:2] == (f"{sum(range(60))} 1\n", 0)
+    assert first[2] == 60 + 1 + 3
+    # (the script's three: the tiny file's command is remembered from the first run,
+    # which was another shell's; it runs in this one)
+    assert _run(text, capfd) == (first[0], 0, 3)

@@ -4,7 +4,8 @@
 A script is parsed and compiled one complete command at a time, as the shell reaches it
 (`runtime.run_text`), and for a long script of plain commands that is most of its time
 (about 120 us of a command's 200). For a script file of at least `MIN_BYTES` (and a file
-that `.` reads, such as a library of functions), the commands a run compiles are kept in
+of at least `MIN_DOT_BYTES` that `.` reads, such as a library of functions), the commands
+a run compiles are kept in
 the disk cache (`fusevm.jit.cache`, tag `script`) under the file's text, each with where it
 ends in the text and the line there; a later run of the same text takes each command from
 there instead of parsing and compiling it again.
@@ -45,6 +46,11 @@ if TYPE_CHECKING:
 #: Scripts shorter than this (in characters) are compiled each run: a hundred-odd
 #: commands cost a few milliseconds, about what reading and writing the entry costs.
 MIN_BYTES: Final = 4096
+#: Files `.` reads shorter than this are compiled each time. A sourced library is what a
+#: test framework's every process reads again (dozens of small files each), and a
+#: command taken from the cache costs about a quarter of compiling it (70 us of 300):
+#: past about ten commands that pays for the cache's modules, loaded with the first.
+MIN_DOT_BYTES: Final = 1024
 #: Commands kept at most per script (a longer script keeps its first ones).
 MAX_COMMANDS: Final = 20_000
 
@@ -215,7 +221,7 @@ def open_script(text: str, kind: str = "script") -> Script | None:
     """The kept commands of script `text` when it is long enough and the cache is on,
     else None. `kind`: "script" for a script file the shell runs, "dot" for a file `.`
     reads (its commands compile as `eval`'s do)."""
-    if len(text) < MIN_BYTES:
+    if len(text) < (MIN_DOT_BYTES if kind == "dot" else MIN_BYTES):
         return None
     from fusevm.jit.cache import STORE, frontend
     if not STORE.enabled():
