@@ -12,7 +12,8 @@ script (`--iterations` / 10 lines, each a complete command), given with `-c` and
 script file: fusevm keeps a long script file's compiled commands in its disk cache, so the
 file case gives fusevm sh with a warm cache (one untimed run first) and with the cache off.
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
-a pipeline of two, a `$(...)`, a background job): what starting processes costs each
+a pipeline of two programs and one of `echo` and a program, a `$(...)`, a background
+job): what starting processes costs each
 shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
 children).
 
@@ -79,12 +80,14 @@ def long_script(lines: int) -> str:
                              for j in range(lines))
 
 
-#: Programs started --commands times: alone, as a two-stage pipeline, in a `$(...)`, as a
-#: background job.
+#: Programs started --commands times: alone, as a two-stage pipeline (its first stage a
+#: program, then the builtin `echo`), in a `$(...)`, as a background job.
 COMMANDS = {
     "/bin/true": "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n",
     "/bin/echo $i | /bin/cat":
         "i=0; while [ $i -lt {n} ]; do /bin/echo $i | /bin/cat; i=$((i + 1)); done\n",
+    "echo $i | /bin/cat":
+        "i=0; while [ $i -lt {n} ]; do echo $i | /bin/cat; i=$((i + 1)); done\n",
     "x=$(/bin/echo $i)": "i=0; while [ $i -lt {n} ]; do x=$(/bin/echo $i); i=$((i + 1)); done\n",
     "/bin/true & wait": "i=0; while [ $i -lt {n} ]; do /bin/true & wait; i=$((i + 1)); done\n",
 }
