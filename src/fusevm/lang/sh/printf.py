@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 _CONVERSIONS: Final = frozenset("diouxXcsbeEfFgG")
 _FLAGS: Final = frozenset("-+ #0")
 _DIGITS: Final = frozenset("0123456789")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
 _ESC: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                "\\": "\\", '"': '"', "'": "'", "e": "\x1b"}
 
@@ -86,9 +87,6 @@ def _num(arg: str) -> tuple[int, bool]:
     # (past 64 bits either way, which `_c_range` clamps: no need to convert it all)
     v = int(body, base) if len(body) <= 40 else 1 << 80
     return (-v if sign == "-" else v), end == n
-
-
-_HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
 _FLOAT: Final = LazyPattern(

@@ -55,9 +55,9 @@ SPECIAL: Final = frozenset(
 #: filled by fusevm.lang.sh.builtins and the modules it names in `ON_USE`
 BUILTINS: dict[str, Builtin] = {}
 #: The builtins whose whole effect is the text they write to their stdout, their status
-#: and the errors they report (`echo`, `printf`), by name: the text alone, which a
-#: pipeline stage or `$(...)` that is one of them gets without a fork (`stages`). Filled
-#: with `BUILTINS`, by `fusevm.lang.sh.builtins.builtin(..., text=)`.
+#: and the errors they report (`opset.TEXT_BUILTINS`), by name: how each makes its text,
+#: which a pipeline stage that is one of them gets without a fork (`stages`). Filled with
+#: `BUILTINS`, by `fusevm.lang.sh.builtins.builtin(..., text=)`.
 WRITERS: dict[str, Writer] = {}
 #: The builtins registered by a module that loads the first time a command names one of
 #: them (`find_builtin`): name -> module (filled by fusevm.lang.sh.builtins).
