@@ -191,7 +191,7 @@ def test_idle_vms_are_kept_for_the_last_chunks_only() -> None:
                                "eval \"v$i=$i\"; f; i=$((i + 1)); done") == 0
     assert s.vars["n"] == "300" and s.vars["v299"] == "299"
     assert len(runtime._pool) <= runtime.POOL_CHUNKS
-    assert id(s.functions["f"]) in runtime._pool
+    assert (id(s.functions["f"]), id(s)) in runtime._pool
 
 
 def test_a_scripts_commands_leave_no_cyclic_garbage() -> None:
