@@ -1,10 +1,14 @@
-"""A pipeline stage or `$(...)` that is a lone `echo` or `printf` is run by the shell
-itself, without a fork (`fusevm.lang.sh.stages`): the same output, statuses and errors as
-the forked child's, compared with dash; and no fork where the text fits the pipe."""
+"""What a script's commonest commands do without a fork or a regex: a pipeline stage or
+`$(...)` that is a lone `echo` or `printf` is run by the shell itself
+(`fusevm.lang.sh.stages`), with the same output, statuses and errors as the forked
+child's, compared with dash, and no fork where the text fits the pipe; `case` patterns of
+literal text and stars load no regex."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -58,3 +62,20 @@ def test_no_fork_for_a_text_that_fits(monkeypatch: pytest.MonkeyPatch, capfd) ->
         pass
     assert forks == [1]  # (4,995 bytes: more than a pipe takes at once)
     assert capfd.readouterr().out.replace(" ", "") == "a\nB\nc\n4\n4995\n"
+
+
+def test_plain_case_patterns_load_no_regex() -> None:
+    """`case` patterns of literal text and stars (quoted words included) are matched by
+    `fusevm.regex.stars` alone: a script whose patterns are all such loads neither the
+    regex translator nor RE2; a bracket expression then does."""
+    code = ("import sys\nfrom fusevm.cli import main\n"
+            "try:\n    main(['sh', '-c', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('fusevm.regex.translate', 're2') if m in sys.modules))")
+    plain = ("for x in -v --help a.sh 'a b' ''; do case $x in -*) echo o;; *.sh) echo s;; "
+             "'a b') echo q;; \"\") echo e;; esac; done")
+    out = subprocess.run([sys.executable, "-c", code, plain], capture_output=True,
+                         text=True, check=True).stdout
+    assert out == "o\no\ns\nq\ne\n[]\n"
+    out = subprocess.run([sys.executable, "-c", code, "case b in [ab]) echo br;; esac"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "br\n['fusevm.regex.translate', 're2']\n"

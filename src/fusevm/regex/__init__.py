@@ -4,24 +4,58 @@ Every user-supplied pattern in fusevm goes through here (decision D16): awk's re
 the VM's `RegexMatch` (the shell's `[[ =~ ]]`) and `StrMatch` (shell patterns), and the
 shell's pattern expansions. Matching is POSIX leftmost-longest and runs in time linear in
 the text, whatever the pattern. `translate` owns the syntax (and `classes` the one table
-of POSIX bracket classes); `engine` runs the result.
+of POSIX bracket classes); `engine` runs the result; `stars` matches the patterns that
+need neither (literal text and stars).
 
 Back-references (`\\1` in a shell ERE) are not regular and RE2 cannot run them: they raise
 RegexError rather than match wrongly. awk's EREs have none.
 """
 
-from fusevm.regex.classes import CLASSES, PosixClass
-from fusevm.regex.engine import Regex, Scanner, Span, compile_ere, compile_pattern
-from fusevm.regex.translate import (
-    AWK_CLASSES,
-    SHELL_CLASSES,
-    SHELL_ERE,
-    Dialect,
-    RegexError,
-    Translation,
-    translate_ere,
-    translate_pattern,
-)
+import sys
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs start-up. Type checkers
+# treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fusevm.regex.classes import CLASSES, PosixClass
+    from fusevm.regex.engine import Regex, Scanner, Span, compile_ere, compile_pattern
+    from fusevm.regex.translate import (
+        AWK_CLASSES,
+        SHELL_CLASSES,
+        SHELL_ERE,
+        Dialect,
+        RegexError,
+        Translation,
+        translate_ere,
+        translate_pattern,
+    )
+
+#: Where each public name lives: each is imported from its module on first use, so a
+#: module of the package (`stars`, which a script's plain `case` patterns need alone) loads
+#: without the others.
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(("CLASSES", "PosixClass"), "fusevm.regex.classes"),
+    **dict.fromkeys(("Regex", "Scanner", "Span", "compile_ere", "compile_pattern"),
+                    "fusevm.regex.engine"),
+    **dict.fromkeys(("AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "RegexError",
+                     "Translation", "translate_ere", "translate_pattern"),
+                    "fusevm.regex.translate"),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'fusevm.regex' has no attribute {name!r}")
+    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
+    value = getattr(sys.modules[home], name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "AWK_CLASSES", "CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Dialect", "PosixClass",

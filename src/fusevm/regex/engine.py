@@ -8,7 +8,7 @@ awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, w
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
 operators is searched with `str.find`, which gives the same answer, and a shell pattern
 of literal text and stars (`-*`, `*.sh`) is matched whole with str methods
-(`translate.star_match`), so a script's `case` or file name pattern needs no RE2.
+(`stars`), so a script's `case` or file name pattern needs no RE2.
 
 Whether a pattern matches anywhere (awk's `/re/` rules, `~`, `!~`) needs no span: `test`
 first asks str methods about the literal runs each top-level branch needs
@@ -34,13 +34,13 @@ from itertools import islice
 
 from fusevm.ahead import function
 from fusevm.memo import Memo
+from fusevm.regex.stars import star_match
 from fusevm.regex.translate import (
     SHELL_ERE,
     Branch,
     Dialect,
     RegexError,
     Translation,
-    star_match,
     translate_ere,
     translate_ere_lines,
     translate_pattern,

@@ -25,6 +25,7 @@ from fusevm.errors import VMError
 from fusevm.memo import Memo
 from fusevm.records import dataclass
 from fusevm.regex.classes import CLASSES, Range
+from fusevm.regex.stars import star_runs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Branch", "Dialect", "RegexError", "Translation",
-    "lit", "star_match", "translate_ere", "translate_ere_lines", "translate_pattern",
+    "lit", "translate_ere", "translate_ere_lines", "translate_pattern",
 ]
 
 # The twelve POSIX classes; `word` is a shell extension.
@@ -90,7 +91,8 @@ class Translation:
     branches: tuple[Branch, ...] = ()
     #: A shell pattern made of literal text and `*` alone (`-*`, `*.sh`, `*lit*`): the
     #: literal runs around its stars, in order (`("", ".sh")` for `*.sh`), which str
-    #: methods match a whole text against (`star_match`); None for any other pattern.
+    #: methods match a whole text against (`stars.star_match`); None for any other
+    #: pattern, a literal one included.
     star_runs: tuple[str, ...] | None = None
     #: Whether its stars match `/` (not in path mode, where no run holds one either).
     star_slash: bool = True
@@ -587,8 +589,6 @@ def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translat
     """
     out: list[str] = []
     literal: list[str] | None = []
-    runs: list[str] | None = []  # the literal runs between stars, while there is no other
-    run: list[str] = []  # operator
     i, n = 0, len(pattern)
     star = "[^/]*" if path_mode else "(?s:.*)"
     one = "[^/]" if path_mode else _ANY
@@ -599,17 +599,14 @@ def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translat
                 i += 1
             out.append(star)
             literal = None
-            if runs is not None:
-                runs.append("".join(run))
-                run = []
             continue
         if c == "?":
             out.append(one)
-            literal = runs = None
+            literal = None
         elif c == "[" and (got := _pattern_bracket(pattern, i, unicode)) is not None:
             bracket, i = got
             out.append(bracket.render(path_mode))
-            literal = runs = None
+            literal = None
             continue
         else:
             if c == "\\" and i + 1 < n:
@@ -618,35 +615,11 @@ def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translat
             out.append(lit(c))
             if literal is not None:
                 literal.append(c)
-            run.append(c)
         i += 1
-    stars = None
-    if runs and literal is None:
-        runs.append("".join(run))
-        if not (path_mode and any("/" in r for r in runs)):
-            stars = tuple(runs)
+    runs = star_runs(pattern, path_mode) if literal is None else None
     return Translation("".join(out), None if literal is None else "".join(literal), 0,
-                       star_runs=stars, star_slash=not path_mode)
+                       star_runs=runs, star_slash=not path_mode)
 
-
-def star_match(runs: tuple[str, ...], slash: bool, text: str) -> bool:
-    """Whether `text` is all matched by the shell pattern whose literal runs around its
-    stars are `runs` (`Translation.star_runs`; `slash`: a star matches `/`). The first run
-    starts the text, the last ends it, and the others follow in order between them: the
-    leftmost place of each is as good as any, since a star takes whatever lies between."""
-    if not slash and "/" in text:  # (no run holds one: only a star could match it)
-        return False
-    head, tail = runs[0], runs[-1]
-    stop = len(text) - len(tail)
-    if stop < len(head) or not text.startswith(head) or not text.endswith(tail):
-        return False
-    pos = len(head)
-    for run in runs[1:-1]:
-        found = text.find(run, pos, stop)
-        if found < 0:
-            return False
-        pos = found + len(run)
-    return True
 
 
 SHELL_ERE: Final = Dialect("shell", None, gnu_escapes=True, class_names=SHELL_CLASSES,

@@ -31,6 +31,8 @@ from fusevm.lang.sh.state import (
     new_pipe,
     wait_child,
 )
+from fusevm.memo import Memo
+from fusevm.regex.stars import star_match, star_runs
 from fusevm.shell import csignal as signal
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
@@ -511,18 +513,28 @@ def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
-    from fusevm.shell.glob import compile_pattern  # with the first case: start-up time
+    runs_of = _STAR_RUNS
 
     def step() -> int:
         pat = stack.pop()
         subject = stack[-1]
+        runs = runs_of[pat]
+        if runs is not None:  # (literal text and stars: no regex)
+            stack[-1] = star_match(runs, True, matchable(subject))
+            return nxt
         try:
-            ok = compile_pattern(pat).fullmatch(matchable(subject))
+            ok = (_compile_pattern or _load_glob())(pat).fullmatch(matchable(subject))
         except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
             ok = words.strip(pat) == subject
         stack[-1] = ok
         return nxt
     return step
+
+
+#: A `case` pattern's literal runs around its stars when it has no other operator
+#: (`stars.star_runs` of its matchable form, as `glob.compile_pattern` reads it), by
+#: pattern: most scripts' patterns, matched with no regex loaded.
+_STAR_RUNS: Final = Memo(lambda pat: star_runs(matchable(pat)), 512)
 
 
 __all__ = ["SH", "Status"]
