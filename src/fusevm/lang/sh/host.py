@@ -17,7 +17,6 @@ import os
 from fusevm.chunk import Chunk
 from fusevm.lang.sh.state import (
     DOC,
-    Done,
     Pending,
     ShState,
     move_fd,
@@ -33,6 +32,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
+
+    from fusevm.lang.sh.stages import Done
 
 #: `run_subshell(state, chunk, status)`: in a forked child, run the chunk with `$?` =
 #: status and exit with its status.

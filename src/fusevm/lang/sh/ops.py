@@ -24,7 +24,6 @@ from fusevm.lang.sh.hotops import mark, param_value, st, take_words, unset_error
 from fusevm.lang.sh.opset import QUOTED, SH, TEXT_BUILTINS
 from fusevm.lang.sh.state import (
     DOC,
-    Done,
     Pending,
     enter_child,
     move_fd,
@@ -32,7 +31,6 @@ from fusevm.lang.sh.state import (
     wait_child,
 )
 from fusevm.memo import Memo
-from fusevm.regex.stars import star_match, star_runs
 from fusevm.shell import csignal as signal
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
@@ -40,6 +38,8 @@ from fusevm.values import Status
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
+
+    from fusevm.lang.sh.stages import Done
 
 QS, QE = words.QS, words.QE
 
@@ -513,7 +513,7 @@ def _for_next(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     stack = vm.stack
     nxt = ip + 1
-    runs_of = _STAR_RUNS
+    runs_of, star_match = _star_patterns or _load_star_patterns()
 
     def step() -> int:
         pat = stack.pop()
@@ -533,8 +533,16 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 #: A `case` pattern's literal runs around its stars when it has no other operator
 #: (`stars.star_runs` of its matchable form, as `glob.compile_pattern` reads it), by
-#: pattern: most scripts' patterns, matched with no regex loaded.
-_STAR_RUNS: Final = Memo(lambda pat: star_runs(matchable(pat)), 512)
+#: pattern, and `stars.star_match`: most scripts' patterns, matched with no regex loaded.
+#: Loaded with the first `case` (start-up time).
+_star_patterns: tuple[Memo, Any] | None = None
+
+
+def _load_star_patterns() -> tuple[Memo, Any]:
+    global _star_patterns
+    from fusevm.regex.stars import star_match, star_runs
+    _star_patterns = (Memo(lambda pat: star_runs(matchable(pat)), 512), star_match)
+    return _star_patterns
 
 
 __all__ = ["SH", "Status"]

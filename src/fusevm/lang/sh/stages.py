@@ -32,7 +32,7 @@ from fusevm.instr import decode
 from fusevm.lang.sh import runtime
 from fusevm.lang.sh.hotops import run_argv, take_words
 from fusevm.lang.sh.opset import DIRECT, PURE_WORDS, SH
-from fusevm.lang.sh.state import Done, Pending, ShState, write
+from fusevm.lang.sh.state import Pending, ShState, write
 from fusevm.ops import F, Op
 from fusevm.ops.shell_codes import Redir
 from fusevm.shell import csignal as signal
@@ -53,6 +53,16 @@ _SPAWNABLE: Final = DIRECT | PURE_WORDS
 _NAMES_FILE: Final = frozenset(int(k) for k in (
     Redir.WRITE, Redir.APPEND, Redir.READ, Redir.READ_WRITE, Redir.CLOBBER, Redir.WRITE_BOTH,
     Redir.APPEND_BOTH))
+
+
+class Done:
+    """A pipeline stage or `$(...)` the shell ran itself, where a started one has a pid
+    to wait for: its exit status (`state.wait_child` gives it)."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: int) -> None:
+        self.status = status
 
 
 def spawnable(chunk: Chunk, start: int, stop: int) -> tuple[int, int, int] | None:

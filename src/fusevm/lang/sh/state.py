@@ -22,6 +22,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Final
 
+    from fusevm.lang.sh.stages import Done
+
 DOC: Final = -1  # pseudo redirect kind: a here-document; target is its text
 OPTION_LETTERS: Final = "efuxnvCa"
 #: `set -o NAME`: each option's key in `ShState.opts`, its letter where it has one
@@ -258,21 +260,11 @@ def enter_child(state: ShState) -> None:
     state.exit_traps_run = False
 
 
-class Done:
-    """A pipeline stage or `$(...)` the shell ran itself, where a started one has a pid
-    to wait for: its exit status (`stages`)."""
-
-    __slots__ = ("status",)
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
 def wait_child(pid: int | Done) -> int:
-    """Wait for a forked child; its exit status (127 when it is not our child)."""
-    if type(pid) is Done:
+    """Wait for a forked child; its exit status (127 when it is not our child), or the
+    status of a stage the shell ran itself (`stages.Done`)."""
+    if not isinstance(pid, int):
         return pid.status
-    assert type(pid) is int
     while True:
         try:
             _, st = os.waitpid(pid, 0)
