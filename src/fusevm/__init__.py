@@ -20,6 +20,8 @@ _modpack.install(__name__, __path__[0])
 # `import fusevm` costs. Type checkers treat this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fusevm.chunk import Chunk, ChunkBuilder, Label
     from fusevm.errors import (
         AsmError,
@@ -57,18 +59,30 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fusevm' has no attribute {name!r}")
-    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
-    value = getattr(sys.modules[home], name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+
+def _lazy_attributes(package: str, homes: dict[str, str], namespace: dict[str, object]
+                     ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """The PEP 562 `__getattr__` and `__dir__` of package `package` (this one,
+    `fusevm.jit`, `fusevm.regex`), whose namespace is `namespace` and whose public names
+    live in the modules `homes` gives by name: a name is imported from its module when
+    first asked for, then kept in the namespace, so later lookups do not come here. (Here,
+    where every package of fusevm finds it loaded already.)"""
+    def __getattr__(name: str) -> object:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
+        value = getattr(sys.modules[home], name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(homes))
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = _lazy_attributes(__name__, _HOMES, globals())
 
 
 __all__ = [

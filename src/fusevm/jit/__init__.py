@@ -20,7 +20,7 @@ disk cache for a front end's chunk, the configuration) does not load the tiers.
 
 from __future__ import annotations
 
-import sys
+from fusevm import _lazy_attributes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,18 +55,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
-    value = getattr(sys.modules[home], name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = _lazy_attributes(__name__, _HOMES, globals())
 
 
 __all__ = [

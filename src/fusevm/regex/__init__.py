@@ -11,7 +11,7 @@ Back-references (`\\1` in a shell ERE) are not regular and RE2 cannot run them: 
 RegexError rather than match wrongly. awk's EREs have none.
 """
 
-import sys
+from fusevm import _lazy_attributes
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs start-up. Type checkers
 # treat this name as true.
@@ -43,18 +43,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'fusevm.regex' has no attribute {name!r}")
-    __import__(home)  # (not importlib.import_module: the importlib package costs start-up)
-    value = getattr(sys.modules[home], name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = _lazy_attributes(__name__, _HOMES, globals())
 
 
 __all__ = [
