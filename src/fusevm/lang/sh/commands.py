@@ -90,8 +90,21 @@ def _printf_text(s: ShState, argv: list[str]) -> tuple[str, int]:
     if not args:
         write(2, "printf: usage: printf format [arg ...]\n")
         return "", 2
-    from fusevm.lang.sh.printf import printf  # (loaded by the first printf, not at start-up)
-    return printf(args[0], args[1:], lambda message: s.error(f"printf: {message}"))
+    found: tuple[str, int] = (_printf_module or _load_printf()).printf(
+        args[0], args[1:], lambda message: s.error(f"printf: {message}"))
+    return found
+
+
+#: `fusevm.lang.sh.printf`, loaded by the first printf, not at start-up (kept here: a
+#: `from` import in the builtin would go through the import machinery at every call).
+_printf_module: Any = None
+
+
+def _load_printf() -> Any:
+    global _printf_module
+    from fusevm.lang.sh import printf
+    _printf_module = printf
+    return printf
 
 
 @builtin("printf", text=_printf_text)

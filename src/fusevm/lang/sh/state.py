@@ -280,11 +280,24 @@ def wait_child(pid: int | Done) -> int:
 
 def _save(fd: int) -> int | None:
     """A close-on-exec copy of `fd` (for `restore`), None when it is closed."""
-    from fusevm.shell.redirect import dup_above  # (with the first redirection)
     try:
-        return dup_above(fd, 10)
+        return (_redirect or _load_redirect())[0].dup_above(fd, 10)  # type: ignore[no-any-return]
     except OSError:
         return None
+
+
+#: `fusevm.shell.redirect` and the redirection kinds (`Redir`), loaded with the first
+#: redirection a script makes (kept here: a `from` import in `_apply_one` would go
+#: through the import machinery at every redirection).
+_redirect: tuple[Any, Any] | None = None
+
+
+def _load_redirect() -> tuple[Any, Any]:
+    global _redirect
+    from fusevm.ops.shell_codes import Redir
+    from fusevm.shell import redirect
+    _redirect = (redirect, Redir)
+    return _redirect
 
 
 def new_pipe() -> tuple[int, int]:
@@ -332,12 +345,10 @@ def restore(saved: list[tuple[int, int | None]]) -> None:
 
 
 def _apply_one(r: Pending, noclobber: bool) -> None:
-    # (the redirection machinery loads with the first redirection a script makes)
-    from fusevm.ops.shell_codes import Redir
-    from fusevm.shell.redirect import document_fd, is_open, open_target
+    redirect, Redir = _redirect or _load_redirect()  # noqa: N806 (the enum, as imported)
     kind = r.kind
     if kind == DOC:
-        src = document_fd(r.target)
+        src = redirect.document_fd(r.target)
     elif kind in (Redir.DUP_READ, Redir.DUP_WRITE):
         if r.target == "-":
             try:
@@ -352,13 +363,13 @@ def _apply_one(r: Pending, noclobber: bool) -> None:
             raise RedirectError(f"{r.target}: Bad file descriptor")
         if src_fd == r.fd:
             return  # `3>&3` is a no-op even when 3 is closed (dash, bash)
-        if not is_open(src_fd):
+        if not redirect.is_open(src_fd):
             raise RedirectError(f"{src_fd}: Bad file descriptor")
         if src_fd != r.fd:
             os.dup2(src_fd, r.fd)
         return
     else:
-        src = open_target(kind, r.target, noclobber=noclobber)
+        src = redirect.open_target(kind, r.target, noclobber=noclobber)
     move_fd(src, r.fd)
 
 
