@@ -59,7 +59,6 @@ _HOMES: dict[str, str] = {
 }
 
 
-
 def _lazy_attributes(package: str, homes: dict[str, str], namespace: dict[str, object]
                      ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """The PEP 562 `__getattr__` and `__dir__` of package `package` (this one,
