@@ -13,9 +13,8 @@ script file: fusevm keeps a long script file's compiled commands in its disk cac
 file case gives fusevm sh with a warm cache (one untimed run first) and with the cache off.
 The commands cases run external programs `--commands` times in such a loop (`/bin/true`,
 a pipeline of two programs and one of `echo` and a program, a `$(...)`, a background
-job): what starting processes costs each
-shell (the programs' own CPU is in every shell's figure, as wait4 counts a child's reaped
-children).
+job): what starting processes costs each shell (the programs' own CPU is in every shell's
+figure, as wait4 counts a child's reaped children).
 
     python benchmarks/sh/bench_sh.py [--runs 5] [--iterations 20000] [--commands 500]
                                      [--shapes] [--scripts]
@@ -80,8 +79,8 @@ def long_script(lines: int) -> str:
                              for j in range(lines))
 
 
-#: Programs started --commands times: alone, as a two-stage pipeline (its first stage a
-#: program, then the builtin `echo`), in a `$(...)`, as a background job.
+#: Programs started --commands times: alone, in a two-stage pipeline after another program
+#: and after the builtin `echo`, in a `$(...)`, as a background job.
 COMMANDS = {
     "/bin/true": "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done\n",
     "/bin/echo $i | /bin/cat":

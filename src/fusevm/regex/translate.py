@@ -621,7 +621,6 @@ def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translat
                        star_runs=runs, star_slash=not path_mode)
 
 
-
 SHELL_ERE: Final = Dialect("shell", None, gnu_escapes=True, class_names=SHELL_CLASSES,
                            capture=True)
 

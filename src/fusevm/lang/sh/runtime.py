@@ -149,9 +149,21 @@ def run_text(s: ShState, text: str, line: int = 1, cache: bool = False) -> int:
     from the disk cache (`scriptcache`)."""
     if not cache:
         return _run_commands(s, text, line, None)
-    from fusevm.lang.sh.scriptcache import Opened
-    with Opened(text, "script") as script:
+    with (_scriptcache or _load_scriptcache()).Opened(text, "script") as script:
         return _run_commands(s, text, line, script)
+
+
+#: `fusevm.lang.sh.scriptcache`, loaded with the first script file, `eval` or `.` (kept
+#: here: a `from` import in `eval_text` would go through the import machinery at every
+#: `eval`).
+_scriptcache: Any = None
+
+
+def _load_scriptcache() -> Any:
+    global _scriptcache
+    from fusevm.lang.sh import scriptcache
+    _scriptcache = scriptcache
+    return scriptcache
 
 
 def _run_commands(s: ShState, text: str, line: int, script: Script | None) -> int:
@@ -682,14 +694,14 @@ def eval_text(state: ShState, vm: VM, text: str, line: int | None = None,
         raise ShError(f"{name}: nesting too deep", 2)
     state.eval_depth += 1
     try:
-        from fusevm.lang.sh.scriptcache import Opened, remembered
+        kept = _scriptcache or _load_scriptcache()
         if name == ".":
-            # (a file `.` reads: its commands may come from the disk cache, `scriptcache`)
-            with Opened(text, "dot") as script:
+            # (a file `.` reads: its commands may come from the disk cache)
+            with kept.Opened(text, "dot") as script:
                 if script is not None:
                     return _eval_text(state, vm, text, line, script)
         # (a text run before in this process: its commands as compiled then)
-        memo = remembered(text, state.lineno if line is None else line)
+        memo = kept.remembered(text, state.lineno if line is None else line)
         if memo is None:
             return _eval_text(state, vm, text, line, None)
         try:

@@ -5,10 +5,9 @@ A script is parsed and compiled one complete command at a time, as the shell rea
 (`runtime.run_text`), and for a long script of plain commands that is most of its time
 (about 120 us of a command's 200). For a script file of at least `MIN_BYTES` (and a file
 of at least `MIN_DOT_BYTES` that `.` reads, such as a library of functions), the commands
-a run compiles are kept in
-the disk cache (`fusevm.jit.cache`, tag `script`) under the file's text, each with where it
-ends in the text and the line there; a later run of the same text takes each command from
-there instead of parsing and compiling it again.
+a run compiles are kept in the disk cache (`fusevm.jit.cache`, tag `script`) under the
+file's text, each with where it ends in the text and the line there; a later run of the
+same text takes each command from there instead of parsing and compiling it again.
 
 What parsing makes of a command depends on the text and on the aliases defined when it is
 read, nothing else (the compiler is a function of the syntax tree). So a command is kept

@@ -117,13 +117,14 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
     try:
         if argv and runtime.runs_program(state, argv[0]) and not _may_wait(state.pending):
             return _spawned(state, argv, stdio, ignore)
-        writer = _writer(state, argv, stdio)
-        if writer is not None:
+        out = next((fd for fd, target in stdio if target == 1), None)
+        writer = None if out is None else _writer(state, argv)
+        if out is not None and writer is not None:
             text, status = writer(state, argv)
             data = text.encode("utf-8", "surrogateescape")
             if len(data) <= PIPE_BUF:
-                if data:  # (into an empty pipe: it never waits)
-                    os.write(next(fd for fd, target in stdio if target == 1), data)
+                if data:  # (into the stage's empty pipe: it never waits)
+                    os.write(out, data)
                 return Done(status)
 
             def written() -> int:
@@ -146,12 +147,10 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
         state.lineno = lineno
 
 
-def _writer(state: ShState, argv: list[str], stdio: tuple[tuple[int, int], ...]
-            ) -> Writer | None:
+def _writer(state: ShState, argv: list[str]) -> Writer | None:
     """The text of the command `argv` when it is a builtin whose only effect is its text
-    (`runtime.WRITERS`), not a function's name, with no redirection queued, and the stage's
-    stdout is its pipe; else None."""
-    if not argv or state.pending or all(target != 1 for _, target in stdio):
+    (`runtime.WRITERS`), not a function's name, with no redirection queued; else None."""
+    if not argv or state.pending:
         return None
     name = argv[0]
     if name in state.functions or runtime.find_builtin(name) is None:
