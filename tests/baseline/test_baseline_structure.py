@@ -270,8 +270,8 @@ def test_loops_across_poll_boundaries_agree(n: int) -> None:
 def test_64_bit_checks_are_written_as_if_statements() -> None:
     from fusevm.baseline.pieces import unparse
     one = ast.parse("x = t if INT_MIN <= t <= INT_MAX else sem.int_result(t, s, 'Add')").body
-    # Both limits: one bit_length test (INT_MIN itself takes the exact slow path).
-    assert unparse(one) == ("if t.bit_length() < 64:\n    x = t\n"
+    # Both limits: one abs test (INT_MIN itself takes the exact slow path).
+    assert unparse(one) == ("if abs(t) < 9223372036854775808:\n    x = t\n"
                             "else:\n    x = sem.int_result(t, s, 'Add')")
     assert unparse(ast.parse("x = t if t <= INT_MAX else f(t)").body) == \
         "if t <= INT_MAX:\n    x = t\nelse:\n    x = f(t)"
@@ -280,7 +280,7 @@ def test_64_bit_checks_are_written_as_if_statements() -> None:
         "if INT_MIN <= t and t <= INT_MAX:\n    x = t\nelse:\n    x = f(t, 'Add')"
     negated = ast.parse("if not INT_MIN <= z <= INT_MAX:\n    z = sem.int_result(z, s, 'Add')")
     assert unparse(negated.body) == \
-        "if not z.bit_length() < 64:\n    z = sem.int_result(z, s, 'Add')"
+        "if not abs(z) < 9223372036854775808:\n    z = sem.int_result(z, s, 'Add')"
     other = "x = t if 0 <= t <= 9 else f(t)"  # not a 64-bit check: as it was
     assert unparse(ast.parse(other).body) == other
     # The same values come out: the edges stay in, one past them wraps (or raises).
@@ -329,11 +329,11 @@ def test_limit_tests_try_a_one_digit_comparison_only_on_ints() -> None:
 # -- A result stored in a slot ---------------------------------------------------------
 
 def test_a_result_is_assigned_to_the_slot_local_a_set_slot_stores_it_in() -> None:
-    checked = ast.parse("t = a + b\nif t.bit_length() < 64:\n    s0 = t\n"
+    checked = ast.parse("t = a + b\nif abs(t) < 9223372036854775808:\n    s0 = t\n"
                         "else:\n    s0 = sem.int_result(t, s, 'Add')").body
     moved = types.result_into(checked, "s0", "l3")
     assert moved is not None
-    assert ast.unparse(moved) == ("t = a + b\nif t.bit_length() < 64:\n    l3 = t\n"
+    assert ast.unparse(moved) == ("t = a + b\nif abs(t) < 9223372036854775808:\n    l3 = t\n"
                                   "else:\n    l3 = sem.int_result(t, s, 'Add')")
     plain = ast.parse("s1 = s1 * s2").body
     assert ast.unparse(types.result_into(plain, "s1", "l0") or []) == "l0 = s1 * s2"

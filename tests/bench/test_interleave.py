@@ -7,6 +7,7 @@ exactly.
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import sys
@@ -37,6 +38,7 @@ from fusevm.bench.runners import (
     interp_runners,
 )
 from fusevm.bench.stats import quantile, ratio_spread
+from fusevm.bench.timing import DEPTHS, padded, round_depth, serve, time_batch
 from fusevm.bench.workloads import WORKLOADS, Workload
 from fusevm.interp.vm import VM as real
 
@@ -58,12 +60,14 @@ class FakeSession(Session):
         self.answer = answer
         self.clock = "fake clock"
         self.closed = False
+        self.depths: list[int] = []
 
     def check(self, w: Workload) -> str | None:
         return None if w.check(self.answer) else "wrong answer"
 
-    def batch(self, n: int) -> float:
+    def batch(self, n: int, depth: int = 0) -> float:
         self.log.append((self.name, n))
+        self.depths.append(depth)
         if self.fail_at is not None and len(self.log) >= self.fail_at:
             raise RuntimeError("fell over")
         self.batches += 1
@@ -119,6 +123,47 @@ def test_columns_take_turns_one_repetition_each_per_round() -> None:
     assert measured.rounds == 4
     assert measured.samples == {"a": [2e6] * 4, "b": [1e6] * 4, "c": [5e5] * 4}
     assert measured.errors == {}
+
+
+def test_each_round_runs_its_batches_at_another_depth_of_the_stack() -> None:
+    log: list[tuple[str, int]] = []
+    rounds = DEPTHS + 3
+    settings = Settings(target_s=0.0, min_rounds=rounds, max_rounds=rounds, rep_s=1e-3,
+                        max_rep_s=0.1)
+    a, b = FakeSession("a", 2e6, log), FakeSession("b", 1e6, log)
+    interleave({"a": a, "b": b}, settings)
+    # Calibration (3 batches) and the warm-up round at the caller's depth, then the rounds.
+    assert a.depths[:4] == [0] * 4
+    timed = a.depths[4:]
+    assert timed == b.depths[4:] == [round_depth(r) for r in range(rounds)]
+    # Every depth once before any comes again: rounds spread over a whole stack chunk.
+    assert sorted(timed[:DEPTHS]) == list(range(DEPTHS)) and timed[DEPTHS:] == timed[:3]
+    assert abs(timed[1] - timed[0]) > DEPTHS // 4  # consecutive rounds far apart
+
+
+def _frames() -> int:
+    f, n = sys._getframe(), 0
+    while f is not None:
+        f, n = f.f_back, n + 1
+    return n
+
+
+@pytest.mark.parametrize("depth", [0, 1, 7, DEPTHS - 1])
+def test_a_padded_call_runs_that_many_frames_deeper(depth: int) -> None:
+    base = padded(0, _frames)
+    assert padded(depth, _frames) == base + depth + (depth > 0)
+    times: list[int] = []
+    assert time_batch(lambda: times.append(_frames()), 3, "cpu", depth) >= 0
+    assert len(set(times)) == 1 and times[0] > base + depth
+
+
+def test_a_peer_serves_batches_at_the_depth_asked() -> None:
+    seen: list[int] = []
+    replies = io.StringIO()
+    serve(lambda: seen.append(_frames()), "cpu", io.StringIO("2\n1 9\n3 0\n\n"), replies)
+    assert len(replies.getvalue().split()) == 3 and len(seen) == 6
+    assert seen[0] == seen[1] == seen[3] == seen[4] == seen[5]
+    assert seen[2] == seen[0] + 10
 
 
 def test_the_plan_is_remade_from_the_full_length_warm_up_round() -> None:

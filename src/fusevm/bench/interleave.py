@@ -14,7 +14,9 @@ sessions of one workload together:
 3. a warm-up round, whose full-length repetitions correct the calibration (the plan is
    made again from them) and are then discarded; then the rounds: one repetition of
    each column in turn, the order reversed every other round so no column always runs
-   right after another. The garbage of a round is collected after it, outside the timing.
+   right after another; each round's batches run at another depth of the stack
+   (`timing.round_depth`). The garbage of a round is collected after it, outside the
+   timing.
 
 Sample `r` of every column comes from round `r`, which is what `stats.ratio_spread` pairs.
 """
@@ -26,7 +28,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fusevm.bench.timing import CLOCK_NAMES, time_batch, time_calls
+from fusevm.bench.timing import CLOCK_NAMES, round_depth, time_batch, time_calls
 from fusevm.bench.workloads import Workload, describe
 
 #: Most calls one repetition makes (a column whose call is a few ns).
@@ -89,8 +91,9 @@ class Session:
         """Make one call; None when it returned `w`'s expected result, else what went wrong."""
         raise NotImplementedError
 
-    def batch(self, n: int) -> float:
-        """ns that `n` back-to-back calls take."""
+    def batch(self, n: int, depth: int = 0) -> float:
+        """ns that `n` back-to-back calls take, `depth` frames deeper in the stack
+        (`timing.padded`)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -114,10 +117,10 @@ class InProcess(Session):
             return None
         return f"returned {describe(got)}, expected {describe(w.expected)}"
 
-    def batch(self, n: int) -> float:
+    def batch(self, n: int, depth: int = 0) -> float:
         if self._p.fresh is None:
-            return float(time_batch(self._p.call, n, self._clock))
-        return float(time_calls([self._p.fresh() for _ in range(n)], self._clock))
+            return float(time_batch(self._p.call, n, self._clock, depth))
+        return float(time_calls([self._p.fresh() for _ in range(n)], self._clock, depth))
 
 
 @dataclass
@@ -165,8 +168,9 @@ def plan(per_call: Mapping[str, float], settings: Settings) -> tuple[dict[str, i
 
 
 def _round(sessions: Mapping[str, Session], names: Sequence[str], out: Measured,
-           samples: dict[str, list[float]]) -> dict[str, float]:
-    """One repetition of each column in `names`, in that order; per-call ns by column.
+           samples: dict[str, list[float]], depth: int = 0) -> dict[str, float]:
+    """One repetition of each column in `names`, in that order, `depth` frames deeper in
+    the stack; per-call ns by column.
 
     A column that raises is recorded in `out.errors` and skipped from then on.
     """
@@ -175,7 +179,7 @@ def _round(sessions: Mapping[str, Session], names: Sequence[str], out: Measured,
         if name in out.errors:
             continue
         try:
-            took = sessions[name].batch(out.inner[name])
+            took = sessions[name].batch(out.inner[name], depth)
         except Exception as e:  # a failing column is reported in its cell, not fatal
             out.errors[name] = f"{type(e).__name__}: {e}"
             continue
@@ -215,7 +219,7 @@ def interleave(sessions: Mapping[str, Session], settings: Settings,
         if tick is not None:
             tick(0, out.rounds)
     for r, names in enumerate(schedule(live, out.rounds)):
-        _round(sessions, names, out, samples)
+        _round(sessions, names, out, samples, round_depth(r))
         if tick is not None:
             tick(r + 1, out.rounds)
     out.samples = {name: s for name, s in samples.items() if name not in out.errors}

@@ -57,15 +57,15 @@ end
 """
 
 # One line with the clock and the first result, then one answer per request line (a call
-# count); an empty line or the end of input ends it. `sink` is read after each batch so
-# the calls' results are used.
+# count, then a stack depth that LuaJIT's stack has no use for); an empty line or the end
+# of input ends it. `sink` is read after each batch so the calls' results are used.
 _LUA_DRIVER: Final = """
 local result = bench()
 io.write(clock_name, "\\t", tostring(result), "\\n")
 io.flush()
 local sink = result
 for line in io.lines() do
-  local n = tonumber(line)
+  local n = tonumber(line:match("^%s*(%d+)"))
   if not n then break end
   local t = now()
   for _ = 1, n do sink = bench() end
@@ -143,10 +143,10 @@ class ChildSession(Session):
             return None
         return f"printed {self.result[:60]!r}, expected {describe(w.expected)}"
 
-    def batch(self, n: int) -> float:
+    def batch(self, n: int, depth: int = 0) -> float:
         stdin = self._proc.stdin
         assert stdin is not None
-        stdin.write(f"{n}\n")
+        stdin.write(f"{n} {depth}\n")
         stdin.flush()
         answer = self._answer(f"a batch of {n} calls")
         try:

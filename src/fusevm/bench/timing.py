@@ -11,6 +11,16 @@ harness's own.
 
 Clocks: "wall" is `time.perf_counter_ns`; "cpu" is `time.thread_time_ns`, the CPU time of
 the measuring thread, which a busy machine disturbs far less.
+
+A batch runs `depth` frames deeper than its caller (`padded`), and the harness gives each
+round another depth (`round_depth`). CPython 3.11 keeps its frames in 16 KiB chunks and
+frees a chunk as soon as the stack returns below it, so a recursion that keeps crossing a
+chunk's end maps and unmaps memory at every crossing: fib(20) takes 0.8 ms at most depths
+of the stack and up to 30 ms at a few. A batch timed at one fixed depth can land there for
+one column and not for the other (each column's frames have their own sizes), which made
+fib's ratio to its twin swing between 1.5x and 2x from one run of the harness to the next.
+Spread over depths across a chunk, such a round is an outlier of both columns that the
+medians leave out.
 """
 
 from __future__ import annotations
@@ -45,14 +55,46 @@ class Timing:
                 "reps": self.reps, "inner": self.inner}
 
 
-def time_batch(call: Callable[[], object], n: int, clock: str = "wall") -> int:
-    """ns that `n` back-to-back calls of `call` take on `clock`, the collector paused."""
-    return time_calls(itertools.repeat(call, n), clock)
+#: How many depths the rounds go through (`round_depth`), and the step between two
+#: rounds' depths (prime to it, so that consecutive rounds are far apart): `_pad`'s
+#: frames are about 320 bytes on CPython 3.11, so the depths span a 16 KiB chunk.
+DEPTHS = 52
+_STRIDE = 31
+_NONES = (None,) * 24
 
 
-def time_calls(calls: Iterable[Callable[[], object]], clock: str = "wall") -> int:
+def round_depth(r: int) -> int:
+    """The extra stack depth round `r`'s batches run at."""
+    return r * _STRIDE % DEPTHS
+
+
+def _pad(depth: int, call: Callable[[], int]) -> int:
+    # (24 locals, never read: they make each of these frames wide)
+    a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, \
+        c0, c1, c2, c3 = _NONES
+    return _pad(depth - 1, call) if depth > 0 else call()
+
+
+def padded(depth: int, call: Callable[[], int]) -> int:
+    """`call()` run `depth` wide frames deeper in the stack."""
+    return _pad(depth, call) if depth > 0 else call()
+
+
+def time_batch(call: Callable[[], object], n: int, clock: str = "wall", depth: int = 0) -> int:
+    """ns that `n` back-to-back calls of `call` take on `clock`, the collector paused,
+    `depth` frames deeper in the stack (`padded`)."""
+    return time_calls(itertools.repeat(call, n), clock, depth)
+
+
+def time_calls(calls: Iterable[Callable[[], object]], clock: str = "wall",
+               depth: int = 0) -> int:
     """ns that the given calls take back to back on `clock`, the collector paused (each
-    call made beforehand: a first run needs a fresh chunk per call, built untimed)."""
+    call made beforehand: a first run needs a fresh chunk per call, built untimed),
+    `depth` frames deeper in the stack (`padded`)."""
+    return padded(depth, lambda: _time_calls(calls, clock))
+
+
+def _time_calls(calls: Iterable[Callable[[], object]], clock: str) -> int:
     now = CLOCKS[clock]
     enabled = gc.isenabled()
     gc.disable()
@@ -67,13 +109,15 @@ def time_calls(calls: Iterable[Callable[[], object]], clock: str = "wall") -> in
 
 
 def serve(call: Callable[[], object], clock: str, requests: IO[str], replies: IO[str]) -> None:
-    """Answer batch requests: each line of `requests` is a call count N, answered by one
-    line, the ns N calls took; an empty line or the end of input ends the session."""
+    """Answer batch requests: each line of `requests` is a call count N and optionally a
+    stack depth (`padded`), answered by one line, the ns N calls took; an empty line or
+    the end of input ends the session."""
     while True:
         line = requests.readline().strip()
         if not line:
             return
-        replies.write(f"{time_batch(call, int(line), clock)}\n")
+        n, _, depth = line.partition(" ")
+        replies.write(f"{time_batch(call, int(n), clock, int(depth or 0))}\n")
         replies.flush()
         if gc.isenabled():
             gc.collect(0)  # the garbage of this batch, outside the next one's timing
