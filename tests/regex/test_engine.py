@@ -21,6 +21,7 @@ from fusevm.regex import (
     translate_ere,
     translate_pattern,
 )
+from fusevm.regex.stars import star_match
 
 AWK_LIKE = Dialect("plain")
 
@@ -197,26 +198,57 @@ def test_the_block_scanner_agrees_with_re2(ere: str, block: list[str], start: in
 
 
 def test_star_patterns_match_without_the_engine() -> None:
-    """A shell pattern of literal text and stars is matched whole by str methods: RE2 is
-    not compiled for it (a script's `case -*)` would otherwise load it)."""
-    rx = Regex(translate_pattern("-*.sh"), "test")
-    assert rx._latin1 is None and rx._utf8 is None
-    assert rx.fullmatch("-x.sh") and rx.fullmatch("-.sh")
-    assert not rx.fullmatch("x-.sh") and not rx.fullmatch("-x.shx")
-    assert rx._latin1 is None  # still
-    assert translate_pattern("a?*").star_runs is None
-    assert translate_pattern("[ab]*").star_runs is None
+    """A shell pattern is matched whole as runs of one-character atoms around its stars:
+    RE2 is not compiled for it (a script's `case -*)` would otherwise load it)."""
+    for pattern, yes, no in (("-*.sh", ["-x.sh", "-.sh"], ["x-.sh", "-x.shx"]),
+                             ("-[hv]", ["-h", "-v"], ["-x", "-hv", "h"]),
+                             ("[0-9]*", ["7", "12x"], ["", "x1"]),
+                             ("?*", ["a", "ab"], [""]),
+                             ("[!a-c]?[[:digit:]]", ["d.1", "zz9"], ["a.1", "dd", "d.x"])):
+        rx = Regex(translate_pattern(pattern), "test")
+        assert rx._latin1 is None and rx._utf8 is None
+        assert all(rx.fullmatch(t) for t in yes) and not any(rx.fullmatch(t) for t in no)
+        assert rx._latin1 is None  # still
+    assert translate_pattern("a?*").star_runs == (("a", None), "")
+    assert translate_pattern("[!ab]*").star_runs == (((True, ((97, 97), (98, 98)), ()),), "")
+    unclosed = translate_pattern("[ab")  # (a literal `[`: the pattern is literal text)
+    assert unclosed.star_runs is None and unclosed.literal == "[ab"
     assert translate_pattern("a\\*b*").star_runs == ("a*b", "")
     assert translate_pattern("a*b/c*", path_mode=True).star_runs is None
 
 
-@settings(max_examples=600, deadline=None)
-@given(st.text(alphabet="ab*/\\", max_size=9), st.text(alphabet="ab*/\\", max_size=9),
-       st.booleans())
-def test_star_patterns_agree_with_re2(pattern: str, text: str, path_mode: bool) -> None:
-    """The str-method match of a star pattern (`star_match`) gives RE2's answer for every
-    text and slice, in path mode (where a star stops at `/`) and out of it."""
-    translation = translate_pattern(pattern, path_mode)
+def test_a_class_property_above_ascii_is_left_to_the_engine() -> None:
+    """A character above ASCII against a class a Unicode locale widens with a property
+    (`[[:alpha:]]` and `é`) is the engine's to decide: `star_match` says None, and
+    `fullmatch` asks RE2."""
+    translation = translate_pattern("[[:alpha:]]*")
+    assert translation.star_runs is not None
+    assert star_match(translation.star_runs, True, "\u00e9t\u00e9") is None
+    assert star_match(translation.star_runs, True, "x\u00e9") is True  # (the star takes it)
+    assert star_match(translation.star_runs, True, "1\u00e9") is False
+    rx = Regex(translation, "test")
+    assert rx.fullmatch("\u00e9t\u00e9") and rx._latin1 is not None
+    assert not Regex(translate_pattern("[[:alpha:]]"), "t").fullmatch("\u00e91")
+    # In the C locale a class holds ASCII only: decided here.
+    ascii_only = translate_pattern("[[:alpha:]]*", unicode=False)
+    assert star_match(ascii_only.star_runs or (), True, "\u00e9t\u00e9") is False
+
+
+_TOKENS = ["a", "b", "*", "?", "/", "\\", "[", "]", "!", "^", "-", "[:alpha:]", "[:digit:]",
+           "[:upper:]", "[:punct:]", "[:nope:]", "[=a=]", "[.b.]", "\u00e9", "1"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=8).map("".join),
+       st.text(alphabet="ab/-]!^1A.\u00e9\u00c9\u0101", max_size=7),
+       st.booleans(), st.booleans())
+def test_star_patterns_agree_with_re2(pattern: str, text: str, path_mode: bool,
+                                      unicode: bool) -> None:
+    """The match of a pattern's runs (`star_match`: literals, `?`, brackets with ranges,
+    negation and classes, around stars) gives RE2's answer for every text and slice, in
+    path mode (where nothing matches `/`) and out of it, with Unicode classes and without:
+    where it says None, `fullmatch` asks RE2."""
+    translation = translate_pattern(pattern, path_mode, unicode)
     if translation.star_runs is None:
         return
     rx = Regex(translation, "test")

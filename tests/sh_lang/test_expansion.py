@@ -63,6 +63,11 @@ TRIMS = [
     "x='a b.c'; echo \"${x%%[.]*}\" \"${x#*[[:space:]]}\" \"${x%%\"b\"*}\"",
     "x=; echo \"[${x#*}][${x%%*}][${x##a}]\"; set -- 'a*b'; echo ${1%\\**} ${1#*\\*}",
     "x=/a/b/c/; echo ${x%/} ${x##*/}x ${x%%/*}y ${x#/*/}",
+    # patterns with no star: a fixed number of characters (`_fixed_trim`)
+    "x=abc; echo ${x%?} ${x#?} ${x##?} ${x%%?} ${x#[ab]} ${x%[!c]} ${x%??} ${x#[[:alpha:]]}",
+    "x='a?c'; echo \"${x#\\?}\" \"${x%\\?c}\" \"${x#\"?\"}\" \"${x#[}\" \"${x%]}\"",
+    "x=; echo \"[${x%?}][${x#[a]}]\"",
+    "x='[ab]'; echo \"${x#[}\" \"${x%]}\" \"${x#'[a'}\" \"${x#[[]}\" \"${x%[]]}\"",
 ]
 
 
@@ -77,6 +82,20 @@ def test_a_literal_trim_cuts_where_the_pattern_match_does(value: str, pat: str,
     `str` methods; where it applies, it must cut where matching the pattern does."""
     cut = sh_ops._literal_trim(value, pat, code)
     assert (cut is not None) == (pat.count("*") <= 1)
+    assert cut is None or cut == sh_ops._pattern_trim(value, pat, code)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.text("ab1?[]é\udce9", max_size=6),
+       pat=st.lists(st.sampled_from(["a", "b", "?", "[ab]", "[!a]", "[[:alpha:]]", "\\?", "[",
+                                     "]", "é"]), max_size=3).map("".join),
+       code=st.sampled_from([5, 6, 7, 8]))
+def test_a_fixed_trim_cuts_where_the_pattern_match_does(value: str, pat: str,
+                                                        code: int) -> None:
+    """A trim by a pattern with no star (`${v%?}`, `${v#[ab]}`) is cut by testing the one
+    part of the value it can match; it must cut where matching the pattern does (or
+    leave the cut to it)."""
+    cut = sh_ops._fixed_trim(value, pat, code)
     assert cut is None or cut == sh_ops._pattern_trim(value, pat, code)
 
 

@@ -65,17 +65,19 @@ def test_no_fork_for_a_text_that_fits(monkeypatch: pytest.MonkeyPatch, capfd) ->
 
 
 def test_plain_case_patterns_load_no_regex() -> None:
-    """`case` patterns of literal text and stars (quoted words included) are matched by
-    `fusevm.regex.stars` alone: a script whose patterns are all such loads neither the
-    regex translator nor RE2; a bracket expression then does."""
+    """`case` patterns of literal text, stars, `?` and bracket expressions (quoted words
+    included) are matched by `fusevm.regex.stars` alone: a script whose patterns are all
+    such loads neither the regex translator nor RE2; a character above ASCII against a
+    class (`[[:alpha:]]` and `é`) then does."""
     code = ("import sys\nfrom fusevm.cli import main\n"
             "try:\n    main(['sh', '-c', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('fusevm.regex.translate', 're2') if m in sys.modules))")
-    plain = ("for x in -v --help a.sh 'a b' ''; do case $x in -*) echo o;; *.sh) echo s;; "
-             "'a b') echo q;; \"\") echo e;; esac; done")
+    plain = ("for x in -v --help a.sh 'a b' '' b 42 x1 \u00e9; do case $x in -*) echo o;; "
+             "*.sh) echo s;; 'a b') echo q;; \"\") echo e;; [ab]) echo br;; "
+             "[0-9][[:digit:]]) echo d;; [!0-9]?) echo n;; ?) echo one;; esac; done")
     out = subprocess.run([sys.executable, "-c", code, plain], capture_output=True,
                          text=True, check=True).stdout
-    assert out == "o\no\ns\nq\ne\n[]\n"
-    out = subprocess.run([sys.executable, "-c", code, "case b in [ab]) echo br;; esac"],
+    assert out == "o\no\ns\nq\ne\nbr\nd\nn\none\n[]\n"
+    out = subprocess.run([sys.executable, "-c", code, "case \u00e9 in [[:alpha:]]) echo a;; esac"],
                          capture_output=True, text=True, check=True).stdout
-    assert out == "br\n['fusevm.regex.translate', 're2']\n"
+    assert out == "a\n['fusevm.regex.translate', 're2']\n"

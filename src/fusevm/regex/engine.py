@@ -200,8 +200,8 @@ class Regex:
         self._tests = 0  # calls of `test` before its tester was made
         self._utf8: _Compiled | None = None  # compiled on first use beyond Latin-1
         self._latin1: Any = None  # a _Compiled, or _UNUSABLE; None until first needed
-        #: A shell pattern of literal text and stars: `fullmatch` needs no RE2 for it
-        #: (most `case` patterns, most file name patterns).
+        #: A shell pattern's runs around its stars: `fullmatch` needs no RE2 for it
+        #: (`stars.star_match`), but for a character above ASCII against a class.
         self._stars = translation.star_runs
         self._star_slash = translation.star_slash
         if self.literal is None and not self.exact and self._stars is None:
@@ -395,8 +395,10 @@ class Regex:
         if self.literal is not None:
             return text[pos:end] == self.literal
         if self._stars is not None:
-            return star_match(self._stars, self._star_slash,
-                              text if pos == 0 and end == len(text) else text[pos:end])
+            found = star_match(self._stars, self._star_slash,
+                               text if pos == 0 and end == len(text) else text[pos:end])
+            if found is not None:
+                return found
         engine, data = self._engine(text)
         return engine.fullmatch(data, pos, end)
 

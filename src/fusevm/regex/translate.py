@@ -25,12 +25,14 @@ from fusevm.errors import VMError
 from fusevm.memo import Memo
 from fusevm.records import dataclass
 from fusevm.regex.classes import CLASSES, Range
-from fusevm.regex.stars import star_runs
+from fusevm.regex.stars import bracket, star_runs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Final
+
+    from fusevm.regex.stars import Runs
 
 __all__ = [
     "AWK_CLASSES", "SHELL_CLASSES", "SHELL_ERE", "Branch", "Dialect", "RegexError", "Translation",
@@ -89,11 +91,11 @@ class Translation:
     required: tuple[str, ...] | None = None
     #: One per top-level branch (the shell's patterns have none).
     branches: tuple[Branch, ...] = ()
-    #: A shell pattern made of literal text and `*` alone (`-*`, `*.sh`, `*lit*`): the
-    #: literal runs around its stars, in order (`("", ".sh")` for `*.sh`), which str
-    #: methods match a whole text against (`stars.star_match`); None for any other
-    #: pattern, a literal one included.
-    star_runs: tuple[str, ...] | None = None
+    #: A shell pattern that is not all literal text: the runs of one-character atoms
+    #: around its stars, in order (`("", ".sh")` for `*.sh`), which `stars.star_match`
+    #: matches a whole text against; None for a literal pattern, for one with a `/` in a
+    #: run in path mode, and for an ERE.
+    star_runs: Runs | None = None
     #: Whether its stars match `/` (not in path mode, where no run holds one either).
     star_slash: bool = True
 
@@ -522,54 +524,14 @@ def _literal_text(ere: str, dialect: Dialect) -> str:
 
 
 def _pattern_bracket(pattern: str, i: int, unicode: bool) -> tuple[_Bracket, int] | None:
-    """The bracket expression at pattern[i] == '[' and the index after its `]`, or None
-    when it is not closed (the caller then reads `[` literally). Its classes hold what a
-    Unicode locale adds when `unicode`, only their C-locale ranges otherwise."""
-    n = len(pattern)
-    j = i + 1
-    negate = j < n and pattern[j] in "!^"
-    if negate:
-        j += 1
-    out = _Bracket(negate, [], [])
-    first = True
-    while j < n:
-        c = pattern[j]
-        if c == "]" and not first:
-            return out, j + 1
-        first = False
-        if c == "[" and j + 1 < n and pattern[j + 1] in ":=.":
-            kind = pattern[j + 1]
-            end = pattern.find(kind + "]", j + 2)
-            if end >= 0:
-                name = pattern[j + 2 : end]
-                if kind == ":":
-                    # an unknown class name is a member that matches nothing
-                    cls = CLASSES.get(name)
-                    if cls is not None:
-                        out.ranges.extend(cls.ranges(unicode))
-                        out.properties.extend(cls.properties(unicode))
-                elif len(name) == 1:
-                    # Without locale tables an equivalence class or collating symbol is
-                    # meaningful only as a single character, which stands for itself.
-                    out.ranges.append((ord(name), ord(name)))
-                j = end + 2
-                continue
-        if c == "\\" and j + 1 < n:
-            j += 1
-            c = pattern[j]
-        lo = c
-        j += 1
-        if j + 1 < n and pattern[j] == "-" and pattern[j + 1] != "]":
-            hi = pattern[j + 1]
-            j += 2
-            if hi == "\\" and j < n:
-                hi = pattern[j]
-                j += 1
-            if lo <= hi:  # a reversed range matches nothing (bash)
-                out.ranges.append((ord(lo), ord(hi)))
-        else:
-            out.ranges.append((ord(lo), ord(lo)))
-    return None
+    """The bracket expression at pattern[i] == '[' (as `stars.bracket` reads it) and the
+    index after its `]`, or None when it is not closed (the caller then reads `[`
+    literally)."""
+    got = bracket(pattern, i, unicode)
+    if got is None:
+        return None
+    (negate, ranges, properties), j = got
+    return _Bracket(negate, list(ranges), list(properties)), j
 
 
 def translate_pattern(pattern: str, path_mode: bool = False, unicode: bool = True
@@ -616,7 +578,7 @@ def _translate_pattern(pattern: str, path_mode: bool, unicode: bool) -> Translat
             if literal is not None:
                 literal.append(c)
         i += 1
-    runs = star_runs(pattern, path_mode) if literal is None else None
+    runs = star_runs(pattern, path_mode, unicode) if literal is None else None
     return Translation("".join(out), None if literal is None else "".join(literal), 0,
                        star_runs=runs, star_slash=not path_mode)
 

@@ -32,6 +32,7 @@ from fusevm.lang.sh.state import (
 )
 from fusevm.memo import Memo
 from fusevm.shell import csignal as signal
+from fusevm.shell import text as shell_text
 from fusevm.shell.text import from_os, matchable
 from fusevm.values import Status
 
@@ -109,7 +110,31 @@ def _trim(vm: Any, name_c: int, code: int, flags: int) -> None:
 def trim(value: str, pat: str, code: int) -> str:
     """${v#p} (5), ${v##p} (6), ${v%p} (7), ${v%%p} (8)."""
     cut = _literal_trim(value, pat, code)
+    if cut is None:
+        cut = _fixed_trim(value, pat, code)
     return cut if cut is not None else _pattern_trim(value, pat, code)
+
+
+def _fixed_trim(value: str, pat: str, code: int) -> str | None:
+    """`trim` for a pattern with no star (`${v%?}`, `${v#[ab]}`): it matches a fixed
+    number of characters, so the shortest and the longest cut are the one of that length,
+    tested as `case` tests a pattern (`stars.star_match`, no regex); None for any other
+    pattern, and where that test needs the regex engine."""
+    runs_of, star_match = _star_patterns or _load_star_patterns()
+    runs = runs_of[pat, shell_text.byte_mode]
+    if runs is None or len(runs) != 1:
+        return None
+    k = len(runs[0])
+    if k > len(value):
+        return value
+    # (one character of the matchable form for one of the value)
+    part = matchable(value[:k] if code <= 6 else value[len(value) - k:])
+    found = star_match(runs, True, part)
+    if found is None:
+        return None
+    if not found:
+        return value
+    return value[k:] if code <= 6 else value[:len(value) - k]
 
 
 def _pattern_trim(value: str, pat: str, code: int) -> str:
@@ -518,10 +543,12 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     def step() -> int:
         pat = stack.pop()
         subject = stack[-1]
-        runs = runs_of[pat]
-        if runs is not None:  # (literal text and stars: no regex)
-            stack[-1] = star_match(runs, True, matchable(subject))
-            return nxt
+        runs = runs_of[pat, shell_text.byte_mode]
+        if runs is not None:  # (runs of atoms around stars: no regex)
+            found = star_match(runs, True, matchable(subject))
+            if found is not None:
+                stack[-1] = found
+                return nxt
         try:
             ok = (_compile_pattern or _load_glob())(pat).fullmatch(matchable(subject))
         except Exception:  # noqa: BLE001 - a malformed pattern matches only itself
@@ -532,16 +559,18 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 #: A `case` pattern's literal runs around its stars when it has no other operator
-#: (`stars.star_runs` of its matchable form, as `glob.compile_pattern` reads it), by
-#: pattern, and `stars.star_match`: most scripts' patterns, matched with no regex loaded.
-#: Loaded with the first `case` (start-up time).
+#: (`stars.star_runs` of its matchable form, as `glob.compile_pattern` reads it, with the
+#: locale's classes), by pattern and whether the locale is C, and `stars.star_match`:
+#: a script's patterns, matched with no regex loaded. Loaded with the first `case`
+#: (start-up time).
 _star_patterns: tuple[Memo, Any] | None = None
 
 
 def _load_star_patterns() -> tuple[Memo, Any]:
     global _star_patterns
     from fusevm.regex.stars import star_match, star_runs
-    _star_patterns = (Memo(lambda pat: star_runs(matchable(pat)), 512), star_match)
+    _star_patterns = (Memo(lambda key: star_runs(matchable(key[0]), False, not key[1]), 512),
+                      star_match)
     return _star_patterns
 
 
