@@ -368,6 +368,18 @@ def test_sh_loads_arithmetic_test_and_redirections_with_the_first_script_using_t
     assert out.split() == ["4", "6", "y"] and lazy <= set(modules)
 
 
+def test_sh_compound_commands_set_their_status_without_the_shell_op_handlers(
+        tmp_path: Path) -> None:
+    # `if` and loops set `$?` with the shell section's generic ops (`SetStatus`), whose
+    # handlers load apart from the machinery of the shell ops (and its enums).
+    code = "from fusevm.cli import main\nassert main(ARGV) == 0"
+    script = "for i in 1 2; do if false; then :; fi; done; echo $?; while false; do :; done"
+    modules, out = loaded_after(code, tmp_path, "sh", "-c", script)
+    assert out.split() == ["0"]
+    assert "fusevm.interp.handlers.status" in modules
+    assert not {"fusevm.interp.handlers.shell", "fusevm.ops.shell_codes"} & set(modules)
+
+
 def test_sh_handles_its_signals_without_the_signal_module(tmp_path: Path) -> None:
     code = "from fusevm.cli import main\nassert main(ARGV) == 0"
     modules, _ = loaded_after(code, tmp_path, "sh", "-c", "trap 'echo t' INT; kill -l >/dev/null")

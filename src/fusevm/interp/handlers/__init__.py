@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fusevm.interp.handlers.generated import MODULES as GENERATED_MODULES
 from fusevm.interp.registry import FACTORIES, LAZY
-from fusevm.ops import SECTIONS
+from fusevm.ops import SECTIONS, F, ops_with
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ SECTION_MODULES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+#: The module of the shell section's generic ops (those the op table gives no SHELL flag:
+#: `SetStatus`, `GetStatus`), which need none of the shell machinery.
+GENERIC_SHELL_MODULE: Final = "status"
+
+
 def load_all() -> None:
     """Name, for every op, the modules to import on its first lookup: its section's
     generated steps first, then its hand-written handlers."""
@@ -52,4 +57,8 @@ def load_all() -> None:
         for op in ops:
             if op not in FACTORIES:
                 LAZY[op] = modules
+    shell = ops_with(F.SHELL)
+    for op in SECTIONS["Shell"]:
+        if op not in shell and op not in FACTORIES:
+            LAZY[op] = (f"{__name__}.{GENERIC_SHELL_MODULE}",)
 

@@ -10,6 +10,7 @@ other command-running ops update `$?` (last_status) (D12).
 from __future__ import annotations
 
 from fusevm.errors import HostError, VMError
+from fusevm.interp.handlers.status import i32 as _i32
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
 from fusevm.ops import F, Op
@@ -40,11 +41,6 @@ def _take(stack: list[Any], n: int) -> list[Any]:
     items = stack[-n:]
     del stack[-n:]
     return items
-
-
-def _i32(n: int) -> int:
-    n &= 0xFFFFFFFF
-    return n - (1 << 32) if n >> 31 else n
 
 
 #: The op-table flags that name a capability, and the capability each one needs.
@@ -316,30 +312,6 @@ def trap_check(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
             for chunk in due:
                 state.run_sub_chunk(chunk, share=True)
             vm.last_status = saved
-        return nxt
-    return step
-
-
-# -- Status ---------------------------------------------------------------------------------
-
-@handler(Op.SetStatus)
-def set_status(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    pop = vm.stack.pop
-    nxt = ip + 1
-
-    def step() -> int:
-        vm.last_status = _i32(to_int(pop()))
-        return nxt
-    return step
-
-
-@handler(Op.GetStatus)
-def get_status(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    push = vm.stack.append
-    nxt = ip + 1
-
-    def step() -> int:
-        push(Status(vm.last_status))
         return nxt
     return step
 
