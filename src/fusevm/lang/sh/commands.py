@@ -13,13 +13,13 @@ from fusevm.lang.sh.builtins import REGULAR, builtin, out, quote
 from fusevm.lang.sh.errors import ShError
 from fusevm.lang.sh.parser import is_name
 from fusevm.lang.sh.state import GETOPTS_RESTART, ShState, write
-from fusevm.lang.sh.testcmd import test
 from fusevm.shell import process
 from fusevm.shell import text as shtext
 from fusevm.values import decimal64
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 
@@ -117,7 +117,7 @@ def _printf(s: ShState, vm: Any, argv: list[str]) -> int:
 
 @builtin("test")
 def _test(s: ShState, vm: Any, argv: list[str]) -> int:
-    return test(s, argv[1:])
+    return (_test_fn or _load_test())(s, argv[1:])
 
 
 @builtin("[")
@@ -125,7 +125,19 @@ def _bracket(s: ShState, vm: Any, argv: list[str]) -> int:
     if argv[-1] != "]":
         s.error("[: missing ]")
         return 2
-    return test(s, argv[1:-1], "[")
+    return (_test_fn or _load_test())(s, argv[1:-1], "[")
+
+
+#: `fusevm.lang.sh.testcmd.test`, loaded by the first `test` or `[` a script runs as a
+#: builtin (most scripts' other builtins need none of it).
+_test_fn: Callable[..., int] | None = None
+
+
+def _load_test() -> Callable[..., int]:
+    global _test_fn
+    from fusevm.lang.sh.testcmd import test
+    _test_fn = test
+    return test
 
 
 @builtin("cd")

@@ -25,7 +25,6 @@ end, which another stage may open). Under `set -u` (an expansion may fail),
 from __future__ import annotations
 
 import os
-from select import PIPE_BUF
 from stat import S_ISFIFO
 
 from fusevm.instr import decode
@@ -122,7 +121,7 @@ def start_stage(state: ShState, vm: Any, start: int, stop: int, run: tuple[int, 
         if out is not None and writer is not None:
             text, status = writer(state, argv)
             data = text.encode("utf-8", "surrogateescape")
-            if len(data) <= PIPE_BUF:
+            if len(data) <= (_pipe_buf or _load_pipe_buf(out)):
                 if data:  # (into the stage's empty pipe: it never waits)
                     os.write(out, data)
                 return Done(status)
@@ -156,6 +155,20 @@ def _writer(state: ShState, argv: list[str]) -> Writer | None:
     if name in state.functions or runtime.find_builtin(name) is None:
         return None
     return runtime.WRITERS.get(name)
+
+
+#: What a pipe takes without a reader (`PIPE_BUF`), asked of the first stage's pipe (the
+#: `select` module has the constant, but loading it costs a short script more).
+_pipe_buf = 0
+
+
+def _load_pipe_buf(fd: int) -> int:
+    global _pipe_buf
+    try:
+        _pipe_buf = os.fpathconf(fd, "PC_PIPE_BUF")
+    except (OSError, ValueError):
+        _pipe_buf = 512  # (POSIX's least `PIPE_BUF`)
+    return _pipe_buf
 
 
 def start_subst(state: ShState, chunk: Chunk, status: int, out: int, close: int
