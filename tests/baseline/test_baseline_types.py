@@ -81,7 +81,11 @@ def test_only_code_that_cannot_raise_is_safe() -> None:
     assert types.safe_stmts(ast.parse("s0 = l0 < 3").body, {"l0": int})
     assert not types.safe_stmts(ast.parse("s0 = l0 < 3").body, {})  # any object's <
     assert not types.safe_stmts(ast.parse("s0 = l0 < 's'").body, {"l0": int})
-    assert not types.safe_stmts(ast.parse("s0 = l0 // 2").body, {"l0": int})
+    assert not types.safe_stmts(ast.parse("s0 = l0 // l1").body, {"l0": int, "l1": int})
+    assert not types.safe_stmts(ast.parse("s0 = l0 % 0").body, {"l0": int})
+    # An int by a non-zero constant, and reading a local whatever it holds, cannot raise.
+    assert types.safe_stmts(ast.parse("s0 = l0 // 2\ns1 = l0 % 10").body, {"l0": int})
+    assert types.safe_stmts(ast.parse("s0 = l3\ns1 = s0").body, {})
     assert not types.safe_stmts(ast.parse("s0 = sem.inc(l0, strict)").body, {"l0": int})
 
 

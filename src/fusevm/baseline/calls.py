@@ -199,7 +199,7 @@ def resume(vm: VM, u: Unwind, line_ip: dict[int, tuple[int, int, bool]],
     STATS.unwinds += 1
     tb = u.__traceback__
     assert tb is not None
-    site, keep, _ = line_ip[tb.tb_lineno]
+    site, keep = line_ip[tb.tb_lineno][:2]
     values = tb.tb_frame.f_locals
     vm.stack.extend(values.get(f"s{k}") for k in range(keep))
     slots = vm.slots

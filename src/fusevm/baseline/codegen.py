@@ -36,7 +36,7 @@ from __future__ import annotations
 from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
-from fusevm.interp.bodies import BODIES, Body
+from fusevm.interp.bodies import BODIES, PER_VM_EXPR, Body
 from fusevm.ops import F, Op
 from fusevm.records import dataclass
 
@@ -60,8 +60,8 @@ from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .session import Memo
 from .shape import BACK, TEST, Block, Part
-from .trees import copy_tree
-from .types import Env, result_into, specialize
+from .trees import copy_tree, name_nodes
+from .types import Env, reads, result_into, specialize, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,8 +93,9 @@ class Generated:
     source: str
     #: Source line -> (op index, how many stack locals to put back on vm.stack when that
     #: line raises: what the interpreter's step would have left there, and whether the slot
-    #: locals are already back in the frame there).
-    line_ip: dict[int, tuple[int, int, bool]]
+    #: locals are already back in the frame there; and where the op reads stack locals
+    #: from slot locals, those (stack local, slot local) pairs: `fault_table`).
+    line_ip: dict[int, tuple[Any, ...]]
     constants: dict[str, Any]  # names bound to non-literal operand values
     written: tuple[int, ...]  # frame slots the region writes through its locals
     #: The specialised code's guards, by entry, when it has a generic version besides
@@ -504,8 +505,7 @@ class _Gen(Groups, LoopCode):
         self.put(0, f"def make({signature}):")
         self.put(1, "stack = vm.stack\npush = stack.append\npop = stack.pop\n"
                     f"extend = stack.extend\nticks = (None,) * {POLL}\ntick = (None,)")
-        for name, expr in (("globals_", "vm.globals"), ("consts", "vm.chunk.constants"),
-                           ("strict", "vm.strict_int")):
+        for name, expr in PER_VM_EXPR.items():
             if name in uses:
                 self.put(1, f"{name} = {expr}")
         for ip in region.ops:
@@ -579,7 +579,7 @@ class _Gen(Groups, LoopCode):
                             f"    return gen({e})")
             self.put(2, f"return spec({e})")
         self.put(1, f"return run, {{{steps}}}")
-        return Generated(self.finish(), self.line_ip, self.consts,
+        return Generated(self.finish(), self.fault_table(), self.consts,
                          tuple(sorted(self.slots.written)),
                          {e: (self.guards[e], self.guard_bounds.get(e, {}))
                           for e in region.entries} if two else None, bool(self.callees),
@@ -602,8 +602,18 @@ class _Gen(Groups, LoopCode):
                            if self.guards.get(h) or h in self.versioned}
         self.emit_version("gen", self.analyze(optimistic=False))
         self.put(1, "return gen")
-        return Generated(self.finish(), self.line_ip, self.consts,
+        return Generated(self.finish(), self.fault_table(), self.consts,
                          tuple(sorted(self.slots.written)))
+
+    def fault_table(self) -> dict[int, tuple[Any, ...]]:
+        """`line_ip` for the fault handler: a line whose op reads stack locals from the
+        slot locals they copy (`line_alias`) carries those (stack local, slot local)
+        pairs as a fourth item, since the stack locals were never assigned there."""
+        alias = self.line_alias
+        if not alias:
+            return dict(self.line_ip)
+        return {line: (*at, tuple(sorted(alias[line].items()))) if line in alias else at
+                for line, at in self.line_ip.items()}
 
     def emit_version(self, name: str, envs: dict[int, Env]) -> None:
         """One function running the region from `pc`, written for the types `envs` gives
@@ -696,15 +706,41 @@ class _Gen(Groups, LoopCode):
         self.emit_ops(ips, None)
 
     def emit_ops(self, ips: list[int], following: int | None) -> None:
-        """A block's ops (those that cannot raise in runs written as one)."""
+        """A block's ops (those that cannot raise in runs written as one), an op's inputs
+        that copy a slot read from the slot's local (its `copies`): `GetSlot 0 ... Concat;
+        SetSlot 0` extends the slot's string in place, as CPython does for `s = s + t`
+        when `s` alone holds it."""
         group: list[tuple[int, list[ast.stmt]]] = []
         for ip in ips:
             if self.stored(ip, group) or self.try_group(ip, group):
                 continue
-            self.emit_group(group)
+            # (not for a branch: the value a kept branch leaves for its target is the
+            # stack local, which a later block reads)
+            copies = frozenset() if self.an.decoded[ip].spec.has(F.BRANCH) else \
+                self.copies_read(ip)
+            self.alias = self.emit_group(group, None, copies)
             self.retarget(ip, ips)
             self.emit_op(ip, following)
+            self.alias = {}
         self.emit_group(group)
+
+    def copies_read(self, ip: int) -> frozenset[str]:
+        """The inputs of op `ip` (an op with a body that may raise) that its code may
+        read from another local holding the same value: it reads each before writing
+        it, and writes no slot local (which the other one could be)."""
+        d = self.an.decoded[ip]
+        if not inline(d) or d.ext is not None:
+            return frozenset()
+        b = BODIES[Op[d.spec.name]]
+        depth = self.an.depth[ip] or 0
+        env, known, bounds = self.env, dict(self.known), self.bounds
+        stmts, _ = self.body_ast(b, d, ip, depth)
+        self.env, self.known, self.bounds = env, known, bounds
+        if any(name[:1] == "l" for st in stmts for name in writes(st)):
+            return frozenset()
+        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
+                         if _read_before_written(stmts, k))
+
 
     def analyze(self, optimistic: bool) -> dict[int, Env]:
         """The exact types known at each block's start (`flow.analyze`)."""
@@ -780,3 +816,28 @@ def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,
     """The source of `make(vm, plain, code, steps)` for the generic version of a region
     whose specialised code checks `guards` (`Generated.guards`)."""
     return _Gen(chunk, cp, region, None).generic(guards)
+
+
+def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
+    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
+    was written (so reading another name with its first value instead is the same)."""
+    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
+        # The state after `stmts` (written or not), None when a read follows a write.
+        for st in stmts:
+            if isinstance(st, ast.If):
+                if written and reads(st.test, name):
+                    return None
+                body, other = walk(st.body, written), walk(st.orelse, written)
+                if body is None or other is None:
+                    return None
+                written = body or other
+            elif isinstance(st, ast.Assign):
+                if written and reads(st, name):
+                    return None
+                written = written or name in writes(st)
+            elif isinstance(st, ast.Pass):
+                continue
+            elif any(n.id == name for n in name_nodes(st)):
+                return None
+        return written
+    return walk(stmts, False) is not None

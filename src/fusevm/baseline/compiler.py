@@ -532,8 +532,10 @@ def fault(vm: VM, exc: BaseException, line_ip: dict[int, tuple[int, int, bool]],
     found = line_ip.get(tb.tb_lineno)
     if found is None:
         return exc
-    ip, keep, flushed = found
+    ip, keep, flushed = found[:3]
     values = tb.tb_frame.f_locals
+    if len(found) > 3:  # (stack locals its op read from the slot locals they copy)
+        values = {**values, **{local: values.get(slot) for local, slot in found[3]}}
     if keep:
         vm.stack.extend(values.get(f"s{k}") for k in range(keep))
     if not flushed:

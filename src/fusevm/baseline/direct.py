@@ -25,7 +25,7 @@ from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.entry import NoCycleCollection
 from fusevm.instr import Decoded
-from fusevm.interp.bodies import BODIES, ENV
+from fusevm.interp.bodies import ENV, PER_VM_EXPR
 from fusevm.loops import loop_facts, predecessors
 from fusevm.ops import F, Op
 from fusevm.records import replace
@@ -37,9 +37,8 @@ from .codegen import POLL, _Gen
 from .pieces import basic_blocks, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .session import Memo
-from .trees import name_nodes
 from .twins import Twins, WeakKeys
-from .types import Env, reads, writes
+from .types import Env
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -178,23 +177,6 @@ class _DirectGen(_Gen):
             self.emit_op(ip, following)
             self.folded, self.alias = {}, {}
         self.emit_group(group)
-
-    def copies_read(self, ip: int) -> frozenset[str]:
-        """The inputs of op `ip` (an op with a body that may raise) that its code may
-        read from another local holding the same value: it reads each before writing
-        it, and writes no slot local (which the other one could be)."""
-        d = self.an.decoded[ip]
-        if not inline(d) or d.ext is not None:
-            return frozenset()
-        b = BODIES[Op[d.spec.name]]
-        depth = self.an.depth[ip] or 0
-        env, known, bounds = self.env, dict(self.known), self.bounds
-        stmts, _ = self.body_ast(b, d, ip, depth)
-        self.env, self.known, self.bounds = env, known, bounds
-        if any(name[:1] == "l" for st in stmts for name in writes(st)):
-            return frozenset()
-        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
-                         if _read_before_written(stmts, k))
 
     def return_in_place(self, ip: int, top: str) -> bool:
         """Make the op before `ReturnValue` at `ip` (laid out before it, in its block)
@@ -385,31 +367,6 @@ class _DirectGen(_Gen):
         return names
 
 
-def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
-    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
-    was written (so reading another name with its first value instead is the same)."""
-    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
-        # The state after `stmts` (written or not), None when a read follows a write.
-        for st in stmts:
-            if isinstance(st, ast.If):
-                if written and reads(st.test, name):
-                    return None
-                body, other = walk(st.body, written), walk(st.orelse, written)
-                if body is None or other is None:
-                    return None
-                written = body or other
-            elif isinstance(st, ast.Assign):
-                if written and reads(st, name):
-                    return None
-                written = written or name in writes(st)
-            elif isinstance(st, ast.Pass):
-                continue
-            elif any(n.id == name for n in name_nodes(st)):
-                return None
-        return written
-    return walk(stmts, False) is not None
-
-
 def _int_forms(chunk: Chunk, cp: ChunkPlan, forms: frozenset[int]) -> frozenset[int]:
     """The functions that also get an integer form: those with arguments, entered only
     from outside (no jump back to their first op, which the form's types assume)."""
@@ -532,8 +489,8 @@ def source(chunk: Chunk, memo: Memo | None = None, generic: bool = False) -> tup
     forms = eligible(chunk, cp)
     an = cp.analysis
     lines = ["# (run in a namespace holding vm, plain and code: `_binder`)", "    stack = vm.stack",
-             "    globals_ = vm.globals", "    consts = vm.chunk.constants",
-             "    strict = vm.strict_int", f"    ticks = (None,) * {POLL}"]
+             *(f"    {name} = {expr}" for name, expr in PER_VM_EXPR.items()),
+             f"    ticks = (None,) * {POLL}"]
     line_ip: dict[int, tuple[int, int, bool]] = {}
     consts: dict[str, Any] = {}
     for region in cp.regions:

@@ -365,7 +365,10 @@ def _safe(e: ast.expr, env: Env) -> bool:
     if isinstance(e, ast.Constant):
         return True
     if isinstance(e, ast.Name):
-        return e.id in env or e.id in _ENV_CONSTS
+        # (a slot local is always bound, loaded at a region's entry or Undef in a direct
+        # form until set, and a stack local is read only where its op's input is: reading
+        # either has no effect whatever its type)
+        return e.id in env or e.id in _ENV_CONSTS or local_index(e.id, "sl") is not None
     if isinstance(e, ast.Compare):
         if not _safe(e.left, env) or not all(_safe(c, env) for c in e.comparators):
             return False
@@ -381,7 +384,9 @@ def _safe(e: ast.expr, env: Env) -> bool:
     if isinstance(e, ast.BinOp):
         lt, rt = expr_type(e.left, env), expr_type(e.right, env)
         ok = (lt is int and rt is int and (isinstance(e.op, _SAFE_INT) or (
-            isinstance(e.op, (ast.LShift, ast.RShift)) and _small_count(e.right)))) or \
+            isinstance(e.op, (ast.LShift, ast.RShift)) and _small_count(e.right)) or (
+            isinstance(e.op, (ast.Mod, ast.FloorDiv)) and isinstance(e.right, ast.Constant)
+            and e.right.value != 0))) or \
             (lt is float and rt is float and isinstance(e.op, _SAFE_FLOAT))
         return ok and _safe(e.left, env) and _safe(e.right, env)
     if isinstance(e, ast.IfExp):

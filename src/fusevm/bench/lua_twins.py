@@ -70,6 +70,29 @@ local function empty_loop(n)
   for _ = 1, n do end
   return 0
 end""",
+    "float_globals": """
+local function float_globals(n)
+  fg_s, fg_i = 0.0, 0.0  -- globals, as the workload's are
+  while fg_i < n do fg_s = fg_i * 0.5 + fg_s; fg_i = fg_i + 1.0 end
+  return fg_s
+end""",
+    "word_count": """
+local words = {}
+local function word_count(n)
+  if #words ~= n then
+    words = {}
+    for i = 0, n - 1 do words[i + 1] = "w" .. (i * 37 % 100) end
+  end
+  local counts = {}
+  for _, w in ipairs(words) do counts[w] = (counts[w] or 0) + 1 end
+  return counts["w7"]
+end""",
+    "string_concat": """
+local function string_concat(n)
+  local s, i = "", 0
+  while i < n do s = s .. tostring(i % 10); i = i + 1 end
+  return #s
+end""",
     "string_build": """
 local function string_build(n)
   local s, i = "x", 0

@@ -204,8 +204,9 @@ class InterpRunner(Runner):
 
     def prepare(self, w: Workload) -> Prepared:
         chunk = self._chunk(w)
-        key = ("interp", self._first_run, self._baseline, chunk.ops, chunk.constants,
-               chunk.names, chunk.sub_entries)
+        # (by content: a constant may be a list, which a tuple key cannot hold)
+        key = ("interp", self._first_run, self._baseline, chunk.digest(), chunk.names,
+               chunk.sub_entries)
         count = (lambda: count_dispatches(chunk, w.slots)) if self._count else None
         if not self._first_run:
             return Prepared(interp_call(chunk, w.slots, True, self._baseline), key, count)

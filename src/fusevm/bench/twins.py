@@ -116,6 +116,50 @@ def string_build(n: int) -> str:
     return s
 
 
+_fg_s = 0.0
+_fg_i = 0.0
+
+
+def float_globals(n: int) -> float:
+    # (module globals, as the workload's GetVar/SetVar are the VM's)
+    global _fg_s, _fg_i
+    _fg_s = 0.0
+    _fg_i = 0.0
+    while _fg_i < n:
+        _fg_s = _fg_i * 0.5 + _fg_s
+        _fg_i = _fg_i + 1.0
+    return _fg_s
+
+
+_WORDS: dict[int, list[str]] = {}
+
+
+def word_list(n: int) -> list[str]:
+    """`n` words from a vocabulary of 100 (`w0` .. `w99`), each 1 in 100 of them (made once
+    per size: the workload's chunk holds them as a constant)."""
+    words = _WORDS.get(n)
+    if words is None:
+        words = _WORDS[n] = [f"w{i * 37 % 100}" for i in range(n)]
+    return words
+
+
+def word_count(n: int) -> float:
+    words = word_list(n)
+    counts: dict[str, float] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0.0) + 1
+    return counts["w7"]
+
+
+def string_concat(n: int) -> str:
+    s = ""
+    i = 0
+    while i < n:
+        s = s + str(i % 10)
+        i += 1
+    return s
+
+
 def array_push(n: int) -> int:
     a: list[int] = []
     i = 0
@@ -199,7 +243,8 @@ def collatz(k: int) -> int:
 TWINS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (
         counter_loop, loop_with_branch, fib_iterative, fib_recursive, ackermann, sum_loop,
-        sum_builtin, nested_loop, empty_loop, string_build, array_push, slot_mixed,
+        sum_builtin, nested_loop, empty_loop, string_build, float_globals, word_count,
+        string_concat, array_push, slot_mixed,
         slot_bitwise, slot_float, xor_mix, branchy, nested, collatz)
 }
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Final
 
-from fusevm.bench.twins import TWINS
+from fusevm.bench.twins import TWINS, word_list
 from fusevm.chunk import Chunk, ChunkBuilder, Label
 from fusevm.ops import BY_NAME, Op
 from fusevm.ops.fuses import items as fuse_items
@@ -414,6 +414,102 @@ def _array_push(n: int) -> Callable[[Emitter], None]:
     return emit
 
 
+# -- What a frontend emits: globals, hashes, strings built piece by piece --------------
+
+def _float_globals(n: int) -> Callable[[Emitter], None]:
+    """s = 0.0; i = 0.0; while i < n: s = i * 0.5 + s; i = i + 1.0 (s and i globals)."""
+    def emit(e: Emitter) -> None:
+        s, i = e.name("s"), e.name("i")
+        top, done = e.label("top"), e.label("done")
+        for var in (s, i):
+            e.op(Op.LoadFloat, 0.0)
+            e.op(Op.SetVar, var)
+        e.bind(top)
+        e.op(Op.GetVar, i)
+        e.op(Op.LoadFloat, float(n))
+        e.op(Op.NumLt)
+        e.op(Op.JumpIfFalse, done)
+        e.op(Op.GetVar, i)
+        e.op(Op.LoadFloat, 0.5)
+        e.op(Op.Mul)
+        e.op(Op.GetVar, s)
+        e.op(Op.Add)
+        e.op(Op.SetVar, s)
+        e.op(Op.GetVar, i)
+        e.op(Op.LoadFloat, 1.0)
+        e.op(Op.Add)
+        e.op(Op.SetVar, i)
+        e.op(Op.Jump, top)
+        e.bind(done)
+        e.op(Op.GetVar, s)
+    return emit
+
+
+def _word_count(n: int) -> Callable[[Emitter], None]:
+    """counts[w] = counts[w] + 1 for each of `n` words (a global array of them, a global
+    hash of counts; a missing count is undef, which adds as 0.0), then counts["w7"]."""
+    def emit(e: Emitter) -> None:
+        words, counts = e.name("words"), e.name("counts")
+        top, done = e.label("top"), e.label("done")
+        e.op(Op.DeclareHash, counts)
+        e.op(Op.LoadConst, e.const(word_list(n)))
+        e.op(Op.SetArray, words)
+        e.op(Op.PushFrame)
+        e.op(Op.LoadInt, 0)
+        e.op(Op.SetSlot, 0)
+        e.bind(top)
+        e.op(Op.GetSlot, 0)
+        e.op(Op.ArrayLen, words)
+        e.op(Op.NumLt)
+        e.op(Op.JumpIfFalse, done)
+        e.op(Op.GetSlot, 0)
+        e.op(Op.ArrayGet, words)
+        e.op(Op.Dup)
+        e.op(Op.HashGet, counts)
+        e.op(Op.LoadInt, 1)
+        e.op(Op.Add)
+        e.op(Op.Swap)
+        e.op(Op.HashSet, counts)
+        e.op(Op.GetSlot, 0)
+        e.op(Op.Inc)
+        e.op(Op.SetSlot, 0)
+        e.op(Op.Jump, top)
+        e.bind(done)
+        e.op(Op.LoadConst, e.const("w7"))
+        e.op(Op.HashGet, counts)
+    return emit
+
+
+def _string_concat(n: int) -> Callable[[Emitter], None]:
+    """s = ""; for i in 0..n-1: s = s + str(i % 10): a string built from computed pieces,
+    which no superinstruction covers."""
+    def emit(e: Emitter) -> None:
+        top, done = e.label("top"), e.label("done")
+        e.op(Op.PushFrame)
+        e.op(Op.LoadConst, e.const(""))
+        e.op(Op.SetSlot, 0)
+        e.op(Op.LoadInt, 0)
+        e.op(Op.SetSlot, 1)
+        e.bind(top)
+        e.op(Op.GetSlot, 1)
+        e.op(Op.LoadInt, n)
+        e.op(Op.NumLt)
+        e.op(Op.JumpIfFalse, done)
+        e.op(Op.GetSlot, 0)
+        e.op(Op.GetSlot, 1)
+        e.op(Op.LoadInt, 10)
+        e.op(Op.Mod)
+        e.op(Op.Concat)
+        e.op(Op.SetSlot, 0)
+        e.op(Op.GetSlot, 1)
+        e.op(Op.Inc)
+        e.op(Op.SetSlot, 1)
+        e.op(Op.Jump, top)
+        e.bind(done)
+        e.op(Op.GetSlot, 0)
+    return emit
+
+
 # -- Straight-line slot code ------------------------------------------------------------
 
 def _straight(body: tuple[tuple[Op, Any], ...], times: int) -> Callable[[Emitter], None]:
@@ -528,6 +624,33 @@ def _classic() -> list[Workload]:
     ]
 
 
+def _programs() -> list[Workload]:
+    # (no published anchors: these are the shapes a language frontend emits)
+    return [
+        Workload("float_globals_100k", "program",
+                 "s += i * 0.5 over Float globals s and i, 100,000 trips",
+                 _float_globals(100_000), 2499975000.0, "float_globals", (100_000,),
+                 shrunk=Workload("float_globals_100", "program", "the same, 100 trips",
+                                 _float_globals(100), 2475.0, "float_globals", (100,))),
+        Workload("word_count_10k", "program",
+                 "count 10,000 words (100 distinct) in a global hash, read one count",
+                 _word_count(10_000), 100.0, "word_count", (10_000,),
+                 shrunk=Workload("word_count_200", "program", "the same, 200 words",
+                                 _word_count(200), 2.0, "word_count", (200,))),
+        Workload("string_concat_10k", "program",
+                 "s = s + str(i % 10) for i below 10,000 (a string of computed pieces)",
+                 _string_concat(10_000), string_concat_expected(10_000), "string_concat",
+                 (10_000,),
+                 shrunk=Workload("string_concat_100", "program", "the same, 100 pieces",
+                                 _string_concat(100), string_concat_expected(100),
+                                 "string_concat", (100,))),
+    ]
+
+
+def string_concat_expected(n: int) -> str:
+    return "".join(str(i % 10) for i in range(n))
+
+
 def _straight_line() -> list[Workload]:
     return [
         Workload("slot_mixed_100", "straight", "GetSlot 0 + 100 x (*3 +7 -2), wrapping; 601 ops",
@@ -552,7 +675,8 @@ def _straight_line() -> list[Workload]:
 
 
 #: Every workload, in table order.
-WORKLOADS: Final[tuple[Workload, ...]] = (*_loops(), *_classic(), *_straight_line())
+WORKLOADS: Final[tuple[Workload, ...]] = (*_loops(), *_classic(), *_programs(),
+                                          *_straight_line())
 
 
 def jit_module() -> tuple[ModuleType | None, str | None]:

@@ -18,7 +18,8 @@ A body is a few statements over these names and nothing else:
 * `taken`: a BRANCH op's body ends with `taken = <condition>`, and the op continues at its
   TARGET operand when that holds (a TERMINATOR jump's condition is `True`);
 * the environment `ENV` below: the frame's `slots`, the VM's `globals_`, the constant pool
-  `consts`, `strict` (VM(strict_int=...)), the semantics module `sem` and a few coercions.
+  `consts`, `strict` (VM(strict_int=...)), `max_size` (VM(max_size=...)), the semantics
+  module `sem` and a few coercions.
 
 Any other name a body assigns is a temporary of that op (the generators rename it apart).
 """
@@ -30,7 +31,7 @@ from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
 from fusevm.ops.bodytext import BODY_BUILTINS, check_known, item_names, parse_statements
 from fusevm.records import dataclass
-from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, truthy
+from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, to_str, truthy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,13 +42,20 @@ else:
     # importing `collections` costs a process that compiles 1.7 ms.)
     from _collections_abc import Mapping
 
-#: What a body may name besides its stack items, operands and temporaries. `slots`,
-#: `globals_`, `consts` and `strict` are bound per VM (and `slots` per frame) by each tier.
+#: What a body may name besides its stack items, operands and temporaries. `slots` and
+#: the names of `PER_VM_EXPR` (`globals_`, `consts`, `strict`, `max_size`) are bound per VM
+#: (and `slots` per frame) by each tier.
 ENV: Final[dict[str, object]] = {
     "sem": sem, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "Undef": Undef,
-    "to_float": to_float, "truthy": truthy,
+    "to_float": to_float, "to_str": to_str, "truthy": truthy,
 }
-PER_VM: Final = frozenset({"slots", "globals_", "consts", "strict"})
+#: The per-VM names a body may read besides `slots` (bound per frame), and the expression
+#: over `vm` each tier binds each one to, once per VM, where a body uses it.
+PER_VM_EXPR: Final[dict[str, str]] = {
+    "globals_": "vm.globals", "consts": "vm.chunk.constants", "strict": "vm.strict_int",
+    "max_size": "vm.max_size",
+}
+PER_VM: Final = frozenset({"slots", *PER_VM_EXPR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +216,27 @@ body(Op.Shl, source="""
         r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict, "Shl")
     else:
         r = sem.shl(a, b, strict)
+    """)
+
+# -- Strings ------------------------------------------------------------------------------
+
+# `a + tb` is the whole expression assigned: where the baseline tier keeps `a` and the
+# result in one local (`s = s + str(i)` into a slot), CPython extends the string in place
+# as it does for Python's own `s = s + t`, instead of copying it at every append.
+body(Op.Concat, source="""
+    if type(a) is str:
+        if type(b) is str:
+            tb = b
+        elif type(b) is int:
+            tb = str(b)  # (to_str's spelling of an Int)
+        else:
+            tb = to_str(b)
+        if len(a) + len(tb) <= max_size:
+            s = a + tb
+        else:
+            s = sem.concat(a, tb, max_size)
+    else:
+        s = sem.concat(a, b, max_size)
     """)
 
 # -- Comparisons --------------------------------------------------------------------------

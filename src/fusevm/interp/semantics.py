@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fusevm.errors import IntegerOverflow, ZeroDivision
 from fusevm.lazymath import math
+from fusevm.limits import check_size
 from fusevm.values import (
     INT_MAX,
     INT_MIN,
@@ -15,6 +16,7 @@ from fusevm.values import (
     ieee_pow,
     to_float,
     to_int,
+    to_str,
     trunc_rem,
     wrap64,
 )
@@ -49,6 +51,15 @@ def mul(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a * b, strict, "Mul")
     return to_float(a) * to_float(b)
+
+
+def concat(a: Any, b: Any, limit: int) -> str:
+    """Concat: str(a) + str(b), MemoryLimit when that would pass `limit` characters."""
+    sa: str = a if type(a) is str else to_str(a)
+    sb: str = b if type(b) is str else to_str(b)
+    if len(sa) + len(sb) > limit:
+        check_size(len(sa) + len(sb), limit, "a string")
+    return sa + sb
 
 
 def div(a: Any, b: Any) -> float:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import types
 
 from fusevm import values
-from fusevm.interp.bodies import BODIES, ENV, Body
+from fusevm.interp.bodies import BODIES, ENV, PER_VM_EXPR, Body
 from fusevm.ops import SECTIONS, F, Kind
 
 TYPE_CHECKING = False
@@ -59,12 +59,9 @@ def factory_source(b: Body) -> str:
     if pushes:
         lines.append("    push = stack.append")
     lines.append("    nxt = ip + 1")
-    if "strict" in b.uses:
-        lines.append("    strict = vm.strict_int")
-    if "globals_" in b.uses:
-        lines.append("    globals_ = vm.globals")
-    if "consts" in b.uses:
-        lines.append("    consts = vm.chunk.constants")
+    for name, expr in PER_VM_EXPR.items():
+        if name in b.uses:
+            lines.append(f"    {name} = {expr}")
     if spec.operands:
         names = ", ".join(o.name for o in spec.operands)
         lines.append(f"    {names}, = operands")

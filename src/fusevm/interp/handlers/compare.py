@@ -51,25 +51,6 @@ def log_or(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return binary(vm, ip, lambda a, b: truthy(a) or truthy(b))
 
 
-@handler(Op.Concat)
-def concat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    stack = vm.stack
-    pop = stack.pop
-    limit = vm.max_size
-    nxt = ip + 1
-
-    def step() -> int:
-        b = pop()
-        a = stack[-1]
-        a = a if type(a) is str else to_str(a)
-        b = b if type(b) is str else to_str(b)
-        if len(a) + len(b) > limit:
-            check_size(len(a) + len(b), limit, "a string")
-        stack[-1] = a + b
-        return nxt
-    return step
-
-
 @handler(Op.StringRepeat)
 def string_repeat(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     limit = vm.max_size

@@ -14,6 +14,7 @@ MODULES = {
     'Arrays': 'generated_arrays',
     'Hashes': 'generated_hashes',
     'Arithmetic': 'generated_arithmetic',
+    'String': 'generated_string',
     'Comparison': 'generated_comparison',
     'Logical / Bitwise': 'generated_logical_bitwise',
     'Control flow': 'generated_control_flow',
