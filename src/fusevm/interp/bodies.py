@@ -31,7 +31,7 @@ from fusevm.interp import semantics as sem
 from fusevm.ops import F, Op
 from fusevm.ops.bodytext import BODY_BUILTINS, check_known, item_names, parse_statements
 from fusevm.records import dataclass
-from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, to_str, truthy
+from fusevm.values import INT_MAX, INT_MIN, Undef, to_float, to_int, to_str, truthy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,17 +43,18 @@ else:
     from _collections_abc import Mapping
 
 #: What a body may name besides its stack items, operands and temporaries. `slots` and
-#: the names of `PER_VM_EXPR` (`globals_`, `consts`, `strict`, `max_size`) are bound per VM
+#: the names of `PER_VM_EXPR` (`globals_`, `consts`, `strict`, `max_size`, the chunk's
+#: `names`) are bound per VM
 #: (and `slots` per frame) by each tier.
 ENV: Final[dict[str, object]] = {
     "sem": sem, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "Undef": Undef,
-    "to_float": to_float, "to_str": to_str, "truthy": truthy,
+    "to_float": to_float, "to_int": to_int, "to_str": to_str, "truthy": truthy,
 }
 #: The per-VM names a body may read besides `slots` (bound per frame), and the expression
 #: over `vm` each tier binds each one to, once per VM, where a body uses it.
 PER_VM_EXPR: Final[dict[str, str]] = {
     "globals_": "vm.globals", "consts": "vm.chunk.constants", "strict": "vm.strict_int",
-    "max_size": "vm.max_size",
+    "max_size": "vm.max_size", "names": "vm.chunk.names",
 }
 PER_VM: Final = frozenset({"slots", *PER_VM_EXPR})
 
@@ -155,15 +156,45 @@ body(Op.SetVar, Op.DeclareVar, source="globals_[name] = v")
 body(Op.SetArray, source="globals_[name] = arr")
 body(Op.SetHash, source="globals_[name] = h")
 
+# -- Arrays and hashes in globals: the element reads and a Hash's store ------------------
+# (No temporary keeps a container: copy on write counts its holders, and a temporary of a
+# compiled region lives on after its op, as if a second variable held the container.)
+
+body(Op.ArrayLen, source="""
+    if type(globals_[name]) is not list:
+        sem.not_a_container(globals_, name, names, "an Array")
+    n = len(globals_[name])
+    """)
+body(Op.ArrayGet, source="""
+    if type(globals_[name]) is not list:
+        sem.not_a_container(globals_, name, names, "an Array")
+    i = index if type(index) is int else to_int(index)
+    v = globals_[name][i] if 0 <= i < len(globals_[name]) else Undef
+    """)
+body(Op.HashGet, source="""
+    if type(globals_[name]) is not dict:
+        sem.not_a_container(globals_, name, names, "a Hash")
+    v = globals_[name].get(key if type(key) is str else to_str(key), Undef)
+    """)
+body(Op.HashSet, source="""
+    if len(sem.writable_hash(globals_, name, names)) >= max_size and (
+            key if type(key) is str else to_str(key)) not in globals_[name]:
+        sem.check_size(len(globals_[name]) + 1, max_size, "a hash")
+    globals_[name][key if type(key) is str else to_str(key)] = v
+    """)
+
 # -- Arithmetic: the Int and Float paths inline, everything else in `sem` -----------------
 
+# A Float with an Int is Python's own `a + b` too: Python converts the Int as to_float
+# does (an Int of the VM is within 64 bits, which a float always holds or rounds).
 for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
     body(_op, source=f"""
         if type(a) is int and type(b) is int:
             exact = a {_sym} b
             r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict,
                                                                           "{_op.name}")
-        elif type(a) is float and type(b) is float:
+        elif type(a) is float and (type(b) is float or type(b) is int) or \\
+                type(a) is int and type(b) is float:
             r = a {_sym} b
         else:
             r = sem.{_op.name.lower()}(a, b, strict)

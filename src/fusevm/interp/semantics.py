@@ -6,7 +6,10 @@ comes here, so each rule is written once (STYLE 4.3).
 
 from __future__ import annotations
 
-from fusevm.errors import IntegerOverflow, ZeroDivision
+from fusevm.errors import IntegerOverflow, TypeMismatch, ZeroDivision
+
+# (`sem.writable_hash`: the copy-on-write check of a Hash global, for op bodies)
+from fusevm.interp.cow import writable_hash as writable_hash
 from fusevm.lazymath import math
 from fusevm.limits import check_size
 from fusevm.values import (
@@ -14,6 +17,7 @@ from fusevm.values import (
     INT_MIN,
     fmod,
     ieee_pow,
+    kind_name,
     to_float,
     to_int,
     to_str,
@@ -23,7 +27,8 @@ from fusevm.values import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
 
 
 def int_result(r: int, strict: bool, what: str) -> int:
@@ -51,6 +56,12 @@ def mul(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a * b, strict, "Mul")
     return to_float(a) * to_float(b)
+
+
+def not_a_container(store: list[Any], index: int, names: Sequence[str], kind: str) -> NoReturn:
+    """TypeMismatch for an op of `kind` ("an Array", "a Hash") on global `names[index]`,
+    which holds something else (the container ops' bodies test the type inline)."""
+    raise TypeMismatch(f"global {names[index]!r} holds {kind_name(store[index])}, not {kind}")
 
 
 def concat(a: Any, b: Any, limit: int) -> str:

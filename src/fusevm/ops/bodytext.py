@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
     from fusevm.ops.spec import OpSpec
 
-#: The builtins an op body may call (an extension op's may also use `isinstance`).
-BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len"})
+#: The builtins an op body may name (an extension op's may also use `isinstance`): to
+#: call, and the types its `type(x) is ...` tests name.
+BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len", "list",
+                                  "dict"})
 
 
 #: Fields of a syntax tree that never hold a name: a node's context, operator or

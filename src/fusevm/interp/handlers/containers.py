@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fusevm.interp.containers_util import array_of, hash_of, store_at
+from fusevm.interp.containers_util import hash_of, store_at
 from fusevm.interp.cow import writable_array, writable_hash
 from fusevm.interp.registry import Step, handler
 from fusevm.interp.vm import VM
@@ -28,24 +28,6 @@ def declare_container(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
 
     def step() -> int:
         globals_[name] = make()
-        return nxt
-    return step
-
-
-@handler(Op.ArrayGet)
-def array_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    stack = vm.stack
-    where = _where(vm, name)
-    nxt = ip + 1
-
-    def step() -> int:
-        arr = array_of(globals_[name], where)
-        i = stack[-1]
-        if type(i) is not int:
-            i = to_int(i)
-        stack[-1] = arr[i] if 0 <= i < len(arr) else Undef
         return nxt
     return step
 
@@ -99,20 +81,6 @@ def array_pop(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-@handler(Op.ArrayLen)
-def array_len(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    push = vm.stack.append
-    where = _where(vm, name)
-    nxt = ip + 1
-
-    def step() -> int:
-        push(len(array_of(globals_[name], where)))
-        return nxt
-    return step
-
-
 @handler(Op.MakeArray)
 def make_array(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     count = operands[0]
@@ -128,42 +96,6 @@ def make_array(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
         items = stack[-count:]
         del stack[-count:]
         stack.append(items)
-        return nxt
-    return step
-
-
-@handler(Op.HashGet)
-def hash_get(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    stack = vm.stack
-    where = _where(vm, name)
-    nxt = ip + 1
-
-    def step() -> int:
-        k = stack[-1]
-        stack[-1] = hash_of(globals_[name], where).get(k if type(k) is str else to_str(k), Undef)
-        return nxt
-    return step
-
-
-@handler(Op.HashSet)
-def hash_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    pop = vm.stack.pop
-    where = _where(vm, name)
-    nxt = ip + 1
-
-    def step() -> int:
-        k = pop()
-        v = pop()
-        h = writable_hash(globals_, name, where)
-        if len(h) >= vm.max_size:
-            key = k if type(k) is str else to_str(k)
-            if key not in h:
-                check_size(len(h) + 1, vm.max_size, "a hash")
-        h[k if type(k) is str else to_str(k)] = v
         return nxt
     return step
 

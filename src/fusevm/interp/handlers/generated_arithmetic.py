@@ -25,7 +25,8 @@ def _Add(vm, operands, ip):
             exact = a + b
             r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict,
                                                                           "Add")
-        elif type(a) is float and type(b) is float:
+        elif type(a) is float and (type(b) is float or type(b) is int) or \
+                type(a) is int and type(b) is float:
             r = a + b
         else:
             r = sem.add(a, b, strict)
@@ -46,7 +47,8 @@ def _Sub(vm, operands, ip):
             exact = a - b
             r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict,
                                                                           "Sub")
-        elif type(a) is float and type(b) is float:
+        elif type(a) is float and (type(b) is float or type(b) is int) or \
+                type(a) is int and type(b) is float:
             r = a - b
         else:
             r = sem.sub(a, b, strict)
@@ -67,7 +69,8 @@ def _Mul(vm, operands, ip):
             exact = a * b
             r = exact if INT_MIN <= exact <= INT_MAX else sem.int_result(exact, strict,
                                                                           "Mul")
-        elif type(a) is float and type(b) is float:
+        elif type(a) is float and (type(b) is float or type(b) is int) or \
+                type(a) is int and type(b) is float:
             r = a * b
         else:
             r = sem.mul(a, b, strict)

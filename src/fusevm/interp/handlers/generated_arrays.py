@@ -9,6 +9,8 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 
 from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
+from fusevm.interp import semantics as sem
+from fusevm.values import Undef, to_int
 
 
 def _GetArray(vm, operands, ip):
@@ -36,3 +38,36 @@ def _SetArray(vm, operands, ip):
         return nxt
     return step
 generated_handler(Op.SetArray, _SetArray)
+
+def _ArrayGet(vm, operands, ip):
+    stack = vm.stack
+    nxt = ip + 1
+    globals_ = vm.globals
+    names = vm.chunk.names
+    name, = operands
+    def step():
+        index = stack[-1]
+        if type(globals_[name]) is not list:
+            sem.not_a_container(globals_, name, names, "an Array")
+        i = index if type(index) is int else to_int(index)
+        v = globals_[name][i] if 0 <= i < len(globals_[name]) else Undef
+        stack[-1] = v
+        return nxt
+    return step
+generated_handler(Op.ArrayGet, _ArrayGet)
+
+def _ArrayLen(vm, operands, ip):
+    stack = vm.stack
+    push = stack.append
+    nxt = ip + 1
+    globals_ = vm.globals
+    names = vm.chunk.names
+    name, = operands
+    def step():
+        if type(globals_[name]) is not list:
+            sem.not_a_container(globals_, name, names, "an Array")
+        n = len(globals_[name])
+        push(n)
+        return nxt
+    return step
+generated_handler(Op.ArrayLen, _ArrayLen)

@@ -9,6 +9,8 @@ by `fusevm.interp.handlers.bodies`; importing this module registers them.
 
 from fusevm.interp.registry import generated_handler
 from fusevm.ops import Op
+from fusevm.interp import semantics as sem
+from fusevm.values import Undef, to_str
 
 
 def _GetHash(vm, operands, ip):
@@ -36,3 +38,38 @@ def _SetHash(vm, operands, ip):
         return nxt
     return step
 generated_handler(Op.SetHash, _SetHash)
+
+def _HashGet(vm, operands, ip):
+    stack = vm.stack
+    nxt = ip + 1
+    globals_ = vm.globals
+    names = vm.chunk.names
+    name, = operands
+    def step():
+        key = stack[-1]
+        if type(globals_[name]) is not dict:
+            sem.not_a_container(globals_, name, names, "a Hash")
+        v = globals_[name].get(key if type(key) is str else to_str(key), Undef)
+        stack[-1] = v
+        return nxt
+    return step
+generated_handler(Op.HashGet, _HashGet)
+
+def _HashSet(vm, operands, ip):
+    stack = vm.stack
+    pop = stack.pop
+    nxt = ip + 1
+    globals_ = vm.globals
+    max_size = vm.max_size
+    names = vm.chunk.names
+    name, = operands
+    def step():
+        key = pop()
+        v = pop()
+        if len(sem.writable_hash(globals_, name, names)) >= max_size and (
+                key if type(key) is str else to_str(key)) not in globals_[name]:
+            sem.check_size(len(globals_[name]) + 1, max_size, "a hash")
+        globals_[name][key if type(key) is str else to_str(key)] = v
+        return nxt
+    return step
+generated_handler(Op.HashSet, _HashSet)
