@@ -106,7 +106,8 @@ def test_sem_functions_return_the_exact_type_they_annotate(args: list[Any]) -> N
             # A parameter typed narrower than any value gets a value of its type.
             note = fn.__annotations__.get(param)
             call.append({"int": value if type(value) is int else 7, "bool": False,
-                         "str": "Add"}.get(note, value))
+                         "str": "Add", "float": value if type(value) is float else 0.5,
+                         }.get(note, value))
         try:
             got = fn(*call)
         except (VMError, TypeError, ValueError, ZeroDivisionError, OverflowError):

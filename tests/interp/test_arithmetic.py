@@ -6,11 +6,14 @@ D1 (Div by any zero and Mod by Int 0 raise ZeroDivision), D5 (Div and Pow always
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fusevm import IntegerOverflow, Op, Undef
+from fusevm import VM, IntegerOverflow, Op, Undef
+from fusevm.asm import assemble
 from fusevm.errors import ZeroDivision
 from fusevm.values import Status
 
@@ -150,3 +153,29 @@ def test_strict_int_raises_exactly_when_the_exact_result_leaves_i64(a, b, op):
 def test_int_mod_is_the_truncated_remainder(a, b):
     quotient = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
     assert_same(result_of(Op.Mod, a, b), a - b * quotient)
+
+
+@pytest.mark.parametrize("op", ["Add", "Mul"])
+def test_two_nans_give_the_first_ones_bits_however_warm_the_step_is(op: str) -> None:
+    # CPython's float `+` and `*` give the first or the second NaN depending on whether
+    # the bytecode is specialised yet; the op's answer must not (D5: the tiers keep it).
+    def nan(pattern: int) -> float:
+        return float(struct.unpack("<d", struct.pack("<Q", pattern))[0])
+
+    def bits(v: float) -> int:
+        return int(struct.unpack("<Q", struct.pack("<d", v))[0])
+
+    pos, neg, payload = nan(0x7FF8000000000000), nan(0xFFF8000000000000), \
+        nan(0x7FF8000000000123)
+    chunk = assemble(f"GetSlot 0\nGetSlot 1\n{op}\n")
+    for round_ in range(3):  # cold, then after the step ran many times
+        for a, b in ((pos, neg), (neg, pos), (payload, neg), (neg, payload), (2.5, neg)):
+            for baseline in (False, True):
+                vm = VM(chunk, baseline=baseline)
+                vm.slots[:2] = [a, b]
+                first = a if a != a else b
+                assert bits(vm.run()) == bits(first), (op, round_, hex(bits(a)), hex(bits(b)))
+        for _ in range(50):
+            vm = VM(chunk, baseline=False)
+            vm.slots[:2] = [1.5, 2.0]
+            vm.run()

@@ -714,11 +714,7 @@ class _Gen(Groups, LoopCode):
         for ip in ips:
             if self.stored(ip, group) or self.try_group(ip, group):
                 continue
-            # (not for a branch: the value a kept branch leaves for its target is the
-            # stack local, which a later block reads)
-            copies = frozenset() if self.an.decoded[ip].spec.has(F.BRANCH) else \
-                self.copies_read(ip)
-            self.alias = self.emit_group(group, None, copies)
+            self.alias = self.emit_group(group, None, self.copies_read(ip))
             self.retarget(ip, ips)
             self.emit_op(ip, following)
             self.alias = {}
@@ -729,7 +725,8 @@ class _Gen(Groups, LoopCode):
         read from another local holding the same value: it reads each before writing
         it, and writes no slot local (which the other one could be)."""
         d = self.an.decoded[ip]
-        if not inline(d) or d.ext is not None:
+        if not inline(d) or d.ext is not None or d.spec.has(F.BRANCH):
+            # (a branch that keeps its value leaves the stack local for its target)
             return frozenset()
         b = BODIES[Op[d.spec.name]]
         depth = self.an.depth[ip] or 0

@@ -186,8 +186,12 @@ body(Op.HashSet, source="""
 # -- Arithmetic: the Int and Float paths inline, everything else in `sem` -----------------
 
 # A Float with an Int is Python's own `a + b` too: Python converts the Int as to_float
-# does (an Int of the VM is within 64 bits, which a float always holds or rounds).
+# does (an Int of the VM is within 64 bits, which a float always holds or rounds). A NaN
+# sum or product of two NaNs is the first one's (D5): CPython's own `a + b` and `a * b`
+# give the first or the second depending on whether the bytecode is specialised yet.
 for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
+    _nan = "" if _op is Op.Sub else \
+        "\n            if r != r:\n                r = sem.first_nan(a, b, r)"
     body(_op, source=f"""
         if type(a) is int and type(b) is int:
             exact = a {_sym} b
@@ -195,7 +199,7 @@ for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
                                                                           "{_op.name}")
         elif type(a) is float and (type(b) is float or type(b) is int) or \\
                 type(a) is int and type(b) is float:
-            r = a {_sym} b
+            r = a {_sym} b{_nan}
         else:
             r = sem.{_op.name.lower()}(a, b, strict)
         """)
@@ -323,4 +327,4 @@ body(Op.SlotIncLtIntJumpBack, source="""
     taken = v < limit
     """)
 
-del _op, _sym
+del _op, _sym, _nan

@@ -40,10 +40,25 @@ def int_result(r: int, strict: bool, what: str) -> int:
     return wrap64(r)
 
 
+def first_nan(a: Any, b: Any, r: float) -> float:
+    """The NaN an Add or Mul of `a` and `b` gives (D5): the first operand's when it is a
+    NaN, else the second's, else `r`, the operation's own (inf - inf, inf * 0). CPython's
+    float `+` and `*` pick either operand's NaN by how the bytecode is specialised; the
+    hardware order (a, then b) is the one every tier keeps. `x * 1.0` quiets a NaN as the
+    operation would, with one NaN operand only."""
+    if a != a:
+        return float(a) * 1.0
+    if b != b:
+        return float(b) * 1.0
+    return r
+
+
 def add(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a + b, strict, "Add")
-    return to_float(a) + to_float(b)
+    fa, fb = to_float(a), to_float(b)
+    r = fa + fb
+    return r if r == r else first_nan(fa, fb, r)
 
 
 def sub(a: Any, b: Any, strict: bool) -> Any:
@@ -55,7 +70,9 @@ def sub(a: Any, b: Any, strict: bool) -> Any:
 def mul(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a * b, strict, "Mul")
-    return to_float(a) * to_float(b)
+    fa, fb = to_float(a), to_float(b)
+    r = fa * fb
+    return r if r == r else first_nan(fa, fb, r)
 
 
 def not_a_container(store: list[Any], index: int, names: Sequence[str], kind: str) -> NoReturn:

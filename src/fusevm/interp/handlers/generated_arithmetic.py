@@ -28,6 +28,8 @@ def _Add(vm, operands, ip):
         elif type(a) is float and (type(b) is float or type(b) is int) or \
                 type(a) is int and type(b) is float:
             r = a + b
+            if r != r:
+                r = sem.first_nan(a, b, r)
         else:
             r = sem.add(a, b, strict)
         stack[-1] = r
@@ -72,6 +74,8 @@ def _Mul(vm, operands, ip):
         elif type(a) is float and (type(b) is float or type(b) is int) or \
                 type(a) is int and type(b) is float:
             r = a * b
+            if r != r:
+                r = sem.first_nan(a, b, r)
         else:
             r = sem.mul(a, b, strict)
         stack[-1] = r
