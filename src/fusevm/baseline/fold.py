@@ -67,12 +67,13 @@ ORDER: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def _const_order(node: ast.Compare) -> bool | None:
-    """The value of a comparison of two int constants (`65537 > 0`), else None."""
+    """The value of a comparison of two number constants (`65537 > 0`, a Float's NaN test
+    `0.5 == 0.5`), else None."""
     if len(node.ops) != 1 or type(node.ops[0]) not in ORDER:
         return None
     left, right = node.left, node.comparators[0]
     if not (isinstance(left, ast.Constant) and isinstance(right, ast.Constant)
-            and type(left.value) is int and type(right.value) is int):
+            and type(left.value) in (int, float) and type(right.value) in (int, float)):
         return None
     return bool(ORDER[type(node.ops[0])](left.value, right.value))
 

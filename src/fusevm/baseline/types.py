@@ -80,8 +80,9 @@ def expr_type(e: ast.expr, env: Env) -> type | None:
             if isinstance(e.op, _INT_OPS):
                 return int
             return float if isinstance(e.op, ast.Div) else None
-        if lt is float and rt is float and isinstance(e.op, _FLOAT_OPS):
-            return float
+        if (lt is float and rt in (float, int) or lt is int and rt is float) and \
+                isinstance(e.op, _FLOAT_OPS):
+            return float  # (a Float with an Int: Python converts the Int, as to_float)
         if lt is str and rt is str and isinstance(e.op, ast.Add):
             return str
         return None

@@ -186,12 +186,15 @@ body(Op.HashSet, source="""
 # -- Arithmetic: the Int and Float paths inline, everything else in `sem` -----------------
 
 # A Float with an Int is Python's own `a + b` too: Python converts the Int as to_float
-# does (an Int of the VM is within 64 bits, which a float always holds or rounds). A NaN
-# sum or product of two NaNs is the first one's (D5): CPython's own `a + b` and `a * b`
-# give the first or the second depending on whether the bytecode is specialised yet.
+# does (an Int of the VM is within 64 bits, which a float always holds or rounds). The sum
+# or product of two NaNs is the first one's (D5), quieted by `+ 0.0` or `* 1.0` (one NaN
+# operand: no choice to make): CPython's own `a + b` and `a * b` give the first or the
+# second depending on whether the bytecode is specialised yet.
 for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
-    _nan = "" if _op is Op.Sub else \
-        "\n            if r != r:\n                r = sem.first_nan(a, b, r)"
+    # (one expression, inputs read before the output is assigned; `b` tested first: a
+    # constant `b` is no NaN, so the common test is one comparison)
+    _float = f"a {_sym} b" if _op is Op.Sub else \
+        f"a {_sym} b if b == b or a == a else a {_sym} {0.0 if _op is Op.Add else 1.0}"
     body(_op, source=f"""
         if type(a) is int and type(b) is int:
             exact = a {_sym} b
@@ -199,7 +202,7 @@ for _op, _sym in ((Op.Add, "+"), (Op.Sub, "-"), (Op.Mul, "*")):
                                                                           "{_op.name}")
         elif type(a) is float and (type(b) is float or type(b) is int) or \\
                 type(a) is int and type(b) is float:
-            r = a {_sym} b{_nan}
+            r = {_float}
         else:
             r = sem.{_op.name.lower()}(a, b, strict)
         """)
@@ -327,4 +330,4 @@ body(Op.SlotIncLtIntJumpBack, source="""
     taken = v < limit
     """)
 
-del _op, _sym, _nan
+del _op, _sym, _float

@@ -40,25 +40,12 @@ def int_result(r: int, strict: bool, what: str) -> int:
     return wrap64(r)
 
 
-def first_nan(a: Any, b: Any, r: float) -> float:
-    """The NaN an Add or Mul of `a` and `b` gives (D5): the first operand's when it is a
-    NaN, else the second's, else `r`, the operation's own (inf - inf, inf * 0). CPython's
-    float `+` and `*` pick either operand's NaN by how the bytecode is specialised; the
-    hardware order (a, then b) is the one every tier keeps. `x * 1.0` quiets a NaN as the
-    operation would, with one NaN operand only."""
-    if a != a:
-        return float(a) * 1.0
-    if b != b:
-        return float(b) * 1.0
-    return r
-
-
 def add(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a + b, strict, "Add")
     fa, fb = to_float(a), to_float(b)
-    r = fa + fb
-    return r if r == r else first_nan(fa, fb, r)
+    # (two NaNs: the first one's, as the Add body gives it, D5)
+    return fa + fb if fb == fb or fa == fa else fa + 0.0
 
 
 def sub(a: Any, b: Any, strict: bool) -> Any:
@@ -71,8 +58,7 @@ def mul(a: Any, b: Any, strict: bool) -> Any:
     if type(a) is int and type(b) is int:
         return int_result(a * b, strict, "Mul")
     fa, fb = to_float(a), to_float(b)
-    r = fa * fb
-    return r if r == r else first_nan(fa, fb, r)
+    return fa * fb if fb == fb or fa == fa else fa * 1.0
 
 
 def not_a_container(store: list[Any], index: int, names: Sequence[str], kind: str) -> NoReturn:

@@ -27,9 +27,7 @@ def _Add(vm, operands, ip):
                                                                           "Add")
         elif type(a) is float and (type(b) is float or type(b) is int) or \
                 type(a) is int and type(b) is float:
-            r = a + b
-            if r != r:
-                r = sem.first_nan(a, b, r)
+            r = a + b if b == b or a == a else a + 0.0
         else:
             r = sem.add(a, b, strict)
         stack[-1] = r
@@ -73,9 +71,7 @@ def _Mul(vm, operands, ip):
                                                                           "Mul")
         elif type(a) is float and (type(b) is float or type(b) is int) or \
                 type(a) is int and type(b) is float:
-            r = a * b
-            if r != r:
-                r = sem.first_nan(a, b, r)
+            r = a * b if b == b or a == a else a * 1.0
         else:
             r = sem.mul(a, b, strict)
         stack[-1] = r
