@@ -475,7 +475,7 @@ def test_direct_forms_read_copies_fold_arguments_and_return_in_place() -> None:
 def test_read_before_written() -> None:
     import ast
 
-    from fusevm.baseline.codegen import _read_before_written
+    from fusevm.baseline.groups import _read_before_written
     def check(code: str) -> bool:
         return _read_before_written(ast.parse(code).body, "s1")
     assert check("if s1 > 0:\n    s1 = s1 - 1\nelse:\n    s1 = f(s1)")

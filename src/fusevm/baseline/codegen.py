@@ -60,8 +60,8 @@ from .ranges import Bounds
 from .regions import ChunkPlan, Region, inline
 from .session import Memo
 from .shape import BACK, TEST, Block, Part
-from .trees import copy_tree, name_nodes
-from .types import Env, reads, result_into, specialize, writes
+from .trees import copy_tree
+from .types import Env, result_into, specialize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -720,25 +720,6 @@ class _Gen(Groups, LoopCode):
             self.alias = {}
         self.emit_group(group)
 
-    def copies_read(self, ip: int) -> frozenset[str]:
-        """The inputs of op `ip` (an op with a body that may raise) that its code may
-        read from another local holding the same value: it reads each before writing
-        it, and writes no slot local (which the other one could be)."""
-        d = self.an.decoded[ip]
-        if not inline(d) or d.ext is not None or d.spec.has(F.BRANCH):
-            # (a branch that keeps its value leaves the stack local for its target)
-            return frozenset()
-        b = BODIES[Op[d.spec.name]]
-        depth = self.an.depth[ip] or 0
-        env, known, bounds = self.env, dict(self.known), self.bounds
-        stmts, _ = self.body_ast(b, d, ip, depth)
-        self.env, self.known, self.bounds = env, known, bounds
-        if any(name[:1] == "l" for st in stmts for name in writes(st)):
-            return frozenset()
-        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
-                         if _read_before_written(stmts, k))
-
-
     def analyze(self, optimistic: bool) -> dict[int, Env]:
         """The exact types known at each block's start (`flow.analyze`)."""
         return flow.analyze(self, optimistic)
@@ -813,28 +794,3 @@ def generate_generic(chunk: Chunk, cp: ChunkPlan, region: Region,
     """The source of `make(vm, plain, code, steps)` for the generic version of a region
     whose specialised code checks `guards` (`Generated.guards`)."""
     return _Gen(chunk, cp, region, None).generic(guards)
-
-
-def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
-    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
-    was written (so reading another name with its first value instead is the same)."""
-    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
-        # The state after `stmts` (written or not), None when a read follows a write.
-        for st in stmts:
-            if isinstance(st, ast.If):
-                if written and reads(st.test, name):
-                    return None
-                body, other = walk(st.body, written), walk(st.orelse, written)
-                if body is None or other is None:
-                    return None
-                written = body or other
-            elif isinstance(st, ast.Assign):
-                if written and reads(st, name):
-                    return None
-                written = written or name in writes(st)
-            elif isinstance(st, ast.Pass):
-                continue
-            elif any(n.id == name for n in name_nodes(st)):
-                return None
-        return written
-    return walk(stmts, False) is not None

@@ -14,7 +14,7 @@ from fusevm.ops import F, Op
 from .pieces import local_index, stack_locals, unparse
 from .regions import inline
 from .trees import name_nodes
-from .types import drop_copies, forward_into, safe_stmts
+from .types import drop_copies, forward_into, reads, safe_stmts, writes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,3 +155,46 @@ class Groups:
         if cond is not None:
             self.emit_branch(last, d, cond, 0)
         return folded
+
+    def copies_read(self, ip: int) -> frozenset[str]:
+        """The inputs of op `ip` (an op with a body that may raise) that its code may
+        read from another local holding the same value: it reads each before writing
+        it, and writes no slot local (which the other one could be)."""
+        d = self.an.decoded[ip]
+        if not inline(d) or d.ext is not None or d.spec.has(F.BRANCH):
+            # (a branch that keeps its value leaves the stack local for its target)
+            return frozenset()
+        b = BODIES[Op[d.spec.name]]
+        depth = self.an.depth[ip] or 0
+        env, known, bounds = self.env, dict(self.known), self.bounds
+        stmts, _ = self.body_ast(b, d, ip, depth)
+        self.env, self.known, self.bounds = env, known, bounds
+        if any(name[:1] == "l" for st in stmts for name in writes(st)):
+            return frozenset()
+        return frozenset(k for k in stack_locals(depth - len(b.inputs), len(b.inputs))
+                         if _read_before_written(stmts, k))
+
+
+def _read_before_written(stmts: list[ast.stmt], name: str) -> bool:
+    """Whether, running `stmts` (assignments and `if`s), `name` is never read after it
+    was written (so reading another name with its first value instead is the same)."""
+    def walk(stmts: list[ast.stmt], written: bool) -> bool | None:
+        # The state after `stmts` (written or not), None when a read follows a write.
+        for st in stmts:
+            if isinstance(st, ast.If):
+                if written and reads(st.test, name):
+                    return None
+                body, other = walk(st.body, written), walk(st.orelse, written)
+                if body is None or other is None:
+                    return None
+                written = body or other
+            elif isinstance(st, ast.Assign):
+                if written and reads(st, name):
+                    return None
+                written = written or name in writes(st)
+            elif isinstance(st, ast.Pass):
+                continue
+            elif any(n.id == name for n in name_nodes(st)):
+                return None
+        return written
+    return walk(stmts, False) is not None

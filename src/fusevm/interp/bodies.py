@@ -18,8 +18,8 @@ A body is a few statements over these names and nothing else:
 * `taken`: a BRANCH op's body ends with `taken = <condition>`, and the op continues at its
   TARGET operand when that holds (a TERMINATOR jump's condition is `True`);
 * the environment `ENV` below: the frame's `slots`, the VM's `globals_`, the constant pool
-  `consts`, `strict` (VM(strict_int=...)), `max_size` (VM(max_size=...)), the semantics
-  module `sem` and a few coercions.
+  `consts`, `strict` (VM(strict_int=...)), `max_size` (VM(max_size=...)), the chunk's
+  `names` (for an error naming a global), the semantics module `sem` and a few coercions.
 
 Any other name a body assigns is a temporary of that op (the generators rename it apart).
 """
@@ -44,8 +44,7 @@ else:
 
 #: What a body may name besides its stack items, operands and temporaries. `slots` and
 #: the names of `PER_VM_EXPR` (`globals_`, `consts`, `strict`, `max_size`, the chunk's
-#: `names`) are bound per VM
-#: (and `slots` per frame) by each tier.
+#: `names`) are bound per VM (and `slots` per frame) by each tier.
 ENV: Final[dict[str, object]] = {
     "sem": sem, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "Undef": Undef,
     "to_float": to_float, "to_int": to_int, "to_str": to_str, "truthy": truthy,
