@@ -176,7 +176,10 @@ body(Op.HashGet, source="""
     v = globals_[name].get(key if type(key) is str else to_str(key), Undef)
     """)
 body(Op.HashSet, source="""
-    if len(sem.writable_hash(globals_, name, names)) >= max_size and (
+    if type(globals_[name]) is not dict:
+        sem.not_a_container(globals_, name, names, "a Hash")
+    # (a Hash, so no error for `writable_hash` to name the global in)
+    if len(sem.writable_hash(globals_, name, "")) >= max_size and (
             key if type(key) is str else to_str(key)) not in globals_[name]:
         sem.check_size(len(globals_[name]) + 1, max_size, "a hash")
     globals_[name][key if type(key) is str else to_str(key)] = v

@@ -45,7 +45,7 @@ from fusevm.values import kind_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, MutableMapping, MutableSequence, Sequence
+    from collections.abc import Callable, MutableMapping, MutableSequence
     from typing import Any, Final
 else:
     Any = object  # run-time stand-in: only the type checker reads it
@@ -90,14 +90,11 @@ def writable_array(store: list[Any], index: int, where: str) -> list[Any]:
     return v
 
 
-def writable_hash(store: list[Any], index: int, where: str | Sequence[str]) -> dict[str, Any]:
-    """The Hash at `store[index]`, exclusive to it; TypeMismatch naming `where` otherwise
-    (or, given a chunk's names, the global `where[index]`: an op body's call, which has
-    no place to format a name ahead)."""
+def writable_hash(store: list[Any], index: int, where: str) -> dict[str, Any]:
+    """The Hash at `store[index]`, exclusive to it; TypeMismatch naming `where` otherwise."""
     v = store[index]
     if type(v) is not dict:
-        named = where if type(where) is str else f"global {where[index]!r}"
-        raise TypeMismatch(f"{named} holds {kind_name(v)}, not a Hash")
+        raise TypeMismatch(f"{where} holds {kind_name(v)}, not a Hash")
     if _getrefcount(v) > _HASH_LIMIT:
         v = v.copy()
         store[index] = v

@@ -4,8 +4,8 @@ Every user-supplied pattern in fusevm goes through here (decision D16): awk's re
 the VM's `RegexMatch` (the shell's `[[ =~ ]]`) and `StrMatch` (shell patterns), and the
 shell's pattern expansions. Matching is POSIX leftmost-longest and runs in time linear in
 the text, whatever the pattern. `translate` owns the syntax (and `classes` the one table
-of POSIX bracket classes); `engine` runs the result; `stars` matches the patterns that
-need neither (literal text and stars).
+of POSIX bracket classes); `engine` runs the result; `stars` reads a shell pattern's
+bracket expressions and matches most shell patterns whole without either.
 
 Back-references (`\\1` in a shell ERE) are not regular and RE2 cannot run them: they raise
 RegexError rather than match wrongly. awk's EREs have none.

@@ -7,8 +7,8 @@ Positions are character offsets into Python strings. Text that fits in Latin-1 (
 awk's text, most of the shell's) runs on a Latin-1 compilation of the pattern, where byte
 and character offsets coincide; other text runs on a UTF-8 compilation. A pattern without
 operators is searched with `str.find`, which gives the same answer, and a shell pattern
-of literal text and stars (`-*`, `*.sh`) is matched whole with str methods
-(`stars`), so a script's `case` or file name pattern needs no RE2.
+matched whole (`-*`, `*.sh`, `-[hv]`) is matched as runs of one-character atoms around its
+stars (`stars`), so a script's `case` or file name pattern needs no RE2.
 
 Whether a pattern matches anywhere (awk's `/re/` rules, `~`, `!~`) needs no span: `test`
 first asks str methods about the literal runs each top-level branch needs

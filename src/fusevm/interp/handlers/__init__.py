@@ -50,15 +50,13 @@ GENERIC_SHELL_MODULE: Final = "status"
 def load_all() -> None:
     """Name, for every op, the modules to import on its first lookup: its section's
     generated steps first, then its hand-written handlers."""
+    generic = (f"{__name__}.{GENERIC_SHELL_MODULE}",)
+    shell = ops_with(F.SHELL)
     for section, ops in SECTIONS.items():
         generated = GENERATED_MODULES.get(section)
         modules = ((f"{__name__}.{generated}",) if generated is not None else ()) + \
             tuple(f"{__name__}.{m}" for m in SECTION_MODULES.get(section, ()))
         for op in ops:
             if op not in FACTORIES:
-                LAZY[op] = modules
-    shell = ops_with(F.SHELL)
-    for op in SECTIONS["Shell"]:
-        if op not in shell and op not in FACTORIES:
-            LAZY[op] = (f"{__name__}.{GENERIC_SHELL_MODULE}",)
+                LAZY[op] = generic if section == "Shell" and op not in shell else modules
 

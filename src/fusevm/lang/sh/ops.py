@@ -558,11 +558,10 @@ def _case_match(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
     return step
 
 
-#: A `case` pattern's literal runs around its stars when it has no other operator
-#: (`stars.star_runs` of its matchable form, as `glob.compile_pattern` reads it, with the
-#: locale's classes), by pattern and whether the locale is C, and `stars.star_match`:
-#: a script's patterns, matched with no regex loaded. Loaded with the first `case`
-#: (start-up time).
+#: A `case` or trim pattern's runs of atoms around its stars (`stars.star_runs` of its
+#: matchable form, as `glob.compile_pattern` reads it, with the locale's classes), by
+#: pattern and whether the locale is C, and `stars.star_match`: a script's patterns,
+#: matched with no regex loaded. Loaded with the first `case` (start-up time).
 _star_patterns: tuple[Memo, Any] | None = None
 
 
