@@ -40,6 +40,7 @@ from _ast import (
     Constant,
     Continue,
     Del,
+    Dict,
     Div,
     Eq,
     ExceptHandler,
@@ -613,6 +614,20 @@ class _Writer:
             self.traverse(e)
         self.out.append("]")
 
+    def dict_(self, node: Dict) -> None:
+        self.out.append("{")
+        for i, (k, v) in enumerate(zip(node.keys, node.values)):
+            if i:
+                self.out.append(", ")
+            if k is None:  # `**v`
+                self.out.append("**")
+                self.prec[v] = _EXPR
+            else:
+                self.traverse(k)
+                self.out.append(": ")
+            self.traverse(v)
+        self.out.append("}")
+
     def starred(self, node: Starred) -> None:
         self.out.append("*")
         self.prec[node.value] = _EXPR
@@ -648,7 +663,7 @@ _WRITE: dict[type, Callable[[_Writer, Any], None]] = {
     Name: _Writer.name, Constant: _Writer.constant, BinOp: _Writer.binop,
     UnaryOp: _Writer.unaryop, Compare: _Writer.compare, BoolOp: _Writer.boolop,
     IfExp: _Writer.ifexp, Call: _Writer.call, Attribute: _Writer.attribute,
-    Subscript: _Writer.subscript, Tuple: _Writer.tuple_, List: _Writer.list_,
+    Subscript: _Writer.subscript, Tuple: _Writer.tuple_, List: _Writer.list_, Dict: _Writer.dict_,
     Starred: _Writer.starred, Slice: _Writer.slice_, NamedExpr: _Writer.named_expr,
     keyword: _Writer.keyword,
 }

@@ -22,6 +22,7 @@ from progs import RandomSource, generate  # noqa: E402
 from fusevm import VM, VMError  # noqa: E402
 from fusevm.asm import assemble  # noqa: E402
 from fusevm.baseline import BaselineHook, compiler, pieces, types  # noqa: E402
+from fusevm.baseline.codegen import _Gen  # noqa: E402
 from fusevm.baseline.codegen import generate as generate_source  # noqa: E402
 from fusevm.baseline.regions import plan  # noqa: E402
 from fusevm.instr import Decoded  # noqa: E402
@@ -321,3 +322,120 @@ def test_binding_a_body_as_it_is_specialised_gives_what_binding_it_first_does(op
             got_b, env_b = types.specialize(body, env, bounds_b, binder)
             assert (_dump(got_a), env_a, bounds_a) == (_dump(got_b), env_b, bounds_b)
             assert bound == pieces.bind(b, d, 7, depth, known)[2]
+
+
+# -- Facts about globals: their types through a region, checked where it is entered ------
+
+#: A Float global summed in a loop; at trip `switch` it becomes a string, by a store in
+#: the loop itself (`{how}` = "direct"), by a function the loop calls, or by a hash
+#: store between (which keeps it a Float: the fact must survive that).
+GLOBALS = """
+    LoadFloat 0.0
+    SetVar s
+    LoadInt 0
+    SetSlot 0
+    DeclareHash h
+top:
+    GetVar s
+    LoadFloat 1.5
+    Add
+    SetVar s
+    GetSlot 0
+    LoadConst "k"
+    HashSet h
+    GetSlot 0
+    LoadInt {switch}
+    NumEq
+    JumpIfFalse skip
+    {how}
+skip:
+    GetSlot 0
+    Inc
+    SetSlot 0
+    GetSlot 0
+    LoadInt 300
+    NumLt
+    JumpIfTrue top
+    GetVar s
+    Jump end
+.sub spoil
+    LoadConst "9"
+    SetVar s
+    Return
+end:
+"""
+
+_HOW = {"direct": 'LoadConst "9"\n    SetVar s', "call": "Call spoil 0",
+        "nothing": "Nop"}
+
+
+@pytest.mark.parametrize("how", sorted(_HOW))
+@pytest.mark.parametrize("switch", [1, 150, 299, 1000])
+def test_a_global_changing_type_mid_loop_agrees(how: str, switch: int) -> None:
+    chunk = assemble(GLOBALS.format(switch=switch, how=_HOW[how]), source="globals.fasm")
+    ref = _outcome(chunk, False)
+    for threshold in (1, 2, 5):
+        _agree(ref, _outcome(chunk, True, threshold, runs=3))
+
+
+def test_a_region_entered_with_a_global_of_another_type_runs_the_generic_code() -> None:
+    # Compiled while `s` held a Float, entered at its loop with `s` an Int, then a string.
+    chunk = assemble(GLOBALS.format(switch=-1, how="Nop").replace(
+        "LoadFloat 0.0\n    SetVar s", "Nop\n    Nop"), source="entered.fasm")
+    s = chunk.names.index("s")
+    results = []
+    for baseline in (False, True):
+        vm = VM(chunk, baseline=baseline)
+        if baseline:
+            vm._tiers.region_threshold = 1
+        got = []
+        for start in (0.0, 7, "x", 2.5):
+            vm.reset()
+            vm.globals[s] = start
+            try:
+                got.append(vm.run())
+            except VMError as e:
+                got.append((type(e).__name__, e.op, e.ip))
+        results.append(got)
+    assert results[0] == results[1]
+
+
+def test_globals_of_known_type_need_no_type_tests() -> None:
+    chunk = assemble(GLOBALS.format(switch=-1, how="Nop"), source="known.fasm")
+    cp = plan(chunk)
+    source = generate_source(chunk, cp, cp.regions[0]).source
+    loop = source[source.index("def spec(pc)"):source.index("def gen(pc)")]
+    loop = loop[loop.index("# 5: GetVar"):loop.index("# 24: GetVar")]
+    # `s` is a Float and `h` a Hash from their stores before the loop on: the Add is one
+    # float addition, the Hash store tests no type; the entry's guard checks both.
+    assert "type(globals_" not in loop and "sem.add" not in loop, loop
+    guard = source[source.index("def st5()"):].split("return spec")[0]
+    assert "type(globals_[0]) is float" in guard and "type(globals_[1]) is dict" in guard
+
+
+def test_a_step_forgets_the_globals_types_unless_its_flags_say_it_stores_none() -> None:
+    # (the step rules: `codegen._Gen.env_after_step`)
+    env = {"G0": float, "G1": dict, "K2": str, "l0": int, "s0": int}
+    gen = _Gen.__new__(_Gen)
+    gen.env = env
+    for op, kept in ((Op.Call, {"K2", "l0"}), (Op.PushFrame, {"G0", "G1", "K2", "l0"}),
+                     (Op.PrintLn, {"G0", "G1", "K2", "l0"}), (Op.SetStatus, {"K2", "l0"})):
+        operands = tuple(0 for _ in op.spec.operands)
+        assert set(gen.env_after_step(0, Decoded(op.spec, operands))) == kept, op
+
+
+def test_a_failed_type_test_that_raises_tells_the_type_after_it() -> None:
+    test = ("if type(globals_[3]) is not list:\n"
+            "    sem.not_a_container(globals_, 3, names, 'an Array')\n")
+    stmts, env = types.specialize(ast.parse(test + "n = len(globals_[3])\n" + test).body, {})
+    assert env["G3"] is list and env["n"] is int
+    assert len(stmts) == 2  # (the second test is decided)
+    # A test whose failing branch may return tells nothing.
+    _, env = types.specialize(ast.parse(
+        "if type(x) is not int:\n    y = sem.add(x, 1, strict)\n").body, {})
+    assert "x" not in env
+    # A store of an unknown value, or through an index that is not a constant, forgets.
+    _, env = types.specialize(ast.parse("globals_[3] = v").body, {"G3": list})
+    assert "G3" not in env
+    _, env = types.specialize(ast.parse("globals_[i] = 1").body, {"G3": list, "K1": str})
+    assert env == {"K1": str}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from fusevm.baseline.regions import inline
 from fusevm.instr import decode
 from fusevm.interp.bodies import BODIES
@@ -76,3 +78,22 @@ def test_every_declared_body_parses_and_passes_its_checks() -> None:
     for op in BODIES:
         assert BODIES[op].op is op
     assert len(BODIES) == len(list(BODIES)) > 40
+
+
+def test_a_body_hands_the_globals_only_to_functions_that_keep_their_types() -> None:
+    # (the baseline tier keeps knowing each global's type across such a call)
+    from fusevm.interp import bodies
+    from fusevm.interp import semantics as sem
+    bodies._make(Op.GetVar, "v = globals_[name]\nsem.unshare(globals_, name)")
+    with pytest.raises(ValueError, match="sem.concat.*KEEP_GLOBAL_TYPES"):
+        bodies._make(Op.GetVar, "v = sem.concat(globals_, name, 3)")
+    assert all(callable(getattr(sem, name)) for name in sem.KEEP_GLOBAL_TYPES)
+
+
+def test_every_sem_function_a_body_names_exists() -> None:
+    from fusevm.interp import semantics as sem
+    for op in BODIES:
+        for node in ast.walk(BODIES[op].tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "sem":
+                assert hasattr(sem, node.attr), (op.name, node.attr)

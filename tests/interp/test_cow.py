@@ -34,6 +34,55 @@ def test_reference_counts_are_usable_here():
     assert COW_EXACT
 
 
+#: A Hash global, shared with slot 0 before a hot loop stores into it 300 times: the first
+#: store copies it (slot 0 keeps the Hash as it was), the others go in place.
+SHARED_HASH_LOOP = """
+    DeclareHash h
+    LoadInt 1
+    LoadConst "a"
+    HashSet h
+    GetHash h
+    SetSlot 0
+    LoadInt 0
+    SetSlot 1
+top:
+    GetSlot 1
+    GetSlot 1
+    HashSet h
+    GetSlot 1
+    Inc
+    SetSlot 1
+    GetSlot 1
+    LoadInt 300
+    NumLt
+    JumpIfTrue top
+    GetSlot 0
+"""
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+@pytest.mark.parametrize("counts", ["usable", "unusable"])
+def test_a_hash_store_written_inline_copies_a_shared_hash_once(baseline, counts,
+                                                                monkeypatch):
+    # (HashSet's body tests the count inline, against its own calibrated limit)
+    from fusevm.interp import cow
+    from fusevm.interp import semantics as sem
+    assert cow.INLINE_LIMIT > 0 and sem.INLINE_LIMIT == cow.INLINE_LIMIT
+    if counts == "unusable":
+        monkeypatch.setattr(sem, "INLINE_LIMIT", -1)
+    copies = []
+    real = sem.unshare
+    monkeypatch.setattr(sem, "unshare", lambda store, i: (copies.append(i), real(store, i)))
+    chunk = assemble(SHARED_HASH_LOOP)
+    vm = VM(chunk, baseline=baseline)
+    if baseline:
+        vm._tiers.region_threshold = 1
+    assert vm.run() == {"a": 1}
+    h = vm.globals[chunk.names.index("h")]
+    assert h == {"a": 1, **{str(i): i for i in range(300)}}
+    assert len(copies) == (1 if counts == "usable" else 301)  # (unusable: every store)
+
+
 @pytest.mark.parametrize("helper", [writable, lambda s, i: writable_array(s, i, "x")])
 def test_an_exclusive_array_is_mutated_in_place_and_a_shared_one_is_copied(helper):
     store = [[1, 2]]

@@ -37,7 +37,7 @@ from fusevm import pyast as ast
 from fusevm.chunk import Chunk
 from fusevm.instr import Decoded
 from fusevm.interp.bodies import BODIES, PER_VM_EXPR, Body
-from fusevm.ops import F, Op
+from fusevm.ops import F, Kind, Op
 from fusevm.records import dataclass
 
 from . import flow, shape
@@ -61,7 +61,7 @@ from .regions import ChunkPlan, Region, inline
 from .session import Memo
 from .shape import BACK, TEST, Block, Part
 from .trees import copy_tree
-from .types import Env, result_into, specialize
+from .types import KNOWN, Env, result_into, specialize, without_globals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -172,6 +172,9 @@ class _Gen(Groups, LoopCode):
         self.forms = eligible(chunk, cp)
         self.callees = {e for ip in region.ops
                         if (e := self.direct_callee(cp.analysis.decoded[ip])) is not None}
+        #: The globals its ops name (whose types an entry's guard may check), and the
+        #: types of the constants they name: facts at every entry (`types.place`).
+        self.globals_named, self.const_facts = places(chunk, cp, region)
         #: Those it calls with arguments not known to be integers (their generic forms:
         #: `direct.source`).
         self.generic_calls: set[int] = set()
@@ -246,7 +249,11 @@ class _Gen(Groups, LoopCode):
         """The test of entry `e`'s guard: the types of its locals, then their intervals,
         and at a versioned loop's header its growth (`growth.guard_source`)."""
         types = self.guards.get(e, {})
-        parts = [type_test(types, spell)] if types else []
+        where = spell
+        if any(name[0] == "G" for name in types):
+            def where(name: str) -> str:  # (a global's fact: `types.place`)
+                return f"globals_[{name[1:]}]" if name[0] == "G" else spell(name)
+        parts = [type_test(types, where)] if types else []
         parts += [f"{lo} <= {spell(name)} <= {hi}"
                   for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items())]
         g = self.versioned.get(e)
@@ -374,6 +381,7 @@ class _Gen(Groups, LoopCode):
         for local in stack_locals(depth - p, max(p, q)):
             self.known.pop(local, None)
             self.env.pop(local, None)
+        self.env = without_globals(self.env)  # (it may store any)
         self.env.update(extbodies.result_types(d, stack_locals(depth - p, q)))
         self.bounds = {}  # (it may have changed the frame's slots)
 
@@ -533,7 +541,8 @@ class _Gen(Groups, LoopCode):
         used = self.slots.read | self.slots.written
         self.guards = {e: {name: t for name, t in spec_envs.get(e, {}).items()
                            if (name[0] == "l" and int(name[1:]) in used)
-                           or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))}
+                           or (name[0] == "s" and int(name[1:]) < (an.depth[e] or 0))
+                           or (name[0] == "G" and int(name[1:]) in self.globals_named)}
                        for e in region.entries}
         # (An interval a versioned loop assumes at its header is its guard's to check.)
         # An interval is checked only where the entry's type says Int: a local's interval
@@ -737,8 +746,10 @@ class _Gen(Groups, LoopCode):
 
     def env_after_step(self, ip: int, d: Decoded) -> Env:
         """The types known after an op run by its interpreter step (from those before):
-        the frame's slots keep theirs, the stack's are unknown."""
-        return {k: t for k, t in self.env.items() if k[0] == "l"}
+        the frame's slots and the constants keep theirs, the stack's are unknown, and
+        the globals' too unless the op table says the op touches no variable (`_KEEPS`)."""
+        keep = "lKG" if d.spec.flags & _KEEPS and not d.spec.flags & _MAY_STORE else "lK"
+        return {k: t for k, t in self.env.items() if k[0] in keep}
 
     def successors(self, last: int) -> list[int]:
         return shape.successors(self.an, self.region, last)
@@ -767,6 +778,34 @@ class _Gen(Groups, LoopCode):
                 line = line.replace(stripped, shape.dispatch_line(stripped, self.dispatch))
             out.append(line)
         return "\n".join(shape.without_nops("\n".join(out).split("\n"))) + "\n"
+
+
+#: Ops whose interpreter step stores no global, by their flags: a pure op, one that
+#: pushes or pops a scope frame, one that reads or writes the VM's streams; unless it
+#: also calls, runs blocks, an extension handler or the shell host (`_MAY_STORE`).
+_KEEPS: Final = F.PURE | F.SCOPE | F.IO
+_MAY_STORE: Final = F.CALL | F.BLOCK_CALL | F.EXTENDED | F.SHELL
+
+
+def places(chunk: Chunk, cp: ChunkPlan, region: Region) -> tuple[frozenset[int], Env]:
+    """The globals a region's op bodies may name (their NAME operands: `globals_[name]`),
+    and the exact types of the constants they may name (their CONST operands:
+    `consts[const]`) as facts (`types.place`). From the op table alone: a region the disk
+    cache holds parses no body."""
+    an = cp.analysis
+    named: set[int] = set()
+    facts: Env = {}
+    constants = chunk.constants
+    for ip in region.ops:
+        d = an.decoded[ip]
+        if not inline(d) or d.ext is not None:
+            continue
+        for operand, v in zip(d.spec.operands, d.operands):
+            if operand.kind is Kind.NAME:
+                named.add(v)
+            elif operand.kind is Kind.CONST and type(constants[v]) in KNOWN:
+                facts[f"K{v}"] = type(constants[v])
+    return frozenset(named), facts
 
 
 def _source(stmts: list[ast.stmt], ints: frozenset[str],

@@ -15,7 +15,7 @@ import time
 from _weakref import ref
 
 from fusevm.baseline import calls, direct, thin
-from fusevm.baseline.codegen import Guard, generate, generate_generic
+from fusevm.baseline.codegen import Guard, generate, generate_generic, places
 from fusevm.baseline.looks import COMPILED
 from fusevm.baseline.regions import ChunkPlan, Region, inline, plan
 from fusevm.baseline.session import Memo
@@ -494,7 +494,8 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
             wait = worth_after(chunk, index, h, entered, vm.slots, final)
             if wait is None or wait:
                 return wait
-        make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0)))
+        make = compile_region(chunk, index, (h, _seen(vm, cp.analysis.depth[h] or 0,
+                                                      places(chunk, cp, cp.regions[index])[0])))
         code = vm.prepare()
         run, steps = make(vm, vm._plain, code)
         COUNTERS.runs += 1
@@ -511,10 +512,13 @@ def region_step(vm: VM, bound: dict[int, tuple[Any, Any, dict[int, Any]]],
     return found[2].get(h)
 
 
-def _seen(vm: VM, depth: int) -> Env:
+def _seen(vm: VM, depth: int, named: frozenset[int]) -> Env:
     """The exact types of the frame's slots and the top `depth` stack values, by the names
-    of the locals the generated code keeps them in."""
+    of the locals the generated code keeps them in, and of the globals `named` (`G<k>`)."""
     seen: Env = {f"l{k}": type(v) for k, v in enumerate(vm.slots) if type(v) in KNOWN}
+    values = vm.globals
+    seen.update((f"G{k}", type(values[k])) for k in sorted(named)
+                if k < len(values) and type(values[k]) in KNOWN)
     if depth and len(vm.stack) >= depth:
         seen.update((f"s{k}", type(v)) for k, v in enumerate(vm.stack[-depth:])
                     if type(v) in KNOWN)

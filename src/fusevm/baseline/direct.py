@@ -247,7 +247,8 @@ class _DirectGen(_Gen):
             return super().env_after_step(ip, d)
         depth = self.an.depth[ip] or 0
         first = depth - d.operands[1]
-        env = {k: t for k, t in self.env.items() if k[0] == "l" or int(k[1:]) < first}
+        env = {k: t for k, t in self.env.items()
+               if k[0] in "lK" or k[0] == "s" and int(k[1:]) < first}
         if callee in self.returns and self.passes_ints(d, callee, depth):
             env[f"s{first}"] = int
         return env

@@ -42,9 +42,9 @@ def analyze(g: _Gen, optimistic: bool) -> dict[int, Env]:
     bounds: dict[int, Bounds] = {}
     for e in region.entries:
         if not optimistic:
-            envs[e] = {}
+            envs[e] = dict(g.const_facts)
         elif e not in reached:
-            envs[e] = dict(g.seen[1]) if g.seen and g.seen[0] == e else {}
+            envs[e] = {**g.const_facts, **(g.seen[1] if g.seen and g.seen[0] == e else {})}
         if not (optimistic and g.guarded and e in reached):
             bounds[e] = {}
     marks = shape.marks(g.chunk.constants, g.an, g.region)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The exact types a body's type tests name.
-TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}
+TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str,
+                         "list": list, "dict": dict}
 
 
 class Localize(ast.NodeTransformer):

@@ -150,6 +150,8 @@ def bind(b: Body, d: Decoded, ip: int, depth: int, known: dict[str, Any]) -> tup
     mentioned.update(v.id for v in names.values() if type(v) is ast.Name)
     read, written = frozenset(slots.read), frozenset(slots.written)
     mentioned.update(f"l{k}" for k in read | written)
+    if "globals_" in b.named:  # (the facts of the globals it names: `types.place`)
+        mentioned.update(f"G{v}" for v in d.operands if type(v) is int)
     return body, binder, (frozenset(mentioned), consts, read, written)
 
 
@@ -301,9 +303,11 @@ def _wraps(stmts: list[ast.stmt], t: str) -> bool:
 
 def frame_spelling(depth: int) -> Callable[[str], str]:
     """Where a local's value is while the interpreter has it: slot `l3` in `slots[3]`,
-    stack local `s1` at its place on vm.stack (`depth` deep there)."""
+    stack local `s1` at its place on vm.stack (`depth` deep there); and global `G2`'s."""
     def spell(name: str) -> str:
         k = int(name[1:])
+        if name[0] == "G":  # (a global's fact: `types.place`)
+            return f"globals_[{k}]"
         return f"slots[{k}]" if name[0] == "l" else f"stack[{k - depth}]"
     return spell
 

@@ -8,8 +8,12 @@ only the path that can run is written out: the meaning cannot change, only the t
 
 `specialize(stmts, env)` folds an op's statements in order, each with the types known
 before it, and returns the statements and the types known after them. An `Env` maps a
-local's name to its exact type (`int`, `float`, `bool` or `str`); a name not in it may hold
-anything.
+local's name to its exact type (`int`, `float`, `bool`, `str`, `list` or `dict`); a name
+not in it may hold anything. It also holds facts about where the VM keeps values, under
+names no code assigns: `G<k>` for global `k` (`globals_[k]`), which the region's own
+stores, its entry guards and the tests of the container ops' bodies give (a global keeps
+its type until a store or a step that may store: only the interpreter's steps and calls
+do), and `K<k>` for constant `k` (`consts[k]`), which never changes.
 """
 
 from __future__ import annotations
@@ -62,6 +66,25 @@ _ENV_CONSTS: Env = {name: type(v) for name, v in ENV.items() if type(v) in KNOWN
 _FLOAT_UNLESS_INTS = frozenset({"add", "sub", "mul"})
 
 
+#: Where a fact's name says the value is: `G<k>` is `globals_[k]`, `K<k>` is `consts[k]`.
+_PLACES = {"globals_": "G", "consts": "K"}
+
+
+def place(e: ast.expr) -> str | None:
+    """The fact name of `globals_[<int>]` or `consts[<int>]` (`G<int>`, `K<int>`), else
+    None."""
+    if (isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name)
+            and e.value.id in _PLACES and isinstance(e.slice, ast.Constant)
+            and type(e.slice.value) is int):
+        return f"{_PLACES[e.value.id]}{e.slice.value}"
+    return None
+
+
+def without_globals(env: Env) -> Env:
+    """The facts left after code that may store any global (a step, a call)."""
+    return {k: t for k, t in env.items() if k[0] != "G"}
+
+
 def join(a: Env, b: Env) -> Env:
     """What is known after either of two paths: the names both know to be the same type."""
     return {k: t for k, t in a.items() if b.get(k) is t}
@@ -74,6 +97,13 @@ def expr_type(e: ast.expr, env: Env) -> type | None:
         return const if const in KNOWN else None
     if isinstance(e, ast.Name):
         return env.get(e.id) or _ENV_CONSTS.get(e.id)
+    if isinstance(e, ast.Subscript):
+        at = place(e)
+        return None if at is None else env.get(at)
+    if isinstance(e, ast.List):
+        return list
+    if isinstance(e, ast.Dict):
+        return dict
     if isinstance(e, ast.BinOp):
         lt, rt = expr_type(e.left, env), expr_type(e.right, env)
         if lt is int and rt is int:
@@ -210,11 +240,16 @@ def _pure_key(e: ast.expr) -> str:
 
 
 def _assign(target: ast.expr, t: type | None, env: Env) -> None:
-    if isinstance(target, ast.Name):
+    name = target.id if isinstance(target, ast.Name) else place(target)
+    if name is not None:
         if t is None:
-            env.pop(target.id, None)
+            env.pop(name, None)
         else:
-            env[target.id] = t
+            env[name] = t
+    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and \
+            target.value.id == "globals_":
+        for k in [k for k in env if k[0] == "G"]:  # (an index that is not a constant)
+            del env[k]
     elif isinstance(target, (ast.Tuple, ast.List)):
         for elt in target.elts:
             _assign(elt, None, env)
@@ -254,9 +289,18 @@ def specialize(stmts: list[ast.stmt], env: Env, bounds: Bounds | None = None,
                 s = _bound_position(s)
             out.append(ast.copy_location(
                 ast.If(test, body or [ast.Pass()], orelse), s))
-            env = join(env_b, env_o)
             known.clear()
-            known.update(hull(after_b, after_o))
+            # A branch that raises (a body's `sem.not_a_container`) leaves the other's
+            # facts, and what its test then says: `type(x) is not list` failed.
+            if _raises(body):
+                env = _narrowed(env_o, test, False)
+                known.update(after_o)
+            elif orelse and _raises(orelse):
+                env = _narrowed(env_b, test, True)
+                known.update(after_b)
+            else:
+                env = join(env_b, env_o)
+                known.update(hull(after_b, after_o))
             continue
         s = _TypedFolder(env, known).visit(s)
         out.append(s)
@@ -286,6 +330,42 @@ def specialize(stmts: list[ast.stmt], env: Env, bounds: Bounds | None = None,
             for name in stored(s):
                 env.pop(name, None)
     return out, env
+
+
+def _raises(stmts: list[ast.stmt]) -> bool:
+    """Whether `stmts` end raising: a `raise`, or a call of a `sem` function that never
+    returns (its annotation says so)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    if not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)):
+        return False
+    f = last.value.func
+    if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+            and f.value.id == "sem"):
+        return False
+    fn = getattr(sem, f.attr, None)
+    # (`semantics` postpones its annotations: the name is a string)
+    return getattr(fn, "__annotations__", {}).get("return") == "NoReturn"
+
+
+def _narrowed(env: Env, test: ast.expr, truth: bool) -> Env:
+    """`env` with what `test` (`type(x) is T` / `is not T`) having been `truth` says."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Is, ast.IsNot))):
+        return env
+    left, right = test.left, test.comparators[0]
+    if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
+            and left.func.id == "type" and len(left.args) == 1
+            and isinstance(right, ast.Name) and right.id in TYPES):
+        return env
+    arg = left.args[0]
+    name = arg.id if isinstance(arg, ast.Name) else place(arg)
+    if name is None or isinstance(test.ops[0], ast.Is) != truth:
+        return env
+    return {**env, name: TYPES[right.id]}
 
 
 def _bound_position(s: ast.stmt) -> ast.stmt:
@@ -377,6 +457,10 @@ def _safe(e: ast.expr, env: Env) -> bool:
             return True
         types = {expr_type(x, env) for x in (e.left, *e.comparators)}
         return types <= {str} or all(t in _NUMBERS for t in types)
+    if isinstance(e, ast.Subscript):
+        # (a global or constant with a known type is there: reading it cannot raise)
+        at = place(e)
+        return at is not None and at in env
     if isinstance(e, ast.BoolOp):
         return all(_safe(v, env) for v in e.values)
     if isinstance(e, ast.UnaryOp):

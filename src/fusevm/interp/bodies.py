@@ -124,11 +124,26 @@ def _make(op: Op, source: str) -> Body:
     text, tree, assigned, read, named = parse_statements(spec, source)
     if spec.has(F.BRANCH) != ("taken" in assigned):
         raise ValueError(f"{op.name}: a BRANCH op's body, and only one, assigns `taken`")
+    _check_global_calls(op, tree)
     temps = frozenset(assigned - set(outputs) - set(inputs) - {"taken"})
     check_known(spec, read, set(inputs) | set(outputs) | set(operands) | set(ENV) | PER_VM
                 | temps | {"taken"} | BODY_BUILTINS)
     return Body(op, text, tree, inputs, outputs, operands, frozenset(read & PER_VM),
                 frozenset(read & set(ENV)), temps, frozenset(assigned), named)
+
+
+def _check_global_calls(op: Op, tree: ast.Module) -> None:
+    """A body hands `globals_` only to the `sem` functions that keep the globals' types
+    (`sem.KEEP_GLOBAL_TYPES`): the baseline tier keeps knowing them across its calls."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not any(
+                isinstance(a, ast.Name) and a.id == "globals_" for a in node.args):
+            continue
+        f = node.func
+        if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                and f.value.id == "sem" and f.attr in sem.KEEP_GLOBAL_TYPES):
+            raise ValueError(f"{op.name}: a body passes globals_ to {ast.unparse(f)}, "
+                             "which sem.KEEP_GLOBAL_TYPES does not list")
 
 
 # -- Constants and the stack ------------------------------------------------------------
@@ -154,6 +169,8 @@ body(Op.GetHash, source="h = globals_[name]")
 body(Op.SetVar, Op.DeclareVar, source="globals_[name] = v")
 body(Op.SetArray, source="globals_[name] = arr")
 body(Op.SetHash, source="globals_[name] = h")
+body(Op.DeclareArray, source="globals_[name] = []")
+body(Op.DeclareHash, source="globals_[name] = {}")
 
 # -- Arrays and hashes in globals: the element reads and a Hash's store ------------------
 # (No temporary keeps a container: copy on write counts its holders, and a temporary of a
@@ -178,11 +195,12 @@ body(Op.HashGet, source="""
 body(Op.HashSet, source="""
     if type(globals_[name]) is not dict:
         sem.not_a_container(globals_, name, names, "a Hash")
-    # (a Hash, so no error for `writable_hash` to name the global in)
-    if len(sem.writable_hash(globals_, name, "")) >= max_size and (
-            key if type(key) is str else to_str(key)) not in globals_[name]:
+    k = key if type(key) is str else to_str(key)
+    if sem.refcount(globals_[name]) > sem.INLINE_LIMIT:  # (held elsewhere too: D8)
+        sem.unshare(globals_, name)
+    if len(globals_[name]) >= max_size and k not in globals_[name]:
         sem.check_size(len(globals_[name]) + 1, max_size, "a hash")
-    globals_[name][key if type(key) is str else to_str(key)] = v
+    globals_[name][k] = v
     """)
 
 # -- Arithmetic: the Int and Float paths inline, everything else in `sem` -----------------

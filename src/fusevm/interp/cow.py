@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 else:
     Any = object  # run-time stand-in: only the type checker reads it
 
-__all__ = ["COW_EXACT", "own_result", "writable", "writable_array", "writable_hash"]
+__all__ = ["COW_EXACT", "INLINE_LIMIT", "own_result", "unshare", "writable", "writable_array",
+           "writable_hash"]
 
 _getrefcount: Final[Callable[[Any], int]] = getattr(sys, "getrefcount", lambda v: 1 << 30)
 
@@ -59,6 +60,10 @@ _getrefcount: Final[Callable[[Any], int]] = getattr(sys, "getrefcount", lambda v
 _ANY_LIMIT = 0
 _ARRAY_LIMIT = 0
 _HASH_LIMIT = 0
+#: The same for the test written inline, in an op's body (`bodies`: HashSet), where a
+#: helper's call would cost more than the test: `getrefcount(store[index]) > INLINE_LIMIT`
+#: means another holder exists, and `unshare` then copies.
+INLINE_LIMIT = 0
 
 if TYPE_CHECKING:
     Store = MutableSequence[Any] | MutableMapping[Any, Any]
@@ -77,6 +82,12 @@ def writable(store: Store, key: Any) -> Any:
         v = v.copy()
         store[key] = v
     return v
+
+
+def unshare(store: list[Any], index: int) -> None:
+    """Replace the container at `store[index]` by a shallow copy of it (the inline test
+    found it shared: `INLINE_LIMIT`)."""
+    store[index] = store[index].copy()
 
 
 def writable_array(store: list[Any], index: int, where: str) -> list[Any]:
@@ -134,9 +145,9 @@ def own_result(store: list[Any], index: int) -> Any:
 def _exclusive_limit(check: Callable[[Any], object], make: Callable[[], Any]) -> int:
     """The threshold at which `check(probe)` leaves an exclusive container in place and
     still copies it once one more holder exists; -1 when there is none."""
-    global _ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT
+    global _ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT, INLINE_LIMIT
     for limit in range(1, 16):
-        _ANY_LIMIT = _ARRAY_LIMIT = _HASH_LIMIT = limit
+        _ANY_LIMIT = _ARRAY_LIMIT = _HASH_LIMIT = INLINE_LIMIT = limit
         probe = [make()]
         before = id(probe[0])  # the id, not the object: holding it would be a holder
         check(probe)
@@ -150,18 +161,25 @@ def _exclusive_limit(check: Callable[[Any], object], make: Callable[[], Any]) ->
     return -1
 
 
-def _calibrate() -> tuple[int, int, int]:
+def _inline_check(p: list[Any]) -> None:
+    # (the shape of a body's test: the count of a location's container read for the call)
+    if _getrefcount(p[0]) > INLINE_LIMIT:
+        unshare(p, 0)
+
+
+def _calibrate() -> tuple[int, int, int, int]:
     any_limit = min(_exclusive_limit(lambda p: writable(p, 0), list),
                     _exclusive_limit(lambda p: writable(p, 0), dict))
     array_limit = _exclusive_limit(lambda p: writable_array(p, 0, "probe"), list)
     hash_limit = _exclusive_limit(lambda p: writable_hash(p, 0, "probe"), dict)
-    return any_limit, array_limit, hash_limit
+    inline_limit = _exclusive_limit(_inline_check, dict)
+    return any_limit, array_limit, hash_limit, inline_limit
 
 
-_ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT = _calibrate()
+_ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT, INLINE_LIMIT = _calibrate()
 
 #: True when refcounts are meaningful here, so an exclusive container is
 #: mutated in place; False means every write copies (correct, slower).
-COW_EXACT: Final = min(_ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT) > 0
+COW_EXACT: Final = min(_ANY_LIMIT, _ARRAY_LIMIT, _HASH_LIMIT, INLINE_LIMIT) > 0
 if not COW_EXACT:
-    _ANY_LIMIT = _ARRAY_LIMIT = _HASH_LIMIT = -1
+    _ANY_LIMIT = _ARRAY_LIMIT = _HASH_LIMIT = INLINE_LIMIT = -1

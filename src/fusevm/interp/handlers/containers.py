@@ -19,19 +19,6 @@ def _where(vm: VM, name: int) -> str:
     return f"global {vm.chunk.names[name]!r}"
 
 
-@handler(Op.DeclareArray, Op.DeclareHash)
-def declare_container(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
-    name = operands[0]
-    globals_ = vm.globals
-    make = list if vm.chunk.ops[ip][0] is Op.DeclareArray else dict
-    nxt = ip + 1
-
-    def step() -> int:
-        globals_[name] = make()
-        return nxt
-    return step
-
-
 @handler(Op.ArraySet)
 def array_set(vm: VM, operands: tuple[Any, ...], ip: int) -> Step:
     name = operands[0]

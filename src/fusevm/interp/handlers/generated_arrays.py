@@ -39,6 +39,16 @@ def _SetArray(vm, operands, ip):
     return step
 generated_handler(Op.SetArray, _SetArray)
 
+def _DeclareArray(vm, operands, ip):
+    nxt = ip + 1
+    globals_ = vm.globals
+    name, = operands
+    def step():
+        globals_[name] = []
+        return nxt
+    return step
+generated_handler(Op.DeclareArray, _DeclareArray)
+
 def _ArrayGet(vm, operands, ip):
     stack = vm.stack
     nxt = ip + 1

@@ -39,6 +39,16 @@ def _SetHash(vm, operands, ip):
     return step
 generated_handler(Op.SetHash, _SetHash)
 
+def _DeclareHash(vm, operands, ip):
+    nxt = ip + 1
+    globals_ = vm.globals
+    name, = operands
+    def step():
+        globals_[name] = {}
+        return nxt
+    return step
+generated_handler(Op.DeclareHash, _DeclareHash)
+
 def _HashGet(vm, operands, ip):
     stack = vm.stack
     nxt = ip + 1
@@ -68,11 +78,12 @@ def _HashSet(vm, operands, ip):
         v = pop()
         if type(globals_[name]) is not dict:
             sem.not_a_container(globals_, name, names, "a Hash")
-        # (a Hash, so no error for `writable_hash` to name the global in)
-        if len(sem.writable_hash(globals_, name, "")) >= max_size and (
-                key if type(key) is str else to_str(key)) not in globals_[name]:
+        k = key if type(key) is str else to_str(key)
+        if sem.refcount(globals_[name]) > sem.INLINE_LIMIT:  # (held elsewhere too: D8)
+            sem.unshare(globals_, name)
+        if len(globals_[name]) >= max_size and k not in globals_[name]:
             sem.check_size(len(globals_[name]) + 1, max_size, "a hash")
-        globals_[name][key if type(key) is str else to_str(key)] = v
+        globals_[name][k] = v
         return nxt
     return step
 generated_handler(Op.HashSet, _HashSet)
