@@ -17,7 +17,9 @@ aliasing can become observable; a holder that is invisible to the program (a tra
 debugger) costs at most one unneeded copy. The count a helper sees for an exclusive
 container differs between CPython versions (3.14 borrows references that 3.11 takes), so
 each helper's threshold is calibrated once at import by running that very helper on a
-probe, and checked against a probe with one extra holder. Where calibration fails (an
+probe, and checked against a probe with one extra holder (an op body that writes the test
+inline, `refcount(store[index]) > INLINE_LIMIT` then `unshare`, gets the limit of a probe
+function of the same shape). Where calibration fails (an
 interpreter without meaningful reference counts), the threshold is -1 and every write
 copies: still never aliased, only slower. A tracer that snapshots frame locals (a
 debugger) adds holders too: writes then copy more often, never less.
