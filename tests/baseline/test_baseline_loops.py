@@ -183,6 +183,21 @@ def test_a_taken_test_narrows_the_value_and_its_copies() -> None:
         {"t": (5, 1000), "l2": (5, 1000)}
 
 
+def test_a_test_of_two_bound_names_narrows_both() -> None:
+    # (a loop's `i < n`, n a length: no length passes 2**63 - 1, so i + 1 cannot wrap)
+    stmts = ast.parse("s0 = l0\ns1 = len(a)\ntaken = s0 < s1").body
+    assert ranges.value_range(_expr("len(a)"), {}) == (0, INT_MAX)
+    b = {"l0": (INT_MIN, INT_MAX), "s0": (INT_MIN, INT_MAX), "s1": (0, INT_MAX)}
+    assert ranges.refine(b, stmts, _expr("s0 < s1"), True) == \
+        {"l0": (INT_MIN, INT_MAX - 1), "s0": (INT_MIN, INT_MAX - 1), "s1": (0, INT_MAX)}
+    assert ranges.refine(b, stmts, _expr("s0 < s1"), False) == \
+        {"l0": (0, INT_MAX), "s0": (0, INT_MAX), "s1": (0, INT_MAX)}
+    b = {"i": (0, 10), "n": (3, 5)}
+    assert ranges.refine(b, [], _expr("i == n"), True) == {"i": (3, 5), "n": (3, 5)}
+    assert ranges.refine(b, [], _expr("i >= n"), True) == {"i": (3, 10), "n": (3, 5)}
+    assert ranges.refine(b, [], _expr("i > 20"), True) == b  # (that edge cannot run)
+
+
 def test_widening_settles_on_the_region_constants() -> None:
     assert ranges.widen({"i": (0, 0)}, {"i": (1, 1)}, [99, 100]) == {"i": (0, 99)}
     assert ranges.widen({"i": (0, 99)}, {"i": (0, 150)}, [99, 100]) == {"i": (0, INT_MAX)}

@@ -43,6 +43,8 @@ def value_range(e: ast.expr, bounds: Bounds) -> tuple[int, int] | None:
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
         a = value_range(e.operand, bounds)
         return None if a is None else (-a[1], -a[0])
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "len":
+        return 0, _LIMITS["INT_MAX"]  # (a Py_ssize_t: at most sys.maxsize, 2**63 - 1)
     if not isinstance(e, ast.BinOp):
         return None
     a, b = value_range(e.left, bounds), value_range(e.right, bounds)
@@ -160,32 +162,36 @@ def widen(old: Bounds, new: Bounds, marks: Iterable[int]) -> Bounds:
 
 def refine(bounds: Bounds, stmts: list[ast.stmt], cond: ast.expr, truth: bool) -> Bounds:
     """`bounds` after a branch whose condition `cond` (computed by `stmts`, an op's code)
-    was `truth`: a test of a bound name against a constant narrows it and the names
-    that hold the same value."""
+    was `truth`: a test of a bound name against a constant or another bound name (a
+    loop's `i < n`, n a length) narrows each name and the names that hold its value."""
     if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not):
         return refine(bounds, stmts, cond.operand, not truth)
     if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1
             and type(cond.ops[0]) in _NARROW):
         return bounds
     left, op, right = cond.left, type(cond.ops[0]), cond.comparators[0]
-    if isinstance(left, ast.Constant) and isinstance(right, ast.Name):
-        left, right, op = right, left, _FLIP[op]
-    if not (isinstance(left, ast.Name) and left.id in bounds
-            and isinstance(right, ast.Constant) and type(right.value) is int):
-        return bounds
     if not truth:
         op = _NOT[op]
-    lo, hi = bounds[left.id]
-    c = right.value
-    lo, hi = {ast.Lt: (lo, min(hi, c - 1)), ast.LtE: (lo, min(hi, c)),
-              ast.Gt: (max(lo, c + 1), hi), ast.GtE: (max(lo, c), hi),
-              ast.Eq: (max(lo, c), min(hi, c)), ast.NotEq: (lo, hi)}[op]
-    if lo > hi:
-        return bounds  # this edge cannot run: nothing to learn
-    out = dict(bounds)
-    for name in same_value(stmts, left.id):
-        if name in out:
-            out[name] = lo, hi
+    out = bounds
+    for this, test, other in ((left, op, right), (right, _FLIP[op], left)):
+        if not (isinstance(this, ast.Name) and this.id in bounds):
+            continue
+        if isinstance(other, ast.Constant) and type(other.value) is int:
+            c_lo = c_hi = other.value
+        elif isinstance(other, ast.Name) and other.id in bounds:
+            c_lo, c_hi = bounds[other.id]
+        else:
+            continue
+        lo, hi = bounds[this.id]
+        lo, hi = {ast.Lt: (lo, min(hi, c_hi - 1)), ast.LtE: (lo, min(hi, c_hi)),
+                  ast.Gt: (max(lo, c_lo + 1), hi), ast.GtE: (max(lo, c_lo), hi),
+                  ast.Eq: (max(lo, c_lo), min(hi, c_hi)), ast.NotEq: (lo, hi)}[test]
+        if lo > hi:
+            return bounds  # this edge cannot run: nothing to learn
+        out = dict(out)
+        for name in same_value(stmts, this.id):
+            if name in out:
+                out[name] = lo, hi
     return out
 
 

@@ -60,7 +60,7 @@ def _ArrayGet(vm, operands, ip):
         if type(globals_[name]) is not list:
             sem.not_a_container(globals_, name, names, "an Array")
         i = index if type(index) is int else to_int(index)
-        v = globals_[name][i] if 0 <= i < len(globals_[name]) else Undef
+        v = globals_[name][i] if 0 <= i and i < len(globals_[name]) else Undef
         stack[-1] = v
         return nxt
     return step
