@@ -30,6 +30,13 @@ CASES = [
     ("/bin/sh -c 'kill -PIPE $$; exit 7'; echo $?", "141\n", 0),
     ("/bin/sh -c 'kill -INT $$; exit 7'; echo $?", "130\n", 0),
     ("trap '' INT; /bin/sh -c 'kill -INT $$; exit 7'; echo $?", "7\n", 0),
+    # `trap '' PIPE` passes SIGPIPE ignored to commands (in a subshell too, and a
+    # pipeline's stages), `trap - PIPE` defaulted again
+    ("trap '' PIPE; /bin/sh -c 'kill -PIPE $$; exit 7'; echo $?", "7\n", 0),
+    ("(trap '' PIPE; /bin/sh -c 'kill -PIPE $$; exit 7'); echo $?", "7\n", 0),
+    ("trap '' PIPE; /bin/sh -c 'kill -PIPE $$; exit 7' | /bin/cat; echo ${?}",
+     "0\n", 0),
+    ("trap '' PIPE; trap - PIPE; /bin/sh -c 'kill -PIPE $$; exit 7'; echo $?", "141\n", 0),
     ("trap 'echo caught' USR1; /bin/sh -c 'kill -USR1 $$; exit 7'; echo $?", "138\n", 0),
     # statuses of commands that cannot start
     ("./; echo $?", "126\n", 0),

@@ -560,7 +560,7 @@ def start_external(state: ShState, argv: list[str], resolved: process.Resolved,
         if resolved.path is None:
             return None, _not_found(state, resolved)
         try:
-            return _spawn(resolved.path, argv, env, ignore), 0
+            return _spawn(resolved.path, argv, env, ignore, _ignores_pipe(state)), 0
         except OSError as e:
             if e.errno != errno.ENOEXEC:
                 state.error(f"{argv[0]}: {e.strerror}")
@@ -569,26 +569,29 @@ def start_external(state: ShState, argv: list[str], resolved: process.Resolved,
         if pid == 0:
             for sig in ignore:
                 signal.signal(sig, signal.SIG_IGN)
-            _as_new_shell(resolved.path, argv, env)
+            _as_new_shell(resolved.path, argv, env, _ignores_pipe(state))
         return pid, 0
     finally:
         restore(saved)
 
 
-def _spawn(path: str, argv: list[str], env: dict[str, str], ignore: tuple[int, ...]) -> int:
-    """posix_spawn, with the signals `ignore` ignored in the program. A spawned process
-    cannot be told to ignore a signal, only inherit that: this shell ignores them itself
-    while it starts the program, with them blocked so that one sent meanwhile waits (it
-    is not discarded) and reaches the shell's own action once that is back. The program
-    starts with this shell's signal mask."""
+def _spawn(path: str, argv: list[str], env: dict[str, str], ignore: tuple[int, ...],
+           keep_pipe: bool) -> int:
+    """posix_spawn, with the signals `ignore` ignored in the program (and SIGPIPE when
+    `keep_pipe`: `_reset_signals`). A spawned process cannot be told to ignore a signal,
+    only inherit that: this shell ignores them itself while it starts the program, with
+    them blocked so that one sent meanwhile waits (it is not discarded) and reaches the
+    shell's own action once that is back. The program starts with this shell's signal
+    mask."""
     if not ignore:
-        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals())
+        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals(keep_pipe))
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ignore)
     actions = []
     try:
         for sig in ignore:
             actions.append((sig, signal.signal(sig, signal.SIG_IGN)))
-        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals(), setsigmask=mask)
+        return os.posix_spawn(path, argv, env, setsigdef=_reset_signals(keep_pipe),
+                              setsigmask=mask)
     finally:
         for sig, action in reversed(actions):
             signal.signal(sig, action)
@@ -614,12 +617,21 @@ def may_ignore(signals: tuple[int, ...]) -> bool:
 _CHILD_DEFAULTS: Final = (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGXFSZ)
 
 
-def _reset_signals() -> tuple[int, ...]:
-    """What an external command gets back at the default action: SIGPIPE always (CPython
-    ignores it), the others unless this shell ignores them (a background job's SIGINT
-    and SIGQUIT, `trap '' INT`). Caught ones are reset by the exec itself."""
+def _reset_signals(keep_pipe: bool) -> tuple[int, ...]:
+    """What an external command gets back at the default action: SIGPIPE unless
+    `keep_pipe` (`_ignores_pipe`), the others unless this shell ignores them (a
+    background job's SIGINT and SIGQUIT, `trap '' INT`). Caught ones are reset by the
+    exec itself."""
     return tuple(sig for sig in _CHILD_DEFAULTS
-                 if sig == signal.SIGPIPE or signal.getsignal(sig) is not signal.SIG_IGN)
+                 if (not keep_pipe if sig == signal.SIGPIPE
+                     else signal.getsignal(sig) is not signal.SIG_IGN))
+
+
+def _ignores_pipe(state: ShState) -> bool:
+    """Whether the script ignores SIGPIPE (`trap '' PIPE`), which its commands then
+    inherit: CPython ignores SIGPIPE whatever the script says, so the process's own
+    action tells nothing."""
+    return state.traps.get("PIPE") == ""
 
 
 def _not_found(state: ShState, resolved: process.Resolved) -> int:
@@ -632,11 +644,12 @@ def _exec_status(e: OSError) -> int:
     return 126 if e.errno in (errno.EACCES, errno.EISDIR) else 127
 
 
-def _as_new_shell(path: str, argv: list[str], env: dict[str, str]) -> NoReturn:
+def _as_new_shell(path: str, argv: list[str], env: dict[str, str],
+                  keep_pipe: bool) -> NoReturn:
     """In a forked child: a file without a #! line, which the exec refused (ENOEXEC), run
-    by this process as a fresh shell; never returns."""
+    by this process as a fresh shell (SIGPIPE ignored when `keep_pipe`); never returns."""
     try:
-        for sig in _reset_signals():
+        for sig in _reset_signals(keep_pipe):
             signal.signal(sig, signal.SIG_DFL)
         os._exit(run_file_as_new_shell(path, argv[1:], env))
     except BaseException:  # noqa: BLE001
@@ -669,13 +682,14 @@ def _exec_child(state: ShState, argv: list[str], resolved: process.Resolved,
             os._exit(1)
         if resolved.path is None:
             os._exit(_not_found(state, resolved))
-        for sig in _reset_signals():
+        keep_pipe = _ignores_pipe(state)
+        for sig in _reset_signals(keep_pipe):
             signal.signal(sig, signal.SIG_DFL)
         try:
             os.execve(resolved.path, argv, env)
         except OSError as e:
             if e.errno == errno.ENOEXEC:
-                _as_new_shell(resolved.path, argv, env)
+                _as_new_shell(resolved.path, argv, env, keep_pipe)
             state.error(f"{argv[0]}: {e.strerror}")
             os._exit(_exec_status(e))
     except BaseException:  # noqa: BLE001
