@@ -185,7 +185,13 @@ body(Op.ArrayGet, source="""
     if type(globals_[name]) is not list:
         sem.not_a_container(globals_, name, names, "an Array")
     i = index if type(index) is int else to_int(index)
-    v = globals_[name][i] if 0 <= i and i < len(globals_[name]) else Undef
+    if i >= 0:
+        try:  # (costs nothing unless it raises: a test of the length would cost a call)
+            v = globals_[name][i]
+        except IndexError:
+            v = Undef
+    else:
+        v = Undef
     """)
 body(Op.HashGet, source="""
     if type(globals_[name]) is not dict:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 #: The builtins an op body may name (an extension op's may also use `isinstance`): to
 #: call, and the types its `type(x) is ...` tests name.
 BODY_BUILTINS: Final = frozenset({"type", "int", "float", "bool", "str", "len", "list",
-                                  "dict"})
+                                  "dict", "IndexError"})
 
 
 #: Fields of a syntax tree that never hold a name: a node's context, operator or
