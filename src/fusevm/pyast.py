@@ -663,9 +663,9 @@ _WRITE: dict[type, Callable[[_Writer, Any], None]] = {
     Name: _Writer.name, Constant: _Writer.constant, BinOp: _Writer.binop,
     UnaryOp: _Writer.unaryop, Compare: _Writer.compare, BoolOp: _Writer.boolop,
     IfExp: _Writer.ifexp, Call: _Writer.call, Attribute: _Writer.attribute,
-    Subscript: _Writer.subscript, Tuple: _Writer.tuple_, List: _Writer.list_, Dict: _Writer.dict_,
-    Starred: _Writer.starred, Slice: _Writer.slice_, NamedExpr: _Writer.named_expr,
-    keyword: _Writer.keyword,
+    Subscript: _Writer.subscript, Tuple: _Writer.tuple_, List: _Writer.list_,
+    Dict: _Writer.dict_, Starred: _Writer.starred, Slice: _Writer.slice_,
+    NamedExpr: _Writer.named_expr, keyword: _Writer.keyword,
 }
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from fusevm.errors import IntegerOverflow, TypeMismatch, ZeroDivision
 
-# (the copy-on-write check of a Hash global, for op bodies: as a helper, `writable_hash`,
-# and inline, `refcount(globals_[name]) > INLINE_LIMIT` then `unshare`)
+# (the copy-on-write check of a Hash global, for op bodies, written inline:
+# `refcount(globals_[name]) > INLINE_LIMIT`, then `unshare`)
 from fusevm.interp.cow import INLINE_LIMIT as INLINE_LIMIT
 from fusevm.interp.cow import _getrefcount
 from fusevm.interp.cow import unshare as unshare
-from fusevm.interp.cow import writable_hash as writable_hash
 from fusevm.lazymath import math
 from fusevm.limits import check_size
 from fusevm.values import (
@@ -70,7 +69,7 @@ refcount = _getrefcount
 #: The functions here an op's body may pass `globals_` to: each leaves every global's type
 #: as it was (it raises, or stores a copy of the same container in its place), so what a
 #: tier knows of the globals' types holds across them (`bodies` checks each body's calls).
-KEEP_GLOBAL_TYPES = frozenset({"not_a_container", "unshare", "writable_hash"})
+KEEP_GLOBAL_TYPES = frozenset({"not_a_container", "unshare"})
 
 
 def not_a_container(store: list[Any], index: int, names: Sequence[str], kind: str) -> NoReturn:
