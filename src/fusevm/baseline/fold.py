@@ -46,19 +46,29 @@ class Localize(ast.NodeTransformer):
         return node
 
 
-def _const_type_test(node: ast.expr) -> bool | None:
-    """The value of `type(<constant>) is <int|float|bool|str>` (or `is not`), else None."""
+def read_type_test(node: ast.expr) -> tuple[ast.expr, type, bool] | None:
+    """For `type(x) is T` (or `is not T`, T one of `TYPES`): x, T and whether it is `is`;
+    else None."""
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1
             and isinstance(node.ops[0], (ast.Is, ast.IsNot))):
         return None
     left, right = node.left, node.comparators[0]
     if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
             and left.func.id == "type" and len(left.args) == 1
-            and isinstance(left.args[0], ast.Constant)
             and isinstance(right, ast.Name) and right.id in TYPES):
         return None
-    same = type(left.args[0].value) is TYPES[right.id]
-    return same if isinstance(node.ops[0], ast.Is) else not same
+    return left.args[0], TYPES[right.id], isinstance(node.ops[0], ast.Is)
+
+
+def _const_type_test(node: ast.expr) -> bool | None:
+    """The value of `type(<constant>) is <int|float|bool|str>` (or `is not`), else None."""
+    parts = read_type_test(node)
+    if parts is None:
+        return None
+    subject, t, is_ = parts
+    if not isinstance(subject, ast.Constant):
+        return None
+    return (type(subject.value) is t) is is_
 
 
 #: A comparison node's Python operator (also what `tripcount` reads loop tests with).

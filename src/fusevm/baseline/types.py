@@ -22,7 +22,7 @@ from fusevm import pyast as ast
 from fusevm.interp import semantics as sem
 from fusevm.interp.bodies import ENV
 
-from .fold import TYPES, Folder
+from .fold import TYPES, Folder, read_type_test
 from .pieces import local_index
 from .ranges import Bounds, decide, hull, value_local, value_range
 from .trees import copy_tree, name_nodes, names, stored
@@ -162,13 +162,11 @@ class _TypedFolder(Folder):
         if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
             left, right = node.left, node.comparators[0]
             is_ = isinstance(node.ops[0], ast.Is)
-            if (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
-                    and left.func.id == "type" and len(left.args) == 1
-                    and isinstance(right, ast.Name) and right.id in TYPES):
-                t = expr_type(left.args[0], self.env)
+            parts = read_type_test(node)
+            if parts is not None:
+                t = expr_type(parts[0], self.env)
                 if t is not None:
-                    return ast.copy_location(ast.Constant((t is TYPES[right.id]) is is_),
-                                             node)
+                    return ast.copy_location(ast.Constant((t is parts[1]) is is_), node)
             if (isinstance(left, ast.Name) and self.env.get(left.id) is bool
                     and isinstance(right, ast.Constant) and type(right.value) is bool):
                 truth = right.value is is_
@@ -353,19 +351,14 @@ def _raises(stmts: list[ast.stmt]) -> bool:
 
 def _narrowed(env: Env, test: ast.expr, truth: bool) -> Env:
     """`env` with what `test` (`type(x) is T` / `is not T`) having been `truth` says."""
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], (ast.Is, ast.IsNot))):
+    parts = read_type_test(test)
+    if parts is None:
         return env
-    left, right = test.left, test.comparators[0]
-    if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name)
-            and left.func.id == "type" and len(left.args) == 1
-            and isinstance(right, ast.Name) and right.id in TYPES):
+    subject, t, is_ = parts
+    name = subject.id if isinstance(subject, ast.Name) else place(subject)
+    if name is None or is_ != truth:
         return env
-    arg = left.args[0]
-    name = arg.id if isinstance(arg, ast.Name) else place(arg)
-    if name is None or isinstance(test.ops[0], ast.Is) != truth:
-        return env
-    return {**env, name: TYPES[right.id]}
+    return {**env, name: t}
 
 
 def _bound_position(s: ast.stmt) -> ast.stmt:
