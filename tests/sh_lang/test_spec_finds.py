@@ -43,6 +43,20 @@ CASES: list[tuple[str, str] | tuple[str, str, int]] = [
     ("mkdir d; cd d; rmdir ../d; pwd | sed 's,.*/,,'; echo $?", "d\n0\n"),
     # `return` outside a function ends the script with its status (the EXIT trap runs)
     ("trap 'echo trap' EXIT; echo a; return 5; echo b", "a\ntrap\n", 5),
+    # assignments with redirections and no command name: the redirections first, the
+    # values expanded while they hold (XCU 2.9.1; bash assigns first), then undone; one
+    # that fails assigns nothing
+    ("printf 'hello\\n' > in; x=$(cat) < in; echo \"[$x]\"; y=`cat`<<EOF\ndoc\nEOF\n"
+     "echo \"[$y]\"; z=$(echo out; echo err >&2) 2>/dev/null; echo \"[$z]\"; "
+     "w=1 > /no/such/dir/f 2>/dev/null; echo \"[$w]\"; v=$(exit 3) > /dev/null; echo $?",
+     "[hello]\n[doc]\n[out]\n[]\n3\n"),
+    # a redirection that fails names the first line of its command
+    ("echo a\n{\n:\n} > /no/such/f 2>&1\nx=1 > /no/such/g\n"
+     "(while false; do :; done > /no/such/h) 2>&1 | cut -d: -f1,2", "a\nsh: 6\n"),
+    # `${@:-w}` and an unquoted `${*:-w}`: two or more parameters are not null, even
+    # empty ones and with IFS empty; a quoted "${*:-w}" is null when they join to nothing
+    ("set -- '' ''; IFS=; echo \"a=${*:-minus}\" \"c=${@:-minus}\"; echo n=${*:-minus}; "
+     "set -- ''; echo \"g=${@:-minus}\" g2=${*:-minus}", "a=minus c= \nn=\ng=minus g2=minus\n"),
 ]
 
 
@@ -54,6 +68,14 @@ def test_matches_dash(sh, case: tuple[str, str] | tuple[str, str, int]  # type: 
 
 
 @pytest.mark.parametrize("script, expected, status", [
+    # `${@:+w}` / an unquoted `${*:+w}` with two empty parameters: not null, as their `:-`
+    # says (bash; dash's `:+` calls them null)
+    ("set -- '' ''; IFS=; echo \"d=${@:+plus}\" o=${*:+plus} \"b=${*:+plus}\"",
+     "d=plus o=plus b=\n", 0),
+    # `command` keeps a declaration utility's assignments whole, unless the word
+    # `command` is quoted or an option follows it (bash; dash keeps them whole always)
+    ("x='a b'; command readonly c=$x; echo $c; \\command export d=$x; echo $d; "
+     "command -p export e=$x; echo $e", "a b\na\na\n", 0),
     # unquoted `$@` / `$*` as a whole word nothing splits (an assignment, `export`,
     # `readonly`, a `case` word, a redirection's target): the parameters joined, `$@` by
     # spaces, `$*` by IFS's first character, as bash does (dash joins `$@` by IFS too)

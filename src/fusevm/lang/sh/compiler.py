@@ -156,11 +156,14 @@ class Compiler:
             # resets the status of the last $(...) and sets LINENO before expanding
             b.emit(SH["ShLine"], line)
         if not cmd.words:
+            if cmd.redirs and cmd.assigns:
+                self.assignments_redirected(cmd, subst)
+                return False
             last = len(cmd.assigns) - 1
             for i, (name, word) in enumerate(cmd.assigns):
                 self.assigned(word)
                 flags = 0
-                if i == last and not cmd.redirs:
+                if i == last:
                     flags = ASSIGN_LAST | (0 if self.cond else ASSIGN_ERREXIT) | (
                         ASSIGN_SUBST if subst else 0)
                 b.emit(SH["ShAssign"], self.const(name), flags)
@@ -185,9 +188,12 @@ class Compiler:
                 return False
         if lit in ("[", "test") and not cmd.redirs and not cmd.assigns:
             return self.test(cmd, lit, line, jump)
-        declaration = lit in ("export", "readonly", "local")
+        # (`command export x=$v` too: `command` keeps a declaration utility's assignments
+        # whole, as dash does)
+        first = 1 if lit != "command" or len(cmd.words) < 2 else 2
+        declaration = cmd.words[first - 1].literal() in ("export", "readonly", "local")
         for i, word in enumerate(cmd.words):
-            split = _assignment(word) if declaration and i else None
+            split = _assignment(word) if declaration and i >= first else None
             if split is not None:
                 # `export x=$v`: a declaration utility's assignment is not split or globbed
                 b.emit(Op.LoadConst, self.const(split[0] + "="))
@@ -205,6 +211,34 @@ class Compiler:
             flags |= PURE_WORDS
         b.emit(SH["ShRun"], len(cmd.words), flags, line)
         return False
+
+    def assignments_redirected(self, cmd: ast.Simple, subst: bool) -> None:
+        """Assignments with redirections and no command name (`x=$(cat) <file`): the
+        redirections are performed first and the values expanded while they hold (XCU
+        2.9.1, steps 3 and 4, as dash does; bash assigns first), then undone. A
+        redirection that fails assigns nothing."""
+        b = self.b
+        fail = b.label()
+        b.emit(SH["ShLine"], min(cmd.line, 0xFFFF))  # (the line a failure names)
+        for r in cmd.redirs:
+            self.redir(r)
+        b.emit(Op.WithRedirectsBegin, len(cmd.redirs))
+        b.emit(SH["ShRedirCheck"], fail)
+        self.scopes += 1
+        last = len(cmd.assigns) - 1
+        for i, (name, word) in enumerate(cmd.assigns):
+            self.assigned(word)
+            # (set -e is applied once the redirections are undone: an EXIT trap then
+            # writes where the shell's output goes)
+            b.emit(SH["ShAssign"], self.const(name),
+                   ASSIGN_LAST | (ASSIGN_SUBST if subst else 0) if i == last else 0)
+        self.scopes -= 1
+        b.emit(Op.WithRedirectsEnd)
+        if self.cond:
+            b.bind(fail)
+            return
+        b.bind(fail)
+        b.emit(SH["ShErrCheck"])
 
     def test(self, cmd: ast.Simple, name: str, line: int,
              jump: tuple[Label, bool] | None = None) -> bool:
@@ -454,6 +488,8 @@ class Compiler:
     def redirected(self, cmd: ast.Redirected) -> None:
         b = self.b
         fail = b.label()
+        # (a redirection that fails names the compound command's first line, as dash's)
+        b.emit(SH["ShLine"], min(cmd.line, 0xFFFF), line=cmd.line)
         for r in cmd.redirs:
             self.redir(r)
         b.emit(Op.WithRedirectsBegin, len(cmd.redirs))
@@ -654,7 +690,7 @@ class Compiler:
             b.emit(SH["ShTrim"], name, TRIM_CODES[p.op], q)
             return
         use_value, end = b.label(), b.label()
-        b.emit(SH["ShParamSet"], name, 1 if p.colon else 0)
+        b.emit(SH["ShParamSet"], name, (1 if p.colon else 0) | (2 if quoted else 0))
         if p.op == "+":
             b.emit(Op.JumpIfFalse, use_value)
             self.parts(arg.parts, quoted)

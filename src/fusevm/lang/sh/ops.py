@@ -59,14 +59,21 @@ def _line(vm: Any, operands: tuple[Any, ...], ip: int) -> Step:
 
 
 @SH.handle("ShParamSet")
-def _param_set(vm: Any, name_c: int, colon: int) -> None:
+def _param_set(vm: Any, name_c: int, flags: int) -> None:
     s = st(vm)
     name = vm.chunk.constants[name_c]
+    colon = flags & 1
     if name in ("@", "*"):
         ok = bool(s.positional)
         if ok and colon:
-            sep = s.ifs[:1] if s.ifs is not None else " "
-            ok = sep.join(s.positional) != ""
+            # Null as its expansion is empty: "$*" joins the parameters by IFS's first
+            # character; $@, and $* unquoted, keep them apart (two or more are not null,
+            # as in bash and dash's `:-`).
+            if name == "*" and flags & 2:
+                sep = s.ifs[:1] if s.ifs is not None else " "
+                ok = sep.join(s.positional) != ""
+            else:
+                ok = len(s.positional) > 1 or s.positional[0] != ""
         vm.stack.append(ok)
         return
     v = param_value(s, vm, name)

@@ -63,8 +63,9 @@ SH.declare("ShLine", operands="line:COUNT", effect="--", formula="LINENO = line;
 SH.declare("ShParam", operands="name:CONST flags:U8", effect="-- text", flags=R,
            formula="text = the parameter's value, marked quoted or splittable (flags 1: quoted, "
                    "2: ${#name})")
-SH.declare("ShParamSet", operands="name:CONST colon:U8", effect="-- b",
-           formula="b = the parameter is set (and, with colon, not empty)")
+SH.declare("ShParamSet", operands="name:CONST flags:U8", effect="-- b",
+           formula="b = the parameter is set (and, with flags 1, not null: for $@, and "
+                   "for $* but in double quotes (flags 2), two or more parameters are)")
 SH.declare("ShParamAssign", operands="name:CONST", effect="value --", flags=R,
            formula="${name=value}: assign value (quote-removed) to the variable")
 SH.declare("ShParamError", operands="name:CONST colon:U8", effect="message --", flags=R,
