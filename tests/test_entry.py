@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from fusevm import entry
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
@@ -146,3 +150,37 @@ def test_a_closed_standard_stream_is_a_closed_fd_not_a_crash(tmp_path: Path) -> 
     proc = closed(0, "awk", "{ print }", cache=tmp_path)
     assert proc.returncode == 2 and "Bad file descriptor" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("started, before, after", [
+    (b"PATH=/bin\0", {"LC_CTYPE": "C.UTF-8"}, {}),  # none named: CPython's own, dropped
+    (b"LC_CTYPE=C\0", {"LC_CTYPE": "C.UTF-8"}, {"LC_CTYPE": "C"}),
+    (b"LC_CTYPE=POSIX\0", {"LC_CTYPE": "C.utf8"}, {"LC_CTYPE": "POSIX"}),
+    (b"LC_CTYPE=C.UTF-8\0", {"LC_CTYPE": "C.UTF-8"}, {"LC_CTYPE": "C.UTF-8"}),  # the user's
+    (b"", {"LC_ALL": "C", "LC_CTYPE": "C.UTF-8"}, {"LC_ALL": "C", "LC_CTYPE": "C.UTF-8"}),
+    (b"", {"LC_CTYPE": "en_US.UTF-8"}, {"LC_CTYPE": "en_US.UTF-8"}),  # no coercion
+    (None, {"LC_CTYPE": "C.UTF-8"}, {"LC_CTYPE": "C.UTF-8"}),  # unreadable: left alone
+])
+def test_the_locale_cpython_coerced_is_put_back_in_the_environment(
+        tmp_path: Path, started: bytes | None, before: dict[str, str],
+        after: dict[str, str]) -> None:
+    path = tmp_path / "environ"
+    if started is not None:
+        path.write_bytes(started)
+    environ = dict(before)
+    entry.restore_locale_environment(environ, str(path))
+    assert environ == after
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="Linux's /proc")
+def test_a_command_started_in_the_c_locale_keeps_it(tmp_path: Path) -> None:
+    # (CPython says LC_CTYPE=C.UTF-8 in its environment: a script would see it, and `?`
+    # would match a character, not a byte)
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANG", "LC_CTYPE")}
+    (tmp_path / "_\xb5_").write_text("")
+    for extra, shown in (({"LC_CTYPE": "C"}, "C\n_?_\n"), ({}, "unset\n_?_\n")):
+        out = subprocess.run(
+            [sys.executable, "-m", "fusevm.sh", "-c",
+             'echo "${LC_CTYPE-unset}"; echo _?_'], cwd=tmp_path, capture_output=True,
+            env={**env, **extra, "PYTHONPATH": str(SRC)}, check=True).stdout.decode()
+        assert out == shown

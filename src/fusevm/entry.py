@@ -16,6 +16,9 @@ flushes its output and ends with `os._exit`: the teardown would free every modul
 object at a time before the process goes away. Otherwise it exits the usual way. Library
 callers (tests, `fusevm.cli.main(argv)`) never go through here.
 
+An entry point also puts back the environment's `LC_CTYPE` that CPython changed when it
+started in the C locale (`restore_locale_environment`).
+
 `NoCycleCollection` is the same pause for one stretch of code, in any process: preparing a
 big chunk's steps, compiling a region or an awk program, unpacking a cached chunk, loading
 the baseline compiler (whose objects then leave the young generations unwalked, where
@@ -32,6 +35,7 @@ from fusevm import modpack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import MutableMapping
     from typing import NoReturn
 
 _paused = False
@@ -82,16 +86,47 @@ def keep_made() -> None:
 
 def pause_collector() -> None:
     """Stop the cycle collector and hold the module pack open until `program_starts`,
-    and give standard streams closed at start their stand-ins (first thing an entry
-    point does)."""
+    give standard streams closed at start their stand-ins, and put back the environment's
+    LC_CTYPE (`restore_locale_environment`): first thing an entry point does."""
     global _paused
     if sys.stdin is None or sys.stdout is None or sys.stderr is None:
         from fusevm import stdstreams  # (only then: its class would cost every command)
         stdstreams.stand_ins()
+    restore_locale_environment()
     modpack.hold()
     if gc.isenabled():
         gc.disable()
         _paused = True
+
+
+#: The values CPython gives LC_CTYPE when it coerces a C locale (PEP 538).
+_COERCED = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+def restore_locale_environment(environ: MutableMapping[str, str] = os.environ,
+                               started: str = "/proc/self/environ") -> None:
+    """Put back the LC_CTYPE the process was started with. Started in the C locale
+    (LC_CTYPE=C, or no locale variable at all), CPython coerces its own locale to UTF-8
+    and says so in the environment (PEP 538: LC_CTYPE=C.UTF-8), which a shell's scripts,
+    awk's ENVIRON and every child would otherwise see, and which would hide from the
+    frontends that the user asked for the C locale (bytes, not characters). The
+    environment the process started with is read back from `started` (Linux keeps it
+    there); where it cannot be read, the environment is left as it is."""
+    if "LC_ALL" in environ or environ.get("LC_CTYPE") not in _COERCED:
+        return  # (no coercion happened: LC_ALL set, or LC_CTYPE is no coerced value)
+    try:
+        with open(started, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    original = None
+    for item in data.split(b"\0"):
+        if item.startswith(b"LC_CTYPE="):
+            original = os.fsdecode(item[len(b"LC_CTYPE="):])
+    if original is None:
+        del environ["LC_CTYPE"]
+    elif original != environ["LC_CTYPE"]:
+        environ["LC_CTYPE"] = original
 
 
 def program_starts() -> None:
