@@ -188,8 +188,8 @@ class Compiler:
                 return False
         if lit in ("[", "test") and not cmd.redirs and not cmd.assigns:
             return self.test(cmd, lit, line, jump)
-        # (`command export x=$v` too: `command` keeps a declaration utility's assignments
-        # whole, as dash does)
+        # (`command export x=$v` too: an unquoted `command` with no option keeps a
+        # declaration utility's assignments whole, as bash does)
         first = 1 if lit != "command" or len(cmd.words) < 2 else 2
         declaration = cmd.words[first - 1].literal() in ("export", "readonly", "local")
         for i, word in enumerate(cmd.words):
@@ -234,11 +234,9 @@ class Compiler:
                    ASSIGN_LAST | (ASSIGN_SUBST if subst else 0) if i == last else 0)
         self.scopes -= 1
         b.emit(Op.WithRedirectsEnd)
-        if self.cond:
-            b.bind(fail)
-            return
         b.bind(fail)
-        b.emit(SH["ShErrCheck"])
+        if not self.cond:
+            b.emit(SH["ShErrCheck"])
 
     def test(self, cmd: ast.Simple, name: str, line: int,
              jump: tuple[Label, bool] | None = None) -> bool:
