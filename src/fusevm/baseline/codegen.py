@@ -61,7 +61,7 @@ from .regions import ChunkPlan, Region, inline
 from .session import Memo
 from .shape import BACK, TEST, Block, Part
 from .trees import copy_tree
-from .types import KNOWN, Env, result_into, specialize, without_globals
+from .types import KNOWN, Env, place_source, result_into, specialize, without_globals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -249,10 +249,8 @@ class _Gen(Groups, LoopCode):
         """The test of entry `e`'s guard: the types of its locals, then their intervals,
         and at a versioned loop's header its growth (`growth.guard_source`)."""
         types = self.guards.get(e, {})
-        where = spell
-        if any(name[0] == "G" for name in types):
-            def where(name: str) -> str:  # (a global's fact: `types.place`)
-                return f"globals_[{name[1:]}]" if name[0] == "G" else spell(name)
+        def where(name: str) -> str:  # (a local, or a global's fact: `types.place`)
+            return place_source(name) or spell(name)
         parts = [type_test(types, where)] if types else []
         parts += [f"{lo} <= {spell(name)} <= {hi}"
                   for name, (lo, hi) in sorted(self.guard_bounds.get(e, {}).items())]

@@ -34,7 +34,7 @@ from fusevm.values import Undef
 from . import shape
 from .calls import STATS, Leave, Unwind, eligible, unwound
 from .codegen import POLL, _Gen
-from .pieces import basic_blocks, stack_locals
+from .pieces import basic_blocks, local_index, stack_locals
 from .regions import ChunkPlan, Region, inline, plan
 from .session import Memo
 from .twins import Twins, WeakKeys
@@ -247,8 +247,9 @@ class _DirectGen(_Gen):
             return super().env_after_step(ip, d)
         depth = self.an.depth[ip] or 0
         first = depth - d.operands[1]
-        env = {k: t for k, t in self.env.items()
-               if k[0] in "lK" or k[0] == "s" and int(k[1:]) < first}
+        env = super().env_after_step(ip, d)
+        env.update((k, t) for k, t in self.env.items()
+                   if (i := local_index(k)) is not None and i < first)
         if callee in self.returns and self.passes_ints(d, callee, depth):
             env[f"s{first}"] = int
         return env

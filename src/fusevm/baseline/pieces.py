@@ -303,11 +303,9 @@ def _wraps(stmts: list[ast.stmt], t: str) -> bool:
 
 def frame_spelling(depth: int) -> Callable[[str], str]:
     """Where a local's value is while the interpreter has it: slot `l3` in `slots[3]`,
-    stack local `s1` at its place on vm.stack (`depth` deep there); and global `G2`'s."""
+    stack local `s1` at its place on vm.stack (`depth` deep there)."""
     def spell(name: str) -> str:
         k = int(name[1:])
-        if name[0] == "G":  # (a global's fact: `types.place`)
-            return f"globals_[{k}]"
         return f"slots[{k}]" if name[0] == "l" else f"stack[{k - depth}]"
     return spell
 

@@ -80,6 +80,15 @@ def place(e: ast.expr) -> str | None:
     return None
 
 
+def place_source(name: str) -> str | None:
+    """Where a fact name (`place`'s) says the value is: `globals_[2]` for `G2`; None for a
+    local's name."""
+    for where, prefix in _PLACES.items():
+        if name[0] == prefix and name[1:].isdigit():
+            return f"{where}[{name[1:]}]"
+    return None
+
+
 def without_globals(env: Env) -> Env:
     """The facts left after code that may store any global (a step, a call)."""
     return {k: t for k, t in env.items() if k[0] != "G"}
