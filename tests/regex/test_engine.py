@@ -6,7 +6,7 @@ import string
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fusevm.records import replace
@@ -180,6 +180,9 @@ def test_required_literals_never_change_an_answer(ere: str, text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+# (a newline, which no line holds, made optional: the empty match is still a match)
+@example("\n?", [""], 0)
+@example("[\n]*b|a", ["", "b", "xa"], 0)
 @given(st.text(alphabet="ab()|*+?[]^$.{}1,\\-\n", max_size=10),
        st.lists(st.text(alphabet="ab1- \u00e9\u0101", max_size=6), max_size=8),
        st.integers(0, 3))

@@ -44,7 +44,9 @@ _POSIX_CLASSES: Final = frozenset(
     ("alpha", "digit", "alnum", "upper", "lower", "space", "blank", "punct", "print",
      "graph", "cntrl", "xdigit")
 )
-_NEVER: Final = "\\b\\B"  # a position is never both a word boundary and not one
+#: What matches nothing: no position is both a word boundary and not one. One atom, so
+#: that a quantifier after it takes all of it (`\n?` in line mode matches the empty string).
+_NEVER: Final = "(?:\\b\\B)"
 _ANY: Final = "(?s:.)"
 _ANY_IN_LINE: Final = "[^\\x{a}]"  # `.` of a line-mode translation (`translate_ere_lines`)
 _NEWLINE: Final = 10
